@@ -1,0 +1,110 @@
+// Package platform is the interface between kite's kernel and the CPU: it
+// runs application code in an address space until the application makes a
+// system call, faults, or is interrupted. Each backend lives in its own
+// package (platform/ptrace first; platform/systrap and platform/kvm are
+// planned) and honours the same few methods.
+//
+// platform imports arch and x/sys/unix only. Raw host system calls and
+// unsafe code are allowed here and in the backends.
+package platform
+
+import "github.com/kite-os/kite/arch"
+
+// Platform creates address spaces and execution contexts.
+type Platform interface {
+	// Name is the name used by `kite run --platform`.
+	Name() string
+
+	// MaxUserAddress is the end (exclusive) of the range of addresses an
+	// application may map; everything above belongs to the platform.
+	MaxUserAddress() uintptr
+
+	// NewAddressSpace returns an empty address space. It may be called from
+	// any goroutine.
+	NewAddressSpace() (AddressSpace, error)
+
+	// NewContext returns an execution context for one application thread.
+	//
+	// Preconditions: the calling goroutine is locked to its OS thread
+	// (runtime.LockOSThread) and stays locked for the Context's life; the
+	// Context's methods other than Interrupt are called only from it.
+	NewContext() (Context, error)
+}
+
+// AddressSpace is the set of memory-file pages visible to application code
+// at each address. The memory manager (package mm) decides what goes where;
+// an AddressSpace only carries out its decisions.
+type AddressSpace interface {
+	// MapFile maps length bytes of the memory file starting at offset off at
+	// application address addr with protection prot (PROT_* bits), shared
+	// with the memory file and replacing whatever the range held.
+	// addr, off and length are page-aligned.
+	MapFile(addr uintptr, off uint64, length uintptr, prot int) error
+
+	// Unmap removes every mapping in [addr, addr+length).
+	Unmap(addr, length uintptr) error
+
+	// Release destroys the address space. It must not be used after.
+	Release()
+}
+
+// Event says why Switch returned.
+type Event int
+
+const (
+	// EventSyscall: the application made a system call. The registers hold
+	// its number (Orig_rax) and arguments; rip points after the
+	// instruction.
+	EventSyscall Event = iota + 1
+
+	// EventFault: the application took a synchronous exception (SIGSEGV,
+	// SIGBUS, SIGFPE, SIGILL, SIGTRAP); Fault describes it.
+	EventFault
+
+	// EventInterrupt: Interrupt was called.
+	EventInterrupt
+)
+
+func (e Event) String() string {
+	switch e {
+	case EventSyscall:
+		return "syscall"
+	case EventFault:
+		return "fault"
+	case EventInterrupt:
+		return "interrupt"
+	}
+	return "unknown"
+}
+
+// Fault describes a synchronous exception taken by application code.
+type Fault struct {
+	Signo int32   // SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGTRAP
+	Code  int32   // si_code, e.g. SEGV_MAPERR or SEGV_ACCERR
+	Addr  uintptr // si_addr: the faulting address (or instruction)
+}
+
+// Context runs one application thread.
+type Context interface {
+	// Switch runs application code in as, starting from regs, until an
+	// event; regs then holds the thread's registers at the event. A
+	// non-nil error means the context can no longer run application code
+	// (the host process died); the kernel treats it as fatal for the task.
+	Switch(as AddressSpace, regs *arch.Registers) (Event, Fault, error)
+
+	// FPState returns the thread's floating-point/xsave state. The state
+	// belongs to the Context: it carries across Switches into different
+	// address spaces.
+	FPState() (arch.FPState, error)
+
+	// SetFPState replaces the floating-point state; nil means the initial
+	// state (as after execve).
+	SetFPState(arch.FPState) error
+
+	// Interrupt makes the current or next Switch return EventInterrupt as
+	// soon as possible. It may be called from any goroutine.
+	Interrupt()
+
+	// Release frees the context's host resources.
+	Release()
+}
