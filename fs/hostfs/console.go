@@ -1,0 +1,368 @@
+package hostfs
+
+import (
+	"encoding/binary"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// ConsoleKind is what a host stdio fd is connected to.
+type ConsoleKind int
+
+// The kinds of host stdio fd a Console can wrap.
+const (
+	ConsoleTerminal ConsoleKind = iota // a terminal (isatty)
+	ConsolePipe                        // a FIFO or pipe
+	ConsoleFile                        // a regular file
+	ConsoleSocket                      // a socket
+	ConsoleCharDev                     // a character device that is not a terminal (e.g. /dev/null)
+	ConsoleOther                       // anything else (block device, directory)
+)
+
+// String names the kind for logs and tests.
+func (k ConsoleKind) String() string {
+	switch k {
+	case ConsoleTerminal:
+		return "terminal"
+	case ConsolePipe:
+		return "pipe"
+	case ConsoleFile:
+		return "file"
+	case ConsoleSocket:
+		return "socket"
+	case ConsoleCharDev:
+		return "chardev"
+	}
+	return "other"
+}
+
+// Device numbers of the console as the application sees it when kite's
+// stdio is a terminal: /dev/console is character device 5:1 on Linux.
+const (
+	ConsoleMajor = 5
+	ConsoleMinor = 1
+)
+
+// Console is one of kite's own host stdio fds (0, 1 or 2) as a file an
+// application can hold. kite never hands the application the host fd: it
+// reads and writes it on the application's behalf and answers terminal
+// ioctls by passing them to the host fd only when that is a terminal,
+// failing them with ENOTTY otherwise, as Linux does on a pipe or a file.
+//
+// The foreground process group (TIOCGPGRP/TIOCSPGRP) is kite state, not the
+// host terminal's: the application's process group ids are kite's, and
+// setting the host terminal's foreground group to one of them would act on
+// unrelated host processes.
+//
+// A Console does not close its host fd: kite's stdio belongs to kite.
+type Console struct {
+	fd   int
+	kind ConsoleKind
+
+	// readMu serializes readers so that one poll-then-read is not raced by
+	// another kite reader taking the bytes in between.
+	readMu sync.Mutex
+
+	// writeMu serializes writers so that a write is not interleaved with
+	// another kite writer's partial write.
+	writeMu sync.Mutex
+
+	// mu guards fgPGID.
+	mu sync.Mutex
+	// fgPGID is the foreground process group set by TIOCSPGRP (kite's ids),
+	// 0 until set.
+	fgPGID int32
+}
+
+// NewConsole wraps the host fd (one of kite's stdio fds). The caller keeps
+// ownership of fd.
+func NewConsole(fd int) (*Console, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, err
+	}
+	return &Console{fd: fd, kind: classify(fd, st.Mode)}, nil
+}
+
+func classify(fd int, mode uint32) ConsoleKind {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFCHR:
+		if _, err := unix.IoctlGetTermios(fd, unix.TCGETS); err == nil {
+			return ConsoleTerminal
+		}
+		return ConsoleCharDev
+	case unix.S_IFIFO:
+		return ConsolePipe
+	case unix.S_IFREG:
+		return ConsoleFile
+	case unix.S_IFSOCK:
+		return ConsoleSocket
+	}
+	return ConsoleOther
+}
+
+// Kind reports what the host fd is connected to.
+func (c *Console) Kind() ConsoleKind { return c.kind }
+
+// IsTerminal reports whether the host fd is a terminal.
+func (c *Console) IsTerminal() bool { return c.kind == ConsoleTerminal }
+
+// HostFD is the wrapped host fd, for kite's own bookkeeping (never to be
+// given to the application).
+func (c *Console) HostFD() int { return c.fd }
+
+// Stat returns the host fd's attributes mapped to what the application
+// should see: a terminal is character device 5:1 (/dev/console), a pipe a
+// FIFO of size 0, a regular file the host file's attributes. Dev is left 0
+// for the caller to fill with its own device number.
+func (c *Console) Stat() (unix.Stat_t, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(c.fd, &st); err != nil {
+		return st, err
+	}
+	st.Dev = 0
+	switch c.kind {
+	case ConsoleTerminal:
+		st.Rdev = unix.Mkdev(ConsoleMajor, ConsoleMinor)
+		st.Size = 0
+		st.Blocks = 0
+	case ConsolePipe:
+		st.Rdev = 0
+		st.Size = 0
+		st.Blocks = 0
+	case ConsoleFile, ConsoleSocket:
+		st.Rdev = 0
+	}
+	return st, nil
+}
+
+// waitFD waits until fd reports one of events or cancel is closed. It
+// returns the revents, or EINTR if cancel was closed first. A nil cancel
+// waits without being interruptible.
+func waitFD(fd int, events int16, cancel <-chan struct{}) (int16, error) {
+	if cancel == nil {
+		for {
+			fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
+			_, err := unix.Poll(fds, -1)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				return 0, err
+			}
+			return fds[0].Revents, nil
+		}
+	}
+	select {
+	case <-cancel:
+		return 0, unix.EINTR
+	default:
+	}
+	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Close(efd)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-cancel:
+			var one [8]byte
+			binary.LittleEndian.PutUint64(one[:], 1)
+			unix.Write(efd, one[:])
+		case <-done:
+		}
+	}()
+	defer func() {
+		close(done)
+		wg.Wait()
+	}()
+	for {
+		fds := []unix.PollFd{
+			{Fd: int32(fd), Events: events},
+			{Fd: int32(efd), Events: unix.POLLIN},
+		}
+		_, err := unix.Poll(fds, -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		if fds[0].Revents != 0 {
+			return fds[0].Revents, nil
+		}
+		if fds[1].Revents != 0 {
+			return 0, unix.EINTR
+		}
+	}
+}
+
+// Readiness returns which of events (POLLIN, POLLOUT, ...) the host fd
+// reports now, without waiting.
+func (c *Console) Readiness(events int16) int16 {
+	fds := []unix.PollFd{{Fd: int32(c.fd), Events: events}}
+	if _, err := unix.Poll(fds, 0); err != nil {
+		return 0
+	}
+	return fds[0].Revents
+}
+
+// Read reads from the host fd, advancing the host file offset (shared with
+// whoever started kite, as for any inherited stdio). If nonblock is set and
+// no input is ready it returns EAGAIN; otherwise it waits for input, and
+// returns EINTR if cancel is closed first (the caller turns that into a
+// syscall restart or EINTR).
+func (c *Console) Read(p []byte, nonblock bool, cancel <-chan struct{}) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	if nonblock {
+		if c.Readiness(unix.POLLIN)&(unix.POLLIN|unix.POLLHUP|unix.POLLERR) == 0 {
+			return 0, unix.EAGAIN
+		}
+	} else if _, err := waitFD(c.fd, unix.POLLIN, cancel); err != nil {
+		return 0, err
+	}
+	for {
+		n, err := unix.Read(c.fd, p)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		return n, nil
+	}
+}
+
+// Write writes all of p to the host fd unless an error stops it, returning
+// how much was written. A closed reader gives EPIPE (kite's Go runtime does
+// not die of SIGPIPE for raw writes); the caller sends SIGPIPE to the
+// application as Linux would. If nonblock is set and the fd cannot take
+// data, it returns what was written so far, or EAGAIN if nothing.
+func (c *Console) Write(p []byte, nonblock bool, cancel <-chan struct{}) (int, error) {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	done := 0
+	for done < len(p) {
+		if nonblock {
+			if c.Readiness(unix.POLLOUT)&(unix.POLLOUT|unix.POLLERR|unix.POLLHUP) == 0 {
+				if done > 0 {
+					return done, nil
+				}
+				return 0, unix.EAGAIN
+			}
+		} else if _, err := waitFD(c.fd, unix.POLLOUT, cancel); err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		n, err := unix.Write(c.fd, p[done:])
+		if err == unix.EINTR || err == unix.EAGAIN {
+			continue
+		}
+		if err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		done += n
+	}
+	return done, nil
+}
+
+// Termios returns the terminal's settings (TCGETS), ENOTTY if the host fd
+// is not a terminal.
+func (c *Console) Termios() (unix.Termios, error) {
+	if !c.IsTerminal() {
+		return unix.Termios{}, unix.ENOTTY
+	}
+	t, err := unix.IoctlGetTermios(c.fd, unix.TCGETS)
+	if err != nil {
+		return unix.Termios{}, err
+	}
+	return *t, nil
+}
+
+// SetTermios applies t with req, one of TCSETS, TCSETSW or TCSETSF; ENOTTY
+// if the host fd is not a terminal.
+func (c *Console) SetTermios(req uint, t unix.Termios) error {
+	if !c.IsTerminal() {
+		return unix.ENOTTY
+	}
+	switch req {
+	case unix.TCSETS, unix.TCSETSW, unix.TCSETSF:
+	default:
+		return unix.EINVAL
+	}
+	return unix.IoctlSetTermios(c.fd, req, &t)
+}
+
+// Winsize returns the terminal's window size (TIOCGWINSZ); ENOTTY if the
+// host fd is not a terminal.
+func (c *Console) Winsize() (unix.Winsize, error) {
+	if !c.IsTerminal() {
+		return unix.Winsize{}, unix.ENOTTY
+	}
+	w, err := unix.IoctlGetWinsize(c.fd, unix.TIOCGWINSZ)
+	if err != nil {
+		return unix.Winsize{}, err
+	}
+	return *w, nil
+}
+
+// SetWinsize sets the terminal's window size (TIOCSWINSZ); ENOTTY if the
+// host fd is not a terminal.
+func (c *Console) SetWinsize(w unix.Winsize) error {
+	if !c.IsTerminal() {
+		return unix.ENOTTY
+	}
+	return unix.IoctlSetWinsize(c.fd, unix.TIOCSWINSZ, &w)
+}
+
+// InputAvailable answers FIONREAD: the bytes ready to read. Linux answers
+// it for terminals, pipes and regular files (size minus offset), so the
+// host fd is asked whatever its kind; a kind Linux refuses gives ENOTTY.
+func (c *Console) InputAvailable() (int, error) {
+	switch c.kind {
+	case ConsoleTerminal, ConsolePipe, ConsoleFile, ConsoleSocket:
+		return unix.IoctlGetInt(c.fd, unix.TIOCINQ) // FIONREAD
+	}
+	return 0, unix.ENOTTY
+}
+
+// ForegroundPGID answers TIOCGPGRP from kite's own state (see Console);
+// ENOTTY if the host fd is not a terminal.
+func (c *Console) ForegroundPGID() (int32, error) {
+	if !c.IsTerminal() {
+		return 0, unix.ENOTTY
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.fgPGID, nil
+}
+
+// SetForegroundPGID answers TIOCSPGRP: it records pgid (a kite process
+// group id, which the caller has checked belongs to the caller's session)
+// as the foreground group; ENOTTY if the host fd is not a terminal.
+func (c *Console) SetForegroundPGID(pgid int32) error {
+	if !c.IsTerminal() {
+		return unix.ENOTTY
+	}
+	if pgid < 0 {
+		return unix.EINVAL
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fgPGID = pgid
+	return nil
+}

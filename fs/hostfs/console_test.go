@@ -1,0 +1,181 @@
+package hostfs
+
+import (
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestConsolePipe(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	r, err := NewConsole(p[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewConsole(p[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Kind() != ConsolePipe || r.IsTerminal() {
+		t.Fatalf("kind %v", r.Kind())
+	}
+	if _, err := r.Termios(); err != unix.ENOTTY {
+		t.Errorf("TCGETS on pipe = %v, want ENOTTY", err)
+	}
+	if err := r.SetTermios(unix.TCSETS, unix.Termios{}); err != unix.ENOTTY {
+		t.Errorf("TCSETS on pipe = %v, want ENOTTY", err)
+	}
+	if _, err := r.Winsize(); err != unix.ENOTTY {
+		t.Errorf("TIOCGWINSZ on pipe = %v, want ENOTTY", err)
+	}
+	if _, err := r.ForegroundPGID(); err != unix.ENOTTY {
+		t.Errorf("TIOCGPGRP on pipe = %v, want ENOTTY", err)
+	}
+	if err := r.SetForegroundPGID(1); err != unix.ENOTTY {
+		t.Errorf("TIOCSPGRP on pipe = %v, want ENOTTY", err)
+	}
+	st, err := r.Stat()
+	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		t.Errorf("stat mode %#o, %v; want FIFO", st.Mode, err)
+	}
+	buf := make([]byte, 16)
+	if _, err := r.Read(buf, true, nil); err != unix.EAGAIN {
+		t.Errorf("nonblocking read of empty pipe = %v, want EAGAIN", err)
+	}
+	if n, err := w.Write([]byte("hi\n"), false, nil); n != 3 || err != nil {
+		t.Fatalf("write = %d, %v", n, err)
+	}
+	if n, err := r.InputAvailable(); n != 3 || err != nil {
+		t.Errorf("FIONREAD = %d, %v", n, err)
+	}
+	n, err := r.Read(buf, false, nil)
+	if err != nil || string(buf[:n]) != "hi\n" {
+		t.Errorf("read = %q, %v", buf[:n], err)
+	}
+}
+
+func TestConsoleReadInterrupted(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	r, _ := NewConsole(p[0])
+	cancel := make(chan struct{})
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		close(cancel)
+	}()
+	if _, err := r.Read(make([]byte, 4), false, cancel); err != unix.EINTR {
+		t.Errorf("interrupted read = %v, want EINTR", err)
+	}
+}
+
+func TestConsoleFile(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c, err := NewConsole(int(f.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Kind() != ConsoleFile {
+		t.Fatalf("kind %v", c.Kind())
+	}
+	if _, err := c.Write([]byte("abc"), false, nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Stat()
+	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size != 3 {
+		t.Errorf("stat mode %#o size %d, %v", st.Mode, st.Size, err)
+	}
+	if _, err := c.Termios(); err != unix.ENOTTY {
+		t.Errorf("TCGETS on file = %v, want ENOTTY", err)
+	}
+}
+
+// openPTY opens a host pseudo-terminal pair for the test, or skips.
+func openPTY(t *testing.T) (master, slave int) {
+	t.Helper()
+	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Skipf("no /dev/ptmx: %v", err)
+	}
+	if err := unix.IoctlSetPointerInt(m, unix.TIOCSPTLCK, 0); err != nil {
+		unix.Close(m)
+		t.Skipf("unlockpt: %v", err)
+	}
+	n, err := unix.IoctlGetUint32(m, unix.TIOCGPTN)
+	if err != nil {
+		unix.Close(m)
+		t.Skipf("ptsname: %v", err)
+	}
+	s, err := unix.Open(fmt.Sprintf("/dev/pts/%d", n), unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		unix.Close(m)
+		t.Skipf("open pts: %v", err)
+	}
+	t.Cleanup(func() { unix.Close(s); unix.Close(m) })
+	return m, s
+}
+
+func TestConsoleTerminal(t *testing.T) {
+	m, s := openPTY(t)
+	c, err := NewConsole(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.IsTerminal() {
+		t.Fatalf("kind %v", c.Kind())
+	}
+	st, err := c.Stat()
+	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR || unix.Major(st.Rdev) != 5 || unix.Minor(st.Rdev) != 1 {
+		t.Errorf("stat mode %#o rdev %d:%d, %v", st.Mode, unix.Major(st.Rdev), unix.Minor(st.Rdev), err)
+	}
+	if err := c.SetWinsize(unix.Winsize{Row: 33, Col: 101}); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := c.Winsize()
+	if err != nil || ws.Row != 33 || ws.Col != 101 {
+		t.Errorf("winsize %+v, %v", ws, err)
+	}
+	tio, err := c.Termios()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tio.Lflag &^= unix.ICANON | unix.ECHO
+	if err := c.SetTermios(unix.TCSETS, tio); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := c.Termios(); got.Lflag&(unix.ICANON|unix.ECHO) != 0 {
+		t.Errorf("lflag %#x after TCSETS", got.Lflag)
+	}
+	if err := c.SetTermios(0x1234, tio); err != unix.EINVAL {
+		t.Errorf("bad request = %v", err)
+	}
+	if _, err := unix.Write(m, []byte("xy")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 8)
+	n, err := c.Read(buf, false, nil)
+	if err != nil || string(buf[:n]) != "xy" {
+		t.Errorf("read %q, %v", buf[:n], err)
+	}
+	if err := c.SetForegroundPGID(42); err != nil {
+		t.Fatal(err)
+	}
+	if pg, err := c.ForegroundPGID(); pg != 42 || err != nil {
+		t.Errorf("pgrp %d, %v", pg, err)
+	}
+}
