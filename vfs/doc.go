@@ -1,0 +1,77 @@
+// Package vfs is kite's virtual file system: path resolution, the dentry
+// cache, mounts and mount namespaces, file descriptions (File), fd tables
+// (FDTable) and per-process file-system context (FSContext: root, cwd,
+// umask). It imports auth, abi/linux and x/sys/unix only; file systems
+// (fs/tmpfs, fs/hostfs, fs/proc, ...) import vfs, never the other way.
+//
+// # How a file system plugs in
+//
+// A file system is a value implementing Filesystem: its Root inode and
+// Statfs. Everything else is per inode:
+//
+//   - Inode is one file of any kind. Embed InodeDefaults and override what
+//     the inode supports: Stat, SetStat and Open for every inode; Lookup,
+//     Create, Mkdir, Mknod, Symlink, Link, Unlink, Rmdir, Rename for
+//     directories; Readlink for symbolic links. InodeDefaults answers the
+//     rest with the errno Linux gives (ENOTDIR, EINVAL, EPERM...).
+//   - Open returns FileOperations, the behaviour of one open file
+//     description. Embed FileDefaults (and StreamFile for pipes, ttys and
+//     other non-seekable files) and override Read, Write, Seek, IterDirents,
+//     Ioctl, Sync... so that methods added to FileOperations later reach
+//     you with a correct default.
+//
+// The VFS owns the dentry tree. A Dentry caches one name in one directory
+// of one file system and points at the Inode the file system's Lookup (or
+// Create, Mkdir...) returned. The file system must return the same Inode
+// value for the same file every time (compare with ==), so hard links and
+// rename-over-self work. The VFS calls a directory inode's methods with
+// that directory's dentry lock held, so a file system sees at most one
+// mutation or lookup at a time per directory, but it must lock its own
+// inode state against reads and writes through open files.
+//
+// Before calling a file system the VFS has already: checked search (exec)
+// permission on every directory walked and write+exec permission on the
+// directory being changed, using auth.Credentials.CheckPermission on the
+// inode's Stat (an inode may override this by implementing
+// PermissionChecker); checked EROFS for read-only mounts; checked
+// ENAMETOOLONG; applied the umask to create modes; checked file types
+// (EISDIR, ENOTDIR, EEXIST, rename rules, a directory into its own
+// subdirectory, cross-mount EXDEV, sticky directories). The file system
+// checks only what depends on its own state (ENOTEMPTY, ENOSPC, EMLINK) and
+// sets owners from ctx.Credentials() (FSUID, FSGID or the setgid
+// directory's group).
+//
+// The VFS fills Stat.Dev with the device number it gave the file system
+// (one anonymous device number per Filesystem value, major 0); file systems
+// leave it zero. Directory listings: the VFS emits "." and ".." itself at
+// offsets 0 and 1; IterDirents yields the other entries starting at an
+// offset >= 2 that the file system defines (stable across unlinks).
+//
+// Optional inode interfaces: MagicLink (proc's /proc/self/fd/N and
+// /proc/self/exe: a link that resolves to a Path, not a string),
+// Revalidator (a directory whose cached children may go stale, like /proc
+// or a host directory changed outside kite), PermissionChecker.
+//
+// Files not reachable from any mount (host stdio, pipes, sockets, eventfd)
+// are made with VirtualFilesystem.NewAnonymousFile: they get an anonymous
+// dentry with the given Inode (for fstat) and FileOperations.
+//
+// Character and block devices found in any file system (mknod in tmpfs, or
+// fs/dev) are opened through the device registry: RegisterDevice. FIFOs
+// are opened through SetFIFOOpener.
+//
+// # Contexts
+//
+// Every operation takes a Context, which gives the caller's credentials.
+// kernel.Task implements it; a file system may type-assert it for more
+// (fs/proc does for the calling process). Ioctl also gets a UserIO to copy
+// the argument in and out of application memory.
+//
+// # Locking
+//
+// Lock order: VirtualFilesystem.renameMu, then Dentry.mu (a rename holds
+// two, under renameMu held for writing; everybody else holds at most one),
+// then VirtualFilesystem.mountMu, then file-system locks, then File.mu.
+// The VFS never holds a lock while calling a MagicLink, so a file system may
+// call back into the VFS from GetLink.
+package vfs

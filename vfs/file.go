@@ -1,0 +1,371 @@
+package vfs
+
+import (
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/auth"
+)
+
+// File is an open file description: what open(2) creates and fds refer
+// to. It is reference counted; the last DecRef releases its operations.
+type File struct {
+	vfs    *VirtualFilesystem
+	path   Path
+	ops    FileOperations // nil for O_PATH files
+	stream bool
+
+	refs atomic.Int64
+	// flags are the access mode (O_ACCMODE bits, or O_PATH) and status
+	// flags (O_APPEND, O_NONBLOCK, ...).
+	flags atomic.Int32
+
+	// posMu serializes offset-using operations on non-stream files and
+	// guards offset.
+	posMu  sync.Mutex
+	offset int64
+}
+
+// File status flags that fcntl(F_SETFL) may change.
+const settableStatusFlags = unix.O_APPEND | unix.O_ASYNC | unix.O_DIRECT | unix.O_NOATIME | unix.O_NONBLOCK
+
+// Flags that open keeps as the file's status flags (others, like O_CREAT
+// and O_CLOEXEC, only affect the open call).
+const keptOpenFlags = unix.O_ACCMODE | unix.O_PATH | settableStatusFlags | unix.O_DSYNC | unix.O_SYNC | unix.O_LARGEFILE
+
+func (v *VirtualFilesystem) newFile(p Path, ops FileOperations, flags int) *File {
+	f := &File{vfs: v, path: p, ops: ops}
+	if s, ok := ops.(Streamer); ok && s.Stream() {
+		f.stream = true
+	}
+	f.flags.Store(int32(flags & keptOpenFlags))
+	f.refs.Store(1)
+	return f
+}
+
+// IncRef takes a reference.
+func (f *File) IncRef() { f.refs.Add(1) }
+
+// DecRef drops a reference; the last one releases the file.
+func (f *File) DecRef(ctx Context) {
+	switch n := f.refs.Add(-1); {
+	case n == 0:
+		if f.ops != nil {
+			f.ops.Release(ctx)
+		}
+	case n < 0:
+		panic("vfs: File.DecRef of a released file")
+	}
+}
+
+// VFS returns the VFS the file belongs to.
+func (f *File) VFS() *VirtualFilesystem { return f.vfs }
+
+// Path returns where the file was opened (an anonymous dentry with a nil
+// Mount for NewAnonymousFile files).
+func (f *File) Path() Path { return f.path }
+
+// Dentry returns the file's dentry.
+func (f *File) Dentry() *Dentry { return f.path.Dentry }
+
+// Inode returns the file's inode.
+func (f *File) Inode() Inode { return f.path.Dentry.inode }
+
+// Ops returns the file's operations (nil for O_PATH files).
+func (f *File) Ops() FileOperations { return f.ops }
+
+// Flags returns the access mode and status flags (for F_GETFL).
+func (f *File) Flags() int { return int(f.flags.Load()) }
+
+// SetStatusFlags sets the flags fcntl(F_SETFL) may change (O_APPEND,
+// O_ASYNC, O_DIRECT, O_NOATIME, O_NONBLOCK) and keeps the others.
+func (f *File) SetStatusFlags(flags int) {
+	for {
+		old := f.flags.Load()
+		n := old&^settableStatusFlags | int32(flags&settableStatusFlags)
+		if f.flags.CompareAndSwap(old, n) {
+			return
+		}
+	}
+}
+
+// IsPath reports whether the file was opened with O_PATH.
+func (f *File) IsPath() bool { return f.ops == nil }
+
+// IsStream reports whether the file has no offset (pipes, sockets, ttys).
+func (f *File) IsStream() bool { return f.stream }
+
+// Readable reports whether the file was opened for reading.
+func (f *File) Readable() bool {
+	acc := f.Flags() & unix.O_ACCMODE
+	return f.ops != nil && (acc == unix.O_RDONLY || acc == unix.O_RDWR)
+}
+
+// Writable reports whether the file was opened for writing.
+func (f *File) Writable() bool {
+	acc := f.Flags() & unix.O_ACCMODE
+	return f.ops != nil && (acc == unix.O_WRONLY || acc == unix.O_RDWR)
+}
+
+func (f *File) checkRead() error {
+	if !f.Readable() {
+		return unix.EBADF
+	}
+	if f.path.Dentry.IsDir() {
+		return unix.EISDIR
+	}
+	return nil
+}
+
+func (f *File) checkWrite() error {
+	if !f.Writable() {
+		return unix.EBADF
+	}
+	return nil
+}
+
+// Read reads at the file offset and advances it (read(2)).
+func (f *File) Read(ctx Context, dst []byte) (int, error) {
+	if err := f.checkRead(); err != nil {
+		return 0, err
+	}
+	if f.stream {
+		return f.ops.Read(ctx, f, dst, 0)
+	}
+	f.posMu.Lock()
+	defer f.posMu.Unlock()
+	n, err := f.ops.Read(ctx, f, dst, f.offset)
+	f.offset += int64(n)
+	return n, err
+}
+
+// Pread reads at offset off without using the file offset (pread64(2)).
+func (f *File) Pread(ctx Context, dst []byte, off int64) (int, error) {
+	if err := f.checkRead(); err != nil {
+		return 0, err
+	}
+	if f.stream {
+		return 0, unix.ESPIPE
+	}
+	if off < 0 {
+		return 0, unix.EINVAL
+	}
+	return f.ops.Read(ctx, f, dst, off)
+}
+
+// Write writes at the file offset, or at the end for O_APPEND, and
+// advances the offset (write(2)).
+func (f *File) Write(ctx Context, src []byte) (int, error) {
+	if err := f.checkWrite(); err != nil {
+		return 0, err
+	}
+	if f.stream {
+		return f.ops.Write(ctx, f, src, 0)
+	}
+	f.posMu.Lock()
+	defer f.posMu.Unlock()
+	if f.Flags()&unix.O_APPEND != 0 {
+		if a, ok := f.ops.(Appender); ok {
+			n, end, err := a.Append(ctx, f, src)
+			if n > 0 || err == nil {
+				f.offset = end
+			}
+			return n, err
+		}
+	}
+	n, err := f.ops.Write(ctx, f, src, f.offset)
+	f.offset += int64(n)
+	return n, err
+}
+
+// Pwrite writes at offset off (pwrite64(2)). As on Linux, a file opened
+// with O_APPEND is appended to whatever off says.
+func (f *File) Pwrite(ctx Context, src []byte, off int64) (int, error) {
+	if err := f.checkWrite(); err != nil {
+		return 0, err
+	}
+	if f.stream {
+		return 0, unix.ESPIPE
+	}
+	if off < 0 {
+		return 0, unix.EINVAL
+	}
+	if f.Flags()&unix.O_APPEND != 0 {
+		if a, ok := f.ops.(Appender); ok {
+			n, _, err := a.Append(ctx, f, src)
+			return n, err
+		}
+	}
+	return f.ops.Write(ctx, f, src, off)
+}
+
+// Seek moves the file offset (lseek(2)).
+func (f *File) Seek(ctx Context, off int64, whence int) (int64, error) {
+	if f.ops == nil {
+		return 0, unix.EBADF
+	}
+	if f.stream {
+		return 0, unix.ESPIPE
+	}
+	f.posMu.Lock()
+	defer f.posMu.Unlock()
+	n, err := f.ops.Seek(ctx, f, f.offset, off, whence)
+	if err != nil {
+		return 0, err
+	}
+	f.offset = n
+	return n, nil
+}
+
+// Offset returns the file offset.
+func (f *File) Offset() int64 {
+	f.posMu.Lock()
+	defer f.posMu.Unlock()
+	return f.offset
+}
+
+// Stat returns the attributes of the file's inode (fstat(2)).
+func (f *File) Stat(ctx Context) (Stat, error) {
+	return f.vfs.statDentry(ctx, f.path.Dentry)
+}
+
+// Getdents calls emit for the directory entries from the file offset,
+// "." and ".." first, and advances the offset past each entry emit
+// accepts (getdents64(2)).
+func (f *File) Getdents(ctx Context, emit func(Dirent) bool) error {
+	if f.ops == nil {
+		return unix.EBADF
+	}
+	d := f.path.Dentry
+	if !d.IsDir() {
+		return unix.ENOTDIR
+	}
+	f.posMu.Lock()
+	defer f.posMu.Unlock()
+	if d.Dead() {
+		return unix.ENOENT
+	}
+	if f.offset == 0 {
+		st, err := d.inode.Stat(ctx)
+		if err != nil {
+			return err
+		}
+		if !emit(Dirent{Name: ".", Ino: st.Ino, Type: unix.DT_DIR, NextOff: 1}) {
+			return nil
+		}
+		f.offset = 1
+	}
+	if f.offset == 1 {
+		pp := Path{Mount: f.path.Mount, Dentry: d}
+		if pp.Mount != nil {
+			pp = f.vfs.parentPath(pp, Path{})
+		}
+		if pp.Dentry.fs != d.fs {
+			pp.Dentry = d
+		}
+		st, err := pp.Dentry.inode.Stat(ctx)
+		if err != nil {
+			return err
+		}
+		if !emit(Dirent{Name: "..", Ino: st.Ino, Type: unix.DT_DIR, NextOff: 2}) {
+			return nil
+		}
+		f.offset = 2
+	}
+	return f.ops.IterDirents(ctx, f, f.offset, func(e Dirent) bool {
+		if !emit(e) {
+			return false
+		}
+		f.offset = e.NextOff
+		return true
+	})
+}
+
+// Ioctl carries out ioctl(2) commands other than the fd-table ones
+// (FIOCLEX, FIONCLEX), which the caller handles. FIONBIO and FIOASYNC set
+// status flags here; FIONREAD on a regular file reports the bytes between
+// the offset and the end.
+func (f *File) Ioctl(ctx Context, io UserIO, cmd uint32, arg uintptr) (uintptr, error) {
+	if f.ops == nil {
+		return 0, unix.EBADF
+	}
+	switch cmd {
+	case IoctlFIONBIO, IoctlFIOASYNC:
+		var b [4]byte
+		if _, err := io.CopyIn(arg, b[:]); err != nil {
+			return 0, err
+		}
+		on := b != [4]byte{}
+		bit := unix.O_NONBLOCK
+		if cmd == IoctlFIOASYNC {
+			bit = unix.O_ASYNC
+		}
+		fl := f.Flags()
+		if on {
+			fl |= bit
+		} else {
+			fl &^= bit
+		}
+		f.SetStatusFlags(fl)
+		return 0, nil
+	case IoctlFIONREAD:
+		if f.path.Dentry.typ == unix.S_IFREG {
+			st, err := f.Stat(ctx)
+			if err != nil {
+				return 0, err
+			}
+			n := st.Size - f.Offset()
+			if n < 0 {
+				n = 0
+			}
+			if n > 1<<31-1 {
+				n = 1<<31 - 1
+			}
+			v := uint32(n)
+			b := []byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)}
+			if _, err := io.CopyOut(arg, b); err != nil {
+				return 0, err
+			}
+			return 0, nil
+		}
+	}
+	return f.ops.Ioctl(ctx, f, io, cmd, arg)
+}
+
+// Sync flushes the file (fsync(2), fdatasync(2)).
+func (f *File) Sync(ctx Context, dataOnly bool) error {
+	if f.ops == nil {
+		return unix.EBADF
+	}
+	return f.ops.Sync(ctx, f, dataOnly)
+}
+
+// kernelContext is the Context of reads the kernel makes for itself
+// (ReadAt from the memory manager).
+type kernelContext struct{}
+
+func (kernelContext) Credentials() *auth.Credentials { return auth.New(0, 0, nil) }
+
+// ReadAt reads len(p) bytes at offset off, as io.ReaderAt (io.EOF when the
+// file ends first); package mm uses it to fill private file mappings. It
+// does not need the file to be open for reading.
+func (f *File) ReadAt(p []byte, off int64) (int, error) {
+	if f.ops == nil || f.stream {
+		return 0, unix.EBADF
+	}
+	total := 0
+	for total < len(p) {
+		n, err := f.ops.Read(kernelContext{}, f, p[total:], off+int64(total))
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if n == 0 {
+			return total, io.EOF
+		}
+	}
+	return total, nil
+}

@@ -1,0 +1,357 @@
+package vfs
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/auth"
+)
+
+// oTmpfileOnly is O_TMPFILE without the O_DIRECTORY bit it includes.
+const oTmpfileOnly = unix.O_TMPFILE &^ unix.O_DIRECTORY
+
+// OpenAt opens path, relative to start when it is not absolute, as
+// open(2) with flags and mode (permission bits, before the umask) does.
+// O_CLOEXEC is the caller's business (the fd flag).
+func (v *VirtualFilesystem) OpenAt(ctx Context, fsc *FSContext, start Path, path string, flags int, mode uint32) (*File, error) {
+	if flags&oTmpfileOnly != 0 {
+		return nil, unix.EOPNOTSUPP
+	}
+	r := v.resolver(ctx, fsc)
+	if flags&unix.O_PATH != 0 {
+		flags &= unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	}
+	if flags&unix.O_CREAT != 0 {
+		return r.openCreate(start, path, flags, mode&0o7777&^fsc.Umask())
+	}
+	p, err := r.walk(start, path, flags&unix.O_NOFOLLOW == 0)
+	if err != nil {
+		return nil, err
+	}
+	return v.openPath(ctx, p, flags)
+}
+
+// openCreate is OpenAt with O_CREAT.
+func (r *resolver) openCreate(start Path, path string, flags int, mode uint32) (*File, error) {
+	v, ctx := r.v, r.ctx
+	pr, err := r.walkParent(start, path)
+	if err != nil {
+		return nil, err
+	}
+	if pr.kind != lastNorm || pr.trailing {
+		return nil, unix.EISDIR
+	}
+	if len(pr.name) > NameMax {
+		return nil, unix.ENAMETOOLONG
+	}
+	dir := pr.parent.Dentry
+	dir.mu.Lock()
+	child, err := dir.lookupLocked(ctx, pr.name)
+	if err == nil {
+		dir.mu.Unlock()
+		if flags&unix.O_EXCL != 0 {
+			return nil, unix.EEXIST
+		}
+		cp := v.followMounts(Path{Mount: pr.parent.Mount, Dentry: child})
+		if child.IsSymlink() {
+			if flags&unix.O_NOFOLLOW != 0 {
+				return nil, unix.ELOOP
+			}
+			r.links++
+			if r.links > MaxSymlinks {
+				return nil, unix.ELOOP
+			}
+			if ml, ok := child.inode.(MagicLink); ok {
+				p, err := ml.GetLink(ctx)
+				if err != nil {
+					return nil, err
+				}
+				return v.openPath(ctx, p, flags)
+			}
+			target, err := child.inode.Readlink(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if target == "" {
+				return nil, unix.ENOENT
+			}
+			return r.openCreate(pr.parent, target, flags, mode)
+		}
+		return v.openPath(ctx, cp, flags)
+	}
+	defer dir.mu.Unlock()
+	if err != unix.ENOENT {
+		return nil, err
+	}
+	if pr.parent.Mount.ReadOnly() {
+		return nil, unix.EROFS
+	}
+	if err := v.permission(ctx, dir, auth.MayWrite|auth.MayExec); err != nil {
+		return nil, err
+	}
+	if dir.Dead() {
+		return nil, unix.ENOENT
+	}
+	ino, err := dir.inode.Create(ctx, pr.name, mode)
+	if err != nil {
+		return nil, err
+	}
+	nd, err := newDentry(ctx, dir.fs, dir, pr.name, ino)
+	if err != nil {
+		return nil, err
+	}
+	dir.addChild(pr.name, nd)
+	p := Path{Mount: pr.parent.Mount, Dentry: nd}
+	ops, err := ino.Open(ctx, flags)
+	if err != nil {
+		return nil, err
+	}
+	return v.newFile(p, ops, flags), nil
+}
+
+// accMode returns the permissions open flags need.
+func accMode(flags int) int {
+	var want int
+	switch flags & unix.O_ACCMODE {
+	case unix.O_RDONLY:
+		want = auth.MayRead
+	case unix.O_WRONLY:
+		want = auth.MayWrite
+	default:
+		want = auth.MayRead | auth.MayWrite
+	}
+	if flags&unix.O_TRUNC != 0 {
+		want |= auth.MayWrite
+	}
+	return want
+}
+
+// OpenPath opens the file at p (already resolved) with open(2) flags,
+// checking permissions as open does. O_CREAT only matters for EISDIR.
+func (v *VirtualFilesystem) OpenPath(ctx Context, p Path, flags int) (*File, error) {
+	return v.openPath(ctx, p, flags)
+}
+
+func (v *VirtualFilesystem) openPath(ctx Context, p Path, flags int) (*File, error) {
+	d := p.Dentry
+	if flags&unix.O_PATH != 0 {
+		if flags&unix.O_DIRECTORY != 0 && !d.IsDir() {
+			return nil, unix.ENOTDIR
+		}
+		return v.newFile(p, nil, unix.O_PATH), nil
+	}
+	if flags&unix.O_CREAT != 0 && d.IsDir() {
+		return nil, unix.EISDIR
+	}
+	if flags&unix.O_DIRECTORY != 0 && !d.IsDir() {
+		if d.IsSymlink() {
+			return nil, unix.ELOOP
+		}
+		return nil, unix.ENOTDIR
+	}
+	want := accMode(flags)
+	switch d.typ {
+	case unix.S_IFLNK:
+		return nil, unix.ELOOP
+	case unix.S_IFDIR:
+		if want&auth.MayWrite != 0 {
+			return nil, unix.EISDIR
+		}
+	case unix.S_IFCHR, unix.S_IFBLK:
+		if p.Mount.Flags()&MountNoDev != 0 {
+			return nil, unix.EACCES
+		}
+		flags &^= unix.O_TRUNC
+	case unix.S_IFIFO, unix.S_IFSOCK:
+		flags &^= unix.O_TRUNC
+	}
+	if err := v.CheckPermission(ctx, p, want); err != nil {
+		return nil, err
+	}
+	if flags&unix.O_NOATIME != 0 {
+		st, err := d.inode.Stat(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !isOwner(ctx, &st) {
+			return nil, unix.EPERM
+		}
+	}
+	var ops FileOperations
+	var err error
+	switch d.typ {
+	case unix.S_IFREG, unix.S_IFDIR:
+		ops, err = d.inode.Open(ctx, flags)
+	case unix.S_IFCHR, unix.S_IFBLK:
+		var st Stat
+		st, err = d.inode.Stat(ctx)
+		if err == nil {
+			if o := v.deviceOpener(d.typ, st.Rdev); o != nil {
+				ops, err = o(ctx, st.Rdev, flags)
+			} else {
+				err = unix.ENXIO
+			}
+		}
+	case unix.S_IFIFO:
+		v.regMu.RLock()
+		o := v.fifoOpener
+		v.regMu.RUnlock()
+		if o == nil {
+			err = unix.ENXIO
+		} else {
+			ops, err = o(ctx, d.inode, flags)
+		}
+	default:
+		err = unix.ENXIO
+	}
+	if err != nil {
+		return nil, err
+	}
+	f := v.newFile(p, ops, flags)
+	if flags&unix.O_TRUNC != 0 && d.typ == unix.S_IFREG {
+		now := v.NowTimespec()
+		req := &SetStat{Mask: unix.STATX_SIZE | unix.STATX_MTIME, Size: 0, Mtime: now, Ctime: now}
+		if err := d.inode.SetStat(ctx, req); err != nil {
+			f.DecRef(ctx)
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// isOwner reports whether ctx owns the file st describes or is root
+// (CAP_FOWNER).
+func isOwner(ctx Context, st *Stat) bool {
+	c := ctx.Credentials()
+	return c.FSUID == 0 || c.FSUID == st.UID
+}
+
+// statDentry returns d's attributes with the file system's device number.
+func (v *VirtualFilesystem) statDentry(ctx Context, d *Dentry) (Stat, error) {
+	st, err := d.inode.Stat(ctx)
+	if err != nil {
+		return Stat{}, err
+	}
+	st.Dev = d.fs.dev
+	return st, nil
+}
+
+// StatPath returns the attributes of the file at p.
+func (v *VirtualFilesystem) StatPath(ctx Context, p Path) (Stat, error) {
+	return v.statDentry(ctx, p.Dentry)
+}
+
+// StatAt returns the attributes of the file at path (stat, lstat,
+// newfstatat, statx); follow says whether a final symlink is followed.
+func (v *VirtualFilesystem) StatAt(ctx Context, fsc *FSContext, start Path, path string, follow bool) (Stat, error) {
+	p, err := v.GetPath(ctx, fsc, start, path, follow)
+	if err != nil {
+		return Stat{}, err
+	}
+	return v.statDentry(ctx, p.Dentry)
+}
+
+// ReadlinkAt returns the target of the symbolic link at path; EINVAL if
+// it is not one.
+func (v *VirtualFilesystem) ReadlinkAt(ctx Context, fsc *FSContext, start Path, path string) (string, error) {
+	p, err := v.GetPath(ctx, fsc, start, path, false)
+	if err != nil {
+		return "", err
+	}
+	return v.Readlink(ctx, p)
+}
+
+// Readlink returns the target of the symbolic link at p.
+func (v *VirtualFilesystem) Readlink(ctx Context, p Path) (string, error) {
+	if !p.Dentry.IsSymlink() {
+		return "", unix.EINVAL
+	}
+	return p.Dentry.inode.Readlink(ctx)
+}
+
+// Chdir checks that p may be a working directory and makes it fsc's.
+func (v *VirtualFilesystem) Chdir(ctx Context, fsc *FSContext, p Path) error {
+	if !p.Dentry.IsDir() {
+		return unix.ENOTDIR
+	}
+	if err := v.permission(ctx, p.Dentry, auth.MayExec); err != nil {
+		return err
+	}
+	fsc.SetCwd(p)
+	return nil
+}
+
+// credsContext is a Context with other credentials (access(2) checks with
+// the real uid and gid).
+type credsContext struct {
+	Context
+	creds *auth.Credentials
+}
+
+func (c credsContext) Credentials() *auth.Credentials { return c.creds }
+
+// Unwrap returns the Context c wraps, for file systems that type-assert
+// the caller.
+func (c credsContext) Unwrap() Context { return c.Context }
+
+// AccessAt checks access to path as access(2)/faccessat2(2): mode is
+// F_OK or R_OK|W_OK|X_OK; flags may hold AT_EACCESS (use the effective
+// ids instead of the real ones) and AT_SYMLINK_NOFOLLOW.
+func (v *VirtualFilesystem) AccessAt(ctx Context, fsc *FSContext, start Path, path string, mode uint32, flags int) error {
+	if mode&^7 != 0 {
+		return unix.EINVAL
+	}
+	if flags&unix.AT_EACCESS == 0 {
+		c := ctx.Credentials()
+		if c.FSUID != c.RealUID || c.FSGID != c.RealGID {
+			n := c.Fork()
+			n.FSUID, n.FSGID = c.RealUID, c.RealGID
+			ctx = credsContext{Context: ctx, creds: n}
+		}
+	}
+	p, err := v.GetPath(ctx, fsc, start, path, flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+	if err != nil {
+		return err
+	}
+	if mode == 0 {
+		return nil
+	}
+	var want int
+	if mode&unix.R_OK != 0 {
+		want |= auth.MayRead
+	}
+	if mode&unix.W_OK != 0 {
+		want |= auth.MayWrite
+	}
+	if mode&unix.X_OK != 0 {
+		want |= auth.MayExec
+	}
+	if want&auth.MayWrite != 0 && p.Mount.ReadOnly() {
+		switch p.Dentry.typ {
+		case unix.S_IFREG, unix.S_IFDIR, unix.S_IFLNK:
+			return unix.EROFS
+		}
+	}
+	return v.permission(ctx, p.Dentry, want)
+}
+
+// Statfs answers statfs(2) for the file system at p.
+func (v *VirtualFilesystem) Statfs(ctx Context, p Path) (Statfs, error) {
+	s, err := p.Dentry.fs.fs.Statfs(ctx)
+	if err != nil {
+		return Statfs{}, err
+	}
+	fl := p.Mount.Flags()
+	if fl&MountReadOnly != 0 {
+		s.Flags |= unix.ST_RDONLY
+	}
+	if fl&MountNoSUID != 0 {
+		s.Flags |= unix.ST_NOSUID
+	}
+	if fl&MountNoDev != 0 {
+		s.Flags |= unix.ST_NODEV
+	}
+	if fl&MountNoExec != 0 {
+		s.Flags |= unix.ST_NOEXEC
+	}
+	return s, nil
+}

@@ -1,0 +1,227 @@
+package vfs
+
+import (
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/auth"
+)
+
+// resolver walks path names for one operation, counting the symbolic
+// links it follows.
+type resolver struct {
+	v     *VirtualFilesystem
+	ctx   Context
+	root  Path
+	links int
+}
+
+func (v *VirtualFilesystem) resolver(ctx Context, fsc *FSContext) *resolver {
+	return &resolver{v: v, ctx: ctx, root: fsc.Root()}
+}
+
+// splitPath returns path's components (empty ones dropped) and whether it
+// ends with a slash.
+func splitPath(path string) (comps []string, trailing bool) {
+	for _, c := range strings.Split(path, "/") {
+		if c != "" {
+			comps = append(comps, c)
+		}
+	}
+	trailing = strings.HasSuffix(path, "/")
+	return comps, trailing
+}
+
+func checkPathLen(path string) error {
+	if len(path) >= PathMax {
+		return unix.ENAMETOOLONG
+	}
+	if path == "" {
+		return unix.ENOENT
+	}
+	return nil
+}
+
+// step looks name up in the directory cur: search permission, ".", "..",
+// mounts.
+func (r *resolver) step(cur Path, name string) (Path, error) {
+	d := cur.Dentry
+	if !d.IsDir() {
+		return Path{}, unix.ENOTDIR
+	}
+	if err := r.v.permission(r.ctx, d, auth.MayExec); err != nil {
+		return Path{}, err
+	}
+	switch name {
+	case ".":
+		return cur, nil
+	case "..":
+		return r.v.parentPath(cur, r.root), nil
+	}
+	if len(name) > NameMax {
+		return Path{}, unix.ENAMETOOLONG
+	}
+	d.mu.Lock()
+	c, err := d.lookupLocked(r.ctx, name)
+	d.mu.Unlock()
+	if err != nil {
+		return Path{}, err
+	}
+	return r.v.followMounts(Path{Mount: cur.Mount, Dentry: c}), nil
+}
+
+// followLink resolves the symbolic link link found in directory dir.
+func (r *resolver) followLink(dir, link Path) (Path, error) {
+	r.links++
+	if r.links > MaxSymlinks {
+		return Path{}, unix.ELOOP
+	}
+	if ml, ok := link.Dentry.inode.(MagicLink); ok {
+		p, err := ml.GetLink(r.ctx)
+		if err != nil {
+			return Path{}, err
+		}
+		return p, nil
+	}
+	target, err := link.Dentry.inode.Readlink(r.ctx)
+	if err != nil {
+		return Path{}, err
+	}
+	if target == "" {
+		return Path{}, unix.ENOENT
+	}
+	return r.walk(dir, target, true)
+}
+
+// walk resolves path from start (or the root if path is absolute). A
+// final symbolic link is followed if followLast is set or path ends with
+// a slash.
+func (r *resolver) walk(start Path, path string, followLast bool) (Path, error) {
+	if err := checkPathLen(path); err != nil {
+		return Path{}, err
+	}
+	cur := start
+	if path[0] == '/' {
+		cur = r.root
+	}
+	comps, trailing := splitPath(path)
+	for i, name := range comps {
+		last := i == len(comps)-1
+		next, err := r.step(cur, name)
+		if err != nil {
+			return Path{}, err
+		}
+		if next.Dentry.IsSymlink() && (!last || followLast || trailing) {
+			next, err = r.followLink(cur, next)
+			if err != nil {
+				return Path{}, err
+			}
+		}
+		cur = next
+	}
+	if trailing && !cur.Dentry.IsDir() {
+		return Path{}, unix.ENOTDIR
+	}
+	return cur, nil
+}
+
+// lastKind classifies the last component of a path, as Linux's
+// LAST_NORM, LAST_ROOT, LAST_DOT, LAST_DOTDOT.
+type lastKind int
+
+const (
+	lastNorm lastKind = iota
+	lastRoot
+	lastDot
+	lastDotDot
+)
+
+// parentResult is a path split into its resolved parent directory and
+// its unresolved last component.
+type parentResult struct {
+	parent   Path
+	name     string
+	kind     lastKind
+	trailing bool
+}
+
+// walkParent resolves all of path but its last component. The parent's
+// search permission is checked.
+func (r *resolver) walkParent(start Path, path string) (parentResult, error) {
+	if err := checkPathLen(path); err != nil {
+		return parentResult{}, err
+	}
+	cur := start
+	if path[0] == '/' {
+		cur = r.root
+	}
+	comps, trailing := splitPath(path)
+	if len(comps) == 0 {
+		return parentResult{parent: cur, kind: lastRoot, trailing: trailing}, nil
+	}
+	for _, name := range comps[:len(comps)-1] {
+		next, err := r.step(cur, name)
+		if err != nil {
+			return parentResult{}, err
+		}
+		if next.Dentry.IsSymlink() {
+			next, err = r.followLink(cur, next)
+			if err != nil {
+				return parentResult{}, err
+			}
+		}
+		cur = next
+	}
+	if !cur.Dentry.IsDir() {
+		return parentResult{}, unix.ENOTDIR
+	}
+	if err := r.v.permission(r.ctx, cur.Dentry, auth.MayExec); err != nil {
+		return parentResult{}, err
+	}
+	res := parentResult{parent: cur, name: comps[len(comps)-1], trailing: trailing}
+	switch res.name {
+	case ".":
+		res.kind = lastDot
+	case "..":
+		res.kind = lastDotDot
+	}
+	return res, nil
+}
+
+// permission checks that ctx may access d as want asks.
+func (v *VirtualFilesystem) permission(ctx Context, d *Dentry, want int) error {
+	if pc, ok := d.inode.(PermissionChecker); ok {
+		return pc.Permission(ctx, want)
+	}
+	st, err := d.inode.Stat(ctx)
+	if err != nil {
+		return err
+	}
+	if !ctx.Credentials().CheckPermission(st.Mode&0o7777, st.UID, st.GID, d.IsDir(), want) {
+		return unix.EACCES
+	}
+	return nil
+}
+
+// CheckPermission checks that ctx may access the file at p as want
+// (auth.MayRead|MayWrite|MayExec) asks, including EROFS for writes to
+// read-only mounts and EACCES for exec on noexec mounts.
+func (v *VirtualFilesystem) CheckPermission(ctx Context, p Path, want int) error {
+	if want&auth.MayWrite != 0 && p.Mount.ReadOnly() {
+		switch p.Dentry.typ {
+		case unix.S_IFREG, unix.S_IFDIR, unix.S_IFLNK:
+			return unix.EROFS
+		}
+	}
+	if want&auth.MayExec != 0 && !p.Dentry.IsDir() && p.Mount.Flags()&MountNoExec != 0 {
+		return unix.EACCES
+	}
+	return v.permission(ctx, p.Dentry, want)
+}
+
+// GetPath resolves path from start (the cwd or a dirfd's directory),
+// following a final symbolic link if follow is set.
+func (v *VirtualFilesystem) GetPath(ctx Context, fsc *FSContext, start Path, path string, follow bool) (Path, error) {
+	return v.resolver(ctx, fsc).walk(start, path, follow)
+}

@@ -1,0 +1,196 @@
+package vfs
+
+import (
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Limits of path names, as Linux's PATH_MAX and NAME_MAX.
+const (
+	PathMax = 4096
+	NameMax = 255
+	// MaxSymlinks is how many symbolic links one resolution may follow
+	// before ELOOP.
+	MaxSymlinks = 40
+)
+
+// DeviceOpener opens a character or block device node.
+type DeviceOpener func(ctx Context, rdev uint64, flags int) (FileOperations, error)
+
+// FIFOOpener opens a FIFO inode. The same inode gets the same pipe.
+type FIFOOpener func(ctx Context, inode Inode, flags int) (FileOperations, error)
+
+type devKey struct {
+	kind  uint32 // S_IFCHR or S_IFBLK
+	major uint32
+	minor uint32 // ^0: every minor
+}
+
+// fsState is the VFS's record of one Filesystem value.
+type fsState struct {
+	fs   Filesystem
+	dev  uint64
+	root *Dentry
+}
+
+// VirtualFilesystem is the VFS of one kernel instance.
+type VirtualFilesystem struct {
+	// renameMu is held for writing by rename (which changes dentry parents
+	// and names) and for reading by whoever reads them.
+	renameMu sync.RWMutex
+
+	// mountMu guards every Mount's parent, point and flags, and the maps
+	// below.
+	mountMu sync.Mutex
+	// mounts maps a mount point (parent mount, dentry) to the mount on top
+	// of it.
+	mounts map[mountKey]*Mount
+	// fss is every Filesystem ever mounted, with its device number.
+	fss      map[Filesystem]*fsState
+	nextDev  uint32
+	mountSeq uint64
+
+	// regMu guards the registries and the clock.
+	regMu      sync.RWMutex
+	devices    map[devKey]DeviceOpener
+	fifoOpener FIFOOpener
+	clock      func() time.Time
+
+	anonFS *fsState
+}
+
+// New returns an empty VFS.
+func New() *VirtualFilesystem {
+	v := &VirtualFilesystem{
+		mounts:  make(map[mountKey]*Mount),
+		fss:     make(map[Filesystem]*fsState),
+		devices: make(map[devKey]DeviceOpener),
+		clock:   time.Now,
+		nextDev: 1,
+	}
+	v.anonFS = v.fsStateLocked(anonFilesystem{})
+	return v
+}
+
+// SetClock sets the clock used for timestamps (the kernel's realtime
+// clock).
+func (v *VirtualFilesystem) SetClock(now func() time.Time) {
+	v.regMu.Lock()
+	v.clock = now
+	v.regMu.Unlock()
+}
+
+// Now returns the current time of the VFS's clock.
+func (v *VirtualFilesystem) Now() time.Time {
+	v.regMu.RLock()
+	c := v.clock
+	v.regMu.RUnlock()
+	return c()
+}
+
+// NowTimespec returns Now as a unix.Timespec.
+func (v *VirtualFilesystem) NowTimespec() unix.Timespec {
+	return unix.NsecToTimespec(v.Now().UnixNano())
+}
+
+// RegisterDevice makes opener the driver of device nodes of type kind
+// (unix.S_IFCHR or unix.S_IFBLK) with the given major number and minor
+// number, or every minor number if minor is -1.
+func (v *VirtualFilesystem) RegisterDevice(kind uint32, major uint32, minor int, opener DeviceOpener) {
+	k := devKey{kind: kind, major: major, minor: ^uint32(0)}
+	if minor >= 0 {
+		k.minor = uint32(minor)
+	}
+	v.regMu.Lock()
+	v.devices[k] = opener
+	v.regMu.Unlock()
+}
+
+// SetFIFOOpener installs the opener of FIFO inodes (fs/pipe).
+func (v *VirtualFilesystem) SetFIFOOpener(o FIFOOpener) {
+	v.regMu.Lock()
+	v.fifoOpener = o
+	v.regMu.Unlock()
+}
+
+func (v *VirtualFilesystem) deviceOpener(kind uint32, rdev uint64) DeviceOpener {
+	major, minor := unix.Major(rdev), unix.Minor(rdev)
+	v.regMu.RLock()
+	defer v.regMu.RUnlock()
+	if o := v.devices[devKey{kind, major, minor}]; o != nil {
+		return o
+	}
+	return v.devices[devKey{kind, major, ^uint32(0)}]
+}
+
+// FilesystemDevice returns the device number the VFS gave fs (assigning
+// one if fs is new).
+func (v *VirtualFilesystem) FilesystemDevice(fs Filesystem) uint64 {
+	v.mountMu.Lock()
+	defer v.mountMu.Unlock()
+	return v.fsStateLocked(fs).dev
+}
+
+// fsStateLocked returns the record of fs, creating it.
+//
+// Preconditions: v.mountMu is held, or v is being built.
+func (v *VirtualFilesystem) fsStateLocked(fs Filesystem) *fsState {
+	if s := v.fss[fs]; s != nil {
+		return s
+	}
+	s := &fsState{fs: fs, dev: unix.Mkdev(0, v.nextDev)}
+	v.nextDev++
+	v.fss[fs] = s
+	return s
+}
+
+// rootDentry returns the root dentry of fs, calling fs.Root the first
+// time.
+func (v *VirtualFilesystem) rootDentry(ctx Context, s *fsState) (*Dentry, error) {
+	v.mountMu.Lock()
+	d := s.root
+	v.mountMu.Unlock()
+	if d != nil {
+		return d, nil
+	}
+	ino, err := s.fs.Root(ctx)
+	if err != nil {
+		return nil, err
+	}
+	nd, err := newDentry(ctx, s, nil, "/", ino)
+	if err != nil {
+		return nil, err
+	}
+	v.mountMu.Lock()
+	defer v.mountMu.Unlock()
+	if s.root == nil {
+		s.root = nd
+	}
+	return s.root, nil
+}
+
+// anonFilesystem holds the anonymous dentries of files not reachable from
+// any mount.
+type anonFilesystem struct{}
+
+func (anonFilesystem) Name() string                  { return "anon_inodefs" }
+func (anonFilesystem) Root(Context) (Inode, error)   { return nil, unix.EINVAL }
+func (anonFilesystem) Statfs(Context) (Statfs, error) {
+	return Statfs{Type: 0x09041934, Bsize: 4096, NameLen: NameMax, Frsize: 4096}, nil
+}
+
+// NewAnonymousFile returns a File not reachable from any mount (host stdio,
+// pipes, sockets, eventfd). name is what /proc/self/fd shows for it
+// ("pipe:[12]", "anon_inode:[eventfd]", "/dev/console"); inode answers
+// fstat (and SetStat for fchmod); flags are the open(2) flags (access mode
+// and status flags). The File holds one reference.
+func (v *VirtualFilesystem) NewAnonymousFile(ctx Context, name string, inode Inode, ops FileOperations, flags int) (*File, error) {
+	d, err := newDentry(ctx, v.anonFS, nil, name, inode)
+	if err != nil {
+		return nil, err
+	}
+	d.anon = true
+	return v.newFile(Path{Dentry: d}, ops, flags), nil
+}
