@@ -175,8 +175,8 @@ func (v *VirtualFilesystem) rootDentry(ctx Context, s *fsState) (*Dentry, error)
 // any mount.
 type anonFilesystem struct{}
 
-func (anonFilesystem) Name() string                  { return "anon_inodefs" }
-func (anonFilesystem) Root(Context) (Inode, error)   { return nil, unix.EINVAL }
+func (anonFilesystem) Name() string                { return "anon_inodefs" }
+func (anonFilesystem) Root(Context) (Inode, error) { return nil, unix.EINVAL }
 func (anonFilesystem) Statfs(Context) (Statfs, error) {
 	return Statfs{Type: 0x09041934, Bsize: 4096, NameLen: NameMax, Frsize: 4096}, nil
 }
