@@ -1,0 +1,99 @@
+// Package ptrace is the ptrace platform: application code runs in host
+// "stub" processes that kite traces, and every system call the application
+// makes stops the stub (PTRACE_SYSEMU) and is handed to kite's kernel
+// instead of the host's.
+//
+// It owns the stub program, the stub processes and threads, system call
+// injection, and the mapping of the memory file into stubs. It imports
+// platform, arch and golang.org/x/sys/unix; it uses unsafe and raw host
+// system calls.
+//
+// # The stub
+//
+// The stub is a one-page static ELF built in Go at init (stub.go): one
+// PT_LOAD, read+execute, at stubStart just below the top of the 47-bit
+// address space, holding two code sequences: a `pause` loop (the entry
+// point, and where a new thread waits untraced) and `syscall; int3` (where
+// injected system calls run). It is written to a sealed memfd and started
+// with PTRACE_TRACEME, PR_SET_PDEATHSIG=SIGKILL and a new session, with the
+// memory file as its fd 0 and nothing else. At the exec stop kite sets
+// PTRACE_O_EXITKILL|TRACECLONE|TRACESYSGOOD and injects munmap of
+// everything below and above the stub page (host stack, vDSO, vvar) and
+// close_range(1, ~0). What remains is the stub page, [vsyscall] (which
+// cannot be unmapped) and fd 0. MaxUserAddress is stubStart: the
+// application never gets to map over the stub. If the host's randomized
+// stack takes the stub's address, exec fails and is retried.
+//
+// # Injection
+//
+// A system call is injected into a stopped stub thread by setting rax,
+// the argument registers, orig_rax = -1 and rip = `syscall; int3`, then
+// PTRACE_CONT: the int3 stops the thread with SIGTRAP and rax holds the
+// result. MapFile is mmap(MAP_SHARED|MAP_FIXED) of fd 0, Unmap is munmap,
+// new threads come from clone.
+//
+// # Threads
+//
+// One stub process per AddressSpace. Its owner goroutine, locked to its OS
+// thread for the address space's whole life (the stub's parent-death
+// signal is tied to that thread), started the stub, traces its main thread
+// and serves requests over a channel. Each Context (a locked goroutine, so
+// one OS thread) runs application code in its own stub thread in each
+// address space it visits, kept in the address space's map from kite
+// host tid to stub thread. To make one, the owner injects
+// clone(CLONE_VM|FS|FILES|SIGHAND|THREAD|SYSVSEM) into the main thread;
+// the child is auto-attached to the owner (TRACECLONE), which points it at
+// the pause loop and detaches it; the Context's OS thread then
+// PTRACE_SEIZEs it, PTRACE_INTERRUPTs it and waits for the stop. ptrace
+// requests are only accepted from the tracer thread, which is why each
+// stub thread belongs to exactly one kite OS thread.
+//
+// MapFile and Unmap called on an OS thread that has a stub thread in the
+// address space inject through it directly; otherwise they go through the
+// owner (a goroutine hand-off each way).
+//
+// # Switch
+//
+// Switch loads the registers (only if they differ from what the stub
+// thread holds; the host copy always gets orig_rax = -1 so the host never
+// applies its own syscall-restart logic), resumes with PTRACE_SYSEMU and
+// waits. A syscall-stop (SIGTRAP|0x80) is EventSyscall. A signal-delivery
+// stop for SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGTRAP with a kernel
+// si_code (> 0) is EventFault with si_signo, si_code and si_addr; the
+// signal is suppressed, like every other signal (the next resume passes
+// 0). PTRACE_EVENT stops are resumed. An exit of the stub thread is an
+// error.
+//
+// # Interrupt
+//
+// Interrupt sets a flag, then, if the Context is inside Switch, sends
+// SIGCHLD to its stub thread with tgkill. Switch publishes the running
+// thread before it reads the flag, so no wake-up is lost; a late signal
+// finds the flag clear and is dropped. SIGCHLD is chosen because its
+// default action is to ignore (it can neither stop nor kill the stub the
+// way SIGSTOP or SIGKILL would, should it ever be delivered rather than
+// intercepted), the stub has no children so the host never sends it one,
+// and a stale tgkill to a reused tid harms no other process.
+//
+// # FP state
+//
+// The xsave area (PTRACE_GETREGSET/SETREGSET NT_X86_XSTATE; its size and
+// the initial state come from a fresh stub at New) belongs to the Context:
+// when Switch uses a different stub thread than the one holding the state,
+// the state is copied over. SetFPState(nil) loads the initial state. If
+// the address space holding the state is released first, the state resets
+// to the initial one (what execve does anyway).
+//
+// # Release
+//
+// AddressSpace.Release kills the stub and reaps all its threads, also
+// those traced by other OS threads (any thread of a process may wait for
+// the tracees of its other threads). Context.Release injects exit into
+// each of its stub threads and reaps it. A Context must be released before
+// its goroutine unlocks or exits: with PTRACE_O_EXITKILL the end of a
+// tracer thread kills its tracees, and with them their stub. Nothing else
+// in kite may wait4(-1): it would steal the stubs' ptrace stops.
+//
+// Known limits: a 32-bit `int $0x80` system call is reported like a
+// 64-bit one; the [vsyscall] page stays mapped.
+package ptrace

@@ -1,0 +1,211 @@
+package ptrace
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/platform"
+)
+
+// Platform is the ptrace platform. Create it with New.
+type Platform struct {
+	// memfd is the memory file; it belongs to package mm.
+	memfd int
+
+	// stubFD is a sealed memfd holding the stub executable; stubPath
+	// names it for execve.
+	stubFD   int
+	stubPath string
+
+	// cpus are the CPUs kite may run on; Contexts are pinned round-robin
+	// over them when pinning is on.
+	cpus    []int
+	nextCPU atomic.Uint32
+	pin     atomic.Bool
+
+	// xstateSize is the size of the host's NT_X86_XSTATE register set and
+	// initFP the state of a fresh stub thread; both set by New.
+	xstateSize int
+	initFP     arch.FPState
+}
+
+var _ platform.Platform = (*Platform)(nil)
+
+// errReleased is returned when an address space is used after Release.
+var errReleased = errors.New("ptrace: address space released")
+
+// New returns a ptrace platform whose address spaces map ranges of memfd.
+// memfd stays owned by the caller: New never closes it. It starts one stub
+// to check that ptrace works and to learn the FP state layout.
+func New(memfd int) (*Platform, error) {
+	p := &Platform{memfd: memfd, stubFD: -1}
+	if err := p.writeStub(); err != nil {
+		return nil, err
+	}
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("ptrace: sched_getaffinity: %w", err)
+	}
+	for cpu := 0; cpu < 1024; cpu++ {
+		if set.IsSet(cpu) {
+			p.cpus = append(p.cpus, cpu)
+		}
+	}
+	p.pin.Store(defaultPin)
+	if err := p.probeFP(); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// Close releases the platform's own host resources (not the memory
+// file). Address spaces and Contexts must be released first.
+func (p *Platform) Close() error {
+	if p.stubFD < 0 {
+		return nil
+	}
+	err := unix.Close(p.stubFD)
+	p.stubFD = -1
+	return err
+}
+
+// Name implements platform.Platform.
+func (p *Platform) Name() string { return "ptrace" }
+
+// MaxUserAddress implements platform.Platform: everything from the stub
+// page up is the platform's.
+func (p *Platform) MaxUserAddress() uintptr { return stubStart }
+
+// SetPinning turns CPU pinning of Contexts created from now on on or off.
+// A pinned Context runs its OS thread and its stub threads on one CPU, so
+// that each ptrace stop and resume is a same-CPU wake-up.
+func (p *Platform) SetPinning(on bool) { p.pin.Store(on) }
+
+// writeStub puts the stub executable into a sealed memfd.
+func (p *Platform) writeStub() error {
+	fd, err := unix.MemfdCreate("kite-stub", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_EXEC)
+	if err == unix.EINVAL {
+		// Hosts older than 6.3 do not know MFD_EXEC (and need not).
+		fd, err = unix.MemfdCreate("kite-stub", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	}
+	if err != nil {
+		return fmt.Errorf("ptrace: memfd_create: %w", err)
+	}
+	if _, err := unix.Write(fd, stubImage); err != nil {
+		unix.Close(fd)
+		return fmt.Errorf("ptrace: writing stub: %w", err)
+	}
+	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
+		unix.Close(fd)
+		return fmt.Errorf("ptrace: sealing stub: %w", err)
+	}
+	p.stubFD = fd
+	p.stubPath = fmt.Sprintf("/proc/self/fd/%d", fd)
+	return nil
+}
+
+// startStub starts a stub process traced by the calling OS thread and
+// strips its address space down to the stub page.
+//
+// Preconditions: the calling goroutine is locked to its OS thread and stays
+// so for the stub's whole life (the stub's parent-death signal fires when
+// this thread exits).
+func (p *Platform) startStub() (*thread, error) {
+	var err error
+	for attempt := 0; attempt < 8; attempt++ {
+		var t *thread
+		t, err = p.startStubOnce()
+		if err == nil {
+			return t, nil
+		}
+	}
+	return nil, err
+}
+
+func (p *Platform) startStubOnce() (*thread, error) {
+	pid, err := syscall.ForkExec(p.stubPath, []string{"kite-stub"}, &syscall.ProcAttr{
+		Env:   []string{},
+		Files: []uintptr{uintptr(p.memfd)}, // the memory file is fd 0 in the stub
+		Sys: &syscall.SysProcAttr{
+			Ptrace:    true,
+			Pdeathsig: syscall.SIGKILL,
+			Setsid:    true, // keep terminal signals of kite's session away
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ptrace: starting stub: %w", err)
+	}
+	t := &thread{tgid: pid, tid: pid}
+	fail := func(err error) (*thread, error) {
+		unix.Kill(pid, unix.SIGKILL)
+		t.reap()
+		return nil, err
+	}
+	ws, err := wait(pid)
+	if err != nil {
+		return fail(t.errHost("wait", err))
+	}
+	if !ws.stopped() {
+		// exec failed after the point of no return (the host stack took
+		// the stub's address): the caller retries.
+		t.dead = true
+		return nil, t.errDied(ws)
+	}
+	if ws.stopSig() != int(unix.SIGTRAP) {
+		return fail(fmt.Errorf("ptrace: stub %d stopped by signal %d after exec", pid, ws.stopSig()))
+	}
+	if err := ptrace(unix.PTRACE_SETOPTIONS, pid, 0, ptraceOptions); err != nil {
+		return fail(t.errHost("SETOPTIONS", err))
+	}
+	if err := getRegs(pid, &t.base); err != nil {
+		return fail(t.errHost("GETREGS", err))
+	}
+	// Unmap everything but the stub page: the host stack, vDSO and vvar.
+	if _, err := t.syscall(unix.SYS_MUNMAP, 0, stubStart); err != nil {
+		return fail(fmt.Errorf("ptrace: stub munmap: %w", err))
+	}
+	if _, err := t.syscall(unix.SYS_MUNMAP, stubEnd, taskSize-stubEnd); err != nil {
+		return fail(fmt.Errorf("ptrace: stub munmap: %w", err))
+	}
+	// Only the memory file (fd 0) stays open in the stub, whatever kite
+	// itself inherited without close-on-exec.
+	if _, err := t.syscall(unix.SYS_CLOSE_RANGE, 1, ^uintptr(0)>>32, 0); err != nil && err != unix.ENOSYS {
+		return fail(fmt.Errorf("ptrace: stub close_range: %w", err))
+	}
+	return t, nil
+}
+
+// probeFP learns the size of the xsave area and the initial FP state from
+// the main thread of a fresh stub.
+func (p *Platform) probeFP() error {
+	a, err := p.newAddressSpace()
+	if err != nil {
+		return err
+	}
+	defer a.Release()
+	var n int
+	var gerr error
+	buf := make([]byte, 64<<10)
+	if err := a.do(func() {
+		n, gerr = getRegset(a.main.tid, unix.NT_X86_XSTATE, buf)
+	}); err != nil {
+		return err
+	}
+	if err := gerr; err != nil {
+		return fmt.Errorf("ptrace: reading xstate: %w", err)
+	}
+	if n < arch.FXSaveSize+64 {
+		return fmt.Errorf("ptrace: xstate of %d bytes is too small", n)
+	}
+	p.xstateSize = n
+	p.initFP = arch.FPState(buf[:n]).Clone()
+	return nil
+}

@@ -1,0 +1,129 @@
+package ptrace
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/arch"
+)
+
+// Thin wrappers around the host system calls the platform uses. ptrace
+// requests never block, so they use RawSyscall (no scheduler hand-off);
+// wait4 blocks, so it uses Syscall and lets the Go scheduler run other
+// goroutines on this P meanwhile.
+
+const (
+	ptraceGetRegs = 12 // PTRACE_GETREGS
+	ptraceSetRegs = 13 // PTRACE_SETREGS
+
+	// ptraceEventStop is PTRACE_EVENT_STOP: a group-stop or a
+	// PTRACE_INTERRUPT stop of a PTRACE_SEIZEd thread.
+	ptraceEventStop = 128
+
+	// syscallStopSig is the stop signal of a syscall-stop with
+	// PTRACE_O_TRACESYSGOOD.
+	syscallStopSig = int(unix.SIGTRAP) | 0x80
+
+	// ptraceOptions are set on every stub thread. EXITKILL: a stub thread
+	// whose tracer thread dies is killed, so a kite crash never leaves a
+	// stub running application code.
+	ptraceOptions = unix.PTRACE_O_EXITKILL | unix.PTRACE_O_TRACECLONE | unix.PTRACE_O_TRACESYSGOOD
+)
+
+func ptrace(req int, tid int, addr, data uintptr) error {
+	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), addr, data, 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+func getRegs(tid int, r *arch.Registers) error {
+	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, ptraceGetRegs, uintptr(tid), 0, uintptr(unsafe.Pointer(r)), 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+func setRegs(tid int, r *arch.Registers) error {
+	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, ptraceSetRegs, uintptr(tid), 0, uintptr(unsafe.Pointer(r)), 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// getRegset reads the register set nt of tid into buf and returns how many
+// bytes the kernel filled.
+func getRegset(tid int, nt int, buf []byte) (int, error) {
+	iov := unix.Iovec{Base: &buf[0]}
+	iov.SetLen(len(buf))
+	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_GETREGSET, uintptr(tid), uintptr(nt), uintptr(unsafe.Pointer(&iov)), 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(iov.Len), nil
+}
+
+func setRegset(tid int, nt int, buf []byte) error {
+	iov := unix.Iovec{Base: &buf[0]}
+	iov.SetLen(len(buf))
+	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_SETREGSET, uintptr(tid), uintptr(nt), uintptr(unsafe.Pointer(&iov)), 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// siginfo is the start of struct siginfo on amd64: what a fault needs.
+type siginfo struct {
+	Signo int32
+	Errno int32
+	Code  int32
+	_     int32
+	Addr  uint64 // si_addr for SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP
+	_     [128 - 24]byte
+}
+
+func getSiginfo(tid int, si *siginfo) error {
+	return ptrace(unix.PTRACE_GETSIGINFO, tid, 0, uintptr(unsafe.Pointer(si)))
+}
+
+// waitStatus is a decoded wait4 status.
+type waitStatus uint32
+
+func (s waitStatus) stopped() bool  { return s&0xff == 0x7f }
+func (s waitStatus) stopSig() int   { return int(s>>8) & 0xff }
+func (s waitStatus) event() int     { return int(s >> 16) }
+func (s waitStatus) exited() bool   { return s&0x7f == 0 }
+func (s waitStatus) signaled() bool { return !s.stopped() && s&0x7f != 0 && s&0x7f != 0x7f }
+
+// wait waits for a state change of thread tid, retrying on EINTR.
+func wait(tid int) (waitStatus, error) {
+	for {
+		var ws uint32
+		_, _, e := unix.Syscall6(unix.SYS_WAIT4, uintptr(tid), uintptr(unsafe.Pointer(&ws)), unix.WALL, 0, 0, 0)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return 0, e
+		}
+		return waitStatus(ws), nil
+	}
+}
+
+func gettid() int {
+	tid, _, _ := unix.RawSyscall(unix.SYS_GETTID, 0, 0, 0)
+	return int(tid)
+}
+
+func tgkill(tgid, tid int, sig unix.Signal) error {
+	_, _, e := unix.RawSyscall(unix.SYS_TGKILL, uintptr(tgid), uintptr(tid), uintptr(sig))
+	if e != 0 {
+		return e
+	}
+	return nil
+}

@@ -1,0 +1,166 @@
+package ptrace
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/arch"
+)
+
+// thread is one host thread of a stub process. Every ptrace request on it
+// must come from its tracer, the one kite OS thread that attached to it;
+// its fields are used only there.
+type thread struct {
+	tgid int // the stub process
+	tid  int
+
+	// base holds the registers the thread had when its tracer attached;
+	// injected system calls start from it (segment registers, flags).
+	base arch.Registers
+
+	// regs is the application's view of the registers the host thread
+	// holds, when regsValid: what Switch last set or read. The host copy
+	// differs only in orig_rax (see setAppRegs).
+	regs      arch.Registers
+	regsValid bool
+
+	// dead is set once the thread is known to have exited.
+	dead bool
+}
+
+// errDied reports a stub thread that exited.
+func (t *thread) errDied(ws waitStatus) error {
+	t.dead = true
+	if ws.signaled() {
+		return fmt.Errorf("ptrace: stub thread %d killed by signal %d", t.tid, int(ws&0x7f))
+	}
+	return fmt.Errorf("ptrace: stub thread %d exited with status %d", t.tid, ws.stopSig())
+}
+
+// errHost wraps a failed ptrace or wait request on t. ESRCH and ECHILD mean
+// the thread is gone.
+func (t *thread) errHost(op string, err error) error {
+	if err == unix.ESRCH || err == unix.ECHILD {
+		t.dead = true
+	}
+	return fmt.Errorf("ptrace: %s of stub thread %d: %w", op, t.tid, err)
+}
+
+// syscall injects system call nr with args into t and returns its result;
+// a negative errno result comes back as a unix.Errno.
+//
+// Preconditions: t is stopped and traced by the calling OS thread.
+func (t *thread) syscall(nr uintptr, args ...uintptr) (uintptr, error) {
+	r := t.base
+	// orig_rax = -1: the thread is not inside a system call, so the host
+	// never applies syscall-restart logic to these registers.
+	r.Orig_rax = ^uint64(0)
+	r.Rax = uint64(nr)
+	argRegs := [...]*uint64{&r.Rdi, &r.Rsi, &r.Rdx, &r.R10, &r.R8, &r.R9}
+	for i, a := range args {
+		*argRegs[i] = uint64(a)
+	}
+	r.Rip = stubSyscall
+	if err := setRegs(t.tid, &r); err != nil {
+		return 0, t.errHost("SETREGS", err)
+	}
+	t.regsValid = false
+	if err := ptrace(unix.PTRACE_CONT, t.tid, 0, 0); err != nil {
+		return 0, t.errHost("CONT", err)
+	}
+	for {
+		ws, err := wait(t.tid)
+		if err != nil {
+			return 0, t.errHost("wait", err)
+		}
+		if !ws.stopped() {
+			return 0, t.errDied(ws)
+		}
+		if ws.stopSig() == int(unix.SIGTRAP) && ws.event() == 0 {
+			if err := getRegs(t.tid, &r); err != nil {
+				return 0, t.errHost("GETREGS", err)
+			}
+			if r.Rip == stubSyscallTrap {
+				ret := int64(r.Rax)
+				if ret < 0 && ret >= -4095 {
+					return 0, unix.Errno(-ret)
+				}
+				return uintptr(ret), nil
+			}
+		}
+		// Anything else (a PTRACE_EVENT_CLONE stop, a stale interrupt
+		// signal) is suppressed: carry on to the int3.
+		if err := ptrace(unix.PTRACE_CONT, t.tid, 0, 0); err != nil {
+			return 0, t.errHost("CONT", err)
+		}
+	}
+}
+
+// exit injects exit(0) into t (ending only this thread) and reaps it.
+//
+// Preconditions: t is stopped and traced by the calling OS thread.
+func (t *thread) exit() {
+	r := t.base
+	r.Orig_rax = ^uint64(0)
+	r.Rax = unix.SYS_EXIT
+	r.Rdi = 0
+	r.Rip = stubSyscall
+	if setRegs(t.tid, &r) != nil || ptrace(unix.PTRACE_CONT, t.tid, 0, 0) != nil {
+		// Already dead (killed with its process); reap if not yet.
+		t.reap()
+		return
+	}
+	t.reap()
+}
+
+// reap waits until t has exited, resuming it from any stop on the way.
+func (t *thread) reap() {
+	for {
+		ws, err := wait(t.tid)
+		if err != nil || !ws.stopped() {
+			t.dead = true
+			return
+		}
+		if ptrace(unix.PTRACE_CONT, t.tid, 0, 0) != nil {
+			// Not resumable: it is being killed; the next wait sees it.
+			continue
+		}
+	}
+}
+
+// seize attaches the calling OS thread to stub thread tid (running the
+// stub's pause loop, untraced) and stops it.
+func seize(tgid, tid int) (*thread, error) {
+	t := &thread{tgid: tgid, tid: tid}
+	if err := ptrace(unix.PTRACE_SEIZE, tid, 0, ptraceOptions); err != nil {
+		return nil, t.errHost("SEIZE", err)
+	}
+	if err := ptrace(unix.PTRACE_INTERRUPT, tid, 0, 0); err != nil {
+		return nil, t.errHost("INTERRUPT", err)
+	}
+	for {
+		ws, err := wait(tid)
+		if err != nil {
+			return nil, t.errHost("wait", err)
+		}
+		if !ws.stopped() {
+			return nil, t.errDied(ws)
+		}
+		if ws.event() == ptraceEventStop {
+			break
+		}
+		// A signal-delivery-stop came first: drop the signal and ask for
+		// the stop again.
+		if err := ptrace(unix.PTRACE_CONT, tid, 0, 0); err != nil {
+			return nil, t.errHost("CONT", err)
+		}
+		if err := ptrace(unix.PTRACE_INTERRUPT, tid, 0, 0); err != nil {
+			return nil, t.errHost("INTERRUPT", err)
+		}
+	}
+	if err := getRegs(tid, &t.base); err != nil {
+		return nil, t.errHost("GETREGS", err)
+	}
+	return t, nil
+}
