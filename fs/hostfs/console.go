@@ -1,7 +1,6 @@
 package hostfs
 
 import (
-	"encoding/binary"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -137,68 +136,31 @@ func (c *Console) Stat() (unix.Stat_t, error) {
 	return st, nil
 }
 
-// waitFD waits until fd reports one of events or cancel is closed. It
-// returns the revents, or EINTR if cancel was closed first. A nil cancel
-// waits without being interruptible.
-func waitFD(fd int, events int16, cancel <-chan struct{}) (int16, error) {
-	if cancel == nil {
-		for {
-			fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
-			_, err := unix.Poll(fds, -1)
-			if err == unix.EINTR {
-				continue
-			}
-			if err != nil {
-				return 0, err
-			}
-			return fds[0].Revents, nil
-		}
+// interruptPoll is how often a wait on a host fd checks whether the
+// waiting task has been interrupted. Host poll cannot wait on kite's
+// signal state, so a blocked console read wakes this often to look.
+const interruptPoll = 50 // milliseconds
+
+// waitFD waits until fd reports one of events, or returns EINTR once
+// interrupted (if not nil) reports true. It returns the revents.
+func waitFD(fd int, events int16, interrupted func() bool) (int16, error) {
+	timeout := -1
+	if interrupted != nil {
+		timeout = interruptPoll
 	}
-	select {
-	case <-cancel:
-		return 0, unix.EINTR
-	default:
-	}
-	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	if err != nil {
-		return 0, err
-	}
-	defer unix.Close(efd)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		select {
-		case <-cancel:
-			var one [8]byte
-			binary.LittleEndian.PutUint64(one[:], 1)
-			unix.Write(efd, one[:])
-		case <-done:
-		}
-	}()
-	defer func() {
-		close(done)
-		wg.Wait()
-	}()
 	for {
-		fds := []unix.PollFd{
-			{Fd: int32(fd), Events: events},
-			{Fd: int32(efd), Events: unix.POLLIN},
+		if interrupted != nil && interrupted() {
+			return 0, unix.EINTR
 		}
-		_, err := unix.Poll(fds, -1)
-		if err == unix.EINTR {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
+		n, err := unix.Poll(fds, timeout)
+		if err == unix.EINTR || n == 0 {
 			continue
 		}
 		if err != nil {
 			return 0, err
 		}
-		if fds[0].Revents != 0 {
-			return fds[0].Revents, nil
-		}
-		if fds[1].Revents != 0 {
-			return 0, unix.EINTR
-		}
+		return fds[0].Revents, nil
 	}
 }
 
@@ -215,9 +177,9 @@ func (c *Console) Readiness(events int16) int16 {
 // Read reads from the host fd, advancing the host file offset (shared with
 // whoever started kite, as for any inherited stdio). If nonblock is set and
 // no input is ready it returns EAGAIN; otherwise it waits for input, and
-// returns EINTR if cancel is closed first (the caller turns that into a
-// syscall restart or EINTR).
-func (c *Console) Read(p []byte, nonblock bool, cancel <-chan struct{}) (int, error) {
+// returns EINTR as soon as interrupted (if not nil) reports true (the
+// caller turns that into a syscall restart or EINTR).
+func (c *Console) Read(p []byte, nonblock bool, interrupted func() bool) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -227,7 +189,7 @@ func (c *Console) Read(p []byte, nonblock bool, cancel <-chan struct{}) (int, er
 		if c.Readiness(unix.POLLIN)&(unix.POLLIN|unix.POLLHUP|unix.POLLERR) == 0 {
 			return 0, unix.EAGAIN
 		}
-	} else if _, err := waitFD(c.fd, unix.POLLIN, cancel); err != nil {
+	} else if _, err := waitFD(c.fd, unix.POLLIN, interrupted); err != nil {
 		return 0, err
 	}
 	for {
@@ -246,8 +208,9 @@ func (c *Console) Read(p []byte, nonblock bool, cancel <-chan struct{}) (int, er
 // how much was written. A closed reader gives EPIPE (kite's Go runtime does
 // not die of SIGPIPE for raw writes); the caller sends SIGPIPE to the
 // application as Linux would. If nonblock is set and the fd cannot take
-// data, it returns what was written so far, or EAGAIN if nothing.
-func (c *Console) Write(p []byte, nonblock bool, cancel <-chan struct{}) (int, error) {
+// data, it returns what was written so far, or EAGAIN if nothing; a
+// blocking write stops the same way when interrupted reports true.
+func (c *Console) Write(p []byte, nonblock bool, interrupted func() bool) (int, error) {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	done := 0
@@ -259,7 +222,7 @@ func (c *Console) Write(p []byte, nonblock bool, cancel <-chan struct{}) (int, e
 				}
 				return 0, unix.EAGAIN
 			}
-		} else if _, err := waitFD(c.fd, unix.POLLOUT, cancel); err != nil {
+		} else if _, err := waitFD(c.fd, unix.POLLOUT, interrupted); err != nil {
 			if done > 0 {
 				return done, nil
 			}

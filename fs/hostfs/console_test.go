@@ -3,6 +3,7 @@ package hostfs
 import (
 	"fmt"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,12 +71,12 @@ func TestConsoleReadInterrupted(t *testing.T) {
 	defer unix.Close(p[0])
 	defer unix.Close(p[1])
 	r, _ := NewConsole(p[0])
-	cancel := make(chan struct{})
+	var stop atomic.Bool
 	go func() {
 		time.Sleep(20 * time.Millisecond)
-		close(cancel)
+		stop.Store(true)
 	}()
-	if _, err := r.Read(make([]byte, 4), false, cancel); err != unix.EINTR {
+	if _, err := r.Read(make([]byte, 4), false, stop.Load); err != unix.EINTR {
 		t.Errorf("interrupted read = %v, want EINTR", err)
 	}
 }

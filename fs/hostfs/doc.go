@@ -13,18 +13,40 @@
 //     their text (readlinkat) and kite's VFS follows them itself, inside
 //     kite's mount tree. ".." is kite's to resolve, clamped at the root.
 //   - Only regular files and directories are opened for I/O, read-only.
-//     Opening a host device node, FIFO or socket through hostfs fails with
-//     EACCES, so that no host device can be reached and no host FIFO can
-//     block or be drained; kite mounts its own /dev, /proc and /sys.
+//     hostfs never opens a host device node, FIFO or socket (its Open
+//     answers ENXIO). The VFS does not ask it to either: like any Linux
+//     file system, the node only names a driver, so a host character
+//     device node opens kite's own driver for that rdev (ENXIO if kite
+//     has none) and a host FIFO opens a kite pipe (fs/pipe) — no host
+//     device or FIFO is ever reached. Mount hostfs with vfs.MountNoDev to
+//     refuse device nodes outright (EACCES, as Linux's nodev). kite mounts
+//     its own /dev, /proc and /sys over the host's.
 //   - Host mounts of proc, sysfs, devpts, debugfs, tracefs, securityfs,
 //     bpf, cgroup, efivarfs and pstore found inside the tree are sealed:
 //     they can be stat'ed but not listed, opened or looked into (EACCES).
 //   - The application never holds a host fd.
 //
-// The console (console.go) is one of kite's stdio fds as a file: reads and
-// writes go to the host fd; terminal ioctls reach the host only when it is
-// a terminal (ENOTTY otherwise, as Linux on a pipe or file); the
-// foreground process group is kite's own state and never set on the host.
+// The tree is read-only whatever the mount flags: writes, O_TRUNC,
+// creation, removal and attribute changes give EROFS. Stat keeps the host
+// mode, owner, size, times, link count and inode number (on a host device
+// other than the root's, the device's index is xored into the top byte so
+// numbers stay unique under kite's one device number for the tree); the
+// device number is kite's. Each host directory seen holds an O_PATH fd
+// for the life of the Filesystem (Close releases them); other files hold
+// none and are reached again by name from their parent. Cached entries
+// are revalidated against the host on each lookup (vfs.Revalidator), so
+// changes made on the host are seen.
+//
+// The console (console.go, console_file.go) is one of kite's stdio fds as
+// a file: reads and writes go to the host fd; terminal ioctls (TCGETS,
+// TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TCSBRK, TCFLSH, TCXONC) reach the host
+// only when it is a terminal (ENOTTY otherwise, as Linux on a pipe or
+// file); FIONREAD is asked of the host fd; the foreground process group
+// (TIOCGPGRP/TIOCSPGRP) is kite's own state and never set on the host.
+// fstat shows a terminal as /dev/console (char 5:1), a pipe as a FIFO, a
+// file as the host file. A blocked console read or write polls the host
+// fd and gives up with EINTR when the vfs.Context's Interrupted() (if it
+// has one) turns true.
 //
 // hostfs may import the standard library, golang.org/x/sys/unix, auth and
 // vfs. It may use raw host system calls; it must not import kernel.

@@ -1,0 +1,274 @@
+package hostfs
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/vfs"
+)
+
+// interrupter is implemented by a vfs.Context that can be interrupted
+// while blocked (kernel.Task: a pending signal or exit).
+type interrupter interface {
+	Interrupted() bool
+}
+
+func interruptFunc(ctx vfs.Context) func() bool {
+	if i, ok := ctx.(interrupter); ok {
+		return i.Interrupted
+	}
+	return nil
+}
+
+// Name is what /proc/PID/fd shows for the console: "/dev/console" for a
+// terminal (the file kite's /dev/console opens), "pipe:[INO]" or
+// "socket:[INO]" with the host inode number for a pipe or socket, and
+// "/dev/console" otherwise.
+func (c *Console) Name() string {
+	var st unix.Stat_t
+	if err := unix.Fstat(c.fd, &st); err == nil {
+		switch c.kind {
+		case ConsolePipe:
+			return fmt.Sprintf("pipe:[%d]", st.Ino)
+		case ConsoleSocket:
+			return fmt.Sprintf("socket:[%d]", st.Ino)
+		}
+	}
+	return "/dev/console"
+}
+
+// consoleInode answers fstat for a console file.
+type consoleInode struct {
+	vfs.InodeDefaults
+	c *Console
+}
+
+// NewConsoleInode returns the inode of an anonymous console file (for
+// vfs.VirtualFilesystem.NewAnonymousFile): its Stat is Console.Stat.
+func NewConsoleInode(c *Console) vfs.Inode { return &consoleInode{c: c} }
+
+// Stat implements vfs.Inode.
+func (i *consoleInode) Stat(vfs.Context) (vfs.Stat, error) {
+	st, err := i.c.Stat()
+	if err != nil {
+		return vfs.Stat{}, err
+	}
+	return vfs.Stat{
+		Ino:     st.Ino,
+		Nlink:   st.Nlink,
+		Mode:    st.Mode,
+		UID:     st.Uid,
+		GID:     st.Gid,
+		Rdev:    st.Rdev,
+		Size:    st.Size,
+		Blksize: st.Blksize,
+		Blocks:  st.Blocks,
+		Atime:   st.Atim,
+		Mtime:   st.Mtim,
+		Ctime:   st.Ctim,
+	}, nil
+}
+
+// NewConsoleFile returns the file operations of an open console. A
+// console over a host regular file reads and writes at the host fd's own
+// offset (shared with the host fd's other users, as after `>out 2>&1`), so
+// the offset the VFS passes is ignored and lseek moves the host offset;
+// every other kind is a stream.
+func NewConsoleFile(c *Console) vfs.FileOperations {
+	if c.kind == ConsoleFile {
+		return &consoleRegular{consoleOps{c: c}}
+	}
+	return &consoleStream{consoleOps: consoleOps{c: c}}
+}
+
+// consoleOps is the behaviour shared by both kinds of console file.
+type consoleOps struct {
+	c *Console
+}
+
+func (o *consoleOps) read(ctx vfs.Context, f *vfs.File, dst []byte) (int, error) {
+	return o.c.Read(dst, f.Flags()&unix.O_NONBLOCK != 0, interruptFunc(ctx))
+}
+
+func (o *consoleOps) write(ctx vfs.Context, f *vfs.File, src []byte) (int, error) {
+	return o.c.Write(src, f.Flags()&unix.O_NONBLOCK != 0, interruptFunc(ctx))
+}
+
+// termiosSize is the size of struct termios that TCGETS/TCSETS copy (the
+// kernel's, without the speeds of termios2).
+const termiosSize = 36
+
+func encodeTermios(t unix.Termios) []byte {
+	b := make([]byte, termiosSize)
+	binary.LittleEndian.PutUint32(b[0:], t.Iflag)
+	binary.LittleEndian.PutUint32(b[4:], t.Oflag)
+	binary.LittleEndian.PutUint32(b[8:], t.Cflag)
+	binary.LittleEndian.PutUint32(b[12:], t.Lflag)
+	b[16] = t.Line
+	copy(b[17:], t.Cc[:])
+	return b
+}
+
+func decodeTermios(b []byte) unix.Termios {
+	var t unix.Termios
+	t.Iflag = binary.LittleEndian.Uint32(b[0:])
+	t.Oflag = binary.LittleEndian.Uint32(b[4:])
+	t.Cflag = binary.LittleEndian.Uint32(b[8:])
+	t.Lflag = binary.LittleEndian.Uint32(b[12:])
+	t.Line = b[16]
+	copy(t.Cc[:], b[17:termiosSize])
+	return t
+}
+
+// ioctl carries out the terminal ioctls on the console.
+func (o *consoleOps) ioctl(io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
+	c := o.c
+	switch cmd {
+	case unix.TCGETS:
+		t, err := c.Termios()
+		if err != nil {
+			return 0, err
+		}
+		_, err = io.CopyOut(arg, encodeTermios(t))
+		return 0, err
+	case unix.TCSETS, unix.TCSETSW, unix.TCSETSF:
+		if !c.IsTerminal() {
+			return 0, unix.ENOTTY
+		}
+		b := make([]byte, termiosSize)
+		if _, err := io.CopyIn(arg, b); err != nil {
+			return 0, err
+		}
+		return 0, c.SetTermios(uint(cmd), decodeTermios(b))
+	case unix.TIOCGWINSZ:
+		w, err := c.Winsize()
+		if err != nil {
+			return 0, err
+		}
+		var b [8]byte
+		binary.LittleEndian.PutUint16(b[0:], w.Row)
+		binary.LittleEndian.PutUint16(b[2:], w.Col)
+		binary.LittleEndian.PutUint16(b[4:], w.Xpixel)
+		binary.LittleEndian.PutUint16(b[6:], w.Ypixel)
+		_, err = io.CopyOut(arg, b[:])
+		return 0, err
+	case unix.TIOCSWINSZ:
+		if !c.IsTerminal() {
+			return 0, unix.ENOTTY
+		}
+		var b [8]byte
+		if _, err := io.CopyIn(arg, b[:]); err != nil {
+			return 0, err
+		}
+		return 0, c.SetWinsize(unix.Winsize{
+			Row:    binary.LittleEndian.Uint16(b[0:]),
+			Col:    binary.LittleEndian.Uint16(b[2:]),
+			Xpixel: binary.LittleEndian.Uint16(b[4:]),
+			Ypixel: binary.LittleEndian.Uint16(b[6:]),
+		})
+	case unix.TIOCGPGRP:
+		pg, err := c.ForegroundPGID()
+		if err != nil {
+			return 0, err
+		}
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], uint32(pg))
+		_, err = io.CopyOut(arg, b[:])
+		return 0, err
+	case unix.TIOCSPGRP:
+		if !c.IsTerminal() {
+			return 0, unix.ENOTTY
+		}
+		var b [4]byte
+		if _, err := io.CopyIn(arg, b[:]); err != nil {
+			return 0, err
+		}
+		return 0, c.SetForegroundPGID(int32(binary.LittleEndian.Uint32(b[:])))
+	case unix.TIOCINQ: // FIONREAD
+		n, err := c.InputAvailable()
+		if err != nil {
+			return 0, err
+		}
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], uint32(int32(n)))
+		_, err = io.CopyOut(arg, b[:])
+		return 0, err
+	case unix.TCSBRK, unix.TCFLSH, unix.TCXONC:
+		// tcdrain, tcflush and tcflow take their argument by value and
+		// act only on kite's own terminal.
+		if !c.IsTerminal() {
+			return 0, unix.ENOTTY
+		}
+		return 0, unix.IoctlSetInt(c.fd, uint(cmd), int(arg))
+	}
+	return 0, unix.ENOTTY
+}
+
+// consoleStream is a console over a terminal, pipe, socket or device.
+type consoleStream struct {
+	vfs.StreamFile
+	consoleOps
+}
+
+// Read implements vfs.FileOperations.
+func (s *consoleStream) Read(ctx vfs.Context, f *vfs.File, dst []byte, _ int64) (int, error) {
+	return s.read(ctx, f, dst)
+}
+
+// Write implements vfs.FileOperations.
+func (s *consoleStream) Write(ctx vfs.Context, f *vfs.File, src []byte, _ int64) (int, error) {
+	return s.write(ctx, f, src)
+}
+
+// Ioctl implements vfs.FileOperations.
+func (s *consoleStream) Ioctl(ctx vfs.Context, f *vfs.File, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
+	return s.ioctl(io, cmd, arg)
+}
+
+// Sync implements vfs.FileOperations: Linux's fsync on a terminal or pipe
+// is EINVAL.
+func (s *consoleStream) Sync(vfs.Context, *vfs.File, bool) error { return unix.EINVAL }
+
+// consoleRegular is a console over a host regular file.
+type consoleRegular struct {
+	consoleOps
+}
+
+// Release implements vfs.FileOperations; the host fd stays kite's.
+func (r *consoleRegular) Release(vfs.Context) {}
+
+// Read implements vfs.FileOperations at the host fd's offset.
+func (r *consoleRegular) Read(ctx vfs.Context, f *vfs.File, dst []byte, _ int64) (int, error) {
+	return r.read(ctx, f, dst)
+}
+
+// Write implements vfs.FileOperations at the host fd's offset (or its
+// end, if kite's stdout was opened with O_APPEND).
+func (r *consoleRegular) Write(ctx vfs.Context, f *vfs.File, src []byte, _ int64) (int, error) {
+	return r.write(ctx, f, src)
+}
+
+// Seek implements vfs.FileOperations by moving the host fd's offset.
+func (r *consoleRegular) Seek(ctx vfs.Context, f *vfs.File, _, off int64, whence int) (int64, error) {
+	return unix.Seek(r.c.fd, off, whence)
+}
+
+// IterDirents implements vfs.FileOperations.
+func (r *consoleRegular) IterDirents(vfs.Context, *vfs.File, int64, func(vfs.Dirent) bool) error {
+	return unix.ENOTDIR
+}
+
+// Ioctl implements vfs.FileOperations.
+func (r *consoleRegular) Ioctl(ctx vfs.Context, f *vfs.File, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
+	return r.ioctl(io, cmd, arg)
+}
+
+// Sync implements vfs.FileOperations.
+func (r *consoleRegular) Sync(_ vfs.Context, _ *vfs.File, dataOnly bool) error {
+	if dataOnly {
+		return unix.Fdatasync(r.c.fd)
+	}
+	return unix.Fsync(r.c.fd)
+}

@@ -1,0 +1,285 @@
+package hostfs
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/auth"
+	"github.com/kite-os/kite/vfs"
+)
+
+type testCtx struct{ creds *auth.Credentials }
+
+func (c testCtx) Credentials() *auth.Credentials { return c.creds }
+
+var root = testCtx{auth.New(0, 0, nil)}
+
+// mountTree mounts a hostfs of dir as the root of a new VFS, mounted
+// read-write so that hostfs itself (not the mount flag) must refuse
+// changes.
+func mountTree(t *testing.T, dir string, flags uint32) (*vfs.VirtualFilesystem, *vfs.FSContext, *Filesystem) {
+	t.Helper()
+	fs, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fs.Close)
+	v := vfs.New()
+	ns, err := v.NewMountNamespace(root, fs, flags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, vfs.NewFSContext(ns.Root()), fs
+}
+
+func readAll(t *testing.T, f *vfs.File) string {
+	t.Helper()
+	var b strings.Builder
+	buf := make([]byte, 5)
+	for {
+		n, err := f.Read(root, buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return b.String()
+		}
+		b.Write(buf[:n])
+	}
+}
+
+func TestVFSReadAndSymlinksStayInside(t *testing.T) {
+	outer, dir := makeTree(t)
+	// A file named like the escape targets, inside the tree, so that a
+	// kite-side resolution of the links finds these and not the host's.
+	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte("inside\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "etc", "passwd"), []byte("kite:x:0:0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v, fsc, _ := mountTree(t, dir, 0)
+	start := fsc.Root()
+	for path, want := range map[string]string{
+		"/dir/file":       "hello hostfs\n",
+		"/dir/rel":        "hello hostfs\n",
+		"/esc":            "inside\n",     // ../secret, clamped at kite's root
+		"/dir/up":         "inside\n",     // ../../secret
+		"/passwd":         "kite:x:0:0\n", // /etc/passwd of the tree, not the host's
+		"/../../dir/file": "hello hostfs\n",
+	} {
+		f, err := v.OpenAt(root, fsc, start, path, unix.O_RDONLY, 0)
+		if err != nil {
+			t.Errorf("open %s: %v", path, err)
+			continue
+		}
+		if got := readAll(t, f); got != want {
+			t.Errorf("%s = %q, want %q", path, got, want)
+		}
+		f.DecRef(root)
+	}
+	// The absolute link to the outer directory resolves inside kite's root,
+	// where that host path does not exist.
+	if _, err := v.OpenAt(root, fsc, start, "/abs/secret", unix.O_RDONLY, 0); err != unix.ENOENT {
+		t.Errorf("open /abs/secret = %v, want ENOENT (link text %q)", err, outer)
+	}
+	for path, want := range map[string]string{"/esc": "../secret", "/passwd": "/etc/passwd", "/abs": outer} {
+		got, err := v.ReadlinkAt(root, fsc, start, path)
+		if err != nil || got != want {
+			t.Errorf("readlink %s = %q, %v; want %q", path, got, err, want)
+		}
+	}
+	st, err := v.StatAt(root, fsc, start, "/passwd", false)
+	if err != nil || st.Type() != unix.S_IFLNK || st.Size != int64(len("/etc/passwd")) {
+		t.Errorf("lstat /passwd = %+v, %v", st, err)
+	}
+}
+
+func TestVFSStat(t *testing.T) {
+	_, dir := makeTree(t)
+	v, fsc, fs := mountTree(t, dir, 0)
+	st, err := v.StatAt(root, fsc, fsc.Root(), "/dir/file", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var host unix.Stat_t
+	if err := unix.Stat(filepath.Join(dir, "dir", "file"), &host); err != nil {
+		t.Fatal(err)
+	}
+	if st.Ino != host.Ino || st.Mode != host.Mode || st.Size != host.Size || st.Nlink != host.Nlink ||
+		st.UID != host.Uid || st.GID != host.Gid || st.Mtime != host.Mtim {
+		t.Errorf("stat %+v, host %+v", st, host)
+	}
+	if st.Dev != v.FilesystemDevice(fs) || st.Dev == host.Dev {
+		t.Errorf("dev %#x, want kite's %#x", st.Dev, v.FilesystemDevice(fs))
+	}
+	fst, err := v.StatAt(root, fsc, fsc.Root(), "/fifo", true)
+	if err != nil || fst.Type() != unix.S_IFIFO {
+		t.Errorf("stat fifo: %+v %v", fst, err)
+	}
+	s, err := v.Statfs(root, fsc.Root())
+	if err != nil || s.Flags&unix.ST_RDONLY == 0 {
+		t.Errorf("statfs %+v, %v", s, err)
+	}
+}
+
+func TestVFSReadOnly(t *testing.T) {
+	_, dir := makeTree(t)
+	v, fsc, _ := mountTree(t, dir, 0)
+	start := fsc.Root()
+	for _, c := range []struct {
+		path  string
+		flags int
+	}{
+		{"/dir/file", unix.O_WRONLY},
+		{"/dir/file", unix.O_RDWR},
+		{"/dir/file", unix.O_RDONLY | unix.O_TRUNC},
+		{"/dir/new", unix.O_WRONLY | unix.O_CREAT},
+	} {
+		f, err := v.OpenAt(root, fsc, start, c.path, c.flags, 0o644)
+		if err != unix.EROFS {
+			if f != nil {
+				f.DecRef(root)
+			}
+			t.Errorf("open %s %#x = %v, want EROFS", c.path, c.flags, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dir", "new")); !os.IsNotExist(err) {
+		t.Error("a file was created on the host")
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "dir", "file")); string(b) != "hello hostfs\n" {
+		t.Error("host file changed")
+	}
+}
+
+func TestVFSHostFIFONotOpened(t *testing.T) {
+	_, dir := makeTree(t)
+	v, fsc, _ := mountTree(t, dir, 0)
+	// The VFS sends FIFOs to its FIFO opener (none here): hostfs never
+	// opens the host FIFO, so this must not block or reach the host.
+	if _, err := v.OpenAt(root, fsc, fsc.Root(), "/fifo", unix.O_RDONLY, 0); err != unix.ENXIO {
+		t.Errorf("open fifo = %v, want ENXIO", err)
+	}
+	fs, _ := New(dir)
+	defer fs.Close()
+	r, _ := fs.Root(root)
+	ino, err := r.Lookup(root, "fifo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ino.Open(root, unix.O_RDONLY); err != unix.ENXIO {
+		t.Errorf("hostfs Open(fifo) = %v, want ENXIO", err)
+	}
+}
+
+func TestVFSGetdents(t *testing.T) {
+	_, dir := makeTree(t)
+	v, fsc, _ := mountTree(t, dir, 0)
+	f, err := v.OpenAt(root, fsc, fsc.Root(), "/dir", unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.DecRef(root)
+	list := func() []string {
+		var names []string
+		if err := f.Getdents(root, func(d vfs.Dirent) bool {
+			names = append(names, d.Name)
+			return true
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return names
+	}
+	names := list()
+	sort.Strings(names)
+	if got := strings.Join(names, ","); got != ".,..,file,rel,sub,up" {
+		t.Errorf("entries %q", got)
+	}
+	if again := list(); len(again) != 0 {
+		t.Errorf("second getdents gave %v", again)
+	}
+	if _, err := f.Seek(root, 0, unix.SEEK_SET); err != nil {
+		t.Fatal(err)
+	}
+	if again := list(); len(again) != 6 {
+		t.Errorf("after rewind: %v", again)
+	}
+}
+
+func TestVFSRevalidate(t *testing.T) {
+	_, dir := makeTree(t)
+	v, fsc, _ := mountTree(t, dir, 0)
+	start := fsc.Root()
+	if _, err := v.StatAt(root, fsc, start, "/dir/file", true); err != nil {
+		t.Fatal(err)
+	}
+	// Replace the file on the host: kite must see the new one.
+	p := filepath.Join(dir, "dir", "file")
+	os.Remove(p)
+	if err := os.WriteFile(p, []byte("new content\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := v.OpenAt(root, fsc, start, "/dir/file", unix.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.DecRef(root)
+	if got := readAll(t, f); got != "new content\n" {
+		t.Errorf("read %q after host replaced the file", got)
+	}
+	os.Remove(p)
+	if _, err := v.StatAt(root, fsc, start, "/dir/file", true); err != unix.ENOENT {
+		t.Errorf("stat removed file = %v, want ENOENT", err)
+	}
+}
+
+func TestVFSSealedProc(t *testing.T) {
+	if _, err := os.Stat("/proc/self"); err != nil {
+		t.Skip("no host /proc")
+	}
+	v, fsc, _ := mountTree(t, "/", vfs.MountReadOnly)
+	start := fsc.Root()
+	if _, err := v.StatAt(root, fsc, start, "/proc", false); err != nil {
+		t.Errorf("stat /proc: %v", err)
+	}
+	if _, err := v.StatAt(root, fsc, start, "/proc/self", false); err != unix.EACCES {
+		t.Errorf("stat host /proc/self = %v, want EACCES", err)
+	}
+	if _, err := v.OpenAt(root, fsc, start, "/proc", unix.O_RDONLY, 0); err != unix.EACCES {
+		t.Errorf("open host /proc = %v, want EACCES", err)
+	}
+}
+
+func TestVFSMmapReadAt(t *testing.T) {
+	_, dir := makeTree(t)
+	v, fsc, _ := mountTree(t, dir, 0)
+	f, err := v.OpenAt(root, fsc, fsc.Root(), "/dir/file", unix.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.DecRef(root)
+	buf := make([]byte, 6)
+	if n, err := f.ReadAt(buf, 6); n != 6 || err != nil || string(buf) != "hostfs" {
+		t.Errorf("ReadAt = %d %v %q", n, err, buf)
+	}
+	if end, err := f.Seek(root, 0, unix.SEEK_END); err != nil || end != 13 {
+		t.Errorf("SEEK_END = %d, %v", end, err)
+	}
+}
+
+func TestKiteInoAcrossDevices(t *testing.T) {
+	fs := &Filesystem{devIndex: map[uint64]uint64{10: 0}}
+	a := fs.kiteIno(10, 5)
+	b := fs.kiteIno(11, 5)
+	if a != 5 || b == 5 || fs.kiteIno(11, 5) != b {
+		t.Errorf("kiteIno: %d %d", a, b)
+	}
+}
