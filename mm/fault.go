@@ -1,0 +1,467 @@
+package mm
+
+import (
+	"errors"
+	"io"
+	"math"
+
+	"golang.org/x/sys/unix"
+)
+
+// HandleFault resolves a fault reported by the platform at addr. It
+// returns nil if the application can resume (the access will succeed or
+// fault again with more information), or a *FaultError naming the signal
+// to deliver. See doc.go for how SEGV_MAPERR and SEGV_ACCERR are read.
+func (m *MemoryManager) HandleFault(addr uintptr, signo, code int32) error {
+	if signo != int32(unix.SIGSEGV) || (code != SEGV_MAPERR && code != SEGV_ACCERR) {
+		return &FaultError{Signo: signo, Code: code, Addr: addr}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v := m.vmas.find(addr)
+	if v == nil {
+		v = m.growStackLocked(addr)
+		if v == nil {
+			return segv(SEGV_MAPERR, addr)
+		}
+	}
+	if v.prot == 0 {
+		return segv(SEGV_ACCERR, addr)
+	}
+	page := pageDown(addr)
+	if p := m.pt.get(page); code == SEGV_ACCERR && p != nil && p.mapped {
+		return m.accessFaultLocked(v, page, p, addr)
+	}
+	return m.faultInLocked(v, page, addr)
+}
+
+func segv(code int32, addr uintptr) *FaultError {
+	return &FaultError{Signo: int32(unix.SIGSEGV), Code: code, Addr: addr}
+}
+
+func sigbus(addr uintptr) *FaultError {
+	return &FaultError{Signo: int32(unix.SIGBUS), Code: BUS_ADRERR, Addr: addr}
+}
+
+// accessFaultLocked handles SEGV_ACCERR on a page mapped in the platform
+// address space.
+//
+// Preconditions: m.mu is held for writing.
+func (m *MemoryManager) accessFaultLocked(v *vma, page uintptr, p *pte, addr uintptr) error {
+	if p.cow && v.prot&unix.PROT_WRITE != 0 {
+		// A write (or, rarely, an execution) on a copy-on-write page:
+		// break it. If it was an execution the retry faults again on
+		// the now fully mapped page and takes the path below.
+		if err := m.breakCOWAroundLocked(v, page); err != nil {
+			return sigbus(addr)
+		}
+		return nil
+	}
+	if int(p.hostProt) != v.effProt(p) {
+		// Our mapping was out of date (e.g. a racing mprotect).
+		if err := m.syncHostLocked(v, page, page+pageSize, true); err != nil {
+			return sigbus(addr)
+		}
+		return nil
+	}
+	// The page has its VMA's full protection, so the access exceeded it,
+	// unless it is a write that raced with another thread's COW break.
+	if v.prot&unix.PROT_WRITE != 0 && p.stale > 0 {
+		p.stale--
+		return nil
+	}
+	return segv(SEGV_ACCERR, addr)
+}
+
+// effProt is the protection a page of v is mapped with in the platform
+// address space: the VMA's, without write for copy-on-write pages.
+func (v *vma) effProt(p *pte) int {
+	if p.cow && !v.shared {
+		return v.prot &^ unix.PROT_WRITE
+	}
+	return v.prot
+}
+
+// window returns the fault-around window of page: the aligned block of
+// faultAroundPages pages around it, clipped to v.
+func (v *vma) window(page uintptr) (uintptr, uintptr) {
+	const span = faultAroundPages * pageSize
+	ws := page &^ (span - 1)
+	we := ws + span
+	if we < ws {
+		we = math.MaxUint64 &^ pageMask
+	}
+	return max(ws, v.start), min(we, v.end)
+}
+
+// faultInLocked gives page (and its neighbours in the fault-around window)
+// frames and maps them.
+//
+// Preconditions: m.mu is held for writing; v contains page and is
+// accessible.
+func (m *MemoryManager) faultInLocked(v *vma, page uintptr, addr uintptr) error {
+	ws, we := v.window(page)
+	p := m.pt.get(page)
+	if p == nil {
+		a := page
+		for a > ws && m.pt.get(a-pageSize) == nil {
+			a -= pageSize
+		}
+		b := page + pageSize
+		for b < we && m.pt.get(b) == nil {
+			b += pageSize
+		}
+		m.fillLocked(v, a, b)
+		if p = m.pt.get(page); p == nil && a < page {
+			// Something before page failed (memory ran out): page
+			// alone may still fit.
+			m.fillLocked(v, page, page+pageSize)
+			p = m.pt.get(page)
+		}
+		if p == nil {
+			return sigbus(addr)
+		}
+	} else if p.mapped {
+		// The platform reported the page unmapped although we mapped
+		// it: another thread's fault mapped it meanwhile, or the
+		// platform lost it. Mapping it again is harmless.
+		p.hostProt = 0
+	}
+	if err := m.syncHostLocked(v, ws, we, true); err != nil {
+		return sigbus(addr)
+	}
+	return nil
+}
+
+// fillLocked gives every page of v in [start, end) a frame, stopping at the
+// first page it cannot fill.
+//
+// Preconditions: m.mu is held for writing.
+func (m *MemoryManager) fillLocked(v *vma, start, end uintptr) error {
+	for addr := start; addr < end; {
+		if m.pt.get(addr) != nil {
+			addr += pageSize
+			continue
+		}
+		runEnd := addr + pageSize
+		for runEnd < end && m.pt.get(runEnd) == nil {
+			runEnd += pageSize
+		}
+		if err := m.fillRunLocked(v, addr, runEnd); err != nil {
+			return err
+		}
+		addr = runEnd
+	}
+	return nil
+}
+
+// errPastEOF reports a private file page wholly past the end of the file.
+var errPastEOF = errors.New("page past end of file")
+
+// fillRunLocked gives frames to the pages of [start, end), none of which
+// has one.
+//
+// Preconditions: m.mu is held for writing.
+func (m *MemoryManager) fillRunLocked(v *vma, start, end uintptr) error {
+	if v.obj != nil {
+		for addr := start; addr < end; addr += pageSize {
+			f, err := v.obj.frameAt((v.off + uint64(addr-v.start)) >> pageShift)
+			if err != nil {
+				return err
+			}
+			m.pt.set(addr, pte{frame: f})
+		}
+		return nil
+	}
+	for addr := start; addr < end; {
+		off, got, err := m.mf.allocRun(uint64((end - addr) >> pageShift))
+		if err != nil {
+			return err
+		}
+		if v.file != nil {
+			got, err = m.readFileLocked(v, addr, off, got)
+		}
+		for i := uint64(0); i < got; i++ {
+			m.pt.set(addr, pte{frame: off + i*pageSize})
+			addr += pageSize
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readFileLocked reads the file contents of n pages of v at addr into the
+// fresh frames at off. It returns how many pages hold file data; the
+// frames of the others (wholly past EOF, or unread after an I/O error) are
+// freed.
+//
+// Preconditions: m.mu is held for writing.
+func (m *MemoryManager) readFileLocked(v *vma, addr uintptr, off, n uint64) (uint64, error) {
+	fileOff := v.off + uint64(addr-v.start)
+	var read int
+	var err error
+	if fileOff > math.MaxInt64-n*pageSize {
+		err = unix.EOVERFLOW
+	} else {
+		read, err = v.file.ReadAt(m.mf.bytes(off, n*pageSize), int64(fileOff))
+	}
+	good := (uint64(read) + pageMask) >> pageShift
+	if read == int(n*pageSize) {
+		return n, nil
+	}
+	if good < n {
+		m.mf.decRef(off+good*pageSize, n-good)
+	}
+	if err == nil || err == io.EOF {
+		err = errPastEOF
+	}
+	return good, err
+}
+
+// mapRun is n pages at addr backed by contiguous frames from frame.
+type mapRun struct {
+	addr  uintptr
+	frame uint64
+	n     uintptr
+	prot  int
+}
+
+func appendRun(runs []mapRun, addr uintptr, frame uint64, prot int) []mapRun {
+	if k := len(runs); k > 0 {
+		r := &runs[k-1]
+		if r.addr+r.n*pageSize == addr && r.frame+uint64(r.n)*pageSize == frame && r.prot == prot {
+			r.n++
+			return runs
+		}
+	}
+	return append(runs, mapRun{addr: addr, frame: frame, n: 1, prot: prot})
+}
+
+// maxSyncRuns bounds the platform calls syncHostLocked makes to change
+// existing mappings; beyond it, unmapping the range and letting the
+// application fault back in is cheaper.
+const maxSyncRuns = 64
+
+// syncHostLocked brings the platform mappings of v's pages in [start, end)
+// in line with their ptes: pages whose mapping has the wrong protection (or
+// frame) are mapped again, pages that must not be accessible are unmapped,
+// and, if mapUnmapped, pages with a frame but no mapping are mapped.
+//
+// Preconditions: m.mu is held for writing.
+func (m *MemoryManager) syncHostLocked(v *vma, start, end uintptr, mapUnmapped bool) error {
+	var maps, unmaps []mapRun
+	m.pt.forRange(start, end, func(addr uintptr, p *pte) bool {
+		eff := v.effProt(p)
+		switch {
+		case eff == 0:
+			if p.mapped {
+				unmaps = appendRun(unmaps, addr, p.frame, 0)
+			}
+		case p.mapped && int(p.hostProt) == eff:
+		case !p.mapped && !mapUnmapped:
+		default:
+			maps = appendRun(maps, addr, p.frame, eff)
+		}
+		return true
+	})
+	if !mapUnmapped && len(maps)+len(unmaps) > maxSyncRuns {
+		if err := m.as.Unmap(start, end-start); err != nil {
+			return err
+		}
+		m.pt.forRange(start, end, func(_ uintptr, p *pte) bool {
+			p.mapped = false
+			return true
+		})
+		return nil
+	}
+	var firstErr error
+	for _, r := range unmaps {
+		if err := m.as.Unmap(r.addr, r.n*pageSize); err != nil {
+			firstErr = cmp(firstErr, err)
+			continue
+		}
+		m.setMapped(r, false)
+	}
+	for _, r := range maps {
+		if err := m.as.MapFile(r.addr, r.frame, r.n*pageSize, r.prot); err != nil {
+			firstErr = cmp(firstErr, err)
+			m.setMapped(r, false)
+			continue
+		}
+		m.setMapped(r, true)
+	}
+	return firstErr
+}
+
+func cmp(first, err error) error {
+	if first != nil {
+		return first
+	}
+	return err
+}
+
+// setMapped records the outcome of mapping (or unmapping) run r.
+func (m *MemoryManager) setMapped(r mapRun, mapped bool) {
+	for i := uintptr(0); i < r.n; i++ {
+		p := m.pt.get(r.addr + i*pageSize)
+		if p == nil {
+			continue
+		}
+		if mapped && r.prot&unix.PROT_WRITE != 0 && !(p.mapped && p.hostProt&unix.PROT_WRITE != 0) {
+			// The page just became writable: faults of writes that
+			// raced with this upgrade may still arrive.
+			p.stale = staleBudget
+		}
+		p.mapped = mapped
+		p.hostProt = uint8(r.prot)
+		if !mapped {
+			p.hostProt = 0
+		}
+	}
+}
+
+// breakCOWLocked gives the copy-on-write page at addr a frame of its own:
+// it takes the frame over if no one else refers to it, or copies it. If it
+// copied, it returns the old frame, whose reference the caller drops after
+// the platform no longer maps it (see dropOld). A mapped page is left with
+// hostProt 0 so that syncHostLocked maps the new frame.
+//
+// Preconditions: m.mu is held for writing; p is addr's pte.
+func (m *MemoryManager) breakCOWLocked(p *pte) (old uint64, copied bool, err error) {
+	if !p.cow {
+		return 0, false, nil
+	}
+	if m.mf.refCount(p.frame) == 1 {
+		p.cow = false
+		return 0, false, nil
+	}
+	off, _, err := m.mf.allocRun(1)
+	if err != nil {
+		return 0, false, err
+	}
+	copy(m.mf.frame(off), m.mf.frame(p.frame))
+	old = p.frame
+	p.frame = off
+	p.cow = false
+	if p.mapped {
+		p.hostProt = 0
+	}
+	return old, true, nil
+}
+
+// breakCOWAroundLocked breaks copy-on-write of page after a write fault,
+// and takes over the mapped copy-on-write pages around it that no one else
+// refers to any more (after a fork and exec, every page of the parent), so
+// that writes to them do not fault one by one.
+//
+// Preconditions: m.mu is held for writing; page has a pte in v.
+func (m *MemoryManager) breakCOWAroundLocked(v *vma, page uintptr) error {
+	old, copied, err := m.breakCOWLocked(m.pt.get(page))
+	if err != nil {
+		return err
+	}
+	ws, we := v.window(page)
+	m.pt.forRange(ws, we, func(_ uintptr, q *pte) bool {
+		if q.cow && q.mapped && m.mf.refCount(q.frame) == 1 {
+			q.cow = false
+		}
+		return true
+	})
+	err = m.syncHostLocked(v, ws, we, false)
+	if copied {
+		m.dropOld(v, page, old, err)
+	}
+	return err
+}
+
+// dropOld drops the reference to a frame replaced by a COW copy once the
+// platform maps the new one. If remapping failed, the old frame is unmapped
+// explicitly; if even that fails it is leaked rather than risk another
+// owner's data showing through.
+func (m *MemoryManager) dropOld(v *vma, page uintptr, old uint64, syncErr error) {
+	if syncErr != nil {
+		if err := m.as.Unmap(page, pageSize); err != nil {
+			return
+		}
+		if p := m.pt.get(page); p != nil {
+			p.mapped = false
+			p.hostProt = 0
+		}
+	}
+	m.mf.decRef(old, 1)
+}
+
+// growStackLocked extends a MAP_GROWSDOWN VMA above addr down to cover it,
+// within the stack limit and the guard gap, and returns it; nil if addr is
+// not a valid stack growth.
+//
+// Preconditions: m.mu is held for writing; no VMA contains addr.
+func (m *MemoryManager) growStackLocked(addr uintptr) *vma {
+	i := m.vmas.lowerBound(addr)
+	if i == len(m.vmas.v) || !m.vmas.v[i].growsDown {
+		return nil
+	}
+	v := m.vmas.v[i]
+	newStart := pageDown(addr)
+	if newStart < minAddr {
+		return nil
+	}
+	if m.stackLimit != RLimInfinity && uint64(v.end-newStart) > m.stackLimit {
+		return nil
+	}
+	if i > 0 {
+		prev := m.vmas.v[i-1]
+		if !prev.growsDown && prev.prot != 0 && newStart-prev.end < stackGuardGap {
+			return nil
+		}
+	}
+	v.start = newStart
+	return v
+}
+
+// populateLocked faults in every page of [start, end) as an access would
+// (a write access if write), mapping them. It fails with EFAULT at the
+// first page such an access would not reach (and ENOMEM at a hole).
+//
+// Preconditions: m.mu is held for writing.
+func (m *MemoryManager) populateLocked(start, end uintptr, write bool) error {
+	cur := start
+	for cur < end {
+		v := m.vmas.find(cur)
+		if v == nil {
+			return unix.ENOMEM
+		}
+		e := min(v.end, end)
+		if v.prot == 0 || (write && v.prot&unix.PROT_WRITE == 0) {
+			return unix.EFAULT
+		}
+		fillErr := m.fillLocked(v, cur, e)
+		var olds []uint64
+		if write && !v.shared {
+			m.pt.forRange(cur, e, func(_ uintptr, p *pte) bool {
+				old, copied, err := m.breakCOWLocked(p)
+				if err != nil {
+					fillErr = err
+					return false
+				}
+				if copied {
+					olds = append(olds, old)
+				}
+				return true
+			})
+		}
+		syncErr := m.syncHostLocked(v, cur, e, true)
+		if syncErr == nil {
+			for _, f := range olds {
+				m.mf.decRef(f, 1)
+			}
+		}
+		if fillErr != nil || syncErr != nil {
+			return unix.EFAULT
+		}
+		cur = e
+	}
+	return nil
+}

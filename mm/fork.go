@@ -1,0 +1,63 @@
+package mm
+
+import "golang.org/x/sys/unix"
+
+// Fork returns a copy-on-write copy of the address space for a child
+// process: private pages are shared read-only between parent and child
+// until one of them writes; shared mappings stay shared. VMAs marked
+// MADV_DONTFORK are left out, and MADV_WIPEONFORK ones start empty in the
+// child.
+func (m *MemoryManager) Fork() (*MemoryManager, error) {
+	as, err := m.p.NewAddressSpace()
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := &MemoryManager{
+		mf:         m.mf,
+		p:          m.p,
+		as:         as,
+		maxAddr:    m.maxAddr,
+		pt:         newPageTable(),
+		brkStart:   m.brkStart,
+		brk:        m.brk,
+		stackLimit: m.stackLimit,
+		mmapBase:   m.mmapBase,
+	}
+	var firstErr error
+	for _, v := range m.vmas.v {
+		if v.dontFork {
+			continue
+		}
+		nv := *v
+		nv.takeRefs()
+		c.vmas.v = append(c.vmas.v, &nv)
+		if v.shared || v.wipeOnFork {
+			// Shared pages are found again through the object;
+			// wiped ones start afresh.
+			continue
+		}
+		hostMapped := false
+		m.pt.forRange(v.start, v.end, func(addr uintptr, p *pte) bool {
+			m.mf.incRef(p.frame, 1)
+			p.cow = true
+			c.pt.set(addr, pte{frame: p.frame, cow: true})
+			if p.mapped && p.hostProt&unix.PROT_WRITE != 0 {
+				hostMapped = true
+			}
+			return true
+		})
+		if hostMapped {
+			// The parent must no longer write these frames in place.
+			if err := m.syncHostLocked(v, v.start, v.end, false); err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	if firstErr != nil {
+		c.Release()
+		return nil, firstErr
+	}
+	return c, nil
+}

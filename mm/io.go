@@ -1,0 +1,181 @@
+package mm
+
+import (
+	"bytes"
+
+	"golang.org/x/sys/unix"
+)
+
+// CopyIn copies len(dst) bytes of application memory at addr into dst. It
+// faults pages in as an application read would; at the first address a
+// read could not reach it returns the count copied so far and EFAULT.
+func (m *MemoryManager) CopyIn(addr uintptr, dst []byte) (int, error) {
+	return m.access(addr, len(dst), false, func(b []byte, at int) { copy(dst[at:], b) })
+}
+
+// CopyOut copies src into application memory at addr, faulting pages in
+// and breaking copy-on-write as an application write would; at the first
+// address a write could not reach it returns the count copied and EFAULT.
+func (m *MemoryManager) CopyOut(addr uintptr, src []byte) (int, error) {
+	return m.access(addr, len(src), true, func(b []byte, at int) { copy(b, src[at:]) })
+}
+
+// ZeroOut writes n zero bytes at addr (EFAULT as CopyOut).
+func (m *MemoryManager) ZeroOut(addr, n uintptr) error {
+	if int(n) < 0 {
+		return unix.EFAULT
+	}
+	_, err := m.access(addr, int(n), true, func(b []byte, _ int) { clear(b) })
+	return err
+}
+
+// CopyInString reads a NUL-terminated string of at most maxLen bytes
+// (counting the NUL) at addr and returns it without the NUL:
+// ENAMETOOLONG if there is no NUL within maxLen bytes, EFAULT if memory
+// ends first.
+func (m *MemoryManager) CopyInString(addr uintptr, maxLen int) (string, error) {
+	var out []byte
+	var buf [pageSize]byte
+	for len(out) < maxLen {
+		a := addr + uintptr(len(out))
+		if a < addr {
+			return "", unix.EFAULT
+		}
+		chunk := min(pageSize-int(a&pageMask), maxLen-len(out))
+		n, err := m.CopyIn(a, buf[:chunk])
+		if i := bytes.IndexByte(buf[:n], 0); i >= 0 {
+			return string(append(out, buf[:i]...)), nil
+		}
+		if err != nil {
+			return "", err
+		}
+		out = append(out, buf[:n]...)
+	}
+	return "", unix.ENAMETOOLONG
+}
+
+// access runs fn over the frames behind [addr, addr+n): b is the next
+// piece of memory and at its offset from addr. Most of the work happens
+// under the read lock; pages that need faulting in are prepared under the
+// write lock.
+func (m *MemoryManager) access(addr uintptr, n int, write bool, fn func(b []byte, at int)) (int, error) {
+	done := 0
+	stuck := 0
+	for done < n {
+		m.mu.RLock()
+		k := m.accessReadyLocked(addr, done, n, write, fn)
+		m.mu.RUnlock()
+		done += k
+		if done == n {
+			break
+		}
+		if k > 0 {
+			stuck = 0
+		} else if stuck++; stuck > 3 {
+			// Another thread keeps undoing our work; give up.
+			return done, unix.EFAULT
+		}
+		a := addr + uintptr(done)
+		end := a + uintptr(n-done)
+		if a < addr || end < a {
+			return done, unix.EFAULT
+		}
+		m.mu.Lock()
+		err := m.prepareLocked(a, end, write)
+		m.mu.Unlock()
+		if err != nil {
+			return done, unix.EFAULT
+		}
+	}
+	return done, nil
+}
+
+// accessReadyLocked runs fn over the pages from addr+done on that are
+// ready for the access (accessible, with a frame, not copy-on-write for a
+// write) and returns how many bytes it covered.
+//
+// Preconditions: m.mu is held.
+func (m *MemoryManager) accessReadyLocked(addr uintptr, done, n int, write bool, fn func(b []byte, at int)) int {
+	start := done
+	var v *vma
+	for done < n {
+		a := addr + uintptr(done)
+		if a < addr {
+			break
+		}
+		if v == nil || a < v.start || a >= v.end {
+			if v = m.vmas.find(a); v == nil {
+				break
+			}
+		}
+		if !v.allows(write) {
+			break
+		}
+		p := m.pt.get(pageDown(a))
+		if p == nil || (write && p.cow) {
+			break
+		}
+		off := uint64(a & pageMask)
+		chunk := min(pageSize-int(off), n-done)
+		fn(m.mf.bytes(p.frame+off, uint64(chunk)), done)
+		done += chunk
+	}
+	return done - start
+}
+
+// allows reports whether the kernel may read (or write) v on the
+// application's behalf. As on x86, any access right implies read.
+func (v *vma) allows(write bool) bool {
+	if write {
+		return v.prot&unix.PROT_WRITE != 0
+	}
+	return v.prot != 0
+}
+
+// prepareLocked makes the page at a ready for a kernel access as the
+// application's access would (growing a stack, filling frames up to end
+// within the VMA, breaking copy-on-write).
+//
+// Preconditions: m.mu is held for writing.
+func (m *MemoryManager) prepareLocked(a, end uintptr, write bool) error {
+	v := m.vmas.find(a)
+	if v == nil {
+		if v = m.growStackLocked(a); v == nil {
+			return unix.EFAULT
+		}
+	}
+	if !v.allows(write) {
+		return unix.EFAULT
+	}
+	page := pageDown(a)
+	p := m.pt.get(page)
+	if p == nil {
+		fillEnd, _ := pageRoundUp(end)
+		if fillEnd == 0 || fillEnd > v.end {
+			fillEnd = v.end
+		}
+		b := page + pageSize
+		for b < fillEnd && m.pt.get(b) == nil {
+			b += pageSize
+		}
+		m.fillLocked(v, page, b)
+		if p = m.pt.get(page); p == nil {
+			return unix.EFAULT
+		}
+	}
+	if !write || !p.cow {
+		return nil
+	}
+	old, copied, err := m.breakCOWLocked(p)
+	if err != nil {
+		return unix.EFAULT
+	}
+	var syncErr error
+	if p.mapped {
+		syncErr = m.syncHostLocked(v, page, page+pageSize, false)
+	}
+	if copied {
+		m.dropOld(v, page, old, syncErr)
+	}
+	return nil
+}

@@ -1,0 +1,265 @@
+package mm
+
+import (
+	"fmt"
+	"math/bits"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// This file is the only part of mm that makes host system calls. The memory
+// file's kernel mapping is an ordinary []byte, so the rest of the package
+// reaches application memory with bounds-checked slice operations.
+
+// DefaultMemoryFileSize is the size of the sparse memory file that
+// NewMemoryFile creates: the most application memory one kite instance can
+// hold. Untouched parts cost nothing.
+const DefaultMemoryFileSize = 256 << 30
+
+// MemoryFile holds all application memory: a memfd that kite maps into its
+// own address space (MAP_SHARED) and that platforms map into application
+// address spaces. It allocates page frames, counts references to each, and
+// gives the memory of freed frames back to the host.
+//
+// A frame is identified by its byte offset in the file.
+type MemoryFile struct {
+	fd    int
+	data  []byte // kernel mapping of the whole file
+	pages uint64 // size of the file in pages
+
+	mu sync.Mutex
+
+	// free is a bitmap over [0, high): bit set = frame free. Frames at and
+	// above high have never been allocated and are free too. Guarded by mu.
+	free []uint64
+
+	// high is the number of frames ever handed out (high-water mark).
+	// Guarded by mu.
+	high uint64
+
+	// hint is a frame index below which no frame is free. Guarded by mu.
+	hint uint64
+
+	// refs counts references to each frame below high. Guarded by mu.
+	refs []int32
+
+	// inUse counts frames with a non-zero reference count. Guarded by mu.
+	inUse uint64
+}
+
+// NewMemoryFile creates a memory file of DefaultMemoryFileSize bytes.
+func NewMemoryFile() (*MemoryFile, error) {
+	return NewMemoryFileSize(DefaultMemoryFileSize)
+}
+
+// NewMemoryFileSize creates a memory file that can hold size bytes (rounded
+// down to pages). Tests use small sizes to exercise memory exhaustion.
+func NewMemoryFileSize(size uint64) (*MemoryFile, error) {
+	size &^= pageSize - 1
+	if size == 0 {
+		return nil, unix.EINVAL
+	}
+	fd, err := unix.MemfdCreate("kite-memory", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create: %w", err)
+	}
+	if err := unix.Ftruncate(fd, int64(size)); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("ftruncate memory file: %w", err)
+	}
+	data, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_NORESERVE)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("mmap memory file: %w", err)
+	}
+	return &MemoryFile{fd: fd, data: data, pages: size / pageSize}, nil
+}
+
+// FD returns the memory file's descriptor, which platforms map from.
+func (f *MemoryFile) FD() int { return f.fd }
+
+// Size returns the size of the memory file in bytes.
+func (f *MemoryFile) Size() uint64 { return f.pages * pageSize }
+
+// Release unmaps and closes the memory file. Nothing may use it after.
+func (f *MemoryFile) Release() {
+	if f.data != nil {
+		unix.Munmap(f.data)
+		f.data = nil
+	}
+	if f.fd >= 0 {
+		unix.Close(f.fd)
+		f.fd = -1
+	}
+}
+
+// FramesInUse returns the number of frames with a non-zero reference count
+// (tests use it to find leaks).
+func (f *MemoryFile) FramesInUse() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.inUse
+}
+
+// bytes returns the kernel's view of n bytes of the file at off.
+func (f *MemoryFile) bytes(off uint64, n uint64) []byte {
+	return f.data[off : off+n : off+n]
+}
+
+// frame returns the kernel's view of the frame at off.
+func (f *MemoryFile) frame(off uint64) []byte {
+	return f.bytes(off, pageSize)
+}
+
+// allocRun allocates a run of between 1 and n contiguous frames, each with
+// one reference and zero-filled. It prefers the lowest free frames.
+func (f *MemoryFile) allocRun(n uint64) (off uint64, got uint64, err error) {
+	if n == 0 {
+		return 0, 0, unix.EINVAL
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	start, ok := f.findFreeLocked()
+	if !ok {
+		// Everything below high is in use: grow.
+		if f.high >= f.pages {
+			return 0, 0, unix.ENOMEM
+		}
+		start = f.high
+	}
+	got = 0
+	for got < n {
+		i := start + got
+		if i < f.high {
+			if f.free[i/64]&(1<<(i%64)) == 0 {
+				break
+			}
+			f.free[i/64] &^= 1 << (i % 64)
+		} else {
+			if i >= f.pages {
+				break
+			}
+			f.growLocked(i + 1)
+			f.free[i/64] &^= 1 << (i % 64)
+		}
+		f.refs[i] = 1
+		got++
+	}
+	f.inUse += got
+	if start == f.hint {
+		f.hint = start + got
+	}
+	return start * pageSize, got, nil
+}
+
+// growLocked raises high to h (all new frames marked in use by the caller).
+//
+// Preconditions: f.mu is held.
+func (f *MemoryFile) growLocked(h uint64) {
+	for uint64(len(f.free))*64 < h {
+		f.free = append(f.free, 0)
+	}
+	for uint64(len(f.refs)) < h {
+		f.refs = append(f.refs, 0)
+	}
+	f.high = h
+}
+
+// findFreeLocked returns the lowest free frame below high.
+//
+// Preconditions: f.mu is held.
+func (f *MemoryFile) findFreeLocked() (uint64, bool) {
+	for w := f.hint / 64; w < uint64(len(f.free)); w++ {
+		word := f.free[w]
+		if w == f.hint/64 {
+			word &^= (1 << (f.hint % 64)) - 1
+		}
+		if word == 0 {
+			continue
+		}
+		i := w*64 + uint64(bits.TrailingZeros64(word))
+		if i >= f.high {
+			break
+		}
+		f.hint = i
+		return i, true
+	}
+	f.hint = f.high
+	return 0, false
+}
+
+// incRef adds a reference to each of the n frames starting at off.
+func (f *MemoryFile) incRef(off uint64, n uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := off / pageSize; i < off/pageSize+n; i++ {
+		if f.refs[i] <= 0 {
+			panic(fmt.Sprintf("mm: incRef of free frame %#x", i*pageSize))
+		}
+		f.refs[i]++
+	}
+}
+
+// refCount returns the number of references to the frame at off.
+func (f *MemoryFile) refCount(off uint64) int32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refs[off/pageSize]
+}
+
+// decRef drops a reference to each of the n frames starting at off; frames
+// left without references are freed and their memory returned to the host.
+func (f *MemoryFile) decRef(off uint64, n uint64) {
+	var runs []frameRun
+	f.mu.Lock()
+	for i := off / pageSize; i < off/pageSize+n; i++ {
+		if f.refs[i] <= 0 {
+			f.mu.Unlock()
+			panic(fmt.Sprintf("mm: decRef of free frame %#x", i*pageSize))
+		}
+		f.refs[i]--
+		if f.refs[i] != 0 {
+			continue
+		}
+		if k := len(runs); k > 0 && runs[k-1].off+runs[k-1].n*pageSize == i*pageSize {
+			runs[k-1].n++
+		} else {
+			runs = append(runs, frameRun{off: i * pageSize, n: 1})
+		}
+	}
+	f.mu.Unlock()
+	if len(runs) > 0 {
+		f.freeRuns(runs)
+	}
+}
+
+// frameRun is n contiguous frames starting at off.
+type frameRun struct {
+	off, n uint64
+}
+
+// freeRuns returns unreferenced frames to the host and then to the free
+// map. Punching before marking them free means no new owner can see old
+// contents, and a fresh allocation always reads as zeros.
+func (f *MemoryFile) freeRuns(runs []frameRun) {
+	for _, r := range runs {
+		err := unix.Fallocate(f.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(r.off), int64(r.n*pageSize))
+		if err != nil {
+			// Cannot happen on a memfd; zero by hand so the invariant
+			// (free frames read as zero) still holds.
+			clear(f.bytes(r.off, r.n*pageSize))
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range runs {
+		for i := r.off / pageSize; i < r.off/pageSize+r.n; i++ {
+			f.free[i/64] |= 1 << (i % 64)
+		}
+		f.inUse -= r.n
+		if r.off/pageSize < f.hint {
+			f.hint = r.off / pageSize
+		}
+	}
+}

@@ -1,0 +1,578 @@
+package mm
+
+import (
+	"math"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/platform"
+)
+
+const (
+	pageShift = 12
+	pageSize  = 1 << pageShift
+	pageMask  = pageSize - 1
+
+	// faultAroundPages is how many pages (aligned window) a fault fills
+	// and maps at once.
+	faultAroundPages = 16
+
+	// stackGuardGap is the gap kept below a stack (Linux's
+	// stack_guard_gap, 256 pages).
+	stackGuardGap = 256 << pageShift
+
+	// minAddr is the lowest address mmap hands out or accepts with
+	// MAP_FIXED (Linux's default vm.mmap_min_addr).
+	minAddr = 0x10000
+
+	// maxMapCount is Linux's default vm.max_map_count.
+	maxMapCount = 65530
+
+	// DefaultStackLimit is the default RLIMIT_STACK soft limit.
+	DefaultStackLimit = 8 << 20
+
+	// RLimInfinity is RLIM_INFINITY.
+	RLimInfinity = ^uint64(0)
+
+	// staleBudget is how many SEGV_ACCERR faults on a page just upgraded
+	// to writable are taken as stale (see doc.go).
+	staleBudget = 32
+)
+
+// si_code values of SIGSEGV and SIGBUS.
+const (
+	SEGV_MAPERR = 1
+	SEGV_ACCERR = 2
+	BUS_ADRERR  = 2
+)
+
+const (
+	protRWX       = unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC
+	protGrowsDown = 0x01000000
+	protGrowsUp   = 0x02000000
+	protSem       = 0x8
+
+	mapType           = 0x0f
+	mapUninitialized  = 0x4000000
+	mapSync           = 0x80000
+	mapLegacyMask     = unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_FIXED | unix.MAP_ANONYMOUS | unix.MAP_DENYWRITE | unix.MAP_EXECUTABLE | mapUninitialized | unix.MAP_GROWSDOWN | unix.MAP_LOCKED | unix.MAP_NORESERVE | unix.MAP_POPULATE | unix.MAP_NONBLOCK | unix.MAP_STACK | unix.MAP_HUGETLB | unix.MAP_FIXED_NOREPLACE
+	sizeOf128MiB      = 128 << 20
+	sharedAnonMapName = "/dev/zero (deleted)"
+)
+
+// FaultError tells the kernel which signal a fault that mm could not
+// resolve delivers to the application.
+type FaultError struct {
+	Signo int32
+	Code  int32
+	Addr  uintptr
+}
+
+func (e *FaultError) Error() string {
+	switch {
+	case e.Signo == int32(unix.SIGSEGV) && e.Code == SEGV_MAPERR:
+		return "SIGSEGV (SEGV_MAPERR)"
+	case e.Signo == int32(unix.SIGSEGV) && e.Code == SEGV_ACCERR:
+		return "SIGSEGV (SEGV_ACCERR)"
+	case e.Signo == int32(unix.SIGBUS):
+		return "SIGBUS"
+	}
+	return "fault"
+}
+
+// MMapOpts are the arguments of MMap.
+type MMapOpts struct {
+	Addr, Length uintptr
+	Prot         int  // PROT_*
+	Flags        int  // MAP_* as passed by the application
+	File         File // nil for anonymous
+	Offset       uint64
+	Name         string // for /proc/PID/maps: a path, "[heap]", "[stack]", or ""
+}
+
+// VMAInfo describes one VMA for /proc/PID/maps.
+type VMAInfo struct {
+	Start, End uintptr
+	Prot       int
+	Shared     bool
+	Offset     uint64
+	Name       string
+	File       File // nil for anonymous memory
+}
+
+// MemoryManager is an application address space: its VMAs, the frames
+// behind its pages, and the platform address space that shows them to the
+// application. Threads of a process share one MemoryManager.
+type MemoryManager struct {
+	mf      *MemoryFile
+	p       platform.Platform
+	as      platform.AddressSpace
+	maxAddr uintptr
+
+	// mu guards everything below. Lock order: mu, then sharedObject.mu,
+	// then MemoryFile.mu.
+	mu sync.RWMutex
+
+	vmas vmaSet
+	pt   pageTable
+
+	brkStart uintptr // start of the heap
+	brk      uintptr // current program break
+
+	stackLimit uint64  // RLIMIT_STACK
+	mmapBase   uintptr // top of the area mmap allocates from, downwards
+
+	released bool
+}
+
+// NewMemoryManager returns an empty address space backed by mf, with a new
+// platform address space from p.
+func NewMemoryManager(mf *MemoryFile, p platform.Platform) (*MemoryManager, error) {
+	as, err := p.NewAddressSpace()
+	if err != nil {
+		return nil, err
+	}
+	m := &MemoryManager{
+		mf:         mf,
+		p:          p,
+		as:         as,
+		maxAddr:    p.MaxUserAddress() &^ pageMask,
+		pt:         newPageTable(),
+		stackLimit: DefaultStackLimit,
+	}
+	m.mmapBase = m.computeMmapBase()
+	return m, nil
+}
+
+// computeMmapBase leaves room for the stack below the top of the address
+// space as Linux's mmap_base does (at least 128 MiB, at most 5/6 of it).
+func (m *MemoryManager) computeMmapBase() uintptr {
+	gap := uint64(stackGuardGap)
+	if m.stackLimit < RLimInfinity-gap {
+		gap += m.stackLimit
+	} else {
+		gap = RLimInfinity
+	}
+	gapMax := uint64(m.maxAddr) / 6 * 5
+	gap = min(max(gap, sizeOf128MiB), gapMax)
+	return (m.maxAddr - uintptr(gap)) &^ pageMask
+}
+
+// AddressSpace returns the platform address space that application code
+// runs in.
+func (m *MemoryManager) AddressSpace() platform.AddressSpace { return m.as }
+
+// MemoryFile returns the memory file behind the address space.
+func (m *MemoryManager) MemoryFile() *MemoryFile { return m.mf }
+
+// SetStackLimit sets RLIMIT_STACK, which bounds stack growth and places
+// future mmap allocations.
+func (m *MemoryManager) SetStackLimit(bytes uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.stackLimit = bytes
+	m.mmapBase = m.computeMmapBase()
+}
+
+// SetBrkStart sets the start of the heap (the page-aligned end of the
+// program's bss); the break starts there.
+func (m *MemoryManager) SetBrkStart(addr uintptr) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.brkStart = addr
+	m.brk = addr
+}
+
+// BrkStart returns the start of the heap and the current break.
+func (m *MemoryManager) BrkStart() (start, cur uintptr) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.brkStart, m.brk
+}
+
+// VMAs returns a snapshot of the VMAs for /proc/PID/maps.
+func (m *MemoryManager) VMAs() []VMAInfo {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]VMAInfo, 0, len(m.vmas.v))
+	for _, v := range m.vmas.v {
+		info := VMAInfo{Start: v.start, End: v.end, Prot: v.prot, Shared: v.shared, Name: v.name, File: v.file}
+		if v.file != nil {
+			info.Offset = v.off
+		}
+		if v.obj != nil && v.name == "" {
+			info.Name = sharedAnonMapName
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+// Release drops every page reference and releases the platform address
+// space. The MemoryManager must not be used after.
+func (m *MemoryManager) Release() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.released {
+		return
+	}
+	m.released = true
+	if len(m.vmas.v) > 0 {
+		m.unmapLocked(m.vmas.v[0].start, m.vmas.v[len(m.vmas.v)-1].end)
+	}
+	m.as.Release()
+}
+
+func pageRoundUp(x uintptr) (uintptr, bool) {
+	r := (x + pageMask) &^ pageMask
+	return r, r >= x
+}
+
+func pageDown(x uintptr) uintptr { return x &^ pageMask }
+
+// MMap creates a mapping and returns its address.
+func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
+	if o.Offset&pageMask != 0 {
+		return 0, unix.EINVAL
+	}
+	anon := o.File == nil || o.Flags&unix.MAP_ANONYMOUS != 0
+	if anon && o.Flags&unix.MAP_HUGETLB != 0 {
+		// No huge pages are reserved, as on a host without hugetlbfs
+		// pages.
+		return 0, unix.ENOMEM
+	}
+	if o.Length == 0 {
+		return 0, unix.EINVAL
+	}
+	length, ok := pageRoundUp(o.Length)
+	if !ok || length == 0 {
+		return 0, unix.ENOMEM
+	}
+	if o.Offset>>pageShift+uint64(length>>pageShift) < o.Offset>>pageShift {
+		return 0, unix.EOVERFLOW
+	}
+	if !anon && (uint64(length) > math.MaxInt64 || o.Offset>>pageShift > (math.MaxInt64-uint64(length))>>pageShift) {
+		// Past the largest file offset (Linux's file_mmap_ok).
+		return 0, unix.EOVERFLOW
+	}
+	flags := o.Flags
+	if flags&unix.MAP_FIXED_NOREPLACE != 0 {
+		flags |= unix.MAP_FIXED
+	}
+	shared := false
+	switch flags & mapType {
+	case unix.MAP_PRIVATE:
+	case unix.MAP_SHARED:
+		shared = true
+	case unix.MAP_SHARED_VALIDATE:
+		if !anon && flags&^mapLegacyMask != 0 {
+			return 0, unix.EOPNOTSUPP
+		}
+		shared = true
+	default:
+		return 0, unix.EINVAL
+	}
+	growsDown := flags&unix.MAP_GROWSDOWN != 0
+	if growsDown && (shared || !anon) {
+		return 0, unix.EINVAL
+	}
+	if shared && !anon {
+		// Shared file mappings need the page cache (a later issue).
+		return 0, unix.ENODEV
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.vmas.v) >= maxMapCount {
+		return 0, unix.ENOMEM
+	}
+	var addr uintptr
+	if flags&unix.MAP_FIXED != 0 {
+		addr = o.Addr
+		if addr&pageMask != 0 {
+			return 0, unix.EINVAL
+		}
+		if length > m.maxAddr || addr > m.maxAddr-length {
+			return 0, unix.ENOMEM
+		}
+		if addr < minAddr {
+			return 0, unix.EPERM
+		}
+		if flags&unix.MAP_FIXED_NOREPLACE != 0 && m.vmas.overlaps(addr, addr+length) {
+			return 0, unix.EEXIST
+		}
+		m.unmapLocked(addr, addr+length)
+	} else {
+		var err error
+		addr, err = m.findUnmappedLocked(length, o.Addr)
+		if err != nil {
+			return 0, err
+		}
+	}
+	v := &vma{
+		start:     addr,
+		end:       addr + length,
+		prot:      o.Prot & protRWX,
+		shared:    shared,
+		growsDown: growsDown,
+		name:      o.Name,
+	}
+	switch {
+	case shared:
+		v.obj = newSharedObject(m.mf, uint64(length>>pageShift))
+	case !anon:
+		v.file = o.File
+		v.off = o.Offset
+		if r, ok := o.File.(fileRefs); ok {
+			r.IncRef()
+		}
+	}
+	m.vmas.insert(v)
+	if flags&(unix.MAP_POPULATE|unix.MAP_LOCKED) != 0 && flags&unix.MAP_NONBLOCK == 0 {
+		// Errors are ignored, as Linux ignores them for MAP_POPULATE.
+		m.populateLocked(addr, addr+length, false)
+	}
+	return addr, nil
+}
+
+// findUnmappedLocked finds a free range of length bytes: at hint if it is
+// free, else the highest free range below mmapBase (first fit top-down),
+// else the highest free range anywhere.
+//
+// Preconditions: m.mu is held.
+func (m *MemoryManager) findUnmappedLocked(length, hint uintptr) (uintptr, error) {
+	if length > m.maxAddr-minAddr {
+		return 0, unix.ENOMEM
+	}
+	if hint != 0 {
+		hint = pageDown(hint)
+		if hint < minAddr {
+			hint = minAddr
+		}
+		if hint <= m.maxAddr-length {
+			i := m.vmas.lowerBound(hint)
+			if i == len(m.vmas.v) || hint+length <= m.vmas.v[i].startGap() {
+				return hint, nil
+			}
+		}
+	}
+	if a, ok := m.topDownLocked(length, m.mmapBase); ok {
+		return a, nil
+	}
+	if a, ok := m.topDownLocked(length, m.maxAddr); ok {
+		return a, nil
+	}
+	return 0, unix.ENOMEM
+}
+
+// topDownLocked returns the highest address a such that [a, a+length) is
+// free, below limit and clear of stack guard gaps.
+//
+// Preconditions: m.mu is held.
+func (m *MemoryManager) topDownLocked(length, limit uintptr) (uintptr, bool) {
+	vs := m.vmas.v
+	for i := len(vs); i >= 0; i-- {
+		gapEnd := m.maxAddr
+		if i < len(vs) {
+			gapEnd = vs[i].startGap()
+		}
+		gapStart := uintptr(minAddr)
+		if i > 0 {
+			gapStart = max(vs[i-1].end, minAddr)
+		}
+		gapEnd = min(gapEnd, limit)
+		if gapEnd <= gapStart || gapEnd-gapStart < length {
+			continue
+		}
+		return gapEnd - length, true
+	}
+	return 0, false
+}
+
+// MUnmap removes the mappings in [addr, addr+length).
+func (m *MemoryManager) MUnmap(addr, length uintptr) error {
+	if addr&pageMask != 0 || addr > m.maxAddr || length > m.maxAddr-addr {
+		return unix.EINVAL
+	}
+	length, _ = pageRoundUp(length)
+	if length == 0 {
+		return unix.EINVAL
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.unmapLocked(addr, addr+length)
+	return nil
+}
+
+// unmapLocked removes VMAs and pages in [start, end).
+//
+// Preconditions: m.mu is held; start and end are page-aligned.
+func (m *MemoryManager) unmapLocked(start, end uintptr) {
+	if !m.vmas.overlaps(start, end) {
+		return
+	}
+	m.vmas.splitAt(start)
+	m.vmas.splitAt(end)
+	m.dropPagesLocked(start, end)
+	i := m.vmas.lowerBound(start)
+	j := i
+	for j < len(m.vmas.v) && m.vmas.v[j].start < end {
+		m.vmas.v[j].dropRefs()
+		j++
+	}
+	m.vmas.v = append(m.vmas.v[:i], m.vmas.v[j:]...)
+}
+
+// dropPagesLocked removes every page in [start, end) from the page table
+// and the platform address space and drops its frame reference.
+//
+// Preconditions: m.mu is held.
+func (m *MemoryManager) dropPagesLocked(start, end uintptr) {
+	var frames []uint64
+	hostMapped := false
+	m.pt.forRange(start, end, func(addr uintptr, p *pte) bool {
+		hostMapped = hostMapped || p.mapped
+		frames = append(frames, p.frame)
+		m.pt.remove(addr)
+		return true
+	})
+	if hostMapped {
+		if err := m.as.Unmap(start, end-start); err != nil {
+			// The application may still see these frames: leak them
+			// rather than hand them to someone else.
+			return
+		}
+	}
+	m.decRefFrames(frames)
+}
+
+// decRefFrames drops one reference on each frame, in contiguous runs.
+func (m *MemoryManager) decRefFrames(frames []uint64) {
+	for i := 0; i < len(frames); {
+		j := i + 1
+		for j < len(frames) && frames[j] == frames[j-1]+pageSize {
+			j++
+		}
+		m.mf.decRef(frames[i], uint64(j-i))
+		i = j
+	}
+}
+
+// MProtect changes the protection of the pages in [addr, addr+length).
+func (m *MemoryManager) MProtect(addr, length uintptr, prot int) error {
+	if addr&pageMask != 0 {
+		return unix.EINVAL
+	}
+	if length == 0 {
+		return nil
+	}
+	length, ok := pageRoundUp(length)
+	end := addr + length
+	if !ok || end <= addr {
+		return unix.ENOMEM
+	}
+	grows := prot & (protGrowsDown | protGrowsUp)
+	prot &^= grows
+	if grows == protGrowsDown|protGrowsUp {
+		return unix.EINVAL
+	}
+	if prot&^(protRWX|protSem) != 0 {
+		return unix.EINVAL
+	}
+	prot &= protRWX
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i := m.vmas.lowerBound(addr)
+	if i == len(m.vmas.v) || m.vmas.v[i].start >= end {
+		return unix.ENOMEM
+	}
+	first := m.vmas.v[i]
+	switch {
+	case grows&protGrowsDown != 0:
+		if !first.growsDown {
+			return unix.EINVAL
+		}
+		addr = first.start
+	case grows&protGrowsUp != 0:
+		return unix.EINVAL
+	case first.start > addr:
+		return unix.ENOMEM
+	}
+	// Linux changes the VMAs before a hole and then fails.
+	covEnd := m.coveredEndLocked(addr, end)
+	m.changeLocked(addr, covEnd, func(v *vma) { v.prot = prot })
+	if covEnd < end {
+		return unix.ENOMEM
+	}
+	return nil
+}
+
+// coveredEndLocked returns the end of the VMA-covered range starting at
+// start (which must be inside a VMA), limited to end.
+//
+// Preconditions: m.mu is held.
+func (m *MemoryManager) coveredEndLocked(start, end uintptr) uintptr {
+	cur := start
+	for i := m.vmas.lowerBound(start); i < len(m.vmas.v) && cur < end; i++ {
+		v := m.vmas.v[i]
+		if v.start > cur {
+			break
+		}
+		cur = v.end
+	}
+	return min(cur, end)
+}
+
+// changeLocked applies fn to the VMAs in [start, end) (splitting at the
+// boundaries), brings the platform mappings of their pages in line, and
+// merges the result.
+//
+// Preconditions: m.mu is held; [start, end) is covered by VMAs.
+func (m *MemoryManager) changeLocked(start, end uintptr, fn func(v *vma)) {
+	if start >= end {
+		return
+	}
+	m.vmas.splitAt(start)
+	m.vmas.splitAt(end)
+	for i := m.vmas.lowerBound(start); i < len(m.vmas.v) && m.vmas.v[i].start < end; i++ {
+		v := m.vmas.v[i]
+		fn(v)
+		m.syncHostLocked(v, v.start, v.end, false)
+	}
+	m.vmas.mergeRange(start, end)
+}
+
+// Brk sets the program break with Linux's semantics: it returns the new
+// break, or the unchanged one if addr is invalid or cannot be satisfied.
+func (m *MemoryManager) Brk(addr uintptr) uintptr {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if addr < m.brkStart || addr > m.maxAddr {
+		return m.brk
+	}
+	newEnd, _ := pageRoundUp(addr)
+	oldEnd, _ := pageRoundUp(m.brk)
+	switch {
+	case newEnd == oldEnd:
+	case newEnd < oldEnd:
+		m.unmapLocked(newEnd, oldEnd)
+	default:
+		if newEnd > m.maxAddr {
+			return m.brk
+		}
+		// Stay one page (and a stack's guard gap) clear of the next
+		// mapping, as Linux.
+		i := m.vmas.lowerBound(oldEnd)
+		if i < len(m.vmas.v) && newEnd+pageSize > m.vmas.v[i].startGap() {
+			return m.brk
+		}
+		if len(m.vmas.v) >= maxMapCount {
+			return m.brk
+		}
+		m.vmas.insert(&vma{start: oldEnd, end: newEnd, prot: unix.PROT_READ | unix.PROT_WRITE, name: "[heap]"})
+	}
+	m.brk = addr
+	return addr
+}

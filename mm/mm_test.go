@@ -1,0 +1,774 @@
+package mm
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestMemoryFileAllocFree(t *testing.T) {
+	mf, err := NewMemoryFileSize(64 * pageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mf.Release()
+	off, got, err := mf.allocRun(10)
+	if err != nil || got != 10 || off != 0 {
+		t.Fatalf("allocRun(10) = %#x, %d, %v", off, got, err)
+	}
+	copy(mf.frame(off+3*pageSize), "dirty")
+	mf.decRef(off+2*pageSize, 3) // frees frames 2, 3, 4
+	if n := mf.FramesInUse(); n != 7 {
+		t.Fatalf("FramesInUse = %d, want 7", n)
+	}
+	off2, got2, _ := mf.allocRun(8)
+	if off2 != 2*pageSize || got2 != 3 {
+		t.Fatalf("allocRun into hole = %#x, %d; want 0x2000, 3", off2, got2)
+	}
+	if !bytes.Equal(mf.frame(3 * pageSize)[:5], make([]byte, 5)) {
+		t.Fatal("reused frame not zeroed")
+	}
+	mf.incRef(off2, 1)
+	if rc := mf.refCount(off2); rc != 2 {
+		t.Fatalf("refCount = %d", rc)
+	}
+	// Exhaust the file.
+	for {
+		_, _, err := mf.allocRun(100)
+		if err != nil {
+			if err != unix.ENOMEM {
+				t.Fatalf("exhaustion error %v", err)
+			}
+			break
+		}
+	}
+	if n := mf.FramesInUse(); n != 64 {
+		t.Fatalf("FramesInUse = %d, want 64", n)
+	}
+}
+
+func TestAnonymousFaultAround(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	addr := mustMMap(t, m, anon(64*pageSize, rw))
+	if addr%pageSize != 0 || addr >= m.mmapBase || addr < m.mmapBase-64*pageSize-stackGuardGap {
+		t.Fatalf("mmap address %#x not just below mmap base %#x", addr, m.mmapBase)
+	}
+	if got, _ := appRead(m, addr+5*pageSize+7, 3); !bytes.Equal(got, []byte{0, 0, 0}) {
+		t.Fatalf("fresh anonymous memory reads %v", got)
+	}
+	maps, _ := fas(m).calls()
+	if maps != 1 {
+		t.Fatalf("fault made %d MapFile calls, want 1", maps)
+	}
+	// The whole aligned 16-page window is mapped.
+	for i := uintptr(0); i < 64; i++ {
+		_, ok := fas(m).lookup(addr + i*pageSize)
+		inWindow := (addr+i*pageSize)&^(16*pageSize-1) == (addr+5*pageSize)&^(16*pageSize-1)
+		if ok != inWindow {
+			t.Fatalf("page %d mapped=%v, in window=%v", i, ok, inWindow)
+		}
+	}
+	if err := appWrite(m, addr+100, []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := appRead(m, addr+100, 5); string(got) != "hello" {
+		t.Fatalf("read back %q", got)
+	}
+	checkConsistent(t, m)
+}
+
+func TestVMAMergeSplit(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	base := uintptr(0x10000000)
+	mustMMap(t, m, fixedAnon(base, 4*pageSize, rw))
+	mustMMap(t, m, fixedAnon(base+4*pageSize, 4*pageSize, rw))
+	if n := len(m.VMAs()); n != 1 {
+		t.Fatalf("adjacent equal anonymous mappings: %d VMAs, want 1", n)
+	}
+	if err := m.MProtect(base+2*pageSize, 2*pageSize, unix.PROT_READ); err != nil {
+		t.Fatal(err)
+	}
+	vs := m.VMAs()
+	if len(vs) != 3 || vs[1].Start != base+2*pageSize || vs[1].End != base+4*pageSize || vs[1].Prot != unix.PROT_READ {
+		t.Fatalf("after mprotect of the middle: %+v", vs)
+	}
+	if err := m.MProtect(base+2*pageSize, 2*pageSize, rw); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(m.VMAs()); n != 1 {
+		t.Fatalf("after restoring protection: %d VMAs, want 1", n)
+	}
+	if err := m.MUnmap(base+pageSize, pageSize); err != nil {
+		t.Fatal(err)
+	}
+	vs = m.VMAs()
+	if len(vs) != 2 || vs[0].End != base+pageSize || vs[1].Start != base+2*pageSize || vs[1].End != base+8*pageSize {
+		t.Fatalf("after munmap of the middle: %+v", vs)
+	}
+	// A different name does not merge.
+	o := fixedAnon(base+pageSize, pageSize, rw)
+	o.Name = "other"
+	mustMMap(t, m, o)
+	if n := len(m.VMAs()); n != 3 {
+		t.Fatalf("differently named mapping merged: %d VMAs", n)
+	}
+	checkConsistent(t, m)
+}
+
+func TestMMapErrors(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	file := bytes.NewReader(make([]byte, 8192))
+	base := uintptr(0x20000000)
+	mustMMap(t, m, fixedAnon(base, pageSize, rw))
+	tests := []struct {
+		name string
+		o    MMapOpts
+		want error
+	}{
+		{"zero length", anon(0, rw), unix.EINVAL},
+		{"unaligned offset", MMapOpts{Length: pageSize, Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS, Offset: 1}, unix.EINVAL},
+		{"no type", MMapOpts{Length: pageSize, Flags: unix.MAP_ANONYMOUS}, unix.EINVAL},
+		{"bad type", MMapOpts{Length: pageSize, Flags: 0xf | unix.MAP_ANONYMOUS}, unix.EINVAL},
+		{"fixed unaligned", MMapOpts{Addr: base + 1, Length: pageSize, Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED}, unix.EINVAL},
+		{"fixed noreplace over mapping", MMapOpts{Addr: base, Length: pageSize, Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED_NOREPLACE}, unix.EEXIST},
+		{"fixed beyond end", fixedAnon(testMaxAddr-pageSize, 2*pageSize, rw), unix.ENOMEM},
+		{"fixed below mmap_min_addr", fixedAnon(0x1000, pageSize, rw), unix.EPERM},
+		{"huge length", anon(^uintptr(0)-10, rw), unix.ENOMEM},
+		{"too long", anon(testMaxAddr, rw), unix.ENOMEM},
+		{"offset overflow", MMapOpts{Length: 2 * pageSize, Flags: unix.MAP_PRIVATE, File: file, Offset: ^uint64(0) &^ pageMask}, unix.EOVERFLOW},
+		{"shared growsdown", MMapOpts{Length: pageSize, Flags: unix.MAP_SHARED | unix.MAP_ANONYMOUS | unix.MAP_GROWSDOWN}, unix.EINVAL},
+		{"file growsdown", MMapOpts{Length: pageSize, Flags: unix.MAP_PRIVATE | unix.MAP_GROWSDOWN, File: file}, unix.EINVAL},
+		{"shared file", MMapOpts{Length: pageSize, Flags: unix.MAP_SHARED, File: file}, unix.ENODEV},
+		{"shared validate unknown flag", MMapOpts{Length: pageSize, Flags: unix.MAP_SHARED_VALIDATE | 0x80000, File: file}, unix.EOPNOTSUPP},
+		{"hugetlb", MMapOpts{Length: pageSize, Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_HUGETLB}, unix.ENOMEM},
+	}
+	for _, tc := range tests {
+		if _, err := m.MMap(tc.o); err != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	// MAP_FIXED_NOREPLACE on a free range works; a free hint is honoured;
+	// a taken hint is not.
+	o := MMapOpts{Addr: base + pageSize, Length: pageSize, Prot: rw, Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED_NOREPLACE}
+	if a, err := m.MMap(o); err != nil || a != base+pageSize {
+		t.Fatalf("MAP_FIXED_NOREPLACE on free range: %#x, %v", a, err)
+	}
+	o = anon(pageSize, rw)
+	o.Addr = 0x30000000 + 5
+	if a, err := m.MMap(o); err != nil || a != 0x30000000 {
+		t.Fatalf("free hint: %#x, %v", a, err)
+	}
+	o.Addr = base
+	if a, err := m.MMap(o); err != nil || a == base {
+		t.Fatalf("taken hint: %#x, %v", a, err)
+	}
+	// MAP_SHARED|MAP_PRIVATE is MAP_SHARED_VALIDATE, which Linux accepts.
+	o = MMapOpts{Length: pageSize, Prot: rw, Flags: unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_ANONYMOUS}
+	if _, err := m.MMap(o); err != nil {
+		t.Fatalf("MAP_SHARED_VALIDATE anonymous: %v", err)
+	}
+	checkConsistent(t, m)
+}
+
+func TestMMapFixedReplaces(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	base := uintptr(0x10000000)
+	mustMMap(t, m, fixedAnon(base, 8*pageSize, rw))
+	if err := appWrite(m, base, bytes.Repeat([]byte{1}, 8*pageSize)); err != nil {
+		t.Fatal(err)
+	}
+	mustMMap(t, m, fixedAnon(base+2*pageSize, 2*pageSize, unix.PROT_READ))
+	got, err := appRead(m, base+pageSize, 3*pageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != 1 || got[pageSize] != 0 || got[2*pageSize] != 0 {
+		t.Fatalf("MAP_FIXED did not replace the old pages: %d %d %d", got[0], got[pageSize], got[2*pageSize])
+	}
+	checkConsistent(t, m)
+}
+
+func TestMUnmap(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	if err := m.MUnmap(0x10000000, pageSize); err != nil {
+		t.Fatalf("munmap of unmapped range: %v", err)
+	}
+	for _, tc := range []struct{ addr, length uintptr }{{0x10000001, pageSize}, {0x10000000, 0}, {testMaxAddr, 2 * pageSize}} {
+		if err := m.MUnmap(tc.addr, tc.length); err != unix.EINVAL {
+			t.Errorf("MUnmap(%#x, %#x) = %v, want EINVAL", tc.addr, tc.length, err)
+		}
+	}
+	addr := mustMMap(t, m, anon(32*pageSize, rw))
+	if err := appWrite(m, addr, make([]byte, 32*pageSize)); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.mf.FramesInUse(); n != 32 {
+		t.Fatalf("FramesInUse = %d, want 32", n)
+	}
+	if err := m.MUnmap(addr, 32*pageSize); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.mf.FramesInUse(); n != 0 {
+		t.Fatalf("FramesInUse after munmap = %d", n)
+	}
+	_, err := appRead(m, addr, 1)
+	wantFault(t, err, int32(unix.SIGSEGV), SEGV_MAPERR)
+	checkConsistent(t, m)
+}
+
+func TestMProtect(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	base := uintptr(0x10000000)
+	mustMMap(t, m, fixedAnon(base, 2*pageSize, rw))
+	mustMMap(t, m, fixedAnon(base+3*pageSize, pageSize, rw))
+	// Hole in the middle: the part before it changes, then ENOMEM.
+	if err := m.MProtect(base, 4*pageSize, unix.PROT_READ); err != unix.ENOMEM {
+		t.Fatalf("mprotect over a hole = %v, want ENOMEM", err)
+	}
+	if vs := m.VMAs(); vs[0].Prot != unix.PROT_READ || vs[1].Prot != rw {
+		t.Fatalf("after failed mprotect: %+v", vs)
+	}
+	if err := m.MProtect(base+2*pageSize, pageSize, unix.PROT_READ); err != unix.ENOMEM {
+		t.Fatalf("mprotect of unmapped = %v", err)
+	}
+	if err := m.MProtect(base+1, pageSize, unix.PROT_READ); err != unix.EINVAL {
+		t.Fatalf("unaligned mprotect = %v", err)
+	}
+	if err := m.MProtect(base, pageSize, 0x100); err != unix.EINVAL {
+		t.Fatalf("bad prot = %v", err)
+	}
+	if err := m.MProtect(base, 0, unix.PROT_READ); err != nil {
+		t.Fatalf("zero length = %v", err)
+	}
+	// Writes to read-only memory fault with ACCERR.
+	_, err := appRead(m, base, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFault(t, appWrite(m, base, []byte{1}), int32(unix.SIGSEGV), SEGV_ACCERR)
+	// Upgrading makes them work; the platform mapping follows.
+	if err := m.MProtect(base, 2*pageSize, rw); err != nil {
+		t.Fatal(err)
+	}
+	if err := appWrite(m, base, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	checkConsistent(t, m)
+	// PROT_NONE: access is ACCERR and the platform mapping is gone.
+	if err := m.MProtect(base, pageSize, unix.PROT_NONE); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fas(m).lookup(base); ok {
+		t.Fatal("PROT_NONE page still mapped")
+	}
+	_, err = appRead(m, base, 1)
+	wantFault(t, err, int32(unix.SIGSEGV), SEGV_ACCERR)
+	// Contents survive.
+	if err := m.MProtect(base, pageSize, unix.PROT_READ); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := appRead(m, base, 1); got[0] != 1 {
+		t.Fatalf("contents lost across PROT_NONE: %v", got)
+	}
+	// Executing a non-executable page is ACCERR.
+	_, err = appAccess(m, base, accExec)
+	wantFault(t, err, int32(unix.SIGSEGV), SEGV_ACCERR)
+	checkConsistent(t, m)
+}
+
+// fileOf is a File over a byte slice.
+type fileOf struct {
+	r     *bytes.Reader
+	reads int
+}
+
+func newFile(b []byte) *fileOf { return &fileOf{r: bytes.NewReader(b)} }
+
+func (f *fileOf) ReadAt(p []byte, off int64) (int, error) {
+	f.reads++
+	return f.r.ReadAt(p, off)
+}
+
+func TestPrivateFileMapping(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	content := make([]byte, 3*pageSize+100)
+	for i := range content {
+		content[i] = byte(i%251 + 1)
+	}
+	f := newFile(content)
+	addr := mustMMap(t, m, MMapOpts{Length: 6 * pageSize, Prot: rw, Flags: unix.MAP_PRIVATE, File: f, Offset: pageSize, Name: "/lib/x"})
+	got, err := appRead(m, addr, 2*pageSize+100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, content[pageSize:]) {
+		t.Fatal("file contents differ")
+	}
+	if f.reads != 1 {
+		t.Fatalf("fault-around read the file %d times, want 1", f.reads)
+	}
+	// The rest of the last page is zero.
+	if got, _ := appRead(m, addr+2*pageSize+100, pageSize-100); !bytes.Equal(got, make([]byte, pageSize-100)) {
+		t.Fatal("tail of last file page not zero")
+	}
+	// Pages wholly past EOF are SIGBUS.
+	_, err = appRead(m, addr+3*pageSize, 1)
+	wantFault(t, err, int32(unix.SIGBUS), BUS_ADRERR)
+	// Writes are private.
+	if err := appWrite(m, addr, []byte("xyz")); err != nil {
+		t.Fatal(err)
+	}
+	if content[pageSize] == 'x' {
+		t.Fatal("private write reached the file")
+	}
+	vs := m.VMAs()
+	if len(vs) != 1 || vs[0].Offset != pageSize || vs[0].Name != "/lib/x" || vs[0].File != File(f) {
+		t.Fatalf("VMAs = %+v", vs)
+	}
+	checkConsistent(t, m)
+}
+
+func TestForkCopyOnWrite(t *testing.T) {
+	e := newEnv(t)
+	parent := e.newMM()
+	addr := mustMMap(t, parent, anon(4*pageSize, rw))
+	if err := appWrite(parent, addr, []byte("original")); err != nil {
+		t.Fatal(err)
+	}
+	child, err := parent.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkConsistent(t, parent)
+	if m, _ := fas(parent).lookup(addr); m.prot&unix.PROT_WRITE != 0 {
+		t.Fatal("parent still maps a COW page writable")
+	}
+	frame := parent.pt.get(addr).frame
+	if rc := e.mf.refCount(frame); rc != 2 {
+		t.Fatalf("shared frame refcount %d, want 2", rc)
+	}
+	if got, _ := appRead(child, addr, 8); string(got) != "original" {
+		t.Fatalf("child reads %q", got)
+	}
+	if err := appWrite(child, addr, []byte("child")); err != nil {
+		t.Fatal(err)
+	}
+	if err := appWrite(parent, addr, []byte("parent")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := appRead(child, addr, 8); string(got) != "childnal" {
+		t.Fatalf("child reads %q", got)
+	}
+	if got, _ := appRead(parent, addr, 8); string(got) != "parental" {
+		t.Fatalf("parent reads %q", got)
+	}
+	if parent.pt.get(addr).frame == child.pt.get(addr).frame {
+		t.Fatal("parent and child share a written frame")
+	}
+	checkConsistent(t, parent)
+	checkConsistent(t, child)
+	child.Release()
+	parent.Release()
+	if n := e.mf.FramesInUse(); n != 0 {
+		t.Fatalf("%d frames leaked", n)
+	}
+}
+
+func TestForkTakeOver(t *testing.T) {
+	e := newEnv(t)
+	parent := e.newMM()
+	defer parent.Release()
+	addr := mustMMap(t, parent, anon(16*pageSize, rw))
+	if err := appWrite(parent, addr, make([]byte, 16*pageSize)); err != nil {
+		t.Fatal(err)
+	}
+	child, err := parent.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	child.Release() // as after the child's execve
+	before := parent.pt.get(addr).frame
+	maps0, _ := fas(parent).calls()
+	if err := appWrite(parent, addr, make([]byte, 16*pageSize)); err != nil {
+		t.Fatal(err)
+	}
+	if parent.pt.get(addr).frame != before {
+		t.Fatal("sole owner copied its page instead of taking it over")
+	}
+	maps1, _ := fas(parent).calls()
+	if maps1-maps0 > 2 {
+		t.Fatalf("writing 16 taken-over pages made %d MapFile calls", maps1-maps0)
+	}
+	if n := e.mf.FramesInUse(); n != 16 {
+		t.Fatalf("FramesInUse = %d, want 16", n)
+	}
+	checkConsistent(t, parent)
+}
+
+func TestSharedAnonymousAcrossFork(t *testing.T) {
+	e := newEnv(t)
+	parent := e.newMM()
+	addr := mustMMap(t, parent, MMapOpts{Length: 2 * pageSize, Prot: rw, Flags: unix.MAP_SHARED | unix.MAP_ANONYMOUS})
+	if err := appWrite(parent, addr, []byte("before")); err != nil {
+		t.Fatal(err)
+	}
+	child, err := parent.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := appWrite(child, addr+pageSize, []byte("from child")); err != nil {
+		t.Fatal(err)
+	}
+	if err := appWrite(parent, addr, []byte("after")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := appRead(parent, addr+pageSize, 10); string(got) != "from child" {
+		t.Fatalf("parent reads %q", got)
+	}
+	if got, _ := appRead(child, addr, 6); string(got) != "aftere" {
+		t.Fatalf("child reads %q", got)
+	}
+	if vs := child.VMAs(); !vs[0].Shared || vs[0].Name != "/dev/zero (deleted)" {
+		t.Fatalf("child VMAs %+v", vs)
+	}
+	checkConsistent(t, parent)
+	checkConsistent(t, child)
+	parent.Release()
+	if got, _ := appRead(child, addr, 6); string(got) != "aftere" {
+		t.Fatalf("child reads %q after parent exit", got)
+	}
+	child.Release()
+	if n := e.mf.FramesInUse(); n != 0 {
+		t.Fatalf("%d frames leaked", n)
+	}
+}
+
+func TestBrk(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	start := uintptr(0x600000)
+	m.SetBrkStart(start)
+	if got := m.Brk(0); got != start {
+		t.Fatalf("brk(0) = %#x", got)
+	}
+	if got := m.Brk(start + 3*pageSize + 10); got != start+3*pageSize+10 {
+		t.Fatalf("brk grow = %#x", got)
+	}
+	vs := m.VMAs()
+	if len(vs) != 1 || vs[0].Start != start || vs[0].End != start+4*pageSize || vs[0].Name != "[heap]" || vs[0].Prot != rw {
+		t.Fatalf("heap VMA %+v", vs)
+	}
+	if err := appWrite(m, start+3*pageSize, []byte{7}); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Brk(start - pageSize); got != start+3*pageSize+10 {
+		t.Fatalf("brk below start = %#x", got)
+	}
+	// Growing into another mapping (or within a page of it) fails.
+	mustMMap(t, m, fixedAnon(start+10*pageSize, pageSize, rw))
+	if got := m.Brk(start + 9*pageSize + 1); got != start+3*pageSize+10 {
+		t.Fatalf("brk into mapping = %#x", got)
+	}
+	if got := m.Brk(start + 9*pageSize); got != start+9*pageSize {
+		t.Fatalf("brk up to a page below mapping = %#x", got)
+	}
+	// Shrinking frees pages; growing again gives zeros.
+	if got := m.Brk(start + pageSize); got != start+pageSize {
+		t.Fatalf("brk shrink = %#x", got)
+	}
+	_, err := appRead(m, start+3*pageSize, 1)
+	wantFault(t, err, int32(unix.SIGSEGV), SEGV_MAPERR)
+	m.Brk(start + 4*pageSize)
+	if got, _ := appRead(m, start+3*pageSize, 1); got[0] != 0 {
+		t.Fatal("regrown heap not zero")
+	}
+	if got := m.Brk(start); got != start {
+		t.Fatalf("brk to start = %#x", got)
+	}
+	if vs := m.VMAs(); len(vs) != 1 {
+		t.Fatalf("heap left behind: %+v", vs)
+	}
+	checkConsistent(t, m)
+}
+
+func TestCopyInOut(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	base := uintptr(0x10000000)
+	mustMMap(t, m, fixedAnon(base, 2*pageSize, rw))
+	mustMMap(t, m, fixedAnon(base+3*pageSize, pageSize, rw))
+	mustMMap(t, m, fixedAnon(base+4*pageSize, pageSize, unix.PROT_READ))
+	data := bytes.Repeat([]byte("abcdefgh"), pageSize/8)
+	if n, err := m.CopyOut(base+pageSize/2, data); n != len(data) || err != nil {
+		t.Fatalf("CopyOut = %d, %v", n, err)
+	}
+	if got, _ := appRead(m, base+pageSize/2, len(data)); !bytes.Equal(got, data) {
+		t.Fatal("app does not see kernel write")
+	}
+	buf := make([]byte, 3*pageSize)
+	n, err := m.CopyIn(base+pageSize, buf)
+	if n != pageSize || err != unix.EFAULT {
+		t.Fatalf("CopyIn across hole = %d, %v; want %d, EFAULT", n, err, pageSize)
+	}
+	if !bytes.Equal(buf[:pageSize/2], data[pageSize/2:]) {
+		t.Fatal("partial CopyIn data wrong")
+	}
+	n, err = m.CopyOut(base+pageSize+100, make([]byte, 2*pageSize))
+	if n != pageSize-100 || err != unix.EFAULT {
+		t.Fatalf("CopyOut across hole = %d, %v", n, err)
+	}
+	// Read-only memory: readable, not writable by the kernel either.
+	if n, err := m.CopyIn(base+4*pageSize, buf[:10]); n != 10 || err != nil {
+		t.Fatalf("CopyIn of read-only = %d, %v", n, err)
+	}
+	if n, err := m.CopyOut(base+4*pageSize-5, buf[:10]); n != 5 || err != unix.EFAULT {
+		t.Fatalf("CopyOut into read-only = %d, %v", n, err)
+	}
+	if err := m.ZeroOut(base+pageSize/2, 16); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := appRead(m, base+pageSize/2, 17); !bytes.Equal(got, append(make([]byte, 16), 'a')) {
+		t.Fatalf("ZeroOut: %q", got)
+	}
+	if _, err := m.CopyIn(^uintptr(0)-3, buf[:10]); err != unix.EFAULT {
+		t.Fatalf("CopyIn wrapping = %v", err)
+	}
+	if n, err := m.CopyIn(base, nil); n != 0 || err != nil {
+		t.Fatalf("empty CopyIn = %d, %v", n, err)
+	}
+	checkConsistent(t, m)
+}
+
+func TestCopyInString(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	base := uintptr(0x10000000)
+	mustMMap(t, m, fixedAnon(base, 2*pageSize, rw))
+	// A string crossing a page boundary.
+	s := "/usr/lib/" + strings.Repeat("x", 30)
+	at := base + pageSize - 10
+	if _, err := m.CopyOut(at, append([]byte(s), 0)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := m.CopyInString(at, 4096); got != s || err != nil {
+		t.Fatalf("CopyInString = %q, %v", got, err)
+	}
+	if _, err := m.CopyInString(at, 10); err != unix.ENAMETOOLONG {
+		t.Fatalf("short maxLen: %v", err)
+	}
+	if got, err := m.CopyInString(at, len(s)+1); got != s || err != nil {
+		t.Fatalf("exact maxLen: %q, %v", got, err)
+	}
+	// No NUL before the end of the mapping.
+	if _, err := m.CopyOut(base+2*pageSize-4, []byte("abcd")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.CopyInString(base+2*pageSize-4, 100); err != unix.EFAULT {
+		t.Fatalf("unterminated at end of mapping: %v", err)
+	}
+}
+
+func TestCopyOutBreaksCOW(t *testing.T) {
+	e := newEnv(t)
+	parent := e.newMM()
+	defer parent.Release()
+	addr := mustMMap(t, parent, anon(pageSize, rw))
+	if err := appWrite(parent, addr, []byte("same")); err != nil {
+		t.Fatal(err)
+	}
+	child, err := parent.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer child.Release()
+	if _, err := appRead(child, addr, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := child.CopyOut(addr, []byte("diff")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := appRead(parent, addr, 4); string(got) != "same" {
+		t.Fatalf("parent sees child's kernel write: %q", got)
+	}
+	if got, _ := appRead(child, addr, 4); string(got) != "diff" {
+		t.Fatalf("child reads %q", got)
+	}
+	checkConsistent(t, child)
+	checkConsistent(t, parent)
+}
+
+func TestStackGrowth(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	top := uintptr(0x7fff0000000)
+	o := MMapOpts{Addr: top - 4*pageSize, Length: 4 * pageSize, Prot: rw, Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED | unix.MAP_GROWSDOWN, Name: "[stack]"}
+	mustMMap(t, m, o)
+	m.SetStackLimit(64 * pageSize)
+	if err := appWrite(m, top-10*pageSize, []byte{1}); err != nil {
+		t.Fatalf("stack growth by fault: %v", err)
+	}
+	if vs := m.VMAs(); vs[0].Start != top-10*pageSize || vs[0].Name != "[stack]" {
+		t.Fatalf("stack VMA %+v", vs)
+	}
+	// Kernel writes grow it too.
+	if _, err := m.CopyOut(top-20*pageSize, []byte{2}); err != nil {
+		t.Fatalf("stack growth by CopyOut: %v", err)
+	}
+	// Beyond the limit: SIGSEGV.
+	_, err := appRead(m, top-65*pageSize, 1)
+	wantFault(t, err, int32(unix.SIGSEGV), SEGV_MAPERR)
+	// A mapping within the guard gap stops growth.
+	mustMMap(t, m, fixedAnon(top-40*pageSize-stackGuardGap, 10*pageSize, rw))
+	_, err = appRead(m, top-31*pageSize, 1)
+	wantFault(t, err, int32(unix.SIGSEGV), SEGV_MAPERR)
+	if err := appWrite(m, top-30*pageSize+8, []byte{3}); err != nil {
+		t.Fatalf("growth just outside the guard gap: %v", err)
+	}
+	// mmap keeps clear of the guard gap.
+	checkConsistent(t, m)
+}
+
+func TestMapPopulate(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	o := anon(40*pageSize, rw)
+	o.Flags |= unix.MAP_POPULATE
+	addr := mustMMap(t, m, o)
+	if n := e.mf.FramesInUse(); n != 40 {
+		t.Fatalf("MAP_POPULATE: %d frames", n)
+	}
+	for i := uintptr(0); i < 40; i++ {
+		if _, ok := fas(m).lookup(addr + i*pageSize); !ok {
+			t.Fatalf("page %d not mapped", i)
+		}
+	}
+	maps, _ := fas(m).calls()
+	if maps != 1 {
+		t.Fatalf("MAP_POPULATE made %d MapFile calls, want 1", maps)
+	}
+}
+
+func TestStaleWriteFaultAfterCOWBreak(t *testing.T) {
+	e := newEnv(t)
+	parent := e.newMM()
+	defer parent.Release()
+	addr := mustMMap(t, parent, anon(pageSize, rw))
+	if err := appWrite(parent, addr, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	child, err := parent.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer child.Release()
+	if _, err := appRead(parent, addr, 1); err != nil {
+		t.Fatal(err)
+	}
+	// Two threads write: both fault with ACCERR; the second fault
+	// arrives after the first broke COW.
+	if err := parent.HandleFault(addr, int32(unix.SIGSEGV), SEGV_ACCERR); err != nil {
+		t.Fatal(err)
+	}
+	if err := parent.HandleFault(addr+8, int32(unix.SIGSEGV), SEGV_ACCERR); err != nil {
+		t.Fatalf("stale fault delivered a signal: %v", err)
+	}
+	// Executing the page is still eventually SIGSEGV.
+	_, err = appAccess(parent, addr, accExec)
+	wantFault(t, err, int32(unix.SIGSEGV), SEGV_ACCERR)
+}
+
+func TestOtherFaultsPassThrough(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	err := m.HandleFault(0x1234, int32(unix.SIGBUS), 3)
+	wantFault(t, err, int32(unix.SIGBUS), 3)
+	err = m.HandleFault(0, int32(unix.SIGSEGV), 0x80)
+	wantFault(t, err, int32(unix.SIGSEGV), 0x80)
+}
+
+func TestOutOfMemory(t *testing.T) {
+	e := newEnvSize(t, 8*pageSize)
+	m := e.newMM()
+	defer m.Release()
+	addr := mustMMap(t, m, anon(32*pageSize, rw))
+	if err := appWrite(m, addr, make([]byte, 8*pageSize)); err != nil {
+		t.Fatal(err)
+	}
+	err := appWrite(m, addr+8*pageSize, []byte{1})
+	wantFault(t, err, int32(unix.SIGBUS), BUS_ADRERR)
+	if n, err := m.CopyOut(addr+7*pageSize, make([]byte, 2*pageSize)); n != pageSize || err != unix.EFAULT {
+		t.Fatalf("CopyOut without memory = %d, %v", n, err)
+	}
+	checkConsistent(t, m)
+}
+
+func TestMapFileFailure(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	addr := mustMMap(t, m, anon(pageSize, rw))
+	fas(m).failMap = errors.New("stub died")
+	err := m.HandleFault(addr, int32(unix.SIGSEGV), SEGV_MAPERR)
+	wantFault(t, err, int32(unix.SIGBUS), BUS_ADRERR)
+	fas(m).failMap = nil
+	checkConsistent(t, m)
+}
+
+func TestConcurrentAccess(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	addr := mustMMap(t, m, anon(256*pageSize, rw))
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 64)
+			for i := range 200 {
+				a := addr + uintptr((g*97+i*13)%256)*pageSize
+				if i%2 == 0 {
+					if _, err := m.CopyOut(a, buf); err != nil {
+						t.Error(err)
+						return
+					}
+				} else if _, err := appRead(m, a, 8); err != nil {
+					t.Error(err)
+					return
+				}
+				if i%50 == 0 {
+					m.MProtect(addr+uintptr(g)*pageSize, pageSize, rw)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	checkConsistent(t, m)
+}
+
+var _ io.ReaderAt = (*fileOf)(nil)
