@@ -1,0 +1,261 @@
+package ext4
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"golang.org/x/sys/unix"
+)
+
+// Features this package understands. An image with an incompatible feature
+// outside supportedIncompat is refused; one with a read-only-compatible
+// feature outside supportedROCompat can be read but not written.
+const (
+	supportedIncompat = IncompatFiletype | IncompatMetaBG | IncompatExtents |
+		Incompat64Bit | IncompatFlexBG | IncompatCsumSeed | IncompatLargeDir |
+		IncompatInlineData | IncompatEAInode | IncompatMMP | IncompatRecover
+	supportedROCompat = ROCompatSparseSuper | ROCompatLargeFile | ROCompatBtreeDir |
+		ROCompatHugeFile | ROCompatGdtCsum | ROCompatDirNlink | ROCompatExtraIsize |
+		ROCompatMetadataCsum
+)
+
+var incompatNames = map[uint32]string{
+	IncompatCompression: "compression", IncompatFiletype: "filetype",
+	IncompatRecover: "needs_recovery", IncompatJournalDev: "journal_dev",
+	IncompatMetaBG: "meta_bg", IncompatExtents: "extent", Incompat64Bit: "64bit",
+	IncompatMMP: "mmp", IncompatFlexBG: "flex_bg", IncompatEAInode: "ea_inode",
+	IncompatDirData: "dirdata", IncompatCsumSeed: "metadata_csum_seed",
+	IncompatLargeDir: "large_dir", IncompatInlineData: "inline_data",
+	IncompatEncrypt: "encrypt", IncompatCasefold: "casefold",
+}
+
+func featureNames(bits uint32, names map[uint32]string) string {
+	var out []string
+	for i := 0; i < 32; i++ {
+		f := uint32(1) << i
+		if bits&f == 0 {
+			continue
+		}
+		if n, ok := names[f]; ok {
+			out = append(out, n)
+		} else {
+			out = append(out, fmt.Sprintf("0x%x", f))
+		}
+	}
+	return fmt.Sprint(out)
+}
+
+// Options control Open.
+type Options struct {
+	// IgnoreRecovery opens a file system whose journal needs recovery
+	// without replaying it (reads may see stale metadata). Without it
+	// such a file system is refused until journal replay is implemented.
+	IgnoreRecovery bool
+}
+
+// FS is an open ext2/3/4 file system. The read methods are safe for
+// concurrent use: after Open nothing in FS changes.
+type FS struct {
+	dev        io.ReaderAt
+	sb         *Superblock
+	blockSize  int
+	blocks     uint64
+	groups     []*GroupDesc
+	inodeSize  int
+	csum       bool   // metadata_csum
+	csumSeed   uint32 // valid if csum
+	hasFT      bool   // dirents carry a file type
+	readOnlyRO bool   // unknown ro_compat features: reads only
+}
+
+// Open reads the superblock and group descriptors of the file system in
+// dev and checks them.
+func Open(dev io.ReaderAt, opts Options) (*FS, error) {
+	buf := make([]byte, SuperblockSize)
+	if _, err := dev.ReadAt(buf, SuperblockOffset); err != nil {
+		return nil, fmt.Errorf("ext4: reading superblock: %w", err)
+	}
+	sb, err := DecodeSuperblock(buf)
+	if err != nil {
+		return nil, err
+	}
+	if sb.Magic != SuperMagic {
+		return nil, fmt.Errorf("ext4: bad magic 0x%04x, not an ext2/3/4 file system: %w", sb.Magic, unix.EINVAL)
+	}
+	if sb.HasROCompat(ROCompatMetadataCsum) {
+		if sb.ChecksumType != 1 {
+			return nil, corrupt("unknown checksum type %d", sb.ChecksumType)
+		}
+		if sb.ComputeChecksum() != sb.Checksum {
+			return nil, corrupt("superblock checksum mismatch")
+		}
+	}
+	if sb.RevLevel == 0 {
+		// Revision 0 has fixed inode size and first inode.
+		sb.InodeSize = GoodOldInodeSize
+		sb.FirstIno = GoodOldFirstIno
+		sb.FeatureCompat, sb.FeatureIncompat, sb.FeatureROCompat = 0, 0, 0
+	}
+	if bad := sb.FeatureIncompat &^ supportedIncompat; bad != 0 {
+		return nil, unsupported("incompatible features %s", featureNames(bad, incompatNames))
+	}
+	if sb.HasIncompat(IncompatRecover) && !opts.IgnoreRecovery {
+		return nil, unsupported("the journal needs recovery (run e2fsck), journal replay is not implemented yet")
+	}
+	fs := &FS{dev: dev, sb: sb}
+	if err := fs.checkGeometry(); err != nil {
+		return nil, err
+	}
+	fs.readOnlyRO = sb.FeatureROCompat&^supportedROCompat != 0
+	fs.csum = sb.HasROCompat(ROCompatMetadataCsum)
+	if fs.csum {
+		fs.csumSeed = sb.CsumSeed()
+	}
+	fs.hasFT = sb.HasIncompat(IncompatFiletype)
+	if err := fs.readGroupDescs(); err != nil {
+		return nil, err
+	}
+	return fs, nil
+}
+
+func (fs *FS) checkGeometry() error {
+	sb := fs.sb
+	if sb.LogBlockSize > 6 {
+		return corrupt("block size 2^%d KiB", sb.LogBlockSize)
+	}
+	fs.blockSize = sb.BlockSize()
+	bs := uint64(fs.blockSize)
+	fs.blocks = sb.BlocksCount()
+	if fs.blocks == 0 {
+		return corrupt("zero blocks")
+	}
+	if bs == 1024 && sb.FirstDataBlock != 1 || bs > 1024 && sb.FirstDataBlock != 0 {
+		return corrupt("first data block %d for block size %d", sb.FirstDataBlock, bs)
+	}
+	if sb.BlocksPerGroup == 0 || uint64(sb.BlocksPerGroup) > 8*bs || sb.BlocksPerGroup%8 != 0 {
+		return corrupt("blocks per group %d", sb.BlocksPerGroup)
+	}
+	if sb.InodesPerGroup == 0 || uint64(sb.InodesPerGroup) > 8*bs || sb.InodesPerGroup%8 != 0 {
+		return corrupt("inodes per group %d", sb.InodesPerGroup)
+	}
+	is := int(sb.InodeSize)
+	if is < GoodOldInodeSize || is > fs.blockSize || is&(is-1) != 0 {
+		return corrupt("inode size %d", is)
+	}
+	fs.inodeSize = is
+	if sb.HasIncompat(Incompat64Bit) {
+		ds := int(sb.DescSize)
+		if ds < 64 || ds > 1024 || ds&(ds-1) != 0 {
+			return corrupt("group descriptor size %d", ds)
+		}
+	}
+	groups := sb.GroupCount()
+	if groups == 0 || groups > 1<<32 {
+		return corrupt("%d block groups", groups)
+	}
+	if uint64(sb.InodesCount) != groups*uint64(sb.InodesPerGroup) {
+		return corrupt("inode count %d != %d groups * %d", sb.InodesCount, groups, sb.InodesPerGroup)
+	}
+	if sb.FirstIno < 3 || sb.FirstIno > sb.InodesCount {
+		return corrupt("first inode %d", sb.FirstIno)
+	}
+	// The image must be large enough to hold its last block.
+	var one [1]byte
+	if _, err := fs.dev.ReadAt(one[:], int64(fs.blocks*bs-1)); err != nil {
+		return corrupt("image shorter than %d blocks: %v", fs.blocks, err)
+	}
+	return nil
+}
+
+// descBlock returns the block that holds descriptor block number i of the
+// primary group descriptor table.
+func (fs *FS) descBlock(i uint64) uint64 {
+	sb := fs.sb
+	first := uint64(sb.FirstDataBlock)
+	if !sb.HasIncompat(IncompatMetaBG) || i < uint64(sb.FirstMetaBG) {
+		return first + 1 + i
+	}
+	perBlock := uint64(fs.blockSize / sb.DescSizeBytes())
+	g := i * perBlock
+	b := first + g*uint64(sb.BlocksPerGroup)
+	if sb.HasSuper(g) {
+		b++
+	}
+	return b
+}
+
+func (fs *FS) readGroupDescs() error {
+	sb := fs.sb
+	n := sb.GroupCount()
+	ds := sb.DescSizeBytes()
+	perBlock := uint64(fs.blockSize / ds)
+	nblocks := (n + perBlock - 1) / perBlock
+	fs.groups = make([]*GroupDesc, 0, n)
+	buf := make([]byte, fs.blockSize)
+	itBlocks := (uint64(sb.InodesPerGroup)*uint64(fs.inodeSize) + uint64(fs.blockSize) - 1) / uint64(fs.blockSize)
+	for i := uint64(0); i < nblocks; i++ {
+		if err := fs.readBlock(fs.descBlock(i), buf); err != nil {
+			return err
+		}
+		for j := uint64(0); j < perBlock && uint64(len(fs.groups)) < n; j++ {
+			g := uint32(len(fs.groups))
+			raw := buf[j*uint64(ds) : (j+1)*uint64(ds)]
+			gd, err := DecodeGroupDesc(raw)
+			if err != nil {
+				return err
+			}
+			if fs.csum || sb.HasROCompat(ROCompatGdtCsum) {
+				if c := gd.ComputeChecksum(sb, g); c != gd.Checksum {
+					return corrupt("group %d descriptor checksum 0x%04x, want 0x%04x", g, gd.Checksum, c)
+				}
+			}
+			if !fs.validBlock(gd.BlockBitmap()) || !fs.validBlock(gd.InodeBitmap()) ||
+				!fs.validBlock(gd.InodeTable()) || !fs.validBlock(gd.InodeTable()+itBlocks-1) {
+				return corrupt("group %d descriptor points outside the file system", g)
+			}
+			fs.groups = append(fs.groups, gd)
+		}
+	}
+	return nil
+}
+
+// validBlock reports whether b is a block inside the file system that may
+// hold data or metadata (not the boot block area before s_first_data_block).
+func (fs *FS) validBlock(b uint64) bool {
+	return b >= uint64(fs.sb.FirstDataBlock) && b < fs.blocks
+}
+
+// readBlock reads block b into buf (len(buf) == block size).
+func (fs *FS) readBlock(b uint64, buf []byte) error {
+	if b >= fs.blocks {
+		return corrupt("block %d beyond end (%d blocks)", b, fs.blocks)
+	}
+	_, err := fs.dev.ReadAt(buf, int64(b)*int64(fs.blockSize))
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return corrupt("block %d beyond end of image", b)
+		}
+		return fmt.Errorf("ext4: reading block %d: %w", b, err)
+	}
+	return nil
+}
+
+// Superblock returns a copy of the superblock.
+func (fs *FS) Superblock() Superblock { return *fs.sb }
+
+// BlockSize is the block size in bytes.
+func (fs *FS) BlockSize() int { return fs.blockSize }
+
+// Label is the volume name.
+func (fs *FS) Label() string {
+	n := bytes.IndexByte(fs.sb.VolumeName[:], 0)
+	if n < 0 {
+		n = len(fs.sb.VolumeName)
+	}
+	return string(fs.sb.VolumeName[:n])
+}
+
+// GroupDesc returns a copy of group g's descriptor.
+func (fs *FS) GroupDesc(g int) GroupDesc { return *fs.groups[g] }
