@@ -84,6 +84,23 @@
 // the address space holding the state is released first, the state resets
 // to the initial one (what execve does anyway).
 //
+// # CPU pinning
+//
+// Every Switch is two wake-ups (kite wakes the stub, the stub's stop wakes
+// kite). Across CPUs each costs tens of microseconds on our 2-core
+// machines; on one CPU a few. So by default each Context pins its OS
+// thread and all its stub threads to one CPU, chosen round-robin over the
+// CPUs kite may use (the owner and the stub's main thread likewise);
+// Platform.SetPinning(false) turns it off for Contexts and address spaces
+// created afterwards. Measured with `go test -bench .` (a stub looping on
+// getpid under SYSEMU, kite answering each call; 2 cores shared with other
+// load, load average 4-5):
+//
+//	BenchmarkSyscallRoundTrip/pinned     10.0-10.3 us/op (5 runs)
+//	BenchmarkSyscallRoundTrip/unpinned   11.9-57.1 us/op (5 runs; 4 of 5 above 43)
+//	BenchmarkMapFile/direct              about 20 us/op (through the caller's stub thread)
+//	BenchmarkMapFile/owner               about 110 us/op (hand-off to the owner and back)
+//
 // # Release
 //
 // AddressSpace.Release kills the stub and reaps all its threads, also
