@@ -1,0 +1,37 @@
+// Package proc is kite's procfs: a view of kernel state, built on demand.
+//
+// Today it has (issue "Kernel foundation"):
+//
+//	/proc/self         symlink to the caller's pid
+//	/proc/PID/         one directory per process the caller can see
+//	/proc/PID/exe      magic link to the executable
+//	/proc/PID/cwd      magic link to the working directory
+//	/proc/PID/root     magic link to the root directory
+//	/proc/PID/fd/N     magic link to the file open at fd N; readlink gives
+//	                   its path as seen from the reader's root ("/dev/null",
+//	                   "pipe:[N]" for anonymous files)
+//
+// Every other name is absent (ENOENT) until a later issue fills it in.
+// The tree is read-only: changes fail with EPERM (Linux's answer for
+// procfs) or EROFS where the VFS decides.
+//
+// proc must not import package kernel. It reads the kernel through the
+// interfaces below, which the kernel implements:
+//
+//   - Source (the kernel): finds a process by pid and lists the pids, as
+//     the calling context sees them.
+//   - Process (the thread-group leader task): its id, credentials,
+//     executable, fd table and file-system context, all safe to call from
+//     any goroutine; FDTable and FSContext return nil once released.
+//   - Caller (the vfs.Context of a task, i.e. kernel.Task): gives the
+//     calling process's pid for /proc/self. A Context that wraps another
+//     (the VFS's access(2) credentials) is unwrapped through an
+//     `Unwrap() vfs.Context` method.
+//
+// Links on /proc/PID/fd and readlink of exe and cwd are allowed to the
+// process's owner and to uid 0 (ptrace-read access, simplified), EACCES
+// otherwise.
+//
+// proc may import the standard library, golang.org/x/sys/unix, auth and
+// vfs.
+package proc

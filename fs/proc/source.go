@@ -1,0 +1,57 @@
+package proc
+
+import (
+	"github.com/kite-os/kite/auth"
+	"github.com/kite-os/kite/vfs"
+)
+
+// Source is the kernel as procfs reads it.
+type Source interface {
+	// Process returns the process whose pid, as the caller (ctx) sees
+	// pids, is pid; nil if there is none. The same process must give the
+	// same Process value (comparable with ==) while it lives.
+	Process(ctx vfs.Context, pid int32) Process
+	// Processes lists the pids the caller can see, in increasing order.
+	Processes(ctx vfs.Context) []int32
+}
+
+// Process is one process (thread group) as procfs reads it. kernel.Task
+// (the thread-group leader) implements it.
+type Process interface {
+	// ThreadGroupID is the process's pid.
+	ThreadGroupID() int32
+	// Credentials are the process's credentials (owner of /proc/PID).
+	Credentials() *auth.Credentials
+	// Executable is the path of the program image (zero Path if none).
+	Executable() vfs.Path
+	// FDTable is the process's fd table, nil once released.
+	FDTable() *vfs.FDTable
+	// FSContext is the process's root and cwd, nil once released.
+	FSContext() *vfs.FSContext
+}
+
+// Caller is implemented by the vfs.Context of a task: the pid of the
+// calling process, as its own pid namespace numbers it.
+type Caller interface {
+	ThreadGroupID() int32
+}
+
+// unwrapper is a Context wrapping another (vfs's access(2) context).
+type unwrapper interface {
+	Unwrap() vfs.Context
+}
+
+// callerOf returns the Caller behind ctx, or nil.
+func callerOf(ctx vfs.Context) Caller {
+	for i := 0; i < 8 && ctx != nil; i++ {
+		if c, ok := ctx.(Caller); ok {
+			return c
+		}
+		u, ok := ctx.(unwrapper)
+		if !ok {
+			return nil
+		}
+		ctx = u.Unwrap()
+	}
+	return nil
+}
