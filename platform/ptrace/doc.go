@@ -96,10 +96,13 @@
 // getpid under SYSEMU, kite answering each call; 2 cores shared with other
 // load, load average 4-5):
 //
-//	BenchmarkSyscallRoundTrip/pinned     10.0-10.3 us/op (5 runs)
-//	BenchmarkSyscallRoundTrip/unpinned   11.9-57.1 us/op (5 runs; 4 of 5 above 43)
+//	BenchmarkSyscallRoundTrip/pinned     8.1-8.3 us/op (3 runs)
+//	BenchmarkSyscallRoundTrip/unpinned   23-57 us/op (most runs above 40)
 //	BenchmarkMapFile/direct              about 20 us/op (through the caller's stub thread)
 //	BenchmarkMapFile/owner               about 110 us/op (hand-off to the owner and back)
+//
+// Before New set SA_NOCLDSTOP on kite's SIGCHLD handler the pinned round
+// trip was 10.0-10.5 us: every ptrace stop also signalled kite.
 //
 // # Release
 //

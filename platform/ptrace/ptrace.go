@@ -41,7 +41,9 @@ var errReleased = errors.New("ptrace: address space released")
 
 // New returns a ptrace platform whose address spaces map ranges of memfd.
 // memfd stays owned by the caller: New never closes it. It starts one stub
-// to check that ptrace works and to learn the FP state layout.
+// to check that ptrace works and to learn the FP state layout, and it adds
+// SA_NOCLDSTOP to the process's SIGCHLD handler (see quietChildStops): a
+// process-wide change, harmless to Go, that spares kite a signal per stop.
 func New(memfd int) (*Platform, error) {
 	p := &Platform{memfd: memfd, stubFD: -1}
 	if err := p.writeStub(); err != nil {
@@ -58,6 +60,10 @@ func New(memfd int) (*Platform, error) {
 		}
 	}
 	p.pin.Store(defaultPin)
+	if err := quietChildStops(); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("ptrace: SIGCHLD sigaction: %w", err)
+	}
 	if err := p.probeFP(); err != nil {
 		p.Close()
 		return nil, err
