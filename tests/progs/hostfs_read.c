@@ -95,6 +95,21 @@ int main(int argc, char **argv) {
 	ra = lstat("/bin", &a);
 	printf("lstat /bin link: %d\n", ra == 0 && S_ISLNK(a.st_mode));
 
+	/* ".." after a symlink is taken in the link's target, not lexically. */
+	errno = 0;
+	r = open("/bin/../etc/passwd", O_RDONLY);
+	printf("open /bin/../etc/passwd: %s\n", r >= 0 ? "OK" : ename(errno));
+	if (r >= 0)
+		close(r);
+	char real[PATH_MAX];
+	const char *links[] = {"/lib64/ld-linux-x86-64.so.2", "/bin/sh", "/usr/bin/../../bin/ls"};
+	for (unsigned i = 0; i < sizeof links / sizeof links[0]; i++) {
+		n = readlink(links[i], buf, sizeof buf - 1);
+		buf[n < 0 ? 0 : n] = 0;
+		printf("readlink %s: %s\n", links[i], n < 0 ? ename(errno) : buf);
+		printf("realpath %s: %s\n", links[i], realpath(links[i], real) ? real : ename(errno));
+	}
+
 	/* Directory listing of /usr (names only, sorted). */
 	DIR *d = opendir("/usr");
 	if (!d) {
