@@ -1,0 +1,187 @@
+package mm
+
+import "golang.org/x/sys/unix"
+
+const (
+	madvSoftOffline = 101
+)
+
+// MAdvise applies advice to [addr, addr+length) with Linux's madvise
+// semantics. MADV_DONTNEED (and MADV_FREE, MADV_DONTNEED_LOCKED) drops the
+// pages: private anonymous memory reads as zeros again and private file
+// mappings show the file again, while shared anonymous memory keeps its
+// contents. MADV_DONTFORK/DOFORK and MADV_WIPEONFORK/KEEPONFORK change
+// what Fork does; MADV_POPULATE_READ/WRITE fault pages in. Pure hints
+// (NORMAL, RANDOM, SEQUENTIAL, WILLNEED, COLD, PAGEOUT, HUGEPAGE,
+// NOHUGEPAGE, COLLAPSE, MERGEABLE, UNMERGEABLE, DONTDUMP, DODUMP) are
+// accepted and change nothing. MADV_REMOVE is EOPNOTSUPP on shared
+// anonymous memory (it would have to drop the pages from every process
+// mapping them) and EINVAL elsewhere, as Linux for non-shmem mappings.
+func (m *MemoryManager) MAdvise(addr, length uintptr, advice int) error {
+	switch advice {
+	case unix.MADV_NORMAL, unix.MADV_RANDOM, unix.MADV_SEQUENTIAL, unix.MADV_WILLNEED,
+		unix.MADV_DONTNEED, unix.MADV_FREE, unix.MADV_DONTNEED_LOCKED, unix.MADV_REMOVE,
+		unix.MADV_DONTFORK, unix.MADV_DOFORK, unix.MADV_WIPEONFORK, unix.MADV_KEEPONFORK,
+		unix.MADV_MERGEABLE, unix.MADV_UNMERGEABLE, unix.MADV_HUGEPAGE, unix.MADV_NOHUGEPAGE,
+		unix.MADV_COLLAPSE, unix.MADV_DONTDUMP, unix.MADV_DODUMP, unix.MADV_COLD, unix.MADV_PAGEOUT,
+		unix.MADV_POPULATE_READ, unix.MADV_POPULATE_WRITE:
+	case unix.MADV_HWPOISON, madvSoftOffline:
+		return unix.EPERM // needs CAP_SYS_ADMIN in the initial namespace
+	default:
+		return unix.EINVAL
+	}
+	if addr&pageMask != 0 {
+		return unix.EINVAL
+	}
+	rlen, _ := pageRoundUp(length)
+	if length != 0 && rlen == 0 {
+		return unix.EINVAL
+	}
+	end := addr + rlen
+	if end < addr {
+		return unix.EINVAL
+	}
+	if end == addr {
+		return nil
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if advice == unix.MADV_POPULATE_READ || advice == unix.MADV_POPULATE_WRITE {
+		return m.populateLocked(addr, end, advice == unix.MADV_POPULATE_WRITE)
+	}
+	// Linux applies the advice to every VMA in the range and then reports
+	// ENOMEM if the range had holes.
+	holes := false
+	cur := addr
+	for cur < end {
+		i := m.vmas.lowerBound(cur)
+		if i == len(m.vmas.v) || m.vmas.v[i].start >= end {
+			holes = true
+			break
+		}
+		v := m.vmas.v[i]
+		if v.start > cur {
+			holes = true
+			cur = v.start
+		}
+		e := min(v.end, end)
+		if err := m.adviseLocked(v, cur, e, advice); err != nil {
+			return err
+		}
+		cur = e
+	}
+	if holes {
+		return unix.ENOMEM
+	}
+	return nil
+}
+
+// adviseLocked applies advice to [start, end), which lies within v.
+//
+// Preconditions: m.mu is held for writing.
+func (m *MemoryManager) adviseLocked(v *vma, start, end uintptr, advice int) error {
+	switch advice {
+	case unix.MADV_DONTNEED, unix.MADV_DONTNEED_LOCKED:
+		m.dropPagesLocked(start, end)
+	case unix.MADV_FREE:
+		if !v.anonymous() {
+			return unix.EINVAL
+		}
+		m.dropPagesLocked(start, end)
+	case unix.MADV_REMOVE:
+		if v.obj == nil {
+			return unix.EINVAL
+		}
+		return unix.EOPNOTSUPP
+	case unix.MADV_DONTFORK:
+		m.changeLocked(start, end, func(v *vma) { v.dontFork = true })
+	case unix.MADV_DOFORK:
+		m.changeLocked(start, end, func(v *vma) { v.dontFork = false })
+	case unix.MADV_WIPEONFORK:
+		if !v.anonymous() || v.shared {
+			return unix.EINVAL
+		}
+		m.changeLocked(start, end, func(v *vma) { v.wipeOnFork = true })
+	case unix.MADV_KEEPONFORK:
+		m.changeLocked(start, end, func(v *vma) { v.wipeOnFork = false })
+	}
+	return nil
+}
+
+// MSync validates an msync request. With no shared file mappings yet
+// there is nothing to write back: MS_SYNC and MS_ASYNC succeed on mapped
+// ranges.
+func (m *MemoryManager) MSync(addr, length uintptr, flags int) error {
+	if flags&^(unix.MS_ASYNC|unix.MS_INVALIDATE|unix.MS_SYNC) != 0 {
+		return unix.EINVAL
+	}
+	if addr&pageMask != 0 {
+		return unix.EINVAL
+	}
+	if flags&unix.MS_ASYNC != 0 && flags&unix.MS_SYNC != 0 {
+		return unix.EINVAL
+	}
+	rlen, _ := pageRoundUp(length)
+	end := addr + rlen
+	if end < addr {
+		return unix.ENOMEM
+	}
+	if end == addr {
+		return nil
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	holes := false
+	cur := addr
+	for cur < end {
+		i := m.vmas.lowerBound(cur)
+		if i == len(m.vmas.v) || m.vmas.v[i].start >= end {
+			return unix.ENOMEM
+		}
+		v := m.vmas.v[i]
+		if v.start > cur {
+			if flags == unix.MS_SYNC {
+				return unix.ENOMEM
+			}
+			holes = true
+		}
+		cur = v.end
+	}
+	if holes {
+		return unix.ENOMEM
+	}
+	return nil
+}
+
+// MinCore returns one byte per page of [addr, addr+length): 1 if the page
+// has a frame in this address space (or, for shared anonymous memory, in
+// its shared object), else 0. Unmapped pages are ENOMEM.
+func (m *MemoryManager) MinCore(addr, length uintptr) ([]byte, error) {
+	if addr&pageMask != 0 {
+		return nil, unix.EINVAL
+	}
+	if length > m.maxAddr || addr > m.maxAddr-length {
+		return nil, unix.ENOMEM
+	}
+	rlen, _ := pageRoundUp(length)
+	end := addr + rlen
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]byte, 0, min(rlen>>pageShift, 1<<16))
+	for cur := addr; cur < end; cur += pageSize {
+		v := m.vmas.find(cur)
+		if v == nil {
+			return nil, unix.ENOMEM
+		}
+		var b byte
+		switch {
+		case m.pt.get(cur) != nil:
+			b = 1
+		case v.obj != nil && v.obj.resident((v.off+uint64(cur-v.start))>>pageShift):
+			b = 1
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}

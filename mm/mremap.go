@@ -1,0 +1,205 @@
+package mm
+
+import (
+	"math"
+
+	"golang.org/x/sys/unix"
+)
+
+// MRemap resizes and/or moves the mapping at [oldAddr, oldAddr+oldLen)
+// with Linux's mremap semantics (MREMAP_MAYMOVE, MREMAP_FIXED,
+// MREMAP_DONTUNMAP) and returns its new address. Pages move with the
+// mapping.
+func (m *MemoryManager) MRemap(oldAddr, oldLen, newLen uintptr, flags int, newAddr uintptr) (uintptr, error) {
+	if flags&^(unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0 {
+		return 0, unix.EINVAL
+	}
+	if flags&unix.MREMAP_FIXED != 0 && flags&unix.MREMAP_MAYMOVE == 0 {
+		return 0, unix.EINVAL
+	}
+	if flags&unix.MREMAP_DONTUNMAP != 0 && (flags&unix.MREMAP_MAYMOVE == 0 || oldLen != newLen) {
+		return 0, unix.EINVAL
+	}
+	if oldAddr&pageMask != 0 {
+		return 0, unix.EINVAL
+	}
+	oldLen, _ = pageRoundUp(oldLen) // wraps to 0 like Linux's PAGE_ALIGN
+	newLen, ok := pageRoundUp(newLen)
+	if !ok || newLen == 0 {
+		return 0, unix.EINVAL
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if flags&(unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0 {
+		return m.mremapToLocked(oldAddr, oldLen, newLen, flags, newAddr)
+	}
+	if oldLen >= newLen {
+		if oldLen > newLen {
+			m.unmapLocked(oldAddr+newLen, oldAddr+oldLen)
+		}
+		return oldAddr, nil
+	}
+	v, err := m.vmaToResizeLocked(oldAddr, oldLen, newLen)
+	if err != nil {
+		return 0, err
+	}
+	// Grow in place if the mapping ends its VMA and the space after it
+	// is free.
+	if oldLen != 0 && oldAddr+oldLen == v.end {
+		end := oldAddr + newLen
+		if end > oldAddr && end <= m.maxAddr && !m.vmas.overlaps(v.end, end) {
+			if len(m.vmas.v) >= maxMapCount {
+				return 0, unix.ENOMEM
+			}
+			v.end = end
+			m.vmas.mergeRange(v.start, v.end)
+			return oldAddr, nil
+		}
+	}
+	if flags&unix.MREMAP_MAYMOVE == 0 {
+		return 0, unix.ENOMEM
+	}
+	to, err := m.findUnmappedLocked(newLen, 0)
+	if err != nil {
+		return 0, err
+	}
+	return m.moveLocked(oldAddr, oldLen, newLen, to, false)
+}
+
+// mremapToLocked handles MREMAP_FIXED and MREMAP_DONTUNMAP.
+//
+// Preconditions: m.mu is held for writing.
+func (m *MemoryManager) mremapToLocked(oldAddr, oldLen, newLen uintptr, flags int, newAddr uintptr) (uintptr, error) {
+	fixed := flags&unix.MREMAP_FIXED != 0
+	if fixed {
+		if newAddr&pageMask != 0 {
+			return 0, unix.EINVAL
+		}
+		if newLen > m.maxAddr || newAddr > m.maxAddr-newLen {
+			return 0, unix.EINVAL
+		}
+		// The old and new ranges must not overlap.
+		if oldAddr+oldLen > newAddr && newAddr+newLen > oldAddr {
+			return 0, unix.EINVAL
+		}
+		if newAddr < minAddr {
+			return 0, unix.EPERM
+		}
+		m.unmapLocked(newAddr, newAddr+newLen)
+	}
+	if oldLen > newLen {
+		m.unmapLocked(oldAddr+newLen, oldAddr+oldLen)
+		oldLen = newLen
+	}
+	if _, err := m.vmaToResizeLocked(oldAddr, oldLen, newLen); err != nil {
+		return 0, err
+	}
+	to := newAddr
+	if !fixed {
+		var err error
+		if to, err = m.findUnmappedLocked(newLen, newAddr); err != nil {
+			return 0, err
+		}
+		if oldAddr+oldLen > to && to+newLen > oldAddr {
+			// The hint overlapped the old range: take any address.
+			if to, err = m.findUnmappedLocked(newLen, 0); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return m.moveLocked(oldAddr, oldLen, newLen, to, flags&unix.MREMAP_DONTUNMAP != 0)
+}
+
+// vmaToResizeLocked checks that [addr, addr+oldLen) lies in one VMA that
+// may become newLen bytes long, as Linux's vma_to_resize, and returns it.
+//
+// Preconditions: m.mu is held.
+func (m *MemoryManager) vmaToResizeLocked(addr, oldLen, newLen uintptr) (*vma, error) {
+	v := m.vmas.find(addr)
+	if v == nil {
+		return nil, unix.EFAULT
+	}
+	if oldLen == 0 && !v.shared {
+		// Only shared mappings can be duplicated with old_len 0.
+		return nil, unix.EINVAL
+	}
+	if oldLen > v.end-addr {
+		return nil, unix.EFAULT
+	}
+	if newLen == oldLen {
+		return v, nil
+	}
+	if v.file != nil || v.obj != nil {
+		off := v.off + uint64(addr-v.start)
+		if off>>pageShift+uint64(newLen>>pageShift) < off>>pageShift {
+			return nil, unix.EINVAL
+		}
+		if v.file != nil && off > math.MaxInt64-uint64(newLen) {
+			return nil, unix.EINVAL
+		}
+	}
+	return v, nil
+}
+
+// moveLocked moves [oldAddr, oldAddr+oldLen), which lies in one VMA, to
+// [to, to+newLen), which is free, with its pages. Unless dontUnmap, the
+// old range is unmapped; with it, the old range stays mapped, empty. An
+// oldLen of 0 duplicates a shared mapping.
+//
+// Preconditions: m.mu is held for writing.
+func (m *MemoryManager) moveLocked(oldAddr, oldLen, newLen, to uintptr, dontUnmap bool) (uintptr, error) {
+	if len(m.vmas.v) >= maxMapCount-2 {
+		return 0, unix.ENOMEM
+	}
+	if oldLen == 0 {
+		v := m.vmas.find(oldAddr)
+		nv := *v
+		nv.takeRefs()
+		nv.off += uint64(oldAddr - v.start)
+		nv.start, nv.end = to, to+newLen
+		m.vmas.insert(&nv)
+		return to, nil
+	}
+	oldEnd := oldAddr + oldLen
+	m.vmas.splitAt(oldAddr)
+	m.vmas.splitAt(oldEnd)
+	ov := m.vmas.find(oldAddr)
+	nv := *ov
+	nv.takeRefs()
+	nv.start, nv.end = to, to+newLen
+
+	// Move the pages. The platform must stop showing them at the old
+	// address before anything else can.
+	type moved struct {
+		addr uintptr
+		p    pte
+	}
+	var pages []moved
+	hostMapped := false
+	m.pt.forRange(oldAddr, oldEnd, func(addr uintptr, p *pte) bool {
+		hostMapped = hostMapped || p.mapped
+		q := *p
+		q.mapped, q.hostProt, q.stale = false, 0, 0
+		pages = append(pages, moved{addr: addr - oldAddr + to, p: q})
+		m.pt.remove(addr)
+		return true
+	})
+	if hostMapped {
+		if err := m.as.Unmap(oldAddr, oldLen); err != nil {
+			// Keep the old frames away from anyone else; the new
+			// range gets no pages.
+			pages = nil
+		}
+	}
+	for _, mv := range pages {
+		m.pt.set(mv.addr, mv.p)
+	}
+	if !dontUnmap {
+		m.unmapLocked(oldAddr, oldEnd)
+	} else {
+		m.vmas.mergeRange(oldAddr, oldEnd)
+	}
+	m.vmas.insert(&nv)
+	return to, nil
+}
