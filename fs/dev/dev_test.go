@@ -236,3 +236,25 @@ func TestDirAndChanges(t *testing.T) {
 		t.Errorf("truncate null = %v, want EINVAL", err)
 	}
 }
+
+func TestStdioName(t *testing.T) {
+	null, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer unix.Close(null)
+	c, _ := hostfs.NewConsole(null)
+	if got := StdioName(c); got != "null" {
+		t.Errorf("host /dev/null: %q", got)
+	}
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	c, _ = hostfs.NewConsole(p[0])
+	if got := StdioName(c); got != "" {
+		t.Errorf("pipe: %q", got)
+	}
+}
