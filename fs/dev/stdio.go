@@ -1,8 +1,9 @@
 package dev
 
 import (
-	"github.com/kite-os/kite/fs/hostfs"
 	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/fs/hostfs"
 )
 
 // StdioName says how to give the application one of kite's host stdio

@@ -107,6 +107,9 @@ func (fs *Filesystem) Statfs(ctx vfs.Context) (vfs.Statfs, error) {
 // Close releases the host fds of every directory inode. Files already open
 // keep their own fds until released. Use it when the file system is no
 // longer mounted anywhere.
+//
+// Preconditions: no other operation on fs or its inodes is running or
+// will run (a closed fd number could be reused by the host meanwhile).
 func (fs *Filesystem) Close() {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
