@@ -115,5 +115,8 @@
 // in kite may wait4(-1): it would steal the stubs' ptrace stops.
 //
 // Known limits: a 32-bit `int $0x80` system call is reported like a
-// 64-bit one; the [vsyscall] page stays mapped.
+// 64-bit one. The [vsyscall] page stays mapped and the host emulates calls
+// into it (time, gettimeofday, getcpu) itself, so an old binary using it
+// reads the host's clock rather than kite's (only a seccomp filter in the
+// stub could route those to kite).
 package ptrace

@@ -1,0 +1,84 @@
+package ptrace
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestCrashHelper is the process TestCrashKillsStubs kills: it sets up a
+// stub with a Context's thread in it, prints the stub's pid and blocks.
+func TestCrashHelper(t *testing.T) {
+	if os.Getenv("KITE_PTRACE_CRASH_HELPER") == "" {
+		t.Skip("helper process only")
+	}
+	e := newEnv(t)
+	e.loadCode(t, cat(insSyscall, insLoop))
+	c := newCtx(t, e.p)
+	r := startRegs(codeAddr)
+	if _, _, err := c.Switch(e.as, &r); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("stub %d\n", e.as.(*addressSpace).pid)
+	go func() {
+		// Run the loop so the stub is executing, not stopped, at the
+		// crash.
+		runtime.LockOSThread()
+		select {}
+	}()
+	c.Switch(e.as, &r)
+	select {}
+}
+
+// gone reports whether pid no longer runs (absent, or a zombie waiting for
+// its new parent to reap it).
+func gone(pid int) bool {
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	f := strings.Fields(string(st))
+	return len(f) > 2 && (f[2] == "Z" || f[2] == "X")
+}
+
+func TestCrashKillsStubs(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "KITE_PTRACE_CRASH_HELPER=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(out)
+	var pid int
+	for sc.Scan() {
+		if _, err := fmt.Sscanf(sc.Text(), "stub %d", &pid); err == nil {
+			break
+		}
+	}
+	if pid == 0 {
+		t.Fatal("helper printed no stub pid")
+	}
+	time.Sleep(20 * time.Millisecond)
+	if gone(pid) {
+		t.Fatal("stub not running before the crash")
+	}
+	cmd.Process.Signal(unix.SIGKILL)
+	for i := 0; i < 200 && !gone(pid); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !gone(pid) {
+		t.Fatalf("stub %d survived kite's death", pid)
+	}
+}
