@@ -283,3 +283,40 @@ func TestKiteInoAcrossDevices(t *testing.T) {
 		t.Errorf("kiteIno: %d %d", a, b)
 	}
 }
+
+func TestConcurrentLookupsShareInodes(t *testing.T) {
+	_, dir := makeTree(t)
+	if err := os.Link(filepath.Join(dir, "dir", "file"), filepath.Join(dir, "hardlink")); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	r, err := fs.Root(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := r.Lookup(root, "dir")
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := make(chan vfs.Inode, 32)
+	for i := 0; i < 16; i++ {
+		go func() {
+			a, _ := d.Lookup(root, "file")
+			results <- a
+		}()
+		go func() {
+			b, _ := r.Lookup(root, "hardlink")
+			results <- b
+		}()
+	}
+	first := <-results
+	for i := 1; i < 32; i++ {
+		if got := <-results; got != first || got == nil {
+			t.Fatal("lookups of one host file gave different inodes")
+		}
+	}
+}
