@@ -26,6 +26,10 @@ type addressSpace struct {
 	pid  int
 	main *thread
 
+	// cpu is the CPU the owner and the stub's main thread are pinned to,
+	// or -1. Set before the owner accepts requests.
+	cpu int
+
 	// reqs carries work to the owner; quit is closed once the owner has
 	// stopped taking it.
 	reqs chan func()
@@ -59,6 +63,7 @@ func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
 func (p *Platform) newAddressSpace() (*addressSpace, error) {
 	a := &addressSpace{
 		p:       p,
+		cpu:     -1,
 		reqs:    make(chan func()),
 		quit:    make(chan struct{}),
 		threads: make(map[int]*thread),
@@ -83,10 +88,10 @@ func (a *addressSpace) owner(ready chan<- error) {
 		return
 	}
 	a.pid, a.main = t.tgid, t
-	if a.p.pin.Load() {
-		cpu := a.p.pickCPU()
-		pinThread(0, cpu)
-		pinThread(t.tid, cpu)
+	if a.p.pin.Load() && len(a.p.cpus) > 1 {
+		a.cpu = a.p.pickCPU()
+		pinThread(0, a.cpu)
+		pinThread(t.tid, a.cpu)
 	}
 	ready <- nil
 	for f := range a.reqs {

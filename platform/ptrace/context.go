@@ -111,6 +111,13 @@ func (c *context) threadIn(a *addressSpace) (*thread, error) {
 	}
 	if c.cpu >= 0 {
 		pinThread(t.tid, c.cpu)
+	} else if a.cpu >= 0 {
+		// Cloned from the pinned main thread: unpin.
+		var all unix.CPUSet
+		for _, cpu := range c.p.cpus {
+			all.Set(cpu)
+		}
+		unix.SchedSetaffinity(t.tid, &all)
 	}
 	a.mu.Lock()
 	if a.released.Load() {

@@ -63,6 +63,10 @@ func TestPinning(t *testing.T) {
 	if err := unix.SchedGetaffinity(0, &set); err != nil || set != before {
 		t.Errorf("unpinned Context changed affinity: %v %v", set, err)
 	}
+	tid := ci.(*context).threads[e.as.(*addressSpace)].tid
+	if err := unix.SchedGetaffinity(tid, &set); err != nil || set.Count() != len(e.p.cpus) {
+		t.Errorf("unpinned Context's stub thread: affinity %v %v", set, err)
+	}
 }
 
 func TestContextReuseOfOSThread(t *testing.T) {

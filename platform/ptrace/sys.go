@@ -88,7 +88,13 @@ type siginfo struct {
 }
 
 func getSiginfo(tid int, si *siginfo) error {
-	return ptrace(unix.PTRACE_GETSIGINFO, tid, 0, uintptr(unsafe.Pointer(si)))
+	// The pointer is converted in the system call's own argument list, as
+	// everywhere in this file, so that it stays valid during the call.
+	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_GETSIGINFO, uintptr(tid), 0, uintptr(unsafe.Pointer(si)), 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
 }
 
 // waitStatus is a decoded wait4 status.
