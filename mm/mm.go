@@ -324,8 +324,8 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 	case !anon:
 		v.file = o.File
 		v.off = o.Offset
-		if r, ok := o.File.(fileRefs); ok {
-			r.IncRef()
+		if r, ok := o.File.(MappedFile); ok {
+			r.IncMapRef()
 		}
 	}
 	m.vmas.insert(v)

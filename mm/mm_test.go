@@ -772,3 +772,49 @@ func TestConcurrentAccess(t *testing.T) {
 }
 
 var _ io.ReaderAt = (*fileOf)(nil)
+
+// refFile counts the references mm holds on it.
+type refFile struct {
+	fileOf
+	refs int
+}
+
+func (f *refFile) IncMapRef() { f.refs++ }
+func (f *refFile) DecMapRef() { f.refs-- }
+
+func TestMappedFileRefs(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	f := &refFile{fileOf: *newFile(make([]byte, 8*pageSize))}
+	addr := mustMMap(t, m, MMapOpts{Length: 8 * pageSize, Prot: unix.PROT_READ, Flags: unix.MAP_PRIVATE, File: f})
+	if f.refs != 1 {
+		t.Fatalf("refs after mmap = %d", f.refs)
+	}
+	if err := m.MProtect(addr+2*pageSize, pageSize, rw); err != nil {
+		t.Fatal(err)
+	}
+	if f.refs != 3 {
+		t.Fatalf("refs after split in three = %d", f.refs)
+	}
+	if err := m.MProtect(addr+2*pageSize, pageSize, unix.PROT_READ); err != nil {
+		t.Fatal(err)
+	}
+	if f.refs != 1 {
+		t.Fatalf("refs after merge = %d", f.refs)
+	}
+	c, err := m.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.refs != 2 {
+		t.Fatalf("refs after fork = %d", f.refs)
+	}
+	c.Release()
+	if err := m.MUnmap(addr, pageSize); err != nil {
+		t.Fatal(err)
+	}
+	m.Release()
+	if f.refs != 0 {
+		t.Fatalf("refs after release = %d", f.refs)
+	}
+}

@@ -13,11 +13,14 @@ type File interface {
 	ReadAt(p []byte, off int64) (int, error)
 }
 
-// fileRefs is implemented by Files whose lifetime mm extends while they are
-// mapped: every VMA that maps the file holds a reference.
-type fileRefs interface {
-	IncRef()
-	DecRef()
+// MappedFile is implemented by Files that must stay open while mapped
+// (vfs.File: the application may close its fd right after mmap, and later
+// faults still read the file). Every VMA mapping such a file holds a
+// reference, taken with IncMapRef and dropped with DecMapRef.
+type MappedFile interface {
+	File
+	IncMapRef()
+	DecMapRef()
 }
 
 // vma is a virtual memory area: a page-aligned range of application
@@ -52,8 +55,8 @@ func (v *vma) takeRefs() {
 	if v.obj != nil {
 		v.obj.incRef()
 	}
-	if r, ok := v.file.(fileRefs); ok {
-		r.IncRef()
+	if r, ok := v.file.(MappedFile); ok {
+		r.IncMapRef()
 	}
 }
 
@@ -62,8 +65,8 @@ func (v *vma) dropRefs() {
 	if v.obj != nil {
 		v.obj.decRef()
 	}
-	if r, ok := v.file.(fileRefs); ok {
-		r.DecRef()
+	if r, ok := v.file.(MappedFile); ok {
+		r.DecMapRef()
 	}
 }
 
