@@ -1,0 +1,223 @@
+package strace
+
+import (
+	"encoding/binary"
+	"strings"
+
+	"github.com/kite-os/kite/arch"
+)
+
+// call is one system call being printed, at entry or at exit.
+type call struct {
+	t       *Tracer
+	mem     Memory
+	args    arch.SyscallArgs
+	exiting bool
+	ret     uintptr // valid when exiting
+	failed  bool    // exiting with an error
+}
+
+// skip, returned by an argument formatter, leaves the argument out (as
+// strace leaves out open's mode without O_CREAT).
+const skip = "\x00skip"
+
+// arg describes how to print one argument.
+type arg struct {
+	reg  int    // which argument register holds it
+	name string // "name=" printed before the value, if set
+	// out arguments are results, printed at exit; every argument from
+	// the first out one on is printed at exit.
+	out bool
+	f   func(c *call, v uintptr) string
+}
+
+// formatArgs writes the arguments, separated by ", ". It reports whether
+// it wrote any.
+func (c *call) formatArgs(b *strings.Builder, args []arg, printed bool) bool {
+	for _, a := range args {
+		s := a.f(c, c.args[a.reg])
+		if s == skip {
+			continue
+		}
+		if printed {
+			b.WriteString(", ")
+		}
+		printed = true
+		b.WriteString(a.name)
+		b.WriteString(s)
+	}
+	return printed
+}
+
+// arg returns argument register i.
+func (c *call) arg(i int) uintptr { return c.args[i] }
+
+// strSize is the -s limit.
+func (c *call) strSize() int { return c.t.strSize }
+
+// readBytes reads n bytes at addr; ok is false if any is unreadable.
+func (c *call) readBytes(addr uintptr, n int) ([]byte, bool) {
+	b := make([]byte, n)
+	got, err := c.mem.CopyIn(addr, b)
+	if err != nil || got != n {
+		return nil, false
+	}
+	return b, true
+}
+
+func (c *call) readU64(addr uintptr) (uint64, bool) {
+	b, ok := c.readBytes(addr, 8)
+	if !ok {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint64(b), true
+}
+
+func (c *call) readU32(addr uintptr) (uint32, bool) {
+	b, ok := c.readBytes(addr, 4)
+	if !ok {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint32(b), true
+}
+
+// path prints a NUL-terminated path in full (strace does not abbreviate
+// paths), NULL, or the address if it cannot be read.
+func (c *call) path(addr uintptr) string {
+	if addr == 0 {
+		return "NULL"
+	}
+	s, err := c.mem.CopyInString(addr, 4096)
+	if err != nil && len(s) == 0 {
+		return ptr(addr)
+	}
+	if err != nil {
+		return quote([]byte(s)) + "..."
+	}
+	return quote([]byte(s))
+}
+
+// str prints a NUL-terminated string abbreviated to the -s limit. It asks
+// for one byte more than the limit to tell a string of exactly the limit
+// from a longer one, whichever way Memory counts the NUL.
+func (c *call) str(addr uintptr) string {
+	if addr == 0 {
+		return "NULL"
+	}
+	n := c.strSize()
+	s, err := c.mem.CopyInString(addr, n+1)
+	switch {
+	case len(s) > n:
+		return quote([]byte(s[:n])) + "..."
+	case err == nil:
+		return quote([]byte(s))
+	case len(s) == n:
+		return quote([]byte(s)) + "..."
+	}
+	return ptr(addr)
+}
+
+// buf prints n bytes at addr as a quoted string abbreviated to the -s
+// limit.
+func (c *call) buf(addr uintptr, n uint64) string {
+	if addr == 0 && n != 0 {
+		return "NULL"
+	}
+	want := n
+	if want > uint64(c.strSize()) {
+		want = uint64(c.strSize())
+	}
+	b, ok := c.readBytes(addr, int(want))
+	if !ok {
+		return ptr(addr)
+	}
+	s := quote(b)
+	if want < n {
+		s += "..."
+	}
+	return s
+}
+
+// Argument formatters shared by many system calls.
+
+func fHex(_ *call, v uintptr) string  { return hex(uint64(v)) }
+func fPtr(_ *call, v uintptr) string  { return ptr(v) }
+func fInt(_ *call, v uintptr) string  { return dec(int64(int32(v))) }
+func fLong(_ *call, v uintptr) string { return dec(int64(v)) }
+func fUint(_ *call, v uintptr) string { return udec(uint64(uint32(v))) }
+func fUlong(_ *call, v uintptr) string {
+	return udec(uint64(v))
+}
+func fOct(_ *call, v uintptr) string     { return oct(uint64(uint32(v))) }
+func fPath(c *call, v uintptr) string    { return c.path(v) }
+func fStr(c *call, v uintptr) string     { return c.str(v) }
+func fFd(_ *call, v uintptr) string      { return dec(int64(int32(v))) }
+func fSigName(_ *call, v uintptr) string { return signalName(int(int32(v))) }
+
+// fDirfd prints a directory fd argument of the *at calls.
+func fDirfd(_ *call, v uintptr) string {
+	if int32(v) == -100 {
+		return "AT_FDCWD"
+	}
+	return dec(int64(int32(v)))
+}
+
+// fBufIn prints a buffer the call reads (write's): its length is in
+// argument register lenReg.
+func fBufIn(lenReg int) func(c *call, v uintptr) string {
+	return func(c *call, v uintptr) string { return c.buf(v, uint64(c.arg(lenReg))) }
+}
+
+// fBufOut prints a buffer the call fills (read's): at exit, the return
+// value says how many bytes are valid.
+func fBufOut(c *call, v uintptr) string {
+	if c.failed {
+		return ptr(v)
+	}
+	return c.buf(v, uint64(c.ret))
+}
+
+// fOutStr prints a NUL-terminated string the call writes (getcwd's).
+func fOutStr(c *call, v uintptr) string {
+	if c.failed {
+		return ptr(v)
+	}
+	return c.str(v)
+}
+
+// fOutInt prints a pointer to an int the call fills, as [n].
+func fOutInt(c *call, v uintptr) string {
+	if v == 0 {
+		return "NULL"
+	}
+	if c.failed {
+		return ptr(v)
+	}
+	x, ok := c.readU32(v)
+	if !ok {
+		return ptr(v)
+	}
+	return "[" + dec(int64(int32(x))) + "]"
+}
+
+// fOutU64Hex prints a pointer to a 64-bit value the call fills, as [0x..].
+func fOutU64Hex(c *call, v uintptr) string {
+	if v == 0 {
+		return "NULL"
+	}
+	if c.failed {
+		return ptr(v)
+	}
+	x, ok := c.readU64(v)
+	if !ok {
+		return ptr(v)
+	}
+	return "[" + hex(x) + "]"
+}
+
+// in and out build argument descriptions.
+func in(reg int, f func(*call, uintptr) string) arg { return arg{reg: reg, f: f} }
+func out(reg int, f func(*call, uintptr) string) arg {
+	return arg{reg: reg, f: f, out: true}
+}
+func named(name string, a arg) arg { a.name = name + "="; return a }

@@ -1,0 +1,279 @@
+package strace
+
+import (
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/kite-os/kite/abi/linux"
+	"github.com/kite-os/kite/arch"
+	"golang.org/x/sys/unix"
+)
+
+// Memory is read access to the traced thread's address space.
+type Memory interface {
+	// CopyIn copies len(dst) bytes from addr; it returns how many bytes
+	// it copied and an error if it copied fewer.
+	CopyIn(addr uintptr, dst []byte) (int, error)
+
+	// CopyInString reads a NUL-terminated string of at most max bytes
+	// (NUL excluded) from addr. If no NUL is found within max bytes it
+	// returns the max bytes read and ENAMETOOLONG.
+	CopyInString(addr uintptr, max int) (string, error)
+}
+
+// DefaultStringSize is strace's default -s: how many bytes of a string or
+// buffer are printed before "...".
+const DefaultStringSize = 32
+
+// Tracer prints system calls. Its methods may be called from any
+// goroutine.
+type Tracer struct {
+	w       io.Writer
+	strSize int
+
+	mu sync.Mutex
+	// open is the thread whose line has been written up to its entry
+	// part, awaiting the exit part; 0 if no line is open. Guarded by mu.
+	open int32
+	// col is the length of the open line so far. Guarded by mu.
+	col int
+	// calls holds the entered, not yet exited system call of each thread.
+	// Guarded by mu.
+	calls map[int32]*pendingCall
+}
+
+// pendingCall is a system call between Enter and Exit.
+type pendingCall struct {
+	nr   uintptr
+	args arch.SyscallArgs
+	// split is the number of arguments printed at entry; the rest are
+	// printed at exit.
+	split int
+}
+
+// New returns a Tracer that writes to w, printing strings up to
+// DefaultStringSize bytes.
+func New(w io.Writer) *Tracer {
+	return &Tracer{w: w, strSize: DefaultStringSize, calls: make(map[int32]*pendingCall)}
+}
+
+// SetStringSize sets how many bytes of strings and buffers are printed
+// (strace's -s).
+func (t *Tracer) SetStringSize(n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n > 0 {
+		t.strSize = n
+	}
+}
+
+// Enter is called when thread tid enters system call nr. It prints the
+// arguments known at entry at once, so that a call that blocks shows up
+// while it blocks.
+func (t *Tracer) Enter(tid int32, nr uintptr, args arch.SyscallArgs, mem Memory) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.closeOpen()
+	sp := specFor(nr)
+	c := &call{t: t, mem: mem, args: args}
+	var b strings.Builder
+	b.WriteString(prefix(tid))
+	b.WriteString(syscallName(nr))
+	b.WriteByte('(')
+	split := len(sp.args)
+	for i, a := range sp.args {
+		if a.out {
+			split = i
+			break
+		}
+	}
+	printed := c.formatArgs(&b, sp.args[:split], false)
+	if sp.noReturn {
+		b.WriteByte(')')
+		t.write(b.String())
+		t.writeResult(len(b.String()), "?")
+		delete(t.calls, tid)
+		return
+	}
+	if printed && split < len(sp.args) {
+		b.WriteString(", ")
+	}
+	t.write(b.String())
+	t.open, t.col = tid, b.Len()
+	t.calls[tid] = &pendingCall{nr: nr, args: args, split: split}
+}
+
+// Exit is called when thread tid's system call nr returns ret, or fails
+// with err (a unix.Errno, including the kernel-internal ERESTART* values).
+// It prints the rest of the line, resuming it if another thread's output
+// came in between.
+func (t *Tracer) Exit(tid int32, nr uintptr, args arch.SyscallArgs, ret uintptr, err error, mem Memory) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	sp := specFor(nr)
+	p := t.calls[tid]
+	delete(t.calls, tid)
+	if p == nil && sp.noReturn {
+		return // already printed whole, with " = ?"
+	}
+	var b strings.Builder
+	col := 0
+	if t.open == tid {
+		col = t.col
+	}
+	if p == nil || p.nr != nr {
+		// No matching entry (tracing began mid-call): print the whole
+		// call now.
+		t.closeOpen()
+		p = &pendingCall{nr: nr, args: args}
+		b.WriteString(prefix(tid))
+		b.WriteString(syscallName(nr))
+		b.WriteByte('(')
+	} else if t.open != tid {
+		t.closeOpen()
+		b.WriteString(prefix(tid))
+		b.WriteString("<... ")
+		b.WriteString(syscallName(nr))
+		b.WriteString(" resumed>")
+	}
+	t.open = 0
+	var errno unix.Errno
+	failed := err != nil
+	if failed && !errors.As(err, &errno) {
+		errno = unix.EIO
+	}
+	c := &call{t: t, mem: mem, args: p.args, exiting: true, ret: ret, failed: failed}
+	c.formatArgs(&b, sp.args[p.split:], false)
+	b.WriteByte(')')
+	t.write(b.String())
+	if failed {
+		t.writeResult(col+b.Len(), formatErrno(errno))
+	} else {
+		t.writeResult(col+b.Len(), sp.ret(c, ret))
+	}
+}
+
+// resultColumn is where strace aligns " = result" (its -a default).
+const resultColumn = 40
+
+// writeResult ends a line at column col with "= result", padded with
+// spaces to resultColumn as strace does.
+//
+// Preconditions: t.mu is held.
+func (t *Tracer) writeResult(col int, result string) {
+	pad := " "
+	if col < resultColumn {
+		pad = strings.Repeat(" ", resultColumn-col)
+	}
+	t.write(pad + "= " + result + "\n")
+}
+
+// Signal prints the delivery of a signal to thread tid, as strace's
+// "--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x10} ---".
+// code is si_code; addr is si_addr for fault signals (SIGSEGV, SIGBUS,
+// SIGILL, SIGFPE, SIGTRAP) and ignored otherwise.
+func (t *Tracer) Signal(tid int32, sig int, code int32, addr uintptr) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.closeOpen()
+	var b strings.Builder
+	b.WriteString(prefix(tid))
+	b.WriteString("--- ")
+	b.WriteString(signalName(sig))
+	b.WriteString(" {si_signo=")
+	b.WriteString(signalName(sig))
+	b.WriteString(", si_code=")
+	b.WriteString(siCodeName(sig, code))
+	if isFaultSignal(sig) {
+		b.WriteString(", si_addr=")
+		b.WriteString(ptr(addr))
+	}
+	b.WriteString("} ---\n")
+	t.write(b.String())
+}
+
+// Exited prints the end of a thread group whose leader is tid: strace's
+// "+++ exited with 0 +++", or "+++ killed by SIGKILL +++" (with
+// " (core dumped)") when sig is non-zero.
+func (t *Tracer) Exited(tid int32, status int, sig int, core bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.closeOpen()
+	delete(t.calls, tid)
+	var s string
+	switch {
+	case sig != 0 && core:
+		s = "+++ killed by " + signalName(sig) + " (core dumped) +++\n"
+	case sig != 0:
+		s = "+++ killed by " + signalName(sig) + " +++\n"
+	default:
+		s = "+++ exited with " + strconv.Itoa(status) + " +++\n"
+	}
+	t.write(prefix(tid) + s)
+}
+
+// closeOpen ends an open line with "<unfinished ...>".
+//
+// Preconditions: t.mu is held.
+func (t *Tracer) closeOpen() {
+	if t.open == 0 {
+		return
+	}
+	t.write(" <unfinished ...>\n")
+	t.open = 0
+}
+
+// write writes s; output errors are ignored, as tracing must not change
+// what the traced program sees.
+//
+// Preconditions: t.mu is held.
+func (t *Tracer) write(s string) { _, _ = io.WriteString(t.w, s) }
+
+func prefix(tid int32) string { return "[pid " + strconv.Itoa(int(tid)) + "] " }
+
+// syscallName returns Linux's name for nr, or strace's syscall_0x... for
+// numbers without one.
+func syscallName(nr uintptr) string {
+	if nr < uintptr(len(linux.SyscallNames)) && linux.SyscallNames[nr] != "" {
+		return linux.SyscallNames[nr]
+	}
+	return "syscall_" + hex(uint64(nr))
+}
+
+// Kernel-internal errnos that a system call may end with when a signal
+// interrupts it (include/linux/errno.h); strace shows them as "= ?".
+const (
+	errRestartSys          = 512
+	errRestartNoIntr       = 513
+	errRestartNoHand       = 514
+	errNoIoctlCmd          = 515
+	errRestartRestartBlock = 516
+)
+
+var internalErrnos = map[unix.Errno][2]string{
+	errRestartSys:          {"ERESTARTSYS", "To be restarted if SA_RESTART is set"},
+	errRestartNoIntr:       {"ERESTARTNOINTR", "To be restarted"},
+	errRestartNoHand:       {"ERESTARTNOHAND", "To be restarted if no handler"},
+	errNoIoctlCmd:          {"ENOIOCTLCMD", "Unknown ioctl command"},
+	errRestartRestartBlock: {"ERESTART_RESTARTBLOCK", "Interrupted by signal"},
+}
+
+// formatErrno renders a failed call's result: "-1 ENOENT (No such file
+// or directory)", the message being strerror's (Go's text, capitalised).
+func formatErrno(e unix.Errno) string {
+	if n, ok := internalErrnos[e]; ok {
+		return "? " + n[0] + " (" + n[1] + ")"
+	}
+	name := unix.ErrnoName(e)
+	if name == "" {
+		return "-1 " + strconv.Itoa(int(e)) + " (Unknown error " + strconv.Itoa(int(e)) + ")"
+	}
+	msg := e.Error()
+	if msg != "" {
+		msg = strings.ToUpper(msg[:1]) + msg[1:]
+	}
+	return "-1 " + name + " (" + msg + ")"
+}

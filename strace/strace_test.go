@@ -1,0 +1,380 @@
+package strace
+
+import (
+	"bytes"
+	"encoding/binary"
+	"strings"
+	"testing"
+
+	"github.com/kite-os/kite/abi/linux"
+	"github.com/kite-os/kite/arch"
+	"golang.org/x/sys/unix"
+)
+
+// fakeMem is application memory made of separate regions.
+type fakeMem struct {
+	regions map[uintptr][]byte
+}
+
+func newMem() *fakeMem { return &fakeMem{regions: map[uintptr][]byte{}} }
+
+func (m *fakeMem) put(addr uintptr, b []byte) *fakeMem {
+	m.regions[addr] = append([]byte(nil), b...)
+	return m
+}
+
+func (m *fakeMem) putStr(addr uintptr, s string) *fakeMem { return m.put(addr, []byte(s+"\x00")) }
+
+func (m *fakeMem) putU64s(addr uintptr, vs ...uint64) *fakeMem {
+	b := make([]byte, 8*len(vs))
+	for i, v := range vs {
+		binary.LittleEndian.PutUint64(b[8*i:], v)
+	}
+	return m.put(addr, b)
+}
+
+// find returns the bytes readable from addr on.
+func (m *fakeMem) find(addr uintptr) []byte {
+	for base, b := range m.regions {
+		if addr >= base && addr < base+uintptr(len(b)) {
+			return b[addr-base:]
+		}
+	}
+	return nil
+}
+
+func (m *fakeMem) CopyIn(addr uintptr, dst []byte) (int, error) {
+	n := copy(dst, m.find(addr))
+	if n < len(dst) {
+		return n, unix.EFAULT
+	}
+	return n, nil
+}
+
+func (m *fakeMem) CopyInString(addr uintptr, max int) (string, error) {
+	b := m.find(addr)
+	if i := bytes.IndexByte(b, 0); i >= 0 && i <= max {
+		return string(b[:i]), nil
+	}
+	if len(b) >= max {
+		return string(b[:max]), unix.ENAMETOOLONG
+	}
+	return string(b), unix.EFAULT
+}
+
+func nr(t *testing.T, name string) uintptr {
+	t.Helper()
+	for i, n := range linux.SyscallNames {
+		if n == name {
+			return uintptr(i)
+		}
+	}
+	t.Fatalf("no syscall %s", name)
+	return 0
+}
+
+func args(a ...uintptr) arch.SyscallArgs {
+	var s arch.SyscallArgs
+	copy(s[:], a)
+	return s
+}
+
+// one traces a single call by thread 1 and returns the output.
+func one(name string, a arch.SyscallArgs, mem *fakeMem, ret uintptr, err error) string {
+	var out strings.Builder
+	tr := New(&out)
+	n := uintptr(0)
+	for i, s := range linux.SyscallNames {
+		if s == name {
+			n = uintptr(i)
+		}
+	}
+	tr.Enter(1, n, a, mem)
+	tr.Exit(1, n, a, ret, err, mem)
+	return out.String()
+}
+
+func stat(mode uint32, size int64, rdev uint64) []byte {
+	b := make([]byte, statSize)
+	binary.LittleEndian.PutUint32(b[24:], mode)
+	binary.LittleEndian.PutUint64(b[40:], rdev)
+	binary.LittleEndian.PutUint64(b[48:], uint64(size))
+	return b
+}
+
+func TestGolden(t *testing.T) {
+	const (
+		pathA = 0x1000
+		bufA  = 0x2000
+		bufB  = 0x3000
+		vecA  = 0x4000
+		ptrA  = 0x5000
+	)
+	long := strings.Repeat("abcdefghij", 5) // 50 bytes
+	elfHdr := []byte("\x7fELF\x02\x01\x01\x03\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00>\x00\x01\x00\x00\x00")
+	cases := []struct {
+		name string
+		call string
+		args arch.SyscallArgs
+		mem  *fakeMem
+		ret  uintptr
+		err  error
+		want string
+	}{
+		{"openat", "openat", args(uintptr(0xffffffffffffff9c), pathA, unix.O_RDONLY|unix.O_CLOEXEC),
+			newMem().putStr(pathA, "/etc/os-release"), 3, nil,
+			`openat(AT_FDCWD, "/etc/os-release", O_RDONLY|O_CLOEXEC) = 3`},
+		{"openat ENOENT", "openat", args(uintptr(0xffffffffffffff9c), pathA, unix.O_RDONLY),
+			newMem().putStr(pathA, "/nope"), 0, unix.ENOENT,
+			`openat(AT_FDCWD, "/nope", O_RDONLY) = -1 ENOENT (No such file or directory)`},
+		{"openat creat", "openat", args(5, pathA, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC, 0644),
+			newMem().putStr(pathA, "out.txt"), 4, nil,
+			`openat(5, "out.txt", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 4`},
+		{"open bad path", "open", args(0xdead, unix.O_RDWR|unix.O_NONBLOCK|0x8000),
+			newMem(), 0, unix.EFAULT,
+			`open(0xdead, O_RDWR|O_NONBLOCK|O_LARGEFILE) = -1 EFAULT (Bad address)`},
+		{"read", "read", args(3, bufA, 832), newMem().put(bufA, elfHdr), 24, nil,
+			`read(3, "\177ELF\2\1\1\3\0\0\0\0\0\0\0\0\3\0>\0\1\0\0\0", 832) = 24`},
+		{"read long", "read", args(0, bufA, 4096), newMem().put(bufA, []byte(long)), 50, nil,
+			`read(0, "abcdefghijabcdefghijabcdefghijab"..., 4096) = 50`},
+		{"read EBADF", "read", args(9, bufA, 10), newMem(), 0, unix.EBADF,
+			`read(9, 0x2000, 10) = -1 EBADF (Bad file descriptor)`},
+		{"write escapes", "write", args(1, bufA, 10), newMem().put(bufA, []byte("a\"b\\\t\n\r\x1b19")), 10, nil,
+			`write(1, "a\"b\\\t\n\r\03319", 10) = 10`},
+		{"write octal before digit", "write", args(1, bufA, 3), newMem().put(bufA, []byte("\x01\x02x")), 3, nil,
+			`write(1, "\1\2x", 3) = 3`},
+		{"write octal padding", "write", args(1, bufA, 2), newMem().put(bufA, []byte("\x017")), 2, nil,
+			`write(1, "\0017", 2) = 2`},
+		{"close", "close", args(3), newMem(), 0, nil, `close(3) = 0`},
+		{"mmap anon", "mmap", args(0, 8192, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, uintptr(0xffffffffffffffff), 0),
+			newMem(), 0x7f0000001000, nil,
+			`mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000001000`},
+		{"mmap file", "mmap", args(0x400000, 0x1000, unix.PROT_READ|unix.PROT_EXEC, unix.MAP_PRIVATE|unix.MAP_FIXED|unix.MAP_DENYWRITE, 3, 0x2000),
+			newMem(), 0x400000, nil,
+			`mmap(0x400000, 4096, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE, 3, 0x2000) = 0x400000`},
+		{"mprotect none", "mprotect", args(0x7f0000000000, 4096, 0), newMem(), 0, nil,
+			`mprotect(0x7f0000000000, 4096, PROT_NONE) = 0`},
+		{"brk", "brk", args(0), newMem(), 0x555555559000, nil, `brk(NULL) = 0x555555559000`},
+		{"fstat reg", "fstat", args(3, bufA), newMem().put(bufA, stat(unix.S_IFREG|0644, 2997, 0)), 0, nil,
+			`fstat(3, {st_mode=S_IFREG|0644, st_size=2997, ...}) = 0`},
+		{"fstat chr", "fstat", args(1, bufA), newMem().put(bufA, stat(unix.S_IFCHR|0620, 0, unix.Mkdev(0x88, 1))), 0, nil,
+			`fstat(1, {st_mode=S_IFCHR|0620, st_rdev=makedev(0x88, 0x1), ...}) = 0`},
+		{"newfstatat", "newfstatat", args(uintptr(0xffffffffffffff9c), pathA, bufA, unix.AT_SYMLINK_NOFOLLOW),
+			newMem().putStr(pathA, "/tmp").put(bufA, stat(unix.S_IFDIR|unix.S_ISVTX|0777, 4096, 0)), 0, nil,
+			`newfstatat(AT_FDCWD, "/tmp", {st_mode=S_IFDIR|S_ISVTX|0777, st_size=4096, ...}, AT_SYMLINK_NOFOLLOW) = 0`},
+		{"newfstatat empty path", "newfstatat", args(3, pathA, bufA, unix.AT_EMPTY_PATH),
+			newMem().putStr(pathA, "").put(bufA, stat(unix.S_IFREG|0755, 0, 0)), 0, nil,
+			`newfstatat(3, "", {st_mode=S_IFREG|0755, st_size=0, ...}, AT_EMPTY_PATH) = 0`},
+		{"writev", "writev", args(1, vecA, 2),
+			newMem().putU64s(vecA, bufA, 5, bufB, 1).put(bufA, []byte("hello")).put(bufB, []byte("\n")), 6, nil,
+			`writev(1, [{iov_base="hello", iov_len=5}, {iov_base="\n", iov_len=1}], 2) = 6`},
+		{"readv", "readv", args(0, vecA, 2),
+			newMem().putU64s(vecA, bufA, 4, bufB, 8).put(bufA, []byte("abcd")).put(bufB, []byte("efghijkl")), 6, nil,
+			`readv(0, [{iov_base="abcd", iov_len=4}, {iov_base="ef", iov_len=8}], 2) = 6`},
+		{"rt_sigaction", "rt_sigaction", args(uintptr(unix.SIGINT), ptrA, 0, 8),
+			newMem().putU64s(ptrA, 0x401000, 0x04000000|0x10000000, 0x401100, 1<<(15-1)), 0, nil,
+			`rt_sigaction(SIGINT, {sa_handler=0x401000, sa_mask=[TERM], sa_flags=SA_RESTORER|SA_RESTART, sa_restorer=0x401100}, NULL, 8) = 0`},
+		{"rt_sigaction old", "rt_sigaction", args(uintptr(unix.SIGCHLD), 0, ptrA, 8),
+			newMem().putU64s(ptrA, 1, 0, 0, 0), 0, nil,
+			`rt_sigaction(SIGCHLD, NULL, {sa_handler=SIG_IGN, sa_mask=[], sa_flags=0}, 8) = 0`},
+		{"rt_sigprocmask", "rt_sigprocmask", args(unix.SIG_BLOCK, ptrA, bufA, 8),
+			newMem().putU64s(ptrA, ^uint64(0)).putU64s(bufA, 3<<31), 0, nil,
+			`rt_sigprocmask(SIG_BLOCK, ~[], [RTMIN RT_1], 8) = 0`},
+		{"rt_sigprocmask complement", "rt_sigprocmask", args(unix.SIG_SETMASK, ptrA, 0, 8),
+			newMem().putU64s(ptrA, ^uint64(1<<8|1<<18)), 0, nil,
+			`rt_sigprocmask(SIG_SETMASK, ~[KILL STOP], NULL, 8) = 0`},
+		{"clone", "clone", args(unix.CLONE_CHILD_CLEARTID|unix.CLONE_CHILD_SETTID|uintptr(unix.SIGCHLD), 0, 0, 0x7f0000000a10, 0),
+			newMem(), 1235, nil,
+			`clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f0000000a10) = 1235`},
+		{"clone thread", "clone", args(unix.CLONE_VM|unix.CLONE_FS|unix.CLONE_FILES|unix.CLONE_SIGHAND|unix.CLONE_THREAD|unix.CLONE_SYSVSEM|unix.CLONE_SETTLS|unix.CLONE_PARENT_SETTID|unix.CLONE_CHILD_CLEARTID, 0x7f00001000, 0x7f00002000, 0x7f00002000, 0x7f00003000),
+			newMem(), 7, nil,
+			`clone(child_stack=0x7f00001000, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, parent_tid=0x7f00002000, tls=0x7f00003000, child_tidptr=0x7f00002000) = 7`},
+		{"arch_prctl set", "arch_prctl", args(0x1002, 0x4c6880), newMem(), 0, nil,
+			`arch_prctl(ARCH_SET_FS, 0x4c6880) = 0`},
+		{"arch_prctl get", "arch_prctl", args(0x1003, ptrA), newMem().putU64s(ptrA, 0x4c6880), 0, nil,
+			`arch_prctl(ARCH_GET_FS, [0x4c6880]) = 0`},
+		{"arch_prctl bad", "arch_prctl", args(0x3001, 0x7ffc), newMem(), 0, unix.EINVAL,
+			`arch_prctl(0x3001, 32764) = -1 EINVAL (Invalid argument)`},
+		{"exit_group", "exit_group", args(0), newMem(), 0, nil, `exit_group(0) = ?`},
+		{"execve", "execve", args(pathA, vecA, ptrA),
+			newMem().putStr(pathA, "/bin/ls").putU64s(vecA, bufA, bufB, 0).putStr(bufA, "ls").putStr(bufB, long).putU64s(ptrA, 1, 2, 3, 0),
+			0, nil,
+			`execve("/bin/ls", ["ls", "abcdefghijabcdefghijabcdefghijab"...], 0x5000 /* 3 vars */) = 0`},
+		{"wait4", "wait4", args(uintptr(0xffffffffffffffff), ptrA, 0, 0), newMem().put(ptrA, []byte{0, 3, 0, 0}), 1235, nil,
+			`wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, NULL) = 1235`},
+		{"wait4 signaled", "wait4", args(1235, ptrA, unix.WNOHANG|0x40000000, 0), newMem().put(ptrA, []byte{9, 0, 0, 0}), 1235, nil,
+			`wait4(1235, [{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}], WNOHANG|__WALL, NULL) = 1235`},
+		{"kill", "kill", args(1, uintptr(unix.SIGTERM)), newMem(), 0, unix.EPERM,
+			`kill(1, SIGTERM) = -1 EPERM (Operation not permitted)`},
+		{"pipe2", "pipe2", args(ptrA, unix.O_CLOEXEC), newMem().put(ptrA, []byte{3, 0, 0, 0, 4, 0, 0, 0}), 0, nil,
+			`pipe2([3, 4], O_CLOEXEC) = 0`},
+		{"fcntl getfl", "fcntl", args(3, unix.F_GETFL), newMem(), 0x8002, nil, `fcntl(3, F_GETFL) = 32770`},
+		{"fcntl setfd", "fcntl", args(3, unix.F_SETFD, unix.FD_CLOEXEC), newMem(), 0, nil, `fcntl(3, F_SETFD, FD_CLOEXEC) = 0`},
+		{"futex wait", "futex", args(ptrA, 128, 2, 0), newMem(), 0, unix.EAGAIN,
+			`futex(0x5000, FUTEX_WAIT_PRIVATE, 2, NULL) = -1 EAGAIN (Resource temporarily unavailable)`},
+		{"futex wake", "futex", args(ptrA, 129, 1), newMem(), 1, nil, `futex(0x5000, FUTEX_WAKE_PRIVATE, 1) = 1`},
+		{"futex bitset", "futex", args(ptrA, 9|128|256, 0, 0, 0, 0xffffffff), newMem(), 0, nil,
+			`futex(0x5000, FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 0, NULL, FUTEX_BITSET_MATCH_ANY) = 0`},
+		{"nanosleep", "nanosleep", args(ptrA, 0), newMem().putU64s(ptrA, 1, 500000000), 0, nil,
+			`nanosleep({tv_sec=1, tv_nsec=500000000}, NULL) = 0`},
+		{"clock_gettime", "clock_gettime", args(unix.CLOCK_MONOTONIC, ptrA), newMem().putU64s(ptrA, 12, 34), 0, nil,
+			`clock_gettime(CLOCK_MONOTONIC, {tv_sec=12, tv_nsec=34}) = 0`},
+		{"getpid", "getpid", args(), newMem(), 1, nil, `getpid() = 1`},
+		{"uname", "uname", args(bufA), newMem().put(bufA, append(append([]byte("Linux"), make([]byte, 60)...), append([]byte("kite"), make([]byte, 61)...)...)), 0, nil,
+			`uname({sysname="Linux", nodename="kite", ...}) = 0`},
+		{"getrandom", "getrandom", args(bufA, 4, unix.GRND_NONBLOCK), newMem().put(bufA, []byte{0xde, 0xad, 0xbe, 0xef}), 4, nil,
+			`getrandom("\xde\xad\xbe\xef", 4, GRND_NONBLOCK) = 4`},
+		{"access", "access", args(pathA, unix.R_OK|unix.X_OK), newMem().putStr(pathA, "/bin/sh"), 0, nil,
+			`access("/bin/sh", R_OK|X_OK) = 0`},
+		{"faccessat F_OK", "faccessat", args(uintptr(0xffffffffffffff9c), pathA, 0), newMem().putStr(pathA, "x"), 0, nil,
+			`faccessat(AT_FDCWD, "x", F_OK) = 0`},
+		{"lseek", "lseek", args(3, uintptr(0xfffffffffffffff6), unix.SEEK_END), newMem(), 90, nil,
+			`lseek(3, -10, SEEK_END) = 90`},
+		{"ioctl", "ioctl", args(1, unix.TCGETS, bufA), newMem(), 0, unix.ENOTTY,
+			`ioctl(1, TCGETS, 0x2000) = -1 ENOTTY (Inappropriate ioctl for device)`},
+		{"getcwd", "getcwd", args(bufA, 4096), newMem().putStr(bufA, "/root"), 6, nil,
+			`getcwd("/root", 4096) = 6`},
+		{"umask", "umask", args(022), newMem(), 022, nil, `umask(022) = 022`},
+		{"unlinkat", "unlinkat", args(uintptr(0xffffffffffffff9c), pathA, unix.AT_REMOVEDIR), newMem().putStr(pathA, "d"), 0, nil,
+			`unlinkat(AT_FDCWD, "d", AT_REMOVEDIR) = 0`},
+		{"set_tid_address", "set_tid_address", args(ptrA), newMem(), 1, nil, `set_tid_address(0x5000) = 1`},
+		{"prlimit64", "prlimit64", args(0, unix.RLIMIT_STACK, 0, ptrA), newMem().putU64s(ptrA, 8<<20, ^uint64(0)), 0, nil,
+			`prlimit64(0, RLIMIT_STACK, NULL, {rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}) = 0`},
+		{"interrupted", "read", args(0, bufA, 10), newMem(), 0, unix.Errno(512),
+			`read(0, 0x2000, 10) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)`},
+		{"generic", "io_setup", args(1, ptrA), newMem(), 0, unix.ENOSYS,
+			`io_setup(0x1, 0x5000, 0, 0, 0, 0) = -1 ENOSYS (Function not implemented)`},
+		{"path with newline", "chdir", args(pathA), newMem().putStr(pathA, "/a dir/with\nnewline and a long name over 32 bytes"), 0, nil,
+			`chdir("/a dir/with\nnewline and a long name over 32 bytes") = 0`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := one(c.call, c.args, c.mem, c.ret, c.err)
+			want := aligned("[pid 1] " + c.want)
+			if got != want {
+				t.Errorf("got  %s\nwant %s", got, want)
+			}
+		})
+	}
+}
+
+// aligned pads a one-line call "name(args) = ret" the way strace aligns
+// results at column 40, and adds the newline.
+func aligned(line string) string {
+	i := strings.LastIndex(line, ") = ")
+	if i < 0 {
+		panic(line)
+	}
+	head, result := line[:i+1], line[i+4:]
+	pad := " "
+	if len(head) < 40 {
+		pad = strings.Repeat(" ", 40-len(head))
+	}
+	return head + pad + "= " + result + "\n"
+}
+
+func TestUnknownSyscall(t *testing.T) {
+	var out strings.Builder
+	tr := New(&out)
+	tr.Enter(2, 999, args(1, 2), newMem())
+	tr.Exit(2, 999, args(1, 2), 0, unix.ENOSYS, newMem())
+	want := aligned("[pid 2] syscall_0x3e7(0x1, 0x2, 0, 0, 0, 0) = -1 ENOSYS (Function not implemented)")
+	if out.String() != want {
+		t.Errorf("got  %q\nwant %q", out.String(), want)
+	}
+}
+
+func TestInterleaving(t *testing.T) {
+	var out strings.Builder
+	tr := New(&out)
+	mem := newMem().put(0x2000, []byte("data")).putStr(0x1000, "/f")
+	read := nr(t, "read")
+	openat := nr(t, "openat")
+	futex := nr(t, "futex")
+	ra := args(0, 0x2000, 100)
+	fa := args(0x3000, 128, 0, 0)
+
+	tr.Enter(1, read, ra, mem)                          // read blocks
+	tr.Enter(2, futex, fa, mem)                         // another thread
+	tr.Exit(2, futex, fa, 0, nil, mem)                  //
+	tr.Enter(2, openat, args(3, 0x1000, 0), mem)        //
+	tr.Exit(1, read, ra, 4, nil, mem)                   // read finishes
+	tr.Exit(2, openat, args(3, 0x1000, 0), 5, nil, mem) //
+	tr.Enter(1, nr(t, "exit_group"), args(0), mem)      //
+	tr.Exited(1, 0, 0, false)                           //
+	tr.Signal(3, int(unix.SIGSEGV), 1, 0x10)            //
+	tr.Exited(3, 0, int(unix.SIGSEGV), true)            //
+	want := `[pid 1] read(0,  <unfinished ...>
+[pid 2] futex(0x3000, FUTEX_WAIT_PRIVATE, 0, NULL) = 0
+[pid 2] openat(3, "/f", O_RDONLY <unfinished ...>
+[pid 1] <... read resumed>"data", 100)  = 4
+[pid 2] <... openat resumed>)           = 5
+[pid 1] exit_group(0)                   = ?
+[pid 1] +++ exited with 0 +++
+[pid 3] --- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x10} ---
+[pid 3] +++ killed by SIGSEGV (core dumped) +++
+`
+	if out.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+func TestStringSize(t *testing.T) {
+	mem := newMem().putStr(0x1000, strings.Repeat("x", 32)).putStr(0x2000, strings.Repeat("y", 33))
+	var out strings.Builder
+	tr := New(&out)
+	c := &call{t: tr, mem: mem}
+	if got := c.str(0x1000); got != `"`+strings.Repeat("x", 32)+`"` {
+		t.Errorf("32 bytes: %s", got)
+	}
+	if got := c.str(0x2000); got != `"`+strings.Repeat("y", 32)+`"...` {
+		t.Errorf("33 bytes: %s", got)
+	}
+	if got := c.str(0x9000); got != "0x9000" {
+		t.Errorf("unmapped: %s", got)
+	}
+	tr.SetStringSize(4)
+	if got := c.str(0x2000); got != `"yyyy"...` {
+		t.Errorf("-s 4: %s", got)
+	}
+}
+
+func TestSigsetNames(t *testing.T) {
+	for _, c := range []struct {
+		set  uint64
+		want string
+	}{
+		{0, "[]"},
+		{1<<1 | 1<<14, "[INT TERM]"},
+		{1 << 63, "[RT_32]"},
+		{^uint64(0), "~[]"},
+	} {
+		if got := sigset(c.set); got != c.want {
+			t.Errorf("sigset(%#x) = %s, want %s", c.set, got, c.want)
+		}
+	}
+}
+
+func TestEverySpecFormats(t *testing.T) {
+	// Every decoder must cope with garbage arguments and unreadable
+	// memory, at entry and at exit, success or failure.
+	garbage := []arch.SyscallArgs{
+		{},
+		args(^uintptr(0), ^uintptr(0), ^uintptr(0), ^uintptr(0), ^uintptr(0), ^uintptr(0)),
+		args(0x1000, 0x2000, 0x3000, 0x4000, 0x5000, 0x6000),
+	}
+	mem := newMem().put(0x1000, make([]byte, 0x100)).put(0x2000, bytes.Repeat([]byte{0xff}, 0x200))
+	for n := range specs {
+		for _, a := range garbage {
+			for _, err := range []error{nil, unix.EINVAL} {
+				var out strings.Builder
+				tr := New(&out)
+				tr.Enter(1, uintptr(n), a, mem)
+				tr.Exit(1, uintptr(n), a, 0x100, err, mem)
+				if !strings.HasSuffix(out.String(), "\n") {
+					t.Fatalf("syscall %d: %q", n, out.String())
+				}
+			}
+		}
+	}
+}
