@@ -4,6 +4,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/fs/hostfs"
+	"github.com/kite-os/kite/vfs"
 )
 
 // StdioName says how to give the application one of kite's host stdio
@@ -42,4 +43,22 @@ func StdioName(c *hostfs.Console) string {
 		}
 	}
 	return ""
+}
+
+// OpenStdio makes the file the application gets for a host stdio fd
+// wrapped by c: the /dev entry StdioName names, opened through the mount
+// tree of fsc (so that fstat, /proc/self/fd and ttyname(3) agree with
+// /dev), or an anonymous console file. flags are the open(2) flags the
+// file gets (access mode and O_APPEND of the host fd). Register the
+// devices (RegisterDevices, with the terminal) before calling it. ctx
+// must be allowed to open /dev/console (mode 0600, root's).
+func OpenStdio(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *vfs.FSContext, c *hostfs.Console, flags int) (*vfs.File, error) {
+	if name := StdioName(c); name != "" {
+		f, err := v.OpenAt(ctx, fsc, fsc.Root(), "/dev/"+name, flags|unix.O_NOCTTY, 0)
+		if err == nil {
+			return f, nil
+		}
+		// /dev may not be kite's (a root without it): fall back.
+	}
+	return v.NewAnonymousFile(ctx, c.Name(), hostfs.NewConsoleInode(c), hostfs.NewConsoleFile(c), flags)
 }
