@@ -25,6 +25,12 @@
 //     bpf, cgroup, efivarfs and pstore found inside the tree are sealed:
 //     they can be stat'ed but not listed, opened or looked into (EACCES).
 //   - The application never holds a host fd.
+//   - Known window: a regular file is opened for reading by name from its
+//     parent's fd (an O_PATH fd cannot be reopened without the host's
+//     /proc), then checked to be the same regular file that was looked
+//     up. If a host process swaps a device node in between, the host
+//     open of that node happens (O_NONBLOCK|O_NOCTTY, read-only) before
+//     the check refuses it with ESTALE.
 //
 // The tree is read-only whatever the mount flags: writes, O_TRUNC,
 // creation, removal and attribute changes give EROFS. Stat keeps the host
