@@ -11,5 +11,5 @@
 // PT_INTERP) are supported. Executables with an interpreter are parsed and
 // the interpreter path is reported, but Load refuses them for now.
 //
-// loader imports mm, abi and x/sys/unix only. It holds no unsafe code.
+// loader imports mm and x/sys/unix only. It holds no unsafe code.
 package loader

@@ -1,0 +1,341 @@
+package loader
+
+import (
+	"crypto/rand"
+	"errors"
+	"io"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/mm"
+)
+
+// Values of the initial process image that Linux fixes.
+const (
+	// Platform is the AT_PLATFORM string on x86-64.
+	Platform = "x86_64"
+
+	// ClockTick is AT_CLKTCK, USER_HZ.
+	ClockTick = 100
+
+	// stackExpand is how far below the argument pages Linux's
+	// setup_arg_pages extends the initial stack VMA (128 KiB).
+	stackExpand = 128 << 10
+
+	// defaultMinSigStkSz is AT_MINSIGSTKSZ when neither the caller nor
+	// the host says otherwise (MINSIGSTKSZ).
+	defaultMinSigStkSz = 2048
+)
+
+// LoadArgs are the inputs of Load besides the executable.
+type LoadArgs struct {
+	Argv []string
+	Envv []string
+
+	// ExecFn is the path passed to execve (AT_EXECFN).
+	ExecFn string
+
+	// StackLimit is the RLIMIT_STACK soft limit; it bounds argv+envp
+	// (see ArgLimit) and the initial stack VMA. Zero means
+	// DefaultStackLimit.
+	StackLimit uint64
+
+	// MaxAddress is the platform's MaxUserAddress. The stack ends there
+	// and a PIE's load bias is two thirds of it. Zero means TaskSize.
+	MaxAddress uintptr
+
+	// Credentials for AT_UID, AT_EUID, AT_GID, AT_EGID; Secure sets
+	// AT_SECURE (setuid/setgid exec or capability gain).
+	UID, EUID, GID, EGID uint32
+	Secure               bool
+
+	// HWCap and HWCap2 are AT_HWCAP (CPUID leaf 1 EDX on x86, as Linux
+	// reports it) and AT_HWCAP2. Zero means the host kernel's values,
+	// from kite's own auxiliary vector (the same CPU runs the
+	// application).
+	HWCap, HWCap2 uint64
+
+	// MinSigStkSz is AT_MINSIGSTKSZ, the signal frame size for this CPU's
+	// xsave layout. Zero means the host's value (or 2048 without one).
+	MinSigStkSz uint64
+
+	// Random supplies the 16 AT_RANDOM bytes; nil means crypto/rand.
+	Random io.Reader
+}
+
+// Image is a loaded program: what execve needs to start it.
+type Image struct {
+	// ELF is the parsed executable.
+	ELF *ELF
+
+	// Bias is the load bias: zero for ET_EXEC, the chosen base for a
+	// PIE.
+	Bias uintptr
+
+	// Entry is the address the program starts at (biased e_entry).
+	Entry uintptr
+
+	// StackPointer is the initial rsp: the address of argc.
+	StackPointer uintptr
+
+	// StackBottom and StackTop delimit the initial stack VMA.
+	StackBottom, StackTop uintptr
+
+	// BrkStart is where the heap starts (page-aligned end of the image).
+	BrkStart uintptr
+
+	// PhdrAddr is AT_PHDR.
+	PhdrAddr uintptr
+
+	// ExecStack is true if the stack was mapped executable.
+	ExecStack bool
+
+	// Stack describes the initial stack: argument and environment areas
+	// (for /proc/PID/cmdline and environ) and the auxv (for
+	// /proc/PID/auxv).
+	Stack *Stack
+}
+
+// Load parses the executable exe of size bytes and builds its process
+// image in m, which must be a fresh address space: it maps the PT_LOAD
+// segments, sets the start of the heap, maps the main stack and writes
+// argv, envp and the auxiliary vector onto it as Linux does.
+//
+// Static (ET_EXEC) and static-PIE (ET_DYN without PT_INTERP) executables
+// are supported. An executable with an interpreter fails with ENOEXEC for
+// now; its *Error names the interpreter. No vDSO is mapped yet, so the
+// auxiliary vector has no AT_SYSINFO_EHDR (C libraries then make real
+// system calls for time functions).
+//
+// On error m may hold some of the mappings; the caller discards it.
+func Load(m *mm.MemoryManager, exe mm.File, size int64, a LoadArgs) (*Image, error) {
+	e, err := Parse(exe, size)
+	if err != nil {
+		return nil, err
+	}
+	if e.Interp != "" {
+		return nil, noexec("dynamically linked executables are not supported yet (interpreter " + e.Interp + ")")
+	}
+	maxAddr := uint64(a.MaxAddress) &^ (PageSize - 1)
+	if maxAddr == 0 || maxAddr > TaskSize {
+		maxAddr = TaskSize
+	}
+	stackLimit := a.StackLimit
+	if stackLimit == 0 {
+		stackLimit = DefaultStackLimit
+	}
+
+	img := &Image{ELF: e, ExecStack: e.ExecStack}
+	bias := loadBias(e, maxAddr)
+	img.Bias = uintptr(bias)
+	img.Entry = uintptr(bias + e.Entry)
+	img.PhdrAddr = uintptr(bias + e.PhdrVaddr)
+
+	// Build the stack first: its size decides where the image may end.
+	var random [16]byte
+	rnd := a.Random
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	if _, err := io.ReadFull(rnd, random[:]); err != nil {
+		return nil, &Error{Errno: unix.EIO, Reason: "reading AT_RANDOM bytes: " + err.Error()}
+	}
+	st, err := BuildStack(uintptr(maxAddr), StackSpec{
+		Argv:     a.Argv,
+		Envv:     a.Envv,
+		ExecFn:   a.ExecFn,
+		Platform: Platform,
+		Random:   random,
+		Auxv:     auxv(e, img, a),
+		ArgLimit: ArgLimit(stackLimit),
+	})
+	if err != nil {
+		return nil, err
+	}
+	img.Stack = st
+	img.StackPointer = st.SP
+	img.StackTop = uintptr(maxAddr)
+	img.StackBottom = uintptr(maxAddr - stackSize(uint64(len(st.Data)), stackLimit))
+
+	end := bias + e.Loads[len(e.Loads)-1].End()
+	if end > uint64(img.StackBottom) {
+		return nil, &Error{Errno: unix.ENOMEM, Reason: "executable overlaps the stack"}
+	}
+	for _, s := range e.Loads {
+		if err := mapSegment(m, exe, bias, s); err != nil {
+			return nil, err
+		}
+	}
+	img.BrkStart = uintptr(pageUp(end))
+	m.SetBrkStart(img.BrkStart)
+
+	prot := unix.PROT_READ | unix.PROT_WRITE
+	if e.ExecStack {
+		prot |= unix.PROT_EXEC
+	}
+	if _, err := m.MMap(mm.MMapOpts{
+		Addr:   img.StackBottom,
+		Length: img.StackTop - img.StackBottom,
+		Prot:   prot,
+		Flags:  unix.MAP_PRIVATE | unix.MAP_FIXED | unix.MAP_ANONYMOUS | unix.MAP_GROWSDOWN,
+		Name:   "[stack]",
+	}); err != nil {
+		return nil, &Error{Errno: errnoOf(err), Reason: "mapping the stack: " + err.Error()}
+	}
+	if _, err := m.CopyOut(st.SP, st.Data); err != nil {
+		return nil, &Error{Errno: errnoOf(err), Reason: "writing the stack: " + err.Error()}
+	}
+	return img, nil
+}
+
+// loadBias returns where a PIE goes: like Linux's ELF_ET_DYN_BASE, two
+// thirds of the way up the address space, aligned to the largest segment
+// alignment, less the first segment's page. ET_EXEC loads at zero bias.
+func loadBias(e *ELF, maxAddr uint64) uint64 {
+	if !e.IsPIE() {
+		return 0
+	}
+	base := maxAddr / 3 * 2
+	if e.MaxAlign > PageSize && e.MaxAlign <= base/2 {
+		base &^= e.MaxAlign - 1
+	}
+	return pageDown(base - pageDown(e.Loads[0].Vaddr))
+}
+
+// stackSize is the size of the initial stack VMA for a stack content of n
+// bytes: the argument pages plus 128 KiB, or the stack limit if that is
+// less (but never less than the argument pages), as setup_arg_pages does.
+func stackSize(n, limit uint64) uint64 {
+	args := pageUp(n)
+	size := args + stackExpand
+	if lim := limit &^ (PageSize - 1); size > lim {
+		size = max(lim, args)
+	}
+	return size
+}
+
+// mapSegment maps one PT_LOAD segment at bias: its file part as a private
+// file mapping, the rest of its last file page zeroed, and whole pages
+// beyond the file part as anonymous memory, all with the segment's
+// protection.
+func mapSegment(m *mm.MemoryManager, exe mm.File, bias uint64, s Segment) error {
+	start := bias + pageDown(s.Vaddr)
+	fileEnd := bias + s.Vaddr + s.Filesz
+	memEnd := bias + s.Vaddr + s.Memsz
+	anonStart := start
+	if s.Filesz > 0 {
+		mapEnd := pageUp(fileEnd)
+		zero := s.Memsz > s.Filesz && fileEnd%PageSize != 0
+		prot := s.Prot
+		if zero {
+			// Zeroing the tail of the last file page is a kernel
+			// write: allow it, then set the segment's protection.
+			prot |= unix.PROT_WRITE
+		}
+		if _, err := m.MMap(mm.MMapOpts{
+			Addr:   uintptr(start),
+			Length: uintptr(mapEnd - start),
+			Prot:   prot,
+			Flags:  unix.MAP_PRIVATE | unix.MAP_FIXED,
+			File:   exe,
+			Offset: pageDown(s.Offset),
+		}); err != nil {
+			return &Error{Errno: errnoOf(err), Reason: "mapping a segment: " + err.Error()}
+		}
+		if zero {
+			if err := m.ZeroOut(uintptr(fileEnd), uintptr(mapEnd-fileEnd)); err != nil {
+				return &Error{Errno: errnoOf(err), Reason: "zeroing the bss: " + err.Error()}
+			}
+			if prot != s.Prot {
+				if err := m.MProtect(uintptr(start), uintptr(mapEnd-start), s.Prot); err != nil {
+					return &Error{Errno: errnoOf(err), Reason: "protecting a segment: " + err.Error()}
+				}
+			}
+		}
+		anonStart = mapEnd
+	}
+	if anonEnd := pageUp(memEnd); anonEnd > anonStart {
+		if _, err := m.MMap(mm.MMapOpts{
+			Addr:   uintptr(anonStart),
+			Length: uintptr(anonEnd - anonStart),
+			Prot:   s.Prot,
+			Flags:  unix.MAP_PRIVATE | unix.MAP_FIXED | unix.MAP_ANONYMOUS,
+		}); err != nil {
+			return &Error{Errno: errnoOf(err), Reason: "mapping the bss: " + err.Error()}
+		}
+	}
+	return nil
+}
+
+// auxv returns the auxiliary vector in Linux's order (create_elf_tables);
+// BuildStack fills in AT_RANDOM, AT_EXECFN and AT_PLATFORM.
+func auxv(e *ELF, img *Image, a LoadArgs) []AuxEntry {
+	hwcap, hwcap2, sigstk := a.HWCap, a.HWCap2, a.MinSigStkSz
+	if hwcap == 0 {
+		hwcap, _ = hostAux(AT_HWCAP)
+	}
+	if hwcap2 == 0 {
+		hwcap2, _ = hostAux(AT_HWCAP2)
+	}
+	if sigstk == 0 {
+		var ok bool
+		if sigstk, ok = hostAux(AT_MINSIGSTKSZ); !ok || sigstk == 0 {
+			sigstk = defaultMinSigStkSz
+		}
+	}
+	secure := uint64(0)
+	if a.Secure {
+		secure = 1
+	}
+	return []AuxEntry{
+		// AT_SYSINFO_EHDR would come first: there is no vDSO yet.
+		{AT_MINSIGSTKSZ, sigstk},
+		{AT_HWCAP, hwcap},
+		{AT_PAGESZ, PageSize},
+		{AT_CLKTCK, ClockTick},
+		{AT_PHDR, uint64(img.PhdrAddr)},
+		{AT_PHENT, phdrSize},
+		{AT_PHNUM, uint64(e.Phnum)},
+		{AT_BASE, 0}, // the interpreter's base; none yet
+		{AT_FLAGS, 0},
+		{AT_ENTRY, uint64(img.Entry)},
+		{AT_UID, uint64(a.UID)},
+		{AT_EUID, uint64(a.EUID)},
+		{AT_GID, uint64(a.GID)},
+		{AT_EGID, uint64(a.EGID)},
+		{AT_SECURE, secure},
+		{AT_RANDOM, 0},
+		{AT_HWCAP2, hwcap2},
+		{AT_EXECFN, 0},
+		{AT_PLATFORM, 0},
+	}
+}
+
+// hostAux looks up an entry of kite's own auxiliary vector, which the
+// host kernel built for this CPU.
+func hostAux(typ uint64) (uint64, bool) {
+	v, err := unix.Auxv()
+	if err != nil {
+		return 0, false
+	}
+	for _, kv := range v {
+		if uint64(kv[0]) == typ {
+			return uint64(kv[1]), true
+		}
+	}
+	return 0, false
+}
+
+// errnoOf extracts the errno of an mm error (EFAULT for faults, ENOMEM
+// for anything without one).
+func errnoOf(err error) unix.Errno {
+	var errno unix.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	var fault *mm.FaultError
+	if errors.As(err, &fault) {
+		return unix.EFAULT
+	}
+	return unix.ENOMEM
+}
