@@ -171,6 +171,35 @@ func (t *Tracer) writeResult(col int, result string) {
 	t.write(pad + "= " + result + "\n")
 }
 
+// ExitNoReturn is called instead of Exit when thread tid's system call
+// never returns because the thread exited during it (killed by a signal
+// or by another thread's exit_group, or the call was exit itself). It
+// ends the call's line as strace does: " <unfinished ...>) = ?".
+func (t *Tracer) ExitNoReturn(tid int32, nr uintptr, args arch.SyscallArgs, mem Memory) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := t.calls[tid]
+	delete(t.calls, tid)
+	if p == nil {
+		return // printed whole at entry (exit, exit_group), or never entered
+	}
+	var b strings.Builder
+	col := 0
+	if t.open == tid {
+		col = t.col
+	} else {
+		t.closeOpen()
+		b.WriteString(prefix(tid))
+		b.WriteString("<... ")
+		b.WriteString(syscallName(p.nr))
+		b.WriteString(" resumed>")
+	}
+	t.open = 0
+	b.WriteString(" <unfinished ...>)")
+	t.write(b.String())
+	t.writeResult(col+b.Len(), "?")
+}
+
 // Signal prints the delivery of a signal to thread tid, as strace's
 // "--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x10} ---".
 // code is si_code; addr is si_addr for fault signals (SIGSEGV, SIGBUS,

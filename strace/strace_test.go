@@ -319,6 +319,28 @@ func TestInterleaving(t *testing.T) {
 	}
 }
 
+func TestExitNoReturn(t *testing.T) {
+	var out strings.Builder
+	tr := New(&out)
+	mem := newMem().putU64s(0x1000, 123, 0)
+	ns := nr(t, "nanosleep")
+	a := args(0x1000, 0x2000)
+	tr.Enter(2, ns, a, mem)
+	tr.ExitNoReturn(2, ns, a, mem)
+	tr.Enter(3, ns, a, mem)
+	tr.Enter(4, nr(t, "exit_group"), args(1), mem)
+	tr.ExitNoReturn(4, nr(t, "exit_group"), args(1), mem)
+	tr.ExitNoReturn(3, ns, a, mem)
+	want := `[pid 2] nanosleep({tv_sec=123, tv_nsec=0},  <unfinished ...>) = ?
+[pid 3] nanosleep({tv_sec=123, tv_nsec=0},  <unfinished ...>
+[pid 4] exit_group(1)                   = ?
+[pid 3] <... nanosleep resumed> <unfinished ...>) = ?
+`
+	if out.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
 func TestStringSize(t *testing.T) {
 	mem := newMem().putStr(0x1000, strings.Repeat("x", 32)).putStr(0x2000, strings.Repeat("y", 33))
 	var out strings.Builder
