@@ -34,7 +34,7 @@ const settableStatusFlags = unix.O_APPEND | unix.O_ASYNC | unix.O_DIRECT | unix.
 
 // Flags that open keeps as the file's status flags (others, like O_CREAT
 // and O_CLOEXEC, only affect the open call).
-const keptOpenFlags = unix.O_ACCMODE | unix.O_PATH | settableStatusFlags | unix.O_DSYNC | unix.O_SYNC | unix.O_LARGEFILE
+const keptOpenFlags = unix.O_ACCMODE | unix.O_PATH | settableStatusFlags | unix.O_DSYNC | unix.O_SYNC | unix.O_LARGEFILE | unix.O_DIRECTORY | unix.O_NOFOLLOW
 
 func (v *VirtualFilesystem) newFile(p Path, ops FileOperations, flags int) *File {
 	f := &File{vfs: v, path: p, ops: ops}

@@ -19,6 +19,9 @@ func (v *VirtualFilesystem) OpenAt(ctx Context, fsc *FSContext, start Path, path
 	r := v.resolver(ctx, fsc)
 	if flags&unix.O_PATH != 0 {
 		flags &= unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	} else {
+		// 64-bit Linux opens every file with O_LARGEFILE (F_GETFL shows it).
+		flags |= unix.O_LARGEFILE
 	}
 	if flags&unix.O_CREAT != 0 {
 		return r.openCreate(start, path, flags, mode&0o7777&^fsc.Umask())
@@ -137,15 +140,12 @@ func (v *VirtualFilesystem) openPath(ctx Context, p Path, flags int) (*File, err
 		if flags&unix.O_DIRECTORY != 0 && !d.IsDir() {
 			return nil, unix.ENOTDIR
 		}
-		return v.newFile(p, nil, unix.O_PATH), nil
+		return v.newFile(p, nil, flags&(unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW)), nil
 	}
 	if flags&unix.O_CREAT != 0 && d.IsDir() {
 		return nil, unix.EISDIR
 	}
 	if flags&unix.O_DIRECTORY != 0 && !d.IsDir() {
-		if d.IsSymlink() {
-			return nil, unix.ELOOP
-		}
 		return nil, unix.ENOTDIR
 	}
 	want := accMode(flags)

@@ -1,0 +1,135 @@
+package vfs
+
+import "golang.org/x/sys/unix"
+
+// IOChunk is the size of the kernel buffer ReadTo and WriteFrom copy
+// through, so that a large read or write never allocates the user's
+// length at once.
+const IOChunk = 64 << 10
+
+// MaxRWCount is the most one read or write transfers (Linux's
+// MAX_RW_COUNT).
+const MaxRWCount = 0x7ffff000
+
+// ReadTo reads up to n bytes and passes them to sink in chunks of at most
+// IOChunk bytes; sink copies them out and returns how many it took (fewer,
+// with an error, when the destination faults). With off < 0 it reads at
+// the file offset and advances it by what sink took (read, readv); with
+// off >= 0 it reads there (pread). Stream files are read once, so a
+// reader never blocks after getting data. It returns the bytes delivered,
+// or the first error if none were.
+func (f *File) ReadTo(ctx Context, n int64, off int64, sink func([]byte) (int, error)) (int64, error) {
+	if err := f.checkRead(); err != nil {
+		return 0, err
+	}
+	if off >= 0 && f.stream {
+		return 0, unix.ESPIPE
+	}
+	if n > MaxRWCount {
+		n = MaxRWCount
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	pos := off
+	if !f.stream && off < 0 {
+		f.posMu.Lock()
+		defer f.posMu.Unlock()
+		pos = f.offset
+	}
+	buf := make([]byte, min(n, IOChunk))
+	var total int64
+	for total < n {
+		chunk := buf[:min(n-total, int64(len(buf)))]
+		m, err := f.ops.Read(ctx, f, chunk, pos)
+		if m > 0 {
+			took, serr := sink(chunk[:m])
+			total += int64(took)
+			pos += int64(took)
+			if !f.stream && off < 0 {
+				f.offset = pos
+			}
+			if serr != nil {
+				if total == 0 {
+					return 0, serr
+				}
+				return total, nil
+			}
+		}
+		if err != nil {
+			if total == 0 {
+				return 0, err
+			}
+			return total, nil
+		}
+		if m < len(chunk) || f.stream {
+			break
+		}
+	}
+	return total, nil
+}
+
+// WriteFrom writes up to n bytes that source supplies in chunks of at most
+// IOChunk bytes (source fills its argument and returns how much it filled,
+// with an error when the user memory faults). off < 0 writes at the file
+// offset (or the end with O_APPEND) and advances it; off >= 0 writes there
+// (pwrite). It returns the bytes written, or the first error if none were.
+func (f *File) WriteFrom(ctx Context, n int64, off int64, source func([]byte) (int, error)) (int64, error) {
+	if err := f.checkWrite(); err != nil {
+		return 0, err
+	}
+	if off >= 0 && f.stream {
+		return 0, unix.ESPIPE
+	}
+	if n > MaxRWCount {
+		n = MaxRWCount
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	useOffset := !f.stream && off < 0
+	pos := off
+	if useOffset {
+		f.posMu.Lock()
+		defer f.posMu.Unlock()
+		pos = f.offset
+	}
+	app, _ := f.ops.(Appender)
+	appending := app != nil && !f.stream && f.Flags()&unix.O_APPEND != 0
+	buf := make([]byte, min(n, IOChunk))
+	var total int64
+	for total < n {
+		filled, serr := source(buf[:min(n-total, int64(len(buf)))])
+		var w int
+		var err error
+		if filled > 0 {
+			if appending {
+				var end int64
+				w, end, err = app.Append(ctx, f, buf[:filled])
+				if w > 0 || err == nil {
+					pos = end
+				}
+			} else {
+				w, err = f.ops.Write(ctx, f, buf[:filled], pos)
+				pos += int64(w)
+			}
+			total += int64(w)
+			if useOffset {
+				f.offset = pos
+			}
+		}
+		if err == nil && serr != nil && total == 0 {
+			err = serr
+		}
+		if err != nil {
+			if total == 0 {
+				return 0, err
+			}
+			return total, nil
+		}
+		if serr != nil || w < filled || filled == 0 {
+			break
+		}
+	}
+	return total, nil
+}
