@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -343,7 +344,7 @@ func (n *Node) dataBlocksEstimate(bs uint64) uint64 {
 	full := (uint64(n.Size) + bs - 1) / bs
 	if n.data.path != "" {
 		if fi, err := os.Stat(n.data.path); err == nil {
-			if st, ok := fi.Sys().(*unix.Stat_t); ok {
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 				alloc := (uint64(st.Blocks)*512+bs-1)/bs + 1
 				return min(full, alloc)
 			}

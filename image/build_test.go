@@ -203,3 +203,5 @@ func TestBuildFromDir(t *testing.T) {
 		})
 	}
 }
+
+func unixTime(sec int64) unix.Timespec { return unix.Timespec{Sec: sec} }

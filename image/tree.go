@@ -187,7 +187,7 @@ func (t *Tree) Link(p, target string) error {
 }
 
 // FromDir reads the tree under the host directory dir. Owners, modes,
-// times, hard links, symlinks and device nodes are kept.
+// modification times (also used as access times), hard links, symlinks and device nodes are kept.
 func FromDir(dir string) (*Tree, error) {
 	t := NewTree()
 	seen := map[[2]uint64]*Node{}
@@ -212,9 +212,11 @@ func FromDir(dir string) (*Tree, error) {
 			Mode:  st.Mode,
 			UID:   st.Uid,
 			GID:   st.Gid,
-			Atime: unix.Timespec{Sec: st.Atim.Sec, Nsec: st.Atim.Nsec},
 			Mtime: unix.Timespec{Sec: st.Mtim.Sec, Nsec: st.Mtim.Nsec},
 		}
+		// The access time changes whenever a build reads the file; use
+		// the modification time so that builds are reproducible.
+		n.Atime = n.Mtime
 		switch n.Type() {
 		case unix.S_IFREG:
 			n.Size = st.Size
