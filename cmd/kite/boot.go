@@ -1,0 +1,201 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/auth"
+	"github.com/kite-os/kite/fs/dev"
+	"github.com/kite-os/kite/fs/hostfs"
+	"github.com/kite-os/kite/fs/proc"
+	"github.com/kite-os/kite/fs/sys"
+	"github.com/kite-os/kite/fs/tmpfs"
+	"github.com/kite-os/kite/kernel"
+	"github.com/kite-os/kite/mm"
+	"github.com/kite-os/kite/platform/ptrace"
+	"github.com/kite-os/kite/strace"
+	"github.com/kite-os/kite/syscalls"
+	"github.com/kite-os/kite/vfs"
+)
+
+// bootContext is the context kite uses for its own VFS operations while
+// setting up (mounts, the console): it acts as root.
+type bootContext struct{ creds *auth.Credentials }
+
+func (c bootContext) Credentials() *auth.Credentials { return c.creds }
+
+// boot builds a kernel for o, runs the program and returns kite's exit
+// status.
+func boot(o runOptions, log *slog.Logger) (int, error) {
+	mf, err := mm.NewMemoryFile()
+	if err != nil {
+		return 1, fmt.Errorf("memory file: %w", err)
+	}
+	defer mf.Release()
+	plat, err := ptrace.New(mf.FD())
+	if err != nil {
+		return 1, fmt.Errorf("ptrace platform: %w", err)
+	}
+
+	creds := hostCredentials()
+	ctx := bootContext{creds: auth.New(0, 0, nil)}
+	v := vfs.New()
+	limits := hostLimits()
+	cfg := kernel.Config{
+		Platform:    plat,
+		MemoryFile:  mf,
+		VFS:         v,
+		Table:       syscalls.NewTable(),
+		Logger:      log,
+		Version:     version,
+		TotalMemory: hostMemory(),
+	}
+	if o.strace {
+		cfg.Tracer = straceHook{strace.New(os.Stderr)}
+	}
+	k, err := kernel.New(cfg)
+	if err != nil {
+		return 1, err
+	}
+
+	rootFS, err := hostfs.New(o.rootfs)
+	if err != nil {
+		return 1, fmt.Errorf("root %s: %w", o.rootfs, err)
+	}
+	ns, err := v.NewMountNamespace(ctx, rootFS, vfs.MountReadOnly)
+	if err != nil {
+		return 1, fmt.Errorf("mounting the root: %w", err)
+	}
+	fsc := vfs.NewFSContext(ns.Root())
+	now := time.Now()
+	mounts := []struct {
+		at string
+		fs vfs.Filesystem
+	}{
+		{"/dev", dev.New(now)},
+		{"/proc", proc.New(v, k.ProcSource())},
+		{"/sys", sys.New(now)},
+		{"/tmp", tmpfs.New(v, tmpfs.Options{Mode: 0o1777})},
+	}
+	for _, m := range mounts {
+		at, err := v.GetPath(ctx, fsc, ns.Root(), m.at, true)
+		if err != nil {
+			return 1, fmt.Errorf("mount point %s in %s: %w", m.at, o.rootfs, err)
+		}
+		if err := v.Mount(ctx, at, m.fs, 0); err != nil {
+			return 1, fmt.Errorf("mounting %s: %w", m.at, err)
+		}
+	}
+
+	fdt := vfs.NewFDTable()
+	fdt.SetLimit(limits.Get(unix.RLIMIT_NOFILE).Cur)
+	var terminal *hostfs.Console
+	for fd := 0; fd < 3; fd++ {
+		c, err := hostfs.NewConsole(fd)
+		if err != nil {
+			// A closed stdio fd stays closed for the program too.
+			continue
+		}
+		if c.IsTerminal() && terminal == nil {
+			terminal = c
+		}
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+		if err != nil {
+			continue
+		}
+		f, err := v.NewAnonymousFile(ctx, c.Name(), hostfs.NewConsoleInode(c), hostfs.NewConsoleFile(c), flags&(unix.O_ACCMODE|unix.O_APPEND))
+		if err != nil {
+			return 1, fmt.Errorf("stdio fd %d: %w", fd, err)
+		}
+		if err := fdt.SetFD(ctx, int32(fd), f, 0); err != nil {
+			return 1, err
+		}
+		f.DecRef(ctx)
+	}
+	dev.RegisterDevices(v, terminal)
+
+	tg, err := k.StartInit(kernel.ProcessArgs{
+		Filename:    o.argv[0],
+		Argv:        o.argv,
+		Envv:        os.Environ(),
+		FDTable:     fdt,
+		FSContext:   fsc,
+		Credentials: creds,
+		Limits:      limits,
+	})
+	if err != nil {
+		return exitCodeForExecError(err), err
+	}
+	<-tg.Done()
+	ws := tg.ExitStatus()
+	if code, ok := ws.Exited(); ok {
+		return code, nil
+	}
+	sig, core, _ := ws.Signaled()
+	return signalExit(o.argv[0], sig, core), nil
+}
+
+// exitCodeForExecError is what a shell returns when it cannot run a
+// program: 127 when it is not found, 126 otherwise.
+func exitCodeForExecError(err error) int {
+	if e, ok := err.(unix.Errno); ok && (e == unix.ENOENT || e == unix.ENOTDIR) {
+		return 127
+	}
+	return 126
+}
+
+// hostCredentials are kite's own ids: the program runs as the user who ran
+// kite.
+func hostCredentials() *auth.Credentials {
+	groups, _ := os.Getgroups()
+	g := make([]uint32, len(groups))
+	for i, x := range groups {
+		g[i] = uint32(x)
+	}
+	c := auth.New(uint32(os.Getuid()), uint32(os.Getgid()), g)
+	c.EffectiveUID, c.FSUID = uint32(os.Geteuid()), uint32(os.Geteuid())
+	c.EffectiveGID, c.FSGID = uint32(os.Getegid()), uint32(os.Getegid())
+	return c
+}
+
+// hostLimits starts the program with kite's own resource limits, as a
+// program started from kite's shell would have.
+func hostLimits() *kernel.Limits {
+	ls := kernel.DefaultLimits()
+	for r := 0; r < kernel.NumLimits; r++ {
+		var rl unix.Rlimit
+		if err := unix.Getrlimit(r, &rl); err == nil {
+			ls.Set(r, kernel.Limit{Cur: rl.Cur, Max: rl.Max}, true)
+		}
+	}
+	return ls
+}
+
+// hostMemory is the memory sysinfo reports.
+func hostMemory() uint64 {
+	var si unix.Sysinfo_t
+	if err := unix.Sysinfo(&si); err != nil {
+		return 0
+	}
+	return si.Totalram * uint64(si.Unit)
+}
+
+// straceHook adapts strace.Tracer to kernel.SyscallTracer.
+type straceHook struct{ tr *strace.Tracer }
+
+func (h straceHook) Enter(t *kernel.Task, nr uintptr, args arch.SyscallArgs) {
+	h.tr.Enter(t.ThreadID(), nr, args, t)
+}
+
+func (h straceHook) Exit(t *kernel.Task, nr uintptr, args arch.SyscallArgs, ret uintptr, err error) {
+	if kernel.IsNoReturn(err) {
+		h.tr.ExitNoReturn(t.ThreadID(), nr, args, t)
+		return
+	}
+	h.tr.Exit(t.ThreadID(), nr, args, ret, err, t)
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+func init() {
+	verbs["run"] = verb{run: runMain, help: "run a Linux program under kite"}
+}
+
+const runUsage = `Usage: kite run [--rootfs DIR] [--strace] [--platform ptrace] [--debug] -- PROGRAM [ARGS...]
+
+Runs PROGRAM (a path inside the root) under kite. The root is DIR (default:
+the host's /), passed through read-only, with a private tmpfs at /tmp and
+kite's own /dev, /proc and /sys. kite exits with the program's exit status,
+or 128+N when signal N killed it.
+
+Flags:
+`
+
+// runOptions are the flags of `kite run`.
+type runOptions struct {
+	rootfs   string
+	strace   bool
+	platform string
+	debug    bool
+	argv     []string
+}
+
+// parseRunFlags parses `kite run`'s arguments. It returns a status >= 0
+// when the command must stop there (help or an error, already reported).
+func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
+	var o runOptions
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.rootfs, "rootfs", "/", "the root file system: a host directory")
+	fs.BoolVar(&o.strace, "strace", false, "print every system call of the program on stderr")
+	fs.StringVar(&o.platform, "platform", "ptrace", "how application code runs: ptrace")
+	fs.BoolVar(&o.debug, "debug", false, "log kite's internal events on stderr")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(os.Stdout)
+			fmt.Print(runUsage)
+			fs.PrintDefaults()
+			return o, 0
+		}
+		fmt.Fprintf(stderr, "kite run: %v\n", err)
+		return o, 2
+	}
+	o.argv = fs.Args()
+	if len(o.argv) == 0 {
+		fmt.Fprintln(stderr, "kite run: missing program (usage: kite run [FLAGS] -- PROGRAM [ARGS...])")
+		return o, 2
+	}
+	if o.platform != "ptrace" {
+		fmt.Fprintf(stderr, "kite run: unknown platform %q (available: ptrace)\n", o.platform)
+		return o, 2
+	}
+	return o, -1
+}
+
+func runMain(args []string) int {
+	o, status := parseRunFlags(args, os.Stderr)
+	if status >= 0 {
+		return status
+	}
+	level := slog.LevelWarn
+	if o.debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	code, err := boot(o, log)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kite: %s\n", describeError(o.argv[0], err))
+		return code
+	}
+	return code
+}
+
+// describeError turns an error starting the program into a shell-like
+// message.
+func describeError(prog string, err error) string {
+	var e unix.Errno
+	if errors.As(err, &e) {
+		return fmt.Sprintf("%s: %s", prog, capitalize(e.Error()))
+	}
+	return err.Error()
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// signalExit reports a program killed by sig the way a shell does and
+// returns kite's exit status.
+func signalExit(prog string, sig int, core bool) int {
+	msg := capitalize(unix.Signal(sig).String())
+	if core {
+		msg += " (core dumped)"
+	}
+	fmt.Fprintf(os.Stderr, "kite: %s killed by signal %d (%s)\n", prog, sig, msg)
+	return 128 + sig
+}

@@ -1,0 +1,184 @@
+package kernel
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/kite-os/kite/abi/linux"
+	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/mm"
+	"github.com/kite-os/kite/platform"
+	"github.com/kite-os/kite/vfs"
+)
+
+// SyscallTracer observes every system call (kite run --strace).
+type SyscallTracer interface {
+	Enter(t *Task, nr uintptr, args arch.SyscallArgs)
+	Exit(t *Task, nr uintptr, args arch.SyscallArgs, ret uintptr, err error)
+}
+
+// Config is what a Kernel is made of.
+type Config struct {
+	Platform   platform.Platform
+	MemoryFile *mm.MemoryFile
+	VFS        *vfs.VirtualFilesystem
+	Table      *SyscallTable
+	Tracer     SyscallTracer // nil: no tracing
+	Logger     *slog.Logger  // nil: slog.Default()
+	Hostname   string        // the UTS node name; "kite" if empty
+	Version    string        // kite's version, for uname
+	// TotalMemory is the memory sysinfo reports, in bytes.
+	TotalMemory uint64
+}
+
+// Kernel is one instance of kite's kernel. There are no globals: tests may
+// run many kernels in one process.
+type Kernel struct {
+	platform platform.Platform
+	mf       *mm.MemoryFile
+	vfs      *vfs.VirtualFilesystem
+	table    *SyscallTable
+	tracer   SyscallTracer
+	log      *slog.Logger
+	hostname string
+	version  string
+	totalMem uint64
+
+	// bootTime is when the kernel started; CLOCK_BOOTTIME and
+	// CLOCK_MONOTONIC count from the host's clocks, this is for uptime.
+	bootTime time.Time
+
+	mu sync.Mutex
+	// tasks maps thread ids to live tasks. Guarded by mu.
+	tasks map[int32]*Task
+	// groups maps thread group ids to thread groups that have not been
+	// reaped. Guarded by mu.
+	groups map[int32]*ThreadGroup
+	// lastID is the last id handed out. Guarded by mu.
+	lastID int32
+	// init is the first thread group (pid 1). Guarded by mu.
+	init *ThreadGroup
+	// unimplemented records the syscalls already logged as ENOSYS.
+	// Guarded by mu.
+	unimplemented map[uintptr]bool
+}
+
+// New returns a kernel with no tasks.
+func New(c Config) (*Kernel, error) {
+	if c.Platform == nil || c.MemoryFile == nil || c.VFS == nil || c.Table == nil {
+		return nil, fmt.Errorf("kernel: incomplete configuration")
+	}
+	k := &Kernel{
+		platform:      c.Platform,
+		mf:            c.MemoryFile,
+		vfs:           c.VFS,
+		table:         c.Table,
+		tracer:        c.Tracer,
+		log:           c.Logger,
+		hostname:      c.Hostname,
+		version:       c.Version,
+		totalMem:      c.TotalMemory,
+		bootTime:      time.Now(),
+		tasks:         make(map[int32]*Task),
+		groups:        make(map[int32]*ThreadGroup),
+		unimplemented: make(map[uintptr]bool),
+	}
+	if k.log == nil {
+		k.log = slog.Default()
+	}
+	if k.hostname == "" {
+		k.hostname = "kite"
+	}
+	return k, nil
+}
+
+// VFS returns the kernel's virtual file system.
+func (k *Kernel) VFS() *vfs.VirtualFilesystem { return k.vfs }
+
+// Platform returns the platform application code runs on.
+func (k *Kernel) Platform() platform.Platform { return k.platform }
+
+// MemoryFile returns the memory file all application memory lives in.
+func (k *Kernel) MemoryFile() *mm.MemoryFile { return k.mf }
+
+// Logger returns the kernel's logger.
+func (k *Kernel) Logger() *slog.Logger { return k.log }
+
+// Hostname returns the UTS node name.
+func (k *Kernel) Hostname() string { return k.hostname }
+
+// BootTime returns when the kernel started.
+func (k *Kernel) BootTime() time.Time { return k.bootTime }
+
+// allocID returns an unused thread id.
+//
+// Preconditions: k.mu is held.
+func (k *Kernel) allocID() (int32, error) {
+	const maxPID = 4194304 // Linux's PID_MAX_LIMIT on 64-bit
+	for i := 0; i < maxPID; i++ {
+		k.lastID++
+		if k.lastID >= maxPID {
+			k.lastID = 1
+		}
+		if _, used := k.tasks[k.lastID]; used {
+			continue
+		}
+		if _, used := k.groups[k.lastID]; used {
+			continue
+		}
+		return k.lastID, nil
+	}
+	return 0, errTooManyTasks
+}
+
+// logUnimplemented logs an unimplemented system call the first time it is
+// made.
+func (k *Kernel) logUnimplemented(nr uintptr) {
+	k.mu.Lock()
+	seen := k.unimplemented[nr]
+	k.unimplemented[nr] = true
+	k.mu.Unlock()
+	if seen {
+		return
+	}
+	name := "unknown"
+	if nr < uintptr(len(linux.SyscallNames)) && linux.SyscallNames[nr] != "" {
+		name = linux.SyscallNames[nr]
+	}
+	k.log.Info("unimplemented system call", "name", name, "nr", nr)
+}
+
+// Version returns kite's version string.
+func (k *Kernel) Version() string { return k.version }
+
+// MemoryInfo returns the total and free memory sysinfo reports.
+func (k *Kernel) MemoryInfo() (total, free uint64) {
+	return k.totalMem, k.totalMem
+}
+
+// NumCPU returns the number of CPUs applications see.
+func (k *Kernel) NumCPU() int { return runtime.NumCPU() }
+
+// NumTasks returns the number of live tasks.
+func (k *Kernel) NumTasks() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.tasks)
+}
+
+// TaskByID returns the live task with thread id tid, or nil.
+func (k *Kernel) TaskByID(tid int32) *Task {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.tasks[tid]
+}
+
+// ThreadGroupByID returns the thread group with id tgid, or nil.
+func (k *Kernel) ThreadGroupByID(tgid int32) *ThreadGroup {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.groups[tgid]
+}

@@ -1,0 +1,66 @@
+package kernel
+
+import (
+	"github.com/kite-os/kite/auth"
+	"github.com/kite-os/kite/vfs"
+)
+
+// ProcessArgs describe the first process of a kernel.
+type ProcessArgs struct {
+	// Filename is the program to run, resolved in FSContext.
+	Filename string
+	Argv     []string
+	Envv     []string
+
+	FDTable     *vfs.FDTable
+	FSContext   *vfs.FSContext
+	Credentials *auth.Credentials
+	// Limits are the resource limits; nil means DefaultLimits.
+	Limits *Limits
+}
+
+// StartInit creates the kernel's first process (pid 1) running
+// a.Filename, and starts it. The returned thread group's Done channel is
+// closed when it has exited.
+func (k *Kernel) StartInit(a ProcessArgs) (*ThreadGroup, error) {
+	limits := a.Limits
+	if limits == nil {
+		limits = DefaultLimits()
+	}
+	k.mu.Lock()
+	if k.init != nil {
+		k.mu.Unlock()
+		return nil, errInitExists
+	}
+	id, err := k.allocID()
+	if err != nil {
+		k.mu.Unlock()
+		return nil, err
+	}
+	tg := &ThreadGroup{k: k, tgid: id, limits: limits, done: make(chan struct{})}
+	t := &Task{
+		k:         k,
+		tg:        tg,
+		tid:       id,
+		fsContext: a.FSContext,
+		fdTable:   a.FDTable,
+		creds:     a.Credentials,
+		wake:      make(chan struct{}, 1),
+	}
+	tg.tasks = []*Task{t}
+	k.tasks[id] = t
+	k.groups[id] = tg
+	k.init = tg
+	k.mu.Unlock()
+
+	if err := t.Execve(a.Filename, a.Argv, a.Envv); err != nil {
+		k.mu.Lock()
+		delete(k.tasks, id)
+		delete(k.groups, id)
+		k.init = nil
+		k.mu.Unlock()
+		return nil, err
+	}
+	t.start()
+	return tg, nil
+}

@@ -1,0 +1,193 @@
+package kernel
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/kite-os/kite/abi/linux"
+	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/auth"
+	"github.com/kite-os/kite/mm"
+	"github.com/kite-os/kite/platform"
+	"github.com/kite-os/kite/vfs"
+)
+
+// Task is one application thread (Linux's task_struct).
+type Task struct {
+	k   *Kernel
+	tg  *ThreadGroup
+	tid int32
+
+	// The fields below are used only by the task's own goroutine (and by
+	// the creator before the goroutine starts).
+	regs      arch.Registers
+	ctx       platform.Context
+	mm        *mm.MemoryManager // changes only at execve, under mu
+	fsContext *vfs.FSContext    // nil after exit, under mu
+	fdTable   *vfs.FDTable      // nil after exit, under mu
+	creds     *auth.Credentials
+
+	// pendingFP, if resetFP or non-nil, is FP state to install in the
+	// context before the task next runs (fork copies the parent's; exec
+	// resets it).
+	pendingFP arch.FPState
+	resetFP   bool
+
+	// clearChildTID is the set_tid_address/CLONE_CHILD_CLEARTID address.
+	clearChildTID uintptr
+	// robustList and robustListLen are what set_robust_list recorded.
+	robustList    uintptr
+	robustListLen uintptr
+
+	// wake is signalled (without blocking) whenever the task is
+	// interrupted, so that a blocking system call notices.
+	wake chan struct{}
+
+	// Time accounting, used only by the task's goroutine and read
+	// atomically by others.
+	userNanos, sysNanos atomic.Int64
+
+	mu sync.Mutex
+	// sigMask is the set of blocked signals. Guarded by mu.
+	sigMask linux.SignalSet
+	// altStack is the sigaltstack state. Guarded by mu.
+	altStack linux.SignalStack
+	// name is the command name (comm), at most 15 bytes. Guarded by mu.
+	name string
+	// exe is the program image's file (/proc/PID/exe). Guarded by mu.
+	exe vfs.Path
+	// exiting is set when the task must leave its run loop. Guarded by mu.
+	exiting bool
+	// exitCode is the exit status of a task exiting on its own (exit(2)).
+	// Guarded by mu.
+	exitCode int
+}
+
+// Kernel returns the kernel the task belongs to.
+func (t *Task) Kernel() *Kernel { return t.k }
+
+// ThreadGroup returns the task's thread group (process).
+func (t *Task) ThreadGroup() *ThreadGroup { return t.tg }
+
+// ThreadID returns the task's thread id.
+func (t *Task) ThreadID() int32 { return t.tid }
+
+// ThreadGroupID returns the id of the task's process (its pid).
+func (t *Task) ThreadGroupID() int32 { return t.tg.tgid }
+
+// MemoryManager returns the task's address space.
+func (t *Task) MemoryManager() *mm.MemoryManager { return t.mm }
+
+// FDTable returns the task's file descriptor table; nil once the task has
+// exited. Safe from any goroutine.
+func (t *Task) FDTable() *vfs.FDTable {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.fdTable
+}
+
+// FSContext returns the task's root, working directory and umask; nil once
+// the task has exited. Safe from any goroutine.
+func (t *Task) FSContext() *vfs.FSContext {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.fsContext
+}
+
+// Credentials returns the task's credentials. They are immutable; the
+// task installs new ones to change them.
+func (t *Task) Credentials() *auth.Credentials { return t.creds }
+
+// Registers returns the task's saved registers. Only meaningful on the
+// task's own goroutine while it is in the kernel (during a system call).
+func (t *Task) Registers() *arch.Registers { return &t.regs }
+
+// CopyIn copies len(dst) bytes from application memory at addr. It returns
+// EFAULT, with the count copied so far, for addresses the application
+// cannot read.
+func (t *Task) CopyIn(addr uintptr, dst []byte) (int, error) { return t.mm.CopyIn(addr, dst) }
+
+// CopyOut copies src to application memory at addr; EFAULT as CopyIn.
+func (t *Task) CopyOut(addr uintptr, src []byte) (int, error) { return t.mm.CopyOut(addr, src) }
+
+// CopyInString copies a NUL-terminated string of at most maxLen bytes from
+// application memory (ENAMETOOLONG without a NUL within maxLen).
+func (t *Task) CopyInString(addr uintptr, maxLen int) (string, error) {
+	return t.mm.CopyInString(addr, maxLen)
+}
+
+// Name returns the task's command name.
+func (t *Task) Name() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.name
+}
+
+// SetName sets the task's command name, truncated to 15 bytes as Linux's
+// TASK_COMM_LEN.
+func (t *Task) SetName(n string) {
+	if len(n) > 15 {
+		n = n[:15]
+	}
+	t.mu.Lock()
+	t.name = n
+	t.mu.Unlock()
+}
+
+// SignalMask returns the set of blocked signals.
+func (t *Task) SignalMask() linux.SignalSet {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sigMask
+}
+
+// SetSignalMask sets the set of blocked signals; SIGKILL and SIGSTOP can
+// never be blocked.
+func (t *Task) SetSignalMask(m linux.SignalSet) {
+	t.mu.Lock()
+	t.sigMask = m &^ linux.UnblockableSignals
+	t.mu.Unlock()
+}
+
+// SignalStack returns the alternate signal stack.
+func (t *Task) SignalStack() linux.SignalStack {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.altStack
+}
+
+// SetSignalStack replaces the alternate signal stack.
+func (t *Task) SetSignalStack(s linux.SignalStack) {
+	t.mu.Lock()
+	t.altStack = s
+	t.mu.Unlock()
+}
+
+// OnSignalStack reports whether sp lies on the task's alternate signal
+// stack.
+func (t *Task) OnSignalStack(sp uintptr) bool {
+	s := t.SignalStack()
+	if s.Flags&linux.SS_DISABLE != 0 || s.Size == 0 {
+		return false
+	}
+	return uint64(sp) > s.Sp && uint64(sp)-s.Sp <= s.Size
+}
+
+// SetClearChildTID records the set_tid_address pointer.
+func (t *Task) SetClearChildTID(addr uintptr) { t.clearChildTID = addr }
+
+// SetRobustList records the set_robust_list head.
+func (t *Task) SetRobustList(head, length uintptr) {
+	t.robustList, t.robustListLen = head, length
+}
+
+// RobustList returns the set_robust_list head and length.
+func (t *Task) RobustList() (head, length uintptr) { return t.robustList, t.robustListLen }
+
+// MemoryManagerShared returns the task's address space for callers on
+// other goroutines.
+func (t *Task) MemoryManagerShared() *mm.MemoryManager {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.mm
+}

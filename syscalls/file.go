@@ -1,0 +1,726 @@
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/kernel"
+	"github.com/kite-os/kite/vfs"
+)
+
+// File I/O and file-descriptor system calls. Path-name calls are in fs.go,
+// stat and directory listings in file_stat.go.
+
+func init() {
+	register(
+		supported(unix.SYS_READ, read),
+		supported(unix.SYS_WRITE, write),
+		supported(unix.SYS_READV, readv),
+		supported(unix.SYS_WRITEV, writev),
+		supported(unix.SYS_PREAD64, pread64),
+		supported(unix.SYS_PWRITE64, pwrite64),
+		supported(unix.SYS_PREADV, preadv),
+		supported(unix.SYS_PWRITEV, pwritev),
+		partial(unix.SYS_PREADV2, preadv2, "RWF_HIPRI, RWF_DSYNC and RWF_SYNC are accepted; RWF_NOWAIT and RWF_APPEND give EOPNOTSUPP"),
+		partial(unix.SYS_PWRITEV2, pwritev2, "RWF_HIPRI, RWF_DSYNC and RWF_SYNC are accepted; RWF_NOWAIT and RWF_APPEND give EOPNOTSUPP"),
+		supported(unix.SYS_OPEN, open),
+		supported(unix.SYS_OPENAT, openat),
+		partial(unix.SYS_OPENAT2, openat2, "resolve flags (RESOLVE_*) give ENOSYS so that callers fall back to openat"),
+		supported(unix.SYS_CREAT, creat),
+		supported(unix.SYS_CLOSE, closeFD),
+		supported(unix.SYS_CLOSE_RANGE, closeRange),
+		supported(unix.SYS_LSEEK, lseek),
+		partial(unix.SYS_FCNTL, fcntl, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL; record locks give ENOLCK; others EINVAL"),
+		supported(unix.SYS_DUP, dup),
+		supported(unix.SYS_DUP2, dup2),
+		supported(unix.SYS_DUP3, dup3),
+		supported(unix.SYS_IOCTL, ioctl),
+		supported(unix.SYS_FSYNC, fsync),
+		supported(unix.SYS_FDATASYNC, fdatasync),
+		supported(unix.SYS_SYNC, sync),
+		supported(unix.SYS_SYNCFS, syncfs),
+		supported(unix.SYS_FTRUNCATE, ftruncate),
+	)
+}
+
+// fdTable returns the task's fd table with its limit set to the process's
+// current RLIMIT_NOFILE, which Linux reads whenever it allocates an fd.
+func fdTable(t *kernel.Task) *vfs.FDTable {
+	tab := t.FDTable()
+	tab.SetLimit(t.ThreadGroup().Limits().Get(unix.RLIMIT_NOFILE).Cur)
+	return tab
+}
+
+// getFile returns the file at fd with a reference the caller drops.
+func getFile(t *kernel.Task, fd uintptr) (*vfs.File, error) {
+	f, _, err := t.FDTable().Get(int32(fd))
+	return f, err
+}
+
+// userSink copies read data to application memory at addr, advancing.
+func userSink(t *kernel.Task, addr uintptr) func([]byte) (int, error) {
+	return func(b []byte) (int, error) {
+		n, err := t.CopyOut(addr, b)
+		addr += uintptr(n)
+		if err != nil {
+			return n, unix.EFAULT
+		}
+		return n, nil
+	}
+}
+
+// userSource copies data to write from application memory at addr.
+func userSource(t *kernel.Task, addr uintptr) func([]byte) (int, error) {
+	return func(b []byte) (int, error) {
+		n, err := t.CopyIn(addr, b)
+		addr += uintptr(n)
+		if err != nil {
+			return n, unix.EFAULT
+		}
+		return n, nil
+	}
+}
+
+// maxUserAddr bounds user pointers: Linux's access_ok rejects ranges that
+// reach the kernel half before doing anything else.
+const maxUserAddr = 1 << 47
+
+func rangeOK(addr, n uintptr) bool {
+	return addr <= maxUserAddr && n <= maxUserAddr-addr
+}
+
+func read(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return doRead(t, a[0], a[1], a[2], -1)
+}
+
+func pread64(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	if int64(a[3]) < 0 {
+		if _, err := getFileChecked(t, a[0]); err != nil {
+			return 0, err
+		}
+		return 0, unix.EINVAL
+	}
+	return doRead(t, a[0], a[1], a[2], int64(a[3]))
+}
+
+// getFileChecked returns EBADF for a closed fd and drops the reference.
+func getFileChecked(t *kernel.Task, fd uintptr) (*vfs.File, error) {
+	f, err := getFile(t, fd)
+	if err != nil {
+		return nil, err
+	}
+	f.DecRef(t)
+	return f, nil
+}
+
+func doRead(t *kernel.Task, fd, addr, count uintptr, off int64) (uintptr, error) {
+	f, err := getFile(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t)
+	if int64(count) < 0 {
+		return 0, unix.EINVAL
+	}
+	if !f.Readable() {
+		return 0, unix.EBADF
+	}
+	if !rangeOK(addr, count) {
+		return 0, unix.EFAULT
+	}
+	n, err := f.ReadTo(t, int64(count), off, userSink(t, addr))
+	return uintptr(n), err
+}
+
+func write(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return doWrite(t, a[0], a[1], a[2], -1)
+}
+
+func pwrite64(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	if int64(a[3]) < 0 {
+		if _, err := getFileChecked(t, a[0]); err != nil {
+			return 0, err
+		}
+		return 0, unix.EINVAL
+	}
+	return doWrite(t, a[0], a[1], a[2], int64(a[3]))
+}
+
+func doWrite(t *kernel.Task, fd, addr, count uintptr, off int64) (uintptr, error) {
+	f, err := getFile(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t)
+	if int64(count) < 0 {
+		return 0, unix.EINVAL
+	}
+	if !f.Writable() {
+		return 0, unix.EBADF
+	}
+	if !rangeOK(addr, count) {
+		return 0, unix.EFAULT
+	}
+	n, err := f.WriteFrom(t, int64(count), off, userSource(t, addr))
+	return uintptr(n), err
+}
+
+// iovec is one struct iovec.
+type iovec struct {
+	base, len uintptr
+}
+
+// uioMaxIOV is UIO_MAXIOV.
+const uioMaxIOV = 1024
+
+// copyInIovecs reads cnt struct iovecs at addr with Linux's checks
+// (EINVAL for too many or a negative total, EFAULT for bad memory).
+func copyInIovecs(t *kernel.Task, addr uintptr, cnt uintptr) ([]iovec, int64, error) {
+	if int64(cnt) < 0 || cnt > uioMaxIOV {
+		return nil, 0, unix.EINVAL
+	}
+	if cnt == 0 {
+		return nil, 0, nil
+	}
+	b := make([]byte, 16*cnt)
+	if err := copyInFull(t, addr, b); err != nil {
+		return nil, 0, err
+	}
+	iovs := make([]iovec, cnt)
+	var total int64
+	for i := range iovs {
+		iovs[i] = iovec{uintptr(getU64(b, 16*i)), uintptr(getU64(b, 16*i+8))}
+		if int64(iovs[i].len) < 0 {
+			return nil, 0, unix.EINVAL
+		}
+		if !rangeOK(iovs[i].base, iovs[i].len) {
+			return nil, 0, unix.EFAULT
+		}
+		total += int64(iovs[i].len)
+		if total < 0 {
+			return nil, 0, unix.EINVAL
+		}
+		if total > vfs.MaxRWCount {
+			// Linux truncates the vector at MAX_RW_COUNT.
+			iovs[i].len -= uintptr(total - vfs.MaxRWCount)
+			total = vfs.MaxRWCount
+			return iovs[:i+1], total, nil
+		}
+	}
+	return iovs, total, nil
+}
+
+// iovSink scatters read data over iovs.
+func iovSink(t *kernel.Task, iovs []iovec) func([]byte) (int, error) {
+	i, done := 0, uintptr(0)
+	return func(b []byte) (int, error) {
+		n := 0
+		for n < len(b) && i < len(iovs) {
+			room := iovs[i].len - done
+			if room == 0 {
+				i, done = i+1, 0
+				continue
+			}
+			chunk := b[n:]
+			if uintptr(len(chunk)) > room {
+				chunk = chunk[:room]
+			}
+			c, err := t.CopyOut(iovs[i].base+done, chunk)
+			n += c
+			done += uintptr(c)
+			if err != nil {
+				return n, unix.EFAULT
+			}
+		}
+		return n, nil
+	}
+}
+
+// iovSource gathers data to write from iovs.
+func iovSource(t *kernel.Task, iovs []iovec) func([]byte) (int, error) {
+	i, done := 0, uintptr(0)
+	return func(b []byte) (int, error) {
+		n := 0
+		for n < len(b) && i < len(iovs) {
+			room := iovs[i].len - done
+			if room == 0 {
+				i, done = i+1, 0
+				continue
+			}
+			chunk := b[n:]
+			if uintptr(len(chunk)) > room {
+				chunk = chunk[:room]
+			}
+			c, err := t.CopyIn(iovs[i].base+done, chunk)
+			n += c
+			done += uintptr(c)
+			if err != nil {
+				return n, unix.EFAULT
+			}
+		}
+		return n, nil
+	}
+}
+
+func readv(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return doReadv(t, a[0], a[1], a[2], -1, 0)
+}
+
+func writev(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return doWritev(t, a[0], a[1], a[2], -1, 0)
+}
+
+func preadv(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	if int64(a[3]) < 0 {
+		if _, err := getFileChecked(t, a[0]); err != nil {
+			return 0, err
+		}
+		return 0, unix.EINVAL
+	}
+	return doReadv(t, a[0], a[1], a[2], int64(a[3]), 0)
+}
+
+func pwritev(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	if int64(a[3]) < 0 {
+		if _, err := getFileChecked(t, a[0]); err != nil {
+			return 0, err
+		}
+		return 0, unix.EINVAL
+	}
+	return doWritev(t, a[0], a[1], a[2], int64(a[3]), 0)
+}
+
+// RWF_* flags of preadv2/pwritev2.
+const (
+	rwfHipri  = 0x1
+	rwfDsync  = 0x2
+	rwfSync   = 0x4
+	rwfNowait = 0x8
+	rwfAppend = 0x10
+)
+
+// preadv2 and pwritev2 take the offset in a[3] (-1: the file offset) and
+// flags in a[5].
+func preadv2(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	off := int64(a[3])
+	if off < -1 {
+		return 0, unix.EINVAL
+	}
+	return doReadv(t, a[0], a[1], a[2], off, a[5])
+}
+
+func pwritev2(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	off := int64(a[3])
+	if off < -1 {
+		return 0, unix.EINVAL
+	}
+	return doWritev(t, a[0], a[1], a[2], off, a[5])
+}
+
+func checkRWF(flags uintptr) error {
+	if flags&^(rwfHipri|rwfDsync|rwfSync) != 0 {
+		return unix.EOPNOTSUPP
+	}
+	return nil
+}
+
+func doReadv(t *kernel.Task, fd, addr, cnt uintptr, off int64, flags uintptr) (uintptr, error) {
+	f, err := getFile(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t)
+	if !f.Readable() {
+		return 0, unix.EBADF
+	}
+	iovs, total, err := copyInIovecs(t, addr, cnt)
+	if err != nil {
+		return 0, err
+	}
+	if err := checkRWF(flags); err != nil {
+		return 0, err
+	}
+	if off >= 0 && f.IsStream() {
+		return 0, unix.ESPIPE
+	}
+	n, err := f.ReadTo(t, total, off, iovSink(t, iovs))
+	return uintptr(n), err
+}
+
+func doWritev(t *kernel.Task, fd, addr, cnt uintptr, off int64, flags uintptr) (uintptr, error) {
+	f, err := getFile(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t)
+	if !f.Writable() {
+		return 0, unix.EBADF
+	}
+	iovs, total, err := copyInIovecs(t, addr, cnt)
+	if err != nil {
+		return 0, err
+	}
+	if err := checkRWF(flags); err != nil {
+		return 0, err
+	}
+	if off >= 0 && f.IsStream() {
+		return 0, unix.ESPIPE
+	}
+	n, err := f.WriteFrom(t, total, off, iovSource(t, iovs))
+	if err == nil && flags&(rwfDsync|rwfSync) != 0 && n > 0 {
+		if serr := f.Sync(t, flags&rwfSync == 0); serr != nil && serr != unix.EINVAL {
+			return 0, serr
+		}
+	}
+	return uintptr(n), err
+}
+
+// pathMax is the size limit of a path argument, NUL included.
+const pathMax = vfs.PathMax
+
+// copyInPath reads a path argument (EFAULT, ENAMETOOLONG).
+func copyInPath(t *kernel.Task, addr uintptr) (string, error) {
+	s, err := t.CopyInString(addr, pathMax)
+	if err != nil {
+		if err == unix.ENAMETOOLONG {
+			return "", err
+		}
+		return "", unix.EFAULT
+	}
+	return s, nil
+}
+
+// atDirfd is AT_FDCWD as the int32 the syscall sees.
+const atFDCWD = int32(unix.AT_FDCWD)
+
+// startPath returns where a *at call resolves a relative path: the cwd
+// for AT_FDCWD, else dirfd's directory (EBADF, ENOTDIR). Absolute paths
+// ignore dirfd.
+func startPath(t *kernel.Task, dirfd uintptr, path string) (vfs.Path, error) {
+	fsc := t.FSContext()
+	if len(path) > 0 && path[0] == '/' {
+		return fsc.Cwd(), nil
+	}
+	if int32(dirfd) == atFDCWD {
+		return fsc.Cwd(), nil
+	}
+	f, err := getFile(t, dirfd)
+	if err != nil {
+		return vfs.Path{}, err
+	}
+	defer f.DecRef(t)
+	p := f.Path()
+	if path == "" {
+		return p, nil
+	}
+	if p.Mount == nil || !p.Dentry.IsDir() {
+		return vfs.Path{}, unix.ENOTDIR
+	}
+	return p, nil
+}
+
+// fdPath returns the location of dirfd itself (AT_EMPTY_PATH): the cwd
+// for AT_FDCWD.
+func fdPath(t *kernel.Task, dirfd uintptr) (vfs.Path, *vfs.File, error) {
+	if int32(dirfd) == atFDCWD {
+		return t.FSContext().Cwd(), nil, nil
+	}
+	f, err := getFile(t, dirfd)
+	if err != nil {
+		return vfs.Path{}, nil, err
+	}
+	return f.Path(), f, nil
+}
+
+func open(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return doOpen(t, cwdFD, a[0], int(a[1]), uint32(a[2]))
+}
+
+func openat(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return doOpen(t, a[0], a[1], int(a[2]), uint32(a[3]))
+}
+
+func creat(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return doOpen(t, cwdFD, a[0], unix.O_CREAT|unix.O_WRONLY|unix.O_TRUNC, uint32(a[1]))
+}
+
+func doOpen(t *kernel.Task, dirfd, pathAddr uintptr, flags int, mode uint32) (uintptr, error) {
+	flags = int(int32(flags))
+	path, err := copyInPath(t, pathAddr)
+	if err != nil {
+		return 0, err
+	}
+	if flags&(unix.O_CREAT|unix.O_TMPFILE&^unix.O_DIRECTORY) == 0 {
+		mode = 0
+	}
+	return openAndInstall(t, dirfd, path, flags, mode&0o7777)
+}
+
+func openAndInstall(t *kernel.Task, dirfd uintptr, path string, flags int, mode uint32) (uintptr, error) {
+	start, err := startPath(t, dirfd, path)
+	if err != nil {
+		return 0, err
+	}
+	f, err := t.Kernel().VFS().OpenAt(t, t.FSContext(), start, path, flags, mode)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t)
+	fdFlags := 0
+	if flags&unix.O_CLOEXEC != 0 {
+		fdFlags = vfs.FDCloexec
+	}
+	fd, err := fdTable(t).NewFD(0, f, fdFlags)
+	if err != nil {
+		return 0, err
+	}
+	return uintptr(fd), nil
+}
+
+// Valid flags of openat2 (Linux's VALID_OPEN_FLAGS).
+const validOpenFlags = unix.O_RDONLY | unix.O_WRONLY | unix.O_RDWR | unix.O_CREAT | unix.O_EXCL |
+	unix.O_NOCTTY | unix.O_TRUNC | unix.O_APPEND | unix.O_NDELAY | unix.O_NONBLOCK | unix.O_DSYNC |
+	unix.O_ASYNC | unix.O_DIRECT | vfs.OLargefile | unix.O_DIRECTORY | unix.O_NOFOLLOW |
+	unix.O_NOATIME | unix.O_CLOEXEC | unix.O_PATH | unix.O_TMPFILE | unix.O_SYNC
+
+func openat2(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	size := a[3]
+	if size < 24 {
+		return 0, unix.EINVAL
+	}
+	if size > 4096 {
+		return 0, unix.E2BIG
+	}
+	b := make([]byte, size)
+	if err := copyInFull(t, a[2], b); err != nil {
+		return 0, err
+	}
+	for _, c := range b[24:] {
+		if c != 0 {
+			return 0, unix.E2BIG
+		}
+	}
+	flags, mode, resolve := getU64(b, 0), getU64(b, 8), getU64(b, 16)
+	if flags&^uint64(validOpenFlags) != 0 {
+		return 0, unix.EINVAL
+	}
+	if flags&(unix.O_CREAT|unix.O_TMPFILE&^unix.O_DIRECTORY) == 0 && mode != 0 {
+		return 0, unix.EINVAL
+	}
+	if mode&^0o7777 != 0 {
+		return 0, unix.EINVAL
+	}
+	if flags&unix.O_PATH != 0 && flags&^uint64(unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC) != 0 {
+		return 0, unix.EINVAL
+	}
+	if resolve != 0 {
+		return 0, unix.ENOSYS
+	}
+	path, err := copyInPath(t, a[1])
+	if err != nil {
+		return 0, err
+	}
+	return openAndInstall(t, a[0], path, int(flags), uint32(mode))
+}
+
+func closeFD(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.FDTable().Remove(t, int32(a[0]))
+}
+
+// close_range flags.
+const (
+	closeRangeUnshare = 1 << 1
+	closeRangeCloexec = 1 << 2
+)
+
+func closeRange(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	first, last, flags := uint32(a[0]), uint32(a[1]), uint32(a[2])
+	if flags&^(closeRangeUnshare|closeRangeCloexec) != 0 || first > last {
+		return 0, unix.EINVAL
+	}
+	if flags&closeRangeUnshare != 0 {
+		// A task whose fd table may be shared unshares it first; until
+		// the kernel offers that (CLONE_FILES), every table is private
+		// and there is nothing to do.
+		if u, ok := any(t).(interface{ UnshareFDTable() }); ok {
+			u.UnshareFDTable()
+		}
+	}
+	t.FDTable().CloseRange(t, first, last, flags&closeRangeCloexec != 0)
+	return 0, nil
+}
+
+func lseek(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	f, err := getFile(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t)
+	whence := int(uint32(a[2]))
+	if whence > unix.SEEK_HOLE {
+		return 0, unix.EINVAL
+	}
+	n, err := f.Seek(t, int64(a[1]), whence)
+	return uintptr(n), err
+}
+
+// Open file description lock commands of fcntl.
+const (
+	fOFDGetLk  = 36
+	fOFDSetLk  = 37
+	fOFDSetLkW = 38
+)
+
+func fcntl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	fd := int32(a[0])
+	f, fdFlags, err := t.FDTable().Get(fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t)
+	cmd := int(uint32(a[1]))
+	switch cmd {
+	case unix.F_DUPFD, unix.F_DUPFD_CLOEXEC:
+		tab := fdTable(t)
+		if int64(a[2]) < 0 || uint64(a[2]) >= uint64(tab.Limit()) {
+			return 0, unix.EINVAL
+		}
+		fl := 0
+		if cmd == unix.F_DUPFD_CLOEXEC {
+			fl = vfs.FDCloexec
+		}
+		nfd, err := tab.NewFD(int32(a[2]), f, fl)
+		return uintptr(nfd), err
+	case unix.F_GETFD:
+		return uintptr(fdFlags), nil
+	case unix.F_SETFD:
+		return 0, t.FDTable().SetFlags(fd, int(a[2])&vfs.FDCloexec)
+	case unix.F_GETFL:
+		return uintptr(f.Flags()), nil
+	case unix.F_SETFL:
+		if f.IsPath() {
+			return 0, unix.EBADF
+		}
+		f.SetStatusFlags(int(uint32(a[2])))
+		return 0, nil
+	case unix.F_GETLK, unix.F_SETLK, unix.F_SETLKW, fOFDGetLk, fOFDSetLk, fOFDSetLkW:
+		if f.IsPath() {
+			return 0, unix.EBADF
+		}
+		return 0, unix.ENOLCK
+	}
+	return 0, unix.EINVAL
+}
+
+func dup(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	f, err := getFile(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t)
+	fd, err := fdTable(t).NewFD(0, f, 0)
+	return uintptr(fd), err
+}
+
+func dup2(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	f, err := getFile(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t)
+	if int32(a[0]) == int32(a[1]) {
+		return uintptr(int32(a[1])), nil
+	}
+	return doDup3(t, f, a[1], 0)
+}
+
+func dup3(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	flags := int(int32(a[2]))
+	if flags&^unix.O_CLOEXEC != 0 {
+		return 0, unix.EINVAL
+	}
+	if int32(a[0]) == int32(a[1]) {
+		return 0, unix.EINVAL
+	}
+	f, err := getFile(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t)
+	fl := 0
+	if flags&unix.O_CLOEXEC != 0 {
+		fl = vfs.FDCloexec
+	}
+	return doDup3(t, f, a[1], fl)
+}
+
+func doDup3(t *kernel.Task, f *vfs.File, newfd uintptr, fl int) (uintptr, error) {
+	if err := fdTable(t).SetFD(t, int32(newfd), f, fl); err != nil {
+		return 0, err
+	}
+	return uintptr(int32(newfd)), nil
+}
+
+func ioctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	fd := int32(a[0])
+	f, _, err := t.FDTable().Get(fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t)
+	if f.IsPath() {
+		return 0, unix.EBADF
+	}
+	cmd := uint32(a[1])
+	switch cmd {
+	case vfs.IoctlFIOCLEX:
+		return 0, t.FDTable().SetFlags(fd, vfs.FDCloexec)
+	case vfs.IoctlFIONCLEX:
+		return 0, t.FDTable().SetFlags(fd, 0)
+	}
+	return f.Ioctl(t, t, cmd, a[2])
+}
+
+func fsync(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return doSync(t, a[0], false)
+}
+
+func fdatasync(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return doSync(t, a[0], true)
+}
+
+func doSync(t *kernel.Task, fd uintptr, dataOnly bool) (uintptr, error) {
+	f, err := getFile(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t)
+	return 0, f.Sync(t, dataOnly)
+}
+
+// sync has nothing to flush: every file system kite has keeps its data in
+// memory or writes it through to the host at once.
+func sync(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, nil
+}
+
+func syncfs(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	f, err := getFile(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t)
+	if f.IsPath() {
+		return 0, unix.EBADF
+	}
+	return 0, nil
+}
+
+func ftruncate(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	f, err := getFile(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t)
+	return 0, t.Kernel().VFS().Ftruncate(t, f, int64(a[1]))
+}

@@ -1,0 +1,126 @@
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/kernel"
+	"github.com/kite-os/kite/mm"
+	"github.com/kite-os/kite/vfs"
+)
+
+func init() {
+	register(
+		supported(unix.SYS_BRK, brk),
+		partial(unix.SYS_MMAP, mmap, "MAP_SHARED file mappings are ENODEV (no page cache yet); /dev/zero maps anonymous memory"),
+		supported(unix.SYS_MUNMAP, munmap),
+		supported(unix.SYS_MPROTECT, mprotect),
+		partial(unix.SYS_MADVISE, madvise, "MADV_REMOVE is EOPNOTSUPP; pure hints are accepted and ignored"),
+		supported(unix.SYS_MREMAP, mremap),
+		partial(unix.SYS_MSYNC, msync, "nothing to write back without shared file mappings"),
+		supported(unix.SYS_MINCORE, mincore),
+	)
+}
+
+func brk(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return t.MemoryManager().Brk(a[0]), nil
+}
+
+// devZero is the device number of /dev/zero, whose mappings are anonymous
+// memory.
+var devZero = unix.Mkdev(1, 5)
+
+func mmap(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	addr, length, prot, flags, fd, off := a[0], a[1], int(a[2]), int(a[3]), int32(a[4]), uint64(a[5])
+	o := mm.MMapOpts{Addr: addr, Length: length, Prot: prot, Flags: flags, Offset: off}
+	if off&(4096-1) != 0 {
+		return 0, unix.EINVAL
+	}
+	if flags&unix.MAP_ANONYMOUS == 0 {
+		f, _, err := t.FDTable().Get(fd)
+		if err != nil {
+			return 0, err
+		}
+		defer f.DecRef(t)
+		if f.IsPath() {
+			return 0, unix.EBADF
+		}
+		if err := mmapFile(t, f, &o); err != nil {
+			return 0, err
+		}
+	}
+	return t.MemoryManager().MMap(o)
+}
+
+// mmapFile checks that f may be mapped as o asks and points o at it.
+func mmapFile(t *kernel.Task, f *vfs.File, o *mm.MMapOpts) error {
+	st, err := f.Stat(t)
+	if err != nil {
+		return err
+	}
+	shared := o.Flags&0xf == unix.MAP_SHARED || o.Flags&0xf == unix.MAP_SHARED_VALIDATE
+	mnt := f.Path().Mount
+	switch st.Type() {
+	case unix.S_IFREG:
+		// procfs and sysfs files are generated on read (and reading
+		// them may look at this very address space, whose lock a fault
+		// holds): Linux has no mmap for them either.
+		if mnt != nil {
+			if name := mnt.Filesystem().Name(); name == "proc" || name == "sysfs" {
+				return unix.ENODEV
+			}
+		}
+	case unix.S_IFCHR:
+		if st.Rdev != devZero {
+			return unix.ENODEV
+		}
+		if !f.Readable() {
+			return unix.EACCES
+		}
+		// Anonymous memory: private or shared as asked, no name.
+		o.Flags |= unix.MAP_ANONYMOUS
+		return nil
+	default:
+		return unix.ENODEV
+	}
+	if !f.Readable() {
+		return unix.EACCES
+	}
+	if o.Prot&unix.PROT_EXEC != 0 && mnt != nil && mnt.Flags()&vfs.MountNoExec != 0 {
+		return unix.EPERM
+	}
+	if shared && o.Prot&unix.PROT_WRITE != 0 && (!f.Writable() || f.Flags()&unix.O_APPEND != 0) {
+		return unix.EACCES
+	}
+	o.File = f
+	o.Name = t.Kernel().VFS().PathName(t.FSContext().Root(), f.Path())
+	return nil
+}
+
+func munmap(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.MemoryManager().MUnmap(a[0], a[1])
+}
+
+func mprotect(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.MemoryManager().MProtect(a[0], a[1], int(a[2]))
+}
+
+func madvise(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.MemoryManager().MAdvise(a[0], a[1], int(a[2]))
+}
+
+func mremap(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return t.MemoryManager().MRemap(a[0], a[1], a[2], int(a[3]), a[4])
+}
+
+func msync(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.MemoryManager().MSync(a[0], a[1], int(a[2]))
+}
+
+func mincore(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	vec, err := t.MemoryManager().MinCore(a[0], a[1])
+	if err != nil {
+		return 0, err
+	}
+	return 0, copyOutFull(t, a[2], vec)
+}

@@ -1,0 +1,106 @@
+package syscalls
+
+import (
+	"crypto/rand"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/kernel"
+)
+
+func init() {
+	register(
+		supported(unix.SYS_UNAME, uname),
+		partial(unix.SYS_SYSINFO, sysinfo, "load averages are 0; memory is the host's"),
+		partial(unix.SYS_GETCPU, getcpu, "always reports CPU 0 and node 0"),
+		supported(unix.SYS_GETRANDOM, getrandom),
+	)
+}
+
+// The identity kite gives as a kernel.
+const (
+	utsSysname = "Linux"
+	utsRelease = "6.6.0-kite"
+	utsMachine = "x86_64"
+	utsDomain  = "(none)"
+)
+
+func uname(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	const field = 65
+	b := make([]byte, 6*field)
+	version := "#1 SMP kite " + t.Kernel().Version()
+	for i, s := range []string{utsSysname, t.Kernel().Hostname(), utsRelease, version, utsMachine, utsDomain} {
+		copy(b[i*field:(i+1)*field-1], s)
+	}
+	return 0, copyOutFull(t, a[0], b)
+}
+
+func sysinfo(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	k := t.Kernel()
+	total, free := k.MemoryInfo()
+	b := make([]byte, 112)
+	putU64(b, 0, uint64(time.Since(k.BootTime())/time.Second))
+	// loads[3] at 8..32 stay 0.
+	putU64(b, 32, total)
+	putU64(b, 40, free)
+	// sharedram, bufferram, totalswap, freeswap stay 0.
+	putU16(b, 80, uint16(min(k.NumTasks(), 0xffff)))
+	// totalhigh, freehigh stay 0.
+	putU32(b, 104, 1) // mem_unit
+	return 0, copyOutFull(t, a[0], b)
+}
+
+func getcpu(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	const cpu = 0
+	if a[0] != 0 {
+		if err := copyOutU32(t, a[0], cpu); err != nil {
+			return 0, err
+		}
+	}
+	if a[1] != 0 {
+		if err := copyOutU32(t, a[1], 0); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+// getrandom flags.
+const (
+	grndNonblock = 1
+	grndRandom   = 2
+	grndInsecure = 4
+)
+
+// maxRandomRead is the most getrandom returns in one call (Linux caps
+// reads at MAX_RW_COUNT; kite at 32 MiB - 1, like /dev/urandom's chunking
+// makes no difference to callers that loop).
+const maxRandomRead = 1<<25 - 1
+
+func getrandom(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	addr, n, flags := a[0], a[1], int(a[2])
+	if flags&^(grndNonblock|grndRandom|grndInsecure) != 0 || flags&(grndRandom|grndInsecure) == grndRandom|grndInsecure {
+		return 0, unix.EINVAL
+	}
+	n = min(n, maxRandomRead)
+	buf := make([]byte, min(n, 4096))
+	done := uintptr(0)
+	for done < n {
+		chunk := buf[:min(n-done, uintptr(len(buf)))]
+		rand.Read(chunk)
+		c, err := t.CopyOut(addr+done, chunk)
+		done += uintptr(c)
+		if err != nil {
+			if done == 0 {
+				return 0, unix.EFAULT
+			}
+			break
+		}
+		if t.Interrupted() {
+			break
+		}
+	}
+	return done, nil
+}

@@ -1,0 +1,177 @@
+package syscalls
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/kernel"
+)
+
+func init() {
+	register(
+		supported(unix.SYS_CLOCK_GETTIME, clockGettime),
+		supported(unix.SYS_CLOCK_GETRES, clockGetres),
+		supported(unix.SYS_GETTIMEOFDAY, gettimeofday),
+		supported(unix.SYS_TIME, timeSyscall),
+		partial(unix.SYS_NANOSLEEP, nanosleep, "interrupted sleeps return EINTR; restart_syscall comes with signals"),
+		partial(unix.SYS_CLOCK_NANOSLEEP, clockNanosleep, "interrupted sleeps return EINTR; restart_syscall comes with signals"),
+	)
+}
+
+// Clock ids.
+const (
+	clockRealtime         = 0
+	clockMonotonic        = 1
+	clockProcessCPUTimeID = 2
+	clockThreadCPUTimeID  = 3
+	clockMonotonicRaw     = 4
+	clockRealtimeCoarse   = 5
+	clockMonotonicCoarse  = 6
+	clockBoottime         = 7
+	clockRealtimeAlarm    = 8
+	clockBoottimeAlarm    = 9
+	clockTAI              = 11
+)
+
+// clockNow returns the value of clock id in nanoseconds. CLOCK_MONOTONIC
+// and CLOCK_BOOTTIME count from the kernel's boot (kite's start).
+func clockNow(t *kernel.Task, id int32) (int64, error) {
+	switch id {
+	case clockRealtime, clockRealtimeCoarse, clockRealtimeAlarm:
+		return time.Now().UnixNano(), nil
+	case clockTAI:
+		// TAI is UTC plus the leap-second offset, which Linux keeps at 0
+		// unless adjtimex sets it.
+		return time.Now().UnixNano(), nil
+	case clockMonotonic, clockMonotonicRaw, clockMonotonicCoarse, clockBoottime, clockBoottimeAlarm:
+		return int64(time.Since(t.Kernel().BootTime())), nil
+	case clockProcessCPUTimeID:
+		u, s := t.ThreadGroup().CPUTime()
+		return int64(u + s), nil
+	case clockThreadCPUTimeID:
+		u, s := t.CPUTime()
+		return int64(u + s), nil
+	}
+	return 0, unix.EINVAL
+}
+
+func clockGettime(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	ns, err := clockNow(t, int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	var b [16]byte
+	encodeTimespec(b[:], ns)
+	return 0, copyOutFull(t, a[1], b[:])
+}
+
+func clockGetres(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	id := int32(a[0])
+	if _, err := clockNow(t, id); err != nil {
+		return 0, err
+	}
+	res := int64(1)
+	if id == clockRealtimeCoarse || id == clockMonotonicCoarse {
+		res = 4000000 // one tick at HZ=250, as Debian's kernels
+	}
+	if a[1] == 0 {
+		return 0, nil
+	}
+	var b [16]byte
+	encodeTimespec(b[:], res)
+	return 0, copyOutFull(t, a[1], b[:])
+}
+
+func gettimeofday(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	now := time.Now().UnixNano()
+	if a[0] != 0 {
+		var b [16]byte
+		putU64(b[:], 0, uint64(now/1e9))
+		putU64(b[:], 8, uint64(now%1e9/1e3))
+		if err := copyOutFull(t, a[0], b[:]); err != nil {
+			return 0, err
+		}
+	}
+	if a[1] != 0 {
+		// struct timezone: kite keeps UTC, as Linux does unless told.
+		var b [8]byte
+		if err := copyOutFull(t, a[1], b[:]); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+func timeSyscall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	now := time.Now().Unix()
+	if a[0] != 0 {
+		if err := copyOutU64(t, a[0], uint64(now)); err != nil {
+			return 0, err
+		}
+	}
+	return uintptr(now), nil
+}
+
+// sleepFor sleeps and, when interrupted, writes the time left to rem (if
+// non-zero) and returns EINTR.
+func sleepFor(t *kernel.Task, d time.Duration, rem uintptr) error {
+	left, err := t.Sleep(d)
+	if err == nil {
+		return nil
+	}
+	if rem != 0 {
+		var b [16]byte
+		encodeTimespec(b[:], int64(left))
+		if cerr := copyOutFull(t, rem, b[:]); cerr != nil {
+			return cerr
+		}
+	}
+	return err
+}
+
+func nanosleep(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	sec, nsec, err := copyInTimespec(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	return 0, sleepFor(t, durationOf(sec, nsec), a[1])
+}
+
+// durationOf converts a timespec to a Duration, saturating.
+func durationOf(sec, nsec int64) time.Duration {
+	if sec > int64(1<<63-1)/1e9-1 {
+		return 1<<63 - 1
+	}
+	return time.Duration(sec)*time.Second + time.Duration(nsec)
+}
+
+// TIMER_ABSTIME
+const timerAbstime = 1
+
+func clockNanosleep(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	id, flags := int32(a[0]), int(a[1])
+	switch id {
+	case clockRealtime, clockMonotonic, clockBoottime, clockTAI, clockRealtimeAlarm, clockBoottimeAlarm, clockProcessCPUTimeID:
+	default:
+		if _, err := clockNow(t, id); err != nil {
+			return 0, err
+		}
+		return 0, unix.ENOTSUP
+	}
+	sec, nsec, err := copyInTimespec(t, a[2])
+	if err != nil {
+		return 0, err
+	}
+	d := durationOf(sec, nsec)
+	if flags&timerAbstime != 0 {
+		now, err := clockNow(t, id)
+		if err != nil {
+			return 0, err
+		}
+		// An interrupted absolute sleep does not report the time left.
+		return 0, sleepFor(t, time.Duration(int64(d)-now), 0)
+	}
+	return 0, sleepFor(t, d, a[3])
+}
