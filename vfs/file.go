@@ -34,7 +34,7 @@ const settableStatusFlags = unix.O_APPEND | unix.O_ASYNC | unix.O_DIRECT | unix.
 
 // Flags that open keeps as the file's status flags (others, like O_CREAT
 // and O_CLOEXEC, only affect the open call).
-const keptOpenFlags = unix.O_ACCMODE | unix.O_PATH | settableStatusFlags | unix.O_DSYNC | unix.O_SYNC | unix.O_LARGEFILE | unix.O_DIRECTORY | unix.O_NOFOLLOW
+const keptOpenFlags = unix.O_ACCMODE | unix.O_PATH | settableStatusFlags | unix.O_DSYNC | unix.O_SYNC | OLargefile | unix.O_DIRECTORY | unix.O_NOFOLLOW
 
 func (v *VirtualFilesystem) newFile(p Path, ops FileOperations, flags int) *File {
 	f := &File{vfs: v, path: p, ops: ops}
@@ -369,3 +369,14 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	}
 	return total, nil
 }
+
+// IncMapRef takes a reference for a memory mapping of the file (package
+// mm keeps the file open while any VMA maps it).
+func (f *File) IncMapRef() { f.IncRef() }
+
+// DecMapRef drops a reference taken by IncMapRef.
+func (f *File) DecMapRef() { f.DecRef(kernelContext{}) }
+
+// OLargefile is the kernel's O_LARGEFILE (x/sys/unix has glibc's 0 for
+// amd64). Every open on 64-bit Linux sets it and F_GETFL reports it.
+const OLargefile = 0o100000

@@ -21,7 +21,7 @@ func (v *VirtualFilesystem) OpenAt(ctx Context, fsc *FSContext, start Path, path
 		flags &= unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
 	} else {
 		// 64-bit Linux opens every file with O_LARGEFILE (F_GETFL shows it).
-		flags |= unix.O_LARGEFILE
+		flags |= OLargefile
 	}
 	if flags&unix.O_CREAT != 0 {
 		return r.openCreate(start, path, flags, mode&0o7777&^fsc.Umask())
