@@ -188,14 +188,22 @@ func Load(m *mm.MemoryManager, exe mm.File, size int64, a LoadArgs) (*Image, err
 	return img, nil
 }
 
-// loadBias returns where a PIE goes: like Linux's ELF_ET_DYN_BASE, two
-// thirds of the way up the address space, aligned to the largest segment
+// elfETDynBase is Linux's ELF_ET_DYN_BASE on x86-64: two thirds of
+// TASK_SIZE. Without address randomization a PIE loads there
+// (0x555555554000 for a first segment at zero).
+const elfETDynBase = TaskSize / 3 * 2
+
+// loadBias returns where a PIE goes: at Linux's ELF_ET_DYN_BASE (or two
+// thirds of a much smaller address space), aligned to the largest segment
 // alignment, less the first segment's page. ET_EXEC loads at zero bias.
 func loadBias(e *ELF, maxAddr uint64) uint64 {
 	if !e.IsPIE() {
 		return 0
 	}
-	base := maxAddr / 3 * 2
+	base := uint64(elfETDynBase)
+	if base > maxAddr/4*3 {
+		base = maxAddr / 3 * 2
+	}
 	if e.MaxAlign > PageSize && e.MaxAlign <= base/2 {
 		base &^= e.MaxAlign - 1
 	}

@@ -329,4 +329,14 @@ func TestLoadBias(t *testing.T) {
 	if got := loadBias(e, TaskSize); got != 0x555555544000 {
 		t.Errorf("bias with first vaddr 0x10000: %#x", got)
 	}
+	// A platform that keeps the top of the address space (the ptrace
+	// stub) does not move the bias...
+	e.Loads[0].Vaddr = 0
+	if got := loadBias(e, 0x7ffffffef000); got != 0x555555554000 {
+		t.Errorf("bias below the ptrace stub: %#x", got)
+	}
+	// ...unless the address space is much smaller.
+	if got := loadBias(e, 0x40000000); got != 0x2aaaa000 {
+		t.Errorf("bias in a 1 GiB address space: %#x", got)
+	}
 }

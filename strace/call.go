@@ -28,7 +28,10 @@ type arg struct {
 	// out arguments are results, printed at exit; every argument from
 	// the first out one on is printed at exit.
 	out bool
-	f   func(c *call, v uintptr) string
+	// glue arguments follow the previous one without ", " (clone3's
+	// " => {parent_tid=[...]}").
+	glue bool
+	f    func(c *call, v uintptr) string
 }
 
 // formatArgs writes the arguments, separated by ", ". It reports whether
@@ -39,7 +42,7 @@ func (c *call) formatArgs(b *strings.Builder, args []arg, printed bool) bool {
 		if s == skip {
 			continue
 		}
-		if printed {
+		if printed && !a.glue {
 			b.WriteString(", ")
 		}
 		printed = true

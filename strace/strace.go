@@ -52,6 +52,9 @@ type pendingCall struct {
 	// split is the number of arguments printed at entry; the rest are
 	// printed at exit.
 	split int
+	// owe says the entry part printed arguments without the ", " that
+	// the next (non-glue) argument needs.
+	owe bool
 }
 
 // New returns a Tracer that writes to w, printing strings up to
@@ -98,12 +101,14 @@ func (t *Tracer) Enter(tid int32, nr uintptr, args arch.SyscallArgs, mem Memory)
 		delete(t.calls, tid)
 		return
 	}
-	if printed && split < len(sp.args) {
+	owe := printed
+	if printed && split < len(sp.args) && !sp.args[split].glue {
 		b.WriteString(", ")
+		owe = false
 	}
 	t.write(b.String())
 	t.open, t.col = tid, b.Len()
-	t.calls[tid] = &pendingCall{nr: nr, args: args, split: split}
+	t.calls[tid] = &pendingCall{nr: nr, args: args, split: split, owe: owe}
 }
 
 // Exit is called when thread tid's system call nr returns ret, or fails
@@ -146,7 +151,7 @@ func (t *Tracer) Exit(tid int32, nr uintptr, args arch.SyscallArgs, ret uintptr,
 		errno = unix.EIO
 	}
 	c := &call{t: t, mem: mem, args: p.args, exiting: true, ret: ret, failed: failed}
-	c.formatArgs(&b, sp.args[p.split:], false)
+	c.formatArgs(&b, sp.args[p.split:], p.owe)
 	b.WriteByte(')')
 	t.write(b.String())
 	if failed {

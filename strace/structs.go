@@ -489,3 +489,16 @@ func signalOrZero(s uint64) string {
 	}
 	return signalName(int(s))
 }
+
+// fClone3Result prints what clone3 stored for the parent, as strace's
+// " => {parent_tid=[1235]}"; nothing if it stored nothing.
+func fClone3Result(c *call, v uintptr) string {
+	if c.failed {
+		return skip
+	}
+	b, ok := c.readBytes(v, 32)
+	if !ok || le.Uint64(b)&unix.CLONE_PARENT_SETTID == 0 {
+		return skip
+	}
+	return " => {parent_tid=" + fOutInt(c, uintptr(le.Uint64(b[24:]))) + "}"
+}

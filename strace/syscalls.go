@@ -399,10 +399,10 @@ func init() {
 	def("clone",
 		named("child_stack", in(1, fCloneStack)),
 		named("flags", in(0, fCloneFlags)),
-		named("parent_tid", in(2, fCloneIf(unix.CLONE_PARENT_SETTID|unix.CLONE_PIDFD, fPtr))),
+		named("parent_tid", out(2, fCloneIf(unix.CLONE_PARENT_SETTID|unix.CLONE_PIDFD, fOutInt))),
 		named("tls", in(4, fCloneIf(unix.CLONE_SETTLS, fHex))),
 		named("child_tidptr", in(3, fCloneIf(unix.CLONE_CHILD_SETTID|unix.CLONE_CHILD_CLEARTID, fPtr))))
-	def("clone3", in(0, fClone3Args), u(1))
+	def("clone3", in(0, fClone3Args), arg{reg: 0, out: true, glue: true, f: fClone3Result}, u(1))
 	def("getrandom", out(0, fGetrandomBuf), u(1), in(2, fGetrandomFlags))
 	def("memfd_create", in(0, fStr), in(1, fMemfdFlags))
 	def("rseq", p(0), h(1), i(2), h(3))
