@@ -39,6 +39,8 @@ type Options struct {
 	NoJournal bool
 	// Owner, if set, makes every file owned by (*Owner)[0]:(*Owner)[1].
 	Owner *[2]uint32
+	// Progress, if set, is called as inodes are written (done of total).
+	Progress func(done, total int)
 }
 
 // ErrNoSpace is returned when the tree does not fit in Options.Size.

@@ -48,12 +48,15 @@ func (b *builder) build(total uint64) error {
 			return err
 		}
 	}
-	for _, n := range b.nodes {
+	for i, n := range b.nodes {
 		if n == nil {
 			continue
 		}
 		if err := b.writeNode(n); err != nil {
 			return err
+		}
+		if b.opts.Progress != nil && (i%256 == 0 || i == len(b.nodes)-1) {
+			b.opts.Progress(i+1, len(b.nodes))
 		}
 	}
 	return b.writeMetadata()
