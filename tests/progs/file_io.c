@@ -117,9 +117,9 @@ int main(void) {
 	memset(buf, 0, sizeof buf);
 	pread(fd, buf, sizeof buf, 0);
 	printf("data: %s\n", buf);
-	CHECK("preadv2 offset -1", preadv2(fd, riov, 1, -1, 0));
-	CHECK("preadv2 bad flags", preadv2(fd, riov, 1, 0, 0x1000));
-	CHECK("pwritev2 flags 0", pwritev2(fd, wiov, 1, 0, 0));
+	CHECK("preadv2 offset -1", syscall(SYS_preadv2, fd, riov, 1, -1L, 0L, 0));
+	CHECK("preadv2 bad flags", syscall(SYS_preadv2, fd, riov, 1, 0L, 0L, 0x1000));
+	CHECK("pwritev2 flags 0", syscall(SYS_pwritev2, fd, wiov, 1, 0L, 0L, 0));
 	close(fd);
 
 	/* A large transfer in one call. */
