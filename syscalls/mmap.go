@@ -89,7 +89,7 @@ func mmapFile(t *kernel.Task, f *vfs.File, o *mm.MMapOpts) error {
 	if o.Prot&unix.PROT_EXEC != 0 && mnt != nil && mnt.Flags()&vfs.MountNoExec != 0 {
 		return unix.EPERM
 	}
-	if shared && o.Prot&unix.PROT_WRITE != 0 && (!f.Writable() || f.Flags()&unix.O_APPEND != 0) {
+	if shared && o.Prot&unix.PROT_WRITE != 0 && !f.Writable() {
 		return unix.EACCES
 	}
 	o.File = f
