@@ -14,7 +14,15 @@ const oTmpfileOnly = unix.O_TMPFILE &^ unix.O_DIRECTORY
 // O_CLOEXEC is the caller's business (the fd flag).
 func (v *VirtualFilesystem) OpenAt(ctx Context, fsc *FSContext, start Path, path string, flags int, mode uint32) (*File, error) {
 	if flags&oTmpfileOnly != 0 {
+		acc := flags & unix.O_ACCMODE
+		if flags&unix.O_CREAT != 0 || flags&unix.O_DIRECTORY == 0 || (acc != unix.O_WRONLY && acc != unix.O_RDWR) {
+			return nil, unix.EINVAL
+		}
 		return nil, unix.EOPNOTSUPP
+	}
+	if flags&(unix.O_CREAT|unix.O_DIRECTORY) == unix.O_CREAT|unix.O_DIRECTORY && flags&unix.O_PATH == 0 {
+		// Linux 6.4 and later refuse the combination.
+		return nil, unix.EINVAL
 	}
 	r := v.resolver(ctx, fsc)
 	if flags&unix.O_PATH != 0 {

@@ -55,6 +55,8 @@ int main(void) {
 	CHECK("open missing", open("missing", O_RDONLY));
 	CHECK("open missing/x O_CREAT", open("missing/x", O_RDWR | O_CREAT, 0600));
 	CHECK("open empty", open("", O_RDONLY));
+	CHECK("open O_CREAT|O_DIRECTORY new", open("cd", O_RDWR | O_CREAT | O_DIRECTORY, 0600));
+	CHECK("open O_CREAT|O_DIRECTORY dir", open("d", O_RDONLY | O_CREAT | O_DIRECTORY, 0600));
 	CHECK("unlink d", unlink("d"));
 	CHECK("rmdir f", rmdir("f"));
 	CHECK("unlink f/", unlink("f/"));
