@@ -205,28 +205,77 @@ func (t *Tracer) ExitNoReturn(tid int32, nr uintptr, args arch.SyscallArgs, mem 
 	t.writeResult(col+b.Len(), "?")
 }
 
+// SignalInfo is what strace shows of a siginfo_t. Fields that do not apply
+// to a signal's code are ignored.
+type SignalInfo struct {
+	Signo, Code int32
+	Errno       int32 // si_errno, printed when non-zero
+
+	// Sender, for signals sent by a process (SI_USER, SI_TKILL,
+	// SI_QUEUE, ...) and SIGCHLD.
+	PID int32
+	UID uint32
+
+	// Addr is si_addr of SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGTRAP.
+	Addr uintptr
+
+	// SIGCHLD: the exit status (CLD_EXITED) or signal, and CPU times in
+	// clock ticks.
+	Status       int32
+	Utime, Stime int64
+
+	// Value is si_value of SI_QUEUE, SI_MESGQ and SI_TIMER signals.
+	Value uint64
+	// TimerID and Overrun describe SI_TIMER signals.
+	TimerID, Overrun int32
+
+	// Band and FD describe SIGIO/SIGPOLL with a positive code.
+	Band int64
+	FD   int32
+}
+
 // Signal prints the delivery of a signal to thread tid, as strace's
 // "--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x10} ---".
-// code is si_code; addr is si_addr for fault signals (SIGSEGV, SIGBUS,
-// SIGILL, SIGFPE, SIGTRAP) and ignored otherwise.
-func (t *Tracer) Signal(tid int32, sig int, code int32, addr uintptr) {
+func (t *Tracer) Signal(tid int32, info SignalInfo) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.closeOpen()
-	var b strings.Builder
-	b.WriteString(prefix(tid))
-	b.WriteString("--- ")
-	b.WriteString(signalName(sig))
-	b.WriteString(" {si_signo=")
-	b.WriteString(signalName(sig))
-	b.WriteString(", si_code=")
-	b.WriteString(siCodeName(sig, code))
-	if isFaultSignal(sig) {
-		b.WriteString(", si_addr=")
-		b.WriteString(ptr(addr))
+	t.write(prefix(tid) + "--- " + signalName(int(info.Signo)) + " " + formatSigInfo(info) + " ---\n")
+}
+
+// formatSigInfo renders a siginfo the way strace does.
+func formatSigInfo(si SignalInfo) string {
+	sig := int(si.Signo)
+	s := "{si_signo=" + signalName(sig) + ", si_code=" + siCodeName(sig, si.Code)
+	if si.Errno != 0 {
+		s += ", si_errno=" + unix.ErrnoName(unix.Errno(si.Errno))
 	}
-	b.WriteString("} ---\n")
-	t.write(b.String())
+	source := ", si_pid=" + dec(int64(si.PID)) + ", si_uid=" + udec(uint64(si.UID))
+	value := ", si_value={int=" + dec(int64(int32(si.Value))) + ", ptr=" + hex(si.Value) + "}"
+	switch {
+	case si.Code <= 0: // sent by a process (SI_FROMUSER)
+		switch si.Code {
+		case 0, -6: // SI_USER, SI_TKILL
+			s += source
+		case -2: // SI_TIMER
+			s += ", si_timerid=" + hex(uint64(uint32(si.TimerID))) + ", si_overrun=" + dec(int64(si.Overrun)) + value
+		default:
+			s += source + value
+		}
+	case isFaultSignal(sig):
+		s += ", si_addr=" + ptr(si.Addr)
+	case sig == int(unix.SIGCHLD):
+		status := dec(int64(si.Status))
+		if si.Code != 1 { // not CLD_EXITED: a signal
+			status = signalName(int(si.Status))
+		}
+		s += source + ", si_status=" + status + ", si_utime=" + dec(si.Utime) + ", si_stime=" + dec(si.Stime)
+	case sig == int(unix.SIGIO):
+		s += ", si_band=" + dec(si.Band) + ", si_fd=" + dec(int64(si.FD))
+	default:
+		s += source
+	}
+	return s + "}"
 }
 
 // Exited prints the end of a thread group whose leader is tid: strace's

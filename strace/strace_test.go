@@ -248,6 +248,43 @@ func TestGolden(t *testing.T) {
 		{"set_tid_address", "set_tid_address", args(ptrA), newMem(), 1, nil, `set_tid_address(0x5000) = 1`},
 		{"prlimit64", "prlimit64", args(0, unix.RLIMIT_STACK, 0, ptrA), newMem().putU64s(ptrA, 8<<20, ^uint64(0)), 0, nil,
 			`prlimit64(0, RLIMIT_STACK, NULL, {rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}) = 0`},
+		{"sigaltstack", "sigaltstack", args(ptrA, bufA),
+			newMem().putU64s(ptrA, 0x3a7206d0, 0, 65536).putU64s(bufA, 0, 2, 0), 0, nil,
+			`sigaltstack({ss_sp=0x3a7206d0, ss_flags=0, ss_size=65536}, {ss_sp=NULL, ss_flags=SS_DISABLE, ss_size=0}) = 0`},
+		{"socket unix", "socket", args(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0), newMem(), 3, nil,
+			`socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0) = 3`},
+		{"socket inet", "socket", args(unix.AF_INET, unix.SOCK_DGRAM, 0), newMem(), 4, nil,
+			`socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 4`},
+		{"connect unix", "connect", args(3, bufA, 110),
+			newMem().put(bufA, append([]byte{1, 0}, append([]byte("/nonexistent/sock"), make([]byte, 91)...)...)), 0, unix.ENOENT,
+			`connect(3, {sa_family=AF_UNIX, sun_path="/nonexistent/sock"}, 110) = -1 ENOENT (No such file or directory)`},
+		{"connect inet", "connect", args(4, bufA, 16),
+			newMem().put(bufA, []byte{2, 0, 0, 53, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}), 0, nil,
+			`connect(4, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("127.0.0.1")}, 16) = 0`},
+		{"connect inet6", "connect", args(5, bufA, 28),
+			newMem().put(bufA, []byte{10, 0, 0, 80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0}), 0, nil,
+			`connect(5, {sa_family=AF_INET6, sin6_port=htons(80), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28) = 0`},
+		{"getsockname", "getsockname", args(4, bufA, ptrA),
+			newMem().put(bufA, []byte{2, 0, 0xaf, 0xc6, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}).put(ptrA, []byte{16, 0, 0, 0}), 0, nil,
+			`getsockname(4, {sa_family=AF_INET, sin_port=htons(44998), sin_addr=inet_addr("127.0.0.1")}, [16]) = 0`},
+		{"poll", "poll", args(ptrA, 2, uintptr(0xffffffffffffffff)),
+			newMem().put(ptrA, []byte{6, 0, 0, 0, 1, 0, 1, 0, 7, 0, 0, 0, 5, 0, 4, 0}), 2, nil,
+			`poll([{fd=6, events=POLLIN}, {fd=7, events=POLLIN|POLLOUT}], 2, -1) = 2 ([{fd=6, revents=POLLIN}, {fd=7, revents=POLLOUT}])`},
+		{"poll timeout", "poll", args(ptrA, 1, 0), newMem().put(ptrA, []byte{6, 0, 0, 0, 2, 0, 0, 0}), 0, nil,
+			`poll([{fd=6, events=POLLPRI}], 1, 0) = 0 (Timeout)`},
+		{"ppoll", "ppoll", args(ptrA, 1, bufA, 0, 8),
+			newMem().put(ptrA, []byte{6, 0, 0, 0, 1, 0, 1, 0}).putU64s(bufA, 0, 999999028), 1, nil,
+			`ppoll([{fd=6, events=POLLIN}], 1, {tv_sec=0, tv_nsec=999999028}, NULL, 8) = 1 ([{fd=6, revents=POLLIN}], left {tv_sec=0, tv_nsec=999999028})`},
+		{"ioctl FIONREAD", "ioctl", args(6, 0x541b, ptrA), newMem().put(ptrA, []byte{1, 0, 0, 0}), 0, nil,
+			`ioctl(6, FIONREAD, [1]) = 0`},
+		{"ioctl TIOCGWINSZ", "ioctl", args(1, unix.TIOCGWINSZ, ptrA), newMem().put(ptrA, []byte{24, 0, 80, 0, 0, 0, 0, 0}), 0, nil,
+			`ioctl(1, TIOCGWINSZ, {ws_row=24, ws_col=80, ws_xpixel=0, ws_ypixel=0}) = 0`},
+		{"ioctl TCGETS", "ioctl", args(0, unix.TCGETS, ptrA),
+			newMem().put(ptrA, append([]byte{0, 5, 0, 0, 5, 0, 0, 0, 0xbf, 0, 0, 0, 0x3b, 0x8a, 0, 0}, make([]byte, 20)...)), 0, nil,
+			`ioctl(0, TCGETS, {B38400 opost isig icanon echo ...}) = 0`},
+		{"ioctl TCSETS raw", "ioctl", args(0, unix.TCSETSW, ptrA),
+			newMem().put(ptrA, append([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0xbd, 0x10, 0, 0, 0, 0, 0, 0}, make([]byte, 20)...)), 0, nil,
+			`ioctl(0, TCSETSW, {B3000000 -opost -isig -icanon -echo ...}) = 0`},
 		{"interrupted", "read", args(0, bufA, 10), newMem(), 0, unix.Errno(512),
 			`read(0, 0x2000, 10) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)`},
 		{"generic", "io_setup", args(1, ptrA), newMem(), 0, unix.ENOSYS,
@@ -302,16 +339,16 @@ func TestInterleaving(t *testing.T) {
 	ra := args(0, 0x2000, 100)
 	fa := args(0x3000, 128, 0, 0)
 
-	tr.Enter(1, read, ra, mem)                          // read blocks
-	tr.Enter(2, futex, fa, mem)                         // another thread
-	tr.Exit(2, futex, fa, 0, nil, mem)                  //
-	tr.Enter(2, openat, args(3, 0x1000, 0), mem)        //
-	tr.Exit(1, read, ra, 4, nil, mem)                   // read finishes
-	tr.Exit(2, openat, args(3, 0x1000, 0), 5, nil, mem) //
-	tr.Enter(1, nr(t, "exit_group"), args(0), mem)      //
-	tr.Exited(1, 0, 0, false)                           //
-	tr.Signal(3, int(unix.SIGSEGV), 1, 0x10)            //
-	tr.Exited(3, 0, int(unix.SIGSEGV), true)            //
+	tr.Enter(1, read, ra, mem)  // read blocks
+	tr.Enter(2, futex, fa, mem) // another thread
+	tr.Exit(2, futex, fa, 0, nil, mem)
+	tr.Enter(2, openat, args(3, 0x1000, 0), mem)
+	tr.Exit(1, read, ra, 4, nil, mem) // read finishes
+	tr.Exit(2, openat, args(3, 0x1000, 0), 5, nil, mem)
+	tr.Enter(1, nr(t, "exit_group"), args(0), mem)
+	tr.Exited(1, 0, 0, false)
+	tr.Signal(3, SignalInfo{Signo: int32(unix.SIGSEGV), Code: 1, Addr: 0x10})
+	tr.Exited(3, 0, int(unix.SIGSEGV), true)
 	want := `[pid 1] read(0,  <unfinished ...>
 [pid 2] futex(0x3000, FUTEX_WAIT_PRIVATE, 0, NULL) = 0
 [pid 2] openat(3, "/f", O_RDONLY <unfinished ...>
@@ -346,6 +383,34 @@ func TestExitNoReturn(t *testing.T) {
 `
 	if out.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+func TestSignalInfo(t *testing.T) {
+	for _, c := range []struct {
+		si   SignalInfo
+		want string
+	}{
+		{SignalInfo{Signo: int32(unix.SIGTERM), PID: 12, UID: 1000},
+			"{si_signo=SIGTERM, si_code=SI_USER, si_pid=12, si_uid=1000}"},
+		{SignalInfo{Signo: int32(unix.SIGABRT), Code: -6, PID: 5},
+			"{si_signo=SIGABRT, si_code=SI_TKILL, si_pid=5, si_uid=0}"},
+		{SignalInfo{Signo: int32(unix.SIGCHLD), Code: 1, PID: 7, Status: 3, Utime: 1},
+			"{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=7, si_uid=0, si_status=3, si_utime=1, si_stime=0}"},
+		{SignalInfo{Signo: int32(unix.SIGCHLD), Code: 2, PID: 7, Status: 9},
+			"{si_signo=SIGCHLD, si_code=CLD_KILLED, si_pid=7, si_uid=0, si_status=SIGKILL, si_utime=0, si_stime=0}"},
+		{SignalInfo{Signo: int32(unix.SIGSEGV), Code: 0x80},
+			"{si_signo=SIGSEGV, si_code=SI_KERNEL, si_addr=NULL}"},
+		{SignalInfo{Signo: int32(unix.SIGBUS), Code: 2, Addr: 0x7000},
+			"{si_signo=SIGBUS, si_code=BUS_ADRERR, si_addr=0x7000}"},
+		{SignalInfo{Signo: 34, Code: -1, PID: 1, Value: 42},
+			"{si_signo=SIGRT_2, si_code=SI_QUEUE, si_pid=1, si_uid=0, si_value={int=42, ptr=0x2a}}"},
+		{SignalInfo{Signo: int32(unix.SIGALRM), Code: -2, TimerID: 1},
+			"{si_signo=SIGALRM, si_code=SI_TIMER, si_timerid=0x1, si_overrun=0, si_value={int=0, ptr=0}}"},
+	} {
+		if got := formatSigInfo(c.si); got != c.want {
+			t.Errorf("got  %s\nwant %s", got, c.want)
+		}
 	}
 }
 

@@ -248,6 +248,29 @@ func fCloexecFlag(_ *call, v uintptr) string {
 	return flags(uint64(uint32(v)), []flag{{unix.O_CLOEXEC, "O_CLOEXEC"}, {unix.O_NONBLOCK, "O_NONBLOCK"}}, "0")
 }
 
+func fSockFlags(_ *call, v uintptr) string {
+	return flags(uint64(uint32(v)), socketTypeFlags, "0")
+}
+
+var ipProtocols = []flag{
+	{unix.IPPROTO_IP, "IPPROTO_IP"},
+	{unix.IPPROTO_ICMP, "IPPROTO_ICMP"},
+	{unix.IPPROTO_TCP, "IPPROTO_TCP"},
+	{unix.IPPROTO_UDP, "IPPROTO_UDP"},
+	{unix.IPPROTO_ICMPV6, "IPPROTO_ICMPV6"},
+	{unix.IPPROTO_SCTP, "IPPROTO_SCTP"},
+	{unix.IPPROTO_RAW, "IPPROTO_RAW"},
+}
+
+// fSockProto names socket's protocol for the IP families.
+func fSockProto(c *call, v uintptr) string {
+	switch c.arg(0) {
+	case unix.AF_INET, unix.AF_INET6:
+		return value(uint64(uint32(v)), ipProtocols, udec)
+	}
+	return dec(int64(int32(v)))
+}
+
 func fMknodMode(_ *call, v uintptr) string { return fileMode(uint32(v)) }
 func fMknodDev(c *call, v uintptr) string {
 	switch c.arg(1) & unix.S_IFMT {
@@ -308,8 +331,8 @@ func init() {
 	def("rt_sigsuspend", in(0, fSigset), u(1))
 	def("rt_sigpending", out(0, fOutSigset), u(1))
 	def("rt_sigtimedwait", in(0, fSigset), p(1), in(2, fTimespec), u(3))
-	def("sigaltstack", p(0), p(1))
-	def("ioctl", fd(0), in(1, fIoctlCmd), h(2))
+	def("sigaltstack", in(0, fStackT), out(1, fOutStackT))
+	def("ioctl", fd(0), in(1, fIoctlCmd), out(2, fIoctlArg))
 	def("access", path(0), in(1, fAccessMode))
 	def("faccessat", dirfd(0), path(1), in(2, fAccessMode))
 	def("faccessat2", dirfd(0), path(1), in(2, fAccessMode), in(3, fAccessAtFlags))
@@ -408,15 +431,17 @@ func init() {
 	def("rseq", p(0), h(1), i(2), h(3))
 	def("sched_getaffinity", i(0), in(1, fUint), p(2))
 	def("sched_setaffinity", i(0), in(1, fUint), p(2))
-	def("socket", in(0, fFamily), in(1, fSockType), i(2))
-	def("socketpair", in(0, fFamily), in(1, fSockType), i(2), out(3, fOutFdPair))
-	def("connect", fd(0), p(1), i(2))
-	def("bind", fd(0), p(1), i(2))
+	def("socket", in(0, fFamily), in(1, fSockType), in(2, fSockProto))
+	def("socketpair", in(0, fFamily), in(1, fSockType), in(2, fSockProto), out(3, fOutFdPair))
+	def("connect", fd(0), in(1, fSockaddrIn(2)), i(2))
+	def("bind", fd(0), in(1, fSockaddrIn(2)), i(2))
 	def("listen", fd(0), i(1))
-	def("accept", fd(0), p(1), p(2))
-	def("accept4", fd(0), p(1), p(2), in(3, fCloexecFlag))
-	def("sendto", fd(0), in(1, fBufIn(2)), u(2), h(3), p(4), i(5))
-	def("recvfrom", fd(0), out(1, fBufOut), u(2), h(3), p(4), p(5))
+	def("accept", fd(0), out(1, fSockaddrOut(2)), out(2, fOutInt))
+	def("accept4", fd(0), out(1, fSockaddrOut(2)), out(2, fOutInt), in(3, fSockFlags))
+	def("getsockname", fd(0), out(1, fSockaddrOut(2)), out(2, fOutInt))
+	def("getpeername", fd(0), out(1, fSockaddrOut(2)), out(2, fOutInt))
+	def("sendto", fd(0), in(1, fBufIn(2)), u(2), h(3), in(4, fSockaddrIn(5)), i(5))
+	def("recvfrom", fd(0), out(1, fBufOut), u(2), h(3), out(4, fSockaddrOut(5)), out(5, fOutInt))
 	def("shutdown", fd(0), i(1))
 	def("sendfile", fd(0), fd(1), p(2), u(3))
 	def("mount", in(0, fStr), path(1), in(2, fStr), h(3), p(4))
@@ -429,7 +454,8 @@ func init() {
 	def("timerfd_create", in(0, fClockID), in(1, fCloexecFlag))
 	def("getpriority", i(0), i(1))
 	def("setpriority", i(0), i(1), i(2))
-	def("poll", p(0), in(1, fUint), i(2))
+	def("poll", in(0, fPollfds), in(1, fUint), i(2)).ret = retPoll
+	def("ppoll", in(0, fPollfds), in(1, fUint), in(2, fTimespec), in(3, fSigset), u(4)).ret = retPPoll
 	def("sysinfo", p(0))
 	def("times", p(0))
 	def("gettimeofday", p(0), p(1))
