@@ -13,6 +13,12 @@ const oTmpfileOnly = unix.O_TMPFILE &^ unix.O_DIRECTORY
 // open(2) with flags and mode (permission bits, before the umask) does.
 // O_CLOEXEC is the caller's business (the fd flag).
 func (v *VirtualFilesystem) OpenAt(ctx Context, fsc *FSContext, start Path, path string, flags int, mode uint32) (*File, error) {
+	return v.OpenAt2(ctx, fsc, start, path, flags, mode, 0)
+}
+
+// OpenAt2 is OpenAt with openat2(2)'s RESOLVE_* restrictions in resolve
+// (validated by the caller).
+func (v *VirtualFilesystem) OpenAt2(ctx Context, fsc *FSContext, start Path, path string, flags int, mode uint32, resolve uint64) (*File, error) {
 	if flags&oTmpfileOnly != 0 {
 		acc := flags & unix.O_ACCMODE
 		if flags&unix.O_CREAT != 0 || flags&unix.O_DIRECTORY == 0 || (acc != unix.O_WRONLY && acc != unix.O_RDWR) {
@@ -25,6 +31,15 @@ func (v *VirtualFilesystem) OpenAt(ctx Context, fsc *FSContext, start Path, path
 		return nil, unix.EINVAL
 	}
 	r := v.resolver(ctx, fsc)
+	r.resolve = resolve
+	if resolve&(ResolveBeneath|ResolveInRoot) != 0 {
+		// The walk may not leave start: it is the root for "..", and
+		// absolute names start there (IN_ROOT) or fail (BENEATH).
+		r.root = start
+	}
+	if resolve&ResolveCached != 0 && flags&(unix.O_CREAT|unix.O_TRUNC|oTmpfileOnly) != 0 {
+		return nil, unix.EAGAIN
+	}
 	if flags&unix.O_PATH != 0 {
 		flags &= unix.O_PATH | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
 	} else {
@@ -63,20 +78,23 @@ func (r *resolver) openCreate(start Path, path string, flags int, mode uint32) (
 			return nil, unix.EEXIST
 		}
 		cp := v.followMounts(Path{Mount: pr.parent.Mount, Dentry: child})
+		if r.resolve&ResolveNoXdev != 0 && cp.Mount != pr.parent.Mount {
+			return nil, unix.EXDEV
+		}
 		if child.IsSymlink() {
 			if flags&unix.O_NOFOLLOW != 0 {
 				return nil, unix.ELOOP
 			}
-			r.links++
-			if r.links > MaxSymlinks {
-				return nil, unix.ELOOP
-			}
-			if ml, ok := child.inode.(MagicLink); ok {
-				p, err := ml.GetLink(ctx)
+			if _, ok := child.inode.(MagicLink); ok {
+				p, err := r.followLink(pr.parent, cp)
 				if err != nil {
 					return nil, err
 				}
 				return v.openPath(ctx, p, flags)
+			}
+			r.links++
+			if r.links > MaxSymlinks || r.resolve&ResolveNoSymlinks != 0 {
+				return nil, unix.ELOOP
 			}
 			target, err := child.inode.Readlink(ctx)
 			if err != nil {

@@ -15,7 +15,19 @@ type resolver struct {
 	ctx   Context
 	root  Path
 	links int
+	// resolve holds openat2's RESOLVE_* restrictions.
+	resolve uint64
 }
+
+// openat2 resolve flags.
+const (
+	ResolveNoXdev       = 0x01
+	ResolveNoMagiclinks = 0x02
+	ResolveNoSymlinks   = 0x04
+	ResolveBeneath      = 0x08
+	ResolveInRoot       = 0x10
+	ResolveCached       = 0x20
+)
 
 func (v *VirtualFilesystem) resolver(ctx Context, fsc *FSContext) *resolver {
 	return &resolver{v: v, ctx: ctx, root: fsc.Root()}
@@ -53,34 +65,63 @@ func (r *resolver) step(cur Path, name string) (Path, error) {
 	if err := r.v.permission(r.ctx, d, auth.MayExec); err != nil {
 		return Path{}, err
 	}
+	var next Path
 	switch name {
 	case ".":
 		return cur, nil
 	case "..":
-		return r.v.parentPath(cur, r.root), nil
+		if r.resolve&ResolveBeneath != 0 && cur == r.root {
+			return Path{}, unix.EXDEV
+		}
+		next = r.v.parentPath(cur, r.root)
+	default:
+		if len(name) > NameMax {
+			return Path{}, unix.ENAMETOOLONG
+		}
+		d.mu.Lock()
+		c, err := d.lookupLocked(r.ctx, name)
+		d.mu.Unlock()
+		if err != nil {
+			return Path{}, err
+		}
+		next = r.v.followMounts(Path{Mount: cur.Mount, Dentry: c})
 	}
-	if len(name) > NameMax {
-		return Path{}, unix.ENAMETOOLONG
+	if r.resolve&ResolveNoXdev != 0 && next.Mount != cur.Mount {
+		return Path{}, unix.EXDEV
 	}
-	d.mu.Lock()
-	c, err := d.lookupLocked(r.ctx, name)
-	d.mu.Unlock()
-	if err != nil {
-		return Path{}, err
+	return next, nil
+}
+
+// jumpToRoot returns where an absolute path starts, from cur.
+func (r *resolver) jumpToRoot(cur Path) (Path, error) {
+	if r.resolve&ResolveBeneath != 0 {
+		return Path{}, unix.EXDEV
 	}
-	return r.v.followMounts(Path{Mount: cur.Mount, Dentry: c}), nil
+	if r.resolve&ResolveNoXdev != 0 && r.root.Mount != cur.Mount {
+		return Path{}, unix.EXDEV
+	}
+	return r.root, nil
 }
 
 // followLink resolves the symbolic link link found in directory dir.
 func (r *resolver) followLink(dir, link Path) (Path, error) {
 	r.links++
-	if r.links > MaxSymlinks {
+	if r.links > MaxSymlinks || r.resolve&ResolveNoSymlinks != 0 {
 		return Path{}, unix.ELOOP
 	}
 	if ml, ok := link.Dentry.inode.(MagicLink); ok {
+		if r.resolve&ResolveNoMagiclinks != 0 {
+			return Path{}, unix.ELOOP
+		}
+		if r.resolve&(ResolveBeneath|ResolveInRoot) != 0 {
+			return Path{}, unix.EXDEV
+		}
 		p, err := ml.GetLink(r.ctx)
 		if err != nil {
 			return Path{}, err
+		}
+		if r.resolve&ResolveNoXdev != 0 && p.Mount != dir.Mount {
+			return Path{}, unix.EXDEV
 		}
 		return p, nil
 	}
@@ -103,7 +144,10 @@ func (r *resolver) walk(start Path, path string, followLast bool) (Path, error) 
 	}
 	cur := start
 	if path[0] == '/' {
-		cur = r.root
+		var err error
+		if cur, err = r.jumpToRoot(start); err != nil {
+			return Path{}, err
+		}
 	}
 	comps, trailing := splitPath(path)
 	for i, name := range comps {
@@ -154,7 +198,10 @@ func (r *resolver) walkParent(start Path, path string) (parentResult, error) {
 	}
 	cur := start
 	if path[0] == '/' {
-		cur = r.root
+		var err error
+		if cur, err = r.jumpToRoot(start); err != nil {
+			return parentResult{}, err
+		}
 	}
 	comps, trailing := splitPath(path)
 	if len(comps) == 0 {
