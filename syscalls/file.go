@@ -25,7 +25,7 @@ func init() {
 		partial(unix.SYS_PWRITEV2, pwritev2, "RWF_HIPRI, RWF_DSYNC and RWF_SYNC are accepted; RWF_NOWAIT and RWF_APPEND give EOPNOTSUPP"),
 		supported(unix.SYS_OPEN, open),
 		supported(unix.SYS_OPENAT, openat),
-		partial(unix.SYS_OPENAT2, openat2, "resolve flags (RESOLVE_*) give ENOSYS so that callers fall back to openat"),
+		supported(unix.SYS_OPENAT2, openat2),
 		supported(unix.SYS_CREAT, creat),
 		supported(unix.SYS_CLOSE, closeFD),
 		supported(unix.SYS_CLOSE_RANGE, closeRange),
@@ -457,11 +457,23 @@ func doOpen(t *kernel.Task, dirfd, pathAddr uintptr, flags int, mode uint32) (ui
 }
 
 func openAndInstall(t *kernel.Task, dirfd uintptr, path string, flags int, mode uint32) (uintptr, error) {
-	start, err := startPath(t, dirfd, path)
+	return openAndInstall2(t, dirfd, path, flags, mode, 0)
+}
+
+func openAndInstall2(t *kernel.Task, dirfd uintptr, path string, flags int, mode uint32, resolve uint64) (uintptr, error) {
+	var start vfs.Path
+	var err error
+	if resolve&(vfs.ResolveBeneath|vfs.ResolveInRoot) != 0 && len(path) > 0 && path[0] == '/' {
+		// Absolute names are relative to dirfd (IN_ROOT) or refused
+		// (BENEATH): dirfd matters even for them.
+		start, err = startPath(t, dirfd, ".")
+	} else {
+		start, err = startPath(t, dirfd, path)
+	}
 	if err != nil {
 		return 0, err
 	}
-	f, err := t.Kernel().VFS().OpenAt(t, t.FSContext(), start, path, flags, mode)
+	f, err := t.Kernel().VFS().OpenAt2(t, t.FSContext(), start, path, flags, mode, resolve)
 	if err != nil {
 		return 0, err
 	}
@@ -513,14 +525,19 @@ func openat2(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if flags&unix.O_PATH != 0 && flags&^uint64(unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC) != 0 {
 		return 0, unix.EINVAL
 	}
-	if resolve != 0 {
-		return 0, unix.ENOSYS
+	const validResolve = vfs.ResolveNoXdev | vfs.ResolveNoMagiclinks | vfs.ResolveNoSymlinks |
+		vfs.ResolveBeneath | vfs.ResolveInRoot | vfs.ResolveCached
+	if resolve&^validResolve != 0 {
+		return 0, unix.EINVAL
+	}
+	if resolve&vfs.ResolveBeneath != 0 && resolve&vfs.ResolveInRoot != 0 {
+		return 0, unix.EINVAL
 	}
 	path, err := copyInPath(t, a[1])
 	if err != nil {
 		return 0, err
 	}
-	return openAndInstall(t, a[0], path, int(flags), uint32(mode))
+	return openAndInstall2(t, a[0], path, int(flags), uint32(mode), resolve)
 }
 
 func closeFD(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
