@@ -107,8 +107,10 @@ func newGeometry(bs, total, inodes uint64) (*geometry, error) {
 		g.total = total
 		g.groups = (total - g.fdb + g.bpg - 1) / g.bpg
 		ipb := bs / inodeSize
+		// Whole inode table blocks and whole bitmap bytes.
+		unit := max(ipb, 8)
 		ipg := (inodes + g.groups - 1) / g.groups
-		ipg = max((ipg+ipb-1)/ipb*ipb, ipb)
+		ipg = max((ipg+unit-1)/unit*unit, unit)
 		if ipg > 8*bs {
 			return nil, ErrNoSpace
 		}
@@ -319,7 +321,11 @@ func (b *builder) estimate() uint64 {
 		case unix.S_IFREG:
 			blocks += n.dataBlocksEstimate(bs)
 		case unix.S_IFDIR:
-			blocks += uint64(len(dirBlocks(b, n)))
+			lin := uint64(len(linearDirBlocks(b, n)))
+			blocks += lin
+			if lin > 1 {
+				blocks += 2 + lin/100 // htree root and interior nodes
+			}
 		case unix.S_IFLNK:
 			if len(n.Target) >= ext4.IBlockSize {
 				blocks++

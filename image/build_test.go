@@ -205,3 +205,43 @@ func TestBuildFromDir(t *testing.T) {
 }
 
 func unixTime(sec int64) unix.Timespec { return unix.Timespec{Sec: sec} }
+
+// TestHtreeTwoLevels builds a directory whose index needs an interior
+// level (1 KiB blocks: the root holds 123 leaves) and checks it with
+// e2fsck and the reader.
+func TestHtreeTwoLevels(t *testing.T) {
+	tool(t, "e2fsck")
+	tree := NewTree()
+	const n = 9000
+	for i := 0; i < n; i++ {
+		if err := tree.AddBytes(fmt.Sprintf("big/entry-%05d", i), nil, 0o644, 0, 0, unixTime(1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tree.AddBytes("small/one", []byte("1"), 0o644, 0, 0, unixTime(1))
+	img := filepath.Join(t.TempDir(), "img")
+	if err := BuildFile(tree, img, Options{BlockSize: 1024}); err != nil {
+		t.Fatal(err)
+	}
+	fsck(t, img)
+	e := openImage(t, img)
+	dir := mustWalk(t, e, "/big")
+	in, _ := e.Stat(dir)
+	if in.Flags&ext4.FlagIndex == 0 {
+		t.Fatal("/big is not indexed")
+	}
+	f, _ := e.OpenFile(dir)
+	root := make([]byte, 1024)
+	f.ReadAt(root, 0)
+	if root[30] != 1 {
+		t.Errorf("indirect levels %d, want 1", root[30])
+	}
+	for i := 0; i < n; i += 97 {
+		if _, err := e.Walk(fmt.Sprintf("/big/entry-%05d", i), false); err != nil {
+			t.Errorf("entry %d: %v", i, err)
+		}
+	}
+	if s, _ := e.Stat(mustWalk(t, e, "/small")); s.Flags&ext4.FlagIndex != 0 {
+		t.Error("one-block directory indexed")
+	}
+}

@@ -188,14 +188,27 @@ func (b *builder) writeNode(n *Node) error {
 			return err
 		}
 	case unix.S_IFDIR:
-		blocks := dirBlocks(b, n)
+		blocks, indexed, err := dirBlocks(b, n)
+		if err != nil {
+			return err
+		}
+		if indexed {
+			r.flags |= ext4.FlagIndex
+		}
 		seed := ext4.InodeCsumSeed(b.sb.CsumSeed(), n.ino, 0)
 		var exts []ext4.Extent
-		var err error
 		exts, err = b.allocRun(nil, 0, uint64(len(blocks)), func(phys, lblk, cnt uint64) error {
 			for i := uint64(0); i < cnt; i++ {
-				blk := blocks[lblk+i]
-				ext4.PutDirTail(blk, seed)
+				db := blocks[lblk+i]
+				blk := db.data
+				if db.dxCount == 0 {
+					ext4.PutDirTail(blk, seed)
+				} else {
+					limit := int(binary.LittleEndian.Uint16(blk[db.dxCount:]))
+					count := int(binary.LittleEndian.Uint16(blk[db.dxCount+2:]))
+					tail := db.dxCount + 8*limit
+					binary.LittleEndian.PutUint32(blk[tail+4:], ext4.DxChecksum(blk, db.dxCount, count, tail, seed))
+				}
 				if _, err := b.out.WriteAt(blk, int64((phys+i)*b.geo.bs)); err != nil {
 					return err
 				}
@@ -426,12 +439,18 @@ func dataSegments(f *os.File, base, size int64) [][2]int64 {
 	return segs
 }
 
-// dirBlocks packs a directory's entries into blocks (checksum tails are
-// added when the blocks are written).
-func dirBlocks(b *builder, dir *Node) [][]byte {
-	bs := b.opts.BlockSize
+// dirEnt is one name in a directory being laid out.
+type dirEnt struct {
+	name string
+	n    *Node
+	hash uint32
+}
+
+// packDirents packs entries into leaf blocks, in order (checksum tails
+// are added when the blocks are written). first[i] is the index of the
+// first entry of block i.
+func packDirents(bs int, ents []dirEnt) (blocks [][]byte, first []int) {
 	avail := bs - ext4.DirTailSize
-	var blocks [][]byte
 	var cur []byte
 	off, lastOff := 0, -1
 	finish := func() {
@@ -446,31 +465,134 @@ func dirBlocks(b *builder, dir *Node) [][]byte {
 		blocks = append(blocks, cur)
 		cur, off, lastOff = nil, 0, -1
 	}
-	add := func(name string, n *Node) {
-		need := ext4.DirentSize(len(name))
+	for i, e := range ents {
+		need := ext4.DirentSize(len(e.name))
 		if cur == nil || off+need > avail {
 			finish()
 			cur = make([]byte, bs)
+			first = append(first, i)
 		}
-		ext4.PutDirent(cur[off:], n.ino, need, bs, name, fileType(n))
+		ext4.PutDirent(cur[off:], e.n.ino, need, bs, e.name, fileType(e.n))
 		lastOff = off
 		off += need
 	}
-	add(".", dir)
-	add("..", dir.parent)
-	for _, name := range sortedNames(dir) {
-		add(name, dir.children[name])
-	}
 	finish()
+	return blocks, first
+}
+
+// linearDirBlocks lays a directory out as a plain list of entries.
+func linearDirBlocks(b *builder, dir *Node) [][]byte {
+	bs := b.opts.BlockSize
+	ents := []dirEnt{{name: ".", n: dir}, {name: "..", n: dir.parent}}
+	for _, name := range sortedNames(dir) {
+		ents = append(ents, dirEnt{name: name, n: dir.children[name]})
+	}
+	blocks, _ := packDirents(bs, ents)
 	if dir.ino == ext4.GoodOldFirstIno {
 		// lost+found gets room for 16 KiB of entries, as mke2fs gives it,
 		// so e2fsck can reconnect files without allocating.
 		for len(blocks)*bs < 16384 || len(blocks) < 2 {
-			cur = make([]byte, bs)
-			finish()
+			empty, _ := packDirents(bs, nil)
+			if empty == nil {
+				b := make([]byte, bs)
+				ext4.PutDirent(b, 0, bs-ext4.DirTailSize, bs, "", 0)
+				empty = [][]byte{b}
+			}
+			blocks = append(blocks, empty...)
 		}
 	}
 	return blocks
+}
+
+// dirBlock is one block of a directory; dxCount is the offset of the
+// htree count/limit header for index blocks (0 for leaves).
+type dirBlock struct {
+	data    []byte
+	dxCount int
+}
+
+// dirBlocks lays a directory out: linear when it fits in one block (and
+// for lost+found), otherwise as an htree with one or two index levels.
+func dirBlocks(b *builder, dir *Node) ([]dirBlock, bool, error) {
+	lin := linearDirBlocks(b, dir)
+	if len(lin) == 1 || dir.ino == ext4.GoodOldFirstIno {
+		out := make([]dirBlock, len(lin))
+		for i, blk := range lin {
+			out[i] = dirBlock{data: blk}
+		}
+		return out, false, nil
+	}
+	bs := b.opts.BlockSize
+	ents := make([]dirEnt, 0, len(dir.children))
+	for name, n := range dir.children {
+		h, _, _ := ext4.DirHash([]byte(name), ext4.HashHalfMD4, b.sb.HashSeed)
+		ents = append(ents, dirEnt{name: name, n: n, hash: h})
+	}
+	sort.Slice(ents, func(i, j int) bool {
+		if ents[i].hash != ents[j].hash {
+			return ents[i].hash < ents[j].hash
+		}
+		return ents[i].name < ents[j].name
+	})
+	leaves, first := packDirents(bs, ents)
+	type dxEntry struct{ hash, block uint32 }
+	leafEntries := make([]dxEntry, len(leaves))
+	for i := range leaves {
+		h := ents[first[i]].hash
+		if i > 0 && ents[first[i]-1].hash == h {
+			h |= 1 // the previous leaf's last hash continues here
+		}
+		leafEntries[i] = dxEntry{hash: h}
+	}
+	rootLimit, nodeLimit := ext4.DxRootLimit(bs, true), ext4.DxNodeLimit(bs, true)
+	levels := 0
+	nodes := 0
+	if len(leaves) > rootLimit {
+		levels = 1
+		nodes = (len(leaves) + nodeLimit - 1) / nodeLimit
+		if nodes > rootLimit {
+			return nil, false, fmt.Errorf("image: directory inode %d is too large for a two-level htree", dir.ino)
+		}
+	}
+	for i := range leafEntries {
+		leafEntries[i].block = uint32(1 + nodes + i)
+	}
+	putIndex := func(blk []byte, countOff, limit int, es []dxEntry) {
+		binary.LittleEndian.PutUint16(blk[countOff:], uint16(limit))
+		binary.LittleEndian.PutUint16(blk[countOff+2:], uint16(len(es)))
+		for i, e := range es {
+			p := blk[countOff+8*i:]
+			if i > 0 {
+				binary.LittleEndian.PutUint32(p, e.hash)
+			}
+			binary.LittleEndian.PutUint32(p[4:], e.block)
+		}
+	}
+	root := make([]byte, bs)
+	ext4.PutDirent(root, dir.ino, 12, bs, ".", ext4.FTDir)
+	ext4.PutDirent(root[12:], dir.parent.ino, bs-12, bs, "..", ext4.FTDir)
+	root[24+4] = ext4.HashHalfMD4 // dx_root_info: hash version,
+	root[24+5] = 8                // info length,
+	root[24+6] = uint8(levels)    // indirect levels
+	out := []dirBlock{{data: root, dxCount: 32}}
+	if levels == 0 {
+		putIndex(root, 32, rootLimit, leafEntries)
+	} else {
+		var top []dxEntry
+		for i := 0; i < nodes; i++ {
+			chunk := leafEntries[i*nodeLimit : min((i+1)*nodeLimit, len(leafEntries))]
+			node := make([]byte, bs)
+			ext4.PutDirent(node, 0, bs, bs, "", 0)
+			putIndex(node, 8, nodeLimit, chunk)
+			out = append(out, dirBlock{data: node, dxCount: 8})
+			top = append(top, dxEntry{hash: chunk[0].hash, block: uint32(1 + i)})
+		}
+		putIndex(root, 32, rootLimit, top)
+	}
+	for _, l := range leaves {
+		out = append(out, dirBlock{data: l})
+	}
+	return out, true, nil
 }
 
 func fileType(n *Node) uint8 {

@@ -234,7 +234,25 @@ func (fs *FS) Lookup(dir uint32, name string) (uint32, error) {
 	if len(name) > maxNameLen {
 		return 0, unix.ENAMETOOLONG
 	}
-	ents, err := fs.ReadDir(dir)
+	in, err := fs.readInode(dir)
+	if err != nil {
+		return 0, err
+	}
+	if !in.IsDir() {
+		return 0, unix.ENOTDIR
+	}
+	// "." and ".." live in the htree root, outside the hashed leaves.
+	if name != "." && name != ".." && in.Flags&FlagIndex != 0 && in.Flags&FlagInlineData == 0 &&
+		fs.sb.HasCompat(CompatDirIndex) {
+		f, err := fs.openInode(in)
+		if err != nil {
+			return 0, err
+		}
+		if ino, ok, err := fs.dxLookup(in, f, name); ok {
+			return ino, err
+		}
+	}
+	ents, err := fs.readDir(in)
 	if err != nil {
 		return 0, err
 	}

@@ -291,8 +291,9 @@ func TestReadMke2fsImages(t *testing.T) {
 			if c.fsckD {
 				in, err := e.Stat(mustWalk(t, e, "/many"))
 				if err != nil || in.Flags&FlagIndex == 0 {
-					t.Errorf("/many is not an htree directory (flags %#x, %v)", in.Flags, err)
+					t.Fatalf("/many is not an htree directory (flags %#x, %v)", in.Flags, err)
 				}
+				checkDxLookups(t, e, in)
 			}
 		})
 	}
@@ -379,5 +380,31 @@ func TestLayoutSizes(t *testing.T) {
 	(&RawInode{ExtraIsize: ExtraIsize, Projid: 0x01020304}).EncodeInto(b)
 	if b[0x9C] != 4 || b[0x9F] != 1 {
 		t.Fatalf("i_projid not at 0x9C")
+	}
+}
+
+// checkDxLookups checks that every name of an htree directory is found
+// through the index (not the linear fallback), and a missing one is not.
+func checkDxLookups(t *testing.T, e *FS, in *Inode) {
+	t.Helper()
+	f, err := e.openInode(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ents, err := e.readDir(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, de := range ents {
+		if de.Name == "." || de.Name == ".." {
+			continue
+		}
+		ino, ok, err := e.dxLookup(in, f, de.Name)
+		if !ok || err != nil || ino != de.Ino {
+			t.Fatalf("dxLookup(%q) = %d, %v, %v; want %d", de.Name, ino, ok, err, de.Ino)
+		}
+	}
+	if _, ok, err := e.dxLookup(in, f, "no-such-name"); !ok || !errors.Is(err, unix.ENOENT) {
+		t.Errorf("dxLookup(missing) = %v, %v", ok, err)
 	}
 }
