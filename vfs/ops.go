@@ -552,9 +552,6 @@ func (v *VirtualFilesystem) Ftruncate(ctx Context, f *File, size int64) error {
 	if f.path.Dentry.typ != unix.S_IFREG {
 		return unix.EINVAL
 	}
-	if f.Flags()&unix.O_APPEND != 0 {
-		return unix.EPERM
-	}
 	return v.truncate(ctx, f.path, size)
 }
 

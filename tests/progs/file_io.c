@@ -82,6 +82,7 @@ int main(void) {
 	CHECK("append write 2", write(fd, "def", 3));
 	CHECK("offset after append", lseek(fd, 0, SEEK_CUR));
 	CHECK("pwrite with O_APPEND", pwrite(fd, "G", 1, 0));
+	CHECK("ftruncate O_APPEND file", ftruncate(fd, 7));
 	close(fd);
 	fd = open("a", O_RDONLY);
 	memset(buf, 0, sizeof buf);
