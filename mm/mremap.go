@@ -176,12 +176,22 @@ func (m *MemoryManager) moveLocked(oldAddr, oldLen, newLen, to uintptr, dontUnma
 		p    pte
 	}
 	var pages []moved
+	// Pages the application had mapped are mapped again at the new
+	// address right away, so that moving a mapping (realloc of a large
+	// block) does not cost a fault per window afterwards.
+	var remap []mapRun
 	hostMapped := false
 	m.pt.forRange(oldAddr, oldEnd, func(addr uintptr, p *pte) bool {
-		hostMapped = hostMapped || p.mapped
 		q := *p
 		q.mapped, q.hostProt, q.stale = false, 0, 0
-		pages = append(pages, moved{addr: addr - oldAddr + to, p: q})
+		newAddr := addr - oldAddr + to
+		if p.mapped {
+			hostMapped = true
+			if prot := nv.effProt(&q); prot != 0 {
+				remap = appendRun(remap, newAddr, q.frame, prot)
+			}
+		}
+		pages = append(pages, moved{addr: newAddr, p: q})
 		m.pt.remove(addr)
 		return true
 	})
@@ -189,7 +199,7 @@ func (m *MemoryManager) moveLocked(oldAddr, oldLen, newLen, to uintptr, dontUnma
 		if err := m.as.Unmap(oldAddr, oldLen); err != nil {
 			// Keep the old frames away from anyone else; the new
 			// range gets no pages.
-			pages = nil
+			pages, remap = nil, nil
 		}
 	}
 	for _, mv := range pages {
@@ -201,5 +211,13 @@ func (m *MemoryManager) moveLocked(oldAddr, oldLen, newLen, to uintptr, dontUnma
 		m.vmas.mergeRange(oldAddr, oldEnd)
 	}
 	m.vmas.insert(&nv)
+	for _, r := range remap {
+		if len(remap) > maxSyncRuns {
+			break // cheaper to fault them back in
+		}
+		if err := m.as.MapFile(r.addr, r.frame, r.n*pageSize, r.prot); err == nil {
+			m.setMapped(r, true)
+		}
+	}
 	return to, nil
 }
