@@ -7,9 +7,10 @@
 // (BuildStack) is a pure function from strings and auxv values to bytes.
 // Loading (Load) drives package mm to map the segments and the stack.
 //
-// Static executables (ET_EXEC) and static-PIE executables (ET_DYN without
-// PT_INTERP) are supported. Executables with an interpreter are parsed and
-// the interpreter path is reported, but Load refuses them for now.
+// Static executables (ET_EXEC), static-PIE executables (ET_DYN without
+// PT_INTERP) and dynamically linked ones are supported: for the last, the
+// caller opens the interpreter (LoadArgs.OpenInterpreter) and Load maps it
+// where mmap would, as Linux's load_elf_interp does.
 //
 // loader imports mm and x/sys/unix only. It holds no unsafe code.
 package loader

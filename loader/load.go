@@ -61,6 +61,16 @@ type LoadArgs struct {
 
 	// Random supplies the 16 AT_RANDOM bytes; nil means crypto/rand.
 	Random io.Reader
+
+	// OpenInterpreter opens the program interpreter (PT_INTERP, the
+	// dynamic linker) of a dynamically linked executable, as execve
+	// would: resolved from the caller's root and checked for execute
+	// permission. It returns the file, its size, and a release function
+	// that Load calls when done with it (the mappings keep their own
+	// references). Its errors are execve's (ENOENT for a missing
+	// interpreter). Nil refuses dynamically linked executables with
+	// ENOEXEC.
+	OpenInterpreter func(path string) (f mm.File, size int64, release func(), err error)
 }
 
 // Image is a loaded program: what execve needs to start it.
@@ -84,6 +94,12 @@ type Image struct {
 	// BrkStart is where the heap starts (page-aligned end of the image).
 	BrkStart uintptr
 
+	// Interp is the parsed interpreter, nil for a static executable;
+	// InterpBias is where it was loaded (AT_BASE). Entry is then the
+	// interpreter's entry point.
+	Interp     *ELF
+	InterpBias uintptr
+
 	// PhdrAddr is AT_PHDR.
 	PhdrAddr uintptr
 
@@ -97,24 +113,48 @@ type Image struct {
 }
 
 // Load parses the executable exe of size bytes and builds its process
-// image in m, which must be a fresh address space: it maps the PT_LOAD
-// segments, sets the start of the heap, maps the main stack and writes
-// argv, envp and the auxiliary vector onto it as Linux does.
+// image in m, which must be a fresh address space: it maps the main stack
+// and the PT_LOAD segments, sets the start of the heap, maps the program
+// interpreter if there is one, and writes argv, envp and the auxiliary
+// vector onto the stack as Linux does.
 //
-// Static (ET_EXEC) and static-PIE (ET_DYN without PT_INTERP) executables
-// are supported. An executable with an interpreter fails with ENOEXEC for
-// now; its *Error names the interpreter. No vDSO is mapped yet, so the
+// Static (ET_EXEC), static-PIE (ET_DYN without PT_INTERP) and dynamically
+// linked executables are supported; the last need a.OpenInterpreter, and
+// are refused with ENOEXEC without it. No vDSO is mapped yet, so the
 // auxiliary vector has no AT_SYSINFO_EHDR (C libraries then make real
 // system calls for time functions).
 //
-// On error m may hold some of the mappings; the caller discards it.
+// Errors are *Error values (errors.Is/As see their errno). On error m may
+// hold some of the mappings; the caller discards it.
 func Load(m *mm.MemoryManager, exe mm.File, size int64, a LoadArgs) (*Image, error) {
 	e, err := Parse(exe, size)
 	if err != nil {
 		return nil, err
 	}
+	var interp *ELF
+	var interpFile mm.File
 	if e.Interp != "" {
-		return nil, noexec("dynamically linked executables are not supported yet (interpreter " + e.Interp + ")")
+		if a.OpenInterpreter == nil {
+			return nil, noexec("dynamically linked executables are not supported (interpreter " + e.Interp + ")")
+		}
+		f, size, release, err := a.OpenInterpreter(e.Interp)
+		if err != nil {
+			return nil, err
+		}
+		if release != nil {
+			defer release()
+		}
+		interp, err = Parse(f, size)
+		if err != nil {
+			var le *Error
+			if errors.As(err, &le) && le.Errno == unix.ENOEXEC {
+				// Linux's ELIBBAD: "Accessing a corrupted shared
+				// library".
+				return nil, &Error{Errno: unix.ELIBBAD, Reason: "interpreter " + e.Interp + ": " + le.Reason}
+			}
+			return nil, err
+		}
+		interpFile = f
 	}
 	maxAddr := uint64(a.MaxAddress) &^ (PageSize - 1)
 	if maxAddr == 0 || maxAddr > TaskSize {
@@ -125,13 +165,15 @@ func Load(m *mm.MemoryManager, exe mm.File, size int64, a LoadArgs) (*Image, err
 		stackLimit = DefaultStackLimit
 	}
 
-	img := &Image{ELF: e, ExecStack: e.ExecStack}
+	img := &Image{ELF: e, ExecStack: e.ExecStack, Interp: interp}
 	bias := loadBias(e, maxAddr)
 	img.Bias = uintptr(bias)
 	img.Entry = uintptr(bias + e.Entry)
 	img.PhdrAddr = uintptr(bias + e.PhdrVaddr)
 
 	// Build the stack first: its size decides where the image may end.
+	// The auxv values are final only once the interpreter is mapped, so
+	// it is built again then (its layout does not depend on them).
 	var random [16]byte
 	rnd := a.Random
 	if rnd == nil {
@@ -140,7 +182,7 @@ func Load(m *mm.MemoryManager, exe mm.File, size int64, a LoadArgs) (*Image, err
 	if _, err := io.ReadFull(rnd, random[:]); err != nil {
 		return nil, &Error{Errno: unix.EIO, Reason: "reading AT_RANDOM bytes: " + err.Error()}
 	}
-	st, err := BuildStack(uintptr(maxAddr), StackSpec{
+	spec := StackSpec{
 		Argv:     a.Argv,
 		Envv:     a.Envv,
 		ExecFn:   a.ExecFn,
@@ -148,12 +190,11 @@ func Load(m *mm.MemoryManager, exe mm.File, size int64, a LoadArgs) (*Image, err
 		Random:   random,
 		Auxv:     auxv(e, img, a),
 		ArgLimit: ArgLimit(stackLimit),
-	})
+	}
+	st, err := BuildStack(uintptr(maxAddr), spec)
 	if err != nil {
 		return nil, err
 	}
-	img.Stack = st
-	img.StackPointer = st.SP
 	img.StackTop = uintptr(maxAddr)
 	img.StackBottom = uintptr(maxAddr - stackSize(uint64(len(st.Data)), stackLimit))
 
@@ -161,14 +202,9 @@ func Load(m *mm.MemoryManager, exe mm.File, size int64, a LoadArgs) (*Image, err
 	if end > uint64(img.StackBottom) {
 		return nil, &Error{Errno: unix.ENOMEM, Reason: "executable overlaps the stack"}
 	}
-	for _, s := range e.Loads {
-		if err := mapSegment(m, exe, bias, s); err != nil {
-			return nil, err
-		}
-	}
-	img.BrkStart = uintptr(pageUp(end))
-	m.SetBrkStart(img.BrkStart)
 
+	// The stack VMA exists before the image, as Linux's does, so that
+	// the interpreter's placement keeps clear of it.
 	prot := unix.PROT_READ | unix.PROT_WRITE
 	if e.ExecStack {
 		prot |= unix.PROT_EXEC
@@ -182,10 +218,70 @@ func Load(m *mm.MemoryManager, exe mm.File, size int64, a LoadArgs) (*Image, err
 	}); err != nil {
 		return nil, &Error{Errno: errnoOf(err), Reason: "mapping the stack: " + err.Error()}
 	}
+
+	for _, s := range e.Loads {
+		if err := mapSegment(m, exe, bias, s); err != nil {
+			return nil, err
+		}
+	}
+	img.BrkStart = uintptr(pageUp(end))
+	m.SetBrkStart(img.BrkStart)
+
+	if interp != nil {
+		ib, err := mapInterpreter(m, interpFile, interp)
+		if err != nil {
+			return nil, err
+		}
+		img.InterpBias = uintptr(ib)
+		img.Entry = uintptr(ib + interp.Entry)
+		spec.Auxv = auxv(e, img, a)
+		if st, err = BuildStack(uintptr(maxAddr), spec); err != nil {
+			return nil, err
+		}
+	}
+	img.Stack = st
+	img.StackPointer = st.SP
 	if _, err := m.CopyOut(st.SP, st.Data); err != nil {
 		return nil, &Error{Errno: errnoOf(err), Reason: "writing the stack: " + err.Error()}
 	}
 	return img, nil
+}
+
+// mapInterpreter maps the interpreter where mm's mmap would put a mapping
+// of its whole span (below the stack and the mmap base, as Linux's
+// load_elf_interp does) and returns its load bias. An ET_EXEC interpreter
+// goes at its own addresses.
+func mapInterpreter(m *mm.MemoryManager, f mm.File, e *ELF) (uint64, error) {
+	first := pageDown(e.Loads[0].Vaddr)
+	span := pageUp(e.Loads[len(e.Loads)-1].End()) - first
+	var bias uint64
+	if e.IsPIE() {
+		// Reserve the span to choose the address, then put the
+		// segments into it and give back the gaps between them.
+		addr, err := m.MMap(mm.MMapOpts{
+			Length: uintptr(span),
+			Prot:   unix.PROT_NONE,
+			Flags:  unix.MAP_PRIVATE | unix.MAP_ANONYMOUS,
+		})
+		if err != nil {
+			return 0, &Error{Errno: errnoOf(err), Reason: "placing the interpreter: " + err.Error()}
+		}
+		bias = uint64(addr) - first
+	}
+	prevEnd := bias + first
+	for _, s := range e.Loads {
+		start := bias + pageDown(s.Vaddr)
+		if start > prevEnd {
+			if err := m.MUnmap(uintptr(prevEnd), uintptr(start-prevEnd)); err != nil {
+				return 0, &Error{Errno: errnoOf(err), Reason: "placing the interpreter: " + err.Error()}
+			}
+		}
+		if err := mapSegment(m, f, bias, s); err != nil {
+			return 0, err
+		}
+		prevEnd = pageUp(bias + s.End())
+	}
+	return bias, nil
 }
 
 // elfETDynBase is Linux's ELF_ET_DYN_BASE on x86-64: two thirds of
@@ -304,9 +400,9 @@ func auxv(e *ELF, img *Image, a LoadArgs) []AuxEntry {
 		{AT_PHDR, uint64(img.PhdrAddr)},
 		{AT_PHENT, phdrSize},
 		{AT_PHNUM, uint64(e.Phnum)},
-		{AT_BASE, 0}, // the interpreter's base; none yet
+		{AT_BASE, uint64(img.InterpBias)}, // zero without an interpreter
 		{AT_FLAGS, 0},
-		{AT_ENTRY, uint64(img.Entry)},
+		{AT_ENTRY, uint64(img.Bias) + e.Entry}, // the program's, not the interpreter's
 		{AT_UID, uint64(a.UID)},
 		{AT_EUID, uint64(a.EUID)},
 		{AT_GID, uint64(a.GID)},

@@ -134,9 +134,9 @@ func checkStack(t *testing.T, m *mm.MemoryManager, img *Image, a LoadArgs) {
 		AT_PHNUM:       uint64(img.ELF.Phnum),
 		AT_PAGESZ:      PageSize,
 		AT_CLKTCK:      100,
-		AT_BASE:        0,
+		AT_BASE:        uint64(img.InterpBias),
 		AT_FLAGS:       0,
-		AT_ENTRY:       uint64(img.Entry),
+		AT_ENTRY:       uint64(img.Bias) + img.ELF.Entry,
 		AT_UID:         1000,
 		AT_EUID:        1001,
 		AT_GID:         100,
@@ -274,6 +274,63 @@ func TestLoadBigBSSAndExecStack(t *testing.T) {
 		t.Error("PT_GNU_STACK PF_X ignored")
 	}
 	checkStack(t, m, img, a)
+}
+
+func TestLoadInterpreter(t *testing.T) {
+	exe := readTestdata(t, "dynamic")
+	interpFile := readTestdata(t, "static-pie") // any ET_DYN will do
+	m := newMM(t, 0x7ffffffef000)
+	a := testArgs()
+	a.MaxAddress = 0x7ffffffef000
+	released := 0
+	a.OpenInterpreter = func(path string) (mm.File, int64, func(), error) {
+		if path != "/lib/ld-musl-x86_64.so.1" {
+			t.Errorf("interpreter %q", path)
+		}
+		return bytes.NewReader(interpFile), int64(len(interpFile)), func() { released++ }, nil
+	}
+	img, err := Load(m, bytes.NewReader(exe), int64(len(exe)), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if released != 1 {
+		t.Errorf("release called %d times", released)
+	}
+	if img.Interp == nil || img.Bias != 0x555555554000 {
+		t.Fatalf("image %+v", img)
+	}
+	ib := img.InterpBias
+	if ib == 0 || ib%PageSize != 0 || ib+0x10000 > img.StackBottom || ib < img.BrkStart {
+		t.Fatalf("interpreter at %#x (brk %#x, stack %#x)", ib, img.BrkStart, img.StackBottom)
+	}
+	if img.Entry != ib+uintptr(img.Interp.Entry) {
+		t.Errorf("entry %#x, want the interpreter's %#x", img.Entry, ib+uintptr(img.Interp.Entry))
+	}
+	checkSegments(t, m, img, exe)
+	checkSegments(t, m, &Image{ELF: img.Interp, Bias: ib}, interpFile)
+	checkStack(t, m, img, a)
+	// The span between the interpreter's segments that no segment
+	// covers must not stay reserved.
+	for _, v := range m.VMAs() {
+		if v.Start >= ib && v.Start < ib+0x10000 && v.Prot == unix.PROT_NONE {
+			t.Errorf("leftover reservation %+v", v)
+		}
+	}
+
+	// A missing interpreter is execve's ENOENT; a broken one ELIBBAD.
+	a.OpenInterpreter = func(string) (mm.File, int64, func(), error) { return nil, 0, nil, unix.ENOENT }
+	if _, err := Load(newMM(t, TaskSize), bytes.NewReader(exe), int64(len(exe)), a); !errors.Is(err, unix.ENOENT) {
+		t.Errorf("missing interpreter: %v", err)
+	}
+	a.OpenInterpreter = func(string) (mm.File, int64, func(), error) {
+		return bytes.NewReader(exe[:100]), 100, func() { released++ }, nil
+	}
+	if _, err := Load(newMM(t, TaskSize), bytes.NewReader(exe), int64(len(exe)), a); !errors.Is(err, unix.ELIBBAD) {
+		t.Errorf("truncated interpreter: %v", err)
+	}
+	if released != 2 {
+		t.Errorf("release not called on failure")
+	}
 }
 
 func TestLoadRefuses(t *testing.T) {
