@@ -258,3 +258,125 @@ func retPPoll(c *call, v uintptr) string {
 	}
 	return s + ")"
 }
+
+// siginfo reads a siginfo_t at v.
+func (c *call) siginfo(v uintptr) string {
+	if v == 0 {
+		return "NULL"
+	}
+	b, ok := c.readBytes(v, 48)
+	if !ok {
+		return ptr(v)
+	}
+	si := SignalInfo{
+		Signo: int32(le.Uint32(b)),
+		Errno: int32(le.Uint32(b[4:])),
+		Code:  int32(le.Uint32(b[8:])),
+	}
+	sig := int(si.Signo)
+	switch {
+	case si.Code <= 0 && si.Code == -2: // SI_TIMER
+		si.TimerID, si.Overrun, si.Value = int32(le.Uint32(b[16:])), int32(le.Uint32(b[20:])), le.Uint64(b[24:])
+	case si.Code <= 0:
+		si.PID, si.UID, si.Value = int32(le.Uint32(b[16:])), le.Uint32(b[20:]), le.Uint64(b[24:])
+	case isFaultSignal(sig):
+		si.Addr = uintptr(le.Uint64(b[16:]))
+	case sig == int(unix.SIGCHLD):
+		si.PID, si.UID, si.Status = int32(le.Uint32(b[16:])), le.Uint32(b[20:]), int32(le.Uint32(b[24:]))
+		si.Utime, si.Stime = int64(le.Uint64(b[32:])), int64(le.Uint64(b[40:]))
+	case sig == int(unix.SIGIO):
+		si.Band, si.FD = int64(le.Uint64(b[16:])), int32(le.Uint32(b[24:]))
+	default:
+		si.PID, si.UID = int32(le.Uint32(b[16:])), le.Uint32(b[20:])
+	}
+	return formatSigInfo(si)
+}
+
+func fSiginfo(c *call, v uintptr) string { return c.siginfo(v) }
+
+// fOutSiginfo prints a siginfo the call fills (waitid's: empty when
+// WNOHANG found no child, which strace shows as {}).
+func fOutSiginfo(c *call, v uintptr) string {
+	if v == 0 {
+		return "NULL"
+	}
+	if c.failed {
+		return ptr(v)
+	}
+	if signo, ok := c.readU32(v); ok && signo == 0 {
+		return "{}"
+	}
+	return c.siginfo(v)
+}
+
+var epollEvents = []flag{
+	{unix.EPOLLIN, "EPOLLIN"},
+	{unix.EPOLLPRI, "EPOLLPRI"},
+	{unix.EPOLLOUT, "EPOLLOUT"},
+	{unix.EPOLLERR, "EPOLLERR"},
+	{unix.EPOLLHUP, "EPOLLHUP"},
+	{0x20, "EPOLLNVAL"},
+	{unix.EPOLLRDNORM, "EPOLLRDNORM"},
+	{unix.EPOLLRDBAND, "EPOLLRDBAND"},
+	{unix.EPOLLWRNORM, "EPOLLWRNORM"},
+	{unix.EPOLLWRBAND, "EPOLLWRBAND"},
+	{unix.EPOLLMSG, "EPOLLMSG"},
+	{unix.EPOLLRDHUP, "EPOLLRDHUP"},
+	{unix.EPOLLEXCLUSIVE, "EPOLLEXCLUSIVE"},
+	{unix.EPOLLWAKEUP, "EPOLLWAKEUP"},
+	{unix.EPOLLONESHOT, "EPOLLONESHOT"},
+	{unix.EPOLLET, "EPOLLET"},
+}
+
+var epollCtlOps = []flag{
+	{unix.EPOLL_CTL_ADD, "EPOLL_CTL_ADD"},
+	{unix.EPOLL_CTL_DEL, "EPOLL_CTL_DEL"},
+	{unix.EPOLL_CTL_MOD, "EPOLL_CTL_MOD"},
+}
+
+// epollEvent formats one packed struct epoll_event (12 bytes).
+func epollEvent(b []byte) string {
+	data := le.Uint64(b[4:])
+	return "{events=" + flags(uint64(le.Uint32(b)), epollEvents, "0") +
+		", data={u32=" + udec(uint64(uint32(data))) + ", u64=" + udec(data) + "}}"
+}
+
+func fEpollEvent(c *call, v uintptr) string {
+	if v == 0 {
+		return "NULL"
+	}
+	b, ok := c.readBytes(v, 12)
+	if !ok {
+		return ptr(v)
+	}
+	return epollEvent(b)
+}
+
+// fOutEpollEvents prints the events epoll_wait returned.
+func fOutEpollEvents(c *call, v uintptr) string {
+	if c.failed {
+		return ptr(v)
+	}
+	n := int(c.ret)
+	if n > c.maxArrayElems() {
+		n = c.maxArrayElems()
+	}
+	b, ok := c.readBytes(v, 12*n)
+	if !ok {
+		return ptr(v)
+	}
+	parts := make([]string, 0, n+1)
+	for i := 0; i < n; i++ {
+		parts = append(parts, epollEvent(b[12*i:]))
+	}
+	if int(c.ret) > n {
+		parts = append(parts, "...")
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+func fEpollOp(_ *call, v uintptr) string { return value(uint64(uint32(v)), epollCtlOps, udec) }
+
+func fEpollFlags(_ *call, v uintptr) string {
+	return flags(uint64(uint32(v)), []flag{{unix.EPOLL_CLOEXEC, "EPOLL_CLOEXEC"}}, "0")
+}

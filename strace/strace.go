@@ -251,7 +251,10 @@ func formatSigInfo(si SignalInfo) string {
 		s += ", si_errno=" + unix.ErrnoName(unix.Errno(si.Errno))
 	}
 	source := ", si_pid=" + dec(int64(si.PID)) + ", si_uid=" + udec(uint64(si.UID))
-	value := ", si_value={int=" + dec(int64(int32(si.Value))) + ", ptr=" + hex(si.Value) + "}"
+	value := ""
+	if si.Value != 0 {
+		value = ", si_int=" + dec(int64(int32(si.Value))) + ", si_ptr=" + hex(si.Value)
+	}
 	switch {
 	case si.Code <= 0: // sent by a process (SI_FROMUSER)
 		switch si.Code {
