@@ -134,3 +134,44 @@ const (
 	IoctlFIOCLEX  = 0x5451
 	IoctlFIOASYNC = 0x5452
 )
+
+// Allocator is implemented by file operations that support fallocate(2).
+// mode holds FALLOC_FL_* bits; the caller has checked the access mode and
+// the range. Unsupported modes give EOPNOTSUPP.
+type Allocator interface {
+	Allocate(ctx Context, f *File, mode uint32, off, length int64) error
+}
+
+// Allocate carries out fallocate(2) on the file.
+func (f *File) Allocate(ctx Context, mode uint32, off, length int64) error {
+	if f.ops == nil {
+		return unix.EBADF
+	}
+	if off < 0 || length <= 0 {
+		return unix.EINVAL
+	}
+	const keepSize, punchHole, known = 0x01, 0x02, 0x7f
+	if mode&^known != 0 || (mode&punchHole != 0 && mode&keepSize == 0) {
+		return unix.EOPNOTSUPP
+	}
+	if !f.Writable() {
+		return unix.EBADF
+	}
+	if off > 1<<63-1-length {
+		return unix.EFBIG
+	}
+	switch f.path.Dentry.typ {
+	case unix.S_IFREG:
+	case unix.S_IFDIR:
+		return unix.EISDIR
+	case unix.S_IFIFO:
+		return unix.ESPIPE
+	default:
+		return unix.ENODEV
+	}
+	a, ok := f.ops.(Allocator)
+	if !ok {
+		return unix.EOPNOTSUPP
+	}
+	return a.Allocate(ctx, f, mode, off, length)
+}

@@ -218,3 +218,65 @@ func (f *dirFile) IterDirents(_ vfs.Context, _ *vfs.File, off int64, emit func(v
 	}
 	return nil
 }
+
+// fallocate(2) modes tmpfs supports.
+const (
+	fallocKeepSize  = 0x1
+	fallocPunchHole = 0x2
+)
+
+// Allocate implements vfs.Allocator: mode 0 and FALLOC_FL_KEEP_SIZE
+// reserve pages, FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE frees them.
+func (f *regularFile) Allocate(ctx vfs.Context, _ *vfs.File, mode uint32, off, length int64) error {
+	i := f.ino
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	end := off + length
+	switch mode {
+	case 0, fallocKeepSize:
+		var missing []int64
+		for pg := off / pageSize; pg*pageSize < end; pg++ {
+			if i.pages[pg] == nil {
+				missing = append(missing, pg)
+			}
+		}
+		if err := i.fs.allocPages(int64(len(missing))); err != nil {
+			return err
+		}
+		if i.pages == nil && len(missing) > 0 {
+			i.pages = make(map[int64][]byte)
+		}
+		for _, pg := range missing {
+			i.pages[pg] = make([]byte, pageSize)
+		}
+		if mode == 0 && end > i.size {
+			i.size = end
+		}
+	case fallocPunchHole | fallocKeepSize:
+		if end > i.size {
+			end = i.size
+		}
+		var freed int64
+		for pos := off; pos < end; {
+			pg, in := pos/pageSize, pos%pageSize
+			n := min(pageSize-in, end-pos)
+			if p := i.pages[pg]; p != nil {
+				if n == pageSize {
+					delete(i.pages, pg)
+					freed++
+				} else {
+					clear(p[in : in+n])
+				}
+			}
+			pos += n
+		}
+		i.fs.freePages(freed)
+	case fallocPunchHole:
+		return unix.EOPNOTSUPP
+	default:
+		return unix.EOPNOTSUPP
+	}
+	now := i.fs.v.NowTimespec()
+	i.mtime, i.ctime = now, now
+	return nil
+}

@@ -1,0 +1,249 @@
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/kernel"
+	"github.com/kite-os/kite/vfs"
+)
+
+// Copying between files (sendfile, copy_file_range), space allocation
+// (fallocate) and advice (fadvise64, readahead).
+
+func init() {
+	register(
+		supported(unix.SYS_SENDFILE, sendfile),
+		supported(unix.SYS_COPY_FILE_RANGE, copyFileRange),
+		partial(unix.SYS_FALLOCATE, fallocate, "modes 0, FALLOC_FL_KEEP_SIZE and FALLOC_FL_PUNCH_HOLE on tmpfs; others EOPNOTSUPP"),
+		supported(unix.SYS_FADVISE64, fadvise64),
+		supported(unix.SYS_READAHEAD, readahead),
+	)
+}
+
+// copyData moves up to n bytes from in to out through a bounded buffer.
+// inOff and outOff are explicit offsets, or nil to use (and advance) the
+// file offset. It returns the bytes written, or the first error if none
+// were.
+func copyData(t *kernel.Task, out, in *vfs.File, inOff, outOff *int64, n int64) (int64, error) {
+	if n > vfs.MaxRWCount {
+		n = vfs.MaxRWCount
+	}
+	buf := make([]byte, min(n, vfs.IOChunk))
+	var total int64
+	for total < n {
+		chunk := buf[:min(n-total, int64(len(buf)))]
+		var r int
+		var err error
+		if inOff != nil {
+			r, err = in.Pread(t, chunk, *inOff)
+		} else {
+			r, err = in.Read(t, chunk)
+		}
+		if err != nil {
+			if total == 0 {
+				return 0, err
+			}
+			break
+		}
+		if r == 0 {
+			break
+		}
+		var w int
+		if outOff != nil {
+			w, err = out.Pwrite(t, chunk[:r], *outOff)
+			*outOff += int64(max(w, 0))
+		} else {
+			w, err = out.Write(t, chunk[:r])
+		}
+		w = max(w, 0)
+		total += int64(w)
+		if inOff != nil {
+			*inOff += int64(w)
+		} else if w < r && !in.IsStream() {
+			// Give back what was read but not written.
+			_, _ = in.Seek(t, int64(w-r), unix.SEEK_CUR)
+		}
+		if err != nil {
+			if total == 0 {
+				return 0, err
+			}
+			break
+		}
+		if w < r || r < len(chunk) || in.IsStream() {
+			break
+		}
+	}
+	return total, nil
+}
+
+// copyInOffset reads an optional loff_t argument.
+func copyInOffset(t *kernel.Task, addr uintptr) (*int64, error) {
+	if addr == 0 {
+		return nil, nil
+	}
+	v, err := copyInU64(t, addr)
+	if err != nil {
+		return nil, err
+	}
+	off := int64(v)
+	return &off, nil
+}
+
+func sendfile(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	in, err := getFile(t, a[1])
+	if err != nil {
+		return 0, err
+	}
+	defer in.DecRef(t)
+	out, err := getFile(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer out.DecRef(t)
+	if !in.Readable() || !out.Writable() {
+		return 0, unix.EBADF
+	}
+	if out.Flags()&unix.O_APPEND != 0 {
+		return 0, unix.EINVAL
+	}
+	if in.Dentry().IsDir() {
+		return 0, unix.EINVAL
+	}
+	off, err := copyInOffset(t, a[2])
+	if err != nil {
+		return 0, err
+	}
+	if off != nil {
+		if in.IsStream() {
+			return 0, unix.ESPIPE
+		}
+		if *off < 0 {
+			return 0, unix.EINVAL
+		}
+	}
+	count := int64(a[3])
+	if count < 0 {
+		return 0, unix.EINVAL
+	}
+	n, err := copyData(t, out, in, off, nil, count)
+	if off != nil && err == nil {
+		if err := copyOutU64(t, a[2], uint64(*off)); err != nil {
+			return 0, err
+		}
+	}
+	return uintptr(n), err
+}
+
+func copyFileRange(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	if a[5] != 0 {
+		return 0, unix.EINVAL
+	}
+	in, err := getFile(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer in.DecRef(t)
+	out, err := getFile(t, a[2])
+	if err != nil {
+		return 0, err
+	}
+	defer out.DecRef(t)
+	if !in.Readable() || !out.Writable() || out.Flags()&unix.O_APPEND != 0 {
+		return 0, unix.EBADF
+	}
+	if in.Dentry().IsDir() || out.Dentry().IsDir() {
+		return 0, unix.EISDIR
+	}
+	if in.Dentry().Type() != unix.S_IFREG || out.Dentry().Type() != unix.S_IFREG {
+		return 0, unix.EINVAL
+	}
+	inOff, err := copyInOffset(t, a[1])
+	if err != nil {
+		return 0, err
+	}
+	outOff, err := copyInOffset(t, a[3])
+	if err != nil {
+		return 0, err
+	}
+	if (inOff != nil && *inOff < 0) || (outOff != nil && *outOff < 0) {
+		return 0, unix.EINVAL
+	}
+	n := int64(a[4])
+	if n == 0 {
+		return 0, nil
+	}
+	if in.Inode() == out.Inode() {
+		// Overlapping ranges of one file are refused.
+		ip, op := in.Offset(), out.Offset()
+		if inOff != nil {
+			ip = *inOff
+		}
+		if outOff != nil {
+			op = *outOff
+		}
+		if ip < op+n && op < ip+n {
+			return 0, unix.EINVAL
+		}
+	}
+	done, err := copyData(t, out, in, inOff, outOff, n)
+	if err != nil {
+		return 0, err
+	}
+	if inOff != nil {
+		if err := copyOutU64(t, a[1], uint64(*inOff)); err != nil {
+			return 0, err
+		}
+	}
+	if outOff != nil {
+		if err := copyOutU64(t, a[3], uint64(*outOff)); err != nil {
+			return 0, err
+		}
+	}
+	return uintptr(done), nil
+}
+
+func fallocate(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	f, err := getFile(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t)
+	return 0, f.Allocate(t, uint32(a[1]), int64(a[2]), int64(a[3]))
+}
+
+// fadvise64 checks its arguments as Linux does; with no page cache yet
+// there is nothing to act on.
+func fadvise64(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	f, err := getFile(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t)
+	if f.IsPath() {
+		return 0, unix.EBADF
+	}
+	if f.IsStream() || f.Dentry().Type() == unix.S_IFIFO {
+		return 0, unix.ESPIPE
+	}
+	if int64(a[2]) < 0 || uint32(a[3]) > unix.FADV_NOREUSE {
+		return 0, unix.EINVAL
+	}
+	return 0, nil
+}
+
+// readahead checks its arguments; there is no page cache to fill yet.
+func readahead(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	f, err := getFile(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t)
+	if !f.Readable() {
+		return 0, unix.EBADF
+	}
+	if f.Dentry().Type() != unix.S_IFREG {
+		return 0, unix.EINVAL
+	}
+	return 0, nil
+}
