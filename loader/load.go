@@ -78,8 +78,8 @@ type Image struct {
 	// ELF is the parsed executable.
 	ELF *ELF
 
-	// Bias is the load bias: zero for ET_EXEC, the chosen base for a
-	// PIE.
+	// Bias is the load bias: zero for ET_EXEC, ELF_ET_DYN_BASE for a
+	// PIE with an interpreter, where mmap put it for a static PIE.
 	Bias uintptr
 
 	// Entry is the address the program starts at (biased e_entry).
@@ -166,10 +166,11 @@ func Load(m *mm.MemoryManager, exe mm.File, size int64, a LoadArgs) (*Image, err
 	}
 
 	img := &Image{ELF: e, ExecStack: e.ExecStack, Interp: interp}
+	// A program with an interpreter loads at a fixed bias (ELF_ET_DYN_BASE
+	// for a PIE). A static PIE is placed by mmap, as Linux places an
+	// interpreter run directly (it is one, often).
+	staticPIE := e.IsPIE() && interp == nil
 	bias := loadBias(e, maxAddr)
-	img.Bias = uintptr(bias)
-	img.Entry = uintptr(bias + e.Entry)
-	img.PhdrAddr = uintptr(bias + e.PhdrVaddr)
 
 	// Build the stack first: its size decides where the image may end.
 	// The auxv values are final only once the interpreter is mapped, so
@@ -198,8 +199,7 @@ func Load(m *mm.MemoryManager, exe mm.File, size int64, a LoadArgs) (*Image, err
 	img.StackTop = uintptr(maxAddr)
 	img.StackBottom = uintptr(maxAddr - stackSize(uint64(len(st.Data)), stackLimit))
 
-	end := bias + e.Loads[len(e.Loads)-1].End()
-	if end > uint64(img.StackBottom) {
+	if !staticPIE && bias+e.Loads[len(e.Loads)-1].End() > uint64(img.StackBottom) {
 		return nil, &Error{Errno: unix.ENOMEM, Reason: "executable overlaps the stack"}
 	}
 
@@ -219,25 +219,38 @@ func Load(m *mm.MemoryManager, exe mm.File, size int64, a LoadArgs) (*Image, err
 		return nil, &Error{Errno: errnoOf(err), Reason: "mapping the stack: " + err.Error()}
 	}
 
-	for _, s := range e.Loads {
-		if err := mapSegment(m, exe, bias, s); err != nil {
+	if staticPIE {
+		if bias, err = mapPlaced(m, exe, e); err != nil {
 			return nil, err
 		}
+		// Linux moves the heap of a program without interpreter out of
+		// the mmap area, to ELF_ET_DYN_BASE (page-aligned up).
+		img.BrkStart = uintptr(pageUp(min(elfETDynBase, maxAddr/3*2)))
+	} else {
+		for _, s := range e.Loads {
+			if err := mapSegment(m, exe, bias, s); err != nil {
+				return nil, err
+			}
+		}
+		img.BrkStart = uintptr(pageUp(bias + e.Loads[len(e.Loads)-1].End()))
 	}
-	img.BrkStart = uintptr(pageUp(end))
 	m.SetBrkStart(img.BrkStart)
+	img.Bias = uintptr(bias)
+	img.Entry = uintptr(bias + e.Entry)
+	img.PhdrAddr = uintptr(bias + e.PhdrVaddr)
 
 	if interp != nil {
-		ib, err := mapInterpreter(m, interpFile, interp)
+		ib, err := mapPlaced(m, interpFile, interp)
 		if err != nil {
 			return nil, err
 		}
 		img.InterpBias = uintptr(ib)
 		img.Entry = uintptr(ib + interp.Entry)
-		spec.Auxv = auxv(e, img, a)
-		if st, err = BuildStack(uintptr(maxAddr), spec); err != nil {
-			return nil, err
-		}
+	}
+	// Now that the addresses are known, fill in the auxv.
+	spec.Auxv = auxv(e, img, a)
+	if st, err = BuildStack(uintptr(maxAddr), spec); err != nil {
+		return nil, err
 	}
 	img.Stack = st
 	img.StackPointer = st.SP
@@ -247,11 +260,11 @@ func Load(m *mm.MemoryManager, exe mm.File, size int64, a LoadArgs) (*Image, err
 	return img, nil
 }
 
-// mapInterpreter maps the interpreter where mm's mmap would put a mapping
-// of its whole span (below the stack and the mmap base, as Linux's
-// load_elf_interp does) and returns its load bias. An ET_EXEC interpreter
-// goes at its own addresses.
-func mapInterpreter(m *mm.MemoryManager, f mm.File, e *ELF) (uint64, error) {
+// mapPlaced maps an interpreter or a static PIE where mm's mmap would put
+// a mapping of its whole span (below the stack and the mmap base, as
+// Linux's load_elf_interp and elf_map do) and returns its load bias. An
+// ET_EXEC interpreter goes at its own addresses.
+func mapPlaced(m *mm.MemoryManager, f mm.File, e *ELF) (uint64, error) {
 	first := pageDown(e.Loads[0].Vaddr)
 	span := pageUp(e.Loads[len(e.Loads)-1].End()) - first
 	var bias uint64
@@ -264,7 +277,7 @@ func mapInterpreter(m *mm.MemoryManager, f mm.File, e *ELF) (uint64, error) {
 			Flags:  unix.MAP_PRIVATE | unix.MAP_ANONYMOUS,
 		})
 		if err != nil {
-			return 0, &Error{Errno: errnoOf(err), Reason: "placing the interpreter: " + err.Error()}
+			return 0, &Error{Errno: errnoOf(err), Reason: "placing the image: " + err.Error()}
 		}
 		bias = uint64(addr) - first
 	}
@@ -273,7 +286,7 @@ func mapInterpreter(m *mm.MemoryManager, f mm.File, e *ELF) (uint64, error) {
 		start := bias + pageDown(s.Vaddr)
 		if start > prevEnd {
 			if err := m.MUnmap(uintptr(prevEnd), uintptr(start-prevEnd)); err != nil {
-				return 0, &Error{Errno: errnoOf(err), Reason: "placing the interpreter: " + err.Error()}
+				return 0, &Error{Errno: errnoOf(err), Reason: "placing the image: " + err.Error()}
 			}
 		}
 		if err := mapSegment(m, f, bias, s); err != nil {
@@ -285,13 +298,15 @@ func mapInterpreter(m *mm.MemoryManager, f mm.File, e *ELF) (uint64, error) {
 }
 
 // elfETDynBase is Linux's ELF_ET_DYN_BASE on x86-64: two thirds of
-// TASK_SIZE. Without address randomization a PIE loads there
-// (0x555555554000 for a first segment at zero).
+// TASK_SIZE. Without address randomization a PIE with an interpreter
+// loads there (0x555555554000 for a first segment at zero), and a static
+// PIE's heap starts there.
 const elfETDynBase = TaskSize / 3 * 2
 
-// loadBias returns where a PIE goes: at Linux's ELF_ET_DYN_BASE (or two
-// thirds of a much smaller address space), aligned to the largest segment
-// alignment, less the first segment's page. ET_EXEC loads at zero bias.
+// loadBias returns where a PIE with an interpreter goes: at Linux's
+// ELF_ET_DYN_BASE (or two thirds of a much smaller address space), aligned
+// to the largest segment alignment, less the first segment's page. ET_EXEC
+// loads at zero bias.
 func loadBias(e *ELF, maxAddr uint64) uint64 {
 	if !e.IsPIE() {
 		return 0
