@@ -58,8 +58,15 @@ func (c *call) arg(i int) uintptr { return c.args[i] }
 // strSize is the -s limit.
 func (c *call) strSize() int { return c.t.strSize }
 
+// maxRead bounds what a decoder reads in one piece, whatever sizes the
+// traced program passes.
+const maxRead = 1 << 20
+
 // readBytes reads n bytes at addr; ok is false if any is unreadable.
 func (c *call) readBytes(addr uintptr, n int) ([]byte, bool) {
+	if n < 0 || n > maxRead {
+		return nil, false
+	}
 	b := make([]byte, n)
 	got, err := c.mem.CopyIn(addr, b)
 	if err != nil || got != n {
