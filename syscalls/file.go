@@ -30,7 +30,7 @@ func init() {
 		supported(unix.SYS_CLOSE, closeFD),
 		supported(unix.SYS_CLOSE_RANGE, closeRange),
 		supported(unix.SYS_LSEEK, lseek),
-		partial(unix.SYS_FCNTL, fcntl, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL; record locks give ENOLCK; others EINVAL"),
+		partial(unix.SYS_FCNTL, fcntl, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL and record locks (POSIX and OFD; no EDEADLK detection); others EINVAL"),
 		supported(unix.SYS_DUP, dup),
 		supported(unix.SYS_DUP2, dup2),
 		supported(unix.SYS_DUP3, dup3),
@@ -581,13 +581,6 @@ func lseek(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return uintptr(n), err
 }
 
-// Open file description lock commands of fcntl.
-const (
-	fOFDGetLk  = 36
-	fOFDSetLk  = 37
-	fOFDSetLkW = 38
-)
-
 func fcntl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	fd := int32(a[0])
 	f, fdFlags, err := t.FDTable().Get(fd)
@@ -621,10 +614,7 @@ func fcntl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		f.SetStatusFlags(int(uint32(a[2])))
 		return 0, nil
 	case unix.F_GETLK, unix.F_SETLK, unix.F_SETLKW, fOFDGetLk, fOFDSetLk, fOFDSetLkW:
-		if f.IsPath() {
-			return 0, unix.EBADF
-		}
-		return 0, unix.ENOLCK
+		return fcntlLock(t, f, cmd, a[2])
 	}
 	return 0, unix.EINVAL
 }

@@ -121,7 +121,7 @@ func (t *FDTable) SetFD(ctx Context, fd int32, f *File, flags int) error {
 	old := t.setLocked(fd, f, flags)
 	t.mu.Unlock()
 	if old != nil {
-		old.DecRef(ctx)
+		closed(ctx, old)
 	}
 	return nil
 }
@@ -149,8 +149,17 @@ func (t *FDTable) Remove(ctx Context, fd int32) error {
 	t.fds[fd] = fdEntry{}
 	t.used--
 	t.mu.Unlock()
-	f.DecRef(ctx)
+	closed(ctx, f)
 	return nil
+}
+
+// closed drops an fd's reference to f, first releasing the POSIX locks
+// the closing process holds on f's file.
+func closed(ctx Context, f *File) {
+	if f.ops != nil {
+		f.vfs.ReleaseOwnerLocks(f.path.Dentry.inode, processOwner(ctx))
+	}
+	f.DecRef(ctx)
 }
 
 // Fork returns a copy of t sharing its files (fork without CLONE_FILES).
@@ -200,19 +209,19 @@ func (t *FDTable) CloseRange(ctx Context, first, last uint32, cloexec bool) {
 }
 
 func (t *FDTable) closeIf(ctx Context, first, last int32, pred func(fdEntry) bool) {
-	var closed []*File
+	var files []*File
 	t.mu.Lock()
 	for fd := int(first); fd <= int(last) && fd < len(t.fds); fd++ {
 		e := t.fds[fd]
 		if e.file != nil && pred(e) {
-			closed = append(closed, e.file)
+			files = append(files, e.file)
 			t.fds[fd] = fdEntry{}
 			t.used--
 		}
 	}
 	t.mu.Unlock()
-	for _, f := range closed {
-		f.DecRef(ctx)
+	for _, f := range files {
+		closed(ctx, f)
 	}
 }
 

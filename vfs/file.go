@@ -54,6 +54,7 @@ func (f *File) DecRef(ctx Context) {
 	switch n := f.refs.Add(-1); {
 	case n == 0:
 		if f.ops != nil {
+			f.vfs.releaseFileLocks(f)
 			f.ops.Release(ctx)
 		}
 	case n < 0:

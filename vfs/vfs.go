@@ -59,6 +59,10 @@ type VirtualFilesystem struct {
 	clock      func() time.Time
 
 	anonFS *fsState
+
+	// locksMu guards locks, the file locks of every inode that has some.
+	locksMu sync.Mutex
+	locks   map[Inode]*inodeLocks
 }
 
 // New returns an empty VFS.

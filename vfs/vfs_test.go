@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -588,4 +589,43 @@ func TestFDTable(t *testing.T) {
 		t.Fatal("not empty")
 	}
 	f.DecRef(root)
+}
+
+func TestLocksBlockAndRelease(t *testing.T) {
+	e := newEnv(t)
+	e.write("/f", "x")
+	a, err := e.open("/f", unix.O_RDWR, 0)
+	e.must(err)
+	b, err := e.open("/f", unix.O_RDWR, 0)
+	e.must(err)
+	e.must(a.Flock(root, unix.LOCK_EX))
+	got := make(chan error)
+	go func() { got <- b.Flock(root, unix.LOCK_EX) }()
+	select {
+	case err := <-got:
+		t.Fatalf("flock did not block: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	a.DecRef(root) // releasing the description drops its flock
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+
+	// A POSIX write lock of one owner blocks another until the owner's
+	// fd is closed.
+	ino := b.Inode()
+	p1 := vfs.LockOwner{PID: 1}
+	p2 := vfs.LockOwner{PID: 2}
+	e.must(e.v.SetLock(root, ino, vfs.RecordLock{Owner: p1, Write: true, Start: 0, End: 10}, false, false))
+	wantErr(t, "conflict", e.v.SetLock(root, ino, vfs.RecordLock{Owner: p2, Start: 5, End: 6}, false, false), unix.EAGAIN)
+	go func() { got <- e.v.SetLock(root, ino, vfs.RecordLock{Owner: p2, Start: 5, End: 6}, false, true) }()
+	time.Sleep(10 * time.Millisecond)
+	e.v.ReleaseOwnerLocks(ino, p1)
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	if c := e.v.TestLock(ino, vfs.RecordLock{Owner: p1, Write: true, Start: 0, End: 100}); c == nil || c.Owner != p2 || c.Start != 5 || c.End != 6 {
+		t.Fatalf("TestLock %+v", c)
+	}
+	b.DecRef(root)
 }
