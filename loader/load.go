@@ -59,6 +59,11 @@ type LoadArgs struct {
 	// xsave layout. Zero means the host's value (or 2048 without one).
 	MinSigStkSz uint64
 
+	// RSeqFeatureSize and RSeqAlign, when non-zero, add AT_RSEQ_FEATURE_SIZE
+	// and AT_RSEQ_ALIGN (Linux gives 28 and 32): pass them once rseq(2)
+	// works, as C libraries register rseq areas when they see them.
+	RSeqFeatureSize, RSeqAlign uint64
+
 	// Random supplies the 16 AT_RANDOM bytes; nil means crypto/rand.
 	Random io.Reader
 
@@ -406,7 +411,7 @@ func auxv(e *ELF, img *Image, a LoadArgs) []AuxEntry {
 	if a.Secure {
 		secure = 1
 	}
-	return []AuxEntry{
+	v := []AuxEntry{
 		// AT_SYSINFO_EHDR would come first: there is no vDSO yet.
 		{AT_MINSIGSTKSZ, sigstk},
 		{AT_HWCAP, hwcap},
@@ -428,6 +433,10 @@ func auxv(e *ELF, img *Image, a LoadArgs) []AuxEntry {
 		{AT_EXECFN, 0},
 		{AT_PLATFORM, 0},
 	}
+	if a.RSeqFeatureSize != 0 {
+		v = append(v, AuxEntry{AT_RSEQ_FEATURE_SIZE, a.RSeqFeatureSize}, AuxEntry{AT_RSEQ_ALIGN, a.RSeqAlign})
+	}
+	return v
 }
 
 // hostAux looks up an entry of kite's own auxiliary vector, which the

@@ -357,6 +357,21 @@ func TestLoadInterpreter(t *testing.T) {
 	}
 }
 
+func TestLoadRSeqAuxv(t *testing.T) {
+	file := readTestdata(t, "static")
+	a := testArgs()
+	a.RSeqFeatureSize, a.RSeqAlign = 28, 32
+	img, err := Load(newMM(t, TaskSize), bytes.NewReader(file), int64(len(file)), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aux := img.Stack.Auxv
+	n := len(aux)
+	if n < 3 || aux[n-3] != (AuxEntry{AT_RSEQ_FEATURE_SIZE, 28}) || aux[n-2] != (AuxEntry{AT_RSEQ_ALIGN, 32}) || aux[n-4].Type != AT_PLATFORM {
+		t.Errorf("auxv tail %v", aux[n-4:])
+	}
+}
+
 func TestLoadRefuses(t *testing.T) {
 	dyn := readTestdata(t, "dynamic")
 	m := newMM(t, TaskSize)

@@ -254,3 +254,33 @@ func TestArgLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildStackMatchesLinux compares offsets from the stack top with
+// those a program measured on Linux 6.18 (setarch -R, env -i A=1 BB=22
+// /opt/kitetest/sp one two, 22 auxv entries before AT_NULL).
+func TestBuildStackMatchesLinux(t *testing.T) {
+	const top = 0x7ffffffff000
+	auxv := []AuxEntry{{AT_SYSINFO_EHDR, 0x7ffff7fc1000}, {AT_MINSIGSTKSZ, 3632}, {AT_HWCAP, 1}, {AT_PAGESZ, 4096},
+		{AT_CLKTCK, 100}, {AT_PHDR, 0x400040}, {AT_PHENT, 56}, {AT_PHNUM, 6}, {AT_BASE, 0}, {AT_FLAGS, 0},
+		{AT_ENTRY, 0x401000}, {AT_UID, 0}, {AT_EUID, 0}, {AT_GID, 0}, {AT_EGID, 0}, {AT_SECURE, 0},
+		{AT_RANDOM, 0}, {AT_HWCAP2, 2}, {AT_EXECFN, 0}, {AT_PLATFORM, 0}, {AT_RSEQ_FEATURE_SIZE, 28}, {AT_RSEQ_ALIGN, 32}}
+	st, err := BuildStack(top, StackSpec{
+		Argv:     []string{"/opt/kitetest/sp", "one", "two"},
+		Envv:     []string{"A=1", "BB=22"},
+		ExecFn:   "/opt/kitetest/sp",
+		Platform: "x86_64",
+		Auxv:     auxv,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := func(addr uint64) uint64 { return top - addr }
+	rnd, _ := auxVal(st.Auxv, AT_RANDOM)
+	fn, _ := auxVal(st.Auxv, AT_EXECFN)
+	plat, _ := auxVal(st.Auxv, AT_PLATFORM)
+	got := []uint64{off(uint64(st.SP)), off(uint64(st.ArgStart)), off(uint64(st.EnvStart)), off(rnd), off(fn), off(plat)}
+	want := []uint64{0x210, 0x3c, 0x23, 0x57, 0x19, 0x47}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("offsets from top (sp, argv[0], envp[0], AT_RANDOM, AT_EXECFN, AT_PLATFORM) = %#x, want %#x", got, want)
+	}
+}
