@@ -272,3 +272,17 @@ func (r *consoleRegular) Sync(_ vfs.Context, _ *vfs.File, dataOnly bool) error {
 	}
 	return unix.Fsync(r.c.fd)
 }
+
+// Append implements vfs.Appender: the application asked for O_APPEND
+// (which the host fd may lack), so the host offset moves to the end first.
+func (r *consoleRegular) Append(ctx vfs.Context, f *vfs.File, src []byte) (int, int64, error) {
+	if _, err := unix.Seek(r.c.fd, 0, unix.SEEK_END); err != nil {
+		return 0, 0, err
+	}
+	n, err := r.write(ctx, f, src)
+	end, serr := unix.Seek(r.c.fd, 0, unix.SEEK_CUR)
+	if err == nil && serr != nil {
+		err = serr
+	}
+	return n, end, err
+}

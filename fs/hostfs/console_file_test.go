@@ -113,3 +113,40 @@ func TestConsoleFileOnTerminal(t *testing.T) {
 		t.Errorf("write %d %v", n, err)
 	}
 }
+
+func TestConsoleFileOnRegularFile(t *testing.T) {
+	path := t.TempDir() + "/out"
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	c, _ := NewConsole(fd)
+	// Two files over one host fd, as stdout and stderr after `>out 2>&1`.
+	out := consoleVFSFile(t, c, unix.O_RDWR)
+	errf := consoleVFSFile(t, c, unix.O_WRONLY)
+	out.Write(root, []byte("one "))
+	errf.Write(root, []byte("two "))
+	out.Write(root, []byte("three"))
+	b := make([]byte, 32)
+	n, _ := unix.Pread(fd, b, 0)
+	if string(b[:n]) != "one two three" {
+		t.Errorf("file holds %q", b[:n])
+	}
+	if off, err := out.Seek(root, 4, unix.SEEK_SET); off != 4 || err != nil {
+		t.Fatalf("lseek = %d, %v", off, err)
+	}
+	if n, err := out.Read(root, b[:3]); string(b[:n]) != "two" || err != nil {
+		t.Errorf("read after lseek %q %v", b[:n], err)
+	}
+	if off, _ := errf.Seek(root, 0, unix.SEEK_CUR); off != 7 {
+		t.Errorf("shared offset %d, want 7", off)
+	}
+	out.SetStatusFlags(unix.O_APPEND)
+	out.Seek(root, 0, unix.SEEK_SET)
+	out.Write(root, []byte("!"))
+	n, _ = unix.Pread(fd, b, 0)
+	if string(b[:n]) != "one two three!" {
+		t.Errorf("after append: %q", b[:n])
+	}
+}
