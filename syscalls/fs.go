@@ -4,6 +4,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/kernel"
 	"github.com/kite-os/kite/vfs"
 )
@@ -35,6 +36,7 @@ func init() {
 		supported(unix.SYS_GETCWD, getcwd),
 		supported(unix.SYS_CHDIR, chdir),
 		supported(unix.SYS_FCHDIR, fchdir),
+		supported(unix.SYS_CHROOT, chroot),
 		supported(unix.SYS_UMASK, umask),
 		supported(unix.SYS_TRUNCATE, truncate),
 		supported(unix.SYS_CHMOD, chmod),
@@ -408,6 +410,30 @@ func fchdir(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, unix.ENOTDIR
 	}
 	return 0, t.Kernel().VFS().Chdir(t, t.FSContext(), p)
+}
+
+func chroot(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	start, path, err := pathArg(t, cwdFD, a[0])
+	if err != nil {
+		return 0, err
+	}
+	v, fsc := t.Kernel().VFS(), t.FSContext()
+	p, err := v.GetPath(t, fsc, start, path, true)
+	if err != nil {
+		return 0, err
+	}
+	if !p.Dentry.IsDir() {
+		return 0, unix.ENOTDIR
+	}
+	if err := v.CheckPermission(t, p, auth.MayExec); err != nil {
+		return 0, err
+	}
+	// CAP_SYS_CHROOT: root only until capabilities exist.
+	if t.Credentials().EffectiveUID != 0 {
+		return 0, unix.EPERM
+	}
+	fsc.SetRoot(p)
+	return 0, nil
 }
 
 func umask(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {

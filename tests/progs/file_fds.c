@@ -112,6 +112,7 @@ int main(void) {
 	CHECK("dup2 at limit", dup2(fd, 64));
 	CHECK("dup2 below limit", dup2(fd, 63));
 	CHECK("F_DUPFD at limit", fcntl(fd, F_DUPFD, 64));
+	for (int i = 3; i < 64; i++) close(i);
 
 	cleanup();
 	return 0;
