@@ -40,6 +40,9 @@ type inode struct {
 
 	// Symbolic links.
 	target string
+
+	// xattrs holds extended attributes by full name.
+	xattrs map[string][]byte
 }
 
 // dirent is one directory entry.

@@ -48,6 +48,8 @@ static const char *errname(int e) {
 	case ELOOP: return "ELOOP";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case EOVERFLOW: return "EOVERFLOW";
+	case ENODATA: return "ENODATA";
+	case EDEADLK: return "EDEADLK";
 	}
 	static char buf[32];
 	snprintf(buf, sizeof buf, "errno%d", e);
