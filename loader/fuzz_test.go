@@ -3,6 +3,7 @@ package loader
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -49,6 +50,37 @@ func FuzzParse(f *testing.F) {
 		}
 		if e.Entry >= TaskSize || len(e.Interp) >= PathMax {
 			t.Fatalf("accepted %+v", e)
+		}
+	})
+}
+
+// FuzzBuildStack builds stacks from arbitrary strings: every accepted
+// stack must read back as what went in, aligned.
+func FuzzBuildStack(f *testing.F) {
+	f.Add("prog\x00-x", "HOME=/\x00A=b", "/bin/prog", uint8(3))
+	f.Add("", "", "", uint8(0))
+	f.Fuzz(func(t *testing.T, args, env, execfn string, naux uint8) {
+		spec := testSpec()
+		spec.Argv = strings.Split(args, "\x00")
+		spec.Envv = nil
+		if env != "" {
+			spec.Envv = strings.Split(env, "\x00")
+		}
+		spec.ExecFn = strings.ReplaceAll(execfn, "\x00", "")
+		spec.Auxv = spec.Auxv[:int(naux)%(len(spec.Auxv)+1)]
+		st, err := BuildStack(0x7ffffffff000, spec)
+		if err != nil {
+			if !errors.Is(err, unix.E2BIG) {
+				t.Fatal(err)
+			}
+			return
+		}
+		if st.SP%16 != 0 {
+			t.Fatalf("sp %#x", st.SP)
+		}
+		ps := parseStack(t, st)
+		if strings.Join(ps.argv, "\x00") != args || strings.Join(ps.envv, "\x00") != env {
+			t.Fatalf("argv %q envv %q", ps.argv, ps.envv)
 		}
 	})
 }
