@@ -167,6 +167,8 @@ func DxChecksum(b []byte, countOff, count, tailOff int, seed uint32) uint32 {
 // ReadDir returns the entries of directory ino, including "." and "..",
 // in on-disk order.
 func (fs *FS) ReadDir(ino uint32) ([]DirEntry, error) {
+	fs.mu.RLock()
+	defer fs.mu.RUnlock()
 	in, err := fs.readInode(ino)
 	if err != nil {
 		return nil, err
@@ -231,6 +233,12 @@ func (fs *FS) readInlineDir(in *Inode, data []byte) ([]DirEntry, error) {
 
 // Lookup finds name in directory dir and returns its inode number.
 func (fs *FS) Lookup(dir uint32, name string) (uint32, error) {
+	fs.mu.RLock()
+	defer fs.mu.RUnlock()
+	return fs.lookup(dir, name)
+}
+
+func (fs *FS) lookup(dir uint32, name string) (uint32, error) {
 	if len(name) > maxNameLen {
 		return 0, unix.ENAMETOOLONG
 	}

@@ -208,6 +208,12 @@ func (w *extentWalker) node(b []byte, h ExtentHeader, wantDepth int, floor uint3
 
 // blockMapExtents turns an indirect block map (ext2/ext3) into extents.
 func (fs *FS) blockMapExtents(in *Inode) ([]Extent, error) {
+	return fs.blockMap(in, nil)
+}
+
+// blockMap walks an indirect block map; meta, if not nil, collects the
+// indirect blocks themselves.
+func (fs *FS) blockMap(in *Inode, meta *[]uint64) ([]Extent, error) {
 	perBlock := uint64(fs.blockSize / 4)
 	nblocks := (in.Size + uint64(fs.blockSize) - 1) / uint64(fs.blockSize)
 	maxBlocks := uint64(NDirBlocks) + perBlock + perBlock*perBlock + perBlock*perBlock*perBlock
@@ -248,6 +254,9 @@ func (fs *FS) blockMapExtents(in *Inode) ([]Extent, error) {
 		}
 		if reads++; reads > fs.blocks {
 			return corrupt("inode %d: block map too large", in.Ino)
+		}
+		if meta != nil {
+			*meta = append(*meta, blk)
 		}
 		buf := make([]byte, fs.blockSize)
 		if err := fs.readBlock(blk, buf); err != nil {

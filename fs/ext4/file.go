@@ -19,7 +19,12 @@ type File struct {
 
 // OpenFile returns a reader for inode ino (any type whose contents are
 // data: regular files, directories, slow symlinks).
+//
+// The File holds the block map as it was when opened: reopen it after
+// the inode is written.
 func (fs *FS) OpenFile(ino uint32) (*File, error) {
+	fs.mu.RLock()
+	defer fs.mu.RUnlock()
 	in, err := fs.readInode(ino)
 	if err != nil {
 		return nil, err
@@ -148,6 +153,12 @@ func (f *File) ReadAll() ([]byte, error) {
 
 // Readlink returns the target of symlink ino.
 func (fs *FS) Readlink(ino uint32) (string, error) {
+	fs.mu.RLock()
+	defer fs.mu.RUnlock()
+	return fs.readlink(ino)
+}
+
+func (fs *FS) readlink(ino uint32) (string, error) {
 	in, err := fs.readInode(ino)
 	if err != nil {
 		return "", err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -53,12 +54,23 @@ type Options struct {
 	// without replaying it (reads may see stale metadata). Without it
 	// such a file system is refused until journal replay is implemented.
 	IgnoreRecovery bool
+	// Now is the clock for the timestamps that writes set (default:
+	// the host's real-time clock).
+	Now func() unix.Timespec
 }
 
-// FS is an open ext2/3/4 file system. The read methods are safe for
-// concurrent use: after Open nothing in FS changes.
+// FS is an open ext2/3/4 file system. Its methods are safe for
+// concurrent use: readers share mu, writers hold it alone.
 type FS struct {
-	dev        io.ReaderAt
+	dev io.ReaderAt
+	// wdev is dev's writer for a file system opened with OpenRW (nil
+	// when read-only).
+	wdev io.WriterAt
+	// now is the clock for timestamps of writes.
+	now func() unix.Timespec
+
+	mu sync.RWMutex
+	// sb and groups are guarded by mu (written only by writers).
 	sb         *Superblock
 	blockSize  int
 	blocks     uint64
@@ -243,7 +255,11 @@ func (fs *FS) readBlock(b uint64, buf []byte) error {
 }
 
 // Superblock returns a copy of the superblock.
-func (fs *FS) Superblock() Superblock { return *fs.sb }
+func (fs *FS) Superblock() Superblock {
+	fs.mu.RLock()
+	defer fs.mu.RUnlock()
+	return *fs.sb
+}
 
 // BlockSize is the block size in bytes.
 func (fs *FS) BlockSize() int { return fs.blockSize }
@@ -258,4 +274,8 @@ func (fs *FS) Label() string {
 }
 
 // GroupDesc returns a copy of group g's descriptor.
-func (fs *FS) GroupDesc(g int) GroupDesc { return *fs.groups[g] }
+func (fs *FS) GroupDesc(g int) GroupDesc {
+	fs.mu.RLock()
+	defer fs.mu.RUnlock()
+	return *fs.groups[g]
+}

@@ -62,6 +62,8 @@ func EncodeTime(t unix.Timespec) (sec, extra uint32) {
 
 // Stat reads inode ino.
 func (fs *FS) Stat(ino uint32) (*Inode, error) {
+	fs.mu.RLock()
+	defer fs.mu.RUnlock()
 	return fs.readInode(ino)
 }
 

@@ -14,6 +14,8 @@ const maxSymlinkFollows = 40
 // intermediate components are followed, and the final component's too if
 // followLast is set; ".." at the root stays at the root.
 func (fs *FS) Walk(path string, followLast bool) (uint32, error) {
+	fs.mu.RLock()
+	defer fs.mu.RUnlock()
 	follows := 0
 	return fs.walk(RootIno, path, followLast, &follows)
 }
@@ -39,7 +41,7 @@ func (fs *FS) walk(start uint32, path string, followLast bool, follows *int) (ui
 		if !in.IsDir() {
 			return 0, unix.ENOTDIR
 		}
-		next, err := fs.Lookup(cur, name)
+		next, err := fs.lookup(cur, name)
 		if err != nil {
 			return 0, err
 		}
@@ -54,7 +56,7 @@ func (fs *FS) walk(start uint32, path string, followLast bool, follows *int) (ui
 				if *follows > maxSymlinkFollows {
 					return 0, unix.ELOOP
 				}
-				target, err := fs.Readlink(next)
+				target, err := fs.readlink(next)
 				if err != nil {
 					return 0, err
 				}

@@ -260,15 +260,15 @@ func TestReadMke2fsImages(t *testing.T) {
 		fsckD bool // rebuild directories as htree with e2fsck -D
 		skip  []string
 	}{
-		{"ext4", []string{"-t", "ext4"}, false, nil},
-		{"ext4-htree", []string{"-t", "ext4"}, true, nil},
+		{"ext4", []string{"-t", "ext4", "-b", "4096"}, false, nil},
+		{"ext4-htree", []string{"-t", "ext4", "-b", "4096"}, true, nil},
 		{"ext4-1k", []string{"-t", "ext4", "-b", "1024"}, true, nil},
 		{"ext4-nocsum-32bit", []string{"-t", "ext4", "-O", "^metadata_csum,^64bit,uninit_bg"}, false, nil},
 		{"ext4-inline", []string{"-t", "ext4", "-O", "inline_data", "-I", "256"}, false,
 			// mke2fs 1.47 -d with inline_data drops the trailing hole.
 			[]string{"/files/sparse"}},
 		{"ext4-metabg", []string{"-t", "ext4", "-O", "meta_bg,^resize_inode", "-b", "1024", "-g", "1024"}, false, nil},
-		{"ext3", []string{"-t", "ext3"}, true, nil},
+		{"ext3", []string{"-t", "ext3", "-b", "4096"}, true, nil},
 		{"ext2-128", []string{"-t", "ext2", "-I", "128"}, false, nil},
 	}
 	for _, c := range configs {

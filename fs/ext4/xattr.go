@@ -161,6 +161,8 @@ func XattrBlockChecksum(block []byte, fsSeed uint32, blk uint64) uint32 {
 // first. The inline-data attribute "system.data" is included. POSIX ACLs
 // are returned in ext4's on-disk ACL encoding.
 func (fs *FS) Xattrs(ino uint32) ([]Xattr, error) {
+	fs.mu.RLock()
+	defer fs.mu.RUnlock()
 	in, err := fs.readInode(ino)
 	if err != nil {
 		return nil, err
@@ -191,4 +193,33 @@ func (fs *FS) inlineData(in *Inode) ([]byte, error) {
 		}
 	}
 	return data, nil
+}
+
+// releaseXattrBlock drops the inode's reference to its xattr block,
+// freeing the block with its last reference.
+func (fs *FS) releaseXattrBlock(in *Inode) error {
+	blk := in.FileACL
+	buf := make([]byte, fs.blockSize)
+	if err := fs.readBlock(blk, buf); err != nil {
+		return err
+	}
+	if binary.LittleEndian.Uint32(buf) != XattrMagic {
+		return corrupt("inode %d: bad xattr block %d", in.Ino, blk)
+	}
+	ref := binary.LittleEndian.Uint32(buf[4:])
+	if ref > 1 {
+		binary.LittleEndian.PutUint32(buf[4:], ref-1)
+		if fs.csum {
+			binary.LittleEndian.PutUint32(buf[xattrBlockCsumOff:], XattrBlockChecksum(buf, fs.csumSeed, blk))
+		}
+		if err := fs.writeBlock(blk, buf); err != nil {
+			return err
+		}
+	} else if err := fs.freeBlocks(blk, 1); err != nil {
+		return err
+	}
+	fs.addBlocks(in, -1)
+	in.FileACL = 0
+	in.raw.FileACLLo, in.raw.FileACLHigh = 0, 0
+	return nil
 }

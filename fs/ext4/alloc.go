@@ -1,0 +1,503 @@
+package ext4
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ReadWriterAt is an image that can be written.
+type ReadWriterAt interface {
+	io.ReaderAt
+	io.WriterAt
+}
+
+// OpenRW opens the file system in dev for reading and writing.
+//
+// Writes go straight to their final place: the journal is not used yet,
+// so a crash in the middle of an operation can leave an image that needs
+// e2fsck. File systems with features whose on-disk upkeep is not
+// implemented (quota, project ids, bigalloc, mmp, unknown read-only
+// features, a journal that needs recovery) are refused.
+func OpenRW(dev ReadWriterAt, opts Options) (*FS, error) {
+	if opts.IgnoreRecovery {
+		return nil, unsupported("writing a file system whose journal needs recovery")
+	}
+	fs, err := Open(dev, opts)
+	if err != nil {
+		return nil, err
+	}
+	sb := fs.sb
+	if fs.readOnlyRO {
+		return nil, unsupported("read-only features %#x", sb.FeatureROCompat&^supportedROCompat)
+	}
+	if sb.HasIncompat(IncompatMMP) {
+		return nil, unsupported("writing with multi-mount protection (mmp)")
+	}
+	if sb.HasCompat(CompatOrphanFile) || sb.HasROCompat(ROCompatOrphanPresent) {
+		return nil, unsupported("writing with an orphan file")
+	}
+	fs.wdev = dev
+	fs.now = opts.Now
+	if fs.now == nil {
+		fs.now = func() unix.Timespec { return unix.NsecToTimespec(time.Now().UnixNano()) }
+	}
+	return fs, nil
+}
+
+func (fs *FS) writable() error {
+	if fs.wdev == nil {
+		return unix.EROFS
+	}
+	return nil
+}
+
+func (fs *FS) writeBlock(b uint64, buf []byte) error {
+	if b < uint64(fs.sb.FirstDataBlock) || b >= fs.blocks {
+		return corrupt("write to block %d outside the file system", b)
+	}
+	if _, err := fs.wdev.WriteAt(buf, int64(b)*int64(fs.blockSize)); err != nil {
+		return fmt.Errorf("ext4: writing block %d: %w", b, err)
+	}
+	return nil
+}
+
+// writeSuper writes the primary superblock.
+func (fs *FS) writeSuper() error {
+	fs.sb.SetChecksum()
+	if _, err := fs.wdev.WriteAt(fs.sb.Encode(), SuperblockOffset); err != nil {
+		return fmt.Errorf("ext4: writing superblock: %w", err)
+	}
+	return nil
+}
+
+// writeGroupDesc writes group g's descriptor into the primary table.
+func (fs *FS) writeGroupDesc(g uint32) error {
+	gd := fs.groups[g]
+	gd.Checksum = gd.ComputeChecksum(fs.sb, g)
+	ds := fs.sb.DescSizeBytes()
+	perBlock := uint32(fs.blockSize / ds)
+	off := int64(fs.descBlock(uint64(g/perBlock)))*int64(fs.blockSize) + int64(g%perBlock)*int64(ds)
+	if _, err := fs.wdev.WriteAt(gd.Encode(ds), off); err != nil {
+		return fmt.Errorf("ext4: writing group descriptor %d: %w", g, err)
+	}
+	return nil
+}
+
+func (fs *FS) groupStart(g uint32) uint64 {
+	return uint64(fs.sb.FirstDataBlock) + uint64(g)*uint64(fs.sb.BlocksPerGroup)
+}
+
+func (fs *FS) groupBlocks(g uint32) uint64 {
+	return min(fs.groupStart(g)+uint64(fs.sb.BlocksPerGroup), fs.blocks) - fs.groupStart(g)
+}
+
+// blockBitmap reads group g's block bitmap, building it for a group whose
+// bitmap was never initialized (BLOCK_UNINIT) the way Linux does.
+func (fs *FS) blockBitmap(g uint32) ([]byte, error) {
+	gd := fs.groups[g]
+	bm := make([]byte, fs.blockSize)
+	if gd.Flags&BGBlockUninit == 0 {
+		if err := fs.readBlock(gd.BlockBitmap(), bm); err != nil {
+			return nil, err
+		}
+		if fs.csum && !fs.bitmapCsumOK(gd.BlockBitmapCsumLo, gd.BlockBitmapCsumHi, bm[:fs.sb.ClustersPerGroup/8]) {
+			return nil, corrupt("group %d block bitmap checksum mismatch", g)
+		}
+		return bm, nil
+	}
+	if fs.sb.HasIncompat(IncompatMetaBG) {
+		return nil, unsupported("uninitialized block bitmap with meta_bg")
+	}
+	start, n := fs.groupStart(g), fs.groupBlocks(g)
+	mark := func(b uint64) {
+		if b >= start && b < start+n {
+			bm[(b-start)/8] |= 1 << ((b - start) % 8)
+		}
+	}
+	if fs.sb.HasSuper(uint64(g)) {
+		ds := uint64(fs.sb.DescSizeBytes())
+		gdt := (uint64(len(fs.groups))*ds + uint64(fs.blockSize) - 1) / uint64(fs.blockSize)
+		for i := uint64(0); i < 1+gdt+uint64(fs.sb.ReservedGDTBlocks); i++ {
+			mark(start + i)
+		}
+	}
+	itb := (uint64(fs.sb.InodesPerGroup)*uint64(fs.inodeSize) + uint64(fs.blockSize) - 1) / uint64(fs.blockSize)
+	for _, o := range fs.groups {
+		mark(o.BlockBitmap())
+		mark(o.InodeBitmap())
+		for i := uint64(0); i < itb; i++ {
+			mark(o.InodeTable() + i)
+		}
+	}
+	setBitRange(bm, n, uint64(fs.blockSize)*8)
+	return bm, nil
+}
+
+func (fs *FS) bitmapCsumOK(lo, hi uint16, bm []byte) bool {
+	c := crc32c(fs.csumSeed, bm)
+	if fs.sb.DescSizeBytes() >= 64 {
+		return c == uint32(lo)|uint32(hi)<<16
+	}
+	return uint16(c) == lo
+}
+
+func (fs *FS) inodeBitmap(g uint32) ([]byte, error) {
+	gd := fs.groups[g]
+	bm := make([]byte, fs.blockSize)
+	if gd.Flags&BGInodeUninit != 0 {
+		setBitRange(bm, uint64(fs.sb.InodesPerGroup), uint64(fs.blockSize)*8)
+		return bm, nil
+	}
+	if err := fs.readBlock(gd.InodeBitmap(), bm); err != nil {
+		return nil, err
+	}
+	if fs.csum && !fs.bitmapCsumOK(gd.InodeBitmapCsumLo, gd.InodeBitmapCsumHi, bm[:fs.sb.InodesPerGroup/8]) {
+		return nil, corrupt("group %d inode bitmap checksum mismatch", g)
+	}
+	return bm, nil
+}
+
+// putBlockBitmap writes a modified block bitmap and its descriptor.
+func (fs *FS) putBlockBitmap(g uint32, bm []byte) error {
+	gd := fs.groups[g]
+	if err := fs.writeBlock(gd.BlockBitmap(), bm); err != nil {
+		return err
+	}
+	gd.Flags &^= BGBlockUninit
+	if fs.csum {
+		c := crc32c(fs.csumSeed, bm[:fs.sb.ClustersPerGroup/8])
+		gd.BlockBitmapCsumLo, gd.BlockBitmapCsumHi = uint16(c), uint16(c>>16)
+		if fs.sb.DescSizeBytes() < 64 {
+			gd.BlockBitmapCsumHi = 0
+		}
+	}
+	return fs.writeGroupDesc(g)
+}
+
+func (fs *FS) putInodeBitmap(g uint32, bm []byte) error {
+	gd := fs.groups[g]
+	if err := fs.writeBlock(gd.InodeBitmap(), bm); err != nil {
+		return err
+	}
+	gd.Flags &^= BGInodeUninit
+	if fs.csum {
+		c := crc32c(fs.csumSeed, bm[:fs.sb.InodesPerGroup/8])
+		gd.InodeBitmapCsumLo, gd.InodeBitmapCsumHi = uint16(c), uint16(c>>16)
+		if fs.sb.DescSizeBytes() < 64 {
+			gd.InodeBitmapCsumHi = 0
+		}
+	}
+	return fs.writeGroupDesc(g)
+}
+
+func setBitRange(bm []byte, from, to uint64) {
+	for i := from; i < to && i/8 < uint64(len(bm)); i++ {
+		bm[i/8] |= 1 << (i % 8)
+	}
+}
+
+func bitSet(bm []byte, i uint64) bool { return bm[i/8]&(1<<(i%8)) != 0 }
+
+// allocBlocks allocates up to n contiguous blocks, preferring goal and
+// the blocks after it. It returns the first block and the count (>= 1).
+func (fs *FS) allocBlocks(goal uint64, n uint64) (uint64, uint64, error) {
+	if goal < uint64(fs.sb.FirstDataBlock) || goal >= fs.blocks {
+		goal = uint64(fs.sb.FirstDataBlock)
+	}
+	ng := uint32(len(fs.groups))
+	g0 := uint32((goal - uint64(fs.sb.FirstDataBlock)) / uint64(fs.sb.BlocksPerGroup))
+	for k := uint32(0); k <= ng; k++ {
+		g := (g0 + k) % ng
+		gd := fs.groups[g]
+		if gd.FreeBlocksCount() == 0 {
+			continue
+		}
+		bm, err := fs.blockBitmap(g)
+		if err != nil {
+			return 0, 0, err
+		}
+		start, size := fs.groupStart(g), fs.groupBlocks(g)
+		from := uint64(0)
+		if k == 0 && goal > start {
+			from = goal - start
+		}
+		for i := from; i < size; i++ {
+			if bitSet(bm, i) {
+				continue
+			}
+			cnt := uint64(0)
+			for i+cnt < size && cnt < n && !bitSet(bm, i+cnt) {
+				bm[(i+cnt)/8] |= 1 << ((i + cnt) % 8)
+				cnt++
+			}
+			if uint64(gd.FreeBlocksCount()) < cnt {
+				return 0, 0, corrupt("group %d free block count below its bitmap", g)
+			}
+			gd.SetFreeBlocksCount(gd.FreeBlocksCount() - uint32(cnt))
+			if err := fs.putBlockBitmap(g, bm); err != nil {
+				return 0, 0, err
+			}
+			fs.sb.SetFreeBlocksCount(fs.sb.FreeBlocksCount() - cnt)
+			if err := fs.writeSuper(); err != nil {
+				return 0, 0, err
+			}
+			return start + i, cnt, nil
+		}
+	}
+	return 0, 0, unix.ENOSPC
+}
+
+// freeBlocks returns n blocks from start to the free pool.
+func (fs *FS) freeBlocks(start, n uint64) error {
+	for n > 0 {
+		if start < uint64(fs.sb.FirstDataBlock) || start >= fs.blocks {
+			return corrupt("freeing block %d outside the file system", start)
+		}
+		g := uint32((start - uint64(fs.sb.FirstDataBlock)) / uint64(fs.sb.BlocksPerGroup))
+		gs := fs.groupStart(g)
+		cnt := min(n, gs+fs.groupBlocks(g)-start)
+		bm, err := fs.blockBitmap(g)
+		if err != nil {
+			return err
+		}
+		for i := start - gs; i < start-gs+cnt; i++ {
+			if !bitSet(bm, i) {
+				return corrupt("freeing free block %d", gs+i)
+			}
+			bm[i/8] &^= 1 << (i % 8)
+		}
+		fs.groups[g].SetFreeBlocksCount(fs.groups[g].FreeBlocksCount() + uint32(cnt))
+		if err := fs.putBlockBitmap(g, bm); err != nil {
+			return err
+		}
+		fs.sb.SetFreeBlocksCount(fs.sb.FreeBlocksCount() + cnt)
+		start += cnt
+		n -= cnt
+	}
+	return fs.writeSuper()
+}
+
+// allocInode allocates an inode number, preferring group goal.
+func (fs *FS) allocInode(goal uint32, dir bool) (uint32, error) {
+	ng := uint32(len(fs.groups))
+	ipg := uint64(fs.sb.InodesPerGroup)
+	for k := uint32(0); k < ng; k++ {
+		g := (goal + k) % ng
+		gd := fs.groups[g]
+		if gd.FreeInodesCount() == 0 {
+			continue
+		}
+		bm, err := fs.inodeBitmap(g)
+		if err != nil {
+			return 0, err
+		}
+		for i := uint64(0); i < ipg; i++ {
+			ino := uint32(uint64(g)*ipg + i + 1)
+			if bitSet(bm, i) || ino < fs.sb.FirstIno {
+				continue
+			}
+			bm[i/8] |= 1 << (i % 8)
+			gd.SetFreeInodesCount(gd.FreeInodesCount() - 1)
+			if dir {
+				gd.SetUsedDirsCount(gd.UsedDirsCount() + 1)
+			}
+			if fs.csum || fs.sb.HasROCompat(ROCompatGdtCsum) {
+				if unused := uint64(gd.ItableUnused()); i >= ipg-unused {
+					gd.SetItableUnused(uint32(ipg - i - 1))
+				}
+			}
+			if err := fs.putInodeBitmap(g, bm); err != nil {
+				return 0, err
+			}
+			fs.sb.FreeInodesCount--
+			return ino, fs.writeSuper()
+		}
+	}
+	return 0, unix.ENOSPC
+}
+
+func (fs *FS) freeInode(ino uint32, dir bool) error {
+	ipg := fs.sb.InodesPerGroup
+	g, i := (ino-1)/ipg, uint64((ino-1)%ipg)
+	bm, err := fs.inodeBitmap(g)
+	if err != nil {
+		return err
+	}
+	if !bitSet(bm, i) {
+		return corrupt("freeing free inode %d", ino)
+	}
+	bm[i/8] &^= 1 << (i % 8)
+	gd := fs.groups[g]
+	gd.SetFreeInodesCount(gd.FreeInodesCount() + 1)
+	if dir && gd.UsedDirsCount() > 0 {
+		gd.SetUsedDirsCount(gd.UsedDirsCount() - 1)
+	}
+	if err := fs.putInodeBitmap(g, bm); err != nil {
+		return err
+	}
+	fs.sb.FreeInodesCount++
+	return fs.writeSuper()
+}
+
+// writeInode encodes in.raw into its on-disk slot and writes it.
+func (fs *FS) writeInode(in *Inode) error {
+	in.raw.EncodeInto(in.disk)
+	if fs.csum {
+		SetInodeChecksum(fs.sb, in.disk, in.Ino)
+	}
+	blk, off, err := fs.inodeLocation(in.Ino)
+	if err != nil {
+		return err
+	}
+	if _, err := fs.wdev.WriteAt(in.disk, int64(blk)*int64(fs.blockSize)+int64(off)); err != nil {
+		return fmt.Errorf("ext4: writing inode %d: %w", in.Ino, err)
+	}
+	return nil
+}
+
+// setSize stores the size in the inode.
+func (in *Inode) setSize(n uint64) {
+	in.Size = n
+	in.raw.SizeLo, in.raw.SizeHigh = uint32(n), uint32(n>>32)
+}
+
+// addBlocks adjusts i_blocks by delta file system blocks.
+func (fs *FS) addBlocks(in *Inode, delta int64) {
+	sectors := int64(in.Blocks) + delta*int64(fs.blockSize/512)
+	in.Blocks = uint64(sectors)
+	if in.raw.Flags&FlagHugeFile != 0 {
+		in.raw.Flags &^= FlagHugeFile // we keep counts in 512-byte units
+	}
+	in.raw.BlocksLo = uint32(sectors)
+	in.raw.BlocksHigh = uint16(uint64(sectors) >> 32)
+}
+
+// touch sets the inode's times from the clock: c for ctime, m for mtime.
+func (fs *FS) touch(in *Inode, m, c bool) {
+	now := fs.now()
+	if m {
+		in.Mtime = now
+		in.raw.Mtime, in.raw.MtimeExtra = EncodeTime(now)
+	}
+	if c {
+		in.Ctime = now
+		in.raw.Ctime, in.raw.CtimeExtra = EncodeTime(now)
+	}
+}
+
+// extentTreeBlocks lists the index and leaf blocks of an extent tree
+// (excluding data blocks).
+func (fs *FS) extentTreeBlocks(in *Inode) ([]uint64, error) {
+	var out []uint64
+	var walk func(b []byte, depth int) error
+	walk = func(b []byte, depth int) error {
+		h, err := DecodeExtentHeader(b)
+		if err != nil {
+			return err
+		}
+		if h.Depth == 0 {
+			return nil
+		}
+		if depth > maxExtentDepth {
+			return corrupt("inode %d: extent tree too deep", in.Ino)
+		}
+		for i := 0; i < int(h.Entries); i++ {
+			x := DecodeExtentIndex(b[extentHeaderSize+i*extentEntrySize:])
+			out = append(out, x.Leaf)
+			child := make([]byte, fs.blockSize)
+			if err := fs.readBlock(x.Leaf, child); err != nil {
+				return err
+			}
+			if err := walk(child, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return out, walk(in.raw.Block[:], 0)
+}
+
+// setExtents replaces the inode's extent tree with one holding exts,
+// freeing the old tree's node blocks and allocating new ones near goal.
+func (fs *FS) setExtents(in *Inode, exts []Extent) error {
+	old, err := fs.extentTreeBlocks(in)
+	if err != nil {
+		return err
+	}
+	for _, b := range old {
+		if err := fs.freeBlocks(b, 1); err != nil {
+			return err
+		}
+	}
+	fs.addBlocks(in, -int64(len(old)))
+	perNode := (fs.blockSize - extentHeaderSize) / extentEntrySize
+	seed := InodeCsumSeed(fs.csumSeed, in.Ino, in.Generation)
+	var root [IBlockSize]byte
+	if len(exts) <= 4 {
+		ExtentHeader{Magic: ExtentMagic, Entries: uint16(len(exts)), Max: 4}.Encode(root[:])
+		for i, e := range exts {
+			e.Encode(root[extentHeaderSize+extentEntrySize*i:])
+		}
+		in.raw.Block = root
+		return nil
+	}
+	type entry struct {
+		lblk uint32
+		blk  uint64
+	}
+	goal := exts[len(exts)-1].Start + uint64(exts[len(exts)-1].Len)
+	node := make([]byte, fs.blockSize)
+	put := func(depth uint16, count int, fill func(i int, p []byte)) (uint64, error) {
+		clear(node)
+		h := ExtentHeader{Magic: ExtentMagic, Entries: uint16(count), Max: uint16(perNode), Depth: depth}
+		h.Encode(node)
+		for i := 0; i < count; i++ {
+			fill(i, node[extentHeaderSize+extentEntrySize*i:])
+		}
+		if fs.csum {
+			off, sum := ExtentBlockChecksum(node, seed, h.Max)
+			binary.LittleEndian.PutUint32(node[off:], sum)
+		}
+		b, _, err := fs.allocBlocks(goal, 1)
+		if err != nil {
+			return 0, err
+		}
+		fs.addBlocks(in, 1)
+		return b, fs.writeBlock(b, node)
+	}
+	var level []entry
+	for i := 0; i < len(exts); i += perNode {
+		chunk := exts[i:min(i+perNode, len(exts))]
+		b, err := put(0, len(chunk), func(j int, p []byte) { chunk[j].Encode(p) })
+		if err != nil {
+			return err
+		}
+		level = append(level, entry{chunk[0].Block, b})
+	}
+	depth := uint16(1)
+	for len(level) > 4 {
+		var up []entry
+		for i := 0; i < len(level); i += perNode {
+			chunk := level[i:min(i+perNode, len(level))]
+			b, err := put(depth, len(chunk), func(j int, p []byte) {
+				ExtentIndex{Block: chunk[j].lblk, Leaf: chunk[j].blk}.Encode(p)
+			})
+			if err != nil {
+				return err
+			}
+			up = append(up, entry{chunk[0].lblk, b})
+		}
+		level = up
+		depth++
+	}
+	ExtentHeader{Magic: ExtentMagic, Entries: uint16(len(level)), Max: 4, Depth: depth}.Encode(root[:])
+	for i, e := range level {
+		ExtentIndex{Block: e.lblk, Leaf: e.blk}.Encode(root[extentHeaderSize+extentEntrySize*i:])
+	}
+	in.raw.Block = root
+	return nil
+}

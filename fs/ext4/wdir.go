@@ -1,0 +1,462 @@
+package ext4
+
+import (
+	"encoding/binary"
+	"sort"
+
+	"golang.org/x/sys/unix"
+)
+
+// dirBlock is one directory block read for modification.
+type dirBlock struct {
+	lblk uint64
+	phys uint64
+	buf  []byte
+}
+
+// dirBlockAt reads logical block lblk of a directory.
+func (fs *FS) dirBlockAt(in *Inode, exts []Extent, lblk uint64) (*dirBlock, error) {
+	i := sort.Search(len(exts), func(i int) bool {
+		return uint64(exts[i].Block)+uint64(exts[i].Len) > lblk
+	})
+	if i == len(exts) || uint64(exts[i].Block) > lblk || exts[i].Uninit {
+		return nil, corrupt("directory inode %d has a hole at block %d", in.Ino, lblk)
+	}
+	db := &dirBlock{lblk: lblk, phys: exts[i].Start + (lblk - uint64(exts[i].Block)), buf: make([]byte, fs.blockSize)}
+	if err := fs.readBlock(db.phys, db.buf); err != nil {
+		return nil, err
+	}
+	if err := fs.checkDirBlock(in, lblk, db.buf); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// putLeaf writes a modified leaf block with its checksum tail.
+func (fs *FS) putLeaf(in *Inode, db *dirBlock) error {
+	if fs.csum {
+		PutDirTail(db.buf, InodeCsumSeed(fs.csumSeed, in.Ino, in.Generation))
+	}
+	return fs.writeBlock(db.phys, db.buf)
+}
+
+// leafSpace is the part of a leaf block that holds entries.
+func (fs *FS) leafSpace() int {
+	if fs.csum {
+		return fs.blockSize - DirTailSize
+	}
+	return fs.blockSize
+}
+
+func (fs *FS) direntFT(ft uint8) uint8 {
+	if fs.hasFT {
+		return ft
+	}
+	return 0
+}
+
+// insertInBlock places an entry in the first gap that fits; false when
+// the block is full.
+func (fs *FS) insertInBlock(b []byte, name string, ino uint32, ft uint8) (bool, error) {
+	need := DirentSize(len(name))
+	space := fs.leafSpace()
+	for off := 0; off < space; {
+		rec := decodeRecLen(binary.LittleEndian.Uint16(b[off+4:]), fs.blockSize)
+		if rec < 12 || off+rec > space {
+			return false, corrupt("directory entry at %d: rec_len %d", off, rec)
+		}
+		used := 0
+		if binary.LittleEndian.Uint32(b[off:]) != 0 {
+			nl := int(b[off+6])
+			if !fs.hasFT {
+				nl |= int(b[off+7]) << 8
+			}
+			used = DirentSize(nl)
+		}
+		if rec-used >= need {
+			if used == 0 {
+				PutDirent(b[off:], ino, rec, fs.blockSize, name, fs.direntFT(ft))
+			} else {
+				binary.LittleEndian.PutUint16(b[off+4:], EncodeRecLen(used, fs.blockSize))
+				PutDirent(b[off+used:], ino, rec-used, fs.blockSize, name, fs.direntFT(ft))
+			}
+			return true, nil
+		}
+		off += rec
+	}
+	return false, nil
+}
+
+// appendDirBlock adds an empty leaf block at the end of a directory.
+func (fs *FS) appendDirBlock(in *Inode, exts []Extent) (*dirBlock, []Extent, error) {
+	lblk := in.Size / uint64(fs.blockSize)
+	goal := fs.groupStart((in.Ino - 1) / fs.sb.InodesPerGroup)
+	if n := len(exts); n > 0 {
+		goal = exts[n-1].Start + uint64(exts[n-1].Len)
+	}
+	phys, _, err := fs.allocBlocks(goal, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	fs.addBlocks(in, 1)
+	exts = insertExtent(exts, len(exts), Extent{Block: uint32(lblk), Len: 1, Start: phys})
+	if err := fs.setExtents(in, exts); err != nil {
+		return nil, nil, err
+	}
+	in.setSize(in.Size + uint64(fs.blockSize))
+	db := &dirBlock{lblk: lblk, phys: phys, buf: make([]byte, fs.blockSize)}
+	PutDirent(db.buf, 0, fs.leafSpace(), fs.blockSize, "", 0)
+	return db, exts, nil
+}
+
+// addEntry adds name -> ino to directory dir; the caller writes dir.
+func (fs *FS) addEntry(dir *Inode, name string, ino uint32, ft uint8) error {
+	if dir.Flags&FlagInlineData != 0 {
+		return unsupported("adding to inline directory inode %d", dir.Ino)
+	}
+	if dir.Flags&FlagExtents == 0 {
+		return unsupported("adding to indirect-mapped directory inode %d", dir.Ino)
+	}
+	exts, err := fs.extents(dir)
+	if err != nil {
+		return err
+	}
+	if dir.Flags&FlagIndex != 0 && fs.sb.HasCompat(CompatDirIndex) {
+		return fs.dxAdd(dir, exts, name, ino, ft)
+	}
+	nblocks := dir.Size / uint64(fs.blockSize)
+	for lblk := uint64(0); lblk < nblocks; lblk++ {
+		db, err := fs.dirBlockAt(dir, exts, lblk)
+		if err != nil {
+			return err
+		}
+		ok, err := fs.insertInBlock(db.buf, name, ino, ft)
+		if err != nil {
+			return corrupt("directory inode %d block %d: %v", dir.Ino, lblk, err)
+		}
+		if ok {
+			return fs.putLeaf(dir, db)
+		}
+	}
+	db, _, err := fs.appendDirBlock(dir, exts)
+	if err != nil {
+		return err
+	}
+	if _, err := fs.insertInBlock(db.buf, name, ino, ft); err != nil {
+		return err
+	}
+	return fs.putLeaf(dir, db)
+}
+
+// removeEntry deletes name from directory dir (leaf blocks only: "."
+// and ".." are never removed) and returns the inode it named.
+func (fs *FS) removeEntry(dir *Inode, name string) (uint32, error) {
+	if dir.Flags&FlagInlineData != 0 {
+		return 0, unsupported("removing from inline directory inode %d", dir.Ino)
+	}
+	if dir.Flags&FlagExtents == 0 {
+		return 0, unsupported("removing from indirect-mapped directory inode %d", dir.Ino)
+	}
+	exts, err := fs.extents(dir)
+	if err != nil {
+		return 0, err
+	}
+	nblocks := dir.Size / uint64(fs.blockSize)
+	space := fs.leafSpace()
+	for lblk := uint64(0); lblk < nblocks; lblk++ {
+		db, err := fs.dirBlockAt(dir, exts, lblk)
+		if err != nil {
+			return 0, err
+		}
+		if fs.csum && !hasDirTail(db.buf) {
+			continue // an htree index block
+		}
+		if dir.Flags&FlagIndex != 0 && lblk == 0 {
+			continue // the htree root
+		}
+		b := db.buf
+		prev := -1
+		for off := 0; off < space; {
+			rec := decodeRecLen(binary.LittleEndian.Uint16(b[off+4:]), fs.blockSize)
+			if rec < 12 || off+rec > space {
+				return 0, corrupt("directory inode %d block %d: rec_len %d", dir.Ino, lblk, rec)
+			}
+			eino := binary.LittleEndian.Uint32(b[off:])
+			nl := int(b[off+6])
+			if !fs.hasFT {
+				nl |= int(b[off+7]) << 8
+			}
+			if eino != 0 && nl == len(name) && off+8+nl <= space && string(b[off+8:off+8+nl]) == name {
+				if prev >= 0 {
+					prec := decodeRecLen(binary.LittleEndian.Uint16(b[prev+4:]), fs.blockSize)
+					binary.LittleEndian.PutUint16(b[prev+4:], EncodeRecLen(prec+rec, fs.blockSize))
+				} else {
+					binary.LittleEndian.PutUint32(b[off:], 0)
+				}
+				return eino, fs.putLeaf(dir, db)
+			}
+			prev = off
+			off += rec
+		}
+	}
+	return 0, unix.ENOENT
+}
+
+// setDotDot points directory dir's ".." at parent.
+func (fs *FS) setDotDot(dir *Inode, parent uint32) error {
+	if dir.Flags&FlagInlineData != 0 {
+		binary.LittleEndian.PutUint32(dir.raw.Block[:], parent)
+		return nil
+	}
+	exts, err := fs.extents(dir)
+	if err != nil {
+		return err
+	}
+	db, err := fs.dirBlockAt(dir, exts, 0)
+	if err != nil {
+		return err
+	}
+	b := db.buf
+	rec := decodeRecLen(binary.LittleEndian.Uint16(b[4:]), fs.blockSize)
+	if rec < 12 || rec+12 > len(b) || b[rec+6] != 2 || string(b[rec+8:rec+10]) != ".." {
+		return corrupt("directory inode %d has no '..' entry", dir.Ino)
+	}
+	binary.LittleEndian.PutUint32(b[rec:], parent)
+	if dir.Flags&FlagIndex != 0 && !(fs.csum && hasDirTail(b)) {
+		return fs.putDx(dir, db, dxRootInfoOff+int(b[dxRootInfoOff+5]))
+	}
+	return fs.putLeaf(dir, db)
+}
+
+// putDx writes an htree index block, updating its checksum.
+func (fs *FS) putDx(dir *Inode, db *dirBlock, countOff int) error {
+	if fs.csum {
+		b := db.buf
+		limit := int(binary.LittleEndian.Uint16(b[countOff:]))
+		count := int(binary.LittleEndian.Uint16(b[countOff+2:]))
+		tail := countOff + limit*dxEntrySize
+		if count > limit || tail+dxTailSize > len(b) {
+			return corrupt("directory inode %d: htree count %d limit %d", dir.Ino, count, limit)
+		}
+		binary.LittleEndian.PutUint32(b[tail:], 0)
+		binary.LittleEndian.PutUint32(b[tail+4:], DxChecksum(b, countOff, count, tail, InodeCsumSeed(fs.csumSeed, dir.Ino, dir.Generation)))
+	}
+	return fs.writeBlock(db.phys, db.buf)
+}
+
+// dxNode is an htree index block being modified.
+type dxNode struct {
+	db       *dirBlock
+	countOff int
+	limit    int
+	ents     []dxEnt // ents[0].hash is unused (it holds count/limit)
+	pos      int     // the entry followed on the way down
+}
+
+type dxEnt struct{ hash, block uint32 }
+
+func (fs *FS) readDxNode(dir *Inode, exts []Extent, lblk uint64, countOff int) (*dxNode, error) {
+	db, err := fs.dirBlockAt(dir, exts, lblk)
+	if err != nil {
+		return nil, err
+	}
+	b := db.buf
+	n := &dxNode{db: db, countOff: countOff}
+	n.limit = int(binary.LittleEndian.Uint16(b[countOff:]))
+	count := int(binary.LittleEndian.Uint16(b[countOff+2:]))
+	if count == 0 || count > n.limit || countOff+n.limit*dxEntrySize > len(b) {
+		return nil, corrupt("directory inode %d block %d: htree count %d limit %d", dir.Ino, lblk, count, n.limit)
+	}
+	for i := 0; i < count; i++ {
+		p := b[countOff+i*dxEntrySize:]
+		e := dxEnt{block: binary.LittleEndian.Uint32(p[4:])}
+		if i > 0 {
+			e.hash = binary.LittleEndian.Uint32(p)
+		}
+		n.ents = append(n.ents, e)
+	}
+	return n, nil
+}
+
+func (fs *FS) putDxNode(dir *Inode, n *dxNode) error {
+	b := n.db.buf
+	binary.LittleEndian.PutUint16(b[n.countOff:], uint16(n.limit))
+	binary.LittleEndian.PutUint16(b[n.countOff+2:], uint16(len(n.ents)))
+	for i, e := range n.ents {
+		p := b[n.countOff+i*dxEntrySize:]
+		if i > 0 {
+			binary.LittleEndian.PutUint32(p, e.hash)
+		}
+		binary.LittleEndian.PutUint32(p[4:], e.block)
+	}
+	clear(b[n.countOff+len(n.ents)*dxEntrySize : n.countOff+n.limit*dxEntrySize])
+	return fs.putDx(dir, n.db, n.countOff)
+}
+
+// find sets pos to the last entry whose hash is <= h.
+func (n *dxNode) find(h uint32) {
+	n.pos = sort.Search(len(n.ents)-1, func(j int) bool { return n.ents[j+1].hash > h })
+}
+
+// dxAdd inserts into an htree directory, splitting a full leaf and, when
+// needed, the index above it (adding the second index level when the root
+// fills up).
+func (fs *FS) dxAdd(dir *Inode, exts []Extent, name string, ino uint32, ft uint8) error {
+	root, err := fs.readDxNode(dir, exts, 0, dxRootCountOff)
+	if err != nil {
+		return err
+	}
+	rb := root.db.buf
+	if rb[dxRootInfoOff+5] != 8 || rb[dxRootInfoOff+7] != 0 {
+		return corrupt("directory inode %d: bad htree root", dir.Ino)
+	}
+	levels := int(rb[dxRootInfoOff+6])
+	if levels > 1 {
+		return unsupported("adding to a three-level htree (large_dir)")
+	}
+	version := fs.hashVersion(rb[dxRootInfoOff+4])
+	hash, _, ok := DirHash([]byte(name), version, fs.sb.HashSeed)
+	if !ok {
+		return unsupported("htree hash version %d", version)
+	}
+	path := []*dxNode{root}
+	root.find(hash)
+	if levels == 1 {
+		node, err := fs.readDxNode(dir, exts, uint64(root.ents[root.pos].block), dxNodeCountOff)
+		if err != nil {
+			return err
+		}
+		node.find(hash)
+		path = append(path, node)
+	}
+	parent := path[len(path)-1]
+	leaf, err := fs.dirBlockAt(dir, exts, uint64(parent.ents[parent.pos].block))
+	if err != nil {
+		return err
+	}
+	if ok, err := fs.insertInBlock(leaf.buf, name, ino, ft); err != nil {
+		return err
+	} else if ok {
+		return fs.putLeaf(dir, leaf)
+	}
+
+	// Split the leaf: entries sorted by hash, the upper half moves to a
+	// new block appended to the directory.
+	ents, err := ParseDirBlock(leaf.buf[:fs.leafSpace()], fs.hasFT, fs.blockSize, nil)
+	if err != nil {
+		return err
+	}
+	type hent struct {
+		DirEntry
+		hash uint32
+	}
+	hs := make([]hent, 0, len(ents)+1)
+	for _, e := range ents {
+		h, _, _ := DirHash([]byte(e.Name), version, fs.sb.HashSeed)
+		hs = append(hs, hent{e, h})
+	}
+	hs = append(hs, hent{DirEntry{Name: name, Ino: ino, Type: fs.direntFT(ft)}, hash})
+	sort.SliceStable(hs, func(i, j int) bool { return hs[i].hash < hs[j].hash })
+	total := 0
+	for _, e := range hs {
+		total += DirentSize(len(e.Name))
+	}
+	k, acc := 0, 0
+	for k < len(hs)-1 && acc+DirentSize(len(hs[k].Name)) <= total/2 {
+		acc += DirentSize(len(hs[k].Name))
+		k++
+	}
+	k = max(k, 1)
+	splitHash := hs[k].hash
+	if hs[k-1].hash == splitHash {
+		splitHash |= 1 // equal hashes continue into the new block
+	}
+	newLeaf, exts2, err := fs.appendDirBlock(dir, exts)
+	if err != nil {
+		return err
+	}
+	exts = exts2
+	pack := func(b []byte, es []hent) {
+		clear(b)
+		off, last := 0, 0
+		for _, e := range es {
+			sz := DirentSize(len(e.Name))
+			PutDirent(b[off:], e.Ino, sz, fs.blockSize, e.Name, e.Type)
+			last = off
+			off += sz
+		}
+		binary.LittleEndian.PutUint16(b[last+4:], EncodeRecLen(fs.leafSpace()-last, fs.blockSize))
+	}
+	pack(leaf.buf, hs[:k])
+	pack(newLeaf.buf, hs[k:])
+	if err := fs.putLeaf(dir, leaf); err != nil {
+		return err
+	}
+	if err := fs.putLeaf(dir, newLeaf); err != nil {
+		return err
+	}
+	return fs.dxInsertIndex(dir, exts, path, dxEnt{hash: splitHash, block: uint32(newLeaf.lblk)})
+}
+
+// dxInsertIndex inserts e after the followed entry of the deepest node of
+// path, splitting or deepening the index when it is full.
+func (fs *FS) dxInsertIndex(dir *Inode, exts []Extent, path []*dxNode, e dxEnt) error {
+	n := path[len(path)-1]
+	if len(n.ents) < n.limit {
+		n.ents = append(n.ents[:n.pos+1], append([]dxEnt{e}, n.ents[n.pos+1:]...)...)
+		return fs.putDxNode(dir, n)
+	}
+	root := path[0]
+	if len(path) == 1 {
+		// The root is full: move its entries into a new interior node
+		// and make the root point at that node alone.
+		db, _, err := fs.appendDirBlock(dir, exts)
+		if err != nil {
+			return err
+		}
+		exts, err = fs.extents(dir)
+		if err != nil {
+			return err
+		}
+		clear(db.buf)
+		PutDirent(db.buf, 0, fs.blockSize, fs.blockSize, "", 0)
+		child := &dxNode{db: db, countOff: dxNodeCountOff, limit: DxNodeLimit(fs.blockSize, fs.csum),
+			ents: append([]dxEnt(nil), root.ents...), pos: root.pos}
+		root.ents = []dxEnt{{block: uint32(db.lblk)}}
+		root.pos = 0
+		root.db.buf[dxRootInfoOff+6] = 1
+		if err := fs.putDxNode(dir, root); err != nil {
+			return err
+		}
+		return fs.dxInsertIndex(dir, exts, []*dxNode{root, child}, e)
+	}
+	// A full interior node: split it in two and index the new half from
+	// the root.
+	if len(root.ents) >= root.limit {
+		return unix.ENOSPC // a third level needs large_dir
+	}
+	db, _, err := fs.appendDirBlock(dir, exts)
+	if err != nil {
+		return err
+	}
+	clear(db.buf)
+	PutDirent(db.buf, 0, fs.blockSize, fs.blockSize, "", 0)
+	half := len(n.ents) / 2
+	upper := &dxNode{db: db, countOff: dxNodeCountOff, limit: n.limit, ents: append([]dxEnt(nil), n.ents[half:]...)}
+	upperHash := n.ents[half].hash
+	n.ents = n.ents[:half]
+	target := n
+	if n.pos >= half {
+		target = upper
+		upper.pos = n.pos - half
+	}
+	target.ents = append(target.ents[:target.pos+1], append([]dxEnt{e}, target.ents[target.pos+1:]...)...)
+	if err := fs.putDxNode(dir, n); err != nil {
+		return err
+	}
+	if err := fs.putDxNode(dir, upper); err != nil {
+		return err
+	}
+	root.ents = append(root.ents[:root.pos+1], append([]dxEnt{{hash: upperHash, block: uint32(db.lblk)}}, root.ents[root.pos+1:]...)...)
+	return fs.putDxNode(dir, root)
+}

@@ -1,0 +1,302 @@
+package ext4
+
+import (
+	"sort"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxFileBlocks is the largest logical block count an extent file has.
+const maxFileBlocks = 1 << 32
+
+// WriteAt writes p at byte offset off of regular file ino, allocating
+// blocks for holes and extending the size. It returns len(p) or an error.
+func (fs *FS) WriteAt(ino uint32, p []byte, off int64) (int, error) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if err := fs.writable(); err != nil {
+		return 0, err
+	}
+	in, err := fs.readInode(ino)
+	if err != nil {
+		return 0, err
+	}
+	if err := fs.checkWritableFile(in); err != nil {
+		return 0, err
+	}
+	if off < 0 {
+		return 0, unix.EINVAL
+	}
+	bs := int64(fs.blockSize)
+	if off+int64(len(p)) > maxFileBlocks*bs {
+		return 0, unix.EFBIG
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if err := fs.writeData(in, p, off); err != nil {
+		return 0, err
+	}
+	if end := uint64(off) + uint64(len(p)); end > in.Size {
+		in.setSize(end)
+	}
+	fs.touch(in, true, true)
+	return len(p), fs.writeInode(in)
+}
+
+func (fs *FS) checkWritableFile(in *Inode) error {
+	switch in.Type() {
+	case ModeReg:
+	case ModeDir:
+		return unix.EISDIR
+	default:
+		return unix.EINVAL
+	}
+	if in.Flags&FlagInlineData != 0 {
+		return unsupported("writing inline-data inode %d", in.Ino)
+	}
+	if in.Flags&FlagExtents == 0 {
+		return unsupported("writing indirect-mapped inode %d", in.Ino)
+	}
+	return nil
+}
+
+// writeData stores p at off in an extent-mapped inode; the caller writes
+// the inode.
+func (fs *FS) writeData(in *Inode, p []byte, off int64) error {
+	exts, err := fs.extents(in)
+	if err != nil {
+		return err
+	}
+	bs := int64(fs.blockSize)
+	changed := false
+	pos, rest := off, p
+	for len(rest) > 0 {
+		lblk := uint64(pos / bs)
+		i := sort.Search(len(exts), func(i int) bool {
+			return uint64(exts[i].Block)+uint64(exts[i].Len) > lblk
+		})
+		if i < len(exts) && uint64(exts[i].Block) <= lblk {
+			e := exts[i]
+			if e.Uninit {
+				// Zero the blocks we are about to write into and mark
+				// them initialized; the next pass writes the data.
+				last := min(uint64(pos+int64(len(rest))-1)/uint64(bs), uint64(e.Block)+uint64(e.Len)-1)
+				phys := e.Start + (lblk - uint64(e.Block))
+				if err := fs.zeroBlocks(phys, last-lblk+1); err != nil {
+					return err
+				}
+				exts = splitInit(exts, i, lblk, last+1)
+				changed = true
+				continue
+			}
+			n := min((int64(e.Block)+int64(e.Len))*bs-pos, int64(len(rest)))
+			phys := int64(e.Start+(lblk-uint64(e.Block)))*bs + pos%bs
+			if _, err := fs.wdev.WriteAt(rest[:n], phys); err != nil {
+				return err
+			}
+			pos += n
+			rest = rest[n:]
+			continue
+		}
+		// A hole: allocate blocks up to the next extent or the data's end.
+		holeEnd := uint64(maxFileBlocks)
+		if i < len(exts) {
+			holeEnd = uint64(exts[i].Block)
+		}
+		lastNeeded := uint64(pos+int64(len(rest))-1) / uint64(bs)
+		want := min(holeEnd, lastNeeded+1) - lblk
+		goal := fs.groupStart((in.Ino - 1) / fs.sb.InodesPerGroup)
+		if i > 0 {
+			goal = exts[i-1].Start + uint64(exts[i-1].Len)
+		}
+		start, got, err := fs.allocBlocks(goal, min(want, MaxInitExtentLen))
+		if err != nil {
+			return err
+		}
+		fs.addBlocks(in, int64(got))
+		buf := make([]byte, got*uint64(bs))
+		inBlk := pos % bs
+		n := copy(buf[inBlk:], rest)
+		if _, err := fs.wdev.WriteAt(buf, int64(start)*bs); err != nil {
+			return err
+		}
+		exts = insertExtent(exts, i, Extent{Block: uint32(lblk), Len: uint16(got), Start: start})
+		changed = true
+		pos += int64(n)
+		rest = rest[n:]
+	}
+	if changed {
+		return fs.setExtents(in, exts)
+	}
+	return nil
+}
+
+func (fs *FS) zeroBlocks(start, n uint64) error {
+	zero := make([]byte, fs.blockSize)
+	for i := uint64(0); i < n; i++ {
+		if err := fs.writeBlock(start+i, zero); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertExtent inserts e at index i and merges it with its neighbours
+// when they are contiguous.
+func insertExtent(exts []Extent, i int, e Extent) []Extent {
+	exts = append(exts, Extent{})
+	copy(exts[i+1:], exts[i:])
+	exts[i] = e
+	mergeable := func(a, b Extent) bool {
+		return !a.Uninit && !b.Uninit && uint64(a.Block)+uint64(a.Len) == uint64(b.Block) &&
+			a.Start+uint64(a.Len) == b.Start && uint64(a.Len)+uint64(b.Len) <= MaxInitExtentLen
+	}
+	if i+1 < len(exts) && mergeable(exts[i], exts[i+1]) {
+		exts[i].Len += exts[i+1].Len
+		exts = append(exts[:i+1], exts[i+2:]...)
+	}
+	if i > 0 && mergeable(exts[i-1], exts[i]) {
+		exts[i-1].Len += exts[i].Len
+		exts = append(exts[:i], exts[i+1:]...)
+	}
+	return exts
+}
+
+// splitInit marks logical blocks [from, to) of uninitialized extent i as
+// initialized, splitting it into up to three extents.
+func splitInit(exts []Extent, i int, from, to uint64) []Extent {
+	e := exts[i]
+	var parts []Extent
+	if from > uint64(e.Block) {
+		parts = append(parts, Extent{Block: e.Block, Len: uint16(from - uint64(e.Block)), Start: e.Start, Uninit: true})
+	}
+	parts = append(parts, Extent{Block: uint32(from), Len: uint16(to - from), Start: e.Start + (from - uint64(e.Block))})
+	if end := uint64(e.Block) + uint64(e.Len); to < end {
+		parts = append(parts, Extent{Block: uint32(to), Len: uint16(end - to), Start: e.Start + (to - uint64(e.Block)), Uninit: true})
+	}
+	out := append([]Extent(nil), exts[:i]...)
+	out = append(out, parts...)
+	return append(out, exts[i+1:]...)
+}
+
+// Truncate sets regular file ino's size, freeing blocks past the new end.
+func (fs *FS) Truncate(ino uint32, size int64) error {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if err := fs.writable(); err != nil {
+		return err
+	}
+	in, err := fs.readInode(ino)
+	if err != nil {
+		return err
+	}
+	if err := fs.checkWritableFile(in); err != nil {
+		return err
+	}
+	if size < 0 {
+		return unix.EINVAL
+	}
+	if uint64(size) > maxFileBlocks*uint64(fs.blockSize) {
+		return unix.EFBIG
+	}
+	if err := fs.truncateBlocks(in, uint64(size)); err != nil {
+		return err
+	}
+	in.setSize(uint64(size))
+	fs.touch(in, true, true)
+	return fs.writeInode(in)
+}
+
+// truncateBlocks frees an extent-mapped inode's blocks past size and
+// zeroes the rest of the last partial block; the caller writes the inode.
+func (fs *FS) truncateBlocks(in *Inode, size uint64) error {
+	exts, err := fs.extents(in)
+	if err != nil {
+		return err
+	}
+	bs := uint64(fs.blockSize)
+	keep := (size + bs - 1) / bs
+	var out []Extent
+	changed := false
+	for _, e := range exts {
+		start, end := uint64(e.Block), uint64(e.Block)+uint64(e.Len)
+		switch {
+		case end <= keep:
+			out = append(out, e)
+			continue
+		case start >= keep:
+			if err := fs.freeBlocks(e.Start, uint64(e.Len)); err != nil {
+				return err
+			}
+			fs.addBlocks(in, -int64(e.Len))
+		default:
+			cut := keep - start
+			if err := fs.freeBlocks(e.Start+cut, end-keep); err != nil {
+				return err
+			}
+			fs.addBlocks(in, -int64(end-keep))
+			e.Len = uint16(cut)
+			out = append(out, e)
+		}
+		changed = true
+	}
+	if size%bs != 0 && size < in.Size {
+		lblk := size / bs
+		for _, e := range out {
+			if uint64(e.Block) <= lblk && lblk < uint64(e.Block)+uint64(e.Len) && !e.Uninit {
+				zero := make([]byte, bs-size%bs)
+				phys := int64(e.Start+(lblk-uint64(e.Block)))*int64(bs) + int64(size%bs)
+				if _, err := fs.wdev.WriteAt(zero, phys); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if changed {
+		return fs.setExtents(in, out)
+	}
+	return nil
+}
+
+// freeInodeBlocks frees every block an inode owns (data, extent tree or
+// indirect blocks, xattr block) for an inode being deleted.
+func (fs *FS) freeInodeBlocks(in *Inode) error {
+	switch {
+	case in.Flags&FlagInlineData != 0:
+	case in.Type() == ModeLnk && fs.isFastSymlink(in):
+	case in.Type() == ModeChr || in.Type() == ModeBlk || in.Type() == ModeFifo || in.Type() == ModeSock:
+	case in.Flags&FlagExtents != 0:
+		if err := fs.truncateBlocks(in, 0); err != nil {
+			return err
+		}
+		if err := fs.setExtents(in, nil); err != nil {
+			return err
+		}
+	default:
+		var meta []uint64
+		exts, err := fs.blockMap(in, &meta)
+		if err != nil {
+			return err
+		}
+		for _, e := range exts {
+			if err := fs.freeBlocks(e.Start, uint64(e.Len)); err != nil {
+				return err
+			}
+		}
+		for _, b := range meta {
+			if err := fs.freeBlocks(b, 1); err != nil {
+				return err
+			}
+		}
+		in.raw.Block = [IBlockSize]byte{}
+	}
+	if in.FileACL != 0 {
+		if err := fs.releaseXattrBlock(in); err != nil {
+			return err
+		}
+	}
+	in.Blocks = 0
+	in.raw.BlocksLo, in.raw.BlocksHigh = 0, 0
+	return nil
+}
