@@ -42,6 +42,7 @@ func init() {
 		supported(unix.SYS_CHMOD, chmod),
 		supported(unix.SYS_FCHMOD, fchmod),
 		supported(unix.SYS_FCHMODAT, fchmodat),
+		supported(unix.SYS_FCHMODAT2, fchmodat2),
 		supported(unix.SYS_CHOWN, chown),
 		supported(unix.SYS_FCHOWN, fchown),
 		supported(unix.SYS_LCHOWN, lchown),
@@ -518,6 +519,22 @@ func fchmodat(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	p, err := attrTarget(t, a[0], a[1], true, false)
 	if err != nil {
 		return 0, err
+	}
+	return 0, t.Kernel().VFS().Chmod(t, p, uint32(a[2]))
+}
+
+func fchmodat2(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	flags := int(int32(a[3]))
+	if flags&^(unix.AT_SYMLINK_NOFOLLOW|unix.AT_EMPTY_PATH) != 0 {
+		return 0, unix.EINVAL
+	}
+	p, err := attrTarget(t, a[0], a[1], flags&unix.AT_SYMLINK_NOFOLLOW == 0, flags&unix.AT_EMPTY_PATH != 0)
+	if err != nil {
+		return 0, err
+	}
+	if p.Dentry.IsSymlink() {
+		// Linux has no modes for symbolic links to change.
+		return 0, unix.EOPNOTSUPP
 	}
 	return 0, t.Kernel().VFS().Chmod(t, p, uint32(a[2]))
 }

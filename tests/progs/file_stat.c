@@ -152,6 +152,14 @@ int main(void) {
 	CHECK("fchown", fchown(fd, 7, -1));
 	show("f");
 	CHECK("chmod missing", chmod("nope", 0600));
+	CHECK("fchmodat2 nofollow on link", syscall(452, AT_FDCWD, "l", 0600, AT_SYMLINK_NOFOLLOW));
+	CHECK("fchmodat2 nofollow on file", syscall(452, AT_FDCWD, "f", 0640, AT_SYMLINK_NOFOLLOW));
+	CHECK("fchmodat2 bad flags", syscall(452, AT_FDCWD, "f", 0640, 0x2));
+	CHECK("fchmodat2 empty path", syscall(452, fd, "", 0644, AT_EMPTY_PATH));
+	show("f");
+	CHECK("sync_file_range", sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE));
+	CHECK("sync_file_range bad flags", sync_file_range(fd, 0, 0, 8));
+	CHECK("sync_file_range negative", sync_file_range(fd, -1, 0, 0));
 	CHECK("chmod dir", chmod("d", 01777));
 	show("d");
 	stat("d", &st);
