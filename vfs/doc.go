@@ -56,6 +56,14 @@
 // are made with VirtualFilesystem.NewAnonymousFile: they get an anonymous
 // dentry with the given Inode (for fstat) and FileOperations.
 //
+// File operations whose readiness changes (pipes, sockets, terminals,
+// eventfd) implement Waitable, usually by embedding a WaitQueue and calling
+// Notify; poll, select and epoll use File.Readiness and
+// File.EventRegister. Other files are always readable and writable.
+//
+// File locks (flock, POSIX and OFD record locks) and extended attributes
+// (XattrInode) are kept and checked by the VFS for every file system.
+//
 // Character and block devices found in any file system (mknod in tmpfs, or
 // fs/dev) are opened through the device registry: RegisterDevice. FIFOs
 // are opened through SetFIFOOpener.

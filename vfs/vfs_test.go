@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -628,4 +629,78 @@ func TestLocksBlockAndRelease(t *testing.T) {
 		t.Fatalf("TestLock %+v", c)
 	}
 	b.DecRef(root)
+}
+
+type waitableOps struct {
+	vfs.StreamFile
+	vfs.WaitQueue
+	mu    sync.Mutex
+	ready uint32
+}
+
+func (w *waitableOps) Readiness(mask uint32) uint32 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.ready & mask
+}
+
+func (w *waitableOps) set(ev uint32) {
+	w.mu.Lock()
+	w.ready = ev
+	w.mu.Unlock()
+	w.Notify(ev)
+}
+
+type anonInode struct{ vfs.InodeDefaults }
+
+func (anonInode) Stat(vfs.Context) (vfs.Stat, error) { return vfs.Stat{Mode: unix.S_IFIFO | 0o600}, nil }
+
+func TestReadiness(t *testing.T) {
+	e := newEnv(t)
+	e.write("/f", "x")
+	f, err := e.open("/f", unix.O_RDONLY, 0)
+	e.must(err)
+	if got := f.Readiness(unix.POLLIN | unix.POLLOUT | unix.POLLPRI); got != unix.POLLIN|unix.POLLOUT {
+		t.Fatalf("regular file readiness %#x", got)
+	}
+	f.DecRef(root)
+
+	ops := &waitableOps{}
+	w, err := e.v.NewAnonymousFile(root, "pipe:[1]", anonInode{}, ops, unix.O_RDONLY)
+	e.must(err)
+	defer w.DecRef(root)
+	if got := w.Readiness(unix.POLLIN); got != 0 {
+		t.Fatalf("not ready: %#x", got)
+	}
+	ch := make(chan struct{}, 1)
+	entry := vfs.NewChannelEntry(unix.POLLIN, ch)
+	w.EventRegister(entry)
+	ops.set(unix.POLLOUT) // not interesting to the entry
+	select {
+	case <-ch:
+		t.Fatal("notified for POLLOUT")
+	default:
+	}
+	ops.set(unix.POLLIN)
+	select {
+	case <-ch:
+	default:
+		t.Fatal("not notified for POLLIN")
+	}
+	if got := w.Readiness(unix.POLLIN); got != unix.POLLIN {
+		t.Fatalf("ready: %#x", got)
+	}
+	w.EventUnregister(entry)
+	ops.set(unix.POLLIN)
+	select {
+	case <-ch:
+		t.Fatal("notified after unregister")
+	default:
+	}
+	if w.Path().Dentry == nil || e.v.PathName(e.fsc.Root(), w.Path()) != "pipe:[1]" {
+		t.Fatal("anonymous file name")
+	}
+	if _, err := w.Seek(root, 0, unix.SEEK_SET); err != unix.ESPIPE {
+		t.Fatalf("seek on stream: %v", err)
+	}
 }
