@@ -653,7 +653,9 @@ func (w *waitableOps) set(ev uint32) {
 
 type anonInode struct{ vfs.InodeDefaults }
 
-func (anonInode) Stat(vfs.Context) (vfs.Stat, error) { return vfs.Stat{Mode: unix.S_IFIFO | 0o600}, nil }
+func (anonInode) Stat(vfs.Context) (vfs.Stat, error) {
+	return vfs.Stat{Mode: unix.S_IFIFO | 0o600}, nil
+}
 
 func TestReadiness(t *testing.T) {
 	e := newEnv(t)
