@@ -28,6 +28,9 @@ type arg struct {
 	// out arguments are results, printed at exit; every argument from
 	// the first out one on is printed at exit.
 	out bool
+	// outWhen, if set, decides out for the call at hand (an argument
+	// that is a result for some operations only).
+	outWhen func(c *call) bool
 	// glue arguments follow the previous one without ", " (clone3's
 	// " => {parent_tid=[...]}").
 	glue bool
@@ -231,3 +234,14 @@ func out(reg int, f func(*call, uintptr) string) arg {
 	return arg{reg: reg, f: f, out: true}
 }
 func named(name string, a arg) arg { a.name = name + "="; return a }
+
+// outIf makes a an out argument for the calls where when says so.
+func outIf(when func(*call) bool, a arg) arg { a.outWhen = when; return a }
+
+// isOut reports whether a is printed at exit in call c.
+func (a arg) isOut(c *call) bool {
+	if a.outWhen != nil {
+		return a.outWhen(c)
+	}
+	return a.out
+}

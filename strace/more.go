@@ -88,6 +88,16 @@ func (c *call) winsize(v uintptr) string {
 		", ws_xpixel=" + udec(uint64(le.Uint16(b[4:]))) + ", ws_ypixel=" + udec(uint64(le.Uint16(b[6:]))) + "}"
 }
 
+// ioctlHasArg says whether ioctl's third argument is printed at exit:
+// for every request but those without one.
+func ioctlHasArg(c *call) bool {
+	switch uint32(c.arg(1)) {
+	case unix.TIOCNOTTY, ioctlFIOCLEX, ioctlFIONCLEX, ioctlTIOCSCTTY:
+		return false
+	}
+	return true
+}
+
 // fIoctlArg prints ioctl's third argument according to the request. It
 // is printed at exit, when results are known.
 func fIoctlArg(c *call, v uintptr) string {

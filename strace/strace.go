@@ -88,7 +88,7 @@ func (t *Tracer) Enter(tid int32, nr uintptr, args arch.SyscallArgs, mem Memory)
 	b.WriteByte('(')
 	split := len(sp.args)
 	for i, a := range sp.args {
-		if a.out {
+		if a.isOut(c) {
 			split = i
 			break
 		}

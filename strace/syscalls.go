@@ -204,6 +204,12 @@ func fCloneIf(mask uint64, f func(*call, uintptr) string) func(*call, uintptr) s
 
 func fCloneStack(_ *call, v uintptr) string { return ptr(v) }
 
+// cloneSetsParent says whether clone stores into *parent_tid, printed at
+// exit.
+func cloneSetsParent(c *call) bool {
+	return c.arg(0)&(unix.CLONE_PARENT_SETTID|unix.CLONE_PIDFD) != 0
+}
+
 func fTimerFlags(_ *call, v uintptr) string {
 	return flags(uint64(uint32(v)), []flag{{unix.TIMER_ABSTIME, "TIMER_ABSTIME"}}, "0")
 }
@@ -334,7 +340,7 @@ func init() {
 	def("rt_sigpending", out(0, fOutSigset), u(1))
 	def("rt_sigtimedwait", in(0, fSigset), p(1), in(2, fTimespec), u(3))
 	def("sigaltstack", in(0, fStackT), out(1, fOutStackT))
-	def("ioctl", fd(0), in(1, fIoctlCmd), out(2, fIoctlArg))
+	def("ioctl", fd(0), in(1, fIoctlCmd), outIf(ioctlHasArg, in(2, fIoctlArg)))
 	def("access", path(0), in(1, fAccessMode))
 	def("faccessat", dirfd(0), path(1), in(2, fAccessMode))
 	def("faccessat2", dirfd(0), path(1), in(2, fAccessMode), in(3, fAccessAtFlags))
@@ -355,7 +361,7 @@ func init() {
 	def("tkill", i(0), in(1, fSigName))
 	def("tgkill", i(0), i(1), in(2, fSigName))
 	def("uname", out(0, fOutUtsname))
-	def("fcntl", fd(0), in(1, fFcntlCmd), in(2, fFcntlArg))
+	def("fcntl", fd(0), in(1, fFcntlCmd), in(2, fFcntlArg)).ret = retFcntl
 	def("flock", fd(0), i(1))
 	def("fsync", fd(0))
 	def("fdatasync", fd(0))
@@ -414,7 +420,7 @@ func init() {
 		def(name)
 	}
 	def("arch_prctl", in(0, fArchPrctlCode), out(1, fArchPrctlAddr))
-	def("prctl", in(0, fPrctlOption), h(1), h(2), h(3), h(4))
+	def("prctl", in(0, fPrctlOption), outIf(prctlGets, in(1, fPrctlArg(1))), in(2, fPrctlArg(2)), in(3, fPrctlArg(3)), in(4, fPrctlArg(4))).ret = retPrctl
 	def("set_tid_address", p(0))
 	def("set_robust_list", p(0), u(1))
 	def("get_robust_list", i(0), p(1), p(2))
@@ -424,7 +430,7 @@ func init() {
 	def("clone",
 		named("child_stack", in(1, fCloneStack)),
 		named("flags", in(0, fCloneFlags)),
-		named("parent_tid", out(2, fCloneIf(unix.CLONE_PARENT_SETTID|unix.CLONE_PIDFD, fOutInt))),
+		named("parent_tid", outIf(cloneSetsParent, in(2, fCloneIf(unix.CLONE_PARENT_SETTID|unix.CLONE_PIDFD, fOutInt)))),
 		named("tls", in(4, fCloneIf(unix.CLONE_SETTLS, fHex))),
 		named("child_tidptr", in(3, fCloneIf(unix.CLONE_CHILD_SETTID|unix.CLONE_CHILD_CLEARTID, fPtr))))
 	def("clone3", in(0, fClone3Args), arg{reg: 0, out: true, glue: true, f: fClone3Result}, u(1))
@@ -442,8 +448,12 @@ func init() {
 	def("accept4", fd(0), out(1, fSockaddrOut(2)), out(2, fOutInt), in(3, fSockFlags))
 	def("getsockname", fd(0), out(1, fSockaddrOut(2)), out(2, fOutInt))
 	def("getpeername", fd(0), out(1, fSockaddrOut(2)), out(2, fOutInt))
-	def("sendto", fd(0), in(1, fBufIn(2)), u(2), h(3), in(4, fSockaddrIn(5)), i(5))
-	def("recvfrom", fd(0), out(1, fBufOut), u(2), h(3), out(4, fSockaddrOut(5)), out(5, fOutInt))
+	def("sendto", fd(0), in(1, fBufIn(2)), u(2), in(3, fMsgFlags), in(4, fSockaddrIn(5)), i(5))
+	def("recvfrom", fd(0), out(1, fBufOut), u(2), in(3, fMsgFlags), out(4, fSockaddrOut(5)), out(5, fOutInt))
+	def("sendmsg", fd(0), in(1, fMsghdrIn), in(2, fMsgFlags))
+	def("recvmsg", fd(0), out(1, fMsghdrOut), in(2, fMsgFlags))
+	def("setsockopt", fd(0), in(1, fSockLevel), in(2, fSockOptName), in(3, fSetSockOptVal), i(4))
+	def("getsockopt", fd(0), in(1, fSockLevel), in(2, fSockOptName), out(3, fGetSockOptVal), out(4, fOutInt))
 	def("shutdown", fd(0), i(1))
 	def("sendfile", fd(0), fd(1), p(2), u(3))
 	def("mount", in(0, fStr), path(1), in(2, fStr), h(3), p(4))
@@ -474,8 +484,8 @@ func init() {
 	def("getxattr", path(0), in(1, fStr), p(2), u(3))
 	def("lgetxattr", path(0), in(1, fStr), p(2), u(3))
 	def("fgetxattr", fd(0), in(1, fStr), p(2), u(3))
-	def("statfs", path(0), p(1))
-	def("fstatfs", fd(0), p(1))
+	def("statfs", path(0), out(1, fOutStatfs))
+	def("fstatfs", fd(0), out(1, fOutStatfs))
 	def("personality", h(0))
 	def("capget", p(0), p(1))
 	def("capset", p(0), p(1))
