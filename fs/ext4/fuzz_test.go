@@ -3,11 +3,16 @@ package ext4
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The fuzz targets overwrite one structure of a small, fixed image made by
@@ -239,6 +244,74 @@ func FuzzDirBlock(f *testing.F) {
 			sb := imageSB(img)
 			PutDirTail(img[blk:blk+bs], InodeCsumSeed(sb.CsumSeed(), ino, gen))
 		}
+		exercise(img)
+	})
+}
+
+// memImage is an in-memory ReadWriterAt.
+type memImage []byte
+
+func (m memImage) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || off >= int64(len(m)) {
+		return 0, io.EOF
+	}
+	n := copy(p, m[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (m memImage) WriteAt(p []byte, off int64) (int, error) {
+	if off < 0 || off+int64(len(p)) > int64(len(m)) {
+		return 0, errors.New("write past the end of the image")
+	}
+	return copy(m[off:], p), nil
+}
+
+// FuzzWriteOps corrupts one block of the image (chosen by the first two
+// input bytes) and then runs a fixed series of writes: every failure must
+// be a clean error.
+func FuzzWriteOps(f *testing.F) {
+	img := baseFuzzImage(f)
+	f.Add([]byte{0, 0})
+	f.Add(append([]byte{0, 2}, img[2*1024:2*1024+64]...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		watchdog := time.AfterFunc(10*time.Second, func() { panic("FuzzWriteOps: input took more than 10s") })
+		defer watchdog.Stop()
+		img := baseFuzzImage(t)
+		if len(data) >= 2 {
+			blk := int(data[0])<<8 | int(data[1])
+			if off := blk * 1024; off+1024 <= len(img) {
+				copy(img[off:off+1024], data[2:])
+			}
+		}
+		e, err := OpenRW(memImage(img), Options{Now: func() unix.Timespec { return unix.Timespec{Sec: 1} }})
+		if err != nil {
+			return
+		}
+		root := uint32(RootIno)
+		if ino, err := e.Create(root, "new", 0o644, 0, 0); err == nil {
+			e.WriteAt(ino, bytes.Repeat([]byte("z"), 5000), 3000)
+			e.Truncate(ino, 100)
+		}
+		if dir, err := e.Walk("/dir", false); err == nil {
+			for i := 0; i < 30; i++ {
+				e.Create(dir, fmt.Sprintf("fuzz-entry-%02d", i), 0o644, 0, 0)
+			}
+			e.Unlink(dir, "name-003")
+			e.Rename(dir, "name-004", root, "moved")
+		}
+		if d, err := e.Mkdir(root, "d", 0o755, 0, 0); err == nil {
+			e.Symlink(d, "l", string(bytes.Repeat([]byte("t"), 100)), 0, 0)
+			e.Rename(root, "d", root, "d2")
+		}
+		if big, err := e.Walk("/big", false); err == nil {
+			e.WriteAt(big, []byte("append"), 16000)
+		}
+		e.Unlink(root, "sparse")
+		e.Unlink(root, "longlink")
+		e.Rmdir(root, "dir")
 		exercise(img)
 	})
 }
