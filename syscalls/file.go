@@ -96,22 +96,10 @@ func read(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 
 func pread64(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if int64(a[3]) < 0 {
-		if _, err := getFileChecked(t, a[0]); err != nil {
-			return 0, err
-		}
+		// Linux checks the offset before the fd.
 		return 0, unix.EINVAL
 	}
 	return doRead(t, a[0], a[1], a[2], int64(a[3]))
-}
-
-// getFileChecked returns EBADF for a closed fd and drops the reference.
-func getFileChecked(t *kernel.Task, fd uintptr) (*vfs.File, error) {
-	f, err := getFile(t, fd)
-	if err != nil {
-		return nil, err
-	}
-	f.DecRef(t)
-	return f, nil
 }
 
 func doRead(t *kernel.Task, fd, addr, count uintptr, off int64) (uintptr, error) {
@@ -139,9 +127,7 @@ func write(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 
 func pwrite64(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if int64(a[3]) < 0 {
-		if _, err := getFileChecked(t, a[0]); err != nil {
-			return 0, err
-		}
+		// Linux checks the offset before the fd.
 		return 0, unix.EINVAL
 	}
 	return doWrite(t, a[0], a[1], a[2], int64(a[3]))
@@ -273,9 +259,7 @@ func writev(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 
 func preadv(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if int64(a[3]) < 0 {
-		if _, err := getFileChecked(t, a[0]); err != nil {
-			return 0, err
-		}
+		// Linux checks the offset before the fd.
 		return 0, unix.EINVAL
 	}
 	return doReadv(t, a[0], a[1], a[2], int64(a[3]), 0)
@@ -283,9 +267,7 @@ func preadv(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 
 func pwritev(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if int64(a[3]) < 0 {
-		if _, err := getFileChecked(t, a[0]); err != nil {
-			return 0, err
-		}
+		// Linux checks the offset before the fd.
 		return 0, unix.EINVAL
 	}
 	return doWritev(t, a[0], a[1], a[2], int64(a[3]), 0)

@@ -59,6 +59,8 @@ int main(void) {
 	CHECK("close again", close(fd));
 	CHECK("read closed", read(fd, buf, 1));
 	CHECK("read -1", read(-1, buf, 1));
+	CHECK("pread bad fd and offset", pread(-1, buf, 1, -1));
+	CHECK("pwrite bad fd and offset", pwrite(-1, buf, 1, -1));
 
 	/* access modes */
 	fd = open("f", O_RDONLY);
