@@ -108,9 +108,6 @@ func doRead(t *kernel.Task, fd, addr, count uintptr, off int64) (uintptr, error)
 		return 0, err
 	}
 	defer f.DecRef(t)
-	if int64(count) < 0 {
-		return 0, unix.EINVAL
-	}
 	if !f.Readable() {
 		return 0, unix.EBADF
 	}
@@ -139,9 +136,6 @@ func doWrite(t *kernel.Task, fd, addr, count uintptr, off int64) (uintptr, error
 		return 0, err
 	}
 	defer f.DecRef(t)
-	if int64(count) < 0 {
-		return 0, unix.EINVAL
-	}
 	if !f.Writable() {
 		return 0, unix.EBADF
 	}

@@ -55,6 +55,8 @@ int main(void) {
 	CHECK("offset after EFAULT", lseek(fd, 0, SEEK_CUR));
 	CHECK("write from bad pointer", write(fd, bad, 4));
 	CHECK("read count 0", read(fd, NULL, 0));
+	CHECK("read huge count", syscall(SYS_read, fd, buf, (size_t)-1));
+	CHECK("write huge count", syscall(SYS_write, fd, buf, (size_t)-1 / 2 + 1));
 	CHECK("close", close(fd));
 	CHECK("close again", close(fd));
 	CHECK("read closed", read(fd, buf, 1));
