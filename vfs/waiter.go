@@ -1,0 +1,123 @@
+package vfs
+
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Readiness and waiting, for poll, select and epoll. A file whose readiness
+// changes (pipe, socket, terminal, eventfd) has file operations that
+// implement Waitable, usually by embedding a WaitQueue and calling Notify
+// when data arrives or room frees up. Files whose operations are not
+// Waitable (regular files, directories) are always ready to read and write,
+// as on Linux.
+
+// Event masks are the POLL* bits of poll(2) (unix.POLLIN, POLLOUT, ...).
+
+// Waitable is implemented by file operations that can report and signal
+// readiness.
+type Waitable interface {
+	// Readiness returns the events of mask that are ready now (POLLERR
+	// and POLLHUP may be returned even if not asked for).
+	Readiness(mask uint32) uint32
+	// EventRegister arranges for e to be notified when any of e.Mask may
+	// have become ready; EventUnregister undoes it.
+	EventRegister(e *WaitEntry)
+	EventUnregister(e *WaitEntry)
+}
+
+// WaitEntry is one waiter: poll, select or an epoll instance. Notify
+// calls Callback (which must not block) with the events that happened.
+type WaitEntry struct {
+	Mask     uint32
+	Callback func(events uint32)
+}
+
+// NewChannelEntry returns a WaitEntry for mask that signals ch (a buffered
+// channel of capacity 1 works best) without blocking.
+func NewChannelEntry(mask uint32, ch chan struct{}) *WaitEntry {
+	return &WaitEntry{Mask: mask, Callback: func(uint32) {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}}
+}
+
+// WaitQueue is a set of waiters; embed it in file operations to get
+// EventRegister and EventUnregister.
+type WaitQueue struct {
+	// mu guards entries.
+	mu      sync.Mutex
+	entries map[*WaitEntry]struct{}
+}
+
+// EventRegister implements Waitable.EventRegister.
+func (q *WaitQueue) EventRegister(e *WaitEntry) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.entries == nil {
+		q.entries = make(map[*WaitEntry]struct{})
+	}
+	q.entries[e] = struct{}{}
+}
+
+// EventUnregister implements Waitable.EventUnregister.
+func (q *WaitQueue) EventUnregister(e *WaitEntry) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	delete(q.entries, e)
+}
+
+// Notify tells the waiters interested in any of events (POLLERR and
+// POLLHUP reach everybody) that they happened.
+func (q *WaitQueue) Notify(events uint32) {
+	q.mu.Lock()
+	var call []*WaitEntry
+	for e := range q.entries {
+		if e.Mask&events != 0 || events&(unix.POLLERR|unix.POLLHUP) != 0 {
+			call = append(call, e)
+		}
+	}
+	q.mu.Unlock()
+	for _, e := range call {
+		e.Callback(events)
+	}
+}
+
+// POLLRDNORM and POLLWRNORM, which x/sys/unix lacks on amd64.
+const (
+	PollRdNorm = 0x40
+	PollWrNorm = 0x100
+)
+
+// alwaysReady is what a file without Waitable operations reports.
+const alwaysReady = unix.POLLIN | unix.POLLOUT | PollRdNorm | PollWrNorm
+
+// Readiness returns the events of mask that are ready on f. O_PATH files
+// report POLLNVAL, as poll(2) does for an fd it cannot poll.
+func (f *File) Readiness(mask uint32) uint32 {
+	if f.ops == nil {
+		return unix.POLLNVAL
+	}
+	if w, ok := f.ops.(Waitable); ok {
+		return w.Readiness(mask)
+	}
+	return mask & alwaysReady
+}
+
+// EventRegister registers e with f's operations; files that are always
+// ready ignore it (Readiness never changes).
+func (f *File) EventRegister(e *WaitEntry) {
+	if w, ok := f.ops.(Waitable); ok {
+		w.EventRegister(e)
+	}
+}
+
+// EventUnregister undoes EventRegister.
+func (f *File) EventUnregister(e *WaitEntry) {
+	if w, ok := f.ops.(Waitable); ok {
+		w.EventUnregister(e)
+	}
+}
