@@ -17,15 +17,15 @@ var openFlags = []flag{
 	{unix.O_NONBLOCK, "O_NONBLOCK"},
 	{unix.O_SYNC, "O_SYNC"}, // includes O_DSYNC's bit
 	{unix.O_DSYNC, "O_DSYNC"},
-	{unix.O_ASYNC, "O_ASYNC"},
 	{unix.O_DIRECT, "O_DIRECT"},
-	{0x8000, "O_LARGEFILE"},       // x/sys calls it 0 on amd64
-	{unix.O_TMPFILE, "O_TMPFILE"}, // includes O_DIRECTORY's bit
-	{unix.O_DIRECTORY, "O_DIRECTORY"},
+	{0x8000, "O_LARGEFILE"}, // x/sys calls it 0 on amd64
 	{unix.O_NOFOLLOW, "O_NOFOLLOW"},
 	{unix.O_NOATIME, "O_NOATIME"},
 	{unix.O_CLOEXEC, "O_CLOEXEC"},
 	{unix.O_PATH, "O_PATH"},
+	{unix.O_TMPFILE, "O_TMPFILE"}, // includes O_DIRECTORY's bit
+	{unix.O_DIRECTORY, "O_DIRECTORY"},
+	{unix.O_ASYNC, "FASYNC"},
 }
 
 // openFlagsString prints open(2) flags: the access mode, then the rest.

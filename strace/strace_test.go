@@ -102,6 +102,14 @@ func stat(mode uint32, size int64, rdev uint64) []byte {
 	return b
 }
 
+func statxBytes(mask uint32, mode uint16, size uint64) []byte {
+	b := make([]byte, statxSize)
+	binary.LittleEndian.PutUint32(b, mask)
+	binary.LittleEndian.PutUint16(b[0x1c:], mode)
+	binary.LittleEndian.PutUint64(b[0x28:], size)
+	return b
+}
+
 func TestGolden(t *testing.T) {
 	const (
 		pathA = 0x1000
@@ -338,6 +346,23 @@ func TestGolden(t *testing.T) {
 		{"statfs", "statfs", args(pathA, ptrA),
 			newMem().putStr(pathA, "/").putU64s(ptrA, 0xef53, 4096, 66053021, 62909641, 20731936, 16777216, 16362201, 0x44e6f70ee88ca47e, 255, 4096, 0x1020), 0, nil,
 			`statfs("/", {f_type=EXT2_SUPER_MAGIC, f_bsize=4096, f_blocks=66053021, f_bfree=62909641, f_bavail=20731936, f_files=16777216, f_ffree=16362201, f_fsid={val=[0xe88ca47e, 0x44e6f70e]}, f_namelen=255, f_frsize=4096, f_flags=ST_VALID|ST_RELATIME}) = 0`},
+		{"open flags order", "openat", args(uintptr(0xffffffffffffff9c), pathA, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOCTTY|unix.O_TRUNC|unix.O_APPEND|unix.O_SYNC|unix.O_ASYNC|unix.O_NOFOLLOW|unix.O_NOATIME|unix.O_CLOEXEC, 0600),
+			newMem().putStr(pathA, "/tmp/ofx"), 4, nil,
+			`openat(AT_FDCWD, "/tmp/ofx", O_WRONLY|O_CREAT|O_EXCL|O_NOCTTY|O_TRUNC|O_APPEND|O_SYNC|O_NOFOLLOW|O_NOATIME|O_CLOEXEC|FASYNC, 0600) = 4`},
+		{"opendir flags", "openat", args(uintptr(0xffffffffffffff9c), pathA, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_DIRECTORY),
+			newMem().putStr(pathA, "."), 3, nil,
+			`openat(AT_FDCWD, ".", O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_DIRECTORY) = 3`},
+		{"O_TMPFILE", "openat", args(uintptr(0xffffffffffffff9c), pathA, unix.O_RDWR|unix.O_TMPFILE, 0600),
+			newMem().putStr(pathA, "/tmp"), 5, nil,
+			`openat(AT_FDCWD, "/tmp", O_RDWR|O_TMPFILE, 0600) = 5`},
+		{"O_PATH", "openat", args(uintptr(0xffffffffffffff9c), pathA, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW),
+			newMem().putStr(pathA, "/"), 6, nil,
+			`openat(AT_FDCWD, "/", O_RDONLY|O_NOFOLLOW|O_PATH|O_DIRECTORY) = 6`},
+		{"statx", "statx", args(uintptr(0xffffffffffffff9c), pathA, unix.AT_SYMLINK_NOFOLLOW|unix.AT_NO_AUTOMOUNT, 0x25e, bufA),
+			newMem().putStr(pathA, "/tmp/kroot").put(bufA, statxBytes(0x17ff, unix.S_IFDIR|0755, 4096)), 0, nil,
+			`statx(AT_FDCWD, "/tmp/kroot", AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW|AT_NO_AUTOMOUNT, STATX_MODE|STATX_NLINK|STATX_UID|STATX_GID|STATX_MTIME|STATX_SIZE, {stx_mask=STATX_BASIC_STATS|STATX_MNT_ID, stx_attributes=0, stx_mode=S_IFDIR|0755, stx_size=4096, ...}) = 0`},
+		{"lgetxattr", "lgetxattr", args(pathA, bufA, ptrA, 255), newMem().putStr(pathA, "/tmp/kroot").putStr(bufA, "security.selinux"), 0, unix.ENODATA,
+			`lgetxattr("/tmp/kroot", "security.selinux", 0x5000, 255) = -1 ENODATA (No data available)`},
 		{"interrupted", "read", args(0, bufA, 10), newMem(), 0, unix.Errno(512),
 			`read(0, 0x2000, 10) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)`},
 		{"generic", "io_setup", args(1, ptrA), newMem(), 0, unix.ENOSYS,

@@ -85,7 +85,6 @@ func fStat(c *call, v uintptr) string {
 const statxSize = 0x100
 
 var statxMask = []flag{
-	{unix.STATX_BASIC_STATS | unix.STATX_BTIME, "STATX_BASIC_STATS|STATX_BTIME"},
 	{unix.STATX_BASIC_STATS, "STATX_BASIC_STATS"},
 	{unix.STATX_TYPE, "STATX_TYPE"},
 	{unix.STATX_MODE, "STATX_MODE"},

@@ -232,6 +232,24 @@ func fAccessAtFlags(_ *call, v uintptr) string {
 	return flags(uint64(uint32(v)), accessAtFlags, "0")
 }
 
+// atStatxSyncType masks the sync type bits of statx's flags.
+const atStatxSyncType = 0x6000
+
+// fStatxFlags prints statx's flags: the sync type first, as strace does.
+func fStatxFlags(_ *call, v uintptr) string {
+	f := uint64(uint32(v))
+	sync := f & atStatxSyncType
+	s := value(sync, []flag{
+		{unix.AT_STATX_SYNC_AS_STAT, "AT_STATX_SYNC_AS_STAT"},
+		{unix.AT_STATX_FORCE_SYNC, "AT_STATX_FORCE_SYNC"},
+		{unix.AT_STATX_DONT_SYNC, "AT_STATX_DONT_SYNC"},
+	}, hex)
+	if rest := f &^ atStatxSyncType; rest != 0 {
+		s += "|" + flags(rest, atFlags, "")
+	}
+	return s
+}
+
 func fStatxMask(_ *call, v uintptr) string { return flags(uint64(uint32(v)), statxMask, "0") }
 
 func fRenameFlags(_ *call, v uintptr) string {
@@ -322,7 +340,7 @@ func init() {
 	def("lstat", path(0), out(1, fStat))
 	def("fstat", fd(0), out(1, fStat))
 	def("newfstatat", dirfd(0), path(1), out(2, fStat), in(3, fAtFlags))
-	def("statx", dirfd(0), path(1), in(2, fAtFlags), in(3, fStatxMask), out(4, fStatx))
+	def("statx", dirfd(0), path(1), in(2, fStatxFlags), in(3, fStatxMask), out(4, fStatx))
 	def("lseek", fd(0), l(1), in(2, fWhence))
 	def("mmap", p(0), u(1), in(2, fProt), in(3, fMapFlags), fd(4), h(5)).ret = retHex
 	def("mprotect", p(0), u(1), in(2, fProt))
@@ -481,9 +499,9 @@ func init() {
 	def("sched_get_priority_min", i(0))
 	def("fadvise64", fd(0), l(1), l(2), i(3))
 	def("fallocate", fd(0), i(1), l(2), l(3))
-	def("getxattr", path(0), in(1, fStr), p(2), u(3))
-	def("lgetxattr", path(0), in(1, fStr), p(2), u(3))
-	def("fgetxattr", fd(0), in(1, fStr), p(2), u(3))
+	def("getxattr", path(0), in(1, fStr), out(2, fBufOut), u(3))
+	def("lgetxattr", path(0), in(1, fStr), out(2, fBufOut), u(3))
+	def("fgetxattr", fd(0), in(1, fStr), out(2, fBufOut), u(3))
 	def("statfs", path(0), out(1, fOutStatfs))
 	def("fstatfs", fd(0), out(1, fOutStatfs))
 	def("personality", h(0))
