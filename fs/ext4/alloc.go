@@ -21,12 +21,13 @@ type ReadWriterAt interface {
 // so a crash in the middle of an operation can leave an image that needs
 // e2fsck. File systems with features whose on-disk upkeep is not
 // implemented (quota, project ids, bigalloc, mmp, unknown read-only
-// features, a journal that needs recovery) are refused.
+// features) are refused. A journal that needs recovery is replayed into
+// the image first.
 func OpenRW(dev ReadWriterAt, opts Options) (*FS, error) {
 	if opts.IgnoreRecovery {
 		return nil, unsupported("writing a file system whose journal needs recovery")
 	}
-	fs, err := Open(dev, opts)
+	fs, err := open(dev, dev, opts)
 	if err != nil {
 		return nil, err
 	}

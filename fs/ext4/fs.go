@@ -51,8 +51,7 @@ func featureNames(bits uint32, names map[uint32]string) string {
 // Options control Open.
 type Options struct {
 	// IgnoreRecovery opens a file system whose journal needs recovery
-	// without replaying it (reads may see stale metadata). Without it
-	// such a file system is refused until journal replay is implemented.
+	// without replaying it (reads may see stale metadata; read-only).
 	IgnoreRecovery bool
 	// Now is the clock for the timestamps that writes set (default:
 	// the host's real-time clock).
@@ -83,8 +82,13 @@ type FS struct {
 }
 
 // Open reads the superblock and group descriptors of the file system in
-// dev and checks them.
+// dev and checks them. A journal that needs recovery is replayed into
+// memory (the image is not written) unless opts.IgnoreRecovery is set.
 func Open(dev io.ReaderAt, opts Options) (*FS, error) {
+	return open(dev, nil, opts)
+}
+
+func open(dev io.ReaderAt, wdev io.WriterAt, opts Options) (*FS, error) {
 	buf := make([]byte, SuperblockSize)
 	if _, err := dev.ReadAt(buf, SuperblockOffset); err != nil {
 		return nil, fmt.Errorf("ext4: reading superblock: %w", err)
@@ -113,9 +117,6 @@ func Open(dev io.ReaderAt, opts Options) (*FS, error) {
 	if bad := sb.FeatureIncompat &^ supportedIncompat; bad != 0 {
 		return nil, unsupported("incompatible features %s", featureNames(bad, incompatNames))
 	}
-	if sb.HasIncompat(IncompatRecover) && !opts.IgnoreRecovery {
-		return nil, unsupported("the journal needs recovery (run e2fsck), journal replay is not implemented yet")
-	}
 	fs := &FS{dev: dev, sb: sb}
 	if err := fs.checkGeometry(); err != nil {
 		return nil, err
@@ -128,6 +129,12 @@ func Open(dev io.ReaderAt, opts Options) (*FS, error) {
 	fs.hasFT = sb.HasIncompat(IncompatFiletype)
 	if err := fs.readGroupDescs(); err != nil {
 		return nil, err
+	}
+	if sb.HasIncompat(IncompatRecover) && !opts.IgnoreRecovery {
+		fs.wdev = wdev
+		if err := fs.replayJournal(); err != nil {
+			return nil, err
+		}
 	}
 	return fs, nil
 }

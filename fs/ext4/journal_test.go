@@ -1,0 +1,108 @@
+package ext4
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// journalImage makes an image whose journal holds committed transactions
+// that were never checkpointed (debugfs's journal commands), so it needs
+// recovery. Transaction 1 rewrites the first block of /a with 'B's and
+// the first block of /c with 'C's; transaction 2 revokes /c's block again.
+func journalImage(t *testing.T, csum bool) (img string, aBlocks []string) {
+	needTool(t, "debugfs")
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	writeFile(t, filepath.Join(src, "a"), bytes.Repeat([]byte("A"), 8192))
+	writeFile(t, filepath.Join(src, "c"), bytes.Repeat([]byte("c"), 4096))
+	img = filepath.Join(dir, "img")
+	run(t, "mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", "-d", src, img, "32M")
+	blocks := func(p string) []string {
+		out := strings.TrimSpace(run(t, "debugfs", "-R", "blocks "+p, img))
+		lines := strings.Split(out, "\n")
+		return strings.Fields(lines[len(lines)-1])
+	}
+	aBlocks, cBlocks := blocks("/a"), blocks("/c")
+	newB := filepath.Join(dir, "b")
+	os.WriteFile(newB, bytes.Repeat([]byte("B"), 4096), 0o644)
+	newC := filepath.Join(dir, "cc")
+	os.WriteFile(newC, bytes.Repeat([]byte("C"), 4096), 0o644)
+	jo := "jo"
+	if csum {
+		jo = "jo -c"
+	}
+	script := fmt.Sprintf("%s\njw -b %s %s\njw -b %s %s\njc\njo\njw -r %s\njc\n", jo, aBlocks[0], newB, cBlocks[0], newC, cBlocks[0])
+	cmds := filepath.Join(dir, "cmds")
+	os.WriteFile(cmds, []byte(script), 0o644)
+	run(t, "debugfs", "-w", "-f", cmds, img)
+	if out := run(t, "dumpe2fs", "-h", img); !strings.Contains(out, "needs_recovery") {
+		t.Fatalf("image does not need recovery:\n%s", out)
+	}
+	return img, aBlocks
+}
+
+func fileSum(t *testing.T, p string) [32]byte {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(b)
+}
+
+func TestJournalReplay(t *testing.T) {
+	wantA := append(bytes.Repeat([]byte("B"), 4096), bytes.Repeat([]byte("A"), 4096)...)
+	wantC := bytes.Repeat([]byte("c"), 4096) // the revoke undoes the 'C' write
+	check := func(t *testing.T, e *FS, how string) {
+		t.Helper()
+		for p, want := range map[string][]byte{"/a": wantA, "/c": wantC} {
+			ino, err := e.Walk(p, false)
+			if err != nil {
+				t.Fatalf("%s: %s: %v", how, p, err)
+			}
+			if got := readAllIno(t, e, ino); !bytes.Equal(got, want) {
+				t.Errorf("%s: %s reads %q...", how, p, got[:8])
+			}
+		}
+	}
+	for _, csum := range []bool{false, true} {
+		t.Run(fmt.Sprint("csum=", csum), func(t *testing.T) {
+			img, _ := journalImage(t, csum)
+			// e2fsck's own replay is the reference.
+			ref := img + ".ref"
+			data, _ := os.ReadFile(img)
+			os.WriteFile(ref, data, 0o644)
+			exec.Command(needTool(t, "e2fsck"), "-fy", ref).Run()
+			check(t, openImage(t, ref), "after e2fsck")
+
+			// Read-only: replayed in memory, the image untouched.
+			before := fileSum(t, img)
+			check(t, openImage(t, img), "read-only replay")
+			if fileSum(t, img) != before {
+				t.Error("read-only open wrote to the image")
+			}
+			if _, err := Open(bytes.NewReader(data), Options{IgnoreRecovery: true}); err != nil {
+				t.Errorf("IgnoreRecovery open: %v", err)
+			}
+
+			// Read-write: replayed into the image, which is then clean.
+			e, f := openRW(t, img)
+			check(t, e, "read-write replay")
+			if sb := e.Superblock(); sb.HasIncompat(IncompatRecover) {
+				t.Error("needs_recovery still set")
+			}
+			f.Close()
+			fsckClean(t, img)
+			check(t, openImage(t, img), "reopened")
+			if out := run(t, "debugfs", "-R", "logdump", img); !strings.Contains(out, "Journal starts at block 0") &&
+				!strings.Contains(out, "No magic number at block") {
+				t.Errorf("journal not empty after replay:\n%s", out)
+			}
+		})
+	}
+}
