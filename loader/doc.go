@@ -12,5 +12,8 @@
 // caller opens the interpreter (LoadArgs.OpenInterpreter) and Load maps it
 // where mmap would, as Linux's load_elf_interp does.
 //
+// Interpreter scripts ("#!" lines) are parsed by ParseScript; execve
+// runs Script.Argv with the interpreter, up to MaxInterpreterDepth levels.
+//
 // loader imports mm and x/sys/unix only. It holds no unsafe code.
 package loader
