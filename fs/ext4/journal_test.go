@@ -106,3 +106,48 @@ func TestJournalReplay(t *testing.T) {
 		})
 	}
 }
+
+// FuzzJournal corrupts the first journal blocks (superblock, descriptor,
+// data, commit, revoke) of an image that needs recovery; the first input
+// byte picks the block, the rest overwrites it.
+func FuzzJournal(f *testing.F) {
+	dir := f.TempDir()
+	src := filepath.Join(dir, "src")
+	writeFile(f, filepath.Join(src, "a"), bytes.Repeat([]byte("A"), 8192))
+	img := filepath.Join(dir, "img")
+	run(f, "mke2fs", "-q", "-F", "-t", "ext4", "-b", "1024", "-J", "size=1", "-U", "0b6c5e2a-2f1c-4d3b-9a8e-1c2d3e4f5a6b",
+		"-E", "hash_seed=6f1a2b3c-4d5e-4f60-8172-93a4b5c6d7e8", "-d", src, img, "4M")
+	newB := filepath.Join(dir, "b")
+	os.WriteFile(newB, bytes.Repeat([]byte("B"), 1024), 0o644)
+	cmds := filepath.Join(dir, "cmds")
+	os.WriteFile(cmds, []byte("jo -c\njw -b 300,301 "+newB+"\njc\njo -c\njw -r 301\njc\n"), 0o644)
+	run(f, "debugfs", "-w", "-f", cmds, img)
+	base, err := os.ReadFile(img)
+	if err != nil {
+		f.Fatal(err)
+	}
+	e, err := Open(bytes.NewReader(base), Options{IgnoreRecovery: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	jf, err := e.OpenFile(JournalIno)
+	if err != nil {
+		f.Fatal(err)
+	}
+	jstart := int64(jf.Extents()[0].Start) * 1024
+	for b := 0; b < 6; b++ {
+		f.Add(append([]byte{byte(b)}, base[jstart+int64(b)*1024:jstart+int64(b)*1024+64]...))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		img := bytes.Clone(base)
+		off := jstart + int64(data[0]%8)*1024
+		copy(img[off:off+1024], data[1:])
+		exercise(img)
+		if e, err := OpenRW(memImage(img), Options{}); err == nil {
+			e.Create(RootIno, "x", 0o644, 0, 0)
+		}
+	})
+}
