@@ -41,6 +41,10 @@ type MemoryFile struct {
 	// hint is a frame index below which no frame is free. Guarded by mu.
 	hint uint64
 
+	// cursor is where the last multi-frame run ended: the next-fit
+	// search for runs starts there. Guarded by mu.
+	cursor uint64
+
 	// refs counts references to each frame below high. Guarded by mu.
 	refs []int32
 
@@ -113,44 +117,132 @@ func (f *MemoryFile) frame(off uint64) []byte {
 }
 
 // allocRun allocates a run of between 1 and n contiguous frames, each with
-// one reference and zero-filled. It prefers the lowest free frames.
+// one reference and zero-filled. Contiguous frames let a whole fault-around
+// window be mapped with one platform call, so it looks for a free run of n
+// frames first; failing that it takes never-used frames above the
+// high-water mark (the file is sparse: they cost nothing until touched) as
+// long as the holes below it stay moderate; and only then a shorter run.
 func (f *MemoryFile) allocRun(n uint64) (off uint64, got uint64, err error) {
 	if n == 0 {
 		return 0, 0, unix.EINVAL
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	start, ok := f.findFreeLocked()
-	if !ok {
-		// Everything below high is in use: grow.
-		if f.high >= f.pages {
+	start, avail := f.findRunLocked(n)
+	if avail < n {
+		holes := f.high - f.inUse
+		switch {
+		case f.pages-f.high >= n && (avail == 0 || holes <= max(f.inUse, maxHolePages)):
+			start, avail = f.high, n
+		case avail == 0 && f.high < f.pages:
+			start, avail = f.high, f.pages-f.high
+		case avail == 0:
 			return 0, 0, unix.ENOMEM
 		}
-		start = f.high
 	}
-	got = 0
-	for got < n {
-		i := start + got
-		if i < f.high {
-			if f.free[i/64]&(1<<(i%64)) == 0 {
-				break
-			}
-			f.free[i/64] &^= 1 << (i % 64)
-		} else {
-			if i >= f.pages {
-				break
-			}
-			f.growLocked(i + 1)
-			f.free[i/64] &^= 1 << (i % 64)
-		}
+	got = min(n, avail)
+	if end := start + got; end > f.high {
+		f.growLocked(end)
+	}
+	for i := start; i < start+got; i++ {
+		f.free[i/64] &^= 1 << (i % 64)
 		f.refs[i] = 1
-		got++
 	}
 	f.inUse += got
 	if start == f.hint {
 		f.hint = start + got
 	}
+	if n > 1 {
+		f.cursor = start + got
+	}
 	return start * pageSize, got, nil
+}
+
+// maxHolePages is how many free frames below the high-water mark allocRun
+// tolerates (beyond the number in use) before it reuses short runs rather
+// than fresh frames (256 MiB).
+const maxHolePages = 1 << 16
+
+// maxRunScan bounds how many free runs findRunLocked looks at.
+const maxRunScan = 64
+
+// findRunLocked looks for a free run of at least n frames. Single frames
+// come from the lowest free frame, filling holes; longer runs are searched
+// next-fit from where the last one ended (then from the lowest free
+// frame), a bounded number of runs each time. It returns the first run
+// long enough, or the longest it saw (length 0 if none). Runs reaching the
+// high-water mark extend over the never-used frames above it.
+//
+// Preconditions: f.mu is held.
+func (f *MemoryFile) findRunLocked(n uint64) (start, length uint64) {
+	if n > 1 && f.cursor > f.hint && f.cursor < f.high {
+		start, length = f.scanLocked(f.cursor, n)
+		if length >= n {
+			return start, length
+		}
+	}
+	s, l := f.scanLocked(f.hint, n)
+	if l > length {
+		start, length = s, l
+	}
+	return start, length
+}
+
+// scanLocked looks at up to maxRunScan free runs from frame i on.
+//
+// Preconditions: f.mu is held.
+func (f *MemoryFile) scanLocked(i, n uint64) (start, length uint64) {
+	fromHint := i == f.hint
+	for scanned := 0; i < f.high && scanned < maxRunScan; scanned++ {
+		s, ok := f.nextLocked(i, true)
+		if !ok {
+			break
+		}
+		if fromHint && scanned == 0 {
+			f.hint = s // nothing below s is free
+		}
+		e, _ := f.nextLocked(s, false)
+		l := e - s
+		if e == f.high {
+			l = f.pages - s
+		}
+		if l >= n {
+			return s, l
+		}
+		if l > length {
+			start, length = s, l
+		}
+		i = e
+	}
+	if fromHint && i >= f.high && length == 0 {
+		f.hint = f.high
+	}
+	return start, length
+}
+
+// nextLocked returns the first frame at or after i (below high) that is
+// free (or, if !free, in use); high and false if there is none.
+//
+// Preconditions: f.mu is held.
+func (f *MemoryFile) nextLocked(i uint64, free bool) (uint64, bool) {
+	for w := i / 64; w*64 < f.high; w++ {
+		word := f.free[w]
+		if !free {
+			word = ^word
+		}
+		if w == i/64 {
+			word &^= (1 << (i % 64)) - 1
+		}
+		if word == 0 {
+			continue
+		}
+		j := w*64 + uint64(bits.TrailingZeros64(word))
+		if j >= f.high {
+			break
+		}
+		return j, true
+	}
+	return f.high, false
 }
 
 // growLocked raises high to h (all new frames marked in use by the caller).
@@ -164,29 +256,6 @@ func (f *MemoryFile) growLocked(h uint64) {
 		f.refs = append(f.refs, 0)
 	}
 	f.high = h
-}
-
-// findFreeLocked returns the lowest free frame below high.
-//
-// Preconditions: f.mu is held.
-func (f *MemoryFile) findFreeLocked() (uint64, bool) {
-	for w := f.hint / 64; w < uint64(len(f.free)); w++ {
-		word := f.free[w]
-		if w == f.hint/64 {
-			word &^= (1 << (f.hint % 64)) - 1
-		}
-		if word == 0 {
-			continue
-		}
-		i := w*64 + uint64(bits.TrailingZeros64(word))
-		if i >= f.high {
-			break
-		}
-		f.hint = i
-		return i, true
-	}
-	f.hint = f.high
-	return 0, false
 }
 
 // incRef adds a reference to each of the n frames starting at off.

@@ -26,7 +26,13 @@ func TestMemoryFileAllocFree(t *testing.T) {
 	if n := mf.FramesInUse(); n != 7 {
 		t.Fatalf("FramesInUse = %d, want 7", n)
 	}
-	off2, got2, _ := mf.allocRun(8)
+	// A run of 8 does not fit the hole: fresh frames above it.
+	off8, got8, _ := mf.allocRun(8)
+	if off8 != 10*pageSize || got8 != 8 {
+		t.Fatalf("allocRun(8) = %#x, %d; want 0xa000, 8", off8, got8)
+	}
+	// A run of 3 does.
+	off2, got2, _ := mf.allocRun(3)
 	if off2 != 2*pageSize || got2 != 3 {
 		t.Fatalf("allocRun into hole = %#x, %d; want 0x2000, 3", off2, got2)
 	}
@@ -49,6 +55,16 @@ func TestMemoryFileAllocFree(t *testing.T) {
 	}
 	if n := mf.FramesInUse(); n != 64 {
 		t.Fatalf("FramesInUse = %d, want 64", n)
+	}
+	// In a full file, freed frames are handed out as shorter runs, the
+	// longest first.
+	mf.decRef(5*pageSize, 1)
+	mf.decRef(40*pageSize, 2)
+	if off, got, err := mf.allocRun(16); off != 40*pageSize || got != 2 || err != nil {
+		t.Fatalf("allocRun(16) in a full file = %#x, %d, %v", off, got, err)
+	}
+	if off, got, err := mf.allocRun(16); off != 5*pageSize || got != 1 || err != nil {
+		t.Fatalf("allocRun(16) in a full file = %#x, %d, %v", off, got, err)
 	}
 }
 

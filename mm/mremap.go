@@ -171,11 +171,7 @@ func (m *MemoryManager) moveLocked(oldAddr, oldLen, newLen, to uintptr, dontUnma
 
 	// Move the pages. The platform must stop showing them at the old
 	// address before anything else can.
-	type moved struct {
-		addr uintptr
-		p    pte
-	}
-	var pages []moved
+	var pages []movedPage
 	// Pages the application had mapped are mapped again at the new
 	// address right away, so that moving a mapping (realloc of a large
 	// block) does not cost a fault per window afterwards.
@@ -191,7 +187,7 @@ func (m *MemoryManager) moveLocked(oldAddr, oldLen, newLen, to uintptr, dontUnma
 				remap = appendRun(remap, newAddr, q.frame, prot)
 			}
 		}
-		pages = append(pages, moved{addr: newAddr, p: q})
+		pages = append(pages, movedPage{addr: newAddr, p: q})
 		m.pt.remove(addr)
 		return true
 	})
@@ -201,6 +197,9 @@ func (m *MemoryManager) moveLocked(oldAddr, oldLen, newLen, to uintptr, dontUnma
 			// range gets no pages.
 			pages, remap = nil, nil
 		}
+	}
+	if len(remap) > 1 && nv.anonymous() && !nv.shared {
+		pages, remap = m.compactLocked(pages, remap, nv.prot)
 	}
 	for _, mv := range pages {
 		m.pt.set(mv.addr, mv.p)
@@ -220,4 +219,56 @@ func (m *MemoryManager) moveLocked(oldAddr, oldLen, newLen, to uintptr, dontUnma
 		}
 	}
 	return to, nil
+}
+
+// movedPage is a page of a mapping being moved, at its new address.
+type movedPage struct {
+	addr uintptr
+	p    pte
+}
+
+// maxCompactPages bounds the size of a moved mapping compactLocked copies.
+const maxCompactPages = 4096
+
+// compactLocked copies the pages of a moved private anonymous mapping whose
+// frames are scattered (so that mapping them would take one platform call
+// per piece) into one run of fresh frames, which one call maps. Copying a
+// page costs far less than a platform call. The platform no longer maps
+// the old frames and no other address space refers to them (no page is
+// copy-on-write), so nothing can write them meanwhile. It returns the
+// pages and the runs to map; unchanged if compacting does not pay or no
+// run of frames is free.
+//
+// Preconditions: m.mu is held for writing; pages is sorted by address.
+func (m *MemoryManager) compactLocked(pages []movedPage, remap []mapRun, prot int) ([]movedPage, []mapRun) {
+	first, last := pages[0].addr, pages[len(pages)-1].addr
+	n := uint64((last-first)>>pageShift) + 1
+	if n > maxCompactPages || n > 2*uint64(len(pages)) || prot == 0 {
+		return pages, remap
+	}
+	for _, mp := range pages {
+		if mp.p.cow {
+			return pages, remap
+		}
+	}
+	off, got, err := m.mf.allocRun(n)
+	if err != nil {
+		return pages, remap
+	}
+	if got < n {
+		m.mf.decRef(off, got)
+		return pages, remap
+	}
+	out := make([]movedPage, n)
+	old := make([]uint64, 0, len(pages))
+	for i := range out {
+		out[i] = movedPage{addr: first + uintptr(i)<<pageShift, p: pte{frame: off + uint64(i)*pageSize}}
+	}
+	for _, mp := range pages {
+		i := (mp.addr - first) >> pageShift
+		copy(m.mf.frame(out[i].p.frame), m.mf.frame(mp.p.frame))
+		old = append(old, mp.p.frame)
+	}
+	m.decRefFrames(old)
+	return out, []mapRun{{addr: first, frame: off, n: uintptr(n), prot: prot}}
 }

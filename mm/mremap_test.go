@@ -376,3 +376,55 @@ func TestMinCore(t *testing.T) {
 		t.Fatalf("empty: %v %v", vec, err)
 	}
 }
+
+func TestMRemapMoveCompactsAndMaps(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	addr := mustMMap(t, m, anon(8*pageSize, rw))
+	data := fill(8*pageSize, 1)
+	if err := appWrite(m, addr, data); err != nil {
+		t.Fatal(err)
+	}
+	// Scatter the frames of pages 2 and 5.
+	if err := m.MAdvise(addr+2*pageSize, pageSize, unix.MADV_DONTNEED); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.MAdvise(addr+5*pageSize, pageSize, unix.MADV_DONTNEED); err != nil {
+		t.Fatal(err)
+	}
+	other := mustMMap(t, m, anon(64*pageSize, rw))
+	if err := appWrite(m, other, make([]byte, 64*pageSize)); err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []uintptr{5, 2} {
+		if err := appWrite(m, addr+i*pageSize, data[i*pageSize:(i+1)*pageSize]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	maps0, _ := fas(m).calls()
+	na, err := m.MRemap(addr, 8*pageSize, 8*pageSize, unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED, 0x50000000)
+	if err != nil || na != 0x50000000 {
+		t.Fatalf("mremap = %#x, %v", na, err)
+	}
+	maps1, _ := fas(m).calls()
+	if maps1-maps0 != 1 {
+		t.Fatalf("moving made %d MapFile calls, want 1", maps1-maps0)
+	}
+	for i := uintptr(0); i < 8; i++ {
+		if _, ok := fas(m).lookup(na + i*pageSize); !ok {
+			t.Fatalf("moved page %d not mapped", i)
+		}
+	}
+	if got, err := appRead(m, na, 8*pageSize); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("moved contents differ (%v)", err)
+	}
+	maps2, _ := fas(m).calls()
+	if maps2 != maps1 {
+		t.Fatal("reading the moved pages faulted")
+	}
+	if n := e.mf.FramesInUse(); n != 8+64 {
+		t.Fatalf("FramesInUse = %d, want 72", n)
+	}
+	checkConsistent(t, m)
+}

@@ -1,0 +1,179 @@
+package mm
+
+import (
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// This file gives the kernel atomic access to 32-bit words of application
+// memory, which futexes need: the application changes its futex words
+// with locked instructions while kite reads and updates them, so plain
+// copies would race with it.
+//
+// It is the only part of mm that uses unsafe: a word is reached through a
+// pointer into the memory file's kernel mapping. The pointer is made by
+// wordLocked from a bounds-checked 4-byte slice of that mapping, is used
+// only while m.mu is held (so the frame can be neither freed nor replaced
+// by a copy-on-write break), and never escapes this file. The memory
+// file is a MAP_SHARED mapping of a memfd, so atomic instructions on the
+// kernel's view act on the same physical memory as the application's.
+
+// FutexKey identifies a futex word the way Linux's futex keys do: two
+// addresses name the same futex exactly when their keys are equal.
+//
+//   - A private futex (FUTEX_PRIVATE_FLAG) is the address space and the
+//     address.
+//   - A shared futex on a MAP_SHARED mapping is the shared memory object
+//     and the byte offset of the word in it, so that every mapping of the
+//     object, in any process and at any address, agrees.
+//   - A shared futex on a private mapping is again the address space and
+//     the address, but distinct from the private key of the same word (as
+//     Linux marks such keys), so that private and shared operations on one
+//     word do not meet.
+//
+// Keys are comparable and may be used as map keys.
+type FutexKey struct {
+	// Object is the *MemoryManager or the shared object (opaque) the key
+	// refers to. It is compared by identity.
+	Object any
+	// Offset is the address of the word (for an address-space key) or its
+	// byte offset in the shared object.
+	Offset uint64
+	// Shared is set for keys of non-private futex operations.
+	Shared bool
+}
+
+// LoadUint32 atomically reads the 32-bit word at addr, faulting the page
+// in as an application read would. It returns EINVAL if addr is not
+// 4-byte aligned and EFAULT if the application could not read it.
+func (m *MemoryManager) LoadUint32(addr uintptr) (uint32, error) {
+	var v uint32
+	err := m.withWord(addr, false, func(p *uint32) { v = atomic.LoadUint32(p) })
+	return v, err
+}
+
+// CompareAndSwapUint32 atomically replaces the word at addr with new if it
+// holds old. It returns the value the word held (equal to old exactly when
+// the swap happened). It faults the page in and breaks copy-on-write as an
+// application write would: EFAULT if the application could not write the
+// word, EINVAL if addr is not 4-byte aligned.
+func (m *MemoryManager) CompareAndSwapUint32(addr uintptr, old, new uint32) (prev uint32, err error) {
+	err = m.withWord(addr, true, func(p *uint32) {
+		for {
+			if atomic.CompareAndSwapUint32(p, old, new) {
+				prev = old
+				return
+			}
+			if prev = atomic.LoadUint32(p); prev != old {
+				return
+			}
+			// The word changed to old again between the two
+			// operations; try the swap once more.
+		}
+	})
+	return prev, err
+}
+
+// SwapUint32 atomically stores new at addr and returns the previous value
+// (errors as CompareAndSwapUint32).
+func (m *MemoryManager) SwapUint32(addr uintptr, new uint32) (old uint32, err error) {
+	err = m.withWord(addr, true, func(p *uint32) { old = atomic.SwapUint32(p, new) })
+	return old, err
+}
+
+// AtomicOp32 atomically replaces the word at addr with fn(old), retrying
+// if the application changes the word meanwhile, and returns old (errors as
+// CompareAndSwapUint32). fn may run several times.
+//
+// Preconditions: fn must not call into m (it runs with m.mu held).
+func (m *MemoryManager) AtomicOp32(addr uintptr, fn func(old uint32) uint32) (old uint32, err error) {
+	err = m.withWord(addr, true, func(p *uint32) {
+		for {
+			old = atomic.LoadUint32(p)
+			if atomic.CompareAndSwapUint32(p, old, fn(old)) {
+				return
+			}
+		}
+	})
+	return old, err
+}
+
+// FutexKey returns the key of the futex word at addr (see FutexKey).
+// Like Linux's get_futex_key it returns EINVAL for a misaligned address and
+// EFAULT for one past the end of the address space; a private key is
+// computed without touching memory, while a shared one needs the page
+// (EFAULT if the application could not read it), which it faults in.
+func (m *MemoryManager) FutexKey(addr uintptr, private bool) (FutexKey, error) {
+	if addr&3 != 0 {
+		return FutexKey{}, unix.EINVAL
+	}
+	if addr > m.maxAddr-4 {
+		return FutexKey{}, unix.EFAULT
+	}
+	if private {
+		return FutexKey{Object: m, Offset: uint64(addr)}, nil
+	}
+	var key FutexKey
+	err := m.withWord(addr, false, func(*uint32) {
+		// m.mu is held: the VMA found by withWord is still there.
+		v := m.vmas.find(addr)
+		if v.obj != nil {
+			key = FutexKey{Object: v.obj, Offset: v.off + uint64(addr-v.start), Shared: true}
+			return
+		}
+		key = FutexKey{Object: m, Offset: uint64(addr), Shared: true}
+	})
+	return key, err
+}
+
+// withWord runs fn on the word at addr with m.mu held for reading, after
+// making the page ready for a read (or write) as the application's access
+// would. fn must be short and must not call into m.
+func (m *MemoryManager) withWord(addr uintptr, write bool, fn func(p *uint32)) error {
+	if addr&3 != 0 {
+		return unix.EINVAL
+	}
+	if addr+4 < addr {
+		return unix.EFAULT
+	}
+	for tries := 0; ; tries++ {
+		m.mu.RLock()
+		if p := m.wordLocked(addr, write); p != nil {
+			fn(p)
+			m.mu.RUnlock()
+			return nil
+		}
+		m.mu.RUnlock()
+		if tries == 3 {
+			// Another thread keeps undoing our work; give up as
+			// access does.
+			return unix.EFAULT
+		}
+		m.mu.Lock()
+		err := m.prepareLocked(addr, addr+4, write)
+		m.mu.Unlock()
+		if err != nil {
+			return unix.EFAULT
+		}
+	}
+}
+
+// wordLocked returns a pointer to the word at addr in the memory file's
+// kernel mapping if the page is ready for the access, or nil. addr is
+// 4-byte aligned, so the word lies within one page.
+//
+// Preconditions: m.mu is held.
+func (m *MemoryManager) wordLocked(addr uintptr, write bool) *uint32 {
+	v := m.vmas.find(addr)
+	if v == nil || !v.allows(write) {
+		return nil
+	}
+	p := m.pt.get(pageDown(addr))
+	if p == nil || (write && p.cow) {
+		return nil
+	}
+	b := m.mf.bytes(p.frame+uint64(addr&pageMask), 4)
+	return (*uint32)(unsafe.Pointer(&b[0]))
+}
