@@ -43,6 +43,10 @@ type Tracer struct {
 	// calls holds the entered, not yet exited system call of each thread.
 	// Guarded by mu.
 	calls map[int32]*pendingCall
+	// interrupted remembers, per thread, the call that last ended with
+	// ERESTART_RESTARTBLOCK, which restart_syscall resumes. Guarded by
+	// mu.
+	interrupted map[int32]uintptr
 }
 
 // pendingCall is a system call between Enter and Exit.
@@ -60,7 +64,12 @@ type pendingCall struct {
 // New returns a Tracer that writes to w, printing strings up to
 // DefaultStringSize bytes.
 func New(w io.Writer) *Tracer {
-	return &Tracer{w: w, strSize: DefaultStringSize, calls: make(map[int32]*pendingCall)}
+	return &Tracer{
+		w:           w,
+		strSize:     DefaultStringSize,
+		calls:       make(map[int32]*pendingCall),
+		interrupted: make(map[int32]uintptr),
+	}
 }
 
 // SetStringSize sets how many bytes of strings and buffers are printed
@@ -94,6 +103,12 @@ func (t *Tracer) Enter(tid int32, nr uintptr, args arch.SyscallArgs, mem Memory)
 		}
 	}
 	printed := c.formatArgs(&b, sp.args[:split], false)
+	if nr == restartSyscallNR {
+		if prev, ok := t.interrupted[tid]; ok {
+			b.WriteString("<... resuming interrupted " + syscallName(prev) + " ...>")
+			printed = true
+		}
+	}
 	if sp.noReturn {
 		b.WriteByte(')')
 		t.write(b.String())
@@ -149,6 +164,14 @@ func (t *Tracer) Exit(tid int32, nr uintptr, args arch.SyscallArgs, ret uintptr,
 	failed := err != nil
 	if failed && !errors.As(err, &errno) {
 		errno = unix.EIO
+	}
+	switch {
+	case failed && errno == errRestartRestartBlock:
+		if nr != restartSyscallNR {
+			t.interrupted[tid] = nr
+		}
+	case nr != restartSyscallNR || !failed:
+		delete(t.interrupted, tid)
 	}
 	c := &call{t: t, mem: mem, args: p.args, exiting: true, ret: ret, failed: failed}
 	c.formatArgs(&b, sp.args[p.split:], p.owe)
@@ -328,6 +351,9 @@ func syscallName(nr uintptr) string {
 	}
 	return "syscall_" + hex(uint64(nr))
 }
+
+// restartSyscallNR is restart_syscall's number on amd64.
+const restartSyscallNR = 219
 
 // Kernel-internal errnos that a system call may end with when a signal
 // interrupts it (include/linux/errno.h); strace shows them as "= ?".

@@ -492,6 +492,29 @@ func TestSignalInfo(t *testing.T) {
 	}
 }
 
+func TestRestartSyscall(t *testing.T) {
+	var out strings.Builder
+	tr := New(&out)
+	mem := newMem().putU64s(0x1000, 5, 0)
+	ns := nr(t, "clock_nanosleep")
+	a := args(unix.CLOCK_REALTIME, 0, 0x1000, 0x2000)
+	tr.Enter(1, ns, a, mem)
+	tr.Exit(1, ns, a, 0, unix.Errno(516), mem)
+	tr.Signal(1, SignalInfo{Signo: int32(unix.SIGALRM), PID: 1})
+	rs := nr(t, "restart_syscall")
+	tr.Enter(1, rs, args(), mem)
+	tr.Exit(1, rs, args(), 0, nil, mem)
+	tr.Enter(1, rs, args(), mem)
+	tr.Exit(1, rs, args(), 0, unix.EINTR, mem)
+	want := aligned("[pid 1] clock_nanosleep(CLOCK_REALTIME, 0, {tv_sec=5, tv_nsec=0}, 0x2000) = ? ERESTART_RESTARTBLOCK (Interrupted by signal)") +
+		"[pid 1] --- SIGALRM {si_signo=SIGALRM, si_code=SI_USER, si_pid=1, si_uid=0} ---\n" +
+		aligned("[pid 1] restart_syscall(<... resuming interrupted clock_nanosleep ...>) = 0") +
+		aligned("[pid 1] restart_syscall() = -1 EINTR (Interrupted system call)")
+	if out.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
 func TestStringSize(t *testing.T) {
 	mem := newMem().putStr(0x1000, strings.Repeat("x", 32)).putStr(0x2000, strings.Repeat("y", 33))
 	var out strings.Builder
