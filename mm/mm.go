@@ -56,7 +56,7 @@ const (
 	mapType           = 0x0f
 	mapUninitialized  = 0x4000000
 	mapSync           = 0x80000
-	mapLegacyMask     = unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_FIXED | unix.MAP_ANONYMOUS | unix.MAP_DENYWRITE | unix.MAP_EXECUTABLE | mapUninitialized | unix.MAP_GROWSDOWN | unix.MAP_LOCKED | unix.MAP_NORESERVE | unix.MAP_POPULATE | unix.MAP_NONBLOCK | unix.MAP_STACK | unix.MAP_HUGETLB | unix.MAP_FIXED_NOREPLACE
+	mapLegacyMask     = unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_FIXED | unix.MAP_ANONYMOUS | unix.MAP_DENYWRITE | unix.MAP_EXECUTABLE | mapUninitialized | unix.MAP_GROWSDOWN | unix.MAP_LOCKED | unix.MAP_NORESERVE | unix.MAP_POPULATE | unix.MAP_NONBLOCK | unix.MAP_STACK | unix.MAP_HUGETLB | unix.MAP_FIXED_NOREPLACE | unix.MAP_32BIT | 21<<26 | 30<<26
 	sizeOf128MiB      = 128 << 20
 	sharedAnonMapName = "/dev/zero (deleted)"
 )
@@ -305,7 +305,11 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 		m.unmapLocked(addr, addr+length)
 	} else {
 		var err error
-		addr, err = m.findUnmappedLocked(length, o.Addr)
+		if flags&unix.MAP_32BIT != 0 {
+			addr, err = m.find32BitLocked(length, o.Addr)
+		} else {
+			addr, err = m.findUnmappedLocked(length, o.Addr)
+		}
 		if err != nil {
 			return 0, err
 		}
@@ -364,6 +368,45 @@ func (m *MemoryManager) findUnmappedLocked(length, hint uintptr) (uintptr, error
 		return a, nil
 	}
 	return 0, unix.ENOMEM
+}
+
+// MAP_32BIT places mappings in [1 GiB, 2 GiB), as x86-64 Linux does.
+const (
+	map32BitStart = 0x40000000
+	map32BitEnd   = 0x80000000
+)
+
+// find32BitLocked finds room for a MAP_32BIT mapping: at hint if it is free
+// and below 2 GiB, else the lowest free range in [1 GiB, 2 GiB).
+//
+// Preconditions: m.mu is held.
+func (m *MemoryManager) find32BitLocked(length, hint uintptr) (uintptr, error) {
+	if length > map32BitEnd-map32BitStart {
+		return 0, unix.ENOMEM
+	}
+	if hint != 0 {
+		hint = max(pageDown(hint), minAddr)
+		if hint <= map32BitEnd-length {
+			i := m.vmas.lowerBound(hint)
+			if i == len(m.vmas.v) || hint+length <= m.vmas.v[i].startGap() {
+				return hint, nil
+			}
+		}
+	}
+	cur := uintptr(map32BitStart)
+	for i := m.vmas.lowerBound(cur); ; i++ {
+		gapEnd := uintptr(map32BitEnd)
+		if i < len(m.vmas.v) {
+			gapEnd = min(gapEnd, m.vmas.v[i].startGap())
+		}
+		if gapEnd >= cur && gapEnd-cur >= length {
+			return cur, nil
+		}
+		if i == len(m.vmas.v) || m.vmas.v[i].end >= map32BitEnd {
+			return 0, unix.ENOMEM
+		}
+		cur = max(cur, m.vmas.v[i].end)
+	}
 }
 
 // topDownLocked returns the highest address a such that [a, a+length) is

@@ -834,3 +834,25 @@ func TestMappedFileRefs(t *testing.T) {
 		t.Fatalf("refs after release = %d", f.refs)
 	}
 }
+
+func TestMap32Bit(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	o := anon(4*pageSize, rw)
+	o.Flags |= unix.MAP_32BIT
+	a := mustMMap(t, m, o)
+	if a != 0x40000000 {
+		t.Fatalf("first MAP_32BIT mapping at %#x", a)
+	}
+	b := mustMMap(t, m, o)
+	if b != 0x40000000+4*pageSize {
+		t.Fatalf("second MAP_32BIT mapping at %#x", b)
+	}
+	big := anon(1<<30, rw)
+	big.Flags |= unix.MAP_32BIT
+	if _, err := m.MMap(big); err != unix.ENOMEM {
+		t.Fatalf("MAP_32BIT without room: %v", err)
+	}
+	checkConsistent(t, m)
+}
