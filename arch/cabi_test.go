@@ -12,8 +12,8 @@ import (
 )
 
 // cValues compiles and runs a C program whose main prints lines of
-// "name value" and returns them. It skips the test if gcc is missing or
-// the host's headers do not build the program.
+// "name value" and returns them. It skips the test if gcc or the
+// kernel's uapi headers are missing.
 func cValues(t *testing.T, src string) map[string]int64 {
 	t.Helper()
 	gcc, err := exec.LookPath("gcc")
@@ -27,7 +27,10 @@ func cValues(t *testing.T, src string) map[string]int64 {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command(gcc, "-o", bin, cfile).CombinedOutput(); err != nil {
-		t.Skipf("cannot build the C layout probe (missing headers?): %v\n%s", err, out)
+		if bytes.Contains(out, []byte("No such file")) {
+			t.Skipf("C headers missing: %s", out)
+		}
+		t.Fatalf("building the C layout probe: %v\n%s", err, out)
 	}
 	out, err := exec.Command(bin).Output()
 	if err != nil {

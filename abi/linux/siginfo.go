@@ -117,3 +117,17 @@ const (
 	SIGEV_THREAD    = 2
 	SIGEV_THREAD_ID = 4
 )
+
+// uc_flags bits of the ucontext in a signal frame (asm/ucontext.h).
+const (
+	UC_FP_XSTATE         = 0x1 // the frame's fpstate has the xsave extension
+	UC_SIGCONTEXT_SS     = 0x2 // sigcontext's ss field is meaningful
+	UC_STRICT_RESTORE_SS = 0x4 // rt_sigreturn restores ss as is
+)
+
+// Markers of the xsave area in a signal frame (asm/sigcontext.h).
+const (
+	FP_XSTATE_MAGIC1      = 0x46505853 // in fpx_sw_bytes.magic1
+	FP_XSTATE_MAGIC2      = 0x46505845 // right after the xsave area
+	FP_XSTATE_MAGIC2_SIZE = 4
+)
