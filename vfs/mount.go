@@ -32,6 +32,8 @@ type Mount struct {
 	children int
 	// seq orders mounts by creation, for Mounts.
 	seq uint64
+	// source is what /proc/mounts shows as the mounted device.
+	source string
 }
 
 type mountKey struct {
@@ -88,6 +90,10 @@ func (v *VirtualFilesystem) NewMountNamespace(ctx Context, rootFS Filesystem, fl
 		return nil, unix.ENOTDIR
 	}
 	m := &Mount{vfs: v, fs: s, root: root, flags: flags}
+	v.mountMu.Lock()
+	v.mountSeq++
+	m.seq = v.mountSeq
+	v.mountMu.Unlock()
 	return &MountNamespace{root: m}, nil
 }
 
@@ -300,9 +306,12 @@ func (v *VirtualFilesystem) IsReachable(root, p Path) bool {
 type MountInfo struct {
 	Mount      *Mount
 	MountPoint string // as seen from the root given to Mounts
+	Root       string // the mounted directory within its file system ("/" unless a bind mount)
+	Source     string // the device or source name ("tmpfs", "proc", a host path)
 	FSType     string
 	Flags      uint32
 	Dev        uint64
+	ID, Parent uint64 // mount ids (the parent's is its own for the root)
 }
 
 // Mounts lists the mounts of the tree that contains root, parents before
@@ -330,11 +339,41 @@ func (v *VirtualFilesystem) Mounts(root Path) []MountInfo {
 	walk(top)
 	infos := make([]MountInfo, 0, len(order))
 	for _, m := range order {
-		infos = append(infos, MountInfo{Mount: m, FSType: m.fs.fs.Name(), Flags: m.flags, Dev: m.fs.dev})
+		src := m.source
+		if src == "" {
+			src = m.fs.fs.Name()
+		}
+		parent := m.seq
+		if m.parent != nil {
+			parent = m.parent.seq
+		}
+		infos = append(infos, MountInfo{Mount: m, Source: src, FSType: m.fs.fs.Name(), Flags: m.flags,
+			Dev: m.fs.dev, ID: m.seq, Parent: parent})
 	}
 	v.mountMu.Unlock()
 	for i := range infos {
-		infos[i].MountPoint = v.PathName(root, infos[i].Mount.Root())
+		m := infos[i].Mount
+		infos[i].MountPoint = v.PathName(root, m.Root())
+		infos[i].Root = v.dentryPath(m.root)
 	}
 	return infos
+}
+
+// dentryPath returns d's name within its file system ("/" for its root).
+func (v *VirtualFilesystem) dentryPath(d *Dentry) string {
+	v.renameMu.RLock()
+	defer v.renameMu.RUnlock()
+	var parts []string
+	for ; d != nil && d.parent != nil; d = d.parent {
+		parts = append(parts, d.name)
+	}
+	var b strings.Builder
+	for i := len(parts) - 1; i >= 0; i-- {
+		b.WriteByte('/')
+		b.WriteString(parts[i])
+	}
+	if b.Len() == 0 {
+		return "/"
+	}
+	return b.String()
 }

@@ -57,6 +57,7 @@ type VirtualFilesystem struct {
 	devices    map[devKey]DeviceOpener
 	fifoOpener FIFOOpener
 	clock      func() time.Time
+	fsTypes    map[string]FilesystemType
 
 	anonFS *fsState
 

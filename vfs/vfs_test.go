@@ -706,3 +706,70 @@ func TestReadiness(t *testing.T) {
 		t.Fatalf("seek on stream: %v", err)
 	}
 }
+
+func TestMountOperations(t *testing.T) {
+	e := newEnv(t)
+	cwd := e.fsc.Cwd()
+	tmpfs.RegisterType(e.v)
+	for _, d := range []string{"/a", "/a/sub", "/b", "/c"} {
+		e.mkdir(d)
+	}
+	wantErr(t, "unknown type", e.v.NewMount(root, "nosuchfs", "x", mustPath(e, "/a"), 0, ""), unix.ENODEV)
+	wantErr(t, "bad option", e.v.NewMount(root, "tmpfs", "x", mustPath(e, "/a"), 0, "bogus=1"), unix.EINVAL)
+	e.must(e.v.NewMount(root, "tmpfs", "scratch", mustPath(e, "/a/sub"), vfs.MountNoExec, "mode=700,size=1m"))
+	e.write("/a/sub/x", "inner")
+	st, err := e.v.StatAt(root, e.fsc, cwd, "/a/sub", true)
+	e.must(err)
+	if st.Mode&0o7777 != 0o700 {
+		t.Fatalf("mode option: %o", st.Mode)
+	}
+	sf, err := e.v.Statfs(root, mustPath(e, "/a/sub"))
+	e.must(err)
+	if sf.Blocks != 256 || sf.Flags&unix.ST_NOEXEC == 0 {
+		t.Fatalf("statfs %+v", sf)
+	}
+
+	// A recursive bind copies the tmpfs mount below /a.
+	e.must(e.v.BindMountTree(root, mustPath(e, "/a"), mustPath(e, "/b"), 0, true))
+	if e.read("/b/sub/x") != "inner" {
+		t.Fatal("rbind did not copy the submount")
+	}
+	e.must(e.v.BindMountTree(root, mustPath(e, "/a"), mustPath(e, "/c"), 0, false))
+	if _, err := e.v.StatAt(root, e.fsc, cwd, "/c/sub/x", true); err != unix.ENOENT {
+		t.Fatalf("plain bind copied a submount: %v", err)
+	}
+
+	// The mount table as /proc/self/mounts lists it.
+	var got []string
+	for _, m := range e.v.Mounts(e.fsc.Root()) {
+		got = append(got, m.MountPoint+":"+m.Source+":"+m.Root)
+	}
+	want := "/:tmpfs:/ /a/sub:scratch:/ /b:tmpfs:/a /b/sub:scratch:/ /c:tmpfs:/a"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("mounts\n got %v\nwant %v", got, want)
+	}
+
+	// A cloned namespace is independent.
+	ns2, translate := e.v.CloneMountNamespace(e.ns)
+	fsc2 := vfs.NewFSContext(ns2.Root())
+	e.must(e.v.UmountTree(root, mustPath(e, "/b")))
+	if _, err := e.v.StatAt(root, e.fsc, cwd, "/b/sub/x", true); err != unix.ENOENT {
+		t.Fatalf("after umount -l: %v", err)
+	}
+	if _, err := e.v.StatAt(root, fsc2, fsc2.Cwd(), "/b/sub/x", true); err != nil {
+		t.Fatalf("clone lost a mount: %v", err)
+	}
+	p2 := translate(mustPath(e, "/a/sub"))
+	if e.v.PathName(ns2.Root(), p2) != "/a/sub" || p2.Mount == mustPath(e, "/a/sub").Mount {
+		t.Fatal("translate")
+	}
+
+	// MS_MOVE, and a move into the moved tree.
+	e.must(e.v.MoveMount(root, mustPath(e, "/a/sub"), mustPath(e, "/c")))
+	if e.read("/c/x") != "inner" {
+		t.Fatal("move")
+	}
+	e.mkdir("/c/deeper")
+	wantErr(t, "move into itself", e.v.MoveMount(root, mustPath(e, "/c"), mustPath(e, "/c/deeper")), unix.ELOOP)
+	wantErr(t, "umount the moved mount", e.v.Umount(root, mustPath(e, "/c")), nil)
+}
