@@ -11,10 +11,9 @@ import (
 	"testing"
 )
 
-// cValues compiles and runs a C program whose main prints lines of
-// "name value" and returns them. It skips the test if gcc or the
-// kernel's uapi headers are missing.
-func cValues(t *testing.T, src string) map[string]int64 {
+// cOutput compiles and runs a C program and returns its standard output.
+// It skips the test if gcc or the kernel's uapi headers are missing.
+func cOutput(t *testing.T, src string) string {
 	t.Helper()
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
@@ -26,18 +25,25 @@ func cValues(t *testing.T, src string) map[string]int64 {
 	if err := os.WriteFile(cfile, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(gcc, "-o", bin, cfile).CombinedOutput(); err != nil {
+	if out, err := exec.Command(gcc, "-O1", "-o", bin, cfile).CombinedOutput(); err != nil {
 		if bytes.Contains(out, []byte("No such file")) {
 			t.Skipf("C headers missing: %s", out)
 		}
-		t.Fatalf("building the C layout probe: %v\n%s", err, out)
+		t.Fatalf("building the C probe: %v\n%s", err, out)
 	}
 	out, err := exec.Command(bin).Output()
 	if err != nil {
-		t.Fatalf("C layout probe: %v", err)
+		t.Fatalf("C probe: %v", err)
 	}
+	return string(out)
+}
+
+// cValues runs a C program (see cOutput) whose main prints lines of
+// "name value" and returns them.
+func cValues(t *testing.T, src string) map[string]int64 {
+	t.Helper()
 	m := map[string]int64{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc := bufio.NewScanner(strings.NewReader(cOutput(t, src)))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		if len(f) != 2 {

@@ -212,7 +212,10 @@ type SignalFrame struct {
 	// Addr is the frame's address in the application: the handler's
 	// stack pointer.
 	Addr uintptr
-	// Bytes go to application memory at Addr.
+	// Bytes go to application memory at Addr. Where Linux leaves the
+	// stack's old contents (stack_t's padding, sigcontext's reserved
+	// words, the siginfo without SA_SIGINFO, the alignment gap before
+	// the xsave area) they hold zeros.
 	Bytes []byte
 	// Regs are the registers the handler starts with.
 	Regs Registers
