@@ -141,10 +141,8 @@ func (t *Tracer) Exit(tid int32, nr uintptr, args arch.SyscallArgs, ret uintptr,
 	}
 	var b strings.Builder
 	col := 0
-	if t.open == tid {
-		col = t.col
-	}
-	if p == nil || p.nr != nr {
+	switch {
+	case p == nil || p.nr != nr:
 		// No matching entry (tracing began mid-call): print the whole
 		// call now.
 		t.closeOpen()
@@ -152,7 +150,9 @@ func (t *Tracer) Exit(tid int32, nr uintptr, args arch.SyscallArgs, ret uintptr,
 		b.WriteString(prefix(tid))
 		b.WriteString(syscallName(nr))
 		b.WriteByte('(')
-	} else if t.open != tid {
+	case t.open == tid:
+		col = t.col // the line goes on
+	default:
 		t.closeOpen()
 		b.WriteString(prefix(tid))
 		b.WriteString("<... ")

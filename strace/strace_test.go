@@ -515,6 +515,21 @@ func TestRestartSyscall(t *testing.T) {
 	}
 }
 
+func TestExitWithoutEntry(t *testing.T) {
+	var out strings.Builder
+	tr := New(&out)
+	mem := newMem()
+	tr.Enter(1, nr(t, "getpid"), args(), mem)
+	// The kernel reports the exit of a different call than it entered
+	// (tracing switched on mid-call): the open line is abandoned and the
+	// call printed whole, aligned on its own.
+	tr.Exit(1, nr(t, "close"), args(3), 0, nil, mem)
+	want := "[pid 1] getpid( <unfinished ...>\n" + aligned("[pid 1] close(3) = 0")
+	if out.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
 func TestStringSize(t *testing.T) {
 	mem := newMem().putStr(0x1000, strings.Repeat("x", 32)).putStr(0x2000, strings.Repeat("y", 33))
 	var out strings.Builder
