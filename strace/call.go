@@ -1,6 +1,7 @@
 package strace
 
 import (
+	"bytes"
 	"encoding/binary"
 	"strings"
 
@@ -95,37 +96,41 @@ func (c *call) readU32(addr uintptr) (uint32, bool) {
 }
 
 // path prints a NUL-terminated path in full (strace does not abbreviate
-// paths), NULL, or the address if it cannot be read.
+// paths below PATH_MAX), NULL, or the address if it cannot be read.
 func (c *call) path(addr uintptr) string {
-	if addr == 0 {
-		return "NULL"
-	}
-	s, err := c.mem.CopyInString(addr, 4096)
-	if err != nil && len(s) == 0 {
-		return ptr(addr)
-	}
-	if err != nil {
-		return quote([]byte(s)) + "..."
-	}
-	return quote([]byte(s))
+	return c.cstr(addr, 4096)
 }
 
-// str prints a NUL-terminated string abbreviated to the -s limit. It asks
-// for one byte more than the limit to tell a string of exactly the limit
-// from a longer one, whichever way Memory counts the NUL.
+// str prints a NUL-terminated string abbreviated to the -s limit.
 func (c *call) str(addr uintptr) string {
+	return c.cstr(addr, c.strSize())
+}
+
+// cstr prints the NUL-terminated string at addr, cut to n bytes with
+// "..." after the quotes if it is longer. Memory implementations differ
+// on what CopyInString returns for a string that is too long, so that
+// case reads the first n bytes directly.
+func (c *call) cstr(addr uintptr, n int) string {
 	if addr == 0 {
 		return "NULL"
 	}
-	n := c.strSize()
+	// One byte more than n tells a string of exactly n bytes from a
+	// longer one, whether or not Memory counts the NUL.
 	s, err := c.mem.CopyInString(addr, n+1)
-	switch {
-	case len(s) > n:
-		return quote([]byte(s[:n])) + "..."
-	case err == nil:
+	if err == nil {
+		if len(s) > n {
+			return quote([]byte(s[:n])) + "..."
+		}
 		return quote([]byte(s))
-	case len(s) == n:
-		return quote([]byte(s)) + "..."
+	}
+	b := make([]byte, n)
+	got, _ := c.mem.CopyIn(addr, b)
+	b = b[:got]
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return quote(b[:i])
+	}
+	if got == n {
+		return quote(b) + "..."
 	}
 	return ptr(addr)
 }

@@ -18,9 +18,11 @@ type Memory interface {
 	// it copied and an error if it copied fewer.
 	CopyIn(addr uintptr, dst []byte) (int, error)
 
-	// CopyInString reads a NUL-terminated string of at most max bytes
-	// (NUL excluded) from addr. If no NUL is found within max bytes it
-	// returns the max bytes read and ENAMETOOLONG.
+	// CopyInString reads a NUL-terminated string of at most about max
+	// bytes from addr, failing (ENAMETOOLONG) if it is longer. Whether
+	// max counts the NUL, and what comes back with the error, may vary:
+	// mm.MemoryManager counts the NUL and returns nothing; strace copes
+	// with either.
 	CopyInString(addr uintptr, max int) (string, error)
 }
 

@@ -14,6 +14,10 @@ import (
 // fakeMem is application memory made of separate regions.
 type fakeMem struct {
 	regions map[uintptr][]byte
+	// other makes CopyInString follow the other convention Memory allows:
+	// max excludes the NUL and a too long string comes back cut, with
+	// ENAMETOOLONG.
+	other bool
 }
 
 func newMem() *fakeMem { return &fakeMem{regions: map[uintptr][]byte{}} }
@@ -51,15 +55,26 @@ func (m *fakeMem) CopyIn(addr uintptr, dst []byte) (int, error) {
 	return n, nil
 }
 
-func (m *fakeMem) CopyInString(addr uintptr, max int) (string, error) {
+// CopyInString behaves as mm's: maxLen counts the NUL, and a string
+// without one within maxLen bytes is ENAMETOOLONG with nothing returned.
+func (m *fakeMem) CopyInString(addr uintptr, maxLen int) (string, error) {
 	b := m.find(addr)
-	if i := bytes.IndexByte(b, 0); i >= 0 && i <= max {
+	if m.other {
+		if i := bytes.IndexByte(b, 0); i >= 0 && i <= maxLen {
+			return string(b[:i]), nil
+		}
+		if len(b) >= maxLen {
+			return string(b[:maxLen]), unix.ENAMETOOLONG
+		}
+		return string(b), unix.EFAULT
+	}
+	if i := bytes.IndexByte(b, 0); i >= 0 && i < maxLen {
 		return string(b[:i]), nil
 	}
-	if len(b) >= max {
-		return string(b[:max]), unix.ENAMETOOLONG
+	if len(b) >= maxLen {
+		return "", unix.ENAMETOOLONG
 	}
-	return string(b), unix.EFAULT
+	return "", unix.EFAULT
 }
 
 func nr(t *testing.T, name string) uintptr {
@@ -531,22 +546,32 @@ func TestExitWithoutEntry(t *testing.T) {
 }
 
 func TestStringSize(t *testing.T) {
-	mem := newMem().putStr(0x1000, strings.Repeat("x", 32)).putStr(0x2000, strings.Repeat("y", 33))
-	var out strings.Builder
-	tr := New(&out)
-	c := &call{t: tr, mem: mem}
-	if got := c.str(0x1000); got != `"`+strings.Repeat("x", 32)+`"` {
-		t.Errorf("32 bytes: %s", got)
-	}
-	if got := c.str(0x2000); got != `"`+strings.Repeat("y", 32)+`"...` {
-		t.Errorf("33 bytes: %s", got)
-	}
-	if got := c.str(0x9000); got != "0x9000" {
-		t.Errorf("unmapped: %s", got)
-	}
-	tr.SetStringSize(4)
-	if got := c.str(0x2000); got != `"yyyy"...` {
-		t.Errorf("-s 4: %s", got)
+	for _, other := range []bool{false, true} {
+		mem := newMem().putStr(0x1000, strings.Repeat("x", 32)).putStr(0x2000, strings.Repeat("y", 33)).
+			put(0x3000, []byte(strings.Repeat("z", 40)))
+		mem.other = other
+		var out strings.Builder
+		tr := New(&out)
+		c := &call{t: tr, mem: mem}
+		if got := c.str(0x1000); got != `"`+strings.Repeat("x", 32)+`"` {
+			t.Errorf("other=%v: 32 bytes: %s", other, got)
+		}
+		if got := c.str(0x2000); got != `"`+strings.Repeat("y", 32)+`"...` {
+			t.Errorf("other=%v: 33 bytes: %s", other, got)
+		}
+		if got := c.str(0x3000); got != `"`+strings.Repeat("z", 32)+`"...` {
+			t.Errorf("other=%v: unterminated: %s", other, got)
+		}
+		if got := c.path(0x3000); got != "0x3000" {
+			t.Errorf("other=%v: unterminated path: %s", other, got)
+		}
+		if got := c.str(0x9000); got != "0x9000" {
+			t.Errorf("other=%v: unmapped: %s", other, got)
+		}
+		tr.SetStringSize(4)
+		if got := c.str(0x2000); got != `"yyyy"...` {
+			t.Errorf("other=%v: -s 4: %s", other, got)
+		}
 	}
 }
 
