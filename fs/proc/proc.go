@@ -179,7 +179,16 @@ func (r *rootInode) Revalidate(ctx vfs.Context, name string, child vfs.Inode) bo
 	if !ok {
 		return true
 	}
-	return r.fsys.src.Process(ctx, d.pid) == d.proc
+	if r.fsys.src.Process(ctx, d.pid) == d.proc {
+		return true
+	}
+	// Forget the dead process's directory so the cache does not grow.
+	r.mu.Lock()
+	if r.pids[d.pid] == d {
+		delete(r.pids, d.pid)
+	}
+	r.mu.Unlock()
+	return false
 }
 
 // Open implements vfs.Inode.
