@@ -230,7 +230,7 @@ func Load(m *mm.MemoryManager, exe mm.File, size int64, a LoadArgs) (*Image, err
 		}
 		// Linux moves the heap of a program without interpreter out of
 		// the mmap area, to ELF_ET_DYN_BASE (page-aligned up).
-		img.BrkStart = uintptr(pageUp(min(elfETDynBase, maxAddr/3*2)))
+		img.BrkStart = uintptr(pageUp(dynBase(maxAddr)))
 	} else {
 		for _, s := range e.Loads {
 			if err := mapSegment(m, exe, bias, s); err != nil {
@@ -308,6 +308,16 @@ func mapPlaced(m *mm.MemoryManager, f mm.File, e *ELF) (uint64, error) {
 // PIE's heap starts there.
 const elfETDynBase = TaskSize / 3 * 2
 
+// dynBase is ELF_ET_DYN_BASE, or two thirds of an address space too small
+// for it (a platform that keeps only a little of the top, as the ptrace
+// stub does, does not move it).
+func dynBase(maxAddr uint64) uint64 {
+	if elfETDynBase > maxAddr/4*3 {
+		return maxAddr / 3 * 2
+	}
+	return elfETDynBase
+}
+
 // loadBias returns where a PIE with an interpreter goes: at Linux's
 // ELF_ET_DYN_BASE (or two thirds of a much smaller address space), aligned
 // to the largest segment alignment, less the first segment's page. ET_EXEC
@@ -316,10 +326,7 @@ func loadBias(e *ELF, maxAddr uint64) uint64 {
 	if !e.IsPIE() {
 		return 0
 	}
-	base := uint64(elfETDynBase)
-	if base > maxAddr/4*3 {
-		base = maxAddr / 3 * 2
-	}
+	base := dynBase(maxAddr)
 	if e.MaxAlign > PageSize && e.MaxAlign <= base/2 {
 		base &^= e.MaxAlign - 1
 	}

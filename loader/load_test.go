@@ -246,6 +246,19 @@ func TestLoadStaticPIE(t *testing.T) {
 	checkStack(t, m, img, a)
 }
 
+func TestLoadStaticPIEBelowStub(t *testing.T) {
+	file := readTestdata(t, "static-pie")
+	a := testArgs()
+	a.MaxAddress = 0x7ffffffef000 // the ptrace platform's limit
+	img, err := Load(newMM(t, a.MaxAddress), bytes.NewReader(file), int64(len(file)), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.BrkStart != 0x555555555000 {
+		t.Errorf("brk start %#x, want 0x555555555000", img.BrkStart)
+	}
+}
+
 func TestLoadStaticPIEWithGap(t *testing.T) {
 	phs := []phdr{
 		{typ: ptLoad, flags: pfR | pfX, off: 0, vaddr: 0, filesz: 0x200, memsz: 0x200, align: pageAln},
