@@ -7,10 +7,81 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// Restart errnos: a system call interrupted by a signal returns one of
+// these; the run loop turns it into EINTR or a restart when it handles the
+// signal, exactly as Linux's signal delivery does.
+const (
+	// ERESTARTSYS restarts if the handler has SA_RESTART (or if no
+	// handler runs), else EINTR.
+	ERESTARTSYS = unix.Errno(512)
+	// ERESTARTNOINTR always restarts.
+	ERESTARTNOINTR = unix.Errno(513)
+	// ERESTARTNOHAND restarts only if no handler runs, else EINTR.
+	ERESTARTNOHAND = unix.Errno(514)
+	// ERESTART_RESTARTBLOCK restarts through restart_syscall if no
+	// handler runs, else EINTR.
+	ERESTART_RESTARTBLOCK = unix.Errno(516)
+)
+
+// isRestartErrno reports whether e is one of the restart errnos.
+func isRestartErrno(e unix.Errno) bool {
+	return e == ERESTARTSYS || e == ERESTARTNOINTR || e == ERESTARTNOHAND || e == ERESTART_RESTARTBLOCK
+}
+
 // Interrupted reports whether the task has something to attend to that
-// must cut a blocking system call short (today: its process is exiting;
-// with the signals issue: a pending unblocked signal).
-func (t *Task) Interrupted() bool { return t.shouldExit() }
+// must cut a blocking system call short: a pending signal it does not
+// block, a group stop, or its exit.
+func (t *Task) Interrupted() bool {
+	t.mu.Lock()
+	exiting := t.exiting
+	t.mu.Unlock()
+	if exiting {
+		return true
+	}
+	tg := t.tg
+	tg.sigMu.Lock()
+	defer tg.sigMu.Unlock()
+	return tg.exiting || tg.stopped || t.hasDeliverableSignalLocked()
+}
+
+// BlockOn waits until ch is closed or receives. It returns ERESTARTSYS if
+// the task is interrupted first (see Interrupted).
+func (t *Task) BlockOn(ch <-chan struct{}) error {
+	for {
+		if t.Interrupted() {
+			return ERESTARTSYS
+		}
+		select {
+		case <-ch:
+			return nil
+		case <-t.wake:
+		}
+	}
+}
+
+// BlockOnTimeout is BlockOn with a deadline; it returns ETIMEDOUT when the
+// deadline passes first.
+func (t *Task) BlockOnTimeout(ch <-chan struct{}, deadline time.Time) error {
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	for {
+		if t.Interrupted() {
+			return ERESTARTSYS
+		}
+		select {
+		case <-ch:
+			return nil
+		case <-timer.C:
+			return unix.ETIMEDOUT
+		case <-t.wake:
+		}
+	}
+}
+
+// WakeChan is signalled whenever the task is interrupted; a blocking
+// operation built on its own wait loop selects on it and then checks
+// Interrupted.
+func (t *Task) WakeChan() <-chan struct{} { return t.wake }
 
 // Sleep blocks the task for d. It returns early with EINTR, and the time
 // left, if the task is interrupted.
@@ -19,38 +90,17 @@ func (t *Task) Sleep(d time.Duration) (time.Duration, error) {
 		return 0, nil
 	}
 	deadline := time.Now().Add(d)
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	for {
-		if t.Interrupted() {
-			return max(time.Until(deadline), 0), unix.EINTR
-		}
-		select {
-		case <-timer.C:
-			return 0, nil
-		case <-t.wake:
-		}
+	err := t.BlockOnTimeout(nil, deadline)
+	if err == unix.ETIMEDOUT {
+		return 0, nil
 	}
+	return max(time.Until(deadline), 0), unix.EINTR
 }
 
 // CPUTime returns the user and system time the task has used: time spent
 // running application code, and time spent in kite on its behalf.
 func (t *Task) CPUTime() (user, sys time.Duration) {
 	return time.Duration(t.userNanos.Load()), time.Duration(t.sysNanos.Load())
-}
-
-// CPUTime returns the user and system time used by the process's live
-// tasks.
-func (tg *ThreadGroup) CPUTime() (user, sys time.Duration) {
-	tg.mu.Lock()
-	tasks := append([]*Task(nil), tg.tasks...)
-	tg.mu.Unlock()
-	for _, t := range tasks {
-		u, s := t.CPUTime()
-		user += u
-		sys += s
-	}
-	return user, sys
 }
 
 // Yield gives up the CPU to other runnable tasks (sched_yield).

@@ -1,7 +1,9 @@
 package kernel
 
 import (
+	"bytes"
 	"path"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -13,70 +15,229 @@ import (
 	"github.com/kite-os/kite/vfs"
 )
 
+// maxInterpreterDepth is how many #! interpreters may chain (Linux allows
+// a script's interpreter to be a script, up to this depth, then ELOOP).
+const maxInterpreterDepth = 4
+
+// binprmBufSize is how much of a file execve reads to recognise it.
+const binprmBufSize = 256
+
 // Execve replaces the task's program image with filename, as execve(2).
-// On error the old image is intact.
-//
-// Preconditions: the task is the only task of its group (killing other
-// threads comes with the threads issue), and this runs on the task's own
-// goroutine or before it starts.
-func (t *Task) Execve(filename string, argv, envv []string) error {
-	if filename == "" {
+// dirfd-relative resolution (execveat) starts at start; a zero Path means
+// the working directory. On error the old image is intact.
+func (t *Task) Execve(start vfs.Path, filename string, argv, envv []string, flags int) error {
+	if filename == "" && flags&unix.AT_EMPTY_PATH == 0 {
 		return unix.ENOENT
 	}
-	f, err := t.k.vfs.OpenAt(t, t.fsContext, t.fsContext.Cwd(), filename, unix.O_RDONLY, 0)
-	if err != nil {
+	execfn := filename
+	for depth := 0; ; depth++ {
+		f, st, err := t.openExecutable(start, filename, flags)
+		if err != nil {
+			return err
+		}
+		var head [binprmBufSize]byte
+		n, _ := f.ReadAt(head[:], 0)
+		if n >= 2 && head[0] == '#' && head[1] == '!' {
+			f.DecRef(t)
+			if depth >= maxInterpreterDepth {
+				return unix.ELOOP
+			}
+			interp, arg, err := parseShebang(head[:n])
+			if err != nil {
+				return err
+			}
+			nargv := []string{interp}
+			if arg != "" {
+				nargv = append(nargv, arg)
+			}
+			nargv = append(nargv, filename)
+			if len(argv) > 1 {
+				nargv = append(nargv, argv[1:]...)
+			}
+			argv, filename, start, flags = nargv, interp, vfs.Path{}, 0
+			continue
+		}
+		err = t.execImage(f, st, filename, execfn, argv, envv)
+		f.DecRef(t)
 		return err
 	}
-	defer f.DecRef(t)
+}
+
+// openExecutable opens filename for execution: a regular file the caller
+// may execute, on a mount that allows it.
+func (t *Task) openExecutable(start vfs.Path, filename string, flags int) (*vfs.File, vfs.Stat, error) {
+	fsc := t.FSContext()
+	if !start.Ok() {
+		start = fsc.Cwd()
+	}
+	oflags := unix.O_RDONLY
+	if flags&unix.AT_SYMLINK_NOFOLLOW != 0 {
+		oflags |= unix.O_NOFOLLOW
+	}
+	var f *vfs.File
+	var err error
+	if filename == "" {
+		f, err = t.k.vfs.OpenPath(t, start, oflags)
+	} else {
+		f, err = t.k.vfs.OpenAt(t, fsc, start, filename, oflags, 0)
+	}
+	if err != nil {
+		return nil, vfs.Stat{}, err
+	}
 	st, err := f.Stat(t)
 	if err != nil {
-		return err
+		f.DecRef(t)
+		return nil, vfs.Stat{}, err
 	}
 	if st.Type() != unix.S_IFREG {
-		return unix.EACCES
+		f.DecRef(t)
+		return nil, vfs.Stat{}, unix.EACCES
+	}
+	if m := f.Path().Mount; m != nil && m.Flags()&vfs.MountNoExec != 0 {
+		f.DecRef(t)
+		return nil, vfs.Stat{}, unix.EACCES
 	}
 	if !t.creds.CheckPermission(st.Mode&0o7777, st.UID, st.GID, false, auth.MayExec) {
-		return unix.EACCES
+		f.DecRef(t)
+		return nil, vfs.Stat{}, unix.EACCES
 	}
+	return f, st, nil
+}
 
+// parseShebang splits a "#!interpreter [arg]" line as Linux does: the
+// interpreter ends at the first blank, everything after it (trimmed) is
+// one argument.
+func parseShebang(head []byte) (interp, arg string, err error) {
+	line := head[2:]
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	} else if len(head) == binprmBufSize {
+		// The line does not fit: Linux accepts it only if the
+		// interpreter name itself ended within the buffer.
+		trimmed := strings.TrimLeft(string(line), " \t")
+		if !strings.ContainsAny(trimmed, " \t") {
+			return "", "", unix.ENOEXEC
+		}
+	}
+	s := strings.Trim(string(line), " \t")
+	if s == "" {
+		return "", "", unix.ENOEXEC
+	}
+	if i := strings.IndexAny(s, " \t"); i >= 0 {
+		interp, arg = s[:i], strings.Trim(s[i:], " \t")
+	} else {
+		interp = s
+	}
+	return interp, arg, nil
+}
+
+// execImage loads the ELF image f and, once that succeeded, replaces the
+// task's program with it.
+func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv, envv []string) error {
 	m, err := mm.NewMemoryManager(t.k.mf, t.k.platform)
 	if err != nil {
 		return err
 	}
 	stackLimit := t.tg.limits.Get(unix.RLIMIT_STACK).Cur
 	m.SetStackLimit(stackLimit)
-	img, err := loader.Load(m, f, int64(st.Size), loader.LoadArgs{
-		Argv:       argv,
-		Envv:       envv,
-		ExecFn:     filename,
-		StackLimit: stackLimit,
-		MaxAddress: t.k.platform.MaxUserAddress(),
-		UID:        t.creds.RealUID,
-		EUID:       t.creds.EffectiveUID,
-		GID:        t.creds.RealGID,
-		EGID:       t.creds.EffectiveGID,
+	img, err := loader.Load(m, f, st.Size, loader.LoadArgs{
+		Argv:            argv,
+		Envv:            envv,
+		ExecFn:          execfn,
+		StackLimit:      stackLimit,
+		MaxAddress:      t.k.platform.MaxUserAddress(),
+		UID:             t.creds.RealUID,
+		EUID:            t.creds.EffectiveUID,
+		GID:             t.creds.RealGID,
+		EGID:            t.creds.EffectiveGID,
+		OpenInterpreter: t.openInterpreter,
 	})
 	if err != nil {
 		m.Release()
 		return err
 	}
 
-	// Past the point of no return: install the new image.
+	// Past the point of no return: the other threads die, the task takes
+	// the leader's place, and the new image is installed.
+	t.killOtherThreads()
+	t.k.mmGet(m)
 	t.mu.Lock()
 	old := t.mm
 	t.mm = m
 	t.name = truncateComm(path.Base(filename))
 	t.exe = f.Path()
+	files := t.files
 	t.mu.Unlock()
 	if old != nil {
-		old.Release()
+		t.k.mmPut(old)
 	}
 	t.regs = arch.NewRegisters(img.Entry, img.StackPointer)
 	t.resetFPState()
-	t.fdTable.CloseOnExec(t)
+	if files.refs.Load() > 1 {
+		// execve unshares a shared fd table (unshare_files).
+		nf := newFDTableRef(files.t.Fork())
+		t.mu.Lock()
+		t.files = nf
+		t.mu.Unlock()
+		files.decRef(t)
+		files = nf
+	}
+	files.t.CloseOnExec(t)
 	t.tg.resetSignalHandlersForExec()
 	t.SetSignalStack(linux.SignalStack{Flags: linux.SS_DISABLE})
+	t.clearChildTID = 0
+	t.robustList, t.robustListLen = 0, 0
+	t.k.mu.Lock()
+	t.tg.execed = true
+	t.k.mu.Unlock()
+	t.closeVfork()
 	return nil
+}
+
+// openInterpreter opens a dynamic executable's PT_INTERP for the loader.
+func (t *Task) openInterpreter(p string) (mm.File, int64, func(), error) {
+	f, st, err := t.openExecutable(vfs.Path{}, p, 0)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	return f, st.Size, func() { f.DecRef(t) }, nil
+}
+
+// killOtherThreads ends every other task of the group and waits for them
+// to go (de_thread); a non-leader then takes the leader's thread id.
+func (t *Task) killOtherThreads() {
+	k := t.k
+	tg := t.tg
+	for {
+		tg.sigMu.Lock()
+		others := make([]*Task, 0, len(tg.tasks))
+		for _, o := range tg.tasks {
+			if o != t {
+				others = append(others, o)
+			}
+		}
+		tg.sigMu.Unlock()
+		if len(others) == 0 {
+			break
+		}
+		for _, o := range others {
+			o.mu.Lock()
+			o.exiting = true
+			o.mu.Unlock()
+			o.interrupt()
+		}
+		for _, o := range others {
+			<-o.exitedCh
+		}
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if tg.leader != t && tg.leader != nil {
+		delete(k.tasks, t.tid)
+		t.tid = tg.tgid
+		k.tasks[t.tid] = t
+		tg.leader = t
+	}
 }
 
 // resetFPState gives the task the initial FP state before it next runs.

@@ -1,5 +1,12 @@
 package kernel
 
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/abi/linux"
+	"github.com/kite-os/kite/arch"
+)
+
 // Exit ends the calling task, as exit(2): other threads of the group go on.
 func (t *Task) Exit(code int) {
 	t.mu.Lock()
@@ -14,36 +21,222 @@ func (t *Task) ExitGroup(code int) {
 	t.tg.beginExit(ExitedStatus(code))
 }
 
-// exit releases what the task holds once it has left its run loop.
+// ThreadExitHook runs for each task as it exits, before its address space
+// is released: the futex subsystem walks the robust list and wakes
+// CLONE_CHILD_CLEARTID waiters through it.
+type ThreadExitHook func(t *Task)
+
+// exit releases what the task holds once it has left its run loop, and
+// turns the process into a zombie when it was the last task.
 func (t *Task) exit() {
-	if t.clearChildTID != 0 && t.mm != nil {
-		// Futex wake-ups of the address come with futexes; the store is
-		// what a joiner polling the word sees.
+	k := t.k
+	if k.threadExitHook != nil && t.mm != nil {
+		k.threadExitHook(t)
+	} else if t.clearChildTID != 0 && t.mm != nil {
 		t.CopyOut(t.clearChildTID, []byte{0, 0, 0, 0})
 	}
-	t.k.mu.Lock()
-	delete(t.k.tasks, t.tid)
-	t.k.mu.Unlock()
+	t.closeVfork()
 	t.releaseResources()
 	t.mu.Lock()
 	code := t.exitCode
 	t.mu.Unlock()
-	t.tg.removeTask(t, code)
+	user, sys := t.CPUTime()
+
+	k.mu.Lock()
+	delete(k.tasks, t.tid)
+	tg := t.tg
+	tg.sigMu.Lock()
+	for i, x := range tg.tasks {
+		if x == t {
+			tg.tasks = append(tg.tasks[:i], tg.tasks[i+1:]...)
+			break
+		}
+	}
+	tg.deadUser += user
+	tg.deadSys += sys
+	last := len(tg.tasks) == 0
+	if last && !tg.exiting {
+		// The last thread left with exit(2): its code is the group's.
+		tg.exiting = true
+		close(tg.exitingCh)
+		tg.exitStatus = ExitedStatus(code)
+	}
+	tg.sigMu.Unlock()
+	if last {
+		tg.becomeZombieLocked()
+	}
+	k.mu.Unlock()
+	close(t.exitedCh)
 }
 
-// releaseResources drops the task's references to its address space and
-// file descriptor table. Each task holds its own until threads sharing
-// them (CLONE_VM, CLONE_FILES) arrive with the processes issue, which adds
-// reference counts here.
+// closeVfork releases a parent waiting in vfork.
+func (t *Task) closeVfork() {
+	if t.vforkDone != nil {
+		close(t.vforkDone)
+		t.vforkDone = nil
+	}
+}
+
+// releaseResources drops the task's references to its address space, fd
+// table and file-system context.
 func (t *Task) releaseResources() {
 	t.mu.Lock()
-	m, fdt := t.mm, t.fdTable
-	t.mm, t.fdTable, t.fsContext = nil, nil, nil
+	m, files, fs := t.mm, t.files, t.fs
+	t.mm, t.files, t.fs = nil, nil, nil
 	t.mu.Unlock()
-	if fdt != nil {
-		fdt.RemoveAll(t)
+	if files != nil {
+		files.decRef(t)
+	}
+	if fs != nil {
+		fs.decRef()
 	}
 	if m != nil {
-		m.Release()
+		t.k.mmPut(m)
+	}
+}
+
+// becomeZombieLocked handles the death of a process: its children go to a
+// new parent, its parent is told (or reaps it at once), and waiters on
+// Done wake.
+//
+// Preconditions: k.mu is held; every task of tg has exited.
+func (tg *ThreadGroup) becomeZombieLocked() {
+	k := tg.k
+	tg.state = groupZombie
+	if k.init == tg {
+		// The init process is gone: everything else dies with it, as
+		// when a PID namespace's init exits.
+		for _, other := range k.groups {
+			if other != tg && other.state == groupAlive {
+				go other.beginExit(SignaledStatus(int(unix.SIGKILL), false))
+			}
+		}
+	}
+	tg.reparentChildrenLocked()
+	close(tg.done)
+
+	p := tg.parent
+	if p == nil || p.state != groupAlive {
+		tg.reapLocked()
+		return
+	}
+	sig := tg.exitSignal
+	autoReap := false
+	if sig == int(unix.SIGCHLD) {
+		act := p.signalHandlers().get(sig)
+		if act.Handler == 1 /* SIG_IGN */ || act.Flags&0x2 /* SA_NOCLDWAIT */ != 0 {
+			autoReap = true
+		}
+	}
+	if sig != 0 {
+		p.send(nil, tg.chldInfoLocked())
+	}
+	p.notifyChildEventLocked()
+	if autoReap {
+		tg.reapLocked()
+	}
+}
+
+// chldInfoLocked is the SIGCHLD siginfo for tg's exit.
+func (tg *ThreadGroup) chldInfoLocked() *arch.SignalInfo {
+	ws := tg.exitStatusNoLock()
+	var uid uint32
+	if tg.leader != nil {
+		uid = tg.leader.creds.RealUID
+	}
+	var code, status int32
+	if c, ok := ws.Exited(); ok {
+		code, status = linux.CLD_EXITED, int32(c)
+	} else if sig, core, ok := ws.Signaled(); ok {
+		code, status = linux.CLD_KILLED, int32(sig)
+		if core {
+			code = linux.CLD_DUMPED
+		}
+	}
+	u, s := tg.CPUTime()
+	info := arch.NewChildSignalInfo(code, tg.tgid, uid, status, int64(u/1e7), int64(s/1e7))
+	info.Signo = int32(tg.exitSignal)
+	return &info
+}
+
+// exitStatusNoLock reads exitStatus; it is final once the group is a
+// zombie.
+func (tg *ThreadGroup) exitStatusNoLock() WaitStatus {
+	tg.sigMu.Lock()
+	defer tg.sigMu.Unlock()
+	return tg.exitStatus
+}
+
+// notifyChildEventLocked wakes tasks of p waiting for a child.
+//
+// Preconditions: k.mu is held.
+func (p *ThreadGroup) notifyChildEventLocked() {
+	close(p.childEvent)
+	p.childEvent = make(chan struct{})
+}
+
+// reparentChildrenLocked gives tg's children to the nearest living
+// subreaper ancestor, or to init.
+//
+// Preconditions: k.mu is held.
+func (tg *ThreadGroup) reparentChildrenLocked() {
+	if len(tg.children) == 0 {
+		return
+	}
+	k := tg.k
+	var np *ThreadGroup
+	for a := tg.parent; a != nil; a = a.parent {
+		if a.subreaper && a.state == groupAlive {
+			np = a
+			break
+		}
+	}
+	if np == nil && k.init != nil && k.init.state == groupAlive && k.init != tg {
+		np = k.init
+	}
+	for c := range tg.children {
+		delete(tg.children, c)
+		for _, ct := range c.tasks {
+			if sig := ct.PdeathSignal(); sig != 0 {
+				go ct.SendSignal(kernelSigInfo(sig))
+			}
+		}
+		c.parent = np
+		if np == nil {
+			if c.state == groupZombie {
+				c.reapLocked()
+			}
+			continue
+		}
+		np.children[c] = struct{}{}
+		if c.state == groupZombie {
+			if c.exitSignal != 0 {
+				np.send(nil, c.chldInfoLocked())
+			}
+			np.notifyChildEventLocked()
+		}
+	}
+}
+
+// reapLocked removes a zombie for good.
+//
+// Preconditions: k.mu is held; tg is a zombie.
+func (tg *ThreadGroup) reapLocked() {
+	k := tg.k
+	tg.state = groupDead
+	if tg.parent != nil {
+		delete(tg.parent.children, tg)
+		u, s := tg.CPUTime()
+		tg.parent.childUser += u + tg.childUser
+		tg.parent.childSys += s + tg.childSys
+	}
+	if k.init != tg {
+		delete(k.groups, tg.tgid)
+	}
+	if pg := tg.pgrp; pg != nil {
+		if pg.session.leader == tg {
+			pg.session.leader = nil
+		}
+		k.leaveGroupLocked(tg)
 	}
 }

@@ -32,6 +32,13 @@ type Config struct {
 	Version    string        // kite's version, for uname
 	// TotalMemory is the memory sysinfo reports, in bytes.
 	TotalMemory uint64
+	// ThreadExitHook, if set, runs for every exiting task (robust
+	// futexes, CLONE_CHILD_CLEARTID wake-ups).
+	ThreadExitHook ThreadExitHook
+	// MaxTasks bounds the number of tasks (Linux's threads-max): clone
+	// fails with EAGAIN beyond it, whatever the credentials, so that a
+	// fork bomb under kite cannot exhaust the host. 0 means 4096.
+	MaxTasks int
 }
 
 // Kernel is one instance of kite's kernel. There are no globals: tests may
@@ -47,6 +54,9 @@ type Kernel struct {
 	version  string
 	totalMem uint64
 
+	threadExitHook ThreadExitHook
+	maxTasks       int
+
 	// bootTime is when the kernel started; CLOCK_BOOTTIME and
 	// CLOCK_MONOTONIC count from the host's clocks, this is for uptime.
 	bootTime time.Time
@@ -61,9 +71,17 @@ type Kernel struct {
 	lastID int32
 	// init is the first thread group (pid 1). Guarded by mu.
 	init *ThreadGroup
+	// pgrps and sessions map ids to live process groups and sessions.
+	// Guarded by mu.
+	pgrps    map[int32]*ProcessGroup
+	sessions map[int32]*Session
 	// unimplemented records the syscalls already logged as ENOSYS.
 	// Guarded by mu.
 	unimplemented map[uintptr]bool
+
+	mmMu sync.Mutex
+	// mmUsers counts the tasks of each address space. Guarded by mmMu.
+	mmUsers map[*mm.MemoryManager]int
 }
 
 // New returns a kernel with no tasks.
@@ -72,19 +90,27 @@ func New(c Config) (*Kernel, error) {
 		return nil, fmt.Errorf("kernel: incomplete configuration")
 	}
 	k := &Kernel{
-		platform:      c.Platform,
-		mf:            c.MemoryFile,
-		vfs:           c.VFS,
-		table:         c.Table,
-		tracer:        c.Tracer,
-		log:           c.Logger,
-		hostname:      c.Hostname,
-		version:       c.Version,
-		totalMem:      c.TotalMemory,
-		bootTime:      time.Now(),
-		tasks:         make(map[int32]*Task),
-		groups:        make(map[int32]*ThreadGroup),
-		unimplemented: make(map[uintptr]bool),
+		platform:       c.Platform,
+		mf:             c.MemoryFile,
+		vfs:            c.VFS,
+		table:          c.Table,
+		tracer:         c.Tracer,
+		log:            c.Logger,
+		hostname:       c.Hostname,
+		version:        c.Version,
+		totalMem:       c.TotalMemory,
+		threadExitHook: c.ThreadExitHook,
+		maxTasks:       c.MaxTasks,
+		bootTime:       time.Now(),
+		tasks:          make(map[int32]*Task),
+		groups:         make(map[int32]*ThreadGroup),
+		unimplemented:  make(map[uintptr]bool),
+		pgrps:          make(map[int32]*ProcessGroup),
+		sessions:       make(map[int32]*Session),
+		mmUsers:        make(map[*mm.MemoryManager]int),
+	}
+	if k.maxTasks <= 0 {
+		k.maxTasks = 4096
 	}
 	if k.log == nil {
 		k.log = slog.Default()
@@ -127,6 +153,12 @@ func (k *Kernel) allocID() (int32, error) {
 			continue
 		}
 		if _, used := k.groups[k.lastID]; used {
+			continue
+		}
+		if _, used := k.pgrps[k.lastID]; used {
+			continue
+		}
+		if _, used := k.sessions[k.lastID]; used {
 			continue
 		}
 		return k.lastID, nil

@@ -9,12 +9,12 @@ func (k *Kernel) LimitChanged(tg *ThreadGroup, res int) {
 	if res != unix.RLIMIT_STACK {
 		return
 	}
-	tg.mu.Lock()
+	tg.sigMu.Lock()
 	var leader *Task
 	if len(tg.tasks) > 0 {
 		leader = tg.tasks[0]
 	}
-	tg.mu.Unlock()
+	tg.sigMu.Unlock()
 	if leader == nil {
 		return
 	}

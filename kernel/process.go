@@ -1,6 +1,9 @@
 package kernel
 
 import (
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/abi/linux"
 	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/vfs"
 )
@@ -37,26 +40,43 @@ func (k *Kernel) StartInit(a ProcessArgs) (*ThreadGroup, error) {
 		k.mu.Unlock()
 		return nil, err
 	}
-	tg := &ThreadGroup{k: k, tgid: id, limits: limits, done: make(chan struct{})}
-	t := &Task{
-		k:         k,
-		tg:        tg,
-		tid:       id,
-		fsContext: a.FSContext,
-		fdTable:   a.FDTable,
-		creds:     a.Credentials,
-		wake:      make(chan struct{}, 1),
+	tg := &ThreadGroup{
+		k:          k,
+		tgid:       id,
+		limits:     limits,
+		done:       make(chan struct{}),
+		children:   map[*ThreadGroup]struct{}{},
+		exitSignal: int(unix.SIGCHLD),
+		childEvent: make(chan struct{}),
+		handlers:   &SignalHandlers{},
+		exitingCh:  make(chan struct{}),
+		dumpable:   1,
 	}
+	t := &Task{
+		k:        k,
+		tg:       tg,
+		tid:      id,
+		fs:       newFSContextRef(a.FSContext),
+		files:    newFDTableRef(a.FDTable),
+		creds:    a.Credentials,
+		wake:     make(chan struct{}, 1),
+		exitedCh: make(chan struct{}),
+	}
+	t.altStack = linux.SignalStack{Flags: linux.SS_DISABLE}
+	tg.leader = t
 	tg.tasks = []*Task{t}
+	sess := &Session{id: id, leader: tg}
+	k.joinGroup(tg, newProcessGroup(id, sess))
 	k.tasks[id] = t
 	k.groups[id] = tg
 	k.init = tg
 	k.mu.Unlock()
 
-	if err := t.Execve(a.Filename, a.Argv, a.Envv); err != nil {
+	if err := t.Execve(vfs.Path{}, a.Filename, a.Argv, a.Envv, 0); err != nil {
 		k.mu.Lock()
 		delete(k.tasks, id)
 		delete(k.groups, id)
+		k.leaveGroupLocked(tg)
 		k.init = nil
 		k.mu.Unlock()
 		return nil, err

@@ -18,13 +18,15 @@ func (s procSource) Process(_ vfs.Context, pid int32) proc.Process {
 	s.k.mu.Lock()
 	defer s.k.mu.Unlock()
 	tg := s.k.groups[pid]
-	if tg == nil {
+	if tg == nil || len(tg.tasks) == 0 {
 		return nil
 	}
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	if len(tg.tasks) == 0 {
-		return nil
+	if tg.leader != nil && tg.state == groupAlive {
+		for _, t := range tg.tasks {
+			if t == tg.leader {
+				return t
+			}
+		}
 	}
 	return tg.tasks[0]
 }
@@ -35,10 +37,7 @@ func (s procSource) Processes(vfs.Context) []int32 {
 	defer s.k.mu.Unlock()
 	ids := make([]int32, 0, len(s.k.groups))
 	for id, tg := range s.k.groups {
-		tg.mu.Lock()
-		live := len(tg.tasks) > 0
-		tg.mu.Unlock()
-		if live {
+		if len(tg.tasks) > 0 {
 			ids = append(ids, id)
 		}
 	}

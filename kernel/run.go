@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/kite-os/kite/abi/linux"
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/mm"
 	"github.com/kite-os/kite/platform"
@@ -14,6 +15,10 @@ import (
 
 // errTooManyTasks is returned when no thread id is free.
 var errTooManyTasks = unix.EAGAIN
+
+// ErrNoReturnValue is returned by handlers that set every register
+// themselves (rt_sigreturn): the run loop must not store a return value.
+var ErrNoReturnValue = errors.New("kernel: system call sets its own registers")
 
 // start runs the task's loop on a new goroutine.
 func (t *Task) start() { go t.run() }
@@ -40,7 +45,11 @@ func (t *Task) run() {
 		t.pendingFP, t.resetFP = nil, false
 	}
 	last := time.Now()
-	for !t.shouldExit() {
+	for {
+		t.handleSignals()
+		if t.shouldExit() {
+			break
+		}
 		now := time.Now()
 		t.sysNanos.Add(int64(now.Sub(last)))
 		ev, f, err := ctx.Switch(t.mm.AddressSpace(), &t.regs)
@@ -57,8 +66,7 @@ func (t *Task) run() {
 		case platform.EventFault:
 			t.fault(f)
 		case platform.EventInterrupt:
-			// shouldExit and (later) pending signals are checked at the
-			// top of the loop.
+			// Signals and exits are handled at the top of the loop.
 		}
 	}
 	t.exit()
@@ -77,7 +85,8 @@ func (t *Task) shouldExit() bool {
 }
 
 // interrupt makes the task's goroutine return from application code (or
-// from the next attempt to run it) to look at its state.
+// from the next attempt to run it, or from a blocking call) to look at its
+// state.
 func (t *Task) interrupt() {
 	t.mu.Lock()
 	c := t.ctx
@@ -99,9 +108,6 @@ func (t *Task) syscall() {
 		tr.Enter(t, nr, args)
 	}
 	ret, err := t.k.invoke(t, nr, args)
-	if err != nil {
-		ret = errnoReturn(err)
-	}
 	if t.shouldExit() {
 		// exit, exit_group or a fatal signal: there is nothing to return
 		// to. strace prints "= ?" for these.
@@ -109,6 +115,20 @@ func (t *Task) syscall() {
 			tr.Exit(t, nr, args, 0, errNoReturn)
 		}
 		return
+	}
+	if err == ErrNoReturnValue {
+		if tr != nil {
+			tr.Exit(t, nr, args, arch.Return(&t.regs), nil)
+		}
+		return
+	}
+	t.restartErr = 0
+	if err != nil {
+		var e unix.Errno
+		if errors.As(err, &e) && isRestartErrno(e) {
+			t.restartErr = e
+		}
+		ret = errnoReturn(err)
 	}
 	arch.SetReturn(&t.regs, ret)
 	if tr != nil {
@@ -155,15 +175,141 @@ func (t *Task) fault(f platform.Fault) {
 			signo, code, addr = fe.Signo, fe.Code, fe.Addr
 		}
 	}
-	t.forceSignal(int(signo), code, addr)
+	t.lastFault = arch.FaultState{TrapNo: trapNoOf(signo), CR2: uint64(addr)}
+	info := arch.NewFaultSignalInfo(int(signo), code, uint64(addr))
+	t.forceSignal(&info)
 }
 
-// forceSignal delivers a signal caused by the task's own fault.
-//
-// Signal delivery to handlers comes with the signals issue; until then
-// every such signal takes its default action, which for the fault signals
-// is to terminate the process.
-func (t *Task) forceSignal(sig int, code int32, addr uintptr) {
-	t.k.log.Debug("fatal fault", "tid", t.tid, "signal", unix.Signal(sig).String(), "code", code, "addr", addr)
-	t.tg.beginExit(SignaledStatus(sig, false))
+// forceSignal delivers a signal caused by the task's own fault: a blocked
+// or ignored fault signal cannot be held off, so it is unblocked and its
+// disposition reset to the default first, as Linux's force_sig does.
+func (t *Task) forceSignal(info *arch.SignalInfo) {
+	sig := int(info.Signo)
+	bit := linux.SigBit(sig)
+	tg := t.tg
+	tg.sigMu.Lock()
+	act := tg.handlers.get(sig)
+	if t.sigMask&bit != 0 || act.Handler == linux.SIG_IGN {
+		t.sigMask &^= bit
+		if act.Handler == linux.SIG_IGN {
+			tg.handlers.mu.Lock()
+			tg.handlers.actions[sig-1] = linux.SigAction{}
+			tg.handlers.mu.Unlock()
+		}
+	}
+	tg.sigMu.Unlock()
+	t.SendSignal(info)
+}
+
+// handleSignals runs before the task returns to application code: it
+// waits out a group stop, takes the default action of pending signals or
+// sets up a handler's frame, and resolves an interrupted system call's
+// restart.
+func (t *Task) handleSignals() {
+	tg := t.tg
+	for {
+		tg.sigMu.Lock()
+		if tg.exiting {
+			tg.sigMu.Unlock()
+			return
+		}
+		if tg.stopped {
+			ch := tg.stopWake
+			tg.sigMu.Unlock()
+			select {
+			case <-ch:
+			case <-t.wake:
+			}
+			continue
+		}
+		info := t.dequeueSignalLocked(^t.sigMask)
+		if info == nil {
+			tg.sigMu.Unlock()
+			t.resolveRestart(false, 0)
+			t.restoreSavedMask()
+			return
+		}
+		sig := int(info.Signo)
+		act := tg.handlers.get(sig)
+		if act.Handler == linux.SIG_IGN {
+			tg.sigMu.Unlock()
+			continue
+		}
+		if act.Handler == linux.SIG_DFL {
+			switch defaultActionOf(sig) {
+			case actIgnore, actContinue:
+				tg.sigMu.Unlock()
+				continue
+			case actStop:
+				tg.stopped = true
+				tg.stopWake = make(chan struct{})
+				others := tg.tasksForSignals()
+				tg.sigMu.Unlock()
+				for _, o := range others {
+					if o != t {
+						o.interrupt()
+					}
+				}
+				tg.notifyParentStopped(sig)
+				continue
+			default:
+				tg.sigMu.Unlock()
+				tg.beginExit(SignaledStatus(sig, false))
+				return
+			}
+		}
+		if act.Flags&linux.SA_RESETHAND != 0 {
+			tg.handlers.mu.Lock()
+			tg.handlers.actions[sig-1] = linux.SigAction{}
+			tg.handlers.mu.Unlock()
+		}
+		tg.sigMu.Unlock()
+		t.resolveRestart(true, act.Flags)
+		if err := t.deliverToHandler(info, act); err != nil {
+			// The frame could not be written (bad stack): Linux kills
+			// the process with SIGSEGV.
+			t.k.log.Debug("signal frame setup failed", "tid", t.tid, "signal", sig, "err", err)
+			tg.beginExit(SignaledStatus(int(unix.SIGSEGV), false))
+		}
+		return
+	}
+}
+
+// resolveRestart decides what an interrupted system call returns, now
+// that it is known whether a handler runs (and with which flags).
+func (t *Task) resolveRestart(handler bool, flags uint64) {
+	e := t.restartErr
+	if e == 0 {
+		return
+	}
+	t.restartErr = 0
+	restart := true
+	switch e {
+	case ERESTARTNOHAND, ERESTART_RESTARTBLOCK:
+		restart = !handler
+	case ERESTARTSYS:
+		restart = !handler || flags&linux.SA_RESTART != 0
+	}
+	if !restart {
+		arch.SetReturn(&t.regs, errnoReturn(unix.EINTR))
+		return
+	}
+	t.regs.Rax = t.regs.Orig_rax
+	t.regs.Rip -= arch.SyscallInsnLen
+}
+
+// trapNoOf is the x86 exception vector behind a fault signal, for
+// sigcontext.trapno.
+func trapNoOf(signo int32) uint64 {
+	switch unix.Signal(signo) {
+	case unix.SIGSEGV, unix.SIGBUS:
+		return 14 // #PF
+	case unix.SIGFPE:
+		return 0 // #DE
+	case unix.SIGILL:
+		return 6 // #UD
+	case unix.SIGTRAP:
+		return 3 // #BP
+	}
+	return 0
 }

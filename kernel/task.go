@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/kite-os/kite/abi/linux"
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/auth"
@@ -15,17 +17,13 @@ import (
 // Task is one application thread (Linux's task_struct).
 type Task struct {
 	k   *Kernel
-	tg  *ThreadGroup
+	tg  *ThreadGroup // changes only at execve by a non-leader, under k.mu
 	tid int32
 
 	// The fields below are used only by the task's own goroutine (and by
 	// the creator before the goroutine starts).
-	regs      arch.Registers
-	ctx       platform.Context
-	mm        *mm.MemoryManager // changes only at execve, under mu
-	fsContext *vfs.FSContext    // nil after exit, under mu
-	fdTable   *vfs.FDTable      // nil after exit, under mu
-	creds     *auth.Credentials
+	regs  arch.Registers
+	creds *auth.Credentials
 
 	// pendingFP, if resetFP or non-nil, is FP state to install in the
 	// context before the task next runs (fork copies the parent's; exec
@@ -39,6 +37,23 @@ type Task struct {
 	robustList    uintptr
 	robustListLen uintptr
 
+	// restartErr is the restart errno (ERESTARTSYS...) the last system
+	// call returned, to be resolved when signals are handled.
+	restartErr unix.Errno
+	// savedMask, if hasSavedMask, is the mask to restore after the next
+	// signal delivery (sigsuspend, ppoll, pselect).
+	savedMask    linux.SignalSet
+	hasSavedMask bool
+
+	// lastFault is what the last hardware exception left for a signal
+	// frame's sigcontext.
+	lastFault arch.FaultState
+
+	// vforkDone is closed when a CLONE_VFORK child execs or exits.
+	vforkDone chan struct{}
+	// exitedCh is closed when the task has exited.
+	exitedCh chan struct{}
+
 	// wake is signalled (without blocking) whenever the task is
 	// interrupted, so that a blocking system call notices.
 	wake chan struct{}
@@ -47,11 +62,22 @@ type Task struct {
 	// atomically by others.
 	userNanos, sysNanos atomic.Int64
 
-	mu sync.Mutex
-	// sigMask is the set of blocked signals. Guarded by mu.
-	sigMask linux.SignalSet
-	// altStack is the sigaltstack state. Guarded by mu.
+	// Signal state, guarded by tg.sigMu.
+	pending  sigQueue
+	sigMask  linux.SignalSet
 	altStack linux.SignalStack
+	// sigWaitSet is the set a task in rt_sigtimedwait waits for.
+	sigWaitSet linux.SignalSet
+
+	mu sync.Mutex
+	// ctx is the platform context while the task runs. Guarded by mu.
+	ctx platform.Context
+	// mm is the address space. Guarded by mu (changed at execve).
+	mm *mm.MemoryManager
+	// files is the fd table; nil after exit. Guarded by mu.
+	files *fdTableRef
+	// fs is the root, cwd and umask; nil after exit. Guarded by mu.
+	fs *fsContextRef
 	// name is the command name (comm), at most 15 bytes. Guarded by mu.
 	name string
 	// exe is the program image's file (/proc/PID/exe). Guarded by mu.
@@ -61,6 +87,11 @@ type Task struct {
 	// exitCode is the exit status of a task exiting on its own (exit(2)).
 	// Guarded by mu.
 	exitCode int
+	// pdeathSignal is PR_SET_PDEATHSIG. Guarded by mu.
+	pdeathSignal int
+	// noNewPrivs is PR_SET_NO_NEW_PRIVS, inherited and never cleared.
+	// Guarded by mu.
+	noNewPrivs bool
 }
 
 // Kernel returns the kernel the task belongs to.
@@ -75,7 +106,8 @@ func (t *Task) ThreadID() int32 { return t.tid }
 // ThreadGroupID returns the id of the task's process (its pid).
 func (t *Task) ThreadGroupID() int32 { return t.tg.tgid }
 
-// MemoryManager returns the task's address space.
+// MemoryManager returns the task's address space. Only for the task's own
+// goroutine; others use MemoryManagerShared.
 func (t *Task) MemoryManager() *mm.MemoryManager { return t.mm }
 
 // FDTable returns the task's file descriptor table; nil once the task has
@@ -83,7 +115,10 @@ func (t *Task) MemoryManager() *mm.MemoryManager { return t.mm }
 func (t *Task) FDTable() *vfs.FDTable {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.fdTable
+	if t.files == nil {
+		return nil
+	}
+	return t.files.t
 }
 
 // FSContext returns the task's root, working directory and umask; nil once
@@ -91,7 +126,10 @@ func (t *Task) FDTable() *vfs.FDTable {
 func (t *Task) FSContext() *vfs.FSContext {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.fsContext
+	if t.fs == nil {
+		return nil
+	}
+	return t.fs.c
 }
 
 // Credentials returns the task's credentials. They are immutable; the
@@ -134,33 +172,18 @@ func (t *Task) SetName(n string) {
 	t.mu.Unlock()
 }
 
-// SignalMask returns the set of blocked signals.
-func (t *Task) SignalMask() linux.SignalSet {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.sigMask
-}
-
-// SetSignalMask sets the set of blocked signals; SIGKILL and SIGSTOP can
-// never be blocked.
-func (t *Task) SetSignalMask(m linux.SignalSet) {
-	t.mu.Lock()
-	t.sigMask = m &^ linux.UnblockableSignals
-	t.mu.Unlock()
-}
-
 // SignalStack returns the alternate signal stack.
 func (t *Task) SignalStack() linux.SignalStack {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	t.tg.sigMu.Lock()
+	defer t.tg.sigMu.Unlock()
 	return t.altStack
 }
 
 // SetSignalStack replaces the alternate signal stack.
 func (t *Task) SetSignalStack(s linux.SignalStack) {
-	t.mu.Lock()
+	t.tg.sigMu.Lock()
 	t.altStack = s
-	t.mu.Unlock()
+	t.tg.sigMu.Unlock()
 }
 
 // OnSignalStack reports whether sp lies on the task's alternate signal

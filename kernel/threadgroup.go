@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"sync"
+	"time"
 
 	"github.com/kite-os/kite/abi/linux"
 )
@@ -21,6 +22,12 @@ func SignaledStatus(sig int, core bool) WaitStatus {
 	return s
 }
 
+// StoppedStatus is the status of a process stopped by sig.
+func StoppedStatus(sig int) WaitStatus { return WaitStatus(sig&0xff)<<8 | 0x7f }
+
+// ContinuedStatus is the status of a continued process.
+const ContinuedStatus WaitStatus = 0xffff
+
 // Exited reports whether the process exited normally, and its code.
 func (w WaitStatus) Exited() (code int, ok bool) {
 	if w&0x7f != 0 {
@@ -39,6 +46,39 @@ func (w WaitStatus) Signaled() (sig int, core bool, ok bool) {
 	return s, w&0x80 != 0, true
 }
 
+// SignalHandlers are the signal dispositions, shared by the tasks of a
+// thread group and by processes cloned with CLONE_SIGHAND.
+type SignalHandlers struct {
+	mu sync.Mutex
+	// actions are indexed by signal number - 1. Guarded by mu.
+	actions [linux.NumSignals]linux.SigAction
+}
+
+// get returns the disposition of sig.
+func (sh *SignalHandlers) get(sig int) linux.SigAction {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.actions[sig-1]
+}
+
+// copy returns an unshared copy (fork without CLONE_SIGHAND).
+func (sh *SignalHandlers) copy() *SignalHandlers {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return &SignalHandlers{actions: sh.actions}
+}
+
+// exitState is where a thread group is in its life.
+type exitState int
+
+const (
+	groupAlive exitState = iota
+	// groupZombie: every task has exited; the parent has not reaped it.
+	groupZombie
+	// groupDead: reaped (or auto-reaped); gone from the kernel's maps.
+	groupDead
+)
+
 // ThreadGroup is a process: the tasks sharing a pid, signal handlers and
 // resource limits.
 type ThreadGroup struct {
@@ -48,23 +88,71 @@ type ThreadGroup struct {
 	// limits are the process's resource limits.
 	limits *Limits
 
+	// done is closed when the group has become a zombie (every task has
+	// exited).
+	done chan struct{}
+
+	// The fields below are guarded by the kernel's mu (the "task list
+	// lock").
+
+	// leader is the thread group leader.
+	leader *Task
+	// tasks are the live tasks of the group. Changed with both k.mu and
+	// sigMu held; read with either.
+	tasks []*Task
 	// parent is the parent process; nil for init.
 	parent *ThreadGroup
+	// children are the processes whose parent this is.
+	children map[*ThreadGroup]struct{}
+	// exitSignal is sent to the parent when the group exits (SIGCHLD for
+	// fork; the low byte of clone's flags).
+	exitSignal int
+	// state says whether the group is alive, a zombie or reaped.
+	state exitState
+	// pgrp is the process group.
+	pgrp *ProcessGroup
+	// childEvent is closed (and replaced) when a child changes state, to
+	// wake tasks of this group waiting in wait4/waitid.
+	childEvent chan struct{}
+	// stopEvent/continueEvent record an unreported stop or continue for
+	// WUNTRACED/WCONTINUED waiters of the parent.
+	stopReport     bool
+	stopSig        int
+	continueReport bool
+	// subreaper is PR_SET_CHILD_SUBREAPER.
+	subreaper bool
+	// execed is set once the process has called execve (setpgid EACCES).
+	execed bool
+	// childTimes accumulates the CPU time of reaped children.
+	childUser, childSys time.Duration
 
-	mu sync.Mutex
-	// tasks are the live tasks of the group. Guarded by mu.
-	tasks []*Task
-	// actions are the signal dispositions, indexed by signal number - 1.
-	// Guarded by mu.
-	actions [linux.NumSignals]linux.SigAction
-	// exiting is set once the group exit began (exit_group or a fatal
-	// signal). Guarded by mu.
+	// sigMu guards the signal state: pending signals (group-wide and
+	// per task), masks, and the exit and stop state. Lock order: k.mu,
+	// then sigMu, then SignalHandlers.mu, then Task.mu.
+	sigMu sync.Mutex
+	// pending are the group-directed pending signals. Guarded by sigMu.
+	pending sigQueue
+	// handlers are the signal dispositions. Guarded by sigMu (the
+	// pointer; the contents by handlers.mu).
+	handlers *SignalHandlers
+	// exiting is set once the group exit began (exit_group, a fatal
+	// signal or exec killing the other threads). Guarded by sigMu.
 	exiting bool
-	// exitStatus is the status reported to wait once all tasks are gone.
-	// Guarded by mu.
+	// exitingCh is closed when exiting is set.
+	exitingCh chan struct{}
+	// exitStatus is the status reported to wait. Guarded by sigMu.
 	exitStatus WaitStatus
-	// done is closed when the last task has exited.
-	done chan struct{}
+	// stopped is set while the group is stopped by a stop signal.
+	// Guarded by sigMu.
+	stopped bool
+	// stopWake is closed when a stopped group continues. Guarded by
+	// sigMu.
+	stopWake chan struct{}
+	// deadUser and deadSys are the CPU times of exited tasks. Guarded by
+	// sigMu.
+	deadUser, deadSys time.Duration
+	// dumpable is PR_GET_DUMPABLE's value. Guarded by sigMu.
+	dumpable int
 }
 
 // ID returns the thread group id (the pid).
@@ -78,90 +166,125 @@ func (tg *ThreadGroup) Done() <-chan struct{} { return tg.done }
 
 // ExitStatus is the group's wait status; valid once Done is closed.
 func (tg *ThreadGroup) ExitStatus() WaitStatus {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
+	tg.sigMu.Lock()
+	defer tg.sigMu.Unlock()
 	return tg.exitStatus
-}
-
-// SigAction returns the disposition of signal sig (1..64).
-func (tg *ThreadGroup) SigAction(sig int) linux.SigAction {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	return tg.actions[sig-1]
-}
-
-// SetSigAction replaces the disposition of signal sig (1..64) and returns
-// the old one.
-func (tg *ThreadGroup) SetSigAction(sig int, a linux.SigAction) linux.SigAction {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	old := tg.actions[sig-1]
-	tg.actions[sig-1] = a
-	return old
-}
-
-// resetSignalHandlersForExec sets every caught signal back to SIG_DFL, as
-// execve does; ignored signals stay ignored.
-func (tg *ThreadGroup) resetSignalHandlersForExec() {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	for i := range tg.actions {
-		if tg.actions[i].Handler != linux.SIG_IGN {
-			tg.actions[i] = linux.SigAction{}
-		}
-	}
-}
-
-// beginExit starts the exit of the whole group with status, unless it has
-// already begun, and interrupts every task so they leave their run loops.
-func (tg *ThreadGroup) beginExit(status WaitStatus) {
-	tg.mu.Lock()
-	if tg.exiting {
-		tg.mu.Unlock()
-		return
-	}
-	tg.exiting = true
-	tg.exitStatus = status
-	tasks := append([]*Task(nil), tg.tasks...)
-	tg.mu.Unlock()
-	for _, t := range tasks {
-		t.interrupt()
-	}
-}
-
-// isExiting reports whether the group exit has begun.
-func (tg *ThreadGroup) isExiting() bool {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	return tg.exiting
-}
-
-// removeTask takes t out of the group; the last task out finishes the
-// group.
-func (tg *ThreadGroup) removeTask(t *Task, code int) {
-	tg.mu.Lock()
-	for i, x := range tg.tasks {
-		if x == t {
-			tg.tasks = append(tg.tasks[:i], tg.tasks[i+1:]...)
-			break
-		}
-	}
-	last := len(tg.tasks) == 0
-	if last && !tg.exiting {
-		// The last thread left with exit(2): its code is the group's.
-		tg.exiting = true
-		tg.exitStatus = ExitedStatus(code)
-	}
-	tg.mu.Unlock()
-	if last {
-		close(tg.done)
-	}
 }
 
 // ParentID returns the parent's pid, 0 for init.
 func (tg *ThreadGroup) ParentID() int32 {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
 	if tg.parent == nil {
 		return 0
 	}
 	return tg.parent.tgid
 }
+
+// SigAction returns the disposition of signal sig (1..64).
+func (tg *ThreadGroup) SigAction(sig int) linux.SigAction {
+	return tg.signalHandlers().get(sig)
+}
+
+// SetSigAction replaces the disposition of signal sig (1..64) and returns
+// the old one. Setting SIG_IGN (or SIG_DFL for a signal whose default is
+// to ignore it) discards pending instances, as POSIX requires.
+func (tg *ThreadGroup) SetSigAction(sig int, a linux.SigAction) linux.SigAction {
+	tg.sigMu.Lock()
+	defer tg.sigMu.Unlock()
+	sh := tg.handlers
+	sh.mu.Lock()
+	old := sh.actions[sig-1]
+	sh.actions[sig-1] = a
+	sh.mu.Unlock()
+	if a.Handler == linux.SIG_IGN || (a.Handler == linux.SIG_DFL && defaultActionOf(sig) == actIgnore) {
+		bit := linux.SigBit(sig)
+		tg.pending.discard(bit)
+		for _, t := range tg.tasksForSignals() {
+			t.pending.discard(bit)
+		}
+	}
+	return old
+}
+
+// signalHandlers returns the current handlers.
+func (tg *ThreadGroup) signalHandlers() *SignalHandlers {
+	tg.sigMu.Lock()
+	defer tg.sigMu.Unlock()
+	return tg.handlers
+}
+
+// resetSignalHandlersForExec sets every caught signal back to SIG_DFL, as
+// execve does; ignored signals stay ignored. Shared handlers are unshared
+// first.
+func (tg *ThreadGroup) resetSignalHandlersForExec() {
+	tg.sigMu.Lock()
+	defer tg.sigMu.Unlock()
+	sh := tg.handlers.copy()
+	for i := range sh.actions {
+		if sh.actions[i].Handler != linux.SIG_IGN {
+			sh.actions[i] = linux.SigAction{}
+		} else {
+			sh.actions[i] = linux.SigAction{Handler: linux.SIG_IGN}
+		}
+	}
+	tg.handlers = sh
+}
+
+// isExiting reports whether the group exit has begun.
+func (tg *ThreadGroup) isExiting() bool {
+	tg.sigMu.Lock()
+	defer tg.sigMu.Unlock()
+	return tg.exiting
+}
+
+// beginExit starts the exit of the whole group with status, unless it has
+// already begun, and interrupts every task so they leave their run loops.
+func (tg *ThreadGroup) beginExit(status WaitStatus) {
+	tg.sigMu.Lock()
+	if tg.exiting {
+		tg.sigMu.Unlock()
+		return
+	}
+	tg.exiting = true
+	close(tg.exitingCh)
+	tg.exitStatus = status
+	tg.continueLocked()
+	tasks := tg.tasksForSignals()
+	tg.sigMu.Unlock()
+	for _, t := range tasks {
+		t.interrupt()
+	}
+}
+
+// tasksForSignals returns a snapshot of the group's tasks.
+//
+// Preconditions: tg.sigMu or k.mu is held.
+func (tg *ThreadGroup) tasksForSignals() []*Task {
+	return append([]*Task(nil), tg.tasks...)
+}
+
+// CPUTime returns the user and system time used by the process's live
+// tasks and the ones that have exited.
+func (tg *ThreadGroup) CPUTime() (user, sys time.Duration) {
+	tg.sigMu.Lock()
+	tasks := tg.tasksForSignals()
+	user, sys = tg.deadUser, tg.deadSys
+	tg.sigMu.Unlock()
+	for _, t := range tasks {
+		u, s := t.CPUTime()
+		user += u
+		sys += s
+	}
+	return user, sys
+}
+
+// ChildrenCPUTime returns the CPU time of the reaped children.
+func (tg *ThreadGroup) ChildrenCPUTime() (user, sys time.Duration) {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	return tg.childUser, tg.childSys
+}
+
+// exitingChan is closed once the group exit has begun.
+func (tg *ThreadGroup) exitingChan() <-chan struct{} { return tg.exitingCh }

@@ -1,6 +1,8 @@
 package syscalls
 
 import (
+	"time"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/abi/linux"
@@ -10,9 +12,19 @@ import (
 
 func init() {
 	register(
-		partial(unix.SYS_RT_SIGACTION, rtSigaction, "dispositions are kept; delivery to handlers comes with the signals issue"),
+		supported(unix.SYS_RT_SIGACTION, rtSigaction),
 		supported(unix.SYS_RT_SIGPROCMASK, rtSigprocmask),
-		partial(unix.SYS_SIGALTSTACK, sigaltstack, "the stack is recorded; it is used once signals are delivered"),
+		supported(unix.SYS_SIGALTSTACK, sigaltstack),
+		supported(unix.SYS_KILL, kill),
+		supported(unix.SYS_TKILL, tkill),
+		supported(unix.SYS_TGKILL, tgkill),
+		supported(unix.SYS_RT_SIGQUEUEINFO, rtSigqueueinfo),
+		supported(unix.SYS_RT_TGSIGQUEUEINFO, rtTgsigqueueinfo),
+		supported(unix.SYS_RT_SIGPENDING, rtSigpending),
+		supported(unix.SYS_RT_SIGSUSPEND, rtSigsuspend),
+		supported(unix.SYS_RT_SIGTIMEDWAIT, rtSigtimedwait),
+		supported(unix.SYS_PAUSE, pause),
+		supported(unix.SYS_RT_SIGRETURN, rtSigreturn),
 	)
 }
 
@@ -146,4 +158,129 @@ func sigaltstack(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	}
 	t.SetSignalStack(ns)
 	return 0, nil
+}
+
+func kill(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.Kill(int32(a[0]), int(a[1]), nil)
+}
+
+func tkill(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.Tgkill(-1, int32(a[0]), int(a[1]), nil)
+}
+
+func tgkill(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	if int32(a[0]) <= 0 {
+		return 0, unix.EINVAL
+	}
+	return 0, t.Tgkill(int32(a[0]), int32(a[1]), int(a[2]), nil)
+}
+
+// queuedInfo reads the siginfo an application passes to
+// rt_sigqueueinfo/rt_tgsigqueueinfo. A process may not forge a kernel
+// code (si_code >= 0) or SI_TKILL for another process.
+func queuedInfo(t *kernel.Task, sig int, addr uintptr, toSelf bool) (*arch.SignalInfo, error) {
+	b := make([]byte, arch.SignalInfoSize)
+	if err := copyInFull(t, addr, b); err != nil {
+		return nil, err
+	}
+	info, err := arch.SignalInfoFromUser(b)
+	if err != nil {
+		return nil, err
+	}
+	if (info.Code >= 0 || info.Code == linux.SI_TKILL) && !toSelf {
+		return nil, unix.EPERM
+	}
+	info.Signo = int32(sig)
+	return &info, nil
+}
+
+func rtSigqueueinfo(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	pid, sig := int32(a[0]), int(a[1])
+	if sig < 1 || sig > linux.NumSignals {
+		return 0, unix.EINVAL
+	}
+	info, err := queuedInfo(t, sig, a[2], pid == t.ThreadGroupID())
+	if err != nil {
+		return 0, err
+	}
+	if pid <= 0 {
+		return 0, unix.ESRCH
+	}
+	return 0, t.Kill(pid, sig, info)
+}
+
+func rtTgsigqueueinfo(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	tgid, tid, sig := int32(a[0]), int32(a[1]), int(a[2])
+	if tgid <= 0 || tid <= 0 || sig < 1 || sig > linux.NumSignals {
+		return 0, unix.EINVAL
+	}
+	info, err := queuedInfo(t, sig, a[3], tgid == t.ThreadGroupID())
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.Tgkill(tgid, tid, sig, info)
+}
+
+func rtSigpending(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	if a[1] > linux.SignalSetSize {
+		return 0, unix.EINVAL
+	}
+	var b [8]byte
+	putU64(b[:], 0, uint64(t.PendingSignals()))
+	return 0, copyOutFull(t, a[0], b[:a[1]])
+}
+
+func rtSigsuspend(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	if a[1] != linux.SignalSetSize {
+		return 0, unix.EINVAL
+	}
+	m, err := copyInU64(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.SigSuspend(linux.SignalSet(m))
+}
+
+func pause(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
+	for !t.Interrupted() {
+		<-t.WakeChan()
+	}
+	return 0, kernel.ERESTARTNOHAND
+}
+
+func rtSigtimedwait(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	setAddr, infoAddr, tsAddr, size := a[0], a[1], a[2], a[3]
+	if size != linux.SignalSetSize {
+		return 0, unix.EINVAL
+	}
+	set, err := copyInU64(t, setAddr)
+	if err != nil {
+		return 0, err
+	}
+	var timeout *time.Duration
+	if tsAddr != 0 {
+		sec, nsec, err := copyInTimespec(t, tsAddr)
+		if err != nil {
+			return 0, err
+		}
+		d := durationOf(sec, nsec)
+		timeout = &d
+	}
+	info, err := t.SigTimedWait(linux.SignalSet(set), timeout)
+	if err != nil {
+		return 0, err
+	}
+	if infoAddr != 0 {
+		if err := copyOutFull(t, infoAddr, info.Bytes()); err != nil {
+			return 0, err
+		}
+	}
+	return uintptr(info.Signo), nil
+}
+
+func rtSigreturn(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
+	if err := t.SigReturn(); err != nil {
+		return 0, err
+	}
+	return 0, kernel.ErrNoReturnValue
 }

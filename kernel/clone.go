@@ -1,0 +1,265 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/abi/linux"
+	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/mm"
+	"github.com/kite-os/kite/vfs"
+)
+
+// CloneOptions are the arguments of clone/clone3/fork/vfork.
+type CloneOptions struct {
+	Flags      uint64 // CLONE_* flags without the exit signal
+	ExitSignal int
+	Stack      uintptr // new stack pointer; 0 keeps the caller's
+	ParentTID  uintptr
+	ChildTID   uintptr
+	TLS        uintptr
+}
+
+// Clone flags kite implements. Namespace flags come with the namespaces
+// issue.
+const (
+	cloneSupported = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
+		unix.CLONE_PTRACE | unix.CLONE_VFORK | unix.CLONE_PARENT | unix.CLONE_THREAD |
+		unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID |
+		unix.CLONE_CHILD_CLEARTID | unix.CLONE_DETACHED | unix.CLONE_UNTRACED |
+		unix.CLONE_CHILD_SETTID | unix.CLONE_IO
+	cloneNamespaces = unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP | unix.CLONE_NEWUTS |
+		unix.CLONE_NEWIPC | unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNET |
+		unix.CLONE_NEWTIME
+)
+
+// validateClone applies Linux's rules on flag combinations.
+func (t *Task) validateClone(o *CloneOptions) error {
+	f := o.Flags
+	if f&(unix.CLONE_NEWNS|unix.CLONE_FS) == unix.CLONE_NEWNS|unix.CLONE_FS ||
+		f&(unix.CLONE_NEWUSER|unix.CLONE_FS) == unix.CLONE_NEWUSER|unix.CLONE_FS {
+		return unix.EINVAL
+	}
+	if f&unix.CLONE_THREAD != 0 && f&unix.CLONE_SIGHAND == 0 {
+		return unix.EINVAL
+	}
+	if f&unix.CLONE_SIGHAND != 0 && f&unix.CLONE_VM == 0 {
+		return unix.EINVAL
+	}
+	if f&(unix.CLONE_PARENT|unix.CLONE_THREAD) != 0 && t.tg.isInit() {
+		return unix.EINVAL
+	}
+	if f&unix.CLONE_PIDFD != 0 {
+		// pidfds come with pidfd_open.
+		return unix.EINVAL
+	}
+	if f&cloneNamespaces != 0 {
+		return unix.EINVAL
+	}
+	if f&^uint64(cloneSupported) != 0 {
+		return unix.EINVAL
+	}
+	if o.ExitSignal < 0 || o.ExitSignal > linux.NumSignals {
+		return unix.EINVAL
+	}
+	return nil
+}
+
+// isInit reports whether tg is the kernel's first process.
+func (tg *ThreadGroup) isInit() bool {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	return tg.k.init == tg
+}
+
+// Clone creates a new task as clone(2) and returns its thread id.
+func (t *Task) Clone(o CloneOptions) (int32, error) {
+	if err := t.validateClone(&o); err != nil {
+		return 0, err
+	}
+	f := o.Flags
+	k := t.k
+
+	// The address space.
+	var m *mm.MemoryManager
+	if f&unix.CLONE_VM != 0 {
+		m = t.mm
+		k.mmGet(m)
+	} else {
+		var err error
+		if m, err = t.mm.Fork(); err != nil {
+			return 0, err
+		}
+		k.mmGet(m)
+	}
+	// Files and file-system context.
+	t.mu.Lock()
+	files, fs := t.files, t.fs
+	name, exe := t.name, t.exe
+	t.mu.Unlock()
+	if f&unix.CLONE_FILES != 0 {
+		files.incRef()
+	} else {
+		files = newFDTableRef(files.t.Fork())
+	}
+	if f&unix.CLONE_FS != 0 {
+		fs.incRef()
+	} else {
+		fs = newFSContextRef(fs.c.Fork())
+	}
+	release := func() {
+		files.decRef(t)
+		fs.decRef()
+		k.mmPut(m)
+	}
+
+	child := &Task{
+		k:          k,
+		creds:      t.creds,
+		regs:       t.regs,
+		wake:       make(chan struct{}, 1),
+		exitedCh:   make(chan struct{}),
+		mm:         m,
+		files:      files,
+		fs:         fs,
+		name:       name,
+		exe:        exe,
+		resetFP:    true,
+		noNewPrivs: t.NoNewPrivs(),
+	}
+	if fp, err := t.fpState(); err == nil {
+		child.pendingFP = fp
+	}
+	child.regs.Rax = 0
+	if o.Stack != 0 {
+		child.regs.Rsp = uint64(o.Stack)
+	}
+	if f&unix.CLONE_SETTLS != 0 {
+		child.regs.Fs_base = uint64(o.TLS)
+	}
+	if f&unix.CLONE_CHILD_CLEARTID != 0 {
+		child.clearChildTID = o.ChildTID
+	}
+	if f&unix.CLONE_VFORK != 0 {
+		child.vforkDone = make(chan struct{})
+	}
+
+	k.mu.Lock()
+	if t.tg.isExiting() {
+		k.mu.Unlock()
+		release()
+		return 0, unix.EINTR
+	}
+	if len(k.tasks) >= k.maxTasks {
+		k.mu.Unlock()
+		release()
+		return 0, unix.EAGAIN
+	}
+	// RLIMIT_NPROC binds only the unprivileged (CAP_SYS_RESOURCE; until
+	// capabilities exist, euid 0 is privileged).
+	if f&unix.CLONE_THREAD == 0 && t.creds.EffectiveUID != 0 {
+		if n := k.countProcessesLocked(t.creds.RealUID); uint64(n) >= t.tg.limits.Get(unix.RLIMIT_NPROC).Cur {
+			k.mu.Unlock()
+			release()
+			return 0, unix.EAGAIN
+		}
+	}
+	tid, err := k.allocID()
+	if err != nil {
+		k.mu.Unlock()
+		release()
+		return 0, err
+	}
+	child.tid = tid
+	tg := t.tg
+	tg.sigMu.Lock()
+	child.sigMask = t.sigMask
+	if f&(unix.CLONE_VM|unix.CLONE_VFORK) != unix.CLONE_VM {
+		child.altStack = t.altStack
+	} else {
+		child.altStack = linux.SignalStack{Flags: linux.SS_DISABLE}
+	}
+	handlers := tg.handlers
+	tg.sigMu.Unlock()
+
+	if f&unix.CLONE_THREAD != 0 {
+		child.tg = tg
+	} else {
+		if f&unix.CLONE_SIGHAND == 0 {
+			handlers = handlers.copy()
+		}
+		parent := tg
+		if f&unix.CLONE_PARENT != 0 {
+			parent = tg.parent
+		}
+		ntg := &ThreadGroup{
+			k:          k,
+			tgid:       tid,
+			limits:     tg.limits.Fork(),
+			done:       make(chan struct{}),
+			leader:     child,
+			parent:     parent,
+			children:   map[*ThreadGroup]struct{}{},
+			exitSignal: o.ExitSignal,
+			childEvent: make(chan struct{}),
+			handlers:   handlers,
+			exitingCh:  make(chan struct{}),
+			dumpable:   tg.Dumpable(),
+		}
+		parent.children[ntg] = struct{}{}
+		k.joinGroup(ntg, tg.pgrp)
+		k.groups[tid] = ntg
+		child.tg = ntg
+	}
+	child.tg.sigMu.Lock()
+	child.tg.tasks = append(child.tg.tasks, child)
+	child.tg.sigMu.Unlock()
+	k.tasks[tid] = child
+	k.mu.Unlock()
+
+	if f&unix.CLONE_PARENT_SETTID != 0 {
+		t.CopyOut(o.ParentTID, le32(uint32(tid)))
+	}
+	if f&unix.CLONE_CHILD_SETTID != 0 {
+		m.CopyOut(o.ChildTID, le32(uint32(tid)))
+	}
+	child.start()
+	if child.vforkDone != nil {
+		// The parent sleeps until the child execs or exits; signals are
+		// held off until then, as on Linux (the wait is killable only).
+		select {
+		case <-child.vforkDone:
+		case <-t.tg.exitingChan():
+		}
+	}
+	return tid, nil
+}
+
+// le32 encodes v little-endian.
+func le32(v uint32) []byte { return []byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)} }
+
+// countProcessesLocked counts the live processes of real uid uid.
+//
+// Preconditions: k.mu is held.
+func (k *Kernel) countProcessesLocked(uid uint32) int {
+	n := 0
+	for _, tg := range k.groups {
+		if tg.state == groupAlive && tg.leader != nil && tg.leader.creds.RealUID == uid {
+			n++
+		}
+	}
+	return n
+}
+
+// fpState returns the task's FP state (from its context while it runs).
+func (t *Task) fpState() (arch.FPState, error) {
+	t.mu.Lock()
+	c := t.ctx
+	t.mu.Unlock()
+	if c == nil {
+		return t.pendingFP.Clone(), nil
+	}
+	return c.FPState()
+}
+
+// Task is the vfs.Context of its system calls.
+var _ vfs.Context = (*Task)(nil)

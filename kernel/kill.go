@@ -1,0 +1,118 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/abi/linux"
+	"github.com/kite-os/kite/arch"
+)
+
+// mayKill reports whether t may send a signal to tg (kill(2)'s permission
+// rule: root, or the sender's real or effective uid matches the target's
+// real or saved uid; SIGCONT within a session is always allowed).
+//
+// Preconditions: k.mu is held.
+func (t *Task) mayKillLocked(tg *ThreadGroup, sig int) bool {
+	c := t.creds
+	if c.EffectiveUID == 0 || tg.leader == nil {
+		return true
+	}
+	tc := tg.leader.creds
+	if c.RealUID == tc.RealUID || c.RealUID == tc.SavedUID || c.EffectiveUID == tc.RealUID || c.EffectiveUID == tc.SavedUID {
+		return true
+	}
+	return sig == int(unix.SIGCONT) && tg.pgrp != nil && t.tg.pgrp != nil && tg.pgrp.session == t.tg.pgrp.session
+}
+
+// Kill sends sig to the processes pid selects, as kill(2): pid > 0 is one
+// process, 0 the caller's process group, -1 every process it may signal
+// but init and itself, < -1 the group -pid. info nil means SI_USER from t.
+func (t *Task) Kill(pid int32, sig int, info *arch.SignalInfo) error {
+	if sig < 0 || sig > linux.NumSignals {
+		return unix.EINVAL
+	}
+	if info == nil && sig != 0 {
+		info = t.UserSignalInfo(sig, linux.SI_USER)
+	}
+	k := t.k
+	k.mu.Lock()
+	var targets []*ThreadGroup
+	switch {
+	case pid > 0:
+		tg := k.groups[pid]
+		if tg == nil || tg.state == groupDead {
+			k.mu.Unlock()
+			return unix.ESRCH
+		}
+		targets = []*ThreadGroup{tg}
+	case pid == -1:
+		for _, tg := range k.groups {
+			if tg != k.init && tg != t.tg && tg.state != groupDead {
+				targets = append(targets, tg)
+			}
+		}
+		if len(targets) == 0 {
+			k.mu.Unlock()
+			return unix.ESRCH
+		}
+	default:
+		id := -pid
+		if pid == 0 {
+			id = t.tg.pgrp.id
+		}
+		pg := k.pgrps[id]
+		if pg == nil {
+			k.mu.Unlock()
+			return unix.ESRCH
+		}
+		for tg := range pg.members {
+			targets = append(targets, tg)
+		}
+	}
+	var allowed []*ThreadGroup
+	for _, tg := range targets {
+		if t.mayKillLocked(tg, sig) {
+			allowed = append(allowed, tg)
+		}
+	}
+	k.mu.Unlock()
+	if len(allowed) == 0 {
+		return unix.EPERM
+	}
+	if sig == 0 {
+		return nil
+	}
+	for _, tg := range allowed {
+		c := *info
+		tg.send(nil, &c)
+	}
+	return nil
+}
+
+// Tgkill sends sig to thread tid of process tgid (tgid < 0: any process,
+// as tkill), as tgkill(2).
+func (t *Task) Tgkill(tgid, tid int32, sig int, info *arch.SignalInfo) error {
+	if sig < 0 || sig > linux.NumSignals || tid <= 0 || (tgid <= 0 && tgid != -1) {
+		return unix.EINVAL
+	}
+	k := t.k
+	k.mu.Lock()
+	target := k.tasks[tid]
+	if target == nil || (tgid > 0 && target.tg.tgid != tgid) {
+		k.mu.Unlock()
+		return unix.ESRCH
+	}
+	ok := t.mayKillLocked(target.tg, sig)
+	k.mu.Unlock()
+	if !ok {
+		return unix.EPERM
+	}
+	if sig == 0 {
+		return nil
+	}
+	if info == nil {
+		info = t.UserSignalInfo(sig, linux.SI_TKILL)
+	}
+	target.SendSignal(info)
+	return nil
+}

@@ -1,0 +1,184 @@
+package kernel
+
+import "golang.org/x/sys/unix"
+
+// Session is a set of process groups (setsid(2)).
+type Session struct {
+	id int32
+	// leader is the session leader; nil once it has been reaped.
+	// Guarded by the kernel's mu.
+	leader *ThreadGroup
+}
+
+// ID returns the session id.
+func (s *Session) ID() int32 { return s.id }
+
+// ProcessGroup is a set of processes signalled together (job control).
+type ProcessGroup struct {
+	id      int32
+	session *Session
+	// members are the processes in the group. Guarded by the kernel's mu.
+	members map[*ThreadGroup]struct{}
+}
+
+// ID returns the process group id.
+func (pg *ProcessGroup) ID() int32 { return pg.id }
+
+// Session returns the group's session.
+func (pg *ProcessGroup) Session() *Session { return pg.session }
+
+// joinGroup moves tg into pg, dropping its old group when it empties.
+//
+// Preconditions: k.mu is held.
+func (k *Kernel) joinGroup(tg *ThreadGroup, pg *ProcessGroup) {
+	k.leaveGroupLocked(tg)
+	tg.pgrp = pg
+	pg.members[tg] = struct{}{}
+	k.pgrps[pg.id] = pg
+	k.sessions[pg.session.id] = pg.session
+}
+
+// leaveGroupLocked takes tg out of its process group, dropping the group
+// (and its session) when they empty.
+//
+// Preconditions: k.mu is held.
+func (k *Kernel) leaveGroupLocked(tg *ThreadGroup) {
+	old := tg.pgrp
+	if old == nil {
+		return
+	}
+	delete(old.members, tg)
+	tg.pgrp = nil
+	if len(old.members) != 0 {
+		return
+	}
+	delete(k.pgrps, old.id)
+	for _, pg := range k.pgrps {
+		if pg.session == old.session {
+			return
+		}
+	}
+	delete(k.sessions, old.session.id)
+}
+
+// newProcessGroup makes a group with id in session s.
+func newProcessGroup(id int32, s *Session) *ProcessGroup {
+	return &ProcessGroup{id: id, session: s, members: map[*ThreadGroup]struct{}{}}
+}
+
+// ProcessGroupID returns the id of tg's process group.
+func (tg *ThreadGroup) ProcessGroupID() int32 {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	if tg.pgrp == nil {
+		return 0
+	}
+	return tg.pgrp.id
+}
+
+// SessionID returns the id of tg's session.
+func (tg *ThreadGroup) SessionID() int32 {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	if tg.pgrp == nil {
+		return 0
+	}
+	return tg.pgrp.session.id
+}
+
+// SetPGID moves process pid (0: the caller) into group pgid (0: a group
+// of its own), as setpgid(2).
+func (t *Task) SetPGID(pid, pgid int32) error {
+	if pgid < 0 {
+		return unix.EINVAL
+	}
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	self := t.tg
+	target := self
+	if pid != 0 && pid != self.tgid {
+		target = k.groups[pid]
+		if target == nil || target.state != groupAlive || target.parent != self {
+			return unix.ESRCH
+		}
+		if target.pgrp.session != self.pgrp.session {
+			return unix.EPERM
+		}
+		if target.execed {
+			return unix.EACCES
+		}
+	}
+	if pgid == 0 {
+		pgid = target.tgid
+	}
+	if target.pgrp.session.leader == target {
+		return unix.EPERM
+	}
+	if target.pgrp.id == pgid {
+		return nil
+	}
+	if pg := k.pgrps[pgid]; pg != nil {
+		if pg.session != self.pgrp.session {
+			return unix.EPERM
+		}
+		k.joinGroup(target, pg)
+		return nil
+	}
+	if pgid != target.tgid {
+		return unix.EPERM
+	}
+	k.joinGroup(target, newProcessGroup(pgid, target.pgrp.session))
+	return nil
+}
+
+// SetSID makes the caller the leader of a new session and process group,
+// as setsid(2).
+func (t *Task) SetSID() (int32, error) {
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	tg := t.tg
+	if _, used := k.pgrps[tg.tgid]; used {
+		return 0, unix.EPERM
+	}
+	s := &Session{id: tg.tgid, leader: tg}
+	k.joinGroup(tg, newProcessGroup(tg.tgid, s))
+	return tg.tgid, nil
+}
+
+// GetPGID returns the process group of pid (0: the caller), getpgid(2).
+func (t *Task) GetPGID(pid int32) (int32, error) {
+	tg, err := t.lookupProcess(pid)
+	if err != nil {
+		return 0, err
+	}
+	return tg.ProcessGroupID(), nil
+}
+
+// GetSID returns the session of pid (0: the caller), getsid(2).
+func (t *Task) GetSID(pid int32) (int32, error) {
+	tg, err := t.lookupProcess(pid)
+	if err != nil {
+		return 0, err
+	}
+	return tg.SessionID(), nil
+}
+
+// lookupProcess finds a live process by pid; 0 is the caller.
+func (t *Task) lookupProcess(pid int32) (*ThreadGroup, error) {
+	if pid == 0 {
+		return t.tg, nil
+	}
+	if pid < 0 {
+		return nil, unix.ESRCH
+	}
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	tg := k.groups[pid]
+	if tg == nil || tg.state == groupDead {
+		return nil, unix.ESRCH
+	}
+	return tg, nil
+}

@@ -1,0 +1,174 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/abi/linux"
+	"github.com/kite-os/kite/arch"
+)
+
+// isIgnored reports whether delivering sig with disposition act would do
+// nothing.
+func isIgnored(sig int, act linux.SigAction) bool {
+	if sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
+		return false
+	}
+	return act.Handler == linux.SIG_IGN || (act.Handler == linux.SIG_DFL && defaultActionOf(sig) == actIgnore)
+}
+
+// SendGroupSignal generates a signal for the whole process (kill(2)).
+func (tg *ThreadGroup) SendGroupSignal(info *arch.SignalInfo) {
+	tg.send(nil, info)
+}
+
+// SendSignal generates a signal for the task alone (tgkill(2), faults).
+func (t *Task) SendSignal(info *arch.SignalInfo) {
+	t.tg.send(t, info)
+}
+
+// send generates info for target, or for the group when target is nil.
+func (tg *ThreadGroup) send(target *Task, info *arch.SignalInfo) {
+	sig := int(info.Signo)
+	bit := linux.SigBit(sig)
+	var notifyContinue bool
+	tg.sigMu.Lock()
+	if tg.exiting {
+		tg.sigMu.Unlock()
+		return
+	}
+	tasks := tg.tasksForSignals()
+	// Stop and continue signals act on generation (signal(7)).
+	switch {
+	case bit&stopSignals != 0:
+		tg.pending.discard(contSignal)
+		for _, t := range tasks {
+			t.pending.discard(contSignal)
+		}
+	case sig == int(unix.SIGCONT):
+		tg.pending.discard(stopSignals)
+		for _, t := range tasks {
+			t.pending.discard(stopSignals)
+		}
+		if tg.stopped {
+			tg.continueLocked()
+			notifyContinue = true
+		}
+	}
+	if sig == int(unix.SIGKILL) {
+		tg.sigMu.Unlock()
+		tg.beginExit(SignaledStatus(sig, false))
+		return
+	}
+	act := tg.handlers.get(sig)
+	blocked := false
+	if target != nil {
+		blocked = target.sigMask&bit != 0
+	}
+	if isIgnored(sig, act) && !blocked {
+		tg.sigMu.Unlock()
+		if notifyContinue {
+			tg.notifyParentContinued()
+		}
+		return
+	}
+	limit := int(tg.limits.Get(unix.RLIMIT_SIGPENDING).Cur)
+	if target != nil {
+		target.pending.enqueue(info, limit)
+	} else {
+		tg.pending.enqueue(info, limit)
+		target = tg.pickSignalTarget(bit, tasks)
+	}
+	tg.sigMu.Unlock()
+	if notifyContinue {
+		tg.notifyParentContinued()
+	}
+	if target != nil {
+		target.interrupt()
+	}
+}
+
+// pickSignalTarget chooses the task that handles a group-directed signal:
+// one that does not block it, the leader first.
+//
+// Preconditions: tg.sigMu is held.
+func (tg *ThreadGroup) pickSignalTarget(bit linux.SignalSet, tasks []*Task) *Task {
+	for _, t := range tasks {
+		if t.sigMask&bit == 0 || t.sigWaitSet&bit != 0 {
+			return t
+		}
+	}
+	return nil
+}
+
+// continueLocked ends a group stop.
+//
+// Preconditions: tg.sigMu is held.
+func (tg *ThreadGroup) continueLocked() {
+	if !tg.stopped {
+		return
+	}
+	tg.stopped = false
+	if tg.stopWake != nil {
+		close(tg.stopWake)
+		tg.stopWake = nil
+	}
+}
+
+// hasDeliverableSignal reports whether t has a pending signal it does not
+// block.
+//
+// Preconditions: t.tg.sigMu is held.
+func (t *Task) hasDeliverableSignalLocked() bool {
+	allowed := ^t.sigMask
+	return t.pending.set&allowed != 0 || t.tg.pending.set&allowed != 0
+}
+
+// SignalMask returns the set of blocked signals.
+func (t *Task) SignalMask() linux.SignalSet {
+	t.tg.sigMu.Lock()
+	defer t.tg.sigMu.Unlock()
+	return t.sigMask
+}
+
+// SetSignalMask sets the set of blocked signals; SIGKILL and SIGSTOP can
+// never be blocked. Unblocking a pending signal interrupts the task so it
+// is delivered before the task returns to user mode.
+func (t *Task) SetSignalMask(m linux.SignalSet) {
+	t.tg.sigMu.Lock()
+	t.sigMask = m &^ linux.UnblockableSignals
+	t.tg.sigMu.Unlock()
+}
+
+// PendingSignals returns the signals pending for t (its own and its
+// process's), as sigpending(2).
+func (t *Task) PendingSignals() linux.SignalSet {
+	t.tg.sigMu.Lock()
+	defer t.tg.sigMu.Unlock()
+	return (t.pending.set | t.tg.pending.set) & t.sigMask
+}
+
+// dequeueSignal takes the next deliverable signal, or nil.
+//
+// Preconditions: t.tg.sigMu is held.
+func (t *Task) dequeueSignalLocked(allowed linux.SignalSet) *arch.SignalInfo {
+	if sig := t.pending.first(allowed); sig != 0 {
+		return t.pending.dequeue(sig)
+	}
+	if sig := t.tg.pending.first(allowed); sig != 0 {
+		return t.tg.pending.dequeue(sig)
+	}
+	return nil
+}
+
+// kernelSigInfo is the siginfo of a signal the kernel sends.
+func kernelSigInfo(sig int) *arch.SignalInfo {
+	info := arch.NewKernelSignalInfo(sig)
+	return &info
+}
+
+// UserSignalInfo is the siginfo of a signal sent by t with kill (SI_USER)
+// or tkill/tgkill (SI_TKILL).
+func (t *Task) UserSignalInfo(sig int, code int32) *arch.SignalInfo {
+	info := arch.NewKillSignalInfo(sig, code, t.tg.tgid, t.creds.RealUID)
+	return &info
+}

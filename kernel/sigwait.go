@@ -1,0 +1,81 @@
+package kernel
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/abi/linux"
+	"github.com/kite-os/kite/arch"
+)
+
+// SigSuspend replaces the signal mask with mask and waits for a signal
+// whose handler runs (rt_sigsuspend). The old mask comes back once the
+// handler returns. It always returns ERESTARTNOHAND, which becomes EINTR
+// when a handler runs and a restart otherwise.
+func (t *Task) SigSuspend(mask linux.SignalSet) error {
+	tg := t.tg
+	tg.sigMu.Lock()
+	t.savedMask, t.hasSavedMask = t.sigMask, true
+	t.sigMask = mask &^ linux.UnblockableSignals
+	tg.sigMu.Unlock()
+	for !t.Interrupted() {
+		<-t.wake
+	}
+	return ERESTARTNOHAND
+}
+
+// restoreSavedMask puts back a mask saved by SigSuspend (or ppoll,
+// pselect) when no handler frame took it over.
+func (t *Task) restoreSavedMask() {
+	tg := t.tg
+	tg.sigMu.Lock()
+	if t.hasSavedMask {
+		t.sigMask = t.savedMask
+		t.hasSavedMask = false
+	}
+	tg.sigMu.Unlock()
+}
+
+// SigTimedWait waits for a signal in set to be pending, takes it and
+// returns its siginfo (rt_sigtimedwait). A nil timeout waits forever;
+// EAGAIN when the timeout passes; ERESTARTNOHAND... EINTR when another
+// signal interrupts.
+func (t *Task) SigTimedWait(set linux.SignalSet, timeout *time.Duration) (*arch.SignalInfo, error) {
+	set &^= linux.UnblockableSignals
+	tg := t.tg
+	var deadline <-chan time.Time
+	if timeout != nil {
+		timer := time.NewTimer(*timeout)
+		defer timer.Stop()
+		deadline = timer.C
+	}
+	tg.sigMu.Lock()
+	t.sigWaitSet = set
+	tg.sigMu.Unlock()
+	defer func() {
+		tg.sigMu.Lock()
+		t.sigWaitSet = 0
+		tg.sigMu.Unlock()
+	}()
+	for {
+		tg.sigMu.Lock()
+		if info := t.dequeueSignalLocked(set); info != nil {
+			tg.sigMu.Unlock()
+			return info, nil
+		}
+		interrupted := tg.exiting || tg.stopped || t.hasDeliverableSignalLocked()
+		tg.sigMu.Unlock()
+		if interrupted {
+			return nil, unix.EINTR
+		}
+		if timeout != nil && *timeout <= 0 {
+			return nil, unix.EAGAIN
+		}
+		select {
+		case <-t.wake:
+		case <-deadline:
+			return nil, unix.EAGAIN
+		}
+	}
+}

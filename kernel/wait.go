@@ -1,0 +1,199 @@
+package kernel
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/abi/linux"
+	"github.com/kite-os/kite/arch"
+)
+
+// Wait options (wait4, waitid).
+const (
+	WNOHANG    = 0x1
+	WUNTRACED  = 0x2 // WSTOPPED for waitid
+	WEXITED    = 0x4
+	WCONTINUED = 0x8
+	WNOWAIT    = 0x01000000
+	WNOTHREAD  = 0x20000000
+	WALL       = 0x40000000
+	WCLONE     = 0x80000000
+)
+
+// WaitTarget says which children a wait accepts.
+type WaitTarget struct {
+	// Kind is P_ALL, P_PID or P_PGID.
+	Kind int
+	// ID is the pid or pgid; for P_PGID, 0 means the caller's group.
+	ID int32
+}
+
+// Wait target kinds (waitid's idtype values).
+const (
+	PAll  = 0
+	PPID  = 1
+	PPGID = 2
+)
+
+// WaitResult is what a successful wait reports.
+type WaitResult struct {
+	PID    int32
+	UID    uint32
+	Status WaitStatus
+	// Code is the CLD_* si_code for waitid.
+	Code int32
+	// Signo is SIGCHLD for waitid.
+	UTime, STime time.Duration
+}
+
+// Wait waits for a child's state change (wait4/waitid). It returns
+// (nil, nil) for WNOHANG when no child has changed, ECHILD when no child
+// matches, and ERESTARTSYS when interrupted by a signal.
+func (t *Task) Wait(target WaitTarget, options int) (*WaitResult, error) {
+	k := t.k
+	for {
+		k.mu.Lock()
+		if target.Kind == PPGID && target.ID == 0 {
+			target.ID = t.tg.pgrp.id
+		}
+		matched := false
+		for c := range t.tg.children {
+			if !c.matchesWaitLocked(target, options) {
+				continue
+			}
+			matched = true
+			if r := c.waitableLocked(options); r != nil {
+				k.mu.Unlock()
+				return r, nil
+			}
+		}
+		if !matched {
+			k.mu.Unlock()
+			return nil, unix.ECHILD
+		}
+		if options&WNOHANG != 0 {
+			k.mu.Unlock()
+			return nil, nil
+		}
+		ev := t.tg.childEvent
+		k.mu.Unlock()
+		if err := t.BlockOn(ev); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// matchesWaitLocked reports whether child c is selected by target and the
+// clone-child options.
+//
+// Preconditions: k.mu is held.
+func (c *ThreadGroup) matchesWaitLocked(target WaitTarget, options int) bool {
+	switch target.Kind {
+	case PPID:
+		if c.tgid != target.ID {
+			return false
+		}
+	case PPGID:
+		if c.pgrp == nil || c.pgrp.id != target.ID {
+			return false
+		}
+	}
+	if options&WALL != 0 {
+		return true
+	}
+	isClone := c.exitSignal != int(unix.SIGCHLD)
+	return isClone == (options&WCLONE != 0)
+}
+
+// waitableLocked returns c's reportable state change for options,
+// consuming it unless WNOWAIT, or nil.
+//
+// Preconditions: k.mu is held.
+func (c *ThreadGroup) waitableLocked(options int) *WaitResult {
+	r := &WaitResult{PID: c.tgid}
+	if c.leader != nil {
+		r.UID = c.leader.creds.RealUID
+	}
+	switch {
+	case c.state == groupZombie && options&WEXITED != 0:
+		r.Status = c.exitStatusNoLock()
+		if code, ok := r.Status.Exited(); ok {
+			_ = code
+			r.Code = linux.CLD_EXITED
+		} else if _, core, ok := r.Status.Signaled(); ok {
+			r.Code = linux.CLD_KILLED
+			if core {
+				r.Code = linux.CLD_DUMPED
+			}
+		}
+		r.UTime, r.STime = c.CPUTime()
+		if options&WNOWAIT == 0 {
+			c.reapLocked()
+		}
+		return r
+	case c.stopReport && options&WUNTRACED != 0:
+		r.Status = StoppedStatus(c.stopSig)
+		r.Code = linux.CLD_STOPPED
+		if options&WNOWAIT == 0 {
+			c.stopReport = false
+		}
+		return r
+	case c.continueReport && options&WCONTINUED != 0:
+		r.Status = ContinuedStatus
+		r.Code = linux.CLD_CONTINUED
+		if options&WNOWAIT == 0 {
+			c.continueReport = false
+		}
+		return r
+	}
+	return nil
+}
+
+// notifyParentContinued reports a continued process to its parent.
+func (tg *ThreadGroup) notifyParentContinued() {
+	k := tg.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	tg.stopReport = false
+	tg.continueReport = true
+	p := tg.parent
+	if p == nil || p.state != groupAlive {
+		return
+	}
+	act := p.signalHandlers().get(int(unix.SIGCHLD))
+	if act.Flags&0x1 == 0 { // SA_NOCLDSTOP
+		p.send(nil, tg.childStateInfoLocked(linux.CLD_CONTINUED, int32(unix.SIGCONT)))
+	}
+	p.notifyChildEventLocked()
+}
+
+// notifyParentStopped reports a stopped process to its parent.
+func (tg *ThreadGroup) notifyParentStopped(sig int) {
+	k := tg.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	tg.stopReport = true
+	tg.stopSig = sig
+	tg.continueReport = false
+	p := tg.parent
+	if p == nil || p.state != groupAlive {
+		return
+	}
+	act := p.signalHandlers().get(int(unix.SIGCHLD))
+	if act.Flags&0x1 == 0 { // SA_NOCLDSTOP
+		p.send(nil, tg.childStateInfoLocked(linux.CLD_STOPPED, int32(sig)))
+	}
+	p.notifyChildEventLocked()
+}
+
+// childStateInfoLocked is the SIGCHLD siginfo for a stop or continue.
+func (tg *ThreadGroup) childStateInfoLocked(code, status int32) *arch.SignalInfo {
+	var uid uint32
+	if tg.leader != nil {
+		uid = tg.leader.creds.RealUID
+	}
+	u, s := tg.CPUTime()
+	info := arch.NewChildSignalInfo(code, tg.tgid, uid, status, int64(u/1e7), int64(s/1e7))
+	return &info
+}

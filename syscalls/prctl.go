@@ -1,0 +1,124 @@
+package syscalls
+
+import (
+	"bytes"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/abi/linux"
+	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/kernel"
+)
+
+func init() {
+	register(
+		partial(unix.SYS_PRCTL, prctl, "NAME, PDEATHSIG, CHILD_SUBREAPER, NO_NEW_PRIVS, DUMPABLE, KEEPCAPS; other options EINVAL"),
+		partial(unix.SYS_GETRUSAGE, getrusage, "only the CPU times are filled"),
+		supported(unix.SYS_TIMES, times),
+	)
+}
+
+func prctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	switch int(a[0]) {
+	case unix.PR_SET_NAME:
+		b := make([]byte, 16)
+		n, err := t.CopyIn(a[1], b)
+		if n == 0 && err != nil {
+			return 0, unix.EFAULT
+		}
+		b = b[:n]
+		if i := bytes.IndexByte(b, 0); i >= 0 {
+			b = b[:i]
+		}
+		t.SetName(string(b))
+		return 0, nil
+	case unix.PR_GET_NAME:
+		b := make([]byte, 16)
+		copy(b, t.Name())
+		return 0, copyOutFull(t, a[1], b)
+	case unix.PR_SET_PDEATHSIG:
+		if a[1] > linux.NumSignals {
+			return 0, unix.EINVAL
+		}
+		t.SetPdeathSignal(int(a[1]))
+		return 0, nil
+	case unix.PR_GET_PDEATHSIG:
+		return 0, copyOutU32(t, a[1], uint32(t.PdeathSignal()))
+	case unix.PR_SET_CHILD_SUBREAPER:
+		t.ThreadGroup().SetSubreaper(a[1] != 0)
+		return 0, nil
+	case unix.PR_GET_CHILD_SUBREAPER:
+		v := uint32(0)
+		if t.ThreadGroup().Subreaper() {
+			v = 1
+		}
+		return 0, copyOutU32(t, a[1], v)
+	case unix.PR_SET_NO_NEW_PRIVS:
+		if a[1] != 1 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		t.SetNoNewPrivs()
+		return 0, nil
+	case unix.PR_GET_NO_NEW_PRIVS:
+		if a[1] != 0 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		if t.NoNewPrivs() {
+			return 1, nil
+		}
+		return 0, nil
+	case unix.PR_GET_DUMPABLE:
+		return uintptr(t.ThreadGroup().Dumpable()), nil
+	case unix.PR_SET_DUMPABLE:
+		if a[1] > 1 {
+			return 0, unix.EINVAL
+		}
+		t.ThreadGroup().SetDumpable(int(a[1]))
+		return 0, nil
+	}
+	return 0, unix.EINVAL
+}
+
+// rusage who values.
+const (
+	rusageSelf     = 0
+	rusageChildren = -1
+	rusageThread   = 1
+)
+
+func getrusage(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	var user, sys time.Duration
+	switch int32(a[0]) {
+	case rusageSelf:
+		user, sys = t.ThreadGroup().CPUTime()
+	case rusageChildren:
+		user, sys = t.ThreadGroup().ChildrenCPUTime()
+	case rusageThread:
+		user, sys = t.CPUTime()
+	default:
+		return 0, unix.EINVAL
+	}
+	return 0, copyOutFull(t, a[1], encodeRusage(int64(user), int64(sys)))
+}
+
+// clockTicks is USER_HZ, the unit of times(2).
+const clockTicks = 100
+
+func times(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	tg := t.ThreadGroup()
+	u, s := tg.CPUTime()
+	cu, cs := tg.ChildrenCPUTime()
+	ticks := func(d time.Duration) uint64 { return uint64(d / (time.Second / clockTicks)) }
+	if a[0] != 0 {
+		b := make([]byte, 32)
+		putU64(b, 0, ticks(u))
+		putU64(b, 8, ticks(s))
+		putU64(b, 16, ticks(cu))
+		putU64(b, 24, ticks(cs))
+		if err := copyOutFull(t, a[0], b); err != nil {
+			return 0, err
+		}
+	}
+	return uintptr(ticks(time.Since(t.Kernel().BootTime()))), nil
+}
