@@ -351,3 +351,19 @@ func TestOpenStdio(t *testing.T) {
 		t.Errorf("pipe stdio named %q", name)
 	}
 }
+
+func TestRegisterType(t *testing.T) {
+	v, fsc := setup(t, nil)
+	RegisterType(v, nil)
+	at, err := v.GetPath(root, fsc, fsc.Root(), "/shm", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.NewMount(root, "devtmpfs", "devtmpfs", at, 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	st, err := v.StatAt(root, fsc, fsc.Root(), "/shm/null", true)
+	if err != nil || st.Rdev != unix.Mkdev(1, 3) {
+		t.Errorf("stat /shm/null = %+v, %v", st, err)
+	}
+}

@@ -301,3 +301,21 @@ func TestParsePID(t *testing.T) {
 		}
 	}
 }
+
+func TestRegisterType(t *testing.T) {
+	w := newWorld(t)
+	RegisterType(w.v, w.k)
+	at, err := w.v.GetPath(w.ctx, w.fsc, w.fsc.Root(), "/home", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.v.NewMount(w.ctx, "proc", "proc", at, 0, "hidepid=2"); err != unix.EINVAL {
+		t.Errorf("mount proc with options = %v", err)
+	}
+	if err := w.v.NewMount(w.ctx, "proc", "proc", at, 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := w.readlink("/home/self"); got != "7" || err != nil {
+		t.Errorf("second proc mount: self = %q, %v", got, err)
+	}
+}

@@ -50,3 +50,36 @@ func TestTree(t *testing.T) {
 		t.Errorf("statfs %+v %v", s, err)
 	}
 }
+
+func TestRegisterType(t *testing.T) {
+	ctx := testCtx{}
+	v := vfs.New()
+	RegisterType(v)
+	ns, err := v.NewMountNamespace(ctx, New(time.Unix(5, 0)), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsc := vfs.NewFSContext(ns.Root())
+	var devs []uint64
+	for _, at := range []string{"/kernel", "/fs"} {
+		p, err := v.GetPath(ctx, fsc, fsc.Root(), at, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.NewMount(ctx, "sysfs", "sysfs", p, 0, ""); err != nil {
+			t.Fatal(err)
+		}
+		st, err := v.StatAt(ctx, fsc, fsc.Root(), at+"/devices", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		devs = append(devs, st.Dev)
+	}
+	if devs[0] != devs[1] {
+		t.Error("two sysfs mounts have different devices")
+	}
+	p, _ := v.GetPath(ctx, fsc, fsc.Root(), "/power", true)
+	if err := v.NewMount(ctx, "sysfs", "sysfs", p, 0, "bogus"); err != unix.EINVAL {
+		t.Errorf("mount with options = %v", err)
+	}
+}
