@@ -31,6 +31,7 @@ func (m *MemoryManager) Fork() (*MemoryManager, error) {
 			continue
 		}
 		nv := *v
+		nv.locked, nv.lockOnFault = false, false // locks are not inherited
 		nv.takeRefs()
 		c.vmas.v = append(c.vmas.v, &nv)
 		if v.shared || v.wipeOnFork {

@@ -123,6 +123,14 @@ type MemoryManager struct {
 	stackLimit uint64  // RLIMIT_STACK
 	mmapBase   uintptr // top of the area mmap allocates from, downwards
 
+	// memlock is the lock limit last given to MLock or MLockAll, which
+	// MAP_LOCKED and MCL_FUTURE mappings are checked against.
+	memlock MemlockLimit
+
+	// lockFuture and lockFutureOnFault record MCL_FUTURE and
+	// MCL_ONFAULT: new mappings are locked.
+	lockFuture, lockFutureOnFault bool
+
 	released bool
 }
 
@@ -140,6 +148,7 @@ func NewMemoryManager(mf *MemoryFile, p platform.Platform) (*MemoryManager, erro
 		maxAddr:    p.MaxUserAddress() &^ pageMask,
 		pt:         newPageTable(),
 		stackLimit: DefaultStackLimit,
+		memlock:    MemlockLimit{Bytes: RLimInfinity},
 	}
 	m.mmapBase = m.computeMmapBase()
 	return m, nil
@@ -287,6 +296,15 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 	if len(m.vmas.v) >= maxMapCount {
 		return 0, unix.ENOMEM
 	}
+	lock := flags&unix.MAP_LOCKED != 0 || m.lockFuture
+	if lock {
+		if flags&unix.MAP_LOCKED != 0 && !m.memlock.canLock() {
+			return 0, unix.EPERM
+		}
+		if !m.memlock.Privileged && uint64(length>>pageShift)+m.lockedPagesLocked(0, m.maxAddr) > m.memlock.pages() {
+			return 0, unix.EAGAIN
+		}
+	}
 	var addr uintptr
 	if flags&unix.MAP_FIXED != 0 {
 		addr = o.Addr
@@ -332,9 +350,16 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 			r.IncMapRef()
 		}
 	}
+	if lock {
+		v.locked = true
+		v.lockOnFault = flags&unix.MAP_LOCKED == 0 && m.lockFutureOnFault
+	}
 	m.vmas.insert(v)
-	if flags&(unix.MAP_POPULATE|unix.MAP_LOCKED) != 0 && flags&unix.MAP_NONBLOCK == 0 {
+	switch {
+	case lock && !v.lockOnFault:
 		// Errors are ignored, as Linux ignores them for MAP_POPULATE.
+		m.populateLockedLocked(addr, addr+length)
+	case flags&unix.MAP_POPULATE != 0 && flags&unix.MAP_NONBLOCK == 0:
 		m.populateLocked(addr, addr+length, false)
 	}
 	return addr, nil
@@ -614,7 +639,15 @@ func (m *MemoryManager) Brk(addr uintptr) uintptr {
 		if len(m.vmas.v) >= maxMapCount {
 			return m.brk
 		}
-		m.vmas.insert(&vma{start: oldEnd, end: newEnd, prot: unix.PROT_READ | unix.PROT_WRITE, name: "[heap]"})
+		heap := &vma{start: oldEnd, end: newEnd, prot: unix.PROT_READ | unix.PROT_WRITE, name: "[heap]"}
+		populate, err := m.lockNewLocked(heap)
+		if err != nil {
+			return m.brk
+		}
+		m.vmas.insert(heap)
+		if populate {
+			m.populateLockedLocked(oldEnd, newEnd)
+		}
 	}
 	m.brk = addr
 	return addr

@@ -43,6 +43,9 @@ type vma struct {
 
 	dontFork   bool // MADV_DONTFORK
 	wipeOnFork bool // MADV_WIPEONFORK
+
+	locked      bool // mlock
+	lockOnFault bool // MLOCK_ONFAULT, MCL_ONFAULT
 }
 
 func (v *vma) length() uintptr { return v.end - v.start }
@@ -99,7 +102,8 @@ func sameFile(a, b File) bool {
 func canMerge(a, b *vma) bool {
 	if a.end != b.start || a.prot != b.prot || a.shared != b.shared ||
 		a.growsDown != b.growsDown || a.name != b.name ||
-		a.dontFork != b.dontFork || a.wipeOnFork != b.wipeOnFork {
+		a.dontFork != b.dontFork || a.wipeOnFork != b.wipeOnFork ||
+		a.locked != b.locked || a.lockOnFault != b.lockOnFault {
 		return false
 	}
 	switch {

@@ -19,6 +19,11 @@ func init() {
 		supported(unix.SYS_MREMAP, mremap),
 		partial(unix.SYS_MSYNC, msync, "nothing to write back without shared file mappings"),
 		supported(unix.SYS_MINCORE, mincore),
+		partial(unix.SYS_MLOCK, mlock, "nothing is ever paged out; locks are checked against RLIMIT_MEMLOCK and populate; uid 0 stands for CAP_IPC_LOCK"),
+		partial(unix.SYS_MLOCK2, mlock2, "as mlock"),
+		supported(unix.SYS_MUNLOCK, munlock),
+		partial(unix.SYS_MLOCKALL, mlockall, "as mlock"),
+		supported(unix.SYS_MUNLOCKALL, munlockall),
 	)
 }
 
@@ -123,4 +128,34 @@ func mincore(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, err
 	}
 	return 0, copyOutFull(t, a[2], vec)
+}
+
+// memlockLimit is what the task's memory locks are checked against. With
+// no capability model yet, euid 0 stands for CAP_IPC_LOCK.
+func memlockLimit(t *kernel.Task) mm.MemlockLimit {
+	return mm.MemlockLimit{
+		Bytes:      t.ThreadGroup().Limits().Get(unix.RLIMIT_MEMLOCK).Cur,
+		Privileged: t.Credentials().EffectiveUID == 0,
+	}
+}
+
+func mlock(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.MemoryManager().MLock(a[0], a[1], 0, memlockLimit(t))
+}
+
+func mlock2(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.MemoryManager().MLock(a[0], a[1], int(a[2]), memlockLimit(t))
+}
+
+func munlock(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.MemoryManager().MUnlock(a[0], a[1])
+}
+
+func mlockall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.MemoryManager().MLockAll(int(a[0]), memlockLimit(t))
+}
+
+func munlockall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	t.MemoryManager().MUnlockAll()
+	return 0, nil
 }
