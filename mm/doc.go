@@ -28,6 +28,20 @@
 // SIGBUS, as on Linux. Shared file mappings need the page cache and are
 // refused with ENODEV for now.
 //
+// Frames are allocated in contiguous runs where possible, because each run
+// of contiguous frames is one platform call to map (a ptrace platform
+// injects an mmap into the stub for each): runs are searched next-fit, and
+// never-used frames above the high-water mark are preferred to short holes
+// while the holes stay moderate (the memory file is sparse, and freed
+// frames are punched out of it, so untouched offsets cost no memory). When
+// mremap moves a private anonymous mapping whose frames are scattered, its
+// pages are copied into one fresh run, which costs less than mapping the
+// pieces one by one.
+//
+// Memory locks (mlock, mlockall) only need what an application can see:
+// kite never pages memory out, so a lock checks RLIMIT_MEMLOCK, marks the
+// VMAs (splitting and merging them as Linux does) and populates them.
+//
 // # Faults without an access type
 //
 // The ptrace platform reports a fault's si_code but not whether the
