@@ -374,7 +374,7 @@ func init() {
 	def("alarm", in(0, fUint))
 	def("exit", i(0)).noReturn = true
 	def("exit_group", i(0)).noReturn = true
-	def("wait4", i(0), out(1, fOutWaitStatus), in(2, fWaitOptions), p(3))
+	def("wait4", i(0), out(1, fOutWaitStatus), in(2, fWaitOptions), out(3, fOutRusage))
 	def("kill", i(0), in(1, fSigName))
 	def("tkill", i(0), in(1, fSigName))
 	def("tgkill", i(0), i(1), in(2, fSigName))
@@ -415,7 +415,7 @@ func init() {
 	def("umask", in(0, fOct)).ret = retOct
 	def("mknod", path(0), in(1, fMknodMode), in(2, fMknodDev))
 	def("mknodat", dirfd(0), path(1), in(2, fMknodMode), in(3, fMknodDev))
-	def("utimensat", dirfd(0), path(1), p(2), in(3, fAtFlags))
+	def("utimensat", dirfd(0), path(1), in(2, fUtimes), in(3, fAtFlags))
 	def("getrlimit", in(0, fRlimitResource), out(1, fOutRlimit))
 	def("setrlimit", in(0, fRlimitResource), in(1, fRlimit))
 	def("prlimit64", i(0), in(1, fRlimitResource), in(2, fRlimit), out(3, fOutRlimit))
@@ -430,8 +430,8 @@ func init() {
 	def("setpgid", i(0), i(1))
 	def("getpgid", i(0))
 	def("getsid", i(0))
-	def("getgroups", i(0), p(1))
-	def("setgroups", i(0), p(1))
+	def("getgroups", i(0), out(1, fOutGroups))
+	def("setgroups", i(0), in(1, fSetGroups))
 	for _, name := range []string{"getpid", "getppid", "gettid", "getuid", "geteuid", "getgid",
 		"getegid", "setsid", "getpgrp", "sync", "fork", "vfork", "sched_yield", "pause",
 		"munlockall", "vhangup", "inotify_init", "restart_syscall"} {
@@ -455,8 +455,8 @@ func init() {
 	def("getrandom", out(0, fGetrandomBuf), u(1), in(2, fGetrandomFlags))
 	def("memfd_create", in(0, fStr), in(1, fMemfdFlags))
 	def("rseq", p(0), h(1), i(2), h(3))
-	def("sched_getaffinity", i(0), in(1, fUint), p(2))
-	def("sched_setaffinity", i(0), in(1, fUint), p(2))
+	def("sched_getaffinity", i(0), in(1, fUint), out(2, fOutCPUSet))
+	def("sched_setaffinity", i(0), in(1, fUint), in(2, fCPUSet))
 	def("socket", in(0, fFamily), in(1, fSockType), in(2, fSockProto))
 	def("socketpair", in(0, fFamily), in(1, fSockType), in(2, fSockProto), out(3, fOutFdPair))
 	def("connect", fd(0), in(1, fSockaddrIn(2)), i(2))
@@ -474,8 +474,8 @@ func init() {
 	def("getsockopt", fd(0), in(1, fSockLevel), in(2, fSockOptName), out(3, fGetSockOptVal), out(4, fOutInt))
 	def("shutdown", fd(0), i(1))
 	def("sendfile", fd(0), fd(1), p(2), u(3))
-	def("mount", in(0, fStr), path(1), in(2, fStr), h(3), p(4))
-	def("umount2", path(0), h(1))
+	def("mount", in(0, fStr), path(1), in(2, fStr), in(3, fMountFlags), in(4, fStr))
+	def("umount2", path(0), in(1, fUmountFlags))
 	def("sethostname", in(0, fBufIn(1)), u(1))
 	def("unshare", in(0, fNsFlags))
 	def("setns", fd(0), in(1, fNsFlags))
@@ -489,10 +489,10 @@ func init() {
 	def("rt_sigqueueinfo", i(0), in(1, fSigName), in(2, fSiginfo))
 	def("rt_tgsigqueueinfo", i(0), i(1), in(2, fSigName), in(3, fSiginfo))
 	def("signalfd4", fd(0), in(1, fSigset), u(2), in(3, fCloexecFlag))
-	def("timerfd_settime", fd(0), i(1), p(2), p(3))
-	def("timerfd_gettime", fd(0), p(1))
-	def("pselect6", i(0), p(1), p(2), p(3), in(4, fTimespec), p(5))
-	def("select", i(0), p(1), p(2), p(3), p(4))
+	def("timerfd_settime", fd(0), in(1, fTimerfdSetFlags), in(2, fItimerspec), out(3, fOutItimerspec))
+	def("timerfd_gettime", fd(0), out(1, fOutItimerspec))
+	def("pselect6", i(0), in(1, fFdSet), in(2, fFdSet), in(3, fFdSet), in(4, fTimespec), in(5, fPselectSigmask)).ret = retSelect(true)
+	def("select", i(0), in(1, fFdSet), in(2, fFdSet), in(3, fFdSet), in(4, fTimeval)).ret = retSelect(false)
 	def("sched_getparam", i(0), p(1))
 	def("sched_getscheduler", i(0))
 	def("sched_get_priority_max", i(0))
@@ -518,8 +518,8 @@ func init() {
 	def("pidfd_open", i(0), in(1, fUint))
 	def("pidfd_send_signal", fd(0), in(1, fSigName), p(2), in(3, fUint))
 	def("process_vm_readv", i(0), p(1), u(2), p(3), u(4), u(5))
-	def("setitimer", i(0), p(1), p(2))
-	def("getitimer", i(0), p(1))
+	def("setitimer", in(0, fItimerWhich), in(1, fItimerval), out(2, fOutItimerval))
+	def("getitimer", in(0, fItimerWhich), out(1, fOutItimerval))
 	def("timer_create", in(0, fClockID), p(1), p(2))
 	def("timer_settime", i(0), i(1), p(2), p(3))
 	def("timer_delete", i(0))
@@ -528,15 +528,15 @@ func init() {
 	def("iopl", i(0))
 	def("ioperm", u(0), u(1), i(2))
 	def("sync_file_range", fd(0), l(1), l(2), in(3, fUint))
-	def("timerfd_create", in(0, fClockID), in(1, fCloexecFlag))
+	def("timerfd_create", in(0, fClockID), in(1, fTimerfdFlags))
 	def("getpriority", i(0), i(1))
 	def("setpriority", i(0), i(1), i(2))
 	def("poll", in(0, fPollfds), in(1, fUint), i(2)).ret = retPoll
 	def("ppoll", in(0, fPollfds), in(1, fUint), in(2, fTimespec), in(3, fSigset), u(4)).ret = retPPoll
 	def("sysinfo", p(0))
 	def("times", p(0))
-	def("gettimeofday", p(0), p(1))
-	def("getrusage", i(0), p(1))
+	def("gettimeofday", out(0, fOutTimeval), p(1))
+	def("getrusage", in(0, fRusageWho), out(1, fOutRusage))
 	def("shmat", i(0), p(1), h(2)).ret = retHex
 }
 
