@@ -62,3 +62,31 @@ func BenchmarkCopyOut(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFork measures forking an address space with 64 MiB of resident
+// private memory and releasing the child.
+func BenchmarkFork(b *testing.B) {
+	mf, err := NewMemoryFileSize(1 << 30)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mf.Release()
+	m, err := NewMemoryManager(mf, &fakePlatform{max: testMaxAddr})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Release()
+	o := anon(64<<20, rw)
+	o.Flags |= unix.MAP_POPULATE
+	if _, err := m.MMap(o); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c, err := m.Fork()
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Release()
+	}
+}

@@ -40,8 +40,16 @@ func (m *MemoryManager) Fork() (*MemoryManager, error) {
 			continue
 		}
 		hostMapped := false
+		var run frameRun // frames to take a reference on, batched
 		m.pt.forRange(v.start, v.end, func(addr uintptr, p *pte) bool {
-			m.mf.incRef(p.frame, 1)
+			if run.n > 0 && run.off+run.n*pageSize == p.frame {
+				run.n++
+			} else {
+				if run.n > 0 {
+					m.mf.incRef(run.off, run.n)
+				}
+				run = frameRun{off: p.frame, n: 1}
+			}
 			p.cow = true
 			c.pt.set(addr, pte{frame: p.frame, cow: true})
 			if p.mapped && p.hostProt&unix.PROT_WRITE != 0 {
@@ -49,6 +57,9 @@ func (m *MemoryManager) Fork() (*MemoryManager, error) {
 			}
 			return true
 		})
+		if run.n > 0 {
+			m.mf.incRef(run.off, run.n)
+		}
 		if hostMapped {
 			// The parent must no longer write these frames in place.
 			if err := m.syncHostLocked(v, v.start, v.end, false); err != nil && firstErr == nil {
