@@ -86,8 +86,8 @@ type ELF struct {
 	ExecStack bool
 
 	// PhdrVaddr is the (unbiased) address at which the program headers
-	// appear in memory: computed as Linux does, from the PT_LOAD segment
-	// whose file range holds e_phoff; zero if none does.
+	// appear in memory: computed as Linux does, from the (last) PT_LOAD
+	// segment whose file range holds e_phoff; zero if none does.
 	PhdrVaddr uint64
 
 	// HasPTPhdr and PTPhdrVaddr report a PT_PHDR header, if any.
@@ -227,8 +227,8 @@ func (e *ELF) parsePhdrs(r io.ReaderAt, ph []byte, size uint64) error {
 			}
 			e.Loads = append(e.Loads, s)
 			// Linux finds the in-memory program headers this way
-			// (the first PT_LOAD whose file part holds e_phoff).
-			if e.PhdrVaddr == 0 && off <= e.Phoff && e.Phoff < off+filesz {
+			// (the last PT_LOAD whose file part holds e_phoff).
+			if off <= e.Phoff && e.Phoff < off+filesz {
 				e.PhdrVaddr = e.Phoff - off + vaddr
 			}
 		case elf.PT_INTERP:
