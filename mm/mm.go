@@ -175,13 +175,16 @@ func (m *MemoryManager) AddressSpace() platform.AddressSpace { return m.as }
 // MemoryFile returns the memory file behind the address space.
 func (m *MemoryManager) MemoryFile() *MemoryFile { return m.mf }
 
-// SetStackLimit sets RLIMIT_STACK, which bounds stack growth and places
-// future mmap allocations.
+// SetStackLimit sets RLIMIT_STACK, which bounds stack growth. Set on an
+// empty address space (at execve), it also places the mmap area below the
+// room the stack may need, as Linux fixes mmap_base at exec.
 func (m *MemoryManager) SetStackLimit(bytes uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.stackLimit = bytes
-	m.mmapBase = m.computeMmapBase()
+	if len(m.vmas.v) == 0 {
+		m.mmapBase = m.computeMmapBase()
+	}
 }
 
 // SetBrkStart sets the start of the heap (the page-aligned end of the

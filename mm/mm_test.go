@@ -856,3 +856,27 @@ func TestMap32Bit(t *testing.T) {
 	}
 	checkConsistent(t, m)
 }
+
+func TestSetStackLimitPlacesMmapBase(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	if m.mmapBase != testMaxAddr-128<<20 {
+		t.Fatalf("default mmap base %#x", m.mmapBase)
+	}
+	m.SetStackLimit(1 << 30)
+	want := (testMaxAddr - (1<<30 + stackGuardGap)) &^ pageMask
+	if m.mmapBase != want {
+		t.Fatalf("mmap base with a 1 GiB stack limit %#x, want %#x", m.mmapBase, want)
+	}
+	m.SetStackLimit(RLimInfinity)
+	if m.mmapBase != (testMaxAddr-testMaxAddr/6*5)&^pageMask {
+		t.Fatalf("mmap base with unlimited stack %#x", m.mmapBase)
+	}
+	mustMMap(t, m, anon(pageSize, rw))
+	base := m.mmapBase
+	m.SetStackLimit(DefaultStackLimit)
+	if m.mmapBase != base {
+		t.Fatal("setrlimit after exec moved the mmap base")
+	}
+}
