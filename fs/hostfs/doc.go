@@ -37,11 +37,14 @@
 // mode, owner, size, times, link count and inode number (on a host device
 // other than the root's, the device's index is xored into the top byte so
 // numbers stay unique under kite's one device number for the tree); the
-// device number is kite's. Each host directory seen holds an O_PATH fd
-// for the life of the Filesystem (Close releases them); other files hold
-// none and are reached again by name from their parent. Cached entries
-// are revalidated against the host on each lookup (vfs.Revalidator), so
-// changes made on the host are seen.
+// device number is kite's. Directories keep an O_PATH fd in a bounded
+// cache (a quarter of kite's fd limit, 64 to 4096; the root's is never
+// closed): a directory whose fd was closed is reopened by name from its
+// parent and must still be the same host directory (ESTALE otherwise), so
+// walking a tree larger than the budget never runs kite out of fds. Other
+// files hold no fd and are reached again by name from their parent. Cached
+// entries are revalidated against the host on each lookup
+// (vfs.Revalidator), so changes made on the host are seen.
 //
 // The console (console.go, console_file.go) is one of kite's stdio fds as
 // a file: reads and writes go to the host fd; terminal ioctls (TCGETS,

@@ -1,6 +1,7 @@
 package hostfs
 
 import (
+	"container/list"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -8,7 +9,7 @@ import (
 	"github.com/kite-os/kite/vfs"
 )
 
-// Lock order: Filesystem.mu, then inode.mu.
+// Lock order: Filesystem.mu, then inode.mu, then Filesystem.lruMu.
 
 // fileKey identifies a host file.
 type fileKey struct {
@@ -31,6 +32,14 @@ type Filesystem struct {
 	// number for this file system.
 	devIndex map[uint64]uint64
 	closed   bool
+
+	// maxDirFDs is how many directory fds (besides the root's) stay open.
+	maxDirFDs int
+	// lruMu guards lru and every inode's lruElem.
+	lruMu sync.Mutex
+	// lru holds the directory inodes whose O_PATH fd is open, most
+	// recently used first; the root is never in it (never closed).
+	lru list.List
 }
 
 // New opens the host directory hostDir (trusted configuration, resolved
@@ -46,12 +55,25 @@ func New(hostDir string) (*Filesystem, error) {
 		return nil, err
 	}
 	fs := &Filesystem{
-		rootFD:   fd,
-		rootKey:  fileKey{st.Dev, st.Ino},
-		inodes:   make(map[fileKey]*inode),
-		devIndex: map[uint64]uint64{st.Dev: 0},
+		rootFD:    fd,
+		rootKey:   fileKey{st.Dev, st.Ino},
+		inodes:    make(map[fileKey]*inode),
+		devIndex:  map[uint64]uint64{st.Dev: 0},
+		maxDirFDs: dirFDBudget(),
 	}
 	return fs, nil
+}
+
+// dirFDBudget is how many directory fds a Filesystem keeps open: a
+// quarter of kite's fd limit, between 64 and 4096, so that walking a big
+// tree never runs kite out of fds.
+func dirFDBudget() int {
+	var rl unix.Rlimit
+	n := 1024
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err == nil && rl.Cur < 1<<30 {
+		n = int(rl.Cur)
+	}
+	return min(max(n/4, 64), 4096)
 }
 
 // Name implements vfs.Filesystem.
@@ -156,51 +178,165 @@ type inode struct {
 
 	// mu guards the fields below.
 	mu sync.Mutex
-	// dirFD is the O_PATH fd of a directory, -1 for other files or after
-	// Close.
+	// dirFD is the O_PATH fd of a directory while it is open: -1 for other
+	// files, after Close, or when the fd cache closed it (it is reopened
+	// from the parent on next use).
 	dirFD int
+	// users counts the callers using dirFD now; the cache closes only
+	// unused fds.
+	users int
 	// parent and name are where the file was last found; nil parent for
-	// the root. A non-directory is stat'ed, read and opened through them.
+	// the root. A non-directory is stat'ed, read and opened through them,
+	// and a directory whose fd was closed is reopened through them.
 	parent *inode
 	name   string
+
+	// lruElem is i's place in fs.lru, nil when not in it. Guarded by
+	// fs.lruMu.
+	lruElem *list.Element
 }
 
-func (i *inode) dir() (int, error) {
+// acquireDir returns the O_PATH fd of the directory i, reopening it by
+// name from its parent (and checking that it is still the same directory,
+// ESTALE if not) when the fd cache closed it. The fd stays open until
+// release is called.
+func (i *inode) acquireDir() (fd int, release func(), err error) {
 	i.mu.Lock()
-	defer i.mu.Unlock()
-	if i.dirFD < 0 {
-		return -1, unix.EIO
+	if i.dirFD >= 0 {
+		i.users++
+		fd = i.dirFD
+		i.fs.touch(i)
+		i.mu.Unlock()
+		return fd, i.releaseDir, nil
 	}
-	return i.dirFD, nil
+	parent, name := i.parent, i.name
+	i.mu.Unlock()
+	if parent == nil || i.typ != unix.S_IFDIR {
+		return -1, nil, unix.EIO
+	}
+	pfd, prelease, err := parent.acquireDir()
+	if err != nil {
+		return -1, nil, err
+	}
+	nfd, err := lookupAt(pfd, name)
+	prelease()
+	if err != nil {
+		if err == unix.ENOENT {
+			err = unix.ESTALE
+		}
+		return -1, nil, err
+	}
+	st, err := statFD(nfd)
+	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Dev != i.key.dev || st.Ino != i.key.ino {
+		closeFD(nfd)
+		if err == nil {
+			err = unix.ESTALE
+		}
+		return -1, nil, err
+	}
+	i.fs.mu.Lock()
+	closed := i.fs.closed
+	i.fs.mu.Unlock()
+	if closed {
+		closeFD(nfd)
+		return -1, nil, unix.EIO
+	}
+	i.mu.Lock()
+	if i.dirFD >= 0 {
+		closeFD(nfd)
+	} else {
+		i.dirFD = nfd
+	}
+	i.users++
+	fd = i.dirFD
+	i.fs.touch(i)
+	i.mu.Unlock()
+	i.fs.evict()
+	return fd, i.releaseDir, nil
 }
 
-// location returns the fd of the parent directory and the name to reach a
-// non-directory by.
-func (i *inode) location() (int, string, error) {
+func (i *inode) releaseDir() {
+	i.mu.Lock()
+	i.users--
+	i.mu.Unlock()
+}
+
+// touch moves i to the front of the fd cache, adding it if needed.
+//
+// Preconditions: i.mu is held; i.dirFD is open.
+func (fs *Filesystem) touch(i *inode) {
+	if i.parent == nil {
+		return // the root's fd is never closed
+	}
+	fs.lruMu.Lock()
+	if i.lruElem != nil {
+		fs.lru.MoveToFront(i.lruElem)
+	} else {
+		i.lruElem = fs.lru.PushFront(i)
+	}
+	fs.lruMu.Unlock()
+}
+
+// evict closes the least recently used directory fds that nobody is using
+// until at most maxDirFDs stay open.
+func (fs *Filesystem) evict() {
+	fs.lruMu.Lock()
+	tries := fs.lru.Len()
+	fs.lruMu.Unlock()
+	for ; tries > 0; tries-- {
+		fs.lruMu.Lock()
+		if fs.lru.Len() <= fs.maxDirFDs {
+			fs.lruMu.Unlock()
+			return
+		}
+		e := fs.lru.Back()
+		c := e.Value.(*inode)
+		fs.lru.Remove(e)
+		c.lruElem = nil
+		fs.lruMu.Unlock()
+
+		c.mu.Lock()
+		if c.dirFD >= 0 {
+			if c.users == 0 {
+				closeFD(c.dirFD)
+				c.dirFD = -1
+			} else {
+				fs.touch(c)
+			}
+		}
+		c.mu.Unlock()
+	}
+}
+
+// location returns the fd of the parent directory (to release after use)
+// and the name to reach a non-directory by.
+func (i *inode) location() (int, string, func(), error) {
 	i.mu.Lock()
 	parent, name := i.parent, i.name
 	i.mu.Unlock()
 	if parent == nil {
-		return -1, "", unix.EIO
+		return -1, "", nil, unix.EIO
 	}
-	fd, err := parent.dir()
-	return fd, name, err
+	fd, release, err := parent.acquireDir()
+	return fd, name, release, err
 }
 
 // hostStat returns the host attributes of i, checking that the name still
 // refers to the same host file (ESTALE if the host replaced it).
 func (i *inode) hostStat() (unix.Stat_t, error) {
 	if i.typ == unix.S_IFDIR {
-		fd, err := i.dir()
+		fd, release, err := i.acquireDir()
 		if err != nil {
 			return unix.Stat_t{}, err
 		}
+		defer release()
 		return statFD(fd)
 	}
-	dirfd, name, err := i.location()
+	dirfd, name, release, err := i.location()
 	if err != nil {
 		return unix.Stat_t{}, err
 	}
+	defer release()
 	var st unix.Stat_t
 	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		if err == unix.ENOENT {
@@ -254,10 +390,11 @@ func (i *inode) Lookup(ctx vfs.Context, name string) (vfs.Inode, error) {
 	if !validName(name) {
 		return nil, unix.ENOENT
 	}
-	dirfd, err := i.dir()
+	dirfd, release, err := i.acquireDir()
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	var st unix.Stat_t
 	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return nil, err
@@ -286,31 +423,55 @@ func (i *inode) Lookup(ctx vfs.Context, name string) (vfs.Inode, error) {
 		}
 	}
 	key := fileKey{st.Dev, st.Ino}
-	i.fs.mu.Lock()
-	defer i.fs.mu.Unlock()
-	if i.fs.closed {
+	child, err := i.fs.internChild(i, name, key, st.Mode&unix.S_IFMT, sealed, childFD)
+	if err != nil {
+		return nil, err
+	}
+	if childFD >= 0 {
+		i.fs.evict()
+	}
+	return child, nil
+}
+
+// internChild returns the one inode of the host file key found as name in
+// parent, making it if it is new. childFD (a directory's O_PATH fd, or -1)
+// is given to the inode or closed.
+func (fs *Filesystem) internChild(parent *inode, name string, key fileKey, typ uint32, sealed bool, childFD int) (*inode, error) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.closed {
 		closeFD(childFD)
 		return nil, unix.EIO
 	}
-	if old := i.fs.inodes[key]; old != nil && old.typ == st.Mode&unix.S_IFMT {
-		closeFD(childFD)
+	if old := fs.inodes[key]; old != nil && old.typ == typ {
 		old.mu.Lock()
-		if old.key != i.fs.rootKey {
-			old.parent, old.name = i, name
+		defer old.mu.Unlock()
+		if old.key != fs.rootKey {
+			old.parent, old.name = parent, name
 		}
-		old.mu.Unlock()
+		if childFD >= 0 && old.dirFD < 0 {
+			old.dirFD = childFD
+			fs.touch(old)
+		} else {
+			closeFD(childFD)
+		}
 		return old, nil
 	}
 	child := &inode{
-		fs:     i.fs,
+		fs:     fs,
 		key:    key,
-		typ:    st.Mode & unix.S_IFMT,
+		typ:    typ,
 		sealed: sealed,
 		dirFD:  childFD,
-		parent: i,
+		parent: parent,
 		name:   name,
 	}
-	i.fs.inodes[key] = child
+	fs.inodes[key] = child
+	if childFD >= 0 {
+		child.mu.Lock()
+		fs.touch(child)
+		child.mu.Unlock()
+	}
 	return child, nil
 }
 
@@ -321,10 +482,11 @@ func (i *inode) Revalidate(ctx vfs.Context, name string, child vfs.Inode) bool {
 	if !ok || !validName(name) {
 		return false
 	}
-	dirfd, err := i.dir()
+	dirfd, release, err := i.acquireDir()
 	if err != nil {
 		return false
 	}
+	defer release()
 	var st unix.Stat_t
 	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return false
@@ -338,11 +500,12 @@ func (i *inode) Readlink(ctx vfs.Context) (string, error) {
 	if i.typ != unix.S_IFLNK {
 		return "", unix.EINVAL
 	}
-	dirfd, name, err := i.location()
+	dirfd, name, release, err := i.location()
 	if err != nil {
 		return "", err
 	}
 	fd, err := lookupAt(dirfd, name)
+	release()
 	if err != nil {
 		if err == unix.ENOENT {
 			return "", unix.ESTALE
@@ -371,21 +534,23 @@ func (i *inode) Open(ctx vfs.Context, flags int) (vfs.FileOperations, error) {
 		if i.sealed {
 			return nil, unix.EACCES
 		}
-		pathFD, err := i.dir()
+		pathFD, release, err := i.acquireDir()
 		if err != nil {
 			return nil, err
 		}
 		fd, err := openDirFD(pathFD)
+		release()
 		if err != nil {
 			return nil, err
 		}
 		return &dirFile{ino: i, fd: fd}, nil
 	case unix.S_IFREG:
-		dirfd, name, err := i.location()
+		dirfd, name, release, err := i.location()
 		if err != nil {
 			return nil, err
 		}
 		fd, err := openRegularAt(dirfd, name, i.key.dev, i.key.ino)
+		release()
 		if err != nil {
 			return nil, err
 		}

@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -318,5 +320,137 @@ func TestConcurrentLookupsShareInodes(t *testing.T) {
 		if got := <-results; got != first || got == nil {
 			t.Fatal("lookups of one host file gave different inodes")
 		}
+	}
+}
+
+// openDirFDs counts the directory inodes of fs holding an fd.
+func openDirFDs(fs *Filesystem) int {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	n := 0
+	for _, ino := range fs.inodes {
+		ino.mu.Lock()
+		if ino.dirFD >= 0 {
+			n++
+		}
+		ino.mu.Unlock()
+	}
+	return n
+}
+
+func TestDirFDCache(t *testing.T) {
+	dir := t.TempDir()
+	for a := 0; a < 6; a++ {
+		for b := 0; b < 6; b++ {
+			d := filepath.Join(dir, "a"+strconv.Itoa(a), "b"+strconv.Itoa(b))
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(d, "f"), []byte(filepath.Join(d, "f")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	v, fsc, fs := mountTree(t, dir, 0)
+	fs.maxDirFDs = 3
+	read := func(path string) string {
+		t.Helper()
+		f, err := v.OpenAt(root, fsc, fsc.Root(), path, unix.O_RDONLY, 0)
+		if err != nil {
+			t.Fatalf("open %s: %v", path, err)
+		}
+		defer f.DecRef(root)
+		return readAll(t, f)
+	}
+	for round := 0; round < 2; round++ {
+		for a := 0; a < 6; a++ {
+			for b := 0; b < 6; b++ {
+				rel := "/a" + strconv.Itoa(a) + "/b" + strconv.Itoa(b) + "/f"
+				if got := read(rel); got != filepath.Join(dir, rel) {
+					t.Fatalf("%s = %q", rel, got)
+				}
+				// The root's fd plus at most maxDirFDs others.
+				if n := openDirFDs(fs); n > 1+fs.maxDirFDs {
+					t.Fatalf("%d directory fds open, budget %d", n, fs.maxDirFDs)
+				}
+			}
+		}
+	}
+	// A directory whose fd was closed and that the host then replaced is
+	// stale, not silently another directory.
+	old, err := v.GetPath(root, fsc, fsc.Root(), "/a0/b0", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for a := 1; a < 6; a++ { // push a0/b0 out of the cache
+		read("/a" + strconv.Itoa(a) + "/b1/f")
+	}
+	if err := os.Rename(filepath.Join(dir, "a0", "b0"), filepath.Join(dir, "a0", "moved")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "a0", "b0"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Dentry.Inode().Stat(root); err != unix.ESTALE {
+		t.Errorf("stat of replaced evicted dir = %v, want ESTALE", err)
+	}
+	// A fresh lookup finds the new directory.
+	if st, err := v.StatAt(root, fsc, fsc.Root(), "/a0/b0", true); err != nil || st.Type() != unix.S_IFDIR {
+		t.Errorf("stat new a0/b0: %v", err)
+	}
+	if _, err := v.StatAt(root, fsc, fsc.Root(), "/a0/moved/f", true); err != nil {
+		t.Errorf("stat moved file: %v", err)
+	}
+}
+
+func TestDirFDBudget(t *testing.T) {
+	if n := dirFDBudget(); n < 64 || n > 4096 {
+		t.Errorf("budget %d", n)
+	}
+}
+
+func TestDirFDCacheConcurrent(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for a := 0; a < 8; a++ {
+		d := filepath.Join(dir, "d"+strconv.Itoa(a), "e")
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		rel := "/d" + strconv.Itoa(a) + "/e/f"
+		if err := os.WriteFile(filepath.Join(dir, rel), []byte(rel), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, rel)
+	}
+	v, fsc, fs := mountTree(t, dir, 0)
+	fs.maxDirFDs = 2
+	errs := make(chan string, 64)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			buf := make([]byte, 64)
+			for i := 0; i < 200; i++ {
+				rel := paths[(g+i)%len(paths)]
+				f, err := v.OpenAt(root, fsc, fsc.Root(), rel, unix.O_RDONLY, 0)
+				if err != nil {
+					errs <- rel + ": " + err.Error()
+					return
+				}
+				n, _ := f.Pread(root, buf, 0)
+				f.DecRef(root)
+				if string(buf[:n]) != rel {
+					errs <- rel + " read " + string(buf[:n])
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
