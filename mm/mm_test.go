@@ -880,3 +880,24 @@ func TestSetStackLimitPlacesMmapBase(t *testing.T) {
 		t.Fatal("setrlimit after exec moved the mmap base")
 	}
 }
+
+func TestUsage(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	a := mustMMap(t, m, anon(8*pageSize, rw))
+	mustMMap(t, m, MMapOpts{Length: 2 * pageSize, Prot: rw, Flags: unix.MAP_SHARED | unix.MAP_ANONYMOUS, Addr: 0x30000000})
+	mustMMap(t, m, MMapOpts{Length: 4 * pageSize, Prot: unix.PROT_READ | unix.PROT_EXEC, Flags: unix.MAP_PRIVATE, File: newFile(make([]byte, 4*pageSize))})
+	mustMMap(t, m, MMapOpts{Addr: 0x7000000000, Length: 4 * pageSize, Prot: rw, Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED | unix.MAP_GROWSDOWN})
+	if err := appWrite(m, a, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := appWrite(m, 0x30000000, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	u := m.Usage()
+	want := Usage{Virtual: 18 * pageSize, Resident: 10 * pageSize, Shared: 2 * pageSize, Data: 8 * pageSize, Stack: 4 * pageSize, Text: 4 * pageSize}
+	if u != want {
+		t.Fatalf("Usage = %+v, want %+v", u, want)
+	}
+}
