@@ -21,19 +21,25 @@ func (t *Task) ExitGroup(code int) {
 	t.tg.beginExit(ExitedStatus(code))
 }
 
-// ThreadExitHook runs for each task as it exits, before its address space
-// is released: the futex subsystem walks the robust list and wakes
-// CLONE_CHILD_CLEARTID waiters through it.
+// ThreadExitHook runs for each task as it exits, after its robust list
+// was walked and its CLONE_CHILD_CLEARTID word cleared, before its address
+// space is released.
 type ThreadExitHook func(t *Task)
 
 // exit releases what the task holds once it has left its run loop, and
 // turns the process into a zombie when it was the last task.
 func (t *Task) exit() {
 	k := t.k
-	if k.threadExitHook != nil && t.mm != nil {
-		k.threadExitHook(t)
-	} else if t.clearChildTID != 0 && t.mm != nil {
-		t.CopyOut(t.clearChildTID, []byte{0, 0, 0, 0})
+	if t.mm != nil {
+		if head, _ := t.RobustList(); head != 0 {
+			k.futex.ExitRobustList(t.mm, head, t.tid)
+		}
+		if t.clearChildTID != 0 {
+			k.futex.ClearChildTID(t.mm, t.clearChildTID)
+		}
+		if k.threadExitHook != nil {
+			k.threadExitHook(t)
+		}
 	}
 	t.closeVfork()
 	t.releaseResources()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kite-os/kite/abi/linux"
 	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/kernel/futex"
 	"github.com/kite-os/kite/mm"
 	"github.com/kite-os/kite/platform"
 	"github.com/kite-os/kite/vfs"
@@ -57,6 +58,9 @@ type Kernel struct {
 	threadExitHook ThreadExitHook
 	maxTasks       int
 
+	// futex holds every futex wait queue.
+	futex *futex.Manager
+
 	// bootTime is when the kernel started; CLOCK_BOOTTIME and
 	// CLOCK_MONOTONIC count from the host's clocks, this is for uptime.
 	bootTime time.Time
@@ -101,6 +105,7 @@ func New(c Config) (*Kernel, error) {
 		totalMem:       c.TotalMemory,
 		threadExitHook: c.ThreadExitHook,
 		maxTasks:       c.MaxTasks,
+		futex:          futex.NewManager(),
 		bootTime:       time.Now(),
 		tasks:          make(map[int32]*Task),
 		groups:         make(map[int32]*ThreadGroup),
@@ -214,3 +219,6 @@ func (k *Kernel) ThreadGroupByID(tgid int32) *ThreadGroup {
 	defer k.mu.Unlock()
 	return k.groups[tgid]
 }
+
+// Futex returns the kernel's futex manager.
+func (k *Kernel) Futex() *futex.Manager { return k.futex }
