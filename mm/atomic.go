@@ -138,6 +138,10 @@ func (m *MemoryManager) withWord(addr uintptr, write bool, fn func(p *uint32)) e
 	if addr+4 < addr {
 		return unix.EFAULT
 	}
+	acc := accessRead
+	if write {
+		acc = accessWrite
+	}
 	for tries := 0; ; tries++ {
 		m.mu.RLock()
 		if p := m.wordLocked(addr, write); p != nil {
@@ -152,7 +156,7 @@ func (m *MemoryManager) withWord(addr uintptr, write bool, fn func(p *uint32)) e
 			return unix.EFAULT
 		}
 		m.mu.Lock()
-		err := m.prepareLocked(addr, addr+4, write)
+		err := m.prepareLocked(addr, addr+4, acc)
 		m.mu.Unlock()
 		if err != nil {
 			return unix.EFAULT
@@ -167,7 +171,11 @@ func (m *MemoryManager) withWord(addr uintptr, write bool, fn func(p *uint32)) e
 // Preconditions: m.mu is held.
 func (m *MemoryManager) wordLocked(addr uintptr, write bool) *uint32 {
 	v := m.vmas.find(addr)
-	if v == nil || !v.allows(write) {
+	acc := accessRead
+	if write {
+		acc = accessWrite
+	}
+	if v == nil || !v.allows(acc) {
 		return nil
 	}
 	p := m.pt.get(pageDown(addr))

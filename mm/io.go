@@ -10,14 +10,28 @@ import (
 // faults pages in as an application read would; at the first address a
 // read could not reach it returns the count copied so far and EFAULT.
 func (m *MemoryManager) CopyIn(addr uintptr, dst []byte) (int, error) {
-	return m.access(addr, len(dst), false, func(b []byte, at int) { copy(dst[at:], b) })
+	return m.access(addr, len(dst), accessRead, func(b []byte, at int) { copy(dst[at:], b) })
 }
 
 // CopyOut copies src into application memory at addr, faulting pages in
 // and breaking copy-on-write as an application write would; at the first
 // address a write could not reach it returns the count copied and EFAULT.
 func (m *MemoryManager) CopyOut(addr uintptr, src []byte) (int, error) {
-	return m.access(addr, len(src), true, func(b []byte, at int) { copy(b, src[at:]) })
+	return m.access(addr, len(src), accessWrite, func(b []byte, at int) { copy(b, src[at:]) })
+}
+
+// CopyInForce reads application memory as ptrace(PTRACE_PEEKDATA) and
+// /proc/PID/mem do: regardless of the mappings' protection.
+func (m *MemoryManager) CopyInForce(addr uintptr, dst []byte) (int, error) {
+	return m.access(addr, len(dst), accessForceRead, func(b []byte, at int) { copy(dst[at:], b) })
+}
+
+// CopyOutForce writes application memory as ptrace(PTRACE_POKEDATA) and
+// /proc/PID/mem do: private mappings are written (copy-on-write) even
+// without PROT_WRITE, so that a debugger can set breakpoints in code;
+// shared mappings only if writable.
+func (m *MemoryManager) CopyOutForce(addr uintptr, src []byte) (int, error) {
+	return m.access(addr, len(src), accessForceWrite, func(b []byte, at int) { copy(b, src[at:]) })
 }
 
 // ZeroOut writes n zero bytes at addr (EFAULT as CopyOut).
@@ -25,7 +39,7 @@ func (m *MemoryManager) ZeroOut(addr, n uintptr) error {
 	if int(n) < 0 {
 		return unix.EFAULT
 	}
-	_, err := m.access(addr, int(n), true, func(b []byte, _ int) { clear(b) })
+	_, err := m.access(addr, int(n), accessWrite, func(b []byte, _ int) { clear(b) })
 	return err
 }
 
@@ -58,12 +72,12 @@ func (m *MemoryManager) CopyInString(addr uintptr, maxLen int) (string, error) {
 // piece of memory and at its offset from addr. Most of the work happens
 // under the read lock; pages that need faulting in are prepared under the
 // write lock.
-func (m *MemoryManager) access(addr uintptr, n int, write bool, fn func(b []byte, at int)) (int, error) {
+func (m *MemoryManager) access(addr uintptr, n int, acc accessType, fn func(b []byte, at int)) (int, error) {
 	done := 0
 	stuck := 0
 	for done < n {
 		m.mu.RLock()
-		k := m.accessReadyLocked(addr, done, n, write, fn)
+		k := m.accessReadyLocked(addr, done, n, acc, fn)
 		m.mu.RUnlock()
 		done += k
 		if done == n {
@@ -81,7 +95,7 @@ func (m *MemoryManager) access(addr uintptr, n int, write bool, fn func(b []byte
 			return done, unix.EFAULT
 		}
 		m.mu.Lock()
-		err := m.prepareLocked(a, end, write)
+		err := m.prepareLocked(a, end, acc)
 		m.mu.Unlock()
 		if err != nil {
 			return done, unix.EFAULT
@@ -95,7 +109,7 @@ func (m *MemoryManager) access(addr uintptr, n int, write bool, fn func(b []byte
 // write) and returns how many bytes it covered.
 //
 // Preconditions: m.mu is held.
-func (m *MemoryManager) accessReadyLocked(addr uintptr, done, n int, write bool, fn func(b []byte, at int)) int {
+func (m *MemoryManager) accessReadyLocked(addr uintptr, done, n int, acc accessType, fn func(b []byte, at int)) int {
 	start := done
 	var v *vma
 	for done < n {
@@ -108,11 +122,11 @@ func (m *MemoryManager) accessReadyLocked(addr uintptr, done, n int, write bool,
 				break
 			}
 		}
-		if !v.allows(write) {
+		if !v.allows(acc) {
 			break
 		}
 		p := m.pt.get(pageDown(a))
-		if p == nil || (write && p.cow) {
+		if p == nil || (acc.write() && p.cow) {
 			break
 		}
 		off := uint64(a & pageMask)
@@ -123,11 +137,31 @@ func (m *MemoryManager) accessReadyLocked(addr uintptr, done, n int, write bool,
 	return done - start
 }
 
-// allows reports whether the kernel may read (or write) v on the
-// application's behalf. As on x86, any access right implies read.
-func (v *vma) allows(write bool) bool {
-	if write {
+// accessType is how the kernel accesses application memory.
+type accessType int
+
+const (
+	accessRead  accessType = iota // as an application read
+	accessWrite                   // as an application write
+	// accessForceRead and accessForceWrite ignore the VMA's protection
+	// as ptrace and /proc/PID/mem do (Linux's FOLL_FORCE): any mapping
+	// may be read, and private mappings written (copy-on-write).
+	accessForceRead
+	accessForceWrite
+)
+
+func (a accessType) write() bool { return a == accessWrite || a == accessForceWrite }
+
+// allows reports whether the kernel may make an access of type a to v.
+// As on x86, any access right implies read.
+func (v *vma) allows(a accessType) bool {
+	switch a {
+	case accessWrite:
 		return v.prot&unix.PROT_WRITE != 0
+	case accessForceRead:
+		return true
+	case accessForceWrite:
+		return !v.shared || v.prot&unix.PROT_WRITE != 0
 	}
 	return v.prot != 0
 }
@@ -137,14 +171,14 @@ func (v *vma) allows(write bool) bool {
 // within the VMA, breaking copy-on-write).
 //
 // Preconditions: m.mu is held for writing.
-func (m *MemoryManager) prepareLocked(a, end uintptr, write bool) error {
+func (m *MemoryManager) prepareLocked(a, end uintptr, acc accessType) error {
 	v := m.vmas.find(a)
 	if v == nil {
 		if v = m.growStackLocked(a); v == nil {
 			return unix.EFAULT
 		}
 	}
-	if !v.allows(write) {
+	if !v.allows(acc) {
 		return unix.EFAULT
 	}
 	page := pageDown(a)
@@ -163,7 +197,7 @@ func (m *MemoryManager) prepareLocked(a, end uintptr, write bool) error {
 			return unix.EFAULT
 		}
 	}
-	if !write || !p.cow {
+	if !acc.write() || !p.cow {
 		return nil
 	}
 	old, copied, err := m.breakCOWLocked(p)

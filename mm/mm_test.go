@@ -901,3 +901,50 @@ func TestUsage(t *testing.T) {
 		t.Fatalf("Usage = %+v, want %+v", u, want)
 	}
 }
+
+func TestCopyForce(t *testing.T) {
+	e := newEnv(t)
+	parent := e.newMM()
+	defer parent.Release()
+	code := []byte{0x90, 0x90, 0xc3}
+	addr := mustMMap(t, parent, MMapOpts{Length: pageSize, Prot: unix.PROT_READ | unix.PROT_EXEC, Flags: unix.MAP_PRIVATE, File: newFile(code)})
+	none := mustMMap(t, parent, anon(pageSize, unix.PROT_NONE))
+	shared := mustMMap(t, parent, MMapOpts{Length: pageSize, Prot: unix.PROT_READ, Flags: unix.MAP_SHARED | unix.MAP_ANONYMOUS})
+	if _, err := appRead(parent, addr, 1); err != nil {
+		t.Fatal(err)
+	}
+	child, err := parent.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer child.Release()
+	// A debugger sets a breakpoint in the child's read-only code.
+	if n, err := child.CopyOut(addr, []byte{0xcc}); n != 0 || err != unix.EFAULT {
+		t.Fatalf("plain CopyOut into code = %d, %v", n, err)
+	}
+	if _, err := child.CopyOutForce(addr, []byte{0xcc}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := appRead(child, addr, 1); got[0] != 0xcc {
+		t.Fatalf("child code reads %#x", got[0])
+	}
+	if got, _ := appRead(parent, addr, 1); got[0] != 0x90 {
+		t.Fatalf("parent code changed to %#x", got[0])
+	}
+	// Still read-only for the application.
+	wantFault(t, appWrite(child, addr, []byte{1}), int32(unix.SIGSEGV), SEGV_ACCERR)
+	// PROT_NONE memory reads with force.
+	buf := make([]byte, 4)
+	if _, err := child.CopyIn(none, buf); err != unix.EFAULT {
+		t.Fatalf("CopyIn of PROT_NONE = %v", err)
+	}
+	if n, err := child.CopyInForce(none, buf); n != 4 || err != nil {
+		t.Fatalf("CopyInForce of PROT_NONE = %d, %v", n, err)
+	}
+	// Read-only shared memory is not writable even with force.
+	if _, err := child.CopyOutForce(shared, buf); err != unix.EFAULT {
+		t.Fatalf("CopyOutForce into read-only shared = %v", err)
+	}
+	checkConsistent(t, child)
+	checkConsistent(t, parent)
+}
