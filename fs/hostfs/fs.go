@@ -3,6 +3,7 @@ package hostfs
 import (
 	"container/list"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -100,7 +101,7 @@ func (fs *Filesystem) Root(ctx vfs.Context) (vfs.Inode, error) {
 		closeFD(fd)
 		return nil, err
 	}
-	ino := &inode{fs: fs, key: fs.rootKey, typ: unix.S_IFDIR, dirFD: fd, sealed: sealed}
+	ino := &inode{fs: fs, key: fs.rootKey, typ: unix.S_IFDIR, ino: fs.rootKey.ino, dirFD: fd, sealed: sealed}
 	fs.inodes[fs.rootKey] = ino
 	return ino, nil
 }
@@ -156,6 +157,13 @@ func (fs *Filesystem) Close() {
 func (fs *Filesystem) kiteIno(dev, ino uint64) uint64 {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	return fs.kiteInoLocked(dev, ino)
+}
+
+// kiteInoLocked is kiteIno.
+//
+// Preconditions: fs.mu is held.
+func (fs *Filesystem) kiteInoLocked(dev, ino uint64) uint64 {
 	idx, ok := fs.devIndex[dev]
 	if !ok {
 		idx = uint64(len(fs.devIndex))
@@ -172,6 +180,7 @@ type inode struct {
 	fs  *Filesystem
 	key fileKey
 	typ uint32
+	ino uint64 // the inode number kite reports (kiteIno of key)
 	// sealed marks a directory on a host file system hostfs does not enter
 	// (see sealedFSTypes).
 	sealed bool
@@ -191,9 +200,38 @@ type inode struct {
 	parent *inode
 	name   string
 
+	// st is the host attributes last read, at statAt; hostStat reuses
+	// them for statTTL.
+	st     unix.Stat_t
+	statAt time.Time
+
 	// lruElem is i's place in fs.lru, nil when not in it. Guarded by
 	// fs.lruMu.
 	lruElem *list.Element
+}
+
+// statTTL is how long host attributes read for one operation answer the
+// next ones. A path walk asks for each directory's attributes right after
+// revalidating it (the same fstatat); within this window a change made
+// on the host may go unseen, as it might have raced the walk anyway.
+const statTTL = 10 * time.Millisecond
+
+// remember records host attributes just read.
+func (i *inode) remember(st *unix.Stat_t) {
+	i.mu.Lock()
+	i.st = *st
+	i.statAt = time.Now()
+	i.mu.Unlock()
+}
+
+// recent returns the attributes read within statTTL, if any.
+func (i *inode) recent() (unix.Stat_t, bool) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.statAt.IsZero() || time.Since(i.statAt) > statTTL {
+		return unix.Stat_t{}, false
+	}
+	return i.st, true
 }
 
 // acquireDir returns the O_PATH fd of the directory i, reopening it by
@@ -324,6 +362,18 @@ func (i *inode) location() (int, string, func(), error) {
 // hostStat returns the host attributes of i, checking that the name still
 // refers to the same host file (ESTALE if the host replaced it).
 func (i *inode) hostStat() (unix.Stat_t, error) {
+	if st, ok := i.recent(); ok {
+		return st, nil
+	}
+	st, err := i.readHostStat()
+	if err == nil {
+		i.remember(&st)
+	}
+	return st, err
+}
+
+// readHostStat asks the host for i's attributes.
+func (i *inode) readHostStat() (unix.Stat_t, error) {
 	if i.typ == unix.S_IFDIR {
 		fd, release, err := i.acquireDir()
 		if err != nil {
@@ -357,7 +407,7 @@ func (i *inode) Stat(ctx vfs.Context) (vfs.Stat, error) {
 		return vfs.Stat{}, err
 	}
 	return vfs.Stat{
-		Ino:     i.fs.kiteIno(st.Dev, st.Ino),
+		Ino:     i.ino,
 		Nlink:   st.Nlink,
 		Mode:    st.Mode,
 		UID:     st.Uid,
@@ -427,6 +477,7 @@ func (i *inode) Lookup(ctx vfs.Context, name string) (vfs.Inode, error) {
 	if err != nil {
 		return nil, err
 	}
+	child.remember(&st)
 	if childFD >= 0 {
 		i.fs.evict()
 	}
@@ -461,6 +512,7 @@ func (fs *Filesystem) internChild(parent *inode, name string, key fileKey, typ u
 		fs:     fs,
 		key:    key,
 		typ:    typ,
+		ino:    fs.kiteInoLocked(key.dev, key.ino),
 		sealed: sealed,
 		dirFD:  childFD,
 		parent: parent,
@@ -491,7 +543,11 @@ func (i *inode) Revalidate(ctx vfs.Context, name string, child vfs.Inode) bool {
 	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return false
 	}
-	return st.Dev == c.key.dev && st.Ino == c.key.ino && st.Mode&unix.S_IFMT == c.typ
+	if st.Dev != c.key.dev || st.Ino != c.key.ino || st.Mode&unix.S_IFMT != c.typ {
+		return false
+	}
+	c.remember(&st)
+	return true
 }
 
 // Readlink implements vfs.Inode: the link's text, never resolved by the

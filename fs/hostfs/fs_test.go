@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -37,6 +38,17 @@ func mountTree(t *testing.T, dir string, flags uint32) (*vfs.VirtualFilesystem, 
 		t.Fatal(err)
 	}
 	return v, vfs.NewFSContext(ns.Root()), fs
+}
+
+// mountFS mounts fs as the root of a new VFS.
+func mountFS(t testing.TB, fs *Filesystem) (*vfs.VirtualFilesystem, *vfs.FSContext) {
+	t.Helper()
+	v := vfs.New()
+	ns, err := v.NewMountNamespace(root, fs, vfs.MountReadOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, vfs.NewFSContext(ns.Root())
 }
 
 func readAll(t *testing.T, f *vfs.File) string {
@@ -391,6 +403,7 @@ func TestDirFDCache(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "a0", "b0"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	time.Sleep(2 * statTTL) // past the attribute cache
 	if _, err := old.Dentry.Inode().Stat(root); err != unix.ESTALE {
 		t.Errorf("stat of replaced evicted dir = %v, want ESTALE", err)
 	}
@@ -452,5 +465,26 @@ func TestDirFDCacheConcurrent(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+func TestHostChangesSeenAfterTTL(t *testing.T) {
+	_, dir := makeTree(t)
+	v, fsc, _ := mountTree(t, dir, 0)
+	p := filepath.Join(dir, "dir", "file")
+	st, err := v.StatAt(root, fsc, fsc.Root(), "/dir/file", true)
+	if err != nil || st.Mode&0o777 != 0o640 {
+		t.Fatalf("stat %#o %v", st.Mode, err)
+	}
+	if err := os.Chmod(p, 0o604); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte("longer content now\n"), 0o604); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * statTTL)
+	st, err = v.StatAt(root, fsc, fsc.Root(), "/dir/file", true)
+	if err != nil || st.Mode&0o777 != 0o604 || st.Size != int64(len("longer content now\n")) {
+		t.Errorf("after host change: mode %#o size %d, %v", st.Mode, st.Size, err)
 	}
 }
