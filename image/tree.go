@@ -242,14 +242,21 @@ func FromDir(dir string) (*Tree, error) {
 	return t, nil
 }
 
-// OpenSource reads a tree from a host directory or a tarball (plain or
-// gzip-compressed, recognized by its contents).
+// OpenSource reads a tree from a host directory, an OCI image layout
+// (a directory; "DIR:REF" names one of several images) or a tarball
+// (plain or gzip-compressed, recognized by its contents).
 func OpenSource(src string) (*Tree, error) {
+	if dir, ref, ok := strings.Cut(src, ":"); ok && IsOCILayout(dir) {
+		return FromOCILayout(dir, ref)
+	}
 	fi, err := os.Stat(src)
 	if err != nil {
 		return nil, err
 	}
 	if fi.IsDir() {
+		if IsOCILayout(src) {
+			return FromOCILayout(src, "")
+		}
 		return FromDir(src)
 	}
 	f, err := os.Open(src)
@@ -264,6 +271,21 @@ func OpenSource(src string) (*Tree, error) {
 // archive replace earlier ones with the same name. Regular file contents
 // are copied into a temporary spool file (holes kept) until Close.
 func FromTar(r io.Reader) (*Tree, error) {
+	t := NewTree()
+	if err := t.applyTar(r, false); err != nil {
+		t.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// ApplyLayer adds a container image layer (a tarball, plain or gzip) on
+// top of the tree, with OCI whiteouts: "dir/.wh.NAME" removes NAME from
+// the layers below and "dir/.wh..wh..opq" hides everything the lower
+// layers had in dir.
+func (t *Tree) ApplyLayer(r io.Reader) error { return t.applyTar(r, true) }
+
+func (t *Tree) applyTar(r io.Reader, layer bool) error {
 	br := bufio.NewReaderSize(r, 1<<16)
 	magic, _ := br.Peek(4)
 	var in io.Reader = br
@@ -271,29 +293,37 @@ func FromTar(r io.Reader) (*Tree, error) {
 	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
 		gz, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, fmt.Errorf("image: gzip: %w", err)
+			return fmt.Errorf("image: gzip: %w", err)
 		}
 		defer gz.Close()
 		in = gz
 	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		return nil, errors.New("image: zstd-compressed tarballs are not supported yet")
+		return errors.New("image: zstd-compressed tarballs are not supported yet")
 	}
-	spool, err := os.CreateTemp("", "kite-image-spool-*")
-	if err != nil {
-		return nil, err
+	if t.spool == nil {
+		spool, err := os.CreateTemp("", "kite-image-spool-*")
+		if err != nil {
+			return err
+		}
+		t.spool = spool
 	}
-	t := NewTree()
-	t.spool = spool
-	if err := t.readTar(tar.NewReader(in)); err != nil {
-		t.Close()
-		return nil, err
-	}
-	return t, nil
+	return t.readTar(tar.NewReader(in), layer)
 }
 
-func (t *Tree) readTar(tr *tar.Reader) error {
-	var spoolEnd int64
+// whiteoutPrefix marks OCI/AUFS whiteout entries in layers.
+const (
+	whiteoutPrefix = ".wh."
+	whiteoutOpaque = ".wh..wh..opq"
+)
+
+func (t *Tree) readTar(tr *tar.Reader, layer bool) error {
+	end, err := t.spool.Seek(0, io.SeekEnd)
+	if err != nil {
+		return err
+	}
+	spoolEnd := end
 	buf := make([]byte, 1<<16)
+	added := map[*Node]bool{} // nodes from this layer (opaque dirs keep them)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -301,6 +331,28 @@ func (t *Tree) readTar(tr *tar.Reader) error {
 		}
 		if err != nil {
 			return fmt.Errorf("image: tar: %w", err)
+		}
+		if layer {
+			dirPath, base := path.Split(path.Clean("/" + h.Name))
+			if base == whiteoutOpaque {
+				dir, err := t.lookupDir(mustClean(dirPath), true)
+				if err != nil {
+					return err
+				}
+				added[dir] = true
+				for name, c := range dir.children {
+					if !added[c] {
+						delete(dir.children, name)
+					}
+				}
+				continue
+			}
+			if victim, ok := strings.CutPrefix(base, whiteoutPrefix); ok {
+				if dir, err := t.lookupDir(mustClean(dirPath), false); err == nil {
+					delete(dir.children, victim)
+				}
+				continue
+			}
 		}
 		mt := unix.NsecToTimespec(h.ModTime.UnixNano())
 		at := mt
@@ -348,10 +400,23 @@ func (t *Tree) readTar(tr *tar.Reader) error {
 		default:
 			return fmt.Errorf("image: tar entry %s: unsupported type %q", h.Name, h.Typeflag)
 		}
+		added[n] = true
 		if err := t.Add(h.Name, n); err != nil {
 			return err
 		}
+		if n.Type() == unix.S_IFDIR {
+			// Add kept the old directory's children: those came from
+			// lower layers unless added here.
+			added[n] = true
+		}
 	}
+}
+
+// mustClean splits a directory path into components; whiteout paths come
+// from path.Clean("/"+name), so they never climb out.
+func mustClean(dir string) []string {
+	parts, _ := cleanPath(dir)
+	return parts
 }
 
 // spoolCopy copies r to f at off, leaving all-zero 4 KiB blocks as holes.

@@ -21,12 +21,13 @@ func init() {
 }
 
 const imageUsage = `Usage:
-  kite image build -o OUT.ext4 [--size SIZE] [--label L] [FLAGS] --from DIR|TARBALL
+  kite image build -o OUT.ext4 [--size SIZE] [--label L] [FLAGS] --from DIR|TARBALL|OCI-LAYOUT[:REF]
   kite image ls IMAGE PATH
   kite image cat IMAGE PATH
 
-build writes a fresh ext4 image from a host directory or a tarball (plain or
-gzip) without privileges or external tools. Owners, modes, times, hard
+build writes a fresh ext4 image from a host directory, a tarball (plain or
+gzip) or an OCI image layout (its layers applied with their whiteouts)
+without privileges or external tools. Owners, modes, times, hard
 links, symlinks, device nodes and (from tarballs) xattrs are kept. The same
 inputs give byte-identical images; the file system time is
 $SOURCE_DATE_EPOCH, or 0.
@@ -59,7 +60,7 @@ func imageBuild(args []string) int {
 	fs := flag.NewFlagSet("image build", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	out := fs.String("o", "", "the image file to write (required)")
-	from := fs.String("from", "", "the source: a host directory or a tarball (required)")
+	from := fs.String("from", "", "the source: a host directory, a tarball or an OCI image layout DIR[:REF] (required)")
 	size := fs.String("size", "", "image size (e.g. 512M, 2G); default: just large enough")
 	label := fs.String("label", "", "volume label (at most 16 bytes)")
 	uuid := fs.String("uuid", "", "file system UUID (default: derived from the tree)")
