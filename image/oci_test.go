@@ -45,7 +45,9 @@ func TestOCILayoutWhiteouts(t *testing.T) {
 	reg := func(name, data string) tarEntry {
 		return tarEntry{h: tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644}, data: []byte(data)}
 	}
-	dirE := func(name string) tarEntry { return tarEntry{h: tar.Header{Name: name, Typeflag: tar.TypeDir, Mode: 0o755}} }
+	dirE := func(name string) tarEntry {
+		return tarEntry{h: tar.Header{Name: name, Typeflag: tar.TypeDir, Mode: 0o755}}
+	}
 	lower := []tarEntry{dirE("etc/"), reg("etc/a", "a"), reg("etc/b", "b"), dirE("opq/"), reg("opq/x", "x"),
 		dirE("opq/sub/"), reg("opq/sub/y", "y"), reg("keep", "lower")}
 	upper := []tarEntry{reg("etc/.wh.a", ""), dirE("opq/"), reg("opq/.wh..wh..opq", ""), reg("opq/z", "z"),
