@@ -45,7 +45,7 @@ func (t *Task) validateClone(o *CloneOptions) error {
 	if f&unix.CLONE_SIGHAND != 0 && f&unix.CLONE_VM == 0 {
 		return unix.EINVAL
 	}
-	if f&(unix.CLONE_PARENT|unix.CLONE_THREAD) != 0 && t.tg.isInit() {
+	if f&unix.CLONE_PARENT != 0 && t.tg.isInit() {
 		return unix.EINVAL
 	}
 	if f&unix.CLONE_PIDFD != 0 {
