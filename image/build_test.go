@@ -21,7 +21,7 @@ import (
 func tool(t testing.TB, name string) string {
 	t.Helper()
 	for _, dir := range []string{"/usr/sbin", "/sbin", "/usr/bin", "/bin"} {
-		if p := filepath.Join(dir, name); fileExists(p) {
+		if p := filepath.Join(dir, name); pathExists(p) {
 			return p
 		}
 	}
@@ -32,7 +32,7 @@ func tool(t testing.TB, name string) string {
 	return ""
 }
 
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+func pathExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // fsck runs e2fsck -fn and fails the test on any complaint.
 func fsck(t testing.TB, img string) {

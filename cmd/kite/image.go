@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -28,7 +29,9 @@ const imageUsage = `Usage:
 build writes a fresh ext4 image from a host directory, a tarball (plain or
 gzip) or an OCI image layout (its layers applied with their whiteouts)
 without privileges or external tools. Owners, modes, times, hard
-links, symlinks, device nodes and (from tarballs) xattrs are kept. The same
+links, symlinks, device nodes and (from tarballs) xattrs are kept.
+--add-program copies a host program in with its ELF interpreter and the
+shared libraries it needs. The same
 inputs give byte-identical images; the file system time is
 $SOURCE_DATE_EPOCH, or 0.
 
@@ -68,6 +71,19 @@ func imageBuild(args []string) int {
 	blockSize := fs.Int("block-size", 4096, "block size: 1024, 2048 or 4096")
 	free := fs.String("free", "", "extra free space when --size is not given (e.g. 100M)")
 	noJournal := fs.Bool("no-journal", false, "leave out the journal")
+	var programs [][2]string
+	fs.Func("add-program", "copy host program HOST (at DEST, default the same path) with its shared libraries; repeatable",
+		func(v string) error {
+			host, dest, ok := strings.Cut(v, ":")
+			if !ok {
+				dest = host
+			}
+			if host == "" || dest == "" {
+				return fmt.Errorf("want HOST[:DEST]")
+			}
+			programs = append(programs, [2]string{host, dest})
+			return nil
+		})
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Print(imageUsage + "\nbuild flags:\n")
@@ -143,6 +159,12 @@ func imageBuild(args []string) int {
 		return 1
 	}
 	defer tree.Close()
+	for _, p := range programs {
+		if _, err := tree.AddHostProgram(p[0], p[1]); err != nil {
+			fmt.Fprintf(os.Stderr, "kite image build: --add-program %s: %v\n", p[0], err)
+			return 1
+		}
+	}
 	if err := image.BuildFile(tree, *out, opts); err != nil {
 		fmt.Fprintf(os.Stderr, "kite image build: %v\n", err)
 		os.Remove(*out)
