@@ -109,6 +109,7 @@ func (t *Task) releaseResources() {
 func (tg *ThreadGroup) becomeZombieLocked() {
 	k := tg.k
 	tg.state = groupZombie
+	tg.stopITimers()
 	if k.init == tg {
 		// The init process is gone: everything else dies with it, as
 		// when a PID namespace's init exits.

@@ -153,6 +153,10 @@ type ThreadGroup struct {
 	deadUser, deadSys time.Duration
 	// dumpable is PR_GET_DUMPABLE's value. Guarded by sigMu.
 	dumpable int
+
+	// itimerSet are setitimer's timers, made on first use.
+	itimerOnce sync.Once
+	itimerSet  [3]*itimer
 }
 
 // ID returns the thread group id (the pid).

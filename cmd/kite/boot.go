@@ -92,6 +92,16 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		}
 	}
 
+	// The program starts in kite's working directory when the root is the
+	// host's and the directory is visible in it, else at the root.
+	if o.rootfs == "/" {
+		if wd, err := os.Getwd(); err == nil {
+			if p, err := v.GetPath(ctx, fsc, ns.Root(), wd, true); err == nil {
+				fsc.SetCwd(p)
+			}
+		}
+	}
+
 	fdt := vfs.NewFDTable()
 	fdt.SetLimit(limits.Get(unix.RLIMIT_NOFILE).Cur)
 	var terminal *hostfs.Console
