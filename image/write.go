@@ -163,7 +163,9 @@ func (b *builder) putInode(r *inodeRecord) error {
 	slot := b.inodeSlot(n.ino)
 	ri.EncodeInto(slot)
 	if n.xattrsInInode {
-		putInodeXattrs(slot, n.Xattrs)
+		if err := putInodeXattrs(slot, n.Xattrs); err != nil {
+			return err
+		}
 	}
 	ext4.SetInodeChecksum(b.sb, slot, n.ino)
 	return nil
@@ -743,78 +745,29 @@ func setBits(bm []byte, from, to uint64) {
 	}
 }
 
-// Extended attributes: in the inode when they fit in the space after the
-// fixed fields, otherwise all in one xattr block.
-
-type xattrEnt struct {
-	index uint8
-	name  string
-	value []byte
-}
-
-func xattrEntries(xs []ext4.Xattr) ([]xattrEnt, error) {
-	out := make([]xattrEnt, 0, len(xs))
-	for _, x := range xs {
-		idx, suffix, ok := ext4.SplitXattrName(x.Name)
-		if !ok {
-			return nil, fmt.Errorf("image: xattr %q: namespace not supported by ext4", x.Name)
-		}
-		out = append(out, xattrEnt{idx, suffix, x.Value})
-	}
-	// Block entries are kept sorted by index, name length, name.
-	sort.Slice(out, func(i, j int) bool {
-		a, c := out[i], out[j]
-		if a.index != c.index {
-			return a.index < c.index
-		}
-		if len(a.name) != len(c.name) {
-			return len(a.name) < len(c.name)
-		}
-		return a.name < c.name
-	})
-	return out, nil
-}
-
-// xattrSpace is the room entries and values need (without terminator).
-func xattrSpace(es []xattrEnt) int {
-	n := 0
-	for _, e := range es {
-		n += ext4.XattrEntrySize(len(e.name)) + (len(e.value)+3)&^3
-	}
-	return n
-}
+// Extended attributes: in the inode when they all fit in the space after
+// the fixed fields, otherwise all in one xattr block.
 
 // placeXattrs decides where n's xattrs go; a block is written now.
 func (b *builder) placeXattrs(r *inodeRecord) error {
-	es, err := xattrEntries(r.n.Xattrs)
+	size, err := ext4.XattrsSize(r.n.Xattrs)
 	if err != nil {
-		return err
+		return fmt.Errorf("image: inode %d: xattrs: %w", r.n.ino, err)
 	}
-	inInode := inodeSize - ext4.GoodOldInodeSize - ext4.ExtraIsize - 4 - 4 // magic, terminator
-	if xattrSpace(es) <= inInode {
+	if size <= ext4.InodeXattrRoom(inodeSize, ext4.ExtraIsize) {
 		r.n.xattrsInInode = true
 		return nil
 	}
-	bs := int(b.geo.bs)
-	if xattrSpace(es)+32+4 > bs {
-		return fmt.Errorf("image: inode %d: xattrs need more than one block", r.n.ino)
+	blk, err := ext4.EncodeXattrBlock(int(b.geo.bs), r.n.Xattrs)
+	if err != nil {
+		return fmt.Errorf("image: inode %d: xattrs need more than one block: %w", r.n.ino, err)
 	}
-	blk := make([]byte, bs)
-	binary.LittleEndian.PutUint32(blk[0:], ext4.XattrMagic)
-	binary.LittleEndian.PutUint32(blk[4:], 1) // refcount
-	binary.LittleEndian.PutUint32(blk[8:], 1) // blocks
-	hashes := writeXattrEntries(blk[32:], blk, bs, es, true)
-	var h uint32
-	for _, eh := range hashes {
-		h = h<<16 ^ h>>16 ^ eh
-	}
-	binary.LittleEndian.PutUint32(blk[12:], h)
 	start, _, err := b.alloc(1)
 	if err != nil {
 		return err
 	}
 	binary.LittleEndian.PutUint32(blk[16:], ext4.XattrBlockChecksum(blk, b.sb.CsumSeed(), start))
-	if _, err := b.out.WriteAt(blk, int64(start)*int64(bs)); err != nil {
+	if _, err := b.out.WriteAt(blk, int64(start*b.geo.bs)); err != nil {
 		return err
 	}
 	r.xattrBk = start
@@ -822,53 +775,7 @@ func (b *builder) placeXattrs(r *inodeRecord) error {
 	return nil
 }
 
-// writeXattrEntries writes entries at ents and values downward from the
-// end of area (value offsets relative to area's start); it returns the
-// entry hashes.
-func writeXattrEntries(ents, area []byte, end int, es []xattrEnt, hash bool) []uint32 {
-	off := 0
-	vend := end
-	var hashes []uint32
-	for _, e := range es {
-		vlen := (len(e.value) + 3) &^ 3
-		vend -= vlen
-		copy(area[vend:], e.value)
-		p := ents[off:]
-		p[0] = uint8(len(e.name))
-		p[1] = e.index
-		voff := vend // relative to area start
-		binary.LittleEndian.PutUint16(p[2:], uint16(voff))
-		binary.LittleEndian.PutUint32(p[8:], uint32(len(e.value)))
-		copy(p[16:], e.name)
-		if hash {
-			h := xattrHash(e.name, e.value)
-			binary.LittleEndian.PutUint32(p[12:], h)
-			hashes = append(hashes, h)
-		}
-		off += ext4.XattrEntrySize(len(e.name))
-	}
-	return hashes
-}
-
 // putInodeXattrs writes the in-inode xattr area of slot.
-func putInodeXattrs(slot []byte, xs []ext4.Xattr) {
-	es, _ := xattrEntries(xs) // validated by placeXattrs
-	start := ext4.GoodOldInodeSize + ext4.ExtraIsize
-	binary.LittleEndian.PutUint32(slot[start:], ext4.XattrMagic)
-	area := slot[start+4:]
-	writeXattrEntries(area, area, len(area), es, false)
-}
-
-// xattrHash is ext4_xattr_hash_entry.
-func xattrHash(name string, value []byte) uint32 {
-	var h uint32
-	for i := 0; i < len(name); i++ {
-		h = h<<5 ^ h>>27 ^ uint32(int32(int8(name[i])))
-	}
-	padded := make([]byte, (len(value)+3)&^3)
-	copy(padded, value)
-	for i := 0; i < len(padded); i += 4 {
-		h = h<<16 ^ h>>16 ^ binary.LittleEndian.Uint32(padded[i:])
-	}
-	return h
+func putInodeXattrs(slot []byte, xs []ext4.Xattr) error {
+	return ext4.EncodeInodeXattrs(slot, ext4.ExtraIsize, xs)
 }

@@ -1,0 +1,97 @@
+package ext4
+
+import (
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestSetXattr(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	writeFile(t, filepath.Join(src, "f"), []byte("file"))
+	writeFile(t, filepath.Join(src, "g"), []byte("other"))
+	img := filepath.Join(t.TempDir(), "img")
+	run(t, "mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", "-I", "256", "-d", src, img, "16M")
+	e, f := openRW(t, img)
+	defer f.Close()
+	fino := must[uint32](t)(e.Walk("/f", false))
+	gino := must[uint32](t)(e.Walk("/g", false))
+	check := func(ino uint32, want map[string]string) {
+		t.Helper()
+		xs, err := e.Xattrs(ino)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, x := range xs {
+			got[x.Name] = string(x.Value)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("xattrs %q, want %q", got, want)
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Fatalf("xattrs %q, want %q", got, want)
+			}
+		}
+	}
+	set := func(ino uint32, n, v string, flags int) {
+		t.Helper()
+		if err := e.SetXattr(ino, n, []byte(v), flags); err != nil {
+			t.Fatalf("SetXattr(%s): %v", n, err)
+		}
+	}
+	set(fino, "user.small", "1", 0)
+	set(fino, "trusted.t", "tv", XattrCreate)
+	check(fino, map[string]string{"user.small": "1", "trusted.t": "tv"})
+	if in := must[*Inode](t)(e.Stat(fino)); in.FileACL != 0 {
+		t.Error("small xattrs went to a block")
+	}
+	big := strings.Repeat("B", 1000)
+	set(fino, "user.big", big, 0)
+	check(fino, map[string]string{"user.small": "1", "trusted.t": "tv", "user.big": big})
+	if in := must[*Inode](t)(e.Stat(fino)); in.FileACL == 0 {
+		t.Error("large xattrs not in a block")
+	}
+	set(fino, "user.small", "replaced", XattrReplace)
+	if err := e.SetXattr(fino, "user.small", nil, XattrCreate); !errors.Is(err, unix.EEXIST) {
+		t.Errorf("XATTR_CREATE on existing = %v", err)
+	}
+	if err := e.SetXattr(fino, "user.none", nil, XattrReplace); !errors.Is(err, unix.ENODATA) {
+		t.Errorf("XATTR_REPLACE on missing = %v", err)
+	}
+	if err := e.RemoveXattr(fino, "user.none"); !errors.Is(err, unix.ENODATA) {
+		t.Errorf("remove missing = %v", err)
+	}
+	if err := e.SetXattr(fino, "system.posix_acl_access", []byte{2, 0, 0, 0}, 0); !errors.Is(err, unix.EOPNOTSUPP) {
+		t.Errorf("ACL = %v", err)
+	}
+	set(gino, "security.selinux", "system_u:object_r:etc_t:s0", 0)
+	set(gino, "user.huge", strings.Repeat("H", 3000), 0)
+	fsckClean(t, img)
+	out := run(t, "debugfs", "-R", "ea_get /f user.small", img)
+	if !strings.Contains(out, "replaced") {
+		t.Errorf("debugfs ea_get: %s", out)
+	}
+	// Removing the big one moves everything back into the inode and
+	// frees the block.
+	if err := e.RemoveXattr(fino, "user.big"); err != nil {
+		t.Fatal(err)
+	}
+	check(fino, map[string]string{"user.small": "replaced", "trusted.t": "tv"})
+	if in := must[*Inode](t)(e.Stat(fino)); in.FileACL != 0 || in.Blocks != uint64(e.BlockSize()/512) {
+		t.Errorf("after removal: xattr block %d, %d sectors", in.FileACL, in.Blocks)
+	}
+	// Deleting a file with an xattr block frees the block.
+	if err := e.Unlink(RootIno, "g"); err != nil {
+		t.Fatal(err)
+	}
+	fsckClean(t, img)
+	if out, err := exec.Command(needTool(t, "debugfs"), "-R", "ea_list /f", img).CombinedOutput(); err != nil || !strings.Contains(string(out), "trusted.t") {
+		t.Errorf("debugfs ea_list: %s %v", out, err)
+	}
+}
