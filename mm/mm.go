@@ -54,6 +54,7 @@ const (
 	protSem       = 0x8
 
 	mapType           = 0x0f
+	mapDroppable      = 0x08
 	mapUninitialized  = 0x4000000
 	mapSync           = 0x80000
 	mapLegacyMask     = unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_FIXED | unix.MAP_ANONYMOUS | unix.MAP_DENYWRITE | unix.MAP_EXECUTABLE | mapUninitialized | unix.MAP_GROWSDOWN | unix.MAP_LOCKED | unix.MAP_NORESERVE | unix.MAP_POPULATE | unix.MAP_NONBLOCK | unix.MAP_STACK | unix.MAP_HUGETLB | unix.MAP_FIXED_NOREPLACE | unix.MAP_32BIT | 21<<26 | 30<<26
@@ -249,7 +250,7 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 		return 0, unix.EINVAL
 	}
 	anon := o.File == nil || o.Flags&unix.MAP_ANONYMOUS != 0
-	if anon && o.Flags&unix.MAP_HUGETLB != 0 {
+	if anon && o.Flags&unix.MAP_HUGETLB != 0 && o.Flags&mapType != mapDroppable {
 		// No huge pages are reserved, as on a host without hugetlbfs
 		// pages.
 		return 0, unix.ENOMEM
@@ -272,20 +273,31 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 	if flags&unix.MAP_FIXED_NOREPLACE != 0 {
 		flags |= unix.MAP_FIXED
 	}
-	shared := false
+	shared, droppable := false, false
+	growsDown := flags&unix.MAP_GROWSDOWN != 0
 	switch flags & mapType {
 	case unix.MAP_PRIVATE:
 	case unix.MAP_SHARED:
 		shared = true
 	case unix.MAP_SHARED_VALIDATE:
-		if !anon && flags&^mapLegacyMask != 0 {
+		// Only file mappings take MAP_SHARED_VALIDATE.
+		if anon {
+			return 0, unix.EINVAL
+		}
+		if flags&^mapLegacyMask != 0 {
 			return 0, unix.EOPNOTSUPP
 		}
 		shared = true
+	case mapDroppable:
+		// Private anonymous memory the kernel may drop at any time
+		// (kite never does); it does not survive fork.
+		if !anon || flags&unix.MAP_LOCKED != 0 || growsDown {
+			return 0, unix.EINVAL
+		}
+		droppable = true
 	default:
 		return 0, unix.EINVAL
 	}
-	growsDown := flags&unix.MAP_GROWSDOWN != 0
 	if growsDown && (shared || !anon) {
 		return 0, unix.EINVAL
 	}
@@ -336,12 +348,13 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 		}
 	}
 	v := &vma{
-		start:     addr,
-		end:       addr + length,
-		prot:      o.Prot & protRWX,
-		shared:    shared,
-		growsDown: growsDown,
-		name:      o.Name,
+		start:      addr,
+		end:        addr + length,
+		prot:       o.Prot & protRWX,
+		shared:     shared,
+		growsDown:  growsDown,
+		name:       o.Name,
+		wipeOnFork: droppable,
 	}
 	switch {
 	case shared:

@@ -189,10 +189,31 @@ func TestMMapErrors(t *testing.T) {
 	if a, err := m.MMap(o); err != nil || a == base {
 		t.Fatalf("taken hint: %#x, %v", a, err)
 	}
-	// MAP_SHARED|MAP_PRIVATE is MAP_SHARED_VALIDATE, which Linux accepts.
+	// MAP_SHARED|MAP_PRIVATE is MAP_SHARED_VALIDATE, which anonymous
+	// mappings do not take.
 	o = MMapOpts{Length: pageSize, Prot: rw, Flags: unix.MAP_SHARED | unix.MAP_PRIVATE | unix.MAP_ANONYMOUS}
-	if _, err := m.MMap(o); err != nil {
+	if _, err := m.MMap(o); err != unix.EINVAL {
 		t.Fatalf("MAP_SHARED_VALIDATE anonymous: %v", err)
+	}
+	// MAP_DROPPABLE: anonymous only, wiped on fork.
+	o = MMapOpts{Length: pageSize, Prot: rw, Flags: mapDroppable | unix.MAP_ANONYMOUS}
+	d, err := m.MMap(o)
+	if err != nil {
+		t.Fatalf("MAP_DROPPABLE: %v", err)
+	}
+	if err := appWrite(m, d, []byte{5}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := m.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := appRead(c, d, 1); got[0] != 0 {
+		t.Fatal("MAP_DROPPABLE memory survived fork")
+	}
+	c.Release()
+	if _, err := m.MMap(MMapOpts{Length: pageSize, Flags: mapDroppable, File: file}); err != unix.EINVAL {
+		t.Fatalf("MAP_DROPPABLE file mapping: %v", err)
 	}
 	checkConsistent(t, m)
 }

@@ -128,9 +128,10 @@ func runModel(t *testing.T, ops []byte) {
 				}
 				newLen := newPages * pageSize
 				overlap := addr < to+newLen && to < addr+length
+				srcLen := min(length, newLen)
 				oneVMA := false
 				for _, v := range m.VMAs() {
-					if v.Start <= addr && addr+length <= v.End {
+					if v.Start <= addr && addr+srcLen <= v.End {
 						oneVMA = true
 					}
 				}
@@ -141,22 +142,47 @@ func runModel(t *testing.T, ops []byte) {
 						t.Fatalf("step %d: overlapping mremap = %v", step, err)
 					}
 					continue
-				case err != nil:
-					// The target is unmapped before the
-					// source is checked, as in Linux.
-					for i := uintptr(0); i < newPages; i++ {
-						delete(model, to+i*pageSize)
+				case model[addr] == nil:
+					if err != unix.EFAULT {
+						t.Fatalf("step %d: mremap of unmapped source = %v", step, err)
 					}
+					continue
+				}
+				// The target is unmapped, then (when shrinking) the
+				// tail of the source, before the source is checked.
+				for i := uintptr(0); i < newPages; i++ {
+					delete(model, to+i*pageSize)
+				}
+				if newLen == length {
+					// A move without resizing may span VMAs and
+					// gaps.
+					if err != nil || got != to {
+						t.Fatalf("step %d: same-length fixed move = %#x, %v", step, got, err)
+					}
+					moved := map[uintptr]*mpage{}
+					for i := uintptr(0); i < npages; i++ {
+						if p := model[addr+i*pageSize]; p != nil {
+							moved[to+i*pageSize] = p
+						}
+						delete(model, addr+i*pageSize)
+					}
+					for a, p := range moved {
+						model[a] = p
+					}
+					break
+				}
+				if newLen < length {
+					for i := newPages; i < npages; i++ {
+						delete(model, addr+i*pageSize)
+					}
+				}
+				if err != nil {
 					if oneVMA || !errors.Is(err, unix.EFAULT) {
 						t.Fatalf("step %d: mremap = %v (one VMA: %v)", step, err, oneVMA)
 					}
-					if newLen < length {
-						for i := newPages; i < npages; i++ {
-							delete(model, addr+i*pageSize)
-						}
-					}
 					continue
-				case got != to:
+				}
+				if got != to {
 					t.Fatalf("step %d: mremap moved to %#x, want %#x", step, got, to)
 				}
 				moved := map[uintptr]*mpage{}
@@ -168,7 +194,7 @@ func runModel(t *testing.T, ops []byte) {
 						moved[to+i*pageSize] = &mpage{prot: first.prot}
 					}
 				}
-				for i := uintptr(0); i < npages; i++ {
+				for i := uintptr(0); i < min(npages, newPages); i++ {
 					delete(model, addr+i*pageSize)
 				}
 				for i := uintptr(0); i < newPages; i++ {

@@ -7,20 +7,19 @@ import (
 )
 
 // MRemap resizes and/or moves the mapping at [oldAddr, oldAddr+oldLen)
-// with Linux's mremap semantics (MREMAP_MAYMOVE, MREMAP_FIXED,
-// MREMAP_DONTUNMAP) and returns its new address. Pages move with the
-// mapping.
+// with the semantics of Linux 6.18's mremap (MREMAP_MAYMOVE,
+// MREMAP_FIXED, MREMAP_DONTUNMAP) and returns its new address. Pages move
+// with the mapping. Parameters are checked first (EINVAL), then a VMA must
+// contain oldAddr (EFAULT). A move to a fixed address without resizing
+// may span several VMAs (and the gaps between them), as since Linux 6.17.
 func (m *MemoryManager) MRemap(oldAddr, oldLen, newLen uintptr, flags int, newAddr uintptr) (uintptr, error) {
 	if flags&^(unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0 {
 		return 0, unix.EINVAL
 	}
-	if flags&unix.MREMAP_FIXED != 0 && flags&unix.MREMAP_MAYMOVE == 0 {
-		return 0, unix.EINVAL
-	}
-	if flags&unix.MREMAP_DONTUNMAP != 0 && (flags&unix.MREMAP_MAYMOVE == 0 || oldLen != newLen) {
-		return 0, unix.EINVAL
-	}
 	if oldAddr&pageMask != 0 {
+		return 0, unix.EINVAL
+	}
+	if flags&(unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0 && flags&unix.MREMAP_MAYMOVE == 0 {
 		return 0, unix.EINVAL
 	}
 	oldLen, _ = pageRoundUp(oldLen) // wraps to 0 like Linux's PAGE_ALIGN
@@ -28,10 +27,32 @@ func (m *MemoryManager) MRemap(oldAddr, oldLen, newLen uintptr, flags int, newAd
 	if !ok || newLen == 0 {
 		return 0, unix.EINVAL
 	}
+	impliesNewAddr := flags&(unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0
+	if impliesNewAddr {
+		if newAddr&pageMask != 0 {
+			return 0, unix.EINVAL
+		}
+		if newLen > m.maxAddr || newAddr > m.maxAddr-newLen {
+			return 0, unix.EINVAL
+		}
+		if flags&unix.MREMAP_DONTUNMAP != 0 && oldLen != newLen {
+			return 0, unix.EINVAL
+		}
+		// The old and new ranges must not overlap.
+		if oldAddr+oldLen > newAddr && newAddr+newLen > oldAddr {
+			return 0, unix.EINVAL
+		}
+	}
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if flags&(unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0 {
+	if impliesNewAddr && len(m.vmas.v)+6 > maxMapCount {
+		return 0, unix.ENOMEM
+	}
+	if m.vmas.find(oldAddr) == nil {
+		return 0, unix.EFAULT
+	}
+	if impliesNewAddr {
 		return m.mremapToLocked(oldAddr, oldLen, newLen, flags, newAddr)
 	}
 	if oldLen >= newLen {
@@ -49,9 +70,6 @@ func (m *MemoryManager) MRemap(oldAddr, oldLen, newLen uintptr, flags int, newAd
 	if oldLen != 0 && oldAddr+oldLen == v.end {
 		end := oldAddr + newLen
 		if end > oldAddr && end <= m.maxAddr && !m.vmas.overlaps(v.end, end) {
-			if len(m.vmas.v) >= maxMapCount {
-				return 0, unix.ENOMEM
-			}
 			v.end = end
 			m.vmas.mergeRange(v.start, v.end)
 			return oldAddr, nil
@@ -69,24 +87,19 @@ func (m *MemoryManager) MRemap(oldAddr, oldLen, newLen uintptr, flags int, newAd
 
 // mremapToLocked handles MREMAP_FIXED and MREMAP_DONTUNMAP.
 //
-// Preconditions: m.mu is held for writing.
+// Preconditions: m.mu is held for writing; the parameters are valid and a
+// VMA contains oldAddr.
 func (m *MemoryManager) mremapToLocked(oldAddr, oldLen, newLen uintptr, flags int, newAddr uintptr) (uintptr, error) {
 	fixed := flags&unix.MREMAP_FIXED != 0
+	dontUnmap := flags&unix.MREMAP_DONTUNMAP != 0
 	if fixed {
-		if newAddr&pageMask != 0 {
-			return 0, unix.EINVAL
-		}
-		if newLen > m.maxAddr || newAddr > m.maxAddr-newLen {
-			return 0, unix.EINVAL
-		}
-		// The old and new ranges must not overlap.
-		if oldAddr+oldLen > newAddr && newAddr+newLen > oldAddr {
-			return 0, unix.EINVAL
-		}
 		if newAddr < minAddr {
 			return 0, unix.EPERM
 		}
 		m.unmapLocked(newAddr, newAddr+newLen)
+		if oldLen == newLen && oldLen != 0 {
+			return m.moveRangeLocked(oldAddr, oldLen, newAddr, dontUnmap)
+		}
 	}
 	if oldLen > newLen {
 		m.unmapLocked(oldAddr+newLen, oldAddr+oldLen)
@@ -101,14 +114,34 @@ func (m *MemoryManager) mremapToLocked(oldAddr, oldLen, newLen uintptr, flags in
 		if to, err = m.findUnmappedLocked(newLen, newAddr); err != nil {
 			return 0, err
 		}
-		if oldAddr+oldLen > to && to+newLen > oldAddr {
-			// The hint overlapped the old range: take any address.
-			if to, err = m.findUnmappedLocked(newLen, 0); err != nil {
-				return 0, err
-			}
+	}
+	return m.moveLocked(oldAddr, oldLen, newLen, to, dontUnmap)
+}
+
+// moveRangeLocked moves every VMA piece in [oldAddr, oldAddr+length) to the
+// same offset from to, keeping the gaps between them (a fixed move without
+// resizing, which may span VMAs).
+//
+// Preconditions: m.mu is held for writing; [to, to+length) is free and
+// does not overlap the old range; a VMA contains oldAddr.
+func (m *MemoryManager) moveRangeLocked(oldAddr, length, to uintptr, dontUnmap bool) (uintptr, error) {
+	end := oldAddr + length
+	if end < oldAddr {
+		return 0, unix.EFAULT
+	}
+	type piece struct{ start, end uintptr }
+	var pieces []piece
+	for i := m.vmas.lowerBound(oldAddr); i < len(m.vmas.v) && m.vmas.v[i].start < end; i++ {
+		v := m.vmas.v[i]
+		pieces = append(pieces, piece{max(v.start, oldAddr), min(v.end, end)})
+	}
+	for _, p := range pieces {
+		n := p.end - p.start
+		if _, err := m.moveLocked(p.start, n, n, to+(p.start-oldAddr), dontUnmap); err != nil {
+			return 0, err
 		}
 	}
-	return m.moveLocked(oldAddr, oldLen, newLen, to, flags&unix.MREMAP_DONTUNMAP != 0)
+	return to, nil
 }
 
 // vmaToResizeLocked checks that [addr, addr+oldLen) lies in one VMA that

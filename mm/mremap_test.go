@@ -149,8 +149,14 @@ func TestMRemapErrors(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", tc.name, err, tc.want)
 		}
 	}
-	// Same length returns the address without looking.
-	if a, err := m.MRemap(0x50000000, pageSize, pageSize, 0, 0); a != 0x50000000 || err != nil {
+	// Even a no-op needs a mapping at the address (Linux 6.18).
+	if _, err := m.MRemap(0x50000000, pageSize, pageSize, 0, 0); err != unix.EFAULT {
+		t.Fatalf("same length on unmapped = %v", err)
+	}
+	if _, err := m.MRemap(0x50000000, 2*pageSize, pageSize, 0, 0); err != unix.EFAULT {
+		t.Fatalf("shrink of unmapped = %v", err)
+	}
+	if a, err := m.MRemap(base, pageSize, pageSize, 0, 0); a != base || err != nil {
 		t.Fatalf("same length = %#x, %v", a, err)
 	}
 	checkConsistent(t, m)
@@ -425,6 +431,41 @@ func TestMRemapMoveCompactsAndMaps(t *testing.T) {
 	}
 	if n := e.mf.FramesInUse(); n != 8+64 {
 		t.Fatalf("FramesInUse = %d, want 72", n)
+	}
+	checkConsistent(t, m)
+}
+
+func TestMRemapFixedAcrossVMAs(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	base := uintptr(0x10000000)
+	mustMMap(t, m, fixedAnon(base, 2*pageSize, rw))
+	mustMMap(t, m, fixedAnon(base+2*pageSize, pageSize, unix.PROT_READ))
+	mustMMap(t, m, fixedAnon(base+4*pageSize, pageSize, rw)) // after a gap
+	if err := appWrite(m, base, []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	if err := appWrite(m, base+4*pageSize, []byte("last")); err != nil {
+		t.Fatal(err)
+	}
+	to := uintptr(0x20000000)
+	if a, err := m.MRemap(base, 5*pageSize, 5*pageSize, unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED, to); a != to || err != nil {
+		t.Fatalf("fixed move across VMAs = %#x, %v", a, err)
+	}
+	vs := m.VMAs()
+	if len(vs) != 3 || vs[0].Start != to || vs[1].Prot != unix.PROT_READ || vs[2].Start != to+4*pageSize {
+		t.Fatalf("VMAs after the move: %+v", vs)
+	}
+	if got, _ := appRead(m, to+4*pageSize, 4); string(got) != "last" {
+		t.Fatalf("moved page reads %q", got)
+	}
+	// Growing across VMAs, or DONTUNMAP across VMAs, is EFAULT.
+	if _, err := m.MRemap(to, 3*pageSize, 4*pageSize, unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED, 0x30000000); err != unix.EFAULT {
+		t.Fatalf("fixed grow across VMAs = %v", err)
+	}
+	if _, err := m.MRemap(to, 3*pageSize, 3*pageSize, unix.MREMAP_MAYMOVE|unix.MREMAP_DONTUNMAP, 0); err != unix.EFAULT {
+		t.Fatalf("DONTUNMAP across VMAs = %v", err)
 	}
 	checkConsistent(t, m)
 }
