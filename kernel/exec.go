@@ -1,9 +1,7 @@
 package kernel
 
 import (
-	"bytes"
 	"path"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -14,13 +12,6 @@ import (
 	"github.com/kite-os/kite/mm"
 	"github.com/kite-os/kite/vfs"
 )
-
-// maxInterpreterDepth is how many #! interpreters may chain (Linux allows
-// a script's interpreter to be a script, up to this depth, then ELOOP).
-const maxInterpreterDepth = 4
-
-// binprmBufSize is how much of a file execve reads to recognise it.
-const binprmBufSize = 256
 
 // Execve replaces the task's program image with filename, as execve(2).
 // dirfd-relative resolution (execveat) starts at start; a zero Path means
@@ -35,26 +26,18 @@ func (t *Task) Execve(start vfs.Path, filename string, argv, envv []string, flag
 		if err != nil {
 			return err
 		}
-		var head [binprmBufSize]byte
-		n, _ := f.ReadAt(head[:], 0)
-		if n >= 2 && head[0] == '#' && head[1] == '!' {
+		script, err := loader.ParseScript(f, st.Size)
+		if err != nil {
 			f.DecRef(t)
-			if depth >= maxInterpreterDepth {
-				return unix.ELOOP
-			}
-			interp, arg, err := parseShebang(head[:n])
-			if err != nil {
+			return err
+		}
+		if script != nil {
+			f.DecRef(t)
+			if err := loader.CheckInterpreterDepth(depth + 1); err != nil {
 				return err
 			}
-			nargv := []string{interp}
-			if arg != "" {
-				nargv = append(nargv, arg)
-			}
-			nargv = append(nargv, filename)
-			if len(argv) > 1 {
-				nargv = append(nargv, argv[1:]...)
-			}
-			argv, filename, start, flags = nargv, interp, vfs.Path{}, 0
+			argv = script.Argv(filename, argv)
+			filename, start, flags = script.Interp, vfs.Path{}, 0
 			continue
 		}
 		err = t.execImage(f, st, filename, execfn, argv, envv)
@@ -102,33 +85,6 @@ func (t *Task) openExecutable(start vfs.Path, filename string, flags int) (*vfs.
 		return nil, vfs.Stat{}, unix.EACCES
 	}
 	return f, st, nil
-}
-
-// parseShebang splits a "#!interpreter [arg]" line as Linux does: the
-// interpreter ends at the first blank, everything after it (trimmed) is
-// one argument.
-func parseShebang(head []byte) (interp, arg string, err error) {
-	line := head[2:]
-	if i := bytes.IndexByte(line, '\n'); i >= 0 {
-		line = line[:i]
-	} else if len(head) == binprmBufSize {
-		// The line does not fit: Linux accepts it only if the
-		// interpreter name itself ended within the buffer.
-		trimmed := strings.TrimLeft(string(line), " \t")
-		if !strings.ContainsAny(trimmed, " \t") {
-			return "", "", unix.ENOEXEC
-		}
-	}
-	s := strings.Trim(string(line), " \t")
-	if s == "" {
-		return "", "", unix.ENOEXEC
-	}
-	if i := strings.IndexAny(s, " \t"); i >= 0 {
-		interp, arg = s[:i], strings.Trim(s[i:], " \t")
-	} else {
-		interp = s
-	}
-	return interp, arg, nil
 }
 
 // execImage loads the ELF image f and, once that succeeded, replaces the
