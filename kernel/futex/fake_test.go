@@ -144,8 +144,8 @@ type fakeTask struct {
 
 func newTask() *fakeTask { return &fakeTask{ch: make(chan struct{}, 1)} }
 
-func (f *fakeTask) Interrupted() bool                 { return f.intr.Load() }
-func (f *fakeTask) InterruptChannel() <-chan struct{} { return f.ch }
+func (f *fakeTask) Interrupted() bool         { return f.intr.Load() }
+func (f *fakeTask) WakeChan() <-chan struct{} { return f.ch }
 
 func (f *fakeTask) interrupt() {
 	f.intr.Store(true)
@@ -158,8 +158,8 @@ func (f *fakeTask) interrupt() {
 // pollTask is a Waiter without an interrupt channel.
 type pollTask struct{ intr atomic.Bool }
 
-func (p *pollTask) Interrupted() bool                 { return p.intr.Load() }
-func (p *pollTask) InterruptChannel() <-chan struct{} { return nil }
+func (p *pollTask) Interrupted() bool         { return p.intr.Load() }
+func (p *pollTask) WakeChan() <-chan struct{} { return nil }
 
 // queued returns the number of waiters (of any kind) queued on key.
 func (m *Manager) queued(key mm.FutexKey) int {
@@ -220,11 +220,12 @@ func pending(t *testing.T, c <-chan error) {
 	}
 }
 
-// alwaysAlive and neverAlive are TaskAlive functions.
-func alwaysAlive(int32) bool { return true }
-func neverAlive(int32) bool  { return false }
+// alwaysAlive and neverAlive are TaskLookup functions; a TID is its own
+// identity.
+func alwaysAlive(tid int32) any { return tid }
+func neverAlive(int32) any      { return nil }
 
-// aliveSet is a TaskAlive over a mutable set of TIDs.
+// aliveSet is a TaskLookup over a mutable set of TIDs.
 type aliveSet struct {
 	mu   sync.Mutex
 	tids map[int32]bool
@@ -238,10 +239,13 @@ func newAliveSet(tids ...int32) *aliveSet {
 	return s
 }
 
-func (s *aliveSet) alive(tid int32) bool {
+func (s *aliveSet) alive(tid int32) any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.tids[tid]
+	if s.tids[tid] {
+		return tid
+	}
+	return nil
 }
 
 func (s *aliveSet) kill(tid int32) {

@@ -103,10 +103,10 @@ type Waiter interface {
 	// Interrupted reports whether the task has something to attend to
 	// (a signal, an exit) that must cut a blocking call short.
 	Interrupted() bool
-	// InterruptChannel returns a channel that receives a value whenever
+	// WakeChan returns a channel that receives a value whenever
 	// the task may have become interrupted. A nil channel means the task
 	// cannot notify; the Manager then polls Interrupted.
-	InterruptChannel() <-chan struct{}
+	WakeChan() <-chan struct{}
 }
 
 // pollInterval is how often a Waiter without an interrupt channel is
@@ -121,17 +121,31 @@ type Manager struct {
 	seed    maphash.Seed
 	buckets [numBuckets]bucket
 
-	// piMu guards piOwned.
+	// piMu guards piOwned and exited.
 	piMu sync.Mutex
 	// piOwned maps a TID to the keys of the PI futexes it owns that have
 	// waiters (Linux's per-task pi_state_list), so that its exit can hand
 	// them on. Guarded by piMu.
 	piOwned map[int32]map[mm.FutexKey]struct{}
+	// exited maps the TIDs of threads that have been through ExitPIState
+	// to their tombstones (Linux's PF_EXITPIDONE), until a lookup shows
+	// the TID gone or reused, or the tombstone is old (see
+	// pruneTombstonesLocked). Guarded by piMu.
+	exited map[int32]tombstone
+	// nextPrune is the earliest time pruneTombstonesLocked scans exited
+	// again. Guarded by piMu.
+	nextPrune time.Time
+}
+
+// tombstone records a thread whose PI futexes have been handed on.
+type tombstone struct {
+	self any       // its TaskLookup identity
+	at   time.Time // when it went through ExitPIState
 }
 
 // NewManager returns a Manager with no waiters.
 func NewManager() *Manager {
-	m := &Manager{seed: maphash.MakeSeed(), piOwned: make(map[int32]map[mm.FutexKey]struct{})}
+	m := &Manager{seed: maphash.MakeSeed(), piOwned: make(map[int32]map[mm.FutexKey]struct{}), exited: make(map[int32]tombstone)}
 	for i := range m.buckets {
 		m.buckets[i].index = i
 	}
@@ -350,6 +364,13 @@ func (m *Manager) setPIOwnerLocked(q *queue, tid int32) {
 	}
 	m.piMu.Lock()
 	defer m.piMu.Unlock()
+	m.setPIOwnerPiLocked(q, tid)
+}
+
+// setPIOwnerPiLocked is setPIOwnerLocked with m.piMu held.
+//
+// Preconditions: the bucket lock of q and m.piMu are held.
+func (m *Manager) setPIOwnerPiLocked(q *queue, tid int32) {
 	if old := q.piOwner; old != 0 {
 		if s := m.piOwned[old]; s != nil {
 			delete(s, q.key)
@@ -387,7 +408,7 @@ func sleep(w Waiter, ch <-chan struct{}, deadline time.Time) sleepResult {
 		defer t.Stop()
 		timeout = t.C
 	}
-	intr := w.InterruptChannel()
+	intr := w.WakeChan()
 	var poll <-chan time.Time
 	if intr == nil {
 		tk := time.NewTicker(pollInterval)

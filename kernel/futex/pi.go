@@ -1,6 +1,7 @@
 package futex
 
 import (
+	"encoding/binary"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -15,10 +16,12 @@ import (
 // kernel believes in (Linux's pi_state), and an unlock hands the futex
 // directly to the first waiter by writing its TID into the word.
 
-// TaskAlive reports whether a thread with the given TID exists (and has
-// not yet finished exiting). LockPI uses it to refuse to block behind an
-// owner that is gone (ESRCH).
-type TaskAlive func(tid int32) bool
+// TaskLookup returns a comparable identity (the *kernel.Task) of the
+// thread with the given TID, or nil if there is none. LockPI uses it to
+// refuse to block behind an owner that is gone (ESRCH); a thread that
+// has been through ExitThread counts as gone even while it can still be
+// found.
+type TaskLookup func(tid int32) any
 
 // writeFault faults the word at addr in for writing, so that atomic
 // updates under a bucket lock do not have to read pages in.
@@ -34,7 +37,7 @@ func writeFault(mem Memory, addr uintptr) error {
 // exist), EAGAIN (try, and someone owns it), EINVAL (the futex word and
 // the kernel's state disagree, or non-PI waiters are queued), EFAULT,
 // ETIMEDOUT, EINTR.
-func (m *Manager) LockPI(t Waiter, mem Memory, addr uintptr, private bool, tid int32, deadline time.Time, try bool, alive TaskAlive) error {
+func (m *Manager) LockPI(t Waiter, mem Memory, addr uintptr, private bool, tid int32, deadline time.Time, try bool, lookup TaskLookup) error {
 	key, err := mem.FutexKey(addr, private)
 	if err != nil {
 		return err
@@ -47,7 +50,7 @@ func (m *Manager) LockPI(t Waiter, mem Memory, addr uintptr, private bool, tid i
 		w.tid, w.mem, w.addr = tid, mem, addr
 		b := m.bucketOf(key)
 		b.mu.Lock()
-		acquired, err := m.lockPIAtomicLocked(b, key, mem, addr, tid, w, alive, false)
+		acquired, err := m.lockPIAtomicLocked(b, key, mem, addr, tid, w, lookup, false)
 		b.mu.Unlock()
 		switch {
 		case err == unix.EAGAIN:
@@ -75,7 +78,7 @@ func (m *Manager) LockPI(t Waiter, mem Memory, addr uintptr, private bool, tid i
 // With setWaiters (requeue-PI) a futex taken for tid gets FUTEX_WAITERS.
 //
 // Preconditions: b.mu is held; b is key's bucket; w is not queued.
-func (m *Manager) lockPIAtomicLocked(b *bucket, key mm.FutexKey, mem Memory, addr uintptr, tid int32, w *waiter, alive TaskAlive, setWaiters bool) (acquired bool, err error) {
+func (m *Manager) lockPIAtomicLocked(b *bucket, key mm.FutexKey, mem Memory, addr uintptr, tid int32, w *waiter, lookup TaskLookup, setWaiters bool) (acquired bool, err error) {
 	uval, err := mem.LoadUint32(addr)
 	if err != nil {
 		return false, err
@@ -116,7 +119,11 @@ func (m *Manager) lockPIAtomicLocked(b *bucket, key mm.FutexKey, mem Memory, add
 		return false, retryOr(err)
 	}
 	m.piMu.Lock()
-	ok := alive(owner)
+	ok := m.ownerAliveLocked(owner, lookup)
+	if ok {
+		m.enqueueLocked(b, key, w)
+		m.setPIOwnerPiLocked(w.q, owner)
+	}
 	m.piMu.Unlock()
 	if !ok {
 		// The owner is gone. If it changed the word on its way out (a
@@ -130,9 +137,22 @@ func (m *Manager) lockPIAtomicLocked(b *bucket, key mm.FutexKey, mem Memory, add
 		}
 		return false, unix.ESRCH
 	}
-	m.enqueueLocked(b, key, w)
-	m.setPIOwnerLocked(w.q, owner)
 	return false, nil
+}
+
+// ownerAliveLocked reports whether tid names a live thread that has not
+// been through ExitPIState, forgetting tombstones of threads that are
+// gone or whose TID now names another thread.
+//
+// Preconditions: m.piMu is held.
+func (m *Manager) ownerAliveLocked(tid int32, lookup TaskLookup) bool {
+	id := lookup(tid)
+	dead, tomb := m.exited[tid]
+	if tomb && dead.self != id {
+		delete(m.exited, tid)
+		tomb = false
+	}
+	return id != nil && !tomb
 }
 
 // retryOr returns err, or EAGAIN (retry) if it is nil.
@@ -149,7 +169,7 @@ func retryOr(err error) error {
 // word changed under an unlock without waiters, EFAULT.
 func (m *Manager) UnlockPI(mem Memory, addr uintptr, private bool, tid int32) error {
 	for {
-		uval, err := mem.LoadUint32(addr)
+		uval, err := readWord(mem, addr)
 		if err != nil {
 			return err
 		}
@@ -171,6 +191,20 @@ func (m *Manager) UnlockPI(mem Memory, addr uintptr, private bool, tid int32) er
 			return err
 		}
 	}
+}
+
+// readWord reads the word at addr as Linux's get_user does: a
+// misaligned word is read too (EFAULT only), so that FUTEX_UNLOCK_PI
+// reports EPERM before it looks at the alignment.
+func readWord(mem Memory, addr uintptr) (uint32, error) {
+	if addr&3 == 0 {
+		return mem.LoadUint32(addr)
+	}
+	var b [4]byte
+	if n, _ := mem.CopyIn(addr, b[:]); n != len(b) {
+		return 0, unix.EFAULT
+	}
+	return binary.LittleEndian.Uint32(b[:]), nil
 }
 
 // errRetry asks UnlockPI to start again.
@@ -222,13 +256,17 @@ func (m *Manager) handOffLocked(b *bucket, q *queue, top *waiter) {
 	}
 }
 
-// ExitPIState hands the PI futexes that tid owns and that have blocked
-// lockers to their first waiter, marking them FUTEX_OWNER_DIED (Linux's
-// exit_pi_state_list). Call it when the thread exits, after its robust
-// list has been walked and once alive(tid) passed to LockPI reports false,
-// and before tid can be reused.
-func (m *Manager) ExitPIState(tid int32) {
+// ExitPIState hands the PI futexes that the exiting thread tid owns and
+// that have blocked lockers to their first waiter, marking them
+// FUTEX_OWNER_DIED (Linux's exit_pi_state_list). self is the thread's
+// identity as TaskLookup returns it: from now on lockers treat the thread
+// as gone even if TaskLookup still finds it.
+func (m *Manager) ExitPIState(tid int32, self any) {
 	m.piMu.Lock()
+	if self != nil {
+		m.pruneTombstonesLocked()
+		m.exited[tid] = tombstone{self: self, at: time.Now()}
+	}
 	owned := m.piOwned[tid]
 	delete(m.piOwned, tid)
 	m.piMu.Unlock()
@@ -251,6 +289,35 @@ func (m *Manager) ExitPIState(tid int32) {
 			}
 		}
 		b.mu.Unlock()
+	}
+}
+
+// Tombstones matter only between a thread's ExitPIState and the moment
+// TaskLookup stops finding it, which the kernel keeps short. Those of
+// threads no locker asked about are dropped once they are old and many.
+const (
+	maxTombstones = 1024
+	tombstoneTTL  = 10 * time.Second
+)
+
+// pruneTombstonesLocked drops old tombstones once there are many,
+// scanning at most once a second.
+//
+// Preconditions: m.piMu is held.
+func (m *Manager) pruneTombstonesLocked() {
+	if len(m.exited) < maxTombstones {
+		return
+	}
+	now := time.Now()
+	if now.Before(m.nextPrune) {
+		return
+	}
+	m.nextPrune = now.Add(time.Second)
+	cutoff := now.Add(-tombstoneTTL)
+	for tid, ts := range m.exited {
+		if ts.at.Before(cutoff) {
+			delete(m.exited, tid)
+		}
 	}
 }
 
@@ -310,7 +377,7 @@ func (m *Manager) WaitRequeuePI(t Waiter, mem Memory, addr, addr2 uintptr, priva
 // given the lock or moved. Errors: EINVAL (nWake is not 1, negative
 // nRequeue, one futex, a waiter not waiting for addr2), EAGAIN, EFAULT and
 // the LockPI errors of taking addr2 for the first waiter.
-func (m *Manager) CmpRequeuePI(mem Memory, addr, addr2 uintptr, private bool, nWake, nRequeue int, val3 uint32, alive TaskAlive) (int, error) {
+func (m *Manager) CmpRequeuePI(mem Memory, addr, addr2 uintptr, private bool, nWake, nRequeue int, val3 uint32, lookup TaskLookup) (int, error) {
 	if nWake != 1 || nRequeue < 0 {
 		return 0, unix.EINVAL
 	}
@@ -334,7 +401,7 @@ func (m *Manager) CmpRequeuePI(mem Memory, addr, addr2 uintptr, private bool, nW
 		}
 		b1, b2 := m.bucketOf(key1), m.bucketOf(key2)
 		lockPair(b1, b2)
-		n, err := m.cmpRequeuePILocked(b1, b2, key1, key2, mem, addr, addr2, nRequeue, val3, alive)
+		n, err := m.cmpRequeuePILocked(b1, b2, key1, key2, mem, addr, addr2, nRequeue, val3, lookup)
 		unlockPair(b1, b2)
 		if err == errRetry {
 			continue
@@ -343,7 +410,7 @@ func (m *Manager) CmpRequeuePI(mem Memory, addr, addr2 uintptr, private bool, nW
 	}
 }
 
-func (m *Manager) cmpRequeuePILocked(b1, b2 *bucket, key1, key2 mm.FutexKey, mem Memory, addr, addr2 uintptr, nRequeue int, val3 uint32, alive TaskAlive) (int, error) {
+func (m *Manager) cmpRequeuePILocked(b1, b2 *bucket, key1, key2 mm.FutexKey, mem Memory, addr, addr2 uintptr, nRequeue int, val3 uint32, lookup TaskLookup) (int, error) {
 	cur, err := mem.LoadUint32(addr)
 	if err != nil {
 		return 0, err
@@ -364,7 +431,7 @@ func (m *Manager) cmpRequeuePILocked(b1, b2 *bucket, key1, key2 mm.FutexKey, mem
 	// The waiter is not queued on key2 by this: on success it is woken
 	// as the owner, otherwise the loop below requeues it.
 	probe := &waiter{kind: waitPI, tid: top.tid}
-	acquired, err := m.lockPIAtomicLocked(b2, key2, mem, addr2, top.tid, probe, alive, true)
+	acquired, err := m.lockPIAtomicLocked(b2, key2, mem, addr2, top.tid, probe, lookup, true)
 	if err == unix.EAGAIN {
 		return 0, errRetry
 	}

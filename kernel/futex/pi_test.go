@@ -79,6 +79,39 @@ func TestPISingleThread(t *testing.T) {
 	if err := m.LockPI(task, mem, 0x1000, true, me, time.Time{}, false, alwaysAlive); err != unix.EFAULT {
 		t.Fatalf("bad address: %v", err)
 	}
+	// A misaligned unlock reads the word as get_user would: EPERM when
+	// it does not name the caller, EINVAL only when it does.
+	mem.set(t, wordA, 0)
+	mem.set(t, wordA+4, 0)
+	if err := m.UnlockPI(mem, wordA+2, true, me); err != unix.EPERM {
+		t.Fatalf("misaligned unlock: %v", err)
+	}
+	mem.set(t, wordA, me<<16)
+	if err := m.UnlockPI(mem, wordA+2, true, me); err != unix.EINVAL {
+		t.Fatalf("misaligned unlock of one's own: %v", err)
+	}
+	if err := m.UnlockPI(mem, 0x1002, true, me); err != unix.EFAULT {
+		t.Fatalf("misaligned unlock of a bad address: %v", err)
+	}
+}
+
+func TestTombstonesPruned(t *testing.T) {
+	m := NewManager()
+	old := time.Now().Add(-2 * tombstoneTTL)
+	m.piMu.Lock()
+	for tid := int32(1); tid <= maxTombstones; tid++ {
+		m.exited[tid] = tombstone{self: tid, at: old}
+	}
+	m.exited[maxTombstones+1] = tombstone{self: int32(maxTombstones + 1), at: time.Now()}
+	m.piMu.Unlock()
+	m.ExitPIState(5000, int32(5000))
+	m.piMu.Lock()
+	n := len(m.exited)
+	_, kept := m.exited[maxTombstones+1]
+	m.piMu.Unlock()
+	if n != 2 || !kept {
+		t.Fatalf("%d tombstones after pruning (recent one kept: %v), want 2", n, kept)
+	}
 }
 
 func TestPIHandOff(t *testing.T) {
@@ -180,16 +213,16 @@ func TestPIOwnerExit(t *testing.T) {
 	c3 := async(func() error { return m.LockPI(newTask(), mem, wordA, true, t3, time.Time{}, false, alive.alive) })
 	waitQueued(t, m, mem, wordA, true, 2)
 	alive.kill(t1)
-	m.ExitPIState(t1)
+	m.ExitPIState(t1, nil)
 	if err := result(t, c2); err != nil {
 		t.Fatal(err)
 	}
 	if v := mem.get(t, wordA); v != t2|FUTEX_WAITERS|FUTEX_OWNER_DIED {
 		t.Fatalf("word after the owner's death = %#x", v)
 	}
-	// The new owner is recorded: its own exit hands on to t3.
-	alive.kill(t2)
-	m.ExitPIState(t2)
+	// The new owner is recorded: its own exit hands on to t3, even while
+	// t2 can still be found.
+	m.ExitPIState(t2, int32(t2))
 	if err := result(t, c3); err != nil {
 		t.Fatal(err)
 	}
@@ -201,6 +234,23 @@ func TestPIOwnerExit(t *testing.T) {
 	m.piMu.Unlock()
 	if n != 0 {
 		t.Fatalf("%d owners still recorded", n)
+	}
+	// A thread that has exited counts as gone while it can still be
+	// found; its TID reused by another thread counts as alive.
+	mem.set(t, wordB, t2)
+	if err := m.LockPI(newTask(), mem, wordB, true, t3, time.Time{}, true, alive.alive); err != unix.ESRCH {
+		t.Fatalf("lock behind an exited owner: %v", err)
+	}
+	mem.set(t, wordB, t2)
+	reused := func(tid int32) any { return "new thread" }
+	if err := m.LockPI(newTask(), mem, wordB, true, t3, time.Time{}, true, reused); err != unix.EAGAIN {
+		t.Fatalf("trylock behind a reused TID: %v", err)
+	}
+	m.piMu.Lock()
+	n = len(m.exited)
+	m.piMu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d tombstones left", n)
 	}
 }
 
