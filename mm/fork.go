@@ -14,6 +14,10 @@ func (m *MemoryManager) Fork() (*MemoryManager, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.released {
+		as.Release()
+		return nil, unix.EINVAL
+	}
 	c := &MemoryManager{
 		mf:         m.mf,
 		p:          m.p,

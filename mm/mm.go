@@ -308,7 +308,7 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(m.vmas.v) >= maxMapCount {
+	if m.released || len(m.vmas.v) >= maxMapCount {
 		return 0, unix.ENOMEM
 	}
 	lock := flags&unix.MAP_LOCKED != 0 || m.lockFuture
@@ -633,7 +633,7 @@ func (m *MemoryManager) changeLocked(start, end uintptr, fn func(v *vma)) {
 func (m *MemoryManager) Brk(addr uintptr) uintptr {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if addr < m.brkStart || addr > m.maxAddr {
+	if addr < m.brkStart || addr > m.maxAddr || m.released {
 		return m.brk
 	}
 	newEnd, _ := pageRoundUp(addr)

@@ -969,3 +969,29 @@ func TestCopyForce(t *testing.T) {
 	checkConsistent(t, child)
 	checkConsistent(t, parent)
 }
+
+func TestUseAfterRelease(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	addr := mustMMap(t, m, anon(pageSize, rw))
+	m.SetBrkStart(0x600000)
+	m.Release()
+	if _, err := m.MMap(anon(pageSize, rw)); err != unix.ENOMEM {
+		t.Fatalf("MMap after Release = %v", err)
+	}
+	if got := m.Brk(0x700000); got != 0x600000 {
+		t.Fatalf("Brk after Release = %#x", got)
+	}
+	if _, err := m.Fork(); err == nil {
+		t.Fatal("Fork after Release succeeded")
+	}
+	err := m.HandleFault(addr, int32(unix.SIGSEGV), SEGV_MAPERR)
+	wantFault(t, err, int32(unix.SIGSEGV), SEGV_MAPERR)
+	if _, err := m.CopyIn(addr, make([]byte, 1)); err != unix.EFAULT {
+		t.Fatalf("CopyIn after Release = %v", err)
+	}
+	m.Release()
+	if n := e.mf.FramesInUse(); n != 0 {
+		t.Fatalf("%d frames in use", n)
+	}
+}
