@@ -116,3 +116,19 @@ func (t *Task) Tgkill(tgid, tid int32, sig int, info *arch.SignalInfo) error {
 	target.SendSignal(info)
 	return nil
 }
+
+// SignalProcessGroup sends sig from the kernel (SI_KERNEL) to every
+// process of group pgid, as the terminal does for ^C and ^\.
+func (k *Kernel) SignalProcessGroup(pgid int32, sig int) {
+	k.mu.Lock()
+	var targets []*ThreadGroup
+	if pg := k.pgrps[pgid]; pg != nil {
+		for tg := range pg.members {
+			targets = append(targets, tg)
+		}
+	}
+	k.mu.Unlock()
+	for _, tg := range targets {
+		tg.send(nil, kernelSigInfo(sig))
+	}
+}

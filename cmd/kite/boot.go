@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -73,6 +74,8 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	}
 	fsc := vfs.NewFSContext(ns.Root())
 	now := time.Now()
+	proc.RegisterType(v, k.ProcSource())
+	sys.RegisterType(v)
 	mounts := []struct {
 		at string
 		fs vfs.Filesystem
@@ -81,6 +84,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		{"/proc", proc.New(v, k.ProcSource())},
 		{"/sys", sys.New(now)},
 		{"/tmp", tmpfs.New(v, tmpfs.Options{Mode: 0o1777})},
+		{"/dev/shm", tmpfs.New(v, tmpfs.Options{Mode: 0o1777})},
 	}
 	for _, m := range mounts {
 		at, err := v.GetPath(ctx, fsc, ns.Root(), m.at, true)
@@ -104,21 +108,29 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 
 	fdt := vfs.NewFDTable()
 	fdt.SetLimit(limits.Get(unix.RLIMIT_NOFILE).Cur)
+	consoles := make([]*hostfs.Console, 3)
 	var terminal *hostfs.Console
-	for fd := 0; fd < 3; fd++ {
+	for fd := range consoles {
 		c, err := hostfs.NewConsole(fd)
 		if err != nil {
 			// A closed stdio fd stays closed for the program too.
 			continue
 		}
+		consoles[fd] = c
 		if c.IsTerminal() && terminal == nil {
 			terminal = c
+		}
+	}
+	dev.RegisterDevices(v, terminal)
+	for fd, c := range consoles {
+		if c == nil {
+			continue
 		}
 		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
 		if err != nil {
 			continue
 		}
-		f, err := v.NewAnonymousFile(ctx, c.Name(), hostfs.NewConsoleInode(c), hostfs.NewConsoleFile(c), flags&(unix.O_ACCMODE|unix.O_APPEND))
+		f, err := dev.OpenStdio(ctx, v, fsc, c, flags&(unix.O_ACCMODE|unix.O_APPEND))
 		if err != nil {
 			return 1, fmt.Errorf("stdio fd %d: %w", fd, err)
 		}
@@ -127,7 +139,6 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		}
 		f.DecRef(ctx)
 	}
-	dev.RegisterDevices(v, terminal)
 
 	tg, err := k.StartInit(kernel.ProcessArgs{
 		Filename:    o.argv[0],
@@ -141,6 +152,11 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	if err != nil {
 		return exitCodeForExecError(err), err
 	}
+	if terminal != nil {
+		terminal.SetForegroundPGID(tg.ID())
+	}
+	stopForwarding := forwardSignals(k, tg, terminal)
+	defer stopForwarding()
 	<-tg.Done()
 	ws := tg.ExitStatus()
 	if code, ok := ws.Exited(); ok {
@@ -208,4 +224,39 @@ func (h straceHook) Exit(t *kernel.Task, nr uintptr, args arch.SyscallArgs, ret 
 		return
 	}
 	h.tr.Exit(t.ThreadID(), nr, args, ret, err, t)
+}
+
+// forwardSignals delivers the signals kite receives to the program, as a
+// terminal and a service manager would: SIGINT and SIGQUIT (^C, ^\) to
+// the terminal's foreground process group, SIGTERM and SIGHUP to init.
+func forwardSignals(k *kernel.Kernel, init *kernel.ThreadGroup, terminal *hostfs.Console) (stop func()) {
+	ch := make(chan os.Signal, 16)
+	signal.Notify(ch, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case s := <-ch:
+				sig := s.(unix.Signal)
+				switch sig {
+				case unix.SIGINT, unix.SIGQUIT:
+					pgid := init.ProcessGroupID()
+					if terminal != nil {
+						if fg, err := terminal.ForegroundPGID(); err == nil && fg > 0 {
+							pgid = fg
+						}
+					}
+					k.SignalProcessGroup(pgid, int(sig))
+				default:
+					k.SignalProcessGroup(init.ProcessGroupID(), int(sig))
+				}
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+	}
 }
