@@ -82,10 +82,15 @@ func (m *MemoryManager) MAdvise(addr, length uintptr, advice int) error {
 // Preconditions: m.mu is held for writing.
 func (m *MemoryManager) adviseLocked(v *vma, start, end uintptr, advice int) error {
 	switch advice {
-	case unix.MADV_DONTNEED, unix.MADV_DONTNEED_LOCKED:
+	case unix.MADV_DONTNEED:
+		if v.locked {
+			return unix.EINVAL // MADV_DONTNEED_LOCKED is for those
+		}
+		m.dropPagesLocked(start, end)
+	case unix.MADV_DONTNEED_LOCKED:
 		m.dropPagesLocked(start, end)
 	case unix.MADV_FREE:
-		if !v.anonymous() {
+		if !v.anonymous() || v.locked {
 			return unix.EINVAL
 		}
 		m.dropPagesLocked(start, end)

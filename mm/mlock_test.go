@@ -39,6 +39,12 @@ func TestMLock(t *testing.T) {
 	if err := m.MLock(base+7*pageSize, 2*pageSize, 0, lim); err != unix.ENOMEM {
 		t.Fatalf("mlock over a hole = %v", err)
 	}
+	if err := m.MAdvise(base+pageSize, pageSize, unix.MADV_DONTNEED); err != unix.EINVAL {
+		t.Fatalf("MADV_DONTNEED on locked memory = %v", err)
+	}
+	if err := m.MAdvise(base+pageSize, pageSize, unix.MADV_DONTNEED_LOCKED); err != nil {
+		t.Fatalf("MADV_DONTNEED_LOCKED = %v", err)
+	}
 	if err := m.MUnlock(base, 8*pageSize); err != nil {
 		t.Fatal(err)
 	}
