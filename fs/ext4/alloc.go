@@ -42,6 +42,16 @@ func OpenRW(dev ReadWriterAt, opts Options) (*FS, error) {
 		return nil, unsupported("writing with an orphan file")
 	}
 	fs.wdev = dev
+	if err := fs.startJournal(); err != nil {
+		return nil, err
+	}
+	if fs.jw != nil {
+		// Like a mount: the superblock says "needs recovery" until Close.
+		fs.sb.FeatureIncompat |= IncompatRecover
+		if err := fs.writeSuper(); err != nil {
+			return nil, err
+		}
+	}
 	fs.now = opts.Now
 	if fs.now == nil {
 		fs.now = func() unix.Timespec { return unix.NsecToTimespec(time.Now().UnixNano()) }
@@ -50,6 +60,9 @@ func OpenRW(dev ReadWriterAt, opts Options) (*FS, error) {
 }
 
 func (fs *FS) writable() error {
+	if fs.txErr != nil {
+		return fmt.Errorf("ext4: read-only after a journal error: %v: %w", fs.txErr, unix.EIO)
+	}
 	if fs.wdev == nil {
 		return unix.EROFS
 	}
@@ -60,19 +73,13 @@ func (fs *FS) writeBlock(b uint64, buf []byte) error {
 	if b < uint64(fs.sb.FirstDataBlock) || b >= fs.blocks {
 		return corrupt("write to block %d outside the file system", b)
 	}
-	if _, err := fs.wdev.WriteAt(buf, int64(b)*int64(fs.blockSize)); err != nil {
-		return fmt.Errorf("ext4: writing block %d: %w", b, err)
-	}
-	return nil
+	return fs.metaWrite(buf, int64(b)*int64(fs.blockSize))
 }
 
 // writeSuper writes the primary superblock.
 func (fs *FS) writeSuper() error {
 	fs.sb.SetChecksum()
-	if _, err := fs.wdev.WriteAt(fs.sb.Encode(), SuperblockOffset); err != nil {
-		return fmt.Errorf("ext4: writing superblock: %w", err)
-	}
-	return nil
+	return fs.metaWrite(fs.sb.Encode(), SuperblockOffset)
 }
 
 // writeGroupDesc writes group g's descriptor into the primary table.
@@ -82,10 +89,7 @@ func (fs *FS) writeGroupDesc(g uint32) error {
 	ds := fs.sb.DescSizeBytes()
 	perBlock := uint32(fs.blockSize / ds)
 	off := int64(fs.descBlock(uint64(g/perBlock)))*int64(fs.blockSize) + int64(g%perBlock)*int64(ds)
-	if _, err := fs.wdev.WriteAt(gd.Encode(ds), off); err != nil {
-		return fmt.Errorf("ext4: writing group descriptor %d: %w", g, err)
-	}
-	return nil
+	return fs.metaWrite(gd.Encode(ds), off)
 }
 
 func (fs *FS) groupStart(g uint32) uint64 {
@@ -265,6 +269,7 @@ func (fs *FS) freeBlocks(start, n uint64) error {
 		if err != nil {
 			return err
 		}
+		fs.txForget(start, cnt)
 		for i := start - gs; i < start-gs+cnt; i++ {
 			if !bitSet(bm, i) {
 				return corrupt("freeing free block %d", gs+i)
@@ -354,10 +359,7 @@ func (fs *FS) writeInode(in *Inode) error {
 	if err != nil {
 		return err
 	}
-	if _, err := fs.wdev.WriteAt(in.disk, int64(blk)*int64(fs.blockSize)+int64(off)); err != nil {
-		return fmt.Errorf("ext4: writing inode %d: %w", in.Ino, err)
-	}
-	return nil
+	return fs.metaWrite(in.disk, int64(blk)*int64(fs.blockSize)+int64(off))
 }
 
 // setSize stores the size in the inode.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -67,6 +68,13 @@ type FS struct {
 	wdev io.WriterAt
 	// now is the clock for timestamps of writes.
 	now func() unix.Timespec
+
+	// jw writes transactions to the journal (nil: no journaling).
+	jw *journalWriter
+	// tx is the open transaction of the write operation holding mu.
+	tx atomic.Pointer[tx]
+	// txErr is the journal error that made the file system read-only.
+	txErr error
 
 	mu sync.RWMutex
 	// sb and groups are guarded by mu (written only by writers).

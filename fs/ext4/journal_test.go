@@ -3,6 +3,7 @@ package ext4
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -93,10 +94,13 @@ func TestJournalReplay(t *testing.T) {
 			// Read-write: replayed into the image, which is then clean.
 			e, f := openRW(t, img)
 			check(t, e, "read-write replay")
-			if sb := e.Superblock(); sb.HasIncompat(IncompatRecover) {
-				t.Error("needs_recovery still set")
+			if err := e.Close(); err != nil {
+				t.Fatal(err)
 			}
 			f.Close()
+			if sb := openImage(t, img).Superblock(); sb.HasIncompat(IncompatRecover) {
+				t.Error("needs_recovery still set after Close")
+			}
 			fsckClean(t, img)
 			check(t, openImage(t, img), "reopened")
 			if out := run(t, "debugfs", "-R", "logdump", img); !strings.Contains(out, "Journal starts at block 0") &&
@@ -150,4 +154,85 @@ func FuzzJournal(f *testing.F) {
 			e.Create(RootIno, "x", 0o644, 0, 0)
 		}
 	})
+}
+
+// TestJournaledWriteCrash stops a write operation between its journal
+// commit and its checkpoint; the next open must replay it, and e2fsck's
+// own recovery of the same log must agree.
+func TestJournaledWriteCrash(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		v3   bool // switch the journal to checksum v3 (and 64-bit tags)
+	}{
+		{"plain", []string{"-t", "ext4", "-b", "4096"}, false},
+		{"1k", []string{"-t", "ext4", "-b", "1024"}, false},
+		{"csum-v3", []string{"-t", "ext4", "-b", "4096"}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := filepath.Join(t.TempDir(), "src")
+			writeFile(t, filepath.Join(src, "old"), []byte("old contents"))
+			img := filepath.Join(t.TempDir(), "img")
+			run(t, "mke2fs", append(append([]string{"-q", "-F", "-d", src}, c.args...), img, "32M")...)
+			if c.v3 {
+				cmds := filepath.Join(t.TempDir(), "cmds")
+				os.WriteFile(cmds, []byte("jo -c\njc\n"), 0o644)
+				run(t, "debugfs", "-w", "-f", cmds, img)
+				if out := run(t, "dumpe2fs", "-h", img); !strings.Contains(out, "journal_checksum_v3") {
+					t.Fatalf("no checksum v3 journal:\n%s", out)
+				}
+			}
+			e, f := openRW(t, img)
+			if e.jw == nil {
+				t.Fatal("no journal writer")
+			}
+			// A few committed and checkpointed operations first.
+			d := must[uint32](t)(e.Mkdir(RootIno, "dir", 0o755, 0, 0))
+			ino := must[uint32](t)(e.Create(d, "committed", 0o644, 0, 0))
+			must[int](t)(e.WriteAt(ino, []byte("committed data"), 0))
+			// Then one that "crashes" after its commit block.
+			e.jw.crashAfterCommit = true
+			_, err := e.Create(d, "crashed", 0o600, 0, 0)
+			if !errors.Is(err, errSimulatedCrash) {
+				t.Fatalf("crashing Create = %v", err)
+			}
+			if _, err := e.Create(d, "after", 0o600, 0, 0); err == nil {
+				t.Fatal("write after a journal failure succeeded")
+			}
+			f.Close()
+			if out := run(t, "dumpe2fs", "-h", img); !strings.Contains(out, "needs_recovery") {
+				t.Fatal("crashed image does not need recovery")
+			}
+			// e2fsck replays our log: the result must be clean.
+			ref := img + ".ref"
+			data, _ := os.ReadFile(img)
+			os.WriteFile(ref, data, 0o644)
+			if out, err := exec.Command(needTool(t, "e2fsck"), "-fy", ref).CombinedOutput(); err != nil {
+				if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() > 1 {
+					t.Fatalf("e2fsck -fy: %v\n%s", err, out)
+				}
+			}
+			fsckClean(t, ref)
+			for _, p := range []string{img, ref} {
+				r := openImage(t, p) // replays in memory for img
+				if _, err := r.Walk("/dir/crashed", false); err != nil {
+					t.Errorf("%s: the committed Create was lost: %v", filepath.Base(p), err)
+				}
+				if got := readAllIno(t, r, must[uint32](t)(r.Walk("/dir/committed", false))); string(got) != "committed data" {
+					t.Errorf("%s: committed = %q", filepath.Base(p), got)
+				}
+			}
+			// Our own replay, then e2fsck.
+			e2, f2 := openRW(t, img)
+			if _, err := e2.Walk("/dir/crashed", false); err != nil {
+				t.Errorf("after replay: %v", err)
+			}
+			must[uint32](t)(e2.Create(d, "after replay", 0o644, 0, 0))
+			if err := e2.Close(); err != nil {
+				t.Fatal(err)
+			}
+			f2.Close()
+			fsckClean(t, img)
+		})
+	}
 }

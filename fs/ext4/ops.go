@@ -138,9 +138,15 @@ func (fs *FS) Mknod(dir uint32, name string, mode, uid, gid, major, minor uint32
 	return fs.mknod(dir, name, mode, uid, gid, major, minor)
 }
 
-func (fs *FS) mknod(dir uint32, name string, mode, uid, gid, major, minor uint32) (uint32, error) {
+func (fs *FS) mknod(dir uint32, name string, mode, uid, gid, major, minor uint32) (_ uint32, err error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	fs.beginTx()
+	defer func() {
+		if cerr := fs.endTx(); err == nil {
+			err = cerr
+		}
+	}()
 	din, err := fs.prepareCreate(dir, name)
 	if err != nil {
 		return 0, err
@@ -160,9 +166,15 @@ func (fs *FS) mknod(dir uint32, name string, mode, uid, gid, major, minor uint32
 }
 
 // Symlink makes a symbolic link to target.
-func (fs *FS) Symlink(dir uint32, name, target string, uid, gid uint32) (uint32, error) {
+func (fs *FS) Symlink(dir uint32, name, target string, uid, gid uint32) (_ uint32, err error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	fs.beginTx()
+	defer func() {
+		if cerr := fs.endTx(); err == nil {
+			err = cerr
+		}
+	}()
 	if len(target) == 0 {
 		return 0, unix.ENOENT
 	}
@@ -192,9 +204,15 @@ func (fs *FS) Symlink(dir uint32, name, target string, uid, gid uint32) (uint32,
 }
 
 // Mkdir makes a directory.
-func (fs *FS) Mkdir(dir uint32, name string, mode, uid, gid uint32) (uint32, error) {
+func (fs *FS) Mkdir(dir uint32, name string, mode, uid, gid uint32) (_ uint32, err error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	fs.beginTx()
+	defer func() {
+		if cerr := fs.endTx(); err == nil {
+			err = cerr
+		}
+	}()
 	din, err := fs.prepareCreate(dir, name)
 	if err != nil {
 		return 0, err
@@ -223,9 +241,15 @@ func (fs *FS) Mkdir(dir uint32, name string, mode, uid, gid uint32) (uint32, err
 }
 
 // Link adds a hard link dir/name to inode ino.
-func (fs *FS) Link(ino, dir uint32, name string) error {
+func (fs *FS) Link(ino, dir uint32, name string) (err error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	fs.beginTx()
+	defer func() {
+		if cerr := fs.endTx(); err == nil {
+			err = cerr
+		}
+	}()
 	din, err := fs.prepareCreate(dir, name)
 	if err != nil {
 		return err
@@ -273,9 +297,15 @@ func (fs *FS) dropLink(in *Inode) error {
 // Unlink removes the non-directory entry dir/name. An inode whose last
 // link goes is freed at once: keeping it alive while open (the orphan
 // list) is not implemented yet.
-func (fs *FS) Unlink(dir uint32, name string) error {
+func (fs *FS) Unlink(dir uint32, name string) (err error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	fs.beginTx()
+	defer func() {
+		if cerr := fs.endTx(); err == nil {
+			err = cerr
+		}
+	}()
 	din, in, err := fs.prepareRemove(dir, name)
 	if err != nil {
 		return err
@@ -332,9 +362,15 @@ func (fs *FS) dirEmpty(in *Inode) (bool, error) {
 }
 
 // Rmdir removes the empty directory dir/name.
-func (fs *FS) Rmdir(dir uint32, name string) error {
+func (fs *FS) Rmdir(dir uint32, name string) (err error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	fs.beginTx()
+	defer func() {
+		if cerr := fs.endTx(); err == nil {
+			err = cerr
+		}
+	}()
 	din, in, err := fs.prepareRemove(dir, name)
 	if err != nil {
 		return err
@@ -361,9 +397,15 @@ func (fs *FS) Rmdir(dir uint32, name string) error {
 }
 
 // Rename moves odir/oname to ndir/nname, replacing a compatible target.
-func (fs *FS) Rename(odir uint32, oname string, ndir uint32, nname string) error {
+func (fs *FS) Rename(odir uint32, oname string, ndir uint32, nname string) (err error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	fs.beginTx()
+	defer func() {
+		if cerr := fs.endTx(); err == nil {
+			err = cerr
+		}
+	}()
 	if err := checkName(nname); err != nil {
 		return err
 	}
@@ -473,9 +515,15 @@ type Attr struct {
 
 // SetAttr changes an inode's permissions, owner or times (ctime is set to
 // now).
-func (fs *FS) SetAttr(ino uint32, a Attr) error {
+func (fs *FS) SetAttr(ino uint32, a Attr) (err error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	fs.beginTx()
+	defer func() {
+		if cerr := fs.endTx(); err == nil {
+			err = cerr
+		}
+	}()
 	if err := fs.writable(); err != nil {
 		return err
 	}

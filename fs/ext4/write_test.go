@@ -239,6 +239,9 @@ func writeScenario(t *testing.T, mkfsArgs []string, many int) {
 	if err := e.SetAttr(x, Attr{Mode: &mode, UID: &uid, Mtime: &mt}); err != nil {
 		t.Fatal(err)
 	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
 	f.Sync()
 
 	fsckClean(t, img)

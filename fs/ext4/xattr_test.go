@@ -72,7 +72,10 @@ func TestSetXattr(t *testing.T) {
 	}
 	set(gino, "security.selinux", "system_u:object_r:etc_t:s0", 0)
 	set(gino, "user.huge", strings.Repeat("H", 3000), 0)
+	e.Close()
 	fsckClean(t, img)
+	e, f = openRW(t, img)
+	defer f.Close()
 	out := run(t, "debugfs", "-R", "ea_get /f user.small", img)
 	if !strings.Contains(out, "replaced") {
 		t.Errorf("debugfs ea_get: %s", out)
@@ -90,6 +93,7 @@ func TestSetXattr(t *testing.T) {
 	if err := e.Unlink(RootIno, "g"); err != nil {
 		t.Fatal(err)
 	}
+	e.Close()
 	fsckClean(t, img)
 	if out, err := exec.Command(needTool(t, "debugfs"), "-R", "ea_list /f", img).CombinedOutput(); err != nil || !strings.Contains(string(out), "trusted.t") {
 		t.Errorf("debugfs ea_list: %s %v", out, err)

@@ -15,16 +15,28 @@ const (
 // SetXattr sets attribute name of inode ino. The attributes go in the
 // inode when they all fit there, else all in one xattr block. POSIX ACLs
 // (which ext4 stores in its own compact form) are not supported yet.
-func (fs *FS) SetXattr(ino uint32, name string, value []byte, flags int) error {
+func (fs *FS) SetXattr(ino uint32, name string, value []byte, flags int) (err error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	fs.beginTx()
+	defer func() {
+		if cerr := fs.endTx(); err == nil {
+			err = cerr
+		}
+	}()
 	return fs.changeXattr(ino, name, value, flags, false)
 }
 
 // RemoveXattr removes attribute name of inode ino (ENODATA if absent).
-func (fs *FS) RemoveXattr(ino uint32, name string) error {
+func (fs *FS) RemoveXattr(ino uint32, name string) (err error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	fs.beginTx()
+	defer func() {
+		if cerr := fs.endTx(); err == nil {
+			err = cerr
+		}
+	}()
 	return fs.changeXattr(ino, name, nil, 0, true)
 }
 
