@@ -18,7 +18,7 @@
 // pte, plus one per page held by a shared anonymous object. Private pages
 // (anonymous or file) belong to their pte; after Fork parent and child ptes
 // share a frame and are marked cow. Shared anonymous mappings get their
-// pages from a sharedObject that every VMA mapping it refers to.
+// pages from a SharedMemory object that every VMA mapping it refers to.
 //
 // Pages get frames on demand, sixteen at a time (fault-around): a fault
 // fills the aligned 16-page window around the faulting page (within the
@@ -75,6 +75,6 @@
 // MemoryManager.mu (an RWMutex) guards a MemoryManager. Faults, mapping
 // changes and the preparation of pages for kernel access hold it for
 // writing; kernel copies of pages that are ready hold it for reading. The
-// lock order is MemoryManager.mu, then sharedObject.mu, then
+// lock order is MemoryManager.mu, then SharedMemory.mu, then
 // MemoryFile.mu.
 package mm

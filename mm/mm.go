@@ -90,6 +90,11 @@ type MMapOpts struct {
 	File         File // nil for anonymous
 	Offset       uint64
 	Name         string // for /proc/PID/maps: a path, "[heap]", "[stack]", or ""
+
+	// Shm, if set, is the shared memory object to map (System V shm,
+	// shared memory files) from byte Offset on; Flags must have
+	// MAP_SHARED and File is ignored.
+	Shm *SharedMemory
 }
 
 // VMAInfo describes one VMA for /proc/PID/maps.
@@ -99,7 +104,8 @@ type VMAInfo struct {
 	Shared     bool
 	Offset     uint64
 	Name       string
-	File       File // nil for anonymous memory
+	File       File          // nil for anonymous memory
+	Shm        *SharedMemory // for shared anonymous memory and shm
 }
 
 // MemoryManager is an application address space: its VMAs, the frames
@@ -111,7 +117,7 @@ type MemoryManager struct {
 	as      platform.AddressSpace
 	maxAddr uintptr
 
-	// mu guards everything below. Lock order: mu, then sharedObject.mu,
+	// mu guards everything below. Lock order: mu, then SharedMemory.mu,
 	// then MemoryFile.mu.
 	mu sync.RWMutex
 
@@ -210,8 +216,8 @@ func (m *MemoryManager) VMAs() []VMAInfo {
 	defer m.mu.RUnlock()
 	out := make([]VMAInfo, 0, len(m.vmas.v))
 	for _, v := range m.vmas.v {
-		info := VMAInfo{Start: v.start, End: v.end, Prot: v.prot, Shared: v.shared, Name: v.name, File: v.file}
-		if v.file != nil {
+		info := VMAInfo{Start: v.start, End: v.end, Prot: v.prot, Shared: v.shared, Name: v.name, File: v.file, Shm: v.obj}
+		if v.file != nil || v.obj != nil {
 			info.Offset = v.off
 		}
 		if v.obj != nil && v.name == "" {
@@ -249,7 +255,7 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 	if o.Offset&pageMask != 0 {
 		return 0, unix.EINVAL
 	}
-	anon := o.File == nil || o.Flags&unix.MAP_ANONYMOUS != 0
+	anon := o.Shm == nil && (o.File == nil || o.Flags&unix.MAP_ANONYMOUS != 0)
 	if anon && o.Flags&unix.MAP_HUGETLB != 0 && o.Flags&mapType != mapDroppable {
 		// No huge pages are reserved, as on a host without hugetlbfs
 		// pages.
@@ -301,7 +307,10 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 	if growsDown && (shared || !anon) {
 		return 0, unix.EINVAL
 	}
-	if shared && !anon {
+	if o.Shm != nil && !shared {
+		return 0, unix.EINVAL
+	}
+	if shared && !anon && o.Shm == nil {
 		// Shared file mappings need the page cache (a later issue).
 		return 0, unix.ENODEV
 	}
@@ -357,8 +366,12 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 		wipeOnFork: droppable,
 	}
 	switch {
+	case o.Shm != nil:
+		v.obj = o.Shm
+		v.off = o.Offset
+		o.Shm.incMap()
 	case shared:
-		v.obj = newSharedObject(m.mf, uint64(length>>pageShift))
+		v.obj = newMappedSharedMemory(m.mf, uint64(length>>pageShift))
 	case !anon:
 		v.file = o.File
 		v.off = o.Offset

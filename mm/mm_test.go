@@ -995,3 +995,54 @@ func TestUseAfterRelease(t *testing.T) {
 		t.Fatalf("%d frames in use", n)
 	}
 }
+
+func TestSharedMemoryObject(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.newMM(), e.newMM()
+	shm := NewSharedMemory(e.mf, 2*pageSize-100)
+	if shm.Size() != 2*pageSize {
+		t.Fatalf("Size = %d", shm.Size())
+	}
+	o := MMapOpts{Length: 3 * pageSize, Prot: rw, Flags: unix.MAP_SHARED, Shm: shm, Name: "/SYSV00000001 (deleted)"}
+	pa := mustMMap(t, a, o)
+	o.Offset = pageSize
+	o.Length = pageSize
+	pb := mustMMap(t, b, o)
+	if n := shm.Mappings(); n != 2 {
+		t.Fatalf("Mappings = %d", n)
+	}
+	if err := appWrite(a, pa+pageSize+8, []byte("shm")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := appRead(b, pb+8, 3); string(got) != "shm" {
+		t.Fatalf("other mapping reads %q", got)
+	}
+	// Past the end of the object: SIGBUS.
+	_, err := appRead(a, pa+2*pageSize, 1)
+	wantFault(t, err, int32(unix.SIGBUS), BUS_ADRERR)
+	if vs := a.VMAs(); vs[0].Shm != shm || vs[0].Name != "/SYSV00000001 (deleted)" {
+		t.Fatalf("VMAs %+v", vs)
+	}
+	if _, err := a.MMap(MMapOpts{Length: pageSize, Prot: rw, Flags: unix.MAP_PRIVATE, Shm: shm}); err != unix.EINVAL {
+		t.Fatalf("private mapping of shm = %v", err)
+	}
+	// Splitting a mapping counts as another attachment, as in Linux.
+	if err := a.MProtect(pa, pageSize, unix.PROT_READ); err != nil {
+		t.Fatal(err)
+	}
+	if n := shm.Mappings(); n != 3 {
+		t.Fatalf("Mappings after split = %d", n)
+	}
+	a.Release()
+	b.Release()
+	if n := shm.Mappings(); n != 0 {
+		t.Fatalf("Mappings after release = %d", n)
+	}
+	if shm.Resident() != 2*pageSize { // fault-around filled both pages
+		t.Fatalf("Resident = %d", shm.Resident())
+	}
+	shm.DecRef()
+	if n := e.mf.FramesInUse(); n != 0 {
+		t.Fatalf("%d frames leaked", n)
+	}
+}

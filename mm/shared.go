@@ -6,17 +6,24 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// sharedObject holds the pages of a shared anonymous mapping
-// (MAP_SHARED|MAP_ANONYMOUS). Every VMA that maps it, in any address space,
-// refers to it, so after Fork parent and child see each other's writes.
-// It plays the part of Linux's shmem file behind such mappings.
-type sharedObject struct {
+// SharedMemory is a shared memory object: the pages behind a shared
+// anonymous mapping (MAP_SHARED|MAP_ANONYMOUS, or a mapping of /dev/zero)
+// or a System V shared memory segment. Every VMA that maps it, in any
+// address space, refers to it, so all of them (after Fork too) see each
+// other's writes. It plays the part of Linux's shmem file.
+type SharedMemory struct {
 	mf *MemoryFile
 
 	mu sync.Mutex
 
-	// refs counts the VMAs referring to the object. Guarded by mu.
+	// refs counts references: one per VMA mapping the object and one per
+	// holder (NewSharedMemory, IncRef). The last DecRef frees the pages.
+	// Guarded by mu.
 	refs int
+
+	// maps counts the VMAs mapping the object (shm_nattch). Guarded by
+	// mu.
+	maps int
 
 	// size is the object's size in pages; pages at and above it do not
 	// exist (access is SIGBUS, as past the end of a shmem file). Guarded
@@ -28,19 +35,67 @@ type sharedObject struct {
 	frames map[uint64]uint64
 }
 
-func newSharedObject(mf *MemoryFile, pages uint64) *sharedObject {
-	return &sharedObject{mf: mf, refs: 1, size: pages, frames: make(map[uint64]uint64)}
+// NewSharedMemory returns a zero-filled shared memory object of size bytes
+// (rounded up to whole pages) with one reference for the caller, to be
+// dropped with DecRef. Pages get frames when first touched.
+func NewSharedMemory(mf *MemoryFile, size uint64) *SharedMemory {
+	pages := (size + pageMask) >> pageShift
+	return &SharedMemory{mf: mf, refs: 1, size: pages, frames: make(map[uint64]uint64)}
 }
 
-func (o *sharedObject) incRef() {
+// newMappedSharedMemory returns an object referred to only by the VMA
+// being created for it.
+func newMappedSharedMemory(mf *MemoryFile, pages uint64) *SharedMemory {
+	return &SharedMemory{mf: mf, refs: 1, maps: 1, size: pages, frames: make(map[uint64]uint64)}
+}
+
+// Size returns the object's size in bytes.
+func (o *SharedMemory) Size() uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.size << pageShift
+}
+
+// Mappings returns how many VMAs map the object, in every address space
+// (System V's shm_nattch counts these).
+func (o *SharedMemory) Mappings() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.maps
+}
+
+// Resident returns the number of bytes of the object that have frames.
+func (o *SharedMemory) Resident() uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return uint64(len(o.frames)) << pageShift
+}
+
+// IncRef takes a holder's reference.
+func (o *SharedMemory) IncRef() {
 	o.mu.Lock()
 	o.refs++
 	o.mu.Unlock()
 }
 
-// decRef drops a VMA's reference; the last one frees the pages.
-func (o *sharedObject) decRef() {
+// DecRef drops a holder's reference; the last reference frees the pages.
+func (o *SharedMemory) DecRef() { o.release(false) }
+
+// incMap and decMap are a VMA's reference.
+func (o *SharedMemory) incMap() {
 	o.mu.Lock()
+	o.refs++
+	o.maps++
+	o.mu.Unlock()
+}
+
+func (o *SharedMemory) decMap() { o.release(true) }
+
+func (o *SharedMemory) release(vma bool) {
+	o.mu.Lock()
+	if vma {
+		o.maps--
+	}
 	o.refs--
 	if o.refs > 0 {
 		o.mu.Unlock()
@@ -55,8 +110,9 @@ func (o *sharedObject) decRef() {
 }
 
 // frameAt returns the frame of page idx, allocating a zeroed one if the
-// page has none yet, with an extra reference for the caller.
-func (o *sharedObject) frameAt(idx uint64) (uint64, error) {
+// page has none yet, with an extra reference for the caller. Pages past
+// the end of the object are EFAULT.
+func (o *SharedMemory) frameAt(idx uint64) (uint64, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if idx >= o.size {
@@ -76,7 +132,7 @@ func (o *sharedObject) frameAt(idx uint64) (uint64, error) {
 }
 
 // resident reports whether page idx has a frame.
-func (o *sharedObject) resident(idx uint64) bool {
+func (o *SharedMemory) resident(idx uint64) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	_, ok := o.frames[idx]

@@ -36,7 +36,7 @@ type vma struct {
 	file File
 	// obj backs a shared anonymous mapping; off is the byte offset of
 	// start in the object.
-	obj *sharedObject
+	obj *SharedMemory
 	off uint64
 
 	name string // for /proc/PID/maps
@@ -56,7 +56,7 @@ func (v *vma) anonymous() bool { return v.file == nil && v.obj == nil }
 // takeRefs takes the references a copy of v needs (object, file).
 func (v *vma) takeRefs() {
 	if v.obj != nil {
-		v.obj.incRef()
+		v.obj.incMap()
 	}
 	if r, ok := v.file.(MappedFile); ok {
 		r.IncMapRef()
@@ -66,7 +66,7 @@ func (v *vma) takeRefs() {
 // dropRefs drops the references taken by takeRefs (or at creation).
 func (v *vma) dropRefs() {
 	if v.obj != nil {
-		v.obj.decRef()
+		v.obj.decMap()
 	}
 	if r, ok := v.file.(MappedFile); ok {
 		r.DecMapRef()
