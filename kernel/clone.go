@@ -125,6 +125,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		exe:        exe,
 		resetFP:    true,
 		noNewPrivs: t.NoNewPrivs(),
+		sched:      t.Sched(),
 	}
 	if fp, err := t.fpState(); err == nil {
 		child.pendingFP = fp

@@ -63,6 +63,7 @@ func (k *Kernel) StartInit(a ProcessArgs) (*ThreadGroup, error) {
 		exitedCh: make(chan struct{}),
 	}
 	t.altStack = linux.SignalStack{Flags: linux.SS_DISABLE}
+	t.sched.Affinity = uint64(1)<<uint(k.NumCPU()) - 1
 	tg.leader = t
 	tg.tasks = []*Task{t}
 	sess := &Session{id: id, leader: tg}

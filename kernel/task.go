@@ -87,6 +87,8 @@ type Task struct {
 	// exitCode is the exit status of a task exiting on its own (exit(2)).
 	// Guarded by mu.
 	exitCode int
+	// sched are the scheduling attributes. Guarded by mu.
+	sched SchedState
 	// pdeathSignal is PR_SET_PDEATHSIG. Guarded by mu.
 	pdeathSignal int
 	// noNewPrivs is PR_SET_NO_NEW_PRIVS, inherited and never cleared.

@@ -76,3 +76,12 @@ func copyInTimespec(t *kernel.Task, addr uintptr) (sec, nsec int64, err error) {
 	}
 	return sec, nsec, nil
 }
+
+// copyInU32 reads one 4-byte value.
+func copyInU32(t *kernel.Task, addr uintptr) (uint32, error) {
+	var b [4]byte
+	if err := copyInFull(t, addr, b[:]); err != nil {
+		return 0, err
+	}
+	return getU32(b[:], 0), nil
+}

@@ -257,11 +257,9 @@ func schedYield(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
 
 func schedGetaffinity(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	pid, size, addr := int32(a[0]), a[1], a[2]
-	if pid < 0 {
-		return 0, unix.EINVAL
-	}
-	if pid != 0 && t.Kernel().TaskByID(pid) == nil {
-		return 0, unix.ESRCH
+	x, err := schedTarget(t, pid)
+	if err != nil {
+		return 0, err
 	}
 	// The mask is a multiple of a long and at least as long as the
 	// kernel's cpumask (one long for up to 64 CPUs).
@@ -271,8 +269,11 @@ func schedGetaffinity(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, unix.EINVAL
 	}
 	mask := make([]byte, maskSize)
-	for i := 0; i < n; i++ {
-		mask[i/8] |= 1 << (i % 8)
+	aff := x.Sched().Affinity
+	for i := 0; i < n && i < 64; i++ {
+		if aff&(1<<i) != 0 {
+			mask[i/8] |= 1 << (i % 8)
+		}
 	}
 	if err := copyOutFull(t, addr, mask); err != nil {
 		return 0, err
