@@ -14,9 +14,10 @@ const (
 // what Fork does; MADV_POPULATE_READ/WRITE fault pages in. Pure hints
 // (NORMAL, RANDOM, SEQUENTIAL, WILLNEED, COLD, PAGEOUT, HUGEPAGE,
 // NOHUGEPAGE, COLLAPSE, MERGEABLE, UNMERGEABLE, DONTDUMP, DODUMP) are
-// accepted and change nothing. MADV_REMOVE is EOPNOTSUPP on shared
-// anonymous memory (it would have to drop the pages from every process
-// mapping them) and EINVAL elsewhere, as Linux for non-shmem mappings.
+// accepted and change nothing. MADV_REMOVE punches the pages out of a
+// writable shared anonymous mapping's object, in every process mapping it
+// (EACCES if not writable, EINVAL on other mappings, as Linux for
+// non-shmem ones).
 func (m *MemoryManager) MAdvise(addr, length uintptr, advice int) error {
 	switch advice {
 	case unix.MADV_NORMAL, unix.MADV_RANDOM, unix.MADV_SEQUENTIAL, unix.MADV_WILLNEED,
@@ -95,10 +96,17 @@ func (m *MemoryManager) adviseLocked(v *vma, start, end uintptr, advice int) err
 		}
 		m.dropPagesLocked(start, end)
 	case unix.MADV_REMOVE:
-		if v.obj == nil {
+		if v.obj == nil || v.locked {
 			return unix.EINVAL
 		}
-		return unix.EOPNOTSUPP
+		if v.prot&unix.PROT_WRITE == 0 {
+			return unix.EACCES
+		}
+		off := v.off + uint64(start-v.start)
+		// Punch takes this address space's lock itself.
+		m.mu.Unlock()
+		v.obj.Punch(off, uint64(end-start))
+		m.mu.Lock()
 	case unix.MADV_DONTFORK:
 		m.changeLocked(start, end, func(v *vma) { v.dontFork = true })
 	case unix.MADV_DOFORK:

@@ -44,7 +44,7 @@ func TestChaos(t *testing.T) {
 				case 3:
 					_, err = m.MRemap(addr, length, length, unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED, base+uintptr(r.Intn(arena))*pageSize)
 				case 4:
-					err = m.MAdvise(addr, length, unix.MADV_DONTNEED)
+					err = m.MAdvise(addr, length, []int{unix.MADV_DONTNEED, unix.MADV_REMOVE}[r.Intn(2)])
 				case 5:
 					_, err = m.CopyOut(addr, make([]byte, r.Intn(3*pageSize)))
 				case 6:

@@ -28,7 +28,9 @@ func (m *MemoryManager) Fork() (*MemoryManager, error) {
 		brk:        m.brk,
 		stackLimit: m.stackLimit,
 		mmapBase:   m.mmapBase,
+		memlock:    m.memlock,
 	}
+	c.vmas.owner = c
 	var firstErr error
 	for _, v := range m.vmas.v {
 		if v.dontFork {
@@ -36,7 +38,7 @@ func (m *MemoryManager) Fork() (*MemoryManager, error) {
 		}
 		nv := *v
 		nv.locked, nv.lockOnFault = false, false // locks are not inherited
-		nv.takeRefs()
+		nv.takeRefs(c)
 		c.vmas.v = append(c.vmas.v, &nv)
 		if v.shared || v.wipeOnFork {
 			// Shared pages are found again through the object;

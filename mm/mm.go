@@ -157,6 +157,7 @@ func NewMemoryManager(mf *MemoryFile, p platform.Platform) (*MemoryManager, erro
 		stackLimit: DefaultStackLimit,
 		memlock:    MemlockLimit{Bytes: RLimInfinity},
 	}
+	m.vmas.owner = m
 	m.mmapBase = m.computeMmapBase()
 	return m, nil
 }
@@ -369,9 +370,11 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 	case o.Shm != nil:
 		v.obj = o.Shm
 		v.off = o.Offset
-		o.Shm.incMap()
+		o.Shm.incMap(m)
 	case shared:
-		v.obj = newMappedSharedMemory(m.mf, uint64(length>>pageShift))
+		v.obj = NewSharedMemory(m.mf, uint64(length))
+		v.obj.incMap(m)
+		v.obj.DecRef() // the VMA's reference is the only one
 	case !anon:
 		v.file = o.File
 		v.off = o.Offset
@@ -515,7 +518,7 @@ func (m *MemoryManager) unmapLocked(start, end uintptr) {
 	i := m.vmas.lowerBound(start)
 	j := i
 	for j < len(m.vmas.v) && m.vmas.v[j].start < end {
-		m.vmas.v[j].dropRefs()
+		m.vmas.v[j].dropRefs(m)
 		j++
 	}
 	m.vmas.v = append(m.vmas.v[:i], m.vmas.v[j:]...)

@@ -1046,3 +1046,58 @@ func TestSharedMemoryObject(t *testing.T) {
 		t.Fatalf("%d frames leaked", n)
 	}
 }
+
+func TestSharedMemoryFileOps(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.newMM(), e.newMM()
+	shm := NewSharedMemory(e.mf, 0)
+	data := fill(3*pageSize, 1)
+	if n, err := shm.WriteAt(data[:3*pageSize-10], 0); n != 3*pageSize-10 || err != nil {
+		t.Fatalf("WriteAt = %d, %v", n, err)
+	}
+	if shm.Size() != 3*pageSize {
+		t.Fatalf("Size after write = %d", shm.Size())
+	}
+	o := MMapOpts{Length: 3 * pageSize, Prot: rw, Flags: unix.MAP_SHARED, Shm: shm}
+	pa, pb := mustMMap(t, a, o), mustMMap(t, b, o)
+	if got, _ := appRead(b, pb+2*pageSize, 1); got[0] != 3 {
+		t.Fatalf("mapping reads %d after WriteAt", got[0])
+	}
+	// Writes through a mapping reach ReadAt.
+	if err := appWrite(a, pa+pageSize, []byte("mapped")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 6)
+	if n := shm.ReadAt(buf, pageSize); n != 6 || string(buf) != "mapped" {
+		t.Fatalf("ReadAt = %d %q", n, buf)
+	}
+	// Punch a hole in the middle page: both mappings read zeros.
+	shm.Punch(pageSize, pageSize)
+	if got, _ := appRead(b, pb+pageSize, 6); !bytes.Equal(got, make([]byte, 6)) {
+		t.Fatalf("punched page reads %q", got)
+	}
+	if got, _ := appRead(a, pa, 1); got[0] != 1 {
+		t.Fatal("punch removed the first page")
+	}
+	// Truncate into the first page: the tail is zeroed, later pages go.
+	if err := appWrite(a, pa+2*pageSize, []byte{9}); err != nil {
+		t.Fatal(err)
+	}
+	shm.SetSize(100)
+	if got, _ := appRead(a, pa+99, 2); got[0] != 1 || got[1] != 0 {
+		t.Fatalf("truncated page reads %v", got)
+	}
+	_, err := appRead(b, pb+2*pageSize, 1)
+	wantFault(t, err, int32(unix.SIGBUS), BUS_ADRERR)
+	if n := shm.ReadAt(buf, pageSize); n != 0 {
+		t.Fatalf("ReadAt past the end = %d", n)
+	}
+	checkConsistent(t, a)
+	checkConsistent(t, b)
+	a.Release()
+	b.Release()
+	shm.DecRef()
+	if n := e.mf.FramesInUse(); n != 0 {
+		t.Fatalf("%d frames leaked", n)
+	}
+}

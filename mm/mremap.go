@@ -188,7 +188,7 @@ func (m *MemoryManager) moveLocked(oldAddr, oldLen, newLen, to uintptr, dontUnma
 	if oldLen == 0 {
 		v := m.vmas.find(oldAddr)
 		nv := *v
-		nv.takeRefs()
+		nv.takeRefs(m)
 		nv.off += uint64(oldAddr - v.start)
 		nv.start, nv.end = to, to+newLen
 		m.vmas.insert(&nv)
@@ -199,7 +199,7 @@ func (m *MemoryManager) moveLocked(oldAddr, oldLen, newLen, to uintptr, dontUnma
 	m.vmas.splitAt(oldEnd)
 	ov := m.vmas.find(oldAddr)
 	nv := *ov
-	nv.takeRefs()
+	nv.takeRefs(m)
 	nv.start, nv.end = to, to+newLen
 
 	// Move the pages. The platform must stop showing them at the old

@@ -224,8 +224,14 @@ func TestMAdvise(t *testing.T) {
 	if got, _ := appRead(m, sa, 1); got[0] != 9 {
 		t.Fatal("shared page lost by DONTNEED")
 	}
-	if err := m.MAdvise(sa, pageSize, unix.MADV_REMOVE); err != unix.EOPNOTSUPP {
+	if err := m.MAdvise(sa, pageSize, unix.MADV_REMOVE); err != nil {
 		t.Fatalf("MADV_REMOVE = %v", err)
+	}
+	if got, _ := appRead(m, sa, 1); got[0] != 0 {
+		t.Fatal("MADV_REMOVE kept the shared page")
+	}
+	if err := m.MAdvise(fa, pageSize, unix.MADV_REMOVE); err != unix.EINVAL {
+		t.Fatalf("MADV_REMOVE on a private mapping = %v", err)
 	}
 	// Errors.
 	for _, tc := range []struct {

@@ -21,9 +21,12 @@ type SharedMemory struct {
 	// Guarded by mu.
 	refs int
 
-	// maps counts the VMAs mapping the object (shm_nattch). Guarded by
-	// mu.
-	maps int
+	// maps counts the VMAs mapping the object (shm_nattch), and mappers
+	// how many of them each address space has, so that pages removed
+	// from the object (SetSize, Punch) can be removed from every address
+	// space showing them. Guarded by mu.
+	maps    int
+	mappers map[*MemoryManager]int
 
 	// size is the object's size in pages; pages at and above it do not
 	// exist (access is SIGBUS, as past the end of a shmem file). Guarded
@@ -40,13 +43,7 @@ type SharedMemory struct {
 // dropped with DecRef. Pages get frames when first touched.
 func NewSharedMemory(mf *MemoryFile, size uint64) *SharedMemory {
 	pages := (size + pageMask) >> pageShift
-	return &SharedMemory{mf: mf, refs: 1, size: pages, frames: make(map[uint64]uint64)}
-}
-
-// newMappedSharedMemory returns an object referred to only by the VMA
-// being created for it.
-func newMappedSharedMemory(mf *MemoryFile, pages uint64) *SharedMemory {
-	return &SharedMemory{mf: mf, refs: 1, maps: 1, size: pages, frames: make(map[uint64]uint64)}
+	return &SharedMemory{mf: mf, refs: 1, size: pages, frames: make(map[uint64]uint64), mappers: make(map[*MemoryManager]int)}
 }
 
 // Size returns the object's size in bytes.
@@ -79,22 +76,26 @@ func (o *SharedMemory) IncRef() {
 }
 
 // DecRef drops a holder's reference; the last reference frees the pages.
-func (o *SharedMemory) DecRef() { o.release(false) }
+func (o *SharedMemory) DecRef() { o.release(nil) }
 
-// incMap and decMap are a VMA's reference.
-func (o *SharedMemory) incMap() {
+// incMap and decMap are the reference of a VMA of address space m.
+func (o *SharedMemory) incMap(m *MemoryManager) {
 	o.mu.Lock()
 	o.refs++
 	o.maps++
+	o.mappers[m]++
 	o.mu.Unlock()
 }
 
-func (o *SharedMemory) decMap() { o.release(true) }
+func (o *SharedMemory) decMap(m *MemoryManager) { o.release(m) }
 
-func (o *SharedMemory) release(vma bool) {
+func (o *SharedMemory) release(m *MemoryManager) {
 	o.mu.Lock()
-	if vma {
+	if m != nil {
 		o.maps--
+		if o.mappers[m]--; o.mappers[m] == 0 {
+			delete(o.mappers, m)
+		}
 	}
 	o.refs--
 	if o.refs > 0 {
@@ -137,4 +138,158 @@ func (o *SharedMemory) resident(idx uint64) bool {
 	defer o.mu.Unlock()
 	_, ok := o.frames[idx]
 	return ok
+}
+
+// ReadAt copies the object's contents at byte offset off into p and
+// returns how much it copied: up to the end of the object, with holes
+// reading as zeros (io.EOF-free; the caller knows its file's size).
+func (o *SharedMemory) ReadAt(p []byte, off uint64) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	end := o.size << pageShift
+	if off >= end {
+		return 0
+	}
+	p = p[:min(uint64(len(p)), end-off)]
+	for done := 0; done < len(p); {
+		a := off + uint64(done)
+		in := a & pageMask
+		n := min(pageSize-int(in), len(p)-done)
+		if f, ok := o.frames[a>>pageShift]; ok {
+			copy(p[done:done+n], o.mf.bytes(f+in, uint64(n)))
+		} else {
+			clear(p[done : done+n])
+		}
+		done += n
+	}
+	return len(p)
+}
+
+// WriteAt copies p into the object at byte offset off, growing the object
+// to cover it, and returns how much it copied: less than len(p) only if
+// memory ran out (ENOMEM).
+func (o *SharedMemory) WriteAt(p []byte, off uint64) (int, error) {
+	if off+uint64(len(p)) < off {
+		return 0, unix.EFBIG
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for done := 0; done < len(p); {
+		a := off + uint64(done)
+		idx, in := a>>pageShift, a&pageMask
+		n := min(pageSize-int(in), len(p)-done)
+		f, ok := o.frames[idx]
+		if !ok {
+			nf, _, err := o.mf.allocRun(1)
+			if err != nil {
+				return done, err
+			}
+			f = nf
+			o.frames[idx] = f
+		}
+		copy(o.mf.bytes(f+in, uint64(n)), p[done:done+n])
+		done += n
+		o.size = max(o.size, idx+1)
+	}
+	return len(p), nil
+}
+
+// SetSize sets the object's size to size bytes, as truncating a file: the
+// part of the last page past size is zeroed, and pages past it are
+// removed from the object and from every address space mapping them
+// (access there is then SIGBUS).
+func (o *SharedMemory) SetSize(size uint64) {
+	pages := (size + pageMask) >> pageShift
+	o.mu.Lock()
+	if in := size & pageMask; in != 0 {
+		if f, ok := o.frames[size>>pageShift]; ok {
+			clear(o.mf.bytes(f+in, pageSize-in))
+		}
+	}
+	old := o.size
+	o.size = pages
+	o.mu.Unlock()
+	if pages < old {
+		o.removePages(pages, old)
+	}
+}
+
+// Punch removes the pages wholly inside [off, off+length) (bytes) from the
+// object and every address space mapping them; they read as zeros again
+// (fallocate's FALLOC_FL_PUNCH_HOLE, MADV_REMOVE). Partial pages at the
+// edges are zeroed in place.
+func (o *SharedMemory) Punch(off, length uint64) {
+	end := off + length
+	if end < off {
+		end = ^uint64(0)
+	}
+	first := (off + pageMask) >> pageShift
+	last := end >> pageShift
+	o.mu.Lock()
+	zero := func(a, b uint64) { // within one page
+		if a >= b {
+			return
+		}
+		if f, ok := o.frames[a>>pageShift]; ok {
+			clear(o.mf.bytes(f+a&pageMask, b-a))
+		}
+	}
+	if first > last { // within one page
+		zero(off, end)
+	} else {
+		zero(off, first<<pageShift)
+		zero(last<<pageShift, end)
+	}
+	o.mu.Unlock()
+	if first < last {
+		o.removePages(first, last)
+	}
+}
+
+// removePages removes pages [from, to) from the object and then from every
+// address space mapping them. Address spaces are visited without o.mu held
+// (the lock order is MemoryManager.mu before SharedMemory.mu). The frames
+// leave the object first: a racing fault either installed its page before
+// (and the visit removes it) or finds no frame and gets a fresh one.
+func (o *SharedMemory) removePages(from, to uint64) {
+	o.mu.Lock()
+	var frames []uint64
+	for idx, f := range o.frames {
+		if idx >= from && idx < to {
+			frames = append(frames, f)
+			delete(o.frames, idx)
+		}
+	}
+	mms := make([]*MemoryManager, 0, len(o.mappers))
+	for m := range o.mappers {
+		mms = append(mms, m)
+	}
+	o.mu.Unlock()
+	for _, m := range mms {
+		m.dropObjectPages(o, from, to)
+	}
+	for _, f := range frames {
+		o.mf.decRef(f, 1)
+	}
+}
+
+// dropObjectPages removes from m the pages of VMAs mapping o whose object
+// page index is in [from, to).
+func (m *MemoryManager) dropObjectPages(o *SharedMemory, from, to uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, v := range m.vmas.v {
+		if v.obj != o {
+			continue
+		}
+		first := v.off >> pageShift
+		last := first + uint64(v.length()>>pageShift)
+		lo, hi := max(first, from), min(last, to)
+		if lo >= hi {
+			continue
+		}
+		start := v.start + uintptr(lo-first)<<pageShift
+		end := v.start + uintptr(hi-first)<<pageShift
+		m.dropPagesLocked(start, end)
+	}
 }

@@ -53,10 +53,11 @@ func (v *vma) length() uintptr { return v.end - v.start }
 // anonymous reports whether v is private anonymous memory.
 func (v *vma) anonymous() bool { return v.file == nil && v.obj == nil }
 
-// takeRefs takes the references a copy of v needs (object, file).
-func (v *vma) takeRefs() {
+// takeRefs takes the references a copy of v in owner's address space
+// needs (object, file).
+func (v *vma) takeRefs(owner *MemoryManager) {
 	if v.obj != nil {
-		v.obj.incMap()
+		v.obj.incMap(owner)
 	}
 	if r, ok := v.file.(MappedFile); ok {
 		r.IncMapRef()
@@ -64,9 +65,9 @@ func (v *vma) takeRefs() {
 }
 
 // dropRefs drops the references taken by takeRefs (or at creation).
-func (v *vma) dropRefs() {
+func (v *vma) dropRefs(owner *MemoryManager) {
 	if v.obj != nil {
-		v.obj.decMap()
+		v.obj.decMap(owner)
 	}
 	if r, ok := v.file.(MappedFile); ok {
 		r.DecMapRef()
@@ -119,7 +120,8 @@ func canMerge(a, b *vma) bool {
 
 // vmaSet is the address space's VMAs, sorted by address, non-overlapping.
 type vmaSet struct {
-	v []*vma
+	v     []*vma
+	owner *MemoryManager // the address space the VMAs belong to
 }
 
 // lowerBound returns the index of the first VMA ending above addr.
@@ -154,7 +156,7 @@ func (s *vmaSet) splitAt(addr uintptr) {
 	if right.file != nil || right.obj != nil {
 		right.off += uint64(addr - left.start)
 	}
-	right.takeRefs()
+	right.takeRefs(s.owner)
 	left.end = addr
 	s.v = append(s.v, nil)
 	copy(s.v[i+2:], s.v[i+1:])
@@ -200,7 +202,7 @@ func (s *vmaSet) mergeRange(start, end uintptr) {
 func (s *vmaSet) mergeNext(i int) {
 	next := s.v[i+1]
 	s.v[i].end = next.end
-	next.dropRefs()
+	next.dropRefs(s.owner)
 	s.v = append(s.v[:i+1], s.v[i+2:]...)
 }
 
