@@ -121,6 +121,9 @@ func (tg *ThreadGroup) becomeZombieLocked() {
 	}
 	tg.reparentChildrenLocked()
 	close(tg.done)
+	if tr := k.tracer; tr != nil {
+		tr.Exited(tg.tgid, tg.exitStatusNoLock())
+	}
 
 	p := tg.parent
 	if p == nil || p.state != groupAlive {

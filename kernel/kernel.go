@@ -19,6 +19,11 @@ import (
 type SyscallTracer interface {
 	Enter(t *Task, nr uintptr, args arch.SyscallArgs)
 	Exit(t *Task, nr uintptr, args arch.SyscallArgs, ret uintptr, err error)
+	// Signal reports a signal taken by t (delivered to a handler or to
+	// its default action).
+	Signal(t *Task, info *arch.SignalInfo)
+	// Exited reports the end of a process whose leader was tid.
+	Exited(tid int32, status WaitStatus)
 }
 
 // Config is what a Kernel is made of.

@@ -231,6 +231,9 @@ func (t *Task) handleSignals() {
 		}
 		sig := int(info.Signo)
 		act := tg.handlers.get(sig)
+		if tr := t.k.tracer; tr != nil {
+			tr.Signal(t, info)
+		}
 		if act.Handler == linux.SIG_IGN {
 			tg.sigMu.Unlock()
 			continue

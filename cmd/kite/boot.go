@@ -260,3 +260,22 @@ func forwardSignals(k *kernel.Kernel, init *kernel.ThreadGroup, terminal *hostfs
 		close(done)
 	}
 }
+
+func (h straceHook) Signal(t *kernel.Task, info *arch.SignalInfo) {
+	h.tr.Signal(t.ThreadID(), strace.SignalInfo{
+		Signo: info.Signo, Code: info.Code, Errno: info.Errno,
+		PID: info.PID(), UID: info.UID(), Addr: uintptr(info.Addr()),
+		Status: info.Status(), Utime: info.UTime(), Stime: info.STime(),
+		Value: info.Value(), TimerID: info.TimerID(), Overrun: info.Overrun(),
+		Band: info.Band(), FD: info.FD(),
+	})
+}
+
+func (h straceHook) Exited(tid int32, ws kernel.WaitStatus) {
+	if code, ok := ws.Exited(); ok {
+		h.tr.Exited(tid, code, 0, false)
+		return
+	}
+	sig, core, _ := ws.Signaled()
+	h.tr.Exited(tid, 0, sig, core)
+}
