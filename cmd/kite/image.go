@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/fs/ext4"
+	"github.com/kite-os/kite/fs/fat"
 	"github.com/kite-os/kite/image"
 )
 
@@ -36,7 +37,9 @@ inputs give byte-identical images; the file system time is
 $SOURCE_DATE_EPOCH, or 0.
 
 ls lists a directory (or describes a file) inside an image; cat writes a
-file's contents to standard output. Both follow symlinks inside the image.
+file's contents to standard output. Both read ext2/3/4 images (following
+symlinks inside the image, replaying a journal in memory if needed) and
+FAT12/16/32 images.
 `
 
 func imageMain(args []string) int {
@@ -189,8 +192,16 @@ func imageRead(name string, args []string, fn func(e *ext4.FS, ino uint32, path 
 		return 1
 	}
 	defer f.Close()
-	e, err := ext4.Open(f, ext4.Options{IgnoreRecovery: true})
+	e, err := ext4.Open(f, ext4.Options{})
 	if err != nil {
+		// Not ext4: perhaps a FAT image.
+		if ffs, ferr := fat.Open(f, fat.Options{}); ferr == nil {
+			if err := fatRead(name, ffs, args[1]); err != nil {
+				fmt.Fprintf(os.Stderr, "kite image %s: %s: %v\n", name, args[1], err)
+				return 1
+			}
+			return 0
+		}
 		fmt.Fprintf(os.Stderr, "kite image %s: %s: %v\n", name, args[0], err)
 		return 1
 	}
@@ -204,6 +215,45 @@ func imageRead(name string, args []string, fn func(e *ext4.FS, ino uint32, path 
 		return 1
 	}
 	return 0
+}
+
+// fatRead carries out ls or cat on a FAT image.
+func fatRead(verb string, fs *fat.FS, path string) error {
+	st, err := fs.Stat(path)
+	if err != nil {
+		return err
+	}
+	line := func(e fat.DirEntry) {
+		mode := "-rw-r--r--"
+		if e.IsDir() {
+			mode = "drwxr-xr-x"
+		}
+		fmt.Printf("%s %10d %s %s\n", mode, e.Size, e.Mtime.Format("2006-01-02 15:04"), e.Name)
+	}
+	if verb == "cat" {
+		if st.IsDir() {
+			return unix.EISDIR
+		}
+		data, err := fs.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		_, err = os.Stdout.Write(data)
+		return err
+	}
+	if !st.IsDir() {
+		line(st)
+		return nil
+	}
+	ents, err := fs.ReadDir(path)
+	if err != nil {
+		return err
+	}
+	sort.Slice(ents, func(i, j int) bool { return ents[i].Name < ents[j].Name })
+	for _, e := range ents {
+		line(e)
+	}
+	return nil
 }
 
 func imageCat(e *ext4.FS, ino uint32, _ string) error {

@@ -1,18 +1,34 @@
-// Package ext4 reads (and, step by step, writes) ext2/ext3/ext4 file
-// systems stored in an image file.
+// Package ext4 reads and writes ext2/ext3/ext4 file systems stored in an
+// image file.
 //
-// It owns the on-disk format: the superblock, group descriptors, inodes,
-// extent trees, indirect block maps, linear and hash-indexed (htree)
-// directories, symlinks, inline data, extended attributes, the crc32c
-// metadata checksums and the jbd2 journal superblock. The format types in
-// layout.go are exported so that package image can write fresh images with
-// the same definitions.
+// It owns the on-disk format: the superblock, group descriptors (32- and
+// 64-bit), inodes, extent trees, indirect block maps (read and delete),
+// linear and hash-indexed (htree) directories, symlinks, inline data
+// (read), extended attributes, the crc32c metadata checksums and the jbd2
+// journal. The format types in layout.go are exported so that package
+// image writes fresh images with the same definitions.
 //
-// The API works on inode numbers (Lookup, ReadDir, Stat, OpenFile, Readlink,
-// Xattrs, Walk) so that a vfs.Filesystem adapter can be layered on top later
-// without this package importing vfs. Corrupt metadata is reported as an
-// error wrapping unix.EUCLEAN (never a panic); unsupported features are
-// refused when the file system is opened.
+// Open gives a read-only file system (a journal that needs recovery is
+// replayed into memory); OpenRW a writable one (recovery is replayed into
+// the image). The API works on inode numbers so that a vfs.Filesystem
+// adapter can be layered on top without this package importing vfs:
+//
+//	reading: Stat, Lookup, ReadDir, Walk, OpenFile (File.ReadAt), Readlink,
+//	         Xattrs, Statfs
+//	writing: Create, Mknod, Mkdir, Symlink, Link, Unlink, Rmdir, Rename,
+//	         WriteAt, Truncate, SetAttr, SetXattr, RemoveXattr, Close
+//
+// Every write operation is one journal transaction: its metadata blocks
+// are logged, committed and then written in place; file data is written
+// in place first (ordered mode). Blocks and inodes are allocated from the
+// bitmaps with group descriptor and superblock counts kept exact. Writing
+// is refused (EROFS, or an "unsupported" EINVAL error) for features whose
+// upkeep is not implemented: quota, project ids, bigalloc, mmp, orphan
+// files, inline-data and indirect-mapped inodes.
+//
+// Corrupt metadata is reported as an error wrapping unix.EUCLEAN (never a
+// panic); unsupported incompatible features are refused when the file
+// system is opened.
 //
 // Imports: the standard library and golang.org/x/sys/unix only.
 package ext4

@@ -2,6 +2,7 @@ package ext4
 
 import (
 	"errors"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -98,4 +99,29 @@ func TestSetXattr(t *testing.T) {
 	if out, err := exec.Command(needTool(t, "debugfs"), "-R", "ea_list /f", img).CombinedOutput(); err != nil || !strings.Contains(string(out), "trusted.t") {
 		t.Errorf("debugfs ea_list: %s %v", out, err)
 	}
+}
+
+func TestStatfs(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "img")
+	run(t, "mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", "-N", "1024", img, "16M")
+	out := run(t, "dumpe2fs", "-h", img)
+	e, f := openRW(t, img)
+	defer f.Close()
+	st := e.Statfs()
+	for _, want := range []string{
+		fmt.Sprintf("Free blocks:              %d", st.FreeBlocks),
+		fmt.Sprintf("Free inodes:              %d", st.FreeInodes),
+		fmt.Sprintf("Inode count:              %d", st.Inodes),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dumpe2fs lacks %q", want)
+		}
+	}
+	ino := must[uint32](t)(e.Create(RootIno, "f", 0o644, 0, 0))
+	must[int](t)(e.WriteAt(ino, make([]byte, 1<<20), 0))
+	after := e.Statfs()
+	if after.FreeInodes != st.FreeInodes-1 || after.FreeBlocks != st.FreeBlocks-256 {
+		t.Errorf("after a 1 MiB file: %+v (before %+v)", after, st)
+	}
+	e.Close()
 }
