@@ -17,12 +17,16 @@ const cloneFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE
 // addressSpace is one stub process. Its owner goroutine, locked to its OS
 // thread, started the stub, traces the stub's main thread and runs the
 // requests sent on reqs: mapping changes from goroutines without a stub
-// thread of their own, and the creation of stub threads.
+// thread of their own, and the creation of stub threads. It clones a
+// spare stub thread ahead, so that a Context entering the address space
+// need not wait for the owner (a hand-off to a locked goroutine costs
+// 30-100us on a loaded 2-core host).
 type addressSpace struct {
 	p *Platform
 
 	// pid is the stub process; main is its main thread, traced by the
-	// owner. Both are set before the owner accepts requests.
+	// owner and used only there. Both are set before the owner accepts
+	// requests.
 	pid  int
 	main *thread
 
@@ -30,10 +34,11 @@ type addressSpace struct {
 	// or -1. Set before the owner accepts requests.
 	cpu int
 
-	// reqs carries work to the owner; quit is closed once the owner has
-	// stopped taking it.
-	reqs chan func()
-	quit chan struct{}
+	// reqs carries work to the owner; refill asks it for a new spare
+	// thread; quit is closed by Release, and the owner then exits.
+	reqs   chan func()
+	refill chan struct{}
+	quit   chan struct{}
 
 	// released is set (under mu) when Release starts.
 	released atomic.Bool
@@ -45,26 +50,21 @@ type addressSpace struct {
 	// traces in this address space. Guarded by mu.
 	threads map[int]*thread
 	// tids holds every stub thread cloned and not yet reaped by its
-	// Context, so Release can reap them. Guarded by mu.
+	// Context. Guarded by mu; nil once released.
 	tids map[int]struct{}
+	// spare is an untraced stub thread in the pause loop, ready to be
+	// seized, or 0. Guarded by mu.
+	spare int
 }
 
 var _ platform.AddressSpace = (*addressSpace)(nil)
-
-// NewAddressSpace implements platform.Platform.
-func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
-	a, err := p.newAddressSpace()
-	if err != nil {
-		return nil, err
-	}
-	return a, nil
-}
 
 func (p *Platform) newAddressSpace() (*addressSpace, error) {
 	a := &addressSpace{
 		p:       p,
 		cpu:     -1,
 		reqs:    make(chan func()),
+		refill:  make(chan struct{}, 1),
 		quit:    make(chan struct{}),
 		threads: make(map[int]*thread),
 		tids:    make(map[int]struct{}),
@@ -79,7 +79,9 @@ func (p *Platform) newAddressSpace() (*addressSpace, error) {
 
 // owner is the owner goroutine. It never unlocks its OS thread: the stub's
 // parent-death signal fires when that thread exits, which happens when
-// this goroutine returns, after the stub is gone.
+// this goroutine returns, after Release killed the stub. The thread's exit
+// also detaches (and so frees) any tracee of it that Release did not
+// reap.
 func (a *addressSpace) owner(ready chan<- error) {
 	runtime.LockOSThread()
 	t, err := a.p.startStub()
@@ -93,14 +95,37 @@ func (a *addressSpace) owner(ready chan<- error) {
 		pinThread(0, a.cpu)
 		pinThread(t.tid, a.cpu)
 	}
+	a.cloneSpare()
 	ready <- nil
-	for f := range a.reqs {
-		f()
-		if a.main.dead && a.released.Load() {
-			close(a.quit)
+	for {
+		select {
+		case f := <-a.reqs:
+			f()
+		case <-a.refill:
+			a.cloneSpare()
+		case <-a.quit:
 			return
 		}
 	}
+}
+
+// cloneSpare runs on the owner and makes a spare thread if there is none.
+func (a *addressSpace) cloneSpare() {
+	a.mu.Lock()
+	have := a.spare != 0 || a.released.Load()
+	a.mu.Unlock()
+	if have {
+		return
+	}
+	tid, err := a.cloneOnOwner()
+	if err != nil {
+		return
+	}
+	a.mu.Lock()
+	if a.spare == 0 {
+		a.spare = tid
+	}
+	a.mu.Unlock()
 }
 
 // do runs f on the owner goroutine and waits for it.
@@ -179,38 +204,61 @@ func (a *addressSpace) Unmap(addr, length uintptr) error {
 	return err
 }
 
-// newThread clones a stub thread, points it at the pause loop and lets it
-// go untraced, for a Context's OS thread to seize. It returns its tid.
+// newThread returns an untraced stub thread in the pause loop for a
+// Context's OS thread to seize: the spare one if there is one, else one the
+// owner clones now. The spare cloned at start serves the first Context
+// (most address spaces only ever have one: a process that does not make
+// threads); once a second is asked for, the owner keeps a spare again,
+// for a program that makes several.
 func (a *addressSpace) newThread() (int, error) {
-	var tid int
+	a.mu.Lock()
+	tid := a.spare
+	a.spare = 0
+	a.mu.Unlock()
+	if tid != 0 {
+		return tid, nil
+	}
 	var err error
 	if e := a.do(func() { tid, err = a.cloneOnOwner() }); e != nil {
 		return 0, e
 	}
+	select {
+	case a.refill <- struct{}{}:
+	default:
+	}
 	return tid, err
 }
 
+// cloneOnOwner clones a stub thread, points it at the pause loop and lets
+// it go untraced. It runs on the owner.
 func (a *addressSpace) cloneOnOwner() (int, error) {
 	ret, err := a.main.syscall(unix.SYS_CLONE, cloneFlags, 0, 0, 0, 0)
 	if err != nil {
 		return 0, err
 	}
-	t := &thread{tgid: a.pid, tid: int(ret)}
+	t := &thread{tgid: a.pid, tid: int(ret), waiter: a.main.waiter}
 	a.mu.Lock()
-	a.tids[t.tid] = struct{}{}
+	if a.tids != nil {
+		a.tids[t.tid] = struct{}{}
+	}
 	a.mu.Unlock()
 	// PTRACE_O_TRACECLONE attached it to us; it starts with a SIGSTOP.
-	ws, err := wait(t.tid)
+	ws, err := t.wait()
 	if err != nil {
 		return 0, t.errHost("wait", err)
 	}
 	if !ws.stopped() {
 		return 0, t.errDied(ws)
 	}
-	var r = a.main.base
-	if err := getRegs(t.tid, &r); err != nil {
-		return 0, t.errHost("GETREGS", err)
+	// While untraced it blocks every signal, so that a signal sent to the
+	// stub process from outside goes to a traced thread (which kite
+	// suppresses) rather than killing the stub through this one. The
+	// injection also drops the pending SIGSTOP.
+	t.base = a.main.base
+	if _, err := t.syscall(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, stubMaskAll, 0, 8); err != nil {
+		return 0, err
 	}
+	r := t.base
 	r.Rip = stubPause
 	r.Orig_rax = ^uint64(0)
 	if err := setRegs(t.tid, &r); err != nil {
@@ -222,32 +270,31 @@ func (a *addressSpace) cloneOnOwner() (int, error) {
 	return t.tid, nil
 }
 
-// Release implements platform.AddressSpace: it kills the stub and reaps
-// every thread of it, including those other OS threads trace (a thread of
-// kite may wait for the tracees of any other thread of kite).
+// Release implements platform.AddressSpace. It kills the stub, tells the
+// owner to exit, and reaps every thread of the stub itself, including
+// those other OS threads trace (any thread of a process may wait for the
+// tracees and children of its other threads). It waits on the stub's
+// process group (the stub is a session and group leader, and all its
+// threads share the group), not on known tids: a thread cloned just as the
+// stub died is reaped too. Waiting for the leader alone could hang, since
+// the leader is reported only once every other thread is reaped.
 func (a *addressSpace) Release() {
 	a.releaseOnce.Do(func() {
 		a.mu.Lock()
 		a.released.Store(true)
+		a.tids, a.threads, a.spare = nil, nil, 0
 		a.mu.Unlock()
-		a.do(a.kill)
+		unix.Kill(a.pid, unix.SIGKILL)
+		close(a.quit)
+		for {
+			var ws unix.WaitStatus
+			_, err := unix.Wait4(-a.pid, &ws, unix.WALL, nil)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				return // ECHILD: nothing of the stub is left
+			}
+		}
 	})
-}
-
-// kill runs on the owner.
-func (a *addressSpace) kill() {
-	unix.Kill(a.pid, unix.SIGKILL)
-	a.mu.Lock()
-	tids := make([]int, 0, len(a.tids))
-	for tid := range a.tids {
-		tids = append(tids, tid)
-	}
-	a.tids = nil
-	a.threads = nil
-	a.mu.Unlock()
-	// The leader is reported only after all other threads are reaped.
-	for _, tid := range tids {
-		(&thread{tgid: a.pid, tid: tid}).reap()
-	}
-	a.main.reap()
 }

@@ -3,6 +3,7 @@ package ptrace
 import (
 	"runtime"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -127,5 +128,49 @@ func BenchmarkMapFile(b *testing.B) {
 				<-done
 			})
 		}
+	}
+}
+
+// BenchmarkAddressSpace measures creating a stub, running one thread in it
+// and releasing it: the platform's share of a fork or an exec. "spaced"
+// leaves the platform 5ms between iterations (untimed) to get its spare
+// address space and spare thread ready, as a program's exec would;
+// "back-to-back" measures throughput, background work included.
+func BenchmarkAddressSpace(b *testing.B) {
+	for _, spaced := range []bool{true, false} {
+		name := "back-to-back"
+		if spaced {
+			name = "spaced"
+		}
+		b.Run(name, func(b *testing.B) {
+			e, c := benchEnv(b, true)
+			copy(e.mem[codeOff:], cat(insSyscall))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if spaced {
+					b.StopTimer()
+					time.Sleep(5 * time.Millisecond)
+					b.StartTimer()
+				}
+				as, err := e.p.NewAddressSpace()
+				if err != nil {
+					b.Fatal(err)
+				}
+				// As after an exec: the first instruction faults, the
+				// fault handler maps the page (through the Context's
+				// stub thread by now), and the program runs.
+				r := startRegs(codeAddr)
+				if ev, _, err := c.Switch(as, &r); err != nil || ev != platform.EventFault {
+					b.Fatal(ev, err)
+				}
+				if err := as.MapFile(codeAddr, codeOff, pageSize, unix.PROT_READ|unix.PROT_EXEC); err != nil {
+					b.Fatal(err)
+				}
+				if ev, _, err := c.Switch(as, &r); err != nil || ev != platform.EventSyscall {
+					b.Fatal(ev, err)
+				}
+				as.Release()
+			}
+		})
 	}
 }

@@ -105,19 +105,21 @@ func (c *context) threadIn(a *addressSpace) (*thread, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := seize(a.pid, tid)
-	if err != nil {
-		return nil, err
-	}
+	// Move it to this Context's CPU first, so that seizing it already
+	// wakes it there.
 	if c.cpu >= 0 {
-		pinThread(t.tid, c.cpu)
+		pinThread(tid, c.cpu)
 	} else if a.cpu >= 0 {
 		// Cloned from the pinned main thread: unpin.
 		var all unix.CPUSet
 		for _, cpu := range c.p.cpus {
 			all.Set(cpu)
 		}
-		unix.SchedSetaffinity(t.tid, &all)
+		unix.SchedSetaffinity(tid, &all)
+	}
+	t, err := seize(a.pid, tid)
+	if err != nil {
+		return nil, err
 	}
 	a.mu.Lock()
 	if a.released.Load() {

@@ -74,6 +74,7 @@ func TestContextReuseOfOSThread(t *testing.T) {
 	e.loadCode(t, cat(insSyscall))
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	var used []int
 	for i := 0; i < 3; i++ {
 		c, err := e.p.NewContext()
 		if err != nil {
@@ -85,14 +86,23 @@ func TestContextReuseOfOSThread(t *testing.T) {
 		if err != nil || ev != platform.EventSyscall || r.Orig_rax != uint64(100+i) {
 			t.Fatalf("round %d: %v %v nr %d", i, ev, err, r.Orig_rax)
 		}
+		used = append(used, c.(*context).threads[e.as.(*addressSpace)].tid)
 		c.Release()
 	}
 	a := e.as.(*addressSpace)
 	a.mu.Lock()
-	n, m := len(a.threads), len(a.tids)
-	a.mu.Unlock()
-	if n != 0 || m != 0 {
-		t.Fatalf("after Releases: %d threads, %d tids remain", n, m)
+	defer a.mu.Unlock()
+	if len(a.threads) != 0 {
+		t.Errorf("after Releases: %d threads remain", len(a.threads))
+	}
+	// Only spares (one ready, one maybe being cloned) may remain.
+	for _, tid := range used {
+		if _, ok := a.tids[tid]; ok {
+			t.Errorf("released Context's thread %d still listed", tid)
+		}
+		if alive(tid) {
+			t.Errorf("released Context's thread %d still runs", tid)
+		}
 	}
 }
 

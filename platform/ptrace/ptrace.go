@@ -3,6 +3,7 @@ package ptrace
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -32,6 +33,19 @@ type Platform struct {
 	// initFP the state of a fresh stub thread; both set by New.
 	xstateSize int
 	initFP     arch.FPState
+
+	// spares delivers address spaces started ahead of need by refill;
+	// closed is closed by Close, and refill then exits (wg).
+	spares    chan spare
+	closed    chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+}
+
+// spare is an address space started ahead, or the error starting it.
+type spare struct {
+	a   *addressSpace
+	err error
 }
 
 var _ platform.Platform = (*Platform)(nil)
@@ -39,13 +53,21 @@ var _ platform.Platform = (*Platform)(nil)
 // errReleased is returned when an address space is used after Release.
 var errReleased = errors.New("ptrace: address space released")
 
+// errClosed is returned by NewAddressSpace after Close.
+var errClosed = errors.New("ptrace: platform closed")
+
 // New returns a ptrace platform whose address spaces map ranges of memfd.
 // memfd stays owned by the caller: New never closes it. It starts one stub
 // to check that ptrace works and to learn the FP state layout, and it adds
 // SA_NOCLDSTOP to the process's SIGCHLD handler (see quietChildStops): a
 // process-wide change, harmless to Go, that spares kite a signal per stop.
 func New(memfd int) (*Platform, error) {
-	p := &Platform{memfd: memfd, stubFD: -1}
+	p := &Platform{
+		memfd:  memfd,
+		stubFD: -1,
+		spares: make(chan spare),
+		closed: make(chan struct{}),
+	}
 	if err := p.writeStub(); err != nil {
 		return nil, err
 	}
@@ -64,21 +86,66 @@ func New(memfd int) (*Platform, error) {
 		p.Close()
 		return nil, fmt.Errorf("ptrace: SIGCHLD sigaction: %w", err)
 	}
-	if err := p.probeFP(); err != nil {
+	a, err := p.probeFP()
+	if err != nil {
 		p.Close()
 		return nil, err
 	}
+	p.wg.Add(1)
+	go p.refillSpares(a)
 	return p, nil
 }
 
-// Close releases the platform's own host resources (not the memory
-// file). Address spaces and Contexts must be released first.
-func (p *Platform) Close() error {
-	if p.stubFD < 0 {
-		return nil
+// NewAddressSpace implements platform.Platform. Starting a stub takes a
+// few hundred microseconds, so the platform keeps one started ahead: the
+// caller takes it and the next one starts in the background.
+func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
+	select {
+	case s := <-p.spares:
+		if s.err != nil {
+			return nil, s.err
+		}
+		return s.a, nil
+	case <-p.closed:
+		return nil, errClosed
 	}
-	err := unix.Close(p.stubFD)
-	p.stubFD = -1
+}
+
+// refillSpares keeps one address space ready for NewAddressSpace, starting
+// with first, until Close.
+func (p *Platform) refillSpares(first *addressSpace) {
+	defer p.wg.Done()
+	next := spare{a: first}
+	for {
+		if next.a == nil && next.err == nil {
+			next.a, next.err = p.newAddressSpace()
+		}
+		select {
+		case p.spares <- next:
+			next = spare{}
+		case <-p.closed:
+			if next.a != nil {
+				next.a.Release()
+			}
+			return
+		}
+	}
+}
+
+// Close releases the platform's own host resources (not the memory file):
+// the spare address space and the stub executable. Address spaces and
+// Contexts must be released first. Without Close, what is left dies with
+// kite.
+func (p *Platform) Close() error {
+	var err error
+	p.closeOnce.Do(func() {
+		close(p.closed)
+		p.wg.Wait()
+		if p.stubFD >= 0 {
+			err = unix.Close(p.stubFD)
+			p.stubFD = -1
+		}
+	})
 	return err
 }
 
@@ -149,13 +216,13 @@ func (p *Platform) startStubOnce() (*thread, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ptrace: starting stub: %w", err)
 	}
-	t := &thread{tgid: pid, tid: pid}
+	t := &thread{tgid: pid, tid: pid, waiter: &ownerWaiter{pgid: pid}}
 	fail := func(err error) (*thread, error) {
 		unix.Kill(pid, unix.SIGKILL)
 		t.reap()
 		return nil, err
 	}
-	ws, err := wait(pid)
+	ws, err := t.wait()
 	if err != nil {
 		return fail(t.errHost("wait", err))
 	}
@@ -190,28 +257,31 @@ func (p *Platform) startStubOnce() (*thread, error) {
 }
 
 // probeFP learns the size of the xsave area and the initial FP state from
-// the main thread of a fresh stub.
-func (p *Platform) probeFP() error {
+// the main thread of a fresh stub, and returns that stub's address space
+// for later use.
+func (p *Platform) probeFP() (*addressSpace, error) {
 	a, err := p.newAddressSpace()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer a.Release()
 	var n int
 	var gerr error
 	buf := make([]byte, 64<<10)
 	if err := a.do(func() {
 		n, gerr = getRegset(a.main.tid, unix.NT_X86_XSTATE, buf)
 	}); err != nil {
-		return err
+		a.Release()
+		return nil, err
 	}
 	if err := gerr; err != nil {
-		return fmt.Errorf("ptrace: reading xstate: %w", err)
+		a.Release()
+		return nil, fmt.Errorf("ptrace: reading xstate: %w", err)
 	}
 	if n < arch.FXSaveSize+64 {
-		return fmt.Errorf("ptrace: xstate of %d bytes is too small", n)
+		a.Release()
+		return nil, fmt.Errorf("ptrace: xstate of %d bytes is too small", n)
 	}
 	p.xstateSize = n
 	p.initFP = arch.FPState(buf[:n]).Clone()
-	return nil
+	return a, nil
 }

@@ -34,6 +34,11 @@ const (
 
 	// stubSyscallTrap is rip after the int3 of stubSyscall.
 	stubSyscallTrap = stubSyscall + 3
+
+	// stubMaskAll and stubMaskNone are 8-byte signal sets (all signals,
+	// no signal) for injected rt_sigprocmask calls.
+	stubMaskAll  = stubStart + 0x200
+	stubMaskNone = stubStart + 0x208
 )
 
 // stubImage is the stub executable, built at init.
@@ -84,5 +89,7 @@ func buildStub() []byte {
 	copy(img[stubPause-stubStart:], []byte{0xb8, 34, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf7})
 	// stubSyscall: syscall; int3.
 	copy(img[stubSyscall-stubStart:], []byte{0x0f, 0x05, 0xcc})
+	le.PutUint64(img[stubMaskAll-stubStart:], ^uint64(0))
+	le.PutUint64(img[stubMaskNone-stubStart:], 0)
 	return img
 }

@@ -106,18 +106,58 @@ func (s waitStatus) event() int     { return int(s >> 16) }
 func (s waitStatus) exited() bool   { return s&0x7f == 0 }
 func (s waitStatus) signaled() bool { return !s.stopped() && s&0x7f != 0 && s&0x7f != 0x7f }
 
-// wait waits for a state change of thread tid, retrying on EINTR.
-func wait(tid int) (waitStatus, error) {
+// wait4 waits for a state change of pid (a tid, or -pgid), retrying on
+// EINTR, and returns which thread changed.
+func wait4(pid int, flags int) (int, waitStatus, error) {
 	for {
 		var ws uint32
-		_, _, e := unix.Syscall6(unix.SYS_WAIT4, uintptr(tid), uintptr(unsafe.Pointer(&ws)), unix.WALL, 0, 0, 0)
+		r, _, e := unix.Syscall6(unix.SYS_WAIT4, uintptr(pid), uintptr(unsafe.Pointer(&ws)), uintptr(flags), 0, 0, 0)
 		if e == unix.EINTR {
 			continue
 		}
 		if e != 0 {
-			return 0, e
+			return 0, 0, e
 		}
-		return waitStatus(ws), nil
+		return int(r), waitStatus(ws), nil
+	}
+}
+
+// wait waits for a state change of thread tid.
+func wait(tid int) (waitStatus, error) {
+	_, ws, err := wait4(tid, unix.WALL)
+	return ws, err
+}
+
+// ownerWaiter waits, on an owner's OS thread, for that thread's own
+// tracees in one stub: the main thread and threads just cloned. It waits
+// on the stub's process group with __WNOTHREAD rather than on one tid: if
+// the stub is killed while a thread it just cloned is a zombie traced by
+// the owner, waiting on the main thread alone would block forever (a
+// leader is reported only once its other threads are reaped). Reports for
+// other threads are kept for their own wait. Tracees of other kite threads
+// are never seen (__WNOTHREAD).
+type ownerWaiter struct {
+	pgid  int
+	stash map[int]waitStatus
+}
+
+func (w *ownerWaiter) wait(tid int) (waitStatus, error) {
+	if ws, ok := w.stash[tid]; ok {
+		delete(w.stash, tid)
+		return ws, nil
+	}
+	for {
+		pid, ws, err := wait4(-w.pgid, unix.WALL|unix.WNOTHREAD)
+		if err != nil {
+			return 0, err
+		}
+		if pid == tid {
+			return ws, nil
+		}
+		if w.stash == nil {
+			w.stash = make(map[int]waitStatus)
+		}
+		w.stash[pid] = ws
 	}
 }
 

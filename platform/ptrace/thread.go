@@ -27,6 +27,17 @@ type thread struct {
 
 	// dead is set once the thread is known to have exited.
 	dead bool
+
+	// waiter, if set, replaces wait for this thread (see ownerWaiter).
+	waiter *ownerWaiter
+}
+
+// wait waits for t's next state change.
+func (t *thread) wait() (waitStatus, error) {
+	if t.waiter != nil {
+		return t.waiter.wait(t.tid)
+	}
+	return wait(t.tid)
 }
 
 // errDied reports a stub thread that exited.
@@ -38,10 +49,24 @@ func (t *thread) errDied(ws waitStatus) error {
 	return fmt.Errorf("ptrace: stub thread %d exited with status %d", t.tid, ws.stopSig())
 }
 
-// errHost wraps a failed ptrace or wait request on t. ESRCH and ECHILD mean
-// the thread is gone.
+// errHost wraps a failed ptrace or wait request on t. ESRCH on a stopped
+// tracee means it was killed: it is reaped here (unless it is the stub's
+// leader, which Release reaps), because a zombie left to its tracer would
+// keep the leader, and everyone waiting on it, from ever being reported.
+// ECHILD means someone else reaped it.
 func (t *thread) errHost(op string, err error) error {
-	if err == unix.ESRCH || err == unix.ECHILD {
+	switch {
+	case err == unix.ESRCH && !t.dead:
+		t.dead = true
+		if t.tid != t.tgid {
+			for {
+				ws, werr := t.wait()
+				if werr != nil || !ws.stopped() {
+					break
+				}
+			}
+		}
+	case err == unix.ECHILD:
 		t.dead = true
 	}
 	return fmt.Errorf("ptrace: %s of stub thread %d: %w", op, t.tid, err)
@@ -70,7 +95,7 @@ func (t *thread) syscall(nr uintptr, args ...uintptr) (uintptr, error) {
 		return 0, t.errHost("CONT", err)
 	}
 	for {
-		ws, err := wait(t.tid)
+		ws, err := t.wait()
 		if err != nil {
 			return 0, t.errHost("wait", err)
 		}
@@ -117,7 +142,7 @@ func (t *thread) exit() {
 // reap waits until t has exited, resuming it from any stop on the way.
 func (t *thread) reap() {
 	for {
-		ws, err := wait(t.tid)
+		ws, err := t.wait()
 		if err != nil || !ws.stopped() {
 			t.dead = true
 			return
@@ -161,6 +186,11 @@ func seize(tgid, tid int) (*thread, error) {
 	}
 	if err := getRegs(tid, &t.base); err != nil {
 		return nil, t.errHost("GETREGS", err)
+	}
+	// Unblock the signals blocked while it waited untraced: the interrupt
+	// signal must get through.
+	if _, err := t.syscall(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, stubMaskNone, 0, 8); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
