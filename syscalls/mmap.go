@@ -97,9 +97,22 @@ func mmapFile(t *kernel.Task, f *vfs.File, o *mm.MMapOpts) error {
 	if shared && o.Prot&unix.PROT_WRITE != 0 && !f.Writable() {
 		return unix.EACCES
 	}
-	o.File = f
 	o.Name = t.Kernel().VFS().PathName(t.FSContext().Root(), f.Path())
+	if sm, ok := f.Ops().(sharedMemoryFile); ok && shared {
+		o.Shm = sm.SharedMemory()
+		return nil
+	}
+	o.File = f
 	return nil
+}
+
+// sharedMemoryFile is implemented by the file operations of files whose
+// data lives in an mm.SharedMemory (a file system may keep tmpfs or memfd
+// files that way): MAP_SHARED maps that object, so the mapping and
+// read/write stay coherent. Other files' MAP_SHARED mappings are ENODEV
+// until the page cache exists.
+type sharedMemoryFile interface {
+	SharedMemory() *mm.SharedMemory
 }
 
 func munmap(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
