@@ -125,3 +125,56 @@ func TestStatfs(t *testing.T) {
 	}
 	e.Close()
 }
+
+// TestIterDir reads directories in pieces, resuming at the positions
+// IterDir gave, while entries are added and removed between the pieces.
+func TestIterDir(t *testing.T) {
+	for _, htree := range []bool{false, true} {
+		t.Run(fmt.Sprint("htree=", htree), func(t *testing.T) {
+			src := filepath.Join(t.TempDir(), "src")
+			for i := 0; i < 300; i++ {
+				writeFile(t, filepath.Join(src, "d", fmt.Sprintf("entry-%04d", i)), nil)
+			}
+			img := filepath.Join(t.TempDir(), "img")
+			run(t, "mke2fs", "-q", "-F", "-t", "ext4", "-b", "1024", "-d", src, img, "16M")
+			if htree {
+				exec.Command(needTool(t, "e2fsck"), "-fyD", img).Run()
+			}
+			e, f := openRW(t, img)
+			defer f.Close()
+			d := must[uint32](t)(e.Walk("/d", false))
+			if in := must[*Inode](t)(e.Stat(d)); (in.Flags&FlagIndex != 0) != htree {
+				t.Fatalf("index flag %v", in.Flags&FlagIndex != 0)
+			}
+			seen := map[string]int{}
+			off := int64(2)
+			for round := 0; ; round++ {
+				n := 0
+				if err := e.IterDir(d, off, func(de DirEntry, next int64) bool {
+					seen[de.Name]++
+					off = next
+					n++
+					return n < 37
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if n == 0 {
+					break
+				}
+				// Change the directory between reads: entries already seen
+				// and not yet seen are removed; new ones are added.
+				if round == 2 {
+					for i := 0; i < 50; i++ {
+						must[uint32](t)(e.Create(d, fmt.Sprintf("added-%03d", i), 0o644, 0, 0))
+					}
+				}
+			}
+			for i := 0; i < 300; i++ {
+				if n := seen[fmt.Sprintf("entry-%04d", i)]; n != 1 {
+					t.Errorf("entry-%04d seen %d times", i, n)
+				}
+			}
+			e.Close()
+		})
+	}
+}
