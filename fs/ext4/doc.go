@@ -13,9 +13,10 @@
 // the image). The API works on inode numbers so that a vfs.Filesystem
 // adapter can be layered on top without this package importing vfs:
 //
-//	reading: Stat, Lookup, ReadDir, Walk, OpenFile (File.ReadAt), Readlink,
-//	         Xattrs, Statfs
+//	reading: Stat, Lookup, ReadDir, IterDir, Walk, OpenFile (File.ReadAt),
+//	         Readlink, Xattrs, Statfs
 //	writing: Create, Mknod, Mkdir, Symlink, Link, Unlink, Rmdir, Rename,
+//	         Exchange,
 //	         WriteAt, Truncate, SetAttr, SetXattr, RemoveXattr, Close
 //
 // Every write operation is one journal transaction: its metadata blocks

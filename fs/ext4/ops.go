@@ -559,3 +559,107 @@ func (fs *FS) SetAttr(ino uint32, a Attr) (err error) {
 func putLE32(b []byte, v uint32) {
 	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
 }
+
+// isAncestor reports whether directory anc is dir or one of its
+// ancestors.
+func (fs *FS) isAncestor(anc, dir uint32) (bool, error) {
+	for cur, steps := dir, 0; ; steps++ {
+		if cur == anc {
+			return true, nil
+		}
+		if cur == RootIno || steps > 4096 {
+			return false, nil
+		}
+		parent, err := fs.lookup(cur, "..")
+		if err != nil {
+			return false, err
+		}
+		cur = parent
+	}
+}
+
+// Exchange swaps the entries dir1/name1 and dir2/name2 atomically
+// (renameat2's RENAME_EXCHANGE).
+func (fs *FS) Exchange(dir1 uint32, name1 string, dir2 uint32, name2 string) (err error) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.beginTx()
+	defer func() {
+		if cerr := fs.endTx(); err == nil {
+			err = cerr
+		}
+	}()
+	d1, a, err := fs.prepareRemove(dir1, name1)
+	if err != nil {
+		return err
+	}
+	d2, b, err := fs.prepareRemove(dir2, name2)
+	if err != nil {
+		return err
+	}
+	if a.Ino == b.Ino {
+		return nil
+	}
+	if dir1 == dir2 {
+		d2 = d1
+	} else {
+		for _, c := range []struct {
+			moved *Inode
+			to    uint32
+		}{{a, dir2}, {b, dir1}} {
+			if c.moved.IsDir() {
+				if under, err := fs.isAncestor(c.moved.Ino, c.to); err != nil {
+					return err
+				} else if under {
+					return unix.EINVAL
+				}
+			}
+		}
+	}
+	if err := fs.setEntry(d1, name1, b.Ino, modeFT(b.Mode)); err != nil {
+		return err
+	}
+	if err := fs.setEntry(d2, name2, a.Ino, modeFT(a.Mode)); err != nil {
+		return err
+	}
+	if dir1 != dir2 {
+		if a.IsDir() {
+			if err := fs.setDotDot(a, dir2); err != nil {
+				return err
+			}
+		}
+		if b.IsDir() {
+			if err := fs.setDotDot(b, dir1); err != nil {
+				return err
+			}
+		}
+		adjust := func(d *Inode, delta int) {
+			if d.Nlink == 1 || d.Nlink >= linkMax {
+				return
+			}
+			d.setNlink(uint32(int(d.Nlink) + delta))
+		}
+		if a.IsDir() && !b.IsDir() {
+			adjust(d1, -1)
+			adjust(d2, +1)
+		} else if b.IsDir() && !a.IsDir() {
+			adjust(d2, -1)
+			adjust(d1, +1)
+		}
+	}
+	for _, in := range []*Inode{a, b} {
+		fs.touch(in, false, true)
+		if err := fs.writeInode(in); err != nil {
+			return err
+		}
+	}
+	fs.touch(d1, true, true)
+	if err := fs.writeInode(d1); err != nil {
+		return err
+	}
+	if dir1 != dir2 {
+		fs.touch(d2, true, true)
+		return fs.writeInode(d2)
+	}
+	return nil
+}

@@ -460,3 +460,41 @@ func (fs *FS) dxInsertIndex(dir *Inode, exts []Extent, path []*dxNode, e dxEnt) 
 	root.ents = append(root.ents[:root.pos+1], append([]dxEnt{{hash: upperHash, block: uint32(db.lblk)}}, root.ents[root.pos+1:]...)...)
 	return fs.putDxNode(dir, root)
 }
+
+// setEntry points the existing entry name of directory dir at ino (with
+// file type ft).
+func (fs *FS) setEntry(dir *Inode, name string, ino uint32, ft uint8) error {
+	exts, err := fs.extents(dir)
+	if err != nil {
+		return err
+	}
+	space := fs.leafSpace()
+	for lblk := uint64(0); lblk < dir.Size/uint64(fs.blockSize); lblk++ {
+		db, err := fs.dirBlockAt(dir, exts, lblk)
+		if err != nil {
+			return err
+		}
+		if fs.csum && !hasDirTail(db.buf) || dir.Flags&FlagIndex != 0 && lblk == 0 {
+			continue // htree index blocks
+		}
+		b := db.buf
+		for off := 0; off < space; {
+			rec := decodeRecLen(binary.LittleEndian.Uint16(b[off+4:]), fs.blockSize)
+			if rec < 12 || off+rec > space {
+				return corrupt("directory inode %d block %d: rec_len %d", dir.Ino, lblk, rec)
+			}
+			nl := int(b[off+6])
+			if !fs.hasFT {
+				nl |= int(b[off+7]) << 8
+			}
+			if binary.LittleEndian.Uint32(b[off:]) != 0 && nl == len(name) && off+8+nl <= space &&
+				string(b[off+8:off+8+nl]) == name {
+				binary.LittleEndian.PutUint32(b[off:], ino)
+				b[off+7] = fs.direntFT(ft)
+				return fs.putLeaf(dir, db)
+			}
+			off += rec
+		}
+	}
+	return unix.ENOENT
+}

@@ -178,3 +178,38 @@ func TestIterDir(t *testing.T) {
 		})
 	}
 }
+
+func TestExchange(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	writeFile(t, filepath.Join(src, "a", "file"), []byte("file in a"))
+	writeFile(t, filepath.Join(src, "b", "sub", "x"), []byte("x"))
+	img := filepath.Join(t.TempDir(), "img")
+	run(t, "mke2fs", "-q", "-F", "-t", "ext4", "-d", src, img, "16M")
+	e, f := openRW(t, img)
+	defer f.Close()
+	a := must[uint32](t)(e.Walk("/a", false))
+	b := must[uint32](t)(e.Walk("/b", false))
+	fileIno := must[uint32](t)(e.Walk("/a/file", false))
+	subIno := must[uint32](t)(e.Walk("/b/sub", false))
+	// A file and a directory trade places across directories.
+	if err := e.Exchange(a, "file", b, "sub"); err != nil {
+		t.Fatal(err)
+	}
+	if got := must[uint32](t)(e.Walk("/a/file", false)); got != subIno {
+		t.Errorf("/a/file is %d, want the directory %d", got, subIno)
+	}
+	if got := must[uint32](t)(e.Walk("/b/sub", false)); got != fileIno {
+		t.Errorf("/b/sub is %d, want the file %d", got, fileIno)
+	}
+	if p := must[uint32](t)(e.Walk("/a/file/..", false)); p != a {
+		t.Errorf("'..' of the moved directory is %d, want %d", p, a)
+	}
+	if err := e.Exchange(RootIno, "a", a, "file"); !errors.Is(err, unix.EINVAL) {
+		t.Errorf("exchange with own child = %v, want EINVAL", err)
+	}
+	if err := e.Exchange(RootIno, "a", RootIno, "missing"); !errors.Is(err, unix.ENOENT) {
+		t.Errorf("exchange with missing = %v", err)
+	}
+	e.Close()
+	fsckClean(t, img)
+}
