@@ -56,6 +56,9 @@ func OpenRW(dev ReadWriterAt, opts Options) (*FS, error) {
 	if fs.now == nil {
 		fs.now = func() unix.Timespec { return unix.NsecToTimespec(time.Now().UnixNano()) }
 	}
+	if err := fs.processOrphans(); err != nil {
+		return nil, err
+	}
 	return fs, nil
 }
 

@@ -16,8 +16,9 @@
 //	reading: Stat, Lookup, ReadDir, IterDir, Walk, OpenFile (File.ReadAt),
 //	         Readlink, Xattrs, Statfs
 //	writing: Create, Mknod, Mkdir, Symlink, Link, Unlink, Rmdir, Rename,
-//	         Exchange,
-//	         WriteAt, Truncate, SetAttr, SetXattr, RemoveXattr, Close
+//	         Exchange, WriteAt, Truncate, SetAttr, SetXattr, RemoveXattr,
+//	         Hold/Release (open inodes survive their last unlink on the
+//	         orphan list), Close
 //
 // Every write operation is one journal transaction: its metadata blocks
 // are logged, committed and then written in place; file data is written
@@ -25,7 +26,8 @@
 // bitmaps with group descriptor and superblock counts kept exact. Writing
 // is refused (EROFS, or an "unsupported" EINVAL error) for features whose
 // upkeep is not implemented: quota, project ids, bigalloc, mmp, orphan
-// files, inline-data and indirect-mapped inodes.
+// files, inline-data and indirect-mapped inodes. OpenRW deletes the
+// orphans a crash left behind.
 //
 // Corrupt metadata is reported as an error wrapping unix.EUCLEAN (never a
 // panic); unsupported incompatible features are refused when the file

@@ -75,6 +75,8 @@ type FS struct {
 	tx atomic.Pointer[tx]
 	// txErr is the journal error that made the file system read-only.
 	txErr error
+	// holds counts the Holds of open inodes (guarded by mu).
+	holds map[uint32]int
 
 	mu sync.RWMutex
 	// sb and groups are guarded by mu (written only by writers).

@@ -284,6 +284,15 @@ func (fs *FS) dropLink(in *Inode) error {
 	if in.Nlink > 0 {
 		return fs.writeInode(in)
 	}
+	if fs.holds[in.Ino] > 0 {
+		// Still open: keep it on the orphan list until Release.
+		return fs.addOrphan(in)
+	}
+	return fs.deleteInode(in)
+}
+
+// deleteInode frees an unlinked inode and its blocks; in is written.
+func (fs *FS) deleteInode(in *Inode) error {
 	if err := fs.freeInodeBlocks(in); err != nil {
 		return err
 	}
@@ -295,8 +304,8 @@ func (fs *FS) dropLink(in *Inode) error {
 }
 
 // Unlink removes the non-directory entry dir/name. An inode whose last
-// link goes is freed at once: keeping it alive while open (the orphan
-// list) is not implemented yet.
+// link goes is freed at once, unless it is held (Hold), in which case it
+// waits on the orphan list for its Release.
 func (fs *FS) Unlink(dir uint32, name string) (err error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()

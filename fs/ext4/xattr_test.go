@@ -1,8 +1,10 @@
 package ext4
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -211,5 +213,65 @@ func TestExchange(t *testing.T) {
 		t.Errorf("exchange with missing = %v", err)
 	}
 	e.Close()
+	fsckClean(t, img)
+}
+
+func TestOrphans(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "img")
+	run(t, "mke2fs", "-q", "-F", "-t", "ext4", img, "16M")
+	e, f := openRW(t, img)
+	before := e.Statfs()
+	ino := must[uint32](t)(e.Create(RootIno, "open-file", 0o644, 0, 0))
+	must[int](t)(e.WriteAt(ino, bytes.Repeat([]byte("o"), 50000), 0))
+	e.Hold(ino)
+	if err := e.Unlink(RootIno, "open-file"); err != nil {
+		t.Fatal(err)
+	}
+	if sb := e.Superblock(); sb.LastOrphan != ino {
+		t.Fatalf("s_last_orphan = %d, want %d", sb.LastOrphan, ino)
+	}
+	if got := readAllIno(t, e, ino); len(got) != 50000 || got[49999] != 'o' {
+		t.Errorf("unlinked open file reads %d bytes", len(got))
+	}
+	if err := e.Release(ino); err != nil {
+		t.Fatal(err)
+	}
+	if after := e.Statfs(); after.FreeBlocks != before.FreeBlocks || after.FreeInodes != before.FreeInodes {
+		t.Errorf("space not returned: %+v, before %+v", after, before)
+	}
+	if sb := e.Superblock(); sb.LastOrphan != 0 {
+		t.Errorf("orphan list not empty: %d", sb.LastOrphan)
+	}
+	// Two orphans left behind by a "crash" (no Release, no Close).
+	var held []uint32
+	for i := 0; i < 2; i++ {
+		name := fmt.Sprintf("crash-%d", i)
+		ino := must[uint32](t)(e.Create(RootIno, name, 0o644, 0, 0))
+		must[int](t)(e.WriteAt(ino, bytes.Repeat([]byte("c"), 20000), 0))
+		e.Hold(ino)
+		if err := e.Unlink(RootIno, name); err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, ino)
+	}
+	f.Close()
+	// e2fsck walks the same list.
+	ref := img + ".ref"
+	data, _ := os.ReadFile(img)
+	os.WriteFile(ref, data, 0o644)
+	out, _ := exec.Command(needTool(t, "e2fsck"), "-fy", ref).CombinedOutput()
+	if n := strings.Count(string(out), "Clearing orphaned inode"); n != 2 {
+		t.Errorf("e2fsck cleared %d orphans, want 2:\n%s", n, out)
+	}
+	fsckClean(t, ref)
+	e2, f2 := openRW(t, img) // processes the orphan list
+	defer f2.Close()
+	if sb := e2.Superblock(); sb.LastOrphan != 0 {
+		t.Errorf("orphans left after open: %d", sb.LastOrphan)
+	}
+	if after := e2.Statfs(); after.FreeBlocks != before.FreeBlocks || after.FreeInodes != before.FreeInodes {
+		t.Errorf("crash orphans not freed: %+v, before %+v", after, before)
+	}
+	e2.Close()
 	fsckClean(t, img)
 }
