@@ -17,6 +17,12 @@ type CloneOptions struct {
 	ParentTID  uintptr
 	ChildTID   uintptr
 	TLS        uintptr
+	// PIDFD is where CLONE_PIDFD stores the new pidfd (clone: the
+	// parent_tid argument; clone3: cl_args.pidfd).
+	PIDFD uintptr
+	// Clone3 says the call was clone3 (which has separate pidfd and
+	// parent_tid fields).
+	Clone3 bool
 }
 
 // Clone flags kite implements. Namespace flags come with the namespaces
@@ -26,7 +32,7 @@ const (
 		unix.CLONE_PTRACE | unix.CLONE_VFORK | unix.CLONE_PARENT | unix.CLONE_THREAD |
 		unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID |
 		unix.CLONE_CHILD_CLEARTID | unix.CLONE_DETACHED | unix.CLONE_UNTRACED |
-		unix.CLONE_CHILD_SETTID | unix.CLONE_IO
+		unix.CLONE_CHILD_SETTID | unix.CLONE_IO | unix.CLONE_PIDFD
 	cloneNamespaces = unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP | unix.CLONE_NEWUTS |
 		unix.CLONE_NEWIPC | unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNET |
 		unix.CLONE_NEWTIME
@@ -49,8 +55,12 @@ func (t *Task) validateClone(o *CloneOptions) error {
 		return unix.EINVAL
 	}
 	if f&unix.CLONE_PIDFD != 0 {
-		// pidfds come with pidfd_open.
-		return unix.EINVAL
+		if f&(unix.CLONE_THREAD|unix.CLONE_DETACHED) != 0 {
+			return unix.EINVAL
+		}
+		if !o.Clone3 && f&unix.CLONE_PARENT_SETTID != 0 {
+			return unix.EINVAL
+		}
 	}
 	if f&cloneNamespaces != 0 {
 		return unix.EINVAL
@@ -217,6 +227,16 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	k.tasks[tid] = child
 	k.mu.Unlock()
 
+	if f&unix.CLONE_PIDFD != 0 {
+		if err := t.installPIDFD(child.tg, o.PIDFD); err != nil {
+			// The child never runs: it exits at once.
+			child.mu.Lock()
+			child.exiting = true
+			child.mu.Unlock()
+			child.start()
+			return 0, err
+		}
+	}
 	if f&unix.CLONE_PARENT_SETTID != 0 {
 		t.CopyOut(o.ParentTID, le32(uint32(tid)))
 	}
@@ -264,3 +284,23 @@ func (t *Task) fpState() (arch.FPState, error) {
 
 // Task is the vfs.Context of its system calls.
 var _ vfs.Context = (*Task)(nil)
+
+// installPIDFD opens a close-on-exec pidfd for tg in t's fd table and
+// stores its number at addr.
+func (t *Task) installPIDFD(tg *ThreadGroup, addr uintptr) error {
+	f, err := t.NewPIDFD(tg, 0)
+	if err != nil {
+		return err
+	}
+	defer f.DecRef(t)
+	fdt := t.FDTable()
+	fd, err := fdt.NewFD(0, f, unix.FD_CLOEXEC)
+	if err != nil {
+		return err
+	}
+	if _, err := t.CopyOut(addr, le32(uint32(fd))); err != nil {
+		fdt.Remove(t, fd)
+		return unix.EFAULT
+	}
+	return nil
+}

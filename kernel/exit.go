@@ -121,6 +121,7 @@ func (tg *ThreadGroup) becomeZombieLocked() {
 	}
 	tg.reparentChildrenLocked()
 	close(tg.done)
+	tg.exitQueue.Notify(unix.POLLIN | pollRdNorm)
 	if tr := k.tracer; tr != nil {
 		tr.Exited(tg.tgid, tg.exitStatusNoLock())
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kite-os/kite/abi/linux"
+	"github.com/kite-os/kite/vfs"
 )
 
 // WaitStatus is a process's status as wait(2) encodes it.
@@ -91,6 +92,8 @@ type ThreadGroup struct {
 	// done is closed when the group has become a zombie (every task has
 	// exited).
 	done chan struct{}
+	// exitQueue wakes pidfd pollers when the group exits.
+	exitQueue vfs.WaitQueue
 
 	// The fields below are guarded by the kernel's mu (the "task list
 	// lock").

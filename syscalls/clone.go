@@ -10,14 +10,16 @@ import (
 
 func init() {
 	register(
-		partial(unix.SYS_CLONE, clone, "namespace flags and CLONE_PIDFD are EINVAL"),
-		partial(unix.SYS_CLONE3, clone3, "namespace flags, CLONE_PIDFD, set_tid and cgroup are EINVAL"),
+		partial(unix.SYS_CLONE, clone, "namespace flags are EINVAL until namespaces exist"),
+		partial(unix.SYS_CLONE3, clone3, "namespace flags, set_tid and cgroup are EINVAL"),
 		supported(unix.SYS_FORK, fork),
 		supported(unix.SYS_VFORK, vfork),
 		supported(unix.SYS_EXECVE, execve),
 		supported(unix.SYS_EXECVEAT, execveat),
 		supported(unix.SYS_WAIT4, wait4),
-		partial(unix.SYS_WAITID, waitid, "P_PIDFD is EINVAL until pidfds exist"),
+		supported(unix.SYS_WAITID, waitid),
+		supported(unix.SYS_PIDFD_OPEN, pidfdOpen),
+		supported(unix.SYS_PIDFD_SEND_SIGNAL, pidfdSendSignal),
 	)
 }
 
@@ -33,6 +35,7 @@ func clone(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		ParentTID:  a[2],
 		ChildTID:   a[3],
 		TLS:        a[4],
+		PIDFD:      a[2],
 	}
 	tid, err := t.Clone(o)
 	return uintptr(tid), err
@@ -91,9 +94,11 @@ func clone3(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	o := kernel.CloneOptions{
 		Flags:      flags,
 		ExitSignal: int(exitSignal),
+		PIDFD:      uintptr(getU64(b, 8)),
 		ChildTID:   uintptr(getU64(b, 16)),
 		ParentTID:  uintptr(getU64(b, 24)),
 		TLS:        uintptr(getU64(b, 56)),
+		Clone3:     true,
 	}
 	if stack != 0 {
 		o.Stack = uintptr(stack + stackSize)
@@ -258,6 +263,17 @@ func waitid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 			return 0, unix.EINVAL
 		}
 		target = kernel.WaitTarget{Kind: kernel.PPGID, ID: id}
+	case pPIDFD:
+		f, _, err := t.FDTable().Get(id)
+		if err != nil {
+			return 0, err
+		}
+		tg, err := kernel.PIDFDProcess(f)
+		f.DecRef(t)
+		if err != nil {
+			return 0, unix.EBADF
+		}
+		target = kernel.WaitTarget{Kind: kernel.PPID, ID: tg.ID()}
 	default:
 		return 0, unix.EINVAL
 	}
@@ -287,4 +303,62 @@ func waitid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		}
 	}
 	return 0, nil
+}
+
+// pPIDFD is waitid's P_PIDFD idtype.
+const pPIDFD = 3
+
+func pidfdOpen(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	f, err := t.PIDFDOpen(int32(a[0]), int(a[1]))
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t)
+	fd, err := t.FDTable().NewFD(0, f, unix.FD_CLOEXEC)
+	return uintptr(fd), err
+}
+
+func pidfdSendSignal(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	fd, sig, infoAddr, flags := int32(a[0]), int(a[1]), a[2], a[3]
+	switch flags {
+	case 0, pidfdSignalThread, pidfdSignalThreadGroup, pidfdSignalProcessGroup:
+	default:
+		return 0, unix.EINVAL
+	}
+	if sig < 0 || sig > 64 {
+		return 0, unix.EINVAL
+	}
+	f, _, err := t.FDTable().Get(fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t)
+	tg, err := kernel.PIDFDProcess(f)
+	if err != nil {
+		return 0, unix.EBADF
+	}
+	var info *arch.SignalInfo
+	if infoAddr != 0 {
+		if info, err = queuedInfo(t, sig, infoAddr, tg.ID() == t.ThreadGroupID()); err != nil {
+			return 0, err
+		}
+	}
+	return 0, t.PIDFDSendSignal(f, sig, info, pidfdScope(flags))
+}
+
+// pidfd_send_signal scopes (Linux 6.9).
+const (
+	pidfdSignalThread       = 1 << 0
+	pidfdSignalThreadGroup  = 1 << 1
+	pidfdSignalProcessGroup = 1 << 2
+)
+
+func pidfdScope(flags uintptr) kernel.SignalScope {
+	switch flags {
+	case pidfdSignalThread:
+		return kernel.ScopeThread
+	case pidfdSignalProcessGroup:
+		return kernel.ScopeProcessGroup
+	}
+	return kernel.ScopeProcess
 }

@@ -1,0 +1,77 @@
+/* pidfd_open, pidfd_send_signal, CLONE_PIDFD through clone3, waitid
+ * P_PIDFD, and poll on a pidfd. No recursive forks. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+static const char *en(int e) {
+	switch (e) {
+	case 0: return "OK";
+	case EINVAL: return "EINVAL";
+	case ESRCH: return "ESRCH";
+	case EBADF: return "EBADF";
+	case EFAULT: return "EFAULT";
+	}
+	static char b[32];
+	snprintf(b, sizeof b, "errno%d", e);
+	return b;
+}
+
+#define TRY(name, expr) do { errno = 0; long r_ = (long)(expr); int e_ = errno; printf("%s = %s %s\n", name, r_ < 0 ? "-1" : "ok", r_ < 0 ? en(e_) : ""); } while (0)
+
+int main(void) {
+	pid_t c = fork();
+	if (c == 0) {
+		pause();
+		_exit(0);
+	}
+	int pfd = syscall(SYS_pidfd_open, c, 0);
+	printf("pidfd_open ok %d cloexec %d\n", pfd >= 0, (fcntl(pfd, F_GETFD) & FD_CLOEXEC) != 0);
+	TRY("pidfd_send_signal bad flags", syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0x100));
+	TRY("pidfd_send_signal two scopes", syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 3));
+	TRY("pidfd_send_signal(0)", syscall(SYS_pidfd_send_signal, pfd, 0, NULL, 0));
+	TRY("pidfd_send_signal(TERM)", syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0));
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	TRY("waitid P_PIDFD", waitid(P_PIDFD, pfd, &si, WEXITED));
+	printf("waitid: code %d status %d pid ok %d\n", si.si_code, si.si_status, si.si_pid == c);
+	TRY("pidfd_send_signal after reap", syscall(SYS_pidfd_send_signal, pfd, SIGTERM, NULL, 0));
+	close(pfd);
+
+	TRY("pidfd_open(0)", syscall(SYS_pidfd_open, 0, 0));
+	TRY("pidfd_open(bad flags)", syscall(SYS_pidfd_open, getpid(), 1));
+	TRY("pidfd_open(nonexistent)", syscall(SYS_pidfd_open, 999999, 0));
+	TRY("pidfd_send_signal(not a pidfd)", syscall(SYS_pidfd_send_signal, 0, SIGTERM, NULL, 0));
+	TRY("pidfd_send_signal(bad fd)", syscall(SYS_pidfd_send_signal, 99, SIGTERM, NULL, 0));
+
+	int cpfd = -1;
+	struct clone_args args;
+	memset(&args, 0, sizeof args);
+	args.flags = CLONE_PIDFD;
+	args.pidfd = (uintptr_t)&cpfd;
+	args.exit_signal = SIGCHLD;
+	long r = syscall(SYS_clone3, &args, sizeof args);
+	if (r == 0)
+		_exit(17);
+	printf("clone3 CLONE_PIDFD: child %d pidfd %d\n", r > 0, cpfd >= 0);
+	memset(&si, 0, sizeof si);
+	TRY("waitid P_PIDFD (clone3)", waitid(P_PIDFD, cpfd, &si, WEXITED));
+	printf("status %d\n", si.si_status);
+	args.flags = CLONE_PIDFD | CLONE_THREAD | CLONE_SIGHAND | CLONE_VM;
+	TRY("clone3 PIDFD|THREAD", syscall(SYS_clone3, &args, sizeof args));
+	TRY("clone3 size too small", syscall(SYS_clone3, &args, 32));
+	return 0;
+}
