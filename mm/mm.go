@@ -95,6 +95,14 @@ type MMapOpts struct {
 	// shared memory files) from byte Offset on; Flags must have
 	// MAP_SHARED and File is ignored.
 	Shm *SharedMemory
+
+	// NoWrite says the mapping may never become writable (the file is
+	// open without write access: Linux's VM_MAYWRITE is clear for a
+	// MAP_SHARED mapping of it), so mprotect(PROT_WRITE) is EACCES. A
+	// MAP_SHARED file mapping needs it: until the page cache exists,
+	// such a mapping reads the file when a page is first touched and
+	// does not see later writes to the file.
+	NoWrite bool
 }
 
 // VMAInfo describes one VMA for /proc/PID/maps.
@@ -311,8 +319,10 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 	if o.Shm != nil && !shared {
 		return 0, unix.EINVAL
 	}
-	if shared && !anon && o.Shm == nil {
-		// Shared file mappings need the page cache (a later issue).
+	if shared && !anon && o.Shm == nil && (!o.NoWrite || o.Prot&unix.PROT_WRITE != 0) {
+		// Writable shared file mappings need the page cache (a later
+		// issue). One that can never be written (the file is open
+		// read-only) reads the file as a private mapping does.
 		return 0, unix.ENODEV
 	}
 
@@ -371,7 +381,7 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 		v.obj = o.Shm
 		v.off = o.Offset
 		o.Shm.incMap(m)
-	case shared:
+	case shared && anon:
 		v.obj = NewSharedMemory(m.mf, uint64(length))
 		v.obj.incMap(m)
 		v.obj.DecRef() // the VMA's reference is the only one
@@ -382,6 +392,7 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 			r.IncMapRef()
 		}
 	}
+	v.noWrite = shared && o.NoWrite
 	if lock {
 		v.locked = true
 		v.lockOnFault = flags&unix.MAP_LOCKED == 0 && m.lockFutureOnFault
@@ -600,13 +611,23 @@ func (m *MemoryManager) MProtect(addr, length uintptr, prot int) error {
 	case first.start > addr:
 		return unix.ENOMEM
 	}
-	// Linux changes the VMAs before a hole and then fails.
+	// Linux changes the VMAs before a hole (or one that may not get the
+	// protection) and then fails.
 	covEnd := m.coveredEndLocked(addr, end)
-	m.changeLocked(addr, covEnd, func(v *vma) { v.prot = prot })
+	var err error
 	if covEnd < end {
-		return unix.ENOMEM
+		err = unix.ENOMEM
 	}
-	return nil
+	if prot&unix.PROT_WRITE != 0 {
+		for i := m.vmas.lowerBound(addr); i < len(m.vmas.v) && m.vmas.v[i].start < covEnd; i++ {
+			if m.vmas.v[i].noWrite {
+				covEnd, err = max(addr, m.vmas.v[i].start), unix.EACCES
+				break
+			}
+		}
+	}
+	m.changeLocked(addr, covEnd, func(v *vma) { v.prot = prot })
+	return err
 }
 
 // coveredEndLocked returns the end of the VMA-covered range starting at

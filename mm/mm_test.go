@@ -1101,3 +1101,53 @@ func TestSharedMemoryFileOps(t *testing.T) {
 		t.Fatalf("%d frames leaked", n)
 	}
 }
+
+func TestSharedReadOnlyFileMapping(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	content := fill(2*pageSize, 10)
+	f := newFile(content)
+	o := MMapOpts{Length: 2 * pageSize, Prot: unix.PROT_READ, Flags: unix.MAP_SHARED, File: f, NoWrite: true, Name: "/data"}
+	addr := mustMMap(t, m, o)
+	if got, _ := appRead(m, addr+pageSize, 1); got[0] != 11 {
+		t.Fatalf("shared file page reads %d", got[0])
+	}
+	if vs := m.VMAs(); !vs[0].Shared || vs[0].File != File(f) {
+		t.Fatalf("VMAs %+v", vs)
+	}
+	wantFault(t, appWrite(m, addr, []byte{1}), int32(unix.SIGSEGV), SEGV_ACCERR)
+	if err := m.MProtect(addr, pageSize, rw); err != unix.EACCES {
+		t.Fatalf("mprotect(PROT_WRITE) of a read-only shared file mapping = %v", err)
+	}
+	if err := m.MProtect(addr, pageSize, unix.PROT_READ|unix.PROT_EXEC); err != nil {
+		t.Fatal(err)
+	}
+	// Writable, or possibly writable later: no page cache yet.
+	o.Prot = rw
+	if _, err := m.MMap(o); err != unix.ENODEV {
+		t.Fatalf("writable shared file mapping = %v", err)
+	}
+	o.Prot, o.NoWrite = unix.PROT_READ, false
+	if _, err := m.MMap(o); err != unix.ENODEV {
+		t.Fatalf("shared mapping of a writable file = %v", err)
+	}
+	// After MADV_DONTNEED the file is read again.
+	content[0] = 99
+	if err := m.MAdvise(addr, 2*pageSize, unix.MADV_DONTNEED); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := appRead(m, addr, 1); got[0] != 99 {
+		t.Fatalf("refaulted page reads %d", got[0])
+	}
+	// A child reads the file too.
+	c, err := m.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := appRead(c, addr+pageSize, 1); got[0] != 11 {
+		t.Fatalf("child reads %d", got[0])
+	}
+	c.Release()
+	checkConsistent(t, m)
+}

@@ -46,6 +46,10 @@ type vma struct {
 
 	locked      bool // mlock
 	lockOnFault bool // MLOCK_ONFAULT, MCL_ONFAULT
+
+	// noWrite: the mapping may never become writable (a MAP_SHARED
+	// mapping of a file open read-only; Linux's VM_MAYWRITE clear).
+	noWrite bool
 }
 
 func (v *vma) length() uintptr { return v.end - v.start }
@@ -104,7 +108,7 @@ func canMerge(a, b *vma) bool {
 	if a.end != b.start || a.prot != b.prot || a.shared != b.shared ||
 		a.growsDown != b.growsDown || a.name != b.name ||
 		a.dontFork != b.dontFork || a.wipeOnFork != b.wipeOnFork ||
-		a.locked != b.locked || a.lockOnFault != b.lockOnFault {
+		a.locked != b.locked || a.lockOnFault != b.lockOnFault || a.noWrite != b.noWrite {
 		return false
 	}
 	switch {

@@ -12,7 +12,7 @@ import (
 func init() {
 	register(
 		supported(unix.SYS_BRK, brk),
-		partial(unix.SYS_MMAP, mmap, "MAP_SHARED file mappings are ENODEV (no page cache yet); /dev/zero maps anonymous memory"),
+		partial(unix.SYS_MMAP, mmap, "no page cache yet: MAP_SHARED mappings of files open for writing are ENODEV, and those of read-only files read each page when first touched (later writes to the file are not seen); /dev/zero maps anonymous memory"),
 		supported(unix.SYS_MUNMAP, munmap),
 		supported(unix.SYS_MPROTECT, mprotect),
 		partial(unix.SYS_MADVISE, madvise, "MADV_REMOVE is EOPNOTSUPP; pure hints are accepted and ignored"),
@@ -102,6 +102,8 @@ func mmapFile(t *kernel.Task, f *vfs.File, o *mm.MMapOpts) error {
 		o.Shm = sm.SharedMemory()
 		return nil
 	}
+	// A shared mapping of a file open read-only can never be written.
+	o.NoWrite = !f.Writable()
 	o.File = f
 	return nil
 }
