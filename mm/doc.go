@@ -25,8 +25,19 @@
 // VMA) and maps it with one MapFile call per run of contiguous frames.
 // Private file pages are read from the File into fresh frames; pages
 // wholly past the end of the file do not exist and a fault on one is
-// SIGBUS, as on Linux. Shared file mappings need the page cache and are
-// refused with ENODEV for now.
+// SIGBUS, as on Linux. There is no page cache yet: a MAP_SHARED mapping of
+// a file that can never be written (MMapOpts.NoWrite, the file is open
+// read-only) reads pages the same way and does not see later writes to
+// the file; other shared file mappings are ENODEV, unless the file's data
+// lives in a SharedMemory object (MMapOpts.Shm), which file systems may
+// use as their page store (ReadAt, WriteAt, SetSize, Punch): then mapping
+// and file are coherent. SharedMemory also backs shared anonymous
+// mappings and System V shm; it keeps a reverse map (which address spaces
+// map it) so that truncating or punching it removes the pages everywhere.
+//
+// CopyInForce and CopyOutForce access memory as ptrace and /proc/PID/mem
+// do (FOLL_FORCE): regardless of protection, writing private mappings
+// copy-on-write.
 //
 // Frames are allocated in contiguous runs where possible, because each run
 // of contiguous frames is one platform call to map (a ptrace platform
