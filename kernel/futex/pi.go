@@ -257,9 +257,9 @@ func (m *Manager) handOffLocked(b *bucket, q *queue, top *waiter) {
 }
 
 // ExitPIState hands the PI futexes that the exiting thread tid owns and
-// that have blocked lockers to their first waiter (Linux's
-// exit_pi_state_list); FUTEX_OWNER_DIED stays in the word only if the
-// robust-list walk (ExitRobustList, which runs first) put it there. self is the thread's
+// that have blocked lockers to their first waiter, marking them
+// FUTEX_OWNER_DIED whether or not they were robust (Linux's
+// exit_pi_state_list, then fixup_pi_state_owner in the new owner). self is the thread's
 // identity as TaskLookup returns it: from now on lockers treat the thread
 // as gone even if TaskLookup still finds it.
 func (m *Manager) ExitPIState(tid int32, self any) {
@@ -281,15 +281,11 @@ func (m *Manager) ExitPIState(tid int32, self any) {
 			q.piOwner = 0
 			top := q.head
 			if top.kind == waitPI {
-				// The new owner's TID, keeping FUTEX_OWNER_DIED if
-				// the robust-list walk set it (Linux's
-				// fixup_pi_state_owner). A failure leaves the word
-				// as it is; the new owner still owns the futex in
-				// the kernel's view, as on Linux when user memory
-				// is gone.
-				top.mem.AtomicOp32(top.addr, func(old uint32) uint32 {
-					return old&FUTEX_OWNER_DIED | uint32(top.tid) | FUTEX_WAITERS
-				})
+				nv := uint32(top.tid) | FUTEX_WAITERS | FUTEX_OWNER_DIED
+				// A failure leaves the word as it is; the new owner
+				// still owns the futex in the kernel's view, as on
+				// Linux when user memory is gone.
+				top.mem.AtomicOp32(top.addr, func(uint32) uint32 { return nv })
 				m.handOffLocked(b, q, top)
 			}
 		}

@@ -224,14 +224,15 @@ func TestPIOwnerExit(t *testing.T) {
 		t.Fatalf("word after the owner's death = %#x", v)
 	}
 	// The new owner is recorded: its own exit hands on to t3, even while
-	// t2 can still be found. t2 made the futex consistent and its death
-	// is not a robust one: no OWNER_DIED.
+	// t2 can still be found. t2 made the futex consistent, and its death
+	// is not a robust one: the hand-off sets OWNER_DIED all the same, as
+	// Linux does.
 	mem.set(t, wordA, t2|FUTEX_WAITERS)
 	m.ExitPIState(t2, int32(t2))
 	if err := result(t, c3); err != nil {
 		t.Fatal(err)
 	}
-	if v := mem.get(t, wordA); v != t3|FUTEX_WAITERS {
+	if v := mem.get(t, wordA); v != t3|FUTEX_WAITERS|FUTEX_OWNER_DIED {
 		t.Fatalf("word = %#x", v)
 	}
 	m.piMu.Lock()
