@@ -7,7 +7,7 @@ import "golang.org/x/sys/unix"
 type Usage struct {
 	Virtual  uint64 // VmSize: every mapping
 	Resident uint64 // VmRSS: pages with a frame in this address space
-	Shared   uint64 // RssShmem: resident pages of shared mappings
+	Shared   uint64 // RssShmem: resident pages of shared memory objects
 	Locked   uint64 // VmLck: mlocked mappings
 	Data     uint64 // VmData: private writable mappings other than stacks
 	Stack    uint64 // VmStk: stacks (MAP_GROWSDOWN)
@@ -39,7 +39,7 @@ func (m *MemoryManager) Usage() Usage {
 			return true
 		})
 		u.Resident += res
-		if v.shared {
+		if v.obj != nil {
 			u.Shared += res
 		}
 	}
