@@ -31,8 +31,8 @@ type Options struct {
 	Time int64
 	// BlockSize is 1024, 2048 or 4096 (default 4096).
 	BlockSize int
-	// Inodes is the minimum inode count (default: enough for the tree,
-	// and one per 16 KiB of space).
+	// Inodes is the minimum inode count (default: the tree's inodes and
+	// half as many again, and at least one per 8 KiB of space).
 	Inodes uint32
 	// NoJournal leaves out the journal (an ext2-style image with ext4
 	// features).
@@ -48,7 +48,7 @@ var ErrNoSpace = errors.New("image: the tree does not fit in the image size")
 
 const (
 	inodeSize   = 256
-	bytesPerIno = 16384
+	bytesPerIno = 8192
 	lpfName     = "lost+found"
 )
 
@@ -341,7 +341,7 @@ func (b *builder) estimate() uint64 {
 		blocks += journalBlocks(blocks)
 	}
 	// Group metadata: roughly one bitmap pair and inode table per group.
-	inodes := uint64(len(b.nodes)) + 64
+	inodes := uint64(len(b.nodes))*3/2 + 64
 	blocks += inodes*inodeSize/bs + 8 + blocks/(8*bs)*(2+uint64(b.opts.BlockSize)/64)
 	return blocks
 }

@@ -16,7 +16,9 @@ import (
 // build lays the collected tree out in total blocks and writes it.
 func (b *builder) build(total uint64) error {
 	bs := uint64(b.opts.BlockSize)
-	inodes := max(uint64(b.opts.Inodes), uint64(len(b.nodes))+16, total*bs/bytesPerIno)
+	// Room for the tree and half as many files again, and at least one
+	// inode per bytesPerIno of space, so that the image stays usable.
+	inodes := max(uint64(b.opts.Inodes), uint64(len(b.nodes))*3/2+64, total*bs/bytesPerIno)
 	geo, err := newGeometry(bs, total, inodes)
 	if err != nil {
 		return err
