@@ -180,6 +180,17 @@ func TestWriteThenFsck(t *testing.T) {
 			if err := fs.Create("/readme.TXT"); !errors.Is(err, unix.EEXIST) {
 				t.Errorf("create case-variant of existing = %v", err)
 			}
+			old := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+			if err := fs.SetTimes("/DIR/file number 000.txt", &old, &old); err != nil {
+				t.Fatal(err)
+			}
+			if err := fs.SetReadOnly("/DIR/file number 000.txt", true); err != nil {
+				t.Fatal(err)
+			}
+			if st, _ := fs.Stat("/DIR/file number 000.txt"); !st.Mtime.Equal(old) || st.Attr&AttrReadOnly == 0 ||
+				!st.Atime.Equal(time.Date(2001, 2, 3, 0, 0, 0, 0, time.UTC)) {
+				t.Errorf("after SetTimes/SetReadOnly: %+v", st)
+			}
 
 			fsckClean(t, img)
 

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"io"
 	"strings"
+	"time"
 	"unicode/utf16"
 
 	"golang.org/x/sys/unix"
@@ -683,4 +684,49 @@ func (fs *FS) Rename(oldPath, newPath string) error {
 		return fs.putEntries(d, up.short, 1)
 	}
 	return nil
+}
+
+// SetTimes sets the modification time and access date of the entry at
+// path (nil leaves a time as it is).
+func (fs *FS) SetTimes(path string, mtime, atime *time.Time) error {
+	return fs.changeEntry(path, func(e []byte) {
+		if mtime != nil {
+			d, t, _ := encodeDate(*mtime)
+			binary.LittleEndian.PutUint16(e[22:], t)
+			binary.LittleEndian.PutUint16(e[24:], d)
+		}
+		if atime != nil {
+			d, _, _ := encodeDate(*atime)
+			binary.LittleEndian.PutUint16(e[18:], d)
+		}
+	})
+}
+
+// SetReadOnly sets or clears the read-only attribute (FAT's one
+// permission bit).
+func (fs *FS) SetReadOnly(path string, ro bool) error {
+	return fs.changeEntry(path, func(e []byte) {
+		if ro {
+			e[11] |= AttrReadOnly
+		} else {
+			e[11] &^= AttrReadOnly
+		}
+	})
+}
+
+func (fs *FS) changeEntry(path string, change func(e []byte)) error {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if err := fs.writable(); err != nil {
+		return err
+	}
+	_, loc, err := fs.resolve(path)
+	if err != nil {
+		return err
+	}
+	if loc == nil {
+		return unix.EPERM // the root has no entry
+	}
+	change(loc.dir.buf[loc.short*entrySize : (loc.short+1)*entrySize])
+	return fs.putEntries(loc.dir, loc.short, 1)
 }
