@@ -5,8 +5,8 @@
 // FAT copies, directory entries with their long-name (LFN) chains, 8.3
 // alias generation and the FAT32 FSInfo sector. The API is path based
 // (ReadDir, Stat, ReadAt, ReadFile, WriteAt, Truncate, Create, Mkdir,
-// Remove, Rename, SetTimes, SetReadOnly, FreeClusters) so that a vfs adapter can be layered on top later without this
-// package importing vfs. Names are matched case-insensitively, as FAT
+// Remove, Rename, SetTimes, SetReadOnly, FreeClusters) so that a vfs
+// adapter can be layered on top later without this package importing vfs. Names are matched case-insensitively, as FAT
 // does, and stored case-preserving. Corrupt metadata gives errors wrapping
 // unix.EUCLEAN, never a panic.
 //
