@@ -42,6 +42,7 @@ func OpenRW(dev ReadWriterAt, opts Options) (*FS, error) {
 		return nil, unsupported("writing with an orphan file")
 	}
 	fs.wdev = dev
+	fs.noSync = opts.NoSync
 	if err := fs.startJournal(); err != nil {
 		return nil, err
 	}

@@ -57,6 +57,9 @@ type Options struct {
 	// Now is the clock for the timestamps that writes set (default:
 	// the host's real-time clock).
 	Now func() unix.Timespec
+	// NoSync skips the fsync barriers around journal commits: faster,
+	// for scratch images whose crash safety does not matter.
+	NoSync bool
 }
 
 // FS is an open ext2/3/4 file system. Its methods are safe for
@@ -68,6 +71,8 @@ type FS struct {
 	wdev io.WriterAt
 	// now is the clock for timestamps of writes.
 	now func() unix.Timespec
+	// noSync skips fsync barriers (Options.NoSync).
+	noSync bool
 
 	// jw writes transactions to the journal (nil: no journaling).
 	jw *journalWriter

@@ -138,6 +138,10 @@ func (fs *FS) addEntry(dir *Inode, name string, ino uint32, ft uint8) error {
 			return fs.putLeaf(dir, db)
 		}
 	}
+	if nblocks == 1 && fs.sb.HasCompat(CompatDirIndex) {
+		// Like Linux, index a directory when it outgrows its first block.
+		return fs.makeIndexed(dir, exts, name, ino, ft)
+	}
 	db, _, err := fs.appendDirBlock(dir, exts)
 	if err != nil {
 		return err
@@ -146,6 +150,99 @@ func (fs *FS) addEntry(dir *Inode, name string, ino uint32, ft uint8) error {
 		return err
 	}
 	return fs.putLeaf(dir, db)
+}
+
+// makeIndexed turns a full one-block directory into an htree: block 0
+// becomes the root and the entries, with the new one, move to hash-sorted
+// leaves after it.
+func (fs *FS) makeIndexed(dir *Inode, exts []Extent, name string, ino uint32, ft uint8) error {
+	root, err := fs.dirBlockAt(dir, exts, 0)
+	if err != nil {
+		return err
+	}
+	ents, err := ParseDirBlock(root.buf[:fs.leafSpace()], fs.hasFT, fs.blockSize, nil)
+	if err != nil {
+		return err
+	}
+	if len(ents) < 2 || ents[0].Name != "." || ents[1].Name != ".." {
+		return corrupt("directory inode %d does not start with '.' and '..'", dir.Ino)
+	}
+	version := fs.sb.DefHashVersion
+	if version > HashTea {
+		version = HashHalfMD4
+	}
+	type hent struct {
+		DirEntry
+		hash uint32
+	}
+	var hs []hent
+	for _, e := range append(ents[2:], DirEntry{Name: name, Ino: ino, Type: fs.direntFT(ft)}) {
+		h, _, _ := DirHash([]byte(e.Name), fs.hashVersion(version), fs.sb.HashSeed)
+		hs = append(hs, hent{e, h})
+	}
+	sort.SliceStable(hs, func(i, j int) bool { return hs[i].hash < hs[j].hash })
+	// Pack the leaves.
+	type leaf struct {
+		ents []hent
+		hash uint32
+	}
+	var leaves []leaf
+	used := fs.leafSpace()
+	for _, e := range hs {
+		sz := DirentSize(len(e.Name))
+		if used+sz > fs.leafSpace() {
+			h := e.hash
+			if n := len(leaves); n > 0 {
+				last := leaves[n-1].ents
+				if last[len(last)-1].hash == h {
+					h |= 1
+				}
+			}
+			leaves = append(leaves, leaf{hash: h})
+			used = 0
+		}
+		l := &leaves[len(leaves)-1]
+		l.ents = append(l.ents, e)
+		used += sz
+	}
+	var idx []dxEnt
+	for i, l := range leaves {
+		db, ex, err := fs.appendDirBlock(dir, exts)
+		if err != nil {
+			return err
+		}
+		exts = ex
+		clear(db.buf)
+		off, last := 0, 0
+		for _, e := range l.ents {
+			sz := DirentSize(len(e.Name))
+			PutDirent(db.buf[off:], e.Ino, sz, fs.blockSize, e.Name, e.Type)
+			last = off
+			off += sz
+		}
+		binary.LittleEndian.PutUint16(db.buf[last+4:], EncodeRecLen(fs.leafSpace()-last, fs.blockSize))
+		if err := fs.putLeaf(dir, db); err != nil {
+			return err
+		}
+		if i == 0 {
+			idx = append(idx, dxEnt{block: uint32(db.lblk)})
+		} else {
+			idx = append(idx, dxEnt{hash: l.hash, block: uint32(db.lblk)})
+		}
+	}
+	b := root.buf
+	clear(b)
+	PutDirent(b, dir.Ino, 12, fs.blockSize, ".", fs.direntFT(FTDir))
+	PutDirent(b[12:], ents[1].Ino, fs.blockSize-12, fs.blockSize, "..", fs.direntFT(FTDir))
+	b[dxRootInfoOff+4] = version
+	b[dxRootInfoOff+5] = 8
+	n := &dxNode{db: root, countOff: dxRootCountOff, limit: DxRootLimit(fs.blockSize, fs.csum), ents: idx}
+	if err := fs.putDxNode(dir, n); err != nil {
+		return err
+	}
+	dir.Flags |= FlagIndex
+	dir.raw.Flags |= FlagIndex
+	return nil
 }
 
 // removeEntry deletes name from directory dir (leaf blocks only: "."

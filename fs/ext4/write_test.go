@@ -29,7 +29,7 @@ func openRW(t *testing.T, img string) (*FS, *os.File) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := OpenRW(f, Options{Now: func() unix.Timespec { return unix.Timespec{Sec: 1700000000, Nsec: 5} }})
+	e, err := OpenRW(f, Options{Now: func() unix.Timespec { return unix.Timespec{Sec: 1700000000, Nsec: 5} }, NoSync: true})
 	if err != nil {
 		f.Close()
 		t.Fatalf("OpenRW: %v", err)
