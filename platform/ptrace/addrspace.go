@@ -90,7 +90,8 @@ func (a *addressSpace) owner(ready chan<- error) {
 		return
 	}
 	a.pid, a.main = t.tgid, t
-	if a.p.pin.Load() && len(a.p.cpus) > 1 {
+	policy := a.p.cpuPolicy()
+	if policy == CPUPin {
 		a.cpu = a.p.pickCPU()
 		pinThread(0, a.cpu)
 		pinThread(t.tid, a.cpu)
@@ -100,6 +101,9 @@ func (a *addressSpace) owner(ready chan<- error) {
 	for {
 		select {
 		case f := <-a.reqs:
+			if policy == CPUFollow {
+				a.main.follow()
+			}
 			f()
 		case <-a.refill:
 			a.cloneSpare()

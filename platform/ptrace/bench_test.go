@@ -12,7 +12,7 @@ import (
 
 // benchEnv is newEnv for benchmarks, with pinning set before the address
 // space and the Context exist.
-func benchEnv(b *testing.B, pin bool) (*env, platform.Context) {
+func benchEnv(b *testing.B, policy CPUPolicy) (*env, platform.Context) {
 	b.Helper()
 	fd, err := unix.MemfdCreate("kite-bench-mem", unix.MFD_CLOEXEC)
 	if err != nil {
@@ -29,7 +29,12 @@ func benchEnv(b *testing.B, pin bool) (*env, platform.Context) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p.SetPinning(pin)
+	p.SetCPUPolicy(policy)
+	// Take the spare started under the default policy, to get one started
+	// under this one.
+	if as, err := p.NewAddressSpace(); err == nil {
+		as.Release()
+	}
 	as, err := p.NewAddressSpace()
 	if err != nil {
 		b.Fatal(err)
@@ -51,16 +56,17 @@ func benchEnv(b *testing.B, pin bool) (*env, platform.Context) {
 	return e, c
 }
 
+var policies = []struct {
+	name string
+	p    CPUPolicy
+}{{"follow", CPUFollow}, {"pinned", CPUPin}, {"unpinned", CPUFree}}
+
 // BenchmarkSyscallRoundTrip measures one application system call: the stub
 // loops on getpid under PTRACE_SYSEMU and the benchmark answers each.
 func BenchmarkSyscallRoundTrip(b *testing.B) {
-	for _, pin := range []bool{true, false} {
-		name := "unpinned"
-		if pin {
-			name = "pinned"
-		}
-		b.Run(name, func(b *testing.B) {
-			e, c := benchEnv(b, pin)
+	for _, pol := range policies {
+		b.Run(pol.name, func(b *testing.B) {
+			e, c := benchEnv(b, pol.p)
 			copy(e.mem[codeOff:], cat(insMovEaxImm(unix.SYS_GETPID), insSyscall, insJmpRel8(-9)))
 			if err := e.as.MapFile(codeAddr, codeOff, pageSize, unix.PROT_READ|unix.PROT_EXEC); err != nil {
 				b.Fatal(err)
@@ -85,19 +91,14 @@ func BenchmarkSyscallRoundTrip(b *testing.B) {
 // thread (injected through its stub thread) and from a goroutine without a
 // stub thread (handed to the owner).
 func BenchmarkMapFile(b *testing.B) {
-	for _, pin := range []bool{true, false} {
+	for _, pol := range policies {
 		for _, direct := range []bool{true, false} {
-			name := "owner"
+			name := "owner/" + pol.name
 			if direct {
-				name = "direct"
-			}
-			if pin {
-				name += "/pinned"
-			} else {
-				name += "/unpinned"
+				name = "direct/" + pol.name
 			}
 			b.Run(name, func(b *testing.B) {
-				e, c := benchEnv(b, pin)
+				e, c := benchEnv(b, pol.p)
 				copy(e.mem[codeOff:], cat(insSyscall))
 				if err := e.as.MapFile(codeAddr, codeOff, pageSize, unix.PROT_READ|unix.PROT_EXEC); err != nil {
 					b.Fatal(err)
@@ -143,7 +144,7 @@ func BenchmarkAddressSpace(b *testing.B) {
 			name = "spaced"
 		}
 		b.Run(name, func(b *testing.B) {
-			e, c := benchEnv(b, true)
+			e, c := benchEnv(b, defaultCPUPolicy)
 			copy(e.mem[codeOff:], cat(insSyscall))
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

@@ -21,9 +21,9 @@ import (
 // empty (it never runs sigprocmask), so it is never blocked.
 const interruptSignal = unix.SIGCHLD
 
-// defaultPin is whether New turns CPU pinning on. See doc.go for the
+// defaultCPUPolicy is the CPU policy New sets. See doc.go for the
 // measurements behind it.
-const defaultPin = true
+const defaultCPUPolicy = CPUFollow
 
 // context is a platform.Context: one application thread, run by the kite
 // OS thread it was created on, in one stub thread per address space.
@@ -34,8 +34,10 @@ type context struct {
 	// thread of this Context.
 	tid int
 
-	// cpu is the CPU the Context is pinned to, or -1; oldMask is the OS
-	// thread's affinity before pinning.
+	// policy is the platform's CPU policy when the Context was made. cpu
+	// is the CPU the Context is pinned to under CPUPin, or -1; oldMask is
+	// the OS thread's affinity before pinning.
+	policy  CPUPolicy
 	cpu     int
 	oldMask unix.CPUSet
 
@@ -68,7 +70,8 @@ func (p *Platform) NewContext() (platform.Context, error) {
 		threads: make(map[*addressSpace]*thread),
 		fp:      p.initFP.Clone(),
 	}
-	if p.pin.Load() && len(p.cpus) > 1 {
+	c.policy = p.cpuPolicy()
+	if c.policy == CPUPin {
 		if err := unix.SchedGetaffinity(0, &c.oldMask); err == nil {
 			c.cpu = p.pickCPU()
 			pinThread(0, c.cpu)
@@ -105,12 +108,18 @@ func (c *context) threadIn(a *addressSpace) (*thread, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Move it to this Context's CPU first, so that seizing it already
-	// wakes it there.
-	if c.cpu >= 0 {
+	// Place it first (it inherits the main thread's placement), so that
+	// seizing it already wakes it where it will run.
+	cpu := -1
+	switch c.policy {
+	case CPUPin:
 		pinThread(tid, c.cpu)
-	} else if a.cpu >= 0 {
-		// Cloned from the pinned main thread: unpin.
+	case CPUFollow:
+		cpu = getcpu()
+		if pinThread(tid, cpu) != nil {
+			cpu = -1
+		}
+	default:
 		var all unix.CPUSet
 		for _, cpu := range c.p.cpus {
 			all.Set(cpu)
@@ -121,6 +130,7 @@ func (c *context) threadIn(a *addressSpace) (*thread, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.cpu = cpu
 	a.mu.Lock()
 	if a.released.Load() {
 		a.mu.Unlock()
@@ -285,6 +295,9 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 	}
 	if err := t.setAppRegs(regs); err != nil {
 		return 0, platform.Fault{}, err
+	}
+	if c.policy == CPUFollow {
+		t.follow()
 	}
 	c.running.Store(t)
 	defer c.running.Store(nil)

@@ -96,25 +96,38 @@
 // the address space holding the state is released first, the state resets
 // to the initial one (what execve does anyway).
 //
-// # CPU pinning
+// # CPU placement
 //
-// Every Switch is two wake-ups (kite wakes the stub, the stub's stop wakes
-// kite). Across CPUs each costs tens of microseconds on our 2-core
-// machines; on one CPU a few. So by default each Context pins its OS
-// thread and all its stub threads to one CPU, chosen round-robin over the
-// CPUs kite may use (the owner and the stub's main thread likewise);
-// Platform.SetPinning(false) turns it off for Contexts and address spaces
-// created afterwards. Measured with `go test -bench .` (a stub looping on
-// getpid under SYSEMU, kite answering each call; 2 cores shared with other
-// load, load average 4-5):
+// Every Switch is two wake-ups (kite wakes the stub thread, the stub's
+// stop wakes kite). Across CPUs each costs tens of microseconds on our
+// 2-core hosts; on one CPU a few. Three policies (SetCPUPolicy):
 //
-//	BenchmarkSyscallRoundTrip/pinned     8.1-8.3 us/op (3 runs)
-//	BenchmarkSyscallRoundTrip/unpinned   23-57 us/op (most runs above 40)
-//	BenchmarkMapFile/direct              about 20 us/op (through the caller's stub thread)
-//	BenchmarkMapFile/owner               about 110 us/op (hand-off to the owner and back)
+//   - CPUPin pins a Context's OS thread and all its stub threads to one
+//     CPU, round-robin over the CPUs kite may use (the owner and the stub's
+//     main thread likewise);
+//   - CPUFollow (the default) leaves kite's thread free and, before each
+//     Switch, restricts the stub thread to the CPU kite's thread is on
+//     (one getcpu per Switch, a sched_setaffinity only when it moved);
+//   - CPUFree leaves placement to the host.
 //
-// Before New set SA_NOCLDSTOP on kite's SIGCHLD handler the pinned round
-// trip was 10.0-10.5 us: every ptrace stop also signalled kite.
+// Measured with `go test -bench SyscallRoundTrip` (a stub looping on getpid
+// under SYSEMU, kite answering each call), on 2 cores shared with five
+// other agents' builds and tests, so the load moved under the numbers:
+//
+//	load ~4, 5 runs each:     pinned 10.0-10.3 us   unpinned 11.9-57.1 us (4 of 5 above 43)
+//	load ~8, 3 runs each:     pinned 17-31 us       unpinned 9-14 us
+//	load 5-7, 10 interleaved: follow median 17 us (13-34)   pinned 22 (13-120)   unpinned 24 (15-108)
+//	load ~7, 12 interleaved:  follow median 12.7 us (8.5-22) pinned 10.4 (8.6-17) unpinned 11.8 (8.8-16)
+//
+// Pinning wins on a quiet machine and loses badly when other work holds
+// its CPU; leaving the stub free risks cross-CPU wake-ups (the 43-57us
+// runs). Following was never the worst and has the shortest tail, so it
+// is the default. Setting SA_NOCLDSTOP on kite's SIGCHLD handler (New
+// does) took the pinned round trip from 10.3 to 8.2 us on a quiet
+// machine: otherwise every ptrace stop also signals kite.
+//
+// Mapping changes (BenchmarkMapFile): about 13-25 us through the caller's
+// own stub thread, 45-110 us through the owner.
 //
 // # Release
 //

@@ -22,7 +22,7 @@ func TestPinning(t *testing.T) {
 	if err := unix.SchedGetaffinity(0, &before); err != nil {
 		t.Fatal(err)
 	}
-	e.p.SetPinning(true)
+	e.p.SetCPUPolicy(CPUPin)
 	ci, err := e.p.NewContext()
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +50,7 @@ func TestPinning(t *testing.T) {
 	}
 
 	// Unpinned: nothing changes.
-	e.p.SetPinning(false)
+	e.p.SetCPUPolicy(CPUFree)
 	ci, err = e.p.NewContext()
 	if err != nil {
 		t.Fatal(err)
@@ -66,6 +66,37 @@ func TestPinning(t *testing.T) {
 	tid := ci.(*context).threads[e.as.(*addressSpace)].tid
 	if err := unix.SchedGetaffinity(tid, &set); err != nil || set.Count() != len(e.p.cpus) {
 		t.Errorf("unpinned Context's stub thread: affinity %v %v", set, err)
+	}
+}
+
+func TestCPUFollow(t *testing.T) {
+	e := newEnv(t)
+	if len(e.p.cpus) < 2 {
+		t.Skip("needs two CPUs")
+	}
+	e.loadCode(t, cat(insSyscall, insJmpRel8(-4)))
+	e.p.SetCPUPolicy(CPUFollow)
+	c := newCtx(t, e.p)
+	var before unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &before); err != nil {
+		t.Fatal(err)
+	}
+	r := startRegs(codeAddr)
+	for i := 0; i < 100; i++ {
+		if _, _, err := c.Switch(e.as, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var set unix.CPUSet
+	th := c.(*context).threads[e.as.(*addressSpace)]
+	if err := unix.SchedGetaffinity(th.tid, &set); err != nil {
+		t.Fatal(err)
+	}
+	if set.Count() != 1 || !set.IsSet(th.cpu) {
+		t.Errorf("stub thread affinity %v, want only CPU %d", set, th.cpu)
+	}
+	if err := unix.SchedGetaffinity(0, &set); err != nil || set != before {
+		t.Errorf("CPUFollow changed kite's affinity: %v %v", set, err)
 	}
 }
 

@@ -27,7 +27,7 @@ type Platform struct {
 	// over them when pinning is on.
 	cpus    []int
 	nextCPU atomic.Uint32
-	pin     atomic.Bool
+	policy  atomic.Int32 // a CPUPolicy
 
 	// xstateSize is the size of the host's NT_X86_XSTATE register set and
 	// initFP the state of a fresh stub thread; both set by New.
@@ -81,7 +81,7 @@ func New(memfd int) (*Platform, error) {
 			p.cpus = append(p.cpus, cpu)
 		}
 	}
-	p.pin.Store(defaultPin)
+	p.policy.Store(int32(defaultCPUPolicy))
 	if err := quietChildStops(); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("ptrace: SIGCHLD sigaction: %w", err)
@@ -156,10 +156,37 @@ func (p *Platform) Name() string { return "ptrace" }
 // page up is the platform's.
 func (p *Platform) MaxUserAddress() uintptr { return stubStart }
 
-// SetPinning turns CPU pinning of Contexts created from now on on or off.
-// A pinned Context runs its OS thread and its stub threads on one CPU, so
-// that each ptrace stop and resume is a same-CPU wake-up.
-func (p *Platform) SetPinning(on bool) { p.pin.Store(on) }
+// CPUPolicy says how a Context's OS thread and its stub threads are placed
+// on CPUs. Each Switch wakes the stub thread and each stop wakes kite
+// again; a wake-up to another CPU costs tens of microseconds on our
+// hosts, one on the same CPU a few (see doc.go for measurements).
+type CPUPolicy int32
+
+const (
+	// CPUFollow leaves kite's OS thread free and, before each Switch,
+	// restricts the stub thread to the CPU the OS thread is on (one
+	// getcpu per Switch, one sched_setaffinity when it moved): wake-ups
+	// stay on one CPU, and the scheduler can still move the pair away
+	// from a busy CPU.
+	CPUFollow CPUPolicy = iota
+	// CPUPin pins the OS thread and its stub threads to one CPU, chosen
+	// round-robin per Context (and the owner with the stub's main thread
+	// per address space).
+	CPUPin
+	// CPUFree leaves placement to the host scheduler.
+	CPUFree
+)
+
+// SetCPUPolicy sets the CPU policy of Contexts and address spaces created
+// from now on.
+func (p *Platform) SetCPUPolicy(c CPUPolicy) { p.policy.Store(int32(c)) }
+
+func (p *Platform) cpuPolicy() CPUPolicy {
+	if len(p.cpus) < 2 {
+		return CPUFree
+	}
+	return CPUPolicy(p.policy.Load())
+}
 
 // writeStub puts the stub executable into a sealed memfd.
 func (p *Platform) writeStub() error {
@@ -216,7 +243,7 @@ func (p *Platform) startStubOnce() (*thread, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ptrace: starting stub: %w", err)
 	}
-	t := &thread{tgid: pid, tid: pid, waiter: &ownerWaiter{pgid: pid}}
+	t := &thread{tgid: pid, tid: pid, cpu: -1, waiter: &ownerWaiter{pgid: pid}}
 	fail := func(err error) (*thread, error) {
 		unix.Kill(pid, unix.SIGKILL)
 		t.reap()

@@ -166,6 +166,13 @@ func gettid() int {
 	return int(tid)
 }
 
+// getcpu returns the CPU the calling thread runs on.
+func getcpu() int {
+	var cpu uint32
+	unix.RawSyscall(unix.SYS_GETCPU, uintptr(unsafe.Pointer(&cpu)), 0, 0)
+	return int(cpu)
+}
+
 func tgkill(tgid, tid int, sig unix.Signal) error {
 	_, _, e := unix.RawSyscall(unix.SYS_TGKILL, uintptr(tgid), uintptr(tid), uintptr(sig))
 	if e != 0 {

@@ -30,6 +30,10 @@ type thread struct {
 
 	// waiter, if set, replaces wait for this thread (see ownerWaiter).
 	waiter *ownerWaiter
+
+	// cpu is the CPU the thread was last restricted to under CPUFollow,
+	// or -1.
+	cpu int
 }
 
 // wait waits for t's next state change.
@@ -38,6 +42,16 @@ func (t *thread) wait() (waitStatus, error) {
 		return t.waiter.wait(t.tid)
 	}
 	return wait(t.tid)
+}
+
+// follow restricts t to the CPU the calling thread (its tracer) is on, if
+// it is not already (CPUFollow).
+func (t *thread) follow() {
+	if cpu := getcpu(); cpu != t.cpu {
+		if pinThread(t.tid, cpu) == nil {
+			t.cpu = cpu
+		}
+	}
 }
 
 // errDied reports a stub thread that exited.
@@ -157,7 +171,7 @@ func (t *thread) reap() {
 // seize attaches the calling OS thread to stub thread tid (running the
 // stub's pause loop, untraced) and stops it.
 func seize(tgid, tid int) (*thread, error) {
-	t := &thread{tgid: tgid, tid: tid}
+	t := &thread{tgid: tgid, tid: tid, cpu: -1}
 	if err := ptrace(unix.PTRACE_SEIZE, tid, 0, ptraceOptions); err != nil {
 		return nil, t.errHost("SEIZE", err)
 	}
