@@ -243,11 +243,10 @@ func (m *Manager) unlockPILocked(b *bucket, key mm.FutexKey, mem Memory, addr ui
 	return nil
 }
 
-// handOffLocked makes top, the first waiter of q, the owner of q's PI
+// handOffLocked makes top, the first PI waiter of q, the owner of q's PI
 // futex (its word already says so) and wakes it.
 //
-// Preconditions: b.mu is held; top is q's first waiter and of kind
-// waitPI.
+// Preconditions: b.mu is held; top is q's first waiter of kind waitPI.
 func (m *Manager) handOffLocked(b *bucket, q *queue, top *waiter) {
 	top.acquired = true
 	m.wakeLocked(b, top)
@@ -279,15 +278,18 @@ func (m *Manager) ExitPIState(tid int32, self any) {
 			// piOwned no longer lists tid; forget the owner so that
 			// setPIOwnerLocked does not look for it.
 			q.piOwner = 0
+			// The first locker; a FUTEX_WAIT on the same word
+			// may be queued ahead of it.
 			top := q.head
-			if top.kind == waitPI {
-				nv := uint32(top.tid) | FUTEX_WAITERS | FUTEX_OWNER_DIED
-				// A failure leaves the word as it is; the new owner
-				// still owns the futex in the kernel's view, as on
-				// Linux when user memory is gone.
-				top.mem.AtomicOp32(top.addr, func(uint32) uint32 { return nv })
-				m.handOffLocked(b, q, top)
+			for top.kind != waitPI {
+				top = top.next
 			}
+			nv := uint32(top.tid) | FUTEX_WAITERS | FUTEX_OWNER_DIED
+			// A failure leaves the word as it is; the new owner
+			// still owns the futex in the kernel's view, as on
+			// Linux when user memory is gone.
+			top.mem.AtomicOp32(top.addr, func(uint32) uint32 { return nv })
+			m.handOffLocked(b, q, top)
 		}
 		b.mu.Unlock()
 	}

@@ -453,6 +453,51 @@ func TestExitRobustList(t *testing.T) {
 	mem.putU64(t, head, 0x1000)
 	m.ExitRobustList(mem, head, tid)
 	m.ExitRobustList(mem, 0x1000, tid)
+
+	// An entry whose word cannot be read ends the walk, as on Linux:
+	// the owned word after it keeps its owner.
+	last := uintptr(fakeBase + 0x400 - 8)
+	mem.set(t, e2+off, tid)
+	robustHead(t, mem, head, off, 0, []uintptr{last, e2}, []bool{false, false})
+	m.ExitRobustList(mem, head, tid)
+	if v := mem.get(t, e2+off); v != tid {
+		t.Errorf("word after an unreadable entry = %#x", v)
+	}
+}
+
+// TestPIOwnerExitBehindWaiter hands a PI futex on at its owner's exit
+// when a FUTEX_WAIT on the same word is queued ahead of the locker.
+func TestPIOwnerExitBehindWaiter(t *testing.T) {
+	m := NewManager()
+	mem := newFakeMem(16)
+	const t1, t2, t3 = 41, 42, 43
+	mem.set(t, wordA, t1)
+	c2 := async(func() error {
+		return m.LockPI(newTask(), mem, wordA, true, t2, time.Now().Add(50*time.Millisecond), false, alwaysAlive)
+	})
+	waitQueued(t, m, mem, wordA, true, 1)
+	cn := async(func() error {
+		return m.Wait(newTask(), mem, wordA, true, t1|FUTEX_WAITERS, FUTEX_BITSET_MATCH_ANY, time.Time{})
+	})
+	waitQueued(t, m, mem, wordA, true, 2)
+	c3 := async(func() error { return m.LockPI(newTask(), mem, wordA, true, t3, time.Time{}, false, alwaysAlive) })
+	waitQueued(t, m, mem, wordA, true, 3)
+	if err := result(t, c2); err != unix.ETIMEDOUT {
+		t.Fatalf("first locker = %v", err)
+	}
+	m.ExitPIState(t1, nil)
+	if err := result(t, c3); err != nil {
+		t.Fatal(err)
+	}
+	if v := mem.get(t, wordA); v != t3|FUTEX_WAITERS|FUTEX_OWNER_DIED {
+		t.Fatalf("word = %#x", v)
+	}
+	if k, err := m.Wake(mem, wordA, true, 1, FUTEX_BITSET_MATCH_ANY); k != 1 || err != nil {
+		t.Fatalf("wake of the plain waiter = %d, %v", k, err)
+	}
+	if err := result(t, cn); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestClearChildTID(t *testing.T) {

@@ -29,8 +29,8 @@ func (m *Manager) ExitRobustList(mem Memory, head uintptr, tid int32) {
 		var nb [8]byte
 		n, _ := mem.CopyIn(uintptr(entry), nb[:])
 		next, nextPI := splitEntry(binary.LittleEndian.Uint64(nb[:]))
-		if entry != pending {
-			m.handleDeath(mem, uintptr(entry+uint64(offset)), tid, pi, false)
+		if entry != pending && !m.handleDeath(mem, uintptr(entry+uint64(offset)), tid, pi, false) {
+			return
 		}
 		if n != len(nb) {
 			return
@@ -51,27 +51,29 @@ func splitEntry(v uint64) (entry uint64, pi bool) {
 }
 
 // handleDeath marks the futex word at addr as owner-died if tid owns it
-// (Linux's handle_futex_death).
-func (m *Manager) handleDeath(mem Memory, addr uintptr, tid int32, pi, pending bool) {
+// (Linux's handle_futex_death). It returns false if the word is
+// misaligned or cannot be read or written, which ends the walk as on
+// Linux.
+func (m *Manager) handleDeath(mem Memory, addr uintptr, tid int32, pi, pending bool) bool {
 	if addr&3 != 0 {
-		return
+		return false
 	}
 	for {
 		uval, err := mem.LoadUint32(addr)
 		if err != nil {
-			return
+			return false
 		}
 		if pending && !pi && uval == 0 {
 			m.Wake(mem, addr, false, 1, FUTEX_BITSET_MATCH_ANY)
-			return
+			return true
 		}
 		if int32(uval&FUTEX_TID_MASK) != tid {
-			return
+			return true
 		}
 		nv := uval&FUTEX_WAITERS | FUTEX_OWNER_DIED
 		cur, err := mem.CompareAndSwapUint32(addr, uval, nv)
 		if err != nil {
-			return
+			return false
 		}
 		if cur != uval {
 			continue
@@ -79,7 +81,7 @@ func (m *Manager) handleDeath(mem Memory, addr uintptr, tid int32, pi, pending b
 		if !pi && uval&FUTEX_WAITERS != 0 {
 			m.Wake(mem, addr, false, 1, FUTEX_BITSET_MATCH_ANY)
 		}
-		return
+		return true
 	}
 }
 
