@@ -124,7 +124,6 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 
 	child := &Task{
 		k:          k,
-		creds:      t.creds,
 		regs:       t.regs,
 		wake:       make(chan struct{}, 1),
 		exitedCh:   make(chan struct{}),
@@ -140,6 +139,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	if fp, err := t.fpState(); err == nil {
 		child.pendingFP = fp
 	}
+	child.creds.Store(t.Credentials())
 	child.regs.Rax = 0
 	if o.Stack != 0 {
 		child.regs.Rsp = uint64(o.Stack)
@@ -167,8 +167,8 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	}
 	// RLIMIT_NPROC binds only the unprivileged (CAP_SYS_RESOURCE; until
 	// capabilities exist, euid 0 is privileged).
-	if f&unix.CLONE_THREAD == 0 && t.creds.EffectiveUID != 0 {
-		if n := k.countProcessesLocked(t.creds.RealUID); uint64(n) >= t.tg.limits.Get(unix.RLIMIT_NPROC).Cur {
+	if f&unix.CLONE_THREAD == 0 && t.Credentials().EffectiveUID != 0 {
+		if n := k.countProcessesLocked(t.Credentials().RealUID); uint64(n) >= t.tg.limits.Get(unix.RLIMIT_NPROC).Cur {
 			k.mu.Unlock()
 			release()
 			return 0, unix.EAGAIN
@@ -264,7 +264,7 @@ func le32(v uint32) []byte { return []byte{byte(v), byte(v >> 8), byte(v >> 16),
 func (k *Kernel) countProcessesLocked(uid uint32) int {
 	n := 0
 	for _, tg := range k.groups {
-		if tg.state == groupAlive && tg.leader != nil && tg.leader.creds.RealUID == uid {
+		if tg.state == groupAlive && tg.leader != nil && tg.leader.Credentials().RealUID == uid {
 			n++
 		}
 	}

@@ -80,7 +80,7 @@ func (t *Task) openExecutable(start vfs.Path, filename string, flags int) (*vfs.
 		f.DecRef(t)
 		return nil, vfs.Stat{}, unix.EACCES
 	}
-	if !t.creds.CheckPermission(st.Mode&0o7777, st.UID, st.GID, false, auth.MayExec) {
+	if !t.Credentials().CheckPermission(st.Mode&0o7777, st.UID, st.GID, false, auth.MayExec) {
 		f.DecRef(t)
 		return nil, vfs.Stat{}, unix.EACCES
 	}
@@ -102,10 +102,10 @@ func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv
 		ExecFn:          execfn,
 		StackLimit:      stackLimit,
 		MaxAddress:      t.k.platform.MaxUserAddress(),
-		UID:             t.creds.RealUID,
-		EUID:            t.creds.EffectiveUID,
-		GID:             t.creds.RealGID,
-		EGID:            t.creds.EffectiveGID,
+		UID:             t.Credentials().RealUID,
+		EUID:            t.Credentials().EffectiveUID,
+		GID:             t.Credentials().RealGID,
+		EGID:            t.Credentials().EffectiveGID,
 		OpenInterpreter: t.openInterpreter,
 	})
 	if err != nil {

@@ -153,7 +153,7 @@ func (tg *ThreadGroup) chldInfoLocked() *arch.SignalInfo {
 	ws := tg.exitStatusNoLock()
 	var uid uint32
 	if tg.leader != nil {
-		uid = tg.leader.creds.RealUID
+		uid = tg.leader.Credentials().RealUID
 	}
 	var code, status int32
 	if c, ok := ws.Exited(); ok {

@@ -13,11 +13,11 @@ import (
 //
 // Preconditions: k.mu is held.
 func (t *Task) mayKillLocked(tg *ThreadGroup, sig int) bool {
-	c := t.creds
+	c := t.Credentials()
 	if c.EffectiveUID == 0 || tg.leader == nil {
 		return true
 	}
-	tc := tg.leader.creds
+	tc := tg.leader.Credentials()
 	if c.RealUID == tc.RealUID || c.RealUID == tc.SavedUID || c.EffectiveUID == tc.RealUID || c.EffectiveUID == tc.SavedUID {
 		return true
 	}

@@ -58,10 +58,10 @@ func (k *Kernel) StartInit(a ProcessArgs) (*ThreadGroup, error) {
 		tid:      id,
 		fs:       newFSContextRef(a.FSContext),
 		files:    newFDTableRef(a.FDTable),
-		creds:    a.Credentials,
 		wake:     make(chan struct{}, 1),
 		exitedCh: make(chan struct{}),
 	}
+	t.creds.Store(a.Credentials)
 	t.altStack = linux.SignalStack{Flags: linux.SS_DISABLE}
 	t.sched.Affinity = uint64(1)<<uint(k.NumCPU()) - 1
 	tg.leader = t

@@ -40,7 +40,7 @@ func (t *Task) SetSched(caller *Task, policy, prio int) error {
 		if prio < 1 || prio > 99 {
 			return unix.EINVAL
 		}
-		if caller.creds.EffectiveUID != 0 && uint64(prio) > caller.tg.limits.Get(unix.RLIMIT_RTPRIO).Cur {
+		if caller.Credentials().EffectiveUID != 0 && uint64(prio) > caller.tg.limits.Get(unix.RLIMIT_RTPRIO).Cur {
 			return unix.EPERM
 		}
 	default:
@@ -65,7 +65,7 @@ func (t *Task) SetNice(caller *Task, nice int) error {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if nice < t.sched.Nice && caller.creds.EffectiveUID != 0 {
+	if nice < t.sched.Nice && caller.Credentials().EffectiveUID != 0 {
 		if uint64(20-nice) > caller.tg.limits.Get(unix.RLIMIT_NICE).Cur {
 			return unix.EACCES
 		}
@@ -93,7 +93,7 @@ func (t *Task) SetAffinity(caller *Task, mask uint64) error {
 // maySchedule reports whether t may change target's scheduling: root, or
 // the same effective uid as the target's real or effective uid.
 func (t *Task) maySchedule(target *Task) bool {
-	c, tc := t.creds, target.creds
+	c, tc := t.Credentials(), target.Credentials()
 	return c.EffectiveUID == 0 || c.EffectiveUID == tc.RealUID || c.EffectiveUID == tc.EffectiveUID
 }
 
@@ -125,10 +125,10 @@ func (t *Task) TasksOf(which, who int) ([]*Task, error) {
 	case unix.PRIO_USER:
 		uid := uint32(who)
 		if who == 0 {
-			uid = t.creds.RealUID
+			uid = t.Credentials().RealUID
 		}
 		for _, x := range k.tasks {
-			if x.creds.RealUID == uid {
+			if x.Credentials().RealUID == uid {
 				out = append(out, x)
 			}
 		}

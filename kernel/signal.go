@@ -169,6 +169,6 @@ func kernelSigInfo(sig int) *arch.SignalInfo {
 // UserSignalInfo is the siginfo of a signal sent by t with kill (SI_USER)
 // or tkill/tgkill (SI_TKILL).
 func (t *Task) UserSignalInfo(sig int, code int32) *arch.SignalInfo {
-	info := arch.NewKillSignalInfo(sig, code, t.tg.tgid, t.creds.RealUID)
+	info := arch.NewKillSignalInfo(sig, code, t.tg.tgid, t.Credentials().RealUID)
 	return &info
 }

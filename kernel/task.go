@@ -22,8 +22,9 @@ type Task struct {
 
 	// The fields below are used only by the task's own goroutine (and by
 	// the creator before the goroutine starts).
-	regs  arch.Registers
-	creds *auth.Credentials
+	regs arch.Registers
+	// creds are the task's credentials; each change stores a new value.
+	creds atomic.Pointer[auth.Credentials]
 
 	// pendingFP, if resetFP or non-nil, is FP state to install in the
 	// context before the task next runs (fork copies the parent's; exec
@@ -136,7 +137,7 @@ func (t *Task) FSContext() *vfs.FSContext {
 
 // Credentials returns the task's credentials. They are immutable; the
 // task installs new ones to change them.
-func (t *Task) Credentials() *auth.Credentials { return t.creds }
+func (t *Task) Credentials() *auth.Credentials { return t.creds.Load() }
 
 // Registers returns the task's saved registers. Only meaningful on the
 // task's own goroutine while it is in the kernel (during a system call).

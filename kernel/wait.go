@@ -113,7 +113,7 @@ func (c *ThreadGroup) matchesWaitLocked(target WaitTarget, options int) bool {
 func (c *ThreadGroup) waitableLocked(options int) *WaitResult {
 	r := &WaitResult{PID: c.tgid}
 	if c.leader != nil {
-		r.UID = c.leader.creds.RealUID
+		r.UID = c.leader.Credentials().RealUID
 	}
 	switch {
 	case c.state == groupZombie && options&WEXITED != 0:
@@ -191,7 +191,7 @@ func (tg *ThreadGroup) notifyParentStopped(sig int) {
 func (tg *ThreadGroup) childStateInfoLocked(code, status int32) *arch.SignalInfo {
 	var uid uint32
 	if tg.leader != nil {
-		uid = tg.leader.creds.RealUID
+		uid = tg.leader.Credentials().RealUID
 	}
 	u, s := tg.CPUTime()
 	info := arch.NewChildSignalInfo(code, tg.tgid, uid, status, int64(u/1e7), int64(s/1e7))

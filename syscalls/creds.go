@@ -1,0 +1,71 @@
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/kernel"
+)
+
+func init() {
+	const note = "privilege is euid 0 until capabilities exist"
+	register(
+		partial(unix.SYS_SETUID, setuid, note),
+		partial(unix.SYS_SETGID, setgid, note),
+		partial(unix.SYS_SETREUID, setreuid, note),
+		partial(unix.SYS_SETREGID, setregid, note),
+		partial(unix.SYS_SETRESUID, setresuid, note),
+		partial(unix.SYS_SETRESGID, setresgid, note),
+		partial(unix.SYS_SETFSUID, setfsuid, note),
+		partial(unix.SYS_SETFSGID, setfsgid, note),
+		partial(unix.SYS_SETGROUPS, setgroups, note),
+	)
+}
+
+func setuid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.SetUID(uint32(a[0]))
+}
+
+func setgid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.SetGID(uint32(a[0]))
+}
+
+func setreuid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.SetREUID(uint32(a[0]), uint32(a[1]))
+}
+
+func setregid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.SetREGID(uint32(a[0]), uint32(a[1]))
+}
+
+func setresuid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.SetRESUID(uint32(a[0]), uint32(a[1]), uint32(a[2]))
+}
+
+func setresgid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.SetRESGID(uint32(a[0]), uint32(a[1]), uint32(a[2]))
+}
+
+func setfsuid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return uintptr(t.SetFSUID(uint32(a[0]))), nil
+}
+
+func setfsgid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return uintptr(t.SetFSGID(uint32(a[0]))), nil
+}
+
+func setgroups(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	n := int(int32(a[0]))
+	if n < 0 || n > ngroupsMax {
+		return 0, unix.EINVAL
+	}
+	b := make([]byte, 4*n)
+	if err := copyInFull(t, a[1], b); err != nil {
+		return 0, err
+	}
+	groups := make([]uint32, n)
+	for i := range groups {
+		groups[i] = getU32(b, 4*i)
+	}
+	return 0, t.SetGroups(groups)
+}
