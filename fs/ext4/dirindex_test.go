@@ -1,7 +1,9 @@
 package ext4
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -43,5 +45,62 @@ func TestDirBecomesIndexed(t *testing.T) {
 			}
 			fsckClean(t, img)
 		})
+	}
+}
+
+func TestAllocate(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "img")
+	run(t, "mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", img, "32M")
+	e, f := openRW(t, img)
+	defer f.Close()
+	ino := must[uint32](t)(e.Create(RootIno, "f", 0o644, 0, 0))
+	before := e.Statfs().FreeBlocks
+	// Reserve 1 MiB: size grows, blocks are taken, contents read zero.
+	if err := e.Allocate(ino, 0, 0, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Statfs().FreeBlocks; got != before-256 {
+		t.Errorf("free blocks %d, want %d", got, before-256)
+	}
+	if got := readAllIno(t, e, ino); len(got) != 1<<20 || !bytes.Equal(got, make([]byte, 1<<20)) {
+		t.Errorf("reserved range reads %d non-zero bytes", len(got))
+	}
+	// Writing into the unwritten range converts part of it.
+	must[int](t)(e.WriteAt(ino, []byte("hello"), 5000))
+	// Keep-size reservation past the end.
+	if err := e.Allocate(ino, FallocKeepSize, 1<<20, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if in := must[*Inode](t)(e.Stat(ino)); in.Size != 1<<20 {
+		t.Errorf("size %d after KEEP_SIZE", in.Size)
+	}
+	// Punch a hole across the written block's neighbourhood.
+	must[int](t)(e.WriteAt(ino, bytes.Repeat([]byte("w"), 300000), 100000))
+	if err := e.Allocate(ino, FallocPunchHole|FallocKeepSize, 150001, 100000); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]byte, 1<<20)
+	copy(want[5000:], "hello")
+	copy(want[100000:], bytes.Repeat([]byte("w"), 300000))
+	clear(want[150001:250001])
+	if got := readAllIno(t, e, ino); !bytes.Equal(got, want) {
+		for i := range want {
+			if i >= len(got) || got[i] != want[i] {
+				t.Errorf("contents after punch differ at %d (len %d)", i, len(got))
+				break
+			}
+		}
+	}
+	if err := e.Allocate(ino, 0x10, 0, 10); err == nil {
+		t.Error("ZERO_RANGE accepted")
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fsckClean(t, img)
+	out := filepath.Join(t.TempDir(), "out")
+	run(t, "debugfs", "-R", "dump /f "+out, img)
+	if got, _ := os.ReadFile(out); !bytes.Equal(got, want) {
+		t.Error("debugfs reads different contents")
 	}
 }

@@ -16,7 +16,8 @@
 //	reading: Stat, Lookup, ReadDir, IterDir, Walk, OpenFile (File.ReadAt),
 //	         Readlink, Xattrs, Statfs
 //	writing: Create, Mknod, Mkdir, Symlink, Link, Unlink, Rmdir, Rename,
-//	         Exchange, WriteAt, Truncate, SetAttr, SetXattr, RemoveXattr,
+//	         Exchange, WriteAt, Truncate, Allocate (fallocate), SetAttr,
+//	         SetXattr, RemoveXattr,
 //	         Hold/Release (open inodes survive their last unlink on the
 //	         orphan list), Close
 //

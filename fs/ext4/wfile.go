@@ -138,10 +138,12 @@ func (fs *FS) writeData(in *Inode, p []byte, off int64) error {
 	return nil
 }
 
+// zeroBlocks clears data blocks in place (file data never goes through
+// the journal: a journaled copy would overwrite the data at checkpoint).
 func (fs *FS) zeroBlocks(start, n uint64) error {
 	zero := make([]byte, fs.blockSize)
 	for i := uint64(0); i < n; i++ {
-		if err := fs.writeBlock(start+i, zero); err != nil {
+		if _, err := fs.wdev.WriteAt(zero, int64(start+i)*int64(fs.blockSize)); err != nil {
 			return err
 		}
 	}
@@ -155,8 +157,12 @@ func insertExtent(exts []Extent, i int, e Extent) []Extent {
 	copy(exts[i+1:], exts[i:])
 	exts[i] = e
 	mergeable := func(a, b Extent) bool {
-		return !a.Uninit && !b.Uninit && uint64(a.Block)+uint64(a.Len) == uint64(b.Block) &&
-			a.Start+uint64(a.Len) == b.Start && uint64(a.Len)+uint64(b.Len) <= MaxInitExtentLen
+		limit := uint64(MaxInitExtentLen)
+		if a.Uninit {
+			limit--
+		}
+		return a.Uninit == b.Uninit && uint64(a.Block)+uint64(a.Len) == uint64(b.Block) &&
+			a.Start+uint64(a.Len) == b.Start && uint64(a.Len)+uint64(b.Len) <= limit
 	}
 	if i+1 < len(exts) && mergeable(exts[i], exts[i+1]) {
 		exts[i].Len += exts[i+1].Len
