@@ -91,6 +91,10 @@ func TestAllocate(t *testing.T) {
 			}
 		}
 	}
+	p := make([]byte, 10)
+	if n, err := e.ReadAt(ino, p, 100000); n != 10 || err != nil || string(p) != "wwwwwwwwww" {
+		t.Errorf("ReadAt = %d, %v, %q", n, err, p)
+	}
 	if err := e.Allocate(ino, 0x10, 0, 10); err == nil {
 		t.Error("ZERO_RANGE accepted")
 	}

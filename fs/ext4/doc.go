@@ -13,7 +13,7 @@
 // the image). The API works on inode numbers so that a vfs.Filesystem
 // adapter can be layered on top without this package importing vfs:
 //
-//	reading: Stat, Lookup, ReadDir, IterDir, Walk, OpenFile (File.ReadAt),
+//	reading: Stat, Lookup, ReadDir, IterDir, Walk, ReadAt, OpenFile,
 //	         Readlink, Xattrs, Statfs
 //	writing: Create, Mknod, Mkdir, Symlink, Link, Unlink, Rmdir, Rename,
 //	         Exchange, WriteAt, Truncate, Allocate (fallocate), SetAttr,

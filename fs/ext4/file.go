@@ -201,3 +201,22 @@ func (fs *FS) isFastSymlink(in *Inode) bool {
 	}
 	return in.Blocks-eaBlocks == 0
 }
+
+// ReadAt reads from inode ino at off with the current block map (unlike a
+// File, which keeps the map it was opened with).
+func (fs *FS) ReadAt(ino uint32, p []byte, off int64) (int, error) {
+	fs.mu.RLock()
+	defer fs.mu.RUnlock()
+	in, err := fs.readInode(ino)
+	if err != nil {
+		return 0, err
+	}
+	if in.IsDir() {
+		return 0, unix.EISDIR
+	}
+	f, err := fs.openInode(in)
+	if err != nil {
+		return 0, err
+	}
+	return f.ReadAt(p, off)
+}
