@@ -2,6 +2,7 @@
  * anonymous mapping: wait, wake, requeue and wake-op across processes;
  * private keys and private mappings that must not meet. One child at a
  * time, and children never fork. */
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -103,6 +104,40 @@ static void private_mapping(void) {
 	reap(c);
 }
 
+/* SIGKILL ends a child blocked in a futex wait, a waitv and a PI lock. */
+static void killed_while_waiting(void) {
+	static const char *what[] = {"wait", "waitv", "lock_pi"};
+	for (int mode = 0; mode < 3; mode++) {
+		sh[4] = 0;
+		sh[5] = 0x3fff0000; /* a PI owner that the child blocks behind */
+		fflush(stdout);
+		pid_t c = fork();
+		if (c == 0) {
+			if (mode == 0) {
+				fx(&sh[4], F_WAIT, 0, NULL, NULL, 0);
+			} else if (mode == 1) {
+				struct waitv v = {.val = 0, .uaddr = (uintptr_t)&sh[4], .flags = F2_SIZE_U32};
+				syscall(NR_futex_waitv, &v, 1, 0, NULL, 0);
+			} else {
+				sh[5] = syscall(SYS_getppid);
+				fx(&sh[5], F_LOCK_PI, 0, NULL, NULL, 0);
+			}
+			_exit(3);
+		}
+		if (mode < 2)
+			wait_for_waiters(&sh[4], 0, 1);
+		else
+			while (waiters(&sh[5], 0) != -1)
+				sched_yield();
+		kill(c, SIGKILL);
+		int st;
+		waitpid(c, &st, 0);
+		printf("%s: killed by SIGKILL: %d\n", what[mode], WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	}
+	TRY("waiters left", waiters(&sh[4], 0));
+	TRY("PI waiters left", waiters(&sh[5], 0));
+}
+
 int main(void) {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -113,5 +148,6 @@ int main(void) {
 	wake_across();
 	requeue_across();
 	private_mapping();
+	killed_while_waiting();
 	return 0;
 }
