@@ -11,6 +11,12 @@
 // *mm.MemoryManager) and a blocked task only through the Waiter interface,
 // so it can be tested with fakes of both.
 //
+// The kernel calls, at a thread's exit and while its memory is still
+// mapped, ExitRobustList, ExitPIState (with the thread's TaskLookup
+// identity, so that lockers stop blocking behind it) and ClearChildTID, in
+// that order (ExitThread does all three); at execve, ExitRobustList and
+// ExitPIState with a nil identity, since the thread lives on.
+//
 // Priority inheritance itself is absent: PI futexes follow Linux's futex
 // word protocol (TID, FUTEX_WAITERS, FUTEX_OWNER_DIED), error cases and
 // direct hand-off to the next waiter, but waiters are served in FIFO order
