@@ -46,6 +46,7 @@ type fakeAS struct {
 	unmapCalls int
 	released   bool
 	failMap    error
+	failOnce   error // returned by the next MapFile only
 }
 
 func (as *fakeAS) MapFile(addr uintptr, off uint64, length uintptr, prot int) error {
@@ -62,6 +63,10 @@ func (as *fakeAS) MapFile(addr uintptr, off uint64, length uintptr, prot int) er
 	}
 	if as.failMap != nil {
 		return as.failMap
+	}
+	if err := as.failOnce; err != nil {
+		as.failOnce = nil
+		return err
 	}
 	as.mapCalls++
 	for i := uintptr(0); i < length; i += pageSize {

@@ -155,6 +155,29 @@ func (m *MemoryManager) fillLocked(v *vma, start, end uintptr) error {
 	return nil
 }
 
+// preferredFrames returns where the frames of the pages [start, end) of v
+// would continue those of their neighbours: right after the frame of the
+// page before start, or right before the frame of the page at end.
+// Neighbouring frames let the platform map (and merge) neighbouring pages
+// as one range.
+//
+// Preconditions: m.mu is held.
+func (m *MemoryManager) preferredFrames(v *vma, start, end uintptr) (uint64, bool) {
+	if start > v.start {
+		if p := m.pt.get(start - pageSize); p != nil {
+			return p.frame + pageSize, true
+		}
+	}
+	if end < v.end {
+		if p := m.pt.get(end); p != nil {
+			if n := uint64(end - start); p.frame >= n {
+				return p.frame - n, true
+			}
+		}
+	}
+	return 0, false
+}
+
 // errPastEOF reports a private file page wholly past the end of the file.
 var errPastEOF = errors.New("page past end of file")
 
@@ -174,8 +197,11 @@ func (m *MemoryManager) fillRunLocked(v *vma, start, end uintptr) error {
 		return nil
 	}
 	for addr := start; addr < end; {
-		off, got, err := m.mf.allocRun(uint64((end - addr) >> pageShift))
-		if err != nil {
+		n := uint64((end - addr) >> pageShift)
+		off, got, err := uint64(0), uint64(0), error(nil)
+		if pref, ok := m.preferredFrames(v, addr, end); ok && m.mf.allocAt(pref, n) {
+			off, got = pref, n
+		} else if off, got, err = m.mf.allocRun(n); err != nil {
 			return err
 		}
 		if v.file != nil {
@@ -284,8 +310,19 @@ func (m *MemoryManager) syncHostLocked(v *vma, start, end uintptr, mapUnmapped b
 		}
 		m.setMapped(r, false)
 	}
+	flushed := false
 	for _, r := range maps {
-		if err := m.as.MapFile(r.addr, r.frame, r.n*pageSize, r.prot); err != nil {
+		err := m.as.MapFile(r.addr, r.frame, r.n*pageSize, r.prot)
+		if errors.Is(err, unix.ENOMEM) && !flushed {
+			// The host ran out of mappings for the address space
+			// (vm.max_map_count): start again from an empty one and
+			// let the application fault back what it uses.
+			flushed = true
+			if m.flushHostLocked() == nil {
+				err = m.as.MapFile(r.addr, r.frame, r.n*pageSize, r.prot)
+			}
+		}
+		if err != nil {
 			firstErr = cmp(firstErr, err)
 			m.setMapped(r, false)
 			continue
@@ -293,6 +330,25 @@ func (m *MemoryManager) syncHostLocked(v *vma, start, end uintptr, mapUnmapped b
 		m.setMapped(r, true)
 	}
 	return firstErr
+}
+
+// flushHostLocked removes every mapping from the platform address space;
+// pages stay in the page table and are mapped again when faulted.
+//
+// Preconditions: m.mu is held for writing.
+func (m *MemoryManager) flushHostLocked() error {
+	if len(m.vmas.v) == 0 {
+		return nil
+	}
+	start, end := m.vmas.v[0].start, m.vmas.v[len(m.vmas.v)-1].end
+	if err := m.as.Unmap(start, end-start); err != nil {
+		return err
+	}
+	m.pt.forRange(start, end, func(_ uintptr, p *pte) bool {
+		p.mapped, p.hostProt = false, 0
+		return true
+	})
+	return nil
 }
 
 func cmp(first, err error) error {

@@ -158,6 +158,40 @@ func (f *MemoryFile) allocRun(n uint64) (off uint64, got uint64, err error) {
 	return start * pageSize, got, nil
 }
 
+// allocAt allocates the n frames from off on, each with one reference and
+// zero-filled, if they are all free (and taking them leaves no gap above
+// the high-water mark); it reports whether it did. Callers use it to give
+// neighbouring pages neighbouring frames, so that the platform can map
+// them (and keep them mapped) as one range.
+func (f *MemoryFile) allocAt(off, n uint64) bool {
+	if off%pageSize != 0 || n == 0 {
+		return false
+	}
+	start := off / pageSize
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if start > f.high || start+n > f.pages || start+n < start {
+		return false
+	}
+	for i := start; i < min(start+n, f.high); i++ {
+		if f.free[i/64]&(1<<(i%64)) == 0 {
+			return false
+		}
+	}
+	if end := start + n; end > f.high {
+		f.growLocked(end)
+	}
+	for i := start; i < start+n; i++ {
+		f.free[i/64] &^= 1 << (i % 64)
+		f.refs[i] = 1
+	}
+	f.inUse += n
+	if start == f.hint {
+		f.hint = start + n
+	}
+	return true
+}
+
 // maxHolePages is how many free frames below the high-water mark allocRun
 // tolerates (beyond the number in use) before it reuses short runs rather
 // than fresh frames (256 MiB).

@@ -1151,3 +1151,57 @@ func TestSharedReadOnlyFileMapping(t *testing.T) {
 	c.Release()
 	checkConsistent(t, m)
 }
+
+func TestNeighbouringPagesGetNeighbouringFrames(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	pad := mustMMap(t, m, anon(64*pageSize, rw))
+	addr := mustMMap(t, m, anon(64*pageSize, rw))
+	// Frames 0-63 go to pad and are freed again, leaving room below the
+	// frames of addr's first window.
+	if err := m.MAdvise(pad, 64*pageSize, unix.MADV_POPULATE_WRITE); err != nil {
+		t.Fatal(err)
+	}
+	if err := appWrite(m, addr+3*16*pageSize, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.MUnmap(pad, 64*pageSize); err != nil {
+		t.Fatal(err)
+	}
+	// Touch the rest backwards: each window goes right below the last.
+	for i := 63; i >= 0; i-- {
+		if err := appWrite(m, addr+uintptr(i)*pageSize, []byte{1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := m.pt.get(addr).frame
+	for i := uintptr(0); i < 64; i++ {
+		if f := m.pt.get(addr + i*pageSize).frame; f != first+uint64(i)*pageSize {
+			t.Fatalf("page %d has frame %#x, want %#x", i, f, first+uint64(i)*pageSize)
+		}
+	}
+}
+
+func TestHostOutOfMappings(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	addr := mustMMap(t, m, anon(64*pageSize, rw))
+	if err := appWrite(m, addr, make([]byte, 32*pageSize)); err != nil {
+		t.Fatal(err)
+	}
+	fas(m).mu.Lock()
+	fas(m).failOnce = unix.ENOMEM
+	fas(m).mu.Unlock()
+	if err := appWrite(m, addr+48*pageSize, []byte{1}); err != nil {
+		t.Fatalf("fault after the host ran out of mappings: %v", err)
+	}
+	if _, ok := fas(m).lookup(addr); ok {
+		t.Fatal("old mappings were not flushed")
+	}
+	checkConsistent(t, m)
+	if got, _ := appRead(m, addr+48*pageSize, 1); got[0] != 1 {
+		t.Fatal("contents lost")
+	}
+}
