@@ -30,7 +30,7 @@ func init() {
 		supported(unix.SYS_CLOSE, closeFD),
 		supported(unix.SYS_CLOSE_RANGE, closeRange),
 		supported(unix.SYS_LSEEK, lseek),
-		partial(unix.SYS_FCNTL, fcntl, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL and record locks (POSIX and OFD; no EDEADLK detection); others EINVAL"),
+		partial(unix.SYS_FCNTL, fcntl, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETPIPE_SZ, F_SETPIPE_SZ and record locks (POSIX and OFD; no EDEADLK detection); others EINVAL"),
 		supported(unix.SYS_DUP, dup),
 		supported(unix.SYS_DUP2, dup2),
 		supported(unix.SYS_DUP3, dup3),
@@ -592,6 +592,8 @@ func fcntl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, nil
 	case unix.F_GETLK, unix.F_SETLK, unix.F_SETLKW, fOFDGetLk, fOFDSetLk, fOFDSetLkW:
 		return fcntlLock(t, f, cmd, a[2])
+	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
+		return pipeFcntl(t, f, cmd, a[2])
 	}
 	return 0, unix.EINVAL
 }

@@ -56,10 +56,32 @@
 // are made with VirtualFilesystem.NewAnonymousFile: they get an anonymous
 // dentry with the given Inode (for fstat) and FileOperations.
 //
-// File operations whose readiness changes (pipes, sockets, terminals,
-// eventfd) implement Waitable, usually by embedding a WaitQueue and calling
-// Notify; poll, select and epoll use File.Readiness and
-// File.EventRegister. Other files are always readable and writable.
+// # Readiness and waiting
+//
+// poll, select and epoll (and blocking reads inside file systems) share
+// one mechanism (waiter.go). Events are the POLL* bits. File operations
+// whose readiness changes (pipes, sockets, terminals, eventfd) implement
+// Waitable: Readiness(mask) reports which events of mask hold now (POLLERR
+// and POLLHUP always may), and EventRegister/EventUnregister add and
+// remove a WaitEntry. Embed a WaitQueue for the latter and call
+// Notify(events) after every change that may make events true (data
+// written, room freed, last writer or reader gone). Notify passes the
+// events that happened to each interested entry's callback, so a level
+// waiter (poll) rechecks Readiness, while an edge-triggered waiter
+// (epoll ET) can act on the notification itself. Callbacks run without
+// the queue's lock and must not block; NewChannelEntry makes one that
+// signals a channel. Register before checking Readiness so that no
+// notification is lost. Files whose operations are not Waitable (regular
+// files, directories) are always readable and writable, as on Linux;
+// O_PATH files report POLLNVAL.
+//
+// A file system that blocks (a pipe read waiting for data) sleeps with
+// Block(ctx, ch): when ctx is a Blocker (kernel.Task) the sleep is
+// interruptible and returns the restart errno the caller passes up.
+//
+// Pseudo files of never-mounted file systems (pipefs) are made with
+// NewPseudoFile, which gives them their file system's device number;
+// NewInodeNumber numbers their inodes.
 //
 // File locks (flock, POSIX and OFD record locks) and extended attributes
 // (XattrInode) are kept and checked by the VFS for every file system.

@@ -2,7 +2,6 @@ package vfs
 
 import (
 	"math"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -67,39 +66,8 @@ func (v *VirtualFilesystem) dropIfEmpty(ino Inode, l *inodeLocks) {
 	}
 }
 
-// Blocker is implemented by Contexts that can wait for a channel while
-// staying interruptible by signals (kernel.Task). Block returns EINTR (or
-// a restart error) when interrupted.
-type Blocker interface {
-	Block(ch <-chan struct{}) error
-}
-
-// sleeper is kernel.Task's interruptible sleep, used to wait when the
-// Context is not a Blocker.
-type sleeper interface {
-	Sleep(d time.Duration) (time.Duration, error)
-}
-
 // wait blocks until ch is closed or ctx is interrupted.
-func wait(ctx Context, ch <-chan struct{}) error {
-	if b, ok := ctx.(Blocker); ok {
-		return b.Block(ch)
-	}
-	if s, ok := ctx.(sleeper); ok {
-		for {
-			select {
-			case <-ch:
-				return nil
-			default:
-			}
-			if _, err := s.Sleep(2 * time.Millisecond); err != nil {
-				return err
-			}
-		}
-	}
-	<-ch
-	return nil
-}
+func wait(ctx Context, ch <-chan struct{}) error { return Block(ctx, ch) }
 
 // Flock carries out flock(2) for f: op is LOCK_SH, LOCK_EX or LOCK_UN,
 // with LOCK_NB not to wait (EWOULDBLOCK).

@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -60,6 +61,9 @@ type VirtualFilesystem struct {
 	fsTypes    map[string]FilesystemType
 
 	anonFS *fsState
+	// anonIno numbers the inodes of pseudo file systems (pipefs,
+	// anon_inodefs, sockfs), as Linux's get_next_ino.
+	anonIno atomic.Uint64
 
 	// locksMu guards locks, the file locks of every inode that has some.
 	locksMu sync.Mutex
@@ -198,4 +202,27 @@ func (v *VirtualFilesystem) NewAnonymousFile(ctx Context, name string, inode Ino
 	}
 	d.anon = true
 	return v.newFile(Path{Dentry: d}, ops, flags), nil
+}
+
+// NewPseudoFile is NewAnonymousFile for a file of a pseudo file system
+// that is never mounted (pipefs, sockfs): the file's Stat.Dev is the
+// device number the VFS gives fs, and statfs reports fs's Statfs. fs must
+// be comparable; one value per kind of file keeps one device number.
+func (v *VirtualFilesystem) NewPseudoFile(ctx Context, fs Filesystem, name string, inode Inode, ops FileOperations, flags int) (*File, error) {
+	v.mountMu.Lock()
+	s := v.fsStateLocked(fs)
+	v.mountMu.Unlock()
+	d, err := newDentry(ctx, s, nil, name, inode)
+	if err != nil {
+		return nil, err
+	}
+	d.anon = true
+	return v.newFile(Path{Dentry: d}, ops, flags), nil
+}
+
+// NewInodeNumber returns a fresh inode number for a file of a pseudo file
+// system (pipes, sockets, anonymous inodes); numbers are shared by all of
+// them, as Linux's get_next_ino.
+func (v *VirtualFilesystem) NewInodeNumber() uint64 {
+	return v.anonIno.Add(1)
 }

@@ -1,0 +1,13 @@
+// Package pipe implements pipes and FIFOs: the pipe buffer (a ring of
+// page-sized buffers, 16 pages by default, as Linux's), the file
+// operations of the read and write ends, pipe(2)'s anonymous files on the
+// pipefs pseudo file system, and the opener of FIFO inodes that vfs calls
+// (InstallFIFOOpener).
+//
+// Blocking reads, writes and FIFO opens sleep through vfs.Block, so they
+// are interruptible when the context is a task. A write to a pipe with no
+// readers sends SIGPIPE to the writing task when the context can send
+// signals (kernel.Task) and fails with EPIPE.
+//
+// It imports vfs, auth, arch (for SIGPIPE's siginfo) and x/sys/unix.
+package pipe

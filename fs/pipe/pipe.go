@@ -1,0 +1,323 @@
+package pipe
+
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/vfs"
+)
+
+// Sizes, as Linux's.
+const (
+	pageSize = 4096
+	// PipeBuf is PIPE_BUF: writes of at most this many bytes are atomic.
+	PipeBuf = 4096
+	// DefaultSize is the capacity of a new pipe (16 pages).
+	DefaultSize = 16 * pageSize
+	// MaxSize is /proc/sys/fs/pipe-max-size: the largest capacity
+	// F_SETPIPE_SZ gives without CAP_SYS_RESOURCE.
+	MaxSize = 1 << 20
+)
+
+// Events a pipe reports and notifies (POLLIN and POLLRDNORM for data,
+// POLLOUT and POLLWRNORM for room).
+const (
+	readableEvents = unix.POLLIN | vfs.PollRdNorm
+	writableEvents = unix.POLLOUT | vfs.PollWrNorm
+)
+
+// buffer is one slot of the ring: at most a page of data.
+type buffer struct {
+	data [pageSize]byte
+	off  int
+	n    int
+	// packet is set for buffers written in O_DIRECT mode: a read takes
+	// at most one and discards what it does not take.
+	packet bool
+}
+
+// Pipe is the shared state of a pipe or FIFO: the buffer, the counts of
+// open ends, and the wait queue that readers, writers, poll and epoll
+// wait on.
+type Pipe struct {
+	queue vfs.WaitQueue
+
+	// mu guards every field below.
+	mu sync.Mutex
+	// bufs holds the occupied slots, oldest first.
+	bufs []*buffer
+	// spare is a freed buffer kept for the next write.
+	spare *buffer
+	// slots is the capacity in pages (F_SETPIPE_SZ).
+	slots int
+	// readers and writers count the open files that read and write.
+	readers, writers int
+	// rCounter and wCounter count every open for reading and writing
+	// (a FIFO open waits for the other one to change).
+	rCounter, wCounter uint64
+	// files counts open files of any mode (a FIFO's pipe is dropped
+	// when it reaches zero).
+	files int
+
+	// onWrite, if set, is called after a write transferred data
+	// (without mu held).
+	onWrite func()
+}
+
+func newPipe() *Pipe {
+	return &Pipe{slots: DefaultSize / pageSize}
+}
+
+// buffered returns the number of bytes in the pipe.
+//
+// Preconditions: p.mu is held.
+func (p *Pipe) buffered() int {
+	n := 0
+	for _, b := range p.bufs {
+		n += b.n
+	}
+	return n
+}
+
+// full reports whether every slot is taken.
+//
+// Preconditions: p.mu is held.
+func (p *Pipe) full() bool { return len(p.bufs) >= p.slots }
+
+// newBuffer returns an empty buffer.
+//
+// Preconditions: p.mu is held.
+func (p *Pipe) newBuffer() *buffer {
+	b := p.spare
+	if b == nil {
+		return &buffer{}
+	}
+	p.spare = nil
+	b.off, b.n, b.packet = 0, 0, false
+	return b
+}
+
+// wait sleeps until e's channel is signalled. It drops p.mu while
+// sleeping and takes it again.
+//
+// Preconditions: p.mu is held; e is registered on p.queue.
+func (p *Pipe) wait(ctx vfs.Context, ch chan struct{}) error {
+	p.mu.Unlock()
+	err := vfs.Block(ctx, ch)
+	p.mu.Lock()
+	return err
+}
+
+// signaller is what a context needs to get SIGPIPE (kernel.Task).
+type signaller interface {
+	UserSignalInfo(sig int, code int32) *arch.SignalInfo
+	SendSignal(info *arch.SignalInfo)
+}
+
+// siUser is SI_USER: Linux sends SIGPIPE as if the writer killed itself.
+const siUser = 0
+
+func sendSIGPIPE(ctx vfs.Context) {
+	if s, ok := ctx.(signaller); ok {
+		s.SendSignal(s.UserSignalInfo(int(unix.SIGPIPE), siUser))
+	}
+}
+
+// read reads into dst as pipe_read: it takes data from as many buffers as
+// dst holds (one packet at most), returns 0 at end of file (no writers),
+// EAGAIN when empty and nonblock, and otherwise waits for data.
+func (p *Pipe) read(ctx vfs.Context, dst []byte, nonblock bool) (int, error) {
+	if len(dst) == 0 {
+		return 0, nil
+	}
+	var ch chan struct{}
+	var entry *vfs.WaitEntry
+	defer func() {
+		if entry != nil {
+			p.queue.EventUnregister(entry)
+		}
+	}()
+	p.mu.Lock()
+	ret := 0
+	var err error
+	for {
+		for len(p.bufs) > 0 && len(dst) > 0 {
+			b := p.bufs[0]
+			c := copy(dst, b.data[b.off:b.off+b.n])
+			ret += c
+			dst = dst[c:]
+			b.off += c
+			b.n -= c
+			if b.packet {
+				b.n = 0
+				dst = nil
+			}
+			if b.n == 0 {
+				p.bufs[0] = nil
+				p.bufs = p.bufs[1:]
+				p.spare = b
+			}
+		}
+		if len(dst) == 0 || ret > 0 || p.writers == 0 {
+			break
+		}
+		if nonblock {
+			err = unix.EAGAIN
+			break
+		}
+		if entry == nil {
+			ch = make(chan struct{}, 1)
+			entry = vfs.NewChannelEntry(readableEvents, ch)
+			p.queue.EventRegister(entry)
+			continue // recheck after registering
+		}
+		if werr := p.wait(ctx, ch); werr != nil {
+			err = werr
+			break
+		}
+	}
+	p.mu.Unlock()
+	if ret > 0 {
+		p.queue.Notify(writableEvents)
+		return ret, nil
+	}
+	return 0, err
+}
+
+// write writes src as pipe_write: data that fits in the last buffer is
+// merged into it (unless in packet mode), the rest fills new page
+// buffers; a write of at most PipeBuf bytes is never split. With nonblock
+// it writes what fits (EAGAIN if nothing); otherwise it waits for room
+// until everything is written. No readers: SIGPIPE and EPIPE.
+func (p *Pipe) write(ctx vfs.Context, src []byte, nonblock, packet bool) (int, error) {
+	if len(src) == 0 {
+		return 0, nil
+	}
+	var ch chan struct{}
+	var entry *vfs.WaitEntry
+	defer func() {
+		if entry != nil {
+			p.queue.EventUnregister(entry)
+		}
+	}()
+	p.mu.Lock()
+	if p.readers == 0 {
+		p.mu.Unlock()
+		sendSIGPIPE(ctx)
+		return 0, unix.EPIPE
+	}
+	ret := 0
+	var err error
+	if chars := len(src) & (pageSize - 1); chars != 0 && len(p.bufs) > 0 {
+		b := p.bufs[len(p.bufs)-1]
+		if !b.packet && b.off+b.n+chars <= pageSize {
+			copy(b.data[b.off+b.n:], src[:chars])
+			b.n += chars
+			ret += chars
+			src = src[chars:]
+		}
+	}
+	for len(src) > 0 {
+		if p.readers == 0 {
+			p.mu.Unlock()
+			sendSIGPIPE(ctx)
+			p.mu.Lock()
+			if ret == 0 {
+				err = unix.EPIPE
+			}
+			break
+		}
+		if !p.full() {
+			b := p.newBuffer()
+			b.n = copy(b.data[:], src)
+			b.packet = packet
+			p.bufs = append(p.bufs, b)
+			ret += b.n
+			src = src[b.n:]
+			continue
+		}
+		if nonblock {
+			if ret == 0 {
+				err = unix.EAGAIN
+			}
+			break
+		}
+		if entry == nil {
+			ch = make(chan struct{}, 1)
+			entry = vfs.NewChannelEntry(writableEvents, ch)
+			p.queue.EventRegister(entry)
+			continue // recheck after registering
+		}
+		if ret > 0 {
+			// Let readers drain what is there while we wait.
+			p.mu.Unlock()
+			p.queue.Notify(readableEvents)
+			p.mu.Lock()
+			if !p.full() {
+				continue
+			}
+		}
+		if werr := p.wait(ctx, ch); werr != nil {
+			if ret == 0 {
+				err = werr
+			}
+			break
+		}
+	}
+	p.mu.Unlock()
+	if ret > 0 {
+		p.queue.Notify(readableEvents)
+		if p.onWrite != nil {
+			p.onWrite()
+		}
+		return ret, nil
+	}
+	return 0, err
+}
+
+// Size returns the capacity in bytes (F_GETPIPE_SZ).
+func (p *Pipe) Size() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.slots * pageSize
+}
+
+// SetSize changes the capacity as F_SETPIPE_SZ: size is rounded up to a
+// power-of-two number of pages (at least one); more than MaxSize needs
+// privileged; EBUSY if the data in the pipe would not fit. It returns the
+// new capacity.
+func (p *Pipe) SetSize(size uint32, privileged bool) (int, error) {
+	if size > 1<<31 {
+		return 0, unix.EINVAL
+	}
+	rounded := uint64(pageSize)
+	for rounded < uint64(size) {
+		rounded <<= 1
+	}
+	slots := int(rounded / pageSize)
+	p.mu.Lock()
+	if slots > p.slots && rounded > MaxSize && !privileged {
+		p.mu.Unlock()
+		return 0, unix.EPERM
+	}
+	if slots < len(p.bufs) {
+		p.mu.Unlock()
+		return 0, unix.EBUSY
+	}
+	grew := slots > p.slots
+	p.slots = slots
+	p.mu.Unlock()
+	if grew {
+		p.queue.Notify(writableEvents)
+	}
+	return slots * pageSize, nil
+}
+
+// Buffered returns the number of bytes waiting to be read (FIONREAD).
+func (p *Pipe) Buffered() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.buffered()
+}
