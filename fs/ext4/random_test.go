@@ -1,0 +1,206 @@
+package ext4
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestRandomOps applies a long random series of operations to an image
+// and to an in-memory model, compares the two, and has e2fsck check the
+// image.
+func TestRandomOps(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		seed int64
+	}{
+		{"4k", []string{"-t", "ext4", "-b", "4096"}, 1},
+		{"1k", []string{"-t", "ext4", "-b", "1024"}, 2},
+		{"nocsum", []string{"-t", "ext4", "-b", "1024", "-O", "^metadata_csum,^64bit"}, 3},
+	} {
+		t.Run(c.name, func(t *testing.T) { randomOps(t, c.args, c.seed) })
+	}
+}
+
+func randomOps(t *testing.T, mkfsArgs []string, seed int64) {
+	img := filepath.Join(t.TempDir(), "img")
+	run(t, "mke2fs", append(append([]string{"-q", "-F"}, mkfsArgs...), img, "64M")...)
+	e, f := openRW(t, img)
+	defer f.Close()
+	rng := rand.New(rand.NewSource(seed))
+	files := map[string][]byte{} // path -> contents
+	dirs := map[string]bool{"/": true}
+	pick := func(m map[string]bool) string {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		return keys[rng.Intn(len(keys))]
+	}
+	pickFile := func() string {
+		keys := make([]string, 0, len(files))
+		for k := range files {
+			keys = append(keys, k)
+		}
+		if len(keys) == 0 {
+			return ""
+		}
+		sort.Strings(keys)
+		return keys[rng.Intn(len(keys))]
+	}
+	ino := func(p string) uint32 {
+		i, err := e.Walk(p, false)
+		if err != nil {
+			t.Fatalf("walk %s: %v", p, err)
+		}
+		return i
+	}
+	split := func(p string) (uint32, string) { return ino(path.Dir(p)), path.Base(p) }
+	steps := 3000
+	if n, err := strconv.Atoi(os.Getenv("EXT4_RANDOM_STEPS")); err == nil {
+		steps = n // longer runs by hand
+	}
+	for step := 0; step < steps; step++ {
+		switch op := rng.Intn(100); {
+		case op < 25: // create
+			d := pick(dirs)
+			p := path.Join(d, fmt.Sprintf("f%d-%s-%s", step, string(rune('a'+rng.Intn(26))), "a-longer-name-to-fill-blocks"[:rng.Intn(28)]))
+			di, name := split(p)
+			if _, err := e.Create(di, name, 0o644, 0, 0); err != nil {
+				t.Fatalf("step %d create %s: %v", step, p, err)
+			}
+			files[p] = nil
+		case op < 50: // write
+			p := pickFile()
+			if p == "" {
+				continue
+			}
+			off := rng.Intn(200000)
+			if rng.Intn(4) == 0 {
+				off = len(files[p]) // append
+			}
+			data := make([]byte, rng.Intn(20000)+1)
+			rng.Read(data)
+			if _, err := e.WriteAt(ino(p), data, int64(off)); err != nil {
+				t.Fatalf("step %d write %s: %v", step, p, err)
+			}
+			cur := files[p]
+			if len(cur) < off+len(data) {
+				cur = append(cur, make([]byte, off+len(data)-len(cur))...)
+			}
+			copy(cur[off:], data)
+			files[p] = cur
+		case op < 58: // truncate
+			p := pickFile()
+			if p == "" {
+				continue
+			}
+			n := rng.Intn(len(files[p]) + 5000)
+			if err := e.Truncate(ino(p), int64(n)); err != nil {
+				t.Fatalf("step %d truncate %s: %v", step, p, err)
+			}
+			cur := files[p]
+			if n <= len(cur) {
+				cur = cur[:n]
+			} else {
+				cur = append(cur, make([]byte, n-len(cur))...)
+			}
+			files[p] = cur
+		case op < 66: // mkdir (rarely: directories should grow large)
+			if rng.Intn(8) != 0 || len(dirs) > 6 {
+				continue
+			}
+			d := pick(dirs)
+			p := path.Join(d, fmt.Sprintf("d%d", step))
+			di, name := split(p)
+			if _, err := e.Mkdir(di, name, 0o755, 0, 0); err != nil {
+				t.Fatalf("step %d mkdir %s: %v", step, p, err)
+			}
+			dirs[p] = true
+		case op < 78: // unlink
+			p := pickFile()
+			if p == "" {
+				continue
+			}
+			di, name := split(p)
+			if err := e.Unlink(di, name); err != nil {
+				t.Fatalf("step %d unlink %s: %v", step, p, err)
+			}
+			delete(files, p)
+		case op < 82: // rmdir (of an empty directory)
+			d := pick(dirs)
+			if d == "/" {
+				continue
+			}
+			empty := true
+			for p := range files {
+				if path.Dir(p) == d {
+					empty = false
+				}
+			}
+			for p := range dirs {
+				if p != d && path.Dir(p) == d {
+					empty = false
+				}
+			}
+			di, name := split(d)
+			err := e.Rmdir(di, name)
+			if empty && err != nil || !empty && !errors.Is(err, unix.ENOTEMPTY) {
+				t.Fatalf("step %d rmdir %s (empty %v): %v", step, d, empty, err)
+			}
+			if empty {
+				delete(dirs, d)
+			}
+		default: // rename a file, maybe over another
+			p := pickFile()
+			if p == "" {
+				continue
+			}
+			var q string
+			if rng.Intn(3) == 0 {
+				q = pickFile()
+			} else {
+				q = path.Join(pick(dirs), fmt.Sprintf("r%d", step))
+			}
+			od, on := split(p)
+			nd, nn := split(q)
+			if err := e.Rename(od, on, nd, nn); err != nil {
+				t.Fatalf("step %d rename %s %s: %v", step, p, q, err)
+			}
+			if p != q {
+				files[q] = files[p]
+				delete(files, p)
+			}
+		}
+	}
+	check := func(e *FS) {
+		t.Helper()
+		for p, want := range files {
+			i, err := e.Walk(p, false)
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			if got := readAllIno(t, e, i); !bytes.Equal(got, want) {
+				t.Fatalf("%s: %d bytes, want %d", p, len(got), len(want))
+			}
+		}
+	}
+	check(e)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fsckClean(t, img)
+	check(openImage(t, img))
+	t.Logf("%d files, %d directories", len(files), len(dirs))
+}
