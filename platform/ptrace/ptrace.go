@@ -207,8 +207,15 @@ func (p *Platform) writeStub() error {
 		unix.Close(fd)
 		return fmt.Errorf("ptrace: sealing stub: %w", err)
 	}
-	p.stubFD = fd
-	p.stubPath = fmt.Sprintf("/proc/self/fd/%d", fd)
+	// Keep only a read-only descriptor: a host that refuses to execute a
+	// file open for writing (ETXTBSY) then accepts it.
+	ro, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", fd), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	unix.Close(fd)
+	if err != nil {
+		return fmt.Errorf("ptrace: reopening stub: %w", err)
+	}
+	p.stubFD = ro
+	p.stubPath = fmt.Sprintf("/proc/self/fd/%d", ro)
 	return nil
 }
 
@@ -240,6 +247,9 @@ func (p *Platform) startStubOnce() (*thread, error) {
 			Setsid:    true, // keep terminal signals of kite's session away
 		},
 	})
+	if err == unix.EACCES {
+		return nil, fmt.Errorf("ptrace: starting stub: %w (does vm.memfd_noexec forbid executing memfds?)", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("ptrace: starting stub: %w", err)
 	}
