@@ -266,6 +266,12 @@ func (t *thread) setAppRegs(regs *arch.Registers) error {
 	host.Orig_rax = ^uint64(0)
 	if err := setRegs(t.tid, &host); err != nil {
 		t.regsValid = false
+		if err == unix.EIO {
+			// The host refuses a kernel-mode cs or ss selector and an
+			// fs_base or gs_base at or above the end of user space.
+			return fmt.Errorf("ptrace: invalid registers (cs %#x ss %#x fs_base %#x gs_base %#x): %w",
+				regs.Cs, regs.Ss, regs.Fs_base, regs.Gs_base, err)
+		}
 		return t.errHost("SETREGS", err)
 	}
 	t.regs, t.regsValid = *regs, true

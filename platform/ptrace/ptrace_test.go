@@ -602,3 +602,20 @@ func TestReleaseLeavesNothing(t *testing.T) {
 		t.Fatalf("waitid: %v, want ECHILD", err)
 	}
 }
+
+func TestInvalidRegisters(t *testing.T) {
+	e := newEnv(t)
+	e.loadCode(t, cat(insSyscall))
+	c := newCtx(t, e.p)
+	r := startRegs(codeAddr)
+	r.Cs = 0x10 // a kernel code selector
+	if _, _, err := c.Switch(e.as, &r); err == nil || !strings.Contains(err.Error(), "invalid registers") {
+		t.Fatalf("Switch with a kernel cs: %v", err)
+	}
+	// The context is still usable with sane registers.
+	r = startRegs(codeAddr)
+	r.Rax = 3
+	if ev, _, err := c.Switch(e.as, &r); err != nil || ev != platform.EventSyscall || r.Orig_rax != 3 {
+		t.Fatalf("after: %v %v %d", ev, err, r.Orig_rax)
+	}
+}
