@@ -467,7 +467,9 @@ func (fs *FS) Rename(odir uint32, oname string, ndir uint32, nname string) (err 
 				return unix.ENOTEMPTY
 			}
 		}
-		if _, err := fs.removeEntry(ndin, nname); err != nil {
+		// Repoint the target's entry: this needs no space, so the
+		// rename cannot fail half-way for lack of it.
+		if err := fs.setEntry(ndin, nname, src.Ino, modeFT(src.Mode)); err != nil {
 			return err
 		}
 		if tin.IsDir() && ndin.Nlink > 2 && ndin.Nlink < linkMax {
@@ -478,8 +480,7 @@ func (fs *FS) Rename(odir uint32, oname string, ndir uint32, nname string) (err 
 		}
 	} else if err != unix.ENOENT {
 		return err
-	}
-	if err := fs.addEntry(ndin, nname, src.Ino, modeFT(src.Mode)); err != nil {
+	} else if err := fs.addEntry(ndin, nname, src.Ino, modeFT(src.Mode)); err != nil {
 		return err
 	}
 	if odir == ndir {

@@ -54,6 +54,8 @@ type FS struct {
 	fat []uint32
 	// freeHint is where the next cluster search starts (guarded by mu).
 	freeHint uint32
+	// free counts the free clusters (guarded by mu).
+	free uint32
 }
 
 // Type returns 12, 16 or 32.
@@ -187,6 +189,11 @@ func (fs *FS) loadFAT() error {
 		}
 	}
 	fs.freeHint = 2
+	for _, v := range fs.fat[2:] {
+		if v == 0 {
+			fs.free++
+		}
+	}
 	return nil
 }
 
@@ -304,6 +311,7 @@ func (fs *FS) allocCluster(prev uint32) (uint32, error) {
 		if fs.freeHint >= n+2 {
 			fs.freeHint = 2
 		}
+		fs.free--
 		return c, fs.adjustFree(-1, c)
 	}
 	return 0, unix.ENOSPC
@@ -323,6 +331,7 @@ func (fs *FS) freeChain(first uint32) error {
 			return err
 		}
 	}
+	fs.free += uint32(len(cs))
 	return fs.adjustFree(int64(len(cs)), 0)
 }
 
@@ -354,13 +363,7 @@ func (fs *FS) adjustFree(delta int64, last uint32) error {
 func (fs *FS) FreeClusters() uint32 {
 	fs.mu.RLock()
 	defer fs.mu.RUnlock()
-	var n uint32
-	for _, v := range fs.fat[2:] {
-		if v == 0 {
-			n++
-		}
-	}
-	return n
+	return fs.free
 }
 
 var errNotFound = errors.New("not found")

@@ -109,6 +109,9 @@ func (fs *FS) resize(loc *located, size int64) ([]uint32, error) {
 	}
 	cl := int64(fs.clusterSize)
 	need := int((size + cl - 1) / cl)
+	if need > len(cs) && uint32(need-len(cs)) > fs.free {
+		return nil, unix.ENOSPC // fail before changing anything
+	}
 	e := loc.dir.buf[loc.short*entrySize : (loc.short+1)*entrySize]
 	for len(cs) < need {
 		prev := uint32(0)
@@ -443,6 +446,32 @@ func (fs *FS) addEntry(d *dirData, name string, tmpl []byte) (*located, error) {
 	}
 }
 
+// canAdd reports ENOSPC when name could not be added to d even after
+// growing the directory.
+func (fs *FS) canAdd(d *dirData, name string) error {
+	need := 1
+	if _, exact := exactShort(name); !exact {
+		need += (len(utf16.Encode([]rune(name))) + lfnChars - 1) / lfnChars
+	}
+	run := 0
+	for i := 0; i < len(d.buf)/entrySize; i++ {
+		if c := d.buf[i*entrySize]; c == 0x00 || c == 0xE5 {
+			if run++; run == need {
+				return nil
+			}
+		} else {
+			run = 0
+		}
+	}
+	// The free run at the end continues into new clusters.
+	per := fs.clusterSize / entrySize
+	clusters := (need - run + per - 1) / per
+	if d.ref.fixedRoot || uint32(clusters) > fs.free || len(d.buf)+clusters*fs.clusterSize > 65536*entrySize {
+		return unix.ENOSPC
+	}
+	return nil
+}
+
 // newEntry returns a fresh 8.3 entry template with times set.
 func (fs *FS) newEntry(attr uint8, cluster uint32) []byte {
 	e := make([]byte, entrySize)
@@ -654,6 +683,9 @@ func (fs *FS) Rename(oldPath, newPath string) error {
 				return err
 			}
 		}
+	}
+	if err := fs.canAdd(nd, name); err != nil {
+		return err // fail before removing anything
 	}
 	tmpl := append([]byte(nil), src.dir.buf[src.short*entrySize:(src.short+1)*entrySize]...)
 	if err := fs.deleteEntries(src); err != nil {
