@@ -114,8 +114,13 @@ func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv
 	}
 
 	// Past the point of no return: the other threads die, the task takes
-	// the leader's place, and the new image is installed.
+	// the leader's place, and the new image is installed. The old image's
+	// robust futexes are released first, as Linux's exec_mm_release.
 	t.killOtherThreads()
+	if head, _ := t.RobustList(); head != 0 && t.mm != nil {
+		t.k.futex.ExitRobustList(t.mm, head, t.tid)
+	}
+	t.k.futex.ExitPIState(t.tid, nil)
 	t.k.mmGet(m)
 	t.mu.Lock()
 	old := t.mm
@@ -142,7 +147,7 @@ func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv
 	t.tg.resetSignalHandlersForExec()
 	t.SetSignalStack(linux.SignalStack{Flags: linux.SS_DISABLE})
 	t.clearChildTID = 0
-	t.robustList, t.robustListLen = 0, 0
+	t.SetRobustList(0, 0)
 	t.k.mu.Lock()
 	t.tg.execed = true
 	t.k.mu.Unlock()

@@ -31,12 +31,8 @@ type ThreadExitHook func(t *Task)
 func (t *Task) exit() {
 	k := t.k
 	if t.mm != nil {
-		if head, _ := t.RobustList(); head != 0 {
-			k.futex.ExitRobustList(t.mm, head, t.tid)
-		}
-		if t.clearChildTID != 0 {
-			k.futex.ClearChildTID(t.mm, t.clearChildTID)
-		}
+		head, _ := t.RobustList()
+		k.futex.ExitThread(t.mm, t.tid, t, head, t.clearChildTID)
 		if k.threadExitHook != nil {
 			k.threadExitHook(t)
 		}

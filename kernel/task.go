@@ -34,9 +34,6 @@ type Task struct {
 
 	// clearChildTID is the set_tid_address/CLONE_CHILD_CLEARTID address.
 	clearChildTID uintptr
-	// robustList and robustListLen are what set_robust_list recorded.
-	robustList    uintptr
-	robustListLen uintptr
 
 	// restartErr is the restart errno (ERESTARTSYS...) the last system
 	// call returned, to be resolved when signals are handled.
@@ -90,6 +87,10 @@ type Task struct {
 	exitCode int
 	// sched are the scheduling attributes. Guarded by mu.
 	sched SchedState
+	// robustList and robustListLen are what set_robust_list recorded.
+	// Guarded by mu.
+	robustList    uintptr
+	robustListLen uintptr
 	// pdeathSignal is PR_SET_PDEATHSIG. Guarded by mu.
 	pdeathSignal int
 	// noNewPrivs is PR_SET_NO_NEW_PRIVS, inherited and never cleared.
@@ -204,11 +205,18 @@ func (t *Task) SetClearChildTID(addr uintptr) { t.clearChildTID = addr }
 
 // SetRobustList records the set_robust_list head.
 func (t *Task) SetRobustList(head, length uintptr) {
+	t.mu.Lock()
 	t.robustList, t.robustListLen = head, length
+	t.mu.Unlock()
 }
 
-// RobustList returns the set_robust_list head and length.
-func (t *Task) RobustList() (head, length uintptr) { return t.robustList, t.robustListLen }
+// RobustList returns the set_robust_list head and length. Safe from any
+// goroutine (get_robust_list reads other tasks').
+func (t *Task) RobustList() (head, length uintptr) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.robustList, t.robustListLen
+}
 
 // MemoryManagerShared returns the task's address space for callers on
 // other goroutines.

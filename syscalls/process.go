@@ -22,7 +22,7 @@ func init() {
 		supported(unix.SYS_EXIT, exit),
 		supported(unix.SYS_EXIT_GROUP, exitGroup),
 		supported(unix.SYS_SET_TID_ADDRESS, setTIDAddress),
-		partial(unix.SYS_SET_ROBUST_LIST, setRobustList, "the list is recorded; it is walked at thread exit once futexes exist"),
+		supported(unix.SYS_SET_ROBUST_LIST, setRobustList),
 		enosys(unix.SYS_RSEQ, "restartable sequences are not supported; glibc falls back"),
 		supported(unix.SYS_ARCH_PRCTL, archPrctl),
 		supported(unix.SYS_PRLIMIT64, prlimit64),
