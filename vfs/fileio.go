@@ -11,6 +11,22 @@ const IOChunk = 64 << 10
 // MAX_RW_COUNT).
 const MaxRWCount = 0x7ffff000
 
+// StreamReader is implemented by stream file operations that carry out a
+// whole read(2) themselves, copying straight from their buffers to sink
+// (pipes: one read returns everything buffered, up to n, not one chunk).
+// n is at most MaxRWCount and not zero. It returns the bytes sink took,
+// or an error if none.
+type StreamReader interface {
+	ReadToSink(ctx Context, f *File, n int64, sink func([]byte) (int, error)) (int64, error)
+}
+
+// StreamWriter is StreamReader's counterpart for write(2): source fills
+// the buffer it is given (fewer bytes and an error when the user memory
+// faults).
+type StreamWriter interface {
+	WriteFromSource(ctx Context, f *File, n int64, source func([]byte) (int, error)) (int64, error)
+}
+
 // ReadTo reads up to n bytes and passes them to sink in chunks of at most
 // IOChunk bytes; sink copies them out and returns how many it took (fewer,
 // with an error, when the destination faults). With off < 0 it reads at
@@ -30,6 +46,9 @@ func (f *File) ReadTo(ctx Context, n int64, off int64, sink func([]byte) (int, e
 	}
 	if n == 0 {
 		return 0, nil
+	}
+	if sr, ok := f.ops.(StreamReader); ok && f.stream {
+		return sr.ReadToSink(ctx, f, n, sink)
 	}
 	pos := off
 	if !f.stream && off < 0 {
@@ -86,6 +105,9 @@ func (f *File) WriteFrom(ctx Context, n int64, off int64, source func([]byte) (i
 	}
 	if n == 0 {
 		return 0, nil
+	}
+	if sw, ok := f.ops.(StreamWriter); ok && f.stream {
+		return sw.WriteFromSource(ctx, f, n, source)
 	}
 	useOffset := !f.stream && off < 0
 	pos := off

@@ -47,13 +47,45 @@ func (f *File) Release(vfs.Context) {
 
 // Read implements vfs.FileOperations.
 func (f *File) Read(ctx vfs.Context, vf *vfs.File, dst []byte, _ int64) (int, error) {
-	return f.p.read(ctx, dst, vf.Flags()&unix.O_NONBLOCK != 0)
+	return f.p.read(ctx, len(dst), sliceSink(dst), vf.Flags()&unix.O_NONBLOCK != 0)
 }
 
 // Write implements vfs.FileOperations.
 func (f *File) Write(ctx vfs.Context, vf *vfs.File, src []byte, _ int64) (int, error) {
 	fl := vf.Flags()
-	return f.p.write(ctx, src, fl&unix.O_NONBLOCK != 0, fl&unix.O_DIRECT != 0)
+	return f.p.write(ctx, len(src), sliceSource(src), fl&unix.O_NONBLOCK != 0, fl&unix.O_DIRECT != 0)
+}
+
+// ReadToSink implements vfs.StreamReader: one read returns everything
+// buffered up to n, however large the pipe.
+func (f *File) ReadToSink(ctx vfs.Context, vf *vfs.File, n int64, sink func([]byte) (int, error)) (int64, error) {
+	got, err := f.p.read(ctx, int(n), sink, vf.Flags()&unix.O_NONBLOCK != 0)
+	return int64(got), err
+}
+
+// WriteFromSource implements vfs.StreamWriter.
+func (f *File) WriteFromSource(ctx vfs.Context, vf *vfs.File, n int64, source func([]byte) (int, error)) (int64, error) {
+	fl := vf.Flags()
+	got, err := f.p.write(ctx, int(n), source, fl&unix.O_NONBLOCK != 0, fl&unix.O_DIRECT != 0)
+	return int64(got), err
+}
+
+// sliceSink copies into dst, advancing.
+func sliceSink(dst []byte) func([]byte) (int, error) {
+	return func(b []byte) (int, error) {
+		n := copy(dst, b)
+		dst = dst[n:]
+		return n, nil
+	}
+}
+
+// sliceSource copies from src, advancing.
+func sliceSource(src []byte) func([]byte) (int, error) {
+	return func(b []byte) (int, error) {
+		n := copy(b, src)
+		src = src[n:]
+		return n, nil
+	}
 }
 
 // Ioctl implements vfs.FileOperations: FIONREAD.

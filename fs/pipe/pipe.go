@@ -125,11 +125,13 @@ func sendSIGPIPE(ctx vfs.Context) {
 	}
 }
 
-// read reads into dst as pipe_read: it takes data from as many buffers as
-// dst holds (one packet at most), returns 0 at end of file (no writers),
-// EAGAIN when empty and nonblock, and otherwise waits for data.
-func (p *Pipe) read(ctx vfs.Context, dst []byte, nonblock bool) (int, error) {
-	if len(dst) == 0 {
+// read reads up to n bytes into sink as pipe_read: it takes data from as
+// many buffers as n allows (one packet at most), returns 0 at end of file
+// (no writers), EAGAIN when empty and nonblock, and otherwise waits for
+// data. sink copies out and returns how much it took (fewer, with an
+// error, when the destination faults).
+func (p *Pipe) read(ctx vfs.Context, n int, sink func([]byte) (int, error), nonblock bool) (int, error) {
+	if n == 0 {
 		return 0, nil
 	}
 	var ch chan struct{}
@@ -143,16 +145,23 @@ func (p *Pipe) read(ctx vfs.Context, dst []byte, nonblock bool) (int, error) {
 	ret := 0
 	var err error
 	for {
-		for len(p.bufs) > 0 && len(dst) > 0 {
+		for len(p.bufs) > 0 && n > 0 {
 			b := p.bufs[0]
-			c := copy(dst, b.data[b.off:b.off+b.n])
-			ret += c
-			dst = dst[c:]
-			b.off += c
-			b.n -= c
+			took, serr := sink(b.data[b.off : b.off+min(b.n, n)])
+			ret += took
+			n -= took
+			b.off += took
+			b.n -= took
+			if serr != nil {
+				if ret == 0 {
+					err = serr
+				}
+				n = 0
+				break
+			}
 			if b.packet {
 				b.n = 0
-				dst = nil
+				n = 0
 			}
 			if b.n == 0 {
 				p.bufs[0] = nil
@@ -160,7 +169,7 @@ func (p *Pipe) read(ctx vfs.Context, dst []byte, nonblock bool) (int, error) {
 				p.spare = b
 			}
 		}
-		if len(dst) == 0 || ret > 0 || p.writers == 0 {
+		if n == 0 || ret > 0 || p.writers == 0 {
 			break
 		}
 		if nonblock {
@@ -186,13 +195,15 @@ func (p *Pipe) read(ctx vfs.Context, dst []byte, nonblock bool) (int, error) {
 	return 0, err
 }
 
-// write writes src as pipe_write: data that fits in the last buffer is
-// merged into it (unless in packet mode), the rest fills new page
-// buffers; a write of at most PipeBuf bytes is never split. With nonblock
-// it writes what fits (EAGAIN if nothing); otherwise it waits for room
-// until everything is written. No readers: SIGPIPE and EPIPE.
-func (p *Pipe) write(ctx vfs.Context, src []byte, nonblock, packet bool) (int, error) {
-	if len(src) == 0 {
+// write writes n bytes that source supplies, as pipe_write: data that
+// fits in the last buffer is merged into it (unless in packet mode), the
+// rest fills new page buffers; a write of at most PipeBuf bytes is never
+// split. With nonblock it writes what fits (EAGAIN if nothing); otherwise
+// it waits for room until everything is written. No readers: SIGPIPE and
+// EPIPE. source fills its argument and returns how much it filled (fewer,
+// with an error, when the user memory faults).
+func (p *Pipe) write(ctx vfs.Context, n int, source func([]byte) (int, error), nonblock, packet bool) (int, error) {
+	if n == 0 {
 		return 0, nil
 	}
 	var ch chan struct{}
@@ -210,38 +221,47 @@ func (p *Pipe) write(ctx vfs.Context, src []byte, nonblock, packet bool) (int, e
 	}
 	ret := 0
 	var err error
-	if chars := len(src) & (pageSize - 1); chars != 0 && len(p.bufs) > 0 {
+	if chars := n & (pageSize - 1); chars != 0 && len(p.bufs) > 0 {
 		b := p.bufs[len(p.bufs)-1]
-		if !b.packet && b.off+b.n+chars <= pageSize {
-			copy(b.data[b.off+b.n:], src[:chars])
-			b.n += chars
-			ret += chars
-			src = src[chars:]
+		if end := b.off + b.n; !b.packet && end+chars <= pageSize {
+			got, serr := source(b.data[end : end+chars])
+			b.n += got
+			ret += got
+			n -= got
+			if serr != nil {
+				err = serr
+				n = 0
+			}
 		}
 	}
-	for len(src) > 0 {
+	for n > 0 {
 		if p.readers == 0 {
 			p.mu.Unlock()
 			sendSIGPIPE(ctx)
 			p.mu.Lock()
-			if ret == 0 {
-				err = unix.EPIPE
-			}
+			err = unix.EPIPE
 			break
 		}
 		if !p.full() {
 			b := p.newBuffer()
-			b.n = copy(b.data[:], src)
-			b.packet = packet
-			p.bufs = append(p.bufs, b)
-			ret += b.n
-			src = src[b.n:]
+			got, serr := source(b.data[:min(n, pageSize)])
+			if got > 0 {
+				b.n = got
+				b.packet = packet
+				p.bufs = append(p.bufs, b)
+				ret += got
+				n -= got
+			} else {
+				p.spare = b
+			}
+			if serr != nil {
+				err = serr
+				break
+			}
 			continue
 		}
 		if nonblock {
-			if ret == 0 {
-				err = unix.EAGAIN
-			}
+			err = unix.EAGAIN
 			break
 		}
 		if entry == nil {
@@ -260,9 +280,7 @@ func (p *Pipe) write(ctx vfs.Context, src []byte, nonblock, packet bool) (int, e
 			}
 		}
 		if werr := p.wait(ctx, ch); werr != nil {
-			if ret == 0 {
-				err = werr
-			}
+			err = werr
 			break
 		}
 	}
