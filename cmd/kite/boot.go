@@ -33,7 +33,10 @@ func (c bootContext) Credentials() *auth.Credentials { return c.creds }
 // boot builds a kernel for o, runs the program and returns kite's exit
 // status.
 func boot(o runOptions, log *slog.Logger) (int, error) {
-	mf, err := mm.NewMemoryFile()
+	// Application memory is bounded by the host's RAM: beyond it the
+	// program gets ENOMEM (or SIGBUS on a fault) instead of pushing the
+	// host into swap or its OOM killer.
+	mf, err := mm.NewMemoryFileSize(memoryLimit())
 	if err != nil {
 		return 1, fmt.Errorf("memory file: %w", err)
 	}
@@ -200,6 +203,15 @@ func hostLimits() *kernel.Limits {
 		}
 	}
 	return ls
+}
+
+// memoryLimit is the size of the memory file: the host's RAM, or the
+// default when it cannot be read.
+func memoryLimit() uint64 {
+	if m := hostMemory(); m > 0 {
+		return m
+	}
+	return mm.DefaultMemoryFileSize
 }
 
 // hostMemory is the memory sysinfo reports.
