@@ -157,6 +157,9 @@ func (a *addressSpace) inject(nr uintptr, args ...uintptr) (uintptr, error) {
 	t := a.threads[gettid()]
 	a.mu.Unlock()
 	if t != nil && !t.dead {
+		if t.follows {
+			t.follow()
+		}
 		return t.syscall(nr, args...)
 	}
 	var ret uintptr

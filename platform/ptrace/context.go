@@ -130,7 +130,7 @@ func (c *context) threadIn(a *addressSpace) (*thread, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.cpu = cpu
+	t.cpu, t.follows = cpu, c.policy == CPUFollow
 	a.mu.Lock()
 	if a.released.Load() {
 		a.mu.Unlock()
@@ -302,7 +302,7 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 	if err := t.setAppRegs(regs); err != nil {
 		return 0, platform.Fault{}, err
 	}
-	if c.policy == CPUFollow {
+	if t.follows {
 		t.follow()
 	}
 	c.running.Store(t)

@@ -118,11 +118,13 @@
 //	load ~8, 3 runs each:     pinned 17-31 us       unpinned 9-14 us
 //	load 5-7, 10 interleaved: follow median 17 us (13-34)   pinned 22 (13-120)   unpinned 24 (15-108)
 //	load ~7, 12 interleaved:  follow median 12.7 us (8.5-22) pinned 10.4 (8.6-17) unpinned 11.8 (8.8-16)
+//	load ~1.8, 8 interleaved: follow median 9.5 us (8.8-15)  pinned 8.9 (8.4-9.2) unpinned 12.4 (10-52)
 //
-// Pinning wins on a quiet machine and loses badly when other work holds
-// its CPU; leaving the stub free risks cross-CPU wake-ups (the 43-57us
-// runs). Following was never the worst and has the shortest tail, so it
-// is the default. Setting SA_NOCLDSTOP on kite's SIGCHLD handler (New
+// Pinning wins on a quiet machine (by about 7% over following) and loses
+// badly when other work holds its CPU; leaving the stub free risks
+// cross-CPU wake-ups (the 43-57us runs). Following was never the worst
+// and has the shortest tail under load, so it is the default; kite on a
+// dedicated machine may prefer CPUPin. Setting SA_NOCLDSTOP on kite's SIGCHLD handler (New
 // does) took the pinned round trip from 10.3 to 8.2 us on a quiet
 // machine: otherwise every ptrace stop also signals kite.
 //

@@ -31,9 +31,10 @@ type thread struct {
 	// waiter, if set, replaces wait for this thread (see ownerWaiter).
 	waiter *ownerWaiter
 
-	// cpu is the CPU the thread was last restricted to under CPUFollow,
-	// or -1.
-	cpu int
+	// follows is set for a thread of a CPUFollow Context; cpu is the CPU
+	// the thread was last restricted to then, or -1.
+	follows bool
+	cpu     int
 }
 
 // wait waits for t's next state change.
