@@ -244,3 +244,12 @@ func (t *FDTable) Count() int {
 	defer t.mu.Unlock()
 	return t.used
 }
+
+// MaxFDs returns the size of the table as Linux's fdtable max_fds: at
+// least 64, a power of two above every fd ever installed. select(2)
+// ignores fd-set bits at or above it.
+func (t *FDTable) MaxFDs() int32 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return int32(max(64, len(t.fds)))
+}
