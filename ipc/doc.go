@@ -1,0 +1,20 @@
+// Package ipc implements the event files of Linux: epoll instances,
+// eventfd, timerfd and signalfd (and, later, System V IPC and POSIX
+// message queues).
+//
+// Every file here is an anonymous file (anon_inode:[eventpoll],
+// anon_inode:[eventfd], ...) whose operations implement vfs.Waitable, so
+// poll, select and epoll see their readiness through the VFS's one
+// mechanism: a vfs.WaitQueue that each file notifies when its state
+// changes. An epoll instance registers a vfs.WaitEntry on each watched
+// file and keeps Linux's ready list; an epoll instance is itself
+// Waitable, so epoll instances nest.
+//
+// Blocking reads sleep through vfs.Block, so they are interruptible when
+// the context is a task (kernel.Task) and return the restart errno the
+// task gives. Waits with a deadline go through the Sleeper the caller
+// passes. Signal access for signalfd goes through the SignalSource
+// interface, which kernel.Task implements; ipc never imports kernel.
+//
+// ipc imports vfs, auth, arch, abi/linux and x/sys/unix.
+package ipc
