@@ -428,11 +428,19 @@ func (fs *FS) extentTreeBlocks(in *Inode) ([]uint64, error) {
 	return out, walk(in.raw.Block[:], 0)
 }
 
-// setExtents replaces the inode's extent tree with one holding exts,
-// freeing the old tree's node blocks and allocating new ones near goal.
+// setExtents replaces the inode's extent tree with one holding exts. The
+// new tree's blocks are allocated (near the data) and written before the
+// old tree's are freed, so on failure (ENOSPC) the old tree stays whole.
 func (fs *FS) setExtents(in *Inode, exts []Extent) error {
 	old, err := fs.extentTreeBlocks(in)
 	if err != nil {
+		return err
+	}
+	root, newBlocks, err := fs.buildExtentTree(in, exts)
+	if err != nil {
+		for _, b := range newBlocks {
+			fs.freeBlocks(b, 1)
+		}
 		return err
 	}
 	for _, b := range old {
@@ -440,7 +448,14 @@ func (fs *FS) setExtents(in *Inode, exts []Extent) error {
 			return err
 		}
 	}
-	fs.addBlocks(in, -int64(len(old)))
+	fs.addBlocks(in, int64(len(newBlocks))-int64(len(old)))
+	in.raw.Block = root
+	return nil
+}
+
+// buildExtentTree writes the index and leaf blocks for exts and returns
+// the i_block root and the blocks it allocated (also on error).
+func (fs *FS) buildExtentTree(in *Inode, exts []Extent) ([IBlockSize]byte, []uint64, error) {
 	perNode := (fs.blockSize - extentHeaderSize) / extentEntrySize
 	seed := InodeCsumSeed(fs.csumSeed, in.Ino, in.Generation)
 	var root [IBlockSize]byte
@@ -449,13 +464,13 @@ func (fs *FS) setExtents(in *Inode, exts []Extent) error {
 		for i, e := range exts {
 			e.Encode(root[extentHeaderSize+extentEntrySize*i:])
 		}
-		in.raw.Block = root
-		return nil
+		return root, nil, nil
 	}
 	type entry struct {
 		lblk uint32
 		blk  uint64
 	}
+	var allocated []uint64
 	goal := exts[len(exts)-1].Start + uint64(exts[len(exts)-1].Len)
 	node := make([]byte, fs.blockSize)
 	put := func(depth uint16, count int, fill func(i int, p []byte)) (uint64, error) {
@@ -473,7 +488,7 @@ func (fs *FS) setExtents(in *Inode, exts []Extent) error {
 		if err != nil {
 			return 0, err
 		}
-		fs.addBlocks(in, 1)
+		allocated = append(allocated, b)
 		return b, fs.writeBlock(b, node)
 	}
 	var level []entry
@@ -481,7 +496,7 @@ func (fs *FS) setExtents(in *Inode, exts []Extent) error {
 		chunk := exts[i:min(i+perNode, len(exts))]
 		b, err := put(0, len(chunk), func(j int, p []byte) { chunk[j].Encode(p) })
 		if err != nil {
-			return err
+			return root, allocated, err
 		}
 		level = append(level, entry{chunk[0].Block, b})
 	}
@@ -494,7 +509,7 @@ func (fs *FS) setExtents(in *Inode, exts []Extent) error {
 				ExtentIndex{Block: chunk[j].lblk, Leaf: chunk[j].blk}.Encode(p)
 			})
 			if err != nil {
-				return err
+				return root, allocated, err
 			}
 			up = append(up, entry{chunk[0].lblk, b})
 		}
@@ -505,6 +520,5 @@ func (fs *FS) setExtents(in *Inode, exts []Extent) error {
 	for i, e := range level {
 		ExtentIndex{Block: e.lblk, Leaf: e.blk}.Encode(root[extentHeaderSize+extentEntrySize*i:])
 	}
-	in.raw.Block = root
-	return nil
+	return root, allocated, nil
 }

@@ -90,6 +90,12 @@ func (fs *FS) reserve(in *Inode, from, to uint64) error {
 		}
 		start, got, err := fs.allocBlocks(goal, min(end-lblk, MaxInitExtentLen-1))
 		if err != nil {
+			if changed {
+				// Keep what was reserved, as Linux does.
+				if serr := fs.setExtents(in, exts); serr != nil {
+					return serr
+				}
+			}
 			return err
 		}
 		fs.addBlocks(in, int64(got))

@@ -104,8 +104,14 @@ func (fs *FS) newInode(din *Inode, mode, uid, gid uint32) (*Inode, error) {
 	return in, nil
 }
 
-// link adds the entry and bumps the link count of in; din and in are
-// written.
+// abandon gives back an inode (and its blocks) whose creation failed
+// before it was linked.
+func (fs *FS) abandon(in *Inode) {
+	fs.freeInodeBlocks(in)
+	fs.freeInode(in.Ino, in.IsDir())
+}
+
+// linkInto adds the entry for in to din; din and in are written.
 func (fs *FS) linkInto(din *Inode, name string, in *Inode) error {
 	if err := fs.addEntry(din, name, in.Ino, modeFT(in.Mode)); err != nil {
 		return err
@@ -162,7 +168,11 @@ func (fs *FS) mknod(dir uint32, name string, mode, uid, gid, major, minor uint32
 		in.RdevMajor, in.RdevMinor = major, minor
 	}
 	in.setNlink(1)
-	return in.Ino, fs.linkInto(din, name, in)
+	if err := fs.linkInto(din, name, in); err != nil {
+		fs.abandon(in)
+		return 0, err
+	}
+	return in.Ino, nil
 }
 
 // Symlink makes a symbolic link to target.
@@ -194,13 +204,18 @@ func (fs *FS) Symlink(dir uint32, name, target string, uid, gid uint32) (_ uint3
 	} else {
 		in.Flags, in.raw.Flags = FlagExtents, FlagExtents
 		ExtentHeader{Magic: ExtentMagic, Max: 4}.Encode(in.raw.Block[:])
-		if err := fs.writeData(in, []byte(target), 0); err != nil {
+		if _, err := fs.writeData(in, []byte(target), 0); err != nil {
+			fs.abandon(in)
 			return 0, err
 		}
 	}
 	in.setSize(uint64(len(target)))
 	in.setNlink(1)
-	return in.Ino, fs.linkInto(din, name, in)
+	if err := fs.linkInto(din, name, in); err != nil {
+		fs.abandon(in)
+		return 0, err
+	}
+	return in.Ino, nil
 }
 
 // Mkdir makes a directory.
@@ -223,6 +238,7 @@ func (fs *FS) Mkdir(dir uint32, name string, mode, uid, gid uint32) (_ uint32, e
 	}
 	db, _, err := fs.appendDirBlock(in, nil)
 	if err != nil {
+		fs.abandon(in)
 		return 0, err
 	}
 	clear(db.buf)
@@ -232,12 +248,18 @@ func (fs *FS) Mkdir(dir uint32, name string, mode, uid, gid uint32) (_ uint32, e
 		return 0, err
 	}
 	in.setNlink(2)
+	oldNlink := din.Nlink
 	if din.Nlink >= linkMax || din.Nlink == 1 {
 		din.setNlink(1)
 	} else {
 		din.setNlink(din.Nlink + 1)
 	}
-	return in.Ino, fs.linkInto(din, name, in)
+	if err := fs.linkInto(din, name, in); err != nil {
+		din.setNlink(oldNlink)
+		fs.abandon(in)
+		return 0, err
+	}
+	return in.Ino, nil
 }
 
 // Link adds a hard link dir/name to inode ino.

@@ -23,18 +23,29 @@ func TestRandomOps(t *testing.T) {
 		name string
 		args []string
 		seed int64
+		size string
 	}{
-		{"4k", []string{"-t", "ext4", "-b", "4096"}, 1},
-		{"1k", []string{"-t", "ext4", "-b", "1024"}, 2},
-		{"nocsum", []string{"-t", "ext4", "-b", "1024", "-O", "^metadata_csum,^64bit"}, 3},
+		{"4k", []string{"-t", "ext4", "-b", "4096"}, 1, "64M"},
+		{"1k", []string{"-t", "ext4", "-b", "1024"}, 2, "64M"},
+		{"nocsum", []string{"-t", "ext4", "-b", "1024", "-O", "^metadata_csum,^64bit"}, 3, "64M"},
+		// Small enough to run out of blocks and inodes often.
+		{"full", []string{"-t", "ext4", "-b", "1024", "-N", "400"}, 4, "3M"},
 	} {
-		t.Run(c.name, func(t *testing.T) { randomOps(t, c.args, c.seed) })
+		t.Run(c.name, func(t *testing.T) { randomOps(t, c.args, c.seed, c.size) })
 	}
 }
 
-func randomOps(t *testing.T, mkfsArgs []string, seed int64) {
+func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 	img := filepath.Join(t.TempDir(), "img")
-	run(t, "mke2fs", append(append([]string{"-q", "-F"}, mkfsArgs...), img, "64M")...)
+	run(t, "mke2fs", append(append([]string{"-q", "-F"}, mkfsArgs...), img, size)...)
+	full := 0
+	nospc := func(err error) bool {
+		if errors.Is(err, unix.ENOSPC) {
+			full++
+			return true
+		}
+		return false
+	}
 	e, f := openRW(t, img)
 	defer f.Close()
 	rng := rand.New(rand.NewSource(seed))
@@ -77,7 +88,9 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64) {
 			d := pick(dirs)
 			p := path.Join(d, fmt.Sprintf("f%d-%s-%s", step, string(rune('a'+rng.Intn(26))), "a-longer-name-to-fill-blocks"[:rng.Intn(28)]))
 			di, name := split(p)
-			if _, err := e.Create(di, name, 0o644, 0, 0); err != nil {
+			if _, err := e.Create(di, name, 0o644, 0, 0); nospc(err) {
+				continue
+			} else if err != nil {
 				t.Fatalf("step %d create %s: %v", step, p, err)
 			}
 			files[p] = nil
@@ -92,8 +105,13 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64) {
 			}
 			data := make([]byte, rng.Intn(20000)+1)
 			rng.Read(data)
-			if _, err := e.WriteAt(ino(p), data, int64(off)); err != nil {
+			n, err := e.WriteAt(ino(p), data, int64(off))
+			if err != nil && !nospc(err) {
 				t.Fatalf("step %d write %s: %v", step, p, err)
+			}
+			data = data[:n]
+			if n == 0 {
+				continue
 			}
 			cur := files[p]
 			if len(cur) < off+len(data) {
@@ -124,7 +142,9 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64) {
 			d := pick(dirs)
 			p := path.Join(d, fmt.Sprintf("d%d", step))
 			di, name := split(p)
-			if _, err := e.Mkdir(di, name, 0o755, 0, 0); err != nil {
+			if _, err := e.Mkdir(di, name, 0o755, 0, 0); nospc(err) {
+				continue
+			} else if err != nil {
 				t.Fatalf("step %d mkdir %s: %v", step, p, err)
 			}
 			dirs[p] = true
@@ -175,7 +195,9 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64) {
 			}
 			od, on := split(p)
 			nd, nn := split(q)
-			if err := e.Rename(od, on, nd, nn); err != nil {
+			if err := e.Rename(od, on, nd, nn); nospc(err) {
+				continue
+			} else if err != nil {
 				t.Fatalf("step %d rename %s %s: %v", step, p, q, err)
 			}
 			if p != q {
@@ -202,5 +224,5 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64) {
 	}
 	fsckClean(t, img)
 	check(openImage(t, img))
-	t.Logf("%d files, %d directories", len(files), len(dirs))
+	t.Logf("%d files, %d directories, %d ENOSPC", len(files), len(dirs), full)
 }

@@ -98,11 +98,12 @@ func (fs *FS) appendDirBlock(in *Inode, exts []Extent) (*dirBlock, []Extent, err
 	if err != nil {
 		return nil, nil, err
 	}
-	fs.addBlocks(in, 1)
 	exts = insertExtent(exts, len(exts), Extent{Block: uint32(lblk), Len: 1, Start: phys})
 	if err := fs.setExtents(in, exts); err != nil {
+		fs.freeBlocks(phys, 1)
 		return nil, nil, err
 	}
+	fs.addBlocks(in, 1)
 	in.setSize(in.Size + uint64(fs.blockSize))
 	db := &dirBlock{lblk: lblk, phys: phys, buf: make([]byte, fs.blockSize)}
 	PutDirent(db.buf, 0, fs.leafSpace(), fs.blockSize, "", 0)
@@ -156,6 +157,9 @@ func (fs *FS) addEntry(dir *Inode, name string, ino uint32, ft uint8) error {
 // becomes the root and the entries, with the new one, move to hash-sorted
 // leaves after it.
 func (fs *FS) makeIndexed(dir *Inode, exts []Extent, name string, ino uint32, ft uint8) error {
+	if fs.sb.FreeBlocksCount() < 8 {
+		return unix.ENOSPC // two leaves and extent tree nodes
+	}
 	root, err := fs.dirBlockAt(dir, exts, 0)
 	if err != nil {
 		return err
@@ -438,7 +442,12 @@ func (fs *FS) dxAdd(dir *Inode, exts []Extent, name string, ino uint32, ft uint8
 	}
 
 	// Split the leaf: entries sorted by hash, the upper half moves to a
-	// new block appended to the directory.
+	// new block appended to the directory. A split takes up to three
+	// blocks (leaf, index node, extent tree node): make sure they are
+	// there before moving anything.
+	if fs.sb.FreeBlocksCount() < 8 {
+		return unix.ENOSPC
+	}
 	ents, err := ParseDirBlock(leaf.buf[:fs.leafSpace()], fs.hasFT, fs.blockSize, nil)
 	if err != nil {
 		return err

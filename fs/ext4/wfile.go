@@ -40,14 +40,18 @@ func (fs *FS) WriteAt(ino uint32, p []byte, off int64) (_ int, err error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if err := fs.writeData(in, p, off); err != nil {
-		return 0, err
+	n, werr := fs.writeData(in, p, off)
+	if n == 0 && werr != nil {
+		return 0, werr
 	}
-	if end := uint64(off) + uint64(len(p)); end > in.Size {
+	if end := uint64(off) + uint64(n); end > in.Size {
 		in.setSize(end)
 	}
 	fs.touch(in, true, true)
-	return len(p), fs.writeInode(in)
+	if err := fs.writeInode(in); err != nil {
+		return 0, err
+	}
+	return n, werr
 }
 
 func (fs *FS) checkWritableFile(in *Inode) error {
@@ -68,74 +72,110 @@ func (fs *FS) checkWritableFile(in *Inode) error {
 }
 
 // writeData stores p at off in an extent-mapped inode; the caller writes
-// the inode.
-func (fs *FS) writeData(in *Inode, p []byte, off int64) error {
+// the inode. It first maps the whole range (allocating holes, converting
+// unwritten extents), records the new block map, and only then writes the
+// bytes, so a failure leaves either nothing written or a prefix: when
+// allocation fails part way (ENOSPC), the bytes before the first hole it
+// could not fill are written and their count returned with the error.
+func (fs *FS) writeData(in *Inode, p []byte, off int64) (int, error) {
 	exts, err := fs.extents(in)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	bs := int64(fs.blockSize)
+	end := off + int64(len(p))
 	changed := false
-	pos, rest := off, p
-	for len(rest) > 0 {
+	var fresh [][2]uint64 // runs allocated by this call
+	var werr error
+	for pos := off; pos < end; {
 		lblk := uint64(pos / bs)
 		i := sort.Search(len(exts), func(i int) bool {
 			return uint64(exts[i].Block)+uint64(exts[i].Len) > lblk
 		})
 		if i < len(exts) && uint64(exts[i].Block) <= lblk {
 			e := exts[i]
+			last := min(uint64(end-1)/uint64(bs), uint64(e.Block)+uint64(e.Len)-1)
 			if e.Uninit {
-				// Zero the blocks we are about to write into and mark
-				// them initialized; the next pass writes the data.
-				last := min(uint64(pos+int64(len(rest))-1)/uint64(bs), uint64(e.Block)+uint64(e.Len)-1)
-				phys := e.Start + (lblk - uint64(e.Block))
-				if err := fs.zeroBlocks(phys, last-lblk+1); err != nil {
-					return err
+				// Unwritten blocks read as zeros: make that true on disk
+				// before they count as written.
+				if err := fs.zeroBlocks(e.Start+(lblk-uint64(e.Block)), last-lblk+1); err != nil {
+					werr = err
+					end = pos
+					break
 				}
 				exts = splitInit(exts, i, lblk, last+1)
 				changed = true
-				continue
 			}
-			n := min((int64(e.Block)+int64(e.Len))*bs-pos, int64(len(rest)))
-			phys := int64(e.Start+(lblk-uint64(e.Block)))*bs + pos%bs
-			if _, err := fs.wdev.WriteAt(rest[:n], phys); err != nil {
-				return err
-			}
-			pos += n
-			rest = rest[n:]
+			pos = int64(last+1) * bs
 			continue
 		}
-		// A hole: allocate blocks up to the next extent or the data's end.
 		holeEnd := uint64(maxFileBlocks)
 		if i < len(exts) {
 			holeEnd = uint64(exts[i].Block)
 		}
-		lastNeeded := uint64(pos+int64(len(rest))-1) / uint64(bs)
-		want := min(holeEnd, lastNeeded+1) - lblk
+		want := min(holeEnd, uint64(end-1)/uint64(bs)+1) - lblk
 		goal := fs.groupStart((in.Ino - 1) / fs.sb.InodesPerGroup)
 		if i > 0 {
 			goal = exts[i-1].Start + uint64(exts[i-1].Len)
 		}
 		start, got, err := fs.allocBlocks(goal, min(want, MaxInitExtentLen))
 		if err != nil {
-			return err
+			werr = err
+			end = pos
+			break
 		}
+		fresh = append(fresh, [2]uint64{start, got})
 		fs.addBlocks(in, int64(got))
-		buf := make([]byte, got*uint64(bs))
-		inBlk := pos % bs
-		n := copy(buf[inBlk:], rest)
-		if _, err := fs.wdev.WriteAt(buf, int64(start)*bs); err != nil {
-			return err
+		// Partly written blocks (at the ends) must not show old contents.
+		var zerr error
+		if pos%bs != 0 {
+			zerr = fs.zeroBlocks(start, 1)
+		}
+		if tail := int64(lblk+got) * bs; tail > end && zerr == nil {
+			zerr = fs.zeroBlocks(start+got-1, 1)
+		}
+		if zerr != nil {
+			fs.freeBlocks(start, got)
+			fs.addBlocks(in, -int64(got))
+			fresh = fresh[:len(fresh)-1]
+			werr = zerr
+			end = pos
+			break
 		}
 		exts = insertExtent(exts, i, Extent{Block: uint32(lblk), Len: uint16(got), Start: start})
 		changed = true
-		pos += int64(n)
-		rest = rest[n:]
+		pos = int64(lblk+got) * bs
+	}
+	if end < off {
+		end = off
 	}
 	if changed {
-		return fs.setExtents(in, exts)
+		if err := fs.setExtents(in, exts); err != nil {
+			for _, r := range fresh {
+				fs.freeBlocks(r[0], r[1])
+				fs.addBlocks(in, -int64(r[1]))
+			}
+			return 0, err
+		}
 	}
-	return nil
+	// Every block of [off, end) is now mapped and written: copy the data.
+	for pos := off; pos < end; {
+		lblk := uint64(pos / bs)
+		i := sort.Search(len(exts), func(i int) bool {
+			return uint64(exts[i].Block)+uint64(exts[i].Len) > lblk
+		})
+		if i == len(exts) || uint64(exts[i].Block) > lblk || exts[i].Uninit {
+			return int(pos - off), corrupt("inode %d: block %d unmapped after allocation", in.Ino, lblk)
+		}
+		e := exts[i]
+		n := min((int64(e.Block)+int64(e.Len))*bs-pos, end-pos)
+		phys := int64(e.Start+(lblk-uint64(e.Block)))*bs + pos%bs
+		if _, err := fs.wdev.WriteAt(p[pos-off:pos-off+n], phys); err != nil {
+			return int(pos - off), err
+		}
+		pos += n
+	}
+	return int(end - off), werr
 }
 
 // zeroBlocks clears data blocks in place (file data never goes through
