@@ -773,3 +773,45 @@ func TestMountOperations(t *testing.T) {
 	wantErr(t, "move into itself", e.v.MoveMount(root, mustPath(e, "/c"), mustPath(e, "/c/deeper")), unix.ELOOP)
 	wantErr(t, "umount the moved mount", e.v.Umount(root, mustPath(e, "/c")), nil)
 }
+
+type pseudoFS struct{}
+
+func (pseudoFS) Name() string                           { return "pipefs" }
+func (pseudoFS) Root(vfs.Context) (vfs.Inode, error)    { return nil, unix.EINVAL }
+func (pseudoFS) Statfs(vfs.Context) (vfs.Statfs, error) { return vfs.Statfs{Type: 0x50495045}, nil }
+
+func TestPseudoFile(t *testing.T) {
+	e := newEnv(t)
+	a, err := e.v.NewPseudoFile(root, pseudoFS{}, "pipe:[1]", anonInode{}, vfs.StreamFile{}, unix.O_RDONLY)
+	e.must(err)
+	defer a.DecRef(root)
+	b, err := e.v.NewPseudoFile(root, pseudoFS{}, "pipe:[2]", anonInode{}, vfs.StreamFile{}, unix.O_WRONLY)
+	e.must(err)
+	defer b.DecRef(root)
+	c, err := e.v.NewAnonymousFile(root, "anon", anonInode{}, vfs.StreamFile{}, unix.O_RDONLY)
+	e.must(err)
+	defer c.DecRef(root)
+	sa, _ := a.Stat(root)
+	sb, _ := b.Stat(root)
+	sc, _ := c.Stat(root)
+	if sa.Dev == 0 || sa.Dev != sb.Dev || sa.Dev == sc.Dev {
+		t.Fatalf("devices %#x %#x %#x", sa.Dev, sb.Dev, sc.Dev)
+	}
+	if fs, err := e.v.Statfs(root, a.Path()); err != nil || fs.Type != 0x50495045 {
+		t.Fatalf("statfs %+v %v", fs, err)
+	}
+	if n1, n2 := e.v.NewInodeNumber(), e.v.NewInodeNumber(); n2 <= n1 {
+		t.Fatalf("inode numbers %d %d", n1, n2)
+	}
+	if !a.IsStream() {
+		t.Fatal("not a stream")
+	}
+}
+
+func TestBlockWithoutBlocker(t *testing.T) {
+	ch := make(chan struct{}, 1)
+	ch <- struct{}{}
+	if err := vfs.Block(root, ch); err != nil {
+		t.Fatal(err)
+	}
+}
