@@ -121,6 +121,7 @@ func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv
 		t.k.futex.ExitRobustList(t.mm, head, t.tid)
 	}
 	t.k.futex.ExitPIState(t.tid, nil)
+	t.tg.stopPosixTimers()
 	t.k.mmGet(m)
 	t.mu.Lock()
 	old := t.mm

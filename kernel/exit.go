@@ -106,6 +106,7 @@ func (tg *ThreadGroup) becomeZombieLocked() {
 	k := tg.k
 	tg.state = groupZombie
 	tg.stopITimers()
+	tg.stopPosixTimers()
 	if k.init == tg {
 		// The init process is gone: everything else dies with it, as
 		// when a PID namespace's init exits.

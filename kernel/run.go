@@ -224,9 +224,18 @@ func (t *Task) handleSignals() {
 		}
 		info := t.dequeueSignalLocked(^t.sigMask)
 		if info == nil {
+			// No handler takes over a mask saved by sigsuspend, ppoll
+			// or pselect: restore it, and look again, since it may let
+			// through a signal the temporary mask held off.
+			restored := t.hasSavedMask
+			if restored {
+				t.sigMask, t.hasSavedMask = t.savedMask, false
+			}
 			tg.sigMu.Unlock()
+			if restored {
+				continue
+			}
 			t.resolveRestart(false, 0)
-			t.restoreSavedMask()
 			return
 		}
 		sig := int(info.Signo)

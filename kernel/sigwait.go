@@ -14,27 +14,11 @@ import (
 // handler returns. It always returns ERESTARTNOHAND, which becomes EINTR
 // when a handler runs and a restart otherwise.
 func (t *Task) SigSuspend(mask linux.SignalSet) error {
-	tg := t.tg
-	tg.sigMu.Lock()
-	t.savedMask, t.hasSavedMask = t.sigMask, true
-	t.sigMask = mask &^ linux.UnblockableSignals
-	tg.sigMu.Unlock()
+	t.SetTemporarySignalMask(mask)
 	for !t.Interrupted() {
 		<-t.wake
 	}
 	return ERESTARTNOHAND
-}
-
-// restoreSavedMask puts back a mask saved by SigSuspend (or ppoll,
-// pselect) when no handler frame took it over.
-func (t *Task) restoreSavedMask() {
-	tg := t.tg
-	tg.sigMu.Lock()
-	if t.hasSavedMask {
-		t.sigMask = t.savedMask
-		t.hasSavedMask = false
-	}
-	tg.sigMu.Unlock()
 }
 
 // SigTimedWait waits for a signal in set to be pending, takes it and
@@ -78,4 +62,19 @@ func (t *Task) SigTimedWait(set linux.SignalSet, timeout *time.Duration) (*arch.
 			return nil, unix.EAGAIN
 		}
 	}
+}
+
+// SetTemporarySignalMask installs m until the current system call returns
+// to user mode (ppoll, pselect6, epoll_pwait; Linux's
+// set_restore_sigmask): if a handler then runs, its frame saves the old
+// mask, so the old mask comes back at rt_sigreturn; otherwise the old mask
+// is restored on the way out.
+func (t *Task) SetTemporarySignalMask(m linux.SignalSet) {
+	tg := t.tg
+	tg.sigMu.Lock()
+	if !t.hasSavedMask {
+		t.savedMask, t.hasSavedMask = t.sigMask, true
+	}
+	t.sigMask = m &^ linux.UnblockableSignals
+	tg.sigMu.Unlock()
 }

@@ -160,6 +160,9 @@ type ThreadGroup struct {
 	// itimerSet are setitimer's timers, made on first use.
 	itimerOnce sync.Once
 	itimerSet  [3]*itimer
+	// posix are timer_create's timers, made on first use.
+	posixOnce sync.Once
+	posix     *posixTimers
 }
 
 // ID returns the thread group id (the pid).

@@ -1,0 +1,343 @@
+package kernel
+
+import (
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/arch"
+)
+
+// Notification kinds of struct sigevent.
+const (
+	SigevSignal   = 0
+	SigevNone     = 1
+	SigevThread   = 2
+	SigevThreadID = 4
+)
+
+// SigEvent is what timer_create is told to do on expiry.
+type SigEvent struct {
+	Notify int
+	Signo  int
+	Value  uint64
+	TID    int32 // SIGEV_THREAD_ID
+}
+
+// TimerSpec is a struct itimerspec in nanoseconds.
+type TimerSpec struct {
+	Value, Interval time.Duration
+}
+
+// posixTimer is one timer_create timer.
+type posixTimer struct {
+	id    int32
+	clock int32
+	ev    SigEvent
+	tg    *ThreadGroup
+	// target receives SIGEV_THREAD_ID signals.
+	target *Task
+
+	mu sync.Mutex
+	// deadline is the expiry in the timer's clock (see clockValue);
+	// zero when disarmed. Guarded by mu.
+	deadline time.Duration
+	interval time.Duration
+	timer    *time.Timer
+	gen      uint64
+	// pending says a signal of this timer is queued and not yet taken;
+	// further expiries count as overruns. Guarded by mu.
+	pending bool
+	// overrun counts expiries while pending; lastOverrun is what
+	// timer_getoverrun reports. Guarded by mu.
+	overrun, lastOverrun int32
+}
+
+// posixTimers is a process's timer_create timers.
+type posixTimers struct {
+	mu     sync.Mutex
+	timers map[int32]*posixTimer
+	next   int32
+}
+
+// timerClockValue reads clock for a timer of tg (created by creator).
+func timerClockValue(tg *ThreadGroup, creator *Task, clock int32) (time.Duration, error) {
+	switch clock {
+	case unix.CLOCK_REALTIME, unix.CLOCK_REALTIME_ALARM, unix.CLOCK_TAI:
+		return time.Duration(time.Now().UnixNano()), nil
+	case unix.CLOCK_MONOTONIC, unix.CLOCK_BOOTTIME, unix.CLOCK_BOOTTIME_ALARM:
+		return time.Since(tg.k.bootTime), nil
+	case unix.CLOCK_PROCESS_CPUTIME_ID:
+		u, s := tg.CPUTime()
+		return u + s, nil
+	case unix.CLOCK_THREAD_CPUTIME_ID:
+		u, s := creator.CPUTime()
+		return u + s, nil
+	}
+	return 0, unix.EINVAL
+}
+
+// TimerCreate is timer_create(2). ev nil means SIGEV_SIGNAL with SIGALRM
+// and the timer id as value.
+func (t *Task) TimerCreate(clock int32, ev *SigEvent) (int32, error) {
+	if _, err := timerClockValue(t.tg, t, clock); err != nil {
+		return 0, err
+	}
+	if clock == unix.CLOCK_MONOTONIC_RAW || clock == unix.CLOCK_REALTIME_COARSE || clock == unix.CLOCK_MONOTONIC_COARSE {
+		return 0, unix.ENOTSUP
+	}
+	pt := &posixTimer{clock: clock, tg: t.tg}
+	if ev == nil {
+		pt.ev = SigEvent{Notify: SigevSignal, Signo: int(unix.SIGALRM)}
+	} else {
+		pt.ev = *ev
+		switch ev.Notify &^ SigevThreadID {
+		case SigevSignal, SigevNone:
+		default:
+			return 0, unix.EINVAL
+		}
+		if ev.Notify != SigevNone && (ev.Signo < 1 || ev.Signo > 64) {
+			return 0, unix.EINVAL
+		}
+		if ev.Notify&SigevThreadID != 0 {
+			target := t.k.TaskByID(ev.TID)
+			if target == nil || target.tg != t.tg {
+				return 0, unix.EINVAL
+			}
+			pt.target = target
+		}
+	}
+	pts := t.tg.posixTimers()
+	pts.mu.Lock()
+	defer pts.mu.Unlock()
+	if len(pts.timers) >= 1<<15 {
+		return 0, unix.EAGAIN
+	}
+	for {
+		id := pts.next
+		pts.next = (pts.next + 1) & 0x7fffffff
+		if _, used := pts.timers[id]; !used {
+			pt.id = id
+			break
+		}
+	}
+	if ev == nil {
+		pt.ev.Value = uint64(pt.id)
+	}
+	pts.timers[pt.id] = pt
+	return pt.id, nil
+}
+
+// posixTimers returns the process's timer table.
+func (tg *ThreadGroup) posixTimers() *posixTimers {
+	tg.posixOnce.Do(func() { tg.posix = &posixTimers{timers: map[int32]*posixTimer{}} })
+	return tg.posix
+}
+
+// lookupTimer finds timer id of the caller's process.
+func (t *Task) lookupTimer(id int32) (*posixTimer, error) {
+	pts := t.tg.posixTimers()
+	pts.mu.Lock()
+	defer pts.mu.Unlock()
+	pt := pts.timers[id]
+	if pt == nil {
+		return nil, unix.EINVAL
+	}
+	return pt, nil
+}
+
+// TimerSettime is timer_settime(2); abs means TIMER_ABSTIME.
+func (t *Task) TimerSettime(id int32, abs bool, spec TimerSpec) (TimerSpec, error) {
+	pt, err := t.lookupTimer(id)
+	if err != nil {
+		return TimerSpec{}, err
+	}
+	now, err := timerClockValue(pt.tg, t, pt.clock)
+	if err != nil {
+		return TimerSpec{}, err
+	}
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	old := pt.currentLocked(now)
+	pt.gen++
+	if pt.timer != nil {
+		pt.timer.Stop()
+		pt.timer = nil
+	}
+	pt.deadline, pt.interval = 0, spec.Interval
+	if spec.Value > 0 {
+		if abs {
+			pt.deadline = spec.Value
+		} else {
+			pt.deadline = now + spec.Value
+		}
+		if pt.deadline <= 0 {
+			pt.deadline = 1
+		}
+		pt.armLocked(t, pt.deadline-now)
+	}
+	return old, nil
+}
+
+// TimerGettime is timer_gettime(2).
+func (t *Task) TimerGettime(id int32) (TimerSpec, error) {
+	pt, err := t.lookupTimer(id)
+	if err != nil {
+		return TimerSpec{}, err
+	}
+	now, err := timerClockValue(pt.tg, t, pt.clock)
+	if err != nil {
+		return TimerSpec{}, err
+	}
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	return pt.currentLocked(now), nil
+}
+
+// TimerGetoverrun is timer_getoverrun(2).
+func (t *Task) TimerGetoverrun(id int32) (int32, error) {
+	pt, err := t.lookupTimer(id)
+	if err != nil {
+		return 0, err
+	}
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	return pt.lastOverrun, nil
+}
+
+// TimerDelete is timer_delete(2).
+func (t *Task) TimerDelete(id int32) error {
+	pts := t.tg.posixTimers()
+	pts.mu.Lock()
+	pt := pts.timers[id]
+	delete(pts.timers, id)
+	pts.mu.Unlock()
+	if pt == nil {
+		return unix.EINVAL
+	}
+	pt.stop()
+	return nil
+}
+
+func (pt *posixTimer) stop() {
+	pt.mu.Lock()
+	pt.gen++
+	if pt.timer != nil {
+		pt.timer.Stop()
+		pt.timer = nil
+	}
+	pt.deadline = 0
+	pt.mu.Unlock()
+}
+
+// currentLocked is the value timer_gettime reports.
+//
+// Preconditions: pt.mu is held.
+func (pt *posixTimer) currentLocked(now time.Duration) TimerSpec {
+	s := TimerSpec{Interval: pt.interval}
+	if pt.deadline != 0 {
+		s.Value = max(pt.deadline-now, 1)
+	}
+	return s
+}
+
+// armLocked starts a host timer that checks the deadline after d.
+//
+// Preconditions: pt.mu is held.
+func (pt *posixTimer) armLocked(creator *Task, d time.Duration) {
+	gen := pt.gen
+	pt.timer = time.AfterFunc(max(d, time.Microsecond), func() { pt.fire(creator, gen) })
+}
+
+// fire checks the deadline, delivers the expiry and re-arms.
+func (pt *posixTimer) fire(creator *Task, gen uint64) {
+	cpu := pt.clock == unix.CLOCK_PROCESS_CPUTIME_ID || pt.clock == unix.CLOCK_THREAD_CPUTIME_ID
+	if cpu {
+		pt.tg.sigMu.Lock()
+		tasks := pt.tg.tasksForSignals()
+		pt.tg.sigMu.Unlock()
+		for _, t := range tasks {
+			t.interruptContext()
+		}
+	}
+	now, err := timerClockValue(pt.tg, creator, pt.clock)
+	pt.mu.Lock()
+	if err != nil || gen != pt.gen || pt.deadline == 0 || pt.tg.isExiting() {
+		pt.mu.Unlock()
+		return
+	}
+	if now < pt.deadline {
+		pt.armLocked(creator, pt.deadline-now)
+		pt.mu.Unlock()
+		return
+	}
+	expiries := int32(1)
+	if pt.interval > 0 {
+		missed := (now - pt.deadline) / pt.interval
+		expiries += int32(min(missed, 1<<30))
+		pt.deadline += (time.Duration(missed) + 1) * pt.interval
+		pt.armLocked(creator, pt.deadline-now)
+	} else {
+		pt.deadline = 0
+		pt.timer = nil
+	}
+	if pt.ev.Notify == SigevNone {
+		pt.mu.Unlock()
+		return
+	}
+	if pt.pending {
+		pt.overrun += expiries
+		pt.mu.Unlock()
+		return
+	}
+	pt.pending = true
+	pt.overrun = expiries - 1
+	info := arch.NewTimerSignalInfo(pt.ev.Signo, pt.id, pt.overrun, pt.ev.Value)
+	pt.mu.Unlock()
+	info.Code = SI_TIMER
+	pt.tg.sendTimer(pt, &info)
+}
+
+// SI_TIMER is the si_code of POSIX timer signals.
+const SI_TIMER = -2
+
+// sendTimer queues a timer's signal; the timer learns when it is taken
+// through timerSignalTaken.
+func (tg *ThreadGroup) sendTimer(pt *posixTimer, info *arch.SignalInfo) {
+	if pt.target != nil {
+		tg.send(pt.target, info)
+		return
+	}
+	tg.send(nil, info)
+}
+
+// timerSignalTaken is called when a SI_TIMER signal is dequeued: the
+// timer may queue again, and the overrun becomes the reported one.
+func (tg *ThreadGroup) timerSignalTaken(info *arch.SignalInfo) {
+	pts := tg.posixTimers()
+	pts.mu.Lock()
+	pt := pts.timers[info.TimerID()]
+	pts.mu.Unlock()
+	if pt == nil {
+		return
+	}
+	pt.mu.Lock()
+	pt.pending = false
+	pt.lastOverrun = pt.overrun
+	info.SetOverrun(pt.overrun)
+	pt.overrun = 0
+	pt.mu.Unlock()
+}
+
+// stopPosixTimers deletes every timer when the process dies or execs.
+func (tg *ThreadGroup) stopPosixTimers() {
+	pts := tg.posixTimers()
+	pts.mu.Lock()
+	timers := pts.timers
+	pts.timers = map[int32]*posixTimer{}
+	pts.mu.Unlock()
+	for _, pt := range timers {
+		pt.stop()
+	}
+}
