@@ -1,0 +1,295 @@
+package ipc
+
+import (
+	"encoding/binary"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/abi/linux"
+	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/vfs"
+)
+
+// signalfd flags.
+const (
+	SFD_CLOEXEC  = unix.O_CLOEXEC
+	SFD_NONBLOCK = unix.O_NONBLOCK
+)
+
+// SignalfdSiginfoSize is sizeof(struct signalfd_siginfo).
+const SignalfdSiginfoSize = 128
+
+// errRestartSys is the kernel's ERESTARTSYS: a blocking signalfd read
+// that a signal interrupts is restarted if the handler has SA_RESTART.
+const errRestartSys = unix.Errno(512)
+
+// SignalSource is what a signalfd needs of a task (kernel.Task implements
+// it): taking a pending signal of a set, and the pending signals.
+type SignalSource interface {
+	// SigTimedWait takes a pending signal of set, waiting up to timeout
+	// (nil: forever) for one: EAGAIN when the timeout passes, EINTR
+	// when something else interrupts the task.
+	SigTimedWait(set linux.SignalSet, timeout *time.Duration) (*arch.SignalInfo, error)
+	// PendingSignals returns the task's pending signals that it blocks.
+	PendingSignals() linux.SignalSet
+}
+
+// signalDequeuer is the kernel's non-blocking "take a pending signal of
+// set", if it offers one.
+type signalDequeuer interface {
+	DequeueSignal(set linux.SignalSet) *arch.SignalInfo
+}
+
+// signalQueuer is the kernel's wait queue that is notified (POLLIN)
+// whenever a signal is queued for the task's process, if it offers one.
+type signalQueuer interface {
+	SignalWaitQueue() *vfs.WaitQueue
+}
+
+// signalPollInterval is how often a signalfd that has waiters checks for
+// new signals when the kernel offers no SignalWaitQueue.
+const signalPollInterval = 5 * time.Millisecond
+
+// SignalFD is the file operations of a signalfd: reads take pending
+// signals of its mask from the reading task and return them as struct
+// signalfd_siginfo records.
+//
+// Readiness is that of the task that created the file (Linux's is that
+// of the task polling, and epoll's that of the task that added the file;
+// both are the creator unless the file crosses a fork). Unless the kernel
+// offers a SignalWaitQueue, waiters learn of new signals by a check every
+// signalPollInterval while there are any.
+type SignalFD struct {
+	eventFileOps
+	source SignalSource
+	queue  vfs.WaitQueue
+
+	// mu guards the fields below.
+	mu   sync.Mutex
+	mask linux.SignalSet
+	// waiters counts registered wait entries; stop ends the checking
+	// goroutine; reads counts reads, so the check notices a signal that
+	// was read and came again between two checks.
+	waiters int
+	stop    chan struct{}
+	reads   uint64
+}
+
+// NewSignalFD returns a signalfd for the signals of mask (SIGKILL and
+// SIGSTOP are dropped from it) whose readiness is that of source. flags
+// may hold SFD_NONBLOCK and SFD_CLOEXEC (which the caller applies).
+func NewSignalFD(ctx vfs.Context, v *vfs.VirtualFilesystem, source SignalSource, mask linux.SignalSet, flags int) (*vfs.File, error) {
+	if flags&^(SFD_CLOEXEC|SFD_NONBLOCK) != 0 {
+		return nil, unix.EINVAL
+	}
+	s := &SignalFD{source: source, mask: mask &^ linux.UnblockableSignals}
+	return newAnonFile(ctx, v, "signalfd", s, flags)
+}
+
+// SignalFDOf returns the signalfd behind f, or nil.
+func SignalFDOf(f *vfs.File) *SignalFD {
+	s, _ := f.Ops().(*SignalFD)
+	return s
+}
+
+// Mask returns the signals the file reads.
+func (s *SignalFD) Mask() linux.SignalSet {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mask
+}
+
+// SetMask changes the signals the file reads (signalfd on an existing
+// signalfd) and wakes its waiters.
+func (s *SignalFD) SetMask(mask linux.SignalSet) {
+	s.mu.Lock()
+	s.mask = mask &^ linux.UnblockableSignals
+	s.mu.Unlock()
+	s.queue.Notify(unix.POLLIN)
+}
+
+// Release implements vfs.FileOperations.
+func (s *SignalFD) Release(vfs.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stop != nil {
+		close(s.stop)
+		s.stop = nil
+	}
+}
+
+// Read implements vfs.FileOperations: it takes pending signals of the mask
+// from the reading task, as many as dst has room for records, waiting for
+// the first unless the file is non-blocking (EAGAIN). A buffer smaller
+// than one record is EINVAL. A wait that a signal interrupts returns
+// ERESTARTSYS.
+func (s *SignalFD) Read(ctx vfs.Context, f *vfs.File, dst []byte, _ int64) (int, error) {
+	n := len(dst) / SignalfdSiginfoSize
+	if n == 0 {
+		return 0, unix.EINVAL
+	}
+	src, ok := ctx.(SignalSource)
+	if !ok {
+		src = s.source
+	}
+	mask := s.Mask()
+	got := 0
+	for got < n {
+		var info *arch.SignalInfo
+		if got > 0 || nonblocking(f) {
+			info = dequeueNow(src, mask)
+		} else {
+			var err error
+			info, err = src.SigTimedWait(mask, nil)
+			if err == unix.EINTR {
+				return 0, errRestartSys
+			}
+			if err != nil {
+				return 0, err
+			}
+		}
+		if info == nil {
+			break
+		}
+		EncodeSignalfdSiginfo(dst[got*SignalfdSiginfoSize:], info)
+		got++
+	}
+	if got == 0 {
+		return 0, unix.EAGAIN
+	}
+	s.mu.Lock()
+	s.reads++
+	s.mu.Unlock()
+	return got * SignalfdSiginfoSize, nil
+}
+
+// dequeueNow takes a pending signal of mask without waiting, or nil.
+func dequeueNow(src SignalSource, mask linux.SignalSet) *arch.SignalInfo {
+	if d, ok := src.(signalDequeuer); ok {
+		return d.DequeueSignal(mask)
+	}
+	var zero time.Duration
+	info, err := src.SigTimedWait(mask, &zero)
+	if err != nil {
+		// EAGAIN, or EINTR for another signal that is deliverable:
+		// either way none of mask is pending now.
+		return nil
+	}
+	return info
+}
+
+// Readiness implements vfs.Waitable: readable while a signal of the mask
+// is pending for the creating task.
+func (s *SignalFD) Readiness(mask uint32) uint32 {
+	if s.source.PendingSignals()&s.Mask() != 0 {
+		return mask & unix.POLLIN
+	}
+	return 0
+}
+
+// EventRegister implements vfs.Waitable.
+func (s *SignalFD) EventRegister(e *vfs.WaitEntry) {
+	s.queue.EventRegister(e)
+	if q, ok := s.source.(signalQueuer); ok {
+		q.SignalWaitQueue().EventRegister(e)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.waiters++
+	if s.stop == nil {
+		s.stop = make(chan struct{})
+		go s.check(s.stop)
+	}
+}
+
+// EventUnregister implements vfs.Waitable.
+func (s *SignalFD) EventUnregister(e *vfs.WaitEntry) {
+	s.queue.EventUnregister(e)
+	if q, ok := s.source.(signalQueuer); ok {
+		q.SignalWaitQueue().EventUnregister(e)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.waiters--; s.waiters == 0 && s.stop != nil {
+		close(s.stop)
+		s.stop = nil
+	}
+}
+
+// check notifies the waiters whenever the signals pending in the mask
+// change, or are pending again after a read, until stop is closed.
+func (s *SignalFD) check(stop chan struct{}) {
+	tick := time.NewTicker(signalPollInterval)
+	defer tick.Stop()
+	var lastSet linux.SignalSet
+	var lastReads uint64
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		s.mu.Lock()
+		mask, reads := s.mask, s.reads
+		s.mu.Unlock()
+		set := s.source.PendingSignals() & mask
+		if set != 0 && (set != lastSet || reads != lastReads) {
+			s.queue.Notify(unix.POLLIN)
+		}
+		lastSet, lastReads = set, reads
+	}
+}
+
+// EncodeSignalfdSiginfo writes info as a struct signalfd_siginfo into
+// b[:SignalfdSiginfoSize], filling the fields its layout has, as Linux's
+// signalfd_copyinfo.
+func EncodeSignalfdSiginfo(b []byte, info *arch.SignalInfo) {
+	b = b[:SignalfdSiginfoSize]
+	clear(b)
+	le := binary.LittleEndian
+	le.PutUint32(b[0:], uint32(info.Signo))
+	le.PutUint32(b[4:], uint32(info.Errno))
+	le.PutUint32(b[8:], uint32(info.Code))
+	const (
+		pid, uid, fd, tid, band, overrun, status, sint = 12, 16, 20, 24, 28, 32, 40, 44
+		ptr, utime, stime, addr, addrLSB, syscall      = 48, 56, 64, 72, 80, 84
+		callAddr, archOff                              = 88, 96
+	)
+	switch info.Layout() {
+	case arch.LayoutKill:
+		le.PutUint32(b[pid:], uint32(info.PID()))
+		le.PutUint32(b[uid:], info.UID())
+	case arch.LayoutTimer:
+		le.PutUint32(b[tid:], uint32(info.TimerID()))
+		le.PutUint32(b[overrun:], uint32(info.Overrun()))
+		le.PutUint64(b[ptr:], info.Value())
+		le.PutUint32(b[sint:], uint32(info.Value()))
+	case arch.LayoutPoll:
+		le.PutUint32(b[band:], uint32(info.Band()))
+		le.PutUint32(b[fd:], uint32(info.FD()))
+	case arch.LayoutFault, arch.LayoutFaultTrapno, arch.LayoutFaultBndErr, arch.LayoutFaultPkuErr, arch.LayoutFaultPerf:
+		le.PutUint64(b[addr:], info.Addr())
+	case arch.LayoutFaultMCEErr:
+		le.PutUint64(b[addr:], info.Addr())
+		le.PutUint16(b[addrLSB:], uint16(info.AddrLSB()))
+	case arch.LayoutChild:
+		le.PutUint32(b[pid:], uint32(info.PID()))
+		le.PutUint32(b[uid:], info.UID())
+		le.PutUint32(b[status:], uint32(info.Status()))
+		le.PutUint64(b[utime:], uint64(info.UTime()))
+		le.PutUint64(b[stime:], uint64(info.STime()))
+	case arch.LayoutRT:
+		le.PutUint32(b[pid:], uint32(info.PID()))
+		le.PutUint32(b[uid:], info.UID())
+		le.PutUint64(b[ptr:], info.Value())
+		le.PutUint32(b[sint:], uint32(info.Value()))
+	case arch.LayoutSys:
+		le.PutUint64(b[callAddr:], info.CallAddr())
+		le.PutUint32(b[syscall:], uint32(info.Syscall()))
+		le.PutUint32(b[archOff:], info.Arch())
+	}
+}
