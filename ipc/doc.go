@@ -12,9 +12,15 @@
 //
 // Blocking reads sleep through vfs.Block, so they are interruptible when
 // the context is a task (kernel.Task) and return the restart errno the
-// task gives. Waits with a deadline go through the Sleeper the caller
-// passes. Signal access for signalfd goes through the SignalSource
-// interface, which kernel.Task implements; ipc never imports kernel.
+// task gives. epoll_wait sleeps through a function the caller passes
+// (the task's BlockOn or BlockOnTimeout), so ipc needs no clock of its
+// own. A timerfd reads its clock through a function given at creation.
+// Signal access for signalfd goes through the SignalSource interface,
+// which kernel.Task implements; ipc never imports kernel.
+//
+// An epoll instance holds no reference to the files it watches, as on
+// Linux; an item whose file has been released (vfs.File.Released) is
+// dropped when a scan meets it or when the interest list grows.
 //
 // ipc imports vfs, auth, arch, abi/linux and x/sys/unix.
 package ipc
