@@ -43,6 +43,8 @@ int main(void) {
 	pid_t c = fork();
 	if (c == 0) {
 		raise(SIGSTOP);
+		/* Linger so that the parent sees the continue before the exit. */
+		sleep_ms(200);
 		printf("child continued\n");
 		fflush(stdout);
 		_exit(4);
