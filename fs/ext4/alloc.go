@@ -429,33 +429,59 @@ func (fs *FS) extentTreeBlocks(in *Inode) ([]uint64, error) {
 }
 
 // setExtents replaces the inode's extent tree with one holding exts. The
-// new tree's blocks are allocated (near the data) and written before the
-// old tree's are freed, so on failure (ENOSPC) the old tree stays whole.
+// old tree's node blocks are reused first; any more are allocated before
+// anything is written, so a failure (ENOSPC) leaves the old tree whole,
+// and a tree that does not grow needs no free space at all.
 func (fs *FS) setExtents(in *Inode, exts []Extent) error {
 	old, err := fs.extentTreeBlocks(in)
 	if err != nil {
 		return err
 	}
-	root, newBlocks, err := fs.buildExtentTree(in, exts)
-	if err != nil {
-		for _, b := range newBlocks {
-			fs.freeBlocks(b, 1)
+	perNode := (fs.blockSize - extentHeaderSize) / extentEntrySize
+	need := extentNodesNeeded(len(exts), perNode)
+	blocks := append([]uint64(nil), old[:min(need, len(old))]...)
+	goal := fs.groupStart((in.Ino - 1) / fs.sb.InodesPerGroup)
+	if len(exts) > 0 {
+		goal = exts[len(exts)-1].Start + uint64(exts[len(exts)-1].Len)
+	}
+	for len(blocks) < need {
+		b, _, err := fs.allocBlocks(goal, 1)
+		if err != nil {
+			for _, x := range blocks[min(need, len(old)):] {
+				fs.freeBlocks(x, 1)
+			}
+			return err
 		}
+		blocks = append(blocks, b)
+	}
+	root, err := fs.buildExtentTree(in, exts, blocks)
+	if err != nil {
 		return err
 	}
-	for _, b := range old {
+	for _, b := range old[min(need, len(old)):] {
 		if err := fs.freeBlocks(b, 1); err != nil {
 			return err
 		}
 	}
-	fs.addBlocks(in, int64(len(newBlocks))-int64(len(old)))
+	fs.addBlocks(in, int64(need)-int64(len(old)))
 	in.raw.Block = root
 	return nil
 }
 
-// buildExtentTree writes the index and leaf blocks for exts and returns
-// the i_block root and the blocks it allocated (also on error).
-func (fs *FS) buildExtentTree(in *Inode, exts []Extent) ([IBlockSize]byte, []uint64, error) {
+// extentNodesNeeded counts the index and leaf blocks of a tree of n
+// extents.
+func extentNodesNeeded(n, perNode int) int {
+	total := 0
+	for n > 4 {
+		n = (n + perNode - 1) / perNode
+		total += n
+	}
+	return total
+}
+
+// buildExtentTree writes the leaf and index blocks for exts into the
+// given blocks (extentNodesNeeded of them) and returns the i_block root.
+func (fs *FS) buildExtentTree(in *Inode, exts []Extent, blocks []uint64) ([IBlockSize]byte, error) {
 	perNode := (fs.blockSize - extentHeaderSize) / extentEntrySize
 	seed := InodeCsumSeed(fs.csumSeed, in.Ino, in.Generation)
 	var root [IBlockSize]byte
@@ -464,14 +490,12 @@ func (fs *FS) buildExtentTree(in *Inode, exts []Extent) ([IBlockSize]byte, []uin
 		for i, e := range exts {
 			e.Encode(root[extentHeaderSize+extentEntrySize*i:])
 		}
-		return root, nil, nil
+		return root, nil
 	}
 	type entry struct {
 		lblk uint32
 		blk  uint64
 	}
-	var allocated []uint64
-	goal := exts[len(exts)-1].Start + uint64(exts[len(exts)-1].Len)
 	node := make([]byte, fs.blockSize)
 	put := func(depth uint16, count int, fill func(i int, p []byte)) (uint64, error) {
 		clear(node)
@@ -484,11 +508,11 @@ func (fs *FS) buildExtentTree(in *Inode, exts []Extent) ([IBlockSize]byte, []uin
 			off, sum := ExtentBlockChecksum(node, seed, h.Max)
 			binary.LittleEndian.PutUint32(node[off:], sum)
 		}
-		b, _, err := fs.allocBlocks(goal, 1)
-		if err != nil {
-			return 0, err
+		if len(blocks) == 0 {
+			return 0, corrupt("inode %d: extent tree block count", in.Ino)
 		}
-		allocated = append(allocated, b)
+		b := blocks[0]
+		blocks = blocks[1:]
 		return b, fs.writeBlock(b, node)
 	}
 	var level []entry
@@ -496,7 +520,7 @@ func (fs *FS) buildExtentTree(in *Inode, exts []Extent) ([IBlockSize]byte, []uin
 		chunk := exts[i:min(i+perNode, len(exts))]
 		b, err := put(0, len(chunk), func(j int, p []byte) { chunk[j].Encode(p) })
 		if err != nil {
-			return root, allocated, err
+			return root, err
 		}
 		level = append(level, entry{chunk[0].Block, b})
 	}
@@ -509,7 +533,7 @@ func (fs *FS) buildExtentTree(in *Inode, exts []Extent) ([IBlockSize]byte, []uin
 				ExtentIndex{Block: chunk[j].lblk, Leaf: chunk[j].blk}.Encode(p)
 			})
 			if err != nil {
-				return root, allocated, err
+				return root, err
 			}
 			up = append(up, entry{chunk[0].lblk, b})
 		}
@@ -520,5 +544,5 @@ func (fs *FS) buildExtentTree(in *Inode, exts []Extent) ([IBlockSize]byte, []uin
 	for i, e := range level {
 		ExtentIndex{Block: e.lblk, Leaf: e.blk}.Encode(root[extentHeaderSize+extentEntrySize*i:])
 	}
-	return root, allocated, nil
+	return root, nil
 }

@@ -54,6 +54,10 @@ func (fs *FS) Allocate(ino uint32, mode uint32, off, length int64) (err error) {
 		}
 	} else {
 		if err := fs.reserve(in, uint64(off/bs), uint64((off+length+bs-1)/bs)); err != nil {
+			// What was reserved stays, recorded in the inode.
+			if werr := fs.writeInode(in); werr != nil {
+				return werr
+			}
 			return err
 		}
 		if mode&FallocKeepSize == 0 && uint64(off+length) > in.Size {
@@ -65,13 +69,15 @@ func (fs *FS) Allocate(ino uint32, mode uint32, off, length int64) (err error) {
 }
 
 // reserve maps the holes among logical blocks [from, to) to new unwritten
-// extents.
+// extents. On ENOSPC part way, what was reserved is kept (as Linux does);
+// when even that cannot be recorded, it is all given back.
 func (fs *FS) reserve(in *Inode, from, to uint64) error {
 	exts, err := fs.extents(in)
 	if err != nil {
 		return err
 	}
-	changed := false
+	var fresh [][2]uint64
+	var aerr error
 	for lblk := from; lblk < to; {
 		i := sort.Search(len(exts), func(i int) bool {
 			return uint64(exts[i].Block)+uint64(exts[i].Len) > lblk
@@ -90,27 +96,30 @@ func (fs *FS) reserve(in *Inode, from, to uint64) error {
 		}
 		start, got, err := fs.allocBlocks(goal, min(end-lblk, MaxInitExtentLen-1))
 		if err != nil {
-			if changed {
-				// Keep what was reserved, as Linux does.
-				if serr := fs.setExtents(in, exts); serr != nil {
-					return serr
-				}
+			aerr = err
+			break
+		}
+		fresh = append(fresh, [2]uint64{start, got})
+		fs.addBlocks(in, int64(got))
+		exts = insertExtent(exts, i, Extent{Block: uint32(lblk), Len: uint16(got), Start: start, Uninit: true})
+		lblk += got
+	}
+	if len(fresh) > 0 {
+		if err := fs.setExtents(in, exts); err != nil {
+			for _, r := range fresh {
+				fs.freeBlocks(r[0], r[1])
+				fs.addBlocks(in, -int64(r[1]))
 			}
 			return err
 		}
-		fs.addBlocks(in, int64(got))
-		exts = insertExtent(exts, i, Extent{Block: uint32(lblk), Len: uint16(got), Start: start, Uninit: true})
-		changed = true
-		lblk += got
 	}
-	if changed {
-		return fs.setExtents(in, exts)
-	}
-	return nil
+	return aerr
 }
 
 // punchHole frees whole blocks inside [off, end) and zeroes the bytes of
-// the range in the partial blocks at its edges.
+// the range in the partial blocks at its edges. The new block map is
+// recorded first: when that fails (ENOSPC: splitting an extent can need a
+// tree block) nothing has changed.
 func (fs *FS) punchHole(in *Inode, off, end int64) error {
 	end = min(end, int64(in.Size))
 	if off >= end {
@@ -123,13 +132,41 @@ func (fs *FS) punchHole(in *Inode, off, end int64) error {
 	bs := int64(fs.blockSize)
 	first := uint64((off + bs - 1) / bs) // first whole block
 	last := uint64(end / bs)             // end of whole blocks
+	var out []Extent
+	var free [][2]uint64
+	for _, e := range exts {
+		s, t := uint64(e.Block), uint64(e.Block)+uint64(e.Len)
+		if first >= last || t <= first || s >= last {
+			out = append(out, e)
+			continue
+		}
+		cs, ct := max(s, first), min(t, last)
+		if s < cs {
+			out = append(out, Extent{Block: e.Block, Len: uint16(cs - s), Start: e.Start, Uninit: e.Uninit})
+		}
+		free = append(free, [2]uint64{e.Start + (cs - s), ct - cs})
+		if ct < t {
+			out = append(out, Extent{Block: uint32(ct), Len: uint16(t - ct), Start: e.Start + (ct - s), Uninit: e.Uninit})
+		}
+	}
+	if len(free) > 0 {
+		if err := fs.setExtents(in, out); err != nil {
+			return err
+		}
+		for _, r := range free {
+			if err := fs.freeBlocks(r[0], r[1]); err != nil {
+				return err
+			}
+			fs.addBlocks(in, -int64(r[1]))
+		}
+	}
 	// Zero the partial edges where they are mapped and written.
 	zeroRange := func(a, b int64) error {
 		if a >= b {
 			return nil
 		}
 		lblk := uint64(a / bs)
-		for _, e := range exts {
+		for _, e := range out {
 			if uint64(e.Block) <= lblk && lblk < uint64(e.Block)+uint64(e.Len) && !e.Uninit {
 				phys := int64(e.Start+(lblk-uint64(e.Block)))*bs + a%bs
 				_, err := fs.wdev.WriteAt(make([]byte, b-a), phys)
@@ -144,32 +181,5 @@ func (fs *FS) punchHole(in *Inode, off, end int64) error {
 	if err := zeroRange(off, int64(first)*bs); err != nil {
 		return err
 	}
-	if err := zeroRange(int64(last)*bs, end); err != nil {
-		return err
-	}
-	var out []Extent
-	changed := false
-	for _, e := range exts {
-		s, t := uint64(e.Block), uint64(e.Block)+uint64(e.Len)
-		if t <= first || s >= last {
-			out = append(out, e)
-			continue
-		}
-		changed = true
-		cs, ct := max(s, first), min(t, last)
-		if s < cs {
-			out = append(out, Extent{Block: e.Block, Len: uint16(cs - s), Start: e.Start, Uninit: e.Uninit})
-		}
-		if err := fs.freeBlocks(e.Start+(cs-s), ct-cs); err != nil {
-			return err
-		}
-		fs.addBlocks(in, -int64(ct-cs))
-		if ct < t {
-			out = append(out, Extent{Block: uint32(ct), Len: uint16(t - ct), Start: e.Start + (ct - s), Uninit: e.Uninit})
-		}
-	}
-	if changed {
-		return fs.setExtents(in, out)
-	}
-	return nil
+	return zeroRange(int64(last)*bs, end)
 }

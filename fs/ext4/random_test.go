@@ -17,7 +17,8 @@ import (
 
 // TestRandomOps applies a long random series of operations to an image
 // and to an in-memory model, compares the two, and has e2fsck check the
-// image.
+// image. EXT4_RANDOM_STEPS and EXT4_RANDOM_SEED run other series by hand;
+// EXT4_RANDOM_VERIFY=1 checks every file after every step.
 func TestRandomOps(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -52,7 +53,7 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 		seed += int64(n) // other series by hand
 	}
 	rng := rand.New(rand.NewSource(seed))
-	files := map[string][]byte{} // path -> contents
+	files := map[string]*[]byte{} // path -> contents (shared by hard links)
 	dirs := map[string]bool{"/": true}
 	pick := func(m map[string]bool) string {
 		keys := make([]string, 0, len(m))
@@ -85,8 +86,68 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 	if n, err := strconv.Atoi(os.Getenv("EXT4_RANDOM_STEPS")); err == nil {
 		steps = n // longer runs by hand
 	}
+	verify := os.Getenv("EXT4_RANDOM_VERIFY") != ""
+	lastOp := ""
 	for step := 0; step < steps; step++ {
-		switch op := rng.Intn(100); {
+		if verify {
+			for p := range files {
+				i, err := e.Walk(p, false)
+				var fl *File
+				if err == nil {
+					fl, err = e.OpenFile(i)
+				}
+				if err != nil {
+					t.Fatalf("before step %d (after %s): %s: %v", step, lastOp, p, err)
+				}
+				if fl.Size() != int64(len(*files[p])) {
+					t.Fatalf("before step %d (after %s): %s: size %d, want %d", step, lastOp, p, fl.Size(), len(*files[p]))
+				}
+			}
+		}
+		op := rng.Intn(110)
+		lastOp = fmt.Sprint("op ", op)
+		switch {
+		case op >= 100 && op < 105: // hard link
+			p := pickFile()
+			if p == "" {
+				continue
+			}
+			q := path.Join(pick(dirs), fmt.Sprintf("l%d", step))
+			di, name := split(q)
+			if err := e.Link(ino(p), di, name); nospc(err) {
+				continue
+			} else if err != nil {
+				t.Fatalf("step %d link %s %s: %v", step, p, q, err)
+			}
+			files[q] = files[p]
+		case op >= 105: // fallocate: reserve or punch
+			p := pickFile()
+			if p == "" {
+				continue
+			}
+			cur := *files[p]
+			off, n := rng.Intn(len(cur)+8192), rng.Intn(30000)+1
+			lastOp = fmt.Sprintf("fallocate %s size %d off %d len %d", p, len(cur), off, n)
+			if rng.Intn(2) == 0 {
+				if err := e.Allocate(ino(p), 0, int64(off), int64(n)); nospc(err) {
+					continue // may have reserved part: sizes unchanged below
+				} else if err != nil {
+					t.Fatalf("step %d allocate %s: %v", step, p, err)
+				}
+				if off+n > len(cur) {
+					cur = append(cur, make([]byte, off+n-len(cur))...)
+				}
+			} else {
+				if err := e.Allocate(ino(p), FallocPunchHole|FallocKeepSize, int64(off), int64(n)); nospc(err) {
+					continue // splitting an extent needed a block: nothing changed
+				} else if err != nil {
+					t.Fatalf("step %d punch %s: %v", step, p, err)
+				}
+				if off < len(cur) {
+					clear(cur[off:min(off+n, len(cur))])
+				}
+			}
+			*files[p] = cur
 		case op < 25: // create
 			d := pick(dirs)
 			p := path.Join(d, fmt.Sprintf("f%d-%s-%s", step, string(rune('a'+rng.Intn(26))), "a-longer-name-to-fill-blocks"[:rng.Intn(28)]))
@@ -96,7 +157,7 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 			} else if err != nil {
 				t.Fatalf("step %d create %s: %v", step, p, err)
 			}
-			files[p] = nil
+			files[p] = new([]byte)
 		case op < 50: // write
 			p := pickFile()
 			if p == "" {
@@ -104,11 +165,12 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 			}
 			off := rng.Intn(200000)
 			if rng.Intn(4) == 0 {
-				off = len(files[p]) // append
+				off = len(*files[p]) // append
 			}
 			data := make([]byte, rng.Intn(20000)+1)
 			rng.Read(data)
 			n, err := e.WriteAt(ino(p), data, int64(off))
+			lastOp = fmt.Sprintf("write %s size %d off %d len %d: %d, %v", p, len(*files[p]), off, len(data), n, err)
 			if err != nil && !nospc(err) {
 				t.Fatalf("step %d write %s: %v", step, p, err)
 			}
@@ -116,28 +178,28 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 			if n == 0 {
 				continue
 			}
-			cur := files[p]
+			cur := *files[p]
 			if len(cur) < off+len(data) {
 				cur = append(cur, make([]byte, off+len(data)-len(cur))...)
 			}
 			copy(cur[off:], data)
-			files[p] = cur
+			*files[p] = cur
 		case op < 58: // truncate
 			p := pickFile()
 			if p == "" {
 				continue
 			}
-			n := rng.Intn(len(files[p]) + 5000)
+			n := rng.Intn(len(*files[p]) + 5000)
 			if err := e.Truncate(ino(p), int64(n)); err != nil {
 				t.Fatalf("step %d truncate %s: %v", step, p, err)
 			}
-			cur := files[p]
+			cur := *files[p]
 			if n <= len(cur) {
 				cur = cur[:n]
 			} else {
 				cur = append(cur, make([]byte, n-len(cur))...)
 			}
-			files[p] = cur
+			*files[p] = cur
 		case op < 66: // mkdir (rarely: directories should grow large)
 			if rng.Intn(8) != 0 || len(dirs) > 6 {
 				continue
@@ -203,7 +265,7 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 			} else if err != nil {
 				t.Fatalf("step %d rename %s %s: %v", step, p, q, err)
 			}
-			if p != q {
+			if files[p] != files[q] { // links to one inode: nothing happens
 				files[q] = files[p]
 				delete(files, p)
 			}
@@ -216,8 +278,8 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 			if err != nil {
 				t.Fatalf("%s: %v", p, err)
 			}
-			if got := readAllIno(t, e, i); !bytes.Equal(got, want) {
-				t.Fatalf("%s: %d bytes, want %d", p, len(got), len(want))
+			if got := readAllIno(t, e, i); !bytes.Equal(got, *want) {
+				t.Fatalf("%s: %d bytes, want %d", p, len(got), len(*want))
 			}
 		}
 	}

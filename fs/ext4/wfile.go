@@ -40,14 +40,15 @@ func (fs *FS) WriteAt(ino uint32, p []byte, off int64) (_ int, err error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	// The inode is written even after an error: the block map may have
+	// changed (unwritten extents converted) before the error.
 	n, werr := fs.writeData(in, p, off)
-	if n == 0 && werr != nil {
-		return 0, werr
-	}
-	if end := uint64(off) + uint64(n); end > in.Size {
+	if end := uint64(off) + uint64(n); n > 0 && end > in.Size {
 		in.setSize(end)
 	}
-	fs.touch(in, true, true)
+	if n > 0 {
+		fs.touch(in, true, true)
+	}
 	if err := fs.writeInode(in); err != nil {
 		return 0, err
 	}
@@ -268,6 +269,7 @@ func (fs *FS) Truncate(ino uint32, size int64) (err error) {
 
 // truncateBlocks frees an extent-mapped inode's blocks past size and
 // zeroes the rest of the last partial block; the caller writes the inode.
+// The new block map is recorded before any block is freed.
 func (fs *FS) truncateBlocks(in *Inode, size uint64) error {
 	exts, err := fs.extents(in)
 	if err != nil {
@@ -276,28 +278,31 @@ func (fs *FS) truncateBlocks(in *Inode, size uint64) error {
 	bs := uint64(fs.blockSize)
 	keep := (size + bs - 1) / bs
 	var out []Extent
-	changed := false
+	var free [][2]uint64
 	for _, e := range exts {
 		start, end := uint64(e.Block), uint64(e.Block)+uint64(e.Len)
 		switch {
 		case end <= keep:
 			out = append(out, e)
-			continue
 		case start >= keep:
-			if err := fs.freeBlocks(e.Start, uint64(e.Len)); err != nil {
-				return err
-			}
-			fs.addBlocks(in, -int64(e.Len))
+			free = append(free, [2]uint64{e.Start, uint64(e.Len)})
 		default:
 			cut := keep - start
-			if err := fs.freeBlocks(e.Start+cut, end-keep); err != nil {
-				return err
-			}
-			fs.addBlocks(in, -int64(end-keep))
+			free = append(free, [2]uint64{e.Start + cut, end - keep})
 			e.Len = uint16(cut)
 			out = append(out, e)
 		}
-		changed = true
+	}
+	if len(free) > 0 {
+		if err := fs.setExtents(in, out); err != nil {
+			return err
+		}
+		for _, r := range free {
+			if err := fs.freeBlocks(r[0], r[1]); err != nil {
+				return err
+			}
+			fs.addBlocks(in, -int64(r[1]))
+		}
 	}
 	if size%bs != 0 && size < in.Size {
 		lblk := size / bs
@@ -310,9 +315,6 @@ func (fs *FS) truncateBlocks(in *Inode, size uint64) error {
 				}
 			}
 		}
-	}
-	if changed {
-		return fs.setExtents(in, out)
 	}
 	return nil
 }
