@@ -48,7 +48,36 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 		return false
 	}
 	e, f := openRW(t, img)
-	defer f.Close()
+	defer func() { f.Close() }()
+	// Every so often a create or write "crashes" after its journal commit;
+	// the image is then reopened, which must replay the operation.
+	crashes := 0
+	arm := func(step int) bool {
+		if e.jw == nil || step%97 != 96 {
+			return false
+		}
+		e.jw.crashAfterCommit = true
+		return true
+	}
+	// crashed reopens the image if the armed operation crashed (whether
+	// it reported the crash or an earlier error such as ENOSPC); it
+	// returns err without the crash.
+	crashed := func(armed bool, err error) error {
+		if !armed {
+			return err
+		}
+		e.jw.crashAfterCommit = false
+		if !errors.Is(e.txErr, errSimulatedCrash) {
+			return err
+		}
+		crashes++
+		f.Close()
+		e, f = openRW(t, img)
+		if errors.Is(err, errSimulatedCrash) {
+			return nil
+		}
+		return err
+	}
 	if n, err := strconv.Atoi(os.Getenv("EXT4_RANDOM_SEED")); err == nil {
 		seed += int64(n) // other series by hand
 	}
@@ -152,7 +181,9 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 			d := pick(dirs)
 			p := path.Join(d, fmt.Sprintf("f%d-%s-%s", step, string(rune('a'+rng.Intn(26))), "a-longer-name-to-fill-blocks"[:rng.Intn(28)]))
 			di, name := split(p)
-			if _, err := e.Create(di, name, 0o644, 0, 0); nospc(err) {
+			armed := arm(step)
+			_, err := e.Create(di, name, 0o644, 0, 0)
+			if err = crashed(armed, err); nospc(err) {
 				continue
 			} else if err != nil {
 				t.Fatalf("step %d create %s: %v", step, p, err)
@@ -169,8 +200,10 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 			}
 			data := make([]byte, rng.Intn(20000)+1)
 			rng.Read(data)
+			armed := arm(step)
 			n, err := e.WriteAt(ino(p), data, int64(off))
 			lastOp = fmt.Sprintf("write %s size %d off %d len %d: %d, %v", p, len(*files[p]), off, len(data), n, err)
+			err = crashed(armed, err)
 			if err != nil && !nospc(err) {
 				t.Fatalf("step %d write %s: %v", step, p, err)
 			}
@@ -289,5 +322,5 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 	}
 	fsckClean(t, img)
 	check(openImage(t, img))
-	t.Logf("%d files, %d directories, %d ENOSPC", len(files), len(dirs), full)
+	t.Logf("%d files, %d directories, %d ENOSPC, %d crashes", len(files), len(dirs), full, crashes)
 }
