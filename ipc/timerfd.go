@@ -135,7 +135,9 @@ func (tf *TimerFD) startLocked() {
 // fire is the timer's expiry.
 func (tf *TimerFD) fire(gen uint64) {
 	tf.mu.Lock()
-	if gen != tf.gen || !tf.armed {
+	if gen != tf.gen || !tf.armed || tf.expired {
+		// An earlier setting's timer, or an expiry catchUpLocked
+		// already counted (and notified).
 		tf.mu.Unlock()
 		return
 	}
@@ -145,14 +147,43 @@ func (tf *TimerFD) fire(gen uint64) {
 		tf.mu.Unlock()
 		return
 	}
+	tf.expireLocked()
+	tf.timer = nil
+	tf.mu.Unlock()
+	tf.queue.Notify(unix.POLLIN)
+}
+
+// expireLocked counts an expiry.
+//
+// Preconditions: tf.mu is held; tf.armed; the clock has reached tf.next.
+func (tf *TimerFD) expireLocked() {
 	tf.expired = true
 	tf.ticks++
 	if tf.interval == 0 {
 		tf.armed = false
 	}
-	tf.timer = nil
-	tf.mu.Unlock()
-	tf.queue.Notify(unix.POLLIN)
+}
+
+// catchUpLocked counts an expiry whose time has come but whose host timer
+// has not run yet (a busy host runs timers late), so that the file
+// answers from its clock as Linux's precise timers would. It reports
+// whether it did; the caller then notifies the waiters once it has
+// dropped tf.mu, as the host timer will not.
+//
+// Preconditions: tf.mu is held.
+func (tf *TimerFD) catchUpLocked() bool {
+	if tf.armed && !tf.expired && tf.now() >= tf.next {
+		tf.expireLocked()
+		return true
+	}
+	return false
+}
+
+// notifyIf wakes the waiters if caught is set (see catchUpLocked).
+func (tf *TimerFD) notifyIf(caught bool) {
+	if caught {
+		tf.queue.Notify(unix.POLLIN)
+	}
 }
 
 // forwardLocked moves an expired periodic timer past now, as Linux's
@@ -189,6 +220,7 @@ func (tf *TimerFD) specLocked() TimerSpec {
 // validated flags and spec.
 func (tf *TimerFD) SetTime(flags int, spec TimerSpec) TimerSpec {
 	tf.mu.Lock()
+	tf.catchUpLocked() // counted only to move a periodic timer on; reset below
 	tf.stopLocked()
 	if tf.expired && tf.interval > 0 {
 		// The old setting's next expiry is what the caller learns.
@@ -218,14 +250,17 @@ func (tf *TimerFD) SetTime(flags int, spec TimerSpec) TimerSpec {
 // (0 when disarmed) and the interval.
 func (tf *TimerFD) GetTime() TimerSpec {
 	tf.mu.Lock()
-	defer tf.mu.Unlock()
+	caught := tf.catchUpLocked()
 	if tf.expired && tf.interval > 0 {
 		tf.expired = false
 		if n := tf.forwardLocked(); n > 0 {
 			tf.ticks += n - 1
 		}
 	}
-	return tf.specLocked()
+	s := tf.specLocked()
+	tf.mu.Unlock()
+	tf.notifyIf(caught)
+	return s
 }
 
 // Read implements vfs.FileOperations: it returns the expirations since
@@ -244,6 +279,7 @@ func (tf *TimerFD) Read(ctx vfs.Context, f *vfs.File, dst []byte, _ int64) (int,
 	}()
 	for {
 		tf.mu.Lock()
+		tf.catchUpLocked()
 		if tf.ticks > 0 {
 			ticks := tf.ticks
 			if tf.expired && tf.interval > 0 {
@@ -292,6 +328,9 @@ func (tf *TimerFD) Ioctl(_ vfs.Context, _ *vfs.File, io vfs.UserIO, cmd uint32, 
 }
 
 // Readiness implements vfs.Waitable: readable once the timer expired.
+// It does not catch up with a late host timer: the notification that
+// timer sends must come first, or an edge-triggered epoll item would be
+// reported twice for one expiry.
 func (tf *TimerFD) Readiness(mask uint32) uint32 {
 	tf.mu.Lock()
 	ticks := tf.ticks

@@ -118,8 +118,9 @@ int main(void) {
 	printf("old value in (4s, 5s]: %d, interval %lld\n", ns(old.it_value) > 4000000000LL && ns(old.it_value) <= 5000000000LL, ns(old.it_interval));
 	timerfd_gettime(fd, &cur);
 	printf("remaining in (0, 30ms]: %d\n", ns(cur.it_value) > 0 && ns(cur.it_value) <= 30000000);
-	sleep_ms(45);
-	printf("poll after expiry: %#x\n", readable(fd));
+	struct pollfd pw = {.fd = fd, .events = POLLIN | POLLOUT};
+	CHECK("poll until expiry", poll(&pw, 1, 5000));
+	printf("revents %#x\n", pw.revents);
 	timerfd_gettime(fd, &cur);
 	printf("expired: value %lld interval %lld\n", ns(cur.it_value), ns(cur.it_interval));
 	rd("read", fd);
