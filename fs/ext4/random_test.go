@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -34,6 +35,12 @@ func TestRandomOps(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) { randomOps(t, c.args, c.seed, c.size) })
 	}
+}
+
+// rfile is the model of one regular file.
+type rfile struct {
+	data   []byte
+	xattrs map[string]string
 }
 
 func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
@@ -82,8 +89,9 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 		seed += int64(n) // other series by hand
 	}
 	rng := rand.New(rand.NewSource(seed))
-	files := map[string]*[]byte{} // path -> contents (shared by hard links)
+	files := map[string]*rfile{} // path -> file (shared by hard links)
 	dirs := map[string]bool{"/": true}
+	links := map[string]string{} // symlink path -> target
 	pick := func(m map[string]bool) string {
 		keys := make([]string, 0, len(m))
 		for k := range m {
@@ -128,14 +136,74 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 				if err != nil {
 					t.Fatalf("before step %d (after %s): %s: %v", step, lastOp, p, err)
 				}
-				if fl.Size() != int64(len(*files[p])) {
-					t.Fatalf("before step %d (after %s): %s: size %d, want %d", step, lastOp, p, fl.Size(), len(*files[p]))
+				if fl.Size() != int64(len(files[p].data)) {
+					t.Fatalf("before step %d (after %s): %s: size %d, want %d", step, lastOp, p, fl.Size(), len(files[p].data))
 				}
 			}
 		}
-		op := rng.Intn(110)
+		op := rng.Intn(125)
 		lastOp = fmt.Sprint("op ", op)
 		switch {
+		case op >= 110 && op < 114: // symlink, fast or slow
+			q := path.Join(pick(dirs), fmt.Sprintf("s%d", step))
+			target := strings.Repeat("t", 1+rng.Intn(150))
+			di, name := split(q)
+			if _, err := e.Symlink(di, name, target, 0, 0); nospc(err) {
+				continue
+			} else if err != nil {
+				t.Fatalf("step %d symlink %s: %v", step, q, err)
+			}
+			links[q] = target
+		case op >= 114 && op < 116: // remove a symlink
+			var ls []string
+			for l := range links {
+				ls = append(ls, l)
+			}
+			if len(ls) == 0 {
+				continue
+			}
+			sort.Strings(ls)
+			q := ls[rng.Intn(len(ls))]
+			di, name := split(q)
+			if err := e.Unlink(di, name); err != nil {
+				t.Fatalf("step %d unlink symlink %s: %v", step, q, err)
+			}
+			delete(links, q)
+		case op >= 116 && op < 121: // set or remove an xattr
+			p := pickFile()
+			if p == "" {
+				continue
+			}
+			rf := files[p]
+			name := fmt.Sprintf("user.k%d", rng.Intn(6))
+			if _, ok := rf.xattrs[name]; ok && rng.Intn(3) == 0 {
+				if err := e.RemoveXattr(ino(p), name); err != nil {
+					t.Fatalf("step %d removexattr %s: %v", step, p, err)
+				}
+				delete(rf.xattrs, name)
+				continue
+			}
+			val := strings.Repeat(string(rune('a'+rng.Intn(26))), rng.Intn(400))
+			if err := e.SetXattr(ino(p), name, []byte(val), 0); nospc(err) {
+				continue
+			} else if err != nil {
+				t.Fatalf("step %d setxattr %s: %v", step, p, err)
+			}
+			if rf.xattrs == nil {
+				rf.xattrs = map[string]string{}
+			}
+			rf.xattrs[name] = val
+		case op >= 121: // exchange two files
+			p, q := pickFile(), pickFile()
+			if p == "" || files[p] == files[q] {
+				continue
+			}
+			pd, pn := split(p)
+			qd, qn := split(q)
+			if err := e.Exchange(pd, pn, qd, qn); err != nil {
+				t.Fatalf("step %d exchange %s %s: %v", step, p, q, err)
+			}
+			files[p], files[q] = files[q], files[p]
 		case op >= 100 && op < 105: // hard link
 			p := pickFile()
 			if p == "" {
@@ -149,12 +217,12 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 				t.Fatalf("step %d link %s %s: %v", step, p, q, err)
 			}
 			files[q] = files[p]
-		case op >= 105: // fallocate: reserve or punch
+		case op >= 105 && op < 110: // fallocate: reserve or punch
 			p := pickFile()
 			if p == "" {
 				continue
 			}
-			cur := *files[p]
+			cur := files[p].data
 			off, n := rng.Intn(len(cur)+8192), rng.Intn(30000)+1
 			lastOp = fmt.Sprintf("fallocate %s size %d off %d len %d", p, len(cur), off, n)
 			if rng.Intn(2) == 0 {
@@ -176,7 +244,7 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 					clear(cur[off:min(off+n, len(cur))])
 				}
 			}
-			*files[p] = cur
+			files[p].data = cur
 		case op < 25: // create
 			d := pick(dirs)
 			p := path.Join(d, fmt.Sprintf("f%d-%s-%s", step, string(rune('a'+rng.Intn(26))), "a-longer-name-to-fill-blocks"[:rng.Intn(28)]))
@@ -188,7 +256,7 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 			} else if err != nil {
 				t.Fatalf("step %d create %s: %v", step, p, err)
 			}
-			files[p] = new([]byte)
+			files[p] = &rfile{}
 		case op < 50: // write
 			p := pickFile()
 			if p == "" {
@@ -196,13 +264,13 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 			}
 			off := rng.Intn(200000)
 			if rng.Intn(4) == 0 {
-				off = len(*files[p]) // append
+				off = len(files[p].data) // append
 			}
 			data := make([]byte, rng.Intn(20000)+1)
 			rng.Read(data)
 			armed := arm(step)
 			n, err := e.WriteAt(ino(p), data, int64(off))
-			lastOp = fmt.Sprintf("write %s size %d off %d len %d: %d, %v", p, len(*files[p]), off, len(data), n, err)
+			lastOp = fmt.Sprintf("write %s size %d off %d len %d: %d, %v", p, len(files[p].data), off, len(data), n, err)
 			err = crashed(armed, err)
 			if err != nil && !nospc(err) {
 				t.Fatalf("step %d write %s: %v", step, p, err)
@@ -211,28 +279,28 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 			if n == 0 {
 				continue
 			}
-			cur := *files[p]
+			cur := files[p].data
 			if len(cur) < off+len(data) {
 				cur = append(cur, make([]byte, off+len(data)-len(cur))...)
 			}
 			copy(cur[off:], data)
-			*files[p] = cur
+			files[p].data = cur
 		case op < 58: // truncate
 			p := pickFile()
 			if p == "" {
 				continue
 			}
-			n := rng.Intn(len(*files[p]) + 5000)
+			n := rng.Intn(len(files[p].data) + 5000)
 			if err := e.Truncate(ino(p), int64(n)); err != nil {
 				t.Fatalf("step %d truncate %s: %v", step, p, err)
 			}
-			cur := *files[p]
+			cur := files[p].data
 			if n <= len(cur) {
 				cur = cur[:n]
 			} else {
 				cur = append(cur, make([]byte, n-len(cur))...)
 			}
-			*files[p] = cur
+			files[p].data = cur
 		case op < 66: // mkdir (rarely: directories should grow large)
 			if rng.Intn(8) != 0 || len(dirs) > 6 {
 				continue
@@ -269,6 +337,11 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 			}
 			for p := range dirs {
 				if p != d && path.Dir(p) == d {
+					empty = false
+				}
+			}
+			for p := range links {
+				if path.Dir(p) == d {
 					empty = false
 				}
 			}
@@ -311,8 +384,29 @@ func randomOps(t *testing.T, mkfsArgs []string, seed int64, size string) {
 			if err != nil {
 				t.Fatalf("%s: %v", p, err)
 			}
-			if got := readAllIno(t, e, i); !bytes.Equal(got, *want) {
-				t.Fatalf("%s: %d bytes, want %d", p, len(got), len(*want))
+			if got := readAllIno(t, e, i); !bytes.Equal(got, want.data) {
+				t.Fatalf("%s: %d bytes, want %d", p, len(got), len(want.data))
+			}
+			xs, err := e.Xattrs(i)
+			if err != nil {
+				t.Fatalf("%s: xattrs: %v", p, err)
+			}
+			if len(xs) != len(want.xattrs) {
+				t.Fatalf("%s: %d xattrs, want %d", p, len(xs), len(want.xattrs))
+			}
+			for _, x := range xs {
+				if want.xattrs[x.Name] != string(x.Value) {
+					t.Fatalf("%s: xattr %s differs", p, x.Name)
+				}
+			}
+		}
+		for p, target := range links {
+			i, err := e.Walk(p, false)
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			if got, err := e.Readlink(i); err != nil || got != target {
+				t.Fatalf("%s: readlink %q, %v; want %q", p, got, err, target)
 			}
 		}
 	}
