@@ -179,7 +179,7 @@ int main(void) {
 	got = 0;
 	child = fork();
 	if (child == 0) {
-		sleep_ms(40);
+		sleep_ms(100);
 		kill(parent, SIGUSR1);
 		_exit(0);
 	}

@@ -210,7 +210,7 @@ int main(void) {
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGALRM, &sa, NULL);
 	struct itimerval it = {{0, 0}, {0, 10000}};
-	s = spec(40000000, 0);
+	s = spec(100000000, 0);
 	timerfd_settime(blk, 0, &s, NULL);
 	setitimer(ITIMER_REAL, &it, NULL);
 	rd("read restarted after SA_RESTART handler", blk);
