@@ -1,0 +1,41 @@
+// Package overlay is kite's overlay file system, as Linux's overlayfs: a
+// writable upper file system (a tmpfs) stacked on one or more read-only
+// lower file systems (hostfs, tmpfs, ext4), seen as one tree.
+//
+// Rules, as Linux's overlayfs without index, redirect_dir or metacopy:
+//
+//   - A name resolves in the upper layer first, then in each lower layer
+//     top first. A non-directory hides everything below it; directories
+//     of the same name in several layers merge, unless one is opaque.
+//   - Removing a name that exists in a lower layer leaves a whiteout in
+//     the upper layer: a character device 0/0 (Linux's representation),
+//     or an internal marker when the upper file system cannot make device
+//     nodes. A directory made where a whiteout was is opaque: it carries
+//     trusted.overlay.opaque="y" (or an internal marker when the upper
+//     layer has no extended attributes) and hides the lower layers below
+//     it. Lower layers may hold whiteouts and opaque directories too.
+//   - Changing a file of a lower layer copies it up first: data, mode,
+//     owner, times and extended attributes, after its parent directories.
+//     Opening for writing, truncating, chmod, chown, utimes, setxattr,
+//     link and rename copy up. Lower layers are never written.
+//   - Renaming a directory that exists in a lower layer gives EXDEV (as
+//     Linux without redirect_dir), so programs fall back to copying.
+//   - Inode numbers: a file keeps the number it had where it was first
+//     seen, also after copy-up; a lower layer's numbers have the layer's
+//     index xored into bits 48-55 so they do not collide with the upper
+//     layer's. The device number is the overlay's own (the VFS's).
+//   - Directory listings are merged when the listing starts (offset 2)
+//     and served from that snapshot, so offsets stay stable during a
+//     getdents loop. Names trusted.overlay.* are hidden from xattr calls.
+//   - statfs reports the upper layer, with OVERLAYFS_SUPER_MAGIC.
+//
+// The overlay calls the layers' inodes directly (not through their
+// mounts), so the upper file system should not be changed by anyone else
+// while the overlay uses it; the overlay keeps one inode value per file
+// for the VFS's identity rule (the same file gives the same Inode).
+//
+// Lock order: Filesystem.copyMu (copy-ups and namespace changes), then
+// inode.mu, then Filesystem.mu, then the layers' own locks.
+//
+// It imports vfs and x/sys/unix only.
+package overlay
