@@ -116,8 +116,8 @@ type EventPoll struct {
 	parents  map[*EventPoll]int
 }
 
-// NewEpoll returns a new epoll file (epoll_create1). flags are open(2)
-// flags; only O_NONBLOCK is kept, and it has no effect on epoll_wait.
+// NewEpoll returns a new epoll file (epoll_create1), open for reading and
+// writing; the caller applies EPOLL_CLOEXEC to the fd.
 func NewEpoll(ctx vfs.Context, v *vfs.VirtualFilesystem) (*vfs.File, error) {
 	ep := &EventPoll{
 		items:    make(map[epollKey]*epitem),
