@@ -315,3 +315,70 @@ func FuzzWriteOps(f *testing.F) {
 		exercise(img)
 	})
 }
+
+var (
+	journaledOnce sync.Once
+	journaledImg  []byte
+	journaledErr  error
+)
+
+// FuzzJournaledWriteOps is FuzzWriteOps on an image with a journal, so
+// that corrupt metadata meets the transaction and replay code; the
+// operations end with a simulated crash after a commit and a reopen.
+func FuzzJournaledWriteOps(f *testing.F) {
+	journaledOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ext4fuzzj")
+		if err != nil {
+			journaledErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		src := filepath.Join(dir, "src")
+		for i := 0; i < 30; i++ {
+			writeFile(f, filepath.Join(src, "dir", fmt.Sprintf("name-%03d", i)), []byte(fmt.Sprint(i)))
+		}
+		writeFile(f, filepath.Join(src, "big"), bytes.Repeat([]byte("0123456789abcdef"), 1000))
+		img := filepath.Join(dir, "img")
+		run(f, "mke2fs", "-q", "-F", "-t", "ext4", "-b", "1024", "-N", "128", "-J", "size=1",
+			"-U", "0b6c5e2a-2f1c-4d3b-9a8e-1c2d3e4f5a6b", "-E", "hash_seed=6f1a2b3c-4d5e-4f60-8172-93a4b5c6d7e8",
+			"-d", src, img, "3M")
+		journaledImg, journaledErr = os.ReadFile(img)
+	})
+	if journaledErr != nil {
+		f.Fatal(journaledErr)
+	}
+	f.Add([]byte{0, 0})
+	f.Add(append([]byte{0, 1}, journaledImg[1024:1024+64]...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		img := bytes.Clone(journaledImg)
+		if len(data) >= 2 {
+			blk := int(data[0])<<8 | int(data[1])
+			if off := blk * 1024; off+1024 <= len(img) {
+				copy(img[off:off+1024], data[2:])
+			}
+		}
+		e, err := OpenRW(memImage(img), Options{Now: func() unix.Timespec { return unix.Timespec{Sec: 1} }})
+		if err != nil {
+			exercise(img)
+			return
+		}
+		if dir, err := e.Walk("/dir", false); err == nil {
+			for i := 0; i < 20; i++ {
+				e.Create(dir, fmt.Sprintf("fuzz-entry-%02d", i), 0o644, 0, 0)
+			}
+			e.Rename(dir, "name-001", RootIno, "moved")
+		}
+		if big, err := e.Walk("/big", false); err == nil {
+			e.WriteAt(big, []byte("tail"), 20000)
+			e.SetXattr(big, "user.x", bytes.Repeat([]byte("x"), 300), 0)
+		}
+		if e.jw != nil {
+			e.jw.crashAfterCommit = true
+		}
+		e.Mkdir(RootIno, "after", 0o755, 0, 0)
+		exercise(img) // replays the committed transaction in memory
+		if e2, err := OpenRW(memImage(img), Options{}); err == nil {
+			e2.Close()
+		}
+	})
+}
