@@ -341,3 +341,18 @@ func (fs *FS) Close() error {
 	fs.wdev = nil
 	return err
 }
+
+// Sync flushes the image to stable storage (every operation is already
+// committed and checkpointed; this is the barrier fsync(2) asks for, also
+// with Options.NoSync).
+func (fs *FS) Sync() error {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.wdev == nil {
+		return fs.txErr
+	}
+	if s, ok := fs.wdev.(syncer); ok {
+		return s.Sync()
+	}
+	return nil
+}

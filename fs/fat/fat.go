@@ -367,3 +367,13 @@ func (fs *FS) FreeClusters() uint32 {
 }
 
 var errNotFound = errors.New("not found")
+
+// Sync flushes the image to stable storage.
+func (fs *FS) Sync() error {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if s, ok := fs.wdev.(interface{ Sync() error }); ok {
+		return s.Sync()
+	}
+	return nil
+}
