@@ -144,7 +144,12 @@ func (p *Pipe) read(ctx vfs.Context, n int, sink func([]byte) (int, error), nonb
 	p.mu.Lock()
 	ret := 0
 	var err error
+	// Writers are told about room only when the pipe was full, as
+	// pipe_read does: an edge-triggered waiter sees EPOLLOUT when a full
+	// pipe drains, not on every read.
+	wasFull := false
 	for {
+		wasFull = wasFull || p.full()
 		for len(p.bufs) > 0 && n > 0 {
 			b := p.bufs[0]
 			took, serr := sink(b.data[b.off : b.off+min(b.n, n)])
@@ -189,7 +194,9 @@ func (p *Pipe) read(ctx vfs.Context, n int, sink func([]byte) (int, error), nonb
 	}
 	p.mu.Unlock()
 	if ret > 0 {
-		p.queue.Notify(writableEvents)
+		if wasFull {
+			p.queue.Notify(writableEvents)
+		}
 		return ret, nil
 	}
 	return 0, err
