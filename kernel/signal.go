@@ -5,6 +5,7 @@ import (
 
 	"github.com/kite-os/kite/abi/linux"
 	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/vfs"
 )
 
 // isIgnored reports whether delivering sig with disposition act would do
@@ -60,9 +61,14 @@ func (tg *ThreadGroup) send(target *Task, info *arch.SignalInfo) {
 		return
 	}
 	act := tg.handlers.get(sig)
+	// An ignored signal is discarded unless the task it is sent through
+	// blocks it (Linux's sig_ignored): the target, or for a process-wide
+	// signal the first (leader) task.
 	blocked := false
 	if target != nil {
 		blocked = target.sigMask&bit != 0
+	} else if len(tasks) > 0 {
+		blocked = tasks[0].sigMask&bit != 0
 	}
 	if isIgnored(sig, act) && !blocked {
 		tg.sigMu.Unlock()
@@ -79,12 +85,25 @@ func (tg *ThreadGroup) send(target *Task, info *arch.SignalInfo) {
 		target = tg.pickSignalTarget(bit, tasks)
 	}
 	tg.sigMu.Unlock()
+	tg.signalQueue.Notify(unix.POLLIN)
 	if notifyContinue {
 		tg.notifyParentContinued()
 	}
 	if target != nil {
 		target.interrupt()
 	}
+}
+
+// SignalWaitQueue is notified whenever a signal is queued for the task's
+// process or one of its threads (signalfd readiness).
+func (t *Task) SignalWaitQueue() *vfs.WaitQueue { return &t.tg.signalQueue }
+
+// DequeueSignal takes a pending signal in set without blocking, or
+// returns nil (signalfd reads).
+func (t *Task) DequeueSignal(set linux.SignalSet) *arch.SignalInfo {
+	t.tg.sigMu.Lock()
+	defer t.tg.sigMu.Unlock()
+	return t.dequeueSignalLocked(set &^ linux.UnblockableSignals)
 }
 
 // pickSignalTarget chooses the task that handles a group-directed signal:

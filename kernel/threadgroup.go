@@ -94,6 +94,8 @@ type ThreadGroup struct {
 	done chan struct{}
 	// exitQueue wakes pidfd pollers when the group exits.
 	exitQueue vfs.WaitQueue
+	// signalQueue wakes signalfd pollers when a signal is queued.
+	signalQueue vfs.WaitQueue
 
 	// The fields below are guarded by the kernel's mu (the "task list
 	// lock").
