@@ -79,6 +79,11 @@
 // Block(ctx, ch): when ctx is a Blocker (kernel.Task) the sleep is
 // interruptible and returns the restart errno the caller passes up.
 //
+// Stream files that keep their own buffers (pipes) may implement
+// StreamReader and StreamWriter to move a whole read(2) or write(2)
+// between those buffers and user memory themselves, instead of one
+// IOChunk at a time through Read and Write.
+//
 // Pseudo files of never-mounted file systems (pipefs) are made with
 // NewPseudoFile, which gives them their file system's device number;
 // NewInodeNumber numbers their inodes.
