@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"fmt"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -32,10 +33,17 @@ func (fs *Filesystem) copyUpLocked(ctx vfs.Context, o *inode) (vfs.Inode, error)
 	if u != nil {
 		return u, nil
 	}
-	if parent == nil {
-		// The lower file's names were all removed while it was open:
-		// there is nowhere left to copy it up to.
-		return nil, unix.EROFS
+	orphan := parent == nil
+	if orphan {
+		// The lower file's names were all removed while it was open. As
+		// Linux copies up into its work directory, it is copied up under
+		// a temporary name in the upper root and unlinked there, held
+		// open so that its data stays.
+		if o.typ == unix.S_IFDIR {
+			return nil, unix.ENOENT
+		}
+		fs.orphans++
+		parent, name = fs.root, fmt.Sprintf("#overlay-orphan-%d", fs.orphans)
 	}
 	pu, err := fs.copyUpLocked(ctx, parent)
 	if err != nil {
@@ -72,7 +80,14 @@ func (fs *Filesystem) copyUpLocked(ctx vfs.Context, o *inode) (vfs.Inode, error)
 	if err != nil {
 		return nil, err
 	}
+	var ust vfs.Stat
 	undo := func(err error) (vfs.Inode, error) {
+		fs.mu.Lock()
+		if fs.byUpper[u] == o {
+			delete(fs.byUpper, u)
+			delete(fs.upperIno, ust.Ino)
+		}
+		fs.mu.Unlock()
 		if st.Type() == unix.S_IFDIR {
 			_ = pu.Rmdir(ctx, name, u)
 		} else {
@@ -80,7 +95,7 @@ func (fs *Filesystem) copyUpLocked(ctx vfs.Context, o *inode) (vfs.Inode, error)
 		}
 		return nil, err
 	}
-	ust, err := u.Stat(ctx)
+	ust, err = u.Stat(ctx)
 	if err != nil {
 		return undo(err)
 	}
@@ -106,6 +121,19 @@ func (fs *Filesystem) copyUpLocked(ctx vfs.Context, o *inode) (vfs.Inode, error)
 	}
 	if err := u.SetStat(ctx, set); err != nil {
 		return undo(err)
+	}
+	if orphan {
+		pin, err := u.Open(ctx, unix.O_RDONLY)
+		if err != nil {
+			return undo(err)
+		}
+		if err := pu.Unlink(ctx, name, u); err != nil {
+			pin.Release(ctx)
+			return undo(err)
+		}
+		o.mu.Lock()
+		o.pin = pin
+		o.mu.Unlock()
 	}
 	o.mu.Lock()
 	o.upper = u

@@ -28,6 +28,9 @@ type inode struct {
 	// up to; parent is nil once its last known name was removed.
 	parent *inode
 	name   string
+	// pin keeps the upper copy of a file copied up after its last name
+	// was removed open, so that its data lives as long as o.
+	pin vfs.FileOperations
 }
 
 // upperInode returns o's upper inode or nil.

@@ -31,6 +31,9 @@ type Filesystem struct {
 	// copyMu serializes copy-ups and changes of the namespace, so that a
 	// file is copied up once and a whiteout never races a creation.
 	copyMu sync.Mutex
+	// orphans counts the copy-ups of removed files (for their temporary
+	// names). Guarded by copyMu.
+	orphans int
 
 	// mu guards the maps below.
 	mu sync.Mutex

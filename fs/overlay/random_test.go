@@ -109,18 +109,45 @@ func randomRun(t *testing.T, r *rand.Rand, steps int) {
 			lowerDirs[p] = true
 		}
 	}
-	fs, err := overlay.New(root, v, []vfs.Filesystem{lowerFS}, tmpfs.New(v, tmpfs.Options{}))
+	upperFS := tmpfs.New(v, tmpfs.Options{})
+	fs, err := overlay.New(root, v, []vfs.Filesystem{lowerFS}, upperFS)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ov := mount(t, v, fs)
 	inos := make(map[string]uint64)
+	defer func() {
+		if t.Failed() {
+			return
+		}
+		// The upper layer holds the changes in Linux's format: a new
+		// overlay of the same layers shows the same tree.
+		fs2, err := overlay.New(root, v, []vfs.Filesystem{lowerFS}, upperFS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, b := shape(mount(t, v, fs2)), shape(ov); fmt.Sprint(a) != fmt.Sprint(b) {
+			for k := range b {
+				if a[k] != b[k] {
+					t.Errorf("%s: remounted %q, overlay %q", k, a[k], b[k])
+				}
+			}
+			t.Fatal("remounted overlay differs")
+		}
+	}()
 
 	for step := 0; step < steps; step++ {
 		p, q := randomPath(r), randomPath(r)
 		var op string
 		var do func(tr *tree) error
-		switch k := r.Intn(12); k {
+		k := r.Intn(12)
+		if r.Intn(40) == 0 {
+			k = 12
+		}
+		switch k {
+		case 12:
+			op = "rmtree " + p
+			do = func(tr *tree) error { return rmtree(tr, p) }
 		case 0, 1:
 			off := int64(r.Intn(20))
 			data := []byte(fmt.Sprintf("<%d>", step))
@@ -210,7 +237,7 @@ func randomRun(t *testing.T, r *rand.Rand, steps int) {
 			t.Fatalf("step %d: %s: overlay %v, model %v", step, op, oerr, rerr)
 		}
 		if oerr == nil {
-			if strings.HasPrefix(op, "rmdir") || strings.HasPrefix(op, "rename") && p != q {
+			if strings.HasPrefix(op, "rm") || strings.HasPrefix(op, "rename") && p != q {
 				for d := range lowerDirs {
 					if d == p || strings.HasPrefix(d, p+"/") ||
 						strings.HasPrefix(op, "rename") && (d == q || strings.HasPrefix(d, q+"/")) {
@@ -261,4 +288,21 @@ func randomRun(t *testing.T, r *rand.Rand, steps int) {
 			}
 		}
 	}
+}
+
+// rmtree removes p and everything below it, as rm -r.
+func rmtree(tr *tree, p string) error {
+	st, err := tr.stat(p)
+	if err != nil {
+		return err
+	}
+	if st.Type() != unix.S_IFDIR {
+		return tr.v.UnlinkAt(root, tr.fsc, tr.cwd(), p)
+	}
+	for _, n := range tr.list(p) {
+		if err := rmtree(tr, p+"/"+n); err != nil {
+			return err
+		}
+	}
+	return tr.v.RmdirAt(root, tr.fsc, tr.cwd(), p)
 }
