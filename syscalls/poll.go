@@ -199,52 +199,23 @@ func pollSyscall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return uintptr(n), err
 }
 
-// waitMask is the signal mask of ppoll and pselect6 while they wait.
-type waitMask struct {
-	set, byKernel bool
-	old           linux.SignalSet
-}
-
-// temporaryMasker is the kernel's "use this mask until the system call
-// returns to user mode, and let a signal handler's frame save the old
-// one" (Linux's set_restore_sigmask).
-type temporaryMasker interface {
-	SetTemporarySignalMask(m linux.SignalSet)
-}
-
-// copyInWaitMask reads a sigset argument (nil addr: none) and installs it.
-func setWaitMask(t *kernel.Task, addr, size uintptr) (waitMask, error) {
+// setWaitMask reads the sigset argument of ppoll or pselect6 (addr 0:
+// none) and installs it until the call returns to user mode; a handler
+// that interrupts the wait runs with it and its frame saves the old mask
+// (Linux's set_user_sigmask).
+func setWaitMask(t *kernel.Task, addr, size uintptr) error {
 	if addr == 0 {
-		return waitMask{}, nil
+		return nil
 	}
 	if size != linux.SignalSetSize {
-		return waitMask{}, unix.EINVAL
+		return unix.EINVAL
 	}
 	m, err := copyInU64(t, addr)
 	if err != nil {
-		return waitMask{}, err
-	}
-	if tm, ok := any(t).(temporaryMasker); ok {
-		tm.SetTemporarySignalMask(linux.SignalSet(m))
-		return waitMask{set: true, byKernel: true}, nil
-	}
-	old := t.SignalMask()
-	t.SetSignalMask(linux.SignalSet(m))
-	return waitMask{set: true, old: old}, nil
-}
-
-// restore puts the caller's mask back when the kernel does not. A signal
-// that only the temporary mask let through stays pending; the call then
-// fails with EINTR rather than restarting into the same wake-up.
-func (w waitMask) restore(t *kernel.Task, err error) error {
-	if !w.set || w.byKernel {
 		return err
 	}
-	t.SetSignalMask(w.old)
-	if err == kernel.ERESTARTNOHAND && !t.Interrupted() {
-		return unix.EINTR
-	}
-	return err
+	t.SetTemporarySignalMask(linux.SignalSet(m))
+	return nil
 }
 
 // writeBackTimeout stores the time left in the caller's timeval or
@@ -277,12 +248,10 @@ func ppoll(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		}
 		to = timeoutAfter(sec, nsec)
 	}
-	mask, err := setWaitMask(t, a[3], a[4])
-	if err != nil {
+	if err := setWaitMask(t, a[3], a[4]); err != nil {
 		return 0, err
 	}
 	n, err := doPoll(t, a[0], uintptr(uint32(a[1])), to)
-	err = mask.restore(t, err)
 	err = writeBackTimeout(t, a[2], to, false, err)
 	return uintptr(n), err
 }
@@ -417,20 +386,16 @@ func pselect6(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		}
 		to = timeoutAfter(sec, nsec)
 	}
-	var mask waitMask
 	if a[5] != 0 {
 		var b [16]byte
 		if err := copyInFull(t, a[5], b[:]); err != nil {
 			return 0, err
 		}
-		m, err := setWaitMask(t, uintptr(getU64(b[:], 0)), uintptr(getU64(b[:], 8)))
-		if err != nil {
+		if err := setWaitMask(t, uintptr(getU64(b[:], 0)), uintptr(getU64(b[:], 8))); err != nil {
 			return 0, err
 		}
-		mask = m
 	}
 	n, err := doSelect(t, int32(a[0]), a[1], a[2], a[3], to)
-	err = mask.restore(t, err)
 	err = writeBackTimeout(t, a[4], to, false, err)
 	return uintptr(n), err
 }
