@@ -15,18 +15,31 @@ const copyChunk = 64 << 10
 // copyUp returns o's upper inode, copying o (and its parent directories)
 // up from the lower layer first if it has none.
 func (fs *Filesystem) copyUp(ctx vfs.Context, o *inode) (vfs.Inode, error) {
+	return fs.copyUpTruncated(ctx, o, -1)
+}
+
+// copyUpTruncated is copyUp for a file about to be truncated to size:
+// only the data before size is copied (all of it if size < 0).
+func (fs *Filesystem) copyUpTruncated(ctx vfs.Context, o *inode, size int64) (vfs.Inode, error) {
 	if u := o.upperInode(); u != nil {
 		return u, nil
 	}
 	fs.copyMu.Lock()
 	defer fs.copyMu.Unlock()
-	return fs.copyUpLocked(ctx, o)
+	return fs.copyUpData(ctx, o, size)
 }
 
 // copyUpLocked is copyUp.
 //
 // Preconditions: fs.copyMu is held.
 func (fs *Filesystem) copyUpLocked(ctx vfs.Context, o *inode) (vfs.Inode, error) {
+	return fs.copyUpData(ctx, o, -1)
+}
+
+// copyUpData is copyUpTruncated.
+//
+// Preconditions: fs.copyMu is held.
+func (fs *Filesystem) copyUpData(ctx vfs.Context, o *inode, limit int64) (vfs.Inode, error) {
 	o.mu.Lock()
 	u, parent, name := o.upper, o.parent, o.name
 	o.mu.Unlock()
@@ -104,7 +117,11 @@ func (fs *Filesystem) copyUpLocked(ctx vfs.Context, o *inode) (vfs.Inode, error)
 	fs.upperIno[ust.Ino] = o.ino
 	fs.mu.Unlock()
 	if st.Type() == unix.S_IFREG {
-		if err := copyData(ctx, lower, u, st.Size); err != nil {
+		size := st.Size
+		if limit >= 0 && limit < size {
+			size = limit
+		}
+		if err := copyData(ctx, lower, u, size); err != nil {
 			return undo(err)
 		}
 	}

@@ -75,7 +75,11 @@ func (o *inode) Stat(ctx vfs.Context) (vfs.Stat, error) {
 
 // SetStat implements vfs.Inode: the file is copied up first.
 func (o *inode) SetStat(ctx vfs.Context, s *vfs.SetStat) error {
-	u, err := o.fs.copyUp(ctx, o)
+	limit := int64(-1)
+	if s.Mask&unix.STATX_SIZE != 0 && o.typ == unix.S_IFREG && s.Size >= 0 {
+		limit = s.Size
+	}
+	u, err := o.fs.copyUpTruncated(ctx, o, limit)
 	if err != nil {
 		return err
 	}
@@ -102,7 +106,12 @@ func (o *inode) Open(ctx vfs.Context, flags int) (vfs.FileOperations, error) {
 	}
 	acc := flags & unix.O_ACCMODE
 	if acc == unix.O_WRONLY || acc == unix.O_RDWR || flags&unix.O_TRUNC != 0 {
-		if _, err := o.fs.copyUp(ctx, o); err != nil {
+		// With O_TRUNC the VFS truncates the file next: no data to copy.
+		limit := int64(-1)
+		if flags&unix.O_TRUNC != 0 {
+			limit = 0
+		}
+		if _, err := o.fs.copyUpTruncated(ctx, o, limit); err != nil {
 			return nil, err
 		}
 	}
