@@ -17,7 +17,12 @@
 //   - Changing a file of a lower layer copies it up first: data, mode,
 //     owner, times and extended attributes, after its parent directories.
 //     Opening for writing, truncating, chmod, chown, utimes, setxattr,
-//     link and rename copy up. Lower layers are never written.
+//     link and rename copy up (a copy-up for O_TRUNC or truncate copies
+//     only the data that stays). A lower file changed through a
+//     descriptor after its last name was removed is copied up to an
+//     unlinked temporary in the upper root. Open descriptions of a lower
+//     file move to the upper copy, so every reader sees the new data.
+//     Lower layers are never written.
 //   - Renaming a directory that exists in a lower layer gives EXDEV (as
 //     Linux without redirect_dir), so programs fall back to copying.
 //   - Inode numbers: a file keeps the number it had where it was first
@@ -35,7 +40,8 @@
 // for the VFS's identity rule (the same file gives the same Inode).
 //
 // Lock order: Filesystem.copyMu (copy-ups and namespace changes), then
-// inode.mu, then Filesystem.mu, then the layers' own locks.
+// regularFile.mu, then inode.mu or Filesystem.mu (never both), then the
+// layers' own locks. The overlay never calls back into the VFS.
 //
 // It imports vfs and x/sys/unix only.
 package overlay

@@ -599,6 +599,13 @@ func TestTwoLowers(t *testing.T) {
 		t.Fatal(err)
 	}
 	top.write("/x", "file")
+	bot.mkdir("/o", 0o755)
+	bot.write("/o/hidden", "")
+	top.mkdir("/o", 0o755)
+	top.write("/o/shown", "")
+	if err := top.v.SetXattr(root, top.path("/o"), "trusted.overlay.opaque", []byte("y"), 0); err != nil {
+		t.Fatal(err)
+	}
 	fs, err := overlay.New(root, v, []vfs.Filesystem{topFS, botFS}, tmpfs.New(v, tmpfs.Options{}))
 	if err != nil {
 		t.Fatal(err)
@@ -606,6 +613,14 @@ func TestTwoLowers(t *testing.T) {
 	ov := mount(t, v, fs)
 	eq(t, "/d", ov.list("/d"), []string{"b", "same", "t"})
 	eq(t, "same", ov.mustRead("/d/same"), "top")
+	eq(t, "opaque lower /o", ov.list("/o"), []string{"shown"})
+	eq(t, "opaque xattr hidden", len(ov.mustList(ov.path("/o"))), 0)
+	if err := ov.v.UnlinkAt(root, ov.fsc, ov.cwd(), "/o/shown"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ov.v.RmdirAt(root, ov.fsc, ov.cwd(), "/o"); err != nil {
+		t.Fatal(err)
+	}
 	eq(t, "x is a file", ov.mustStat("/x").Mode&unix.S_IFMT, unix.S_IFREG)
 	eq(t, "merged nlink", ov.mustStat("/d").Nlink, 1)
 	ov.write("/d/b", "changed")
@@ -623,4 +638,13 @@ func TestPermissions(t *testing.T) {
 	errIs(t, "search 0750 dir", err, unix.EACCES)
 	errIs(t, "unlink in 0755 dir", ov.v.UnlinkAt(user, ov.fsc, ov.cwd(), "/a/x"), unix.EACCES)
 	eq(t, "still there", ov.mustRead("/a/x"), "ax")
+}
+
+func (tr *tree) mustList(p vfs.Path) []string {
+	tr.t.Helper()
+	names, err := tr.v.ListXattr(root, p)
+	if err != nil {
+		tr.t.Fatal(err)
+	}
+	return names
 }
