@@ -108,3 +108,22 @@ func (t *Task) CPUTime() (user, sys time.Duration) {
 
 // Yield gives up the CPU to other runnable tasks (sched_yield).
 func (t *Task) Yield() { runtime.Gosched() }
+
+// RestartFunc continues an interrupted system call through
+// restart_syscall(2).
+type RestartFunc func(t *Task) (uintptr, error)
+
+// SetRestartBlock records how restart_syscall continues the current
+// system call; the call then returns ERESTART_RESTARTBLOCK.
+func (t *Task) SetRestartBlock(fn RestartFunc) { t.restartBlock = fn }
+
+// RestartSyscall runs the recorded continuation (restart_syscall); EINTR
+// if there is none, as Linux's do_no_restart_syscall.
+func (t *Task) RestartSyscall() (uintptr, error) {
+	fn := t.restartBlock
+	t.restartBlock = nil
+	if fn == nil {
+		return 0, unix.EINTR
+	}
+	return fn(t)
+}

@@ -303,10 +303,16 @@ func (t *Task) resolveRestart(handler bool, flags uint64) {
 		restart = !handler || flags&linux.SA_RESTART != 0
 	}
 	if !restart {
+		t.restartBlock = nil
 		arch.SetReturn(&t.regs, errnoReturn(unix.EINTR))
 		return
 	}
 	t.regs.Rax = t.regs.Orig_rax
+	if e == ERESTART_RESTARTBLOCK && t.restartBlock != nil {
+		// Continue through restart_syscall; a call that recorded no
+		// continuation simply runs again.
+		t.regs.Rax = unix.SYS_RESTART_SYSCALL
+	}
 	t.regs.Rip -= arch.SyscallInsnLen
 }
 

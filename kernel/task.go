@@ -38,6 +38,9 @@ type Task struct {
 	// restartErr is the restart errno (ERESTARTSYS...) the last system
 	// call returned, to be resolved when signals are handled.
 	restartErr unix.Errno
+	// restartBlock continues a call interrupted with
+	// ERESTART_RESTARTBLOCK.
+	restartBlock RestartFunc
 	// savedMask, if hasSavedMask, is the mask to restore after the next
 	// signal delivery (sigsuspend, ppoll, pselect).
 	savedMask    linux.SignalSet

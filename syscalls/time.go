@@ -15,8 +15,9 @@ func init() {
 		supported(unix.SYS_CLOCK_GETRES, clockGetres),
 		supported(unix.SYS_GETTIMEOFDAY, gettimeofday),
 		supported(unix.SYS_TIME, timeSyscall),
-		partial(unix.SYS_NANOSLEEP, nanosleep, "interrupted sleeps return EINTR; restart_syscall comes with signals"),
-		partial(unix.SYS_CLOCK_NANOSLEEP, clockNanosleep, "interrupted sleeps return EINTR; restart_syscall comes with signals"),
+		supported(unix.SYS_NANOSLEEP, nanosleep),
+		partial(unix.SYS_CLOCK_NANOSLEEP, clockNanosleep, "CPU-time clocks sleep for wall time"),
+		supported(unix.SYS_RESTART_SYSCALL, restartSyscall),
 	)
 }
 
@@ -114,10 +115,13 @@ func timeSyscall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return uintptr(now), nil
 }
 
-// sleepFor sleeps and, when interrupted, writes the time left to rem (if
-// non-zero) and returns EINTR.
-func sleepFor(t *kernel.Task, d time.Duration, rem uintptr) error {
-	left, err := t.Sleep(d)
+// sleepUntil sleeps until deadline on the monotonic clock. When a signal
+// interrupts it, it writes the time left to rem (if non-zero) and returns
+// ERESTART_RESTARTBLOCK: EINTR if a handler runs, otherwise the sleep goes
+// on through restart_syscall until the same deadline, as Linux's
+// hrtimer_nanosleep_restart.
+func sleepUntil(t *kernel.Task, deadline time.Time, rem uintptr) error {
+	left, err := t.Sleep(time.Until(deadline))
 	if err == nil {
 		return nil
 	}
@@ -128,7 +132,15 @@ func sleepFor(t *kernel.Task, d time.Duration, rem uintptr) error {
 			return cerr
 		}
 	}
-	return err
+	t.SetRestartBlock(func(t *kernel.Task) (uintptr, error) {
+		return 0, sleepUntil(t, deadline, rem)
+	})
+	return kernel.ERESTART_RESTARTBLOCK
+}
+
+// sleepFor sleeps for d (see sleepUntil).
+func sleepFor(t *kernel.Task, d time.Duration, rem uintptr) error {
+	return sleepUntil(t, time.Now().Add(d), rem)
 }
 
 func nanosleep(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
@@ -174,4 +186,8 @@ func clockNanosleep(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, sleepFor(t, time.Duration(int64(d)-now), 0)
 	}
 	return 0, sleepFor(t, d, a[3])
+}
+
+func restartSyscall(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
+	return t.RestartSyscall()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/fs/dev"
 	"github.com/kite-os/kite/fs/hostfs"
+	"github.com/kite-os/kite/fs/pipe"
 	"github.com/kite-os/kite/fs/proc"
 	"github.com/kite-os/kite/fs/sys"
 	"github.com/kite-os/kite/fs/tmpfs"
@@ -125,6 +126,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		}
 	}
 	dev.RegisterDevices(v, terminal)
+	pipe.InstallFIFOOpener(v)
 	for fd, c := range consoles {
 		if c == nil {
 			continue
