@@ -35,3 +35,32 @@ func BenchmarkCreateWrite(b *testing.B) {
 }
 
 func openFileRW(p string) (*os.File, error) { return os.OpenFile(p, os.O_RDWR, 0) }
+
+// BenchmarkLookupStat looks files up in a large htree directory.
+func BenchmarkLookupStat(b *testing.B) {
+	src := filepath.Join(b.TempDir(), "src")
+	for i := 0; i < 2000; i++ {
+		writeFile(b, filepath.Join(src, "d", fmt.Sprintf("file-%05d", i)), []byte("x"))
+	}
+	img := filepath.Join(b.TempDir(), "img")
+	run(b, "mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", "-d", src, img, "64M")
+	f, err := os.Open(img)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	e, err := Open(f, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ino, err := e.Walk(fmt.Sprintf("/d/file-%05d", i%2000), true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := e.Stat(ino); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

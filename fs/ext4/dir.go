@@ -194,7 +194,7 @@ func (fs *FS) readDir(in *Inode) ([]DirEntry, error) {
 	var out []DirEntry
 	buf := make([]byte, bs)
 	for lblk := uint64(0); lblk*bs < in.Size; lblk++ {
-		if _, err := f.ReadAt(buf, int64(lblk*bs)); err != nil {
+		if err := fs.readFileBlock(f, lblk, buf); err != nil {
 			return nil, err
 		}
 		if err := fs.checkDirBlock(in, lblk, buf); err != nil {
@@ -260,13 +260,56 @@ func (fs *FS) lookup(dir uint32, name string) (uint32, error) {
 			return ino, err
 		}
 	}
-	ents, err := fs.readDir(in)
+	if in.Flags&FlagInlineData != 0 {
+		ents, err := fs.readDir(in)
+		if err != nil {
+			return 0, err
+		}
+		for _, e := range ents {
+			if e.Name == name {
+				return e.Ino, nil
+			}
+		}
+		return 0, unix.ENOENT
+	}
+	return fs.scanDir(in, name)
+}
+
+// scanDir looks name up block by block without building the entry list.
+func (fs *FS) scanDir(in *Inode, name string) (uint32, error) {
+	f, err := fs.openInode(in)
 	if err != nil {
 		return 0, err
 	}
-	for _, e := range ents {
-		if e.Name == name {
-			return e.Ino, nil
+	bs := uint64(fs.blockSize)
+	if in.Size%bs != 0 {
+		return 0, corrupt("directory inode %d size %d is not a multiple of the block size", in.Ino, in.Size)
+	}
+	buf := make([]byte, bs)
+	for lblk := uint64(0); lblk*bs < in.Size; lblk++ {
+		if err := fs.readFileBlock(f, lblk, buf); err != nil {
+			return 0, err
+		}
+		if err := fs.checkDirBlock(in, lblk, buf); err != nil {
+			return 0, err
+		}
+		for off := 0; off < len(buf); {
+			if off+direntHeader > len(buf) {
+				return 0, corrupt("directory inode %d block %d: entry header at %d", in.Ino, lblk, off)
+			}
+			ino := binary.LittleEndian.Uint32(buf[off:])
+			rec := decodeRecLen(binary.LittleEndian.Uint16(buf[off+4:]), fs.blockSize)
+			nl := int(buf[off+6])
+			if !fs.hasFT {
+				nl |= int(buf[off+7]) << 8
+			}
+			if rec < 12 || rec%4 != 0 || off+rec > len(buf) || direntHeader+nl > rec {
+				return 0, corrupt("directory inode %d block %d: rec_len %d at %d", in.Ino, lblk, rec, off)
+			}
+			if ino != 0 && nl == len(name) && string(buf[off+direntHeader:off+direntHeader+nl]) == name {
+				return ino, nil
+			}
+			off += rec
 		}
 	}
 	return 0, unix.ENOENT

@@ -220,3 +220,17 @@ func (fs *FS) ReadAt(ino uint32, p []byte, off int64) (int, error) {
 	}
 	return f.ReadAt(p, off)
 }
+
+// readFileBlock reads logical block lblk of a block-mapped file through
+// the metadata cache (for directories): a hole reads as zeros.
+func (fs *FS) readFileBlock(f *File, lblk uint64, buf []byte) error {
+	i := sort.Search(len(f.extents), func(i int) bool {
+		return uint64(f.extents[i].Block)+uint64(f.extents[i].Len) > lblk
+	})
+	if i == len(f.extents) || uint64(f.extents[i].Block) > lblk || f.extents[i].Uninit {
+		clear(buf)
+		return nil
+	}
+	e := f.extents[i]
+	return fs.readBlock(e.Start+(lblk-uint64(e.Block)), buf)
+}

@@ -82,6 +82,8 @@ type FS struct {
 	txErr error
 	// holds counts the Holds of open inodes (guarded by mu).
 	holds map[uint32]int
+	// cache holds metadata blocks (it has its own lock).
+	cache blockCache
 
 	mu sync.RWMutex
 	// sb and groups are guarded by mu (written only by writers).
@@ -266,6 +268,9 @@ func (fs *FS) readBlock(b uint64, buf []byte) error {
 	if b >= fs.blocks {
 		return corrupt("block %d beyond end (%d blocks)", b, fs.blocks)
 	}
+	if fs.cache.get(b, buf) {
+		return nil
+	}
 	_, err := fs.dev.ReadAt(buf, int64(b)*int64(fs.blockSize))
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -273,6 +278,7 @@ func (fs *FS) readBlock(b uint64, buf []byte) error {
 		}
 		return fmt.Errorf("ext4: reading block %d: %w", b, err)
 	}
+	fs.cache.put(b, buf)
 	return nil
 }
 

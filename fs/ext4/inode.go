@@ -82,10 +82,11 @@ func (fs *FS) readInode(ino uint32) (*Inode, error) {
 	if err != nil {
 		return nil, err
 	}
-	disk := make([]byte, fs.inodeSize)
-	if _, err := fs.dev.ReadAt(disk, int64(blk)*int64(fs.blockSize)+int64(off)); err != nil {
+	block := make([]byte, fs.blockSize)
+	if err := fs.readBlock(blk, block); err != nil {
 		return nil, corrupt("reading inode %d: %v", ino, err)
 	}
+	disk := block[off : off+fs.inodeSize]
 	if fs.csum && !verifyInodeChecksum(fs.sb, disk, ino) && !allZero(disk) {
 		return nil, corrupt("inode %d checksum mismatch", ino)
 	}

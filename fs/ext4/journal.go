@@ -323,7 +323,9 @@ func (fs *FS) replayJournal() error {
 			return err
 		}
 	}
-	// The replay may have rewritten the superblock and group descriptors.
+	// The replay may have rewritten the superblock, the group
+	// descriptors and any block read so far.
+	fs.cache.reset()
 	buf := make([]byte, SuperblockSize)
 	if _, err := fs.dev.ReadAt(buf, SuperblockOffset); err != nil {
 		return err

@@ -113,6 +113,13 @@ func (fs *FS) endTx() error {
 // metaWrite writes metadata bytes at off (within the file system's
 // blocks): into the transaction when one is open.
 func (fs *FS) metaWrite(p []byte, off int64) error {
+	bs := int64(fs.blockSize)
+	for done := int64(0); done < int64(len(p)); {
+		pos := off + done
+		k := min(bs-pos%bs, int64(len(p))-done)
+		fs.cache.update(uint64(pos/bs), int(pos%bs), p[done:done+k])
+		done += k
+	}
 	t := fs.tx.Load()
 	if t == nil {
 		if _, err := fs.wdev.WriteAt(p, off); err != nil {
@@ -120,7 +127,6 @@ func (fs *FS) metaWrite(p []byte, off int64) error {
 		}
 		return nil
 	}
-	bs := int64(fs.blockSize)
 	for done := int64(0); done < int64(len(p)); {
 		pos := off + done
 		blk := uint64(pos / bs)
@@ -142,6 +148,7 @@ func (fs *FS) metaWrite(p []byte, off int64) error {
 
 // txForget drops freed blocks from the open transaction.
 func (fs *FS) txForget(start, n uint64) {
+	fs.cache.drop(start, n)
 	if t := fs.tx.Load(); t != nil {
 		for b := start; b < start+n; b++ {
 			delete(t.blocks, b)
@@ -318,6 +325,7 @@ func (j *journal) writeLog(n uint32, buf []byte) error {
 	}
 	e := j.exts[i]
 	b := e.Start + uint64(n-e.Block)
+	j.fs.cache.drop(b, 1)
 	if _, err := j.fs.wdev.WriteAt(buf, int64(b)*int64(j.fs.blockSize)); err != nil {
 		return fmt.Errorf("ext4: writing journal block %d: %w", n, err)
 	}
@@ -337,6 +345,7 @@ func (fs *FS) Close() error {
 	if _, err := fs.wdev.WriteAt(fs.sb.Encode(), SuperblockOffset); err != nil {
 		return err
 	}
+	fs.cache.reset()
 	err := fs.syncDev()
 	fs.wdev = nil
 	return err

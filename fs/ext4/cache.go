@@ -1,0 +1,67 @@
+package ext4
+
+import "sync"
+
+// blockCache keeps recently read metadata blocks (inode table blocks,
+// bitmaps, directory, extent tree and xattr blocks) so that lookups and
+// allocations do not read the same blocks again. Metadata writes update
+// it; freed blocks leave it. File data never goes through it.
+type blockCache struct {
+	mu sync.Mutex
+	// blocks and order are guarded by mu.
+	blocks map[uint64][]byte
+	order  []uint64 // insertion order, for eviction
+}
+
+const blockCacheMax = 4096
+
+func (c *blockCache) get(b uint64, buf []byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.blocks[b]
+	if ok {
+		copy(buf, d)
+	}
+	return ok
+}
+
+func (c *blockCache) put(b uint64, data []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.blocks == nil {
+		c.blocks = map[uint64][]byte{}
+	}
+	if _, ok := c.blocks[b]; !ok {
+		for len(c.blocks) >= blockCacheMax && len(c.order) > 0 {
+			delete(c.blocks, c.order[0])
+			c.order = c.order[1:]
+		}
+		c.order = append(c.order, b)
+	}
+	c.blocks[b] = append([]byte(nil), data...)
+}
+
+// update applies a write of p at byte offset in to block b if cached.
+func (c *blockCache) update(b uint64, in int, p []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d, ok := c.blocks[b]; ok {
+		copy(d[in:], p)
+	}
+}
+
+func (c *blockCache) drop(start, n uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for b := start; b < start+n; b++ {
+		delete(c.blocks, b)
+	}
+}
+
+// reset empties the cache (after a journal replay changed the image
+// underneath it).
+func (c *blockCache) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.blocks, c.order = nil, nil
+}
