@@ -46,6 +46,9 @@ func (fs *Filesystem) copyUpData(ctx vfs.Context, o *inode, limit int64) (vfs.In
 	if u != nil {
 		return u, nil
 	}
+	if fs.upper == nil {
+		return nil, unix.EROFS
+	}
 	orphan := parent == nil
 	if orphan {
 		// The lower file's names were all removed while it was open. As

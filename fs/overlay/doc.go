@@ -34,10 +34,18 @@
 //     getdents loop. Names trusted.overlay.* are hidden from xattr calls.
 //   - statfs reports the upper layer, with OVERLAYFS_SUPER_MAGIC.
 //
+// New stacks whole file systems (kite run --overlay: a tmpfs on the
+// host root); NewLayers stacks directories, and RegisterType makes
+// mount -t overlay -o lowerdir=A:B,upperdir=U,workdir=W work from
+// programs (without upperdir the overlay is read-only).
+//
 // The overlay calls the layers' inodes directly (not through their
-// mounts), so the upper file system should not be changed by anyone else
-// while the overlay uses it; the overlay keeps one inode value per file
-// for the VFS's identity rule (the same file gives the same Inode).
+// mounts, so mounts inside a layer are not seen, as on Linux). As on
+// Linux, changing a layer behind the overlay's back while it is mounted
+// is undefined: the overlay keeps its own record of each file (one inode
+// value per file for the VFS's identity rule), and the VFS's cached names
+// of an upper directory mounted elsewhere may lag behind the overlay's
+// changes.
 //
 // Lock order: Filesystem.copyMu (copy-ups and namespace changes), then
 // regularFile.mu, then inode.mu or Filesystem.mu (never both), then the

@@ -23,7 +23,8 @@ const layerShift = 48
 
 // Filesystem is one overlay: an upper layer stacked on lower layers.
 type Filesystem struct {
-	v      *vfs.VirtualFilesystem
+	v *vfs.VirtualFilesystem
+	// upper is nil for a read-only overlay.
 	upper  vfs.Filesystem
 	lowers []vfs.Filesystem
 	root   *inode
@@ -52,26 +53,84 @@ type Filesystem struct {
 	opaque    map[vfs.Inode]bool
 }
 
-// New returns an overlay of upper (writable) on lower (top first; at
-// least one). If upper's root directory is empty, it takes the mode,
-// owner and times of the top lower layer's root, so that the overlay's
-// root looks like the tree it covers.
+// Layer is one layer of an overlay: a directory of a file system (its
+// root, or any directory for mount(2)'s lowerdir= and upperdir=).
+type Layer struct {
+	FS  vfs.Filesystem
+	Dir vfs.Inode
+}
+
+// RootLayer returns the layer that is the whole of fs.
+func RootLayer(ctx vfs.Context, fs vfs.Filesystem) (Layer, error) {
+	root, err := fs.Root(ctx)
+	if err != nil {
+		return Layer{}, err
+	}
+	return Layer{FS: fs, Dir: root}, nil
+}
+
+// New returns an overlay of the file system upper (writable) on the file
+// systems lower (top first; at least one). If upper's root directory is
+// empty, it takes the mode, owner and times of the top lower layer's
+// root, so that the overlay's root looks like the tree it covers.
 func New(ctx vfs.Context, v *vfs.VirtualFilesystem, lower []vfs.Filesystem, upper vfs.Filesystem) (*Filesystem, error) {
-	if len(lower) == 0 || upper == nil || len(lower) > 200 {
+	if upper == nil {
+		return nil, unix.EINVAL
+	}
+	var ls []Layer
+	for _, l := range lower {
+		layer, err := RootLayer(ctx, l)
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, layer)
+	}
+	ul, err := RootLayer(ctx, upper)
+	if err != nil {
+		return nil, err
+	}
+	return NewLayers(ctx, v, ls, &ul, true)
+}
+
+// NewLayers returns an overlay of upper on lower (top first; at least
+// one). Without upper the overlay is read-only (EROFS). With rootAttrs
+// and an empty upper directory, the upper directory takes the attributes
+// of the top lower one first.
+func NewLayers(ctx vfs.Context, v *vfs.VirtualFilesystem, lower []Layer, upper *Layer, rootAttrs bool) (*Filesystem, error) {
+	if len(lower) == 0 || len(lower) > 200 {
 		return nil, unix.EINVAL
 	}
 	fs := &Filesystem{
-		v: v, upper: upper, lowers: append([]vfs.Filesystem(nil), lower...),
+		v:         v,
 		byUpper:   make(map[vfs.Inode]*inode),
 		byLower:   make(map[vfs.Inode]*inode),
 		upperIno:  make(map[uint64]uint64),
 		whiteouts: make(map[vfs.Inode]map[string]bool),
 		opaque:    make(map[vfs.Inode]bool),
 	}
-	ur, err := upper.Root(ctx)
-	if err != nil {
-		return nil, err
+	var lowers []layerInode
+	for k, l := range lower {
+		st, err := l.Dir.Stat(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if st.Type() != unix.S_IFDIR {
+			return nil, unix.ENOTDIR
+		}
+		lowers = append(lowers, layerInode{layer: k + 1, ino: l.Dir})
+		fs.lowers = append(fs.lowers, l.FS)
 	}
+	if upper == nil {
+		st, err := lowers[0].ino.Stat(ctx)
+		if err != nil {
+			return nil, err
+		}
+		fs.root = &inode{fs: fs, ino: layerIno(1, st.Ino), typ: unix.S_IFDIR, lowers: lowers}
+		fs.byLower[lowers[0].ino] = fs.root
+		return fs, nil
+	}
+	fs.upper = upper.FS
+	ur := upper.Dir
 	ust, err := ur.Stat(ctx)
 	if err != nil {
 		return nil, err
@@ -79,24 +138,9 @@ func New(ctx vfs.Context, v *vfs.VirtualFilesystem, lower []vfs.Filesystem, uppe
 	if ust.Type() != unix.S_IFDIR {
 		return nil, unix.ENOTDIR
 	}
-	var lowers []layerInode
-	for k, l := range lower {
-		lr, err := l.Root(ctx)
-		if err != nil {
-			return nil, err
-		}
-		st, err := lr.Stat(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if st.Type() != unix.S_IFDIR {
-			return nil, unix.ENOTDIR
-		}
-		lowers = append(lowers, layerInode{layer: k + 1, ino: lr})
-	}
 	if empty, err := dirEmpty(ctx, ur); err != nil {
 		return nil, err
-	} else if empty {
+	} else if empty && rootAttrs {
 		st, err := lowers[0].ino.Stat(ctx)
 		if err != nil {
 			return nil, err
@@ -121,9 +165,14 @@ func (*Filesystem) Name() string { return "overlay" }
 // Root implements vfs.Filesystem.
 func (fs *Filesystem) Root(vfs.Context) (vfs.Inode, error) { return fs.root, nil }
 
-// Statfs implements vfs.Filesystem: the upper layer's numbers.
+// Statfs implements vfs.Filesystem: the upper layer's numbers (the top
+// lower layer's for a read-only overlay).
 func (fs *Filesystem) Statfs(ctx vfs.Context) (vfs.Statfs, error) {
-	s, err := fs.upper.Statfs(ctx)
+	top := fs.upper
+	if top == nil {
+		top = fs.lowers[0]
+	}
+	s, err := top.Statfs(ctx)
 	if err != nil {
 		return vfs.Statfs{}, err
 	}
