@@ -205,7 +205,11 @@ func (o *inode) Lookup(ctx vfs.Context, name string) (vfs.Inode, error) {
 	if err != nil {
 		return nil, err
 	}
-	return o.fs.inodeFor(ctx, o, name, upper, lowers)
+	n, err := o.fs.inodeFor(ctx, o, name, upper, lowers)
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
 }
 
 // lowerHas reports whether a lower layer shows name in directory o, so
@@ -240,7 +244,7 @@ func (o *inode) lowerHas(ctx vfs.Context, name string) (bool, error) {
 
 // create makes a new entry name in directory o with mk, after copying o
 // up and clearing a whiteout; a directory made over a whiteout is opaque.
-func (o *inode) create(ctx vfs.Context, name string, mk func(ud vfs.Inode) (vfs.Inode, error)) (*inode, error) {
+func (o *inode) create(ctx vfs.Context, name string, mk func(ud vfs.Inode) (vfs.Inode, error)) (vfs.Inode, error) {
 	if o.typ != unix.S_IFDIR {
 		return nil, unix.ENOTDIR
 	}
@@ -277,7 +281,11 @@ func (o *inode) create(ctx vfs.Context, name string, mk func(ud vfs.Inode) (vfs.
 			}
 		}
 	}
-	return fs.inodeFor(ctx, o, name, c, nil)
+	n, err := fs.inodeFor(ctx, o, name, c, nil)
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
 }
 
 // Create implements vfs.Inode.
