@@ -23,35 +23,35 @@ func init() {
 }
 
 func setuid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	return 0, t.SetUID(uint32(a[0]))
+	return 0, t.SetID(kernel.UserIDs, uint32(a[0]))
 }
 
 func setgid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	return 0, t.SetGID(uint32(a[0]))
+	return 0, t.SetID(kernel.GroupIDs, uint32(a[0]))
 }
 
 func setreuid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	return 0, t.SetREUID(uint32(a[0]), uint32(a[1]))
+	return 0, t.SetREID(kernel.UserIDs, uint32(a[0]), uint32(a[1]))
 }
 
 func setregid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	return 0, t.SetREGID(uint32(a[0]), uint32(a[1]))
+	return 0, t.SetREID(kernel.GroupIDs, uint32(a[0]), uint32(a[1]))
 }
 
 func setresuid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	return 0, t.SetRESUID(uint32(a[0]), uint32(a[1]), uint32(a[2]))
+	return 0, t.SetRESID(kernel.UserIDs, uint32(a[0]), uint32(a[1]), uint32(a[2]))
 }
 
 func setresgid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	return 0, t.SetRESGID(uint32(a[0]), uint32(a[1]), uint32(a[2]))
+	return 0, t.SetRESID(kernel.GroupIDs, uint32(a[0]), uint32(a[1]), uint32(a[2]))
 }
 
 func setfsuid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	return uintptr(t.SetFSUID(uint32(a[0]))), nil
+	return uintptr(t.SetFSID(kernel.UserIDs, uint32(a[0]))), nil
 }
 
 func setfsgid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	return uintptr(t.SetFSGID(uint32(a[0]))), nil
+	return uintptr(t.SetFSID(kernel.GroupIDs, uint32(a[0]))), nil
 }
 
 func setgroups(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
