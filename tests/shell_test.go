@@ -26,6 +26,7 @@ func TestBusyboxShell(t *testing.T) {
 		"loop":            `i=0; while [ $i -lt 50 ]; do i=$((i+1)); done; echo $i`,
 		"for-pipe":        `for w in c a b; do echo $w; done | sort | tr '\n' ' '; echo`,
 		"yes-head":        `yes | head -c 100000 | wc -c`,
+		"yes-head-100MB":  `yes | head -c 100000000 | wc -c`,
 	}
 	for name, script := range scripts {
 		t.Run(name, func(t *testing.T) { compare(t, nil, bb, "sh", "-c", script) })
