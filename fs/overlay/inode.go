@@ -396,6 +396,7 @@ func (o *inode) remove(ctx vfs.Context, name string, child vfs.Inode, isDir bool
 			}
 			err = ud.Rmdir(ctx, name, cu)
 		} else {
+			c.keepIfLinked(ctx, cu)
 			err = ud.Unlink(ctx, name, cu)
 		}
 		if err != nil {
@@ -524,6 +525,9 @@ func (o *inode) Rename(ctx vfs.Context, oldName string, child vfs.Inode, newDir 
 	} else if _, err := fs.clearWhiteout(ctx, ndu, newName); err != nil {
 		return err
 	}
+	if ru != nil && flags&vfs.RenameExchange == 0 && r.typ != unix.S_IFDIR {
+		r.keepIfLinked(ctx, ru)
+	}
 	if err := od.Rename(ctx, oldName, cu, ndu, newName, ru, flags&^vfs.RenameWhiteout); err != nil {
 		return err
 	}
@@ -550,4 +554,26 @@ func (o *inode) Rename(ctx vfs.Context, oldName string, child vfs.Inode, newDir 
 		r.mu.Unlock()
 	}
 	return nil
+}
+
+// keepIfLinked holds the upper copy u of o open when o came from a lower
+// file with other hard links, before the copy's name is removed: the
+// other names still show o (sharing its copy, as the VFS keeps one inode
+// per file), so its data must stay.
+func (o *inode) keepIfLinked(ctx vfs.Context, u vfs.Inode) {
+	if len(o.lowers) == 0 || o.typ == unix.S_IFDIR {
+		return
+	}
+	st, err := o.lowers[0].ino.Stat(ctx)
+	if err != nil || st.Nlink < 2 {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.pin != nil {
+		return
+	}
+	if pin, err := u.Open(ctx, unix.O_RDONLY); err == nil {
+		o.pin = pin
+	}
 }

@@ -216,3 +216,36 @@ func TestConcurrentCopyUp(t *testing.T) {
 		}
 	}
 }
+
+// Names of one lower file with several hard links show the same file,
+// also after one of them is changed and removed (whichever name the copy
+// went to).
+func TestLowerHardLinks(t *testing.T) {
+	for _, gone := range []string{"/h1", "/h2"} {
+		stays := "/h1"
+		if gone == "/h1" {
+			stays = "/h2"
+		}
+		v := vfs.New()
+		lowerFS := tmpfs.New(v, tmpfs.Options{Mode: 0o755})
+		lower := mount(t, v, lowerFS)
+		lower.write("/h1", "old")
+		if err := v.LinkAt(root, lower.fsc, lower.cwd(), "/h1", lower.cwd(), "/h2", false); err != nil {
+			t.Fatal(err)
+		}
+		fs, err := overlay.New(root, v, []vfs.Filesystem{lowerFS}, tmpfs.New(v, tmpfs.Options{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ov := mount(t, v, fs)
+		eq(t, "same ino", ov.mustStat("/h1").Ino, ov.mustStat("/h2").Ino)
+		ov.write("/h1", "new")
+		eq(t, "h2 after write", ov.mustRead("/h2"), "new")
+		if err := v.UnlinkAt(root, ov.fsc, ov.cwd(), gone); err != nil {
+			t.Fatal(err)
+		}
+		eq(t, stays+" after unlink of "+gone, ov.mustRead(stays), "new")
+		eq(t, "root", ov.list("/"), []string{stays[1:]})
+		eq(t, "lower", lower.mustRead("/h2"), "old")
+	}
+}
