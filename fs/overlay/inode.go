@@ -511,15 +511,27 @@ func (o *inode) Rename(ctx vfs.Context, oldName string, child vfs.Inode, newDir 
 	if err != nil {
 		return err
 	}
+	if err := linkUpperName(ctx, od, oldName, cu); err != nil {
+		return err
+	}
 	var ru vfs.Inode
 	if r != nil {
 		if flags&vfs.RenameExchange != 0 {
 			if ru, err = fs.copyUpLocked(ctx, r); err != nil {
 				return err
 			}
+			if err := linkUpperName(ctx, ndu, newName, ru); err != nil {
+				return err
+			}
 		} else if ru = r.upperInode(); ru != nil && r.typ == unix.S_IFDIR {
 			if err := fs.clearWhiteouts(ctx, ru); err != nil {
 				return err
+			}
+		} else if ru != nil {
+			// A lower hard link whose copy lives under another name
+			// has no upper entry here.
+			if u, err := ndu.Lookup(ctx, newName); err != nil || u != ru {
+				ru = nil
 			}
 		}
 	} else if _, err := fs.clearWhiteout(ctx, ndu, newName); err != nil {
@@ -576,4 +588,20 @@ func (o *inode) keepIfLinked(ctx vfs.Context, u vfs.Inode) {
 	if pin, err := u.Open(ctx, unix.O_RDONLY); err == nil {
 		o.pin = pin
 	}
+}
+
+// linkUpperName makes sure name in the upper directory dir is the copy u:
+// a file copied up through another of its lower hard links has its copy
+// under that other name, and gets this one as a second link.
+func linkUpperName(ctx vfs.Context, dir vfs.Inode, name string, u vfs.Inode) error {
+	c, err := dir.Lookup(ctx, name)
+	switch {
+	case err == nil && c == u:
+		return nil
+	case err == nil:
+		return unix.EIO
+	case err != unix.ENOENT:
+		return err
+	}
+	return dir.Link(ctx, name, u)
 }

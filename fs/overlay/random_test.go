@@ -64,6 +64,10 @@ func populate(tr *tree, r *rand.Rand) {
 		f.Write(root, []byte(strings.Repeat(p, 1+r.Intn(3))))
 		f.DecRef(root)
 	}
+	// Some hard links, which the overlay must keep sharing data.
+	for i := 0; i < 10; i++ {
+		_ = tr.v.LinkAt(root, tr.fsc, tr.cwd(), randomPath(r), tr.cwd(), randomPath(r), false)
+	}
 }
 
 // shape describes a tree for comparison: types, permissions, data, link
