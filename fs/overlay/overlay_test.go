@@ -541,6 +541,9 @@ func TestHostLower(t *testing.T) {
 	if err := os.Symlink("etc/conf", filepath.Join(dir, "ln")); err != nil {
 		t.Fatal(err)
 	}
+	// A whiteout in a host lower layer (an unpacked image layer) hides
+	// nothing below it but itself; making one needs root.
+	whiteout := unix.Mknod(filepath.Join(dir, "etc", "wh"), unix.S_IFCHR|0o600, 0) == nil
 	h, err := hostfs.New(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -553,6 +556,11 @@ func TestHostLower(t *testing.T) {
 	}
 	ov := mount(t, v, fs)
 	eq(t, "root", ov.list("/"), []string{"etc", "ln"})
+	if whiteout {
+		_, err := ov.stat("/etc/wh")
+		errIs(t, "host whiteout", err, unix.ENOENT)
+		eq(t, "host /etc", ov.list("/etc"), []string{"conf"})
+	}
 	eq(t, "via link", ov.mustRead("/ln"), "host")
 	ino := ov.mustStat("/etc/conf").Ino
 	ov.write("/etc/conf", "kite")
