@@ -50,6 +50,28 @@ func (fs *Filesystem) copyUpData(ctx vfs.Context, o *inode, limit int64) (vfs.In
 		return nil, unix.EROFS
 	}
 	orphan := parent == nil
+	if !orphan {
+		// An entry already at the name is a whiteout (the name was
+		// removed: the file has no visible name there any more) or a
+		// file the overlay does not know.
+		if pd := parent.upperInode(); pd != nil {
+			c, err := pd.Lookup(ctx, name)
+			if err != nil && err != unix.ENOENT {
+				return nil, err
+			}
+			if err != nil {
+				c = nil
+			}
+			wh, err := fs.isWhiteout(ctx, pd, name, c)
+			if err != nil {
+				return nil, err
+			}
+			if !wh && c != nil {
+				return nil, unix.EEXIST
+			}
+			orphan = wh
+		}
+	}
 	if orphan {
 		// The lower file's names were all removed while it was open. As
 		// Linux copies up into its work directory, it is copied up under
@@ -69,13 +91,6 @@ func (fs *Filesystem) copyUpData(ctx vfs.Context, o *inode, limit int64) (vfs.In
 	st, err := lower.Stat(ctx)
 	if err != nil {
 		return nil, err
-	}
-	// The parent's upper directory may already hold name: the copy of a
-	// lower hard link made under this name.
-	if c, err := pu.Lookup(ctx, name); err == nil {
-		if wh, _ := fs.isWhiteout(ctx, pu, name, c); !wh {
-			return nil, unix.EEXIST
-		}
 	}
 	perm := st.Mode & 0o777
 	switch st.Type() {
