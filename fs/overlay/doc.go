@@ -23,6 +23,9 @@
 //     unlinked temporary in the upper root. Open descriptions of a lower
 //     file move to the upper copy, so every reader sees the new data.
 //     Lower layers are never written.
+//   - Names of one lower file with several hard links stay one file after
+//     a copy-up (as Linux with index=on; without it Linux breaks the link):
+//     the VFS needs one inode value per file, so they share the copy.
 //   - Renaming a directory that exists in a lower layer gives EXDEV (as
 //     Linux without redirect_dir), so programs fall back to copying.
 //   - Inode numbers: a file keeps the number it had where it was first
