@@ -34,5 +34,10 @@
 // panic); unsupported incompatible features are refused when the file
 // system is opened.
 //
-// Imports: the standard library and golang.org/x/sys/unix only.
+// vfs.go adapts an FS to kite's VFS: NewFilesystem (or OpenImage for an
+// image file) gives a vfs.Filesystem whose inodes are the value
+// {filesystem, inode number}, so the same file always compares equal.
+//
+// Imports: the standard library, golang.org/x/sys/unix and (for the
+// adapter only) vfs.
 package ext4
