@@ -216,6 +216,9 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 			exitingCh:  make(chan struct{}),
 			dumpable:   tg.Dumpable(),
 		}
+		if tg.image != nil && k.vfs.DenyWriteAccessInode(tg.image) == nil {
+			ntg.image = tg.image
+		}
 		parent.children[ntg] = struct{}{}
 		k.joinGroup(ntg, tg.pgrp)
 		k.groups[tid] = ntg

@@ -90,8 +90,12 @@ func (t *Task) openExecutable(start vfs.Path, filename string, flags int) (*vfs.
 // execImage loads the ELF image f and, once that succeeded, replaces the
 // task's program with it.
 func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv, envv []string) error {
+	if err := t.k.vfs.DenyWriteAccess(f); err != nil {
+		return err
+	}
 	m, err := mm.NewMemoryManager(t.k.mf, t.k.platform)
 	if err != nil {
+		t.k.vfs.AllowWriteAccess(f.Inode())
 		return err
 	}
 	stackLimit := t.tg.limits.Get(unix.RLIMIT_STACK).Cur
@@ -110,6 +114,7 @@ func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv
 	})
 	if err != nil {
 		m.Release()
+		t.k.vfs.AllowWriteAccess(f.Inode())
 		return err
 	}
 
@@ -151,7 +156,12 @@ func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv
 	t.SetRobustList(0, 0)
 	t.k.mu.Lock()
 	t.tg.execed = true
+	oldImage := t.tg.image
+	t.tg.image = f.Inode()
 	t.k.mu.Unlock()
+	if oldImage != nil {
+		t.k.vfs.AllowWriteAccess(oldImage)
+	}
 	t.closeVfork()
 	return nil
 }

@@ -107,6 +107,10 @@ func (tg *ThreadGroup) becomeZombieLocked() {
 	tg.state = groupZombie
 	tg.stopITimers()
 	tg.stopPosixTimers()
+	if tg.image != nil {
+		k.vfs.AllowWriteAccess(tg.image)
+		tg.image = nil
+	}
 	if k.init == tg {
 		// The init process is gone: everything else dies with it, as
 		// when a PID namespace's init exits.

@@ -128,6 +128,9 @@ type ThreadGroup struct {
 	subreaper bool
 	// execed is set once the process has called execve (setpgid EACCES).
 	execed bool
+	// image is the inode of the program image, whose write access the
+	// process denies (ETXTBSY) until it execs again or dies.
+	image vfs.Inode
 	// childTimes accumulates the CPU time of reaped children.
 	childUser, childSys time.Duration
 

@@ -17,6 +17,9 @@ type File struct {
 	path   Path
 	ops    FileOperations // nil for O_PATH files
 	stream bool
+	// writer says the file holds write access to its inode (see
+	// writeaccess.go), dropped at the last DecRef.
+	writer bool
 
 	refs atomic.Int64
 	// flags are the access mode (O_ACCMODE bits, or O_PATH) and status
@@ -56,6 +59,9 @@ func (f *File) DecRef(ctx Context) {
 		if f.ops != nil {
 			f.vfs.releaseFileLocks(f)
 			f.ops.Release(ctx)
+		}
+		if f.writer {
+			f.vfs.putWriteAccess(f.path.Dentry.inode)
 		}
 	case n < 0:
 		panic("vfs: File.DecRef of a released file")

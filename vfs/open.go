@@ -134,7 +134,14 @@ func (r *resolver) openCreate(start Path, path string, flags int, mode uint32) (
 	if err != nil {
 		return nil, err
 	}
-	return v.newFile(p, ops, flags), nil
+	f := v.newFile(p, ops, flags)
+	if accMode(flags)&auth.MayWrite != 0 && nd.typ == unix.S_IFREG {
+		// A new file cannot be denied yet: this always succeeds.
+		if v.getWriteAccess(ino) == nil {
+			f.writer = true
+		}
+	}
+	return f, nil
 }
 
 // accMode returns the permissions open flags need.
@@ -204,6 +211,12 @@ func (v *VirtualFilesystem) openPath(ctx Context, p Path, flags int) (*File, err
 	}
 	var ops FileOperations
 	var err error
+	writer := d.typ == unix.S_IFREG && want&auth.MayWrite != 0
+	if writer {
+		if err := v.getWriteAccess(d.inode); err != nil {
+			return nil, err
+		}
+	}
 	switch d.typ {
 	case unix.S_IFREG, unix.S_IFDIR:
 		ops, err = d.inode.Open(ctx, flags)
@@ -230,9 +243,13 @@ func (v *VirtualFilesystem) openPath(ctx Context, p Path, flags int) (*File, err
 		err = unix.ENXIO
 	}
 	if err != nil {
+		if writer {
+			v.putWriteAccess(d.inode)
+		}
 		return nil, err
 	}
 	f := v.newFile(p, ops, flags)
+	f.writer = writer
 	if flags&unix.O_TRUNC != 0 && d.typ == unix.S_IFREG {
 		now := v.NowTimespec()
 		req := &SetStat{Mask: unix.STATX_SIZE | unix.STATX_MTIME, Size: 0, Mtime: now, Ctime: now}

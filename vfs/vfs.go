@@ -65,6 +65,11 @@ type VirtualFilesystem struct {
 	// anon_inodefs, sockfs), as Linux's get_next_ino.
 	anonIno atomic.Uint64
 
+	// writeMu guards writeCounts: per inode, writers (> 0) or deniers
+	// (< 0) of write access (see writeaccess.go).
+	writeMu     sync.Mutex
+	writeCounts map[Inode]int
+
 	// locksMu guards locks, the file locks of every inode that has some.
 	locksMu sync.Mutex
 	locks   map[Inode]*inodeLocks
