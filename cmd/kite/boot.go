@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -12,7 +13,9 @@ import (
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/fs/dev"
+	"github.com/kite-os/kite/fs/ext4"
 	"github.com/kite-os/kite/fs/hostfs"
+	"github.com/kite-os/kite/fs/overlay"
 	"github.com/kite-os/kite/fs/pipe"
 	"github.com/kite-os/kite/fs/proc"
 	"github.com/kite-os/kite/fs/sys"
@@ -68,11 +71,16 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		return 1, err
 	}
 
-	rootFS, err := hostfs.New(o.rootfs)
+	rootFS, rootFlags, closeRoot, err := rootFilesystem(ctx, v, o)
 	if err != nil {
 		return 1, fmt.Errorf("root %s: %w", o.rootfs, err)
 	}
-	ns, err := v.NewMountNamespace(ctx, rootFS, vfs.MountReadOnly)
+	defer func() {
+		if err := closeRoot(); err != nil {
+			log.Error("closing the root image", "image", o.rootfs, "err", err)
+		}
+	}()
+	ns, err := v.NewMountNamespace(ctx, rootFS, rootFlags)
 	if err != nil {
 		return 1, fmt.Errorf("mounting the root: %w", err)
 	}
@@ -92,6 +100,20 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	}
 	for _, m := range mounts {
 		at, err := v.GetPath(ctx, fsc, ns.Root(), m.at, true)
+		if err == unix.ENOENT && rootFlags&vfs.MountReadOnly == 0 {
+			// A writable root (an image) that lacks the mount point
+			// gets it.
+			mode := uint32(0o755)
+			if m.at == "/tmp" {
+				mode = 0o1777
+			}
+			if err = v.MkdirAt(ctx, fsc, ns.Root(), m.at, mode); err == nil {
+				at, err = v.GetPath(ctx, fsc, ns.Root(), m.at, true)
+			}
+			if err == nil {
+				err = v.Chmod(ctx, at, mode) // without the umask
+			}
+		}
 		if err != nil {
 			return 1, fmt.Errorf("mount point %s in %s: %w", m.at, o.rootfs, err)
 		}
@@ -169,6 +191,65 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	}
 	sig, core, _ := ws.Signaled()
 	return signalExit(o.argv[0], sig, core), nil
+}
+
+// rootFilesystem returns the root file system for o with its mount
+// flags, and the function that closes it once the program has finished:
+// a host directory read-only, or an ext4 image under an in-memory upper
+// layer (with --rw-root, the image itself, written through its journal).
+func rootFilesystem(ctx vfs.Context, v *vfs.VirtualFilesystem, o runOptions) (vfs.Filesystem, uint32, func() error, error) {
+	noClose := func() error { return nil }
+	image, err := isImageFile(o.rootfs)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if !image {
+		if o.rwRoot {
+			return nil, 0, nil, fmt.Errorf("--rw-root needs an image root, and %s is a directory", o.rootfs)
+		}
+		fs, err := hostfs.New(o.rootfs)
+		return fs, vfs.MountReadOnly, noClose, err
+	}
+	img, err := ext4.OpenImage(v, o.rootfs, o.rwRoot)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if o.rwRoot {
+		return img, 0, img.Close, nil
+	}
+	upper := tmpfs.New(v, tmpfs.Options{Mode: 0o755})
+	ov, err := overlay.New(ctx, v, []vfs.Filesystem{img}, upper)
+	if err != nil {
+		img.Close()
+		return nil, 0, nil, err
+	}
+	return ov, 0, img.Close, nil
+}
+
+// isImageFile reports whether path is a regular file holding an ext2/3/4
+// image: its name ends in .ext4 or it has the superblock magic.
+func isImageFile(path string) (bool, error) {
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		// Not a file: hostfs reports what is wrong with it.
+		return false, nil
+	}
+	if strings.HasSuffix(path, ".ext4") {
+		return true, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	var magic [2]byte
+	if _, err := f.ReadAt(magic[:], ext4.SuperblockOffset+0x38); err != nil {
+		return false, fmt.Errorf("%s is a file but not a file system image", path)
+	}
+	if uint16(magic[0])|uint16(magic[1])<<8 != ext4.SuperMagic {
+		return false, fmt.Errorf("%s is a file but not an ext2/3/4 image", path)
+	}
+	return true, nil
 }
 
 // exitCodeForExecError is what a shell returns when it cannot run a

@@ -16,12 +16,18 @@ func init() {
 	verbs["run"] = verb{run: runMain, help: "run a Linux program under kite"}
 }
 
-const runUsage = `Usage: kite run [--rootfs DIR] [--strace] [--platform ptrace] [--debug] -- PROGRAM [ARGS...]
+const runUsage = `Usage: kite run [--rootfs DIR|IMAGE.ext4] [--rw-root] [--strace] [--platform ptrace] [--debug] -- PROGRAM [ARGS...]
 
 Runs PROGRAM (a path inside the root) under kite. The root is DIR (default:
 the host's /), passed through read-only, with a private tmpfs at /tmp and
 kite's own /dev, /proc and /sys. kite exits with the program's exit status,
 or 128+N when signal N killed it.
+
+The root may also be an ext2/3/4 image file (a name ending in .ext4, or a
+file with the ext4 superblock magic, as 'kite image build' makes): the
+program sees the image with an in-memory layer on top, so it can write
+while the image stays unchanged; with --rw-root the writes go into the
+image itself, through its journal.
 
 Flags:
 `
@@ -29,6 +35,7 @@ Flags:
 // runOptions are the flags of `kite run`.
 type runOptions struct {
 	rootfs   string
+	rwRoot   bool
 	strace   bool
 	platform string
 	debug    bool
@@ -41,7 +48,8 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
 	var o runOptions
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&o.rootfs, "rootfs", "/", "the root file system: a host directory")
+	fs.StringVar(&o.rootfs, "rootfs", "/", "the root file system: a host directory or an ext4 image file")
+	fs.BoolVar(&o.rwRoot, "rw-root", false, "with an image root: write into the image (through its journal) instead of a memory layer")
 	fs.BoolVar(&o.strace, "strace", false, "print every system call of the program on stderr")
 	fs.StringVar(&o.platform, "platform", "ptrace", "how application code runs: ptrace")
 	fs.BoolVar(&o.debug, "debug", false, "log kite's internal events on stderr")
