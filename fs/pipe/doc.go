@@ -9,5 +9,9 @@
 // readers sends SIGPIPE to the writing task when the context can send
 // signals (kernel.Task) and fails with EPIPE.
 //
+// Splice, Tee, ToFile, FromFile, WriteSome and Read carry out splice(2),
+// tee(2) and vmsplice(2) by copying (splice.go), never holding two
+// pipes' locks at once.
+//
 // It imports vfs, auth, arch (for SIGPIPE's siginfo) and x/sys/unix.
 package pipe
