@@ -72,6 +72,10 @@ type Console struct {
 	// fgPGID is the foreground process group set by TIOCSPGRP (kite's ids),
 	// 0 until set.
 	fgPGID int32
+
+	// watch holds poll and epoll waiters and the goroutine that watches
+	// the host fd for them (console_watch.go).
+	watch consoleWatch
 }
 
 // NewConsole wraps the host fd (one of kite's stdio fds). The caller keeps
@@ -192,6 +196,7 @@ func (c *Console) Read(p []byte, nonblock bool, interrupted func() bool) (int, e
 	} else if _, err := waitFD(c.fd, unix.POLLIN, interrupted); err != nil {
 		return 0, err
 	}
+	defer c.rearm(readEvents)
 	for {
 		n, err := unix.Read(c.fd, p)
 		if err == unix.EINTR {
@@ -213,6 +218,7 @@ func (c *Console) Read(p []byte, nonblock bool, interrupted func() bool) (int, e
 func (c *Console) Write(p []byte, nonblock bool, interrupted func() bool) (int, error) {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
+	defer c.rearm(writeEvents)
 	done := 0
 	for done < len(p) {
 		if nonblock {
