@@ -2,6 +2,8 @@ package tests
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,7 +36,12 @@ func rootImage(t *testing.T) string {
 	if err := os.Symlink("busybox", filepath.Join(src, "bin/sh")); err != nil {
 		t.Fatal(err)
 	}
-	img := filepath.Join(workDir, t.Name()+".ext4")
+	f, err := os.CreateTemp(workDir, "root-*.ext4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	img := f.Name()
 	t.Cleanup(func() { os.Remove(img) })
 	out, err := exec.Command(kiteBin, "image", "build", "-o", img, "--size", "64M", "--from", src).CombinedOutput()
 	if err != nil {
@@ -128,15 +135,7 @@ func TestRootfsImageRW(t *testing.T) {
 	img := rootImage(t)
 	r := runCmd(t, nil, testEnv, kiteBin, "run", "--rw-root", "--rootfs", img, "--", "/bin/busybox", "sh", "-c", rootfsScript)
 	checkRootfsOutput(t, r)
-	e2fsck, err := exec.LookPath("e2fsck")
-	if err != nil {
-		for _, p := range []string{"/usr/sbin/e2fsck", "/sbin/e2fsck"} {
-			if _, err := os.Stat(p); err == nil {
-				e2fsck = p
-			}
-		}
-	}
-	if e2fsck != "" {
+	if e2fsck := findE2fsck(); e2fsck != "" {
 		if out, err := exec.Command(e2fsck, "-fn", img).CombinedOutput(); err != nil {
 			t.Errorf("e2fsck -fn: %v\n%s", err, out)
 		}
@@ -168,4 +167,77 @@ func TestRootfsFlags(t *testing.T) {
 	if r.status == "exit 0" || !strings.Contains(r.stderr, "not an ext2/3/4 image") {
 		t.Errorf("a file that is no image: %s", r)
 	}
+}
+
+// partitioned writes a disk image with an MBR whose first partition, at
+// 1 MiB, holds the file system image fsImg.
+func partitioned(t *testing.T, fsImg string) string {
+	t.Helper()
+	data, err := os.ReadFile(fsImg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const start = 1 << 20
+	disk := make([]byte, start+len(data)+start)
+	e := disk[446:462]
+	e[4] = 0x83
+	binary.LittleEndian.PutUint32(e[8:], start/512)
+	binary.LittleEndian.PutUint32(e[12:], uint32(len(data)/512))
+	disk[510], disk[511] = 0x55, 0xAA
+	copy(disk[start:], data)
+	p := filepath.Join(workDir, t.Name()+".disk")
+	if err := os.WriteFile(p, disk, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(p) })
+	return p
+}
+
+// TestDiskMount attaches two disks (a bare ext4 image and a partitioned
+// one) and mounts them inside kite with mount(2).
+func TestDiskMount(t *testing.T) {
+	root := rootImage(t)
+	vda := rootImage(t)
+	vdb := partitioned(t, rootImage(t))
+	script := `
+ls /dev/vda /dev/vdb /dev/vdb1
+mkdir /a /b
+mount -t ext4 /dev/vda /a && cat /a/etc/greeting
+echo on-vda > /a/new && mkdir /a/newdir
+umount /a
+mount -t ext4 -o ro /dev/vdb1 /b && cat /b/etc/greeting
+echo nope > /b/x 2>/dev/null || echo read-only
+mount -t ext4 /dev/vdb /a 2>/dev/null || echo no-fs-on-vdb
+mount -t ext4 /etc/greeting /a 2>/dev/null || echo not-a-block-device
+/bin/busybox blockdev --getsize64 /dev/vdb1
+`
+	r := runCmd(t, nil, testEnv, kiteBin, "run", "--rootfs", root, "--disk", vda, "--disk", vdb, "--", "/bin/busybox", "sh", "-c", script)
+	st, err := os.Stat(rootImage(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("/dev/vda\n/dev/vdb\n/dev/vdb1\nhello from the image\nhello from the image\nread-only\nno-fs-on-vdb\nnot-a-block-device\n%d\n", st.Size())
+	if r.status != "exit 0" || r.stdout != want {
+		t.Fatalf("got %s\nwant stdout:\n%s", r, want)
+	}
+	if out, err := exec.Command(kiteBin, "image", "cat", vda, "/new").CombinedOutput(); err != nil || string(out) != "on-vda\n" {
+		t.Errorf("kite image cat /new: %v: %q", err, out)
+	}
+	if e2fsck := findE2fsck(); e2fsck != "" {
+		if out, err := exec.Command(e2fsck, "-fn", vda).CombinedOutput(); err != nil {
+			t.Errorf("e2fsck -fn: %v\n%s", err, out)
+		}
+	}
+}
+
+func findE2fsck() string {
+	if p, err := exec.LookPath("e2fsck"); err == nil {
+		return p
+	}
+	for _, p := range []string{"/usr/sbin/e2fsck", "/sbin/e2fsck"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
 }

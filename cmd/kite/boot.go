@@ -88,11 +88,42 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	now := time.Now()
 	proc.RegisterType(v, k.ProcSource())
 	sys.RegisterType(v)
+	var attached *disks
+	if len(o.disks) > 0 {
+		if attached, err = attachDisks(o.disks); err != nil {
+			return 1, err
+		}
+		defer attached.close()
+		attached.register(v)
+	}
+	ext4Mounts := ext4.RegisterType(v, func(rdev uint64) (ext4.ReadWriterAt, bool, bool) {
+		if attached == nil {
+			return nil, false, false
+		}
+		b, ok := attached.lookup(rdev)
+		if !ok {
+			return nil, false, false
+		}
+		return b, b.writable, true
+	})
+	defer func() {
+		if err := ext4Mounts.Close(); err != nil {
+			log.Error("closing mounted ext4 file systems", "err", err)
+		}
+	}()
+	var devFS vfs.Filesystem = dev.New(now)
+	if attached != nil {
+		// kite's /dev has a fixed set of names: the disks' nodes go in
+		// a memory layer on top of it.
+		if devFS, err = overlay.New(ctx, v, []vfs.Filesystem{devFS}, tmpfs.New(v, tmpfs.Options{Mode: 0o755})); err != nil {
+			return 1, fmt.Errorf("/dev for the disks: %w", err)
+		}
+	}
 	mounts := []struct {
 		at string
 		fs vfs.Filesystem
 	}{
-		{"/dev", dev.New(now)},
+		{"/dev", devFS},
 		{"/proc", proc.New(v, k.ProcSource())},
 		{"/sys", sys.New(now)},
 		{"/tmp", tmpfs.New(v, tmpfs.Options{Mode: 0o1777})},
@@ -119,6 +150,12 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		}
 		if err := v.Mount(ctx, at, m.fs, 0); err != nil {
 			return 1, fmt.Errorf("mounting %s: %w", m.at, err)
+		}
+	}
+
+	if attached != nil {
+		if err := attached.makeNodes(ctx, v, fsc); err != nil {
+			return 1, err
 		}
 	}
 

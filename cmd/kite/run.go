@@ -16,7 +16,7 @@ func init() {
 	verbs["run"] = verb{run: runMain, help: "run a Linux program under kite"}
 }
 
-const runUsage = `Usage: kite run [--rootfs DIR|IMAGE.ext4] [--rw-root] [--strace] [--platform ptrace] [--debug] -- PROGRAM [ARGS...]
+const runUsage = `Usage: kite run [--rootfs DIR|IMAGE.ext4] [--rw-root] [--disk IMAGE]... [--strace] [--platform ptrace] [--debug] -- PROGRAM [ARGS...]
 
 Runs PROGRAM (a path inside the root) under kite. The root is DIR (default:
 the host's /), passed through read-only, with a private tmpfs at /tmp and
@@ -29,6 +29,11 @@ program sees the image with an in-memory layer on top, so it can write
 while the image stays unchanged; with --rw-root the writes go into the
 image itself, through its journal.
 
+--disk attaches an image file as a block device: the first is /dev/vda,
+the next /dev/vdb..., with the partitions of an MBR or GPT table as
+/dev/vda1... (read-write when kite may write the file). Programs mount
+them with mount -t ext4 /dev/vda DIR.
+
 Flags:
 `
 
@@ -36,6 +41,7 @@ Flags:
 type runOptions struct {
 	rootfs   string
 	rwRoot   bool
+	disks    []string
 	strace   bool
 	platform string
 	debug    bool
@@ -50,6 +56,10 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&o.rootfs, "rootfs", "/", "the root file system: a host directory or an ext4 image file")
 	fs.BoolVar(&o.rwRoot, "rw-root", false, "with an image root: write into the image (through its journal) instead of a memory layer")
+	fs.Func("disk", "attach an image file as the next block device /dev/vda, /dev/vdb... (repeatable)", func(s string) error {
+		o.disks = append(o.disks, s)
+		return nil
+	})
 	fs.BoolVar(&o.strace, "strace", false, "print every system call of the program on stderr")
 	fs.StringVar(&o.platform, "platform", "ptrace", "how application code runs: ptrace")
 	fs.BoolVar(&o.debug, "debug", false, "log kite's internal events on stderr")
