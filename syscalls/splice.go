@@ -57,6 +57,10 @@ func splice(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, err
 	}
 	defer out.DecRef(t)
+	if in.IsPath() || out.IsPath() {
+		// fdget ignores O_PATH files.
+		return 0, unix.EBADF
+	}
 	ipipe, opipe := pipe.Of(in), pipe.Of(out)
 	if (ipipe != nil && offInAddr != 0) || (opipe != nil && offOutAddr != 0) {
 		return 0, unix.ESPIPE
@@ -69,7 +73,7 @@ func splice(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	if in.IsPath() || out.IsPath() || !in.Readable() || !out.Writable() {
+	if !in.Readable() || !out.Writable() {
 		return 0, unix.EBADF
 	}
 	nonblock := flags&unix.SPLICE_F_NONBLOCK != 0

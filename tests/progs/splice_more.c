@@ -39,6 +39,8 @@ int main(void) {
 	int f = open("data", O_RDWR | O_CREAT, 0644);
 	CHECK("vmsplice file no segs", vmsplice(f, NULL, 0, 0));
 	CHECK("vmsplice O_PATH", vmsplice(open("data", O_PATH), NULL, 0, 0));
+	CHECK("O_PATH in, bad offset", splice(open("data", O_PATH), (loff_t *)8, q[1], NULL, 1, 0));
+	CHECK("tee O_PATH", tee(open("data", O_PATH), q[1], 1, 0));
 
 	/* A big pipe takes a big splice from a file in one call. */
 	char block[4096];
