@@ -10,5 +10,9 @@
 // does, and stored case-preserving. Corrupt metadata gives errors wrapping
 // unix.EUCLEAN, never a panic.
 //
-// Imports: the standard library and golang.org/x/sys/unix only.
+// vfs.go adapts an FS to kite's VFS with Linux vfat's behaviour
+// (NewFilesystem; RegisterType for mount -t vfat of a block device).
+//
+// Imports: the standard library, golang.org/x/sys/unix and (for the
+// adapter only) vfs and auth (tests).
 package fat
