@@ -241,3 +241,67 @@ func findE2fsck() string {
 	}
 	return ""
 }
+
+func hostTool(t *testing.T, name string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	for _, dir := range []string{"/usr/sbin", "/sbin"} {
+		if p := filepath.Join(dir, name); fileExists(p) {
+			return p
+		}
+	}
+	t.Skipf("%s is not installed", name)
+	return ""
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// TestDiskMountVfat mounts a FAT32 image made by mkfs.vfat inside kite,
+// writes long names, and checks the image with fsck.vfat.
+func TestDiskMountVfat(t *testing.T) {
+	root := rootImage(t)
+	mkfs := hostTool(t, "mkfs.vfat")
+	fsck := hostTool(t, "fsck.vfat")
+	f, err := os.CreateTemp(workDir, "fat-*.img")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	img := f.Name()
+	os.Remove(img)
+	defer os.Remove(img)
+	if out, err := exec.Command(mkfs, "-F", "32", "-C", img, "40000").CombinedOutput(); err != nil {
+		t.Fatalf("mkfs.vfat: %v\n%s", err, out)
+	}
+	script := `
+mkdir /f
+mount -t vfat -o uid=1000,gid=100,umask=027 /dev/vda /f
+mkdir "/f/Long Directory Name"
+echo hello > "/f/Long Directory Name/Some File.txt"
+cat "/f/LONG DIRECTORY NAME/some file.TXT"
+ls -ln "/f/Long Directory Name" | grep -v ^total | while read mode n uid gid rest; do echo $mode $uid $gid; done
+mv "/f/Long Directory Name" /f/renamed
+ls /f
+ln -s x /f/link 2>/dev/null || echo no-symlinks
+umount /f
+mount -t vfat -o ro /dev/vda /f
+cat "/f/renamed/Some File.txt"
+`
+	r := runCmd(t, nil, testEnv, kiteBin, "run", "--rootfs", root, "--disk", img, "--", "/bin/busybox", "sh", "-c", script)
+	want := "hello\n-rwxr-x--- 1000 100\nrenamed\nno-symlinks\nhello\n"
+	if r.status != "exit 0" || r.stdout != want {
+		t.Fatalf("got %s\nwant stdout:\n%s", r, want)
+	}
+	if out, err := exec.Command(fsck, "-n", img).CombinedOutput(); err != nil {
+		t.Errorf("fsck.vfat -n: %v\n%s", err, out)
+	}
+	if mtype, err := exec.LookPath("mtype"); err == nil {
+		cmd := exec.Command(mtype, "-i", img, "::/renamed/Some File.txt")
+		cmd.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1")
+		if out, err := cmd.CombinedOutput(); err != nil || string(out) != "hello\n" {
+			t.Errorf("mtype: %v: %q", err, out)
+		}
+	}
+}

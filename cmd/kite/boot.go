@@ -14,6 +14,7 @@ import (
 	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/fs/dev"
 	"github.com/kite-os/kite/fs/ext4"
+	"github.com/kite-os/kite/fs/fat"
 	"github.com/kite-os/kite/fs/hostfs"
 	"github.com/kite-os/kite/fs/overlay"
 	"github.com/kite-os/kite/fs/pipe"
@@ -96,7 +97,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		defer attached.close()
 		attached.register(v)
 	}
-	ext4Mounts := ext4.RegisterType(v, func(rdev uint64) (ext4.ReadWriterAt, bool, bool) {
+	blockDevice := func(rdev uint64) (*blockDev, bool, bool) {
 		if attached == nil {
 			return nil, false, false
 		}
@@ -105,10 +106,19 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 			return nil, false, false
 		}
 		return b, b.writable, true
+	}
+	ext4Mounts := ext4.RegisterType(v, func(rdev uint64) (ext4.ReadWriterAt, bool, bool) {
+		return blockDevice(rdev)
+	})
+	fatMounts := fat.RegisterType(v, func(rdev uint64) (fat.ReadWriterAt, bool, bool) {
+		return blockDevice(rdev)
 	})
 	defer func() {
 		if err := ext4Mounts.Close(); err != nil {
 			log.Error("closing mounted ext4 file systems", "err", err)
+		}
+		if err := fatMounts.Close(); err != nil {
+			log.Error("flushing mounted FAT file systems", "err", err)
 		}
 	}()
 	var devFS vfs.Filesystem = dev.New(now)

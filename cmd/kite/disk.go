@@ -171,6 +171,16 @@ func scanPartitions(b *blockDev) ([]partition, error) {
 	if mbr[510] != 0x55 || mbr[511] != 0xAA {
 		return nil, nil
 	}
+	if looksLikeFATBootSector(mbr) {
+		return nil, nil // a partitionless FAT "superfloppy"
+	}
+	for i := 0; i < 4; i++ {
+		// Boot flags are 0x00 or 0x80: anything else is boot code,
+		// not a partition table.
+		if mbr[446+16*i]&0x7f != 0 {
+			return nil, nil
+		}
+	}
 	var parts []partition
 	for i := 0; i < 4; i++ {
 		e := mbr[446+16*i : 446+16*(i+1)]
@@ -183,11 +193,6 @@ func scanPartitions(b *blockDev) ([]partition, error) {
 		if typ == 0 || size == 0 {
 			continue
 		}
-		if e[0]&0x7f != 0 {
-			// The boot flag is 0x00 or 0x80: anything else is a
-			// boot sector (FAT) that is no partition table.
-			return nil, nil
-		}
 		if start >= b.size {
 			continue
 		}
@@ -195,6 +200,20 @@ func scanPartitions(b *blockDev) ([]partition, error) {
 		parts = append(parts, partition{num: i + 1, start: start, size: size})
 	}
 	return parts, nil
+}
+
+// looksLikeFATBootSector reports whether sector 0 is a FAT volume boot
+// record (a jump, a power-of-two sector size and a media byte), as
+// Linux's msdos partition check does before reading a table.
+func looksLikeFATBootSector(b []byte) bool {
+	if b[0] != 0xEB && b[0] != 0xE9 {
+		return false
+	}
+	bps := binary.LittleEndian.Uint16(b[11:])
+	if bps < 512 || bps > 4096 || bps&(bps-1) != 0 {
+		return false
+	}
+	return b[21] == 0xF0 || b[21] >= 0xF8
 }
 
 // scanGPT reads the GUID partition table whose header is at LBA 1.

@@ -32,7 +32,7 @@ image itself, through its journal.
 --disk attaches an image file as a block device: the first is /dev/vda,
 the next /dev/vdb..., with the partitions of an MBR or GPT table as
 /dev/vda1... (read-write when kite may write the file). Programs mount
-them with mount -t ext4 /dev/vda DIR.
+them with mount -t ext4 /dev/vda DIR (also ext3, ext2) or mount -t vfat.
 
 Flags:
 `
