@@ -27,7 +27,9 @@ import (
 // and then the fd is left out of the poll until a re-arm. Waiters see
 // every change from not ready to ready; like Linux's pipes they are not
 // told again about more data arriving while unread data is still there
-// (an edge-triggered epoll waiter that does not drain the console waits).
+// (an edge-triggered epoll waiter that does not drain the console waits),
+// and after a read that leaves data behind they are told again, which an
+// edge-triggered epoll waiter sees as one more event than Linux gives.
 //
 // Should the eventfd be unavailable the goroutine polls with a timeout of
 // interruptPoll instead, to notice that its waiters left.
