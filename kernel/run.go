@@ -253,6 +253,21 @@ func (t *Task) handleSignals() {
 				tg.sigMu.Unlock()
 				continue
 			case actStop:
+				if sig != int(unix.SIGSTOP) {
+					// SIGTSTP, SIGTTIN and SIGTTOU do not stop a
+					// process in an orphaned process group: nobody
+					// could continue it (POSIX, Linux's
+					// is_current_pgrp_orphaned).
+					tg.sigMu.Unlock()
+					if tg.inOrphanedGroup() {
+						continue
+					}
+					tg.sigMu.Lock()
+					if tg.exiting {
+						tg.sigMu.Unlock()
+						return
+					}
+				}
 				tg.stopped = true
 				tg.stopWake = make(chan struct{})
 				others := tg.tasksForSignals()

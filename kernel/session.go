@@ -182,3 +182,24 @@ func (t *Task) lookupProcess(pid int32) (*ThreadGroup, error) {
 	}
 	return tg, nil
 }
+
+// inOrphanedGroup reports whether tg's process group is orphaned: no
+// member has a parent in another group of the same session.
+func (tg *ThreadGroup) inOrphanedGroup() bool {
+	k := tg.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	pg := tg.pgrp
+	if pg == nil {
+		return true
+	}
+	for m := range pg.members {
+		if m.state != groupAlive {
+			continue
+		}
+		if p := m.parent; p != nil && p.pgrp != nil && p.pgrp != pg && p.pgrp.session == pg.session {
+			return false
+		}
+	}
+	return true
+}

@@ -60,18 +60,28 @@ int main(void) {
 	sleep_ms(20);
 	for (int i = 0; i < nchld; i++) printf("SIGCHLD %s\n", code(chld_codes[i]));
 
-	/* SIGTSTP stops too (default action), SIGKILL ends a stopped child */
-	nchld = 0;
+	/* SIGKILL ends a stopped child */
 	c = fork();
 	if (c == 0) {
-		raise(SIGTSTP);
+		raise(SIGSTOP);
 		_exit(0);
 	}
 	waitpid(c, &st, WUNTRACED);
-	printf("tstp stopped: %d by %s\n", WIFSTOPPED(st), strsignal(WSTOPSIG(st)));
 	kill(c, SIGKILL);
 	waitpid(c, &st, 0);
 	printf("killed while stopped: %d %s\n", WIFSIGNALED(st), strsignal(WTERMSIG(st)));
+
+	/* SIGTSTP does not stop a process in an orphaned process group (a
+	 * new session's group is orphaned: its member's parent is in
+	 * another session); SIGSTOP always does. */
+	c = fork();
+	if (c == 0) {
+		setsid();
+		raise(SIGTSTP);
+		_exit(7);
+	}
+	waitpid(c, &st, WUNTRACED);
+	printf("orphaned SIGTSTP: stopped %d exited %d\n", WIFSTOPPED(st), WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 
 	/* SA_NOCLDSTOP: no SIGCHLD for stops */
 	sa.sa_flags |= SA_NOCLDSTOP;
