@@ -159,6 +159,13 @@ func (fs *FS) resize(loc *located, size int64) ([]uint32, error) {
 func (fs *FS) WriteAt(path string, p []byte, off int64) (int, error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	return fs.writeAtLocked(path, p, off)
+}
+
+// writeAtLocked is WriteAt.
+//
+// Preconditions: fs.mu is held for writing.
+func (fs *FS) writeAtLocked(path string, p []byte, off int64) (int, error) {
 	if err := fs.writable(); err != nil {
 		return 0, err
 	}

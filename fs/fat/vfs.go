@@ -456,20 +456,17 @@ func (r *regularFile) Write(_ vfs.Context, _ *vfs.File, src []byte, off int64) (
 	return 0, errno(err)
 }
 
-// Append implements vfs.Appender. FS locks each call, so the size read
-// and the write are two steps: appends through two descriptions at once
-// may overlap.
-func (r *regularFile) Append(ctx vfs.Context, f *vfs.File, src []byte) (int, int64, error) {
+// Append implements vfs.Appender.
+func (r *regularFile) Append(_ vfs.Context, _ *vfs.File, src []byte) (int, int64, error) {
 	p, err := r.i.where()
 	if err != nil {
 		return 0, 0, err
 	}
-	e, err := r.i.f.fs.Stat(p)
-	if err != nil {
-		return 0, 0, errno(err)
+	n, end, err := r.i.f.fs.Append(p, src)
+	if n > 0 {
+		err = nil
 	}
-	n, err := r.Write(ctx, f, src, int64(e.Size))
-	return n, int64(e.Size) + int64(n), err
+	return n, end, errno(err)
 }
 
 // Seek implements vfs.FileOperations.
