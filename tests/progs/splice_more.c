@@ -2,7 +2,22 @@
  * tee(2)'s man page, SIGPIPE's default action, zero-length and huge
  * counts. Only into pipes and files this program reads back itself. */
 #include "pipe_common.h"
+#include <sys/time.h>
 #include <sys/uio.h>
+
+static volatile int ticks;
+static void on_tick(int sig) { (void)sig; ticks++; }
+
+/* arm delivers SIGALRM once after ms milliseconds to a handler installed
+ * with or without SA_RESTART. */
+static void arm(int ms, int restart) {
+	struct sigaction sa = {0};
+	sa.sa_handler = on_tick;
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sigaction(SIGALRM, &sa, NULL);
+	struct itimerval it = {{0, 0}, {0, ms * 1000}};
+	setitimer(ITIMER_REAL, &it, NULL);
+}
 
 static char dir[64];
 
@@ -154,6 +169,30 @@ int main(void) {
 	}
 	static char page[4096] __attribute__((aligned(4096)));
 	CHECK("blocked vmsplice woken", vmsplice(full[1], &(struct iovec){page, sizeof page}, 1, 0));
+	waitpid(c, NULL, 0);
+
+	/* vmsplice ignores the pipe's O_NONBLOCK: it blocks until a signal. */
+	int nb[2];
+	pipe2(nb, O_NONBLOCK);
+	char rbuf[8];
+	arm(50, 0);
+	CHECK("vmsplice from empty O_NONBLOCK pipe", vmsplice(nb[0], &(struct iovec){rbuf, sizeof rbuf}, 1, 0));
+	/* splice does not: O_NONBLOCK on the input pipe is EAGAIN. */
+	CHECK("splice from empty O_NONBLOCK pipe to file", splice(nb[0], NULL, g, NULL, 8, 0));
+
+	/* A blocked splice is restarted after an SA_RESTART handler. */
+	int rs[2];
+	pipe(rs);
+	c = fork();
+	if (c == 0) {
+		usleep(200000);
+		write(rs[1], "restarted", 9);
+		_exit(0);
+	}
+	ticks = 0;
+	arm(50, 1);
+	CHECK("splice across SA_RESTART handler", splice(rs[0], NULL, g, NULL, 100, 0));
+	printf("handler ran %d\n", ticks);
 	waitpid(c, NULL, 0);
 
 	unlink("data");
