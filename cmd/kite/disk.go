@@ -264,6 +264,11 @@ func allZero(b []byte) bool {
 
 // Block device ioctls (linux/fs.h).
 const (
+	blkROGet     = 0x125e
+	blkIOMin     = 0x1278
+	blkIOOpt     = 0x1279
+	blkAlignOff  = 0x127a
+	blkPBSZGet   = 0x127b
 	blkRRPart    = 0x125f
 	blkGetSize   = 0x1260
 	blkFlsBuf    = 0x1261
@@ -337,8 +342,16 @@ func (f *blockFile) Ioctl(_ vfs.Context, _ *vfs.File, uio vfs.UserIO, cmd uint32
 		out = binary.LittleEndian.AppendUint64(nil, uint64(f.b.size))
 	case blkGetSize:
 		out = binary.LittleEndian.AppendUint64(nil, uint64(f.b.size/sectorSize))
-	case blkSSZGet:
+	case blkSSZGet, blkPBSZGet, blkIOMin:
 		out = binary.LittleEndian.AppendUint32(nil, sectorSize)
+	case blkIOOpt, blkAlignOff:
+		out = binary.LittleEndian.AppendUint32(nil, 0)
+	case blkROGet:
+		ro := uint32(1)
+		if f.b.writable {
+			ro = 0
+		}
+		out = binary.LittleEndian.AppendUint32(nil, ro)
 	case blkFlsBuf:
 		return 0, nil
 	case blkRRPart:

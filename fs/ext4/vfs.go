@@ -51,11 +51,26 @@ func OpenImage(v *vfs.VirtualFilesystem, path string, readWrite bool) (*Filesyst
 	} else {
 		fs, err = Open(f, opts)
 	}
+	if err == nil && readWrite {
+		if err = canCreate(fs); err != nil {
+			fs.Close()
+		}
+	}
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
 	return NewFilesystem(v, fs, f), nil
+}
+
+// canCreate refuses writable sessions on file systems where this package
+// cannot make files (ext2/ext3 without extents: it writes only extent
+// trees), so that they are used read-only instead of failing later.
+func canCreate(fs *FS) error {
+	if sb := fs.Superblock(); !sb.HasIncompat(IncompatExtents) {
+		return unsupported("writing a file system without the extent feature (ext2/ext3); mount it read-only")
+	}
+	return nil
 }
 
 // FS returns the file system shown.

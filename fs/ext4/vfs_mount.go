@@ -115,6 +115,12 @@ func (m *Mounts) mount(ctx vfs.Context, source string, flags uint32, data string
 	var efs *FS
 	if rw {
 		efs, err = OpenRW(dev, opts)
+		if err == nil && canCreate(efs) != nil {
+			// Linux writes ext2/ext3; this package cannot: EROFS
+			// makes mount(8) retry read-only.
+			efs.Close()
+			return nil, unix.EROFS
+		}
 	} else {
 		efs, err = Open(dev, opts)
 	}
