@@ -156,6 +156,11 @@ func spliceToPipe(t *kernel.Task, opipe *pipe.Pipe, in, out *vfs.File, off *int6
 		if off != nil {
 			return in.Pread(t, b, *off)
 		}
+		if nonblock && in.IsStream() && in.Readiness(unix.POLLIN)&(unix.POLLIN|unix.POLLHUP|unix.POLLERR) == 0 {
+			// A socket's splice_read honours SPLICE_F_NONBLOCK (or the
+			// pipe's O_NONBLOCK) as a non-blocking read.
+			return 0, unix.EAGAIN
+		}
 		return in.Read(t, b)
 	})
 	if off != nil {
