@@ -15,7 +15,12 @@ import (
 // data in the source and room in the destination (as ipipe_prep and
 // opipe_prep), takes the data out of the source, puts it into the
 // destination, and gives back to the front of the source what the
-// destination did not accept.
+// destination did not accept. Two consequences a program could see, both
+// only with another reader racing a splice on the same pipe: that reader
+// may get later data while earlier data is out for a transfer that then
+// gives it back, and data taken from an O_DIRECT (packet) pipe goes back
+// as ordinary data. A splice from a packet pipe moves one packet per call,
+// as a read does.
 
 // waitUntil sleeps on p.queue for events until cond, called with p.mu
 // held, reports done or an error. With nonblock it returns EAGAIN instead
