@@ -23,9 +23,9 @@ import (
 // Linux; the read-only attribute clears the write bits of a file.
 //
 // Limits: no hard links, symbolic links, device nodes or extended
-// attributes (EPERM or EOPNOTSUPP, as vfat); a file removed while open is
-// gone at once (its descriptors then fail with ESTALE), because the FAT
-// package frees its clusters immediately.
+// attributes (EPERM or EOPNOTSUPP, as vfat). A file removed while open
+// lives on in memory until its last description closes (its clusters are
+// freed at once, so a crash loses nothing on disk).
 
 // MountOptions are vfat's ownership options.
 type MountOptions struct {
@@ -107,9 +107,20 @@ type inode struct {
 	f   *Filesystem
 	ino uint64
 	dir bool
-	// path (the names as stored) and dead are guarded by f.mu.
+	// path (the names as stored), dead, opens and orphan are guarded
+	// by f.mu.
 	path string
 	dead bool
+	// opens counts the open descriptions of a regular file.
+	opens int
+	// orphan holds a regular file removed while open (dead is set).
+	orphan *orphan
+}
+
+// orphan is the contents and attributes of a removed open file.
+type orphan struct {
+	data []byte
+	st   vfs.Stat
 }
 
 // where returns the inode's current path, or ESTALE once it was removed.
@@ -172,6 +183,13 @@ func toTimespec(t time.Time) unix.Timespec {
 
 // Stat implements vfs.Inode.
 func (i *inode) Stat(vfs.Context) (vfs.Stat, error) {
+	i.f.mu.Lock()
+	if o := i.orphan; o != nil {
+		st := o.st
+		i.f.mu.Unlock()
+		return st, nil
+	}
+	i.f.mu.Unlock()
 	p, err := i.where()
 	if err != nil {
 		return vfs.Stat{}, err
@@ -217,6 +235,15 @@ func (i *inode) Stat(vfs.Context) (vfs.Stat, error) {
 // bits (none: the read-only attribute; directories cannot be read-only);
 // owners cannot change.
 func (i *inode) SetStat(ctx vfs.Context, s *vfs.SetStat) error {
+	i.f.mu.Lock()
+	if o := i.orphan; o != nil {
+		defer i.f.mu.Unlock()
+		if s.Mask&unix.STATX_SIZE != 0 {
+			o.resize(s.Size)
+		}
+		return nil
+	}
+	i.f.mu.Unlock()
 	p, err := i.where()
 	if err != nil {
 		return err
@@ -283,6 +310,9 @@ func (i *inode) Open(vfs.Context, int) (vfs.FileOperations, error) {
 	if i.dir {
 		return &dirFile{i: i}, nil
 	}
+	i.f.mu.Lock()
+	i.opens++
+	i.f.mu.Unlock()
 	return &regularFile{i: i}, nil
 }
 
@@ -369,13 +399,54 @@ func (i *inode) remove(name string, child vfs.Inode) error {
 	if err != nil {
 		return err
 	}
+	o, err := c.keep()
+	if err != nil {
+		return err
+	}
 	if err := i.f.fs.Remove(join(p, name)); err != nil {
 		return errno(err)
 	}
 	i.f.mu.Lock()
 	i.f.forgetLocked(cp)
+	c.orphan = o
 	i.f.mu.Unlock()
 	return nil
+}
+
+// keep returns the contents of an open regular file about to lose its
+// name (nil when it is not open): its descriptions go on reading and
+// writing them.
+func (i *inode) keep() (*orphan, error) {
+	i.f.mu.Lock()
+	open := !i.dir && i.opens > 0
+	i.f.mu.Unlock()
+	if !open {
+		return nil, nil
+	}
+	st, err := i.Stat(nil)
+	if err != nil {
+		return nil, err
+	}
+	p, err := i.where()
+	if err != nil {
+		return nil, err
+	}
+	data, err := i.f.fs.ReadFile(p)
+	if err != nil {
+		return nil, errno(err)
+	}
+	st.Nlink = 0
+	return &orphan{data: data, st: st}, nil
+}
+
+// resize sets an orphan's size.
+func (o *orphan) resize(size int64) {
+	if size <= int64(len(o.data)) {
+		o.data = o.data[:size]
+	} else {
+		o.data = append(o.data, make([]byte, size-int64(len(o.data)))...)
+	}
+	o.st.Size = size
 }
 
 // Rename implements vfs.Inode (RENAME_EXCHANGE is EINVAL).
@@ -400,6 +471,13 @@ func (i *inode) Rename(_ vfs.Context, oldName string, child vfs.Inode, newDir vf
 	if err != nil {
 		return err
 	}
+	var kept *orphan
+	r, _ := replaced.(*inode)
+	if r != nil && r != c {
+		if kept, err = r.keep(); err != nil {
+			return err
+		}
+	}
 	if err := i.f.fs.Rename(join(op, oldName), join(np, newName)); err != nil {
 		return errno(err)
 	}
@@ -411,8 +489,9 @@ func (i *inode) Rename(_ vfs.Context, oldName string, child vfs.Inode, newDir vf
 	}
 	i.f.mu.Lock()
 	defer i.f.mu.Unlock()
-	if r, ok := replaced.(*inode); ok && r != nil && r != c {
+	if r != nil && r != c {
 		i.f.forgetLocked(r.path)
+		r.orphan = kept
 	}
 	i.f.moveLocked(from, to)
 	return nil
@@ -424,13 +503,43 @@ type regularFile struct {
 	i *inode
 }
 
+// Release implements vfs.FileOperations: the last close of a removed
+// file drops its contents.
+func (r *regularFile) Release(vfs.Context) {
+	r.i.f.mu.Lock()
+	defer r.i.f.mu.Unlock()
+	if r.i.opens--; r.i.opens == 0 {
+		r.i.orphan = nil
+	}
+}
+
+// withOrphan runs fn with the orphan of a removed file under the lock and
+// reports whether there was one.
+func (r *regularFile) withOrphan(fn func(o *orphan)) bool {
+	r.i.f.mu.Lock()
+	defer r.i.f.mu.Unlock()
+	if r.i.orphan == nil {
+		return false
+	}
+	fn(r.i.orphan)
+	return true
+}
+
 // Read implements vfs.FileOperations.
 func (r *regularFile) Read(_ vfs.Context, _ *vfs.File, dst []byte, off int64) (int, error) {
+	n := 0
+	if r.withOrphan(func(o *orphan) {
+		if off < int64(len(o.data)) {
+			n = copy(dst, o.data[off:])
+		}
+	}) {
+		return n, nil
+	}
 	p, err := r.i.where()
 	if err != nil {
 		return 0, err
 	}
-	n, err := r.i.f.fs.ReadAt(p, dst, off)
+	n, err = r.i.f.fs.ReadAt(p, dst, off)
 	if err == io.EOF {
 		err = nil
 	}
@@ -439,30 +548,57 @@ func (r *regularFile) Read(_ vfs.Context, _ *vfs.File, dst []byte, off int64) (i
 
 // Write implements vfs.FileOperations.
 func (r *regularFile) Write(_ vfs.Context, _ *vfs.File, src []byte, off int64) (int, error) {
-	p, err := r.i.where()
-	if err != nil {
-		return 0, err
-	}
 	if off+int64(len(src)) > 0xFFFFFFFF {
 		if off >= 0xFFFFFFFF {
 			return 0, unix.EFBIG
 		}
 		src = src[:0xFFFFFFFF-off]
 	}
-	n, err := r.i.f.fs.WriteAt(p, src, off)
+	n := 0
+	if r.withOrphan(func(o *orphan) { n = o.write(src, off) }) {
+		return n, nil
+	}
+	p, err := r.i.where()
+	if err != nil {
+		return 0, err
+	}
+	n, err = r.i.f.fs.WriteAt(p, src, off)
 	if n > 0 {
 		return n, nil
 	}
 	return 0, errno(err)
 }
 
+// write writes to a removed file's contents.
+func (o *orphan) write(src []byte, off int64) int {
+	if end := off + int64(len(src)); end > int64(len(o.data)) {
+		o.resize(end)
+	}
+	return copy(o.data[off:], src)
+}
+
 // Append implements vfs.Appender.
 func (r *regularFile) Append(_ vfs.Context, _ *vfs.File, src []byte) (int, int64, error) {
+	var n int
+	var end int64
+	if r.withOrphan(func(o *orphan) {
+		off := int64(len(o.data))
+		if off+int64(len(src)) > 0xFFFFFFFF {
+			return
+		}
+		n = o.write(src, off)
+		end = off + int64(n)
+	}) {
+		if n == 0 && len(src) > 0 {
+			return 0, end, unix.EFBIG
+		}
+		return n, end, nil
+	}
 	p, err := r.i.where()
 	if err != nil {
 		return 0, 0, err
 	}
-	n, end, err := r.i.f.fs.Append(p, src)
+	n, end, err = r.i.f.fs.Append(p, src)
 	if n > 0 {
 		err = nil
 	}
@@ -471,6 +607,10 @@ func (r *regularFile) Append(_ vfs.Context, _ *vfs.File, src []byte) (int, int64
 
 // Seek implements vfs.FileOperations.
 func (r *regularFile) Seek(_ vfs.Context, _ *vfs.File, cur, off int64, whence int) (int64, error) {
+	var size int64
+	if r.withOrphan(func(o *orphan) { size = int64(len(o.data)) }) {
+		return vfs.GenericSeek(cur, size, off, whence)
+	}
 	p, err := r.i.where()
 	if err != nil {
 		return 0, err

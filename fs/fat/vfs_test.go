@@ -268,3 +268,55 @@ func TestVFSAdapter(t *testing.T) {
 		})
 	}
 }
+
+// TestVFSRemovedOpenFile checks that a file removed (or renamed over)
+// while open keeps its contents for its descriptions until the last
+// close, while the image is already clean.
+func TestVFSRemovedOpenFile(t *testing.T) {
+	img := mkfs(t, 16, 32768)
+	tr := mountFAT(t, openRW(t, img), MountOptions{FMask: 0o022, DMask: 0o022})
+	v, fsc, cwd := tr.v, tr.fsc, tr.fsc.Cwd()
+	tr.write("/tmpfile", strings.Repeat("d", 10000), 0)
+	f, err := v.OpenAt(vroot, fsc, cwd, "/tmpfile", unix.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.UnlinkAt(vroot, fsc, cwd, "/tmpfile"); err != nil {
+		t.Fatal(err)
+	}
+	fsckClean(t, img)
+	if _, err := f.Pwrite(vroot, []byte("HEAD"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Pwrite(vroot, []byte("TAIL"), 10000); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 20000)
+	n, err := f.Pread(vroot, buf, 0)
+	if err != nil || string(buf[:n]) != "HEAD"+strings.Repeat("d", 9996)+"TAIL" {
+		t.Errorf("read back %d bytes, %v", n, err)
+	}
+	if st, err := f.Stat(vroot); err != nil || st.Nlink != 0 || st.Size != 10004 {
+		t.Errorf("fstat = %+v, %v", st, err)
+	}
+	f.DecRef(vroot)
+
+	tr.write("/a", "old contents", 0)
+	tr.write("/b", "new", 0)
+	g, err := v.OpenAt(vroot, fsc, cwd, "/a", unix.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.RenameAt(vroot, fsc, cwd, "/b", cwd, "/a", 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err = g.Pread(vroot, buf, 0)
+	if err != nil || string(buf[:n]) != "old contents" {
+		t.Errorf("replaced file reads %q, %v", buf[:n], err)
+	}
+	g.DecRef(vroot)
+	if got := tr.read("/a"); got != "new" {
+		t.Errorf("/a = %q", got)
+	}
+	fsckClean(t, img)
+}
