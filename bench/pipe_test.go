@@ -121,3 +121,38 @@ func BenchmarkPipeThroughput(b *testing.B) {
 		return mbps
 	})
 }
+
+// BenchmarkYesHeadWc is issue 4's shell pipeline, `yes | head -c
+// 100000000 | wc -c` in busybox sh, wall time including kite's start-up;
+// it fails if kite's count differs from the host's.
+func BenchmarkYesHeadWc(b *testing.B) {
+	const bb = "/bin/busybox"
+	if _, err := os.Stat(bb); err != nil {
+		b.Skip("busybox is not installed")
+	}
+	script := "yes | head -c 100000000 | wc -c"
+	var hostOut string
+	run := func(b *testing.B, underKite bool) string {
+		argv := []string{bb, "sh", "-c", script}
+		if underKite {
+			argv = append([]string{kiteBin, "run", "--"}, argv...)
+		}
+		out, err := exec.Command(argv[0], argv[1:]...).Output()
+		if err != nil {
+			b.Fatalf("%v: %v\n%s", argv, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	b.Run("host", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			hostOut = run(b, false)
+		}
+	})
+	b.Run("kite", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if got := run(b, true); got != hostOut {
+				b.Fatalf("kite printed %q, the host %q", got, hostOut)
+			}
+		}
+	})
+}
