@@ -444,3 +444,74 @@ func TestVFSSetgidDir(t *testing.T) {
 	tr.close()
 	fsckClean(t, img)
 }
+
+// TestVFSConcurrent runs writers in separate directories and readers
+// at once through the VFS; the image must stay consistent.
+func TestVFSConcurrent(t *testing.T) {
+	img := mkImage(t)
+	tr := mountImage(t, img, true)
+	v, fsc, cwd := tr.v, tr.fsc, tr.fsc.Cwd()
+	const workers = 4
+	errs := make(chan error, workers+1)
+	for w := 0; w < workers; w++ {
+		dir := fmt.Sprintf("/w%d", w)
+		if err := v.MkdirAt(vroot, fsc, cwd, dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			for k := 0; k < 60; k++ {
+				name := fmt.Sprintf("%s/f%d", dir, k)
+				f, err := v.OpenAt(vroot, fsc, cwd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_APPEND, 0o644)
+				if err != nil {
+					errs <- err
+					return
+				}
+				_, err = f.Write(vroot, bytes.Repeat([]byte{'x'}, 3000))
+				f.DecRef(vroot)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if k%3 == 0 {
+					if err := v.UnlinkAt(vroot, fsc, cwd, name); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	go func() {
+		for k := 0; k < 30; k++ {
+			if _, err := v.StatAt(vroot, fsc, cwd, "/big", false); err != nil {
+				errs <- err
+				return
+			}
+			f, err := v.OpenAt(vroot, fsc, cwd, "/", unix.O_RDONLY|unix.O_DIRECTORY, 0)
+			if err != nil {
+				errs <- err
+				return
+			}
+			err = f.Getdents(vroot, func(vfs.Dirent) bool { return true })
+			f.DecRef(vroot)
+			if err != nil {
+				errs <- err
+				return
+			}
+		}
+		errs <- nil
+	}()
+	for k := 0; k < workers+1; k++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for w := 0; w < workers; w++ {
+		if got := tr.list(fmt.Sprintf("/w%d", w)); len(got) != 40 {
+			t.Errorf("w%d has %d files", w, len(got))
+		}
+	}
+	tr.close()
+	fsckClean(t, img)
+}
