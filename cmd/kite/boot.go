@@ -257,8 +257,13 @@ func rootFilesystem(ctx vfs.Context, v *vfs.VirtualFilesystem, o runOptions) (vf
 		fs, err := hostfs.New(o.rootfs)
 		return fs, vfs.MountReadOnly, noClose, err
 	}
-	img, err := ext4.OpenImage(v, o.rootfs, o.rwRoot)
+	f, err := openImage(o.rootfs, o.rwRoot)
 	if err != nil {
+		return nil, 0, nil, err
+	}
+	img, err := ext4.OpenImageFile(v, f, o.rwRoot)
+	if err != nil {
+		f.Close()
 		return nil, 0, nil, err
 	}
 	if o.rwRoot {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -79,6 +80,28 @@ func (b *blockDev) WriteAt(p []byte, off int64) (int, error) {
 // Sync flushes the image file (fsync on the device, and ext4's barriers).
 func (b *blockDev) Sync() error { return b.file.Sync() }
 
+// openImage opens an image file for kite's use: read-write with an
+// exclusive lock, or read-only with a shared one, so that two kites never
+// write one image at once (nor read it while another writes).
+func openImage(path string, write bool) (*os.File, error) {
+	mode, how := os.O_RDONLY, unix.LOCK_SH
+	if write {
+		mode, how = os.O_RDWR, unix.LOCK_EX
+	}
+	f, err := os.OpenFile(path, mode, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), how|unix.LOCK_NB); err != nil {
+		f.Close()
+		if err == unix.EWOULDBLOCK {
+			return nil, fmt.Errorf("%s is in use by another program", path)
+		}
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	return f, nil
+}
+
 // disks is the set of attached disks.
 type disks struct {
 	files []*os.File
@@ -97,13 +120,14 @@ func attachDisks(paths []string) (*disks, error) {
 	}
 	for i, p := range paths {
 		writable := true
-		f, err := os.OpenFile(p, os.O_RDWR, 0)
-		if err != nil {
+		f, err := openImage(p, true)
+		if errors.Is(err, os.ErrPermission) || errors.Is(err, unix.EROFS) {
 			writable = false
-			if f, err = os.Open(p); err != nil {
-				d.close()
-				return nil, err
-			}
+			f, err = openImage(p, false)
+		}
+		if err != nil {
+			d.close()
+			return nil, err
 		}
 		d.files = append(d.files, f)
 		st, err := f.Stat()

@@ -44,8 +44,20 @@ func OpenImage(v *vfs.VirtualFilesystem, path string, readWrite bool) (*Filesyst
 	if err != nil {
 		return nil, err
 	}
+	fs, err := OpenImageFile(v, f, readWrite)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return fs, nil
+}
+
+// OpenImageFile is OpenImage for an image file the caller opened (and
+// perhaps locked); Close closes it.
+func OpenImageFile(v *vfs.VirtualFilesystem, f *os.File, readWrite bool) (*Filesystem, error) {
 	opts := Options{Now: v.NowTimespec}
 	var fs *FS
+	var err error
 	if readWrite {
 		fs, err = OpenRW(f, opts)
 	} else {
@@ -57,7 +69,6 @@ func OpenImage(v *vfs.VirtualFilesystem, path string, readWrite bool) (*Filesyst
 		}
 	}
 	if err != nil {
-		f.Close()
 		return nil, err
 	}
 	return NewFilesystem(v, fs, f), nil
