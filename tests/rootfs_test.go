@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -149,6 +150,33 @@ func TestRootfsImageRW(t *testing.T) {
 	out, err := exec.Command(kiteBin, "image", "cat", img, "/data/link").CombinedOutput()
 	if err != nil || string(out) != "changed\n" {
 		t.Errorf("kite image cat /data/link: %v: %q", err, out)
+	}
+}
+
+// TestRootfsLocked checks that kite does not use an image another
+// program holds locked for writing.
+func TestRootfsLocked(t *testing.T) {
+	img := rootImage(t)
+	f, err := os.OpenFile(img, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	r := runCmd(t, nil, testEnv, kiteBin, "run", "--rootfs", img, "--", "/bin/true")
+	if r.status == "exit 0" || !strings.Contains(r.stderr, "in use") {
+		t.Errorf("root image locked by another program: %s", r)
+	}
+	r = runCmd(t, nil, testEnv, kiteBin, "run", "--disk", img, "--", "/bin/true")
+	if r.status == "exit 0" || !strings.Contains(r.stderr, "in use") {
+		t.Errorf("disk locked by another program: %s", r)
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	r = runCmd(t, nil, testEnv, kiteBin, "run", "--rootfs", img, "--", "/bin/busybox", "true")
+	if r.status != "exit 0" {
+		t.Errorf("after unlocking: %s", r)
 	}
 }
 
