@@ -255,7 +255,16 @@ func rootFilesystem(ctx vfs.Context, v *vfs.VirtualFilesystem, o runOptions) (vf
 			return nil, 0, nil, fmt.Errorf("--rw-root needs an image root, and %s is a directory", o.rootfs)
 		}
 		fs, err := hostfs.New(o.rootfs)
-		return fs, vfs.MountReadOnly, noClose, err
+		if err != nil || !o.overlay {
+			return fs, vfs.MountReadOnly, noClose, err
+		}
+		// --overlay: the directory stays untouched; writes go to a
+		// private in-memory layer dropped at exit.
+		ov, err := overlay.New(ctx, v, []vfs.Filesystem{fs}, tmpfs.New(v, tmpfs.Options{Mode: 0o755}))
+		if err != nil {
+			return nil, 0, nil, fmt.Errorf("overlay on %s: %w", o.rootfs, err)
+		}
+		return ov, 0, noClose, nil
 	}
 	f, err := openImage(o.rootfs, o.rwRoot)
 	if err != nil {

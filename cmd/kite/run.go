@@ -16,12 +16,13 @@ func init() {
 	verbs["run"] = verb{run: runMain, help: "run a Linux program under kite"}
 }
 
-const runUsage = `Usage: kite run [--rootfs DIR|IMAGE.ext4] [--rw-root] [--disk IMAGE]... [--strace] [--platform ptrace] [--debug] -- PROGRAM [ARGS...]
+const runUsage = `Usage: kite run [--rootfs DIR|IMAGE.ext4] [--rw-root | --overlay] [--disk IMAGE]... [--strace] [--platform ptrace] [--debug] -- PROGRAM [ARGS...]
 
 Runs PROGRAM (a path inside the root) under kite. The root is DIR (default:
 the host's /), passed through read-only, with a private tmpfs at /tmp and
-kite's own /dev, /proc and /sys. kite exits with the program's exit status,
-or 128+N when signal N killed it.
+kite's own /dev, /proc and /sys. With --overlay the directory root becomes
+writable through a private in-memory layer that is dropped at exit. kite
+exits with the program's exit status, or 128+N when signal N killed it.
 
 The root may also be an ext2/3/4 image file (a name ending in .ext4, or a
 file with the ext4 superblock magic, as 'kite image build' makes): the
@@ -41,6 +42,7 @@ Flags:
 type runOptions struct {
 	rootfs   string
 	rwRoot   bool
+	overlay  bool
 	disks    []string
 	strace   bool
 	platform string
@@ -56,6 +58,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&o.rootfs, "rootfs", "/", "the root file system: a host directory or an ext4 image file")
 	fs.BoolVar(&o.rwRoot, "rw-root", false, "with an image root: write into the image (through its journal) instead of a memory layer")
+	fs.BoolVar(&o.overlay, "overlay", false, "with a directory root: make it writable through a private in-memory layer dropped at exit")
 	fs.Func("disk", "attach an image file as the next block device /dev/vda, /dev/vdb... (repeatable)", func(s string) error {
 		o.disks = append(o.disks, s)
 		return nil
