@@ -64,6 +64,17 @@ int main(int argc, char **argv) {
 	dup3(fd, 6, O_CLOEXEC);
 	run("self", (char *[]){self, "child", "a b", "", NULL});
 
+	/* vfork + execve: the parent resumes once the child has exec'd */
+	fflush(stdout);
+	pid_t vc = vfork();
+	if (vc == 0) {
+		execve(self, (char *[]){self, "child", "vforked", NULL}, (char *[]){"KITE_TEST=2", NULL});
+		_exit(127);
+	}
+	int vst;
+	waitpid(vc, &vst, 0);
+	printf("vfork+exec: status %d\n", WEXITSTATUS(vst));
+
 	char dir[300];
 	const char *base = strrchr(self, '/');
 	snprintf(dir, sizeof dir, "/tmp/kite-exec-%s", base ? base + 1 : self);
