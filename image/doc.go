@@ -2,7 +2,7 @@
 // loop devices or external tools.
 //
 // A build has two steps: collect a Tree — from a host directory
-// (FromDir), a tarball, plain or gzip (FromTar), an OCI image layout with
+// (FromDir), a tarball, plain, gzip or zstd (FromTar), an OCI image layout with
 // its layers and whiteouts (FromOCILayout, ApplyLayer), host programs with
 // the shared libraries they need (Tree.AddHostProgram), or node by node
 // (Tree.Add, AddBytes, Link) — then lay it out as a fresh ext4 file system
@@ -18,9 +18,9 @@
 // times come from the sources (access times are set to modification times
 // for host directories).
 //
-// Not yet: zstd layers and the TOML spec (both need a dependency), host
-// xattrs of directory sources.
+// Not yet: host xattrs of directory sources.
 //
-// Imports: the standard library, golang.org/x/sys/unix and fs/ext4 (for
-// the on-disk format definitions).
+// Imports: the standard library, golang.org/x/sys/unix,
+// github.com/klauspost/compress/zstd and fs/ext4 (for the on-disk format
+// definitions).
 package image

@@ -141,7 +141,7 @@ func pickManifest(dir string, idx ociIndex, ref string) (ociDescriptor, error) {
 
 // FromOCILayout builds a tree from the image ref (or the only image) of
 // the OCI image layout in dir, applying its layers in order with their
-// whiteouts. Layers may be plain or gzip tarballs.
+// whiteouts. Layers may be plain, gzip or zstd tarballs.
 func FromOCILayout(dir, ref string) (*Tree, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "index.json"))
 	if err != nil {
@@ -161,10 +161,6 @@ func FromOCILayout(dir, ref string) (*Tree, error) {
 	}
 	t := NewTree()
 	for _, l := range man.Layers {
-		if strings.Contains(l.MediaType, "zstd") {
-			t.Close()
-			return nil, fmt.Errorf("image: layer %s: zstd layers are not supported yet", l.Digest)
-		}
 		b, err := openBlob(dir, l)
 		if err != nil {
 			t.Close()

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/klauspost/compress/zstd"
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/fs/ext4"
@@ -244,7 +245,7 @@ func FromDir(dir string) (*Tree, error) {
 
 // OpenSource reads a tree from a host directory, an OCI image layout
 // (a directory; "DIR:REF" names one of several images) or a tarball
-// (plain or gzip-compressed, recognized by its contents).
+// (plain, gzip- or zstd-compressed, recognized by its contents).
 func OpenSource(src string) (*Tree, error) {
 	if dir, ref, ok := strings.Cut(src, ":"); ok && IsOCILayout(dir) {
 		return FromOCILayout(dir, ref)
@@ -267,7 +268,7 @@ func OpenSource(src string) (*Tree, error) {
 	return FromTar(f)
 }
 
-// FromTar reads a tarball, plain or gzip-compressed. Entries later in the
+// FromTar reads a tarball, plain, gzip- or zstd-compressed. Entries later in the
 // archive replace earlier ones with the same name. Regular file contents
 // are copied into a temporary spool file (holes kept) until Close.
 func FromTar(r io.Reader) (*Tree, error) {
@@ -279,7 +280,7 @@ func FromTar(r io.Reader) (*Tree, error) {
 	return t, nil
 }
 
-// ApplyLayer adds a container image layer (a tarball, plain or gzip) on
+// ApplyLayer adds a container image layer (a tarball, plain, gzip or zstd) on
 // top of the tree, with OCI whiteouts: "dir/.wh.NAME" removes NAME from
 // the layers below and "dir/.wh..wh..opq" hides everything the lower
 // layers had in dir.
@@ -298,7 +299,12 @@ func (t *Tree) applyTar(r io.Reader, layer bool) error {
 		defer gz.Close()
 		in = gz
 	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		return errors.New("image: zstd-compressed tarballs are not supported yet")
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return fmt.Errorf("image: zstd: %w", err)
+		}
+		defer zr.Close()
+		in = zr
 	}
 	if t.spool == nil {
 		spool, err := os.CreateTemp("", "kite-image-spool-*")
