@@ -26,6 +26,12 @@ type SyscallTracer interface {
 	Exited(tid int32, status WaitStatus)
 }
 
+// ExecTracer is implemented by tracers that also report the execve that
+// starts the first process (strace's first line).
+type ExecTracer interface {
+	Exec(t *Task, path string, argv []string, envc int)
+}
+
 // Config is what a Kernel is made of.
 type Config struct {
 	Platform   platform.Platform

@@ -82,6 +82,9 @@ func (k *Kernel) StartInit(a ProcessArgs) (*ThreadGroup, error) {
 		k.mu.Unlock()
 		return nil, err
 	}
+	if et, ok := k.tracer.(ExecTracer); ok {
+		et.Exec(t, a.Filename, a.Argv, len(a.Envv))
+	}
 	t.start()
 	return tg, nil
 }

@@ -391,3 +391,40 @@ func formatErrno(e unix.Errno) string {
 	}
 	return "-1 " + name + " (" + msg + ")"
 }
+
+// Exec prints the execve that started a traced program, as strace's first
+// line: execve("/bin/true", ["/bin/true"], /* 21 vars */) = 0. The
+// environment's address is not printed: the call was made by kite, not
+// from application memory.
+func (t *Tracer) Exec(tid int32, path string, argv []string, envc int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.closeOpen()
+	var b strings.Builder
+	b.WriteString(prefix(tid))
+	b.WriteString("execve(")
+	b.WriteString(t.quoteTrunc(path))
+	b.WriteString(", [")
+	for i, a := range argv {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(t.quoteTrunc(a))
+	}
+	b.WriteString("], /* ")
+	b.WriteString(strconv.Itoa(envc))
+	if envc == 1 {
+		b.WriteString(" var */) = 0\n")
+	} else {
+		b.WriteString(" vars */) = 0\n")
+	}
+	t.write(b.String())
+}
+
+// quoteTrunc quotes s cut to the string size, with strace's "..." mark.
+func (t *Tracer) quoteTrunc(s string) string {
+	if len(s) > t.strSize {
+		return quote([]byte(s[:t.strSize])) + "..."
+	}
+	return quote([]byte(s))
+}

@@ -435,3 +435,7 @@ func (h straceHook) Exited(tid int32, ws kernel.WaitStatus) {
 	sig, core, _ := ws.Signaled()
 	h.tr.Exited(tid, 0, sig, core)
 }
+
+func (h straceHook) Exec(t *kernel.Task, path string, argv []string, envc int) {
+	h.tr.Exec(t.ThreadID(), path, argv, envc)
+}
