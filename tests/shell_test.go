@@ -20,13 +20,15 @@ func TestBusyboxShell(t *testing.T) {
 		"trap-term":       `trap 'echo got TERM; exit 3' TERM; kill -TERM $$; echo not reached`,
 		"trap-int":        `trap 'echo got INT' INT; kill -INT $$; echo after`,
 		"background-wait": `(sleep 0.1; echo first) & (echo second) & wait; echo done`,
-		"kill-child":      `sleep 10 & pid=$!; sleep 0.1; kill -TERM $pid; wait $pid; echo status $?`,
-		"exec-in-script":  `echo before; exec echo replaced; echo not reached`,
-		"redirects":       `echo to-stderr >&2; echo out 2>/dev/null; cat </dev/null; echo $(cat /etc/os-release | head -1)`,
-		"loop":            `i=0; while [ $i -lt 50 ]; do i=$((i+1)); done; echo $i`,
-		"for-pipe":        `for w in c a b; do echo $w; done | sort | tr '\n' ' '; echo`,
-		"yes-head":        `yes | head -c 100000 | wc -c`,
-		"yes-head-100MB":  `yes | head -c 100000000 | wc -c`,
+		// Whether ash reports "Terminated" depends on the caller's
+		// session and terminal even on Linux: only $? is compared.
+		"kill-child":     `sleep 10 & pid=$!; sleep 0.1; kill -TERM $pid; wait $pid 2>/dev/null; echo status $?`,
+		"exec-in-script": `echo before; exec echo replaced; echo not reached`,
+		"redirects":      `echo to-stderr >&2; echo out 2>/dev/null; cat </dev/null; echo $(cat /etc/os-release | head -1)`,
+		"loop":           `i=0; while [ $i -lt 50 ]; do i=$((i+1)); done; echo $i`,
+		"for-pipe":       `for w in c a b; do echo $w; done | sort | tr '\n' ' '; echo`,
+		"yes-head":       `yes | head -c 100000 | wc -c`,
+		"yes-head-100MB": `yes | head -c 100000000 | wc -c`,
 	}
 	for name, script := range scripts {
 		t.Run(name, func(t *testing.T) { compare(t, nil, bb, "sh", "-c", script) })
