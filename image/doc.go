@@ -8,6 +8,13 @@
 // (Tree.Add, AddBytes, Link) — then lay it out as a fresh ext4 file system
 // with Build or BuildFile. OpenSource picks the reader for a path.
 //
+// A Spec (LoadSpec, ParseSpec) is the declarative form read by `kite
+// image build SPEC.toml`: base layers, groups and users merged into
+// /etc/passwd and /etc/group, directories, files, symlinks, hard links,
+// host programs and the default command and environment (Config, stored
+// at ConfigPath). Spec.Tree makes its Tree; the format, with an example,
+// is in docs/image-spec.md.
+//
 // The image has a clean jbd2 journal, extent-mapped files, htree
 // directories, in-inode and block xattrs, crc32c metadata checksums and
 // the usual mke2fs feature set (64bit, extents, dir_index, metadata_csum,
@@ -21,6 +28,6 @@
 // Not yet: host xattrs of directory sources.
 //
 // Imports: the standard library, golang.org/x/sys/unix,
-// github.com/klauspost/compress/zstd and fs/ext4 (for the on-disk format
+// github.com/klauspost/compress/zstd, github.com/BurntSushi/toml and fs/ext4 (for the on-disk format
 // definitions).
 package image

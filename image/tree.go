@@ -63,6 +63,9 @@ func (n *Node) Type() uint32 { return n.Mode & unix.S_IFMT }
 type Tree struct {
 	Root  *Node
 	spool *os.File // holds tarball contents; removed by Close
+	// others are trees whose nodes were merged into this one; closed
+	// with it.
+	others []*Tree
 }
 
 // NewTree returns a tree with an empty root directory (0755, root-owned).
@@ -72,6 +75,10 @@ func NewTree() *Tree {
 
 // Close releases the tree's temporary storage.
 func (t *Tree) Close() error {
+	for _, o := range t.others {
+		o.Close()
+	}
+	t.others = nil
 	if t.spool == nil {
 		return nil
 	}

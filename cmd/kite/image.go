@@ -23,12 +23,15 @@ func init() {
 }
 
 const imageUsage = `Usage:
+  kite image build -o OUT.ext4 [--size SIZE] [--label L] [FLAGS] SPEC.toml
   kite image build -o OUT.ext4 [--size SIZE] [--label L] [FLAGS] --from DIR|TARBALL|OCI-LAYOUT[:REF]
   kite image ls IMAGE PATH
   kite image cat IMAGE PATH
 
-build writes a fresh ext4 image from a host directory, a tarball (plain or
-gzip) or an OCI image layout (its layers applied with their whiteouts)
+build writes a fresh ext4 image from a declarative spec (base layers,
+files, symlinks, directories, users and groups, host programs, the default
+command; the format is in docs/image-spec.md), or from one host directory,
+tarball (plain, gzip or zstd) or OCI image layout (its layers applied with their whiteouts)
 without privileges or external tools. Owners, modes, times, hard
 links, symlinks, device nodes and (from tarballs) xattrs are kept.
 --add-program copies a host program in with its ELF interpreter and the
@@ -101,14 +104,21 @@ func imageBuild(args []string) int {
 		fmt.Fprintf(os.Stderr, "kite image build: "+format+"\n", a...)
 		return 2
 	}
-	if fs.NArg() > 0 {
-		return bad("unexpected argument %q (TOML specs are not supported yet; use --from)", fs.Arg(0))
+	if fs.NArg() > 1 || fs.NArg() == 1 && *from != "" {
+		return bad("want one SPEC.toml or --from SOURCE")
 	}
-	if *out == "" || *from == "" {
-		return bad("-o OUT and --from DIR|TARBALL are required")
+	if *out == "" || *from == "" && fs.NArg() == 0 {
+		return bad("-o OUT and SPEC.toml or --from DIR|TARBALL are required")
+	}
+	var spec *image.Spec
+	var err error
+	if fs.NArg() == 1 {
+		if spec, err = image.LoadSpec(fs.Arg(0)); err != nil {
+			fmt.Fprintf(os.Stderr, "kite image build: %v\n", err)
+			return 1
+		}
 	}
 	opts := image.Options{Label: *label, BlockSize: *blockSize, NoJournal: *noJournal}
-	var err error
 	if *size != "" {
 		if opts.Size, err = image.ParseSize(*size); err != nil {
 			return bad("--size: %v", err)
@@ -156,7 +166,23 @@ func imageBuild(args []string) int {
 			}
 		}
 	}
-	tree, err := image.OpenSource(*from)
+	var tree *image.Tree
+	if spec != nil {
+		so := spec.Options(opts.Time)
+		opts.Time = so.Time
+		if opts.Size == 0 {
+			opts.Size = so.Size
+		}
+		if opts.Label == "" {
+			opts.Label = so.Label
+		}
+		if opts.UUID == ([16]byte{}) {
+			opts.UUID = so.UUID
+		}
+		tree, err = spec.Tree(opts.Time)
+	} else {
+		tree, err = image.OpenSource(*from)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kite image build: %v\n", err)
 		return 1
