@@ -11,6 +11,21 @@
 //	                   its path as seen from the reader's root ("/dev/null",
 //	                   "pipe:[N]" for anonymous files)
 //
+//	/proc/PID/mounts, mountinfo   the mounts seen from the process's root
+//	/proc/mounts       symlink to self/mounts
+//
+// For a Process that implements ProcessInfo (info.go) also:
+//
+//	/proc/PID/stat, status, comm  Linux's formats (fs/proc/array.c)
+//	/proc/PID/cmdline, environ    the argv and envp areas of its memory
+//	/proc/PID/maps                its mappings, path column at byte 73
+//	/proc/PID/task/TID/           stat, status and comm of each thread
+//
+// and for a Source that implements SystemInfo: /proc/meminfo, cpuinfo,
+// uptime, loadavg (zero loads), version and /proc/sys/kernel/{hostname,
+// ostype, osrelease, pid_max}. The text of a file is made when it is read
+// at offset 0 and kept for the reads that follow.
+//
 // Every other name is absent (ENOENT) until a later issue fills it in.
 // The tree is read-only: changes fail with EPERM (Linux's answer for
 // procfs) or EROFS where the VFS decides.
@@ -28,7 +43,8 @@
 //     (the VFS's access(2) credentials) is unwrapped through an
 //     `Unwrap() vfs.Context` method.
 //
-// Links on /proc/PID/fd and readlink of exe and cwd are allowed to the
+// Links on /proc/PID/fd, readlink of exe and cwd, and reading environ
+// and maps are allowed to the
 // process's owner and to uid 0 (ptrace-read access, simplified), EACCES
 // otherwise.
 //

@@ -27,6 +27,11 @@ func New(v *vfs.VirtualFilesystem, src Source) *Filesystem {
 	fs := &Filesystem{v: v, src: src}
 	fs.root = &rootInode{base: fs.newBase(), fsys: fs, pids: make(map[int32]*pidDir)}
 	fs.root.self = &selfLink{base: fs.newBase(), fsys: fs}
+	fs.root.files = fs.systemFiles()
+	for n := range fs.root.files {
+		fs.root.names = append(fs.root.names, n)
+	}
+	sort.Strings(fs.root.names)
 	return fs
 }
 
@@ -130,6 +135,10 @@ type rootInode struct {
 	base
 	fsys *Filesystem
 	self *selfLink
+	// files are the entries other than self and the pids (meminfo,
+	// mounts, sys, ...), listed in the order of names; fixed.
+	files map[string]vfs.Inode
+	names []string
 
 	// mu guards pids.
 	mu sync.Mutex
@@ -159,6 +168,9 @@ func (r *rootInode) pidDir(fs *Filesystem, pid int32, p Process) *pidDir {
 func (r *rootInode) Lookup(ctx vfs.Context, name string) (vfs.Inode, error) {
 	if name == "self" {
 		return r.self, nil
+	}
+	if f, ok := r.files[name]; ok {
+		return f, nil
 	}
 	pid, ok := parsePID(name)
 	if !ok {
@@ -196,7 +208,8 @@ func (r *rootInode) Open(vfs.Context, int) (vfs.FileOperations, error) {
 	return &rootFile{r: r}, nil
 }
 
-// rootFile lists /proc: "self" at offset 2, then process p at offset p+3.
+// rootFile lists /proc: "self" at offset 2, the other files from offset
+// 3, then process p at offset p+3+len(files).
 type rootFile struct {
 	dirFileBase
 	r *rootInode
@@ -210,8 +223,19 @@ func (f *rootFile) IterDirents(ctx vfs.Context, _ *vfs.File, off int64, emit fun
 			return nil
 		}
 	}
+	for k := max(off-3, 0); k < int64(len(f.r.names)); k++ {
+		name := f.r.names[k]
+		st, err := f.r.files[name].Stat(ctx)
+		if err != nil {
+			return err
+		}
+		if !emit(vfs.Dirent{Name: name, Ino: st.Ino, Type: vfs.DirentType(st.Mode), NextOff: k + 4}) {
+			return nil
+		}
+	}
+	pidBase := 3 + int64(len(f.r.names))
 	for _, pid := range fs.src.Processes(ctx) {
-		if int64(pid)+3 < off {
+		if int64(pid)+pidBase < off {
 			continue
 		}
 		p := fs.src.Process(ctx, pid)
@@ -219,7 +243,7 @@ func (f *rootFile) IterDirents(ctx vfs.Context, _ *vfs.File, off int64, emit fun
 			continue
 		}
 		d := f.r.pidDir(fs, pid, p)
-		if !emit(vfs.Dirent{Name: strconv.Itoa(int(pid)), Ino: d.ino, Type: unix.DT_DIR, NextOff: int64(pid) + 4}) {
+		if !emit(vfs.Dirent{Name: strconv.Itoa(int(pid)), Ino: d.ino, Type: unix.DT_DIR, NextOff: int64(pid) + pidBase + 1}) {
 			return nil
 		}
 	}
@@ -264,6 +288,7 @@ func newPIDDir(fs *Filesystem, pid int32, p Process) *pidDir {
 		"root": &procLink{base: fs.newBase(), fsys: fs, proc: p, which: linkRoot},
 		"fd":   &fdDir{base: fs.newBase(), fsys: fs, proc: p, links: make(map[int32]*fdLink)},
 	}
+	fs.processFiles(p, d.kids)
 	for n := range d.kids {
 		d.names = append(d.names, n)
 	}

@@ -1,0 +1,374 @@
+package proc
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/vfs"
+)
+
+// dataFile is a read-only procfs file whose text is made when it is read
+// from offset 0 (and kept for the reads that follow, so that a reader
+// going through it in pieces sees one snapshot).
+type dataFile struct {
+	base
+	proc Process // owner of the file; nil for root-owned files
+	mode uint32  // permission bits
+	gen  func(ctx vfs.Context) ([]byte, error)
+}
+
+func (fs *Filesystem) newData(p Process, mode uint32, gen func(vfs.Context) ([]byte, error)) *dataFile {
+	return &dataFile{base: fs.newBase(), proc: p, mode: mode, gen: gen}
+}
+
+// Stat implements vfs.Inode. The size is 0 as Linux gives for generated
+// files.
+func (d *dataFile) Stat(vfs.Context) (vfs.Stat, error) {
+	var uid, gid uint32
+	if d.proc != nil {
+		uid, gid = owner(d.proc)
+	}
+	return d.stat(unix.S_IFREG|d.mode, uid, gid, 1), nil
+}
+
+// Open implements vfs.Inode: the files cannot be written.
+func (d *dataFile) Open(ctx vfs.Context, flags int) (vfs.FileOperations, error) {
+	if flags&unix.O_ACCMODE != unix.O_RDONLY {
+		return nil, unix.EACCES
+	}
+	return &dataFileOps{d: d}, nil
+}
+
+// dataFileOps is an open dataFile.
+type dataFileOps struct {
+	vfs.FileDefaults
+	d *dataFile
+
+	// mu guards data and made.
+	mu   sync.Mutex
+	data []byte
+	made bool
+}
+
+// Read implements vfs.FileOperations.
+func (o *dataFileOps) Read(ctx vfs.Context, _ *vfs.File, dst []byte, off int64) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if off == 0 || !o.made {
+		b, err := o.d.gen(ctx)
+		if err != nil {
+			return 0, err
+		}
+		o.data, o.made = b, true
+	}
+	if off >= int64(len(o.data)) {
+		return 0, nil
+	}
+	return copy(dst, o.data[off:]), nil
+}
+
+// dirInode is a procfs directory with a fixed set of entries.
+type dirInode struct {
+	base
+	proc  Process // owner; nil for root-owned
+	names []string
+	kids  map[string]vfs.Inode
+}
+
+func (fs *Filesystem) newDir(p Process, kids map[string]vfs.Inode) *dirInode {
+	d := &dirInode{base: fs.newBase(), proc: p, kids: kids}
+	for n := range kids {
+		d.names = append(d.names, n)
+	}
+	sort.Strings(d.names)
+	return d
+}
+
+// Stat implements vfs.Inode.
+func (d *dirInode) Stat(vfs.Context) (vfs.Stat, error) {
+	var uid, gid uint32
+	if d.proc != nil {
+		uid, gid = owner(d.proc)
+	}
+	return d.stat(unix.S_IFDIR|0o555, uid, gid, 2), nil
+}
+
+// Lookup implements vfs.Inode.
+func (d *dirInode) Lookup(_ vfs.Context, name string) (vfs.Inode, error) {
+	if k, ok := d.kids[name]; ok {
+		return k, nil
+	}
+	return nil, unix.ENOENT
+}
+
+// Create implements vfs.Inode.
+func (d *dirInode) Create(vfs.Context, string, uint32) (vfs.Inode, error) { return nil, unix.EACCES }
+
+// Open implements vfs.Inode.
+func (d *dirInode) Open(vfs.Context, int) (vfs.FileOperations, error) {
+	return &staticDirFile{names: d.names, kids: d.kids}, nil
+}
+
+// staticDirFile lists a fixed set of entries: entry k at offset 2+k.
+type staticDirFile struct {
+	dirFileBase
+	names []string
+	kids  map[string]vfs.Inode
+}
+
+// IterDirents implements vfs.FileOperations.
+func (f *staticDirFile) IterDirents(ctx vfs.Context, _ *vfs.File, off int64, emit func(vfs.Dirent) bool) error {
+	for k := off - 2; k >= 0 && k < int64(len(f.names)); k++ {
+		name := f.names[k]
+		st, err := f.kids[name].Stat(ctx)
+		if err != nil {
+			return err
+		}
+		if !emit(vfs.Dirent{Name: name, Ino: st.Ino, Type: vfs.DirentType(st.Mode), NextOff: k + 3}) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// staticLink is a symlink with a fixed target (/proc/mounts).
+type staticLink struct {
+	base
+	target string
+}
+
+// Stat implements vfs.Inode.
+func (l *staticLink) Stat(vfs.Context) (vfs.Stat, error) {
+	return l.stat(unix.S_IFLNK|0o777, 0, 0, 1), nil
+}
+
+// Readlink implements vfs.Inode.
+func (l *staticLink) Readlink(vfs.Context) (string, error) { return l.target, nil }
+
+// processFiles returns the files of /proc/PID beyond the links: stat,
+// status and the rest for a ProcessInfo, mounts and mountinfo for all.
+func (fs *Filesystem) processFiles(p Process, kids map[string]vfs.Inode) {
+	kids["mounts"] = fs.newData(p, 0o444, func(ctx vfs.Context) ([]byte, error) {
+		return formatMounts(fs.processMounts(p)), nil
+	})
+	kids["mountinfo"] = fs.newData(p, 0o444, func(ctx vfs.Context) ([]byte, error) {
+		return formatMountinfo(fs.processMounts(p)), nil
+	})
+	pi, ok := p.(ProcessInfo)
+	if !ok {
+		return
+	}
+	tgid := p.ThreadGroupID()
+	fs.taskFiles(pi, p, tgid, true, kids)
+	kids["cmdline"] = fs.newData(p, 0o444, func(vfs.Context) ([]byte, error) {
+		return pi.Cmdline(), nil
+	})
+	kids["environ"] = fs.newData(p, 0o400, func(ctx vfs.Context) ([]byte, error) {
+		if !mayInspect(ctx, p) {
+			return nil, unix.EACCES
+		}
+		return pi.Environ(), nil
+	})
+	kids["maps"] = fs.newData(p, 0o444, func(ctx vfs.Context) ([]byte, error) {
+		if !mayInspect(ctx, p) {
+			return nil, unix.EACCES
+		}
+		return formatMaps(pi.Maps(ctx)), nil
+	})
+	kids["task"] = &taskDir{base: fs.newBase(), fsys: fs, proc: p, info: pi, tasks: make(map[int32]*dirInode)}
+}
+
+// taskFiles adds stat, status and comm of thread tid (of the whole
+// process if whole) to kids.
+func (fs *Filesystem) taskFiles(pi ProcessInfo, p Process, tid int32, whole bool, kids map[string]vfs.Inode) {
+	get := func() (*TaskStat, error) {
+		st, ok := pi.TaskStat(tid, whole)
+		if !ok {
+			return nil, unix.ESRCH
+		}
+		return &st, nil
+	}
+	kids["stat"] = fs.newData(p, 0o444, func(vfs.Context) ([]byte, error) {
+		st, err := get()
+		if err != nil {
+			return nil, err
+		}
+		return formatStat(st), nil
+	})
+	kids["status"] = fs.newData(p, 0o444, func(vfs.Context) ([]byte, error) {
+		st, err := get()
+		if err != nil {
+			return nil, err
+		}
+		return formatStatus(st, fs.numCPU()), nil
+	})
+	kids["comm"] = fs.newData(p, 0o444, func(vfs.Context) ([]byte, error) {
+		st, err := get()
+		if err != nil {
+			return nil, err
+		}
+		return []byte(st.Comm + "\n"), nil
+	})
+}
+
+// processMounts lists the mounts as process p sees them from its root.
+func (fs *Filesystem) processMounts(p Process) []vfs.MountInfo {
+	fsc := p.FSContext()
+	if fsc == nil {
+		return nil
+	}
+	root := fsc.Root()
+	if !root.Ok() {
+		return nil
+	}
+	return fs.v.Mounts(root)
+}
+
+func (fs *Filesystem) numCPU() int {
+	if si, ok := fs.src.(SystemInfo); ok {
+		return si.NumCPU()
+	}
+	return 1
+}
+
+// taskDir is /proc/PID/task.
+type taskDir struct {
+	base
+	fsys *Filesystem
+	proc Process
+	info ProcessInfo
+
+	// mu guards tasks.
+	mu sync.Mutex
+	// tasks caches the directory of each thread looked up.
+	tasks map[int32]*dirInode
+}
+
+// Stat implements vfs.Inode.
+func (d *taskDir) Stat(vfs.Context) (vfs.Stat, error) {
+	uid, gid := owner(d.proc)
+	return d.stat(unix.S_IFDIR|0o555, uid, gid, 2), nil
+}
+
+func (d *taskDir) has(tid int32) bool {
+	for _, t := range d.info.Threads() {
+		if t == tid {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *taskDir) dir(tid int32) *dirInode {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if t := d.tasks[tid]; t != nil {
+		return t
+	}
+	kids := make(map[string]vfs.Inode)
+	d.fsys.taskFiles(d.info, d.proc, tid, false, kids)
+	t := d.fsys.newDir(d.proc, kids)
+	d.tasks[tid] = t
+	return t
+}
+
+// Lookup implements vfs.Inode.
+func (d *taskDir) Lookup(_ vfs.Context, name string) (vfs.Inode, error) {
+	tid, ok := parsePID(name)
+	if !ok || !d.has(tid) {
+		return nil, unix.ENOENT
+	}
+	return d.dir(tid), nil
+}
+
+// Revalidate implements vfs.Revalidator: a thread's entry lasts while
+// the thread lives.
+func (d *taskDir) Revalidate(_ vfs.Context, name string, _ vfs.Inode) bool {
+	tid, ok := parsePID(name)
+	if ok && d.has(tid) {
+		return true
+	}
+	d.mu.Lock()
+	delete(d.tasks, tid)
+	d.mu.Unlock()
+	return false
+}
+
+// Create implements vfs.Inode.
+func (d *taskDir) Create(vfs.Context, string, uint32) (vfs.Inode, error) { return nil, unix.EACCES }
+
+// Open implements vfs.Inode.
+func (d *taskDir) Open(vfs.Context, int) (vfs.FileOperations, error) {
+	return &taskDirFile{d: d}, nil
+}
+
+// taskDirFile lists /proc/PID/task: thread T at offset T+2.
+type taskDirFile struct {
+	dirFileBase
+	d *taskDir
+}
+
+// IterDirents implements vfs.FileOperations.
+func (f *taskDirFile) IterDirents(_ vfs.Context, _ *vfs.File, off int64, emit func(vfs.Dirent) bool) error {
+	for _, tid := range f.d.info.Threads() {
+		if int64(tid)+2 < off {
+			continue
+		}
+		t := f.d.dir(tid)
+		if !emit(vfs.Dirent{Name: strconv.Itoa(int(tid)), Ino: t.ino, Type: unix.DT_DIR, NextOff: int64(tid) + 3}) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// systemFiles returns the entries of /proc besides self and the pids.
+func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
+	kids := map[string]vfs.Inode{
+		"mounts": &staticLink{base: fs.newBase(), target: "self/mounts"},
+	}
+	si, ok := fs.src.(SystemInfo)
+	if !ok {
+		return kids
+	}
+	kids["meminfo"] = fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
+		return formatMeminfo(si.MemInfo()), nil
+	})
+	kids["cpuinfo"] = fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
+		return si.CPUInfo(), nil
+	})
+	kids["uptime"] = fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
+		return formatUptime(si.Uptime()), nil
+	})
+	kids["loadavg"] = fs.newData(nil, 0o444, func(ctx vfs.Context) ([]byte, error) {
+		pids := fs.src.Processes(ctx)
+		last := int32(0)
+		if len(pids) > 0 {
+			last = pids[len(pids)-1]
+		}
+		return []byte(fmt.Sprintf("0.00 0.00 0.00 1/%d %d\n", len(pids), last)), nil
+	})
+	kids["version"] = fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
+		return []byte(fmt.Sprintf("Linux version %s (kite@kite) (go) %s\n", si.Release(), si.Version())), nil
+	})
+	kernel := map[string]vfs.Inode{
+		"hostname": fs.newData(nil, 0o444, func(ctx vfs.Context) ([]byte, error) {
+			return []byte(si.Hostname(ctx) + "\n"), nil
+		}),
+		"ostype": fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
+			return []byte("Linux\n"), nil
+		}),
+		"osrelease": fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
+			return []byte(si.Release() + "\n"), nil
+		}),
+		"pid_max": fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
+			return []byte(strconv.Itoa(si.PIDMax()) + "\n"), nil
+		}),
+	}
+	kids["sys"] = fs.newDir(nil, map[string]vfs.Inode{"kernel": fs.newDir(nil, kernel)})
+	return kids
+}

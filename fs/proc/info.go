@@ -1,0 +1,102 @@
+package proc
+
+import (
+	"time"
+
+	"github.com/kite-os/kite/vfs"
+)
+
+// ProcessInfo is implemented by Processes that show /proc/PID/stat,
+// status, comm, cmdline, environ, maps and task/. A Process without it
+// has only the links of doc.go. Every method is safe from any goroutine.
+type ProcessInfo interface {
+	// Threads lists the thread ids of the process in increasing order.
+	Threads() []int32
+	// TaskStat describes thread tid of the process; with whole set, the
+	// process as /proc/PID/stat shows it (CPU times of every thread).
+	// ok is false if the thread is gone.
+	TaskStat(tid int32, whole bool) (st TaskStat, ok bool)
+	// Cmdline returns the argument area of the process's memory, as the
+	// process holds it now (nil once it has no address space).
+	Cmdline() []byte
+	// Environ returns the environment area likewise.
+	Environ() []byte
+	// Maps lists the process's memory mappings in address order.
+	Maps(ctx vfs.Context) []Mapping
+}
+
+// TaskStat is what procfs shows of a thread or process.
+type TaskStat struct {
+	Comm  string
+	State byte // R, S, D, T, t, Z, X
+	// PID is the thread id, TGID the process id.
+	PID, TGID, PPID, PGRP, Session int32
+	// UIDs and GIDs are the real, effective, saved and file-system ids.
+	UIDs, GIDs [4]uint32
+	Groups     []uint32
+	Umask      uint32
+	FDSize     int
+
+	// CPU times of the task (or of the process's tasks) and of its
+	// reaped children.
+	UTime, STime, CUTime, CSTime time.Duration
+	Nice                         int
+	NumThreads                   int
+	// Start is when the task started, counted from the kernel's boot.
+	Start time.Duration
+
+	// HasMM is false for a task without an address space; the Vm fields
+	// are then left out of status, and stat shows zero.
+	HasMM bool
+	// Memory use in bytes (mm's Usage).
+	VmSize, VmRSS, VmShared, VmLck, VmData, VmStk, VmExe uint64
+	// ArgStart..EnvEnd delimit argv and envp on the stack.
+	ArgStart, ArgEnd, EnvStart, EnvEnd uint64
+
+	// SigQ is the number of queued signals and SigQLimit the
+	// RLIMIT_SIGPENDING limit.
+	SigQ, SigQLimit uint64
+	// Signal sets: bit n-1 is signal n.
+	SigPnd, ShdPnd, SigBlk, SigIgn, SigCgt uint64
+	// Capabilities.
+	CapInh, CapPrm, CapEff, CapBnd, CapAmb uint64
+	NoNewPrivs                             bool
+	ExitSignal                             int
+}
+
+// Mapping is one line of /proc/PID/maps.
+type Mapping struct {
+	Start, End uint64
+	Read       bool
+	Write      bool
+	Exec       bool
+	Shared     bool
+	Offset     uint64
+	// DevMajor, DevMinor and Inode identify a mapped file.
+	DevMajor, DevMinor uint32
+	Inode              uint64
+	// Path is the file's path, "[heap]", "[stack]" or "".
+	Path string
+}
+
+// SystemInfo is implemented by Sources that show the system-wide files
+// (/proc/meminfo, cpuinfo, uptime, version, sys/kernel). Without it they
+// are absent. Every method is safe from any goroutine.
+type SystemInfo interface {
+	// MemInfo returns the total, free and available memory in bytes.
+	MemInfo() (total, free, available uint64)
+	// CPUInfo is the text of /proc/cpuinfo.
+	CPUInfo() []byte
+	// Uptime is the time since the kernel started.
+	Uptime() time.Duration
+	// NumCPU is the number of CPUs the applications see.
+	NumCPU() int
+	// Hostname is the UTS node name the caller sees.
+	Hostname(ctx vfs.Context) string
+	// Release is uname's release ("6.6.0-kite") and Version its version
+	// ("#1 SMP ...").
+	Release() string
+	Version() string
+	// PIDMax is /proc/sys/kernel/pid_max.
+	PIDMax() int
+}

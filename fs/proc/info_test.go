@@ -1,0 +1,202 @@
+package proc
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/vfs"
+)
+
+// The fake process and kernel also show the status files.
+
+func (p *fakeProc) Threads() []int32 { return []int32{p.pid, p.pid + 1} }
+
+func (p *fakeProc) TaskStat(tid int32, whole bool) (TaskStat, bool) {
+	if tid != p.pid && tid != p.pid+1 {
+		return TaskStat{}, false
+	}
+	st := TaskStat{
+		Comm: "prog", State: 'S', PID: tid, TGID: p.pid, PPID: 1, PGRP: p.pid, Session: 1,
+		UIDs: [4]uint32{1000, 1000, 1000, 1000}, GIDs: [4]uint32{100, 100, 100, 100},
+		Groups: []uint32{4, 24}, Umask: 0o22, FDSize: 64,
+		UTime: 250 * time.Millisecond, STime: 10 * time.Millisecond, NumThreads: 2,
+		Start: 3 * time.Second, HasMM: true, VmSize: 8 << 20, VmRSS: 1 << 20, VmStk: 132 << 10,
+		SigQ: 1, SigQLimit: 4096, SigBlk: 1 << 9, SigCgt: 1<<1 | 1<<40, ExitSignal: 17,
+		ArgStart: 0x7ffe0000, ArgEnd: 0x7ffe0010, EnvStart: 0x7ffe0010, EnvEnd: 0x7ffe0020,
+	}
+	if tid != p.pid {
+		st.Comm = "worker"
+		st.State = 'R'
+	}
+	return st, true
+}
+
+func (p *fakeProc) Cmdline() []byte { return []byte("prog\x00-x\x00") }
+func (p *fakeProc) Environ() []byte { return []byte("A=1\x00") }
+
+func (p *fakeProc) Maps(vfs.Context) []Mapping {
+	return []Mapping{
+		{Start: 0x400000, End: 0x401000, Read: true, Exec: true, DevMajor: 0xfe, Inode: 247278, Path: "/bin/prog"},
+		{Start: 0x402000, End: 0x423000, Read: true, Write: true, Path: "[heap]"},
+		{Start: 0x7f0000000000, End: 0x7f0000001000, Read: true, Write: true},
+		{Start: 0x7ffd21551000, End: 0x7ffd21572000, Read: true, Write: true, Path: "[stack]"},
+	}
+}
+
+func (k *fakeKernel) MemInfo() (uint64, uint64, uint64) { return 1 << 30, 512 << 20, 768 << 20 }
+func (k *fakeKernel) CPUInfo() []byte                   { return []byte("processor\t: 0\n\n") }
+func (k *fakeKernel) Uptime() time.Duration             { return 6292*time.Second + 190*time.Millisecond }
+func (k *fakeKernel) NumCPU() int                       { return 2 }
+func (k *fakeKernel) Hostname(vfs.Context) string       { return "box" }
+func (k *fakeKernel) Release() string                   { return "6.6.0-kite" }
+func (k *fakeKernel) Version() string                   { return "#1 SMP kite" }
+func (k *fakeKernel) PIDMax() int                       { return 4194304 }
+
+func (w *world) read(t *testing.T, path string) (string, error) {
+	t.Helper()
+	f, err := w.v.OpenAt(w.ctx, w.fsc, w.fsc.Root(), path, unix.O_RDONLY, 0)
+	if err != nil {
+		return "", err
+	}
+	defer f.DecRef(w.ctx)
+	var out []byte
+	buf := make([]byte, 7) // small reads: the snapshot must hold across them
+	for {
+		n, err := f.Read(w.ctx, buf)
+		if err != nil {
+			return "", err
+		}
+		if n == 0 {
+			return string(out), nil
+		}
+		out = append(out, buf[:n]...)
+	}
+}
+
+func (w *world) mustRead(t *testing.T, path string) string {
+	t.Helper()
+	s, err := w.read(t, path)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	return s
+}
+
+func TestStatFormat(t *testing.T) {
+	w := newWorld(t)
+	got := w.mustRead(t, "/proc/self/stat")
+	want := "7 (prog) S 1 7 1 0 -1 0 0 0 0 0 25 1 0 0 20 0 2 0 300 8388608 256 18446744073709551615 0 0 0 0 0 0 512 0 2 0 0 0 17 0 0 0 0 0 0 0 0 0 2147352576 2147352592 2147352592 2147352608 0\n"
+	if got != want {
+		t.Errorf("stat:\n got %q\nwant %q", got, want)
+	}
+	if n := len(strings.Fields(got)); n != 52 {
+		t.Errorf("stat has %d fields, want 52", n)
+	}
+	if got := w.mustRead(t, "/proc/7/task/8/stat"); !strings.HasPrefix(got, "8 (worker) R 1 ") {
+		t.Errorf("task stat = %q", got)
+	}
+}
+
+func TestStatusFormat(t *testing.T) {
+	w := newWorld(t)
+	got := w.mustRead(t, "/proc/self/status")
+	for _, line := range []string{
+		"Name:\tprog\n", "Umask:\t0022\n", "State:\tS (sleeping)\n", "Tgid:\t7\n", "Pid:\t7\n", "PPid:\t1\n",
+		"Uid:\t1000\t1000\t1000\t1000\n", "Gid:\t100\t100\t100\t100\n", "FDSize:\t64\n", "Groups:\t4 24 \n",
+		"VmSize:\t    8192 kB\n", "VmRSS:\t    1024 kB\n", "VmStk:\t     132 kB\n", "Threads:\t2\n", "SigQ:\t1/4096\n",
+		"SigPnd:\t0000000000000000\n", "SigBlk:\t0000000000000200\n", "SigCgt:\t0000010000000002\n",
+		"Cpus_allowed:\t3\n", "Cpus_allowed_list:\t0-1\n",
+	} {
+		if !strings.Contains(got, line) {
+			t.Errorf("status lacks %q:\n%s", line, got)
+		}
+	}
+	if !strings.HasPrefix(got, "Name:\tprog\nUmask:") {
+		t.Errorf("status starts %q", got[:20])
+	}
+	if got := w.mustRead(t, "/proc/7/task/8/status"); !strings.Contains(got, "Name:\tworker\nUmask:\t0022\nState:\tR (running)\nTgid:\t7\nNgid:\t0\nPid:\t8\n") {
+		t.Errorf("task status:\n%s", got)
+	}
+}
+
+func TestCommCmdlineEnviron(t *testing.T) {
+	w := newWorld(t)
+	if got := w.mustRead(t, "/proc/self/comm"); got != "prog\n" {
+		t.Errorf("comm = %q", got)
+	}
+	if got := w.mustRead(t, "/proc/7/task/8/comm"); got != "worker\n" {
+		t.Errorf("task comm = %q", got)
+	}
+	if got := w.mustRead(t, "/proc/self/cmdline"); got != "prog\x00-x\x00" {
+		t.Errorf("cmdline = %q", got)
+	}
+	if got := w.mustRead(t, "/proc/self/environ"); got != "A=1\x00" {
+		t.Errorf("environ = %q", got)
+	}
+	if _, err := w.v.OpenAt(w.ctx, w.fsc, w.fsc.Root(), "/proc/self/comm", unix.O_WRONLY, 0); err != unix.EACCES {
+		t.Errorf("open comm for writing: %v", err)
+	}
+	if _, err := w.read(t, "/proc/7/task/9/stat"); err != unix.ENOENT {
+		t.Errorf("missing thread: %v", err)
+	}
+	if got := strings.Join(w.list(t, "/proc/self/task"), " "); got != ". .. 7 8" {
+		t.Errorf("ls task = %q", got)
+	}
+}
+
+func TestMapsFormat(t *testing.T) {
+	w := newWorld(t)
+	want := "00400000-00401000 r-xp 00000000 fe:00 247278                             /bin/prog\n" +
+		"00402000-00423000 rw-p 00000000 00:00 0                                  [heap]\n" +
+		"7f0000000000-7f0000001000 rw-p 00000000 00:00 0\n" +
+		"7ffd21551000-7ffd21572000 rw-p 00000000 00:00 0                          [stack]\n"
+	if got := w.mustRead(t, "/proc/self/maps"); got != want {
+		t.Errorf("maps:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestMounts(t *testing.T) {
+	w := newWorld(t)
+	got := w.mustRead(t, "/proc/mounts")
+	if !strings.Contains(got, " /proc proc rw 0 0\n") || !strings.Contains(got, " / ") {
+		t.Errorf("mounts:\n%s", got)
+	}
+	if !strings.HasSuffix(strings.SplitN(got, "\n", 2)[0], " / hostfs ro 0 0") {
+		t.Errorf("first mount: %q", got)
+	}
+	mi := w.mustRead(t, "/proc/self/mountinfo")
+	for _, l := range strings.Split(strings.TrimSuffix(mi, "\n"), "\n") {
+		f := strings.Fields(l)
+		if len(f) != 10 || f[6] != "-" || !strings.Contains(f[2], ":") {
+			t.Errorf("mountinfo line %q", l)
+		}
+	}
+	if !strings.Contains(mi, " / /proc rw - proc proc rw\n") {
+		t.Errorf("mountinfo:\n%s", mi)
+	}
+}
+
+func TestSystemFiles(t *testing.T) {
+	w := newWorld(t)
+	for path, want := range map[string]string{
+		"/proc/uptime":               "6292.19 0.00\n",
+		"/proc/loadavg":              "0.00 0.00 0.00 1/1 7\n",
+		"/proc/cpuinfo":              "processor\t: 0\n\n",
+		"/proc/version":              "Linux version 6.6.0-kite (kite@kite) (go) #1 SMP kite\n",
+		"/proc/sys/kernel/hostname":  "box\n",
+		"/proc/sys/kernel/ostype":    "Linux\n",
+		"/proc/sys/kernel/osrelease": "6.6.0-kite\n",
+		"/proc/sys/kernel/pid_max":   "4194304\n",
+	} {
+		if got := w.mustRead(t, path); got != want {
+			t.Errorf("%s = %q, want %q", path, got, want)
+		}
+	}
+	mi := w.mustRead(t, "/proc/meminfo")
+	if !strings.HasPrefix(mi, "MemTotal:        1048576 kB\nMemFree:          524288 kB\nMemAvailable:     786432 kB\nBuffers:               0 kB\n") {
+		t.Errorf("meminfo:\n%s", mi)
+	}
+}
