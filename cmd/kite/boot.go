@@ -178,6 +178,17 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 			}
 		}
 	}
+	if o.workdir != "" {
+		p, err := v.GetPath(ctx, fsc, ns.Root(), o.workdir, true)
+		if err != nil {
+			return 1, fmt.Errorf("the image's working directory %s: %w", o.workdir, err)
+		}
+		fsc.SetCwd(p)
+	}
+	envv := os.Environ()
+	if o.env != nil {
+		envv = o.env
+	}
 
 	fdt := vfs.NewFDTable()
 	fdt.SetLimit(limits.Get(unix.RLIMIT_NOFILE).Cur)
@@ -217,7 +228,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	tg, err := k.StartInit(kernel.ProcessArgs{
 		Filename:    o.argv[0],
 		Argv:        o.argv,
-		Envv:        os.Environ(),
+		Envv:        envv,
 		FDTable:     fdt,
 		FSContext:   fsc,
 		Credentials: creds,

@@ -366,3 +366,37 @@ func modeString(m uint32) string {
 	special(unix.S_ISVTX, 9, 't', 'T')
 	return string(b)
 }
+
+// imageDefaultCommand reads the default command an image spec stored at
+// image.ConfigPath in the image at path; nil if there is none.
+func imageDefaultCommand(path string) (*image.Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	e, err := ext4.Open(f, ext4.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	ino, err := e.Walk(image.ConfigPath, true)
+	if errors.Is(err, unix.ENOENT) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", path, image.ConfigPath, err)
+	}
+	cf, err := e.OpenFile(ino)
+	if err != nil {
+		return nil, err
+	}
+	data, err := cf.ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := image.ParseConfig(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}

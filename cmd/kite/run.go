@@ -48,6 +48,10 @@ type runOptions struct {
 	platform string
 	debug    bool
 	argv     []string
+	// env and workdir come from an image's default command (when argv
+	// was empty); nil env means kite's own environment.
+	env     []string
+	workdir string
 }
 
 // parseRunFlags parses `kite run`'s arguments. It returns a status >= 0
@@ -78,7 +82,20 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
 	}
 	o.argv = fs.Args()
 	if len(o.argv) == 0 {
-		fmt.Fprintln(stderr, "kite run: missing program (usage: kite run [FLAGS] -- PROGRAM [ARGS...])")
+		// An image root may name its default command.
+		if img, _ := isImageFile(o.rootfs); img {
+			cfg, err := imageDefaultCommand(o.rootfs)
+			if err != nil {
+				fmt.Fprintf(stderr, "kite run: %v\n", err)
+				return o, 2
+			}
+			if cfg != nil {
+				o.argv, o.env, o.workdir = cfg.Cmd, cfg.Env, cfg.Workdir
+			}
+		}
+	}
+	if len(o.argv) == 0 {
+		fmt.Fprintln(stderr, "kite run: missing program (usage: kite run [FLAGS] -- PROGRAM [ARGS...]; an image from a spec with [config] runs its cmd)")
 		return o, 2
 	}
 	if o.platform != "ptrace" {
