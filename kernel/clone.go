@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"time"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/abi/linux"
@@ -132,6 +134,8 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		fs:         fs,
 		name:       name,
 		exe:        exe,
+		args:       t.argArea(),
+		started:    time.Now(),
 		resetFP:    true,
 		noNewPrivs: t.NoNewPrivs(),
 		sched:      t.Sched(),

@@ -133,6 +133,7 @@ func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv
 	t.mm = m
 	t.name = truncateComm(path.Base(filename))
 	t.exe = f.Path()
+	t.args = argAreaOf(img)
 	files := t.files
 	t.mu.Unlock()
 	if old != nil {

@@ -44,6 +44,9 @@ type Config struct {
 	Version    string        // kite's version, for uname
 	// TotalMemory is the memory sysinfo reports, in bytes.
 	TotalMemory uint64
+	// CPUInfo is the text of /proc/cpuinfo (the host's, read by the
+	// caller); empty gives one "processor" entry per CPU.
+	CPUInfo []byte
 	// ThreadExitHook, if set, runs for every exiting task (robust
 	// futexes, CLONE_CHILD_CLEARTID wake-ups).
 	ThreadExitHook ThreadExitHook
@@ -65,6 +68,7 @@ type Kernel struct {
 	hostname string
 	version  string
 	totalMem uint64
+	cpuInfo  []byte // immutable
 
 	threadExitHook ThreadExitHook
 	maxTasks       int
@@ -114,6 +118,7 @@ func New(c Config) (*Kernel, error) {
 		hostname:       c.Hostname,
 		version:        c.Version,
 		totalMem:       c.TotalMemory,
+		cpuInfo:        append([]byte(nil), c.CPUInfo...),
 		threadExitHook: c.ThreadExitHook,
 		maxTasks:       c.MaxTasks,
 		futex:          futex.NewManager(),

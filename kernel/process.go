@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"time"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/abi/linux"
@@ -60,6 +62,7 @@ func (k *Kernel) StartInit(a ProcessArgs) (*ThreadGroup, error) {
 		files:    newFDTableRef(a.FDTable),
 		wake:     make(chan struct{}, 1),
 		exitedCh: make(chan struct{}),
+		started:  time.Now(),
 	}
 	t.creds.Store(a.Credentials)
 	t.altStack = linux.SignalStack{Flags: linux.SS_DISABLE}

@@ -3,6 +3,7 @@ package kernel
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -59,6 +60,10 @@ type Task struct {
 	// interrupted, so that a blocking system call notices.
 	wake chan struct{}
 
+	// started is when the task was created (/proc/PID/stat's
+	// starttime). Set before the task starts; never changed.
+	started time.Time
+
 	// Time accounting, used only by the task's goroutine and read
 	// atomically by others.
 	userNanos, sysNanos atomic.Int64
@@ -83,6 +88,9 @@ type Task struct {
 	name string
 	// exe is the program image's file (/proc/PID/exe). Guarded by mu.
 	exe vfs.Path
+	// args delimits argv and envp in the address space (for
+	// /proc/PID/cmdline and environ). Guarded by mu.
+	args argArea
 	// exiting is set when the task must leave its run loop. Guarded by mu.
 	exiting bool
 	// exitCode is the exit status of a task exiting on its own (exit(2)).

@@ -185,29 +185,29 @@ func (fs *Filesystem) processFiles(p Process, kids map[string]vfs.Inode) {
 // taskFiles adds stat, status and comm of thread tid (of the whole
 // process if whole) to kids.
 func (fs *Filesystem) taskFiles(pi ProcessInfo, p Process, tid int32, whole bool, kids map[string]vfs.Inode) {
-	get := func() (*TaskStat, error) {
-		st, ok := pi.TaskStat(tid, whole)
+	get := func(ctx vfs.Context) (*TaskStat, error) {
+		st, ok := pi.TaskStat(ctx, tid, whole)
 		if !ok {
 			return nil, unix.ESRCH
 		}
 		return &st, nil
 	}
-	kids["stat"] = fs.newData(p, 0o444, func(vfs.Context) ([]byte, error) {
-		st, err := get()
+	kids["stat"] = fs.newData(p, 0o444, func(ctx vfs.Context) ([]byte, error) {
+		st, err := get(ctx)
 		if err != nil {
 			return nil, err
 		}
 		return formatStat(st), nil
 	})
-	kids["status"] = fs.newData(p, 0o444, func(vfs.Context) ([]byte, error) {
-		st, err := get()
+	kids["status"] = fs.newData(p, 0o444, func(ctx vfs.Context) ([]byte, error) {
+		st, err := get(ctx)
 		if err != nil {
 			return nil, err
 		}
 		return formatStatus(st, fs.numCPU()), nil
 	})
-	kids["comm"] = fs.newData(p, 0o444, func(vfs.Context) ([]byte, error) {
-		st, err := get()
+	kids["comm"] = fs.newData(p, 0o444, func(ctx vfs.Context) ([]byte, error) {
+		st, err := get(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -14,8 +14,9 @@ type ProcessInfo interface {
 	Threads() []int32
 	// TaskStat describes thread tid of the process; with whole set, the
 	// process as /proc/PID/stat shows it (CPU times of every thread).
-	// ok is false if the thread is gone.
-	TaskStat(tid int32, whole bool) (st TaskStat, ok bool)
+	// ok is false if the thread is gone. ctx is the reader (a task
+	// reading itself is running, state R).
+	TaskStat(ctx vfs.Context, tid int32, whole bool) (st TaskStat, ok bool)
 	// Cmdline returns the argument area of the process's memory, as the
 	// process holds it now (nil once it has no address space).
 	Cmdline() []byte

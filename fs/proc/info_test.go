@@ -14,7 +14,7 @@ import (
 
 func (p *fakeProc) Threads() []int32 { return []int32{p.pid, p.pid + 1} }
 
-func (p *fakeProc) TaskStat(tid int32, whole bool) (TaskStat, bool) {
+func (p *fakeProc) TaskStat(_ vfs.Context, tid int32, whole bool) (TaskStat, bool) {
 	if tid != p.pid && tid != p.pid+1 {
 		return TaskStat{}, false
 	}

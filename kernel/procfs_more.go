@@ -1,0 +1,340 @@
+package kernel
+
+import (
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/abi/linux"
+	"github.com/kite-os/kite/fs/proc"
+	"github.com/kite-os/kite/loader"
+	"github.com/kite-os/kite/mm"
+	"github.com/kite-os/kite/vfs"
+)
+
+// UTSRelease is the kernel release kite gives (uname -r,
+// /proc/sys/kernel/osrelease).
+const UTSRelease = "6.6.0-kite"
+
+// maxProcArgs bounds what /proc/PID/cmdline and environ read.
+const maxProcArgs = 1 << 20
+
+// argArea delimits argv and envp in an address space (Linux's
+// mm->arg_start .. env_end).
+type argArea struct {
+	argStart, argEnd, envStart, envEnd uintptr
+}
+
+// argAreaOf returns the argument area of a loaded image.
+func argAreaOf(img *loader.Image) argArea {
+	if img == nil || img.Stack == nil {
+		return argArea{}
+	}
+	s := img.Stack
+	return argArea{argStart: s.ArgStart, argEnd: s.ArgEnd, envStart: s.EnvStart, envEnd: s.EnvEnd}
+}
+
+// argArea returns the task's argument area. Safe from any goroutine.
+func (t *Task) argArea() argArea {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.args
+}
+
+// Threads implements proc.ProcessInfo: the thread ids of t's process.
+func (t *Task) Threads() []int32 {
+	t.k.mu.Lock()
+	tasks := append([]*Task(nil), t.tg.tasks...)
+	t.k.mu.Unlock()
+	ids := make([]int32, 0, len(tasks))
+	for _, o := range tasks {
+		ids = append(ids, o.tid)
+	}
+	sortIDs(ids)
+	return ids
+}
+
+func sortIDs(ids []int32) {
+	for i := 1; i < len(ids); i++ {
+		for j := i; j > 0 && ids[j] < ids[j-1]; j-- {
+			ids[j], ids[j-1] = ids[j-1], ids[j]
+		}
+	}
+}
+
+// readerTask returns the task behind a vfs.Context, or nil.
+func readerTask(ctx vfs.Context) *Task {
+	for i := 0; i < 8 && ctx != nil; i++ {
+		if t, ok := ctx.(*Task); ok {
+			return t
+		}
+		u, ok := ctx.(interface{ Unwrap() vfs.Context })
+		if !ok {
+			return nil
+		}
+		ctx = u.Unwrap()
+	}
+	return nil
+}
+
+// capsAll is every capability Linux 6.6 defines (CAP_LAST_CAP 40).
+const capsAll = 1<<41 - 1
+
+// TaskStat implements proc.ProcessInfo.
+func (t *Task) TaskStat(ctx vfs.Context, tid int32, whole bool) (proc.TaskStat, bool) {
+	k := t.k
+	var st proc.TaskStat
+
+	// Task list lock: find the thread and the process's relations.
+	k.mu.Lock()
+	tg := t.tg
+	var target *Task
+	for _, o := range tg.tasks {
+		if o.tid == tid {
+			target = o
+		}
+	}
+	if target == nil {
+		k.mu.Unlock()
+		return st, false
+	}
+	st.PID, st.TGID = tid, tg.tgid
+	if whole {
+		st.PID = tg.tgid
+	}
+	if tg.parent != nil {
+		st.PPID = tg.parent.tgid
+	}
+	if tg.pgrp != nil {
+		st.PGRP = tg.pgrp.id
+		if tg.pgrp.session != nil {
+			st.Session = tg.pgrp.session.id
+		}
+	}
+	st.NumThreads = len(tg.tasks)
+	st.ExitSignal = tg.exitSignal
+	zombie := tg.state != groupAlive
+	k.mu.Unlock()
+
+	// Signal state.
+	tg.sigMu.Lock()
+	stopped := tg.stopped
+	st.SigPnd = uint64(target.pending.set)
+	st.ShdPnd = uint64(tg.pending.set)
+	st.SigBlk = uint64(target.sigMask)
+	st.SigQ = uint64(target.pending.count() + tg.pending.count())
+	handlers := tg.handlers
+	tg.sigMu.Unlock()
+	if handlers != nil {
+		for sig := 1; sig <= linux.NumSignals; sig++ {
+			switch h := handlers.get(sig).Handler; h {
+			case linux.SIG_DFL:
+			case linux.SIG_IGN:
+				st.SigIgn |= uint64(linux.SigBit(sig))
+			default:
+				st.SigCgt |= uint64(linux.SigBit(sig))
+			}
+		}
+	}
+	st.SigQLimit = tg.limits.Get(unix.RLIMIT_SIGPENDING).Cur
+
+	// The task's own state.
+	target.mu.Lock()
+	st.Comm = target.name
+	m := target.mm
+	fsc := target.fs
+	files := target.files
+	nice := target.sched.Nice
+	nnp := target.noNewPrivs
+	args := target.args
+	target.mu.Unlock()
+	st.Nice = nice
+	st.NoNewPrivs = nnp
+	st.ArgStart, st.ArgEnd = uint64(args.argStart), uint64(args.argEnd)
+	st.EnvStart, st.EnvEnd = uint64(args.envStart), uint64(args.envEnd)
+	if fsc != nil {
+		st.Umask = fsc.c.Umask()
+	}
+	st.FDSize = 64
+	if files != nil {
+		if fds := files.t.FDs(); len(fds) > 0 {
+			for int(fds[len(fds)-1]) >= st.FDSize {
+				st.FDSize *= 2
+			}
+		}
+	}
+
+	switch {
+	case zombie:
+		st.State = 'Z'
+	case stopped:
+		st.State = 'T'
+	default:
+		st.State = 'S'
+		if r := readerTask(ctx); r != nil && (r == target || (whole && r.tg == tg)) {
+			st.State = 'R'
+		}
+	}
+
+	c := target.Credentials()
+	if c != nil {
+		st.UIDs = [4]uint32{c.RealUID, c.EffectiveUID, c.SavedUID, c.FSUID}
+		st.GIDs = [4]uint32{c.RealGID, c.EffectiveGID, c.SavedGID, c.FSGID}
+		st.Groups = append([]uint32(nil), c.Groups...)
+		st.CapBnd = capsAll
+		if c.EffectiveUID == 0 {
+			st.CapPrm, st.CapEff = capsAll, capsAll
+		}
+	}
+
+	if whole {
+		st.UTime, st.STime = tg.CPUTime()
+	} else {
+		st.UTime, st.STime = target.CPUTime()
+	}
+	st.CUTime, st.CSTime = tg.ChildrenCPUTime()
+	if !target.started.IsZero() {
+		st.Start = target.started.Sub(k.bootTime)
+	}
+	if m != nil {
+		u := m.Usage()
+		st.HasMM = true
+		st.VmSize, st.VmRSS, st.VmShared = u.Virtual, u.Resident, u.Shared
+		st.VmLck, st.VmData, st.VmStk, st.VmExe = u.Locked, u.Data, u.Stack, u.Text
+	}
+	return st, true
+}
+
+// readArea reads [start, end) of t's address space, at most maxProcArgs
+// bytes; nil if the task has no address space.
+func (t *Task) readArea(start, end uintptr) []byte {
+	m := t.MemoryManagerShared()
+	if m == nil || end <= start {
+		return nil
+	}
+	n := end - start
+	if n > maxProcArgs {
+		n = maxProcArgs
+	}
+	buf := make([]byte, n)
+	got, _ := m.CopyIn(start, buf)
+	return buf[:got]
+}
+
+// Cmdline implements proc.ProcessInfo: the argv strings as the process's
+// memory holds them now.
+func (t *Task) Cmdline() []byte {
+	a := t.argArea()
+	return t.readArea(a.argStart, a.argEnd)
+}
+
+// Environ implements proc.ProcessInfo: the environment strings.
+func (t *Task) Environ() []byte {
+	a := t.argArea()
+	return t.readArea(a.envStart, a.envEnd)
+}
+
+// Maps implements proc.ProcessInfo: t's mappings, named as the reader
+// (ctx) sees paths.
+func (t *Task) Maps(ctx vfs.Context) []proc.Mapping {
+	m := t.MemoryManagerShared()
+	if m == nil {
+		return nil
+	}
+	root := vfs.Path{}
+	if r := readerTask(ctx); r != nil {
+		if fsc := r.FSContext(); fsc != nil {
+			root = fsc.Root()
+		}
+	}
+	if !root.Ok() {
+		if fsc := t.FSContext(); fsc != nil {
+			root = fsc.Root()
+		}
+	}
+	vmas := m.VMAs()
+	out := make([]proc.Mapping, 0, len(vmas))
+	for _, v := range vmas {
+		out = append(out, t.mapping(ctx, root, v))
+	}
+	return out
+}
+
+// mapping describes one VMA as /proc/PID/maps shows it.
+func (t *Task) mapping(ctx vfs.Context, root vfs.Path, v mm.VMAInfo) proc.Mapping {
+	mp := proc.Mapping{
+		Start: uint64(v.Start), End: uint64(v.End),
+		Read:   v.Prot&unix.PROT_READ != 0,
+		Write:  v.Prot&unix.PROT_WRITE != 0,
+		Exec:   v.Prot&unix.PROT_EXEC != 0,
+		Shared: v.Shared,
+		Path:   v.Name,
+	}
+	f, ok := v.File.(*vfs.File)
+	if !ok {
+		return mp
+	}
+	mp.Offset = v.Offset
+	if st, err := f.Stat(ctx); err == nil {
+		mp.DevMajor, mp.DevMinor = unix.Major(st.Dev), unix.Minor(st.Dev)
+		mp.Inode = st.Ino
+	}
+	if p := f.Path(); p.Ok() && root.Ok() {
+		mp.Path = t.k.vfs.PathName(root, p)
+	}
+	return mp
+}
+
+// procSource's system-wide information (proc.SystemInfo).
+
+// MemInfo implements proc.SystemInfo.
+func (s procSource) MemInfo() (total, free, available uint64) {
+	total, free = s.k.MemoryInfo()
+	return total, free, free
+}
+
+// CPUInfo implements proc.SystemInfo: Config.CPUInfo, or one
+// "processor" entry per CPU without it.
+func (s procSource) CPUInfo() []byte {
+	if len(s.k.cpuInfo) > 0 {
+		return append([]byte(nil), s.k.cpuInfo...)
+	}
+	var b []byte
+	for i := 0; i < s.k.NumCPU(); i++ {
+		b = fmt.Appendf(b, "processor\t: %d\n\n", i)
+	}
+	return b
+}
+
+// Uptime implements proc.SystemInfo.
+func (s procSource) Uptime() time.Duration { return time.Since(s.k.bootTime) }
+
+// NumCPU implements proc.SystemInfo.
+func (s procSource) NumCPU() int { return s.k.NumCPU() }
+
+// Hostname implements proc.SystemInfo.
+func (s procSource) Hostname(vfs.Context) string { return s.k.Hostname() }
+
+// Release implements proc.SystemInfo.
+func (s procSource) Release() string { return UTSRelease }
+
+// Version implements proc.SystemInfo: uname's version field.
+func (s procSource) Version() string { return "#1 SMP kite " + s.k.Version() }
+
+// PIDMax implements proc.SystemInfo: the bound of allocID.
+func (s procSource) PIDMax() int { return 4194304 }
+
+// count returns the number of signals queued in q.
+func (q *sigQueue) count() int {
+	n := 0
+	for i := range q.infos {
+		n += len(q.infos[i])
+	}
+	return n
+}
+
+var (
+	_ proc.ProcessInfo = (*Task)(nil)
+	_ proc.SystemInfo  = procSource{}
+)
