@@ -16,13 +16,13 @@
 //
 // For a Process that implements ProcessInfo (info.go) also:
 //
-//	/proc/PID/stat, status, comm  Linux's formats (fs/proc/array.c)
+//	/proc/PID/stat, statm, status, comm  Linux's formats (fs/proc/array.c)
 //	/proc/PID/cmdline, environ    the argv and envp areas of its memory
 //	/proc/PID/maps                its mappings, path column at byte 73
-//	/proc/PID/task/TID/           stat, status and comm of each thread
+//	/proc/PID/task/TID/           stat, statm, status and comm of each thread
 //
 // and for a Source that implements SystemInfo: /proc/meminfo, cpuinfo,
-// uptime, loadavg (zero loads), version and /proc/sys/kernel/{hostname,
+// uptime, loadavg (zero loads), stat (btime; CPU counters 0), version and /proc/sys/kernel/{hostname,
 // ostype, osrelease, pid_max}. The text of a file is made when it is read
 // at offset 0 and kept for the reads that follow.
 //

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -182,7 +183,7 @@ func (fs *Filesystem) processFiles(p Process, kids map[string]vfs.Inode) {
 	kids["task"] = &taskDir{base: fs.newBase(), fsys: fs, proc: p, info: pi, tasks: make(map[int32]*dirInode)}
 }
 
-// taskFiles adds stat, status and comm of thread tid (of the whole
+// taskFiles adds stat, statm, status and comm of thread tid (of the whole
 // process if whole) to kids.
 func (fs *Filesystem) taskFiles(pi ProcessInfo, p Process, tid int32, whole bool, kids map[string]vfs.Inode) {
 	get := func(ctx vfs.Context) (*TaskStat, error) {
@@ -205,6 +206,13 @@ func (fs *Filesystem) taskFiles(pi ProcessInfo, p Process, tid int32, whole bool
 			return nil, err
 		}
 		return formatStatus(st, fs.numCPU()), nil
+	})
+	kids["statm"] = fs.newData(p, 0o444, func(ctx vfs.Context) ([]byte, error) {
+		st, err := get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return formatStatm(st), nil
 	})
 	kids["comm"] = fs.newData(p, 0o444, func(ctx vfs.Context) ([]byte, error) {
 		st, err := get(ctx)
@@ -351,6 +359,10 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 			last = pids[len(pids)-1]
 		}
 		return []byte(fmt.Sprintf("0.00 0.00 0.00 1/%d %d\n", len(pids), last)), nil
+	})
+	kids["stat"] = fs.newData(nil, 0o444, func(ctx vfs.Context) ([]byte, error) {
+		boot := time.Now().Add(-si.Uptime())
+		return formatSystemStat(si.NumCPU(), boot, len(fs.src.Processes(ctx))), nil
 	})
 	kids["version"] = fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
 		return []byte(fmt.Sprintf("Linux version %s (kite@kite) (go) %s\n", si.Release(), si.Version())), nil

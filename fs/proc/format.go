@@ -316,3 +316,29 @@ func formatUptime(up time.Duration) []byte {
 	cs := uint64(up / (10 * time.Millisecond))
 	return []byte(fmt.Sprintf("%d.%02d 0.00\n", cs/100, cs%100))
 }
+
+// formatSystemStat is /proc/stat. kite does not account CPU time per CPU, so
+// the cpu lines, interrupts and context switches are 0; btime is when
+// the kernel started, which ps needs for start times.
+func formatSystemStat(ncpu int, boot time.Time, procs int) []byte {
+	var b bytes.Buffer
+	const zeros = " 0 0 0 0 0 0 0 0 0 0\n"
+	b.WriteString("cpu " + zeros)
+	for i := 0; i < max(ncpu, 1); i++ {
+		fmt.Fprintf(&b, "cpu%d%s", i, zeros)
+	}
+	fmt.Fprintf(&b, "intr 0\nctxt 0\nbtime %d\nprocesses %d\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n",
+		boot.Unix(), procs)
+	return b.Bytes()
+}
+
+// formatStatm is /proc/PID/statm: size, resident, shared, text, lib
+// (always 0), data and dirty (always 0), in pages.
+func formatStatm(s *TaskStat) []byte {
+	if !s.HasMM {
+		return []byte("0 0 0 0 0 0 0\n")
+	}
+	const page = 4096
+	return []byte(fmt.Sprintf("%d %d %d %d 0 %d 0\n", s.VmSize/page, s.VmRSS/page, s.VmShared/page,
+		s.VmExe/page, (s.VmData+s.VmStk)/page))
+}

@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +95,9 @@ func TestStatFormat(t *testing.T) {
 	}
 	if n := len(strings.Fields(got)); n != 52 {
 		t.Errorf("stat has %d fields, want 52", n)
+	}
+	if got := w.mustRead(t, "/proc/self/statm"); got != "2048 256 0 0 0 33 0\n" {
+		t.Errorf("statm = %q", got)
 	}
 	if got := w.mustRead(t, "/proc/7/task/8/stat"); !strings.HasPrefix(got, "8 (worker) R 1 ") {
 		t.Errorf("task stat = %q", got)
@@ -194,6 +198,16 @@ func TestSystemFiles(t *testing.T) {
 		if got := w.mustRead(t, path); got != want {
 			t.Errorf("%s = %q, want %q", path, got, want)
 		}
+	}
+	st := w.mustRead(t, "/proc/stat")
+	boot := time.Now().Add(-(6292*time.Second + 190*time.Millisecond)).Unix()
+	want := "cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\ncpu1 0 0 0 0 0 0 0 0 0 0\nintr 0\nctxt 0\nbtime "
+	if !strings.HasPrefix(st, want) || !strings.Contains(st, "\nprocesses 1\nprocs_running 1\n") {
+		t.Errorf("stat:\n%s", st)
+	}
+	var btime int64
+	if _, err := fmt.Sscanf(st[len(want):], "%d", &btime); err != nil || btime < boot-1 || btime > boot+1 {
+		t.Errorf("btime %d, want about %d (%v)", btime, boot, err)
 	}
 	mi := w.mustRead(t, "/proc/meminfo")
 	if !strings.HasPrefix(mi, "MemTotal:        1048576 kB\nMemFree:          524288 kB\nMemAvailable:     786432 kB\nBuffers:               0 kB\n") {
