@@ -273,6 +273,10 @@ func (t *Task) mapping(ctx vfs.Context, root vfs.Path, v mm.VMAInfo) proc.Mappin
 	}
 	f, ok := v.File.(*vfs.File)
 	if !ok {
+		if v.Shm != nil && mp.Path == "" {
+			// Shared anonymous memory is a deleted /dev/zero on Linux.
+			mp.Path = "/dev/zero (deleted)"
+		}
 		return mp
 	}
 	mp.Offset = v.Offset
@@ -338,3 +342,20 @@ var (
 	_ proc.ProcessInfo = (*Task)(nil)
 	_ proc.SystemInfo  = procSource{}
 )
+
+// SetComm implements proc.ProcessInfo: rename thread tid of t's process.
+func (t *Task) SetComm(tid int32, name string) error {
+	t.k.mu.Lock()
+	var target *Task
+	for _, o := range t.tg.tasks {
+		if o.tid == tid {
+			target = o
+		}
+	}
+	t.k.mu.Unlock()
+	if target == nil {
+		return unix.ESRCH
+	}
+	target.SetName(name)
+	return nil
+}

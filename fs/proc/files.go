@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strconv"
@@ -20,6 +21,9 @@ type dataFile struct {
 	proc Process // owner of the file; nil for root-owned files
 	mode uint32  // permission bits
 	gen  func(ctx vfs.Context) ([]byte, error)
+	// write, if set, takes a write(2) to the file; without it the file
+	// cannot be opened for writing.
+	write func(ctx vfs.Context, src []byte) (int, error)
 }
 
 func (fs *Filesystem) newData(p Process, mode uint32, gen func(vfs.Context) ([]byte, error)) *dataFile {
@@ -38,7 +42,7 @@ func (d *dataFile) Stat(vfs.Context) (vfs.Stat, error) {
 
 // Open implements vfs.Inode: the files cannot be written.
 func (d *dataFile) Open(ctx vfs.Context, flags int) (vfs.FileOperations, error) {
-	if flags&unix.O_ACCMODE != unix.O_RDONLY {
+	if flags&unix.O_ACCMODE != unix.O_RDONLY && d.write == nil {
 		return nil, unix.EACCES
 	}
 	return &dataFileOps{d: d}, nil
@@ -70,6 +74,14 @@ func (o *dataFileOps) Read(ctx vfs.Context, _ *vfs.File, dst []byte, off int64) 
 		return 0, nil
 	}
 	return copy(dst, o.data[off:]), nil
+}
+
+// Write implements vfs.FileOperations.
+func (o *dataFileOps) Write(ctx vfs.Context, _ *vfs.File, src []byte, _ int64) (int, error) {
+	if o.d.write == nil {
+		return 0, unix.EINVAL
+	}
+	return o.d.write(ctx, src)
 }
 
 // dirInode is a procfs directory with a fixed set of entries.
@@ -150,6 +162,33 @@ func (l *staticLink) Stat(vfs.Context) (vfs.Stat, error) {
 // Readlink implements vfs.Inode.
 func (l *staticLink) Readlink(vfs.Context) (string, error) { return l.target, nil }
 
+// threadSelfLink is /proc/thread-self: a symlink to the calling thread's
+// directory, "PID/task/TID".
+type threadSelfLink struct{ base }
+
+// threadCaller is a Caller that knows its thread id (kernel.Task).
+type threadCaller interface {
+	ThreadID() int32
+}
+
+// Stat implements vfs.Inode.
+func (l *threadSelfLink) Stat(vfs.Context) (vfs.Stat, error) {
+	return l.stat(unix.S_IFLNK|0o777, 0, 0, 1), nil
+}
+
+// Readlink implements vfs.Inode.
+func (l *threadSelfLink) Readlink(ctx vfs.Context) (string, error) {
+	c := callerOf(ctx)
+	if c == nil {
+		return "", unix.ENOENT
+	}
+	tid := c.ThreadGroupID()
+	if tc, ok := c.(threadCaller); ok {
+		tid = tc.ThreadID()
+	}
+	return fmt.Sprintf("%d/task/%d", c.ThreadGroupID(), tid), nil
+}
+
 // processFiles returns the files of /proc/PID beyond the links: stat,
 // status and the rest for a ProcessInfo, mounts and mountinfo for all.
 func (fs *Filesystem) processFiles(p Process, kids map[string]vfs.Inode) {
@@ -214,13 +253,33 @@ func (fs *Filesystem) taskFiles(pi ProcessInfo, p Process, tid int32, whole bool
 		}
 		return formatStatm(st), nil
 	})
-	kids["comm"] = fs.newData(p, 0o444, func(ctx vfs.Context) ([]byte, error) {
+	comm := fs.newData(p, 0o644, func(ctx vfs.Context) ([]byte, error) {
 		st, err := get(ctx)
 		if err != nil {
 			return nil, err
 		}
 		return []byte(st.Comm + "\n"), nil
 	})
+	// Linux lets only the process's own threads rename it, and keeps
+	// what is written up to the first NUL, newline included.
+	comm.write = func(ctx vfs.Context, src []byte) (int, error) {
+		c := callerOf(ctx)
+		if c == nil || c.ThreadGroupID() != p.ThreadGroupID() {
+			return 0, unix.EINVAL
+		}
+		name := src
+		if len(name) > 15 {
+			name = name[:15]
+		}
+		if i := bytes.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
+		}
+		if err := pi.SetComm(tid, string(name)); err != nil {
+			return 0, err
+		}
+		return len(src), nil
+	}
+	kids["comm"] = comm
 }
 
 // processMounts lists the mounts as process p sees them from its root.
@@ -337,7 +396,8 @@ func (f *taskDirFile) IterDirents(_ vfs.Context, _ *vfs.File, off int64, emit fu
 // systemFiles returns the entries of /proc besides self and the pids.
 func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 	kids := map[string]vfs.Inode{
-		"mounts": &staticLink{base: fs.newBase(), target: "self/mounts"},
+		"mounts":      &staticLink{base: fs.newBase(), target: "self/mounts"},
+		"thread-self": &threadSelfLink{base: fs.newBase()},
 	}
 	si, ok := fs.src.(SystemInfo)
 	if !ok {

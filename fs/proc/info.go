@@ -24,6 +24,9 @@ type ProcessInfo interface {
 	Environ() []byte
 	// Maps lists the process's memory mappings in address order.
 	Maps(ctx vfs.Context) []Mapping
+	// SetComm sets the command name of thread tid (a write to its comm
+	// file), truncated to 15 bytes; ESRCH if the thread is gone.
+	SetComm(tid int32, name string) error
 }
 
 // TaskStat is what procfs shows of a thread or process.

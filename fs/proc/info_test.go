@@ -28,11 +28,22 @@ func (p *fakeProc) TaskStat(_ vfs.Context, tid int32, whole bool) (TaskStat, boo
 		SigQ: 1, SigQLimit: 4096, SigBlk: 1 << 9, SigCgt: 1<<1 | 1<<40, ExitSignal: 17,
 		ArgStart: 0x7ffe0000, ArgEnd: 0x7ffe0010, EnvStart: 0x7ffe0010, EnvEnd: 0x7ffe0020,
 	}
+	if p.comm != "" {
+		st.Comm = p.comm
+	}
 	if tid != p.pid {
 		st.Comm = "worker"
 		st.State = 'R'
 	}
 	return st, true
+}
+
+func (p *fakeProc) SetComm(tid int32, name string) error {
+	if tid != p.pid {
+		return unix.ESRCH
+	}
+	p.comm = name
+	return nil
 }
 
 func (p *fakeProc) Cmdline() []byte { return []byte("prog\x00-x\x00") }
@@ -140,8 +151,24 @@ func TestCommCmdlineEnviron(t *testing.T) {
 	if got := w.mustRead(t, "/proc/self/environ"); got != "A=1\x00" {
 		t.Errorf("environ = %q", got)
 	}
-	if _, err := w.v.OpenAt(w.ctx, w.fsc, w.fsc.Root(), "/proc/self/comm", unix.O_WRONLY, 0); err != unix.EACCES {
-		t.Errorf("open comm for writing: %v", err)
+	if _, err := w.v.OpenAt(w.ctx, w.fsc, w.fsc.Root(), "/proc/self/stat", unix.O_WRONLY, 0); err != unix.EACCES {
+		t.Errorf("open stat for writing: %v", err)
+	}
+	// comm takes a rename from the process itself, newline and all.
+	f, err := w.v.OpenAt(w.ctx, w.fsc, w.fsc.Root(), "/proc/self/comm", unix.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.Write(w.ctx, []byte("a-very-long-name-indeed\n")); n != 24 || err != nil {
+		t.Errorf("write comm = %d, %v", n, err)
+	}
+	other := taskCtx{pid: 9, creds: w.ctx.creds}
+	if _, err := f.Write(other, []byte("x")); err != unix.EINVAL {
+		t.Errorf("write comm from another process: %v", err)
+	}
+	f.DecRef(w.ctx)
+	if got := w.mustRead(t, "/proc/self/comm"); got != "a-very-long-nam\n" {
+		t.Errorf("comm after write = %q", got)
 	}
 	if _, err := w.read(t, "/proc/7/task/9/stat"); err != unix.ENOENT {
 		t.Errorf("missing thread: %v", err)
@@ -208,6 +235,12 @@ func TestSystemFiles(t *testing.T) {
 	var btime int64
 	if _, err := fmt.Sscanf(st[len(want):], "%d", &btime); err != nil || btime < boot-1 || btime > boot+1 {
 		t.Errorf("btime %d, want about %d (%v)", btime, boot, err)
+	}
+	if got, err := w.readlink("/proc/thread-self"); got != "7/task/7" || err != nil {
+		t.Errorf("thread-self -> %q, %v", got, err)
+	}
+	if got := w.mustRead(t, "/proc/thread-self/comm"); got != "prog\n" {
+		t.Errorf("thread-self/comm = %q", got)
 	}
 	mi := w.mustRead(t, "/proc/meminfo")
 	if !strings.HasPrefix(mi, "MemTotal:        1048576 kB\nMemFree:          524288 kB\nMemAvailable:     786432 kB\nBuffers:               0 kB\n") {

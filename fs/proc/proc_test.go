@@ -23,6 +23,7 @@ type fakeProc struct {
 	exe   vfs.Path
 	fdt   *vfs.FDTable
 	fsc   *vfs.FSContext
+	comm  string // set through /proc/PID/comm
 }
 
 func (p *fakeProc) ThreadGroupID() int32           { return p.pid }
@@ -235,7 +236,7 @@ func TestMagicLinksResolve(t *testing.T) {
 
 func TestListings(t *testing.T) {
 	w := newWorld(t)
-	if got := strings.Join(w.list(t, "/proc"), " "); got != ". .. self cpuinfo loadavg meminfo mounts stat sys uptime version 7" {
+	if got := strings.Join(w.list(t, "/proc"), " "); got != ". .. self cpuinfo loadavg meminfo mounts stat sys thread-self uptime version 7" {
 		t.Errorf("ls /proc = %q", got)
 	}
 	if got := strings.Join(w.list(t, "/proc/self"), " "); got != ". .. cmdline comm cwd environ exe fd maps mountinfo mounts root stat statm status task" {
