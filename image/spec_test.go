@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kite-os/kite/fs/ext4"
 )
 
 // exampleSpec is the example of docs/image-spec.md, with a base tarball
@@ -198,5 +200,50 @@ func TestSpecErrors(t *testing.T) {
 	}
 	if _, err := spec.Tree(0); err == nil || !strings.Contains(err.Error(), "s.toml:4: owner \"nobody\"") {
 		t.Errorf("unknown owner: %v", err)
+	}
+}
+
+// TestSpecMergedUsrLayers: a directory layer with merged-/usr symlinks
+// (/lib -> usr/lib), an OCI layout layered over it, and a host program
+// whose libraries land through the symlinks instead of replacing them.
+func TestSpecMergedUsrLayers(t *testing.T) {
+	tool(t, "e2fsck")
+	dir := t.TempDir()
+	base := filepath.Join(dir, "base")
+	for _, d := range []string{"usr/lib/x86_64-linux-gnu", "usr/lib64", "usr/bin", "etc"} {
+		os.MkdirAll(filepath.Join(base, d), 0o755)
+	}
+	os.Symlink("usr/lib", filepath.Join(base, "lib"))
+	os.Symlink("usr/lib64", filepath.Join(base, "lib64"))
+	os.WriteFile(filepath.Join(base, "etc/os-release"), []byte("ID=base\n"), 0o644)
+	reg := func(name, data string) tarEntry {
+		return tarEntry{h: tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644}, data: []byte(data)}
+	}
+	oci := makeLayout(t, []tarEntry{reg("etc/os-release", "ID=oci\n"), reg("etc/extra", "x")},
+		[]tarEntry{reg("etc/.wh.extra", "")})
+	spec := "[[layer]]\nsource = \"base\"\n\n[[layer]]\nsource = \"" + oci + ":latest\"\n\n[[program]]\nsource = \"/usr/bin/env\"\n"
+	os.WriteFile(filepath.Join(dir, "spec.toml"), []byte(spec), 0o644)
+	img := filepath.Join(dir, "img")
+	buildSpec(t, dir, img)
+	fsck(t, img)
+	e := openImage(t, img)
+	for _, p := range []string{"/lib", "/lib64"} {
+		in, err := e.Stat(mustWalk(t, e, p))
+		if err != nil || in.Type() != ext4.ModeLnk {
+			t.Errorf("%s is no longer a symlink: %+v %v", p, in, err)
+		}
+	}
+	if _, err := e.Walk("/usr/lib64/ld-linux-x86-64.so.2", true); err != nil {
+		t.Errorf("interpreter not under /usr/lib64: %v", err)
+	}
+	if _, err := e.Walk("/usr/lib/x86_64-linux-gnu/libc.so.6", true); err != nil {
+		t.Errorf("libc not under /usr/lib: %v", err)
+	}
+	f, _ := e.OpenFile(mustWalk(t, e, "/etc/os-release"))
+	if got, _ := f.ReadAll(); string(got) != "ID=oci\n" {
+		t.Errorf("/etc/os-release = %q", got)
+	}
+	if _, err := e.Walk("/etc/extra", true); err == nil {
+		t.Error("/etc/extra survived its whiteout")
 	}
 }

@@ -106,9 +106,26 @@ func cleanPath(p string) ([]string, error) {
 }
 
 // lookupDir returns the directory for parts, creating missing ones.
+// Symlinks met on the way are followed inside the tree (absolute targets
+// from its root), as extracting a tarball over a root with /lib ->
+// usr/lib would.
 func (t *Tree) lookupDir(parts []string, create bool) (*Node, error) {
-	dir := t.Root
-	for _, c := range parts {
+	stack := []*Node{t.Root}
+	queue := append([]string(nil), parts...)
+	links := 0
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		dir := stack[len(stack)-1]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if len(stack) > 1 {
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		}
 		next, ok := dir.children[c]
 		if !ok {
 			if !create {
@@ -117,12 +134,22 @@ func (t *Tree) lookupDir(parts []string, create bool) (*Node, error) {
 			next = &Node{Mode: unix.S_IFDIR | 0o755, children: map[string]*Node{}}
 			dir.children[c] = next
 		}
+		if next.Type() == unix.S_IFLNK {
+			if links++; links > 40 {
+				return nil, fmt.Errorf("image: %s: too many levels of symbolic links", strings.Join(parts, "/"))
+			}
+			if strings.HasPrefix(next.Target, "/") {
+				stack = stack[:1]
+			}
+			queue = append(strings.Split(next.Target, "/"), queue...)
+			continue
+		}
 		if next.Type() != unix.S_IFDIR {
 			return nil, fmt.Errorf("image: %s is not a directory", c)
 		}
-		dir = next
+		stack = append(stack, next)
 	}
-	return dir, nil
+	return stack[len(stack)-1], nil
 }
 
 // Add places n at path p, creating parent directories (0755, root-owned)
