@@ -22,8 +22,8 @@ const ConfigPath = "/etc/kite/config.toml"
 
 // Config is the default command and environment of an image.
 type Config struct {
-	// Cmd is the program and its arguments; Cmd[0] is a path inside the
-	// image (or a name looked up in PATH by the caller).
+	// Cmd is the program and its arguments; Cmd[0] is an absolute path
+	// inside the image.
 	Cmd []string `toml:"cmd"`
 	// Env holds "NAME=value" entries.
 	Env []string `toml:"env,omitempty"`
@@ -327,6 +327,12 @@ func (s *Spec) check() error {
 	}
 	if s.Config != nil && len(s.Config.Cmd) == 0 {
 		return s.errAt(s.keyLine("cmd"), "[config] needs a cmd")
+	}
+	if s.Config != nil && !strings.HasPrefix(s.Config.Cmd[0], "/") {
+		return s.errAt(s.keyLine("cmd"), "[config] cmd %q: the program must be an absolute path", s.Config.Cmd[0])
+	}
+	if s.Config != nil && s.Config.Workdir != "" && !strings.HasPrefix(s.Config.Workdir, "/") {
+		return s.errAt(s.keyLine("workdir"), "[config] workdir %q is not absolute", s.Config.Workdir)
 	}
 	return nil
 }

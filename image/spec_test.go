@@ -184,6 +184,7 @@ func TestSpecErrors(t *testing.T) {
 		{"\n[[symlink]]\npath = \"/x\"\ntargte = \"y\"\n", "s.toml:4: unknown key \"symlink.targte\""},
 		{"[[user]]\nname = \"a:b\"\nuid = 1\n", "s.toml:1: [[user]] needs a valid name"},
 		{"[config]\nenv = [\"A=b\"]\n", "[config] needs a cmd"},
+		{"[config]\n\ncmd = [\"sh\"]\n", "s.toml:3: [config] cmd \"sh\": the program must be an absolute path"},
 		{"[[dir]]\npath = \"../../x\"\n", "s.toml:1: [[dir]] path \"../../x\" is not absolute"},
 		{"[[dir]]\npath = \"/a/xxxxxxxxxx\"\n[[dir]]\npath = \"/\"\nmode=1\n[[dir]]\npath = \"/\" \n[[dir]]\npath = \"/" + strings.Repeat("x", 256) + "\"\n", "s.toml:8: [[dir]] path: image: bad path component"},
 	} {
