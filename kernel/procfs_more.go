@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -24,6 +25,9 @@ const maxProcArgs = 1 << 20
 // mm->arg_start .. env_end).
 type argArea struct {
 	argStart, argEnd, envStart, envEnd uintptr
+	// auxv is the auxiliary vector in /proc/PID/auxv's encoding; never
+	// changed once made.
+	auxv []byte
 }
 
 // argAreaOf returns the argument area of a loaded image.
@@ -32,7 +36,12 @@ func argAreaOf(img *loader.Image) argArea {
 		return argArea{}
 	}
 	s := img.Stack
-	return argArea{argStart: s.ArgStart, argEnd: s.ArgEnd, envStart: s.EnvStart, envEnd: s.EnvEnd}
+	a := argArea{argStart: s.ArgStart, argEnd: s.ArgEnd, envStart: s.EnvStart, envEnd: s.EnvEnd}
+	for _, e := range s.Auxv {
+		a.auxv = binary.LittleEndian.AppendUint64(a.auxv, e.Type)
+		a.auxv = binary.LittleEndian.AppendUint64(a.auxv, e.Val)
+	}
+	return a
 }
 
 // argArea returns the task's argument area. Safe from any goroutine.
@@ -359,3 +368,16 @@ func (t *Task) SetComm(tid int32, name string) error {
 	target.SetName(name)
 	return nil
 }
+
+// Limits implements proc.ProcessInfo.
+func (t *Task) Limits() [proc.NumLimits]proc.RLimit {
+	var ls [proc.NumLimits]proc.RLimit
+	for r := range ls {
+		l := t.tg.limits.Get(r)
+		ls[r] = proc.RLimit{Cur: l.Cur, Max: l.Max}
+	}
+	return ls
+}
+
+// Auxv implements proc.ProcessInfo.
+func (t *Task) Auxv() []byte { return t.argArea().auxv }

@@ -13,13 +13,19 @@
 //
 //	/proc/PID/mounts, mountinfo   the mounts seen from the process's root
 //	/proc/mounts       symlink to self/mounts
+//	/proc/thread-self  symlink to PID/task/TID of the caller
+//	/proc/filesystems  the registered file system types
 //
 // For a Process that implements ProcessInfo (info.go) also:
 //
 //	/proc/PID/stat, statm, status, comm  Linux's formats (fs/proc/array.c)
 //	/proc/PID/cmdline, environ    the argv and envp areas of its memory
 //	/proc/PID/maps                its mappings, path column at byte 73
+//	/proc/PID/limits, auxv        resource limits; the initial auxv
+//	/proc/PID/fdinfo/N            pos, flags, mnt_id, ino of an open fd
 //	/proc/PID/task/TID/           stat, statm, status and comm of each thread
+//
+// comm is writable by the process's own threads (pthread_setname_np).
 //
 // and for a Source that implements SystemInfo: /proc/meminfo, cpuinfo,
 // uptime, loadavg (zero loads), stat (btime; CPU counters 0), version and /proc/sys/kernel/{hostname,
@@ -43,8 +49,8 @@
 //     (the VFS's access(2) credentials) is unwrapped through an
 //     `Unwrap() vfs.Context` method.
 //
-// Links on /proc/PID/fd, readlink of exe and cwd, and reading environ
-// and maps are allowed to the
+// Links on /proc/PID/fd, readlink of exe and cwd, and reading environ,
+// maps, auxv and fdinfo are allowed to the
 // process's owner and to uid 0 (ptrace-read access, simplified), EACCES
 // otherwise.
 //

@@ -198,6 +198,7 @@ func (fs *Filesystem) processFiles(p Process, kids map[string]vfs.Inode) {
 	kids["mountinfo"] = fs.newData(p, 0o444, func(ctx vfs.Context) ([]byte, error) {
 		return formatMountinfo(fs.processMounts(p)), nil
 	})
+	kids["fdinfo"] = &fdInfoDir{base: fs.newBase(), fsys: fs, proc: p, files: make(map[int32]*dataFile)}
 	pi, ok := p.(ProcessInfo)
 	if !ok {
 		return
@@ -218,6 +219,15 @@ func (fs *Filesystem) processFiles(p Process, kids map[string]vfs.Inode) {
 			return nil, unix.EACCES
 		}
 		return formatMaps(pi.Maps(ctx)), nil
+	})
+	kids["limits"] = fs.newData(p, 0o444, func(vfs.Context) ([]byte, error) {
+		return formatLimits(pi.Limits()), nil
+	})
+	kids["auxv"] = fs.newData(p, 0o400, func(ctx vfs.Context) ([]byte, error) {
+		if !mayInspect(ctx, p) {
+			return nil, unix.EACCES
+		}
+		return pi.Auxv(), nil
 	})
 	kids["task"] = &taskDir{base: fs.newBase(), fsys: fs, proc: p, info: pi, tasks: make(map[int32]*dirInode)}
 }
@@ -282,13 +292,18 @@ func (fs *Filesystem) taskFiles(pi ProcessInfo, p Process, tid int32, whole bool
 	kids["comm"] = comm
 }
 
-// processMounts lists the mounts as process p sees them from its root.
-func (fs *Filesystem) processMounts(p Process) []vfs.MountInfo {
+// processRoot is p's root directory (zero Path once p has exited).
+func (fs *Filesystem) processRoot(p Process) vfs.Path {
 	fsc := p.FSContext()
 	if fsc == nil {
-		return nil
+		return vfs.Path{}
 	}
-	root := fsc.Root()
+	return fsc.Root()
+}
+
+// processMounts lists the mounts as process p sees them from its root.
+func (fs *Filesystem) processMounts(p Process) []vfs.MountInfo {
+	root := fs.processRoot(p)
 	if !root.Ok() {
 		return nil
 	}
@@ -398,6 +413,9 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 	kids := map[string]vfs.Inode{
 		"mounts":      &staticLink{base: fs.newBase(), target: "self/mounts"},
 		"thread-self": &threadSelfLink{base: fs.newBase()},
+		"filesystems": fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
+			return formatFilesystems(fs.v.FilesystemTypes()), nil
+		}),
 	}
 	si, ok := fs.src.(SystemInfo)
 	if !ok {

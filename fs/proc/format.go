@@ -342,3 +342,67 @@ func formatStatm(s *TaskStat) []byte {
 	return []byte(fmt.Sprintf("%d %d %d %d 0 %d 0\n", s.VmSize/page, s.VmRSS/page, s.VmShared/page,
 		s.VmExe/page, (s.VmData+s.VmStk)/page))
 }
+
+// limitNames are the rows of /proc/PID/limits, by RLIMIT_* number, with
+// their units ("" for none).
+var limitNames = [NumLimits][2]string{
+	{"Max cpu time", "seconds"},
+	{"Max file size", "bytes"},
+	{"Max data size", "bytes"},
+	{"Max stack size", "bytes"},
+	{"Max core file size", "bytes"},
+	{"Max resident set", "bytes"},
+	{"Max processes", "processes"},
+	{"Max open files", "files"},
+	{"Max locked memory", "bytes"},
+	{"Max address space", "bytes"},
+	{"Max file locks", "locks"},
+	{"Max pending signals", "signals"},
+	{"Max msgqueue size", "bytes"},
+	{"Max nice priority", ""},
+	{"Max realtime priority", ""},
+	{"Max realtime timeout", "us"},
+}
+
+// formatLimits is /proc/PID/limits (fs/proc/base.c's proc_pid_limits).
+func formatLimits(ls [NumLimits]RLimit) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%-25s %-20s %-20s %-10s\n", "Limit", "Soft Limit", "Hard Limit", "Units")
+	val := func(v uint64) string {
+		if v == ^uint64(0) {
+			return "unlimited"
+		}
+		return fmt.Sprint(v)
+	}
+	for i, l := range ls {
+		fmt.Fprintf(&b, "%-25s %-20s %-20s ", limitNames[i][0], val(l.Cur), val(l.Max))
+		if u := limitNames[i][1]; u != "" {
+			fmt.Fprintf(&b, "%-10s\n", u)
+		} else {
+			b.WriteString("\n")
+		}
+	}
+	return b.Bytes()
+}
+
+// blockFilesystems are the file system types that need a block device;
+// /proc/filesystems marks every other type "nodev".
+var blockFilesystems = map[string]bool{"ext2": true, "ext3": true, "ext4": true, "vfat": true, "msdos": true, "fat": true}
+
+// formatFilesystems is /proc/filesystems.
+func formatFilesystems(names []string) []byte {
+	var b bytes.Buffer
+	for _, n := range names {
+		if blockFilesystems[n] {
+			fmt.Fprintf(&b, "\t%s\n", n)
+		} else {
+			fmt.Fprintf(&b, "nodev\t%s\n", n)
+		}
+	}
+	return b.Bytes()
+}
+
+// formatFDInfo is /proc/PID/fdinfo/N.
+func formatFDInfo(pos int64, flags int, mntID, ino uint64) []byte {
+	return []byte(fmt.Sprintf("pos:\t%d\nflags:\t0%o\nmnt_id:\t%d\nino:\t%d\n", pos, flags, mntID, ino))
+}

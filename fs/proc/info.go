@@ -27,6 +27,19 @@ type ProcessInfo interface {
 	// SetComm sets the command name of thread tid (a write to its comm
 	// file), truncated to 15 bytes; ESRCH if the thread is gone.
 	SetComm(tid int32, name string) error
+	// Limits are the process's resource limits, indexed by RLIMIT_*.
+	Limits() [NumLimits]RLimit
+	// Auxv is the auxiliary vector the process started with, as written
+	// on its stack (pairs of little-endian uint64s, AT_NULL included).
+	Auxv() []byte
+}
+
+// NumLimits is the number of resource limits (RLIM_NLIMITS).
+const NumLimits = 16
+
+// RLimit is one resource limit; ^uint64(0) is unlimited.
+type RLimit struct {
+	Cur, Max uint64
 }
 
 // TaskStat is what procfs shows of a thread or process.

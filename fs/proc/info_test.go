@@ -46,6 +46,20 @@ func (p *fakeProc) SetComm(tid int32, name string) error {
 	return nil
 }
 
+func (p *fakeProc) Limits() [NumLimits]RLimit {
+	var ls [NumLimits]RLimit
+	for i := range ls {
+		ls[i] = RLimit{^uint64(0), ^uint64(0)}
+	}
+	ls[unix.RLIMIT_NOFILE] = RLimit{1024, 4096}
+	ls[unix.RLIMIT_NICE] = RLimit{0, 0}
+	return ls
+}
+
+func (p *fakeProc) Auxv() []byte {
+	return []byte{6, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+}
+
 func (p *fakeProc) Cmdline() []byte { return []byte("prog\x00-x\x00") }
 func (p *fakeProc) Environ() []byte { return []byte("A=1\x00") }
 
@@ -245,5 +259,46 @@ func TestSystemFiles(t *testing.T) {
 	mi := w.mustRead(t, "/proc/meminfo")
 	if !strings.HasPrefix(mi, "MemTotal:        1048576 kB\nMemFree:          524288 kB\nMemAvailable:     786432 kB\nBuffers:               0 kB\n") {
 		t.Errorf("meminfo:\n%s", mi)
+	}
+}
+
+func TestLimitsAuxvFDInfo(t *testing.T) {
+	w := newWorld(t)
+	lim := w.mustRead(t, "/proc/self/limits")
+	lines := strings.Split(lim, "\n")
+	for i, want := range map[int]string{
+		0:  "Limit                     Soft Limit           Hard Limit           Units     ",
+		1:  "Max cpu time              unlimited            unlimited            seconds   ",
+		8:  "Max open files            1024                 4096                 files     ",
+		14: "Max nice priority         0                    0                    ",
+	} {
+		if lines[i] != want {
+			t.Errorf("limits line %d = %q, want %q", i, lines[i], want)
+		}
+	}
+	if len(lines) != 18 {
+		t.Errorf("limits has %d lines", len(lines))
+	}
+	if got := w.mustRead(t, "/proc/self/auxv"); len(got) != 32 || got[0] != 6 {
+		t.Errorf("auxv = %q", got)
+	}
+	fi := w.mustRead(t, "/proc/self/fdinfo/1")
+	if !strings.HasPrefix(fi, "pos:\t0\nflags:\t01\nmnt_id:\t0\nino:\t5\n") {
+		t.Errorf("fdinfo/1 = %q", fi)
+	}
+	fi = w.mustRead(t, "/proc/self/fdinfo/0")
+	if !strings.HasPrefix(fi, "pos:\t0\nflags:\t0100002\nmnt_id:\t2\n") {
+		t.Errorf("fdinfo/0 = %q", fi)
+	}
+	if got := strings.Join(w.list(t, "/proc/self/fdinfo"), " "); got != ". .. 0 1" {
+		t.Errorf("ls fdinfo = %q", got)
+	}
+	if _, err := w.read(t, "/proc/self/fdinfo/5"); err != unix.ENOENT {
+		t.Errorf("fdinfo of a closed fd: %v", err)
+	}
+	RegisterType(w.v, w.k)
+	fss := w.mustRead(t, "/proc/filesystems")
+	if !strings.Contains(fss, "nodev\tproc\n") {
+		t.Errorf("filesystems:\n%s", fss)
 	}
 }

@@ -236,10 +236,10 @@ func TestMagicLinksResolve(t *testing.T) {
 
 func TestListings(t *testing.T) {
 	w := newWorld(t)
-	if got := strings.Join(w.list(t, "/proc"), " "); got != ". .. self cpuinfo loadavg meminfo mounts stat sys thread-self uptime version 7" {
+	if got := strings.Join(w.list(t, "/proc"), " "); got != ". .. self cpuinfo filesystems loadavg meminfo mounts stat sys thread-self uptime version 7" {
 		t.Errorf("ls /proc = %q", got)
 	}
-	if got := strings.Join(w.list(t, "/proc/self"), " "); got != ". .. cmdline comm cwd environ exe fd maps mountinfo mounts root stat statm status task" {
+	if got := strings.Join(w.list(t, "/proc/self"), " "); got != ". .. auxv cmdline comm cwd environ exe fd fdinfo limits maps mountinfo mounts root stat statm status task" {
 		t.Errorf("ls /proc/self = %q", got)
 	}
 	if got := strings.Join(w.list(t, "/proc/self/fd"), " "); got != ". .. 0 1" {
