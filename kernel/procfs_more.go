@@ -301,9 +301,15 @@ func (t *Task) mapping(ctx vfs.Context, root vfs.Path, v mm.VMAInfo) proc.Mappin
 
 // procSource's system-wide information (proc.SystemInfo).
 
-// MemInfo implements proc.SystemInfo.
+// MemInfo implements proc.SystemInfo: the configured total, less the
+// frames of the memory file in use.
 func (s procSource) MemInfo() (total, free, available uint64) {
 	total, free = s.k.MemoryInfo()
+	if used := s.k.mf.FramesInUse() * 4096; used < free {
+		free -= used
+	} else {
+		free = 0
+	}
 	return total, free, free
 }
 
