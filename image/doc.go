@@ -25,8 +25,6 @@
 // times come from the sources (access times are set to modification times
 // for host directories).
 //
-// Not yet: host xattrs of directory sources.
-//
 // Imports: the standard library, golang.org/x/sys/unix,
 // github.com/klauspost/compress/zstd, github.com/BurntSushi/toml and fs/ext4 (for the on-disk format
 // definitions).

@@ -222,7 +222,8 @@ func (t *Tree) Link(p, target string) error {
 }
 
 // FromDir reads the tree under the host directory dir. Owners, modes,
-// modification times (also used as access times), hard links, symlinks and device nodes are kept.
+// modification times (also used as access times), hard links, symlinks,
+// device nodes and extended attributes are kept.
 func FromDir(dir string) (*Tree, error) {
 	t := NewTree()
 	seen := map[[2]uint64]*Node{}
@@ -266,6 +267,9 @@ func FromDir(dir string) (*Tree, error) {
 		default:
 			return fmt.Errorf("image: %s: unknown file type 0%o", p, n.Mode)
 		}
+		if n.Xattrs, err = hostXattrs(p); err != nil {
+			return err
+		}
 		if st.Nlink > 1 {
 			seen[key] = n
 		}
@@ -275,6 +279,43 @@ func FromDir(dir string) (*Tree, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// hostXattrs reads the extended attributes of the host file p (not
+// following a symlink), sorted by name. A file system without xattr
+// support has none.
+func hostXattrs(p string) ([]ext4.Xattr, error) {
+	size, err := unix.Llistxattr(p, nil)
+	if err == unix.ENOTSUP || err == unix.ENODATA || size == 0 {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("image: %s: listxattr: %w", p, err)
+	}
+	buf := make([]byte, size)
+	if size, err = unix.Llistxattr(p, buf); err != nil {
+		return nil, fmt.Errorf("image: %s: listxattr: %w", p, err)
+	}
+	var xs []ext4.Xattr
+	for _, name := range strings.Split(strings.TrimRight(string(buf[:size]), "\x00"), "\x00") {
+		if name == "" {
+			continue
+		}
+		vsize, err := unix.Lgetxattr(p, name, nil)
+		if err == unix.ENODATA {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("image: %s: getxattr %s: %w", p, name, err)
+		}
+		val := make([]byte, vsize)
+		if vsize, err = unix.Lgetxattr(p, name, val); err != nil {
+			return nil, fmt.Errorf("image: %s: getxattr %s: %w", p, name, err)
+		}
+		xs = append(xs, ext4.Xattr{Name: name, Value: val[:vsize]})
+	}
+	sort.Slice(xs, func(i, j int) bool { return xs[i].Name < xs[j].Name })
+	return xs, nil
 }
 
 // OpenSource reads a tree from a host directory, an OCI image layout
