@@ -26,6 +26,6 @@
 // for host directories).
 //
 // Imports: the standard library, golang.org/x/sys/unix,
-// github.com/klauspost/compress/zstd, github.com/BurntSushi/toml and fs/ext4 (for the on-disk format
-// definitions).
+// github.com/klauspost/compress/zstd, github.com/BurntSushi/toml and
+// fs/ext4 (for the on-disk format definitions).
 package image
