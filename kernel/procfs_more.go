@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -232,10 +233,21 @@ func (t *Task) readArea(start, end uintptr) []byte {
 }
 
 // Cmdline implements proc.ProcessInfo: the argv strings as the process's
-// memory holds them now.
+// memory holds them now. As on Linux, a process that overwrote the end
+// of its argument area (setproctitle) gets its title instead: the text
+// from the start up to the first NUL, running on into the environment
+// area.
 func (t *Task) Cmdline() []byte {
 	a := t.argArea()
-	return t.readArea(a.argStart, a.argEnd)
+	b := t.readArea(a.argStart, a.argEnd)
+	if len(b) == 0 || b[len(b)-1] == 0 || a.envStart != a.argEnd {
+		return b
+	}
+	b = t.readArea(a.argStart, a.envEnd)
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i+1]
+	}
+	return b
 }
 
 // Environ implements proc.ProcessInfo: the environment strings.
