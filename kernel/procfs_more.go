@@ -105,6 +105,15 @@ func (t *Task) TaskStat(ctx vfs.Context, tid int32, whole bool) (proc.TaskStat, 
 			target = o
 		}
 	}
+	if target == nil && whole && tid == tg.tgid {
+		// The leader has exited: the process shows through another
+		// thread, or through the leader itself once it is a zombie.
+		if len(tg.tasks) > 0 {
+			target = tg.tasks[0]
+		} else if tg.state == groupZombie {
+			target = tg.leader
+		}
+	}
 	if target == nil {
 		k.mu.Unlock()
 		return st, false
