@@ -21,8 +21,9 @@ type dataFile struct {
 	proc Process // owner of the file; nil for root-owned files
 	mode uint32  // permission bits
 	gen  func(ctx vfs.Context) ([]byte, error)
-	// write, if set, takes a write(2) to the file; without it the file
-	// cannot be opened for writing.
+	// write, if set, takes a write(2) to the file; without it writes
+	// fail as on Linux (EINVAL for a process's files, EIO for the
+	// others). Opening for writing is left to the permission bits.
 	write func(ctx vfs.Context, src []byte) (int, error)
 }
 
@@ -40,11 +41,8 @@ func (d *dataFile) Stat(vfs.Context) (vfs.Stat, error) {
 	return d.stat(unix.S_IFREG|d.mode, uid, gid, 1), nil
 }
 
-// Open implements vfs.Inode: the files cannot be written.
-func (d *dataFile) Open(ctx vfs.Context, flags int) (vfs.FileOperations, error) {
-	if flags&unix.O_ACCMODE != unix.O_RDONLY && d.write == nil {
-		return nil, unix.EACCES
-	}
+// Open implements vfs.Inode.
+func (d *dataFile) Open(vfs.Context, int) (vfs.FileOperations, error) {
 	return &dataFileOps{d: d}, nil
 }
 
@@ -79,6 +77,9 @@ func (o *dataFileOps) Read(ctx vfs.Context, _ *vfs.File, dst []byte, off int64) 
 // Write implements vfs.FileOperations.
 func (o *dataFileOps) Write(ctx vfs.Context, _ *vfs.File, src []byte, _ int64) (int, error) {
 	if o.d.write == nil {
+		if o.d.proc == nil {
+			return 0, unix.EIO
+		}
 		return 0, unix.EINVAL
 	}
 	return o.d.write(ctx, src)

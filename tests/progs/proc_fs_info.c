@@ -1,6 +1,7 @@
 /* proc_fs_info: /proc/self/limits against getrlimit, /proc/self/auxv
  * against getauxval, /proc/self/fdinfo for an fd with an offset. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,17 @@
 #include <unistd.h>
 
 static char buf[1 << 16];
+
+static const char *ename(int e) {
+	switch (e) {
+	case 0: return "OK";
+	case EACCES: return "EACCES";
+	case EINVAL: return "EINVAL";
+	case EIO: return "EIO";
+	case EPERM: return "EPERM";
+	}
+	return "E?";
+}
 
 static long readall(const char *path) {
 	int fd = open(path, O_RDONLY);
@@ -60,5 +72,19 @@ int main(void) {
 	printf("fdinfo pos %lu cloexec %d accmode %lu\n", pos, (flags & O_CLOEXEC) != 0, flags & O_ACCMODE);
 	printf("fdinfo has mnt_id and ino: %d\n", strstr(buf, "\nmnt_id:\t") != NULL && strstr(buf, "\nino:\t") != NULL);
 	close(fd);
+
+	/* Read-only files: root may open them for writing (others get
+	 * EACCES); writes fail with EINVAL (a process's) or EIO (others). */
+	const char *ro[] = {"/proc/self/stat", "/proc/self/status", "/proc/meminfo", "/proc/uptime"};
+	for (int i = 0; i < 4; i++) {
+		int wfd = open(ro[i], O_WRONLY);
+		int oerr = wfd < 0 ? errno : 0, werr = 0;
+		if (wfd >= 0) {
+			if (write(wfd, "x", 1) < 0)
+				werr = errno;
+			close(wfd);
+		}
+		printf("%s: open %s write %s\n", ro[i], ename(oerr), ename(werr));
+	}
 	return 0;
 }
