@@ -365,6 +365,11 @@ func (l *procLink) target(ctx vfs.Context) (vfs.Path, error) {
 	var p vfs.Path
 	switch l.which {
 	case linkExe:
+		// A process that has exited (a zombie) has no image any more:
+		// its file-system context is released with it.
+		if l.proc.FSContext() == nil {
+			return vfs.Path{}, unix.ENOENT
+		}
 		p = l.proc.Executable()
 	case linkCwd, linkRoot:
 		fsc := l.proc.FSContext()

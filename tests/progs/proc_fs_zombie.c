@@ -43,6 +43,11 @@ int main(void) {
 	printf("status %.*s no VmRSS %d\n", s ? (int)strcspn(s, "\n") : 0, s ? s : "", strstr(buf, "VmRSS") == NULL);
 	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
 	printf("cmdline bytes: %ld\n", readall(path));
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+	char target[256];
+	errno = 0;
+	ssize_t ln = readlink(path, target, sizeof target);
+	printf("exe readlink: %zd %s\n", ln, errno == ENOENT ? "ENOENT" : errno ? "other error" : "OK");
 
 	int st;
 	waitpid(pid, &st, 0);
