@@ -250,12 +250,15 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	if f&unix.CLONE_CHILD_SETTID != 0 {
 		m.CopyOut(o.ChildTID, le32(uint32(tid)))
 	}
+	// Once started, the child owns its vforkDone field: take the channel
+	// first.
+	vforkDone := child.vforkDone
 	child.start()
-	if child.vforkDone != nil {
+	if vforkDone != nil {
 		// The parent sleeps until the child execs or exits; signals are
 		// held off until then, as on Linux (the wait is killable only).
 		select {
-		case <-child.vforkDone:
+		case <-vforkDone:
 		case <-t.tg.exitingChan():
 		}
 	}

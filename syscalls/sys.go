@@ -22,7 +22,6 @@ func init() {
 // The identity kite gives as a kernel.
 const (
 	utsSysname = "Linux"
-	utsRelease = "6.6.0-kite"
 	utsMachine = "x86_64"
 	utsDomain  = "(none)"
 )
@@ -31,7 +30,7 @@ func uname(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	const field = 65
 	b := make([]byte, 6*field)
 	version := "#1 SMP kite " + t.Kernel().Version()
-	for i, s := range []string{utsSysname, t.Kernel().Hostname(), utsRelease, version, utsMachine, utsDomain} {
+	for i, s := range []string{utsSysname, t.Kernel().Hostname(), kernel.UTSRelease, version, utsMachine, utsDomain} {
 		copy(b[i*field:(i+1)*field-1], s)
 	}
 	return 0, copyOutFull(t, a[0], b)

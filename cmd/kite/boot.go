@@ -63,6 +63,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		Logger:      log,
 		Version:     version,
 		TotalMemory: hostMemory(),
+		CPUInfo:     hostCPUInfo(),
 	}
 	if o.strace {
 		cfg.Tracer = straceHook{strace.New(os.Stderr)}
@@ -367,6 +368,17 @@ func memoryLimit() uint64 {
 		return m
 	}
 	return mm.DefaultMemoryFileSize
+}
+
+// hostCPUInfo is the host's /proc/cpuinfo, which kite's procfs shows as
+// it is: the program runs on these CPUs. Read once here, as data; the
+// host's /proc is never mounted.
+func hostCPUInfo() []byte {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // hostMemory is the memory sysinfo reports.
