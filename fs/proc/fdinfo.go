@@ -1,7 +1,6 @@
 package proc
 
 import (
-	"strconv"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -122,18 +121,8 @@ type fdInfoDirFile struct {
 
 // IterDirents implements vfs.FileOperations.
 func (f *fdInfoDirFile) IterDirents(_ vfs.Context, _ *vfs.File, off int64, emit func(vfs.Dirent) bool) error {
-	t := f.d.proc.FDTable()
-	if t == nil {
-		return nil
-	}
-	for _, fd := range t.FDs() {
-		if int64(fd)+2 < off {
-			continue
-		}
-		df := f.d.file(fd)
-		if !emit(vfs.Dirent{Name: strconv.Itoa(int(fd)), Ino: df.ino, Type: unix.DT_REG, NextOff: int64(fd) + 3}) {
-			return nil
-		}
-	}
+	emitFDs(f.d.proc.FDTable(), off, emit, func(fd int32) vfs.Dirent {
+		return vfs.Dirent{Ino: f.d.file(fd).ino, Type: unix.DT_REG}
+	})
 	return nil
 }

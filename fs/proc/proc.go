@@ -473,20 +473,28 @@ type fdDirFile struct {
 
 // IterDirents implements vfs.FileOperations.
 func (f *fdDirFile) IterDirents(ctx vfs.Context, _ *vfs.File, off int64, emit func(vfs.Dirent) bool) error {
-	t := f.d.proc.FDTable()
+	emitFDs(f.d.proc.FDTable(), off, emit, func(fd int32) vfs.Dirent {
+		return vfs.Dirent{Ino: f.d.link(fd).ino, Type: unix.DT_LNK}
+	})
+	return nil
+}
+
+// emitFDs lists the open fds of t from offset off (fd N at offset N+2),
+// with the inode and type entry gives each.
+func emitFDs(t *vfs.FDTable, off int64, emit func(vfs.Dirent) bool, entry func(fd int32) vfs.Dirent) {
 	if t == nil {
-		return nil
+		return
 	}
 	for _, fd := range t.FDs() {
 		if int64(fd)+2 < off {
 			continue
 		}
-		l := f.d.link(fd)
-		if !emit(vfs.Dirent{Name: strconv.Itoa(int(fd)), Ino: l.ino, Type: unix.DT_LNK, NextOff: int64(fd) + 3}) {
-			return nil
+		d := entry(fd)
+		d.Name, d.NextOff = strconv.Itoa(int(fd)), int64(fd)+3
+		if !emit(d) {
+			return
 		}
 	}
-	return nil
 }
 
 // fdLink is /proc/PID/fd/N: a magic link to the file open at fd N.
