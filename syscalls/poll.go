@@ -19,7 +19,7 @@ import (
 
 func init() {
 	register(
-		partial(unix.SYS_POLL, pollSyscall, "an interrupted poll restarts with its whole timeout (no restart block)"),
+		supported(unix.SYS_POLL, pollSyscall),
 		supported(unix.SYS_PPOLL, ppoll),
 		supported(unix.SYS_SELECT, selectSyscall),
 		supported(unix.SYS_PSELECT6, pselect6),
@@ -195,7 +195,21 @@ func pollSyscall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if ms >= 0 {
 		to = timeoutAfter(ms/1000, ms%1000*1e6)
 	}
-	n, err := doPoll(t, a[0], uintptr(uint32(a[1])), to)
+	return pollRestartable(t, a[0], uintptr(uint32(a[1])), to)
+}
+
+// pollRestartable runs poll; a wait with a timeout that a signal
+// interrupts goes on through restart_syscall with the same deadline when
+// no handler runs (Linux's do_restart_poll), and fails with EINTR when one
+// does.
+func pollRestartable(t *kernel.Task, addr, nfds uintptr, to waitTimeout) (uintptr, error) {
+	n, err := doPoll(t, addr, nfds, to)
+	if err == kernel.ERESTARTNOHAND && !to.infinite && !to.zero {
+		t.SetRestartBlock(func(t *kernel.Task) (uintptr, error) {
+			return pollRestartable(t, addr, nfds, to)
+		})
+		return 0, kernel.ERESTART_RESTARTBLOCK
+	}
 	return uintptr(n), err
 }
 
