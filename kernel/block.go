@@ -78,9 +78,6 @@ func (t *Task) BlockOnTimeout(ch <-chan struct{}, deadline time.Time) error {
 	}
 }
 
-// InterruptChannel is WakeChan, for the futex package's Waiter.
-func (t *Task) InterruptChannel() <-chan struct{} { return t.wake }
-
 // WakeChan is signalled whenever the task is interrupted; a blocking
 // operation built on its own wait loop selects on it and then checks
 // Interrupted.
