@@ -76,18 +76,7 @@ func (fs *Filesystem) fdInfo(ctx vfs.Context, p Process, fd int32) ([]byte, erro
 }
 
 // isOpen reports whether fd is open in the process.
-func (d *fdInfoDir) isOpen(ctx vfs.Context, fd int32) bool {
-	t := d.proc.FDTable()
-	if t == nil {
-		return false
-	}
-	f, _, err := t.Get(fd)
-	if err != nil {
-		return false
-	}
-	f.DecRef(ctx)
-	return true
-}
+func (d *fdInfoDir) isOpen(ctx vfs.Context, fd int32) bool { return fdIsOpen(ctx, d.proc, fd) }
 
 // Lookup implements vfs.Inode.
 func (d *fdInfoDir) Lookup(ctx vfs.Context, name string) (vfs.Inode, error) {

@@ -431,8 +431,11 @@ func (d *fdDir) link(fd int32) *fdLink {
 }
 
 // isOpen reports whether fd is open in the process.
-func (d *fdDir) isOpen(ctx vfs.Context, fd int32) bool {
-	t := d.proc.FDTable()
+func (d *fdDir) isOpen(ctx vfs.Context, fd int32) bool { return fdIsOpen(ctx, d.proc, fd) }
+
+// fdIsOpen reports whether fd is open in process p.
+func fdIsOpen(ctx vfs.Context, p Process, fd int32) bool {
+	t := p.FDTable()
 	if t == nil {
 		return false
 	}
