@@ -32,25 +32,15 @@ type SignalSource interface {
 	// (nil: forever) for one: EAGAIN when the timeout passes, EINTR
 	// when something else interrupts the task.
 	SigTimedWait(set linux.SignalSet, timeout *time.Duration) (*arch.SignalInfo, error)
+	// DequeueSignal takes a pending signal of set without waiting, or
+	// returns nil.
+	DequeueSignal(set linux.SignalSet) *arch.SignalInfo
 	// PendingSignals returns the task's pending signals that it blocks.
 	PendingSignals() linux.SignalSet
-}
-
-// signalDequeuer is the kernel's non-blocking "take a pending signal of
-// set", if it offers one.
-type signalDequeuer interface {
-	DequeueSignal(set linux.SignalSet) *arch.SignalInfo
-}
-
-// signalQueuer is the kernel's wait queue that is notified (POLLIN)
-// whenever a signal is queued for the task's process, if it offers one.
-type signalQueuer interface {
+	// SignalWaitQueue is notified (POLLIN) whenever a signal is queued
+	// for the task's process.
 	SignalWaitQueue() *vfs.WaitQueue
 }
-
-// signalPollInterval is how often a signalfd that has waiters checks for
-// new signals when the kernel offers no SignalWaitQueue.
-const signalPollInterval = 5 * time.Millisecond
 
 // SignalFD is the file operations of a signalfd: reads take pending
 // signals of its mask from the reading task and return them as struct
@@ -58,23 +48,16 @@ const signalPollInterval = 5 * time.Millisecond
 //
 // Readiness is that of the task that created the file (Linux's is that
 // of the task polling, and epoll's that of the task that added the file;
-// both are the creator unless the file crosses a fork). Unless the kernel
-// offers a SignalWaitQueue, waiters learn of new signals by a check every
-// signalPollInterval while there are any.
+// both are the creator unless the file crosses a fork). Waiters register
+// on the file's own queue (mask changes) and on the source's signal queue.
 type SignalFD struct {
 	eventFileOps
 	source SignalSource
 	queue  vfs.WaitQueue
 
-	// mu guards the fields below.
+	// mu guards mask.
 	mu   sync.Mutex
 	mask linux.SignalSet
-	// waiters counts registered wait entries; stop ends the checking
-	// goroutine; reads counts reads, so the check notices a signal that
-	// was read and came again between two checks.
-	waiters int
-	stop    chan struct{}
-	reads   uint64
 }
 
 // NewSignalFD returns a signalfd for the signals of mask (SIGKILL and
@@ -110,16 +93,6 @@ func (s *SignalFD) SetMask(mask linux.SignalSet) {
 	s.queue.Notify(unix.POLLIN)
 }
 
-// Release implements vfs.FileOperations.
-func (s *SignalFD) Release(vfs.Context) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stop != nil {
-		close(s.stop)
-		s.stop = nil
-	}
-}
-
 // Read implements vfs.FileOperations: it takes pending signals of the mask
 // from the reading task, as many as dst has room for records, waiting for
 // the first unless the file is non-blocking (EAGAIN). A buffer smaller
@@ -139,7 +112,7 @@ func (s *SignalFD) Read(ctx vfs.Context, f *vfs.File, dst []byte, _ int64) (int,
 	for got < n {
 		var info *arch.SignalInfo
 		if got > 0 || nonblocking(f) {
-			info = dequeueNow(src, mask)
+			info = src.DequeueSignal(mask)
 		} else {
 			var err error
 			info, err = src.SigTimedWait(mask, nil)
@@ -159,25 +132,7 @@ func (s *SignalFD) Read(ctx vfs.Context, f *vfs.File, dst []byte, _ int64) (int,
 	if got == 0 {
 		return 0, unix.EAGAIN
 	}
-	s.mu.Lock()
-	s.reads++
-	s.mu.Unlock()
 	return got * SignalfdSiginfoSize, nil
-}
-
-// dequeueNow takes a pending signal of mask without waiting, or nil.
-func dequeueNow(src SignalSource, mask linux.SignalSet) *arch.SignalInfo {
-	if d, ok := src.(signalDequeuer); ok {
-		return d.DequeueSignal(mask)
-	}
-	var zero time.Duration
-	info, err := src.SigTimedWait(mask, &zero)
-	if err != nil {
-		// EAGAIN, or EINTR for another signal that is deliverable:
-		// either way none of mask is pending now.
-		return nil
-	}
-	return info
 }
 
 // Readiness implements vfs.Waitable: readable while a signal of the mask
@@ -192,56 +147,13 @@ func (s *SignalFD) Readiness(mask uint32) uint32 {
 // EventRegister implements vfs.Waitable.
 func (s *SignalFD) EventRegister(e *vfs.WaitEntry) {
 	s.queue.EventRegister(e)
-	if q, ok := s.source.(signalQueuer); ok {
-		q.SignalWaitQueue().EventRegister(e)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.waiters++
-	if s.stop == nil {
-		s.stop = make(chan struct{})
-		go s.check(s.stop)
-	}
+	s.source.SignalWaitQueue().EventRegister(e)
 }
 
 // EventUnregister implements vfs.Waitable.
 func (s *SignalFD) EventUnregister(e *vfs.WaitEntry) {
 	s.queue.EventUnregister(e)
-	if q, ok := s.source.(signalQueuer); ok {
-		q.SignalWaitQueue().EventUnregister(e)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.waiters--; s.waiters == 0 && s.stop != nil {
-		close(s.stop)
-		s.stop = nil
-	}
-}
-
-// check notifies the waiters whenever the signals pending in the mask
-// change, or are pending again after a read, until stop is closed.
-func (s *SignalFD) check(stop chan struct{}) {
-	tick := time.NewTicker(signalPollInterval)
-	defer tick.Stop()
-	var lastSet linux.SignalSet
-	var lastReads uint64
-	for {
-		select {
-		case <-stop:
-			return
-		case <-tick.C:
-		}
-		s.mu.Lock()
-		mask, reads := s.mask, s.reads
-		s.mu.Unlock()
-		set := s.source.PendingSignals() & mask
-		if set != 0 && (set != lastSet || reads != lastReads) {
-			s.queue.Notify(unix.POLLIN)
-		}
-		lastSet, lastReads = set, reads
-	}
+	s.source.SignalWaitQueue().EventUnregister(e)
 }
 
 // EncodeSignalfdSiginfo writes info as a struct signalfd_siginfo into

@@ -17,13 +17,19 @@ import (
 type fakeSignals struct {
 	mu      sync.Mutex
 	pending []*arch.SignalInfo
+	queue   vfs.WaitQueue
 }
 
 func (s *fakeSignals) raise(info arch.SignalInfo) {
 	s.mu.Lock()
 	s.pending = append(s.pending, &info)
 	s.mu.Unlock()
+	s.queue.Notify(unix.POLLIN)
 }
+
+func (s *fakeSignals) DequeueSignal(set linux.SignalSet) *arch.SignalInfo { return s.take(set) }
+
+func (s *fakeSignals) SignalWaitQueue() *vfs.WaitQueue { return &s.queue }
 
 func (s *fakeSignals) take(set linux.SignalSet) *arch.SignalInfo {
 	s.mu.Lock()

@@ -139,46 +139,10 @@ func doEpollPwait(t *kernel.Task, a arch.SyscallArgs, timeout *time.Duration) (u
 	if err != nil {
 		return 0, err
 	}
-	restore := setTemporaryMask(t, linux.SignalSet(m))
-	n, err := doEpollWait(t, a[0], a[1], int(int32(a[2])), timeout)
-	restore(err == unix.EINTR)
-	return n, err
-}
-
-// epollTemporaryMasker is the kernel API for a system call's temporary
-// signal mask (ppoll, pselect6, epoll_pwait; Linux's set_restore_sigmask):
-// SetTemporarySignalMask installs mask and saves the current one, which
-// the kernel puts back when the call returns to user mode, or through the
-// signal frame when a handler runs.
-type epollTemporaryMasker interface {
-	SetTemporarySignalMask(mask linux.SignalSet)
-}
-
-// setTemporaryMask installs mask for the rest of the system call and
-// returns what to call when the call ends (with interrupted set when it
-// failed with EINTR).
-//
-// Until the kernel offers SetTemporarySignalMask, the old mask is put back
-// by hand; when a signal the temporary mask lets through interrupted the
-// call, SigSuspend (which returns at once, as that signal is
-// deliverable) saves the old mask for the handler's frame, so the
-// handler runs under the temporary mask and the old one comes back when
-// it returns, as on Linux. If another thread takes that signal between
-// the two steps, SigSuspend waits for the next one.
-func setTemporaryMask(t *kernel.Task, mask linux.SignalSet) func(interrupted bool) {
-	if s, ok := any(t).(epollTemporaryMasker); ok {
-		s.SetTemporarySignalMask(mask)
-		return func(bool) {}
-	}
-	old := t.SignalMask()
-	t.SetSignalMask(mask)
-	return func(interrupted bool) {
-		deliver := interrupted && t.Interrupted()
-		t.SetSignalMask(old)
-		if deliver {
-			t.SigSuspend(mask)
-		}
-	}
+	// The kernel puts the old mask back on the way to user mode, or
+	// through the frame of a handler the temporary mask let run.
+	t.SetTemporarySignalMask(linux.SignalSet(m))
+	return doEpollWait(t, a[0], a[1], int(int32(a[2])), timeout)
 }
 
 // doEpollWait is epoll_wait with a timeout (nil: forever).
