@@ -88,12 +88,67 @@ type consoleOps struct {
 	c *Console
 }
 
+// read reads from the console. A blocking read of a pipe, socket or
+// terminal that finds no input sleeps on the console's wait queue (the
+// same readiness poll and epoll use) through the task's interruptible
+// block, never by polling the host on a timer.
 func (o *consoleOps) read(ctx vfs.Context, f *vfs.File, dst []byte) (int, error) {
-	return o.c.Read(dst, f.Flags()&unix.O_NONBLOCK != 0, interruptFunc(ctx))
+	nonblock := f.Flags()&unix.O_NONBLOCK != 0
+	if nonblock || o.c.Kind() == ConsoleFile {
+		return o.c.Read(dst, nonblock, interruptFunc(ctx))
+	}
+	for {
+		n, err := o.c.Read(dst, true, nil)
+		if err != unix.EAGAIN {
+			return n, err
+		}
+		if err := o.waitFor(ctx, unix.POLLIN); err != nil {
+			return 0, err
+		}
+	}
 }
 
+// write writes to the console; a blocking write waits for room the same
+// way read waits for input, and returns what it wrote if interrupted after
+// writing some.
 func (o *consoleOps) write(ctx vfs.Context, f *vfs.File, src []byte) (int, error) {
-	return o.c.Write(src, f.Flags()&unix.O_NONBLOCK != 0, interruptFunc(ctx))
+	nonblock := f.Flags()&unix.O_NONBLOCK != 0
+	if nonblock || o.c.Kind() == ConsoleFile {
+		return o.c.Write(src, nonblock, interruptFunc(ctx))
+	}
+	done := 0
+	for {
+		n, err := o.c.Write(src[done:], true, nil)
+		done += n
+		if err != nil && err != unix.EAGAIN {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		if done == len(src) {
+			return done, nil
+		}
+		if err := o.waitFor(ctx, unix.POLLOUT); err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+	}
+}
+
+// waitFor sleeps until the console may report one of events (or an error
+// or hang-up), or the task is interrupted (the Blocker's error).
+func (o *consoleOps) waitFor(ctx vfs.Context, events int16) error {
+	ch := make(chan struct{}, 1)
+	e := vfs.NewChannelEntry(uint32(events)|unix.POLLERR|unix.POLLHUP, ch)
+	o.c.EventRegister(e)
+	defer o.c.EventUnregister(e)
+	if o.c.Readiness(events)&(events|unix.POLLERR|unix.POLLHUP) != 0 {
+		return nil
+	}
+	return vfs.Block(ctx, ch)
 }
 
 // termiosSize is the size of struct termios that TCGETS/TCSETS copy (the
