@@ -155,12 +155,6 @@ func (f *fakeTask) interrupt() {
 	}
 }
 
-// pollTask is a Waiter without an interrupt channel.
-type pollTask struct{ intr atomic.Bool }
-
-func (p *pollTask) Interrupted() bool         { return p.intr.Load() }
-func (p *pollTask) WakeChan() <-chan struct{} { return nil }
-
 // queued returns the number of waiters (of any kind) queued on key.
 func (m *Manager) queued(key mm.FutexKey) int {
 	b := m.bucketOf(key)

@@ -103,15 +103,10 @@ type Waiter interface {
 	// Interrupted reports whether the task has something to attend to
 	// (a signal, an exit) that must cut a blocking call short.
 	Interrupted() bool
-	// WakeChan returns a channel that receives a value whenever
-	// the task may have become interrupted. A nil channel means the task
-	// cannot notify; the Manager then polls Interrupted.
+	// WakeChan returns a channel that receives a value whenever the
+	// task may have become interrupted. It must not be nil.
 	WakeChan() <-chan struct{}
 }
-
-// pollInterval is how often a Waiter without an interrupt channel is
-// polled.
-const pollInterval = 10 * time.Millisecond
 
 // numBuckets is the number of hash buckets (a power of two).
 const numBuckets = 1024
@@ -409,12 +404,6 @@ func sleep(w Waiter, ch <-chan struct{}, deadline time.Time) sleepResult {
 		timeout = t.C
 	}
 	intr := w.WakeChan()
-	var poll <-chan time.Time
-	if intr == nil {
-		tk := time.NewTicker(pollInterval)
-		defer tk.Stop()
-		poll = tk.C
-	}
 	for {
 		if w.Interrupted() {
 			return sleepInterrupted
@@ -425,7 +414,6 @@ func sleep(w Waiter, ch <-chan struct{}, deadline time.Time) sleepResult {
 		case <-timeout:
 			return sleepTimedOut
 		case <-intr:
-		case <-poll:
 		}
 	}
 }

@@ -170,15 +170,6 @@ func TestTimeoutAndInterrupt(t *testing.T) {
 	if err := m.Wait(task, mem, wordA, true, 1, 1, time.Time{}); err != unix.EINTR {
 		t.Fatalf("wait of an interrupted task = %v", err)
 	}
-
-	// A task without an interrupt channel is polled.
-	pt := &pollTask{}
-	c = async(func() error { return m.Wait(pt, mem, wordA, true, 1, 1, time.Time{}) })
-	waitQueued(t, m, mem, wordA, true, 1)
-	pt.intr.Store(true)
-	if err := result(t, c); err != unix.EINTR {
-		t.Fatalf("polled interrupted wait = %v", err)
-	}
 }
 
 func TestRequeue(t *testing.T) {
