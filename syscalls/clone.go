@@ -8,21 +8,6 @@ import (
 	"github.com/kite-os/kite/vfs"
 )
 
-func init() {
-	register(
-		partial(unix.SYS_CLONE, clone, "namespace flags are EINVAL until namespaces exist"),
-		partial(unix.SYS_CLONE3, clone3, "namespace flags, set_tid and cgroup are EINVAL"),
-		supported(unix.SYS_FORK, fork),
-		supported(unix.SYS_VFORK, vfork),
-		supported(unix.SYS_EXECVE, execve),
-		supported(unix.SYS_EXECVEAT, execveat),
-		supported(unix.SYS_WAIT4, wait4),
-		supported(unix.SYS_WAITID, waitid),
-		supported(unix.SYS_PIDFD_OPEN, pidfdOpen),
-		supported(unix.SYS_PIDFD_SEND_SIGNAL, pidfdSendSignal),
-	)
-}
-
 // cloneFlagsMask is CSIGNAL, the exit-signal byte of clone's flags.
 const cloneSignalMask = 0xff
 

@@ -7,20 +7,8 @@ import (
 	"github.com/kite-os/kite/kernel"
 )
 
-func init() {
-	const note = "privilege is euid 0 until capabilities exist"
-	register(
-		partial(unix.SYS_SETUID, setuid, note),
-		partial(unix.SYS_SETGID, setgid, note),
-		partial(unix.SYS_SETREUID, setreuid, note),
-		partial(unix.SYS_SETREGID, setregid, note),
-		partial(unix.SYS_SETRESUID, setresuid, note),
-		partial(unix.SYS_SETRESGID, setresgid, note),
-		partial(unix.SYS_SETFSUID, setfsuid, note),
-		partial(unix.SYS_SETFSGID, setfsgid, note),
-		partial(unix.SYS_SETGROUPS, setgroups, note),
-	)
-}
+// credNote is the limit every set*id call shares.
+const credNote = "privilege is euid 0 until capabilities exist"
 
 func setuid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return 0, t.SetID(kernel.UserIDs, uint32(a[0]))

@@ -4,9 +4,9 @@
 // through the task's copy-in/copy-out methods and never make host system
 // calls.
 //
-// The table is data: each family file registers its entries (number,
-// handler, support level, note) from init, and NewTable assembles them
-// with every other Linux syscall name as ENOSYS. The compatibility list in
+// The table is data: table_amd64.go is one array literal in number order
+// with an entry (handler, support level, note) for every Linux system
+// call, so a reader finds any syscall's handler in one hop. The compatibility list in
 // docs/syscalls.md is generated from it (go generate).
 //
 // syscalls imports kernel and everything below it.

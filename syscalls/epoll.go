@@ -15,17 +15,6 @@ import (
 // epoll: epoll_create, epoll_create1, epoll_ctl, epoll_wait, epoll_pwait
 // and epoll_pwait2, on package ipc's epoll instances.
 
-func init() {
-	register(
-		supported(unix.SYS_EPOLL_CREATE, epollCreate),
-		supported(unix.SYS_EPOLL_CREATE1, epollCreate1),
-		partial(unix.SYS_EPOLL_CTL, epollCtl, "EPOLLEXCLUSIVE and EPOLLWAKEUP are accepted and wake like ordinary items; no limit on wakeup paths"),
-		supported(unix.SYS_EPOLL_WAIT, epollWait),
-		supported(unix.SYS_EPOLL_PWAIT, epollPwait),
-		supported(unix.SYS_EPOLL_PWAIT2, epollPwait2),
-	)
-}
-
 func epollCreate(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if int32(a[0]) <= 0 {
 		return 0, unix.EINVAL

@@ -1,21 +1,12 @@
 package syscalls
 
 import (
-	"golang.org/x/sys/unix"
-
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/ipc"
 	"github.com/kite-os/kite/kernel"
 )
 
 // eventfd and eventfd2, on package ipc's event counters.
-
-func init() {
-	register(
-		supported(unix.SYS_EVENTFD, eventfd),
-		supported(unix.SYS_EVENTFD2, eventfd2),
-	)
-}
 
 func eventfd(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return doEventfd(t, uint32(a[0]), 0)

@@ -11,39 +11,6 @@ import (
 // File I/O and file-descriptor system calls. Path-name calls are in fs.go,
 // stat and directory listings in file_stat.go.
 
-func init() {
-	register(
-		supported(unix.SYS_READ, read),
-		supported(unix.SYS_WRITE, write),
-		supported(unix.SYS_READV, readv),
-		supported(unix.SYS_WRITEV, writev),
-		supported(unix.SYS_PREAD64, pread64),
-		supported(unix.SYS_PWRITE64, pwrite64),
-		supported(unix.SYS_PREADV, preadv),
-		supported(unix.SYS_PWRITEV, pwritev),
-		partial(unix.SYS_PREADV2, preadv2, "RWF_HIPRI, RWF_DSYNC and RWF_SYNC are accepted; RWF_NOWAIT and RWF_APPEND give EOPNOTSUPP"),
-		partial(unix.SYS_PWRITEV2, pwritev2, "RWF_HIPRI, RWF_DSYNC and RWF_SYNC are accepted; RWF_NOWAIT and RWF_APPEND give EOPNOTSUPP"),
-		supported(unix.SYS_OPEN, open),
-		supported(unix.SYS_OPENAT, openat),
-		supported(unix.SYS_OPENAT2, openat2),
-		supported(unix.SYS_CREAT, creat),
-		supported(unix.SYS_CLOSE, closeFD),
-		supported(unix.SYS_CLOSE_RANGE, closeRange),
-		supported(unix.SYS_LSEEK, lseek),
-		partial(unix.SYS_FCNTL, fcntl, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETPIPE_SZ, F_SETPIPE_SZ and record locks (POSIX and OFD; no EDEADLK detection); others EINVAL"),
-		supported(unix.SYS_DUP, dup),
-		supported(unix.SYS_DUP2, dup2),
-		supported(unix.SYS_DUP3, dup3),
-		supported(unix.SYS_IOCTL, ioctl),
-		supported(unix.SYS_FSYNC, fsync),
-		supported(unix.SYS_FDATASYNC, fdatasync),
-		supported(unix.SYS_SYNC, sync),
-		supported(unix.SYS_SYNCFS, syncfs),
-		supported(unix.SYS_SYNC_FILE_RANGE, syncFileRange),
-		supported(unix.SYS_FTRUNCATE, ftruncate),
-	)
-}
-
 // fdTable returns the task's fd table with its limit set to the process's
 // current RLIMIT_NOFILE, which Linux reads whenever it allocates an fd.
 func fdTable(t *kernel.Task) *vfs.FDTable {

@@ -11,16 +11,6 @@ import (
 // Copying between files (sendfile, copy_file_range), space allocation
 // (fallocate) and advice (fadvise64, readahead).
 
-func init() {
-	register(
-		supported(unix.SYS_SENDFILE, sendfile),
-		supported(unix.SYS_COPY_FILE_RANGE, copyFileRange),
-		partial(unix.SYS_FALLOCATE, fallocate, "modes 0, FALLOC_FL_KEEP_SIZE and FALLOC_FL_PUNCH_HOLE on tmpfs; others EOPNOTSUPP"),
-		supported(unix.SYS_FADVISE64, fadvise64),
-		supported(unix.SYS_READAHEAD, readahead),
-	)
-}
-
 // copyData moves up to n bytes from in to out through a bounded buffer.
 // inOff and outOff are explicit offsets, or nil to use (and advance) the
 // file offset. It returns the bytes written, or the first error if none

@@ -14,10 +14,6 @@ import (
 // flock(2) and fcntl record locks (F_GETLK, F_SETLK, F_SETLKW and the
 // F_OFD_* variants).
 
-func init() {
-	register(supported(unix.SYS_FLOCK, flock))
-}
-
 func flock(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	f, err := getFile(t, a[0])
 	if err != nil {

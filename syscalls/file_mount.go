@@ -9,13 +9,6 @@ import (
 
 // mount(2) and umount2(2).
 
-func init() {
-	register(
-		partial(unix.SYS_MOUNT, mount, "new mounts of registered types, MS_BIND (MS_REC), MS_REMOUNT, MS_MOVE; propagation flags are accepted and not modelled"),
-		partial(unix.SYS_UMOUNT2, umount2, "EBUSY only for mounts with mounts below them, not for open files"),
-	)
-}
-
 // mount flags x/sys/unix spells differently or lacks.
 const (
 	msMgcMsk      = 0xffff0000

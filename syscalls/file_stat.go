@@ -10,20 +10,6 @@ import (
 
 // stat, statx, statfs and directory listings.
 
-func init() {
-	register(
-		supported(unix.SYS_STAT, stat),
-		supported(unix.SYS_LSTAT, lstat),
-		supported(unix.SYS_FSTAT, fstat),
-		supported(unix.SYS_NEWFSTATAT, newfstatat),
-		supported(unix.SYS_STATX, statx),
-		supported(unix.SYS_GETDENTS, getdents),
-		supported(unix.SYS_GETDENTS64, getdents64),
-		supported(unix.SYS_STATFS, statfs),
-		supported(unix.SYS_FSTATFS, fstatfs),
-	)
-}
-
 // encodeStat encodes a struct stat (amd64, 144 bytes).
 func encodeStat(st *vfs.Stat) []byte {
 	b := make([]byte, 144)

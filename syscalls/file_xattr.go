@@ -10,23 +10,6 @@ import (
 
 // Extended attributes: {,l,f}{get,set,list,remove}xattr.
 
-func init() {
-	register(
-		supported(unix.SYS_GETXATTR, getxattr),
-		supported(unix.SYS_LGETXATTR, lgetxattr),
-		supported(unix.SYS_FGETXATTR, fgetxattr),
-		supported(unix.SYS_SETXATTR, setxattr),
-		supported(unix.SYS_LSETXATTR, lsetxattr),
-		supported(unix.SYS_FSETXATTR, fsetxattr),
-		supported(unix.SYS_LISTXATTR, listxattr),
-		supported(unix.SYS_LLISTXATTR, llistxattr),
-		supported(unix.SYS_FLISTXATTR, flistxattr),
-		supported(unix.SYS_REMOVEXATTR, removexattr),
-		supported(unix.SYS_LREMOVEXATTR, lremovexattr),
-		supported(unix.SYS_FREMOVEXATTR, fremovexattr),
-	)
-}
-
 // xattrPath resolves the path argument of the path-based calls.
 func xattrPath(t *kernel.Task, addr uintptr, follow bool) (vfs.Path, error) {
 	return attrTarget(t, cwdFD, addr, follow, false)

@@ -12,48 +12,6 @@ import (
 // Path-name system calls: directories, links, renames, attributes, the
 // working directory and the umask.
 
-func init() {
-	register(
-		supported(unix.SYS_MKDIR, mkdir),
-		supported(unix.SYS_MKDIRAT, mkdirat),
-		supported(unix.SYS_MKNOD, mknod),
-		supported(unix.SYS_MKNODAT, mknodat),
-		supported(unix.SYS_RMDIR, rmdir),
-		supported(unix.SYS_UNLINK, unlink),
-		supported(unix.SYS_UNLINKAT, unlinkat),
-		supported(unix.SYS_RENAME, rename),
-		supported(unix.SYS_RENAMEAT, renameat),
-		partial(unix.SYS_RENAMEAT2, renameat2, "RENAME_WHITEOUT gives EINVAL"),
-		supported(unix.SYS_SYMLINK, symlink),
-		supported(unix.SYS_SYMLINKAT, symlinkat),
-		supported(unix.SYS_LINK, link),
-		supported(unix.SYS_LINKAT, linkat),
-		supported(unix.SYS_READLINK, readlink),
-		supported(unix.SYS_READLINKAT, readlinkat),
-		supported(unix.SYS_ACCESS, access),
-		supported(unix.SYS_FACCESSAT, faccessat),
-		supported(unix.SYS_FACCESSAT2, faccessat2),
-		supported(unix.SYS_GETCWD, getcwd),
-		supported(unix.SYS_CHDIR, chdir),
-		supported(unix.SYS_FCHDIR, fchdir),
-		supported(unix.SYS_CHROOT, chroot),
-		supported(unix.SYS_UMASK, umask),
-		supported(unix.SYS_TRUNCATE, truncate),
-		supported(unix.SYS_CHMOD, chmod),
-		supported(unix.SYS_FCHMOD, fchmod),
-		supported(unix.SYS_FCHMODAT, fchmodat),
-		supported(unix.SYS_FCHMODAT2, fchmodat2),
-		supported(unix.SYS_CHOWN, chown),
-		supported(unix.SYS_FCHOWN, fchown),
-		supported(unix.SYS_LCHOWN, lchown),
-		supported(unix.SYS_FCHOWNAT, fchownat),
-		supported(unix.SYS_UTIMENSAT, utimensat),
-		supported(unix.SYS_UTIMES, utimes),
-		supported(unix.SYS_FUTIMESAT, futimesat),
-		supported(unix.SYS_UTIME, utime),
-	)
-}
-
 // pathArg reads a path argument and where it resolves from.
 func pathArg(t *kernel.Task, dirfd, addr uintptr) (vfs.Path, string, error) {
 	path, err := copyInPath(t, addr)

@@ -10,17 +10,6 @@ import (
 	"github.com/kite-os/kite/kernel/futex"
 )
 
-func init() {
-	register(
-		partial(unix.SYS_FUTEX, futexSyscall, "PI futexes follow Linux's protocol and errors but boost no priorities"),
-		partial(unix.SYS_FUTEX_WAITV, futexWaitv, "FUTEX2_NUMA and FUTEX2_MPOL entries are EINVAL"),
-		partial(unix.SYS_FUTEX_WAKE, futexWake, "FUTEX2_NUMA and FUTEX2_MPOL are EINVAL"),
-		partial(unix.SYS_FUTEX_WAIT, futexWait, "FUTEX2_NUMA and FUTEX2_MPOL are EINVAL"),
-		partial(unix.SYS_FUTEX_REQUEUE, futexRequeue, "FUTEX2_NUMA and FUTEX2_MPOL entries are EINVAL"),
-		supported(unix.SYS_GET_ROBUST_LIST, getRobustList),
-	)
-}
-
 // futexHasTimeout reports whether futex(2)'s fourth argument is a timeout
 // for cmd (Linux's futex_cmd_has_timeout); for the other commands it is a
 // count.

@@ -9,14 +9,6 @@ import (
 	"github.com/kite-os/kite/kernel"
 )
 
-func init() {
-	register(
-		partial(unix.SYS_SETITIMER, setitimer, "ITIMER_VIRTUAL and ITIMER_PROF count CPU time as kite accounts it (time in application code, time in kite)"),
-		supported(unix.SYS_GETITIMER, getitimer),
-		supported(unix.SYS_ALARM, alarm),
-	)
-}
-
 // encodeTimeval writes a struct timeval.
 func encodeTimeval(b []byte, d time.Duration) {
 	putU64(b, 0, uint64(d/time.Second))

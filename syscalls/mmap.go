@@ -9,24 +9,6 @@ import (
 	"github.com/kite-os/kite/vfs"
 )
 
-func init() {
-	register(
-		supported(unix.SYS_BRK, brk),
-		partial(unix.SYS_MMAP, mmap, "no page cache yet: MAP_SHARED mappings of files open for writing are ENODEV, and those of read-only files read each page when first touched (later writes to the file are not seen); /dev/zero maps anonymous memory"),
-		supported(unix.SYS_MUNMAP, munmap),
-		supported(unix.SYS_MPROTECT, mprotect),
-		partial(unix.SYS_MADVISE, madvise, "MADV_REMOVE is EOPNOTSUPP; pure hints are accepted and ignored"),
-		supported(unix.SYS_MREMAP, mremap),
-		partial(unix.SYS_MSYNC, msync, "nothing to write back without shared file mappings"),
-		supported(unix.SYS_MINCORE, mincore),
-		partial(unix.SYS_MLOCK, mlock, "nothing is ever paged out; locks are checked against RLIMIT_MEMLOCK and populate; uid 0 stands for CAP_IPC_LOCK"),
-		partial(unix.SYS_MLOCK2, mlock2, "as mlock"),
-		supported(unix.SYS_MUNLOCK, munlock),
-		partial(unix.SYS_MLOCKALL, mlockall, "as mlock"),
-		supported(unix.SYS_MUNLOCKALL, munlockall),
-	)
-}
-
 func brk(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return t.MemoryManager().Brk(a[0]), nil
 }

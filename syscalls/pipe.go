@@ -12,13 +12,6 @@ import (
 // Pipes: pipe and pipe2. FIFOs are opened through the VFS (fs/pipe's
 // FIFO opener); F_GETPIPE_SZ and F_SETPIPE_SZ are in fcntl.
 
-func init() {
-	register(
-		supported(unix.SYS_PIPE, pipeSyscall),
-		partial(unix.SYS_PIPE2, pipe2, "O_NOTIFICATION_PIPE (watch queues) gives ENOPKG"),
-	)
-}
-
 // oNotificationPipe is O_NOTIFICATION_PIPE (O_EXCL), for watch queues.
 const oNotificationPipe = unix.O_EXCL
 

@@ -17,15 +17,6 @@ import (
 // one channel on the wait queues of the files (vfs.File.EventRegister)
 // and sleep on it; nothing polls in a loop.
 
-func init() {
-	register(
-		supported(unix.SYS_POLL, pollSyscall),
-		supported(unix.SYS_PPOLL, ppoll),
-		supported(unix.SYS_SELECT, selectSyscall),
-		supported(unix.SYS_PSELECT6, pselect6),
-	)
-}
-
 // waitTimeout is a poll or select timeout.
 type waitTimeout struct {
 	infinite bool

@@ -11,14 +11,6 @@ import (
 	"github.com/kite-os/kite/kernel"
 )
 
-func init() {
-	register(
-		partial(unix.SYS_PRCTL, prctl, "NAME, PDEATHSIG, CHILD_SUBREAPER, NO_NEW_PRIVS, DUMPABLE, KEEPCAPS; other options EINVAL"),
-		partial(unix.SYS_GETRUSAGE, getrusage, "only the CPU times are filled"),
-		supported(unix.SYS_TIMES, times),
-	)
-}
-
 func prctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	switch int(a[0]) {
 	case unix.PR_SET_NAME:

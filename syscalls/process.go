@@ -7,32 +7,6 @@ import (
 	"github.com/kite-os/kite/kernel"
 )
 
-func init() {
-	register(
-		supported(unix.SYS_GETPID, getpid),
-		supported(unix.SYS_GETPPID, getppid),
-		supported(unix.SYS_GETTID, gettid),
-		supported(unix.SYS_GETUID, getuid),
-		supported(unix.SYS_GETEUID, geteuid),
-		supported(unix.SYS_GETGID, getgid),
-		supported(unix.SYS_GETEGID, getegid),
-		supported(unix.SYS_GETRESUID, getresuid),
-		supported(unix.SYS_GETRESGID, getresgid),
-		supported(unix.SYS_GETGROUPS, getgroups),
-		supported(unix.SYS_EXIT, exit),
-		supported(unix.SYS_EXIT_GROUP, exitGroup),
-		supported(unix.SYS_SET_TID_ADDRESS, setTIDAddress),
-		supported(unix.SYS_SET_ROBUST_LIST, setRobustList),
-		enosys(unix.SYS_RSEQ, "restartable sequences are not supported; glibc falls back"),
-		supported(unix.SYS_ARCH_PRCTL, archPrctl),
-		supported(unix.SYS_PRLIMIT64, prlimit64),
-		supported(unix.SYS_GETRLIMIT, getrlimit),
-		supported(unix.SYS_SETRLIMIT, setrlimit),
-		supported(unix.SYS_SCHED_YIELD, schedYield),
-		supported(unix.SYS_SCHED_GETAFFINITY, schedGetaffinity),
-	)
-}
-
 func getpid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
 	return uintptr(t.ThreadGroupID()), nil
 }

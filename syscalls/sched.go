@@ -7,21 +7,6 @@ import (
 	"github.com/kite-os/kite/kernel"
 )
 
-func init() {
-	register(
-		partial(unix.SYS_SCHED_SETSCHEDULER, schedSetscheduler, "policies and priorities are recorded; the host schedules kite's threads"),
-		supported(unix.SYS_SCHED_GETSCHEDULER, schedGetscheduler),
-		partial(unix.SYS_SCHED_SETPARAM, schedSetparam, "recorded only"),
-		supported(unix.SYS_SCHED_GETPARAM, schedGetparam),
-		supported(unix.SYS_SCHED_GET_PRIORITY_MAX, schedGetPriorityMax),
-		supported(unix.SYS_SCHED_GET_PRIORITY_MIN, schedGetPriorityMin),
-		partial(unix.SYS_SCHED_SETAFFINITY, schedSetaffinity, "recorded only"),
-		partial(unix.SYS_SETPRIORITY, setpriority, "nice values are recorded only"),
-		supported(unix.SYS_GETPRIORITY, getpriority),
-		supported(unix.SYS_SCHED_RR_GET_INTERVAL, schedRRGetInterval),
-	)
-}
-
 // schedTarget finds the task a sched_* call names (0: the caller).
 func schedTarget(t *kernel.Task, pid int32) (*kernel.Task, error) {
 	if pid < 0 {

@@ -1,21 +1,9 @@
 package syscalls
 
 import (
-	"golang.org/x/sys/unix"
-
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/kernel"
 )
-
-func init() {
-	register(
-		supported(unix.SYS_SETPGID, setpgid),
-		supported(unix.SYS_GETPGID, getpgid),
-		supported(unix.SYS_GETPGRP, getpgrp),
-		supported(unix.SYS_GETSID, getsid),
-		supported(unix.SYS_SETSID, setsid),
-	)
-}
 
 func setpgid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return 0, t.SetPGID(int32(a[0]), int32(a[1]))

@@ -10,24 +10,6 @@ import (
 	"github.com/kite-os/kite/kernel"
 )
 
-func init() {
-	register(
-		supported(unix.SYS_RT_SIGACTION, rtSigaction),
-		supported(unix.SYS_RT_SIGPROCMASK, rtSigprocmask),
-		supported(unix.SYS_SIGALTSTACK, sigaltstack),
-		supported(unix.SYS_KILL, kill),
-		supported(unix.SYS_TKILL, tkill),
-		supported(unix.SYS_TGKILL, tgkill),
-		supported(unix.SYS_RT_SIGQUEUEINFO, rtSigqueueinfo),
-		supported(unix.SYS_RT_TGSIGQUEUEINFO, rtTgsigqueueinfo),
-		supported(unix.SYS_RT_SIGPENDING, rtSigpending),
-		supported(unix.SYS_RT_SIGSUSPEND, rtSigsuspend),
-		supported(unix.SYS_RT_SIGTIMEDWAIT, rtSigtimedwait),
-		supported(unix.SYS_PAUSE, pause),
-		supported(unix.SYS_RT_SIGRETURN, rtSigreturn),
-	)
-}
-
 func decodeSigAction(b []byte) linux.SigAction {
 	return linux.SigAction{
 		Handler:  getU64(b, 0),

@@ -11,13 +11,6 @@ import (
 
 // signalfd and signalfd4, on package ipc's signal files.
 
-func init() {
-	register(
-		partial(unix.SYS_SIGNALFD, signalfd, "readiness is the creating task's; without a kernel signal wait queue, pollers notice new signals within 5ms"),
-		partial(unix.SYS_SIGNALFD4, signalfd4, "readiness is the creating task's; without a kernel signal wait queue, pollers notice new signals within 5ms"),
-	)
-}
-
 func signalfd(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return doSignalfd(t, int32(a[0]), a[1], a[2], 0)
 }

@@ -12,14 +12,6 @@ import (
 // splice, tee and vmsplice: moving data to and from pipes (fs/pipe does
 // the moving; kite copies where Linux passes page references).
 
-func init() {
-	register(
-		supported(unix.SYS_SPLICE, splice),
-		supported(unix.SYS_TEE, tee),
-		partial(unix.SYS_VMSPLICE, vmsplice, "copies the user memory (SPLICE_F_GIFT pages are not moved)"),
-	)
-}
-
 // spliceFAll is SPLICE_F_ALL: MOVE, NONBLOCK, MORE and GIFT.
 const spliceFAll = unix.SPLICE_F_MOVE | unix.SPLICE_F_NONBLOCK | unix.SPLICE_F_MORE | unix.SPLICE_F_GIFT
 

@@ -10,15 +10,6 @@ import (
 	"github.com/kite-os/kite/kernel"
 )
 
-func init() {
-	register(
-		supported(unix.SYS_UNAME, uname),
-		partial(unix.SYS_SYSINFO, sysinfo, "load averages are 0; memory is the host's"),
-		partial(unix.SYS_GETCPU, getcpu, "always reports CPU 0 and node 0"),
-		supported(unix.SYS_GETRANDOM, getrandom),
-	)
-}
-
 // The identity kite gives as a kernel.
 const (
 	utsSysname = "Linux"

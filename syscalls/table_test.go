@@ -4,25 +4,28 @@ import (
 	"testing"
 
 	"github.com/kite-os/kite/abi/linux"
+	"github.com/kite-os/kite/kernel"
 )
 
-func TestTableEntriesAreUniqueAndNamed(t *testing.T) {
-	seen := map[uintptr]bool{}
-	for _, e := range registered {
-		if e.nr >= uintptr(len(linux.SyscallNames)) || linux.SyscallNames[e.nr] == "" {
-			t.Errorf("handler registered for unknown syscall %d", e.nr)
+func TestTableEntriesAreNamedAndConsistent(t *testing.T) {
+	for nr, e := range table {
+		name := linux.SyscallNames[nr]
+		if name == "" && (e.fn != nil || e.note != "") {
+			t.Errorf("entry %d has a handler or note but Linux defines no such syscall", nr)
 		}
-		if seen[e.nr] {
-			t.Errorf("syscall %s registered twice", linux.SyscallNames[e.nr])
+		if e.fn == nil && e.support != kernel.Unimplemented {
+			t.Errorf("syscall %s marked %v without a handler", name, e.support)
 		}
-		seen[e.nr] = true
-		if e.fn == nil && e.support != 0 {
-			t.Errorf("syscall %s marked %v without a handler", linux.SyscallNames[e.nr], e.support)
+		if e.fn != nil && e.support == kernel.Unimplemented {
+			t.Errorf("syscall %s has a handler but is marked unimplemented", name)
+		}
+		if e.support == kernel.Partial && e.note == "" {
+			t.Errorf("syscall %s is partial without a note saying what it lacks", name)
 		}
 	}
 	tab := NewTable()
-	if e, ok := tab.Lookup(0); !ok || e.Name != "read" {
-		t.Errorf("entry 0 = %+v, want read", e)
+	if e, ok := tab.Lookup(0); !ok || e.Name != "read" || e.Fn == nil {
+		t.Errorf("entry 0 = %+v, want read with a handler", e)
 	}
 	if _, ok := tab.Lookup(100000); ok {
 		t.Errorf("Lookup of an out-of-range number succeeded")

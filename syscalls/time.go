@@ -9,18 +9,6 @@ import (
 	"github.com/kite-os/kite/kernel"
 )
 
-func init() {
-	register(
-		supported(unix.SYS_CLOCK_GETTIME, clockGettime),
-		supported(unix.SYS_CLOCK_GETRES, clockGetres),
-		supported(unix.SYS_GETTIMEOFDAY, gettimeofday),
-		supported(unix.SYS_TIME, timeSyscall),
-		supported(unix.SYS_NANOSLEEP, nanosleep),
-		partial(unix.SYS_CLOCK_NANOSLEEP, clockNanosleep, "CPU-time clocks sleep for wall time"),
-		supported(unix.SYS_RESTART_SYSCALL, restartSyscall),
-	)
-}
-
 // Clock ids.
 const (
 	clockRealtime         = 0

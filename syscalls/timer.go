@@ -9,16 +9,6 @@ import (
 	"github.com/kite-os/kite/kernel"
 )
 
-func init() {
-	register(
-		partial(unix.SYS_TIMER_CREATE, timerCreate, "CPU-time clocks count CPU time as kite accounts it"),
-		supported(unix.SYS_TIMER_SETTIME, timerSettime),
-		supported(unix.SYS_TIMER_GETTIME, timerGettime),
-		supported(unix.SYS_TIMER_GETOVERRUN, timerGetoverrun),
-		supported(unix.SYS_TIMER_DELETE, timerDelete),
-	)
-}
-
 // sigeventSize is sizeof(struct sigevent).
 const sigeventSize = 64
 

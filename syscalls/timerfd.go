@@ -14,14 +14,6 @@ import (
 // timerfd_create, timerfd_settime and timerfd_gettime, on package ipc's
 // timer files.
 
-func init() {
-	register(
-		supported(unix.SYS_TIMERFD_CREATE, timerfdCreate),
-		partial(unix.SYS_TIMERFD_SETTIME, timerfdSettime, "TFD_TIMER_CANCEL_ON_SET is accepted; kite's realtime clock is never set, so reads are never cancelled"),
-		supported(unix.SYS_TIMERFD_GETTIME, timerfdGettime),
-	)
-}
-
 // hasCapability stands in for a capability check: kite has no capability
 // sets yet, and root has them all.
 func hasCapability(t *kernel.Task) bool { return t.Credentials().EffectiveUID == 0 }
