@@ -22,6 +22,9 @@ type ProcessArgs struct {
 	Credentials *auth.Credentials
 	// Limits are the resource limits; nil means DefaultLimits.
 	Limits *Limits
+	// Nice is the process's nice value (-20..19), as inherited from the
+	// process that started kite.
+	Nice int
 }
 
 // StartInit creates the kernel's first process (pid 1) running
@@ -67,6 +70,7 @@ func (k *Kernel) StartInit(a ProcessArgs) (*ThreadGroup, error) {
 	t.creds.Store(a.Credentials)
 	t.altStack = linux.SignalStack{Flags: linux.SS_DISABLE}
 	t.sched.Affinity = uint64(1)<<uint(k.NumCPU()) - 1
+	t.sched.Nice = min(max(a.Nice, -20), 19)
 	tg.leader = t
 	tg.tasks = []*Task{t}
 	sess := &Session{id: id, leader: tg}

@@ -234,6 +234,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		FSContext:   fsc,
 		Credentials: creds,
 		Limits:      limits,
+		Nice:        hostNice(),
 	})
 	if err != nil {
 		return exitCodeForExecError(err), err
@@ -359,6 +360,17 @@ func hostLimits() *kernel.Limits {
 		}
 	}
 	return ls
+}
+
+// hostNice is kite's own nice value, which the program inherits as a
+// child of kite's shell would. The getpriority system call returns
+// 20-nice.
+func hostNice() int {
+	p, err := unix.Getpriority(unix.PRIO_PROCESS, 0)
+	if err != nil {
+		return 0
+	}
+	return 20 - p
 }
 
 // memoryLimit is the size of the memory file: the host's RAM, or the
