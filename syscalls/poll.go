@@ -326,7 +326,16 @@ func doSelect(t *kernel.Task, n int32, in, out, ex uintptr, to waitTimeout) (int
 			if err != nil {
 				return 0, unix.EBADF
 			}
-			it := pollItem{file: f, mask: pollInSet | pollOutSet | pollExSet}
+			// Only the sets fd is in count (do_select): an fd asked
+			// for reading that is only writable (a terminal, an
+			// eventfd) is not ready.
+			var mask uint32
+			for k, set := range []uint32{pollInSet, pollOutSet, pollExSet} {
+				if sets[k][w]&(1<<b) != 0 {
+					mask |= set
+				}
+			}
+			it := pollItem{file: f, mask: mask}
 			if f.IsPath() {
 				// Open, but select cannot poll it: never ready.
 				f.DecRef(t)
