@@ -26,6 +26,7 @@ import (
 	"github.com/kite-os/kite/platform/ptrace"
 	"github.com/kite-os/kite/strace"
 	"github.com/kite-os/kite/syscalls"
+	"github.com/kite-os/kite/tty"
 	"github.com/kite-os/kite/vfs"
 )
 
@@ -193,10 +194,10 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 
 	fdt := vfs.NewFDTable()
 	fdt.SetLimit(limits.Get(unix.RLIMIT_NOFILE).Cur)
-	consoles := make([]*hostfs.Console, 3)
-	var terminal *hostfs.Console
+	consoles := make([]*tty.Console, 3)
+	var terminal *tty.Console
 	for fd := range consoles {
-		c, err := hostfs.NewConsole(fd)
+		c, err := tty.NewConsole(fd)
 		if err != nil {
 			// A closed stdio fd stays closed for the program too.
 			continue
@@ -206,7 +207,8 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 			terminal = c
 		}
 	}
-	dev.RegisterDevices(v, terminal)
+	dev.RegisterDevices(v)
+	tty.RegisterDevices(v, terminal)
 	pipe.InstallFIFOOpener(v)
 	for fd, c := range consoles {
 		if c == nil {
@@ -216,7 +218,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		if err != nil {
 			continue
 		}
-		f, err := dev.OpenStdio(ctx, v, fsc, c, flags&(unix.O_ACCMODE|unix.O_APPEND))
+		f, err := tty.OpenStdio(ctx, v, fsc, c, flags&(unix.O_ACCMODE|unix.O_APPEND))
 		if err != nil {
 			return 1, fmt.Errorf("stdio fd %d: %w", fd, err)
 		}
@@ -420,7 +422,7 @@ func (h straceHook) Exit(t *kernel.Task, nr uintptr, args arch.SyscallArgs, ret 
 // forwardSignals delivers the signals kite receives to the program, as a
 // terminal and a service manager would: SIGINT and SIGQUIT (^C, ^\) to
 // the terminal's foreground process group, SIGTERM and SIGHUP to init.
-func forwardSignals(k *kernel.Kernel, init *kernel.ThreadGroup, terminal *hostfs.Console) (stop func()) {
+func forwardSignals(k *kernel.Kernel, init *kernel.ThreadGroup, terminal *tty.Console) (stop func()) {
 	ch := make(chan os.Signal, 16)
 	signal.Notify(ch, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGHUP)
 	done := make(chan struct{})

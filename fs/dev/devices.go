@@ -5,7 +5,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/kite-os/kite/fs/hostfs"
 	"github.com/kite-os/kite/vfs"
 )
 
@@ -23,11 +22,10 @@ const (
 	ConsoleMinor = 1
 )
 
-// RegisterDevices installs the drivers of the memory devices and of
-// /dev/tty and /dev/console in v. console is the terminal kite's stdio is
-// connected to; nil, or a console that is not a terminal, makes /dev/tty
-// and /dev/console fail to open with ENXIO.
-func RegisterDevices(v *vfs.VirtualFilesystem, console *hostfs.Console) {
+// RegisterDevices installs the drivers of the memory devices in v. The
+// terminals (tty 5:0, console 5:1, ptmx 5:2 and the pseudo-terminal
+// slaves) are the tty package's (tty.RegisterDevices).
+func RegisterDevices(v *vfs.VirtualFilesystem) {
 	mem := map[int]func() vfs.FileOperations{
 		NullMinor:    func() vfs.FileOperations { return nullFile{} },
 		ZeroMinor:    func() vfs.FileOperations { return zeroFile{} },
@@ -41,14 +39,6 @@ func RegisterDevices(v *vfs.VirtualFilesystem, console *hostfs.Console) {
 			return mk(), nil
 		})
 	}
-	openConsole := func(vfs.Context, uint64, int) (vfs.FileOperations, error) {
-		if console == nil || !console.IsTerminal() {
-			return nil, unix.ENXIO
-		}
-		return hostfs.NewConsoleFile(console), nil
-	}
-	v.RegisterDevice(unix.S_IFCHR, TTYAuxMajor, TTYMinor, openConsole)
-	v.RegisterDevice(unix.S_IFCHR, TTYAuxMajor, ConsoleMinor, openConsole)
 }
 
 // memSeek is lseek on null, zero and full: Linux leaves the offset at 0

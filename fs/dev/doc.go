@@ -11,13 +11,10 @@
 //
 // Device nodes only carry their rdev: opening one goes through the VFS's
 // device registry, so a node made with mknod anywhere (tmpfs, a host tree)
-// opens the same driver, as on Linux. RegisterDevices installs the
-// drivers. /dev/tty and /dev/console open kite's console (the terminal
-// kite's stdio is connected to, a *hostfs.Console); with no terminal they
-// fail with ENXIO, as Linux's /dev/tty for a process without a
-// controlling terminal. Giving each session its own controlling terminal
-// is the tty package's later work.
+// opens the same driver, as on Linux. RegisterDevices installs the drivers
+// of the memory devices; the terminals' drivers (tty, console, ptmx) are
+// the tty package's.
 //
-// dev may import the standard library, golang.org/x/sys/unix, auth, vfs
-// and fs/hostfs (for the console; it makes no host calls itself).
+// dev may import the standard library, golang.org/x/sys/unix, auth and
+// vfs; it makes no host calls.
 package dev

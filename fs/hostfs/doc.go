@@ -1,6 +1,7 @@
-// Package hostfs passes a host directory through to kite read-only, and
-// wraps kite's own host stdio fds as the console. It is the only package
-// that opens host files (DESIGN.md, "Host access and isolation").
+// Package hostfs passes a host directory through to kite read-only. It is
+// the only package that opens host files (DESIGN.md, "Host access and
+// isolation"); kite's own stdio fds, which it does not open, are the tty
+// package's console.
 //
 // Safety rules, kept in host.go where every host call on the tree lives:
 //
@@ -47,17 +48,6 @@
 // (vfs.Revalidator), so changes made on the host are seen; attributes read
 // from the host answer stat for 10ms (one fstatat then serves both the
 // revalidation and the permission check of each component of a walk).
-//
-// The console (console.go, console_file.go) is one of kite's stdio fds as
-// a file: reads and writes go to the host fd; terminal ioctls (TCGETS,
-// TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TCSBRK, TCFLSH, TCXONC) reach the host
-// only when it is a terminal (ENOTTY otherwise, as Linux on a pipe or
-// file); FIONREAD is asked of the host fd; the foreground process group
-// (TIOCGPGRP/TIOCSPGRP) is kite's own state and never set on the host.
-// fstat shows a terminal as /dev/console (char 5:1), a pipe as a FIFO, a
-// file as the host file. A blocked console read or write polls the host
-// fd and gives up with EINTR when the vfs.Context's Interrupted() (if it
-// has one) turns true.
 //
 // hostfs may import the standard library, golang.org/x/sys/unix, auth and
 // vfs. It may use raw host system calls; it must not import kernel.

@@ -100,7 +100,7 @@ func newWorld(t *testing.T) *world {
 	t.Cleanup(hfs.Close)
 	ctx0 := plainCtx{}
 	v := vfs.New()
-	dev.RegisterDevices(v, nil)
+	dev.RegisterDevices(v)
 	ns, err := v.NewMountNamespace(ctx0, hfs, vfs.MountReadOnly)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package hostfs
+package tty
 
 import (
 	"sync"

@@ -1,9 +1,9 @@
-package dev
+package tty
 
 import (
 	"golang.org/x/sys/unix"
 
-	"github.com/kite-os/kite/fs/hostfs"
+	"github.com/kite-os/kite/fs/dev"
 	"github.com/kite-os/kite/vfs"
 )
 
@@ -19,26 +19,26 @@ import (
 //     it;
 //   - anything else (pipe, socket, regular file): "", to be made with
 //     vfs.VirtualFilesystem.NewAnonymousFile(ctx, c.Name(),
-//     hostfs.NewConsoleInode(c), hostfs.NewConsoleFile(c), flags).
-func StdioName(c *hostfs.Console) string {
+//     NewConsoleInode(c), NewConsoleFile(c), flags).
+func StdioName(c *Console) string {
 	switch c.Kind() {
-	case hostfs.ConsoleTerminal:
+	case ConsoleTerminal:
 		return "console"
-	case hostfs.ConsoleCharDev:
+	case ConsoleCharDev:
 		st, err := c.Stat()
-		if err != nil || unix.Major(st.Rdev) != MemMajor {
+		if err != nil || unix.Major(st.Rdev) != dev.MemMajor {
 			return ""
 		}
 		switch unix.Minor(st.Rdev) {
-		case NullMinor:
+		case dev.NullMinor:
 			return "null"
-		case ZeroMinor:
+		case dev.ZeroMinor:
 			return "zero"
-		case FullMinor:
+		case dev.FullMinor:
 			return "full"
-		case RandomMinor:
+		case dev.RandomMinor:
 			return "random"
-		case URandomMinor:
+		case dev.URandomMinor:
 			return "urandom"
 		}
 	}
@@ -52,7 +52,7 @@ func StdioName(c *hostfs.Console) string {
 // file gets (access mode and O_APPEND of the host fd). Register the
 // devices (RegisterDevices, with the terminal) before calling it. ctx
 // must be allowed to open /dev/console (mode 0600, root's).
-func OpenStdio(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *vfs.FSContext, c *hostfs.Console, flags int) (*vfs.File, error) {
+func OpenStdio(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *vfs.FSContext, c *Console, flags int) (*vfs.File, error) {
 	if name := StdioName(c); name != "" {
 		f, err := v.OpenAt(ctx, fsc, fsc.Root(), "/dev/"+name, flags|unix.O_NOCTTY, 0)
 		if err == nil {
@@ -60,5 +60,5 @@ func OpenStdio(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *vfs.FSContext, c 
 		}
 		// /dev may not be kite's (a root without it): fall back.
 	}
-	return v.NewAnonymousFile(ctx, c.Name(), hostfs.NewConsoleInode(c), hostfs.NewConsoleFile(c), flags)
+	return v.NewAnonymousFile(ctx, c.Name(), NewConsoleInode(c), NewConsoleFile(c), flags)
 }
