@@ -67,7 +67,6 @@ func TestDevTTYWithoutTerminal(t *testing.T) {
 	}
 }
 
-
 func TestDevTTYOnTerminal(t *testing.T) {
 	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -106,7 +105,6 @@ func TestDevTTYOnTerminal(t *testing.T) {
 	}
 }
 
-
 func TestStdioName(t *testing.T) {
 	null, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -128,7 +126,6 @@ func TestStdioName(t *testing.T) {
 		t.Errorf("pipe: %q", got)
 	}
 }
-
 
 func TestOpenStdio(t *testing.T) {
 	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
@@ -221,4 +218,3 @@ func TestOpenStdio(t *testing.T) {
 		t.Errorf("pipe stdio named %q", name)
 	}
 }
-
