@@ -257,9 +257,19 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	if vforkDone != nil {
 		// The parent sleeps until the child execs or exits; signals are
 		// held off until then, as on Linux (the wait is killable only).
-		select {
-		case <-vforkDone:
-		case <-t.tg.exitingChan():
+		// A thread parent is also released when an exec in its group
+		// kills it (the child may be that exec'ing thread).
+		for waiting := true; waiting; {
+			select {
+			case <-vforkDone:
+				waiting = false
+			case <-t.tg.exitingChan():
+				waiting = false
+			case <-t.wake:
+				t.mu.Lock()
+				waiting = !t.exiting
+				t.mu.Unlock()
+			}
 		}
 	}
 	return tid, nil

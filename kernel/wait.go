@@ -62,6 +62,13 @@ func (t *Task) Wait(target WaitTarget, options int) (*WaitResult, error) {
 			if !c.matchesWaitLocked(target, options) {
 				continue
 			}
+			if c.state == groupZombie && options&WEXITED == 0 {
+				// An exited child has no stop or continue left to
+				// report: it does not count as one to wait for
+				// (ECHILD if it is the only one), as Linux's
+				// wait_consider_task.
+				continue
+			}
 			matched = true
 			if r := c.waitableLocked(options); r != nil {
 				k.mu.Unlock()

@@ -235,6 +235,7 @@ func waitid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, unix.EINVAL
 	}
 	var target kernel.WaitTarget
+	nonblock := false
 	switch idtype {
 	case kernel.PAll:
 		target = kernel.WaitTarget{Kind: kernel.PAll}
@@ -254,6 +255,7 @@ func waitid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 			return 0, err
 		}
 		tg, err := kernel.PIDFDProcess(f)
+		nonblock = f.Flags()&unix.O_NONBLOCK != 0
 		f.DecRef(t)
 		if err != nil {
 			return 0, unix.EBADF
@@ -262,9 +264,18 @@ func waitid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	default:
 		return 0, unix.EINVAL
 	}
-	r, err := t.Wait(target, options)
+	waitOptions := options
+	if nonblock {
+		// A non-blocking pidfd does not wait: EAGAIN when nothing is
+		// ready, unless the caller asked for WNOHANG itself.
+		waitOptions |= kernel.WNOHANG
+	}
+	r, err := t.Wait(target, waitOptions)
 	if err != nil {
 		return 0, err
+	}
+	if r == nil && nonblock && options&kernel.WNOHANG == 0 {
+		return 0, unix.EAGAIN
 	}
 	if infoAddr != 0 {
 		var info arch.SignalInfo
