@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -76,7 +77,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 
 	rootFS, rootFlags, closeRoot, err := rootFilesystem(ctx, v, o)
 	if err != nil {
-		return 1, fmt.Errorf("root %s: %w", o.rootfs, err)
+		return 1, fmt.Errorf("--rootfs %s: %w", o.rootfs, err)
 	}
 	defer func() {
 		if err := closeRoot(); err != nil {
@@ -157,8 +158,11 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 				err = v.Chmod(ctx, at, mode) // without the umask
 			}
 		}
+		if err == unix.ENOENT || err == unix.ENOTDIR {
+			return 1, fmt.Errorf("--rootfs %s has no directory %s: kite mounts its own /dev, /proc and /sys there (create them, or use --overlay)", o.rootfs, m.at)
+		}
 		if err != nil {
-			return 1, fmt.Errorf("mount point %s in %s: %w", m.at, o.rootfs, err)
+			return 1, fmt.Errorf("--rootfs %s: mount point %s: %w", o.rootfs, m.at, err)
 		}
 		if err := v.Mount(ctx, at, m.fs, 0); err != nil {
 			return 1, fmt.Errorf("mounting %s: %w", m.at, err)
@@ -228,8 +232,12 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		f.DecRef(ctx)
 	}
 
+	filename, err := lookPath(bootContext{creds: creds}, v, fsc, o.argv[0], envv)
+	if err != nil {
+		return 127, &programError{err}
+	}
 	tg, err := k.StartInit(kernel.ProcessArgs{
-		Filename:    o.argv[0],
+		Filename:    filename,
 		Argv:        o.argv,
 		Envv:        envv,
 		FDTable:     fdt,
@@ -239,7 +247,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		Nice:        hostNice(),
 	})
 	if err != nil {
-		return exitCodeForExecError(err), err
+		return exitCodeForExecError(err), &programError{err}
 	}
 	if terminal != nil {
 		terminal.SetForegroundPGID(tg.ID())
@@ -253,6 +261,60 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	}
 	sig, core, _ := ws.Signaled()
 	return signalExit(o.argv[0], sig, core), nil
+}
+
+// programError is an error starting the program itself (as opposed to
+// one in kite's setup): it is reported as a shell reports it.
+type programError struct{ err error }
+
+func (e *programError) Error() string { return e.err.Error() }
+func (e *programError) Unwrap() error { return e.err }
+
+// errCommandNotFound is a bare program name that no directory of $PATH
+// holds.
+var errCommandNotFound = errors.New("command not found")
+
+// defaultPath is execvp's search path when the environment has no PATH
+// (glibc's _CS_PATH).
+const defaultPath = "/bin:/usr/bin"
+
+// lookPath finds a bare program name (one without a slash) in the
+// directories of $PATH in envv, inside kite's root, as a shell does: the
+// first regular file the program's credentials may execute. A name with
+// a slash is used as it is.
+func lookPath(ctx bootContext, v *vfs.VirtualFilesystem, fsc *vfs.FSContext, name string, envv []string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	if name == "" {
+		return "", unix.ENOENT
+	}
+	search := defaultPath
+	for _, e := range envv {
+		if p, ok := strings.CutPrefix(e, "PATH="); ok {
+			search = p
+		}
+	}
+	denied := false
+	for _, dir := range strings.Split(search, ":") {
+		if dir == "" {
+			dir = "." // an empty entry is the working directory
+		}
+		cand := strings.TrimSuffix(dir, "/") + "/" + name
+		st, err := v.StatAt(ctx, fsc, fsc.Cwd(), cand, true)
+		if err != nil {
+			continue
+		}
+		if st.Type() != unix.S_IFREG || !ctx.creds.CheckPermission(st.Mode&0o7777, st.UID, st.GID, false, auth.MayExec) {
+			denied = true
+			continue
+		}
+		return cand, nil
+	}
+	if denied {
+		return "", unix.EACCES
+	}
+	return "", errCommandNotFound
 }
 
 // rootFilesystem returns the root file system for o with its mount

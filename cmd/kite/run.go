@@ -18,7 +18,8 @@ func init() {
 
 const runUsage = `Usage: kite run [--rootfs DIR|IMAGE.ext4] [--rw-root | --overlay] [--disk IMAGE]... [--strace] [--platform ptrace] [--debug] -- PROGRAM [ARGS...]
 
-Runs PROGRAM (a path inside the root) under kite. The root is DIR (default:
+Runs PROGRAM (a path inside the root; a name without a slash is looked
+up in the directories of $PATH, as a shell does) under kite. The root is DIR (default:
 the host's /), passed through read-only, with a private tmpfs at /tmp and
 kite's own /dev, /proc and /sys. With --overlay the directory root becomes
 writable through a private in-memory layer that is dropped at exit. kite
@@ -123,14 +124,19 @@ func runMain(args []string) int {
 	return code
 }
 
-// describeError turns an error starting the program into a shell-like
-// message.
+// describeError turns an error into kite's message: one starting the
+// program reads as a shell's ("PROG: No such file or directory"), any
+// other (the root, the disks, the platform) says what went wrong itself.
 func describeError(prog string, err error) string {
+	var pe *programError
+	if !errors.As(err, &pe) {
+		return err.Error()
+	}
 	var e unix.Errno
 	if errors.As(err, &e) {
 		return fmt.Sprintf("%s: %s", prog, capitalize(e.Error()))
 	}
-	return err.Error()
+	return fmt.Sprintf("%s: %v", prog, pe.err)
 }
 
 func capitalize(s string) string {
