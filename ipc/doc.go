@@ -10,13 +10,13 @@
 // file and keeps Linux's ready list; an epoll instance is itself
 // Waitable, so epoll instances nest.
 //
-// Blocking reads sleep through vfs.Block, so they are interruptible when
-// the context is a task (kernel.Task) and return the restart errno the
-// task gives. epoll_wait sleeps through a function the caller passes
+// Blocking reads sleep through the vfs.Context's BlockOn, so a signal
+// interrupts them with the restart errno the task gives. epoll_wait sleeps through a function the caller passes
 // (the task's BlockOn or BlockOnTimeout), so ipc needs no clock of its
 // own. A timerfd reads its clock through a function given at creation.
-// Signal access for signalfd goes through the SignalSource interface,
-// which kernel.Task implements; ipc never imports kernel.
+// A signalfd read takes the reading thread's signals through the
+// vfs.Context's Signals (vfs.Signals, which kernel.Task implements); ipc
+// never imports kernel.
 //
 // An epoll instance holds no reference to the files it watches, as on
 // Linux; an item whose file has been released (vfs.File.Released) is

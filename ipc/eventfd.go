@@ -90,7 +90,7 @@ func (e *EventFD) Read(ctx vfs.Context, f *vfs.File, dst []byte, _ int64) (int, 
 			w = newWaiter(&e.queue, unix.POLLIN)
 			continue // check again now that a wake-up cannot be missed
 		}
-		if err := vfs.Block(ctx, w.ch); err != nil {
+		if err := ctx.BlockOn(w.ch); err != nil {
 			return 0, err
 		}
 	}
@@ -132,7 +132,7 @@ func (e *EventFD) Write(ctx vfs.Context, f *vfs.File, src []byte, _ int64) (int,
 			w = newWaiter(&e.queue, unix.POLLOUT)
 			continue
 		}
-		if err := vfs.Block(ctx, w.ch); err != nil {
+		if err := ctx.BlockOn(w.ch); err != nil {
 			return 0, err
 		}
 	}

@@ -7,15 +7,12 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/vfs"
 )
 
 // testCtx is a vfs.Context for tests (no task: blocking waits are not
 // interruptible).
-type testCtx struct{}
-
-func (testCtx) Credentials() *auth.Credentials { return auth.New(0, 0, nil) }
+type testCtx = vfs.KernelContext
 
 var ctx testCtx
 

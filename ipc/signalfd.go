@@ -3,7 +3,6 @@ package ipc
 import (
 	"encoding/binary"
 	"sync"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -25,22 +24,9 @@ const SignalfdSiginfoSize = 128
 // that a signal interrupts is restarted if the handler has SA_RESTART.
 const errRestartSys = unix.Errno(512)
 
-// SignalSource is what a signalfd needs of a task (kernel.Task implements
-// it): taking a pending signal of a set, and the pending signals.
-type SignalSource interface {
-	// SigTimedWait takes a pending signal of set, waiting up to timeout
-	// (nil: forever) for one: EAGAIN when the timeout passes, EINTR
-	// when something else interrupts the task.
-	SigTimedWait(set linux.SignalSet, timeout *time.Duration) (*arch.SignalInfo, error)
-	// DequeueSignal takes a pending signal of set without waiting, or
-	// returns nil.
-	DequeueSignal(set linux.SignalSet) *arch.SignalInfo
-	// PendingSignals returns the task's pending signals that it blocks.
-	PendingSignals() linux.SignalSet
-	// SignalWaitQueue is notified (POLLIN) whenever a signal is queued
-	// for the task's process.
-	SignalWaitQueue() *vfs.WaitQueue
-}
+// SignalSource is what a signalfd needs of a thread's signals
+// (vfs.Context's Signals; kernel.Task implements it).
+type SignalSource = vfs.Signals
 
 // SignalFD is the file operations of a signalfd: reads take pending
 // signals of its mask from the reading task and return them as struct
@@ -103,8 +89,10 @@ func (s *SignalFD) Read(ctx vfs.Context, f *vfs.File, dst []byte, _ int64) (int,
 	if n == 0 {
 		return 0, unix.EINVAL
 	}
-	src, ok := ctx.(SignalSource)
-	if !ok {
+	// Reads take the reading thread's signals, as Linux's current; a
+	// context without a thread (the kernel's) reads the creator's.
+	src := ctx.Signals()
+	if src == nil {
 		src = s.source
 	}
 	mask := s.Mask()

@@ -300,7 +300,7 @@ func (tf *TimerFD) Read(ctx vfs.Context, f *vfs.File, dst []byte, _ int64) (int,
 			w = newWaiter(&tf.queue, unix.POLLIN)
 			continue
 		}
-		if err := vfs.Block(ctx, w.ch); err != nil {
+		if err := ctx.BlockOn(w.ch); err != nil {
 			return 0, err
 		}
 	}

@@ -134,23 +134,15 @@ func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv
 	t.name = truncateComm(path.Base(filename))
 	t.exe = f.Path()
 	t.args = argAreaOf(img)
-	files := t.files
 	t.mu.Unlock()
 	if old != nil {
 		t.k.mmPut(old)
 	}
 	t.regs = arch.NewRegisters(img.Entry, img.StackPointer)
 	t.resetFPState()
-	if files.refs.Load() > 1 {
-		// execve unshares a shared fd table (unshare_files).
-		nf := newFDTableRef(files.t.Fork())
-		t.mu.Lock()
-		t.files = nf
-		t.mu.Unlock()
-		files.decRef(t)
-		files = nf
-	}
-	files.t.CloseOnExec(t)
+	// execve unshares a shared fd table (unshare_files).
+	t.UnshareFDTable()
+	t.FDTable().CloseOnExec(t)
 	t.tg.resetSignalHandlersForExec()
 	t.SetSignalStack(linux.SignalStack{Flags: linux.SS_DISABLE})
 	t.clearChildTID = 0
@@ -239,4 +231,21 @@ func (t *Task) Executable() vfs.Path {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.exe
+}
+
+// UnshareFDTable gives t a private copy of its fd table if tasks cloned
+// with CLONE_FILES share it (execve, close_range's CLOSE_RANGE_UNSHARE).
+// Only t's own goroutine calls it.
+func (t *Task) UnshareFDTable() {
+	t.mu.Lock()
+	files := t.files
+	t.mu.Unlock()
+	if files == nil || files.refs.Load() <= 1 {
+		return
+	}
+	nf := newFDTableRef(files.t.Fork())
+	t.mu.Lock()
+	t.files = nf
+	t.mu.Unlock()
+	files.decRef(t)
 }

@@ -73,20 +73,9 @@ func sortIDs(ids []int32) {
 	}
 }
 
-// readerTask returns the task behind a vfs.Context, or nil.
-func readerTask(ctx vfs.Context) *Task {
-	for i := 0; i < 8 && ctx != nil; i++ {
-		if t, ok := ctx.(*Task); ok {
-			return t
-		}
-		u, ok := ctx.(interface{ Unwrap() vfs.Context })
-		if !ok {
-			return nil
-		}
-		ctx = u.Unwrap()
-	}
-	return nil
-}
+// isCaller reports whether ctx is the task o itself (the reader of a
+// /proc file is running while it reads).
+func isCaller(ctx vfs.Context, o *Task) bool { return ctx == vfs.Context(o) }
 
 // capsAll is every capability Linux 6.6 defines (CAP_LAST_CAP 40).
 const capsAll = 1<<41 - 1
@@ -134,6 +123,12 @@ func (t *Task) TaskStat(ctx vfs.Context, tid int32, whole bool) (proc.TaskStat, 
 	st.NumThreads = len(tg.tasks)
 	st.ExitSignal = tg.exitSignal
 	zombie := tg.state != groupAlive
+	running := isCaller(ctx, target)
+	if whole {
+		for _, o := range tg.tasks {
+			running = running || isCaller(ctx, o)
+		}
+	}
 	k.mu.Unlock()
 
 	// Signal state.
@@ -191,7 +186,7 @@ func (t *Task) TaskStat(ctx vfs.Context, tid int32, whole bool) (proc.TaskStat, 
 		st.State = 'T'
 	default:
 		st.State = 'S'
-		if r := readerTask(ctx); r != nil && (r == target || (whole && r.tg == tg)) {
+		if running {
 			st.State = 'R'
 		}
 	}
@@ -273,10 +268,8 @@ func (t *Task) Maps(ctx vfs.Context) []proc.Mapping {
 		return nil
 	}
 	root := vfs.Path{}
-	if r := readerTask(ctx); r != nil {
-		if fsc := r.FSContext(); fsc != nil {
-			root = fsc.Root()
-		}
+	if fsc := ctx.FSContext(); fsc != nil {
+		root = fsc.Root()
 	}
 	if !root.Ok() {
 		if fsc := t.FSContext(); fsc != nil {

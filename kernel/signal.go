@@ -98,6 +98,15 @@ func (tg *ThreadGroup) send(target *Task, info *arch.SignalInfo) {
 // process or one of its threads (signalfd readiness).
 func (t *Task) SignalWaitQueue() *vfs.WaitQueue { return &t.tg.signalQueue }
 
+// SignalSelf implements vfs.Context: sig for t alone, SI_USER from t
+// itself, as Linux's send_sig(sig, current, 0) for SIGPIPE and SIGXFSZ.
+func (t *Task) SignalSelf(sig int) {
+	t.SendSignal(t.UserSignalInfo(sig, linux.SI_USER))
+}
+
+// Signals implements vfs.Context: t's own signal queue, for signalfd.
+func (t *Task) Signals() vfs.Signals { return t }
+
 // DequeueSignal takes a pending signal in set without blocking, or
 // returns nil (signalfd reads).
 func (t *Task) DequeueSignal(set linux.SignalSet) *arch.SignalInfo {

@@ -500,12 +500,9 @@ func closeRange(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, unix.EINVAL
 	}
 	if flags&closeRangeUnshare != 0 {
-		// A task whose fd table may be shared unshares it first; until
-		// the kernel offers that (CLONE_FILES), every table is private
-		// and there is nothing to do.
-		if u, ok := any(t).(interface{ UnshareFDTable() }); ok {
-			u.UnshareFDTable()
-		}
+		// A table shared with CLONE_FILES is copied first, so the
+		// close applies to this task's copy only.
+		t.UnshareFDTable()
 	}
 	t.FDTable().CloseRange(t, first, last, flags&closeRangeCloexec != 0)
 	return 0, nil

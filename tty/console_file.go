@@ -9,19 +9,6 @@ import (
 	"github.com/kite-os/kite/vfs"
 )
 
-// interrupter is implemented by a vfs.Context that can be interrupted
-// while blocked (kernel.Task: a pending signal or exit).
-type interrupter interface {
-	Interrupted() bool
-}
-
-func interruptFunc(ctx vfs.Context) func() bool {
-	if i, ok := ctx.(interrupter); ok {
-		return i.Interrupted
-	}
-	return nil
-}
-
 // Name is what /proc/PID/fd shows for the console: "/dev/console" for a
 // terminal (the file kite's /dev/console opens), "pipe:[INO]" or
 // "socket:[INO]" with the host inode number for a pipe or socket, and
@@ -95,7 +82,7 @@ type consoleOps struct {
 func (o *consoleOps) read(ctx vfs.Context, f *vfs.File, dst []byte) (int, error) {
 	nonblock := f.Flags()&unix.O_NONBLOCK != 0
 	if nonblock || o.c.Kind() == ConsoleFile {
-		return o.c.Read(dst, nonblock, interruptFunc(ctx))
+		return o.c.Read(dst, nonblock, ctx.Interrupted)
 	}
 	for {
 		n, err := o.c.Read(dst, true, nil)
@@ -114,7 +101,7 @@ func (o *consoleOps) read(ctx vfs.Context, f *vfs.File, dst []byte) (int, error)
 func (o *consoleOps) write(ctx vfs.Context, f *vfs.File, src []byte) (int, error) {
 	nonblock := f.Flags()&unix.O_NONBLOCK != 0
 	if nonblock || o.c.Kind() == ConsoleFile {
-		return o.c.Write(src, nonblock, interruptFunc(ctx))
+		return o.c.Write(src, nonblock, ctx.Interrupted)
 	}
 	done := 0
 	for {
@@ -139,7 +126,7 @@ func (o *consoleOps) write(ctx vfs.Context, f *vfs.File, src []byte) (int, error
 }
 
 // waitFor sleeps until the console may report one of events (or an error
-// or hang-up), or the task is interrupted (the Blocker's error).
+// or hang-up), or the task is interrupted (ERESTARTSYS from the context's BlockOn).
 func (o *consoleOps) waitFor(ctx vfs.Context, events int16) error {
 	ch := make(chan struct{}, 1)
 	e := vfs.NewChannelEntry(uint32(events)|unix.POLLERR|unix.POLLHUP, ch)
@@ -148,7 +135,7 @@ func (o *consoleOps) waitFor(ctx vfs.Context, events int16) error {
 	if o.c.Readiness(events)&(events|unix.POLLERR|unix.POLLHUP) != 0 {
 		return nil
 	}
-	return vfs.Block(ctx, ch)
+	return ctx.BlockOn(ch)
 }
 
 // termiosSize is the size of struct termios that TCGETS/TCSETS copy (the

@@ -16,11 +16,9 @@ import (
 	"github.com/kite-os/kite/vfs"
 )
 
-type testCtx struct{ creds *auth.Credentials }
+type testCtx = vfs.KernelContext
 
-func (c testCtx) Credentials() *auth.Credentials { return c.creds }
-
-var root = testCtx{auth.New(0, 0, nil)}
+var root = testCtx{Creds: auth.New(0, 0, nil)}
 
 func setup(t *testing.T, console *Console) (*vfs.VirtualFilesystem, *vfs.FSContext) {
 	t.Helper()

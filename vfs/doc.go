@@ -1,7 +1,7 @@
 // Package vfs is kite's virtual file system: path resolution, the dentry
 // cache, mounts and mount namespaces, file descriptions (File), fd tables
 // (FDTable) and per-process file-system context (FSContext: root, cwd,
-// umask). It imports auth, abi/linux and x/sys/unix only; file systems
+// umask). It imports auth, arch, abi/linux and x/sys/unix only; file systems
 // (fs/tmpfs, fs/hostfs, fs/proc, ...) import vfs, never the other way.
 //
 // # How a file system plugs in
@@ -76,8 +76,8 @@
 // O_PATH files report POLLNVAL.
 //
 // A file system that blocks (a pipe read waiting for data) sleeps with
-// Block(ctx, ch): when ctx is a Blocker (kernel.Task) the sleep is
-// interruptible and returns the restart errno the caller passes up.
+// ctx.BlockOn(ch) (or BlockOnTimeout): a signal interrupts the sleep with
+// ERESTARTSYS, which the file system returns up unchanged.
 //
 // Stream files that keep their own buffers (pipes) may implement
 // StreamReader and StreamWriter to move a whole read(2) or write(2)
@@ -97,10 +97,15 @@
 //
 // # Contexts
 //
-// Every operation takes a Context, which gives the caller's credentials.
-// kernel.Task implements it; a file system may type-assert it for more
-// (fs/proc does for the calling process). Ioctl also gets a UserIO to copy
-// the argument in and out of application memory.
+// Every operation takes a Context (context.go): what the caller provides,
+// as Linux's "current": credentials, its FSContext (nil for the kernel),
+// its process and thread ids (POSIX lock owner, /proc/self),
+// interruptible blocking (BlockOn, BlockOnTimeout, Interrupted), signals
+// raised on its behalf (SignalSelf: SIGPIPE, SIGXFSZ) and its signal
+// queue (Signals, for signalfd). kernel.Task implements it; KernelContext
+// is kite's own context (boot, page fills) and the base of test fakes.
+// File systems never type-assert a Context. Ioctl also gets a UserIO to
+// copy the argument in and out of application memory.
 //
 // # Locking
 //

@@ -6,8 +6,6 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/kite-os/kite/auth"
 )
 
 // File is an open file description: what open(2) creates and fds refer
@@ -350,12 +348,6 @@ func (f *File) Sync(ctx Context, dataOnly bool) error {
 	return f.ops.Sync(ctx, f, dataOnly)
 }
 
-// kernelContext is the Context of reads the kernel makes for itself
-// (ReadAt from the memory manager).
-type kernelContext struct{}
-
-func (kernelContext) Credentials() *auth.Credentials { return auth.New(0, 0, nil) }
-
 // ReadAt reads len(p) bytes at offset off, as io.ReaderAt (io.EOF when the
 // file ends first); package mm uses it to fill private file mappings. It
 // does not need the file to be open for reading.
@@ -365,7 +357,7 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	}
 	total := 0
 	for total < len(p) {
-		n, err := f.ops.Read(kernelContext{}, f, p[total:], off+int64(total))
+		n, err := f.ops.Read(KernelContext{}, f, p[total:], off+int64(total))
 		total += n
 		if err != nil {
 			return total, err
@@ -382,7 +374,7 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 func (f *File) IncMapRef() { f.IncRef() }
 
 // DecMapRef drops a reference taken by IncMapRef.
-func (f *File) DecMapRef() { f.DecRef(kernelContext{}) }
+func (f *File) DecMapRef() { f.DecRef(KernelContext{}) }
 
 // OLargefile is the kernel's O_LARGEFILE (x/sys/unix has glibc's 0 for
 // amd64). Every open on 64-bit Linux sets it and F_GETFL reports it.

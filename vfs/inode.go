@@ -2,14 +2,7 @@ package vfs
 
 import (
 	"golang.org/x/sys/unix"
-
-	"github.com/kite-os/kite/auth"
 )
-
-// Context is the caller of a VFS operation. kernel.Task implements it.
-type Context interface {
-	Credentials() *auth.Credentials
-}
 
 // UserIO copies to and from the application memory of the task making a
 // system call (for ioctl arguments). Both return the number of bytes

@@ -67,7 +67,7 @@ func (v *VirtualFilesystem) dropIfEmpty(ino Inode, l *inodeLocks) {
 }
 
 // wait blocks until ch is closed or ctx is interrupted.
-func wait(ctx Context, ch <-chan struct{}) error { return Block(ctx, ch) }
+func wait(ctx Context, ch <-chan struct{}) error { return ctx.BlockOn(ch) }
 
 // Flock carries out flock(2) for f: op is LOCK_SH, LOCK_EX or LOCK_UN,
 // with LOCK_NB not to wait (EWOULDBLOCK).
@@ -291,10 +291,7 @@ func (v *VirtualFilesystem) releaseFileLocks(f *File) {
 
 // processOwner returns the POSIX lock owner for ctx: its thread group.
 func processOwner(ctx Context) LockOwner {
-	if p, ok := ctx.(interface{ ThreadGroupID() int32 }); ok {
-		return LockOwner{PID: p.ThreadGroupID()}
-	}
-	return LockOwner{PID: 0}
+	return LockOwner{PID: ctx.ThreadGroupID()}
 }
 
 // ProcessLockOwner returns the owner of POSIX locks taken by ctx.

@@ -332,10 +332,6 @@ type credsContext struct {
 
 func (c credsContext) Credentials() *auth.Credentials { return c.creds }
 
-// Unwrap returns the Context c wraps, for file systems that type-assert
-// the caller.
-func (c credsContext) Unwrap() Context { return c.Context }
-
 // AccessAt checks access to path as access(2)/faccessat2(2): mode is
 // F_OK or R_OK|W_OK|X_OK; flags may hold AT_EACCESS (use the effective
 // ids instead of the real ones) and AT_SYMLINK_NOFOLLOW.

@@ -15,11 +15,9 @@ import (
 	"github.com/kite-os/kite/vfs"
 )
 
-type testCtx struct{ c *auth.Credentials }
+type testCtx = vfs.KernelContext
 
-func (t testCtx) Credentials() *auth.Credentials { return t.c }
-
-var root = testCtx{auth.New(0, 0, nil)}
+var root = testCtx{Creds: auth.New(0, 0, nil)}
 
 type env struct {
 	t   *testing.T
@@ -449,7 +447,7 @@ func TestMountsAndDotDot(t *testing.T) {
 func TestPermissions(t *testing.T) {
 	e := newEnv(t)
 	cwd := e.fsc.Cwd()
-	user := testCtx{auth.New(1000, 1000, nil)}
+	user := testCtx{Creds: auth.New(1000, 1000, nil)}
 	e.mkdir("/locked")
 	e.write("/locked/f", "")
 	e.must(e.v.Chmod(root, mustPath(e, "/locked"), 0o700))
@@ -808,10 +806,19 @@ func TestPseudoFile(t *testing.T) {
 	}
 }
 
-func TestBlockWithoutBlocker(t *testing.T) {
+func TestKernelContext(t *testing.T) {
 	ch := make(chan struct{}, 1)
 	ch <- struct{}{}
-	if err := vfs.Block(root, ch); err != nil {
-		t.Fatal(err)
+	if err := root.BlockOn(ch); err != nil {
+		t.Fatalf("BlockOn of a ready channel = %v", err)
+	}
+	if err := root.BlockOnTimeout(ch, time.Now().Add(time.Millisecond)); err != unix.ETIMEDOUT {
+		t.Fatalf("BlockOnTimeout of an idle channel = %v, want ETIMEDOUT", err)
+	}
+	if root.ThreadGroupID() != 0 || root.Signals() != nil || root.FSContext() != nil || root.Interrupted() {
+		t.Fatal("a kernel context is no process")
+	}
+	if c := (vfs.KernelContext{}).Credentials(); c.FSUID != 0 {
+		t.Fatalf("default credentials fsuid %d, want root", c.FSUID)
 	}
 }

@@ -95,24 +95,6 @@ const (
 	PollWrBand = 0x200
 )
 
-// Blocker is implemented by contexts that can sleep interruptibly
-// (kernel.Task): BlockOn returns nil when ch receives or is closed, or a
-// restart errno (ERESTARTSYS) when a signal or exit interrupts the wait
-// first.
-type Blocker interface {
-	BlockOn(ch <-chan struct{}) error
-}
-
-// Block waits for ch on behalf of ctx: interruptibly if ctx is a Blocker,
-// otherwise (kernel-internal contexts, tests) until ch receives.
-func Block(ctx Context, ch <-chan struct{}) error {
-	if b, ok := ctx.(Blocker); ok {
-		return b.BlockOn(ch)
-	}
-	<-ch
-	return nil
-}
-
 // alwaysReady is what a file without Waitable operations reports.
 const alwaysReady = unix.POLLIN | unix.POLLOUT | PollRdNorm | PollWrNorm
 

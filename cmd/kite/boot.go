@@ -31,12 +31,6 @@ import (
 	"github.com/kite-os/kite/vfs"
 )
 
-// bootContext is the context kite uses for its own VFS operations while
-// setting up (mounts, the console): it acts as root.
-type bootContext struct{ creds *auth.Credentials }
-
-func (c bootContext) Credentials() *auth.Credentials { return c.creds }
-
 // boot builds a kernel for o, runs the program and returns kite's exit
 // status.
 func boot(o runOptions, log *slog.Logger) (int, error) {
@@ -54,7 +48,9 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	}
 
 	creds := hostCredentials()
-	ctx := bootContext{creds: auth.New(0, 0, nil)}
+	// kite's own VFS operations while setting up (mounts, the console)
+	// act as root.
+	ctx := vfs.KernelContext{}
 	v := vfs.New()
 	limits := hostLimits()
 	cfg := kernel.Config{
@@ -232,7 +228,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		f.DecRef(ctx)
 	}
 
-	filename, err := lookPath(bootContext{creds: creds}, v, fsc, o.argv[0], envv)
+	filename, err := lookPath(vfs.KernelContext{Creds: creds}, v, fsc, o.argv[0], envv)
 	if err != nil {
 		return 127, &programError{err}
 	}
@@ -282,7 +278,7 @@ const defaultPath = "/bin:/usr/bin"
 // directories of $PATH in envv, inside kite's root, as a shell does: the
 // first regular file the program's credentials may execute. A name with
 // a slash is used as it is.
-func lookPath(ctx bootContext, v *vfs.VirtualFilesystem, fsc *vfs.FSContext, name string, envv []string) (string, error) {
+func lookPath(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *vfs.FSContext, name string, envv []string) (string, error) {
 	if strings.Contains(name, "/") {
 		return name, nil
 	}
@@ -305,7 +301,7 @@ func lookPath(ctx bootContext, v *vfs.VirtualFilesystem, fsc *vfs.FSContext, nam
 		if err != nil {
 			continue
 		}
-		if st.Type() != unix.S_IFREG || !ctx.creds.CheckPermission(st.Mode&0o7777, st.UID, st.GID, false, auth.MayExec) {
+		if st.Type() != unix.S_IFREG || !ctx.Credentials().CheckPermission(st.Mode&0o7777, st.UID, st.GID, false, auth.MayExec) {
 			denied = true
 			continue
 		}

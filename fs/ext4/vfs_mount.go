@@ -14,12 +14,6 @@ import (
 // writable is false for storage opened read-only.
 type BlockDevices func(rdev uint64) (dev ReadWriterAt, writable bool, ok bool)
 
-// fsContexter is implemented by contexts that have a file-system context
-// (kernel.Task), so that mount(2)'s source resolves as the caller sees it.
-type fsContexter interface {
-	FSContext() *vfs.FSContext
-}
-
 // Mounts is what RegisterType registered: the file systems mount(2) has
 // opened, one per device (mounting a device again shows the same file
 // system, as Linux shares the superblock).
@@ -65,11 +59,10 @@ func mountOptions(data string) error {
 // caller's file-system context and returns the device number of the block
 // device node it names: ENOTBLK when it is not one.
 func ResolveBlockDevice(ctx vfs.Context, v *vfs.VirtualFilesystem, source string) (uint64, error) {
-	fc, ok := ctx.(fsContexter)
-	if !ok || source == "" {
+	fsc := ctx.FSContext()
+	if fsc == nil || source == "" {
 		return 0, unix.ENOTBLK
 	}
-	fsc := fc.FSContext()
 	p, err := v.GetPath(ctx, fsc, fsc.Cwd(), source, true)
 	if err != nil {
 		return 0, err

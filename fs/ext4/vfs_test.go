@@ -15,7 +15,10 @@ import (
 	"github.com/kite-os/kite/vfs"
 )
 
-type vctx struct{ uid uint32 }
+type vctx struct {
+	vfs.KernelContext
+	uid uint32
+}
 
 func (c vctx) Credentials() *auth.Credentials { return auth.New(c.uid, c.uid, nil) }
 

@@ -14,13 +14,6 @@ import (
 // false when no such device exists, writable false for read-only storage.
 type BlockDevices func(rdev uint64) (dev ReadWriterAt, writable bool, ok bool)
 
-// fsContexter is implemented by contexts with a file-system context
-// (kernel.Task): mount(2)'s source resolves as the caller sees it, and
-// the caller's umask is vfat's default fmask and dmask.
-type fsContexter interface {
-	FSContext() *vfs.FSContext
-}
-
 // Mounts is what RegisterType registered: the FAT file systems mount(2)
 // opened, one per device.
 type Mounts struct {
@@ -81,19 +74,20 @@ func ParseMountOptions(data string, o MountOptions) (MountOptions, error) {
 func (m *Mounts) mount(ctx vfs.Context, source string, flags uint32, data string) (vfs.Filesystem, error) {
 	c := ctx.Credentials()
 	def := MountOptions{UID: c.FSUID, GID: c.FSGID, FMask: 0o022, DMask: 0o022}
-	fc, ok := ctx.(fsContexter)
-	if ok {
-		def.FMask = fc.FSContext().Umask()
+	// The caller's umask is vfat's default fmask and dmask; the source
+	// resolves as the caller sees it.
+	fsc := ctx.FSContext()
+	if fsc != nil {
+		def.FMask = fsc.Umask()
 		def.DMask = def.FMask
 	}
 	opts, err := ParseMountOptions(data, def)
 	if err != nil {
 		return nil, err
 	}
-	if !ok || source == "" {
+	if fsc == nil || source == "" {
 		return nil, unix.ENOTBLK
 	}
-	fsc := fc.FSContext()
 	p, err := m.v.GetPath(ctx, fsc, fsc.Cwd(), source, true)
 	if err != nil {
 		return nil, err

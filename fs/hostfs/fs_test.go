@@ -16,11 +16,9 @@ import (
 	"github.com/kite-os/kite/vfs"
 )
 
-type testCtx struct{ creds *auth.Credentials }
+type testCtx = vfs.KernelContext
 
-func (c testCtx) Credentials() *auth.Credentials { return c.creds }
-
-var root = testCtx{auth.New(0, 0, nil)}
+var root = testCtx{Creds: auth.New(0, 0, nil)}
 
 // mountTree mounts a hostfs of dir as the root of a new VFS, mounted
 // read-write so that hostfs itself (not the mount flag) must refuse

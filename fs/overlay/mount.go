@@ -8,13 +8,6 @@ import (
 	"github.com/kite-os/kite/vfs"
 )
 
-// fsContexter is implemented by contexts that have a file-system context
-// (kernel.Task), so that mount(2)'s lowerdir= and upperdir= paths resolve
-// as the caller sees them.
-type fsContexter interface {
-	FSContext() *vfs.FSContext
-}
-
 // Options are the mount options of an overlay, as Linux's.
 type Options struct {
 	// LowerDirs are the lower directories, top first (lowerdir=a:b).
@@ -118,11 +111,12 @@ func RegisterType(v *vfs.VirtualFilesystem) {
 		if err != nil {
 			return nil, err
 		}
-		fc, ok := ctx.(fsContexter)
-		if !ok {
+		// The directories resolve as the caller sees them.
+		fsc := ctx.FSContext()
+		if fsc == nil {
 			return nil, unix.EINVAL
 		}
-		return mountOverlay(ctx, v, fc.FSContext(), opts)
+		return mountOverlay(ctx, v, fsc, opts)
 	})
 }
 

@@ -5,17 +5,18 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/fs/overlay"
 	"github.com/kite-os/kite/fs/tmpfs"
 	"github.com/kite-os/kite/vfs"
 )
 
 // taskCtx is a caller with a file-system context, as kernel.Task.
-type taskCtx struct{ fsc *vfs.FSContext }
+type taskCtx struct {
+	vfs.KernelContext
+	fsc *vfs.FSContext
+}
 
-func (taskCtx) Credentials() *auth.Credentials { return auth.New(0, 0, nil) }
-func (c taskCtx) FSContext() *vfs.FSContext    { return c.fsc }
+func (c taskCtx) FSContext() *vfs.FSContext { return c.fsc }
 
 func TestParseOptions(t *testing.T) {
 	o, err := overlay.ParseOptions(`lowerdir=/a\:b:/c,upperdir=/u,workdir=/w,redirect_dir=off,index=off,xino=auto`)
@@ -42,7 +43,7 @@ func TestMountSyscall(t *testing.T) {
 	tr.write("/lower/a", "a")
 	tr.write("/lower2/a", "hidden")
 	tr.write("/lower2/b", "b")
-	c := taskCtx{tr.fsc}
+	c := taskCtx{fsc: tr.fsc}
 	at := func(p string) vfs.Path { return tr.path(p) }
 	for data, want := range map[string]error{
 		"lowerdir=/lower,upperdir=/u2,workdir=/u2/inner": unix.EINVAL,

@@ -17,7 +17,10 @@ import (
 	"github.com/kite-os/kite/vfs"
 )
 
-type ctx struct{ uid uint32 }
+type ctx struct {
+	vfs.KernelContext
+	uid uint32
+}
 
 func (c ctx) Credentials() *auth.Credentials { return auth.New(c.uid, c.uid, nil) }
 

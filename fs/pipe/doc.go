@@ -4,10 +4,10 @@
 // pipefs pseudo file system, and the opener of FIFO inodes that vfs calls
 // (InstallFIFOOpener).
 //
-// Blocking reads, writes and FIFO opens sleep through vfs.Block, so they
-// are interruptible when the context is a task. A write to a pipe with no
-// readers sends SIGPIPE to the writing task when the context can send
-// signals (kernel.Task) and fails with EPIPE.
+// Blocking reads, writes and FIFO opens sleep through the vfs.Context's
+// BlockOn, so a signal interrupts them. A write to a pipe with no readers
+// sends SIGPIPE to the writer (the Context's SignalSelf) and fails with
+// EPIPE.
 //
 // Splice, Tee, ToFile, FromFile, WriteSome and Read carry out splice(2),
 // tee(2) and vmsplice(2) by copying (splice.go), never holding two

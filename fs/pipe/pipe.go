@@ -5,7 +5,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/vfs"
 )
 
@@ -105,24 +104,13 @@ func (p *Pipe) newBuffer() *buffer {
 // Preconditions: p.mu is held; e is registered on p.queue.
 func (p *Pipe) wait(ctx vfs.Context, ch chan struct{}) error {
 	p.mu.Unlock()
-	err := vfs.Block(ctx, ch)
+	err := ctx.BlockOn(ch)
 	p.mu.Lock()
 	return err
 }
 
-// signaller is what a context needs to get SIGPIPE (kernel.Task).
-type signaller interface {
-	UserSignalInfo(sig int, code int32) *arch.SignalInfo
-	SendSignal(info *arch.SignalInfo)
-}
-
-// siUser is SI_USER: Linux sends SIGPIPE as if the writer killed itself.
-const siUser = 0
-
 func sendSIGPIPE(ctx vfs.Context) {
-	if s, ok := ctx.(signaller); ok {
-		s.SendSignal(s.UserSignalInfo(int(unix.SIGPIPE), siUser))
-	}
+	ctx.SignalSelf(int(unix.SIGPIPE))
 }
 
 // read reads up to n bytes into sink as pipe_read: it takes data from as

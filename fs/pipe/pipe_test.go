@@ -11,7 +11,7 @@ import (
 	"github.com/kite-os/kite/vfs"
 )
 
-type ctx struct{}
+type ctx struct{ vfs.KernelContext }
 
 func (ctx) Credentials() *auth.Credentials { return auth.New(1000, 1000, nil) }
 

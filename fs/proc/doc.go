@@ -44,10 +44,10 @@
 //   - Process (the thread-group leader task): its id, credentials,
 //     executable, fd table and file-system context, all safe to call from
 //     any goroutine; FDTable and FSContext return nil once released.
-//   - Caller (the vfs.Context of a task, i.e. kernel.Task): gives the
-//     calling process's pid for /proc/self. A Context that wraps another
-//     (the VFS's access(2) credentials) is unwrapped through an
-//     `Unwrap() vfs.Context` method.
+//
+// The caller is the vfs.Context: its ThreadGroupID and ThreadID name
+// /proc/self and /proc/thread-self (none for a kernel context: ENOENT),
+// and its FSContext's root is where link targets are named from.
 //
 // Links on /proc/PID/fd, readlink of exe and cwd, and reading environ,
 // maps, auxv and fdinfo are allowed to the

@@ -167,11 +167,6 @@ func (l *staticLink) Readlink(vfs.Context) (string, error) { return l.target, ni
 // directory, "PID/task/TID".
 type threadSelfLink struct{ base }
 
-// threadCaller is a Caller that knows its thread id (kernel.Task).
-type threadCaller interface {
-	ThreadID() int32
-}
-
 // Stat implements vfs.Inode.
 func (l *threadSelfLink) Stat(vfs.Context) (vfs.Stat, error) {
 	return l.stat(unix.S_IFLNK|0o777, 0, 0, 1), nil
@@ -179,15 +174,10 @@ func (l *threadSelfLink) Stat(vfs.Context) (vfs.Stat, error) {
 
 // Readlink implements vfs.Inode.
 func (l *threadSelfLink) Readlink(ctx vfs.Context) (string, error) {
-	c := callerOf(ctx)
-	if c == nil {
+	if ctx.ThreadGroupID() == 0 {
 		return "", unix.ENOENT
 	}
-	tid := c.ThreadGroupID()
-	if tc, ok := c.(threadCaller); ok {
-		tid = tc.ThreadID()
-	}
-	return fmt.Sprintf("%d/task/%d", c.ThreadGroupID(), tid), nil
+	return fmt.Sprintf("%d/task/%d", ctx.ThreadGroupID(), ctx.ThreadID()), nil
 }
 
 // processFiles returns the files of /proc/PID beyond the links: stat,
@@ -274,8 +264,7 @@ func (fs *Filesystem) taskFiles(pi ProcessInfo, p Process, tid int32, whole bool
 	// Linux lets only the process's own threads rename it, and keeps
 	// what is written up to the first NUL, newline included.
 	comm.write = func(ctx vfs.Context, src []byte) (int, error) {
-		c := callerOf(ctx)
-		if c == nil || c.ThreadGroupID() != p.ThreadGroupID() {
+		if ctx.ThreadGroupID() != p.ThreadGroupID() {
 			return 0, unix.EINVAL
 		}
 		name := src

@@ -178,7 +178,7 @@ func TestCommCmdlineEnviron(t *testing.T) {
 		}
 		f.DecRef(w.ctx)
 	}
-	user := taskCtx{pid: 7, creds: auth.New(1000, 1000, nil)}
+	user := taskCtx{KernelContext: vfs.KernelContext{FS: w.fsc}, pid: 7, creds: auth.New(1000, 1000, nil)}
 	if _, err := w.v.OpenAt(user, w.fsc, w.fsc.Root(), "/proc/meminfo", unix.O_WRONLY, 0); err != unix.EACCES {
 		t.Errorf("open meminfo for writing as a user: %v", err)
 	}

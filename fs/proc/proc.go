@@ -88,15 +88,7 @@ func mayInspect(ctx vfs.Context, p Process) bool {
 // readerRoot returns the root directory of the calling process, from
 // which link paths are named (zero Path if the caller is not a process).
 func (fs *Filesystem) readerRoot(ctx vfs.Context) vfs.Path {
-	c := callerOf(ctx)
-	if c == nil {
-		return vfs.Path{}
-	}
-	p := fs.src.Process(ctx, c.ThreadGroupID())
-	if p == nil {
-		return vfs.Path{}
-	}
-	fsc := p.FSContext()
+	fsc := ctx.FSContext()
 	if fsc == nil {
 		return vfs.Path{}
 	}
@@ -263,11 +255,10 @@ func (l *selfLink) Stat(vfs.Context) (vfs.Stat, error) {
 
 // Readlink implements vfs.Inode.
 func (l *selfLink) Readlink(ctx vfs.Context) (string, error) {
-	c := callerOf(ctx)
-	if c == nil {
+	if ctx.ThreadGroupID() == 0 {
 		return "", unix.ENOENT
 	}
-	return strconv.Itoa(int(c.ThreadGroupID())), nil
+	return strconv.Itoa(int(ctx.ThreadGroupID())), nil
 }
 
 // pidDir is /proc/PID.

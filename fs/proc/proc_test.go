@@ -60,12 +60,14 @@ func (k *fakeKernel) Processes(vfs.Context) []int32 {
 
 // taskCtx is the Context of a task of process pid.
 type taskCtx struct {
+	vfs.KernelContext
 	pid   int32
 	creds *auth.Credentials
 }
 
 func (c taskCtx) Credentials() *auth.Credentials { return c.creds }
 func (c taskCtx) ThreadGroupID() int32           { return c.pid }
+func (c taskCtx) ThreadID() int32                { return c.pid }
 
 type world struct {
 	v    *vfs.VirtualFilesystem
@@ -76,9 +78,7 @@ type world struct {
 	pipe *vfs.File
 }
 
-type plainCtx struct{}
-
-func (plainCtx) Credentials() *auth.Credentials { return auth.New(0, 0, nil) }
+type plainCtx struct{ vfs.KernelContext }
 
 // newWorld builds "/" (a host temp dir with bin/prog, dev/, proc/), kite's
 // /dev and /proc, and process 7 with /dev/null at fd 0 and a pipe at fd 1.
@@ -127,7 +127,7 @@ func newWorld(t *testing.T) *world {
 	home, _ := v.GetPath(ctx0, fsc, fsc.Root(), "/home", true)
 	p.fsc.SetCwd(home)
 	k.procs[7] = p
-	w := &world{v: v, fsc: fsc, k: k, p: p, ctx: taskCtx{pid: 7, creds: p.creds}}
+	w := &world{v: v, fsc: fsc, k: k, p: p, ctx: taskCtx{KernelContext: vfs.KernelContext{FS: fsc}, pid: 7, creds: p.creds}}
 	null, err := v.OpenAt(w.ctx, fsc, fsc.Root(), "/dev/null", unix.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -284,12 +284,12 @@ func TestOtherUserDenied(t *testing.T) {
 	}
 }
 
-func TestAccessUnwrapsCaller(t *testing.T) {
+func TestAccessKeepsCaller(t *testing.T) {
 	w := newWorld(t)
 	// Real uid differs from the fsuid, so access(2) wraps the context.
 	c := auth.New(0, 0, nil)
 	c.RealUID = 1000
-	ctx := taskCtx{pid: 7, creds: c}
+	ctx := taskCtx{KernelContext: vfs.KernelContext{FS: w.fsc}, pid: 7, creds: c}
 	if err := w.v.AccessAt(ctx, w.fsc, w.fsc.Root(), "/proc/self", 0, 0); err != nil {
 		t.Errorf("access /proc/self = %v", err)
 	}

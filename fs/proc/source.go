@@ -29,29 +29,3 @@ type Process interface {
 	// FSContext is the process's root and cwd, nil once released.
 	FSContext() *vfs.FSContext
 }
-
-// Caller is implemented by the vfs.Context of a task: the pid of the
-// calling process, as its own pid namespace numbers it.
-type Caller interface {
-	ThreadGroupID() int32
-}
-
-// unwrapper is a Context wrapping another (vfs's access(2) context).
-type unwrapper interface {
-	Unwrap() vfs.Context
-}
-
-// callerOf returns the Caller behind ctx, or nil.
-func callerOf(ctx vfs.Context) Caller {
-	for i := 0; i < 8 && ctx != nil; i++ {
-		if c, ok := ctx.(Caller); ok {
-			return c
-		}
-		u, ok := ctx.(unwrapper)
-		if !ok {
-			return nil
-		}
-		ctx = u.Unwrap()
-	}
-	return nil
-}

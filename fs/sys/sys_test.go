@@ -7,13 +7,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/vfs"
 )
 
-type testCtx struct{}
-
-func (testCtx) Credentials() *auth.Credentials { return auth.New(0, 0, nil) }
+type testCtx = vfs.KernelContext
 
 func TestTree(t *testing.T) {
 	ctx := testCtx{}

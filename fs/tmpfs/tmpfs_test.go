@@ -7,14 +7,11 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/fs/tmpfs"
 	"github.com/kite-os/kite/vfs"
 )
 
-type ctx struct{}
-
-func (ctx) Credentials() *auth.Credentials { return auth.New(0, 0, nil) }
+type ctx = vfs.KernelContext
 
 func setup(t *testing.T, opts tmpfs.Options) (*vfs.VirtualFilesystem, *vfs.FSContext) {
 	v := vfs.New()
