@@ -133,6 +133,10 @@ func New(c Config) (*Kernel, error) {
 	if k.maxTasks <= 0 {
 		k.maxTasks = 4096
 	}
+	// File systems keep file pages (tmpfs data, page caches) in the
+	// memory file, so that mapping a file maps the pages read and write
+	// use.
+	c.VFS.SetPageAllocator(pageAllocator{c.MemoryFile})
 	if k.log == nil {
 		k.log = slog.Default()
 	}
@@ -238,3 +242,9 @@ func (k *Kernel) ThreadGroupByID(tgid int32) *ThreadGroup {
 
 // Futex returns the kernel's futex manager.
 func (k *Kernel) Futex() *futex.Manager { return k.futex }
+
+// pageAllocator gives the VFS page cache objects in the memory file.
+type pageAllocator struct{ mf *mm.MemoryFile }
+
+// NewPages implements vfs.PageAllocator.
+func (a pageAllocator) NewPages() vfs.Pages { return mm.NewSharedMemory(a.mf, 0) }

@@ -15,9 +15,9 @@ const (
 // (NORMAL, RANDOM, SEQUENTIAL, WILLNEED, COLD, PAGEOUT, HUGEPAGE,
 // NOHUGEPAGE, COLLAPSE, MERGEABLE, UNMERGEABLE, DONTDUMP, DODUMP) are
 // accepted and change nothing. MADV_REMOVE punches the pages out of a
-// writable shared anonymous mapping's object, in every process mapping it
-// (EACCES if not writable, EINVAL on other mappings, as Linux for
-// non-shmem ones).
+// writable shared mapping's object (shared anonymous memory, a tmpfs or
+// memfd file), in every process mapping it (EACCES if the mapping is
+// private or may never write, EINVAL on anonymous memory).
 func (m *MemoryManager) MAdvise(addr, length uintptr, advice int) error {
 	switch advice {
 	case unix.MADV_NORMAL, unix.MADV_RANDOM, unix.MADV_SEQUENTIAL, unix.MADV_WILLNEED,
@@ -46,11 +46,17 @@ func (m *MemoryManager) MAdvise(addr, length uintptr, advice int) error {
 		return nil
 	}
 
+	if advice == unix.MADV_POPULATE_READ || advice == unix.MADV_POPULATE_WRITE {
+		err := m.lockedWithReads(func(rd *fileRead) error {
+			return m.populateLocked(addr, end, advice == unix.MADV_POPULATE_WRITE, rd)
+		})
+		if isNeedRead(err) {
+			return unix.EINTR // Linux's answer to a mapping changing under the populate
+		}
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if advice == unix.MADV_POPULATE_READ || advice == unix.MADV_POPULATE_WRITE {
-		return m.populateLocked(addr, end, advice == unix.MADV_POPULATE_WRITE)
-	}
 	// Linux applies the advice to every VMA in the range and then reports
 	// ENOMEM if the range had holes.
 	holes := false
@@ -96,11 +102,15 @@ func (m *MemoryManager) adviseLocked(v *vma, start, end uintptr, advice int) err
 		}
 		m.dropPagesLocked(start, end)
 	case unix.MADV_REMOVE:
-		if v.obj == nil || v.locked {
+		if v.locked || v.anonymous() {
 			return unix.EINVAL
 		}
-		if v.prot&unix.PROT_WRITE == 0 {
+		if !v.mayWriteShared() {
 			return unix.EACCES
+		}
+		if v.obj == nil {
+			// A file without pages of its own cannot punch.
+			return unix.EOPNOTSUPP
 		}
 		off := v.off + uint64(start-v.start)
 		// Punch takes this address space's lock itself.

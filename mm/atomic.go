@@ -155,9 +155,7 @@ func (m *MemoryManager) withWord(addr uintptr, write bool, fn func(p *uint32)) e
 			// access does.
 			return unix.EFAULT
 		}
-		m.mu.Lock()
-		err := m.prepareLocked(addr, addr+4, acc)
-		m.mu.Unlock()
+		err := m.lockedWithReads(func(rd *fileRead) error { return m.prepareLocked(addr, addr+4, acc, rd) })
 		if err != nil {
 			return unix.EFAULT
 		}

@@ -23,17 +23,28 @@
 // Pages get frames on demand, sixteen at a time (fault-around): a fault
 // fills the aligned 16-page window around the faulting page (within the
 // VMA) and maps it with one MapFile call per run of contiguous frames.
-// Private file pages are read from the File into fresh frames; pages
-// wholly past the end of the file do not exist and a fault on one is
-// SIGBUS, as on Linux. There is no page cache yet: a MAP_SHARED mapping of
-// a file that can never be written (MMapOpts.NoWrite, the file is open
-// read-only) reads pages the same way and does not see later writes to
-// the file; other shared file mappings are ENODEV, unless the file's data
-// lives in a SharedMemory object (MMapOpts.Shm), which file systems may
-// use as their page store (ReadAt, WriteAt, SetSize, Punch): then mapping
-// and file are coherent. SharedMemory also backs shared anonymous
-// mappings and System V shm; it keeps a reverse map (which address spaces
-// map it) so that truncating or punching it removes the pages everywhere.
+// Files come in two kinds. A file with pages of its own (tmpfs and memfd
+// files: vfs.Mappable, their vfs.Pages being a SharedMemory) is mapped
+// from that object (MMapOpts.Shm, with File for the name): MAP_SHARED maps
+// the object's frames, coherent with read and write in every process,
+// and MAP_PRIVATE maps the same frames copy-on-write, so a private mapping
+// shares clean pages until it writes them. Pages past the object's end
+// are SIGBUS; truncating or punching the object removes its pages from
+// every address space (SharedMemory keeps a reverse map). Other files
+// (no page cache yet) are read into private frames when first touched; a
+// MAP_SHARED mapping of such a file must never be writable
+// (MMapOpts.NoWrite, the file is open read-only) and does not see later
+// writes to the file; writable ones are ENODEV. Pages wholly past the end
+// of the file are SIGBUS, as on Linux. SharedMemory also backs shared
+// anonymous mappings and System V shm.
+//
+// mm never reads a file while holding an address space's lock: reading
+// may block, and a file (/proc/PID/maps) may look at this very address
+// space. An operation that needs file pages under the lock (a fault, a
+// kernel access, MADV_POPULATE) returns a needRead; lockedWithReads drops
+// the lock, reads the pages into fresh frames (readFile), and runs the
+// operation again, which takes the frames if the mapping still shows the
+// same file pages there, and frees them otherwise.
 //
 // CopyInForce and CopyOutForce access memory as ptrace and /proc/PID/mem
 // do (FOLL_FORCE): regardless of protection, writing private mappings

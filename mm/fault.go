@@ -16,8 +16,57 @@ func (m *MemoryManager) HandleFault(addr uintptr, signo, code int32) error {
 	if signo != int32(unix.SIGSEGV) || (code != SEGV_MAPERR && code != SEGV_ACCERR) {
 		return &FaultError{Signo: signo, Code: code, Addr: addr}
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	err := m.lockedWithReads(func(rd *fileRead) error {
+		return m.handleFaultLocked(addr, code, rd)
+	})
+	if isNeedRead(err) {
+		// The mapping keeps changing under us: let the application
+		// retry the access.
+		return nil
+	}
+	return err
+}
+
+// lockedWithReads runs fn with m.mu held for writing. When fn needs file
+// pages (it returns a *needRead), they are read without the lock and fn
+// runs again with them, until it stops asking or asks for the same pages
+// maxReadRetries times (the mapping keeps changing under us): then the
+// *needRead is returned.
+func (m *MemoryManager) lockedWithReads(fn func(rd *fileRead) error) error {
+	var rd *fileRead
+	defer func() { rd.release(m.mf) }()
+	var last needRead
+	same := 0
+	for {
+		m.mu.Lock()
+		err := fn(rd)
+		m.mu.Unlock()
+		var need *needRead
+		if !errors.As(err, &need) {
+			return err
+		}
+		if sameFile(need.file, last.file) && need.off == last.off {
+			if same++; same == maxReadRetries {
+				return err
+			}
+		} else {
+			last, same = *need, 0
+		}
+		rd.release(m.mf)
+		rd = m.readFile(need)
+	}
+}
+
+// maxReadRetries bounds how often an operation reads file pages without
+// the lock and finds the mapping changed when it comes back.
+const maxReadRetries = 4
+
+// handleFaultLocked is HandleFault under the lock. It returns a *needRead
+// if file pages must be read first (without the lock); rd holds pages
+// read so.
+//
+// Preconditions: m.mu is held for writing.
+func (m *MemoryManager) handleFaultLocked(addr uintptr, code int32, rd *fileRead) error {
 	v := m.vmas.find(addr)
 	if v == nil {
 		v = m.growStackLocked(addr)
@@ -32,7 +81,7 @@ func (m *MemoryManager) HandleFault(addr uintptr, signo, code int32) error {
 	if p := m.pt.get(page); code == SEGV_ACCERR && p != nil && p.mapped {
 		return m.accessFaultLocked(v, page, p, addr)
 	}
-	return m.faultInLocked(v, page, addr)
+	return m.faultInLocked(v, page, addr, rd)
 }
 
 func segv(code int32, addr uintptr) *FaultError {
@@ -99,7 +148,7 @@ func (v *vma) window(page uintptr) (uintptr, uintptr) {
 //
 // Preconditions: m.mu is held for writing; v contains page and is
 // accessible.
-func (m *MemoryManager) faultInLocked(v *vma, page uintptr, addr uintptr) error {
+func (m *MemoryManager) faultInLocked(v *vma, page uintptr, addr uintptr, rd *fileRead) error {
 	ws, we := v.window(page)
 	p := m.pt.get(page)
 	if p == nil {
@@ -111,11 +160,15 @@ func (m *MemoryManager) faultInLocked(v *vma, page uintptr, addr uintptr) error 
 		for b < we && m.pt.get(b) == nil {
 			b += pageSize
 		}
-		m.fillLocked(v, a, b)
+		if err := m.fillLocked(v, a, b, rd); isNeedRead(err) {
+			return err
+		}
 		if p = m.pt.get(page); p == nil && a < page {
 			// Something before page failed (memory ran out): page
 			// alone may still fit.
-			m.fillLocked(v, page, page+pageSize)
+			if err := m.fillLocked(v, page, page+pageSize, rd); isNeedRead(err) {
+				return err
+			}
 			p = m.pt.get(page)
 		}
 		if p == nil {
@@ -137,7 +190,7 @@ func (m *MemoryManager) faultInLocked(v *vma, page uintptr, addr uintptr) error 
 // first page it cannot fill.
 //
 // Preconditions: m.mu is held for writing.
-func (m *MemoryManager) fillLocked(v *vma, start, end uintptr) error {
+func (m *MemoryManager) fillLocked(v *vma, start, end uintptr, rd *fileRead) error {
 	for addr := start; addr < end; {
 		if m.pt.get(addr) != nil {
 			addr += pageSize
@@ -147,7 +200,7 @@ func (m *MemoryManager) fillLocked(v *vma, start, end uintptr) error {
 		for runEnd < end && m.pt.get(runEnd) == nil {
 			runEnd += pageSize
 		}
-		if err := m.fillRunLocked(v, addr, runEnd); err != nil {
+		if err := m.fillRunLocked(v, addr, runEnd, rd); err != nil {
 			return err
 		}
 		addr = runEnd
@@ -182,13 +235,30 @@ func (m *MemoryManager) preferredFrames(v *vma, start, end uintptr) (uint64, boo
 var errPastEOF = errors.New("page past end of file")
 
 // fillRunLocked gives frames to the pages of [start, end), none of which
-// has one.
+// has one. Pages of a file (not backed by a shared object) come from rd;
+// if rd lacks them, it returns a *needRead saying what to read.
 //
 // Preconditions: m.mu is held for writing.
-func (m *MemoryManager) fillRunLocked(v *vma, start, end uintptr) error {
+func (m *MemoryManager) fillRunLocked(v *vma, start, end uintptr, rd *fileRead) error {
 	if v.obj != nil {
 		for addr := start; addr < end; addr += pageSize {
 			f, err := v.obj.frameAt((v.off + uint64(addr-v.start)) >> pageShift)
+			if err != nil {
+				return err
+			}
+			// A private mapping shares the object's page until it
+			// writes it.
+			m.pt.set(addr, pte{frame: f, cow: !v.shared})
+		}
+		return nil
+	}
+	if v.file != nil {
+		for addr := start; addr < end; addr += pageSize {
+			fileOff := v.off + uint64(addr-v.start)
+			f, err := rd.take(v.file, fileOff)
+			if err == errNotRead {
+				return &needRead{file: v.file, off: fileOff, pages: uint64(end-addr) >> pageShift}
+			}
 			if err != nil {
 				return err
 			}
@@ -204,46 +274,127 @@ func (m *MemoryManager) fillRunLocked(v *vma, start, end uintptr) error {
 		} else if off, got, err = m.mf.allocRun(n); err != nil {
 			return err
 		}
-		if v.file != nil {
-			got, err = m.readFileLocked(v, addr, off, got)
-		}
 		for i := uint64(0); i < got; i++ {
 			m.pt.set(addr, pte{frame: off + i*pageSize})
 			addr += pageSize
-		}
-		if err != nil {
-			return err
 		}
 	}
 	return nil
 }
 
-// readFileLocked reads the file contents of n pages of v at addr into the
-// fresh frames at off. It returns how many pages hold file data; the
-// frames of the others (wholly past EOF, or unread after an I/O error) are
-// freed.
-//
-// Preconditions: m.mu is held for writing.
-func (m *MemoryManager) readFileLocked(v *vma, addr uintptr, off, n uint64) (uint64, error) {
-	fileOff := v.off + uint64(addr-v.start)
-	var read int
-	var err error
-	if fileOff > math.MaxInt64-n*pageSize {
-		err = unix.EOVERFLOW
-	} else {
-		read, err = v.file.ReadAt(m.mf.bytes(off, n*pageSize), int64(fileOff))
+// needRead is returned (as an error) by operations under the lock that
+// need pages of a file: the caller drops the lock, reads them with
+// readFile and tries again with the result. mm never reads a file while
+// holding an address space's lock: reading may block, and a file (a
+// /proc file) may look at this very address space.
+type needRead struct {
+	file  File
+	off   uint64 // file offset of the first page
+	pages uint64
+}
+
+func (*needRead) Error() string { return "file pages must be read" }
+
+func isNeedRead(err error) bool {
+	var need *needRead
+	return errors.As(err, &need)
+}
+
+// errNotRead: the pages asked of a fileRead are not in it.
+var errNotRead = errors.New("file pages not read")
+
+// fileRead is file pages read without the lock: fresh frames holding the
+// file's data from off on.
+type fileRead struct {
+	file   File
+	off    uint64
+	frames []uint64 // per page; taken pages are set to ^0
+	good   int      // pages holding file data; the rest are past EOF
+	err    error    // why reading stopped at good
+}
+
+// readFile reads the pages need asks for (at most a fault-around window)
+// into fresh frames. It is called without m.mu.
+func (m *MemoryManager) readFile(need *needRead) *fileRead {
+	n := min(need.pages, faultAroundPages)
+	rd := &fileRead{file: need.file, off: need.off}
+	for uint64(len(rd.frames)) < n {
+		off, got, err := m.mf.allocRun(n - uint64(len(rd.frames)))
+		if err != nil {
+			if len(rd.frames) == 0 {
+				rd.err = err
+				return rd
+			}
+			break
+		}
+		for i := uint64(0); i < got; i++ {
+			rd.frames = append(rd.frames, off+i*pageSize)
+		}
 	}
-	good := (uint64(read) + pageMask) >> pageShift
-	if read == int(n*pageSize) {
-		return n, nil
+	if r, ok := need.file.(MappedFile); ok {
+		// The mapping may go away while we read.
+		r.IncMapRef()
+		defer r.DecMapRef()
 	}
-	if good < n {
-		m.mf.decRef(off+good*pageSize, n-good)
+	for i := 0; i < len(rd.frames); {
+		j := i + 1
+		for j < len(rd.frames) && rd.frames[j] == rd.frames[j-1]+pageSize {
+			j++
+		}
+		fileOff := need.off + uint64(i)*pageSize
+		want := uint64(j-i) * pageSize
+		var read int
+		var err error
+		if fileOff > math.MaxInt64-want {
+			err = unix.EOVERFLOW
+		} else {
+			read, err = need.file.ReadAt(m.mf.bytes(rd.frames[i], want), int64(fileOff))
+		}
+		if uint64(read) == want {
+			rd.good = j
+			i = j
+			continue
+		}
+		rd.good = i + (read+pageMask)>>pageShift
+		if err == nil || err == io.EOF {
+			err = errPastEOF
+		}
+		rd.err = err
+		break
 	}
-	if err == nil || err == io.EOF {
-		err = errPastEOF
+	return rd
+}
+
+// take hands over the frame holding the page of file at fileOff:
+// errNotRead if rd did not read it, rd.err if it lies past what could be
+// read.
+func (rd *fileRead) take(file File, fileOff uint64) (uint64, error) {
+	if rd == nil || !sameFile(rd.file, file) || fileOff < rd.off {
+		return 0, errNotRead
 	}
-	return good, err
+	i := (fileOff - rd.off) >> pageShift
+	if rd.err != nil && i >= uint64(rd.good) && (i < uint64(len(rd.frames)) || len(rd.frames) == 0) {
+		return 0, rd.err
+	}
+	if i >= uint64(len(rd.frames)) || rd.frames[i] == ^uint64(0) {
+		return 0, errNotRead
+	}
+	f := rd.frames[i]
+	rd.frames[i] = ^uint64(0)
+	return f, nil
+}
+
+// release frees the frames nobody took.
+func (rd *fileRead) release(mf *MemoryFile) {
+	if rd == nil {
+		return
+	}
+	for i, f := range rd.frames {
+		if f != ^uint64(0) {
+			mf.decRef(f, 1)
+			rd.frames[i] = ^uint64(0)
+		}
+	}
 }
 
 // mapRun is n pages at addr backed by contiguous frames from frame.
@@ -482,7 +633,7 @@ func (m *MemoryManager) growStackLocked(addr uintptr) *vma {
 // first page such an access would not reach (and ENOMEM at a hole).
 //
 // Preconditions: m.mu is held for writing.
-func (m *MemoryManager) populateLocked(start, end uintptr, write bool) error {
+func (m *MemoryManager) populateLocked(start, end uintptr, write bool, rd *fileRead) error {
 	cur := start
 	for cur < end {
 		v := m.vmas.find(cur)
@@ -493,7 +644,10 @@ func (m *MemoryManager) populateLocked(start, end uintptr, write bool) error {
 		if v.prot == 0 || (write && v.prot&unix.PROT_WRITE == 0) {
 			return unix.EFAULT
 		}
-		fillErr := m.fillLocked(v, cur, e)
+		fillErr := m.fillLocked(v, cur, e, rd)
+		if isNeedRead(fillErr) {
+			return fillErr
+		}
 		var olds []uint64
 		if write && !v.shared {
 			m.pt.forRange(cur, e, func(_ uintptr, p *pte) bool {

@@ -94,9 +94,7 @@ func (m *MemoryManager) access(addr uintptr, n int, acc accessType, fn func(b []
 		if a < addr || end < a {
 			return done, unix.EFAULT
 		}
-		m.mu.Lock()
-		err := m.prepareLocked(a, end, acc)
-		m.mu.Unlock()
+		err := m.lockedWithReads(func(rd *fileRead) error { return m.prepareLocked(a, end, acc, rd) })
 		if err != nil {
 			return done, unix.EFAULT
 		}
@@ -171,7 +169,7 @@ func (v *vma) allows(a accessType) bool {
 // within the VMA, breaking copy-on-write).
 //
 // Preconditions: m.mu is held for writing.
-func (m *MemoryManager) prepareLocked(a, end uintptr, acc accessType) error {
+func (m *MemoryManager) prepareLocked(a, end uintptr, acc accessType, rd *fileRead) error {
 	v := m.vmas.find(a)
 	if v == nil {
 		if v = m.growStackLocked(a); v == nil {
@@ -192,7 +190,9 @@ func (m *MemoryManager) prepareLocked(a, end uintptr, acc accessType) error {
 		for b < fillEnd && m.pt.get(b) == nil {
 			b += pageSize
 		}
-		m.fillLocked(v, page, b)
+		if err := m.fillLocked(v, page, b, rd); isNeedRead(err) {
+			return err
+		}
 		if p = m.pt.get(page); p == nil {
 			return unix.EFAULT
 		}

@@ -162,7 +162,9 @@ func (m *MemoryManager) populateLockedLocked(start, end uintptr) error {
 		}
 		s, e := max(v.start, start), min(v.end, end)
 		write := v.prot&unix.PROT_WRITE != 0 && !v.shared
-		if err := m.populateLocked(s, e, write); err != nil && firstErr == nil {
+		// File pages that must be read first are left for faults:
+		// files are not read under the lock.
+		if err := m.populateLocked(s, e, write, nil); err != nil && !isNeedRead(err) && firstErr == nil {
 			firstErr = err
 		}
 	}

@@ -316,12 +316,9 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 	if growsDown && (shared || !anon) {
 		return 0, unix.EINVAL
 	}
-	if o.Shm != nil && !shared {
-		return 0, unix.EINVAL
-	}
 	if shared && !anon && o.Shm == nil && (!o.NoWrite || o.Prot&unix.PROT_WRITE != 0) {
-		// Writable shared file mappings need the page cache (a later
-		// issue). One that can never be written (the file is open
+		// Writable shared mappings of files need the file's pages
+		// (o.Shm). One that can never be written (the file is open
 		// read-only) reads the file as a private mapping does.
 		return 0, unix.ENODEV
 	}
@@ -376,14 +373,23 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 		name:       o.Name,
 		wipeOnFork: droppable,
 	}
+	v.noWrite = shared && o.NoWrite
 	switch {
 	case o.Shm != nil:
 		v.obj = o.Shm
 		v.off = o.Offset
-		o.Shm.incMap(m)
+		o.Shm.incMap(m, v.mayWriteShared())
+		if o.File != nil {
+			// The file the object holds the pages of: kept open
+			// and named, as Linux's vm_file.
+			v.file = o.File
+			if r, ok := o.File.(MappedFile); ok {
+				r.IncMapRef()
+			}
+		}
 	case shared && anon:
 		v.obj = NewSharedMemory(m.mf, uint64(length))
-		v.obj.incMap(m)
+		v.obj.incMap(m, v.mayWriteShared())
 		v.obj.DecRef() // the VMA's reference is the only one
 	case !anon:
 		v.file = o.File
@@ -392,7 +398,6 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 			r.IncMapRef()
 		}
 	}
-	v.noWrite = shared && o.NoWrite
 	if lock {
 		v.locked = true
 		v.lockOnFault = flags&unix.MAP_LOCKED == 0 && m.lockFutureOnFault
@@ -403,7 +408,9 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 		// Errors are ignored, as Linux ignores them for MAP_POPULATE.
 		m.populateLockedLocked(addr, addr+length)
 	case flags&unix.MAP_POPULATE != 0 && flags&unix.MAP_NONBLOCK == 0:
-		m.populateLocked(addr, addr+length, false)
+		// Errors are ignored as Linux does; file pages that must be
+		// read are left for faults (files are not read under the lock).
+		m.populateLocked(addr, addr+length, false, nil)
 	}
 	return addr, nil
 }

@@ -1023,8 +1023,22 @@ func TestSharedMemoryObject(t *testing.T) {
 	if vs := a.VMAs(); vs[0].Shm != shm || vs[0].Name != "/SYSV00000001 (deleted)" {
 		t.Fatalf("VMAs %+v", vs)
 	}
-	if _, err := a.MMap(MMapOpts{Length: pageSize, Prot: rw, Flags: unix.MAP_PRIVATE, Shm: shm}); err != unix.EINVAL {
+	// A private mapping shares the object's pages until it writes them.
+	pp, err := a.MMap(MMapOpts{Length: pageSize, Prot: rw, Flags: unix.MAP_PRIVATE, Shm: shm, Offset: pageSize})
+	if err != nil {
 		t.Fatalf("private mapping of shm = %v", err)
+	}
+	if got, _ := appRead(a, pp+8, 3); string(got) != "shm" {
+		t.Fatalf("private mapping reads %q", got)
+	}
+	if err := appWrite(a, pp+8, []byte("own")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := appRead(b, pb+8, 3); string(got) != "shm" {
+		t.Fatalf("private write reached the object: %q", got)
+	}
+	if err := a.MUnmap(pp, pageSize); err != nil {
+		t.Fatal(err)
 	}
 	// Splitting a mapping counts as another attachment, as in Linux.
 	if err := a.MProtect(pa, pageSize, unix.PROT_READ); err != nil {

@@ -28,6 +28,11 @@ type SharedMemory struct {
 	maps    int
 	mappers map[*MemoryManager]int
 
+	// writableMaps counts the shared VMAs that may write the object
+	// (Linux's i_mmap_writable: VM_SHARED with VM_MAYWRITE). Guarded by
+	// mu.
+	writableMaps int
+
 	// size is the object's size in pages; pages at and above it do not
 	// exist (access is SIGBUS, as past the end of a shmem file). Guarded
 	// by mu.
@@ -76,21 +81,35 @@ func (o *SharedMemory) IncRef() {
 }
 
 // DecRef drops a holder's reference; the last reference frees the pages.
-func (o *SharedMemory) DecRef() { o.release(nil) }
+func (o *SharedMemory) DecRef() { o.release(nil, false) }
 
-// incMap and decMap are the reference of a VMA of address space m.
-func (o *SharedMemory) incMap(m *MemoryManager) {
+// incMap and decMap are the reference of a VMA of address space m;
+// writable says whether it is a shared mapping that may write.
+func (o *SharedMemory) incMap(m *MemoryManager, writable bool) {
 	o.mu.Lock()
 	o.refs++
 	o.maps++
 	o.mappers[m]++
+	if writable {
+		o.writableMaps++
+	}
 	o.mu.Unlock()
 }
 
-func (o *SharedMemory) decMap(m *MemoryManager) { o.release(m) }
+func (o *SharedMemory) decMap(m *MemoryManager, writable bool) { o.release(m, writable) }
 
-func (o *SharedMemory) release(m *MemoryManager) {
+// WritableMappings returns how many shared mappings may write the object.
+func (o *SharedMemory) WritableMappings() int {
 	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.writableMaps
+}
+
+func (o *SharedMemory) release(m *MemoryManager, writable bool) {
+	o.mu.Lock()
+	if writable {
+		o.writableMaps--
+	}
 	if m != nil {
 		o.maps--
 		if o.mappers[m]--; o.mappers[m] == 0 {
@@ -130,6 +149,69 @@ func (o *SharedMemory) frameAt(idx uint64) (uint64, error) {
 	}
 	o.mf.incRef(f, 1)
 	return f, nil
+}
+
+// ResidentPages returns the number of pages with frames.
+func (o *SharedMemory) ResidentPages() uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return uint64(len(o.frames))
+}
+
+// HasPage reports whether page idx has a frame.
+func (o *SharedMemory) HasPage(idx uint64) bool { return o.resident(idx) }
+
+// MissingPages counts the pages of [off, off+length) (bytes) without a
+// frame.
+func (o *SharedMemory) MissingPages(off, length uint64) uint64 {
+	first, last := pageRange(off, length)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := last - first
+	if uint64(len(o.frames)) < n {
+		// Fewer frames than pages in the range: count the present
+		// ones.
+		for idx := range o.frames {
+			if idx >= first && idx < last {
+				n--
+			}
+		}
+		return n
+	}
+	for idx := first; idx < last; idx++ {
+		if _, ok := o.frames[idx]; ok {
+			n--
+		}
+	}
+	return n
+}
+
+// Allocate gives a zeroed frame to every page of [off, off+length) (bytes)
+// without one, without changing the size (fallocate).
+func (o *SharedMemory) Allocate(off, length uint64) error {
+	first, last := pageRange(off, length)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for idx := first; idx < last; idx++ {
+		if _, ok := o.frames[idx]; ok {
+			continue
+		}
+		f, _, err := o.mf.allocRun(1)
+		if err != nil {
+			return err
+		}
+		o.frames[idx] = f
+	}
+	return nil
+}
+
+// pageRange returns the pages [first, last) touched by length bytes at off.
+func pageRange(off, length uint64) (first, last uint64) {
+	end := off + length
+	if end < off {
+		end = ^uint64(0)
+	}
+	return off >> pageShift, (end + pageMask) >> pageShift
 }
 
 // resident reports whether page idx has a frame.

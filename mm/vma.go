@@ -54,6 +54,10 @@ type vma struct {
 
 func (v *vma) length() uintptr { return v.end - v.start }
 
+// mayWriteShared reports whether v is a shared mapping that may write its
+// object (Linux's VM_SHARED with VM_MAYWRITE).
+func (v *vma) mayWriteShared() bool { return v.shared && !v.noWrite }
+
 // anonymous reports whether v is private anonymous memory.
 func (v *vma) anonymous() bool { return v.file == nil && v.obj == nil }
 
@@ -61,7 +65,7 @@ func (v *vma) anonymous() bool { return v.file == nil && v.obj == nil }
 // needs (object, file).
 func (v *vma) takeRefs(owner *MemoryManager) {
 	if v.obj != nil {
-		v.obj.incMap(owner)
+		v.obj.incMap(owner, v.mayWriteShared())
 	}
 	if r, ok := v.file.(MappedFile); ok {
 		r.IncMapRef()
@@ -71,7 +75,7 @@ func (v *vma) takeRefs(owner *MemoryManager) {
 // dropRefs drops the references taken by takeRefs (or at creation).
 func (v *vma) dropRefs(owner *MemoryManager) {
 	if v.obj != nil {
-		v.obj.decMap(owner)
+		v.obj.decMap(owner, v.mayWriteShared())
 	}
 	if r, ok := v.file.(MappedFile); ok {
 		r.DecMapRef()

@@ -49,13 +49,8 @@ func mmapFile(t *kernel.Task, f *vfs.File, o *mm.MMapOpts) error {
 	mnt := f.Path().Mount
 	switch st.Type() {
 	case unix.S_IFREG:
-		// procfs and sysfs files are generated on read (and reading
-		// them may look at this very address space, whose lock a fault
-		// holds): Linux has no mmap for them either.
-		if mnt != nil {
-			if name := mnt.Filesystem().Name(); name == "proc" || name == "sysfs" {
-				return unix.ENODEV
-			}
+		if _, ok := f.Ops().(vfs.Unmappable); ok {
+			return unix.ENODEV
 		}
 	case unix.S_IFCHR:
 		if st.Rdev != devZero {
@@ -79,24 +74,25 @@ func mmapFile(t *kernel.Task, f *vfs.File, o *mm.MMapOpts) error {
 	if shared && o.Prot&unix.PROT_WRITE != 0 && !f.Writable() {
 		return unix.EACCES
 	}
-	o.Name = t.Kernel().VFS().PathName(t.FSContext().Root(), f.Path())
-	if sm, ok := f.Ops().(sharedMemoryFile); ok && shared {
-		o.Shm = sm.SharedMemory()
-		return nil
-	}
 	// A shared mapping of a file open read-only can never be written.
 	o.NoWrite = !f.Writable()
+	if s, ok := f.Ops().(vfs.Sealable); ok && shared && s.Seals()&(unix.F_SEAL_WRITE|unix.F_SEAL_FUTURE_WRITE) != 0 {
+		// A write-sealed file's shared mappings may not write.
+		if o.Prot&unix.PROT_WRITE != 0 {
+			return unix.EPERM
+		}
+		o.NoWrite = true
+	}
+	o.Name = t.Kernel().VFS().PathName(t.FSContext().Root(), f.Path())
 	o.File = f
+	if mp, ok := f.Ops().(vfs.Mappable); ok {
+		// The file's own pages: shared mappings write them, private
+		// ones share them until written.
+		if obj, ok := mp.MappablePages().(*mm.SharedMemory); ok {
+			o.Shm = obj
+		}
+	}
 	return nil
-}
-
-// sharedMemoryFile is implemented by the file operations of files whose
-// data lives in an mm.SharedMemory (a file system may keep tmpfs or memfd
-// files that way): MAP_SHARED maps that object, so the mapping and
-// read/write stay coherent. Other files' MAP_SHARED mappings are ENODEV
-// until the page cache exists.
-type sharedMemoryFile interface {
-	SharedMemory() *mm.SharedMemory
 }
 
 func munmap(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {

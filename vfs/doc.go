@@ -88,6 +88,12 @@
 // NewPseudoFile, which gives them their file system's device number;
 // NewInodeNumber numbers their inodes.
 //
+// Files whose data can be mapped implement Mappable: their Pages (the
+// page cache, allocated with NewPages from the kernel's memory file) are
+// what mmap maps, coherent with read and write. Files that must not be
+// mapped at all (procfs) implement Unmappable; memfd seals go through
+// Sealable.
+//
 // File locks (flock, POSIX and OFD record locks) and extended attributes
 // (XattrInode) are kept and checked by the VFS for every file system.
 //

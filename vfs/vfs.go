@@ -59,6 +59,7 @@ type VirtualFilesystem struct {
 	fifoOpener FIFOOpener
 	clock      func() time.Time
 	fsTypes    map[string]FilesystemType
+	pageAlloc  PageAllocator
 
 	anonFS *fsState
 	// anonIno numbers the inodes of pseudo file systems (pipefs,

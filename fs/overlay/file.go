@@ -152,6 +152,17 @@ func (f *regularFile) Allocate(ctx vfs.Context, vf *vfs.File, mode uint32, off, 
 	return a.Allocate(ctx, vf, mode, off, length)
 }
 
+// MappablePages implements vfs.Mappable: the pages of the layer file this
+// description shows, if it has any.
+func (f *regularFile) MappablePages() vfs.Pages {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if m, ok := f.real.(vfs.Mappable); ok {
+		return m.MappablePages()
+	}
+	return nil
+}
+
 // dirFile is an open overlay directory. The merged listing is taken when
 // a listing starts (offset 2) and served from that snapshot: entry k is at
 // offset 2+k.

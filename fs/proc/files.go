@@ -452,3 +452,6 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 	kids["sys"] = fs.newDir(nil, map[string]vfs.Inode{"kernel": fs.newDir(nil, kernel)})
 	return kids
 }
+
+// Unmappable implements vfs.Unmappable: generated files have no mmap.
+func (o *dataFileOps) Unmappable() {}

@@ -23,22 +23,58 @@ func (i *inode) readLocked(dst []byte, off int64) int {
 	if rem := i.size - off; int64(len(dst)) > rem {
 		dst = dst[:rem]
 	}
-	n := 0
-	for n < len(dst) {
-		pos := off + int64(n)
-		pg, in := pos/pageSize, int(pos%pageSize)
-		chunk := dst[n:]
-		if len(chunk) > pageSize-in {
-			chunk = chunk[:pageSize-in]
-		}
-		if p := i.pages[pg]; p != nil {
-			copy(chunk, p[in:])
-		} else {
-			clear(chunk)
-		}
-		n += len(chunk)
+	n := i.pages.ReadAt(dst, uint64(off))
+	clear(dst[n:]) // within the size, past the pages: a hole
+	return len(dst)
+}
+
+// chargeLocked brings the size-limit accounting in line with the pages
+// the file has (a mapping may have given it pages).
+//
+// Preconditions: i.mu is held for writing; i is a regular file.
+func (i *inode) chargeLocked() {
+	if i.pages == nil {
+		return
 	}
-	return n
+	have := int64(i.pages.ResidentPages())
+	if d := have - i.charged; d != 0 {
+		i.fs.pages.Add(d)
+		i.charged = have
+	}
+}
+
+// reserveLocked charges the pages that writing length bytes at off would
+// allocate to the size limit and returns how many bytes may be written:
+// length, or fewer (down to 0 with ENOSPC) when the limit is near.
+//
+// Preconditions: i.mu is held for writing.
+func (i *inode) reserveLocked(off int64, length int) (int, error) {
+	i.chargeLocked()
+	missing := int64(i.pages.MissingPages(uint64(off), uint64(length)))
+	if missing == 0 {
+		return length, nil
+	}
+	if err := i.fs.allocPages(missing); err == nil {
+		i.charged += missing
+		return length, nil
+	}
+	// Near the limit: write what fits, page by page.
+	n := 0
+	for n < length {
+		pos := off + int64(n)
+		chunk := min(pageSize-int(pos%pageSize), length-n)
+		if !i.pages.HasPage(uint64(pos / pageSize)) {
+			if i.fs.allocPages(1) != nil {
+				break
+			}
+			i.charged++
+		}
+		n += chunk
+	}
+	if n == 0 {
+		return 0, unix.ENOSPC
+	}
+	return n, nil
 }
 
 // writeLocked copies src into the file at off, growing it.
@@ -51,74 +87,67 @@ func (i *inode) writeLocked(ctx vfs.Context, src []byte, off int64) (int, error)
 		}
 		src = src[:maxFileSize-off]
 	}
-	n := 0
-	for n < len(src) {
-		pos := off + int64(n)
-		pg, in := pos/pageSize, int(pos%pageSize)
-		chunk := src[n:]
-		if len(chunk) > pageSize-in {
-			chunk = chunk[:pageSize-in]
-		}
-		p := i.pages[pg]
-		if p == nil {
-			if err := i.fs.allocPages(1); err != nil {
-				if n == 0 {
-					return 0, err
-				}
-				break
-			}
-			p = make([]byte, pageSize)
-			if i.pages == nil {
-				i.pages = make(map[int64][]byte)
-			}
-			i.pages[pg] = p
-		}
-		copy(p[in:], chunk)
-		n += len(chunk)
+	if len(src) == 0 {
+		return 0, nil
+	}
+	if err := i.checkWriteSealsLocked(off + int64(len(src))); err != nil {
+		return 0, err
+	}
+	fit, err := i.reserveLocked(off, len(src))
+	if err != nil {
+		return 0, err
+	}
+	n, err := i.pages.WriteAt(src[:fit], uint64(off))
+	i.chargeLocked()
+	if n == 0 {
+		return 0, err
 	}
 	if end := off + int64(n); end > i.size {
 		i.size = end
 	}
-	if n > 0 {
-		now := i.fs.v.NowTimespec()
-		i.mtime, i.ctime = now, now
-		// A write by an unprivileged user clears set-user-ID (and
-		// set-group-ID with group exec).
-		if ctx.Credentials().FSUID != 0 && i.mode&unix.S_ISUID != 0 || i.mode&(unix.S_ISGID|unix.S_IXGRP) == unix.S_ISGID|unix.S_IXGRP {
-			i.mode &^= unix.S_ISUID
-			if i.mode&unix.S_IXGRP != 0 {
-				i.mode &^= unix.S_ISGID
-			}
+	now := i.fs.v.NowTimespec()
+	i.mtime, i.ctime = now, now
+	// A write by an unprivileged user clears set-user-ID (and
+	// set-group-ID with group exec).
+	if ctx.Credentials().FSUID != 0 && i.mode&unix.S_ISUID != 0 || i.mode&(unix.S_ISGID|unix.S_IXGRP) == unix.S_ISGID|unix.S_IXGRP {
+		i.mode &^= unix.S_ISUID
+		if i.mode&unix.S_IXGRP != 0 {
+			i.mode &^= unix.S_ISGID
 		}
 	}
 	return n, nil
 }
 
-// truncateLocked sets the file size, dropping pages past it and zeroing
-// the tail of the last one.
+// checkWriteSealsLocked applies the seals to a write ending at end.
+//
+// Preconditions: i.mu is held.
+func (i *inode) checkWriteSealsLocked(end int64) error {
+	if i.seals&(unix.F_SEAL_WRITE|unix.F_SEAL_FUTURE_WRITE) != 0 {
+		return unix.EPERM
+	}
+	if i.seals&unix.F_SEAL_GROW != 0 && end > i.size {
+		return unix.EPERM
+	}
+	return nil
+}
+
+// truncateLocked sets the file size, dropping pages past it (from every
+// mapping too) and zeroing the tail of the last one.
 //
 // Preconditions: i.mu is held for writing.
 func (i *inode) truncateLocked(size int64) error {
 	if size < 0 {
 		return unix.EINVAL
 	}
-	if size < i.size {
-		last := (size + pageSize - 1) / pageSize // first page wholly past the end
-		var freed int64
-		for pg := range i.pages {
-			if pg >= last {
-				delete(i.pages, pg)
-				freed++
-			}
-		}
-		i.fs.freePages(freed)
-		if in := size % pageSize; in != 0 {
-			if p := i.pages[size/pageSize]; p != nil {
-				clear(p[in:])
-			}
-		}
+	switch {
+	case size < i.size && i.seals&unix.F_SEAL_SHRINK != 0:
+		return unix.EPERM
+	case size > i.size && i.seals&unix.F_SEAL_GROW != 0:
+		return unix.EPERM
 	}
+	i.pages.SetSize(uint64(size))
 	i.size = size
+	i.chargeLocked()
 	return nil
 }
 
@@ -130,6 +159,9 @@ type regularFile struct {
 
 // Release implements vfs.FileOperations.
 func (f *regularFile) Release(vfs.Context) { f.ino.release() }
+
+// MappablePages implements vfs.Mappable: the file's pages are its data.
+func (f *regularFile) MappablePages() vfs.Pages { return f.ino.pages }
 
 // Read implements vfs.FileOperations.
 func (f *regularFile) Read(_ vfs.Context, _ *vfs.File, dst []byte, off int64) (int, error) {
@@ -167,7 +199,7 @@ func (f *regularFile) Seek(_ vfs.Context, _ *vfs.File, cur, off int64, whence in
 		}
 		wantData := whence == unix.SEEK_DATA
 		for pos := off; pos < i.size; pos = (pos/pageSize + 1) * pageSize {
-			if (i.pages[pos/pageSize] != nil) == wantData {
+			if i.pages.HasPage(uint64(pos/pageSize)) == wantData {
 				return pos, nil
 			}
 		}
@@ -234,43 +266,37 @@ func (f *regularFile) Allocate(ctx vfs.Context, _ *vfs.File, mode uint32, off, l
 	end := off + length
 	switch mode {
 	case 0, fallocKeepSize:
-		var missing []int64
-		for pg := off / pageSize; pg*pageSize < end; pg++ {
-			if i.pages[pg] == nil {
-				missing = append(missing, pg)
+		if mode == 0 && end > i.size {
+			if err := i.checkWriteSealsLocked(end); err != nil {
+				return err
 			}
 		}
-		if err := i.fs.allocPages(int64(len(missing))); err != nil {
+		i.chargeLocked()
+		missing := int64(i.pages.MissingPages(uint64(off), uint64(length)))
+		if err := i.fs.allocPages(missing); err != nil {
 			return err
 		}
-		if i.pages == nil && len(missing) > 0 {
-			i.pages = make(map[int64][]byte)
-		}
-		for _, pg := range missing {
-			i.pages[pg] = make([]byte, pageSize)
+		i.charged += missing
+		if err := i.pages.Allocate(uint64(off), uint64(length)); err != nil {
+			i.chargeLocked()
+			return err
 		}
 		if mode == 0 && end > i.size {
+			i.pages.SetSize(uint64(end))
 			i.size = end
 		}
+		i.chargeLocked()
 	case fallocPunchHole | fallocKeepSize:
+		if i.seals&(unix.F_SEAL_WRITE|unix.F_SEAL_FUTURE_WRITE) != 0 {
+			return unix.EPERM
+		}
 		if end > i.size {
 			end = i.size
 		}
-		var freed int64
-		for pos := off; pos < end; {
-			pg, in := pos/pageSize, pos%pageSize
-			n := min(pageSize-in, end-pos)
-			if p := i.pages[pg]; p != nil {
-				if n == pageSize {
-					delete(i.pages, pg)
-					freed++
-				} else {
-					clear(p[in : in+n])
-				}
-			}
-			pos += n
+		if off < end {
+			i.pages.Punch(uint64(off), uint64(end-off))
 		}
-		i.fs.freePages(freed)
+		i.chargeLocked()
 	case fallocPunchHole:
 		return unix.EOPNOTSUPP
 	default:
@@ -279,4 +305,47 @@ func (f *regularFile) Allocate(ctx vfs.Context, _ *vfs.File, mode uint32, off, l
 	now := i.fs.v.NowTimespec()
 	i.mtime, i.ctime = now, now
 	return nil
+}
+
+// Seals implements vfs.Sealable.
+func (f *regularFile) Seals() uint32 {
+	f.ino.mu.RLock()
+	defer f.ino.mu.RUnlock()
+	return f.ino.seals
+}
+
+// allSeals are the seals memfd files take.
+const allSeals = unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE | unix.F_SEAL_FUTURE_WRITE | unix.F_SEAL_EXEC
+
+// AddSeals implements vfs.Sealable.
+func (f *regularFile) AddSeals(seals uint32) error {
+	i := f.ino
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if seals&^allSeals != 0 {
+		return unix.EINVAL
+	}
+	if i.seals&unix.F_SEAL_SEAL != 0 {
+		return unix.EPERM
+	}
+	if seals&unix.F_SEAL_WRITE != 0 && i.seals&unix.F_SEAL_WRITE == 0 && i.pages.WritableMappings() > 0 {
+		return unix.EBUSY
+	}
+	i.seals |= seals
+	return nil
+}
+
+// SetSeals makes a fresh memfd file's seals: F_SEAL_SEAL unless sealing
+// is allowed, plus extra (F_SEAL_EXEC for MFD_NOEXEC_SEAL).
+func SetSeals(ops vfs.FileOperations, allowSealing bool, extra uint32) {
+	f, ok := ops.(*regularFile)
+	if !ok {
+		return
+	}
+	f.ino.mu.Lock()
+	defer f.ino.mu.Unlock()
+	f.ino.seals = extra
+	if !allowSealing {
+		f.ino.seals |= unix.F_SEAL_SEAL
+	}
 }

@@ -27,10 +27,18 @@ type inode struct {
 	opens                      int // open file descriptions
 	freed                      bool
 
-	// Regular files: size and the allocated pages (index -> 4096 bytes);
-	// missing pages are holes.
-	size  int64
-	pages map[int64][]byte
+	// Regular files: size, and the pages holding the data (missing pages
+	// are holes). The pages are the file's page cache, which mmap maps;
+	// charged is how many of them the file system's size limit counts
+	// (pages a mapping touched are charged at the next write, truncate or
+	// stat).
+	size    int64
+	pages   vfs.Pages
+	charged int64
+
+	// seals are the memfd seals (F_SEAL_*); sealing says whether more
+	// may be added (MFD_ALLOW_SEALING, else F_SEAL_SEAL is set).
+	seals uint32
 
 	// Directories: entries by name, and the same entries in order of
 	// their cookies (getdents offsets), which only grow.
@@ -56,8 +64,8 @@ func (i *inode) typ() uint32 { return i.ftype }
 
 // Stat implements vfs.Inode.
 func (i *inode) Stat(vfs.Context) (vfs.Stat, error) {
-	i.mu.RLock()
-	defer i.mu.RUnlock()
+	i.mu.Lock()
+	defer i.mu.Unlock()
 	st := vfs.Stat{
 		Ino: i.ino, Nlink: i.nlink, Mode: i.mode, UID: i.uid, GID: i.gid,
 		Rdev: i.rdev, Blksize: pageSize,
@@ -66,7 +74,8 @@ func (i *inode) Stat(vfs.Context) (vfs.Stat, error) {
 	switch i.typ() {
 	case unix.S_IFREG:
 		st.Size = i.size
-		st.Blocks = int64(len(i.pages)) * (pageSize / 512)
+		i.chargeLocked()
+		st.Blocks = i.charged * (pageSize / 512)
 	case unix.S_IFDIR:
 		// Linux's tmpfs reports BOGO_DIRENT_SIZE (20) per entry.
 		st.Size = int64(2+len(i.entries)) * 20
@@ -80,6 +89,9 @@ func (i *inode) Stat(vfs.Context) (vfs.Stat, error) {
 func (i *inode) SetStat(_ vfs.Context, s *vfs.SetStat) error {
 	i.mu.Lock()
 	defer i.mu.Unlock()
+	if s.Mask&unix.STATX_MODE != 0 && i.seals&unix.F_SEAL_EXEC != 0 && (i.mode^s.Mode)&0o111 != 0 {
+		return unix.EPERM
+	}
 	if s.Mask&unix.STATX_SIZE != 0 {
 		if i.typ() != unix.S_IFREG {
 			return unix.EINVAL
@@ -140,8 +152,12 @@ func (i *inode) maybeFreeLocked() {
 		return
 	}
 	i.freed = true
-	i.fs.freePages(int64(len(i.pages)))
-	i.pages = nil
+	if i.pages != nil {
+		i.pages.DecRef()
+		i.pages = nil
+		i.fs.freePages(i.charged)
+		i.charged = 0
+	}
 	i.fs.inodes.Add(-1)
 }
 

@@ -94,10 +94,15 @@ func (fs *Filesystem) newInode(mode, uid, gid uint32, now unix.Timespec) *inode 
 	fs.nextIno++
 	fs.mu.Unlock()
 	fs.inodes.Add(1)
-	return &inode{
+	i := &inode{
 		fs: fs, ino: ino, ftype: mode & unix.S_IFMT, mode: mode, uid: uid, gid: gid, nlink: 1,
 		atime: now, mtime: now, ctime: now, btime: now,
+		seals: unix.F_SEAL_SEAL,
 	}
+	if i.ftype == unix.S_IFREG {
+		i.pages = fs.v.NewPages()
+	}
+	return i
 }
 
 // allocPages reserves n pages of the size limit.
