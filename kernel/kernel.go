@@ -11,6 +11,7 @@ import (
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/kernel/futex"
 	"github.com/kite-os/kite/mm"
+	"github.com/kite-os/kite/net"
 	"github.com/kite-os/kite/platform"
 	"github.com/kite-os/kite/vfs"
 )
@@ -37,11 +38,14 @@ type Config struct {
 	Platform   platform.Platform
 	MemoryFile *mm.MemoryFile
 	VFS        *vfs.VirtualFilesystem
-	Table      *SyscallTable
-	Tracer     SyscallTracer // nil: no tracing
-	Logger     *slog.Logger  // nil: slog.Default()
-	Hostname   string        // the UTS node name; "kite" if empty
-	Version    string        // kite's version, for uname
+	// Net is the socket layer with its families; nil gives one with
+	// none (every socket(2) is EAFNOSUPPORT).
+	Net      *net.Stack
+	Table    *SyscallTable
+	Tracer   SyscallTracer // nil: no tracing
+	Logger   *slog.Logger  // nil: slog.Default()
+	Hostname string        // the UTS node name; "kite" if empty
+	Version  string        // kite's version, for uname
 	// TotalMemory is the memory sysinfo reports, in bytes.
 	TotalMemory uint64
 	// CPUInfo is the text of /proc/cpuinfo (the host's, read by the
@@ -62,6 +66,7 @@ type Kernel struct {
 	platform platform.Platform
 	mf       *mm.MemoryFile
 	vfs      *vfs.VirtualFilesystem
+	net      *net.Stack
 	table    *SyscallTable
 	tracer   SyscallTracer
 	log      *slog.Logger
@@ -112,6 +117,7 @@ func New(c Config) (*Kernel, error) {
 		platform:       c.Platform,
 		mf:             c.MemoryFile,
 		vfs:            c.VFS,
+		net:            c.Net,
 		table:          c.Table,
 		tracer:         c.Tracer,
 		log:            c.Logger,
@@ -129,6 +135,9 @@ func New(c Config) (*Kernel, error) {
 		pgrps:          make(map[int32]*ProcessGroup),
 		sessions:       make(map[int32]*Session),
 		mmUsers:        make(map[*mm.MemoryManager]int),
+	}
+	if k.net == nil {
+		k.net = net.NewStack(k.vfs)
 	}
 	if k.maxTasks <= 0 {
 		k.maxTasks = 4096
@@ -148,6 +157,9 @@ func New(c Config) (*Kernel, error) {
 
 // VFS returns the kernel's virtual file system.
 func (k *Kernel) VFS() *vfs.VirtualFilesystem { return k.vfs }
+
+// Net returns the kernel's socket layer.
+func (k *Kernel) Net() *net.Stack { return k.net }
 
 // Platform returns the platform application code runs on.
 func (k *Kernel) Platform() platform.Platform { return k.platform }

@@ -94,6 +94,10 @@
 // mapped at all (procfs) implement Unmappable; memfd seals go through
 // Sealable.
 //
+// Path-name sockets (socket.go): BindSocketAt makes an S_IFSOCK inode
+// through the file system's Mknod and records the socket family's
+// endpoint against it; SocketAt finds it again for connect(2).
+//
 // File locks (flock, POSIX and OFD record locks) and extended attributes
 // (XattrInode) are kept and checked by the VFS for every file system.
 //

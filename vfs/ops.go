@@ -10,46 +10,52 @@ import (
 // last component free, calls mk to make the new inode, which it caches.
 // It gives the errors of Linux's filename_create and may_create.
 func (v *VirtualFilesystem) createAt(ctx Context, fsc *FSContext, start Path, path string, isDir bool, mk func(dir *Dentry, name string) (Inode, error)) error {
+	_, err := v.createPathAt(ctx, fsc, start, path, isDir, mk)
+	return err
+}
+
+// createPathAt is createAt returning where the new inode is.
+func (v *VirtualFilesystem) createPathAt(ctx Context, fsc *FSContext, start Path, path string, isDir bool, mk func(dir *Dentry, name string) (Inode, error)) (Path, error) {
 	pr, err := v.resolver(ctx, fsc).walkParent(start, path)
 	if err != nil {
-		return err
+		return Path{}, err
 	}
 	if pr.kind != lastNorm {
-		return unix.EEXIST
+		return Path{}, unix.EEXIST
 	}
 	if len(pr.name) > NameMax {
-		return unix.ENAMETOOLONG
+		return Path{}, unix.ENAMETOOLONG
 	}
 	dir := pr.parent.Dentry
 	dir.mu.Lock()
 	defer dir.mu.Unlock()
 	if _, err := dir.lookupLocked(ctx, pr.name); err == nil {
-		return unix.EEXIST
+		return Path{}, unix.EEXIST
 	} else if err != unix.ENOENT {
-		return err
+		return Path{}, err
 	}
 	if pr.trailing && !isDir {
-		return unix.ENOENT
+		return Path{}, unix.ENOENT
 	}
 	if pr.parent.Mount.ReadOnly() {
-		return unix.EROFS
+		return Path{}, unix.EROFS
 	}
 	if err := v.permission(ctx, dir, auth.MayWrite|auth.MayExec); err != nil {
-		return err
+		return Path{}, err
 	}
 	if dir.Dead() {
-		return unix.ENOENT
+		return Path{}, unix.ENOENT
 	}
 	ino, err := mk(dir, pr.name)
 	if err != nil {
-		return err
+		return Path{}, err
 	}
 	nd, err := newDentry(ctx, dir.fs, dir, pr.name, ino)
 	if err != nil {
-		return err
+		return Path{}, err
 	}
 	dir.addChild(pr.name, nd)
-	return nil
+	return Path{Mount: pr.parent.Mount, Dentry: nd}, nil
 }
 
 // MkdirAt makes a directory (mkdir(2)); mode is before the umask.

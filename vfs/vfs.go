@@ -74,6 +74,11 @@ type VirtualFilesystem struct {
 	// locksMu guards locks, the file locks of every inode that has some.
 	locksMu sync.Mutex
 	locks   map[Inode]*inodeLocks
+
+	// sockMu guards sockets, the endpoints bound to S_IFSOCK inodes
+	// (socket.go).
+	sockMu  sync.Mutex
+	sockets map[Inode]any
 }
 
 // New returns an empty VFS.

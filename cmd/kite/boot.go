@@ -24,6 +24,8 @@ import (
 	"github.com/kite-os/kite/fs/tmpfs"
 	"github.com/kite-os/kite/kernel"
 	"github.com/kite-os/kite/mm"
+	"github.com/kite-os/kite/net"
+	unixsock "github.com/kite-os/kite/net/unix"
 	"github.com/kite-os/kite/platform/ptrace"
 	"github.com/kite-os/kite/strace"
 	"github.com/kite-os/kite/syscalls"
@@ -53,10 +55,13 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	ctx := vfs.KernelContext{}
 	v := vfs.New()
 	limits := hostLimits()
+	stack := net.NewStack(v)
+	stack.Register(unix.AF_UNIX, unixsock.New(v))
 	cfg := kernel.Config{
 		Platform:    plat,
 		MemoryFile:  mf,
 		VFS:         v,
+		Net:         stack,
 		Table:       syscalls.NewTable(),
 		Logger:      log,
 		Version:     version,

@@ -1,0 +1,26 @@
+// Package net is kite's socket layer. A socket is a vfs.File on the
+// never-mounted sockfs whose operations (File) wrap one Socket: the
+// per-family behaviour behind one small interface. The layer owns what is
+// common to every family: the file (read, write, poll, fstat's S_IFSOCK,
+// "socket:[INODE]"), SOL_SOCKET options that do not depend on the family
+// (SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_RCVTIMEO, SO_SNDTIMEO, SO_LINGER...)
+// with the rest dispatched to the family, the marshalling of struct
+// msghdr, iovecs, sockaddrs and control messages (SCM_RIGHTS,
+// SCM_CREDENTIALS), interruptible waits with socket timeouts, and the
+// errno rules of socket(2) (EAFNOSUPPORT for a family nobody registered).
+//
+// A Stack is the socket layer of one kernel instance: the families
+// registered in it (net/unix for AF_UNIX; net/inet later). There is no
+// global state; cmd/kite builds a Stack, registers families and gives it
+// to the kernel.
+//
+// # Blocking
+//
+// Socket operations block through Wait: without a timeout an interrupted
+// wait returns ERESTARTSYS (restarted after an SA_RESTART handler or when
+// no handler runs); with SO_RCVTIMEO or SO_SNDTIMEO set it returns EINTR,
+// and EAGAIN when the timeout passes, as Linux's sock_intr_errno and
+// sock_rcvtimeo do.
+//
+// net imports vfs, auth, arch and x/sys/unix.
+package net

@@ -1,0 +1,324 @@
+package net
+
+import (
+	"encoding/binary"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Buffer sizes, as Linux's defaults: net.core.wmem_default and
+// rmem_default, the _max sysctls SO_SNDBUF and SO_RCVBUF clamp to, and
+// SOCK_MIN_SNDBUF / SOCK_MIN_RCVBUF.
+const (
+	DefaultBuf = 212992
+	MaxBuf     = 212992
+	MinSndBuf  = 4608
+	MinRcvBuf  = 2304
+)
+
+// Options are the SOL_SOCKET settings every socket has. Families read
+// what they honour (buffer sizes, SO_PASSCRED, SO_RCVLOWAT).
+type Options struct {
+	// mu guards the fields below.
+	mu       sync.Mutex
+	sndbuf   int
+	rcvbuf   int
+	rcvtimeo Timeout
+	sndtimeo Timeout
+	passcred bool
+	rcvlowat int
+	linger   [2]int32
+	// ints holds the options that are only recorded and reported
+	// (SO_KEEPALIVE, SO_REUSEADDR...).
+	ints map[int]int32
+}
+
+// NewOptions returns the options of a new socket.
+func NewOptions() *Options {
+	return &Options{sndbuf: DefaultBuf, rcvbuf: DefaultBuf, rcvlowat: 1}
+}
+
+// SndBuf returns SO_SNDBUF.
+func (o *Options) SndBuf() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.sndbuf
+}
+
+// RcvBuf returns SO_RCVBUF.
+func (o *Options) RcvBuf() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.rcvbuf
+}
+
+// RcvTimeo returns SO_RCVTIMEO.
+func (o *Options) RcvTimeo() Timeout {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.rcvtimeo
+}
+
+// SndTimeo returns SO_SNDTIMEO.
+func (o *Options) SndTimeo() Timeout {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.sndtimeo
+}
+
+// PassCred returns SO_PASSCRED.
+func (o *Options) PassCred() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.passcred
+}
+
+// SetPassCred sets SO_PASSCRED (a socket inherits its listener's).
+func (o *Options) SetPassCred(on bool) {
+	o.mu.Lock()
+	o.passcred = on
+	o.mu.Unlock()
+}
+
+// RcvLowat returns SO_RCVLOWAT.
+func (o *Options) RcvLowat() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.rcvlowat
+}
+
+// Clone returns a copy (an accepted socket starts with its listener's
+// options).
+func (o *Options) Clone() *Options {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := Options{
+		sndbuf: o.sndbuf, rcvbuf: o.rcvbuf, rcvtimeo: o.rcvtimeo, sndtimeo: o.sndtimeo,
+		passcred: o.passcred, rcvlowat: o.rcvlowat, linger: o.linger,
+	}
+	n.ints = make(map[int]int32, len(o.ints))
+	for k, v := range o.ints {
+		n.ints[k] = v
+	}
+	return &n
+}
+
+// SO_* numbers x/sys/unix lacks or names differently.
+const (
+	soRcvTimeoNew = 66
+	soSndTimeoNew = 67
+)
+
+// recordedInts are the options kept only to be reported back: booleans
+// are normalised to 0/1 where Linux does.
+var recordedInts = map[int]bool{
+	unix.SO_KEEPALIVE: true, unix.SO_REUSEADDR: true, unix.SO_REUSEPORT: true,
+	unix.SO_BROADCAST: true, unix.SO_OOBINLINE: true, unix.SO_DONTROUTE: true,
+	unix.SO_PASSSEC: true, unix.SO_TIMESTAMP: true, unix.SO_TIMESTAMPNS: true,
+	unix.SO_NO_CHECK: true, unix.SO_RXQ_OVFL: true, unix.SO_WIFI_STATUS: true,
+	unix.SO_NOFCS: true, unix.SO_SELECT_ERR_QUEUE: true, unix.SO_BUSY_POLL: false,
+	unix.SO_PRIORITY: false, unix.SO_MARK: false, unix.SO_ZEROCOPY: true,
+}
+
+func putInt(v int32) []byte {
+	b := make([]byte, 4)
+	binary.LittleEndian.PutUint32(b, uint32(v))
+	return b
+}
+
+func boolInt(b bool) int32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// encodeTimeval encodes a timeout as struct timeval.
+func encodeTimeval(to Timeout) []byte {
+	b := make([]byte, 16)
+	d := time.Duration(to)
+	binary.LittleEndian.PutUint64(b, uint64(d/time.Second))
+	binary.LittleEndian.PutUint64(b[8:], uint64(d%time.Second/time.Microsecond))
+	return b
+}
+
+// decodeTimeval decodes SO_RCVTIMEO's struct timeval as sock_set_timeout.
+func decodeTimeval(b []byte) (Timeout, error) {
+	if len(b) < 16 {
+		return 0, unix.EINVAL
+	}
+	sec := int64(binary.LittleEndian.Uint64(b))
+	usec := int64(binary.LittleEndian.Uint64(b[8:]))
+	if usec < 0 || usec >= 1000000 {
+		return 0, unix.EDOM
+	}
+	if sec < 0 {
+		return 0, nil
+	}
+	if sec == 0 && usec == 0 {
+		return 0, nil
+	}
+	const maxSec = int64(1<<63-1) / int64(time.Second)
+	if sec >= maxSec {
+		return 0, nil
+	}
+	return Timeout(time.Duration(sec)*time.Second + time.Duration(usec)*time.Microsecond), nil
+}
+
+// getOption answers the SOL_SOCKET options every socket has.
+func getOption(so Socket, name int) ([]byte, error) {
+	o := so.Options()
+	family, typ, protocol := so.Info()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch name {
+	case unix.SO_TYPE:
+		return putInt(int32(typ)), nil
+	case unix.SO_DOMAIN:
+		return putInt(int32(family)), nil
+	case unix.SO_PROTOCOL:
+		return putInt(int32(protocol)), nil
+	case unix.SO_SNDBUF:
+		return putInt(int32(o.sndbuf)), nil
+	case unix.SO_RCVBUF:
+		return putInt(int32(o.rcvbuf)), nil
+	case unix.SO_RCVTIMEO, soRcvTimeoNew:
+		return encodeTimeval(o.rcvtimeo), nil
+	case unix.SO_SNDTIMEO, soSndTimeoNew:
+		return encodeTimeval(o.sndtimeo), nil
+	case unix.SO_PASSCRED:
+		return putInt(boolInt(o.passcred)), nil
+	case unix.SO_RCVLOWAT:
+		return putInt(int32(o.rcvlowat)), nil
+	case unix.SO_SNDLOWAT:
+		return putInt(1), nil
+	case unix.SO_LINGER:
+		b := make([]byte, 8)
+		binary.LittleEndian.PutUint32(b, uint32(o.linger[0]))
+		binary.LittleEndian.PutUint32(b[4:], uint32(o.linger[1]))
+		return b, nil
+	case unix.SO_ERROR:
+		return putInt(0), nil
+	}
+	if _, ok := recordedInts[name]; ok {
+		return putInt(o.ints[name]), nil
+	}
+	return nil, unix.ENOPROTOOPT
+}
+
+// clampBuf applies SO_SNDBUF/SO_RCVBUF's rule: the value is doubled
+// (room for bookkeeping), clamped to twice the maximum and to the
+// minimum.
+func clampBuf(v int32, min int) int {
+	n := int64(v)
+	if n > MaxBuf {
+		n = MaxBuf
+	}
+	n *= 2
+	if n < int64(min) {
+		n = int64(min)
+	}
+	return int(n)
+}
+
+// setOption sets the SOL_SOCKET options every socket has.
+func setOption(so Socket, name int, val []byte) error {
+	o := so.Options()
+	switch name {
+	case unix.SO_RCVTIMEO, unix.SO_SNDTIMEO, soRcvTimeoNew, soSndTimeoNew:
+		to, err := decodeTimeval(val)
+		if err != nil {
+			return err
+		}
+		o.mu.Lock()
+		if name == unix.SO_RCVTIMEO || name == soRcvTimeoNew {
+			o.rcvtimeo = to
+		} else {
+			o.sndtimeo = to
+		}
+		o.mu.Unlock()
+		return nil
+	case unix.SO_LINGER:
+		if len(val) < 8 {
+			return unix.EINVAL
+		}
+		o.mu.Lock()
+		on := int32(binary.LittleEndian.Uint32(val))
+		o.linger[0] = boolInt(on != 0)
+		o.linger[1] = int32(binary.LittleEndian.Uint32(val[4:]))
+		o.mu.Unlock()
+		return nil
+	}
+	if len(val) < 4 {
+		if _, ok := recordedInts[name]; ok || isIntOption(name) {
+			return unix.EINVAL
+		}
+		return unix.ENOPROTOOPT
+	}
+	v := int32(binary.LittleEndian.Uint32(val))
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch name {
+	case unix.SO_SNDBUF:
+		o.sndbuf = clampBuf(v, MinSndBuf)
+	case unix.SO_RCVBUF:
+		o.rcvbuf = clampBuf(v, MinRcvBuf)
+	case unix.SO_PASSCRED:
+		o.passcred = v != 0
+	case unix.SO_RCVLOWAT:
+		if v < 0 {
+			v = 1<<31 - 1
+		}
+		if v == 0 {
+			v = 1
+		}
+		o.rcvlowat = int(v)
+	case unix.SO_SNDLOWAT:
+		return unix.ENOPROTOOPT
+	case unix.SO_TYPE, unix.SO_DOMAIN, unix.SO_PROTOCOL, unix.SO_ERROR, unix.SO_ACCEPTCONN, unix.SO_PEERCRED:
+		return unix.ENOPROTOOPT
+	default:
+		bool, ok := recordedInts[name]
+		if !ok {
+			return unix.ENOPROTOOPT
+		}
+		if bool {
+			v = boolInt(v != 0)
+		}
+		if o.ints == nil {
+			o.ints = make(map[int]int32)
+		}
+		o.ints[name] = v
+	}
+	return nil
+}
+
+func isIntOption(name int) bool {
+	switch name {
+	case unix.SO_SNDBUF, unix.SO_RCVBUF, unix.SO_PASSCRED, unix.SO_RCVLOWAT:
+		return true
+	}
+	return false
+}
+
+// GetSockOpt carries out getsockopt(2): the family answers first, then
+// the layer's SOL_SOCKET options. Levels other than SOL_SOCKET go to the
+// family only.
+func (f *File) GetSockOpt(ctx Context, level, name, optlen int) ([]byte, error) {
+	v, err := f.so.GetSockOpt(ctx, level, name, optlen)
+	if err != unix.ENOPROTOOPT || level != unix.SOL_SOCKET {
+		return v, err
+	}
+	return getOption(f.so, name)
+}
+
+// SetSockOpt carries out setsockopt(2), dispatched as GetSockOpt.
+func (f *File) SetSockOpt(ctx Context, level, name int, val []byte) error {
+	err := f.so.SetSockOpt(ctx, level, name, val)
+	if err != unix.ENOPROTOOPT || level != unix.SOL_SOCKET {
+		return err
+	}
+	return setOption(f.so, name, val)
+}

@@ -1,0 +1,220 @@
+package net
+
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/vfs"
+)
+
+// Family is one address family (AF_UNIX, AF_INET...) registered in a
+// Stack.
+type Family interface {
+	// Socket makes a socket of type typ (SOCK_STREAM..., without
+	// SOCK_NONBLOCK and SOCK_CLOEXEC) and protocol: ESOCKTNOSUPPORT or
+	// EPROTONOSUPPORT for what the family lacks.
+	Socket(ctx Context, typ, protocol int) (Socket, error)
+	// Pair makes two connected sockets (socketpair(2)); EOPNOTSUPP for
+	// families without pairs.
+	Pair(ctx Context, typ, protocol int) (Socket, Socket, error)
+}
+
+// Socket is the per-family behaviour of one socket. The socket layer has
+// decoded the user's arguments; addresses are raw sockaddr bytes (the
+// family checks their length and sa_family). Blocking operations get
+// their nonblocking mode and deadline in the request.
+type Socket interface {
+	vfs.Waitable
+	// Family, Type and Protocol as socket(2) got them (SO_DOMAIN,
+	// SO_TYPE, SO_PROTOCOL).
+	Info() (family, typ, protocol int)
+	// Options are the socket's SOL_SOCKET settings the layer keeps.
+	Options() *Options
+	Bind(ctx Context, addr []byte) error
+	Listen(ctx Context, backlog int) error
+	// Accept takes a connection; with nonblock it gives EAGAIN when
+	// there is none.
+	Accept(ctx Context, nonblock bool, d Deadline) (Socket, error)
+	Connect(ctx Context, addr []byte, nonblock bool, d Deadline) error
+	// Shutdown is shutdown(2) with how already checked.
+	Shutdown(ctx Context, how int) error
+	// Name and PeerName are getsockname and getpeername's addresses.
+	Name(ctx Context) ([]byte, error)
+	PeerName(ctx Context) ([]byte, error)
+	SendMsg(ctx Context, req *SendRequest) (int64, error)
+	RecvMsg(ctx Context, req *RecvRequest) (RecvResult, error)
+	// GetSockOpt returns the option's value (the socket layer truncates
+	// it to the user's length); ENOPROTOOPT for unknown options.
+	GetSockOpt(ctx Context, level, name int, optlen int) ([]byte, error)
+	SetSockOpt(ctx Context, level, name int, val []byte) error
+	// Ioctl carries out family ioctls (SIOCINQ, SIOCOUTQ...); ENOTTY or
+	// ENOIOCTLCMD-style EINVAL otherwise, as the family's Linux does.
+	Ioctl(ctx Context, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error)
+	// Release is close: the last reference to the file went.
+	Release(ctx Context)
+}
+
+// SendRequest is one sendmsg.
+type SendRequest struct {
+	// Len bytes come from Source, which fills its argument and returns
+	// how many it filled (fewer, with EFAULT, on bad memory).
+	Len    int64
+	Source func([]byte) (int, error)
+	// To is the destination address (sendto), nil for none.
+	To      []byte
+	Control Control
+	// Flags are the MSG_* flags.
+	Flags    int
+	Nonblock bool
+	Deadline Deadline
+}
+
+// RecvRequest is one recvmsg.
+type RecvRequest struct {
+	// Up to Len bytes go to Sink, which returns how many it took
+	// (fewer, with EFAULT, on bad memory).
+	Len      int64
+	Sink     func([]byte) (int, error)
+	Flags    int
+	Nonblock bool
+	Deadline Deadline
+	// WantCreds asks for the sender's credentials (SO_PASSCRED).
+	WantCreds bool
+}
+
+// RecvResult is what a recvmsg got.
+type RecvResult struct {
+	// N is the byte count the call returns (with MSG_TRUNC on a
+	// datagram socket, the datagram's real length).
+	N int64
+	// From is the sender's address, nil if none.
+	From    []byte
+	Control Control
+	// Flags are MSG_TRUNC, MSG_EOR... for msg_flags.
+	Flags int
+}
+
+// Creds are the credentials SCM_CREDENTIALS and SO_PEERCRED carry.
+type Creds struct {
+	PID      int32
+	UID, GID uint32
+}
+
+// Control is the ancillary data of one message.
+type Control struct {
+	// Rights are files in flight (SCM_RIGHTS), one reference each.
+	Rights []*vfs.File
+	// Creds is set when the message carries SCM_CREDENTIALS.
+	Creds *Creds
+}
+
+// Release drops the references c holds.
+func (c *Control) Release(ctx vfs.Context) {
+	for _, f := range c.Rights {
+		f.DecRef(ctx)
+	}
+	c.Rights = nil
+}
+
+// Stack is the socket layer of one kernel instance.
+type Stack struct {
+	v *vfs.VirtualFilesystem
+
+	// mu guards families.
+	mu       sync.RWMutex
+	families map[int]Family
+}
+
+// NewStack returns a stack without families.
+func NewStack(v *vfs.VirtualFilesystem) *Stack {
+	return &Stack{v: v, families: make(map[int]Family)}
+}
+
+// VFS returns the VFS socket files belong to.
+func (s *Stack) VFS() *vfs.VirtualFilesystem { return s.v }
+
+// Register makes f the family of domain (AF_UNIX...).
+func (s *Stack) Register(domain int, f Family) {
+	s.mu.Lock()
+	s.families[domain] = f
+	s.mu.Unlock()
+}
+
+// Family returns the family registered for domain, or nil.
+func (s *Stack) Family(domain int) Family {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.families[domain]
+}
+
+// afMax is AF_MAX (NPROTO): socket(2) answers EAFNOSUPPORT for domains
+// at or above it; sockMax is SOCK_MAX, the first invalid type.
+const (
+	afMax   = 46
+	sockMax = 10
+)
+
+// Socket type bits.
+const (
+	sockTypeMask = 0xf
+	sockFlags    = unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC
+)
+
+// checkArgs applies socket(2)'s checks common to every family and
+// returns the family.
+func (s *Stack) checkArgs(domain, typ int) (Family, int, error) {
+	if typ&^(sockTypeMask|sockFlags) != 0 {
+		return nil, 0, unix.EINVAL
+	}
+	if domain < 0 || domain >= afMax {
+		return nil, 0, unix.EAFNOSUPPORT
+	}
+	if typ&sockTypeMask >= sockMax {
+		return nil, 0, unix.EINVAL
+	}
+	f := s.Family(domain)
+	if f == nil {
+		return nil, 0, unix.EAFNOSUPPORT
+	}
+	return f, typ & sockTypeMask, nil
+}
+
+// NewSocket carries out socket(2): it returns the new socket file; the
+// caller installs it (SOCK_CLOEXEC is the caller's). typ may hold
+// SOCK_NONBLOCK and SOCK_CLOEXEC.
+func (s *Stack) NewSocket(ctx Context, domain, typ, protocol int) (*vfs.File, error) {
+	fam, t, err := s.checkArgs(domain, typ)
+	if err != nil {
+		return nil, err
+	}
+	so, err := fam.Socket(ctx, t, protocol)
+	if err != nil {
+		return nil, err
+	}
+	return s.NewFile(ctx, so, typ&unix.SOCK_NONBLOCK != 0)
+}
+
+// NewPair carries out socketpair(2).
+func (s *Stack) NewPair(ctx Context, domain, typ, protocol int) (*vfs.File, *vfs.File, error) {
+	fam, t, err := s.checkArgs(domain, typ)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, b, err := fam.Pair(ctx, t, protocol)
+	if err != nil {
+		return nil, nil, err
+	}
+	nb := typ&unix.SOCK_NONBLOCK != 0
+	fa, err := s.NewFile(ctx, a, nb)
+	if err != nil {
+		b.Release(ctx)
+		return nil, nil, err
+	}
+	fb, err := s.NewFile(ctx, b, nb)
+	if err != nil {
+		fa.DecRef(ctx)
+		return nil, nil, err
+	}
+	return fa, fb, nil
+}

@@ -1,0 +1,622 @@
+package unix
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/net"
+	"github.com/kite-os/kite/vfs"
+)
+
+// Socket states.
+const (
+	stateUnconnected = iota
+	stateListening
+	stateConnected
+)
+
+// Shutdown bits (Linux's RCV_SHUTDOWN and SEND_SHUTDOWN).
+const (
+	shutRcv  = 1
+	shutSend = 2
+	shutBoth = shutRcv | shutSend
+)
+
+// Readiness bits.
+const (
+	readable = unix.POLLIN | vfs.PollRdNorm
+	writable = unix.POLLOUT | vfs.PollWrNorm | vfs.PollWrBand
+)
+
+// message is one queued message: a datagram, a record, or a piece of a
+// stream.
+type message struct {
+	buf  *[]byte // from the family's pool, or nil
+	data []byte
+	off  int
+	// from is the sending socket (recvfrom's address).
+	from *endpoint
+	// charge is what the message costs its sender's send buffer until
+	// it is read.
+	charge int64
+	creds  net.Creds
+	rights []*vfs.File
+	// conn is a connection waiting in a listener's queue.
+	conn *endpoint
+}
+
+func (m *message) len() int { return len(m.data) - m.off }
+
+// endpoint is one AF_UNIX socket.
+type endpoint struct {
+	fam  *Family
+	typ  int
+	opts *net.Options
+	// queue is notified of readability, writability and state changes.
+	queue vfs.WaitQueue
+	// peerWait is where datagram senders wait for room in this
+	// socket's receive queue.
+	peerWait vfs.WaitQueue
+	// wmem is the send-buffer charge of messages sent and not yet read.
+	wmem atomic.Int64
+
+	// mu guards the fields below.
+	mu    sync.Mutex
+	ino   uint64
+	state int
+	dead  bool
+	// shutdown holds shutRcv and shutSend.
+	shutdown int
+	// err is the pending socket error (SO_ERROR), e.g. ECONNRESET.
+	err unix.Errno
+	// addr is the bound name, nil when unbound.
+	addr *address
+	// path is where a path-name socket's inode is.
+	path vfs.Path
+	peer *endpoint
+	// creds are the socket's own credentials (from listen, connect or
+	// socketpair); peerCreds the peer's (SO_PEERCRED).
+	creds     net.Creds
+	peerCreds net.Creds
+	backlog   int
+	recvq     []*message
+	recvBytes int
+}
+
+// SetInode records the socket file's inode number (/proc/net/unix).
+func (e *endpoint) SetInode(ino uint64) {
+	e.mu.Lock()
+	e.ino = ino
+	e.mu.Unlock()
+}
+
+// Info implements net.Socket.
+func (e *endpoint) Info() (int, int, int) { return unix.AF_UNIX, e.typ, 0 }
+
+// Options implements net.Socket.
+func (e *endpoint) Options() *net.Options { return e.opts }
+
+// EventRegister implements vfs.Waitable.
+func (e *endpoint) EventRegister(w *vfs.WaitEntry) { e.queue.EventRegister(w) }
+
+// EventUnregister implements vfs.Waitable.
+func (e *endpoint) EventUnregister(w *vfs.WaitEntry) { e.queue.EventUnregister(w) }
+
+// connectionBased reports whether the type has connections.
+func (e *endpoint) connectionBased() bool { return e.typ != unix.SOCK_DGRAM }
+
+// Bind implements net.Socket.
+func (e *endpoint) Bind(ctx net.Context, b []byte) error {
+	if len(b) == sunPathOff && len(b) >= 2 && b[0] == unix.AF_UNIX && b[1] == 0 {
+		return e.autobind()
+	}
+	if err := validateAddr(b); err != nil {
+		return err
+	}
+	a := parseAddr(b)
+	if a.abstract {
+		return e.bindAbstract(a)
+	}
+	return e.bindPath(ctx, a)
+}
+
+// bindPath makes the socket inode, then records the name; a socket that
+// is already bound loses the inode again and gets EINVAL, as Linux's
+// unix_bind_bsd (which makes the node first).
+func (e *endpoint) bindPath(ctx net.Context, a address) error {
+	fsc := ctx.FSContext()
+	if fsc == nil {
+		return unix.ENOENT
+	}
+	p, err := e.fam.v.BindSocketAt(ctx, fsc, fsc.Cwd(), a.name, 0o777, e)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	if e.addr != nil {
+		e.mu.Unlock()
+		e.fam.v.UnbindSocket(p, e)
+		_ = e.fam.v.UnlinkAt(ctx, fsc, fsc.Cwd(), a.name)
+		return unix.EINVAL
+	}
+	e.addr = &a
+	e.path = p
+	e.mu.Unlock()
+	return nil
+}
+
+func (e *endpoint) bindAbstract(a address) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.addr != nil {
+		return unix.EINVAL
+	}
+	f := e.fam
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, used := f.abstract[a.name]; used {
+		return unix.EADDRINUSE
+	}
+	f.abstract[a.name] = e
+	e.addr = &a
+	return nil
+}
+
+// autobind binds the socket to a free abstract name of five hex digits,
+// as unix_autobind; a bound socket stays as it is.
+func (e *endpoint) autobind() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.addr != nil {
+		return nil
+	}
+	f := e.fam
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for range 1 << 20 {
+		f.autobind = (f.autobind + 1) & 0xfffff
+		name := fmt.Sprintf("\x00%05x", f.autobind)
+		if _, used := f.abstract[name]; used {
+			continue
+		}
+		a := address{abstract: true, name: name}
+		f.abstract[name] = e
+		e.addr = &a
+		return nil
+	}
+	return unix.ENOSPC
+}
+
+// lookup finds the socket bound to the validated address b, of type typ:
+// the path's errors, ECONNREFUSED when nobody is bound, EPROTOTYPE for
+// another type.
+func (f *Family) lookup(ctx net.Context, b []byte, typ int) (*endpoint, error) {
+	a := parseAddr(b)
+	var o *endpoint
+	if a.abstract {
+		f.mu.Lock()
+		o = f.abstract[a.name]
+		f.mu.Unlock()
+		if o == nil {
+			return nil, unix.ECONNREFUSED
+		}
+	} else {
+		fsc := ctx.FSContext()
+		if fsc == nil {
+			return nil, unix.ENOENT
+		}
+		ep, err := f.v.SocketAt(ctx, fsc, fsc.Cwd(), a.name)
+		if err != nil {
+			return nil, err
+		}
+		var ok bool
+		if o, ok = ep.(*endpoint); !ok {
+			return nil, unix.ECONNREFUSED
+		}
+	}
+	if o.typ != typ {
+		return nil, unix.EPROTOTYPE
+	}
+	return o, nil
+}
+
+// Listen implements net.Socket.
+func (e *endpoint) Listen(ctx net.Context, backlog int) error {
+	if !e.connectionBased() {
+		return unix.EOPNOTSUPP
+	}
+	e.mu.Lock()
+	if e.addr == nil {
+		e.mu.Unlock()
+		return unix.EINVAL
+	}
+	if e.state != stateUnconnected && e.state != stateListening {
+		e.mu.Unlock()
+		return unix.EINVAL
+	}
+	if backlog < 0 || backlog > somaxconn {
+		backlog = somaxconn
+	}
+	grew := backlog > e.backlog
+	e.backlog = backlog
+	e.state = stateListening
+	e.creds = credsOf(ctx)
+	e.mu.Unlock()
+	if grew {
+		e.peerWait.Notify(writable)
+	}
+	return nil
+}
+
+// Accept implements net.Socket.
+func (e *endpoint) Accept(ctx net.Context, nonblock bool, d net.Deadline) (net.Socket, error) {
+	if !e.connectionBased() {
+		return nil, unix.EOPNOTSUPP
+	}
+	var w net.Waiter
+	defer w.Unregister()
+	for {
+		e.mu.Lock()
+		if e.state != stateListening {
+			e.mu.Unlock()
+			return nil, unix.EINVAL
+		}
+		if len(e.recvq) > 0 {
+			m := e.recvq[0]
+			e.recvq[0] = nil
+			e.recvq = e.recvq[1:]
+			e.mu.Unlock()
+			// A connector may be waiting for room in the backlog.
+			e.peerWait.Notify(writable)
+			return m.conn, nil
+		}
+		if e.shutdown&shutRcv != 0 {
+			e.mu.Unlock()
+			return nil, unix.EINVAL
+		}
+		e.mu.Unlock()
+		if nonblock {
+			return nil, unix.EAGAIN
+		}
+		if !w.Registered() {
+			w.Register(&e.queue, readable)
+			continue
+		}
+		if err := w.Wait(ctx, d); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// recvqFull reports whether a listener's backlog or a datagram socket's
+// queue is full (unix_recvq_full).
+//
+// Preconditions: e.mu is held.
+func (e *endpoint) recvqFullLocked() bool {
+	limit := e.backlog
+	if e.typ == unix.SOCK_DGRAM {
+		limit = maxDgramQlen
+	}
+	return len(e.recvq) > limit
+}
+
+// Connect implements net.Socket.
+func (e *endpoint) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadline) error {
+	if e.typ == unix.SOCK_DGRAM {
+		return e.connectDgram(ctx, b)
+	}
+	if err := validateAddr(b); err != nil {
+		return err
+	}
+	if e.opts.PassCred() {
+		if err := e.autobind(); err != nil {
+			return err
+		}
+	}
+	var w net.Waiter
+	defer w.Unregister()
+	for {
+		o, err := e.fam.lookup(ctx, b, e.typ)
+		if err != nil {
+			return err
+		}
+		o.mu.Lock()
+		if o.dead || o.state != stateListening || o.shutdown&shutRcv != 0 {
+			o.mu.Unlock()
+			return unix.ECONNREFUSED
+		}
+		if o.recvqFullLocked() {
+			o.mu.Unlock()
+			if nonblock {
+				return unix.EAGAIN
+			}
+			if !w.Registered() {
+				w.Register(&o.peerWait, writable)
+				continue
+			}
+			if err := w.Wait(ctx, d); err != nil {
+				return err
+			}
+			w.Unregister()
+			continue
+		}
+		e.mu.Lock()
+		switch e.state {
+		case stateConnected:
+			e.mu.Unlock()
+			o.mu.Unlock()
+			return unix.EISCONN
+		case stateListening:
+			e.mu.Unlock()
+			o.mu.Unlock()
+			return unix.EINVAL
+		}
+		// The server side of the connection: the listener's options
+		// and name, the connector's credentials as its peer's.
+		n := e.fam.newEndpoint(e.typ, o.opts.Clone())
+		n.state = stateConnected
+		n.addr = o.addr
+		n.peer = e
+		n.peerCreds = credsOf(ctx)
+		n.creds = o.creds
+		e.peer = n
+		e.peerCreds = o.creds
+		e.creds = credsOf(ctx)
+		e.state = stateConnected
+		e.mu.Unlock()
+		o.recvq = append(o.recvq, &message{conn: n})
+		o.mu.Unlock()
+		o.queue.Notify(readable)
+		e.queue.Notify(writable)
+		return nil
+	}
+}
+
+// connectDgram sets (or with AF_UNSPEC clears) a datagram socket's
+// default destination, as unix_dgram_connect.
+func (e *endpoint) connectDgram(ctx net.Context, b []byte) error {
+	if len(b) < 2 {
+		return unix.EINVAL
+	}
+	var o *endpoint
+	if b[0] != unix.AF_UNSPEC || b[1] != 0 {
+		if err := validateAddr(b); err != nil {
+			return err
+		}
+		if e.opts.PassCred() {
+			if err := e.autobind(); err != nil {
+				return err
+			}
+		}
+		var err error
+		if o, err = e.fam.lookup(ctx, b, e.typ); err != nil {
+			return err
+		}
+		if o != e {
+			o.mu.Lock()
+			ok := !o.dead && (o.peer == nil || o.peer == e)
+			o.mu.Unlock()
+			if !ok {
+				return unix.EPERM
+			}
+		}
+	}
+	e.mu.Lock()
+	old := e.peer
+	e.peer = o
+	e.mu.Unlock()
+	if old != nil && old != o {
+		// Datagrams from the old peer are dropped.
+		e.purgeFrom(ctx, old)
+		old.peerWait.Notify(writable)
+	}
+	e.queue.Notify(writable)
+	return nil
+}
+
+// purgeFrom drops queued datagrams whose sender is from
+// (unix_dgram_disconnected drops the whole queue).
+func (e *endpoint) purgeFrom(ctx net.Context, from *endpoint) {
+	e.mu.Lock()
+	q := e.recvq
+	e.recvq = nil
+	e.recvBytes = 0
+	e.mu.Unlock()
+	for _, m := range q {
+		e.freeMessage(ctx, m)
+	}
+}
+
+// Shutdown implements net.Socket.
+func (e *endpoint) Shutdown(ctx net.Context, how int) error {
+	mode := how + 1 // SHUT_RD=0 -> shutRcv, SHUT_WR=1 -> shutSend, SHUT_RDWR=2 -> both
+	e.mu.Lock()
+	e.shutdown |= mode
+	peer := e.peer
+	conn := e.connectionBased() && e.state == stateConnected
+	e.mu.Unlock()
+	e.queue.Notify(readable | writable | unix.POLLHUP | unix.POLLRDHUP)
+	if peer != nil && conn {
+		pm := 0
+		if mode&shutRcv != 0 {
+			pm |= shutSend
+		}
+		if mode&shutSend != 0 {
+			pm |= shutRcv
+		}
+		peer.mu.Lock()
+		peer.shutdown |= pm
+		peer.mu.Unlock()
+		peer.queue.Notify(readable | writable | unix.POLLHUP | unix.POLLRDHUP)
+	}
+	if mode&shutRcv != 0 {
+		e.peerWait.Notify(writable)
+	}
+	return nil
+}
+
+// Name implements net.Socket.
+func (e *endpoint) Name(net.Context) ([]byte, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.addr == nil {
+		return unnamed(), nil
+	}
+	return e.addr.sockaddr(), nil
+}
+
+// PeerName implements net.Socket.
+func (e *endpoint) PeerName(net.Context) ([]byte, error) {
+	e.mu.Lock()
+	p := e.peer
+	e.mu.Unlock()
+	if p == nil {
+		return nil, unix.ENOTCONN
+	}
+	return p.Name(nil)
+}
+
+// Release implements net.Socket: close(2) of the last reference.
+func (e *endpoint) Release(ctx net.Context) {
+	e.release(ctx, false)
+}
+
+// release closes the socket; embryo says it is a connection nobody
+// accepted (its peer gets ECONNRESET).
+func (e *endpoint) release(ctx net.Context, embryo bool) {
+	f := e.fam
+	e.mu.Lock()
+	e.dead = true
+	e.shutdown = shutBoth
+	peer := e.peer
+	e.peer = nil
+	q := e.recvq
+	e.recvq = nil
+	e.recvBytes = 0
+	addr, path := e.addr, e.path
+	conn := e.connectionBased()
+	wasListening := e.state == stateListening
+	e.state = stateUnconnected
+	e.mu.Unlock()
+
+	f.mu.Lock()
+	delete(f.all, e)
+	if addr != nil && addr.abstract && f.abstract[addr.name] == e {
+		delete(f.abstract, addr.name)
+	}
+	f.mu.Unlock()
+	if addr != nil && !addr.abstract {
+		f.v.UnbindSocket(path, e)
+	}
+
+	if peer != nil && conn {
+		peer.mu.Lock()
+		peer.shutdown = shutBoth
+		if len(q) > 0 || embryo {
+			peer.err = unix.ECONNRESET
+		}
+		peer.mu.Unlock()
+		peer.queue.Notify(readable | writable | unix.POLLHUP | unix.POLLRDHUP | unix.POLLERR)
+	}
+	for _, m := range q {
+		if m.conn != nil && wasListening {
+			m.conn.release(ctx, true)
+			continue
+		}
+		e.freeMessage(ctx, m)
+	}
+	e.queue.Notify(readable | writable | unix.POLLHUP)
+	e.peerWait.Notify(writable | unix.POLLHUP)
+}
+
+// freeMessage releases what m holds: its send-buffer charge, its files
+// and its buffer.
+func (e *endpoint) freeMessage(ctx net.Context, m *message) {
+	for _, f := range m.rights {
+		f.DecRef(ctx)
+	}
+	m.rights = nil
+	e.uncharge(m)
+	if m.buf != nil {
+		e.fam.bufPool.Put(m.buf)
+		m.buf = nil
+	}
+}
+
+// uncharge gives m's charge back to its sender, waking it if it may
+// write again.
+func (e *endpoint) uncharge(m *message) {
+	if m.charge == 0 || m.from == nil {
+		return
+	}
+	s := m.from
+	n := s.wmem.Add(-m.charge)
+	m.charge = 0
+	// As unix_write_space: writers wake once a quarter of the buffer
+	// is in use or less.
+	if n<<2 <= int64(s.opts.SndBuf()) {
+		s.queue.Notify(writable)
+	}
+}
+
+// GetSockOpt implements net.Socket: the options whose values are the
+// family's.
+func (e *endpoint) GetSockOpt(ctx net.Context, level, name int, optlen int) ([]byte, error) {
+	if level != unix.SOL_SOCKET {
+		return nil, unix.EOPNOTSUPP
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch name {
+	case unix.SO_PEERCRED:
+		b := make([]byte, 12)
+		putU32(b, 0, uint32(e.peerCreds.PID))
+		putU32(b, 4, e.peerCreds.UID)
+		putU32(b, 8, e.peerCreds.GID)
+		return b, nil
+	case unix.SO_ACCEPTCONN:
+		return boolBytes(e.state == stateListening), nil
+	case unix.SO_ERROR:
+		v := e.err
+		e.err = 0
+		return intBytes(int32(v)), nil
+	case unix.SO_PEERGROUPS:
+		if e.peer == nil && e.state != stateConnected {
+			return nil, unix.ENODATA
+		}
+		return []byte{}, nil
+	}
+	return nil, unix.ENOPROTOOPT
+}
+
+// SetSockOpt implements net.Socket.
+func (e *endpoint) SetSockOpt(ctx net.Context, level, name int, val []byte) error {
+	if level != unix.SOL_SOCKET {
+		return unix.EOPNOTSUPP
+	}
+	if name == unix.SO_SNDBUF {
+		// A larger buffer may let a blocked writer go on.
+		defer e.queue.Notify(writable)
+	}
+	return unix.ENOPROTOOPT
+}
+
+func putU32(b []byte, off int, v uint32) {
+	b[off], b[off+1], b[off+2], b[off+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
+
+func intBytes(v int32) []byte {
+	b := make([]byte, 4)
+	putU32(b, 0, uint32(v))
+	return b
+}
+
+func boolBytes(v bool) []byte {
+	if v {
+		return intBytes(1)
+	}
+	return intBytes(0)
+}

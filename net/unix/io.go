@@ -1,0 +1,633 @@
+package unix
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/net"
+	"github.com/kite-os/kite/vfs"
+)
+
+// maxChunk bounds one stream message, so a large write becomes several
+// messages and the reader can start on the first.
+const maxChunk = 64 << 10
+
+// msgOverhead is what a message costs its sender's buffer beyond its
+// bytes (Linux charges an sk_buff's truesize).
+const msgOverhead = 576
+
+// sioc* ioctls (SIOCINQ is FIONREAD, SIOCOUTQ is TIOCOUTQ).
+const (
+	siocInq  = 0x541B
+	siocOutq = 0x5411
+)
+
+// SendMsg implements net.Socket.
+func (e *endpoint) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
+	if req.Flags&unix.MSG_OOB != 0 {
+		return 0, unix.EOPNOTSUPP
+	}
+	switch e.typ {
+	case unix.SOCK_STREAM:
+		return e.sendStream(ctx, req)
+	case unix.SOCK_SEQPACKET:
+		e.mu.Lock()
+		err, connected := e.err, e.state == stateConnected
+		if err != 0 {
+			e.err = 0
+		}
+		e.mu.Unlock()
+		if err != 0 {
+			return 0, err
+		}
+		if !connected {
+			return 0, unix.ENOTCONN
+		}
+		req.To = nil
+	}
+	return e.sendDgram(ctx, req)
+}
+
+// pipeError is a write to a stream whose peer will read no more: SIGPIPE
+// unless MSG_NOSIGNAL, and EPIPE.
+func pipeError(ctx net.Context, flags int) error {
+	if flags&unix.MSG_NOSIGNAL == 0 {
+		net.SendSIGPIPE(ctx)
+	}
+	return unix.EPIPE
+}
+
+// waitForBuffer waits until the sender's buffer has room (wmem below
+// SO_SNDBUF): sock_alloc_send_pskb's wait. It returns the pending socket
+// error, EPIPE after shutdown, EAGAIN for nonblocking callers, or the
+// wait's error.
+func (e *endpoint) waitForBuffer(ctx net.Context, w *net.Waiter, nonblock bool, d net.Deadline) error {
+	for {
+		e.mu.Lock()
+		if e.err != 0 {
+			err := e.err
+			e.err = 0
+			e.mu.Unlock()
+			return err
+		}
+		if e.shutdown&shutSend != 0 {
+			e.mu.Unlock()
+			return unix.EPIPE
+		}
+		e.mu.Unlock()
+		if e.wmem.Load() < int64(e.opts.SndBuf()) {
+			return nil
+		}
+		if nonblock {
+			return unix.EAGAIN
+		}
+		if !w.Registered() {
+			w.Register(&e.queue, writable)
+			continue
+		}
+		if err := w.Wait(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// credsFor returns the credentials a message carries: those the sender
+// gave (SCM_CREDENTIALS), else its own when either end passes
+// credentials, else none (maybe_add_creds).
+func (e *endpoint) credsFor(ctx net.Context, req *net.SendRequest, to *endpoint) net.Creds {
+	if req.Control.Creds != nil {
+		return *req.Control.Creds
+	}
+	if e.opts.PassCred() || to.opts.PassCred() {
+		return credsOf(ctx)
+	}
+	return net.Creds{}
+}
+
+// newBuffer returns a buffer of n bytes for a message.
+func (e *endpoint) newBuffer(n int) (*[]byte, []byte) {
+	if n <= 4096 || n > maxChunk {
+		return nil, make([]byte, n)
+	}
+	bp := e.fam.bufPool.Get().(*[]byte)
+	return bp, (*bp)[:n]
+}
+
+func (e *endpoint) sendStream(ctx net.Context, req *net.SendRequest) (int64, error) {
+	e.mu.Lock()
+	state, peer, shut := e.state, e.peer, e.shutdown
+	e.mu.Unlock()
+	if req.To != nil {
+		if state == stateConnected {
+			return 0, unix.EISCONN
+		}
+		return 0, unix.EOPNOTSUPP
+	}
+	if peer == nil || state != stateConnected {
+		return 0, unix.ENOTCONN
+	}
+	if shut&shutSend != 0 {
+		return 0, pipeError(ctx, req.Flags)
+	}
+	nonblock := req.Nonblock || req.Flags&unix.MSG_DONTWAIT != 0
+	var w net.Waiter
+	defer w.Unregister()
+	var sent int64
+	for sent < req.Len || (req.Len == 0 && sent == 0 && len(req.Control.Rights) > 0) {
+		size := min(req.Len-sent, int64(e.opts.SndBuf()/2-64), maxChunk)
+		if err := e.waitForBuffer(ctx, &w, nonblock, req.Deadline); err != nil {
+			if err == unix.EPIPE {
+				if sent > 0 {
+					return sent, nil
+				}
+				return 0, pipeError(ctx, req.Flags)
+			}
+			if sent > 0 {
+				return sent, nil
+			}
+			return 0, err
+		}
+		bp, data := e.newBuffer(int(size))
+		got, serr := req.Source(data)
+		data = data[:got]
+		if got == 0 && serr != nil {
+			if bp != nil {
+				e.fam.bufPool.Put(bp)
+			}
+			if sent > 0 {
+				return sent, nil
+			}
+			return 0, serr
+		}
+		m := &message{buf: bp, data: data, from: e, charge: int64(got) + msgOverhead}
+		m.creds = e.credsFor(ctx, req, peer)
+		m.rights, req.Control.Rights = req.Control.Rights, nil
+		e.wmem.Add(m.charge)
+		peer.mu.Lock()
+		if peer.dead || peer.shutdown&shutRcv != 0 {
+			peer.mu.Unlock()
+			req.Control.Rights = m.rights
+			m.rights = nil
+			e.freeMessage(ctx, m)
+			if sent > 0 {
+				return sent, nil
+			}
+			return 0, pipeError(ctx, req.Flags)
+		}
+		peer.recvq = append(peer.recvq, m)
+		peer.recvBytes += got
+		peer.mu.Unlock()
+		peer.queue.Notify(readable)
+		sent += int64(got)
+		if serr != nil {
+			break
+		}
+	}
+	return sent, nil
+}
+
+// sendDgram sends one datagram or record (unix_dgram_sendmsg).
+func (e *endpoint) sendDgram(ctx net.Context, req *net.SendRequest) (int64, error) {
+	var to *endpoint
+	if req.To != nil {
+		if err := validateAddr(req.To); err != nil {
+			return 0, err
+		}
+	} else {
+		e.mu.Lock()
+		to = e.peer
+		e.mu.Unlock()
+		if to == nil {
+			return 0, unix.ENOTCONN
+		}
+	}
+	if e.opts.PassCred() {
+		if err := e.autobind(); err != nil {
+			return 0, err
+		}
+	}
+	if req.Len > int64(e.opts.SndBuf()-32) {
+		return 0, unix.EMSGSIZE
+	}
+	nonblock := req.Nonblock || req.Flags&unix.MSG_DONTWAIT != 0
+	var w net.Waiter
+	defer w.Unregister()
+	if err := e.waitForBuffer(ctx, &w, nonblock, req.Deadline); err != nil {
+		return 0, err
+	}
+	w.Unregister()
+	data := make([]byte, req.Len)
+	got, serr := req.Source(data)
+	if serr != nil {
+		return 0, serr
+	}
+	data = data[:got]
+	for {
+		if to == nil {
+			var err error
+			if to, err = e.fam.lookup(ctx, req.To, e.typ); err != nil {
+				return 0, err
+			}
+		}
+		to.mu.Lock()
+		if to != e && to.peer != nil && to.peer != e {
+			to.mu.Unlock()
+			return 0, unix.EPERM
+		}
+		if to.dead {
+			to.mu.Unlock()
+			if e.typ == unix.SOCK_SEQPACKET {
+				return 0, unix.EPIPE
+			}
+			e.mu.Lock()
+			wasPeer := e.peer == to
+			if wasPeer {
+				e.peer = nil
+			}
+			e.mu.Unlock()
+			if wasPeer {
+				return 0, unix.ECONNREFUSED
+			}
+			if req.To == nil {
+				return 0, unix.ECONNRESET
+			}
+			to = nil
+			continue
+		}
+		if to.shutdown&shutRcv != 0 {
+			to.mu.Unlock()
+			return 0, unix.EPIPE
+		}
+		if to != e && to.peer != e && to.recvqFullLocked() {
+			to.mu.Unlock()
+			if nonblock {
+				return 0, unix.EAGAIN
+			}
+			if !w.Registered() {
+				w.Register(&to.peerWait, writable)
+				continue
+			}
+			if err := w.Wait(ctx, req.Deadline); err != nil {
+				return 0, err
+			}
+			w.Unregister()
+			continue
+		}
+		m := &message{data: data, from: e, charge: int64(got) + msgOverhead}
+		m.creds = e.credsFor(ctx, req, to)
+		m.rights, req.Control.Rights = req.Control.Rights, nil
+		e.wmem.Add(m.charge)
+		to.recvq = append(to.recvq, m)
+		to.recvBytes += got
+		to.mu.Unlock()
+		to.queue.Notify(readable)
+		return int64(got), nil
+	}
+}
+
+// RecvMsg implements net.Socket.
+func (e *endpoint) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult, error) {
+	if req.Flags&unix.MSG_OOB != 0 {
+		return net.RecvResult{}, unix.EOPNOTSUPP
+	}
+	if e.typ == unix.SOCK_STREAM {
+		return e.recvStream(ctx, req)
+	}
+	return e.recvDgram(ctx, req)
+}
+
+// takeError returns and clears the pending socket error.
+//
+// Preconditions: e.mu is held.
+func (e *endpoint) takeErrorLocked() error {
+	if e.err == 0 {
+		return nil
+	}
+	err := e.err
+	e.err = 0
+	return err
+}
+
+// dequeue removes the first message.
+//
+// Preconditions: e.mu is held.
+func (e *endpoint) dequeueLocked() {
+	e.recvq[0] = nil
+	e.recvq = e.recvq[1:]
+	if len(e.recvq) == 0 {
+		e.recvq = nil
+	}
+}
+
+func (e *endpoint) recvStream(ctx net.Context, req *net.RecvRequest) (net.RecvResult, error) {
+	var res net.RecvResult
+	e.mu.Lock()
+	if e.state != stateConnected {
+		e.mu.Unlock()
+		return res, unix.EINVAL
+	}
+	e.mu.Unlock()
+	peek := req.Flags&unix.MSG_PEEK != 0
+	nonblock := req.Nonblock || req.Flags&unix.MSG_DONTWAIT != 0
+	target := int64(1)
+	if req.Flags&unix.MSG_WAITALL != 0 {
+		target = req.Len
+	} else if lw := int64(e.opts.RcvLowat()); lw > 1 {
+		target = min(lw, req.Len)
+	}
+	checkCreds := false
+	var creds net.Creds
+	var w net.Waiter
+	defer w.Unregister()
+	var freed []*message
+	defer func() {
+		for _, m := range freed {
+			e.freeMessage(ctx, m)
+		}
+	}()
+	size := req.Len
+	var copied int64
+	var err error
+	addrDone := false
+	e.mu.Lock()
+	for size > 0 {
+		if len(e.recvq) == 0 {
+			if copied >= target {
+				break
+			}
+			if err = e.takeErrorLocked(); err != nil {
+				break
+			}
+			if e.shutdown&shutRcv != 0 {
+				break
+			}
+			if nonblock {
+				err = unix.EAGAIN
+				break
+			}
+			e.mu.Unlock()
+			if !w.Registered() {
+				w.Register(&e.queue, readable)
+			} else if werr := w.Wait(ctx, req.Deadline); werr != nil {
+				if copied == 0 {
+					err = werr
+				}
+				e.mu.Lock()
+				break
+			}
+			e.mu.Lock()
+			continue
+		}
+		stop := false
+		for i := 0; i < len(e.recvq) && size > 0; i++ {
+			m := e.recvq[i]
+			if checkCreds {
+				if m.creds != creds {
+					stop = true
+					break
+				}
+			} else if req.WantCreds {
+				creds = m.creds
+				res.Control.Creds = &creds
+				checkCreds = true
+			}
+			if !addrDone {
+				addrDone = true
+				res.From = m.from.nameOrNil()
+			}
+			chunk := m.data[m.off : m.off+int(min(int64(m.len()), size))]
+			took, serr := req.Sink(chunk)
+			copied += int64(took)
+			size -= int64(took)
+			if serr != nil {
+				if copied == 0 {
+					err = serr
+				}
+				stop = true
+				if !peek {
+					m.off += took
+					e.recvBytes -= took
+				}
+				break
+			}
+			if peek {
+				if len(m.rights) > 0 {
+					res.Control.Rights = dupFiles(m.rights)
+					stop = true
+					break
+				}
+				continue
+			}
+			m.off += took
+			e.recvBytes -= took
+			hadRights := len(m.rights) > 0
+			if hadRights {
+				res.Control.Rights = m.rights
+				m.rights = nil
+			}
+			if m.len() > 0 {
+				stop = true
+				break
+			}
+			e.dequeueLocked()
+			i--
+			freed = append(freed, m)
+			if hadRights {
+				stop = true
+				break
+			}
+		}
+		if stop || peek {
+			break
+		}
+	}
+	e.mu.Unlock()
+	if copied > 0 {
+		err = nil
+	}
+	res.N = copied
+	return res, err
+}
+
+// dupFiles takes a reference to each file (MSG_PEEK of SCM_RIGHTS).
+func dupFiles(fs []*vfs.File) []*vfs.File {
+	out := make([]*vfs.File, len(fs))
+	for i, f := range fs {
+		f.IncRef()
+		out[i] = f
+	}
+	return out
+}
+
+// nameOrNil is the socket's address for recvfrom, nil when unbound.
+func (e *endpoint) nameOrNil() []byte {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.addr == nil {
+		return nil
+	}
+	return e.addr.sockaddr()
+}
+
+func (e *endpoint) recvDgram(ctx net.Context, req *net.RecvRequest) (net.RecvResult, error) {
+	var res net.RecvResult
+	if e.typ == unix.SOCK_SEQPACKET {
+		e.mu.Lock()
+		connected := e.state == stateConnected
+		e.mu.Unlock()
+		if !connected {
+			return res, unix.ENOTCONN
+		}
+	}
+	peek := req.Flags&unix.MSG_PEEK != 0
+	nonblock := req.Nonblock || req.Flags&unix.MSG_DONTWAIT != 0
+	var w net.Waiter
+	defer w.Unregister()
+	var m *message
+	for {
+		e.mu.Lock()
+		if err := e.takeErrorLocked(); err != nil {
+			e.mu.Unlock()
+			return res, err
+		}
+		if len(e.recvq) > 0 {
+			m = e.recvq[0]
+			if !peek {
+				e.dequeueLocked()
+				e.recvBytes -= m.len()
+			}
+			e.mu.Unlock()
+			break
+		}
+		shut := e.shutdown&shutRcv != 0
+		e.mu.Unlock()
+		if nonblock {
+			if shut && e.typ == unix.SOCK_SEQPACKET {
+				return res, nil
+			}
+			return res, unix.EAGAIN
+		}
+		if shut {
+			return res, nil
+		}
+		if !w.Registered() {
+			w.Register(&e.queue, readable)
+			continue
+		}
+		if err := w.Wait(ctx, req.Deadline); err != nil {
+			return res, err
+		}
+	}
+	if !peek {
+		// Senders waiting for room, and pollers of a sender whose
+		// writability depends on this queue (unix_dgram_peer_wake_me).
+		e.peerWait.Notify(writable)
+		if m.from != e {
+			m.from.queue.Notify(writable)
+		}
+	}
+	res.From = m.from.nameOrNil()
+	n := int64(m.len())
+	chunk := m.data[m.off:]
+	if int64(len(chunk)) > req.Len {
+		chunk = chunk[:req.Len]
+		res.Flags |= unix.MSG_TRUNC
+	}
+	took, serr := req.Sink(chunk)
+	if req.WantCreds {
+		c := m.creds
+		res.Control.Creds = &c
+	}
+	if peek {
+		res.Control.Rights = dupFiles(m.rights)
+	} else {
+		res.Control.Rights = m.rights
+		m.rights = nil
+		e.freeMessage(ctx, m)
+	}
+	if serr != nil {
+		res.Control.Release(ctx)
+		return net.RecvResult{}, serr
+	}
+	res.N = int64(took)
+	if req.Flags&unix.MSG_TRUNC != 0 {
+		res.N = n
+	}
+	if e.typ == unix.SOCK_SEQPACKET {
+		res.Flags |= unix.MSG_EOR
+	}
+	return res, nil
+}
+
+// writableLocked reports unix_writable: not listening and at most a
+// quarter of the send buffer in use.
+//
+// Preconditions: e.mu is held.
+func (e *endpoint) writableLocked() bool {
+	return e.state != stateListening && e.wmem.Load()<<2 <= int64(e.opts.SndBuf())
+}
+
+// Readiness implements vfs.Waitable, as unix_poll (streams) and
+// unix_dgram_poll (datagrams and records).
+func (e *endpoint) Readiness(mask uint32) uint32 {
+	var r uint32
+	e.mu.Lock()
+	if e.err != 0 {
+		r |= unix.POLLERR
+	}
+	if e.shutdown == shutBoth {
+		r |= unix.POLLHUP
+	}
+	if e.shutdown&shutRcv != 0 {
+		r |= unix.POLLRDHUP | readable
+	}
+	if len(e.recvq) > 0 {
+		r |= readable
+	}
+	if e.connectionBased() && e.state == stateUnconnected {
+		r |= unix.POLLHUP
+	}
+	w := e.writableLocked()
+	peer := e.peer
+	e.mu.Unlock()
+	if w && e.typ == unix.SOCK_DGRAM && peer != nil && peer != e {
+		peer.mu.Lock()
+		if peer.peer != e && peer.recvqFullLocked() {
+			w = false
+		}
+		peer.mu.Unlock()
+	}
+	if w {
+		r |= writable
+	}
+	return r & (mask | unix.POLLERR | unix.POLLHUP)
+}
+
+// Ioctl implements net.Socket: SIOCINQ (FIONREAD) and SIOCOUTQ.
+func (e *endpoint) Ioctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
+	var v int64
+	switch cmd {
+	case siocInq:
+		e.mu.Lock()
+		if e.state == stateListening {
+			e.mu.Unlock()
+			return 0, unix.EINVAL
+		}
+		if e.typ == unix.SOCK_DGRAM {
+			if len(e.recvq) > 0 {
+				v = int64(e.recvq[0].len())
+			}
+		} else {
+			v = int64(e.recvBytes)
+		}
+		e.mu.Unlock()
+	case siocOutq:
+		v = e.wmem.Load()
+	default:
+		return 0, unix.ENOTTY
+	}
+	b := intBytes(int32(v))
+	if _, err := io.CopyOut(arg, b); err != nil {
+		return 0, unix.EFAULT
+	}
+	return 0, nil
+}

@@ -1,0 +1,132 @@
+package unix
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/net"
+	"github.com/kite-os/kite/vfs"
+)
+
+// maxDgramQlen is net.unix.max_dgram_qlen: a datagram receiver's queue
+// takes this many messages beyond the first before senders wait.
+const maxDgramQlen = 10
+
+// somaxconn is net.core.somaxconn, listen(2)'s largest backlog.
+const somaxconn = 4096
+
+// Family is the AF_UNIX family of one kernel instance.
+type Family struct {
+	v       *vfs.VirtualFilesystem
+	bufPool sync.Pool
+
+	// mu guards the fields below.
+	mu sync.Mutex
+	// abstract maps abstract names to the sockets bound to them.
+	abstract map[string]*endpoint
+	// all is every open socket (for /proc/net/unix).
+	all map[*endpoint]struct{}
+	// autobind is the last autobind name tried.
+	autobind uint32
+}
+
+// New returns the AF_UNIX family of the sockets of VFS v.
+func New(v *vfs.VirtualFilesystem) *Family {
+	f := &Family{
+		v:        v,
+		abstract: make(map[string]*endpoint),
+		all:      make(map[*endpoint]struct{}),
+	}
+	f.bufPool.New = func() any { b := make([]byte, maxChunk); return &b }
+	return f
+}
+
+// Socket implements net.Family.
+func (f *Family) Socket(ctx net.Context, typ, protocol int) (net.Socket, error) {
+	if protocol != 0 && protocol != unix.AF_UNIX {
+		return nil, unix.EPROTONOSUPPORT
+	}
+	switch typ {
+	case unix.SOCK_STREAM, unix.SOCK_DGRAM, unix.SOCK_SEQPACKET:
+	case unix.SOCK_RAW:
+		typ = unix.SOCK_DGRAM
+	default:
+		return nil, unix.ESOCKTNOSUPPORT
+	}
+	return f.newEndpoint(typ, net.NewOptions()), nil
+}
+
+// Pair implements net.Family: two sockets connected to each other, each
+// with the caller's credentials as its peer's.
+func (f *Family) Pair(ctx net.Context, typ, protocol int) (net.Socket, net.Socket, error) {
+	s, err := f.Socket(ctx, typ, protocol)
+	if err != nil {
+		return nil, nil, err
+	}
+	a := s.(*endpoint)
+	b := f.newEndpoint(a.typ, net.NewOptions())
+	creds := credsOf(ctx)
+	a.peer, b.peer = b, a
+	a.peerCreds, b.peerCreds = creds, creds
+	a.creds, b.creds = creds, creds
+	if a.typ != unix.SOCK_DGRAM {
+		a.state, b.state = stateConnected, stateConnected
+	}
+	return a, b, nil
+}
+
+func (f *Family) newEndpoint(typ int, opts *net.Options) *endpoint {
+	e := &endpoint{fam: f, typ: typ, opts: opts, peerCreds: noCreds}
+	f.mu.Lock()
+	f.all[e] = struct{}{}
+	f.mu.Unlock()
+	return e
+}
+
+// credsOf returns the caller's credentials for SO_PEERCRED and
+// SCM_CREDENTIALS.
+func credsOf(ctx net.Context) net.Creds {
+	c := ctx.Credentials()
+	return net.Creds{PID: ctx.ThreadGroupID(), UID: c.EffectiveUID, GID: c.EffectiveGID}
+}
+
+// noCreds is what an unconnected socket reports as its peer (no pid,
+// the overflow ids).
+var noCreds = net.Creds{UID: 65534, GID: 65534}
+
+// ProcNetUnix returns the text of /proc/net/unix.
+func (f *Family) ProcNetUnix() []byte {
+	f.mu.Lock()
+	eps := make([]*endpoint, 0, len(f.all))
+	for e := range f.all {
+		eps = append(eps, e)
+	}
+	f.mu.Unlock()
+	sort.Slice(eps, func(i, j int) bool { return eps[i].ino < eps[j].ino })
+	b := []byte("Num       RefCount Protocol Flags    Type St Inode Path\n")
+	for _, e := range eps {
+		e.mu.Lock()
+		flags, st := 0, 1
+		switch {
+		case e.state == stateListening:
+			flags, st = 1<<16, 1
+		case e.state == stateConnected || (e.typ == unix.SOCK_DGRAM && e.peer != nil):
+			st = 3
+		}
+		path := ""
+		if e.addr != nil {
+			path = " " + e.addr.name
+			if e.addr.abstract {
+				path = " @" + e.addr.name[1:]
+			}
+		}
+		ino := e.ino
+		typ := e.typ
+		e.mu.Unlock()
+		b = fmt.Appendf(b, "%016x: %08X %08X %08X %04X %02X %5d%s\n", 0, 2, 0, flags, typ, st, ino, path)
+	}
+	return b
+}
