@@ -5,67 +5,18 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/vfs"
 )
 
-// Context is what socket operations need from their caller beyond
-// vfs.Context: interruptible blocking with and without a deadline, the
-// caller's process id (SO_PEERCRED, SCM_CREDENTIALS), its fd table
-// (SCM_RIGHTS) and signals (SIGPIPE). kernel.Task implements it.
-type Context interface {
-	vfs.Context
-	vfs.Blocker
-	BlockOnTimeout(ch <-chan struct{}, deadline time.Time) error
-	ThreadGroupID() int32
-	// FSContext gives the root and working directory path names
-	// (AF_UNIX) resolve in.
-	FSContext() *vfs.FSContext
-	UserSignalInfo(sig int, code int32) *arch.SignalInfo
-	SendSignal(info *arch.SignalInfo)
-}
+// Context is the caller of a socket operation: vfs.Context gives
+// everything sockets need (credentials, the process id for SO_PEERCRED
+// and SCM_CREDENTIALS, the fs context path names resolve in,
+// interruptible waits with deadlines, SIGPIPE through SignalSelf).
+type Context = vfs.Context
 
-// kernelContext adapts a vfs.Context that is not a Context (kite's own
-// calls, tests): it blocks uninterruptibly and sends no signals.
-type kernelContext struct{ vfs.Context }
-
-func (kernelContext) BlockOn(ch <-chan struct{}) error {
-	<-ch
-	return nil
-}
-
-func (kernelContext) BlockOnTimeout(ch <-chan struct{}, deadline time.Time) error {
-	t := time.NewTimer(time.Until(deadline))
-	defer t.Stop()
-	select {
-	case <-ch:
-		return nil
-	case <-t.C:
-		return unix.ETIMEDOUT
-	}
-}
-
-func (kernelContext) ThreadGroupID() int32                       { return 0 }
-func (kernelContext) FSContext() *vfs.FSContext                  { return nil }
-func (kernelContext) UserSignalInfo(int, int32) *arch.SignalInfo { return nil }
-func (kernelContext) SendSignal(*arch.SignalInfo)                {}
-
-// AsContext returns ctx as a Context.
-func AsContext(ctx vfs.Context) Context {
-	if c, ok := ctx.(Context); ok {
-		return c
-	}
-	return kernelContext{ctx}
-}
-
-// SendSIGPIPE sends SIGPIPE to the calling task, as a write to a stream
+// SendSIGPIPE sends SIGPIPE to the calling thread, as a write to a stream
 // whose peer is gone does without MSG_NOSIGNAL.
-func SendSIGPIPE(ctx Context) {
-	const siUser = 0
-	if info := ctx.UserSignalInfo(int(unix.SIGPIPE), siUser); info != nil {
-		ctx.SendSignal(info)
-	}
-}
+func SendSIGPIPE(ctx Context) { ctx.SignalSelf(int(unix.SIGPIPE)) }
 
 // errRestartSys is kernel.ERESTARTSYS, which BlockOn returns when a
 // signal interrupts the wait.

@@ -94,7 +94,7 @@ func (s *Stack) NewFile(ctx vfs.Context, so Socket, nonblock bool) (*vfs.File, e
 	}
 	f, err := s.v.NewPseudoFile(ctx, sockfs{}, fmt.Sprintf("socket:[%d]", ino.st.Ino), ino, sf, flags)
 	if err != nil {
-		so.Release(AsContext(ctx))
+		so.Release(ctx)
 		return nil, err
 	}
 	return f, nil
@@ -117,7 +117,7 @@ func (f *File) Stack() *Stack { return f.stack }
 func (f *File) Inode() uint64 { return f.ino }
 
 // Release implements vfs.FileOperations.
-func (f *File) Release(ctx vfs.Context) { f.so.Release(AsContext(ctx)) }
+func (f *File) Release(ctx vfs.Context) { f.so.Release(ctx) }
 
 // sliceSink and sliceSource copy to and from kernel buffers.
 func sliceSink(dst []byte) func([]byte) (int, error) {
@@ -150,8 +150,7 @@ func (f *File) Write(ctx vfs.Context, vf *vfs.File, src []byte, _ int64) (int, e
 
 // ReadToSink implements vfs.StreamReader: read(2) and readv(2).
 func (f *File) ReadToSink(ctx vfs.Context, vf *vfs.File, n int64, sink func([]byte) (int, error)) (int64, error) {
-	c := AsContext(ctx)
-	r, err := f.so.RecvMsg(c, &RecvRequest{
+	r, err := f.so.RecvMsg(ctx, &RecvRequest{
 		Len:      n,
 		Sink:     sink,
 		Nonblock: vf.Flags()&unix.O_NONBLOCK != 0,
@@ -167,12 +166,11 @@ func (f *File) ReadToSink(ctx vfs.Context, vf *vfs.File, n int64, sink func([]by
 // WriteFromSource implements vfs.StreamWriter: write(2) and writev(2)
 // (a write on a SOCK_SEQPACKET socket ends a record, MSG_EOR).
 func (f *File) WriteFromSource(ctx vfs.Context, vf *vfs.File, n int64, source func([]byte) (int, error)) (int64, error) {
-	c := AsContext(ctx)
 	flags := 0
 	if _, typ, _ := f.so.Info(); typ == unix.SOCK_SEQPACKET {
 		flags = unix.MSG_EOR
 	}
-	return f.so.SendMsg(c, &SendRequest{
+	return f.so.SendMsg(ctx, &SendRequest{
 		Len:      n,
 		Source:   source,
 		Flags:    flags,
@@ -183,7 +181,7 @@ func (f *File) WriteFromSource(ctx vfs.Context, vf *vfs.File, n int64, source fu
 
 // Ioctl implements vfs.FileOperations.
 func (f *File) Ioctl(ctx vfs.Context, _ *vfs.File, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
-	return f.so.Ioctl(AsContext(ctx), io, cmd, arg)
+	return f.so.Ioctl(ctx, io, cmd, arg)
 }
 
 // Readiness implements vfs.Waitable.
