@@ -558,6 +558,8 @@ func fcntl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return fcntlLock(t, f, cmd, a[2])
 	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
 		return pipeFcntl(t, f, cmd, a[2])
+	case unix.F_ADD_SEALS, unix.F_GET_SEALS:
+		return fcntlSeals(f, cmd, a[2])
 	}
 	return 0, unix.EINVAL
 }

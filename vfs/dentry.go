@@ -15,6 +15,9 @@ type Dentry struct {
 	inode Inode
 	typ   uint32 // S_IFMT bits of inode; they never change
 	anon  bool   // made by NewAnonymousFile; not in any tree
+	// linkable: an O_TMPFILE file opened without O_EXCL, which linkat
+	// may give a name although its link count is 0.
+	linkable bool
 
 	// parent and name are guarded by the VFS's renameMu. The root dentry
 	// of a file system has parent nil.

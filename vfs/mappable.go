@@ -78,6 +78,57 @@ type Sealable interface {
 	AddSeals(seals uint32) error
 	// Seals returns the seals.
 	Seals() uint32
+	// InitSeals sets the seals of a file memfd_create just made.
+	InitSeals(seals uint32)
+}
+
+// SetMemfdFilesystem sets the file system memfd_create makes its files in
+// (an internal tmpfs, never mounted; its root must be a TmpfileCreator).
+func (v *VirtualFilesystem) SetMemfdFilesystem(fs Filesystem) {
+	v.regMu.Lock()
+	v.memfdFS = fs
+	v.regMu.Unlock()
+}
+
+// NewMemfd makes a memfd file: a regular file of the memfd file system
+// with no name, mode 0777 &^ noExec (not subject to the umask), owned by
+// the caller, open for reading and writing with the status flags in
+// flags. /proc shows it as "/memfd:NAME (deleted)". ENOSYS if there is no
+// memfd file system.
+func (v *VirtualFilesystem) NewMemfd(ctx Context, name string, noExec bool, flags int) (*File, error) {
+	v.regMu.RLock()
+	fs := v.memfdFS
+	v.regMu.RUnlock()
+	if fs == nil {
+		return nil, unix.ENOSYS
+	}
+	root, err := fs.Root(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tc, ok := root.(TmpfileCreator)
+	if !ok {
+		return nil, unix.ENOSYS
+	}
+	mode := uint32(0o777)
+	if noExec {
+		mode = 0o666
+	}
+	ino, err := tc.CreateTmpfile(ctx, mode)
+	if err != nil {
+		return nil, err
+	}
+	flags = flags&^unix.O_ACCMODE | unix.O_RDWR | OLargefile
+	ops, err := ino.Open(ctx, flags)
+	if err != nil {
+		return nil, err
+	}
+	f, err := v.NewPseudoFile(ctx, fs, "/memfd:"+name+" (deleted)", ino, ops, flags)
+	if err != nil {
+		ops.Release(ctx)
+		return nil, err
+	}
+	return f, nil
 }
 
 // SetPageAllocator sets what NewPages allocates from.

@@ -1,6 +1,8 @@
 package vfs
 
 import (
+	"strconv"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/auth"
@@ -24,7 +26,19 @@ func (v *VirtualFilesystem) OpenAt2(ctx Context, fsc *FSContext, start Path, pat
 		if flags&unix.O_CREAT != 0 || flags&unix.O_DIRECTORY == 0 || (acc != unix.O_WRONLY && acc != unix.O_RDWR) {
 			return nil, unix.EINVAL
 		}
-		return nil, unix.EOPNOTSUPP
+		if resolve&ResolveCached != 0 {
+			return nil, unix.EAGAIN
+		}
+		r := v.resolver(ctx, fsc)
+		r.resolve = resolve
+		if resolve&(ResolveBeneath|ResolveInRoot) != 0 {
+			r.root = start
+		}
+		dir, err := r.walk(start, path, flags&unix.O_NOFOLLOW == 0)
+		if err != nil {
+			return nil, err
+		}
+		return v.openTmpfile(ctx, dir, flags|OLargefile, mode&0o7777&^fsc.Umask())
 	}
 	if flags&(unix.O_CREAT|unix.O_DIRECTORY) == unix.O_CREAT|unix.O_DIRECTORY && flags&unix.O_PATH == 0 {
 		// Linux 6.4 and later refuse the combination.
@@ -140,6 +154,57 @@ func (r *resolver) openCreate(start Path, path string, flags int, mode uint32) (
 		if v.getWriteAccess(ino) == nil {
 			f.writer = true
 		}
+	}
+	return f, nil
+}
+
+// TmpfileCreator is implemented by directory inodes of file systems that
+// support O_TMPFILE: CreateTmpfile makes a regular file with no name (link
+// count 0) whose data goes when its last open file is closed, unless
+// linkat gives it a name first.
+type TmpfileCreator interface {
+	CreateTmpfile(ctx Context, mode uint32) (Inode, error)
+}
+
+// openTmpfile is open(2) with O_TMPFILE in directory dir.
+func (v *VirtualFilesystem) openTmpfile(ctx Context, dir Path, flags int, mode uint32) (*File, error) {
+	d := dir.Dentry
+	if !d.IsDir() {
+		return nil, unix.ENOTDIR
+	}
+	tc, ok := d.inode.(TmpfileCreator)
+	if !ok {
+		return nil, unix.EOPNOTSUPP
+	}
+	if dir.Mount.ReadOnly() {
+		return nil, unix.EROFS
+	}
+	if err := v.permission(ctx, d, auth.MayWrite|auth.MayExec); err != nil {
+		return nil, err
+	}
+	if d.Dead() {
+		return nil, unix.ENOENT
+	}
+	ino, err := tc.CreateTmpfile(ctx, mode)
+	if err != nil {
+		return nil, err
+	}
+	st, err := ino.Stat(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Linux names it "#ino" in its directory, and it is unlinked.
+	nd := &Dentry{fs: d.fs, inode: ino, typ: unix.S_IFREG, parent: d, name: "#" + strconv.FormatUint(st.Ino, 10)}
+	nd.dead.Store(true)
+	// Without O_EXCL linkat may give it a name.
+	nd.linkable = flags&unix.O_EXCL == 0
+	ops, err := ino.Open(ctx, flags)
+	if err != nil {
+		return nil, err
+	}
+	f := v.newFile(Path{Mount: dir.Mount, Dentry: nd}, ops, flags&^(unix.O_DIRECTORY|oTmpfileOnly|unix.O_EXCL))
+	if v.getWriteAccess(ino) == nil {
+		f.writer = true
 	}
 	return f, nil
 }

@@ -157,7 +157,7 @@ func (v *VirtualFilesystem) LinkPath(ctx Context, fsc *FSContext, old Path, newS
 		if err != nil {
 			return err
 		}
-		if st.Nlink == 0 {
+		if st.Nlink == 0 && !old.Dentry.linkable {
 			return unix.ENOENT
 		}
 	}

@@ -60,6 +60,7 @@ type VirtualFilesystem struct {
 	clock      func() time.Time
 	fsTypes    map[string]FilesystemType
 	pageAlloc  PageAllocator
+	memfdFS    Filesystem
 
 	anonFS *fsState
 	// anonIno numbers the inodes of pseudo file systems (pipefs,

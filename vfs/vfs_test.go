@@ -272,8 +272,18 @@ func TestPathErrors(t *testing.T) {
 	wantErr(t, "empty", err, unix.ENOENT)
 	_, err = e.open("/f", unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o644)
 	wantErr(t, "O_EXCL", err, unix.EEXIST)
-	_, err = e.open("/d", unix.O_RDWR|unix.O_TMPFILE, 0o644)
-	wantErr(t, "O_TMPFILE", err, unix.EOPNOTSUPP)
+	tf, err := e.open("/d", unix.O_RDWR|unix.O_TMPFILE, 0o644)
+	if err != nil {
+		t.Fatalf("O_TMPFILE: %v", err)
+	}
+	if st, _ := tf.Stat(root); st.Nlink != 0 || !tf.Dentry().Dead() {
+		t.Fatalf("O_TMPFILE file: nlink %d, dead %v", st.Nlink, tf.Dentry().Dead())
+	}
+	tf.DecRef(root)
+	_, err = e.open("/f", unix.O_RDWR|unix.O_TMPFILE, 0o644)
+	wantErr(t, "O_TMPFILE on a file", err, unix.ENOTDIR)
+	_, err = e.open("/d", unix.O_RDONLY|unix.O_TMPFILE, 0o644)
+	wantErr(t, "O_TMPFILE read-only", err, unix.EINVAL)
 	wantErr(t, "mkdir exists", e.v.MkdirAt(root, e.fsc, e.fsc.Cwd(), "/d", 0o755), unix.EEXIST)
 	wantErr(t, "mkdir .", e.v.MkdirAt(root, e.fsc, e.fsc.Cwd(), "/d/.", 0o755), unix.EEXIST)
 	wantErr(t, "mkdir /", e.v.MkdirAt(root, e.fsc, e.fsc.Cwd(), "/", 0o755), unix.EEXIST)

@@ -76,6 +76,9 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		return 1, err
 	}
 
+	// memfd_create's files live in an internal tmpfs, as Linux's in
+	// shm_mnt.
+	v.SetMemfdFilesystem(tmpfs.New(v, tmpfs.Options{}))
 	rootFS, rootFlags, closeRoot, err := rootFilesystem(ctx, v, o)
 	if err != nil {
 		return 1, fmt.Errorf("--rootfs %s: %w", o.rootfs, err)

@@ -335,17 +335,9 @@ func (f *regularFile) AddSeals(seals uint32) error {
 	return nil
 }
 
-// SetSeals makes a fresh memfd file's seals: F_SEAL_SEAL unless sealing
-// is allowed, plus extra (F_SEAL_EXEC for MFD_NOEXEC_SEAL).
-func SetSeals(ops vfs.FileOperations, allowSealing bool, extra uint32) {
-	f, ok := ops.(*regularFile)
-	if !ok {
-		return
-	}
+// InitSeals implements vfs.Sealable.
+func (f *regularFile) InitSeals(seals uint32) {
 	f.ino.mu.Lock()
 	defer f.ino.mu.Unlock()
-	f.ino.seals = extra
-	if !allowSealing {
-		f.ino.seals |= unix.F_SEAL_SEAL
-	}
+	f.ino.seals = seals
 }

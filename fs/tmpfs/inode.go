@@ -241,6 +241,11 @@ func (i *inode) create(ctx vfs.Context, name string, mode uint32, init func(*ino
 		fs.inodes.Add(-1)
 		return nil, unix.ENOENT
 	}
+	if name == "" {
+		// O_TMPFILE: no entry, no link.
+		child.nlink = 0
+		return child, nil
+	}
 	if i.entries[name] != nil {
 		fs.inodes.Add(-1)
 		return nil, unix.EEXIST
@@ -250,6 +255,16 @@ func (i *inode) create(ctx vfs.Context, name string, mode uint32, init func(*ino
 		i.nlink++
 	}
 	i.mtime, i.ctime = now, now
+	return child, nil
+}
+
+// CreateTmpfile implements vfs.TmpfileCreator: a regular file with no
+// name, freed when its last open file goes unless it is linked first.
+func (i *inode) CreateTmpfile(ctx vfs.Context, mode uint32) (vfs.Inode, error) {
+	child, err := i.create(ctx, "", unix.S_IFREG|mode&0o7777, nil)
+	if err != nil {
+		return nil, err
+	}
 	return child, nil
 }
 
