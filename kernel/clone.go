@@ -225,6 +225,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		}
 		parent.children[ntg] = struct{}{}
 		k.joinGroup(ntg, tg.pgrp)
+		ntg.ctty = tg.ctty
 		k.groups[tid] = ntg
 		child.tg = ntg
 	}

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"github.com/kite-os/kite/tty"
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/abi/linux"
@@ -64,10 +65,15 @@ func (t *Task) exit() {
 		tg.exitStatus = ExitedStatus(code)
 	}
 	tg.sigMu.Unlock()
+	var hangup *tty.Terminal
 	if last {
+		hangup = tg.leaderTerminalLocked()
 		tg.becomeZombieLocked()
 	}
 	k.mu.Unlock()
+	if hangup != nil {
+		hangup.SessionLeaderExited(k)
+	}
 	close(t.exitedCh)
 }
 

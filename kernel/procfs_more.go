@@ -129,7 +129,15 @@ func (t *Task) TaskStat(ctx vfs.Context, tid int32, whole bool) (proc.TaskStat, 
 			running = running || isCaller(ctx, o)
 		}
 	}
+	ctty := tg.ctty
 	k.mu.Unlock()
+	st.TPGID = -1
+	if ctty != nil {
+		rdev := ctty.Rdev()
+		major, minor := unix.Major(rdev), unix.Minor(rdev)
+		st.TTYNr = int32(minor&0xff | major<<8 | (minor&^0xff)<<12)
+		st.TPGID, _ = ctty.Foreground()
+	}
 
 	// Signal state.
 	tg.sigMu.Lock()

@@ -1,6 +1,11 @@
 package kernel
 
-import "golang.org/x/sys/unix"
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/abi/linux"
+	"github.com/kite-os/kite/tty"
+)
 
 // Session is a set of process groups (setsid(2)).
 type Session struct {
@@ -144,6 +149,7 @@ func (t *Task) SetSID() (int32, error) {
 	}
 	s := &Session{id: tg.tgid, leader: tg}
 	k.joinGroup(tg, newProcessGroup(tg.tgid, s))
+	tg.ctty = nil
 	return tg.tgid, nil
 }
 
@@ -202,4 +208,111 @@ func (tg *ThreadGroup) inOrphanedGroup() bool {
 		}
 	}
 	return true
+}
+
+// Controlling terminals and job control (the tty package's Process and
+// Sessions). A process's controlling terminal is its own (fork inherits
+// it, setsid drops it), as Linux's signal->tty.
+
+var (
+	_ tty.Process  = (*Task)(nil)
+	_ tty.Sessions = (*Kernel)(nil)
+)
+
+// ProcessGroupID returns the id of the caller's process group.
+func (t *Task) ProcessGroupID() int32 { return t.tg.ProcessGroupID() }
+
+// SessionID returns the id of the caller's session.
+func (t *Task) SessionID() int32 { return t.tg.SessionID() }
+
+// IsSessionLeader reports whether the caller leads its session.
+func (t *Task) IsSessionLeader() bool {
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return t.tg.pgrp != nil && t.tg.pgrp.session.leader == t.tg
+}
+
+// ControllingTerminal returns the caller's controlling terminal.
+func (t *Task) ControllingTerminal() *tty.Terminal { return t.tg.ControllingTerminal() }
+
+// ControllingTerminal returns the process's controlling terminal (nil:
+// none).
+func (tg *ThreadGroup) ControllingTerminal() *tty.Terminal {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	return tg.ctty
+}
+
+// SetControllingTerminal makes term the caller's controlling terminal.
+func (t *Task) SetControllingTerminal(term *tty.Terminal) {
+	t.k.mu.Lock()
+	t.tg.ctty = term
+	t.k.mu.Unlock()
+}
+
+// SignalBlockedOrIgnored reports whether the caller blocks sig or its
+// disposition is SIG_IGN (Linux's is_ignored of the tty code).
+func (t *Task) SignalBlockedOrIgnored(sig int) bool {
+	if t.SignalMask()&linux.SigBit(sig) != 0 {
+		return true
+	}
+	return t.tg.SigAction(sig).Handler == linux.SIG_IGN
+}
+
+// InOrphanedProcessGroup reports whether the caller's process group is
+// orphaned.
+func (t *Task) InOrphanedProcessGroup() bool { return t.tg.inOrphanedGroup() }
+
+// HasCapSysAdmin reports CAP_SYS_ADMIN: euid 0 until capabilities exist.
+func (t *Task) HasCapSysAdmin() bool { return t.Credentials().EffectiveUID == 0 }
+
+// Sessions returns the kernel's job-control state.
+func (t *Task) Sessions() tty.Sessions { return t.k }
+
+// SignalSessionLeader sends sig from the kernel to the leader of session
+// sid, if it is alive.
+func (k *Kernel) SignalSessionLeader(sid int32, sig int) {
+	k.mu.Lock()
+	var leader *ThreadGroup
+	if s := k.sessions[sid]; s != nil && s.leader != nil && s.leader.state == groupAlive {
+		leader = s.leader
+	}
+	k.mu.Unlock()
+	if leader != nil {
+		leader.send(nil, kernelSigInfo(sig))
+	}
+}
+
+// DetachTerminal takes term away from every process of session sid.
+func (k *Kernel) DetachTerminal(sid int32, term *tty.Terminal) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, tg := range k.groups {
+		if tg.ctty == term && tg.pgrp != nil && tg.pgrp.session.id == sid {
+			tg.ctty = nil
+		}
+	}
+}
+
+// ProcessGroupSession returns the session of group pgid (0: no such
+// group).
+func (k *Kernel) ProcessGroupSession(pgid int32) int32 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if pg := k.pgrps[pgid]; pg != nil {
+		return pg.session.id
+	}
+	return 0
+}
+
+// leaderTerminalLocked returns the controlling terminal a dying session
+// leader hangs up (nil if tg leads no session or has none).
+//
+// Preconditions: k.mu is held.
+func (tg *ThreadGroup) leaderTerminalLocked() *tty.Terminal {
+	if tg.pgrp == nil || tg.pgrp.session.leader != tg {
+		return nil
+	}
+	return tg.ctty
 }

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"github.com/kite-os/kite/tty"
 	"sync"
 	"time"
 
@@ -116,6 +117,8 @@ type ThreadGroup struct {
 	state exitState
 	// pgrp is the process group.
 	pgrp *ProcessGroup
+	// ctty is the controlling terminal (nil: none).
+	ctty *tty.Terminal
 	// childEvent is closed (and replaced) when a child changes state, to
 	// wake tasks of this group waiting in wait4/waitid.
 	childEvent chan struct{}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/kernel"
+	"github.com/kite-os/kite/tty"
 	"github.com/kite-os/kite/vfs"
 )
 
@@ -629,6 +630,8 @@ func ioctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, t.FDTable().SetFlags(fd, vfs.FDCloexec)
 	case vfs.IoctlFIONCLEX:
 		return 0, t.FDTable().SetFlags(fd, 0)
+	case unix.TIOCGPTPEER:
+		return openPTYPeer(t, f, int(a[2]))
 	}
 	return f.Ioctl(t, t, cmd, a[2])
 }
@@ -699,4 +702,23 @@ func ftruncate(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	}
 	defer f.DecRef(t)
 	return 0, t.Kernel().VFS().Ftruncate(t, f, int64(a[1]))
+}
+
+// openPTYPeer is TIOCGPTPEER: a new fd for the slave of the master f,
+// opened with flags (O_RDWR, O_NOCTTY, O_CLOEXEC...).
+func openPTYPeer(t *kernel.Task, f *vfs.File, flags int) (uintptr, error) {
+	if flags&^(unix.O_ACCMODE|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC) != 0 {
+		return 0, unix.EINVAL
+	}
+	peer, err := tty.OpenPeer(t, t.FSContext(), f, flags&^unix.O_CLOEXEC)
+	if err != nil {
+		return 0, err
+	}
+	defer peer.DecRef(t)
+	fdFlags := 0
+	if flags&unix.O_CLOEXEC != 0 {
+		fdFlags = vfs.FDCloexec
+	}
+	nfd, err := t.FDTable().NewFD(0, peer, fdFlags)
+	return uintptr(nfd), err
 }

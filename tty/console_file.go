@@ -138,32 +138,6 @@ func (o *consoleOps) waitFor(ctx vfs.Context, events int16) error {
 	return ctx.BlockOn(ch)
 }
 
-// termiosSize is the size of struct termios that TCGETS/TCSETS copy (the
-// kernel's, without the speeds of termios2).
-const termiosSize = 36
-
-func encodeTermios(t unix.Termios) []byte {
-	b := make([]byte, termiosSize)
-	binary.LittleEndian.PutUint32(b[0:], t.Iflag)
-	binary.LittleEndian.PutUint32(b[4:], t.Oflag)
-	binary.LittleEndian.PutUint32(b[8:], t.Cflag)
-	binary.LittleEndian.PutUint32(b[12:], t.Lflag)
-	b[16] = t.Line
-	copy(b[17:], t.Cc[:])
-	return b
-}
-
-func decodeTermios(b []byte) unix.Termios {
-	var t unix.Termios
-	t.Iflag = binary.LittleEndian.Uint32(b[0:])
-	t.Oflag = binary.LittleEndian.Uint32(b[4:])
-	t.Cflag = binary.LittleEndian.Uint32(b[8:])
-	t.Lflag = binary.LittleEndian.Uint32(b[12:])
-	t.Line = b[16]
-	copy(t.Cc[:], b[17:termiosSize])
-	return t
-}
-
 // ioctl carries out the terminal ioctls on the console.
 func (o *consoleOps) ioctl(io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
 	c := o.c
@@ -173,7 +147,7 @@ func (o *consoleOps) ioctl(io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, err
 		if err != nil {
 			return 0, err
 		}
-		_, err = io.CopyOut(arg, encodeTermios(t))
+		_, err = io.CopyOut(arg, encodeTermios(t, termiosSize))
 		return 0, err
 	case unix.TCSETS, unix.TCSETSW, unix.TCSETSF:
 		if !c.IsTerminal() {
@@ -183,7 +157,7 @@ func (o *consoleOps) ioctl(io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, err
 		if _, err := io.CopyIn(arg, b); err != nil {
 			return 0, err
 		}
-		return 0, c.SetTermios(uint(cmd), decodeTermios(b))
+		return 0, c.SetTermios(uint(cmd), decodeTermios(b, unix.Termios{}))
 	case unix.TIOCGWINSZ:
 		w, err := c.Winsize()
 		if err != nil {

@@ -81,12 +81,12 @@ func TestConsoleFileOnTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, _ := unix.IoctlGetTermios(s, unix.TCGETS)
-	if got := decodeTermios(mem[:termiosSize]); got.Lflag != want.Lflag || got.Cc != want.Cc || got.Cflag != want.Cflag {
+	if got := decodeTermios(mem[:termiosSize], unix.Termios{}); got.Lflag != want.Lflag || got.Cc != want.Cc || got.Cflag != want.Cflag {
 		t.Errorf("TCGETS %+v, want %+v", got, *want)
 	}
-	tio := decodeTermios(mem[:termiosSize])
+	tio := decodeTermios(mem[:termiosSize], unix.Termios{})
 	tio.Lflag &^= unix.ECHO
-	copy(mem[64:], encodeTermios(tio))
+	copy(mem[64:], encodeTermios(tio, termiosSize))
 	if _, err := f.Ioctl(root, mem, unix.TCSETSW, 64); err != nil {
 		t.Fatal(err)
 	}

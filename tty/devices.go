@@ -18,6 +18,17 @@ func RegisterDevices(v *vfs.VirtualFilesystem, console *Console) {
 		}
 		return NewConsoleFile(console), nil
 	}
-	v.RegisterDevice(unix.S_IFCHR, dev.TTYAuxMajor, dev.TTYMinor, openConsole)
+	openTTY := func(ctx vfs.Context, rdev uint64, flags int) (vfs.FileOperations, error) {
+		// The caller's controlling terminal; without one, kite's own
+		// terminal when its stdio is one (the console is nobody's
+		// controlling terminal in kite's sessions).
+		if p := processOf(ctx); p != nil {
+			if t := p.ControllingTerminal(); t != nil {
+				return t.pts.openSlave(ctx, t, flags|unix.O_NOCTTY)
+			}
+		}
+		return openConsole(ctx, rdev, flags)
+	}
+	v.RegisterDevice(unix.S_IFCHR, dev.TTYAuxMajor, dev.TTYMinor, openTTY)
 	v.RegisterDevice(unix.S_IFCHR, dev.TTYAuxMajor, dev.ConsoleMinor, openConsole)
 }

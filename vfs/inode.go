@@ -167,6 +167,13 @@ type MagicLink interface {
 	GetLink(ctx Context) (Path, error)
 }
 
+// DeviceInode is implemented by device nodes that open their own driver
+// instead of the registry's for their rdev: the nodes of a devpts
+// instance, whose numbers repeat from one instance to the next.
+type DeviceInode interface {
+	OpenDevice(ctx Context, flags int) (FileOperations, error)
+}
+
 // Revalidator is implemented by directory inodes whose cached children may
 // go stale. Before using a cached child the VFS asks Revalidate; false
 // drops the child from the cache (unless something is mounted on it) and

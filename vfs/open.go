@@ -286,6 +286,10 @@ func (v *VirtualFilesystem) openPath(ctx Context, p Path, flags int) (*File, err
 	case unix.S_IFREG, unix.S_IFDIR:
 		ops, err = d.inode.Open(ctx, flags)
 	case unix.S_IFCHR, unix.S_IFBLK:
+		if di, ok := d.inode.(DeviceInode); ok {
+			ops, err = di.OpenDevice(ctx, flags)
+			break
+		}
 		var st Stat
 		st, err = d.inode.Stat(ctx)
 		if err == nil {

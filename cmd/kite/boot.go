@@ -136,6 +136,11 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 			return 1, fmt.Errorf("/dev for the disks: %w", err)
 		}
 	}
+	// /dev/pts as Debian mounts it (gid=5,mode=620,ptmxmode=000);
+	// /dev/ptmx opens this instance.
+	ptsOpts, _ := tty.ParseDevptsOptions("gid=5,mode=620,ptmxmode=000")
+	pts := tty.NewDevpts(v, ptsOpts)
+	tty.RegisterDevpts(v, pts)
 	mounts := []struct {
 		at string
 		fs vfs.Filesystem
@@ -145,6 +150,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		{"/sys", sys.New(now)},
 		{"/tmp", tmpfs.New(v, tmpfs.Options{Mode: 0o1777})},
 		{"/dev/shm", tmpfs.New(v, tmpfs.Options{Mode: 0o1777})},
+		{"/dev/pts", pts},
 	}
 	for _, m := range mounts {
 		at, err := v.GetPath(ctx, fsc, ns.Root(), m.at, true)

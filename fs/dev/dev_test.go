@@ -52,6 +52,7 @@ func TestNodesStat(t *testing.T) {
 		{"urandom", 1, 9, 0o666, 0},
 		{"tty", 5, 0, 0o666, 5},
 		{"console", 5, 1, 0o600, 0},
+		{"ptmx", 5, 2, 0o666, 5},
 	} {
 		st, err := v.StatAt(root, fsc, fsc.Root(), "/"+c.name, true)
 		if err != nil {
@@ -151,7 +152,7 @@ func TestDirAndChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	sort.Strings(names)
-	want := ". .. console fd full null pts random shm stderr stdin stdout tty urandom zero"
+	want := ". .. console fd full null ptmx pts random shm stderr stdin stdout tty urandom zero"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("ls /dev = %q", got)
 	}

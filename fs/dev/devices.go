@@ -20,6 +20,7 @@ const (
 	TTYAuxMajor  = 5
 	TTYMinor     = 0
 	ConsoleMinor = 1
+	PtmxMinor    = 2
 )
 
 // RegisterDevices installs the drivers of the memory devices in v. The

@@ -43,6 +43,7 @@ func New(now time.Time) *Filesystem {
 		"urandom": chr(0o666, 0, MemMajor, URandomMinor),
 		"tty":     chr(0o666, ttyGID, TTYAuxMajor, TTYMinor),
 		"console": chr(0o600, 0, TTYAuxMajor, ConsoleMinor),
+		"ptmx":    chr(0o666, ttyGID, TTYAuxMajor, PtmxMinor),
 		"fd":      link("/proc/self/fd"),
 		"stdin":   link("/proc/self/fd/0"),
 		"stdout":  link("/proc/self/fd/1"),

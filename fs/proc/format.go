@@ -32,8 +32,8 @@ func formatStat(s *TaskStat) []byte {
 	if s.HasMM {
 		vsize, rss = s.VmSize, s.VmRSS/4096
 	}
-	fmt.Fprintf(&b, "%d (%s) %c %d %d %d 0 -1 0 0 0 0 0 %d %d %d %d %d %d %d 0 %d %d %d %d",
-		s.PID, s.Comm, s.State, s.PPID, s.PGRP, s.Session,
+	fmt.Fprintf(&b, "%d (%s) %c %d %d %d %d %d 0 0 0 0 0 %d %d %d %d %d %d %d 0 %d %d %d %d",
+		s.PID, s.Comm, s.State, s.PPID, s.PGRP, s.Session, s.TTYNr, s.TPGID,
 		ticks(s.UTime), ticks(s.STime), ticks(s.CUTime), ticks(s.CSTime),
 		20+s.Nice, s.Nice, s.NumThreads, ticks(s.Start), vsize, rss, ^uint64(0))
 	// startcode endcode startstack kstkesp kstkeip

@@ -48,6 +48,10 @@ type TaskStat struct {
 	State byte // R, S, D, T, t, Z, X
 	// PID is the thread id, TGID the process id.
 	PID, TGID, PPID, PGRP, Session int32
+	// TTYNr is the controlling terminal's device number as stat shows
+	// it (0: none); TPGID its foreground process group (-1: no
+	// terminal).
+	TTYNr, TPGID int32
 	// UIDs and GIDs are the real, effective, saved and file-system ids.
 	UIDs, GIDs [4]uint32
 	Groups     []uint32

@@ -21,7 +21,7 @@ func (p *fakeProc) TaskStat(_ vfs.Context, tid int32, whole bool) (TaskStat, boo
 		return TaskStat{}, false
 	}
 	st := TaskStat{
-		Comm: "prog", State: 'S', PID: tid, TGID: p.pid, PPID: 1, PGRP: p.pid, Session: 1,
+		Comm: "prog", State: 'S', PID: tid, TGID: p.pid, PPID: 1, PGRP: p.pid, Session: 1, TPGID: -1,
 		UIDs: [4]uint32{1000, 1000, 1000, 1000}, GIDs: [4]uint32{100, 100, 100, 100},
 		Groups: []uint32{4, 24}, Umask: 0o22, FDSize: 64,
 		UTime: 250 * time.Millisecond, STime: 10 * time.Millisecond, NumThreads: 2,
