@@ -2,6 +2,7 @@ package tests
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -52,6 +53,83 @@ echo hello > f && git add f
 export GIT_AUTHOR_DATE=2020-01-01T00:00:00Z GIT_COMMITTER_DATE=2020-01-01T00:00:00Z
 git -c user.name=kite -c user.email=kite@example.org commit -q -m first
 git log --oneline
+cd / && rm -rf $d`
+		compare(t, nil, "/bin/sh", "-c", script)
+	})
+	t.Run("sqlite3-wal", func(t *testing.T) {
+		// WAL mode maps the -shm file shared in every process that
+		// opens the database: writers and readers run concurrently.
+		need(t, "/usr/bin/sqlite3", "/bin/sh")
+		script := `set -e
+d=$(mktemp -d /tmp/kite-wal-XXXXXX)
+q() { /usr/bin/sqlite3 -cmd ".timeout 10000" $d/t.db "$@"; }
+q 'PRAGMA journal_mode=WAL; CREATE TABLE t(a INTEGER, b TEXT);'
+for i in 1 2 3 4 5 6 7 8; do q "INSERT INTO t VALUES($i, 'row$i');" >/dev/null & done
+for i in 1 2 3 4; do q 'SELECT count(*) >= 0 FROM t;' & done
+wait
+q 'SELECT count(*), sum(a) FROM t; PRAGMA journal_mode; PRAGMA integrity_check;'
+ls $d | sort
+q 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
+q 'SELECT group_concat(b) FROM (SELECT b FROM t ORDER BY a);'
+cd / && rm -rf $d`
+		compare(t, nil, "/bin/sh", "-c", script)
+	})
+	t.Run("python3-multiprocessing", func(t *testing.T) {
+		need(t, "/usr/bin/python3")
+		compare(t, nil, "/usr/bin/python3", "-c", `import multiprocessing as mp
+from multiprocessing import shared_memory
+
+def sq(x):
+    return x * x
+
+def inc(v):
+    with v.get_lock():
+        v.value += 1
+
+def fill(name):
+    s = shared_memory.SharedMemory(name=name)
+    s.buf[5:10] = b"world"
+    s.close()
+
+if __name__ == "__main__":
+    with mp.Pool(4) as p:
+        print(sum(p.map(sq, range(1000))))
+    shm = shared_memory.SharedMemory(create=True, size=4096)
+    shm.buf[:5] = b"hello"
+    c = mp.Process(target=fill, args=(shm.name,))
+    c.start(); c.join()
+    print(bytes(shm.buf[:10]), c.exitcode)
+    shm.close(); shm.unlink()
+    v = mp.Value("i", 0)
+    ps = [mp.Process(target=inc, args=(v,)) for _ in range(4)]
+    [x.start() for x in ps]; [x.join() for x in ps]
+    print(v.value)`)
+	})
+	t.Run("go-build", func(t *testing.T) {
+		// The linker maps its output file shared and writes it.
+		if testing.Short() {
+			t.Skip("building the standard library under kite takes minutes")
+		}
+		goBin, err := exec.LookPath("go")
+		if err != nil {
+			t.Skip("go is not installed")
+		}
+		need(t, "/bin/sh")
+		src := filepath.Join(workDir, "gobuild")
+		if err := os.MkdirAll(src, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, "main.go"), []byte("package main\n\nfunc main() { println(\"built under kite\") }\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module hello\n\ngo 1.22\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		script := `set -e
+d=$(mktemp -d /tmp/kite-gobuild-XXXXXX)
+cp ` + src + `/main.go ` + src + `/go.mod $d/ && cd $d
+export GOCACHE=$d/cache GOPATH=$d/gopath HOME=$d GOTOOLCHAIN=local GOFLAGS= CGO_ENABLED=0
+` + goBin + ` build -o hello . && ./hello
 cd / && rm -rf $d`
 		compare(t, nil, "/bin/sh", "-c", script)
 	})
