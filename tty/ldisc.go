@@ -102,10 +102,6 @@ func (l *ldisc) receiveChar(c byte) {
 	}
 	if l.lnext {
 		l.lnext = false
-		if l.lflag(unix.ECHO) && l.canonical() {
-			// Erase the "^" echoed for VLNEXT.
-			l.echoRaw([]byte("\b"))
-		}
 		l.echoChar(c)
 		l.put(c)
 		return
@@ -459,13 +455,15 @@ func (l *ldisc) readable(poll bool) bool {
 }
 
 // read takes input for the slave into dst: in canonical mode up to the
-// end of the first committed line, else what is there.
-func (l *ldisc) read(dst []byte) int {
+// end of the first committed line, else what is there. got reports
+// whether anything was taken: a canonical line ended by VEOF with
+// nothing before it reads as 0 bytes (end of file).
+func (l *ldisc) read(dst []byte) (n int, got bool) {
 	if l.canonical() {
 		if len(l.ends) == 0 {
-			return 0
+			return 0, false
 		}
-		n := copy(dst, l.in[:l.ends[0]])
+		n = copy(dst, l.in[:l.ends[0]])
 		l.in = l.in[n:]
 		for i := range l.ends {
 			l.ends[i] -= n
@@ -473,11 +471,11 @@ func (l *ldisc) read(dst []byte) int {
 		if l.ends[0] == 0 {
 			l.ends = l.ends[1:]
 		}
-		return n
+		return n, true
 	}
-	n := copy(dst, l.in)
+	n = copy(dst, l.in)
 	l.in = l.in[n:]
-	return n
+	return n, n > 0
 }
 
 // setTermios changes the settings, moving input between the canonical

@@ -425,16 +425,16 @@ func (s *slaveFile) Read(ctx vfs.Context, f *vfs.File, dst []byte, _ int64) (int
 			t.mu.Unlock()
 			return done, nil
 		}
-		n := t.ld.read(dst[done:])
+		n, got := t.ld.read(dst[done:])
 		done += n
 		p := t.takePending(writeEv, 0)
 		canonNow := t.ld.canonical()
 		t.mu.Unlock()
-		if n > 0 {
+		if got {
 			p.run(t)
 		}
 		if canonNow {
-			if n > 0 || done > 0 {
+			if got || done > 0 {
 				return done, nil
 			}
 		} else {
