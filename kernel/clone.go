@@ -171,7 +171,8 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	}
 	// RLIMIT_NPROC binds only the unprivileged (CAP_SYS_RESOURCE; until
 	// capabilities exist, euid 0 is privileged).
-	if f&unix.CLONE_THREAD == 0 && t.Credentials().EffectiveUID != 0 {
+	if c := t.Credentials(); f&unix.CLONE_THREAD == 0 && c.RealUID != 0 &&
+		!c.HasGlobalCapability(unix.CAP_SYS_RESOURCE) && !c.HasGlobalCapability(unix.CAP_SYS_ADMIN) {
 		if n := k.countProcessesLocked(t.Credentials().RealUID); uint64(n) >= t.tg.limits.Get(unix.RLIMIT_NPROC).Cur {
 			k.mu.Unlock()
 			release()

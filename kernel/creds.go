@@ -6,11 +6,13 @@ import (
 	"github.com/kite-os/kite/auth"
 )
 
-// The set*id calls follow Linux's rules with one simplification until
-// capabilities exist: a task is privileged (CAP_SETUID, CAP_SETGID) when
-// its effective uid is 0. Credentials are immutable: each change installs
-// a modified copy. The uid and gid calls share one implementation over an
-// idSet.
+// The set*id calls follow Linux's rules: a task with CAP_SETUID (for
+// uids) or CAP_SETGID (for gids) over its user namespace may set any id
+// that namespace maps; others may only move between their own ids. Ids
+// arrive and leave in the caller's namespace and are stored as kernel
+// ids. A uid change adjusts the capability sets (auth's FixSetUID).
+// Credentials are immutable: each change installs a modified copy. The
+// uid and gid calls share one implementation over an idSet.
 
 // noChange is the -1 that leaves an id unchanged.
 const noChange = ^uint32(0)
@@ -37,33 +39,77 @@ func idsOf(c *auth.Credentials, k IDKind) idSet {
 
 func (t *Task) installCreds(c *auth.Credentials) { t.creds.Store(c) }
 
-// privilegedIDs reports CAP_SETUID/CAP_SETGID.
-func (t *Task) privilegedIDs() bool { return t.Credentials().EffectiveUID == 0 }
+// privilegedIDs reports CAP_SETUID (uids) or CAP_SETGID (gids).
+func (t *Task) privilegedIDs(k IDKind) bool {
+	if k == UserIDs {
+		return t.Credentials().HasCapability(unix.CAP_SETUID)
+	}
+	return t.Credentials().HasCapability(unix.CAP_SETGID)
+}
+
+// toKernelID maps an id of the caller's namespace to a kernel id; -1
+// stays -1 and an unmapped id is EINVAL.
+func toKernelID(c *auth.Credentials, k IDKind, id uint32) (uint32, error) {
+	if id == noChange {
+		return id, nil
+	}
+	var kid uint32
+	var ok bool
+	if k == UserIDs {
+		kid, ok = c.UserNamespace.MapUIDToKernel(id)
+	} else {
+		kid, ok = c.UserNamespace.MapGIDToKernel(id)
+	}
+	if !ok {
+		return 0, unix.EINVAL
+	}
+	return kid, nil
+}
+
+// installIDs installs c, fixing the capabilities after a uid change.
+func (t *Task) installIDs(old, c *auth.Credentials, k IDKind, kind int) {
+	if k == UserIDs {
+		c.FixSetUID(old, kind)
+	}
+	t.installCreds(c)
+}
 
 // SetID is setuid(2) or setgid(2).
 func (t *Task) SetID(k IDKind, id uint32) error {
 	if id == noChange {
 		return unix.EINVAL
 	}
-	c := t.Credentials().Fork()
+	old := t.Credentials()
+	id, err := toKernelID(old, k, id)
+	if err != nil {
+		return err
+	}
+	c := old.Fork()
 	s := idsOf(c, k)
 	switch {
-	case t.privilegedIDs():
+	case t.privilegedIDs(k):
 		*s.real, *s.eff, *s.saved, *s.fs = id, id, id, id
 	case id == *s.real || id == *s.saved:
 		*s.eff, *s.fs = id, id
 	default:
 		return unix.EPERM
 	}
-	t.installCreds(c)
+	t.installIDs(old, c, k, auth.SetIDFull)
 	return nil
 }
 
 // SetRESID is setresuid(2) or setresgid(2); -1 leaves an id unchanged.
 func (t *Task) SetRESID(k IDKind, r, e, sv uint32) error {
-	c := t.Credentials().Fork()
+	old := t.Credentials()
+	var err error
+	for _, p := range []*uint32{&r, &e, &sv} {
+		if *p, err = toKernelID(old, k, *p); err != nil {
+			return err
+		}
+	}
+	c := old.Fork()
 	s := idsOf(c, k)
-	if !t.privilegedIDs() {
+	if !t.privilegedIDs(k) {
 		ok := func(id uint32) bool {
 			return id == noChange || id == *s.real || id == *s.eff || id == *s.saved
 		}
@@ -75,7 +121,7 @@ func (t *Task) SetRESID(k IDKind, r, e, sv uint32) error {
 	setIf(s.eff, e)
 	setIf(s.saved, sv)
 	*s.fs = *s.eff
-	t.installCreds(c)
+	t.installIDs(old, c, k, auth.SetIDFull)
 	return nil
 }
 
@@ -83,10 +129,17 @@ func (t *Task) SetRESID(k IDKind, r, e, sv uint32) error {
 // effective id when the real id is set or the effective one changes to
 // something other than the old real id.
 func (t *Task) SetREID(k IDKind, r, e uint32) error {
-	c := t.Credentials().Fork()
+	old := t.Credentials()
+	var err error
+	for _, p := range []*uint32{&r, &e} {
+		if *p, err = toKernelID(old, k, *p); err != nil {
+			return err
+		}
+	}
+	c := old.Fork()
 	s := idsOf(c, k)
 	oldReal, oldEff, oldSaved := *s.real, *s.eff, *s.saved
-	if !t.privilegedIDs() {
+	if !t.privilegedIDs(k) {
 		if r != noChange && r != oldReal && r != oldEff {
 			return unix.EPERM
 		}
@@ -100,7 +153,7 @@ func (t *Task) SetREID(k IDKind, r, e uint32) error {
 		*s.saved = *s.eff
 	}
 	*s.fs = *s.eff
-	t.installCreds(c)
+	t.installIDs(old, c, k, auth.SetIDFull)
 	return nil
 }
 
@@ -109,16 +162,25 @@ func (t *Task) SetREID(k IDKind, r, e uint32) error {
 func (t *Task) SetFSID(k IDKind, id uint32) uint32 {
 	c := t.Credentials()
 	s := idsOf(c, k)
-	old := *s.fs
-	if id == noChange {
+	old := t.idOf(c, k, *s.fs)
+	kid, err := toKernelID(c, k, id)
+	if id == noChange || err != nil {
 		return old
 	}
-	if t.privilegedIDs() || id == *s.real || id == *s.eff || id == *s.saved || id == *s.fs {
+	if t.privilegedIDs(k) || kid == *s.real || kid == *s.eff || kid == *s.saved || kid == *s.fs {
 		n := c.Fork()
-		*idsOf(n, k).fs = id
-		t.installCreds(n)
+		*idsOf(n, k).fs = kid
+		t.installIDs(c, n, k, auth.SetIDFS)
 	}
 	return old
+}
+
+// idOf is how the task sees kernel id kid of kind k.
+func (t *Task) idOf(c *auth.Credentials, k IDKind, kid uint32) uint32 {
+	if k == UserIDs {
+		return c.UserNamespace.UIDOf(kid)
+	}
+	return c.UserNamespace.GIDOf(kid)
 }
 
 // setIf stores v in *p unless v is -1.
@@ -130,11 +192,32 @@ func setIf(p *uint32, v uint32) {
 
 // SetGroups is setgroups(2).
 func (t *Task) SetGroups(groups []uint32) error {
-	if !t.privilegedIDs() {
+	old := t.Credentials()
+	if !t.privilegedIDs(GroupIDs) || !old.UserNamespace.SetgroupsAllowed() {
 		return unix.EPERM
 	}
+	kg := make([]uint32, len(groups))
+	for i, g := range groups {
+		var ok bool
+		if kg[i], ok = old.UserNamespace.MapGIDToKernel(g); !ok {
+			return unix.EINVAL
+		}
+	}
+	c := old.Fork()
+	c.Groups = kg
+	t.installCreds(c)
+	return nil
+}
+
+// ChangeCredentials applies change to a copy of the task's credentials
+// and installs it unless change fails (capset, prctl's capability
+// options). Only the task itself changes its credentials, so the copy
+// cannot race with another change.
+func (t *Task) ChangeCredentials(change func(*auth.Credentials) error) error {
 	c := t.Credentials().Fork()
-	c.Groups = append([]uint32(nil), groups...)
+	if err := change(c); err != nil {
+		return err
+	}
 	t.installCreds(c)
 	return nil
 }

@@ -90,6 +90,11 @@ func (t *Task) openExecutable(start vfs.Path, filename string, flags int) (*vfs.
 // execImage loads the ELF image f and, once that succeeded, replaces the
 // task's program with it.
 func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv, envv []string) error {
+	oldCreds := t.Credentials()
+	creds, secure, err := oldCreds.Exec(t.execArgs(f, st))
+	if err != nil {
+		return err
+	}
 	if err := t.k.vfs.DenyWriteAccess(f); err != nil {
 		return err
 	}
@@ -106,10 +111,11 @@ func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv
 		ExecFn:          execfn,
 		StackLimit:      stackLimit,
 		MaxAddress:      t.k.platform.MaxUserAddress(),
-		UID:             t.Credentials().RealUID,
-		EUID:            t.Credentials().EffectiveUID,
-		GID:             t.Credentials().RealGID,
-		EGID:            t.Credentials().EffectiveGID,
+		UID:             creds.UserNamespace.UIDOf(creds.RealUID),
+		EUID:            creds.UserNamespace.UIDOf(creds.EffectiveUID),
+		GID:             creds.UserNamespace.GIDOf(creds.RealGID),
+		EGID:            creds.UserNamespace.GIDOf(creds.EffectiveGID),
+		Secure:          secure,
 		OpenInterpreter: t.openInterpreter,
 	})
 	if err != nil {
@@ -127,6 +133,15 @@ func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv
 	}
 	t.k.futex.ExitPIState(t.tid, nil)
 	t.tg.stopPosixTimers()
+	t.installCreds(creds)
+	dumpable := 1
+	if creds.DumpabilityChanged(oldCreds) {
+		dumpable = 0 // suid_dumpable
+	}
+	t.tg.SetDumpable(dumpable)
+	if secure {
+		t.SetPdeathSignal(0)
+	}
 	t.k.mmGet(m)
 	t.mu.Lock()
 	old := t.mm
@@ -248,4 +263,25 @@ func (t *Task) UnshareFDTable() {
 	t.files = nf
 	t.mu.Unlock()
 	files.decRef(t)
+}
+
+// execArgs describes program file f (with attributes st) for the
+// credential change of execve: its set-id bits and file capabilities,
+// ignored on a nosuid mount, and the task's no_new_privs.
+func (t *Task) execArgs(f *vfs.File, st vfs.Stat) auth.ExecArgs {
+	a := auth.ExecArgs{NoNewPrivs: t.NoNewPrivs()}
+	if m := f.Path().Mount; m != nil && m.Flags()&vfs.MountNoSUID != 0 {
+		return a
+	}
+	a.SetUID = st.Mode&unix.S_ISUID != 0
+	a.SetGID = st.Mode&(unix.S_ISGID|unix.S_IXGRP) == unix.S_ISGID|unix.S_IXGRP
+	a.UID, a.GID = st.UID, st.GID
+	if x, ok := f.Inode().(vfs.XattrInode); ok {
+		if b, err := x.GetXattr(t, auth.XattrCapability); err == nil {
+			if fc, ok := auth.ParseFileCaps(b); ok {
+				a.Caps = &fc
+			}
+		}
+	}
+	return a
 }

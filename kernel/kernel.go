@@ -5,10 +5,12 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kite-os/kite/abi/linux"
 	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/kernel/futex"
 	"github.com/kite-os/kite/mm"
 	"github.com/kite-os/kite/net"
@@ -81,6 +83,11 @@ type Kernel struct {
 	// futex holds every futex wait queue.
 	futex *futex.Manager
 
+	// userNS is the initial user namespace.
+	userNS *auth.UserNamespace
+	// nsInodes hands out namespace inode numbers (Linux's proc_alloc_inum).
+	nsInodes atomic.Uint64
+
 	// bootTime is when the kernel started; CLOCK_BOOTTIME and
 	// CLOCK_MONOTONIC count from the host's clocks, this is for uptime.
 	bootTime time.Time
@@ -139,6 +146,8 @@ func New(c Config) (*Kernel, error) {
 	if k.net == nil {
 		k.net = net.NewStack(k.vfs)
 	}
+	k.nsInodes.Store(nsInodeFirst)
+	k.userNS = auth.NewRootUserNamespace(initUserNSInode)
 	if k.maxTasks <= 0 {
 		k.maxTasks = 4096
 	}

@@ -8,17 +8,16 @@ import (
 )
 
 // mayKill reports whether t may send a signal to tg (kill(2)'s permission
-// rule: root, or the sender's real or effective uid matches the target's
-// real or saved uid; SIGCONT within a session is always allowed).
+// rule: the sender's real or effective uid matches the target's real or
+// saved uid, or it has CAP_KILL over the target's user namespace; SIGCONT
+// within a session is always allowed).
 //
 // Preconditions: k.mu is held.
 func (t *Task) mayKillLocked(tg *ThreadGroup, sig int) bool {
-	c := t.Credentials()
-	if c.EffectiveUID == 0 || tg.leader == nil {
+	if tg.leader == nil {
 		return true
 	}
-	tc := tg.leader.Credentials()
-	if c.RealUID == tc.RealUID || c.RealUID == tc.SavedUID || c.EffectiveUID == tc.RealUID || c.EffectiveUID == tc.SavedUID {
+	if t.Credentials().MaySignal(tg.leader.Credentials()) {
 		return true
 	}
 	return sig == int(unix.SIGCONT) && tg.pgrp != nil && t.tg.pgrp != nil && tg.pgrp.session == t.tg.pgrp.session

@@ -67,7 +67,7 @@ func (k *Kernel) StartInit(a ProcessArgs) (*ThreadGroup, error) {
 		exitedCh: make(chan struct{}),
 		started:  time.Now(),
 	}
-	t.creds.Store(a.Credentials)
+	t.creds.Store(k.inInitialUserNamespace(a.Credentials))
 	t.altStack = linux.SignalStack{Flags: linux.SS_DISABLE}
 	t.sched.Affinity = uint64(1)<<uint(k.NumCPU()) - 1
 	t.sched.Nice = min(max(a.Nice, -20), 19)

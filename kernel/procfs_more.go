@@ -77,9 +77,6 @@ func sortIDs(ids []int32) {
 // /proc file is running while it reads).
 func isCaller(ctx vfs.Context, o *Task) bool { return ctx == vfs.Context(o) }
 
-// capsAll is every capability Linux 6.6 defines (CAP_LAST_CAP 40).
-const capsAll = 1<<41 - 1
-
 // TaskStat implements proc.ProcessInfo.
 func (t *Task) TaskStat(ctx vfs.Context, tid int32, whole bool) (proc.TaskStat, bool) {
 	k := t.k
@@ -204,10 +201,8 @@ func (t *Task) TaskStat(ctx vfs.Context, tid int32, whole bool) (proc.TaskStat, 
 		st.UIDs = [4]uint32{c.RealUID, c.EffectiveUID, c.SavedUID, c.FSUID}
 		st.GIDs = [4]uint32{c.RealGID, c.EffectiveGID, c.SavedGID, c.FSGID}
 		st.Groups = append([]uint32(nil), c.Groups...)
-		st.CapBnd = capsAll
-		if c.EffectiveUID == 0 {
-			st.CapPrm, st.CapEff = capsAll, capsAll
-		}
+		st.CapInh, st.CapPrm, st.CapEff = uint64(c.InheritableCaps), uint64(c.PermittedCaps), uint64(c.EffectiveCaps)
+		st.CapBnd, st.CapAmb = uint64(c.BoundingCaps), uint64(c.AmbientCaps)
 	}
 
 	if whole {

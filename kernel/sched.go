@@ -40,7 +40,7 @@ func (t *Task) SetSched(caller *Task, policy, prio int) error {
 		if prio < 1 || prio > 99 {
 			return unix.EINVAL
 		}
-		if caller.Credentials().EffectiveUID != 0 && uint64(prio) > caller.tg.limits.Get(unix.RLIMIT_RTPRIO).Cur {
+		if !caller.Credentials().HasGlobalCapability(unix.CAP_SYS_NICE) && uint64(prio) > caller.tg.limits.Get(unix.RLIMIT_RTPRIO).Cur {
 			return unix.EPERM
 		}
 	default:
@@ -65,7 +65,7 @@ func (t *Task) SetNice(caller *Task, nice int) error {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if nice < t.sched.Nice && caller.Credentials().EffectiveUID != 0 {
+	if nice < t.sched.Nice && !caller.Credentials().HasGlobalCapability(unix.CAP_SYS_NICE) {
 		if uint64(20-nice) > caller.tg.limits.Get(unix.RLIMIT_NICE).Cur {
 			return unix.EACCES
 		}
@@ -90,11 +90,13 @@ func (t *Task) SetAffinity(caller *Task, mask uint64) error {
 	return nil
 }
 
-// maySchedule reports whether t may change target's scheduling: root, or
-// the same effective uid as the target's real or effective uid.
+// maySchedule reports whether t may change target's scheduling: the same
+// effective uid as the target's real or effective uid, or CAP_SYS_NICE
+// over the target's user namespace.
 func (t *Task) maySchedule(target *Task) bool {
 	c, tc := t.Credentials(), target.Credentials()
-	return c.EffectiveUID == 0 || c.EffectiveUID == tc.RealUID || c.EffectiveUID == tc.EffectiveUID
+	return c.EffectiveUID == tc.RealUID || c.EffectiveUID == tc.EffectiveUID ||
+		c.HasCapabilityIn(unix.CAP_SYS_NICE, tc.UserNamespace)
 }
 
 // TasksOf returns the live tasks selected by setpriority/getpriority's

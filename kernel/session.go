@@ -264,8 +264,10 @@ func (t *Task) SignalBlockedOrIgnored(sig int) bool {
 // orphaned.
 func (t *Task) InOrphanedProcessGroup() bool { return t.tg.inOrphanedGroup() }
 
-// HasCapSysAdmin reports CAP_SYS_ADMIN: euid 0 until capabilities exist.
-func (t *Task) HasCapSysAdmin() bool { return t.Credentials().EffectiveUID == 0 }
+// HasCapSysAdmin reports CAP_SYS_ADMIN over the initial user namespace.
+func (t *Task) HasCapSysAdmin() bool {
+	return t.Credentials().HasGlobalCapability(unix.CAP_SYS_ADMIN)
+}
 
 // Sessions returns the kernel's job-control state.
 func (t *Task) Sessions() tty.Sessions { return t.k }

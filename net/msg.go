@@ -125,14 +125,13 @@ func ParseControl(ctx Context, fdt *vfs.FDTable, b []byte, allowRights bool) (Co
 // CAP_SETGID).
 func checkCreds(ctx Context, cr Creds) error {
 	c := ctx.Credentials()
-	root := c.EffectiveUID == 0
-	if cr.PID != ctx.ThreadGroupID() && !root {
+	if cr.PID != ctx.ThreadGroupID() && !c.HasCapability(unix.CAP_SYS_ADMIN) {
 		return unix.EPERM
 	}
-	if cr.UID != c.RealUID && cr.UID != c.EffectiveUID && cr.UID != c.SavedUID && !root {
+	if cr.UID != c.RealUID && cr.UID != c.EffectiveUID && cr.UID != c.SavedUID && !c.HasCapability(unix.CAP_SETUID) {
 		return unix.EPERM
 	}
-	if cr.GID != c.RealGID && cr.GID != c.EffectiveGID && cr.GID != c.SavedGID && !root {
+	if cr.GID != c.RealGID && cr.GID != c.EffectiveGID && cr.GID != c.SavedGID && !c.HasCapability(unix.CAP_SETGID) {
 		return unix.EPERM
 	}
 	if cr.PID != ctx.ThreadGroupID() && cr.PID <= 0 {

@@ -34,8 +34,7 @@ func mount(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if flags&msMgcMsk == msMgcVal {
 		flags &^= msMgcMsk
 	}
-	// CAP_SYS_ADMIN: root only until capabilities exist.
-	if t.Credentials().EffectiveUID != 0 {
+	if !mayMount(t) {
 		return 0, unix.EPERM
 	}
 	v := t.Kernel().VFS()
@@ -100,7 +99,7 @@ func umount2(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if flags&mntExpire != 0 && flags&(mntForce|mntDetach) != 0 {
 		return 0, unix.EINVAL
 	}
-	if t.Credentials().EffectiveUID != 0 {
+	if !mayMount(t) {
 		return 0, unix.EPERM
 	}
 	target, err := attrTarget(t, cwdFD, a[0], flags&umountNoFollow == 0, false)
@@ -117,4 +116,10 @@ func umount2(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, v.UmountTree(t, target)
 	}
 	return 0, v.Umount(t, target)
+}
+
+// mayMount is Linux's may_mount: CAP_SYS_ADMIN over the user namespace
+// that owns the caller's mount namespace.
+func mayMount(t *kernel.Task) bool {
+	return t.Credentials().HasCapabilityIn(unix.CAP_SYS_ADMIN, t.MountNamespaceOwner())
 }

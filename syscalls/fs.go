@@ -173,7 +173,7 @@ func doLink(t *kernel.Task, olddirfd, oldAddr, newdirfd, newAddr uintptr, flags 
 	var old vfs.Path
 	if oldPath == "" && flags&unix.AT_EMPTY_PATH != 0 {
 		// Linking an fd needs CAP_DAC_READ_SEARCH.
-		if t.Credentials().EffectiveUID != 0 {
+		if !t.Credentials().HasGlobalCapability(unix.CAP_DAC_READ_SEARCH) {
 			return 0, unix.ENOENT
 		}
 		p, f, err := fdPath(t, olddirfd)
@@ -387,8 +387,7 @@ func chroot(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err := v.CheckPermission(t, p, auth.MayExec); err != nil {
 		return 0, err
 	}
-	// CAP_SYS_CHROOT: root only until capabilities exist.
-	if t.Credentials().EffectiveUID != 0 {
+	if !t.Credentials().HasCapability(unix.CAP_SYS_CHROOT) {
 		return 0, unix.EPERM
 	}
 	fsc.SetRoot(p)

@@ -304,20 +304,16 @@ func getRobustList(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 // mayReadTask is Linux's ptrace_may_access(target,
 // PTRACE_MODE_READ_REALCREDS) without security modules: threads of one
 // process may; otherwise the caller's real uid and gid must match all of
-// the target's and the target be dumpable, unless the caller is root
-// (kite's stand-in for CAP_SYS_PTRACE).
+// the target's and the target be dumpable, unless the caller has
+// CAP_SYS_PTRACE over the target's user namespace.
 func mayReadTask(t, target *kernel.Task) bool {
 	if t.ThreadGroup() == target.ThreadGroup() {
 		return true
 	}
 	c, tc := t.Credentials(), target.Credentials()
-	if c.EffectiveUID == 0 {
-		return true
-	}
-	if c.RealUID != tc.RealUID || c.RealUID != tc.EffectiveUID || c.RealUID != tc.SavedUID ||
-		c.RealGID != tc.RealGID || c.RealGID != tc.EffectiveGID || c.RealGID != tc.SavedGID {
+	if !c.MayAccess(tc, true) {
 		return false
 	}
 	// SUID_DUMP_USER
-	return target.ThreadGroup().Dumpable() == 1
+	return target.ThreadGroup().Dumpable() == 1 || c.HasCapabilityIn(unix.CAP_SYS_PTRACE, tc.UserNamespace)
 }

@@ -123,12 +123,12 @@ func mincore(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return 0, copyOutFull(t, a[2], vec)
 }
 
-// memlockLimit is what the task's memory locks are checked against. With
-// no capability model yet, euid 0 stands for CAP_IPC_LOCK.
+// memlockLimit is what the task's memory locks are checked against;
+// CAP_IPC_LOCK lifts the limit.
 func memlockLimit(t *kernel.Task) mm.MemlockLimit {
 	return mm.MemlockLimit{
 		Bytes:      t.ThreadGroup().Limits().Get(unix.RLIMIT_MEMLOCK).Cur,
-		Privileged: t.Credentials().EffectiveUID == 0,
+		Privileged: t.Credentials().HasGlobalCapability(unix.CAP_IPC_LOCK),
 	}
 }
 

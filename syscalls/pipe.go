@@ -63,8 +63,8 @@ func doPipe2(t *kernel.Task, addr uintptr, flags int) (uintptr, error) {
 
 // pipeFcntl carries out F_GETPIPE_SZ and F_SETPIPE_SZ.
 func pipeFcntl(t *kernel.Task, f *vfs.File, cmd int, arg uintptr) (uintptr, error) {
-	// CAP_SYS_RESOURCE: kite has no capability sets yet; root has them all.
-	privileged := t.Credentials().EffectiveUID == 0
+	c := t.Credentials()
+	privileged := c.HasGlobalCapability(unix.CAP_SYS_RESOURCE) || c.HasGlobalCapability(unix.CAP_SYS_ADMIN)
 	n, err := pipe.Fcntl(f, cmd, uint32(arg), privileged)
 	return uintptr(n), err
 }

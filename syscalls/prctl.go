@@ -12,6 +12,9 @@ import (
 )
 
 func prctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	if r, err, ok := capPrctl(t, a); ok {
+		return r, err
+	}
 	switch int(a[0]) {
 	case unix.PR_SET_NAME:
 		b := make([]byte, 16)

@@ -19,30 +19,32 @@ func gettid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
 	return uintptr(t.ThreadID()), nil
 }
 
+// The get*id calls show kernel ids through the caller's user namespace.
+
 func getuid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
-	return uintptr(t.Credentials().RealUID), nil
+	return uintptr(t.UID(t.Credentials().RealUID)), nil
 }
 
 func geteuid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
-	return uintptr(t.Credentials().EffectiveUID), nil
+	return uintptr(t.UID(t.Credentials().EffectiveUID)), nil
 }
 
 func getgid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
-	return uintptr(t.Credentials().RealGID), nil
+	return uintptr(t.GID(t.Credentials().RealGID)), nil
 }
 
 func getegid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
-	return uintptr(t.Credentials().EffectiveGID), nil
+	return uintptr(t.GID(t.Credentials().EffectiveGID)), nil
 }
 
 func getresuid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	c := t.Credentials()
-	return 0, copyOutIDs(t, a[0], a[1], a[2], c.RealUID, c.EffectiveUID, c.SavedUID)
+	return 0, copyOutIDs(t, a[0], a[1], a[2], t.UID(c.RealUID), t.UID(c.EffectiveUID), t.UID(c.SavedUID))
 }
 
 func getresgid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	c := t.Credentials()
-	return 0, copyOutIDs(t, a[0], a[1], a[2], c.RealGID, c.EffectiveGID, c.SavedGID)
+	return 0, copyOutIDs(t, a[0], a[1], a[2], t.GID(c.RealGID), t.GID(c.EffectiveGID), t.GID(c.SavedGID))
 }
 
 func copyOutIDs(t *kernel.Task, ra, ea, sa uintptr, r, e, s uint32) error {
@@ -72,7 +74,7 @@ func getgroups(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	}
 	b := make([]byte, 4*len(groups))
 	for i, g := range groups {
-		putU32(b, 4*i, g)
+		putU32(b, 4*i, t.GID(g))
 	}
 	if err := copyOutFull(t, a[1], b); err != nil {
 		return 0, err
@@ -160,7 +162,9 @@ func encodeRlimit(l kernel.Limit) []byte {
 
 // privileged reports whether the task may raise hard limits
 // (CAP_SYS_RESOURCE; until capabilities exist, euid 0).
-func privileged(t *kernel.Task) bool { return t.Credentials().EffectiveUID == 0 }
+func privileged(t *kernel.Task) bool {
+	return t.Credentials().HasGlobalCapability(unix.CAP_SYS_RESOURCE)
+}
 
 func prlimit64(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	pid, res, newAddr, oldAddr := int32(a[0]), int(a[1]), a[2], a[3]

@@ -132,6 +132,14 @@ func (f *File) checkWrite() error {
 	return nil
 }
 
+// removePrivs drops the file's set-id bits before a write changes it.
+func (f *File) removePrivs(ctx Context) error {
+	if f.stream || f.vfs == nil || f.path.Dentry == nil {
+		return nil
+	}
+	return f.vfs.removePrivs(ctx, f.path.Dentry)
+}
+
 // Read reads at the file offset and advances it (read(2)).
 func (f *File) Read(ctx Context, dst []byte) (int, error) {
 	if err := f.checkRead(); err != nil {
@@ -170,6 +178,9 @@ func (f *File) Write(ctx Context, src []byte) (int, error) {
 	if f.stream {
 		return f.ops.Write(ctx, f, src, 0)
 	}
+	if err := f.removePrivs(ctx); err != nil {
+		return 0, err
+	}
 	f.posMu.Lock()
 	defer f.posMu.Unlock()
 	if f.Flags()&unix.O_APPEND != 0 {
@@ -197,6 +208,9 @@ func (f *File) Pwrite(ctx Context, src []byte, off int64) (int, error) {
 	}
 	if off < 0 {
 		return 0, unix.EINVAL
+	}
+	if err := f.removePrivs(ctx); err != nil {
+		return 0, err
 	}
 	if f.Flags()&unix.O_APPEND != 0 {
 		if a, ok := f.ops.(Appender); ok {

@@ -109,6 +109,9 @@ func (f *File) WriteFrom(ctx Context, n int64, off int64, source func([]byte) (i
 	if sw, ok := f.ops.(StreamWriter); ok && f.stream {
 		return sw.WriteFromSource(ctx, f, n, source)
 	}
+	if err := f.removePrivs(ctx); err != nil {
+		return 0, err
+	}
 	useOffset := !f.stream && off < 0
 	pos := off
 	if useOffset {

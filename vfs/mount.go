@@ -28,6 +28,10 @@ type Mount struct {
 	parent *Mount
 	point  *Dentry
 	flags  uint32
+	// locked (Linux's MNT_LOCKED) keeps the mount on its mount point: it
+	// cannot be unmounted or moved, so that what it covers (the host's
+	// /tmp below kite's) stays hidden. Guarded by vfs.mountMu.
+	locked bool
 	// children counts mounts whose parent is this mount.
 	children int
 	// seq orders mounts by creation, for Mounts.
@@ -124,11 +128,21 @@ func (v *VirtualFilesystem) Mount(ctx Context, at Path, fs Filesystem, flags uin
 	return v.attach(m, at)
 }
 
-// BindMount mounts the tree at src on at (mount --bind).
+// BindMount mounts the tree at src on at (mount --bind). A tree with
+// locked mounts below src can only be bound recursively (EINVAL), or the
+// bind would show what they cover.
 func (v *VirtualFilesystem) BindMount(ctx Context, src, at Path, flags uint32) error {
 	if !at.Ok() || at.Mount == nil || !src.Ok() || src.Mount == nil {
 		return unix.EINVAL
 	}
+	v.mountMu.Lock()
+	for _, m := range v.mountsBelowLocked(src) {
+		if m.locked {
+			v.mountMu.Unlock()
+			return unix.EINVAL
+		}
+	}
+	v.mountMu.Unlock()
 	if src.Dentry.IsDir() != at.Dentry.IsDir() {
 		return unix.ENOTDIR
 	}
@@ -157,7 +171,7 @@ func (v *VirtualFilesystem) attach(m *Mount, at Path) error {
 }
 
 // Umount detaches the mount whose root is at. EINVAL if at is not a mount
-// root; EBUSY if other mounts sit on it.
+// root or is locked; EBUSY if other mounts sit on it.
 func (v *VirtualFilesystem) Umount(ctx Context, at Path) error {
 	if !at.Ok() || at.Mount == nil || at.Dentry != at.Mount.root {
 		return unix.EINVAL
@@ -165,7 +179,7 @@ func (v *VirtualFilesystem) Umount(ctx Context, at Path) error {
 	v.mountMu.Lock()
 	defer v.mountMu.Unlock()
 	m := at.Mount
-	if m.parent == nil {
+	if m.parent == nil || m.locked {
 		return unix.EINVAL
 	}
 	if m.children > 0 {

@@ -101,11 +101,22 @@ func (v *VirtualFilesystem) BindMountTree(ctx Context, src, at Path, flags uint3
 		if parent == nil {
 			continue
 		}
-		c := &Mount{vfs: v, fs: m.fs, root: m.root, flags: m.flags, source: m.source}
+		c := &Mount{vfs: v, fs: m.fs, root: m.root, flags: m.flags, source: m.source, locked: m.locked}
 		v.attachLocked(c, Path{Mount: parent, Dentry: m.point})
 		copies[m] = c
 	}
 	return nil
+}
+
+// LockMounts locks every mount below root (Linux's MNT_LOCKED): they can
+// no longer be unmounted or moved, nor the tree bound without them. kite
+// locks the mounts it sets up itself, whose mount points lie on the host.
+func (v *VirtualFilesystem) LockMounts(root Path) {
+	v.mountMu.Lock()
+	defer v.mountMu.Unlock()
+	for _, m := range v.mountsBelowLocked(root) {
+		m.locked = true
+	}
 }
 
 // mountsBelowLocked returns the mounts in the tree below p (mounted on p
@@ -181,7 +192,7 @@ func (v *VirtualFilesystem) UmountTree(ctx Context, at Path) error {
 	}
 	v.mountMu.Lock()
 	defer v.mountMu.Unlock()
-	if at.Mount.parent == nil {
+	if at.Mount.parent == nil || at.Mount.locked {
 		return unix.EINVAL
 	}
 	below := v.mountsBelowLocked(at)
@@ -206,7 +217,7 @@ func (v *VirtualFilesystem) MoveMount(ctx Context, from, to Path) error {
 	v.mountMu.Lock()
 	defer v.mountMu.Unlock()
 	m := from.Mount
-	if m.parent == nil {
+	if m.parent == nil || m.locked {
 		return unix.EINVAL
 	}
 	for x := to.Mount; x != nil; x = x.parent {
@@ -225,8 +236,10 @@ func (v *VirtualFilesystem) MoveMount(ctx Context, from, to Path) error {
 // CloneMountNamespace copies ns's mount tree (CLONE_NEWNS, unshare). The
 // returned function maps a Path of the old tree to the same place in the
 // new one (for the root and cwd of the tasks moving over); other paths are
-// returned unchanged.
-func (v *VirtualFilesystem) CloneMountNamespace(ns *MountNamespace) (*MountNamespace, func(Path) Path) {
+// returned unchanged. lockAll locks every copied mount, as Linux does for
+// a copy owned by a less privileged user namespace; locks are kept
+// anyway.
+func (v *VirtualFilesystem) CloneMountNamespace(ns *MountNamespace, lockAll bool) (*MountNamespace, func(Path) Path) {
 	v.mountMu.Lock()
 	defer v.mountMu.Unlock()
 	old := ns.root
@@ -239,7 +252,7 @@ func (v *VirtualFilesystem) CloneMountNamespace(ns *MountNamespace) (*MountNames
 		if parent == nil {
 			continue
 		}
-		c := &Mount{vfs: v, fs: m.fs, root: m.root, flags: m.flags, source: m.source}
+		c := &Mount{vfs: v, fs: m.fs, root: m.root, flags: m.flags, source: m.source, locked: m.locked || lockAll}
 		v.attachLocked(c, Path{Mount: parent, Dentry: m.point})
 		copies[m] = c
 	}

@@ -330,11 +330,10 @@ func (v *VirtualFilesystem) openPath(ctx Context, p Path, flags int) (*File, err
 	return f, nil
 }
 
-// isOwner reports whether ctx owns the file st describes or is root
-// (CAP_FOWNER).
+// isOwner reports whether ctx owns the file st describes or has
+// CAP_FOWNER over it.
 func isOwner(ctx Context, st *Stat) bool {
-	c := ctx.Credentials()
-	return c.FSUID == 0 || c.FSUID == st.UID
+	return ctx.Credentials().IsOwnerOrCapable(st.UID)
 }
 
 // statDentry returns d's attributes with the file system's device number.
@@ -409,10 +408,7 @@ func (v *VirtualFilesystem) AccessAt(ctx Context, fsc *FSContext, start Path, pa
 		return unix.EINVAL
 	}
 	if flags&unix.AT_EACCESS == 0 {
-		c := ctx.Credentials()
-		if c.FSUID != c.RealUID || c.FSGID != c.RealGID {
-			n := c.Fork()
-			n.FSUID, n.FSGID = c.RealUID, c.RealGID
+		if n := ctx.Credentials().AccessCredentials(); n != nil {
 			ctx = credsContext{Context: ctx, creds: n}
 		}
 	}

@@ -73,7 +73,7 @@ func (v *VirtualFilesystem) MknodAt(ctx Context, fsc *FSContext, start Path, pat
 	switch typ {
 	case 0, unix.S_IFREG, unix.S_IFIFO, unix.S_IFSOCK:
 	case unix.S_IFCHR, unix.S_IFBLK:
-		if ctx.Credentials().EffectiveUID != 0 {
+		if !ctx.Credentials().HasGlobalCapability(unix.CAP_MKNOD) {
 			return unix.EPERM
 		}
 	case unix.S_IFDIR:
@@ -472,8 +472,7 @@ func (v *VirtualFilesystem) Chmod(ctx Context, p Path, mode uint32) error {
 		return unix.EPERM
 	}
 	mode &= 0o7777
-	c := ctx.Credentials()
-	if c.FSUID != 0 && !c.InGroup(st.GID) {
+	if !ctx.Credentials().InGroupOrCapable(st.UID, st.GID) {
 		mode &^= unix.S_ISGID
 	}
 	return v.setStat(ctx, p, &SetStat{Mask: unix.STATX_MODE, Mode: mode})
@@ -492,33 +491,23 @@ func (v *VirtualFilesystem) Chown(ctx Context, p Path, uid, gid int64) error {
 	c := ctx.Credentials()
 	req := &SetStat{}
 	if uid != -1 {
-		if c.FSUID != 0 && (uint32(uid) != st.UID || c.FSUID != st.UID) {
+		if (uint32(uid) != st.UID || c.FSUID != st.UID) && !c.CapableOverOwner(unix.CAP_CHOWN, st.UID, st.GID) {
 			return unix.EPERM
 		}
 		req.Mask |= unix.STATX_UID
 		req.UID = uint32(uid)
 	}
 	if gid != -1 {
-		if c.FSUID != 0 && (c.FSUID != st.UID || (uint32(gid) != st.GID && !c.InGroup(uint32(gid)))) {
+		if (c.FSUID != st.UID || (uint32(gid) != st.GID && !c.InGroup(uint32(gid)))) && !c.CapableOverOwner(unix.CAP_CHOWN, st.UID, st.GID) {
 			return unix.EPERM
 		}
 		req.Mask |= unix.STATX_GID
 		req.GID = uint32(gid)
 	}
-	if req.Mask == 0 {
-		// chown(-1, -1) still updates ctime.
-		return v.setStat(ctx, p, req)
-	}
-	if st.Type() != unix.S_IFDIR {
-		mode := st.Mode & 0o7777
-		nm := mode &^ unix.S_ISUID
-		if mode&unix.S_IXGRP != 0 {
-			nm &^= unix.S_ISGID
-		}
-		if nm != mode {
-			req.Mask |= unix.STATX_MODE
-			req.Mode = nm
-		}
+	// Even chown(-1, -1) drops the set-id bits (and updates ctime).
+	if kill := setIDToDrop(c, &st, true); kill != 0 {
+		req.Mask |= unix.STATX_MODE
+		req.Mode = st.Mode & 0o7777 &^ kill
 	}
 	return v.setStat(ctx, p, req)
 }
@@ -544,7 +533,14 @@ func (v *VirtualFilesystem) Truncate(ctx Context, p Path, size int64) error {
 
 func (v *VirtualFilesystem) truncate(ctx Context, p Path, size int64) error {
 	now := v.NowTimespec()
-	return v.setStat(ctx, p, &SetStat{Mask: unix.STATX_SIZE | unix.STATX_MTIME, Size: size, Mtime: now})
+	req := &SetStat{Mask: unix.STATX_SIZE | unix.STATX_MTIME, Size: size, Mtime: now}
+	if st, err := p.Dentry.inode.Stat(ctx); err == nil {
+		if kill := setIDToDrop(ctx.Credentials(), &st, false); kill != 0 {
+			req.Mask |= unix.STATX_MODE
+			req.Mode = st.Mode & 0o7777 &^ kill
+		}
+	}
+	return v.setStat(ctx, p, req)
 }
 
 // Ftruncate changes the size of an open file (ftruncate(2)).
@@ -616,4 +612,45 @@ func (v *VirtualFilesystem) Utimes(ctx Context, p Path, times *[2]unix.Timespec)
 		}
 	}
 	return v.setStat(ctx, p, req)
+}
+
+// setIDToDrop returns the set-id bits a write, truncate (chown false) or
+// chown by c removes from the file st describes, as Linux's
+// setattr_should_drop_suidgid: set-user-id always, set-group-id when
+// group-executable or when c is outside the file's group without
+// CAP_FSETID over it. A write or truncate by a holder of CAP_FSETID drops
+// nothing; chown drops them whoever calls, but never from a directory.
+func setIDToDrop(c *auth.Credentials, st *Stat, chown bool) uint32 {
+	typ := st.Type()
+	if typ == unix.S_IFDIR || !chown && typ != unix.S_IFREG {
+		return 0
+	}
+	var kill uint32
+	if st.Mode&unix.S_ISUID != 0 {
+		kill |= unix.S_ISUID
+	}
+	if st.Mode&unix.S_ISGID != 0 && (st.Mode&unix.S_IXGRP != 0 || !c.InGroupOrCapable(st.UID, st.GID)) {
+		kill |= unix.S_ISGID
+	}
+	if !chown && c.HasGlobalCapability(unix.CAP_FSETID) {
+		return 0
+	}
+	return kill
+}
+
+// removePrivs drops the set-id bits of the regular file at d before ctx
+// modifies its contents (Linux's file_remove_privs).
+func (v *VirtualFilesystem) removePrivs(ctx Context, d *Dentry) error {
+	if d.typ != unix.S_IFREG {
+		return nil
+	}
+	st, err := d.inode.Stat(ctx)
+	if err != nil || st.Mode&(unix.S_ISUID|unix.S_ISGID) == 0 {
+		return err
+	}
+	kill := setIDToDrop(ctx.Credentials(), &st, false)
+	if kill == 0 {
+		return nil
+	}
+	return d.inode.SetStat(ctx, &SetStat{Mask: unix.STATX_MODE, Mode: st.Mode & 0o7777 &^ kill, Ctime: v.NowTimespec()})
 }

@@ -758,7 +758,7 @@ func TestMountOperations(t *testing.T) {
 	}
 
 	// A cloned namespace is independent.
-	ns2, translate := e.v.CloneMountNamespace(e.ns)
+	ns2, translate := e.v.CloneMountNamespace(e.ns, false)
 	fsc2 := vfs.NewFSContext(ns2.Root())
 	e.must(e.v.UmountTree(root, mustPath(e, "/b")))
 	if _, err := e.v.StatAt(root, e.fsc, cwd, "/b/sub/x", true); err != unix.ENOENT {

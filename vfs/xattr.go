@@ -55,19 +55,32 @@ func xattrNamespace(name string) (string, error) {
 }
 
 // xattrAccess checks that ctx may read (write=false) or change the
-// attribute name of the file at p.
-func (v *VirtualFilesystem) xattrAccess(ctx Context, p Path, ns string, write bool) error {
-	root := ctx.Credentials().FSUID == 0
+// attribute name (in namespace ns) of the file at p: trusted attributes
+// need CAP_SYS_ADMIN, changing security ones CAP_SYS_ADMIN, or for file
+// capabilities CAP_SETFCAP over the file.
+func (v *VirtualFilesystem) xattrAccess(ctx Context, p Path, ns, name string, write bool) error {
+	c := ctx.Credentials()
 	switch ns {
 	case "trusted":
-		if !root {
+		if !c.HasGlobalCapability(unix.CAP_SYS_ADMIN) {
 			if write {
 				return unix.EPERM
 			}
 			return unix.ENODATA
 		}
 	case "security":
-		if write && !root {
+		if !write {
+			break
+		}
+		if name == auth.XattrCapability {
+			st, err := p.Dentry.inode.Stat(ctx)
+			if err != nil {
+				return err
+			}
+			if !c.CapableOverOwner(unix.CAP_SETFCAP, st.UID, st.GID) {
+				return unix.EPERM
+			}
+		} else if !c.HasGlobalCapability(unix.CAP_SYS_ADMIN) {
 			return unix.EPERM
 		}
 	case "user":
@@ -106,7 +119,7 @@ func (v *VirtualFilesystem) GetXattr(ctx Context, p Path, name string) ([]byte, 
 	if err != nil {
 		return nil, err
 	}
-	if err := v.xattrAccess(ctx, p, ns, false); err != nil {
+	if err := v.xattrAccess(ctx, p, ns, name, false); err != nil {
 		return nil, err
 	}
 	return x.GetXattr(ctx, name)
@@ -131,7 +144,7 @@ func (v *VirtualFilesystem) SetXattr(ctx Context, p Path, name string, value []b
 	if err != nil {
 		return err
 	}
-	if err := v.xattrAccess(ctx, p, ns, true); err != nil {
+	if err := v.xattrAccess(ctx, p, ns, name, true); err != nil {
 		return err
 	}
 	if ns == "user" && p.Dentry.IsDir() {
@@ -157,7 +170,7 @@ func (v *VirtualFilesystem) ListXattr(ctx Context, p Path) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	root := ctx.Credentials().FSUID == 0
+	root := ctx.Credentials().HasGlobalCapability(unix.CAP_SYS_ADMIN)
 	out := names[:0:0]
 	for _, n := range names {
 		if strings.HasPrefix(n, "trusted.") && !root {
@@ -181,7 +194,7 @@ func (v *VirtualFilesystem) RemoveXattr(ctx Context, p Path, name string) error 
 	if err != nil {
 		return err
 	}
-	if err := v.xattrAccess(ctx, p, ns, true); err != nil {
+	if err := v.xattrAccess(ctx, p, ns, name, true); err != nil {
 		return err
 	}
 	return x.RemoveXattr(ctx, name)

@@ -178,6 +178,8 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 			return 1, fmt.Errorf("mounting %s: %w", m.at, err)
 		}
 	}
+	// The program must not uncover what kite's mounts cover.
+	v.LockMounts(ns.Root())
 
 	if attached != nil {
 		if err := attached.makeNodes(ctx, v, fsc); err != nil {
@@ -420,7 +422,37 @@ func hostCredentials() *auth.Credentials {
 	c := auth.New(uint32(os.Getuid()), uint32(os.Getgid()), g)
 	c.EffectiveUID, c.FSUID = uint32(os.Geteuid()), uint32(os.Geteuid())
 	c.EffectiveGID, c.FSGID = uint32(os.Getegid()), uint32(os.Getegid())
+	hostCapabilities(c)
 	return c
+}
+
+// hostCapabilities gives c kite's own capability sets, so that a program
+// has under kite the capabilities it would have run directly (a root
+// shell in a container with a reduced bounding set keeps it reduced).
+func hostCapabilities(c *auth.Credentials) {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return
+	}
+	set := func(lo, hi uint32) auth.CapabilitySet {
+		return (auth.CapabilitySet(lo) | auth.CapabilitySet(hi)<<32) & auth.AllCapabilities
+	}
+	c.EffectiveCaps = set(data[0].Effective, data[1].Effective)
+	c.PermittedCaps = set(data[0].Permitted, data[1].Permitted)
+	c.InheritableCaps = set(data[0].Inheritable, data[1].Inheritable)
+	c.BoundingCaps, c.AmbientCaps = 0, 0
+	for cap := 0; cap <= auth.LastCap; cap++ {
+		if r, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(cap), 0, 0, 0); err == nil && r == 1 {
+			c.BoundingCaps |= auth.CapabilitySetOf(cap)
+		}
+		if r, err := unix.PrctlRetInt(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_IS_SET, uintptr(cap), 0, 0); err == nil && r == 1 {
+			c.AmbientCaps |= auth.CapabilitySetOf(cap)
+		}
+	}
+	if c.BoundingCaps == 0 {
+		c.BoundingCaps = auth.AllCapabilities
+	}
 }
 
 // hostLimits starts the program with kite's own resource limits, as a

@@ -409,9 +409,6 @@ func (r *regularFile) Read(_ vfs.Context, _ *vfs.File, dst []byte, off int64) (i
 // Write implements vfs.FileOperations.
 func (r *regularFile) Write(ctx vfs.Context, _ *vfs.File, src []byte, off int64) (int, error) {
 	n, err := r.i.fs().WriteAt(r.i.ino, src, off)
-	if n > 0 {
-		r.clearSetID(ctx)
-	}
 	if err != nil && n > 0 {
 		// A short write reports what was written, as write(2) does.
 		return n, nil
@@ -419,31 +416,10 @@ func (r *regularFile) Write(ctx vfs.Context, _ *vfs.File, src []byte, off int64)
 	return n, errno(err)
 }
 
-// clearSetID drops set-user-ID (and set-group-ID with group exec) after
-// a write by an unprivileged user, as Linux's file_remove_privs.
-func (r *regularFile) clearSetID(ctx vfs.Context) {
-	if ctx.Credentials().FSUID == 0 {
-		return
-	}
-	in, err := r.i.fs().Stat(r.i.ino)
-	if err != nil {
-		return
-	}
-	m := in.Mode & 0o7777
-	nm := m &^ unix.S_ISUID
-	if m&unix.S_IXGRP != 0 {
-		nm &^= unix.S_ISGID
-	}
-	if nm != m {
-		r.i.fs().SetAttr(r.i.ino, Attr{Mode: &nm})
-	}
-}
-
 // Append implements vfs.Appender.
 func (r *regularFile) Append(ctx vfs.Context, _ *vfs.File, src []byte) (int, int64, error) {
 	n, end, err := r.i.fs().Append(r.i.ino, src)
 	if n > 0 {
-		r.clearSetID(ctx)
 		err = nil
 	}
 	return n, end, errno(err)

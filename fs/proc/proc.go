@@ -74,15 +74,12 @@ func owner(p Process) (uint32, uint32) {
 }
 
 // mayInspect reports whether ctx may read p's links (Linux's
-// ptrace_may_access for reading, simplified to uids): uid 0, or a caller
-// whose fsuid is each of p's uids.
+// ptrace_may_access with PTRACE_MODE_READ_FSCREDS, without the dumpable
+// rule): the caller's filesystem ids are all of p's ids, or it has
+// CAP_SYS_PTRACE over p's user namespace.
 func mayInspect(ctx vfs.Context, p Process) bool {
-	me := ctx.Credentials()
-	if me.FSUID == 0 {
-		return true
-	}
 	c := p.Credentials()
-	return c != nil && me.FSUID == c.RealUID && me.FSUID == c.EffectiveUID && me.FSUID == c.SavedUID
+	return c != nil && ctx.Credentials().MayAccess(c, false)
 }
 
 // readerRoot returns the root directory of the calling process, from

@@ -107,14 +107,6 @@ func (i *inode) writeLocked(ctx vfs.Context, src []byte, off int64) (int, error)
 	}
 	now := i.fs.v.NowTimespec()
 	i.mtime, i.ctime = now, now
-	// A write by an unprivileged user clears set-user-ID (and
-	// set-group-ID with group exec).
-	if ctx.Credentials().FSUID != 0 && i.mode&unix.S_ISUID != 0 || i.mode&(unix.S_ISGID|unix.S_IXGRP) == unix.S_ISGID|unix.S_IXGRP {
-		i.mode &^= unix.S_ISUID
-		if i.mode&unix.S_IXGRP != 0 {
-			i.mode &^= unix.S_ISGID
-		}
-	}
 	return n, nil
 }
 

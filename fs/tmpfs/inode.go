@@ -218,7 +218,7 @@ func (i *inode) create(ctx vfs.Context, name string, mode uint32, init func(*ino
 	c := ctx.Credentials()
 	now := fs.v.NowTimespec()
 	i.mu.RLock()
-	gid, dirSGID := c.FSGID, i.mode&unix.S_ISGID != 0
+	gid, dirSGID, dirUID := c.FSGID, i.mode&unix.S_ISGID != 0, i.uid
 	if dirSGID {
 		gid = i.gid
 	}
@@ -226,7 +226,7 @@ func (i *inode) create(ctx vfs.Context, name string, mode uint32, init func(*ino
 	typ := mode & unix.S_IFMT
 	if dirSGID && typ == unix.S_IFDIR {
 		mode |= unix.S_ISGID
-	} else if mode&(unix.S_ISGID|unix.S_IXGRP) == unix.S_ISGID|unix.S_IXGRP && c.FSUID != 0 && !c.InGroup(gid) {
+	} else if mode&(unix.S_ISGID|unix.S_IXGRP) == unix.S_ISGID|unix.S_IXGRP && !c.InGroupOrCapable(dirUID, gid) {
 		mode &^= unix.S_ISGID
 	}
 	child := fs.newInode(mode, c.FSUID, gid, now)
