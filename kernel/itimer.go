@@ -137,8 +137,9 @@ func (it *itimer) fire(tg *ThreadGroup, gen uint64) {
 			t.interruptContext()
 		}
 	}
+	exiting := tg.isExiting() // sigMu is not taken under it.mu
 	it.mu.Lock()
-	if gen != it.gen || it.deadline == 0 || tg.isExiting() {
+	if gen != it.gen || it.deadline == 0 || exiting {
 		it.mu.Unlock()
 		return
 	}

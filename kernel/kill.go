@@ -131,3 +131,17 @@ func (k *Kernel) SignalProcessGroup(pgid int32, sig int) {
 		tg.send(nil, kernelSigInfo(sig))
 	}
 }
+
+// KillAll sends SIGKILL to every process of the kernel: kite ends the
+// sandbox.
+func (k *Kernel) KillAll() {
+	k.mu.Lock()
+	targets := make([]*ThreadGroup, 0, len(k.groups))
+	for _, tg := range k.groups {
+		targets = append(targets, tg)
+	}
+	k.mu.Unlock()
+	for _, tg := range targets {
+		tg.send(nil, kernelSigInfo(int(unix.SIGKILL)))
+	}
+}

@@ -39,6 +39,7 @@ type posixTimer struct {
 	// target receives SIGEV_THREAD_ID signals.
 	target *Task
 
+	// mu comes after ThreadGroup.sigMu: never take sigMu while holding it.
 	mu sync.Mutex
 	// deadline is the expiry in the timer's clock (see clockValue);
 	// zero when disarmed. Guarded by mu.
@@ -262,8 +263,11 @@ func (pt *posixTimer) fire(creator *Task, gen uint64) {
 		}
 	}
 	now, err := timerClockValue(pt.tg, creator, pt.clock)
+	// tg.sigMu comes before pt.mu (dequeueing a timer signal takes pt.mu
+	// under sigMu): look at the group before taking pt.mu.
+	exiting := pt.tg.isExiting()
 	pt.mu.Lock()
-	if err != nil || gen != pt.gen || pt.deadline == 0 || pt.tg.isExiting() {
+	if err != nil || gen != pt.gen || pt.deadline == 0 || exiting {
 		pt.mu.Unlock()
 		return
 	}

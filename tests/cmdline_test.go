@@ -1,12 +1,22 @@
 package tests
 
 import (
+	"bufio"
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestNiceInherited checks that the program starts with the nice value
@@ -63,4 +73,105 @@ func TestRootfsErrors(t *testing.T) {
 			t.Errorf("--rootfs %s: want a failure naming the root and saying %q, got\n%s", c.root, c.want, r)
 		}
 	}
+}
+
+// termIgnorer handles SIGTERM without ending, in two processes.
+const termIgnorer = `#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+static void on_term(int s) { (void)s; write(1, "got TERM\n", 9); }
+int main(void) {
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, 0);
+	pid_t c = fork();
+	if (c == 0) {
+		for (;;) pause(); /* the child only waits */
+	}
+	write(1, "ready\n", 6);
+	for (;;) pause();
+}
+`
+
+// TestHostSignalsEndSandbox checks that kite ends the sandbox, leaving no
+// stub process behind, when the host sends a second SIGTERM to a program
+// that handles the first and goes on.
+func TestHostSignalsEndSandbox(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "term_ignorer.c")
+	if err := os.WriteFile(src, []byte(termIgnorer), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildC(t, src, variants[0])
+	// kite must end within deliverTimeout of the second signal.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, kiteBin, "run", "--", bin)
+	cmd.Env = testEnv
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(out)
+	expect := func(want string) {
+		t.Helper()
+		for lines.Scan() {
+			if lines.Text() == want {
+				return
+			}
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("kite's program never printed %q; stderr:\n%s", want, stderr.String())
+	}
+	expect("ready")
+	stubs := childPIDs(cmd.Process.Pid)
+	if len(stubs) < 2 {
+		t.Errorf("want at least two stub processes under kite, found %v", stubs)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	expect("got TERM") // the program took it and goes on
+	cmd.Process.Signal(syscall.SIGTERM)
+	go io.Copy(io.Discard, out)
+	err = cmd.Wait()
+	if ctx.Err() != nil {
+		t.Fatalf("kite did not end after two SIGTERMs; stderr:\n%s", stderr.String())
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 128+int(syscall.SIGTERM) || !strings.Contains(stderr.String(), "ending the sandbox") {
+		t.Errorf("kite after two SIGTERMs: %v, stderr:\n%s", err, stderr.String())
+	}
+	// The stubs die with kite (PDEATHSIG): wait, bounded, for each to go.
+	for _, pid := range stubs {
+		fd, err := unix.PidfdOpen(pid, 0)
+		if err != nil {
+			continue // already gone
+		}
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, _ := unix.Poll(fds, 10000)
+		unix.Close(fd)
+		if n != 1 {
+			t.Errorf("stub process %d is still running 10 s after kite ended", pid)
+		}
+	}
+}
+
+// childPIDs lists the children of every thread of process pid.
+func childPIDs(pid int) []int {
+	var pids []int
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, w := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(w); err == nil {
+				pids = append(pids, n)
+			}
+		}
+	}
+	return pids
 }

@@ -264,9 +264,13 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	if terminal != nil {
 		terminal.SetForegroundPGID(tg.ID())
 	}
-	stopForwarding := forwardSignals(k, tg, terminal)
+	forced, stopForwarding := forwardSignals(k, tg, terminal)
 	defer stopForwarding()
-	<-tg.Done()
+	select {
+	case <-tg.Done():
+	case sig := <-forced:
+		return endSandbox(k, tg, sig), nil
+	}
 	ws := tg.ExitStatus()
 	if code, ok := ws.Exited(); ok {
 		return code, nil
@@ -523,39 +527,102 @@ func (h straceHook) Exit(t *kernel.Task, nr uintptr, args arch.SyscallArgs, ret 
 	h.tr.Exit(t.ThreadID(), nr, args, ret, err, t)
 }
 
+// How kite answers the host's signals (see forwardSignals).
+const (
+	// termGrace is how long a program has to end after kite passed it
+	// a SIGTERM or SIGHUP before kite ends the sandbox.
+	termGrace = 10 * time.Second
+	// deliverTimeout bounds passing a signal to the program, and the
+	// orderly end of the sandbox: a kernel that takes longer does not
+	// answer, and kite leaves at once.
+	deliverTimeout = 2 * time.Second
+)
+
 // forwardSignals delivers the signals kite receives to the program, as a
 // terminal and a service manager would: SIGINT and SIGQUIT (^C, ^\) to
-// the terminal's foreground process group, SIGTERM and SIGHUP to init.
-func forwardSignals(k *kernel.Kernel, init *kernel.ThreadGroup, terminal *tty.Console) (stop func()) {
+// the terminal's foreground process group, SIGTERM and SIGHUP to init's.
+// kite ends the sandbox (the returned channel yields the signal) when a
+// second SIGTERM or SIGHUP arrives, when the program has not ended
+// termGrace after the first, or when the kernel does not take a signal
+// within deliverTimeout, so that the host can always stop kite.
+func forwardSignals(k *kernel.Kernel, init *kernel.ThreadGroup, terminal *tty.Console) (forced <-chan int, stop func()) {
 	ch := make(chan os.Signal, 16)
 	signal.Notify(ch, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGHUP)
+	force := make(chan int, 1)
 	done := make(chan struct{})
 	go func() {
+		var grace <-chan time.Time
+		graceSig := 0
 		for {
 			select {
 			case <-done:
 				return
+			case <-grace:
+				force <- graceSig
+				return
 			case s := <-ch:
-				sig := s.(unix.Signal)
-				switch sig {
-				case unix.SIGINT, unix.SIGQUIT:
-					pgid := init.ProcessGroupID()
-					if terminal != nil {
-						if fg, err := terminal.ForegroundPGID(); err == nil && fg > 0 {
-							pgid = fg
-						}
-					}
-					k.SignalProcessGroup(pgid, int(sig))
-				default:
-					k.SignalProcessGroup(init.ProcessGroupID(), int(sig))
+				sig := int(s.(unix.Signal))
+				ending := sig == int(unix.SIGTERM) || sig == int(unix.SIGHUP)
+				if ending && graceSig != 0 {
+					force <- sig
+					return
+				}
+				if !deliverSignal(k, init, terminal, sig) {
+					force <- sig
+					return
+				}
+				if ending {
+					graceSig = sig
+					grace = time.After(termGrace)
 				}
 			}
 		}
 	}()
-	return func() {
+	return force, func() {
 		signal.Stop(ch)
 		close(done)
 	}
+}
+
+// deliverSignal passes sig to the program's process group and reports
+// whether the kernel took it within deliverTimeout.
+func deliverSignal(k *kernel.Kernel, init *kernel.ThreadGroup, terminal *tty.Console, sig int) bool {
+	delivered := make(chan struct{})
+	go func() {
+		pgid := init.ProcessGroupID()
+		if sig == int(unix.SIGINT) || sig == int(unix.SIGQUIT) {
+			if terminal != nil {
+				if fg, err := terminal.ForegroundPGID(); err == nil && fg > 0 {
+					pgid = fg
+				}
+			}
+		}
+		k.SignalProcessGroup(pgid, sig)
+		close(delivered)
+	}()
+	select {
+	case <-delivered:
+		return true
+	case <-time.After(deliverTimeout):
+		return false
+	}
+}
+
+// endSandbox ends every process after the host's signal sig and returns
+// kite's exit status. When the kernel does not end them within
+// deliverTimeout kite exits at once: its stubs die with it (they have
+// PDEATHSIG and PTRACE_O_EXITKILL), so none is left behind.
+func endSandbox(k *kernel.Kernel, init *kernel.ThreadGroup, sig int) int {
+	fmt.Fprintf(os.Stderr, "kite: %s from the host: ending the sandbox\n", unix.SignalName(unix.Signal(sig)))
+	go k.KillAll()
+	select {
+	case <-init.Done():
+		return 128 + sig
+	case <-time.After(deliverTimeout):
+	}
+	fmt.Fprintln(os.Stderr, "kite: the kernel does not answer; leaving")
+	os.Exit(128 + sig)
+	return 128 + sig
 }
 
 func (h straceHook) Signal(t *kernel.Task, info *arch.SignalInfo) {
