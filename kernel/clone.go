@@ -189,6 +189,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	tg := t.tg
 	tg.sigMu.Lock()
 	child.sigMask = t.sigMask
+	child.seccomp.Store(t.seccomp.Load())
 	if f&(unix.CLONE_VM|unix.CLONE_VFORK) != unix.CLONE_VM {
 		child.altStack = t.altStack
 	} else {

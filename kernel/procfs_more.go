@@ -170,6 +170,7 @@ func (t *Task) TaskStat(ctx vfs.Context, tid int32, whole bool) (proc.TaskStat, 
 	target.mu.Unlock()
 	st.Nice = nice
 	st.NoNewPrivs = nnp
+	st.Seccomp, st.SeccompFilters = target.SeccompMode()
 	st.ArgStart, st.ArgEnd = uint64(args.argStart), uint64(args.argEnd)
 	st.EnvStart, st.EnvEnd = uint64(args.envStart), uint64(args.envEnd)
 	if fsc != nil {

@@ -103,6 +103,9 @@ func (t *Task) interrupt() {
 // syscall handles a system call stop.
 func (t *Task) syscall() {
 	nr, args := arch.Syscall(&t.regs)
+	if s := t.seccomp.Load(); s != nil && !t.seccompAllows(s, nr, args) {
+		return
+	}
 	tr := t.k.tracer
 	if tr != nil {
 		tr.Enter(t, nr, args)
@@ -182,7 +185,8 @@ func (t *Task) fault(f platform.Fault) {
 
 // forceSignal delivers a signal caused by the task's own fault: a blocked
 // or ignored fault signal cannot be held off, so it is unblocked and its
-// disposition reset to the default first, as Linux's force_sig does.
+// disposition reset to the default first (even a handler's: a blocked
+// handler cannot run), as Linux's force_sig_info_to_task does.
 func (t *Task) forceSignal(info *arch.SignalInfo) {
 	sig := int(info.Signo)
 	bit := linux.SigBit(sig)
@@ -191,11 +195,9 @@ func (t *Task) forceSignal(info *arch.SignalInfo) {
 	act := tg.handlers.get(sig)
 	if t.sigMask&bit != 0 || act.Handler == linux.SIG_IGN {
 		t.sigMask &^= bit
-		if act.Handler == linux.SIG_IGN {
-			tg.handlers.mu.Lock()
-			tg.handlers.actions[sig-1] = linux.SigAction{}
-			tg.handlers.mu.Unlock()
-		}
+		tg.handlers.mu.Lock()
+		tg.handlers.actions[sig-1] = linux.SigAction{}
+		tg.handlers.mu.Unlock()
 	}
 	tg.sigMu.Unlock()
 	t.SendSignal(info)

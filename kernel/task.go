@@ -75,6 +75,10 @@ type Task struct {
 	// sigWaitSet is the set a task in rt_sigtimedwait waits for.
 	sigWaitSet linux.SignalSet
 
+	// seccomp is the task's seccomp mode and filters; nil when it has
+	// none. Read by the task without a lock; stored under tg.sigMu.
+	seccomp atomic.Pointer[seccompState]
+
 	mu sync.Mutex
 	// ctx is the platform context while the task runs. Guarded by mu.
 	ctx platform.Context

@@ -63,6 +63,18 @@ func prctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 			return 1, nil
 		}
 		return 0, nil
+	case unix.PR_GET_SECCOMP:
+		mode, _ := t.SeccompMode()
+		return uintptr(mode), nil
+	case unix.PR_SET_SECCOMP:
+		switch a[1] {
+		case kernel.SeccompModeStrict:
+			// Strict mode through prctl ignores the third argument.
+			return doSeccomp(t, unix.SECCOMP_SET_MODE_STRICT, 0, 0)
+		case kernel.SeccompModeFilter:
+			return doSeccomp(t, unix.SECCOMP_SET_MODE_FILTER, 0, a[2])
+		}
+		return 0, unix.EINVAL
 	case unix.PR_GET_DUMPABLE:
 		return uintptr(t.ThreadGroup().Dumpable()), nil
 	case unix.PR_SET_DUMPABLE:

@@ -149,7 +149,7 @@ func formatStatus(s *TaskStat, ncpu int) []byte {
 	if s.NoNewPrivs {
 		nnp = 1
 	}
-	fmt.Fprintf(&b, "NoNewPrivs:\t%d\nSeccomp:\t0\nSeccomp_filters:\t0\n", nnp)
+	fmt.Fprintf(&b, "NoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t%d\n", nnp, s.Seccomp, s.SeccompFilters)
 	mask, list := cpuMask(ncpu)
 	fmt.Fprintf(&b, "Cpus_allowed:\t%s\nCpus_allowed_list:\t%s\n", mask, list)
 	b.WriteString("Mems_allowed:\t1\nMems_allowed_list:\t0\n")

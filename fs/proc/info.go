@@ -82,7 +82,10 @@ type TaskStat struct {
 	// Capabilities.
 	CapInh, CapPrm, CapEff, CapBnd, CapAmb uint64
 	NoNewPrivs                             bool
-	ExitSignal                             int
+	// Seccomp is the seccomp mode (0 none, 1 strict, 2 filter) and
+	// SeccompFilters the number of filters attached.
+	Seccomp, SeccompFilters int
+	ExitSignal              int
 }
 
 // Mapping is one line of /proc/PID/maps.
