@@ -75,9 +75,9 @@ func seccompSetFilter(t *kernel.Task, flags uint32, uargs uintptr) (uintptr, err
 		return 0, unix.EINVAL
 	}
 	// Without no_new_privs a filter could fool a set-user-ID program:
-	// only a task with CAP_SYS_ADMIN may install one (until
-	// capabilities exist, euid 0).
-	if !t.NoNewPrivs() && t.Credentials().EffectiveUID != 0 {
+	// only a task with CAP_SYS_ADMIN in its user namespace may install
+	// one.
+	if !t.NoNewPrivs() && !t.Credentials().HasCapability(unix.CAP_SYS_ADMIN) {
 		return 0, unix.EACCES
 	}
 	raw := make([]byte, n*bpf.InstructionSize)
