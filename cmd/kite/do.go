@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+)
+
+func init() {
+	verbs["do"] = verb{run: doMain, help: "run a host program in a throw-away sandbox"}
+}
+
+const doUsage = `Usage: kite do [--net none] [--strace] [--debug] -- PROGRAM [ARGS...]
+
+Runs one of the host's programs under kite in a throw-away sandbox: the
+root is the host's / under a private in-memory layer, so the program may
+write anywhere and nothing it writes reaches the host; /proc, /sys, /dev and
+/tmp are kite's own. The working directory, environment and terminal are
+the caller's. PROGRAM is looked up in $PATH when it has no slash. kite
+exits with the program's exit status, or 128+N when signal N killed it.
+
+Flags:
+`
+
+// parseDoFlags parses `kite do`'s arguments into run options. It returns a
+// status >= 0 when the command must stop there (help or an error,
+// already reported).
+func parseDoFlags(args []string, stderr io.Writer) (runOptions, int) {
+	o := runOptions{rootfs: "/", overlay: true, platform: "ptrace"}
+	fs := flag.NewFlagSet("do", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	network := fs.String("net", "none", "the network the program sees: none")
+	var rw []string
+	fs.Func("rw", "let writes under this host directory through (not available yet)", func(s string) error {
+		rw = append(rw, s)
+		return nil
+	})
+	fs.BoolVar(&o.strace, "strace", false, "print every system call of the program on stderr")
+	fs.BoolVar(&o.debug, "debug", false, "log kite's internal events on stderr")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(os.Stdout)
+			fmt.Print(doUsage)
+			fs.PrintDefaults()
+			return o, 0
+		}
+		fmt.Fprintf(stderr, "kite do: %v\n", err)
+		return o, 2
+	}
+	switch *network {
+	case "none":
+	case "host":
+		fmt.Fprintln(stderr, "kite do: --net host needs kite's socket layer, which is not built yet")
+		return o, 2
+	default:
+		fmt.Fprintf(stderr, "kite do: unknown network %q (none or host)\n", *network)
+		return o, 2
+	}
+	if len(rw) > 0 {
+		fmt.Fprintln(stderr, "kite do: --rw needs a writable host pass-through, which is not built yet")
+		return o, 2
+	}
+	o.argv = fs.Args()
+	if len(o.argv) == 0 {
+		fmt.Fprintln(stderr, "kite do: missing program (usage: kite do [FLAGS] -- PROGRAM [ARGS...])")
+		return o, 2
+	}
+	return o, -1
+}
+
+func doMain(args []string) int {
+	o, status := parseDoFlags(args, os.Stderr)
+	if status >= 0 {
+		return status
+	}
+	level := slog.LevelWarn
+	if o.debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	code, err := boot(o, log)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kite: %s\n", describeError(o.argv[0], err))
+	}
+	return code
+}

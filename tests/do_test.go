@@ -1,0 +1,140 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// runIn runs argv in dir with testEnv and returns its result.
+func runIn(t *testing.T, dir string, argv ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env, cmd.Dir = testEnv, dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String(), status: "exit 0"}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.status = "exit " + itoa(ee.ExitCode())
+	} else if err != nil {
+		t.Fatalf("running %v: %v", argv, err)
+	}
+	return r
+}
+
+func itoa(n int) string {
+	if n < 0 {
+		return "-" + itoa(-n)
+	}
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}
+
+// compareDo runs argv on the host and with `kite do` in dir; their
+// results must match.
+func compareDo(t *testing.T, dir string, argv ...string) result {
+	t.Helper()
+	kite := runIn(t, dir, append([]string{kiteBin, "do", "--"}, argv...)...)
+	host := runIn(t, dir, argv...)
+	if host != kite {
+		t.Errorf("%v in %s differs between the host and kite do\n--- host:\n%s\n--- kite do:\n%s", argv, dir, host, kite)
+	}
+	return host
+}
+
+// TestDo runs host programs with `kite do` (the host's root under a
+// private memory layer, the caller's working directory and environment)
+// and compares them with the same programs run directly.
+func TestDo(t *testing.T) {
+	// A directory whose listing does not change while the test runs.
+	dir := filepath.Join(workDir, "do", "cwd")
+	if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"b.txt": "pear\napple\nfig\n", "a.txt": "x\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("ls", func(t *testing.T) {
+		need(t, "/bin/ls")
+		compareDo(t, dir, "ls", "-la")
+		compareDo(t, dir, "ls", "-la", "--time-style=+%s", "/usr/bin/")
+	})
+	t.Run("sort", func(t *testing.T) {
+		need(t, "/usr/bin/sort")
+		compareDo(t, dir, "sort", "b.txt")
+	})
+	t.Run("python3", func(t *testing.T) {
+		need(t, "/usr/bin/python3")
+		compareDo(t, dir, "python3", "-c", `import os, sys
+print(os.getcwd(), sorted(os.listdir(".")), os.environ.get("LC_ALL"))
+print(sum(range(10**6)), sys.version_info[:2])`)
+	})
+	t.Run("git", func(t *testing.T) {
+		need(t, "/usr/bin/git")
+		repo := filepath.Join(workDir, "do", "repo")
+		script := `set -e
+rm -rf ` + repo + ` && git init -q ` + repo + ` && cd ` + repo + `
+echo hello > f && git add f
+export GIT_AUTHOR_DATE=2020-01-01T00:00:00Z GIT_COMMITTER_DATE=2020-01-01T00:00:00Z
+git -c user.name=kite -c user.email=kite@example.org commit -q -m first`
+		if out, err := exec.Command("/bin/sh", "-c", script).CombinedOutput(); err != nil {
+			t.Fatalf("making a repository: %v\n%s", err, out)
+		}
+		compareDo(t, repo, "git", "log", "--format=%H %an %s")
+		compareDo(t, repo, "git", "cat-file", "-p", "HEAD")
+	})
+	t.Run("writes-stay-inside", func(t *testing.T) {
+		need(t, "/bin/sh")
+		const probe = "/etc/kite-do-test"
+		if _, err := os.Stat(probe); err == nil {
+			t.Fatalf("%s exists on the host before the test", probe)
+		}
+		dirBefore := listing(t, dir)
+		r := runIn(t, dir, kiteBin, "do", "--", "/bin/sh", "-c",
+			"touch "+probe+" && echo made > new.txt && rm a.txt && cat "+probe+" new.txt && ls")
+		want := result{stdout: "made\nb.txt\nnew.txt\nsub\n", status: "exit 0"}
+		if r != want {
+			t.Errorf("writing inside kite do:\n%s\nwant:\n%s", r, want)
+		}
+		if _, err := os.Stat(probe); err == nil {
+			os.Remove(probe)
+			t.Errorf("%s reached the host", probe)
+		}
+		if after := listing(t, dir); after != dirBefore {
+			t.Errorf("the working directory changed on the host: %q, was %q", after, dirBefore)
+		}
+	})
+	t.Run("status", func(t *testing.T) {
+		need(t, "/bin/sh")
+		compareDo(t, dir, "sh", "-c", "echo out; echo err >&2; exit 7")
+		r := runIn(t, dir, kiteBin, "do", "--", "no-such-program-kite")
+		want := result{stderr: "kite: no-such-program-kite: command not found\n", status: "exit 127"}
+		if r != want {
+			t.Errorf("a missing program:\n%s\nwant:\n%s", r, want)
+		}
+	})
+}
+
+// listing is the names in dir.
+func listing(t *testing.T, dir string) string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	for _, e := range ents {
+		b.WriteString(e.Name() + "\n")
+	}
+	return b.String()
+}
