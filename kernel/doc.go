@@ -1,16 +1,44 @@
-// Package kernel holds kite's kernel proper: tasks, thread groups, the task
-// run loop, signals, limits, and (in later issues) sessions, namespaces,
-// futexes and timers.
+// Package kernel holds kite's kernel proper: tasks, thread groups,
+// sessions and process groups, the task run loop, signals (generation,
+// delivery, restart, signalfd's queue), credentials and limits, clone,
+// execve, exit and wait, pidfds, interval and POSIX timers, and the
+// process views /proc shows (procfs.go). Futex wait queues live in the
+// subpackage kernel/futex.
 //
 // Each application thread is a Task served by one goroutine locked to its
 // OS thread (the platform's Context requires it). The loop runs application
 // code with platform.Context.Switch and handles what comes back: system
 // calls go through the SyscallTable the kernel was given (package syscalls
 // builds it; kernel never imports syscalls), faults go to the task's
-// mm.MemoryManager, interrupts check for pending work.
+// mm.MemoryManager, interrupts check for pending work. A Task is the
+// vfs.Context of its system calls.
 //
-// kernel imports vfs, mm, loader, auth, platform, arch and abi; never
-// syscalls, cmd or the storage file systems.
+// kernel imports vfs, mm, loader, auth, fs/proc (whose Source and Process
+// views it implements), platform, arch and abi; never syscalls, cmd or the
+// storage file systems.
 //
-// Lock order: Kernel.mu before ThreadGroup.mu before Task.mu.
+// # Locking
+//
+// Lock order, outermost first:
+//
+//  1. Kernel.mu: the task, thread-group, process-group and session
+//     tables and the parent/child links.
+//  2. itimer.mu: one interval timer (its clock reads the group's CPU
+//     time under sigMu).
+//  3. ThreadGroup.sigMu: signal state of the group and of its tasks
+//     (pending signals, masks, exit and stop state).
+//  4. posixTimers.mu, then posixTimer.mu: a dequeued timer signal updates
+//     its timer's overrun under sigMu, so a firing timer asks for sigMu
+//     (isExiting) before it takes posixTimer.mu, never while holding it.
+//  5. SignalHandlers.mu: the dispositions (taken under sigMu or Kernel.mu).
+//  6. Task.mu: the task's mm, fd table, fs context, name and the like.
+//  7. Limits.mu (taken under Task.mu, sigMu or Kernel.mu), and Kernel.mmMu
+//     (leaf).
+//
+// Below all of them come the locks of the packages kernel calls:
+// kernel/futex's, vfs's (a VirtualFilesystem's writeMu under Kernel.mu;
+// WaitQueue.mu, whose callbacks run unlocked) and mm's. Signal generation
+// (ThreadGroup.send) takes Kernel.mu when a SIGCONT continues a stopped
+// group, so callers that hold Kernel.mu use sendKernelLocked. The tracer
+// (strace) is called with none of kernel's locks held.
 package kernel

@@ -147,7 +147,7 @@ func (tg *ThreadGroup) becomeZombieLocked() {
 		}
 	}
 	if sig != 0 {
-		p.send(nil, tg.chldInfoLocked())
+		p.sendKernelLocked(nil, tg.chldInfoLocked())
 	}
 	p.notifyChildEventLocked()
 	if autoReap {
@@ -229,7 +229,7 @@ func (tg *ThreadGroup) reparentChildrenLocked() {
 		np.children[c] = struct{}{}
 		if c.state == groupZombie {
 			if c.exitSignal != 0 {
-				np.send(nil, c.chldInfoLocked())
+				np.sendKernelLocked(nil, c.chldInfoLocked())
 			}
 			np.notifyChildEventLocked()
 		}

@@ -206,102 +206,160 @@ func (t *Task) forceSignal(info *arch.SignalInfo) {
 // handleSignals runs before the task returns to application code: it
 // waits out a group stop, takes the default action of pending signals or
 // sets up a handler's frame, and resolves an interrupted system call's
-// restart.
+// restart. nextSignal decides under tg.sigMu; everything that takes other
+// locks (the tracer, k.mu for the orphan check and the parent's
+// notification, the signal frame) happens here, without it.
 func (t *Task) handleSignals() {
 	tg := t.tg
 	for {
-		tg.sigMu.Lock()
-		if tg.exiting {
-			tg.sigMu.Unlock()
+		d := t.nextSignal()
+		if d.info != nil {
+			if tr := t.k.tracer; tr != nil {
+				tr.Signal(t, d.info)
+			}
+		}
+		switch d.step {
+		case stepReturn:
 			return
-		}
-		if tg.stopped {
-			ch := tg.stopWake
-			tg.sigMu.Unlock()
-			select {
-			case <-ch:
-			case <-t.wake:
-			}
-			continue
-		}
-		info := t.dequeueSignalLocked(^t.sigMask)
-		if info == nil {
-			// No handler takes over a mask saved by sigsuspend, ppoll
-			// or pselect: restore it, and look again, since it may let
-			// through a signal the temporary mask held off.
-			restored := t.hasSavedMask
-			if restored {
-				t.sigMask, t.hasSavedMask = t.savedMask, false
-			}
-			tg.sigMu.Unlock()
-			if restored {
-				continue
-			}
+		case stepNone:
 			t.resolveRestart(false, 0)
 			return
-		}
-		sig := int(info.Signo)
-		act := tg.handlers.get(sig)
-		if tr := t.k.tracer; tr != nil {
-			tr.Signal(t, info)
-		}
-		if act.Handler == linux.SIG_IGN {
-			tg.sigMu.Unlock()
-			continue
-		}
-		if act.Handler == linux.SIG_DFL {
-			switch defaultActionOf(sig) {
-			case actIgnore, actContinue:
-				tg.sigMu.Unlock()
-				continue
-			case actStop:
-				if sig != int(unix.SIGSTOP) {
-					// SIGTSTP, SIGTTIN and SIGTTOU do not stop a
-					// process in an orphaned process group: nobody
-					// could continue it (POSIX, Linux's
-					// is_current_pgrp_orphaned).
-					tg.sigMu.Unlock()
-					if tg.inOrphanedGroup() {
-						continue
-					}
-					tg.sigMu.Lock()
-					if tg.exiting {
-						tg.sigMu.Unlock()
-						return
-					}
-				}
-				tg.stopped = true
-				tg.stopWake = make(chan struct{})
-				others := tg.tasksForSignals()
-				tg.sigMu.Unlock()
-				for _, o := range others {
-					if o != t {
-						o.interrupt()
-					}
-				}
-				tg.notifyParentStopped(sig)
-				continue
-			default:
-				tg.sigMu.Unlock()
-				tg.beginExit(SignaledStatus(sig, false))
-				return
+		case stepAgain:
+		case stepWaitStop:
+			select {
+			case <-d.stopWake:
+			case <-t.wake:
 			}
+		case stepStop:
+			sig := int(d.info.Signo)
+			// SIGTSTP, SIGTTIN and SIGTTOU do not stop a process in
+			// an orphaned process group: nobody could continue it
+			// (POSIX, Linux's is_current_pgrp_orphaned).
+			if sig != int(unix.SIGSTOP) && tg.inOrphanedGroup() {
+				continue
+			}
+			if t.enterGroupStop() {
+				tg.notifyParentStopped(sig)
+			}
+		case stepExit:
+			tg.beginExit(SignaledStatus(int(d.info.Signo), false))
+			return
+		case stepHandler:
+			t.resolveRestart(true, d.act.Flags)
+			if err := t.deliverToHandler(d.info, d.act); err != nil {
+				// The frame could not be written (bad stack): Linux
+				// kills the process with SIGSEGV.
+				t.k.log.Debug("signal frame setup failed", "tid", t.tid, "signal", d.info.Signo, "err", err)
+				tg.beginExit(SignaledStatus(int(unix.SIGSEGV), false))
+			}
+			return
 		}
+	}
+}
+
+// signalStep is what handleSignals does next.
+type signalStep int
+
+const (
+	// stepReturn: the group is exiting; go back without resolving.
+	stepReturn signalStep = iota
+	// stepNone: nothing to deliver; resolve a restart and go back.
+	stepNone
+	// stepAgain: look again (a signal was discarded, or a temporary
+	// mask was restored).
+	stepAgain
+	// stepWaitStop: the group is stopped; wait on stopWake.
+	stepWaitStop
+	// stepStop: info's default action stops the group.
+	stepStop
+	// stepExit: info's default action kills the group.
+	stepExit
+	// stepHandler: run act's handler for info.
+	stepHandler
+)
+
+// signalDecision is nextSignal's answer.
+type signalDecision struct {
+	step     signalStep
+	info     *arch.SignalInfo // the signal dequeued, if any
+	act      linux.SigAction  // its disposition (stepHandler)
+	stopWake chan struct{}    // stepWaitStop
+}
+
+// nextSignal looks at t's signal state under tg.sigMu, dequeues the next
+// deliverable signal and decides what to do with it. It takes sigMu once
+// and releases it on return.
+func (t *Task) nextSignal() signalDecision {
+	tg := t.tg
+	tg.sigMu.Lock()
+	defer tg.sigMu.Unlock()
+	if tg.exiting {
+		return signalDecision{step: stepReturn}
+	}
+	if tg.stopped {
+		return signalDecision{step: stepWaitStop, stopWake: tg.stopWake}
+	}
+	info := t.dequeueSignalLocked(^t.sigMask)
+	if info == nil {
+		// No handler takes over a mask saved by sigsuspend, ppoll or
+		// pselect: restore it, and look again, since it may let
+		// through a signal the temporary mask held off.
+		if t.hasSavedMask {
+			t.sigMask, t.hasSavedMask = t.savedMask, false
+			return signalDecision{step: stepAgain}
+		}
+		return signalDecision{step: stepNone}
+	}
+	sig := int(info.Signo)
+	act := tg.handlers.get(sig)
+	d := signalDecision{info: info, act: act}
+	switch {
+	case act.Handler == linux.SIG_IGN:
+		d.step = stepAgain
+	case act.Handler == linux.SIG_DFL:
+		switch defaultActionOf(sig) {
+		case actIgnore, actContinue:
+			d.step = stepAgain
+		case actStop:
+			d.step = stepStop
+		default:
+			d.step = stepExit
+		}
+	default:
 		if act.Flags&linux.SA_RESETHAND != 0 {
 			tg.handlers.mu.Lock()
 			tg.handlers.actions[sig-1] = linux.SigAction{}
 			tg.handlers.mu.Unlock()
 		}
-		tg.sigMu.Unlock()
-		t.resolveRestart(true, act.Flags)
-		if err := t.deliverToHandler(info, act); err != nil {
-			// The frame could not be written (bad stack): Linux kills
-			// the process with SIGSEGV.
-			t.k.log.Debug("signal frame setup failed", "tid", t.tid, "signal", sig, "err", err)
-			tg.beginExit(SignaledStatus(int(unix.SIGSEGV), false))
-		}
-		return
+		d.step = stepHandler
 	}
+	return d
+}
+
+// enterGroupStop stops t's group for a stop signal t dequeued, and
+// interrupts the other threads so that they stop too. It reports false
+// when the group began exiting or was stopped by another thread since.
+func (t *Task) enterGroupStop() bool {
+	others, ok := t.tg.beginGroupStop()
+	for _, o := range others {
+		if o != t {
+			o.interrupt()
+		}
+	}
+	return ok
+}
+
+// beginGroupStop marks tg stopped and returns its threads, unless it is
+// exiting or already stopped.
+func (tg *ThreadGroup) beginGroupStop() ([]*Task, bool) {
+	tg.sigMu.Lock()
+	defer tg.sigMu.Unlock()
+	if tg.exiting || tg.stopped {
+		return nil, false
+	}
+	tg.stopped = true
+	tg.stopWake = make(chan struct{})
+	return tg.tasksForSignals(), true
 }
 
 // resolveRestart decides what an interrupted system call returns, now

@@ -28,14 +28,36 @@ func (t *Task) SendSignal(info *arch.SignalInfo) {
 }
 
 // send generates info for target, or for the group when target is nil.
+//
+// Preconditions: k.mu is not held (a SIGCONT that continues a stopped
+// group reports to its parent under k.mu); callers holding it use
+// sendKernelLocked.
 func (tg *ThreadGroup) send(target *Task, info *arch.SignalInfo) {
+	if tg.generate(target, info) {
+		tg.notifyParentContinued()
+	}
+}
+
+// sendKernelLocked is send for callers that hold k.mu (a child's exit
+// signal to its parent, which clone may make SIGCONT).
+//
+// Preconditions: k.mu is held.
+func (tg *ThreadGroup) sendKernelLocked(target *Task, info *arch.SignalInfo) {
+	if tg.generate(target, info) {
+		tg.notifyParentContinuedLocked()
+	}
+}
+
+// generate queues info for target (the group when nil) and wakes the
+// task that takes it. It reports whether the signal continued a stopped
+// group, which the caller reports to the group's parent.
+func (tg *ThreadGroup) generate(target *Task, info *arch.SignalInfo) (continued bool) {
 	sig := int(info.Signo)
 	bit := linux.SigBit(sig)
-	var notifyContinue bool
 	tg.sigMu.Lock()
 	if tg.exiting {
 		tg.sigMu.Unlock()
-		return
+		return false
 	}
 	tasks := tg.tasksForSignals()
 	// Stop and continue signals act on generation (signal(7)).
@@ -52,13 +74,13 @@ func (tg *ThreadGroup) send(target *Task, info *arch.SignalInfo) {
 		}
 		if tg.stopped {
 			tg.continueLocked()
-			notifyContinue = true
+			continued = true
 		}
 	}
 	if sig == int(unix.SIGKILL) {
 		tg.sigMu.Unlock()
 		tg.beginExit(SignaledStatus(sig, false))
-		return
+		return false
 	}
 	act := tg.handlers.get(sig)
 	// An ignored signal is discarded unless the task it is sent through
@@ -72,10 +94,7 @@ func (tg *ThreadGroup) send(target *Task, info *arch.SignalInfo) {
 	}
 	if isIgnored(sig, act) && !blocked {
 		tg.sigMu.Unlock()
-		if notifyContinue {
-			tg.notifyParentContinued()
-		}
-		return
+		return continued
 	}
 	limit := int(tg.limits.Get(unix.RLIMIT_SIGPENDING).Cur)
 	if target != nil {
@@ -86,12 +105,10 @@ func (tg *ThreadGroup) send(target *Task, info *arch.SignalInfo) {
 	}
 	tg.sigMu.Unlock()
 	tg.signalQueue.Notify(unix.POLLIN)
-	if notifyContinue {
-		tg.notifyParentContinued()
-	}
 	if target != nil {
 		target.interrupt()
 	}
+	return continued
 }
 
 // SignalWaitQueue is notified whenever a signal is queued for the task's

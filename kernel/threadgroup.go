@@ -138,8 +138,8 @@ type ThreadGroup struct {
 	childUser, childSys time.Duration
 
 	// sigMu guards the signal state: pending signals (group-wide and
-	// per task), masks, and the exit and stop state. Lock order: k.mu,
-	// then sigMu, then SignalHandlers.mu, then Task.mu.
+	// per task), masks, and the exit and stop state. See the lock order
+	// in doc.go.
 	sigMu sync.Mutex
 	// pending are the group-directed pending signals. Guarded by sigMu.
 	pending sigQueue

@@ -162,6 +162,14 @@ func (tg *ThreadGroup) notifyParentContinued() {
 	k := tg.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	tg.notifyParentContinuedLocked()
+}
+
+// notifyParentContinuedLocked is notifyParentContinued for callers that
+// hold k.mu.
+//
+// Preconditions: k.mu is held.
+func (tg *ThreadGroup) notifyParentContinuedLocked() {
 	tg.stopReport = false
 	tg.continueReport = true
 	p := tg.parent
@@ -170,7 +178,7 @@ func (tg *ThreadGroup) notifyParentContinued() {
 	}
 	act := p.signalHandlers().get(int(unix.SIGCHLD))
 	if act.Flags&0x1 == 0 { // SA_NOCLDSTOP
-		p.send(nil, tg.childStateInfoLocked(linux.CLD_CONTINUED, int32(unix.SIGCONT)))
+		p.sendKernelLocked(nil, tg.childStateInfoLocked(linux.CLD_CONTINUED, int32(unix.SIGCONT)))
 	}
 	p.notifyChildEventLocked()
 }
@@ -189,7 +197,7 @@ func (tg *ThreadGroup) notifyParentStopped(sig int) {
 	}
 	act := p.signalHandlers().get(int(unix.SIGCHLD))
 	if act.Flags&0x1 == 0 { // SA_NOCLDSTOP
-		p.send(nil, tg.childStateInfoLocked(linux.CLD_STOPPED, int32(sig)))
+		p.sendKernelLocked(nil, tg.childStateInfoLocked(linux.CLD_STOPPED, int32(sig)))
 	}
 	p.notifyChildEventLocked()
 }

@@ -119,9 +119,26 @@
 //
 // # Locking
 //
-// Lock order: VirtualFilesystem.renameMu, then Dentry.mu (a rename holds
-// two, under renameMu held for writing; everybody else holds at most one),
-// then VirtualFilesystem.mountMu, then file-system locks, then File.mu.
+// Lock order, outermost first:
+//
+//  1. File.posMu: the offset of a non-stream file, held across a read,
+//     write, seek or getdents (and so across the file system's Read,
+//     Write, IterDirents).
+//  2. VirtualFilesystem.renameMu: held for writing by a rename and for
+//     reading by path walks that must see a stable tree (parentPath).
+//  3. Dentry.mu: one directory's lookups and changes; a rename holds two,
+//     under renameMu held for writing; everybody else holds at most one.
+//     The VFS calls a directory inode's methods with it held.
+//  4. File-system locks (each file system states its own order).
+//  5. Leaves, never held while calling a file system or taking another
+//     VFS lock: VirtualFilesystem.mountMu (mounts; taken under Dentry.mu
+//     for the read-only check), writeMu (write access and ETXTBSY),
+//     regMu (device, FIFO and file-system type registries and the clock;
+//     file systems read the clock under their own locks), locksMu (file
+//     locks; a blocked locker sleeps without it), FDTable.mu (files are
+//     released after it is dropped), FSContext.mu and WaitQueue.mu
+//     (Notify calls the waiters' callbacks without it).
+//
 // The VFS never holds a lock while calling a MagicLink, so a file system may
 // call back into the VFS from GetLink.
 package vfs
