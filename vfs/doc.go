@@ -137,7 +137,8 @@
 //     file systems read the clock under their own locks), locksMu (file
 //     locks; a blocked locker sleeps without it), FDTable.mu (files are
 //     released after it is dropped), FSContext.mu and WaitQueue.mu
-//     (Notify calls the waiters' callbacks without it).
+//     (Notify calls the waiters' callbacks without it); and auth's
+//     UserNamespace.mu (permission checks under Dentry.mu).
 //
 // The VFS never holds a lock while calling a MagicLink, so a file system may
 // call back into the VFS from GetLink.
