@@ -76,6 +76,9 @@ type endpoint struct {
 	addr *address
 	// path is where a path-name socket's inode is.
 	path vfs.Path
+	// ownsName says the socket bound addr itself (an accepted socket
+	// shows its listener's).
+	ownsName bool
 	peer *endpoint
 	// creds are the socket's own credentials (from listen, connect or
 	// socketpair); peerCreds the peer's (SO_PEERCRED).
@@ -144,6 +147,7 @@ func (e *endpoint) bindPath(ctx net.Context, a address) error {
 	}
 	e.addr = &a
 	e.path = p
+	e.ownsName = true
 	e.mu.Unlock()
 	return nil
 }
@@ -162,6 +166,7 @@ func (e *endpoint) bindAbstract(a address) error {
 	}
 	f.abstract[a.name] = e
 	e.addr = &a
+	e.ownsName = true
 	return nil
 }
 
@@ -185,6 +190,7 @@ func (e *endpoint) autobind() error {
 		a := address{abstract: true, name: name}
 		f.abstract[name] = e
 		e.addr = &a
+		e.ownsName = true
 		return nil
 	}
 	return unix.ENOSPC
@@ -343,6 +349,11 @@ func (e *endpoint) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadl
 			w.Unregister()
 			continue
 		}
+		if o == e {
+			// A listener connecting to itself.
+			o.mu.Unlock()
+			return unix.EINVAL
+		}
 		e.mu.Lock()
 		switch e.state {
 		case stateConnected:
@@ -497,6 +508,9 @@ func (e *endpoint) release(ctx net.Context, embryo bool) {
 	e.recvq = nil
 	e.recvBytes = 0
 	addr, path := e.addr, e.path
+	if !e.ownsName {
+		addr = nil
+	}
 	conn := e.connectionBased()
 	wasListening := e.state == stateListening
 	e.state = stateUnconnected

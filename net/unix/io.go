@@ -552,9 +552,6 @@ func (e *endpoint) recvDgram(ctx net.Context, req *net.RecvRequest) (net.RecvRes
 	if req.Flags&unix.MSG_TRUNC != 0 {
 		res.N = n
 	}
-	if e.typ == unix.SOCK_SEQPACKET {
-		res.Flags |= unix.MSG_EOR
-	}
 	return res, nil
 }
 

@@ -126,13 +126,15 @@ static socklen_t sun_abstract(struct sockaddr_un *a, const char *name) {
 	return offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name);
 }
 
-/* tmpdir makes a private directory under /var/tmp (not /tmp: kite gives
- * programs a private /tmp) and changes into it. */
+/* enter_tmpdir makes a private directory under /tmp (under kite a private
+ * tmpfs; the rest of the root is the host's, read-only) and changes into
+ * it; others may search it. */
 static char tmpdir_path[64];
 static void enter_tmpdir(void) {
-	snprintf(tmpdir_path, sizeof tmpdir_path, "/var/tmp/sock-test-XXXXXX");
+	snprintf(tmpdir_path, sizeof tmpdir_path, "/tmp/sock-test-XXXXXX");
 	if (!mkdtemp(tmpdir_path)) { perror("mkdtemp"); exit(1); }
 	if (chdir(tmpdir_path) < 0) { perror("chdir"); exit(1); }
+	chmod(tmpdir_path, 0711);
 }
 static void leave_tmpdir(void) {
 	char cmd[128];
