@@ -79,7 +79,7 @@ type endpoint struct {
 	// ownsName says the socket bound addr itself (an accepted socket
 	// shows its listener's).
 	ownsName bool
-	peer *endpoint
+	peer     *endpoint
 	// creds are the socket's own credentials (from listen, connect or
 	// socketpair); peerCreds the peer's (SO_PEERCRED).
 	creds     net.Creds

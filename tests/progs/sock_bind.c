@@ -94,7 +94,7 @@ int main(void) {
 	write(c, "hi", 2);
 	struct sockaddr_un pa;
 	socklen_t pl = sizeof pa;
-	CHECK("accept4 bad flags", accept4(s, NULL, NULL, 0x1234));
+	CHECK("accept4 bad flags", syscall(SYS_accept4, s, NULL, NULL, 0x1234));
 	CHECK("accept with address", accept(s, (struct sockaddr *)&pa, &pl));
 	printf("peer address len %d\n", (int)pl);
 	int acc = 4 + 0; (void)acc;
