@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"github.com/kite-os/kite/tty"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -25,6 +26,9 @@ type ProcessArgs struct {
 	// Nice is the process's nice value (-20..19), as inherited from the
 	// process that started kite.
 	Nice int
+	// Terminal, if not nil, is the controlling terminal of the process's
+	// session, with the process's group in the foreground.
+	Terminal *tty.Terminal
 }
 
 // StartInit creates the kernel's first process (pid 1) running
@@ -75,10 +79,14 @@ func (k *Kernel) StartInit(a ProcessArgs) (*ThreadGroup, error) {
 	tg.tasks = []*Task{t}
 	sess := &Session{id: id, leader: tg}
 	k.joinGroup(tg, newProcessGroup(id, sess))
+	tg.ctty = a.Terminal
 	k.tasks[id] = t
 	k.groups[id] = tg
 	k.init = tg
 	k.mu.Unlock()
+	if a.Terminal != nil {
+		a.Terminal.Attach(k, id, id)
+	}
 
 	if err := t.Execve(vfs.Path{}, a.Filename, a.Argv, a.Envv, 0); err != nil {
 		k.mu.Lock()

@@ -335,3 +335,24 @@ func (c *Console) SetForegroundPGID(pgid int32) error {
 	c.fgPGID = pgid
 	return nil
 }
+
+// MakeRaw puts the host terminal in raw mode (cfmakeraw) and returns the
+// function that restores its settings; ENOTTY if it is not a terminal.
+func (c *Console) MakeRaw() (restore func(), err error) {
+	old, err := c.Termios()
+	if err != nil {
+		return nil, err
+	}
+	raw := old
+	raw.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+	raw.Oflag &^= unix.OPOST
+	raw.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+	raw.Cflag &^= unix.CSIZE | unix.PARENB
+	raw.Cflag |= unix.CS8
+	raw.Cc[unix.VMIN] = 1
+	raw.Cc[unix.VTIME] = 0
+	if err := c.SetTermios(unix.TCSETSW, raw); err != nil {
+		return nil, err
+	}
+	return func() { _ = c.SetTermios(unix.TCSETSW, old) }, nil
+}

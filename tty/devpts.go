@@ -392,3 +392,47 @@ func (s *slaveInode) SetStat(_ vfs.Context, st *vfs.SetStat) error {
 func (s *slaveInode) OpenDevice(ctx vfs.Context, flags int) (vfs.FileOperations, error) {
 	return s.t.pts.openSlave(ctx, s.t, flags)
 }
+
+// NewPair makes a pseudo-terminal for kite itself (the host terminal's
+// stand-in): the unlocked master as a file and the terminal, whose slave
+// is then opened by path (/dev/pts/N) or with OpenSlave.
+func (d *Devpts) NewPair(ctx vfs.Context) (*vfs.File, *Terminal, error) {
+	ops, err := d.openMaster(ctx, unix.O_RDWR)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := ops.(*masterFile)
+	m.t.mu.Lock()
+	m.t.locked = false
+	m.t.mu.Unlock()
+	f, err := d.vfs.NewAnonymousFile(ctx, "/dev/ptmx", d.ptmx, ops, unix.O_RDWR)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, m.t, nil
+}
+
+// OpenSlave opens t's slave with flags: /dev/pts/N resolved in fsc when
+// that is t's node, so that ttyname(3) finds it, else an anonymous file.
+// It never makes t a controlling terminal.
+func (t *Terminal) OpenSlave(ctx vfs.Context, fsc *vfs.FSContext, flags int) (*vfs.File, error) {
+	flags |= unix.O_NOCTTY
+	if fsc != nil {
+		if f, err := t.pts.vfs.OpenAt(ctx, fsc, fsc.Root(), t.Name(), flags, 0); err == nil {
+			if TerminalOf(f) == t {
+				return f, nil
+			}
+			f.DecRef(ctx)
+		}
+	}
+	return t.pts.openSlaveFile(ctx, t, flags)
+}
+
+// Attach makes t the controlling terminal of session sid with foreground
+// group pgrp (kite's first process, whose ThreadGroup the kernel points
+// at t).
+func (t *Terminal) Attach(sessions Sessions, sid, pgrp int32) {
+	t.mu.Lock()
+	t.session, t.pgrp, t.sessions = sid, pgrp, sessions
+	t.mu.Unlock()
+}

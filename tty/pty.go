@@ -333,8 +333,7 @@ func OpenPeer(ctx vfs.Context, fsc *vfs.FSContext, f *vfs.File, flags int) (*vfs
 		return nil, unix.ENOTTY
 	}
 	t := m.t
-	v := f.VFS()
-	if pf, err := v.OpenAt(ctx, fsc, fsc.Root(), t.Name(), flags, 0); err == nil {
+	if pf, err := t.pts.vfs.OpenAt(ctx, fsc, fsc.Root(), t.Name(), flags, 0); err == nil {
 		if TerminalOf(pf) == t {
 			return pf, nil
 		}

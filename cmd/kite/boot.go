@@ -226,7 +226,25 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	dev.RegisterDevices(v)
 	tty.RegisterDevices(v, terminal)
 	pipe.InstallFIFOOpener(v)
+	hostTerm, err := newHostTerminal(ctx, pts, consoles, o.ttyMode)
+	if err != nil {
+		return 1, fmt.Errorf("a terminal for the program: %w", err)
+	}
+	if hostTerm != nil {
+		defer hostTerm.restore()
+	}
 	for fd, c := range consoles {
+		if hostTerm != nil && hostTerm.slaveFDs[fd] {
+			f, err := hostTerm.term.OpenSlave(ctx, fsc, unix.O_RDWR)
+			if err != nil {
+				return 1, fmt.Errorf("stdio fd %d: %w", fd, err)
+			}
+			if err := fdt.SetFD(ctx, int32(fd), f, 0); err != nil {
+				return 1, err
+			}
+			f.DecRef(ctx)
+			continue
+		}
 		if c == nil {
 			continue
 		}
@@ -257,19 +275,35 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		Credentials: creds,
 		Limits:      limits,
 		Nice:        hostNice(),
+		Terminal:    hostTerm.terminal(),
 	})
 	if err != nil {
 		return exitCodeForExecError(err), &programError{err}
 	}
-	if terminal != nil {
+	foreground := func() int32 { return 0 }
+	switch {
+	case hostTerm != nil:
+		hostTerm.start()
+		foreground = hostTerm.foreground
+	case terminal != nil:
 		terminal.SetForegroundPGID(tg.ID())
+		foreground = func() int32 {
+			fg, _ := terminal.ForegroundPGID()
+			return fg
+		}
 	}
-	forced, stopForwarding := forwardSignals(k, tg, terminal)
+	forced, stopForwarding := forwardSignals(k, tg, foreground)
 	defer stopForwarding()
 	select {
 	case <-tg.Done():
 	case sig := <-forced:
+		if hostTerm != nil {
+			hostTerm.restore()
+		}
 		return endSandbox(k, tg, sig), nil
+	}
+	if hostTerm != nil {
+		hostTerm.finish()
 	}
 	ws := tg.ExitStatus()
 	if code, ok := ws.Exited(); ok {
@@ -545,7 +579,7 @@ const (
 // second SIGTERM or SIGHUP arrives, when the program has not ended
 // termGrace after the first, or when the kernel does not take a signal
 // within deliverTimeout, so that the host can always stop kite.
-func forwardSignals(k *kernel.Kernel, init *kernel.ThreadGroup, terminal *tty.Console) (forced <-chan int, stop func()) {
+func forwardSignals(k *kernel.Kernel, init *kernel.ThreadGroup, foreground func() int32) (forced <-chan int, stop func()) {
 	ch := make(chan os.Signal, 16)
 	signal.Notify(ch, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGHUP)
 	force := make(chan int, 1)
@@ -567,7 +601,7 @@ func forwardSignals(k *kernel.Kernel, init *kernel.ThreadGroup, terminal *tty.Co
 					force <- sig
 					return
 				}
-				if !deliverSignal(k, init, terminal, sig) {
+				if !deliverSignal(k, init, foreground, sig) {
 					force <- sig
 					return
 				}
@@ -586,15 +620,13 @@ func forwardSignals(k *kernel.Kernel, init *kernel.ThreadGroup, terminal *tty.Co
 
 // deliverSignal passes sig to the program's process group and reports
 // whether the kernel took it within deliverTimeout.
-func deliverSignal(k *kernel.Kernel, init *kernel.ThreadGroup, terminal *tty.Console, sig int) bool {
+func deliverSignal(k *kernel.Kernel, init *kernel.ThreadGroup, foreground func() int32, sig int) bool {
 	delivered := make(chan struct{})
 	go func() {
 		pgid := init.ProcessGroupID()
 		if sig == int(unix.SIGINT) || sig == int(unix.SIGQUIT) {
-			if terminal != nil {
-				if fg, err := terminal.ForegroundPGID(); err == nil && fg > 0 {
-					pgid = fg
-				}
+			if fg := foreground(); fg > 0 {
+				pgid = fg
 			}
 		}
 		k.SignalProcessGroup(pgid, sig)

@@ -16,7 +16,7 @@ func init() {
 	verbs["run"] = verb{run: runMain, help: "run a Linux program under kite"}
 }
 
-const runUsage = `Usage: kite run [--rootfs DIR|IMAGE.ext4] [--rw-root | --overlay] [--disk IMAGE]... [--strace] [--platform ptrace] [--debug] -- PROGRAM [ARGS...]
+const runUsage = `Usage: kite run [--rootfs DIR|IMAGE.ext4] [--rw-root | --overlay] [--disk IMAGE]... [--strace] [--platform ptrace] [--debug] [-t|--tty|--no-tty] -- PROGRAM [ARGS...]
 
 Runs PROGRAM (a path inside the root; a name without a slash is looked
 up in the directories of $PATH, as a shell does) under kite. The root is DIR (default:
@@ -42,6 +42,15 @@ the next /dev/vdb..., with the partitions of an MBR or GPT table as
 /dev/vda1... (read-write when kite may write the file). Programs mount
 them with mount -t ext4 /dev/vda DIR (also ext3, ext2) or mount -t vfat.
 
+When kite's stdin is a terminal, the program gets a kite pseudo-terminal
+as its controlling terminal (stdin, and stdout and stderr when they are
+the terminal too): the host terminal is put in raw mode, so ^C, ^Z and
+^\ become signals for the program's foreground job through kite's own
+line discipline, and window-size changes follow; the host terminal is
+restored when kite exits. -t/--tty does the same whatever stdin is (and
+gives stdout and stderr the terminal); --no-tty passes kite's stdio
+through as it is.
+
 Flags:
 `
 
@@ -54,6 +63,7 @@ type runOptions struct {
 	strace   bool
 	platform string
 	debug    bool
+	ttyMode  ttyMode
 	argv     []string
 	// env and workdir come from an image's default command (when argv
 	// was empty); nil env means kite's own environment.
@@ -77,6 +87,10 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
 	fs.BoolVar(&o.strace, "strace", false, "print every system call of the program on stderr")
 	fs.StringVar(&o.platform, "platform", "ptrace", "how application code runs: ptrace")
 	fs.BoolVar(&o.debug, "debug", false, "log kite's internal events on stderr")
+	var forceTTY, noTTY bool
+	fs.BoolVar(&forceTTY, "t", false, "give the program a kite terminal even when stdin is not one (as docker run -t)")
+	fs.BoolVar(&forceTTY, "tty", false, "the same as -t")
+	fs.BoolVar(&noTTY, "no-tty", false, "pass kite's own stdio to the program even when it is a terminal")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(os.Stdout)
@@ -86,6 +100,15 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
 		}
 		fmt.Fprintf(stderr, "kite run: %v\n", err)
 		return o, 2
+	}
+	switch {
+	case forceTTY && noTTY:
+		fmt.Fprintln(stderr, "kite run: -t/--tty and --no-tty contradict each other")
+		return o, 2
+	case forceTTY:
+		o.ttyMode = ttyForce
+	case noTTY:
+		o.ttyMode = ttyOff
 	}
 	o.argv = fs.Args()
 	if len(o.argv) == 0 {
