@@ -1,4 +1,8 @@
-// Package arch holds per-architecture CPU state: general registers, FP/xsave
-// state, syscall argument access and (with the signals issue) signal frames.
-// amd64 is the only architecture so far. It imports abi and x/sys/unix only.
+// Package arch holds per-architecture CPU state and the layouts the kernel
+// builds from it: general registers and syscall argument access
+// (amd64.go), FP/xsave state, siginfo (siginfo.go: every union layout
+// Linux's copy_siginfo_to_user writes), alternate signal stacks
+// (sigaltstack.go) and the signal frame a handler runs on, with
+// rt_sigreturn's reading of it (signal_amd64.go). amd64 is the only
+// architecture so far. It imports abi/linux and x/sys/unix only.
 package arch

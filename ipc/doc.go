@@ -22,5 +22,11 @@
 // Linux; an item whose file has been released (vfs.File.Released) is
 // dropped when a scan meets it or when the interest list grows.
 //
+// Locking: the epoll order is on EventPoll (an instance's mu, then the
+// mu of an instance it watches, then readyMu and graphMu; file locks under
+// mu only). EventFD.mu, TimerFD.mu and SignalFD.mu are leaves: each
+// guards its own counter, expiry or mask, and its wait queue is notified
+// after it is released.
+//
 // ipc imports vfs, auth, arch, abi/linux and x/sys/unix.
 package ipc

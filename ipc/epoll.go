@@ -80,9 +80,11 @@ type epitem struct {
 // EventPoll is an epoll instance: the file operations of an epoll file.
 //
 // Lock order: an instance's mu before the mu of an instance it watches;
-// mu before readyMu; the files' own locks may be taken under mu but never
-// under readyMu. graphMu is taken alone. Wait-entry callbacks take only
-// readyMu, so a file may notify its waiters with its locks held.
+// mu before readyMu and graphMu; the files' own locks may be taken under
+// mu but never under readyMu. graphMu is a leaf (link and unlink take
+// two instances' graphMu one after the other, never both). Wait-entry
+// callbacks take only readyMu, so a file may notify its waiters with its
+// locks held.
 type EventPoll struct {
 	eventFileOps
 

@@ -10,8 +10,7 @@
 //
 // Open gives a read-only file system (a journal that needs recovery is
 // replayed into memory); OpenRW a writable one (recovery is replayed into
-// the image). The API works on inode numbers so that a vfs.Filesystem
-// adapter can be layered on top without this package importing vfs:
+// the image). The API works on inode numbers, independent of the VFS:
 //
 //	reading: Stat, Lookup, ReadDir, IterDir, Walk, ReadAt, OpenFile,
 //	         Readlink, Xattrs, Statfs
@@ -34,9 +33,16 @@
 // panic); unsupported incompatible features are refused when the file
 // system is opened.
 //
-// vfs.go adapts an FS to kite's VFS: NewFilesystem (or OpenImage for an
-// image file) gives a vfs.Filesystem whose inodes are the value
-// {filesystem, inode number}, so the same file always compares equal.
+// The vfs adapter (vfs*.go) adapts an FS to kite's VFS: NewFilesystem
+// (or OpenImage for an image file) gives a vfs.Filesystem whose inodes
+// are the value {filesystem, inode number}, so the same file always
+// compares equal; RegisterType makes "ext4" (and ext2, ext3) mountable
+// with mount(2) on a block device (vfs_mount.go).
+//
+// Locking, outermost first: Mounts.mu (the file systems mount(2) opened),
+// then FS.mu (an RWMutex: writers hold it for writing, readers for
+// reading), then blockCache.mu (the metadata cache, a leaf). The vfs
+// adapter takes FS's locks through FS's methods only.
 //
 // Imports: the standard library, golang.org/x/sys/unix and (for the
 // adapter only) vfs.

@@ -5,13 +5,18 @@
 // FAT copies, directory entries with their long-name (LFN) chains, 8.3
 // alias generation and the FAT32 FSInfo sector. The API is path based
 // (ReadDir, Stat, ReadAt, ReadFile, WriteAt, Truncate, Create, Mkdir,
-// Remove, Rename, SetTimes, SetReadOnly, FreeClusters) so that a vfs
-// adapter can be layered on top later without this package importing vfs. Names are matched case-insensitively, as FAT
-// does, and stored case-preserving. Corrupt metadata gives errors wrapping
+// Remove, Rename, SetTimes, SetReadOnly, FreeClusters), independent of
+// the VFS. Names are matched case-insensitively, as FAT does, and stored
+// case-preserving. Corrupt metadata gives errors wrapping
 // unix.EUCLEAN, never a panic.
 //
 // vfs.go adapts an FS to kite's VFS with Linux vfat's behaviour
 // (NewFilesystem; RegisterType for mount -t vfat of a block device).
+//
+// Locking: Mounts.mu (the file systems mount(2) opened) comes before
+// FS.mu (an RWMutex: writers hold it for writing, readers for reading).
+// The adapter's Filesystem.mu (its inode records) is a leaf: it is never
+// held while calling FS, whose lock it therefore never nests with.
 //
 // Imports: the standard library, golang.org/x/sys/unix and (for the
 // adapter only) vfs and auth (tests).

@@ -49,6 +49,11 @@
 // from the host answer stat for 10ms (one fstatat then serves both the
 // revalidation and the permission check of each component of a walk).
 //
+// Locking, outermost first: dirFile.mu (a directory listing's
+// snapshot), Filesystem.mu (the inode table), inode.mu (one inode's
+// directory fd and attributes), Filesystem.lruMu (the directory fd cache,
+// a leaf: eviction closes an fd only after dropping it).
+//
 // hostfs may import the standard library, golang.org/x/sys/unix, auth and
 // vfs. It may use raw host system calls; it must not import kernel.
 package hostfs

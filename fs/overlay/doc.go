@@ -51,8 +51,9 @@
 // changes.
 //
 // Lock order: Filesystem.copyMu (copy-ups and namespace changes), then
-// regularFile.mu, then inode.mu or Filesystem.mu (never both), then the
-// layers' own locks. The overlay never calls back into the VFS.
+// regularFile.mu or dirFile.mu (an open file's state), then inode.mu or
+// Filesystem.mu (never both), then the layers' own locks. The overlay
+// never calls back into the VFS's path operations (only its clock).
 //
 // It imports vfs and x/sys/unix only.
 package overlay

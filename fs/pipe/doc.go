@@ -13,5 +13,10 @@
 // tee(2) and vmsplice(2) by copying (splice.go), never holding two
 // pipes' locks at once.
 //
-// It imports vfs, auth, arch (for SIGPIPE's siginfo) and x/sys/unix.
+// Locking: fifoTable.mu (the pipes of open FIFOs) comes before Pipe.mu;
+// a pipe drops its mu while it sleeps, and no code holds two pipes' mu.
+// The pipefs inode's mu (its attributes) is a leaf. Waiters are notified
+// after Pipe.mu is released.
+//
+// It imports vfs and x/sys/unix.
 package pipe

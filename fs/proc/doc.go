@@ -54,6 +54,12 @@
 // process's owner and to uid 0 (ptrace-read access, simplified), EACCES
 // otherwise.
 //
+// Locking: the directories' mu (rootInode, taskDir, fdDir, fdInfoDir:
+// their cached children) and dataFileOps.mu (a read's snapshot) are
+// leaves with respect to each other: proc never holds two. Under them it
+// calls into vfs (the clock, under regMu) and the kernel's Source, which
+// must not call back into proc.
+//
 // proc may import the standard library, golang.org/x/sys/unix, auth and
 // vfs.
 package proc
