@@ -13,6 +13,7 @@ import (
 
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/auth"
+	"github.com/kite-os/kite/block"
 	"github.com/kite-os/kite/fs/dev"
 	"github.com/kite-os/kite/fs/ext4"
 	"github.com/kite-os/kite/fs/fat"
@@ -96,23 +97,23 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	now := time.Now()
 	proc.RegisterType(v, k.ProcSource())
 	sys.RegisterType(v)
-	var attached *disks
+	var attached *attachedDisks
 	if len(o.disks) > 0 {
 		if attached, err = attachDisks(o.disks); err != nil {
 			return 1, err
 		}
 		defer attached.close()
-		attached.register(v)
+		attached.Register(v)
 	}
-	blockDevice := func(rdev uint64) (*blockDev, bool, bool) {
+	blockDevice := func(rdev uint64) (*block.Device, bool, bool) {
 		if attached == nil {
 			return nil, false, false
 		}
-		b, ok := attached.lookup(rdev)
+		b, ok := attached.Lookup(rdev)
 		if !ok {
 			return nil, false, false
 		}
-		return b, b.writable, true
+		return b, b.Writable, true
 	}
 	ext4Mounts := ext4.RegisterType(v, func(rdev uint64) (ext4.ReadWriterAt, bool, bool) {
 		return blockDevice(rdev)
@@ -182,7 +183,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	v.LockMounts(ns.Root())
 
 	if attached != nil {
-		if err := attached.makeNodes(ctx, v, fsc); err != nil {
+		if err := attached.MakeNodes(ctx, v, fsc); err != nil {
 			return 1, err
 		}
 	}
