@@ -318,5 +318,21 @@ func (c *Credentials) Exec(a ExecArgs) (*Credentials, bool, error) {
 // is_dumpability_changed).
 func (c *Credentials) DumpabilityChanged(old *Credentials) bool {
 	return c.EffectiveUID != old.EffectiveUID || c.EffectiveGID != old.EffectiveGID ||
-		c.FSUID != old.FSUID || c.FSGID != old.FSGID || !c.PermittedCaps.SubsetOf(old.PermittedCaps)
+		c.FSUID != old.FSUID || c.FSGID != old.FSGID || !c.capsWithin(old)
+}
+
+// capsWithin reports whether c's permitted capabilities are within
+// old's (Linux's cred_cap_issubset): in one namespace, a subset; across
+// namespaces, c's namespace lies below one that old's effective uid owns
+// directly under old's.
+func (c *Credentials) capsWithin(old *Credentials) bool {
+	if c.UserNamespace == old.UserNamespace {
+		return c.PermittedCaps.SubsetOf(old.PermittedCaps)
+	}
+	for ns := c.UserNamespace; ns.parent != nil; ns = ns.parent {
+		if ns.parent == old.UserNamespace && ns.owner == old.EffectiveUID {
+			return true
+		}
+	}
+	return false
 }

@@ -64,7 +64,14 @@ func (t *Task) validateClone(o *CloneOptions) error {
 			return unix.EINVAL
 		}
 	}
-	if f&cloneNamespaces != 0 {
+	if f&cloneNamespaces&^supportedNamespaces != 0 {
+		// Network, PID, cgroup and time namespaces are not built yet.
+		return unix.EINVAL
+	}
+	if f&(unix.CLONE_NEWUSER|unix.CLONE_NEWPID) != 0 && f&(unix.CLONE_THREAD|unix.CLONE_PARENT) != 0 {
+		return unix.EINVAL
+	}
+	if f&unix.CLONE_THREAD != 0 && f&cloneNamespaces != 0 {
 		return unix.EINVAL
 	}
 	if f&^uint64(cloneSupported) != 0 {
@@ -90,6 +97,19 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	}
 	f := o.Flags
 	k := t.k
+
+	// Credentials and namespaces come first: they are what can fail.
+	creds := t.Credentials()
+	if f&unix.CLONE_NEWUSER != 0 {
+		var err error
+		if creds, err = k.newUserNamespaceCreds(creds); err != nil {
+			return 0, err
+		}
+	}
+	nss, translate, err := k.copyNamespaces(t.Namespaces(), creds, f)
+	if err != nil {
+		return 0, err
+	}
 
 	// The address space.
 	var m *mm.MemoryManager
@@ -117,6 +137,10 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		fs.incRef()
 	} else {
 		fs = newFSContextRef(fs.c.Fork())
+		if translate != nil {
+			fs.c.SetRoot(translate(fs.c.Root()))
+			fs.c.SetCwd(translate(fs.c.Cwd()))
+		}
 	}
 	release := func() {
 		files.decRef(t)
@@ -143,7 +167,8 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	if fp, err := t.fpState(); err == nil {
 		child.pendingFP = fp
 	}
-	child.creds.Store(t.Credentials())
+	child.creds.Store(creds)
+	child.ns.Store(nss)
 	child.regs.Rax = 0
 	if o.Stack != 0 {
 		child.regs.Rsp = uint64(o.Stack)

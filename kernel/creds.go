@@ -37,7 +37,17 @@ func idsOf(c *auth.Credentials, k IDKind) idSet {
 	return idSet{&c.RealGID, &c.EffectiveGID, &c.SavedGID, &c.FSGID}
 }
 
-func (t *Task) installCreds(c *auth.Credentials) { t.creds.Store(c) }
+// installCreds installs c. As Linux's commit_creds, a change of the
+// effective or filesystem ids or a gain of permitted capabilities makes
+// the process not dumpable (its /proc files then belong to root) and
+// clears the parent-death signal.
+func (t *Task) installCreds(c *auth.Credentials) {
+	old := t.creds.Swap(c)
+	if old != nil && c.DumpabilityChanged(old) {
+		t.tg.SetDumpable(0)
+		t.SetPdeathSignal(0)
+	}
+}
 
 // privilegedIDs reports CAP_SETUID (uids) or CAP_SETGID (gids).
 func (t *Task) privilegedIDs(k IDKind) bool {

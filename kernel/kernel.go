@@ -87,6 +87,8 @@ type Kernel struct {
 	userNS *auth.UserNamespace
 	// nsInodes hands out namespace inode numbers (Linux's proc_alloc_inum).
 	nsInodes atomic.Uint64
+	// nsfs is the pseudo file system of namespace files.
+	nsfs *nsfs
 
 	// bootTime is when the kernel started; CLOCK_BOOTTIME and
 	// CLOCK_MONOTONIC count from the host's clocks, this is for uptime.
@@ -148,6 +150,7 @@ func New(c Config) (*Kernel, error) {
 	}
 	k.nsInodes.Store(nsInodeFirst)
 	k.userNS = auth.NewRootUserNamespace(initUserNSInode)
+	k.nsfs = &nsfs{}
 	if k.maxTasks <= 0 {
 		k.maxTasks = 4096
 	}

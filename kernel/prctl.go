@@ -49,6 +49,10 @@ func (tg *ThreadGroup) Dumpable() int {
 	return tg.dumpable
 }
 
+// IsDumpable reports whether the process is dumpable (SUID_DUMP_USER):
+// procfs shows a process that is not as owned by root.
+func (t *Task) IsDumpable() bool { return t.tg.Dumpable() == 1 }
+
 // SetDumpable sets PR_SET_DUMPABLE (0 or 1).
 func (tg *ThreadGroup) SetDumpable(d int) {
 	tg.sigMu.Lock()

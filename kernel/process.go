@@ -21,6 +21,10 @@ type ProcessArgs struct {
 	FDTable     *vfs.FDTable
 	FSContext   *vfs.FSContext
 	Credentials *auth.Credentials
+	// MountNamespace is the mount tree FSContext's root lies in (for
+	// unshare(CLONE_NEWNS)); nil leaves the first process unable to make
+	// a new mount namespace.
+	MountNamespace *vfs.MountNamespace
 	// Limits are the resource limits; nil means DefaultLimits.
 	Limits *Limits
 	// Nice is the process's nice value (-20..19), as inherited from the
@@ -72,6 +76,7 @@ func (k *Kernel) StartInit(a ProcessArgs) (*ThreadGroup, error) {
 		started:  time.Now(),
 	}
 	t.creds.Store(k.inInitialUserNamespace(a.Credentials))
+	t.ns.Store(k.initialNamespaces(a.MountNamespace))
 	t.altStack = linux.SignalStack{Flags: linux.SS_DISABLE}
 	t.sched.Affinity = uint64(1)<<uint(k.NumCPU()) - 1
 	t.sched.Nice = min(max(a.Nice, -20), 19)

@@ -351,7 +351,13 @@ func (s procSource) Uptime() time.Duration { return time.Since(s.k.bootTime) }
 func (s procSource) NumCPU() int { return s.k.NumCPU() }
 
 // Hostname implements proc.SystemInfo.
-func (s procSource) Hostname(vfs.Context) string { return s.k.Hostname() }
+func (s procSource) Hostname(ctx vfs.Context) string {
+	if r := s.k.TaskByID(ctx.ThreadID()); r != nil && r.Namespaces() != nil {
+		h, _ := r.Namespaces().UTS.Names()
+		return h
+	}
+	return s.k.Hostname()
+}
 
 // Release implements proc.SystemInfo.
 func (s procSource) Release() string { return UTSRelease }

@@ -26,6 +26,8 @@ type Task struct {
 	regs arch.Registers
 	// creds are the task's credentials; each change stores a new value.
 	creds atomic.Pointer[auth.Credentials]
+	// ns are the task's namespaces; each change stores a new value.
+	ns atomic.Pointer[Namespaces]
 
 	// pendingFP, if resetFP or non-nil, is FP state to install in the
 	// context before the task next runs (fork copies the parent's; exec

@@ -39,7 +39,12 @@ func (t *Task) UserNamespace() *auth.UserNamespace { return t.Credentials().User
 
 // MountNamespaceOwner returns the user namespace that owns the task's
 // mount namespace: the one whose CAP_SYS_ADMIN mount(2) asks for.
-func (t *Task) MountNamespaceOwner() *auth.UserNamespace { return t.k.userNS }
+func (t *Task) MountNamespaceOwner() *auth.UserNamespace {
+	if ns := t.Namespaces(); ns != nil {
+		return ns.Mount.owner
+	}
+	return t.k.userNS
+}
 
 // UID returns how the task sees kernel uid kuid (the overflow uid when its
 // namespace does not map it).

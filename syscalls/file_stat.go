@@ -10,6 +10,12 @@ import (
 
 // stat, statx, statfs and directory listings.
 
+// userStat returns st with its owner as t's user namespace sees it.
+func userStat(t *kernel.Task, st *vfs.Stat) *vfs.Stat {
+	st.UID, st.GID = t.UID(st.UID), t.GID(st.GID)
+	return st
+}
+
 // encodeStat encodes a struct stat (amd64, 144 bytes).
 func encodeStat(st *vfs.Stat) []byte {
 	b := make([]byte, 144)
@@ -54,7 +60,7 @@ func fstat(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, copyOutFull(t, a[1], encodeStat(&st))
+	return 0, copyOutFull(t, a[1], encodeStat(userStat(t, &st)))
 }
 
 // statTarget resolves the file stat-like calls describe: path from
@@ -97,7 +103,7 @@ func doStat(t *kernel.Task, dirfd, addr, buf uintptr, flags int) (uintptr, error
 	if err != nil {
 		return 0, err
 	}
-	return 0, copyOutFull(t, buf, encodeStat(&st))
+	return 0, copyOutFull(t, buf, encodeStat(userStat(t, &st)))
 }
 
 // statx constants x/sys/unix may lack.
@@ -129,8 +135,8 @@ func statx(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	putU32(b, 0, got)
 	putU32(b, 4, uint32(st.Blksize))
 	putU32(b, 16, uint32(st.Nlink))
-	putU32(b, 20, st.UID)
-	putU32(b, 24, st.GID)
+	putU32(b, 20, t.UID(st.UID))
+	putU32(b, 24, t.GID(st.GID))
 	putU16(b, 28, uint16(st.Mode))
 	putU64(b, 32, st.Ino)
 	putU64(b, 40, uint64(st.Size))

@@ -505,12 +505,38 @@ func ownerArg(v uintptr) int64 {
 	return int64(uint32(v))
 }
 
+// chownIDs maps chown's uid and gid (-1: unchanged) from t's user
+// namespace to kernel ids; an unmapped id is EINVAL.
+func chownIDs(t *kernel.Task, u, g uintptr) (int64, int64, error) {
+	uid, gid := ownerArg(u), ownerArg(g)
+	ns := t.UserNamespace()
+	if uid != -1 {
+		k, ok := ns.MapUIDToKernel(uint32(uid))
+		if !ok {
+			return 0, 0, unix.EINVAL
+		}
+		uid = int64(k)
+	}
+	if gid != -1 {
+		k, ok := ns.MapGIDToKernel(uint32(gid))
+		if !ok {
+			return 0, 0, unix.EINVAL
+		}
+		gid = int64(k)
+	}
+	return uid, gid, nil
+}
+
 func chown(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	p, err := attrTarget(t, cwdFD, a[0], true, false)
 	if err != nil {
 		return 0, err
 	}
-	return 0, t.Kernel().VFS().Chown(t, p, ownerArg(a[1]), ownerArg(a[2]))
+	uid, gid, err := chownIDs(t, a[1], a[2])
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.Kernel().VFS().Chown(t, p, uid, gid)
 }
 
 func lchown(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
@@ -518,7 +544,11 @@ func lchown(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, t.Kernel().VFS().Chown(t, p, ownerArg(a[1]), ownerArg(a[2]))
+	uid, gid, err := chownIDs(t, a[1], a[2])
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.Kernel().VFS().Chown(t, p, uid, gid)
 }
 
 func fchown(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
@@ -526,7 +556,11 @@ func fchown(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, t.Kernel().VFS().Chown(t, p, ownerArg(a[1]), ownerArg(a[2]))
+	uid, gid, err := chownIDs(t, a[1], a[2])
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.Kernel().VFS().Chown(t, p, uid, gid)
 }
 
 func fchownat(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
@@ -538,7 +572,11 @@ func fchownat(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, t.Kernel().VFS().Chown(t, p, ownerArg(a[2]), ownerArg(a[3]))
+	uid, gid, err := chownIDs(t, a[2], a[3])
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.Kernel().VFS().Chown(t, p, uid, gid)
 }
 
 func utimensat(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {

@@ -14,14 +14,14 @@ import (
 const (
 	utsSysname = "Linux"
 	utsMachine = "x86_64"
-	utsDomain  = "(none)"
 )
 
 func uname(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	const field = 65
 	b := make([]byte, 6*field)
 	version := "#1 SMP kite " + t.Kernel().Version()
-	for i, s := range []string{utsSysname, t.Kernel().Hostname(), kernel.UTSRelease, version, utsMachine, utsDomain} {
+	host, domain := t.Namespaces().UTS.Names()
+	for i, s := range []string{utsSysname, host, kernel.UTSRelease, version, utsMachine, domain} {
 		copy(b[i*field:(i+1)*field-1], s)
 	}
 	return 0, copyOutFull(t, a[0], b)

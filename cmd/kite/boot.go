@@ -97,6 +97,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	now := time.Now()
 	proc.RegisterType(v, k.ProcSource())
 	sys.RegisterType(v)
+	tmpfs.RegisterType(v)
 	var attached *attachedDisks
 	if len(o.disks) > 0 {
 		if attached, err = attachDisks(o.disks); err != nil {
@@ -268,15 +269,16 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		return 127, &programError{err}
 	}
 	tg, err := k.StartInit(kernel.ProcessArgs{
-		Filename:    filename,
-		Argv:        o.argv,
-		Envv:        envv,
-		FDTable:     fdt,
-		FSContext:   fsc,
-		Credentials: creds,
-		Limits:      limits,
-		Nice:        hostNice(),
-		Terminal:    hostTerm.terminal(),
+		Filename:       filename,
+		Argv:           o.argv,
+		Envv:           envv,
+		FDTable:        fdt,
+		FSContext:      fsc,
+		Credentials:    creds,
+		MountNamespace: ns,
+		Limits:         limits,
+		Nice:           hostNice(),
+		Terminal:       hostTerm.terminal(),
 	})
 	if err != nil {
 		return exitCodeForExecError(err), &programError{err}

@@ -190,6 +190,7 @@ func (fs *Filesystem) processFiles(p Process, kids map[string]vfs.Inode) {
 		return formatMountinfo(fs.processMounts(p)), nil
 	})
 	kids["fdinfo"] = &fdInfoDir{base: fs.newBase(), fsys: fs, proc: p, files: make(map[int32]*dataFile)}
+	fs.namespaceFiles(p, kids)
 	pi, ok := p.(ProcessInfo)
 	if !ok {
 		return

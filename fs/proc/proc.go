@@ -70,6 +70,9 @@ func owner(p Process) (uint32, uint32) {
 	if c == nil {
 		return 0, 0
 	}
+	if d, ok := p.(interface{ IsDumpable() bool }); ok && !d.IsDumpable() {
+		return 0, 0
+	}
 	return c.EffectiveUID, c.EffectiveGID
 }
 

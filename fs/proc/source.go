@@ -29,3 +29,13 @@ type Process interface {
 	// FSContext is the process's root and cwd, nil once released.
 	FSContext() *vfs.FSContext
 }
+
+// NamespaceProcess is implemented by processes whose namespaces
+// /proc/PID/ns shows (kernel.Task).
+type NamespaceProcess interface {
+	// NamespaceKinds are the link names ("ipc", "mnt", "user", "uts").
+	NamespaceKinds() []string
+	// NamespaceLink returns where link kind leads (an nsfs file) and the
+	// text readlink gives ("uts:[4026531838]").
+	NamespaceLink(ctx vfs.Context, kind string) (vfs.Path, string, error)
+}

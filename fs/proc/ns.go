@@ -1,0 +1,91 @@
+package proc
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/vfs"
+)
+
+// nsLink is /proc/PID/ns/KIND: a magic link to the namespace's nsfs file.
+type nsLink struct {
+	base
+	proc NamespaceProcess
+	p    Process
+	kind string
+}
+
+// Stat implements vfs.Inode.
+func (l *nsLink) Stat(vfs.Context) (vfs.Stat, error) {
+	uid, gid := owner(l.p)
+	return l.stat(unix.S_IFLNK|0o777, uid, gid, 1), nil
+}
+
+// GetLink implements vfs.MagicLink.
+func (l *nsLink) GetLink(ctx vfs.Context) (vfs.Path, error) {
+	if !mayInspect(ctx, l.p) {
+		return vfs.Path{}, unix.EACCES
+	}
+	p, _, err := l.proc.NamespaceLink(ctx, l.kind)
+	return p, err
+}
+
+// Readlink implements vfs.Inode.
+func (l *nsLink) Readlink(ctx vfs.Context) (string, error) {
+	if !mayInspect(ctx, l.p) {
+		return "", unix.EACCES
+	}
+	_, text, err := l.proc.NamespaceLink(ctx, l.kind)
+	return text, err
+}
+
+// namespaceFiles adds /proc/PID/ns and the user namespace files uid_map,
+// gid_map and setgroups of p to kids.
+func (fs *Filesystem) namespaceFiles(p Process, kids map[string]vfs.Inode) {
+	if np, ok := p.(NamespaceProcess); ok {
+		links := make(map[string]vfs.Inode)
+		for _, k := range np.NamespaceKinds() {
+			links[k] = &nsLink{base: fs.newBase(), proc: np, p: p, kind: k}
+		}
+		kids["ns"] = fs.newDir(p, links)
+	}
+	idMap := func(gid bool) *dataFile {
+		d := fs.newData(p, 0o644, func(ctx vfs.Context) ([]byte, error) {
+			c := p.Credentials()
+			if c == nil {
+				return nil, unix.ESRCH
+			}
+			return []byte(c.UserNamespace.MapText(ctx.Credentials().UserNamespace, gid)), nil
+		})
+		d.write = func(ctx vfs.Context, src []byte) (int, error) {
+			c := p.Credentials()
+			if c == nil {
+				return 0, unix.ESRCH
+			}
+			if err := c.UserNamespace.WriteMap(ctx.Credentials(), string(src), gid); err != nil {
+				return 0, err
+			}
+			return len(src), nil
+		}
+		return d
+	}
+	kids["uid_map"] = idMap(false)
+	kids["gid_map"] = idMap(true)
+	sg := fs.newData(p, 0o644, func(ctx vfs.Context) ([]byte, error) {
+		c := p.Credentials()
+		if c == nil {
+			return nil, unix.ESRCH
+		}
+		return []byte(c.UserNamespace.SetgroupsText()), nil
+	})
+	sg.write = func(ctx vfs.Context, src []byte) (int, error) {
+		c := p.Credentials()
+		if c == nil {
+			return 0, unix.ESRCH
+		}
+		if err := c.UserNamespace.WriteSetgroups(ctx.Credentials(), string(src)); err != nil {
+			return 0, err
+		}
+		return len(src), nil
+	}
+	kids["setgroups"] = sg
+}

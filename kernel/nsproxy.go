@@ -1,0 +1,354 @@
+package kernel
+
+import (
+	"fmt"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/auth"
+	"github.com/kite-os/kite/vfs"
+)
+
+// Namespaces are the namespaces a task lives in besides its user
+// namespace (which its credentials carry), as Linux's nsproxy. A value is
+// never changed: clone, unshare and setns install a new one, so readers
+// (/proc/PID/ns) need no lock.
+type Namespaces struct {
+	UTS   *UTSNamespace
+	IPC   *IPCNamespace
+	Mount *MountNamespace
+}
+
+// Namespace is what every namespace kind shares: its nsfs inode number,
+// the user namespace that owns it and its kind's name.
+type Namespace interface {
+	// Inode is the namespace's nsfs inode number (/proc/PID/ns/X links
+	// read "kind:[inode]").
+	Inode() uint64
+	// Owner is the user namespace whose capabilities govern it.
+	Owner() *auth.UserNamespace
+	// Kind is the link name in /proc/PID/ns ("uts", "ipc", "mnt", "user").
+	Kind() string
+	// CloneFlag is the CLONE_NEW* flag of the kind, setns's nstype.
+	CloneFlag() int
+}
+
+// nsCommon holds the fields every namespace has.
+type nsCommon struct {
+	inode uint64
+	owner *auth.UserNamespace
+}
+
+// Inode implements Namespace.
+func (n *nsCommon) Inode() uint64 { return n.inode }
+
+// Owner implements Namespace.
+func (n *nsCommon) Owner() *auth.UserNamespace { return n.owner }
+
+// UTSNamespace holds a host name and a NIS domain name.
+type UTSNamespace struct {
+	nsCommon
+
+	mu sync.Mutex
+	// hostname and domainname are uname's nodename and domainname.
+	// Guarded by mu.
+	hostname, domainname string
+}
+
+// Kind implements Namespace.
+func (*UTSNamespace) Kind() string { return "uts" }
+
+// CloneFlag implements Namespace.
+func (*UTSNamespace) CloneFlag() int { return unix.CLONE_NEWUTS }
+
+// Names returns the host name and domain name.
+func (u *UTSNamespace) Names() (hostname, domainname string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.hostname, u.domainname
+}
+
+// SetHostname is sethostname(2) in u by c (CAP_SYS_ADMIN over u's owner).
+func (u *UTSNamespace) SetHostname(c *auth.Credentials, name string, domain bool) error {
+	if !c.HasCapabilityIn(unix.CAP_SYS_ADMIN, u.owner) {
+		return unix.EPERM
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if domain {
+		u.domainname = name
+	} else {
+		u.hostname = name
+	}
+	return nil
+}
+
+// IPCNamespace holds the System V IPC objects and POSIX message queues of
+// the tasks in it.
+type IPCNamespace struct {
+	nsCommon
+}
+
+// Kind implements Namespace.
+func (*IPCNamespace) Kind() string { return "ipc" }
+
+// CloneFlag implements Namespace.
+func (*IPCNamespace) CloneFlag() int { return unix.CLONE_NEWIPC }
+
+// MountNamespace is a tree of mounts.
+type MountNamespace struct {
+	nsCommon
+	// VFS is the mount tree.
+	VFS *vfs.MountNamespace
+}
+
+// Kind implements Namespace.
+func (*MountNamespace) Kind() string { return "mnt" }
+
+// CloneFlag implements Namespace.
+func (*MountNamespace) CloneFlag() int { return unix.CLONE_NEWNS }
+
+// userNamespace adapts auth's user namespace to Namespace.
+type userNamespace struct{ ns *auth.UserNamespace }
+
+func (u userNamespace) Inode() uint64 { return u.ns.ID }
+
+func (u userNamespace) Owner() *auth.UserNamespace {
+	if p := u.ns.Parent(); p != nil {
+		return p
+	}
+	return u.ns
+}
+
+func (userNamespace) Kind() string   { return "user" }
+func (userNamespace) CloneFlag() int { return unix.CLONE_NEWUSER }
+
+// initialNamespaces returns the namespaces of the kernel's first process,
+// with mount tree mnt (nil: the tree its root lies in).
+func (k *Kernel) initialNamespaces(mnt *vfs.MountNamespace) *Namespaces {
+	hostname, domain := k.hostname, "(none)"
+	return &Namespaces{
+		UTS:   &UTSNamespace{nsCommon: nsCommon{inode: initUTSNSInode, owner: k.userNS}, hostname: hostname, domainname: domain},
+		IPC:   &IPCNamespace{nsCommon: nsCommon{inode: initIPCNSInode, owner: k.userNS}},
+		Mount: &MountNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: k.userNS}, VFS: mnt},
+	}
+}
+
+// Namespaces returns the task's namespaces.
+func (t *Task) Namespaces() *Namespaces { return t.ns.Load() }
+
+// Namespace flags kite implements.
+const supportedNamespaces = unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNS | unix.CLONE_NEWUSER
+
+// copyNamespaces returns the namespaces after clone or unshare with
+// flags by a task with namespaces old whose new credentials are c (in a
+// new user namespace if CLONE_NEWUSER was given), and for CLONE_NEWNS
+// the function that moves a path of the old mount tree to the new one.
+// Linux's copy_namespaces and unshare_nsproxy_namespaces: CAP_SYS_ADMIN
+// over c's user namespace is needed for any new namespace.
+func (k *Kernel) copyNamespaces(old *Namespaces, c *auth.Credentials, flags uint64) (*Namespaces, func(vfs.Path) vfs.Path, error) {
+	nsFlags := flags & (unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNS)
+	if nsFlags == 0 {
+		return old, nil, nil
+	}
+	if !c.HasCapability(unix.CAP_SYS_ADMIN) {
+		return nil, nil, unix.EPERM
+	}
+	n := *old
+	owner := c.UserNamespace
+	if flags&unix.CLONE_NEWUTS != 0 {
+		h, d := old.UTS.Names()
+		n.UTS = &UTSNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: owner}, hostname: h, domainname: d}
+	}
+	if flags&unix.CLONE_NEWIPC != 0 {
+		n.IPC = &IPCNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: owner}}
+	}
+	var translate func(vfs.Path) vfs.Path
+	if flags&unix.CLONE_NEWNS != 0 {
+		if old.Mount.VFS == nil {
+			return nil, nil, unix.EINVAL
+		}
+		// A copy owned by a less privileged user namespace locks every
+		// mount, so that its owner cannot uncover what they hide.
+		lockAll := owner != old.Mount.owner
+		mnt, tr := k.vfs.CloneMountNamespace(old.Mount.VFS, lockAll)
+		n.Mount = &MountNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: owner}, VFS: mnt}
+		translate = tr
+	}
+	return &n, translate, nil
+}
+
+// newUserNamespaceCreds returns c moved into a new child user namespace
+// (CLONE_NEWUSER).
+func (k *Kernel) newUserNamespaceCreds(c *auth.Credentials) (*auth.Credentials, error) {
+	ns, err := c.NewChildUserNamespace(k.newNSInode())
+	if err != nil {
+		return nil, err
+	}
+	return c.EnterUserNamespace(ns), nil
+}
+
+// Unshare is unshare(2) for the namespace flags and CLONE_FS, CLONE_FILES:
+// the task leaves the namespaces flags name for new ones.
+func (t *Task) Unshare(flags uint64) error {
+	const allowed = unix.CLONE_THREAD | unix.CLONE_FS | unix.CLONE_NEWNS | unix.CLONE_SIGHAND |
+		unix.CLONE_VM | unix.CLONE_FILES | unix.CLONE_SYSVSEM | unix.CLONE_NEWUTS |
+		unix.CLONE_NEWIPC | unix.CLONE_NEWNET | unix.CLONE_NEWUSER | unix.CLONE_NEWPID |
+		unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME
+	if flags&^allowed != 0 {
+		return unix.EINVAL
+	}
+	if flags&unix.CLONE_NEWUSER != 0 {
+		flags |= unix.CLONE_THREAD | unix.CLONE_FS
+	}
+	if flags&unix.CLONE_VM != 0 {
+		flags |= unix.CLONE_SIGHAND
+	}
+	if flags&unix.CLONE_SIGHAND != 0 {
+		flags |= unix.CLONE_THREAD
+	}
+	if flags&unix.CLONE_NEWNS != 0 {
+		flags |= unix.CLONE_FS
+	}
+	if flags&(unix.CLONE_THREAD|unix.CLONE_SIGHAND|unix.CLONE_VM) != 0 {
+		t.tg.sigMu.Lock()
+		n := len(t.tg.tasks)
+		t.tg.sigMu.Unlock()
+		if n > 1 {
+			return unix.EINVAL
+		}
+	}
+	if flags&(unix.CLONE_NEWNET|unix.CLONE_NEWPID|unix.CLONE_NEWCGROUP|unix.CLONE_NEWTIME) != 0 {
+		// Network, PID, cgroup and time namespaces are not built yet.
+		return unix.EINVAL
+	}
+	creds := t.Credentials()
+	if flags&unix.CLONE_NEWUSER != 0 {
+		var err error
+		if creds, err = t.k.newUserNamespaceCreds(creds); err != nil {
+			return err
+		}
+	}
+	ns, translate, err := t.k.copyNamespaces(t.Namespaces(), creds, flags)
+	if err != nil {
+		return err
+	}
+	if flags&unix.CLONE_FS != 0 {
+		t.unshareFS()
+	}
+	if flags&unix.CLONE_FILES != 0 {
+		t.UnshareFDTable()
+	}
+	if translate != nil {
+		fsc := t.FSContext()
+		fsc.SetRoot(translate(fsc.Root()))
+		fsc.SetCwd(translate(fsc.Cwd()))
+	}
+	if creds != t.Credentials() {
+		t.installCreds(creds)
+	}
+	t.ns.Store(ns)
+	return nil
+}
+
+// unshareFS gives t a private copy of a root/cwd/umask shared through
+// CLONE_FS.
+func (t *Task) unshareFS() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.fs == nil || t.fs.refs.Load() <= 1 {
+		return
+	}
+	old := t.fs
+	t.fs = newFSContextRef(old.c.Fork())
+	old.decRef()
+}
+
+// SetNamespace is setns(2) with the namespace ns (from an nsfs file):
+// nstype 0 or ns's CLONE_NEW* flag, CAP_SYS_ADMIN over ns's owner and
+// over the caller's own user namespace (Linux's *_install rules).
+func (t *Task) SetNamespace(ns Namespace, nstype int) error {
+	if nstype != 0 && nstype != ns.CloneFlag() {
+		return unix.EINVAL
+	}
+	c := t.Credentials()
+	switch n := ns.(type) {
+	case userNamespace:
+		// userns_install: a single-threaded task, not the same namespace,
+		// not an ancestor, and CAP_SYS_ADMIN in the target.
+		if n.ns == c.UserNamespace {
+			return unix.EINVAL
+		}
+		t.tg.sigMu.Lock()
+		threads := len(t.tg.tasks)
+		t.tg.sigMu.Unlock()
+		if threads > 1 {
+			return unix.EINVAL
+		}
+		if n.ns.IsAncestorOf(c.UserNamespace) || !c.HasCapabilityIn(unix.CAP_SYS_ADMIN, n.ns) {
+			return unix.EPERM
+		}
+		t.unshareFS()
+		t.installCreds(c.EnterUserNamespace(n.ns))
+		return nil
+	}
+	if !c.HasCapabilityIn(unix.CAP_SYS_ADMIN, ns.Owner()) || !c.HasCapability(unix.CAP_SYS_ADMIN) {
+		return unix.EPERM
+	}
+	cur := *t.Namespaces()
+	switch n := ns.(type) {
+	case *UTSNamespace:
+		cur.UTS = n
+	case *IPCNamespace:
+		cur.IPC = n
+	case *MountNamespace:
+		if !c.HasCapability(unix.CAP_SYS_CHROOT) {
+			return unix.EPERM
+		}
+		if n.VFS == nil {
+			return unix.EINVAL
+		}
+		t.mu.Lock()
+		shared := t.fs != nil && t.fs.refs.Load() > 1
+		t.mu.Unlock()
+		if shared {
+			return unix.EINVAL
+		}
+		cur.Mount = n
+		// The task moves to the new tree's root, as Linux's mntns_install.
+		fsc := t.FSContext()
+		fsc.SetRoot(n.VFS.Root())
+		fsc.SetCwd(n.VFS.Root())
+	default:
+		return unix.EINVAL
+	}
+	t.ns.Store(&cur)
+	return nil
+}
+
+// NamespaceOf returns the namespace of the given kind ("uts", "ipc",
+// "mnt", "user") that t lives in.
+func (t *Task) NamespaceOf(kind string) (Namespace, bool) {
+	ns := t.Namespaces()
+	if ns == nil {
+		return nil, false
+	}
+	switch kind {
+	case "uts":
+		return ns.UTS, true
+	case "ipc":
+		return ns.IPC, true
+	case "mnt":
+		return ns.Mount, true
+	case "user":
+		return userNamespace{t.UserNamespace()}, true
+	}
+	return nil, false
+}
+
+// NamespaceKinds returns the entries of /proc/PID/ns kite has.
+func (*Task) NamespaceKinds() []string { return []string{"ipc", "mnt", "user", "uts"} }
+
+// NamespaceLink is the text of a /proc/PID/ns link.
+func NamespaceLink(ns Namespace) string { return fmt.Sprintf("%s:[%d]", ns.Kind(), ns.Inode()) }
