@@ -8,6 +8,7 @@ import (
 
 	"github.com/kite-os/kite/abi/linux"
 	"github.com/kite-os/kite/auth"
+	"github.com/kite-os/kite/bpf"
 	"github.com/kite-os/kite/vfs"
 )
 
@@ -33,6 +34,13 @@ type ProcessArgs struct {
 	// Terminal, if not nil, is the controlling terminal of the process's
 	// session, with the process's group in the foreground.
 	Terminal *tty.Terminal
+	// NoNewPrivs sets no_new_privs before the program runs.
+	NoNewPrivs bool
+	// Seccomp, if not nil, is a checked seccomp filter
+	// (bpf.CheckSeccomp) attached with SeccompFlags before the program
+	// runs, as a container runtime installs its profile.
+	Seccomp      []bpf.Instruction
+	SeccompFlags uint32
 }
 
 // StartInit creates the kernel's first process (pid 1) running
@@ -80,6 +88,7 @@ func (k *Kernel) StartInit(a ProcessArgs) (*ThreadGroup, error) {
 	t.altStack = linux.SignalStack{Flags: linux.SS_DISABLE}
 	t.sched.Affinity = uint64(1)<<uint(k.NumCPU()) - 1
 	t.sched.Nice = min(max(a.Nice, -20), 19)
+	t.noNewPrivs = a.NoNewPrivs
 	tg.leader = t
 	tg.tasks = []*Task{t}
 	sess := &Session{id: id, leader: tg}
@@ -93,7 +102,13 @@ func (k *Kernel) StartInit(a ProcessArgs) (*ThreadGroup, error) {
 		a.Terminal.Attach(k, id, id)
 	}
 
-	if err := t.Execve(vfs.Path{}, a.Filename, a.Argv, a.Envv, 0); err != nil {
+	if a.Seccomp != nil {
+		_, err = t.AttachSeccompFilter(a.Seccomp, a.SeccompFlags)
+	}
+	if err == nil {
+		err = t.Execve(vfs.Path{}, a.Filename, a.Argv, a.Envv, 0)
+	}
+	if err != nil {
 		k.mu.Lock()
 		delete(k.tasks, id)
 		delete(k.groups, id)

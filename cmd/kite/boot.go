@@ -51,11 +51,20 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	}
 
 	creds := hostCredentials()
+	cont := o.container
+	if cont != nil {
+		creds = cont.creds
+	}
 	// kite's own VFS operations while setting up (mounts, the console)
 	// act as root.
 	ctx := vfs.KernelContext{}
 	v := vfs.New()
 	limits := hostLimits()
+	if cont != nil {
+		for r, l := range cont.rlimits {
+			limits.Set(r, l, true)
+		}
+	}
 	stack := net.NewStack(v)
 	stack.Register(unix.AF_UNIX, unixsock.New(v))
 	cfg := kernel.Config{
@@ -68,6 +77,9 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		Version:     version,
 		TotalMemory: hostMemory(),
 		CPUInfo:     hostCPUInfo(),
+	}
+	if cont != nil {
+		cfg.Hostname = cont.hostname
 	}
 	if o.strace {
 		cfg.Tracer = straceHook{strace.New(os.Stderr)}
@@ -180,6 +192,14 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 			return 1, fmt.Errorf("mounting %s: %w", m.at, err)
 		}
 	}
+	if cont != nil {
+		if err := cont.mount(ctx, v, fsc, ns.Root(), rootFlags&vfs.MountReadOnly == 0); err != nil {
+			return 1, err
+		}
+		if cont.umask != nil {
+			fsc.SwapUmask(*cont.umask & 0o777)
+		}
+	}
 	// The program must not uncover what kite's mounts cover.
 	v.LockMounts(ns.Root())
 
@@ -268,7 +288,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	if err != nil {
 		return 127, &programError{err}
 	}
-	tg, err := k.StartInit(kernel.ProcessArgs{
+	pa := kernel.ProcessArgs{
 		Filename:       filename,
 		Argv:           o.argv,
 		Envv:           envv,
@@ -279,7 +299,16 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		Limits:         limits,
 		Nice:           hostNice(),
 		Terminal:       hostTerm.terminal(),
-	})
+	}
+	if cont != nil {
+		pa.NoNewPrivs, pa.Seccomp, pa.SeccompFlags = cont.noNewPrivs, cont.seccomp, cont.seccompFlags
+		if cont.ready != nil {
+			if err := cont.ready(); err != nil {
+				return 1, err
+			}
+		}
+	}
+	tg, err := k.StartInit(pa)
 	if err != nil {
 		return exitCodeForExecError(err), &programError{err}
 	}
@@ -313,6 +342,10 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		return code, nil
 	}
 	sig, core, _ := ws.Signaled()
+	if cont != nil {
+		// A container's engine reads the status, not kite's message.
+		return 128 + sig, nil
+	}
 	return signalExit(o.argv[0], sig, core), nil
 }
 

@@ -31,6 +31,19 @@ func dispatch(args []string) int {
 		usage(os.Stderr)
 		return 2
 	}
+	if strings.HasPrefix(args[0], "-") && !isHelpFlag(args[0]) {
+		// runc's global flags come before the verb.
+		rest, err := parseOCIGlobals(args)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "kite: %v\n", err)
+			return 2
+		}
+		if len(rest) == 0 {
+			usage(os.Stderr)
+			return 2
+		}
+		args = rest
+	}
 	name := args[0]
 	switch name {
 	case "help", "-h", "--help", "-help":

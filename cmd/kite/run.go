@@ -69,6 +69,9 @@ type runOptions struct {
 	// was empty); nil env means kite's own environment.
 	env     []string
 	workdir string
+	// container, for a bundle's container, is what its config.json
+	// asks beyond the fields above.
+	container *containerConfig
 }
 
 // parseRunFlags parses `kite run`'s arguments. It returns a status >= 0
@@ -136,6 +139,9 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
 }
 
 func runMain(args []string) int {
+	if isOCIRun(args) {
+		return ociRun(args)
+	}
 	o, status := parseRunFlags(args, os.Stderr)
 	if status >= 0 {
 		return status

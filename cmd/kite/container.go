@@ -1,0 +1,213 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/auth"
+	"github.com/kite-os/kite/bpf"
+	"github.com/kite-os/kite/fs/hostfs"
+	"github.com/kite-os/kite/fs/tmpfs"
+	"github.com/kite-os/kite/kernel"
+	"github.com/kite-os/kite/oci"
+	"github.com/kite-os/kite/vfs"
+)
+
+// containerConfig is what a bundle's config.json asks of kite's kernel
+// beyond runOptions: boot applies it.
+type containerConfig struct {
+	hostname     string
+	creds        *auth.Credentials
+	rlimits      map[int]kernel.Limit
+	umask        *uint32
+	noNewPrivs   bool
+	seccomp      []bpf.Instruction
+	seccompFlags uint32
+	mounts       []oci.Mount
+	masked       []string
+	// ready runs once the container is set up, just before its program
+	// starts; an error stops it (create reports it, then waits for
+	// start).
+	ready func() error
+}
+
+// containerOptions turns a bundle's spec into run options.
+func containerOptions(spec *oci.Spec) (runOptions, error) {
+	p := spec.Process
+	o := runOptions{
+		rootfs:   spec.Root.Path,
+		overlay:  !spec.Root.Readonly,
+		platform: "ptrace",
+		argv:     p.Args,
+		env:      append([]string{}, p.Env...),
+		workdir:  p.Cwd,
+	}
+	c := &containerConfig{hostname: spec.Hostname, umask: p.User.Umask, noNewPrivs: p.NoNewPrivileges, mounts: spec.Mounts}
+	creds := auth.New(p.User.UID, p.User.GID, p.User.AdditionalGids)
+	if caps := p.Capabilities; caps != nil {
+		creds.BoundingCaps = auth.CapabilitySet(oci.CapabilityMask(caps.Bounding))
+		creds.PermittedCaps = auth.CapabilitySet(oci.CapabilityMask(caps.Permitted))
+		creds.EffectiveCaps = auth.CapabilitySet(oci.CapabilityMask(caps.Effective))
+		creds.InheritableCaps = auth.CapabilitySet(oci.CapabilityMask(caps.Inheritable))
+		creds.AmbientCaps = auth.CapabilitySet(oci.CapabilityMask(caps.Ambient))
+	}
+	c.creds = creds
+	if len(p.Rlimits) > 0 {
+		c.rlimits = map[int]kernel.Limit{}
+		for _, rl := range p.Rlimits {
+			r, err := oci.RlimitNumber(rl.Type)
+			if err != nil {
+				return o, err
+			}
+			c.rlimits[r] = kernel.Limit{Cur: rl.Soft, Max: rl.Hard}
+		}
+	}
+	if l := spec.Linux; l != nil {
+		c.masked = l.MaskedPaths
+		if l.Seccomp != nil {
+			prog, err := oci.CompileSeccomp(l.Seccomp)
+			if err != nil {
+				return o, err
+			}
+			flags, err := oci.SeccompFlags(l.Seccomp)
+			if err != nil {
+				return o, err
+			}
+			c.seccomp, c.seccompFlags = prog, flags
+		}
+	}
+	o.container = c
+	return o, nil
+}
+
+// kiteMounts are the destinations where kite mounts its own file systems
+// whatever the bundle says: its /proc, /sys, /dev, /dev/pts and /dev/shm
+// stand for the bundle's proc, sysfs, devtmpfs, devpts and shm mounts.
+var kiteMounts = map[string]bool{"/proc": true, "/sys": true, "/dev": true, "/dev/pts": true, "/dev/shm": true, "/tmp": false}
+
+// mount applies the bundle's mounts that kite's own do not stand for:
+// tmpfs file systems, and bind mounts of host directories (read-only:
+// kite passes host directories through read-only) or of host files
+// (copied into a writable root at start, as a snapshot). mqueue and
+// cgroup mounts are left out (kite has neither file system yet).
+func (c *containerConfig) mount(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *vfs.FSContext, root vfs.Path, writableRoot bool) error {
+	for _, m := range c.mounts {
+		dst := path.Clean(m.Destination)
+		if kiteMounts[dst] {
+			continue
+		}
+		bind := m.Type == "bind"
+		for _, opt := range m.Options {
+			if opt == "bind" || opt == "rbind" {
+				bind = true
+			}
+		}
+		switch {
+		case bind:
+			st, err := os.Stat(m.Source)
+			if err != nil {
+				return fmt.Errorf("mount %s: %w", m.Destination, err)
+			}
+			if !st.IsDir() {
+				if !writableRoot {
+					continue
+				}
+				if err := copyHostFile(ctx, v, fsc, root, m.Source, dst, uint32(st.Mode().Perm())); err != nil {
+					return fmt.Errorf("mount %s: %w", m.Destination, err)
+				}
+				continue
+			}
+			fs, err := hostfs.New(m.Source)
+			if err != nil {
+				return fmt.Errorf("mount %s: %w", m.Destination, err)
+			}
+			if err := mountAt(ctx, v, fsc, root, dst, fs, vfs.MountReadOnly|vfs.MountNoDev, writableRoot); err != nil {
+				return err
+			}
+		case m.Type == "tmpfs":
+			mode := uint32(0o1777)
+			flags := uint32(0)
+			for _, opt := range m.Options {
+				if s, ok := strings.CutPrefix(opt, "mode="); ok {
+					if n, err := strconv.ParseUint(s, 8, 32); err == nil {
+						mode = uint32(n)
+					}
+				}
+				if opt == "ro" {
+					flags |= vfs.MountReadOnly
+				}
+			}
+			if err := mountAt(ctx, v, fsc, root, dst, tmpfs.New(v, tmpfs.Options{Mode: mode}), flags, writableRoot); err != nil {
+				return err
+			}
+		}
+	}
+	// Masked directories get an empty read-only tmpfs over them, as
+	// runc does; masked files (kite's /proc shows few of them) stay.
+	for _, p := range c.masked {
+		at, err := v.GetPath(ctx, fsc, root, p, true)
+		if err != nil {
+			continue
+		}
+		st, err := v.StatPath(ctx, at)
+		if err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			if err := v.Mount(ctx, at, tmpfs.New(v, tmpfs.Options{Mode: 0o755}), vfs.MountReadOnly); err != nil {
+				return fmt.Errorf("masking %s: %w", p, err)
+			}
+		}
+	}
+	return nil
+}
+
+// mountAt mounts fs at dst, making the directory in a writable root if
+// it is missing.
+func mountAt(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *vfs.FSContext, root vfs.Path, dst string, fs vfs.Filesystem, flags uint32, writableRoot bool) error {
+	at, err := v.GetPath(ctx, fsc, root, dst, true)
+	if err == unix.ENOENT && writableRoot {
+		if err = mkdirAll(ctx, v, fsc, root, dst); err == nil {
+			at, err = v.GetPath(ctx, fsc, root, dst, true)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("mount point %s: %w", dst, err)
+	}
+	if err := v.Mount(ctx, at, fs, flags); err != nil {
+		return fmt.Errorf("mounting %s: %w", dst, err)
+	}
+	return nil
+}
+
+// mkdirAll makes dst and its missing parents in kite's tree.
+func mkdirAll(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *vfs.FSContext, root vfs.Path, dst string) error {
+	cur := ""
+	for _, part := range strings.Split(strings.Trim(dst, "/"), "/") {
+		cur += "/" + part
+		if err := v.MkdirAt(ctx, fsc, root, cur, 0o755); err != nil && err != unix.EEXIST {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyHostFile writes the host file src into kite's tree at dst.
+func copyHostFile(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *vfs.FSContext, root vfs.Path, src, dst string, mode uint32) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	if err := mkdirAll(ctx, v, fsc, root, path.Dir(dst)); err != nil {
+		return err
+	}
+	f, err := v.OpenAt(ctx, fsc, root, dst, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	defer f.DecRef(ctx)
+	_, err = f.Write(ctx, b)
+	return err
+}
