@@ -104,7 +104,7 @@ func TestOCIRun(t *testing.T) {
 		spec["hostname"] = "box"
 		spec["linux"].(map[string]any)["seccomp"] = map[string]any{
 			"defaultAction": "SCMP_ACT_ALLOW",
-			"syscalls": []any{map[string]any{"names": []any{"mkdir", "mkdirat"}, "action": "SCMP_ACT_ERRNO"}},
+			"syscalls":      []any{map[string]any{"names": []any{"mkdir", "mkdirat"}, "action": "SCMP_ACT_ERRNO"}},
 		}
 	})
 	root := filepath.Join(workDir, "oci", "root-run")
