@@ -1,6 +1,10 @@
 package mm
 
-import "golang.org/x/sys/unix"
+import (
+	"slices"
+
+	"golang.org/x/sys/unix"
+)
 
 const (
 	madvSoftOffline = 101
@@ -132,9 +136,11 @@ func (m *MemoryManager) adviseLocked(v *vma, start, end uintptr, advice int) err
 	return nil
 }
 
-// MSync validates an msync request. With no shared file mappings yet
-// there is nothing to write back: MS_SYNC and MS_ASYNC succeed on mapped
-// ranges.
+// MSync is msync(2): it checks the range as Linux does and writes back the
+// pages of backed objects (page caches of files kept elsewhere) that the
+// range maps shared, for MS_SYNC and MS_ASYNC alike; tmpfs and memfd
+// pages are their own storage and need nothing. MS_INVALIDATE has nothing
+// to do: every mapping of a file shows the same pages.
 func (m *MemoryManager) MSync(addr, length uintptr, flags int) error {
 	if flags&^(unix.MS_ASYNC|unix.MS_INVALIDATE|unix.MS_SYNC) != 0 {
 		return unix.EINVAL
@@ -153,28 +159,50 @@ func (m *MemoryManager) MSync(addr, length uintptr, flags int) error {
 	if end == addr {
 		return nil
 	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	holes := false
-	cur := addr
-	for cur < end {
-		i := m.vmas.lowerBound(cur)
-		if i == len(m.vmas.v) || m.vmas.v[i].start >= end {
-			return unix.ENOMEM
-		}
-		v := m.vmas.v[i]
-		if v.start > cur {
-			if flags == unix.MS_SYNC {
+	var objs []*SharedMemory
+	err := func() error {
+		m.mu.RLock()
+		defer m.mu.RUnlock()
+		holes := false
+		cur := addr
+		for cur < end {
+			i := m.vmas.lowerBound(cur)
+			if i == len(m.vmas.v) || m.vmas.v[i].start >= end {
 				return unix.ENOMEM
 			}
-			holes = true
+			v := m.vmas.v[i]
+			if v.start > cur {
+				if flags == unix.MS_SYNC {
+					return unix.ENOMEM
+				}
+				holes = true
+			}
+			if flags&unix.MS_INVALIDATE != 0 && v.locked {
+				return unix.EBUSY
+			}
+			if v.shared && v.obj != nil && !slices.Contains(objs, v.obj) {
+				objs = append(objs, v.obj)
+			}
+			cur = v.end
 		}
-		cur = v.end
+		if holes {
+			return unix.ENOMEM
+		}
+		return nil
+	}()
+	if err != nil {
+		return err
 	}
-	if holes {
-		return unix.ENOMEM
+	if flags&(unix.MS_SYNC|unix.MS_ASYNC) == 0 {
+		return nil
 	}
-	return nil
+	// Written without the lock: writing a file may block.
+	for _, o := range objs {
+		if werr := o.Writeback(); werr != nil && err == nil {
+			err = unix.EIO
+		}
+	}
+	return err
 }
 
 // MinCore returns one byte per page of [addr, addr+length): 1 if the page

@@ -23,20 +23,21 @@
 // Pages get frames on demand, sixteen at a time (fault-around): a fault
 // fills the aligned 16-page window around the faulting page (within the
 // VMA) and maps it with one MapFile call per run of contiguous frames.
-// Files come in two kinds. A file with pages of its own (tmpfs and memfd
-// files: vfs.Mappable, their vfs.Pages being a SharedMemory) is mapped
-// from that object (MMapOpts.Shm, with File for the name): MAP_SHARED maps
-// the object's frames, coherent with read and write in every process,
-// and MAP_PRIVATE maps the same frames copy-on-write, so a private mapping
-// shares clean pages until it writes them. Pages past the object's end
-// are SIGBUS; truncating or punching the object removes its pages from
-// every address space (SharedMemory keeps a reverse map). Other files
-// (no page cache yet) are read into private frames when first touched; a
-// MAP_SHARED mapping of such a file must never be writable
-// (MMapOpts.NoWrite, the file is open read-only) and does not see later
-// writes to the file; writable ones are ENODEV. Pages wholly past the end
-// of the file are SIGBUS, as on Linux. SharedMemory also backs shared
-// anonymous mappings and System V shm.
+// Files reach mm as SharedMemory objects (MMapOpts.Shm, with File for the
+// name): the file's pages, which serve read, write and every mapping.
+// For tmpfs and memfd files the object is the storage; for files kept
+// elsewhere (ext4, FAT, host files) it is the inode's page cache, given a
+// backing by vfs (SetBacking): missing pages are filled from the file,
+// and Writeback (msync, fsync, sync, the last close) writes back the pages
+// shared mappings may have written. MAP_SHARED maps the object's frames,
+// coherent with read and write in every process; MAP_PRIVATE maps the
+// same frames copy-on-write, so a private mapping shares clean pages
+// until it writes them. Pages past the object's end are SIGBUS;
+// truncating or punching the object removes its pages from every address
+// space (SharedMemory keeps a reverse map). A File given without an
+// object (the ELF loader's) is read into private frames when first
+// touched; pages wholly past its end are SIGBUS. SharedMemory also backs
+// shared anonymous mappings and System V shm.
 //
 // mm never reads a file while holding an address space's lock: reading
 // may block, and a file (/proc/PID/maps) may look at this very address
@@ -44,7 +45,8 @@
 // kernel access, MADV_POPULATE) returns a needRead; lockedWithReads drops
 // the lock, reads the pages into fresh frames (readFile), and runs the
 // operation again, which takes the frames if the mapping still shows the
-// same file pages there, and frees them otherwise.
+// same file pages there, and frees them otherwise. Pages of a backed
+// object are filled into the object the same way (SharedMemory.fill).
 //
 // CopyInForce and CopyOutForce access memory as ptrace and /proc/PID/mem
 // do (FOLL_FORCE): regardless of protection, writing private mappings

@@ -45,7 +45,7 @@ func (m *MemoryManager) lockedWithReads(fn func(rd *fileRead) error) error {
 		if !errors.As(err, &need) {
 			return err
 		}
-		if sameFile(need.file, last.file) && need.off == last.off {
+		if sameFile(need.file, last.file) && need.obj == last.obj && need.off == last.off {
 			if same++; same == maxReadRetries {
 				return err
 			}
@@ -242,7 +242,14 @@ var errPastEOF = errors.New("page past end of file")
 func (m *MemoryManager) fillRunLocked(v *vma, start, end uintptr, rd *fileRead) error {
 	if v.obj != nil {
 		for addr := start; addr < end; addr += pageSize {
-			f, err := v.obj.frameAt((v.off + uint64(addr-v.start)) >> pageShift)
+			idx := (v.off + uint64(addr-v.start)) >> pageShift
+			f, err := v.obj.frameAt(idx)
+			if err == errNeedFill && rd != nil && rd.obj == v.obj && rd.err != nil {
+				return rd.err // reading the file failed: SIGBUS
+			}
+			if err == errNeedFill {
+				return &needRead{obj: v.obj, off: idx << pageShift, pages: uint64(end-addr) >> pageShift}
+			}
 			if err != nil {
 				return err
 			}
@@ -289,7 +296,8 @@ func (m *MemoryManager) fillRunLocked(v *vma, start, end uintptr, rd *fileRead) 
 // /proc file) may look at this very address space.
 type needRead struct {
 	file  File
-	off   uint64 // file offset of the first page
+	obj   *SharedMemory // or a backed object's pages to fill
+	off   uint64        // file (object) offset of the first page
 	pages uint64
 }
 
@@ -306,6 +314,7 @@ var errNotRead = errors.New("file pages not read")
 // fileRead is file pages read without the lock: fresh frames holding the
 // file's data from off on.
 type fileRead struct {
+	obj    *SharedMemory // a backed object that could not be filled (err)
 	file   File
 	off    uint64
 	frames []uint64 // per page; taken pages are set to ^0
@@ -317,6 +326,13 @@ type fileRead struct {
 // into fresh frames. It is called without m.mu.
 func (m *MemoryManager) readFile(need *needRead) *fileRead {
 	n := min(need.pages, faultAroundPages)
+	if need.obj != nil {
+		// The object takes the pages itself; the retry finds them.
+		if err := need.obj.fill(need.off>>pageShift, n); err != nil {
+			return &fileRead{obj: need.obj, err: err}
+		}
+		return nil
+	}
 	rd := &fileRead{file: need.file, off: need.off}
 	for uint64(len(rd.frames)) < n {
 		off, got, err := m.mf.allocRun(n - uint64(len(rd.frames)))

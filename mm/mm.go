@@ -125,8 +125,8 @@ type MemoryManager struct {
 	as      platform.AddressSpace
 	maxAddr uintptr
 
-	// mu guards everything below. Lock order: mu, then SharedMemory.mu,
-	// then MemoryFile.mu.
+	// mu guards everything below. Lock order (doc.go): mu, then
+	// SharedMemory.mu, then MemoryFile.mu.
 	mu sync.RWMutex
 
 	vmas vmaSet

@@ -1,6 +1,8 @@
 package mm
 
 import (
+	"errors"
+	"slices"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -13,6 +15,12 @@ import (
 // other's writes. It plays the part of Linux's shmem file.
 type SharedMemory struct {
 	mf *MemoryFile
+
+	// fillMu serializes filling pages from the backing file with
+	// UpdateResident, so that a fill that read the file before a write
+	// cannot install stale data after the write updated the cache. Lock
+	// order: fillMu, then mu.
+	fillMu sync.Mutex
 
 	mu sync.Mutex
 
@@ -41,6 +49,136 @@ type SharedMemory struct {
 	// frames maps a page index to its frame; the object holds one
 	// reference on each. Guarded by mu.
 	frames map[uint64]uint64
+
+	// readBack and writeBack, if set, make the object the page cache of
+	// a file kept elsewhere (SetBacking): missing pages are read from
+	// the file, and Writeback writes pages back. Guarded by mu.
+	readBack  func(p []byte, off uint64) (int, error)
+	writeBack func(p []byte, off uint64) error
+
+	// maybeDirty says a shared mapping may have written the pages since
+	// the last Writeback: set while writable mappings exist. Guarded by
+	// mu.
+	maybeDirty bool
+}
+
+// errNeedFill: the page must be read from the backing file first.
+var errNeedFill = errors.New("page must be read from the file")
+
+// SetBacking makes the object the page cache of a file whose data lives
+// elsewhere: missing pages are filled with read (outside any address
+// space's lock) and Writeback writes pages that shared mappings may have
+// written with write. Both get byte offsets of whole pages; write is
+// responsible for not writing past the file's end.
+func (o *SharedMemory) SetBacking(read func(p []byte, off uint64) (int, error), write func(p []byte, off uint64) error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.readBack, o.writeBack = read, write
+}
+
+// fill reads pages [idx, idx+n) of a backed object that are missing from
+// the file. It is called without any address space's lock.
+func (o *SharedMemory) fill(idx, n uint64) error {
+	o.fillMu.Lock()
+	defer o.fillMu.Unlock()
+	o.mu.Lock()
+	read := o.readBack
+	n = min(n, o.size-min(idx, o.size))
+	o.mu.Unlock()
+	if read == nil || n == 0 {
+		return nil
+	}
+	off, got, err := o.mf.allocRun(n)
+	if err != nil {
+		return err
+	}
+	rd, rerr := read(o.mf.bytes(off, got*pageSize), idx<<pageShift)
+	if rerr != nil && rd == 0 {
+		o.mf.decRef(off, got)
+		return rerr
+	}
+	o.mu.Lock()
+	var unused []uint64
+	for i := uint64(0); i < got; i++ {
+		f := off + i*pageSize
+		if _, ok := o.frames[idx+i]; ok || idx+i >= o.size {
+			unused = append(unused, f)
+			continue
+		}
+		o.frames[idx+i] = f
+	}
+	o.mu.Unlock()
+	for _, f := range unused {
+		o.mf.decRef(f, 1)
+	}
+	return nil
+}
+
+// Writeback writes the pages shared mappings may have written to the
+// backing file (msync, fsync, the last close). Objects without backing
+// have nothing to write: their pages are the storage.
+func (o *SharedMemory) Writeback() error {
+	o.mu.Lock()
+	write := o.writeBack
+	if write == nil || !o.maybeDirty {
+		o.mu.Unlock()
+		return nil
+	}
+	o.maybeDirty = o.writableMaps > 0
+	idxs := make([]uint64, 0, len(o.frames))
+	for idx := range o.frames {
+		idxs = append(idxs, idx)
+	}
+	slices.Sort(idxs)
+	frames := make([]uint64, len(idxs))
+	for i, idx := range idxs {
+		frames[i] = o.frames[idx]
+		o.mf.incRef(frames[i], 1) // kept while written
+	}
+	o.mu.Unlock()
+	var firstErr error
+	for i := 0; i < len(idxs); {
+		j := i + 1
+		for j < len(idxs) && idxs[j] == idxs[j-1]+1 && frames[j] == frames[j-1]+pageSize && j-i < 256 {
+			j++
+		}
+		if err := write(o.mf.bytes(frames[i], uint64(j-i)*pageSize), idxs[i]<<pageShift); err != nil && firstErr == nil {
+			firstErr = err
+		}
+		i = j
+	}
+	for _, f := range frames {
+		o.mf.decRef(f, 1)
+	}
+	if firstErr != nil {
+		o.mu.Lock()
+		o.maybeDirty = true
+		o.mu.Unlock()
+	}
+	return firstErr
+}
+
+// UpdateResident copies p into the pages of the object at off that have
+// frames, leaving missing pages missing (write(2) through to a backed
+// file keeps its cached pages current), and grows the object to cover
+// off+len(p).
+func (o *SharedMemory) UpdateResident(p []byte, off uint64) {
+	o.fillMu.Lock()
+	defer o.fillMu.Unlock()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for done := 0; done < len(p); {
+		a := off + uint64(done)
+		in := a & pageMask
+		n := min(pageSize-int(in), len(p)-done)
+		if f, ok := o.frames[a>>pageShift]; ok {
+			copy(o.mf.bytes(f+in, uint64(n)), p[done:done+n])
+		}
+		done += n
+	}
+	if end := (off + uint64(len(p)) + pageMask) >> pageShift; end > o.size {
+		o.size = end
+	}
 }
 
 // NewSharedMemory returns a zero-filled shared memory object of size bytes
@@ -92,6 +230,7 @@ func (o *SharedMemory) incMap(m *MemoryManager, writable bool) {
 	o.mappers[m]++
 	if writable {
 		o.writableMaps++
+		o.maybeDirty = true
 	}
 	o.mu.Unlock()
 }
@@ -139,6 +278,9 @@ func (o *SharedMemory) frameAt(idx uint64) (uint64, error) {
 		return 0, unix.EFAULT
 	}
 	f, ok := o.frames[idx]
+	if !ok && o.readBack != nil {
+		return 0, errNeedFill
+	}
 	if !ok {
 		off, _, err := o.mf.allocRun(1)
 		if err != nil {

@@ -653,9 +653,10 @@ func doSync(t *kernel.Task, fd uintptr, dataOnly bool) (uintptr, error) {
 	return 0, f.Sync(t, dataOnly)
 }
 
-// sync has nothing to flush: every file system kite has keeps its data in
-// memory or writes it through to the host at once.
+// sync writes back the page caches of mapped files; the file systems
+// themselves write through.
 func sync(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	t.Kernel().VFS().WritebackAll(nil)
 	return 0, nil
 }
 
@@ -668,13 +669,17 @@ func syncfs(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if f.IsPath() {
 		return 0, unix.EBADF
 	}
+	if err := t.Kernel().VFS().WritebackAll(f.Dentry().Filesystem()); err != nil {
+		return 0, unix.EIO
+	}
 	return 0, nil
 }
 
 // sync_file_range flags.
 const syncFileRangeFlags = 0x1 | 0x2 | 0x4
 
-// syncFileRange checks its arguments; like fsync it has nothing to flush.
+// syncFileRange writes back the file's page cache (the whole file: the
+// range is a hint) when asked to write.
 func syncFileRange(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	off, n, flags := int64(a[1]), int64(a[2]), uint32(a[3])
 	if flags&^syncFileRangeFlags != 0 || off < 0 || n < 0 || off > 1<<63-1-n {
@@ -690,6 +695,9 @@ func syncFileRange(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	}
 	switch f.Dentry().Type() {
 	case unix.S_IFREG, unix.S_IFBLK, unix.S_IFDIR, unix.S_IFLNK:
+		if flags&0x2 != 0 { // SYNC_FILE_RANGE_WRITE
+			return 0, f.WritebackCache()
+		}
 		return 0, nil
 	}
 	return 0, unix.ESPIPE

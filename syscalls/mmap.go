@@ -86,11 +86,21 @@ func mmapFile(t *kernel.Task, f *vfs.File, o *mm.MMapOpts) error {
 	o.Name = t.Kernel().VFS().PathName(t.FSContext().Root(), f.Path())
 	o.File = f
 	if mp, ok := f.Ops().(vfs.Mappable); ok {
-		// The file's own pages: shared mappings write them, private
-		// ones share them until written.
+		// The file's own pages (tmpfs, memfd): shared mappings write
+		// them, private ones share them until written.
 		if obj, ok := mp.MappablePages().(*mm.SharedMemory); ok {
 			o.Shm = obj
+			return nil
 		}
+	}
+	// Other files are mapped through their inode's page cache, private
+	// mappings too (sharing clean pages until they write them).
+	obj, ok := f.MappablePages(t).(*mm.SharedMemory)
+	switch {
+	case ok:
+		o.Shm = obj
+	case shared:
+		return unix.ENODEV
 	}
 	return nil
 }

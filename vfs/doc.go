@@ -88,11 +88,13 @@
 // NewPseudoFile, which gives them their file system's device number;
 // NewInodeNumber numbers their inodes.
 //
-// Files whose data can be mapped implement Mappable: their Pages (the
-// page cache, allocated with NewPages from the kernel's memory file) are
-// what mmap maps, coherent with read and write. Files that must not be
-// mapped at all (procfs) implement Unmappable; memfd seals go through
-// Sealable.
+// Files whose data lives in memory (tmpfs) implement Mappable: their
+// Pages (allocated with NewPages from the kernel's memory file) are what
+// mmap maps, coherent with read and write. Other regular files get a
+// page cache per inode when first mapped (pagecache.go): read and write
+// go through it while it exists, mappings fill it, and msync, fsync,
+// sync and the last close write it back. Files that must not be mapped at
+// all (procfs) implement Unmappable; memfd seals go through Sealable.
 //
 // Path-name sockets (socket.go): BindSocketAt makes an S_IFSOCK inode
 // through the file system's Mknod and records the socket family's
@@ -129,8 +131,14 @@
 //  3. Dentry.mu: one directory's lookups and changes; a rename holds two,
 //     under renameMu held for writing; everybody else holds at most one.
 //     The VFS calls a directory inode's methods with it held.
-//  4. File-system locks (each file system states its own order).
-//  5. Leaves, never held while calling a file system or taking another
+//  4. fileCache.mu: I/O through an inode's page cache (pagecache.go),
+//     held across the file system's Read and Write.
+//  5. File-system locks (each file system states its own order), then
+//     the locks of Pages (which take address spaces' locks when
+//     truncating). A fill of a page cache holds the pages' fill lock,
+//     then fileCache.filesMu, then the file system's locks;
+//     VirtualFilesystem.cacheMu is taken alone or before filesMu.
+//  6. Leaves, never held while calling a file system or taking another
 //     VFS lock: VirtualFilesystem.mountMu (mounts; taken under Dentry.mu
 //     for the read-only check), writeMu (write access and ETXTBSY),
 //     regMu (device, FIFO and file-system type registries and the clock;

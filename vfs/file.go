@@ -24,6 +24,10 @@ type File struct {
 	// flags (O_APPEND, O_NONBLOCK, ...).
 	flags atomic.Int32
 
+	// cache is the page cache the file is attached to (it mapped the
+	// file), or nil. Guarded by the VFS's cacheMu.
+	cache *fileCache
+
 	// posMu serializes offset-using operations on non-stream files and
 	// guards offset.
 	posMu  sync.Mutex
@@ -54,6 +58,9 @@ func (f *File) IncRef() { f.refs.Add(1) }
 func (f *File) DecRef(ctx Context) {
 	switch n := f.refs.Add(-1); {
 	case n == 0:
+		if f.cache != nil {
+			f.detachCache()
+		}
 		if f.ops != nil {
 			f.vfs.releaseFileLocks(f)
 			f.ops.Release(ctx)
@@ -150,7 +157,7 @@ func (f *File) Read(ctx Context, dst []byte) (int, error) {
 	}
 	f.posMu.Lock()
 	defer f.posMu.Unlock()
-	n, err := f.ops.Read(ctx, f, dst, f.offset)
+	n, err := f.readOps(ctx, dst, f.offset)
 	f.offset += int64(n)
 	return n, err
 }
@@ -166,7 +173,7 @@ func (f *File) Pread(ctx Context, dst []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, unix.EINVAL
 	}
-	return f.ops.Read(ctx, f, dst, off)
+	return f.readOps(ctx, dst, off)
 }
 
 // Write writes at the file offset, or at the end for O_APPEND, and
@@ -185,14 +192,14 @@ func (f *File) Write(ctx Context, src []byte) (int, error) {
 	defer f.posMu.Unlock()
 	if f.Flags()&unix.O_APPEND != 0 {
 		if a, ok := f.ops.(Appender); ok {
-			n, end, err := a.Append(ctx, f, src)
+			n, end, err := f.writeOps(ctx, src, 0, a)
 			if n > 0 || err == nil {
 				f.offset = end
 			}
 			return n, err
 		}
 	}
-	n, err := f.ops.Write(ctx, f, src, f.offset)
+	n, _, err := f.writeOps(ctx, src, f.offset, nil)
 	f.offset += int64(n)
 	return n, err
 }
@@ -214,11 +221,12 @@ func (f *File) Pwrite(ctx Context, src []byte, off int64) (int, error) {
 	}
 	if f.Flags()&unix.O_APPEND != 0 {
 		if a, ok := f.ops.(Appender); ok {
-			n, _, err := a.Append(ctx, f, src)
+			n, _, err := f.writeOps(ctx, src, 0, a)
 			return n, err
 		}
 	}
-	return f.ops.Write(ctx, f, src, off)
+	n, _, err := f.writeOps(ctx, src, off, nil)
+	return n, err
 }
 
 // Seek moves the file offset (lseek(2)).
@@ -359,6 +367,11 @@ func (f *File) Sync(ctx Context, dataOnly bool) error {
 	if f.ops == nil {
 		return unix.EBADF
 	}
+	if c := f.cacheOf(); c != nil {
+		if err := c.pages.Writeback(); err != nil {
+			return unix.EIO
+		}
+	}
 	return f.ops.Sync(ctx, f, dataOnly)
 }
 
@@ -371,7 +384,7 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	}
 	total := 0
 	for total < len(p) {
-		n, err := f.ops.Read(KernelContext{}, f, p[total:], off+int64(total))
+		n, err := f.readOps(KernelContext{}, p[total:], off+int64(total))
 		total += n
 		if err != nil {
 			return total, err

@@ -60,7 +60,7 @@ func (f *File) ReadTo(ctx Context, n int64, off int64, sink func([]byte) (int, e
 	var total int64
 	for total < n {
 		chunk := buf[:min(n-total, int64(len(buf)))]
-		m, err := f.ops.Read(ctx, f, chunk, pos)
+		m, err := f.readOps(ctx, chunk, pos)
 		if m > 0 {
 			took, serr := sink(chunk[:m])
 			total += int64(took)
@@ -130,12 +130,12 @@ func (f *File) WriteFrom(ctx Context, n int64, off int64, source func([]byte) (i
 		if filled > 0 {
 			if appending {
 				var end int64
-				w, end, err = app.Append(ctx, f, buf[:filled])
+				w, end, err = f.writeOps(ctx, buf[:filled], 0, app)
 				if w > 0 || err == nil {
 					pos = end
 				}
 			} else {
-				w, err = f.ops.Write(ctx, f, buf[:filled], pos)
+				w, _, err = f.writeOps(ctx, buf[:filled], pos, nil)
 				pos += int64(w)
 			}
 			total += int64(w)

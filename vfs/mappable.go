@@ -45,6 +45,17 @@ type Pages interface {
 	// DecRef drops the creator's reference; the last reference (the
 	// creator's or a mapping's) frees the memory.
 	DecRef()
+
+	// SetBacking makes the pages the cache of a file kept elsewhere:
+	// pages a mapping touches are filled with read, and Writeback
+	// writes pages shared mappings may have written with write.
+	SetBacking(read func(p []byte, off uint64) (int, error), write func(p []byte, off uint64) error)
+	// Writeback writes back what shared mappings may have written (no
+	// backing: nothing to do).
+	Writeback() error
+	// UpdateResident copies p into the pages at off that exist (a write
+	// through to the backing file), growing the size to cover it.
+	UpdateResident(p []byte, off uint64)
 }
 
 // PageAllocator makes Pages objects. The kernel gives the VFS one backed
@@ -283,6 +294,25 @@ func (h *heapPages) HasPage(idx uint64) bool {
 }
 
 func (h *heapPages) WritableMappings() int { return 0 }
+
+func (h *heapPages) SetBacking(func([]byte, uint64) (int, error), func([]byte, uint64) error) {}
+
+func (h *heapPages) Writeback() error { return nil }
+
+func (h *heapPages) UpdateResident(p []byte, off uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for done := 0; done < len(p); {
+		a := off + uint64(done)
+		in := int(a % pageSize)
+		n := min(pageSize-in, len(p)-done)
+		if pg := h.pages[a/pageSize]; pg != nil {
+			copy(pg[in:], p[done:done+n])
+		}
+		done += n
+	}
+	h.size = max(h.size, (off+uint64(len(p))+pageSize-1)/pageSize)
+}
 
 func (h *heapPages) DecRef() {
 	h.mu.Lock()

@@ -326,6 +326,7 @@ func (v *VirtualFilesystem) openPath(ctx Context, p Path, flags int) (*File, err
 			f.DecRef(ctx)
 			return nil, err
 		}
+		v.truncated(d.inode, 0)
 	}
 	return f, nil
 }

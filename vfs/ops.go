@@ -456,7 +456,13 @@ func (v *VirtualFilesystem) setStat(ctx Context, p Path, req *SetStat) error {
 		return unix.EROFS
 	}
 	req.Ctime = v.NowTimespec()
-	return p.Dentry.inode.SetStat(ctx, req)
+	if err := p.Dentry.inode.SetStat(ctx, req); err != nil {
+		return err
+	}
+	if req.Mask&unix.STATX_SIZE != 0 {
+		v.truncated(p.Dentry.inode, req.Size)
+	}
+	return nil
 }
 
 // Chmod changes the permission bits of the file at p (chmod(2)).

@@ -72,6 +72,13 @@ type VirtualFilesystem struct {
 	writeMu     sync.Mutex
 	writeCounts map[Inode]int
 
+	// cacheMu guards caches, the page caches of inodes of file systems
+	// that keep their data elsewhere (pagecache.go); nCaches counts them
+	// (read without the lock to skip it when there are none).
+	cacheMu sync.Mutex
+	caches  map[Inode]*fileCache
+	nCaches atomic.Int32
+
 	// locksMu guards locks, the file locks of every inode that has some.
 	locksMu sync.Mutex
 	locks   map[Inode]*inodeLocks

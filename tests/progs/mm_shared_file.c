@@ -56,8 +56,13 @@ int main(void) {
 	sigaction(SIGBUS, &sa, NULL);
 	sigaction(SIGSEGV, &sa, NULL);
 
-	char path[64];
-	snprintf(path, sizeof path, "/tmp/mm_shared_%d", getpid());
+	/* MM_SHARED_DIR picks the file system (tests/pagecache_test.go runs
+	 * this on an ext4 image root); /tmp by default. */
+	const char *dir = getenv("MM_SHARED_DIR");
+	if (!dir)
+		dir = "/tmp";
+	char path[128];
+	snprintf(path, sizeof path, "%s/mm_shared_%d", dir, getpid());
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0 || ftruncate(fd, 3 * P) != 0) {
 		perror("setup");
@@ -171,5 +176,18 @@ int main(void) {
 	munmap(s, 3 * P);
 	munmap(pr, 2 * P);
 	unlink(path);
+
+	/* MM_SHARED_KEEP: leave a file written only through a shared
+	 * mapping and msync, for the test to find in the image. */
+	if (getenv("MM_SHARED_KEEP")) {
+		char kept[128];
+		snprintf(kept, sizeof kept, "%s/kept", dir);
+		int k = open(kept, O_RDWR | O_CREAT | O_TRUNC, 0644);
+		const char msg[] = "persisted through a shared mapping\n";
+		ftruncate(k, sizeof msg - 1);
+		char *km = mmap(NULL, P, PROT_READ | PROT_WRITE, MAP_SHARED, k, 0);
+		memcpy(km, msg, sizeof msg - 1);
+		printf("keep msync = %d\n", msync(km, P, MS_SYNC));
+	}
 	return 0;
 }
