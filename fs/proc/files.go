@@ -449,6 +449,13 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 		"pid_max": fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
 			return []byte(strconv.Itoa(si.PIDMax()) + "\n"), nil
 		}),
+		// The ids shown for ids a user namespace does not map.
+		"overflowuid": fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
+			return []byte("65534\n"), nil
+		}),
+		"overflowgid": fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
+			return []byte("65534\n"), nil
+		}),
 	}
 	kids["sys"] = fs.newDir(nil, map[string]vfs.Inode{"kernel": fs.newDir(nil, kernel)})
 	return kids
