@@ -1,6 +1,7 @@
 // Package ipc implements the event files of Linux: epoll instances,
-// eventfd, timerfd and signalfd (and, later, System V IPC and POSIX
-// message queues).
+// eventfd, timerfd and signalfd; and System V IPC (shared memory over
+// mm.SharedMemory, semaphores, message queues), one Namespace per IPC
+// namespace, whose mu is a leaf lock.
 //
 // Every file here is an anonymous file (anon_inode:[eventpoll],
 // anon_inode:[eventfd], ...) whose operations implement vfs.Waitable, so
@@ -28,5 +29,5 @@
 // guards its own counter, expiry or mask, and its wait queue is notified
 // after it is released.
 //
-// ipc imports vfs, auth, arch, abi/linux and x/sys/unix.
+// ipc imports vfs, mm, auth, arch, abi/linux and x/sys/unix.
 package ipc

@@ -3,10 +3,12 @@ package kernel
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/auth"
+	"github.com/kite-os/kite/ipc"
 	"github.com/kite-os/kite/vfs"
 )
 
@@ -88,6 +90,8 @@ func (u *UTSNamespace) SetHostname(c *auth.Credentials, name string, domain bool
 // the tasks in it.
 type IPCNamespace struct {
 	nsCommon
+	// SysV is the namespace's System V IPC objects.
+	SysV *ipc.Namespace
 }
 
 // Kind implements Namespace.
@@ -95,6 +99,10 @@ func (*IPCNamespace) Kind() string { return "ipc" }
 
 // CloneFlag implements Namespace.
 func (*IPCNamespace) CloneFlag() int { return unix.CLONE_NEWIPC }
+
+func (k *Kernel) newIPCNamespace(inode uint64, owner *auth.UserNamespace) *IPCNamespace {
+	return &IPCNamespace{nsCommon: nsCommon{inode: inode, owner: owner}, SysV: ipc.NewNamespace(k.mf, owner, time.Now)}
+}
 
 // MountNamespace is a tree of mounts.
 type MountNamespace struct {
@@ -130,7 +138,7 @@ func (k *Kernel) initialNamespaces(mnt *vfs.MountNamespace) *Namespaces {
 	hostname, domain := k.hostname, "(none)"
 	return &Namespaces{
 		UTS:   &UTSNamespace{nsCommon: nsCommon{inode: initUTSNSInode, owner: k.userNS}, hostname: hostname, domainname: domain},
-		IPC:   &IPCNamespace{nsCommon: nsCommon{inode: initIPCNSInode, owner: k.userNS}},
+		IPC:   k.newIPCNamespace(initIPCNSInode, k.userNS),
 		Mount: &MountNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: k.userNS}, VFS: mnt},
 	}
 }
@@ -162,7 +170,7 @@ func (k *Kernel) copyNamespaces(old *Namespaces, c *auth.Credentials, flags uint
 		n.UTS = &UTSNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: owner}, hostname: h, domainname: d}
 	}
 	if flags&unix.CLONE_NEWIPC != 0 {
-		n.IPC = &IPCNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: owner}}
+		n.IPC = k.newIPCNamespace(k.newNSInode(), owner)
 	}
 	var translate func(vfs.Path) vfs.Path
 	if flags&unix.CLONE_NEWNS != 0 {
