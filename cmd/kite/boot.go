@@ -26,6 +26,7 @@ import (
 	"github.com/kite-os/kite/kernel"
 	"github.com/kite-os/kite/mm"
 	"github.com/kite-os/kite/net"
+	"github.com/kite-os/kite/net/inet"
 	unixsock "github.com/kite-os/kite/net/unix"
 	"github.com/kite-os/kite/platform/ptrace"
 	"github.com/kite-os/kite/strace"
@@ -67,6 +68,12 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	}
 	stack := net.NewStack(v)
 	stack.Register(unix.AF_UNIX, unixsock.New(v))
+	ipStack, err := inet.New()
+	if err != nil {
+		return 1, fmt.Errorf("network stack: %w", err)
+	}
+	defer ipStack.Close()
+	ipStack.Register(stack)
 	cfg := kernel.Config{
 		Platform:    plat,
 		MemoryFile:  mf,

@@ -1,0 +1,26 @@
+// Package inet is kite's AF_INET and AF_INET6 families: TCP and UDP
+// sockets over a user-space TCP/IP stack, gVisor's pkg/tcpip, the one
+// part of gVisor kite imports (only this package may import it).
+//
+// A Stack is the network stack of one kernel instance (one network
+// namespace later): a tcpip stack with the loopback interface lo
+// (127.0.0.1/8 and ::1) and the TCP, UDP and ICMP protocols. Register
+// puts its two families in a net.Stack. Each socket wraps one tcpip
+// endpoint: the socket layer's calls (bind, connect, sendmsg...) become
+// endpoint calls, tcpip's errors become Linux errno values (errno.go),
+// and its wait queue feeds the socket's vfs.WaitQueue so poll, epoll and
+// blocking calls see its events. Blocking is kite's: the endpoint never
+// blocks, the socket waits through net.Waiter (interruptible, with
+// SO_RCVTIMEO/SO_SNDTIMEO).
+//
+// Socket options are Linux's SOL_SOCKET, SOL_TCP, SOL_IP and SOL_IPV6
+// options carried out by the endpoint (sockopt.go); SOL_SOCKET options
+// that the endpoint also needs (SO_KEEPALIVE, SO_REUSEADDR, SO_LINGER...)
+// are applied to it and then left to the socket layer to record.
+//
+// Locking: a socket has no lock of its own; tcpip endpoints are safe for
+// concurrent use. The socket layer's Options lock is taken alone.
+//
+// inet imports net, vfs, x/sys/unix and gvisor.dev/gvisor/pkg/tcpip
+// (with gvisor.dev/gvisor/pkg/waiter, the wait queue tcpip's API uses).
+package inet

@@ -1,0 +1,595 @@
+package inet
+
+import (
+	"io"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+	"gvisor.dev/gvisor/pkg/waiter"
+
+	"github.com/kite-os/kite/net"
+	"github.com/kite-os/kite/vfs"
+)
+
+// family is AF_INET or AF_INET6 on one Stack.
+type family struct {
+	st     *Stack
+	domain int
+}
+
+func (f *family) netProto() tcpip.NetworkProtocolNumber {
+	if f.domain == unix.AF_INET {
+		return ipv4.ProtocolNumber
+	}
+	return ipv6.ProtocolNumber
+}
+
+// Socket implements net.Family as inet_create and inet6_create: a type
+// without a protocol table is ESOCKTNOSUPPORT, a protocol the type does
+// not carry EPROTONOSUPPORT.
+func (f *family) Socket(ctx net.Context, typ, protocol int) (net.Socket, error) {
+	var tp tcpip.TransportProtocolNumber
+	switch typ {
+	case unix.SOCK_STREAM:
+		if protocol != 0 && protocol != unix.IPPROTO_TCP {
+			return nil, unix.EPROTONOSUPPORT
+		}
+		tp, protocol = tcp.ProtocolNumber, unix.IPPROTO_TCP
+	case unix.SOCK_DGRAM:
+		switch {
+		case protocol == 0 || protocol == unix.IPPROTO_UDP:
+			tp, protocol = udp.ProtocolNumber, unix.IPPROTO_UDP
+		case f.domain == unix.AF_INET && protocol == unix.IPPROTO_ICMP:
+			tp = icmp.ProtocolNumber4
+		case f.domain == unix.AF_INET6 && protocol == unix.IPPROTO_ICMPV6:
+			tp = icmp.ProtocolNumber6
+		default:
+			return nil, unix.EPROTONOSUPPORT
+		}
+		if tp != udp.ProtocolNumber {
+			// Ping sockets: net.ipv4.ping_group_range is "1 0"
+			// (nobody) by default, as on Linux.
+			return nil, unix.EACCES
+		}
+	case unix.SOCK_RAW:
+		// Raw sockets need CAP_NET_RAW (kite has no capability model
+		// yet: euid 0 holds them all); kite does not implement them.
+		if ctx.Credentials().EffectiveUID != 0 {
+			return nil, unix.EPERM
+		}
+		return nil, unix.ESOCKTNOSUPPORT
+	default:
+		return nil, unix.ESOCKTNOSUPPORT
+	}
+	wq := new(waiter.Queue)
+	ep, err := f.st.s.NewEndpoint(tp, f.netProto(), wq)
+	if err != nil {
+		return nil, errno(err)
+	}
+	if f.domain == unix.AF_INET6 {
+		ep.SocketOptions().SetV6Only(false)
+	}
+	return newSocket(f, typ, protocol, ep, wq, net.NewOptions()), nil
+}
+
+// Pair implements net.Family: INET has no socketpair.
+func (f *family) Pair(net.Context, int, int) (net.Socket, net.Socket, error) {
+	return nil, nil, unix.EOPNOTSUPP
+}
+
+// socket is one AF_INET or AF_INET6 socket: a tcpip endpoint.
+type socket struct {
+	fam      *family
+	typ      int
+	protocol int
+	opts     *net.Options
+	ep       tcpip.Endpoint
+	wq       *waiter.Queue
+	// bridge passes the endpoint's events to q.
+	bridge waiter.Entry
+	q      vfs.WaitQueue
+	ino    atomic.Uint64
+}
+
+func newSocket(f *family, typ, protocol int, ep tcpip.Endpoint, wq *waiter.Queue, opts *net.Options) *socket {
+	s := &socket{fam: f, typ: typ, protocol: protocol, opts: opts, ep: ep, wq: wq}
+	s.bridge = waiter.NewFunctionEntry(waiter.EventIn|waiter.EventPri|waiter.EventOut|waiter.EventErr|waiter.EventHUp|waiter.EventRdHUp|waiter.EventRdNorm|waiter.EventWrNorm, s.notify)
+	wq.EventRegister(&s.bridge)
+	return s
+}
+
+// notify passes tcpip's events to the socket's waiters, with the
+// RDNORM/WRNORM twins tcpip leaves out.
+func (s *socket) notify(m waiter.EventMask) {
+	ev := uint32(m)
+	if ev&unix.POLLIN != 0 {
+		ev |= vfs.PollRdNorm
+	}
+	if ev&unix.POLLOUT != 0 {
+		ev |= vfs.PollWrNorm
+	}
+	s.q.Notify(ev)
+}
+
+func (s *socket) stream() bool { return s.typ == unix.SOCK_STREAM }
+
+// SetInode records the socket's inode number (for /proc/net).
+func (s *socket) SetInode(ino uint64) { s.ino.Store(ino) }
+
+// Info implements net.Socket.
+func (s *socket) Info() (int, int, int) { return s.fam.domain, s.typ, s.protocol }
+
+// Options implements net.Socket.
+func (s *socket) Options() *net.Options { return s.opts }
+
+// Readiness implements vfs.Waitable.
+func (s *socket) Readiness(mask uint32) uint32 {
+	r := uint32(s.ep.Readiness(waiter.EventMask(mask | unix.POLLERR | unix.POLLHUP | unix.POLLIN | unix.POLLOUT)))
+	if s.stream() {
+		// tcpip reports a closed or TIME_WAIT endpoint ready for
+		// everything; Linux has no error to report there.
+		switch tcp.EndpointState(s.ep.State()) {
+		case tcp.StateClose, tcp.StateTimeWait:
+			r &^= unix.POLLERR
+		}
+	}
+	if r&unix.POLLIN != 0 {
+		r |= vfs.PollRdNorm
+	}
+	if r&unix.POLLOUT != 0 {
+		r |= vfs.PollWrNorm
+	}
+	return r & (mask | unix.POLLERR | unix.POLLHUP)
+}
+
+// EventRegister implements vfs.Waitable.
+func (s *socket) EventRegister(e *vfs.WaitEntry) { s.q.EventRegister(e) }
+
+// EventUnregister implements vfs.Waitable.
+func (s *socket) EventUnregister(e *vfs.WaitEntry) { s.q.EventUnregister(e) }
+
+// Release implements net.Socket: close(2). tcpip sends a RST instead of
+// a FIN when unread data is left or SO_LINGER has a zero timeout.
+func (s *socket) Release(net.Context) {
+	s.wq.EventUnregister(&s.bridge)
+	s.ep.Close()
+}
+
+// Bind implements net.Socket.
+func (s *socket) Bind(ctx net.Context, b []byte) error {
+	fam, err := addrFamily(b)
+	if err != nil {
+		return err
+	}
+	if s.fam.domain == unix.AF_INET && fam == unix.AF_UNSPEC && len(b) >= sockaddrInLen {
+		// inet_bind takes AF_UNSPEC with INADDR_ANY for old
+		// programs.
+		if b[4]|b[5]|b[6]|b[7] != 0 {
+			return unix.EAFNOSUPPORT
+		}
+		b = append([]byte{unix.AF_INET, 0}, b[2:]...)
+	}
+	a, err := decodeAddr(s.fam.domain, b)
+	if err != nil {
+		return err
+	}
+	if a.Port != 0 && a.Port < 1024 && ctx.Credentials().EffectiveUID != 0 {
+		// Ports below 1024 need CAP_NET_BIND_SERVICE (kite has no
+		// capability model yet: euid 0 holds them all).
+		return unix.EACCES
+	}
+	return errno(s.ep.Bind(a))
+}
+
+// Listen implements net.Socket: the backlog is clamped to somaxconn.
+func (s *socket) Listen(ctx net.Context, backlog int) error {
+	if !s.stream() {
+		return unix.EOPNOTSUPP
+	}
+	if uint(backlog) > somaxconn {
+		backlog = somaxconn
+	}
+	return errno(s.ep.Listen(backlog))
+}
+
+// Accept implements net.Socket.
+func (s *socket) Accept(ctx net.Context, nonblock bool, d net.Deadline) (net.Socket, error) {
+	if !s.stream() {
+		return nil, unix.EOPNOTSUPP
+	}
+	var w net.Waiter
+	defer w.Unregister()
+	for {
+		ep, wq, err := s.ep.Accept(nil)
+		if err == nil {
+			return newSocket(s.fam, s.typ, s.protocol, ep, wq, s.opts.Clone()), nil
+		}
+		if _, ok := err.(*tcpip.ErrWouldBlock); !ok {
+			return nil, errno(err)
+		}
+		if nonblock {
+			return nil, unix.EAGAIN
+		}
+		if !w.Registered() {
+			w.Register(&s.q, unix.POLLIN)
+			continue
+		}
+		if err := w.Wait(ctx, d); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// Connect implements net.Socket. A blocking connect waits for the
+// handshake; restarted after a signal it goes on waiting, as
+// __inet_stream_connect does. A timeout (SO_SNDTIMEO) gives EINPROGRESS.
+func (s *socket) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadline) error {
+	fam, err := addrFamily(b)
+	if err != nil {
+		return err
+	}
+	if fam == unix.AF_UNSPEC {
+		if s.stream() {
+			// tcp_disconnect of an unconnected socket.
+			if _, err := s.ep.GetRemoteAddress(); err != nil {
+				return nil
+			}
+			return unix.EOPNOTSUPP
+		}
+		s.ep.Disconnect()
+		return nil
+	}
+	if s.fam.domain == unix.AF_INET6 && fam == unix.AF_INET && !s.stream() && len(b) >= sockaddrInLen {
+		// A UDPv6 socket connects to an IPv4 address through its
+		// mapped form.
+		m := make([]byte, sockaddrIn6Len)
+		m[0], m[1] = unix.AF_INET6, 0
+		copy(m[2:4], b[2:4])
+		m[18], m[19] = 0xff, 0xff
+		copy(m[20:24], b[4:8])
+		b = m
+	}
+	a, err := decodeAddr(s.fam.domain, b)
+	if err != nil {
+		return err
+	}
+	if !s.stream() {
+		return errno(s.ep.Connect(a))
+	}
+	terr := s.ep.Connect(a)
+	switch terr.(type) {
+	case nil:
+		return nil
+	case *tcpip.ErrConnectStarted, *tcpip.ErrAlreadyConnecting:
+	default:
+		return errno(terr)
+	}
+	if nonblock {
+		return errno(terr)
+	}
+	var w net.Waiter
+	w.Register(&s.q, unix.POLLOUT)
+	defer w.Unregister()
+	for s.ep.Readiness(waiter.EventOut)&waiter.EventOut == 0 {
+		if err := w.Wait(ctx, d); err != nil {
+			if err == unix.EAGAIN {
+				return unix.EINPROGRESS
+			}
+			return err
+		}
+	}
+	// Connect again to learn the outcome: nil once connected (a
+	// later connect is EISCONN), or the error, which it consumes as
+	// Linux's connect clears sk_err.
+	err = errno(s.ep.Connect(a))
+	if err != nil {
+		s.ep.LastError()
+	}
+	return err
+}
+
+// Shutdown implements net.Socket.
+func (s *socket) Shutdown(ctx net.Context, how int) error {
+	var f tcpip.ShutdownFlags
+	switch how {
+	case unix.SHUT_RD:
+		f = tcpip.ShutdownRead
+	case unix.SHUT_WR:
+		f = tcpip.ShutdownWrite
+	default:
+		f = tcpip.ShutdownRead | tcpip.ShutdownWrite
+	}
+	return errno(s.ep.Shutdown(f))
+}
+
+// Name implements net.Socket.
+func (s *socket) Name(net.Context) ([]byte, error) {
+	a, err := s.ep.GetLocalAddress()
+	if err != nil {
+		return nil, errno(err)
+	}
+	return encodeAddr(s.fam.domain, a), nil
+}
+
+// PeerName implements net.Socket.
+func (s *socket) PeerName(net.Context) ([]byte, error) {
+	a, err := s.ep.GetRemoteAddress()
+	if err != nil {
+		return nil, errno(err)
+	}
+	return encodeAddr(s.fam.domain, a), nil
+}
+
+// payload is the data of one send, read from the user as tcpip takes it.
+type payload struct {
+	src  func([]byte) (int, error)
+	left int64
+	err  error
+}
+
+// Read implements io.Reader.
+func (p *payload) Read(b []byte) (int, error) {
+	if p.err != nil {
+		return 0, p.err
+	}
+	if p.left == 0 {
+		return 0, io.EOF
+	}
+	if int64(len(b)) > p.left {
+		b = b[:p.left]
+	}
+	n, err := p.src(b)
+	p.left -= int64(n)
+	if err != nil {
+		p.err = err
+		return n, err
+	}
+	return n, nil
+}
+
+// Len implements tcpip.Payloader.
+func (p *payload) Len() int { return int(min(p.left, 1<<31-1)) }
+
+// SendMsg implements net.Socket.
+func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
+	flags := req.Flags
+	if flags&unix.MSG_OOB != 0 {
+		// Urgent data is not carried by kite's TCP.
+		return 0, unix.EOPNOTSUPP
+	}
+	nonblock := req.Nonblock || flags&unix.MSG_DONTWAIT != 0
+	wo := tcpip.WriteOptions{More: flags&unix.MSG_MORE != 0, Atomic: !s.stream()}
+	if req.To != nil && !s.stream() {
+		a, err := s.sendAddr(req.To)
+		if err != nil {
+			return 0, err
+		}
+		wo.To = a
+	}
+	if s.stream() && req.Len == 0 {
+		// tcp_sendmsg with nothing to send still reports errors.
+		if _, err := s.ep.GetRemoteAddress(); err != nil {
+			return 0, s.sendError(ctx, &tcpip.ErrClosedForSend{}, flags)
+		}
+		return 0, nil
+	}
+	p := &payload{src: req.Source, left: req.Len}
+	var done int64
+	var w net.Waiter
+	defer w.Unregister()
+	for {
+		n, err := s.ep.Write(p, wo)
+		done += n
+		if err == nil {
+			if !s.stream() || p.left == 0 {
+				return done, nil
+			}
+			if p.err != nil {
+				return done, nil
+			}
+			continue
+		}
+		if _, ok := err.(*tcpip.ErrWouldBlock); !ok {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, s.sendError(ctx, err, flags)
+		}
+		if nonblock {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, unix.EAGAIN
+		}
+		if !w.Registered() {
+			w.Register(&s.q, unix.POLLOUT)
+			continue
+		}
+		if err := w.Wait(ctx, req.Deadline); err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+	}
+}
+
+// sendError is the errno of a failed send, with SIGPIPE for a broken
+// stream unless MSG_NOSIGNAL.
+func (s *socket) sendError(ctx net.Context, err tcpip.Error, flags int) error {
+	e := errno(err)
+	if e == unix.EPIPE && s.stream() && flags&unix.MSG_NOSIGNAL == 0 {
+		net.SendSIGPIPE(ctx)
+	}
+	if _, ok := err.(*tcpip.ErrNotConnected); ok && s.stream() {
+		return unix.EPIPE
+	}
+	return e
+}
+
+// sendAddr decodes a datagram's destination.
+func (s *socket) sendAddr(b []byte) (*tcpip.FullAddress, error) {
+	fam, err := addrFamily(b)
+	if err != nil {
+		return nil, err
+	}
+	if fam == unix.AF_UNSPEC && s.fam.domain == unix.AF_INET {
+		return nil, nil
+	}
+	if s.fam.domain == unix.AF_INET6 && fam == unix.AF_INET {
+		return nil, unix.EAFNOSUPPORT
+	}
+	a, err := decodeAddr(s.fam.domain, b)
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// sinkWriter is an io.Writer into a receive's sink: a stream stops at
+// the limit (tcpip keeps the rest); a datagram's excess is discarded.
+type sinkWriter struct {
+	sink    func([]byte) (int, error)
+	left    int64
+	discard bool
+	// drop discards everything (MSG_TRUNC on a stream).
+	drop  bool
+	wrote int64
+}
+
+func (w *sinkWriter) Write(b []byte) (int, error) {
+	if w.drop {
+		n := min(int64(len(b)), w.left)
+		w.left -= n
+		w.wrote += n
+		if n < int64(len(b)) {
+			return int(n), io.ErrShortWrite
+		}
+		return len(b), nil
+	}
+	want := len(b)
+	if int64(len(b)) > w.left {
+		b = b[:w.left]
+	}
+	n, err := 0, error(nil)
+	if len(b) > 0 {
+		n, err = w.sink(b)
+	}
+	w.left -= int64(n)
+	w.wrote += int64(n)
+	if err != nil {
+		return n, err
+	}
+	if n < want {
+		if w.discard {
+			return want, nil
+		}
+		return n, io.ErrShortWrite
+	}
+	return n, nil
+}
+
+// RecvMsg implements net.Socket.
+func (s *socket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult, error) {
+	flags := req.Flags
+	if flags&unix.MSG_ERRQUEUE != 0 {
+		return net.RecvResult{}, unix.EAGAIN
+	}
+	if flags&unix.MSG_OOB != 0 {
+		if s.stream() {
+			return net.RecvResult{}, unix.EINVAL
+		}
+		return net.RecvResult{}, unix.EOPNOTSUPP
+	}
+	nonblock := req.Nonblock || flags&unix.MSG_DONTWAIT != 0
+	peek := flags&unix.MSG_PEEK != 0
+	if s.stream() && req.Len == 0 {
+		return net.RecvResult{}, nil
+	}
+	waitall := s.stream() && flags&unix.MSG_WAITALL != 0 && !peek
+	ro := tcpip.ReadOptions{Peek: peek, NeedRemoteAddr: !s.stream()}
+	var done int64
+	var w net.Waiter
+	defer w.Unregister()
+	for {
+		sw := &sinkWriter{sink: req.Sink, left: req.Len - done, discard: !s.stream(), drop: s.stream() && flags&unix.MSG_TRUNC != 0}
+		res, err := s.ep.Read(sw, ro)
+		if err == nil {
+			if !s.stream() {
+				r := net.RecvResult{N: sw.wrote, From: encodeAddr(s.fam.domain, res.RemoteAddr)}
+				if int64(res.Total) > sw.wrote {
+					r.Flags |= unix.MSG_TRUNC
+					if flags&unix.MSG_TRUNC != 0 {
+						r.N = int64(res.Total)
+					}
+				}
+				return r, nil
+			}
+			done += int64(res.Count)
+			s.ep.ModerateRecvBuf(res.Count)
+			if waitall && done < req.Len && res.Count > 0 {
+				continue
+			}
+			return net.RecvResult{N: done}, nil
+		}
+		switch err.(type) {
+		case *tcpip.ErrClosedForReceive:
+			return net.RecvResult{N: done}, nil
+		case *tcpip.ErrWouldBlock:
+		default:
+			if done > 0 {
+				return net.RecvResult{N: done}, nil
+			}
+			if _, ok := err.(*tcpip.ErrNotConnected); ok && s.stream() {
+				return net.RecvResult{}, unix.ENOTCONN
+			}
+			return net.RecvResult{}, errno(err)
+		}
+		if done > 0 && !waitall {
+			return net.RecvResult{N: done}, nil
+		}
+		if nonblock {
+			if done > 0 {
+				return net.RecvResult{N: done}, nil
+			}
+			return net.RecvResult{}, unix.EAGAIN
+		}
+		if !w.Registered() {
+			w.Register(&s.q, unix.POLLIN)
+			continue
+		}
+		if err := w.Wait(ctx, req.Deadline); err != nil {
+			if done > 0 {
+				return net.RecvResult{N: done}, nil
+			}
+			return net.RecvResult{}, err
+		}
+	}
+}
+
+// Ioctl implements net.Socket: SIOCINQ (FIONREAD) and SIOCOUTQ.
+func (s *socket) Ioctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
+	var opt tcpip.SockOptInt
+	switch cmd {
+	case unix.SIOCINQ:
+		opt = tcpip.ReceiveQueueSizeOption
+	case unix.SIOCOUTQ:
+		opt = tcpip.SendQueueSizeOption
+	default:
+		return 0, unix.ENOTTY
+	}
+	v, err := s.ep.GetSockOptInt(opt)
+	if err != nil {
+		return 0, errno(err)
+	}
+	if _, err := io.CopyOut(arg, putInt(int32(v))); err != nil {
+		return 0, unix.EFAULT
+	}
+	return 0, nil
+}
