@@ -29,6 +29,7 @@ func (m *MemoryManager) Fork() (*MemoryManager, error) {
 		stackLimit: m.stackLimit,
 		mmapBase:   m.mmapBase,
 		memlock:    m.memlock,
+		limits:     m.limits,
 	}
 	c.vmas.owner = c
 	var firstErr error

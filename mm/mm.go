@@ -142,6 +142,9 @@ type MemoryManager struct {
 	// MAP_LOCKED and MCL_FUTURE mappings are checked against.
 	memlock MemlockLimit
 
+	// limits are RLIMIT_AS and RLIMIT_DATA (limits.go).
+	limits AddressLimits
+
 	// lockFuture and lockFutureOnFault record MCL_FUTURE and
 	// MCL_ONFAULT: new mappings are locked.
 	lockFuture, lockFutureOnFault bool
@@ -164,6 +167,7 @@ func NewMemoryManager(mf *MemoryFile, p platform.Platform) (*MemoryManager, erro
 		pt:         newPageTable(),
 		stackLimit: DefaultStackLimit,
 		memlock:    MemlockLimit{Bytes: RLimInfinity},
+		limits:     AddressLimits{AS: RLimInfinity, Data: RLimInfinity},
 	}
 	m.vmas.owner = m
 	m.mmapBase = m.computeMmapBase()
@@ -337,8 +341,12 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 			return 0, unix.EAGAIN
 		}
 	}
+	isData := o.Prot&unix.PROT_WRITE != 0 && !shared && !growsDown
 	var addr uintptr
 	if flags&unix.MAP_FIXED != 0 {
+		if err := m.mayExpandLocked(length, isData, o.Addr, o.Addr+length); err != nil {
+			return 0, err
+		}
 		addr = o.Addr
 		if addr&pageMask != 0 {
 			return 0, unix.EINVAL
@@ -354,6 +362,9 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 		}
 		m.unmapLocked(addr, addr+length)
 	} else {
+		if err := m.mayExpandLocked(length, isData, 0, 0); err != nil {
+			return 0, err
+		}
 		var err error
 		if flags&unix.MAP_32BIT != 0 {
 			addr, err = m.find32BitLocked(length, o.Addr)
@@ -697,6 +708,14 @@ func (m *MemoryManager) Brk(addr uintptr) uintptr {
 			return m.brk
 		}
 		if len(m.vmas.v) >= maxMapCount {
+			return m.brk
+		}
+		// RLIMIT_DATA bounds the heap itself (Linux's
+		// check_data_rlimit), RLIMIT_AS the address space.
+		if l := m.limits.Data; l != RLimInfinity && uint64(addr-m.brkStart) > l {
+			return m.brk
+		}
+		if m.mayExpandLocked(newEnd-oldEnd, false, 0, 0) != nil {
 			return m.brk
 		}
 		heap := &vma{start: oldEnd, end: newEnd, prot: unix.PROT_READ | unix.PROT_WRITE, name: "[heap]"}

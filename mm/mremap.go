@@ -172,6 +172,11 @@ func (m *MemoryManager) vmaToResizeLocked(addr, oldLen, newLen uintptr) (*vma, e
 			return nil, unix.EINVAL
 		}
 	}
+	if newLen > oldLen {
+		if err := m.mayExpandLocked(newLen-oldLen, v.isData(), 0, 0); err != nil {
+			return nil, err
+		}
+	}
 	return v, nil
 }
 

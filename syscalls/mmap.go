@@ -10,7 +10,18 @@ import (
 )
 
 func brk(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	setAddressLimits(t)
 	return t.MemoryManager().Brk(a[0]), nil
+}
+
+// setAddressLimits gives the address space the process's current
+// RLIMIT_AS and RLIMIT_DATA before an operation that may grow it.
+func setAddressLimits(t *kernel.Task) {
+	lim := t.ThreadGroup().Limits()
+	t.MemoryManager().SetAddressLimits(mm.AddressLimits{
+		AS:   lim.Get(unix.RLIMIT_AS).Cur,
+		Data: lim.Get(unix.RLIMIT_DATA).Cur,
+	})
 }
 
 // devZero is the device number of /dev/zero, whose mappings are anonymous
@@ -36,6 +47,7 @@ func mmap(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 			return 0, err
 		}
 	}
+	setAddressLimits(t)
 	return t.MemoryManager().MMap(o)
 }
 
@@ -118,6 +130,7 @@ func madvise(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 }
 
 func mremap(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	setAddressLimits(t)
 	return t.MemoryManager().MRemap(a[0], a[1], a[2], int(a[3]), a[4])
 }
 
