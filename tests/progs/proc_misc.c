@@ -13,11 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static void sleep_ms(int ms) {
-	struct timespec ts = {0, ms * 1000L * 1000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
-}
-
 static const char *en(int e) {
 	switch (e) {
 	case EINVAL: return "EINVAL";
@@ -39,6 +34,10 @@ int main(void) {
 	fflush(stdout);
 	pid_t mid = fork();
 	if (mid == 0) {
+		/* The middle process exits once the grandchild has asked for
+		 * its parent-death signal (a pipe handshake, not a sleep). */
+		int ready[2];
+		pipe(ready);
 		pid_t g = fork();
 		if (g == 0) {
 			sigset_t set;
@@ -48,12 +47,14 @@ int main(void) {
 			prctl(PR_SET_PDEATHSIG, SIGUSR1);
 			int sig = 0;
 			prctl(PR_GET_PDEATHSIG, &sig);
-			struct timespec to = {5, 0};
+			write(ready[1], "r", 1);
+			struct timespec to = {30, 0};
 			siginfo_t si;
 			int got = sigtimedwait(&set, &si, &to);
 			_exit(got == SIGUSR1 && sig == SIGUSR1 ? 42 : 1);
 		}
-		sleep_ms(50);
+		char c;
+		read(ready[0], &c, 1);
 		_exit(0);
 	}
 	int st, seen = 0;
