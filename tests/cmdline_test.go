@@ -175,3 +175,20 @@ func childPIDs(pid int) []int {
 	}
 	return pids
 }
+
+// TestReopenPipes checks that opening a pipe again through /dev/stdin,
+// /dev/fd/N or /proc/self/fd/N reads the same pipe, for kite's own pipes
+// (bash's process substitution) and for kite's stdin when it is a host
+// pipe.
+func TestReopenPipes(t *testing.T) {
+	compare(t, []byte("from the host pipe\n"), "/bin/cat", "/dev/stdin")
+	compare(t, []byte("through proc\n"), "/bin/cat", "/proc/self/fd/0")
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash is not installed")
+	}
+	compare(t, nil, bash, "-c", `diff <(printf 'a\nb\n') <(printf 'a\nc\n'); echo "diff: $?"
+echo x | cat /dev/stdin
+echo y | cat /dev/fd/0
+cat <(echo process substitution)`)
+}

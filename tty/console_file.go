@@ -58,6 +58,12 @@ func (i *consoleInode) Stat(vfs.Context) (vfs.Stat, error) {
 	}, nil
 }
 
+// Reopen implements vfs.Reopener: opening kite's stdio again through
+// /dev/stdin or /proc/PID/fd/N gives another file over the same console.
+func (i *consoleInode) Reopen(vfs.Context, int) (vfs.FileOperations, error) {
+	return NewConsoleFile(i.c), nil
+}
+
 // NewConsoleFile returns the file operations of an open console. A
 // console over a host regular file reads and writes at the host fd's own
 // offset (shared with the host fd's other users, as after `>out 2>&1`), so

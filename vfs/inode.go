@@ -167,6 +167,16 @@ type MagicLink interface {
 	GetLink(ctx Context) (Path, error)
 }
 
+// Reopener is implemented by inodes of files that exist only while open
+// and that a path reaches only through a magic link (/proc/PID/fd/N,
+// /dev/stdin), such as kite's host stdio console: opening one again calls
+// Reopen for the operations of the new open file, which reads and writes
+// the same object. (An anonymous pipe needs none: it is a FIFO inode, and
+// package pipe's FIFO opener gives it a new end of its own pipe.)
+type Reopener interface {
+	Reopen(ctx Context, flags int) (FileOperations, error)
+}
+
 // DeviceInode is implemented by device nodes that open their own driver
 // instead of the registry's for their rdev: the nodes of a devpts
 // instance, whose numbers repeat from one instance to the next.

@@ -282,10 +282,13 @@ func (v *VirtualFilesystem) openPath(ctx Context, p Path, flags int) (*File, err
 			return nil, err
 		}
 	}
-	switch d.typ {
-	case unix.S_IFREG, unix.S_IFDIR:
+	ro, reopen := d.inode.(Reopener)
+	switch {
+	case reopen && d.anon:
+		ops, err = ro.Reopen(ctx, flags)
+	case d.typ == unix.S_IFREG || d.typ == unix.S_IFDIR:
 		ops, err = d.inode.Open(ctx, flags)
-	case unix.S_IFCHR, unix.S_IFBLK:
+	case d.typ == unix.S_IFCHR || d.typ == unix.S_IFBLK:
 		if di, ok := d.inode.(DeviceInode); ok {
 			ops, err = di.OpenDevice(ctx, flags)
 			break
@@ -299,7 +302,7 @@ func (v *VirtualFilesystem) openPath(ctx Context, p Path, flags int) (*File, err
 				err = unix.ENXIO
 			}
 		}
-	case unix.S_IFIFO:
+	case d.typ == unix.S_IFIFO:
 		v.regMu.RLock()
 		o := v.fifoOpener
 		v.regMu.RUnlock()

@@ -26,6 +26,13 @@ func InstallFIFOOpener(v *vfs.VirtualFilesystem) {
 
 // get returns the pipe of inode with one more file counted on it.
 func (t *fifoTable) get(inode vfs.Inode) *Pipe {
+	if ai, ok := inode.(*anonInode); ok {
+		// An anonymous pipe reopened through a magic link: its own pipe.
+		ai.p.mu.Lock()
+		ai.p.files++
+		ai.p.mu.Unlock()
+		return ai.p
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	p := t.pipes[inode]
@@ -54,8 +61,11 @@ func (t *fifoTable) put(inode vfs.Inode, p *Pipe) {
 
 // open is the vfs.FIFOOpener, as Linux's fifo_open: a reader waits for a
 // writer unless O_NONBLOCK; a writer waits for a reader, or fails with
-// ENXIO under O_NONBLOCK; O_RDWR never waits.
+// ENXIO under O_NONBLOCK; O_RDWR never waits. An anonymous pipe opened
+// again through /proc/PID/fd/N never waits: it gives a new end of the
+// same pipe.
 func (t *fifoTable) open(ctx vfs.Context, inode vfs.Inode, flags int) (vfs.FileOperations, error) {
+	_, isPipe := inode.(*anonInode)
 	p := t.get(inode)
 	f := &File{p: p}
 	f.release = func() { t.put(inode, p) }
@@ -67,7 +77,7 @@ func (t *fifoTable) open(ctx vfs.Context, inode vfs.Inode, flags int) (vfs.FileO
 		f.reader = true
 		p.rCounter++
 		p.readers++
-		if p.writers == 0 {
+		if p.writers == 0 && !isPipe {
 			if nonblock {
 				f.hupAfter = p.wCounter
 			} else {
@@ -75,14 +85,14 @@ func (t *fifoTable) open(ctx vfs.Context, inode vfs.Inode, flags int) (vfs.FileO
 			}
 		}
 	case unix.O_WRONLY:
-		if nonblock && p.readers == 0 {
+		if nonblock && p.readers == 0 && !isPipe {
 			err = unix.ENXIO
 			break
 		}
 		f.writer = true
 		p.wCounter++
 		p.writers++
-		if p.readers == 0 {
+		if p.readers == 0 && !isPipe {
 			err = p.waitForPartner(ctx, &p.rCounter)
 		}
 	case unix.O_RDWR:

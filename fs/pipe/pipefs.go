@@ -22,10 +22,13 @@ func (pipefs) Statfs(vfs.Context) (vfs.Statfs, error) {
 	return vfs.Statfs{Type: pipefsMagic, Bsize: pageSize, NameLen: vfs.NameMax, Frsize: pageSize}, nil
 }
 
-// inode is the inode of an anonymous pipe: both ends fstat to it.
-type inode struct {
+// anonInode is the inode of an anonymous pipe: both ends fstat to it, and
+// opening it again (through /proc/PID/fd/N or /dev/stdin) gives another
+// end of the same pipe, as Linux's inode->i_pipe.
+type anonInode struct {
 	vfs.InodeDefaults
 	v *vfs.VirtualFilesystem
+	p *Pipe
 
 	// mu guards st.
 	mu sync.Mutex
@@ -33,14 +36,14 @@ type inode struct {
 }
 
 // Stat implements vfs.Inode.
-func (i *inode) Stat(vfs.Context) (vfs.Stat, error) {
+func (i *anonInode) Stat(vfs.Context) (vfs.Stat, error) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	return i.st, nil
 }
 
 // SetStat implements vfs.Inode (fchmod, fchown and futimens on a pipe).
-func (i *inode) SetStat(_ vfs.Context, req *vfs.SetStat) error {
+func (i *anonInode) SetStat(_ vfs.Context, req *vfs.SetStat) error {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	if req.Mask&unix.STATX_SIZE != 0 {
@@ -67,7 +70,7 @@ func (i *inode) SetStat(_ vfs.Context, req *vfs.SetStat) error {
 
 // touchWrite updates mtime and ctime after a write, as pipe_write's
 // file_update_time.
-func (i *inode) touchWrite() {
+func (i *anonInode) touchWrite() {
 	now := i.v.NowTimespec()
 	i.mu.Lock()
 	i.st.Mtime, i.st.Ctime = now, now
@@ -80,7 +83,7 @@ func (i *inode) touchWrite() {
 func New(ctx vfs.Context, v *vfs.VirtualFilesystem, flags int) (r, w *vfs.File, err error) {
 	creds := ctx.Credentials()
 	now := v.NowTimespec()
-	ino := &inode{v: v, st: vfs.Stat{
+	ino := &anonInode{v: v, st: vfs.Stat{
 		Ino:     v.NewInodeNumber(),
 		Nlink:   1,
 		Mode:    unix.S_IFIFO | 0o600,
@@ -94,7 +97,9 @@ func New(ctx vfs.Context, v *vfs.VirtualFilesystem, flags int) (r, w *vfs.File, 
 	p := newPipe()
 	p.readers, p.writers = 1, 1
 	p.rCounter, p.wCounter = 1, 1
+	p.files = 2
 	p.onWrite = ino.touchWrite
+	ino.p = p
 	name := fmt.Sprintf("pipe:[%d]", ino.st.Ino)
 	r, err = v.NewPseudoFile(ctx, pipefs{}, name, ino, &File{p: p, reader: true}, unix.O_RDONLY|flags&unix.O_NONBLOCK)
 	if err != nil {
