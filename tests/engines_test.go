@@ -1,0 +1,173 @@
+package tests
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// engineImage is the busybox image the engine tests build locally (there
+// is no registry to pull from).
+const engineImage = "localhost/kite-test-busybox:latest"
+
+// runcPath finds runc, the reference the engines' results are compared
+// with.
+func runcPath(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"/usr/sbin/runc", "/usr/bin/runc"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Skip("runc is not installed (apt-get install runc)")
+	return ""
+}
+
+// podmanImage imports a busybox root as engineImage.
+func podmanImage(t *testing.T) {
+	t.Helper()
+	bb := busybox(t)
+	root := filepath.Join(workDir, "engine-rootfs")
+	os.RemoveAll(root)
+	for _, d := range []string{"bin", "etc", "proc", "sys", "dev", "tmp"} {
+		os.MkdirAll(filepath.Join(root, d), 0o755)
+	}
+	b, err := os.ReadFile(bb)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(root, "bin", "busybox"), b, 0o755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"sh", "echo", "cat", "grep", "sleep", "true"} {
+		os.Symlink("busybox", filepath.Join(root, "bin", c))
+	}
+	tarball := filepath.Join(workDir, "engine-rootfs.tar")
+	if out, err := exec.Command("tar", "-C", root, "-cf", tarball, ".").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("podman", "import", "--change", "ENV PATH=/bin", tarball, engineImage).CombinedOutput(); err != nil {
+		t.Fatalf("podman import: %v\n%s", err, out)
+	}
+}
+
+// podmanArgs are the flags every podman run gets (the machine's hybrid
+// cgroups need the ulimits).
+var podmanArgs = []string{"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"}
+
+// TestPodman runs containers with podman, once with runc and once with
+// kite as the runtime, and compares them.
+func TestPodman(t *testing.T) {
+	if _, err := exec.LookPath("podman"); err != nil {
+		t.Skip("podman is not installed (apt-get install podman)")
+	}
+	runc := runcPath(t)
+	podmanImage(t)
+	script := `echo hello; cat /proc/1/cmdline; echo; grep Seccomp /proc/self/status; echo err >&2; exit 3`
+	with := func(runtime string) result {
+		args := append([]string{"podman", "--runtime", runtime, "run", "--rm"}, podmanArgs...)
+		return runCmd(t, nil, os.Environ(), append(args, engineImage, "/bin/sh", "-c", script)...)
+	}
+	ref, got := with(runc), with(kiteBin)
+	if ref != got {
+		t.Errorf("podman run --rm differs\n--- runc:\n%s\n--- kite:\n%s", ref, got)
+	}
+	if !strings.Contains(got.stdout, "Seccomp:\t2") {
+		t.Errorf("podman's default seccomp profile is not active under kite:\n%s", got)
+	}
+
+	t.Run("detached", func(t *testing.T) {
+		p := func(args ...string) result {
+			return runCmd(t, nil, os.Environ(), append([]string{"podman", "--runtime", kiteBin}, args...)...)
+		}
+		name := "kite-test-detached"
+		p("rm", "-f", name)
+		args := append([]string{"run", "-d", "--name", name}, podmanArgs...)
+		r := p(append(args, engineImage, "/bin/sh", "-c", `trap "echo bye; exit 0" TERM; echo started; while true; do sleep 1; done`)...)
+		if r.status != "exit 0" {
+			t.Fatalf("podman run -d: %s", r)
+		}
+		defer p("rm", "-f", name)
+		// Follow the logs until the trap is set: a handshake.
+		logs := exec.Command("podman", "--runtime", kiteBin, "logs", "-f", name)
+		out, _ := logs.StdoutPipe()
+		if err := logs.Start(); err != nil {
+			t.Fatal(err)
+		}
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		logs.Process.Kill()
+		logs.Wait()
+		if line != "started\n" {
+			t.Fatalf("first log line %q", line)
+		}
+		if r := p("stop", "-t", "20", name); r.status != "exit 0" {
+			t.Errorf("podman stop: %s", r)
+		}
+		if r := p("logs", name); r.stdout != "started\nbye\n" {
+			t.Errorf("podman logs after stop: %s", r)
+		}
+		if r := p("inspect", "--format", "{{.State.ExitCode}}", name); r.stdout != "0\n" {
+			t.Errorf("exit code after stop: %s", r)
+		}
+		if r := p("rm", name); r.status != "exit 0" {
+			t.Errorf("podman rm: %s", r)
+		}
+	})
+}
+
+// TestContainerd runs a container with containerd's client, ctr, through
+// the runc shim with kite as its binary (as a Kubernetes RuntimeClass
+// would), and compares it with runc.
+func TestContainerd(t *testing.T) {
+	for _, p := range []string{"containerd", "ctr", "podman"} {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Skipf("%s is not installed (apt-get install containerd podman)", p)
+		}
+	}
+	runcPath(t)
+	podmanImage(t)
+	archive := filepath.Join(workDir, "engine-image.tar")
+	os.Remove(archive)
+	if out, err := exec.Command("podman", "save", "--format", "docker-archive", "-o", archive, engineImage).CombinedOutput(); err != nil {
+		t.Fatalf("podman save: %v\n%s", err, out)
+	}
+	dir := filepath.Join(workDir, "containerd")
+	sock := filepath.Join(dir, "containerd.sock")
+	d := exec.Command("containerd", "--root", filepath.Join(dir, "root"), "--state", filepath.Join(dir, "state"), "--address", sock)
+	stderr, _ := d.StderrPipe()
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { d.Process.Kill(); d.Wait() }()
+	// containerd logs on stderr; wait for its "booted" line.
+	sc := bufio.NewScanner(stderr)
+	booted := false
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "containerd successfully booted") {
+			booted = true
+			break
+		}
+	}
+	if !booted {
+		t.Fatal("containerd did not start")
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	ctr := func(args ...string) result {
+		return runCmd(t, nil, os.Environ(), append([]string{"ctr", "-a", sock}, args...)...)
+	}
+	if r := ctr("image", "import", archive); r.status != "exit 0" {
+		t.Fatalf("ctr image import: %s", r)
+	}
+	script := `echo hello; cat /proc/1/cmdline; echo; echo err >&2; exit 4`
+	ref := ctr("run", "--rm", engineImage, "kite-ref", "/bin/sh", "-c", script)
+	got := ctr("run", "--rm", "--runc-binary", kiteBin, engineImage, "kite-test", "/bin/sh", "-c", script)
+	if ref != got || got.status != "exit 4" {
+		t.Errorf("ctr run differs\n--- runc:\n%s\n--- kite:\n%s", ref, got)
+	}
+}
