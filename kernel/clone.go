@@ -182,6 +182,14 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	if f&unix.CLONE_VFORK != 0 {
 		child.vforkDone = make(chan struct{})
 	}
+	if f&unix.CLONE_SYSVSEM != 0 {
+		t.mu.Lock()
+		if t.semUndo != nil {
+			t.semUndo.IncRef()
+			child.semUndo = t.semUndo
+		}
+		t.mu.Unlock()
+	}
 
 	k.mu.Lock()
 	if t.tg.isExiting() {

@@ -39,6 +39,14 @@ func (t *Task) exit() {
 		}
 	}
 	t.closeVfork()
+	t.mu.Lock()
+	undo := t.semUndo
+	t.semUndo = nil
+	t.mu.Unlock()
+	if undo != nil {
+		// exit_sem: the last user of the list applies its adjustments.
+		undo.Release(t.tg.tgid)
+	}
 	t.releaseResources()
 	t.mu.Lock()
 	code := t.exitCode

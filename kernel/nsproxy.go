@@ -360,3 +360,13 @@ func (*Task) NamespaceKinds() []string { return []string{"ipc", "mnt", "user", "
 
 // NamespaceLink is the text of a /proc/PID/ns link.
 func NamespaceLink(ns Namespace) string { return fmt.Sprintf("%s:[%d]", ns.Kind(), ns.Inode()) }
+
+// SemUndoList returns the task's semaphore undo list, made on first use.
+func (t *Task) SemUndoList() *ipc.UndoList {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.semUndo == nil {
+		t.semUndo = ipc.NewUndoList()
+	}
+	return t.semUndo
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/kite-os/kite/abi/linux"
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/auth"
+	"github.com/kite-os/kite/ipc"
 	"github.com/kite-os/kite/mm"
 	"github.com/kite-os/kite/platform"
 	"github.com/kite-os/kite/vfs"
@@ -26,6 +27,9 @@ type Task struct {
 	regs arch.Registers
 	// creds are the task's credentials; each change stores a new value.
 	creds atomic.Pointer[auth.Credentials]
+	// semUndo is the task's System V semaphore undo list, shared through
+	// CLONE_SYSVSEM; nil until the first SEM_UNDO. Guarded by mu.
+	semUndo *ipc.UndoList
 	// ns are the task's namespaces; each change stores a new value.
 	ns atomic.Pointer[Namespaces]
 
