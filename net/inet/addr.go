@@ -43,7 +43,7 @@ func decodeAddr(domain int, b []byte) (tcpip.FullAddress, error) {
 			return tcpip.FullAddress{}, unix.EAFNOSUPPORT
 		}
 		a := tcpip.FullAddress{Port: binary.BigEndian.Uint16(b[2:]), Addr: tcpip.AddrFrom4Slice(b[4:8])}
-		return a, nil
+		return anyIsEmpty(a), nil
 	default:
 		if len(b) < sockaddrIn6MinLen {
 			return tcpip.FullAddress{}, unix.EINVAL
@@ -55,8 +55,31 @@ func decodeAddr(domain int, b []byte) (tcpip.FullAddress, error) {
 		if len(b) >= sockaddrIn6Len && isLinkLocal(a.Addr) {
 			a.NIC = tcpip.NICID(binary.LittleEndian.Uint32(b[24:]))
 		}
-		return a, nil
+		return anyIsEmpty(a), nil
 	}
+}
+
+// anyIsEmpty gives the any address (0.0.0.0, ::) as tcpip spells it:
+// empty.
+func anyIsEmpty(a tcpip.FullAddress) tcpip.FullAddress {
+	if a.Addr.Unspecified() {
+		a.Addr = tcpip.Address{}
+	}
+	return a
+}
+
+// isV4Mapped reports whether a is an IPv4-mapped IPv6 address.
+func isV4Mapped(a tcpip.Address) bool {
+	if a.Len() != 16 {
+		return false
+	}
+	b := a.As16()
+	for _, c := range b[:10] {
+		if c != 0 {
+			return false
+		}
+	}
+	return b[10] == 0xff && b[11] == 0xff
 }
 
 func isLinkLocal(a tcpip.Address) bool {

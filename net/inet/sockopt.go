@@ -95,13 +95,19 @@ func (s *socket) GetSockOpt(ctx net.Context, level, name, optlen int) ([]byte, e
 		return s.getIP(name)
 	case unix.SOL_IPV6:
 		if s.fam.domain != unix.AF_INET6 {
-			return nil, unix.ENOPROTOOPT
+			return nil, unix.EOPNOTSUPP
 		}
 		return s.getIPv6(name)
 	case unix.SOL_UDP:
 		if s.stream() {
 			return nil, unix.EOPNOTSUPP
 		}
+		return nil, unix.ENOPROTOOPT
+	}
+	// ip_getsockopt refuses levels it does not know with EOPNOTSUPP,
+	// ipv6_getsockopt with ENOPROTOOPT.
+	if s.fam.domain == unix.AF_INET {
+		return nil, unix.EOPNOTSUPP
 	}
 	return nil, unix.ENOPROTOOPT
 }
