@@ -430,3 +430,62 @@ func SeccompCost(prog []Instruction) int {
 	}
 	return n
 }
+
+// SeccompAlwaysAllows reports whether a checked seccomp filter returns
+// SECCOMP_RET_ALLOW for system call nr on arch whatever the call's
+// arguments and instruction pointer: following the program with only
+// the number and architecture known, every step it takes depends on
+// nothing else. Linux caches this answer per system call (its
+// seccomp_cache) so that allowed calls skip the filter; so does kite.
+func SeccompAlwaysAllows(prog []Instruction, nr, arch uint32) bool {
+	var a uint32
+	known := false
+	for pc := 0; pc < len(prog); pc++ {
+		in := prog[pc]
+		switch in.Op {
+		case LD | W | ABS:
+			switch in.K {
+			case 0:
+				a, known = nr, true
+			case 4:
+				a, known = arch, true
+			default:
+				return false
+			}
+		case LD | IMM:
+			a, known = in.K, true
+		case ALU | AND | K:
+			if !known {
+				return false
+			}
+			a &= in.K
+		case JMP | JA:
+			pc += int(in.K)
+		case JMP | JEQ | K, JMP | JGE | K, JMP | JGT | K, JMP | JSET | K:
+			if !known {
+				return false
+			}
+			var taken bool
+			switch in.Op & 0xf0 {
+			case JEQ:
+				taken = a == in.K
+			case JGE:
+				taken = a >= in.K
+			case JGT:
+				taken = a > in.K
+			default:
+				taken = a&in.K != 0
+			}
+			if taken {
+				pc += int(in.JT)
+			} else {
+				pc += int(in.JF)
+			}
+		case RET | K:
+			return in.K == 0x7fff0000 // SECCOMP_RET_ALLOW
+		default:
+			return false
+		}
+	}
+	return false
+}

@@ -89,3 +89,33 @@ func TestEncodeDecode(t *testing.T) {
 		t.Fatalf("round trip: %v", q)
 	}
 }
+
+func TestSeccompAlwaysAllows(t *testing.T) {
+	const allow, deny = 0x7fff0000, 0x50001
+	prog := []Instruction{
+		Stmt(LD|W|ABS, 4),
+		Jump(JMP|JEQ|K, 0xc000003e, 1, 0),
+		Stmt(RET|K, 0),
+		Stmt(LD|W|ABS, 0),
+		Jump(JMP|JEQ|K, 1, 0, 1),
+		Stmt(RET|K, allow), // write: always
+		Jump(JMP|JEQ|K, 2, 0, 3),
+		Stmt(LD|W|ABS, 16), // open: depends on an argument
+		Jump(JMP|JEQ|K, 0, 0, 2),
+		Stmt(RET|K, allow),
+		Jump(JMP|JEQ|K, 3, 1, 0),
+		Stmt(RET|K, allow), // everything else
+		Stmt(RET|K, deny),  // close: denied
+	}
+	if err := CheckSeccomp(prog); err != nil {
+		t.Fatal(err)
+	}
+	for nr, want := range map[uint32]bool{1: true, 2: false, 3: false, 4: true, 60: true} {
+		if got := SeccompAlwaysAllows(prog, nr, 0xc000003e); got != want {
+			t.Errorf("nr %d: %v, want %v", nr, got, want)
+		}
+	}
+	if SeccompAlwaysAllows(prog, 1, 0x40000003) {
+		t.Error("another architecture is allowed")
+	}
+}

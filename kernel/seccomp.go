@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/kite-os/kite/abi/linux"
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/bpf"
 )
@@ -39,6 +40,25 @@ type seccompFilter struct {
 type seccompState struct {
 	mode   int
 	filter *seccompFilter
+	// allow has bit nr set when every filter of the chain allows system
+	// call nr whatever its arguments (bpf.SeccompAlwaysAllows), so the
+	// filters need not run for it (Linux's seccomp_cache).
+	allow *[linux.MaxSyscall/64 + 1]uint64
+}
+
+// alwaysAllowed computes seccompState.allow for a chain whose first
+// filter is f, given the bitmap of the filters before it (nil: none).
+func alwaysAllowed(f *seccompFilter, prev *[linux.MaxSyscall/64 + 1]uint64) *[linux.MaxSyscall/64 + 1]uint64 {
+	var bits [linux.MaxSyscall/64 + 1]uint64
+	for nr := uint32(0); nr <= linux.MaxSyscall; nr++ {
+		if prev != nil && prev[nr/64]&(1<<(nr%64)) == 0 {
+			continue
+		}
+		if bpf.SeccompAlwaysAllows(f.prog, nr, unix.AUDIT_ARCH_X86_64) {
+			bits[nr/64] |= 1 << (nr % 64)
+		}
+	}
+	return &bits
 }
 
 // SeccompMode returns the task's seccomp mode and the number of filters
@@ -122,7 +142,11 @@ func (t *Task) AttachSeccompFilter(prog []bpf.Instruction, flags uint32) (int32,
 			return o.tid, nil
 		}
 	}
-	s := &seccompState{mode: SeccompModeFilter, filter: f}
+	var prevAllow *[linux.MaxSyscall/64 + 1]uint64
+	if cur != nil {
+		prevAllow = cur.allow
+	}
+	s := &seccompState{mode: SeccompModeFilter, filter: f, allow: alwaysAllowed(f, prevAllow)}
 	t.seccomp.Store(s)
 	for _, o := range others {
 		o.seccomp.Store(s)
@@ -165,6 +189,9 @@ func (t *Task) seccompAllows(s *seccompState, nr uintptr, args arch.SyscallArgs)
 		}
 		t.seccompKillThread(int(unix.SIGKILL))
 		return false
+	}
+	if nr <= linux.MaxSyscall && s.allow[nr/64]&(1<<(nr%64)) != 0 {
+		return true
 	}
 	var data [bpf.SeccompDataSize]byte
 	binary.LittleEndian.PutUint32(data[0:], uint32(nr))

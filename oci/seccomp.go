@@ -156,6 +156,10 @@ func CompileSeccomp(s *Seccomp) ([]bpf.Instruction, error) {
 	a.jump(bpf.JMP|bpf.JGE|bpf.K, x32SyscallBit, -1, abiOK)
 	a.stmt(bpf.RET|bpf.K, unix.SECCOMP_RET_KILL_THREAD)
 	a.place(abiOK)
+	// A holds the system call number after the check above and after a
+	// rule without argument conditions; a rule with conditions leaves an
+	// argument there.
+	aIsNR := true
 	for _, rule := range s.Syscalls {
 		act, err := seccompAction(rule.Action, rule.ErrnoRet)
 		if err != nil {
@@ -174,7 +178,10 @@ func CompileSeccomp(s *Seccomp) ([]bpf.Instruction, error) {
 				continue
 			}
 			for _, conds := range alts {
-				a.stmt(bpf.LD|bpf.W|bpf.ABS, offNR)
+				if !aIsNR {
+					a.stmt(bpf.LD|bpf.W|bpf.ABS, offNR)
+				}
+				aIsNR = len(conds) == 0
 				skip := a.label()
 				a.jump(bpf.JMP|bpf.JEQ|bpf.K, nr, -1, skip)
 				for _, c := range conds {
