@@ -89,14 +89,12 @@ func (s *Stack) NewFile(ctx vfs.Context, so Socket, nonblock bool) (*vfs.File, e
 		flags |= unix.O_NONBLOCK
 	}
 	sf := &File{stack: s, so: so, ino: ino.st.Ino}
-	if n, ok := so.(interface{ SetInode(uint64) }); ok {
-		n.SetInode(ino.st.Ino)
-	}
 	f, err := s.v.NewPseudoFile(ctx, sockfs{}, fmt.Sprintf("socket:[%d]", ino.st.Ino), ino, sf, flags)
 	if err != nil {
 		so.Release(ctx)
 		return nil, err
 	}
+	so.SetFile(f, ino.st.Ino)
 	return f, nil
 }
 

@@ -212,7 +212,7 @@ func getOption(so Socket, name int) ([]byte, error) {
 // (room for bookkeeping), clamped to twice the maximum and to the
 // minimum.
 func clampBuf(v int32, min int) int {
-	n := int64(v)
+	n := int64(uint32(v)) // compared as unsigned: -1 is the maximum
 	if n > MaxBuf {
 		n = MaxBuf
 	}
@@ -302,6 +302,12 @@ func isIntOption(name int) bool {
 	}
 	return false
 }
+
+// RangeError is getsockopt's ERANGE for a value longer than the
+// caller's buffer when Linux reports the length needed (SO_PEERGROUPS).
+type RangeError struct{ Need int }
+
+func (e *RangeError) Error() string { return unix.ERANGE.Error() }
 
 // GetSockOpt carries out getsockopt(2): the family answers first, then
 // the layer's SOL_SOCKET options. Levels other than SOL_SOCKET go to the

@@ -31,6 +31,9 @@ type Socket interface {
 	Info() (family, typ, protocol int)
 	// Options are the socket's SOL_SOCKET settings the layer keeps.
 	Options() *Options
+	// SetFile tells the socket its file and inode number, once, when
+	// the layer has made them.
+	SetFile(f *vfs.File, ino uint64)
 	Bind(ctx Context, addr []byte) error
 	Listen(ctx Context, backlog int) error
 	// Accept takes a connection; with nonblock it gives EAGAIN when

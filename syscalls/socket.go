@@ -1,6 +1,8 @@
 package syscalls
 
 import (
+	"errors"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/arch"
@@ -277,6 +279,13 @@ func getsockopt(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, unix.EINVAL
 	}
 	v, err := s.GetSockOpt(t, level, name, optlen)
+	var re *net.RangeError
+	if errors.As(err, &re) {
+		if err := copyOutU32(t, a[4], uint32(re.Need)); err != nil {
+			return 0, err
+		}
+		return 0, unix.ERANGE
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -64,8 +64,11 @@ type endpoint struct {
 	wmem atomic.Int64
 
 	// mu guards the fields below.
-	mu    sync.Mutex
-	ino   uint64
+	mu  sync.Mutex
+	ino uint64
+	// file is the socket's file (no reference: the file owns the
+	// endpoint).
+	file  *vfs.File
 	state int
 	dead  bool
 	// shutdown holds shutRcv and shutSend.
@@ -84,14 +87,20 @@ type endpoint struct {
 	// socketpair); peerCreds the peer's (SO_PEERCRED).
 	creds     net.Creds
 	peerCreds net.Creds
-	backlog   int
-	recvq     []*message
-	recvBytes int
+	// groups are the socket's own supplementary groups (with creds);
+	// peerGroups the peer's (SO_PEERGROUPS), nil when there is no peer.
+	groups     []uint32
+	peerGroups []uint32
+	backlog    int
+	recvq      []*message
+	recvBytes  int
 }
 
-// SetInode records the socket file's inode number (/proc/net/unix).
-func (e *endpoint) SetInode(ino uint64) {
+// SetFile implements net.Socket: the inode number is for
+// /proc/net/unix, the file for the garbage collector.
+func (e *endpoint) SetFile(f *vfs.File, ino uint64) {
 	e.mu.Lock()
+	e.file = f
 	e.ino = ino
 	e.mu.Unlock()
 }
@@ -249,7 +258,7 @@ func (e *endpoint) Listen(ctx net.Context, backlog int) error {
 	grew := backlog > e.backlog
 	e.backlog = backlog
 	e.state = stateListening
-	e.creds = credsOf(ctx)
+	e.creds, e.groups = credsOf(ctx), groupsOf(ctx)
 	e.mu.Unlock()
 	if grew {
 		e.peerWait.Notify(writable)
@@ -371,11 +380,11 @@ func (e *endpoint) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadl
 		n.state = stateConnected
 		n.addr = o.addr
 		n.peer = e
-		n.peerCreds = credsOf(ctx)
-		n.creds = o.creds
+		n.peerCreds, n.peerGroups = credsOf(ctx), groupsOf(ctx)
+		n.creds, n.groups = o.creds, o.groups
 		e.peer = n
-		e.peerCreds = o.creds
-		e.creds = credsOf(ctx)
+		e.peerCreds, e.peerGroups = o.creds, o.groups
+		e.creds, e.groups = credsOf(ctx), groupsOf(ctx)
 		e.state = stateConnected
 		e.mu.Unlock()
 		o.recvq = append(o.recvq, &message{conn: n})
@@ -544,11 +553,13 @@ func (e *endpoint) release(ctx net.Context, embryo bool) {
 	}
 	e.queue.Notify(readable | writable | unix.POLLHUP)
 	e.peerWait.Notify(writable | unix.POLLHUP)
+	f.collect(ctx)
 }
 
 // freeMessage releases what m holds: its send-buffer charge, its files
 // and its buffer.
 func (e *endpoint) freeMessage(ctx net.Context, m *message) {
+	e.fam.noteInFlight(m.rights, -1)
 	for _, f := range m.rights {
 		f.DecRef(ctx)
 	}
@@ -598,10 +609,17 @@ func (e *endpoint) GetSockOpt(ctx net.Context, level, name int, optlen int) ([]b
 		e.err = 0
 		return intBytes(int32(v)), nil
 	case unix.SO_PEERGROUPS:
-		if e.peer == nil && e.state != stateConnected {
+		if e.peerGroups == nil {
 			return nil, unix.ENODATA
 		}
-		return []byte{}, nil
+		if optlen < 4*len(e.peerGroups) {
+			return nil, &net.RangeError{Need: 4 * len(e.peerGroups)}
+		}
+		b := make([]byte, 4*len(e.peerGroups))
+		for i, g := range e.peerGroups {
+			putU32(b, 4*i, g)
+		}
+		return b, nil
 	}
 	return nil, unix.ENOPROTOOPT
 }

@@ -100,8 +100,12 @@ func (e *endpoint) credsFor(ctx net.Context, req *net.SendRequest, to *endpoint)
 	if e.opts.PassCred() || to.opts.PassCred() {
 		return credsOf(ctx)
 	}
-	return net.Creds{}
+	return net.Creds{UID: overflowID, GID: overflowID}
 }
+
+// overflowID is the id a message without credentials reports (Linux's
+// overflowuid for an invalid id).
+const overflowID = 65534
 
 // newBuffer returns a buffer of n bytes for a message.
 func (e *endpoint) newBuffer(n int) (*[]byte, []byte) {
@@ -173,6 +177,7 @@ func (e *endpoint) sendStream(ctx net.Context, req *net.SendRequest) (int64, err
 			}
 			return 0, pipeError(ctx, req.Flags)
 		}
+		e.fam.noteInFlight(m.rights, 1)
 		peer.recvq = append(peer.recvq, m)
 		peer.recvBytes += got
 		peer.mu.Unlock()
@@ -276,6 +281,7 @@ func (e *endpoint) sendDgram(ctx net.Context, req *net.SendRequest) (int64, erro
 		m.creds = e.credsFor(ctx, req, to)
 		m.rights, req.Control.Rights = req.Control.Rights, nil
 		e.wmem.Add(m.charge)
+		e.fam.noteInFlight(m.rights, 1)
 		to.recvq = append(to.recvq, m)
 		to.recvBytes += got
 		to.mu.Unlock()
@@ -421,6 +427,7 @@ func (e *endpoint) recvStream(ctx net.Context, req *net.RecvRequest) (net.RecvRe
 			e.recvBytes -= took
 			hadRights := len(m.rights) > 0
 			if hadRights {
+				e.fam.noteInFlight(m.rights, -1)
 				res.Control.Rights = m.rights
 				m.rights = nil
 			}
@@ -540,6 +547,7 @@ func (e *endpoint) recvDgram(ctx net.Context, req *net.RecvRequest) (net.RecvRes
 	if peek {
 		res.Control.Rights = dupFiles(m.rights)
 	} else {
+		e.fam.noteInFlight(m.rights, -1)
 		res.Control.Rights = m.rights
 		m.rights = nil
 		e.freeMessage(ctx, m)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -31,6 +32,11 @@ type Family struct {
 	all map[*endpoint]struct{}
 	// autobind is the last autobind name tried.
 	autobind uint32
+
+	// inflight counts sockets in messages not yet received; gcMu is
+	// held by a running collection (gc.go).
+	inflight atomic.Int64
+	gcMu     sync.Mutex
 }
 
 // New returns the AF_UNIX family of the sockets of VFS v.
@@ -72,6 +78,8 @@ func (f *Family) Pair(ctx net.Context, typ, protocol int) (net.Socket, net.Socke
 	a.peer, b.peer = b, a
 	a.peerCreds, b.peerCreds = creds, creds
 	a.creds, b.creds = creds, creds
+	g := groupsOf(ctx)
+	a.groups, b.groups, a.peerGroups, b.peerGroups = g, g, g, g
 	if a.typ != unix.SOCK_DGRAM {
 		a.state, b.state = stateConnected, stateConnected
 	}
@@ -93,9 +101,14 @@ func credsOf(ctx net.Context) net.Creds {
 	return net.Creds{PID: ctx.ThreadGroupID(), UID: c.EffectiveUID, GID: c.EffectiveGID}
 }
 
-// noCreds is what an unconnected socket reports as its peer (no pid,
-// the overflow ids).
-var noCreds = net.Creds{UID: 65534, GID: 65534}
+// groupsOf returns the caller's supplementary groups (never nil).
+func groupsOf(ctx net.Context) []uint32 {
+	return append([]uint32{}, ctx.Credentials().Groups...)
+}
+
+// noCreds is what an unconnected socket reports as its peer: no pid,
+// uid and gid -1.
+var noCreds = net.Creds{UID: ^uint32(0), GID: ^uint32(0)}
 
 // ProcNetUnix returns the text of /proc/net/unix.
 func (f *Family) ProcNetUnix() []byte {
