@@ -128,6 +128,10 @@ func (s *socket) Info() (int, int, int) { return s.fam.domain, s.typ, s.protocol
 // Options implements net.Socket.
 func (s *socket) Options() *net.Options { return s.opts }
 
+// SetFile implements net.Socket: inet sockets need neither their file
+// nor their inode number.
+func (s *socket) SetFile(*vfs.File, uint64) {}
+
 // Readiness implements vfs.Waitable.
 func (s *socket) Readiness(mask uint32) uint32 {
 	r := uint32(s.ep.Readiness(waiter.EventMask(mask | unix.POLLERR | unix.POLLHUP | unix.POLLIN | unix.POLLOUT)))
