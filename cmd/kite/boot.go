@@ -38,6 +38,11 @@ import (
 // boot builds a kernel for o, runs the program and returns kite's exit
 // status.
 func boot(o runOptions, log *slog.Logger) (int, error) {
+	// The program's limits are kite's own as it was started; kite itself
+	// then takes all the fds its hard limit allows (hostfs keeps its host
+	// fds bounded, so the program's RLIMIT_NOFILE is what limits it).
+	limits := hostLimits()
+	raiseFDLimit()
 	// Application memory is bounded by the host's RAM: beyond it the
 	// program gets ENOMEM (or SIGBUS on a fault) instead of pushing the
 	// host into swap or its OOM killer.
@@ -60,7 +65,6 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	// act as root.
 	ctx := vfs.KernelContext{}
 	v := vfs.New()
-	limits := hostLimits()
 	if cont != nil {
 		for r, l := range cont.rlimits {
 			limits.Set(r, l, true)
@@ -558,6 +562,15 @@ func hostNice() int {
 		return 0
 	}
 	return 20 - p
+}
+
+// raiseFDLimit raises kite's soft RLIMIT_NOFILE to its hard limit.
+func raiseFDLimit() {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err == nil && rl.Cur < rl.Max {
+		rl.Cur = rl.Max
+		unix.Setrlimit(unix.RLIMIT_NOFILE, &rl)
+	}
 }
 
 // memoryLimit is the size of the memory file: the host's RAM, or the

@@ -43,7 +43,13 @@
 // closed): a directory whose fd was closed is reopened by name from its
 // parent and must still be the same host directory (ESTALE otherwise), so
 // walking a tree larger than the budget never runs kite out of fds. Other
-// files hold no fd and are reached again by name from their parent. Cached
+// files hold no fd and are reached again by name from their parent. Open
+// files (regular files and directory listings) keep their host fd in a
+// second bounded cache of the same size: a file whose fd was closed is
+// opened again on its next read by name from its parent and must still be
+// the same host file (ESTALE otherwise: a file the host renamed or
+// replaced while kite had closed its fd is lost to the program), so the
+// program's RLIMIT_NOFILE, not kite's, limits how many it holds. Cached
 // entries are revalidated against the host on each lookup
 // (vfs.Revalidator), so changes made on the host are seen; attributes read
 // from the host answer stat for 10ms (one fstatat then serves both the
@@ -52,7 +58,10 @@
 // Locking, outermost first: dirFile.mu (a directory listing's
 // snapshot), Filesystem.mu (the inode table), inode.mu (one inode's
 // directory fd and attributes), Filesystem.lruMu (the directory fd cache,
-// a leaf: eviction closes an fd only after dropping it).
+// a leaf: eviction closes an fd only after dropping it). openFD.mu (an
+// open file's host fd) is taken with at most dirFile.mu held and holds only
+// Filesystem.openMu (the open-file fd cache, a leaf) inside it; reopening
+// a closed fd takes inode.mu and lruMu with no openFD.mu held.
 //
 // hostfs may import the standard library, golang.org/x/sys/unix, auth and
 // vfs. It may use raw host system calls; it must not import kernel.

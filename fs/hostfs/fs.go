@@ -41,6 +41,14 @@ type Filesystem struct {
 	// lru holds the directory inodes whose O_PATH fd is open, most
 	// recently used first; the root is never in it (never closed).
 	lru list.List
+
+	// maxOpenFDs is how many host fds of open files stay open.
+	maxOpenFDs int
+	// openMu guards openLRU and every openFD's elem.
+	openMu sync.Mutex
+	// openLRU holds the open files whose host fd is open, most recently
+	// used first (see openFD).
+	openLRU list.List
 }
 
 // New opens the host directory hostDir (trusted configuration, resolved
@@ -61,6 +69,8 @@ func New(hostDir string) (*Filesystem, error) {
 		inodes:    make(map[fileKey]*inode),
 		devIndex:  map[uint64]uint64{st.Dev: 0},
 		maxDirFDs: dirFDBudget(),
+
+		maxOpenFDs: openFDBudget(),
 	}
 	return fs, nil
 }
@@ -599,7 +609,7 @@ func (i *inode) Open(ctx vfs.Context, flags int) (vfs.FileOperations, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &dirFile{ino: i, fd: fd}, nil
+		return &dirFile{ino: i, fd: i.fs.newOpenFD(i, fd)}, nil
 	case unix.S_IFREG:
 		dirfd, name, release, err := i.location()
 		if err != nil {
@@ -610,7 +620,7 @@ func (i *inode) Open(ctx vfs.Context, flags int) (vfs.FileOperations, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &regularFile{fd: fd}, nil
+		return &regularFile{fd: i.fs.newOpenFD(i, fd)}, nil
 	}
 	return nil, unix.ENXIO
 }
@@ -648,8 +658,8 @@ func (i *inode) Rename(vfs.Context, string, vfs.Inode, vfs.Inode, string, vfs.In
 // regularFile is an open host regular file, read with pread.
 type regularFile struct {
 	vfs.FileDefaults
-	// fd is the host fd, opened read-only; closed by Release.
-	fd int
+	// fd is the host fd, opened read-only, in the open-fd cache.
+	fd *openFD
 }
 
 // Read implements vfs.FileOperations.
@@ -657,7 +667,12 @@ func (r *regularFile) Read(ctx vfs.Context, f *vfs.File, dst []byte, off int64) 
 	if off < 0 {
 		return 0, unix.EINVAL
 	}
-	return preadFD(r.fd, dst, off)
+	fd, _, done, err := r.fd.acquire()
+	if err != nil {
+		return 0, err
+	}
+	defer done()
+	return preadFD(fd, dst, off)
 }
 
 // Write implements vfs.FileOperations.
@@ -668,8 +683,13 @@ func (r *regularFile) Write(vfs.Context, *vfs.File, []byte, int64) (int, error) 
 // Seek implements vfs.FileOperations, against the host file's current
 // size.
 func (r *regularFile) Seek(ctx vfs.Context, f *vfs.File, cur, off int64, whence int) (int64, error) {
+	fd, _, done, err := r.fd.acquire()
+	if err != nil {
+		return 0, err
+	}
+	defer done()
 	var st unix.Stat_t
-	if err := unix.Fstat(r.fd, &st); err != nil {
+	if err := unix.Fstat(fd, &st); err != nil {
 		return 0, err
 	}
 	return vfs.GenericSeek(cur, st.Size, off, whence)
@@ -680,7 +700,7 @@ func (r *regularFile) Seek(ctx vfs.Context, f *vfs.File, cur, off int64, whence 
 func (r *regularFile) Sync(vfs.Context, *vfs.File, bool) error { return nil }
 
 // Release implements vfs.FileOperations.
-func (r *regularFile) Release(vfs.Context) { closeFD(r.fd) }
+func (r *regularFile) Release(vfs.Context) { r.fd.release() }
 
 // dirFile is an open host directory. Its entries are read from the host
 // when the listing starts (offset 2) and served from that snapshot, so
@@ -688,8 +708,8 @@ func (r *regularFile) Release(vfs.Context) { closeFD(r.fd) }
 type dirFile struct {
 	vfs.FileDefaults
 	ino *inode
-	// fd is the host directory opened for reading; closed by Release.
-	fd int
+	// fd is the host directory opened for reading, in the open-fd cache.
+	fd *openFD
 
 	// mu guards ents.
 	mu   sync.Mutex
@@ -702,10 +722,18 @@ func (d *dirFile) IterDirents(ctx vfs.Context, f *vfs.File, off int64, emit func
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.ents == nil || off <= 2 {
-		if _, err := unix.Seek(d.fd, 0, unix.SEEK_SET); err != nil {
+		fd, fresh, done, err := d.fd.acquire()
+		if err != nil {
 			return err
 		}
-		ents, err := readDirFD(d.fd)
+		if !fresh {
+			if _, err := unix.Seek(fd, 0, unix.SEEK_SET); err != nil {
+				done()
+				return err
+			}
+		}
+		ents, err := readDirFD(fd)
+		done()
 		if err != nil {
 			return err
 		}
@@ -739,4 +767,4 @@ func (d *dirFile) Read(vfs.Context, *vfs.File, []byte, int64) (int, error) {
 func (d *dirFile) Sync(vfs.Context, *vfs.File, bool) error { return nil }
 
 // Release implements vfs.FileOperations.
-func (d *dirFile) Release(vfs.Context) { closeFD(d.fd) }
+func (d *dirFile) Release(vfs.Context) { d.fd.release() }
