@@ -97,6 +97,11 @@ type Kernel struct {
 	mu sync.Mutex
 	// tasks maps thread ids to live tasks. Guarded by mu.
 	tasks map[int32]*Task
+	// oomMu guards oomVictim, the process the OOM killer last killed
+	// (oom.go), so that tasks faulting while it dies do not kill more.
+	oomMu     sync.Mutex
+	oomVictim *ThreadGroup
+
 	// groups maps thread group ids to thread groups that have not been
 	// reaped. Guarded by mu.
 	groups map[int32]*ThreadGroup

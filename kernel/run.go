@@ -175,6 +175,11 @@ func (t *Task) fault(f platform.Fault) {
 		}
 		var fe *mm.FaultError
 		if errors.As(err, &fe) {
+			if fe.OOM && t.k.oomKill(t) {
+				// A process was killed to make room; the access
+				// is retried once its memory is freed.
+				return
+			}
 			signo, code, addr = fe.Signo, fe.Code, fe.Addr
 		}
 	}

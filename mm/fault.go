@@ -172,6 +172,9 @@ func (m *MemoryManager) faultInLocked(v *vma, page uintptr, addr uintptr, rd *fi
 			p = m.pt.get(page)
 		}
 		if p == nil {
+			if m.mf.full() {
+				return &FaultError{Signo: int32(unix.SIGBUS), Code: BUS_ADRERR, Addr: addr, OOM: true}
+			}
 			return sigbus(addr)
 		}
 	} else if p.mapped {

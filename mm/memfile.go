@@ -106,6 +106,21 @@ func (f *MemoryFile) FramesInUse() uint64 {
 	return f.inUse
 }
 
+// full reports whether fewer than a fault-around window of frames are
+// free: allocations are failing for want of memory.
+func (f *MemoryFile) full() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pages-f.inUse < faultAroundPages
+}
+
+// Usage returns the bytes of the memory file in use and its size.
+func (f *MemoryFile) Usage() (used, size uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.inUse * pageSize, f.pages * pageSize
+}
+
 // bytes returns the kernel's view of n bytes of the file at off.
 func (f *MemoryFile) bytes(off uint64, n uint64) []byte {
 	return f.data[off : off+n : off+n]

@@ -68,6 +68,11 @@ type FaultError struct {
 	Signo int32
 	Code  int32
 	Addr  uintptr
+
+	// OOM says the fault needed memory and the memory file is full: the
+	// kernel's OOM killer should make room (Signo is SIGBUS, what the
+	// access gets if nothing can be freed).
+	OOM bool
 }
 
 func (e *FaultError) Error() string {
@@ -342,6 +347,11 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 		}
 	}
 	isData := o.Prot&unix.PROT_WRITE != 0 && !shared && !growsDown
+	if isData && flags&unix.MAP_NORESERVE == 0 && uint64(length) > m.mf.Size() {
+		// Overcommit's heuristic mode (vm.overcommit_memory 0): one
+		// private writable mapping larger than all of memory fails.
+		return 0, unix.ENOMEM
+	}
 	var addr uintptr
 	if flags&unix.MAP_FIXED != 0 {
 		if err := m.mayExpandLocked(length, isData, o.Addr, o.Addr+length); err != nil {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -50,4 +51,115 @@ func TestSharedMappingExt4(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "persisted through a shared mapping\n") {
 		t.Errorf("debugfs cat /data/kept: %v: %q", err, out)
 	}
+}
+
+// oomProg maps more memory than the sandbox has: one mapping larger than
+// all of it (ENOMEM, overcommit's heuristic), then 64 MiB pieces it
+// touches until the OOM killer ends it.
+const oomProg = `#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+int main(void) {
+	const long M = 1 << 20;
+	void *big = mmap(NULL, 2048 * M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	printf("one mapping of 2 GiB: %s\n", big == MAP_FAILED ? strerror(errno) : "mapped");
+	fflush(stdout);
+	for (int i = 0; i < 16; i++) {
+		char *p = mmap(NULL, 64 * M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED) {
+			printf("mmap: %s\n", strerror(errno));
+			return 1;
+		}
+		memset(p, 1, 64 * M);
+	}
+	printf("touched 1 GiB\n");
+	return 0;
+}
+`
+
+// TestMemoryLimit runs a program that touches 1 GiB in a sandbox of 256
+// MiB (--memory): kite's OOM killer kills it (SIGKILL, with a line on
+// kite's stderr), its parent shell goes on, and kite exits normally.
+func TestMemoryLimit(t *testing.T) {
+	src := filepath.Join(workDir, "oom.c")
+	if err := os.WriteFile(src, []byte(oomProg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildC(t, src, variants[0])
+	r := runCmd(t, nil, testEnv, kiteBin, "run", "--memory", "256M", "--", "/bin/sh", "-c", bin+"; echo status $?; grep MemTotal /proc/meminfo")
+	want := "one mapping of 2 GiB: Cannot allocate memory\nstatus 137\nMemTotal:         262144 kB\n"
+	if r.status != "exit 0" || r.stdout != want || !strings.Contains(r.stderr, "out of memory: killed process") {
+		t.Errorf("kite run --memory 256M: got\n%s\nwant stdout %q and an OOM line", r, want)
+	}
+}
+
+// TestTmpfsMemoryReturned writes 256 MiB to a tmpfs file, deletes it, and
+// checks that kite's resident memory on the host comes back (the file's
+// pages are punched out of the memory file).
+func TestTmpfsMemoryReturned(t *testing.T) {
+	script := `dd if=/dev/zero of=/tmp/big bs=1M count=256 2>/dev/null
+echo written
+read line
+rm /tmp/big
+echo removed
+read line`
+	cmd := exec.Command(kiteBin, "run", "--", "/bin/sh", "-c", script)
+	cmd.Env = testEnv
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer stdin.Close()
+	buf := make([]byte, 64)
+	readLine := func(want string) {
+		t.Helper()
+		var got []byte
+		for !strings.Contains(string(got), "\n") {
+			n, err := stdout.Read(buf)
+			if err != nil {
+				t.Fatalf("reading %q: %v", want, err)
+			}
+			got = append(got, buf[:n]...)
+		}
+		if strings.TrimSpace(string(got)) != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+	readLine("written")
+	full := hostRSS(t, cmd.Process.Pid)
+	stdin.Write([]byte("go\n"))
+	readLine("removed")
+	after := hostRSS(t, cmd.Process.Pid)
+	stdin.Write([]byte("go\n"))
+	t.Logf("kite's VmRSS: %d kB with the file, %d kB after removing it", full, after)
+	if full < 256<<10 || after > full-200<<10 {
+		t.Errorf("kite's resident memory: %d kB with the file, %d kB after removing it", full, after)
+	}
+}
+
+// hostRSS returns a host process's resident memory in kB, memory-file
+// pages included (they are shared memory of kite's own mapping).
+func hostRSS(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return n
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
 }

@@ -46,7 +46,13 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	// Application memory is bounded by the host's RAM: beyond it the
 	// program gets ENOMEM (or SIGBUS on a fault) instead of pushing the
 	// host into swap or its OOM killer.
-	mf, err := mm.NewMemoryFileSize(memoryLimit())
+	memSize := memoryLimit()
+	if o.memory != 0 {
+		// --memory: the sandbox holds no more than this; the memory
+		// file's size is the limit allocations hit.
+		memSize = min(memSize, o.memory)
+	}
+	mf, err := mm.NewMemoryFileSize(memSize)
 	if err != nil {
 		return 1, fmt.Errorf("memory file: %w", err)
 	}
@@ -86,7 +92,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		Table:       syscalls.NewTable(),
 		Logger:      log,
 		Version:     version,
-		TotalMemory: hostMemory(),
+		TotalMemory: memSize,
 		CPUInfo:     hostCPUInfo(),
 	}
 	if cont != nil {

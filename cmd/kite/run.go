@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -56,11 +57,14 @@ Flags:
 
 // runOptions are the flags of `kite run`.
 type runOptions struct {
-	rootfs   string
-	rwRoot   bool
-	overlay  bool
-	disks    []string
-	strace   bool
+	rootfs  string
+	rwRoot  bool
+	overlay bool
+	disks   []string
+	strace  bool
+	// memory is the sandbox's memory limit in bytes (--memory); 0 means
+	// the host's RAM.
+	memory   uint64
 	platform string
 	debug    bool
 	ttyMode  ttyMode
@@ -88,6 +92,14 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
 		return nil
 	})
 	fs.BoolVar(&o.strace, "strace", false, "print every system call of the program on stderr")
+	fs.Func("memory", "limit the sandbox's memory to SIZE (bytes, or with K, M, G suffixes): beyond it allocations fail and kite's OOM killer kills the biggest process", func(s string) error {
+		n, err := parseMemorySize(s)
+		if err != nil {
+			return err
+		}
+		o.memory = n
+		return nil
+	})
 	fs.StringVar(&o.platform, "platform", "ptrace", "how application code runs: ptrace")
 	fs.BoolVar(&o.debug, "debug", false, "log kite's internal events on stderr")
 	var forceTTY, noTTY bool
@@ -136,6 +148,35 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
 		return o, 2
 	}
 	return o, -1
+}
+
+// parseMemorySize parses --memory's SIZE: bytes, or a number with a K, M,
+// G or T suffix (powers of 1024), at least 16 MiB.
+func parseMemorySize(s string) (uint64, error) {
+	mult := uint64(1)
+	if s != "" {
+		switch s[len(s)-1] {
+		case 'k', 'K':
+			mult = 1 << 10
+		case 'm', 'M':
+			mult = 1 << 20
+		case 'g', 'G':
+			mult = 1 << 30
+		case 't', 'T':
+			mult = 1 << 40
+		}
+		if mult != 1 {
+			s = s[:len(s)-1]
+		}
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n > (1<<62)/mult {
+		return 0, fmt.Errorf("bad memory size %q", s)
+	}
+	if n*mult < 16<<20 {
+		return 0, fmt.Errorf("memory size %q is below 16M", s)
+	}
+	return n * mult, nil
 }
 
 func runMain(args []string) int {
