@@ -752,12 +752,22 @@ func TestOutOfMemory(t *testing.T) {
 	e := newEnvSize(t, 8*pageSize)
 	m := e.newMM()
 	defer m.Release()
-	addr := mustMMap(t, m, anon(32*pageSize, rw))
+	// One private writable mapping larger than memory is refused
+	// (overcommit's heuristic), unless MAP_NORESERVE.
+	if _, err := m.MMap(anon(32*pageSize, rw)); err != unix.ENOMEM {
+		t.Fatalf("mapping more than memory = %v", err)
+	}
+	o := anon(32*pageSize, rw)
+	o.Flags |= unix.MAP_NORESERVE
+	addr := mustMMap(t, m, o)
 	if err := appWrite(m, addr, make([]byte, 8*pageSize)); err != nil {
 		t.Fatal(err)
 	}
 	err := appWrite(m, addr+8*pageSize, []byte{1})
 	wantFault(t, err, int32(unix.SIGBUS), BUS_ADRERR)
+	if fe, ok := err.(*FaultError); !ok || !fe.OOM {
+		t.Fatalf("fault without memory = %#v, want OOM", err)
+	}
 	if n, err := m.CopyOut(addr+7*pageSize, make([]byte, 2*pageSize)); n != pageSize || err != unix.EFAULT {
 		t.Fatalf("CopyOut without memory = %d, %v", n, err)
 	}
