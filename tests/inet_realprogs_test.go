@@ -1,0 +1,128 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestNetPrograms runs network servers and clients from Debian's
+// packages inside one kite sandbox (and the same script on the host):
+// everything binds 127.0.0.1 or ::1 at ports the kernel picks or that
+// the script finds free, and stops by itself.
+func TestNetPrograms(t *testing.T) {
+	www := filepath.Join(workDir, "www")
+	if err := os.MkdirAll(www, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(www, "index.txt"), []byte("hello from the web root\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("python3-http-server", func(t *testing.T) {
+		need(t, "/usr/bin/python3", "/usr/bin/curl")
+		compare(t, nil, "/usr/bin/python3", "-c", `import http.server, threading, urllib.request, subprocess, os
+os.chdir(`+"`"+www+"`"[:0]+`"`+www+`")
+class H(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+for host in ["127.0.0.1", "::1"]:
+    cls = http.server.ThreadingHTTPServer
+    if ":" in host:
+        class V6(http.server.ThreadingHTTPServer):
+            import socket
+            address_family = socket.AF_INET6
+        cls = V6
+    srv = cls((host, 0), H)
+    port = srv.server_address[1]
+    t = threading.Thread(target=srv.serve_forever); t.start()
+    url = "http://%s:%d" % ("[::1]" if ":" in host else host, port)
+    for path in ["/index.txt", "/missing"]:
+        try:
+            r = urllib.request.urlopen(url + path)
+            print("urllib", r.status, r.read().decode().strip())
+        except Exception as e:
+            print("urllib error", e)
+    out = subprocess.run(["/usr/bin/curl", "-sS", "-w", " %{http_code}", url + "/index.txt"], capture_output=True, text=True)
+    print("curl", out.returncode, out.stdout.strip(), out.stderr.strip())
+    srv.shutdown(); t.join(); srv.server_close()
+print("done")`)
+	})
+	t.Run("python3-asyncio", func(t *testing.T) {
+		need(t, "/usr/bin/python3")
+		compare(t, nil, "/usr/bin/python3", "-c", `import asyncio
+async def handle(r, w):
+    while data := await r.readline():
+        w.write(data.upper())
+        await w.drain()
+    w.close()
+async def main():
+    for host in ["127.0.0.1", "::1"]:
+        srv = await asyncio.start_server(handle, host, 0)
+        port = srv.sockets[0].getsockname()[1]
+        async def client(i):
+            r, w = await asyncio.open_connection(host, port)
+            out = []
+            for j in range(50):
+                w.write(b"line %d %d\n" % (i, j))
+                await w.drain()
+                out.append(await r.readline())
+            w.write_eof()
+            rest = await r.read()
+            w.close()
+            return len(out), out[-1], rest
+        res = await asyncio.gather(*(client(i) for i in range(10)))
+        print(host, res[0], res[9], all(n == 50 for n, _, _ in res))
+        srv.close()
+        await srv.wait_closed()
+asyncio.run(main())`)
+	})
+	t.Run("nginx", func(t *testing.T) {
+		need(t, "/usr/sbin/nginx", "/usr/bin/curl", "/bin/sh")
+		compare(t, nil, "/bin/sh", "-c", `set -e
+d=$(mktemp -d /tmp/kite-nginx-XXXXXX)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > $d/nginx.conf <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+error_log $d/error.log crit;
+pid $d/nginx.pid;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $d;
+  proxy_temp_path $d;
+  fastcgi_temp_path $d;
+  uwsgi_temp_path $d;
+  scgi_temp_path $d;
+  server { listen 127.0.0.1:$port; root `+www+`; }
+}
+CONF
+/usr/sbin/nginx -e $d/error.log -c $d/nginx.conf -p $d &
+pid=$!
+for i in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:$port/ 2>/dev/null && break; sleep 0.05; done
+curl -sS http://127.0.0.1:$port/index.txt
+curl -sS -o /dev/null -w '%{http_code}\n' http://127.0.0.1:$port/missing
+kill $pid; wait $pid || true
+rm -rf $d
+echo done`)
+	})
+	t.Run("redis", func(t *testing.T) {
+		need(t, "/usr/bin/redis-server", "/usr/bin/redis-cli", "/bin/sh")
+		compare(t, nil, "/bin/sh", "-c", `set -e
+d=$(mktemp -d /tmp/kite-redis-XXXXXX)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+redis-server --bind 127.0.0.1 --port $port --dir $d --save '' --appendonly no --logfile $d/log &
+pid=$!
+for i in $(seq 100); do redis-cli -p $port ping 2>/dev/null | grep -q PONG && break; sleep 0.05; done
+redis-cli -p $port set greeting kite
+redis-cli -p $port get greeting
+redis-cli -p $port incrby counter 41
+redis-cli -p $port incr counter
+redis-cli -p $port rpush l a b c
+redis-cli -p $port lrange l 0 -1
+redis-cli -p $port shutdown nosave || true
+wait $pid || true
+rm -rf $d
+echo done`)
+	})
+}
