@@ -36,3 +36,29 @@ func TestLockedMounts(t *testing.T) {
 		t.Errorf("kite's mounts are not locked:\n%s\nwant stdout:\n%s", r, want)
 	}
 }
+
+// TestNamespaceTools runs util-linux's unshare, nsenter, setpriv, ipcs
+// and ipcmk under kite and on the host.
+func TestNamespaceTools(t *testing.T) {
+	need(t, "/usr/bin/unshare", "/usr/bin/nsenter", "/usr/bin/setpriv", "/usr/bin/ipcs", "/usr/bin/ipcmk", "/usr/bin/ipcrm")
+	cases := map[string]string{
+		"unshare-user-map-root": "unshare --user --map-root-user id",
+		"unshare-uts":           "unshare --uts sh -c 'hostname kite-uts; hostname; uname -n'",
+		"unshare-Urm":           "unshare -Urm sh -c 'id -u; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups'",
+		"unshare-ipc":           "id=$(ipcmk -M 4096 | sed 's/.*: //'); unshare --ipc ipcs -m | grep -c 0x; ipcrm -m $id; echo removed",
+		"nsenter-uts": "unshare --uts sh -c 'hostname inner; sleep 5 & p=$!; " +
+			"nsenter --uts --target $p hostname; kill $p'",
+		"setpriv":      "setpriv --reuid 1000 --regid 1000 --clear-groups id",
+		"setpriv-caps": "setpriv --reuid 1000 --regid 1000 --clear-groups --inh-caps +net_bind_service --ambient-caps +net_bind_service grep Cap /proc/self/status",
+		"ipcs-limits":  "ipcs -l",
+		"ipcmk": "id=$(ipcmk -M 8192 -p 0640 | sed 's/.*: //'); ipcs -m -i $id | grep -E '^(uid|mode)'; " +
+			"ipcs -m -i $id | grep -o 'bytes=[0-9]*'; ipcrm -m $id; ipcs -m -i $id 2>&1 | sed 's/id [0-9]*/id N/'; " +
+			"id=$(ipcmk -S 4 | sed 's/.*: //'); ipcs -s -i $id | grep -E '^(uid|mode|nsems)'; ipcrm -s $id; " +
+			"id=$(ipcmk -Q | sed 's/.*: //'); ipcs -q -i $id | grep -E '^(uid|mode)'; ipcrm -q $id",
+	}
+	for name, script := range cases {
+		t.Run(name, func(t *testing.T) {
+			compare(t, nil, "/bin/sh", "-c", script)
+		})
+	}
+}
