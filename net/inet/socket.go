@@ -128,9 +128,8 @@ func (s *socket) Info() (int, int, int) { return s.fam.domain, s.typ, s.protocol
 // Options implements net.Socket.
 func (s *socket) Options() *net.Options { return s.opts }
 
-// SetFile implements net.Socket: inet sockets need neither their file
-// nor their inode number.
-func (s *socket) SetFile(*vfs.File, uint64) {}
+// SetFile implements net.Socket: the inode number is for /proc/net.
+func (s *socket) SetFile(_ *vfs.File, ino uint64) { s.SetInode(ino) }
 
 // Readiness implements vfs.Waitable.
 func (s *socket) Readiness(mask uint32) uint32 {
