@@ -2,11 +2,13 @@ package tests
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // engineImage is the busybox image the engine tests build locally (there
@@ -169,5 +171,39 @@ func TestContainerd(t *testing.T) {
 	got := ctr("run", "--rm", "--runc-binary", kiteBin, engineImage, "kite-test", "/bin/sh", "-c", script)
 	if ref != got || got.status != "exit 4" {
 		t.Errorf("ctr run differs\n--- runc:\n%s\n--- kite:\n%s", ref, got)
+	}
+}
+
+// TestPodmanInteractive runs podman run -it with kite as the runtime in
+// a real terminal (tmux): kite sends the terminal's master over the
+// console socket; the shell prompts, runs a command, is interrupted
+// with ^C, and exits with a status podman passes out.
+func TestPodmanInteractive(t *testing.T) {
+	if _, err := exec.LookPath("podman"); err != nil {
+		t.Skip("podman is not installed (apt-get install podman)")
+	}
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (.ci/run installs it)")
+	}
+	podmanImage(t)
+	dir := t.TempDir()
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("kite-test-%d-podman-%d", os.Getpid(), time.Now().UnixNano()), dir: dir}
+	cmd := fmt.Sprintf("podman --runtime %s run -it --rm %s -e PS1='PROMPT$ ' %s /bin/sh; echo $? > %s; stty -a > %s",
+		kiteBin, strings.Join(podmanArgs, " "), engineImage, filepath.Join(dir, "status"), filepath.Join(dir, "stty"))
+	s.tmux("-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", "30", "sh", "-c", cmd)
+	t.Cleanup(func() { exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
+	s.tmux("set-option", "-g", "remain-on-exit", "on")
+	s.waitFor(`PROMPT\$`, 1)
+	s.line("echo hel''lo-from-kite")
+	s.waitFor(`(?m)^hello-from-kite`, 1)
+	// ^C once the job runs (it has the terminal then).
+	s.line(`sh -c 'echo started; exec sleep 1000'`)
+	s.waitFor(`(?m)^started$`, 1)
+	s.interrupt()
+	s.line("echo status=$?")
+	s.waitFor(`(?m)^status=130$`, 1)
+	s.line("exit 7")
+	if st, _ := s.exitStatus(); st != "7" {
+		t.Errorf("podman run -it exited with %q, want 7\n%s", st, s.screen())
 	}
 }

@@ -153,6 +153,8 @@ func oneID(verb string, pos []string) (string, error) {
 type createOptions struct {
 	bundle, pidFile, consoleSocket string
 	detach, keep                   bool
+	// foreground is runc run without --detach.
+	foreground bool
 }
 
 func defineCreate(o *createOptions, run bool) func(fs *flag.FlagSet) {
@@ -180,8 +182,11 @@ func prepare(id string, o createOptions) (*oci.Spec, *oci.Container, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if spec.Process.Terminal && o.consoleSocket != "" {
-		return nil, nil, errors.New("terminal: true with --console-socket is not supported yet")
+	if spec.Process.Terminal && o.consoleSocket == "" && (o.detach || !o.foreground) {
+		return nil, nil, errors.New("cannot allocate tty if kite will detach without setting console socket")
+	}
+	if !spec.Process.Terminal && o.consoleSocket != "" {
+		return nil, nil, errors.New("cannot use console socket if the container has no terminal")
 	}
 	c := &oci.Container{ID: id, Bundle: bundle, Rootfs: spec.Root.Path, Created: time.Now().UTC(), Annotations: spec.Annotations}
 	if err := ociStore().Create(c); err != nil {
@@ -192,7 +197,7 @@ func prepare(id string, o createOptions) (*oci.Spec, *oci.Container, error) {
 
 // startInit starts the detached kite that holds container id until
 // start, and waits until it is set up.
-func startInit(id string) (int, error) {
+func startInit(id, consoleSocket string) (int, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return 0, err
@@ -206,7 +211,11 @@ func startInit(id string) (int, error) {
 	if ociGlobal.log != "" {
 		args = append(args, "--log", ociGlobal.log, "--log-format", ociGlobal.logFormat)
 	}
-	cmd := exec.Command(self, append(args, "container-init", id)...)
+	args = append(args, "container-init")
+	if consoleSocket != "" {
+		args = append(args, "--console-socket", consoleSocket)
+	}
+	cmd := exec.Command(self, append(args, id)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -255,7 +264,7 @@ func ociCreate(args []string) int {
 	if err != nil {
 		return ociError(err)
 	}
-	pid, err := startInit(id)
+	pid, err := startInit(id, o.consoleSocket)
 	if err == nil {
 		err = record(c, pid, o.pidFile)
 	}
@@ -276,6 +285,10 @@ func ociCreate(args []string) int {
 // container's kernel, says so on fd 3, waits for start on the FIFO and
 // runs the program; its exit is the program's.
 func ociContainerInit(args []string) int {
+	consoleSocket := ""
+	if len(args) == 3 && args[0] == "--console-socket" {
+		consoleSocket, args = args[1], args[2:]
+	}
 	if len(args) != 1 {
 		return ociError(errors.New("container-init: needs the container id"))
 	}
@@ -300,6 +313,11 @@ func ociContainerInit(args []string) int {
 	o, err := containerOptions(spec)
 	if err != nil {
 		return fail(err)
+	}
+	if consoleSocket != "" {
+		if err := attachConsoleSocket(consoleSocket, spec.Process.ConsoleSize); err != nil {
+			return fail(err)
+		}
 	}
 	o.debug = ociGlobal.debug
 	o.container.ready = func() error {
@@ -803,13 +821,14 @@ func ociRun(args []string) int {
 	if err != nil {
 		return ociError(err)
 	}
+	o.foreground = !o.detach
 	spec, c, err := prepare(id, o)
 	if err != nil {
 		return ociError(err)
 	}
 	store := ociStore()
 	if o.detach {
-		pid, err := startInit(id)
+		pid, err := startInit(id, o.consoleSocket)
 		if err == nil {
 			err = record(c, pid, o.pidFile)
 		}
@@ -842,6 +861,12 @@ func ociRun(args []string) int {
 		return ociError(err)
 	}
 	ro.debug = ociGlobal.debug
+	if o.consoleSocket != "" {
+		if err := attachConsoleSocket(o.consoleSocket, spec.Process.ConsoleSize); err != nil {
+			store.Remove(id)
+			return ociError(err)
+		}
+	}
 	if spec.Hooks != nil {
 		h := spec.Hooks
 		ro.container.ready = func() error {
