@@ -75,16 +75,18 @@ func TestRootfsErrors(t *testing.T) {
 	}
 }
 
-// termIgnorer handles SIGTERM without ending, in two processes.
+// termIgnorer handles SIGTERM and SIGINT without ending, in two
+// processes.
 const termIgnorer = `#include <signal.h>
 #include <string.h>
 #include <unistd.h>
-static void on_term(int s) { (void)s; write(1, "got TERM\n", 9); }
+static void on_term(int s) { (void)s; write(1, "got it\n", 7); }
 int main(void) {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, 0);
+	sigaction(SIGINT, &sa, 0);
 	pid_t c = fork();
 	if (c == 0) {
 		for (;;) pause(); /* the child only waits */
@@ -95,14 +97,20 @@ int main(void) {
 `
 
 // TestHostSignalsEndSandbox checks that kite ends the sandbox, leaving no
-// stub process behind, when the host sends a second SIGTERM to a program
-// that handles the first and goes on.
+// stub process behind, when the host sends a second SIGTERM (or, with no
+// terminal, SIGINT) to a program that handles the first and goes on.
 func TestHostSignalsEndSandbox(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "term_ignorer.c")
 	if err := os.WriteFile(src, []byte(termIgnorer), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	bin := buildC(t, src, variants[0])
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(unix.SignalName(sig), func(t *testing.T) { testEndSandbox(t, bin, sig) })
+	}
+}
+
+func testEndSandbox(t *testing.T, bin string, sig syscall.Signal) {
 	// kite must end within deliverTimeout of the second signal.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -134,17 +142,17 @@ func TestHostSignalsEndSandbox(t *testing.T) {
 	if len(stubs) < 2 {
 		t.Errorf("want at least two stub processes under kite, found %v", stubs)
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	expect("got TERM") // the program took it and goes on
-	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Process.Signal(sig)
+	expect("got it") // the program took it and goes on
+	cmd.Process.Signal(sig)
 	go io.Copy(io.Discard, out)
 	err = cmd.Wait()
 	if ctx.Err() != nil {
-		t.Fatalf("kite did not end after two SIGTERMs; stderr:\n%s", stderr.String())
+		t.Fatalf("kite did not end after two %v; stderr:\n%s", sig, stderr.String())
 	}
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 128+int(syscall.SIGTERM) || !strings.Contains(stderr.String(), "ending the sandbox") {
-		t.Errorf("kite after two SIGTERMs: %v, stderr:\n%s", err, stderr.String())
+	if !errors.As(err, &ee) || ee.ExitCode() != 128+int(sig) || !strings.Contains(stderr.String(), "ending the sandbox") {
+		t.Errorf("kite after two %v: %v, stderr:\n%s", sig, err, stderr.String())
 	}
 	// The stubs die with kite (PDEATHSIG): wait, bounded, for each to go.
 	for _, pid := range stubs {

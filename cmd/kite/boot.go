@@ -341,7 +341,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 			return fg
 		}
 	}
-	forced, stopForwarding := forwardSignals(k, tg, foreground)
+	forced, stopForwarding := forwardSignals(k, tg, foreground, hostTerm != nil || terminal != nil)
 	defer stopForwarding()
 	select {
 	case <-tg.Done():
@@ -640,8 +640,11 @@ const (
 // kite ends the sandbox (the returned channel yields the signal) when a
 // second SIGTERM or SIGHUP arrives, when the program has not ended
 // termGrace after the first, or when the kernel does not take a signal
-// within deliverTimeout, so that the host can always stop kite.
-func forwardSignals(k *kernel.Kernel, init *kernel.ThreadGroup, foreground func() int32) (forced <-chan int, stop func()) {
+// within deliverTimeout, so that the host can always stop kite. Without a
+// terminal (interactive false) a SIGINT comes from a host program, not
+// from ^C, and counts as a SIGTERM does; with one, ^C is the program's to
+// handle, as it is on a terminal.
+func forwardSignals(k *kernel.Kernel, init *kernel.ThreadGroup, foreground func() int32, interactive bool) (forced <-chan int, stop func()) {
 	ch := make(chan os.Signal, 16)
 	signal.Notify(ch, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGHUP)
 	force := make(chan int, 1)
@@ -658,7 +661,8 @@ func forwardSignals(k *kernel.Kernel, init *kernel.ThreadGroup, foreground func(
 				return
 			case s := <-ch:
 				sig := int(s.(unix.Signal))
-				ending := sig == int(unix.SIGTERM) || sig == int(unix.SIGHUP)
+				ending := sig == int(unix.SIGTERM) || sig == int(unix.SIGHUP) ||
+					(sig == int(unix.SIGINT) && !interactive)
 				if ending && graceSig != 0 {
 					force <- sig
 					return

@@ -29,8 +29,8 @@ exits with the program's exit status, or 128+N when signal N killed it.
 kite passes SIGINT and SIGQUIT to the program's foreground process group
 and SIGTERM and SIGHUP to its process group. A second SIGTERM or SIGHUP,
 or 10 s without the program ending after the first, ends every process
-(kite exits with 128+N); so does any of these signals when the kernel
-cannot deliver it within 2 s.
+(kite exits with 128+N); so does SIGINT when kite has no terminal, and
+any of these signals when the kernel cannot deliver it within 2 s.
 
 The root may also be an ext2/3/4 image file (a name ending in .ext4, or a
 file with the ext4 superblock magic, as 'kite image build' makes): the
