@@ -99,7 +99,7 @@ func (k *Kernel) StartInit(a ProcessArgs) (*ThreadGroup, error) {
 	k.init = tg
 	k.mu.Unlock()
 	if a.Terminal != nil {
-		a.Terminal.Attach(k, id, id)
+		a.Terminal.Attach(id, id)
 	}
 
 	if a.Seccomp != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/kite-os/kite/abi/linux"
 	"github.com/kite-os/kite/tty"
+	"github.com/kite-os/kite/vfs"
 )
 
 // Session is a set of process groups (setsid(2)).
@@ -269,8 +270,20 @@ func (t *Task) HasCapSysAdmin() bool {
 	return t.Credentials().HasGlobalCapability(unix.CAP_SYS_ADMIN)
 }
 
-// Sessions returns the kernel's job-control state.
-func (t *Task) Sessions() tty.Sessions { return t.k }
+// Process returns the task calling with ctx (a kernel.Task's context is
+// itself; its thread id names it), nil when ctx is no task of k.
+func (k *Kernel) Process(ctx vfs.Context) tty.Process {
+	tid := ctx.ThreadID()
+	if tid == 0 {
+		return nil
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if t := k.tasks[tid]; t != nil {
+		return t
+	}
+	return nil
+}
 
 // SignalSessionLeader sends sig from the kernel to the leader of session
 // sid, if it is alive.

@@ -77,6 +77,8 @@ func ParseDevptsOptions(data string) (DevptsOptions, error) {
 type Devpts struct {
 	vfs *vfs.VirtualFilesystem
 	opt DevptsOptions
+	// sessions is the kernel's job control (nil: none).
+	sessions Sessions
 
 	root *devptsDir
 	ptmx *ptmxInode
@@ -86,25 +88,26 @@ type Devpts struct {
 	terms map[int]*Terminal
 }
 
-// NewDevpts returns a new devpts instance.
-func NewDevpts(v *vfs.VirtualFilesystem, opt DevptsOptions) *Devpts {
+// NewDevpts returns a new devpts instance whose terminals do job control
+// through sessions (nil: none).
+func NewDevpts(v *vfs.VirtualFilesystem, opt DevptsOptions, sessions Sessions) *Devpts {
 	now := v.NowTimespec()
-	d := &Devpts{vfs: v, opt: opt, terms: map[int]*Terminal{}}
+	d := &Devpts{vfs: v, opt: opt, sessions: sessions, terms: map[int]*Terminal{}}
 	d.root = &devptsDir{d: d, attr: attr{ino: 1, mode: unix.S_IFDIR | 0o755, atime: now, mtime: now, ctime: now}}
 	d.ptmx = &ptmxInode{d: d, attr: attr{ino: 2, mode: unix.S_IFCHR | opt.PtmxMode, atime: now, mtime: now, ctime: now}}
 	return d
 }
 
 // RegisterDevpts makes "devpts" mountable in v (every mount a new
-// instance, as Linux since 4.7) and makes /dev/ptmx (5:2) open def, the
-// instance kite mounts at /dev/pts.
+// instance, as Linux since 4.7, with def's job control) and makes
+// /dev/ptmx (5:2) open def, the instance kite mounts at /dev/pts.
 func RegisterDevpts(v *vfs.VirtualFilesystem, def *Devpts) {
 	v.RegisterFilesystemType("devpts", func(_ vfs.Context, _ string, _ uint32, data string) (vfs.Filesystem, error) {
 		opt, err := ParseDevptsOptions(data)
 		if err != nil {
 			return nil, err
 		}
-		return NewDevpts(v, opt), nil
+		return NewDevpts(v, opt, def.sessions), nil
 	})
 	v.RegisterDevice(unix.S_IFCHR, ptmxMajor, ptmxMinor, func(ctx vfs.Context, _ uint64, flags int) (vfs.FileOperations, error) {
 		if def == nil {
@@ -139,7 +142,7 @@ func (d *Devpts) openMaster(ctx vfs.Context, flags int) (vfs.FileOperations, err
 	now := d.vfs.NowTimespec()
 	c := ctx.Credentials()
 	t := &Terminal{
-		index: idx, pts: d, locked: true,
+		index: idx, pts: d, locked: true, sessions: d.sessions,
 		slaveUID: c.FSUID, slaveGID: c.FSGID, slaveMode: d.opt.Mode,
 		atime: now, mtime: now, ctime: now,
 	}
@@ -182,10 +185,10 @@ func (d *Devpts) openSlave(ctx vfs.Context, t *Terminal, flags int) (vfs.FileOpe
 	free := t.session == 0
 	t.mu.Unlock()
 	if flags&unix.O_NOCTTY == 0 && free {
-		if p := processOf(ctx); p != nil && p.IsSessionLeader() && p.ControllingTerminal() == nil {
+		if p := processOf(d.sessions, ctx); p != nil && p.IsSessionLeader() && p.ControllingTerminal() == nil {
 			t.mu.Lock()
 			if t.session == 0 {
-				t.session, t.pgrp, t.sessions = p.SessionID(), p.ProcessGroupID(), p.Sessions()
+				t.session, t.pgrp = p.SessionID(), p.ProcessGroupID()
 				t.mu.Unlock()
 				p.SetControllingTerminal(t)
 			} else {
@@ -431,8 +434,8 @@ func (t *Terminal) OpenSlave(ctx vfs.Context, fsc *vfs.FSContext, flags int) (*v
 // Attach makes t the controlling terminal of session sid with foreground
 // group pgrp (kite's first process, whose ThreadGroup the kernel points
 // at t).
-func (t *Terminal) Attach(sessions Sessions, sid, pgrp int32) {
+func (t *Terminal) Attach(sid, pgrp int32) {
 	t.mu.Lock()
-	t.session, t.pgrp, t.sessions = sid, pgrp, sessions
+	t.session, t.pgrp = sid, pgrp
 	t.mu.Unlock()
 }

@@ -12,7 +12,7 @@ import (
 // blocks sig (then a read fails with EIO and a write goes ahead) or its
 // group is orphaned (EIO).
 func (t *Terminal) checkChange(ctx vfs.Context, sig unix.Signal) error {
-	p := processOf(ctx)
+	p := processOf(t.sessions, ctx)
 	if p == nil || p.ControllingTerminal() != t {
 		return nil
 	}
@@ -32,7 +32,7 @@ func (t *Terminal) checkChange(ctx vfs.Context, sig unix.Signal) error {
 	if p.InOrphanedProcessGroup() {
 		return unix.EIO
 	}
-	p.Sessions().SignalProcessGroup(pg, int(sig))
+	t.sessions.SignalProcessGroup(pg, int(sig))
 	return errRestartSys
 }
 
@@ -55,7 +55,7 @@ func (t *Terminal) checkJobWrite(ctx vfs.Context) error {
 // ioctl carries out the terminal ioctls that act on the slave, from
 // either side (master set for the master's file).
 func (t *Terminal) ioctl(ctx vfs.Context, f *vfs.File, io vfs.UserIO, cmd uint32, arg uintptr, master bool) (uintptr, error) {
-	p := processOf(ctx)
+	p := processOf(t.sessions, ctx)
 	isCtty := p != nil && p.ControllingTerminal() == t
 	switch cmd {
 	case unix.TCGETS, unix.TCGETS2:
@@ -142,7 +142,7 @@ func (t *Terminal) ioctl(ctx vfs.Context, f *vfs.File, io vfs.UserIO, cmd uint32
 		if pg < 0 {
 			return 0, unix.EINVAL
 		}
-		s := p.Sessions().ProcessGroupSession(pg)
+		s := t.sessions.ProcessGroupSession(pg)
 		if s == 0 {
 			return 0, unix.ESRCH
 		}
@@ -160,7 +160,7 @@ func (t *Terminal) ioctl(ctx vfs.Context, f *vfs.File, io vfs.UserIO, cmd uint32
 			return 0, unix.ENOTTY
 		}
 		if p.IsSessionLeader() {
-			t.disassociate(p.Sessions(), false)
+			t.disassociate(t.sessions, false)
 			return 0, nil
 		}
 		p.SetControllingTerminal(nil)
@@ -295,7 +295,7 @@ func (t *Terminal) setControlling(p Process, f *vfs.File, arg int) error {
 		if arg != 1 || !p.HasCapSysAdmin() {
 			return unix.EPERM
 		}
-		p.Sessions().DetachTerminal(sid, t)
+		t.sessions.DetachTerminal(sid, t)
 	}
 	if !f.Readable() && !p.HasCapSysAdmin() {
 		return unix.EPERM
@@ -303,7 +303,6 @@ func (t *Terminal) setControlling(p Process, f *vfs.File, arg int) error {
 	t.mu.Lock()
 	t.session = p.SessionID()
 	t.pgrp = p.ProcessGroupID()
-	t.sessions = p.Sessions()
 	t.mu.Unlock()
 	p.SetControllingTerminal(t)
 	return nil

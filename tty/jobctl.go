@@ -25,12 +25,15 @@ type Sessions interface {
 	// ProcessGroupSession returns the session of group pgid, 0 if no such
 	// group exists.
 	ProcessGroupSession(pgid int32) int32
+	// Process returns the caller ctx as job control sees it, nil when ctx
+	// is not a process (kite's own work, tests).
+	Process(ctx vfs.Context) Process
 }
 
-// Process is the caller of a terminal operation as job control sees it:
-// kernel.Task implements it. A vfs.Context that is not a Process (kite's
-// own callers, tests) is never stopped or signalled by a terminal and
-// cannot acquire one.
+// Process is the caller of a terminal operation as job control sees it
+// (kernel.Task implements it; Sessions.Process finds it for a
+// vfs.Context). A caller that is no process (kite's own work, tests) is
+// never stopped or signalled by a terminal and cannot acquire one.
 type Process interface {
 	// ProcessGroupID and SessionID are the caller's.
 	ProcessGroupID() int32
@@ -52,11 +55,12 @@ type Process interface {
 	// HasCapSysAdmin reports whether the caller has CAP_SYS_ADMIN (to
 	// steal a terminal).
 	HasCapSysAdmin() bool
-	// Sessions is the kernel's job-control state.
-	Sessions() Sessions
 }
 
-func processOf(ctx vfs.Context) Process {
-	p, _ := ctx.(Process)
-	return p
+// processOf finds the caller in sessions (nil: no job control).
+func processOf(sessions Sessions, ctx vfs.Context) Process {
+	if sessions == nil {
+		return nil
+	}
+	return sessions.Process(ctx)
 }

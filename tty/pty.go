@@ -47,8 +47,8 @@ type Terminal struct {
 	// session and pgrp are the session this is the controlling terminal
 	// of (0: none) and its foreground process group.
 	session, pgrp int32
-	// sessions is the kernel's job-control state, known once a session
-	// acquired the terminal.
+	// sessions is the kernel's job-control state (nil: none, in tests).
+	// Fixed at creation.
 	sessions Sessions
 	// slaveUID and slaveGID own the slave node; slaveMode its permissions.
 	slaveUID, slaveGID, slaveMode uint32

@@ -24,7 +24,7 @@ func setup(t *testing.T, console *Console) (*vfs.VirtualFilesystem, *vfs.FSConte
 	t.Helper()
 	v := vfs.New()
 	dev.RegisterDevices(v)
-	RegisterDevices(v, console)
+	RegisterDevices(v, console, nil)
 	ns, err := v.NewMountNamespace(root, dev.New(time.Unix(1000, 0)), 0)
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +155,7 @@ func TestOpenStdio(t *testing.T) {
 	defer hfs.Close()
 	v := vfs.New()
 	dev.RegisterDevices(v)
-	RegisterDevices(v, term)
+	RegisterDevices(v, term, nil)
 	ns, err := v.NewMountNamespace(root, hfs, vfs.MountReadOnly)
 	if err != nil {
 		t.Fatal(err)

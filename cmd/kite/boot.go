@@ -170,7 +170,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	// /dev/pts as Debian mounts it (gid=5,mode=620,ptmxmode=000);
 	// /dev/ptmx opens this instance.
 	ptsOpts, _ := tty.ParseDevptsOptions("gid=5,mode=620,ptmxmode=000")
-	pts := tty.NewDevpts(v, ptsOpts)
+	pts := tty.NewDevpts(v, ptsOpts, k)
 	tty.RegisterDevpts(v, pts)
 	mounts := []struct {
 		at string
@@ -263,7 +263,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		}
 	}
 	dev.RegisterDevices(v)
-	tty.RegisterDevices(v, terminal)
+	tty.RegisterDevices(v, terminal, k)
 	pipe.InstallFIFOOpener(v)
 	hostTerm, err := newHostTerminal(ctx, pts, consoles, o.ttyMode)
 	if err != nil {
