@@ -3,6 +3,7 @@ package mm
 import (
 	"fmt"
 	"math/bits"
+	"slices"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -350,6 +351,35 @@ func (f *MemoryFile) decRef(off uint64, n uint64) {
 	if len(runs) > 0 {
 		f.freeRuns(runs)
 	}
+}
+
+// decRefList drops one reference on each frame of frames, in any order,
+// freeing the unreferenced ones in contiguous runs (one hole punched per
+// run, not per frame).
+func (f *MemoryFile) decRefList(frames []uint64) {
+	if len(frames) == 0 {
+		return
+	}
+	slices.Sort(frames)
+	for i := 0; i < len(frames); {
+		j := i + 1
+		for j < len(frames) && frames[j] == frames[j-1]+pageSize {
+			j++
+		}
+		f.decRef(frames[i], uint64(j-i))
+		i = j
+	}
+}
+
+// populate faults in the kernel's mapping of n fresh frames at off with
+// one host call (MADV_POPULATE_WRITE), instead of one host page fault per
+// page as the kernel first writes them. Failure is harmless: the pages
+// then fault one by one.
+func (f *MemoryFile) populate(off, n uint64) {
+	if n < 2 {
+		return
+	}
+	unix.Madvise(f.bytes(off, n*pageSize), unix.MADV_POPULATE_WRITE)
 }
 
 // frameRun is n contiguous frames starting at off.

@@ -147,9 +147,7 @@ func (o *SharedMemory) Writeback() error {
 		}
 		i = j
 	}
-	for _, f := range frames {
-		o.mf.decRef(f, 1)
-	}
+	o.mf.decRefList(frames)
 	if firstErr != nil {
 		o.mu.Lock()
 		o.maybeDirty = true
@@ -263,9 +261,11 @@ func (o *SharedMemory) release(m *MemoryManager, writable bool) {
 	frames := o.frames
 	o.frames = nil
 	o.mu.Unlock()
+	list := make([]uint64, 0, len(frames))
 	for _, f := range frames {
-		o.mf.decRef(f, 1)
+		list = append(list, f)
 	}
+	o.mf.decRefList(list)
 }
 
 // frameAt returns the frame of page idx, allocating a zeroed one if the
@@ -404,12 +404,24 @@ func (o *SharedMemory) WriteAt(p []byte, off uint64) (int, error) {
 		n := min(pageSize-int(in), len(p)-done)
 		f, ok := o.frames[idx]
 		if !ok {
-			nf, _, err := o.mf.allocRun(1)
+			// Give this page and the missing ones after it that
+			// the write covers a run of frames, faulted in on the
+			// host at once.
+			want := uint64(1)
+			for last := (off + uint64(len(p)) - 1) >> pageShift; idx+want <= last; want++ {
+				if _, ok := o.frames[idx+want]; ok {
+					break
+				}
+			}
+			nf, got, err := o.mf.allocRun(want)
 			if err != nil {
 				return done, err
 			}
+			o.mf.populate(nf, got)
+			for i := uint64(0); i < got; i++ {
+				o.frames[idx+i] = nf + i*pageSize
+			}
 			f = nf
-			o.frames[idx] = f
 		}
 		copy(o.mf.bytes(f+in, uint64(n)), p[done:done+n])
 		done += n
@@ -492,9 +504,7 @@ func (o *SharedMemory) removePages(from, to uint64) {
 	for _, m := range mms {
 		m.dropObjectPages(o, from, to)
 	}
-	for _, f := range frames {
-		o.mf.decRef(f, 1)
-	}
+	o.mf.decRefList(frames)
 }
 
 // dropObjectPages removes from m the pages of VMAs mapping o whose object

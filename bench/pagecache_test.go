@@ -1,0 +1,93 @@
+package bench
+
+import (
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// tmpfsC times file data on a tmpfs file of MB MiB in DIR: write it in
+// 1 MiB writes, read it back in 1 MiB reads, then map it MAP_SHARED and
+// write one byte per page (page-fault throughput of a shared file
+// mapping). It prints the three times in seconds.
+const tmpfsC = `
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+static char buf[1 << 20];
+static double now(void) {
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+int main(int argc, char **argv) {
+	long n = atol(argv[2]);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/pcbench.%d", argv[1], getpid());
+	memset(buf, 'k', sizeof buf);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0) { perror("open"); return 1; }
+	double t0 = now();
+	for (long i = 0; i < n; i++)
+		if (write(fd, buf, sizeof buf) != sizeof buf) { perror("write"); return 1; }
+	double t1 = now();
+	long got, total = 0;
+	while ((got = pread(fd, buf, sizeof buf, total)) > 0) total += got;
+	if (total != n << 20) { fprintf(stderr, "read %ld bytes\n", total); return 1; }
+	double t2 = now();
+	char *m = mmap(NULL, n << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) { perror("mmap"); return 1; }
+	for (long off = 0; off < n << 20; off += 4096)
+		m[off] = 'm';
+	double t3 = now();
+	munmap(m, n << 20);
+	unlink(path);
+	printf("%.6f %.6f %.6f\n", t1 - t0, t2 - t1, t3 - t2);
+	return 0;
+}
+`
+
+// BenchmarkTmpfsFileData writes, reads and maps a 512 MiB tmpfs file
+// (the host's /dev/shm; kite's /tmp, whose pages live in kite's memory
+// file) and reports MiB/s for each.
+func BenchmarkTmpfsFileData(b *testing.B) {
+	const mib = 512
+	bin := buildProg(b, "tmpfsbench", tmpfsC)
+	var res [2][3]float64
+	for k, underKite := range []bool{false, true} {
+		name := map[bool]string{false: "host", true: "kite"}[underKite]
+		b.Run(name, func(b *testing.B) {
+			var sum [3]float64
+			for i := 0; i < b.N; i++ {
+				argv := []string{bin, "/dev/shm", fmt.Sprint(mib)}
+				if underKite {
+					argv = []string{kiteBin, "run", "--", bin, "/tmp", fmt.Sprint(mib)}
+				}
+				out, err := exec.Command(argv[0], argv[1:]...).Output()
+				if err != nil {
+					b.Fatalf("%v: %v", argv, err)
+				}
+				var t [3]float64
+				if _, err := fmt.Sscan(strings.TrimSpace(string(out)), &t[0], &t[1], &t[2]); err != nil {
+					b.Fatalf("%v printed %q", argv, out)
+				}
+				for j := range t {
+					sum[j] += t[j]
+				}
+			}
+			for j, unit := range []string{"write-MiB/s", "read-MiB/s", "mapfault-MiB/s"} {
+				res[k][j] = mib * float64(b.N) / sum[j]
+				b.ReportMetric(res[k][j], unit)
+			}
+		})
+	}
+	if res[0][0] > 0 {
+		b.Logf("kite/host: write %.2f, read %.2f, shared-mapping faults %.2f",
+			res[1][0]/res[0][0], res[1][1]/res[0][1], res[1][2]/res[0][2])
+	}
+}
