@@ -64,6 +64,10 @@ func runCmd(t *testing.T, stdin []byte, env []string, argv ...string) result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = env
+	// A session of its own: what the program sees (its session, a
+	// controlling terminal or none) does not depend on how the tests
+	// were started.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
@@ -136,10 +140,18 @@ var variants = []variant{
 	{"musl", []string{"musl-gcc", "-static", "-O1"}},
 }
 
-var buildMu sync.Mutex
+// build is one binary of the run: built once, by whichever test needs it
+// first, while tests needing other binaries build theirs.
+type build struct {
+	once sync.Once
+	err  error
+}
 
-// buildC compiles src with v, skipping the test when v's compiler is
-// missing.
+// builds maps an output path to its *build.
+var builds sync.Map
+
+// buildC compiles src with v once per run, skipping the test when v's
+// compiler is missing.
 func buildC(t *testing.T, src string, v variant) string {
 	t.Helper()
 	if _, err := exec.LookPath(v.cc[0]); err != nil {
@@ -147,19 +159,32 @@ func buildC(t *testing.T, src string, v variant) string {
 	}
 	base := strings.TrimSuffix(filepath.Base(src), ".c")
 	out := filepath.Join(workDir, base+"."+v.name)
-	buildMu.Lock()
-	defer buildMu.Unlock()
-	if _, err := os.Stat(out); err == nil {
-		return out
-	}
-	args := append(append([]string{}, v.cc[1:]...), "-o", out, src)
-	if b, err := exec.Command(v.cc[0], args...).CombinedOutput(); err != nil {
-		t.Fatalf("%s %v: %v\n%s", v.cc[0], args, err, b)
+	e, _ := builds.LoadOrStore(out, &build{})
+	b := e.(*build)
+	b.once.Do(func() {
+		args := append(append([]string{}, v.cc[1:]...), "-o", out, src)
+		if msg, err := exec.Command(v.cc[0], args...).CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("%s %v: %v\n%s", v.cc[0], args, err, msg)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
 	return out
 }
 
+// serialPrograms must not run beside other programs: they observe
+// host-wide state that another program changes (RLIMIT_NPROC counts
+// every process of a uid on the host).
+var serialPrograms = map[string]bool{
+	"proc_nproc": true,
+}
+
 // TestPrograms runs every C program in progs/ on the host and under kite.
+// Programs run in parallel with each other (go test's -parallel, by
+// default the number of CPUs); a program's variants run one after the
+// other, so a program may use fixed names for host-wide objects (files
+// in /dev/shm, SysV keys, abstract sockets) that no other program uses.
 func TestPrograms(t *testing.T) {
 	srcs, err := filepath.Glob("progs/*.c")
 	if err != nil {
@@ -171,12 +196,17 @@ func TestPrograms(t *testing.T) {
 	for _, src := range srcs {
 		src, _ := filepath.Abs(src)
 		name := strings.TrimSuffix(filepath.Base(src), ".c")
-		for _, v := range variants {
-			t.Run(name+"/"+v.name, func(t *testing.T) {
-				bin := buildC(t, src, v)
-				compare(t, nil, bin)
-			})
-		}
+		t.Run(name, func(t *testing.T) {
+			if !serialPrograms[name] {
+				t.Parallel()
+			}
+			for _, v := range variants {
+				t.Run(v.name, func(t *testing.T) {
+					bin := buildC(t, src, v)
+					compare(t, nil, bin)
+				})
+			}
+		})
 	}
 }
 
