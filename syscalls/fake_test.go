@@ -30,6 +30,14 @@ const (
 // pid 1, whose first thread runs the script that script(k) returns.
 func bootFake(t *testing.T, script func(k *kernel.Kernel) fake.Script) *kernel.ThreadGroup {
 	t.Helper()
+	var p *fake.Platform
+	return bootFakePlatform(t, &p, script)
+}
+
+// bootFakePlatform is bootFake that also stores the platform in *pp, for
+// scripts that add the scripts of the threads they create.
+func bootFakePlatform(t *testing.T, pp **fake.Platform, script func(k *kernel.Kernel) fake.Script) *kernel.ThreadGroup {
+	t.Helper()
 	mf, err := mm.NewMemoryFileSize(64 << 20)
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +59,7 @@ func bootFake(t *testing.T, script func(k *kernel.Kernel) fake.Script) *kernel.T
 	}
 	f.DecRef(ctx)
 	p := fake.New()
+	*pp = p
 	k, err := kernel.New(kernel.Config{Platform: p, MemoryFile: mf, VFS: v, Table: syscalls.NewTable()})
 	if err != nil {
 		t.Fatal(err)
@@ -216,5 +225,96 @@ func TestFaultDelivery(t *testing.T) {
 	}
 	if sig, _, ok := st.Signaled(); !ok || sig != int(unix.SIGSEGV) {
 		t.Errorf("exit status %#x, want killed by SIGSEGV", st)
+	}
+}
+
+// threadFlags are the clone flags of pthread_create.
+const threadFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND | unix.CLONE_THREAD | unix.CLONE_SYSVSEM
+
+// TestFutexRequeue parks two threads on one futex, moves them to another
+// with FUTEX_CMP_REQUEUE, and wakes them there one by one.
+func TestFutexRequeue(t *testing.T) {
+	const (
+		futexWait       = 0
+		futexWake       = 1
+		futexCmpRequeue = 4
+		private         = 128
+	)
+	var p *fake.Platform
+	woken := make(chan uintptr, 2)
+	done := false
+	tg := bootFakePlatform(t, &p, func(k *kernel.Kernel) fake.Script {
+		return func(th *fake.Thread) {
+			mem := th.Syscall(unix.SYS_MMAP, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, ^uintptr(0), 0)
+			f1, f2 := mem, mem+4
+			waiter := func(th *fake.Thread) {
+				woken <- th.Syscall(unix.SYS_FUTEX, f1, futexWait|private, 0, 0)
+				th.Syscall(unix.SYS_EXIT, 0)
+			}
+			p.Add(waiter, waiter)
+			for i := 0; i < 2; i++ {
+				stack := mem + 4096 - uintptr(i)*1024
+				if r := th.Syscall(unix.SYS_CLONE, threadFlags, stack, 0, 0, 0); errno(r) != 0 || r == 0 {
+					t.Errorf("clone = %d", int64(r))
+				}
+			}
+			// Requeue until both threads have been moved: each round
+			// moves the ones waiting by then.
+			moved := 0
+			for moved < 2 {
+				r := th.Syscall(unix.SYS_FUTEX, f1, futexCmpRequeue|private, 0, 1<<30, f2, 0)
+				if errno(r) != 0 {
+					t.Errorf("FUTEX_CMP_REQUEUE = %v", errno(r))
+					break
+				}
+				moved += int(r)
+				th.Syscall(unix.SYS_SCHED_YIELD)
+			}
+			if r := th.Syscall(unix.SYS_FUTEX, f1, futexCmpRequeue|private, 0, 1, f2, 1); errno(r) != unix.EAGAIN {
+				t.Errorf("FUTEX_CMP_REQUEUE with a stale value = %d, want EAGAIN", int64(r))
+			}
+			if r := th.Syscall(unix.SYS_FUTEX, f1, futexWake|private, 1<<30); r != 0 {
+				t.Errorf("waking the first futex woke %d after the requeue", r)
+			}
+			for i := 0; i < 2; i++ {
+				if r := th.Syscall(unix.SYS_FUTEX, f2, futexWake|private, 1); r != 1 {
+					t.Errorf("wake %d on the second futex = %d, want 1", i, int64(r))
+				}
+				if r := <-woken; r != 0 {
+					t.Errorf("a requeued waiter returned %d, want 0", int64(r))
+				}
+			}
+			done = true
+			th.Syscall(unix.SYS_EXIT_GROUP, 0)
+		}
+	})
+	if st := waitExit(t, tg); st != kernel.ExitedStatus(0) || !done {
+		t.Errorf("exit status %#x, script done %v", st, done)
+	}
+}
+
+// TestExitGroupWithBlockedThread ends a process with exit_group while
+// another of its threads sleeps in a futex wait: both threads go, and
+// the status is exit_group's.
+func TestExitGroupWithBlockedThread(t *testing.T) {
+	var p *fake.Platform
+	waiting := make(chan struct{})
+	tg := bootFakePlatform(t, &p, func(k *kernel.Kernel) fake.Script {
+		return func(th *fake.Thread) {
+			mem := th.Syscall(unix.SYS_MMAP, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, ^uintptr(0), 0)
+			p.Add(func(th *fake.Thread) {
+				close(waiting)
+				th.Syscall(unix.SYS_FUTEX, mem, 0|128, 0, 0)
+				t.Error("the futex wait returned in a dying process")
+			})
+			if r := th.Syscall(unix.SYS_CLONE, threadFlags, mem+4096, 0, 0, 0); errno(r) != 0 {
+				t.Errorf("clone = %v", errno(r))
+			}
+			<-waiting
+			th.Syscall(unix.SYS_EXIT_GROUP, 3)
+		}
+	})
+	if st := waitExit(t, tg); st != kernel.ExitedStatus(3) {
+		t.Errorf("exit status %#x, want exit 3", st)
 	}
 }
