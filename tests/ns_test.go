@@ -61,4 +61,9 @@ func TestNamespaceTools(t *testing.T) {
 			compare(t, nil, "/bin/sh", "-c", script)
 		})
 	}
+	t.Run("capsh", func(t *testing.T) {
+		need(t, "/usr/sbin/capsh")
+		compare(t, nil, "/bin/sh", "-c", "capsh --print; capsh --drop=cap_net_raw,cap_sys_admin --caps=cap_chown+eip --print; "+
+			"capsh --keep=1 --user=nobody --print; capsh --secbits=0x10 --print | grep -i secure")
+	})
 }
