@@ -1,7 +1,10 @@
 package ipc
 
 import (
+	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -283,3 +286,134 @@ func getLE32(b []byte) uint32 {
 }
 
 func getLE64(b []byte) uint64 { return uint64(getLE32(b)) | uint64(getLE32(b[4:]))<<32 }
+
+// LimitNames are the /proc/sys/kernel files of the IPC limits.
+func LimitNames() []string {
+	return []string{"shmmax", "shmall", "shmmni", "shm_rmid_forced", "sem", "msgmax", "msgmnb", "msgmni"}
+}
+
+// LimitText is the text of /proc/sys/kernel/NAME.
+func (ns *Namespace) LimitText(name string) string {
+	l := ns.Limits()
+	b2i := map[bool]int{false: 0, true: 1}
+	switch name {
+	case "shmmax":
+		return fmt.Sprintf("%d\n", l.ShmMax)
+	case "shmall":
+		return fmt.Sprintf("%d\n", l.ShmAll)
+	case "shmmni":
+		return fmt.Sprintf("%d\n", l.ShmMni)
+	case "shm_rmid_forced":
+		return fmt.Sprintf("%d\n", b2i[l.ShmRmidForced])
+	case "sem":
+		return fmt.Sprintf("%d\t%d\t%d\t%d\n", l.SemMsl, l.SemMns, l.SemOpm, l.SemMni)
+	case "msgmax":
+		return fmt.Sprintf("%d\n", l.MsgMax)
+	case "msgmnb":
+		return fmt.Sprintf("%d\n", l.MsgMnb)
+	case "msgmni":
+		return fmt.Sprintf("%d\n", l.MsgMni)
+	}
+	return ""
+}
+
+// SetLimitText parses a write to /proc/sys/kernel/NAME.
+func (ns *Namespace) SetLimitText(name, text string) error {
+	f := strings.Fields(text)
+	var v []int64
+	for _, s := range f {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			u, uerr := strconv.ParseUint(s, 10, 64)
+			if uerr != nil {
+				return unix.EINVAL
+			}
+			n = int64(u)
+		}
+		v = append(v, n)
+	}
+	want := 1
+	if name == "sem" {
+		want = 4
+	}
+	if len(v) < want {
+		return unix.EINVAL
+	}
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	l := &ns.limits
+	i32 := func(x int64) (int32, error) {
+		if x < 0 || x > 1<<31-1 {
+			return 0, unix.EINVAL
+		}
+		return int32(x), nil
+	}
+	var err error
+	switch name {
+	case "shmmax":
+		l.ShmMax = uint64(v[0])
+	case "shmall":
+		l.ShmAll = uint64(v[0])
+	case "shmmni":
+		if v[0] < 0 || v[0] > maxIndex {
+			return unix.EINVAL
+		}
+		l.ShmMni = uint64(v[0])
+	case "shm_rmid_forced":
+		l.ShmRmidForced = v[0] != 0
+	case "sem":
+		var s [4]int32
+		for i := range s {
+			if s[i], err = i32(v[i]); err != nil {
+				return err
+			}
+		}
+		if s[3] > maxIndex {
+			return unix.EINVAL
+		}
+		l.SemMsl, l.SemMns, l.SemOpm, l.SemMni = s[0], s[1], s[2], s[3]
+	case "msgmax":
+		l.MsgMax, err = i32(v[0])
+	case "msgmnb":
+		l.MsgMnb, err = i32(v[0])
+	case "msgmni":
+		if v[0] > maxIndex {
+			return unix.EINVAL
+		}
+		l.MsgMni, err = i32(v[0])
+	}
+	return err
+}
+
+// ProcText is /proc/sysvipc/KIND as a reader in user namespace uns sees
+// it.
+func (ns *Namespace) ProcText(kind string, uns *auth.UserNamespace) string {
+	switch kind {
+	case "shm":
+		return ns.ShmProcText(uns)
+	case "sem":
+		ns.mu.Lock()
+		defer ns.mu.Unlock()
+		var b strings.Builder
+		b.WriteString("       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n")
+		for _, o := range ns.sem.sorted() {
+			s := o.(*SemSet)
+			fmt.Fprintf(&b, "%10d %10d  %4o %10d %5d %5d %5d %5d %10d %10d\n", s.Key, s.ID, s.Mode, len(s.sems),
+				uns.UIDOf(s.UID), uns.GIDOf(s.GID), uns.UIDOf(s.CUID), uns.GIDOf(s.CGID), unixTime(s.otime), unixTime(s.ctime))
+		}
+		return b.String()
+	case "msg":
+		ns.mu.Lock()
+		defer ns.mu.Unlock()
+		var b strings.Builder
+		b.WriteString("       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime\n")
+		for _, o := range ns.msg.sorted() {
+			q := o.(*MsgQueue)
+			fmt.Fprintf(&b, "%10d %10d  %4o  %10d %10d %5d %5d %5d %5d %5d %5d %10d %10d %10d\n", q.Key, q.ID, q.Mode, q.bytes, len(q.msgs),
+				q.lspid, q.lrpid, uns.UIDOf(q.UID), uns.GIDOf(q.GID), uns.UIDOf(q.CUID), uns.GIDOf(q.CGID),
+				unixTime(q.stime), unixTime(q.rtime), unixTime(q.ctime))
+		}
+		return b.String()
+	}
+	return ""
+}

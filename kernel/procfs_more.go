@@ -10,6 +10,7 @@ import (
 
 	"github.com/kite-os/kite/abi/linux"
 	"github.com/kite-os/kite/fs/proc"
+	"github.com/kite-os/kite/ipc"
 	"github.com/kite-os/kite/loader"
 	"github.com/kite-os/kite/mm"
 	"github.com/kite-os/kite/vfs"
@@ -411,3 +412,42 @@ func (t *Task) Limits() [proc.NumLimits]proc.RLimit {
 
 // Auxv implements proc.ProcessInfo.
 func (t *Task) Auxv() []byte { return t.argArea().auxv }
+
+// readerIPC returns the IPC namespace of the task reading a /proc file
+// (nil for a reader that is not a task).
+func (s procSource) readerIPC(ctx vfs.Context) *ipc.Namespace {
+	if r := s.k.TaskByID(ctx.ThreadID()); r != nil && r.Namespaces() != nil {
+		return r.Namespaces().IPC.SysV
+	}
+	return nil
+}
+
+// SysVIPCText implements proc.IPCInfo.
+func (s procSource) SysVIPCText(ctx vfs.Context, kind string) string {
+	ns := s.readerIPC(ctx)
+	if ns == nil {
+		return ""
+	}
+	return ns.ProcText(kind, ctx.Credentials().UserNamespace)
+}
+
+// IPCLimitNames implements proc.IPCInfo.
+func (procSource) IPCLimitNames() []string { return ipc.LimitNames() }
+
+// IPCLimit implements proc.IPCInfo.
+func (s procSource) IPCLimit(ctx vfs.Context, name string) string {
+	ns := s.readerIPC(ctx)
+	if ns == nil {
+		return ""
+	}
+	return ns.LimitText(name)
+}
+
+// SetIPCLimit implements proc.IPCInfo.
+func (s procSource) SetIPCLimit(ctx vfs.Context, name, value string) error {
+	ns := s.readerIPC(ctx)
+	if ns == nil {
+		return unix.EINVAL
+	}
+	return ns.SetLimitText(name, value)
+}

@@ -3,6 +3,7 @@ package tests
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,4 +67,26 @@ func TestNamespaceTools(t *testing.T) {
 		compare(t, nil, "/bin/sh", "-c", "capsh --print; capsh --drop=cap_net_raw,cap_sys_admin --caps=cap_chown+eip --print; "+
 			"capsh --keep=1 --user=nobody --print; capsh --secbits=0x10 --print | grep -i secure")
 	})
+}
+
+// TestStressNGSysV runs stress-ng's System V IPC stressors under kite for
+// a bounded number of operations: each must finish and report success.
+func TestStressNGSysV(t *testing.T) {
+	if _, err := exec.LookPath("stress-ng"); err != nil {
+		t.Skip("stress-ng is not installed (apt-get install stress-ng)")
+	}
+	for name, args := range map[string][]string{
+		"sem-sysv": {"--sem-sysv", "1", "--sem-sysv-ops", "2000"},
+		"msg":      {"--msg", "1", "--msg-ops", "5000"},
+		"shm-sysv": {"--shm-sysv", "1", "--shm-sysv-ops", "10"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			argv := append([]string{kiteBin, "run", "--", "stress-ng"}, args...)
+			argv = append(argv, "-t", "10s", "--metrics-brief", "--temp-path", "/tmp")
+			r := runCmd(t, nil, testEnv, argv...)
+			if r.status != "exit 0" || !strings.Contains(r.stdout+r.stderr, "successful run completed") {
+				t.Errorf("stress-ng %s under kite:\n%s", name, r)
+			}
+		})
+	}
 }

@@ -41,6 +41,16 @@ func (d *dataFile) Stat(vfs.Context) (vfs.Stat, error) {
 	return d.stat(unix.S_IFREG|d.mode, uid, gid, 1), nil
 }
 
+// SetStat implements vfs.Inode: the truncation of opening a writable file
+// with O_TRUNC (a shell's "echo 1 > file") is accepted and does nothing,
+// as on Linux; other changes are EPERM.
+func (d *dataFile) SetStat(_ vfs.Context, s *vfs.SetStat) error {
+	if d.write != nil && s.Mask&^(unix.STATX_SIZE|unix.STATX_MTIME|unix.STATX_ATIME) == 0 {
+		return nil
+	}
+	return unix.EPERM
+}
+
 // Open implements vfs.Inode.
 func (d *dataFile) Open(vfs.Context, int) (vfs.FileOperations, error) {
 	return &dataFileOps{d: d}, nil
@@ -456,6 +466,9 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 		"overflowgid": fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
 			return []byte("65534\n"), nil
 		}),
+	}
+	if ii, ok := fs.src.(IPCInfo); ok {
+		fs.ipcFiles(ii, kids, kernel)
 	}
 	kids["sys"] = fs.newDir(nil, map[string]vfs.Inode{"kernel": fs.newDir(nil, kernel)})
 	return kids

@@ -124,3 +124,16 @@ type SystemInfo interface {
 	// PIDMax is /proc/sys/kernel/pid_max.
 	PIDMax() int
 }
+
+// IPCInfo is implemented by Sources that show the caller's IPC namespace:
+// /proc/sysvipc/{shm,sem,msg} and the IPC limits of /proc/sys/kernel.
+type IPCInfo interface {
+	// SysVIPCText is the text of /proc/sysvipc/KIND ("shm", "sem", "msg").
+	SysVIPCText(ctx vfs.Context, kind string) string
+	// IPCLimitNames are the limit files ("shmmax", "sem", ...).
+	IPCLimitNames() []string
+	// IPCLimit is the text of /proc/sys/kernel/NAME; SetIPCLimit parses a
+	// write to it (EINVAL for a malformed value).
+	IPCLimit(ctx vfs.Context, name string) string
+	SetIPCLimit(ctx vfs.Context, name, value string) error
+}

@@ -89,3 +89,26 @@ func (fs *Filesystem) namespaceFiles(p Process, kids map[string]vfs.Inode) {
 	}
 	kids["setgroups"] = sg
 }
+
+// ipcFiles adds /proc/sysvipc and the IPC limits of /proc/sys/kernel.
+func (fs *Filesystem) ipcFiles(ii IPCInfo, kids, kernel map[string]vfs.Inode) {
+	sysv := make(map[string]vfs.Inode)
+	for _, kind := range []string{"shm", "sem", "msg"} {
+		sysv[kind] = fs.newData(nil, 0o444, func(ctx vfs.Context) ([]byte, error) {
+			return []byte(ii.SysVIPCText(ctx, kind)), nil
+		})
+	}
+	kids["sysvipc"] = fs.newDir(nil, sysv)
+	for _, name := range ii.IPCLimitNames() {
+		d := fs.newData(nil, 0o644, func(ctx vfs.Context) ([]byte, error) {
+			return []byte(ii.IPCLimit(ctx, name)), nil
+		})
+		d.write = func(ctx vfs.Context, src []byte) (int, error) {
+			if err := ii.SetIPCLimit(ctx, name, string(src)); err != nil {
+				return 0, err
+			}
+			return len(src), nil
+		}
+		kernel[name] = d
+	}
+}
