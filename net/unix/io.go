@@ -371,6 +371,12 @@ func (e *endpoint) recvStream(ctx net.Context, req *net.RecvRequest) (net.RecvRe
 				break
 			}
 			e.mu.Unlock()
+			// What was read is uncharged before sleeping, so the
+			// writer can send the rest (MSG_WAITALL).
+			for _, m := range freed {
+				e.freeMessage(ctx, m)
+			}
+			freed = freed[:0]
 			if !w.Registered() {
 				w.Register(&e.queue, readable)
 			} else if werr := w.Wait(ctx, req.Deadline); werr != nil {
