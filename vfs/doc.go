@@ -132,7 +132,10 @@
 //     under renameMu held for writing; everybody else holds at most one.
 //     The VFS calls a directory inode's methods with it held.
 //  4. fileCache.mu: I/O through an inode's page cache (pagecache.go),
-//     held across the file system's Read and Write.
+//     held across the file system's Read and Write. An address space's
+//     lock may be held when it is taken (munmap releasing the last
+//     mapping writes the cache back), so nothing holding it waits for
+//     an address space: truncation shrinks the Pages without it.
 //  5. File-system locks (each file system states its own order), then
 //     the locks of Pages (which take address spaces' locks when
 //     truncating). A fill of a page cache holds the pages' fill lock,

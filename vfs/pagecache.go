@@ -148,8 +148,11 @@ func (v *VirtualFilesystem) truncated(ino Inode, size int64) {
 		return
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.size = size
+	c.mu.Unlock()
+	// Without c.mu: removing the pages from the mappings takes address
+	// spaces' locks, under which munmap may be writing the cache back
+	// (which takes c.mu).
 	c.pages.SetSize(uint64(size))
 }
 
