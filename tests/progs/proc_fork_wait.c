@@ -77,13 +77,20 @@ int main(void) {
 	waitpid(c, &st, 0);
 	describe("getppid", st);
 
-	/* WNOHANG, then a real wait */
+	/* WNOHANG, then a real wait: the child runs until the parent has
+	 * looked (it waits for the pipe's end of file). */
+	int gate[2];
+	pipe(gate);
 	c = fork();
 	if (c == 0) {
-		usleep(50000);
+		char b;
+		close(gate[1]);
+		read(gate[0], &b, 1);
 		_exit(5);
 	}
+	close(gate[0]);
 	TRY("waitpid WNOHANG (running)", waitpid(c, &st, WNOHANG));
+	close(gate[1]);
 	waitpid(c, &st, 0);
 	describe("after WNOHANG", st);
 	TRY("waitpid no children", waitpid(-1, &st, 0));

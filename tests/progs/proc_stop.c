@@ -38,23 +38,29 @@ int main(void) {
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigaction(SIGCHLD, &sa, NULL);
 
-	int st;
+	int st, gate[2];
+	pipe(gate);
 	fflush(stdout);
 	pid_t c = fork();
 	if (c == 0) {
+		close(gate[1]);
 		raise(SIGSTOP);
-		/* Linger so that the parent sees the continue before the exit. */
-		sleep_ms(200);
+		/* Linger until the parent has seen the continue (the pipe's
+		 * end of file). */
+		char b;
+		read(gate[0], &b, 1);
 		printf("child continued\n");
 		fflush(stdout);
 		_exit(4);
 	}
+	close(gate[0]);
 	pid_t w = waitpid(c, &st, WUNTRACED);
 	printf("stopped: %d by %s\n", w == c && WIFSTOPPED(st), strsignal(WSTOPSIG(st)));
 	printf("WNOHANG|WUNTRACED again: %d\n", waitpid(c, &st, WNOHANG | WUNTRACED));
 	kill(c, SIGCONT);
 	w = waitpid(c, &st, WCONTINUED);
 	printf("continued: %d\n", w == c && WIFCONTINUED(st));
+	close(gate[1]);
 	waitpid(c, &st, 0);
 	printf("exited %d\n", WEXITSTATUS(st));
 	sleep_ms(20);

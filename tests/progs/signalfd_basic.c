@@ -50,6 +50,13 @@ static int readable(int fd) {
 static volatile sig_atomic_t got;
 static void handler(int sig) { got = sig; }
 
+/* alarmed tells a child that a SIGALRM handler has run. */
+static int alarmed[2] = {-1, -1};
+static void alarm_handler(int sig) {
+	got = sig;
+	write(alarmed[1], "a", 1);
+}
+
 int main(void) {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sigset_t m, none;
@@ -174,18 +181,25 @@ int main(void) {
 	printf("exit status %d, handler ran: %d\n", WEXITSTATUS(status), got != 0);
 
 	printf("-- blocking read and a handler\n");
+	/* SIGALRM comes every 10 ms, so one comes while the read blocks
+	 * however late the read starts; the handler tells the child, which
+	 * only then sends the SIGUSR1 the read takes. */
+	sa.sa_handler = alarm_handler;
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGALRM, &sa, NULL);
 	got = 0;
+	pipe(alarmed);
 	child = fork();
 	if (child == 0) {
-		sleep_ms(100);
+		char b;
+		read(alarmed[0], &b, 1);
 		kill(parent, SIGUSR1);
 		_exit(0);
 	}
-	struct itimerval it = {{0, 0}, {0, 10000}};
+	struct itimerval it = {{0, 10000}, {0, 10000}}, off = {{0, 0}, {0, 0}};
 	setitimer(ITIMER_REAL, &it, NULL);
 	show("restarted read", blk, 1);
+	setitimer(ITIMER_REAL, &off, NULL);
 	printf("SIGALRM handler ran: %d\n", got == SIGALRM);
 	waitpid(child, NULL, 0);
 	show("child's SIGCHLD", blk, 1);
@@ -194,6 +208,7 @@ int main(void) {
 	got = 0;
 	setitimer(ITIMER_REAL, &it, NULL);
 	show("interrupted read", blk, 1);
+	setitimer(ITIMER_REAL, &off, NULL);
 	printf("SIGALRM handler ran: %d\n", got == SIGALRM);
 	return 0;
 }
