@@ -179,6 +179,14 @@ func (f *File) WriteFromSource(ctx vfs.Context, vf *vfs.File, n int64, source fu
 
 // Ioctl implements vfs.FileOperations.
 func (f *File) Ioctl(ctx vfs.Context, _ *vfs.File, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
+	if isDeviceIoctl(cmd) {
+		f.stack.mu.RLock()
+		h := f.stack.devIoctl
+		f.stack.mu.RUnlock()
+		if h != nil {
+			return h(ctx, io, cmd, arg)
+		}
+	}
 	return f.so.Ioctl(ctx, io, cmd, arg)
 }
 

@@ -124,10 +124,27 @@ func (c *Control) Release(ctx vfs.Context) {
 type Stack struct {
 	v *vfs.VirtualFilesystem
 
-	// mu guards families.
+	// mu guards families and devIoctl.
 	mu       sync.RWMutex
 	families map[int]Family
+	devIoctl DeviceIoctl
 }
+
+// DeviceIoctl carries out the network-interface ioctls (SIOCGIFINDEX,
+// SIOCGIFCONF...) that a socket of any family takes, as Linux's
+// sock_ioctl passes them to dev_ioctl.
+type DeviceIoctl func(ctx Context, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error)
+
+// SetDeviceIoctl installs the interface ioctls of the network stack.
+func (s *Stack) SetDeviceIoctl(h DeviceIoctl) {
+	s.mu.Lock()
+	s.devIoctl = h
+	s.mu.Unlock()
+}
+
+// isDeviceIoctl reports whether cmd is one of the interface ioctls
+// (SIOCGIFNAME 0x8910 through SIOCGIFINDEX 0x8933...).
+func isDeviceIoctl(cmd uint32) bool { return cmd >= 0x8910 && cmd <= 0x8960 }
 
 // NewStack returns a stack without families.
 func NewStack(v *vfs.VirtualFilesystem) *Stack {

@@ -46,6 +46,12 @@ for host in ["127.0.0.1", "::1"]:
     srv.shutdown(); t.join(); srv.server_close()
 print("done")`)
 	})
+	t.Run("iproute2", func(t *testing.T) {
+		// Only lo: the host has other interfaces kite's sandbox does
+		// not (--net=none).
+		need(t, "/usr/sbin/ip", "/bin/sh")
+		compare(t, nil, "/bin/sh", "-c", `ip addr show lo; ip link show lo; ip route show table local dev lo; ip -4 route show dev lo`)
+	})
 	t.Run("python3-asyncio", func(t *testing.T) {
 		need(t, "/usr/bin/python3")
 		compare(t, nil, "/usr/bin/python3", "-c", `import asyncio

@@ -27,6 +27,7 @@ import (
 	"github.com/kite-os/kite/mm"
 	"github.com/kite-os/kite/net"
 	"github.com/kite-os/kite/net/inet"
+	"github.com/kite-os/kite/net/netlink"
 	unixsock "github.com/kite-os/kite/net/unix"
 	"github.com/kite-os/kite/platform/ptrace"
 	"github.com/kite-os/kite/strace"
@@ -84,6 +85,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	}
 	defer ipStack.Close()
 	ipStack.Register(stack)
+	netlink.New(ipStack).Register(stack)
 	cfg := kernel.Config{
 		Platform:    plat,
 		MemoryFile:  mf,

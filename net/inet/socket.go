@@ -58,9 +58,9 @@ func (f *family) Socket(ctx net.Context, typ, protocol int) (net.Socket, error) 
 			return nil, unix.EACCES
 		}
 	case unix.SOCK_RAW:
-		// Raw sockets need CAP_NET_RAW (kite has no capability model
-		// yet: euid 0 holds them all); kite does not implement them.
-		if ctx.Credentials().EffectiveUID != 0 {
+		// Raw sockets need CAP_NET_RAW; kite does not implement
+		// them.
+		if !ctx.Credentials().HasCapability(unix.CAP_NET_RAW) {
 			return nil, unix.EPERM
 		}
 		return nil, unix.ESOCKTNOSUPPORT
@@ -119,17 +119,15 @@ func (s *socket) notify(m waiter.EventMask) {
 
 func (s *socket) stream() bool { return s.typ == unix.SOCK_STREAM }
 
-// SetInode records the socket's inode number (for /proc/net).
-func (s *socket) SetInode(ino uint64) { s.ino.Store(ino) }
-
 // Info implements net.Socket.
 func (s *socket) Info() (int, int, int) { return s.fam.domain, s.typ, s.protocol }
 
 // Options implements net.Socket.
 func (s *socket) Options() *net.Options { return s.opts }
 
-// SetFile implements net.Socket: the inode number is for /proc/net.
-func (s *socket) SetFile(_ *vfs.File, ino uint64) { s.SetInode(ino) }
+// SetFile implements net.Socket: the inode number is kept for
+// /proc/net.
+func (s *socket) SetFile(_ *vfs.File, ino uint64) { s.ino.Store(ino) }
 
 // Readiness implements vfs.Waitable.
 func (s *socket) Readiness(mask uint32) uint32 {
@@ -182,9 +180,8 @@ func (s *socket) Bind(ctx net.Context, b []byte) error {
 	if err != nil {
 		return err
 	}
-	if a.Port != 0 && a.Port < 1024 && ctx.Credentials().EffectiveUID != 0 {
-		// Ports below 1024 need CAP_NET_BIND_SERVICE (kite has no
-		// capability model yet: euid 0 holds them all).
+	if a.Port != 0 && a.Port < 1024 && !ctx.Credentials().HasCapability(unix.CAP_NET_BIND_SERVICE) {
+		// Ports below 1024 need CAP_NET_BIND_SERVICE.
 		return unix.EACCES
 	}
 	return errno(s.ep.Bind(a))

@@ -108,4 +108,5 @@ func (st *Stack) Close() { st.s.Close() }
 func (st *Stack) Register(ns *net.Stack) {
 	ns.Register(unix.AF_INET, &family{st: st, domain: unix.AF_INET})
 	ns.Register(unix.AF_INET6, &family{st: st, domain: unix.AF_INET6})
+	ns.SetDeviceIoctl(st.DeviceIoctl)
 }

@@ -1,0 +1,97 @@
+package bench
+
+import (
+	"fmt"
+	"testing"
+)
+
+// tcpC measures TCP over 127.0.0.1 between two processes: mode "t" moves
+// argv[2] bytes in 64 KiB writes from a child to its parent and prints
+// the nanoseconds it took; mode "r" makes argv[2] 1-byte round trips (the
+// parent sends a byte, the child echoes it; TCP_NODELAY) and prints the
+// nanoseconds per round trip.
+const tcpC = `
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+static char buf[65536];
+static long now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000000000L + t.tv_nsec; }
+int main(int argc, char **argv) {
+	char mode = argv[1][0];
+	long total = atol(argv[2]);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof a;
+	if (bind(l, (struct sockaddr *)&a, al) < 0 || listen(l, 1) < 0 || getsockname(l, (struct sockaddr *)&a, &al) < 0) return 1;
+	pid_t c = fork();
+	if (c == 0) {
+		int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+		if (connect(s, (struct sockaddr *)&a, al) < 0) _exit(1);
+		setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		if (mode == 't') {
+			for (long done = 0; done < total;) {
+				long n = write(s, buf, total - done < (long)sizeof buf ? total - done : (long)sizeof buf);
+				if (n <= 0) _exit(1);
+				done += n;
+			}
+		} else {
+			for (long i = 0; i < total; i++)
+				if (read(s, buf, 1) != 1 || write(s, buf, 1) != 1) _exit(1);
+		}
+		_exit(0);
+	}
+	int s = accept(l, NULL, NULL), one = 1;
+	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	long t0 = now(), got = 0, n;
+	if (mode == 't') {
+		while ((n = read(s, buf, sizeof buf)) > 0) got += n;
+	} else {
+		for (long i = 0; i < total; i++, got++)
+			if (write(s, buf, 1) != 1 || read(s, buf, 1) != 1) break;
+	}
+	long t1 = now();
+	int st;
+	close(s);
+	waitpid(c, &st, 0);
+	if (got != total || st != 0) { fprintf(stderr, "moved %ld of %ld\n", got, total); return 1; }
+	printf("%ld\n", mode == 't' ? t1 - t0 : (t1 - t0) / total);
+	return 0;
+}
+`
+
+// BenchmarkTCPThroughput moves 1 GiB over TCP on 127.0.0.1 between two
+// processes and reports MB/s.
+func BenchmarkTCPThroughput(b *testing.B) {
+	const size = 1 << 30
+	bin := buildProg(b, "tcp", tcpC)
+	compareHostKite(b, "MB/s", func(b *testing.B, underKite bool) float64 {
+		var ns float64
+		for i := 0; i < b.N; i++ {
+			ns += runTimed(b, underKite, bin, "t", fmt.Sprint(size))
+		}
+		mbps := float64(size) * float64(b.N) / 1e6 / (ns / 1e9)
+		b.ReportMetric(mbps, "MB/s")
+		return mbps
+	})
+}
+
+// BenchmarkTCPRoundTrip is the latency of a 1-byte request and its 1-byte
+// answer over TCP on 127.0.0.1 (TCP_NODELAY), in microseconds.
+func BenchmarkTCPRoundTrip(b *testing.B) {
+	const trips = 20000
+	bin := buildProg(b, "tcp", tcpC)
+	compareHostKite(b, "µs/round trip", func(b *testing.B, underKite bool) float64 {
+		var ns float64
+		for i := 0; i < b.N; i++ {
+			ns += runTimed(b, underKite, bin, "r", fmt.Sprint(trips))
+		}
+		us := ns / float64(b.N) / 1000
+		b.ReportMetric(us, "µs/trip")
+		return us
+	})
+}

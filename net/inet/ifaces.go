@@ -1,0 +1,113 @@
+package inet
+
+import (
+	"sort"
+
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+
+	"github.com/kite-os/kite/net/netlink"
+)
+
+// The stack's interfaces, addresses and routes as netlink (and the
+// interface ioctls) show them.
+
+var _ netlink.Interfaces = (*Stack)(nil)
+
+// arphrdLoopback is ARPHRD_LOOPBACK.
+const arphrdLoopback = 772
+
+// txQueueLen is the queue length Linux gives lo.
+const txQueueLen = 1000
+
+func (st *Stack) nics() []tcpip.NICID {
+	var ids []tcpip.NICID
+	for id := range st.s.NICInfo() {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+// Links implements netlink.Interfaces.
+func (st *Stack) Links() []netlink.Link {
+	infos := st.s.NICInfo()
+	var out []netlink.Link
+	for _, id := range st.nics() {
+		info := infos[id]
+		l := netlink.Link{Index: int32(id), Name: info.Name, MTU: info.MTU, TxQLen: txQueueLen}
+		if info.Flags.Up {
+			l.Flags |= unix.IFF_UP
+		}
+		if info.Flags.Running {
+			l.Flags |= unix.IFF_RUNNING | unix.IFF_LOWER_UP
+		}
+		if info.Flags.Promiscuous {
+			l.Flags |= unix.IFF_PROMISC
+		}
+		if info.Flags.Loopback {
+			l.Flags |= unix.IFF_LOOPBACK
+			l.Type = arphrdLoopback
+			l.HWAddr = make([]byte, 6)
+			l.Broadcast = make([]byte, 6)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// Addrs implements netlink.Interfaces: IPv4 addresses first, as Linux
+// dumps them.
+func (st *Stack) Addrs() []netlink.Addr {
+	infos := st.s.NICInfo()
+	var v4, v6 []netlink.Addr
+	for _, id := range st.nics() {
+		info := infos[id]
+		for _, pa := range info.ProtocolAddresses {
+			a := netlink.Addr{PrefixLen: uint8(pa.AddressWithPrefix.PrefixLen), Index: int32(id), Label: info.Name}
+			a.Addr = append([]byte(nil), pa.AddressWithPrefix.Address.AsSlice()...)
+			if info.Flags.Loopback {
+				a.Scope = unix.RT_SCOPE_HOST
+			}
+			if pa.Protocol == ipv4.ProtocolNumber {
+				a.Family = unix.AF_INET
+				v4 = append(v4, a)
+			} else {
+				a.Family = unix.AF_INET6
+				v6 = append(v6, a)
+			}
+		}
+	}
+	return append(v4, v6...)
+}
+
+// Routes implements netlink.Interfaces: the routes Linux has for lo's
+// addresses (the local table's local and broadcast routes and the main
+// table's IPv6 host route).
+func (st *Stack) Routes() []netlink.Route {
+	var out []netlink.Route
+	for _, a := range st.Addrs() {
+		if a.Family == unix.AF_INET {
+			net := make([]byte, 4)
+			bcast := make([]byte, 4)
+			for i := range 4 {
+				bits := max(0, min(8, int(a.PrefixLen)-8*i))
+				mask := byte(0xff << (8 - bits))
+				net[i] = a.Addr[i] & mask
+				bcast[i] = net[i] | ^mask
+			}
+			out = append(out,
+				netlink.Route{Family: unix.AF_INET, DstLen: a.PrefixLen, Table: unix.RT_TABLE_LOCAL, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_HOST, Type: unix.RTN_LOCAL, Dst: net, PrefSrc: a.Addr, OIF: a.Index},
+				netlink.Route{Family: unix.AF_INET, DstLen: 32, Table: unix.RT_TABLE_LOCAL, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_HOST, Type: unix.RTN_LOCAL, Dst: a.Addr, PrefSrc: a.Addr, OIF: a.Index},
+				netlink.Route{Family: unix.AF_INET, DstLen: 32, Table: unix.RT_TABLE_LOCAL, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_LINK, Type: unix.RTN_BROADCAST, Dst: bcast, PrefSrc: a.Addr, OIF: a.Index},
+			)
+			continue
+		}
+		out = append(out,
+			netlink.Route{Family: unix.AF_INET6, DstLen: a.PrefixLen, Table: unix.RT_TABLE_MAIN, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_UNIVERSE, Type: unix.RTN_UNICAST, Dst: a.Addr, OIF: a.Index, Priority: 256},
+			netlink.Route{Family: unix.AF_INET6, DstLen: 128, Table: unix.RT_TABLE_LOCAL, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_UNIVERSE, Type: unix.RTN_LOCAL, Dst: a.Addr, OIF: a.Index},
+		)
+	}
+	return out
+}

@@ -1,0 +1,16 @@
+// Package netlink is kite's AF_NETLINK family: NETLINK_ROUTE sockets
+// that answer RTM_GETLINK, RTM_GETADDR and RTM_GETROUTE (dumps and
+// single requests) from a view of the network stack's interfaces, and
+// NETLINK_KOBJECT_UEVENT sockets that open and stay quiet (kite has no
+// hot-plug events); other protocols are EPROTONOSUPPORT. Requests are
+// answered when sent: the answers wait in the socket's receive queue,
+// one datagram per request as Linux packs a dump that fits.
+//
+// The package defines the view it shows (Interfaces: links, addresses,
+// routes); net/inet implements it for its stack.
+//
+// Locking: a socket's mu guards its queue and address; the family's mu
+// guards the port ids in use. The family's mu is taken alone.
+//
+// netlink imports net, vfs and x/sys/unix.
+package netlink
