@@ -163,3 +163,15 @@ func hostRSS(t *testing.T, pid int) int64 {
 	t.Fatal("no VmRSS")
 	return 0
 }
+
+// TestTmpfileOverlay runs memfd_tmpfile in a directory of an overlay root
+// (--overlay: a host directory under a memory layer): O_TMPFILE files are
+// made in the upper layer and linkat gives them names there.
+func TestTmpfileOverlay(t *testing.T) {
+	bin := buildC(t, filepath.Join("progs", "memfd_tmpfile.c"), variants[0])
+	host := runCmd(t, nil, append(testEnv, "TF_DIR="+workDir), bin)
+	kite := underKite(runCmd(t, nil, append(testEnv, "TF_DIR=/var/tmp"), kiteBin, "run", "--overlay", "--", bin))
+	if host != kite {
+		t.Errorf("memfd_tmpfile on an overlay differs\n--- host:\n%s\n--- kite:\n%s", host, kite)
+	}
+}

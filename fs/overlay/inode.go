@@ -288,6 +288,30 @@ func (o *inode) create(ctx vfs.Context, name string, mk func(ud vfs.Inode) (vfs.
 	return n, nil
 }
 
+// CreateTmpfile implements vfs.TmpfileCreator (O_TMPFILE): the file is
+// made in the upper layer's copy of the directory, if that layer can.
+func (o *inode) CreateTmpfile(ctx vfs.Context, mode uint32) (vfs.Inode, error) {
+	if o.typ != unix.S_IFDIR {
+		return nil, unix.ENOTDIR
+	}
+	fs := o.fs
+	fs.copyMu.Lock()
+	defer fs.copyMu.Unlock()
+	ud, err := fs.copyUpLocked(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	tc, ok := ud.(vfs.TmpfileCreator)
+	if !ok {
+		return nil, unix.EOPNOTSUPP
+	}
+	c, err := tc.CreateTmpfile(ctx, mode)
+	if err != nil {
+		return nil, err
+	}
+	return fs.inodeFor(ctx, o, "", c, nil)
+}
+
 // Create implements vfs.Inode.
 func (o *inode) Create(ctx vfs.Context, name string, mode uint32) (vfs.Inode, error) {
 	return o.create(ctx, name, func(ud vfs.Inode) (vfs.Inode, error) { return ud.Create(ctx, name, mode) })

@@ -1,6 +1,7 @@
 /* O_TMPFILE: an unnamed file in a directory, linked later with
  * linkat(AT_EMPTY_PATH) or through /proc/self/fd with AT_SYMLINK_FOLLOW;
- * O_EXCL makes it unlinkable; error cases. */
+ * O_EXCL makes it unlinkable; error cases. TF_DIR picks the file system
+ * (tests/pagecache_test.go runs it on an overlay root); /tmp by default. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -51,7 +52,7 @@ static void linkname(int fd) {
 
 int main(void) {
 	char a[96], b[96], c[96];
-	snprintf(dir, sizeof dir, "/tmp/tmpfile_%d", getpid());
+	snprintf(dir, sizeof dir, "%s/tmpfile_%d", getenv("TF_DIR") ? getenv("TF_DIR") : "/tmp", getpid());
 	mkdir(dir, 0700);
 	snprintf(a, sizeof a, "%s/a", dir);
 	snprintf(b, sizeof b, "%s/b", dir);
