@@ -4,6 +4,7 @@
  * counts), and a large transfer. Every fork is followed by _exit in the
  * child. */
 #include "pipe_common.h"
+#include <poll.h>
 
 static volatile sig_atomic_t got_sig;
 static volatile int si_code_seen, si_pid_ok;
@@ -23,17 +24,35 @@ static void sleep_ms(long ms) {
 	nanosleep(&d, NULL);
 }
 
-/* signal_later forks a child that sends sig to the parent after ms. */
-static pid_t signal_later(int sig, long ms) {
+/* signal_until forks a child that sends sig to the parent every ms
+ * until stop_signals: a call that must be interrupted is, however late
+ * a loaded machine lets the parent start it. */
+static int stop_fd = -1;
+
+static pid_t signal_until(int sig, long ms) {
 	pid_t parent = getpid();
+	int gate[2];
+	pipe(gate);
 	fflush(stdout);
 	pid_t c = fork();
 	if (c == 0) {
-		sleep_ms(ms);
-		kill(parent, sig);
+		close(gate[1]);
+		struct pollfd pf = {.fd = gate[0], .events = POLLIN};
+		do
+			kill(parent, sig);
+		while (poll(&pf, 1, ms) == 0);
 		_exit(0);
 	}
+	close(gate[0]);
+	stop_fd = gate[1];
 	return c;
+}
+
+/* stop_signals ends signal_until's child c. */
+static void stop_signals(pid_t c) {
+	int st;
+	close(stop_fd);
+	while (waitpid(c, &st, 0) < 0 && errno == EINTR) {}
 }
 
 static void handle(int sig, void (*fn)(int), int flags) {
@@ -96,10 +115,10 @@ int main(void) {
 	/* a blocked read interrupted by a handler without SA_RESTART */
 	pipe(p);
 	handle(SIGALRM, on_alrm, 0);
-	c = signal_later(SIGALRM, 50);
+	c = signal_until(SIGALRM, 20);
 	CHECK("read interrupted", read(p[0], buf, 10));
+	stop_signals(c);
 	printf("  handler ran %d\n", got_sig == SIGALRM);
-	waitpid(c, &st, 0);
 
 	/* with SA_RESTART the read goes on and gets the data a child writes */
 	handle(SIGALRM, on_alrm, SA_RESTART);
@@ -120,14 +139,14 @@ int main(void) {
 	/* a blocked write interrupted after a partial transfer returns the
 	 * count, even with SA_RESTART */
 	got_sig = 0;
-	c = signal_later(SIGALRM, 50);
+	c = signal_until(SIGALRM, 20);
 	CHECK("write interrupted after 64 KiB", write(p[1], buf, 100000));
-	waitpid(c, &st, 0);
+	stop_signals(c);
 	/* and with nothing transferred: EINTR without SA_RESTART */
 	handle(SIGALRM, on_alrm, 0);
-	c = signal_later(SIGALRM, 50);
+	c = signal_until(SIGALRM, 20);
 	CHECK("write into a full pipe interrupted", write(p[1], buf, 10));
-	waitpid(c, &st, 0);
+	stop_signals(c);
 	close(p[0]);
 	close(p[1]);
 

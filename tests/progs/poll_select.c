@@ -2,6 +2,7 @@
  * timeouts and their write-back, error cases, signal masks. */
 #include "pipe_common.h"
 #include <sys/resource.h>
+#include <poll.h>
 #include <sys/select.h>
 
 #define NPIPES 500
@@ -157,6 +158,9 @@ int main(void) {
 	sigset_t blockusr1;
 	sigemptyset(&blockusr1);
 	sigaddset(&blockusr1, SIGUSR1);
+	/* Blocked from before the child exists, so a signal that comes
+	 * before the call (a slow machine) waits too. */
+	sigprocmask(SIG_BLOCK, &blockusr1, NULL);
 	fflush(stdout);
 	pid_t parent = getpid();
 	pid_t child = fork();
@@ -175,24 +179,33 @@ int main(void) {
 	int st;
 	waitpid(child, &st, 0);
 	describe("child", st);
+	sigprocmask(SIG_UNBLOCK, &blockusr1, NULL);
 	printf("handler ran after the call: %d\n", got_usr1);
 
-	/* SIGUSR1 interrupts select: EINTR with a handler */
+	/* SIGUSR1 interrupts select: EINTR with a handler. The child
+	 * repeats the signal until the select has returned, so it comes
+	 * during the call however late the call starts. */
 	got_usr1 = 0;
+	int gate[2];
+	pipe(gate);
 	fflush(stdout);
 	child = fork();
 	if (child == 0) {
-		struct timespec d = {0, 30 * 1000000};
-		nanosleep(&d, NULL);
-		kill(parent, SIGUSR1);
+		close(gate[1]);
+		struct pollfd pf = {.fd = gate[0], .events = POLLIN};
+		do
+			kill(parent, SIGUSR1);
+		while (poll(&pf, 1, 20) == 0);
 		_exit(0);
 	}
+	close(gate[0]);
 	FD_ZERO(&rd);
 	FD_SET(p[1][0], &rd);
 	tv = (struct timeval){10, 0};
 	CHECK("select interrupted", syscall(SYS_select, p[1][0] + 1, &rd, NULL, NULL, &tv));
+	close(gate[1]);
 	printf("  handler ran %d, time left > 5s %d, set kept %d\n", got_usr1, tv.tv_sec >= 5, FD_ISSET(p[1][0], &rd));
-	waitpid(child, &st, 0);
+	while (waitpid(child, &st, 0) < 0 && errno == EINTR) {}
 
 	for (int i = 0; i < NPIPES; i++) {
 		if (i != 3)
