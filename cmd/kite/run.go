@@ -17,7 +17,7 @@ func init() {
 	verbs["run"] = verb{run: runMain, help: "run a Linux program under kite"}
 }
 
-const runUsage = `Usage: kite run [--rootfs DIR|IMAGE.ext4] [--rw-root | --overlay] [--disk IMAGE]... [--strace] [--platform ptrace] [--debug] [-t|--tty|--no-tty] -- PROGRAM [ARGS...]
+const runUsage = `Usage: kite run [--rootfs DIR|IMAGE.ext4] [--rw-root | --overlay] [--disk IMAGE]... [--strace] [--platform ptrace] [--net none] [--debug] [-t|--tty|--no-tty] -- PROGRAM [ARGS...]
 
 Runs PROGRAM (a path inside the root; a name without a slash is looked
 up in the directories of $PATH, as a shell does) under kite. The root is DIR (default:
@@ -66,9 +66,11 @@ type runOptions struct {
 	// the host's RAM.
 	memory   uint64
 	platform string
-	debug    bool
-	ttyMode  ttyMode
-	argv     []string
+	// network is --net: only "none" (kite's stack with loopback) so far.
+	network string
+	debug   bool
+	ttyMode ttyMode
+	argv    []string
 	// env and workdir come from an image's default command (when argv
 	// was empty); nil env means kite's own environment.
 	env     []string
@@ -101,6 +103,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
 		return nil
 	})
 	fs.StringVar(&o.platform, "platform", "ptrace", "how application code runs: ptrace")
+	fs.StringVar(&o.network, "net", "none", "the sandbox's network: none (kite's own stack, loopback only)")
 	fs.BoolVar(&o.debug, "debug", false, "log kite's internal events on stderr")
 	var forceTTY, noTTY bool
 	fs.BoolVar(&forceTTY, "t", false, "give the program a kite terminal even when stdin is not one (as docker run -t)")
@@ -145,6 +148,15 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
 	}
 	if o.platform != "ptrace" {
 		fmt.Fprintf(stderr, "kite run: unknown platform %q (available: ptrace)\n", o.platform)
+		return o, 2
+	}
+	switch o.network {
+	case "none":
+	case "host", "sandbox":
+		fmt.Fprintf(stderr, "kite run: --net=%s is not implemented yet (available: none)\n", o.network)
+		return o, 2
+	default:
+		fmt.Fprintf(stderr, "kite run: unknown network mode %q (available: none)\n", o.network)
 		return o, 2
 	}
 	return o, -1
