@@ -46,15 +46,27 @@ type ProcessArgs struct {
 // StartInit creates the kernel's first process (pid 1) running
 // a.Filename, and starts it. The returned thread group's Done channel is
 // closed when it has exited.
-func (k *Kernel) StartInit(a ProcessArgs) (*ThreadGroup, error) {
+func (k *Kernel) StartInit(a ProcessArgs) (*ThreadGroup, error) { return k.startProcess(a, true) }
+
+// StartProcess starts another process beside init, in init's namespaces,
+// as a container runtime's exec does: it has no parent in the kernel
+// (its end is seen through Done and ExitStatus) and a session of its
+// own. ESRCH once init has exited.
+func (k *Kernel) StartProcess(a ProcessArgs) (*ThreadGroup, error) { return k.startProcess(a, false) }
+
+func (k *Kernel) startProcess(a ProcessArgs, init bool) (*ThreadGroup, error) {
 	limits := a.Limits
 	if limits == nil {
 		limits = DefaultLimits()
 	}
 	k.mu.Lock()
-	if k.init != nil {
+	if init && k.init != nil {
 		k.mu.Unlock()
 		return nil, errInitExists
+	}
+	if !init && (k.init == nil || k.init.state != groupAlive) {
+		k.mu.Unlock()
+		return nil, unix.ESRCH
 	}
 	id, err := k.allocID()
 	if err != nil {
@@ -84,7 +96,11 @@ func (k *Kernel) StartInit(a ProcessArgs) (*ThreadGroup, error) {
 		started:  time.Now(),
 	}
 	t.creds.Store(k.inInitialUserNamespace(a.Credentials))
-	t.ns.Store(k.initialNamespaces(a.MountNamespace))
+	if init {
+		t.ns.Store(k.initialNamespaces(a.MountNamespace))
+	} else {
+		t.ns.Store(k.init.leader.Namespaces())
+	}
 	t.altStack = linux.SignalStack{Flags: linux.SS_DISABLE}
 	t.sched.Affinity = uint64(1)<<uint(k.NumCPU()) - 1
 	t.sched.Nice = min(max(a.Nice, -20), 19)
@@ -96,7 +112,9 @@ func (k *Kernel) StartInit(a ProcessArgs) (*ThreadGroup, error) {
 	tg.ctty = a.Terminal
 	k.tasks[id] = t
 	k.groups[id] = tg
-	k.init = tg
+	if init {
+		k.init = tg
+	}
 	k.mu.Unlock()
 	if a.Terminal != nil {
 		a.Terminal.Attach(id, id)
@@ -113,7 +131,9 @@ func (k *Kernel) StartInit(a ProcessArgs) (*ThreadGroup, error) {
 		delete(k.tasks, id)
 		delete(k.groups, id)
 		k.leaveGroupLocked(tg)
-		k.init = nil
+		if init {
+			k.init = nil
+		}
 		k.mu.Unlock()
 		return nil, err
 	}

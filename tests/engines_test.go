@@ -105,6 +105,9 @@ func TestPodman(t *testing.T) {
 		if line != "started\n" {
 			t.Fatalf("first log line %q", line)
 		}
+		if r := p("exec", name, "/bin/sh", "-c", "echo in-exec; grep Seccomp: /proc/self/status; exit 4"); r != (result{stdout: "in-exec\nSeccomp:\t2\n", status: "exit 4"}) {
+			t.Errorf("podman exec: %s", r)
+		}
 		if r := p("stop", "-t", "20", name); r.status != "exit 0" {
 			t.Errorf("podman stop: %s", r)
 		}

@@ -174,6 +174,14 @@ func TestOCILifecycle(t *testing.T) {
 		t.Fatalf("the program printed %q", line)
 	}
 	state("running")
+	// exec: another process in the running container, with the
+	// caller's stdio; its status comes back.
+	if r := kiteOCI(t, root, "exec", "--env", "X=42", "--cwd", "/etc", "c2", "sh", "-c", "echo in-exec $X $(pwd); echo err >&2; exit 9"); r != (result{stdout: "in-exec 42 /etc\n", stderr: "err\n", status: "exit 9"}) {
+		t.Errorf("kite exec: %s", r)
+	}
+	if r := kiteOCI(t, root, "exec", "c2", "/no/such"); r.status != "exit 1" || !strings.Contains(r.stderr, "no such file or directory") {
+		t.Errorf("kite exec of a missing program: %s", r)
+	}
 	if r := kiteOCI(t, root, "start", "c2"); r.status != "exit 1" || !strings.Contains(r.stderr, "cannot start an already running container") {
 		t.Errorf("second start: %s", r)
 	}

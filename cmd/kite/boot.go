@@ -331,6 +331,9 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	if err != nil {
 		return exitCodeForExecError(err), &programError{err}
 	}
+	if cont != nil && cont.started != nil {
+		defer cont.started(&containerKernel{k: k, v: v, ns: ns, limits: limits, cont: cont})()
+	}
 	foreground := func() int32 { return 0 }
 	switch {
 	case hostTerm != nil:

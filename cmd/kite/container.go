@@ -34,6 +34,10 @@ type containerConfig struct {
 	// starts; an error stops it (create reports it, then waits for
 	// start).
 	ready func() error
+	// started runs once the program has started, with what an exec
+	// needs of the container's kernel; the function it returns runs
+	// when kite is done.
+	started func(ck *containerKernel) func()
 }
 
 // containerOptions turns a bundle's spec into run options.

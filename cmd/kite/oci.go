@@ -48,7 +48,8 @@ func init() {
 		"events":         {run: ociEvents, help: "OCI: print a container's resource use (--stats)"},
 		"spec":           {run: ociSpec, help: "OCI: write an example config.json"},
 		"features":       {run: ociFeatures, help: "OCI: print what kite's runtime supports as JSON"},
-		"exec":           {run: ociUnsupported("exec", "running another process in a container is not supported yet"), help: "OCI: not supported yet"},
+		"exec":           {run: ociExec, help: "OCI: run another process in a running container"},
+		"exec-holder":    {run: ociExecHolder, help: "(internal) holds a detached exec"},
 		"checkpoint":     {run: ociUnsupported("checkpoint", "checkpoint/restore is not supported"), help: "OCI: not supported"},
 		"restore":        {run: ociUnsupported("restore", "checkpoint/restore is not supported"), help: "OCI: not supported"},
 		"container-init": {run: ociContainerInit, help: "(internal) the process that holds a created container"},
@@ -320,6 +321,7 @@ func ociContainerInit(args []string) int {
 		}
 	}
 	o.debug = ociGlobal.debug
+	o.container.started = execServer(id)
 	o.container.ready = func() error {
 		ready.WriteString("ok")
 		ready.Close()
@@ -861,6 +863,7 @@ func ociRun(args []string) int {
 		return ociError(err)
 	}
 	ro.debug = ociGlobal.debug
+	ro.container.started = execServer(id)
 	if o.consoleSocket != "" {
 		if err := attachConsoleSocket(o.consoleSocket, spec.Process.ConsoleSize); err != nil {
 			store.Remove(id)
@@ -917,4 +920,17 @@ func isOCIRun(args []string) bool {
 		}
 	}
 	return false
+}
+
+// execServer is containerConfig.started for container id: it serves
+// kite exec on the container's exec socket while kite runs.
+func execServer(id string) func(*containerKernel) func() {
+	return func(ck *containerKernel) func() {
+		stop, err := serveExec(id, ck)
+		if err != nil {
+			ociError(fmt.Errorf("exec socket: %w", err))
+			return func() {}
+		}
+		return stop
+	}
 }
