@@ -22,5 +22,12 @@
 // and EAGAIN when the timeout passes, as Linux's sock_intr_errno and
 // sock_rcvtimeo do.
 //
+// # Locking
+//
+// Stack.mu (the family table), Options.mu (one socket's SOL_SOCKET
+// options) and inode.mu (a socket inode's attributes) are leaves: net
+// holds one at a time and calls nothing under it. A family's own locks
+// (net/unix's endpoint.mu) come before Options.mu.
+//
 // net imports vfs, auth, arch and x/sys/unix.
 package net

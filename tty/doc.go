@@ -17,6 +17,18 @@
 // given at start and never opens a host file: opening host files is
 // fs/hostfs's alone.
 //
+// # Locking
+//
+// Terminal.mu guards a terminal's line discipline and job-control state;
+// an operation collects the signals and wake-ups it causes under it
+// (takePending) and delivers them after dropping it, so the kernel's
+// Sessions and the waiters' callbacks never run under Terminal.mu.
+// Devpts.mu (the pty table, which reads the VFS clock under it) and
+// attr.mu (a devpts node's attributes) are leaves and never nest with
+// Terminal.mu. The console's readMu and writeMu serialize kite's readers
+// and writers of a host fd; each is taken alone and never with
+// Console.mu (the foreground group) or consoleWatch.mu (the poller).
+//
 // tty may import the standard library, golang.org/x/sys/unix, auth, vfs
 // and fs/dev (device numbers); it must not import kernel.
 package tty
