@@ -1,7 +1,10 @@
 // Package ipc implements the event files of Linux: epoll instances,
-// eventfd, timerfd and signalfd; and System V IPC (shared memory over
+// eventfd, timerfd and signalfd; System V IPC (shared memory over
 // mm.SharedMemory, semaphores, message queues), one Namespace per IPC
-// namespace, whose mu is a leaf lock.
+// namespace, whose mu is a leaf lock; and POSIX message queues in an
+// mqueue file system per IPC namespace (MQFS.mu before Queue.mu; a
+// semaphore UndoList's mu before a Namespace's mu is never held: Release
+// takes them one after the other).
 //
 // Every file here is an anonymous file (anon_inode:[eventpoll],
 // anon_inode:[eventfd], ...) whose operations implement vfs.Waitable, so

@@ -156,6 +156,7 @@ func New(c Config) (*Kernel, error) {
 	k.nsInodes.Store(nsInodeFirst)
 	k.userNS = auth.NewRootUserNamespace(initUserNSInode)
 	k.nsfs = &nsfs{}
+	k.registerMqueue()
 	if k.maxTasks <= 0 {
 		k.maxTasks = 4096
 	}

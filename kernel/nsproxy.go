@@ -92,6 +92,8 @@ type IPCNamespace struct {
 	nsCommon
 	// SysV is the namespace's System V IPC objects.
 	SysV *ipc.Namespace
+	// MQ is the namespace's POSIX message queue file system.
+	MQ *ipc.MQFS
 }
 
 // Kind implements Namespace.
@@ -101,7 +103,8 @@ func (*IPCNamespace) Kind() string { return "ipc" }
 func (*IPCNamespace) CloneFlag() int { return unix.CLONE_NEWIPC }
 
 func (k *Kernel) newIPCNamespace(inode uint64, owner *auth.UserNamespace) *IPCNamespace {
-	return &IPCNamespace{nsCommon: nsCommon{inode: inode, owner: owner}, SysV: ipc.NewNamespace(k.mf, owner, time.Now)}
+	return &IPCNamespace{nsCommon: nsCommon{inode: inode, owner: owner}, SysV: ipc.NewNamespace(k.mf, owner, time.Now),
+		MQ: ipc.NewMQFS(k.vfs, owner)}
 }
 
 // MountNamespace is a tree of mounts.
@@ -369,4 +372,16 @@ func (t *Task) SemUndoList() *ipc.UndoList {
 		t.semUndo = ipc.NewUndoList()
 	}
 	return t.semUndo
+}
+
+// registerMqueue makes "mqueue" mountable: a mount shows the mounting
+// task's IPC namespace's queues.
+func (k *Kernel) registerMqueue() {
+	k.vfs.RegisterFilesystemType("mqueue", func(ctx vfs.Context, _ string, _ uint32, _ string) (vfs.Filesystem, error) {
+		t := k.TaskByID(ctx.ThreadID())
+		if t == nil || t.Namespaces() == nil {
+			return nil, unix.EINVAL
+		}
+		return t.Namespaces().IPC.MQ, nil
+	})
 }
