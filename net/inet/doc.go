@@ -18,8 +18,13 @@
 // that the endpoint also needs (SO_KEEPALIVE, SO_REUSEADDR, SO_LINGER...)
 // are applied to it and then left to the socket layer to record.
 //
+// The families show /proc/net/{tcp,tcp6,udp,udp6,dev,if_inet6,route}
+// (ProcNet), netlink's view of the interfaces (ifaces.go) and the
+// interface ioctls every socket takes (ioctl.go).
+//
 // Locking: a socket has no lock of its own; tcpip endpoints are safe for
-// concurrent use. The socket layer's Options lock is taken alone.
+// concurrent use. Stack.mu guards the set of open sockets and is taken
+// alone, as is the socket layer's Options lock.
 //
 // inet imports net, vfs, x/sys/unix and gvisor.dev/gvisor/pkg/tcpip
 // (with gvisor.dev/gvisor/pkg/waiter, the wait queue tcpip's API uses).

@@ -75,7 +75,9 @@ func (f *family) Socket(ctx net.Context, typ, protocol int) (net.Socket, error) 
 	if f.domain == unix.AF_INET6 {
 		ep.SocketOptions().SetV6Only(false)
 	}
-	return newSocket(f, typ, protocol, ep, wq, net.NewOptions()), nil
+	so := newSocket(f, typ, protocol, ep, wq, net.NewOptions())
+	so.uid = ctx.Credentials().FSUID
+	return so, nil
 }
 
 // Pair implements net.Family: INET has no socketpair.
@@ -95,12 +97,19 @@ type socket struct {
 	bridge waiter.Entry
 	q      vfs.WaitQueue
 	ino    atomic.Uint64
+	// uid owns the socket (/proc/net's uid column).
+	uid uint32
+	// backlog is listen's backlog (/proc/net's tx_queue of a listener).
+	backlog atomic.Int32
 }
 
 func newSocket(f *family, typ, protocol int, ep tcpip.Endpoint, wq *waiter.Queue, opts *net.Options) *socket {
 	s := &socket{fam: f, typ: typ, protocol: protocol, opts: opts, ep: ep, wq: wq}
 	s.bridge = waiter.NewFunctionEntry(waiter.EventIn|waiter.EventPri|waiter.EventOut|waiter.EventErr|waiter.EventHUp|waiter.EventRdHUp|waiter.EventRdNorm|waiter.EventWrNorm, s.notify)
 	wq.EventRegister(&s.bridge)
+	f.st.mu.Lock()
+	f.st.socks[s] = struct{}{}
+	f.st.mu.Unlock()
 	return s
 }
 
@@ -160,6 +169,9 @@ func (s *socket) EventUnregister(e *vfs.WaitEntry) { s.q.EventUnregister(e) }
 func (s *socket) Release(net.Context) {
 	s.wq.EventUnregister(&s.bridge)
 	s.ep.Close()
+	s.fam.st.mu.Lock()
+	delete(s.fam.st.socks, s)
+	s.fam.st.mu.Unlock()
 }
 
 // Bind implements net.Socket.
@@ -195,7 +207,11 @@ func (s *socket) Listen(ctx net.Context, backlog int) error {
 	if uint(backlog) > somaxconn {
 		backlog = somaxconn
 	}
-	return errno(s.ep.Listen(backlog))
+	if err := s.ep.Listen(backlog); err != nil {
+		return errno(err)
+	}
+	s.backlog.Store(int32(backlog))
+	return nil
 }
 
 // Accept implements net.Socket.
@@ -208,7 +224,9 @@ func (s *socket) Accept(ctx net.Context, nonblock bool, d net.Deadline) (net.Soc
 	for {
 		ep, wq, err := s.ep.Accept(nil)
 		if err == nil {
-			return newSocket(s.fam, s.typ, s.protocol, ep, wq, s.opts.Clone()), nil
+			ns := newSocket(s.fam, s.typ, s.protocol, ep, wq, s.opts.Clone())
+			ns.uid = s.uid
+			return ns, nil
 		}
 		if _, ok := err.(*tcpip.ErrWouldBlock); !ok {
 			return nil, errno(err)

@@ -2,6 +2,7 @@ package inet
 
 import (
 	"fmt"
+	"sync"
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -35,6 +36,11 @@ const (
 // Stack is the TCP/IP stack of one kernel instance.
 type Stack struct {
 	s *stack.Stack
+
+	// mu guards socks.
+	mu sync.Mutex
+	// socks is every open socket (for /proc/net).
+	socks map[*socket]struct{}
 }
 
 // New returns a stack with lo up, holding 127.0.0.1/8 and ::1/128.
@@ -44,7 +50,7 @@ func New() (*Stack, error) {
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
 		HandleLocal:        true,
 	})
-	st := &Stack{s: s}
+	st := &Stack{s: s, socks: make(map[*socket]struct{})}
 	if err := st.setup(); err != nil {
 		s.Close()
 		return nil, err

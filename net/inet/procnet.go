@@ -1,0 +1,186 @@
+package inet
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sort"
+
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+)
+
+// The files of /proc/net that the INET families show.
+
+// ProcNet returns the /proc/net files of the stack by name: tcp, tcp6,
+// udp, udp6, dev, if_inet6 and route.
+func (f *family) ProcNet() map[string]func() []byte {
+	st := f.st
+	return map[string]func() []byte{
+		"tcp":      func() []byte { return st.procSockets(unix.AF_INET, tcp.ProtocolNumber) },
+		"tcp6":     func() []byte { return st.procSockets(unix.AF_INET6, tcp.ProtocolNumber) },
+		"udp":      func() []byte { return st.procSockets(unix.AF_INET, udp.ProtocolNumber) },
+		"udp6":     func() []byte { return st.procSockets(unix.AF_INET6, udp.ProtocolNumber) },
+		"dev":      st.procDev,
+		"if_inet6": st.procIfInet6,
+		"route":    st.procRoute,
+	}
+}
+
+// sockets returns the open sockets in inode order.
+func (st *Stack) sockets() []*socket {
+	st.mu.Lock()
+	socks := make([]*socket, 0, len(st.socks))
+	for s := range st.socks {
+		socks = append(socks, s)
+	}
+	st.mu.Unlock()
+	sort.Slice(socks, func(i, j int) bool { return socks[i].ino.Load() < socks[j].ino.Load() })
+	return socks
+}
+
+// procAddr formats an address as /proc/net/tcp does: the 32-bit words
+// of the address as the machine (little-endian) reads them, then the
+// port.
+func procAddr(domain int, a tcpip.FullAddress) string {
+	var b []byte
+	if domain == unix.AF_INET {
+		b = make([]byte, 4)
+		if a.Addr.Len() == 4 {
+			v := a.Addr.As4()
+			copy(b, v[:])
+		}
+	} else {
+		b = make([]byte, 16)
+		switch a.Addr.Len() {
+		case 16:
+			v := a.Addr.As16()
+			copy(b, v[:])
+		case 4:
+			v := a.Addr.As4()
+			b[10], b[11] = 0xff, 0xff
+			copy(b[12:], v[:])
+		}
+	}
+	s := ""
+	for i := 0; i < len(b); i += 4 {
+		s += fmt.Sprintf("%08X", binary.LittleEndian.Uint32(b[i:]))
+	}
+	return fmt.Sprintf("%s:%04X", s, a.Port)
+}
+
+// procSockets is /proc/net/{tcp,tcp6,udp,udp6}: the sockets of domain
+// and protocol. UDP sockets show TCP_ESTABLISHED when connected and
+// TCP_CLOSE otherwise, as Linux.
+func (st *Stack) procSockets(domain int, proto tcpip.TransportProtocolNumber) []byte {
+	var b []byte
+	if domain == unix.AF_INET {
+		b = fmt.Appendf(b, "%-149s\n", "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode")
+	} else {
+		b = append(b, "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"...)
+	}
+	n := 0
+	for _, s := range st.sockets() {
+		if s.fam.domain != domain {
+			continue
+		}
+		isTCP := s.typ == unix.SOCK_STREAM
+		if (proto == tcp.ProtocolNumber) != isTCP || (!isTCP && s.protocol != unix.IPPROTO_UDP) {
+			continue
+		}
+		local, _ := s.ep.GetLocalAddress()
+		remote, _ := s.ep.GetRemoteAddress()
+		var state int
+		if isTCP {
+			state = linuxTCPState(tcpip.EndpointState(s.ep.State()))
+			if tcp.EndpointState(s.ep.State()) == tcp.StateBound || tcp.EndpointState(s.ep.State()) == tcp.StateInitial {
+				state = int(tcp.StateClose)
+			}
+		} else {
+			state = int(tcp.StateClose)
+			if remote.Port != 0 {
+				state = int(tcp.StateEstablished)
+			}
+		}
+		rx, err := s.ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption)
+		if err != nil || rx < 0 {
+			rx = 0
+		}
+		tx, err := s.ep.GetSockOptInt(tcpip.SendQueueSizeOption)
+		if err != nil || tx < 0 {
+			tx = 0
+		}
+		if isTCP && state == int(tcp.StateListen) {
+			// A listener shows its backlog as tx_queue.
+			tx = int(s.backlog.Load())
+		}
+		line := fmt.Sprintf("%4d: %s %s %02X %08X:%08X 00:00000000 00000000 %5d %8d %d 1 0000000000000000 100 0 0 10 0",
+			n, procAddr(domain, local), procAddr(domain, remote), state, tx, rx, s.uid, 0, s.ino.Load())
+		if domain == unix.AF_INET {
+			line = fmt.Sprintf("%-149s", line)
+		}
+		b = append(b, line...)
+		b = append(b, '\n')
+		n++
+	}
+	return b
+}
+
+// procDev is /proc/net/dev: each interface's packet counters.
+func (st *Stack) procDev() []byte {
+	b := []byte("Inter-|   Receive                                                |  Transmit\n" +
+		" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n")
+	infos := st.s.NICInfo()
+	for _, id := range st.nics() {
+		info := infos[id]
+		rx, tx := info.Stats.Rx, info.Stats.Tx
+		b = fmt.Appendf(b, "%6s: %7d %7d %4d %4d %4d %5d %10d %9d %8d %7d %4d %4d %4d %5d %7d %10d\n",
+			info.Name, rx.Bytes.Value(), rx.Packets.Value(), 0, 0, 0, 0, 0, 0,
+			tx.Bytes.Value(), tx.Packets.Value(), 0, 0, 0, 0, 0, 0)
+	}
+	return b
+}
+
+// procIfInet6 is /proc/net/if_inet6: address, index, prefix length,
+// scope, flags (IFA_F_PERMANENT) and name.
+func (st *Stack) procIfInet6() []byte {
+	var b []byte
+	for _, a := range st.Addrs() {
+		if a.Family != unix.AF_INET6 {
+			continue
+		}
+		scope := 0
+		if a.Scope == unix.RT_SCOPE_HOST {
+			scope = 0x10 // IPV6_ADDR_LOOPBACK
+		}
+		b = fmt.Appendf(b, "%x %02x %02x %02x %02x %8s\n", a.Addr, a.Index, a.PrefixLen, scope, unix.IFA_F_PERMANENT, a.Label)
+	}
+	return b
+}
+
+// procRoute is /proc/net/route: the main table's IPv4 routes (lo's
+// routes live in the local table, which it does not show).
+func (st *Stack) procRoute() []byte {
+	b := fmt.Appendf(nil, "%-127s\n", "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT")
+	for _, r := range st.Routes() {
+		if r.Family != unix.AF_INET || r.Table != unix.RT_TABLE_MAIN {
+			continue
+		}
+		mask := uint32(0xffffffff) << (32 - r.DstLen)
+		if r.DstLen == 0 {
+			mask = 0
+		}
+		m := make([]byte, 4)
+		binary.BigEndian.PutUint32(m, mask)
+		name := ""
+		for _, l := range st.Links() {
+			if l.Index == r.OIF {
+				name = l.Name
+			}
+		}
+		b = fmt.Appendf(b, "%-127s\n", fmt.Sprintf("%s\t%08X\t%08X\t%04X\t%d\t%d\t%d\t%08X\t%d\t%d\t%d",
+			name, binary.LittleEndian.Uint32(r.Dst), 0, 1, 0, 0, r.Priority, binary.LittleEndian.Uint32(m), 0, 0, 0))
+	}
+	return b
+}

@@ -1,0 +1,64 @@
+package inet
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/auth"
+	"github.com/kite-os/kite/vfs"
+)
+
+func TestProcNet(t *testing.T) {
+	st, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := vfs.KernelContext{Creds: auth.New(1000, 1000, nil)}
+	fam := &family{st: st, domain: unix.AF_INET}
+	so, err := fam.Socket(ctx, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer so.Release(ctx)
+	so.SetFile(nil, 4242)
+	addr := make([]byte, 16)
+	binary.LittleEndian.PutUint16(addr, unix.AF_INET)
+	copy(addr[4:], []byte{127, 0, 0, 1})
+	if err := so.Bind(ctx, addr); err != nil {
+		t.Fatal(err)
+	}
+	if err := so.Listen(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	name, _ := so.Name(ctx)
+	port := binary.BigEndian.Uint16(name[2:])
+	files := fam.ProcNet()
+	tcpText := string(files["tcp"]())
+	want := fmt.Sprintf("   0: 0100007F:%04X 00000000:0000 0A 00000005:00000000 00:00000000 00000000  1000        0 4242 ", port)
+	if !strings.Contains(tcpText, want) {
+		t.Errorf("/proc/net/tcp lacks %q:\n%s", want, tcpText)
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(tcpText, "\n"), "\n") {
+		if len(l) != 149 {
+			t.Errorf("/proc/net/tcp line of %d characters, want 149: %q", len(l), l)
+		}
+	}
+	if got := string(files["tcp6"]()); strings.Count(got, "\n") != 1 {
+		t.Errorf("/proc/net/tcp6 shows IPv4 sockets:\n%s", got)
+	}
+	if got, want := string(files["if_inet6"]()), "00000000000000000000000000000001 01 80 10 80       lo\n"; got != want {
+		t.Errorf("/proc/net/if_inet6 = %q, want %q", got, want)
+	}
+	if got := string(files["dev"]()); !strings.Contains(got, "\n    lo: ") {
+		t.Errorf("/proc/net/dev lacks lo:\n%s", got)
+	}
+	so.Release(ctx)
+	if got := string(files["tcp"]()); strings.Count(got, "\n") != 1 {
+		t.Errorf("/proc/net/tcp still shows a closed socket:\n%s", got)
+	}
+}
