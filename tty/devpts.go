@@ -186,9 +186,10 @@ func (d *Devpts) openSlave(ctx vfs.Context, t *Terminal, flags int) (vfs.FileOpe
 	t.mu.Unlock()
 	if flags&unix.O_NOCTTY == 0 && free {
 		if p := processOf(d.sessions, ctx); p != nil && p.IsSessionLeader() && p.ControllingTerminal() == nil {
+			sid, pgrp := p.SessionID(), p.ProcessGroupID()
 			t.mu.Lock()
 			if t.session == 0 {
-				t.session, t.pgrp = p.SessionID(), p.ProcessGroupID()
+				t.session, t.pgrp = sid, pgrp
 				t.mu.Unlock()
 				p.SetControllingTerminal(t)
 			} else {

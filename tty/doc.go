@@ -1,6 +1,35 @@
-// Package tty owns kite's terminals: the console (kite's own host stdio
-// fds as files the application can hold) and the drivers of /dev/tty and
-// /dev/console.
+// Package tty owns kite's terminals: pseudo-terminals with Linux's N_TTY
+// line discipline, the devpts file system, controlling terminals and the
+// job-control rules, the console (kite's own host stdio fds as files the
+// application can hold) and the drivers of /dev/tty, /dev/console and
+// /dev/ptmx.
+//
+// Pseudo-terminals (pty.go, ldisc.go, ioctl.go, devpts.go). A Terminal is
+// one master/slave pair. Input written to the master goes through the
+// slave's line discipline at once (input flags, signal characters,
+// canonical editing, echo) into the queue the slave reads; output written
+// to the slave goes through output processing (OPOST) into the queue the
+// master reads. Readiness for poll, select and epoll comes from the line
+// discipline: a canonical reader is readable only once a line is
+// complete, a non-canonical one when VMIN bytes are there (VTIME 0). The
+// settings ioctls on the master act on the slave, as Linux's. Closing the
+// master hangs up the slave (reads see end of file, writes and ioctls
+// EIO, the session leader gets SIGHUP and SIGCONT and the session loses
+// the terminal) and removes /dev/pts/N. Each devpts mount is a new
+// instance (as Linux since 4.7); /dev/ptmx opens the instance kite
+// mounts at /dev/pts, and each instance's own pts/ptmx node opens that
+// instance (vfs.DeviceInode, since slave numbers repeat between
+// instances). TIOCSTI is refused (EIO) as Linux refuses it without
+// CONFIG_LEGACY_TIOCSTI.
+//
+// Job control (jobctl.go). The kernel implements Sessions (signals to
+// groups and session leaders, detaching a terminal from a session,
+// finding the caller's Process from its vfs.Context) and Process (the
+// caller's groups, its controlling terminal, its signal dispositions).
+// A Terminal records the session it controls and its foreground group;
+// the kernel records each process's controlling terminal (fork inherits
+// it, setsid drops it). A background process using its controlling
+// terminal gets SIGTTIN or SIGTTOU as Linux's __tty_check_change decides.
 //
 // The console (console.go, console_file.go, console_watch.go) is one of
 // kite's stdio fds as a file: reads and writes go to the host fd; terminal
@@ -11,7 +40,8 @@
 // on the host. fstat shows a terminal as /dev/console (char 5:1), a pipe
 // as a FIFO, a file as the host file. A blocked console read or write
 // sleeps on the console's wait queue, fed by a goroutine that polls the
-// host fd only while someone waits.
+// host fd only while someone waits. Console.MakeRaw puts a host terminal
+// in raw mode for cmd/kite, which connects it to a kite pseudo-terminal.
 //
 // The console makes host calls (read, write, poll, ioctl) on fds kite was
 // given at start and never opens a host file: opening host files is
