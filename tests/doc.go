@@ -8,4 +8,16 @@
 // executable, and each build is compared. Programs must print deterministic
 // output (no pids, inode numbers, addresses or timestamps) and clean up any
 // files they make.
+//
+// The suite must hold on a loaded machine and under nice: programs run in
+// parallel with each other (a program's three builds one after the
+// other), each in a session of its own, and the machine may stop any of
+// them for a while at any point. So a program never sleeps to order
+// events: it hands off through a pipe, a wait or poll; a signal that must
+// interrupt a blocking call is repeated until the call has returned (or
+// blocked beforehand and released by the call's own mask); remaining
+// times are checked on timers long enough that a delay cannot expire
+// them. Host-wide names (files in /dev/shm, SysV keys, abstract sockets)
+// must be unique to the program; programs that observe host-wide state
+// run alone (serialPrograms in harness_test.go).
 package tests
