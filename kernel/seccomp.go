@@ -27,8 +27,11 @@ const maxSeccompPathInsns = 32768
 type seccompFilter struct {
 	prog []bpf.Instruction
 	// log is SECCOMP_FILTER_FLAG_LOG.
-	log  bool
-	prev *seccompFilter
+	log bool
+	// notif is the filter's listener (SECCOMP_FILTER_FLAG_NEW_LISTENER),
+	// or nil.
+	notif *SeccompNotifier
+	prev  *seccompFilter
 	// count is the number of filters in the chain ending here, insns
 	// what they count toward Linux's limit (bpf.SeccompCost, plus 4 for
 	// each filter before this one).
@@ -103,6 +106,13 @@ const (
 //
 // Preconditions: bpf.CheckSeccomp(prog) returned nil.
 func (t *Task) AttachSeccompFilter(prog []bpf.Instruction, flags uint32) (int32, error) {
+	return t.AttachSeccompFilterListener(prog, flags, nil)
+}
+
+// AttachSeccompFilterListener is AttachSeccompFilter for a filter with a
+// listener (SECCOMP_FILTER_FLAG_NEW_LISTENER): EBUSY if a filter of the
+// chain already has one.
+func (t *Task) AttachSeccompFilterListener(prog []bpf.Instruction, flags uint32, notif *SeccompNotifier) (int32, error) {
 	tg := t.tg
 	tg.sigMu.Lock()
 	cur := t.seccomp.Load()
@@ -114,7 +124,15 @@ func (t *Task) AttachSeccompFilter(prog []bpf.Instruction, flags uint32) (int32,
 		}
 		prev = cur.filter
 	}
-	f := &seccompFilter{prog: prog, log: flags&SeccompFlagLog != 0, prev: prev, count: 1, insns: bpf.SeccompCost(prog)}
+	if notif != nil {
+		for p := prev; p != nil; p = p.prev {
+			if p.notif != nil {
+				tg.sigMu.Unlock()
+				return 0, unix.EBUSY
+			}
+		}
+	}
+	f := &seccompFilter{prog: prog, log: flags&SeccompFlagLog != 0, notif: notif, prev: prev, count: 1, insns: bpf.SeccompCost(prog)}
 	if prev != nil {
 		f.count = prev.count + 1
 		f.insns += prev.insns + 4
@@ -230,8 +248,30 @@ func (t *Task) seccompAllows(s *seccompState, nr uintptr, args arch.SyscallArgs)
 		info := arch.NewSeccompSignalInfo(t.regs.Rip, int32(nr), int32(val))
 		t.forceSignal(&info)
 		return false
-	case unix.SECCOMP_RET_TRACE, unix.SECCOMP_RET_USER_NOTIF:
-		// No tracer and no listener: the call fails with ENOSYS.
+	case unix.SECCOMP_RET_USER_NOTIF:
+		if match.notif == nil {
+			arch.SetReturn(&t.regs, errnoReturn(unix.ENOSYS))
+			return false
+		}
+		v, cont, err := match.notif.notify(t, data[:])
+		if err == ERESTARTSYS {
+			// Interrupted before the answer: the call starts over
+			// once the signal is handled.
+			t.restartErr = ERESTARTSYS
+			arch.SetReturn(&t.regs, errnoReturn(err))
+			return false
+		}
+		if err != nil {
+			arch.SetReturn(&t.regs, errnoReturn(err))
+			return false
+		}
+		if cont {
+			return true
+		}
+		arch.SetReturn(&t.regs, uintptr(v))
+		return false
+	case unix.SECCOMP_RET_TRACE:
+		// No tracer: the call fails with ENOSYS.
 		arch.SetReturn(&t.regs, errnoReturn(unix.ENOSYS))
 		return false
 	case unix.SECCOMP_RET_KILL_THREAD:

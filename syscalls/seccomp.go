@@ -11,10 +11,11 @@ import (
 )
 
 // seccompFlagsKnown are the SECCOMP_SET_MODE_FILTER flags kite accepts.
-// NEW_LISTENER (and WAIT_KILLABLE_RECV, which needs it) are not
-// implemented and fail with EINVAL, as on a kernel without them.
+// WAIT_KILLABLE_RECV is not implemented and fails with EINVAL, as on a
+// kernel without it.
 const seccompFlagsKnown = unix.SECCOMP_FILTER_FLAG_TSYNC | unix.SECCOMP_FILTER_FLAG_LOG |
-	unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW | unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+	unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW | unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH |
+	unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
 
 func seccomp(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return doSeccomp(t, uint32(a[0]), uint32(a[1]), a[2])
@@ -40,10 +41,10 @@ func doSeccomp(t *kernel.Task, op, flags uint32, uargs uintptr) (uintptr, error)
 		}
 		switch getU32(b[:], 0) {
 		case unix.SECCOMP_RET_KILL_PROCESS, unix.SECCOMP_RET_KILL_THREAD, unix.SECCOMP_RET_TRAP,
-			unix.SECCOMP_RET_ERRNO, unix.SECCOMP_RET_TRACE, unix.SECCOMP_RET_LOG, unix.SECCOMP_RET_ALLOW:
+			unix.SECCOMP_RET_ERRNO, unix.SECCOMP_RET_USER_NOTIF, unix.SECCOMP_RET_TRACE,
+			unix.SECCOMP_RET_LOG, unix.SECCOMP_RET_ALLOW:
 			return 0, nil
 		}
-		// USER_NOTIF needs listeners, which kite does not have.
 		return 0, unix.EOPNOTSUPP
 	case unix.SECCOMP_GET_NOTIF_SIZES:
 		if flags != 0 {
@@ -64,6 +65,12 @@ func doSeccomp(t *kernel.Task, op, flags uint32, uargs uintptr) (uintptr, error)
 // sock_fprog.
 func seccompSetFilter(t *kernel.Task, flags uint32, uargs uintptr) (uintptr, error) {
 	if flags&^seccompFlagsKnown != 0 {
+		return 0, unix.EINVAL
+	}
+	// TSYNC's failure value (a thread id) could not be told from a
+	// listener fd.
+	if flags&unix.SECCOMP_FILTER_FLAG_TSYNC != 0 && flags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 &&
+		flags&unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH == 0 {
 		return 0, unix.EINVAL
 	}
 	var hdr [16]byte
@@ -88,6 +95,17 @@ func seccompSetFilter(t *kernel.Task, flags uint32, uargs uintptr) (uintptr, err
 	if err := bpf.CheckSeccomp(prog); err != nil {
 		return 0, err
 	}
-	tid, err := t.AttachSeccompFilter(prog, flags)
-	return uintptr(tid), err
+	if flags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER == 0 {
+		tid, err := t.AttachSeccompFilter(prog, flags)
+		return uintptr(tid), err
+	}
+	notif, f, err := t.Kernel().NewSeccompListener(t)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := t.AttachSeccompFilterListener(prog, flags, notif); err != nil {
+		f.DecRef(t)
+		return 0, err
+	}
+	return installFile(t, f, true)
 }
