@@ -65,3 +65,35 @@ puts "status $status"`)
 			`ps -o tty=,stat=,comm= -p $$ | sed 's/[0-9][0-9]*/N/'`, "/dev/null")
 	})
 }
+
+// TestRunTTYFlags checks kite run's -t/--tty and --no-tty without a
+// terminal: -t gives the program a kite pseudo-terminal for its stdio
+// (output through ONLCR, as docker run -t), --no-tty and the default
+// keep kite's stdio, and the program's status passes out either way.
+func TestRunTTYFlags(t *testing.T) {
+	need(t, "/usr/bin/tty", "/bin/sh")
+	for _, c := range []struct {
+		flags  []string
+		stdout string
+		status string
+	}{
+		{[]string{"-t"}, "/dev/pts/0\r\n", "exit 0"},
+		{[]string{"--tty"}, "/dev/pts/0\r\n", "exit 0"},
+		{[]string{"--no-tty"}, "not a tty\n", "exit 1"},
+		{nil, "not a tty\n", "exit 1"},
+	} {
+		argv := append(append([]string{kiteBin, "run"}, c.flags...), "--", "/usr/bin/tty")
+		r := runCmd(t, nil, testEnv, argv...)
+		if r.stdout != c.stdout || r.status != c.status {
+			t.Errorf("kite run %v -- tty: %s", c.flags, r)
+		}
+	}
+	r := runCmd(t, nil, testEnv, kiteBin, "run", "-t", "--", "/bin/sh", "-c", "exit 5")
+	if r.status != "exit 5" {
+		t.Errorf("kite run -t -- sh -c 'exit 5': %s", r)
+	}
+	r = runCmd(t, nil, testEnv, kiteBin, "run", "-t", "--no-tty", "--", "/bin/sh")
+	if r.status != "exit 2" {
+		t.Errorf("kite run -t --no-tty: %s", r)
+	}
+}
