@@ -68,13 +68,10 @@ func (t *Task) validateClone(o *CloneOptions) error {
 		// Network, PID, cgroup and time namespaces are not built yet.
 		return unix.EINVAL
 	}
-	if f&(unix.CLONE_NEWUSER|unix.CLONE_NEWPID) != 0 && f&(unix.CLONE_THREAD|unix.CLONE_PARENT) != 0 {
+	if f&(unix.CLONE_NEWUSER|unix.CLONE_NEWPID) != 0 && f&unix.CLONE_THREAD != 0 {
 		return unix.EINVAL
 	}
-	if f&unix.CLONE_THREAD != 0 && f&cloneNamespaces != 0 {
-		return unix.EINVAL
-	}
-	if f&^uint64(cloneSupported) != 0 {
+	if f&^uint64(cloneSupported|supportedNamespaces) != 0 {
 		return unix.EINVAL
 	}
 	if o.ExitSignal < 0 || o.ExitSignal > linux.NumSignals {
