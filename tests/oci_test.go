@@ -278,3 +278,21 @@ func TestOCIVerbs(t *testing.T) {
 		t.Errorf("state of a missing container: %s", r)
 	}
 }
+
+// TestOCIMemoryLimit runs a program allocating 200 MB in a container
+// whose linux.resources.memory.limit is 64 MB: kite's OOM killer kills
+// it (SIGKILL, as a cgroup's would) and run reports 137.
+func TestOCIMemoryLimit(t *testing.T) {
+	dir := ociBundle(t, "mem", func(spec map[string]any) {
+		setArgs(spec, "/bin/alloc")
+		spec["linux"].(map[string]any)["resources"] = map[string]any{"memory": map[string]any{"limit": 64 << 20}}
+	})
+	src, _ := filepath.Abs("ociprogs/alloc200.c")
+	if out, err := exec.Command("gcc", "-static", "-O1", "-o", filepath.Join(dir, "rootfs", "bin", "alloc"), src).CombinedOutput(); err != nil {
+		t.Skipf("gcc -static: %v\n%s", err, out)
+	}
+	r := kiteOCI(t, filepath.Join(workDir, "oci", "root-mem"), "run", "--bundle", dir, "m1")
+	if r.status != "exit 137" || r.stdout != "allocating\n" {
+		t.Errorf("a 200 MB program in a 64 MB container:\n%s", r)
+	}
+}

@@ -14,7 +14,7 @@ func TestLibseccomp(t *testing.T) {
 	if _, err := os.Stat("/usr/include/seccomp.h"); err != nil {
 		t.Skip("libseccomp-dev is not installed (.ci/run installs it)")
 	}
-	src, _ := filepath.Abs("seccompprogs/libseccomp_prog.c")
+	src, _ := filepath.Abs("ociprogs/libseccomp_prog.c")
 	bin := filepath.Join(workDir, "libseccomp_prog")
 	if out, err := exec.Command("gcc", "-O1", "-o", bin, src, "-lseccomp").CombinedOutput(); err != nil {
 		t.Fatalf("gcc: %v\n%s", err, out)

@@ -99,6 +99,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	}
 	if cont != nil {
 		cfg.Hostname = cont.hostname
+		cfg.MaxTasks = cont.maxTasks
 	}
 	if o.strace {
 		cfg.Tracer = straceHook{strace.New(os.Stderr)}

@@ -30,6 +30,7 @@ type containerConfig struct {
 	seccompFlags uint32
 	mounts       []oci.Mount
 	masked       []string
+	maxTasks     int
 	// ready runs once the container is set up, just before its program
 	// starts; an error stops it (create reports it, then waits for
 	// start).
@@ -73,6 +74,17 @@ func containerOptions(spec *oci.Spec) (runOptions, error) {
 	}
 	if l := spec.Linux; l != nil {
 		c.masked = l.MaskedPaths
+		if r := l.Resources; r != nil {
+			// memory.limit bounds kite's memory file, as --memory
+			// does (allocations fail beyond it and kite's OOM killer
+			// picks a victim); pids.limit bounds the kernel's tasks.
+			if r.Memory != nil && r.Memory.Limit != nil && *r.Memory.Limit > 0 {
+				o.memory = max(uint64(*r.Memory.Limit), 16<<20)
+			}
+			if r.Pids != nil && r.Pids.Limit > 0 {
+				c.maxTasks = int(r.Pids.Limit)
+			}
+		}
 		if l.Seccomp != nil {
 			prog, err := oci.CompileSeccomp(l.Seccomp)
 			if err != nil {
