@@ -10,6 +10,11 @@ import (
 // the OOM killer's victim to die before it tries again.
 const oomWait = 50 * time.Millisecond
 
+// oomGiveUp bounds how long a fault waits for a victim chosen earlier
+// before it gives up (SIGBUS), so that a victim that cannot die quickly
+// never makes other processes spin.
+const oomGiveUp = time.Second
+
 // oomKill is kite's OOM killer, called when t's fault found the memory
 // file full: it kills the process with the most resident memory (SIGKILL,
 // with a line on kite's log, as Linux's "Out of memory: Killed process"),
@@ -63,9 +68,17 @@ func (k *Kernel) oomKill(t *Task) bool {
 	if victim == t.tg {
 		return true // the pending SIGKILL ends this task
 	}
+	wait := oomWait
+	if already {
+		// Someone else's fault chose this victim already: give it
+		// longer to die, and if it does not, fail this fault (SIGBUS)
+		// rather than spin.
+		wait = oomGiveUp
+	}
 	select {
 	case <-victim.Done():
-	case <-time.After(oomWait):
+		return true
+	case <-time.After(wait):
+		return !already
 	}
-	return true
 }

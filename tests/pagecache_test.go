@@ -1,12 +1,14 @@
 package tests
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSharedMappingExt4 runs mm_shared_file on an ext4 image root written
@@ -87,10 +89,19 @@ func TestMemoryLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := buildC(t, src, variants[0])
-	r := runCmd(t, nil, testEnv, kiteBin, "run", "--memory", "256M", "--", "/bin/sh", "-c", bin+"; echo status $?; grep MemTotal /proc/meminfo")
+	// Bounded by its own timeout, with WaitDelay: if kite hung, its stub
+	// processes could keep the output pipes open and Wait would block.
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, kiteBin, "run", "--memory", "256M", "--", "/bin/sh", "-c", bin+"; echo status $?; grep MemTotal /proc/meminfo")
+	cmd.Env = testEnv
+	cmd.WaitDelay = 5 * time.Second
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
 	want := "one mapping of 2 GiB: Cannot allocate memory\nstatus 137\nMemTotal:         262144 kB\n"
-	if r.status != "exit 0" || r.stdout != want || !strings.Contains(r.stderr, "out of memory: killed process") {
-		t.Errorf("kite run --memory 256M: got\n%s\nwant stdout %q and an OOM line", r, want)
+	if err != nil || stdout.String() != want || !strings.Contains(stderr.String(), "out of memory: killed process") {
+		t.Errorf("kite run --memory 256M: %v\nstdout:\n%s\nstderr:\n%s\nwant stdout %q and an OOM line", err, stdout.String(), stderr.String(), want)
 	}
 }
 
