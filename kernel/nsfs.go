@@ -3,6 +3,7 @@ package kernel
 import (
 	"golang.org/x/sys/unix"
 
+	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/vfs"
 )
 
@@ -25,6 +26,7 @@ func (*nsfs) Statfs(vfs.Context) (vfs.Statfs, error) {
 // nsInode is one namespace's file.
 type nsInode struct {
 	vfs.InodeDefaults
+	k  *Kernel
 	ns Namespace
 }
 
@@ -34,11 +36,72 @@ func (i *nsInode) Stat(vfs.Context) (vfs.Stat, error) {
 }
 
 // Open implements vfs.Inode.
-func (i *nsInode) Open(vfs.Context, int) (vfs.FileOperations, error) { return &nsFile{}, nil }
+func (i *nsInode) Open(vfs.Context, int) (vfs.FileOperations, error) { return &nsFile{in: i}, nil }
 
 // nsFile is an open namespace file: it can be held and passed to setns,
 // not read.
-type nsFile struct{ vfs.FileDefaults }
+type nsFile struct {
+	vfs.FileDefaults
+	in *nsInode
+}
+
+// ioctl(2) requests of namespace files (linux/nsfs.h).
+const (
+	nsGetUserNS   = 0xb701
+	nsGetParent   = 0xb702
+	nsGetNSType   = 0xb703
+	nsGetOwnerUID = 0xb704
+)
+
+// Ioctl implements vfs.FileOperations: NS_GET_USERNS and NS_GET_PARENT
+// open the owning or parent user namespace (visible only if it is the
+// caller's or below it), NS_GET_NSTYPE names the kind, NS_GET_OWNER_UID
+// gives a user namespace's creator.
+func (n *nsFile) Ioctl(ctx vfs.Context, _ *vfs.File, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
+	t := n.in.k.TaskByID(ctx.ThreadID())
+	if t == nil {
+		return 0, unix.ENOTTY
+	}
+	ns := n.in.ns
+	un, isUser := ns.(userNamespace)
+	switch cmd {
+	case nsGetNSType:
+		return uintptr(ns.CloneFlag()), nil
+	case nsGetOwnerUID:
+		if !isUser {
+			return 0, unix.EINVAL
+		}
+		var b [4]byte
+		uid := t.UID(un.ns.Owner())
+		b[0], b[1], b[2], b[3] = byte(uid), byte(uid>>8), byte(uid>>16), byte(uid>>24)
+		if _, err := io.CopyOut(arg, b[:]); err != nil {
+			return 0, unix.EFAULT
+		}
+		return 0, nil
+	case nsGetUserNS, nsGetParent:
+		var target *auth.UserNamespace
+		switch {
+		case cmd == nsGetParent && !isUser:
+			return 0, unix.EINVAL
+		case isUser:
+			target = un.ns.Parent()
+		default:
+			target = ns.Owner()
+		}
+		if target == nil || !t.UserNamespace().IsAncestorOf(target) {
+			return 0, unix.EPERM
+		}
+		in := &nsInode{k: n.in.k, ns: userNamespace{target}}
+		f, err := n.in.k.vfs.NewPseudoFile(ctx, n.in.k.nsfs, NamespaceLink(in.ns), in, &nsFile{in: in}, unix.O_RDONLY)
+		if err != nil {
+			return 0, err
+		}
+		defer f.DecRef(ctx)
+		fd, err := t.FDTable().NewFD(0, f, unix.FD_CLOEXEC)
+		return uintptr(fd), err
+	}
+	return 0, unix.ENOTTY
+}
 
 // NamespaceFile opens a file for namespace kind of t (O_RDONLY), as
 // opening /proc/PID/ns/X does.
@@ -47,8 +110,8 @@ func (t *Task) NamespaceFile(ctx vfs.Context, kind string) (*vfs.File, error) {
 	if !ok {
 		return nil, unix.ENOENT
 	}
-	in := &nsInode{ns: ns}
-	return t.k.vfs.NewPseudoFile(ctx, t.k.nsfs, NamespaceLink(ns), in, &nsFile{}, unix.O_RDONLY)
+	in := &nsInode{k: t.k, ns: ns}
+	return t.k.vfs.NewPseudoFile(ctx, t.k.nsfs, NamespaceLink(ns), in, &nsFile{in: in}, unix.O_RDONLY)
 }
 
 // NamespaceLink implements proc.NamespaceProcess: the nsfs location of
