@@ -114,11 +114,13 @@ func newSocket(f *family, typ, protocol int, ep tcpip.Endpoint, wq *waiter.Queue
 }
 
 // notify passes tcpip's events to the socket's waiters, with the
-// RDNORM/WRNORM twins tcpip leaves out.
+// RDNORM/WRNORM twins tcpip leaves out. tcpip announces a FIN as
+// readable only, so a readable event may also be RDHUP: waiters that
+// want only RDHUP are woken and re-check readiness.
 func (s *socket) notify(m waiter.EventMask) {
 	ev := uint32(m)
 	if ev&unix.POLLIN != 0 {
-		ev |= vfs.PollRdNorm
+		ev |= vfs.PollRdNorm | unix.POLLRDHUP
 	}
 	if ev&unix.POLLOUT != 0 {
 		ev |= vfs.PollWrNorm

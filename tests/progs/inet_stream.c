@@ -103,8 +103,33 @@ static void run(int fam) {
 	close(ep);
 }
 
+/* rdhup_only: an epoll item that wants only EPOLLRDHUP wakes when the
+ * peer (another process) shuts its side down. */
+static void rdhup_only(int fam) {
+	int l = listener(fam, SOCK_STREAM);
+	int c = connect_to(fam, SOCK_STREAM, local_port(l));
+	int s = accept(l, NULL, NULL);
+	int ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLRDHUP, .data.fd = s}, out;
+	epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev);
+	pid_t p = fork();
+	if (p == 0) {
+		shutdown(c, SHUT_WR);
+		_exit(0);
+	}
+	int n = epoll_wait(ep, &out, 1, 5000);
+	printf("%s epoll RDHUP only: %d events %#x\n", famname(fam), n, n > 0 ? out.events : 0);
+	waitpid(p, NULL, 0);
+	close(ep);
+	close(s);
+	close(c);
+	close(l);
+}
+
 int main(void) {
 	run(AF_INET);
 	run(AF_INET6);
+	rdhup_only(AF_INET);
+	rdhup_only(AF_INET6);
 	return 0;
 }
