@@ -153,7 +153,7 @@ func (c *call) msghdr(v uintptr, limit int64) string {
 	s.WriteString(", msg_iov=" + c.iovecs(iov, iovlen, limit))
 	s.WriteString(", msg_iovlen=" + udec(iovlen))
 	if controllen != 0 {
-		s.WriteString(", msg_control=" + hex(control))
+		s.WriteString(", msg_control=" + c.cmsgs(uintptr(control), controllen))
 	}
 	s.WriteString(", msg_controllen=" + udec(controllen))
 	s.WriteString(", msg_flags=" + flags(uint64(le.Uint32(b[48:])), msgFlags, "0") + "}")
@@ -167,4 +167,111 @@ func fMsghdrOut(c *call, v uintptr) string {
 		return ptr(v)
 	}
 	return c.msghdr(v, int64(c.ret))
+}
+
+var shutdownHow = []flag{
+	{unix.SHUT_RD, "SHUT_RD"},
+	{unix.SHUT_WR, "SHUT_WR"},
+	{unix.SHUT_RDWR, "SHUT_RDWR"},
+}
+
+func fShutdownHow(_ *call, v uintptr) string { return value(uint64(uint32(v)), shutdownHow, udec) }
+
+var scmTypes = []flag{
+	{unix.SCM_RIGHTS, "SCM_RIGHTS"},
+	{unix.SCM_CREDENTIALS, "SCM_CREDENTIALS"},
+}
+
+// cmsgs prints a control buffer as strace does: each cmsghdr with its
+// SCM_RIGHTS descriptors or SCM_CREDENTIALS.
+func (c *call) cmsgs(v uintptr, n uint64) string {
+	if n > 4096 {
+		n = 4096
+	}
+	b, ok := c.readBytes(v, int(n))
+	if !ok {
+		return ptr(v)
+	}
+	var s strings.Builder
+	s.WriteString("[")
+	for off := 0; len(b)-off >= 16; {
+		clen := le.Uint64(b[off:])
+		level, typ := uint64(le.Uint32(b[off+8:])), uint64(le.Uint32(b[off+12:]))
+		if off > 0 {
+			s.WriteString(", ")
+		}
+		s.WriteString("{cmsg_len=" + udec(clen) + ", cmsg_level=" + value(level, sockLevels, udec))
+		if level == unix.SOL_SOCKET {
+			s.WriteString(", cmsg_type=" + value(typ, scmTypes, hex))
+		} else {
+			s.WriteString(", cmsg_type=" + hex(typ))
+		}
+		if clen < 16 || clen > uint64(len(b)-off) {
+			s.WriteString("}")
+			break
+		}
+		data := b[off+16 : off+int(clen)]
+		switch {
+		case level == unix.SOL_SOCKET && typ == unix.SCM_RIGHTS:
+			s.WriteString(", cmsg_data=[")
+			for i := 0; i+4 <= len(data); i += 4 {
+				if i > 0 {
+					s.WriteString(", ")
+				}
+				s.WriteString(dec(int64(int32(le.Uint32(data[i:])))))
+			}
+			s.WriteString("]")
+		case level == unix.SOL_SOCKET && typ == unix.SCM_CREDENTIALS && len(data) >= 12:
+			s.WriteString(", cmsg_data={pid=" + dec(int64(int32(le.Uint32(data)))) +
+				", uid=" + udec(uint64(le.Uint32(data[4:]))) + ", gid=" + udec(uint64(le.Uint32(data[8:]))) + "}")
+		}
+		s.WriteString("}")
+		off += int((clen + 7) &^ 7)
+	}
+	s.WriteString("]")
+	return s.String()
+}
+
+// mmsgs prints an array of struct mmsghdr (64 bytes each); limit < 0
+// shows the iovecs in full (sendmmsg), else each msg_len bounds them.
+func (c *call) mmsgs(v uintptr, count uint64, out bool) string {
+	if v == 0 {
+		return "NULL"
+	}
+	if count > 8 {
+		count = 8
+	}
+	var s strings.Builder
+	s.WriteString("[")
+	for i := uint64(0); i < count; i++ {
+		e := v + uintptr(i)*64
+		l, ok := c.readU32(e + 56)
+		if !ok {
+			return ptr(v)
+		}
+		if i > 0 {
+			s.WriteString(", ")
+		}
+		limit := int64(-1)
+		if out {
+			limit = int64(l)
+		}
+		s.WriteString("{msg_hdr=" + c.msghdr(e, limit) + ", msg_len=" + udec(uint64(l)) + "}")
+	}
+	s.WriteString("]")
+	return s.String()
+}
+
+func fMmsgIn(c *call, v uintptr) string {
+	if c.failed {
+		return ptr(v)
+	}
+	return c.mmsgs(v, uint64(c.ret), false)
+}
+
+func fMmsgOut(c *call, v uintptr) string {
+	if c.failed {
+		return ptr(v)
+	}
+	return c.mmsgs(v, uint64(c.ret), true)
 }

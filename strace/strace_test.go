@@ -345,6 +345,11 @@ func TestGolden(t *testing.T) {
 		{"sendmsg", "sendmsg", args(4, ptrA, 0),
 			newMem().putU64s(ptrA, 0, 0, vecA, 1, 0, 0, 0).putU64s(vecA, bufA, 3).put(bufA, []byte("abc")), 3, nil,
 			`sendmsg(4, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="abc", iov_len=3}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 3`},
+		{"sendmsg SCM_RIGHTS", "sendmsg", args(4, ptrA, 0),
+			newMem().putU64s(ptrA, 0, 0, vecA, 1, bufB, 24, 0).putU64s(vecA, bufA, 1).put(bufA, []byte("x")).
+				putU64s(bufB, 20, uint64(unix.SOL_SOCKET)|uint64(unix.SCM_RIGHTS)<<32, 7), 1, nil,
+			`sendmsg(4, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="x", iov_len=1}], msg_iovlen=1, msg_control=[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[7]}], msg_controllen=24, msg_flags=0}, 0) = 1`},
+		{"shutdown", "shutdown", args(3, unix.SHUT_WR), newMem(), 0, nil, `shutdown(3, SHUT_WR) = 0`},
 		{"recvmsg", "recvmsg", args(5, ptrA, 0),
 			newMem().putU64s(ptrA, 0, 0, vecA, 1, 0, 0, 0).putU64s(vecA, bufA, 8).put(bufA, []byte("abc\x00\x00\x00\x00\x00")), 3, nil,
 			`recvmsg(5, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="abc", iov_len=8}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 3`},
