@@ -451,3 +451,7 @@ func (s procSource) SetIPCLimit(ctx vfs.Context, name, value string) error {
 	}
 	return ns.SetLimitText(name, value)
 }
+
+// NetFiles implements proc.NetInfo: the socket families' /proc/net
+// files.
+func (s procSource) NetFiles() map[string]func() []byte { return s.k.net.ProcNetFiles() }

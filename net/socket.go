@@ -168,6 +168,27 @@ func (s *Stack) Family(domain int) Family {
 	return s.families[domain]
 }
 
+// ProcNetter is implemented by families that show files in /proc/net
+// (AF_UNIX: "unix").
+type ProcNetter interface {
+	ProcNet() map[string]func() []byte
+}
+
+// ProcNetFiles returns the /proc/net files of every family.
+func (s *Stack) ProcNetFiles() map[string]func() []byte {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	files := make(map[string]func() []byte)
+	for _, f := range s.families {
+		if p, ok := f.(ProcNetter); ok {
+			for name, gen := range p.ProcNet() {
+				files[name] = gen
+			}
+		}
+	}
+	return files
+}
+
 // afMax is AF_MAX (NPROTO): socket(2) answers EAFNOSUPPORT for domains
 // at or above it; sockMax is SOCK_MAX, the first invalid type.
 const (

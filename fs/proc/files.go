@@ -471,6 +471,13 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 		fs.ipcFiles(ii, kids, kernel)
 	}
 	kids["sys"] = fs.newDir(nil, map[string]vfs.Inode{"kernel": fs.newDir(nil, kernel)})
+	if ni, ok := fs.src.(NetInfo); ok {
+		net := make(map[string]vfs.Inode)
+		for name, gen := range ni.NetFiles() {
+			net[name] = fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) { return gen(), nil })
+		}
+		kids["net"] = fs.newDir(nil, net)
+	}
 	return kids
 }
 

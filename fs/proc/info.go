@@ -125,6 +125,12 @@ type SystemInfo interface {
 	PIDMax() int
 }
 
+// NetInfo is implemented by Sources that have a socket layer: the files
+// of /proc/net ("unix", ...), each generated when read.
+type NetInfo interface {
+	NetFiles() map[string]func() []byte
+}
+
 // IPCInfo is implemented by Sources that show the caller's IPC namespace:
 // /proc/sysvipc/{shm,sem,msg} and the IPC limits of /proc/sys/kernel.
 type IPCInfo interface {

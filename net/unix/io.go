@@ -353,7 +353,10 @@ func (e *endpoint) recvStream(ctx net.Context, req *net.RecvRequest) (net.RecvRe
 	size := req.Len
 	var copied int64
 	var err error
-	addrDone := false
+	// fromEP is the sender of the first bytes read; its name is
+	// looked up after e.mu is dropped (two endpoint locks are never
+	// held at once).
+	var fromEP *endpoint
 	e.mu.Lock()
 	for size > 0 {
 		if len(e.recvq) == 0 {
@@ -402,9 +405,8 @@ func (e *endpoint) recvStream(ctx net.Context, req *net.RecvRequest) (net.RecvRe
 				res.Control.Creds = &creds
 				checkCreds = true
 			}
-			if !addrDone {
-				addrDone = true
-				res.From = m.from.nameOrNil()
+			if fromEP == nil {
+				fromEP = m.from
 			}
 			chunk := m.data[m.off : m.off+int(min(int64(m.len()), size))]
 			took, serr := req.Sink(chunk)
@@ -454,6 +456,9 @@ func (e *endpoint) recvStream(ctx net.Context, req *net.RecvRequest) (net.RecvRe
 		}
 	}
 	e.mu.Unlock()
+	if fromEP != nil {
+		res.From = fromEP.nameOrNil()
+	}
 	if copied > 0 {
 		err = nil
 	}

@@ -110,6 +110,11 @@ func groupsOf(ctx net.Context) []uint32 {
 // uid and gid -1.
 var noCreds = net.Creds{UID: ^uint32(0), GID: ^uint32(0)}
 
+// ProcNet implements net.ProcNetter: /proc/net/unix.
+func (f *Family) ProcNet() map[string]func() []byte {
+	return map[string]func() []byte{"unix": f.ProcNetUnix}
+}
+
 // ProcNetUnix returns the text of /proc/net/unix.
 func (f *Family) ProcNetUnix() []byte {
 	f.mu.Lock()
