@@ -175,10 +175,15 @@ func (d *Devpts) lookup(idx int) *Terminal {
 // openSlave opens t's slave; a session leader without a controlling
 // terminal acquires it unless flags has O_NOCTTY.
 func (d *Devpts) openSlave(ctx vfs.Context, t *Terminal, flags int) (vfs.FileOperations, error) {
+	admin := ctx.Credentials().EffectiveUID == 0 // CAP_SYS_ADMIN until capabilities exist
 	t.mu.Lock()
 	if t.locked || t.masterClosed {
 		t.mu.Unlock()
 		return nil, unix.EIO
+	}
+	if t.exclusive && !admin {
+		t.mu.Unlock()
+		return nil, unix.EBUSY
 	}
 	t.slaveOpens++
 	t.slaveOpened = true

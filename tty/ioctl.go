@@ -247,6 +247,16 @@ func (t *Terminal) ioctl(ctx vfs.Context, f *vfs.File, io vfs.UserIO, cmd uint32
 	case unix.TIOCSTI:
 		// Refused as Linux refuses it without CONFIG_LEGACY_TIOCSTI.
 		return 0, unix.EIO
+	case unix.TIOCEXCL, unix.TIOCNXCL:
+		t.mu.Lock()
+		t.exclusive = cmd == unix.TIOCEXCL
+		t.mu.Unlock()
+		return 0, nil
+	case unix.TIOCGEXCL:
+		t.mu.Lock()
+		v := t.exclusive
+		t.mu.Unlock()
+		return 0, putU32(io, arg, b2u(v))
 	case unix.TIOCGETD:
 		return 0, putU32(io, arg, 0) // N_TTY
 	case unix.TIOCSETD:

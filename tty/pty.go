@@ -44,6 +44,11 @@ type Terminal struct {
 	masterClosed bool
 	// packet is TIOCPKT mode on the master.
 	packet bool
+	// exclusive is TIOCEXCL: new opens of the slave fail with EBUSY
+	// without CAP_SYS_ADMIN.
+	exclusive bool
+	// masterExclusive is TIOCEXCL set on the master.
+	masterExclusive bool
 	// session and pgrp are the session this is the controlling terminal
 	// of (0: none) and its foreground process group.
 	session, pgrp int32
@@ -314,7 +319,19 @@ func (m *masterFile) Ioctl(ctx vfs.Context, f *vfs.File, io vfs.UserIO, cmd uint
 	case unix.TCGETS, unix.TCGETS2, unix.TCSETS, unix.TCSETSW, unix.TCSETSF, unix.TCSETS2, unix.TCSETSW2, unix.TCSETSF2:
 		// The settings ioctls act on the slave (tty_mode_ioctl).
 		return t.ioctl(ctx, f, io, cmd, arg, true)
-	case unix.TCSBRK, unix.TCXONC, unix.TIOCSTI:
+	case unix.TIOCEXCL, unix.TIOCNXCL:
+		// The master's own flag: it only guards opens of the master,
+		// and ptmx opens make new masters.
+		t.mu.Lock()
+		t.masterExclusive = cmd == unix.TIOCEXCL
+		t.mu.Unlock()
+		return 0, nil
+	case unix.TIOCGEXCL:
+		t.mu.Lock()
+		v := t.masterExclusive
+		t.mu.Unlock()
+		return 0, putU32(io, arg, b2u(v))
+	case unix.TCSBRK, unix.TCXONC, unix.TIOCSTI, unix.TIOCGETD, unix.TIOCSETD:
 		return t.ioctl(ctx, f, io, cmd, arg, true)
 	}
 	return 0, unix.ENOTTY

@@ -74,6 +74,22 @@ int main(void) {
 	printf("FIONREAD after flush %d\n", avail);
 	drain(m, buf, sizeof buf, 50);
 
+	/* TIOCEXCL: root may still open the slave */
+	int ex = -1;
+	printf("TIOCEXCL %s\n", errname(ioctl(s, TIOCEXCL) < 0 ? errno : 0));
+	ioctl(s, TIOCGEXCL, &ex);
+	printf("TIOCGEXCL slave %d\n", ex);
+	ioctl(m, TIOCGEXCL, &ex);
+	printf("TIOCGEXCL master %d\n", ex);
+	int s2 = open(path, O_RDWR | O_NOCTTY);
+	printf("open exclusive slave as euid 0: %s\n", geteuid() == 0 ? errname(s2 < 0 ? errno : 0) : "skipped");
+	if (s2 >= 0)
+		close(s2);
+	ioctl(s, TIOCNXCL);
+	int ld = -1;
+	ioctl(s, TIOCGETD, &ld);
+	printf("TIOCGETD %d\n", ld);
+
 	/* TIOCGPTPEER */
 	int peer = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY);
 	if (peer < 0) {
