@@ -48,6 +48,7 @@ func (v *VirtualFilesystem) newFile(p Path, ops FileOperations, flags int) *File
 	}
 	f.flags.Store(int32(flags & keptOpenFlags))
 	f.refs.Store(1)
+	v.notifyOpened(p)
 	return f
 }
 
@@ -58,6 +59,7 @@ func (f *File) IncRef() { f.refs.Add(1) }
 func (f *File) DecRef(ctx Context) {
 	switch n := f.refs.Add(-1); {
 	case n == 0:
+		f.vfs.notifyReleased(f)
 		if f.cache != nil {
 			f.detachCache()
 		}
@@ -147,8 +149,8 @@ func (f *File) removePrivs(ctx Context) error {
 	return f.vfs.removePrivs(ctx, f.path.Dentry)
 }
 
-// Read reads at the file offset and advances it (read(2)).
-func (f *File) Read(ctx Context, dst []byte) (int, error) {
+// read is Read without the event it reports.
+func (f *File) read(ctx Context, dst []byte) (int, error) {
 	if err := f.checkRead(); err != nil {
 		return 0, err
 	}
@@ -162,8 +164,8 @@ func (f *File) Read(ctx Context, dst []byte) (int, error) {
 	return n, err
 }
 
-// Pread reads at offset off without using the file offset (pread64(2)).
-func (f *File) Pread(ctx Context, dst []byte, off int64) (int, error) {
+// pread is Pread without the event it reports.
+func (f *File) pread(ctx Context, dst []byte, off int64) (int, error) {
 	if err := f.checkRead(); err != nil {
 		return 0, err
 	}
@@ -176,9 +178,8 @@ func (f *File) Pread(ctx Context, dst []byte, off int64) (int, error) {
 	return f.readOps(ctx, dst, off)
 }
 
-// Write writes at the file offset, or at the end for O_APPEND, and
-// advances the offset (write(2)).
-func (f *File) Write(ctx Context, src []byte) (int, error) {
+// write is Write without the event it reports.
+func (f *File) write(ctx Context, src []byte) (int, error) {
 	if err := f.checkWrite(); err != nil {
 		return 0, err
 	}
@@ -204,9 +205,8 @@ func (f *File) Write(ctx Context, src []byte) (int, error) {
 	return n, err
 }
 
-// Pwrite writes at offset off (pwrite64(2)). As on Linux, a file opened
-// with O_APPEND is appended to whatever off says.
-func (f *File) Pwrite(ctx Context, src []byte, off int64) (int, error) {
+// pwrite is Pwrite without the event it reports.
+func (f *File) pwrite(ctx Context, src []byte, off int64) (int, error) {
 	if err := f.checkWrite(); err != nil {
 		return 0, err
 	}
@@ -259,10 +259,8 @@ func (f *File) Stat(ctx Context) (Stat, error) {
 	return f.vfs.statDentry(ctx, f.path.Dentry)
 }
 
-// Getdents calls emit for the directory entries from the file offset,
-// "." and ".." first, and advances the offset past each entry emit
-// accepts (getdents64(2)).
-func (f *File) Getdents(ctx Context, emit func(Dirent) bool) error {
+// getdents is Getdents without the event it reports.
+func (f *File) getdents(ctx Context, emit func(Dirent) bool) error {
 	if f.ops == nil {
 		return unix.EBADF
 	}

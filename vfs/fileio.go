@@ -27,14 +27,8 @@ type StreamWriter interface {
 	WriteFromSource(ctx Context, f *File, n int64, source func([]byte) (int, error)) (int64, error)
 }
 
-// ReadTo reads up to n bytes and passes them to sink in chunks of at most
-// IOChunk bytes; sink copies them out and returns how many it took (fewer,
-// with an error, when the destination faults). With off < 0 it reads at
-// the file offset and advances it by what sink took (read, readv); with
-// off >= 0 it reads there (pread). Stream files are read once, so a
-// reader never blocks after getting data. It returns the bytes delivered,
-// or the first error if none were.
-func (f *File) ReadTo(ctx Context, n int64, off int64, sink func([]byte) (int, error)) (int64, error) {
+// readTo is ReadTo without the event it reports.
+func (f *File) readTo(ctx Context, n int64, off int64, sink func([]byte) (int, error)) (int64, error) {
 	if err := f.checkRead(); err != nil {
 		return 0, err
 	}
@@ -88,12 +82,8 @@ func (f *File) ReadTo(ctx Context, n int64, off int64, sink func([]byte) (int, e
 	return total, nil
 }
 
-// WriteFrom writes up to n bytes that source supplies in chunks of at most
-// IOChunk bytes (source fills its argument and returns how much it filled,
-// with an error when the user memory faults). off < 0 writes at the file
-// offset (or the end with O_APPEND) and advances it; off >= 0 writes there
-// (pwrite). It returns the bytes written, or the first error if none were.
-func (f *File) WriteFrom(ctx Context, n int64, off int64, source func([]byte) (int, error)) (int64, error) {
+// writeFrom is WriteFrom without the event it reports.
+func (f *File) writeFrom(ctx Context, n int64, off int64, source func([]byte) (int, error)) (int64, error) {
 	if err := f.checkWrite(); err != nil {
 		return 0, err
 	}

@@ -21,6 +21,14 @@ func (v *VirtualFilesystem) OpenAt(ctx Context, fsc *FSContext, start Path, path
 // OpenAt2 is OpenAt with openat2(2)'s RESOLVE_* restrictions in resolve
 // (validated by the caller).
 func (v *VirtualFilesystem) OpenAt2(ctx Context, fsc *FSContext, start Path, path string, flags int, mode uint32, resolve uint64) (*File, error) {
+	f, err := v.openAt2(ctx, fsc, start, path, flags, mode, resolve)
+	if err == nil && !f.IsPath() {
+		v.notifyDentry(f.path.Dentry, InOpen)
+	}
+	return f, err
+}
+
+func (v *VirtualFilesystem) openAt2(ctx Context, fsc *FSContext, start Path, path string, flags int, mode uint32, resolve uint64) (*File, error) {
 	if flags&oTmpfileOnly != 0 {
 		acc := flags & unix.O_ACCMODE
 		if flags&unix.O_CREAT != 0 || flags&unix.O_DIRECTORY == 0 || (acc != unix.O_WRONLY && acc != unix.O_RDWR) {
@@ -143,6 +151,7 @@ func (r *resolver) openCreate(start Path, path string, flags int, mode uint32) (
 		return nil, err
 	}
 	dir.addChild(pr.name, nd)
+	v.notifyName(dir, InCreate, 0, pr.name, false)
 	p := Path{Mount: pr.parent.Mount, Dentry: nd}
 	ops, err := ino.Open(ctx, flags)
 	if err != nil {
@@ -229,7 +238,11 @@ func accMode(flags int) int {
 // OpenPath opens the file at p (already resolved) with open(2) flags,
 // checking permissions as open does. O_CREAT only matters for EISDIR.
 func (v *VirtualFilesystem) OpenPath(ctx Context, p Path, flags int) (*File, error) {
-	return v.openPath(ctx, p, flags)
+	f, err := v.openPath(ctx, p, flags)
+	if err == nil && !f.IsPath() {
+		v.notifyDentry(f.path.Dentry, InOpen)
+	}
+	return f, err
 }
 
 func (v *VirtualFilesystem) openPath(ctx Context, p Path, flags int) (*File, error) {
@@ -330,6 +343,7 @@ func (v *VirtualFilesystem) openPath(ctx Context, p Path, flags int) (*File, err
 			return nil, err
 		}
 		v.truncated(d.inode, 0)
+		v.notifyAttrChange(d, req)
 	}
 	return f, nil
 }

@@ -55,6 +55,7 @@ func (v *VirtualFilesystem) createPathAt(ctx Context, fsc *FSContext, start Path
 		return Path{}, err
 	}
 	dir.addChild(pr.name, nd)
+	v.notifyName(dir, InCreate, 0, pr.name, nd.IsDir())
 	return Path{Mount: pr.parent.Mount, Dentry: nd}, nil
 }
 
@@ -166,6 +167,8 @@ func (v *VirtualFilesystem) LinkPath(ctx Context, fsc *FSContext, old Path, newS
 	}
 	nd := &Dentry{fs: dir.fs, inode: old.Dentry.inode, typ: old.Dentry.typ, parent: dir, name: pr.name}
 	dir.addChild(pr.name, nd)
+	v.notifyInode(nd, InAttrib)
+	v.notifyName(dir, InCreate, 0, pr.name, false)
 	return nil
 }
 
@@ -280,6 +283,12 @@ func (v *VirtualFilesystem) removeAt(ctx Context, fsc *FSContext, start Path, pa
 	}
 	dir.removeChild(pr.name)
 	child.dead.Store(true)
+	if isDir {
+		v.notifyName(dir, InDelete, 0, pr.name, true)
+		v.notifyUnlinked(ctx, child)
+	} else {
+		v.notifyUnlinkedFile(ctx, dir, pr.name, child)
+	}
 	return nil
 }
 
@@ -446,6 +455,7 @@ func (v *VirtualFilesystem) RenameAt(ctx Context, fsc *FSContext, oldStart Path,
 			victim.dead.Store(true)
 		}
 	}
+	v.notifyRename(ctx, odir, opr.name, ndir, npr.name, child, victim, flags&RenameExchange != 0)
 	return nil
 }
 
@@ -462,6 +472,7 @@ func (v *VirtualFilesystem) setStat(ctx Context, p Path, req *SetStat) error {
 	if req.Mask&unix.STATX_SIZE != 0 {
 		v.truncated(p.Dentry.inode, req.Size)
 	}
+	v.notifyAttrChange(p.Dentry, req)
 	return nil
 }
 

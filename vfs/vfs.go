@@ -87,6 +87,9 @@ type VirtualFilesystem struct {
 	// (socket.go).
 	sockMu  sync.Mutex
 	sockets map[Inode]any
+
+	// notify is the inotify watch lists (notify.go).
+	notify notifyState
 }
 
 // New returns an empty VFS.

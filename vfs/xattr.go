@@ -157,7 +157,11 @@ func (v *VirtualFilesystem) SetXattr(ctx Context, p Path, name string, value []b
 			return unix.EPERM
 		}
 	}
-	return x.SetXattr(ctx, name, value, flags)
+	if err := x.SetXattr(ctx, name, value, flags); err != nil {
+		return err
+	}
+	v.notifyDentry(p.Dentry, InAttrib)
+	return nil
 }
 
 // ListXattr returns the attribute names of the file at p that ctx may see.
@@ -197,5 +201,9 @@ func (v *VirtualFilesystem) RemoveXattr(ctx Context, p Path, name string) error 
 	if err := v.xattrAccess(ctx, p, ns, name, true); err != nil {
 		return err
 	}
-	return x.RemoveXattr(ctx, name)
+	if err := x.RemoveXattr(ctx, name); err != nil {
+		return err
+	}
+	v.notifyDentry(p.Dentry, InAttrib)
+	return nil
 }
