@@ -1,0 +1,147 @@
+package bench
+
+import (
+	"fmt"
+	"testing"
+)
+
+// unixStreamC moves argv[1] bytes from a child to its parent through an
+// AF_UNIX stream socket pair in 64 KiB writes and reads and prints the
+// nanoseconds it took.
+const unixStreamC = `
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+static char buf[65536];
+int main(int argc, char **argv) {
+	long total = atol(argv[1]);
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) return 1;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid_t c = fork();
+	if (c == 0) {
+		close(sv[0]);
+		for (long done = 0; done < total;) {
+			long n = write(sv[1], buf, total - done < (long)sizeof buf ? total - done : (long)sizeof buf);
+			if (n <= 0) _exit(1);
+			done += n;
+		}
+		_exit(0);
+	}
+	close(sv[1]);
+	long got = 0, n;
+	while ((n = read(sv[0], buf, sizeof buf)) > 0) got += n;
+	int st;
+	waitpid(c, &st, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (got != total || st != 0) { fprintf(stderr, "moved %ld of %ld\n", got, total); return 1; }
+	printf("%ld\n", (t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec));
+	return 0;
+}
+`
+
+// pingPongC bounces one byte argv[1] times between two processes over a
+// socket pair and prints the nanoseconds of one round trip.
+const pingPongC = `
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+	long rounds = atol(argv[1]);
+	int sv[2];
+	char b = 'x';
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) return 1;
+	pid_t c = fork();
+	if (c == 0) {
+		for (long i = 0; i < rounds; i++)
+			if (read(sv[1], &b, 1) != 1 || write(sv[1], &b, 1) != 1) _exit(1);
+		_exit(0);
+	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0; i < rounds; i++)
+		if (write(sv[0], &b, 1) != 1 || read(sv[0], &b, 1) != 1) return 1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	int st;
+	waitpid(c, &st, 0);
+	printf("%ld\n", ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec)) / rounds);
+	return st != 0;
+}
+`
+
+// socketpairC creates and closes argv[1] socket pairs and prints the
+// nanoseconds of one.
+const socketpairC = `
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+	long n = atol(argv[1]);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0; i < n; i++) {
+		int sv[2];
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) return 1;
+		close(sv[0]);
+		close(sv[1]);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("%ld\n", ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec)) / n);
+	return 0;
+}
+`
+
+// BenchmarkUnixStreamThroughput moves 1 GiB through an AF_UNIX stream
+// socket pair between two processes and reports MB/s.
+func BenchmarkUnixStreamThroughput(b *testing.B) {
+	const size = 1 << 30
+	bin := buildProg(b, "unixstream", unixStreamC)
+	compareHostKite(b, "MB/s", func(b *testing.B, underKite bool) float64 {
+		var ns float64
+		for i := 0; i < b.N; i++ {
+			ns += runTimed(b, underKite, bin, fmt.Sprint(size))
+		}
+		mbps := float64(size) * float64(b.N) / 1e6 / (ns / 1e9)
+		b.ReportMetric(mbps, "MB/s")
+		return mbps
+	})
+}
+
+// BenchmarkUnixPingPong reports the round trip of one byte over a socket
+// pair between two processes.
+func BenchmarkUnixPingPong(b *testing.B) {
+	bin := buildProg(b, "unixpingpong", pingPongC)
+	compareHostKite(b, "µs/round trip", func(b *testing.B, underKite bool) float64 {
+		var ns float64
+		for i := 0; i < b.N; i++ {
+			ns += runTimed(b, underKite, bin, "20000")
+		}
+		us := ns / float64(b.N) / 1e3
+		b.ReportMetric(us, "µs/roundtrip")
+		return us
+	})
+}
+
+// BenchmarkSocketpair reports the cost of creating and closing a socket
+// pair.
+func BenchmarkSocketpair(b *testing.B) {
+	bin := buildProg(b, "socketpair", socketpairC)
+	compareHostKite(b, "µs/pair", func(b *testing.B, underKite bool) float64 {
+		var ns float64
+		for i := 0; i < b.N; i++ {
+			ns += runTimed(b, underKite, bin, "20000")
+		}
+		us := ns / float64(b.N) / 1e3
+		b.ReportMetric(us, "µs/pair")
+		return us
+	})
+}
