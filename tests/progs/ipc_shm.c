@@ -14,7 +14,7 @@ static void onsegv(int s) { (void)s; siglongjmp(jb, 1); }
 
 /* lpid is the last process to attach or detach; kite does not track the
  * implicit attaches of fork and detaches of exit, so after those the
- * checks leave it out (showlpid 0). */
+ * checks leave it out (showlpid 0) from the first fork on. */
 static int showlpid = 1;
 
 static void stat_(int id, const char *what) {
@@ -90,7 +90,6 @@ int main(void) {
 	ds.shm_perm.uid = 1000;
 	CHECK("IPC_SET", shmctl(id, IPC_SET, &ds));
 	stat_(id, "after IPC_SET");
-	showlpid = 1;
 	CHECK("IPC_SET bad buf", shmctl(id, IPC_SET, bad));
 	CHECK("IPC_STAT bad buf", shmctl(id, IPC_STAT, bad));
 	CHECK("bad cmd", shmctl(id, 99, &ds));
@@ -98,19 +97,22 @@ int main(void) {
 	CHECK("negative id", shmctl(-1, IPC_STAT, &ds));
 	CHECK("shmat bad id", (long)shmat(-5, NULL, 0));
 
-	fflush(stdout);
-	c = fork();
-	if (c == 0) {
-		setgid(2000);
-		setuid(2000);
-		CHECK("other user shmget rw", shmget(key, 0, 0600));
-		CHECK("other user shmat rw", (long)shmat(id, NULL, 0));
-		printf("other user shmat ro: %s\n", shmat(id, NULL, SHM_RDONLY) == (void *)-1 ? errname(errno) : "ok");
-		CHECK("other user IPC_RMID", shmctl(id, IPC_RMID, NULL));
+	/* Another user's view, when there is privilege to become one. */
+	if (geteuid() == 0) {
 		fflush(stdout);
-		_exit(0);
+		c = fork();
+		if (c == 0) {
+			setgid(2000);
+			setuid(2000);
+			CHECK("other user shmget rw", shmget(key, 0, 0600));
+			CHECK("other user shmat rw", (long)shmat(id, NULL, 0));
+			printf("other user shmat ro: %s\n", shmat(id, NULL, SHM_RDONLY) == (void *)-1 ? errname(errno) : "ok");
+			CHECK("other user IPC_RMID", shmctl(id, IPC_RMID, NULL));
+			fflush(stdout);
+			_exit(0);
+		}
+		waitpid(c, NULL, 0);
 	}
-	waitpid(c, NULL, 0);
 
 	struct shminfo info;
 	CHECKOK("IPC_INFO", shmctl(0, IPC_INFO, (struct shmid_ds *)&info));
