@@ -699,7 +699,6 @@ func ociEvents(args []string) int {
 		"data": map[string]any{
 			"cpu":    map[string]any{"usage": map[string]any{"total": cpu}},
 			"memory": map[string]any{"usage": map[string]any{"usage": rss}},
-			"pids":   map[string]any{"current": 1},
 		},
 	}
 	json.NewEncoder(os.Stdout).Encode(ev)
@@ -707,7 +706,9 @@ func ociEvents(args []string) int {
 }
 
 // hostUsage is the CPU time (ns) and resident memory (bytes) of a host
-// process, from /proc/PID/stat.
+// process, from /proc/PID/stat: for a container, kite's own (the
+// container's processes run inside it; their count is kite's to know and
+// is not reported).
 func hostUsage(pid int) (cpu, rss uint64) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
