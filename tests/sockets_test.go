@@ -70,3 +70,26 @@ echo server exited $?
 rm -rf $d`)
 	})
 }
+
+// TestUnixSocketOnOverlay binds a path-name socket in an overlay root
+// (kite run --overlay: the host's root with a memory layer on top) and
+// compares with the same script on the host.
+func TestUnixSocketOnOverlay(t *testing.T) {
+	need(t, "/usr/bin/python3")
+	script := `import os, socket, stat
+p = "/var/tmp/kite-ovsock-%d" % os.getpid()
+s = socket.socket(socket.AF_UNIX); s.bind(p); s.listen(1)
+print(stat.S_ISSOCK(os.stat(p).st_mode))
+c = socket.socket(socket.AF_UNIX); c.connect(p)
+a, _ = s.accept(); c.sendall(b"over the overlay"); print(a.recv(64))
+try:
+    socket.socket(socket.AF_UNIX).bind(p)
+except OSError as e:
+    print(e.errno == 98)
+os.unlink(p)`
+	host := runCmd(t, nil, testEnv, "/usr/bin/python3", "-c", script)
+	kite := underKite(runCmd(t, nil, testEnv, kiteBin, "run", "--rootfs", "/", "--overlay", "--", "/usr/bin/python3", "-c", script))
+	if host != kite {
+		t.Errorf("differs\n--- host:\n%s\n--- kite:\n%s", host, kite)
+	}
+}
