@@ -133,10 +133,9 @@ func (v *VirtualFilesystem) notifyName(dir *Dentry, mask, cookie uint32, name st
 }
 
 // notifyInode reports an event about d's inode itself to its watches.
+//
+// Linux sets no ISDIR on a directory's MOVE_SELF or DELETE_SELF.
 func (v *VirtualFilesystem) notifyInode(d *Dentry, mask uint32) {
-	if d.IsDir() {
-		mask |= InIsdir
-	}
 	v.notify.send(d.inode, NotifyEvent{Mask: mask})
 }
 
@@ -211,17 +210,20 @@ func (v *VirtualFilesystem) notifyReleased(f *File) {
 	}
 }
 
-// notifyUnlinkedFile reports the unlink of name, a non-directory, from
-// dir: ATTRIB on the file (its link count changed), DELETE on dir, and
-// the file's deletion now or at its last close if no link is left.
-func (v *VirtualFilesystem) notifyUnlinkedFile(ctx Context, dir *Dentry, name string, d *Dentry) {
+// notifyRemoved reports the unlink or rmdir of name, d, from dir: ATTRIB
+// on a file (its link count changed), then, if no link is left and it is
+// not open, its deletion (DELETE_SELF, IGNORED), then DELETE on dir, in
+// Linux's order; an open inode is deleted at its last close.
+func (v *VirtualFilesystem) notifyRemoved(ctx Context, dir *Dentry, name string, d *Dentry) {
 	if v.notify.n.Load() == 0 {
 		// Nobody watches: nothing to report, now or later.
 		return
 	}
-	v.notifyInode(d, InAttrib)
-	v.notifyName(dir, InDelete, 0, name, false)
+	if !d.IsDir() {
+		v.notifyInode(d, InAttrib)
+	}
 	v.notifyUnlinked(ctx, d)
+	v.notifyName(dir, InDelete, 0, name, d.IsDir())
 }
 
 // notifyRename reports a rename of oldName in odir (child) to newName in
@@ -288,12 +290,8 @@ func (v *VirtualFilesystem) notifyDeleted(d *Dentry) {
 	delete(s.watches, d.inode)
 	s.n.Add(-int32(len(ws)))
 	s.mu.Unlock()
-	mask := uint32(InDeleteSelf)
-	if d.IsDir() {
-		mask |= InIsdir
-	}
 	for _, w := range ws {
-		w.Event(NotifyEvent{Mask: mask})
+		w.Event(NotifyEvent{Mask: InDeleteSelf})
 	}
 	for _, w := range ws {
 		w.Event(NotifyEvent{Mask: InIgnored})

@@ -21,11 +21,7 @@ func (v *VirtualFilesystem) OpenAt(ctx Context, fsc *FSContext, start Path, path
 // OpenAt2 is OpenAt with openat2(2)'s RESOLVE_* restrictions in resolve
 // (validated by the caller).
 func (v *VirtualFilesystem) OpenAt2(ctx Context, fsc *FSContext, start Path, path string, flags int, mode uint32, resolve uint64) (*File, error) {
-	f, err := v.openAt2(ctx, fsc, start, path, flags, mode, resolve)
-	if err == nil && !f.IsPath() {
-		v.notifyDentry(f.path.Dentry, InOpen)
-	}
-	return f, err
+	return v.openAt2(ctx, fsc, start, path, flags, mode, resolve)
 }
 
 func (v *VirtualFilesystem) openAt2(ctx Context, fsc *FSContext, start Path, path string, flags int, mode uint32, resolve uint64) (*File, error) {
@@ -158,6 +154,7 @@ func (r *resolver) openCreate(start Path, path string, flags int, mode uint32) (
 		return nil, err
 	}
 	f := v.newFile(p, ops, flags)
+	v.notifyName(dir, InOpen, 0, pr.name, false)
 	if accMode(flags)&auth.MayWrite != 0 && nd.typ == unix.S_IFREG {
 		// A new file cannot be denied yet: this always succeeds.
 		if v.getWriteAccess(ino) == nil {
@@ -238,11 +235,7 @@ func accMode(flags int) int {
 // OpenPath opens the file at p (already resolved) with open(2) flags,
 // checking permissions as open does. O_CREAT only matters for EISDIR.
 func (v *VirtualFilesystem) OpenPath(ctx Context, p Path, flags int) (*File, error) {
-	f, err := v.openPath(ctx, p, flags)
-	if err == nil && !f.IsPath() {
-		v.notifyDentry(f.path.Dentry, InOpen)
-	}
-	return f, err
+	return v.openPath(ctx, p, flags)
 }
 
 func (v *VirtualFilesystem) openPath(ctx Context, p Path, flags int) (*File, error) {
@@ -335,6 +328,7 @@ func (v *VirtualFilesystem) openPath(ctx Context, p Path, flags int) (*File, err
 	}
 	f := v.newFile(p, ops, flags)
 	f.writer = writer
+	v.notifyDentry(d, InOpen)
 	if flags&unix.O_TRUNC != 0 && d.typ == unix.S_IFREG {
 		now := v.NowTimespec()
 		req := &SetStat{Mask: unix.STATX_SIZE | unix.STATX_MTIME, Size: 0, Mtime: now, Ctime: now}

@@ -283,12 +283,7 @@ func (v *VirtualFilesystem) removeAt(ctx Context, fsc *FSContext, start Path, pa
 	}
 	dir.removeChild(pr.name)
 	child.dead.Store(true)
-	if isDir {
-		v.notifyName(dir, InDelete, 0, pr.name, true)
-		v.notifyUnlinked(ctx, child)
-	} else {
-		v.notifyUnlinkedFile(ctx, dir, pr.name, child)
-	}
+	v.notifyRemoved(ctx, dir, pr.name, child)
 	return nil
 }
 
