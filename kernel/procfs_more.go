@@ -200,9 +200,14 @@ func (t *Task) TaskStat(ctx vfs.Context, tid int32, whole bool) (proc.TaskStat, 
 
 	c := target.Credentials()
 	if c != nil {
-		st.UIDs = [4]uint32{c.RealUID, c.EffectiveUID, c.SavedUID, c.FSUID}
-		st.GIDs = [4]uint32{c.RealGID, c.EffectiveGID, c.SavedGID, c.FSGID}
-		st.Groups = append([]uint32(nil), c.Groups...)
+		// Ids as the reader's user namespace sees them.
+		rns := ctx.Credentials().UserNamespace
+		st.UIDs = [4]uint32{rns.UIDOf(c.RealUID), rns.UIDOf(c.EffectiveUID), rns.UIDOf(c.SavedUID), rns.UIDOf(c.FSUID)}
+		st.GIDs = [4]uint32{rns.GIDOf(c.RealGID), rns.GIDOf(c.EffectiveGID), rns.GIDOf(c.SavedGID), rns.GIDOf(c.FSGID)}
+		st.Groups = make([]uint32, len(c.Groups))
+		for i, g := range c.Groups {
+			st.Groups[i] = rns.GIDOf(g)
+		}
 		st.CapInh, st.CapPrm, st.CapEff = uint64(c.InheritableCaps), uint64(c.PermittedCaps), uint64(c.EffectiveCaps)
 		st.CapBnd, st.CapAmb = uint64(c.BoundingCaps), uint64(c.AmbientCaps)
 	}

@@ -49,9 +49,10 @@ func TestNamespaceTools(t *testing.T) {
 		"unshare-ipc":           "id=$(ipcmk -M 4096 | sed 's/.*: //'); unshare --ipc ipcs -m | grep -c 0x; ipcrm -m $id; echo removed",
 		"nsenter-uts": "unshare --uts sh -c 'hostname inner; sleep 5 & p=$!; " +
 			"nsenter --uts --target $p hostname; kill $p'",
-		"setpriv":      "setpriv --reuid 1000 --regid 1000 --clear-groups id",
-		"setpriv-caps": "setpriv --reuid 1000 --regid 1000 --clear-groups --inh-caps +net_bind_service --ambient-caps +net_bind_service grep Cap /proc/self/status",
-		"ipcs-limits":  "ipcs -l",
+		"setpriv":          "setpriv --reuid 1000 --regid 1000 --clear-groups id",
+		"status-in-userns": "setpriv --reuid 1000 --regid 1000 --clear-groups unshare -Ur sh -c 'grep -E \"^(Uid|Gid|Groups)\" /proc/self/status; id'",
+		"setpriv-caps":     "setpriv --reuid 1000 --regid 1000 --clear-groups --inh-caps +net_bind_service --ambient-caps +net_bind_service grep Cap /proc/self/status",
+		"ipcs-limits":      "ipcs -l",
 		"ipcmk": "id=$(ipcmk -M 8192 -p 0640 | sed 's/.*: //'); ipcs -m -i $id | grep -E '^(uid|mode)'; " +
 			"ipcs -m -i $id | grep -o 'bytes=[0-9]*'; ipcrm -m $id; ipcs -m -i $id 2>&1 | sed 's/id [0-9]*/id N/'; " +
 			"id=$(ipcmk -S 4 | sed 's/.*: //'); ipcs -s -i $id | grep -E '^(uid|mode|nsems)'; ipcrm -s $id; " +
