@@ -55,6 +55,10 @@ func (t *Task) exit() {
 
 	k.mu.Lock()
 	delete(k.tasks, t.tid)
+	if len(k.tasks) == 0 && k.tasksGone != nil {
+		close(k.tasksGone)
+		k.tasksGone = nil
+	}
 	tg := t.tg
 	tg.sigMu.Lock()
 	for i, x := range tg.tasks {

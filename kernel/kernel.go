@@ -97,6 +97,9 @@ type Kernel struct {
 	mu sync.Mutex
 	// tasks maps thread ids to live tasks. Guarded by mu.
 	tasks map[int32]*Task
+	// tasksGone, when not nil, is closed once tasks becomes empty
+	// (Shutdown waits on it). Guarded by mu.
+	tasksGone chan struct{}
 	// oomMu guards oomVictim, the process the OOM killer last killed
 	// (oom.go), so that tasks faulting while it dies do not kill more.
 	oomMu     sync.Mutex

@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"time"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/abi/linux"
@@ -143,5 +145,39 @@ func (k *Kernel) KillAll() {
 	k.mu.Unlock()
 	for _, tg := range targets {
 		tg.send(nil, kernelSigInfo(int(unix.SIGKILL)))
+	}
+}
+
+// Shutdown kills every process and waits until every task has left its
+// run loop and released its address space, for at most timeout. It
+// reports whether they all ended; only then may the memory file that
+// backs their memory be released. Calling it again is harmless.
+func (k *Kernel) Shutdown(timeout time.Duration) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		k.mu.Lock()
+		if len(k.tasks) == 0 {
+			k.mu.Unlock()
+			return true
+		}
+		if k.tasksGone == nil {
+			k.tasksGone = make(chan struct{})
+		}
+		gone := k.tasksGone
+		k.mu.Unlock()
+		// Kill again on each round: a task that was cloning when the
+		// last SIGKILL went out may have made a child since.
+		k.KillAll()
+		retry := time.NewTimer(100 * time.Millisecond)
+		select {
+		case <-gone:
+			retry.Stop()
+			return true
+		case <-deadline.C:
+			retry.Stop()
+			return false
+		case <-retry.C:
+		}
 	}
 }

@@ -57,7 +57,14 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	if err != nil {
 		return 1, fmt.Errorf("memory file: %w", err)
 	}
-	defer mf.Release()
+	// The memory file is unmapped only once no task can touch it:
+	// Shutdown (below) says so.
+	releaseMemory := true
+	defer func() {
+		if releaseMemory {
+			mf.Release()
+		}
+	}()
 	plat, err := ptrace.New(mf.FD())
 	if err != nil {
 		return 1, fmt.Errorf("ptrace platform: %w", err)
@@ -108,6 +115,10 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	if err != nil {
 		return 1, err
 	}
+	// When kite leaves, every process it runs ends first (as when a PID
+	// namespace's init exits); a task still exiting would otherwise copy
+	// to or from a memory file that is no longer mapped.
+	defer func() { releaseMemory = k.Shutdown(shutdownTimeout) }()
 
 	// memfd_create's files live in an internal tmpfs, as Linux's in
 	// shm_mnt.
@@ -357,6 +368,9 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		}
 		return endSandbox(k, tg, sig), nil
 	}
+	// init has exited: the other processes end with it, before the
+	// root file system and the terminal are closed.
+	k.Shutdown(shutdownTimeout)
 	if hostTerm != nil {
 		hostTerm.finish()
 	}
@@ -711,6 +725,10 @@ func deliverSignal(k *kernel.Kernel, init *kernel.ThreadGroup, foreground func()
 		return false
 	}
 }
+
+// shutdownTimeout bounds how long kite waits for its processes to end
+// once it is leaving.
+const shutdownTimeout = 5 * time.Second
 
 // endSandbox ends every process after the host's signal sig and returns
 // kite's exit status. When the kernel does not end them within
