@@ -4,7 +4,7 @@ import "testing"
 
 // TestTerminalPrograms runs programs that make pseudo-terminals, on the
 // host and under kite: script(1) running a command on a new terminal,
-// python's pty.fork, a tmux server driven with send-keys and
+// python's pty.fork and pty.spawn, a tmux server driven with send-keys and
 // capture-pane, expect, and ps showing the terminal.
 // None needs the runner to have a terminal.
 func TestTerminalPrograms(t *testing.T) {
@@ -35,6 +35,14 @@ while True:
     out += b
 print(out.decode().replace("\r\n", "|"))
 print("status", os.waitpid(pid, 0)[1] >> 8)`)
+	})
+	t.Run("python-pty-spawn", func(t *testing.T) {
+		need(t, "/usr/bin/python3", "/bin/sh")
+		// pty.spawn copies between its stdin/stdout and a new terminal
+		// whose slave runs the command; stdin here is not a terminal.
+		compare(t, nil, "/usr/bin/python3", "-c", `import os, pty
+st = pty.spawn(["/bin/sh", "-c", "tty | sed 's/[0-9]*$/N/'; stty size; echo hi; exit 3"])
+print("status", os.waitstatus_to_exitcode(st))`)
 	})
 	t.Run("tmux", func(t *testing.T) {
 		need(t, "/usr/bin/tmux", "/bin/sh")
