@@ -39,3 +39,16 @@ func TestParseRunFlags(t *testing.T) {
 		t.Errorf("want one line per error, got:\n%s", sink.String())
 	}
 }
+
+func TestParseMemorySize(t *testing.T) {
+	for s, want := range map[string]uint64{"16M": 16 << 20, "64m": 64 << 20, "2G": 2 << 30, "1GiB": 1 << 30, "33554432": 32 << 20} {
+		if got, err := parseMemorySize(s); err != nil || got != want {
+			t.Errorf("parseMemorySize(%q) = %d, %v; want %d", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "15M", "1K", "x", "-1G", "99999999999T"} {
+		if got, err := parseMemorySize(s); err == nil {
+			t.Errorf("parseMemorySize(%q) = %d, want an error", s, got)
+		}
+	}
+}

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/kite-os/kite/image"
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -162,33 +162,18 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
 	return o, -1
 }
 
-// parseMemorySize parses --memory's SIZE: bytes, or a number with a K, M,
-// G or T suffix (powers of 1024), at least 16 MiB.
+// parseMemorySize parses --memory's SIZE (image.ParseSize's syntax:
+// bytes, or a number with a K, M, G or T suffix in powers of 1024), at
+// least 16 MiB.
 func parseMemorySize(s string) (uint64, error) {
-	mult := uint64(1)
-	if s != "" {
-		switch s[len(s)-1] {
-		case 'k', 'K':
-			mult = 1 << 10
-		case 'm', 'M':
-			mult = 1 << 20
-		case 'g', 'G':
-			mult = 1 << 30
-		case 't', 'T':
-			mult = 1 << 40
-		}
-		if mult != 1 {
-			s = s[:len(s)-1]
-		}
-	}
-	n, err := strconv.ParseUint(s, 10, 64)
-	if err != nil || n > (1<<62)/mult {
+	n, err := image.ParseSize(s)
+	if err != nil {
 		return 0, fmt.Errorf("bad memory size %q", s)
 	}
-	if n*mult < 16<<20 {
+	if n < 16<<20 {
 		return 0, fmt.Errorf("memory size %q is below 16M", s)
 	}
-	return n * mult, nil
+	return uint64(n), nil
 }
 
 func runMain(args []string) int {
