@@ -339,6 +339,12 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 			}
 		}
 	}
+	// Catch the host's signals before the program runs: one that comes
+	// as the program starts waits in hostSignals for forwardSignals
+	// instead of ending kite with Go's default action.
+	hostSignals := make(chan os.Signal, 16)
+	signal.Notify(hostSignals, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGHUP)
+	defer signal.Stop(hostSignals)
 	tg, err := k.StartInit(pa)
 	if err != nil {
 		return exitCodeForExecError(err), &programError{err}
@@ -358,7 +364,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 			return fg
 		}
 	}
-	forced, stopForwarding := forwardSignals(k, tg, foreground, hostTerm != nil || terminal != nil)
+	forced, stopForwarding := forwardSignals(k, tg, hostSignals, foreground, hostTerm != nil || terminal != nil)
 	defer stopForwarding()
 	select {
 	case <-tg.Done():
@@ -657,6 +663,7 @@ const (
 // forwardSignals delivers the signals kite receives to the program, as a
 // terminal and a service manager would: SIGINT and SIGQUIT (^C, ^\) to
 // the terminal's foreground process group, SIGTERM and SIGHUP to init's.
+// ch is where signal.Notify puts them.
 // kite ends the sandbox (the returned channel yields the signal) when a
 // second SIGTERM or SIGHUP arrives, when the program has not ended
 // termGrace after the first, or when the kernel does not take a signal
@@ -664,9 +671,7 @@ const (
 // terminal (interactive false) a SIGINT comes from a host program, not
 // from ^C, and counts as a SIGTERM does; with one, ^C is the program's to
 // handle, as it is on a terminal.
-func forwardSignals(k *kernel.Kernel, init *kernel.ThreadGroup, foreground func() int32, interactive bool) (forced <-chan int, stop func()) {
-	ch := make(chan os.Signal, 16)
-	signal.Notify(ch, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGHUP)
+func forwardSignals(k *kernel.Kernel, init *kernel.ThreadGroup, ch chan os.Signal, foreground func() int32, interactive bool) (forced <-chan int, stop func()) {
 	force := make(chan int, 1)
 	done := make(chan struct{})
 	go func() {
@@ -698,10 +703,8 @@ func forwardSignals(k *kernel.Kernel, init *kernel.ThreadGroup, foreground func(
 			}
 		}
 	}()
-	return force, func() {
-		signal.Stop(ch)
-		close(done)
-	}
+	// ch stays registered until boot returns (its caller stops it).
+	return force, func() { close(done) }
 }
 
 // deliverSignal passes sig to the program's process group and reports
