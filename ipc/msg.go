@@ -267,12 +267,9 @@ func (ns *Namespace) MsgCtl(c *auth.Credentials, id int32, cmd int, buf []byte) 
 		if qbytes > uint64(l.MsgMnb) && !c.HasCapabilityIn(unix.CAP_SYS_RESOURCE, ns.owner) {
 			return 0, unix.EPERM
 		}
-		uid, ok1 := uns.MapUIDToKernel(getLE32(buf[4:]))
-		gid, ok2 := uns.MapGIDToKernel(getLE32(buf[8:]))
-		if !ok1 || !ok2 {
-			return 0, unix.EINVAL
+		if err := q.setFromIPCSet(buf, uns); err != nil {
+			return 0, err
 		}
-		q.setOwner(uid, gid, getLE32(buf[20:]))
 		q.qbytes = qbytes
 		q.ctime = ns.now()
 		q.wakeLocked()

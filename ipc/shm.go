@@ -203,12 +203,9 @@ func (ns *Namespace) ShmCtl(c *auth.Credentials, id int32, cmd int, buf []byte, 
 			return 0, unix.EPERM
 		}
 		if cmd == IPCSet {
-			uid, ok1 := uns.MapUIDToKernel(getLE32(buf[4:]))
-			gid, ok2 := uns.MapGIDToKernel(getLE32(buf[8:]))
-			if !ok1 || !ok2 {
-				return 0, unix.EINVAL
+			if err := s.setFromIPCSet(buf, uns); err != nil {
+				return 0, err
 			}
-			s.setOwner(uid, gid, getLE32(buf[20:]))
 			s.ctime = ns.now()
 			return 0, nil
 		}

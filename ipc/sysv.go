@@ -86,10 +86,18 @@ func (p *Perm) encode(b []byte, ns *auth.UserNamespace) {
 	b[24], b[25] = byte(p.Seq), byte(p.Seq>>8)
 }
 
-// setOwner applies IPC_SET's uid, gid and mode (ipc_update_perm).
-func (p *Perm) setOwner(uid, gid, mode uint32) {
+// setFromIPCSet applies the uid, gid and mode of IPC_SET's ipc64_perm
+// in b, read through the caller's user namespace (ipc_update_perm); ids
+// that do not map give EINVAL and change nothing.
+func (p *Perm) setFromIPCSet(b []byte, uns *auth.UserNamespace) error {
+	uid, ok1 := uns.MapUIDToKernel(getLE32(b[4:]))
+	gid, ok2 := uns.MapGIDToKernel(getLE32(b[8:]))
+	if !ok1 || !ok2 {
+		return unix.EINVAL
+	}
 	p.UID, p.GID = uid, gid
-	p.Mode = p.Mode&^0o777 | mode&0o777
+	p.Mode = p.Mode&^0o777 | getLE32(b[20:])&0o777
+	return nil
 }
 
 // ipcObject is one object of a table.
