@@ -261,6 +261,10 @@ func setOption(so Socket, name int, val []byte) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	switch name {
+	case unix.SO_ZEROCOPY:
+		// MSG_ZEROCOPY's completions are not produced: refused, as
+		// Linux refuses it on sockets that cannot do it.
+		return unix.EOPNOTSUPP
 	case unix.SO_SNDBUF:
 		o.sndbuf = clampBuf(v, MinSndBuf)
 	case unix.SO_RCVBUF:

@@ -72,6 +72,7 @@ int main(void) {
 	getint("level SOL_TCP", st, 6 /* SOL_TCP */, 1);
 	getint("level 999", st, 999, 1);
 	CHECK("set short optlen", ({ int v = 1; setsockopt(st, SOL_SOCKET, SO_KEEPALIVE, &v, 2); }));
+	CHECK("set SO_ZEROCOPY", ({ int v = 1; setsockopt(st, SOL_SOCKET, SO_ZEROCOPY, &v, sizeof v); }));
 	CHECK("set short optlen unknown", ({ int v = 1; setsockopt(st, SOL_SOCKET, 999, &v, 2); }));
 	CHECK("set negative optlen", ({ int v = 1; setsockopt(st, SOL_SOCKET, SO_KEEPALIVE, &v, -1); }));
 	CHECK("set bad pointer", setsockopt(st, SOL_SOCKET, SO_KEEPALIVE, BADPTR, 4));
