@@ -93,6 +93,17 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	defer ipStack.Close()
 	ipStack.Register(stack)
 	netlink.New(ipStack).Register(stack)
+	if o.network == "host" {
+		// The program's INET sockets are host sockets kite drives;
+		// netlink, /proc/net's interfaces and the interface ioctls
+		// still show kite's lo.
+		host, err := inet.NewHost()
+		if err != nil {
+			return 1, fmt.Errorf("host network: %w", err)
+		}
+		defer host.Close()
+		host.Register(stack)
+	}
 	cfg := kernel.Config{
 		Platform:    plat,
 		MemoryFile:  mf,

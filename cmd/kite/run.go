@@ -17,7 +17,7 @@ func init() {
 	verbs["run"] = verb{run: runMain, help: "run a Linux program under kite"}
 }
 
-const runUsage = `Usage: kite run [--rootfs DIR|IMAGE.ext4] [--rw-root | --overlay] [--disk IMAGE]... [--strace] [--platform ptrace] [--net none] [--debug] [-t|--tty|--no-tty] -- PROGRAM [ARGS...]
+const runUsage = `Usage: kite run [--rootfs DIR|IMAGE.ext4] [--rw-root | --overlay] [--disk IMAGE]... [--strace] [--platform ptrace] [--net none|host] [--debug] [-t|--tty|--no-tty] -- PROGRAM [ARGS...]
 
 Runs PROGRAM (a path inside the root; a name without a slash is looked
 up in the directories of $PATH, as a shell does) under kite. The root is DIR (default:
@@ -66,7 +66,8 @@ type runOptions struct {
 	// the host's RAM.
 	memory   uint64
 	platform string
-	// network is --net: only "none" (kite's stack with loopback) so far.
+	// network is --net: "none" (kite's stack with loopback) or "host"
+	// (host sockets driven by kite).
 	network string
 	debug   bool
 	ttyMode ttyMode
@@ -103,7 +104,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
 		return nil
 	})
 	fs.StringVar(&o.platform, "platform", "ptrace", "how application code runs: ptrace")
-	fs.StringVar(&o.network, "net", "none", "the sandbox's network: none (kite's own stack, loopback only)")
+	fs.StringVar(&o.network, "net", "none", "the sandbox's network: none (kite's own stack, loopback only) or host (the host's network through sockets kite drives)")
 	fs.BoolVar(&o.debug, "debug", false, "log kite's internal events on stderr")
 	var forceTTY, noTTY bool
 	fs.BoolVar(&forceTTY, "t", false, "give the program a kite terminal even when stdin is not one (as docker run -t)")
@@ -151,12 +152,12 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
 		return o, 2
 	}
 	switch o.network {
-	case "none":
-	case "host", "sandbox":
-		fmt.Fprintf(stderr, "kite run: --net=%s is not implemented yet (available: none)\n", o.network)
+	case "none", "host":
+	case "sandbox":
+		fmt.Fprintf(stderr, "kite run: --net=%s is not implemented yet (available: none, host)\n", o.network)
 		return o, 2
 	default:
-		fmt.Fprintf(stderr, "kite run: unknown network mode %q (available: none)\n", o.network)
+		fmt.Fprintf(stderr, "kite run: unknown network mode %q (available: none, host)\n", o.network)
 		return o, 2
 	}
 	return o, -1

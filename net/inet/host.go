@@ -1,0 +1,566 @@
+package inet
+
+import (
+	"encoding/binary"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/net"
+	"github.com/kite-os/kite/net/inet/hostnet"
+	"github.com/kite-os/kite/vfs"
+)
+
+// Host is the network of `kite run --net=host`: AF_INET and AF_INET6
+// sockets are host sockets (hostnet) that kite drives on the program's
+// behalf. kite decodes every call as for its own stack (addresses and
+// their lengths, flags, options from a fixed list, the capability to
+// bind a port below 1024) and makes the host call only then; the program
+// never holds a host descriptor, and blocking is kite's (interruptible,
+// with the socket timeouts), not the host's.
+type Host struct {
+	p *hostnet.Poller
+}
+
+// NewHost starts the host network's poller.
+func NewHost() (*Host, error) {
+	p, err := hostnet.NewPoller()
+	if err != nil {
+		return nil, err
+	}
+	return &Host{p: p}, nil
+}
+
+// Close stops the poller.
+func (h *Host) Close() { h.p.Close() }
+
+// Register makes h's families AF_INET and AF_INET6 of ns.
+func (h *Host) Register(ns *net.Stack) {
+	ns.Register(unix.AF_INET, &hostFamily{h: h, domain: unix.AF_INET})
+	ns.Register(unix.AF_INET6, &hostFamily{h: h, domain: unix.AF_INET6})
+}
+
+type hostFamily struct {
+	h      *Host
+	domain int
+}
+
+// Socket implements net.Family with inet_create's checks.
+func (f *hostFamily) Socket(ctx net.Context, typ, protocol int) (net.Socket, error) {
+	switch typ {
+	case unix.SOCK_STREAM:
+		if protocol != 0 && protocol != unix.IPPROTO_TCP {
+			return nil, unix.EPROTONOSUPPORT
+		}
+		protocol = unix.IPPROTO_TCP
+	case unix.SOCK_DGRAM:
+		switch {
+		case protocol == 0 || protocol == unix.IPPROTO_UDP:
+			protocol = unix.IPPROTO_UDP
+		case f.domain == unix.AF_INET && protocol == unix.IPPROTO_ICMP,
+			f.domain == unix.AF_INET6 && protocol == unix.IPPROTO_ICMPV6:
+			// Ping sockets: the host's ping_group_range decides.
+		default:
+			return nil, unix.EPROTONOSUPPORT
+		}
+	case unix.SOCK_RAW:
+		if !ctx.Credentials().HasCapability(unix.CAP_NET_RAW) {
+			return nil, unix.EPERM
+		}
+		return nil, unix.ESOCKTNOSUPPORT
+	default:
+		return nil, unix.ESOCKTNOSUPPORT
+	}
+	s := &hostSocket{fam: f, typ: typ, protocol: protocol, opts: net.NewOptions()}
+	hs, err := f.h.p.NewSocket(f.domain, typ, protocol, s.notify)
+	if err != nil {
+		return nil, err
+	}
+	s.hs = hs
+	return s, nil
+}
+
+// Pair implements net.Family: INET has no socketpair.
+func (f *hostFamily) Pair(net.Context, int, int) (net.Socket, net.Socket, error) {
+	return nil, nil, unix.EOPNOTSUPP
+}
+
+// hostSocket is one program socket of the host network.
+type hostSocket struct {
+	fam      *hostFamily
+	typ      int
+	protocol int
+	opts     *net.Options
+	hs       *hostnet.Socket
+	q        vfs.WaitQueue
+
+	// mu guards unread.
+	mu sync.Mutex
+	// unread is stream data kite took from the host that a receive
+	// could not copy to the program (a bad buffer): Linux leaves it
+	// queued, so the next receive gets it first.
+	unread []byte
+}
+
+// notify passes the host's readiness edges to the socket's waiters.
+func (s *hostSocket) notify(ev uint32) {
+	if ev&unix.EPOLLIN != 0 {
+		ev |= vfs.PollRdNorm
+	}
+	if ev&unix.EPOLLOUT != 0 {
+		ev |= vfs.PollWrNorm
+	}
+	s.q.Notify(ev)
+}
+
+func (s *hostSocket) stream() bool { return s.typ == unix.SOCK_STREAM }
+
+// Info implements net.Socket.
+func (s *hostSocket) Info() (int, int, int) { return s.fam.domain, s.typ, s.protocol }
+
+// Options implements net.Socket.
+func (s *hostSocket) Options() *net.Options { return s.opts }
+
+// SetFile implements net.Socket.
+func (s *hostSocket) SetFile(*vfs.File, uint64) {}
+
+// Readiness implements vfs.Waitable: the host socket's.
+func (s *hostSocket) Readiness(mask uint32) uint32 {
+	r := uint32(uint16(s.hs.Poll(int16(mask | unix.POLLIN | unix.POLLOUT | unix.POLLRDHUP | unix.POLLPRI))))
+	s.mu.Lock()
+	if len(s.unread) > 0 {
+		r |= unix.POLLIN
+	}
+	s.mu.Unlock()
+	if r&unix.POLLIN != 0 {
+		r |= vfs.PollRdNorm
+	}
+	if r&unix.POLLOUT != 0 {
+		r |= vfs.PollWrNorm
+	}
+	return r & (mask | unix.POLLERR | unix.POLLHUP)
+}
+
+// EventRegister implements vfs.Waitable.
+func (s *hostSocket) EventRegister(e *vfs.WaitEntry) { s.q.EventRegister(e) }
+
+// EventUnregister implements vfs.Waitable.
+func (s *hostSocket) EventUnregister(e *vfs.WaitEntry) { s.q.EventUnregister(e) }
+
+// Release implements net.Socket.
+func (s *hostSocket) Release(net.Context) { s.hs.Close() }
+
+// hostAddr decodes a program's address for the host: the checks are
+// decodeAddr's; the result is x/sys's form.
+func (s *hostSocket) hostAddr(b []byte) (unix.Sockaddr, error) {
+	a, err := decodeAddr(s.fam.domain, b)
+	if err != nil {
+		return nil, err
+	}
+	if s.fam.domain == unix.AF_INET {
+		sa := &unix.SockaddrInet4{Port: int(a.Port)}
+		if a.Addr.Len() == 4 {
+			sa.Addr = a.Addr.As4()
+		}
+		return sa, nil
+	}
+	sa := &unix.SockaddrInet6{Port: int(a.Port), ZoneId: uint32(a.NIC)}
+	if a.Addr.Len() == 16 {
+		sa.Addr = a.Addr.As16()
+	}
+	return sa, nil
+}
+
+// progAddr encodes a host address as the program's socket reports it.
+func (s *hostSocket) progAddr(sa unix.Sockaddr) []byte {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		if s.fam.domain == unix.AF_INET6 {
+			b := make([]byte, sockaddrIn6Len)
+			binary.LittleEndian.PutUint16(b, unix.AF_INET6)
+			binary.BigEndian.PutUint16(b[2:], uint16(a.Port))
+			b[18], b[19] = 0xff, 0xff
+			copy(b[20:], a.Addr[:])
+			return b
+		}
+		b := make([]byte, sockaddrInLen)
+		binary.LittleEndian.PutUint16(b, unix.AF_INET)
+		binary.BigEndian.PutUint16(b[2:], uint16(a.Port))
+		copy(b[4:], a.Addr[:])
+		return b
+	case *unix.SockaddrInet6:
+		b := make([]byte, sockaddrIn6Len)
+		binary.LittleEndian.PutUint16(b, unix.AF_INET6)
+		binary.BigEndian.PutUint16(b[2:], uint16(a.Port))
+		copy(b[8:], a.Addr[:])
+		binary.LittleEndian.PutUint32(b[24:], a.ZoneId)
+		return b
+	}
+	return nil
+}
+
+// Bind implements net.Socket.
+func (s *hostSocket) Bind(ctx net.Context, b []byte) error {
+	fam, err := addrFamily(b)
+	if err != nil {
+		return err
+	}
+	if s.fam.domain == unix.AF_INET && fam == unix.AF_UNSPEC && len(b) >= sockaddrInLen {
+		if b[4]|b[5]|b[6]|b[7] != 0 {
+			return unix.EAFNOSUPPORT
+		}
+		b = append([]byte{unix.AF_INET, 0}, b[2:]...)
+	}
+	sa, err := s.hostAddr(b)
+	if err != nil {
+		return err
+	}
+	port := binary.BigEndian.Uint16(b[2:])
+	if port != 0 && port < 1024 && !ctx.Credentials().HasCapability(unix.CAP_NET_BIND_SERVICE) {
+		return unix.EACCES
+	}
+	return s.hs.Bind(sa)
+}
+
+// Listen implements net.Socket.
+func (s *hostSocket) Listen(ctx net.Context, backlog int) error {
+	return s.hs.Listen(backlog)
+}
+
+// wait waits for events on the socket; the caller has tried once since
+// registering w.
+func (s *hostSocket) wait(ctx net.Context, w *net.Waiter, mask uint32, d net.Deadline) (bool, error) {
+	if !w.Registered() {
+		w.Register(&s.q, mask|unix.POLLERR|unix.POLLHUP)
+		return true, nil
+	}
+	return true, w.Wait(ctx, d)
+}
+
+// Accept implements net.Socket.
+func (s *hostSocket) Accept(ctx net.Context, nonblock bool, d net.Deadline) (net.Socket, error) {
+	var w net.Waiter
+	defer w.Unregister()
+	for {
+		ns := &hostSocket{fam: s.fam, typ: s.typ, protocol: s.protocol, opts: s.opts.Clone()}
+		hs, _, err := s.hs.Accept(ns.notify)
+		if err == nil {
+			ns.hs = hs
+			return ns, nil
+		}
+		if err != unix.EAGAIN {
+			return nil, err
+		}
+		if nonblock {
+			return nil, unix.EAGAIN
+		}
+		if _, err := s.wait(ctx, &w, unix.POLLIN, d); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// Connect implements net.Socket: a blocking connect waits in kite for
+// the handshake (and goes on waiting when restarted after a signal, as
+// Linux does); a timeout gives EINPROGRESS.
+func (s *hostSocket) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadline) error {
+	fam, err := addrFamily(b)
+	if err != nil {
+		return err
+	}
+	if fam == unix.AF_UNSPEC {
+		// Dissolving an association needs an AF_UNSPEC address that
+		// kite's host interface cannot make yet.
+		return unix.EOPNOTSUPP
+	}
+	if s.fam.domain == unix.AF_INET6 && fam == unix.AF_INET && !s.stream() && len(b) >= sockaddrInLen {
+		m := make([]byte, sockaddrIn6Len)
+		m[0] = unix.AF_INET6
+		copy(m[2:4], b[2:4])
+		m[18], m[19] = 0xff, 0xff
+		copy(m[20:24], b[4:8])
+		b = m
+	}
+	sa, err := s.hostAddr(b)
+	if err != nil {
+		return err
+	}
+	err = s.hs.Connect(sa)
+	if !s.stream() || (err != unix.EINPROGRESS && err != unix.EALREADY) {
+		return err
+	}
+	if nonblock {
+		return err
+	}
+	var w net.Waiter
+	w.Register(&s.q, unix.POLLOUT|unix.POLLERR|unix.POLLHUP)
+	defer w.Unregister()
+	for s.hs.Poll(unix.POLLOUT)&(unix.POLLOUT|unix.POLLERR|unix.POLLHUP) == 0 {
+		if err := w.Wait(ctx, d); err != nil {
+			if err == unix.EAGAIN {
+				return unix.EINPROGRESS
+			}
+			return err
+		}
+	}
+	// Connecting again says how it ended: 0 once connected (the
+	// host's socket becomes connected for good, so that a later
+	// connect is EISCONN), or the error, which it consumes as Linux's
+	// connect clears sk_err.
+	return s.hs.Connect(sa)
+}
+
+// Shutdown implements net.Socket.
+func (s *hostSocket) Shutdown(ctx net.Context, how int) error { return s.hs.Shutdown(how) }
+
+// Name implements net.Socket.
+func (s *hostSocket) Name(net.Context) ([]byte, error) {
+	sa, err := s.hs.Name()
+	if err != nil {
+		return nil, err
+	}
+	return s.progAddr(sa), nil
+}
+
+// PeerName implements net.Socket.
+func (s *hostSocket) PeerName(net.Context) ([]byte, error) {
+	sa, err := s.hs.PeerName()
+	if err != nil {
+		return nil, err
+	}
+	return s.progAddr(sa), nil
+}
+
+// hostChunk bounds one host send or receive of a stream.
+const hostChunk = 256 << 10
+
+// maxDatagram bounds a datagram kite passes to the host (IPv6's largest
+// payload without jumbograms).
+const maxDatagram = 65535
+
+// sendFlags are the MSG_* flags passed to the host.
+const sendFlags = unix.MSG_OOB | unix.MSG_DONTROUTE | unix.MSG_MORE | unix.MSG_EOR | unix.MSG_CONFIRM
+
+// SendMsg implements net.Socket.
+func (s *hostSocket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
+	flags := req.Flags
+	nonblock := req.Nonblock || flags&unix.MSG_DONTWAIT != 0
+	var to unix.Sockaddr
+	if req.To != nil && !s.stream() {
+		fam, err := addrFamily(req.To)
+		if err != nil {
+			return 0, err
+		}
+		if s.fam.domain == unix.AF_INET6 && fam == unix.AF_INET {
+			return 0, unix.EAFNOSUPPORT
+		}
+		if !(fam == unix.AF_UNSPEC && s.fam.domain == unix.AF_INET) {
+			if to, err = s.hostAddr(req.To); err != nil {
+				return 0, err
+			}
+		}
+	}
+	size := req.Len
+	if s.stream() {
+		size = min(size, hostChunk)
+	} else if size > maxDatagram {
+		return 0, unix.EMSGSIZE
+	}
+	buf := make([]byte, size)
+	var done int64
+	var pending []byte
+	var w net.Waiter
+	defer w.Unregister()
+	for {
+		if len(pending) == 0 {
+			left := req.Len - done
+			if done > 0 && left == 0 {
+				return done, nil
+			}
+			n, err := req.Source(buf[:min(int64(len(buf)), left)])
+			if n == 0 && err != nil {
+				if done > 0 {
+					return done, nil
+				}
+				return 0, err
+			}
+			pending = buf[:n]
+		}
+		n, err := s.hs.Send(pending, to, flags&sendFlags)
+		if err == nil {
+			done += int64(n)
+			pending = pending[n:]
+			if !s.stream() || done == req.Len {
+				return done, nil
+			}
+			continue
+		}
+		if err != unix.EAGAIN {
+			if done > 0 {
+				return done, nil
+			}
+			if err == unix.EPIPE && s.stream() && flags&unix.MSG_NOSIGNAL == 0 {
+				net.SendSIGPIPE(ctx)
+			}
+			return 0, err
+		}
+		if nonblock {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, unix.EAGAIN
+		}
+		if _, err := s.wait(ctx, &w, unix.POLLOUT, req.Deadline); err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+	}
+}
+
+// recvFlags are the MSG_* flags passed to the host.
+const recvFlags = unix.MSG_OOB | unix.MSG_PEEK | unix.MSG_TRUNC
+
+// RecvMsg implements net.Socket.
+func (s *hostSocket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult, error) {
+	flags := req.Flags
+	if flags&unix.MSG_ERRQUEUE != 0 {
+		// The error queue's messages are control messages kite does
+		// not pass on yet.
+		return net.RecvResult{}, unix.EAGAIN
+	}
+	nonblock := req.Nonblock || flags&unix.MSG_DONTWAIT != 0
+	peek := flags&unix.MSG_PEEK != 0
+	waitall := s.stream() && flags&unix.MSG_WAITALL != 0 && !peek
+	hflags := flags & recvFlags
+	size := req.Len
+	if s.stream() {
+		size = min(size, hostChunk)
+	} else {
+		// The host says how long the datagram was.
+		hflags |= unix.MSG_TRUNC
+		size = min(size, maxDatagram)
+	}
+	buf := make([]byte, max(size, 0))
+	var done int64
+	if s.stream() && flags&unix.MSG_OOB == 0 {
+		n, err := s.takeUnread(req, peek)
+		if err != nil || n > 0 && (!waitall || n == req.Len) {
+			return net.RecvResult{N: n}, err
+		}
+		done = n
+	}
+	var w net.Waiter
+	defer w.Unregister()
+	for {
+		want := min(int64(len(buf)), req.Len-done)
+		n, _, rflags, from, err := s.hs.Recv(buf[:want], nil, hflags)
+		if err == nil {
+			if !s.stream() {
+				got := min(int64(n), want)
+				if got > 0 {
+					if c, err := req.Sink(buf[:got]); err != nil {
+						return net.RecvResult{N: int64(c)}, err
+					}
+				}
+				r := net.RecvResult{N: got, Flags: rflags & (unix.MSG_TRUNC | unix.MSG_EOR)}
+				if from != nil {
+					r.From = s.progAddr(from)
+				}
+				if flags&unix.MSG_TRUNC != 0 {
+					r.N = int64(n)
+				}
+				return r, nil
+			}
+			if n > 0 && flags&unix.MSG_TRUNC == 0 {
+				c, err := req.Sink(buf[:n])
+				done += int64(c)
+				if err != nil {
+					if !peek && flags&unix.MSG_OOB == 0 {
+						s.keepUnread(buf[c:n])
+					}
+					if done > 0 {
+						return net.RecvResult{N: done}, nil
+					}
+					return net.RecvResult{}, err
+				}
+			} else {
+				done += int64(n)
+			}
+			if n > 0 && !peek && done < req.Len && (waitall || int64(n) == want) {
+				continue
+			}
+			return net.RecvResult{N: done, Flags: rflags & unix.MSG_OOB}, nil
+		}
+		if err != unix.EAGAIN {
+			if done > 0 {
+				return net.RecvResult{N: done}, nil
+			}
+			return net.RecvResult{}, err
+		}
+		if done > 0 && !waitall {
+			return net.RecvResult{N: done}, nil
+		}
+		if nonblock || flags&unix.MSG_OOB != 0 {
+			if done > 0 {
+				return net.RecvResult{N: done}, nil
+			}
+			return net.RecvResult{}, unix.EAGAIN
+		}
+		if _, err := s.wait(ctx, &w, unix.POLLIN|unix.POLLRDHUP, req.Deadline); err != nil {
+			if done > 0 {
+				return net.RecvResult{N: done}, nil
+			}
+			return net.RecvResult{}, err
+		}
+	}
+}
+
+// takeUnread gives a receive the data an earlier one could not copy.
+func (s *hostSocket) takeUnread(req *net.RecvRequest, peek bool) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.unread) == 0 {
+		return 0, nil
+	}
+	n := min(int64(len(s.unread)), req.Len)
+	c, err := req.Sink(s.unread[:n])
+	if !peek {
+		s.unread = s.unread[c:]
+	}
+	if c == 0 && err != nil {
+		return 0, err
+	}
+	return int64(c), nil
+}
+
+// keepUnread puts data the program did not take in front of the stream.
+func (s *hostSocket) keepUnread(b []byte) {
+	s.mu.Lock()
+	s.unread = append(append([]byte(nil), b...), s.unread...)
+	s.mu.Unlock()
+	s.q.Notify(unix.POLLIN | vfs.PollRdNorm)
+}
+
+// Ioctl implements net.Socket: SIOCINQ, SIOCOUTQ and SIOCATMARK.
+func (s *hostSocket) Ioctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
+	switch cmd {
+	case unix.SIOCINQ, unix.SIOCOUTQ, unix.SIOCATMARK:
+	default:
+		return 0, unix.ENOTTY
+	}
+	v, err := s.hs.Queued(uint(cmd))
+	if err != nil {
+		return 0, err
+	}
+	if cmd == unix.SIOCINQ {
+		s.mu.Lock()
+		v += len(s.unread)
+		s.mu.Unlock()
+	}
+	if _, err := io.CopyOut(arg, putInt(int32(v))); err != nil {
+		return 0, unix.EFAULT
+	}
+	return 0, nil
+}

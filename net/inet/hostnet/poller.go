@@ -1,0 +1,115 @@
+package hostnet
+
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Poller watches host sockets with one host epoll instance and tells each
+// socket's callback of its readiness edges.
+type Poller struct {
+	epfd int
+	// wake is an eventfd that ends the poll goroutine.
+	wake int
+	done chan struct{}
+
+	// mu guards the fields below.
+	mu     sync.Mutex
+	next   int32
+	notify map[int32]func(events uint32)
+	closed bool
+}
+
+// NewPoller starts a poller.
+func NewPoller() (*Poller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, err
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: -1}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wake, &ev); err != nil {
+		unix.Close(epfd)
+		unix.Close(wake)
+		return nil, err
+	}
+	p := &Poller{epfd: epfd, wake: wake, done: make(chan struct{}), notify: make(map[int32]func(uint32))}
+	go p.loop()
+	return p, nil
+}
+
+func (p *Poller) loop() {
+	defer close(p.done)
+	events := make([]unix.EpollEvent, 128)
+	for {
+		n, err := unix.EpollWait(p.epfd, events, -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return
+		}
+		for _, ev := range events[:n] {
+			if ev.Fd == -1 {
+				return
+			}
+			p.mu.Lock()
+			f := p.notify[ev.Fd]
+			p.mu.Unlock()
+			if f != nil {
+				f(ev.Events)
+			}
+		}
+	}
+}
+
+// Close stops the poller; the sockets must have been closed.
+func (p *Poller) Close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	p.mu.Unlock()
+	unix.Write(p.wake, []byte{1, 0, 0, 0, 0, 0, 0, 0})
+	<-p.done
+	unix.Close(p.epfd)
+	unix.Close(p.wake)
+}
+
+// watchEvents are the edges a socket is told of.
+const watchEvents = unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLPRI | unix.EPOLLRDHUP | unix.EPOLLERR | unix.EPOLLHUP | unix.EPOLLET
+
+// add registers fd with notify.
+func (p *Poller) add(fd int, notify func(uint32)) (int32, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return 0, unix.EBADF
+	}
+	p.next++
+	if p.next < 0 {
+		p.next = 1
+	}
+	id := p.next
+	ev := unix.EpollEvent{Events: watchEvents, Fd: id}
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		return 0, err
+	}
+	p.notify[id] = notify
+	return id, nil
+}
+
+// remove forgets fd (registered as id).
+func (p *Poller) remove(fd int, id int32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+	delete(p.notify, id)
+}
