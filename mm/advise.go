@@ -66,12 +66,11 @@ func (m *MemoryManager) MAdvise(addr, length uintptr, advice int) error {
 	holes := false
 	cur := addr
 	for cur < end {
-		i := m.vmas.lowerBound(cur)
-		if i == len(m.vmas.v) || m.vmas.v[i].start >= end {
+		v := m.vmas.lowerBound(cur)
+		if v == nil || v.start >= end {
 			holes = true
 			break
 		}
-		v := m.vmas.v[i]
 		if v.start > cur {
 			holes = true
 			cur = v.start
@@ -166,11 +165,10 @@ func (m *MemoryManager) MSync(addr, length uintptr, flags int) error {
 		holes := false
 		cur := addr
 		for cur < end {
-			i := m.vmas.lowerBound(cur)
-			if i == len(m.vmas.v) || m.vmas.v[i].start >= end {
+			v := m.vmas.lowerBound(cur)
+			if v == nil || v.start >= end {
 				return unix.ENOMEM
 			}
-			v := m.vmas.v[i]
 			if v.start > cur {
 				if flags == unix.MS_SYNC {
 					return unix.ENOMEM

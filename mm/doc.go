@@ -11,7 +11,8 @@
 //
 // # Model
 //
-// A MemoryManager keeps a sorted set of VMAs and a sparse page table from
+// A MemoryManager keeps a sorted set of VMAs (a linked list indexed by
+// blocks, vma.go) and a sparse page table from
 // page address to pte. A pte names the memory-file frame behind the page
 // and records whether (and with what protection) the page is mapped in the
 // platform address space. Frames are reference counted: one reference per

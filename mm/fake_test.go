@@ -254,7 +254,7 @@ func checkConsistent(t *testing.T, m *MemoryManager) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if err := m.vmas.checkInvariants(); err != nil {
-		t.Fatalf("VMA invariants: %v: %v", err, m.vmas.v)
+		t.Fatalf("VMA invariants: %v: %v", err, m.VMAs())
 	}
 	m.pt.forRange(0, ^uintptr(0)&^pageMask, func(addr uintptr, p *pte) bool {
 		v := m.vmas.find(addr)

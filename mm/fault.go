@@ -507,10 +507,10 @@ func (m *MemoryManager) syncHostLocked(v *vma, start, end uintptr, mapUnmapped b
 //
 // Preconditions: m.mu is held for writing.
 func (m *MemoryManager) flushHostLocked() error {
-	if len(m.vmas.v) == 0 {
+	if m.vmas.len() == 0 {
 		return nil
 	}
-	start, end := m.vmas.v[0].start, m.vmas.v[len(m.vmas.v)-1].end
+	start, end := m.vmas.head.start, m.vmas.tail.end
 	if err := m.as.Unmap(start, end-start); err != nil {
 		return err
 	}
@@ -625,11 +625,10 @@ func (m *MemoryManager) dropOld(v *vma, page uintptr, old uint64, syncErr error)
 //
 // Preconditions: m.mu is held for writing; no VMA contains addr.
 func (m *MemoryManager) growStackLocked(addr uintptr) *vma {
-	i := m.vmas.lowerBound(addr)
-	if i == len(m.vmas.v) || !m.vmas.v[i].growsDown {
+	v := m.vmas.lowerBound(addr)
+	if v == nil || !v.growsDown {
 		return nil
 	}
-	v := m.vmas.v[i]
 	newStart := pageDown(addr)
 	if newStart < minAddr {
 		return nil
@@ -637,8 +636,7 @@ func (m *MemoryManager) growStackLocked(addr uintptr) *vma {
 	if m.stackLimit != RLimInfinity && uint64(v.end-newStart) > m.stackLimit {
 		return nil
 	}
-	if i > 0 {
-		prev := m.vmas.v[i-1]
+	if prev := v.prev; prev != nil {
 		if !prev.growsDown && prev.prot != 0 && newStart-prev.end < stackGuardGap {
 			return nil
 		}

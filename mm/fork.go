@@ -33,14 +33,14 @@ func (m *MemoryManager) Fork() (*MemoryManager, error) {
 	}
 	c.vmas.owner = c
 	var firstErr error
-	for _, v := range m.vmas.v {
+	for v := m.vmas.head; v != nil; v = v.next {
 		if v.dontFork {
 			continue
 		}
 		nv := *v
 		nv.locked, nv.lockOnFault = false, false // locks are not inherited
 		nv.takeRefs(c)
-		c.vmas.v = append(c.vmas.v, &nv)
+		c.vmas.add(&nv)
 		if v.shared || v.wipeOnFork {
 			// Shared pages are found again through the object;
 			// wiped ones start afresh.

@@ -37,7 +37,7 @@ func (m *MemoryManager) mayExpandLocked(length uintptr, data bool, skipStart, sk
 	// Limits are rare: counting the VMAs only then keeps mmap cheap for
 	// everybody else.
 	var total, dataTotal uint64
-	for _, v := range m.vmas.v {
+	for v := m.vmas.head; v != nil; v = v.next {
 		n := uint64(v.length())
 		if lo, hi := max(v.start, skipStart), min(v.end, skipEnd); lo < hi {
 			n -= uint64(hi - lo)

@@ -94,15 +94,16 @@ func (m *MemoryManager) MLockAll(flags int, lim MemlockLimit) error {
 	onFault := flags&mclOnFault != 0
 	m.lockFuture = flags&mclFuture != 0
 	m.lockFutureOnFault = m.lockFuture && onFault
-	if flags&mclCurrent == 0 || len(m.vmas.v) == 0 {
+	if flags&mclCurrent == 0 || m.vmas.len() == 0 {
 		return nil
 	}
-	m.changeLocked(m.vmas.v[0].start, m.vmas.v[len(m.vmas.v)-1].end, func(v *vma) {
+	start, end := m.vmas.head.start, m.vmas.tail.end
+	m.changeLocked(start, end, func(v *vma) {
 		v.locked, v.lockOnFault = true, onFault
 	})
 	if !onFault {
 		// Linux ignores population errors here.
-		m.populateLockedLocked(m.vmas.v[0].start, m.vmas.v[len(m.vmas.v)-1].end)
+		m.populateLockedLocked(start, end)
 	}
 	return nil
 }
@@ -112,10 +113,10 @@ func (m *MemoryManager) MUnlockAll() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.lockFuture, m.lockFutureOnFault = false, false
-	if len(m.vmas.v) == 0 {
+	if m.vmas.len() == 0 {
 		return
 	}
-	m.changeLocked(m.vmas.v[0].start, m.vmas.v[len(m.vmas.v)-1].end, func(v *vma) {
+	m.changeLocked(m.vmas.head.start, m.vmas.tail.end, func(v *vma) {
 		v.locked, v.lockOnFault = false, false
 	})
 }
@@ -155,8 +156,7 @@ func (m *MemoryManager) applyLockLocked(start, end uintptr, lock, onFault bool) 
 // Preconditions: m.mu is held for writing.
 func (m *MemoryManager) populateLockedLocked(start, end uintptr) error {
 	var firstErr error
-	for i := m.vmas.lowerBound(start); i < len(m.vmas.v) && m.vmas.v[i].start < end; i++ {
-		v := m.vmas.v[i]
+	for v := m.vmas.lowerBound(start); v != nil && v.start < end; v = v.next {
 		if v.prot == 0 || !v.locked || v.lockOnFault {
 			continue
 		}
@@ -189,8 +189,7 @@ func lockPopulateError(err error) error {
 // Preconditions: m.mu is held.
 func (m *MemoryManager) lockedPagesLocked(start, end uintptr) uint64 {
 	var n uint64
-	for i := m.vmas.lowerBound(start); i < len(m.vmas.v) && m.vmas.v[i].start < end; i++ {
-		v := m.vmas.v[i]
+	for v := m.vmas.lowerBound(start); v != nil && v.start < end; v = v.next {
 		if v.locked {
 			n += uint64((min(v.end, end) - max(v.start, start)) >> pageShift)
 		}
@@ -203,7 +202,7 @@ func (m *MemoryManager) lockedPagesLocked(start, end uintptr) uint64 {
 // Preconditions: m.mu is held.
 func (m *MemoryManager) totalPagesLocked() uint64 {
 	var n uint64
-	for _, v := range m.vmas.v {
+	for v := m.vmas.head; v != nil; v = v.next {
 		n += uint64(v.length() >> pageShift)
 	}
 	return n

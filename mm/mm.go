@@ -207,7 +207,7 @@ func (m *MemoryManager) SetStackLimit(bytes uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.stackLimit = bytes
-	if len(m.vmas.v) == 0 {
+	if m.vmas.len() == 0 {
 		m.mmapBase = m.computeMmapBase()
 	}
 }
@@ -232,8 +232,8 @@ func (m *MemoryManager) BrkStart() (start, cur uintptr) {
 func (m *MemoryManager) VMAs() []VMAInfo {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	out := make([]VMAInfo, 0, len(m.vmas.v))
-	for _, v := range m.vmas.v {
+	out := make([]VMAInfo, 0, m.vmas.len())
+	for v := m.vmas.head; v != nil; v = v.next {
 		info := VMAInfo{Start: v.start, End: v.end, Prot: v.prot, Shared: v.shared, Name: v.name, File: v.file, Shm: v.obj}
 		if v.file != nil || v.obj != nil {
 			info.Offset = v.off
@@ -255,8 +255,8 @@ func (m *MemoryManager) Release() {
 		return
 	}
 	m.released = true
-	if len(m.vmas.v) > 0 {
-		m.unmapLocked(m.vmas.v[0].start, m.vmas.v[len(m.vmas.v)-1].end)
+	if m.vmas.len() > 0 {
+		m.unmapLocked(m.vmas.head.start, m.vmas.tail.end)
 	}
 	m.as.Release()
 }
@@ -334,7 +334,7 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.released || len(m.vmas.v) >= maxMapCount {
+	if m.released || m.vmas.len() >= maxMapCount {
 		return 0, unix.ENOMEM
 	}
 	lock := flags&unix.MAP_LOCKED != 0 || m.lockFuture
@@ -451,8 +451,7 @@ func (m *MemoryManager) findUnmappedLocked(length, hint uintptr) (uintptr, error
 			hint = minAddr
 		}
 		if hint <= m.maxAddr-length {
-			i := m.vmas.lowerBound(hint)
-			if i == len(m.vmas.v) || hint+length <= m.vmas.v[i].startGap() {
+			if v := m.vmas.lowerBound(hint); v == nil || hint+length <= v.startGap() {
 				return hint, nil
 			}
 		}
@@ -483,25 +482,24 @@ func (m *MemoryManager) find32BitLocked(length, hint uintptr) (uintptr, error) {
 	if hint != 0 {
 		hint = max(pageDown(hint), minAddr)
 		if hint <= map32BitEnd-length {
-			i := m.vmas.lowerBound(hint)
-			if i == len(m.vmas.v) || hint+length <= m.vmas.v[i].startGap() {
+			if v := m.vmas.lowerBound(hint); v == nil || hint+length <= v.startGap() {
 				return hint, nil
 			}
 		}
 	}
 	cur := uintptr(map32BitStart)
-	for i := m.vmas.lowerBound(cur); ; i++ {
+	for v := m.vmas.lowerBound(cur); ; v = v.next {
 		gapEnd := uintptr(map32BitEnd)
-		if i < len(m.vmas.v) {
-			gapEnd = min(gapEnd, m.vmas.v[i].startGap())
+		if v != nil {
+			gapEnd = min(gapEnd, v.startGap())
 		}
 		if gapEnd >= cur && gapEnd-cur >= length {
 			return cur, nil
 		}
-		if i == len(m.vmas.v) || m.vmas.v[i].end >= map32BitEnd {
+		if v == nil || v.end >= map32BitEnd {
 			return 0, unix.ENOMEM
 		}
-		cur = max(cur, m.vmas.v[i].end)
+		cur = max(cur, v.end)
 	}
 }
 
@@ -510,23 +508,27 @@ func (m *MemoryManager) find32BitLocked(length, hint uintptr) (uintptr, error) {
 //
 // Preconditions: m.mu is held.
 func (m *MemoryManager) topDownLocked(length, limit uintptr) (uintptr, bool) {
-	vs := m.vmas.v
-	for i := len(vs); i >= 0; i-- {
+	// Walk down from the highest VMA: above is the gap ending at the
+	// top, below each VMA the gap ending at its start.
+	var above *vma
+	for below := m.vmas.tail; ; below = below.prev {
 		gapEnd := m.maxAddr
-		if i < len(vs) {
-			gapEnd = vs[i].startGap()
+		if above != nil {
+			gapEnd = above.startGap()
 		}
 		gapStart := uintptr(minAddr)
-		if i > 0 {
-			gapStart = max(vs[i-1].end, minAddr)
+		if below != nil {
+			gapStart = max(below.end, minAddr)
 		}
 		gapEnd = min(gapEnd, limit)
-		if gapEnd <= gapStart || gapEnd-gapStart < length {
-			continue
+		if gapEnd > gapStart && gapEnd-gapStart >= length {
+			return gapEnd - length, true
 		}
-		return gapEnd - length, true
+		if below == nil {
+			return 0, false
+		}
+		above = below
 	}
-	return 0, false
 }
 
 // MUnmap removes the mappings in [addr, addr+length).
@@ -554,13 +556,12 @@ func (m *MemoryManager) unmapLocked(start, end uintptr) {
 	m.vmas.splitAt(start)
 	m.vmas.splitAt(end)
 	m.dropPagesLocked(start, end)
-	i := m.vmas.lowerBound(start)
-	j := i
-	for j < len(m.vmas.v) && m.vmas.v[j].start < end {
-		m.vmas.v[j].dropRefs(m)
-		j++
+	for v := m.vmas.lowerBound(start); v != nil && v.start < end; {
+		next := v.next
+		m.vmas.remove(v)
+		v.dropRefs(m)
+		v = next
 	}
-	m.vmas.v = append(m.vmas.v[:i], m.vmas.v[j:]...)
 }
 
 // dropPagesLocked removes every page in [start, end) from the page table
@@ -623,11 +624,10 @@ func (m *MemoryManager) MProtect(addr, length uintptr, prot int) error {
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	i := m.vmas.lowerBound(addr)
-	if i == len(m.vmas.v) || m.vmas.v[i].start >= end {
+	first := m.vmas.lowerBound(addr)
+	if first == nil || first.start >= end {
 		return unix.ENOMEM
 	}
-	first := m.vmas.v[i]
 	switch {
 	case grows&protGrowsDown != 0:
 		if !first.growsDown {
@@ -647,9 +647,9 @@ func (m *MemoryManager) MProtect(addr, length uintptr, prot int) error {
 		err = unix.ENOMEM
 	}
 	if prot&unix.PROT_WRITE != 0 {
-		for i := m.vmas.lowerBound(addr); i < len(m.vmas.v) && m.vmas.v[i].start < covEnd; i++ {
-			if m.vmas.v[i].noWrite {
-				covEnd, err = max(addr, m.vmas.v[i].start), unix.EACCES
+		for v := m.vmas.lowerBound(addr); v != nil && v.start < covEnd; v = v.next {
+			if v.noWrite {
+				covEnd, err = max(addr, v.start), unix.EACCES
 				break
 			}
 		}
@@ -664,8 +664,7 @@ func (m *MemoryManager) MProtect(addr, length uintptr, prot int) error {
 // Preconditions: m.mu is held.
 func (m *MemoryManager) coveredEndLocked(start, end uintptr) uintptr {
 	cur := start
-	for i := m.vmas.lowerBound(start); i < len(m.vmas.v) && cur < end; i++ {
-		v := m.vmas.v[i]
+	for v := m.vmas.lowerBound(start); v != nil && cur < end; v = v.next {
 		if v.start > cur {
 			break
 		}
@@ -685,8 +684,7 @@ func (m *MemoryManager) changeLocked(start, end uintptr, fn func(v *vma)) {
 	}
 	m.vmas.splitAt(start)
 	m.vmas.splitAt(end)
-	for i := m.vmas.lowerBound(start); i < len(m.vmas.v) && m.vmas.v[i].start < end; i++ {
-		v := m.vmas.v[i]
+	for v := m.vmas.lowerBound(start); v != nil && v.start < end; v = v.next {
 		fn(v)
 		m.syncHostLocked(v, v.start, v.end, false)
 	}
@@ -713,11 +711,10 @@ func (m *MemoryManager) Brk(addr uintptr) uintptr {
 		}
 		// Stay one page (and a stack's guard gap) clear of the next
 		// mapping, as Linux.
-		i := m.vmas.lowerBound(oldEnd)
-		if i < len(m.vmas.v) && newEnd+pageSize > m.vmas.v[i].startGap() {
+		if v := m.vmas.lowerBound(oldEnd); v != nil && newEnd+pageSize > v.startGap() {
 			return m.brk
 		}
-		if len(m.vmas.v) >= maxMapCount {
+		if m.vmas.len() >= maxMapCount {
 			return m.brk
 		}
 		// RLIMIT_DATA bounds the heap itself (Linux's

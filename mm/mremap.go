@@ -46,7 +46,7 @@ func (m *MemoryManager) MRemap(oldAddr, oldLen, newLen uintptr, flags int, newAd
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if impliesNewAddr && len(m.vmas.v)+6 > maxMapCount {
+	if impliesNewAddr && m.vmas.len()+6 > maxMapCount {
 		return 0, unix.ENOMEM
 	}
 	if m.vmas.find(oldAddr) == nil {
@@ -131,8 +131,7 @@ func (m *MemoryManager) moveRangeLocked(oldAddr, length, to uintptr, dontUnmap b
 	}
 	type piece struct{ start, end uintptr }
 	var pieces []piece
-	for i := m.vmas.lowerBound(oldAddr); i < len(m.vmas.v) && m.vmas.v[i].start < end; i++ {
-		v := m.vmas.v[i]
+	for v := m.vmas.lowerBound(oldAddr); v != nil && v.start < end; v = v.next {
 		pieces = append(pieces, piece{max(v.start, oldAddr), min(v.end, end)})
 	}
 	for _, p := range pieces {
@@ -187,7 +186,7 @@ func (m *MemoryManager) vmaToResizeLocked(addr, oldLen, newLen uintptr) (*vma, e
 //
 // Preconditions: m.mu is held for writing.
 func (m *MemoryManager) moveLocked(oldAddr, oldLen, newLen, to uintptr, dontUnmap bool) (uintptr, error) {
-	if len(m.vmas.v) >= maxMapCount-2 {
+	if m.vmas.len() >= maxMapCount-2 {
 		return 0, unix.ENOMEM
 	}
 	if oldLen == 0 {

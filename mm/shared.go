@@ -512,7 +512,7 @@ func (o *SharedMemory) removePages(from, to uint64) {
 func (m *MemoryManager) dropObjectPages(o *SharedMemory, from, to uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, v := range m.vmas.v {
+	for v := m.vmas.head; v != nil; v = v.next {
 		if v.obj != o {
 			continue
 		}

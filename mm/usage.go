@@ -19,7 +19,7 @@ func (m *MemoryManager) Usage() Usage {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var u Usage
-	for _, v := range m.vmas.v {
+	for v := m.vmas.head; v != nil; v = v.next {
 		n := uint64(v.length())
 		u.Virtual += n
 		if v.locked {

@@ -2,7 +2,6 @@ package mm
 
 import (
 	"reflect"
-	"sort"
 
 	"golang.org/x/sys/unix"
 )
@@ -50,6 +49,9 @@ type vma struct {
 	// noWrite: the mapping may never become writable (a MAP_SHARED
 	// mapping of a file open read-only; Linux's VM_MAYWRITE clear).
 	noWrite bool
+
+	// prev and next link the VMAs of a vmaSet in address order.
+	prev, next *vma
 }
 
 func (v *vma) length() uintptr { return v.end - v.start }
@@ -126,39 +128,171 @@ func canMerge(a, b *vma) bool {
 	return false
 }
 
-// vmaSet is the address space's VMAs, sorted by address, non-overlapping.
+// vmaSet is the address space's VMAs, sorted by address and
+// non-overlapping. The VMAs form a doubly linked list (vma.prev, vma.next)
+// for walking, indexed by a short array of blocks, each a sorted slice of
+// at most 2*vmaBlockLen VMAs: finding the VMA at an address is two binary
+// searches, and inserting or removing one moves at most a block's worth
+// of pointers. (A plain sorted slice moved the whole set on every split:
+// a program unmapping 64K single pages out of one large mapping spent
+// more time moving VMAs than unmapping.)
 type vmaSet struct {
-	v     []*vma
-	owner *MemoryManager // the address space the VMAs belong to
+	blocks     [][]*vma
+	n          int
+	head, tail *vma
+	owner      *MemoryManager // the address space the VMAs belong to
 }
 
-// lowerBound returns the index of the first VMA ending above addr.
-func (s *vmaSet) lowerBound(addr uintptr) int {
-	return sort.Search(len(s.v), func(i int) bool { return s.v[i].end > addr })
+// vmaBlockLen is the length blocks are split to when they grow past twice
+// as long.
+const vmaBlockLen = 64
+
+// len returns the number of VMAs.
+func (s *vmaSet) len() int { return s.n }
+
+// blockFor returns the index of the first block whose last VMA ends above
+// addr, or len(s.blocks).
+func (s *vmaSet) blockFor(addr uintptr) int {
+	lo, hi := 0, len(s.blocks)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		b := s.blocks[mid]
+		if b[len(b)-1].end > addr {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
+}
+
+// indexIn returns the index of the first VMA of b ending above addr, or
+// len(b).
+func indexIn(b []*vma, addr uintptr) int {
+	lo, hi := 0, len(b)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if b[mid].end > addr {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
+}
+
+// lowerBound returns the first VMA ending above addr, or nil.
+func (s *vmaSet) lowerBound(addr uintptr) *vma {
+	bi := s.blockFor(addr)
+	if bi == len(s.blocks) {
+		return nil
+	}
+	b := s.blocks[bi]
+	return b[indexIn(b, addr)]
 }
 
 // find returns the VMA containing addr, or nil.
 func (s *vmaSet) find(addr uintptr) *vma {
-	i := s.lowerBound(addr)
-	if i < len(s.v) && s.v[i].start <= addr {
-		return s.v[i]
+	if v := s.lowerBound(addr); v != nil && v.start <= addr {
+		return v
 	}
 	return nil
 }
 
 // overlaps reports whether any VMA intersects [start, end).
 func (s *vmaSet) overlaps(start, end uintptr) bool {
-	i := s.lowerBound(start)
-	return i < len(s.v) && s.v[i].start < end
+	v := s.lowerBound(start)
+	return v != nil && v.start < end
+}
+
+// add inserts v, which must not overlap any VMA, without merging.
+func (s *vmaSet) add(v *vma) {
+	v.prev, v.next = nil, nil
+	bi := s.blockFor(v.start)
+	switch {
+	case len(s.blocks) == 0:
+		s.blocks = append(s.blocks, make([]*vma, 0, 2*vmaBlockLen+1))
+		bi = 0
+	case bi == len(s.blocks):
+		bi-- // after every VMA: at the end of the last block
+	}
+	b := s.blocks[bi]
+	j := indexIn(b, v.start)
+	if j < len(b) {
+		v.next = b[j]
+		v.prev = b[j].prev
+	} else {
+		v.prev = s.tail
+	}
+	if v.prev != nil {
+		v.prev.next = v
+	} else {
+		s.head = v
+	}
+	if v.next != nil {
+		v.next.prev = v
+	} else {
+		s.tail = v
+	}
+	b = append(b, nil)
+	copy(b[j+1:], b[j:])
+	b[j] = v
+	s.n++
+	if len(b) <= 2*vmaBlockLen {
+		s.blocks[bi] = b
+		return
+	}
+	// Split the block in two.
+	right := make([]*vma, len(b)-vmaBlockLen, 2*vmaBlockLen+1)
+	copy(right, b[vmaBlockLen:])
+	clear(b[vmaBlockLen:])
+	s.blocks[bi] = b[:vmaBlockLen]
+	s.blocks = append(s.blocks, nil)
+	copy(s.blocks[bi+2:], s.blocks[bi+1:])
+	s.blocks[bi+1] = right
+}
+
+// remove takes v out of the set without dropping its references.
+func (s *vmaSet) remove(v *vma) {
+	bi := s.blockFor(v.start)
+	if bi == len(s.blocks) {
+		panic("mm: removing a VMA that is not in the set")
+	}
+	b := s.blocks[bi]
+	j := indexIn(b, v.start)
+	if j == len(b) || b[j] != v {
+		panic("mm: removing a VMA that is not in the set")
+	}
+	copy(b[j:], b[j+1:])
+	b[len(b)-1] = nil
+	b = b[:len(b)-1]
+	if len(b) == 0 {
+		copy(s.blocks[bi:], s.blocks[bi+1:])
+		s.blocks[len(s.blocks)-1] = nil
+		s.blocks = s.blocks[:len(s.blocks)-1]
+	} else {
+		s.blocks[bi] = b
+	}
+	if v.prev != nil {
+		v.prev.next = v.next
+	} else {
+		s.head = v.next
+	}
+	if v.next != nil {
+		v.next.prev = v.prev
+	} else {
+		s.tail = v.prev
+	}
+	v.prev, v.next = nil, nil
+	s.n--
 }
 
 // splitAt makes addr a VMA boundary if it falls strictly inside a VMA.
 func (s *vmaSet) splitAt(addr uintptr) {
-	i := s.lowerBound(addr)
-	if i == len(s.v) || s.v[i].start >= addr {
+	left := s.lowerBound(addr)
+	if left == nil || left.start >= addr {
 		return
 	}
-	left := s.v[i]
 	right := *left
 	right.start = addr
 	if right.file != nil || right.obj != nil {
@@ -166,65 +300,77 @@ func (s *vmaSet) splitAt(addr uintptr) {
 	}
 	right.takeRefs(s.owner)
 	left.end = addr
-	s.v = append(s.v, nil)
-	copy(s.v[i+2:], s.v[i+1:])
-	s.v[i+1] = &right
+	s.add(&right)
 }
 
 // insert adds v, which must not overlap any VMA, and merges it with its
 // neighbours where possible.
 func (s *vmaSet) insert(v *vma) {
-	i := s.lowerBound(v.start)
-	s.v = append(s.v, nil)
-	copy(s.v[i+1:], s.v[i:])
-	s.v[i] = v
-	s.mergeAround(i)
+	s.add(v)
+	s.mergeAround(v)
 }
 
-// mergeAround merges the VMA at index i with mergeable neighbours.
-func (s *vmaSet) mergeAround(i int) {
-	if i+1 < len(s.v) && canMerge(s.v[i], s.v[i+1]) {
-		s.mergeNext(i)
+// mergeAround merges v with mergeable neighbours.
+func (s *vmaSet) mergeAround(v *vma) {
+	if v.next != nil && canMerge(v, v.next) {
+		s.mergeNext(v)
 	}
-	if i > 0 && canMerge(s.v[i-1], s.v[i]) {
-		s.mergeNext(i - 1)
+	if v.prev != nil && canMerge(v.prev, v) {
+		s.mergeNext(v.prev)
 	}
 }
 
 // mergeRange merges mergeable neighbours among the VMAs intersecting
 // [start, end] and the ones adjacent to it.
 func (s *vmaSet) mergeRange(start, end uintptr) {
-	i := s.lowerBound(start)
-	if i > 0 {
-		i--
+	v := s.lowerBound(start)
+	switch {
+	case v == nil:
+		v = s.tail
+	case v.prev != nil:
+		v = v.prev
 	}
-	for i+1 < len(s.v) && s.v[i].start <= end {
-		if canMerge(s.v[i], s.v[i+1]) {
-			s.mergeNext(i)
+	for v != nil && v.next != nil && v.start <= end {
+		if canMerge(v, v.next) {
+			s.mergeNext(v)
 			continue
 		}
-		i++
+		v = v.next
 	}
 }
 
-func (s *vmaSet) mergeNext(i int) {
-	next := s.v[i+1]
-	s.v[i].end = next.end
+// mergeNext merges v's successor into v.
+func (s *vmaSet) mergeNext(v *vma) {
+	next := v.next
+	s.remove(next)
+	v.end = next.end
 	next.dropRefs(s.owner)
-	s.v = append(s.v[:i+1], s.v[i+2:]...)
 }
 
 // checkInvariants verifies the set's invariants (used by tests).
 func (s *vmaSet) checkInvariants() error {
 	var prev *vma
-	for _, v := range s.v {
-		if v.start >= v.end || v.start%pageSize != 0 || v.end%pageSize != 0 {
-			return unix.EINVAL
+	n := 0
+	for _, b := range s.blocks {
+		if len(b) == 0 || len(b) > 2*vmaBlockLen {
+			return unix.ERANGE
 		}
-		if prev != nil && prev.end > v.start {
-			return unix.EEXIST
+		for _, v := range b {
+			if v.start >= v.end || v.start%pageSize != 0 || v.end%pageSize != 0 {
+				return unix.EINVAL
+			}
+			if prev != nil && prev.end > v.start {
+				return unix.EEXIST
+			}
+			if v.prev != prev || (prev == nil && s.head != v) || (prev != nil && prev.next != v) {
+				return unix.EFAULT
+			}
+			prev = v
+			n++
 		}
-		prev = v
+	}
+	if n != s.n || s.tail != prev || (prev != nil && prev.next != nil) {
+		return unix.EFAULT
 	}
 	return nil
 }
