@@ -653,8 +653,8 @@ func doSync(t *kernel.Task, fd uintptr, dataOnly bool) (uintptr, error) {
 	return 0, f.Sync(t, dataOnly)
 }
 
-// sync writes back the page caches of mapped files; the file systems
-// themselves write through.
+// sync writes back the page caches of mapped files and commits the file
+// systems that hold changes in memory (ext4's journal).
 func sync(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	t.Kernel().VFS().WritebackAll(nil)
 	return 0, nil

@@ -109,6 +109,13 @@ type Filesystem interface {
 	Statfs(ctx Context) (Statfs, error)
 }
 
+// FilesystemSyncer is implemented by file systems that hold changes in
+// memory for a while (ext4's running journal transaction): SyncFS makes
+// them durable, for sync(2) and syncfs(2).
+type FilesystemSyncer interface {
+	SyncFS() error
+}
+
 // Inode is one file of a file system. See the package comment for what
 // the VFS checks before calling each method. Implementations embed
 // InodeDefaults.

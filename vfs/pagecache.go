@@ -277,7 +277,8 @@ func (c *fileCache) writeback(p []byte, off uint64) error {
 }
 
 // WritebackAll writes back the page caches of fs's files (every file
-// system's if fs is nil): sync(2), syncfs(2).
+// system's if fs is nil), then has the file systems that implement
+// FilesystemSyncer make their changes durable: sync(2), syncfs(2).
 func (v *VirtualFilesystem) WritebackAll(fs Filesystem) error {
 	v.cacheMu.Lock()
 	var cs []*fileCache
@@ -294,6 +295,19 @@ func (v *VirtualFilesystem) WritebackAll(fs Filesystem) error {
 			continue
 		}
 		if err := c.pages.Writeback(); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	v.mountMu.Lock()
+	var syncers []FilesystemSyncer
+	for f := range v.fss {
+		if s, ok := f.(FilesystemSyncer); ok && (fs == nil || f == fs) {
+			syncers = append(syncers, s)
+		}
+	}
+	v.mountMu.Unlock()
+	for _, s := range syncers {
+		if err := s.SyncFS(); err != nil && firstErr == nil {
 			firstErr = err
 		}
 	}

@@ -17,12 +17,11 @@ type ReadWriterAt interface {
 
 // OpenRW opens the file system in dev for reading and writing.
 //
-// Writes go straight to their final place: the journal is not used yet,
-// so a crash in the middle of an operation can leave an image that needs
-// e2fsck. File systems with features whose on-disk upkeep is not
-// implemented (quota, project ids, bigalloc, mmp, unknown read-only
-// features) are refused. A journal that needs recovery is replayed into
-// the image first.
+// Metadata changes go through the journal's running transaction (see
+// jwrite.go); Sync commits it and Close ends the session. File systems
+// with features whose on-disk upkeep is not implemented (quota, project
+// ids, bigalloc, mmp, unknown read-only features) are refused. A journal
+// that needs recovery is replayed into the image first.
 func OpenRW(dev ReadWriterAt, opts Options) (*FS, error) {
 	if opts.IgnoreRecovery {
 		return nil, unsupported("writing a file system whose journal needs recovery")
@@ -43,6 +42,7 @@ func OpenRW(dev ReadWriterAt, opts Options) (*FS, error) {
 	}
 	fs.wdev = dev
 	fs.noSync = opts.NoSync
+	fs.commitInterval = opts.CommitInterval
 	if err := fs.startJournal(); err != nil {
 		return nil, err
 	}
@@ -80,8 +80,19 @@ func (fs *FS) writeBlock(b uint64, buf []byte) error {
 	return fs.metaWrite(buf, int64(b)*int64(fs.blockSize))
 }
 
-// writeSuper writes the primary superblock.
+// writeSuper writes the primary superblock: at once without a running
+// transaction, else once, when the transaction commits (the free counts
+// change with every allocation).
 func (fs *FS) writeSuper() error {
+	if fs.tx.Load() != nil {
+		fs.sbDirty = true
+		return nil
+	}
+	return fs.flushSuper()
+}
+
+func (fs *FS) flushSuper() error {
+	fs.sbDirty = false
 	fs.sb.SetChecksum()
 	return fs.metaWrite(fs.sb.Encode(), SuperblockOffset)
 }
@@ -235,6 +246,10 @@ func (fs *FS) allocBlocks(goal uint64, n uint64) (uint64, uint64, error) {
 			from = goal - start
 		}
 		for i := from; i < size; i++ {
+			if i%8 == 0 && bm[i/8] == 0xFF {
+				i += 7 // a byte of used blocks
+				continue
+			}
 			if bitSet(bm, i) {
 				continue
 			}
@@ -306,6 +321,10 @@ func (fs *FS) allocInode(goal uint32, dir bool) (uint32, error) {
 			return 0, err
 		}
 		for i := uint64(0); i < ipg; i++ {
+			if i%8 == 0 && bm[i/8] == 0xFF {
+				i += 7 // a byte of used inodes
+				continue
+			}
 			ino := uint32(uint64(g)*ipg + i + 1)
 			if bitSet(bm, i) || ino < fs.sb.FirstIno {
 				continue

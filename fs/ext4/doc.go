@@ -20,9 +20,10 @@
 //	         Hold/Release (open inodes survive their last unlink on the
 //	         orphan list), Close
 //
-// Every write operation is one journal transaction: its metadata blocks
-// are logged, committed and then written in place; file data is written
-// in place first (ordered mode). Blocks and inodes are allocated from the
+// Write operations join one running journal transaction that is
+// committed (logged with device barriers, then written in place) every 5
+// seconds, on Sync and at Close, as jbd2 does; file data is written in
+// place before the commit (ordered mode). Blocks and inodes are allocated from the
 // bitmaps with group descriptor and superblock counts kept exact. Writing
 // is refused (EROFS, or an "unsupported" EINVAL error) for features whose
 // upkeep is not implemented: quota, project ids, bigalloc, mmp, orphan
@@ -41,7 +42,8 @@
 //
 // Locking, outermost first: Mounts.mu (the file systems mount(2) opened),
 // then FS.mu (an RWMutex: writers hold it for writing, readers for
-// reading), then blockCache.mu (the metadata cache, a leaf). The vfs
+// reading), then tx.mu (the running transaction's block map), then
+// blockCache.mu (the metadata cache, a leaf). The vfs
 // adapter takes FS's locks through FS's methods only.
 //
 // Imports: the standard library, golang.org/x/sys/unix and (for the

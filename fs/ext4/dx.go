@@ -57,7 +57,7 @@ func (fs *FS) dxLookup(in *Inode, f *File, name string) (ino uint32, ok bool, er
 		if uint64(lblk)*uint64(bs) >= in.Size {
 			return false
 		}
-		if _, err := f.ReadAt(buf, int64(lblk)*int64(bs)); err != nil {
+		if err := fs.readFileBlock(f, uint64(lblk), buf); err != nil {
 			return false
 		}
 		return fs.checkDirBlock(in, uint64(lblk), buf) == nil

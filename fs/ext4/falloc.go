@@ -169,7 +169,7 @@ func (fs *FS) punchHole(in *Inode, off, end int64) error {
 		for _, e := range out {
 			if uint64(e.Block) <= lblk && lblk < uint64(e.Block)+uint64(e.Len) && !e.Uninit {
 				phys := int64(e.Start+(lblk-uint64(e.Block)))*bs + a%bs
-				_, err := fs.wdev.WriteAt(make([]byte, b-a), phys)
+				_, err := fs.dataWrite(make([]byte, b-a), phys)
 				return err
 			}
 		}

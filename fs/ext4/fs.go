@@ -7,6 +7,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -60,6 +61,10 @@ type Options struct {
 	// NoSync skips the fsync barriers around journal commits: faster,
 	// for scratch images whose crash safety does not matter.
 	NoSync bool
+	// CommitInterval is how long a transaction runs before it is
+	// committed (default 5 s, jbd2's commit age); Sync and Close commit
+	// it sooner.
+	CommitInterval time.Duration
 }
 
 // FS is an open ext2/3/4 file system. Its methods are safe for
@@ -76,8 +81,19 @@ type FS struct {
 
 	// jw writes transactions to the journal (nil: no journaling).
 	jw *journalWriter
-	// tx is the open transaction of the write operation holding mu.
+	// tx is the running transaction (nil when none is running). It is
+	// changed by writers, which hold mu.
 	tx atomic.Pointer[tx]
+	// commitTimer commits the running transaction when the interval
+	// has passed (guarded by mu).
+	commitTimer    *time.Timer
+	commitInterval time.Duration
+	// dataDirty is set when file data was written in place since the
+	// last device barrier (guarded by mu).
+	dataDirty bool
+	// sbDirty is set when the superblock changed in the running
+	// transaction and is not written to it yet (guarded by mu).
+	sbDirty bool
 	// txErr is the journal error that made the file system read-only.
 	txErr error
 	// holds counts the Holds of open inodes (guarded by mu).

@@ -191,10 +191,10 @@ func TestJournaledWriteCrash(t *testing.T) {
 			ino := must[uint32](t)(e.Create(d, "committed", 0o644, 0, 0))
 			must[int](t)(e.WriteAt(ino, []byte("committed data"), 0))
 			// Then one that "crashes" after its commit block.
+			must[uint32](t)(e.Create(d, "crashed", 0o600, 0, 0))
 			e.jw.crashAfterCommit = true
-			_, err := e.Create(d, "crashed", 0o600, 0, 0)
-			if !errors.Is(err, errSimulatedCrash) {
-				t.Fatalf("crashing Create = %v", err)
+			if err := e.Sync(); !errors.Is(err, errSimulatedCrash) {
+				t.Fatalf("crashing Sync = %v", err)
 			}
 			if _, err := e.Create(d, "after", 0o600, 0, 0); err == nil {
 				t.Fatal("write after a journal failure succeeded")

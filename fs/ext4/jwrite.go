@@ -6,24 +6,57 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"sync"
 	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
-// Metadata writes go through the journal: every write operation collects
-// the metadata blocks it changes in a transaction (tx), then commits it to
-// the jbd2 log, writes the blocks in place (checkpoint) and marks the log
-// empty again. File data is written in place before the commit (ordered
-// mode). A crash before the commit block loses the operation; after it,
-// recovery on the next open replays it; either way e2fsck finds the image
-// consistent.
+// Metadata writes go through the journal, as jbd2 does it: write
+// operations change metadata blocks in the running transaction (tx), in
+// memory, and the transaction is committed to the jbd2 log as a whole
+// (commitRunning): when it has been running for the commit interval (5
+// seconds, jbd2's default), on Sync (fsync, fdatasync, sync, syncfs), at
+// Close, and before an operation starts when it holds a quarter of the log
+// (jbd2's largest transaction). Each commit writes the log blocks, a
+// device barrier (the image file's fsync), the commit block and a second
+// barrier; then it writes the blocks in place (checkpoint) without a
+// barrier: the next commit's first barrier makes them durable, and only
+// then does the journal superblock let the log start after them. File
+// data is written in place before the commit (ordered mode). A crash
+// loses the running transaction; a committed one is replayed by the next
+// open (or e2fsck); either way the image is consistent.
+//
+// A block freed while the last committed transaction (which recovery may
+// still replay) holds a copy of it is revoked in the running one, so that
+// a replay cannot overwrite what the block holds after its reuse as file
+// data. A transaction that cannot fit the log even alone is refused: the
+// commit fails, nothing of it is written, and the file system becomes
+// read-only (as Linux aborts its journal).
+
+// defaultCommitInterval is jbd2's JBD2_DEFAULT_MAX_COMMIT_AGE.
+const defaultCommitInterval = 5 * time.Second
 
 // tx is one transaction's metadata blocks.
 type tx struct {
+	// mu guards blocks and revoke: the writer holding FS.mu changes them
+	// while readers (holding FS.mu for reading, or a File read without
+	// it) look blocks up.
+	mu sync.Mutex
+	// blocks is the new contents of each block the transaction changed.
 	blocks map[uint64][]byte
+	// revoke is the blocks freed in this transaction that the live
+	// committed transaction logged.
+	revoke map[uint64]struct{}
 }
 
-// txReader serves the open transaction's blocks over the image, so that
-// an operation reads what it has written.
+func newTx() *tx {
+	return &tx{blocks: map[uint64][]byte{}, revoke: map[uint64]struct{}{}}
+}
+
+// txReader serves the running transaction's blocks over the image, so
+// that reads see what the transaction has written.
 type txReader struct {
 	base io.ReaderAt
 	bs   int64
@@ -33,7 +66,12 @@ type txReader struct {
 func (r *txReader) ReadAt(p []byte, off int64) (int, error) {
 	n, err := r.base.ReadAt(p, off)
 	t := r.cur.Load()
-	if t == nil || len(t.blocks) == 0 {
+	if t == nil {
+		return n, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.blocks) == 0 {
 		return n, err
 	}
 	for done := int64(0); done < int64(n); {
@@ -52,12 +90,29 @@ func (r *txReader) ReadAt(p []byte, off int64) (int, error) {
 // journalWriter is the state for writing transactions.
 type journalWriter struct {
 	j        *journal
-	seq      uint32
+	seq      uint32 // sequence of the running transaction
 	csumSeed uint32 // crc32c of the journal UUID (csum v3)
+	// head is the log block where the next transaction starts.
+	head uint32
+	// live is the last committed transaction, which the log still
+	// holds (its checkpoint may not be durable yet): its log blocks
+	// from liveStart (liveLen of them) and the blocks it logged.
+	live      map[uint64]struct{}
+	liveStart uint32
+	liveLen   uint32
 	// crashAfterCommit is a test hook: stop after the commit block, as
 	// if the machine died before the checkpoint.
 	crashAfterCommit bool
+	// keepLogStart is a test hook: the journal superblock keeps
+	// pointing at the live transaction, as if its update was lost in a
+	// crash that kept the commit block.
+	keepLogStart bool
+	// committed is a test hook, called after each commit.
+	committed func()
 }
+
+// capacity is the number of log blocks transactions can use.
+func (jw *journalWriter) capacity() uint32 { return jw.j.maxlen - jw.j.first }
 
 var errSimulatedCrash = errors.New("ext4: simulated crash after journal commit")
 
@@ -79,7 +134,7 @@ func (fs *FS) startJournal() error {
 	if be.Uint32(j.sb[0x1C:]) != 0 {
 		return corrupt("journal not empty after recovery")
 	}
-	jw := &journalWriter{j: j, seq: be.Uint32(j.sb[0x18:])}
+	jw := &journalWriter{j: j, seq: be.Uint32(j.sb[0x18:]), head: j.first}
 	if j.incompat&jbdIncompatCsumV3 != 0 {
 		jw.csumSeed = crc32c(^uint32(0), j.sb[0x30:0x40])
 	}
@@ -87,27 +142,83 @@ func (fs *FS) startJournal() error {
 	return nil
 }
 
-// beginTx opens a transaction for a write operation.
+// beginTx joins the running transaction (starting one if needed) for a
+// write operation. A transaction holding a quarter of the log is
+// committed first, as jbd2 bounds a transaction's size.
 func (fs *FS) beginTx() {
-	if fs.jw != nil {
-		fs.tx.Store(&tx{blocks: map[uint64][]byte{}})
+	if fs.jw == nil || fs.txErr != nil || fs.wdev == nil {
+		return
+	}
+	if t := fs.tx.Load(); t != nil {
+		if uint32(len(t.blocks)+len(t.revoke)) < fs.jw.capacity()/4 {
+			return
+		}
+		if fs.commitRunning() != nil {
+			return // the operation fails on writable()
+		}
+	}
+	t := newTx()
+	fs.tx.Store(t)
+	interval := fs.commitInterval
+	if interval == 0 {
+		interval = defaultCommitInterval
+	}
+	fs.commitTimer = time.AfterFunc(interval, func() { fs.timedCommit(t) })
+}
+
+// endTx ends a write operation's part in the running transaction, which
+// stays open for the next operations; it reports a journal error that
+// made the file system read-only meanwhile.
+func (fs *FS) endTx() error {
+	if fs.txErr != nil {
+		return fmt.Errorf("ext4: journal error: %w", fs.txErr)
+	}
+	return nil
+}
+
+// timedCommit commits transaction t when the commit interval has passed
+// and it is still running.
+func (fs *FS) timedCommit(t *tx) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.tx.Load() == t && fs.wdev != nil {
+		fs.commitRunning()
 	}
 }
 
-// endTx commits and checkpoints the operation's transaction. A failure
-// leaves the file system read-only, as Linux does on a journal error.
-func (fs *FS) endTx() error {
+// commitRunning commits the running transaction. A failure leaves the
+// file system read-only, as Linux does on a journal error.
+//
+// Preconditions: fs.mu is held for writing.
+func (fs *FS) commitRunning() error {
 	t := fs.tx.Load()
 	if t == nil {
+		return fs.txErr
+	}
+	if fs.commitTimer != nil {
+		fs.commitTimer.Stop()
+		fs.commitTimer = nil
+	}
+	if fs.sbDirty {
+		if err := fs.flushSuper(); err != nil {
+			fs.wdev = nil
+			fs.txErr = err
+			return err
+		}
+	}
+	if len(t.blocks) == 0 && len(t.revoke) == 0 {
+		fs.tx.Store(nil)
 		return nil
 	}
-	err := fs.commit(t)
-	fs.tx.Store(nil)
-	if err != nil {
+	if err := fs.commit(t); err != nil {
+		// The transaction stays visible to reads: the image no
+		// longer takes writes.
 		fs.wdev = nil
 		fs.txErr = err
+		return err
 	}
-	return err
+	fs.tx.Store(nil)
+	return nil
 }
 
 // metaWrite writes metadata bytes at off (within the file system's
@@ -132,26 +243,42 @@ func (fs *FS) metaWrite(p []byte, off int64) error {
 		blk := uint64(pos / bs)
 		in := pos % bs
 		k := min(bs-in, int64(len(p))-done)
+		t.mu.Lock()
 		b, ok := t.blocks[blk]
+		t.mu.Unlock()
 		if !ok {
 			b = make([]byte, bs)
 			if _, err := fs.dev.ReadAt(b, int64(blk)*bs); err != nil {
 				return fmt.Errorf("ext4: reading block %d: %w", blk, err)
 			}
-			t.blocks[blk] = b
 		}
+		t.mu.Lock()
 		copy(b[in:], p[done:done+k])
+		if !ok {
+			t.blocks[blk] = b
+			// Logged again: a replay must write it.
+			delete(t.revoke, blk)
+		}
+		t.mu.Unlock()
 		done += k
 	}
 	return nil
 }
 
-// txForget drops freed blocks from the open transaction.
+// txForget drops freed blocks from the running transaction, and revokes
+// those that the live committed transaction logged.
 func (fs *FS) txForget(start, n uint64) {
 	fs.cache.drop(start, n)
-	if t := fs.tx.Load(); t != nil {
-		for b := start; b < start+n; b++ {
-			delete(t.blocks, b)
+	t := fs.tx.Load()
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for b := start; b < start+n; b++ {
+		delete(t.blocks, b)
+		if _, ok := fs.jw.live[b]; ok {
+			t.revoke[b] = struct{}{}
 		}
 	}
 }
@@ -160,19 +287,20 @@ type syncer interface{ Sync() error }
 
 func (fs *FS) syncDev() error {
 	if fs.noSync {
+		fs.dataDirty = false
 		return nil
 	}
 	if s, ok := fs.wdev.(syncer); ok {
-		return s.Sync()
+		if err := s.Sync(); err != nil {
+			return err
+		}
 	}
+	fs.dataDirty = false
 	return nil
 }
 
-// commit writes t to the log, checkpoints it and empties the log.
+// commit writes t to the log (after the live transaction), then in place.
 func (fs *FS) commit(t *tx) error {
-	if len(t.blocks) == 0 {
-		return nil
-	}
 	jw := fs.jw
 	j := jw.j
 	blocks := make([]uint64, 0, len(t.blocks))
@@ -180,27 +308,70 @@ func (fs *FS) commit(t *tx) error {
 		blocks = append(blocks, b)
 	}
 	sort.Slice(blocks, func(a, b int) bool { return blocks[a] < blocks[b] })
+	revokes := make([]uint64, 0, len(t.revoke))
+	for b := range t.revoke {
+		revokes = append(revokes, b)
+	}
+	sort.Slice(revokes, func(a, b int) bool { return revokes[a] < revokes[b] })
 	csum := j.incompat&jbdIncompatCsumV3 != 0
 	tail := 0
 	if csum {
 		tail = 4
 	}
+	recSize := 4
+	if j.incompat&jbdIncompat64Bit != 0 {
+		recSize = 8
+	}
 	perDesc := (j.bs - 12 - tail - 16) / j.tagBytes
-	need := uint32(len(blocks)+(len(blocks)+perDesc-1)/perDesc) + 1
-	if need > j.maxlen-j.first {
-		// Too large for the log: write in place (not crash-safe).
-		return fs.checkpoint(t, blocks)
+	perRevoke := (j.bs - 16 - tail) / recSize
+	need := uint32(len(blocks)+(len(blocks)+perDesc-1)/perDesc+(len(revokes)+perRevoke-1)/perRevoke) + 1
+	if need > jw.capacity() {
+		return fmt.Errorf("ext4: a transaction of %d log blocks does not fit the %d-block journal: %w", need, jw.capacity(), unix.ENOSPC)
+	}
+	if jw.liveLen > 0 && need > jw.capacity()-jw.liveLen {
+		// No room after the live transaction: make its checkpoint
+		// durable and empty the log first.
+		if err := fs.syncDev(); err != nil {
+			return err
+		}
+		if err := jw.writeJSB(0, jw.seq); err != nil {
+			return err
+		}
+		if err := fs.syncDev(); err != nil {
+			return err
+		}
+		jw.live, jw.liveLen = nil, 0
 	}
 	be := binary.BigEndian
-	pos := j.first
+	start := jw.head
+	pos := start
 	logWrite := func(buf []byte) error {
 		err := j.writeLog(pos, buf)
-		pos++
+		pos = j.next(pos)
 		return err
 	}
-	// Data and metadata in place must not be reordered after the commit.
-	if err := fs.syncDev(); err != nil {
-		return err
+	for i := 0; i < len(revokes); i += perRevoke {
+		chunk := revokes[i:min(i+perRevoke, len(revokes))]
+		rb := make([]byte, j.bs)
+		be.PutUint32(rb[0:], JournalMagic)
+		be.PutUint32(rb[4:], jbdRevoke)
+		be.PutUint32(rb[8:], jw.seq)
+		off := 16
+		for _, b := range chunk {
+			if recSize == 8 {
+				be.PutUint64(rb[off:], b)
+			} else {
+				be.PutUint32(rb[off:], uint32(b))
+			}
+			off += recSize
+		}
+		be.PutUint32(rb[12:], uint32(off))
+		if csum {
+			be.PutUint32(rb[j.bs-4:], crc32c(jw.csumSeed, rb))
+		}
+		if err := logWrite(rb); err != nil {
+			return err
+		}
 	}
 	for i := 0; i < len(blocks); i += perDesc {
 		chunk := blocks[i:min(i+perDesc, len(blocks))]
@@ -259,9 +430,19 @@ func (fs *FS) commit(t *tx) error {
 			}
 		}
 	}
-	// Point the journal superblock at the log before the commit block
-	// makes the transaction count.
-	if err := jw.writeJSB(j.first); err != nil {
+	// Barrier: file data, the log blocks and the live transaction's
+	// checkpoint are on stable storage before the commit block.
+	if err := fs.syncDev(); err != nil {
+		return err
+	}
+	// The live transaction is checkpointed: the log starts with this
+	// one. (If the superblock reaches the disk and the commit block
+	// does not, recovery finds nothing committed, which is right.)
+	logStart, logSeq := start, jw.seq
+	if jw.keepLogStart && jw.liveLen > 0 {
+		logStart, logSeq = jw.liveStart, jw.seq-1
+	}
+	if err := jw.writeJSB(logStart, logSeq); err != nil {
 		return err
 	}
 	commit := make([]byte, j.bs)
@@ -273,9 +454,6 @@ func (fs *FS) commit(t *tx) error {
 	be.PutUint32(commit[0x38:], uint32(now.Nsec))
 	if csum {
 		be.PutUint32(commit[0x10:], crc32c(jw.csumSeed, commit))
-	}
-	if err := fs.syncDev(); err != nil {
-		return err
 	}
 	if err := logWrite(commit); err != nil {
 		return err
@@ -289,24 +467,35 @@ func (fs *FS) commit(t *tx) error {
 	if err := fs.checkpoint(t, blocks); err != nil {
 		return err
 	}
+	jw.live = make(map[uint64]struct{}, len(blocks))
+	for _, b := range blocks {
+		jw.live[b] = struct{}{}
+	}
+	jw.liveStart, jw.liveLen = start, need
+	jw.head = pos
 	jw.seq++
-	return jw.writeJSB(0)
+	if jw.committed != nil {
+		jw.committed()
+	}
+	return nil
 }
 
-// checkpoint writes the transaction's blocks to their places.
+// checkpoint writes the transaction's blocks to their places (made
+// durable by the next barrier).
 func (fs *FS) checkpoint(t *tx, blocks []uint64) error {
 	for _, b := range blocks {
 		if _, err := fs.wdev.WriteAt(t.blocks[b], int64(b)*int64(fs.blockSize)); err != nil {
 			return fmt.Errorf("ext4: checkpoint of block %d: %w", b, err)
 		}
 	}
-	return fs.syncDev()
+	return nil
 }
 
-// writeJSB stores the log start (0: empty) and the next sequence.
-func (jw *journalWriter) writeJSB(start uint32) error {
+// writeJSB stores the log start (0: empty) and the sequence of the
+// transaction there (or of the next one).
+func (jw *journalWriter) writeJSB(start, seq uint32) error {
 	be := binary.BigEndian
-	be.PutUint32(jw.j.sb[0x18:], jw.seq)
+	be.PutUint32(jw.j.sb[0x18:], seq)
 	be.PutUint32(jw.j.sb[0x1C:], start)
 	if jw.j.incompat&(jbdIncompatCsumV2|jbdIncompatCsumV3) != 0 {
 		be.PutUint32(jw.j.sb[jbdSuperChecksumOff:], 0)
@@ -332,14 +521,25 @@ func (j *journal) writeLog(n uint32, buf []byte) error {
 	return nil
 }
 
-// Close ends a read-write session: the superblock's needs_recovery flag,
-// set while the file system is open for writing, is cleared.
+// Close ends a read-write session: the running transaction is committed
+// and checkpointed, the log emptied, and the superblock's needs_recovery
+// flag, set while the file system is open for writing, cleared.
 func (fs *FS) Close() error {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if fs.wdev == nil || fs.jw == nil {
 		return fs.txErr
 	}
+	if err := fs.commitRunning(); err != nil {
+		return err
+	}
+	if err := fs.syncDev(); err != nil {
+		return err
+	}
+	if err := fs.jw.writeJSB(0, fs.jw.seq); err != nil {
+		return err
+	}
+	fs.jw.live, fs.jw.liveLen = nil, 0
 	fs.sb.FeatureIncompat &^= IncompatRecover
 	fs.sb.SetChecksum()
 	if _, err := fs.wdev.WriteAt(fs.sb.Encode(), SuperblockOffset); err != nil {
@@ -351,17 +551,22 @@ func (fs *FS) Close() error {
 	return err
 }
 
-// Sync flushes the image to stable storage (every operation is already
-// committed and checkpointed; this is the barrier fsync(2) asks for, also
-// with Options.NoSync).
+// Sync commits the running transaction and flushes the image to stable
+// storage: fsync(2), fdatasync(2), sync(2) and syncfs(2). With
+// Options.NoSync the commit is made but the device is not flushed.
 func (fs *FS) Sync() error {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if fs.wdev == nil {
 		return fs.txErr
 	}
-	if s, ok := fs.wdev.(syncer); ok {
-		return s.Sync()
+	t := fs.tx.Load()
+	commits := t != nil && (len(t.blocks) > 0 || len(t.revoke) > 0 || fs.sbDirty)
+	if err := fs.commitRunning(); err != nil {
+		return err
 	}
-	return nil
+	if commits || !fs.dataDirty {
+		return nil // a commit has its barriers
+	}
+	return fs.syncDev()
 }

@@ -14,8 +14,9 @@ import (
 //
 // Inodes are the comparable value vfsInode{fs, ino}, so the VFS gets an
 // equal Inode for the same inode number every time without a table of
-// them. Every operation is one call into FS (one journal transaction for
-// writes); the VFS has checked permissions and types before.
+// them. Every operation is one call into FS (joining the running journal
+// transaction for writes); the VFS has checked permissions and types
+// before.
 
 // Filesystem is an ext4 file system mounted in a VFS.
 type Filesystem struct {
@@ -101,6 +102,15 @@ func (f *Filesystem) Close() error {
 		}
 	}
 	return err
+}
+
+// SyncFS implements vfs.FilesystemSyncer: the running journal
+// transaction is committed (sync(2), syncfs(2)).
+func (f *Filesystem) SyncFS() error {
+	if f.ReadOnly() {
+		return nil
+	}
+	return errno(f.fs.Sync())
 }
 
 // Name implements vfs.Filesystem.
@@ -434,8 +444,8 @@ func (r *regularFile) Seek(_ vfs.Context, _ *vfs.File, cur, off int64, whence in
 	return vfs.GenericSeek(cur, int64(in.Size), off, whence)
 }
 
-// Sync implements vfs.FileOperations: every operation is committed
-// already; this is the barrier.
+// Sync implements vfs.FileOperations: the running journal transaction
+// is committed, with its device barriers.
 func (r *regularFile) Sync(vfs.Context, *vfs.File, bool) error {
 	if r.i.f.ReadOnly() {
 		return nil

@@ -171,7 +171,7 @@ func (fs *FS) writeData(in *Inode, p []byte, off int64) (int, error) {
 		e := exts[i]
 		n := min((int64(e.Block)+int64(e.Len))*bs-pos, end-pos)
 		phys := int64(e.Start+(lblk-uint64(e.Block)))*bs + pos%bs
-		if _, err := fs.wdev.WriteAt(p[pos-off:pos-off+n], phys); err != nil {
+		if _, err := fs.dataWrite(p[pos-off:pos-off+n], phys); err != nil {
 			return int(pos - off), err
 		}
 		pos += n
@@ -184,7 +184,7 @@ func (fs *FS) writeData(in *Inode, p []byte, off int64) (int, error) {
 func (fs *FS) zeroBlocks(start, n uint64) error {
 	zero := make([]byte, fs.blockSize)
 	for i := uint64(0); i < n; i++ {
-		if _, err := fs.wdev.WriteAt(zero, int64(start+i)*int64(fs.blockSize)); err != nil {
+		if _, err := fs.dataWrite(zero, int64(start+i)*int64(fs.blockSize)); err != nil {
 			return err
 		}
 	}
@@ -310,7 +310,7 @@ func (fs *FS) truncateBlocks(in *Inode, size uint64) error {
 			if uint64(e.Block) <= lblk && lblk < uint64(e.Block)+uint64(e.Len) && !e.Uninit {
 				zero := make([]byte, bs-size%bs)
 				phys := int64(e.Start+(lblk-uint64(e.Block)))*int64(bs) + int64(size%bs)
-				if _, err := fs.wdev.WriteAt(zero, phys); err != nil {
+				if _, err := fs.dataWrite(zero, phys); err != nil {
 					return err
 				}
 			}
@@ -359,4 +359,12 @@ func (fs *FS) freeInodeBlocks(in *Inode) error {
 	in.Blocks = 0
 	in.raw.BlocksLo, in.raw.BlocksHigh = 0, 0
 	return nil
+}
+
+// dataWrite writes file data in place (never through the journal: a
+// journaled copy would overwrite newer data at checkpoint); the next
+// barrier makes it durable.
+func (fs *FS) dataWrite(p []byte, off int64) (int, error) {
+	fs.dataDirty = true
+	return fs.wdev.WriteAt(p, off)
 }

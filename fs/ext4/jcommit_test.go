@@ -1,0 +1,234 @@
+package ext4
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// copyImage copies img (a "crashed" image) to a new file for e2fsck.
+func copyImage(t *testing.T, img string) string {
+	t.Helper()
+	data, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := img + fmt.Sprintf(".%d", time.Now().UnixNano())
+	if err := os.WriteFile(ref, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+// fsckReplay runs e2fsck -fy (which replays the journal) and then checks
+// that the result is clean.
+func fsckReplay(t *testing.T, img string) string {
+	t.Helper()
+	out, err := exec.Command(needTool(t, "e2fsck"), "-fy", img).CombinedOutput()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() > 1 {
+			t.Fatalf("e2fsck -fy: %v\n%s", err, out)
+		}
+	}
+	fsckClean(t, img)
+	return string(out)
+}
+
+// TestRunningTransaction: operations share one running transaction that
+// only Sync commits; a crash before it loses them all and leaves the
+// image as the last commit left it, clean.
+func TestRunningTransaction(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "img")
+	run(t, "mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", img, "32M")
+	e, f := openRW(t, img)
+	seq0 := e.jw.seq
+	d := must[uint32](t)(e.Mkdir(RootIno, "dir", 0o755, 0, 0))
+	for i := 0; i < 50; i++ {
+		ino := must[uint32](t)(e.Create(d, fmt.Sprintf("f%d", i), 0o644, 0, 0))
+		must[int](t)(e.WriteAt(ino, bytes.Repeat([]byte{byte(i)}, 5000), 0))
+	}
+	if e.jw.seq != seq0 {
+		t.Fatalf("%d commits before Sync, want none", e.jw.seq-seq0)
+	}
+	if err := e.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if e.jw.seq != seq0+1 {
+		t.Fatalf("Sync made %d commits, want 1", e.jw.seq-seq0)
+	}
+	// Not committed: lost in the "crash" below.
+	must[uint32](t)(e.Mkdir(RootIno, "lost", 0o755, 0, 0))
+	if err := e.Unlink(d, "f0"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	// As the crash left it (e2fsck -n does not replay): the committed
+	// state was checkpointed in place.
+	fsckClean(t, img)
+	ref := copyImage(t, img)
+	fsckReplay(t, ref)
+	for _, p := range []string{img, ref} {
+		r := openImage(t, p)
+		if _, err := r.Walk("/lost", false); err == nil {
+			t.Errorf("%s: an uncommitted mkdir survived the crash", p)
+		}
+		for _, i := range []int{0, 49} {
+			ino, err := r.Walk(fmt.Sprintf("/dir/f%d", i), false)
+			if err != nil {
+				t.Fatalf("%s: committed file lost: %v", p, err)
+			}
+			if got := readAllIno(t, r, ino); !bytes.Equal(got, bytes.Repeat([]byte{byte(i)}, 5000)) {
+				t.Errorf("%s: f%d holds %d bytes", p, i, len(got))
+			}
+		}
+	}
+	e2, f2 := openRW(t, img)
+	defer f2.Close()
+	if _, err := e2.Walk("/lost", false); err == nil {
+		t.Error("our replay: an uncommitted mkdir survived")
+	}
+	if err := e2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fsckClean(t, img)
+}
+
+// TestCommitInterval: a running transaction commits by itself when the
+// commit interval has passed.
+func TestCommitInterval(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "img")
+	run(t, "mke2fs", "-q", "-F", "-t", "ext4", img, "16M")
+	f, err := os.OpenFile(img, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	e, err := OpenRW(f, Options{CommitInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{}, 10)
+	e.mu.Lock()
+	e.jw.committed = func() { done <- struct{}{} }
+	e.mu.Unlock()
+	must[uint32](t)(e.Create(RootIno, "timed", 0o644, 0, 0))
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no commit after the interval")
+	}
+	// Committed and checkpointed: a crash now keeps the file.
+	ref := copyImage(t, img)
+	fsckClean(t, ref)
+	if _, err := openImage(t, ref).Walk("/timed", false); err != nil {
+		t.Errorf("timed commit: %v", err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestJournalRevoke: a directory block logged by the live transaction,
+// freed and reused as file data in the next one, is revoked there, so a
+// replay of both transactions (the journal superblock's move past the
+// first one lost in the crash) keeps the file data; e2fsck agrees.
+func TestJournalRevoke(t *testing.T) {
+	for _, v3 := range []bool{false, true} {
+		t.Run(fmt.Sprint("csum-v3=", v3), func(t *testing.T) {
+			img := filepath.Join(t.TempDir(), "img")
+			run(t, "mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", img, "32M")
+			if v3 {
+				cmds := filepath.Join(t.TempDir(), "cmds")
+				os.WriteFile(cmds, []byte("jo -c\njc\n"), 0o644)
+				run(t, "debugfs", "-w", "-f", cmds, img)
+			}
+			e, f := openRW(t, img)
+			d := must[uint32](t)(e.Mkdir(RootIno, "dir", 0o755, 0, 0))
+			din := must[*Inode](t)(e.Stat(d))
+			dexts := must[[]Extent](t)(e.extents(din))
+			dirBlock := dexts[0].Start
+			if err := e.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := e.jw.live[dirBlock]; !ok {
+				t.Fatalf("directory block %d not in the live transaction", dirBlock)
+			}
+			if err := e.Rmdir(RootIno, "dir"); err != nil {
+				t.Fatal(err)
+			}
+			data := bytes.Repeat([]byte("data!"), 4096/5*8)
+			ino := must[uint32](t)(e.Create(RootIno, "file", 0o644, 0, 0))
+			must[int](t)(e.WriteAt(ino, data, 0))
+			fexts := must[[]Extent](t)(e.extents(must[*Inode](t)(e.Stat(ino))))
+			reused := false
+			for _, x := range fexts {
+				reused = reused || x.Start <= dirBlock && dirBlock < x.Start+uint64(x.Len)
+			}
+			if !reused {
+				t.Skipf("the allocator did not reuse block %d (%v)", dirBlock, fexts)
+			}
+			e.jw.keepLogStart = true
+			if err := e.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			f.Close() // crash
+			if out := run(t, "debugfs", "-R", "logdump", img); !strings.Contains(out, "revoke table") {
+				t.Errorf("no revoke record in the log:\n%s", out)
+			}
+			ref := copyImage(t, img)
+			fsckReplay(t, ref)
+			e2, f2 := openRW(t, img)
+			defer f2.Close()
+			for _, r := range []*FS{openImage(t, ref), e2} {
+				ino, err := r.Walk("/file", false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := readAllIno(t, r, ino); !bytes.Equal(got, data) {
+					t.Errorf("file data overwritten by the replay")
+				}
+				if _, err := r.Walk("/dir", false); err == nil {
+					t.Error("removed directory back after replay")
+				}
+			}
+			if err := e2.Close(); err != nil {
+				t.Fatal(err)
+			}
+			fsckClean(t, img)
+		})
+	}
+}
+
+// TestLargeRunningTransaction: with a small journal, many operations
+// commit whenever the running transaction fills a quarter of it; the log
+// wraps around and the image stays clean, also after a crash.
+func TestLargeRunningTransaction(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "img")
+	run(t, "mke2fs", "-q", "-F", "-t", "ext4", "-b", "1024", "-J", "size=1", img, "64M")
+	e, f := openRW(t, img)
+	seq0 := e.jw.seq
+	for i := 0; i < 2000; i++ {
+		d := must[uint32](t)(e.Mkdir(RootIno, fmt.Sprintf("d%d", i), 0o755, 0, 0))
+		must[uint32](t)(e.Create(d, "x", 0o644, 0, 0))
+	}
+	if n := e.jw.seq - seq0; n < 4 {
+		t.Errorf("%d commits for 4000 creations in a 1 MiB journal", n)
+	}
+	if err := e.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	fsckClean(t, img)
+	ref := copyImage(t, img)
+	fsckReplay(t, ref)
+	r := openImage(t, img)
+	if _, err := r.Walk("/d1999/x", false); err != nil {
+		t.Error(err)
+	}
+}
