@@ -41,7 +41,8 @@ func (t *Task) Interrupted() bool {
 	tg := t.tg
 	tg.sigMu.Lock()
 	defer tg.sigMu.Unlock()
-	return tg.exiting || tg.stopped || t.hasDeliverableSignalLocked()
+	return tg.exiting || (tg.stopped && !t.ptraceRunsInStopLocked()) || t.hasDeliverableSignalLocked() ||
+		t.ptrace.trapPending.Load()
 }
 
 // BlockOn waits until ch is closed or receives. It returns ERESTARTSYS if

@@ -265,6 +265,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	child.tg.tasks = append(child.tg.tasks, child)
 	child.tg.sigMu.Unlock()
 	k.tasks[tid] = child
+	event := t.ptraceCloneLocked(child, f, o.ExitSignal)
 	k.mu.Unlock()
 
 	if f&unix.CLONE_PIDFD != 0 {
@@ -287,6 +288,9 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	// first.
 	vforkDone := child.vforkDone
 	child.start()
+	if event != 0 {
+		t.ptraceEvent(event, uint64(tid))
+	}
 	if vforkDone != nil {
 		// The parent sleeps until the child execs or exits; signals are
 		// held off until then, as on Linux (the wait is killable only).
@@ -304,6 +308,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 				t.mu.Unlock()
 			}
 		}
+		t.ptraceEvent(unix.PTRACE_EVENT_VFORK_DONE, uint64(tid))
 	}
 	return tid, nil
 }

@@ -22,7 +22,8 @@
 // Lock order, outermost first:
 //
 //  1. Kernel.mu: the task, thread-group, process-group and session
-//     tables and the parent/child links.
+//     tables, the parent/child links and ptrace's tracer/tracee links and
+//     stop state (ptrace.go).
 //  2. itimer.mu: one interval timer (its clock reads the group's CPU
 //     time under sigMu).
 //  3. ThreadGroup.sigMu: signal state of the group and of its tasks

@@ -127,6 +127,7 @@ func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv
 	// Past the point of no return: the other threads die, the task takes
 	// the leader's place, and the new image is installed. The old image's
 	// robust futexes are released first, as Linux's exec_mm_release.
+	oldTID, nr := t.tid, t.regs.Orig_rax
 	t.killOtherThreads()
 	if head, _ := t.RobustList(); head != 0 && t.mm != nil {
 		t.k.futex.ExitRobustList(t.mm, head, t.tid)
@@ -171,6 +172,7 @@ func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv
 		t.k.vfs.AllowWriteAccess(oldImage)
 	}
 	t.closeVfork()
+	t.ptraceExec(oldTID, nr)
 	return nil
 }
 

@@ -77,6 +77,7 @@ func (t *Task) exit() {
 		tg.exitStatus = ExitedStatus(code)
 	}
 	tg.sigMu.Unlock()
+	t.ptraceExitLocked()
 	var hangup *tty.Terminal
 	if last {
 		hangup = tg.leaderTerminalLocked()
@@ -144,7 +145,18 @@ func (tg *ThreadGroup) becomeZombieLocked() {
 	if tr := k.tracer; tr != nil {
 		tr.Exited(tg.tgid, tg.exitStatusNoLock())
 	}
+	if tg.ptraceZombieLocked() {
+		// Its tracer reports it first; the parent hears of it then.
+		return
+	}
+	tg.notifyParentExitLocked()
+}
 
+// notifyParentExitLocked tells zombie tg's parent of its exit, or reaps
+// it at once when nobody waits for it.
+//
+// Preconditions: k.mu is held; tg is a zombie.
+func (tg *ThreadGroup) notifyParentExitLocked() {
 	p := tg.parent
 	if p == nil || p.state != groupAlive {
 		tg.reapLocked()

@@ -52,7 +52,7 @@ func (t *Task) run() {
 		}
 		now := time.Now()
 		t.sysNanos.Add(int64(now.Sub(last)))
-		ev, f, err := ctx.Switch(t.mm.AddressSpace(), &t.regs)
+		ev, f, err := t.switchToUser(ctx)
 		last = time.Now()
 		t.userNanos.Add(int64(last.Sub(now)))
 		if err != nil {
@@ -69,6 +69,7 @@ func (t *Task) run() {
 			// Signals and exits are handled at the top of the loop.
 		}
 	}
+	t.ptraceExitEvent()
 	t.exit()
 	t.mu.Lock()
 	t.ctx = nil
@@ -103,8 +104,23 @@ func (t *Task) interrupt() {
 // syscall handles a system call stop.
 func (t *Task) syscall() {
 	nr, args := arch.Syscall(&t.regs)
+	traced := t.ptrace.traced.Load()
+	if traced {
+		if t.ptraceSyscallEntry() {
+			t.ptraceSyscallExit()
+			return
+		}
+		nr, args = arch.Syscall(&t.regs)
+	}
 	if s := t.seccomp.Load(); s != nil && !t.seccompAllows(s, nr, args) {
+		if traced {
+			t.ptraceSyscallExit()
+		}
 		return
+	}
+	if traced {
+		// A PTRACE_EVENT_SECCOMP tracer may have changed the call.
+		nr, args = arch.Syscall(&t.regs)
 	}
 	tr := t.k.tracer
 	if tr != nil {
@@ -118,6 +134,9 @@ func (t *Task) syscall() {
 			tr.Exit(t, nr, args, 0, errNoReturn)
 		}
 		return
+	}
+	if traced {
+		defer t.ptraceSyscallExit()
 	}
 	if err == ErrNoReturnValue {
 		if tr != nil {
@@ -217,7 +236,21 @@ func (t *Task) forceSignal(info *arch.SignalInfo) {
 func (t *Task) handleSignals() {
 	tg := t.tg
 	for {
+		if t.ptrace.traced.Load() && t.ptraceTrapIfPending() {
+			continue
+		}
 		d := t.nextSignal()
+		switch d.step {
+		case stepPtraceGroupStop:
+			t.ptraceGroupStop()
+			continue
+		case stepPtraceSignal:
+			info := t.ptraceSignalStop(d.info)
+			if info == nil {
+				continue
+			}
+			d = t.decideSignal(info)
+		}
 		if d.info != nil {
 			if tr := t.k.tracer; tr != nil {
 				tr.Signal(t, d.info)
@@ -281,6 +314,10 @@ const (
 	stepExit
 	// stepHandler: run act's handler for info.
 	stepHandler
+	// stepPtraceGroupStop: report the group stop to the tracer.
+	stepPtraceGroupStop
+	// stepPtraceSignal: stop for the tracer with info before deciding.
+	stepPtraceSignal
 )
 
 // signalDecision is nextSignal's answer.
@@ -302,7 +339,14 @@ func (t *Task) nextSignal() signalDecision {
 		return signalDecision{step: stepReturn}
 	}
 	if tg.stopped {
-		return signalDecision{step: stepWaitStop, stopWake: tg.stopWake}
+		if !t.ptrace.traced.Load() {
+			return signalDecision{step: stepWaitStop, stopWake: tg.stopWake}
+		}
+		if t.ptrace.seenStop != tg.stopWake {
+			t.ptrace.seenStop = tg.stopWake
+			return signalDecision{step: stepPtraceGroupStop}
+		}
+		// Its tracer resumed it after the group stop: it runs.
 	}
 	info := t.dequeueSignalLocked(^t.sigMask)
 	if info == nil {
@@ -315,6 +359,28 @@ func (t *Task) nextSignal() signalDecision {
 		}
 		return signalDecision{step: stepNone}
 	}
+	if t.ptrace.traced.Load() && info.Signo != int32(unix.SIGKILL) {
+		return signalDecision{step: stepPtraceSignal, info: info}
+	}
+	return t.decideSignalLocked(info)
+}
+
+// decideSignal is decideSignalLocked for a signal a tracer let through.
+func (t *Task) decideSignal(info *arch.SignalInfo) signalDecision {
+	t.tg.sigMu.Lock()
+	defer t.tg.sigMu.Unlock()
+	if t.tg.exiting {
+		return signalDecision{step: stepReturn}
+	}
+	return t.decideSignalLocked(info)
+}
+
+// decideSignalLocked decides what delivering info does, by its
+// disposition.
+//
+// Preconditions: t.tg.sigMu is held.
+func (t *Task) decideSignalLocked(info *arch.SignalInfo) signalDecision {
+	tg := t.tg
 	sig := int(info.Signo)
 	act := tg.handlers.get(sig)
 	d := signalDecision{info: info, act: act}

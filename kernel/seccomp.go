@@ -271,9 +271,9 @@ func (t *Task) seccompAllows(s *seccompState, nr uintptr, args arch.SyscallArgs)
 		arch.SetReturn(&t.regs, uintptr(v))
 		return false
 	case unix.SECCOMP_RET_TRACE:
-		// No tracer: the call fails with ENOSYS.
-		arch.SetReturn(&t.regs, errnoReturn(unix.ENOSYS))
-		return false
+		// A PTRACE_EVENT_SECCOMP stop; without a tracer asking for
+		// it, the call fails with ENOSYS.
+		return t.ptraceSeccomp(s, val)
 	case unix.SECCOMP_RET_KILL_THREAD:
 		if match != nil && match.log {
 			t.k.log.Debug("seccomp", "tid", t.tid, "syscall", nr, "action", "kill_thread")

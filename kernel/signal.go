@@ -78,6 +78,7 @@ func (tg *ThreadGroup) generate(target *Task, info *arch.SignalInfo) (continued 
 		}
 	}
 	if sig == int(unix.SIGKILL) {
+		tg.sigkilled.Store(true)
 		tg.sigMu.Unlock()
 		tg.beginExit(SignaledStatus(sig, false))
 		return false

@@ -81,6 +81,9 @@ type Task struct {
 	// sigWaitSet is the set a task in rt_sigtimedwait waits for.
 	sigWaitSet linux.SignalSet
 
+	// ptrace is the task's ptrace state as tracee and tracer (ptrace.go).
+	ptrace ptraceState
+
 	// seccomp is the task's seccomp mode and filters; nil when it has
 	// none. Read by the task without a lock; stored under tg.sigMu.
 	seccomp atomic.Pointer[seccompState]

@@ -3,6 +3,7 @@ package kernel
 import (
 	"github.com/kite-os/kite/tty"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kite-os/kite/abi/linux"
@@ -149,6 +150,9 @@ type ThreadGroup struct {
 	// exiting is set once the group exit began (exit_group, a fatal
 	// signal or exec killing the other threads). Guarded by sigMu.
 	exiting bool
+	// sigkilled is set once SIGKILL was sent to the group: it ends even
+	// a PTRACE_EVENT_EXIT stop.
+	sigkilled atomic.Bool
 	// exitingCh is closed when exiting is set.
 	exitingCh chan struct{}
 	// exitStatus is the status reported to wait. Guarded by sigMu.

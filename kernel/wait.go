@@ -62,6 +62,15 @@ func (t *Task) Wait(target WaitTarget, options int) (*WaitResult, error) {
 			if !c.matchesWaitLocked(target, options) {
 				continue
 			}
+			if c.tracedByGroupLocked(t.tg) {
+				// Reported through the tracee list below.
+				continue
+			}
+			if c.tracedZombieLocked() {
+				// Its tracer reaps it first.
+				matched = true
+				continue
+			}
 			if c.state == groupZombie && options&WEXITED == 0 {
 				// An exited child has no stop or continue left to
 				// report: it does not count as one to wait for
@@ -71,6 +80,13 @@ func (t *Task) Wait(target WaitTarget, options int) (*WaitResult, error) {
 			}
 			matched = true
 			if r := c.waitableLocked(options); r != nil {
+				k.mu.Unlock()
+				return r, nil
+			}
+		}
+		if r, m := t.ptraceWaitLocked(target, options); m {
+			matched = true
+			if r != nil {
 				k.mu.Unlock()
 				return r, nil
 			}

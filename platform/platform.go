@@ -77,6 +77,16 @@ func (e Event) String() string {
 	return "unknown"
 }
 
+// Stepper is implemented by Contexts that can run application code one
+// instruction at a time (a guest debugger's PTRACE_SINGLESTEP).
+type Stepper interface {
+	// SwitchStep is Switch for at most one instruction. After it the
+	// thread reports EventFault with SIGTRAP (code TRAP_TRACE, Addr the
+	// next instruction), unless another event came first; a system call
+	// instruction reports EventSyscall as Switch does.
+	SwitchStep(as AddressSpace, regs *arch.Registers) (Event, Fault, error)
+}
+
 // Fault describes a synchronous exception taken by application code.
 type Fault struct {
 	Signo int32   // SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGTRAP

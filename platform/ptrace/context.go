@@ -59,7 +59,10 @@ type context struct {
 	running atomic.Pointer[thread]
 }
 
-var _ platform.Context = (*context)(nil)
+var (
+	_ platform.Context = (*context)(nil)
+	_ platform.Stepper = (*context)(nil)
+)
 
 // NewContext implements platform.Platform.
 func (p *Platform) NewContext() (platform.Context, error) {
@@ -290,6 +293,19 @@ func (t *thread) getAppRegs(regs *arch.Registers) error {
 
 // Switch implements platform.Context.
 func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platform.Event, platform.Fault, error) {
+	return c.run(as, regs, unix.PTRACE_SYSEMU)
+}
+
+// SwitchStep implements platform.Stepper with the host's
+// PTRACE_SYSEMU_SINGLESTEP: a system call instruction stops at its entry
+// as under PTRACE_SYSEMU, any other traps after it.
+func (c *context) SwitchStep(as platform.AddressSpace, regs *arch.Registers) (platform.Event, platform.Fault, error) {
+	return c.run(as, regs, unix.PTRACE_SYSEMU_SINGLESTEP)
+}
+
+// run runs application code with the host ptrace request req until an
+// event.
+func (c *context) run(as platform.AddressSpace, regs *arch.Registers, req int) (platform.Event, platform.Fault, error) {
 	a := as.(*addressSpace)
 	t, err := c.threadIn(a)
 	if err != nil {
@@ -311,7 +327,7 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 		return platform.EventInterrupt, platform.Fault{}, nil
 	}
 	for {
-		if err := ptrace(unix.PTRACE_SYSEMU, t.tid, 0, 0); err != nil {
+		if err := ptrace(req, t.tid, 0, 0); err != nil {
 			return 0, platform.Fault{}, t.errHost("SYSEMU", err)
 		}
 		ws, err := wait(t.tid)
