@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	stdnet "net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // compareNet runs argv on the host and under `kite run` with kiteFlags
@@ -109,6 +111,133 @@ func TestHostNetwork(t *testing.T) {
 		}
 		if strings.TrimSpace(r.stderr) != "" {
 			t.Errorf("curl's stderr: %s", r.stderr)
+		}
+	})
+}
+
+// freePort returns a port of 127.0.0.1 that nothing listened on a moment
+// ago (for --publish, whose host port the caller names).
+func freePort(t *testing.T, network string) string {
+	t.Helper()
+	var addr stdnet.Addr
+	if network == "udp" {
+		c, err := stdnet.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr = c.LocalAddr()
+		c.Close()
+	} else {
+		l, err := stdnet.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr = l.Addr()
+		l.Close()
+	}
+	_, port, _ := stdnet.SplitHostPort(addr.String())
+	return port
+}
+
+// TestSandboxNetwork runs programs under `kite run --net=sandbox`: kite's
+// own stack, whose connections through eth0 kite carries to the host
+// (10.0.2.2 is the host's loopback), and --publish's host ports carried
+// into the sandbox.
+func TestSandboxNetwork(t *testing.T) {
+	t.Run("curl-to-host-server", func(t *testing.T) {
+		need(t, "/usr/bin/python3", "/usr/bin/curl")
+		www := webRoot(t)
+		port := startHTTPServer(t, "/usr/bin/python3", "-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory", www, "0")
+		for _, path := range []string{"/index.txt", "/missing"} {
+			host := runCmd(t, nil, testEnv, "/usr/bin/curl", "-sS", "-w", " %{http_code}\n", "http://127.0.0.1:"+port+path)
+			kite := runCmd(t, nil, testEnv, kiteBin, "run", "--net=sandbox", "--", "/usr/bin/curl", "-sS", "-w", " %{http_code}\n", "http://10.0.2.2:"+port+path)
+			if host != kite {
+				t.Errorf("curl %s: host (127.0.0.1) and kite --net=sandbox (10.0.2.2) differ\n--- host:\n%s\n--- kite:\n%s", path, host, kite)
+			}
+		}
+		// A port nobody listens on is refused, as on the host.
+		closed := freePort(t, "tcp")
+		host := runCmd(t, nil, testEnv, "/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}\n", "http://127.0.0.1:"+closed+"/")
+		kite := runCmd(t, nil, testEnv, kiteBin, "run", "--net=sandbox", "--", "/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}\n", "http://10.0.2.2:"+closed+"/")
+		if host != kite {
+			t.Errorf("curl to a closed port: host and kite differ\n--- host:\n%s\n--- kite:\n%s", host, kite)
+		}
+	})
+	t.Run("udp-to-host", func(t *testing.T) {
+		need(t, "/usr/bin/python3")
+		pc, err := stdnet.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		go func() {
+			buf := make([]byte, 1500)
+			for {
+				n, from, err := pc.ReadFrom(buf)
+				if err != nil {
+					return
+				}
+				pc.WriteTo([]byte(strings.ToUpper(string(buf[:n]))), from)
+			}
+		}()
+		_, port, _ := stdnet.SplitHostPort(pc.LocalAddr().String())
+		r := runCmd(t, nil, testEnv, kiteBin, "run", "--net=sandbox", "--", "/usr/bin/python3", "-c", `import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(b"datagram from the sandbox", ("10.0.2.2", `+port+`))
+print(s.recvfrom(100)[0].decode())`)
+		if r.status != "exit 0" || r.stdout != "DATAGRAM FROM THE SANDBOX\n" {
+			t.Errorf("UDP to the host's echo server: %s", r)
+		}
+	})
+	t.Run("publish", func(t *testing.T) {
+		need(t, "/usr/bin/python3", "/usr/bin/curl")
+		www := webRoot(t)
+		hostPort := freePort(t, "tcp")
+		startHTTPServer(t, kiteBin, "run", "--net=sandbox", "--publish", hostPort+":8080", "--", "/usr/bin/python3", "-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory", www, "8080")
+		r := runCmd(t, nil, testEnv, "/usr/bin/curl", "-sS", "http://127.0.0.1:"+hostPort+"/index.txt")
+		want, err := os.ReadFile(filepath.Join(www, "index.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.status != "exit 0" || r.stdout != string(want) || r.stderr != "" {
+			t.Errorf("curl on the host through --publish %s:8080: %s\nwant stdout %q", hostPort, r, want)
+		}
+	})
+	t.Run("publish-udp", func(t *testing.T) {
+		need(t, "/usr/bin/python3")
+		hostPort := freePort(t, "udp")
+		cmd := exec.Command(kiteBin, "run", "--net=sandbox", "--publish", hostPort+":9000/udp", "--", "/usr/bin/python3", "-u", "-c", `import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 9000))
+print("ready")
+d, a = s.recvfrom(100)
+s.sendto(d.upper(), a)`)
+		cmd.Env = testEnv
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer cmd.Wait()
+		defer cmd.Process.Signal(syscall.SIGTERM)
+		if line, err := bufio.NewReader(out).ReadString('\n'); line != "ready\n" {
+			t.Fatalf("the server in kite said %q (%v)", line, err)
+		}
+		c, err := stdnet.Dial("udp", "127.0.0.1:"+hostPort)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.Write([]byte("datagram from the host")); err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(runTimeout))
+		buf := make([]byte, 100)
+		n, err := c.Read(buf)
+		if err != nil || string(buf[:n]) != "DATAGRAM FROM THE HOST" {
+			t.Errorf("reply through --publish %s:9000/udp: %q, %v", hostPort, buf[:n], err)
 		}
 	})
 }

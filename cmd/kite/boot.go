@@ -104,6 +104,13 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		defer host.Close()
 		host.Register(stack)
 	}
+	if o.network == "sandbox" {
+		sb, err := ipStack.EnableSandbox(o.publish)
+		if err != nil {
+			return 1, fmt.Errorf("sandbox network: %w", err)
+		}
+		defer sb.Close()
+	}
 	cfg := kernel.Config{
 		Platform:    plat,
 		MemoryFile:  mf,

@@ -4,20 +4,24 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/kite-os/kite/image"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/image"
+	"github.com/kite-os/kite/net/inet"
 )
 
 func init() {
 	verbs["run"] = verb{run: runMain, help: "run a Linux program under kite"}
 }
 
-const runUsage = `Usage: kite run [--rootfs DIR|IMAGE.ext4] [--rw-root | --overlay] [--disk IMAGE]... [--strace] [--platform ptrace] [--net none|host] [--debug] [-t|--tty|--no-tty] -- PROGRAM [ARGS...]
+const runUsage = `Usage: kite run [--rootfs DIR|IMAGE.ext4] [--rw-root | --overlay] [--disk IMAGE]... [--strace] [--platform ptrace] [--net none|host|sandbox] [--publish [IP:]HOST_PORT:PORT[/udp]]... [--debug] [-t|--tty|--no-tty] -- PROGRAM [ARGS...]
 
 Runs PROGRAM (a path inside the root; a name without a slash is looked
 up in the directories of $PATH, as a shell does) under kite. The root is DIR (default:
@@ -66,9 +70,12 @@ type runOptions struct {
 	// the host's RAM.
 	memory   uint64
 	platform string
-	// network is --net: "none" (kite's stack with loopback) or "host"
-	// (host sockets driven by kite).
+	// network is --net: "none" (kite's stack with loopback), "host"
+	// (host sockets driven by kite) or "sandbox" (kite's stack with a
+	// slirp-like way out).
 	network string
+	// publish are --publish's forwardings into a sandbox network.
+	publish []inet.Publish
 	debug   bool
 	ttyMode ttyMode
 	argv    []string
@@ -104,7 +111,15 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
 		return nil
 	})
 	fs.StringVar(&o.platform, "platform", "ptrace", "how application code runs: ptrace")
-	fs.StringVar(&o.network, "net", "none", "the sandbox's network: none (kite's own stack, loopback only) or host (the host's network through sockets kite drives)")
+	fs.StringVar(&o.network, "net", "none", "the sandbox's network: none (kite's own stack, loopback only), host (the host's network through sockets kite drives) or sandbox (kite's stack with eth0 10.0.2.15 whose connections kite carries to the host's network; 10.0.2.2 is the host's loopback)")
+	fs.Func("publish", "with --net=sandbox: [IP:]HOST_PORT:SANDBOX_PORT[/udp] forwards the host's IP:HOST_PORT (IP 127.0.0.1 by default) to the sandbox's port (repeatable)", func(s string) error {
+		p, err := parsePublish(s)
+		if err != nil {
+			return err
+		}
+		o.publish = append(o.publish, p)
+		return nil
+	})
 	fs.BoolVar(&o.debug, "debug", false, "log kite's internal events on stderr")
 	var forceTTY, noTTY bool
 	fs.BoolVar(&forceTTY, "t", false, "give the program a kite terminal even when stdin is not one (as docker run -t)")
@@ -152,15 +167,49 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
 		return o, 2
 	}
 	switch o.network {
-	case "none", "host":
-	case "sandbox":
-		fmt.Fprintf(stderr, "kite run: --net=%s is not implemented yet (available: none, host)\n", o.network)
-		return o, 2
+	case "none", "host", "sandbox":
 	default:
-		fmt.Fprintf(stderr, "kite run: unknown network mode %q (available: none, host)\n", o.network)
+		fmt.Fprintf(stderr, "kite run: unknown network mode %q (available: none, host, sandbox)\n", o.network)
+		return o, 2
+	}
+	if len(o.publish) > 0 && o.network != "sandbox" {
+		fmt.Fprintln(stderr, "kite run: --publish needs --net=sandbox")
 		return o, 2
 	}
 	return o, -1
+}
+
+// parsePublish parses --publish's [IP:]HOST_PORT:SANDBOX_PORT[/udp|/tcp]
+// (an IPv6 IP in brackets).
+func parsePublish(s string) (inet.Publish, error) {
+	var p inet.Publish
+	spec, proto, _ := strings.Cut(s, "/")
+	switch proto {
+	case "", "tcp":
+	case "udp":
+		p.UDP = true
+	default:
+		return p, fmt.Errorf("--publish %q: protocol must be tcp or udp", s)
+	}
+	i := strings.LastIndexByte(spec, ':')
+	if i < 0 {
+		return p, fmt.Errorf("--publish %q: want [IP:]HOST_PORT:SANDBOX_PORT", s)
+	}
+	port, err := strconv.ParseUint(spec[i+1:], 10, 16)
+	if err != nil || port == 0 {
+		return p, fmt.Errorf("--publish %q: bad sandbox port", s)
+	}
+	p.Port = uint16(port)
+	host := spec[:i]
+	if !strings.Contains(host, ":") {
+		host = "127.0.0.1:" + host
+	}
+	ap, err := netip.ParseAddrPort(host)
+	if err != nil || ap.Port() == 0 {
+		return p, fmt.Errorf("--publish %q: bad host address or port", s)
+	}
+	p.Host = ap
+	return p, nil
 }
 
 // parseMemorySize parses --memory's SIZE (image.ParseSize's syntax:

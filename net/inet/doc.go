@@ -25,14 +25,20 @@
 // Host is the network of `kite run --net=host` (host.go, hostopt.go):
 // its families make host sockets through the subpackage hostnet, the only
 // code that touches the host's network, and carry each call out on them
-// after the same decoding and checks as on kite's stack.
+// after the same decoding and checks as on kite's stack. Sandbox
+// (sandbox.go) is `--net=sandbox`: the stack gets eth0, piped to a second
+// tcpip stack (the router) whose TCP and UDP forwarders carry each
+// connection the sandbox opens over a hostnet connection, and --publish
+// listeners on the host dial into the stack's loopback.
 //
 // Locking: a socket has no lock of its own; tcpip endpoints are safe for
-// concurrent use. Stack.mu guards the set of open sockets and
-// hostSocket.mu a host socket's unread data (held while that data is copied
-// to the program: mm's locks come after it); each is taken without the
-// others, as is the socket layer's Options lock.
+// concurrent use. Stack.mu guards the set of open sockets, Sandbox.mu
+// its forwarded connections and hostSocket.mu a host socket's unread
+// data (held while that data is copied to the program: mm's locks come
+// after it); each is taken without the others, as is the socket layer's
+// Options lock.
 //
-// inet imports net, vfs, x/sys/unix and gvisor.dev/gvisor/pkg/tcpip
+// inet imports net, vfs, net/inet/hostnet, x/sys/unix and
+// gvisor.dev/gvisor/pkg/tcpip
 // (with gvisor.dev/gvisor/pkg/waiter, the wait queue tcpip's API uses).
 package inet

@@ -51,6 +51,13 @@ func (st *Stack) Links() []netlink.Link {
 			l.Type = arphrdLoopback
 			l.HWAddr = make([]byte, 6)
 			l.Broadcast = make([]byte, 6)
+		} else {
+			// The sandbox's eth0: an Ethernet-like link to kite's
+			// router.
+			l.Flags |= unix.IFF_BROADCAST | unix.IFF_MULTICAST
+			l.Type = unix.ARPHRD_ETHER
+			l.HWAddr = []byte(info.LinkAddress)
+			l.Broadcast = bytesOf(6, 0xff)
 		}
 		out = append(out, l)
 	}
@@ -87,6 +94,23 @@ func (st *Stack) Addrs() []netlink.Addr {
 // table's IPv6 host route).
 func (st *Stack) Routes() []netlink.Route {
 	var out []netlink.Route
+	for _, r := range st.s.GetRouteTable() {
+		if r.Destination.Prefix() == 0 && r.Gateway.Len() == 4 {
+			out = append(out, netlink.Route{Family: unix.AF_INET, Table: unix.RT_TABLE_MAIN, Protocol: unix.RTPROT_BOOT, Scope: unix.RT_SCOPE_UNIVERSE, Type: unix.RTN_UNICAST, Gateway: r.Gateway.AsSlice(), OIF: int32(r.NIC)})
+		}
+	}
+	infos := st.s.NICInfo()
+	for _, a := range st.Addrs() {
+		if a.Family == unix.AF_INET && !infos[tcpip.NICID(a.Index)].Flags.Loopback {
+			// A network reached directly, in the main table.
+			net := make([]byte, 4)
+			for i := range 4 {
+				bits := max(0, min(8, int(a.PrefixLen)-8*i))
+				net[i] = a.Addr[i] & byte(0xff<<(8-bits))
+			}
+			out = append(out, netlink.Route{Family: unix.AF_INET, DstLen: a.PrefixLen, Table: unix.RT_TABLE_MAIN, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_LINK, Type: unix.RTN_UNICAST, Dst: net, PrefSrc: a.Addr, OIF: a.Index})
+		}
+	}
 	for _, a := range st.Addrs() {
 		if a.Family == unix.AF_INET {
 			net := make([]byte, 4)
@@ -97,8 +121,11 @@ func (st *Stack) Routes() []netlink.Route {
 				net[i] = a.Addr[i] & mask
 				bcast[i] = net[i] | ^mask
 			}
+			if infos[tcpip.NICID(a.Index)].Flags.Loopback {
+				// lo's whole network is local.
+				out = append(out, netlink.Route{Family: unix.AF_INET, DstLen: a.PrefixLen, Table: unix.RT_TABLE_LOCAL, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_HOST, Type: unix.RTN_LOCAL, Dst: net, PrefSrc: a.Addr, OIF: a.Index})
+			}
 			out = append(out,
-				netlink.Route{Family: unix.AF_INET, DstLen: a.PrefixLen, Table: unix.RT_TABLE_LOCAL, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_HOST, Type: unix.RTN_LOCAL, Dst: net, PrefSrc: a.Addr, OIF: a.Index},
 				netlink.Route{Family: unix.AF_INET, DstLen: 32, Table: unix.RT_TABLE_LOCAL, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_HOST, Type: unix.RTN_LOCAL, Dst: a.Addr, PrefSrc: a.Addr, OIF: a.Index},
 				netlink.Route{Family: unix.AF_INET, DstLen: 32, Table: unix.RT_TABLE_LOCAL, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_LINK, Type: unix.RTN_BROADCAST, Dst: bcast, PrefSrc: a.Addr, OIF: a.Index},
 			)

@@ -43,6 +43,8 @@ type Route struct {
 	Type     uint8 // RTN_*
 	Dst      []byte
 	PrefSrc  []byte
+	// Gateway is the next hop, nil for a directly reached network.
+	Gateway  []byte
 	OIF      int32
 	Priority uint32
 }

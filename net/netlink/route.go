@@ -290,6 +290,9 @@ func (s *socket) dumpRoutes(h hdr, payload []byte, port uint32) []byte {
 		if r.PrefSrc != nil {
 			m.attr(unix.RTA_PREFSRC, r.PrefSrc)
 		}
+		if r.Gateway != nil {
+			m.attr(unix.RTA_GATEWAY, r.Gateway)
+		}
 		m.u32(unix.RTA_OIF, uint32(r.OIF))
 		if r.Family == unix.AF_INET6 {
 			m.u8(unix.RTA_PREF, 0)

@@ -180,3 +180,4 @@ func (s *Socket) Queued(req uint) (int, error) {
 	}
 	return 0, unix.ENOTTY
 }
+
