@@ -180,4 +180,3 @@ func (s *Socket) Queued(req uint) (int, error) {
 	}
 	return 0, unix.ENOTTY
 }
-
