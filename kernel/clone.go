@@ -165,7 +165,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		child.pendingFP = fp
 	}
 	child.creds.Store(creds)
-	child.ns.Store(nss)
+	child.setNamespaces(nss)
 	child.regs.Rax = 0
 	if o.Stack != 0 {
 		child.regs.Rsp = uint64(o.Stack)

@@ -111,6 +111,9 @@ func (t *Task) releaseResources() {
 	if fs != nil {
 		fs.decRef()
 	}
+	if ns := t.Namespaces(); ns != nil && ns.Mount.VFS != nil {
+		ns.Mount.VFS.DecRef()
+	}
 	if m != nil {
 		t.k.mmPut(m)
 	}

@@ -111,7 +111,21 @@ func (t *Task) NamespaceFile(ctx vfs.Context, kind string) (*vfs.File, error) {
 		return nil, unix.ENOENT
 	}
 	in := &nsInode{k: t.k, ns: ns}
-	return t.k.vfs.NewPseudoFile(ctx, t.k.nsfs, NamespaceLink(ns), in, &nsFile{in: in}, unix.O_RDONLY)
+	f, err := t.k.vfs.NewPseudoFile(ctx, t.k.nsfs, NamespaceLink(ns), in, &nsFile{in: in}, unix.O_RDONLY)
+	if err == nil {
+		if m, ok := ns.(*MountNamespace); ok && m.VFS != nil {
+			m.VFS.IncRef()
+		}
+	}
+	return f, err
+}
+
+// Release implements vfs.FileOperations: a mount namespace's file keeps
+// its tree mounted while it is open.
+func (n *nsFile) Release(vfs.Context) {
+	if m, ok := n.in.ns.(*MountNamespace); ok && m.VFS != nil {
+		m.VFS.DecRef()
+	}
 }
 
 // NamespaceLink implements proc.NamespaceProcess: the nsfs location of

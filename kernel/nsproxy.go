@@ -139,6 +139,9 @@ func (userNamespace) CloneFlag() int { return unix.CLONE_NEWUSER }
 // with mount tree mnt (nil: the tree its root lies in).
 func (k *Kernel) initialNamespaces(mnt *vfs.MountNamespace) *Namespaces {
 	hostname, domain := k.hostname, "(none)"
+	if mnt != nil {
+		mnt.SetOwner(k.userNS)
+	}
 	return &Namespaces{
 		UTS:   &UTSNamespace{nsCommon: nsCommon{inode: initUTSNSInode, owner: k.userNS}, hostname: hostname, domainname: domain},
 		IPC:   k.newIPCNamespace(initIPCNSInode, k.userNS),
@@ -148,6 +151,17 @@ func (k *Kernel) initialNamespaces(mnt *vfs.MountNamespace) *Namespaces {
 
 // Namespaces returns the task's namespaces.
 func (t *Task) Namespaces() *Namespaces { return t.ns.Load() }
+
+// setNamespaces installs ns as t's namespaces, counting t as a user of
+// its mount tree (a tree with no users left is unmounted).
+func (t *Task) setNamespaces(ns *Namespaces) {
+	if ns.Mount.VFS != nil {
+		ns.Mount.VFS.IncRef()
+	}
+	if old := t.ns.Swap(ns); old != nil && old.Mount.VFS != nil {
+		old.Mount.VFS.DecRef()
+	}
+}
 
 // Namespace flags kite implements.
 const supportedNamespaces = unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNS | unix.CLONE_NEWUSER
@@ -182,8 +196,7 @@ func (k *Kernel) copyNamespaces(old *Namespaces, c *auth.Credentials, flags uint
 		}
 		// A copy owned by a less privileged user namespace locks every
 		// mount, so that its owner cannot uncover what they hide.
-		lockAll := owner != old.Mount.owner
-		mnt, tr := k.vfs.CloneMountNamespace(old.Mount.VFS, lockAll)
+		mnt, tr := k.vfs.CloneMountNamespace(old.Mount.VFS, owner)
 		n.Mount = &MountNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: owner}, VFS: mnt}
 		translate = tr
 	}
@@ -259,7 +272,7 @@ func (t *Task) Unshare(flags uint64) error {
 	if creds != t.Credentials() {
 		t.installCreds(creds)
 	}
-	t.ns.Store(ns)
+	t.setNamespaces(ns)
 	return nil
 }
 
@@ -334,7 +347,7 @@ func (t *Task) SetNamespace(ns Namespace, nstype int) error {
 	default:
 		return unix.EINVAL
 	}
-	t.ns.Store(&cur)
+	t.setNamespaces(&cur)
 	return nil
 }
 

@@ -97,9 +97,9 @@ func (k *Kernel) startProcess(a ProcessArgs, init bool) (*ThreadGroup, error) {
 	}
 	t.creds.Store(k.inInitialUserNamespace(a.Credentials))
 	if init {
-		t.ns.Store(k.initialNamespaces(a.MountNamespace))
+		t.setNamespaces(k.initialNamespaces(a.MountNamespace))
 	} else {
-		t.ns.Store(k.init.leader.Namespaces())
+		t.setNamespaces(k.init.leader.Namespaces())
 	}
 	t.altStack = linux.SignalStack{Flags: linux.SS_DISABLE}
 	t.sched.Affinity = uint64(1)<<uint(k.NumCPU()) - 1

@@ -5,6 +5,7 @@ import (
 
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/kernel"
+	"github.com/kite-os/kite/vfs"
 )
 
 // mount(2) and umount2(2).
@@ -29,42 +30,62 @@ func copyInOptString(t *kernel.Task, addr uintptr) (string, error) {
 	return s, nil
 }
 
+// msIgnoredForType are the flags path_mount strips before it looks at
+// the operation: the per-mount flags and kernel-internal ones.
+const msIgnoredForType = unix.MS_NOSUID | unix.MS_NOEXEC | unix.MS_NODEV | unix.MS_ACTIVE | unix.MS_BORN |
+	unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME | unix.MS_KERNMOUNT | unix.MS_STRICTATIME |
+	unix.MS_NOREMOTELOCK | unix.MS_NOSYMFOLLOW
+
 func mount(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	srcAddr, targetAddr, typeAddr, flags, dataAddr := a[0], a[1], a[2], uint32(a[3]), a[4]
 	if flags&msMgcMsk == msMgcVal {
 		flags &^= msMgcMsk
-	}
-	if !mayMount(t) {
-		return 0, unix.EPERM
 	}
 	v := t.Kernel().VFS()
 	target, err := attrTarget(t, cwdFD, targetAddr, true, false)
 	if err != nil {
 		return 0, err
 	}
+	if flags&unix.MS_NOUSER != 0 {
+		return 0, unix.EINVAL
+	}
+	if !mayMount(t) {
+		return 0, unix.EPERM
+	}
+	ns := t.Namespaces().Mount.VFS
+	ours := func(p vfs.Path) bool { return p.Mount != nil && p.Mount.Namespace() == ns }
+	op := flags &^ msIgnoredForType
 	switch {
-	case flags&unix.MS_REMOUNT != 0:
+	case op&unix.MS_REMOUNT != 0:
 		return 0, v.Remount(t, target, flags)
-	case flags&unix.MS_BIND != 0:
-		src, err := attrTarget(t, cwdFD, srcAddr, true, false)
+	case op&unix.MS_BIND != 0:
+		src, err := mountSource(t, srcAddr)
 		if err != nil {
 			return 0, err
 		}
-		return 0, v.BindMountTree(t, src, target, flags, flags&unix.MS_REC != 0)
-	case flags&msPropagation != 0:
-		// Exactly one propagation type may be given.
-		p := flags & msPropagation
-		if p&(p-1) != 0 {
+		if !ours(target) || !ours(src) {
 			return 0, unix.EINVAL
 		}
+		return 0, v.BindMountTree(t, src, target, flags&unix.MS_REC != 0)
+	case op&msPropagation != 0:
+		// Exactly one propagation type, with MS_REC and MS_SILENT
+		// only (Linux's flags_to_propagation_type; MS_NOSUID and the
+		// other per-mount flags are refused too).
 		if target.Mount == nil || target.Dentry != target.Mount.Root().Dentry {
 			return 0, unix.EINVAL
 		}
-		return 0, nil
-	case flags&unix.MS_MOVE != 0:
-		src, err := attrTarget(t, cwdFD, srcAddr, true, false)
+		typ := flags &^ (unix.MS_REC | unix.MS_SILENT)
+		if typ&(typ-1) != 0 || typ&^msPropagation != 0 {
+			return 0, unix.EINVAL
+		}
+		return 0, v.SetPropagation(target, typ, op&unix.MS_REC != 0)
+	case op&unix.MS_MOVE != 0:
+		src, err := mountSource(t, srcAddr)
 		if err != nil {
 			return 0, err
+		}
+		if !ours(target) || !ours(src) {
+			return 0, unix.EINVAL
 		}
 		return 0, v.MoveMount(t, src, target)
 	}
@@ -80,7 +101,26 @@ func mount(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
+	if !ours(target) {
+		return 0, unix.EINVAL
+	}
 	return 0, v.NewMount(t, fstype, source, target, flags, data)
+}
+
+// mountSource resolves the source path of a bind or move (EINVAL when
+// there is none, as Linux's do_loopback and do_move_mount_old).
+func mountSource(t *kernel.Task, addr uintptr) (vfs.Path, error) {
+	if addr == 0 {
+		return vfs.Path{}, unix.EINVAL
+	}
+	s, err := copyInOptString(t, addr)
+	if err != nil {
+		return vfs.Path{}, err
+	}
+	if s == "" {
+		return vfs.Path{}, unix.EINVAL
+	}
+	return attrTarget(t, cwdFD, addr, true, false)
 }
 
 // umount2 flags.
@@ -112,6 +152,12 @@ func umount2(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, unix.EAGAIN
 	}
 	v := t.Kernel().VFS()
+	// umount looks at what is mounted on the path (LOOKUP_MOUNTPOINT):
+	// "." after pivot_root(".", ".") is the old root on top of the cwd.
+	target = v.FollowMounts(target)
+	if target.Mount == nil || target.Mount.Namespace() != t.Namespaces().Mount.VFS {
+		return 0, unix.EINVAL
+	}
 	if flags&mntDetach != 0 {
 		return 0, v.UmountTree(t, target)
 	}

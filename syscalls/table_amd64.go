@@ -200,7 +200,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_SYNC:                    partial(sync, "writes back page caches of mapped files; file systems write through, so nothing else is pending"),
 	unix.SYS_ACCT:                    enosys(""),
 	unix.SYS_SETTIMEOFDAY:            enosys(""),
-	unix.SYS_MOUNT:                   partial(mount, "new mounts of registered types, MS_BIND (MS_REC), MS_REMOUNT, MS_MOVE; propagation flags are accepted and not modelled"),
+	unix.SYS_MOUNT:                   partial(mount, "new mounts of registered types, MS_BIND (MS_REC), MS_REMOUNT, MS_MOVE, propagation (MS_SHARED, MS_SLAVE, MS_PRIVATE, MS_UNBINDABLE, MS_REC) with peer groups; superblock flags of MS_REMOUNT without MS_BIND are not changed"),
 	unix.SYS_UMOUNT2:                 partial(umount2, "EBUSY only for mounts with mounts below them, not for open files"),
 	unix.SYS_SWAPON:                  enosys(""),
 	unix.SYS_SWAPOFF:                 enosys(""),

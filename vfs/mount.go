@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/auth"
 )
 
 // Path is a location in the mount tree: a dentry seen through a mount.
@@ -28,16 +30,37 @@ type Mount struct {
 	parent *Mount
 	point  *Dentry
 	flags  uint32
+	// ns is the mount namespace the mount is in; nil once unmounted or
+	// while being built. Guarded by vfs.mountMu.
+	ns *MountNamespace
 	// locked (Linux's MNT_LOCKED) keeps the mount on its mount point: it
 	// cannot be unmounted or moved, so that what it covers (the host's
 	// /tmp below kite's) stays hidden. Guarded by vfs.mountMu.
 	locked bool
+	// lockedFlags are the MS_* flags of flags that a remount may not
+	// clear (MNT_LOCK_READONLY and the rest: a copy into a less
+	// privileged mount namespace). Guarded by vfs.mountMu.
+	lockedFlags uint32
 	// children counts mounts whose parent is this mount.
 	children int
-	// seq orders mounts by creation, for Mounts.
+	// seq orders mounts by creation, for Mounts; it is the mount id.
 	seq uint64
 	// source is what /proc/mounts shows as the mounted device.
 	source string
+
+	// Propagation (propagate.go), guarded by vfs.mountMu. group is the
+	// peer group id (0: none); shared is Linux's MNT_SHARED (a mount may
+	// hold a group id before it becomes shared, while a tree is being
+	// attached); peerNext and peerPrev link the peer group's ring (nil:
+	// no peers); master is a mount of the peer group this one receives
+	// events from, slaves are the mounts that receive this one's;
+	// unbindable is MNT_UNBINDABLE.
+	group              int
+	shared             bool
+	peerNext, peerPrev *Mount
+	master             *Mount
+	slaves             []*Mount
+	unbindable         bool
 }
 
 type mountKey struct {
@@ -74,11 +97,74 @@ func (m *Mount) ReadOnly() bool { return m.Flags()&MountReadOnly != 0 }
 
 // MountNamespace is a mount tree: the root mount of a set of processes.
 type MountNamespace struct {
+	// root is the namespace's root mount (pivot_root changes it).
+	// Guarded by vfs.mountMu.
 	root *Mount
+	// owner is the user namespace that owns the namespace: mounts
+	// propagated or copied into a namespace with another owner are
+	// locked. Guarded by vfs.mountMu.
+	owner *auth.UserNamespace
+	// refs counts the namespace's users (tasks, namespace files); at
+	// the last DecRef its mounts are unmounted. Guarded by vfs.mountMu.
+	refs int
+}
+
+// IncRef counts a new user of ns.
+func (ns *MountNamespace) IncRef() {
+	v := ns.root.vfs
+	v.mountMu.Lock()
+	ns.refs++
+	v.mountMu.Unlock()
+}
+
+// DecRef drops a user of ns. The last one unmounts every mount of the
+// tree (Linux's put_mnt_ns), so that they leave their peer groups and
+// stop receiving propagation.
+func (ns *MountNamespace) DecRef() {
+	v := ns.root.vfs
+	v.mountMu.Lock()
+	defer v.mountMu.Unlock()
+	ns.refs--
+	if ns.refs > 0 {
+		return
+	}
+	tree := v.treeLocked(ns.root)
+	for i := len(tree) - 1; i >= 0; i-- {
+		m := tree[i]
+		if m.parent != nil {
+			v.detachLocked(m)
+		}
+		v.changePropagationLocked(m, unix.MS_PRIVATE)
+		if m != ns.root {
+			m.ns = nil
+		}
+	}
 }
 
 // Root returns the namespace's root directory.
-func (ns *MountNamespace) Root() Path { return ns.root.Root() }
+func (ns *MountNamespace) Root() Path {
+	v := ns.root.vfs
+	v.mountMu.Lock()
+	defer v.mountMu.Unlock()
+	return ns.root.Root()
+}
+
+// SetOwner records the user namespace that owns ns (the kernel's first
+// mount namespace; CloneMountNamespace sets it for copies).
+func (ns *MountNamespace) SetOwner(owner *auth.UserNamespace) {
+	v := ns.root.vfs
+	v.mountMu.Lock()
+	ns.owner = owner
+	v.mountMu.Unlock()
+}
+
+// Namespace returns the mount namespace m is in, nil if m is not
+// mounted.
+func (m *Mount) Namespace() *MountNamespace {
+	m.vfs.mountMu.Lock()
+	defer m.vfs.mountMu.Unlock()
+	return m.ns
+}
 
 // NewMountNamespace returns a namespace whose root mount is rootFS, with
 // mount flags flags (MountReadOnly...).
@@ -94,11 +180,13 @@ func (v *VirtualFilesystem) NewMountNamespace(ctx Context, rootFS Filesystem, fl
 		return nil, unix.ENOTDIR
 	}
 	m := &Mount{vfs: v, fs: s, root: root, flags: flags}
+	ns := &MountNamespace{root: m}
 	v.mountMu.Lock()
 	v.mountSeq++
 	m.seq = v.mountSeq
+	m.ns = ns
 	v.mountMu.Unlock()
-	return &MountNamespace{root: m}, nil
+	return ns, nil
 }
 
 // Mount mounts fs on the directory at (which callers get by resolving a
@@ -125,71 +213,29 @@ func (v *VirtualFilesystem) Mount(ctx Context, at Path, fs Filesystem, flags uin
 		return unix.ENOTDIR
 	}
 	m := &Mount{vfs: v, fs: s, root: root, flags: flags}
-	return v.attach(m, at)
-}
-
-// BindMount mounts the tree at src on at (mount --bind). A tree with
-// locked mounts below src can only be bound recursively (EINVAL), or the
-// bind would show what they cover.
-func (v *VirtualFilesystem) BindMount(ctx Context, src, at Path, flags uint32) error {
-	if !at.Ok() || at.Mount == nil || !src.Ok() || src.Mount == nil {
-		return unix.EINVAL
-	}
-	v.mountMu.Lock()
-	for _, m := range v.mountsBelowLocked(src) {
-		if m.locked {
-			v.mountMu.Unlock()
-			return unix.EINVAL
-		}
-	}
-	v.mountMu.Unlock()
-	if src.Dentry.IsDir() != at.Dentry.IsDir() {
-		return unix.ENOTDIR
-	}
-	m := &Mount{vfs: v, fs: src.Mount.fs, root: src.Dentry, flags: flags}
-	return v.attach(m, at)
-}
-
-func (v *VirtualFilesystem) attach(m *Mount, at Path) error {
 	v.mountMu.Lock()
 	defer v.mountMu.Unlock()
-	k := mountKey{at.Mount, at.Dentry}
-	if v.mounts[k] != nil {
-		// at is not the top of its stack; mount on the top.
-		for top := v.mounts[k]; top != nil; top = v.mounts[mountKey{top, top.root}] {
-			k = mountKey{top, top.root}
-		}
-	}
-	v.mountSeq++
-	m.seq = v.mountSeq
-	m.parent = k.m
-	m.point = k.d
-	k.m.children++
-	k.d.mounts.Add(1)
-	v.mounts[k] = m
-	return nil
+	return v.graftLocked(m, at)
 }
 
-// Umount detaches the mount whose root is at. EINVAL if at is not a mount
-// root or is locked; EBUSY if other mounts sit on it.
+// BindMount mounts the tree at src on at (mount --bind): the new mount
+// has src's flags and joins src's peer group. A tree with locked mounts
+// below src can only be bound recursively (EINVAL), or the bind would show
+// what they cover; an unbindable mount cannot be bound (EINVAL).
+func (v *VirtualFilesystem) BindMount(ctx Context, src, at Path) error {
+	return v.BindMountTree(ctx, src, at, false)
+}
+
+// Umount detaches the mount whose root is at, and its copies that
+// propagation made on the peers and slaves of its parent. EINVAL if at is
+// not a mount root or is locked; EBUSY if other mounts sit on it.
 func (v *VirtualFilesystem) Umount(ctx Context, at Path) error {
 	if !at.Ok() || at.Mount == nil || at.Dentry != at.Mount.root {
 		return unix.EINVAL
 	}
 	v.mountMu.Lock()
 	defer v.mountMu.Unlock()
-	m := at.Mount
-	if m.parent == nil || m.locked {
-		return unix.EINVAL
-	}
-	if m.children > 0 {
-		return unix.EBUSY
-	}
-	delete(v.mounts, mountKey{m.parent, m.point})
-	m.parent.children--
-	m.point.mounts.Add(-1)
-	m.parent, m.point = nil, nil
-	return nil
+	return v.umountLocked(at.Mount, false)
 }
 
 // SetMountFlags changes a mount's flags (mount -o remount).
@@ -326,10 +372,19 @@ type MountInfo struct {
 	Flags      uint32
 	Dev        uint64
 	ID, Parent uint64 // mount ids (the parent's is its own for the root)
+
+	// Propagation, as mountinfo's optional fields show it: the peer
+	// group id of a shared mount (shared:N), the master's group id of a
+	// slave (master:N), the group of the nearest master peer reachable
+	// from the reader's root when it differs (propagate_from:N), and
+	// unbindable. Zero or false when absent.
+	Shared, Master, PropagateFrom int
+	Unbindable                    bool
 }
 
-// Mounts lists the mounts of the tree that contains root, parents before
-// children, with mount points named relative to root.
+// Mounts lists the mounts of the tree that contains root in creation
+// order (as Linux: a mount moved under a newer one comes before its
+// parent), with mount points named relative to root.
 func (v *VirtualFilesystem) Mounts(root Path) []MountInfo {
 	v.mountMu.Lock()
 	top := root.Mount
@@ -351,6 +406,9 @@ func (v *VirtualFilesystem) Mounts(root Path) []MountInfo {
 		}
 	}
 	walk(top)
+	// Listed in creation order, as Linux lists a namespace's mounts (a
+	// moved mount keeps its place).
+	sort.SliceStable(order, func(i, j int) bool { return order[i].seq < order[j].seq })
 	infos := make([]MountInfo, 0, len(order))
 	for _, m := range order {
 		src := m.source
@@ -361,8 +419,18 @@ func (v *VirtualFilesystem) Mounts(root Path) []MountInfo {
 		if m.parent != nil {
 			parent = m.parent.seq
 		}
-		infos = append(infos, MountInfo{Mount: m, Source: src, FSType: m.fs.fs.Name(), Flags: m.flags,
-			Dev: m.fs.dev, ID: m.seq, Parent: parent})
+		info := MountInfo{Mount: m, Source: src, FSType: m.fs.fs.Name(), Flags: m.flags,
+			Dev: m.fs.dev, ID: m.seq, Parent: parent, Unbindable: m.unbindable}
+		if m.shared {
+			info.Shared = m.group
+		}
+		if m.master != nil {
+			info.Master = m.master.group
+			if d := v.dominatingGroupLocked(m, root); d != info.Master {
+				info.PropagateFrom = d
+			}
+		}
+		infos = append(infos, info)
 	}
 	v.mountMu.Unlock()
 	for i := range infos {
@@ -391,3 +459,8 @@ func (v *VirtualFilesystem) dentryPath(d *Dentry) string {
 	}
 	return b.String()
 }
+
+// FollowMounts returns the root of the topmost mount stacked on p, or p
+// (umount2 and pivot_root look at what is mounted on a path such as "."
+// that resolution leaves under its mounts).
+func (v *VirtualFilesystem) FollowMounts(p Path) Path { return v.followMounts(p) }

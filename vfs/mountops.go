@@ -4,6 +4,8 @@ import (
 	"sort"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/auth"
 )
 
 // FilesystemType makes a new file system for mount(2) from its source,
@@ -60,50 +62,64 @@ func (v *VirtualFilesystem) NewMount(ctx Context, fstype, source string, at Path
 		return err
 	}
 	m := &Mount{vfs: v, fs: s, root: root, flags: flags & perMountFlags, source: source}
-	return v.attach(m, at)
+	v.mountMu.Lock()
+	defer v.mountMu.Unlock()
+	return v.graftLocked(m, at)
 }
 
 // isMountRoot reports whether p is the root of its mount.
 func isMountRoot(p Path) bool { return p.Mount != nil && p.Dentry == p.Mount.root }
 
 // Remount changes the flags of the mount whose root is at (MS_REMOUNT).
-// EINVAL if at is not a mount root.
+// EINVAL if at is not a mount root; EPERM if it would clear a flag locked
+// on a copy into a less privileged mount namespace.
 func (v *VirtualFilesystem) Remount(ctx Context, at Path, flags uint32) error {
 	if !isMountRoot(at) {
 		return unix.EINVAL
 	}
-	v.SetMountFlags(at.Mount, flags&perMountFlags)
+	v.mountMu.Lock()
+	defer v.mountMu.Unlock()
+	m := at.Mount
+	if m.lockedFlags&^flags != 0 {
+		return unix.EPERM
+	}
+	m.flags = flags & perMountFlags
 	return nil
 }
 
-// BindMountTree mounts src on at like BindMount, and with recursive set
-// (MS_REC) also copies the mounts below src.
-func (v *VirtualFilesystem) BindMountTree(ctx Context, src, at Path, flags uint32, recursive bool) error {
-	if !recursive {
-		return v.BindMount(ctx, src, at, flags&perMountFlags)
-	}
+// BindMountTree mounts src on at (mount --bind; with recursive set,
+// MS_REC, with copies of the mounts below src except unbindable ones):
+// Linux's do_loopback. The copy of src joins src's peer group (or its
+// master's slaves) and has src's flags.
+func (v *VirtualFilesystem) BindMountTree(ctx Context, src, at Path, recursive bool) error {
 	if !at.Ok() || at.Mount == nil || !src.Ok() || src.Mount == nil {
 		return unix.EINVAL
+	}
+	v.mountMu.Lock()
+	defer v.mountMu.Unlock()
+	if src.Mount.unbindable {
+		return unix.EINVAL
+	}
+	if !recursive {
+		for _, m := range v.mountsBelowLocked(src) {
+			if m.locked {
+				return unix.EINVAL
+			}
+		}
 	}
 	if src.Dentry.IsDir() != at.Dentry.IsDir() {
 		return unix.ENOTDIR
 	}
-	v.mountMu.Lock()
-	defer v.mountMu.Unlock()
-	// The mounts below src, found before anything is attached, so that a
-	// bind onto a place inside src does not copy itself.
-	below := v.mountsBelowLocked(src)
-	top := &Mount{vfs: v, fs: src.Mount.fs, root: src.Dentry, flags: flags & perMountFlags}
-	v.attachLocked(top, at)
-	copies := map[*Mount]*Mount{src.Mount: top}
-	for _, m := range below {
-		parent := copies[m.parent]
-		if parent == nil {
-			continue
-		}
-		c := &Mount{vfs: v, fs: m.fs, root: m.root, flags: m.flags, source: m.source, locked: m.locked}
-		v.attachLocked(c, Path{Mount: parent, Dentry: m.point})
-		copies[m] = c
+	var top *Mount
+	if recursive {
+		top, _ = v.copyTreeLocked(src.Mount, src.Dentry, 0)
+	} else {
+		top = v.cloneMountLocked(src.Mount, src.Dentry, 0)
+	}
+	top.locked = false
+	if err := v.graftLocked(top, at); err != nil {
+		v.dropTreeLocked(top)
+		return err
 	}
 	return nil
 }
@@ -124,16 +140,30 @@ func (v *VirtualFilesystem) LockMounts(root Path) {
 //
 // Preconditions: v.mountMu is held.
 func (v *VirtualFilesystem) mountsBelowLocked(p Path) []*Mount {
+	return mountsBelow(v.childrenByParentLocked(), p)
+}
+
+// childrenByParentLocked maps each mount to the mounts whose parent it is,
+// in creation order.
+//
+// Preconditions: v.mountMu is held.
+func (v *VirtualFilesystem) childrenByParentLocked() map[*Mount][]*Mount {
 	byParent := make(map[*Mount][]*Mount)
 	for _, m := range v.mounts {
 		byParent[m.parent] = append(byParent[m.parent], m)
 	}
+	for _, cs := range byParent {
+		sort.Slice(cs, func(i, j int) bool { return cs[i].seq < cs[j].seq })
+	}
+	return byParent
+}
+
+// mountsBelow is mountsBelowLocked over a childrenByParentLocked map.
+func mountsBelow(byParent map[*Mount][]*Mount, p Path) []*Mount {
 	var out []*Mount
 	var walk func(m *Mount, under *Dentry)
 	walk = func(m *Mount, under *Dentry) {
-		cs := byParent[m]
-		sort.Slice(cs, func(i, j int) bool { return cs[i].seq < cs[j].seq })
-		for _, c := range cs {
+		for _, c := range byParent[m] {
 			if under != nil && !under.isAncestorOfLockedRename(c.point) {
 				continue
 			}
@@ -156,22 +186,36 @@ func (d *Dentry) isAncestorOfLockedRename(a *Dentry) bool {
 	return false
 }
 
-// attachLocked is attach with v.mountMu held.
-func (v *VirtualFilesystem) attachLocked(m *Mount, at Path) {
+// stackTopLocked returns the mount and dentry a mount on at goes on: at,
+// or the root of the topmost mount stacked there.
+//
+// Preconditions: v.mountMu is held.
+func (v *VirtualFilesystem) stackTopLocked(at Path) (*Mount, *Dentry) {
 	k := mountKey{at.Mount, at.Dentry}
 	for top := v.mounts[k]; top != nil; top = v.mounts[k] {
 		k = mountKey{top, top.root}
 	}
-	v.mountSeq++
-	m.seq = v.mountSeq
-	m.parent = k.m
-	m.point = k.d
-	k.m.children++
-	k.d.mounts.Add(1)
-	v.mounts[k] = m
+	return k.m, k.d
 }
 
-// detachLocked removes m, which has no mounts below it, from the tree.
+// setMountpointLocked places m on point of parent, where nothing is
+// mounted.
+//
+// Preconditions: v.mountMu is held; m is detached.
+func (v *VirtualFilesystem) setMountpointLocked(m, parent *Mount, point *Dentry) {
+	if m.seq == 0 {
+		v.mountSeq++
+		m.seq = v.mountSeq
+	}
+	m.parent = parent
+	m.point = point
+	parent.children++
+	point.mounts.Add(1)
+	v.mounts[mountKey{parent, point}] = m
+}
+
+// detachLocked removes m from its mount point; the mounts below it stay
+// attached to it.
 //
 // Preconditions: v.mountMu is held; m has a parent.
 func (v *VirtualFilesystem) detachLocked(m *Mount) {
@@ -185,76 +229,83 @@ func (v *VirtualFilesystem) detachLocked(m *Mount) {
 }
 
 // UmountTree detaches the mount whose root is at and every mount below it
-// (umount2 with MNT_DETACH).
+// (umount2 with MNT_DETACH), with their propagated copies.
 func (v *VirtualFilesystem) UmountTree(ctx Context, at Path) error {
 	if !isMountRoot(at) {
 		return unix.EINVAL
 	}
 	v.mountMu.Lock()
 	defer v.mountMu.Unlock()
-	if at.Mount.parent == nil || at.Mount.locked {
-		return unix.EINVAL
-	}
-	below := v.mountsBelowLocked(at)
-	for i := len(below) - 1; i >= 0; i-- {
-		if below[i].parent != nil {
-			v.detachLocked(below[i])
-		}
-	}
-	v.detachLocked(at.Mount)
-	return nil
+	return v.umountLocked(at.Mount, true)
 }
 
-// MoveMount moves the mount whose root is from onto to (MS_MOVE). EINVAL if
-// from is not a mount root or to lies inside the moved tree.
+// MoveMount moves the mount whose root is from onto to (MS_MOVE), as
+// Linux's do_move_mount: EINVAL if from is not a mount root, is locked or
+// a namespace's root, if it and to are not both directories or both not,
+// if its parent is shared, or if to is shared and the tree holds an
+// unbindable mount; ELOOP if to lies inside the moved tree.
 func (v *VirtualFilesystem) MoveMount(ctx Context, from, to Path) error {
 	if !isMountRoot(from) || to.Mount == nil {
 		return unix.EINVAL
 	}
-	if !to.Dentry.IsDir() && from.Dentry.IsDir() {
-		return unix.ENOTDIR
-	}
 	v.mountMu.Lock()
 	defer v.mountMu.Unlock()
 	m := from.Mount
-	if m.parent == nil || m.locked {
+	if m.parent == nil || m.locked || from.Dentry.IsDir() != to.Dentry.IsDir() {
 		return unix.EINVAL
 	}
-	for x := to.Mount; x != nil; x = x.parent {
+	if m.parent.shared {
+		return unix.EINVAL
+	}
+	dest, _ := v.stackTopLocked(to)
+	if dest.shared {
+		if m.unbindable {
+			return unix.EINVAL
+		}
+		for _, b := range v.mountsBelowLocked(m.Root()) {
+			if b.unbindable {
+				return unix.EINVAL
+			}
+		}
+	}
+	for x := dest; x != nil; x = x.parent {
 		if x == m {
 			return unix.ELOOP
 		}
 	}
-	k := mountKey{m.parent, m.point}
-	delete(v.mounts, k)
-	m.parent.children--
-	m.point.mounts.Add(-1)
-	v.attachLocked(m, to)
+	parent, point := m.parent, m.point
+	v.detachLocked(m)
+	if err := v.graftLocked(m, to); err != nil {
+		v.setMountpointLocked(m, parent, point)
+		return err
+	}
 	return nil
 }
 
-// CloneMountNamespace copies ns's mount tree (CLONE_NEWNS, unshare). The
-// returned function maps a Path of the old tree to the same place in the
-// new one (for the root and cwd of the tasks moving over); other paths are
-// returned unchanged. lockAll locks every copied mount, as Linux does for
-// a copy owned by a less privileged user namespace; locks are kept
-// anyway.
-func (v *VirtualFilesystem) CloneMountNamespace(ns *MountNamespace, lockAll bool) (*MountNamespace, func(Path) Path) {
+// CloneMountNamespace copies ns's mount tree (CLONE_NEWNS, unshare) for a
+// namespace owned by owner: the copies keep their peer groups and
+// masters, so that mounts keep propagating between the two trees. When
+// owner differs from ns's owner (a less privileged namespace), shared
+// mounts become slaves of the originals and every copy is locked (with
+// its flags), as Linux does. The returned function maps a Path of the
+// old tree to the same place in the new one (for the root and cwd of the
+// tasks moving over); other paths are returned unchanged.
+func (v *VirtualFilesystem) CloneMountNamespace(ns *MountNamespace, owner *auth.UserNamespace) (*MountNamespace, func(Path) Path) {
 	v.mountMu.Lock()
 	defer v.mountMu.Unlock()
-	old := ns.root
-	root := &Mount{vfs: v, fs: old.fs, root: old.root, flags: old.flags, source: old.source}
-	v.mountSeq++
-	root.seq = v.mountSeq
-	copies := map[*Mount]*Mount{old: root}
-	for _, m := range v.mountsBelowLocked(Path{Mount: old}) {
-		parent := copies[m.parent]
-		if parent == nil {
-			continue
+	lessPrivileged := owner != ns.owner
+	flag := clCopyUnbindable
+	if lessPrivileged {
+		flag |= clSharedToSlave
+	}
+	root, copies := v.copyTreeLocked(ns.root, ns.root.root, flag)
+	n := &MountNamespace{root: root, owner: owner}
+	for _, c := range copies {
+		c.ns = n
+		if lessPrivileged {
+			c.locked = c.locked || c != root
+			c.lockedFlags |= c.flags & perMountFlags
 		}
-		c := &Mount{vfs: v, fs: m.fs, root: m.root, flags: m.flags, source: m.source, locked: m.locked || lockAll}
-		v.attachLocked(c, Path{Mount: parent, Dentry: m.point})
-		copies[m] = c
 	}
 	translate := func(p Path) Path {
 		if c := copies[p.Mount]; c != nil {
@@ -262,5 +313,5 @@ func (v *VirtualFilesystem) CloneMountNamespace(ns *MountNamespace, lockAll bool
 		}
 		return p
 	}
-	return &MountNamespace{root: root}, translate
+	return n, translate
 }

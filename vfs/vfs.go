@@ -52,6 +52,9 @@ type VirtualFilesystem struct {
 	fss      map[Filesystem]*fsState
 	nextDev  uint32
 	mountSeq uint64
+	// groupIDs are the peer group ids in use (shared:N in mountinfo),
+	// allocated smallest first from 1 as Linux does.
+	groupIDs map[int]bool
 
 	// regMu guards the registries and the clock.
 	regMu      sync.RWMutex

@@ -738,11 +738,11 @@ func TestMountOperations(t *testing.T) {
 	}
 
 	// A recursive bind copies the tmpfs mount below /a.
-	e.must(e.v.BindMountTree(root, mustPath(e, "/a"), mustPath(e, "/b"), 0, true))
+	e.must(e.v.BindMountTree(root, mustPath(e, "/a"), mustPath(e, "/b"), true))
 	if e.read("/b/sub/x") != "inner" {
 		t.Fatal("rbind did not copy the submount")
 	}
-	e.must(e.v.BindMountTree(root, mustPath(e, "/a"), mustPath(e, "/c"), 0, false))
+	e.must(e.v.BindMountTree(root, mustPath(e, "/a"), mustPath(e, "/c"), false))
 	if _, err := e.v.StatAt(root, e.fsc, cwd, "/c/sub/x", true); err != unix.ENOENT {
 		t.Fatalf("plain bind copied a submount: %v", err)
 	}
@@ -758,7 +758,7 @@ func TestMountOperations(t *testing.T) {
 	}
 
 	// A cloned namespace is independent.
-	ns2, translate := e.v.CloneMountNamespace(e.ns, false)
+	ns2, translate := e.v.CloneMountNamespace(e.ns, nil)
 	fsc2 := vfs.NewFSContext(ns2.Root())
 	e.must(e.v.UmountTree(root, mustPath(e, "/b")))
 	if _, err := e.v.StatAt(root, e.fsc, cwd, "/b/sub/x", true); err != unix.ENOENT {

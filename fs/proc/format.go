@@ -259,8 +259,8 @@ func formatMounts(ms []vfs.MountInfo) []byte {
 	return b.Bytes()
 }
 
-// formatMountinfo is /proc/PID/mountinfo: no propagation (optional)
-// fields, since kite's mounts are all private.
+// formatMountinfo is /proc/PID/mountinfo, with the optional fields of
+// propagation (shared:N, master:N, propagate_from:N, unbindable).
 func formatMountinfo(ms []vfs.MountInfo) []byte {
 	var b bytes.Buffer
 	for _, m := range ms {
@@ -272,9 +272,22 @@ func formatMountinfo(ms []vfs.MountInfo) []byte {
 		if m.Flags&unix.MS_RDONLY != 0 {
 			super = "ro"
 		}
-		fmt.Fprintf(&b, "%d %d %d:%d %s %s %s - %s %s %s\n", m.ID, m.Parent,
+		var opt string
+		if m.Shared != 0 {
+			opt += fmt.Sprintf(" shared:%d", m.Shared)
+		}
+		if m.Master != 0 {
+			opt += fmt.Sprintf(" master:%d", m.Master)
+		}
+		if m.PropagateFrom != 0 {
+			opt += fmt.Sprintf(" propagate_from:%d", m.PropagateFrom)
+		}
+		if m.Unbindable {
+			opt += " unbindable"
+		}
+		fmt.Fprintf(&b, "%d %d %d:%d %s %s %s%s - %s %s %s\n", m.ID, m.Parent,
 			unix.Major(m.Dev), unix.Minor(m.Dev), escapeMount(m.Root), escapeMount(m.MountPoint),
-			mountOpts(m.Flags), escapeMount(m.FSType), escapeMount(src), super)
+			mountOpts(m.Flags), opt, escapeMount(m.FSType), escapeMount(src), super)
 	}
 	return b.Bytes()
 }
