@@ -3,9 +3,11 @@ package tests
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -114,6 +116,44 @@ git -c user.name=kite -c user.email=kite@example.org commit -q -m first`
 			t.Errorf("the working directory changed on the host: %q, was %q", after, dirBefore)
 		}
 	})
+	t.Run("rw", func(t *testing.T) {
+		need(t, "/bin/sh")
+		need(t, "/usr/bin/mkfifo")
+		// The same script changes a tree on the host and, through
+		// --rw, a copy of it under kite do: the two trees must end up
+		// the same, and so must what the script prints.
+		script := `set -e
+mkdir -p d/e && echo one > d/e/f && echo two >> d/e/f
+ln -s e/f d/link && ln d/e/f hard
+mv d/e/f d/g && chmod 640 d/g && truncate -s 3 hard
+mkfifo pipe && rm b.txt && rmdir sub
+i=0; while [ $i -lt 2000 ]; do echo "line $i"; i=$((i+1)); done > big
+cat d/g hard; echo; wc -c big; ls -l d | tail -n +2 | cut -c1-10
+touch -d 2001-02-03T04:05:06Z d/g && ls -l --time-style=+%s d/g | cut -d' ' -f6-`
+		trees := [2]string{}
+		for k, name := range []string{"host", "kite"} {
+			trees[k] = filepath.Join(workDir, "do", "rw-"+name)
+			os.RemoveAll(trees[k])
+			if err := os.MkdirAll(filepath.Join(trees[k], "sub"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(trees[k], "b.txt"), []byte("pear\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		host := runIn(t, trees[0], "/bin/sh", "-c", script)
+		kite := runIn(t, trees[1], kiteBin, "do", "--rw", trees[1], "--", "/bin/sh", "-c", script)
+		if host != kite {
+			t.Errorf("the script differs between the host and kite do --rw\n--- host:\n%s\n--- kite do:\n%s", host, kite)
+		}
+		if h, k := describeTree(t, trees[0]), describeTree(t, trees[1]); h != k {
+			t.Errorf("the trees differ after the script\n--- host:\n%s\n--- kite do --rw:\n%s", h, k)
+		}
+		r := runIn(t, dir, kiteBin, "do", "--rw", filepath.Join(workDir, "do", "no-such-dir"), "--", "/bin/true")
+		if r.status != "exit 2" || !bytes.Contains([]byte(r.stderr), []byte("no-such-dir")) {
+			t.Errorf("--rw of a missing directory:\n%s", r)
+		}
+	})
 	t.Run("status", func(t *testing.T) {
 		need(t, "/bin/sh")
 		compareDo(t, dir, "sh", "-c", "echo out; echo err >&2; exit 7")
@@ -123,6 +163,41 @@ git -c user.name=kite -c user.email=kite@example.org commit -q -m first`
 			t.Errorf("a missing program:\n%s\nwant:\n%s", r, want)
 		}
 	})
+}
+
+// describeTree lists every file under dir with its type, mode, owner,
+// size, link count, symlink target and, for regular files, contents.
+func describeTree(t *testing.T, dir string) string {
+	t.Helper()
+	var b bytes.Buffer
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		st := fi.Sys().(*syscall.Stat_t)
+		fmt.Fprintf(&b, "%s %v %d:%d nlink=%d", rel, fi.Mode(), st.Uid, st.Gid, st.Nlink)
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			l, _ := os.Readlink(p)
+			fmt.Fprintf(&b, " -> %s", l)
+		case fi.Mode().IsRegular():
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, " size=%d %q", fi.Size(), data[:min(len(data), 64)])
+			if rel == "d/g" {
+				fmt.Fprintf(&b, " mtime=%d", fi.ModTime().Unix())
+			}
+		}
+		b.WriteString("\n")
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
 
 // listing is the names in dir.

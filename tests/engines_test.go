@@ -81,6 +81,35 @@ func TestPodman(t *testing.T) {
 		t.Errorf("podman's default seccomp profile is not active under kite:\n%s", got)
 	}
 
+	t.Run("volumes", func(t *testing.T) {
+		// A read-write and a read-only volume: the container's writes
+		// reach the host directory of the first, and the second refuses
+		// them, with runc and with kite alike.
+		script := `set -e; mkdir /data/d; echo made > /data/d/f; ln -s d/f /data/l; mv /data/d/f /data/g
+cat /data/g; ls /data; cat /ro/keep; echo no > /ro/new || echo refused; ls /ro`
+		trees := map[string]string{}
+		results := map[string]result{}
+		for _, rt := range []string{runc, kiteBin} {
+			base := filepath.Join(workDir, "volumes-"+filepath.Base(rt))
+			os.RemoveAll(base)
+			rw, ro := filepath.Join(base, "rw"), filepath.Join(base, "ro")
+			os.MkdirAll(rw, 0o755)
+			os.MkdirAll(ro, 0o755)
+			if err := os.WriteFile(filepath.Join(ro, "keep"), []byte("kept\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args := append([]string{"podman", "--runtime", rt, "run", "--rm", "-v", rw + ":/data", "-v", ro + ":/ro:ro"}, podmanArgs...)
+			results[rt] = runCmd(t, nil, os.Environ(), append(args, engineImage, "/bin/sh", "-c", script)...)
+			trees[rt] = describeTree(t, base)
+		}
+		if results[runc] != results[kiteBin] {
+			t.Errorf("podman run -v differs\n--- runc:\n%s\n--- kite:\n%s", results[runc], results[kiteBin])
+		}
+		if trees[runc] != trees[kiteBin] {
+			t.Errorf("the volumes differ afterwards\n--- runc:\n%s\n--- kite:\n%s", trees[runc], trees[kiteBin])
+		}
+	})
+
 	t.Run("detached", func(t *testing.T) {
 		p := func(args ...string) result {
 			return runCmd(t, nil, os.Environ(), append([]string{"podman", "--runtime", kiteBin}, args...)...)

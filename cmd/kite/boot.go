@@ -249,6 +249,15 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 			fsc.SwapUmask(*cont.umask & 0o777)
 		}
 	}
+	for _, dir := range o.rwDirs {
+		fs, err := hostfs.NewWritable(dir)
+		if err != nil {
+			return 1, fmt.Errorf("--rw %s: %w", dir, err)
+		}
+		if err := mountAt(ctx, v, fsc, ns.Root(), dir, fs, vfs.MountNoDev, rootFlags&vfs.MountReadOnly == 0); err != nil {
+			return 1, fmt.Errorf("--rw %s: %w", dir, err)
+		}
+	}
 	// The program must not uncover what kite's mounts cover.
 	v.LockMounts(ns.Root())
 

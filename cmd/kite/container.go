@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -107,9 +108,9 @@ func containerOptions(spec *oci.Spec) (runOptions, error) {
 var kiteMounts = map[string]bool{"/proc": true, "/sys": true, "/dev": true, "/dev/pts": true, "/dev/shm": true, "/tmp": false}
 
 // mount applies the bundle's mounts that kite's own do not stand for:
-// tmpfs file systems, and bind mounts of host directories (read-only:
-// kite passes host directories through read-only) or of host files
-// (copied into a writable root at start, as a snapshot). mqueue and
+// tmpfs file systems, and bind mounts of host directories (read-write
+// unless the mount has the "ro" option) or of host files (copied into a
+// writable root at start, as a snapshot). mqueue and
 // cgroup mounts are left out (kite has neither file system yet).
 func (c *containerConfig) mount(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *vfs.FSContext, root vfs.Path, writableRoot bool) error {
 	for _, m := range c.mounts {
@@ -138,11 +139,21 @@ func (c *containerConfig) mount(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *
 				}
 				continue
 			}
-			fs, err := hostfs.New(m.Source)
+			newFS, flags := hostfs.NewWritable, uint32(vfs.MountNoDev)
+			if slices.Contains(m.Options, "ro") {
+				newFS, flags = hostfs.New, flags|vfs.MountReadOnly
+			}
+			if slices.Contains(m.Options, "nosuid") {
+				flags |= vfs.MountNoSUID
+			}
+			if slices.Contains(m.Options, "noexec") {
+				flags |= vfs.MountNoExec
+			}
+			fs, err := newFS(m.Source)
 			if err != nil {
 				return fmt.Errorf("mount %s: %w", m.Destination, err)
 			}
-			if err := mountAt(ctx, v, fsc, root, dst, fs, vfs.MountReadOnly|vfs.MountNoDev, writableRoot); err != nil {
+			if err := mountAt(ctx, v, fsc, root, dst, fs, flags, writableRoot); err != nil {
 				return err
 			}
 		case m.Type == "tmpfs":

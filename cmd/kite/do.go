@@ -7,18 +7,22 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"sort"
 )
 
 func init() {
 	verbs["do"] = verb{run: doMain, help: "run a host program in a throw-away sandbox"}
 }
 
-const doUsage = `Usage: kite do [--net none] [--strace] [--debug] -- PROGRAM [ARGS...]
+const doUsage = `Usage: kite do [--net none] [--rw DIR]... [--strace] [--debug] -- PROGRAM [ARGS...]
 
 Runs one of the host's programs under kite in a throw-away sandbox: the
 root is the host's / under a private in-memory layer, so the program may
-write anywhere and nothing it writes reaches the host; /proc, /sys, /dev and
-/tmp are kite's own. The working directory, environment and terminal are
+write anywhere and nothing it writes reaches the host, except under the
+host directories given with --rw, whose changes go through to the host;
+/proc, /sys, /dev and /tmp are kite's own (a --rw directory under /tmp is
+the host's, mounted over kite's /tmp). The working directory, environment and terminal are
 the caller's. PROGRAM is looked up in $PATH when it has no slash. kite
 exits with the program's exit status, or 128+N when signal N killed it.
 
@@ -34,8 +38,12 @@ func parseDoFlags(args []string, stderr io.Writer) (runOptions, int) {
 	fs.SetOutput(io.Discard)
 	network := fs.String("net", "none", "the network the program sees: none")
 	var rw []string
-	fs.Func("rw", "let writes under this host directory through (not available yet)", func(s string) error {
-		rw = append(rw, s)
+	fs.Func("rw", "let writes under this host directory through to the host (repeatable)", func(s string) error {
+		dir, err := rwDir(s)
+		if err != nil {
+			return err
+		}
+		rw = append(rw, dir)
 		return nil
 	})
 	fs.BoolVar(&o.strace, "strace", false, "print every system call of the program on stderr")
@@ -59,16 +67,37 @@ func parseDoFlags(args []string, stderr io.Writer) (runOptions, int) {
 		fmt.Fprintf(stderr, "kite do: unknown network %q (none or host)\n", *network)
 		return o, 2
 	}
-	if len(rw) > 0 {
-		fmt.Fprintln(stderr, "kite do: --rw needs a writable host pass-through, which is not built yet")
-		return o, 2
-	}
+	// Outer directories first, so that a nested one is mounted on top.
+	sort.Slice(rw, func(a, b int) bool { return len(rw[a]) < len(rw[b]) })
+	o.rwDirs = rw
 	o.argv = fs.Args()
 	if len(o.argv) == 0 {
 		fmt.Fprintln(stderr, "kite do: missing program (usage: kite do [FLAGS] -- PROGRAM [ARGS...])")
 		return o, 2
 	}
 	return o, -1
+}
+
+// rwDir checks a --rw argument: an existing host directory, made
+// absolute against the working directory with symlinks resolved (it is
+// the caller's configuration, resolved by the host), so that the program
+// sees it where the caller does.
+func rwDir(s string) (string, error) {
+	dir, err := filepath.Abs(s)
+	if err == nil {
+		dir, err = filepath.EvalSymlinks(dir)
+	}
+	if err != nil {
+		return "", fmt.Errorf("--rw %s: %w", s, err)
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return "", fmt.Errorf("--rw %s: %w", s, err)
+	}
+	if !st.IsDir() {
+		return "", fmt.Errorf("--rw %s: not a directory", s)
+	}
+	return dir, nil
 }
 
 func doMain(args []string) int {

@@ -83,6 +83,9 @@ type runOptions struct {
 	// was empty); nil env means kite's own environment.
 	env     []string
 	workdir string
+	// rwDirs are host directories mounted writable at the same paths
+	// (`kite do --rw`), outer ones first.
+	rwDirs []string
 	// container, for a bundle's container, is what its config.json
 	// asks beyond the fields above.
 	container *containerConfig

@@ -1,4 +1,6 @@
-// Package hostfs passes a host directory through to kite read-only. It is
+// Package hostfs passes a host directory through to kite: read-only
+// (New), or writable (NewWritable: `kite do --rw`, a container's
+// read-write bind mounts), where programs' changes reach the host. It is
 // the only package that opens host files (DESIGN.md, "Host access and
 // isolation"); kite's own stdio fds, which it does not open, are the tty
 // package's console.
@@ -13,7 +15,8 @@
 //   - The host never follows a symlink: symlinks are returned to kite as
 //     their text (readlinkat) and kite's VFS follows them itself, inside
 //     kite's mount tree. ".." is kite's to resolve, clamped at the root.
-//   - Only regular files and directories are opened for I/O, read-only.
+//   - Only regular files and directories are opened for I/O (for writing
+//     only in a writable tree).
 //     hostfs never opens a host device node, FIFO or socket (its Open
 //     answers ENXIO). The VFS does not ask it to either: like any Linux
 //     file system, the node only names a driver, so a host character
@@ -33,8 +36,20 @@
 //     open of that node happens (O_NONBLOCK|O_NOCTTY, read-only) before
 //     the check refuses it with ESTALE.
 //
-// The tree is read-only whatever the mount flags: writes, O_TRUNC,
-// creation, removal and attribute changes give EROFS. Stat keeps the host
+// A tree made with New is read-only whatever the mount flags: writes,
+// O_TRUNC, creation, removal and attribute changes give EROFS. A writable
+// tree (write.go) makes each change with one host call on a checked
+// component of a directory fd (creat with O_EXCL|O_NOFOLLOW, mkdirat,
+// mknodat for FIFOs and sockets only -- device nodes give EPERM --,
+// symlinkat, linkat, unlinkat, renameat2) after checking that the names
+// involved are still the host files kite looked up (ESTALE if the host
+// swapped them), and changes attributes on an O_PATH fd of the file itself
+// (fchmodat2, fchownat, utimensat with AT_EMPTY_PATH; fchmodat2 needs a
+// Linux 6.6 host). New files get exactly the mode asked (the host umask
+// plays no part) and, when kite runs as the host's root, the owner the
+// program's credentials give them. Files open for writing keep their host
+// fd until closed (outside the fd cache), so data written to a file that
+// is then unlinked or renamed stays reachable. Stat keeps the host
 // mode, owner, size, times, link count and inode number (on a host device
 // other than the root's, the device's index is xored into the top byte so
 // numbers stay unique under kite's one device number for the tree); the

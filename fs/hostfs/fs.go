@@ -34,6 +34,11 @@ type Filesystem struct {
 	devIndex map[uint64]uint64
 	closed   bool
 
+	// writable trees (NewWritable) let programs change the host files;
+	// hostRoot is set when kite runs as the host's root, and then files
+	// made get the owner the program's credentials give them.
+	writable, hostRoot bool
+
 	// maxDirFDs is how many directory fds (besides the root's) stay open.
 	maxDirFDs int
 	// lruMu guards lru and every inode's lruElem.
@@ -133,7 +138,7 @@ func (fs *Filesystem) Statfs(ctx vfs.Context) (vfs.Statfs, error) {
 		Ffree:   s.Ffree,
 		NameLen: s.Namelen,
 		Frsize:  s.Frsize,
-		Flags:   s.Flags | unix.ST_RDONLY,
+		Flags:   s.Flags | fs.rdonlyFlag(),
 	}, nil
 }
 
@@ -432,9 +437,6 @@ func (i *inode) Stat(ctx vfs.Context) (vfs.Stat, error) {
 	}, nil
 }
 
-// SetStat implements vfs.Inode: hostfs is read-only.
-func (i *inode) SetStat(vfs.Context, *vfs.SetStat) error { return unix.EROFS }
-
 // Lookup implements vfs.Inode. The child is stat'ed with one name relative
 // to this directory's fd, without following symlinks.
 func (i *inode) Lookup(ctx vfs.Context, name string) (vfs.Inode, error) {
@@ -589,11 +591,17 @@ func (i *inode) Readlink(ctx vfs.Context) (string, error) {
 	return readlinkFD(fd)
 }
 
-// Open implements vfs.Inode. Only reading is possible; regular files and
-// directories are opened on the host, nothing else ever is.
+// Open implements vfs.Inode. Regular files and directories are opened on
+// the host, nothing else ever is; regular files are opened for writing
+// only in a writable tree.
 func (i *inode) Open(ctx vfs.Context, flags int) (vfs.FileOperations, error) {
 	if flags&unix.O_ACCMODE != unix.O_RDONLY || flags&unix.O_TRUNC != 0 {
-		return nil, unix.EROFS
+		if !i.fs.writable {
+			return nil, unix.EROFS
+		}
+		if i.typ == unix.S_IFREG && flags&unix.O_ACCMODE != unix.O_RDONLY {
+			return i.openForWriting(flags & unix.O_ACCMODE)
+		}
 	}
 	switch i.typ {
 	case unix.S_IFDIR:
@@ -625,41 +633,14 @@ func (i *inode) Open(ctx vfs.Context, flags int) (vfs.FileOperations, error) {
 	return nil, unix.ENXIO
 }
 
-// The file-creating and -changing operations of a read-only file system.
-
-// Create implements vfs.Inode.
-func (i *inode) Create(vfs.Context, string, uint32) (vfs.Inode, error) { return nil, unix.EROFS }
-
-// Mkdir implements vfs.Inode.
-func (i *inode) Mkdir(vfs.Context, string, uint32) (vfs.Inode, error) { return nil, unix.EROFS }
-
-// Mknod implements vfs.Inode.
-func (i *inode) Mknod(vfs.Context, string, uint32, uint64) (vfs.Inode, error) {
-	return nil, unix.EROFS
-}
-
-// Symlink implements vfs.Inode.
-func (i *inode) Symlink(vfs.Context, string, string) (vfs.Inode, error) { return nil, unix.EROFS }
-
-// Link implements vfs.Inode.
-func (i *inode) Link(vfs.Context, string, vfs.Inode) error { return unix.EROFS }
-
-// Unlink implements vfs.Inode.
-func (i *inode) Unlink(vfs.Context, string, vfs.Inode) error { return unix.EROFS }
-
-// Rmdir implements vfs.Inode.
-func (i *inode) Rmdir(vfs.Context, string, vfs.Inode) error { return unix.EROFS }
-
-// Rename implements vfs.Inode.
-func (i *inode) Rename(vfs.Context, string, vfs.Inode, vfs.Inode, string, vfs.Inode, uint32) error {
-	return unix.EROFS
-}
-
 // regularFile is an open host regular file, read with pread.
 type regularFile struct {
 	vfs.FileDefaults
-	// fd is the host fd, opened read-only, in the open-fd cache.
+	// fd is the host fd, in the open-fd cache when opened read-only and
+	// pinned open when opened for writing.
 	fd *openFD
+	// writable is set when fd was opened for writing (a writable tree).
+	writable bool
 }
 
 // Read implements vfs.FileOperations.
@@ -676,8 +657,21 @@ func (r *regularFile) Read(ctx vfs.Context, f *vfs.File, dst []byte, off int64) 
 }
 
 // Write implements vfs.FileOperations.
-func (r *regularFile) Write(vfs.Context, *vfs.File, []byte, int64) (int, error) {
-	return 0, unix.EBADF
+func (r *regularFile) Write(ctx vfs.Context, f *vfs.File, src []byte, off int64) (int, error) {
+	if !r.writable {
+		return 0, unix.EBADF
+	}
+	if off < 0 {
+		return 0, unix.EINVAL
+	}
+	fd, _, done, err := r.fd.acquire()
+	if err != nil {
+		return 0, err
+	}
+	defer done()
+	n, err := pwriteFD(fd, src, off)
+	r.fd.ino.forgetStat()
+	return n, err
 }
 
 // Seek implements vfs.FileOperations, against the host file's current
@@ -695,9 +689,23 @@ func (r *regularFile) Seek(ctx vfs.Context, f *vfs.File, cur, off int64, whence 
 	return vfs.GenericSeek(cur, st.Size, off, whence)
 }
 
-// Sync implements vfs.FileOperations: nothing of a read-only file is
-// unwritten.
-func (r *regularFile) Sync(vfs.Context, *vfs.File, bool) error { return nil }
+// Sync implements vfs.FileOperations: the host file's data (and, unless
+// dataOnly, attributes) reach the host's disk. Nothing of a file opened
+// read-only is unwritten.
+func (r *regularFile) Sync(ctx vfs.Context, f *vfs.File, dataOnly bool) error {
+	if !r.writable {
+		return nil
+	}
+	fd, _, done, err := r.fd.acquire()
+	if err != nil {
+		return err
+	}
+	defer done()
+	if dataOnly {
+		return unix.Fdatasync(fd)
+	}
+	return unix.Fsync(fd)
+}
 
 // Release implements vfs.FileOperations.
 func (r *regularFile) Release(vfs.Context) { r.fd.release() }

@@ -349,3 +349,227 @@ func resolveByComponent(rootFD int, path string) (Resolution, error) {
 	release(last)
 	return Resolution{FD: last}, nil
 }
+
+// The calls below change the tree; only a Filesystem made with
+// NewWritable makes them. They keep the same rules: one checked component
+// relative to a directory fd, never following a symlink, and attributes
+// changed on an O_PATH fd of the file itself (fchmodat2, fchownat and
+// utimensat with AT_EMPTY_PATH), so a name swapped on the host between a
+// lookup and a change can redirect nothing outside the tree. Device nodes
+// are never made on the host.
+
+// owner is who a file made on the host belongs to and whether hostfs
+// changes it (only when kite runs as the host's root; otherwise the host
+// gives new files kite's own user).
+type owner struct {
+	uid, gid uint32
+	chown    bool
+}
+
+// setOwner gives the file fd (an O_PATH or open fd) the owner o.
+func setOwner(fd int, o owner) error {
+	if !o.chown {
+		return nil
+	}
+	return unix.Fchownat(fd, "", int(o.uid), int(o.gid), unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW)
+}
+
+// chmodFD sets the permission bits of the file fd refers to, exactly
+// (the host's umask plays no part).
+func chmodFD(fd int, mode uint32) error {
+	// fchmodat2 (Linux 6.6): chmod of the fd's own file, whatever it is.
+	return unix.Fchmodat(fd, "", mode&0o7777, unix.AT_EMPTY_PATH)
+}
+
+// chownFD changes the owner and group of the file fd refers to; -1 keeps
+// one.
+func chownFD(fd, uid, gid int) error {
+	return unix.Fchownat(fd, "", uid, gid, unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW)
+}
+
+// utimesFD sets the access and modification times of the file fd refers
+// to (a symlink's own times for a symlink); UTIME_OMIT keeps one.
+func utimesFD(fd int, atime, mtime unix.Timespec) error {
+	return unix.UtimesNanoAt(fd, "", []unix.Timespec{atime, mtime}, unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW)
+}
+
+// createFileAt makes the regular file name in dirfd (EEXIST if anything
+// is there, a symlink included) with exactly mode and owner o, and
+// returns its attributes.
+func createFileAt(dirfd int, name string, mode uint32, o owner) (unix.Stat_t, error) {
+	var st unix.Stat_t
+	fd, err := unix.Openat(dirfd, name, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return st, err
+	}
+	defer closeFD(fd)
+	if err := finishNew(fd, mode, o); err != nil {
+		unix.Unlinkat(dirfd, name, 0)
+		return st, err
+	}
+	err = unix.Fstat(fd, &st)
+	return st, err
+}
+
+// finishNew gives a file just made its owner and then its exact mode
+// (after the owner: a chown by root clears set-id bits).
+func finishNew(fd int, mode uint32, o owner) error {
+	if err := setOwner(fd, o); err != nil {
+		return err
+	}
+	return chmodFD(fd, mode)
+}
+
+// makeAt makes a directory (typ S_IFDIR), FIFO or socket name in dirfd
+// with exactly mode and owner o, and returns an O_PATH fd of it (which
+// the caller owns) with its attributes. A symlink's target is made with
+// symlinkAt.
+func makeAt(dirfd int, name string, typ, mode uint32, o owner) (int, unix.Stat_t, error) {
+	var st unix.Stat_t
+	var err error
+	switch typ {
+	case unix.S_IFDIR:
+		err = unix.Mkdirat(dirfd, name, 0o700)
+	case unix.S_IFIFO, unix.S_IFSOCK:
+		err = unix.Mknodat(dirfd, name, typ|0o600, 0)
+	default:
+		return -1, st, unix.EPERM
+	}
+	if err != nil {
+		return -1, st, err
+	}
+	fd, st, err := newNodeFD(dirfd, name, typ)
+	if err == nil {
+		if err = finishNew(fd, mode, o); err == nil {
+			st, err = statFD(fd)
+		}
+	}
+	if err != nil {
+		closeFD(fd)
+		flags := 0
+		if typ == unix.S_IFDIR {
+			flags = unix.AT_REMOVEDIR
+		}
+		unix.Unlinkat(dirfd, name, flags)
+		return -1, st, err
+	}
+	return fd, st, nil
+}
+
+// newNodeFD opens the file just made as name in dirfd (O_PATH, not
+// following) and checks its type.
+func newNodeFD(dirfd int, name string, typ uint32) (int, unix.Stat_t, error) {
+	fd, err := lookupAt(dirfd, name)
+	if err != nil {
+		return -1, unix.Stat_t{}, err
+	}
+	st, err := statFD(fd)
+	if err == nil && st.Mode&unix.S_IFMT != typ {
+		err = unix.ESTALE
+	}
+	if err != nil {
+		closeFD(fd)
+		return -1, st, err
+	}
+	return fd, st, nil
+}
+
+// symlinkAt makes the symlink name in dirfd with the text target (never
+// resolved by the host) and owner o.
+func symlinkAt(dirfd int, name, target string, o owner) (unix.Stat_t, error) {
+	if err := unix.Symlinkat(target, dirfd, name); err != nil {
+		return unix.Stat_t{}, err
+	}
+	fd, st, err := newNodeFD(dirfd, name, unix.S_IFLNK)
+	if err == nil {
+		if err = setOwner(fd, o); err == nil {
+			st, err = statFD(fd)
+		}
+		closeFD(fd)
+	}
+	if err != nil {
+		unix.Unlinkat(dirfd, name, 0)
+	}
+	return st, err
+}
+
+// entryIs reports whether name in dirfd is still the host file key (ESTALE
+// if the host replaced or removed it), with its attributes.
+func entryIs(dirfd int, name string, key fileKey) (unix.Stat_t, error) {
+	var st unix.Stat_t
+	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if err == unix.ENOENT {
+			err = unix.ESTALE
+		}
+		return st, err
+	}
+	if st.Dev != key.dev || st.Ino != key.ino {
+		return st, unix.ESTALE
+	}
+	return st, nil
+}
+
+// openWritableAt opens name in dirfd for I/O with the access mode acc
+// (O_WRONLY or O_RDWR) and checks, as openRegularAt, that it is still the
+// regular file (dev, ino).
+func openWritableAt(dirfd int, name string, acc int, dev, ino uint64) (int, error) {
+	if !validName(name) {
+		return -1, unix.ENOENT
+	}
+	fd, err := unix.Openat(dirfd, name, acc|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Dev != dev || st.Ino != ino {
+		unix.Close(fd)
+		return -1, unix.ESTALE
+	}
+	return fd, nil
+}
+
+// pwriteFD writes to fd at off, retrying on EINTR and short writes.
+func pwriteFD(fd int, p []byte, off int64) (int, error) {
+	done := 0
+	for done < len(p) {
+		n, err := unix.Pwrite(fd, p[done:], off+int64(done))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		if n == 0 {
+			break
+		}
+		done += n
+	}
+	return done, nil
+}
+
+// appendFD writes p at the end of the file fd atomically (RWF_APPEND, as
+// O_APPEND does, whoever else writes the host file) and returns the
+// bytes written and the file's size just after.
+func appendFD(fd int, p []byte) (int, int64, error) {
+	for {
+		n, err := unix.Pwritev2(fd, [][]byte{p}, -1, unix.RWF_APPEND)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			return n, 0, err
+		}
+		return n, st.Size, nil
+	}
+}

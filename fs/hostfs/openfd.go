@@ -27,6 +27,10 @@ type openFD struct {
 	users int
 	// released is set by release: the file is closed for good.
 	released bool
+	// pinned fds (files opened for writing) stay open until released:
+	// they are never in the cache, so a written file whose name goes
+	// (unlinked, renamed on the host) keeps its data reachable.
+	pinned bool
 
 	// elem is the openFD's place in fs.openLRU, nil when not in it.
 	// Guarded by fs.openMu.
@@ -41,6 +45,12 @@ func (fs *Filesystem) newOpenFD(ino *inode, fd int) *openFD {
 	o.mu.Unlock()
 	fs.evictOpen()
 	return o
+}
+
+// newPinnedFD registers fd, just opened for writing for ino: it stays
+// open until the file is released.
+func (fs *Filesystem) newPinnedFD(ino *inode, fd int) *openFD {
+	return &openFD{ino: ino, fd: fd, pinned: true}
 }
 
 // reopen opens the host file of o again.
@@ -139,6 +149,9 @@ func (o *openFD) release() {
 //
 // Preconditions: o.mu is held; o.fd is open.
 func (fs *Filesystem) touchOpen(o *openFD) {
+	if o.pinned {
+		return
+	}
 	fs.openMu.Lock()
 	if o.elem != nil {
 		fs.openLRU.MoveToFront(o.elem)
