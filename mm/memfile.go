@@ -51,7 +51,17 @@ type MemoryFile struct {
 
 	// inUse counts frames with a non-zero reference count. Guarded by mu.
 	inUse uint64
+
+	// dirty is a bitmap over [0, high): bit set = the frame is free but
+	// its old contents are still in the file (not yet punched out).
+	// nDirty counts those frames. Guarded by mu. See freeRuns.
+	dirty  []uint64
+	nDirty uint64
 }
+
+// maxDirtyPages is how many freed frames may keep their memory before
+// freeRuns punches them out of the file (16 MiB).
+const maxDirtyPages = 4096
 
 // NewMemoryFile creates a memory file of DefaultMemoryFileSize bytes.
 func NewMemoryFile() (*MemoryFile, error) {
@@ -160,11 +170,7 @@ func (f *MemoryFile) allocRun(n uint64) (off uint64, got uint64, err error) {
 	if end := start + got; end > f.high {
 		f.growLocked(end)
 	}
-	for i := start; i < start+got; i++ {
-		f.free[i/64] &^= 1 << (i % 64)
-		f.refs[i] = 1
-	}
-	f.inUse += got
+	f.takeLocked(start, got)
 	if start == f.hint {
 		f.hint = start + got
 	}
@@ -172,6 +178,24 @@ func (f *MemoryFile) allocRun(n uint64) (off uint64, got uint64, err error) {
 		f.cursor = start + got
 	}
 	return start * pageSize, got, nil
+}
+
+// takeLocked marks the n free frames from frame index start on as in use
+// with one reference each, zeroing the dirty ones: a fresh frame must read
+// as zeros.
+//
+// Preconditions: f.mu is held; the frames are free and below high.
+func (f *MemoryFile) takeLocked(start, n uint64) {
+	for i := start; i < start+n; i++ {
+		f.free[i/64] &^= 1 << (i % 64)
+		f.refs[i] = 1
+		if f.dirty[i/64]&(1<<(i%64)) != 0 {
+			f.dirty[i/64] &^= 1 << (i % 64)
+			f.nDirty--
+			clear(f.frame(i * pageSize))
+		}
+	}
+	f.inUse += n
 }
 
 // allocAt allocates the n frames from off on, each with one reference and
@@ -197,11 +221,7 @@ func (f *MemoryFile) allocAt(off, n uint64) bool {
 	if end := start + n; end > f.high {
 		f.growLocked(end)
 	}
-	for i := start; i < start+n; i++ {
-		f.free[i/64] &^= 1 << (i % 64)
-		f.refs[i] = 1
-	}
-	f.inUse += n
+	f.takeLocked(start, n)
 	if start == f.hint {
 		f.hint = start + n
 	}
@@ -305,6 +325,9 @@ func (f *MemoryFile) growLocked(h uint64) {
 	for uint64(len(f.refs)) < h {
 		f.refs = append(f.refs, 0)
 	}
+	for len(f.dirty) < len(f.free) {
+		f.dirty = append(f.dirty, 0)
+	}
 	f.high = h
 }
 
@@ -387,27 +410,110 @@ type frameRun struct {
 	off, n uint64
 }
 
-// freeRuns returns unreferenced frames to the host and then to the free
-// map. Punching before marking them free means no new owner can see old
-// contents, and a fresh allocation always reads as zeros.
+// freeRuns returns unreferenced frames to the free map. Their memory goes
+// back to the host later, in batches: punching a hole costs a host call
+// (and the host a TLB flush in every process mapping the file), and a
+// program that unmaps pages one by one would pay it per page. Freed
+// frames stay dirty (their old contents in the file, only kite can see
+// them) until maxDirtyPages of them pile up; then every dirty frame is
+// punched, neighbouring ones (and the free frames between them) with
+// one call. A dirty frame allocated meanwhile is zeroed by the allocator,
+// so a fresh allocation always reads as zeros.
 func (f *MemoryFile) freeRuns(runs []frameRun) {
+	f.mu.Lock()
 	for _, r := range runs {
-		err := unix.Fallocate(f.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(r.off), int64(r.n*pageSize))
+		for i := r.off / pageSize; i < r.off/pageSize+r.n; i++ {
+			f.free[i/64] |= 1 << (i % 64)
+			f.dirty[i/64] |= 1 << (i % 64)
+		}
+		f.inUse -= r.n
+		f.nDirty += r.n
+		if r.off/pageSize < f.hint {
+			f.hint = r.off / pageSize
+		}
+	}
+	if f.nDirty <= maxDirtyPages {
+		f.mu.Unlock()
+		return
+	}
+	punch := f.reserveDirtyLocked()
+	f.mu.Unlock()
+	f.punch(punch)
+}
+
+// Flush punches every dirty frame out of the file, giving its memory back
+// to the host now.
+func (f *MemoryFile) Flush() {
+	f.mu.Lock()
+	punch := f.reserveDirtyLocked()
+	f.mu.Unlock()
+	f.punch(punch)
+}
+
+// reserveDirtyLocked takes every dirty frame out of the free map for
+// punching, in runs that also cover the free frames between dirty ones
+// (a free frame reads as zeros, so punching it again is harmless), and
+// returns the runs. punch returns them.
+//
+// Preconditions: f.mu is held.
+func (f *MemoryFile) reserveDirtyLocked() []frameRun {
+	var runs []frameRun
+	for w := range f.dirty {
+		for word := f.dirty[w]; word != 0; word &= word - 1 {
+			i := uint64(w*64 + bits.TrailingZeros64(word))
+			if k := len(runs); k > 0 && f.allFreeLocked(runs[k-1].off+runs[k-1].n, i) {
+				runs[k-1].n = i + 1 - runs[k-1].off
+			} else {
+				runs = append(runs, frameRun{off: i, n: 1})
+			}
+		}
+		f.dirty[w] = 0
+	}
+	f.nDirty = 0
+	for _, r := range runs {
+		for i := r.off; i < r.off+r.n; i++ {
+			f.free[i/64] &^= 1 << (i % 64)
+		}
+	}
+	return runs
+}
+
+// allFreeLocked reports whether the frames [from, to) are all free.
+//
+// Preconditions: f.mu is held; to <= high.
+func (f *MemoryFile) allFreeLocked(from, to uint64) bool {
+	if to-from > 256 {
+		return false // not worth scanning: two calls are fine
+	}
+	for i := from; i < to; i++ {
+		if f.free[i/64]&(1<<(i%64)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// punch punches the runs (in frame indexes) reserved by
+// reserveDirtyLocked out of the file and returns them to the free map.
+// Punching before marking them free means no new owner can see old
+// contents.
+func (f *MemoryFile) punch(runs []frameRun) {
+	for _, r := range runs {
+		err := unix.Fallocate(f.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(r.off*pageSize), int64(r.n*pageSize))
 		if err != nil {
 			// Cannot happen on a memfd; zero by hand so the invariant
-			// (free frames read as zero) still holds.
-			clear(f.bytes(r.off, r.n*pageSize))
+			// (clean free frames read as zero) still holds.
+			clear(f.bytes(r.off*pageSize, r.n*pageSize))
 		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, r := range runs {
-		for i := r.off / pageSize; i < r.off/pageSize+r.n; i++ {
+		for i := r.off; i < r.off+r.n; i++ {
 			f.free[i/64] |= 1 << (i % 64)
 		}
-		f.inUse -= r.n
-		if r.off/pageSize < f.hint {
-			f.hint = r.off / pageSize
+		if r.off < f.hint {
+			f.hint = r.off
 		}
 	}
 }

@@ -55,6 +55,12 @@ type addressSpace struct {
 	// spare is an untraced stub thread in the pause loop, ready to be
 	// seized, or 0. Guarded by mu.
 	spare int
+
+	// lastStopped is the stub thread whose Switch returned last: the
+	// kernel usually changes mappings from the goroutine that has just
+	// had a system call or fault from it, so inject tries it first
+	// (trySyscall) before asking the host who the caller is.
+	lastStopped atomic.Pointer[thread]
 }
 
 var _ platform.AddressSpace = (*addressSpace)(nil)
@@ -153,13 +159,15 @@ func (a *addressSpace) inject(nr uintptr, args ...uintptr) (uintptr, error) {
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	if t := a.lastStopped.Load(); t != nil {
+		if ret, err, ok := t.trySyscall(nr, args...); ok {
+			return ret, err
+		}
+	}
 	a.mu.Lock()
 	t := a.threads[gettid()]
 	a.mu.Unlock()
 	if t != nil && !t.dead {
-		if t.follows {
-			t.follow()
-		}
 		return t.syscall(nr, args...)
 	}
 	var ret uintptr

@@ -323,6 +323,7 @@ func (c *context) run(as platform.AddressSpace, regs *arch.Registers, req int) (
 	}
 	c.running.Store(t)
 	defer c.running.Store(nil)
+	defer a.lastStopped.Store(t)
 	if c.interrupted.CompareAndSwap(true, false) {
 		return platform.EventInterrupt, platform.Fault{}, nil
 	}

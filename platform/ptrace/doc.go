@@ -55,6 +55,12 @@
 // MapFile and Unmap called on an OS thread that has a stub thread in the
 // address space inject through it directly; otherwise they go through the
 // owner (a goroutine hand-off each way, 30-100us on a loaded 2-core host).
+// The usual caller is the goroutine whose Switch just returned (a system
+// call or fault that changes mappings), so inject first tries the stub
+// thread of the last Switch to return: if the host accepts its registers
+// the caller is its tracer; if it refuses (ESRCH) nothing changed and the
+// caller is looked up by tid. That saves a gettid and a lock per
+// injection.
 // To keep hand-offs and stub start-up off the paths of fork and exec, the
 // platform keeps one address space started ahead (NewAddressSpace takes it
 // and a background goroutine starts the next), and each owner clones a
@@ -107,7 +113,9 @@
 //     main thread likewise);
 //   - CPUFollow (the default) leaves kite's thread free and, before each
 //     Switch, restricts the stub thread to the CPU kite's thread is on
-//     (one getcpu per Switch, a sched_setaffinity only when it moved);
+//     (a getcpu at most every 500us, followInterval, since a host system
+//     call costs several microseconds on a virtual machine; a
+//     sched_setaffinity only when it moved);
 //   - CPUFree leaves placement to the host.
 //
 // Measured with `go test -bench SyscallRoundTrip` (a stub looping on getpid

@@ -2,6 +2,7 @@ package ptrace
 
 import (
 	"fmt"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -35,7 +36,15 @@ type thread struct {
 	// the thread was last restricted to then, or -1.
 	follows bool
 	cpu     int
+	// followed is when follow last looked at the CPU.
+	followed time.Time
 }
+
+// followInterval is how often follow looks up the tracer's CPU: a getcpu
+// is a host system call (several microseconds on a virtual machine), and
+// the tracer's OS thread moves between CPUs far less often than it
+// switches to the stub.
+const followInterval = 500 * time.Microsecond
 
 // wait waits for t's next state change.
 func (t *thread) wait() (waitStatus, error) {
@@ -48,6 +57,11 @@ func (t *thread) wait() (waitStatus, error) {
 // follow restricts t to the CPU the calling thread (its tracer) is on, if
 // it is not already (CPUFollow).
 func (t *thread) follow() {
+	now := time.Now()
+	if t.cpu >= 0 && now.Sub(t.followed) < followInterval {
+		return
+	}
+	t.followed = now
 	if cpu := getcpu(); cpu != t.cpu {
 		if pinThread(t.tid, cpu) == nil {
 			t.cpu = cpu
@@ -92,6 +106,33 @@ func (t *thread) errHost(op string, err error) error {
 //
 // Preconditions: t is stopped and traced by the calling OS thread.
 func (t *thread) syscall(nr uintptr, args ...uintptr) (uintptr, error) {
+	r := t.injection(nr, args)
+	if err := setRegs(t.tid, &r); err != nil {
+		return 0, t.errHost("SETREGS", err)
+	}
+	t.regsValid = false
+	return t.runInjection(&r)
+}
+
+// trySyscall is syscall for a caller that does not know whether it traces
+// t: if the host refuses to load the registers (ESRCH: the caller is not
+// t's tracer, or t is not stopped), it returns ok false having changed
+// nothing, and touched nothing of t but its tid and base (both fixed once
+// t is published).
+func (t *thread) trySyscall(nr uintptr, args ...uintptr) (ret uintptr, err error, ok bool) {
+	r := t.injection(nr, args)
+	if err := setRegs(t.tid, &r); err != nil {
+		return 0, nil, false
+	}
+	// The host took the registers, so the calling OS thread is t's
+	// tracer and t is stopped: t is ours now.
+	t.regsValid = false
+	ret, err = t.runInjection(&r)
+	return ret, err, true
+}
+
+// injection returns the registers that make t run system call nr.
+func (t *thread) injection(nr uintptr, args []uintptr) arch.Registers {
 	r := t.base
 	// orig_rax = -1: the thread is not inside a system call, so the host
 	// never applies syscall-restart logic to these registers.
@@ -102,10 +143,14 @@ func (t *thread) syscall(nr uintptr, args ...uintptr) (uintptr, error) {
 		*argRegs[i] = uint64(a)
 	}
 	r.Rip = stubSyscall
-	if err := setRegs(t.tid, &r); err != nil {
-		return 0, t.errHost("SETREGS", err)
-	}
-	t.regsValid = false
+	return r
+}
+
+// runInjection resumes t, loaded with an injection's registers r, until
+// the system call is done, and returns its result.
+//
+// Preconditions: t is stopped and traced by the calling OS thread.
+func (t *thread) runInjection(r *arch.Registers) (uintptr, error) {
 	if err := ptrace(unix.PTRACE_CONT, t.tid, 0, 0); err != nil {
 		return 0, t.errHost("CONT", err)
 	}
@@ -118,7 +163,7 @@ func (t *thread) syscall(nr uintptr, args ...uintptr) (uintptr, error) {
 			return 0, t.errDied(ws)
 		}
 		if ws.stopSig() == int(unix.SIGTRAP) && ws.event() == 0 {
-			if err := getRegs(t.tid, &r); err != nil {
+			if err := getRegs(t.tid, r); err != nil {
 				return 0, t.errHost("GETREGS", err)
 			}
 			if r.Rip == stubSyscallTrap {
