@@ -14,7 +14,7 @@
 //
 //	reading: Stat, Lookup, ReadDir, IterDir, Walk, ReadAt, OpenFile,
 //	         Readlink, Xattrs, Statfs
-//	writing: Create, Mknod, Mkdir, Symlink, Link, Unlink, Rmdir, Rename,
+//	writing: Create, CreateTmpfile, Mknod, Mkdir, Symlink, Link, Unlink, Rmdir, Rename,
 //	         Exchange, WriteAt, Truncate, Allocate (fallocate), SetAttr,
 //	         SetXattr, RemoveXattr,
 //	         Hold/Release (open inodes survive their last unlink on the

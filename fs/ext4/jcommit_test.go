@@ -232,3 +232,70 @@ func TestLargeRunningTransaction(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestTmpfile: CreateTmpfile makes an orphan that Link names (leaving the
+// orphan list) or Release deletes; one left open in a crash is deleted by
+// e2fsck and by the next OpenRW alike.
+func TestTmpfile(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "img")
+	run(t, "mke2fs", "-q", "-F", "-t", "ext4", img, "16M")
+	e, f := openRW(t, img)
+	before := e.Statfs()
+	tmp := func(data string) uint32 {
+		ino := must[uint32](t)(e.CreateTmpfile(RootIno, 0o600, 0, 0))
+		e.Hold(ino)
+		must[int](t)(e.WriteAt(ino, []byte(data), 0))
+		if in := must[*Inode](t)(e.Stat(ino)); in.Nlink != 0 {
+			t.Fatalf("tmpfile has %d links", in.Nlink)
+		}
+		if sb := e.Superblock(); sb.LastOrphan != ino {
+			t.Fatalf("s_last_orphan = %d, want %d", sb.LastOrphan, ino)
+		}
+		return ino
+	}
+	named := tmp("linked later")
+	gone := tmp(strings.Repeat("x", 50000))
+	if err := e.Link(named, RootIno, "named"); err != nil {
+		t.Fatal(err)
+	}
+	if in := must[*Inode](t)(e.Stat(named)); in.Nlink != 1 {
+		t.Errorf("linked tmpfile has %d links", in.Nlink)
+	}
+	if err := e.Release(gone); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Release(named); err != nil {
+		t.Fatal(err)
+	}
+	if sb := e.Superblock(); sb.LastOrphan != 0 {
+		t.Errorf("orphan list not empty: %d", sb.LastOrphan)
+	}
+	if err := e.Link(gone, RootIno, "late"); err == nil {
+		t.Error("linking a released tmpfile succeeded")
+	}
+	after := e.Statfs()
+	if after.FreeInodes != before.FreeInodes-1 || after.FreeBlocks != before.FreeBlocks-1 {
+		t.Errorf("statfs after: %+v, before %+v (want one inode and block in use)", after, before)
+	}
+	if got := readAllIno(t, e, must[uint32](t)(e.Walk("/named", false))); string(got) != "linked later" {
+		t.Errorf("named reads %q", got)
+	}
+	tmp(strings.Repeat("y", 30000)) // open in the crash
+	if err := e.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	ref := copyImage(t, img)
+	if out := fsckReplay(t, ref); strings.Count(out, "Clearing orphaned inode") != 1 {
+		t.Errorf("e2fsck did not clear one orphan:\n%s", out)
+	}
+	e2, f2 := openRW(t, img)
+	defer f2.Close()
+	if s := e2.Statfs(); s.FreeInodes != after.FreeInodes || s.FreeBlocks != after.FreeBlocks {
+		t.Errorf("crashed tmpfile not freed: %+v, want %+v", s, after)
+	}
+	if err := e2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fsckClean(t, img)
+}

@@ -175,6 +175,44 @@ func (fs *FS) mknod(dir uint32, name string, mode, uid, gid, major, minor uint32
 	return in.Ino, nil
 }
 
+// CreateTmpfile makes a regular file without a name in directory dir
+// (open(2)'s O_TMPFILE): it waits on the orphan list, as an unlinked open
+// file does, until Link gives it a name or the Release of its last Hold
+// deletes it (a crash leaves it to the next OpenRW or e2fsck).
+func (fs *FS) CreateTmpfile(dir uint32, mode, uid, gid uint32) (_ uint32, err error) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.beginTx()
+	defer func() {
+		if cerr := fs.endTx(); err == nil {
+			err = cerr
+		}
+	}()
+	if err := fs.writable(); err != nil {
+		return 0, err
+	}
+	din, err := fs.readInode(dir)
+	if err != nil {
+		return 0, err
+	}
+	if !din.IsDir() {
+		return 0, unix.ENOTDIR
+	}
+	if din.Nlink == 0 {
+		return 0, unix.ENOENT
+	}
+	in, err := fs.newInode(din, ModeReg|mode&07777, uid, gid)
+	if err != nil {
+		return 0, err
+	}
+	in.setNlink(0)
+	if err := fs.addOrphan(in); err != nil {
+		fs.abandon(in)
+		return 0, err
+	}
+	return in.Ino, nil
+}
+
 // Symlink makes a symbolic link to target.
 func (fs *FS) Symlink(dir uint32, name, target string, uid, gid uint32) (_ uint32, err error) {
 	fs.mu.Lock()
@@ -284,7 +322,15 @@ func (fs *FS) Link(ino, dir uint32, name string) (err error) {
 		return unix.EPERM
 	}
 	if in.Nlink == 0 {
-		return unix.ENOENT
+		// An open file without links (O_TMPFILE; the VFS decides
+		// which may be linked) leaves the orphan list.
+		if fs.holds[ino] == 0 {
+			return unix.ENOENT
+		}
+		if err := fs.removeOrphan(in); err != nil {
+			return err
+		}
+		in.raw.Dtime = 0
 	}
 	if in.Nlink >= linkMax {
 		return unix.EMLINK

@@ -265,6 +265,19 @@ func (i vfsInode) Create(ctx vfs.Context, name string, mode uint32) (vfs.Inode, 
 	return i.child(ino), nil
 }
 
+// CreateTmpfile implements vfs.TmpfileCreator (O_TMPFILE).
+func (i vfsInode) CreateTmpfile(ctx vfs.Context, mode uint32) (vfs.Inode, error) {
+	uid, gid, _, err := i.owner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ino, err := i.fs().CreateTmpfile(i.ino, mode&0o7777, uid, gid)
+	if err != nil {
+		return nil, errno(err)
+	}
+	return i.child(ino), nil
+}
+
 // Mkdir implements vfs.Inode.
 func (i vfsInode) Mkdir(ctx vfs.Context, name string, mode uint32) (vfs.Inode, error) {
 	uid, gid, sgid, err := i.owner(ctx)
