@@ -198,3 +198,11 @@ func (f *File) EventRegister(e *vfs.WaitEntry) { f.so.EventRegister(e) }
 
 // EventUnregister implements vfs.Waitable.
 func (f *File) EventUnregister(e *vfs.WaitEntry) { f.so.EventUnregister(e) }
+
+// Fasync implements vfs.Fasyncer for families whose sockets send I/O
+// signals (O_ASYNC).
+func (f *File) Fasync(vf *vfs.File, fd int32, on bool) {
+	if a, ok := f.so.(vfs.Fasyncer); ok {
+		a.Fasync(vf, fd, on)
+	}
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/kernel"
+	"github.com/kite-os/kite/net"
 	"github.com/kite-os/kite/tty"
 	"github.com/kite-os/kite/vfs"
 )
@@ -553,8 +554,10 @@ func fcntl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		if f.IsPath() {
 			return 0, unix.EBADF
 		}
-		f.SetStatusFlags(int(uint32(a[2])))
+		f.SetStatusFlagsFD(int(uint32(a[2])), fd)
 		return 0, nil
+	case unix.F_SETOWN, unix.F_GETOWN, unix.F_SETOWN_EX, unix.F_GETOWN_EX, unix.F_SETSIG, unix.F_GETSIG:
+		return fcntlOwner(t, f, cmd, a[2])
 	case unix.F_GETLK, unix.F_SETLK, unix.F_SETLKW, fOFDGetLk, fOFDSetLk, fOFDSetLkW:
 		return fcntlLock(t, f, cmd, a[2])
 	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
@@ -632,6 +635,13 @@ func ioctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, t.FDTable().SetFlags(fd, 0)
 	case unix.TIOCGPTPEER:
 		return openPTYPeer(t, f, int(a[2]))
+	case vfs.IoctlFIOASYNC:
+		return 0, fioAsync(t, f, fd, a[2])
+	}
+	if net.Of(f) != nil {
+		if r, ok, err := socketOwnerIoctl(t, f, cmd, a[2]); ok {
+			return r, err
+		}
 	}
 	return f.Ioctl(t, t, cmd, a[2])
 }

@@ -32,6 +32,11 @@ type File struct {
 	// guards offset.
 	posMu  sync.Mutex
 	offset int64
+
+	// asyncMu guards async, the owner and signal of F_SETOWN and
+	// F_SETSIG (fasync.go), nil until set.
+	asyncMu sync.Mutex
+	async   *fileAsync
 }
 
 // File status flags that fcntl(F_SETFL) may change.
@@ -64,6 +69,7 @@ func (f *File) DecRef(ctx Context) {
 			f.detachCache()
 		}
 		if f.ops != nil {
+			f.releaseAsync()
 			f.vfs.releaseFileLocks(f)
 			f.ops.Release(ctx)
 		}

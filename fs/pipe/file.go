@@ -36,12 +36,28 @@ func (f *File) Release(vfs.Context) {
 	}
 	p.files--
 	lastSide := (f.reader && p.readers == 0) || (f.writer && p.writers == 0)
+	oneSide := (p.readers == 0) != (p.writers == 0)
 	p.mu.Unlock()
 	if lastSide {
 		p.queue.Notify(readableEvents | writableEvents | unix.POLLERR | unix.POLLHUP)
 	}
+	if oneSide {
+		p.asyncReaders.Kill(vfs.PollIn)
+		p.asyncWriters.Kill(vfs.PollOut)
+	}
 	if f.release != nil {
 		f.release()
+	}
+}
+
+// Fasync implements vfs.Fasyncer: a reading end joins the readers'
+// list, a writing end the writers' (pipe_fasync).
+func (f *File) Fasync(vf *vfs.File, fd int32, on bool) {
+	if f.reader {
+		f.p.asyncReaders.Fasync(vf, fd, on)
+	}
+	if f.writer {
+		f.p.asyncWriters.Fasync(vf, fd, on)
 	}
 }
 

@@ -42,6 +42,9 @@ type buffer struct {
 // wait on.
 type Pipe struct {
 	queue vfs.WaitQueue
+	// asyncReaders and asyncWriters are the ends with O_ASYNC: writes
+	// signal readers POLL_IN, reads signal writers POLL_OUT.
+	asyncReaders, asyncWriters vfs.FasyncList
 
 	// mu guards every field below.
 	mu sync.Mutex
@@ -175,12 +178,17 @@ func (p *Pipe) read(ctx vfs.Context, n int, sink func([]byte) (int, error), nonb
 			p.queue.EventRegister(entry)
 			continue // recheck after registering
 		}
+		p.mu.Unlock()
+		p.asyncWriters.Kill(vfs.PollOut)
+		p.mu.Lock()
 		if werr := p.wait(ctx, ch); werr != nil {
 			err = werr
 			break
 		}
 	}
 	p.mu.Unlock()
+	// pipe_read signals O_ASYNC writers whenever it returns.
+	defer p.asyncWriters.Kill(vfs.PollOut)
 	if ret > 0 {
 		if wasFull {
 			p.queue.Notify(writableEvents)
@@ -208,6 +216,9 @@ func (p *Pipe) write(ctx vfs.Context, n int, source func([]byte) (int, error), n
 			p.queue.EventUnregister(entry)
 		}
 	}()
+	// pipe_write signals O_ASYNC readers whenever it returns, EPIPE
+	// included.
+	defer p.asyncReaders.Kill(vfs.PollIn)
 	p.mu.Lock()
 	if p.readers == 0 {
 		p.mu.Unlock()
@@ -269,6 +280,7 @@ func (p *Pipe) write(ctx vfs.Context, n int, source func([]byte) (int, error), n
 			// Let readers drain what is there while we wait.
 			p.mu.Unlock()
 			p.queue.Notify(readableEvents)
+			p.asyncReaders.Kill(vfs.PollIn)
 			p.mu.Lock()
 			if !p.full() {
 				continue

@@ -60,8 +60,18 @@ type endpoint struct {
 	// peerWait is where datagram senders wait for room in this
 	// socket's receive queue.
 	peerWait vfs.WaitQueue
+	// sendWait is where writers blocked on a full send buffer wait.
+	sendWait vfs.WaitQueue
 	// wmem is the send-buffer charge of messages sent and not yet read.
 	wmem atomic.Int64
+	// async is the files with O_ASYNC on the socket; readersWaiting
+	// counts stream readers asleep for data (Linux's
+	// SOCKWQ_ASYNC_WAITDATA: no SIGIO for data while one sleeps);
+	// noSpace is SOCKWQ_ASYNC_NOSPACE: a writer found the buffer full,
+	// so room gives POLL_OUT.
+	async          vfs.FasyncList
+	readersWaiting atomic.Int32
+	noSpace        atomic.Bool
 
 	// mu guards the fields below.
 	mu  sync.Mutex
@@ -116,6 +126,18 @@ func (e *endpoint) EventRegister(w *vfs.WaitEntry) { e.queue.EventRegister(w) }
 
 // EventUnregister implements vfs.Waitable.
 func (e *endpoint) EventUnregister(w *vfs.WaitEntry) { e.queue.EventUnregister(w) }
+
+// Fasync implements vfs.Fasyncer.
+func (e *endpoint) Fasync(f *vfs.File, fd int32, on bool) { e.async.Fasync(f, fd, on) }
+
+// wakeAsync is sk_wake_async with SOCK_WAKE_WAITD: an I/O signal for
+// reason unless a stream reader is waiting for data.
+func (e *endpoint) wakeAsync(reason int32) {
+	if e.typ == unix.SOCK_STREAM && e.readersWaiting.Load() > 0 {
+		return
+	}
+	e.async.Kill(reason)
+}
 
 // connectionBased reports whether the type has connections.
 func (e *endpoint) connectionBased() bool { return e.typ != unix.SOCK_DGRAM }
@@ -390,6 +412,7 @@ func (e *endpoint) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadl
 		o.recvq = append(o.recvq, &message{conn: n})
 		o.mu.Unlock()
 		o.queue.Notify(readable)
+		o.async.Kill(vfs.PollIn)
 		e.queue.Notify(writable)
 		return nil
 	}
@@ -471,6 +494,12 @@ func (e *endpoint) Shutdown(ctx net.Context, how int) error {
 		peer.shutdown |= pm
 		peer.mu.Unlock()
 		peer.queue.Notify(readable | writable | unix.POLLHUP | unix.POLLRDHUP)
+		switch {
+		case pm == shutBoth:
+			peer.wakeAsync(vfs.PollHup)
+		case pm&shutRcv != 0:
+			peer.wakeAsync(vfs.PollIn)
+		}
 	}
 	if mode&shutRcv != 0 {
 		e.peerWait.Notify(writable)
@@ -543,6 +572,7 @@ func (e *endpoint) release(ctx net.Context, embryo bool) {
 		}
 		peer.mu.Unlock()
 		peer.queue.Notify(readable | writable | unix.POLLHUP | unix.POLLRDHUP | unix.POLLERR)
+		peer.wakeAsync(vfs.PollHup)
 	}
 	for _, m := range q {
 		if m.conn != nil && wasListening {
@@ -579,11 +609,19 @@ func (e *endpoint) uncharge(m *message) {
 	}
 	s := m.from
 	n := s.wmem.Add(-m.charge)
+	sb := int64(s.opts.SndBuf())
+	// A writer blocked in sendmsg goes on as soon as the buffer has
+	// room, as sock_alloc_send_pskb would find it; pollers wake only
+	// once a quarter of the buffer or less is in use (unix_write_space).
+	if n < sb && n+m.charge >= sb {
+		s.sendWait.Notify(writable)
+	}
 	m.charge = 0
-	// As unix_write_space: writers wake once a quarter of the buffer
-	// is in use or less.
-	if n<<2 <= int64(s.opts.SndBuf()) {
+	if n<<2 <= sb {
 		s.queue.Notify(writable)
+		if s.noSpace.CompareAndSwap(true, false) {
+			s.async.Kill(vfs.PollOut)
+		}
 	}
 }
 
@@ -632,6 +670,7 @@ func (e *endpoint) SetSockOpt(ctx net.Context, level, name int, val []byte) erro
 	if name == unix.SO_SNDBUF {
 		// A larger buffer may let a blocked writer go on.
 		defer e.queue.Notify(writable)
+		defer e.sendWait.Notify(writable)
 	}
 	return unix.ENOPROTOOPT
 }

@@ -77,11 +77,15 @@ func (e *endpoint) waitForBuffer(ctx net.Context, w *net.Waiter, nonblock bool, 
 		if e.wmem.Load() < int64(e.opts.SndBuf()) {
 			return nil
 		}
+		e.noSpace.Store(true)
 		if nonblock {
 			return unix.EAGAIN
 		}
 		if !w.Registered() {
-			w.Register(&e.queue, writable)
+			// Errors and shutdown notify queue with POLLERR or
+			// POLLHUP; room in the buffer notifies sendWait.
+			w.Register(&e.queue, unix.POLLERR|unix.POLLHUP)
+			w.Register(&e.sendWait, writable)
 			continue
 		}
 		if err := w.Wait(ctx, d); err != nil {
@@ -182,6 +186,7 @@ func (e *endpoint) sendStream(ctx net.Context, req *net.SendRequest) (int64, err
 		peer.recvBytes += got
 		peer.mu.Unlock()
 		peer.queue.Notify(readable)
+		peer.wakeAsync(vfs.PollIn)
 		sent += int64(got)
 		if serr != nil {
 			break
@@ -286,6 +291,7 @@ func (e *endpoint) sendDgram(ctx net.Context, req *net.SendRequest) (int64, erro
 		to.recvBytes += got
 		to.mu.Unlock()
 		to.queue.Notify(readable)
+		to.wakeAsync(vfs.PollIn)
 		return int64(got), nil
 	}
 }
@@ -382,12 +388,17 @@ func (e *endpoint) recvStream(ctx net.Context, req *net.RecvRequest) (net.RecvRe
 			freed = freed[:0]
 			if !w.Registered() {
 				w.Register(&e.queue, readable)
-			} else if werr := w.Wait(ctx, req.Deadline); werr != nil {
-				if copied == 0 {
-					err = werr
+			} else {
+				e.readersWaiting.Add(1)
+				werr := w.Wait(ctx, req.Deadline)
+				e.readersWaiting.Add(-1)
+				if werr != nil {
+					if copied == 0 {
+						err = werr
+					}
+					e.mu.Lock()
+					break
 				}
-				e.mu.Lock()
-				break
 			}
 			e.mu.Lock()
 			continue
@@ -614,6 +625,9 @@ func (e *endpoint) Readiness(mask uint32) uint32 {
 	}
 	if w {
 		r |= writable
+	} else if e.typ != unix.SOCK_STREAM && mask&writable != 0 {
+		// unix_dgram_poll: room later gives POLL_OUT.
+		e.noSpace.Store(true)
 	}
 	return r & (mask | unix.POLLERR | unix.POLLHUP)
 }
