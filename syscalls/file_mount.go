@@ -169,3 +169,39 @@ func umount2(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 func mayMount(t *kernel.Task) bool {
 	return t.Credentials().HasCapabilityIn(unix.CAP_SYS_ADMIN, t.MountNamespaceOwner())
 }
+
+// dirPath resolves a path that must name a directory (LOOKUP_DIRECTORY).
+func dirPath(t *kernel.Task, addr uintptr) (vfs.Path, error) {
+	p, err := attrTarget(t, cwdFD, addr, true, false)
+	if err != nil {
+		return vfs.Path{}, err
+	}
+	if !p.Dentry.IsDir() {
+		return vfs.Path{}, unix.ENOTDIR
+	}
+	return p, nil
+}
+
+// pivotRoot is pivot_root(2): the mount at new_root becomes the root of
+// the caller's mount namespace, the old root goes on put_old, and every
+// process whose root or cwd was the old root moves to the new one.
+func pivotRoot(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	if !mayMount(t) {
+		return 0, unix.EPERM
+	}
+	newRoot, err := dirPath(t, a[0])
+	if err != nil {
+		return 0, err
+	}
+	putOld, err := dirPath(t, a[1])
+	if err != nil {
+		return 0, err
+	}
+	v := t.Kernel().VFS()
+	root := t.FSContext().Root()
+	if err := v.PivotRoot(t.Namespaces().Mount.VFS, root, newRoot, v.FollowMounts(putOld)); err != nil {
+		return 0, err
+	}
+	t.Kernel().ChrootFSRefs(root, newRoot)
+	return 0, nil
+}

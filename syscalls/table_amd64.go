@@ -190,7 +190,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_MUNLOCKALL:              supported(munlockall),
 	unix.SYS_VHANGUP:                 enosys(""),
 	unix.SYS_MODIFY_LDT:              enosys(""),
-	unix.SYS_PIVOT_ROOT:              enosys(""),
+	unix.SYS_PIVOT_ROOT:              supported(pivotRoot),
 	unix.SYS__SYSCTL:                 enosys(""),
 	unix.SYS_PRCTL:                   partial(prctl, "NAME, PDEATHSIG, CHILD_SUBREAPER, NO_NEW_PRIVS, DUMPABLE, KEEPCAPS, SECUREBITS, CAPBSET_READ/DROP, CAP_AMBIENT, SECCOMP; other options EINVAL"),
 	unix.SYS_ARCH_PRCTL:              supported(archPrctl),

@@ -69,3 +69,16 @@ func (c *FSContext) SwapUmask(m uint32) uint32 {
 	c.umask = m & 0o777
 	return old
 }
+
+// ChrootRefs moves c's root and working directory to new where they are
+// old (pivot_root's chroot_fs_refs).
+func (c *FSContext) ChrootRefs(old, new Path) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.root == old {
+		c.root = new
+	}
+	if c.cwd == old {
+		c.cwd = new
+	}
+}

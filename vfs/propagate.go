@@ -521,3 +521,58 @@ func (v *VirtualFilesystem) dominatingGroupLocked(m *Mount, root Path) int {
 	}
 	return 0
 }
+
+// PivotRoot is pivot_root(2) in namespace ns for a process whose root is
+// root: the mount whose root is newRoot becomes the namespace's root (on
+// the place root's mount had) and root's mount moves onto putOld (the top
+// of its mount stack), with Linux's checks. EINVAL if put_old's mount or
+// the parents of newRoot's or root's mounts are shared, if root or
+// newRoot is not a mount root, is outside ns or newRoot is locked, or if
+// putOld is not at or below newRoot or newRoot not below root; ENOENT if
+// newRoot was removed; EBUSY if newRoot or putOld is on root's mount.
+// The caller moves the processes whose root or cwd was root
+// (FSContext.ChrootRefs).
+func (v *VirtualFilesystem) PivotRoot(ns *MountNamespace, root, newRoot, putOld Path) error {
+	v.mountMu.Lock()
+	defer v.mountMu.Unlock()
+	newM, rootM, oldM := newRoot.Mount, root.Mount, putOld.Mount
+	exParent, rootParent := newM.parent, rootM.parent
+	if oldM.shared || (exParent != nil && exParent.shared) || (rootParent != nil && rootParent.shared) {
+		return unix.EINVAL
+	}
+	if rootM.ns != ns || newM.ns != ns || newM.locked {
+		return unix.EINVAL
+	}
+	if newRoot.Dentry.Dead() {
+		return unix.ENOENT
+	}
+	if newM == rootM || oldM == rootM {
+		return unix.EBUSY
+	}
+	// root's mount may be the namespace's root: kite's stands for the
+	// mount Linux places on its hidden rootfs, so it counts as attached.
+	if root.Dentry != rootM.root || newRoot.Dentry != newM.root || exParent == nil {
+		return unix.EINVAL
+	}
+	if !reachableLocked(oldM, putOld.Dentry, newRoot) || !reachableLocked(newM, newM.root, root) {
+		return unix.EINVAL
+	}
+	v.detachLocked(newM)
+	if rootM.locked {
+		newM.locked = true
+		rootM.locked = false
+	}
+	var rootPoint *Dentry
+	if rootParent != nil {
+		rootPoint = rootM.point
+		v.detachLocked(rootM)
+	}
+	top, tp := v.stackTopLocked(putOld)
+	v.setMountpointLocked(rootM, top, tp)
+	if rootParent != nil {
+		v.setMountpointLocked(newM, rootParent, rootPoint)
+	} else {
+		ns.root = newM
+	}
+	return nil
+}
