@@ -25,6 +25,18 @@ func (c *blockCache) get(b uint64, buf []byte) bool {
 	return ok
 }
 
+// getRange copies the bytes of block b from offset off into p, if b is
+// cached.
+func (c *blockCache) getRange(b uint64, off int, p []byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.blocks[b]
+	if ok {
+		copy(p, d[off:])
+	}
+	return ok
+}
+
 func (c *blockCache) put(b uint64, data []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

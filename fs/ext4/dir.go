@@ -293,24 +293,33 @@ func (fs *FS) scanDir(in *Inode, name string) (uint32, error) {
 		if err := fs.checkDirBlock(in, lblk, buf); err != nil {
 			return 0, err
 		}
-		for off := 0; off < len(buf); {
-			if off+direntHeader > len(buf) {
-				return 0, corrupt("directory inode %d block %d: entry header at %d", in.Ino, lblk, off)
-			}
-			ino := binary.LittleEndian.Uint32(buf[off:])
-			rec := decodeRecLen(binary.LittleEndian.Uint16(buf[off+4:]), fs.blockSize)
-			nl := int(buf[off+6])
-			if !fs.hasFT {
-				nl |= int(buf[off+7]) << 8
-			}
-			if rec < 12 || rec%4 != 0 || off+rec > len(buf) || direntHeader+nl > rec {
-				return 0, corrupt("directory inode %d block %d: rec_len %d at %d", in.Ino, lblk, rec, off)
-			}
-			if ino != 0 && nl == len(name) && string(buf[off+direntHeader:off+direntHeader+nl]) == name {
-				return ino, nil
-			}
-			off += rec
+		if ino, err := fs.findInBlock(in, lblk, buf, name); err != unix.ENOENT {
+			return ino, err
 		}
+	}
+	return 0, unix.ENOENT
+}
+
+// findInBlock looks name up in directory block lblk of in (held in buf)
+// without building the entry list: ENOENT when it is not there.
+func (fs *FS) findInBlock(in *Inode, lblk uint64, buf []byte, name string) (uint32, error) {
+	for off := 0; off < len(buf); {
+		if off+direntHeader > len(buf) {
+			return 0, corrupt("directory inode %d block %d: entry header at %d", in.Ino, lblk, off)
+		}
+		ino := binary.LittleEndian.Uint32(buf[off:])
+		rec := decodeRecLen(binary.LittleEndian.Uint16(buf[off+4:]), fs.blockSize)
+		nl := int(buf[off+6])
+		if !fs.hasFT {
+			nl |= int(buf[off+7]) << 8
+		}
+		if rec < 12 || rec%4 != 0 || off+rec > len(buf) || direntHeader+nl > rec {
+			return 0, corrupt("directory inode %d block %d: rec_len %d at %d", in.Ino, lblk, rec, off)
+		}
+		if ino != 0 && nl == len(name) && string(buf[off+direntHeader:off+direntHeader+nl]) == name {
+			return ino, nil
+		}
+		off += rec
 	}
 	return 0, unix.ENOENT
 }

@@ -121,14 +121,12 @@ func (fs *FS) dxLookup(in *Inode, f *File, name string) (ino uint32, ok bool, er
 		if !read(leaf) {
 			return 0, false, nil
 		}
-		ents, err := ParseDirBlock(buf, fs.hasFT, bs, nil)
-		if err != nil {
+		switch ino, err := fs.findInBlock(in, uint64(leaf), buf, name); err {
+		case nil:
+			return ino, true, nil
+		case unix.ENOENT:
+		default:
 			return 0, false, nil
-		}
-		for _, e := range ents {
-			if e.Name == name {
-				return e.Ino, true, nil
-			}
 		}
 		// A hash collision may continue into the next leaf, marked by the
 		// low bit of the next index entry's hash.

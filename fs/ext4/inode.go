@@ -82,11 +82,14 @@ func (fs *FS) readInode(ino uint32) (*Inode, error) {
 	if err != nil {
 		return nil, err
 	}
-	block := make([]byte, fs.blockSize)
-	if err := fs.readBlock(blk, block); err != nil {
-		return nil, corrupt("reading inode %d: %v", ino, err)
+	disk := make([]byte, fs.inodeSize)
+	if !fs.cache.getRange(blk, off, disk) {
+		block := make([]byte, fs.blockSize)
+		if err := fs.readBlock(blk, block); err != nil {
+			return nil, corrupt("reading inode %d: %v", ino, err)
+		}
+		copy(disk, block[off:])
 	}
-	disk := block[off : off+fs.inodeSize]
 	if fs.csum && !verifyInodeChecksum(fs.sb, disk, ino) && !allZero(disk) {
 		return nil, corrupt("inode %d checksum mismatch", ino)
 	}

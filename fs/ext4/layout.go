@@ -539,9 +539,7 @@ func DecodeInode(b []byte) (*RawInode, error) {
 	var full [rawInodeSize]byte
 	copy(full[:], b)
 	ri := new(RawInode)
-	if _, err := binary.Decode(full[:], binary.LittleEndian, ri); err != nil {
-		return nil, corrupt("inode: %v", err)
-	}
+	ri.unmarshal(&full)
 	if len(b) > GoodOldInodeSize {
 		if int(ri.ExtraIsize) > len(b)-GoodOldInodeSize || ri.ExtraIsize&3 != 0 {
 			return nil, corrupt("inode extra size %d", ri.ExtraIsize)
@@ -551,7 +549,7 @@ func DecodeInode(b []byte) (*RawInode, error) {
 			copy(full[GoodOldInodeSize+int(ri.ExtraIsize):], make([]byte, rawInodeSize))
 			keep := ri.ExtraIsize
 			ri = new(RawInode)
-			binary.Decode(full[:], binary.LittleEndian, ri) // cannot fail: fixed size
+			ri.unmarshal(&full)
 			ri.ExtraIsize = keep
 		}
 	} else {
@@ -565,14 +563,87 @@ func DecodeInode(b []byte) (*RawInode, error) {
 // xattrs) as they are.
 func (ri *RawInode) EncodeInto(b []byte) {
 	var full [rawInodeSize]byte
-	if _, err := binary.Encode(full[:], binary.LittleEndian, ri); err != nil {
-		panic("ext4: inode encoding: " + err.Error())
-	}
+	ri.marshal(&full)
 	n := GoodOldInodeSize
 	if len(b) > GoodOldInodeSize {
 		n += int(ri.ExtraIsize)
 	}
 	copy(b[:n], full[:])
+}
+
+// unmarshal decodes the fields of RawInode from b (what binary.Decode
+// does, without reflection: inodes are decoded on every lookup).
+func (ri *RawInode) unmarshal(b *[rawInodeSize]byte) {
+	le := binary.LittleEndian
+	ri.Mode = le.Uint16(b[0:])
+	ri.UIDLo = le.Uint16(b[2:])
+	ri.SizeLo = le.Uint32(b[4:])
+	ri.Atime = le.Uint32(b[8:])
+	ri.Ctime = le.Uint32(b[12:])
+	ri.Mtime = le.Uint32(b[16:])
+	ri.Dtime = le.Uint32(b[20:])
+	ri.GIDLo = le.Uint16(b[24:])
+	ri.LinksCount = le.Uint16(b[26:])
+	ri.BlocksLo = le.Uint32(b[28:])
+	ri.Flags = le.Uint32(b[32:])
+	ri.Version = le.Uint32(b[36:])
+	copy(ri.Block[:], b[40:40+IBlockSize])
+	ri.Generation = le.Uint32(b[100:])
+	ri.FileACLLo = le.Uint32(b[104:])
+	ri.SizeHigh = le.Uint32(b[108:])
+	ri.ObsoFaddr = le.Uint32(b[112:])
+	ri.BlocksHigh = le.Uint16(b[116:])
+	ri.FileACLHigh = le.Uint16(b[118:])
+	ri.UIDHigh = le.Uint16(b[120:])
+	ri.GIDHigh = le.Uint16(b[122:])
+	ri.ChecksumLo = le.Uint16(b[124:])
+	ri.Reserved = le.Uint16(b[126:])
+	ri.ExtraIsize = le.Uint16(b[128:])
+	ri.ChecksumHi = le.Uint16(b[130:])
+	ri.CtimeExtra = le.Uint32(b[132:])
+	ri.MtimeExtra = le.Uint32(b[136:])
+	ri.AtimeExtra = le.Uint32(b[140:])
+	ri.Crtime = le.Uint32(b[144:])
+	ri.CrtimeExtra = le.Uint32(b[148:])
+	ri.VersionHi = le.Uint32(b[152:])
+	ri.Projid = le.Uint32(b[156:])
+}
+
+// marshal encodes RawInode into b, as binary.Encode does.
+func (ri *RawInode) marshal(b *[rawInodeSize]byte) {
+	le := binary.LittleEndian
+	le.PutUint16(b[0:], ri.Mode)
+	le.PutUint16(b[2:], ri.UIDLo)
+	le.PutUint32(b[4:], ri.SizeLo)
+	le.PutUint32(b[8:], ri.Atime)
+	le.PutUint32(b[12:], ri.Ctime)
+	le.PutUint32(b[16:], ri.Mtime)
+	le.PutUint32(b[20:], ri.Dtime)
+	le.PutUint16(b[24:], ri.GIDLo)
+	le.PutUint16(b[26:], ri.LinksCount)
+	le.PutUint32(b[28:], ri.BlocksLo)
+	le.PutUint32(b[32:], ri.Flags)
+	le.PutUint32(b[36:], ri.Version)
+	copy(b[40:40+IBlockSize], ri.Block[:])
+	le.PutUint32(b[100:], ri.Generation)
+	le.PutUint32(b[104:], ri.FileACLLo)
+	le.PutUint32(b[108:], ri.SizeHigh)
+	le.PutUint32(b[112:], ri.ObsoFaddr)
+	le.PutUint16(b[116:], ri.BlocksHigh)
+	le.PutUint16(b[118:], ri.FileACLHigh)
+	le.PutUint16(b[120:], ri.UIDHigh)
+	le.PutUint16(b[122:], ri.GIDHigh)
+	le.PutUint16(b[124:], ri.ChecksumLo)
+	le.PutUint16(b[126:], ri.Reserved)
+	le.PutUint16(b[128:], ri.ExtraIsize)
+	le.PutUint16(b[130:], ri.ChecksumHi)
+	le.PutUint32(b[132:], ri.CtimeExtra)
+	le.PutUint32(b[136:], ri.MtimeExtra)
+	le.PutUint32(b[140:], ri.AtimeExtra)
+	le.PutUint32(b[144:], ri.Crtime)
+	le.PutUint32(b[148:], ri.CrtimeExtra)
+	le.PutUint32(b[152:], ri.VersionHi)
+	le.PutUint32(b[156:], ri.Projid)
 }
 
 // InodeCsumSeed is the per-inode checksum seed (extent blocks, directory
