@@ -65,7 +65,7 @@ func (t *Task) validateClone(o *CloneOptions) error {
 		}
 	}
 	if f&cloneNamespaces&^supportedNamespaces != 0 {
-		// Network, PID, cgroup and time namespaces are not built yet.
+		// PID, cgroup and time namespaces are not built yet.
 		return unix.EINVAL
 	}
 	if f&(unix.CLONE_NEWUSER|unix.CLONE_NEWPID) != 0 && f&unix.CLONE_THREAD != 0 {

@@ -42,12 +42,15 @@ type Config struct {
 	VFS        *vfs.VirtualFilesystem
 	// Net is the socket layer with its families; nil gives one with
 	// none (every socket(2) is EAFNOSUPPORT).
-	Net      *net.Stack
-	Table    *SyscallTable
-	Tracer   SyscallTracer // nil: no tracing
-	Logger   *slog.Logger  // nil: slog.Default()
-	Hostname string        // the UTS node name; "kite" if empty
-	Version  string        // kite's version, for uname
+	Net *net.Stack
+	// NewNetStack makes the socket layer of a new network namespace;
+	// nil refuses CLONE_NEWNET (EINVAL).
+	NewNetStack func() (*net.Stack, error)
+	Table       *SyscallTable
+	Tracer      SyscallTracer // nil: no tracing
+	Logger      *slog.Logger  // nil: slog.Default()
+	Hostname    string        // the UTS node name; "kite" if empty
+	Version     string        // kite's version, for uname
 	// TotalMemory is the memory sysinfo reports, in bytes.
 	TotalMemory uint64
 	// CPUInfo is the text of /proc/cpuinfo (the host's, read by the
@@ -69,13 +72,17 @@ type Kernel struct {
 	mf       *mm.MemoryFile
 	vfs      *vfs.VirtualFilesystem
 	net      *net.Stack
-	table    *SyscallTable
-	tracer   SyscallTracer
-	log      *slog.Logger
-	hostname string
-	version  string
-	totalMem uint64
-	cpuInfo  []byte // immutable
+	// initNet is the initial network namespace (over net);
+	// newNetStack makes the stacks of new ones.
+	initNet     *NetNamespace
+	newNetStack func() (*net.Stack, error)
+	table       *SyscallTable
+	tracer      SyscallTracer
+	log         *slog.Logger
+	hostname    string
+	version     string
+	totalMem    uint64
+	cpuInfo     []byte // immutable
 
 	threadExitHook ThreadExitHook
 	maxTasks       int
@@ -156,8 +163,10 @@ func New(c Config) (*Kernel, error) {
 	if k.net == nil {
 		k.net = net.NewStack(k.vfs)
 	}
+	k.newNetStack = c.NewNetStack
 	k.nsInodes.Store(nsInodeFirst)
 	k.userNS = auth.NewRootUserNamespace(initUserNSInode)
+	k.initNet = &NetNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: k.userNS}, Stack: k.net}
 	k.nsfs = &nsfs{}
 	k.registerMqueue()
 	if k.maxTasks <= 0 {

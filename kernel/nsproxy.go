@@ -20,6 +20,7 @@ type Namespaces struct {
 	UTS   *UTSNamespace
 	IPC   *IPCNamespace
 	Mount *MountNamespace
+	Net   *NetNamespace
 }
 
 // Namespace is what every namespace kind shares: its nsfs inode number,
@@ -146,6 +147,7 @@ func (k *Kernel) initialNamespaces(mnt *vfs.MountNamespace) *Namespaces {
 		UTS:   &UTSNamespace{nsCommon: nsCommon{inode: initUTSNSInode, owner: k.userNS}, hostname: hostname, domainname: domain},
 		IPC:   k.newIPCNamespace(initIPCNSInode, k.userNS),
 		Mount: &MountNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: k.userNS}, VFS: mnt},
+		Net:   k.initNet,
 	}
 }
 
@@ -164,7 +166,7 @@ func (t *Task) setNamespaces(ns *Namespaces) {
 }
 
 // Namespace flags kite implements.
-const supportedNamespaces = unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNS | unix.CLONE_NEWUSER
+const supportedNamespaces = unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNS | unix.CLONE_NEWUSER | unix.CLONE_NEWNET
 
 // copyNamespaces returns the namespaces after clone or unshare with
 // flags by a task with namespaces old whose new credentials are c (in a
@@ -173,7 +175,7 @@ const supportedNamespaces = unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_N
 // Linux's copy_namespaces and unshare_nsproxy_namespaces: CAP_SYS_ADMIN
 // over c's user namespace is needed for any new namespace.
 func (k *Kernel) copyNamespaces(old *Namespaces, c *auth.Credentials, flags uint64) (*Namespaces, func(vfs.Path) vfs.Path, error) {
-	nsFlags := flags & (unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNS)
+	nsFlags := flags & (unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNS | unix.CLONE_NEWNET)
 	if nsFlags == 0 {
 		return old, nil, nil
 	}
@@ -188,6 +190,13 @@ func (k *Kernel) copyNamespaces(old *Namespaces, c *auth.Credentials, flags uint
 	}
 	if flags&unix.CLONE_NEWIPC != 0 {
 		n.IPC = k.newIPCNamespace(k.newNSInode(), owner)
+	}
+	if flags&unix.CLONE_NEWNET != 0 {
+		net, err := k.newNetNamespace(owner)
+		if err != nil {
+			return nil, nil, err
+		}
+		n.Net = net
 	}
 	var translate func(vfs.Path) vfs.Path
 	if flags&unix.CLONE_NEWNS != 0 {
@@ -243,8 +252,8 @@ func (t *Task) Unshare(flags uint64) error {
 			return unix.EINVAL
 		}
 	}
-	if flags&(unix.CLONE_NEWNET|unix.CLONE_NEWPID|unix.CLONE_NEWCGROUP|unix.CLONE_NEWTIME) != 0 {
-		// Network, PID, cgroup and time namespaces are not built yet.
+	if flags&(unix.CLONE_NEWPID|unix.CLONE_NEWCGROUP|unix.CLONE_NEWTIME) != 0 {
+		// PID, cgroup and time namespaces are not built yet.
 		return unix.EINVAL
 	}
 	creds := t.Credentials()
@@ -326,6 +335,8 @@ func (t *Task) SetNamespace(ns Namespace, nstype int) error {
 		cur.UTS = n
 	case *IPCNamespace:
 		cur.IPC = n
+	case *NetNamespace:
+		cur.Net = n
 	case *MountNamespace:
 		if !c.HasCapability(unix.CAP_SYS_CHROOT) {
 			return unix.EPERM
@@ -365,6 +376,11 @@ func (t *Task) NamespaceOf(kind string) (Namespace, bool) {
 		return ns.IPC, true
 	case "mnt":
 		return ns.Mount, true
+	case "net":
+		if ns.Net == nil {
+			return nil, false
+		}
+		return ns.Net, true
 	case "user":
 		return userNamespace{t.UserNamespace()}, true
 	}
@@ -372,7 +388,7 @@ func (t *Task) NamespaceOf(kind string) (Namespace, bool) {
 }
 
 // NamespaceKinds returns the entries of /proc/PID/ns kite has.
-func (*Task) NamespaceKinds() []string { return []string{"ipc", "mnt", "user", "uts"} }
+func (*Task) NamespaceKinds() []string { return []string{"ipc", "mnt", "net", "user", "uts"} }
 
 // NamespaceLink is the text of a /proc/PID/ns link.
 func NamespaceLink(ns Namespace) string { return fmt.Sprintf("%s:[%d]", ns.Kind(), ns.Inode()) }

@@ -458,5 +458,20 @@ func (s procSource) SetIPCLimit(ctx vfs.Context, name, value string) error {
 }
 
 // NetFiles implements proc.NetInfo: the socket families' /proc/net
-// files.
-func (s procSource) NetFiles() map[string]func() []byte { return s.k.net.ProcNetFiles() }
+// files, each showing the reader's network namespace.
+func (s procSource) NetFiles() map[string]func(vfs.Context) []byte {
+	files := make(map[string]func(vfs.Context) []byte)
+	for name := range s.k.net.ProcNetFiles() {
+		files[name] = func(ctx vfs.Context) []byte {
+			st := s.k.net
+			if t := s.k.TaskByID(ctx.ThreadID()); t != nil {
+				st = t.NetStack()
+			}
+			if gen := st.ProcNetFiles()[name]; gen != nil {
+				return gen()
+			}
+			return nil
+		}
+	}
+	return files
+}

@@ -8,7 +8,7 @@ import (
 )
 
 // nsNote is what the namespace calls lack.
-const nsNote = "UTS, IPC, mount and user namespaces; network, PID, cgroup and time namespaces are EINVAL"
+const nsNote = "UTS, IPC, mount, user and network namespaces; PID, cgroup and time namespaces are EINVAL"
 
 func unshare(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return 0, t.Unshare(uint64(a[0]))

@@ -83,7 +83,7 @@ func installSocket(t *kernel.Task, f *vfs.File, flags int) (int32, error) {
 
 func socket(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	typ := int(int32(a[1]))
-	f, err := t.Kernel().Net().NewSocket(t, int(int32(a[0])), typ, int(int32(a[2])))
+	f, err := t.NetStack().NewSocket(t, int(int32(a[0])), typ, int(int32(a[2])))
 	if err != nil {
 		return 0, err
 	}
@@ -94,7 +94,7 @@ func socket(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 
 func socketpair(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	typ := int(int32(a[1]))
-	fa, fb, err := t.Kernel().Net().NewPair(t, int(int32(a[0])), typ, int(int32(a[2])))
+	fa, fb, err := t.NetStack().NewPair(t, int(int32(a[0])), typ, int(int32(a[2])))
 	if err != nil {
 		return 0, err
 	}

@@ -85,7 +85,8 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		}
 	}
 	stack := net.NewStack(v)
-	stack.Register(unix.AF_UNIX, unixsock.New(v))
+	unixFamily := unixsock.New(v)
+	stack.Register(unix.AF_UNIX, unixFamily)
 	ipStack, err := inet.New()
 	if err != nil {
 		return 1, fmt.Errorf("network stack: %w", err)
@@ -112,10 +113,24 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		defer sb.Close()
 	}
 	cfg := kernel.Config{
-		Platform:    plat,
-		MemoryFile:  mf,
-		VFS:         v,
-		Net:         stack,
+		Platform:   plat,
+		MemoryFile: mf,
+		VFS:        v,
+		Net:        stack,
+		// A new network namespace has kite's own stack with lo down,
+		// whatever --net says; AF_UNIX's abstract names are still
+		// shared between namespaces.
+		NewNetStack: func() (*net.Stack, error) {
+			ns := net.NewStack(v)
+			ns.Register(unix.AF_UNIX, unixFamily)
+			ip, err := inet.NewIsolated()
+			if err != nil {
+				return nil, err
+			}
+			ip.Register(ns)
+			netlink.New(ip).Register(ns)
+			return ns, nil
+		},
 		Table:       syscalls.NewTable(),
 		Logger:      log,
 		Version:     version,

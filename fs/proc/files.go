@@ -474,7 +474,7 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 	if ni, ok := fs.src.(NetInfo); ok {
 		net := make(map[string]vfs.Inode)
 		for name, gen := range ni.NetFiles() {
-			net[name] = fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) { return gen(), nil })
+			net[name] = fs.newData(nil, 0o444, func(ctx vfs.Context) ([]byte, error) { return gen(ctx), nil })
 		}
 		kids["net"] = fs.newDir(nil, net)
 	}

@@ -126,9 +126,10 @@ type SystemInfo interface {
 }
 
 // NetInfo is implemented by Sources that have a socket layer: the files
-// of /proc/net ("unix", ...), each generated when read.
+// of /proc/net ("unix", ...), each generated when read for the reader
+// (whose network namespace it shows).
 type NetInfo interface {
-	NetFiles() map[string]func() []byte
+	NetFiles() map[string]func(vfs.Context) []byte
 }
 
 // IPCInfo is implemented by Sources that show the caller's IPC namespace:

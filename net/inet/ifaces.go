@@ -36,12 +36,16 @@ func (st *Stack) Links() []netlink.Link {
 	var out []netlink.Link
 	for _, id := range st.nics() {
 		info := infos[id]
-		l := netlink.Link{Index: int32(id), Name: info.Name, MTU: info.MTU, TxQLen: txQueueLen}
-		if info.Flags.Up {
-			l.Flags |= unix.IFF_UP
+		l := netlink.Link{Index: int32(id), Name: info.Name, MTU: info.MTU, TxQLen: txQueueLen, Qdisc: "noqueue"}
+		st.mu.Lock()
+		if info.Flags.Loopback && !st.wasUp {
+			l.Qdisc = "noop"
 		}
+		st.mu.Unlock()
+		// tcpip calls every interface up; an enabled one is
+		// running, and that is Linux's IFF_UP.
 		if info.Flags.Running {
-			l.Flags |= unix.IFF_RUNNING | unix.IFF_LOWER_UP
+			l.Flags |= unix.IFF_UP | unix.IFF_RUNNING | unix.IFF_LOWER_UP
 		}
 		if info.Flags.Promiscuous {
 			l.Flags |= unix.IFF_PROMISC
@@ -68,9 +72,15 @@ func (st *Stack) Links() []netlink.Link {
 // dumps them.
 func (st *Stack) Addrs() []netlink.Addr {
 	infos := st.s.NICInfo()
+	st.mu.Lock()
+	wasUp := st.wasUp
+	st.mu.Unlock()
 	var v4, v6 []netlink.Addr
 	for _, id := range st.nics() {
 		info := infos[id]
+		if info.Flags.Loopback && !wasUp {
+			continue
+		}
 		for _, pa := range info.ProtocolAddresses {
 			a := netlink.Addr{PrefixLen: uint8(pa.AddressWithPrefix.PrefixLen), Index: int32(id), Label: info.Name}
 			a.Addr = append([]byte(nil), pa.AddressWithPrefix.Address.AsSlice()...)
@@ -112,6 +122,7 @@ func (st *Stack) Routes() []netlink.Route {
 		}
 	}
 	for _, a := range st.Addrs() {
+		up := infos[tcpip.NICID(a.Index)].Flags.Running
 		if a.Family == unix.AF_INET {
 			net := make([]byte, 4)
 			bcast := make([]byte, 4)
@@ -125,14 +136,18 @@ func (st *Stack) Routes() []netlink.Route {
 				// lo's whole network is local.
 				out = append(out, netlink.Route{Family: unix.AF_INET, DstLen: a.PrefixLen, Table: unix.RT_TABLE_LOCAL, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_HOST, Type: unix.RTN_LOCAL, Dst: net, PrefSrc: a.Addr, OIF: a.Index})
 			}
-			out = append(out,
-				netlink.Route{Family: unix.AF_INET, DstLen: 32, Table: unix.RT_TABLE_LOCAL, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_HOST, Type: unix.RTN_LOCAL, Dst: a.Addr, PrefSrc: a.Addr, OIF: a.Index},
-				netlink.Route{Family: unix.AF_INET, DstLen: 32, Table: unix.RT_TABLE_LOCAL, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_LINK, Type: unix.RTN_BROADCAST, Dst: bcast, PrefSrc: a.Addr, OIF: a.Index},
-			)
+			out = append(out, netlink.Route{Family: unix.AF_INET, DstLen: 32, Table: unix.RT_TABLE_LOCAL, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_HOST, Type: unix.RTN_LOCAL, Dst: a.Addr, PrefSrc: a.Addr, OIF: a.Index})
+			if up {
+				// A link that is down keeps its local routes only.
+				out = append(out, netlink.Route{Family: unix.AF_INET, DstLen: 32, Table: unix.RT_TABLE_LOCAL, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_LINK, Type: unix.RTN_BROADCAST, Dst: bcast, PrefSrc: a.Addr, OIF: a.Index})
+			}
 			continue
 		}
+		if !infos[tcpip.NICID(a.Index)].Flags.Loopback {
+			// Linux 6 has no main-table route for lo's ::1.
+			out = append(out, netlink.Route{Family: unix.AF_INET6, DstLen: a.PrefixLen, Table: unix.RT_TABLE_MAIN, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_UNIVERSE, Type: unix.RTN_UNICAST, Dst: a.Addr, OIF: a.Index, Priority: 256})
+		}
 		out = append(out,
-			netlink.Route{Family: unix.AF_INET6, DstLen: a.PrefixLen, Table: unix.RT_TABLE_MAIN, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_UNIVERSE, Type: unix.RTN_UNICAST, Dst: a.Addr, OIF: a.Index, Priority: 256},
 			netlink.Route{Family: unix.AF_INET6, DstLen: 128, Table: unix.RT_TABLE_LOCAL, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_UNIVERSE, Type: unix.RTN_LOCAL, Dst: a.Addr, OIF: a.Index},
 		)
 	}

@@ -15,8 +15,9 @@ const ifreqLen = 40
 
 // DeviceIoctl carries out the interface ioctls every socket takes
 // (net.DeviceIoctl): SIOCGIFNAME, SIOCGIFINDEX, SIOCGIFFLAGS, SIOCGIFMTU,
-// SIOCGIFADDR, SIOCGIFNETMASK, SIOCGIFHWADDR and SIOCGIFCONF. Changes
-// (SIOCSIF*) need CAP_NET_ADMIN and are not carried out.
+// SIOCGIFADDR, SIOCGIFNETMASK, SIOCGIFHWADDR and SIOCGIFCONF; SIOCSIFFLAGS
+// brings a link up or down. Other changes (SIOCSIF*) need CAP_NET_ADMIN
+// and are not carried out.
 func (st *Stack) DeviceIoctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
 	if cmd == unix.SIOCGIFCONF {
 		return 0, st.ifconf(io, arg)
@@ -55,6 +56,9 @@ func (st *Stack) DeviceIoctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uin
 		if cmd >= 0x8910 && cmd <= 0x8960 && cmd&0xf0 != 0 {
 			if !ctx.Credentials().HasCapability(unix.CAP_NET_ADMIN) {
 				return 0, unix.EPERM
+			}
+			if cmd == unix.SIOCSIFFLAGS {
+				return 0, st.setFlags(link, binary.LittleEndian.Uint16(req[16:]))
 			}
 			return 0, unix.EOPNOTSUPP
 		}
@@ -100,6 +104,19 @@ func (st *Stack) DeviceIoctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uin
 		return 0, unix.EFAULT
 	}
 	return 0, nil
+}
+
+// setFlags is SIOCSIFFLAGS: only IFF_UP may change (the flags the
+// kernel computes are ignored, as dev_change_flags does).
+func (st *Stack) setFlags(link *netlink.Link, flags uint16) error {
+	if link == nil {
+		return unix.ENODEV
+	}
+	const computed = unix.IFF_RUNNING | unix.IFF_LOWER_UP | unix.IFF_DORMANT | unix.IFF_LOOPBACK | unix.IFF_BROADCAST | unix.IFF_MULTICAST | unix.IFF_POINTOPOINT
+	if (uint32(flags)^link.Flags)&0xffff&^(computed|unix.IFF_UP) != 0 {
+		return unix.EOPNOTSUPP
+	}
+	return st.SetLinkUp(link.Index, flags&unix.IFF_UP != 0)
 }
 
 func (st *Stack) firstV4(idx int32) *netlink.Addr {

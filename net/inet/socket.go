@@ -282,6 +282,9 @@ func (s *socket) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadlin
 	if isV4Mapped(a.Addr) && s.ep.SocketOptions().GetV6Only() {
 		return unix.ENETUNREACH
 	}
+	if s.fam.st.downRoute(a.Addr, s.fam.netProto()) {
+		return unix.ENETUNREACH
+	}
 	if !s.stream() {
 		return errno(s.ep.Connect(a))
 	}

@@ -37,14 +37,33 @@ const (
 type Stack struct {
 	s *stack.Stack
 
-	// mu guards socks.
+	// mu guards the fields below.
 	mu sync.Mutex
 	// socks is every open socket (for /proc/net).
 	socks map[*socket]struct{}
+	// wasUp is set once lo has been up (its queueing discipline is
+	// "noop" before).
+	wasUp bool
 }
 
 // New returns a stack with lo up, holding 127.0.0.1/8 and ::1/128.
 func New() (*Stack, error) {
+	st, err := newStack()
+	if err != nil {
+		return nil, err
+	}
+	if err := st.SetLinkUp(int32(loNIC), true); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// NewIsolated returns the stack of a new network namespace: lo only,
+// down and without addresses until it is brought up, as Linux's.
+func NewIsolated() (*Stack, error) { return newStack() }
+
+func newStack() (*Stack, error) {
 	s := stack.New(stack.Options{
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
@@ -58,18 +77,79 @@ func New() (*Stack, error) {
 	return st, nil
 }
 
+// Loopback addresses lo gets when it comes up.
+var (
+	loAddr4 = tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFrom4([4]byte{127, 0, 0, 1}), PrefixLen: 8}}
+	loAddr6 = tcpip.ProtocolAddress{Protocol: ipv6.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFrom16([16]byte{15: 1}), PrefixLen: 128}}
+)
+
+// SetLinkUp brings the interface index up or down (RTM_NEWLINK,
+// SIOCSIFFLAGS's IFF_UP) as Linux does for lo: up, it gets 127.0.0.1/8
+// (kept when it goes down) and ::1 (removed when it goes down).
+func (st *Stack) SetLinkUp(index int32, up bool) error {
+	id := tcpip.NICID(index)
+	info, ok := st.s.NICInfo()[id]
+	if !ok {
+		return unix.ENODEV
+	}
+	if !up {
+		if err := st.s.DisableNIC(id); err != nil {
+			return errno(err)
+		}
+		if info.Flags.Loopback {
+			st.s.RemoveAddress(id, loAddr6.AddressWithPrefix.Address)
+		}
+		return nil
+	}
+	if info.Flags.Loopback {
+		have := map[tcpip.Address]bool{}
+		for _, pa := range info.ProtocolAddresses {
+			have[pa.AddressWithPrefix.Address] = true
+		}
+		for _, a := range []tcpip.ProtocolAddress{loAddr4, loAddr6} {
+			if have[a.AddressWithPrefix.Address] {
+				continue
+			}
+			if err := st.s.AddProtocolAddress(id, a, stack.AddressProperties{}); err != nil {
+				return fmt.Errorf("lo address %s: %s", a.AddressWithPrefix, err)
+			}
+		}
+	}
+	st.mu.Lock()
+	st.wasUp = true
+	st.mu.Unlock()
+	return errno(st.s.EnableNIC(id))
+}
+
+// downRoute reports whether the route to a goes through an interface
+// that is down (tcpip would still send through it: Linux has no route
+// then, ENETUNREACH).
+func (st *Stack) downRoute(a tcpip.Address, proto tcpip.NetworkProtocolNumber) bool {
+	if unspecified(a) {
+		return false
+	}
+	if isV4Mapped(a) {
+		b := a.As16()
+		a, proto = tcpip.AddrFrom4Slice(b[12:]), ipv4.ProtocolNumber
+	}
+	r, err := st.s.FindRoute(0, tcpip.Address{}, a, proto, false)
+	if err != nil {
+		return false
+	}
+	defer r.Release()
+	return !st.s.CheckNIC(r.NICID())
+}
+
 func (st *Stack) setup() error {
 	s := st.s
-	if err := s.CreateNICWithOptions(loNIC, loopback.New(), stack.NICOptions{Name: "lo"}); err != nil {
+	if err := s.CreateNICWithOptions(loNIC, loopback.New(), stack.NICOptions{Name: "lo", Disabled: true}); err != nil {
 		return fmt.Errorf("lo: %s", err)
 	}
-	for _, a := range []tcpip.ProtocolAddress{
-		{Protocol: ipv4.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFrom4([4]byte{127, 0, 0, 1}), PrefixLen: 8}},
-		{Protocol: ipv6.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFrom16([16]byte{15: 1}), PrefixLen: 128}},
-	} {
-		if err := s.AddProtocolAddress(loNIC, a, stack.AddressProperties{}); err != nil {
-			return fmt.Errorf("lo address %s: %s", a.AddressWithPrefix, err)
-		}
+	// Linux binds 127.0.0.1 even before lo has ever been up (and shows
+	// no address then): the address is there from the start, hidden
+	// until lo comes up (Addrs).
+	if err := s.AddProtocolAddress(loNIC, loAddr4, stack.AddressProperties{}); err != nil {
+		return fmt.Errorf("lo address: %s", err)
 	}
 	v4, _ := tcpip.NewSubnet(tcpip.AddrFrom4([4]byte{127, 0, 0, 0}), tcpip.MaskFromBytes([]byte{255, 0, 0, 0}))
 	v6, _ := tcpip.NewSubnet(tcpip.AddrFrom16([16]byte{15: 1}), tcpip.MaskFromBytes(bytesOf(16, 0xff)))

@@ -21,6 +21,9 @@ type Link struct {
 	// Broadcast is the link-layer broadcast address.
 	Broadcast []byte
 	TxQLen    uint32
+	// Qdisc is the queueing discipline's name ("noop" for a link that
+	// was never up).
+	Qdisc string
 }
 
 // Addr is one interface address as RTM_NEWADDR shows it.
@@ -54,6 +57,9 @@ type Interfaces interface {
 	Links() []Link
 	Addrs() []Addr
 	Routes() []Route
+	// SetLinkUp brings the link index up or down (ENODEV when there is
+	// none).
+	SetLinkUp(index int32, up bool) error
 }
 
 // Family is AF_NETLINK for one network stack.
@@ -294,7 +300,7 @@ func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 		if h.Len < unix.NLMSG_HDRLEN || int(h.Len) > len(b) {
 			break
 		}
-		out = append(out, s.handle(h, b[unix.NLMSG_HDRLEN:h.Len], port)...)
+		out = append(out, s.handle(ctx, h, b[unix.NLMSG_HDRLEN:h.Len], port)...)
 		adv := align4(int(h.Len))
 		if adv > len(b) {
 			break

@@ -11,15 +11,26 @@ import (
 	"github.com/kite-os/kite/vfs"
 )
 
-type fakeIfs struct{}
+type fakeIfs struct{ up *bool }
 
-func (fakeIfs) Links() []Link {
-	return []Link{{Index: 1, Name: "lo", Type: 772, Flags: unix.IFF_UP | unix.IFF_LOOPBACK, MTU: 65536}}
+func (f fakeIfs) Links() []Link {
+	l := Link{Index: 1, Name: "lo", Type: 772, Flags: unix.IFF_LOOPBACK, MTU: 65536}
+	if *f.up {
+		l.Flags |= unix.IFF_UP
+	}
+	return []Link{l}
 }
 func (fakeIfs) Addrs() []Addr {
 	return []Addr{{Family: unix.AF_INET, PrefixLen: 8, Index: 1, Addr: []byte{127, 0, 0, 1}, Label: "lo"}}
 }
 func (fakeIfs) Routes() []Route { return nil }
+func (f fakeIfs) SetLinkUp(index int32, up bool) error {
+	if index != 1 {
+		return unix.ENODEV
+	}
+	*f.up = up
+	return nil
+}
 
 // exchange sends one request and returns the messages of the answer.
 func exchange(t *testing.T, so net.Socket, typ, flags uint16, payload []byte) []hdr {
@@ -53,7 +64,8 @@ func exchange(t *testing.T, so net.Socket, typ, flags uint16, payload []byte) []
 }
 
 func TestRoute(t *testing.T) {
-	f := New(fakeIfs{})
+	up := true
+	f := New(fakeIfs{&up})
 	ctx := vfs.KernelContext{Creds: auth.New(0, 0, nil)}
 	so, err := f.Socket(ctx, unix.SOCK_RAW, unix.NETLINK_ROUTE)
 	if err != nil {
@@ -78,6 +90,20 @@ func TestRoute(t *testing.T) {
 	hs = exchange(t, so, unix.RTM_NEWADDR, unix.NLM_F_REQUEST, make([]byte, unix.SizeofIfAddrmsg))
 	if len(hs) != 1 || hs[0].Type != unix.NLMSG_ERROR || int32(hs[0].Pid) != -int32(unix.EOPNOTSUPP) {
 		t.Errorf("RTM_NEWADDR = %+v, want EOPNOTSUPP", hs)
+	}
+	// ip link set lo down: ifi_change IFF_UP, ifi_flags 0.
+	binary.LittleEndian.PutUint32(info[4:], 1)
+	binary.LittleEndian.PutUint32(info[12:], unix.IFF_UP)
+	hs = exchange(t, so, unix.RTM_NEWLINK, unix.NLM_F_REQUEST|unix.NLM_F_ACK, info)
+	if len(hs) != 1 || hs[0].Type != unix.NLMSG_ERROR || hs[0].Pid != 0 || up {
+		t.Errorf("RTM_NEWLINK lo down = %+v (up %v), want an ACK and lo down", hs, up)
+	}
+	// Other flags are not carried out.
+	binary.LittleEndian.PutUint32(info[8:], unix.IFF_PROMISC)
+	binary.LittleEndian.PutUint32(info[12:], unix.IFF_PROMISC)
+	hs = exchange(t, so, unix.RTM_NEWLINK, unix.NLM_F_REQUEST|unix.NLM_F_ACK, info)
+	if len(hs) != 1 || int32(hs[0].Pid) != -int32(unix.EOPNOTSUPP) {
+		t.Errorf("RTM_NEWLINK promisc = %+v, want EOPNOTSUPP", hs)
 	}
 	if _, err := f.Socket(ctx, unix.SOCK_RAW, unix.NETLINK_AUDIT); err != unix.EPROTONOSUPPORT {
 		t.Errorf("NETLINK_AUDIT: %v, want EPROTONOSUPPORT", err)

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/net"
 )
 
 func align4(n int) int { return (n + 3) &^ 3 }
@@ -113,7 +115,7 @@ func attrs(b []byte) map[uint16][]byte {
 }
 
 // handle answers one NETLINK_ROUTE request.
-func (s *socket) handle(h hdr, payload []byte, port uint32) []byte {
+func (s *socket) handle(ctx net.Context, h hdr, payload []byte, port uint32) []byte {
 	if h.Flags&unix.NLM_F_REQUEST == 0 {
 		return nil
 	}
@@ -135,11 +137,13 @@ func (s *socket) handle(h hdr, payload []byte, port uint32) []byte {
 			break
 		}
 		out = s.dumpRoutes(h, payload, port)
+	case unix.RTM_NEWLINK:
+		errno = s.setLink(ctx, payload)
 	case unix.NLMSG_NOOP, unix.NLMSG_DONE:
 		return nil
 	default:
-		// Changes (RTM_NEWADDR, RTM_NEWLINK...) are not carried
-		// out; other requests are unknown to kite.
+		// Other changes (RTM_NEWADDR, RTM_NEWROUTE...) are not
+		// carried out; other requests are unknown to kite.
 		errno = unix.EOPNOTSUPP
 	}
 	if errno != 0 {
@@ -152,6 +156,63 @@ func (s *socket) handle(h hdr, payload []byte, port uint32) []byte {
 		out = append(out, errMsg(h, payload, 0, port)...)
 	}
 	return out
+}
+
+// setLink is RTM_NEWLINK on an existing link: only IFF_UP may change
+// (`ip link set DEV up|down`); creating links, renaming them and other
+// flags or attributes are not carried out (EOPNOTSUPP). Changing a link
+// needs CAP_NET_ADMIN.
+func (s *socket) setLink(ctx net.Context, payload []byte) unix.Errno {
+	if len(payload) < unix.SizeofIfInfomsg {
+		return unix.EINVAL
+	}
+	if !ctx.Credentials().HasCapability(unix.CAP_NET_ADMIN) {
+		return unix.EPERM
+	}
+	le := binary.LittleEndian
+	idx := int32(le.Uint32(payload[4:]))
+	flags := le.Uint32(payload[8:])
+	change := le.Uint32(payload[12:])
+	at := attrs(payload[unix.SizeofIfInfomsg:])
+	var link *Link
+	links := s.fam.ifs.Links()
+	for i := range links {
+		l := &links[i]
+		if idx > 0 && l.Index == idx {
+			link = l
+		} else if idx <= 0 && at[unix.IFLA_IFNAME] != nil && l.Name == cstr(at[unix.IFLA_IFNAME]) {
+			link = l
+		}
+	}
+	if link == nil {
+		return unix.ENODEV
+	}
+	if change == 0 {
+		change = 0xffffffff
+	}
+	// The flags that would change besides IFF_UP (those the kernel
+	// computes, like IFF_RUNNING, are ignored as dev_change_flags
+	// does).
+	const computed = unix.IFF_RUNNING | unix.IFF_LOWER_UP | unix.IFF_DORMANT | unix.IFF_LOOPBACK | unix.IFF_BROADCAST | unix.IFF_MULTICAST | unix.IFF_POINTOPOINT
+	mask := change &^ (computed | unix.IFF_UP)
+	if (flags^link.Flags)&mask != 0 {
+		return unix.EOPNOTSUPP
+	}
+	for t := range at {
+		if t != unix.IFLA_IFNAME {
+			return unix.EOPNOTSUPP
+		}
+	}
+	if change&unix.IFF_UP == 0 {
+		return 0
+	}
+	if err := s.fam.ifs.SetLinkUp(link.Index, flags&unix.IFF_UP != 0); err != nil {
+		if e, ok := err.(unix.Errno); ok {
+			return e
+		}
+		return unix.EINVAL
+	}
+	return 0
 }
 
 // ifinfomsg is 16 bytes: family, pad, type, index, flags, change.
@@ -210,7 +271,7 @@ func linkMsg(l Link, seq, port uint32, flags uint16) []byte {
 	m.u32(unix.IFLA_NUM_TX_QUEUES, 1)
 	m.u32(unix.IFLA_NUM_RX_QUEUES, 1)
 	m.u8(unix.IFLA_CARRIER, 1)
-	m.str(unix.IFLA_QDISC, "noqueue")
+	m.str(unix.IFLA_QDISC, l.Qdisc)
 	if l.HWAddr != nil {
 		m.attr(unix.IFLA_ADDRESS, l.HWAddr)
 		m.attr(unix.IFLA_BROADCAST, l.Broadcast)
@@ -218,16 +279,16 @@ func linkMsg(l Link, seq, port uint32, flags uint16) []byte {
 	return m.bytes()
 }
 
-// operState is IF_OPER_UNKNOWN for loopback (as Linux reports lo),
-// IF_OPER_UP or IF_OPER_DOWN otherwise.
+// operState is IF_OPER_DOWN for a link that is down, IF_OPER_UNKNOWN
+// for loopback that is up (as Linux reports lo), IF_OPER_UP otherwise.
 func operState(l Link) uint8 {
 	switch {
+	case l.Flags&unix.IFF_UP == 0:
+		return 2
 	case l.Flags&unix.IFF_LOOPBACK != 0:
 		return 0
-	case l.Flags&unix.IFF_UP != 0:
-		return 6
 	}
-	return 2
+	return 6
 }
 
 func (s *socket) dumpAddrs(h hdr, payload []byte, port uint32) []byte {

@@ -1,0 +1,44 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/auth"
+	"github.com/kite-os/kite/net"
+)
+
+// NetNamespace is a network namespace: its socket layer (the families
+// with their own network stack, interfaces and ports).
+type NetNamespace struct {
+	nsCommon
+	// Stack is the namespace's socket layer.
+	Stack *net.Stack
+}
+
+// Kind implements Namespace.
+func (*NetNamespace) Kind() string { return "net" }
+
+// CloneFlag implements Namespace.
+func (*NetNamespace) CloneFlag() int { return unix.CLONE_NEWNET }
+
+// newNetNamespace makes a network namespace from Config.NewNetStack
+// (EINVAL when the kernel was given none, as a kernel without
+// CONFIG_NET_NS).
+func (k *Kernel) newNetNamespace(owner *auth.UserNamespace) (*NetNamespace, error) {
+	if k.newNetStack == nil {
+		return nil, unix.EINVAL
+	}
+	s, err := k.newNetStack()
+	if err != nil {
+		return nil, unix.ENOMEM
+	}
+	return &NetNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: owner}, Stack: s}, nil
+}
+
+// NetStack returns the socket layer of t's network namespace.
+func (t *Task) NetStack() *net.Stack {
+	if ns := t.Namespaces(); ns != nil && ns.Net != nil {
+		return ns.Net.Stack
+	}
+	return t.k.net
+}
