@@ -567,6 +567,14 @@ func (m *MemoryManager) unmapLocked(start, end uintptr) {
 // dropPagesLocked removes every page in [start, end) from the page table
 // and the platform address space and drops its frame reference.
 //
+// When it must unmap pages from the platform, it unmaps the whole aligned
+// fault-around windows around the range: the pages of the windows outside
+// it stay in the page table, unmapped, and a later access faults them
+// back in (a window per fault). A program that unmaps a region page by
+// page (stress-ng's mmap stressor, a free list giving pages back) then
+// pays one platform call per window instead of one per page; each is a
+// round trip to the ptrace stub.
+//
 // Preconditions: m.mu is held.
 func (m *MemoryManager) dropPagesLocked(start, end uintptr) {
 	var frames []uint64
@@ -578,11 +586,20 @@ func (m *MemoryManager) dropPagesLocked(start, end uintptr) {
 		return true
 	})
 	if hostMapped {
-		if err := m.as.Unmap(start, end-start); err != nil {
+		const span = faultAroundPages * pageSize
+		ws := start &^ (span - 1)
+		we := min((end+span-1)&^(span-1), m.maxAddr)
+		if err := m.as.Unmap(ws, we-ws); err != nil {
 			// The application may still see these frames: leak them
 			// rather than hand them to someone else.
 			return
 		}
+		unmapped := func(_ uintptr, p *pte) bool {
+			p.mapped, p.hostProt = false, 0
+			return true
+		}
+		m.pt.forRange(ws, start, unmapped)
+		m.pt.forRange(end, we, unmapped)
 	}
 	m.decRefFrames(frames)
 }
