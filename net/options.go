@@ -82,6 +82,13 @@ func (o *Options) SetPassCred(on bool) {
 	o.mu.Unlock()
 }
 
+// OOBInline returns SO_OOBINLINE: out-of-band data is read in line.
+func (o *Options) OOBInline() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.ints[unix.SO_OOBINLINE] != 0
+}
+
 // RcvLowat returns SO_RCVLOWAT.
 func (o *Options) RcvLowat() int {
 	o.mu.Lock()

@@ -104,6 +104,9 @@ type endpoint struct {
 	backlog    int
 	recvq      []*message
 	recvBytes  int
+	// oob is the message of recvq holding the out-of-band byte
+	// (MSG_OOB on a stream), nil when there is none.
+	oob *message
 }
 
 // SetFile implements net.Socket: the inode number is for
@@ -545,6 +548,7 @@ func (e *endpoint) release(ctx net.Context, embryo bool) {
 	q := e.recvq
 	e.recvq = nil
 	e.recvBytes = 0
+	e.oob = nil
 	addr, path := e.addr, e.path
 	if !e.ownsName {
 		addr = nil

@@ -21,13 +21,16 @@ const (
 	siocOutq = 0x5411
 )
 
+// siocAtMark is SIOCATMARK.
+const siocAtMark = 0x8905
+
 // SendMsg implements net.Socket.
 func (e *endpoint) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
-	if req.Flags&unix.MSG_OOB != 0 {
-		return 0, unix.EOPNOTSUPP
-	}
 	switch e.typ {
 	case unix.SOCK_STREAM:
+		if req.Flags&unix.MSG_OOB != 0 {
+			return e.sendOOB(ctx, req)
+		}
 		return e.sendStream(ctx, req)
 	case unix.SOCK_SEQPACKET:
 		e.mu.Lock()
@@ -195,8 +198,89 @@ func (e *endpoint) sendStream(ctx net.Context, req *net.SendRequest) (int64, err
 	return sent, nil
 }
 
+// sendOOB is a stream send with MSG_OOB, as Linux 6's AF_UNIX: all but
+// the last byte go as ordinary data, the last becomes the receiver's
+// out-of-band byte (replacing an older one, which stays as ordinary
+// data), and the receiver's owner gets SIGURG.
+func (e *endpoint) sendOOB(ctx net.Context, req *net.SendRequest) (int64, error) {
+	if req.Len == 0 {
+		return 0, unix.EOPNOTSUPP
+	}
+	// The ordinary part, or with none only sendmsg's checks (the
+	// files, if any, then go with the out-of-band byte).
+	sub := *req
+	sub.Len = req.Len - 1
+	if sub.Len == 0 {
+		sub.Control.Rights = nil
+	}
+	sent, err := e.sendStream(ctx, &sub)
+	if sub.Len > 0 {
+		req.Control.Rights = sub.Control.Rights
+	}
+	if err != nil || sent < sub.Len {
+		return sent, err
+	}
+	e.mu.Lock()
+	peer := e.peer
+	e.mu.Unlock()
+	if peer == nil {
+		return sent, nil
+	}
+	var w net.Waiter
+	defer w.Unregister()
+	// queue_oob waits for room only without MSG_DONTWAIT.
+	if err := e.waitForBuffer(ctx, &w, req.Flags&unix.MSG_DONTWAIT != 0, req.Deadline); err != nil {
+		if sent > 0 {
+			return sent, nil
+		}
+		return 0, err
+	}
+	b := make([]byte, 1)
+	if got, serr := req.Source(b); got == 0 {
+		if sent > 0 {
+			return sent, nil
+		}
+		if serr == nil {
+			serr = unix.EFAULT
+		}
+		return 0, serr
+	}
+	m := &message{data: b, from: e, charge: 1 + msgOverhead}
+	m.creds = e.credsFor(ctx, req, peer)
+	m.rights, req.Control.Rights = req.Control.Rights, nil
+	e.wmem.Add(m.charge)
+	peer.mu.Lock()
+	if peer.dead || peer.shutdown&shutRcv != 0 {
+		peer.mu.Unlock()
+		req.Control.Rights = m.rights
+		m.rights = nil
+		e.freeMessage(ctx, m)
+		if sent > 0 {
+			return sent, nil
+		}
+		return 0, unix.EPIPE
+	}
+	e.fam.noteInFlight(m.rights, 1)
+	peer.recvq = append(peer.recvq, m)
+	peer.recvBytes++
+	peer.oob = m
+	f := peer.file
+	peer.mu.Unlock()
+	// sk_send_sigurg: SIGURG to the owner, and F_SETSIG's signal with
+	// POLL_PRI to O_ASYNC owners that chose one.
+	if f != nil && f.SendURG() {
+		peer.async.KillURG()
+	}
+	peer.queue.Notify(readable | unix.POLLPRI)
+	peer.wakeAsync(vfs.PollIn)
+	return sent + 1, nil
+}
+
 // sendDgram sends one datagram or record (unix_dgram_sendmsg).
 func (e *endpoint) sendDgram(ctx net.Context, req *net.SendRequest) (int64, error) {
+	if req.Flags&unix.MSG_OOB != 0 {
+		return 0, unix.EOPNOTSUPP
+	}
 	var to *endpoint
 	if req.To != nil {
 		if err := validateAddr(req.To); err != nil {
@@ -298,13 +382,57 @@ func (e *endpoint) sendDgram(ctx net.Context, req *net.SendRequest) (int64, erro
 
 // RecvMsg implements net.Socket.
 func (e *endpoint) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult, error) {
-	if req.Flags&unix.MSG_OOB != 0 {
-		return net.RecvResult{}, unix.EOPNOTSUPP
-	}
 	if e.typ == unix.SOCK_STREAM {
+		if req.Flags&unix.MSG_OOB != 0 {
+			return e.recvOOB(req)
+		}
 		return e.recvStream(ctx, req)
 	}
 	return e.recvDgram(ctx, req)
+}
+
+// recvOOB is recv(MSG_OOB) on a stream (unix_stream_recv_urg): the
+// out-of-band byte, EINVAL when there is none or SO_OOBINLINE is set.
+// The byte stays in the queue, consumed, as the mark ordinary reads stop
+// at.
+func (e *endpoint) recvOOB(req *net.RecvRequest) (net.RecvResult, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.state != stateConnected {
+		return net.RecvResult{}, unix.EINVAL
+	}
+	m := e.oob
+	if m == nil || e.opts.OOBInline() {
+		return net.RecvResult{}, unix.EINVAL
+	}
+	took, serr := req.Sink(m.data[m.off : m.off+1])
+	if req.Flags&unix.MSG_PEEK == 0 {
+		e.oob = nil
+		m.off++
+		e.recvBytes--
+	}
+	if took < 1 {
+		if serr == nil {
+			serr = unix.EFAULT
+		}
+		return net.RecvResult{}, serr
+	}
+	return net.RecvResult{N: 1, Flags: unix.MSG_OOB}, nil
+}
+
+// nothingToPeekLocked reports whether every queued message is a consumed
+// out-of-band byte or the out-of-band byte read apart: MSG_PEEK has
+// nothing to show and waits.
+//
+// Preconditions: e.mu is held.
+func (e *endpoint) nothingToPeekLocked() bool {
+	inline := e.opts.OOBInline()
+	for _, m := range e.recvq {
+		if m.len() > 0 && (m != e.oob || inline) {
+			return false
+		}
+	}
+	return true
 }
 
 // takeError returns and clears the pending socket error.
@@ -365,7 +493,7 @@ func (e *endpoint) recvStream(ctx net.Context, req *net.RecvRequest) (net.RecvRe
 	var fromEP *endpoint
 	e.mu.Lock()
 	for size > 0 {
-		if len(e.recvq) == 0 {
+		if len(e.recvq) == 0 || (peek && e.nothingToPeekLocked()) {
 			if copied >= target {
 				break
 			}
@@ -406,6 +534,43 @@ func (e *endpoint) recvStream(ctx net.Context, req *net.RecvRequest) (net.RecvRe
 		stop := false
 		for i := 0; i < len(e.recvq) && size > 0; i++ {
 			m := e.recvq[i]
+			// The out-of-band mark (manage_oob): reads stop
+			// before it, and one starting at it drops the
+			// byte unless SO_OOBINLINE.
+			if m.len() == 0 {
+				if copied > 0 && (e.oob == nil || m == e.oob) {
+					stop = true
+					break
+				}
+				if !peek {
+					e.dequeueLocked()
+					i--
+					freed = append(freed, m)
+				}
+				continue
+			}
+			if m == e.oob {
+				if copied > 0 {
+					stop = true
+					break
+				}
+				inline := e.opts.OOBInline()
+				if !peek {
+					e.oob = nil
+					if !inline {
+						// Linux 6.18 leaves the dropped byte in
+						// its SIOCINQ count (inq_len is lowered
+						// by reads only): so does kite.
+						m.off = len(m.data)
+						e.dequeueLocked()
+						i--
+						freed = append(freed, m)
+						continue
+					}
+				} else if !inline {
+					continue
+				}
+			}
 			if checkCreds {
 				if m.creds != creds {
 					stop = true
@@ -506,6 +671,9 @@ func (e *endpoint) recvDgram(ctx net.Context, req *net.RecvRequest) (net.RecvRes
 		if !connected {
 			return res, unix.ENOTCONN
 		}
+	}
+	if req.Flags&unix.MSG_OOB != 0 {
+		return res, unix.EOPNOTSUPP
 	}
 	peek := req.Flags&unix.MSG_PEEK != 0
 	nonblock := req.Nonblock || req.Flags&unix.MSG_DONTWAIT != 0
@@ -610,6 +778,9 @@ func (e *endpoint) Readiness(mask uint32) uint32 {
 	if len(e.recvq) > 0 {
 		r |= readable
 	}
+	if e.oob != nil {
+		r |= unix.POLLPRI
+	}
 	if e.connectionBased() && e.state == stateUnconnected {
 		r |= unix.POLLHUP
 	}
@@ -652,6 +823,22 @@ func (e *endpoint) Ioctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uintptr
 		e.mu.Unlock()
 	case siocOutq:
 		v = e.wmem.Load()
+	case siocAtMark:
+		// unix_ioctl: at the mark when the first message is the
+		// out-of-band byte, or a consumed one with the next (if
+		// any) the current out-of-band byte.
+		e.mu.Lock()
+		if len(e.recvq) > 0 {
+			m := e.recvq[0]
+			var next *message
+			if len(e.recvq) > 1 {
+				next = e.recvq[1]
+			}
+			if m == e.oob || (m.len() == 0 && (e.oob == nil || next == e.oob)) {
+				v = 1
+			}
+		}
+		e.mu.Unlock()
 	default:
 		return 0, unix.ENOTTY
 	}
