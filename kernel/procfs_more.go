@@ -120,6 +120,10 @@ func (t *Task) TaskStat(ctx vfs.Context, tid int32, whole bool) (proc.TaskStat, 
 	}
 	st.NumThreads = len(tg.tasks)
 	st.ExitSignal = tg.exitSignal
+	if tr := target.ptrace.tracer; tr != nil {
+		st.TracerPID = tr.tid
+	}
+	traceStopped := target.ptraceStoppedLocked()
 	zombie := tg.state != groupAlive
 	running := isCaller(ctx, target)
 	if whole {
@@ -189,6 +193,8 @@ func (t *Task) TaskStat(ctx vfs.Context, tid int32, whole bool) (proc.TaskStat, 
 	switch {
 	case zombie:
 		st.State = 'Z'
+	case traceStopped:
+		st.State = 't'
 	case stopped:
 		st.State = 'T'
 	default:

@@ -5,7 +5,10 @@ import (
 
 	"github.com/kite-os/kite/abi/linux"
 	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/auth"
+	"github.com/kite-os/kite/fs/proc"
 	"github.com/kite-os/kite/mm"
+	"github.com/kite-os/kite/vfs"
 )
 
 // The tracer's side of ptrace: attaching, resuming, detaching, requests
@@ -21,11 +24,7 @@ func (t *Task) MayPtrace(target *Task, fsCreds bool) bool {
 	if t.tg == target.tg {
 		return true
 	}
-	c, tc := t.Credentials(), target.Credentials()
-	if !c.MayAccess(tc, !fsCreds) {
-		return false
-	}
-	return target.tg.Dumpable() == 1 || c.HasCapabilityIn(unix.CAP_SYS_PTRACE, tc.UserNamespace)
+	return mayPtraceCreds(t.Credentials(), target, fsCreds)
 }
 
 // linkLocked makes tracer trace t.
@@ -271,21 +270,46 @@ func (t *Task) PtraceEventMsg(tid int32) (uint64, error) {
 	return c.ptrace.eventMsg, nil
 }
 
-// PtraceMemory returns stopped tracee tid's address space, for
+// PtraceMemory runs fn on stopped tracee tid's address space, for
 // PEEK/POKE requests (mm.CopyInForce, CopyOutForce).
-func (t *Task) PtraceMemory(tid int32) (*mm.MemoryManager, error) {
+func (t *Task) PtraceMemory(tid int32, fn func(m *mm.MemoryManager) error) error {
 	k := t.k
 	k.mu.Lock()
 	c, err := t.traceeLocked(tid, false)
 	k.mu.Unlock()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	m := c.MemoryManagerShared()
+	return c.withMemory(fn)
+}
+
+// withMemory runs fn on t's address space, held for the call.
+func (t *Task) withMemory(fn func(m *mm.MemoryManager) error) error {
+	t.mu.Lock()
+	m := t.mm
+	if m != nil {
+		t.k.mmGet(m)
+	}
+	t.mu.Unlock()
 	if m == nil {
-		return nil, unix.ESRCH
+		return unix.ESRCH
 	}
-	return m, nil
+	defer t.k.mmPut(m)
+	return fn(m)
+}
+
+// WithProcessMemory runs fn on the address space of task tid if t may
+// access it as a debugger (ptrace's access rule with real ids: EPERM
+// otherwise), for process_vm_readv and process_vm_writev.
+func (t *Task) WithProcessMemory(tid int32, fn func(m *mm.MemoryManager) error) error {
+	target := t.k.TaskByID(tid)
+	if target == nil {
+		return unix.ESRCH
+	}
+	if !t.MayPtrace(target, false) {
+		return unix.EPERM
+	}
+	return target.withMemory(fn)
 }
 
 // PtraceRun runs fn on the goroutine of stopped tracee tid, where the
@@ -589,3 +613,60 @@ func (c *Task) reapTraceeLocked(tg *ThreadGroup) {
 	}
 	ctg.notifyParentExitLocked()
 }
+
+// OpenMemory implements proc.MemoryProcess for /proc/PID/mem: the caller
+// needs ptrace's access (with filesystem ids).
+func (t *Task) OpenMemory(ctx vfs.Context) (proc.Memory, error) {
+	if ctx.ThreadGroupID() != t.tg.tgid && !mayPtraceCreds(ctx.Credentials(), t, true) {
+		return nil, unix.EACCES
+	}
+	m := t.MemoryManagerShared()
+	if m == nil {
+		return nil, unix.ESRCH
+	}
+	t.k.mmGet(m)
+	return &procMemory{k: t.k, m: m}, nil
+}
+
+// mayPtraceCreds is MayPtrace's rule for a caller of another process with
+// credentials c.
+func mayPtraceCreds(c *auth.Credentials, target *Task, fsCreds bool) bool {
+	tc := target.Credentials()
+	if !c.MayAccess(tc, !fsCreds) {
+		return false
+	}
+	return target.tg.Dumpable() == 1 || c.HasCapabilityIn(unix.CAP_SYS_PTRACE, tc.UserNamespace)
+}
+
+// procMemory is an address space held by an open /proc/PID/mem.
+type procMemory struct {
+	k *Kernel
+	m *mm.MemoryManager
+}
+
+// inUse reports whether a task still uses the address space (beyond the
+// file's own hold).
+func (p *procMemory) inUse() bool {
+	p.k.mmMu.Lock()
+	defer p.k.mmMu.Unlock()
+	return p.k.mmUsers[p.m] > 1
+}
+
+// ReadAt implements proc.Memory.
+func (p *procMemory) ReadAt(dst []byte, addr uintptr) (int, error) {
+	if !p.inUse() {
+		return 0, nil
+	}
+	return p.m.CopyInForce(addr, dst)
+}
+
+// WriteAt implements proc.Memory.
+func (p *procMemory) WriteAt(src []byte, addr uintptr) (int, error) {
+	if !p.inUse() {
+		return 0, nil
+	}
+	return p.m.CopyOutForce(addr, src)
+}
+
+// Release implements proc.Memory.
+func (p *procMemory) Release() { p.k.mmPut(p.m) }

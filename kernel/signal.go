@@ -87,11 +87,12 @@ func (tg *ThreadGroup) generate(target *Task, info *arch.SignalInfo) (continued 
 	// An ignored signal is discarded unless the task it is sent through
 	// blocks it (Linux's sig_ignored): the target, or for a process-wide
 	// signal the first (leader) task.
+	// A traced task's tracer sees even ignored signals.
 	blocked := false
 	if target != nil {
-		blocked = target.sigMask&bit != 0
+		blocked = target.sigMask&bit != 0 || target.ptrace.traced.Load()
 	} else if len(tasks) > 0 {
-		blocked = tasks[0].sigMask&bit != 0
+		blocked = tasks[0].sigMask&bit != 0 || tasks[0].ptrace.traced.Load()
 	}
 	if isIgnored(sig, act) && !blocked {
 		tg.sigMu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"github.com/kite-os/kite/abi/linux"
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/kernel"
+	"github.com/kite-os/kite/mm"
 )
 
 // ptrace(2) for programs under kite: the requests are decoded here and
@@ -150,26 +151,25 @@ func ptraceSyscall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		}
 		return 0, copyOutU64(t, data, msg)
 	case unix.PTRACE_PEEKTEXT, unix.PTRACE_PEEKDATA:
-		m, err := t.PtraceMemory(pid)
-		if err != nil {
-			return 0, err
-		}
 		var b [8]byte
-		if n, _ := m.CopyInForce(addr, b[:]); n != len(b) {
-			return 0, unix.EIO
+		if err := t.PtraceMemory(pid, func(m *mm.MemoryManager) error {
+			if n, _ := m.CopyInForce(addr, b[:]); n != len(b) {
+				return unix.EIO
+			}
+			return nil
+		}); err != nil {
+			return 0, err
 		}
 		return 0, copyOutFull(t, data, b[:])
 	case unix.PTRACE_POKETEXT, unix.PTRACE_POKEDATA:
-		m, err := t.PtraceMemory(pid)
-		if err != nil {
-			return 0, err
-		}
 		var b [8]byte
 		putU64(b[:], 0, uint64(data))
-		if n, _ := m.CopyOutForce(addr, b[:]); n != len(b) {
-			return 0, unix.EIO
-		}
-		return 0, nil
+		return 0, t.PtraceMemory(pid, func(m *mm.MemoryManager) error {
+			if n, _ := m.CopyOutForce(addr, b[:]); n != len(b) {
+				return unix.EIO
+			}
+			return nil
+		})
 	case unix.PTRACE_PEEKUSR:
 		return 0, ptracePeekUser(t, pid, addr, data)
 	case unix.PTRACE_POKEUSR:

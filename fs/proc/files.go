@@ -231,6 +231,7 @@ func (fs *Filesystem) processFiles(p Process, kids map[string]vfs.Inode) {
 		}
 		return pi.Auxv(), nil
 	})
+	kids["mem"] = &memFile{base: fs.newBase(), proc: p}
 	kids["task"] = &taskDir{base: fs.newBase(), fsys: fs, proc: p, info: pi, tasks: make(map[int32]*dirInode)}
 }
 

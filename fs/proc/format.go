@@ -101,7 +101,7 @@ func formatStatus(s *TaskStat, ncpu int) []byte {
 	fmt.Fprintf(&b, "Name:\t%s\n", escapeComm(s.Comm))
 	fmt.Fprintf(&b, "Umask:\t%04o\n", s.Umask)
 	fmt.Fprintf(&b, "State:\t%s\n", stateName(s.State))
-	fmt.Fprintf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", s.TGID, s.PID, s.PPID)
+	fmt.Fprintf(&b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t%d\n", s.TGID, s.PID, s.PPID, s.TracerPID)
 	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\n", s.UIDs[0], s.UIDs[1], s.UIDs[2], s.UIDs[3])
 	fmt.Fprintf(&b, "Gid:\t%d\t%d\t%d\t%d\n", s.GIDs[0], s.GIDs[1], s.GIDs[2], s.GIDs[3])
 	fmt.Fprintf(&b, "FDSize:\t%d\n", s.FDSize)

@@ -48,6 +48,8 @@ type TaskStat struct {
 	State byte // R, S, D, T, t, Z, X
 	// PID is the thread id, TGID the process id.
 	PID, TGID, PPID, PGRP, Session int32
+	// TracerPID is the thread id of the task tracing this one (0: none).
+	TracerPID int32
 	// TTYNr is the controlling terminal's device number as stat shows
 	// it (0: none); TPGID its foreground process group (-1: no
 	// terminal).
