@@ -239,3 +239,45 @@ func TestPodmanInteractive(t *testing.T) {
 		t.Errorf("podman run -it exited with %q, want 7\n%s", st, s.screen())
 	}
 }
+
+// TestPodmanExecInteractive runs `podman exec -it` with kite as the
+// runtime in a terminal (tmux): a shell on a terminal of its own inside a
+// running container, ^C to a job, and the shell's exit status out.
+func TestPodmanExecInteractive(t *testing.T) {
+	if _, err := exec.LookPath("podman"); err != nil {
+		t.Skip("podman is not installed (apt-get install podman)")
+	}
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (.ci/run installs it)")
+	}
+	podmanImage(t)
+	p := func(args ...string) result {
+		return runCmd(t, nil, os.Environ(), append([]string{"podman", "--runtime", kiteBin}, args...)...)
+	}
+	name := fmt.Sprintf("kite-test-exec-it-%d", os.Getpid())
+	p("rm", "-f", name)
+	args := append([]string{"run", "-d", "--name", name}, podmanArgs...)
+	if r := p(append(args, engineImage, "/bin/sh", "-c", `trap "exit 0" TERM; while true; do sleep 1; done`)...); r.status != "exit 0" {
+		t.Fatalf("podman run -d: %s", r)
+	}
+	defer p("rm", "-f", "-t", "0", name)
+	dir := t.TempDir()
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("kite-test-%d-podexec-%d", os.Getpid(), time.Now().UnixNano()), dir: dir}
+	cmd := fmt.Sprintf("podman --runtime %s exec -it -e PS1='PROMPT$ ' %s /bin/sh; echo $? > %s; stty -a > %s",
+		kiteBin, name, filepath.Join(dir, "status"), filepath.Join(dir, "stty"))
+	s.tmux("-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", "30", "sh", "-c", cmd)
+	t.Cleanup(func() { exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
+	s.tmux("set-option", "-g", "remain-on-exit", "on")
+	s.waitFor(`PROMPT\$`, 1)
+	s.line("tty; echo hel''lo-from-exec")
+	s.waitFor(`(?m)^/dev/pts/\d+\n(\S.*\n)?hello-from-exec`, 1)
+	s.line(`sh -c 'echo started; exec sleep 1000'`)
+	s.waitFor(`(?m)^started$`, 1)
+	s.interrupt()
+	s.line("echo status=$?")
+	s.waitFor(`(?m)^status=130$`, 1)
+	s.line("exit 5")
+	if st, _ := s.exitStatus(); st != "5" {
+		t.Errorf("podman exec -it exited with %q, want 5\n%s", st, s.screen())
+	}
+}

@@ -392,7 +392,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		return exitCodeForExecError(err), &programError{err}
 	}
 	if cont != nil && cont.started != nil {
-		defer cont.started(&containerKernel{k: k, v: v, ns: ns, limits: limits, cont: cont})()
+		defer cont.started(&containerKernel{k: k, v: v, ns: ns, limits: limits, cont: cont, pts: pts})()
 	}
 	foreground := func() int32 { return 0 }
 	switch {

@@ -35,6 +35,10 @@ type execRequest struct {
 	GID             uint32   `json:"gid"`
 	AdditionalGids  []uint32 `json:"additionalGids,omitempty"`
 	NoNewPrivileges bool     `json:"noNewPrivileges,omitempty"`
+	// Terminal asks for a kite terminal on the process's stdio, relayed
+	// to the three fds sent (a host terminal: the console socket's
+	// slave, or exec's own).
+	Terminal bool `json:"terminal,omitempty"`
 }
 
 // execReply is the container kite's answer: first a start (Error set if
@@ -58,6 +62,8 @@ type containerKernel struct {
 	// cont is the container's configuration: exec'd processes get its
 	// capabilities and seccomp filter, as runc gives them.
 	cont *containerConfig
+	// pts is the container's devpts, where exec -t makes terminals.
+	pts *tty.Devpts
 }
 
 // serveExec accepts exec requests for container id until the listener
@@ -112,13 +118,28 @@ func (ck *containerKernel) handleExec(c *net.UnixConn) {
 		reply(execReply{Error: "bad exec request"})
 		return
 	}
-	tg, relays, err := ck.start(&req, fds)
+	var term *hostTerminal
+	if req.Terminal {
+		term, err = ck.execTerminal(fds)
+		if err != nil {
+			reply(execReply{Error: err.Error()})
+			return
+		}
+		defer term.restore()
+	}
+	tg, relays, err := ck.start(&req, fds, term)
 	if err != nil {
 		reply(execReply{Error: describeError(req.Args[0], err)})
 		return
 	}
 	reply(execReply{Started: true})
+	if term != nil {
+		term.start()
+	}
 	<-tg.Done()
+	if term != nil {
+		term.finish()
+	}
 	// The output is all relayed once every writer of the process's
 	// stdout and stderr is gone.
 	for _, r := range relays {
@@ -139,9 +160,12 @@ func (ck *containerKernel) handleExec(c *net.UnixConn) {
 // fds, which are closed when the pipes' last writer is gone (the
 // returned channels close then), so the caller sees the end of the
 // output.
-func (ck *containerKernel) start(req *execRequest, fds []int) (*kernel.ThreadGroup, []chan struct{}, error) {
+func (ck *containerKernel) start(req *execRequest, fds []int, term *hostTerminal) (*kernel.ThreadGroup, []chan struct{}, error) {
 	ctx := vfs.KernelContext{}
 	fsc := vfs.NewFSContext(ck.ns.Root())
+	if term != nil {
+		return ck.startOnTerminal(req, fsc, term)
+	}
 	if req.Cwd != "" {
 		p, err := ck.v.GetPath(ctx, fsc, ck.ns.Root(), req.Cwd, true)
 		if err != nil {
@@ -186,6 +210,18 @@ func (ck *containerKernel) start(req *execRequest, fds []int) (*kernel.ThreadGro
 		relays = append(relays, done)
 		go relayOutput(r, fd, done)
 	}
+	tg, err := ck.startProcess(req, fsc, fdt, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tg, relays, nil
+}
+
+// startProcess starts the program of req with fdt, in a session of its
+// own whose controlling terminal is term (none if nil). On an error fdt
+// is emptied.
+func (ck *containerKernel) startProcess(req *execRequest, fsc *vfs.FSContext, fdt *vfs.FDTable, term *tty.Terminal) (*kernel.ThreadGroup, error) {
+	ctx := vfs.KernelContext{}
 	creds := auth.New(req.UID, req.GID, req.AdditionalGids)
 	if cc := ck.cont.creds; cc.RealUID == req.UID {
 		creds.PermittedCaps, creds.EffectiveCaps, creds.InheritableCaps = cc.PermittedCaps, cc.EffectiveCaps, cc.InheritableCaps
@@ -194,7 +230,7 @@ func (ck *containerKernel) start(req *execRequest, fds []int) (*kernel.ThreadGro
 	filename, err := lookPath(vfs.KernelContext{Creds: creds}, ck.v, fsc, req.Args[0], req.Env)
 	if err != nil {
 		fdt.RemoveAll(ctx)
-		return nil, nil, err
+		return nil, err
 	}
 	tg, err := ck.k.StartProcess(kernel.ProcessArgs{
 		Filename:       filename,
@@ -208,12 +244,62 @@ func (ck *containerKernel) start(req *execRequest, fds []int) (*kernel.ThreadGro
 		NoNewPrivs:     req.NoNewPrivileges,
 		Seccomp:        ck.cont.seccomp,
 		SeccompFlags:   ck.cont.seccompFlags,
+		Terminal:       term,
 	})
 	if err != nil {
 		fdt.RemoveAll(ctx)
-		return nil, nil, err
+		return nil, err
 	}
-	return tg, relays, nil
+	return tg, nil
+}
+
+// execTerminal makes the kite terminal of exec -t: a kite PTY relayed to
+// the host terminal sent as fds (the same terminal thrice), which kite
+// puts in raw mode so that kite's line discipline does the work.
+func (ck *containerKernel) execTerminal(fds []int) (*hostTerminal, error) {
+	c, err := tty.NewConsole(fds[0])
+	if err != nil {
+		return nil, err
+	}
+	for _, fd := range fds[1:] {
+		unix.Close(fd)
+	}
+	h, err := newHostTerminal(vfs.KernelContext{}, ck.pts, []*tty.Console{c, c, c}, ttyForce)
+	if err != nil {
+		return nil, fmt.Errorf("a terminal for the process: %w", err)
+	}
+	return h, nil
+}
+
+// startOnTerminal starts the process of an exec -t request with the
+// slave of term as its stdio and controlling terminal, in a session of
+// its own.
+func (ck *containerKernel) startOnTerminal(req *execRequest, fsc *vfs.FSContext, term *hostTerminal) (*kernel.ThreadGroup, []chan struct{}, error) {
+	ctx := vfs.KernelContext{}
+	if req.Cwd != "" {
+		p, err := ck.v.GetPath(ctx, fsc, ck.ns.Root(), req.Cwd, true)
+		if err != nil {
+			return nil, nil, fmt.Errorf("cwd %s: %w", req.Cwd, err)
+		}
+		fsc.SetCwd(p)
+	}
+	fdt := vfs.NewFDTable()
+	fdt.SetLimit(ck.limits.Get(unix.RLIMIT_NOFILE).Cur)
+	for fd := int32(0); fd < 3; fd++ {
+		f, err := term.term.OpenSlave(ctx, fsc, unix.O_RDWR)
+		if err != nil {
+			fdt.RemoveAll(ctx)
+			return nil, nil, err
+		}
+		err = fdt.SetFD(ctx, fd, f, 0)
+		f.DecRef(ctx)
+		if err != nil {
+			fdt.RemoveAll(ctx)
+			return nil, nil, err
+		}
+	}
+	tg, err := ck.startProcess(req, fsc, fdt, term.term)
+	return tg, nil, err
 }
 
 // relayOutput copies what a kite pipe's writers write to the host fd,
@@ -252,7 +338,7 @@ func relayOutput(r *vfs.File, fd int, done chan struct{}) {
 // it, a detached kite holds the process and its pid goes to --pid-file
 // (an engine waits for that pid as for runc's exec'd process).
 func ociExec(args []string) int {
-	var process, pidFile, cwd, userSpec string
+	var process, pidFile, cwd, userSpec, consoleSocket string
 	var detach, tty bool
 	var envs []string
 	pos, err := ociFlags("exec", args, func(fs *flag.FlagSet) {
@@ -264,9 +350,9 @@ func ociExec(args []string) int {
 		fs.StringVar(&userSpec, "u", "", "UID[:GID]")
 		fs.BoolVar(&detach, "detach", false, "do not wait for the process")
 		fs.BoolVar(&detach, "d", false, "do not wait for the process")
-		fs.BoolVar(&tty, "tty", false, "allocate a terminal (not supported yet)")
-		fs.BoolVar(&tty, "t", false, "allocate a terminal (not supported yet)")
-		fs.String("console-socket", "", "console socket (not supported yet)")
+		fs.BoolVar(&tty, "tty", false, "give the process a terminal")
+		fs.BoolVar(&tty, "t", false, "give the process a terminal")
+		fs.StringVar(&consoleSocket, "console-socket", "", "AF_UNIX socket to send the terminal's master to")
 		fs.Func("env", "KEY=VALUE (repeatable)", func(s string) error { envs = append(envs, s); return nil })
 		fs.Func("e", "KEY=VALUE (repeatable)", func(s string) error { envs = append(envs, s); return nil })
 		fs.String("process-label", "", "accepted")
@@ -292,6 +378,7 @@ func ociExec(args []string) int {
 	if st := store.Status(c); st != oci.StatusRunning {
 		return ociError(fmt.Errorf("cannot exec in a %s container", st))
 	}
+	var consoleSize *oci.Box
 	spec, err := oci.LoadSpec(c.Bundle)
 	if err != nil {
 		return ociError(err)
@@ -308,6 +395,7 @@ func ociExec(args []string) int {
 			return ociError(fmt.Errorf("--process: %w", err))
 		}
 		tty = tty || p.Terminal
+		consoleSize = p.ConsoleSize
 		req.Args, req.Env, req.Cwd = p.Args, p.Env, p.Cwd
 		req.UID, req.GID, req.AdditionalGids, req.NoNewPrivileges = p.User.UID, p.User.GID, p.User.AdditionalGids, p.NoNewPrivileges
 	} else {
@@ -316,9 +404,19 @@ func ociExec(args []string) int {
 	if len(req.Args) == 0 {
 		return ociError(errors.New("exec: no command given"))
 	}
-	if tty {
-		return ociError(errors.New("exec: a terminal (-t) is not supported yet"))
+	switch {
+	case tty && detach && consoleSocket == "":
+		return ociError(errors.New("cannot allocate tty if kite will detach without setting console socket"))
+	case !tty && consoleSocket != "":
+		return ociError(errors.New("cannot use console socket if kite will not allocate tty"))
+	case consoleSocket != "":
+		// The host terminal whose master the engine gets becomes this
+		// kite's stdio, relayed by the container's kite.
+		if err := attachConsoleSocket(consoleSocket, consoleSize); err != nil {
+			return ociError(err)
+		}
 	}
+	req.Terminal = tty
 	req.Env = append(req.Env, envs...)
 	if cwd != "" {
 		req.Cwd = cwd
