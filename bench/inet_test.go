@@ -2,6 +2,9 @@ package bench
 
 import (
 	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -64,15 +67,53 @@ int main(int argc, char **argv) {
 }
 `
 
+// netModes are kite's --net modes the TCP benchmarks run in. In
+// "sandbox" mode loopback traffic stays in kite's stack as in "none";
+// in "host" mode every socket is a host socket kite drives.
+var netModes = []string{"none", "host", "sandbox"}
+
+// runTimedNet is runTimed under `kite run --net=MODE` (mode "" is the
+// host).
+func runTimedNet(b *testing.B, mode string, bin string, args ...string) float64 {
+	b.Helper()
+	argv := append([]string{bin}, args...)
+	if mode != "" {
+		argv = append([]string{kiteBin, "run", "--net=" + mode, "--"}, argv...)
+	}
+	out, err := exec.Command(argv[0], argv[1:]...).Output()
+	if err != nil {
+		b.Fatalf("%v: %v\n%s", argv, err, out)
+	}
+	ns, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+	if err != nil {
+		b.Fatalf("%v printed %q", argv, out)
+	}
+	return ns
+}
+
+// compareNetModes runs measure on the host and under kite in each of
+// netModes as sub-benchmarks and logs each ratio kite/host.
+func compareNetModes(b *testing.B, unit string, measure func(b *testing.B, mode string) float64) {
+	var host float64
+	b.Run("host", func(b *testing.B) { host = measure(b, "") })
+	for _, m := range netModes {
+		var kite float64
+		b.Run("kite-"+m, func(b *testing.B) { kite = measure(b, m) })
+		if host > 0 {
+			b.Logf("%s: host %.1f, kite --net=%s %.1f, kite/host %.2f", unit, host, m, kite, kite/host)
+		}
+	}
+}
+
 // BenchmarkTCPThroughput moves 1 GiB over TCP on 127.0.0.1 between two
-// processes and reports MB/s.
+// processes and reports MB/s, on the host and in each network mode.
 func BenchmarkTCPThroughput(b *testing.B) {
 	const size = 1 << 30
 	bin := buildProg(b, "tcp", tcpC)
-	compareHostKite(b, "MB/s", func(b *testing.B, underKite bool) float64 {
+	compareNetModes(b, "MB/s", func(b *testing.B, mode string) float64 {
 		var ns float64
 		for i := 0; i < b.N; i++ {
-			ns += runTimed(b, underKite, bin, "t", fmt.Sprint(size))
+			ns += runTimedNet(b, mode, bin, "t", fmt.Sprint(size))
 		}
 		mbps := float64(size) * float64(b.N) / 1e6 / (ns / 1e9)
 		b.ReportMetric(mbps, "MB/s")
@@ -81,14 +122,15 @@ func BenchmarkTCPThroughput(b *testing.B) {
 }
 
 // BenchmarkTCPRoundTrip is the latency of a 1-byte request and its 1-byte
-// answer over TCP on 127.0.0.1 (TCP_NODELAY), in microseconds.
+// answer over TCP on 127.0.0.1 (TCP_NODELAY), in microseconds, on the
+// host and in each network mode.
 func BenchmarkTCPRoundTrip(b *testing.B) {
 	const trips = 20000
 	bin := buildProg(b, "tcp", tcpC)
-	compareHostKite(b, "µs/round trip", func(b *testing.B, underKite bool) float64 {
+	compareNetModes(b, "µs/round trip", func(b *testing.B, mode string) float64 {
 		var ns float64
 		for i := 0; i < b.N; i++ {
-			ns += runTimed(b, underKite, bin, "r", fmt.Sprint(trips))
+			ns += runTimedNet(b, mode, bin, "r", fmt.Sprint(trips))
 		}
 		us := ns / float64(b.N) / 1000
 		b.ReportMetric(us, "µs/trip")
