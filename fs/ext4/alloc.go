@@ -224,7 +224,20 @@ func bitSet(bm []byte, i uint64) bool { return bm[i/8]&(1<<(i%8)) != 0 }
 
 // allocBlocks allocates up to n contiguous blocks, preferring goal and
 // the blocks after it. It returns the first block and the count (>= 1).
+//
+// Blocks freed in the running transaction are taken only when nothing
+// else is free: until the transaction commits, a crash brings back the
+// files that owned them, which must not then hold another file's data
+// (Linux's mballoc defers their reuse the same way).
 func (fs *FS) allocBlocks(goal uint64, n uint64) (uint64, uint64, error) {
+	start, cnt, err := fs.allocBlocksFrom(goal, n, false)
+	if err == unix.ENOSPC && len(fs.pendingFree) > 0 {
+		return fs.allocBlocksFrom(goal, n, true)
+	}
+	return start, cnt, err
+}
+
+func (fs *FS) allocBlocksFrom(goal uint64, n uint64, reusePending bool) (uint64, uint64, error) {
 	if goal < uint64(fs.sb.FirstDataBlock) || goal >= fs.blocks {
 		goal = uint64(fs.sb.FirstDataBlock)
 	}
@@ -245,16 +258,23 @@ func (fs *FS) allocBlocks(goal uint64, n uint64) (uint64, uint64, error) {
 		if k == 0 && goal > start {
 			from = goal - start
 		}
+		scan := bm // the blocks taken: in use, or freed in the running transaction
+		if rs := fs.pendingFree[g]; len(rs) > 0 && !reusePending {
+			scan = append([]byte(nil), bm...)
+			for _, r := range rs {
+				setBitRange(scan, r[0]-start, r[0]-start+r[1])
+			}
+		}
 		for i := from; i < size; i++ {
-			if i%8 == 0 && bm[i/8] == 0xFF {
+			if i%8 == 0 && scan[i/8] == 0xFF {
 				i += 7 // a byte of used blocks
 				continue
 			}
-			if bitSet(bm, i) {
+			if bitSet(scan, i) {
 				continue
 			}
 			cnt := uint64(0)
-			for i+cnt < size && cnt < n && !bitSet(bm, i+cnt) {
+			for i+cnt < size && cnt < n && !bitSet(scan, i+cnt) {
 				bm[(i+cnt)/8] |= 1 << ((i + cnt) % 8)
 				cnt++
 			}
@@ -294,6 +314,12 @@ func (fs *FS) freeBlocks(start, n uint64) error {
 				return corrupt("freeing free block %d", gs+i)
 			}
 			bm[i/8] &^= 1 << (i % 8)
+		}
+		if fs.tx.Load() != nil {
+			if fs.pendingFree == nil {
+				fs.pendingFree = map[uint32][][2]uint64{}
+			}
+			fs.pendingFree[g] = append(fs.pendingFree[g], [2]uint64{start, cnt})
 		}
 		fs.groups[g].SetFreeBlocksCount(fs.groups[g].FreeBlocksCount() + uint32(cnt))
 		if err := fs.putBlockBitmap(g, bm); err != nil {

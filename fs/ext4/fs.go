@@ -94,6 +94,9 @@ type FS struct {
 	// sbDirty is set when the superblock changed in the running
 	// transaction and is not written to it yet (guarded by mu).
 	sbDirty bool
+	// pendingFree is, per group, the block runs freed in the running
+	// transaction, not reused before it commits (guarded by mu).
+	pendingFree map[uint32][][2]uint64
 	// txErr is the journal error that made the file system read-only.
 	txErr error
 	// holds counts the Holds of open inodes (guarded by mu).

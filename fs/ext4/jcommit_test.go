@@ -134,10 +134,11 @@ func TestCommitInterval(t *testing.T) {
 	}
 }
 
-// TestJournalRevoke: a directory block logged by the live transaction,
-// freed and reused as file data in the next one, is revoked there, so a
-// replay of both transactions (the journal superblock's move past the
-// first one lost in the crash) keeps the file data; e2fsck agrees.
+// TestJournalRevoke: a directory block logged by a transaction, freed in
+// the next one (where it is revoked, and not reused before it commits),
+// then reused as file data, keeps the data when recovery replays all
+// three transactions (the journal superblock's moves lost in the crash);
+// e2fsck agrees.
 func TestJournalRevoke(t *testing.T) {
 	for _, v3 := range []bool{false, true} {
 		t.Run(fmt.Sprint("csum-v3=", v3), func(t *testing.T) {
@@ -153,6 +154,7 @@ func TestJournalRevoke(t *testing.T) {
 			din := must[*Inode](t)(e.Stat(d))
 			dexts := must[[]Extent](t)(e.extents(din))
 			dirBlock := dexts[0].Start
+			e.jw.keepLogStart = true
 			if err := e.Sync(); err != nil {
 				t.Fatal(err)
 			}
@@ -160,6 +162,17 @@ func TestJournalRevoke(t *testing.T) {
 				t.Fatalf("directory block %d not in the live transaction", dirBlock)
 			}
 			if err := e.Rmdir(RootIno, "dir"); err != nil {
+				t.Fatal(err)
+			}
+			// Not reused before the commit that frees it.
+			probe := must[uint32](t)(e.Create(RootIno, "probe", 0o644, 0, 0))
+			must[int](t)(e.WriteAt(probe, []byte("p"), 0))
+			for _, x := range must[[]Extent](t)(e.extents(must[*Inode](t)(e.Stat(probe)))) {
+				if x.Start <= dirBlock && dirBlock < x.Start+uint64(x.Len) {
+					t.Errorf("block %d reused before the transaction freeing it committed", dirBlock)
+				}
+			}
+			if err := e.Sync(); err != nil {
 				t.Fatal(err)
 			}
 			data := bytes.Repeat([]byte("data!"), 4096/5*8)
@@ -173,7 +186,6 @@ func TestJournalRevoke(t *testing.T) {
 			if !reused {
 				t.Skipf("the allocator did not reuse block %d (%v)", dirBlock, fexts)
 			}
-			e.jw.keepLogStart = true
 			if err := e.Sync(); err != nil {
 				t.Fatal(err)
 			}

@@ -103,9 +103,9 @@ type journalWriter struct {
 	// crashAfterCommit is a test hook: stop after the commit block, as
 	// if the machine died before the checkpoint.
 	crashAfterCommit bool
-	// keepLogStart is a test hook: the journal superblock keeps
-	// pointing at the live transaction, as if its update was lost in a
-	// crash that kept the commit block.
+	// keepLogStart is a test hook: once the log is not empty, the
+	// journal superblock is not updated by commits, as if the writes
+	// were lost, so that recovery replays every transaction since.
 	keepLogStart bool
 	// committed is a test hook, called after each commit.
 	committed func()
@@ -208,6 +208,7 @@ func (fs *FS) commitRunning() error {
 	}
 	if len(t.blocks) == 0 && len(t.revoke) == 0 {
 		fs.tx.Store(nil)
+		fs.pendingFree = nil
 		return nil
 	}
 	if err := fs.commit(t); err != nil {
@@ -218,6 +219,7 @@ func (fs *FS) commitRunning() error {
 		return err
 	}
 	fs.tx.Store(nil)
+	fs.pendingFree = nil
 	return nil
 }
 
@@ -438,12 +440,10 @@ func (fs *FS) commit(t *tx) error {
 	// The live transaction is checkpointed: the log starts with this
 	// one. (If the superblock reaches the disk and the commit block
 	// does not, recovery finds nothing committed, which is right.)
-	logStart, logSeq := start, jw.seq
-	if jw.keepLogStart && jw.liveLen > 0 {
-		logStart, logSeq = jw.liveStart, jw.seq-1
-	}
-	if err := jw.writeJSB(logStart, logSeq); err != nil {
-		return err
+	if !jw.keepLogStart || binary.BigEndian.Uint32(j.sb[0x1C:]) == 0 {
+		if err := jw.writeJSB(start, jw.seq); err != nil {
+			return err
+		}
 	}
 	commit := make([]byte, j.bs)
 	be.PutUint32(commit[0:], JournalMagic)
