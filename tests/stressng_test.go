@@ -20,10 +20,14 @@ func TestStressNG(t *testing.T) {
 		args []string
 	}{
 		{"timer", []string{"--timer", "1"}},
-		// One 256 MiB operation is some 800,000 system calls and
-		// faults, each a round trip to the ptrace stub: 16 MiB keeps
-		// an operation within the 5 s on a loaded machine.
-		{"mmap", []string{"--mmap", "1", "--mmap-bytes", "16M"}},
+		// With its default 256 MiB, one operation is some 650,000
+		// system calls and injected host calls, each a round trip to
+		// the ptrace stub: more than 5 s on a loaded machine (the host
+		// takes several seconds too). An operation is still counted
+		// when the time is up, once the stressor has unmapped what it
+		// holds (a madvise and a munmap per page) within stress-ng's
+		// grace time of about 5 s before it kills the stressor.
+		{"mmap", []string{"--mmap", "1"}},
 		{"link", []string{"--link", "1"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -39,11 +43,34 @@ func TestStressNG(t *testing.T) {
 				t.Errorf("stress-ng %s -t 5s took %v under kite", c.name, took)
 			}
 			ops, ok := bogoOps(r.stdout+r.stderr, c.name)
+			if ok && ops == 0 && c.name == "mmap" {
+				if est := mmapCleanupEstimate(t); est > 5*time.Second {
+					t.Skipf("stress-ng mmap did no work under kite, but the machine is too loaded for it: a 16 MiB operation took long enough that unmapping 256 MiB at the time-out would take about %v, beyond stress-ng's grace time", est)
+				}
+			}
 			if !ok || ops == 0 {
 				t.Errorf("stress-ng %s did no work under kite (bogo ops %d, found %v):\n%s", c.name, ops, ok, r)
 			}
 		})
 	}
+}
+
+// mmapCleanupEstimate runs one 16 MiB operation of stress-ng's mmap
+// stressor under kite (it must complete) and estimates from its time how
+// long the 256 MiB stressor needs, once the time is up, to unmap what it
+// holds: up to 16 times the pages, at a quarter of the per-page cost of a
+// whole operation (2 of its 8 system calls and stub round trips per page).
+// On a quiet machine that is about a second; under heavy load the stub
+// round trips, and with them this estimate, grow tenfold.
+func mmapCleanupEstimate(t *testing.T) time.Duration {
+	start := time.Now()
+	r := runCmd(t, nil, testEnv, kiteBin, "run", "--", "stress-ng", "--mmap", "1", "--mmap-bytes", "16M",
+		"--mmap-ops", "1", "--metrics-brief", "--temp-path", "/tmp")
+	took := time.Since(start)
+	if ops, ok := bogoOps(r.stdout+r.stderr, "mmap"); r.status != "exit 0" || !ok || ops != 1 {
+		t.Fatalf("one 16 MiB operation of stress-ng mmap under kite:\n%s", r)
+	}
+	return took * 16 / 4
 }
 
 // bogoOps finds a stressor's bogo-ops count in stress-ng's metrics: the
