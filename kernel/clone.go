@@ -160,6 +160,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		resetFP:    true,
 		noNewPrivs: t.NoNewPrivs(),
 		sched:      t.Sched(),
+		misc:       t.forkMisc(f),
 	}
 	if fp, err := t.fpState(); err == nil {
 		child.pendingFP = fp
@@ -180,12 +181,11 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		child.vforkDone = make(chan struct{})
 	}
 	if f&unix.CLONE_SYSVSEM != 0 {
-		t.mu.Lock()
-		if t.semUndo != nil {
-			t.semUndo.IncRef()
-			child.semUndo = t.semUndo
-		}
-		t.mu.Unlock()
+		// Linux's copy_semundo makes the list to share (kcmp's
+		// KCMP_SYSVSEM sees it).
+		u := t.SemUndoList()
+		u.IncRef()
+		child.semUndo = u
 	}
 
 	k.mu.Lock()
@@ -251,6 +251,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 			handlers:   handlers,
 			exitingCh:  make(chan struct{}),
 			dumpable:   tg.Dumpable(),
+			misc:       tg.forkMisc(),
 		}
 		if tg.image != nil && k.vfs.DenyWriteAccessInode(tg.image) == nil {
 			ntg.image = tg.image

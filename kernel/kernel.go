@@ -130,6 +130,9 @@ type Kernel struct {
 	mmMu sync.Mutex
 	// mmUsers counts the tasks of each address space. Guarded by mmMu.
 	mmUsers map[*mm.MemoryManager]int
+
+	// kcmp scrambles kcmp's ordering (misc.go).
+	kcmp kcmpCookies
 }
 
 // New returns a kernel with no tasks.

@@ -120,6 +120,9 @@ type Task struct {
 	// noNewPrivs is PR_SET_NO_NEW_PRIVS, inherited and never cleared.
 	// Guarded by mu.
 	noNewPrivs bool
+	// misc is personality, ioprio and memory policy (misc.go). Guarded
+	// by mu.
+	misc taskMisc
 }
 
 // Kernel returns the kernel the task belongs to.

@@ -168,6 +168,8 @@ type ThreadGroup struct {
 	deadUser, deadSys time.Duration
 	// dumpable is PR_GET_DUMPABLE's value. Guarded by sigMu.
 	dumpable int
+	// misc is the membarrier registrations (misc.go). Guarded by sigMu.
+	misc tgMisc
 
 	// itimerSet are setitimer's timers, made on first use.
 	itimerOnce sync.Once

@@ -52,6 +52,9 @@ type vma struct {
 
 	// prev and next link the VMAs of a vmaSet in address order.
 	prev, next *vma
+
+	// policy is mbind's memory policy (mempolicy.go).
+	policy Policy
 }
 
 func (v *vma) length() uintptr { return v.end - v.start }
@@ -114,7 +117,8 @@ func canMerge(a, b *vma) bool {
 	if a.end != b.start || a.prot != b.prot || a.shared != b.shared ||
 		a.growsDown != b.growsDown || a.name != b.name ||
 		a.dontFork != b.dontFork || a.wipeOnFork != b.wipeOnFork ||
-		a.locked != b.locked || a.lockOnFault != b.lockOnFault || a.noWrite != b.noWrite {
+		a.locked != b.locked || a.lockOnFault != b.lockOnFault || a.noWrite != b.noWrite ||
+		a.policy != b.policy {
 		return false
 	}
 	switch {

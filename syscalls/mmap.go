@@ -46,6 +46,11 @@ func mmap(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		if err := mmapFile(t, f, &o); err != nil {
 			return 0, err
 		}
+		if mnt := f.Path().Mount; mnt == nil || mnt.Flags()&vfs.MountNoExec == 0 {
+			o.Prot = readImpliesExec(t, o.Prot)
+		}
+	} else {
+		o.Prot = readImpliesExec(t, o.Prot)
 	}
 	setAddressLimits(t)
 	return t.MemoryManager().MMap(o)
@@ -122,7 +127,7 @@ func munmap(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 }
 
 func mprotect(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	return 0, t.MemoryManager().MProtect(a[0], a[1], int(a[2]))
+	return 0, t.MemoryManager().MProtect(a[0], a[1], readImpliesExec(t, int(a[2])))
 }
 
 func madvise(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
@@ -174,4 +179,13 @@ func mlockall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 func munlockall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	t.MemoryManager().MUnlockAll()
 	return 0, nil
+}
+
+// readImpliesExec adds PROT_EXEC to a readable protection under the
+// READ_IMPLIES_EXEC personality.
+func readImpliesExec(t *kernel.Task, prot int) int {
+	if prot&unix.PROT_READ != 0 && t.Personality()&kernel.ReadImpliesExec != 0 {
+		prot |= unix.PROT_EXEC
+	}
+	return prot
 }

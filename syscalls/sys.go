@@ -21,7 +21,11 @@ func uname(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	b := make([]byte, 6*field)
 	version := "#1 SMP kite " + t.Kernel().Version()
 	host, domain := t.Namespaces().UTS.Names()
-	for i, s := range []string{utsSysname, host, kernel.UTSRelease, version, utsMachine, domain} {
+	machine := utsMachine
+	if t.Personality()&kernel.PerMask == kernel.PerLinux32 {
+		machine = "i686" // Linux's override_architecture
+	}
+	for i, s := range []string{utsSysname, host, kernel.UTSRelease, version, machine, domain} {
 		copy(b[i*field:(i+1)*field-1], s)
 	}
 	return 0, copyOutFull(t, a[0], b)
@@ -40,21 +44,6 @@ func sysinfo(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	// totalhigh, freehigh stay 0.
 	putU32(b, 104, 1) // mem_unit
 	return 0, copyOutFull(t, a[0], b)
-}
-
-func getcpu(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	const cpu = 0
-	if a[0] != 0 {
-		if err := copyOutU32(t, a[0], cpu); err != nil {
-			return 0, err
-		}
-	}
-	if a[1] != 0 {
-		if err := copyOutU32(t, a[1], 0); err != nil {
-			return 0, err
-		}
-	}
-	return 0, nil
 }
 
 // getrandom flags.
