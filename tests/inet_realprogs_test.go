@@ -46,6 +46,11 @@ for host in ["127.0.0.1", "::1"]:
     srv.shutdown(); t.join(); srv.server_close()
 print("done")`)
 	})
+	t.Run("busybox-ping", func(t *testing.T) {
+		// Raw ICMP sockets (busybox ping as root); the times differ.
+		need(t, "/bin/busybox", "/bin/sh")
+		compare(t, nil, "/bin/sh", "-c", `busybox ping -c2 127.0.0.1 >/tmp/ping.out; echo status $?; sed 's/time=.*//; s/ = .*//' /tmp/ping.out`)
+	})
 	t.Run("iproute2", func(t *testing.T) {
 		// Only lo: the host has other interfaces kite's sandbox does
 		// not (--net=none).

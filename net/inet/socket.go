@@ -58,17 +58,30 @@ func (f *family) Socket(ctx net.Context, typ, protocol int) (net.Socket, error) 
 			return nil, unix.EACCES
 		}
 	case unix.SOCK_RAW:
-		// Raw sockets need CAP_NET_RAW; kite does not implement
-		// them.
+		// Raw sockets need CAP_NET_RAW; kite has the ICMP ones
+		// (ping as root).
 		if !ctx.Credentials().HasCapability(unix.CAP_NET_RAW) {
 			return nil, unix.EPERM
 		}
-		return nil, unix.ESOCKTNOSUPPORT
+		switch {
+		case f.domain == unix.AF_INET && protocol == unix.IPPROTO_ICMP:
+			tp = icmp.ProtocolNumber4
+		case f.domain == unix.AF_INET6 && protocol == unix.IPPROTO_ICMPV6:
+			tp = icmp.ProtocolNumber6
+		default:
+			return nil, unix.ESOCKTNOSUPPORT
+		}
 	default:
 		return nil, unix.ESOCKTNOSUPPORT
 	}
 	wq := new(waiter.Queue)
-	ep, err := f.st.s.NewEndpoint(tp, f.netProto(), wq)
+	var ep tcpip.Endpoint
+	var err tcpip.Error
+	if typ == unix.SOCK_RAW {
+		ep, err = f.st.s.NewRawEndpoint(tp, f.netProto(), wq, true)
+	} else {
+		ep, err = f.st.s.NewEndpoint(tp, f.netProto(), wq)
+	}
 	if err != nil {
 		return nil, errno(err)
 	}

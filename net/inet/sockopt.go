@@ -338,8 +338,31 @@ func (s *socket) SetSockOpt(ctx net.Context, level, name int, val []byte) error 
 		if s.stream() {
 			return unix.EOPNOTSUPP
 		}
+	case unix.SOL_ICMPV6:
+		return s.setICMPv6(name, val)
 	}
 	return unix.ENOPROTOOPT
+}
+
+// icmp6Filter is ICMP6_FILTER, struct icmp6_filter's 256 bits (a set
+// bit blocks the type).
+const icmp6Filter = 1
+
+// setICMPv6 is SOL_ICMPV6's ICMP6_FILTER, for raw ICMPv6 sockets only.
+func (s *socket) setICMPv6(name int, val []byte) error {
+	if s.typ != unix.SOCK_RAW || s.fam.domain != unix.AF_INET6 || name != icmp6Filter {
+		return unix.ENOPROTOOPT
+	}
+	if len(val) > 32 {
+		val = val[:32]
+	}
+	var f tcpip.ICMPv6Filter
+	b := make([]byte, 32)
+	copy(b, val)
+	for i := range f.DenyType {
+		f.DenyType[i] = binary.LittleEndian.Uint32(b[4*i:])
+	}
+	return errno(s.ep.SetSockOpt(&f))
 }
 
 func (s *socket) setSocket(name int, val []byte) error {
