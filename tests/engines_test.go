@@ -3,6 +3,9 @@ package tests
 import (
 	"bufio"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,6 +110,65 @@ cat /data/g; ls /data; cat /ro/keep; echo no > /ro/new || echo refused; ls /ro`
 		}
 		if trees[runc] != trees[kiteBin] {
 			t.Errorf("the volumes differ afterwards\n--- runc:\n%s\n--- kite:\n%s", trees[runc], trees[kiteBin])
+		}
+	})
+
+	t.Run("readonly-paths", func(t *testing.T) {
+		script := `cat /proc/sys/kernel/ostype; echo 1 > /proc/sys/kernel/msgmax || echo refused`
+		var got [2]result
+		for k, rt := range []string{runc, kiteBin} {
+			args := append([]string{"podman", "--runtime", rt, "run", "--rm"}, podmanArgs...)
+			got[k] = runCmd(t, nil, os.Environ(), append(args, engineImage, "/bin/sh", "-c", script)...)
+		}
+		if got[0] != got[1] || !strings.Contains(got[0].stdout, "refused") {
+			t.Errorf("readonlyPaths differ\n--- runc:\n%s\n--- kite:\n%s", got[0], got[1])
+		}
+	})
+
+	t.Run("network-host", func(t *testing.T) {
+		// A server of the test's own on the host's loopback, reached
+		// from a container on the host's network.
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "host says hi to %s\n", r.URL.Path)
+		})}
+		go srv.Serve(l)
+		defer srv.Close()
+		url := fmt.Sprintf("http://%s/from-container", l.Addr())
+		var got [2]result
+		for k, rt := range []string{runc, kiteBin} {
+			args := append([]string{"podman", "--runtime", rt, "run", "--rm", "--network=host"}, podmanArgs...)
+			got[k] = runCmd(t, nil, os.Environ(), append(args, engineImage, "/bin/busybox", "wget", "-q", "-O", "-", url)...)
+		}
+		if got[0] != got[1] || got[0].stdout != "host says hi to /from-container\n" {
+			t.Errorf("podman run --network=host differs\n--- runc:\n%s\n--- kite:\n%s", got[0], got[1])
+		}
+	})
+
+	t.Run("publish", func(t *testing.T) {
+		// A server inside the container (podman's network namespace),
+		// reached from the host through -p's forwarding.
+		var bodies [2]string
+		for k, rt := range []string{runc, kiteBin} {
+			port := freePort(t, "tcp")
+			name := fmt.Sprintf("kite-test-publish-%d", os.Getpid())
+			p := func(args ...string) result {
+				return runCmd(t, nil, os.Environ(), append([]string{"podman", "--runtime", rt}, args...)...)
+			}
+			p("rm", "-f", name)
+			args := append([]string{"run", "-d", "--name", name, "-p", "127.0.0.1:" + port + ":8080"}, podmanArgs...)
+			r := p(append(args, engineImage, "/bin/sh", "-c", `mkdir -p /www && echo served-from-inside > /www/index.html && exec /bin/busybox httpd -f -p 8080 -h /www`)...)
+			if r.status != "exit 0" {
+				t.Fatalf("podman run -d -p with %s: %s", rt, r)
+			}
+			bodies[k] = fetchWhenUp(t, "http://127.0.0.1:"+port+"/index.html")
+			p("rm", "-f", "-t", "0", name)
+		}
+		if bodies[0] != bodies[1] || bodies[0] != "served-from-inside\n" {
+			t.Errorf("podman run -p: runc got %q, kite %q", bodies[0], bodies[1])
 		}
 	})
 
@@ -279,5 +341,28 @@ func TestPodmanExecInteractive(t *testing.T) {
 	s.line("exit 5")
 	if st, _ := s.exitStatus(); st != "5" {
 		t.Errorf("podman exec -it exited with %q, want 5\n%s", st, s.screen())
+	}
+}
+
+// fetchWhenUp gets url once its server answers: a server started in the
+// background is ready when it first accepts (the handshake), bounded by
+// runTimeout.
+func fetchWhenUp(t *testing.T, url string) string {
+	t.Helper()
+	deadline := time.Now().Add(runTimeout)
+	client := &http.Client{Timeout: 10 * time.Second}
+	for {
+		resp, err := client.Get(url)
+		if err == nil {
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil && resp.StatusCode == http.StatusOK {
+				return string(b)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never answered: %v", url, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

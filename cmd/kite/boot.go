@@ -98,7 +98,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		// The program's INET sockets are host sockets kite drives;
 		// netlink, /proc/net's interfaces and the interface ioctls
 		// still show kite's lo.
-		host, err := inet.NewHost()
+		host, err := inet.NewHostIn(o.netns)
 		if err != nil {
 			return 1, fmt.Errorf("host network: %w", err)
 		}

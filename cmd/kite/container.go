@@ -31,6 +31,7 @@ type containerConfig struct {
 	seccompFlags uint32
 	mounts       []oci.Mount
 	masked       []string
+	readonly     []string
 	maxTasks     int
 	// ready runs once the container is set up, just before its program
 	// starts; an error stops it (create reports it, then waits for
@@ -73,8 +74,25 @@ func containerOptions(spec *oci.Spec) (runOptions, error) {
 			c.rlimits[r] = kernel.Limit{Cur: rl.Soft, Max: rl.Hard}
 		}
 	}
+	// The network: a container without a network namespace shares the
+	// host's, one with a namespace path (an engine's network: podman's
+	// bridge and port forwarding) gets host sockets made inside that
+	// namespace, and one with a new namespace gets kite's own stack
+	// with loopback only.
+	o.network = "host"
+	if l := spec.Linux; l != nil {
+		for _, ns := range l.Namespaces {
+			if ns.Type == "network" {
+				o.network, o.netns = "none", ns.Path
+				if ns.Path != "" {
+					o.network = "host"
+				}
+			}
+		}
+	}
 	if l := spec.Linux; l != nil {
 		c.masked = l.MaskedPaths
+		c.readonly = l.ReadonlyPaths
 		if r := l.Resources; r != nil {
 			// memory.limit bounds kite's memory file, as --memory
 			// does (allocations fail beyond it and kite's OOM killer
@@ -173,6 +191,21 @@ func (c *containerConfig) mount(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *
 				return err
 			}
 		}
+	}
+	// Read-only paths are bound onto themselves read-only, as runc
+	// does; missing ones are skipped.
+	for _, p := range c.readonly {
+		at, err := v.GetPath(ctx, fsc, root, p, true)
+		if err != nil {
+			continue
+		}
+		if err := v.BindMount(ctx, at, at); err != nil {
+			return fmt.Errorf("read-only %s: %w", p, err)
+		}
+		if at, err = v.GetPath(ctx, fsc, root, p, true); err != nil {
+			return fmt.Errorf("read-only %s: %w", p, err)
+		}
+		v.SetMountFlags(at.Mount, at.Mount.Flags()|vfs.MountReadOnly|vfs.MountNoSUID|vfs.MountNoDev|vfs.MountNoExec)
 	}
 	// Masked directories get an empty read-only tmpfs over them, as
 	// runc does; masked files (kite's /proc shows few of them) stay.

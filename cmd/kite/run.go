@@ -74,6 +74,9 @@ type runOptions struct {
 	// (host sockets driven by kite) or "sandbox" (kite's stack with a
 	// slirp-like way out).
 	network string
+	// netns, with network "host", is the host network namespace (a
+	// path) whose sockets the program uses; "" is kite's own.
+	netns string
 	// publish are --publish's forwardings into a sandbox network.
 	publish []inet.Publish
 	debug   bool

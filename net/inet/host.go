@@ -23,8 +23,13 @@ type Host struct {
 }
 
 // NewHost starts the host network's poller.
-func NewHost() (*Host, error) {
-	p, err := hostnet.NewPoller()
+func NewHost() (*Host, error) { return NewHostIn("") }
+
+// NewHostIn starts the poller of a host network whose sockets are made in
+// the host network namespace at netns ("" for kite's own): a container
+// engine's network, so that its addresses and port forwarding apply.
+func NewHostIn(netns string) (*Host, error) {
+	p, err := hostnet.NewPollerIn(netns)
 	if err != nil {
 		return nil, err
 	}

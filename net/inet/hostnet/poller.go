@@ -13,12 +13,34 @@ type Poller struct {
 	// wake is an eventfd that ends the poll goroutine.
 	wake int
 	done chan struct{}
+	// ns, if not nil, makes the sockets inside a host network namespace
+	// other than kite's (NewPollerIn).
+	ns *nsMaker
 
 	// mu guards the fields below.
 	mu     sync.Mutex
 	next   int32
 	notify map[int32]func(events uint32)
 	closed bool
+}
+
+// NewPollerIn starts a poller whose sockets are made in the host network
+// namespace at netns (a path such as /run/netns/NAME); "" is kite's own.
+func NewPollerIn(netns string) (*Poller, error) {
+	if netns == "" {
+		return NewPoller()
+	}
+	m, err := newNSMaker(netns)
+	if err != nil {
+		return nil, err
+	}
+	p, err := NewPoller()
+	if err != nil {
+		m.stop()
+		return nil, err
+	}
+	p.ns = m
+	return p, nil
 }
 
 // NewPoller starts a poller.
@@ -81,6 +103,9 @@ func (p *Poller) Close() {
 	<-p.done
 	unix.Close(p.epfd)
 	unix.Close(p.wake)
+	if p.ns != nil {
+		p.ns.stop()
+	}
 }
 
 // watchEvents are the edges a socket is told of.

@@ -37,7 +37,11 @@ func (p *Poller) NewSocket(domain, typ, protocol int, notify func(uint32)) (*Soc
 	if !allowed(domain, typ, protocol) {
 		return nil, unix.EPROTONOSUPPORT
 	}
-	fd, err := unix.Socket(domain, typ|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, protocol)
+	socket := unix.Socket
+	if p.ns != nil {
+		socket = p.ns.socket
+	}
+	fd, err := socket(domain, typ|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, protocol)
 	if err != nil {
 		return nil, err
 	}
