@@ -79,8 +79,20 @@ const (
 // CAP_DAC_OVERRIDE (anything, but execute only a directory or a file with
 // some execute bit set) over the file's owner.
 func (c *Credentials) CheckPermission(mode, uid, gid uint32, isDir bool, want int) bool {
+	return c.CheckPermissionACL(mode, uid, gid, isDir, want, nil)
+}
+
+// CheckPermissionACL is CheckPermission for a file with a POSIX access
+// ACL: byACL (when not nil) decides for a caller that is not the owner
+// instead of the group and other bits; the capabilities override its
+// refusal as they override the mode's.
+func (c *Credentials) CheckPermissionACL(mode, uid, gid uint32, isDir bool, want int, byACL func(want int) bool) bool {
 	want &= MayRead | MayWrite | MayExec
-	if c.checkModeBits(mode, uid, gid, want) {
+	if byACL != nil && c.FSUID != uid {
+		if byACL(want) {
+			return true
+		}
+	} else if c.checkModeBits(mode, uid, gid, want) {
 		return true
 	}
 	if isDir {

@@ -65,7 +65,8 @@ func (v *VirtualFilesystem) openAt2(ctx Context, fsc *FSContext, start Path, pat
 		flags |= OLargefile
 	}
 	if flags&unix.O_CREAT != 0 {
-		return r.openCreate(start, path, flags, mode&0o7777&^fsc.Umask())
+		r.umask = fsc.Umask()
+		return r.openCreate(start, path, flags, mode&0o7777)
 	}
 	p, err := r.walk(start, path, flags&unix.O_NOFOLLOW == 0)
 	if err != nil {
@@ -138,10 +139,12 @@ func (r *resolver) openCreate(start Path, path string, flags int, mode uint32) (
 	if dir.Dead() {
 		return nil, unix.ENOENT
 	}
-	ino, err := dir.inode.Create(ctx, pr.name, mode)
+	perm, ac := v.createMode(ctx, dir, mode, r.umask, false)
+	ino, err := dir.inode.Create(ctx, pr.name, perm)
 	if err != nil {
 		return nil, err
 	}
+	v.inheritACL(ctx, ino, ac)
 	nd, err := newDentry(ctx, dir.fs, dir, pr.name, ino)
 	if err != nil {
 		return nil, err

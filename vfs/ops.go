@@ -61,9 +61,14 @@ func (v *VirtualFilesystem) createPathAt(ctx Context, fsc *FSContext, start Path
 
 // MkdirAt makes a directory (mkdir(2)); mode is before the umask.
 func (v *VirtualFilesystem) MkdirAt(ctx Context, fsc *FSContext, start Path, path string, mode uint32) error {
-	mode = mode & 0o1777 &^ fsc.Umask()
+	umask := fsc.Umask()
 	return v.createAt(ctx, fsc, start, path, true, func(dir *Dentry, name string) (Inode, error) {
-		return dir.inode.Mkdir(ctx, name, mode)
+		m, ac := v.createMode(ctx, dir, mode&0o1777, umask, true)
+		in, err := dir.inode.Mkdir(ctx, name, m)
+		if err == nil {
+			v.inheritACL(ctx, in, ac)
+		}
+		return in, err
 	})
 }
 
@@ -82,12 +87,20 @@ func (v *VirtualFilesystem) MknodAt(ctx Context, fsc *FSContext, start Path, pat
 	default:
 		return unix.EINVAL
 	}
-	perm := mode & 0o7777 &^ fsc.Umask()
+	umask := fsc.Umask()
 	return v.createAt(ctx, fsc, start, path, false, func(dir *Dentry, name string) (Inode, error) {
+		perm, ac := v.createMode(ctx, dir, mode&0o7777, umask, false)
+		var in Inode
+		var err error
 		if typ == 0 || typ == unix.S_IFREG {
-			return dir.inode.Create(ctx, name, perm)
+			in, err = dir.inode.Create(ctx, name, perm)
+		} else {
+			in, err = dir.inode.Mknod(ctx, name, typ|perm, rdev)
 		}
-		return dir.inode.Mknod(ctx, name, typ|perm, rdev)
+		if err == nil {
+			v.inheritACL(ctx, in, ac)
+		}
+		return in, err
 	})
 }
 
@@ -487,7 +500,11 @@ func (v *VirtualFilesystem) Chmod(ctx Context, p Path, mode uint32) error {
 	if !ctx.Credentials().InGroupOrCapable(st.UID, st.GID) {
 		mode &^= unix.S_ISGID
 	}
-	return v.setStat(ctx, p, &SetStat{Mask: unix.STATX_MODE, Mode: mode})
+	if err := v.setStat(ctx, p, &SetStat{Mask: unix.STATX_MODE, Mode: mode}); err != nil {
+		return err
+	}
+	v.chmodACL(ctx, p.Dentry.inode, mode)
+	return nil
 }
 
 // Chown changes the owner and group of the file at p (chown(2)); -1

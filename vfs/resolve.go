@@ -17,6 +17,9 @@ type resolver struct {
 	links int
 	// resolve holds openat2's RESOLVE_* restrictions.
 	resolve uint64
+	// umask applies to a file open(O_CREAT) makes in a directory
+	// without a default ACL.
+	umask uint32
 }
 
 // openat2 resolve flags.
@@ -245,7 +248,14 @@ func (v *VirtualFilesystem) permission(ctx Context, d *Dentry, want int) error {
 	if err != nil {
 		return err
 	}
-	if !ctx.Credentials().CheckPermission(st.Mode&0o7777, st.UID, st.GID, d.IsDir(), want) {
+	c := ctx.Credentials()
+	var byACL func(want int) bool
+	if c.FSUID != st.UID && st.Mode&0o070 != 0 {
+		if l := getACL(ctx, d.inode, XattrACLAccess); l != nil {
+			byACL = func(want int) bool { return l.permits(c, st.GID, want) }
+		}
+	}
+	if !c.CheckPermissionACL(st.Mode&0o7777, st.UID, st.GID, d.IsDir(), want, byACL) {
 		return unix.EACCES
 	}
 	return nil

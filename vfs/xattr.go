@@ -50,7 +50,10 @@ func xattrNamespace(name string) (string, error) {
 			return ns[:len(ns)-1], nil
 		}
 	}
-	// system.* (POSIX ACLs) and unknown prefixes.
+	if name == XattrACLAccess || name == XattrACLDefault {
+		return "system", nil
+	}
+	// Other system.* names and unknown prefixes.
 	return "", unix.EOPNOTSUPP
 }
 
@@ -115,6 +118,9 @@ func (v *VirtualFilesystem) GetXattr(ctx Context, p Path, name string) ([]byte, 
 	if err != nil {
 		return nil, err
 	}
+	if ns == "system" {
+		return v.getACLXattr(ctx, p, name)
+	}
 	x, err := xattrInode(p)
 	if err != nil {
 		return nil, err
@@ -136,6 +142,9 @@ func (v *VirtualFilesystem) SetXattr(ctx Context, p Path, name string, value []b
 	}
 	if len(value) > XattrSizeMax {
 		return unix.E2BIG
+	}
+	if ns == "system" {
+		return v.setACLXattr(ctx, p, name, value, flags, false)
 	}
 	if p.Mount.ReadOnly() {
 		return unix.EROFS
@@ -190,6 +199,9 @@ func (v *VirtualFilesystem) RemoveXattr(ctx Context, p Path, name string) error 
 	ns, err := xattrNamespace(name)
 	if err != nil {
 		return err
+	}
+	if ns == "system" {
+		return v.setACLXattr(ctx, p, name, nil, 0, true)
 	}
 	if p.Mount.ReadOnly() {
 		return unix.EROFS

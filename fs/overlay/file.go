@@ -342,3 +342,13 @@ func (o *inode) RemoveXattr(ctx vfs.Context, name string) error {
 	}
 	return x.RemoveXattr(ctx, name)
 }
+
+// POSIXACL implements vfs.ACLInode: an overlay keeps ACLs when the layer
+// holding the file does, or when it can copy the file up to its upper
+// layer.
+func (o *inode) POSIXACL() bool {
+	if a, ok := o.real().(vfs.ACLInode); ok && a.POSIXACL() {
+		return true
+	}
+	return o.fs.upper != nil
+}

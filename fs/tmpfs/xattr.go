@@ -61,3 +61,6 @@ func (i *inode) RemoveXattr(_ vfs.Context, name string) error {
 	i.ctime = i.fs.v.NowTimespec()
 	return nil
 }
+
+// POSIXACL implements vfs.ACLInode: tmpfs keeps POSIX ACLs.
+func (i *inode) POSIXACL() bool { return true }

@@ -1,0 +1,27 @@
+package tests
+
+import "testing"
+
+// TestACLTools runs the acl package's setfacl and getfacl under kite and
+// on the host: named entries and the mask, chmod keeping the mask,
+// default ACLs inherited by new files and directories, removal, and the
+// access decisions they make for other users (setpriv).
+func TestACLTools(t *testing.T) {
+	need(t, "/usr/bin/getfacl", "/usr/bin/setfacl", "/usr/bin/setpriv")
+	script := `d=/tmp/kite-acl-tools; rm -rf $d; mkdir $d; cd $d; umask 022
+touch f; setfacl -m u:1000:rw,g:1001:r f; getfacl f; ls -l f | cut -c1-11
+chmod 640 f; getfacl f
+mkdir dd; setfacl -d -m u:1000:rwx,o::- dd; getfacl dd
+touch dd/new; mkdir dd/sub; getfacl dd/new dd/sub; ls -ld dd/new dd/sub | cut -c1-11
+setfacl -b f; getfacl f
+setfacl -m u:1000:r f; setfacl -x u:1000 f; getfacl f
+setfacl -m m::r f; getfacl f
+setfacl -d -m u:1000:r f 2>&1
+echo secret > s; chmod 600 s; setfacl -m u:1000:r s
+setpriv --reuid 1000 --regid 1000 --clear-groups cat s
+setpriv --reuid 1001 --regid 1001 --clear-groups cat s 2>&1
+setfacl -m m::- s; setpriv --reuid 1000 --regid 1000 --clear-groups cat s 2>&1
+setpriv --reuid 1000 --regid 1000 --clear-groups setfacl -m u:1000:rw s 2>&1
+cd /; rm -rf $d`
+	compare(t, nil, "/bin/sh", "-c", script)
+}
