@@ -90,6 +90,10 @@ type ptraceState struct {
 	// PTRACE_LISTEN lets it wait for the group stop to end.
 	stopped   bool
 	listening bool
+	// listenStopped and listenWake are the group stop when PTRACE_LISTEN
+	// came: the task stops again when it has changed.
+	listenStopped bool
+	listenWake    chan struct{}
 	// stopCode is the stop's exit_code: the signal, with an event in the
 	// next byte (wait reports stopCode<<8|0x7f).
 	stopCode int
@@ -213,7 +217,7 @@ func (t *Task) dyingLocked(exitStop bool) bool {
 // (events, syscall stops): si_code is the stop's code, as Linux's
 // ptrace_do_notify.
 func (t *Task) notifySignalInfo(code int) *arch.SignalInfo {
-	info := arch.NewKillSignalInfo(int(unix.SIGTRAP), int32(code), t.tid, t.Credentials().RealUID)
+	info := arch.NewKillSignalInfo(code&0x7f, int32(code), t.tid, t.Credentials().RealUID)
 	return &info
 }
 
@@ -374,19 +378,19 @@ func (t *Task) ptraceGroupStop() {
 	}
 }
 
-// ptraceListen keeps a PTRACE_LISTENed task stopped until the group stop
-// ends, a signal arrives or the tracer interrupts it. It reports whether
+// ptraceListen keeps a PTRACE_LISTENed task stopped until its group stop
+// ends, a new one begins or the tracer interrupts it. It reports whether
 // the task must stop again (false: it is dying or was detached).
 func (t *Task) ptraceListen() bool {
 	k := t.k
 	tg := t.tg
 	k.mu.Lock()
-	if t.ptrace.tracer == nil {
+	if !t.ptrace.listening {
+		// Detached (or resumed) before it got here.
 		k.mu.Unlock()
 		return false
 	}
-	t.ptrace.stopped, t.ptrace.listening = true, true
-	t.ptrace.stopEnd = make(chan struct{})
+	wasStopped, stopWake := t.ptrace.listenStopped, t.ptrace.listenWake
 	k.mu.Unlock()
 	defer func() {
 		k.mu.Lock()
@@ -396,16 +400,19 @@ func (t *Task) ptraceListen() bool {
 		}
 		k.mu.Unlock()
 	}()
+	var ended <-chan struct{}
+	if wasStopped {
+		ended = stopWake
+	}
 	for {
 		tg.sigMu.Lock()
-		stopped, wake := tg.stopped, tg.stopWake
-		pending := t.hasDeliverableSignalLocked()
+		changed := tg.stopped != wasStopped || tg.stopWake != stopWake
 		tg.sigMu.Unlock()
-		if !stopped || pending || t.ptrace.trapPending.Swap(false) {
+		if changed || t.ptrace.trapPending.Swap(false) {
 			return true
 		}
 		select {
-		case <-wake:
+		case <-ended:
 		case r := <-t.ptrace.resume:
 			// Detached while listening.
 			t.ptraceApply(r)

@@ -188,7 +188,14 @@ func (t *Task) PtraceListen(tid int32) error {
 	if !c.ptrace.seized || c.ptrace.stopCode>>8 != unix.PTRACE_EVENT_STOP {
 		return unix.EIO
 	}
-	c.resumeLocked(ptraceResume{listen: true})
+	// The task stays stopped, listening, from now on: what happens
+	// before its goroutine gets to it counts.
+	p := &c.ptrace
+	p.listening = true
+	c.tg.sigMu.Lock()
+	p.listenStopped, p.listenWake = c.tg.stopped, c.tg.stopWake
+	c.tg.sigMu.Unlock()
+	p.resume <- ptraceResume{listen: true}
 	return nil
 }
 
