@@ -173,13 +173,25 @@ func (o *ControlOut) putCmsg(space *int, level, typ int32, data []byte) {
 	*space -= used
 }
 
-// BuildControl encodes c into at most space bytes as scm_recv:
-// SCM_CREDENTIALS first, then SCM_RIGHTS with as many files as fit,
+// BuildControl encodes c into at most space bytes as scm_recv, after the
+// receive time (SO_TIMESTAMP): SCM_CREDENTIALS first, then SCM_RIGHTS with as many files as fit,
 // installed in fdt (with FD_CLOEXEC when cloexec); files that do not fit
 // or find no free fd are closed and MSG_CTRUNC reported. It consumes c's
 // references.
 func BuildControl(ctx Context, fdt *vfs.FDTable, c *Control, space int, cloexec bool) ControlOut {
 	var o ControlOut
+	if c.StampType != 0 {
+		// __sock_recv_timestamp: a timeval, or a timespec for the NS
+		// forms, before scm_recv's messages.
+		b := make([]byte, 16)
+		sub := int64(c.Stamp.Nanosecond())
+		if c.StampType == unix.SO_TIMESTAMP || c.StampType == soTimestampNew {
+			sub /= 1000
+		}
+		binary.LittleEndian.PutUint64(b, uint64(c.Stamp.Unix()))
+		binary.LittleEndian.PutUint64(b[8:], uint64(sub))
+		o.putCmsg(&space, unix.SOL_SOCKET, c.StampType, b)
+	}
 	if c.Creds != nil {
 		b := make([]byte, ucredLen)
 		binary.LittleEndian.PutUint32(b, uint32(c.Creds.PID))

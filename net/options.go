@@ -30,6 +30,10 @@ type Options struct {
 	passcred bool
 	rcvlowat int
 	linger   [2]int32
+	// tstamp, tstampNS and tstampNew are SOCK_RCVTSTAMP,
+	// SOCK_RCVTSTAMPNS and SOCK_TSTAMP_NEW: which receive time control
+	// message recvmsg adds.
+	tstamp, tstampNS, tstampNew bool
 	// ints holds the options that are only recorded and reported
 	// (SO_KEEPALIVE, SO_REUSEADDR...).
 	ints map[int]int32
@@ -89,6 +93,31 @@ func (o *Options) OOBInline() bool {
 	return o.ints[unix.SO_OOBINLINE] != 0
 }
 
+// Timestamp control message types (SO_TIMESTAMP_OLD...: the cmsg type
+// is the option's number).
+const (
+	soTimestampNew   = 63
+	soTimestampNSNew = 64
+)
+
+// TimestampType returns the control message type of the receive time
+// SO_TIMESTAMP, SO_TIMESTAMPNS or their _NEW forms ask for, 0 when off.
+func (o *Options) TimestampType() int32 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch {
+	case !o.tstamp:
+		return 0
+	case o.tstampNew && o.tstampNS:
+		return soTimestampNSNew
+	case o.tstampNew:
+		return soTimestampNew
+	case o.tstampNS:
+		return unix.SO_TIMESTAMPNS
+	}
+	return unix.SO_TIMESTAMP
+}
+
 // RcvLowat returns SO_RCVLOWAT.
 func (o *Options) RcvLowat() int {
 	o.mu.Lock()
@@ -104,6 +133,7 @@ func (o *Options) Clone() *Options {
 	n := Options{
 		sndbuf: o.sndbuf, rcvbuf: o.rcvbuf, rcvtimeo: o.rcvtimeo, sndtimeo: o.sndtimeo,
 		passcred: o.passcred, rcvlowat: o.rcvlowat, linger: o.linger,
+		tstamp: o.tstamp, tstampNS: o.tstampNS, tstampNew: o.tstampNew,
 	}
 	n.ints = make(map[int]int32, len(o.ints))
 	for k, v := range o.ints {
@@ -123,7 +153,7 @@ const (
 var recordedInts = map[int]bool{
 	unix.SO_KEEPALIVE: true, unix.SO_REUSEADDR: true, unix.SO_REUSEPORT: true,
 	unix.SO_BROADCAST: true, unix.SO_OOBINLINE: true, unix.SO_DONTROUTE: true,
-	unix.SO_PASSSEC: true, unix.SO_TIMESTAMP: true, unix.SO_TIMESTAMPNS: true,
+	unix.SO_PASSSEC:  true,
 	unix.SO_NO_CHECK: true, unix.SO_RXQ_OVFL: true, unix.SO_WIFI_STATUS: true,
 	unix.SO_NOFCS: true, unix.SO_SELECT_ERR_QUEUE: true, unix.SO_BUSY_POLL: false,
 	unix.SO_PRIORITY: false, unix.SO_MARK: false, unix.SO_ZEROCOPY: true,
@@ -208,6 +238,14 @@ func getOption(so Socket, name int) ([]byte, error) {
 		return b, nil
 	case unix.SO_ERROR:
 		return putInt(0), nil
+	case unix.SO_TIMESTAMP:
+		return putInt(boolInt(o.tstamp && !o.tstampNew && !o.tstampNS)), nil
+	case unix.SO_TIMESTAMPNS:
+		return putInt(boolInt(o.tstampNS && !o.tstampNew)), nil
+	case soTimestampNew:
+		return putInt(boolInt(o.tstamp && o.tstampNew)), nil
+	case soTimestampNSNew:
+		return putInt(boolInt(o.tstampNS && o.tstampNew)), nil
 	}
 	if _, ok := recordedInts[name]; ok {
 		return putInt(o.ints[name]), nil
@@ -278,6 +316,15 @@ func setOption(so Socket, name int, val []byte) error {
 		o.rcvbuf = clampBuf(v, MinRcvBuf)
 	case unix.SO_PASSCRED:
 		o.passcred = v != 0
+	case unix.SO_TIMESTAMP, unix.SO_TIMESTAMPNS, soTimestampNew, soTimestampNSNew:
+		// sock_set_timestamp.
+		o.tstampNew = name == soTimestampNew || name == soTimestampNSNew
+		if v != 0 {
+			o.tstampNS = name == unix.SO_TIMESTAMPNS || name == soTimestampNSNew
+			o.tstamp = true
+		} else {
+			o.tstamp, o.tstampNS = false, false
+		}
 	case unix.SO_RCVLOWAT:
 		if v < 0 {
 			v = 1<<31 - 1
@@ -308,7 +355,8 @@ func setOption(so Socket, name int, val []byte) error {
 
 func isIntOption(name int) bool {
 	switch name {
-	case unix.SO_SNDBUF, unix.SO_RCVBUF, unix.SO_PASSCRED, unix.SO_RCVLOWAT:
+	case unix.SO_SNDBUF, unix.SO_RCVBUF, unix.SO_PASSCRED, unix.SO_RCVLOWAT,
+		unix.SO_TIMESTAMP, unix.SO_TIMESTAMPNS, soTimestampNew, soTimestampNSNew:
 		return true
 	}
 	return false

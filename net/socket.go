@@ -2,6 +2,7 @@ package net
 
 import (
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -110,6 +111,10 @@ type Control struct {
 	Rights []*vfs.File
 	// Creds is set when the message carries SCM_CREDENTIALS.
 	Creds *Creds
+	// Stamp is the receive time SO_TIMESTAMP and its kin ask for, of
+	// control message type StampType (0: none).
+	Stamp     time.Time
+	StampType int32
 }
 
 // Release drops the references c holds.

@@ -4,6 +4,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/fs/pipe"
 	"github.com/kite-os/kite/kernel"
 	"github.com/kite-os/kite/vfs"
 )
@@ -114,6 +115,11 @@ func sendfile(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	}
 	count := int64(a[3])
 	if count < 0 {
+		return 0, unix.EINVAL
+	}
+	if typ := in.Dentry().Type(); pipe.Of(out) == nil && typ != unix.S_IFREG && typ != unix.S_IFBLK {
+		// splice_direct_to_actor reads only seekable files (a
+		// socket or pipe goes to a pipe only, through splice).
 		return 0, unix.EINVAL
 	}
 	n, err := copyData(t, out, in, off, nil, count)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -46,6 +47,9 @@ type message struct {
 	rights []*vfs.File
 	// conn is a connection waiting in a listener's queue.
 	conn *endpoint
+	// stamp is when a datagram was sent to a receiver that asked for
+	// receive times (SO_TIMESTAMP), zero otherwise.
+	stamp time.Time
 }
 
 func (m *message) len() int { return len(m.data) - m.off }

@@ -1,6 +1,8 @@
 package unix
 
 import (
+	"time"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/net"
@@ -367,6 +369,9 @@ func (e *endpoint) sendDgram(ctx net.Context, req *net.SendRequest) (int64, erro
 			continue
 		}
 		m := &message{data: data, from: e, charge: int64(got) + msgOverhead}
+		if to.opts.TimestampType() != 0 {
+			m.stamp = time.Now()
+		}
 		m.creds = e.credsFor(ctx, req, to)
 		m.rights, req.Control.Rights = req.Control.Rights, nil
 		e.wmem.Add(m.charge)
@@ -730,6 +735,14 @@ func (e *endpoint) recvDgram(ctx net.Context, req *net.RecvRequest) (net.RecvRes
 		res.Flags |= unix.MSG_TRUNC
 	}
 	took, serr := req.Sink(chunk)
+	if tt := e.opts.TimestampType(); tt != 0 {
+		// Received before the option was set: stamped now, as
+		// __sock_recv_timestamp does.
+		res.Control.Stamp, res.Control.StampType = m.stamp, tt
+		if m.stamp.IsZero() {
+			res.Control.Stamp = time.Now()
+		}
+	}
 	if req.WantCreds {
 		c := m.creds
 		res.Control.Creds = &c
