@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -152,6 +154,28 @@ touch -d 2001-02-03T04:05:06Z d/g && ls -l --time-style=+%s d/g | cut -d' ' -f6-
 		r := runIn(t, dir, kiteBin, "do", "--rw", filepath.Join(workDir, "do", "no-such-dir"), "--", "/bin/true")
 		if r.status != "exit 2" || !bytes.Contains([]byte(r.stderr), []byte("no-such-dir")) {
 			t.Errorf("--rw of a missing directory:\n%s", r)
+		}
+	})
+	t.Run("net-host", func(t *testing.T) {
+		need(t, "/usr/bin/curl")
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "hello %s\n", r.URL.Path)
+		})}
+		go srv.Serve(l)
+		defer srv.Close()
+		url := fmt.Sprintf("http://%s/from-kite-do", l.Addr())
+		host := runIn(t, dir, "curl", "-sS", url)
+		kite := runIn(t, dir, kiteBin, "do", "--net", "host", "--", "curl", "-sS", url)
+		if host != kite || host.stdout != "hello /from-kite-do\n" {
+			t.Errorf("curl to a host server\n--- host:\n%s\n--- kite do --net host:\n%s", host, kite)
+		}
+		// Without --net host the host's loopback is not the sandbox's.
+		if r := runIn(t, dir, kiteBin, "do", "--", "curl", "-sS", url); r.status == "exit 0" {
+			t.Errorf("kite do without --net host reached the host's server:\n%s", r)
 		}
 	})
 	t.Run("status", func(t *testing.T) {

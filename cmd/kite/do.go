@@ -15,7 +15,7 @@ func init() {
 	verbs["do"] = verb{run: doMain, help: "run a host program in a throw-away sandbox"}
 }
 
-const doUsage = `Usage: kite do [--net none] [--rw DIR]... [--strace] [--debug] -- PROGRAM [ARGS...]
+const doUsage = `Usage: kite do [--net none|host] [--rw DIR]... [--strace] [--debug] -- PROGRAM [ARGS...]
 
 Runs one of the host's programs under kite in a throw-away sandbox: the
 root is the host's / under a private in-memory layer, so the program may
@@ -36,7 +36,7 @@ func parseDoFlags(args []string, stderr io.Writer) (runOptions, int) {
 	o := runOptions{rootfs: "/", overlay: true, platform: "ptrace"}
 	fs := flag.NewFlagSet("do", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	network := fs.String("net", "none", "the network the program sees: none")
+	network := fs.String("net", "none", "the network the program sees: none (kite's loopback) or host (host sockets kite drives)")
 	var rw []string
 	fs.Func("rw", "let writes under this host directory through to the host (repeatable)", func(s string) error {
 		dir, err := rwDir(s)
@@ -59,10 +59,8 @@ func parseDoFlags(args []string, stderr io.Writer) (runOptions, int) {
 		return o, 2
 	}
 	switch *network {
-	case "none":
-	case "host":
-		fmt.Fprintln(stderr, "kite do: --net host needs kite's socket layer, which is not built yet")
-		return o, 2
+	case "none", "host":
+		o.network = *network
 	default:
 		fmt.Fprintf(stderr, "kite do: unknown network %q (none or host)\n", *network)
 		return o, 2
