@@ -77,3 +77,50 @@ func isZeroPage(b []byte) bool {
 	}
 	return true
 }
+
+// TestFrameTable checks the chunked page-to-frame table against a map.
+func TestFrameTable(t *testing.T) {
+	ft := newFrameTable()
+	want := map[uint64]uint64{}
+	for i := uint64(0); i < 3000; i++ {
+		idx := (i * 7919) % 5000
+		ft.set(idx, idx*pageSize+pageSize)
+		want[idx] = idx*pageSize + pageSize
+	}
+	if ft.len() != uint64(len(want)) {
+		t.Fatalf("len %d, want %d", ft.len(), len(want))
+	}
+	for idx := uint64(0); idx < 5000; idx++ {
+		f, ok := ft.get(idx)
+		if wf, wok := want[idx]; ok != wok || f != wf {
+			t.Fatalf("get(%d) = %d, %v; want %d, %v", idx, f, ok, wf, wok)
+		}
+	}
+	if n := ft.count(100, 4100); n != uint64(countIn(want, 100, 4100)) {
+		t.Fatalf("count = %d, want %d", n, countIn(want, 100, 4100))
+	}
+	last := uint64(0)
+	ft.forRange(700, 2300, true, func(idx, f uint64) {
+		if idx < 700 || idx >= 2300 || idx < last || f != want[idx] {
+			t.Fatalf("forRange gave %d -> %d out of order or range", idx, f)
+		}
+		last = idx
+		delete(want, idx)
+	})
+	if ft.len() != uint64(len(want)) || ft.count(0, 1<<40) != uint64(len(want)) {
+		t.Fatalf("after removing: len %d, want %d", ft.len(), len(want))
+	}
+	if got := ft.all(); uint64(len(got)) != ft.len() {
+		t.Fatalf("all() has %d frames, want %d", len(got), ft.len())
+	}
+}
+
+func countIn(m map[uint64]uint64, from, to uint64) int {
+	n := 0
+	for idx := range m {
+		if idx >= from && idx < to {
+			n++
+		}
+	}
+	return n
+}

@@ -2,7 +2,6 @@ package mm
 
 import (
 	"errors"
-	"slices"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -48,7 +47,7 @@ type SharedMemory struct {
 
 	// frames maps a page index to its frame; the object holds one
 	// reference on each. Guarded by mu.
-	frames map[uint64]uint64
+	frames frameTable
 
 	// readBack and writeBack, if set, make the object the page cache of
 	// a file kept elsewhere (SetBacking): missing pages are read from
@@ -101,11 +100,11 @@ func (o *SharedMemory) fill(idx, n uint64) error {
 	var unused []uint64
 	for i := uint64(0); i < got; i++ {
 		f := off + i*pageSize
-		if _, ok := o.frames[idx+i]; ok || idx+i >= o.size {
+		if o.frames.has(idx+i) || idx+i >= o.size {
 			unused = append(unused, f)
 			continue
 		}
-		o.frames[idx+i] = f
+		o.frames.set(idx+i, f)
 	}
 	o.mu.Unlock()
 	for _, f := range unused {
@@ -125,16 +124,13 @@ func (o *SharedMemory) Writeback() error {
 		return nil
 	}
 	o.maybeDirty = o.writableMaps > 0
-	idxs := make([]uint64, 0, len(o.frames))
-	for idx := range o.frames {
+	idxs := make([]uint64, 0, o.frames.len())
+	frames := make([]uint64, 0, o.frames.len())
+	o.frames.forRange(0, ^uint64(0), false, func(idx, f uint64) {
 		idxs = append(idxs, idx)
-	}
-	slices.Sort(idxs)
-	frames := make([]uint64, len(idxs))
-	for i, idx := range idxs {
-		frames[i] = o.frames[idx]
-		o.mf.incRef(frames[i], 1) // kept while written
-	}
+		frames = append(frames, f)
+		o.mf.incRef(f, 1) // kept while written
+	})
 	o.mu.Unlock()
 	var firstErr error
 	for i := 0; i < len(idxs); {
@@ -169,7 +165,7 @@ func (o *SharedMemory) UpdateResident(p []byte, off uint64) {
 		a := off + uint64(done)
 		in := a & pageMask
 		n := min(pageSize-int(in), len(p)-done)
-		if f, ok := o.frames[a>>pageShift]; ok {
+		if f, ok := o.frames.get(a >> pageShift); ok {
 			copy(o.mf.bytes(f+in, uint64(n)), p[done:done+n])
 		}
 		done += n
@@ -184,7 +180,7 @@ func (o *SharedMemory) UpdateResident(p []byte, off uint64) {
 // dropped with DecRef. Pages get frames when first touched.
 func NewSharedMemory(mf *MemoryFile, size uint64) *SharedMemory {
 	pages := (size + pageMask) >> pageShift
-	return &SharedMemory{mf: mf, refs: 1, size: pages, frames: make(map[uint64]uint64), mappers: make(map[*MemoryManager]int)}
+	return &SharedMemory{mf: mf, refs: 1, size: pages, frames: newFrameTable(), mappers: make(map[*MemoryManager]int)}
 }
 
 // Size returns the object's size in bytes.
@@ -206,7 +202,7 @@ func (o *SharedMemory) Mappings() int {
 func (o *SharedMemory) Resident() uint64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return uint64(len(o.frames)) << pageShift
+	return o.frames.len() << pageShift
 }
 
 // IncRef takes a holder's reference.
@@ -259,13 +255,9 @@ func (o *SharedMemory) release(m *MemoryManager, writable bool) {
 		return
 	}
 	frames := o.frames
-	o.frames = nil
+	o.frames = newFrameTable()
 	o.mu.Unlock()
-	list := make([]uint64, 0, len(frames))
-	for _, f := range frames {
-		list = append(list, f)
-	}
-	o.mf.decRefList(list)
+	o.mf.decRefList(frames.all())
 }
 
 // frameAt returns the frame of page idx, allocating a zeroed one if the
@@ -277,7 +269,7 @@ func (o *SharedMemory) frameAt(idx uint64) (uint64, error) {
 	if idx >= o.size {
 		return 0, unix.EFAULT
 	}
-	f, ok := o.frames[idx]
+	f, ok := o.frames.get(idx)
 	if !ok && o.readBack != nil {
 		return 0, errNeedFill
 	}
@@ -287,7 +279,7 @@ func (o *SharedMemory) frameAt(idx uint64) (uint64, error) {
 			return 0, err
 		}
 		f = off
-		o.frames[idx] = f
+		o.frames.set(idx, f)
 	}
 	o.mf.incRef(f, 1)
 	return f, nil
@@ -297,7 +289,7 @@ func (o *SharedMemory) frameAt(idx uint64) (uint64, error) {
 func (o *SharedMemory) ResidentPages() uint64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return uint64(len(o.frames))
+	return o.frames.len()
 }
 
 // HasPage reports whether page idx has a frame.
@@ -309,23 +301,7 @@ func (o *SharedMemory) MissingPages(off, length uint64) uint64 {
 	first, last := pageRange(off, length)
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	n := last - first
-	if uint64(len(o.frames)) < n {
-		// Fewer frames than pages in the range: count the present
-		// ones.
-		for idx := range o.frames {
-			if idx >= first && idx < last {
-				n--
-			}
-		}
-		return n
-	}
-	for idx := first; idx < last; idx++ {
-		if _, ok := o.frames[idx]; ok {
-			n--
-		}
-	}
-	return n
+	return last - first - o.frames.count(first, last)
 }
 
 // Allocate gives a zeroed frame to every page of [off, off+length) (bytes)
@@ -335,14 +311,14 @@ func (o *SharedMemory) Allocate(off, length uint64) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for idx := first; idx < last; idx++ {
-		if _, ok := o.frames[idx]; ok {
+		if o.frames.has(idx) {
 			continue
 		}
 		f, _, err := o.mf.allocRun(1)
 		if err != nil {
 			return err
 		}
-		o.frames[idx] = f
+		o.frames.set(idx, f)
 	}
 	return nil
 }
@@ -360,8 +336,7 @@ func pageRange(off, length uint64) (first, last uint64) {
 func (o *SharedMemory) resident(idx uint64) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	_, ok := o.frames[idx]
-	return ok
+	return o.frames.has(idx)
 }
 
 // ReadAt copies the object's contents at byte offset off into p and
@@ -379,7 +354,7 @@ func (o *SharedMemory) ReadAt(p []byte, off uint64) int {
 		a := off + uint64(done)
 		in := a & pageMask
 		n := min(pageSize-int(in), len(p)-done)
-		if f, ok := o.frames[a>>pageShift]; ok {
+		if f, ok := o.frames.get(a >> pageShift); ok {
 			copy(p[done:done+n], o.mf.bytes(f+in, uint64(n)))
 		} else {
 			clear(p[done : done+n])
@@ -402,14 +377,14 @@ func (o *SharedMemory) WriteAt(p []byte, off uint64) (int, error) {
 		a := off + uint64(done)
 		idx, in := a>>pageShift, a&pageMask
 		n := min(pageSize-int(in), len(p)-done)
-		f, ok := o.frames[idx]
+		f, ok := o.frames.get(idx)
 		if !ok {
 			// Give this page and the missing ones after it that
 			// the write covers a run of frames, faulted in on the
 			// host at once.
 			want := uint64(1)
 			for last := (off + uint64(len(p)) - 1) >> pageShift; idx+want <= last; want++ {
-				if _, ok := o.frames[idx+want]; ok {
+				if o.frames.has(idx + want) {
 					break
 				}
 			}
@@ -419,7 +394,7 @@ func (o *SharedMemory) WriteAt(p []byte, off uint64) (int, error) {
 			}
 			o.mf.populate(nf, got)
 			for i := uint64(0); i < got; i++ {
-				o.frames[idx+i] = nf + i*pageSize
+				o.frames.set(idx+i, nf+i*pageSize)
 			}
 			f = nf
 		}
@@ -438,7 +413,7 @@ func (o *SharedMemory) SetSize(size uint64) {
 	pages := (size + pageMask) >> pageShift
 	o.mu.Lock()
 	if in := size & pageMask; in != 0 {
-		if f, ok := o.frames[size>>pageShift]; ok {
+		if f, ok := o.frames.get(size >> pageShift); ok {
 			clear(o.mf.bytes(f+in, pageSize-in))
 		}
 	}
@@ -466,7 +441,7 @@ func (o *SharedMemory) Punch(off, length uint64) {
 		if a >= b {
 			return
 		}
-		if f, ok := o.frames[a>>pageShift]; ok {
+		if f, ok := o.frames.get(a >> pageShift); ok {
 			clear(o.mf.bytes(f+a&pageMask, b-a))
 		}
 	}
@@ -490,12 +465,7 @@ func (o *SharedMemory) Punch(off, length uint64) {
 func (o *SharedMemory) removePages(from, to uint64) {
 	o.mu.Lock()
 	var frames []uint64
-	for idx, f := range o.frames {
-		if idx >= from && idx < to {
-			frames = append(frames, f)
-			delete(o.frames, idx)
-		}
-	}
+	o.frames.forRange(from, to, true, func(_, f uint64) { frames = append(frames, f) })
 	mms := make([]*MemoryManager, 0, len(o.mappers))
 	for m := range o.mappers {
 		mms = append(mms, m)

@@ -1,0 +1,133 @@
+package mm
+
+import (
+	"math/bits"
+	"slices"
+)
+
+// frameTable maps the page indexes of a shared memory object to their
+// frames. It is sparse in chunks of frameChunkPages consecutive pages, each
+// an array: a page costs 8 bytes rather than a hash-map entry, lookups are
+// an index, and walking a range visits its pages in order without sorting.
+type frameTable struct {
+	chunks map[uint64]*frameChunk
+	n      uint64 // pages with a frame
+}
+
+const (
+	frameChunkShift = 9
+	frameChunkPages = 1 << frameChunkShift
+)
+
+// frameChunk holds the frames of frameChunkPages consecutive pages.
+type frameChunk struct {
+	n       int
+	present [frameChunkPages / 64]uint64
+	f       [frameChunkPages]uint64
+}
+
+func newFrameTable() frameTable {
+	return frameTable{chunks: make(map[uint64]*frameChunk)}
+}
+
+// get returns the frame of page idx.
+func (t *frameTable) get(idx uint64) (uint64, bool) {
+	c := t.chunks[idx>>frameChunkShift]
+	i := idx & (frameChunkPages - 1)
+	if c == nil || c.present[i/64]&(1<<(i%64)) == 0 {
+		return 0, false
+	}
+	return c.f[i], true
+}
+
+// has reports whether page idx has a frame.
+func (t *frameTable) has(idx uint64) bool {
+	_, ok := t.get(idx)
+	return ok
+}
+
+// set gives page idx frame f.
+func (t *frameTable) set(idx, f uint64) {
+	key, i := idx>>frameChunkShift, idx&(frameChunkPages-1)
+	c := t.chunks[key]
+	if c == nil {
+		c = new(frameChunk)
+		t.chunks[key] = c
+	}
+	if c.present[i/64]&(1<<(i%64)) == 0 {
+		c.present[i/64] |= 1 << (i % 64)
+		c.n++
+		t.n++
+	}
+	c.f[i] = f
+}
+
+// len returns the number of pages with a frame.
+func (t *frameTable) len() uint64 { return t.n }
+
+// count returns the number of pages with a frame in [from, to).
+func (t *frameTable) count(from, to uint64) uint64 {
+	var n uint64
+	t.forRange(from, to, false, func(uint64, uint64) { n++ })
+	return n
+}
+
+// forRange calls fn for every page with a frame in [from, to), in
+// ascending order; with remove, it takes each page out of the table first.
+func (t *frameTable) forRange(from, to uint64, remove bool, fn func(idx, f uint64)) {
+	if from >= to || t.n == 0 {
+		return
+	}
+	first, last := from>>frameChunkShift, (to-1)>>frameChunkShift
+	var keys []uint64
+	if last-first < uint64(2*len(t.chunks)) {
+		for k := first; ; k++ {
+			if t.chunks[k] != nil {
+				keys = append(keys, k)
+			}
+			if k == last {
+				break
+			}
+		}
+	} else {
+		for k := range t.chunks {
+			if k >= first && k <= last {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+	}
+	for _, k := range keys {
+		c := t.chunks[k]
+		base := k << frameChunkShift
+		for w := range c.present {
+			for word := c.present[w]; word != 0; word &= word - 1 {
+				i := uint64(w*64 + bits.TrailingZeros64(word))
+				idx := base + i
+				if idx < from {
+					continue
+				}
+				if idx >= to {
+					break
+				}
+				f := c.f[i]
+				if remove {
+					c.present[w] &^= 1 << (i % 64)
+					c.n--
+					t.n--
+				}
+				fn(idx, f)
+			}
+		}
+		if remove && c.n == 0 {
+			delete(t.chunks, k)
+		}
+	}
+}
+
+// all returns every frame in the table, in page order.
+func (t *frameTable) all() []uint64 {
+	out := make([]uint64, 0, t.n)
+	t.forRange(0, ^uint64(0), false, func(_, f uint64) { out = append(out, f) })
+	return out
+}
