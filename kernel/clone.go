@@ -25,6 +25,9 @@ type CloneOptions struct {
 	// Clone3 says the call was clone3 (which has separate pidfd and
 	// parent_tid fields).
 	Clone3 bool
+	// SetTID are clone3's set_tid numbers: the child's pid in its own
+	// PID namespace first, then in each parent outwards.
+	SetTID []int32
 }
 
 // Clone flags kite implements. Namespace flags come with the namespaces
@@ -53,7 +56,10 @@ func (t *Task) validateClone(o *CloneOptions) error {
 	if f&unix.CLONE_SIGHAND != 0 && f&unix.CLONE_VM == 0 {
 		return unix.EINVAL
 	}
-	if f&unix.CLONE_PARENT != 0 && t.tg.isInit() {
+	if f&unix.CLONE_PARENT != 0 && (t.tg.isInit() || t.tg.isNamespaceInit()) {
+		return unix.EINVAL
+	}
+	if f&unix.CLONE_THREAD != 0 && t.Namespaces().PIDChildren != t.pidns {
 		return unix.EINVAL
 	}
 	if f&unix.CLONE_PIDFD != 0 {
@@ -65,7 +71,7 @@ func (t *Task) validateClone(o *CloneOptions) error {
 		}
 	}
 	if f&cloneNamespaces&^supportedNamespaces != 0 {
-		// PID, cgroup and time namespaces are not built yet.
+		// Cgroup and time namespaces are not built yet.
 		return unix.EINVAL
 	}
 	if f&(unix.CLONE_NEWUSER|unix.CLONE_NEWPID) != 0 && f&unix.CLONE_THREAD != 0 {
@@ -103,9 +109,13 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 			return 0, err
 		}
 	}
-	nss, translate, err := k.copyNamespaces(t.Namespaces(), creds, f)
+	nss, translate, err := k.copyNamespaces(t.Namespaces(), t.pidns, creds, f)
 	if err != nil {
 		return 0, err
+	}
+	pidns := nss.PIDChildren
+	if f&unix.CLONE_THREAD != 0 {
+		pidns = t.pidns
 	}
 
 	// The address space.
@@ -147,6 +157,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 
 	child := &Task{
 		k:          k,
+		pidns:      pidns,
 		regs:       t.regs,
 		wake:       make(chan struct{}, 1),
 		exitedCh:   make(chan struct{}),
@@ -209,7 +220,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 			return 0, unix.EAGAIN
 		}
 	}
-	tid, err := k.allocID()
+	tid, err := k.allocIDLocked(pidns, o.SetTID, creds)
 	if err != nil {
 		k.mu.Unlock()
 		release()
@@ -261,11 +272,17 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		ntg.ctty = tg.ctty
 		k.groups[tid] = ntg
 		child.tg = ntg
+		if pidns.level > 0 && !pidns.hadInit {
+			pidns.hadInit = true
+			pidns.reaper = ntg
+			ntg.unkillable.Store(true)
+		}
 	}
 	child.tg.sigMu.Lock()
 	child.tg.tasks = append(child.tg.tasks, child)
 	child.tg.sigMu.Unlock()
 	k.tasks[tid] = child
+	child.countInNamespacesLocked(1)
 	event := t.ptraceCloneLocked(child, f, o.ExitSignal)
 	k.mu.Unlock()
 
@@ -279,11 +296,14 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 			return 0, err
 		}
 	}
+	// The parent sees the child's id in its own namespace, the child
+	// in the child's.
+	vtid := t.PIDOf(tid)
 	if f&unix.CLONE_PARENT_SETTID != 0 {
-		t.CopyOut(o.ParentTID, le32(uint32(tid)))
+		t.CopyOut(o.ParentTID, le32(uint32(vtid)))
 	}
 	if f&unix.CLONE_CHILD_SETTID != 0 {
-		m.CopyOut(o.ChildTID, le32(uint32(tid)))
+		m.CopyOut(o.ChildTID, le32(uint32(pidns.Local(tid))))
 	}
 	// Once started, the child owns its vforkDone field: take the channel
 	// first.
@@ -311,7 +331,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		}
 		t.ptraceEvent(unix.PTRACE_EVENT_VFORK_DONE, uint64(tid))
 	}
-	return tid, nil
+	return vtid, nil
 }
 
 // le32 encodes v little-endian.

@@ -130,9 +130,9 @@ func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv
 	oldTID, nr := t.tid, t.regs.Orig_rax
 	t.killOtherThreads()
 	if head, _ := t.RobustList(); head != 0 && t.mm != nil {
-		t.k.futex.ExitRobustList(t.mm, head, t.tid)
+		t.k.futex.ExitRobustList(t.mm, head, t.TID())
 	}
-	t.k.futex.ExitPIState(t.tid, nil)
+	t.k.futex.ExitPIState(t.TID(), nil)
 	t.tg.stopPosixTimers()
 	t.installCreds(creds)
 	dumpable := 1
@@ -217,8 +217,10 @@ func (t *Task) killOtherThreads() {
 	defer k.mu.Unlock()
 	if tg.leader != t && tg.leader != nil {
 		delete(k.tasks, t.tid)
+		old := t.tid
 		t.tid = tg.tgid
 		k.tasks[t.tid] = t
+		k.releaseIDLocked(old)
 		tg.leader = t
 	}
 }

@@ -31,9 +31,17 @@ type ThreadExitHook func(t *Task)
 // turns the process into a zombie when it was the last task.
 func (t *Task) exit() {
 	k := t.k
+	if t.tg.isNamespaceInit() {
+		t.tg.sigMu.Lock()
+		last := len(t.tg.tasks) == 1
+		t.tg.sigMu.Unlock()
+		if last {
+			t.zapPIDNamespace()
+		}
+	}
 	if t.mm != nil {
 		head, _ := t.RobustList()
-		k.futex.ExitThread(t.mm, t.tid, t, head, t.clearChildTID)
+		k.futex.ExitThread(t.mm, t.TID(), t, head, t.clearChildTID)
 		if k.threadExitHook != nil {
 			k.threadExitHook(t)
 		}
@@ -55,6 +63,8 @@ func (t *Task) exit() {
 
 	k.mu.Lock()
 	delete(k.tasks, t.tid)
+	t.countInNamespacesLocked(-1)
+	k.releaseIDLocked(t.tid)
 	if len(k.tasks) == 0 && k.tasksGone != nil {
 		close(k.tasksGone)
 		k.tasksGone = nil
@@ -174,7 +184,7 @@ func (tg *ThreadGroup) notifyParentExitLocked() {
 		}
 	}
 	if sig != 0 {
-		p.sendKernelLocked(nil, tg.chldInfoLocked())
+		p.sendKernelLocked(nil, tg.chldInfoLocked(p))
 	}
 	p.notifyChildEventLocked()
 	if autoReap {
@@ -182,8 +192,9 @@ func (tg *ThreadGroup) notifyParentExitLocked() {
 	}
 }
 
-// chldInfoLocked is the SIGCHLD siginfo for tg's exit.
-func (tg *ThreadGroup) chldInfoLocked() *arch.SignalInfo {
+// chldInfoLocked is the SIGCHLD siginfo for tg's exit, sent to p (whose
+// PID namespace numbers si_pid).
+func (tg *ThreadGroup) chldInfoLocked(p *ThreadGroup) *arch.SignalInfo {
 	ws := tg.exitStatusNoLock()
 	var uid uint32
 	if tg.leader != nil {
@@ -199,7 +210,7 @@ func (tg *ThreadGroup) chldInfoLocked() *arch.SignalInfo {
 		}
 	}
 	u, s := tg.CPUTime()
-	info := arch.NewChildSignalInfo(code, tg.tgid, uid, status, int64(u/1e7), int64(s/1e7))
+	info := arch.NewChildSignalInfo(code, p.pidNS().Local(tg.tgid), uid, status, int64(u/1e7), int64(s/1e7))
 	info.Signo = int32(tg.exitSignal)
 	return &info
 }
@@ -221,23 +232,26 @@ func (p *ThreadGroup) notifyChildEventLocked() {
 }
 
 // reparentChildrenLocked gives tg's children to the nearest living
-// subreaper ancestor, or to init.
+// subreaper ancestor in tg's PID namespace, or to the namespace's init
+// (Linux's find_new_reaper); the children of a dying init have none.
 //
 // Preconditions: k.mu is held.
 func (tg *ThreadGroup) reparentChildrenLocked() {
 	if len(tg.children) == 0 {
 		return
 	}
-	k := tg.k
+	ns := tg.pidNS()
 	var np *ThreadGroup
-	for a := tg.parent; a != nil; a = a.parent {
-		if a.subreaper && a.state == groupAlive {
-			np = a
-			break
+	if r := ns.reaperLocked(); r != nil && r != tg {
+		for a := tg.parent; a != nil && a != r && a.pidNS() == ns; a = a.parent {
+			if a.subreaper && a.state == groupAlive {
+				np = a
+				break
+			}
 		}
-	}
-	if np == nil && k.init != nil && k.init.state == groupAlive && k.init != tg {
-		np = k.init
+		if np == nil {
+			np = r
+		}
 	}
 	for c := range tg.children {
 		delete(tg.children, c)
@@ -256,7 +270,7 @@ func (tg *ThreadGroup) reparentChildrenLocked() {
 		np.children[c] = struct{}{}
 		if c.state == groupZombie {
 			if c.exitSignal != 0 {
-				np.sendKernelLocked(nil, c.chldInfoLocked())
+				np.sendKernelLocked(nil, c.chldInfoLocked(np))
 			}
 			np.notifyChildEventLocked()
 		}
@@ -277,6 +291,7 @@ func (tg *ThreadGroup) reapLocked() {
 	}
 	if k.init != tg {
 		delete(k.groups, tg.tgid)
+		k.releaseIDLocked(tg.tgid)
 	}
 	if pg := tg.pgrp; pg != nil {
 		if pg.session.leader == tg {

@@ -97,6 +97,15 @@ type Kernel struct {
 	// nsfs is the pseudo file system of namespace files.
 	nsfs *nsfs
 
+	// pidns is the initial PID namespace.
+	pidns *PIDNamespace
+	// pidMu guards the number maps of every PID namespace and idNS. It
+	// is a leaf: taken under k.mu or alone.
+	pidMu sync.Mutex
+	// idNS maps the global ids made in a PID namespace below the
+	// initial one to that namespace. Guarded by pidMu.
+	idNS map[int32]*PIDNamespace
+
 	// bootTime is when the kernel started; CLOCK_BOOTTIME and
 	// CLOCK_MONOTONIC count from the host's clocks, this is for uptime.
 	bootTime time.Time
@@ -171,6 +180,8 @@ func New(c Config) (*Kernel, error) {
 	k.userNS = auth.NewRootUserNamespace(initUserNSInode)
 	k.initNet = &NetNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: k.userNS}, Stack: k.net}
 	k.nsfs = &nsfs{}
+	k.pidns = &PIDNamespace{nsCommon: nsCommon{inode: initPIDNSInode, owner: k.userNS}, k: k}
+	k.idNS = make(map[int32]*PIDNamespace)
 	k.registerMqueue()
 	if k.maxTasks <= 0 {
 		k.maxTasks = 4096
@@ -213,22 +224,12 @@ func (k *Kernel) BootTime() time.Time { return k.bootTime }
 //
 // Preconditions: k.mu is held.
 func (k *Kernel) allocID() (int32, error) {
-	const maxPID = 4194304 // Linux's PID_MAX_LIMIT on 64-bit
 	for i := 0; i < maxPID; i++ {
 		k.lastID++
 		if k.lastID >= maxPID {
 			k.lastID = 1
 		}
-		if _, used := k.tasks[k.lastID]; used {
-			continue
-		}
-		if _, used := k.groups[k.lastID]; used {
-			continue
-		}
-		if _, used := k.pgrps[k.lastID]; used {
-			continue
-		}
-		if _, used := k.sessions[k.lastID]; used {
+		if k.idUsedLocked(k.lastID) {
 			continue
 		}
 		return k.lastID, nil

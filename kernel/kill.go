@@ -26,8 +26,9 @@ func (t *Task) mayKillLocked(tg *ThreadGroup, sig int) bool {
 }
 
 // Kill sends sig to the processes pid selects, as kill(2): pid > 0 is one
-// process, 0 the caller's process group, -1 every process it may signal
-// but init and itself, < -1 the group -pid. info nil means SI_USER from t.
+// process, 0 the caller's process group, -1 every process of its PID
+// namespace it may signal but init and itself, < -1 the group -pid (pids
+// as t sees them). info nil means SI_USER from t.
 func (t *Task) Kill(pid int32, sig int, info *arch.SignalInfo) error {
 	if sig < 0 || sig > linux.NumSignals {
 		return unix.EINVAL
@@ -40,7 +41,7 @@ func (t *Task) Kill(pid int32, sig int, info *arch.SignalInfo) error {
 	var targets []*ThreadGroup
 	switch {
 	case pid > 0:
-		tg := k.groups[pid]
+		tg := k.groups[t.GlobalPID(pid)]
 		if tg == nil || tg.state == groupDead {
 			k.mu.Unlock()
 			return unix.ESRCH
@@ -48,7 +49,7 @@ func (t *Task) Kill(pid int32, sig int, info *arch.SignalInfo) error {
 		targets = []*ThreadGroup{tg}
 	case pid == -1:
 		for _, tg := range k.groups {
-			if tg != k.init && tg != t.tg && tg.state != groupDead {
+			if tg != k.init && tg != t.tg && tg.state != groupDead && t.PIDOf(tg.tgid) > 1 {
 				targets = append(targets, tg)
 			}
 		}
@@ -57,7 +58,7 @@ func (t *Task) Kill(pid int32, sig int, info *arch.SignalInfo) error {
 			return unix.ESRCH
 		}
 	default:
-		id := -pid
+		id := t.GlobalPID(-pid)
 		if pid == 0 {
 			id = t.tg.pgrp.id
 		}
@@ -85,21 +86,24 @@ func (t *Task) Kill(pid int32, sig int, info *arch.SignalInfo) error {
 	}
 	for _, tg := range allowed {
 		c := *info
+		if tg.dropsUnforced(sig, t.crossNamespaceInfo(&c, tg)) {
+			continue
+		}
 		tg.send(nil, &c)
 	}
 	return nil
 }
 
 // Tgkill sends sig to thread tid of process tgid (tgid < 0: any process,
-// as tkill), as tgkill(2).
+// as tkill), as tgkill(2); ids as t sees them.
 func (t *Task) Tgkill(tgid, tid int32, sig int, info *arch.SignalInfo) error {
 	if sig < 0 || sig > linux.NumSignals || tid <= 0 || (tgid <= 0 && tgid != -1) {
 		return unix.EINVAL
 	}
 	k := t.k
 	k.mu.Lock()
-	target := k.tasks[tid]
-	if target == nil || (tgid > 0 && target.tg.tgid != tgid) {
+	target := k.tasks[t.GlobalPID(tid)]
+	if target == nil || (tgid > 0 && target.tg.tgid != t.GlobalPID(tgid)) {
 		k.mu.Unlock()
 		return unix.ESRCH
 	}
@@ -114,7 +118,11 @@ func (t *Task) Tgkill(tgid, tid int32, sig int, info *arch.SignalInfo) error {
 	if info == nil {
 		info = t.UserSignalInfo(sig, linux.SI_TKILL)
 	}
-	target.SendSignal(info)
+	c := *info
+	if target.tg.dropsUnforced(sig, t.crossNamespaceInfo(&c, target.tg)) {
+		return nil
+	}
+	target.SendSignal(&c)
 	return nil
 }
 

@@ -21,6 +21,9 @@ type Namespaces struct {
 	IPC   *IPCNamespace
 	Mount *MountNamespace
 	Net   *NetNamespace
+	// PIDChildren is the PID namespace the task's children are made in
+	// (pid_for_children): its own, unless unshare or setns changed it.
+	PIDChildren *PIDNamespace
 }
 
 // Namespace is what every namespace kind shares: its nsfs inode number,
@@ -144,10 +147,11 @@ func (k *Kernel) initialNamespaces(mnt *vfs.MountNamespace) *Namespaces {
 		mnt.SetOwner(k.userNS)
 	}
 	return &Namespaces{
-		UTS:   &UTSNamespace{nsCommon: nsCommon{inode: initUTSNSInode, owner: k.userNS}, hostname: hostname, domainname: domain},
-		IPC:   k.newIPCNamespace(initIPCNSInode, k.userNS),
-		Mount: &MountNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: k.userNS}, VFS: mnt},
-		Net:   k.initNet,
+		UTS:         &UTSNamespace{nsCommon: nsCommon{inode: initUTSNSInode, owner: k.userNS}, hostname: hostname, domainname: domain},
+		IPC:         k.newIPCNamespace(initIPCNSInode, k.userNS),
+		Mount:       &MountNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: k.userNS}, VFS: mnt},
+		Net:         k.initNet,
+		PIDChildren: k.pidns,
 	}
 }
 
@@ -166,16 +170,18 @@ func (t *Task) setNamespaces(ns *Namespaces) {
 }
 
 // Namespace flags kite implements.
-const supportedNamespaces = unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNS | unix.CLONE_NEWUSER | unix.CLONE_NEWNET
+const supportedNamespaces = unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNS | unix.CLONE_NEWUSER |
+	unix.CLONE_NEWNET | unix.CLONE_NEWPID
 
 // copyNamespaces returns the namespaces after clone or unshare with
-// flags by a task with namespaces old whose new credentials are c (in a
+// flags by a task with namespaces old and PID namespace active whose
+// new credentials are c (in a
 // new user namespace if CLONE_NEWUSER was given), and for CLONE_NEWNS
 // the function that moves a path of the old mount tree to the new one.
 // Linux's copy_namespaces and unshare_nsproxy_namespaces: CAP_SYS_ADMIN
 // over c's user namespace is needed for any new namespace.
-func (k *Kernel) copyNamespaces(old *Namespaces, c *auth.Credentials, flags uint64) (*Namespaces, func(vfs.Path) vfs.Path, error) {
-	nsFlags := flags & (unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNS | unix.CLONE_NEWNET)
+func (k *Kernel) copyNamespaces(old *Namespaces, active *PIDNamespace, c *auth.Credentials, flags uint64) (*Namespaces, func(vfs.Path) vfs.Path, error) {
+	nsFlags := flags & (unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNS | unix.CLONE_NEWNET | unix.CLONE_NEWPID)
 	if nsFlags == 0 {
 		return old, nil, nil
 	}
@@ -197,6 +203,18 @@ func (k *Kernel) copyNamespaces(old *Namespaces, c *auth.Credentials, flags uint
 			return nil, nil, err
 		}
 		n.Net = net
+	}
+	if flags&unix.CLONE_NEWPID != 0 {
+		// A second new PID namespace before the first has a process is
+		// refused, as Linux's copy_pid_ns.
+		if old.PIDChildren != active {
+			return nil, nil, unix.EINVAL
+		}
+		pn, err := k.newPIDNamespace(old.PIDChildren, owner)
+		if err != nil {
+			return nil, nil, err
+		}
+		n.PIDChildren = pn
 	}
 	var translate func(vfs.Path) vfs.Path
 	if flags&unix.CLONE_NEWNS != 0 {
@@ -252,8 +270,8 @@ func (t *Task) Unshare(flags uint64) error {
 			return unix.EINVAL
 		}
 	}
-	if flags&(unix.CLONE_NEWPID|unix.CLONE_NEWCGROUP|unix.CLONE_NEWTIME) != 0 {
-		// PID, cgroup and time namespaces are not built yet.
+	if flags&(unix.CLONE_NEWCGROUP|unix.CLONE_NEWTIME) != 0 {
+		// Cgroup and time namespaces are not built yet.
 		return unix.EINVAL
 	}
 	creds := t.Credentials()
@@ -263,7 +281,7 @@ func (t *Task) Unshare(flags uint64) error {
 			return err
 		}
 	}
-	ns, translate, err := t.k.copyNamespaces(t.Namespaces(), creds, flags)
+	ns, translate, err := t.k.copyNamespaces(t.Namespaces(), t.pidns, creds, flags)
 	if err != nil {
 		return err
 	}
@@ -331,6 +349,13 @@ func (t *Task) SetNamespace(ns Namespace, nstype int) error {
 	}
 	cur := *t.Namespaces()
 	switch n := ns.(type) {
+	case *PIDNamespace:
+		// pidns_install: only the task's own PID namespace or one below
+		// it; it becomes the namespace of the task's children.
+		if !t.pidns.IsAncestorOf(n) {
+			return unix.EINVAL
+		}
+		cur.PIDChildren = n
 	case *UTSNamespace:
 		cur.UTS = n
 	case *IPCNamespace:
@@ -383,12 +408,23 @@ func (t *Task) NamespaceOf(kind string) (Namespace, bool) {
 		return ns.Net, true
 	case "user":
 		return userNamespace{t.UserNamespace()}, true
+	case "pid":
+		return t.pidns, true
+	case "pid_for_children":
+		// Linux shows it only once the namespace has its init.
+		pn := ns.PIDChildren
+		t.k.mu.Lock()
+		ok := pn.level == 0 || pn.hadInit
+		t.k.mu.Unlock()
+		return pn, ok
 	}
 	return nil, false
 }
 
 // NamespaceKinds returns the entries of /proc/PID/ns kite has.
-func (*Task) NamespaceKinds() []string { return []string{"ipc", "mnt", "net", "user", "uts"} }
+func (*Task) NamespaceKinds() []string {
+	return []string{"ipc", "mnt", "net", "pid", "pid_for_children", "user", "uts"}
+}
 
 // NamespaceLink is the text of a /proc/PID/ns link.
 func NamespaceLink(ns Namespace) string { return fmt.Sprintf("%s:[%d]", ns.Kind(), ns.Inode()) }
@@ -413,4 +449,66 @@ func (k *Kernel) registerMqueue() {
 		}
 		return t.Namespaces().IPC.MQ, nil
 	})
+}
+
+// setnsOrder is the order in which setns with a pidfd enters a process's
+// namespaces (Linux's commit_nsset): the user namespace first, whose
+// credentials the other checks then use.
+var setnsOrder = []struct {
+	flag int
+	kind string
+}{
+	{unix.CLONE_NEWUSER, "user"},
+	{unix.CLONE_NEWNS, "mnt"},
+	{unix.CLONE_NEWUTS, "uts"},
+	{unix.CLONE_NEWIPC, "ipc"},
+	{unix.CLONE_NEWNET, "net"},
+	{unix.CLONE_NEWPID, "pid"},
+}
+
+// SetNamespacesOf is setns(2) with a pidfd for process tg: the caller
+// enters each of tg's namespaces that flags names. Namespace kinds kite
+// does not build are EINVAL. The kinds are entered one after the other,
+// so a failure can leave the earlier ones entered (Linux prepares them
+// all first).
+func (t *Task) SetNamespacesOf(tg *ThreadGroup, flags int) error {
+	all := 0
+	for _, o := range setnsOrder {
+		all |= o.flag
+	}
+	if flags == 0 || flags&^all != 0 {
+		return unix.EINVAL
+	}
+	t.k.mu.Lock()
+	leader := tg.leader
+	alive := tg.state == groupAlive && leader != nil && len(tg.tasks) > 0
+	t.k.mu.Unlock()
+	if !alive {
+		return unix.ESRCH
+	}
+	if tg != t.tg && !t.Credentials().MayAccess(leader.Credentials(), true) {
+		return unix.EPERM
+	}
+	// The namespaces are read before any is entered.
+	var targets []Namespace
+	for _, o := range setnsOrder {
+		if flags&o.flag == 0 {
+			continue
+		}
+		var ns Namespace
+		if o.kind == "pid" {
+			ns = leader.pidns
+		} else if n, ok := leader.NamespaceOf(o.kind); ok {
+			ns = n
+		} else {
+			return unix.ESRCH
+		}
+		targets = append(targets, ns)
+	}
+	for _, ns := range targets {
+		if err := t.SetNamespace(ns, ns.CloneFlag()); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -69,6 +69,10 @@ func (t *Task) PIDFDOpen(pid int32, flags int) (*vfs.File, error) {
 		return nil, unix.EINVAL
 	}
 	k := t.k
+	pid = t.GlobalPID(pid)
+	if pid == 0 {
+		return nil, unix.ESRCH
+	}
 	k.mu.Lock()
 	tg := k.groups[pid]
 	var leader bool
@@ -126,14 +130,24 @@ func (t *Task) PIDFDSendSignal(f *vfs.File, sig int, info *arch.SignalInfo, scop
 		if info == nil {
 			info = t.UserSignalInfo(sig, linux.SI_TKILL)
 		}
-		leader.SendSignal(info)
+		c := *info
+		if !tg.dropsUnforced(sig, t.crossNamespaceInfo(&c, tg)) {
+			leader.SendSignal(&c)
+		}
 	case ScopeProcessGroup:
-		return t.Kill(-tg.ProcessGroupID(), sig, info)
+		pg := t.PIDOf(tg.ProcessGroupID())
+		if pg == 0 {
+			return unix.ESRCH
+		}
+		return t.Kill(-pg, sig, info)
 	default:
 		if info == nil {
 			info = t.UserSignalInfo(sig, linux.SI_USER)
 		}
-		tg.send(nil, info)
+		c := *info
+		if !tg.dropsUnforced(sig, t.crossNamespaceInfo(&c, tg)) {
+			tg.send(nil, &c)
+		}
 	}
 	return nil
 }

@@ -102,7 +102,7 @@ func (t *Task) TimerCreate(clock int32, ev *SigEvent) (int32, error) {
 			return 0, unix.EINVAL
 		}
 		if ev.Notify&SigevThreadID != 0 {
-			target := t.k.TaskByID(ev.TID)
+			target := t.TaskByPID(ev.TID)
 			if target == nil || target.tg != t.tg {
 				return 0, unix.EINVAL
 			}

@@ -89,6 +89,7 @@ func (k *Kernel) startProcess(a ProcessArgs, init bool) (*ThreadGroup, error) {
 		k:        k,
 		tg:       tg,
 		tid:      id,
+		pidns:    k.pidns,
 		fs:       newFSContextRef(a.FSContext),
 		files:    newFDTableRef(a.FDTable),
 		wake:     make(chan struct{}, 1),

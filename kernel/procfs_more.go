@@ -78,8 +78,15 @@ func sortIDs(ids []int32) {
 // /proc file is running while it reads).
 func isCaller(ctx vfs.Context, o *Task) bool { return ctx == vfs.Context(o) }
 
-// TaskStat implements proc.ProcessInfo.
+// TaskStat implements proc.ProcessInfo, with the initial PID namespace's
+// ids.
 func (t *Task) TaskStat(ctx vfs.Context, tid int32, whole bool) (proc.TaskStat, bool) {
+	return t.taskStat(ctx, tid, whole, t.k.pidns)
+}
+
+// taskStat describes thread tid (a global id) of t's process, with the
+// ids PID namespace ns gives.
+func (t *Task) taskStat(ctx vfs.Context, tid int32, whole bool, ns *PIDNamespace) (proc.TaskStat, bool) {
 	k := t.k
 	var st proc.TaskStat
 
@@ -118,10 +125,16 @@ func (t *Task) TaskStat(ctx vfs.Context, tid int32, whole bool) (proc.TaskStat, 
 			st.Session = tg.pgrp.session.id
 		}
 	}
+	if chain := ns.chainTo(tid); chain != nil {
+		st.NSPID, st.NSTGID = localIn(chain, st.PID), localIn(chain, st.TGID)
+		st.NSPGID, st.NSSID = localIn(chain, st.PGRP), localIn(chain, st.Session)
+	}
+	st.PID, st.TGID, st.PPID = ns.Local(st.PID), ns.Local(st.TGID), ns.Local(st.PPID)
+	st.PGRP, st.Session = ns.Local(st.PGRP), ns.Local(st.Session)
 	st.NumThreads = len(tg.tasks)
 	st.ExitSignal = tg.exitSignal
 	if tr := target.ptrace.tracer; tr != nil {
-		st.TracerPID = tr.tid
+		st.TracerPID = ns.Local(tr.tid)
 	}
 	traceStopped := target.ptraceStoppedLocked()
 	zombie := tg.state != groupAlive
@@ -139,6 +152,9 @@ func (t *Task) TaskStat(ctx vfs.Context, tid int32, whole bool) (proc.TaskStat, 
 		major, minor := unix.Major(rdev), unix.Minor(rdev)
 		st.TTYNr = int32(minor&0xff | major<<8 | (minor&^0xff)<<12)
 		st.TPGID, _ = ctty.Foreground()
+		if st.TPGID > 0 {
+			st.TPGID = ns.Local(st.TPGID)
+		}
 	}
 
 	// Signal state.
@@ -392,6 +408,7 @@ func (q *sigQueue) count() int {
 var (
 	_ proc.ProcessInfo = (*Task)(nil)
 	_ proc.SystemInfo  = procSource{}
+	_ proc.ProcessInfo = procTask{}
 )
 
 // SetComm implements proc.ProcessInfo: rename thread tid of t's process.

@@ -217,6 +217,10 @@ func (t *Task) forceSignal(info *arch.SignalInfo) {
 	tg := t.tg
 	tg.sigMu.Lock()
 	act := tg.handlers.get(sig)
+	if act.Handler == linux.SIG_DFL || act.Handler == linux.SIG_IGN || t.sigMask&bit != 0 {
+		// A fault's default action ends even a namespace init.
+		tg.unkillable.Store(false)
+	}
 	if t.sigMask&bit != 0 || act.Handler == linux.SIG_IGN {
 		t.sigMask &^= bit
 		tg.handlers.mu.Lock()
@@ -386,6 +390,10 @@ func (t *Task) decideSignalLocked(info *arch.SignalInfo) signalDecision {
 	d := signalDecision{info: info, act: act}
 	switch {
 	case act.Handler == linux.SIG_IGN:
+		d.step = stepAgain
+	case act.Handler == linux.SIG_DFL && tg.unkillable.Load() && sig != int(unix.SIGKILL) && sig != int(unix.SIGSTOP):
+		// A namespace init takes no default action but for SIGKILL and
+		// SIGSTOP (a signal it blocked was queued for it).
 		d.step = stepAgain
 	case act.Handler == linux.SIG_DFL:
 		switch defaultActionOf(sig) {

@@ -111,11 +111,11 @@ func (t *Task) TasksOf(which, who int) ([]*Task, error) {
 		if who == 0 {
 			return []*Task{t}, nil
 		}
-		if x := k.tasks[int32(who)]; x != nil {
+		if x := k.tasks[t.GlobalPID(int32(who))]; x != nil {
 			out = append(out, x)
 		}
 	case unix.PRIO_PGRP:
-		id := int32(who)
+		id := t.GlobalPID(int32(who))
 		if who == 0 {
 			id = t.tg.pgrp.id
 		}
@@ -130,7 +130,7 @@ func (t *Task) TasksOf(which, who int) ([]*Task, error) {
 			uid = t.Credentials().RealUID
 		}
 		for _, x := range k.tasks {
-			if x.Credentials().RealUID == uid {
+			if x.Credentials().RealUID == uid && t.pidns.Contains(x.tid) {
 				out = append(out, x)
 			}
 		}

@@ -59,12 +59,14 @@ func (k *Kernel) leaveGroupLocked(tg *ThreadGroup) {
 		return
 	}
 	delete(k.pgrps, old.id)
+	k.releaseIDLocked(old.id)
 	for _, pg := range k.pgrps {
 		if pg.session == old.session {
 			return
 		}
 	}
 	delete(k.sessions, old.session.id)
+	k.releaseIDLocked(old.session.id)
 }
 
 // newProcessGroup makes a group with id in session s.
@@ -93,10 +95,20 @@ func (tg *ThreadGroup) SessionID() int32 {
 }
 
 // SetPGID moves process pid (0: the caller) into group pgid (0: a group
-// of its own), as setpgid(2).
+// of its own), as setpgid(2); ids as t sees them.
 func (t *Task) SetPGID(pid, pgid int32) error {
 	if pgid < 0 {
 		return unix.EINVAL
+	}
+	if pid > 0 {
+		if pid = t.GlobalPID(pid); pid == 0 {
+			return unix.ESRCH
+		}
+	}
+	if pgid > 0 {
+		if pgid = t.GlobalPID(pgid); pgid == 0 {
+			return unix.EPERM
+		}
 	}
 	k := t.k
 	k.mu.Lock()
@@ -151,7 +163,7 @@ func (t *Task) SetSID() (int32, error) {
 	s := &Session{id: tg.tgid, leader: tg}
 	k.joinGroup(tg, newProcessGroup(tg.tgid, s))
 	tg.ctty = nil
-	return tg.tgid, nil
+	return t.PIDOf(tg.tgid), nil
 }
 
 // GetPGID returns the process group of pid (0: the caller), getpgid(2).
@@ -160,7 +172,7 @@ func (t *Task) GetPGID(pid int32) (int32, error) {
 	if err != nil {
 		return 0, err
 	}
-	return tg.ProcessGroupID(), nil
+	return t.PIDOf(tg.ProcessGroupID()), nil
 }
 
 // GetSID returns the session of pid (0: the caller), getsid(2).
@@ -169,15 +181,19 @@ func (t *Task) GetSID(pid int32) (int32, error) {
 	if err != nil {
 		return 0, err
 	}
-	return tg.SessionID(), nil
+	return t.PIDOf(tg.SessionID()), nil
 }
 
-// lookupProcess finds a live process by pid; 0 is the caller.
+// lookupProcess finds a live process by pid as t sees it; 0 is the
+// caller.
 func (t *Task) lookupProcess(pid int32) (*ThreadGroup, error) {
 	if pid == 0 {
 		return t.tg, nil
 	}
 	if pid < 0 {
+		return nil, unix.ESRCH
+	}
+	if pid = t.GlobalPID(pid); pid == 0 {
 		return nil, unix.ESRCH
 	}
 	k := t.k

@@ -94,6 +94,14 @@ func (tg *ThreadGroup) generate(target *Task, info *arch.SignalInfo) (continued 
 	} else if len(tasks) > 0 {
 		blocked = tasks[0].sigMask&bit != 0 || tasks[0].ptrace.traced.Load()
 	}
+	if tg.unkillable.Load() && act.Handler == linux.SIG_DFL && !blocked &&
+		sig != int(unix.SIGKILL) && sig != int(unix.SIGSTOP) {
+		// A PID namespace's init is sent no signal it has no handler
+		// for (Linux's sig_task_ignored); SIGKILL and SIGSTOP from
+		// inside its namespace were dropped by the sender.
+		tg.sigMu.Unlock()
+		return continued
+	}
 	if isIgnored(sig, act) && !blocked {
 		tg.sigMu.Unlock()
 		return continued
@@ -219,6 +227,28 @@ func kernelSigInfo(sig int) *arch.SignalInfo {
 // UserSignalInfo is the siginfo of a signal sent by t with kill (SI_USER)
 // or tkill/tgkill (SI_TKILL).
 func (t *Task) UserSignalInfo(sig int, code int32) *arch.SignalInfo {
-	info := arch.NewKillSignalInfo(sig, code, t.tg.tgid, t.Credentials().RealUID)
+	info := arch.NewKillSignalInfo(sig, code, t.PID(), t.Credentials().RealUID)
 	return &info
+}
+
+// crossNamespaceInfo adjusts info, sent by t, for a target process as
+// Linux's send_signal_locked: a sender outside the target's PID namespace
+// shows as pid 0. It reports whether the signal is forced on a namespace
+// init (from an ancestor namespace, or from the kernel), the only way
+// SIGKILL and SIGSTOP reach one.
+func (t *Task) crossNamespaceInfo(info *arch.SignalInfo, target *ThreadGroup) (forced bool) {
+	switch info.Layout() {
+	case arch.LayoutKill, arch.LayoutChild, arch.LayoutRT:
+		if !target.pidNS().Contains(t.tg.tgid) {
+			info.SetPID(0)
+			return true
+		}
+	}
+	return info.Code == linux.SI_KERNEL
+}
+
+// dropsUnforced reports whether namespace init tg ignores sig from a
+// sender that is not forcing it.
+func (tg *ThreadGroup) dropsUnforced(sig int, forced bool) bool {
+	return !forced && tg.isNamespaceInit() && (sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP))
 }

@@ -21,6 +21,8 @@ type Task struct {
 	k   *Kernel
 	tg  *ThreadGroup // changes only at execve by a non-leader, under k.mu
 	tid int32
+	// pidns is the PID namespace the task's ids belong to; never changed.
+	pidns *PIDNamespace
 
 	// The fields below are used only by the task's own goroutine (and by
 	// the creator before the goroutine starts).

@@ -91,6 +91,12 @@ type ThreadGroup struct {
 	// limits are the process's resource limits.
 	limits *Limits
 
+	// unkillable is set for the init of a PID namespace below the
+	// initial one (Linux's SIGNAL_UNKILLABLE): signals it has no handler
+	// for are dropped, and SIGKILL and SIGSTOP reach it only from an
+	// ancestor namespace. A fatal fault clears it.
+	unkillable atomic.Bool
+
 	// done is closed when the group has become a zombie (every task has
 	// exited).
 	done chan struct{}

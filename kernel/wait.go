@@ -25,8 +25,12 @@ const (
 type WaitTarget struct {
 	// Kind is P_ALL, P_PID or P_PGID.
 	Kind int
-	// ID is the pid or pgid; for P_PGID, 0 means the caller's group.
+	// ID is the pid or pgid as the caller sees it; for P_PGID, 0 means
+	// the caller's group.
 	ID int32
+	// Process, if set, is the one process a P_PID wait accepts (a
+	// pidfd's), instead of ID.
+	Process *ThreadGroup
 }
 
 // Wait target kinds (waitid's idtype values).
@@ -52,6 +56,12 @@ type WaitResult struct {
 // matches, and ERESTARTSYS when interrupted by a signal.
 func (t *Task) Wait(target WaitTarget, options int) (*WaitResult, error) {
 	k := t.k
+	if target.Process == nil && target.ID != 0 {
+		// Ids the caller cannot see match nothing (-1 is no id).
+		if target.ID = t.GlobalPID(target.ID); target.ID == 0 {
+			target.ID = -1
+		}
+	}
 	for {
 		k.mu.Lock()
 		if target.Kind == PPGID && target.ID == 0 {
@@ -79,8 +89,11 @@ func (t *Task) Wait(target WaitTarget, options int) (*WaitResult, error) {
 				continue
 			}
 			matched = true
+			// The child's number goes with it when it is reaped.
+			vpid := t.PIDOf(c.tgid)
 			if r := c.waitableLocked(options); r != nil {
 				k.mu.Unlock()
+				r.PID = vpid
 				return r, nil
 			}
 		}
@@ -114,7 +127,11 @@ func (t *Task) Wait(target WaitTarget, options int) (*WaitResult, error) {
 func (c *ThreadGroup) matchesWaitLocked(target WaitTarget, options int) bool {
 	switch target.Kind {
 	case PPID:
-		if c.tgid != target.ID {
+		if target.Process != nil {
+			if c != target.Process {
+				return false
+			}
+		} else if c.tgid != target.ID {
 			return false
 		}
 	case PPGID:
@@ -225,6 +242,10 @@ func (tg *ThreadGroup) childStateInfoLocked(code, status int32) *arch.SignalInfo
 		uid = tg.leader.Credentials().RealUID
 	}
 	u, s := tg.CPUTime()
-	info := arch.NewChildSignalInfo(code, tg.tgid, uid, status, int64(u/1e7), int64(s/1e7))
+	pid := tg.tgid
+	if p := tg.parent; p != nil {
+		pid = p.pidNS().Local(pid)
+	}
+	info := arch.NewChildSignalInfo(code, pid, uid, status, int64(u/1e7), int64(s/1e7))
 	return &info
 }

@@ -105,6 +105,9 @@ func ParseControl(ctx Context, fdt *vfs.FDTable, b []byte, allowRights bool) (Co
 					c.Release(ctx)
 					return Control{}, err
 				}
+				// Messages carry global pids; the receiver sees its own
+				// namespace's number.
+				cr.PID = ctx.GlobalPID(cr.PID)
 				c.Creds = &cr
 			default:
 				c.Release(ctx)
@@ -125,7 +128,8 @@ func ParseControl(ctx Context, fdt *vfs.FDTable, b []byte, allowRights bool) (Co
 // CAP_SETGID).
 func checkCreds(ctx Context, cr Creds) error {
 	c := ctx.Credentials()
-	if cr.PID != ctx.ThreadGroupID() && !c.HasCapability(unix.CAP_SYS_ADMIN) {
+	self := ctx.PIDOf(ctx.ThreadGroupID())
+	if cr.PID != self && !c.HasCapability(unix.CAP_SYS_ADMIN) {
 		return unix.EPERM
 	}
 	if cr.UID != c.RealUID && cr.UID != c.EffectiveUID && cr.UID != c.SavedUID && !c.HasCapability(unix.CAP_SETUID) {
@@ -134,7 +138,7 @@ func checkCreds(ctx Context, cr Creds) error {
 	if cr.GID != c.RealGID && cr.GID != c.EffectiveGID && cr.GID != c.SavedGID && !c.HasCapability(unix.CAP_SETGID) {
 		return unix.EPERM
 	}
-	if cr.PID != ctx.ThreadGroupID() && cr.PID <= 0 {
+	if cr.PID != self && ctx.GlobalPID(cr.PID) <= 0 {
 		return unix.ESRCH
 	}
 	return nil
@@ -194,7 +198,7 @@ func BuildControl(ctx Context, fdt *vfs.FDTable, c *Control, space int, cloexec 
 	}
 	if c.Creds != nil {
 		b := make([]byte, ucredLen)
-		binary.LittleEndian.PutUint32(b, uint32(c.Creds.PID))
+		binary.LittleEndian.PutUint32(b, uint32(ctx.PIDOf(c.Creds.PID)))
 		binary.LittleEndian.PutUint32(b[4:], c.Creds.UID)
 		binary.LittleEndian.PutUint32(b[8:], c.Creds.GID)
 		o.putCmsg(&space, unix.SOL_SOCKET, unix.SCM_CREDENTIALS, b)

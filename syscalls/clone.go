@@ -65,7 +65,7 @@ func clone3(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	flags := getU64(b, 0)
 	exitSignal := getU64(b, 32)
 	stack, stackSize := getU64(b, 40), getU64(b, 48)
-	setTIDSize := getU64(b, 72)
+	setTID, setTIDSize := getU64(b, 64), getU64(b, 72)
 	cgroup := getU64(b, 80)
 	if flags&cloneSignalMask != 0 || exitSignal > 64 {
 		return 0, unix.EINVAL
@@ -73,8 +73,23 @@ func clone3(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if (stack == 0) != (stackSize == 0) {
 		return 0, unix.EINVAL
 	}
-	if setTIDSize != 0 || flags&unix.CLONE_INTO_CGROUP != 0 || cgroup != 0 {
+	if flags&unix.CLONE_INTO_CGROUP != 0 || cgroup != 0 {
 		return 0, unix.EINVAL
+	}
+	// set_tid: the child's pid in its namespace, then in each parent
+	// (at most MAX_PID_NS_LEVEL of them).
+	if setTIDSize > 32 || (setTID == 0) != (setTIDSize == 0) {
+		return 0, unix.EINVAL
+	}
+	var tids []int32
+	if setTIDSize != 0 {
+		tb := make([]byte, 4*setTIDSize)
+		if err := copyInFull(t, uintptr(setTID), tb); err != nil {
+			return 0, err
+		}
+		for i := range setTIDSize {
+			tids = append(tids, int32(getU32(tb, int(4*i))))
+		}
 	}
 	o := kernel.CloneOptions{
 		Flags:      flags,
@@ -84,6 +99,7 @@ func clone3(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		ParentTID:  uintptr(getU64(b, 24)),
 		TLS:        uintptr(getU64(b, 56)),
 		Clone3:     true,
+		SetTID:     tids,
 	}
 	if stack != 0 {
 		o.Stack = uintptr(stack + stackSize)
@@ -260,7 +276,7 @@ func waitid(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		if err != nil {
 			return 0, unix.EBADF
 		}
-		target = kernel.WaitTarget{Kind: kernel.PPID, ID: tg.ID()}
+		target = kernel.WaitTarget{Kind: kernel.PPID, Process: tg}
 	default:
 		return 0, unix.EINVAL
 	}
@@ -335,7 +351,7 @@ func pidfdSendSignal(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	}
 	var info *arch.SignalInfo
 	if infoAddr != 0 {
-		if info, err = queuedInfo(t, sig, infoAddr, tg.ID() == t.ThreadGroupID()); err != nil {
+		if info, err = queuedInfo(t, sig, infoAddr, tg == t.ThreadGroup()); err != nil {
 			return 0, err
 		}
 	}

@@ -104,8 +104,8 @@ func capget(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, unix.EINVAL
 	}
 	target := t
-	if pid != 0 && pid != t.ThreadID() {
-		if target = t.Kernel().TaskByID(pid); target == nil {
+	if pid != 0 && pid != t.TID() {
+		if target = t.TaskByPID(pid); target == nil {
 			return 0, unix.ESRCH
 		}
 	}
@@ -125,7 +125,7 @@ func capset(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	if pid != 0 && pid != t.ThreadID() {
+	if pid != 0 && pid != t.TID() {
 		return 0, unix.EPERM
 	}
 	b := make([]byte, 12*words)

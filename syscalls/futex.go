@@ -24,9 +24,8 @@ func futexHasTimeout(cmd int32) bool {
 // taskLookup returns the futex.TaskLookup of t's kernel: a thread's
 // identity is its *kernel.Task.
 func taskLookup(t *kernel.Task) futex.TaskLookup {
-	k := t.Kernel()
 	return func(tid int32) any {
-		if o := k.TaskByID(tid); o != nil {
+		if o := t.TaskByPID(tid); o != nil {
 			return o
 		}
 		return nil
@@ -102,16 +101,16 @@ func futexSyscall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return uintptr(n), err
 	case futex.FUTEX_LOCK_PI, futex.FUTEX_LOCK_PI2, futex.FUTEX_TRYLOCK_PI:
 		try := cmd == futex.FUTEX_TRYLOCK_PI
-		err := m.LockPI(t, mem, addr, private, t.ThreadID(), deadline, try, taskLookup(t))
+		err := m.LockPI(t, mem, addr, private, t.TID(), deadline, try, taskLookup(t))
 		if err == unix.EINTR {
 			// Linux restarts an interrupted PI lock in every case.
 			return 0, kernel.ERESTARTNOINTR
 		}
 		return 0, err
 	case futex.FUTEX_UNLOCK_PI:
-		return 0, m.UnlockPI(mem, addr, private, t.ThreadID())
+		return 0, m.UnlockPI(mem, addr, private, t.TID())
 	case futex.FUTEX_WAIT_REQUEUE_PI:
-		err := m.WaitRequeuePI(t, mem, addr, addr2, private, val, t.ThreadID(), deadline)
+		err := m.WaitRequeuePI(t, mem, addr, addr2, private, val, t.TID(), deadline)
 		if err == unix.EINTR {
 			return 0, kernel.ERESTARTNOINTR
 		}
@@ -287,7 +286,7 @@ func futexRequeue(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 func getRobustList(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	target := t
 	if tid := int32(a[0]); tid != 0 {
-		if target = t.Kernel().TaskByID(tid); target == nil {
+		if target = t.TaskByPID(tid); target == nil {
 			return 0, unix.ESRCH
 		}
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 // nsNote is what the namespace calls lack.
-const nsNote = "UTS, IPC, mount, user and network namespaces; PID, cgroup and time namespaces are EINVAL"
+const nsNote = "UTS, IPC, mount, user, network and PID namespaces; cgroup and time namespaces are EINVAL"
 
 func unshare(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return 0, t.Unshare(uint64(a[0]))
@@ -22,9 +22,12 @@ func setns(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	defer f.DecRef(t)
 	ns, ok := kernel.NamespaceOfFile(f)
 	if !ok {
-		// pidfds name every namespace of a process; kite takes only
-		// namespace files so far.
-		return 0, unix.EINVAL
+		// A pidfd names every namespace of its process.
+		tg, err := kernel.PIDFDProcess(f)
+		if err != nil {
+			return 0, unix.EINVAL
+		}
+		return 0, t.SetNamespacesOf(tg, int(int32(a[1])))
 	}
 	return 0, t.SetNamespace(ns, int(int32(a[1])))
 }

@@ -8,15 +8,15 @@ import (
 )
 
 func getpid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
-	return uintptr(t.ThreadGroupID()), nil
+	return uintptr(t.PID()), nil
 }
 
 func getppid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
-	return uintptr(t.ThreadGroup().ParentID()), nil
+	return uintptr(t.ParentPID()), nil
 }
 
 func gettid(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
-	return uintptr(t.ThreadID()), nil
+	return uintptr(t.TID()), nil
 }
 
 // The get*id calls show kernel ids through the caller's user namespace.
@@ -94,7 +94,7 @@ func exitGroup(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 
 func setTIDAddress(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	t.SetClearChildTID(a[0])
-	return uintptr(t.ThreadID()), nil
+	return uintptr(t.TID()), nil
 }
 
 // robustListHeadSize is sizeof(struct robust_list_head) on amd64.
@@ -172,8 +172,8 @@ func prlimit64(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, unix.EINVAL
 	}
 	tg := t.ThreadGroup()
-	if pid != 0 && pid != tg.ID() {
-		other := t.Kernel().ThreadGroupByID(pid)
+	if pid != 0 && pid != t.PID() {
+		other := t.ProcessByPID(pid)
 		if other == nil {
 			return 0, unix.ESRCH
 		}

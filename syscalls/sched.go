@@ -15,7 +15,7 @@ func schedTarget(t *kernel.Task, pid int32) (*kernel.Task, error) {
 	if pid == 0 {
 		return t, nil
 	}
-	x := t.Kernel().TaskByID(pid)
+	x := t.TaskByPID(pid)
 	if x == nil {
 		return nil, unix.ESRCH
 	}

@@ -181,7 +181,7 @@ func rtSigqueueinfo(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if sig < 1 || sig > linux.NumSignals {
 		return 0, unix.EINVAL
 	}
-	info, err := queuedInfo(t, sig, a[2], pid == t.ThreadGroupID())
+	info, err := queuedInfo(t, sig, a[2], pid == t.PID())
 	if err != nil {
 		return 0, err
 	}
@@ -196,7 +196,7 @@ func rtTgsigqueueinfo(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if tgid <= 0 || tid <= 0 || sig < 1 || sig > linux.NumSignals {
 		return 0, unix.EINVAL
 	}
-	info, err := queuedInfo(t, sig, a[3], tgid == t.ThreadGroupID())
+	info, err := queuedInfo(t, sig, a[3], tgid == t.PID())
 	if err != nil {
 		return 0, err
 	}

@@ -109,7 +109,8 @@ func (t *Terminal) ioctl(ctx vfs.Context, f *vfs.File, io vfs.UserIO, cmd uint32
 		t.mu.Lock()
 		pg := t.pgrp
 		t.mu.Unlock()
-		return 0, putU32(io, arg, uint32(pg))
+		// Ids are kernel-wide; the caller sees its PID namespace's.
+		return 0, putU32(io, arg, uint32(ctx.PIDOf(pg)))
 	case unix.TIOCGSID:
 		if !master && !isCtty {
 			return 0, unix.ENOTTY
@@ -120,7 +121,7 @@ func (t *Terminal) ioctl(ctx vfs.Context, f *vfs.File, io vfs.UserIO, cmd uint32
 		if sid == 0 {
 			return 0, unix.ENOTTY
 		}
-		return 0, putU32(io, arg, uint32(sid))
+		return 0, putU32(io, arg, uint32(ctx.PIDOf(sid)))
 	case unix.TIOCSPGRP:
 		if err := t.checkChange(ctx, unix.SIGTTOU); err != nil {
 			if err == unix.EIO {
@@ -142,7 +143,11 @@ func (t *Terminal) ioctl(ctx vfs.Context, f *vfs.File, io vfs.UserIO, cmd uint32
 		if pg < 0 {
 			return 0, unix.EINVAL
 		}
-		s := t.sessions.ProcessGroupSession(pg)
+		pg = ctx.GlobalPID(pg)
+		s := int32(0)
+		if pg > 0 {
+			s = t.sessions.ProcessGroupSession(pg)
+		}
 		if s == 0 {
 			return 0, unix.ESRCH
 		}

@@ -28,11 +28,19 @@ type Context interface {
 	FSContext() *FSContext
 
 	// ThreadGroupID returns the caller's process id and ThreadID its
-	// thread id, both as the caller's pid namespace numbers them; 0 for
-	// a context that is not a process (the owner of its POSIX locks,
-	// and /proc/self, which does not exist for it).
+	// thread id, both kernel-wide (global) ids, which the initial PID
+	// namespace shows; 0 for a context that is not a process (the owner
+	// of its POSIX locks, and /proc/self, which does not exist for it).
 	ThreadGroupID() int32
 	ThreadID() int32
+
+	// PIDOf returns global process id g as the caller's PID namespace
+	// numbers it (0 when g lies outside it), and GlobalPID the global id
+	// of the caller's number pid (0 if none): what the caller reads and
+	// passes is in its namespace's numbers (SO_PEERCRED,
+	// SCM_CREDENTIALS). A kernel context sees global ids.
+	PIDOf(g int32) int32
+	GlobalPID(pid int32) int32
 
 	// Interrupted reports whether the caller has something to attend to
 	// that must cut a blocking operation short (a pending unblocked
@@ -106,6 +114,12 @@ func (KernelContext) ThreadGroupID() int32 { return 0 }
 
 // ThreadID implements Context.
 func (KernelContext) ThreadID() int32 { return 0 }
+
+// PIDOf implements Context: a kernel context sees global ids.
+func (KernelContext) PIDOf(g int32) int32 { return g }
+
+// GlobalPID implements Context.
+func (KernelContext) GlobalPID(pid int32) int32 { return pid }
 
 // Interrupted implements Context: nothing interrupts the kernel.
 func (KernelContext) Interrupted() bool { return false }

@@ -175,7 +175,10 @@ func (l *staticLink) Readlink(vfs.Context) (string, error) { return l.target, ni
 
 // threadSelfLink is /proc/thread-self: a symlink to the calling thread's
 // directory, "PID/task/TID".
-type threadSelfLink struct{ base }
+type threadSelfLink struct {
+	base
+	fsys *Filesystem
+}
 
 // Stat implements vfs.Inode.
 func (l *threadSelfLink) Stat(vfs.Context) (vfs.Stat, error) {
@@ -184,10 +187,11 @@ func (l *threadSelfLink) Stat(vfs.Context) (vfs.Stat, error) {
 
 // Readlink implements vfs.Inode.
 func (l *threadSelfLink) Readlink(ctx vfs.Context) (string, error) {
-	if ctx.ThreadGroupID() == 0 {
+	tgid, tid := l.fsys.src.Self(ctx)
+	if tgid == 0 {
 		return "", unix.ENOENT
 	}
-	return fmt.Sprintf("%d/task/%d", ctx.ThreadGroupID(), ctx.ThreadID()), nil
+	return fmt.Sprintf("%d/task/%d", tgid, tid), nil
 }
 
 // processFiles returns the files of /proc/PID beyond the links: stat,
@@ -276,7 +280,7 @@ func (fs *Filesystem) taskFiles(pi ProcessInfo, p Process, tid int32, whole bool
 	// Linux lets only the process's own threads rename it, and keeps
 	// what is written up to the first NUL, newline included.
 	comm.write = func(ctx vfs.Context, src []byte) (int, error) {
-		if ctx.ThreadGroupID() != p.ThreadGroupID() {
+		if self, _ := fs.src.Self(ctx); self == 0 || self != p.ThreadGroupID() {
 			return 0, unix.EINVAL
 		}
 		name := src
@@ -414,7 +418,7 @@ func (f *taskDirFile) IterDirents(_ vfs.Context, _ *vfs.File, off int64, emit fu
 func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 	kids := map[string]vfs.Inode{
 		"mounts":      &staticLink{base: fs.newBase(), target: "self/mounts"},
-		"thread-self": &threadSelfLink{base: fs.newBase()},
+		"thread-self": &threadSelfLink{base: fs.newBase(), fsys: fs},
 		"filesystems": fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
 			return formatFilesystems(fs.v.FilesystemTypes()), nil
 		}),

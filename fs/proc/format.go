@@ -113,7 +113,11 @@ func formatStatus(s *TaskStat, ncpu int) []byte {
 		fmt.Fprintf(&b, "%d", g)
 	}
 	b.WriteString(" \n")
-	fmt.Fprintf(&b, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\nKthread:\t0\n", s.TGID, s.PID, s.PGRP, s.Session)
+	nsLine(&b, "NStgid", s.NSTGID, s.TGID)
+	nsLine(&b, "NSpid", s.NSPID, s.PID)
+	nsLine(&b, "NSpgid", s.NSPGID, s.PGRP)
+	nsLine(&b, "NSsid", s.NSSID, s.Session)
+	b.WriteString("Kthread:\t0\n")
 	if s.HasMM {
 		kb := func(name string, v uint64) {
 			fmt.Fprintf(&b, "%s:\t%8d kB\n", name, v/1024)
@@ -418,4 +422,17 @@ func formatFilesystems(names []string) []byte {
 // formatFDInfo is /proc/PID/fdinfo/N.
 func formatFDInfo(pos int64, flags int, mntID, ino uint64) []byte {
 	return []byte(fmt.Sprintf("pos:\t%d\nflags:\t0%o\nmnt_id:\t%d\nino:\t%d\n", pos, flags, mntID, ino))
+}
+
+// nsLine writes one of status's NS lines: the ids in each PID namespace,
+// tab-separated (one if ids is nil).
+func nsLine(b *bytes.Buffer, name string, ids []int32, id int32) {
+	if ids == nil {
+		ids = []int32{id}
+	}
+	b.WriteString(name + ":")
+	for _, x := range ids {
+		fmt.Fprintf(b, "\t%d", x)
+	}
+	b.WriteByte('\n')
 }

@@ -50,6 +50,11 @@ type TaskStat struct {
 	PID, TGID, PPID, PGRP, Session int32
 	// TracerPID is the thread id of the task tracing this one (0: none).
 	TracerPID int32
+	// NSTGID, NSPID, NSPGID and NSSID are the process, thread, group and
+	// session ids in each PID namespace from the one the procfs shows
+	// down to the task's own (status's NS lines); nil shows the single
+	// id above.
+	NSTGID, NSPID, NSPGID, NSSID []int32
 	// TTYNr is the controlling terminal's device number as stat shows
 	// it (0: none); TPGID its foreground process group (-1: no
 	// terminal).

@@ -11,10 +11,10 @@ import (
 // number), as on Linux since 5.8. No mount options are supported yet
 // (hidepid=, gid=, subset= give EINVAL).
 func RegisterType(v *vfs.VirtualFilesystem, src Source) {
-	v.RegisterFilesystemType("proc", func(_ vfs.Context, _ string, _ uint32, data string) (vfs.Filesystem, error) {
+	v.RegisterFilesystemType("proc", func(ctx vfs.Context, _ string, _ uint32, data string) (vfs.Filesystem, error) {
 		if data != "" {
 			return nil, unix.EINVAL
 		}
-		return New(v, src), nil
+		return New(v, src.ForMount(ctx)), nil
 	})
 }

@@ -255,10 +255,11 @@ func (l *selfLink) Stat(vfs.Context) (vfs.Stat, error) {
 
 // Readlink implements vfs.Inode.
 func (l *selfLink) Readlink(ctx vfs.Context) (string, error) {
-	if ctx.ThreadGroupID() == 0 {
+	tgid, _ := l.fsys.src.Self(ctx)
+	if tgid == 0 {
 		return "", unix.ENOENT
 	}
-	return strconv.Itoa(int(ctx.ThreadGroupID())), nil
+	return strconv.Itoa(int(tgid)), nil
 }
 
 // pidDir is /proc/PID.

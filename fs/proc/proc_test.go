@@ -58,6 +58,10 @@ func (k *fakeKernel) Processes(vfs.Context) []int32 {
 	return pids
 }
 
+func (k *fakeKernel) Self(ctx vfs.Context) (int32, int32) { return ctx.ThreadGroupID(), ctx.ThreadID() }
+
+func (k *fakeKernel) ForMount(vfs.Context) Source { return k }
+
 // taskCtx is the Context of a task of process pid.
 type taskCtx struct {
 	vfs.KernelContext

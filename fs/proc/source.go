@@ -13,6 +13,12 @@ type Source interface {
 	Process(ctx vfs.Context, pid int32) Process
 	// Processes lists the pids the caller can see, in increasing order.
 	Processes(ctx vfs.Context) []int32
+	// Self returns the caller's process and thread ids as the source
+	// numbers them (0, 0 when it does not see the caller).
+	Self(ctx vfs.Context) (tgid, tid int32)
+	// ForMount returns the source a new procfs mount by ctx shows (a
+	// kernel shows the PID namespace of the mounting process).
+	ForMount(ctx vfs.Context) Source
 }
 
 // Process is one process (thread group) as procfs reads it. kernel.Task

@@ -644,7 +644,7 @@ func (e *endpoint) GetSockOpt(ctx net.Context, level, name int, optlen int) ([]b
 	switch name {
 	case unix.SO_PEERCRED:
 		b := make([]byte, 12)
-		putU32(b, 0, uint32(e.peerCreds.PID))
+		putU32(b, 0, uint32(ctx.PIDOf(e.peerCreds.PID)))
 		putU32(b, 4, e.peerCreds.UID)
 		putU32(b, 8, e.peerCreds.GID)
 		return b, nil
