@@ -42,7 +42,7 @@ func (v *VirtualFilesystem) openAt2(ctx Context, fsc *FSContext, start Path, pat
 		if err != nil {
 			return nil, err
 		}
-		return v.openTmpfile(ctx, dir, flags|OLargefile, mode&0o7777&^fsc.Umask())
+		return v.openTmpfile(ctx, dir, flags|OLargefile, mode&0o7777, fsc.Umask())
 	}
 	if flags&(unix.O_CREAT|unix.O_DIRECTORY) == unix.O_CREAT|unix.O_DIRECTORY && flags&unix.O_PATH == 0 {
 		// Linux 6.4 and later refuse the combination.
@@ -176,7 +176,7 @@ type TmpfileCreator interface {
 }
 
 // openTmpfile is open(2) with O_TMPFILE in directory dir.
-func (v *VirtualFilesystem) openTmpfile(ctx Context, dir Path, flags int, mode uint32) (*File, error) {
+func (v *VirtualFilesystem) openTmpfile(ctx Context, dir Path, flags int, mode, umask uint32) (*File, error) {
 	d := dir.Dentry
 	if !d.IsDir() {
 		return nil, unix.ENOTDIR
@@ -194,10 +194,12 @@ func (v *VirtualFilesystem) openTmpfile(ctx Context, dir Path, flags int, mode u
 	if d.Dead() {
 		return nil, unix.ENOENT
 	}
-	ino, err := tc.CreateTmpfile(ctx, mode)
+	perm, ac := v.createMode(ctx, d, mode, umask, false)
+	ino, err := tc.CreateTmpfile(ctx, perm)
 	if err != nil {
 		return nil, err
 	}
+	v.inheritACL(ctx, ino, ac)
 	st, err := ino.Stat(ctx)
 	if err != nil {
 		return nil, err

@@ -371,6 +371,9 @@ func (i vfsInode) Readlink(vfs.Context) (string, error) {
 
 // GetXattr implements vfs.XattrInode.
 func (i vfsInode) GetXattr(_ vfs.Context, name string) ([]byte, error) {
+	if isACLName(name) {
+		return i.getACL(name)
+	}
 	xs, err := i.fs().Xattrs(i.ino)
 	if err != nil {
 		return nil, errno(err)
@@ -385,11 +388,15 @@ func (i vfsInode) GetXattr(_ vfs.Context, name string) ([]byte, error) {
 
 // SetXattr implements vfs.XattrInode.
 func (i vfsInode) SetXattr(_ vfs.Context, name string, value []byte, flags int) error {
+	if isACLName(name) {
+		return i.setACL(name, value, flags, false)
+	}
 	return errno(i.fs().SetXattr(i.ino, name, value, flags))
 }
 
 // ListXattr implements vfs.XattrInode. The inline-data attribute and
-// POSIX ACLs (system.*) are not listed: the VFS cannot get or set them.
+// other system.* names than the POSIX ACLs are not listed: the VFS cannot
+// get or set them.
 func (i vfsInode) ListXattr(vfs.Context) ([]string, error) {
 	xs, err := i.fs().Xattrs(i.ino)
 	if err != nil {
@@ -397,7 +404,7 @@ func (i vfsInode) ListXattr(vfs.Context) ([]string, error) {
 	}
 	var names []string
 	for _, x := range xs {
-		if len(x.Name) > 7 && x.Name[:7] == "system." {
+		if len(x.Name) > 7 && x.Name[:7] == "system." && !isACLName(x.Name) {
 			continue
 		}
 		names = append(names, x.Name)
@@ -407,6 +414,9 @@ func (i vfsInode) ListXattr(vfs.Context) ([]string, error) {
 
 // RemoveXattr implements vfs.XattrInode.
 func (i vfsInode) RemoveXattr(_ vfs.Context, name string) error {
+	if isACLName(name) {
+		return i.setACL(name, nil, 0, true)
+	}
 	return errno(i.fs().RemoveXattr(i.ino, name))
 }
 

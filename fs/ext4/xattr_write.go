@@ -14,8 +14,29 @@ const (
 
 // SetXattr sets attribute name of inode ino. The attributes go in the
 // inode when they all fit there, else all in one xattr block. POSIX ACLs
-// (which ext4 stores in its own compact form) are not supported yet.
+// are set with SetACL, in ext4's own compact form.
 func (fs *FS) SetXattr(ino uint32, name string, value []byte, flags int) (err error) {
+	if isACLName(name) {
+		return unix.EOPNOTSUPP
+	}
+	return fs.setXattr(ino, name, value, flags, false)
+}
+
+// SetACL sets (or with remove, removes) the POSIX ACL attribute name
+// (system.posix_acl_access or _default) of inode ino; value is in ext4's
+// on-disk ACL encoding (EncodeACL).
+func (fs *FS) SetACL(ino uint32, name string, value []byte, flags int, remove bool) error {
+	if !isACLName(name) {
+		return unix.EOPNOTSUPP
+	}
+	return fs.setXattr(ino, name, value, flags, remove)
+}
+
+func isACLName(name string) bool {
+	return name == "system.posix_acl_access" || name == "system.posix_acl_default"
+}
+
+func (fs *FS) setXattr(ino uint32, name string, value []byte, flags int, remove bool) (err error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.beginTx()
@@ -24,11 +45,14 @@ func (fs *FS) SetXattr(ino uint32, name string, value []byte, flags int) (err er
 			err = cerr
 		}
 	}()
-	return fs.changeXattr(ino, name, value, flags, false)
+	return fs.changeXattr(ino, name, value, flags, remove)
 }
 
 // RemoveXattr removes attribute name of inode ino (ENODATA if absent).
 func (fs *FS) RemoveXattr(ino uint32, name string) (err error) {
+	if isACLName(name) {
+		return unix.EOPNOTSUPP
+	}
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.beginTx()
@@ -44,12 +68,11 @@ func (fs *FS) changeXattr(ino uint32, name string, value []byte, flags int, remo
 	if err := fs.writable(); err != nil {
 		return err
 	}
-	if _, suffix, ok := SplitXattrName(name); !ok || name == "system.data" ||
-		name == "system.posix_acl_access" || name == "system.posix_acl_default" {
+	if _, suffix, ok := SplitXattrName(name); !ok || name == "system.data" {
 		return unix.EOPNOTSUPP
 	} else if len(suffix) > 255 {
 		return unix.ERANGE
-	} else if suffix == "" {
+	} else if suffix == "" && !isACLName(name) {
 		return unix.EINVAL
 	}
 	in, err := fs.readInode(ino)

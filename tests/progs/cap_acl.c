@@ -167,7 +167,17 @@ static void owner_side(void) {
 	close(open("dd/new", O_WRONLY | O_CREAT, 0666));
 	mkdir("dd/sub", 0777);
 	mknod("dd/node", S_IFIFO | 0640, 0);
+	int tf = open("dd", O_TMPFILE | O_WRONLY, 0666);
 	umask(022);
+	if (tf < 0) {
+		printf("O_TMPFILE: %s\n", errname(errno));
+	} else {
+		struct stat st;
+		fstat(tf, &st);
+		char buf[128];
+		printf("O_TMPFILE mode %o acl size %ld\n", st.st_mode & 07777, (long)fgetxattr(tf, A, buf, sizeof buf));
+		close(tf);
+	}
 	mode("new", "dd/new");
 	show("new", "dd/new", A);
 	mode("sub", "dd/sub");
