@@ -178,7 +178,8 @@ func (o *ControlOut) putCmsg(space *int, level, typ int32, data []byte) {
 }
 
 // BuildControl encodes c into at most space bytes as scm_recv, after the
-// receive time (SO_TIMESTAMP): SCM_CREDENTIALS first, then SCM_RIGHTS with as many files as fit,
+// receive time (SO_TIMESTAMP) and the family's own messages:
+// SCM_CREDENTIALS first, then SCM_RIGHTS with as many files as fit,
 // installed in fdt (with FD_CLOEXEC when cloexec); files that do not fit
 // or find no free fd are closed and MSG_CTRUNC reported. It consumes c's
 // references.
@@ -195,6 +196,9 @@ func BuildControl(ctx Context, fdt *vfs.FDTable, c *Control, space int, cloexec 
 		binary.LittleEndian.PutUint64(b, uint64(c.Stamp.Unix()))
 		binary.LittleEndian.PutUint64(b[8:], uint64(sub))
 		o.putCmsg(&space, unix.SOL_SOCKET, c.StampType, b)
+	}
+	for _, m := range c.Proto {
+		o.putCmsg(&space, m.Level, m.Type, m.Data)
 	}
 	if c.Creds != nil {
 		b := make([]byte, ucredLen)

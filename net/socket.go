@@ -115,6 +115,20 @@ type Control struct {
 	// control message type StampType (0: none).
 	Stamp     time.Time
 	StampType int32
+	// Proto are the family's own control messages (IP_PKTINFO,
+	// IP_TTL...), delivered first.
+	Proto []Cmsg
+}
+
+// Cmsg is one control message: its level, type and data.
+type Cmsg struct {
+	Level, Type int32
+	Data        []byte
+}
+
+// Empty reports whether c carries nothing.
+func (c *Control) Empty() bool {
+	return c.Creds == nil && len(c.Rights) == 0 && len(c.Proto) == 0 && c.StampType == 0
 }
 
 // Release drops the references c holds.

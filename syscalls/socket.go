@@ -484,7 +484,7 @@ func doRecvmsg(t *kernel.Task, f *vfs.File, s *net.File, addr uintptr, flags int
 	}
 	outFlags := res.Flags | flags&unix.MSG_CMSG_CLOEXEC
 	var used uint64
-	if res.Control.Creds != nil || len(res.Control.Rights) > 0 || res.Control.StampType != 0 {
+	if !res.Control.Empty() {
 		space := int(min(m.ControlLen, 1<<31-1))
 		if m.Control == 0 {
 			space = 0

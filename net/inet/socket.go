@@ -1,6 +1,7 @@
 package inet
 
 import (
+	"encoding/binary"
 	"io"
 	"sync/atomic"
 
@@ -114,6 +115,10 @@ type socket struct {
 	uid uint32
 	// backlog is listen's backlog (/proc/net's tx_queue of a listener).
 	backlog atomic.Int32
+	// recvHop and recvHop2292 are IPV6_RECVHOPLIMIT and
+	// IPV6_2292HOPLIMIT (which name the hop limit's control message
+	// differently).
+	recvHop, recvHop2292 atomic.Bool
 }
 
 func newSocket(f *family, typ, protocol int, ep tcpip.Endpoint, wq *waiter.Queue, opts *net.Options) *socket {
@@ -562,6 +567,7 @@ func (s *socket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult,
 		if err == nil {
 			if !s.stream() {
 				r := net.RecvResult{N: sw.wrote, From: encodeAddr(s.fam.domain, res.RemoteAddr)}
+				r.Control.Proto = s.controlMessages(res.ControlMessages)
 				if int64(res.Total) > sw.wrote {
 					r.Flags |= unix.MSG_TRUNC
 					if flags&unix.MSG_TRUNC != 0 {
@@ -631,4 +637,43 @@ func (s *socket) Ioctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uintptr) 
 		return 0, unix.EFAULT
 	}
 	return 0, nil
+}
+
+// controlMessages encodes the control messages a datagram's receive
+// delivers, in Linux's order (ip_cmsg_recv_offset: IP_PKTINFO, IP_TTL,
+// IP_TOS; ip6_datagram_recv_specific_ctl: IPV6_PKTINFO, IPV6_HOPLIMIT,
+// IPV6_TCLASS, then the RFC 2292 IPV6_2292HOPLIMIT). tcpip fills in
+// those whose option is on.
+func (s *socket) controlMessages(cm tcpip.ReceivableControlMessages) []net.Cmsg {
+	var out []net.Cmsg
+	le := binary.LittleEndian
+	if cm.HasIPPacketInfo {
+		b := make([]byte, 12)
+		le.PutUint32(b, uint32(cm.PacketInfo.NIC))
+		copy(b[4:8], cm.PacketInfo.LocalAddr.AsSlice())
+		copy(b[8:12], cm.PacketInfo.DestinationAddr.AsSlice())
+		out = append(out, net.Cmsg{Level: unix.SOL_IP, Type: unix.IP_PKTINFO, Data: b})
+	}
+	if cm.HasTTL {
+		out = append(out, net.Cmsg{Level: unix.SOL_IP, Type: unix.IP_TTL, Data: putInt(int32(cm.TTL))})
+	}
+	if cm.HasTOS {
+		out = append(out, net.Cmsg{Level: unix.SOL_IP, Type: unix.IP_TOS, Data: []byte{cm.TOS}})
+	}
+	if cm.HasIPv6PacketInfo {
+		b := make([]byte, 20)
+		copy(b, cm.IPv6PacketInfo.Addr.AsSlice())
+		le.PutUint32(b[16:], uint32(cm.IPv6PacketInfo.NIC))
+		out = append(out, net.Cmsg{Level: unix.SOL_IPV6, Type: unix.IPV6_PKTINFO, Data: b})
+	}
+	if cm.HasHopLimit && s.recvHop.Load() {
+		out = append(out, net.Cmsg{Level: unix.SOL_IPV6, Type: unix.IPV6_HOPLIMIT, Data: putInt(int32(cm.HopLimit))})
+	}
+	if cm.HasTClass {
+		out = append(out, net.Cmsg{Level: unix.SOL_IPV6, Type: unix.IPV6_TCLASS, Data: putInt(int32(cm.TClass))})
+	}
+	if cm.HasHopLimit && s.recvHop2292.Load() {
+		out = append(out, net.Cmsg{Level: unix.SOL_IPV6, Type: unix.IPV6_2292HOPLIMIT, Data: putInt(int32(cm.HopLimit))})
+	}
+	return out
 }

@@ -311,6 +311,10 @@ func (s *socket) getIPv6(name int) ([]byte, error) {
 		return putInt(boolInt(ops.GetIPv6RecvError())), nil
 	case unix.IPV6_RECVTCLASS:
 		return putInt(boolInt(ops.GetReceiveTClass())), nil
+	case unix.IPV6_RECVHOPLIMIT:
+		return putInt(boolInt(s.recvHop.Load())), nil
+	case unix.IPV6_2292HOPLIMIT:
+		return putInt(boolInt(s.recvHop2292.Load())), nil
 	}
 	return nil, unix.ENOPROTOOPT
 }
@@ -607,6 +611,12 @@ func (s *socket) setIPv6(name int, val []byte) error {
 		ops.SetIPv6RecvError(v != 0)
 	case unix.IPV6_RECVTCLASS:
 		ops.SetReceiveTClass(v != 0)
+	case unix.IPV6_RECVHOPLIMIT:
+		s.recvHop.Store(v != 0)
+		ops.SetReceiveHopLimit(s.recvHop.Load() || s.recvHop2292.Load())
+	case unix.IPV6_2292HOPLIMIT:
+		s.recvHop2292.Store(v != 0)
+		ops.SetReceiveHopLimit(s.recvHop.Load() || s.recvHop2292.Load())
 	default:
 		return unix.ENOPROTOOPT
 	}
