@@ -90,7 +90,11 @@ func (f *Filesystem) FS() *FS { return f.fs }
 
 // ReadOnly reports whether the file system was opened without write
 // access (every change gives EROFS).
-func (f *Filesystem) ReadOnly() bool { return f.fs.wdev == nil }
+func (f *Filesystem) ReadOnly() bool {
+	f.fs.mu.RLock()
+	defer f.fs.mu.RUnlock()
+	return f.fs.wdev == nil
+}
 
 // Close ends the session (clearing the journal's needs_recovery flag of a
 // read-write file system) and closes the image file.
