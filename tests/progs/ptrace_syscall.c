@@ -19,7 +19,38 @@
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/ptrace.h>
+
+
+/* The kernel's struct ptrace_syscall_info and ptrace_peeksiginfo_args
+ * (glibc and musl name them differently). */
+struct sc_info {
+	uint8_t op;
+	uint8_t pad[3];
+	uint32_t arch;
+	uint64_t instruction_pointer;
+	uint64_t stack_pointer;
+	union {
+		struct {
+			uint64_t nr;
+			uint64_t args[6];
+		} entry;
+		struct {
+			int64_t rval;
+			uint8_t is_error;
+		} exit;
+	};
+};
+struct peek_args {
+	uint64_t off;
+	uint32_t flags;
+	int32_t nr;
+};
+#ifndef PTRACE_PEEKSIGINFO_SHARED
+#define PTRACE_PEEKSIGINFO_SHARED 1
+#endif
+#ifndef PTRACE_SYSCALL_INFO_ENTRY
+#define PTRACE_SYSCALL_INFO_ENTRY 1
+#endif
 
 long step_r1, step_r2, fp_r;
 void stepper(void);
@@ -111,8 +142,8 @@ static void peekuser_set(pid_t c, size_t off, long v) {
 		printf("pokeuser %zu: %s\n", off, strerror(errno));
 }
 
-static struct ptrace_syscall_info info(pid_t c) {
-	struct ptrace_syscall_info si;
+static struct sc_info info(pid_t c) {
+	struct sc_info si;
 	memset(&si, 0, sizeof si);
 	long n = ptrace(PTRACE_GET_SYSCALL_INFO, c, sizeof si, &si);
 	if (n < 0)
@@ -131,7 +162,7 @@ static void syscall_until(pid_t c, long nr) {
 			printf("unexpected stop %#x code %d\n", st, x.si_code);
 			exit(1);
 		}
-		struct ptrace_syscall_info si = info(c);
+		struct sc_info si = info(c);
 		if (si.op == PTRACE_SYSCALL_INFO_ENTRY && (long)si.entry.nr == nr)
 			return;
 	}
@@ -144,7 +175,7 @@ static void syscalls(pid_t c) {
 	 * GET_SYSCALL_INFO cannot tell it. */
 	ptrace(PTRACE_SYSCALL, c, 0, 0);
 	st = waitstop(c);
-	struct ptrace_syscall_info si = info(c);
+	struct sc_info si = info(c);
 	printf("plain syscall stop %#x, info op %d\n", st, si.op);
 	if (ptrace(PTRACE_SETOPTIONS, c, 0, PTRACE_O_TRACESYSGOOD) < 0)
 		printf("setoptions: %s\n", strerror(errno));
@@ -277,7 +308,7 @@ static void sigs(pid_t c) {
 	int st = waitstop(c);
 	printf("sig breakpoint sig %d\n", WSTOPSIG(st));
 	siginfo_t si[4];
-	struct ptrace_peeksiginfo_args a = {0, 0, 4};
+	struct peek_args a = {0, 0, 4};
 	long n = ptrace(PTRACE_PEEKSIGINFO, c, &a, si);
 	printf("thread queue: %ld", n);
 	for (long i = 0; i < n; i++)
