@@ -36,6 +36,10 @@ func (t *Task) NewFileOwner(kind int, id int32) (*FileOwner, error) {
 	if id == 0 {
 		return &FileOwner{k: k, kind: kind, uid: c.RealUID, euid: c.EffectiveUID}, nil
 	}
+	// The owner is kept by its global id; F_GETOWN shows the caller's.
+	if id = t.GlobalPID(id); id <= 0 {
+		return nil, unix.ESRCH
+	}
 	k.mu.Lock()
 	found := false
 	switch kind {
@@ -55,7 +59,8 @@ func (t *Task) NewFileOwner(kind int, id int32) (*FileOwner, error) {
 	return &FileOwner{k: k, kind: kind, id: id, uid: c.RealUID, euid: c.EffectiveUID}, nil
 }
 
-// Who implements vfs.FileOwner: the owner's kind (OwnerTID...) and id.
+// Who implements vfs.FileOwner: the owner's kind (OwnerTID...) and
+// global id.
 func (o *FileOwner) Who() (int, int32) { return o.kind, o.id }
 
 // Alive implements vfs.FileOwner: whether a task of the kind still has

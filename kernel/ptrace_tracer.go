@@ -309,7 +309,7 @@ func (t *Task) withMemory(fn func(m *mm.MemoryManager) error) error {
 // access it as a debugger (ptrace's access rule with real ids: EPERM
 // otherwise), for process_vm_readv and process_vm_writev.
 func (t *Task) WithProcessMemory(tid int32, fn func(m *mm.MemoryManager) error) error {
-	target := t.k.TaskByID(tid)
+	target := t.TaskByPID(tid)
 	if target == nil {
 		return unix.ESRCH
 	}

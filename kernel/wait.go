@@ -101,6 +101,7 @@ func (t *Task) Wait(target WaitTarget, options int) (*WaitResult, error) {
 			matched = true
 			if r != nil {
 				k.mu.Unlock()
+				r.PID = t.PIDOf(r.PID)
 				return r, nil
 			}
 		}

@@ -20,7 +20,7 @@ func fcntlOwner(t *kernel.Task, f *vfs.File, cmd int, arg uintptr) (uintptr, err
 	case unix.F_SETOWN:
 		return 0, setOwn(t, f, int32(arg))
 	case unix.F_GETOWN:
-		return uintptr(int64(getOwn(f))), nil
+		return uintptr(int64(getOwn(t, f))), nil
 	case unix.F_SETOWN_EX:
 		var b [8]byte
 		if err := copyInFull(t, arg, b[:]); err != nil {
@@ -46,6 +46,7 @@ func fcntlOwner(t *kernel.Task, f *vfs.File, cmd int, arg uintptr) (uintptr, err
 		kind, id := kernel.OwnerTID, int32(0)
 		if o := f.Owner(); o != nil {
 			kind, id = o.Who()
+			id = t.PIDOf(id)
 			if !o.Alive() {
 				id = 0
 			}
@@ -86,12 +87,13 @@ func setOwn(t *kernel.Task, f *vfs.File, who int32) error {
 
 // getOwn is F_GETOWN: the owner's id, negative for a process group, 0
 // when nobody (alive) is named.
-func getOwn(f *vfs.File) int32 {
+func getOwn(t *kernel.Task, f *vfs.File) int32 {
 	o := f.Owner()
 	if o == nil || !o.Alive() {
 		return 0
 	}
 	kind, id := o.Who()
+	id = t.PIDOf(id)
 	if kind == kernel.OwnerPGRP {
 		return -id
 	}
@@ -118,7 +120,7 @@ func socketOwnerIoctl(t *kernel.Task, f *vfs.File, cmd uint32, arg uintptr) (r u
 		}
 		return 0, true, setOwn(t, f, int32(v))
 	case ioctlFIOGETOWN, ioctlSIOCGPGRP:
-		return 0, true, copyOutU32(t, arg, uint32(getOwn(f)))
+		return 0, true, copyOutU32(t, arg, uint32(getOwn(t, f)))
 	}
 	return 0, false, nil
 }

@@ -37,7 +37,7 @@ func ioprioTargets(t *kernel.Task, which, who int) ([]*kernel.Task, error) {
 		if who == 0 {
 			return []*kernel.Task{t}, nil
 		}
-		x := t.Kernel().TaskByID(int32(who))
+		x := t.TaskByPID(int32(who))
 		if x == nil {
 			return nil, unix.ESRCH
 		}
@@ -110,8 +110,7 @@ func ioprioGet(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 const kcmpEpollTFD = 7
 
 func kcmp(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	k := t.Kernel()
-	t1, t2 := k.TaskByID(int32(a[0])), k.TaskByID(int32(a[1]))
+	t1, t2 := t.TaskByPID(int32(a[0])), t.TaskByPID(int32(a[1]))
 	if t1 == nil || t2 == nil {
 		return 0, unix.ESRCH
 	}
@@ -139,6 +138,7 @@ func kcmp(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 			return 0, err
 		}
 	}
+	k := t.Kernel()
 	o1, o2 := k.KcmpObfuscate(p1, typ), k.KcmpObfuscate(p2, typ)
 	switch {
 	case o1 < o2:
@@ -501,7 +501,7 @@ func moveTarget(t *kernel.Task, pid int32) (*kernel.Task, error) {
 	if pid == 0 {
 		return t, nil
 	}
-	x := t.Kernel().TaskByID(pid)
+	x := t.TaskByPID(pid)
 	if x == nil {
 		return nil, unix.ESRCH
 	}

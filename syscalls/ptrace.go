@@ -105,7 +105,8 @@ func setRegs(r *arch.Registers, b []byte) error {
 }
 
 func ptraceSyscall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	req, pid, addr, data := int(a[0]), int32(a[1]), a[2], a[3]
+	// The tracee is named by the tracer's namespace's number.
+	req, pid, addr, data := int(a[0]), t.GlobalPID(int32(a[1])), a[2], a[3]
 	switch req {
 	case unix.PTRACE_TRACEME:
 		return 0, t.PtraceTraceme()
