@@ -102,6 +102,10 @@ func (m *MemoryManager) accessFaultLocked(v *vma, page uintptr, p *pte, addr uin
 		// break it. If it was an execution the retry faults again on
 		// the now fully mapped page and takes the path below.
 		if err := m.breakCOWAroundLocked(v, page); err != nil {
+			if errors.Is(err, unix.ENOMEM) && m.mf.full() {
+				// No frame for the copy: the OOM killer's turn.
+				return &FaultError{Signo: int32(unix.SIGBUS), Code: BUS_ADRERR, Addr: addr, OOM: true}
+			}
 			return sigbus(addr)
 		}
 		return nil

@@ -28,6 +28,10 @@ type MemoryFile struct {
 	fd    int
 	data  []byte // kernel mapping of the whole file
 	pages uint64 // size of the file in pages
+	// heuristicBase, if not 0, is the memory overcommit's heuristic
+	// measures one mapping against instead of the file's size (see
+	// SetHeuristicBase).
+	heuristicBase uint64
 
 	mu sync.Mutex
 
@@ -96,6 +100,22 @@ func (f *MemoryFile) FD() int { return f.fd }
 
 // Size returns the size of the memory file in bytes.
 func (f *MemoryFile) Size() uint64 { return f.pages * pageSize }
+
+// SetHeuristicBase makes the overcommit heuristic refuse only private
+// mappings larger than n bytes rather than larger than the file. A
+// container's memory limit is a cgroup's on Linux: a mapping beyond the
+// limit but within the machine's memory succeeds there, and touching it
+// is what runs the OOM killer. Call it before the file is used.
+func (f *MemoryFile) SetHeuristicBase(n uint64) { f.heuristicBase = n }
+
+// HeuristicBase is the size the overcommit heuristic measures one
+// private writable mapping against.
+func (f *MemoryFile) HeuristicBase() uint64 {
+	if f.heuristicBase != 0 {
+		return f.heuristicBase
+	}
+	return f.Size()
+}
 
 // Release unmaps and closes the memory file. Nothing may use it after.
 func (f *MemoryFile) Release() {

@@ -347,7 +347,7 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 		}
 	}
 	isData := o.Prot&unix.PROT_WRITE != 0 && !shared && !growsDown
-	if isData && flags&unix.MAP_NORESERVE == 0 && uint64(length) > m.mf.Size() {
+	if isData && flags&unix.MAP_NORESERVE == 0 && uint64(length) > m.mf.HeuristicBase() {
 		// Overcommit's heuristic mode (vm.overcommit_memory 0): one
 		// private writable mapping larger than all of memory fails.
 		return 0, unix.ENOMEM

@@ -113,6 +113,20 @@ cat /data/g; ls /data; cat /ro/keep; echo no > /ro/new || echo refused; ls /ro`
 		}
 	})
 
+	t.Run("memory", func(t *testing.T) {
+		// 200 MB touched in a 64 MB container: the cgroup's OOM killer
+		// (runc) or kite's kills dd, and the shell goes on.
+		script := `dd if=/dev/zero of=/dev/null bs=200M count=1; echo dd=$?`
+		var got [2]result
+		for k, rt := range []string{runc, kiteBin} {
+			args := append([]string{"podman", "--runtime", rt, "run", "--rm", "--memory", "64m"}, podmanArgs...)
+			got[k] = runCmd(t, nil, os.Environ(), append(args, engineImage, "/bin/sh", "-c", script)...)
+		}
+		if got[0] != got[1] || got[0].stdout != "dd=137\n" {
+			t.Errorf("podman run --memory 64m differs\n--- runc:\n%s\n--- kite:\n%s", got[0], got[1])
+		}
+	})
+
 	t.Run("readonly-paths", func(t *testing.T) {
 		script := `cat /proc/sys/kernel/ostype; echo 1 > /proc/sys/kernel/msgmax || echo refused`
 		var got [2]result

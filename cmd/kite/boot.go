@@ -57,6 +57,12 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	if err != nil {
 		return 1, fmt.Errorf("memory file: %w", err)
 	}
+	if o.container != nil && o.memory != 0 {
+		// A container's memory limit acts as a cgroup's: big
+		// mappings succeed, and touching memory beyond the limit runs
+		// kite's OOM killer.
+		mf.SetHeuristicBase(memoryLimit())
+	}
 	// The memory file is unmapped only once no task can touch it:
 	// Shutdown (below) says so.
 	releaseMemory := true

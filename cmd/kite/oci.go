@@ -338,7 +338,13 @@ func ociContainerInit(args []string) int {
 		}
 		return err
 	}
-	code := bootContainer(o)
+	// The container's stderr is its program's: kite's own messages go to
+	// the --log file, or to kite.log in the container's state directory.
+	logFile := ociGlobal.log
+	if logFile == "" {
+		logFile = filepath.Join(ociGlobal.root, id, "kite.log")
+	}
+	code := bootContainer(o, logFile)
 	if ready != nil {
 		return fail(fmt.Errorf("setting up container %s failed", id))
 	}
@@ -348,13 +354,26 @@ func ociContainerInit(args []string) int {
 }
 
 // bootContainer runs a container's kernel and returns the exit status.
-func bootContainer(o runOptions) int {
+// kite's own messages (an OOM kill, say) go to logFile, as runc's go to
+// its --log, or to stderr if logFile is "".
+func bootContainer(o runOptions, logFile string) int {
 	level := slog.LevelWarn
 	if o.debug {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	code, err := boot(o, log)
+	var out io.Writer = os.Stderr
+	if logFile != "" {
+		if f, err := os.OpenFile(logFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err == nil {
+			defer f.Close()
+			out = f
+		}
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(out, opts)
+	if ociGlobal.logFormat == "json" && out != io.Writer(os.Stderr) {
+		h = slog.NewJSONHandler(out, opts)
+	}
+	code, err := boot(o, slog.New(h))
 	if err != nil {
 		ociError(err)
 	}
@@ -883,7 +902,7 @@ func ociRun(args []string) int {
 			return runHooks(c, h.Poststart)
 		}
 	}
-	code := bootContainer(ro)
+	code := bootContainer(ro, ociGlobal.log)
 	if !o.keep {
 		// The state goes before the poststop hooks, as runc's delete.
 		c.Pid = 0
