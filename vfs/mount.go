@@ -382,9 +382,10 @@ type MountInfo struct {
 	Unbindable                    bool
 }
 
-// Mounts lists the mounts of the tree that contains root in creation
-// order (as Linux: a mount moved under a newer one comes before its
-// parent), with mount points named relative to root.
+// Mounts lists the mounts of the tree that contains root that are at or
+// below root, in creation order (as Linux: a mount moved under a newer
+// one comes before its parent), with mount points named relative to
+// root.
 func (v *VirtualFilesystem) Mounts(root Path) []MountInfo {
 	v.mountMu.Lock()
 	top := root.Mount
@@ -411,6 +412,10 @@ func (v *VirtualFilesystem) Mounts(root Path) []MountInfo {
 	sort.SliceStable(order, func(i, j int) bool { return order[i].seq < order[j].seq })
 	infos := make([]MountInfo, 0, len(order))
 	for _, m := range order {
+		if !reachableLocked(m, m.root, root) {
+			// Outside a chroot: Linux leaves it out.
+			continue
+		}
 		src := m.source
 		if src == "" {
 			src = m.fs.fs.Name()

@@ -193,6 +193,66 @@ static void errors(void) {
 	CHECK("slave missing", mount(NULL, "nope", NULL, MS_SLAVE, NULL));
 }
 
+/* dominating: a slave whose master is out of reach of a chroot shows the
+ * nearest reachable master group as propagate_from; mounts outside the
+ * chroot are not listed. */
+static void dominating(void) {
+	mk("x");
+	mk("y");
+	mk("jail");
+	tmpfs("mount jail", "jail");
+	mk("jail/z");
+	mk("jail/xp");
+	tmpfs("mount x", "x");
+	CHECK("make x shared", mount(NULL, "x", NULL, MS_SHARED, NULL));
+	CHECK("bind x on y", mount("x", "y", NULL, MS_BIND, NULL));
+	CHECK("make y slave", mount(NULL, "y", NULL, MS_SLAVE, NULL));
+	CHECK("make y shared", mount(NULL, "y", NULL, MS_SHARED, NULL));
+	CHECK("bind y on jail/z", mount("y", "jail/z", NULL, MS_BIND, NULL));
+	CHECK("make jail/z slave", mount(NULL, "jail/z", NULL, MS_SLAVE, NULL));
+	CHECK("bind x on jail/xp", mount("x", "jail/xp", NULL, MS_BIND, NULL));
+	mk("jail/proc");
+	CHECK("mount jail/proc", mount("proc", "jail/proc", "proc", 0, NULL));
+	show("before the chroot");
+	fflush(stdout);
+	pid_t p = fork();
+	if (p == 0) {
+		CHECK("chroot jail", chroot("jail"));
+		FILE *f = fopen("/proc/self/mountinfo", "r");
+		if (!f) {
+			printf("mountinfo: %s\n", errname(errno));
+			_exit(0);
+		}
+		printf("-- mountinfo in the chroot\n");
+		char l[4096];
+		while (fgets(l, sizeof l, f)) {
+			char root[256], mp[512], *save;
+			int off = 0;
+			if (sscanf(l, "%*d %*d %*s %255s %511s %*s%n", root, mp, &off) != 2) continue;
+			char *dash = strstr(l + off, " - ");
+			if (dash) *dash = 0;
+			printf("%s root=%s", mp, root);
+			for (char *tok = strtok_r(l + off, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
+				char *c = strchr(tok, ':');
+				if (c) {
+					*c = 0;
+					printf(" %s:%d", tok, norm(atoi(c + 1)));
+				} else {
+					printf(" %s", tok);
+				}
+			}
+			printf("\n");
+		}
+		fclose(f);
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(p, NULL, 0);
+	umount2("x", MNT_DETACH);
+	umount2("y", MNT_DETACH);
+	umount2("jail", MNT_DETACH);
+}
+
 static int go[2], ready[2];
 
 /* copies: a new mount namespace keeps peer groups, so mounts propagate
@@ -277,6 +337,7 @@ int main(void) {
 		slaves();
 		unbindable();
 		errors();
+		dominating();
 		copies(0);
 		copies(1);
 		fflush(stdout);
