@@ -57,8 +57,9 @@ func TestTmpfileExt4(t *testing.T) {
 
 // crashProg writes files in DIR three ways (through a shared mapping and
 // msync, with write(2), and as an O_TMPFILE linked with linkat), fsyncs
-// them, opens one more O_TMPFILE that it keeps unnamed, says "ready" and
-// waits to be killed ("write DIR"); "check DIR" prints what DIR holds.
+// them, opens one more O_TMPFILE that it keeps unnamed, writes a last
+// file opened O_DSYNC (no fsync), says "ready" and waits to be killed
+// ("write DIR"); "check DIR" prints what DIR holds.
 const crashProg = `#define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -94,6 +95,10 @@ int main(int argc, char **argv) {
 		if (o < 0 || write(o, big, sizeof big) != sizeof big || fsync(o)) die("orphan");
 		int d = open(dir, O_RDONLY | O_DIRECTORY);
 		if (d < 0 || fsync(d)) die("fsync dir");
+		/* last, with no fsync after it: O_DSYNC makes write(2) durable */
+		snprintf(p, sizeof p, "%s/dsync", dir);
+		int s = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_DSYNC, 0644);
+		if (s < 0 || write(s, "written with O_DSYNC\n", 21) != 21) die("dsync");
 		printf("ready\n");
 		fflush(stdout);
 		for (;;)
@@ -180,7 +185,7 @@ func TestExt4CrashAfterFsync(t *testing.T) {
 	// does for Linux's images); debugfs reads the committed files.
 	out, err := exec.Command(e2fsck, "-fn", img).CombinedOutput()
 	t.Logf("e2fsck -fn of the image as the crash left it: %v\n%s", err, out)
-	for _, f := range []string{"mapped", "written", "linked"} {
+	for _, f := range []string{"mapped", "written", "linked", "dsync"} {
 		got, err := exec.Command(debugfs, "-R", "cat /data/"+f, img).Output()
 		text := strings.ReplaceAll(string(got), "\x00", "")
 		if err != nil || text == "" || !strings.Contains(host.stdout, f+": ") || !strings.Contains(host.stdout, text) {

@@ -444,20 +444,35 @@ func (r *regularFile) Read(_ vfs.Context, _ *vfs.File, dst []byte, off int64) (i
 }
 
 // Write implements vfs.FileOperations.
-func (r *regularFile) Write(ctx vfs.Context, _ *vfs.File, src []byte, off int64) (int, error) {
+func (r *regularFile) Write(ctx vfs.Context, f *vfs.File, src []byte, off int64) (int, error) {
 	n, err := r.i.fs().WriteAt(r.i.ino, src, off)
 	if err != nil && n > 0 {
 		// A short write reports what was written, as write(2) does.
 		return n, nil
 	}
+	if err == nil {
+		err = r.syncWrite(f)
+	}
 	return n, errno(err)
 }
 
+// syncWrite commits a write to a file opened O_SYNC or O_DSYNC (O_SYNC
+// includes O_DSYNC's bit) before write(2) returns, as Linux does.
+func (r *regularFile) syncWrite(f *vfs.File) error {
+	if f == nil || f.Flags()&unix.O_DSYNC == 0 {
+		return nil
+	}
+	return r.i.fs().Sync()
+}
+
 // Append implements vfs.Appender.
-func (r *regularFile) Append(ctx vfs.Context, _ *vfs.File, src []byte) (int, int64, error) {
+func (r *regularFile) Append(ctx vfs.Context, f *vfs.File, src []byte) (int, int64, error) {
 	n, end, err := r.i.fs().Append(r.i.ino, src)
 	if n > 0 {
 		err = nil
+	}
+	if err == nil {
+		err = r.syncWrite(f)
 	}
 	return n, end, errno(err)
 }
