@@ -359,6 +359,12 @@ func (s procSource) MemInfo() (total, free, available uint64) {
 	return total, free, free
 }
 
+// PageCache implements proc.SystemInfo: the memory file's count of file
+// and shared-memory pages.
+func (s procSource) PageCache() (cached, shmem uint64) {
+	return s.k.mf.PageCacheUsage()
+}
+
 // CPUInfo implements proc.SystemInfo: Config.CPUInfo, or one
 // "processor" entry per CPU without it.
 func (s procSource) CPUInfo() []byte {

@@ -3,6 +3,7 @@ package mm
 import (
 	"math/bits"
 	"slices"
+	"sync/atomic"
 )
 
 // frameTable maps the page indexes of a shared memory object to their
@@ -12,6 +13,10 @@ import (
 type frameTable struct {
 	chunks map[uint64]*frameChunk
 	n      uint64 // pages with a frame
+
+	// acct, if set, counts the pages with a frame of every table
+	// sharing it (the memory file's Shmem or page-cache count).
+	acct *atomic.Int64
 }
 
 const (
@@ -26,8 +31,22 @@ type frameChunk struct {
 	f       [frameChunkPages]uint64
 }
 
-func newFrameTable() frameTable {
-	return frameTable{chunks: make(map[uint64]*frameChunk)}
+func newFrameTable(acct *atomic.Int64) frameTable {
+	return frameTable{chunks: make(map[uint64]*frameChunk), acct: acct}
+}
+
+// account adds d pages to acct.
+func (t *frameTable) account(d int64) {
+	if t.acct != nil && d != 0 {
+		t.acct.Add(d)
+	}
+}
+
+// setAcct makes acct count the table's pages instead of the old counter.
+func (t *frameTable) setAcct(acct *atomic.Int64) {
+	t.account(-int64(t.n))
+	t.acct = acct
+	t.account(int64(t.n))
 }
 
 // get returns the frame of page idx.
@@ -58,6 +77,7 @@ func (t *frameTable) set(idx, f uint64) {
 		c.present[i/64] |= 1 << (i % 64)
 		c.n++
 		t.n++
+		t.account(1)
 	}
 	c.f[i] = f
 }
@@ -79,6 +99,8 @@ func (t *frameTable) forRange(from, to uint64, remove bool, fn func(idx, f uint6
 		return
 	}
 	first, last := from>>frameChunkShift, (to-1)>>frameChunkShift
+	removed := int64(0)
+	defer func() { t.account(-removed) }()
 	var keys []uint64
 	if last-first < uint64(2*len(t.chunks)) {
 		for k := first; ; k++ {
@@ -115,6 +137,7 @@ func (t *frameTable) forRange(from, to uint64, remove bool, fn func(idx, f uint6
 					c.present[w] &^= 1 << (i % 64)
 					c.n--
 					t.n--
+					removed++
 				}
 				fn(idx, f)
 			}

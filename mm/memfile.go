@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -61,6 +62,21 @@ type MemoryFile struct {
 	// nDirty counts those frames. Guarded by mu. See freeRuns.
 	dirty  []uint64
 	nDirty uint64
+
+	// shmemPages counts the frames of shared memory objects that are
+	// their own storage (tmpfs and memfd files, System V shm, shared
+	// anonymous memory: Linux's Shmem); cachePages those of page caches
+	// of files kept elsewhere (SetBacking). Updated by the objects'
+	// frame tables.
+	shmemPages, cachePages atomic.Int64
+}
+
+// PageCacheUsage returns the bytes of file pages in memory as
+// /proc/meminfo counts them: cached is every file page (page caches and
+// shared memory), shmem the shared memory among them.
+func (f *MemoryFile) PageCacheUsage() (cached, shmem uint64) {
+	s, c := max(f.shmemPages.Load(), 0), max(f.cachePages.Load(), 0)
+	return uint64(s+c) * pageSize, uint64(s) * pageSize
 }
 
 // maxDirtyPages is how many freed frames may keep their memory before

@@ -1,6 +1,9 @@
 package mm
 
-import "testing"
+import (
+	"sync/atomic"
+	"testing"
+)
 
 // TestDirtyFrames checks the batching of hole punches: freed frames keep
 // their memory (dirty) until maxDirtyPages pile up, a dirty frame handed
@@ -80,7 +83,8 @@ func isZeroPage(b []byte) bool {
 
 // TestFrameTable checks the chunked page-to-frame table against a map.
 func TestFrameTable(t *testing.T) {
-	ft := newFrameTable()
+	var acct atomic.Int64
+	ft := newFrameTable(&acct)
 	want := map[uint64]uint64{}
 	for i := uint64(0); i < 3000; i++ {
 		idx := (i * 7919) % 5000
@@ -109,6 +113,9 @@ func TestFrameTable(t *testing.T) {
 	})
 	if ft.len() != uint64(len(want)) || ft.count(0, 1<<40) != uint64(len(want)) {
 		t.Fatalf("after removing: len %d, want %d", ft.len(), len(want))
+	}
+	if acct.Load() != int64(ft.len()) {
+		t.Fatalf("accounted %d pages, table has %d", acct.Load(), ft.len())
 	}
 	if got := ft.all(); uint64(len(got)) != ft.len() {
 		t.Fatalf("all() has %d frames, want %d", len(got), ft.len())

@@ -73,6 +73,7 @@ func (o *SharedMemory) SetBacking(read func(p []byte, off uint64) (int, error), 
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.readBack, o.writeBack = read, write
+	o.frames.setAcct(&o.mf.cachePages)
 }
 
 // fill reads pages [idx, idx+n) of a backed object that are missing from
@@ -180,7 +181,7 @@ func (o *SharedMemory) UpdateResident(p []byte, off uint64) {
 // dropped with DecRef. Pages get frames when first touched.
 func NewSharedMemory(mf *MemoryFile, size uint64) *SharedMemory {
 	pages := (size + pageMask) >> pageShift
-	return &SharedMemory{mf: mf, refs: 1, size: pages, frames: newFrameTable(), mappers: make(map[*MemoryManager]int)}
+	return &SharedMemory{mf: mf, refs: 1, size: pages, frames: newFrameTable(&mf.shmemPages), mappers: make(map[*MemoryManager]int)}
 }
 
 // Size returns the object's size in bytes.
@@ -255,7 +256,8 @@ func (o *SharedMemory) release(m *MemoryManager, writable bool) {
 		return
 	}
 	frames := o.frames
-	o.frames = newFrameTable()
+	o.frames = newFrameTable(frames.acct)
+	frames.setAcct(nil) // the pages are on their way out
 	o.mu.Unlock()
 	o.mf.decRefList(frames.all())
 }

@@ -186,3 +186,50 @@ func TestTmpfileOverlay(t *testing.T) {
 		t.Errorf("memfd_tmpfile on an overlay differs\n--- host:\n%s\n--- kite:\n%s", host, kite)
 	}
 }
+
+// TestMeminfoShmem checks that /proc/meminfo's Shmem and Cached count
+// tmpfs pages: both grow by a 16 MiB file written to /tmp and shrink
+// again when it is removed (both were always 0 before). The host's
+// numbers are its own page cache, so kite is checked against the file
+// it was given, not against the host.
+func TestMeminfoShmem(t *testing.T) {
+	script := `grep -E '^(Cached|Shmem):' /proc/meminfo
+dd if=/dev/zero of=/tmp/shmem.dat bs=1M count=16 2>/dev/null
+grep -E '^(Cached|Shmem):' /proc/meminfo
+rm /tmp/shmem.dat
+grep -E '^(Cached|Shmem):' /proc/meminfo`
+	r := runCmd(t, nil, testEnv, kiteBin, "run", "--", "/bin/sh", "-c", script)
+	if r.status != "exit 0" {
+		t.Fatalf("kite run:\n%s", r)
+	}
+	var kb []int64 // Cached, Shmem; three times
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 || f[2] != "kB" {
+			t.Fatalf("unexpected line %q in:\n%s", line, r)
+		}
+		n, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kb = append(kb, n)
+	}
+	if len(kb) != 6 {
+		t.Fatalf("want three Cached/Shmem pairs:\n%s", r)
+	}
+	const file = 16 << 10
+	for i := 0; i < 6; i += 2 {
+		if kb[i] < kb[i+1] {
+			t.Errorf("Cached %d kB below Shmem %d kB", kb[i], kb[i+1])
+		}
+	}
+	if grew := kb[3] - kb[1]; grew < file || grew > file+1024 {
+		t.Errorf("Shmem grew by %d kB with a 16 MiB tmpfs file (%v)", grew, kb)
+	}
+	if grew := kb[2] - kb[0]; grew < file || grew > file+1024 {
+		t.Errorf("Cached grew by %d kB with a 16 MiB tmpfs file (%v)", grew, kb)
+	}
+	if shrank := kb[3] - kb[5]; shrank < file || shrank > file+1024 {
+		t.Errorf("Shmem shrank by %d kB when the file was removed (%v)", shrank, kb)
+	}
+}

@@ -428,7 +428,9 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 		return kids
 	}
 	kids["meminfo"] = fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
-		return formatMeminfo(si.MemInfo()), nil
+		total, free, avail := si.MemInfo()
+		cached, shmem := si.PageCache()
+		return formatMeminfo(total, free, avail, cached, shmem), nil
 	})
 	kids["cpuinfo"] = fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
 		return si.CPUInfo(), nil

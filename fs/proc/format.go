@@ -298,7 +298,7 @@ func formatMountinfo(ms []vfs.MountInfo) []byte {
 
 // formatMeminfo is /proc/meminfo: the first lines of Linux's, in its
 // order, with the counters kite does not keep at 0.
-func formatMeminfo(total, free, avail uint64) []byte {
+func formatMeminfo(total, free, avail, cached, shmem uint64) []byte {
 	var b bytes.Buffer
 	line := func(name string, v uint64) {
 		fmt.Fprintf(&b, "%-16s%8d kB\n", name+":", v/1024)
@@ -306,12 +306,13 @@ func formatMeminfo(total, free, avail uint64) []byte {
 	line("MemTotal", total)
 	line("MemFree", free)
 	line("MemAvailable", avail)
+	known := map[string]uint64{"Cached": cached, "Shmem": shmem}
 	for _, n := range []string{"Buffers", "Cached", "SwapCached", "Active", "Inactive",
 		"Active(anon)", "Inactive(anon)", "Active(file)", "Inactive(file)", "Unevictable",
 		"Mlocked", "SwapTotal", "SwapFree", "Dirty", "Writeback", "AnonPages", "Mapped",
 		"Shmem", "KReclaimable", "Slab", "SReclaimable", "SUnreclaim", "KernelStack",
 		"PageTables", "NFS_Unstable", "Bounce", "WritebackTmp"} {
-		line(n, 0)
+		line(n, known[n])
 	}
 	line("CommitLimit", total/2)
 	line("Committed_AS", total-free)

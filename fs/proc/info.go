@@ -116,6 +116,10 @@ type Mapping struct {
 type SystemInfo interface {
 	// MemInfo returns the total, free and available memory in bytes.
 	MemInfo() (total, free, available uint64)
+	// PageCache returns the bytes of file pages in memory (Cached) and
+	// of shared memory among them (Shmem: tmpfs, shm, shared anonymous
+	// memory).
+	PageCache() (cached, shmem uint64)
 	// CPUInfo is the text of /proc/cpuinfo.
 	CPUInfo() []byte
 	// Uptime is the time since the kernel started.

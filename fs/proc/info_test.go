@@ -74,6 +74,7 @@ func (p *fakeProc) Maps(vfs.Context) []Mapping {
 }
 
 func (k *fakeKernel) MemInfo() (uint64, uint64, uint64) { return 1 << 30, 512 << 20, 768 << 20 }
+func (k *fakeKernel) PageCache() (uint64, uint64)       { return 96 << 20, 64 << 20 }
 func (k *fakeKernel) CPUInfo() []byte                   { return []byte("processor\t: 0\n\n") }
 func (k *fakeKernel) Uptime() time.Duration             { return 6292*time.Second + 190*time.Millisecond }
 func (k *fakeKernel) NumCPU() int                       { return 2 }
@@ -271,7 +272,8 @@ func TestSystemFiles(t *testing.T) {
 		t.Errorf("thread-self/comm = %q", got)
 	}
 	mi := w.mustRead(t, "/proc/meminfo")
-	if !strings.HasPrefix(mi, "MemTotal:        1048576 kB\nMemFree:          524288 kB\nMemAvailable:     786432 kB\nBuffers:               0 kB\n") {
+	if !strings.HasPrefix(mi, "MemTotal:        1048576 kB\nMemFree:          524288 kB\nMemAvailable:     786432 kB\nBuffers:               0 kB\nCached:            98304 kB\n") ||
+		!strings.Contains(mi, "\nShmem:             65536 kB\n") {
 		t.Errorf("meminfo:\n%s", mi)
 	}
 }
