@@ -49,6 +49,17 @@ func TestNamespaceTools(t *testing.T) {
 		"unshare-ipc":           "id=$(ipcmk -M 4096 | sed 's/.*: //'); unshare --ipc ipcs -m | grep -c 0x; ipcrm -m $id; echo removed",
 		"nsenter-uts": "unshare --uts sh -c 'hostname inner; sleep 5 & p=$!; " +
 			"nsenter --uts --target $p hostname; kill $p'",
+		"unshare-pid-ps": "unshare --fork --pid --mount-proc ps -o pid,comm",
+		"unshare-pid-proc": "unshare -p -f --mount-proc sh -c 'echo $$; grep -E \"^(NS|Pid|PPid|Tgid)\" /proc/self/status; " +
+			"ls /proc | grep -E \"^[0-9]+$\"; readlink /proc/self'",
+		// nsenter joins the PID namespace of an unshare'd sleep found
+		// through a FIFO handshake; its init ignores SIGTERM from inside
+		// and outside and dies only of SIGKILL.
+		"nsenter-pid": "f=/tmp/kite-nsenter-fifo.$$; mkfifo $f; " +
+			"unshare --pid --fork sh -c \"echo > $f; exec sleep 20\" & u=$!; read x < $f; rm $f; s=$(pgrep -P $u); " +
+			"nsenter --pid --target $s sh -c 'echo \"inside: $$\"; kill -0 1 && echo \"init visible\"; kill -TERM 1; " +
+			"kill -0 1 && echo \"init ignores SIGTERM\"'; kill -TERM $s; kill -0 $s && echo \"ignored from outside\"; " +
+			"kill -KILL $s; wait $u; echo \"unshare: $?\"",
 		"setpriv":          "setpriv --reuid 1000 --regid 1000 --clear-groups id",
 		"status-in-userns": "setpriv --reuid 1000 --regid 1000 --clear-groups unshare -Ur sh -c 'grep -E \"^(Uid|Gid|Groups)\" /proc/self/status; id'",
 		"setpriv-caps":     "setpriv --reuid 1000 --regid 1000 --clear-groups --inh-caps +net_bind_service --ambient-caps +net_bind_service grep Cap /proc/self/status",
