@@ -160,3 +160,14 @@ func (e *EventFD) EventRegister(w *vfs.WaitEntry) { e.queue.EventRegister(w) }
 
 // EventUnregister implements vfs.Waitable.
 func (e *EventFD) EventUnregister(w *vfs.WaitEntry) { e.queue.EventUnregister(w) }
+
+// Signal adds 1 to the counter without waiting (Linux's eventfd_signal,
+// which AIO completions use); the counter saturates at 2^64-1.
+func (e *EventFD) Signal() {
+	e.mu.Lock()
+	if e.count < 1<<64-1 {
+		e.count++
+	}
+	e.mu.Unlock()
+	e.queue.Notify(unix.POLLIN)
+}

@@ -142,6 +142,8 @@ type Kernel struct {
 
 	// kcmp scrambles kcmp's ordering (misc.go).
 	kcmp kcmpCookies
+	// aio is the AIO contexts of every address space (aio.go).
+	aio aioState
 }
 
 // New returns a kernel with no tasks.

@@ -63,6 +63,7 @@ func (k *Kernel) mmPut(m *mm.MemoryManager) {
 	}
 	k.mmMu.Unlock()
 	if last {
+		k.aio.releaseMM(m)
 		m.Release()
 	}
 }
