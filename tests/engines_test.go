@@ -84,6 +84,21 @@ func TestPodman(t *testing.T) {
 		t.Errorf("podman's default seccomp profile is not active under kite:\n%s", got)
 	}
 
+	t.Run("dynamic-image", func(t *testing.T) {
+		// An image whose programs are the host's dynamically linked
+		// bash, ls and cat with their libraries and loader.
+		img := dynamicImage(t)
+		script := `echo "$BASH_VERSION"; ls -l /bin | tr -s ' ' | cut -d' ' -f1,9-; cat /proc/1/cmdline | tr '\0' ' '; echo; cat /nope; exit 4`
+		var got [2]result
+		for k, rt := range []string{runc, kiteBin} {
+			args := append([]string{"podman", "--runtime", rt, "run", "--rm"}, podmanArgs...)
+			got[k] = runCmd(t, nil, os.Environ(), append(args, img, "/bin/bash", "-c", script)...)
+		}
+		if got[0] != got[1] || got[0].status != "exit 4" {
+			t.Errorf("a dynamically linked image differs\n--- runc:\n%s\n--- kite:\n%s", got[0], got[1])
+		}
+	})
+
 	t.Run("volumes", func(t *testing.T) {
 		// A read-write and a read-only volume: the container's writes
 		// reach the host directory of the first, and the second refuses
@@ -379,4 +394,57 @@ func fetchWhenUp(t *testing.T, url string) string {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// dynamicImage imports an image made of the host's dynamically linked
+// bash, ls, cat and tr with the libraries ldd lists, and returns its name.
+func dynamicImage(t *testing.T) string {
+	t.Helper()
+	const name = "localhost/kite-test-dynamic:latest"
+	root := filepath.Join(workDir, "dynamic-rootfs")
+	os.RemoveAll(root)
+	for _, d := range []string{"bin", "etc", "proc", "sys", "dev", "tmp"} {
+		os.MkdirAll(filepath.Join(root, d), 0o755)
+	}
+	copyFile := func(src, dst string) {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Dir(dst), 0o755)
+		if err := os.WriteFile(dst, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, prog := range []string{"/bin/bash", "/bin/ls", "/bin/cat", "/usr/bin/tr", "/usr/bin/cut"} {
+		real, err := filepath.EvalSymlinks(prog)
+		if err != nil {
+			t.Skipf("%s: %v", prog, err)
+		}
+		copyFile(real, filepath.Join(root, "bin", filepath.Base(prog)))
+		out, err := exec.Command("ldd", real).Output()
+		if err != nil {
+			t.Skipf("ldd %s: %v", real, err)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			for _, f := range strings.Fields(line) {
+				if strings.HasPrefix(f, "/") {
+					lib, err := filepath.EvalSymlinks(f)
+					if err != nil {
+						t.Fatal(err)
+					}
+					// The library under the name the program asks for.
+					copyFile(lib, filepath.Join(root, f))
+				}
+			}
+		}
+	}
+	tarball := filepath.Join(workDir, "dynamic-rootfs.tar")
+	if out, err := exec.Command("tar", "-C", root, "-cf", tarball, ".").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("podman", "import", "--change", "ENV PATH=/bin", tarball, name).CombinedOutput(); err != nil {
+		t.Fatalf("podman import: %v\n%s", err, out)
+	}
+	return name
 }
