@@ -82,6 +82,7 @@ func ParseControl(ctx Context, fdt *vfs.FDTable, b []byte, allowRights bool) (Co
 					return Control{}, unix.EINVAL
 				}
 				n := len(data) / 4
+				c.RightsLimit = int(fdt.Limit())
 				if n > ScmMaxFD || len(c.Rights)+n > ScmMaxFD {
 					c.Release(ctx)
 					return Control{}, unix.EINVAL

@@ -107,8 +107,11 @@ type Creds struct {
 
 // Control is the ancillary data of one message.
 type Control struct {
-	// Rights are files in flight (SCM_RIGHTS), one reference each.
-	Rights []*vfs.File
+	// Rights are files in flight (SCM_RIGHTS), one reference each;
+	// RightsLimit is the sender's RLIMIT_NOFILE (unix_attach_fds'
+	// limit on a user's files in flight).
+	Rights      []*vfs.File
+	RightsLimit int
 	// Creds is set when the message carries SCM_CREDENTIALS.
 	Creds *Creds
 	// Stamp is the receive time SO_TIMESTAMP and its kin ask for, of

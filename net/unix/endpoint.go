@@ -45,6 +45,9 @@ type message struct {
 	charge int64
 	creds  net.Creds
 	rights []*vfs.File
+	// user is the real uid of the sender of rights, whose count of
+	// files in flight they are in.
+	user uint32
 	// conn is a connection waiting in a listener's queue.
 	conn *endpoint
 	// stamp is when a datagram was sent to a receiver that asked for
@@ -597,7 +600,7 @@ func (e *endpoint) release(ctx net.Context, embryo bool) {
 // freeMessage releases what m holds: its send-buffer charge, its files
 // and its buffer.
 func (e *endpoint) freeMessage(ctx net.Context, m *message) {
-	e.fam.noteInFlight(m.rights, -1)
+	e.fam.noteInFlight(m, -1)
 	for _, f := range m.rights {
 		f.DecRef(ctx)
 	}

@@ -1,6 +1,8 @@
 package unix
 
 import (
+	"golang.org/x/sys/unix"
+
 	"github.com/kite-os/kite/net"
 	"github.com/kite-os/kite/vfs"
 )
@@ -26,11 +28,15 @@ func (f *Family) socketOf(file *vfs.File) *endpoint {
 	return e
 }
 
-// noteInFlight counts sockets among rights entering (delta 1) or leaving
-// (delta -1) a queue.
-func (f *Family) noteInFlight(rights []*vfs.File, delta int64) {
+// noteInFlight counts the files of m entering (delta 1) or leaving
+// (delta -1) a queue: sockets for the collector, and every file against
+// its sender's user (Linux's user->unix_inflight).
+func (f *Family) noteInFlight(m *message, delta int64) {
+	if len(m.rights) == 0 {
+		return
+	}
 	var n int64
-	for _, r := range rights {
+	for _, r := range m.rights {
 		if f.socketOf(r) != nil {
 			n++
 		}
@@ -38,6 +44,31 @@ func (f *Family) noteInFlight(rights []*vfs.File, delta int64) {
 	if n > 0 {
 		f.inflight.Add(delta * n)
 	}
+	f.mu.Lock()
+	f.userInflight[m.user] += delta * int64(len(m.rights))
+	if f.userInflight[m.user] == 0 {
+		delete(f.userInflight, m.user)
+	}
+	f.mu.Unlock()
+}
+
+// rightsUser checks that the caller may send the files of c, as
+// unix_attach_fds: a user whose files in flight already exceed the
+// sender's RLIMIT_NOFILE gets ETOOMANYREFS unless it has
+// CAP_SYS_RESOURCE or CAP_SYS_ADMIN. It returns the user (real uid) the
+// files count against.
+func (f *Family) rightsUser(ctx net.Context, c *net.Control) (uint32, error) {
+	cr := ctx.Credentials()
+	if len(c.Rights) == 0 {
+		return cr.RealUID, nil
+	}
+	f.mu.Lock()
+	n := f.userInflight[cr.RealUID]
+	f.mu.Unlock()
+	if n > int64(c.RightsLimit) && !cr.HasCapability(unix.CAP_SYS_RESOURCE) && !cr.HasCapability(unix.CAP_SYS_ADMIN) {
+		return 0, unix.ETOOMANYREFS
+	}
+	return cr.RealUID, nil
 }
 
 // collect runs the collector if sockets are in flight and it is not

@@ -173,7 +173,17 @@ func (e *endpoint) sendStream(ctx net.Context, req *net.SendRequest) (int64, err
 		}
 		m := &message{buf: bp, data: data, from: e, charge: int64(got) + msgOverhead}
 		m.creds = e.credsFor(ctx, req, peer)
-		m.rights, req.Control.Rights = req.Control.Rights, nil
+		user, err := e.fam.rightsUser(ctx, &req.Control)
+		if err != nil {
+			if bp != nil {
+				e.fam.bufPool.Put(bp)
+			}
+			if sent > 0 {
+				return sent, nil
+			}
+			return 0, err
+		}
+		m.rights, m.user, req.Control.Rights = req.Control.Rights, user, nil
 		e.wmem.Add(m.charge)
 		peer.mu.Lock()
 		if peer.dead || peer.shutdown&shutRcv != 0 {
@@ -186,7 +196,7 @@ func (e *endpoint) sendStream(ctx net.Context, req *net.SendRequest) (int64, err
 			}
 			return 0, pipeError(ctx, req.Flags)
 		}
-		e.fam.noteInFlight(m.rights, 1)
+		e.fam.noteInFlight(m, 1)
 		peer.recvq = append(peer.recvq, m)
 		peer.recvBytes += got
 		peer.mu.Unlock()
@@ -249,7 +259,14 @@ func (e *endpoint) sendOOB(ctx net.Context, req *net.SendRequest) (int64, error)
 	}
 	m := &message{data: b, from: e, charge: 1 + msgOverhead}
 	m.creds = e.credsFor(ctx, req, peer)
-	m.rights, req.Control.Rights = req.Control.Rights, nil
+	user, err := e.fam.rightsUser(ctx, &req.Control)
+	if err != nil {
+		if sent > 0 {
+			return sent, nil
+		}
+		return 0, err
+	}
+	m.rights, m.user, req.Control.Rights = req.Control.Rights, user, nil
 	e.wmem.Add(m.charge)
 	peer.mu.Lock()
 	if peer.dead || peer.shutdown&shutRcv != 0 {
@@ -262,7 +279,7 @@ func (e *endpoint) sendOOB(ctx net.Context, req *net.SendRequest) (int64, error)
 		}
 		return 0, unix.EPIPE
 	}
-	e.fam.noteInFlight(m.rights, 1)
+	e.fam.noteInFlight(m, 1)
 	peer.recvq = append(peer.recvq, m)
 	peer.recvBytes++
 	peer.oob = m
@@ -317,6 +334,12 @@ func (e *endpoint) sendDgram(ctx net.Context, req *net.SendRequest) (int64, erro
 		return 0, serr
 	}
 	data = data[:got]
+	// unix_scm_to_skb: the files' count is checked once, before the
+	// destination is found.
+	user, err := e.fam.rightsUser(ctx, &req.Control)
+	if err != nil {
+		return 0, err
+	}
 	for {
 		if to == nil {
 			var err error
@@ -373,9 +396,9 @@ func (e *endpoint) sendDgram(ctx net.Context, req *net.SendRequest) (int64, erro
 			m.stamp = time.Now()
 		}
 		m.creds = e.credsFor(ctx, req, to)
-		m.rights, req.Control.Rights = req.Control.Rights, nil
+		m.rights, m.user, req.Control.Rights = req.Control.Rights, user, nil
 		e.wmem.Add(m.charge)
-		e.fam.noteInFlight(m.rights, 1)
+		e.fam.noteInFlight(m, 1)
 		to.recvq = append(to.recvq, m)
 		to.recvBytes += got
 		to.mu.Unlock()
@@ -616,7 +639,7 @@ func (e *endpoint) recvStream(ctx net.Context, req *net.RecvRequest) (net.RecvRe
 			e.recvBytes -= took
 			hadRights := len(m.rights) > 0
 			if hadRights {
-				e.fam.noteInFlight(m.rights, -1)
+				e.fam.noteInFlight(m, -1)
 				res.Control.Rights = m.rights
 				m.rights = nil
 			}
@@ -750,7 +773,7 @@ func (e *endpoint) recvDgram(ctx net.Context, req *net.RecvRequest) (net.RecvRes
 	if peek {
 		res.Control.Rights = dupFiles(m.rights)
 	} else {
-		e.fam.noteInFlight(m.rights, -1)
+		e.fam.noteInFlight(m, -1)
 		res.Control.Rights = m.rights
 		m.rights = nil
 		e.freeMessage(ctx, m)

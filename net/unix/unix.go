@@ -32,6 +32,9 @@ type Family struct {
 	all map[*endpoint]struct{}
 	// autobind is the last autobind name tried.
 	autobind uint32
+	// userInflight counts the files in flight each user (real uid)
+	// sent.
+	userInflight map[uint32]int64
 
 	// inflight counts sockets in messages not yet received; gcMu is
 	// held by a running collection (gc.go).
@@ -45,6 +48,8 @@ func New(v *vfs.VirtualFilesystem) *Family {
 		v:        v,
 		abstract: make(map[string]*endpoint),
 		all:      make(map[*endpoint]struct{}),
+
+		userInflight: make(map[uint32]int64),
 	}
 	f.bufPool.New = func() any { b := make([]byte, maxChunk); return &b }
 	return f
