@@ -51,6 +51,35 @@ print("done")`)
 		need(t, "/bin/busybox", "/bin/sh")
 		compare(t, nil, "/bin/sh", "-c", `busybox ping -c2 127.0.0.1 >/tmp/ping.out; echo status $?; sed 's/time=.*//; s/ = .*//' /tmp/ping.out`)
 	})
+	t.Run("ss", func(t *testing.T) {
+		// ss asks NETLINK_SOCK_DIAG (inet_diag, unix_diag); its filters
+		// keep to the script's own sockets, whose ports are replaced.
+		need(t, "/usr/bin/python3", "/usr/bin/ss")
+		compare(t, nil, "/usr/bin/python3", "-c", `import socket, subprocess
+l4 = socket.socket(); l4.bind(("127.0.0.1", 0)); l4.listen(7)
+l6 = socket.socket(socket.AF_INET6); l6.bind(("::1", 0)); l6.listen(3)
+p4, p6 = l4.getsockname()[1], l6.getsockname()[1]
+c = socket.create_connection(("127.0.0.1", p4)); a, _ = l4.accept()
+eph = c.getsockname()[1]
+c.send(b"12345")
+u = socket.socket(socket.AF_UNIX); u.bind("\0kite-diag-test"); u.listen(4)
+import re
+names = {str(p4): "P4", str(p6): "P6", str(eph): "EPH"}
+def ss(*args):
+    r = subprocess.run(["ss", "-H"] + list(args), capture_output=True, text=True)
+    print(args[0], r.returncode, r.stderr.strip())
+    lines = []
+    for line in r.stdout.splitlines():
+        f = [re.sub(r":(\d+)$", lambda m: ":" + names.get(m.group(1), m.group(1)), w) for w in line.split()]
+        if f[0] == "u_str":
+            f[5] = "INODE"
+        lines.append(" ".join(f))
+    # The kernel's dump order is its hash tables'.
+    print("\n".join(sorted(lines)))
+ss("-tln", "sport = :%d or sport = :%d" % (p4, p6))
+ss("-tan", "sport = :%d or dport = :%d" % (p4, p4))
+ss("-xl", "src", "@kite-diag-test")`)
+	})
 	t.Run("iproute2", func(t *testing.T) {
 		// Only lo: the host has other interfaces kite's sandbox does
 		// not (--net=none).

@@ -99,7 +99,9 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	}
 	defer ipStack.Close()
 	ipStack.Register(stack)
-	netlink.New(ipStack).Register(stack)
+	nl := netlink.New(ipStack)
+	nl.SetDiag(netlink.Diag{Inet: ipStack.DiagSockets, Unix: unixFamily.DiagSockets})
+	nl.Register(stack)
 	if o.network == "host" {
 		// The program's INET sockets are host sockets kite drives;
 		// netlink, /proc/net's interfaces and the interface ioctls
@@ -134,7 +136,9 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 				return nil, err
 			}
 			ip.Register(ns)
-			netlink.New(ip).Register(ns)
+			nl := netlink.New(ip)
+			nl.SetDiag(netlink.Diag{Inet: ip.DiagSockets, Unix: unixFamily.DiagSockets})
+			nl.Register(ns)
 			return ns, nil
 		},
 		Table:       syscalls.NewTable(),

@@ -9,6 +9,8 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+
+	"github.com/kite-os/kite/net/netlink"
 )
 
 // The files of /proc/net that the INET families show.
@@ -89,32 +91,7 @@ func (st *Stack) procSockets(domain int, proto tcpip.TransportProtocolNumber) []
 		if (proto == tcp.ProtocolNumber) != isTCP || (!isTCP && s.protocol != unix.IPPROTO_UDP) {
 			continue
 		}
-		local, _ := s.ep.GetLocalAddress()
-		remote, _ := s.ep.GetRemoteAddress()
-		var state int
-		if isTCP {
-			state = linuxTCPState(tcpip.EndpointState(s.ep.State()))
-			if tcp.EndpointState(s.ep.State()) == tcp.StateBound || tcp.EndpointState(s.ep.State()) == tcp.StateInitial {
-				state = int(tcp.StateClose)
-			}
-		} else {
-			state = int(tcp.StateClose)
-			if remote.Port != 0 {
-				state = int(tcp.StateEstablished)
-			}
-		}
-		rx, err := s.ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption)
-		if err != nil || rx < 0 {
-			rx = 0
-		}
-		tx, err := s.ep.GetSockOptInt(tcpip.SendQueueSizeOption)
-		if err != nil || tx < 0 {
-			tx = 0
-		}
-		if isTCP && state == int(tcp.StateListen) {
-			// A listener shows its backlog as tx_queue.
-			tx = int(s.backlog.Load())
-		}
+		local, remote, state, tx, rx := s.row()
 		line := fmt.Sprintf("%4d: %s %s %02X %08X:%08X 00:00000000 00000000 %5d %8d %d 1 0000000000000000 100 0 0 10 0",
 			n, procAddr(domain, local), procAddr(domain, remote), state, tx, rx, s.uid, 0, s.ino.Load())
 		if domain == unix.AF_INET {
@@ -123,6 +100,79 @@ func (st *Stack) procSockets(domain int, proto tcpip.TransportProtocolNumber) []
 		b = append(b, line...)
 		b = append(b, '\n')
 		n++
+	}
+	return b
+}
+
+// row is what /proc/net/tcp and inet_diag show of s: its addresses, its
+// TCP_* state and its queues.
+func (s *socket) row() (local, remote tcpip.FullAddress, state, tx, rx int) {
+	isTCP := s.typ == unix.SOCK_STREAM
+	local, _ = s.ep.GetLocalAddress()
+	remote, _ = s.ep.GetRemoteAddress()
+	if isTCP {
+		state = linuxTCPState(tcpip.EndpointState(s.ep.State()))
+		if tcp.EndpointState(s.ep.State()) == tcp.StateBound || tcp.EndpointState(s.ep.State()) == tcp.StateInitial {
+			state = int(tcp.StateClose)
+		}
+	} else {
+		state = int(tcp.StateClose)
+		if remote.Port != 0 {
+			state = int(tcp.StateEstablished)
+		}
+	}
+	var err tcpip.Error
+	if rx, err = s.ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption); err != nil || rx < 0 {
+		rx = 0
+	}
+	if tx, err = s.ep.GetSockOptInt(tcpip.SendQueueSizeOption); err != nil || tx < 0 {
+		tx = 0
+	}
+	if isTCP && state == int(tcp.StateListen) {
+		// A listener shows its backlog as tx_queue.
+		tx = int(s.backlog.Load())
+	}
+	return local, remote, state, tx, rx
+}
+
+// DiagSockets is NETLINK_SOCK_DIAG's view of the sockets of family and
+// protocol (netlink.Diag.Inet).
+func (st *Stack) DiagSockets(family, protocol int) []netlink.InetSock {
+	var out []netlink.InetSock
+	for _, s := range st.sockets() {
+		if s.fam.domain != family || s.protocol != protocol || s.typ == unix.SOCK_RAW {
+			continue
+		}
+		local, remote, state, tx, rx := s.row()
+		so := netlink.InetSock{State: uint8(state), SrcPort: local.Port, DstPort: remote.Port,
+			RQueue: uint32(rx), WQueue: uint32(tx), UID: s.uid, Inode: s.ino.Load(),
+			V6Only: family == unix.AF_INET6 && s.ep.SocketOptions().GetV6Only()}
+		so.Src, so.Dst = diagAddr(family, local.Addr), diagAddr(family, remote.Addr)
+		out = append(out, so)
+	}
+	return out
+}
+
+// diagAddr is an address as inet_diag_sockid holds it: 4 bytes for
+// AF_INET, 16 (IPv4 mapped) for AF_INET6.
+func diagAddr(family int, a tcpip.Address) []byte {
+	if family == unix.AF_INET {
+		b := make([]byte, 4)
+		if a.Len() == 4 {
+			v := a.As4()
+			copy(b, v[:])
+		}
+		return b
+	}
+	b := make([]byte, 16)
+	switch a.Len() {
+	case 16:
+		v := a.As16()
+		copy(b, v[:])
+	case 4:
+		v := a.As4()
+		b[10], b[11] = 0xff, 0xff
+		copy(b[12:], v[:])
 	}
 	return b
 }

@@ -216,7 +216,15 @@ func (s *socket) Bind(ctx net.Context, b []byte) error {
 		// Ports below 1024 need CAP_NET_BIND_SERVICE.
 		return unix.EACCES
 	}
-	return errno(s.ep.Bind(a))
+	if err := s.ep.Bind(a); err != nil {
+		return errno(err)
+	}
+	if s.fam.domain == unix.AF_INET6 && !unspecified(a.Addr) && !isV4Mapped(a.Addr) {
+		// A socket bound to an IPv6 address can only be IPv6: Linux
+		// sets IPV6_V6ONLY then (__inet6_bind).
+		s.ep.SocketOptions().SetV6Only(true)
+	}
+	return nil
 }
 
 // Listen implements net.Socket: the backlog is clamped to somaxconn.

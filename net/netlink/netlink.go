@@ -66,9 +66,10 @@ type Interfaces interface {
 type Family struct {
 	ifs Interfaces
 
-	// mu guards ports.
+	// mu guards the fields below.
 	mu    sync.Mutex
 	ports map[uint32]bool
+	diag  Diag
 }
 
 // New returns the AF_NETLINK family showing ifs.
@@ -85,7 +86,7 @@ func (f *Family) Socket(ctx net.Context, typ, protocol int) (net.Socket, error) 
 		return nil, unix.ESOCKTNOSUPPORT
 	}
 	switch protocol {
-	case unix.NETLINK_ROUTE, unix.NETLINK_KOBJECT_UEVENT:
+	case unix.NETLINK_ROUTE, unix.NETLINK_KOBJECT_UEVENT, unix.NETLINK_SOCK_DIAG:
 	default:
 		return nil, unix.EPROTONOSUPPORT
 	}
@@ -291,7 +292,7 @@ func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 	}
 	port := s.port
 	s.mu.Unlock()
-	if s.protocol != unix.NETLINK_ROUTE {
+	if s.protocol != unix.NETLINK_ROUTE && s.protocol != unix.NETLINK_SOCK_DIAG {
 		return int64(n), nil
 	}
 	var out []byte
@@ -300,7 +301,11 @@ func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 		if h.Len < unix.NLMSG_HDRLEN || int(h.Len) > len(b) {
 			break
 		}
-		out = append(out, s.handle(ctx, h, b[unix.NLMSG_HDRLEN:h.Len], port)...)
+		if s.protocol == unix.NETLINK_SOCK_DIAG {
+			out = append(out, s.handleDiag(h, b[unix.NLMSG_HDRLEN:h.Len], port)...)
+		} else {
+			out = append(out, s.handle(ctx, h, b[unix.NLMSG_HDRLEN:h.Len], port)...)
+		}
 		adv := align4(int(h.Len))
 		if adv > len(b) {
 			break
