@@ -253,6 +253,40 @@ static void dominating(void) {
 	umount2("jail", MNT_DETACH);
 }
 
+/* locks: a copy into a new user namespace locks the mounts below its
+ * root and their flags. */
+static void locks(void) {
+	mk("lk");
+	mk("lk2");
+	mk("lkb");
+	tmpfs("mount lk", "lk");
+	mk("lk/in");
+	tmpfs("mount lk/in", "lk/in");
+	CHECK("remount lk ro,nosuid", mount(NULL, "lk", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, NULL));
+	fflush(stdout);
+	pid_t p = fork();
+	if (p == 0) {
+		CHECK("unshare user+mount", unshare(CLONE_NEWUSER | CLONE_NEWNS));
+		CHECK("remount rw", mount(NULL, "lk", NULL, MS_REMOUNT | MS_BIND | MS_NOSUID, NULL));
+		CHECK("remount without nosuid", mount(NULL, "lk", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL));
+		CHECK("remount adding nodev", mount(NULL, "lk", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL));
+		CHECK("umount lk", umount("lk"));
+		CHECK("umount -l lk", umount2("lk", MNT_DETACH));
+		CHECK("move lk", mount("lk", "lk2", NULL, MS_MOVE, NULL));
+		CHECK("bind lk (its child locked)", mount("lk", "lkb", NULL, MS_BIND, NULL));
+		CHECK("bind lk/in", mount("lk/in", "lkb", NULL, MS_BIND, NULL));
+		CHECK("rbind lk", mount("lk", "lk2", NULL, MS_BIND | MS_REC, NULL));
+		CHECK("umount the rbind's child", umount("lk2/in"));
+		CHECK("umount -l the rbind", umount2("lk2", MNT_DETACH));
+		CHECK("tmpfs on lk/in", mount("tmpfs", "lk/in", "tmpfs", 0, NULL));
+		CHECK("umount it", umount("lk/in"));
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(p, NULL, 0);
+	umount2("lk", MNT_DETACH);
+}
+
 static int go[2], ready[2];
 
 /* copies: a new mount namespace keeps peer groups, so mounts propagate
@@ -340,6 +374,7 @@ int main(void) {
 		dominating();
 		copies(0);
 		copies(1);
+		locks();
 		fflush(stdout);
 		_exit(0);
 	}
