@@ -137,7 +137,8 @@ func (m *MemoryManager) adviseLocked(v *vma, start, end uintptr, advice int) err
 
 // MSync is msync(2): it checks the range as Linux does and writes back the
 // pages of backed objects (page caches of files kept elsewhere) that the
-// range maps shared, for MS_SYNC and MS_ASYNC alike; tmpfs and memfd
+// range maps shared, for MS_SYNC and MS_ASYNC alike, and with MS_SYNC
+// has the file system make them durable (SetBackingSync); tmpfs and memfd
 // pages are their own storage and need nothing. MS_INVALIDATE has nothing
 // to do: every mapping of a file shows the same pages.
 func (m *MemoryManager) MSync(addr, length uintptr, flags int) error {
@@ -198,6 +199,11 @@ func (m *MemoryManager) MSync(addr, length uintptr, flags int) error {
 	for _, o := range objs {
 		if werr := o.Writeback(); werr != nil && err == nil {
 			err = unix.EIO
+		}
+		if flags&unix.MS_SYNC != 0 && err == nil {
+			if serr := o.syncBacking(); serr != nil {
+				err = unix.EIO
+			}
 		}
 	}
 	return err

@@ -54,6 +54,9 @@ type SharedMemory struct {
 	// the file, and Writeback writes pages back. Guarded by mu.
 	readBack  func(p []byte, off uint64) (int, error)
 	writeBack func(p []byte, off uint64) error
+	// syncBack, if set (SetBackingSync), makes what Writeback wrote
+	// durable: msync(MS_SYNC). Guarded by mu.
+	syncBack func() error
 
 	// maybeDirty says a shared mapping may have written the pages since
 	// the last Writeback: set while writable mappings exist. Guarded by
@@ -74,6 +77,25 @@ func (o *SharedMemory) SetBacking(read func(p []byte, off uint64) (int, error), 
 	defer o.mu.Unlock()
 	o.readBack, o.writeBack = read, write
 	o.frames.setAcct(&o.mf.cachePages)
+}
+
+// SetBackingSync sets what msync(MS_SYNC) calls after Writeback to make
+// the written pages durable in the backing file (its fsync).
+func (o *SharedMemory) SetBackingSync(sync func() error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.syncBack = sync
+}
+
+// syncBacking makes the backing file durable (msync's MS_SYNC).
+func (o *SharedMemory) syncBacking() error {
+	o.mu.Lock()
+	sync := o.syncBack
+	o.mu.Unlock()
+	if sync == nil {
+		return nil
+	}
+	return sync()
 }
 
 // fill reads pages [idx, idx+n) of a backed object that are missing from

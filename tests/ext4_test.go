@@ -57,9 +57,10 @@ func TestTmpfileExt4(t *testing.T) {
 
 // crashProg writes files in DIR three ways (through a shared mapping and
 // msync, with write(2), and as an O_TMPFILE linked with linkat), fsyncs
-// them, opens one more O_TMPFILE that it keeps unnamed, writes a last
-// file opened O_DSYNC (no fsync), says "ready" and waits to be killed
-// ("write DIR"); "check DIR" prints what DIR holds.
+// them, opens one more O_TMPFILE that it keeps unnamed, writes a file
+// opened O_DSYNC and one through a mapping with msync(MS_SYNC) (neither
+// fsynced), says "ready" and waits to be killed ("write DIR"); "check
+// DIR" prints what DIR holds.
 const crashProg = `#define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -99,6 +100,14 @@ int main(int argc, char **argv) {
 		snprintf(p, sizeof p, "%s/dsync", dir);
 		int s = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_DSYNC, 0644);
 		if (s < 0 || write(s, "written with O_DSYNC\n", 21) != 21) die("dsync");
+		/* and msync(MS_SYNC) makes a shared mapping's pages durable */
+		snprintf(p, sizeof p, "%s/msynced", dir);
+		int ms = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
+		if (ms < 0 || ftruncate(ms, 4096)) die("msynced");
+		char *mm = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, ms, 0);
+		if (mm == MAP_FAILED) die("mmap msynced");
+		strcpy(mm, "msync(MS_SYNC) without fsync\n");
+		if (msync(mm, 4096, MS_SYNC)) die("msync");
 		printf("ready\n");
 		fflush(stdout);
 		for (;;)
@@ -185,7 +194,7 @@ func TestExt4CrashAfterFsync(t *testing.T) {
 	// does for Linux's images); debugfs reads the committed files.
 	out, err := exec.Command(e2fsck, "-fn", img).CombinedOutput()
 	t.Logf("e2fsck -fn of the image as the crash left it: %v\n%s", err, out)
-	for _, f := range []string{"mapped", "written", "linked", "dsync"} {
+	for _, f := range []string{"mapped", "written", "linked", "dsync", "msynced"} {
 		got, err := exec.Command(debugfs, "-R", "cat /data/"+f, img).Output()
 		text := strings.ReplaceAll(string(got), "\x00", "")
 		if err != nil || text == "" || !strings.Contains(host.stdout, f+": ") || !strings.Contains(host.stdout, text) {

@@ -82,6 +82,9 @@ func (v *VirtualFilesystem) attachCache(ctx Context, f *File) (*fileCache, error
 		c = &fileCache{v: v, inode: ino, pages: v.NewPages(), size: st.Size}
 		c.pages.SetSize(uint64(st.Size))
 		c.pages.SetBacking(c.fill, c.writeback)
+		if bs, ok := c.pages.(backingSyncer); ok {
+			bs.SetBackingSync(c.sync)
+		}
 		if v.caches == nil {
 			v.caches = make(map[Inode]*fileCache)
 		}
@@ -240,6 +243,30 @@ func (c *fileCache) fill(p []byte, off uint64) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// backingSyncer is implemented by Pages whose msync(MS_SYNC) can make
+// the written-back pages durable (mm.SharedMemory).
+type backingSyncer interface {
+	SetBackingSync(sync func() error)
+}
+
+// sync makes what writeback wrote durable, as fdatasync(2) of the file
+// does (msync with MS_SYNC).
+func (c *fileCache) sync() error {
+	var w *File
+	c.filesMu.Lock()
+	for _, f := range c.files {
+		if f.Writable() {
+			w = f
+			break
+		}
+	}
+	c.filesMu.Unlock()
+	if w == nil {
+		return nil
+	}
+	return w.ops.Sync(KernelContext{}, w, true)
 }
 
 // writeback writes cached pages at off back to the file system, not past
