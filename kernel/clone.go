@@ -310,7 +310,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	vforkDone := child.vforkDone
 	child.start()
 	if event != 0 {
-		t.ptraceEvent(event, uint64(vtid))
+		t.ptraceEvent(event, t.ptraceTIDMessage(tid))
 	}
 	if vforkDone != nil {
 		// The parent sleeps until the child execs or exits; signals are
@@ -329,7 +329,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 				t.mu.Unlock()
 			}
 		}
-		t.ptraceEvent(unix.PTRACE_EVENT_VFORK_DONE, uint64(vtid))
+		t.ptraceEvent(unix.PTRACE_EVENT_VFORK_DONE, t.ptraceTIDMessage(tid))
 	}
 	return vtid, nil
 }

@@ -217,7 +217,7 @@ func (t *Task) dyingLocked(exitStop bool) bool {
 // (events, syscall stops): si_code is the stop's code, as Linux's
 // ptrace_do_notify.
 func (t *Task) notifySignalInfo(code int) *arch.SignalInfo {
-	info := arch.NewKillSignalInfo(code&0x7f, int32(code), t.tid, t.Credentials().RealUID)
+	info := arch.NewKillSignalInfo(code&0x7f, int32(code), t.PIDOf(t.tid), t.Credentials().RealUID)
 	return &info
 }
 
@@ -244,7 +244,7 @@ func (t *Task) ptraceStop(code int, info *arch.SignalInfo, msg uint64, exitStop 
 	p.siginfo = info
 	p.eventMsg = msg
 	p.stopEnd = make(chan struct{})
-	tracer.tg.notifyTracerLocked(t, linux.CLD_TRAPPED, int32(code&0x7f))
+	tracer.notifyTracerLocked(t, linux.CLD_TRAPPED, int32(code&0x7f))
 	k.mu.Unlock()
 	return t.ptraceWait(exitStop)
 }
@@ -273,11 +273,12 @@ func (t *Task) ptraceWait(exitStop bool) (ptraceResume, stopResult) {
 	}
 }
 
-// notifyTracerLocked tells tracer group tg that tracee changed state:
+// notifyTracerLocked tells tracer's process that tracee changed state:
 // SIGCHLD (unless SA_NOCLDSTOP for a stop) and a wake-up of its waiters.
 //
 // Preconditions: k.mu is held.
-func (tg *ThreadGroup) notifyTracerLocked(tracee *Task, code, status int32) {
+func (tracer *Task) notifyTracerLocked(tracee *Task, code, status int32) {
+	tg := tracer.tg
 	if tg.state != groupAlive {
 		return
 	}
@@ -285,7 +286,7 @@ func (tg *ThreadGroup) notifyTracerLocked(tracee *Task, code, status int32) {
 	stop := code == linux.CLD_TRAPPED || code == linux.CLD_STOPPED
 	if !stop || act.Flags&linux.SA_NOCLDSTOP == 0 {
 		u, s := tracee.CPUTime()
-		info := arch.NewChildSignalInfo(code, tracee.tid, tracee.Credentials().RealUID, status, int64(u/1e7), int64(s/1e7))
+		info := arch.NewChildSignalInfo(code, tracer.PIDOf(tracee.tid), tracee.Credentials().RealUID, status, int64(u/1e7), int64(s/1e7))
 		tg.sendKernelLocked(nil, &info)
 	}
 	tg.notifyChildEventLocked()
@@ -452,7 +453,7 @@ func (t *Task) ptraceSignalStop(info *arch.SignalInfo) *arch.SignalInfo {
 		var pid int32
 		var uid uint32
 		if tracer != nil {
-			pid, uid = tracer.tg.tgid, tracer.Credentials().RealUID
+			pid, uid = t.PIDOf(tracer.tid), tracer.Credentials().RealUID
 		}
 		info := arch.NewKillSignalInfo(r.sig, linux.SI_USER, pid, uid)
 		ni = &info
@@ -572,7 +573,7 @@ func (t *Task) ptraceExec(oldTID int32, nr uint64) {
 		return
 	}
 	t.regs.Orig_rax = nr
-	if t.ptraceEvent(unix.PTRACE_EVENT_EXEC, uint64(oldTID)) {
+	if t.ptraceEvent(unix.PTRACE_EVENT_EXEC, t.ptraceTIDMessage(oldTID)) {
 		return
 	}
 	t.k.mu.Lock()
@@ -629,4 +630,15 @@ func (t *Task) switchToUser(ctx platform.Context) (platform.Event, platform.Faul
 // Preconditions: t.tg.sigMu is held.
 func (t *Task) ptraceRunsInStopLocked() bool {
 	return t.ptrace.traced.Load() && t.ptrace.seenStop == t.tg.stopWake
+}
+
+// ptraceTIDMessage is thread id g as t's tracer sees it, for an event
+// message.
+func (t *Task) ptraceTIDMessage(g int32) uint64 {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	if tr := t.ptrace.tracer; tr != nil {
+		return uint64(tr.PIDOf(g))
+	}
+	return uint64(g)
 }

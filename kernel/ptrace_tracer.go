@@ -500,7 +500,7 @@ func (t *Task) ptraceExitLocked() {
 	p.zombie, p.zombieStatus = true, st
 	p.stopped = false
 	code, status := childExitCode(st)
-	p.tracer.tg.notifyTracerLocked(t, code, status)
+	p.tracer.notifyTracerLocked(t, code, status)
 }
 
 // childExitCode is the CLD_* code and si_status of exit status st.
@@ -530,7 +530,7 @@ func (tg *ThreadGroup) ptraceZombieLocked() bool {
 	p.zombie, p.zombieStatus = true, st
 	p.stopped = false
 	code, status := childExitCode(st)
-	p.tracer.tg.notifyTracerLocked(l, code, status)
+	p.tracer.notifyTracerLocked(l, code, status)
 	return true
 }
 
@@ -566,7 +566,11 @@ func (t *Task) ptraceWaitLocked(target WaitTarget, options int) (r *WaitResult, 
 		for c := range tr.ptrace.tracees {
 			switch target.Kind {
 			case PPID:
-				if c.tid != target.ID {
+				if target.Process != nil {
+					if c.tg != target.Process || c.tg.leader != c {
+						continue
+					}
+				} else if c.tid != target.ID {
 					continue
 				}
 			case PPGID:
@@ -581,7 +585,7 @@ func (t *Task) ptraceWaitLocked(target WaitTarget, options int) (r *WaitResult, 
 				if options&WEXITED == 0 {
 					continue
 				}
-				r = &WaitResult{PID: c.tid, UID: c.Credentials().RealUID, Status: p.zombieStatus}
+				r = &WaitResult{PID: t.PIDOf(c.tid), UID: c.Credentials().RealUID, Status: p.zombieStatus}
 				r.Code, _ = childExitCode(p.zombieStatus)
 				r.UTime, r.STime = c.CPUTime()
 				if options&WNOWAIT == 0 {
@@ -589,7 +593,7 @@ func (t *Task) ptraceWaitLocked(target WaitTarget, options int) (r *WaitResult, 
 				}
 				return r, true
 			case p.stopped && !p.listening && !p.reported:
-				r = &WaitResult{PID: c.tid, UID: c.Credentials().RealUID, Status: WaitStatus(p.stopCode&0xffff)<<8 | 0x7f, Code: linux.CLD_TRAPPED}
+				r = &WaitResult{PID: t.PIDOf(c.tid), UID: c.Credentials().RealUID, Status: WaitStatus(p.stopCode&0xffff)<<8 | 0x7f, Code: linux.CLD_TRAPPED}
 				if options&WNOWAIT == 0 {
 					p.reported = true
 				}

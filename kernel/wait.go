@@ -100,8 +100,9 @@ func (t *Task) Wait(target WaitTarget, options int) (*WaitResult, error) {
 		if r, m := t.ptraceWaitLocked(target, options); m {
 			matched = true
 			if r != nil {
+				// r.PID is already the caller's number (taken
+				// before a reap could free it).
 				k.mu.Unlock()
-				r.PID = t.PIDOf(r.PID)
 				return r, nil
 			}
 		}

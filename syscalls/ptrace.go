@@ -105,11 +105,15 @@ func setRegs(r *arch.Registers, b []byte) error {
 }
 
 func ptraceSyscall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	// The tracee is named by the tracer's namespace's number.
-	req, pid, addr, data := int(a[0]), t.GlobalPID(int32(a[1])), a[2], a[3]
-	switch req {
-	case unix.PTRACE_TRACEME:
+	req, pid, addr, data := int(a[0]), int32(a[1]), a[2], a[3]
+	if req == unix.PTRACE_TRACEME {
 		return 0, t.PtraceTraceme()
+	}
+	// The kernel names tasks by their global ids.
+	if pid = t.GlobalPID(pid); pid <= 0 {
+		return 0, unix.ESRCH
+	}
+	switch req {
 	case unix.PTRACE_ATTACH:
 		return 0, t.PtraceAttach(pid, false, 0)
 	case unix.PTRACE_SEIZE:
