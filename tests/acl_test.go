@@ -25,3 +25,19 @@ setpriv --reuid 1000 --regid 1000 --clear-groups setfacl -m u:1000:rw s 2>&1
 cd /; rm -rf $d`
 	compare(t, nil, "/bin/sh", "-c", script)
 }
+
+// TestACLOverlay runs setfacl and getfacl on an overlay root (kite run
+// --overlay: the files are copied up to its memory layer) against the
+// host's file system.
+func TestACLOverlay(t *testing.T) {
+	need(t, "/usr/bin/getfacl", "/usr/bin/setfacl")
+	script := `d=/var/tmp/kite-acl-overlay; rm -rf $d; mkdir $d; cd $d; umask 022
+mkdir dd; setfacl -m d:g:1001:rx,u:1000:rwx dd; touch dd/f; mkdir dd/s
+getfacl dd dd/f dd/s; chmod 700 dd/s; getfacl dd/s; setfacl -k dd; getfacl dd
+cd /; rm -rf $d`
+	host := runCmd(t, nil, testEnv, "/bin/sh", "-c", script)
+	kite := underKite(runCmd(t, nil, testEnv, kiteBin, "run", "--overlay", "--", "/bin/sh", "-c", script))
+	if host != kite {
+		t.Errorf("differs between host and kite --overlay\n--- host:\n%s\n--- kite:\n%s", host, kite)
+	}
+}
