@@ -365,6 +365,19 @@ func (s procSource) PageCache() (cached, shmem uint64) {
 	return s.k.mf.PageCacheUsage()
 }
 
+// Commit implements proc.SystemInfo.
+func (s procSource) Commit() (limit, committed uint64) {
+	return s.k.mf.CommitLimit(), s.k.mf.Committed()
+}
+
+// Overcommit implements proc.SystemInfo: the memory file's policy.
+func (s procSource) Overcommit() (mode, ratio int) { return s.k.mf.Overcommit() }
+
+// SetOvercommit implements proc.SystemInfo.
+func (s procSource) SetOvercommit(mode, ratio int) error {
+	return s.k.mf.SetOvercommit(mode, ratio)
+}
+
 // CPUInfo implements proc.SystemInfo: Config.CPUInfo, or one
 // "processor" entry per CPU without it.
 func (s procSource) CPUInfo() []byte {

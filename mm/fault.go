@@ -645,6 +645,7 @@ func (m *MemoryManager) growStackLocked(addr uintptr) *vma {
 			return nil
 		}
 	}
+	m.vmas.account(v, v.start-newStart, +1)
 	v.start = newStart
 	return v
 }

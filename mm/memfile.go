@@ -69,6 +69,60 @@ type MemoryFile struct {
 	// of files kept elsewhere (SetBacking). Updated by the objects'
 	// frame tables.
 	shmemPages, cachePages atomic.Int64
+
+	// committed is the bytes of accounted mappings in every address space
+	// (Committed_AS), kept by the VMA sets. overcommitMode and
+	// overcommitRatio are vm.overcommit_memory and vm.overcommit_ratio.
+	committed                       atomic.Int64
+	overcommitMode, overcommitRatio atomic.Int32
+}
+
+// Overcommit policies (vm.overcommit_memory).
+const (
+	OvercommitGuess  = 0 // refuse only a mapping larger than all memory
+	OvercommitAlways = 1 // never refuse
+	OvercommitNever  = 2 // refuse beyond the commit limit
+)
+
+// SetOvercommit sets vm.overcommit_memory and vm.overcommit_ratio (a
+// negative value leaves one unchanged).
+func (f *MemoryFile) SetOvercommit(mode, ratio int) error {
+	if mode > OvercommitNever || ratio > 1<<30 {
+		return unix.EINVAL
+	}
+	if mode >= 0 {
+		f.overcommitMode.Store(int32(mode))
+	}
+	if ratio >= 0 {
+		f.overcommitRatio.Store(int32(ratio) - 50) // stored relative to the default
+	}
+	return nil
+}
+
+// Overcommit returns vm.overcommit_memory and vm.overcommit_ratio.
+func (f *MemoryFile) Overcommit() (mode, ratio int) {
+	return int(f.overcommitMode.Load()), int(f.overcommitRatio.Load()) + 50
+}
+
+// CommitLimit is the most memory that may be committed in strict mode:
+// overcommit_ratio percent of the memory (kite has no swap), as Linux's
+// vm_commit_limit. Committed is the memory committed now.
+func (f *MemoryFile) CommitLimit() uint64 {
+	_, ratio := f.Overcommit()
+	return f.pages * uint64(ratio) / 100 * pageSize
+}
+
+// Committed returns the bytes of private writable and shared anonymous
+// mappings in every address space (Linux's Committed_AS).
+func (f *MemoryFile) Committed() uint64 {
+	return uint64(max(f.committed.Load(), 0))
+}
+
+// mayCommit reports whether n more bytes may be committed: in strict mode
+// only within the commit limit.
+func (f *MemoryFile) mayCommit(n uint64) bool {
+	mode, _ := f.Overcommit()
+	return mode != OvercommitNever || f.Committed()+n <= f.CommitLimit()
 }
 
 // PageCacheUsage returns the bytes of file pages in memory as

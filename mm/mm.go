@@ -347,11 +347,17 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 		}
 	}
 	isData := o.Prot&unix.PROT_WRITE != 0 && !shared && !growsDown
-	if isData && flags&unix.MAP_NORESERVE == 0 && uint64(length) > m.mf.HeuristicBase() {
+	mode, _ := m.mf.Overcommit()
+	if mode == OvercommitGuess && isData && flags&unix.MAP_NORESERVE == 0 && uint64(length) > m.mf.HeuristicBase() {
 		// Overcommit's heuristic mode (vm.overcommit_memory 0): one
 		// private writable mapping larger than all of memory fails.
 		return 0, unix.ENOMEM
 	}
+	// Private writable and shared anonymous memory is committed (Linux's
+	// VM_ACCOUNT and shmem accounting), unless MAP_NORESERVE says not to
+	// and overcommit is not strict.
+	noReserve := flags&unix.MAP_NORESERVE != 0 && mode != OvercommitNever
+	accounted := !noReserve && (!shared && o.Prot&unix.PROT_WRITE != 0 || shared && anon)
 	var addr uintptr
 	if flags&unix.MAP_FIXED != 0 {
 		if err := m.mayExpandLocked(length, isData, o.Addr, o.Addr+length); err != nil {
@@ -370,10 +376,16 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 		if flags&unix.MAP_FIXED_NOREPLACE != 0 && m.vmas.overlaps(addr, addr+length) {
 			return 0, unix.EEXIST
 		}
+		if accounted && !m.mf.mayCommit(uint64(length)-m.committedInLocked(addr, addr+length)) {
+			return 0, unix.ENOMEM
+		}
 		m.unmapLocked(addr, addr+length)
 	} else {
 		if err := m.mayExpandLocked(length, isData, 0, 0); err != nil {
 			return 0, err
+		}
+		if accounted && !m.mf.mayCommit(uint64(length)) {
+			return 0, unix.ENOMEM
 		}
 		var err error
 		if flags&unix.MAP_32BIT != 0 {
@@ -395,6 +407,7 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 		wipeOnFork: droppable,
 	}
 	v.noWrite = shared && o.NoWrite
+	v.accounted, v.noReserve = accounted, noReserve
 	switch {
 	case o.Shm != nil:
 		v.obj = o.Shm
@@ -671,8 +684,47 @@ func (m *MemoryManager) MProtect(addr, length uintptr, prot int) error {
 			}
 		}
 	}
-	m.changeLocked(addr, covEnd, func(v *vma) { v.prot = prot })
+	m.changeLocked(addr, covEnd, func(v *vma) {
+		v.prot = prot
+		if prot&unix.PROT_WRITE != 0 && !v.shared && !v.noReserve && !v.accounted {
+			// Private memory becoming writable is committed from
+			// now on, as Linux's mprotect_fixup.
+			v.accounted = true
+			m.vmas.account(v, v.length(), +1)
+		} else if prot&unix.PROT_WRITE == 0 && v.accounted && v.anonymous() && !m.hasPagesLocked(v.start, v.end) {
+			// Anonymous memory that never had a page and is no
+			// longer writable is uncommitted again (Linux: no
+			// anon_vma yet).
+			m.vmas.account(v, v.length(), -1)
+			v.accounted = false
+		}
+	})
 	return err
+}
+
+// hasPagesLocked reports whether any page in [start, end) has a frame.
+//
+// Preconditions: m.mu is held.
+func (m *MemoryManager) hasPagesLocked(start, end uintptr) bool {
+	found := false
+	m.pt.forRange(start, end, func(uintptr, *pte) bool {
+		found = true
+		return false
+	})
+	return found
+}
+
+// committedInLocked returns the bytes of accounted VMAs in [start, end).
+//
+// Preconditions: m.mu is held.
+func (m *MemoryManager) committedInLocked(start, end uintptr) uint64 {
+	var n uint64
+	for v := m.vmas.lowerBound(start); v != nil && v.start < end; v = v.next {
+		if v.accounted {
+			n += uint64(min(v.end, end) - max(v.start, start))
+		}
+	}
+	return n
 }
 
 // coveredEndLocked returns the end of the VMA-covered range starting at
@@ -742,7 +794,10 @@ func (m *MemoryManager) Brk(addr uintptr) uintptr {
 		if m.mayExpandLocked(newEnd-oldEnd, false, 0, 0) != nil {
 			return m.brk
 		}
-		heap := &vma{start: oldEnd, end: newEnd, prot: unix.PROT_READ | unix.PROT_WRITE, name: "[heap]"}
+		if !m.mf.mayCommit(uint64(newEnd - oldEnd)) {
+			return m.brk
+		}
+		heap := &vma{start: oldEnd, end: newEnd, prot: unix.PROT_READ | unix.PROT_WRITE, name: "[heap]", accounted: true}
 		populate, err := m.lockNewLocked(heap)
 		if err != nil {
 			return m.brk

@@ -70,6 +70,7 @@ func (m *MemoryManager) MRemap(oldAddr, oldLen, newLen uintptr, flags int, newAd
 	if oldLen != 0 && oldAddr+oldLen == v.end {
 		end := oldAddr + newLen
 		if end > oldAddr && end <= m.maxAddr && !m.vmas.overlaps(v.end, end) {
+			m.vmas.account(v, end-v.end, +1)
 			v.end = end
 			m.vmas.mergeRange(v.start, v.end)
 			return oldAddr, nil

@@ -50,6 +50,14 @@ type vma struct {
 	// mapping of a file open read-only; Linux's VM_MAYWRITE clear).
 	noWrite bool
 
+	// accounted: the mapping's length counts against the commit limit
+	// (Linux's VM_ACCOUNT: private writable memory, shared anonymous
+	// memory; not with MAP_NORESERVE unless overcommit is strict).
+	accounted bool
+	// noReserve: MAP_NORESERVE outside strict overcommit (Linux's
+	// VM_NORESERVE): never accounted, even when made writable.
+	noReserve bool
+
 	// prev and next link the VMAs of a vmaSet in address order.
 	prev, next *vma
 
@@ -118,7 +126,7 @@ func canMerge(a, b *vma) bool {
 		a.growsDown != b.growsDown || a.name != b.name ||
 		a.dontFork != b.dontFork || a.wipeOnFork != b.wipeOnFork ||
 		a.locked != b.locked || a.lockOnFault != b.lockOnFault || a.noWrite != b.noWrite ||
-		a.policy != b.policy {
+		a.policy != b.policy || a.accounted != b.accounted {
 		return false
 	}
 	switch {
@@ -145,6 +153,26 @@ type vmaSet struct {
 	n          int
 	head, tail *vma
 	owner      *MemoryManager // the address space the VMAs belong to
+
+	// committed is the total length of the accounted VMAs; the owner's
+	// memory file's count of committed memory moves with it.
+	committed uint64
+}
+
+// account adds (or with negative sign removes) n bytes of the accounted
+// VMA v to the committed memory.
+func (s *vmaSet) account(v *vma, n uintptr, sign int) {
+	if !v.accounted || n == 0 {
+		return
+	}
+	if sign > 0 {
+		s.committed += uint64(n)
+	} else {
+		s.committed -= uint64(n)
+	}
+	if s.owner != nil {
+		s.owner.mf.committed.Add(int64(sign) * int64(n))
+	}
 }
 
 // vmaBlockLen is the length blocks are split to when they grow past twice
@@ -242,6 +270,7 @@ func (s *vmaSet) add(v *vma) {
 	copy(b[j+1:], b[j:])
 	b[j] = v
 	s.n++
+	s.account(v, v.length(), +1)
 	if len(b) <= 2*vmaBlockLen {
 		s.blocks[bi] = b
 		return
@@ -289,6 +318,7 @@ func (s *vmaSet) remove(v *vma) {
 	}
 	v.prev, v.next = nil, nil
 	s.n--
+	s.account(v, v.length(), -1)
 }
 
 // splitAt makes addr a VMA boundary if it falls strictly inside a VMA.
@@ -303,6 +333,7 @@ func (s *vmaSet) splitAt(addr uintptr) {
 		right.off += uint64(addr - left.start)
 	}
 	right.takeRefs(s.owner)
+	s.account(left, left.end-addr, -1)
 	left.end = addr
 	s.add(&right)
 }
@@ -348,6 +379,7 @@ func (s *vmaSet) mergeNext(v *vma) {
 	next := v.next
 	s.remove(next)
 	v.end = next.end
+	s.account(v, next.length(), +1)
 	next.dropRefs(s.owner)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -430,7 +431,8 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 	kids["meminfo"] = fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
 		total, free, avail := si.MemInfo()
 		cached, shmem := si.PageCache()
-		return formatMeminfo(total, free, avail, cached, shmem), nil
+		limit, committed := si.Commit()
+		return formatMeminfo(total, free, avail, cached, shmem, limit, committed), nil
 	})
 	kids["cpuinfo"] = fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
 		return si.CPUInfo(), nil
@@ -477,7 +479,7 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 	if ii, ok := fs.src.(IPCInfo); ok {
 		fs.ipcFiles(ii, kids, kernel)
 	}
-	kids["sys"] = fs.newDir(nil, map[string]vfs.Inode{"kernel": fs.newDir(nil, kernel)})
+	kids["sys"] = fs.newDir(nil, map[string]vfs.Inode{"kernel": fs.newDir(nil, kernel), "vm": fs.newDir(nil, fs.vmFiles(si))})
 	if ni, ok := fs.src.(NetInfo); ok {
 		net := make(map[string]vfs.Inode)
 		for name, gen := range ni.NetFiles() {
@@ -490,3 +492,30 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 
 // Unmappable implements vfs.Unmappable: generated files have no mmap.
 func (o *dataFileOps) Unmappable() {}
+
+// vmFiles are /proc/sys/vm: the overcommit policy, written as Linux's
+// proc_dointvec_minmax reads an integer (overcommit_memory 0 to 2).
+func (fs *Filesystem) vmFiles(si SystemInfo) map[string]vfs.Inode {
+	file := func(get func() int, set func(int) error) *dataFile {
+		d := fs.newData(nil, 0o644, func(vfs.Context) ([]byte, error) {
+			return []byte(strconv.Itoa(get()) + "\n"), nil
+		})
+		d.write = func(_ vfs.Context, src []byte) (int, error) {
+			n, err := strconv.Atoi(strings.TrimSpace(string(src)))
+			if err != nil || n < 0 {
+				return 0, unix.EINVAL
+			}
+			if err := set(n); err != nil {
+				return 0, err
+			}
+			return len(src), nil
+		}
+		return d
+	}
+	return map[string]vfs.Inode{
+		"overcommit_memory": file(func() int { m, _ := si.Overcommit(); return m },
+			func(n int) error { return si.SetOvercommit(n, -1) }),
+		"overcommit_ratio": file(func() int { _, r := si.Overcommit(); return r },
+			func(n int) error { return si.SetOvercommit(-1, n) }),
+	}
+}

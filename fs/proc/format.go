@@ -298,7 +298,7 @@ func formatMountinfo(ms []vfs.MountInfo) []byte {
 
 // formatMeminfo is /proc/meminfo: the first lines of Linux's, in its
 // order, with the counters kite does not keep at 0.
-func formatMeminfo(total, free, avail, cached, shmem uint64) []byte {
+func formatMeminfo(total, free, avail, cached, shmem, commitLimit, committed uint64) []byte {
 	var b bytes.Buffer
 	line := func(name string, v uint64) {
 		fmt.Fprintf(&b, "%-16s%8d kB\n", name+":", v/1024)
@@ -314,8 +314,8 @@ func formatMeminfo(total, free, avail, cached, shmem uint64) []byte {
 		"PageTables", "NFS_Unstable", "Bounce", "WritebackTmp"} {
 		line(n, known[n])
 	}
-	line("CommitLimit", total/2)
-	line("Committed_AS", total-free)
+	line("CommitLimit", commitLimit)
+	line("Committed_AS", committed)
 	for _, n := range []string{"VmallocTotal", "VmallocUsed", "VmallocChunk", "Percpu",
 		"HardwareCorrupted", "AnonHugePages", "ShmemHugePages", "ShmemPmdMapped",
 		"FileHugePages", "FilePmdMapped"} {

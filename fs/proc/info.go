@@ -120,6 +120,14 @@ type SystemInfo interface {
 	// of shared memory among them (Shmem: tmpfs, shm, shared anonymous
 	// memory).
 	PageCache() (cached, shmem uint64)
+	// Commit returns the commit limit and the memory committed now
+	// (CommitLimit, Committed_AS).
+	Commit() (limit, committed uint64)
+	// Overcommit returns vm.overcommit_memory and vm.overcommit_ratio;
+	// SetOvercommit sets them (a negative value leaves one unchanged;
+	// EINVAL out of range).
+	Overcommit() (mode, ratio int)
+	SetOvercommit(mode, ratio int) error
 	// CPUInfo is the text of /proc/cpuinfo.
 	CPUInfo() []byte
 	// Uptime is the time since the kernel started.

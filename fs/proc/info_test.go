@@ -75,6 +75,9 @@ func (p *fakeProc) Maps(vfs.Context) []Mapping {
 
 func (k *fakeKernel) MemInfo() (uint64, uint64, uint64) { return 1 << 30, 512 << 20, 768 << 20 }
 func (k *fakeKernel) PageCache() (uint64, uint64)       { return 96 << 20, 64 << 20 }
+func (k *fakeKernel) Commit() (uint64, uint64)          { return 512 << 20, 300 << 20 }
+func (k *fakeKernel) Overcommit() (int, int)            { return 0, 50 }
+func (k *fakeKernel) SetOvercommit(int, int) error      { return nil }
 func (k *fakeKernel) CPUInfo() []byte                   { return []byte("processor\t: 0\n\n") }
 func (k *fakeKernel) Uptime() time.Duration             { return 6292*time.Second + 190*time.Millisecond }
 func (k *fakeKernel) NumCPU() int                       { return 2 }
