@@ -144,6 +144,8 @@ type Kernel struct {
 	kcmp kcmpCookies
 	// aio is the AIO contexts of every address space (aio.go).
 	aio aioState
+	// keys is the key registry (keys.go).
+	keys keysState
 }
 
 // New returns a kernel with no tasks.

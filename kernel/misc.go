@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/keys"
 )
 
 // Personality bits (include/uapi/linux/personality.h).
@@ -36,6 +38,9 @@ type taskMisc struct {
 	// mempolicy is set_mempolicy's mode (with its flags) and node mask.
 	mempolicy     int
 	mempolicyMask uint64
+	// threadKeyring and sessionKeyring are the task's keyrings
+	// (keys.go); the session keyring is inherited, the thread one not.
+	threadKeyring, sessionKeyring *keys.Key
 }
 
 // tgMisc is the state of the smaller per-process families. Guarded by
@@ -44,6 +49,9 @@ type tgMisc struct {
 	// membarrier holds the MEMBARRIER_CMD_REGISTER_* commands the
 	// process registered.
 	membarrier int
+	// processKeyring is the process's keyring (keys.go): shared by its
+	// threads, not inherited.
+	processKeyring *keys.Key
 }
 
 // forkMisc returns the child's copy of t's taskMisc for clone flags f.
@@ -51,6 +59,14 @@ func (t *Task) forkMisc(f uint64) taskMisc {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	m := t.misc
+	if m.threadKeyring != nil && f&unix.CLONE_THREAD != 0 {
+		// A new thread gets a thread keyring of its own if its
+		// creator had one (Linux's copy_creds).
+		c := t.Credentials()
+		m.threadKeyring = t.k.Keys().New("keyring", "_tid", c.FSUID, c.FSGID, threadKeyringPerm, nil)
+	} else {
+		m.threadKeyring = nil
+	}
 	if f&unix.CLONE_IO == 0 && m.io != nil {
 		io := &ioContext{}
 		io.prio.Store(m.io.prio.Load())
@@ -64,7 +80,9 @@ func (t *Task) forkMisc(f uint64) taskMisc {
 func (tg *ThreadGroup) forkMisc() tgMisc {
 	tg.sigMu.Lock()
 	defer tg.sigMu.Unlock()
-	return tg.misc
+	m := tg.misc
+	m.processKeyring = nil
+	return m
 }
 
 // execMisc applies execve's rules to the personality: a set-id exec
@@ -74,12 +92,14 @@ func (tg *ThreadGroup) forkMisc() tgMisc {
 func (t *Task) execMisc(secure bool) {
 	t.mu.Lock()
 	t.misc.personality &^= ReadImpliesExec
+	t.misc.threadKeyring = nil
 	if secure {
 		t.misc.personality &^= perClearOnSetID
 	}
 	t.mu.Unlock()
 	t.tg.sigMu.Lock()
 	t.tg.misc.membarrier = 0
+	t.tg.misc.processKeyring = nil
 	t.tg.sigMu.Unlock()
 }
 
