@@ -236,7 +236,6 @@ func (fs *Filesystem) processFiles(p Process, kids map[string]vfs.Inode) {
 		}
 		return pi.Auxv(), nil
 	})
-	kids["mem"] = &memFile{base: fs.newBase(), proc: p}
 	kids["task"] = &taskDir{base: fs.newBase(), fsys: fs, proc: p, info: pi, tasks: make(map[int32]*dirInode)}
 }
 
@@ -297,6 +296,9 @@ func (fs *Filesystem) taskFiles(pi ProcessInfo, p Process, tid int32, whole bool
 		return len(src), nil
 	}
 	kids["comm"] = comm
+	// The memory is the process's; gdb opens it through
+	// /proc/PID/task/TID/mem.
+	kids["mem"] = &memFile{base: fs.newBase(), proc: p}
 }
 
 // processRoot is p's root directory (zero Path once p has exited).
