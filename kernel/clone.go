@@ -70,10 +70,6 @@ func (t *Task) validateClone(o *CloneOptions) error {
 			return unix.EINVAL
 		}
 	}
-	if f&cloneNamespaces&^supportedNamespaces != 0 {
-		// Cgroup and time namespaces are not built yet.
-		return unix.EINVAL
-	}
 	if f&(unix.CLONE_NEWUSER|unix.CLONE_NEWPID) != 0 && f&unix.CLONE_THREAD != 0 {
 		return unix.EINVAL
 	}
@@ -116,6 +112,14 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	pidns := nss.PIDChildren
 	if f&unix.CLONE_THREAD != 0 {
 		pidns = t.pidns
+	}
+	// A child that does not share the address space enters the time
+	// namespace for children (timens_on_fork), which freezes its offsets.
+	if f&unix.CLONE_VM == 0 && nss.Time != nss.TimeChildren {
+		c := *nss
+		c.Time = c.TimeChildren
+		c.Time.freeze()
+		nss = &c
 	}
 
 	// The address space.

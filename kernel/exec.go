@@ -160,6 +160,7 @@ func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv
 	t.UnshareFDTable()
 	t.FDTable().CloseOnExec(t)
 	t.tg.resetSignalHandlersForExec()
+	t.enterTimeNamespaceForChildren()
 	t.execMisc(secure)
 	t.SetSignalStack(linux.SignalStack{Flags: linux.SS_DISABLE})
 	t.clearChildTID = 0

@@ -24,6 +24,11 @@ type Namespaces struct {
 	// PIDChildren is the PID namespace the task's children are made in
 	// (pid_for_children): its own, unless unshare or setns changed it.
 	PIDChildren *PIDNamespace
+	// Time is the task's time namespace and TimeChildren the one its
+	// children enter (time_for_children).
+	Time, TimeChildren *TimeNamespace
+	// Cgroup is the task's cgroup namespace.
+	Cgroup *CgroupNamespace
 }
 
 // Namespace is what every namespace kind shares: its nsfs inode number,
@@ -146,12 +151,16 @@ func (k *Kernel) initialNamespaces(mnt *vfs.MountNamespace) *Namespaces {
 	if mnt != nil {
 		mnt.SetOwner(k.userNS)
 	}
+	initTime := &TimeNamespace{nsCommon: nsCommon{inode: initTimeNSInode, owner: k.userNS}, frozen: true}
 	return &Namespaces{
-		UTS:         &UTSNamespace{nsCommon: nsCommon{inode: initUTSNSInode, owner: k.userNS}, hostname: hostname, domainname: domain},
-		IPC:         k.newIPCNamespace(initIPCNSInode, k.userNS),
-		Mount:       &MountNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: k.userNS}, VFS: mnt},
-		Net:         k.initNet,
-		PIDChildren: k.pidns,
+		Time:         initTime,
+		TimeChildren: initTime,
+		Cgroup:       &CgroupNamespace{nsCommon{inode: initCgroupNSInode, owner: k.userNS}},
+		UTS:          &UTSNamespace{nsCommon: nsCommon{inode: initUTSNSInode, owner: k.userNS}, hostname: hostname, domainname: domain},
+		IPC:          k.newIPCNamespace(initIPCNSInode, k.userNS),
+		Mount:        &MountNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: k.userNS}, VFS: mnt},
+		Net:          k.initNet,
+		PIDChildren:  k.pidns,
 	}
 }
 
@@ -171,7 +180,7 @@ func (t *Task) setNamespaces(ns *Namespaces) {
 
 // Namespace flags kite implements.
 const supportedNamespaces = unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNS | unix.CLONE_NEWUSER |
-	unix.CLONE_NEWNET | unix.CLONE_NEWPID
+	unix.CLONE_NEWNET | unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME
 
 // copyNamespaces returns the namespaces after clone or unshare with
 // flags by a task with namespaces old and PID namespace active whose
@@ -181,7 +190,8 @@ const supportedNamespaces = unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_N
 // Linux's copy_namespaces and unshare_nsproxy_namespaces: CAP_SYS_ADMIN
 // over c's user namespace is needed for any new namespace.
 func (k *Kernel) copyNamespaces(old *Namespaces, active *PIDNamespace, c *auth.Credentials, flags uint64) (*Namespaces, func(vfs.Path) vfs.Path, error) {
-	nsFlags := flags & (unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNS | unix.CLONE_NEWNET | unix.CLONE_NEWPID)
+	nsFlags := flags & (unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNS | unix.CLONE_NEWNET | unix.CLONE_NEWPID |
+		unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME)
 	if nsFlags == 0 {
 		return old, nil, nil
 	}
@@ -203,6 +213,12 @@ func (k *Kernel) copyNamespaces(old *Namespaces, active *PIDNamespace, c *auth.C
 			return nil, nil, err
 		}
 		n.Net = net
+	}
+	if flags&unix.CLONE_NEWCGROUP != 0 {
+		n.Cgroup = &CgroupNamespace{nsCommon{inode: k.newNSInode(), owner: owner}}
+	}
+	if flags&unix.CLONE_NEWTIME != 0 {
+		n.TimeChildren = k.newTimeNamespace(old.TimeChildren, owner)
 	}
 	if flags&unix.CLONE_NEWPID != 0 {
 		// A second new PID namespace before the first has a process is
@@ -269,10 +285,6 @@ func (t *Task) Unshare(flags uint64) error {
 		if n > 1 {
 			return unix.EINVAL
 		}
-	}
-	if flags&(unix.CLONE_NEWCGROUP|unix.CLONE_NEWTIME) != 0 {
-		// Cgroup and time namespaces are not built yet.
-		return unix.EINVAL
 	}
 	creds := t.Credentials()
 	if flags&unix.CLONE_NEWUSER != 0 {
@@ -358,6 +370,18 @@ func (t *Task) SetNamespace(ns Namespace, nstype int) error {
 		cur.PIDChildren = n
 	case *UTSNamespace:
 		cur.UTS = n
+	case *CgroupNamespace:
+		cur.Cgroup = n
+	case *TimeNamespace:
+		// timens_install: a single-threaded task moves into it at once.
+		t.tg.sigMu.Lock()
+		threads := len(t.tg.tasks)
+		t.tg.sigMu.Unlock()
+		if threads > 1 {
+			return unix.EUSERS
+		}
+		n.freeze()
+		cur.Time, cur.TimeChildren = n, n
 	case *IPCNamespace:
 		cur.IPC = n
 	case *NetNamespace:
@@ -410,6 +434,12 @@ func (t *Task) NamespaceOf(kind string) (Namespace, bool) {
 		return userNamespace{t.UserNamespace()}, true
 	case "pid":
 		return t.pidns, true
+	case "time":
+		return ns.Time, ns.Time != nil
+	case "time_for_children":
+		return ns.TimeChildren, ns.TimeChildren != nil
+	case "cgroup":
+		return ns.Cgroup, ns.Cgroup != nil
 	case "pid_for_children":
 		// Linux shows it only once the namespace has its init.
 		pn := ns.PIDChildren
@@ -423,7 +453,7 @@ func (t *Task) NamespaceOf(kind string) (Namespace, bool) {
 
 // NamespaceKinds returns the entries of /proc/PID/ns kite has.
 func (*Task) NamespaceKinds() []string {
-	return []string{"ipc", "mnt", "net", "pid", "pid_for_children", "user", "uts"}
+	return []string{"cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children", "user", "uts"}
 }
 
 // NamespaceLink is the text of a /proc/PID/ns link.
@@ -462,8 +492,10 @@ var setnsOrder = []struct {
 	{unix.CLONE_NEWNS, "mnt"},
 	{unix.CLONE_NEWUTS, "uts"},
 	{unix.CLONE_NEWIPC, "ipc"},
+	{unix.CLONE_NEWCGROUP, "cgroup"},
 	{unix.CLONE_NEWNET, "net"},
 	{unix.CLONE_NEWPID, "pid"},
+	{unix.CLONE_NEWTIME, "time"},
 }
 
 // SetNamespacesOf is setns(2) with a pidfd for process tg: the caller

@@ -392,7 +392,13 @@ func (s procSource) CPUInfo() []byte {
 }
 
 // Uptime implements proc.SystemInfo.
-func (s procSource) Uptime() time.Duration { return time.Since(s.k.bootTime) }
+func (s procSource) Uptime(ctx vfs.Context) time.Duration {
+	up := time.Since(s.k.bootTime)
+	if t := s.k.TaskByID(ctx.ThreadID()); t != nil {
+		up += t.ClockOffset(unix.CLOCK_BOOTTIME)
+	}
+	return up
+}
 
 // NumCPU implements proc.SystemInfo.
 func (s procSource) NumCPU() int { return s.k.NumCPU() }

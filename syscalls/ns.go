@@ -7,8 +7,8 @@ import (
 	"github.com/kite-os/kite/kernel"
 )
 
-// nsNote is what the namespace calls lack.
-const nsNote = "UTS, IPC, mount, user, network and PID namespaces; cgroup and time namespaces are EINVAL"
+// nsNote is what the namespace calls cover.
+const nsNote = "UTS, IPC, mount, user, network, PID, cgroup (one root cgroup) and time namespaces"
 
 func unshare(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return 0, t.Unshare(uint64(a[0]))

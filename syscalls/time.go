@@ -35,7 +35,8 @@ func clockNow(t *kernel.Task, id int32) (int64, error) {
 		// unless adjtimex sets it.
 		return time.Now().UnixNano(), nil
 	case clockMonotonic, clockMonotonicRaw, clockMonotonicCoarse, clockBoottime, clockBoottimeAlarm:
-		return int64(time.Since(t.Kernel().BootTime())), nil
+		// A time namespace shifts these clocks.
+		return int64(time.Since(t.Kernel().BootTime()) + t.ClockOffset(id)), nil
 	case clockProcessCPUTimeID:
 		u, s := t.ThreadGroup().CPUTime()
 		return int64(u + s), nil

@@ -32,7 +32,7 @@ func timerfdCreate(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if alarm && !hasCapability(t) { // CAP_WAKE_ALARM
 		return 0, unix.EPERM
 	}
-	f, err := ipc.NewTimerFD(t, t.Kernel().VFS(), id, timerClock(t.Kernel(), id), flags)
+	f, err := ipc.NewTimerFD(t, t.Kernel().VFS(), id, timerClock(t, id), flags)
 	if err != nil {
 		return 0, err
 	}
@@ -41,14 +41,14 @@ func timerfdCreate(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 
 // timerClock returns the current time of a timerfd clock in nanoseconds,
 // as clock_gettime reads it: the realtime clocks from the host's, the
-// others from the kernel's boot.
-func timerClock(k *kernel.Kernel, id int32) func() int64 {
+// others from the kernel's boot, shifted by the creator's time namespace.
+func timerClock(t *kernel.Task, id int32) func() int64 {
 	switch id {
 	case ipc.ClockRealtime, ipc.ClockRealtimeAlarm:
 		return func() int64 { return time.Now().UnixNano() }
 	}
-	boot := k.BootTime()
-	return func() int64 { return int64(time.Since(boot)) }
+	boot, off := t.Kernel().BootTime(), t.ClockOffset(id)
+	return func() int64 { return int64(time.Since(boot) + off) }
 }
 
 // getTimerFD returns the timerfd at fd (EBADF), or EINVAL if it is

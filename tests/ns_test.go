@@ -60,6 +60,11 @@ func TestNamespaceTools(t *testing.T) {
 			"nsenter --pid --target $s sh -c 'echo \"inside: $$\"; kill -0 1 && echo \"init visible\"; kill -TERM 1; " +
 			"kill -0 1 && echo \"init ignores SIGTERM\"'; kill -TERM $s; kill -0 $s && echo \"ignored from outside\"; " +
 			"kill -KILL $s; wait $u; echo \"unshare: $?\"",
+		"unshare-time-offsets": "unshare --time --monotonic 1000 --boottime 2000 cat /proc/self/timens_offsets",
+		// Uptimes differ between kite and the host: compare the shift.
+		"unshare-time-uptime": "a=$(cut -d' ' -f1 /proc/uptime); b=$(unshare --time --boottime 1000 cut -d' ' -f1 /proc/uptime); " +
+			"awk \"BEGIN { printf \\\"%.0f\\\\n\\\", $b - $a }\"",
+		"unshare-cgroup":   "unshare --cgroup grep '^0::' /proc/self/cgroup",
 		"setpriv":          "setpriv --reuid 1000 --regid 1000 --clear-groups id",
 		"status-in-userns": "setpriv --reuid 1000 --regid 1000 --clear-groups unshare -Ur sh -c 'grep -E \"^(Uid|Gid|Groups)\" /proc/self/status; id'",
 		"setpriv-caps":     "setpriv --reuid 1000 --regid 1000 --clear-groups --inh-caps +net_bind_service --ambient-caps +net_bind_service grep Cap /proc/self/status",

@@ -439,8 +439,8 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 	kids["cpuinfo"] = fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
 		return si.CPUInfo(), nil
 	})
-	kids["uptime"] = fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
-		return formatUptime(si.Uptime()), nil
+	kids["uptime"] = fs.newData(nil, 0o444, func(ctx vfs.Context) ([]byte, error) {
+		return formatUptime(si.Uptime(ctx)), nil
 	})
 	kids["loadavg"] = fs.newData(nil, 0o444, func(ctx vfs.Context) ([]byte, error) {
 		pids := fs.src.Processes(ctx)
@@ -451,7 +451,7 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 		return []byte(fmt.Sprintf("0.00 0.00 0.00 1/%d %d\n", len(pids), last)), nil
 	})
 	kids["stat"] = fs.newData(nil, 0o444, func(ctx vfs.Context) ([]byte, error) {
-		boot := time.Now().Add(-si.Uptime())
+		boot := time.Now().Add(-si.Uptime(ctx))
 		return formatSystemStat(si.NumCPU(), boot, len(fs.src.Processes(ctx))), nil
 	})
 	kids["version"] = fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {

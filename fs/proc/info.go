@@ -130,8 +130,9 @@ type SystemInfo interface {
 	SetOvercommit(mode, ratio int) error
 	// CPUInfo is the text of /proc/cpuinfo.
 	CPUInfo() []byte
-	// Uptime is the time since the kernel started.
-	Uptime() time.Duration
+	// Uptime is the time since the kernel started, as CLOCK_BOOTTIME
+	// reads for the caller ctx (its time namespace's offset included).
+	Uptime(ctx vfs.Context) time.Duration
 	// NumCPU is the number of CPUs the applications see.
 	NumCPU() int
 	// Hostname is the UTS node name the caller sees.

@@ -79,12 +79,14 @@ func (k *fakeKernel) Commit() (uint64, uint64)          { return 512 << 20, 300 
 func (k *fakeKernel) Overcommit() (int, int)            { return 0, 50 }
 func (k *fakeKernel) SetOvercommit(int, int) error      { return nil }
 func (k *fakeKernel) CPUInfo() []byte                   { return []byte("processor\t: 0\n\n") }
-func (k *fakeKernel) Uptime() time.Duration             { return 6292*time.Second + 190*time.Millisecond }
-func (k *fakeKernel) NumCPU() int                       { return 2 }
-func (k *fakeKernel) Hostname(vfs.Context) string       { return "box" }
-func (k *fakeKernel) Release() string                   { return "6.6.0-kite" }
-func (k *fakeKernel) Version() string                   { return "#1 SMP kite" }
-func (k *fakeKernel) PIDMax() int                       { return 4194304 }
+func (k *fakeKernel) Uptime(vfs.Context) time.Duration {
+	return 6292*time.Second + 190*time.Millisecond
+}
+func (k *fakeKernel) NumCPU() int                 { return 2 }
+func (k *fakeKernel) Hostname(vfs.Context) string { return "box" }
+func (k *fakeKernel) Release() string             { return "6.6.0-kite" }
+func (k *fakeKernel) Version() string             { return "#1 SMP kite" }
+func (k *fakeKernel) PIDMax() int                 { return 4194304 }
 
 func (w *world) read(t *testing.T, path string) (string, error) {
 	t.Helper()

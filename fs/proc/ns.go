@@ -48,6 +48,19 @@ func (fs *Filesystem) namespaceFiles(p Process, kids map[string]vfs.Inode) {
 		}
 		kids["ns"] = fs.newDir(p, links)
 	}
+	if tp, ok := p.(TimeNamespaceProcess); ok {
+		d := fs.newData(p, 0o644, func(vfs.Context) ([]byte, error) { return tp.TimensOffsets(), nil })
+		d.write = func(ctx vfs.Context, src []byte) (int, error) {
+			if err := tp.SetTimensOffsets(ctx, string(src)); err != nil {
+				return 0, err
+			}
+			return len(src), nil
+		}
+		kids["timens_offsets"] = d
+	}
+	if cp, ok := p.(CgroupProcess); ok {
+		kids["cgroup"] = fs.newData(p, 0o444, func(vfs.Context) ([]byte, error) { return cp.Cgroups(), nil })
+	}
 	idMap := func(gid bool) *dataFile {
 		d := fs.newData(p, 0o644, func(ctx vfs.Context) ([]byte, error) {
 			c := p.Credentials()

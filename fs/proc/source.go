@@ -36,6 +36,22 @@ type Process interface {
 	FSContext() *vfs.FSContext
 }
 
+// TimeNamespaceProcess is implemented by processes with a time
+// namespace (kernel.Task): /proc/PID/timens_offsets reads and writes the
+// offsets of the one its children enter.
+type TimeNamespaceProcess interface {
+	TimensOffsets() []byte
+	SetTimensOffsets(ctx vfs.Context, text string) error
+}
+
+// CgroupProcess is implemented by processes that show
+// /proc/PID/cgroup (kernel.Task).
+type CgroupProcess interface {
+	// Cgroups is the file's text: one "ID:CONTROLLERS:PATH" line per
+	// hierarchy, the path relative to the reader's cgroup namespace.
+	Cgroups() []byte
+}
+
 // NamespaceProcess is implemented by processes whose namespaces
 // /proc/PID/ns shows (kernel.Task).
 type NamespaceProcess interface {
