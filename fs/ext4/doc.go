@@ -43,7 +43,8 @@
 // Locking, outermost first: Mounts.mu (the file systems mount(2) opened),
 // then FS.mu (an RWMutex: writers hold it for writing, readers for
 // reading), then tx.mu (the running transaction's block map), then
-// blockCache.mu (the metadata cache, a leaf). The vfs
+// blockCache.mu (the metadata cache, a leaf). The adapter's
+// Filesystem.flushMu (its background writeback timer) is a leaf too. The vfs
 // adapter takes FS's locks through FS's methods only.
 //
 // Imports: the standard library, golang.org/x/sys/unix and (for the

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io"
 	"os"
+	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -24,12 +26,40 @@ type Filesystem struct {
 	fs *FS
 	// closer is the image file (nil when the caller owns the device).
 	closer io.Closer
+
+	// flushMu guards flusher, the timer of the background writeback of
+	// a writable file system (nil once closed).
+	flushMu sync.Mutex
+	flusher *time.Timer
 }
+
+// backgroundWriteback is how often the pages that shared mappings of the
+// file system's files may have written are written back and committed
+// without an msync or fsync: Linux's dirty_expire_centisecs (30 s). The
+// page cache does not know which pages are dirty, so each pass writes
+// every resident page of the files mapped writable.
+const backgroundWriteback = 30 * time.Second
 
 // NewFilesystem returns the vfs.Filesystem showing fs. closer, if not nil,
 // is closed by Close after fs.
 func NewFilesystem(v *vfs.VirtualFilesystem, fs *FS, closer io.Closer) *Filesystem {
-	return &Filesystem{v: v, fs: fs, closer: closer}
+	f := &Filesystem{v: v, fs: fs, closer: closer}
+	if !f.ReadOnly() {
+		f.flusher = time.AfterFunc(backgroundWriteback, f.flush)
+	}
+	return f
+}
+
+// flush is the background writeback: the page caches of the file
+// system's files are written back and the journal committed
+// (vfs.WritebackAll, which ends in SyncFS).
+func (f *Filesystem) flush() {
+	f.v.WritebackAll(f)
+	f.flushMu.Lock()
+	defer f.flushMu.Unlock()
+	if f.flusher != nil {
+		f.flusher.Reset(backgroundWriteback)
+	}
 }
 
 // OpenImage opens the ext2/3/4 image file at path: read-only with Open
@@ -99,6 +129,12 @@ func (f *Filesystem) ReadOnly() bool {
 // Close ends the session (clearing the journal's needs_recovery flag of a
 // read-write file system) and closes the image file.
 func (f *Filesystem) Close() error {
+	f.flushMu.Lock()
+	if f.flusher != nil {
+		f.flusher.Stop()
+		f.flusher = nil
+	}
+	f.flushMu.Unlock()
 	err := f.fs.Close()
 	if f.closer != nil {
 		if cerr := f.closer.Close(); err == nil {
