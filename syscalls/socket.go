@@ -2,6 +2,7 @@ package syscalls
 
 import (
 	"errors"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -456,9 +457,16 @@ func recvmsg(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 // doRecvmsg is one recvmsg; forceNonblock makes it MSG_DONTWAIT
 // (recvmmsg after the first message with MSG_WAITFORONE).
 func doRecvmsg(t *kernel.Task, f *vfs.File, s *net.File, addr uintptr, flags int, forceNonblock bool) (int64, error) {
+	n, _, err := doRecvmsgFlags(t, f, s, addr, flags, forceNonblock)
+	return n, err
+}
+
+// doRecvmsgFlags is doRecvmsg that also reports MSG_OOB in the message's
+// flags.
+func doRecvmsgFlags(t *kernel.Task, f *vfs.File, s *net.File, addr uintptr, flags int, forceNonblock bool) (int64, bool, error) {
 	m, iovs, total, err := readMsghdr(t, addr)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	so := s.Socket()
 	if forceNonblock {
@@ -474,12 +482,12 @@ func doRecvmsg(t *kernel.Task, f *vfs.File, s *net.File, addr uintptr, flags int
 	})
 	if err != nil {
 		res.Control.Release(t)
-		return 0, err
+		return 0, false, err
 	}
 	if m.Name != 0 {
 		if err := copyOutSockaddr(t, res.From, m.Name, addr+8); err != nil {
 			res.Control.Release(t)
-			return 0, err
+			return 0, false, err
 		}
 	}
 	outFlags := res.Flags | flags&unix.MSG_CMSG_CLOEXEC
@@ -495,18 +503,18 @@ func doRecvmsg(t *kernel.Task, f *vfs.File, s *net.File, addr uintptr, flags int
 		}
 		if len(out.Buf) > 0 {
 			if err := copyOutFull(t, m.Control, out.Buf); err != nil {
-				return 0, err
+				return 0, false, err
 			}
 		}
 		used = uint64(len(out.Buf))
 	}
 	if err := copyOutU32(t, addr+48, uint32(outFlags)); err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	if err := copyOutU64(t, addr+40, used); err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	return res.N, nil
+	return res.N, outFlags&unix.MSG_OOB != 0, nil
 }
 
 // mmsghdr is struct mmsghdr: a msghdr and the length, 64 bytes.
@@ -550,11 +558,15 @@ func recvmmsg(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, err
 	}
 	defer f.DecRef(t)
+	// The timeout is checked only after each message, as Linux does
+	// (a call that has some and waits for more may wait past it).
+	var end time.Time
 	if a[4] != 0 {
-		// A timeout is checked only between messages, as Linux does.
-		if _, _, err := copyInTimespec(t, a[4]); err != nil {
+		sec, nsec, err := copyInTimespec(t, a[4])
+		if err != nil {
 			return 0, err
 		}
+		end = time.Now().Add(time.Duration(sec)*time.Second + time.Duration(nsec))
 	}
 	vlen := uint32(a[2])
 	if vlen > uioMaxIOV {
@@ -562,9 +574,10 @@ func recvmmsg(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	}
 	flags := int(int32(a[3]))
 	var done uint32
+	var left time.Duration
 	for done < vlen {
 		entry := a[1] + uintptr(done)*mmsghdrSize
-		n, err := doRecvmsg(t, f, s, entry, flags&^unix.MSG_WAITFORONE, done > 0 && flags&unix.MSG_WAITFORONE != 0)
+		n, oob, err := doRecvmsgFlags(t, f, s, entry, flags&^unix.MSG_WAITFORONE, done > 0 && flags&unix.MSG_WAITFORONE != 0)
 		if err != nil {
 			if done == 0 {
 				return 0, err
@@ -578,6 +591,25 @@ func recvmmsg(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 			break
 		}
 		done++
+		if a[4] != 0 {
+			if left = time.Until(end); left <= 0 {
+				left = 0
+				break
+			}
+		}
+		if oob {
+			// Out-of-band data returns at once.
+			break
+		}
+	}
+	if a[4] != 0 && done > 0 {
+		// What is left of the timeout goes back to the caller.
+		var b [16]byte
+		putU64(b[:], 0, uint64(left/time.Second))
+		putU64(b[:], 8, uint64(left%time.Second))
+		if err := copyOutFull(t, a[4], b[:]); err != nil {
+			return 0, err
+		}
 	}
 	return uintptr(done), nil
 }

@@ -171,6 +171,23 @@ int main(void) {
 	CHECK("recvmmsg MSG_DONTWAIT empty", recvmmsg(sv[1], mm, 3, MSG_DONTWAIT, NULL));
 	CHECK("sendmmsg bad vector", sendmmsg(sv[0], BADPTR, 2, 0));
 	CHECK("sendmmsg vlen 0", sendmmsg(sv[0], mm, 0, 0));
+	/* recvmmsg's timeout is checked after each message, and what is
+	 * left of it is written back. */
+	for (int i = 0; i < 3; i++) send(sv[0], "t", 1, 0);
+	struct timespec zero = {0, 0};
+	CHECK("recvmmsg timeout 0", recvmmsg(sv[1], mm, 3, 0, &zero));
+	printf("left %ld.%09ld\n", (long)zero.tv_sec, zero.tv_nsec);
+	struct timespec longer = {100, 0};
+	CHECK("recvmmsg timeout 100s", recvmmsg(sv[1], mm, 2, 0, &longer));
+	printf("left below 100s: %d, above 90s: %d\n", longer.tv_sec < 100, longer.tv_sec >= 90);
+	struct timespec bad = {0, 1000000000};
+	CHECK("recvmmsg bad timeout", recvmmsg(sv[1], mm, 2, 0, &bad));
+	bad.tv_sec = -1; bad.tv_nsec = 0;
+	CHECK("recvmmsg negative timeout", recvmmsg(sv[1], mm, 2, 0, &bad));
+	CHECK("recvmmsg timeout bad pointer", recvmmsg(sv[1], mm, 2, 0, BADPTR));
+	struct timespec keep = {5, 5};
+	CHECK("recvmmsg timeout, none queued", recvmmsg(sv[1], mm, 2, MSG_DONTWAIT, &keep));
+	printf("unchanged: %ld.%09ld\n", (long)keep.tv_sec, keep.tv_nsec);
 	close(sv[0]);
 	close(sv[1]);
 
