@@ -3,6 +3,7 @@ package inet
 import (
 	"encoding/binary"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -470,6 +471,7 @@ func (s *hostSocket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvRes
 					}
 				}
 				r := net.RecvResult{N: got, Flags: rflags & (unix.MSG_TRUNC | unix.MSG_EOR)}
+				s.stamp(&r)
 				if from != nil {
 					r.From = s.progAddr(from)
 				}
@@ -496,7 +498,11 @@ func (s *hostSocket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvRes
 			if n > 0 && !peek && done < req.Len && (waitall || int64(n) == want) {
 				continue
 			}
-			return net.RecvResult{N: done, Flags: rflags & unix.MSG_OOB}, nil
+			r := net.RecvResult{N: done, Flags: rflags & unix.MSG_OOB}
+			if done > 0 {
+				s.stamp(&r)
+			}
+			return r, nil
 		}
 		if err != unix.EAGAIN {
 			if done > 0 {
@@ -568,4 +574,13 @@ func (s *hostSocket) Ioctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uintp
 		return 0, unix.EFAULT
 	}
 	return 0, nil
+}
+
+// stamp adds the receive time SO_TIMESTAMP and its kin ask for: when
+// kite took the data from the host.
+func (s *hostSocket) stamp(r *net.RecvResult) {
+	if tt := s.opts.TimestampType(); tt != 0 {
+		r.Control.StampType = tt
+		r.Control.Stamp = time.Now()
+	}
 }

@@ -25,10 +25,11 @@ const (
 type optKey struct{ level, name int }
 
 // hostOpts are the options passed to host sockets; the rest are the
-// socket layer's (SO_RCVTIMEO, SO_TYPE...) or refused. Options whose
-// effect is a control message on receive (SO_TIMESTAMP, IP_PKTINFO,
-// IP_RECVERR...) are not here: kite does not pass the host's control
-// messages on yet.
+// socket layer's (SO_RCVTIMEO, SO_TYPE, SO_TIMESTAMP: kite stamps a
+// receive with the time it took the data from the host) or refused.
+// Options whose effect is another control message on receive
+// (IP_PKTINFO, IP_RECVERR...) are not here: kite does not pass the
+// host's control messages on yet.
 var hostOpts = map[optKey]hostOpt{
 	{unix.SOL_SOCKET, unix.SO_REUSEADDR}:  optInt,
 	{unix.SOL_SOCKET, unix.SO_REUSEPORT}:  optInt,

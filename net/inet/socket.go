@@ -3,6 +3,7 @@ package inet
 import (
 	"encoding/binary"
 	"io"
+	"time"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -576,6 +577,7 @@ func (s *socket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult,
 			if !s.stream() {
 				r := net.RecvResult{N: sw.wrote, From: encodeAddr(s.fam.domain, res.RemoteAddr)}
 				r.Control.Proto = s.controlMessages(res.ControlMessages)
+				s.stamp(&r, res.ControlMessages)
 				if int64(res.Total) > sw.wrote {
 					r.Flags |= unix.MSG_TRUNC
 					if flags&unix.MSG_TRUNC != 0 {
@@ -589,7 +591,11 @@ func (s *socket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult,
 			if waitall && done < req.Len && res.Count > 0 {
 				continue
 			}
-			return net.RecvResult{N: done}, nil
+			r := net.RecvResult{N: done}
+			if done > 0 {
+				s.stamp(&r, res.ControlMessages)
+			}
+			return r, nil
 		}
 		switch err.(type) {
 		case *tcpip.ErrClosedForReceive:
@@ -684,4 +690,18 @@ func (s *socket) controlMessages(cm tcpip.ReceivableControlMessages) []net.Cmsg 
 		out = append(out, net.Cmsg{Level: unix.SOL_IPV6, Type: unix.IPV6_2292HOPLIMIT, Data: putInt(int32(cm.HopLimit))})
 	}
 	return out
+}
+
+// stamp adds the receive time SO_TIMESTAMP and its kin ask for: tcpip's
+// arrival time when it has one, the time of the receive otherwise.
+func (s *socket) stamp(r *net.RecvResult, cm tcpip.ReceivableControlMessages) {
+	tt := s.opts.TimestampType()
+	if tt == 0 {
+		return
+	}
+	r.Control.StampType = tt
+	r.Control.Stamp = time.Now()
+	if cm.HasTimestamp {
+		r.Control.Stamp = cm.Timestamp
+	}
 }
