@@ -3,8 +3,8 @@ package inet
 import (
 	"encoding/binary"
 	"io"
-	"time"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
