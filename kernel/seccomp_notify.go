@@ -16,6 +16,8 @@ import (
 type SeccompNotifier struct {
 	vfs.StreamFile
 	queue vfs.WaitQueue
+	// k finds the supervisor's files for SECCOMP_IOCTL_NOTIF_ADDFD.
+	k *Kernel
 
 	// mu guards the fields below.
 	mu     sync.Mutex
@@ -42,6 +44,7 @@ const (
 type seccompNotif struct {
 	id    uint64
 	tid   int32
+	task  *Task // the task whose call waits (ADDFD installs files in it)
 	data  [64]byte
 	state int
 	// The answer: errVal if not 0 (a negative errno), else val; or
@@ -59,7 +62,10 @@ const (
 	seccompIoctlNotifSend         = 0xc0182101
 	seccompIoctlNotifIDValid      = 0x40082102
 	seccompIoctlNotifIDValidWrong = 0x80082102
+	seccompIoctlNotifAddFD        = 0x40182103
 	seccompUserNotifFlagContinue  = 1
+	seccompAddFDFlagSetFD         = 1
+	seccompAddFDFlagSend          = 2
 
 	// pollWrNorm is POLLWRNORM (x/sys/unix lacks it on amd64).
 	pollWrNorm = 0x100
@@ -68,7 +74,7 @@ const (
 // NewSeccompListener returns a notifier and its listener file
 // ("anon_inode:seccomp notify"), to attach with AttachSeccompFilter.
 func (k *Kernel) NewSeccompListener(ctx vfs.Context) (*SeccompNotifier, *vfs.File, error) {
-	n := &SeccompNotifier{changed: make(chan struct{})}
+	n := &SeccompNotifier{k: k, changed: make(chan struct{})}
 	f, err := k.vfs.NewAnonymousFile(ctx, "anon_inode:seccomp notify", seccompAnonInode{}, n, unix.O_RDWR)
 	if err != nil {
 		return nil, nil, err
@@ -102,7 +108,7 @@ func (n *SeccompNotifier) notify(t *Task, data []byte) (val int64, cont bool, er
 		n.mu.Unlock()
 		return 0, false, unix.ENOSYS
 	}
-	sn := &seccompNotif{id: n.nextID, tid: t.tid, done: make(chan struct{})}
+	sn := &seccompNotif{id: n.nextID, tid: t.tid, task: t, done: make(chan struct{})}
 	n.nextID++
 	copy(sn.data[:], data)
 	n.notifs = append(n.notifs, sn)
@@ -141,12 +147,14 @@ func (n *SeccompNotifier) removeLocked(sn *seccompNotif) {
 	}
 }
 
-// findLocked returns the outstanding notification id.
+// findLocked returns the outstanding notification id. One already
+// answered counts as gone, as it is on Linux once its task has woken
+// (kite's wake-up is slower, and the answer is final either way).
 //
 // Preconditions: n.mu is held.
 func (n *SeccompNotifier) findLocked(id uint64) *seccompNotif {
 	for _, x := range n.notifs {
-		if x.id == id {
+		if x.id == id && x.state != notifReplied {
 			return x
 		}
 	}
@@ -173,6 +181,9 @@ func (n *SeccompNotifier) Ioctl(ctx vfs.Context, f *vfs.File, io vfs.UserIO, cmd
 		return 0, n.recv(ctx, io, arg)
 	case seccompIoctlNotifSend:
 		return 0, n.send(io, arg)
+	case seccompIoctlNotifAddFD:
+		fd, err := n.addFD(ctx, io, arg)
+		return uintptr(fd), err
 	case seccompIoctlNotifIDValid, seccompIoctlNotifIDValidWrong:
 		var b [8]byte
 		if _, err := io.CopyIn(arg, b[:]); err != nil {
@@ -261,6 +272,75 @@ func (n *SeccompNotifier) send(io vfs.UserIO, arg uintptr) error {
 	sn.val, sn.errVal, sn.cont = val, errno, cont
 	close(sn.done)
 	return nil
+}
+
+// addFD is SECCOMP_IOCTL_NOTIF_ADDFD: install the supervisor's file
+// srcfd in the fd table of the task whose call waits (struct
+// seccomp_notif_addfd), at the lowest free fd or at newfd (SETFD, as
+// dup2), and with ADDFD_FLAG_SEND answer the call with the new fd at
+// once. It returns the fd number in the target.
+func (n *SeccompNotifier) addFD(ctx vfs.Context, io vfs.UserIO, arg uintptr) (int32, error) {
+	var b [24]byte
+	if _, err := io.CopyIn(arg, b[:]); err != nil {
+		return 0, unix.EFAULT
+	}
+	id := binary.LittleEndian.Uint64(b[0:])
+	flags := binary.LittleEndian.Uint32(b[8:])
+	srcfd := binary.LittleEndian.Uint32(b[12:])
+	newfd := binary.LittleEndian.Uint32(b[16:])
+	newfdFlags := binary.LittleEndian.Uint32(b[20:])
+	if flags&^(seccompAddFDFlagSetFD|seccompAddFDFlagSend) != 0 || newfdFlags&^unix.O_CLOEXEC != 0 ||
+		newfd != 0 && flags&seccompAddFDFlagSetFD == 0 {
+		return 0, unix.EINVAL
+	}
+	sup := n.k.TaskByID(ctx.ThreadID())
+	if sup == nil || int32(srcfd) < 0 {
+		return 0, unix.EBADF
+	}
+	f, _, err := sup.FDTable().Get(int32(srcfd))
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(ctx)
+	n.mu.Lock()
+	sn := n.findLocked(id)
+	if sn == nil {
+		n.mu.Unlock()
+		return 0, unix.ENOENT
+	}
+	if sn.state != notifSent {
+		n.mu.Unlock()
+		return 0, unix.EINPROGRESS
+	}
+	target := sn.task.FDTable()
+	n.mu.Unlock()
+	// Installing may close a file the target held at newfd, which may
+	// be this listener: no lock of n is held.
+	fdFlags := 0
+	if newfdFlags&unix.O_CLOEXEC != 0 {
+		fdFlags = vfs.FDCloexec
+	}
+	var fd int32
+	if flags&seccompAddFDFlagSetFD != 0 {
+		fd = int32(newfd)
+		err = target.SetFD(ctx, fd, f, fdFlags)
+	} else {
+		fd, err = target.NewFD(0, f, fdFlags)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if flags&seccompAddFDFlagSend != 0 {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if n.findLocked(id) != sn || sn.state != notifSent {
+			return 0, unix.ENOENT
+		}
+		sn.state = notifReplied
+		sn.val = int64(fd)
+		close(sn.done)
+	}
+	return fd, nil
 }
 
 // Readiness implements vfs.Waitable: POLLIN while a notification waits

@@ -352,7 +352,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_SCHED_SETATTR:           enosys(""),
 	unix.SYS_SCHED_GETATTR:           enosys(""),
 	unix.SYS_RENAMEAT2:               partial(renameat2, "RENAME_WHITEOUT gives EINVAL"),
-	unix.SYS_SECCOMP:                 partial(seccomp, "strict and filter modes, every action, listeners (RECV, SEND, ID_VALID); no ADDFD, SET_FLAGS or WAIT_KILLABLE_RECV"),
+	unix.SYS_SECCOMP:                 partial(seccomp, "strict and filter modes, every action, listeners (RECV, SEND, ID_VALID, ADDFD); no SET_FLAGS or WAIT_KILLABLE_RECV"),
 	unix.SYS_GETRANDOM:               supported(getrandom),
 	unix.SYS_MEMFD_CREATE:            partial(memfdCreate, "tmpfs files with seals (MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_NOEXEC_SEAL, MFD_EXEC); MFD_HUGETLB is ENOSYS (no huge pages, as a Linux without hugetlbfs)"),
 	unix.SYS_KEXEC_FILE_LOAD:         enosys(""),
