@@ -26,6 +26,16 @@ cd /; rm -rf $d`
 	compare(t, nil, "/bin/sh", "-c", script)
 }
 
+// TestACLUserNamespace reads and writes ACLs naming ids that a user
+// namespace does not map (shown as -1, refused back as duplicates).
+func TestACLUserNamespace(t *testing.T) {
+	need(t, "/usr/bin/getfacl", "/usr/bin/setfacl", "/usr/bin/unshare")
+	script := `d=/tmp/kite-acl-userns; rm -rf $d; mkdir $d; cd $d; touch f; setfacl -m u:4242:r,g:4343:r f
+unshare -U --map-user=0 --map-group=0 sh -c 'getfacl -n f; setfacl -m u:5:r f 2>&1; setfacl -m u:0:rw f 2>&1; getfacl -n f | grep user'
+cd /; rm -rf $d`
+	compare(t, nil, "/bin/sh", "-c", script)
+}
+
 // TestACLOverlay runs setfacl and getfacl on an overlay root (kite run
 // --overlay: the files are copied up to its memory layer) against the
 // host's file system.

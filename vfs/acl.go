@@ -342,16 +342,25 @@ func aclFromUser(c *auth.Credentials, b []byte) (acl, error) {
 }
 
 // toUser encodes a for getxattr, with ids as c's user namespace sees
-// them.
+// them (-1 for ids it does not map).
 func (a acl) toUser(c *auth.Credentials) []byte {
 	n := append(acl(nil), a...)
 	for i := range n {
+		var id uint32
+		var ok bool
 		switch n[i].tag {
 		case aclUser:
-			n[i].id = c.UserNamespace.UIDOf(n[i].id)
+			id, ok = c.UserNamespace.MapUIDFromKernel(n[i].id)
 		case aclGroup:
-			n[i].id = c.UserNamespace.GIDOf(n[i].id)
+			id, ok = c.UserNamespace.MapGIDFromKernel(n[i].id)
+		default:
+			continue
 		}
+		if !ok {
+			// Linux shows an id the namespace does not map as -1.
+			id = aclUndefinedID
+		}
+		n[i].id = id
 	}
 	return n.bytes()
 }
