@@ -157,3 +157,71 @@ func TestUnmapPageByPage(t *testing.T) {
 	}
 	checkConsistent(t, m)
 }
+
+// TestCommitAccounting runs random mapping operations and checks after
+// each that the committed count equals the accounted VMAs' lengths, and
+// that it returns to zero when the address spaces are released.
+func TestCommitAccounting(t *testing.T) {
+	e := newEnvSize(t, 4096*pageSize)
+	m := e.newMM()
+	const base = uintptr(0x40000000)
+	rng := rand.New(rand.NewSource(2))
+	prots := []int{unix.PROT_NONE, unix.PROT_READ, rw}
+	var child *MemoryManager
+	seen := false
+	for step := 0; step < 3000; step++ {
+		addr := base + uintptr(rng.Intn(64))*pageSize
+		n := uintptr(1+rng.Intn(8)) * pageSize
+		switch rng.Intn(6) {
+		case 0:
+			o := fixedAnon(addr, n, prots[rng.Intn(3)])
+			if rng.Intn(3) == 0 {
+				o.Flags |= unix.MAP_NORESERVE
+			}
+			mustMMap(t, m, o)
+		case 1:
+			m.MUnmap(addr, n)
+		case 2:
+			m.MProtect(addr, n, prots[rng.Intn(3)])
+		case 3:
+			m.MRemap(addr, n, n+pageSize*uintptr(rng.Intn(3)), unix.MREMAP_MAYMOVE, 0)
+		case 4:
+			if v := m.vmas.find(addr); v != nil {
+				appWrite(m, addr, []byte{1})
+			}
+		case 5:
+			if child != nil {
+				child.Release()
+			}
+			var err error
+			if child, err = m.Fork(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, mm := range []*MemoryManager{m, child} {
+			if mm == nil {
+				continue
+			}
+			var sum uint64
+			for v := mm.vmas.head; v != nil; v = v.next {
+				if v.accounted {
+					sum += uint64(v.length())
+				}
+			}
+			if sum != mm.vmas.committed {
+				t.Fatalf("step %d: committed %d, accounted VMAs %d", step, mm.vmas.committed, sum)
+			}
+			seen = seen || sum > 0
+		}
+	}
+	if !seen {
+		t.Fatal("nothing was ever committed")
+	}
+	if child != nil {
+		child.Release()
+	}
+	m.Release()
+	if c := e.mf.Committed(); c != 0 {
+		t.Fatalf("committed %d after every address space was released", c)
+	}
+}
