@@ -2,6 +2,7 @@ package ext4
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // copyImage copies img (a "crashed" image) to a new file for e2fsck.
@@ -308,6 +311,51 @@ func TestTmpfile(t *testing.T) {
 	}
 	if err := e2.Close(); err != nil {
 		t.Fatal(err)
+	}
+	fsckClean(t, img)
+}
+
+// TestTransactionTooLarge: a running transaction larger than the whole
+// log is refused (ENOSPC, and the file system turns read-only), and
+// nothing of it is written, to the log or in place.
+func TestTransactionTooLarge(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "img")
+	run(t, "mke2fs", "-q", "-F", "-t", "ext4", "-b", "1024", "-J", "size=1", img, "64M")
+	e, f := openRW(t, img)
+	defer f.Close()
+	must[uint32](t)(e.Create(RootIno, "before", 0o644, 0, 0))
+	if err := e.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	before := fileSum(t, img)
+	// One operation's worth of changes that no log of this size holds:
+	// every inode-table block written (unchanged) in one transaction.
+	e.mu.Lock()
+	e.beginTx()
+	buf := make([]byte, e.blockSize)
+	itBlocks := uint64(e.sb.InodesPerGroup) * uint64(e.inodeSize) / uint64(e.blockSize)
+	n := uint32(0)
+	for g := 0; g < len(e.groups) && n <= e.jw.capacity(); g++ {
+		for i := uint64(0); i < itBlocks && n <= e.jw.capacity(); i++ {
+			b := e.groups[g].InodeTable() + i
+			if err := e.readBlock(b, buf); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.writeBlock(b, buf); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	}
+	e.mu.Unlock()
+	if err := e.Sync(); !errors.Is(err, unix.ENOSPC) {
+		t.Fatalf("Sync of a %d-block transaction in a %d-block log = %v, want ENOSPC", n, e.jw.capacity(), err)
+	}
+	if _, err := e.Create(RootIno, "after", 0o644, 0, 0); err == nil {
+		t.Error("write after a refused transaction succeeded")
+	}
+	if fileSum(t, img) != before {
+		t.Error("the refused transaction was written to the image")
 	}
 	fsckClean(t, img)
 }
