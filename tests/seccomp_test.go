@@ -1,9 +1,11 @@
 package tests
 
 import (
+	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -26,4 +28,33 @@ func TestLibseccomp(t *testing.T) {
 		compare(t, nil, "/usr/bin/scmp_sys_resolver", "-a", "x86_64", "39")
 		compare(t, nil, "/usr/bin/scmp_sys_resolver", "no_such_call")
 	})
+}
+
+// TestBwrapSeccomp runs bubblewrap with every namespace but the network
+// unshared and a seccomp filter passed as --seccomp FD (mkdir and mkdirat
+// fail with EPERM), on the host and under kite: the pid namespace's view
+// (ps), the hostname, the Seccomp lines of /proc/self/status and the
+// filter's effect must match.
+func TestBwrapSeccomp(t *testing.T) {
+	need(t, "/usr/bin/bwrap", "/bin/bash", "/bin/ps")
+	// ld nr; mkdir -> ERRNO(EPERM); mkdirat -> ERRNO(EPERM); allow.
+	prog := [][4]uint32{{0x20, 0, 0, 0}, {0x15, 0, 1, 83}, {0x06, 0, 0, 0x00050001},
+		{0x15, 0, 1, 258}, {0x06, 0, 0, 0x00050001}, {0x06, 0, 0, 0x7fff0000}}
+	var bpf []byte
+	for _, in := range prog {
+		bpf = binary.LittleEndian.AppendUint16(bpf, uint16(in[0]))
+		bpf = append(bpf, byte(in[1]), byte(in[2]))
+		bpf = binary.LittleEndian.AppendUint32(bpf, in[3])
+	}
+	filter := filepath.Join(workDir, "bwrap-filter.bpf")
+	if err := os.WriteFile(filter, bpf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := `bwrap --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --unshare-all --share-net --hostname bw --seccomp 10 ` +
+		`sh -c 'echo pid $$; ps -o pid,comm | head -5; hostname; grep -E "^(NSpid|Seccomp|NoNewPrivs)" /proc/self/status; ` +
+		`mkdir /tmp/x 2>&1; echo mkdir=$?; touch /tmp/y && ls /tmp' 10< ` + filter
+	r := compare(t, nil, "/bin/bash", "-c", script)
+	if !strings.Contains(r.stdout, "Seccomp:\t2") || !strings.Contains(r.stdout, "mkdir=1") {
+		t.Errorf("the filter did not apply on the host either:\n%s", r)
+	}
 }
