@@ -552,7 +552,7 @@ func (w *sinkWriter) Write(b []byte) (int, error) {
 func (s *socket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult, error) {
 	flags := req.Flags
 	if flags&unix.MSG_ERRQUEUE != 0 {
-		return net.RecvResult{}, unix.EAGAIN
+		return s.recvErrQueue(req)
 	}
 	if flags&unix.MSG_OOB != 0 {
 		if s.stream() {
@@ -704,4 +704,70 @@ func (s *socket) stamp(r *net.RecvResult, cm tcpip.ReceivableControlMessages) {
 	if cm.HasTimestamp {
 		r.Control.Stamp = cm.Timestamp
 	}
+}
+
+// recvErrQueue is recvmsg with MSG_ERRQUEUE (ip_recv_error): the oldest
+// queued error (IP_RECVERR, IPV6_RECVERR) as the errant packet's payload,
+// its destination as the address and a sock_extended_err control message
+// followed by the offender's address; EAGAIN when none is queued.
+func (s *socket) recvErrQueue(req *net.RecvRequest) (net.RecvResult, error) {
+	ops := s.ep.SocketOptions()
+	var se *tcpip.SockError
+	if req.Flags&unix.MSG_PEEK != 0 {
+		se = ops.PeekErr()
+	} else {
+		se = ops.DequeueErr()
+		if se != nil && ops.PeekErr() == nil {
+			// Reading the last queued error clears the socket's
+			// pending error, as ip_recv_error resets sk_err.
+			s.ep.LastError()
+		}
+	}
+	if se == nil {
+		return net.RecvResult{}, unix.EAGAIN
+	}
+	var payload []byte
+	if se.Payload != nil {
+		payload = se.Payload.AsSlice()
+	}
+	r := net.RecvResult{Flags: unix.MSG_ERRQUEUE}
+	n := min(int64(len(payload)), req.Len)
+	if n > 0 {
+		c, err := req.Sink(payload[:n])
+		if err != nil {
+			return net.RecvResult{}, err
+		}
+		r.N = int64(c)
+	}
+	if int64(len(payload)) > n {
+		r.Flags |= unix.MSG_TRUNC
+	}
+	r.From = encodeAddr(s.fam.domain, se.Dst)
+	ee := make([]byte, 16)
+	le := binary.LittleEndian
+	if e, ok := errno(se.Err).(unix.Errno); ok {
+		le.PutUint32(ee, uint32(e))
+	}
+	ee[4] = uint8(se.Cause.Origin())
+	ee[5] = se.Cause.Type()
+	ee[6] = se.Cause.Code()
+	le.PutUint32(ee[8:], se.Cause.Info())
+	level, typ := int32(unix.SOL_IP), int32(unix.IP_RECVERR)
+	offDomain := unix.AF_INET
+	if se.NetProto == ipv6.ProtocolNumber {
+		level, typ, offDomain = unix.SOL_IPV6, unix.IPV6_RECVERR, unix.AF_INET6
+	}
+	var off []byte
+	if se.Cause.Origin() == tcpip.SockExtErrorOriginLocal || se.Offender.Addr.Len() == 0 {
+		// A local error has no offender: sa_family AF_UNSPEC.
+		if offDomain == unix.AF_INET {
+			off = make([]byte, sockaddrInLen)
+		} else {
+			off = make([]byte, sockaddrIn6Len)
+		}
+	} else {
+		off = encodeAddr(offDomain, tcpip.FullAddress{Addr: se.Offender.Addr})
+	}
+	r.Control.Proto = []net.Cmsg{{Level: level, Type: typ, Data: append(ee, off...)}}
+	return r, nil
 }
