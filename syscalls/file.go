@@ -554,7 +554,7 @@ func fcntl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		if f.IsPath() {
 			return 0, unix.EBADF
 		}
-		f.SetStatusFlagsFD(int(uint32(a[2])), fd)
+		setStatusFlags(t, f, fd, int(uint32(a[2])))
 		return 0, nil
 	case unix.F_SETOWN, unix.F_GETOWN, unix.F_SETOWN_EX, unix.F_GETOWN_EX, unix.F_SETSIG, unix.F_GETSIG:
 		return fcntlOwner(t, f, cmd, a[2])

@@ -5,6 +5,7 @@ import (
 
 	"github.com/kite-os/kite/abi/linux"
 	"github.com/kite-os/kite/kernel"
+	"github.com/kite-os/kite/tty"
 	"github.com/kite-os/kite/vfs"
 )
 
@@ -135,6 +136,25 @@ func fioAsync(t *kernel.Task, f *vfs.File, fd int32, arg uintptr) error {
 	if v != 0 {
 		fl |= unix.O_ASYNC
 	}
-	f.SetStatusFlagsFD(fl, fd)
+	setStatusFlags(t, f, fd, fl)
 	return nil
+}
+
+// setStatusFlags is F_SETFL and FIOASYNC through descriptor fd. O_ASYNC
+// on a terminal without an owner names one, as __tty_fasync: the
+// terminal's foreground process group (a slave's), else the caller.
+func setStatusFlags(t *kernel.Task, f *vfs.File, fd int32, flags int) {
+	on := flags&unix.O_ASYNC != 0 && f.Flags()&unix.O_ASYNC == 0
+	f.SetStatusFlagsFD(flags, fd)
+	term := tty.TerminalOf(f)
+	if !on || term == nil || f.Owner() != nil {
+		return
+	}
+	kind, id := kernel.OwnerPID, t.ThreadGroupID()
+	if pgrp, _ := term.Foreground(); pgrp > 0 && tty.IsSlave(f) {
+		kind, id = kernel.OwnerPGRP, pgrp
+	}
+	if o, err := t.NewFileOwner(kind, t.PIDOf(id)); err == nil {
+		f.SetOwner(o, false)
+	}
 }

@@ -29,6 +29,9 @@ type Terminal struct {
 
 	// masterQ and slaveQ are the wait queues of the two sides.
 	masterQ, slaveQ vfs.WaitQueue
+	// masterAsync and slaveAsync are the files of each side with
+	// O_ASYNC: input that becomes readable signals them POLL_IN.
+	masterAsync, slaveAsync vfs.FasyncList
 
 	// mu guards the fields below.
 	mu      sync.Mutex
@@ -86,6 +89,10 @@ type pending struct {
 	signals       []int  // to the foreground group
 	pgrp          int32
 	sessions      Sessions
+
+	// masterIO and slaveIO count the POLL_IN signals for O_ASYNC
+	// files of each side (n_tty's kill_fasync).
+	masterIO, slaveIO int
 }
 
 // takePending collects the wake-ups and signals of the last operation.
@@ -108,6 +115,12 @@ func (p pending) run(t *Terminal) {
 	}
 	if p.slave != 0 {
 		t.slaveQ.Notify(p.slave)
+	}
+	for range p.slaveIO {
+		t.slaveAsync.Kill(vfs.PollIn)
+	}
+	for range p.masterIO {
+		t.masterAsync.Kill(vfs.PollIn)
 	}
 }
 
@@ -221,9 +234,17 @@ func (m *masterFile) Write(ctx vfs.Context, f *vfs.File, src []byte, _ int64) (i
 	done := 0
 	for {
 		t.mu.Lock()
+		lines := len(t.ld.ends)
 		n := t.ld.receive(src[done:])
 		done += n
 		p := t.takePending(readEv|unix.POLLPRI, readEv)
+		// n_tty signals O_ASYNC readers once per line committed,
+		// or without ICANON once per input that leaves data.
+		if t.ld.canonical() {
+			p.slaveIO = max(len(t.ld.ends)-lines, 0)
+		} else if n > 0 && len(t.ld.in) > 0 {
+			p.slaveIO = 1
+		}
 		t.mu.Unlock()
 		p.run(t)
 		if done == len(src) {
@@ -500,12 +521,18 @@ func (s *slaveFile) Write(ctx vfs.Context, f *vfs.File, src []byte, _ int64) (in
 			}
 			return 0, unix.EIO
 		}
+		wrote := false
 		if !t.ld.stopped && len(t.ld.out) < outputMax {
 			n := min(len(src)-done, outputMax-len(t.ld.out))
 			t.ld.output(src[done : done+n])
 			done += n
+			wrote = n > 0
 		}
 		p := t.takePending(readEv, 0)
+		if wrote && len(t.ld.out) > 0 {
+			// The master's side reads raw: one signal per write.
+			p.masterIO = 1
+		}
 		t.mu.Unlock()
 		p.run(t)
 		if done == len(src) {
@@ -564,6 +591,18 @@ func (s *slaveFile) Ioctl(ctx vfs.Context, f *vfs.File, io vfs.UserIO, cmd uint3
 		return 0, unix.EIO
 	}
 	return s.t.ioctl(ctx, f, io, cmd, arg, false)
+}
+
+// Fasync implements vfs.Fasyncer.
+func (m *masterFile) Fasync(f *vfs.File, fd int32, on bool) { m.t.masterAsync.Fasync(f, fd, on) }
+
+// Fasync implements vfs.Fasyncer.
+func (s *slaveFile) Fasync(f *vfs.File, fd int32, on bool) { s.t.slaveAsync.Fasync(f, fd, on) }
+
+// IsSlave reports whether f is a slave side (else a master).
+func IsSlave(f *vfs.File) bool {
+	_, ok := f.Ops().(*slaveFile)
+	return ok
 }
 
 // TerminalOf returns the terminal behind an open slave or master file
