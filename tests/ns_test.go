@@ -137,3 +137,25 @@ func TestProgramsAsUser(t *testing.T) {
 		})
 	}
 }
+
+// TestBwrapPIDNamespace runs bubblewrap sandboxes with PID, user, IPC,
+// UTS and cgroup namespaces (--unshare-all without --unshare-net, whose
+// loopback setup needs RTM_NEWADDR, which kite's netlink refuses) and
+// compares what the sandboxed command sees with the host.
+func TestBwrapPIDNamespace(t *testing.T) {
+	need(t, "/usr/bin/bwrap", "/usr/bin/ps")
+	const bw = "bwrap --ro-bind / / --unshare-user --unshare-ipc --unshare-pid --unshare-uts --unshare-cgroup " +
+		"--hostname bw --dev /dev --proc /proc "
+	cases := map[string]string{
+		"ps": bw + "ps -o pid,ppid,comm",
+		"ids": bw + "sh -c 'echo $$; id -u; hostname; ls /proc | grep -E \"^[0-9]+$\"; grep ^0:: /proc/self/cgroup; " +
+			"readlink /proc/self; grep -E \"^(NSpid|PPid|NSsid)\" /proc/self/status; kill -0 1 && echo init visible'",
+		"as-pid-1":        "bwrap --ro-bind / / --unshare-pid --dev /dev --proc /proc --as-pid-1 sh -c 'echo $$; ps -o pid,comm'",
+		"die-with-parent": bw + "--die-with-parent sh -c 'sleep 10 & echo started; kill -9 $!; wait; echo $?'",
+	}
+	for name, script := range cases {
+		t.Run(name, func(t *testing.T) {
+			compare(t, nil, "/bin/sh", "-c", script)
+		})
+	}
+}
