@@ -39,9 +39,17 @@ func (t *Task) Kill(pid int32, sig int, info *arch.SignalInfo) error {
 	k := t.k
 	k.mu.Lock()
 	var targets []*ThreadGroup
+	// prefer is the thread a positive pid names when it is not a
+	// process id: the signal goes to its process, through it.
+	var prefer *Task
 	switch {
 	case pid > 0:
 		tg := k.groups[t.GlobalPID(pid)]
+		if tg == nil {
+			if x := k.tasks[t.GlobalPID(pid)]; x != nil {
+				tg, prefer = x.tg, x
+			}
+		}
 		if tg == nil || tg.state == groupDead {
 			k.mu.Unlock()
 			return unix.ESRCH
@@ -87,6 +95,10 @@ func (t *Task) Kill(pid int32, sig int, info *arch.SignalInfo) error {
 	for _, tg := range allowed {
 		c := *info
 		if tg.dropsUnforced(sig, t.crossNamespaceInfo(&c, tg)) {
+			continue
+		}
+		if prefer != nil {
+			tg.sendPreferring(prefer, &c)
 			continue
 		}
 		tg.send(nil, &c)

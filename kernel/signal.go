@@ -52,6 +52,21 @@ func (tg *ThreadGroup) sendKernelLocked(target *Task, info *arch.SignalInfo) {
 // task that takes it. It reports whether the signal continued a stopped
 // group, which the caller reports to the group's parent.
 func (tg *ThreadGroup) generate(target *Task, info *arch.SignalInfo) (continued bool) {
+	return tg.generatePreferring(target, nil, info)
+}
+
+// sendPreferring is send of a group-directed signal that thread prefer
+// takes if it does not block it (kill(2) given a thread's id: Linux's
+// complete_signal tries the task the id named first).
+func (tg *ThreadGroup) sendPreferring(prefer *Task, info *arch.SignalInfo) {
+	if tg.generatePreferring(nil, prefer, info) {
+		tg.notifyParentContinued()
+	}
+}
+
+// generatePreferring is generate; a group-directed signal goes to prefer
+// when it may take it.
+func (tg *ThreadGroup) generatePreferring(target, prefer *Task, info *arch.SignalInfo) (continued bool) {
 	sig := int(info.Signo)
 	bit := linux.SigBit(sig)
 	tg.sigMu.Lock()
@@ -111,7 +126,11 @@ func (tg *ThreadGroup) generate(target *Task, info *arch.SignalInfo) (continued 
 		target.pending.enqueue(info, limit)
 	} else {
 		tg.pending.enqueue(info, limit)
-		target = tg.pickSignalTarget(bit, tasks)
+		if prefer != nil && prefer.tg == tg && (prefer.sigMask&bit == 0 || prefer.sigWaitSet&bit != 0) {
+			target = prefer
+		} else {
+			target = tg.pickSignalTarget(bit, tasks)
+		}
 	}
 	tg.sigMu.Unlock()
 	tg.signalQueue.Notify(unix.POLLIN)
