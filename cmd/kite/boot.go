@@ -112,6 +112,20 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		}
 		defer host.Close()
 		host.Register(stack)
+		if cont != nil {
+			for key, value := range cont.netSysctl {
+				if err := host.SetSysctl(key, value); err != nil {
+					return 1, fmt.Errorf("sysctl %s=%s: %w", key, value, err)
+				}
+			}
+			cont.netSysctl = nil
+		}
+	}
+	if cont != nil {
+		for key := range cont.netSysctl {
+			// kite's own stack has no settable sysctls yet.
+			return 1, fmt.Errorf("sysctl %s: kite cannot set it for a container without a host network namespace", key)
+		}
 	}
 	if o.network == "sandbox" {
 		sb, err := ipStack.EnableSandbox(o.publish)

@@ -32,7 +32,11 @@ type containerConfig struct {
 	mounts       []oci.Mount
 	masked       []string
 	readonly     []string
-	maxTasks     int
+	// netSysctl are linux.sysctl's net.* settings: written in the
+	// engine's network namespace (the only ones kite applies; others
+	// make the container fail, as a sysctl runc cannot set does).
+	netSysctl map[string]string
+	maxTasks  int
 	// ready runs once the container is set up, just before its program
 	// starts; an error stops it (create reports it, then waits for
 	// start).
@@ -93,6 +97,15 @@ func containerOptions(spec *oci.Spec) (runOptions, error) {
 	if l := spec.Linux; l != nil {
 		c.masked = l.MaskedPaths
 		c.readonly = l.ReadonlyPaths
+		for key, value := range l.Sysctl {
+			if !strings.HasPrefix(key, "net.") {
+				return o, fmt.Errorf("sysctl %s: kite does not model it", key)
+			}
+			if c.netSysctl == nil {
+				c.netSysctl = map[string]string{}
+			}
+			c.netSysctl[key] = value
+		}
 		if r := l.Resources; r != nil {
 			// memory.limit bounds kite's memory file, as --memory
 			// does (allocations fail beyond it and kite's OOM killer

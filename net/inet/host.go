@@ -40,6 +40,10 @@ func NewHostIn(netns string) (*Host, error) {
 // Close stops the poller.
 func (h *Host) Close() { h.p.Close() }
 
+// SetSysctl sets a network sysctl of the host network namespace the
+// sockets are made in (NewHostIn's netns); see hostnet.Poller.SetSysctl.
+func (h *Host) SetSysctl(key, value string) error { return h.p.SetSysctl(key, value) }
+
 // Register makes h's families AF_INET and AF_INET6 of ns.
 func (h *Host) Register(ns *net.Stack) {
 	ns.Register(unix.AF_INET, &hostFamily{h: h, domain: unix.AF_INET})

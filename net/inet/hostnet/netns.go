@@ -2,6 +2,7 @@ package hostnet
 
 import (
 	"runtime"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -14,9 +15,11 @@ import (
 // sockets; it never runs other Go code (it is locked and never unlocked,
 // so the runtime drops it when its goroutine ends).
 
-// socketRequest asks the namespace thread for a socket.
+// socketRequest asks the namespace thread for a socket, or (fn not nil)
+// to run fn there.
 type socketRequest struct {
 	domain, typ, protocol int
+	fn                    func() error
 	reply                 chan socketReply
 }
 
@@ -47,6 +50,10 @@ func newNSMaker(path string) (*nsMaker, error) {
 			return
 		}
 		for r := range m.reqs {
+			if r.fn != nil {
+				r.reply <- socketReply{-1, r.fn()}
+				continue
+			}
 			fd, err := unix.Socket(r.domain, r.typ, r.protocol)
 			r.reply <- socketReply{fd, err}
 		}
@@ -60,9 +67,42 @@ func newNSMaker(path string) (*nsMaker, error) {
 // socket makes a socket in the namespace.
 func (m *nsMaker) socket(domain, typ, protocol int) (int, error) {
 	reply := make(chan socketReply, 1)
-	m.reqs <- socketRequest{domain, typ, protocol, reply}
+	m.reqs <- socketRequest{domain: domain, typ: typ, protocol: protocol, reply: reply}
 	r := <-reply
 	return r.fd, r.err
+}
+
+// run runs fn on the namespace thread.
+func (m *nsMaker) run(fn func() error) error {
+	reply := make(chan socketReply, 1)
+	m.reqs <- socketRequest{fn: fn, reply: reply}
+	return (<-reply).err
+}
+
+// SetSysctl writes value to the network sysctl key ("net.ipv4.X", as
+// config.json's linux.sysctl names it) of the poller's host network
+// namespace, as runc does inside a container's namespace: /proc/sys/net
+// shows the namespace of the thread that opens it. EPERM for the
+// namespace kite itself runs in (the host's own), EINVAL for a key
+// outside net.
+func (p *Poller) SetSysctl(key, value string) error {
+	rest, ok := strings.CutPrefix(key, "net.")
+	if !ok || rest == "" || strings.Contains(key, "/") || strings.Contains(key, "..") {
+		return unix.EINVAL
+	}
+	if p.ns == nil {
+		return unix.EPERM
+	}
+	path := "/proc/sys/net/" + strings.ReplaceAll(rest, ".", "/")
+	return p.ns.run(func() error {
+		fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		_, err = unix.Write(fd, []byte(value))
+		return err
+	})
 }
 
 // stop ends the namespace thread.
