@@ -2,6 +2,9 @@ package bench
 
 import (
 	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -144,4 +147,73 @@ func BenchmarkSocketpair(b *testing.B) {
 		b.ReportMetric(us, "µs/pair")
 		return us
 	})
+}
+
+// redisBenchSh starts redis-server on a Unix socket in a new directory
+// under /tmp, waits until redis-cli gets its PONG, runs redis-benchmark
+// -s for SET and GET and stops the server. redis-benchmark -q prints
+// "SET: N requests per second..." lines.
+const redisBenchSh = `
+set -e
+dir=$(mktemp -d /tmp/kite-redis-XXXXXX)
+redis-server --port 0 --unixsocket "$dir/r.sock" --save '' --appendonly no --dir "$dir" >/dev/null &
+pid=$!
+i=0
+until redis-cli -s "$dir/r.sock" ping >/dev/null 2>&1; do
+	i=$((i+1)); [ $i -lt 300 ] || { kill $pid; exit 1; }
+	sleep 0.1
+done
+redis-benchmark -s "$dir/r.sock" -t set,get -n 20000 -c 10 -q
+kill $pid
+wait $pid || true
+rm -rf "$dir"
+`
+
+// BenchmarkRedisUnix reports redis-benchmark -s's SET and GET requests
+// per second with server and client both native or both under kite.
+func BenchmarkRedisUnix(b *testing.B) {
+	for _, p := range []string{"redis-server", "redis-cli", "redis-benchmark"} {
+		if _, err := exec.LookPath(p); err != nil {
+			b.Skipf("%s is not installed (apt-get install redis-server redis-tools)", p)
+		}
+	}
+	for _, op := range []string{"SET", "GET"} {
+		b.Run(op, func(b *testing.B) {
+			compareHostKite(b, op+" requests/s", func(b *testing.B, underKite bool) float64 {
+				var sum float64
+				for i := 0; i < b.N; i++ {
+					sum += redisOps(b, underKite, op)
+				}
+				ops := sum / float64(b.N)
+				b.ReportMetric(ops, "requests/s")
+				return ops
+			})
+		})
+	}
+}
+
+// redisOps runs redisBenchSh natively or under kite and returns op's
+// requests per second.
+func redisOps(b *testing.B, underKite bool, op string) float64 {
+	b.Helper()
+	argv := []string{"/bin/sh", "-c", redisBenchSh}
+	if underKite {
+		argv = append([]string{kiteBin, "run", "--"}, argv...)
+	}
+	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+	if err != nil {
+		b.Fatalf("%v: %v\n%s", argv[:3], err, out)
+	}
+	// -q ends each report with a carriage return before the summary.
+	for _, line := range strings.FieldsFunc(string(out), func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), op+": "); ok {
+			if f := strings.Fields(rest); len(f) > 1 && f[1] == "requests" {
+				if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+					return v
+				}
+			}
+		}
+	}
+	b.Fatalf("no %s result in redis-benchmark's output:\n%s", op, out)
+	return 0
 }
