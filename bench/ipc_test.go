@@ -9,7 +9,8 @@ import (
 // operation and prints the nanoseconds per iteration: 's' a semop
 // ping-pong between two processes (one round trip: two semops each way),
 // 'm' a msgsnd/msgrcv round trip between two processes, 'c' clone with
-// new mount, UTS, IPC and user namespaces, exit and wait.
+// new mount, UTS, IPC and user namespaces, exit and wait, 'p' the same
+// with a new PID namespace too (the child is its init).
 const ipcC = `
 #define _GNU_SOURCE
 #include <sched.h>
@@ -50,12 +51,16 @@ int main(int argc, char **argv) {
 		break;
 	}
 	case 'c':
+	case 'p': {
+		int fl = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | SIGCHLD;
+		if (argv[1][0] == 'p') fl |= CLONE_NEWPID;
 		for (long i = 0; i < n; i++) {
-			pid_t c = clone(child, stack + sizeof stack, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | SIGCHLD, 0);
+			pid_t c = clone(child, stack + sizeof stack, fl, 0);
 			if (c < 0) { perror("clone"); return 1; }
 			waitpid(c, 0, 0);
 		}
 		break;
+	}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("%ld\n", ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec)) / n);
@@ -87,3 +92,7 @@ func BenchmarkMsgRoundTrip(b *testing.B) { benchIPC(b, "m", 2000) }
 // BenchmarkCloneNamespaces is clone with new mount, UTS, IPC and user
 // namespaces, then exit and wait.
 func BenchmarkCloneNamespaces(b *testing.B) { benchIPC(b, "c", 200) }
+
+// BenchmarkCloneNamespacesPID is BenchmarkCloneNamespaces with a new PID
+// namespace as well, whose init the child is.
+func BenchmarkCloneNamespacesPID(b *testing.B) { benchIPC(b, "p", 200) }
