@@ -505,6 +505,25 @@ func (s procSource) SetIPCLimit(ctx vfs.Context, name, value string) error {
 	return ns.SetLimitText(name, value)
 }
 
+// NetSysctls implements proc.NetSysctlInfo: the families' /proc/sys/net
+// files, each showing the reader's network namespace.
+func (s procSource) NetSysctls() map[string]func(vfs.Context) []byte {
+	files := make(map[string]func(vfs.Context) []byte)
+	for name := range s.k.net.Sysctls() {
+		files[name] = func(ctx vfs.Context) []byte {
+			st := s.k.net
+			if t := s.k.TaskByID(ctx.ThreadID()); t != nil {
+				st = t.NetStack()
+			}
+			if gen := st.Sysctls()[name]; gen != nil {
+				return gen()
+			}
+			return nil
+		}
+	}
+	return files
+}
+
 // NetFiles implements proc.NetInfo: the socket families' /proc/net
 // files, each showing the reader's network namespace.
 func (s procSource) NetFiles() map[string]func(vfs.Context) []byte {

@@ -80,6 +80,13 @@ ss("-tln", "sport = :%d or sport = :%d" % (p4, p6))
 ss("-tan", "sport = :%d or dport = :%d" % (p4, p4))
 ss("-xl", "src", "@kite-diag-test")`)
 	})
+	t.Run("proc-sys-net", func(t *testing.T) {
+		// The values kite's stack uses that are Linux's defaults
+		// (tcp_rmem, tcp_wmem and tcp_congestion_control are tcpip's
+		// own and differ).
+		need(t, "/bin/sh")
+		compare(t, nil, "/bin/sh", "-c", `cd /proc/sys/net && for f in core/somaxconn ipv4/ip_local_port_range ipv4/ip_default_ttl ipv4/ping_group_range ipv4/tcp_sack ipv4/tcp_window_scaling ipv4/tcp_keepalive_time ipv4/tcp_keepalive_intvl ipv4/tcp_keepalive_probes ipv4/tcp_fin_timeout ipv4/tcp_syn_retries ipv4/tcp_moderate_rcvbuf; do printf '%s: ' $f; cat $f; done`)
+	})
 	t.Run("iproute2", func(t *testing.T) {
 		// Only lo: the host has other interfaces kite's sandbox does
 		// not (--net=none).

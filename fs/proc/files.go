@@ -481,7 +481,11 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 	if ii, ok := fs.src.(IPCInfo); ok {
 		fs.ipcFiles(ii, kids, kernel)
 	}
-	kids["sys"] = fs.newDir(nil, map[string]vfs.Inode{"kernel": fs.newDir(nil, kernel), "vm": fs.newDir(nil, fs.vmFiles(si))})
+	sys := map[string]vfs.Inode{"kernel": fs.newDir(nil, kernel), "vm": fs.newDir(nil, fs.vmFiles(si))}
+	if ni, ok := fs.src.(NetSysctlInfo); ok {
+		sys["net"] = fs.sysctlTree(ni.NetSysctls())
+	}
+	kids["sys"] = fs.newDir(nil, sys)
 	if ni, ok := fs.src.(NetInfo); ok {
 		net := make(map[string]vfs.Inode)
 		for name, gen := range ni.NetFiles() {
@@ -520,4 +524,38 @@ func (fs *Filesystem) vmFiles(si SystemInfo) map[string]vfs.Inode {
 		"overcommit_ratio": file(func() int { _, r := si.Overcommit(); return r },
 			func(n int) error { return si.SetOvercommit(-1, n) }),
 	}
+}
+
+// sysctlTree makes the directories of files named by slash-separated
+// paths (/proc/sys/net's "ipv4/tcp_rmem"), each file read only.
+func (fs *Filesystem) sysctlTree(files map[string]func(vfs.Context) []byte) vfs.Inode {
+	type dir map[string]any
+	root := dir{}
+	for path, gen := range files {
+		d := root
+		parts := strings.Split(path, "/")
+		for _, p := range parts[:len(parts)-1] {
+			sub, ok := d[p].(dir)
+			if !ok {
+				sub = dir{}
+				d[p] = sub
+			}
+			d = sub
+		}
+		d[parts[len(parts)-1]] = gen
+	}
+	var build func(d dir) vfs.Inode
+	build = func(d dir) vfs.Inode {
+		kids := make(map[string]vfs.Inode, len(d))
+		for name, v := range d {
+			switch v := v.(type) {
+			case dir:
+				kids[name] = build(v)
+			case func(vfs.Context) []byte:
+				kids[name] = fs.newData(nil, 0o444, func(ctx vfs.Context) ([]byte, error) { return v(ctx), nil })
+			}
+		}
+		return fs.newDir(nil, kids)
+	}
+	return build(root)
 }

@@ -152,6 +152,13 @@ type NetInfo interface {
 	NetFiles() map[string]func(vfs.Context) []byte
 }
 
+// NetSysctlInfo is implemented by Sources that show /proc/sys/net: files
+// by their path below it ("ipv4/ip_local_port_range"), each generated
+// when read for the reader's network namespace.
+type NetSysctlInfo interface {
+	NetSysctls() map[string]func(vfs.Context) []byte
+}
+
 // IPCInfo is implemented by Sources that show the caller's IPC namespace:
 // /proc/sysvipc/{shm,sem,msg} and the IPC limits of /proc/sys/kernel.
 type IPCInfo interface {
