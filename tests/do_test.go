@@ -83,6 +83,16 @@ func TestDo(t *testing.T) {
 print(os.getcwd(), sorted(os.listdir(".")), os.environ.get("LC_ALL"))
 print(sum(range(10**6)), sys.version_info[:2])`)
 	})
+	t.Run("gcc", func(t *testing.T) {
+		need(t, "/usr/bin/gcc")
+		src := filepath.Join(workDir, "do", "hello.c")
+		if err := os.WriteFile(src, []byte("#include <stdio.h>\nint main(void) { printf(\"hello from %s\\n\", __func__); return 3; }\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// The binary goes to /tmp: the host's on the host, kite's own
+		// under kite do.
+		compareDo(t, dir, "sh", "-c", "out=/tmp/kite-do-hello-$$; gcc -O1 -o $out "+src+" && $out; s=$?; rm -f $out; exit $s")
+	})
 	t.Run("git", func(t *testing.T) {
 		need(t, "/usr/bin/git")
 		repo := filepath.Join(workDir, "do", "repo")
