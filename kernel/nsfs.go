@@ -54,8 +54,8 @@ const (
 )
 
 // Ioctl implements vfs.FileOperations: NS_GET_USERNS and NS_GET_PARENT
-// open the owning or parent user namespace (visible only if it is the
-// caller's or below it), NS_GET_NSTYPE names the kind, NS_GET_OWNER_UID
+// open the owning user namespace or the parent user or PID namespace
+// (visible only if it is the caller's or below it), NS_GET_NSTYPE names the kind, NS_GET_OWNER_UID
 // gives a user namespace's creator.
 func (n *nsFile) Ioctl(ctx vfs.Context, _ *vfs.File, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
 	t := n.in.k.TaskByID(ctx.ThreadID())
@@ -78,7 +78,17 @@ func (n *nsFile) Ioctl(ctx vfs.Context, _ *vfs.File, io vfs.UserIO, cmd uint32, 
 			return 0, unix.EFAULT
 		}
 		return 0, nil
-	case nsGetUserNS, nsGetParent:
+	case nsGetParent:
+		if pn, ok := ns.(*PIDNamespace); ok {
+			// A PID namespace's parent is shown only if it is the
+			// caller's own or lies below it.
+			if pn.parent == nil || !t.pidns.IsAncestorOf(pn.parent) {
+				return 0, unix.EPERM
+			}
+			return n.in.k.installNSFile(ctx, t, pn.parent)
+		}
+		fallthrough
+	case nsGetUserNS:
 		var target *auth.UserNamespace
 		switch {
 		case cmd == nsGetParent && !isUser:
@@ -91,16 +101,21 @@ func (n *nsFile) Ioctl(ctx vfs.Context, _ *vfs.File, io vfs.UserIO, cmd uint32, 
 		if target == nil || !t.UserNamespace().IsAncestorOf(target) {
 			return 0, unix.EPERM
 		}
-		in := &nsInode{k: n.in.k, ns: userNamespace{target}}
-		f, err := n.in.k.vfs.NewPseudoFile(ctx, n.in.k.nsfs, NamespaceLink(in.ns), in, &nsFile{in: in}, unix.O_RDONLY)
-		if err != nil {
-			return 0, err
-		}
-		defer f.DecRef(ctx)
-		fd, err := t.FDTable().NewFD(0, f, unix.FD_CLOEXEC)
-		return uintptr(fd), err
+		return n.in.k.installNSFile(ctx, t, userNamespace{target})
 	}
 	return 0, unix.ENOTTY
+}
+
+// installNSFile opens ns's nsfs file in t's fd table (close-on-exec).
+func (k *Kernel) installNSFile(ctx vfs.Context, t *Task, ns Namespace) (uintptr, error) {
+	in := &nsInode{k: k, ns: ns}
+	f, err := k.vfs.NewPseudoFile(ctx, k.nsfs, NamespaceLink(ns), in, &nsFile{in: in}, unix.O_RDONLY)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(ctx)
+	fd, err := t.FDTable().NewFD(0, f, unix.FD_CLOEXEC)
+	return uintptr(fd), err
 }
 
 // NamespaceFile opens a file for namespace kind of t (O_RDONLY), as

@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <stdint.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -19,6 +20,9 @@
 struct clone_args {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
 };
+
+/* NS_GET_PARENT of <linux/nsfs.h>. */
+#define NS_GET_PARENT_ 0xb702
 
 static pid_t pidfd_open_(pid_t pid) { return syscall(SYS_pidfd_open, pid, 0); }
 
@@ -515,6 +519,16 @@ static int setns_test(void) {
 	CHECKOK("open ns/pid", nsfd);
 	int pfd = pidfd_open_(init);
 	CHECKOK("pidfd_open", pfd);
+	int par = ioctl(nsfd, NS_GET_PARENT_);
+	struct stat ps, own;
+	fstat(par, &ps);
+	stat("/proc/self/ns/pid", &own);
+	printf("NS_GET_PARENT is our namespace: %d\n", par >= 0 && ps.st_ino == own.st_ino);
+	int ownfd = open("/proc/self/ns/pid", O_RDONLY);
+	CHECK("NS_GET_PARENT of our own namespace", ioctl(ownfd, NS_GET_PARENT_));
+	CHECK("NS_GET_PARENT of a UTS namespace", ioctl(open("/proc/self/ns/uts", O_RDONLY), NS_GET_PARENT_));
+	close(par);
+	close(ownfd);
 	CHECK("setns(pidfd, 0)", setns(pfd, 0));
 	CHECK("setns(pidfd, CLONE_NEWPID|1)", setns(pfd, CLONE_NEWPID | 1));
 	CHECK("setns(nsfd, CLONE_NEWUTS)", setns(nsfd, CLONE_NEWUTS));
