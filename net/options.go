@@ -269,7 +269,7 @@ func clampBuf(v int32, min int) int {
 }
 
 // setOption sets the SOL_SOCKET options every socket has.
-func setOption(so Socket, name int, val []byte) error {
+func setOption(ctx Context, so Socket, name int, val []byte) error {
 	o := so.Options()
 	switch name {
 	case unix.SO_RCVTIMEO, unix.SO_SNDTIMEO, soRcvTimeoNew, soSndTimeoNew:
@@ -325,6 +325,21 @@ func setOption(so Socket, name int, val []byte) error {
 		} else {
 			o.tstamp, o.tstampNS = false, false
 		}
+	case unix.SO_MARK:
+		if !netAdmin(ctx) {
+			return unix.EPERM
+		}
+		recordInt(o, name, v)
+	case unix.SO_PRIORITY:
+		if (v < 0 || v > 6) && !netAdmin(ctx) {
+			return unix.EPERM
+		}
+		recordInt(o, name, v)
+	case unix.SO_BUSY_POLL:
+		if v < 0 {
+			return unix.EINVAL
+		}
+		recordInt(o, name, v)
 	case unix.SO_RCVLOWAT:
 		if v < 0 {
 			v = 1<<31 - 1
@@ -345,12 +360,26 @@ func setOption(so Socket, name int, val []byte) error {
 		if bool {
 			v = boolInt(v != 0)
 		}
-		if o.ints == nil {
-			o.ints = make(map[int]int32)
-		}
-		o.ints[name] = v
+		recordInt(o, name, v)
 	}
 	return nil
+}
+
+// recordInt keeps an option's value to report it back.
+//
+// Preconditions: o.mu is held.
+func recordInt(o *Options, name int, v int32) {
+	if o.ints == nil {
+		o.ints = make(map[int]int32)
+	}
+	o.ints[name] = v
+}
+
+// netAdmin is sockopt_ns_capable's test for SO_MARK and high SO_PRIORITY
+// values: CAP_NET_RAW or CAP_NET_ADMIN.
+func netAdmin(ctx Context) bool {
+	c := ctx.Credentials()
+	return c.HasCapability(unix.CAP_NET_RAW) || c.HasCapability(unix.CAP_NET_ADMIN)
 }
 
 func isIntOption(name int) bool {
@@ -385,5 +414,5 @@ func (f *File) SetSockOpt(ctx Context, level, name int, val []byte) error {
 	if err != unix.ENOPROTOOPT || level != unix.SOL_SOCKET {
 		return err
 	}
-	return setOption(f.so, name, val)
+	return setOption(ctx, f.so, name, val)
 }
