@@ -55,6 +55,12 @@ func (t *Task) BlockOn(ch <-chan struct{}) error {
 		select {
 		case <-ch:
 			return nil
+		default:
+		}
+		t.ru.nvcsw.Add(1) // the task sleeps
+		select {
+		case <-ch:
+			return nil
 		case <-t.wake:
 		}
 	}
@@ -69,6 +75,12 @@ func (t *Task) BlockOnTimeout(ch <-chan struct{}, deadline time.Time) error {
 		if t.Interrupted() {
 			return ERESTARTSYS
 		}
+		select {
+		case <-ch:
+			return nil
+		default:
+		}
+		t.ru.nvcsw.Add(1) // the task sleeps
 		select {
 		case <-ch:
 			return nil

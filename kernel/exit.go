@@ -46,6 +46,7 @@ func (t *Task) exit() {
 			k.threadExitHook(t)
 		}
 	}
+	t.sampleRSSAtExit()
 	t.closeVfork()
 	t.mu.Lock()
 	undo := t.semUndo
@@ -78,6 +79,7 @@ func (t *Task) exit() {
 		}
 	}
 	tg.deadUser += user
+	t.exitRusageLocked()
 	tg.deadSys += sys
 	last := len(tg.tasks) == 0
 	if last && !tg.exiting {
@@ -286,6 +288,7 @@ func (tg *ThreadGroup) reapLocked() {
 	if tg.parent != nil {
 		delete(tg.parent.children, tg)
 		u, s := tg.CPUTime()
+		tg.reapRusageLocked()
 		tg.parent.childUser += u + tg.childUser
 		tg.parent.childSys += s + tg.childSys
 	}

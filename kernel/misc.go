@@ -52,6 +52,9 @@ type tgMisc struct {
 	// processKeyring is the process's keyring (keys.go): shared by its
 	// threads, not inherited.
 	processKeyring *keys.Key
+	// ru is the process's resource usage beyond its live tasks
+	// (rusage.go; its own guards).
+	ru tgRusage
 }
 
 // forkMisc returns the child's copy of t's taskMisc for clone flags f.
@@ -82,6 +85,7 @@ func (tg *ThreadGroup) forkMisc() tgMisc {
 	defer tg.sigMu.Unlock()
 	m := tg.misc
 	m.processKeyring = nil
+	m.ru = tgRusage{}
 	return m
 }
 

@@ -66,6 +66,7 @@ func (t *Task) run() {
 		case platform.EventFault:
 			t.fault(f)
 		case platform.EventInterrupt:
+			t.ru.nivcsw.Add(1)
 			// Signals and exits are handled at the top of the loop.
 		}
 	}
@@ -190,6 +191,7 @@ func (t *Task) fault(f platform.Fault) {
 	if signo == int32(unix.SIGSEGV) || signo == int32(unix.SIGBUS) {
 		err := t.mm.HandleFault(addr, signo, code)
 		if err == nil {
+			t.ru.minflt.Add(1)
 			return
 		}
 		var fe *mm.FaultError

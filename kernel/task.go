@@ -125,6 +125,8 @@ type Task struct {
 	// misc is personality, ioprio and memory policy (misc.go). Guarded
 	// by mu.
 	misc taskMisc
+	// ru counts faults and context switches (rusage.go).
+	ru taskRusage
 }
 
 // Kernel returns the kernel the task belongs to.

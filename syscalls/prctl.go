@@ -96,17 +96,27 @@ const (
 
 func getrusage(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	var user, sys time.Duration
+	var ru kernel.Rusage
 	switch int32(a[0]) {
 	case rusageSelf:
 		user, sys = t.ThreadGroup().CPUTime()
+		ru = t.ProcessRusage()
 	case rusageChildren:
 		user, sys = t.ThreadGroup().ChildrenCPUTime()
+		ru = t.ThreadGroup().ChildrenRusage()
 	case rusageThread:
 		user, sys = t.CPUTime()
+		ru = t.ThreadRusage()
 	default:
 		return 0, unix.EINVAL
 	}
-	return 0, copyOutFull(t, a[1], encodeRusage(int64(user), int64(sys)))
+	b := encodeRusage(int64(user), int64(sys))
+	putU64(b, 32, uint64(ru.MaxRSS))
+	putU64(b, 64, uint64(ru.MinFlt))
+	putU64(b, 72, uint64(ru.MajFlt))
+	putU64(b, 128, uint64(ru.NVCSw))
+	putU64(b, 136, uint64(ru.NIVCSw))
+	return 0, copyOutFull(t, a[1], b)
 }
 
 // clockTicks is USER_HZ, the unit of times(2).
