@@ -90,8 +90,9 @@ type ptraceState struct {
 	// PTRACE_LISTEN lets it wait for the group stop to end.
 	stopped   bool
 	listening bool
-	// listenStopped and listenWake are the group stop when PTRACE_LISTEN
-	// came: the task stops again when it has changed.
+	// listenStopped and listenWake are the group stop when the current
+	// PTRACE_EVENT_STOP began: after PTRACE_LISTEN the task stops again
+	// once it has changed.
 	listenStopped bool
 	listenWake    chan struct{}
 	// stopCode is the stop's exit_code: the signal, with an event in the
@@ -344,6 +345,9 @@ func (t *Task) ptraceEventStop() {
 			sig = tg.stopSig
 			t.ptrace.seenStop = tg.stopWake
 		}
+		// What PTRACE_LISTEN compares with: a change of the group stop
+		// since this trap began makes the task stop again.
+		t.ptrace.listenStopped, t.ptrace.listenWake = tg.stopped, tg.stopWake
 		tg.sigMu.Unlock()
 		k.mu.Unlock()
 		code := sig | unix.PTRACE_EVENT_STOP<<8

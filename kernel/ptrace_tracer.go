@@ -188,13 +188,10 @@ func (t *Task) PtraceListen(tid int32) error {
 	if !c.ptrace.seized || c.ptrace.stopCode>>8 != unix.PTRACE_EVENT_STOP {
 		return unix.EIO
 	}
-	// The task stays stopped, listening, from now on: what happens
-	// before its goroutine gets to it counts.
+	// The task stays stopped, listening, from now on: what happened
+	// since its trap began counts.
 	p := &c.ptrace
 	p.listening = true
-	c.tg.sigMu.Lock()
-	p.listenStopped, p.listenWake = c.tg.stopped, c.tg.stopWake
-	c.tg.sigMu.Unlock()
 	p.resume <- ptraceResume{listen: true}
 	return nil
 }
@@ -319,10 +316,26 @@ func (t *Task) WithProcessMemory(tid int32, fn func(m *mm.MemoryManager) error) 
 	return target.withMemory(fn)
 }
 
-// PtraceRun runs fn on the goroutine of stopped tracee tid, where the
-// tracee's registers (Registers), FP state and stop details may be read
-// and changed.
+// PtraceRun runs fn on stopped tracee tid, whose registers (Registers),
+// siginfo and stop details fn may read and change: the tracee stays
+// parked while fn runs, since it leaves a stop only when its tracer (the
+// caller) resumes it or, being killed, once it holds Kernel.mu, which fn
+// runs under. fn must not take Kernel.mu.
 func (t *Task) PtraceRun(tid int32, fn func(tracee *Task) error) error {
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	c, err := t.traceeLocked(tid, false)
+	if err != nil {
+		return err
+	}
+	return fn(c)
+}
+
+// PtraceRunOnTracee runs fn on the goroutine of stopped tracee tid, for
+// what only that goroutine may touch: the FP state of its platform
+// context (PtraceFPState, PtraceSetFPState).
+func (t *Task) PtraceRunOnTracee(tid int32, fn func(tracee *Task) error) error {
 	k := t.k
 	k.mu.Lock()
 	c, err := t.traceeLocked(tid, false)
@@ -345,10 +358,12 @@ func (t *Task) PtraceRun(tid int32, fn func(tracee *Task) error) error {
 	}
 }
 
-// PtraceFPState returns the tracee's FP state. Only inside PtraceRun.
+// PtraceFPState returns the tracee's FP state. Only inside
+// PtraceRunOnTracee.
 func (t *Task) PtraceFPState() (arch.FPState, error) { return t.fpState() }
 
-// PtraceSetFPState replaces the tracee's FP state. Only inside PtraceRun.
+// PtraceSetFPState replaces the tracee's FP state. Only inside
+// PtraceRunOnTracee.
 func (t *Task) PtraceSetFPState(fp arch.FPState) error {
 	t.mu.Lock()
 	c := t.ctx
@@ -363,8 +378,6 @@ func (t *Task) PtraceSetFPState(fp arch.FPState) error {
 // PtraceSigInfo returns the siginfo of the tracee's stop; nil for a
 // group stop (PTRACE_GETSIGINFO's EINVAL). Only inside PtraceRun.
 func (t *Task) PtraceSigInfo() *arch.SignalInfo {
-	t.k.mu.Lock()
-	defer t.k.mu.Unlock()
 	if t.ptrace.siginfo == nil {
 		return nil
 	}
@@ -375,8 +388,6 @@ func (t *Task) PtraceSigInfo() *arch.SignalInfo {
 // PtraceSetSigInfo replaces the siginfo of the tracee's stop; false for a
 // group stop. Only inside PtraceRun.
 func (t *Task) PtraceSetSigInfo(info *arch.SignalInfo) bool {
-	t.k.mu.Lock()
-	defer t.k.mu.Unlock()
 	if t.ptrace.siginfo == nil {
 		return false
 	}
@@ -393,10 +404,7 @@ func (t *Task) PtraceSyscallStop() (op uint8, seccompData uint32) {
 	if op == sysInfoEntry || op == sysInfoExit {
 		// Linux tells syscall stops by their si_code, which only
 		// PTRACE_O_TRACESYSGOOD makes distinct.
-		t.k.mu.Lock()
-		good := t.ptrace.stopCode == int(unix.SIGTRAP)|0x80
-		t.k.mu.Unlock()
-		if !good {
+		if t.ptrace.stopCode != int(unix.SIGTRAP)|0x80 {
 			op = sysInfoNone
 		}
 	}

@@ -322,7 +322,7 @@ func ptracePokeUser(t *kernel.Task, pid int32, addr uintptr, v uint64) error {
 // ptraceFP returns tracee pid's FP state (an XSAVE area).
 func ptraceFP(t *kernel.Task, pid int32) (arch.FPState, error) {
 	var fp arch.FPState
-	err := t.PtraceRun(pid, func(c *kernel.Task) error {
+	err := t.PtraceRunOnTracee(pid, func(c *kernel.Task) error {
 		var err error
 		fp, err = c.PtraceFPState()
 		return err
@@ -343,7 +343,7 @@ func ptraceSetFX(t *kernel.Task, pid int32, b []byte) error {
 		// Reserved MXCSR bits.
 		return unix.EINVAL
 	}
-	return t.PtraceRun(pid, func(c *kernel.Task) error {
+	return t.PtraceRunOnTracee(pid, func(c *kernel.Task) error {
 		fp, err := c.PtraceFPState()
 		if err != nil {
 			return err
@@ -446,7 +446,7 @@ func ptraceSetRegset(t *kernel.Task, pid int32, nt int, iovAddr uintptr) error {
 			// A whole XSAVE buffer is needed, as on Linux.
 			return unix.EFAULT
 		}
-		err = t.PtraceRun(pid, func(c *kernel.Task) error { return c.PtraceSetFPState(arch.FPState(b)) })
+		err = t.PtraceRunOnTracee(pid, func(c *kernel.Task) error { return c.PtraceSetFPState(arch.FPState(b)) })
 	}
 	if err != nil {
 		return err
