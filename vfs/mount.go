@@ -469,3 +469,10 @@ func (v *VirtualFilesystem) dentryPath(d *Dentry) string {
 // (umount2 and pivot_root look at what is mounted on a path such as "."
 // that resolution leaves under its mounts).
 func (v *VirtualFilesystem) FollowMounts(p Path) Path { return v.followMounts(p) }
+
+// ID returns m's mount id (mountinfo's first field, fdinfo's mnt_id).
+func (m *Mount) ID() uint64 {
+	m.vfs.mountMu.Lock()
+	defer m.vfs.mountMu.Unlock()
+	return m.seq
+}

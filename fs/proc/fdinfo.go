@@ -63,14 +63,8 @@ func (fs *Filesystem) fdInfo(ctx vfs.Context, p Process, fd int32) ([]byte, erro
 	if st, err := f.Stat(ctx); err == nil {
 		ino = st.Ino
 	}
-	if path := f.Path(); path.Ok() {
-		if root := fs.processRoot(p); root.Ok() {
-			for _, m := range fs.v.Mounts(root) {
-				if m.Mount == path.Mount {
-					mntID = m.ID
-				}
-			}
-		}
+	if path := f.Path(); path.Ok() && path.Mount != nil {
+		mntID = path.Mount.ID()
 	}
 	return formatFDInfo(f.Offset(), flags, mntID, ino), nil
 }
