@@ -34,12 +34,22 @@ func uname(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 func sysinfo(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	k := t.Kernel()
 	total, free := k.MemoryInfo()
+	// Free is what the memory file does not use, as /proc/meminfo's
+	// MemFree; shared memory is its tmpfs and shm pages.
+	mf := k.MemoryFile()
+	if used := mf.FramesInUse() * 4096; used < free {
+		free -= used
+	} else {
+		free = 0
+	}
+	_, shmem := mf.PageCacheUsage()
 	b := make([]byte, 112)
 	putU64(b, 0, uint64(time.Since(k.BootTime())/time.Second))
 	// loads[3] at 8..32 stay 0.
 	putU64(b, 32, total)
 	putU64(b, 40, free)
-	// sharedram, bufferram, totalswap, freeswap stay 0.
+	putU64(b, 48, shmem)
+	// bufferram, totalswap, freeswap stay 0.
 	putU16(b, 80, uint16(min(k.NumTasks(), 0xffff)))
 	// totalhigh, freehigh stay 0.
 	putU32(b, 104, 1) // mem_unit
