@@ -237,6 +237,9 @@ func (ep *EventPoll) insertLocked(key epollKey, target *EventPoll, ev EpollEvent
 	// The callback filters events itself, so the entry's mask never has
 	// to change with EPOLL_CTL_MOD.
 	it.entry = &vfs.WaitEntry{Mask: ^uint32(0), Callback: it.callback}
+	if ev.Events&EPOLLEXCLUSIVE != 0 {
+		it.entry = &vfs.WaitEntry{Mask: ^uint32(0), Exclusive: true, WakeOne: it.wakeOne}
+	}
 	ep.items[key] = it
 	if target != nil {
 		ep.link(target)
@@ -320,6 +323,32 @@ func (ep *EventPoll) queueReady(it *epitem) {
 func (ep *EventPoll) wake() {
 	ep.waiters.Notify(epollReadable)
 	ep.queue.Notify(epollReadable)
+}
+
+// wakeOne is an EPOLLEXCLUSIVE item's callback: it queues the item as
+// callback does and reports whether that woke an epoll_wait caller for
+// events the item wants (ep_poll_callback's ewake), which ends the
+// file's exclusive wake-up.
+func (it *epitem) wakeOne(events uint32) bool {
+	ep := it.ep
+	active := ep.waiters.Active()
+	ep.readyMu.Lock()
+	want := it.events
+	skip := it.removed || want&^epollPrivateBits == 0 || (events != 0 && events&want == 0)
+	ep.readyMu.Unlock()
+	it.callback(events)
+	if skip || !active {
+		return false
+	}
+	switch events & (unix.POLLIN | unix.POLLOUT) {
+	case unix.POLLIN:
+		return want&unix.POLLIN != 0
+	case unix.POLLOUT:
+		return want&unix.POLLOUT != 0
+	case 0:
+		return true
+	}
+	return false
 }
 
 // callback is an item's wait-entry callback: its file says events

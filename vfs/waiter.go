@@ -1,6 +1,7 @@
 package vfs
 
 import (
+	"sort"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -29,9 +30,18 @@ type Waitable interface {
 
 // WaitEntry is one waiter: poll, select or an epoll instance. Notify
 // calls Callback (which must not block) with the events that happened.
+//
+// An Exclusive entry (an EPOLLEXCLUSIVE epoll item) has WakeOne instead:
+// Notify calls the exclusive entries after the others, in the order they
+// registered, until one reports that it woke somebody, as Linux's
+// exclusive wake-ups (a hang-up wakes them all).
 type WaitEntry struct {
-	Mask     uint32
-	Callback func(events uint32)
+	Mask      uint32
+	Callback  func(events uint32)
+	Exclusive bool
+	WakeOne   func(events uint32) bool
+	// seq orders exclusive entries; guarded by the queue's mu.
+	seq uint64
 }
 
 // NewChannelEntry returns a WaitEntry for mask that signals ch (a buffered
@@ -51,6 +61,8 @@ type WaitQueue struct {
 	// mu guards entries.
 	mu      sync.Mutex
 	entries map[*WaitEntry]struct{}
+	// seq numbers exclusive entries as they register.
+	seq uint64
 }
 
 // EventRegister implements Waitable.EventRegister.
@@ -60,7 +72,18 @@ func (q *WaitQueue) EventRegister(e *WaitEntry) {
 	if q.entries == nil {
 		q.entries = make(map[*WaitEntry]struct{})
 	}
+	if e.Exclusive {
+		q.seq++
+		e.seq = q.seq
+	}
 	q.entries[e] = struct{}{}
+}
+
+// Active reports whether anybody waits on q (waitqueue_active).
+func (q *WaitQueue) Active() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.entries) > 0
 }
 
 // EventUnregister implements Waitable.EventUnregister.
@@ -74,15 +97,29 @@ func (q *WaitQueue) EventUnregister(e *WaitEntry) {
 // POLLHUP reach everybody) that they happened.
 func (q *WaitQueue) Notify(events uint32) {
 	q.mu.Lock()
-	var call []*WaitEntry
+	var call, excl []*WaitEntry
 	for e := range q.entries {
 		if e.Mask&events != 0 || events&(unix.POLLERR|unix.POLLHUP) != 0 {
-			call = append(call, e)
+			if e.Exclusive {
+				excl = append(excl, e)
+			} else {
+				call = append(call, e)
+			}
 		}
 	}
 	q.mu.Unlock()
 	for _, e := range call {
 		e.Callback(events)
+	}
+	if len(excl) == 0 {
+		return
+	}
+	sort.Slice(excl, func(i, j int) bool { return excl[i].seq < excl[j].seq })
+	all := events&unix.POLLHUP != 0
+	for _, e := range excl {
+		if e.WakeOne(events) && !all {
+			return
+		}
 	}
 }
 
