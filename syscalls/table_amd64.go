@@ -201,7 +201,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_ACCT:                    enosys(""),
 	unix.SYS_SETTIMEOFDAY:            enosys(""),
 	unix.SYS_MOUNT:                   partial(mount, "new mounts of registered types, MS_BIND (MS_REC), MS_REMOUNT, MS_MOVE, propagation (MS_SHARED, MS_SLAVE, MS_PRIVATE, MS_UNBINDABLE, MS_REC) with peer groups; superblock flags of MS_REMOUNT without MS_BIND are not changed"),
-	unix.SYS_UMOUNT2:                 partial(umount2, "EBUSY only for mounts with mounts below them, not for open files"),
+	unix.SYS_UMOUNT2:                 partial(umount2, "EBUSY only for mounts with mounts below them, not for open files; the root of a mount namespace cannot be unmounted (EINVAL: kite has no rootfs below it)"),
 	unix.SYS_SWAPON:                  enosys(""),
 	unix.SYS_SWAPOFF:                 enosys(""),
 	unix.SYS_REBOOT:                  enosys(""),
