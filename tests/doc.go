@@ -19,5 +19,7 @@
 // times are checked on timers long enough that a delay cannot expire
 // them. Host-wide names (files in /dev/shm, SysV keys, abstract sockets)
 // must be unique to the program; programs that observe host-wide state
-// run alone (serialPrograms in harness_test.go).
+// run alone (serialPrograms in cprogs/cprogs_test.go). The C programs'
+// comparisons are package tests/cprogs; the harness both packages share
+// is tests/internal/kitetest.
 package tests

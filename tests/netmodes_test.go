@@ -81,7 +81,7 @@ func TestHostNetwork(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			src, _ := filepath.Abs(filepath.Join("progs", name+".c"))
 			for _, v := range variants {
-				t.Run(v.name, func(t *testing.T) {
+				t.Run(v.Name, func(t *testing.T) {
 					compareNet(t, host, buildC(t, src, v))
 				})
 			}

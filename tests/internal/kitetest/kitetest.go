@@ -1,0 +1,181 @@
+// Package kitetest is the harness the differential test packages share:
+// it builds kite once per test binary, runs a program on the host and
+// under `kite run` with the same environment, and builds the C test
+// programs in each of their variants. The tests live in package tests
+// (real programs, engines, terminals...) and package tests/cprogs (the C
+// programs in tests/progs), so that each test binary gets go test's
+// timeout of its own and the two run side by side.
+package kitetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Harness is one test binary's kite and work directory.
+type Harness struct {
+	// WorkDir holds the kite binary and the built test programs. It is
+	// outside /tmp because kite gives programs a private /tmp.
+	WorkDir string
+	// KiteBin is the kite binary under test.
+	KiteBin string
+
+	// builds maps an output path to its *build.
+	builds sync.Map
+}
+
+// Setup makes a work directory under /var/tmp and builds kite from the
+// package directory cmdKite (relative to the test's directory) into it.
+// The returned function removes the directory.
+func Setup(cmdKite string) (*Harness, func(), error) {
+	dir, err := os.MkdirTemp("/var/tmp", "kite-tests-")
+	if err != nil {
+		return nil, nil, err
+	}
+	h := &Harness{WorkDir: dir, KiteBin: filepath.Join(dir, "kite")}
+	cleanup := func() { os.RemoveAll(dir) }
+	out, err := exec.Command("go", "build", "-o", h.KiteBin, cmdKite).CombinedOutput()
+	if err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("building kite: %v\n%s", err, out)
+	}
+	return h, cleanup, nil
+}
+
+// Result is what one run of a program produced.
+type Result struct {
+	Stdout, Stderr string
+	Status         string // "exit N" or "signal NAME"
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("status: %s\nstdout:\n%s\nstderr:\n%s", r.Status, r.Stdout, r.Stderr)
+}
+
+// RunTimeout bounds every run.
+const RunTimeout = 2 * time.Minute
+
+// Env is the environment both runs get.
+var Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C", "HOME=/root", "TERM=dumb"}
+
+// Run runs argv with stdin from stdin (nil: /dev/null) and env.
+func Run(t *testing.T, stdin []byte, env []string, argv ...string) Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), RunTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = env
+	// A session of its own: what the program sees (its session, a
+	// controlling terminal or none) does not depend on how the tests
+	// were started.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := Result{Stdout: stdout.String(), Stderr: stderr.String()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		r.Status = "exit 0"
+	case errors.As(err, &ee):
+		ws := ee.Sys().(syscall.WaitStatus)
+		if ws.Signaled() {
+			r.Status = "signal " + ws.Signal().String()
+		} else {
+			r.Status = fmt.Sprintf("exit %d", ws.ExitStatus())
+		}
+	default:
+		t.Fatalf("running %v: %v", argv, err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("%v timed out after %v\n%s", argv, RunTimeout, r)
+	}
+	return r
+}
+
+// UnderKite converts a kite run's result to what the host run should look
+// like: kite exits with 128+N and names the signal on stderr when signal N
+// killed the program.
+func UnderKite(r Result) Result {
+	var n int
+	if _, err := fmt.Sscanf(r.Status, "exit %d", &n); err == nil && n > 128 {
+		lines := strings.SplitAfter(r.Stderr, "\n")
+		if len(lines) >= 2 {
+			last := lines[len(lines)-2]
+			if strings.HasPrefix(last, "kite: ") && strings.Contains(last, "killed by signal") {
+				r.Stderr = strings.Join(lines[:len(lines)-2], "")
+				r.Status = "signal " + syscall.Signal(n-128).String()
+			}
+		}
+	}
+	return r
+}
+
+// Compare runs argv on the host and under kite and fails t if they
+// differ; it returns the host's result.
+func (h *Harness) Compare(t *testing.T, stdin []byte, argv ...string) Result {
+	t.Helper()
+	host := Run(t, stdin, Env, argv...)
+	kargv := append([]string{h.KiteBin, "run", "--"}, argv...)
+	kite := UnderKite(Run(t, stdin, Env, kargv...))
+	if host != kite {
+		t.Errorf("%v differs between host and kite\n--- host:\n%s\n--- kite:\n%s", argv, host, kite)
+	}
+	return host
+}
+
+// Variant is one way of building a C test program.
+type Variant struct {
+	Name string
+	CC   []string
+}
+
+// Variants are the builds of every C test program.
+var Variants = []Variant{
+	{"static", []string{"gcc", "-static", "-O1"}},
+	{"static-pie", []string{"gcc", "-static-pie", "-fPIE", "-O1"}},
+	{"musl", []string{"musl-gcc", "-static", "-O1"}},
+}
+
+// build is one binary of the run: built once, by whichever test needs it
+// first, while tests needing other binaries build theirs.
+type build struct {
+	once sync.Once
+	err  error
+}
+
+// BuildC compiles src with v once per test binary, skipping the test when
+// v's compiler is missing.
+func (h *Harness) BuildC(t *testing.T, src string, v Variant) string {
+	t.Helper()
+	if _, err := exec.LookPath(v.CC[0]); err != nil {
+		t.Skipf("%s is not installed (apt-get install musl-tools)", v.CC[0])
+	}
+	base := strings.TrimSuffix(filepath.Base(src), ".c")
+	out := filepath.Join(h.WorkDir, base+"."+v.Name)
+	e, _ := h.builds.LoadOrStore(out, &build{})
+	b := e.(*build)
+	b.once.Do(func() {
+		args := append(append([]string{}, v.CC[1:]...), "-o", out, src)
+		if msg, err := exec.Command(v.CC[0], args...).CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("%s %v: %v\n%s", v.CC[0], args, err, msg)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return out
+}
