@@ -122,6 +122,12 @@ func (dirFileBase) Read(vfs.Context, *vfs.File, []byte, int64) (int, error) {
 	return 0, unix.EISDIR
 }
 
+// Seek implements vfs.FileOperations: Linux's generic_file_llseek on a
+// directory of size 0 (SEEK_END is relative to 0).
+func (dirFileBase) Seek(_ vfs.Context, _ *vfs.File, cur, off int64, whence int) (int64, error) {
+	return vfs.GenericSeek(cur, 0, off, whence)
+}
+
 // rootInode is /proc.
 type rootInode struct {
 	base

@@ -83,6 +83,12 @@ type dirFile struct {
 	d *dirInode
 }
 
+// Seek implements vfs.FileOperations: Linux's generic_file_llseek on a
+// directory of size 0 (SEEK_END is relative to 0).
+func (*dirFile) Seek(_ vfs.Context, _ *vfs.File, cur, off int64, whence int) (int64, error) {
+	return vfs.GenericSeek(cur, 0, off, whence)
+}
+
 // Read implements vfs.FileOperations.
 func (f *dirFile) Read(vfs.Context, *vfs.File, []byte, int64) (int, error) {
 	return 0, unix.EISDIR

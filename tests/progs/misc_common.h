@@ -24,7 +24,7 @@ static const char *errname(int e) {
 		{EDQUOT, "EDQUOT"}, {ENOKEY, "ENOKEY"}, {EKEYEXPIRED, "EKEYEXPIRED"},
 		{EKEYREVOKED, "EKEYREVOKED"}, {EKEYREJECTED, "EKEYREJECTED"},
 		{ESTALE, "ESTALE"}, {EOVERFLOW, "EOVERFLOW"}, {ENOTSUP, "ENOTSUP"},
-		{EXDEV, "EXDEV"}, {ENAMETOOLONG, "ENAMETOOLONG"}, {ENOTTY, "ENOTTY"},
+		{EXDEV, "EXDEV"}, {ENAMETOOLONG, "ENAMETOOLONG"}, {ENOTTY, "ENOTTY"}, {ENXIO, "ENXIO"},
 	};
 	for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (names[i].e == e) return names[i].n;

@@ -47,6 +47,14 @@ int main(void) {
 		CHECK(l, lseek(d, 3, SEEK_SET));
 		snprintf(l, sizeof l, "%s SEEK_CUR 2", dirs[i]);
 		CHECK(l, lseek(d, 2, SEEK_CUR));
+		snprintf(l, sizeof l, "%s SEEK_END 0", dirs[i]);
+		CHECK(l, lseek(d, 0, SEEK_END));
+		snprintf(l, sizeof l, "%s SEEK_END 7", dirs[i]);
+		CHECK(l, lseek(d, 7, SEEK_END));
+		snprintf(l, sizeof l, "%s SEEK_CUR after SEEK_END", dirs[i]);
+		CHECK(l, lseek(d, 0, SEEK_CUR));
+		snprintf(l, sizeof l, "%s SEEK_DATA", dirs[i]);
+		CHECK(l, lseek(d, 0, SEEK_DATA));
 		snprintf(l, sizeof l, "%s SEEK_SET -1", dirs[i]);
 		CHECK(l, lseek(d, -1, SEEK_SET));
 		snprintf(l, sizeof l, "%s rewind", dirs[i]);
