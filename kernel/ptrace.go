@@ -576,6 +576,7 @@ func (t *Task) ptraceExec(oldTID int32, nr uint64) {
 	if !t.ptrace.traced.Load() {
 		return
 	}
+	t.ptraceForgetOldLeader()
 	t.regs.Orig_rax = nr
 	if t.ptraceEvent(unix.PTRACE_EVENT_EXEC, t.ptraceTIDMessage(oldTID)) {
 		return
@@ -645,4 +646,24 @@ func (t *Task) ptraceTIDMessage(g int32) uint64 {
 		return uint64(tr.PIDOf(g))
 	}
 	return uint64(g)
+}
+
+// ptraceForgetOldLeader drops, after an execve by a non-leader thread, the
+// old leader whose thread id t took: its tracer hears of no exit for it,
+// as on Linux.
+func (t *Task) ptraceForgetOldLeader() {
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	tr := t.ptrace.tracer
+	if tr == nil {
+		return
+	}
+	for c := range tr.ptrace.tracees {
+		if c != t && c.tid == t.tid && c.tg == t.tg {
+			delete(tr.ptrace.tracees, c)
+			c.ptrace.tracer, c.ptrace.zombie, c.ptrace.stopped = nil, false, false
+			c.ptrace.traced.Store(false)
+		}
+	}
 }

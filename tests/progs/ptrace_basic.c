@@ -157,6 +157,17 @@ static void kill_tracee(void) {
 	int st;
 	waitpid(c, &st, 0);
 	show_status("kill stop", st);
+	err("interrupt not seized", ptrace(PTRACE_INTERRUPT, c, 0, 0));
+	err("listen not seized", ptrace(PTRACE_LISTEN, c, 0, 0));
+	err("detach bad signal", ptrace(PTRACE_DETACH, c, 0, 100));
+	err("unknown request", syscall(SYS_ptrace, 0x7777, c, 0, 0));
+	err("seize with addr", ptrace(PTRACE_SEIZE, c, 1, 0));
+	err("seize bad options", ptrace(PTRACE_SEIZE, c, 0, 0x80000000L));
+	err("seize traced", ptrace(PTRACE_SEIZE, c, 0, 0));
+	unsigned long m = 99;
+	err("geteventmsg", ptrace(PTRACE_GETEVENTMSG, c, 0, &m));
+	printf("event message at a signal stop %lu\n", m);
+	err("getsiginfo bad address", ptrace(PTRACE_GETSIGINFO, c, 0, (void *)8));
 	err("kill", ptrace(PTRACE_KILL, c, 0, 0));
 	waitpid(c, &st, 0);
 	show_status("killed", st);
