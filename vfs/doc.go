@@ -102,6 +102,13 @@
 //
 // File locks (flock, POSIX and OFD record locks) and extended attributes
 // (XattrInode) are kept and checked by the VFS for every file system.
+// POSIX ACLs (acl.go) are stored through XattrInode by file systems that
+// implement ACLInode; the VFS validates them, checks access with them,
+// applies default ACLs to new files and keeps them in step with chmod.
+//
+// Mounts (mount.go, mountops.go, propagate.go) form one tree per mount
+// namespace; propagation follows Linux's shared subtrees (peer groups,
+// masters and slaves), all guarded by mountMu.
 //
 // Character and block devices found in any file system (mknod in tmpfs, or
 // fs/dev) are opened through the device registry: RegisterDevice. FIFOs
