@@ -149,7 +149,8 @@ func mqNotify(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 				return 0, unix.EINVAL
 			}
 			n = &ipc.MQNotify{TGID: t.ThreadGroupID(), Signo: signo, Fire: func(pid int32, uid uint32) {
-				info := arch.NewQueueSignalInfo(signo, siMesgQ, pid, uid, value)
+				// The sender's pid as the registered process sees it.
+				info := arch.NewQueueSignalInfo(signo, siMesgQ, t.PIDOf(pid), uid, value)
 				tg.SendGroupSignal(&info)
 			}}
 		default:

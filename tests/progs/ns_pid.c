@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <termios.h>
 
 /* struct clone_args of <linux/sched.h>, which musl does not ship. */
 struct clone_args {
@@ -581,6 +582,52 @@ static int setns_test(void) {
 	return 0;
 }
 
+/* A terminal's process group and session across the boundary. */
+static char slave_name[64];
+
+static int tty_child(void) {
+	setsid();
+	int s = open(slave_name, O_RDWR);
+	CHECK("in ns: TIOCSCTTY", ioctl(s, TIOCSCTTY, 0));
+	printf("in ns: tcgetpgrp %d tcgetsid %d\n", tcgetpgrp(s), tcgetsid(s));
+	CHECK("in ns: tcsetpgrp(1)", tcsetpgrp(s, 1));
+	CHECK("in ns: tcsetpgrp(99)", tcsetpgrp(s, 99));
+	fflush(stdout);
+	write(3, "x", 1);
+	char b;
+	read(4, &b, 1);
+	return 0;
+}
+
+static int tty_ns(void) {
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0) {
+		printf("no pty: %s\n", strerror(errno));
+		return 0;
+	}
+	snprintf(slave_name, sizeof slave_name, "%s", ptsname(m));
+	int up[2], down[2];
+	pipe(up);
+	pipe(down);
+	fflush(stdout);
+	struct clone_args a = {.flags = CLONE_NEWPID, .exit_signal = SIGCHLD};
+	pid_t c = syscall(SYS_clone3, &a, sizeof a);
+	if (c == 0) {
+		dup2(up[1], 3);
+		dup2(down[0], 4);
+		_exit(tty_child());
+	}
+	char b;
+	read(up[0], &b, 1);
+	int pg = 0, sid = 0;
+	CHECK("outside: TIOCGPGRP on the master", ioctl(m, TIOCGPGRP, &pg));
+	CHECK("outside: TIOCGSID on the master", ioctl(m, TIOCGSID, &sid));
+	printf("outside: they are the child's pid: %d %d\n", pg == c, sid == c);
+	write(down[1], "x", 1);
+	waitpid(c, NULL, 0);
+	return 0;
+}
+
 int main(void) {
 	if (geteuid() != 0) {
 		printf("needs root\n");
@@ -606,6 +653,8 @@ int main(void) {
 	status("set_tid", run(settid));
 	printf("== creds\n");
 	status("creds", run(creds));
+	printf("== tty\n");
+	status("tty", run(tty_ns));
 	printf("== setns\n");
 	status("setns", run(setns_test));
 	return 0;
