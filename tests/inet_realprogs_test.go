@@ -87,6 +87,30 @@ ss("-xl", "src", "@kite-diag-test")`)
 		need(t, "/bin/sh")
 		compare(t, nil, "/bin/sh", "-c", `cd /proc/sys/net && for f in core/somaxconn ipv4/ip_local_port_range ipv4/ip_default_ttl ipv4/ping_group_range ipv4/tcp_sack ipv4/tcp_window_scaling ipv4/tcp_keepalive_time ipv4/tcp_keepalive_intvl ipv4/tcp_keepalive_probes ipv4/tcp_fin_timeout ipv4/tcp_syn_retries ipv4/tcp_moderate_rcvbuf; do printf '%s: ' $f; cat $f; done`)
 	})
+	t.Run("node-http", func(t *testing.T) {
+		// node's http server and its fetch (undici) over 127.0.0.1 and
+		// ::1, with a 100 kB request body.
+		need(t, "/usr/bin/node")
+		compare(t, nil, "/usr/bin/node", "-e", `const http = require("http");
+async function run(host) {
+  const srv = http.createServer((req, res) => {
+    let n = 0;
+    req.on("data", (c) => { n += c.length; });
+    req.on("end", () => { res.setHeader("content-type", "text/plain"); res.end("hello " + req.method + " " + req.url + " " + n + "\n"); });
+  });
+  await new Promise((ok) => srv.listen(0, host, ok));
+  const base = "http://" + (host.includes(":") ? "[" + host + "]" : host) + ":" + srv.address().port;
+  for (const path of ["/a", "/b?x=1"]) {
+    const r = await fetch(base + path);
+    console.log(host, r.status, r.headers.get("content-type"), JSON.stringify(await r.text()));
+  }
+  const r = await fetch(base + "/post", {method: "POST", body: "x".repeat(100000)});
+  console.log(host, r.status, JSON.stringify(await r.text()));
+  srv.closeAllConnections();
+  await new Promise((ok) => srv.close(ok));
+}
+(async () => { await run("127.0.0.1"); await run("::1"); console.log("done"); })();`)
+	})
 	t.Run("iproute2", func(t *testing.T) {
 		// Only lo: the host has other interfaces kite's sandbox does
 		// not (--net=none).
