@@ -30,11 +30,12 @@ func TestLibseccomp(t *testing.T) {
 	})
 }
 
-// TestBwrapSeccomp runs bubblewrap with every namespace but the network
-// unshared and a seccomp filter passed as --seccomp FD (mkdir and mkdirat
-// fail with EPERM), on the host and under kite: the pid namespace's view
-// (ps), the hostname, the Seccomp lines of /proc/self/status and the
-// filter's effect must match.
+// TestBwrapSeccomp runs bubblewrap with every namespace unshared (bwrap
+// sets up the new network namespace's lo through netlink) and a seccomp
+// filter passed as --seccomp FD (mkdir and mkdirat fail with EPERM), on
+// the host and under kite: the pid namespace's view (ps), the hostname,
+// the Seccomp lines of /proc/self/status and the filter's effect must
+// match.
 func TestBwrapSeccomp(t *testing.T) {
 	need(t, "/usr/bin/bwrap", "/bin/bash", "/bin/ps")
 	// ld nr; mkdir -> ERRNO(EPERM); mkdirat -> ERRNO(EPERM); allow.
@@ -50,7 +51,7 @@ func TestBwrapSeccomp(t *testing.T) {
 	if err := os.WriteFile(filter, bpf, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	script := `bwrap --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --unshare-all --share-net --hostname bw --seccomp 10 ` +
+	script := `bwrap --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --unshare-all --hostname bw --seccomp 10 ` +
 		`sh -c 'echo pid $$; ps -o pid,comm | head -5; hostname; grep -E "^(NSpid|Seccomp|NoNewPrivs)" /proc/self/status; ` +
 		`mkdir /tmp/x 2>&1; echo mkdir=$?; touch /tmp/y && ls /tmp' 10< ` + filter
 	r := compare(t, nil, "/bin/bash", "-c", script)

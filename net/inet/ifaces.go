@@ -6,6 +6,8 @@ import (
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
 	"github.com/kite-os/kite/net/netlink"
 )
@@ -152,4 +154,64 @@ func (st *Stack) Routes() []netlink.Route {
 		)
 	}
 	return out
+}
+
+// AddAddr implements netlink.Interfaces (RTM_NEWADDR): the address goes
+// on link a.Index. EEXIST if the link has it; lo's own 127.0.0.1/8 and
+// ::1 before lo first comes up are accepted as new (Linux's lo has no
+// address until then; kite's carries them unshown, and they are what lo
+// shows once up).
+func (st *Stack) AddAddr(a netlink.Addr) error {
+	id := tcpip.NICID(a.Index)
+	info, ok := st.s.NICInfo()[id]
+	if !ok {
+		return unix.ENODEV
+	}
+	pa, err := protocolAddress(a)
+	if err != nil {
+		return err
+	}
+	st.mu.Lock()
+	wasUp := st.wasUp
+	st.mu.Unlock()
+	for _, have := range info.ProtocolAddresses {
+		if have.AddressWithPrefix.Address == pa.AddressWithPrefix.Address {
+			if info.Flags.Loopback && !wasUp && (have == loAddr4 || have == loAddr6) && have == pa {
+				return nil
+			}
+			return unix.EEXIST
+		}
+	}
+	if e := st.s.AddProtocolAddress(id, pa, stack.AddressProperties{}); e != nil {
+		return errno(e)
+	}
+	return nil
+}
+
+// DelAddr implements netlink.Interfaces (RTM_DELADDR):
+// EADDRNOTAVAIL if link a.Index has no such address.
+func (st *Stack) DelAddr(a netlink.Addr) error {
+	id := tcpip.NICID(a.Index)
+	if _, ok := st.s.NICInfo()[id]; !ok {
+		return unix.ENODEV
+	}
+	pa, err := protocolAddress(a)
+	if err != nil {
+		return err
+	}
+	if e := st.s.RemoveAddress(id, pa.AddressWithPrefix.Address); e != nil {
+		return unix.EADDRNOTAVAIL
+	}
+	return nil
+}
+
+// protocolAddress converts a netlink address to tcpip's.
+func protocolAddress(a netlink.Addr) (tcpip.ProtocolAddress, error) {
+	switch {
+	case a.Family == unix.AF_INET && len(a.Addr) == 4 && a.PrefixLen <= 32:
+		return tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFromSlice(a.Addr), PrefixLen: int(a.PrefixLen)}}, nil
+	case a.Family == unix.AF_INET6 && len(a.Addr) == 16 && a.PrefixLen <= 128:
+		return tcpip.ProtocolAddress{Protocol: ipv6.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFromSlice(a.Addr), PrefixLen: int(a.PrefixLen)}}, nil
+	}
+	return tcpip.ProtocolAddress{}, unix.EINVAL
 }

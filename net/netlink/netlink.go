@@ -60,6 +60,13 @@ type Interfaces interface {
 	// SetLinkUp brings the link index up or down (ENODEV when there is
 	// none).
 	SetLinkUp(index int32, up bool) error
+	// AddAddr adds an address (Family, PrefixLen, Index, Addr) to its
+	// link: EEXIST if the link has it, ENODEV without the link, EINVAL
+	// for a malformed one.
+	AddAddr(a Addr) error
+	// DelAddr removes one: EADDRNOTAVAIL if the link has no such
+	// address.
+	DelAddr(a Addr) error
 }
 
 // Family is AF_NETLINK for one network stack.

@@ -24,6 +24,18 @@ func (fakeIfs) Addrs() []Addr {
 	return []Addr{{Family: unix.AF_INET, PrefixLen: 8, Index: 1, Addr: []byte{127, 0, 0, 1}, Label: "lo"}}
 }
 func (fakeIfs) Routes() []Route { return nil }
+
+// AddAddr has lo's 127.0.0.1 already and takes nothing else.
+func (fakeIfs) AddAddr(a Addr) error {
+	if a.Index != 1 {
+		return unix.ENODEV
+	}
+	if a.Family == unix.AF_INET && string(a.Addr) == "\x7f\x00\x00\x01" {
+		return unix.EEXIST
+	}
+	return unix.EINVAL
+}
+func (fakeIfs) DelAddr(a Addr) error { return unix.EADDRNOTAVAIL }
 func (f fakeIfs) SetLinkUp(index int32, up bool) error {
 	if index != 1 {
 		return unix.ENODEV
@@ -87,9 +99,22 @@ func TestRoute(t *testing.T) {
 	if len(hs) != 1 || hs[0].Type != unix.NLMSG_ERROR || int32(hs[0].Pid) != -int32(unix.ENODEV) {
 		t.Errorf("RTM_GETLINK index 7 = %+v, want ENODEV", hs)
 	}
+	// RTM_NEWADDR of lo's 127.0.0.1/8: EEXIST, unless NLM_F_REPLACE.
+	ifa := make([]byte, unix.SizeofIfAddrmsg, unix.SizeofIfAddrmsg+8)
+	ifa[0], ifa[1] = unix.AF_INET, 8
+	binary.LittleEndian.PutUint32(ifa[4:], 1)
+	ifa = append(ifa, 8, 0, unix.IFA_LOCAL, 0, 127, 0, 0, 1)
+	hs = exchange(t, so, unix.RTM_NEWADDR, unix.NLM_F_REQUEST|unix.NLM_F_CREATE|unix.NLM_F_EXCL, ifa)
+	if len(hs) != 1 || hs[0].Type != unix.NLMSG_ERROR || int32(hs[0].Pid) != -int32(unix.EEXIST) {
+		t.Errorf("RTM_NEWADDR of an address lo has = %+v, want EEXIST", hs)
+	}
+	hs = exchange(t, so, unix.RTM_NEWADDR, unix.NLM_F_REQUEST|unix.NLM_F_REPLACE|unix.NLM_F_ACK, ifa)
+	if len(hs) != 1 || hs[0].Type != unix.NLMSG_ERROR || hs[0].Pid != 0 {
+		t.Errorf("RTM_NEWADDR with NLM_F_REPLACE = %+v, want an ACK", hs)
+	}
 	hs = exchange(t, so, unix.RTM_NEWADDR, unix.NLM_F_REQUEST, make([]byte, unix.SizeofIfAddrmsg))
-	if len(hs) != 1 || hs[0].Type != unix.NLMSG_ERROR || int32(hs[0].Pid) != -int32(unix.EOPNOTSUPP) {
-		t.Errorf("RTM_NEWADDR = %+v, want EOPNOTSUPP", hs)
+	if len(hs) != 1 || hs[0].Type != unix.NLMSG_ERROR || int32(hs[0].Pid) != -int32(unix.ENODEV) {
+		t.Errorf("RTM_NEWADDR on index 0 = %+v, want ENODEV", hs)
 	}
 	// ip link set lo down: ifi_change IFF_UP, ifi_flags 0.
 	binary.LittleEndian.PutUint32(info[4:], 1)

@@ -139,10 +139,12 @@ func (s *socket) handle(ctx net.Context, h hdr, payload []byte, port uint32) []b
 		out = s.dumpRoutes(h, payload, port)
 	case unix.RTM_NEWLINK:
 		errno = s.setLink(ctx, payload)
+	case unix.RTM_NEWADDR, unix.RTM_DELADDR:
+		errno = s.changeAddr(ctx, h, payload)
 	case unix.NLMSG_NOOP, unix.NLMSG_DONE:
 		return nil
 	default:
-		// Other changes (RTM_NEWADDR, RTM_NEWROUTE...) are not
+		// Other changes (RTM_NEWROUTE...) are not
 		// carried out; other requests are unknown to kite.
 		errno = unix.EOPNOTSUPP
 	}
@@ -213,6 +215,42 @@ func (s *socket) setLink(ctx net.Context, payload []byte) unix.Errno {
 		return unix.EINVAL
 	}
 	return 0
+}
+
+// changeAddr is RTM_NEWADDR and RTM_DELADDR (`ip addr add|del`, bwrap
+// setting up lo): an ifaddrmsg (family, prefix length, flags, scope,
+// index) with IFA_LOCAL or IFA_ADDRESS. An address the link has already
+// is EEXIST unless NLM_F_REPLACE without NLM_F_EXCL (then it stays as
+// it is), as Linux's inet_rtm_newaddr. Needs CAP_NET_ADMIN.
+func (s *socket) changeAddr(ctx net.Context, h hdr, payload []byte) unix.Errno {
+	if len(payload) < unix.SizeofIfAddrmsg {
+		return unix.EINVAL
+	}
+	if !ctx.Credentials().HasCapability(unix.CAP_NET_ADMIN) {
+		return unix.EPERM
+	}
+	at := attrs(payload[unix.SizeofIfAddrmsg:])
+	addr := at[unix.IFA_LOCAL]
+	if addr == nil {
+		addr = at[unix.IFA_ADDRESS]
+	}
+	a := Addr{Family: int(payload[0]), PrefixLen: payload[1], Index: int32(binary.LittleEndian.Uint32(payload[4:])), Addr: addr}
+	var err error
+	if h.Type == unix.RTM_DELADDR {
+		err = s.fam.ifs.DelAddr(a)
+	} else {
+		err = s.fam.ifs.AddAddr(a)
+		if err == unix.EEXIST && h.Flags&unix.NLM_F_REPLACE != 0 && h.Flags&unix.NLM_F_EXCL == 0 {
+			err = nil
+		}
+	}
+	if err == nil {
+		return 0
+	}
+	if e, ok := err.(unix.Errno); ok {
+		return e
+	}
+	return unix.EINVAL
 }
 
 // ifinfomsg is 16 bytes: family, pad, type, index, flags, change.
