@@ -76,6 +76,10 @@ func msgctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
+	if cmd == ipc.IPCStat || cmd == ipc.MsgStat || cmd == ipc.MsgStatAny {
+		// msg_lspid and msg_lrpid.
+		pidsInView(t, b, 96, 100)
+	}
 	if len(b) > 0 && cmd != ipc.IPCSet {
 		if err := copyOutFull(t, buf, b); err != nil {
 			return 0, err

@@ -88,12 +88,26 @@ func semctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
+	if cmd == ipc.GetPid {
+		// sempid as the caller's PID namespace numbers it.
+		r = t.PIDOf(r)
+	}
 	if len(b) > 0 && cmd != ipc.IPCSet && cmd != ipc.SetAll {
 		if err := copyOutFull(t, arg, b); err != nil {
 			return 0, err
 		}
 	}
 	return uintptr(r), nil
+}
+
+// pidsInView rewrites the global pids at offsets offs of b as t's PID
+// namespace numbers them (0 for a process outside it).
+func pidsInView(t *kernel.Task, b []byte, offs ...int) {
+	for _, o := range offs {
+		if len(b) >= o+4 {
+			putU32(b, o, uint32(t.PIDOf(int32(getU32(b, o)))))
+		}
+	}
 }
 
 func getU16(b []byte, off int) uint16 { return uint16(b[off]) | uint16(b[off+1])<<8 }

@@ -109,6 +109,10 @@ func shmctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
+	if cmd == ipc.IPCStat || cmd == ipc.ShmStat || cmd == ipc.ShmStatAny {
+		// shm_cpid and shm_lpid as the caller's PID namespace numbers them.
+		pidsInView(t, b, 80, 84)
+	}
 	if size > 0 && cmd != ipc.IPCSet {
 		if err := copyOutFull(t, buf, b); err != nil {
 			return 0, err

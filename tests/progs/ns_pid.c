@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/shm.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -628,6 +629,37 @@ static int tty_ns(void) {
 	return 0;
 }
 
+/* System V IPC's pids: shm_cpid of a segment made inside. */
+static int shm_child(void) {
+	int id = shmget(IPC_PRIVATE, 4096, 0600);
+	struct shmid_ds ds;
+	shmctl(id, IPC_STAT, &ds);
+	printf("in ns: shm_cpid %d\n", (int)ds.shm_cpid);
+	fflush(stdout);
+	write(3, &id, sizeof id);
+	return 0;
+}
+
+static int sysv_ns(void) {
+	int p[2];
+	pipe(p);
+	fflush(stdout);
+	struct clone_args a = {.flags = CLONE_NEWPID, .exit_signal = SIGCHLD};
+	pid_t c = syscall(SYS_clone3, &a, sizeof a);
+	if (c == 0) {
+		dup2(p[1], 3);
+		_exit(shm_child());
+	}
+	int id = -1;
+	read(p[0], &id, sizeof id);
+	waitpid(c, NULL, 0);
+	struct shmid_ds ds;
+	CHECK("outside: IPC_STAT", shmctl(id, IPC_STAT, &ds));
+	printf("outside: shm_cpid is the child's pid: %d\n", ds.shm_cpid == c);
+	shmctl(id, IPC_RMID, NULL);
+	return 0;
+}
+
 int main(void) {
 	if (geteuid() != 0) {
 		printf("needs root\n");
@@ -655,6 +687,8 @@ int main(void) {
 	status("creds", run(creds));
 	printf("== tty\n");
 	status("tty", run(tty_ns));
+	printf("== sysv\n");
+	status("sysv", run(sysv_ns));
 	printf("== setns\n");
 	status("setns", run(setns_test));
 	return 0;
