@@ -139,9 +139,9 @@ func TestProgramsAsUser(t *testing.T) {
 }
 
 // TestBwrapPIDNamespace runs bubblewrap sandboxes with PID, user, IPC,
-// UTS and cgroup namespaces (--unshare-all without --unshare-net, whose
-// loopback setup needs RTM_NEWADDR, which kite's netlink refuses) and
-// compares what the sandboxed command sees with the host.
+// UTS and cgroup namespaces, and with --unshare-all (a network namespace
+// too, whose loopback bwrap sets up through netlink), and compares what
+// the sandboxed command sees with the host.
 func TestBwrapPIDNamespace(t *testing.T) {
 	need(t, "/usr/bin/bwrap", "/usr/bin/ps")
 	const bw = "bwrap --ro-bind / / --unshare-user --unshare-ipc --unshare-pid --unshare-uts --unshare-cgroup " +
@@ -150,6 +150,8 @@ func TestBwrapPIDNamespace(t *testing.T) {
 		"ps": bw + "ps -o pid,ppid,comm",
 		"ids": bw + "sh -c 'echo $$; id -u; hostname; ls /proc | grep -E \"^[0-9]+$\"; grep ^0:: /proc/self/cgroup; " +
 			"readlink /proc/self; grep -E \"^(NSpid|PPid|NSsid)\" /proc/self/status; kill -0 1 && echo init visible'",
+		"unshare-all": "bwrap --ro-bind / / --unshare-all --hostname bw --dev /dev --proc /proc " +
+			"sh -c 'echo $$; ps -o pid,comm; ip -br addr; hostname'",
 		"as-pid-1":        "bwrap --ro-bind / / --unshare-pid --dev /dev --proc /proc --as-pid-1 sh -c 'echo $$; ps -o pid,comm'",
 		"die-with-parent": bw + "--die-with-parent sh -c 'sleep 10 & echo started; kill -9 $!; wait; echo $?'",
 	}
