@@ -102,10 +102,16 @@ func openDirFD(pathFD int) (int, error) {
 // different file. O_NONBLOCK keeps the open from blocking if a FIFO was
 // swapped in; such a file is closed again at once.
 func openRegularAt(dirfd int, name string, dev, ino uint64) (int, error) {
+	return openCheckedAt(dirfd, name, unix.O_RDONLY, dev, ino)
+}
+
+// openCheckedAt is openRegularAt with the access mode acc (O_WRONLY or
+// O_RDWR only in a writable tree).
+func openCheckedAt(dirfd int, name string, acc int, dev, ino uint64) (int, error) {
 	if !validName(name) {
 		return -1, unix.ENOENT
 	}
-	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Openat(dirfd, name, acc|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return -1, err
 	}
@@ -507,29 +513,6 @@ func entryIs(dirfd int, name string, key fileKey) (unix.Stat_t, error) {
 		return st, unix.ESTALE
 	}
 	return st, nil
-}
-
-// openWritableAt opens name in dirfd for I/O with the access mode acc
-// (O_WRONLY or O_RDWR) and checks, as openRegularAt, that it is still the
-// regular file (dev, ino).
-func openWritableAt(dirfd int, name string, acc int, dev, ino uint64) (int, error) {
-	if !validName(name) {
-		return -1, unix.ENOENT
-	}
-	fd, err := unix.Openat(dirfd, name, acc|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return -1, err
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		unix.Close(fd)
-		return -1, err
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Dev != dev || st.Ino != ino {
-		unix.Close(fd)
-		return -1, unix.ESTALE
-	}
-	return fd, nil
 }
 
 // pwriteFD writes to fd at off, retrying on EINTR and short writes.

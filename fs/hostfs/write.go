@@ -107,8 +107,11 @@ func (i *inode) intern(name string, st *unix.Stat_t, childFD int) (*inode, error
 	return child, nil
 }
 
-// Create implements vfs.Inode.
-func (i *inode) Create(ctx vfs.Context, name string, mode uint32) (vfs.Inode, error) {
+// makeChild makes the child name of type typ in the directory i with
+// mk, which gets the directory's fd, the new file's owner and its mode
+// adjusted by newOwner, and returns its attributes and, for a directory,
+// its O_PATH fd (else -1).
+func (i *inode) makeChild(ctx vfs.Context, name string, typ, mode uint32, mk func(dirfd int, o owner, mode uint32) (unix.Stat_t, int, error)) (vfs.Inode, error) {
 	dirfd, release, err := i.changeDir()
 	if err != nil {
 		return nil, err
@@ -117,15 +120,23 @@ func (i *inode) Create(ctx vfs.Context, name string, mode uint32) (vfs.Inode, er
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
-	o, mode, err := i.newOwner(ctx, unix.S_IFREG, mode)
+	o, mode, err := i.newOwner(ctx, typ, mode)
 	if err != nil {
 		return nil, err
 	}
-	st, err := createFileAt(dirfd, name, mode, o)
+	st, fd, err := mk(dirfd, o, mode)
 	if err != nil {
 		return nil, err
 	}
-	return i.intern(name, &st, -1)
+	return i.intern(name, &st, fd)
+}
+
+// Create implements vfs.Inode.
+func (i *inode) Create(ctx vfs.Context, name string, mode uint32) (vfs.Inode, error) {
+	return i.makeChild(ctx, name, unix.S_IFREG, mode, func(dirfd int, o owner, mode uint32) (unix.Stat_t, int, error) {
+		st, err := createFileAt(dirfd, name, mode, o)
+		return st, -1, err
+	})
 }
 
 // Mkdir implements vfs.Inode.
@@ -150,48 +161,22 @@ func (i *inode) Mknod(ctx vfs.Context, name string, mode uint32, rdev uint64) (v
 
 // makeNode makes a directory, FIFO or socket.
 func (i *inode) makeNode(ctx vfs.Context, name string, typ, mode uint32) (vfs.Inode, error) {
-	dirfd, release, err := i.changeDir()
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	if err := checkName(name); err != nil {
-		return nil, err
-	}
-	o, mode, err := i.newOwner(ctx, typ, mode)
-	if err != nil {
-		return nil, err
-	}
-	fd, st, err := makeAt(dirfd, name, typ, mode, o)
-	if err != nil {
-		return nil, err
-	}
-	if typ != unix.S_IFDIR {
-		closeFD(fd)
-		fd = -1
-	}
-	return i.intern(name, &st, fd)
+	return i.makeChild(ctx, name, typ, mode, func(dirfd int, o owner, mode uint32) (unix.Stat_t, int, error) {
+		fd, st, err := makeAt(dirfd, name, typ, mode, o)
+		if err == nil && typ != unix.S_IFDIR {
+			closeFD(fd)
+			fd = -1
+		}
+		return st, fd, err
+	})
 }
 
 // Symlink implements vfs.Inode.
 func (i *inode) Symlink(ctx vfs.Context, name, target string) (vfs.Inode, error) {
-	dirfd, release, err := i.changeDir()
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	if err := checkName(name); err != nil {
-		return nil, err
-	}
-	o, _, err := i.newOwner(ctx, unix.S_IFLNK, 0o777)
-	if err != nil {
-		return nil, err
-	}
-	st, err := symlinkAt(dirfd, name, target, o)
-	if err != nil {
-		return nil, err
-	}
-	return i.intern(name, &st, -1)
+	return i.makeChild(ctx, name, unix.S_IFLNK, 0o777, func(dirfd int, o owner, _ uint32) (unix.Stat_t, int, error) {
+		st, err := symlinkAt(dirfd, name, target, o)
+		return st, -1, err
+	})
 }
 
 // Link implements vfs.Inode.
@@ -434,7 +419,7 @@ func (i *inode) truncate(size int64) error {
 	if err != nil {
 		return err
 	}
-	fd, err := openWritableAt(dirfd, name, unix.O_WRONLY, i.key.dev, i.key.ino)
+	fd, err := openCheckedAt(dirfd, name, unix.O_WRONLY, i.key.dev, i.key.ino)
 	release()
 	if err != nil {
 		return err
@@ -450,7 +435,7 @@ func (i *inode) openForWriting(acc int) (vfs.FileOperations, error) {
 	if err != nil {
 		return nil, err
 	}
-	fd, err := openWritableAt(dirfd, name, acc, i.key.dev, i.key.ino)
+	fd, err := openCheckedAt(dirfd, name, acc, i.key.dev, i.key.ino)
 	release()
 	if err != nil {
 		return nil, err
