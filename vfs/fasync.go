@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -175,6 +176,9 @@ type FasyncList struct {
 	// files maps each file to the descriptor it set O_ASYNC through
 	// (si_fd).
 	files map[*File]int32
+	// n is len(files), read without mu so that the pipe and socket
+	// data paths pay one atomic load when nobody asked for signals.
+	n atomic.Int32
 }
 
 // Fasync adds (on) or removes f, as fasync_helper.
@@ -183,20 +187,18 @@ func (l *FasyncList) Fasync(f *File, fd int32, on bool) {
 	defer l.mu.Unlock()
 	if !on {
 		delete(l.files, f)
+		l.n.Store(int32(len(l.files)))
 		return
 	}
 	if l.files == nil {
 		l.files = make(map[*File]int32)
 	}
 	l.files[f] = fd
+	l.n.Store(int32(len(l.files)))
 }
 
 // Empty reports whether no file is on the list.
-func (l *FasyncList) Empty() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.files) == 0
-}
+func (l *FasyncList) Empty() bool { return l.n.Load() == 0 }
 
 type fasyncEntry struct {
 	f  *File
@@ -204,6 +206,9 @@ type fasyncEntry struct {
 }
 
 func (l *FasyncList) snapshot() []fasyncEntry {
+	if l.n.Load() == 0 {
+		return nil
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.files) == 0 {

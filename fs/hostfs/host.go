@@ -377,7 +377,7 @@ func setOwner(fd int, o owner) error {
 	if !o.chown {
 		return nil
 	}
-	return unix.Fchownat(fd, "", int(o.uid), int(o.gid), unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW)
+	return chownFD(fd, int(o.uid), int(o.gid))
 }
 
 // chmodFD sets the permission bits of the file fd refers to, exactly
