@@ -1,6 +1,7 @@
 /* 1 GiB through a stream socket pair from a child to its parent, both
  * sides nonblocking in poll loops with writes and reads of varying sizes;
- * the reader checks every byte. */
+ * the reader checks every byte. The size counters are long: an int
+ * multiplied by the size step overflows within a gibibyte of small reads. */
 #include "sock_common.h"
 
 #define TOTAL (1L << 30)
@@ -16,7 +17,7 @@ int main(void) {
 		close(sv[0]);
 		static unsigned char buf[200000];
 		long sent = 0;
-		int round = 0;
+		long round = 0;
 		while (sent < TOTAL) {
 			struct pollfd p = {sv[1], POLLOUT, 0};
 			if (poll(&p, 1, 30000) <= 0)
@@ -37,7 +38,7 @@ int main(void) {
 	close(sv[1]);
 	static unsigned char buf[150000];
 	long got = 0, bad = -1, polls = 0;
-	int round = 0;
+	long round = 0;
 	for (;;) {
 		struct pollfd p = {sv[0], POLLIN, 0};
 		if (poll(&p, 1, 30000) <= 0)

@@ -13,7 +13,7 @@ static unsigned char pattern(long i, int who) { return (unsigned char)(i * 7 + (
 static int pump(int fd, int me) {
 	static unsigned char out[100000], in[70000];
 	long sent = 0, got = 0, bad = 0;
-	int step = 0;
+	long step = 0; /* long: step * 104729 must not overflow */
 	fcntl(fd, F_SETFL, O_NONBLOCK);
 	while (sent < TOTAL || got < TOTAL) {
 		struct pollfd p = {fd, (sent < TOTAL ? POLLOUT : 0) | POLLIN, 0};
