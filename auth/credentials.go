@@ -160,6 +160,20 @@ func (c *Credentials) MayAccess(target *Credentials, realIDs bool) bool {
 	return c.HasCapabilityIn(unix.CAP_SYS_PTRACE, target.UserNamespace)
 }
 
+// MayPrlimit is prlimit(2)'s rule for another process (Linux's
+// check_prlimit_permission): c's real uid is target's real, effective
+// and saved uid and c's real gid its three gids, or c has
+// CAP_SYS_RESOURCE over target's user namespace. Reading the limits
+// needs the same as changing them.
+func (c *Credentials) MayPrlimit(target *Credentials) bool {
+	uid, gid := c.RealUID, c.RealGID
+	if uid == target.RealUID && uid == target.EffectiveUID && uid == target.SavedUID &&
+		gid == target.RealGID && gid == target.EffectiveGID && gid == target.SavedGID {
+		return true
+	}
+	return c.HasCapabilityIn(unix.CAP_SYS_RESOURCE, target.UserNamespace)
+}
+
 // MaySignal is kill(2)'s credential rule (Linux's kill_ok_by_cred): the
 // sender's real or effective uid is the target's real or saved uid, or it
 // has CAP_KILL over the target's user namespace.

@@ -167,18 +167,7 @@ func privileged(t *kernel.Task) bool {
 }
 
 func prlimit64(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	pid, res, newAddr, oldAddr := int32(a[0]), int(a[1]), a[2], a[3]
-	if res < 0 || res >= kernel.NumLimits {
-		return 0, unix.EINVAL
-	}
-	tg := t.ThreadGroup()
-	if pid != 0 && pid != t.PID() {
-		other := t.ProcessByPID(pid)
-		if other == nil {
-			return 0, unix.ESRCH
-		}
-		tg = other
-	}
+	pid, res, newAddr, oldAddr := int32(a[0]), uint32(a[1]), a[2], a[3]
 	var newLimit *kernel.Limit
 	if newAddr != 0 {
 		var b [16]byte
@@ -187,13 +176,30 @@ func prlimit64(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		}
 		newLimit = &kernel.Limit{Cur: getU64(b[:], 0), Max: getU64(b[:], 8)}
 	}
-	old := tg.Limits().Get(res)
+	// The target is any thread (find_task_by_vpid); another one than
+	// the caller needs matching ids or CAP_SYS_RESOURCE over it, and
+	// only then is the resource checked.
+	tg := t.ThreadGroup()
+	if pid != 0 {
+		x := t.TaskByPID(pid)
+		if x == nil {
+			return 0, unix.ESRCH
+		}
+		if x != t && !t.Credentials().MayPrlimit(x.Credentials()) {
+			return 0, unix.EPERM
+		}
+		tg = x.ThreadGroup()
+	}
+	if res >= kernel.NumLimits {
+		return 0, unix.EINVAL
+	}
+	old := tg.Limits().Get(int(res))
 	if newLimit != nil {
 		var err error
-		if old, err = tg.Limits().Set(res, *newLimit, privileged(t)); err != nil {
+		if old, err = tg.Limits().Set(int(res), *newLimit, privileged(t)); err != nil {
 			return 0, err
 		}
-		t.Kernel().LimitChanged(tg, res)
+		t.Kernel().LimitChanged(tg, int(res))
 	}
 	if oldAddr != 0 {
 		if err := copyOutFull(t, oldAddr, encodeRlimit(old)); err != nil {
