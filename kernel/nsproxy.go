@@ -328,38 +328,45 @@ func (t *Task) unshareFS() {
 	old.decRef()
 }
 
-// SetNamespace is setns(2) with the namespace ns (from an nsfs file):
-// nstype 0 or ns's CLONE_NEW* flag, CAP_SYS_ADMIN over ns's owner and
-// over the caller's own user namespace (Linux's *_install rules).
-func (t *Task) SetNamespace(ns Namespace, nstype int) error {
-	if nstype != 0 && nstype != ns.CloneFlag() {
-		return unix.EINVAL
-	}
-	c := t.Credentials()
-	switch n := ns.(type) {
-	case userNamespace:
+// nsSet is one setns(2) in the making (Linux's struct nsset): the
+// credentials and namespaces the task will have once every requested
+// namespace has passed its checks, so that a failure leaves the task as
+// it was.
+type nsSet struct {
+	// orig are the caller's credentials; creds those after the change
+	// (in the joined user namespace).
+	orig, creds *auth.Credentials
+	ns          Namespaces
+	// flags are the CLONE_NEW* flags of every namespace joined.
+	flags int
+	// user, mount and time are set when those kinds are joined: they
+	// need work at commit beyond installing ns.
+	user, mount, time bool
+}
+
+// validateNS checks that t may join ns and records it in s (Linux's
+// proc_ns_operations.install): CAP_SYS_ADMIN over ns's owner and over the
+// user namespace t will be in.
+func (t *Task) validateNS(s *nsSet, ns Namespace) error {
+	if n, ok := ns.(userNamespace); ok {
 		// userns_install: a single-threaded task, not the same namespace,
 		// not an ancestor, and CAP_SYS_ADMIN in the target.
-		if n.ns == c.UserNamespace {
+		if n.ns == s.creds.UserNamespace {
 			return unix.EINVAL
 		}
-		t.tg.sigMu.Lock()
-		threads := len(t.tg.tasks)
-		t.tg.sigMu.Unlock()
-		if threads > 1 {
+		if t.threadCount() > 1 {
 			return unix.EINVAL
 		}
-		if n.ns.IsAncestorOf(c.UserNamespace) || !c.HasCapabilityIn(unix.CAP_SYS_ADMIN, n.ns) {
+		if n.ns.IsAncestorOf(s.creds.UserNamespace) || !s.creds.HasCapabilityIn(unix.CAP_SYS_ADMIN, n.ns) {
 			return unix.EPERM
 		}
-		t.unshareFS()
-		t.installCreds(c.EnterUserNamespace(n.ns))
+		s.creds = s.creds.EnterUserNamespace(n.ns)
+		s.user = true
 		return nil
 	}
-	if !c.HasCapabilityIn(unix.CAP_SYS_ADMIN, ns.Owner()) || !c.HasCapability(unix.CAP_SYS_ADMIN) {
+	if !s.orig.HasCapabilityIn(unix.CAP_SYS_ADMIN, ns.Owner()) || !s.orig.HasCapabilityIn(unix.CAP_SYS_ADMIN, s.creds.UserNamespace) {
 		return unix.EPERM
 	}
-	cur := *t.Namespaces()
 	switch n := ns.(type) {
 	case *PIDNamespace:
 		// pidns_install: only the task's own PID namespace or one below
@@ -367,27 +374,24 @@ func (t *Task) SetNamespace(ns Namespace, nstype int) error {
 		if !t.pidns.IsAncestorOf(n) {
 			return unix.EINVAL
 		}
-		cur.PIDChildren = n
+		s.ns.PIDChildren = n
 	case *UTSNamespace:
-		cur.UTS = n
+		s.ns.UTS = n
 	case *CgroupNamespace:
-		cur.Cgroup = n
+		s.ns.Cgroup = n
 	case *TimeNamespace:
 		// timens_install: a single-threaded task moves into it at once.
-		t.tg.sigMu.Lock()
-		threads := len(t.tg.tasks)
-		t.tg.sigMu.Unlock()
-		if threads > 1 {
+		if t.threadCount() > 1 {
 			return unix.EUSERS
 		}
-		n.freeze()
-		cur.Time, cur.TimeChildren = n, n
+		s.ns.Time, s.ns.TimeChildren = n, n
+		s.time = true
 	case *IPCNamespace:
-		cur.IPC = n
+		s.ns.IPC = n
 	case *NetNamespace:
-		cur.Net = n
+		s.ns.Net = n
 	case *MountNamespace:
-		if !c.HasCapability(unix.CAP_SYS_CHROOT) {
+		if !s.orig.HasCapabilityIn(unix.CAP_SYS_CHROOT, s.creds.UserNamespace) {
 			return unix.EPERM
 		}
 		if n.VFS == nil {
@@ -396,18 +400,67 @@ func (t *Task) SetNamespace(ns Namespace, nstype int) error {
 		t.mu.Lock()
 		shared := t.fs != nil && t.fs.refs.Load() > 1
 		t.mu.Unlock()
-		if shared {
+		// Linux checks the sharing of the task's fs_struct only when
+		// the mount namespace is all that is joined; otherwise it
+		// works on a private copy.
+		if shared && s.flags == unix.CLONE_NEWNS {
 			return unix.EINVAL
 		}
-		cur.Mount = n
-		// The task moves to the new tree's root, as Linux's mntns_install.
-		fsc := t.FSContext()
-		fsc.SetRoot(n.VFS.Root())
-		fsc.SetCwd(n.VFS.Root())
+		s.ns.Mount = n
+		s.mount = true
 	default:
 		return unix.EINVAL
 	}
-	t.setNamespaces(&cur)
+	return nil
+}
+
+// threadCount returns the number of threads in t's thread group.
+func (t *Task) threadCount() int {
+	t.tg.sigMu.Lock()
+	defer t.tg.sigMu.Unlock()
+	return len(t.tg.tasks)
+}
+
+// commitNSSet makes t's namespaces and credentials those of s (Linux's
+// commit_nsset); nothing can fail any more.
+func (t *Task) commitNSSet(s *nsSet) {
+	if s.user {
+		t.unshareFS()
+		t.installCreds(s.creds)
+	}
+	if s.mount {
+		// The task moves to the new tree's root, as Linux's mntns_install.
+		fsc := t.FSContext()
+		fsc.SetRoot(s.ns.Mount.VFS.Root())
+		fsc.SetCwd(s.ns.Mount.VFS.Root())
+	}
+	if s.time {
+		s.ns.Time.freeze()
+	}
+	if *t.Namespaces() != s.ns {
+		ns := s.ns
+		t.setNamespaces(&ns)
+	}
+}
+
+// newNSSet starts a setns(2) of t.
+func (t *Task) newNSSet(flags int) *nsSet {
+	c := t.Credentials()
+	return &nsSet{orig: c, creds: c, ns: *t.Namespaces(), flags: flags}
+}
+
+// SetNamespace is setns(2) with the namespace ns (from an nsfs file):
+// nstype 0 or ns's CLONE_NEW* flag, CAP_SYS_ADMIN over ns's owner and
+// over the caller's own user namespace (Linux's *_install rules).
+func (t *Task) SetNamespace(ns Namespace, nstype int) error {
+	if nstype != 0 && nstype != ns.CloneFlag() {
+		return unix.EINVAL
+	}
+	s := t.newNSSet(ns.CloneFlag())
+	if err := t.validateNS(s, ns); err != nil {
+		return err
+	}
+	t.commitNSSet(s)
 	return nil
 }
 
@@ -481,9 +534,9 @@ func (k *Kernel) registerMqueue() {
 	})
 }
 
-// setnsOrder is the order in which setns with a pidfd enters a process's
-// namespaces (Linux's commit_nsset): the user namespace first, whose
-// credentials the other checks then use.
+// setnsOrder is the order in which setns with a pidfd checks a
+// process's namespaces (Linux's validate_nsset): the user namespace
+// first, whose credentials the other checks then use.
 var setnsOrder = []struct {
 	flag int
 	kind string
@@ -492,17 +545,15 @@ var setnsOrder = []struct {
 	{unix.CLONE_NEWNS, "mnt"},
 	{unix.CLONE_NEWUTS, "uts"},
 	{unix.CLONE_NEWIPC, "ipc"},
+	{unix.CLONE_NEWPID, "pid"},
 	{unix.CLONE_NEWCGROUP, "cgroup"},
 	{unix.CLONE_NEWNET, "net"},
-	{unix.CLONE_NEWPID, "pid"},
 	{unix.CLONE_NEWTIME, "time"},
 }
 
 // SetNamespacesOf is setns(2) with a pidfd for process tg: the caller
-// enters each of tg's namespaces that flags names. Namespace kinds kite
-// does not build are EINVAL. The kinds are entered one after the other,
-// so a failure can leave the earlier ones entered (Linux prepares them
-// all first).
+// enters each of tg's namespaces that flags names, all or none: every
+// namespace is checked before any is entered.
 func (t *Task) SetNamespacesOf(tg *ThreadGroup, flags int) error {
 	all := 0
 	for _, o := range setnsOrder {
@@ -521,7 +572,7 @@ func (t *Task) SetNamespacesOf(tg *ThreadGroup, flags int) error {
 	if tg != t.tg && !t.Credentials().MayAccess(leader.Credentials(), true) {
 		return unix.EPERM
 	}
-	// The namespaces are read before any is entered.
+	// The namespaces are read before any is checked.
 	var targets []Namespace
 	for _, o := range setnsOrder {
 		if flags&o.flag == 0 {
@@ -537,10 +588,12 @@ func (t *Task) SetNamespacesOf(tg *ThreadGroup, flags int) error {
 		}
 		targets = append(targets, ns)
 	}
+	s := t.newNSSet(flags)
 	for _, ns := range targets {
-		if err := t.SetNamespace(ns, ns.CloneFlag()); err != nil {
+		if err := t.validateNS(s, ns); err != nil {
 			return err
 		}
 	}
+	t.commitNSSet(s)
 	return nil
 }

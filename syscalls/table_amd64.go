@@ -343,7 +343,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_CLOCK_ADJTIME:           enosys(""),
 	unix.SYS_SYNCFS:                  partial(syncfs, "writes back the page caches of mapped files of that file system"),
 	unix.SYS_SENDMMSG:                supported(sendmmsg),
-	unix.SYS_SETNS:                   partial(setns, nsNote+"; a pidfd enters its namespaces one by one, not atomically"),
+	unix.SYS_SETNS:                   partial(setns, nsNote),
 	unix.SYS_GETCPU:                  partial(getcpu, "reports a CPU of the task's affinity mask (spread by thread id) and node 0; the host, not kite, decides which CPU runs the thread"),
 	unix.SYS_PROCESS_VM_READV:        supported(processVMReadv),
 	unix.SYS_PROCESS_VM_WRITEV:       supported(processVMWritev),
