@@ -174,12 +174,13 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		started:    time.Now(),
 		resetFP:    true,
 		noNewPrivs: t.NoNewPrivs(),
-		sched:      t.Sched(),
+		sched:      t.Sched().forked(),
 		misc:       t.forkMisc(f),
 	}
 	if fp, err := t.fpState(); err == nil {
 		child.pendingFP = fp
 	}
+	child.initSchedGen()
 	child.creds.Store(creds)
 	child.setNamespaces(nss)
 	child.regs.Rax = 0

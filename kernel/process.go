@@ -105,6 +105,7 @@ func (k *Kernel) startProcess(a ProcessArgs, init bool) (*ThreadGroup, error) {
 	t.altStack = linux.SignalStack{Flags: linux.SS_DISABLE}
 	t.sched.Affinity = uint64(1)<<uint(k.NumCPU()) - 1
 	t.sched.Nice = min(max(a.Nice, -20), 19)
+	t.initSchedGen()
 	t.noNewPrivs = a.NoNewPrivs
 	tg.leader = t
 	tg.tasks = []*Task{t}

@@ -50,6 +50,7 @@ func (t *Task) run() {
 		if t.shouldExit() {
 			break
 		}
+		t.applySched(ctx)
 		now := time.Now()
 		t.sysNanos.Add(int64(now.Sub(last)))
 		ev, f, err := t.switchToUser(ctx)

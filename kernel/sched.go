@@ -1,6 +1,12 @@
 package kernel
 
-import "golang.org/x/sys/unix"
+import (
+	"math/bits"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/platform"
+)
 
 // Scheduling policies.
 const (
@@ -11,13 +17,31 @@ const (
 	SchedIdle  = 5
 )
 
-// SchedState is a task's scheduling attributes. kite records them and
-// reports them back; host threads are scheduled by the host.
+// SchedState is a task's scheduling attributes. kite reports them back
+// and, on platforms that implement platform.Scheduler, applies them to the
+// host threads that run the task (the run loop does, before it next runs
+// the task's code).
 type SchedState struct {
 	Policy   int
 	Priority int // real-time priority, 1..99 for FIFO/RR, 0 otherwise
 	Nice     int // -20..19
 	Affinity uint64
+	// ResetOnFork is SCHED_RESET_ON_FORK: a child starts with
+	// SCHED_OTHER (from a real-time policy) and a nice value of at least 0.
+	ResetOnFork bool
+}
+
+// forked returns the attributes a child of a task with s starts with.
+func (s SchedState) forked() SchedState {
+	if !s.ResetOnFork {
+		return s
+	}
+	if s.Policy == SchedFIFO || s.Policy == SchedRR {
+		s.Policy, s.Priority, s.Nice = SchedOther, 0, 0
+	}
+	s.Nice = max(s.Nice, 0)
+	s.ResetOnFork = false
+	return s
 }
 
 // Sched returns the task's scheduling attributes.
@@ -27,10 +51,11 @@ func (t *Task) Sched() SchedState {
 	return t.sched
 }
 
-// SetSched changes the task's policy and real-time priority, with Linux's
-// rules: EINVAL for a priority outside the policy's range, EPERM for an
-// unprivileged caller asking for a real-time policy beyond RLIMIT_RTPRIO.
-func (t *Task) SetSched(caller *Task, policy, prio int) error {
+// SetSched changes the task's policy, real-time priority and
+// SCHED_RESET_ON_FORK flag, with Linux's rules: EINVAL for a priority
+// outside the policy's range, EPERM for an unprivileged caller asking for
+// a real-time policy beyond RLIMIT_RTPRIO or clearing the flag.
+func (t *Task) SetSched(caller *Task, policy, prio int, resetOnFork bool) error {
 	switch policy {
 	case SchedOther, SchedBatch, SchedIdle:
 		if prio != 0 {
@@ -50,8 +75,13 @@ func (t *Task) SetSched(caller *Task, policy, prio int) error {
 		return unix.EPERM
 	}
 	t.mu.Lock()
-	t.sched.Policy, t.sched.Priority = policy, prio
+	if t.sched.ResetOnFork && !resetOnFork && !caller.Credentials().HasGlobalCapability(unix.CAP_SYS_NICE) {
+		t.mu.Unlock()
+		return unix.EPERM
+	}
+	t.sched.Policy, t.sched.Priority, t.sched.ResetOnFork = policy, prio, resetOnFork
 	t.mu.Unlock()
+	t.schedChanged(caller)
 	return nil
 }
 
@@ -71,6 +101,7 @@ func (t *Task) SetNice(caller *Task, nice int) error {
 		}
 	}
 	t.sched.Nice = nice
+	t.schedChangedLocked(caller)
 	return nil
 }
 
@@ -87,7 +118,89 @@ func (t *Task) SetAffinity(caller *Task, mask uint64) error {
 	t.mu.Lock()
 	t.sched.Affinity = mask & all
 	t.mu.Unlock()
+	t.schedChanged(caller)
 	return nil
+}
+
+// initSchedGen makes a new task's run loop apply its scheduling if it
+// differs from the host threads' defaults.
+func (t *Task) initSchedGen() {
+	all := uint64(1)<<uint(t.k.NumCPU()) - 1
+	if s := t.sched; s.Policy != SchedOther || s.Nice != 0 || s.Affinity != all {
+		t.schedGen.Store(1)
+	}
+}
+
+// schedChanged tells t's run loop to apply its new scheduling; another
+// task's code is interrupted so that it does so at once.
+func (t *Task) schedChanged(caller *Task) {
+	t.schedGen.Add(1)
+	if caller == t {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ctx != nil {
+		t.ctx.Interrupt()
+	}
+}
+
+// schedChangedLocked is schedChanged with t.mu held.
+//
+// Preconditions: t.mu is held.
+func (t *Task) schedChangedLocked(caller *Task) {
+	t.schedGen.Add(1)
+	if caller != t && t.ctx != nil {
+		t.ctx.Interrupt()
+	}
+}
+
+// applySched gives the platform the task's scheduling if it changed since
+// the last time. Called on the task's goroutine.
+func (t *Task) applySched(ctx platform.Context) {
+	g := t.schedGen.Load()
+	if g == t.schedSeen {
+		return
+	}
+	t.schedSeen = g
+	s, ok := ctx.(platform.Scheduler)
+	if !ok {
+		return
+	}
+	st := t.Sched()
+	s.SetScheduling(platform.Scheduling{
+		Policy:   st.Policy,
+		Priority: st.Priority,
+		Nice:     st.Nice,
+		CPUs:     st.Affinity,
+	})
+}
+
+// CPU returns the CPU t runs on, as getcpu(2) reports it: the CPU of the
+// host thread that runs it, where the platform can tell and it is in t's
+// affinity mask; else one of the mask, spread over it by thread id. Called
+// on t's goroutine.
+func (t *Task) CPU() int {
+	mask := t.Sched().Affinity
+	if s, ok := t.ctx.(platform.Scheduler); ok {
+		if cpu := s.CPU(); cpu >= 0 && cpu < 64 && mask&(1<<cpu) != 0 {
+			return cpu
+		}
+	}
+	n := bits.OnesCount64(mask)
+	if n == 0 {
+		return 0
+	}
+	k := int(t.tid) % n
+	for i := 0; i < 64; i++ {
+		if mask&(1<<i) != 0 {
+			if k == 0 {
+				return i
+			}
+			k--
+		}
+	}
+	return 0
 }
 
 // maySchedule reports whether t may change target's scheduling: the same

@@ -113,6 +113,10 @@ type Task struct {
 	exitCode int
 	// sched are the scheduling attributes. Guarded by mu.
 	sched SchedState
+	// schedGen counts changes of sched; schedSeen is the count the run
+	// loop last gave the platform (used only on the task's goroutine).
+	schedGen  atomic.Uint64
+	schedSeen uint64
 	// robustList and robustListLen are what set_robust_list recorded.
 	// Guarded by mu.
 	robustList    uintptr

@@ -87,6 +87,33 @@ type Stepper interface {
 	SwitchStep(as AddressSpace, regs *arch.Registers) (Event, Fault, error)
 }
 
+// Scheduling is a thread's scheduling attributes as sched_setattr(2)
+// names them.
+type Scheduling struct {
+	Policy   int    // SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH or SCHED_IDLE
+	Priority int    // real-time priority (FIFO and RR), else 0
+	Nice     int    // -20..19
+	CPUs     uint64 // bit i: the platform's i-th CPU (see Scheduler.CPU)
+}
+
+// Scheduler is implemented by Contexts whose application code runs on host
+// threads that the host schedules: the attributes a program sets for a
+// thread are applied to those threads, so that the host orders and places
+// the thread as Linux would.
+type Scheduler interface {
+	// SetScheduling applies s to the host threads that run the Context
+	// (the calling OS thread and the application's threads), now and for
+	// the application threads it makes later. What the host refuses (a
+	// real-time policy or a lower nice value without host privilege) is
+	// left as it was. Called on the Context's goroutine only.
+	SetScheduling(s Scheduling)
+
+	// CPU returns the index, among the CPUs the platform runs on (0 to
+	// their number less one), of the CPU the application thread runs on,
+	// or -1 if it cannot tell. Called on the Context's goroutine only.
+	CPU() int
+}
+
 // Fault describes a synchronous exception taken by application code.
 type Fault struct {
 	Signo int32   // SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGTRAP

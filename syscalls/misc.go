@@ -578,7 +578,7 @@ func movePages(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 }
 
 func getcpu(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	cpu := cpuOf(t)
+	cpu := t.CPU()
 	if a[0] != 0 {
 		if err := copyOutU32(t, a[0], uint32(cpu)); err != nil {
 			return 0, err
@@ -590,23 +590,4 @@ func getcpu(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		}
 	}
 	return 0, nil
-}
-
-// cpuOf is the CPU kite reports a task running on: one of its affinity
-// mask, spread over the mask by thread id.
-func cpuOf(t *kernel.Task) int {
-	mask := t.Sched().Affinity
-	n := bits.OnesCount64(mask)
-	if n == 0 {
-		return 0
-	}
-	k := int(t.ThreadID()) % n
-	for i := 0; ; i++ {
-		if mask&(1<<i) != 0 {
-			if k == 0 {
-				return i
-			}
-			k--
-		}
-	}
 }

@@ -38,7 +38,7 @@ func schedSetscheduler(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, x.SetSched(t, policy&^schedResetOnFork, int(int32(prio)))
+	return 0, x.SetSched(t, policy&^schedResetOnFork, int(int32(prio)), policy&schedResetOnFork != 0)
 }
 
 func schedGetscheduler(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
@@ -46,7 +46,11 @@ func schedGetscheduler(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	return uintptr(x.Sched().Policy), nil
+	st := x.Sched()
+	if st.ResetOnFork {
+		return uintptr(st.Policy | schedResetOnFork), nil
+	}
+	return uintptr(st.Policy), nil
 }
 
 func schedSetparam(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
@@ -61,7 +65,8 @@ func schedSetparam(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, x.SetSched(t, x.Sched().Policy, int(int32(prio)))
+	st := x.Sched()
+	return 0, x.SetSched(t, st.Policy, int(int32(prio)), st.ResetOnFork)
 }
 
 func schedGetparam(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {

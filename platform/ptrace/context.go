@@ -57,6 +57,11 @@ type context struct {
 	// running is the stub thread executing application code, while
 	// Switch runs it.
 	running atomic.Pointer[thread]
+
+	// sched is the scheduling SetScheduling last asked for, if schedSet.
+	// Used only on the Context's goroutine.
+	sched    platform.Scheduling
+	schedSet bool
 }
 
 var (
@@ -134,6 +139,9 @@ func (c *context) threadIn(a *addressSpace) (*thread, error) {
 		return nil, err
 	}
 	t.cpu, t.follows = cpu, c.policy == CPUFollow
+	if c.schedSet {
+		c.applySched(t)
+	}
 	a.mu.Lock()
 	if a.released.Load() {
 		a.mu.Unlock()

@@ -1,0 +1,137 @@
+package tests
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// schedApplyProg sets its nice value, a batch policy and an affinity of
+// one CPU, says so, and waits for a line on stdin.
+const schedApplyProg = `#define _GNU_SOURCE
+#include <sched.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+	int cpu = atoi(argv[1]);
+	struct sched_param p = {0};
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (setpriority(PRIO_PROCESS, 0, 7) || sched_setscheduler(0, SCHED_BATCH, &p) ||
+	    sched_setaffinity(0, sizeof one, &one)) {
+		perror("sched");
+		return 1;
+	}
+	printf("ready on %d\n", sched_getcpu());
+	fflush(stdout);
+	char c;
+	read(0, &c, 1);
+	return 0;
+}
+`
+
+// hostThread is one host thread's scheduling as /proc shows it.
+type hostThread struct {
+	nice, policy int
+	cpus         string
+}
+
+// hostThreads returns the threads of host process pid and of its children
+// (kite's stub processes).
+func hostThreads(t *testing.T, pid int) []hostThread {
+	t.Helper()
+	pids := []string{strconv.Itoa(pid)}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			pids = append(pids, e.Name())
+		}
+	}
+	var out []hostThread
+	for _, p := range pids {
+		tasks, _ := os.ReadDir(filepath.Join("/proc", p, "task"))
+		for _, tk := range tasks {
+			dir := filepath.Join("/proc", p, "task", tk.Name())
+			b, err := os.ReadFile(filepath.Join(dir, "stat"))
+			if err != nil {
+				continue
+			}
+			f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+			if len(f) < 39 {
+				continue
+			}
+			var h hostThread
+			h.nice, _ = strconv.Atoi(f[16])
+			h.policy, _ = strconv.Atoi(f[38])
+			st, _ := os.ReadFile(filepath.Join(dir, "status"))
+			for _, line := range strings.Split(string(st), "\n") {
+				if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
+					h.cpus = strings.TrimSpace(v)
+				}
+			}
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// TestSchedulingAppliedToHost checks that a program's nice value, policy
+// and CPU affinity reach the host threads that run it: kite's thread and
+// the stub thread, and that sched_getcpu reports the one CPU allowed.
+func TestSchedulingAppliedToHost(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("needs two CPUs")
+	}
+	prog := buildProg(t, "sched_apply", schedApplyProg, "-static")
+	cmd := exec.Command(kiteBin, "run", "--", prog, "1")
+	cmd.Env = testEnv
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer stdin.Close()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the program's line: %v", err)
+	}
+	if line != "ready on 1\n" {
+		t.Errorf("program said %q, want %q", line, "ready on 1\n")
+	}
+	var applied []hostThread
+	for _, h := range hostThreads(t, cmd.Process.Pid) {
+		if h.nice == 7 && h.policy == 3 {
+			applied = append(applied, h)
+		}
+	}
+	// kite's own thread and the stub thread; CPU 1 of the test is the
+	// second CPU kite runs on, which is host CPU 1 when kite may use all.
+	if len(applied) != 2 {
+		t.Fatalf("host threads with nice 7 and SCHED_BATCH: %v, want kite's and the stub's", applied)
+	}
+	for _, h := range applied {
+		if h.cpus != "1" {
+			t.Errorf("host thread allowed on CPUs %q, want 1", h.cpus)
+		}
+	}
+}
