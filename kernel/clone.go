@@ -99,6 +99,11 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 
 	// Credentials and namespaces come first: they are what can fail.
 	creds := t.Credentials()
+	if f&unix.CLONE_THREAD == 0 {
+		// A new process gets a copy, as Linux's copy_creds: the files
+		// its parent opened are not its own for linkat(AT_EMPTY_PATH).
+		creds = creds.Fork()
+	}
 	if f&unix.CLONE_NEWUSER != 0 {
 		var err error
 		if creds, err = k.newUserNamespaceCreds(creds); err != nil {

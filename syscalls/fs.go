@@ -172,16 +172,21 @@ func doLink(t *kernel.Task, olddirfd, oldAddr, newdirfd, newAddr uintptr, flags 
 	}
 	var old vfs.Path
 	if oldPath == "" && flags&unix.AT_EMPTY_PATH != 0 {
-		// Linking an fd needs CAP_DAC_READ_SEARCH.
-		if !t.Credentials().HasGlobalCapability(unix.CAP_DAC_READ_SEARCH) {
-			return 0, unix.ENOENT
-		}
 		p, f, err := fdPath(t, olddirfd)
 		if err != nil {
 			return 0, err
 		}
+		// Linking an fd needs the credentials that opened it (the
+		// same credentials: not changed since, not a forked child's)
+		// or CAP_DAC_READ_SEARCH over their user namespace, as Linux
+		// 6.10's LOOKUP_LINKAT_EMPTY. AT_FDCWD names the working
+		// directory, which link refuses.
 		if f != nil {
+			opener, c := f.Credentials(), t.Credentials()
 			f.DecRef(t)
+			if opener != c && (opener == nil || !c.HasCapabilityIn(unix.CAP_DAC_READ_SEARCH, opener.UserNamespace)) {
+				return 0, unix.ENOENT
+			}
 		}
 		old = p
 	} else {

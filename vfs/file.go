@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/auth"
 )
 
 // File is an open file description: what open(2) creates and fds refer
@@ -18,6 +20,10 @@ type File struct {
 	// writer says the file holds write access to its inode (see
 	// writeaccess.go), dropped at the last DecRef.
 	writer bool
+	// creds are the credentials of the task that opened the file
+	// (Linux's f_cred): linkat(AT_EMPTY_PATH) compares them with the
+	// caller's.
+	creds *auth.Credentials
 
 	refs atomic.Int64
 	// flags are the access mode (O_ACCMODE bits, or O_PATH) and status
@@ -46,8 +52,8 @@ const settableStatusFlags = unix.O_APPEND | unix.O_ASYNC | unix.O_DIRECT | unix.
 // and O_CLOEXEC, only affect the open call).
 const keptOpenFlags = unix.O_ACCMODE | unix.O_PATH | settableStatusFlags | unix.O_DSYNC | unix.O_SYNC | OLargefile | unix.O_DIRECTORY | unix.O_NOFOLLOW
 
-func (v *VirtualFilesystem) newFile(p Path, ops FileOperations, flags int) *File {
-	f := &File{vfs: v, path: p, ops: ops}
+func (v *VirtualFilesystem) newFile(ctx Context, p Path, ops FileOperations, flags int) *File {
+	f := &File{vfs: v, path: p, ops: ops, creds: ctx.Credentials()}
 	if s, ok := ops.(Streamer); ok && s.Stream() {
 		f.stream = true
 	}
@@ -56,6 +62,11 @@ func (v *VirtualFilesystem) newFile(p Path, ops FileOperations, flags int) *File
 	v.notifyOpened(p)
 	return f
 }
+
+// Credentials returns the credentials of the task that opened the file:
+// the same pointer as the task's own as long as neither changed them
+// (a set*id call, execve, or fork, which gives the child a copy).
+func (f *File) Credentials() *auth.Credentials { return f.creds }
 
 // IncRef takes a reference.
 func (f *File) IncRef() { f.refs.Add(1) }

@@ -156,7 +156,7 @@ func (r *resolver) openCreate(start Path, path string, flags int, mode uint32) (
 	if err != nil {
 		return nil, err
 	}
-	f := v.newFile(p, ops, flags)
+	f := v.newFile(ctx, p, ops, flags)
 	v.notifyName(dir, InOpen, 0, pr.name, false)
 	if accMode(flags)&auth.MayWrite != 0 && nd.typ == unix.S_IFREG {
 		// A new file cannot be denied yet: this always succeeds.
@@ -181,15 +181,17 @@ func (v *VirtualFilesystem) openTmpfile(ctx Context, dir Path, flags int, mode, 
 	if !d.IsDir() {
 		return nil, unix.ENOTDIR
 	}
-	tc, ok := d.inode.(TmpfileCreator)
-	if !ok {
-		return nil, unix.EOPNOTSUPP
-	}
 	if dir.Mount.ReadOnly() {
 		return nil, unix.EROFS
 	}
+	// Linux's vfs_tmpfile checks the permission before asking the file
+	// system.
 	if err := v.permission(ctx, d, auth.MayWrite|auth.MayExec); err != nil {
 		return nil, err
+	}
+	tc, ok := d.inode.(TmpfileCreator)
+	if !ok {
+		return nil, unix.EOPNOTSUPP
 	}
 	if d.Dead() {
 		return nil, unix.ENOENT
@@ -213,7 +215,7 @@ func (v *VirtualFilesystem) openTmpfile(ctx Context, dir Path, flags int, mode, 
 	if err != nil {
 		return nil, err
 	}
-	f := v.newFile(Path{Mount: dir.Mount, Dentry: nd}, ops, flags&^(unix.O_DIRECTORY|oTmpfileOnly|unix.O_EXCL))
+	f := v.newFile(ctx, Path{Mount: dir.Mount, Dentry: nd}, ops, flags&^(unix.O_DIRECTORY|oTmpfileOnly|unix.O_EXCL))
 	if v.getWriteAccess(ino) == nil {
 		f.writer = true
 	}
@@ -249,7 +251,7 @@ func (v *VirtualFilesystem) openPath(ctx Context, p Path, flags int) (*File, err
 		if flags&unix.O_DIRECTORY != 0 && !d.IsDir() {
 			return nil, unix.ENOTDIR
 		}
-		return v.newFile(p, nil, flags&(unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW)), nil
+		return v.newFile(ctx, p, nil, flags&(unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW)), nil
 	}
 	if flags&unix.O_CREAT != 0 && d.IsDir() {
 		return nil, unix.EISDIR
@@ -331,7 +333,7 @@ func (v *VirtualFilesystem) openPath(ctx Context, p Path, flags int) (*File, err
 		}
 		return nil, err
 	}
-	f := v.newFile(p, ops, flags)
+	f := v.newFile(ctx, p, ops, flags)
 	f.writer = writer
 	v.notifyDentry(d, InOpen)
 	if flags&unix.O_TRUNC != 0 && d.typ == unix.S_IFREG {

@@ -226,7 +226,7 @@ func (v *VirtualFilesystem) NewAnonymousFile(ctx Context, name string, inode Ino
 		return nil, err
 	}
 	d.anon = true
-	return v.newFile(Path{Dentry: d}, ops, flags), nil
+	return v.newFile(ctx, Path{Dentry: d}, ops, flags), nil
 }
 
 // NewPseudoFile is NewAnonymousFile for a file of a pseudo file system
@@ -242,7 +242,7 @@ func (v *VirtualFilesystem) NewPseudoFile(ctx Context, fs Filesystem, name strin
 		return nil, err
 	}
 	d.anon = true
-	return v.newFile(Path{Dentry: d}, ops, flags), nil
+	return v.newFile(ctx, Path{Dentry: d}, ops, flags), nil
 }
 
 // NewInodeNumber returns a fresh inode number for a file of a pseudo file

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *en(int e) {
@@ -21,6 +22,8 @@ static const char *en(int e) {
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case EISDIR: return "EISDIR";
 	case EEXIST: return "EEXIST";
+	case EPERM: return "EPERM";
+	case EACCES: return "EACCES";
 	}
 	static char buf[32];
 	snprintf(buf, sizeof buf, "errno%d", e);
@@ -93,6 +96,24 @@ int main(void) {
 	stat(b, &st);
 	printf("mode %o\n", st.st_mode & 07777);
 	TRY("link again to existing name", linkat(fd2, "", AT_FDCWD, b, AT_EMPTY_PATH));
+
+	/* A forked child has credentials of its own: without
+	 * CAP_DAC_READ_SEARCH it may not link the fd its parent opened
+	 * (Linux 6.10 and later let the opener's credentials link it). */
+	char d[96];
+	snprintf(d, sizeof d, "%s/d", dir);
+	fflush(stdout);
+	pid_t k = fork();
+	if (k == 0) {
+		TRY("child links the parent's fd", linkat(fd2, "", AT_FDCWD, d, AT_EMPTY_PATH));
+		unlink(d);
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(k, NULL, 0);
+	chdir(dir);
+	TRY("AT_FDCWD links the cwd", linkat(AT_FDCWD, "", AT_FDCWD, d, AT_EMPTY_PATH));
+	chdir("/");
 
 	/* O_EXCL: never linkable */
 	int fd3 = open(dir, O_TMPFILE | O_RDWR | O_EXCL, 0600);

@@ -1,5 +1,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -47,7 +49,14 @@ int main(void) {
 	R("mmap growsdown shared", mmap(NULL, P, PROT_READ, MAP_SHARED | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0) == MAP_FAILED ? -1 : 0);
 	R("mmap bad fd", mmap(NULL, P, PROT_READ, MAP_PRIVATE, 99, 0) == MAP_FAILED ? -1 : 0);
 	R("mmap dir", mmap(NULL, P, PROT_READ, MAP_PRIVATE, open("/", 0), 0) == MAP_FAILED ? -1 : 0);
-	R("mmap wronly", mmap(NULL, P, PROT_READ, MAP_PRIVATE, open("/tmp/x", 01 | 0100, 0600), 0) == MAP_FAILED ? -1 : 0);
+	{
+		/* A fresh name: a file left in the host's shared /tmp by
+		 * another user could not be opened. */
+		char tmp[] = "/tmp/kite-mm-errors-XXXXXX";
+		close(mkstemp(tmp));
+		R("mmap wronly", mmap(NULL, P, PROT_READ, MAP_PRIVATE, open(tmp, 01), 0) == MAP_FAILED ? -1 : 0);
+		unlink(tmp);
+	}
 	R("mmap /dev/zero shared", mmap(NULL, P, PROT_READ | PROT_WRITE, MAP_SHARED, open("/dev/zero", 2), 0) == MAP_FAILED ? -1 : 0);
 	R("mmap /dev/null", mmap(NULL, P, PROT_READ, MAP_PRIVATE, open("/dev/null", 0), 0) == MAP_FAILED ? -1 : 0);
 	R("mmap len huge", mmap(NULL, -4096L, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED ? -1 : 0);
