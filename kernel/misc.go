@@ -170,11 +170,24 @@ func (t *Task) SetIOPrio(caller *Task, prio int) error {
 		return unix.EPERM
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.misc.io == nil {
 		t.misc.io = &ioContext{}
 	}
-	t.misc.io.prio.Store(int32(prio))
+	io := t.misc.io
+	io.prio.Store(int32(prio))
+	t.mu.Unlock()
+	// Every task of the I/O context (CLONE_IO) applies it to the host
+	// thread that does its I/O.
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, x := range k.tasks {
+		x.mu.Lock()
+		if x.misc.io == io {
+			x.schedChangedLocked(caller)
+		}
+		x.mu.Unlock()
+	}
 	return nil
 }
 

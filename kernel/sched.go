@@ -126,7 +126,8 @@ func (t *Task) SetAffinity(caller *Task, mask uint64) error {
 // differs from the host threads' defaults.
 func (t *Task) initSchedGen() {
 	all := uint64(1)<<uint(t.k.NumCPU()) - 1
-	if s := t.sched; s.Policy != SchedOther || s.Nice != 0 || s.Affinity != all {
+	if s := t.sched; s.Policy != SchedOther || s.Nice != 0 || s.Affinity != all ||
+		(t.misc.io != nil && t.misc.io.prio.Load() != 0) {
 		t.schedGen.Store(1)
 	}
 }
@@ -173,6 +174,7 @@ func (t *Task) applySched(ctx platform.Context) {
 		Priority: st.Priority,
 		Nice:     st.Nice,
 		CPUs:     st.Affinity,
+		IOPrio:   t.IOPrio(),
 	})
 }
 

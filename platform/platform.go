@@ -94,6 +94,9 @@ type Scheduling struct {
 	Priority int    // real-time priority (FIFO and RR), else 0
 	Nice     int    // -20..19
 	CPUs     uint64 // bit i: the platform's i-th CPU (see Scheduler.CPU)
+	// IOPrio is ioprio_set's raw value (class << 13 | level); 0 is
+	// none (the I/O priority follows the nice value).
+	IOPrio int
 }
 
 // Scheduler is implemented by Contexts whose application code runs on host
@@ -103,7 +106,9 @@ type Scheduling struct {
 type Scheduler interface {
 	// SetScheduling applies s to the host threads that run the Context
 	// (the calling OS thread and the application's threads), now and for
-	// the application threads it makes later. What the host refuses (a
+	// the application threads it makes later; the I/O priority goes to
+	// the calling OS thread, which does the host I/O of the system calls
+	// of the Context's thread. What the host refuses (a
 	// real-time policy or a lower nice value without host privilege) is
 	// left as it was. Called on the Context's goroutine only.
 	SetScheduling(s Scheduling)

@@ -286,7 +286,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_ADD_KEY:                 partial(addKey, "the \"user\", \"logon\" and \"keyring\" types (others ENODEV); no key quotas"),
 	unix.SYS_REQUEST_KEY:             partial(requestKey, "searches the thread, process and session keyrings; kite runs no /sbin/request-key upcall, so a missing key is ENOKEY even with callout information"),
 	unix.SYS_KEYCTL:                  partial(keyctl, "GET_KEYRING_ID, JOIN_SESSION_KEYRING, UPDATE, REVOKE, CHOWN, SETPERM, DESCRIBE, CLEAR, LINK, UNLINK, SEARCH, READ, SET_TIMEOUT, GET_SECURITY and INVALIDATE over thread, process, session and user keyrings; other commands (instantiation, SESSION_TO_PARENT, persistent keyrings, DH, restrictions, watches) are EOPNOTSUPP"),
-	unix.SYS_IOPRIO_SET:              partial(ioprioSet, "priorities are checked, recorded per task (inherited by fork, shared by CLONE_IO) and reported; kite has no block I/O queue that they would order"),
+	unix.SYS_IOPRIO_SET:              partial(ioprioSet, "priorities are checked, recorded per task (inherited by fork, shared by CLONE_IO), reported, and set on kite's host thread for the task, which does the host I/O of its system calls, so the host's I/O scheduler orders that; I/O kite does outside the task's system calls is not ordered by it"),
 	unix.SYS_IOPRIO_GET:              supported(ioprioGet),
 	unix.SYS_INOTIFY_INIT:            partial(inotifyInit, "inotify events come from the VFS for every file system; IN_UNMOUNT is not generated, and the watch limit (8192) is per instance, not per user"),
 	unix.SYS_INOTIFY_ADD_WATCH:       partial(inotifyAddWatch, "inotify events come from the VFS for every file system; IN_UNMOUNT is not generated, and the watch limit (8192) is per instance, not per user"),

@@ -11,13 +11,14 @@ import (
 	"testing"
 )
 
-// schedApplyProg sets its nice value, a batch policy and an affinity of
-// one CPU, says so, and waits for a line on stdin.
+// schedApplyProg sets its nice value, a batch policy, an affinity of one
+// CPU and the idle I/O class, says so, and waits for a line on stdin.
 const schedApplyProg = `#define _GNU_SOURCE
 #include <sched.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 int main(int argc, char **argv) {
 	int cpu = atoi(argv[1]);
@@ -26,7 +27,7 @@ int main(int argc, char **argv) {
 	CPU_ZERO(&one);
 	CPU_SET(cpu, &one);
 	if (setpriority(PRIO_PROCESS, 0, 7) || sched_setscheduler(0, SCHED_BATCH, &p) ||
-	    sched_setaffinity(0, sizeof one, &one)) {
+	    sched_setaffinity(0, sizeof one, &one) || syscall(SYS_ioprio_set, 1, 0, 3 << 13)) {
 		perror("sched");
 		return 1;
 	}
@@ -40,6 +41,8 @@ int main(int argc, char **argv) {
 
 // hostThread is one host thread's scheduling as /proc shows it.
 type hostThread struct {
+	tid          string
+	kite         bool // a thread of kite's process, not of a stub
 	nice, policy int
 	cpus         string
 }
@@ -73,7 +76,7 @@ func hostThreads(t *testing.T, pid int) []hostThread {
 			if len(f) < 39 {
 				continue
 			}
-			var h hostThread
+			h := hostThread{tid: tk.Name(), kite: p == pids[0]}
 			h.nice, _ = strconv.Atoi(f[16])
 			h.policy, _ = strconv.Atoi(f[38])
 			st, _ := os.ReadFile(filepath.Join(dir, "status"))
@@ -90,7 +93,8 @@ func hostThreads(t *testing.T, pid int) []hostThread {
 
 // TestSchedulingAppliedToHost checks that a program's nice value, policy
 // and CPU affinity reach the host threads that run it: kite's thread and
-// the stub thread, and that sched_getcpu reports the one CPU allowed.
+// the stub thread, and that sched_getcpu reports the one CPU allowed; and
+// that its I/O priority reaches kite's thread, which does its host I/O.
 func TestSchedulingAppliedToHost(t *testing.T) {
 	if runtime.NumCPU() < 2 {
 		t.Skip("needs two CPUs")
@@ -132,6 +136,17 @@ func TestSchedulingAppliedToHost(t *testing.T) {
 	for _, h := range applied {
 		if h.cpus != "1" {
 			t.Errorf("host thread allowed on CPUs %q, want 1", h.cpus)
+		}
+		if !h.kite {
+			continue
+		}
+		out, err := exec.Command("ionice", "-p", h.tid).CombinedOutput()
+		if err != nil {
+			t.Logf("no ionice: %v %s", err, out)
+			continue
+		}
+		if strings.TrimSpace(string(out)) != "idle" {
+			t.Errorf("ionice -p %s (kite's thread): %q, want idle", h.tid, out)
 		}
 	}
 }

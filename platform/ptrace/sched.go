@@ -15,6 +15,7 @@ var _ platform.Scheduler = (*context)(nil)
 func (c *context) SetScheduling(s platform.Scheduling) {
 	c.sched, c.schedSet = s, true
 	setThreadSched(c.tid, s)
+	setIOPrio(c.tid, s.IOPrio)
 	mask := c.hostCPUs(s.CPUs)
 	if c.policy == CPUPin && c.cpu >= 0 {
 		if !mask.IsSet(c.cpu) {

@@ -210,3 +210,17 @@ func quietChildStops() error {
 	}
 	return nil
 }
+
+// ioprioWhoProcess is IOPRIO_WHO_PROCESS: the who of ioprio_set is a
+// thread id.
+const ioprioWhoProcess = 1
+
+// setIOPrio sets host thread tid's I/O priority (0: none, from its nice
+// value).
+func setIOPrio(tid, prio int) error {
+	_, _, e := unix.RawSyscall(unix.SYS_IOPRIO_SET, ioprioWhoProcess, uintptr(tid), uintptr(prio))
+	if e != 0 {
+		return e
+	}
+	return nil
+}
