@@ -150,6 +150,11 @@ func (t *Task) SignalSelf(sig int) {
 	t.SendSignal(t.UserSignalInfo(sig, linux.SI_USER))
 }
 
+// FileSizeLimit implements vfs.Context: the process's RLIMIT_FSIZE.
+func (t *Task) FileSizeLimit() uint64 {
+	return t.tg.limits.Get(unix.RLIMIT_FSIZE).Cur
+}
+
 // Signals implements vfs.Context: t's own signal queue, for signalfd.
 func (t *Task) Signals() vfs.Signals { return t }
 

@@ -40,13 +40,14 @@ func copyData(t *kernel.Task, out, in *vfs.File, inOff, outOff *int64, n int64) 
 		if r == 0 {
 			break
 		}
-		var w int
-		if outOff != nil {
-			w, err = out.Pwrite(t, chunk[:r], *outOff)
-			*outOff += int64(max(w, 0))
-		} else {
-			w, err = out.Write(t, chunk[:r])
-		}
+		w, err := writeFileFully(out, chunk[:r], func(b []byte) (int, error) {
+			if outOff != nil {
+				w, err := out.Pwrite(t, b, *outOff)
+				*outOff += int64(max(w, 0))
+				return w, err
+			}
+			return out.Write(t, b)
+		})
 		w = max(w, 0)
 		total += int64(w)
 		if inOff != nil {
@@ -181,6 +182,15 @@ func copyFileRange(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		if ip < op+n && op < ip+n {
 			return 0, unix.EINVAL
 		}
+	}
+	// The count is cut to the file size limit before copying
+	// (generic_copy_file_checks), so the copy stops there quietly.
+	op := out.Offset()
+	if outOff != nil {
+		op = *outOff
+	}
+	if n, err = vfs.LimitWrite(t, out, op, n); err != nil {
+		return 0, err
 	}
 	done, err := copyData(t, out, in, inOff, outOff, n)
 	if err != nil {

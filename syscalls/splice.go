@@ -119,13 +119,36 @@ func spliceFromPipe(t *kernel.Task, ipipe *pipe.Pipe, in, out *vfs.File, off *in
 		nonblock = true
 	}
 	return ipipe.ToFile(t, n, nonblock, func(b []byte) (int, error) {
-		if off == nil {
-			return out.Write(t, b)
-		}
-		w, err := out.Pwrite(t, b, *off)
-		*off += int64(max(w, 0))
-		return w, err
+		return writeFileFully(out, b, func(b []byte) (int, error) {
+			if off == nil {
+				return out.Write(t, b)
+			}
+			w, err := out.Pwrite(t, b, *off)
+			*off += int64(max(w, 0))
+			return w, err
+		})
 	})
+}
+
+// writeFileFully writes b with write, and into a regular file goes on
+// after a short write until all is written or a write fails, as Linux's
+// iter_file_splice_write does: a write cut short at RLIMIT_FSIZE is
+// followed by one that raises SIGXFSZ. It returns what was written, or
+// the error if nothing was.
+func writeFileFully(out *vfs.File, b []byte, write func([]byte) (int, error)) (int, error) {
+	w, err := write(b)
+	if out.Dentry().Type() != unix.S_IFREG {
+		return w, err
+	}
+	total := max(w, 0)
+	for err == nil && w > 0 && total < len(b) {
+		w, err = write(b[total:])
+		total += max(w, 0)
+	}
+	if err != nil && total > 0 {
+		err = nil
+	}
+	return total, err
 }
 
 // spliceToPipe moves data from in, at *off if off is set (and advances

@@ -64,6 +64,12 @@ type Context interface {
 	// a thread ignores it.
 	SignalSelf(sig int)
 
+	// FileSizeLimit returns the caller's RLIMIT_FSIZE soft limit
+	// (^uint64(0) for none): a write that would start at or past it
+	// fails with EFBIG and SIGXFSZ, one that crosses it is cut short,
+	// and truncate and fallocate may not grow a file beyond it.
+	FileSizeLimit() uint64
+
 	// Signals returns the caller's own signal queue, for files that
 	// consume signals (signalfd reads the reading thread's signals).
 	// Nil for a context without a thread.
@@ -146,6 +152,9 @@ func (KernelContext) BlockOnTimeout(ch <-chan struct{}, deadline time.Time) erro
 // SignalSelf implements Context: a kernel context has no thread to
 // signal.
 func (KernelContext) SignalSelf(int) {}
+
+// FileSizeLimit implements Context: kite's own work has no limit.
+func (KernelContext) FileSizeLimit() uint64 { return ^uint64(0) }
 
 // Signals implements Context: a kernel context has none.
 func (KernelContext) Signals() Signals { return nil }

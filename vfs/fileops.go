@@ -173,5 +173,15 @@ func (f *File) Allocate(ctx Context, mode uint32, off, length int64) error {
 	if !ok {
 		return unix.EOPNOTSUPP
 	}
+	// Allocating (or zeroing) past the end grows the file, within the
+	// file size limit.
+	const zeroRange = 0x10
+	if mode == 0 || mode == zeroRange {
+		if st, err := f.path.Dentry.inode.Stat(ctx); err == nil {
+			if err := checkGrow(ctx, st.Size, off+length); err != nil {
+				return err
+			}
+		}
+	}
 	return a.Allocate(ctx, f, mode, off, length)
 }

@@ -564,6 +564,9 @@ func (v *VirtualFilesystem) truncate(ctx Context, p Path, size int64) error {
 	now := v.NowTimespec()
 	req := &SetStat{Mask: unix.STATX_SIZE | unix.STATX_MTIME, Size: size, Mtime: now}
 	if st, err := p.Dentry.inode.Stat(ctx); err == nil {
+		if err := checkGrow(ctx, st.Size, size); err != nil {
+			return err
+		}
 		if kill := setIDToDrop(ctx.Credentials(), &st, false); kill != 0 {
 			req.Mask |= unix.STATX_MODE
 			req.Mode = st.Mode & 0o7777 &^ kill

@@ -206,6 +206,9 @@ func (f *File) writeOps(ctx Context, src []byte, off int64, app Appender) (n int
 		c.mu.Lock()
 		defer c.mu.Unlock()
 	}
+	if src, err = f.limitWriteOf(ctx, src, off, app); err != nil {
+		return 0, off, err
+	}
 	if app != nil {
 		n, end, err = app.Append(ctx, f, src)
 		off = end - int64(n)
