@@ -136,27 +136,29 @@ func umount2(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if flags&^(mntForce|mntDetach|mntExpire|umountNoFollow) != 0 {
 		return 0, unix.EINVAL
 	}
-	if flags&mntExpire != 0 && flags&(mntForce|mntDetach) != 0 {
-		return 0, unix.EINVAL
-	}
-	if !mayMount(t) {
-		return 0, unix.EPERM
-	}
+	// As Linux's ksys_umount: the path first, then the privilege, then
+	// what is mounted there, then the flags' combinations.
 	target, err := attrTarget(t, cwdFD, a[0], flags&umountNoFollow == 0, false)
 	if err != nil {
 		return 0, err
 	}
-	if flags&mntExpire != 0 {
-		// Expiry marks need two calls and an unused mount; kite does
-		// not track use, so the first call answers as Linux's does.
-		return 0, unix.EAGAIN
+	if !mayMount(t) {
+		return 0, unix.EPERM
 	}
 	v := t.Kernel().VFS()
 	// umount looks at what is mounted on the path (LOOKUP_MOUNTPOINT):
 	// "." after pivot_root(".", ".") is the old root on top of the cwd.
 	target = v.FollowMounts(target)
-	if target.Mount == nil || target.Mount.Namespace() != t.Namespaces().Mount.VFS {
+	if target.Mount == nil || target.Mount.Namespace() != t.Namespaces().Mount.VFS || target.Dentry != target.Mount.Root().Dentry {
 		return 0, unix.EINVAL
+	}
+	if flags&mntExpire != 0 {
+		if flags&(mntForce|mntDetach) != 0 {
+			return 0, unix.EINVAL
+		}
+		// Expiry marks need two calls and an unused mount; kite does
+		// not track use, so the first call answers as Linux's does.
+		return 0, unix.EAGAIN
 	}
 	if flags&mntDetach != 0 {
 		return 0, v.UmountTree(t, target)

@@ -117,7 +117,14 @@ int main(void) {
 	CHECK("search in a user key", kc(KEYCTL_SEARCH, k, (long)"user", (long)"gamma", 0));
 	CHECK("request_key", same(syscall(SYS_request_key, "user", "gamma", NULL, 0), k2));
 	CHECK("request_key missing", syscall(SYS_request_key, "user", "nope", NULL, 0));
-	CHECK("request_key missing with callout", syscall(SYS_request_key, "user", "nope", "info", 0));
+	/* With callout information Linux runs the host's /sbin/request-key,
+	 * which negates the key in the caller's session keyring (ENOKEY). A
+	 * user other than root, started by root, shares root's session
+	 * keyring: the upcall cannot write there and the answer depends on
+	 * request-key.conf and on negative keys cached in the user's keyrings
+	 * from earlier runs. kite runs no upcall (ENOKEY). */
+	if (geteuid() == 0)
+		CHECK("request_key missing with callout", syscall(SYS_request_key, "user", "nope", "info", 0));
 	CHECK("request_key empty description", syscall(SYS_request_key, "user", "", NULL, 0));
 	readkey("read keyring (odd length)", ring);
 	CHECK("read keyring", kc(KEYCTL_READ, ring, (long)buf, 8, 0));
