@@ -1,7 +1,7 @@
 // Package platform is the interface between kite's kernel and the CPU: it
 // runs application code in an address space until the application makes a
 // system call, faults, or is interrupted. Each backend lives in its own
-// package (platform/ptrace first; platform/systrap and platform/kvm are
+// package (platform/ptrace, the default; platform/systrap; platform/kvm is
 // planned) and honours the same few methods.
 //
 // platform imports arch and x/sys/unix only. Raw host system calls and

@@ -29,7 +29,9 @@ import (
 	"github.com/kite-os/kite/net/inet"
 	"github.com/kite-os/kite/net/netlink"
 	unixsock "github.com/kite-os/kite/net/unix"
+	"github.com/kite-os/kite/platform"
 	"github.com/kite-os/kite/platform/ptrace"
+	"github.com/kite-os/kite/platform/systrap"
 	"github.com/kite-os/kite/strace"
 	"github.com/kite-os/kite/syscalls"
 	"github.com/kite-os/kite/tty"
@@ -71,9 +73,9 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 			mf.Release()
 		}
 	}()
-	plat, err := ptrace.New(mf.FD())
+	plat, err := newPlatform(o.platform, mf.FD())
 	if err != nil {
-		return 1, fmt.Errorf("ptrace platform: %w", err)
+		return 1, fmt.Errorf("%s platform: %w", o.platform, err)
 	}
 
 	creds := hostCredentials()
@@ -837,4 +839,27 @@ func (h straceHook) Exited(tid int32, ws kernel.WaitStatus) {
 
 func (h straceHook) Exec(t *kernel.Task, path string, argv []string, envc int) {
 	h.tr.Exec(t.ThreadID(), path, argv, envc)
+}
+
+// platforms are the values of --platform.
+const platforms = "ptrace, systrap"
+
+// defaultPlatform is --platform's default: $KITE_PLATFORM if set (so that
+// a whole test suite can run on either platform), else ptrace.
+func defaultPlatform() string {
+	if p := os.Getenv("KITE_PLATFORM"); p != "" {
+		return p
+	}
+	return "ptrace"
+}
+
+// newPlatform starts the platform named name over the memory file memfd.
+func newPlatform(name string, memfd int) (platform.Platform, error) {
+	switch name {
+	case "ptrace":
+		return ptrace.New(memfd)
+	case "systrap":
+		return systrap.New(memfd)
+	}
+	return nil, fmt.Errorf("unknown platform %q (available: %s)", name, platforms)
 }

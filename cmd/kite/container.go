@@ -53,7 +53,7 @@ func containerOptions(spec *oci.Spec) (runOptions, error) {
 	o := runOptions{
 		rootfs:   spec.Root.Path,
 		overlay:  !spec.Root.Readonly,
-		platform: "ptrace",
+		platform: defaultPlatform(),
 		argv:     p.Args,
 		env:      append([]string{}, p.Env...),
 		workdir:  p.Cwd,

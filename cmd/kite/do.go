@@ -33,7 +33,7 @@ Flags:
 // status >= 0 when the command must stop there (help or an error,
 // already reported).
 func parseDoFlags(args []string, stderr io.Writer) (runOptions, int) {
-	o := runOptions{rootfs: "/", overlay: true, platform: "ptrace"}
+	o := runOptions{rootfs: "/", overlay: true, platform: defaultPlatform()}
 	fs := flag.NewFlagSet("do", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	network := fs.String("net", "none", "the network the program sees: none (kite's loopback) or host (host sockets kite drives)")

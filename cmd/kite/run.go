@@ -21,7 +21,7 @@ func init() {
 	verbs["run"] = verb{run: runMain, help: "run a Linux program under kite"}
 }
 
-const runUsage = `Usage: kite run [--rootfs DIR|IMAGE.ext4] [--rw-root | --overlay] [--disk IMAGE]... [--strace] [--platform ptrace] [--net none|host|sandbox] [--publish [IP:]HOST_PORT:PORT[/udp]]... [--debug] [-t|--tty|--no-tty] -- PROGRAM [ARGS...]
+const runUsage = `Usage: kite run [--rootfs DIR|IMAGE.ext4] [--rw-root | --overlay] [--disk IMAGE]... [--strace] [--platform ptrace|systrap] [--net none|host|sandbox] [--publish [IP:]HOST_PORT:PORT[/udp]]... [--debug] [-t|--tty|--no-tty] -- PROGRAM [ARGS...]
 
 Runs PROGRAM (a path inside the root; a name without a slash is looked
 up in the directories of $PATH, as a shell does) under kite. The root is DIR (default:
@@ -116,7 +116,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
 		o.memory = n
 		return nil
 	})
-	fs.StringVar(&o.platform, "platform", "ptrace", "how application code runs: ptrace")
+	fs.StringVar(&o.platform, "platform", defaultPlatform(), "how application code runs: ptrace or systrap (default: $KITE_PLATFORM, else ptrace)")
 	fs.StringVar(&o.network, "net", "none", "the sandbox's network: none (kite's own stack, loopback only), host (the host's network through sockets kite drives) or sandbox (kite's stack with eth0 10.0.2.15 whose connections kite carries to the host's network; 10.0.2.2 is the host's loopback)")
 	fs.Func("publish", "with --net=sandbox: [IP:]HOST_PORT:SANDBOX_PORT[/udp] forwards the host's IP:HOST_PORT (IP 127.0.0.1 by default) to the sandbox's port (repeatable)", func(s string) error {
 		p, err := parsePublish(s)
@@ -168,8 +168,8 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
 		fmt.Fprintln(stderr, "kite run: missing program (usage: kite run [FLAGS] -- PROGRAM [ARGS...]; an image from a spec with [config] runs its cmd)")
 		return o, 2
 	}
-	if o.platform != "ptrace" {
-		fmt.Fprintf(stderr, "kite run: unknown platform %q (available: ptrace)\n", o.platform)
+	if o.platform != "ptrace" && o.platform != "systrap" {
+		fmt.Fprintf(stderr, "kite run: unknown platform %q (available: %s)\n", o.platform, platforms)
 		return o, 2
 	}
 	switch o.network {

@@ -1,0 +1,336 @@
+package systrap
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/platform"
+)
+
+// cloneFlags create an application thread of the stub. CLONE_CHILD_CLEARTID
+// (with the thread's state word as the address) makes the host zero the
+// state word and wake kite when the thread exits.
+const cloneFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
+	unix.CLONE_THREAD | unix.CLONE_SYSVSEM | unix.CLONE_CHILD_CLEARTID
+
+// addressSpace is one stub process. Its owner goroutine, locked to its OS
+// thread, started the stub, traces the stub's main thread and runs the
+// requests sent on reqs: mapping changes and the creation of threads.
+type addressSpace struct {
+	p *Platform
+
+	// pid is the stub process; main is its main thread, traced by the
+	// owner and used only there. Both are set before the owner accepts
+	// requests.
+	pid  int
+	main *thread
+
+	// regionFD is the memfd holding every thread's region; regions is
+	// kite's mapping of all of it. The mapping stays until refs drops
+	// to zero: one reference for the address space until Release, one
+	// for each Context thread until its Context lets it go, so that no
+	// Context ever reads an unmapped region.
+	regionFD int
+	regions  []byte
+	refs     atomic.Int32
+
+	reqs chan func()
+	quit chan struct{}
+
+	released    atomic.Bool
+	releaseOnce sync.Once
+
+	mu sync.Mutex
+	// stubRegions is how many regions (from index 0) the stub maps.
+	// Guarded by mu.
+	stubRegions int
+	// free are regions whose threads have exited. Guarded by mu.
+	free []int
+	// live are the regions of threads that may be running. Guarded by mu.
+	live map[int]struct{}
+}
+
+var _ platform.AddressSpace = (*addressSpace)(nil)
+
+func (p *Platform) newAddressSpace() (*addressSpace, error) {
+	fd, err := unix.MemfdCreate("kite-systrap-regions", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Ftruncate(fd, maxRegions*regionSize); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	mem, err := unix.Mmap(fd, 0, maxRegions*regionSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_NORESERVE)
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	a := &addressSpace{
+		p:        p,
+		regionFD: fd,
+		regions:  mem,
+		reqs:     make(chan func()),
+		quit:     make(chan struct{}),
+		live:     make(map[int]struct{}),
+	}
+	a.refs.Store(1)
+	ready := make(chan error)
+	go a.owner(ready)
+	if err := <-ready; err != nil {
+		a.unref()
+		return nil, err
+	}
+	return a, nil
+}
+
+// unref drops a reference to the regions mapping.
+func (a *addressSpace) unref() {
+	if a.refs.Add(-1) == 0 {
+		unix.Munmap(a.regions)
+		unix.Close(a.regionFD)
+	}
+}
+
+// owner is the owner goroutine; it never unlocks its OS thread (the stub's
+// parent-death signal is tied to it).
+func (a *addressSpace) owner(ready chan<- error) {
+	runtime.LockOSThread()
+	t, err := a.p.startStub(a.regionFD)
+	if err != nil {
+		ready <- err
+		return
+	}
+	a.pid, a.main = t.tgid, t
+	ready <- nil
+	for {
+		select {
+		case f := <-a.reqs:
+			f()
+		case <-a.quit:
+			return
+		}
+	}
+}
+
+// do runs f on the owner goroutine and waits for it.
+func (a *addressSpace) do(f func()) error {
+	done := make(chan struct{})
+	select {
+	case a.reqs <- func() { f(); close(done) }:
+	case <-a.quit:
+		return errReleased
+	}
+	<-done
+	return nil
+}
+
+// inject runs a system call in the stub's main thread.
+func (a *addressSpace) inject(nr uintptr, args ...uintptr) (uintptr, error) {
+	if a.released.Load() {
+		return 0, errReleased
+	}
+	var ret uintptr
+	var err error
+	if e := a.do(func() { ret, err = a.main.syscall(nr, args...) }); e != nil {
+		return 0, e
+	}
+	return ret, err
+}
+
+// checkRange validates an application range: page-aligned, non-empty and
+// below the platform's area.
+func checkRange(addr, length uintptr) error {
+	if addr%pageSize != 0 || length%pageSize != 0 || length == 0 {
+		return unix.EINVAL
+	}
+	if addr+length < addr || addr+length > maxUserAddress {
+		return unix.EINVAL
+	}
+	return nil
+}
+
+// MapFile implements platform.AddressSpace.
+func (a *addressSpace) MapFile(addr uintptr, off uint64, length uintptr, prot int) error {
+	if err := checkRange(addr, length); err != nil {
+		return err
+	}
+	if off%pageSize != 0 {
+		return unix.EINVAL
+	}
+	prot &= unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC
+	got, err := a.inject(unix.SYS_MMAP, addr, length, uintptr(prot),
+		unix.MAP_SHARED|unix.MAP_FIXED, 0 /* the memory file */, uintptr(off))
+	if err != nil {
+		return err
+	}
+	if got != addr {
+		return unix.EINVAL
+	}
+	return nil
+}
+
+// Unmap implements platform.AddressSpace.
+func (a *addressSpace) Unmap(addr, length uintptr) error {
+	if err := checkRange(addr, length); err != nil {
+		return err
+	}
+	_, err := a.inject(unix.SYS_MUNMAP, addr, length)
+	return err
+}
+
+// regionAddr is where region r lies in the stub.
+func regionAddr(r int) uintptr { return regionsBase + uintptr(r)*regionSize }
+
+// region returns kite's view of region r.
+func (a *addressSpace) region(r int) []byte {
+	return a.regions[r*regionSize : (r+1)*regionSize : (r+1)*regionSize]
+}
+
+// stateWord returns the state word of a region.
+func stateWord(ctl []byte) *uint32 { return (*uint32)(unsafe.Pointer(&ctl[ctlState])) }
+
+// newThread makes an application thread in the stub, waiting in its
+// handler to report itself, and returns its tid and region.
+func (a *addressSpace) newThread() (tid, r int, err error) {
+	if e := a.do(func() { tid, r, err = a.cloneOnOwner() }); e != nil {
+		return 0, 0, e
+	}
+	return tid, r, err
+}
+
+// allocRegion returns a region for a new thread: one whose thread has
+// exited, or a new one the stub maps now. It runs on the owner.
+func (a *addressSpace) allocRegion() (int, error) {
+	a.mu.Lock()
+	for i := len(a.free) - 1; i >= 0; i-- {
+		r := a.free[i]
+		if atomic.LoadUint32(stateWord(a.region(r))) == stateDead {
+			a.free = append(a.free[:i], a.free[i+1:]...)
+			a.live[r] = struct{}{}
+			a.mu.Unlock()
+			return r, nil
+		}
+	}
+	r := a.stubRegions
+	a.mu.Unlock()
+	if r >= maxRegions {
+		return 0, unix.EAGAIN
+	}
+	if _, err := a.main.syscall(unix.SYS_MMAP, regionAddr(r), regionSize, unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_SHARED|unix.MAP_FIXED, 1 /* regionFD */, uintptr(r)*regionSize); err != nil {
+		return 0, err
+	}
+	a.mu.Lock()
+	a.stubRegions++
+	a.live[r] = struct{}{}
+	a.mu.Unlock()
+	return r, nil
+}
+
+// freeRegion returns region r once its thread has exited (or is being
+// told to).
+func (a *addressSpace) freeRegion(r int) {
+	a.mu.Lock()
+	delete(a.live, r)
+	if !a.released.Load() {
+		a.free = append(a.free, r)
+	}
+	a.mu.Unlock()
+}
+
+// cloneOnOwner clones an application thread: it gets its region, its
+// signal stack, a signal mask that blocks all but the signals its handler
+// reports (so that a signal sent to the stub from outside stays pending
+// rather than killing it) and the application filter, and is
+// let go at the stub's start instruction, whose trap enters the handler.
+func (a *addressSpace) cloneOnOwner() (int, int, error) {
+	r, err := a.allocRegion()
+	if err != nil {
+		return 0, 0, err
+	}
+	ctl := a.region(r)
+	base := regionAddr(r)
+	clear(ctl[:pageSize])
+	le.PutUint64(ctl[ctlAltStak:], uint64(base+pageSize))          // ss_sp
+	le.PutUint64(ctl[ctlAltStak+16:], uint64(regionSize-pageSize)) // ss_size
+	le.PutUint32(ctl[ctlSpin:], a.p.stubSpin)
+	atomic.StoreUint32(stateWord(ctl), stateRun)
+
+	fail := func(err error) (int, int, error) {
+		atomic.StoreUint32(stateWord(ctl), stateDead)
+		a.freeRegion(r)
+		return 0, 0, err
+	}
+	ret, err := a.main.syscall(unix.SYS_CLONE, cloneFlags, 0, 0, base+ctlState, 0)
+	if err != nil {
+		return fail(err)
+	}
+	t := &thread{tgid: a.pid, tid: int(ret), waiter: a.main.waiter, base: a.main.base}
+	ws, err := t.wait()
+	if err != nil {
+		return fail(t.errHost("wait", err))
+	}
+	if !ws.stopped() {
+		return fail(t.errDied(ws))
+	}
+	setup := []struct {
+		nr   uintptr
+		args []uintptr
+	}{
+		{unix.SYS_SIGALTSTACK, []uintptr{base + ctlAltStak, 0}},
+		{unix.SYS_RT_SIGPROCMASK, []uintptr{unix.SIG_SETMASK, stubMaskApp, 0, 8}},
+		{unix.SYS_SECCOMP, []uintptr{seccompSetModeFilter, 0, stubFprog}},
+	}
+	for _, s := range setup {
+		if _, err := t.syscall(s.nr, s.args...); err != nil {
+			unix.Kill(a.pid, unix.SIGKILL)
+			return fail(err)
+		}
+	}
+	regs := t.base
+	regs.Rip = stubStartThr
+	regs.Orig_rax = ^uint64(0)
+	if err := setRegs(t.tid, &regs); err != nil {
+		return fail(t.errHost("SETREGS", err))
+	}
+	if err := ptrace(unix.PTRACE_DETACH, t.tid, 0, 0); err != nil {
+		return fail(t.errHost("DETACH", err))
+	}
+	return t.tid, r, nil
+}
+
+// Release implements platform.AddressSpace. It kills the stub, wakes every
+// Context waiting for one of its threads, tells the owner to exit and
+// reaps the stub.
+func (a *addressSpace) Release() {
+	a.releaseOnce.Do(func() {
+		a.mu.Lock()
+		a.released.Store(true)
+		live := a.live
+		a.live, a.free = map[int]struct{}{}, nil
+		a.mu.Unlock()
+		unix.Kill(a.pid, unix.SIGKILL)
+		for r := range live {
+			w := stateWord(a.region(r))
+			atomic.StoreUint32(w, stateDead)
+			futexWakeShared(w)
+		}
+		close(a.quit)
+		for {
+			var ws unix.WaitStatus
+			_, err := unix.Wait4(-a.pid, &ws, unix.WALL, nil)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				break
+			}
+		}
+		a.unref()
+	})
+}

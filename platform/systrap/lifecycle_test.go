@@ -1,0 +1,113 @@
+package systrap
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/platform"
+)
+
+func TestContextReuseOfOSThread(t *testing.T) {
+	e := newEnv(t)
+	e.loadCode(t, cat(insSyscall))
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var used []int
+	for i := 0; i < 3; i++ {
+		c, err := e.p.NewContext()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := startRegs(codeAddr)
+		r.Rax = uint64(100 + i)
+		ev, _, err := c.Switch(e.as, &r)
+		if err != nil || ev != platform.EventSyscall || r.Orig_rax != uint64(100+i) {
+			t.Fatalf("round %d: %v %v nr %d", i, ev, err, r.Orig_rax)
+		}
+		used = append(used, c.(*context).threads[e.as.(*addressSpace)].tid)
+		c.Release()
+	}
+	a := e.as.(*addressSpace)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	// Each Context's thread exited and left its region for the next.
+	if a.stubRegions != 1 || len(a.live) != 0 {
+		t.Errorf("after Releases: %d regions, %d live", a.stubRegions, len(a.live))
+	}
+	for _, tid := range used {
+		if alive(tid) {
+			t.Errorf("released Context's thread %d still runs", tid)
+		}
+	}
+}
+
+func TestReleaseDuringSwitch(t *testing.T) {
+	e := newEnv(t)
+	e.loadCode(t, insLoop)
+	c := newCtx(t, e.p)
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		e.as.Release()
+	}()
+	r := startRegs(codeAddr)
+	if _, _, err := c.Switch(e.as, &r); err == nil {
+		t.Fatal("Switch in a released address space succeeded")
+	}
+	if _, _, err := c.Switch(e.as, &r); err == nil {
+		t.Fatal("second Switch succeeded")
+	}
+	if err := e.as.MapFile(dataAddr, dataOff, pageSize, unix.PROT_READ); err == nil {
+		t.Fatal("MapFile after Release succeeded")
+	}
+}
+
+func TestStubKilled(t *testing.T) {
+	e := newEnv(t)
+	e.loadCode(t, cat(insSyscall, insLoop))
+	c := newCtx(t, e.p)
+	r := startRegs(codeAddr)
+	if _, _, err := c.Switch(e.as, &r); err != nil {
+		t.Fatal(err)
+	}
+	unix.Kill(e.as.(*addressSpace).pid, unix.SIGKILL)
+	if _, _, err := c.Switch(e.as, &r); err == nil {
+		t.Fatal("Switch in a killed stub succeeded")
+	}
+	if err := e.as.MapFile(dataAddr, dataOff, pageSize, unix.PROT_READ); err == nil {
+		t.Fatal("MapFile in a killed stub succeeded")
+	}
+}
+
+func TestExternalSignalsIgnored(t *testing.T) {
+	// Signals sent to the stub by someone else never reach application
+	// code, and a SIGSEGV from kill is not taken for a fault.
+	e := newEnv(t)
+	e.loadCode(t, cat(insLoop))
+	c := newCtx(t, e.p)
+	a := e.as.(*addressSpace)
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		for _, sig := range []unix.Signal{unix.SIGSEGV, unix.SIGTERM, unix.SIGSTOP, unix.SIGINT, unix.SIGUSR1} {
+			unix.Kill(a.pid, sig)
+			time.Sleep(5 * time.Millisecond)
+		}
+		c.Interrupt()
+	}()
+	r := startRegs(codeAddr)
+	ev, _, err := c.Switch(e.as, &r)
+	if err != nil || ev != platform.EventInterrupt {
+		t.Fatalf("%v %v, want interrupt", ev, err)
+	}
+	if err := e.as.MapFile(dataAddr, dataOff, pageSize, unix.PROT_READ); err != nil {
+		t.Fatalf("stub unusable after signals: %v", err)
+	}
+	// Through the owner and the main thread too.
+	errc := make(chan error)
+	go func() { errc <- e.as.MapFile(dataAddr, dataOff, pageSize, unix.PROT_READ) }()
+	if err := <-errc; err != nil {
+		t.Fatalf("owner unusable after signals: %v", err)
+	}
+}

@@ -1,0 +1,264 @@
+package systrap
+
+import "encoding/binary"
+
+// The stub's layout. The stub is a one-page static ELF executable loaded
+// at stubStart, the same place as the ptrace platform's; below it lie the
+// threads' regions, and below those everything belongs to the
+// application.
+const (
+	pageSize = 0x1000
+
+	// taskSize is the end of the host's 47-bit user address space.
+	taskSize = 0x7ffffffff000
+
+	stubStart = 0x7ffffffef000
+	stubSize  = pageSize
+	stubEnd   = stubStart + stubSize
+
+	// codeOffset is where the instructions (stub.s.txt) start in the page.
+	codeOffset = 0x100
+	codeStart  = stubStart + codeOffset
+
+	stubPause    = codeStart + 0x00 // pause loop: the entry point
+	stubSyscall  = codeStart + 0x10 // `syscall; int3` for injection
+	stubTrap     = stubSyscall + 3  // rip after that int3
+	stubStartThr = codeStart + 0x18 // a new thread's first instruction
+	stubExit     = codeStart + 0x20 // exit(0)
+	stubRestorer = codeStart + 0x30 // sa_restorer: rt_sigreturn
+	stubHandler  = codeStart + 0x40 // the signal handler
+
+	// Data in the stub page (read-only to everyone in the stub).
+	stubMaskAll   = stubStart + 0x200 // sigset_t, all signals
+	stubMaskApp   = stubStart + 0x208 // sigset_t, all but the handled signals
+	stubSigaction = stubStart + 0x220 // struct sigaction for every handled signal
+	stubFprog     = stubStart + 0x240 // struct sock_fprog of the app threads' filter
+	stubFilter    = stubStart + 0x300 // the filter's instructions
+
+	// Thread regions: regionSize bytes each, aligned to their size so
+	// that the handler finds its region from rsp. The first page is the
+	// control page, the rest the thread's signal stack.
+	regionSize  = 0x10000
+	maxRegions  = 4096
+	regionsEnd  = stubStart &^ (regionSize - 1)
+	regionsBase = regionsEnd - maxRegions*regionSize
+
+	// maxUserAddress is the end of the application's addresses.
+	maxUserAddress = regionsBase
+)
+
+// The control page of a region. Everything in it, and in the signal
+// stack, can be written by any application thread of the stub: kite reads
+// each field once and checks it.
+const (
+	ctlState   = 0  // uint32 futex word, see the state values
+	ctlUC      = 8  // uint64: the frame's ucontext (stub address)
+	ctlInfo    = 16 // uint64: the frame's siginfo (stub address)
+	ctlFSBase  = 24 // uint64: fs_base to load when ctlSetSeg has bit 0
+	ctlGSBase  = 32 // uint64: gs_base to load when ctlSetSeg has bit 1
+	ctlSetSeg  = 40 // uint32
+	ctlSigno   = 48 // uint32: the signal the handler runs for
+	ctlSpin    = 52 // uint32: how many times the stub polls before sleeping
+	ctlAltStak = 64 // stack_t for sigaltstack
+)
+
+// State values of ctlState. The stub moves it to stateEvent when it has
+// something to report (waking kite if kite sleeps: stateRunKiteWait), and
+// sleeps in stateEventStubWait; kite moves it to stateRun (waking the stub
+// if it sleeps) and sleeps in stateRunKiteWait. The host writes 0 when the
+// thread exits (CLONE_CHILD_CLEARTID).
+const (
+	stateDead          = 0
+	stateEvent         = 1
+	stateEventStubWait = 2
+	stateRun           = 3
+	stateRunKiteWait   = 4
+)
+
+// stubCode is stub.s.txt assembled (as --64; objcopy -O binary).
+var stubCode = []byte{
+	0xb8, 0x22, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xeb, 0xf7, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xcc, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0xcc, 0x0f, 0x0b, 0x00, 0x00, 0x00, 0x00, 0x00, 0xb8, 0x3c, 0x00, 0x00,
+	0x00, 0x31, 0xff, 0x0f, 0x05, 0x0f, 0x0b, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0xb8, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x0f, 0x0b, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x48, 0x89, 0xe3, 0x48, 0x81, 0xe3, 0x00, 0x00,
+	0xff, 0xff, 0x48, 0x89, 0x53, 0x08, 0x48, 0x89, 0x73, 0x10, 0x89, 0x7b,
+	0x30, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x87, 0x03, 0x83, 0xf8, 0x04, 0x75,
+	0x14, 0xb8, 0xca, 0x00, 0x00, 0x00, 0x48, 0x89, 0xdf, 0xbe, 0x01, 0x00,
+	0x00, 0x00, 0xba, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x8b, 0x4b, 0x34,
+	0x81, 0xf9, 0xa0, 0x86, 0x01, 0x00, 0x76, 0x05, 0xb9, 0xa0, 0x86, 0x01,
+	0x00, 0x8b, 0x03, 0x83, 0xf8, 0x02, 0x74, 0x1a, 0x83, 0xf8, 0x01, 0x75,
+	0x2d, 0x85, 0xc9, 0x74, 0x06, 0xf3, 0x90, 0xff, 0xc9, 0xeb, 0xea, 0xba,
+	0x02, 0x00, 0x00, 0x00, 0xf0, 0x0f, 0xb1, 0x13, 0x75, 0xdf, 0xb8, 0xca,
+	0x00, 0x00, 0x00, 0x48, 0x89, 0xdf, 0x31, 0xf6, 0xba, 0x02, 0x00, 0x00,
+	0x00, 0x45, 0x31, 0xd2, 0x0f, 0x05, 0x31, 0xc9, 0xeb, 0xc7, 0x8b, 0x43,
+	0x28, 0xa9, 0x01, 0x00, 0x00, 0x00, 0x74, 0x10, 0xb8, 0x9e, 0x00, 0x00,
+	0x00, 0xbf, 0x02, 0x10, 0x00, 0x00, 0x48, 0x8b, 0x73, 0x18, 0x0f, 0x05,
+	0x8b, 0x43, 0x28, 0xa9, 0x02, 0x00, 0x00, 0x00, 0x74, 0x10, 0xb8, 0x9e,
+	0x00, 0x00, 0x00, 0xbf, 0x01, 0x10, 0x00, 0x00, 0x48, 0x8b, 0x73, 0x20,
+	0x0f, 0x05, 0xc7, 0x43, 0x28, 0x00, 0x00, 0x00, 0x00, 0xc3,
+}
+
+// Signal action flags and seccomp values.
+const (
+	saSiginfo  = 0x4
+	saOnstack  = 0x08000000
+	saRestorer = 0x04000000
+
+	seccompSetModeFilter = 1
+	seccompRetTrap       = 0x00030000
+	seccompRetAllow      = 0x7fff0000
+	auditArchX8664       = 0xc000003e
+
+	sysSeccomp = 1 // si_code of a SIGSYS from SECCOMP_RET_TRAP
+
+	archSetGS = 0x1001
+	archSetFS = 0x1002
+
+	futexWait = 0
+	futexWake = 1
+)
+
+// stubImage is the stub executable, built at init.
+var stubImage = buildStub()
+
+// buildStub assembles the stub ELF (as the ptrace platform's: one R+X
+// PT_LOAD of the whole page at stubStart and a PT_GNU_STACK), the code,
+// the signal action and the seccomp filter.
+func buildStub() []byte {
+	img := make([]byte, stubSize)
+	le := binary.LittleEndian
+
+	copy(img[0:], []byte{0x7f, 'E', 'L', 'F', 2, 1, 1, 0})
+	le.PutUint16(img[16:], 2)         // ET_EXEC
+	le.PutUint16(img[18:], 62)        // EM_X86_64
+	le.PutUint32(img[20:], 1)         // e_version
+	le.PutUint64(img[24:], stubPause) // e_entry
+	le.PutUint64(img[32:], 64)        // e_phoff
+	le.PutUint16(img[52:], 64)        // e_ehsize
+	le.PutUint16(img[54:], 56)        // e_phentsize
+	le.PutUint16(img[56:], 2)         // e_phnum
+	le.PutUint16(img[58:], 64)        // e_shentsize
+
+	ph := img[64:]
+	le.PutUint32(ph[0:], 1) // PT_LOAD
+	le.PutUint32(ph[4:], 5) // PF_R|PF_X
+	le.PutUint64(ph[16:], stubStart)
+	le.PutUint64(ph[24:], stubStart)
+	le.PutUint64(ph[32:], stubSize)
+	le.PutUint64(ph[40:], stubSize)
+	le.PutUint64(ph[48:], pageSize)
+	ph = img[64+56:]
+	le.PutUint32(ph[0:], 0x6474e551) // PT_GNU_STACK
+	le.PutUint32(ph[4:], 6)          // PF_R|PF_W
+
+	copy(img[codeOffset:], stubCode)
+	le.PutUint64(img[stubMaskAll-stubStart:], ^uint64(0))
+	var handled uint64
+	for _, sig := range handledSignals {
+		handled |= 1 << (sig - 1)
+	}
+	le.PutUint64(img[stubMaskApp-stubStart:], ^handled)
+
+	// struct sigaction (kernel): handler, flags, restorer, mask. Every
+	// signal is blocked while the handler runs.
+	sa := img[stubSigaction-stubStart:]
+	le.PutUint64(sa[0:], stubHandler)
+	le.PutUint64(sa[8:], saSiginfo|saOnstack|saRestorer)
+	le.PutUint64(sa[16:], stubRestorer)
+	le.PutUint64(sa[24:], ^uint64(0))
+
+	filter := appFilter()
+	for i, ins := range filter {
+		b := img[stubFilter-stubStart+8*i:]
+		le.PutUint16(b[0:], ins.code)
+		b[2], b[3] = ins.jt, ins.jf
+		le.PutUint32(b[4:], ins.k)
+	}
+	le.PutUint16(img[stubFprog-stubStart:], uint16(len(filter)))
+	le.PutUint64(img[stubFprog-stubStart+8:], stubFilter)
+	return img
+}
+
+// bpfInsn is a classic BPF instruction (struct sock_filter).
+type bpfInsn struct {
+	code   uint16
+	jt, jf uint8
+	k      uint32
+}
+
+const (
+	bpfLdAbs = 0x20 // BPF_LD|BPF_W|BPF_ABS
+	bpfJeq   = 0x15 // BPF_JMP|BPF_JEQ|BPF_K
+	bpfJge   = 0x35 // BPF_JMP|BPF_JGE|BPF_K
+	bpfRet   = 0x06 // BPF_RET|BPF_K
+
+	// Offsets in struct seccomp_data.
+	sdNr     = 0
+	sdArch   = 4
+	sdIPLo   = 8
+	sdIPHi   = 12
+	sdArg0Lo = 16
+	sdArg1Lo = 24
+)
+
+// appFilter is the seccomp filter of every application thread: a system
+// call from anywhere but the stub page traps (SIGSYS, which the handler
+// reports to kite); from the stub page only what the handler itself needs
+// is allowed, with arguments restricted so that an application jumping
+// there with registers of its choice can do nothing but wait on or wake a
+// futex, load its own fs or gs base, return from a signal or end its own
+// thread. Anything else traps like a system call from elsewhere: the
+// stub never runs a host system call for the application.
+func appFilter() []bpfInsn {
+	type jump struct {
+		code  uint16
+		k     uint32
+		jt    string
+		jf    string
+		label string
+	}
+	const next = ""
+	prog := []jump{
+		{code: bpfLdAbs, k: sdIPHi},
+		{code: bpfJeq, k: stubStart >> 32, jf: "trap"},
+		{code: bpfLdAbs, k: sdIPLo},
+		{code: bpfJge, k: stubStart & 0xffffffff, jf: "trap"},
+		{code: bpfJge, k: stubEnd & 0xffffffff, jt: "trap"},
+		{code: bpfLdAbs, k: sdArch},
+		{code: bpfJeq, k: auditArchX8664, jf: "trap"},
+		{code: bpfLdAbs, k: sdNr},
+		{code: bpfJeq, k: 202 /* futex */, jt: "futex"},
+		{code: bpfJeq, k: 15 /* rt_sigreturn */, jt: "allow"},
+		{code: bpfJeq, k: 158 /* arch_prctl */, jt: "arch_prctl"},
+		{code: bpfJeq, k: 60 /* exit */, jt: "allow"},
+		{code: bpfRet, k: seccompRetTrap},
+		{label: "futex", code: bpfLdAbs, k: sdArg1Lo},
+		{code: bpfJeq, k: futexWait, jt: "allow"},
+		{code: bpfJeq, k: futexWake, jt: "allow"},
+		{code: bpfRet, k: seccompRetTrap},
+		{label: "arch_prctl", code: bpfLdAbs, k: sdArg0Lo},
+		{code: bpfJeq, k: archSetFS, jt: "allow"},
+		{code: bpfJeq, k: archSetGS, jt: "allow"},
+		{label: "allow", code: bpfRet, k: seccompRetAllow},
+		{label: "trap", code: bpfRet, k: seccompRetTrap},
+	}
+	at := map[string]int{}
+	for i, j := range prog {
+		if j.label != "" {
+			at[j.label] = i
+		}
+	}
+	rel := func(i int, l string) uint8 {
+		if l == next {
+			return 0
+		}
+		return uint8(at[l] - i - 1)
+	}
+	out := make([]bpfInsn, len(prog))
+	for i, j := range prog {
+		out[i] = bpfInsn{code: j.code, k: j.k, jt: rel(i, j.jt), jf: rel(i, j.jf)}
+	}
+	return out
+}
