@@ -135,6 +135,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	} else {
 		var err error
 		if m, err = t.mm.Fork(); err != nil {
+			dropNewNetNamespace(nss.Net, t.Namespaces().Net)
 			return 0, err
 		}
 		k.mmGet(m)
@@ -188,6 +189,11 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	child.initSchedGen()
 	child.creds.Store(creds)
 	child.setNamespaces(nss)
+	releaseFiles := release
+	release = func() {
+		releaseFiles()
+		child.dropNamespaceRefs()
+	}
 	child.regs.Rax = 0
 	if o.Stack != 0 {
 		child.regs.Rsp = uint64(o.Stack)

@@ -126,6 +126,9 @@ func (t *Task) releaseResources() {
 	if ns := t.Namespaces(); ns != nil && ns.Mount.VFS != nil {
 		ns.Mount.VFS.DecRef()
 	}
+	if ns := t.Namespaces(); ns != nil && ns.Net != nil {
+		ns.Net.Stack.DecRef()
+	}
 	if m != nil {
 		t.k.mmPut(m)
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/net"
+	"github.com/kite-os/kite/vfs"
 )
 
 // NetNamespace is a network namespace: its socket layer (the families
@@ -32,7 +33,31 @@ func (k *Kernel) newNetNamespace(owner *auth.UserNamespace) (*NetNamespace, erro
 	if err != nil {
 		return nil, unix.ENOMEM
 	}
-	return &NetNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: owner}, Stack: s}, nil
+	n := &NetNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: owner}, Stack: s}
+	s.SetIdle(func() { k.netNamespaceIdle(n) })
+	return n, nil
+}
+
+// netNamespaceIdle runs when n's stack has no user left (no task, open
+// namespace file or socket): unless a bind mount of its namespace file
+// keeps it (ip netns add), the namespace is dead and its stack is shut
+// down, as Linux's cleanup_net.
+func (k *Kernel) netNamespaceIdle(n *NetNamespace) {
+	mounted := k.vfs.AnyMountRoot(func(in vfs.Inode) bool {
+		ni, ok := in.(*nsInode)
+		return ok && ni.ns == Namespace(n)
+	})
+	if !mounted {
+		n.Stack.CloseIfUnused()
+	}
+}
+
+// dropNewNetNamespace shuts down the namespace of a clone or unshare
+// that failed after making it (nobody ever used it).
+func dropNewNetNamespace(n, old *NetNamespace) {
+	if n != nil && n != old {
+		n.Stack.CloseIfUnused()
+	}
 }
 
 // NetStack returns the socket layer of t's network namespace.

@@ -36,7 +36,30 @@ func (i *nsInode) Stat(vfs.Context) (vfs.Stat, error) {
 }
 
 // Open implements vfs.Inode.
-func (i *nsInode) Open(vfs.Context, int) (vfs.FileOperations, error) { return &nsFile{in: i}, nil }
+func (i *nsInode) Open(vfs.Context, int) (vfs.FileOperations, error) { return newNSFile(i), nil }
+
+// Unmounted implements vfs.UnmountNotifier: a network namespace whose
+// bind mount went may have no user left.
+func (i *nsInode) Unmounted() {
+	if n, ok := i.ns.(*NetNamespace); ok {
+		go i.k.netNamespaceIdle(n)
+	}
+}
+
+// newNSFile returns an open file of in: a mount namespace's file keeps
+// its tree mounted and a network namespace's its stack running while it
+// is open.
+func newNSFile(in *nsInode) *nsFile {
+	switch n := in.ns.(type) {
+	case *MountNamespace:
+		if n.VFS != nil {
+			n.VFS.IncRef()
+		}
+	case *NetNamespace:
+		n.Stack.IncRef()
+	}
+	return &nsFile{in: in}
+}
 
 // nsFile is an open namespace file: it can be held and passed to setns,
 // not read.
@@ -109,7 +132,7 @@ func (n *nsFile) Ioctl(ctx vfs.Context, _ *vfs.File, io vfs.UserIO, cmd uint32, 
 // installNSFile opens ns's nsfs file in t's fd table (close-on-exec).
 func (k *Kernel) installNSFile(ctx vfs.Context, t *Task, ns Namespace) (uintptr, error) {
 	in := &nsInode{k: k, ns: ns}
-	f, err := k.vfs.NewPseudoFile(ctx, k.nsfs, NamespaceLink(ns), in, &nsFile{in: in}, unix.O_RDONLY)
+	f, err := k.vfs.NewPseudoFile(ctx, k.nsfs, NamespaceLink(ns), in, newNSFile(in), unix.O_RDONLY)
 	if err != nil {
 		return 0, err
 	}
@@ -126,20 +149,18 @@ func (t *Task) NamespaceFile(ctx vfs.Context, kind string) (*vfs.File, error) {
 		return nil, unix.ENOENT
 	}
 	in := &nsInode{k: t.k, ns: ns}
-	f, err := t.k.vfs.NewPseudoFile(ctx, t.k.nsfs, NamespaceLink(ns), in, &nsFile{in: in}, unix.O_RDONLY)
-	if err == nil {
-		if m, ok := ns.(*MountNamespace); ok && m.VFS != nil {
-			m.VFS.IncRef()
-		}
-	}
-	return f, err
+	return t.k.vfs.NewPseudoFile(ctx, t.k.nsfs, NamespaceLink(ns), in, newNSFile(in), unix.O_RDONLY)
 }
 
-// Release implements vfs.FileOperations: a mount namespace's file keeps
-// its tree mounted while it is open.
+// Release implements vfs.FileOperations: it drops what newNSFile took.
 func (n *nsFile) Release(vfs.Context) {
-	if m, ok := n.in.ns.(*MountNamespace); ok && m.VFS != nil {
-		m.VFS.DecRef()
+	switch ns := n.in.ns.(type) {
+	case *MountNamespace:
+		if ns.VFS != nil {
+			ns.VFS.DecRef()
+		}
+	case *NetNamespace:
+		ns.Stack.DecRef()
 	}
 }
 

@@ -168,13 +168,36 @@ func (k *Kernel) initialNamespaces(mnt *vfs.MountNamespace) *Namespaces {
 func (t *Task) Namespaces() *Namespaces { return t.ns.Load() }
 
 // setNamespaces installs ns as t's namespaces, counting t as a user of
-// its mount tree (a tree with no users left is unmounted).
+// its mount tree (a tree with no users left is unmounted) and of its
+// network stack (one with no users left is shut down).
 func (t *Task) setNamespaces(ns *Namespaces) {
 	if ns.Mount.VFS != nil {
 		ns.Mount.VFS.IncRef()
 	}
-	if old := t.ns.Swap(ns); old != nil && old.Mount.VFS != nil {
+	if ns.Net != nil {
+		ns.Net.Stack.IncRef()
+	}
+	old := t.ns.Swap(ns)
+	if old != nil && old.Mount.VFS != nil {
 		old.Mount.VFS.DecRef()
+	}
+	if old != nil && old.Net != nil {
+		old.Net.Stack.DecRef()
+	}
+}
+
+// dropNamespaceRefs undoes setNamespaces for a task that never ran (a
+// clone that failed late).
+func (t *Task) dropNamespaceRefs() {
+	ns := t.Namespaces()
+	if ns == nil {
+		return
+	}
+	if ns.Mount.VFS != nil {
+		ns.Mount.VFS.DecRef()
+	}
+	if ns.Net != nil {
+		ns.Net.Stack.DecRef()
 	}
 }
 
@@ -228,6 +251,7 @@ func (k *Kernel) copyNamespaces(old *Namespaces, active *PIDNamespace, c *auth.C
 		}
 		pn, err := k.newPIDNamespace(old.PIDChildren, owner)
 		if err != nil {
+			dropNewNetNamespace(n.Net, old.Net)
 			return nil, nil, err
 		}
 		n.PIDChildren = pn

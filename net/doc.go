@@ -14,6 +14,13 @@
 // global state; cmd/kite builds a Stack, registers families and gives it
 // to the kernel.
 //
+// A Stack counts its users (IncRef, DecRef): every open socket, and
+// what the kernel counts for a network namespace (its tasks and
+// namespace files). When the count falls to zero the idle function the
+// kernel installed may close it (CloseIfUnused), which runs the
+// families' closers: a dead namespace's TCP/IP stack stops its
+// goroutines and timers.
+//
 // # Blocking
 //
 // Socket operations block through Wait: without a timeout an interrupted
@@ -24,7 +31,7 @@
 //
 // # Locking
 //
-// Stack.mu (the family table), Options.mu (one socket's SOL_SOCKET
+// Stack.mu (the family table), Stack.refMu (its users), Options.mu (one socket's SOL_SOCKET
 // options) and inode.mu (a socket inode's attributes) are leaves: net
 // holds one at a time and calls nothing under it. A family's own locks
 // (net/unix's endpoint.mu) come before Options.mu.

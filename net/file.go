@@ -89,9 +89,11 @@ func (s *Stack) NewFile(ctx vfs.Context, so Socket, nonblock bool) (*vfs.File, e
 		flags |= unix.O_NONBLOCK
 	}
 	sf := &File{stack: s, so: so, ino: ino.st.Ino}
+	s.IncRef()
 	f, err := s.v.NewPseudoFile(ctx, sockfs{}, fmt.Sprintf("socket:[%d]", ino.st.Ino), ino, sf, flags)
 	if err != nil {
 		so.Release(ctx)
+		s.DecRef()
 		return nil, err
 	}
 	so.SetFile(f, ino.st.Ino)
@@ -114,8 +116,12 @@ func (f *File) Stack() *Stack { return f.stack }
 // Inode returns the socket's inode number.
 func (f *File) Inode() uint64 { return f.ino }
 
-// Release implements vfs.FileOperations.
-func (f *File) Release(ctx vfs.Context) { f.so.Release(ctx) }
+// Release implements vfs.FileOperations: the socket goes, and with it
+// its hold on the stack.
+func (f *File) Release(ctx vfs.Context) {
+	f.so.Release(ctx)
+	f.stack.DecRef()
+}
 
 // sliceSink and sliceSource copy to and from kernel buffers.
 func sliceSink(dst []byte) func([]byte) (int, error) {

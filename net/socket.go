@@ -150,6 +150,87 @@ type Stack struct {
 	mu       sync.RWMutex
 	families map[int]Family
 	devIoctl DeviceIoctl
+
+	// refMu guards the fields below (a leaf like mu).
+	refMu sync.Mutex
+	// refs counts the stack's users: its namespace's tasks and
+	// namespace files (kernel) and its open sockets, as Linux's net
+	// refcount.
+	refs int64
+	// closed is set once the stack is shut down.
+	closed bool
+	// idle runs when refs falls to zero (nil: nothing happens, as for
+	// the initial namespace's stack).
+	idle func()
+	// closers shut the families' resources down (timers, goroutines).
+	closers []func()
+}
+
+// IncRef counts a user of the stack.
+func (s *Stack) IncRef() {
+	s.refMu.Lock()
+	s.refs++
+	s.refMu.Unlock()
+}
+
+// DecRef drops a user; the last one runs the idle function.
+func (s *Stack) DecRef() {
+	s.refMu.Lock()
+	s.refs--
+	idle := s.refs == 0 && !s.closed && s.idle != nil
+	fn := s.idle
+	s.refMu.Unlock()
+	if idle {
+		fn()
+	}
+}
+
+// SetIdle installs what runs when the stack has no users left: the
+// kernel closes a dead network namespace's stack with it.
+func (s *Stack) SetIdle(fn func()) {
+	s.refMu.Lock()
+	s.idle = fn
+	s.refMu.Unlock()
+}
+
+// OnClose adds fn to what Close runs.
+func (s *Stack) OnClose(fn func()) {
+	s.refMu.Lock()
+	s.closers = append(s.closers, fn)
+	s.refMu.Unlock()
+}
+
+// CloseIfUnused shuts the stack down (its families' closers, once) if
+// it has no users, and reports whether it is closed.
+func (s *Stack) CloseIfUnused() bool {
+	s.refMu.Lock()
+	if s.closed || s.refs > 0 {
+		closed := s.closed
+		s.refMu.Unlock()
+		return closed
+	}
+	s.closed = true
+	closers := s.closers
+	s.closers = nil
+	s.idle = nil
+	s.refMu.Unlock()
+	for i := len(closers) - 1; i >= 0; i-- {
+		closers[i]()
+	}
+	// The families go too, so that nothing that still points at the
+	// stack keeps their memory.
+	s.mu.Lock()
+	s.families = map[int]Family{}
+	s.devIoctl = nil
+	s.mu.Unlock()
+	return true
+}
+
+// Closed reports whether the stack was shut down.
+func (s *Stack) Closed() bool {
+	s.refMu.Lock()
+	defer s.refMu.Unlock()
+	return s.closed
 }
 
 // DeviceIoctl carries out the network-interface ioctls (SIOCGIFINDEX,

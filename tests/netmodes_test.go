@@ -241,3 +241,32 @@ s.sendto(d.upper(), a)`)
 		}
 	})
 }
+
+// TestNetNamespaceLeak makes and drops a thousand network namespaces
+// (each with lo up, a TCP connection and an AF_UNIX socket) under kite
+// and checks that kite's peak memory grows by far less than what their
+// stacks would keep if dead namespaces were never shut down (about 70 KB
+// each, 70 MB in all, before kite closed them), against a run that makes
+// none.
+func TestNetNamespaceLeak(t *testing.T) {
+	src, _ := filepath.Abs("progs/ns_net_life.c")
+	bin := buildC(t, src, variants[0])
+	peak := func(n string) int64 {
+		cmd := exec.Command(kiteBin, "run", "--", bin, n)
+		cmd.Env = testEnv
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("kite run %s %s: %v\n%s", bin, n, err, out)
+		}
+		if want := n + " namespaces made and dropped: 1"; !strings.Contains(string(out), want) {
+			t.Fatalf("kite run %s %s: no %q in\n%s", bin, n, want, out)
+		}
+		return cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+	}
+	base := peak("0")
+	many := peak("1000")
+	t.Logf("peak RSS: %d KB without namespaces, %d KB after 1000", base, many)
+	if grow := many - base; grow > 40<<10 {
+		t.Errorf("kite's peak RSS grew by %d KB over 1000 dropped namespaces", grow)
+	}
+}

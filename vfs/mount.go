@@ -476,3 +476,24 @@ func (m *Mount) ID() uint64 {
 	defer m.vfs.mountMu.Unlock()
 	return m.seq
 }
+
+// UnmountNotifier is implemented by inodes that want to know when a
+// mount whose root they are is detached (a bind-mounted namespace file
+// keeps its namespace alive). Unmounted runs with the mount lock held: it
+// must not call back into the VFS synchronously.
+type UnmountNotifier interface {
+	Unmounted()
+}
+
+// AnyMountRoot reports whether an attached mount's root inode satisfies
+// match (called with the mount lock held).
+func (v *VirtualFilesystem) AnyMountRoot(match func(Inode) bool) bool {
+	v.mountMu.Lock()
+	defer v.mountMu.Unlock()
+	for _, m := range v.mounts {
+		if match(m.root.inode) {
+			return true
+		}
+	}
+	return false
+}

@@ -226,6 +226,9 @@ func (v *VirtualFilesystem) detachLocked(m *Mount) {
 	m.parent.children--
 	m.point.mounts.Add(-1)
 	m.parent, m.point = nil, nil
+	if n, ok := m.root.inode.(UnmountNotifier); ok {
+		n.Unmounted()
+	}
 }
 
 // UmountTree detaches the mount whose root is at and every mount below it

@@ -142,18 +142,20 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		VFS:        v,
 		Net:        stack,
 		// A new network namespace has kite's own stack with lo down,
-		// whatever --net says; AF_UNIX's abstract names are still
-		// shared between namespaces.
+		// whatever --net says, and its own AF_UNIX abstract names; the
+		// kernel shuts its TCP/IP stack down when the namespace dies.
 		NewNetStack: func() (*net.Stack, error) {
 			ns := net.NewStack(v)
-			ns.Register(unix.AF_UNIX, unixFamily)
+			un := unixFamily.NewNamespace()
+			ns.Register(unix.AF_UNIX, un)
 			ip, err := inet.NewIsolated()
 			if err != nil {
 				return nil, err
 			}
 			ip.Register(ns)
+			ns.OnClose(ip.Close)
 			nl := netlink.New(ip)
-			nl.SetDiag(netlink.Diag{Inet: ip.DiagSockets, Unix: unixFamily.DiagSockets})
+			nl.SetDiag(netlink.Diag{Inet: ip.DiagSockets, Unix: un.DiagSockets})
 			nl.Register(ns)
 			return ns, nil
 		},

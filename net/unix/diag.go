@@ -1,8 +1,6 @@
 package unix
 
 import (
-	"sort"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/net/netlink"
@@ -19,14 +17,8 @@ const (
 // (netlink.Diag.Unix), in inode order, with unix_diag's queue lengths:
 // pending connections and the backlog for a listener, queued and unsent
 // bytes otherwise.
-func (f *Family) DiagSockets() []netlink.UnixSock {
-	f.mu.Lock()
-	eps := make([]*endpoint, 0, len(f.all))
-	for e := range f.all {
-		eps = append(eps, e)
-	}
-	f.mu.Unlock()
-	sort.Slice(eps, func(i, j int) bool { return eps[i].ino < eps[j].ino })
+func (n *Namespace) DiagSockets() []netlink.UnixSock {
+	eps := n.sockets()
 	out := make([]netlink.UnixSock, 0, len(eps))
 	for _, e := range eps {
 		e.mu.Lock()

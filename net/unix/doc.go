@@ -5,6 +5,10 @@
 // SCM_CREDENTIALS; SO_PEERCRED; send-buffer accounting that blocks
 // writers as Linux's does.
 //
+// Abstract names belong to a network namespace: each Namespace (the
+// net.Family a namespace's socket layer registers) has its own, and
+// /proc/net/unix and sock_diag list the namespace's sockets only.
+//
 // # Data
 //
 // Every socket has a receive queue of messages. A message is charged to
@@ -17,7 +21,8 @@
 // # Locking
 //
 // Lock order: a listener's endpoint.mu, then a connecting socket's
-// endpoint.mu (connect); endpoint.mu, then Family.mu. Otherwise code holds
+// endpoint.mu (connect); endpoint.mu, then Family.mu or Namespace.mu (each a leaf).
+// Otherwise code holds
 // at most one endpoint.mu at a time: a sender looks up its peer under its
 // own lock, drops it, then takes the peer's to queue a message. wmem is
 // atomic so a reader can uncharge a sender without its lock. Notify is

@@ -59,7 +59,9 @@ func (m *message) len() int { return len(m.data) - m.off }
 
 // endpoint is one AF_UNIX socket.
 type endpoint struct {
-	fam  *Family
+	fam *Family
+	// ns is the network namespace the socket was made in.
+	ns   *Namespace
 	typ  int
 	opts *net.Options
 	// queue is notified of readability, writability and state changes.
@@ -199,13 +201,13 @@ func (e *endpoint) bindAbstract(a address) error {
 	if e.addr != nil {
 		return unix.EINVAL
 	}
-	f := e.fam
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, used := f.abstract[a.name]; used {
+	n := e.ns
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, used := n.abstract[a.name]; used {
 		return unix.EADDRINUSE
 	}
-	f.abstract[a.name] = e
+	n.abstract[a.name] = e
 	e.addr = &a
 	e.ownsName = true
 	return nil
@@ -219,17 +221,17 @@ func (e *endpoint) autobind() error {
 	if e.addr != nil {
 		return nil
 	}
-	f := e.fam
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	n := e.ns
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	for range 1 << 20 {
-		f.autobind = (f.autobind + 1) & 0xfffff
-		name := fmt.Sprintf("\x00%05x", f.autobind)
-		if _, used := f.abstract[name]; used {
+		n.autobind = (n.autobind + 1) & 0xfffff
+		name := fmt.Sprintf("\x00%05x", n.autobind)
+		if _, used := n.abstract[name]; used {
 			continue
 		}
 		a := address{abstract: true, name: name}
-		f.abstract[name] = e
+		n.abstract[name] = e
 		e.addr = &a
 		e.ownsName = true
 		return nil
@@ -240,13 +242,14 @@ func (e *endpoint) autobind() error {
 // lookup finds the socket bound to the validated address b, of type typ:
 // the path's errors, ECONNREFUSED when nobody is bound, EPROTOTYPE for
 // another type.
-func (f *Family) lookup(ctx net.Context, b []byte, typ int) (*endpoint, error) {
+func (n *Namespace) lookup(ctx net.Context, b []byte, typ int) (*endpoint, error) {
+	f := n.f
 	a := parseAddr(b)
 	var o *endpoint
 	if a.abstract {
-		f.mu.Lock()
-		o = f.abstract[a.name]
-		f.mu.Unlock()
+		n.mu.Lock()
+		o = n.abstract[a.name]
+		n.mu.Unlock()
 		if o == nil {
 			return nil, unix.ECONNREFUSED
 		}
@@ -366,7 +369,7 @@ func (e *endpoint) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadl
 	var w net.Waiter
 	defer w.Unregister()
 	for {
-		o, err := e.fam.lookup(ctx, b, e.typ)
+		o, err := e.ns.lookup(ctx, b, e.typ)
 		if err != nil {
 			return err
 		}
@@ -408,7 +411,7 @@ func (e *endpoint) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadl
 		}
 		// The server side of the connection: the listener's options
 		// and name, the connector's credentials as its peer's.
-		n := e.fam.newEndpoint(e.typ, o.opts.Clone())
+		n := e.ns.newEndpoint(e.typ, o.opts.Clone())
 		n.state = stateConnected
 		n.addr = o.addr
 		n.peer = e
@@ -445,7 +448,7 @@ func (e *endpoint) connectDgram(ctx net.Context, b []byte) error {
 			}
 		}
 		var err error
-		if o, err = e.fam.lookup(ctx, b, e.typ); err != nil {
+		if o, err = e.ns.lookup(ctx, b, e.typ); err != nil {
 			return err
 		}
 		if o != e {
@@ -567,10 +570,14 @@ func (e *endpoint) release(ctx net.Context, embryo bool) {
 
 	f.mu.Lock()
 	delete(f.all, e)
-	if addr != nil && addr.abstract && f.abstract[addr.name] == e {
-		delete(f.abstract, addr.name)
-	}
 	f.mu.Unlock()
+	if n := e.ns; addr != nil && addr.abstract {
+		n.mu.Lock()
+		if n.abstract[addr.name] == e {
+			delete(n.abstract, addr.name)
+		}
+		n.mu.Unlock()
+	}
 	if addr != nil && !addr.abstract {
 		f.v.UnbindSocket(path, e)
 	}

@@ -343,7 +343,7 @@ func (e *endpoint) sendDgram(ctx net.Context, req *net.SendRequest) (int64, erro
 	for {
 		if to == nil {
 			var err error
-			if to, err = e.fam.lookup(ctx, req.To, e.typ); err != nil {
+			if to, err = e.ns.lookup(ctx, req.To, e.typ); err != nil {
 				return 0, err
 			}
 		}

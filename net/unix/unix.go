@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/net"
+	"github.com/kite-os/kite/net/netlink"
 	"github.com/kite-os/kite/vfs"
 )
 
@@ -24,14 +25,14 @@ type Family struct {
 	v       *vfs.VirtualFilesystem
 	bufPool sync.Pool
 
+	// init is the view of the initial network namespace, which
+	// Family's own Socket and Pair use.
+	init *Namespace
+
 	// mu guards the fields below.
 	mu sync.Mutex
-	// abstract maps abstract names to the sockets bound to them.
-	abstract map[string]*endpoint
-	// all is every open socket (for /proc/net/unix).
+	// all is every open socket of every namespace (for the collector).
 	all map[*endpoint]struct{}
-	// autobind is the last autobind name tried.
-	autobind uint32
 	// userInflight counts the files in flight each user (real uid)
 	// sent.
 	userInflight map[uint32]int64
@@ -45,18 +46,55 @@ type Family struct {
 // New returns the AF_UNIX family of the sockets of VFS v.
 func New(v *vfs.VirtualFilesystem) *Family {
 	f := &Family{
-		v:        v,
-		abstract: make(map[string]*endpoint),
-		all:      make(map[*endpoint]struct{}),
+		v:   v,
+		all: make(map[*endpoint]struct{}),
 
 		userInflight: make(map[uint32]int64),
 	}
 	f.bufPool.New = func() any { b := make([]byte, maxChunk); return &b }
+	f.init = f.NewNamespace()
 	return f
 }
 
-// Socket implements net.Family.
+// Namespace is AF_UNIX as one network namespace sees it: its own
+// abstract names (Linux keys them by namespace) and the sockets
+// /proc/net/unix and sock_diag show there; path names, buffers and the
+// collection of descriptors in flight are the Family's, shared by all.
+type Namespace struct {
+	f *Family
+
+	// mu guards the fields below.
+	mu sync.Mutex
+	// abstract maps abstract names to the sockets bound to them.
+	abstract map[string]*endpoint
+	// autobind is the last autobind name tried.
+	autobind uint32
+}
+
+// NewNamespace returns the view of a new network namespace, a
+// net.Family of its own.
+func (f *Family) NewNamespace() *Namespace {
+	return &Namespace{f: f, abstract: make(map[string]*endpoint)}
+}
+
+// Socket implements net.Family in the initial namespace.
 func (f *Family) Socket(ctx net.Context, typ, protocol int) (net.Socket, error) {
+	return f.init.Socket(ctx, typ, protocol)
+}
+
+// Pair implements net.Family in the initial namespace.
+func (f *Family) Pair(ctx net.Context, typ, protocol int) (net.Socket, net.Socket, error) {
+	return f.init.Pair(ctx, typ, protocol)
+}
+
+// ProcNet implements net.ProcNetter for the initial namespace.
+func (f *Family) ProcNet() map[string]func() []byte { return f.init.ProcNet() }
+
+// DiagSockets is the initial namespace's DiagSockets.
+func (f *Family) DiagSockets() []netlink.UnixSock { return f.init.DiagSockets() }
+
+// Socket implements net.Family.
+func (n *Namespace) Socket(ctx net.Context, typ, protocol int) (net.Socket, error) {
 	if protocol != 0 && protocol != unix.AF_UNIX {
 		return nil, unix.EPROTONOSUPPORT
 	}
@@ -67,18 +105,18 @@ func (f *Family) Socket(ctx net.Context, typ, protocol int) (net.Socket, error) 
 	default:
 		return nil, unix.ESOCKTNOSUPPORT
 	}
-	return f.newEndpoint(typ, net.NewOptions()), nil
+	return n.newEndpoint(typ, net.NewOptions()), nil
 }
 
 // Pair implements net.Family: two sockets connected to each other, each
 // with the caller's credentials as its peer's.
-func (f *Family) Pair(ctx net.Context, typ, protocol int) (net.Socket, net.Socket, error) {
-	s, err := f.Socket(ctx, typ, protocol)
+func (n *Namespace) Pair(ctx net.Context, typ, protocol int) (net.Socket, net.Socket, error) {
+	s, err := n.Socket(ctx, typ, protocol)
 	if err != nil {
 		return nil, nil, err
 	}
 	a := s.(*endpoint)
-	b := f.newEndpoint(a.typ, net.NewOptions())
+	b := n.newEndpoint(a.typ, net.NewOptions())
 	creds := credsOf(ctx)
 	a.peer, b.peer = b, a
 	a.peerCreds, b.peerCreds = creds, creds
@@ -91,8 +129,9 @@ func (f *Family) Pair(ctx net.Context, typ, protocol int) (net.Socket, net.Socke
 	return a, b, nil
 }
 
-func (f *Family) newEndpoint(typ int, opts *net.Options) *endpoint {
-	e := &endpoint{fam: f, typ: typ, opts: opts, peerCreds: noCreds}
+func (n *Namespace) newEndpoint(typ int, opts *net.Options) *endpoint {
+	f := n.f
+	e := &endpoint{fam: f, ns: n, typ: typ, opts: opts, peerCreds: noCreds}
 	f.mu.Lock()
 	f.all[e] = struct{}{}
 	f.mu.Unlock()
@@ -116,19 +155,28 @@ func groupsOf(ctx net.Context) []uint32 {
 var noCreds = net.Creds{UID: ^uint32(0), GID: ^uint32(0)}
 
 // ProcNet implements net.ProcNetter: /proc/net/unix.
-func (f *Family) ProcNet() map[string]func() []byte {
-	return map[string]func() []byte{"unix": f.ProcNetUnix}
+func (n *Namespace) ProcNet() map[string]func() []byte {
+	return map[string]func() []byte{"unix": n.ProcNetUnix}
 }
 
-// ProcNetUnix returns the text of /proc/net/unix.
-func (f *Family) ProcNetUnix() []byte {
+// sockets returns the namespace's open sockets in inode order.
+func (n *Namespace) sockets() []*endpoint {
+	f := n.f
 	f.mu.Lock()
 	eps := make([]*endpoint, 0, len(f.all))
 	for e := range f.all {
-		eps = append(eps, e)
+		if e.ns == n {
+			eps = append(eps, e)
+		}
 	}
 	f.mu.Unlock()
 	sort.Slice(eps, func(i, j int) bool { return eps[i].ino < eps[j].ino })
+	return eps
+}
+
+// ProcNetUnix returns the text of /proc/net/unix.
+func (n *Namespace) ProcNetUnix() []byte {
+	eps := n.sockets()
 	b := []byte("Num       RefCount Protocol Flags    Type St Inode Path\n")
 	for _, e := range eps {
 		e.mu.Lock()
