@@ -252,8 +252,9 @@ func unixTime(t time.Time) uint64 {
 }
 
 // ShmProcText is /proc/sysvipc/shm as a reader in user namespace uns
-// sees it.
-func (ns *Namespace) ShmProcText(uns *auth.UserNamespace) string {
+// sees it; pidOf numbers a (global) pid as the reader's PID namespace
+// does.
+func (ns *Namespace) ShmProcText(uns *auth.UserNamespace, pidOf func(int32) int32) string {
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	ns.reapLocked()
@@ -262,7 +263,7 @@ func (ns *Namespace) ShmProcText(uns *auth.UserNamespace) string {
 	for _, o := range ns.shm.sorted() {
 		s := o.(*Segment)
 		fmt.Fprintf(&b, "%10d %10d  %4o %21d %5d %5d  %5d %5d %5d %5d %5d %10d %10d %10d %21d %21d\n",
-			s.Key, s.ID, s.Mode, s.Size, s.cpid, s.lpid, s.Obj.Mappings(),
+			s.Key, s.ID, s.Mode, s.Size, pidOf(s.cpid), pidOf(s.lpid), s.Obj.Mappings(),
 			uns.UIDOf(s.UID), uns.GIDOf(s.GID), uns.UIDOf(s.CUID), uns.GIDOf(s.CGID),
 			unixTime(s.atime), unixTime(s.dtime), unixTime(s.ctime), s.Obj.ResidentPages()*4096, 0)
 	}

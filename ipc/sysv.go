@@ -394,11 +394,11 @@ func (ns *Namespace) SetLimitText(name, text string) error {
 }
 
 // ProcText is /proc/sysvipc/KIND as a reader in user namespace uns sees
-// it.
-func (ns *Namespace) ProcText(kind string, uns *auth.UserNamespace) string {
+// it; pidOf numbers a (global) pid as the reader's PID namespace does.
+func (ns *Namespace) ProcText(kind string, uns *auth.UserNamespace, pidOf func(int32) int32) string {
 	switch kind {
 	case "shm":
-		return ns.ShmProcText(uns)
+		return ns.ShmProcText(uns, pidOf)
 	case "sem":
 		ns.mu.Lock()
 		defer ns.mu.Unlock()
@@ -418,7 +418,7 @@ func (ns *Namespace) ProcText(kind string, uns *auth.UserNamespace) string {
 		for _, o := range ns.msg.sorted() {
 			q := o.(*MsgQueue)
 			fmt.Fprintf(&b, "%10d %10d  %4o  %10d %10d %5d %5d %5d %5d %5d %5d %10d %10d %10d\n", q.Key, q.ID, q.Mode, q.bytes, len(q.msgs),
-				q.lspid, q.lrpid, uns.UIDOf(q.UID), uns.GIDOf(q.GID), uns.UIDOf(q.CUID), uns.GIDOf(q.CGID),
+				pidOf(q.lspid), pidOf(q.lrpid), uns.UIDOf(q.UID), uns.GIDOf(q.GID), uns.UIDOf(q.CUID), uns.GIDOf(q.CGID),
 				unixTime(q.stime), unixTime(q.rtime), unixTime(q.ctime))
 		}
 		return b.String()

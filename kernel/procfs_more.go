@@ -477,11 +477,12 @@ func (s procSource) readerIPC(ctx vfs.Context) *ipc.Namespace {
 
 // SysVIPCText implements proc.IPCInfo.
 func (s procSource) SysVIPCText(ctx vfs.Context, kind string) string {
+	r := s.k.TaskByID(ctx.ThreadID())
 	ns := s.readerIPC(ctx)
-	if ns == nil {
+	if r == nil || ns == nil {
 		return ""
 	}
-	return ns.ProcText(kind, ctx.Credentials().UserNamespace)
+	return ns.ProcText(kind, ctx.Credentials().UserNamespace, r.PIDOf)
 }
 
 // IPCLimitNames implements proc.IPCInfo.
