@@ -301,6 +301,9 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	child.countInNamespacesLocked(1)
 	event := t.ptraceCloneLocked(child, f, o.ExitSignal)
 	k.mu.Unlock()
+	if f&unix.CLONE_THREAD == 0 {
+		child.tg.armCPULimit()
+	}
 
 	if f&unix.CLONE_PIDFD != 0 {
 		if err := t.installPIDFD(child.tg, o.PIDFD); err != nil {

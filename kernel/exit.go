@@ -143,6 +143,7 @@ func (tg *ThreadGroup) becomeZombieLocked() {
 	k := tg.k
 	tg.state = groupZombie
 	tg.stopITimers()
+	tg.stopCPULimit()
 	tg.stopPosixTimers()
 	if tg.image != nil {
 		k.vfs.AllowWriteAccess(tg.image)

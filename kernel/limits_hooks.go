@@ -4,9 +4,13 @@ import "golang.org/x/sys/unix"
 
 // LimitChanged applies a changed resource limit of tg to the objects that
 // enforce it: the stack limit to the address space, RLIMIT_NOFILE to the
-// fd tables. Limits read at the time of use (RLIMIT_NPROC,
+// fd tables, RLIMIT_CPU to the process's watch of its CPU time. Limits read at the time of use (RLIMIT_NPROC,
 // RLIMIT_SIGPENDING) need nothing here.
 func (k *Kernel) LimitChanged(tg *ThreadGroup, res int) {
+	if res == unix.RLIMIT_CPU {
+		tg.armCPULimit()
+		return
+	}
 	tg.sigMu.Lock()
 	tasks := tg.tasksForSignals()
 	tg.sigMu.Unlock()

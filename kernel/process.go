@@ -142,6 +142,7 @@ func (k *Kernel) startProcess(a ProcessArgs, init bool) (*ThreadGroup, error) {
 	if et, ok := k.tracer.(ExecTracer); ok {
 		et.Exec(t, a.Filename, a.Argv, len(a.Envv))
 	}
+	tg.armCPULimit()
 	t.start()
 	return tg, nil
 }

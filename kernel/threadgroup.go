@@ -180,6 +180,8 @@ type ThreadGroup struct {
 	// itimerSet are setitimer's timers, made on first use.
 	itimerOnce sync.Once
 	itimerSet  [3]*itimer
+	// cpuLimit watches RLIMIT_CPU (cpulimit.go).
+	cpuLimit cpuLimitWatch
 	// posix are timer_create's timers, made on first use.
 	posixOnce sync.Once
 	posix     *posixTimers
