@@ -18,6 +18,10 @@ int main(void) {
 	CHECK("chroot", chroot("jail"));
 	char cwd[512];
 	long r = syscall(SYS_getcwd, cwd, sizeof cwd);
+	/* Without CAP_SYS_CHROOT the chroot failed and the cwd is the
+	 * test's directory, whose name holds the pid. */
+	if (r > 0 && strcmp(cwd, dir) == 0)
+		strcpy(cwd, "(the test's directory)");
 	printf("getcwd outside root: %s\n", r > 0 ? (strncmp(cwd, "(unreachable)", 13) == 0 ? "(unreachable)..." : cwd) : errname(errno));
 	CHECK("chdir /", chdir("/"));
 	printf("getcwd: %s\n", getcwd(cwd, sizeof cwd));

@@ -252,6 +252,7 @@ static void run(const char *name, void (*fn)(void))
 
 int main(void)
 {
+	unprivileged_setup();
 	run("errno", errno_cases);
 	run("args", args_cases);
 	run("trap", trap_cases);

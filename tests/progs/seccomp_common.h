@@ -152,3 +152,15 @@ static void waitdesc(const char *what, pid_t pid)
 		printf("%s: killed by signal %d\n", what, WTERMSIG(st));
 	fflush(stdout);
 }
+
+/* unprivileged_setup: the programs also run as a user without
+ * capabilities, who may install a filter only under no_new_privs. It
+ * checks the refusal once, then sets no_new_privs so that the cases run
+ * as they do for root. */
+static void unprivileged_setup(void)
+{
+	if (geteuid() == 0)
+		return;
+	report("unprivileged install without no_new_privs", install_one(SYS_getppid, SECCOMP_RET_ALLOW, 0));
+	report("set no_new_privs", prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+}

@@ -152,6 +152,7 @@ int main(int argc, char **argv)
 		status("after execve");
 		return 0;
 	}
+	unprivileged_setup();
 	run("tsync", tsync_case);
 	run("tsync_fail", tsync_fail_case);
 	run("flags", flags_case);

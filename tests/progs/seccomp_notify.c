@@ -64,6 +64,7 @@ static void *supervisor(void *arg)
 int main(void)
 {
 	uint32_t act = SECCOMP_RET_USER_NOTIF;
+	unprivileged_setup();
 	report("action_avail(USER_NOTIF)", sc(SECCOMP_GET_ACTION_AVAIL, 0, &act));
 	pid_t pid = fork();
 	if (pid == 0) {

@@ -243,19 +243,26 @@ int main(void) {
 		fflush(stdout);
 		pid_t k = fork();
 		if (k == 0) {
-			if (setgid(65534) < 0 || setuid(65534) < 0) _exit(9);
-			struct ucred v = {1, 65534, 65534};
+			/* Run as a user already, the child is unprivileged
+			 * with its own ids. */
+			uid_t u = getuid();
+			gid_t g = getgid();
+			if (geteuid() == 0) {
+				u = g = 65534;
+				if (setgid(g) < 0 || setuid(u) < 0) _exit(9);
+			}
+			struct ucred v = {1, u, g};
 			memcpy(CMSG_DATA(h), &v, sizeof v);
 			CHECK("unprivileged: another pid", sendmsg(sv[0], &m, 0));
 			v.pid = getpid();
 			v.uid = 0;
 			memcpy(CMSG_DATA(h), &v, sizeof v);
 			CHECK("unprivileged: another uid", sendmsg(sv[0], &m, 0));
-			v.uid = 65534;
+			v.uid = u;
 			v.gid = 0;
 			memcpy(CMSG_DATA(h), &v, sizeof v);
 			CHECK("unprivileged: another gid", sendmsg(sv[0], &m, 0));
-			v.gid = 65534;
+			v.gid = g;
 			memcpy(CMSG_DATA(h), &v, sizeof v);
 			CHECK("unprivileged: its own", sendmsg(sv[0], &m, 0));
 			_exit(0);
