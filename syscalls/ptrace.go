@@ -260,8 +260,43 @@ func ptraceSyscall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		})
 	case unix.PTRACE_GET_SYSCALL_INFO:
 		return ptraceGetSyscallInfo(t, pid, addr, data)
+	case unix.PTRACE_ARCH_PRCTL:
+		return 0, ptraceArchPrctl(t, pid, addr, data)
 	}
 	return 0, unix.EIO
+}
+
+// ptraceArchPrctl is arch_prctl(code data, addr) done on the tracee's
+// registers: ARCH_SET_FS/GS take the base in addr, ARCH_GET_FS/GS store it
+// at addr in the tracer's memory; other codes are EINVAL, as Linux's
+// do_arch_prctl_64 for another task.
+func ptraceArchPrctl(t *kernel.Task, pid int32, addr, code uintptr) error {
+	var v uint64
+	err := t.PtraceRun(pid, func(c *kernel.Task) error {
+		r := c.Registers()
+		switch code {
+		case archSetFS, archSetGS:
+			if addr >= taskSizeMax {
+				return unix.EPERM
+			}
+			if code == archSetFS {
+				r.Fs_base = uint64(addr)
+			} else {
+				r.Gs_base = uint64(addr)
+			}
+		case archGetFS:
+			v = r.Fs_base
+		case archGetGS:
+			v = r.Gs_base
+		default:
+			return unix.EINVAL
+		}
+		return nil
+	})
+	if err != nil || (code != archGetFS && code != archGetGS) {
+		return err
+	}
+	return copyOutU64(t, addr, v)
 }
 
 // ptracePeekUser reads a word of the USER area: a register, a debug
