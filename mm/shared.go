@@ -366,6 +366,7 @@ func (o *SharedMemory) resident(idx uint64) bool {
 // ReadAt copies the object's contents at byte offset off into p and
 // returns how much it copied: up to the end of the object, with holes
 // reading as zeros (io.EOF-free; the caller knows its file's size).
+// Pages in neighbouring frames are read with one host call.
 func (o *SharedMemory) ReadAt(p []byte, off uint64) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -376,10 +377,10 @@ func (o *SharedMemory) ReadAt(p []byte, off uint64) int {
 	p = p[:min(uint64(len(p)), end-off)]
 	for done := 0; done < len(p); {
 		a := off + uint64(done)
-		in := a & pageMask
-		n := min(pageSize-int(in), len(p)-done)
-		if f, ok := o.frames.get(a >> pageShift); ok {
-			copy(p[done:done+n], o.mf.bytes(f+in, uint64(n)))
+		f, ok := o.frames.get(a >> pageShift)
+		n := o.runLocked(a, len(p)-done, f, ok)
+		if ok {
+			o.mf.readAt(p[done:done+n], f+a&pageMask)
 		} else {
 			clear(p[done : done+n])
 		}
@@ -388,9 +389,27 @@ func (o *SharedMemory) ReadAt(p []byte, off uint64) int {
 	return len(p)
 }
 
+// runLocked returns how many of the n bytes at byte offset a lie in pages
+// like a's: frames following f (page a has frame f) if ok, pages without
+// a frame if not.
+//
+// Preconditions: o.mu is held.
+func (o *SharedMemory) runLocked(a uint64, n int, f uint64, ok bool) int {
+	got := min(pageSize-int(a&pageMask), n)
+	for idx := a>>pageShift + 1; got < n; idx++ {
+		g, gok := o.frames.get(idx)
+		if gok != ok || (ok && g != f+(idx-a>>pageShift)<<pageShift) {
+			break
+		}
+		got = min(got+pageSize, n)
+	}
+	return got
+}
+
 // WriteAt copies p into the object at byte offset off, growing the object
 // to cover it, and returns how much it copied: less than len(p) only if
-// memory ran out (ENOMEM).
+// memory ran out (ENOMEM). Pages in neighbouring frames are written with
+// one host call.
 func (o *SharedMemory) WriteAt(p []byte, off uint64) (int, error) {
 	if off+uint64(len(p)) < off {
 		return 0, unix.EFBIG
@@ -399,13 +418,11 @@ func (o *SharedMemory) WriteAt(p []byte, off uint64) (int, error) {
 	defer o.mu.Unlock()
 	for done := 0; done < len(p); {
 		a := off + uint64(done)
-		idx, in := a>>pageShift, a&pageMask
-		n := min(pageSize-int(in), len(p)-done)
+		idx := a >> pageShift
 		f, ok := o.frames.get(idx)
 		if !ok {
 			// Give this page and the missing ones after it that
-			// the write covers a run of frames, faulted in on the
-			// host at once.
+			// the write covers a run of frames.
 			want := uint64(1)
 			for last := (off + uint64(len(p)) - 1) >> pageShift; idx+want <= last; want++ {
 				if o.frames.has(idx + want) {
@@ -416,15 +433,15 @@ func (o *SharedMemory) WriteAt(p []byte, off uint64) (int, error) {
 			if err != nil {
 				return done, err
 			}
-			o.mf.populate(nf, got)
 			for i := uint64(0); i < got; i++ {
 				o.frames.set(idx+i, nf+i*pageSize)
 			}
 			f = nf
 		}
-		copy(o.mf.bytes(f+in, uint64(n)), p[done:done+n])
+		n := o.runLocked(a, len(p)-done, f, true)
+		o.mf.writeAt(p[done:done+n], f+a&pageMask)
 		done += n
-		o.size = max(o.size, idx+1)
+		o.size = max(o.size, (a+uint64(n)-1)>>pageShift+1)
 	}
 	return len(p), nil
 }
