@@ -100,6 +100,9 @@
 // MemoryManager.mu (an RWMutex) guards a MemoryManager. Faults, mapping
 // changes and the preparation of pages for kernel access hold it for
 // writing; kernel copies of pages that are ready hold it for reading. The
-// lock order is MemoryManager.mu, then SharedMemory.mu, then
-// MemoryFile.mu.
+// lock order is MemoryManager.pinMu, then MemoryManager.mu, then
+// SharedMemory.mu, then MemoryFile.mu. Pages pinned with Pin are used
+// without mu (under file systems' locks, which rank above mu because
+// munmap may release a file under it); pinMu keeps Fork from sharing a
+// page the kernel is writing into.
 package mm

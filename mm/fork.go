@@ -12,6 +12,8 @@ func (m *MemoryManager) Fork() (*MemoryManager, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.pinMu.Lock()
+	defer m.pinMu.Unlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.released {

@@ -73,6 +73,12 @@ func (m *MemoryManager) CopyInString(addr uintptr, maxLen int) (string, error) {
 // under the read lock; pages that need faulting in are prepared under the
 // write lock.
 func (m *MemoryManager) access(addr uintptr, n int, acc accessType, fn func(b []byte, at int)) (int, error) {
+	return m.accessFrames(addr, n, acc, func(off uint64, k, at int) { fn(m.mf.bytes(off, uint64(k)), at) })
+}
+
+// accessFrames is access with fn given the memory file's offset of the
+// next piece of memory and its length rather than a view of it.
+func (m *MemoryManager) accessFrames(addr uintptr, n int, acc accessType, fn func(off uint64, k, at int)) (int, error) {
 	done := 0
 	stuck := 0
 	for done < n {
@@ -107,7 +113,7 @@ func (m *MemoryManager) access(addr uintptr, n int, acc accessType, fn func(b []
 // write) and returns how many bytes it covered.
 //
 // Preconditions: m.mu is held.
-func (m *MemoryManager) accessReadyLocked(addr uintptr, done, n int, acc accessType, fn func(b []byte, at int)) int {
+func (m *MemoryManager) accessReadyLocked(addr uintptr, done, n int, acc accessType, fn func(off uint64, k, at int)) int {
 	start := done
 	var v *vma
 	for done < n {
@@ -129,10 +135,56 @@ func (m *MemoryManager) accessReadyLocked(addr uintptr, done, n int, acc accessT
 		}
 		off := uint64(a & pageMask)
 		chunk := min(pageSize-int(off), n-done)
-		fn(m.mf.bytes(p.frame+off, uint64(chunk)), done)
+		fn(p.frame+off, chunk, done)
 		done += chunk
 	}
 	return done - start
+}
+
+// Pin makes the application memory [addr, addr+n) ready for an access
+// as the application's (a write breaks copy-on-write) and returns the
+// kernel's views of it, one per run of neighbouring frames, with an extra
+// reference on every frame until unpin is called: the views stay valid
+// while the address space changes, so the caller may copy through them
+// without the address space's lock, under locks that rank above it (a
+// file's). read(2) and write(2) of regular files copy straight between
+// these views and the file's pages, without a kernel buffer in between.
+// A write pin also holds off Fork until unpin, so that a page being
+// written is not shared copy-on-write with a child meanwhile (callers
+// must not block indefinitely while they hold one). The views cover
+// fewer than n bytes (none, with EFAULT) where the memory faults;
+// unpin must be called even then.
+func (m *MemoryManager) Pin(addr uintptr, n int, write bool) (views [][]byte, unpin func(), err error) {
+	acc := accessRead
+	if write {
+		acc = accessWrite
+		m.pinMu.RLock()
+	}
+	var runs []frameRun // byte offset and length in the memory file
+	_, err = m.accessFrames(addr, n, acc, func(off uint64, k, _ int) {
+		// Under m.mu: the frame is in the page table, so it has a
+		// reference the extra one can join.
+		m.mf.incRef(off&^pageMask, 1)
+		if i := len(runs) - 1; i >= 0 && runs[i].off+runs[i].n == off {
+			runs[i].n += uint64(k)
+		} else {
+			runs = append(runs, frameRun{off: off, n: uint64(k)})
+		}
+	})
+	views = make([][]byte, len(runs))
+	for i, r := range runs {
+		views[i] = m.mf.bytes(r.off, r.n)
+	}
+	unpin = func() {
+		for _, r := range runs {
+			first := r.off &^ pageMask
+			m.mf.decRef(first, (r.off+r.n-first+pageMask)>>pageShift)
+		}
+		if write {
+			m.pinMu.RUnlock()
+		}
+	}
+	return views, unpin, err
 }
 
 // accessType is how the kernel accesses application memory.

@@ -130,6 +130,12 @@ type MemoryManager struct {
 	as      platform.AddressSpace
 	maxAddr uintptr
 
+	// pinMu is held for reading while the kernel writes into pages it
+	// pinned (Pin for a write) and for writing by Fork, so that a page
+	// being written outside mu is never shared copy-on-write with a
+	// child meanwhile. Lock order (doc.go): pinMu, then mu.
+	pinMu sync.RWMutex
+
 	// mu guards everything below. Lock order (doc.go): mu, then
 	// SharedMemory.mu, then MemoryFile.mu.
 	mu sync.RWMutex

@@ -51,6 +51,31 @@ func userSource(t *kernel.Task, addr uintptr) func([]byte) (int, error) {
 	}
 }
 
+// userBuffer is the application memory at addr as a vfs.UserBuffer.
+type userBuffer struct {
+	t    *kernel.Task
+	addr uintptr
+}
+
+// Pin implements vfs.UserBuffer.
+func (u userBuffer) Pin(at, n int64, write bool) ([][]byte, func(), error) {
+	views, unpin, err := u.t.MemoryManager().Pin(u.addr+uintptr(at), int(n), write)
+	if err != nil {
+		err = unix.EFAULT
+	}
+	return views, unpin, err
+}
+
+// CopyOut implements vfs.UserBuffer.
+func (u userBuffer) CopyOut(at int64, b []byte) (int, error) {
+	return userSink(u.t, u.addr+uintptr(at))(b)
+}
+
+// CopyIn implements vfs.UserBuffer.
+func (u userBuffer) CopyIn(at int64, b []byte) (int, error) {
+	return userSource(u.t, u.addr+uintptr(at))(b)
+}
+
 // maxUserAddr bounds user pointers: Linux's access_ok rejects ranges that
 // reach the kernel half before doing anything else.
 const maxUserAddr = 1 << 47
@@ -83,7 +108,7 @@ func doRead(t *kernel.Task, fd, addr, count uintptr, off int64) (uintptr, error)
 	if !rangeOK(addr, count) {
 		return 0, unix.EFAULT
 	}
-	n, err := f.ReadTo(t, int64(count), off, userSink(t, addr))
+	n, err := f.ReadToUser(t, int64(count), off, userBuffer{t, addr})
 	return uintptr(n), err
 }
 
@@ -111,7 +136,7 @@ func doWrite(t *kernel.Task, fd, addr, count uintptr, off int64) (uintptr, error
 	if !rangeOK(addr, count) {
 		return 0, unix.EFAULT
 	}
-	n, err := f.WriteFrom(t, int64(count), off, userSource(t, addr))
+	n, err := f.WriteFromUser(t, int64(count), off, userBuffer{t, addr})
 	return uintptr(n), err
 }
 

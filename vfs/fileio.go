@@ -27,8 +27,159 @@ type StreamWriter interface {
 	WriteFromSource(ctx Context, f *File, n int64, source func([]byte) (int, error)) (int64, error)
 }
 
-// readTo is ReadTo without the event it reports.
-func (f *File) readTo(ctx Context, n int64, off int64, sink func([]byte) (int, error)) (int64, error) {
+// UserBuffer is the program memory of a read(2) or write(2), which
+// regular files copy to or from in place (the kernel's Task over
+// mm.MemoryManager.Pin), other files through a kernel buffer. at is a
+// byte offset from the buffer's start; errors are EFAULT.
+type UserBuffer interface {
+	// Pin returns the kernel's views of the buffer's bytes [at, at+n),
+	// valid until unpin is called (which must be called even with an
+	// error), covering fewer bytes where the memory faults (none, with
+	// an error, if it faults at at). write pins the memory for writing
+	// into it (a read(2)).
+	Pin(at, n int64, write bool) (views [][]byte, unpin func(), err error)
+	// CopyOut copies b to the buffer at at; CopyIn copies from it.
+	CopyOut(at int64, b []byte) (int, error)
+	CopyIn(at int64, b []byte) (int, error)
+}
+
+// pinChunk is the most of a program's buffer a read or write pins at once.
+const pinChunk = 1 << 20
+
+// ReadToUser is ReadTo for read(2) and pread(2): a regular file's data
+// is copied straight into ub's pages, other files' through a buffer.
+func (f *File) ReadToUser(ctx Context, n int64, off int64, ub UserBuffer) (int64, error) {
+	m, err := f.readTo(ctx, n, off, nil, ub)
+	if m > 0 {
+		f.vfs.notifyDentry(f.path.Dentry, InAccess)
+	}
+	return m, err
+}
+
+// WriteFromUser is WriteFrom for write(2) and pwrite(2): a regular
+// file's data is copied straight from ub's pages, other files' through a
+// buffer.
+func (f *File) WriteFromUser(ctx Context, n int64, off int64, ub UserBuffer) (int64, error) {
+	m, err := f.writeFrom(ctx, n, off, nil, ub)
+	if m > 0 {
+		f.vfs.notifyDentry(f.path.Dentry, InModify)
+	}
+	return m, err
+}
+
+// ubSink copies to ub from byte *start on (where the pinned part of a
+// read ended), advancing.
+func ubSink(ub UserBuffer, start *int64) func([]byte) (int, error) {
+	at := int64(-1)
+	return func(b []byte) (int, error) {
+		if at < 0 {
+			at = *start
+		}
+		k, err := ub.CopyOut(at, b)
+		at += int64(k)
+		return k, err
+	}
+}
+
+// ubSource copies from ub as ubSink copies to it.
+func ubSource(ub UserBuffer, start *int64) func([]byte) (int, error) {
+	at := int64(-1)
+	return func(b []byte) (int, error) {
+		if at < 0 {
+			at = *start
+		}
+		k, err := ub.CopyIn(at, b)
+		at += int64(k)
+		return k, err
+	}
+}
+
+// pinnable reports whether reads and writes of f may use the pages of
+// the program's buffer in place: regular files whose data comes from
+// memory or storage (not generated files, which may look at the very
+// address space, and not streams).
+func (f *File) pinnable() bool {
+	if f.stream || f.path.Dentry == nil || f.path.Dentry.typ != unix.S_IFREG {
+		return false
+	}
+	_, gen := f.ops.(Unmappable)
+	return !gen
+}
+
+// readPinned reads into ub's pages in place from byte total of the
+// transfer on, advancing total and *pos. done is false if the buffer
+// faulted where nothing was read yet: the caller goes on through a kernel
+// buffer (which gets the file's answer first: a read at the end of the
+// file returns 0 even into a bad buffer, as on Linux).
+func (f *File) readPinned(ctx Context, n, total int64, pos *int64, useOffset bool, ub UserBuffer) (int64, bool, error) {
+	for total < n {
+		views, unpin, perr := ub.Pin(total, min(n-total, pinChunk), true)
+		var err error
+		short := false
+		for _, v := range views {
+			m, rerr := f.readOps(ctx, v, *pos)
+			total += int64(m)
+			*pos += int64(m)
+			if useOffset {
+				f.offset = *pos
+			}
+			if err = rerr; err != nil || m < len(v) {
+				short = true
+				break
+			}
+		}
+		unpin()
+		if short {
+			return total, true, err
+		}
+		if perr != nil {
+			return total, false, nil
+		}
+	}
+	return total, true, nil
+}
+
+// writePinned writes from ub's pages in place, as readPinned reads.
+func (f *File) writePinned(ctx Context, n, total int64, pos *int64, useOffset bool, app Appender, ub UserBuffer) (int64, bool, error) {
+	for total < n {
+		views, unpin, perr := ub.Pin(total, min(n-total, pinChunk), false)
+		var err error
+		short := false
+		for _, v := range views {
+			var w int
+			if app != nil {
+				var end int64
+				w, end, err = f.writeOps(ctx, v, 0, app)
+				if w > 0 || err == nil {
+					*pos = end
+				}
+			} else {
+				w, _, err = f.writeOps(ctx, v, *pos, nil)
+				*pos += int64(w)
+			}
+			total += int64(w)
+			if useOffset {
+				f.offset = *pos
+			}
+			if err != nil || w < len(v) {
+				short = true
+				break
+			}
+		}
+		unpin()
+		if short {
+			return total, true, err
+		}
+		if perr != nil {
+			return total, false, nil
+		}
+	}
+	return total, true, nil
+}
+
+// readTo is ReadTo without the event it reports; with ub set (and sink
+// nil) it is ReadToUser's.
+func (f *File) readTo(ctx Context, n int64, off int64, sink func([]byte) (int, error), ub UserBuffer) (int64, error) {
 	if err := f.checkRead(); err != nil {
 		return 0, err
 	}
@@ -41,6 +192,10 @@ func (f *File) readTo(ctx Context, n int64, off int64, sink func([]byte) (int, e
 	if n == 0 {
 		return 0, nil
 	}
+	var total int64
+	if ub != nil {
+		sink = ubSink(ub, &total)
+	}
 	if sr, ok := f.ops.(StreamReader); ok && f.stream {
 		return sr.ReadToSink(ctx, f, n, sink)
 	}
@@ -50,8 +205,18 @@ func (f *File) readTo(ctx Context, n int64, off int64, sink func([]byte) (int, e
 		defer f.posMu.Unlock()
 		pos = f.offset
 	}
-	buf := make([]byte, min(n, IOChunk))
-	var total int64
+	if ub != nil && f.pinnable() {
+		var done bool
+		var err error
+		total, done, err = f.readPinned(ctx, n, total, &pos, !f.stream && off < 0, ub)
+		if done {
+			if total == 0 {
+				return 0, err
+			}
+			return total, nil
+		}
+	}
+	buf := make([]byte, min(n-total, IOChunk))
 	for total < n {
 		chunk := buf[:min(n-total, int64(len(buf)))]
 		m, err := f.readOps(ctx, chunk, pos)
@@ -82,8 +247,9 @@ func (f *File) readTo(ctx Context, n int64, off int64, sink func([]byte) (int, e
 	return total, nil
 }
 
-// writeFrom is WriteFrom without the event it reports.
-func (f *File) writeFrom(ctx Context, n int64, off int64, source func([]byte) (int, error)) (int64, error) {
+// writeFrom is WriteFrom without the event it reports; with ub set (and
+// source nil) it is WriteFromUser's.
+func (f *File) writeFrom(ctx Context, n int64, off int64, source func([]byte) (int, error), ub UserBuffer) (int64, error) {
 	if err := f.checkWrite(); err != nil {
 		return 0, err
 	}
@@ -95,6 +261,10 @@ func (f *File) writeFrom(ctx Context, n int64, off int64, source func([]byte) (i
 	}
 	if n == 0 {
 		return 0, nil
+	}
+	var total int64
+	if ub != nil {
+		source = ubSource(ub, &total)
 	}
 	if sw, ok := f.ops.(StreamWriter); ok && f.stream {
 		return sw.WriteFromSource(ctx, f, n, source)
@@ -111,8 +281,22 @@ func (f *File) writeFrom(ctx Context, n int64, off int64, source func([]byte) (i
 	}
 	app, _ := f.ops.(Appender)
 	appending := app != nil && !f.stream && f.Flags()&unix.O_APPEND != 0
-	buf := make([]byte, min(n, IOChunk))
-	var total int64
+	if ub != nil && f.pinnable() {
+		var done bool
+		var err error
+		var a Appender
+		if appending {
+			a = app
+		}
+		total, done, err = f.writePinned(ctx, n, total, &pos, useOffset, a, ub)
+		if done {
+			if total == 0 {
+				return 0, err
+			}
+			return total, nil
+		}
+	}
+	buf := make([]byte, min(n-total, IOChunk))
 	for total < n {
 		filled, serr := source(buf[:min(n-total, int64(len(buf)))])
 		var w int

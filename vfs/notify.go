@@ -376,7 +376,7 @@ func (f *File) Pwrite(ctx Context, src []byte, off int64) (int, error) {
 // reader never blocks after getting data. It returns the bytes delivered,
 // or the first error if none were.
 func (f *File) ReadTo(ctx Context, n int64, off int64, sink func([]byte) (int, error)) (int64, error) {
-	m, err := f.readTo(ctx, n, off, sink)
+	m, err := f.readTo(ctx, n, off, sink, nil)
 	if m > 0 {
 		f.vfs.notifyDentry(f.path.Dentry, InAccess)
 	}
@@ -389,7 +389,7 @@ func (f *File) ReadTo(ctx Context, n int64, off int64, sink func([]byte) (int, e
 // offset (or the end with O_APPEND) and advances it; off >= 0 writes there
 // (pwrite). It returns the bytes written, or the first error if none were.
 func (f *File) WriteFrom(ctx Context, n int64, off int64, source func([]byte) (int, error)) (int64, error) {
-	m, err := f.writeFrom(ctx, n, off, source)
+	m, err := f.writeFrom(ctx, n, off, source, nil)
 	if m > 0 {
 		f.vfs.notifyDentry(f.path.Dentry, InModify)
 	}
