@@ -139,6 +139,9 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 			return 0, err
 		}
 		k.mmGet(m)
+		if ns := t.Namespaces(); k.vdso != nil && ns != nil && nss.Time != ns.Time {
+			k.vdso.switchData(m, nss.Time)
+		}
 	}
 	// Files and file-system context.
 	t.mu.Lock()

@@ -105,6 +105,16 @@ func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv
 	}
 	stackLimit := t.tg.limits.Get(unix.RLIMIT_STACK).Cur
 	m.SetStackLimit(stackLimit)
+	var mapVDSO func(m *mm.MemoryManager) (uintptr, error)
+	if v := t.k.vdso; v != nil {
+		// The new image runs in the time namespace for children
+		// (enterTimeNamespaceForChildren below).
+		var timens *TimeNamespace
+		if ns := t.Namespaces(); ns != nil {
+			timens = ns.TimeChildren
+		}
+		mapVDSO = func(m *mm.MemoryManager) (uintptr, error) { return v.mapInto(m, timens) }
+	}
 	img, err := loader.Load(m, f, st.Size, loader.LoadArgs{
 		Argv:            argv,
 		Envv:            envv,
@@ -117,6 +127,7 @@ func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv
 		EGID:            creds.UserNamespace.GIDOf(creds.EffectiveGID),
 		Secure:          secure,
 		OpenInterpreter: t.openInterpreter,
+		MapVDSO:         mapVDSO,
 	})
 	if err != nil {
 		m.Release()

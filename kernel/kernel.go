@@ -63,6 +63,8 @@ type Config struct {
 	// fails with EAGAIN beyond it, whatever the credentials, so that a
 	// fork bomb under kite cannot exhaust the host. 0 means 4096.
 	MaxTasks int
+	// VDSO maps the vDSO into every process (AT_SYSINFO_EHDR).
+	VDSO bool
 }
 
 // Kernel is one instance of kite's kernel. There are no globals: tests may
@@ -86,6 +88,9 @@ type Kernel struct {
 
 	threadExitHook ThreadExitHook
 	maxTasks       int
+
+	// vdso is the vDSO every exec maps; nil without one. Immutable.
+	vdso *vdsoPages
 
 	// futex holds every futex wait queue.
 	futex *futex.Manager
@@ -189,6 +194,13 @@ func New(c Config) (*Kernel, error) {
 	k.registerMqueue()
 	if k.maxTasks <= 0 {
 		k.maxTasks = 4096
+	}
+	if c.VDSO {
+		v, err := newVDSOPages(c.MemoryFile)
+		if err != nil {
+			return nil, err
+		}
+		k.vdso = v
 	}
 	// File systems keep file pages (tmpfs data, page caches) in the
 	// memory file, so that mapping a file maps the pages read and write

@@ -460,6 +460,9 @@ func (t *Task) commitNSSet(s *nsSet) {
 	}
 	if s.time {
 		s.ns.Time.freeze()
+		if m := t.MemoryManagerShared(); m != nil && t.k.vdso != nil {
+			t.k.vdso.switchData(m, s.ns.Time)
+		}
 	}
 	if *t.Namespaces() != s.ns {
 		ns := s.ns

@@ -76,6 +76,12 @@ type LoadArgs struct {
 	// interpreter). Nil refuses dynamically linked executables with
 	// ENOEXEC.
 	OpenInterpreter func(path string) (f mm.File, size int64, release func(), err error)
+
+	// MapVDSO, if set, maps the vDSO into the new address space once the
+	// program and its interpreter are mapped (Linux's
+	// arch_setup_additional_pages) and returns the address of its ELF
+	// header, which the auxiliary vector gives as AT_SYSINFO_EHDR.
+	MapVDSO func(m *mm.MemoryManager) (uintptr, error)
 }
 
 // Image is a loaded program: what execve needs to start it.
@@ -111,6 +117,9 @@ type Image struct {
 	// ExecStack is true if the stack was mapped executable.
 	ExecStack bool
 
+	// VDSO is where the vDSO's image is (AT_SYSINFO_EHDR), 0 without.
+	VDSO uintptr
+
 	// Stack describes the initial stack: argument and environment areas
 	// (for /proc/PID/cmdline and environ) and the auxv (for
 	// /proc/PID/auxv).
@@ -125,9 +134,8 @@ type Image struct {
 //
 // Static (ET_EXEC), static-PIE (ET_DYN without PT_INTERP) and dynamically
 // linked executables are supported; the last need a.OpenInterpreter, and
-// are refused with ENOEXEC without it. No vDSO is mapped yet, so the
-// auxiliary vector has no AT_SYSINFO_EHDR (C libraries then make real
-// system calls for time functions).
+// are refused with ENOEXEC without it. The vDSO is mapped (and given as
+// AT_SYSINFO_EHDR) when a.MapVDSO is set.
 //
 // Errors are *Error values (errors.Is/As see their errno). On error m may
 // hold some of the mappings; the caller discards it.
@@ -251,6 +259,11 @@ func Load(m *mm.MemoryManager, exe mm.File, size int64, a LoadArgs) (*Image, err
 		}
 		img.InterpBias = uintptr(ib)
 		img.Entry = uintptr(ib + interp.Entry)
+	}
+	if a.MapVDSO != nil {
+		if img.VDSO, err = a.MapVDSO(m); err != nil {
+			return nil, &Error{Errno: errnoOf(err), Reason: "mapping the vDSO: " + err.Error()}
+		}
 	}
 	// Now that the addresses are known, fill in the auxv.
 	spec.Auxv = auxv(e, img, a)
@@ -418,8 +431,12 @@ func auxv(e *ELF, img *Image, a LoadArgs) []AuxEntry {
 	if a.Secure {
 		secure = 1
 	}
-	v := []AuxEntry{
-		// AT_SYSINFO_EHDR would come first: there is no vDSO yet.
+	var v []AuxEntry
+	if a.MapVDSO != nil {
+		// Zero in the first build of the stack, which only sizes it.
+		v = append(v, AuxEntry{AT_SYSINFO_EHDR, uint64(img.VDSO)})
+	}
+	v = append(v, []AuxEntry{
 		{AT_MINSIGSTKSZ, sigstk},
 		{AT_HWCAP, hwcap},
 		{AT_PAGESZ, PageSize},
@@ -439,7 +456,7 @@ func auxv(e *ELF, img *Image, a LoadArgs) []AuxEntry {
 		{AT_HWCAP2, hwcap2},
 		{AT_EXECFN, 0},
 		{AT_PLATFORM, 0},
-	}
+	}...)
 	if a.RSeqFeatureSize != 0 {
 		v = append(v, AuxEntry{AT_RSEQ_FEATURE_SIZE, a.RSeqFeatureSize}, AuxEntry{AT_RSEQ_ALIGN, a.RSeqAlign})
 	}

@@ -385,6 +385,39 @@ func TestLoadRSeqAuxv(t *testing.T) {
 	}
 }
 
+// MapVDSO runs once the image is mapped, and AT_SYSINFO_EHDR, first in
+// the auxiliary vector, is the address it returns.
+func TestLoadVDSOAuxv(t *testing.T) {
+	file := readTestdata(t, "static")
+	a := testArgs()
+	m := newMM(t, TaskSize)
+	var vdso uintptr
+	a.MapVDSO = func(got *mm.MemoryManager) (uintptr, error) {
+		if got != m {
+			t.Errorf("MapVDSO got another address space")
+		}
+		addr, err := got.MMap(mm.MMapOpts{Length: PageSize, Prot: unix.PROT_READ | unix.PROT_EXEC, Flags: unix.MAP_PRIVATE | unix.MAP_ANONYMOUS, Name: "[vdso]"})
+		vdso = addr
+		return addr, err
+	}
+	img, err := Load(m, bytes.NewReader(file), int64(len(file)), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aux := img.Stack.Auxv; vdso == 0 || img.VDSO != vdso || aux[0] != (AuxEntry{AT_SYSINFO_EHDR, uint64(vdso)}) || aux[1].Type != AT_MINSIGSTKSZ {
+		t.Errorf("vdso %#x, image's %#x, auxv %v", vdso, img.VDSO, img.Stack.Auxv[:2])
+	}
+	data := readMem(t, m, img.StackPointer, int(img.StackTop-img.StackPointer))
+	ps := parseStack(t, &Stack{Data: data, SP: img.StackPointer, Top: img.StackTop})
+	if v, ok := auxVal(ps.auxv, AT_SYSINFO_EHDR); !ok || v != uint64(vdso) {
+		t.Errorf("stack's AT_SYSINFO_EHDR %#x %v", v, ok)
+	}
+	a.MapVDSO = func(*mm.MemoryManager) (uintptr, error) { return 0, unix.ENOMEM }
+	if _, err := Load(newMM(t, TaskSize), bytes.NewReader(file), int64(len(file)), a); !errors.Is(err, unix.ENOMEM) {
+		t.Errorf("failing MapVDSO: %v", err)
+	}
+}
+
 func TestLoadRefuses(t *testing.T) {
 	dyn := readTestdata(t, "dynamic")
 	m := newMM(t, TaskSize)

@@ -19,6 +19,10 @@ import (
 // by a copy-on-write break), and never escapes this file. The memory
 // file is a MAP_SHARED mapping of a memfd, so atomic instructions on the
 // kernel's view act on the same physical memory as the application's.
+//
+// Words (at the end) is the other use: it hands out one page of a shared
+// object the kernel owns as words of that mapping, which stays mapped for
+// the memory file's life.
 
 // FutexKey identifies a futex word the way Linux's futex keys do: two
 // addresses name the same futex exactly when their keys are equal.
@@ -182,4 +186,21 @@ func (m *MemoryManager) wordLocked(addr uintptr, write bool) *uint32 {
 	}
 	b := m.mf.bytes(p.frame+uint64(addr&pageMask), 4)
 	return (*uint32)(unsafe.Pointer(&b[0]))
+}
+
+// Words returns page idx of o, allocating it, as the 64-bit words of the
+// memory file's kernel mapping behind it. The kernel publishes what
+// applications map read-only (the vDSO's data page) through them with
+// sync/atomic, as applications read them with plain loads. The words
+// stay valid as long as o keeps the page: o must never be truncated or
+// punched. Pages past o's size are EFAULT.
+func (o *SharedMemory) Words(idx uint64) (*[pageSize / 8]uint64, error) {
+	f, err := o.frameAt(idx)
+	if err != nil {
+		return nil, err
+	}
+	// frameAt's extra reference: the object keeps its own.
+	o.mf.decRef(f, 1)
+	b := o.mf.frame(f)
+	return (*[pageSize / 8]uint64)(unsafe.Pointer(&b[0])), nil
 }

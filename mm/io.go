@@ -211,7 +211,7 @@ func (v *vma) allows(a accessType) bool {
 	case accessForceRead:
 		return true
 	case accessForceWrite:
-		return !v.shared || v.prot&unix.PROT_WRITE != 0
+		return !v.noWrite && (!v.shared || v.prot&unix.PROT_WRITE != 0)
 	}
 	return v.prot != 0
 }

@@ -108,6 +108,11 @@ type MMapOpts struct {
 	// such a mapping reads the file when a page is first touched and
 	// does not see later writes to the file.
 	NoWrite bool
+
+	// Special marks a mapping the kernel makes for itself (the vDSO's
+	// data page, Linux's special mappings): NoWrite then holds for a
+	// private mapping too, and ptrace's forced writes fail there.
+	Special bool
 }
 
 // VMAInfo describes one VMA for /proc/PID/maps.
@@ -412,7 +417,7 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 		name:       o.Name,
 		wipeOnFork: droppable,
 	}
-	v.noWrite = shared && o.NoWrite
+	v.noWrite = (shared || o.Special) && o.NoWrite
 	v.accounted, v.noReserve = accounted, noReserve
 	switch {
 	case o.Shm != nil:

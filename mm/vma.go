@@ -47,7 +47,8 @@ type vma struct {
 	lockOnFault bool // MLOCK_ONFAULT, MCL_ONFAULT
 
 	// noWrite: the mapping may never become writable (a MAP_SHARED
-	// mapping of a file open read-only; Linux's VM_MAYWRITE clear).
+	// mapping of a file open read-only, the vDSO's data page; Linux's
+	// VM_MAYWRITE clear).
 	noWrite bool
 
 	// accounted: the mapping's length counts against the commit limit

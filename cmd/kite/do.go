@@ -47,6 +47,7 @@ func parseDoFlags(args []string, stderr io.Writer) (runOptions, int) {
 		return nil
 	})
 	fs.BoolVar(&o.strace, "strace", false, "print every system call of the program on stderr")
+	fs.BoolFunc("vdso", "map the vDSO (clock_gettime, gettimeofday and time without a system call); --vdso=false makes them system calls", vdsoFlag(&o))
 	fs.BoolVar(&o.debug, "debug", false, "log kite's internal events on stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -66,6 +66,8 @@ type runOptions struct {
 	overlay bool
 	disks   []string
 	strace  bool
+	// noVDSO is --vdso=false: no vDSO, every time call is a system call.
+	noVDSO bool
 	// memory is the sandbox's memory limit in bytes (--memory); 0 means
 	// the host's RAM.
 	memory   uint64
@@ -108,6 +110,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
 		return nil
 	})
 	fs.BoolVar(&o.strace, "strace", false, "print every system call of the program on stderr")
+	fs.BoolFunc("vdso", "map the vDSO (clock_gettime, gettimeofday and time without a system call); --vdso=false makes them system calls", vdsoFlag(&o))
 	fs.Func("memory", "limit the sandbox's memory to SIZE (bytes, or with K, M, G suffixes): beyond it allocations fail and kite's OOM killer kills the biggest process", func(s string) error {
 		n, err := parseMemorySize(s)
 		if err != nil {
@@ -284,4 +287,16 @@ func signalExit(prog string, sig int, core bool) int {
 	}
 	fmt.Fprintf(os.Stderr, "kite: %s killed by signal %d (%s)\n", prog, sig, msg)
 	return 128 + sig
+}
+
+// vdsoFlag parses --vdso[=BOOL] into o.noVDSO.
+func vdsoFlag(o *runOptions) func(string) error {
+	return func(s string) error {
+		on, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
+		}
+		o.noVDSO = !on
+		return nil
+	}
 }
