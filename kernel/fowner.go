@@ -123,20 +123,21 @@ func (o *FileOwner) mayAlert(t *Task) bool {
 }
 
 // send delivers the siginfo info makes to every target the owner may
-// signal.
+// signal; a target whose real-time queue is full gets a plain SIGIO
+// instead (send_sigio_to_task's fallback).
 func (o *FileOwner) send(info func() *arch.SignalInfo) {
 	tasks, groups := o.targets()
 	for _, t := range tasks {
-		if o.mayAlert(t) {
-			t.SendSignal(info())
+		if o.mayAlert(t) && !t.tg.sendQueued(t, info()) {
+			t.SendSignal(kernelSigInfo(int(unix.SIGIO)))
 		}
 	}
 	for _, tg := range groups {
 		o.k.mu.Lock()
 		leader := tg.leader
 		o.k.mu.Unlock()
-		if o.mayAlert(leader) {
-			tg.send(nil, info())
+		if o.mayAlert(leader) && !tg.sendQueued(nil, info()) {
+			tg.send(nil, kernelSigInfo(int(unix.SIGIO)))
 		}
 	}
 }

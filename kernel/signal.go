@@ -67,12 +67,32 @@ func (tg *ThreadGroup) sendPreferring(prefer *Task, info *arch.SignalInfo) {
 // generatePreferring is generate; a group-directed signal goes to prefer
 // when it may take it.
 func (tg *ThreadGroup) generatePreferring(target, prefer *Task, info *arch.SignalInfo) (continued bool) {
+	continued, _ = tg.generateQueued(target, prefer, info)
+	return continued
+}
+
+// sendQueued is send that reports whether a real-time signal was
+// queued: false when RLIMIT_SIGPENDING refused it (Linux's
+// __send_signal_locked gives EAGAIN then, and send_sigio falls back to
+// SIGIO).
+func (tg *ThreadGroup) sendQueued(target *Task, info *arch.SignalInfo) bool {
+	continued, queued := tg.generateQueued(target, nil, info)
+	if continued {
+		tg.notifyParentContinued()
+	}
+	return queued
+}
+
+// generateQueued is generatePreferring that also reports whether the
+// signal was not refused by a full real-time queue.
+func (tg *ThreadGroup) generateQueued(target, prefer *Task, info *arch.SignalInfo) (continued, queued bool) {
+	queued = true
 	sig := int(info.Signo)
 	bit := linux.SigBit(sig)
 	tg.sigMu.Lock()
 	if tg.exiting {
 		tg.sigMu.Unlock()
-		return false
+		return false, queued
 	}
 	tasks := tg.tasksForSignals()
 	// Stop and continue signals act on generation (signal(7)).
@@ -96,7 +116,7 @@ func (tg *ThreadGroup) generatePreferring(target, prefer *Task, info *arch.Signa
 		tg.sigkilled.Store(true)
 		tg.sigMu.Unlock()
 		tg.beginExit(SignaledStatus(sig, false))
-		return false
+		return false, queued
 	}
 	act := tg.handlers.get(sig)
 	// An ignored signal is discarded unless the task it is sent through
@@ -115,17 +135,17 @@ func (tg *ThreadGroup) generatePreferring(target, prefer *Task, info *arch.Signa
 		// for (Linux's sig_task_ignored); SIGKILL and SIGSTOP from
 		// inside its namespace were dropped by the sender.
 		tg.sigMu.Unlock()
-		return continued
+		return continued, queued
 	}
 	if isIgnored(sig, act) && !blocked {
 		tg.sigMu.Unlock()
-		return continued
+		return continued, queued
 	}
 	limit := int(tg.limits.Get(unix.RLIMIT_SIGPENDING).Cur)
 	if target != nil {
-		target.pending.enqueue(info, limit)
+		queued = target.pending.enqueue(info, limit)
 	} else {
-		tg.pending.enqueue(info, limit)
+		queued = tg.pending.enqueue(info, limit)
 		if prefer != nil && prefer.tg == tg && (prefer.sigMask&bit == 0 || prefer.sigWaitSet&bit != 0) {
 			target = prefer
 		} else {
@@ -137,7 +157,7 @@ func (tg *ThreadGroup) generatePreferring(target, prefer *Task, info *arch.Signa
 	if target != nil {
 		target.interrupt()
 	}
-	return continued
+	return continued, queued
 }
 
 // SignalWaitQueue is notified whenever a signal is queued for the task's

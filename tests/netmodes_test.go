@@ -77,7 +77,7 @@ func TestHostNetwork(t *testing.T) {
 	host := []string{"--net=host"}
 	// The INET differential tests behave as on the host (their servers
 	// bind 127.0.0.1 and ::1 at ports the host picks).
-	for _, name := range []string{"inet_tcp", "inet_stream", "inet_block", "inet_tstamp"} {
+	for _, name := range []string{"inet_tcp", "inet_stream", "inet_block", "inet_tstamp", "inet_sigio"} {
 		t.Run(name, func(t *testing.T) {
 			src, _ := filepath.Abs(filepath.Join("progs", name+".c"))
 			for _, v := range variants {

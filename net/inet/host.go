@@ -110,7 +110,13 @@ type hostSocket struct {
 	// could not copy to the program (a bad buffer): Linux leaves it
 	// queued, so the next receive gets it first.
 	unread []byte
+
+	// async is O_ASYNC's state.
+	async asyncSignals
 }
+
+// Fasync implements vfs.Fasyncer.
+func (s *hostSocket) Fasync(f *vfs.File, fd int32, on bool) { s.async.list.Fasync(f, fd, on) }
 
 // notify passes the host's readiness edges to the socket's waiters.
 func (s *hostSocket) notify(ev uint32) {
@@ -121,6 +127,7 @@ func (s *hostSocket) notify(ev uint32) {
 		ev |= vfs.PollWrNorm
 	}
 	s.q.Notify(ev)
+	s.async.event(ev)
 }
 
 func (s *hostSocket) stream() bool { return s.typ == unix.SOCK_STREAM }
@@ -295,8 +302,12 @@ func (s *hostSocket) Connect(ctx net.Context, b []byte, nonblock bool, d net.Dea
 	if err != nil {
 		return err
 	}
+	if s.stream() {
+		s.async.connecting.Store(true)
+	}
 	err = s.hs.Connect(sa)
 	if !s.stream() || (err != unix.EINPROGRESS && err != unix.EALREADY) {
+		s.async.connecting.Store(false)
 		return err
 	}
 	if nonblock {
@@ -414,6 +425,7 @@ func (s *hostSocket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, erro
 			}
 			return 0, err
 		}
+		s.async.nospace.Store(true)
 		if nonblock {
 			if done > 0 {
 				return done, nil

@@ -120,6 +120,8 @@ type socket struct {
 	// IPV6_2292HOPLIMIT (which name the hop limit's control message
 	// differently).
 	recvHop, recvHop2292 atomic.Bool
+	// async is O_ASYNC's state.
+	async asyncSignals
 }
 
 func newSocket(f *family, typ, protocol int, ep tcpip.Endpoint, wq *waiter.Queue, opts *net.Options) *socket {
@@ -145,7 +147,11 @@ func (s *socket) notify(m waiter.EventMask) {
 		ev |= vfs.PollWrNorm
 	}
 	s.q.Notify(ev)
+	s.async.event(ev)
 }
+
+// Fasync implements vfs.Fasyncer.
+func (s *socket) Fasync(f *vfs.File, fd int32, on bool) { s.async.list.Fasync(f, fd, on) }
 
 func (s *socket) stream() bool { return s.typ == unix.SOCK_STREAM }
 
@@ -315,12 +321,15 @@ func (s *socket) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadlin
 	if !s.stream() {
 		return errno(s.ep.Connect(a))
 	}
+	s.async.connecting.Store(true)
 	terr := s.ep.Connect(a)
 	switch terr.(type) {
 	case nil:
+		s.async.connecting.Store(false)
 		return nil
 	case *tcpip.ErrConnectStarted, *tcpip.ErrAlreadyConnecting:
 	default:
+		s.async.connecting.Store(false)
 		return errno(terr)
 	}
 	if nonblock {
@@ -454,6 +463,7 @@ func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 			}
 			return 0, s.sendError(ctx, err, flags)
 		}
+		s.async.nospace.Store(true)
 		if nonblock {
 			if done > 0 {
 				return done, nil
