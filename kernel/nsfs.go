@@ -38,12 +38,44 @@ func (i *nsInode) Stat(vfs.Context) (vfs.Stat, error) {
 // Open implements vfs.Inode.
 func (i *nsInode) Open(vfs.Context, int) (vfs.FileOperations, error) { return newNSFile(i), nil }
 
-// Unmounted implements vfs.UnmountNotifier: a network namespace whose
-// bind mount went may have no user left.
+// Unmounted implements vfs.UnmountNotifier: a network or mount
+// namespace whose bind mount went may have no user left.
 func (i *nsInode) Unmounted() {
-	if n, ok := i.ns.(*NetNamespace); ok {
+	switch n := i.ns.(type) {
+	case *NetNamespace:
 		go i.k.netNamespaceIdle(n)
+	case *MountNamespace:
+		if n.VFS != nil {
+			go n.VFS.ReleaseIfUnused()
+		}
 	}
+}
+
+// MayBind implements vfs.PseudoBindable: a namespace file may be bound
+// (ip netns add), but a mount namespace's only into an older mount
+// namespace than itself, so that no two namespaces keep each other
+// alive (Linux's mnt_ns_loop: namespaces are ordered by creation, as
+// their inode numbers are).
+func (i *nsInode) MayBind(ctx vfs.Context) error {
+	m, ok := i.ns.(*MountNamespace)
+	if !ok {
+		return nil
+	}
+	t := i.k.TaskByID(ctx.ThreadID())
+	if t == nil || t.Namespaces() == nil {
+		return unix.EINVAL
+	}
+	if t.Namespaces().Mount.Inode() >= m.Inode() {
+		return unix.EINVAL
+	}
+	return nil
+}
+
+// Pins implements vfs.MountNamespacePinner: a bind mount of a mount
+// namespace's file keeps its tree mounted.
+func (i *nsInode) Pins(ns *vfs.MountNamespace) bool {
+	m, ok := i.ns.(*MountNamespace)
+	return ok && m.VFS == ns
 }
 
 // newNSFile returns an open file of in: a mount namespace's file keeps

@@ -63,7 +63,9 @@ func mount(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		if err != nil {
 			return 0, err
 		}
-		if !ours(target) || !ours(src) {
+		// A file of no mount (an nsfs file) may be bound if its
+		// inode allows it (vfs.PseudoBindable).
+		if !ours(target) || (src.Mount != nil && !ours(src)) {
 			return 0, unix.EINVAL
 		}
 		return 0, v.BindMountTree(t, src, target, flags&unix.MS_REC != 0)

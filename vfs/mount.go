@@ -125,8 +125,38 @@ func (ns *MountNamespace) DecRef() {
 	v.mountMu.Lock()
 	defer v.mountMu.Unlock()
 	ns.refs--
+	ns.releaseIfUnusedLocked()
+}
+
+// MountNamespacePinner is implemented by inodes whose attached mounts
+// keep a mount namespace's tree mounted though no task or open file uses
+// it (a bind mount of the namespace's nsfs file).
+type MountNamespacePinner interface {
+	Pins(ns *MountNamespace) bool
+}
+
+// ReleaseIfUnused unmounts ns's tree if nothing uses it any more: no
+// task, no open namespace file, no bind mount of its file (called when
+// such a bind mount goes).
+func (ns *MountNamespace) ReleaseIfUnused() {
+	v := ns.root.vfs
+	v.mountMu.Lock()
+	defer v.mountMu.Unlock()
+	ns.releaseIfUnusedLocked()
+}
+
+// releaseIfUnusedLocked is ReleaseIfUnused.
+//
+// Preconditions: v.mountMu is held.
+func (ns *MountNamespace) releaseIfUnusedLocked() {
+	v := ns.root.vfs
 	if ns.refs > 0 {
 		return
+	}
+	for _, m := range v.mounts {
+		if p, ok := m.root.inode.(MountNamespacePinner); ok && p.Pins(ns) {
+			return
+		}
 	}
 	tree := v.treeLocked(ns.root)
 	for i := len(tree) - 1; i >= 0; i-- {

@@ -92,8 +92,11 @@ func (v *VirtualFilesystem) Remount(ctx Context, at Path, flags uint32) error {
 // Linux's do_loopback. The copy of src joins src's peer group (or its
 // master's slaves) and has src's flags.
 func (v *VirtualFilesystem) BindMountTree(ctx Context, src, at Path, recursive bool) error {
-	if !at.Ok() || at.Mount == nil || !src.Ok() || src.Mount == nil {
+	if !at.Ok() || at.Mount == nil || !src.Ok() {
 		return unix.EINVAL
+	}
+	if src.Mount == nil {
+		return v.bindPseudo(ctx, src.Dentry, at)
 	}
 	v.mountMu.Lock()
 	defer v.mountMu.Unlock()
@@ -119,6 +122,39 @@ func (v *VirtualFilesystem) BindMountTree(ctx Context, src, at Path, recursive b
 	top.locked = false
 	if err := v.graftLocked(top, at); err != nil {
 		v.dropTreeLocked(top)
+		return err
+	}
+	return nil
+}
+
+// PseudoBindable is implemented by inodes of files that lie in no mount
+// (nsfs) but may be bind-mounted all the same: Linux lets a namespace
+// file be bound (ip netns add, unshare --net=FILE) and the bind keeps
+// the namespace alive. MayBind returns the error that refuses a bind by
+// the caller, or nil.
+type PseudoBindable interface {
+	MayBind(ctx Context) error
+}
+
+// bindPseudo mounts the anonymous file d on at, if its inode allows it
+// (else EINVAL, as Linux's do_loopback for files of internal mounts).
+func (v *VirtualFilesystem) bindPseudo(ctx Context, d *Dentry, at Path) error {
+	b, ok := d.inode.(PseudoBindable)
+	if !ok || !d.anon {
+		return unix.EINVAL
+	}
+	if err := b.MayBind(ctx); err != nil {
+		return err
+	}
+	if at.Dentry.IsDir() || d.IsDir() {
+		return unix.ENOTDIR
+	}
+	v.mountMu.Lock()
+	defer v.mountMu.Unlock()
+	m := &Mount{vfs: v, fs: d.fs, root: d, source: d.fs.fs.Name()}
+	v.mountSeq++
+	m.seq = v.mountSeq
+	if err := v.graftLocked(m, at); err != nil {
 		return err
 	}
 	return nil
