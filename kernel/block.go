@@ -58,11 +58,14 @@ func (t *Task) BlockOn(ch <-chan struct{}) error {
 		default:
 		}
 		t.ru.nvcsw.Add(1) // the task sleeps
+		t.SleepBegin()
 		select {
 		case <-ch:
+			t.SleepEnd()
 			return nil
 		case <-t.wake:
 		}
+		t.SleepEnd()
 	}
 }
 
@@ -81,13 +84,17 @@ func (t *Task) BlockOnTimeout(ch <-chan struct{}, deadline time.Time) error {
 		default:
 		}
 		t.ru.nvcsw.Add(1) // the task sleeps
+		t.SleepBegin()
 		select {
 		case <-ch:
+			t.SleepEnd()
 			return nil
 		case <-timer.C:
+			t.SleepEnd()
 			return unix.ETIMEDOUT
 		case <-t.wake:
 		}
+		t.SleepEnd()
 	}
 }
 

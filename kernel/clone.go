@@ -339,6 +339,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		// held off until then, as on Linux (the wait is killable only).
 		// A thread parent is also released when an exec in its group
 		// kills it (the child may be that exec'ing thread).
+		t.SleepBegin()
 		for waiting := true; waiting; {
 			select {
 			case <-vforkDone:
@@ -351,6 +352,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 				t.mu.Unlock()
 			}
 		}
+		t.SleepEnd()
 		t.ptraceEvent(unix.PTRACE_EVENT_VFORK_DONE, t.ptraceTIDMessage(tid))
 	}
 	return vtid, nil

@@ -221,9 +221,11 @@ func (t *Task) killOtherThreads() {
 			o.mu.Unlock()
 			o.interrupt()
 		}
+		t.SleepBegin()
 		for _, o := range others {
 			<-o.exitedCh
 		}
+		t.SleepEnd()
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()

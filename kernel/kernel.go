@@ -71,9 +71,11 @@ type Config struct {
 // run many kernels in one process.
 type Kernel struct {
 	platform platform.Platform
-	mf       *mm.MemoryFile
-	vfs      *vfs.VirtualFilesystem
-	net      *net.Stack
+	// load is the load average (loadavg.go).
+	load loadAvg
+	mf   *mm.MemoryFile
+	vfs  *vfs.VirtualFilesystem
+	net  *net.Stack
 	// initNet is the initial network namespace (over net);
 	// newNetStack makes the stacks of new ones.
 	initNet     *NetNamespace

@@ -418,6 +418,12 @@ func (s procSource) Release() string { return UTSRelease }
 // Version implements proc.SystemInfo: uname's version field.
 func (s procSource) Version() string { return "#1 SMP kite " + s.k.Version() }
 
+// LoadAverage implements proc.SystemInfo.
+func (s procSource) LoadAverage() (avg [3]uint64, running, threads int) {
+	running, threads = s.k.RunningTasks()
+	return s.k.LoadAverage(loadFShift), running, threads
+}
+
 // PIDMax implements proc.SystemInfo: the bound of allocID.
 func (s procSource) PIDMax() int { return 4194304 }
 

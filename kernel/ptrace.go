@@ -255,6 +255,8 @@ func (t *Task) ptraceStop(code int, info *arch.SignalInfo, msg uint64, exitStop 
 func (t *Task) ptraceWait(exitStop bool) (ptraceResume, stopResult) {
 	k := t.k
 	p := &t.ptrace
+	t.SleepBegin()
+	defer t.SleepEnd()
 	for {
 		select {
 		case r := <-p.resume:
@@ -409,6 +411,8 @@ func (t *Task) ptraceListen() bool {
 	if wasStopped {
 		ended = stopWake
 	}
+	t.SleepBegin()
+	defer t.SleepEnd()
 	for {
 		tg.sigMu.Lock()
 		changed := tg.stopped != wasStopped || tg.stopWake != stopWake

@@ -21,7 +21,10 @@ var errTooManyTasks = unix.EAGAIN
 var ErrNoReturnValue = errors.New("kernel: system call sets its own registers")
 
 // start runs the task's loop on a new goroutine.
-func (t *Task) start() { go t.run() }
+func (t *Task) start() {
+	t.k.armLoad()
+	go t.run()
+}
 
 // run is the task run loop (DESIGN.md, "The task run loop"). It owns the
 // task's goroutine, which stays locked to its OS thread for the task's life:
@@ -271,10 +274,12 @@ func (t *Task) handleSignals() {
 			return
 		case stepAgain:
 		case stepWaitStop:
+			t.SleepBegin()
 			select {
 			case <-d.stopWake:
 			case <-t.wake:
 			}
+			t.SleepEnd()
 		case stepStop:
 			sig := int(d.info.Signo)
 			// SIGTSTP, SIGTTIN and SIGTTOU do not stop a process in

@@ -15,6 +15,8 @@ import (
 // when a handler runs and a restart otherwise.
 func (t *Task) SigSuspend(mask linux.SignalSet) error {
 	t.SetTemporarySignalMask(mask)
+	t.SleepBegin()
+	defer t.SleepEnd()
 	for !t.Interrupted() {
 		<-t.wake
 	}
@@ -56,11 +58,14 @@ func (t *Task) SigTimedWait(set linux.SignalSet, timeout *time.Duration) (*arch.
 		if timeout != nil && *timeout <= 0 {
 			return nil, unix.EAGAIN
 		}
+		t.SleepBegin()
 		select {
 		case <-t.wake:
 		case <-deadline:
+			t.SleepEnd()
 			return nil, unix.EAGAIN
 		}
+		t.SleepEnd()
 	}
 }
 

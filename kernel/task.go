@@ -117,6 +117,9 @@ type Task struct {
 	// loop last gave the platform (used only on the task's goroutine).
 	schedGen  atomic.Uint64
 	schedSeen uint64
+	// sleeping counts the waits the task is in (SleepBegin); 0 when it
+	// runs or could run.
+	sleeping atomic.Int32
 	// robustList and robustListLen are what set_robust_list recorded.
 	// Guarded by mu.
 	robustList    uintptr

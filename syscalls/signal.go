@@ -224,6 +224,8 @@ func rtSigsuspend(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 }
 
 func pause(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
+	t.SleepBegin()
+	defer t.SleepEnd()
 	for !t.Interrupted() {
 		<-t.WakeChan()
 	}

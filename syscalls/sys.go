@@ -45,7 +45,10 @@ func sysinfo(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	_, shmem := mf.PageCacheUsage()
 	b := make([]byte, 112)
 	putU64(b, 0, uint64(time.Since(k.BootTime())/time.Second))
-	// loads[3] at 8..32 stay 0.
+	// loads[3]: fixed point with SI_LOAD_SHIFT (16) fraction bits.
+	for i, l := range k.LoadAverage(16) {
+		putU64(b, 8+8*i, l)
+	}
 	putU64(b, 32, total)
 	putU64(b, 40, free)
 	putU64(b, 48, shmem)

@@ -28,7 +28,7 @@
 // comm is writable by the process's own threads (pthread_setname_np).
 //
 // and for a Source that implements SystemInfo: /proc/meminfo, cpuinfo,
-// uptime, loadavg (zero loads), stat (btime; CPU counters 0), version and /proc/sys/kernel/{hostname,
+// uptime, loadavg (kite's own load average), stat (btime; CPU counters 0), version and /proc/sys/kernel/{hostname,
 // ostype, osrelease, pid_max}. The text of a file is made when it is read
 // at offset 0 and kept for the reads that follow.
 //

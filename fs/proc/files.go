@@ -448,7 +448,8 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 		if len(pids) > 0 {
 			last = pids[len(pids)-1]
 		}
-		return []byte(fmt.Sprintf("0.00 0.00 0.00 1/%d %d\n", len(pids), last)), nil
+		avg, running, threads := si.LoadAverage()
+		return formatLoadavg(avg, running, threads, last), nil
 	})
 	kids["stat"] = fs.newData(nil, 0o444, func(ctx vfs.Context) ([]byte, error) {
 		boot := time.Now().Add(-si.Uptime(ctx))

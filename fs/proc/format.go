@@ -330,6 +330,19 @@ func formatMeminfo(total, free, avail, cached, shmem, commitLimit, committed uin
 
 // formatUptime is /proc/uptime: seconds up and CPU-seconds idle, to
 // hundredths. kite does not count idle time; it reports 0.
+// formatLoadavg is /proc/loadavg: the averages (fixed point, 11 fraction
+// bits) rounded to two decimals as Linux's LOAD_INT/LOAD_FRAC, the running
+// and all threads, and the last pid.
+func formatLoadavg(avg [3]uint64, running, threads int, last int32) []byte {
+	const fshift, fixed1 = 11, 1 << 11
+	var b []byte
+	for _, v := range avg {
+		v += fixed1 / 200
+		b = fmt.Appendf(b, "%d.%02d ", v>>fshift, ((v&(fixed1-1))*100)>>fshift)
+	}
+	return fmt.Appendf(b, "%d/%d %d\n", running, threads, last)
+}
+
 func formatUptime(up time.Duration) []byte {
 	cs := uint64(up / (10 * time.Millisecond))
 	return []byte(fmt.Sprintf("%d.%02d 0.00\n", cs/100, cs%100))

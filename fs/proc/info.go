@@ -143,6 +143,10 @@ type SystemInfo interface {
 	Version() string
 	// PIDMax is /proc/sys/kernel/pid_max.
 	PIDMax() int
+	// LoadAverage returns the 1, 5 and 15 minute load averages in
+	// fixed point with 11 fraction bits (Linux's avenrun), and the
+	// numbers of running and of all threads.
+	LoadAverage() (avg [3]uint64, running, threads int)
 }
 
 // NetInfo is implemented by Sources that have a socket layer: the files

@@ -87,6 +87,9 @@ func (k *fakeKernel) Hostname(vfs.Context) string { return "box" }
 func (k *fakeKernel) Release() string             { return "6.6.0-kite" }
 func (k *fakeKernel) Version() string             { return "#1 SMP kite" }
 func (k *fakeKernel) PIDMax() int                 { return 4194304 }
+func (k *fakeKernel) LoadAverage() ([3]uint64, int, int) {
+	return [3]uint64{2048 + 1024, 100, 0}, 2, 5
+}
 
 func (w *world) read(t *testing.T, path string) (string, error) {
 	t.Helper()
@@ -248,7 +251,7 @@ func TestSystemFiles(t *testing.T) {
 	w := newWorld(t)
 	for path, want := range map[string]string{
 		"/proc/uptime":               "6292.19 0.00\n",
-		"/proc/loadavg":              "0.00 0.00 0.00 1/1 7\n",
+		"/proc/loadavg":              "1.50 0.05 0.00 2/5 7\n",
 		"/proc/cpuinfo":              "processor\t: 0\n\n",
 		"/proc/version":              "Linux version 6.6.0-kite (kite@kite) (go) #1 SMP kite\n",
 		"/proc/sys/kernel/hostname":  "box\n",

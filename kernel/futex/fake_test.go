@@ -146,6 +146,8 @@ func newTask() *fakeTask { return &fakeTask{ch: make(chan struct{}, 1)} }
 
 func (f *fakeTask) Interrupted() bool         { return f.intr.Load() }
 func (f *fakeTask) WakeChan() <-chan struct{} { return f.ch }
+func (f *fakeTask) SleepBegin()               {}
+func (f *fakeTask) SleepEnd()                 {}
 
 func (f *fakeTask) interrupt() {
 	f.intr.Store(true)

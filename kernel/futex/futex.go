@@ -106,6 +106,10 @@ type Waiter interface {
 	// WakeChan returns a channel that receives a value whenever the
 	// task may have become interrupted. It must not be nil.
 	WakeChan() <-chan struct{}
+	// SleepBegin and SleepEnd bracket the time the task sleeps (it is
+	// not counted in the load average).
+	SleepBegin()
+	SleepEnd()
 }
 
 // numBuckets is the number of hash buckets (a power of two).
@@ -404,6 +408,8 @@ func sleep(w Waiter, ch <-chan struct{}, deadline time.Time) sleepResult {
 		timeout = t.C
 	}
 	intr := w.WakeChan()
+	w.SleepBegin()
+	defer w.SleepEnd()
 	for {
 		if w.Interrupted() {
 			return sleepInterrupted
