@@ -87,6 +87,10 @@ func (fs *FS) writeData(in *Inode, p []byte, off int64) (int, error) {
 	end := off + int64(len(p))
 	changed := false
 	var fresh [][2]uint64 // runs allocated by this call
+	// headFresh and tailFresh: the partly written blocks at the ends of
+	// the write are newly allocated, so their data goes out padded with
+	// zeros (one device write rather than zeroing the block first).
+	headFresh, tailFresh := false, false
 	var werr error
 	for pos := off; pos < end; {
 		lblk := uint64(pos / bs)
@@ -127,21 +131,13 @@ func (fs *FS) writeData(in *Inode, p []byte, off int64) (int, error) {
 		}
 		fresh = append(fresh, [2]uint64{start, got})
 		fs.addBlocks(in, int64(got))
-		// Partly written blocks (at the ends) must not show old contents.
-		var zerr error
+		// Partly written blocks (at the ends) must not show old contents:
+		// the copy below pads them with zeros.
 		if pos%bs != 0 {
-			zerr = fs.zeroBlocks(start, 1)
+			headFresh = true
 		}
-		if tail := int64(lblk+got) * bs; tail > end && zerr == nil {
-			zerr = fs.zeroBlocks(start+got-1, 1)
-		}
-		if zerr != nil {
-			fs.freeBlocks(start, got)
-			fs.addBlocks(in, -int64(got))
-			fresh = fresh[:len(fresh)-1]
-			werr = zerr
-			end = pos
-			break
+		if tail := int64(lblk+got) * bs; tail > end {
+			tailFresh = true
 		}
 		exts = insertExtent(exts, i, Extent{Block: uint32(lblk), Len: uint16(got), Start: start})
 		changed = true
@@ -171,7 +167,25 @@ func (fs *FS) writeData(in *Inode, p []byte, off int64) (int, error) {
 		e := exts[i]
 		n := min((int64(e.Block)+int64(e.Len))*bs-pos, end-pos)
 		phys := int64(e.Start+(lblk-uint64(e.Block)))*bs + pos%bs
-		if _, err := fs.dataWrite(p[pos-off:pos-off+n], phys); err != nil {
+		data := p[pos-off : pos-off+n]
+		head, tail := int64(0), int64(0)
+		if pos == off && headFresh {
+			head = pos % bs
+		}
+		if pos+n == end && tailFresh && end%bs != 0 {
+			tail = bs - end%bs
+		}
+		if head+tail > 0 {
+			padded := make([]byte, head+n+tail)
+			copy(padded[head:], data)
+			data, phys = padded, phys-head
+		}
+		if _, err := fs.dataWrite(data, phys); err != nil {
+			if head+tail > 0 {
+				// Best effort: fresh blocks must not show old contents.
+				first := uint64(phys / bs)
+				fs.zeroBlocks(first, uint64((phys+int64(len(data))+bs-1)/bs)-first)
+			}
 			return int(pos - off), err
 		}
 		pos += n

@@ -317,3 +317,44 @@ func TestOpenRWRefusals(t *testing.T) {
 		t.Errorf("Create on read-only = %v, want EROFS", err)
 	}
 }
+
+// TestPartialWriteOfFreshBlocks writes a few bytes into the middle of
+// newly allocated blocks that held another file's data: the rest of
+// those blocks must read as zeros (the write pads them), on the image
+// too.
+func TestPartialWriteOfFreshBlocks(t *testing.T) {
+	img := mkImage(t)
+	e, f := openRW(t, img)
+	defer f.Close()
+	mustIno, mustInt := must[uint32](t), must[int](t)
+	root := uint32(RootIno)
+	old := mustIno(e.Create(root, "old", 0o644, 0, 0))
+	mustInt(e.WriteAt(old, bytes.Repeat([]byte{0xff}, 1<<20), 0))
+	if err := e.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Unlink(root, "old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []struct{ off, n int64 }{{10, 100}, {4000, 200}, {0, 5}, {8191, 2}, {100, 3 * 4096}} {
+		ino := mustIno(e.Create(root, fmt.Sprintf("new%d", i), 0o644, 0, 0))
+		mustInt(e.WriteAt(ino, bytes.Repeat([]byte{'d'}, int(c.n)), c.off))
+		size := (c.off + c.n + 8191) / 4096 * 4096
+		if err := e.Truncate(ino, size); err != nil {
+			t.Fatal(err)
+		}
+		got := readAllIno(t, e, ino)
+		want := make([]byte, size)
+		copy(want[c.off:], bytes.Repeat([]byte{'d'}, int(c.n)))
+		if !bytes.Equal(got, want) {
+			t.Errorf("write of %d at %d: file reads %q..., not zeros around the data", c.n, c.off, got[:min(len(got), 64)])
+		}
+	}
+	if err := e.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	fsckClean(t, img)
+}
