@@ -15,7 +15,8 @@
 //
 // kernel imports vfs, mm, loader, auth, fs/proc (whose Source and Process
 // views it implements), platform, arch and abi; never syscalls, cmd or the
-// storage file systems.
+// storage file systems. Its clock is kernel/timekeeping, which also fills
+// the data page of the vDSO (vdso.go maps both into every process).
 //
 // # Locking
 //

@@ -12,6 +12,7 @@ import (
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/kernel/futex"
+	"github.com/kite-os/kite/kernel/timekeeping"
 	"github.com/kite-os/kite/mm"
 	"github.com/kite-os/kite/net"
 	"github.com/kite-os/kite/platform"
@@ -93,6 +94,9 @@ type Kernel struct {
 
 	// vdso is the vDSO every exec maps; nil without one. Immutable.
 	vdso *vdsoPages
+	// clock is the kernel's clock, which the vDSO's data page
+	// publishes. Immutable.
+	clock *timekeeping.Clock
 
 	// futex holds every futex wait queue.
 	futex *futex.Manager
@@ -203,7 +207,16 @@ func New(c Config) (*Kernel, error) {
 			return nil, err
 		}
 		k.vdso = v
+		words, err := v.data.Words(0)
+		if err != nil {
+			return nil, err
+		}
+		k.clock = timekeeping.New(words, arch.TSCUsable(c.CPUInfo))
+	} else {
+		k.clock = timekeeping.New(nil, false)
 	}
+	// File timestamps come from the same clock as clock_gettime.
+	c.VFS.SetClock(k.clock.RealtimeTime)
 	// File systems keep file pages (tmpfs data, page caches) in the
 	// memory file, so that mapping a file maps the pages read and write
 	// use.
@@ -234,6 +247,9 @@ func (k *Kernel) Logger() *slog.Logger { return k.log }
 
 // Hostname returns the UTS node name.
 func (k *Kernel) Hostname() string { return k.hostname }
+
+// Clock returns the kernel's clock (CLOCK_MONOTONIC and CLOCK_REALTIME).
+func (k *Kernel) Clock() *timekeeping.Clock { return k.clock }
 
 // BootTime returns when the kernel started.
 func (k *Kernel) BootTime() time.Time { return k.bootTime }

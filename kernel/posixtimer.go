@@ -66,9 +66,9 @@ type posixTimers struct {
 func timerClockValue(tg *ThreadGroup, creator *Task, clock int32) (time.Duration, error) {
 	switch clock {
 	case unix.CLOCK_REALTIME, unix.CLOCK_REALTIME_ALARM, unix.CLOCK_TAI:
-		return time.Duration(time.Now().UnixNano()), nil
+		return time.Duration(tg.k.clock.Realtime()), nil
 	case unix.CLOCK_MONOTONIC, unix.CLOCK_BOOTTIME, unix.CLOCK_BOOTTIME_ALARM:
-		return time.Since(tg.k.bootTime) + creator.ClockOffset(clock), nil
+		return time.Duration(tg.k.clock.Monotonic()) + creator.ClockOffset(clock), nil
 	case unix.CLOCK_PROCESS_CPUTIME_ID:
 		u, s := tg.CPUTime()
 		return u + s, nil

@@ -126,7 +126,7 @@ func futexSyscall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 // monotonicDeadline converts an absolute CLOCK_MONOTONIC time (kite's
 // monotonic clock counts from the kernel's boot) to a deadline.
 func monotonicDeadline(t *kernel.Task, sec, nsec int64) time.Time {
-	return t.Kernel().BootTime().Add(durationOf(sec, nsec))
+	return t.Kernel().Clock().HostDeadline(int64(durationOf(sec, nsec)))
 }
 
 // futex2Deadline reads the absolute timeout of the futex2 calls

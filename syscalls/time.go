@@ -29,14 +29,14 @@ const (
 func clockNow(t *kernel.Task, id int32) (int64, error) {
 	switch id {
 	case clockRealtime, clockRealtimeCoarse, clockRealtimeAlarm:
-		return time.Now().UnixNano(), nil
+		return t.Kernel().Clock().Realtime(), nil
 	case clockTAI:
 		// TAI is UTC plus the leap-second offset, which Linux keeps at 0
 		// unless adjtimex sets it.
-		return time.Now().UnixNano(), nil
+		return t.Kernel().Clock().Realtime(), nil
 	case clockMonotonic, clockMonotonicRaw, clockMonotonicCoarse, clockBoottime, clockBoottimeAlarm:
 		// A time namespace shifts these clocks.
-		return int64(time.Since(t.Kernel().BootTime()) + t.ClockOffset(id)), nil
+		return t.Kernel().Clock().Monotonic() + int64(t.ClockOffset(id)), nil
 	case clockProcessCPUTimeID:
 		u, s := t.ThreadGroup().CPUTime()
 		return int64(u + s), nil
@@ -75,7 +75,7 @@ func clockGetres(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 }
 
 func gettimeofday(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	now := time.Now().UnixNano()
+	now := t.Kernel().Clock().Realtime()
 	if a[0] != 0 {
 		var b [16]byte
 		putU64(b[:], 0, uint64(now/1e9))
@@ -95,7 +95,7 @@ func gettimeofday(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 }
 
 func timeSyscall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	now := time.Now().Unix()
+	now := t.Kernel().Clock().Realtime() / 1e9
 	if a[0] != 0 {
 		if err := copyOutU64(t, a[0], uint64(now)); err != nil {
 			return 0, err
@@ -104,15 +104,27 @@ func timeSyscall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return uintptr(now), nil
 }
 
-// sleepUntil sleeps until deadline on the monotonic clock. When a signal
-// interrupts it, it writes the time left to rem (if non-zero) and returns
-// ERESTART_RESTARTBLOCK: EINTR if a handler runs, otherwise the sleep goes
-// on through restart_syscall until the same deadline, as Linux's
-// hrtimer_nanosleep_restart.
-func sleepUntil(t *kernel.Task, deadline time.Time, rem uintptr) error {
-	left, err := t.Sleep(time.Until(deadline))
-	if err == nil {
-		return nil
+// sleepUntil sleeps until deadline on the kernel's CLOCK_MONOTONIC
+// (nanoseconds). When a signal interrupts it, it writes the time left to
+// rem (if non-zero) and returns ERESTART_RESTARTBLOCK: EINTR if a handler
+// runs, otherwise the sleep goes on through restart_syscall until the
+// same deadline, as Linux's hrtimer_nanosleep_restart.
+func sleepUntil(t *kernel.Task, deadline int64, rem uintptr) error {
+	clk := t.Kernel().Clock()
+	var left time.Duration
+	var err error
+	for {
+		// Go's timers run on the host's clock, whose rate the kernel's
+		// may differ from by a few parts per million: sleep again
+		// until the kernel's clock (the one the program reads) is
+		// there too.
+		d := time.Duration(deadline - clk.Monotonic())
+		if d <= 0 {
+			return nil
+		}
+		if left, err = t.Sleep(d); err != nil {
+			break
+		}
 	}
 	if rem != 0 {
 		var b [16]byte
@@ -129,7 +141,7 @@ func sleepUntil(t *kernel.Task, deadline time.Time, rem uintptr) error {
 
 // sleepFor sleeps for d (see sleepUntil).
 func sleepFor(t *kernel.Task, d time.Duration, rem uintptr) error {
-	return sleepUntil(t, time.Now().Add(d), rem)
+	return sleepUntil(t, t.Kernel().Clock().Monotonic()+int64(min(d, 1<<62)), rem)
 }
 
 func nanosleep(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {

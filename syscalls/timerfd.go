@@ -1,8 +1,6 @@
 package syscalls
 
 import (
-	"time"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/arch"
@@ -43,12 +41,13 @@ func timerfdCreate(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 // as clock_gettime reads it: the realtime clocks from the host's, the
 // others from the kernel's boot, shifted by the creator's time namespace.
 func timerClock(t *kernel.Task, id int32) func() int64 {
+	clk := t.Kernel().Clock()
 	switch id {
 	case ipc.ClockRealtime, ipc.ClockRealtimeAlarm:
-		return func() int64 { return time.Now().UnixNano() }
+		return clk.Realtime
 	}
-	boot, off := t.Kernel().BootTime(), t.ClockOffset(id)
-	return func() int64 { return int64(time.Since(boot) + off) }
+	off := int64(t.ClockOffset(id))
+	return func() int64 { return clk.Monotonic() + off }
 }
 
 // getTimerFD returns the timerfd at fd (EBADF), or EINVAL if it is

@@ -47,7 +47,7 @@ var layers = []layer{
 	// other way round.
 	{"subsystems", true, []string{
 		"ipc/...", "net/...", "tty/...", "bpf/...", "loader/...", "block/...",
-		"fs/proc/...", "fs/sys/...", "kernel/futex/...", "keys/...",
+		"fs/proc/...", "fs/sys/...", "kernel/futex/...", "kernel/timekeeping/...", "keys/...",
 	}},
 	// The kernel takes the syscall table as a value: it never imports
 	// syscalls.
