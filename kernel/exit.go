@@ -78,6 +78,13 @@ func (t *Task) exit() {
 			break
 		}
 	}
+	// Queued signals are given back to their users' counts
+	// (flush_sigqueue); nothing is queued for t after this.
+	t.pending.discard(^linux.SignalSet(0))
+	t.pendingFlushed = true
+	if len(tg.tasks) == 0 {
+		tg.pending.discard(^linux.SignalSet(0))
+	}
 	tg.deadUser += user
 	t.exitRusageLocked()
 	tg.deadSys += sys

@@ -83,11 +83,14 @@ type Kernel struct {
 	newNetStack func() (*net.Stack, error)
 	table       *SyscallTable
 	tracer      SyscallTracer
-	log         *slog.Logger
-	hostname    string
-	version     string
-	totalMem    uint64
-	cpuInfo     []byte // immutable
+	// sigCounts are the per-user counts of queued signals
+	// (RLIMIT_SIGPENDING).
+	sigCounts sigUserCounts
+	log       *slog.Logger
+	hostname  string
+	version   string
+	totalMem  uint64
+	cpuInfo   []byte // immutable
 
 	threadExitHook ThreadExitHook
 	maxTasks       int

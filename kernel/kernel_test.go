@@ -40,10 +40,15 @@ func TestSigQueue(t *testing.T) {
 		i := arch.NewKernelSignalInfo(sig)
 		return &i
 	}
-	// Standard signals merge; real-time signals queue up to the limit.
+	// Standard signals merge; real-time signals queue up to the limit
+	// of their user's count, which the standard one counts in.
+	ch := sigCharge{count: &sigUserCount{}, limit: 3}
 	for i := 0; i < 3; i++ {
-		q.enqueue(info(int(unix.SIGUSR1)), 2)
-		q.enqueue(info(40), 2)
+		q.enqueue(info(int(unix.SIGUSR1)), ch)
+		q.enqueue(info(40), ch)
+	}
+	if n := ch.count.n.Load(); n != 3 {
+		t.Errorf("user count %d, want 3", n)
 	}
 	if n := len(q.infos[unix.SIGUSR1-1]); n != 1 {
 		t.Errorf("SIGUSR1 queued %d times, want 1", n)
@@ -52,7 +57,7 @@ func TestSigQueue(t *testing.T) {
 		t.Errorf("signal 40 queued %d times, want 2 (the limit)", n)
 	}
 	// Synchronous signals come first, then the lowest number.
-	q.enqueue(info(int(unix.SIGSEGV)), 2)
+	q.enqueue(info(int(unix.SIGSEGV)), ch)
 	if s := q.first(^linux.SignalSet(0)); s != int(unix.SIGSEGV) {
 		t.Errorf("first = %d, want SIGSEGV", s)
 	}

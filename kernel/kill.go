@@ -92,18 +92,32 @@ func (t *Task) Kill(pid int32, sig int, info *arch.SignalInfo) error {
 	if sig == 0 {
 		return nil
 	}
+	// A signal refused at RLIMIT_SIGPENDING fails the call only if no
+	// process took it (kill_pgrp_info).
+	var err error
+	sent := false
 	for _, tg := range allowed {
 		c := *info
 		if tg.dropsUnforced(sig, t.crossNamespaceInfo(&c, tg)) {
+			sent = true
 			continue
 		}
+		var e error
 		if prefer != nil {
-			tg.sendPreferring(prefer, &c)
-			continue
+			e = tg.sendPreferring(prefer, &c)
+		} else {
+			e = tg.sendChecked(nil, &c)
 		}
-		tg.send(nil, &c)
+		if e != nil {
+			err = e
+		} else {
+			sent = true
+		}
 	}
-	return nil
+	if sent {
+		return nil
+	}
+	return err
 }
 
 // Tgkill sends sig to thread tid of process tgid (tgid < 0: any process,
@@ -134,8 +148,7 @@ func (t *Task) Tgkill(tgid, tid int32, sig int, info *arch.SignalInfo) error {
 	if target.tg.dropsUnforced(sig, t.crossNamespaceInfo(&c, target.tg)) {
 		return nil
 	}
-	target.SendSignal(&c)
-	return nil
+	return target.tg.sendChecked(target, &c)
 }
 
 // SignalProcessGroup sends sig from the kernel (SI_KERNEL) to every

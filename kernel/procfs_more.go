@@ -163,7 +163,8 @@ func (t *Task) taskStat(ctx vfs.Context, tid int32, whole bool, ns *PIDNamespace
 	st.SigPnd = uint64(target.pending.set)
 	st.ShdPnd = uint64(tg.pending.set)
 	st.SigBlk = uint64(target.sigMask)
-	st.SigQ = uint64(target.pending.count() + tg.pending.count())
+	// SigQ counts the signals queued for every process of the real user.
+	st.SigQ = uint64(max(tg.k.SigQueued(target.Credentials().RealUID), 0))
 	handlers := tg.handlers
 	tg.sigMu.Unlock()
 	if handlers != nil {
@@ -426,15 +427,6 @@ func (s procSource) LoadAverage() (avg [3]uint64, running, threads int) {
 
 // PIDMax implements proc.SystemInfo: the bound of allocID.
 func (s procSource) PIDMax() int { return 4194304 }
-
-// count returns the number of signals queued in q.
-func (q *sigQueue) count() int {
-	n := 0
-	for i := range q.infos {
-		n += len(q.infos[i])
-	}
-	return n
-}
 
 var (
 	_ proc.ProcessInfo = (*Task)(nil)

@@ -472,7 +472,7 @@ func (t *Task) ptraceCloneLocked(child *Task, flags uint64, exitSignal int) int 
 		child.ptrace.trapPending.Store(true)
 	} else {
 		info := arch.NewKillSignalInfo(int(unix.SIGSTOP), linux.SI_USER, 0, 0)
-		child.pending.enqueue(&info, 1)
+		child.pending.enqueue(&info, sigCharge{})
 	}
 	return ev
 }

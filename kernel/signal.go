@@ -58,16 +58,29 @@ func (tg *ThreadGroup) generate(target *Task, info *arch.SignalInfo) (continued 
 // sendPreferring is send of a group-directed signal that thread prefer
 // takes if it does not block it (kill(2) given a thread's id: Linux's
 // complete_signal tries the task the id named first).
-func (tg *ThreadGroup) sendPreferring(prefer *Task, info *arch.SignalInfo) {
-	if tg.generatePreferring(nil, prefer, info) {
+func (tg *ThreadGroup) sendPreferring(prefer *Task, info *arch.SignalInfo) error {
+	continued, err := tg.generateChecked(nil, prefer, info)
+	if continued {
 		tg.notifyParentContinued()
 	}
+	return err
+}
+
+// sendChecked is send for senders that learn of a refused signal
+// (sigqueue, kill, tgkill): EAGAIN when a real-time signal would pass
+// RLIMIT_SIGPENDING.
+func (tg *ThreadGroup) sendChecked(target *Task, info *arch.SignalInfo) error {
+	continued, err := tg.generateChecked(target, nil, info)
+	if continued {
+		tg.notifyParentContinued()
+	}
+	return err
 }
 
 // generatePreferring is generate; a group-directed signal goes to prefer
 // when it may take it.
 func (tg *ThreadGroup) generatePreferring(target, prefer *Task, info *arch.SignalInfo) (continued bool) {
-	continued, _ = tg.generateQueued(target, prefer, info)
+	continued, _ = tg.generateChecked(target, prefer, info)
 	return continued
 }
 
@@ -76,23 +89,18 @@ func (tg *ThreadGroup) generatePreferring(target, prefer *Task, info *arch.Signa
 // __send_signal_locked gives EAGAIN then, and send_sigio falls back to
 // SIGIO).
 func (tg *ThreadGroup) sendQueued(target *Task, info *arch.SignalInfo) bool {
-	continued, queued := tg.generateQueued(target, nil, info)
-	if continued {
-		tg.notifyParentContinued()
-	}
-	return queued
+	return tg.sendChecked(target, info) == nil
 }
 
-// generateQueued is generatePreferring that also reports whether the
-// signal was not refused by a full real-time queue.
-func (tg *ThreadGroup) generateQueued(target, prefer *Task, info *arch.SignalInfo) (continued, queued bool) {
-	queued = true
+// generateChecked is generatePreferring that also returns EAGAIN when the
+// signal was refused at RLIMIT_SIGPENDING.
+func (tg *ThreadGroup) generateChecked(target, prefer *Task, info *arch.SignalInfo) (continued bool, err error) {
 	sig := int(info.Signo)
 	bit := linux.SigBit(sig)
 	tg.sigMu.Lock()
 	if tg.exiting {
 		tg.sigMu.Unlock()
-		return false, queued
+		return false, nil
 	}
 	tasks := tg.tasksForSignals()
 	// Stop and continue signals act on generation (signal(7)).
@@ -116,7 +124,7 @@ func (tg *ThreadGroup) generateQueued(target, prefer *Task, info *arch.SignalInf
 		tg.sigkilled.Store(true)
 		tg.sigMu.Unlock()
 		tg.beginExit(SignaledStatus(sig, false))
-		return false, queued
+		return false, nil
 	}
 	act := tg.handlers.get(sig)
 	// An ignored signal is discarded unless the task it is sent through
@@ -135,17 +143,31 @@ func (tg *ThreadGroup) generateQueued(target, prefer *Task, info *arch.SignalInf
 		// for (Linux's sig_task_ignored); SIGKILL and SIGSTOP from
 		// inside its namespace were dropped by the sender.
 		tg.sigMu.Unlock()
-		return continued, queued
+		return continued, nil
 	}
 	if isIgnored(sig, act) && !blocked {
 		tg.sigMu.Unlock()
-		return continued, queued
+		return continued, nil
 	}
-	limit := int(tg.limits.Get(unix.RLIMIT_SIGPENDING).Cur)
 	if target != nil {
-		queued = target.pending.enqueue(info, limit)
+		if target.pendingFlushed {
+			tg.sigMu.Unlock()
+			return continued, nil
+		}
+		if !target.pending.enqueue(info, tg.sigChargeFor(target, info)) {
+			tg.sigMu.Unlock()
+			return continued, unix.EAGAIN
+		}
 	} else {
-		queued = tg.pending.enqueue(info, limit)
+		if len(tasks) == 0 {
+			// A zombie takes no signals.
+			tg.sigMu.Unlock()
+			return continued, nil
+		}
+		if !tg.pending.enqueue(info, tg.sigChargeFor(tasks[0], info)) {
+			tg.sigMu.Unlock()
+			return continued, unix.EAGAIN
+		}
 		if prefer != nil && prefer.tg == tg && (prefer.sigMask&bit == 0 || prefer.sigWaitSet&bit != 0) {
 			target = prefer
 		} else {
@@ -157,7 +179,7 @@ func (tg *ThreadGroup) generateQueued(target, prefer *Task, info *arch.SignalInf
 	if target != nil {
 		target.interrupt()
 	}
-	return continued, queued
+	return continued, nil
 }
 
 // SignalWaitQueue is notified whenever a signal is queued for the task's

@@ -8,38 +8,70 @@ import (
 )
 
 // sigQueue holds pending signals: at most one instance of each standard
-// signal, and every instance of real-time signals (up to RLIMIT_SIGPENDING).
+// signal, and every instance of real-time signals. Each queued siginfo is
+// charged to its target's user (RLIMIT_SIGPENDING, sigcount.go).
 type sigQueue struct {
 	set   linux.SignalSet
 	infos [linux.NumSignals][]*arch.SignalInfo
+	// charged holds the user count each queued siginfo was charged to.
+	charged map[*arch.SignalInfo]*sigUserCount
 }
 
 // sigRTMin is the first real-time signal.
 const sigRTMin = 32
 
-// enqueue adds info; a standard signal already pending is merged. It
-// reports false when the signal was dropped (queue limit).
-func (q *sigQueue) enqueue(info *arch.SignalInfo, limit int) bool {
+// enqueue adds info, charged to ch (if set) as Linux's __sigqueue_alloc:
+// a standard signal already pending is merged; past the limit a
+// real-time signal not sent by kill is refused (false: the sender gets
+// EAGAIN), and any other is made pending without its siginfo.
+func (q *sigQueue) enqueue(info *arch.SignalInfo, ch sigCharge) bool {
 	sig := int(info.Signo)
 	bit := linux.SigBit(sig)
 	if sig < sigRTMin && q.set&bit != 0 {
 		return true
 	}
-	if sig >= sigRTMin && len(q.infos[sig-1]) >= limit {
-		return false
+	if ch.count != nil {
+		// Standard signals from kill or the kernel go beyond the limit.
+		override := sig < sigRTMin && info.Code >= 0
+		if !ch.count.charge(ch.limit, override) {
+			if sig >= sigRTMin && info.Code != linux.SI_USER {
+				return false
+			}
+			q.set |= bit
+			return true
+		}
+		if q.charged == nil {
+			q.charged = map[*arch.SignalInfo]*sigUserCount{}
+		}
+		q.charged[info] = ch.count
 	}
 	q.infos[sig-1] = append(q.infos[sig-1], info)
 	q.set |= bit
 	return true
 }
 
-// dequeue removes one instance of sig.
+// uncharge gives back what queuing info cost.
+func (q *sigQueue) uncharge(info *arch.SignalInfo) {
+	if c, ok := q.charged[info]; ok {
+		c.uncharge()
+		delete(q.charged, info)
+	}
+}
+
+// dequeue removes one instance of sig. A signal made pending without its
+// siginfo (past RLIMIT_SIGPENDING) comes out as Linux's collect_signal
+// makes it: SI_USER with no sender.
 func (q *sigQueue) dequeue(sig int) *arch.SignalInfo {
 	l := q.infos[sig-1]
 	if len(l) == 0 {
-		return nil
+		if q.set&linux.SigBit(sig) == 0 {
+			return nil
+		}
+		q.set &^= linux.SigBit(sig)
+		return &arch.SignalInfo{Signo: int32(sig), Code: linux.SI_USER}
 	}
 	info := l[0]
+	q.uncharge(info)
 	l = l[1:]
 	if len(l) == 0 {
 		l = nil
@@ -53,6 +85,9 @@ func (q *sigQueue) dequeue(sig int) *arch.SignalInfo {
 func (q *sigQueue) discard(set linux.SignalSet) {
 	for sig := 1; sig <= linux.NumSignals; sig++ {
 		if set&linux.SigBit(sig) != 0 {
+			for _, info := range q.infos[sig-1] {
+				q.uncharge(info)
+			}
 			q.infos[sig-1] = nil
 		}
 	}

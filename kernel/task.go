@@ -77,9 +77,12 @@ type Task struct {
 	userNanos, sysNanos atomic.Int64
 
 	// Signal state, guarded by tg.sigMu.
-	pending  sigQueue
-	sigMask  linux.SignalSet
-	altStack linux.SignalStack
+	pending sigQueue
+	// pendingFlushed is set once the exiting task's queue was emptied
+	// for good. Guarded by tg.sigMu.
+	pendingFlushed bool
+	sigMask        linux.SignalSet
+	altStack       linux.SignalStack
 	// sigWaitSet is the set a task in rt_sigtimedwait waits for.
 	sigWaitSet linux.SignalSet
 
