@@ -154,7 +154,7 @@ func (f *File) Write(ctx vfs.Context, vf *vfs.File, src []byte, _ int64) (int, e
 
 // ReadToSink implements vfs.StreamReader: read(2) and readv(2).
 func (f *File) ReadToSink(ctx vfs.Context, vf *vfs.File, n int64, sink func([]byte) (int, error)) (int64, error) {
-	r, err := f.so.RecvMsg(ctx, &RecvRequest{
+	r, err := f.RecvMsg(ctx, &RecvRequest{
 		Len:      n,
 		Sink:     sink,
 		Nonblock: vf.Flags()&unix.O_NONBLOCK != 0,
@@ -197,7 +197,36 @@ func (f *File) Ioctl(ctx vfs.Context, _ *vfs.File, io vfs.UserIO, cmd uint32, ar
 }
 
 // Readiness implements vfs.Waitable.
-func (f *File) Readiness(mask uint32) uint32 { return f.so.Readiness(mask) }
+func (f *File) Readiness(mask uint32) uint32 {
+	r := f.so.Readiness(mask)
+	if f.so.Options().hasPendingError() {
+		r |= unix.POLLERR
+	}
+	return r
+}
+
+// RecvMsg is the socket's RecvMsg after the error recvmmsg left
+// pending, which the next receive of a datagram socket reports first
+// (sock_error in the datagram receive paths) and a stream socket once
+// no data is queued (tcp_recvmsg); the error queue is read regardless.
+func (f *File) RecvMsg(ctx Context, req *RecvRequest) (RecvResult, error) {
+	o := f.so.Options()
+	if req.Flags&unix.MSG_ERRQUEUE != 0 || !o.hasPendingError() {
+		return f.so.RecvMsg(ctx, req)
+	}
+	if _, typ, _ := f.so.Info(); typ == unix.SOCK_STREAM {
+		r := *req
+		r.Nonblock = true
+		res, err := f.so.RecvMsg(ctx, &r)
+		if err != unix.EAGAIN {
+			return res, err
+		}
+	}
+	if e := o.TakePendingError(); e != 0 {
+		return RecvResult{}, e
+	}
+	return f.so.RecvMsg(ctx, req)
+}
 
 // EventRegister implements vfs.Waitable.
 func (f *File) EventRegister(e *vfs.WaitEntry) { f.so.EventRegister(e) }

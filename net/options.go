@@ -3,6 +3,7 @@ package net
 import (
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -37,7 +38,26 @@ type Options struct {
 	// ints holds the options that are only recorded and reported
 	// (SO_KEEPALIVE, SO_REUSEADDR...).
 	ints map[int]int32
+
+	// pendingErr is an error the socket layer left for the next
+	// receive or SO_ERROR (recvmmsg's, as Linux's sk_err); atomic, so
+	// that poll and receives pay one load.
+	pendingErr atomic.Int32
 }
+
+// SetPendingError records e for the next receive or SO_ERROR.
+func (o *Options) SetPendingError(e unix.Errno) { o.pendingErr.Store(int32(e)) }
+
+// TakePendingError returns and clears the recorded error (0: none).
+func (o *Options) TakePendingError() unix.Errno {
+	if o.pendingErr.Load() == 0 {
+		return 0
+	}
+	return unix.Errno(o.pendingErr.Swap(0))
+}
+
+// hasPendingError reports whether an error is recorded.
+func (o *Options) hasPendingError() bool { return o.pendingErr.Load() != 0 }
 
 // NewOptions returns the options of a new socket.
 func NewOptions() *Options {
@@ -401,6 +421,11 @@ func (e *RangeError) Error() string { return unix.ERANGE.Error() }
 // the layer's SOL_SOCKET options. Levels other than SOL_SOCKET go to the
 // family only.
 func (f *File) GetSockOpt(ctx Context, level, name, optlen int) ([]byte, error) {
+	if level == unix.SOL_SOCKET && name == unix.SO_ERROR {
+		if e := f.so.Options().TakePendingError(); e != 0 {
+			return putInt(int32(e)), nil
+		}
+	}
 	v, err := f.so.GetSockOpt(ctx, level, name, optlen)
 	if err != unix.ENOPROTOOPT || level != unix.SOL_SOCKET {
 		return v, err

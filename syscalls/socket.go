@@ -346,7 +346,7 @@ func recvfrom(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	defer f.DecRef(t)
 	so := s.Socket()
 	flags := int(int32(a[3]))
-	res, err := so.RecvMsg(t, &net.RecvRequest{
+	res, err := s.RecvMsg(t, &net.RecvRequest{
 		Len:      int64(n),
 		Sink:     userSink(t, buf),
 		Flags:    flags,
@@ -472,7 +472,7 @@ func doRecvmsgFlags(t *kernel.Task, f *vfs.File, s *net.File, addr uintptr, flag
 	if forceNonblock {
 		flags |= unix.MSG_DONTWAIT
 	}
-	res, err := so.RecvMsg(t, &net.RecvRequest{
+	res, err := s.RecvMsg(t, &net.RecvRequest{
 		Len:       total,
 		Sink:      iovSink(t, iovs),
 		Flags:     flags,
@@ -578,15 +578,18 @@ func recvmmsg(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	for done < vlen {
 		entry := a[1] + uintptr(done)*mmsghdrSize
 		n, oob, err := doRecvmsgFlags(t, f, s, entry, flags&^unix.MSG_WAITFORONE, done > 0 && flags&unix.MSG_WAITFORONE != 0)
+		if err == nil {
+			err = copyOutU32(t, entry+56, uint32(n))
+		}
 		if err != nil {
 			if done == 0 {
 				return 0, err
 			}
-			break
-		}
-		if err := copyOutU32(t, entry+56, uint32(n)); err != nil {
-			if done == 0 {
-				return 0, err
+			// The messages received are returned; the error waits
+			// for the next receive or SO_ERROR, unless it only says
+			// there is no more (Linux's do_recvmmsg sets sk_err).
+			if e, ok := err.(unix.Errno); ok && e != unix.EAGAIN {
+				s.Socket().Options().SetPendingError(e)
 			}
 			break
 		}

@@ -334,7 +334,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_PWRITEV:                 supported(pwritev),
 	unix.SYS_RT_TGSIGQUEUEINFO:       supported(rtTgsigqueueinfo),
 	unix.SYS_PERF_EVENT_OPEN:         enosys(""),
-	unix.SYS_RECVMMSG:                partial(recvmmsg, "an error after the first message is dropped instead of kept as the socket's pending error"),
+	unix.SYS_RECVMMSG:                supported(recvmmsg),
 	unix.SYS_FANOTIFY_INIT:           enosys("fanotify is not implemented; inotify is"),
 	unix.SYS_FANOTIFY_MARK:           enosys("fanotify is not implemented; inotify is"),
 	unix.SYS_PRLIMIT64:               supported(prlimit64),
