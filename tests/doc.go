@@ -19,7 +19,12 @@
 // times are checked on timers long enough that a delay cannot expire
 // them. Host-wide names (files in /dev/shm, SysV keys, abstract sockets)
 // must be unique to the program; programs that observe host-wide state
-// run alone (serialPrograms in cprogs/cprogs_test.go). The C programs'
-// comparisons are package tests/cprogs; the harness both packages share
+// run alone (serialPrograms in cprogs/cprogs_test.go); a program's host
+// runs as root (tests/cprogs) and as a user (tests/cprogsuser) never
+// overlap. The C programs' comparisons are package tests/cprogs, and
+// tests/cprogsuser runs them again as uid 1000 (gid 1000, no
+// supplementary groups, no capabilities): a program must print the same
+// on the host and under kite whichever user runs it, and may only write
+// where that user can (/tmp, /dev/shm). The harness the packages share
 // is tests/internal/kitetest.
 package tests

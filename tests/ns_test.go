@@ -108,36 +108,6 @@ func TestStressNGSysV(t *testing.T) {
 	}
 }
 
-// TestProgramsAsUser runs the credential, namespace and IPC programs as
-// uid 1000 (through setpriv, with no supplementary groups and no
-// capabilities) on the host and under kite: the unprivileged side of
-// every call.
-func TestProgramsAsUser(t *testing.T) {
-	const setpriv = "/usr/bin/setpriv"
-	need(t, setpriv)
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to become uid 1000")
-	}
-	if err := os.Chmod(workDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	srcs, err := filepath.Glob("progs/*.c")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, src := range srcs {
-		name := strings.TrimSuffix(filepath.Base(src), ".c")
-		if !strings.HasPrefix(name, "cap_") && !strings.HasPrefix(name, "ns_") && !strings.HasPrefix(name, "ipc_") && name != "creds_ids" {
-			continue
-		}
-		src, _ := filepath.Abs(src)
-		t.Run(name, func(t *testing.T) {
-			bin := buildC(t, src, variants[0])
-			compare(t, nil, setpriv, "--reuid", "1000", "--regid", "1000", "--clear-groups", bin)
-		})
-	}
-}
-
 // TestBwrapPIDNamespace runs bubblewrap sandboxes with PID, user, IPC,
 // UTS and cgroup namespaces, and with --unshare-all (a network namespace
 // too, whose loopback bwrap sets up through netlink), and compares what

@@ -61,6 +61,7 @@ func TestPrograms(t *testing.T) {
 			if !serialPrograms[name] {
 				t.Parallel()
 			}
+			defer kitetest.LockProgram(t, name)()
 			for _, v := range kitetest.Variants {
 				t.Run(v.Name, func(t *testing.T) {
 					bin := h.BuildC(t, src, v)

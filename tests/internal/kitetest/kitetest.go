@@ -179,3 +179,48 @@ func (h *Harness) BuildC(t *testing.T, src string, v Variant) string {
 	}
 	return out
 }
+
+// User is the unprivileged user AsUser runs programs as: uid and gid
+// 1000, no supplementary groups.
+const User = 1000
+
+// AsUser returns the command prefix that runs a program as uid and gid
+// User with no supplementary groups and no capabilities (setpriv, which
+// under kite runs inside kite, so that kite's credential calls and
+// permission checks are what the program meets). It makes the work
+// directory, where the programs are built, searchable by that user, and
+// skips t when setpriv is missing.
+func (h *Harness) AsUser(t *testing.T) []string {
+	t.Helper()
+	const setpriv = "/usr/bin/setpriv"
+	if _, err := os.Stat(setpriv); err != nil {
+		t.Skipf("%s is not installed (apt-get install util-linux)", setpriv)
+	}
+	if err := os.Chmod(h.WorkDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	id := fmt.Sprint(User)
+	return []string{setpriv, "--reuid", id, "--regid", id, "--clear-groups"}
+}
+
+// LockProgram serialises the host runs of the C program name across
+// test binaries (the C programs run as root in package tests/cprogs and
+// as a user in tests/cprogsuser, and go test runs packages side by side):
+// a program may use fixed names for host-wide objects (files in /tmp and
+// /dev/shm, SysV keys, abstract sockets). It returns the unlock.
+func LockProgram(t *testing.T, name string) func() {
+	t.Helper()
+	const dir = "/var/tmp/kite-tests-locks"
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		t.Fatal(err)
+	}
+	return func() { f.Close() }
+}
