@@ -64,7 +64,13 @@ func TestNamespaceTools(t *testing.T) {
 		// Uptimes differ between kite and the host: compare the shift.
 		"unshare-time-uptime": "a=$(cut -d' ' -f1 /proc/uptime); b=$(unshare --time --boottime 1000 cut -d' ' -f1 /proc/uptime); " +
 			"awk \"BEGIN { printf \\\"%.0f\\\\n\\\", $b - $a }\"",
-		"unshare-cgroup":   "unshare --cgroup grep '^0::' /proc/self/cgroup",
+		"unshare-cgroup": "unshare --cgroup grep '^0::' /proc/self/cgroup",
+		// unshare --net=FILE and --uts=FILE bind the new namespace's
+		// file onto FILE, which keeps it for nsenter after unshare's
+		// command is gone.
+		"unshare-bind-ns-file": "f=/tmp/kite-netf.$$; touch $f; unshare --net=$f true; echo \"unshare: $?\"; " +
+			"nsenter --net=$f ip -br link; umount $f; echo \"umount: $?\"; rm $f; " +
+			"g=/tmp/kite-utsf.$$; touch $g; unshare --uts=$g hostname bound; nsenter --uts=$g hostname; umount $g; rm $g",
 		"setpriv":          "setpriv --reuid 1000 --regid 1000 --clear-groups id",
 		"status-in-userns": "setpriv --reuid 1000 --regid 1000 --clear-groups unshare -Ur sh -c 'grep -E \"^(Uid|Gid|Groups)\" /proc/self/status; id'",
 		"setpriv-caps":     "setpriv --reuid 1000 --regid 1000 --clear-groups --inh-caps +net_bind_service --ambient-caps +net_bind_service grep Cap /proc/self/status",
@@ -96,6 +102,9 @@ func TestStressNGSysV(t *testing.T) {
 		"sem-sysv": {"--sem-sysv", "1", "--sem-sysv-ops", "2000"},
 		"msg":      {"--msg", "1", "--msg-ops", "5000"},
 		"shm-sysv": {"--shm-sysv", "1", "--shm-sysv-ops", "10"},
+		// The acceptance line of the IPC work: the SysV and POSIX
+		// stressors together for ten seconds.
+		"all-ipc": {"--sem", "1", "--sem-sysv", "1", "--msg", "1", "--mq", "1", "--shm", "1", "--shm-sysv", "1"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			argv := append([]string{kiteBin, "run", "--", "stress-ng"}, args...)
