@@ -107,9 +107,32 @@ func checkAttr(c *auth.Credentials, owner *auth.UserNamespace, a *MQAttr) (int64
 	return a.MaxMsg, a.MsgSize, nil
 }
 
+// MQCharge charges the memory a new queue may use to its creator's
+// RLIMIT_MSGQUEUE (EMFILE past it) and returns what gives it back when
+// the queue is freed. Nil charges nothing.
+type MQCharge func(bytes uint64) (release func(), err error)
+
+// mqBytes is what a queue of maxMsg messages of msgSize bytes counts
+// against RLIMIT_MSGQUEUE, as Linux's mqueue_get_inode reckons it: the
+// messages, a struct msg_msg (48 bytes) for each, and a priority tree
+// node (48 bytes) for each up to MQ_PRIO_MAX.
+func mqBytes(maxMsg, msgSize int64) (uint64, error) {
+	const msgHeader, treeNode = 48, 48
+	if uint64(msgSize) > ^uint64(0)/uint64(maxMsg) {
+		return 0, unix.EOVERFLOW
+	}
+	data := uint64(maxMsg) * uint64(msgSize)
+	tree := uint64(maxMsg)*msgHeader + uint64(min(maxMsg, mqPrioMax))*treeNode
+	if data+tree < data {
+		return 0, unix.EOVERFLOW
+	}
+	return data + tree, nil
+}
+
 // Open is mq_open(2): name without its leading slash, oflag the open
-// flags, mode before the umask, attr nil for the defaults.
-func (fs *MQFS) Open(ctx vfs.Context, name string, oflag int, mode, umask uint32, attr *MQAttr) (*vfs.File, error) {
+// flags, mode before the umask, attr nil for the defaults; a new queue
+// is charged to charge.
+func (fs *MQFS) Open(ctx vfs.Context, name string, oflag int, mode, umask uint32, attr *MQAttr, charge MQCharge) (*vfs.File, error) {
 	switch {
 	case name == "":
 		return nil, unix.ENOENT
@@ -142,11 +165,20 @@ func (fs *MQFS) Open(ctx vfs.Context, name string, oflag int, mode, umask uint32
 		if err == nil && len(fs.queues) >= mqQueuesMax && !c.HasCapabilityIn(unix.CAP_SYS_RESOURCE, fs.owner) {
 			err = unix.ENOSPC
 		}
+		var release func()
+		if err == nil && charge != nil {
+			var n uint64
+			if n, err = mqBytes(maxMsg, msgSize); err == nil {
+				release, err = charge(n)
+			}
+		}
 		if err != nil {
 			fs.mu.Unlock()
 			return nil, err
 		}
-		fs.queues[name] = fs.newQueue(c, mode&^umask&0o777, maxMsg, msgSize)
+		q := fs.newQueue(c, mode&^umask&0o777, maxMsg, msgSize)
+		q.release = release
+		fs.queues[name] = q
 	}
 	fs.mu.Unlock()
 	fsc := vfs.NewFSContext(root)
@@ -226,10 +258,15 @@ func (d *mqDir) Create(ctx vfs.Context, name string, mode uint32) (vfs.Inode, er
 func (d *mqDir) Unlink(_ vfs.Context, name string, child vfs.Inode) error {
 	d.fs.mu.Lock()
 	defer d.fs.mu.Unlock()
-	if q, ok := d.fs.queues[name]; !ok || vfs.Inode(q) != child {
+	q, ok := d.fs.queues[name]
+	if !ok || vfs.Inode(q) != child {
 		return unix.ENOENT
 	}
 	delete(d.fs.queues, name)
+	q.mu.Lock()
+	q.unlinked = true
+	q.freeIfUnusedLocked()
+	q.mu.Unlock()
 	return nil
 }
 
@@ -291,6 +328,12 @@ type Queue struct {
 	atime, mtime, ctime unix.Timespec
 	notify              *MQNotify
 	receivers           int
+	// opens counts the open descriptions; unlinked is set once the
+	// name is gone. When both say the queue is unused, release (if
+	// set) gives back its RLIMIT_MSGQUEUE charge, once.
+	opens    int
+	unlinked bool
+	release  func()
 	// changed is closed and replaced whenever messages come or go.
 	changed chan struct{}
 	queue   vfs.WaitQueue
@@ -328,7 +371,32 @@ func (q *Queue) SetStat(_ vfs.Context, s *vfs.SetStat) error {
 }
 
 // Open implements vfs.Inode.
-func (q *Queue) Open(vfs.Context, int) (vfs.FileOperations, error) { return &MQFile{q: q}, nil }
+func (q *Queue) Open(vfs.Context, int) (vfs.FileOperations, error) {
+	q.mu.Lock()
+	q.opens++
+	q.mu.Unlock()
+	return &MQFile{q: q}, nil
+}
+
+// freeIfUnusedLocked gives back the queue's charge once it has neither
+// a name nor an open description (Linux's mqueue_evict_inode).
+//
+// Preconditions: q.mu is held.
+func (q *Queue) freeIfUnusedLocked() {
+	if q.unlinked && q.opens == 0 && q.release != nil {
+		q.release()
+		q.release = nil
+	}
+}
+
+// Release implements vfs.FileOperations.
+func (m *MQFile) Release(vfs.Context) {
+	q := m.q
+	q.mu.Lock()
+	q.opens--
+	q.freeIfUnusedLocked()
+	q.mu.Unlock()
+}
 
 // wakeLocked wakes sleepers and pollers.
 func (q *Queue) wakeLocked() {

@@ -86,11 +86,15 @@ type Kernel struct {
 	// sigCounts are the per-user counts of queued signals
 	// (RLIMIT_SIGPENDING).
 	sigCounts sigUserCounts
-	log       *slog.Logger
-	hostname  string
-	version   string
-	totalMem  uint64
-	cpuInfo   []byte // immutable
+	// mqBytes are the per-user bytes of POSIX message queues
+	// (RLIMIT_MSGQUEUE).
+	mqBytes mqByteCounts
+
+	log      *slog.Logger
+	hostname string
+	version  string
+	totalMem uint64
+	cpuInfo  []byte // immutable
 
 	threadExitHook ThreadExitHook
 	maxTasks       int

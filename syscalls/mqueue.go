@@ -29,7 +29,7 @@ func mqOpen(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		}
 		attr = &ipc.MQAttr{MaxMsg: int64(getU64(b[:], 8)), MsgSize: int64(getU64(b[:], 16))}
 	}
-	f, err := mqFS(t).Open(t, name, oflag, mode, t.FSContext().Umask(), attr)
+	f, err := mqFS(t).Open(t, name, oflag, mode, t.FSContext().Umask(), attr, t.ChargeMQBytes)
 	if err != nil {
 		return 0, err
 	}
