@@ -53,6 +53,9 @@ func (f *File) ReadToUser(ctx Context, n int64, off int64, ub UserBuffer) (int64
 	if m > 0 {
 		f.vfs.notifyDentry(f.path.Dentry, InAccess)
 	}
+	if m > 0 || err == nil {
+		f.accessed(ctx)
+	}
 	return m, err
 }
 

@@ -209,6 +209,7 @@ func (v *VirtualFilesystem) NewMountNamespace(ctx Context, rootFS Filesystem, fl
 	if !root.IsDir() {
 		return nil, unix.ENOTDIR
 	}
+	flags = flags&^atimeMountFlags | mountAtimeFlags(flags, 0, false)
 	m := &Mount{vfs: v, fs: s, root: root, flags: flags}
 	ns := &MountNamespace{root: m}
 	v.mountMu.Lock()
@@ -242,6 +243,7 @@ func (v *VirtualFilesystem) Mount(ctx Context, at Path, fs Filesystem, flags uin
 	if !root.IsDir() {
 		return unix.ENOTDIR
 	}
+	flags = flags&^atimeMountFlags | mountAtimeFlags(flags, 0, false)
 	m := &Mount{vfs: v, fs: s, root: root, flags: flags}
 	v.mountMu.Lock()
 	defer v.mountMu.Unlock()

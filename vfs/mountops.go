@@ -36,7 +36,7 @@ func (v *VirtualFilesystem) FilesystemTypes() []string {
 }
 
 // perMountFlags are the MS_* flags a mount carries.
-const perMountFlags = MountReadOnly | MountNoSUID | MountNoDev | MountNoExec
+const perMountFlags = MountReadOnly | MountNoSUID | MountNoDev | MountNoExec | atimeMountFlags
 
 // NewMount makes a file system of type fstype and mounts it on at (mount(2)
 // without MS_BIND, MS_MOVE or MS_REMOUNT). ENODEV for an unknown type.
@@ -61,6 +61,7 @@ func (v *VirtualFilesystem) NewMount(ctx Context, fstype, source string, at Path
 	if err != nil {
 		return err
 	}
+	flags = flags&^atimeMountFlags | mountAtimeFlags(flags, 0, false)
 	m := &Mount{vfs: v, fs: s, root: root, flags: flags & perMountFlags, source: source}
 	v.mountMu.Lock()
 	defer v.mountMu.Unlock()
@@ -80,6 +81,7 @@ func (v *VirtualFilesystem) Remount(ctx Context, at Path, flags uint32) error {
 	v.mountMu.Lock()
 	defer v.mountMu.Unlock()
 	m := at.Mount
+	flags = flags&^atimeMountFlags | mountAtimeFlags(flags, m.flags, true)
 	if m.lockedFlags&^flags != 0 {
 		return unix.EPERM
 	}

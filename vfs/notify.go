@@ -336,6 +336,9 @@ func (f *File) Read(ctx Context, dst []byte) (int, error) {
 	if n > 0 {
 		f.vfs.notifyDentry(f.path.Dentry, InAccess)
 	}
+	if n > 0 || err == nil {
+		f.accessed(ctx)
+	}
 	return n, err
 }
 
@@ -344,6 +347,9 @@ func (f *File) Pread(ctx Context, dst []byte, off int64) (int, error) {
 	n, err := f.pread(ctx, dst, off)
 	if n > 0 {
 		f.vfs.notifyDentry(f.path.Dentry, InAccess)
+	}
+	if n > 0 || err == nil {
+		f.accessed(ctx)
 	}
 	return n, err
 }
@@ -380,6 +386,9 @@ func (f *File) ReadTo(ctx Context, n int64, off int64, sink func([]byte) (int, e
 	if m > 0 {
 		f.vfs.notifyDentry(f.path.Dentry, InAccess)
 	}
+	if m > 0 || err == nil {
+		f.accessed(ctx)
+	}
 	return m, err
 }
 
@@ -403,6 +412,7 @@ func (f *File) Getdents(ctx Context, emit func(Dirent) bool) error {
 	err := f.getdents(ctx, emit)
 	if err == nil {
 		f.vfs.notifyDentry(f.path.Dentry, InAccess)
+		f.accessed(ctx)
 	}
 	return err
 }

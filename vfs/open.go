@@ -476,5 +476,14 @@ func (v *VirtualFilesystem) Statfs(ctx Context, p Path) (Statfs, error) {
 	if fl&MountNoExec != 0 {
 		s.Flags |= unix.ST_NOEXEC
 	}
+	if fl&unix.MS_NOATIME != 0 {
+		s.Flags |= unix.ST_NOATIME
+	}
+	if fl&unix.MS_NODIRATIME != 0 {
+		s.Flags |= unix.ST_NODIRATIME
+	}
+	if fl&unix.MS_RELATIME != 0 {
+		s.Flags |= unix.ST_RELATIME
+	}
 	return s, nil
 }

@@ -229,10 +229,10 @@ func TestMapsFormat(t *testing.T) {
 func TestMounts(t *testing.T) {
 	w := newWorld(t)
 	got := w.mustRead(t, "/proc/mounts")
-	if !strings.Contains(got, " /proc proc rw 0 0\n") || !strings.Contains(got, " / ") {
+	if !strings.Contains(got, " /proc proc rw,relatime 0 0\n") || !strings.Contains(got, " / ") {
 		t.Errorf("mounts:\n%s", got)
 	}
-	if !strings.HasSuffix(strings.SplitN(got, "\n", 2)[0], " / hostfs ro 0 0") {
+	if !strings.HasSuffix(strings.SplitN(got, "\n", 2)[0], " / hostfs ro,relatime 0 0") {
 		t.Errorf("first mount: %q", got)
 	}
 	mi := w.mustRead(t, "/proc/self/mountinfo")
@@ -242,7 +242,7 @@ func TestMounts(t *testing.T) {
 			t.Errorf("mountinfo line %q", l)
 		}
 	}
-	if !strings.Contains(mi, " / /proc rw - proc proc rw\n") {
+	if !strings.Contains(mi, " / /proc rw,relatime - proc proc rw\n") {
 		t.Errorf("mountinfo:\n%s", mi)
 	}
 }
