@@ -1,6 +1,7 @@
 package systrap
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,15 @@ type addressSpace struct {
 	regions  []byte
 	refs     atomic.Int32
 
+	// doneFD is the eventfd the syscall thread (sysTid) reports on.
+	doneFD int
+	sysTid int
+
+	// sysMu serializes requests to the syscall thread; sysSeq is the
+	// number of the last one. Guarded by sysMu.
+	sysMu  sync.Mutex
+	sysSeq uint32
+
 	reqs chan func()
 	quit chan struct{}
 
@@ -70,10 +80,17 @@ func (p *Platform) newAddressSpace() (*addressSpace, error) {
 		unix.Close(fd)
 		return nil, err
 	}
+	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Munmap(mem)
+		unix.Close(fd)
+		return nil, err
+	}
 	a := &addressSpace{
 		p:        p,
 		regionFD: fd,
 		regions:  mem,
+		doneFD:   efd,
 		reqs:     make(chan func()),
 		quit:     make(chan struct{}),
 		live:     make(map[int]struct{}),
@@ -93,6 +110,7 @@ func (a *addressSpace) unref() {
 	if a.refs.Add(-1) == 0 {
 		unix.Munmap(a.regions)
 		unix.Close(a.regionFD)
+		unix.Close(a.doneFD)
 	}
 }
 
@@ -100,12 +118,18 @@ func (a *addressSpace) unref() {
 // parent-death signal is tied to it).
 func (a *addressSpace) owner(ready chan<- error) {
 	runtime.LockOSThread()
-	t, err := a.p.startStub(a.regionFD)
+	t, err := a.p.startStub(a.regionFD, a.doneFD)
 	if err != nil {
 		ready <- err
 		return
 	}
 	a.pid, a.main = t.tgid, t
+	if err := a.startSysThread(); err != nil {
+		unix.Kill(a.pid, unix.SIGKILL)
+		t.reap()
+		ready <- err
+		return
+	}
 	ready <- nil
 	for {
 		select {
@@ -129,17 +153,120 @@ func (a *addressSpace) do(f func()) error {
 	return nil
 }
 
-// inject runs a system call in the stub's main thread.
+// startSysThread maps the syscall thread's pages and starts it. It runs
+// on the owner.
+func (a *addressSpace) startSysThread() error {
+	base := regionAddr(sysRegion)
+	off := uintptr(sysRegion) * regionSize
+	if _, err := a.main.syscall(unix.SYS_MMAP, base, pageSize, unix.PROT_READ,
+		unix.MAP_SHARED|unix.MAP_FIXED, 1, off); err != nil {
+		return err
+	}
+	if _, err := a.main.syscall(unix.SYS_MMAP, base+pageSize, pageSize, unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_SHARED|unix.MAP_FIXED, 1, off+pageSize); err != nil {
+		return err
+	}
+	t, err := a.cloneTraced(cloneFlags&^unix.CLONE_CHILD_CLEARTID, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := t.syscall(unix.SYS_SECCOMP, seccompSetModeFilter, 0, stubSysFprog); err != nil {
+		return err
+	}
+	if err := a.release(t, stubSysLoop); err != nil {
+		return err
+	}
+	a.sysTid = t.tid
+	return nil
+}
+
+// cloneTraced clones a thread of the stub from the main thread; it is
+// left stopped and traced by the owner. It runs on the owner.
+func (a *addressSpace) cloneTraced(flags, ctid uintptr) (*thread, error) {
+	ret, err := a.main.syscall(unix.SYS_CLONE, flags, 0, 0, ctid, 0)
+	if err != nil {
+		return nil, err
+	}
+	t := &thread{tgid: a.pid, tid: int(ret), waiter: a.main.waiter, base: a.main.base}
+	ws, err := t.wait()
+	if err != nil {
+		return nil, t.errHost("wait", err)
+	}
+	if !ws.stopped() {
+		return nil, t.errDied(ws)
+	}
+	return t, nil
+}
+
+// release points a traced thread at rip and detaches it. It runs on the
+// owner.
+func (a *addressSpace) release(t *thread, rip uintptr) error {
+	regs := t.base
+	regs.Rip = uint64(rip)
+	regs.Orig_rax = ^uint64(0)
+	if err := setRegs(t.tid, &regs); err != nil {
+		return t.errHost("SETREGS", err)
+	}
+	if err := ptrace(unix.PTRACE_DETACH, t.tid, 0, 0); err != nil {
+		return t.errHost("DETACH", err)
+	}
+	return nil
+}
+
+// inject runs a system call in the stub through the syscall thread: the
+// request goes into its request page, which the stub maps read-only, and
+// the answer comes on the eventfd, which no application thread can write
+// (the value next to it can be, so it only tells which error).
 func (a *addressSpace) inject(nr uintptr, args ...uintptr) (uintptr, error) {
+	a.sysMu.Lock()
+	defer a.sysMu.Unlock()
 	if a.released.Load() {
 		return 0, errReleased
 	}
-	var ret uintptr
-	var err error
-	if e := a.do(func() { ret, err = a.main.syscall(nr, args...) }); e != nil {
-		return 0, e
+	sys := a.region(sysRegion)
+	le.PutUint64(sys[8:], uint64(nr))
+	for i := 0; i < 6; i++ {
+		var v uintptr
+		if i < len(args) {
+			v = args[i]
+		}
+		le.PutUint64(sys[16+8*i:], uint64(v))
 	}
-	return ret, err
+	a.sysSeq++
+	if a.sysSeq == 0 {
+		a.sysSeq++
+	}
+	w := stateWord(sys)
+	atomic.StoreUint32(w, a.sysSeq)
+	futexWakeShared(w)
+	var buf [8]byte
+	for {
+		n, err := unix.Read(a.doneFD, buf[:])
+		if err == nil && n == 8 {
+			break
+		}
+		if err != unix.EAGAIN && err != unix.EINTR {
+			return 0, err
+		}
+		fds := []unix.PollFd{{Fd: int32(a.doneFD), Events: unix.POLLIN}}
+		if n, _ := unix.Poll(fds, 100); n == 0 {
+			if a.released.Load() || tgkill(a.pid, a.sysTid, 0) == unix.ESRCH {
+				return 0, errReleased
+			}
+		}
+	}
+	switch le.Uint64(buf[:]) {
+	case 1:
+		ret := le.Uint64(sys[pageSize+8:])
+		return uintptr(ret), nil
+	case 2:
+		ret := -int64(le.Uint64(sys[pageSize+8:]))
+		if ret <= 0 || ret > 4095 {
+			ret = int64(unix.EINVAL)
+		}
+		return 0, unix.Errno(ret)
+	}
+	return 0, fmt.Errorf("systrap: syscall thread of stub %d answered %d", a.pid, le.Uint64(buf[:]))
 }
 
 // checkRange validates an application range: page-aligned, non-empty and
@@ -218,7 +345,7 @@ func (a *addressSpace) allocRegion() (int, error) {
 	}
 	r := a.stubRegions
 	a.mu.Unlock()
-	if r >= maxRegions {
+	if r >= sysRegion {
 		return 0, unix.EAGAIN
 	}
 	if _, err := a.main.syscall(unix.SYS_MMAP, regionAddr(r), regionSize, unix.PROT_READ|unix.PROT_WRITE,
@@ -266,17 +393,9 @@ func (a *addressSpace) cloneOnOwner() (int, int, error) {
 		a.freeRegion(r)
 		return 0, 0, err
 	}
-	ret, err := a.main.syscall(unix.SYS_CLONE, cloneFlags, 0, 0, base+ctlState, 0)
+	t, err := a.cloneTraced(cloneFlags, base+ctlState)
 	if err != nil {
 		return fail(err)
-	}
-	t := &thread{tgid: a.pid, tid: int(ret), waiter: a.main.waiter, base: a.main.base}
-	ws, err := t.wait()
-	if err != nil {
-		return fail(t.errHost("wait", err))
-	}
-	if !ws.stopped() {
-		return fail(t.errDied(ws))
 	}
 	setup := []struct {
 		nr   uintptr
@@ -292,14 +411,8 @@ func (a *addressSpace) cloneOnOwner() (int, int, error) {
 			return fail(err)
 		}
 	}
-	regs := t.base
-	regs.Rip = stubStartThr
-	regs.Orig_rax = ^uint64(0)
-	if err := setRegs(t.tid, &regs); err != nil {
-		return fail(t.errHost("SETREGS", err))
-	}
-	if err := ptrace(unix.PTRACE_DETACH, t.tid, 0, 0); err != nil {
-		return fail(t.errHost("DETACH", err))
+	if err := a.release(t, stubStartThr); err != nil {
+		return fail(err)
 	}
 	return t.tid, r, nil
 }

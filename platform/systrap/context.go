@@ -3,6 +3,7 @@ package systrap
 import (
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -73,9 +74,39 @@ type appThread struct {
 	uc, fp int
 
 	dead bool
+
+	// cpu is the CPU the thread was last restricted to under follow, or
+	// -1; followed is when the CPU was last looked up.
+	cpu      int
+	followed time.Time
 }
 
-var _ platform.Context = (*context)(nil)
+// followInterval is how often follow looks up kite's CPU (a getcpu is a
+// host system call; kite's OS thread moves far less often).
+const followInterval = 500 * time.Microsecond
+
+// follow restricts t to the CPU the calling thread is on, if it is not
+// already: a futex wake-up to the same CPU costs a few microseconds, one
+// to another CPU tens on our virtual machines.
+func (t *appThread) follow() {
+	now := time.Now()
+	if t.cpu >= 0 && now.Sub(t.followed) < followInterval {
+		return
+	}
+	t.followed = now
+	if cpu := getcpu(); cpu != t.cpu {
+		var set unix.CPUSet
+		set.Set(cpu)
+		if unix.SchedSetaffinity(t.tid, &set) == nil {
+			t.cpu = cpu
+		}
+	}
+}
+
+var (
+	_ platform.Context = (*context)(nil)
+	_ platform.Stepper = (*context)(nil)
+)
 
 // NewContext implements platform.Platform.
 func (p *Platform) NewContext() (platform.Context, error) {
@@ -106,7 +137,7 @@ func (c *context) threadIn(a *addressSpace) (*appThread, error) {
 		a.unref()
 		return nil, err
 	}
-	t := &appThread{a: a, tid: tid, region: r, ctl: a.region(r), base: regionAddr(r)}
+	t := &appThread{a: a, tid: tid, region: r, ctl: a.region(r), base: regionAddr(r), cpu: -1}
 	c.threads[a] = t
 	// The thread reports once from its start instruction: then it waits
 	// in the handler with a frame to load registers into.
@@ -192,9 +223,19 @@ func (c *context) wait(t *appThread) error {
 			fallthrough
 		case stateRunKiteWait:
 			futexWaitShared(w, stateRunKiteWait, &deadPoll)
-			if atomic.LoadUint32(w) == stateRunKiteWait && !t.alive() {
+			if atomic.LoadUint32(w) != stateRunKiteWait {
+				continue
+			}
+			if !t.alive() {
 				t.dead = true
 				return fmt.Errorf("systrap: stub thread %d is gone", t.tid)
+			}
+			if c.interrupted.Load() {
+				// An interrupt that found no running thread to
+				// signal (it came while the thread was being made),
+				// or whose signal a stop sent from outside held
+				// up: send it again.
+				t.interrupt()
 			}
 		case stateDead:
 			t.dead = true
@@ -268,6 +309,9 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 		return platform.EventInterrupt, platform.Fault{}, nil
 	}
 	t.setRegs(regs)
+	if c.p.follow {
+		t.follow()
+	}
 	for {
 		t.resume()
 		if err := c.wait(t); err != nil {
@@ -413,11 +457,15 @@ func (c *context) SetFPState(s arch.FPState) error {
 func (c *context) Interrupt() {
 	c.interrupted.Store(true)
 	if t := c.running.Load(); t != nil {
-		// SIGCONT first: a SIGSTOP sent to the stub from outside
-		// would otherwise keep the thread from taking the interrupt.
-		tgkill(t.a.pid, t.tid, unix.SIGCONT)
-		tgkill(t.a.pid, t.tid, interruptSignal)
+		t.interrupt()
 	}
+}
+
+// interrupt signals t to report to kite. SIGCONT first: a SIGSTOP sent to
+// the stub from outside would otherwise keep the thread from taking it.
+func (t *appThread) interrupt() {
+	tgkill(t.a.pid, t.tid, unix.SIGCONT)
+	tgkill(t.a.pid, t.tid, interruptSignal)
 }
 
 // Release implements platform.Context: each of its stub threads in a live
@@ -452,4 +500,23 @@ func (t *appThread) exit() {
 		}
 		futexWaitShared(w, stateRun, &deadPoll)
 	}
+}
+
+// eflagsTF is the trap flag.
+const eflagsTF = 1 << 8
+
+// SwitchStep implements platform.Stepper: the trap flag goes into the
+// frame, so the CPU traps after one instruction (a SIGTRAP with
+// TRAP_TRACE, reported as a fault); a system call instruction traps to
+// seccomp first and reports EventSyscall. The flag is hidden from the
+// registers returned unless the application had set it itself, as
+// PTRACE_SYSEMU_SINGLESTEP hides it.
+func (c *context) SwitchStep(as platform.AddressSpace, regs *arch.Registers) (platform.Event, platform.Fault, error) {
+	own := regs.Eflags & eflagsTF
+	regs.Eflags |= eflagsTF
+	ev, f, err := c.Switch(as, regs)
+	if own == 0 {
+		regs.Eflags &^= eflagsTF
+	}
+	return ev, f, err
 }

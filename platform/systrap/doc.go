@@ -21,8 +21,8 @@
 // and the address space's region memfd as fd 1. Its main thread stays
 // traced by the address space's owner goroutine for its whole life and
 // never runs application code: it blocks every signal, has no seccomp
-// filter, and kite injects into it (exactly as on the ptrace platform)
-// the mmap and munmap of MapFile and Unmap and the clone of new threads.
+// filter, and the owner injects into it (exactly as on the ptrace
+// platform) the clone of new threads and the setup below.
 // At start kite also sets PR_SET_NO_NEW_PRIVS and installs the handler
 // for SIGSYS, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP and SIGCHLD
 // (SA_SIGINFO|SA_ONSTACK, every signal blocked while it runs).
@@ -38,6 +38,21 @@
 // frame's ucontext and siginfo addresses, the signal number, fs/gs bases
 // for the handler to load, and the spin count. A region is reused once
 // the host has zeroed the state word of its exited thread.
+//
+// # The syscall thread
+//
+// MapFile and Unmap run in a second thread that never runs application
+// code, the syscall thread (its region is the last one). Kite writes the
+// system call into the region's first page, which the stub maps
+// read-only, bumps a sequence number there and wakes it with FUTEX_WAKE;
+// the thread runs the call and answers by writing 1 (done) or 2 (failed)
+// to an eventfd that is the stub's fd 2, leaving the result in the
+// second page. Its filter allows only futex, mmap, munmap and write to fd
+// 2, from the stub page. Application threads can wake it (futex) and
+// write the result page, but they can neither change a request nor write
+// the eventfd (their write traps), so kite never takes a request for done
+// before it is: a forged result only changes which errno kite sees. This
+// takes no goroutine hand-off and no ptrace stop.
 //
 // # Threads
 //
@@ -95,6 +110,15 @@
 // EventInterrupt if the flag was set and otherwise resumes. Other signals
 // (sent from outside) resume the thread unchanged.
 //
+// # CPU placement
+//
+// As on the ptrace platform each wake-up costs a few microseconds on the
+// same CPU and tens across CPUs on our virtual machines, so by default
+// (SetFollow) Switch restricts the stub thread to the CPU kite's thread
+// runs on (a getcpu at most every 500us, a sched_setaffinity when it
+// moved), and each side polls the state word only 200 times before it
+// sleeps (SetSpin). See bench_test.go and bench/README.md for numbers.
+//
 // # FP state
 //
 // The Context's FP state lives in the frame of the thread that ran last;
@@ -112,9 +136,12 @@
 // in it) so no Context ever reads an unmapped region. Context.Release
 // sends each of its live threads to exit(0).
 //
-// Known limits: no single-stepping (the Context is not a
-// platform.Stepper); mapping changes go through the owner goroutine (a
-// hand-off each way, where the ptrace platform injects through the
-// caller's own stub thread); an application can touch the pages of its
-// own region and signal stack, which are not counted in the memory file.
+// SwitchStep (platform.Stepper) sets the trap flag in the frame and hides
+// it again from the registers it returns.
+//
+// Known limits: an application can touch the pages of its own region and
+// signal stack, which are not counted in the memory file; a SIGSTOP sent
+// to the stub from outside stops it until the next Interrupt (which sends
+// SIGCONT); the host's uprobe system call (336) passes the filter and
+// returns ENXIO.
 package systrap

@@ -111,3 +111,29 @@ func TestExternalSignalsIgnored(t *testing.T) {
 		t.Fatalf("owner unusable after signals: %v", err)
 	}
 }
+
+func TestSwitchStep(t *testing.T) {
+	e := newEnv(t)
+	e.loadCode(t, cat([]byte{0x90, 0x90}, insSyscall))
+	c := newCtx(t, e.p)
+	s := c.(platform.Stepper)
+	r := startRegs(codeAddr)
+	for i, want := range []uint64{codeAddr + 1, codeAddr + 2} {
+		ev, f, err := s.SwitchStep(e.as, &r)
+		if err != nil || ev != platform.EventFault || f.Signo != int32(unix.SIGTRAP) || f.Code != 2 /* TRAP_TRACE */ || r.Rip != want {
+			t.Fatalf("step %d: %v %+v %v rip %#x", i, ev, f, err, r.Rip)
+		}
+		if r.Eflags&eflagsTF != 0 {
+			t.Fatalf("step %d: trap flag shows in eflags %#x", i, r.Eflags)
+		}
+	}
+	r.Rax = 7
+	if ev, _, err := s.SwitchStep(e.as, &r); err != nil || ev != platform.EventSyscall || r.Orig_rax != 7 {
+		t.Fatalf("step over syscall: %v %v %d", ev, err, r.Orig_rax)
+	}
+	// A plain Switch after steps runs freely to the next event.
+	r.Rip = codeAddr
+	if ev, _, err := c.Switch(e.as, &r); err != nil || ev != platform.EventSyscall || r.Rip != codeAddr+4 {
+		t.Fatalf("switch after steps: %v %v rip %#x", ev, err, r.Rip)
+	}
+}

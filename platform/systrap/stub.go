@@ -20,20 +20,25 @@ const (
 	codeOffset = 0x100
 	codeStart  = stubStart + codeOffset
 
-	stubPause    = codeStart + 0x00 // pause loop: the entry point
-	stubSyscall  = codeStart + 0x10 // `syscall; int3` for injection
-	stubTrap     = stubSyscall + 3  // rip after that int3
-	stubStartThr = codeStart + 0x18 // a new thread's first instruction
-	stubExit     = codeStart + 0x20 // exit(0)
-	stubRestorer = codeStart + 0x30 // sa_restorer: rt_sigreturn
-	stubHandler  = codeStart + 0x40 // the signal handler
+	stubPause    = codeStart + 0x00  // pause loop: the entry point
+	stubSyscall  = codeStart + 0x10  // `syscall; int3` for injection
+	stubTrap     = stubSyscall + 3   // rip after that int3
+	stubStartThr = codeStart + 0x18  // a new thread's first instruction
+	stubExit     = codeStart + 0x20  // exit(0)
+	stubRestorer = codeStart + 0x30  // sa_restorer: rt_sigreturn
+	stubHandler  = codeStart + 0x40  // the signal handler
+	stubSysLoop  = codeStart + 0x100 // the syscall thread's loop
 
 	// Data in the stub page (read-only to everyone in the stub).
-	stubMaskAll   = stubStart + 0x200 // sigset_t, all signals
-	stubMaskApp   = stubStart + 0x208 // sigset_t, all but the handled signals
-	stubSigaction = stubStart + 0x220 // struct sigaction for every handled signal
-	stubFprog     = stubStart + 0x240 // struct sock_fprog of the app threads' filter
-	stubFilter    = stubStart + 0x300 // the filter's instructions
+	stubMaskAll   = stubStart + 0x300 // sigset_t, all signals
+	stubMaskApp   = stubStart + 0x308 // sigset_t, all but the handled signals
+	stubSigaction = stubStart + 0x320 // struct sigaction for every handled signal
+	stubFprog     = stubStart + 0x340 // struct sock_fprog of the app threads' filter
+	stubSysFprog  = stubStart + 0x350 // struct sock_fprog of the syscall thread's filter
+	stubOne       = stubStart + 0x360 // uint64 1: the syscall thread's "done"
+	stubTwo       = stubStart + 0x368 // uint64 2: its "failed"
+	stubFilter    = stubStart + 0x400 // the app filter's instructions
+	stubSysFilter = stubStart + 0x600 // the syscall thread's filter
 
 	// Thread regions: regionSize bytes each, aligned to their size so
 	// that the handler finds its region from rsp. The first page is the
@@ -42,6 +47,10 @@ const (
 	maxRegions  = 4096
 	regionsEnd  = stubStart &^ (regionSize - 1)
 	regionsBase = regionsEnd - maxRegions*regionSize
+
+	// sysRegion is the syscall thread's: its first page (read-only in
+	// the stub) holds kite's request, the second the answer.
+	sysRegion = maxRegions - 1
 
 	// maxUserAddress is the end of the application's addresses.
 	maxUserAddress = regionsBase
@@ -97,7 +106,19 @@ var stubCode = []byte{
 	0x00, 0xbf, 0x02, 0x10, 0x00, 0x00, 0x48, 0x8b, 0x73, 0x18, 0x0f, 0x05,
 	0x8b, 0x43, 0x28, 0xa9, 0x02, 0x00, 0x00, 0x00, 0x74, 0x10, 0xb8, 0x9e,
 	0x00, 0x00, 0x00, 0xbf, 0x01, 0x10, 0x00, 0x00, 0x48, 0x8b, 0x73, 0x20,
-	0x0f, 0x05, 0xc7, 0x43, 0x28, 0x00, 0x00, 0x00, 0x00, 0xc3,
+	0x0f, 0x05, 0xc7, 0x43, 0x28, 0x00, 0x00, 0x00, 0x00, 0xc3, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x49, 0xbc, 0x00, 0x00, 0xfd, 0xff, 0xff, 0x7f,
+	0x00, 0x00, 0x4d, 0x8d, 0xac, 0x24, 0x00, 0x10, 0x00, 0x00, 0x45, 0x31,
+	0xf6, 0x41, 0x8b, 0x04, 0x24, 0x44, 0x39, 0xf0, 0x75, 0x14, 0xb8, 0xca,
+	0x00, 0x00, 0x00, 0x4c, 0x89, 0xe7, 0x31, 0xf6, 0x44, 0x89, 0xf2, 0x45,
+	0x31, 0xd2, 0x0f, 0x05, 0xeb, 0xe3, 0x41, 0x89, 0xc6, 0x49, 0x8b, 0x44,
+	0x24, 0x08, 0x49, 0x8b, 0x7c, 0x24, 0x10, 0x49, 0x8b, 0x74, 0x24, 0x18,
+	0x49, 0x8b, 0x54, 0x24, 0x20, 0x4d, 0x8b, 0x54, 0x24, 0x28, 0x4d, 0x8b,
+	0x44, 0x24, 0x30, 0x4d, 0x8b, 0x4c, 0x24, 0x38, 0x0f, 0x05, 0x49, 0x89,
+	0x45, 0x08, 0x48, 0xbe, 0x60, 0xf3, 0xfe, 0xff, 0xff, 0x7f, 0x00, 0x00,
+	0x48, 0x3d, 0x01, 0xf0, 0xff, 0xff, 0x72, 0x04, 0x48, 0x83, 0xc6, 0x08,
+	0xb8, 0x01, 0x00, 0x00, 0x00, 0xbf, 0x02, 0x00, 0x00, 0x00, 0xba, 0x08,
+	0x00, 0x00, 0x00, 0x0f, 0x05, 0xeb, 0x8e,
 }
 
 // Signal action flags and seccomp values.
@@ -108,6 +129,7 @@ const (
 
 	seccompSetModeFilter = 1
 	seccompRetTrap       = 0x00030000
+	seccompRetKillProc   = 0x80000000
 	seccompRetAllow      = 0x7fff0000
 	auditArchX8664       = 0xc000003e
 
@@ -169,16 +191,27 @@ func buildStub() []byte {
 	le.PutUint64(sa[16:], stubRestorer)
 	le.PutUint64(sa[24:], ^uint64(0))
 
-	filter := appFilter()
+	putFilter(img, stubFprog, stubFilter, appFilter())
+	putFilter(img, stubSysFprog, stubSysFilter, sysFilter())
+	le.PutUint64(img[stubOne-stubStart:], 1)
+	le.PutUint64(img[stubTwo-stubStart:], 2)
+	if le.Uint64(img[stubSysLoop-stubStart+2:]) != regionsBase+sysRegion*regionSize ||
+		le.Uint64(img[stubSysLoop-stubStart+0x60:]) != stubOne {
+		panic("systrap: stub.s.txt's addresses differ from stub.go's")
+	}
+	return img
+}
+
+// putFilter writes filter at addr and its struct sock_fprog at fprog.
+func putFilter(img []byte, fprog, addr uintptr, filter []bpfInsn) {
 	for i, ins := range filter {
-		b := img[stubFilter-stubStart+8*i:]
+		b := img[addr-stubStart+uintptr(8*i):]
 		le.PutUint16(b[0:], ins.code)
 		b[2], b[3] = ins.jt, ins.jf
 		le.PutUint32(b[4:], ins.k)
 	}
-	le.PutUint16(img[stubFprog-stubStart:], uint16(len(filter)))
-	le.PutUint64(img[stubFprog-stubStart+8:], stubFilter)
-	return img
+	le.PutUint16(img[fprog-stubStart:], uint16(len(filter)))
+	le.PutUint64(img[fprog-stubStart+8:], uint64(addr))
 }
 
 // bpfInsn is a classic BPF instruction (struct sock_filter).
@@ -212,15 +245,7 @@ const (
 // thread. Anything else traps like a system call from elsewhere: the
 // stub never runs a host system call for the application.
 func appFilter() []bpfInsn {
-	type jump struct {
-		code  uint16
-		k     uint32
-		jt    string
-		jf    string
-		label string
-	}
-	const next = ""
-	prog := []jump{
+	return assembleBPF([]bpfJump{
 		{code: bpfLdAbs, k: sdIPHi},
 		{code: bpfJeq, k: stubStart >> 32, jf: "trap"},
 		{code: bpfLdAbs, k: sdIPLo},
@@ -243,7 +268,45 @@ func appFilter() []bpfInsn {
 		{code: bpfJeq, k: archSetGS, jt: "allow"},
 		{label: "allow", code: bpfRet, k: seccompRetAllow},
 		{label: "trap", code: bpfRet, k: seccompRetTrap},
-	}
+	})
+}
+
+// sysFilter is the syscall thread's filter: it runs only the stub's loop,
+// so it may make mmap and munmap (kite's requests), futex calls and
+// writes to fd 2 (its answers) from the stub page, and nothing else.
+func sysFilter() []bpfInsn {
+	return assembleBPF([]bpfJump{
+		{code: bpfLdAbs, k: sdIPHi},
+		{code: bpfJeq, k: stubStart >> 32, jf: "kill"},
+		{code: bpfLdAbs, k: sdIPLo},
+		{code: bpfJge, k: stubStart & 0xffffffff, jf: "kill"},
+		{code: bpfJge, k: stubEnd & 0xffffffff, jt: "kill"},
+		{code: bpfLdAbs, k: sdArch},
+		{code: bpfJeq, k: auditArchX8664, jf: "kill"},
+		{code: bpfLdAbs, k: sdNr},
+		{code: bpfJeq, k: 202 /* futex */, jt: "allow"},
+		{code: bpfJeq, k: 9 /* mmap */, jt: "allow"},
+		{code: bpfJeq, k: 11 /* munmap */, jt: "allow"},
+		{code: bpfJeq, k: 1 /* write */, jf: "kill"},
+		{code: bpfLdAbs, k: sdArg0Lo},
+		{code: bpfJeq, k: 2, jt: "allow"},
+		{label: "kill", code: bpfRet, k: seccompRetKillProc},
+		{label: "allow", code: bpfRet, k: seccompRetAllow},
+	})
+}
+
+// bpfJump is a BPF instruction with symbolic jump targets.
+type bpfJump struct {
+	code  uint16
+	k     uint32
+	jt    string
+	jf    string
+	label string
+}
+
+// assembleBPF resolves the labels of prog.
+func assembleBPF(prog []bpfJump) []bpfInsn {
+	const next = ""
 	at := map[string]int{}
 	for i, j := range prog {
 		if j.label != "" {

@@ -187,3 +187,10 @@ func futexWaitShared(addr *uint32, val uint32, timeout *unix.Timespec) {
 func futexWakeShared(addr *uint32) {
 	unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWake, 1, 0, 0, 0)
 }
+
+// getcpu returns the CPU the calling thread runs on.
+func getcpu() int {
+	var cpu uint32
+	unix.RawSyscall(unix.SYS_GETCPU, uintptr(unsafe.Pointer(&cpu)), 0, 0)
+	return int(cpu)
+}

@@ -34,6 +34,9 @@ type Platform struct {
 	// it sleeps on the futex (see doc.go).
 	kiteSpin int
 	stubSpin uint32
+	// follow keeps each stub thread on the CPU of the kite thread that
+	// serves it.
+	follow bool
 
 	// spares delivers address spaces started ahead of need by refill;
 	// closed is closed by Close, and refill then exits (wg).
@@ -58,8 +61,8 @@ var (
 
 // Default spin counts: see doc.go for the measurements.
 const (
-	defaultKiteSpin = 2000
-	defaultStubSpin = 2000
+	defaultKiteSpin = 200
+	defaultStubSpin = 200
 )
 
 // New returns a systrap platform whose address spaces map ranges of memfd.
@@ -71,6 +74,7 @@ func New(memfd int) (*Platform, error) {
 		stubFD:   -1,
 		kiteSpin: defaultKiteSpin,
 		stubSpin: defaultStubSpin,
+		follow:   true,
 		spares:   make(chan spare),
 		closed:   make(chan struct{}),
 	}
@@ -98,6 +102,9 @@ func (p *Platform) SetSpin(kite, stub int) {
 	p.kiteSpin = kite
 	p.stubSpin = uint32(stub)
 }
+
+// SetFollow turns CPU following on or off (see doc.go).
+func (p *Platform) SetFollow(on bool) { p.follow = on }
 
 // NewAddressSpace implements platform.Platform: the caller takes the
 // address space started ahead and the next one starts in the background.
@@ -183,16 +190,17 @@ func (p *Platform) writeStub() error {
 }
 
 // startStub starts a stub process traced by the calling OS thread, with
-// the memory file as fd 0 and regionFD as fd 1, and strips its address
-// space down to the stub page.
+// the memory file as fd 0, regionFD as fd 1 and doneFD (the syscall
+// thread's eventfd) as fd 2, and strips its address space down to the
+// stub page.
 //
 // Preconditions: the calling goroutine is locked to its OS thread and stays
 // so for the stub's whole life.
-func (p *Platform) startStub(regionFD int) (*thread, error) {
+func (p *Platform) startStub(regionFD, doneFD int) (*thread, error) {
 	var err error
 	for attempt := 0; attempt < 8; attempt++ {
 		var t *thread
-		t, err = p.startStubOnce(regionFD)
+		t, err = p.startStubOnce(regionFD, doneFD)
 		if err == nil {
 			return t, nil
 		}
@@ -200,10 +208,10 @@ func (p *Platform) startStub(regionFD int) (*thread, error) {
 	return nil, err
 }
 
-func (p *Platform) startStubOnce(regionFD int) (*thread, error) {
+func (p *Platform) startStubOnce(regionFD, doneFD int) (*thread, error) {
 	pid, err := syscall.ForkExec(p.stubPath, []string{"kite-stub"}, &syscall.ProcAttr{
 		Env:   []string{},
-		Files: []uintptr{uintptr(p.memfd), uintptr(regionFD)},
+		Files: []uintptr{uintptr(p.memfd), uintptr(regionFD), uintptr(doneFD)},
 		Sys: &syscall.SysProcAttr{
 			Ptrace:    true,
 			Pdeathsig: syscall.SIGKILL,
@@ -246,7 +254,7 @@ func (p *Platform) startStubOnce(regionFD int) (*thread, error) {
 	}{
 		{"munmap", unix.SYS_MUNMAP, []uintptr{0, stubStart}},
 		{"munmap", unix.SYS_MUNMAP, []uintptr{stubEnd, taskSize - stubEnd}},
-		{"close_range", unix.SYS_CLOSE_RANGE, []uintptr{2, ^uintptr(0) >> 32, 0}},
+		{"close_range", unix.SYS_CLOSE_RANGE, []uintptr{3, ^uintptr(0) >> 32, 0}},
 		// The main thread never runs application code and takes no
 		// signal; application threads unblock theirs.
 		{"rt_sigprocmask", unix.SYS_RT_SIGPROCMASK, []uintptr{unix.SIG_SETMASK, stubMaskAll, 0, 8}},

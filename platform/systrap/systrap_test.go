@@ -134,7 +134,9 @@ func TestStubMaps(t *testing.T) {
 	for _, line := range strings.Split(strings.TrimSpace(string(maps)), "\n") {
 		if strings.HasPrefix(line, fmt.Sprintf("%x-%x ", stubStart, stubEnd)) || strings.HasSuffix(line, "[vsyscall]") ||
 			strings.HasPrefix(line, fmt.Sprintf("%08x-%08x ", codeAddr, codeAddr+pageSize)) ||
-			strings.HasPrefix(line, fmt.Sprintf("%x-%x rw-s 00000000 ", regionAddr(0), regionAddr(1))) {
+			strings.HasPrefix(line, fmt.Sprintf("%x-%x rw-s 00000000 ", regionAddr(0), regionAddr(1))) ||
+			strings.HasPrefix(line, fmt.Sprintf("%x-%x r--s %08x ", regionAddr(sysRegion), regionAddr(sysRegion)+pageSize, sysRegion*regionSize)) ||
+			strings.HasPrefix(line, fmt.Sprintf("%x-%x rw-s %08x ", regionAddr(sysRegion)+pageSize, regionAddr(sysRegion)+2*pageSize, sysRegion*regionSize+pageSize)) {
 			continue
 		}
 		t.Errorf("unexpected mapping in stub: %s", line)
@@ -160,8 +162,8 @@ func TestStubMaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(fds) != 2 || fds[0].Name() != "0" || fds[1].Name() != "1" {
-		t.Errorf("stub fds: %v, want 0 and 1", fds)
+	if len(fds) != 3 || fds[0].Name() != "0" || fds[1].Name() != "1" || fds[2].Name() != "2" {
+		t.Errorf("stub fds: %v, want 0, 1 and 2", fds)
 	}
 }
 

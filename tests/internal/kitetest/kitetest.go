@@ -65,8 +65,16 @@ func (r Result) String() string {
 // RunTimeout bounds every run.
 const RunTimeout = 2 * time.Minute
 
-// Env is the environment both runs get.
-var Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C", "HOME=/root", "TERM=dumb"}
+// Env is the environment both runs get. KITE_PLATFORM, if the tests run
+// with it, is passed on so that kite runs use that platform.
+var Env = withPlatform([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "LC_ALL=C", "HOME=/root", "TERM=dumb"})
+
+func withPlatform(env []string) []string {
+	if p := os.Getenv("KITE_PLATFORM"); p != "" {
+		env = append(env, "KITE_PLATFORM="+p)
+	}
+	return env
+}
 
 // Run runs argv with stdin from stdin (nil: /dev/null) and env.
 func Run(t *testing.T, stdin []byte, env []string, argv ...string) Result {
