@@ -13,6 +13,7 @@ import (
 	"github.com/kite-os/kite/ipc"
 	"github.com/kite-os/kite/loader"
 	"github.com/kite-os/kite/mm"
+	"github.com/kite-os/kite/net"
 	"github.com/kite-os/kite/vfs"
 )
 
@@ -521,6 +522,23 @@ func (s procSource) NetSysctls() map[string]func(vfs.Context) []byte {
 		}
 	}
 	return files
+}
+
+// readerNetStack is the socket layer of the caller's network namespace.
+func (s procSource) readerNetStack(ctx vfs.Context) *net.Stack {
+	if t := s.k.TaskByID(ctx.ThreadID()); t != nil {
+		return t.NetStack()
+	}
+	return s.k.net
+}
+
+// NetSysctlWritable implements proc.NetSysctlWriter.
+func (s procSource) NetSysctlWritable(name string) bool { return s.k.net.SysctlWritable(name) }
+
+// SetNetSysctl implements proc.NetSysctlWriter: the writer's network
+// namespace's value.
+func (s procSource) SetNetSysctl(ctx vfs.Context, name string, value []byte) error {
+	return s.readerNetStack(ctx).SetSysctl(name, value)
 }
 
 // NetFiles implements proc.NetInfo: the socket families' /proc/net

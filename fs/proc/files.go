@@ -484,7 +484,8 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 	}
 	sys := map[string]vfs.Inode{"kernel": fs.newDir(nil, kernel), "vm": fs.newDir(nil, fs.vmFiles(si))}
 	if ni, ok := fs.src.(NetSysctlInfo); ok {
-		sys["net"] = fs.sysctlTree(ni.NetSysctls())
+		w, _ := fs.src.(NetSysctlWriter)
+		sys["net"] = fs.sysctlTree(ni.NetSysctls(), w)
 	}
 	kids["sys"] = fs.newDir(nil, sys)
 	if ni, ok := fs.src.(NetInfo); ok {
@@ -529,8 +530,12 @@ func (fs *Filesystem) vmFiles(si SystemInfo) map[string]vfs.Inode {
 
 // sysctlTree makes the directories of files named by slash-separated
 // paths (/proc/sys/net's "ipv4/tcp_rmem"), each file read only.
-func (fs *Filesystem) sysctlTree(files map[string]func(vfs.Context) []byte) vfs.Inode {
+func (fs *Filesystem) sysctlTree(files map[string]func(vfs.Context) []byte, w NetSysctlWriter) vfs.Inode {
 	type dir map[string]any
+	type file struct {
+		path string
+		gen  func(vfs.Context) []byte
+	}
 	root := dir{}
 	for path, gen := range files {
 		d := root
@@ -543,7 +548,7 @@ func (fs *Filesystem) sysctlTree(files map[string]func(vfs.Context) []byte) vfs.
 			}
 			d = sub
 		}
-		d[parts[len(parts)-1]] = gen
+		d[parts[len(parts)-1]] = file{path, gen}
 	}
 	var build func(d dir) vfs.Inode
 	build = func(d dir) vfs.Inode {
@@ -552,8 +557,19 @@ func (fs *Filesystem) sysctlTree(files map[string]func(vfs.Context) []byte) vfs.
 			switch v := v.(type) {
 			case dir:
 				kids[name] = build(v)
-			case func(vfs.Context) []byte:
-				kids[name] = fs.newData(nil, 0o444, func(ctx vfs.Context) ([]byte, error) { return v(ctx), nil })
+			case file:
+				if w == nil || !w.NetSysctlWritable(v.path) {
+					kids[name] = fs.newData(nil, 0o444, func(ctx vfs.Context) ([]byte, error) { return v.gen(ctx), nil })
+					continue
+				}
+				d := fs.newData(nil, 0o644, func(ctx vfs.Context) ([]byte, error) { return v.gen(ctx), nil })
+				d.write = func(ctx vfs.Context, src []byte) (int, error) {
+					if err := w.SetNetSysctl(ctx, v.path, src); err != nil {
+						return 0, err
+					}
+					return len(src), nil
+				}
+				kids[name] = d
 			}
 		}
 		return fs.newDir(nil, kids)

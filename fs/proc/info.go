@@ -163,6 +163,14 @@ type NetSysctlInfo interface {
 	NetSysctls() map[string]func(vfs.Context) []byte
 }
 
+// NetSysctlWriter is implemented by Sources some of whose /proc/sys/net
+// files take writes (for the writer's network namespace); the others
+// are read-only (0444, EIO on write... as the VFS gives for them).
+type NetSysctlWriter interface {
+	NetSysctlWritable(name string) bool
+	SetNetSysctl(ctx vfs.Context, name string, value []byte) error
+}
+
 // IPCInfo is implemented by Sources that show the caller's IPC namespace:
 // /proc/sysvipc/{shm,sem,msg} and the IPC limits of /proc/sys/kernel.
 type IPCInfo interface {

@@ -55,9 +55,12 @@ func (f *family) Socket(ctx net.Context, typ, protocol int) (net.Socket, error) 
 			return nil, unix.EPROTONOSUPPORT
 		}
 		if tp != udp.ProtocolNumber {
-			// Ping sockets: net.ipv4.ping_group_range is "1 0"
-			// (nobody) by default, as on Linux.
-			return nil, unix.EACCES
+			// Ping sockets: for the groups net.ipv4.ping_group_range
+			// names ("1 0", nobody, by default, as on Linux).
+			c := ctx.Credentials()
+			if !f.st.mayPing(c.EffectiveGID, c.Groups) {
+				return nil, unix.EACCES
+			}
 		}
 	case unix.SOCK_RAW:
 		// Raw sockets need CAP_NET_RAW; kite has the ICMP ones

@@ -45,6 +45,9 @@ type Stack struct {
 	// wasUp is set once lo has been up (its queueing discipline is
 	// "noop" before).
 	wasUp bool
+	// pingLow and pingHigh are net.ipv4.ping_group_range: the groups
+	// that may make ICMP echo sockets ("1 0", nobody, by default).
+	pingLow, pingHigh uint32
 }
 
 // New returns a stack with lo up, holding 127.0.0.1/8 and ::1/128.
@@ -71,7 +74,7 @@ func newStack() (*Stack, error) {
 		HandleLocal:        true,
 		RawFactory:         raw.EndpointFactory{},
 	})
-	st := &Stack{s: s, socks: make(map[*socket]struct{})}
+	st := &Stack{s: s, socks: make(map[*socket]struct{}), pingLow: 1, pingHigh: 0}
 	if err := st.setup(); err != nil {
 		s.Close()
 		return nil, err
