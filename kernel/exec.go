@@ -143,7 +143,7 @@ func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv
 	if head, _ := t.RobustList(); head != 0 && t.mm != nil {
 		t.k.futex.ExitRobustList(t.mm, head, t.TID())
 	}
-	t.k.futex.ExitPIState(t.TID(), nil)
+	t.k.futex.ExitPIState(t.tid, nil)
 	t.tg.stopPosixTimers()
 	t.installCreds(creds)
 	dumpable := 1

@@ -41,7 +41,7 @@ func (t *Task) exit() {
 	}
 	if t.mm != nil {
 		head, _ := t.RobustList()
-		k.futex.ExitThread(t.mm, t.TID(), t, head, t.clearChildTID)
+		k.futex.ExitThread(t.mm, t.TID(), t.tid, t, head, t.clearChildTID)
 		if k.threadExitHook != nil {
 			k.threadExitHook(t)
 		}

@@ -21,14 +21,14 @@ func futexHasTimeout(cmd int32) bool {
 	return false
 }
 
-// taskLookup returns the futex.TaskLookup of t's kernel: a thread's
-// identity is its *kernel.Task.
+// taskLookup returns the futex.TaskLookup of t: a TID as t's PID
+// namespace numbers it; a thread's identity is its *kernel.Task.
 func taskLookup(t *kernel.Task) futex.TaskLookup {
-	return func(tid int32) any {
+	return func(tid int32) (any, int32) {
 		if o := t.TaskByPID(tid); o != nil {
-			return o
+			return o, o.ThreadID()
 		}
-		return nil
+		return nil, 0
 	}
 }
 
@@ -101,16 +101,16 @@ func futexSyscall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return uintptr(n), err
 	case futex.FUTEX_LOCK_PI, futex.FUTEX_LOCK_PI2, futex.FUTEX_TRYLOCK_PI:
 		try := cmd == futex.FUTEX_TRYLOCK_PI
-		err := m.LockPI(t, mem, addr, private, t.TID(), deadline, try, taskLookup(t))
+		err := m.LockPI(t, mem, addr, private, t.TID(), t.ThreadID(), deadline, try, taskLookup(t))
 		if err == unix.EINTR {
 			// Linux restarts an interrupted PI lock in every case.
 			return 0, kernel.ERESTARTNOINTR
 		}
 		return 0, err
 	case futex.FUTEX_UNLOCK_PI:
-		return 0, m.UnlockPI(mem, addr, private, t.TID())
+		return 0, m.UnlockPI(mem, addr, private, t.TID(), t.ThreadID())
 	case futex.FUTEX_WAIT_REQUEUE_PI:
-		err := m.WaitRequeuePI(t, mem, addr, addr2, private, val, t.TID(), deadline)
+		err := m.WaitRequeuePI(t, mem, addr, addr2, private, val, t.TID(), t.ThreadID(), deadline)
 		if err == unix.EINTR {
 			return 0, kernel.ERESTARTNOINTR
 		}

@@ -218,8 +218,8 @@ func pending(t *testing.T, c <-chan error) {
 
 // alwaysAlive and neverAlive are TaskLookup functions; a TID is its own
 // identity.
-func alwaysAlive(tid int32) any { return tid }
-func neverAlive(int32) any      { return nil }
+func alwaysAlive(tid int32) (any, int32) { return tid, tid }
+func neverAlive(int32) (any, int32)      { return nil, 0 }
 
 // aliveSet is a TaskLookup over a mutable set of TIDs.
 type aliveSet struct {
@@ -235,13 +235,13 @@ func newAliveSet(tids ...int32) *aliveSet {
 	return s
 }
 
-func (s *aliveSet) alive(tid int32) any {
+func (s *aliveSet) alive(tid int32) (any, int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.tids[tid] {
-		return tid
+		return tid, tid
 	}
-	return nil
+	return nil, 0
 }
 
 func (s *aliveSet) kill(tid int32) {

@@ -209,7 +209,9 @@ type waiter struct {
 	// For PI waiters: the TID to make owner, and where the futex word is
 	// in the waiter's own address space (addr changes to addr2 on
 	// requeue-PI; guarded by b.mu).
-	tid  int32
+	tid int32
+	// gid is the waiter's kernel-wide TID (PI owners are kept by it).
+	gid  int32
 	mem  Memory
 	addr uintptr
 	// For requeue-PI waiters: the PI futex they expect to be requeued to.

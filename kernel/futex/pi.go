@@ -16,12 +16,15 @@ import (
 // kernel believes in (Linux's pi_state), and an unlock hands the futex
 // directly to the first waiter by writing its TID into the word.
 
-// TaskLookup returns a comparable identity (the *kernel.Task) of the
-// thread with the given TID, or nil if there is none. LockPI uses it to
-// refuse to block behind an owner that is gone (ESRCH); a thread that
-// has been through ExitThread counts as gone even while it can still be
-// found.
-type TaskLookup func(tid int32) any
+// TaskLookup returns a comparable identity (the *kernel.Task) and the
+// kernel-wide TID of the thread that the caller's PID namespace numbers
+// tid, or nil and 0 if there is none. Futex words hold TIDs as the PID
+// namespace of the thread that wrote them numbers them; the manager keeps
+// its owners by kernel-wide TID (gid), so that threads of different PID
+// namespaces that share a TID are not confused. LockPI uses it to refuse
+// to block behind an owner that is gone (ESRCH); a thread that has been
+// through ExitThread counts as gone even while it can still be found.
+type TaskLookup func(tid int32) (self any, gid int32)
 
 // writeFault faults the word at addr in for writing, so that atomic
 // updates under a bucket lock do not have to read pages in.
@@ -31,13 +34,13 @@ func writeFault(mem Memory, addr uintptr) error {
 }
 
 // LockPI is FUTEX_LOCK_PI, FUTEX_LOCK_PI2 and (with try) FUTEX_TRYLOCK_PI
-// for the thread tid. It returns nil once tid owns the futex: taken when
+// for the thread tid (gid kernel-wide). It returns nil once tid owns the futex: taken when
 // free (keeping FUTEX_OWNER_DIED), or handed over by the owner's unlock or
 // exit. Errors: EDEADLK (tid already owns it), ESRCH (the owner does not
 // exist), EAGAIN (try, and someone owns it), EINVAL (the futex word and
 // the kernel's state disagree, or non-PI waiters are queued), EFAULT,
 // ETIMEDOUT, EINTR.
-func (m *Manager) LockPI(t Waiter, mem Memory, addr uintptr, private bool, tid int32, deadline time.Time, try bool, lookup TaskLookup) error {
+func (m *Manager) LockPI(t Waiter, mem Memory, addr uintptr, private bool, tid, gid int32, deadline time.Time, try bool, lookup TaskLookup) error {
 	key, err := mem.FutexKey(addr, private)
 	if err != nil {
 		return err
@@ -47,7 +50,7 @@ func (m *Manager) LockPI(t Waiter, mem Memory, addr uintptr, private bool, tid i
 			return err
 		}
 		w := newWaiter(waitPI, FUTEX_BITSET_MATCH_ANY)
-		w.tid, w.mem, w.addr = tid, mem, addr
+		w.tid, w.gid, w.mem, w.addr = tid, gid, mem, addr
 		b := m.bucketOf(key)
 		b.mu.Lock()
 		acquired, err := m.lockPIAtomicLocked(b, key, mem, addr, tid, w, lookup, false)
@@ -95,7 +98,13 @@ func (m *Manager) lockPIAtomicLocked(b *bucket, key mm.FutexKey, mem Memory, add
 		if q.npi == 0 || q.head.kind != waitPI {
 			return false, unix.EINVAL
 		}
-		if owner != q.piOwner && (owner != 0 || uval&FUTEX_OWNER_DIED == 0) {
+		ogid := int32(0)
+		if owner != 0 {
+			if _, ogid = lookup(owner); ogid == 0 {
+				ogid = -1 // no such thread: never the owner
+			}
+		}
+		if ogid != q.piOwner && (owner != 0 || uval&FUTEX_OWNER_DIED == 0) {
 			return false, unix.EINVAL
 		}
 		m.enqueueLocked(b, key, w)
@@ -119,10 +128,10 @@ func (m *Manager) lockPIAtomicLocked(b *bucket, key mm.FutexKey, mem Memory, add
 		return false, retryOr(err)
 	}
 	m.piMu.Lock()
-	ok := m.ownerAliveLocked(owner, lookup)
+	ok, ogid := m.ownerAliveLocked(owner, lookup)
 	if ok {
 		m.enqueueLocked(b, key, w)
-		m.setPIOwnerPiLocked(w.q, owner)
+		m.setPIOwnerPiLocked(w.q, ogid)
 	}
 	m.piMu.Unlock()
 	if !ok {
@@ -141,18 +150,22 @@ func (m *Manager) lockPIAtomicLocked(b *bucket, key mm.FutexKey, mem Memory, add
 }
 
 // ownerAliveLocked reports whether tid names a live thread that has not
-// been through ExitPIState, forgetting tombstones of threads that are
-// gone or whose TID now names another thread.
+// been through ExitPIState, and its kernel-wide TID, forgetting
+// tombstones of threads that are gone or whose TID now names another
+// thread.
 //
 // Preconditions: m.piMu is held.
-func (m *Manager) ownerAliveLocked(tid int32, lookup TaskLookup) bool {
-	id := lookup(tid)
-	dead, tomb := m.exited[tid]
+func (m *Manager) ownerAliveLocked(tid int32, lookup TaskLookup) (bool, int32) {
+	id, gid := lookup(tid)
+	if id == nil {
+		return false, 0
+	}
+	dead, tomb := m.exited[gid]
 	if tomb && dead.self != id {
-		delete(m.exited, tid)
+		delete(m.exited, gid)
 		tomb = false
 	}
-	return id != nil && !tomb
+	return !tomb, gid
 }
 
 // retryOr returns err, or EAGAIN (retry) if it is nil.
@@ -167,7 +180,7 @@ func retryOr(err error) error {
 // first blocked locker, or make it free (0). EPERM if tid does not own it,
 // EINVAL if the kernel's state disagrees with the word, EAGAIN if the
 // word changed under an unlock without waiters, EFAULT.
-func (m *Manager) UnlockPI(mem Memory, addr uintptr, private bool, tid int32) error {
+func (m *Manager) UnlockPI(mem Memory, addr uintptr, private bool, tid, gid int32) error {
 	for {
 		uval, err := readWord(mem, addr)
 		if err != nil {
@@ -185,7 +198,7 @@ func (m *Manager) UnlockPI(mem Memory, addr uintptr, private bool, tid int32) er
 		}
 		b := m.bucketOf(key)
 		b.mu.Lock()
-		err = m.unlockPILocked(b, key, mem, addr, uval, tid)
+		err = m.unlockPILocked(b, key, mem, addr, uval, tid, gid)
 		b.mu.Unlock()
 		if err != errRetry {
 			return err
@@ -210,7 +223,7 @@ func readWord(mem Memory, addr uintptr) (uint32, error) {
 // errRetry asks UnlockPI to start again.
 var errRetry = unix.ERESTART
 
-func (m *Manager) unlockPILocked(b *bucket, key mm.FutexKey, mem Memory, addr uintptr, uval uint32, tid int32) error {
+func (m *Manager) unlockPILocked(b *bucket, key mm.FutexKey, mem Memory, addr uintptr, uval uint32, tid, gid int32) error {
 	q := b.lookupLocked(key)
 	if q == nil {
 		// No waiters in the kernel: free it, dropping WAITERS and
@@ -225,7 +238,7 @@ func (m *Manager) unlockPILocked(b *bucket, key mm.FutexKey, mem Memory, addr ui
 		return nil
 	}
 	top := q.head
-	if top.kind != waitPI || q.piOwner != tid {
+	if top.kind != waitPI || q.piOwner != gid {
 		return unix.EINVAL
 	}
 	nv := FUTEX_WAITERS | uint32(top.tid)
@@ -251,7 +264,7 @@ func (m *Manager) handOffLocked(b *bucket, q *queue, top *waiter) {
 	top.acquired = true
 	m.wakeLocked(b, top)
 	if q.npi > 0 {
-		m.setPIOwnerLocked(q, top.tid)
+		m.setPIOwnerLocked(q, top.gid)
 	}
 }
 
@@ -261,20 +274,20 @@ func (m *Manager) handOffLocked(b *bucket, q *queue, top *waiter) {
 // exit_pi_state_list, then fixup_pi_state_owner in the new owner). self is the thread's
 // identity as TaskLookup returns it: from now on lockers treat the thread
 // as gone even if TaskLookup still finds it.
-func (m *Manager) ExitPIState(tid int32, self any) {
+func (m *Manager) ExitPIState(gid int32, self any) {
 	m.piMu.Lock()
 	if self != nil {
 		m.pruneTombstonesLocked()
-		m.exited[tid] = tombstone{self: self, at: time.Now()}
+		m.exited[gid] = tombstone{self: self, at: time.Now()}
 	}
-	owned := m.piOwned[tid]
-	delete(m.piOwned, tid)
+	owned := m.piOwned[gid]
+	delete(m.piOwned, gid)
 	m.piMu.Unlock()
 	for key := range owned {
 		b := m.bucketOf(key)
 		b.mu.Lock()
 		q := b.lookupLocked(key)
-		if q != nil && q.npi > 0 && q.piOwner == tid {
+		if q != nil && q.npi > 0 && q.piOwner == gid {
 			// piOwned no longer lists tid; forget the owner so that
 			// setPIOwnerLocked does not look for it.
 			q.piOwner = 0
@@ -330,7 +343,7 @@ func (m *Manager) pruneTombstonesLocked() {
 // tid owns addr2. It returns nil with tid owning addr2. Errors: EINVAL
 // (addr and addr2 are one futex), EAGAIN (addr's word differs, or an
 // interruption after the requeue), EFAULT, ETIMEDOUT, EINTR.
-func (m *Manager) WaitRequeuePI(t Waiter, mem Memory, addr, addr2 uintptr, private bool, val uint32, tid int32, deadline time.Time) error {
+func (m *Manager) WaitRequeuePI(t Waiter, mem Memory, addr, addr2 uintptr, private bool, val uint32, tid, gid int32, deadline time.Time) error {
 	if addr == addr2 {
 		return unix.EINVAL
 	}
@@ -346,7 +359,7 @@ func (m *Manager) WaitRequeuePI(t Waiter, mem Memory, addr, addr2 uintptr, priva
 		return unix.EINVAL
 	}
 	w := newWaiter(waitRequeuePI, FUTEX_BITSET_MATCH_ANY)
-	w.tid, w.mem, w.addr, w.key2, w.addr2 = tid, mem, addr, key2, addr2
+	w.tid, w.gid, w.mem, w.addr, w.key2, w.addr2 = tid, gid, mem, addr, key2, addr2
 	if err := m.queueIfValue(mem, addr, key, val, w); err != nil {
 		return err
 	}
@@ -433,7 +446,7 @@ func (m *Manager) cmpRequeuePILocked(b1, b2 *bucket, key1, key2 mm.FutexKey, mem
 	// Try to take addr2 for the top waiter, as if it called LockPI.
 	// The waiter is not queued on key2 by this: on success it is woken
 	// as the owner, otherwise the loop below requeues it.
-	probe := &waiter{kind: waitPI, tid: top.tid}
+	probe := &waiter{kind: waitPI, tid: top.tid, gid: top.gid}
 	acquired, err := m.lockPIAtomicLocked(b2, key2, mem, addr2, top.tid, probe, lookup, true)
 	if err == unix.EAGAIN {
 		return 0, errRetry
@@ -445,7 +458,7 @@ func (m *Manager) cmpRequeuePILocked(b1, b2 *bucket, key1, key2 mm.FutexKey, mem
 	if acquired {
 		top.acquired = true
 		m.wakeLocked(b1, top)
-		owner = top.tid
+		owner = top.gid
 		count++
 	} else {
 		// lockPIAtomicLocked queued the probe behind the owner; the

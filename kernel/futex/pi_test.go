@@ -14,48 +14,48 @@ func TestPISingleThread(t *testing.T) {
 	mem := newFakeMem(16)
 	task := newTask()
 	const me, other = 100, 200
-	if err := m.LockPI(task, mem, wordA, true, me, time.Time{}, true, alwaysAlive); err != nil {
+	if err := m.LockPI(task, mem, wordA, true, me, me, time.Time{}, true, alwaysAlive); err != nil {
 		t.Fatalf("trylock of a free futex: %v", err)
 	}
 	if v := mem.get(t, wordA); v != me {
 		t.Fatalf("word = %#x, want %d", v, me)
 	}
-	if err := m.LockPI(task, mem, wordA, true, me, time.Time{}, false, alwaysAlive); err != unix.EDEADLK {
+	if err := m.LockPI(task, mem, wordA, true, me, me, time.Time{}, false, alwaysAlive); err != unix.EDEADLK {
 		t.Fatalf("lock of one's own: %v", err)
 	}
-	if err := m.LockPI(task, mem, wordA, true, me, time.Time{}, true, alwaysAlive); err != unix.EDEADLK {
+	if err := m.LockPI(task, mem, wordA, true, me, me, time.Time{}, true, alwaysAlive); err != unix.EDEADLK {
 		t.Fatalf("trylock of one's own: %v", err)
 	}
-	if err := m.UnlockPI(mem, wordA, true, other); err != unix.EPERM {
+	if err := m.UnlockPI(mem, wordA, true, other, other); err != unix.EPERM {
 		t.Fatalf("unlock of another's: %v", err)
 	}
-	if err := m.UnlockPI(mem, wordA, true, me); err != nil {
+	if err := m.UnlockPI(mem, wordA, true, me, me); err != nil {
 		t.Fatalf("unlock: %v", err)
 	}
 	if v := mem.get(t, wordA); v != 0 {
 		t.Fatalf("word after unlock = %#x", v)
 	}
-	if err := m.UnlockPI(mem, wordA, true, me); err != unix.EPERM {
+	if err := m.UnlockPI(mem, wordA, true, me, me); err != unix.EPERM {
 		t.Fatalf("unlock of a free futex: %v", err)
 	}
 
 	// OWNER_DIED is kept by a lock, and dropped (with WAITERS) by an
 	// unlock without waiters.
 	mem.set(t, wordA, FUTEX_OWNER_DIED|FUTEX_WAITERS)
-	if err := m.LockPI(task, mem, wordA, true, me, time.Time{}, false, alwaysAlive); err != nil {
+	if err := m.LockPI(task, mem, wordA, true, me, me, time.Time{}, false, alwaysAlive); err != nil {
 		t.Fatal(err)
 	}
 	if v := mem.get(t, wordA); v != FUTEX_OWNER_DIED|me {
 		t.Fatalf("word after taking an owner-died futex = %#x", v)
 	}
-	if err := m.UnlockPI(mem, wordA, true, me); err != nil || mem.get(t, wordA) != 0 {
+	if err := m.UnlockPI(mem, wordA, true, me, me); err != nil || mem.get(t, wordA) != 0 {
 		t.Fatalf("unlock = %v, word %#x", err, mem.get(t, wordA))
 	}
 
 	// An owner that does not exist: ESRCH, with WAITERS left set as Linux
 	// does.
 	mem.set(t, wordA, 4242)
-	if err := m.LockPI(task, mem, wordA, true, me, time.Time{}, true, neverAlive); err != unix.ESRCH {
+	if err := m.LockPI(task, mem, wordA, true, me, me, time.Time{}, true, neverAlive); err != unix.ESRCH {
 		t.Fatalf("trylock behind a dead owner: %v", err)
 	}
 	if v := mem.get(t, wordA); v != 4242|FUTEX_WAITERS {
@@ -63,34 +63,34 @@ func TestPISingleThread(t *testing.T) {
 	}
 	// A live owner: trylock fails with EAGAIN and leaves nobody queued.
 	mem.set(t, wordA, other)
-	if err := m.LockPI(task, mem, wordA, true, me, time.Time{}, true, alwaysAlive); err != unix.EAGAIN {
+	if err := m.LockPI(task, mem, wordA, true, me, me, time.Time{}, true, alwaysAlive); err != unix.EAGAIN {
 		t.Fatalf("trylock of an owned futex: %v", err)
 	}
 	waitQueued(t, m, mem, wordA, true, 0)
 	if v := mem.get(t, wordA); v != other|FUTEX_WAITERS {
 		t.Fatalf("word = %#x", v)
 	}
-	if err := m.UnlockPI(mem, wordA, true, other); err != nil || mem.get(t, wordA) != 0 {
+	if err := m.UnlockPI(mem, wordA, true, other, other); err != nil || mem.get(t, wordA) != 0 {
 		t.Fatalf("owner's unlock = %v, word %#x", err, mem.get(t, wordA))
 	}
-	if err := m.LockPI(task, mem, wordA+2, true, me, time.Time{}, false, alwaysAlive); err != unix.EINVAL {
+	if err := m.LockPI(task, mem, wordA+2, true, me, me, time.Time{}, false, alwaysAlive); err != unix.EINVAL {
 		t.Fatalf("unaligned: %v", err)
 	}
-	if err := m.LockPI(task, mem, 0x1000, true, me, time.Time{}, false, alwaysAlive); err != unix.EFAULT {
+	if err := m.LockPI(task, mem, 0x1000, true, me, me, time.Time{}, false, alwaysAlive); err != unix.EFAULT {
 		t.Fatalf("bad address: %v", err)
 	}
 	// A misaligned unlock reads the word as get_user would: EPERM when
 	// it does not name the caller, EINVAL only when it does.
 	mem.set(t, wordA, 0)
 	mem.set(t, wordA+4, 0)
-	if err := m.UnlockPI(mem, wordA+2, true, me); err != unix.EPERM {
+	if err := m.UnlockPI(mem, wordA+2, true, me, me); err != unix.EPERM {
 		t.Fatalf("misaligned unlock: %v", err)
 	}
 	mem.set(t, wordA, me<<16)
-	if err := m.UnlockPI(mem, wordA+2, true, me); err != unix.EINVAL {
+	if err := m.UnlockPI(mem, wordA+2, true, me, me); err != unix.EINVAL {
 		t.Fatalf("misaligned unlock of one's own: %v", err)
 	}
-	if err := m.UnlockPI(mem, 0x1002, true, me); err != unix.EFAULT {
+	if err := m.UnlockPI(mem, 0x1002, true, me, me); err != unix.EFAULT {
 		t.Fatalf("misaligned unlock of a bad address: %v", err)
 	}
 }
@@ -118,12 +118,12 @@ func TestPIHandOff(t *testing.T) {
 	m := NewManager()
 	mem := newFakeMem(16)
 	const t1, t2, t3 = 11, 12, 13
-	if err := m.LockPI(newTask(), mem, wordA, true, t1, time.Time{}, false, alwaysAlive); err != nil {
+	if err := m.LockPI(newTask(), mem, wordA, true, t1, t1, time.Time{}, false, alwaysAlive); err != nil {
 		t.Fatal(err)
 	}
-	c2 := async(func() error { return m.LockPI(newTask(), mem, wordA, true, t2, time.Time{}, false, alwaysAlive) })
+	c2 := async(func() error { return m.LockPI(newTask(), mem, wordA, true, t2, t2, time.Time{}, false, alwaysAlive) })
 	waitQueued(t, m, mem, wordA, true, 1)
-	c3 := async(func() error { return m.LockPI(newTask(), mem, wordA, true, t3, time.Time{}, false, alwaysAlive) })
+	c3 := async(func() error { return m.LockPI(newTask(), mem, wordA, true, t3, t3, time.Time{}, false, alwaysAlive) })
 	waitQueued(t, m, mem, wordA, true, 2)
 	if v := mem.get(t, wordA); v != t1|FUTEX_WAITERS {
 		t.Fatalf("word with waiters = %#x", v)
@@ -132,10 +132,10 @@ func TestPIHandOff(t *testing.T) {
 	if _, err := m.Wake(mem, wordA, true, 1, FUTEX_BITSET_MATCH_ANY); err != unix.EINVAL {
 		t.Fatalf("FUTEX_WAKE on a PI futex: %v", err)
 	}
-	if err := m.UnlockPI(mem, wordA, true, t2); err != unix.EPERM {
+	if err := m.UnlockPI(mem, wordA, true, t2, t2); err != unix.EPERM {
 		t.Fatalf("waiter's unlock: %v", err)
 	}
-	if err := m.UnlockPI(mem, wordA, true, t1); err != nil {
+	if err := m.UnlockPI(mem, wordA, true, t1, t1); err != nil {
 		t.Fatal(err)
 	}
 	if err := result(t, c2); err != nil {
@@ -145,7 +145,7 @@ func TestPIHandOff(t *testing.T) {
 		t.Fatalf("word after hand-off = %#x", v)
 	}
 	pending(t, c3)
-	if err := m.UnlockPI(mem, wordA, true, t2); err != nil {
+	if err := m.UnlockPI(mem, wordA, true, t2, t2); err != nil {
 		t.Fatal(err)
 	}
 	if err := result(t, c3); err != nil {
@@ -156,7 +156,7 @@ func TestPIHandOff(t *testing.T) {
 	if v := mem.get(t, wordA); v != t3|FUTEX_WAITERS {
 		t.Fatalf("word = %#x", v)
 	}
-	if err := m.UnlockPI(mem, wordA, true, t3); err != nil || mem.get(t, wordA) != 0 {
+	if err := m.UnlockPI(mem, wordA, true, t3, t3); err != nil || mem.get(t, wordA) != 0 {
 		t.Fatalf("last unlock = %v, word %#x", err, mem.get(t, wordA))
 	}
 }
@@ -166,35 +166,35 @@ func TestPITimeoutAndInterrupt(t *testing.T) {
 	mem := newFakeMem(16)
 	const t1, t2 = 21, 22
 	mem.set(t, wordA, t1)
-	err := m.LockPI(newTask(), mem, wordA, true, t2, time.Now().Add(20*time.Millisecond), false, alwaysAlive)
+	err := m.LockPI(newTask(), mem, wordA, true, t2, t2, time.Now().Add(20*time.Millisecond), false, alwaysAlive)
 	if err != unix.ETIMEDOUT {
 		t.Fatalf("timed lock = %v", err)
 	}
 	waitQueued(t, m, mem, wordA, true, 0)
 	task := newTask()
-	c := async(func() error { return m.LockPI(task, mem, wordA, true, t2, time.Time{}, false, alwaysAlive) })
+	c := async(func() error { return m.LockPI(task, mem, wordA, true, t2, t2, time.Time{}, false, alwaysAlive) })
 	waitQueued(t, m, mem, wordA, true, 1)
 	task.interrupt()
 	if err := result(t, c); err != unix.EINTR {
 		t.Fatalf("interrupted lock = %v", err)
 	}
 	// No waiters are left: the owner's unlock frees the word.
-	if err := m.UnlockPI(mem, wordA, true, t1); err != nil || mem.get(t, wordA) != 0 {
+	if err := m.UnlockPI(mem, wordA, true, t1, t1); err != nil || mem.get(t, wordA) != 0 {
 		t.Fatalf("unlock = %v, word %#x", err, mem.get(t, wordA))
 	}
 	// The word and the kernel's owner disagree: EINVAL.
 	mem.set(t, wordA, t1)
-	c = async(func() error { return m.LockPI(newTask(), mem, wordA, true, t2, time.Time{}, false, alwaysAlive) })
+	c = async(func() error { return m.LockPI(newTask(), mem, wordA, true, t2, t2, time.Time{}, false, alwaysAlive) })
 	waitQueued(t, m, mem, wordA, true, 1)
 	mem.set(t, wordA, 999)
-	if err := m.LockPI(newTask(), mem, wordA, true, 23, time.Time{}, false, alwaysAlive); err != unix.EINVAL {
+	if err := m.LockPI(newTask(), mem, wordA, true, 23, 23, time.Time{}, false, alwaysAlive); err != unix.EINVAL {
 		t.Fatalf("lock of an inconsistent futex: %v", err)
 	}
-	if err := m.UnlockPI(mem, wordA, true, 999); err != unix.EINVAL {
+	if err := m.UnlockPI(mem, wordA, true, 999, 999); err != unix.EINVAL {
 		t.Fatalf("unlock by a TID the kernel does not know as owner: %v", err)
 	}
 	mem.set(t, wordA, t1|FUTEX_WAITERS)
-	if err := m.UnlockPI(mem, wordA, true, t1); err != nil {
+	if err := m.UnlockPI(mem, wordA, true, t1, t1); err != nil {
 		t.Fatal(err)
 	}
 	if err := result(t, c); err != nil {
@@ -208,9 +208,9 @@ func TestPIOwnerExit(t *testing.T) {
 	const t1, t2, t3 = 31, 32, 33
 	alive := newAliveSet(t1, t2, t3)
 	mem.set(t, wordA, t1)
-	c2 := async(func() error { return m.LockPI(newTask(), mem, wordA, true, t2, time.Time{}, false, alive.alive) })
+	c2 := async(func() error { return m.LockPI(newTask(), mem, wordA, true, t2, t2, time.Time{}, false, alive.alive) })
 	waitQueued(t, m, mem, wordA, true, 1)
-	c3 := async(func() error { return m.LockPI(newTask(), mem, wordA, true, t3, time.Time{}, false, alive.alive) })
+	c3 := async(func() error { return m.LockPI(newTask(), mem, wordA, true, t3, t3, time.Time{}, false, alive.alive) })
 	waitQueued(t, m, mem, wordA, true, 2)
 	// t1 dies holding it as a robust futex: its robust-list walk clears
 	// the TID and sets OWNER_DIED, which the hand-off keeps.
@@ -244,12 +244,12 @@ func TestPIOwnerExit(t *testing.T) {
 	// A thread that has exited counts as gone while it can still be
 	// found; its TID reused by another thread counts as alive.
 	mem.set(t, wordB, t2)
-	if err := m.LockPI(newTask(), mem, wordB, true, t3, time.Time{}, true, alive.alive); err != unix.ESRCH {
+	if err := m.LockPI(newTask(), mem, wordB, true, t3, t3, time.Time{}, true, alive.alive); err != unix.ESRCH {
 		t.Fatalf("lock behind an exited owner: %v", err)
 	}
 	mem.set(t, wordB, t2)
-	reused := func(tid int32) any { return "new thread" }
-	if err := m.LockPI(newTask(), mem, wordB, true, t3, time.Time{}, true, reused); err != unix.EAGAIN {
+	reused := func(tid int32) (any, int32) { return "new thread", tid }
+	if err := m.LockPI(newTask(), mem, wordB, true, t3, t3, time.Time{}, true, reused); err != unix.EAGAIN {
 		t.Fatalf("trylock behind a reused TID: %v", err)
 	}
 	m.piMu.Lock()
@@ -274,7 +274,7 @@ func TestPIStress(t *testing.T) {
 			for range iters {
 				// The user-space fast paths, then the kernel.
 				if c, _ := mem.CompareAndSwapUint32(wordA, 0, uint32(tid)); c != 0 {
-					if err := m.LockPI(newTask(), mem, wordA, true, tid, time.Time{}, false, alwaysAlive); err != nil {
+					if err := m.LockPI(newTask(), mem, wordA, true, tid, tid, time.Time{}, false, alwaysAlive); err != nil {
 						t.Error(err)
 						return
 					}
@@ -282,7 +282,7 @@ func TestPIStress(t *testing.T) {
 				counter++
 				runtime.Gosched()
 				if c, _ := mem.CompareAndSwapUint32(wordA, uint32(tid), 0); c != uint32(tid) {
-					if err := m.UnlockPI(mem, wordA, true, tid); err != nil {
+					if err := m.UnlockPI(mem, wordA, true, tid, tid); err != nil {
 						t.Error(err)
 						return
 					}
@@ -304,15 +304,15 @@ func TestRequeuePI(t *testing.T) {
 	mem := newFakeMem(16)
 	const cond, lock = wordA, wordB
 	const t1, t2, t3 = 41, 42, 43
-	if err := m.WaitRequeuePI(newTask(), mem, cond, cond, true, 0, t1, time.Time{}); err != unix.EINVAL {
+	if err := m.WaitRequeuePI(newTask(), mem, cond, cond, true, 0, t1, t1, time.Time{}); err != unix.EINVAL {
 		t.Fatalf("same futex: %v", err)
 	}
 	if _, err := m.CmpRequeuePI(mem, cond, lock, true, 2, 1, 0, alwaysAlive); err != unix.EINVAL {
 		t.Fatalf("nr_wake 2: %v", err)
 	}
-	c1 := async(func() error { return m.WaitRequeuePI(newTask(), mem, cond, lock, true, 0, t1, time.Time{}) })
+	c1 := async(func() error { return m.WaitRequeuePI(newTask(), mem, cond, lock, true, 0, t1, t1, time.Time{}) })
 	waitQueued(t, m, mem, cond, true, 1)
-	c2 := async(func() error { return m.WaitRequeuePI(newTask(), mem, cond, lock, true, 0, t2, time.Time{}) })
+	c2 := async(func() error { return m.WaitRequeuePI(newTask(), mem, cond, lock, true, 0, t2, t2, time.Time{}) })
 	waitQueued(t, m, mem, cond, true, 2)
 	// Plain wakes and requeues refuse requeue-PI waiters.
 	if _, err := m.Wake(mem, cond, true, 1, FUTEX_BITSET_MATCH_ANY); err != unix.EINVAL {
@@ -340,7 +340,7 @@ func TestRequeuePI(t *testing.T) {
 	}
 	waitQueued(t, m, mem, lock, true, 1)
 	pending(t, c2)
-	if err := m.UnlockPI(mem, lock, true, t1); err != nil {
+	if err := m.UnlockPI(mem, lock, true, t1, t1); err != nil {
 		t.Fatal(err)
 	}
 	if err := result(t, c2); err != nil {
@@ -353,7 +353,7 @@ func TestRequeuePI(t *testing.T) {
 	// The lock is owned: the top waiter is requeued too (one more than
 	// nr_requeue), and an interrupted requeued waiter gets EAGAIN.
 	task := newTask()
-	c3 := async(func() error { return m.WaitRequeuePI(task, mem, cond, lock, true, 0, t3, time.Time{}) })
+	c3 := async(func() error { return m.WaitRequeuePI(task, mem, cond, lock, true, 0, t3, t3, time.Time{}) })
 	waitQueued(t, m, mem, cond, true, 1)
 	if n, err := m.CmpRequeuePI(mem, cond, lock, true, 1, 0, 0, alwaysAlive); n != 1 || err != nil {
 		t.Fatalf("cmp_requeue_pi behind an owner = %d, %v", n, err)
@@ -364,7 +364,7 @@ func TestRequeuePI(t *testing.T) {
 		t.Fatalf("interrupted after requeue: %v", err)
 	}
 	// Timed out before any requeue.
-	if err := m.WaitRequeuePI(newTask(), mem, cond, lock, true, 0, t3, time.Now().Add(10*time.Millisecond)); err != unix.ETIMEDOUT {
+	if err := m.WaitRequeuePI(newTask(), mem, cond, lock, true, 0, t3, t3, time.Now().Add(10*time.Millisecond)); err != unix.ETIMEDOUT {
 		t.Fatalf("timeout: %v", err)
 	}
 }
@@ -473,14 +473,14 @@ func TestPIOwnerExitBehindWaiter(t *testing.T) {
 	const t1, t2, t3 = 41, 42, 43
 	mem.set(t, wordA, t1)
 	c2 := async(func() error {
-		return m.LockPI(newTask(), mem, wordA, true, t2, time.Now().Add(50*time.Millisecond), false, alwaysAlive)
+		return m.LockPI(newTask(), mem, wordA, true, t2, t2, time.Now().Add(50*time.Millisecond), false, alwaysAlive)
 	})
 	waitQueued(t, m, mem, wordA, true, 1)
 	cn := async(func() error {
 		return m.Wait(newTask(), mem, wordA, true, t1|FUTEX_WAITERS, FUTEX_BITSET_MATCH_ANY, time.Time{})
 	})
 	waitQueued(t, m, mem, wordA, true, 2)
-	c3 := async(func() error { return m.LockPI(newTask(), mem, wordA, true, t3, time.Time{}, false, alwaysAlive) })
+	c3 := async(func() error { return m.LockPI(newTask(), mem, wordA, true, t3, t3, time.Time{}, false, alwaysAlive) })
 	waitQueued(t, m, mem, wordA, true, 3)
 	if err := result(t, c2); err != unix.ETIMEDOUT {
 		t.Fatalf("first locker = %v", err)

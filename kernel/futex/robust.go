@@ -99,14 +99,15 @@ func (m *Manager) ClearChildTID(mem Memory, addr uintptr) {
 	m.Wake(mem, addr, false, 1, FUTEX_BITSET_MATCH_ANY)
 }
 
-// ExitThread does the futex work of the exit of thread tid in Linux's
+// ExitThread does the futex work of the exit of thread tid (gid
+// kernel-wide) in Linux's
 // order: walk its robust list at robustHead (0: none), hand on the PI
 // futexes it owns (ExitPIState; self is its TaskLookup identity), then,
 // if clearChildTID is not 0, store 0 there and wake a joiner. Linux skips
 // the clear-child-tid store when no other task shares the address space;
 // callers pass 0 then. Call it while the thread's memory is still mapped.
-func (m *Manager) ExitThread(mem Memory, tid int32, self any, robustHead, clearChildTID uintptr) {
+func (m *Manager) ExitThread(mem Memory, tid, gid int32, self any, robustHead, clearChildTID uintptr) {
 	m.ExitRobustList(mem, robustHead, tid)
-	m.ExitPIState(tid, self)
+	m.ExitPIState(gid, self)
 	m.ClearChildTID(mem, clearChildTID)
 }
