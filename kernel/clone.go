@@ -229,11 +229,12 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		release()
 		return 0, unix.EAGAIN
 	}
-	// RLIMIT_NPROC binds only the unprivileged (CAP_SYS_RESOURCE; until
-	// capabilities exist, euid 0 is privileged).
-	if c := t.Credentials(); f&unix.CLONE_THREAD == 0 && c.RealUID != 0 &&
+	// RLIMIT_NPROC bounds the tasks (threads too) of the real user; it
+	// does not bind the kernel's root user or a caller with
+	// CAP_SYS_RESOURCE or CAP_SYS_ADMIN.
+	if c := t.Credentials(); c.RealUID != 0 &&
 		!c.HasGlobalCapability(unix.CAP_SYS_RESOURCE) && !c.HasGlobalCapability(unix.CAP_SYS_ADMIN) {
-		if n := k.countProcessesLocked(t.Credentials().RealUID); uint64(n) >= t.tg.limits.Get(unix.RLIMIT_NPROC).Cur {
+		if n := k.countTasksLocked(c.RealUID); uint64(n) >= t.tg.limits.Get(unix.RLIMIT_NPROC).Cur {
 			k.mu.Unlock()
 			release()
 			return 0, unix.EAGAIN
@@ -361,13 +362,20 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 // le32 encodes v little-endian.
 func le32(v uint32) []byte { return []byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)} }
 
-// countProcessesLocked counts the live processes of real uid uid.
+// countTasksLocked counts the tasks of real uid uid as RLIMIT_NPROC does:
+// every live thread, and the leader of every unreaped process.
 //
 // Preconditions: k.mu is held.
-func (k *Kernel) countProcessesLocked(uid uint32) int {
+func (k *Kernel) countTasksLocked(uid uint32) int {
 	n := 0
+	for _, x := range k.tasks {
+		if x.Credentials().RealUID == uid {
+			n++
+		}
+	}
+	// An unreaped process still holds its leader task.
 	for _, tg := range k.groups {
-		if tg.state == groupAlive && tg.leader != nil && tg.leader.Credentials().RealUID == uid {
+		if tg.state == groupZombie && tg.leader != nil && tg.leader.Credentials().RealUID == uid {
 			n++
 		}
 	}

@@ -80,8 +80,39 @@ func toKernelID(c *auth.Credentials, k IDKind, id uint32) (uint32, error) {
 func (t *Task) installIDs(old, c *auth.Credentials, k IDKind, kind int) {
 	if k == UserIDs {
 		c.FixSetUID(old, kind)
+		if c.RealUID != old.RealUID {
+			t.flagNprocExceeded(c.RealUID)
+		}
 	}
 	t.installCreds(c)
+}
+
+// flagNprocExceeded notes, as a change of the real uid to uid does on
+// Linux (flag_nproc_exceeded), whether uid already has more tasks than
+// RLIMIT_NPROC allows: set*uid does not fail for it (programs run as
+// root seldom check), the next execve does if that is still so.
+func (t *Task) flagNprocExceeded(uid uint32) {
+	t.k.mu.Lock()
+	n := t.k.countTasksLocked(uid)
+	t.k.mu.Unlock()
+	t.nprocExceeded.Store(uid != 0 && uint64(n) > t.tg.limits.Get(unix.RLIMIT_NPROC).Cur)
+}
+
+// checkNprocAtExec fails an execve with EAGAIN when a set*uid flagged the
+// caller's user as over RLIMIT_NPROC and it still is; either way the
+// flag is gone after.
+func (t *Task) checkNprocAtExec() error {
+	if !t.nprocExceeded.Load() {
+		return nil
+	}
+	t.k.mu.Lock()
+	n := t.k.countTasksLocked(t.Credentials().RealUID)
+	t.k.mu.Unlock()
+	if uint64(n) > t.tg.limits.Get(unix.RLIMIT_NPROC).Cur {
+		return unix.EAGAIN
+	}
+	t.nprocExceeded.Store(false)
+	return nil
 }
 
 // SetID is setuid(2) or setgid(2).

@@ -20,6 +20,9 @@ func (t *Task) Execve(start vfs.Path, filename string, argv, envv []string, flag
 	if filename == "" && flags&unix.AT_EMPTY_PATH == 0 {
 		return unix.ENOENT
 	}
+	if err := t.checkNprocAtExec(); err != nil {
+		return err
+	}
 	execfn := filename
 	for depth := 0; ; depth++ {
 		f, st, err := t.openExecutable(start, filename, flags)

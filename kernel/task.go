@@ -76,6 +76,10 @@ type Task struct {
 	// atomically by others.
 	userNanos, sysNanos atomic.Int64
 
+	// nprocExceeded is Linux's PF_NPROC_EXCEEDED: a set*uid moved the
+	// task to a user over RLIMIT_NPROC, which its next execve checks.
+	nprocExceeded atomic.Bool
+
 	// Signal state, guarded by tg.sigMu.
 	pending sigQueue
 	// pendingFlushed is set once the exiting task's queue was emptied
