@@ -288,3 +288,22 @@ func TestExt4BackgroundWriteback(t *testing.T) {
 		}
 	}
 }
+
+// TestAtimeExt4 runs file_atime in a directory of an ext4 image root
+// (--rw-root) and in one of the host's disk file system (ext4, relatime,
+// on these machines): reads update the access time under the same rules
+// as on tmpfs, except that a read of zero bytes leaves it.
+func TestAtimeExt4(t *testing.T) {
+	bin := buildC(t, filepath.Join("progs", "file_atime.c"), variants[0])
+	dir := t.TempDir()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil || st.Type != 0xef53 {
+		t.Skipf("%s is not on ext4 (statfs type %#x, %v)", dir, st.Type, err)
+	}
+	img := ext4Image(t, bin)
+	host := runCmd(t, nil, append(testEnv, "ATIME_DIR="+dir), bin)
+	kite := underKite(runCmd(t, nil, append(testEnv, "ATIME_DIR=/data"), kiteBin, "run", "--rw-root", "--rootfs", img, "--", "/prog"))
+	if host != kite {
+		t.Errorf("file_atime on ext4 differs\n--- host:\n%s\n--- kite:\n%s", host, kite)
+	}
+}

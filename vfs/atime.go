@@ -7,13 +7,16 @@ import "golang.org/x/sys/unix"
 // or read-only mount (nor for a directory on a nodiratime one), and on a
 // relatime mount (the default) only if the access time is not after the
 // modification or change time or is a day old. A read that fails does not
-// update it; one of zero bytes does, as on tmpfs (shmem_file_read_iter).
+// update it; whether one of zero bytes does depends on the file system.
 
 // AtimeSetter is implemented by inodes of file systems whose access times
 // reads update (tmpfs): SetAtime sets the access time alone, without
 // changing the change time.
 type AtimeSetter interface {
 	SetAtime(ctx Context, t unix.Timespec)
+	// EmptyReadUpdatesAtime reports whether a read of zero bytes
+	// updates the access time (tmpfs) or not (ext4).
+	EmptyReadUpdatesAtime() bool
 }
 
 // atimeMountFlags are the MS_* atime flags a mount carries.
@@ -41,14 +44,15 @@ func mountAtimeFlags(flags, old uint32, remount bool) uint32 {
 // relatimeDay is how old an access time relatime still updates.
 const relatimeDay = 24 * 60 * 60
 
-// accessed updates f's access time after a read or a listing.
-func (f *File) accessed(ctx Context) {
+// accessed updates f's access time after a read of n bytes asked for (-1:
+// a listing).
+func (f *File) accessed(ctx Context, n int64) {
 	if f.Flags()&unix.O_NOATIME != 0 || f.path.Dentry == nil {
 		return
 	}
 	d := f.path.Dentry
 	a, ok := d.inode.(AtimeSetter)
-	if !ok {
+	if !ok || (n == 0 && !a.EmptyReadUpdatesAtime()) {
 		return
 	}
 	fl := f.path.Mount.Flags()

@@ -54,7 +54,7 @@ func (f *File) ReadToUser(ctx Context, n int64, off int64, ub UserBuffer) (int64
 		f.vfs.notifyDentry(f.path.Dentry, InAccess)
 	}
 	if m > 0 || err == nil {
-		f.accessed(ctx)
+		f.accessed(ctx, n)
 	}
 	return m, err
 }

@@ -337,7 +337,7 @@ func (f *File) Read(ctx Context, dst []byte) (int, error) {
 		f.vfs.notifyDentry(f.path.Dentry, InAccess)
 	}
 	if n > 0 || err == nil {
-		f.accessed(ctx)
+		f.accessed(ctx, int64(len(dst)))
 	}
 	return n, err
 }
@@ -349,7 +349,7 @@ func (f *File) Pread(ctx Context, dst []byte, off int64) (int, error) {
 		f.vfs.notifyDentry(f.path.Dentry, InAccess)
 	}
 	if n > 0 || err == nil {
-		f.accessed(ctx)
+		f.accessed(ctx, int64(len(dst)))
 	}
 	return n, err
 }
@@ -387,7 +387,7 @@ func (f *File) ReadTo(ctx Context, n int64, off int64, sink func([]byte) (int, e
 		f.vfs.notifyDentry(f.path.Dentry, InAccess)
 	}
 	if m > 0 || err == nil {
-		f.accessed(ctx)
+		f.accessed(ctx, n)
 	}
 	return m, err
 }
@@ -412,7 +412,7 @@ func (f *File) Getdents(ctx Context, emit func(Dirent) bool) error {
 	err := f.getdents(ctx, emit)
 	if err == nil {
 		f.vfs.notifyDentry(f.path.Dentry, InAccess)
-		f.accessed(ctx)
+		f.accessed(ctx, -1)
 	}
 	return err
 }

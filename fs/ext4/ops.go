@@ -634,6 +634,29 @@ func (fs *FS) SetAttr(ino uint32, a Attr) (err error) {
 	return fs.writeInode(in)
 }
 
+// SetAtime sets an inode's access time alone (a read's: the change time
+// stays), in a transaction of its own as Linux dirties the inode.
+func (fs *FS) SetAtime(ino uint32, t unix.Timespec) (err error) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.beginTx()
+	defer func() {
+		if cerr := fs.endTx(); err == nil {
+			err = cerr
+		}
+	}()
+	if err := fs.writable(); err != nil {
+		return err
+	}
+	in, err := fs.readInode(ino)
+	if err != nil {
+		return err
+	}
+	in.Atime = t
+	in.raw.Atime, in.raw.AtimeExtra = EncodeTime(t)
+	return fs.writeInode(in)
+}
+
 func putLE32(b []byte, v uint32) {
 	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
 }

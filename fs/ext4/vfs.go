@@ -247,6 +247,15 @@ func (i vfsInode) SetStat(_ vfs.Context, s *vfs.SetStat) error {
 	return errno(i.fs().SetAttr(i.ino, a))
 }
 
+// SetAtime implements vfs.AtimeSetter.
+func (i vfsInode) SetAtime(_ vfs.Context, t unix.Timespec) {
+	i.fs().SetAtime(i.ino, t)
+}
+
+// EmptyReadUpdatesAtime implements vfs.AtimeSetter: as Linux's
+// filemap_read, a read of zero bytes returns before it touches the file.
+func (i vfsInode) EmptyReadUpdatesAtime() bool { return false }
+
 // Open implements vfs.Inode.
 func (i vfsInode) Open(_ vfs.Context, flags int) (vfs.FileOperations, error) {
 	in, err := i.fs().Stat(i.ino)

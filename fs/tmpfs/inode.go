@@ -485,6 +485,10 @@ func (i *inode) touchCtime(now unix.Timespec) {
 	i.mu.Unlock()
 }
 
+// EmptyReadUpdatesAtime implements vfs.AtimeSetter: shmem_file_read_iter
+// updates it whatever the read's length.
+func (i *inode) EmptyReadUpdatesAtime() bool { return true }
+
 // SetAtime implements vfs.AtimeSetter: a read's access time.
 func (i *inode) SetAtime(_ vfs.Context, t unix.Timespec) {
 	i.mu.Lock()
