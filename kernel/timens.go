@@ -143,6 +143,9 @@ func (t *Task) SetTimensOffsets(ctx vfs.Context, text string) error {
 			}
 			clock = int32(n)
 		}
+		if clock != unix.CLOCK_MONOTONIC && clock != unix.CLOCK_BOOTTIME {
+			return unix.EINVAL
+		}
 		sec, err1 := strconv.ParseInt(f[1], 10, 64)
 		nsec, err2 := strconv.ParseInt(f[2], 10, 64)
 		if err1 != nil || err2 != nil || nsec < 0 || nsec >= 1e9 {
@@ -150,16 +153,13 @@ func (t *Task) SetTimensOffsets(ctx vfs.Context, text string) error {
 		}
 		offs = append(offs, offset{clock, sec, nsec})
 	}
-	// Linux checks, in this order: the capability, the clock, the range
-	// (the clock with the offset may be neither negative nor near
-	// overflow), then that no process has entered.
+	// Linux checks, in this order: the lines and their clocks, the
+	// capability, the range (the clock with the offset may be neither
+	// negative nor near overflow), then that no process has entered.
 	if !ctx.Credentials().HasCapabilityIn(unix.CAP_SYS_TIME, tn.owner) {
 		return unix.EPERM
 	}
 	for _, o := range offs {
-		if o.clock != unix.CLOCK_MONOTONIC && o.clock != unix.CLOCK_BOOTTIME {
-			return unix.EINVAL
-		}
 		if o.sec > maxTimeOffsetSec || o.sec < -maxTimeOffsetSec {
 			return unix.ERANGE
 		}

@@ -156,13 +156,15 @@ func capPrctl(t *kernel.Task, a arch.SyscallArgs) (r uintptr, err error, ok bool
 		}
 		return boolResult(c.BoundingCaps.Has(int(a[1]))), nil, true
 	case unix.PR_CAPBSET_DROP:
+		// Linux asks for CAP_SETPCAP before it looks at the
+		// capability.
 		cap := int(a[1])
-		if !auth.ValidCap(cap) {
-			return 0, unix.EINVAL, true
-		}
 		return 0, t.ChangeCredentials(func(c *auth.Credentials) error {
 			if !c.HasCapability(unix.CAP_SETPCAP) {
 				return unix.EPERM
+			}
+			if !auth.ValidCap(cap) {
+				return unix.EINVAL
 			}
 			c.BoundingCaps &^= auth.CapabilitySetOf(cap)
 			return nil

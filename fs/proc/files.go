@@ -26,6 +26,9 @@ type dataFile struct {
 	// fail as on Linux (EINVAL for a process's files, EIO for the
 	// others). Opening for writing is left to the permission bits.
 	write func(ctx vfs.Context, src []byte) (int, error)
+	// openWrite, if set, is asked when the file is opened for writing,
+	// for the checks Linux makes at open.
+	openWrite func(ctx vfs.Context) error
 }
 
 func (fs *Filesystem) newData(p Process, mode uint32, gen func(vfs.Context) ([]byte, error)) *dataFile {
@@ -53,7 +56,12 @@ func (d *dataFile) SetStat(_ vfs.Context, s *vfs.SetStat) error {
 }
 
 // Open implements vfs.Inode.
-func (d *dataFile) Open(vfs.Context, int) (vfs.FileOperations, error) {
+func (d *dataFile) Open(ctx vfs.Context, flags int) (vfs.FileOperations, error) {
+	if d.openWrite != nil && flags&unix.O_ACCMODE != unix.O_RDONLY {
+		if err := d.openWrite(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return &dataFileOps{d: d}, nil
 }
 

@@ -100,6 +100,18 @@ func (fs *Filesystem) namespaceFiles(p Process, kids map[string]vfs.Inode) {
 		}
 		return len(src), nil
 	}
+	// Opening it for writing needs CAP_SYS_ADMIN over the process's
+	// user namespace (EACCES), as Linux's proc_setgroups_open.
+	sg.openWrite = func(ctx vfs.Context) error {
+		c := p.Credentials()
+		if c == nil {
+			return unix.ESRCH
+		}
+		if !ctx.Credentials().HasCapabilityIn(unix.CAP_SYS_ADMIN, c.UserNamespace) {
+			return unix.EACCES
+		}
+		return nil
+	}
 	kids["setgroups"] = sg
 }
 

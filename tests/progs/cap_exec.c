@@ -2,7 +2,8 @@
  * an unprivileged user (with and without no_new_privs), a program with
  * file capabilities (security.capability), ambient capabilities kept by
  * an unprivileged user, a root exec after a bounding-set drop, and the
- * AT_SECURE and dumpable flags of each. Needs root. */
+ * AT_SECURE and dumpable flags of each. Run as a user, the privileged steps meet the
+ * unprivileged errors. */
 #include "file_common.h"
 #include "cap_common.h"
 #include <sys/auxv.h>
@@ -96,10 +97,6 @@ static void user_fsetfcap(void) {
 int main(int argc, char **argv) {
 	if (argc > 1 && !strcmp(argv[1], "report")) {
 		report();
-		return 0;
-	}
-	if (geteuid() != 0) {
-		printf("needs root\n");
 		return 0;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -1,7 +1,8 @@
 /* Set-id bits dropped by write, truncate, chown and chmod, for root and
  * for an unprivileged user, and file permission decisions made by single
  * capabilities kept across setuid (DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER,
- * CHOWN, FSETID, KILL). Needs root. */
+ * CHOWN, FSETID, KILL). Run as a user, the privileged steps meet the
+ * unprivileged errors. */
 #include "file_common.h"
 #include "cap_common.h"
 #include <signal.h>
@@ -140,10 +141,6 @@ static void kill_caps(void) {
 }
 
 int main(void) {
-	if (geteuid() != 0) {
-		printf("needs root\n");
-		return 0;
-	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	enter("capfiles");
 	chmod(dir, 0777);

@@ -1,7 +1,8 @@
 /* Mount namespaces: a mount made after unshare(CLONE_NEWNS) is seen by
  * the process that made it and not by its parent; a namespace fd held by
  * the parent enters the child's tree with setns; an unprivileged user may
- * not unshare one. Needs root. */
+ * not unshare one. Run as a user, the privileged steps meet the
+ * unprivileged errors. */
 #include "file_common.h"
 #include <sched.h>
 #include <sys/mount.h>
@@ -14,10 +15,6 @@ static void exists(const char *what, const char *p) {
 }
 
 int main(void) {
-	if (geteuid() != 0) {
-		printf("needs root\n");
-		return 0;
-	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	enter("nsmount");
 	mkdir("m", 0755);

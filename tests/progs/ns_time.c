@@ -5,7 +5,8 @@
  * /proc/uptime, absolute clock_nanosleep, timerfd and POSIX timers;
  * setns into a time namespace by file and by pidfd; unshare and setns of
  * a cgroup namespace and the "0::/" line of /proc/self/cgroup. Clock
- * values are compared, never printed. Needs root. */
+ * values are compared, never printed. Run as a user, the privileged steps meet the
+ * unprivileged errors. */
 #include "file_common.h"
 #include <sched.h>
 #include <signal.h>
@@ -106,10 +107,6 @@ static void timers_inside(void) {
 }
 
 int main(void) {
-	if (geteuid() != 0) {
-		printf("needs root\n");
-		return 0;
-	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	alarm(20);
 	show_offsets("initial");
