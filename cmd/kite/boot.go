@@ -164,9 +164,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		Version:     version,
 		TotalMemory: memSize,
 		CPUInfo:     hostCPUInfo(),
-		// The vDSO is off unless KITE_VDSO=1 until its fast path is
-		// in; --vdso=false turns it off then.
-		VDSO: !o.noVDSO && os.Getenv("KITE_VDSO") == "1",
+		VDSO:        !o.noVDSO,
 	}
 	if cont != nil {
 		cfg.Hostname = cont.hostname
