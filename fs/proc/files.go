@@ -229,12 +229,6 @@ func (fs *Filesystem) processFiles(p Process, kids map[string]vfs.Inode) {
 		}
 		return pi.Environ(), nil
 	})
-	kids["maps"] = fs.newData(p, 0o444, func(ctx vfs.Context) ([]byte, error) {
-		if !mayInspect(ctx, p) {
-			return nil, unix.EACCES
-		}
-		return formatMaps(pi.Maps(ctx)), nil
-	})
 	kids["limits"] = fs.newData(p, 0o444, func(vfs.Context) ([]byte, error) {
 		return formatLimits(pi.Limits()), nil
 	})
@@ -270,6 +264,14 @@ func (fs *Filesystem) taskFiles(pi ProcessInfo, p Process, tid int32, whole bool
 			return nil, err
 		}
 		return formatStatus(st, fs.numCPU()), nil
+	})
+	// The threads of a process share its mappings: /proc/PID/maps and
+	// /proc/PID/task/TID/maps (which gdb reads to find the vDSO) agree.
+	kids["maps"] = fs.newData(p, 0o444, func(ctx vfs.Context) ([]byte, error) {
+		if !mayInspect(ctx, p) {
+			return nil, unix.EACCES
+		}
+		return formatMaps(pi.Maps(ctx)), nil
 	})
 	kids["statm"] = fs.newData(p, 0o444, func(ctx vfs.Context) ([]byte, error) {
 		st, err := get(ctx)
