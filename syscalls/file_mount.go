@@ -165,6 +165,11 @@ func umount2(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if flags&mntDetach != 0 {
 		return 0, v.UmountTree(t, target)
 	}
+	if target.Mount == t.FSContext().Root().Mount {
+		// The mount of the caller's root is made read-only instead
+		// (umount / at shutdown), as Linux.
+		return 0, v.RemountRootReadOnly(target)
+	}
 	return 0, v.Umount(t, target)
 }
 

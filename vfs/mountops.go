@@ -71,6 +71,24 @@ func (v *VirtualFilesystem) NewMount(ctx Context, fstype, source string, at Path
 // isMountRoot reports whether p is the root of its mount.
 func isMountRoot(p Path) bool { return p.Mount != nil && p.Dentry == p.Mount.root }
 
+// RemountRootReadOnly is umount2 without MNT_DETACH of the mount that
+// holds the caller's root (Linux's do_umount_root): the mount is not
+// unmounted but made read-only. EINVAL for a locked mount (as Linux's
+// can_umount). Linux makes the file system's superblock read-only, which
+// every mount of it shows; kite's remounts change the one mount.
+func (v *VirtualFilesystem) RemountRootReadOnly(at Path) error {
+	if !isMountRoot(at) {
+		return unix.EINVAL
+	}
+	v.mountMu.Lock()
+	defer v.mountMu.Unlock()
+	if at.Mount.locked {
+		return unix.EINVAL
+	}
+	at.Mount.flags |= MountReadOnly
+	return nil
+}
+
 // Remount changes the flags of the mount whose root is at (MS_REMOUNT).
 // EINVAL if at is not a mount root; EPERM if it would clear a flag locked
 // on a copy into a less privileged mount namespace.

@@ -122,11 +122,11 @@ type Manager struct {
 
 	// piMu guards piOwned and exited.
 	piMu sync.Mutex
-	// piOwned maps a TID to the keys of the PI futexes it owns that have
+	// piOwned maps a kernel-wide TID to the keys of the PI futexes it owns that have
 	// waiters (Linux's per-task pi_state_list), so that its exit can hand
 	// them on. Guarded by piMu.
 	piOwned map[int32]map[mm.FutexKey]struct{}
-	// exited maps the TIDs of threads that have been through ExitPIState
+	// exited maps the kernel-wide TIDs of threads that have been through ExitPIState
 	// to their tombstones (Linux's PF_EXITPIDONE), until a lookup shows
 	// the TID gone or reused, or the tombstone is old (see
 	// pruneTombstonesLocked). Guarded by piMu.
@@ -167,7 +167,7 @@ type queue struct {
 	head, tail *waiter
 	// npi counts waiters of kind waitPI.
 	npi int
-	// piOwner is, while npi > 0, the TID that owns the PI futex (Linux's
+	// piOwner is, while npi > 0, the kernel-wide TID that owns the PI futex (Linux's
 	// pi_state owner).
 	piOwner int32
 }
