@@ -35,7 +35,7 @@
 //  5. SignalHandlers.mu: the dispositions (taken under sigMu or Kernel.mu).
 //  6. Task.mu: the task's mm, fd table, fs context, name and the like.
 //  7. Limits.mu (taken under Task.mu, sigMu or Kernel.mu), and Kernel.mmMu
-//     (leaf).
+//     (leaf); loadAvg.mu (loadavg.go) is a leaf taken under none of them.
 //
 // Below all of them come the locks of the packages kernel calls:
 // kernel/futex's, vfs's (a VirtualFilesystem's writeMu under Kernel.mu;
