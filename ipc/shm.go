@@ -42,6 +42,9 @@ type Segment struct {
 	ctime time.Time
 	cpid  int32
 	lpid  int32
+	// unlock gives back the SHM_LOCK charge while the segment is
+	// locked.
+	unlock func()
 }
 
 func (s *Segment) perm() *Perm { return &s.Perm }
@@ -66,6 +69,10 @@ func (ns *Namespace) reapLocked() {
 //
 // Preconditions: ns.mu is held.
 func (ns *Namespace) destroyLocked(s *Segment) {
+	if s.unlock != nil {
+		s.unlock()
+		s.unlock = nil
+	}
 	ns.shm.remove(s)
 	ns.shmPages -= pages(s.Size)
 	s.Obj.DecRef()
@@ -148,10 +155,15 @@ func (ns *Namespace) Attached(s *Segment, pid int32, attach bool) {
 // IsSegmentName reports whether a VMA name is a segment's.
 func IsSegmentName(name string) bool { return strings.HasPrefix(name, "/SYSV") }
 
+// ShmLockCharge charges the pages SHM_LOCK locks to the caller's user
+// (ENOMEM past RLIMIT_MEMLOCK) and returns what gives them back.
+type ShmLockCharge func(pages uint64) (release func(), err error)
+
 // ShmCtl is shmctl(2) by c with the user namespace view uns; buf is the
 // struct it reads (IPC_SET) or the one it fills (IPC_STAT, SHM_STAT,
-// IPC_INFO, SHM_INFO: 112, 72 or 48 bytes). It returns the result.
-func (ns *Namespace) ShmCtl(c *auth.Credentials, id int32, cmd int, buf []byte, memlock uint64) (int32, error) {
+// IPC_INFO, SHM_INFO: 112, 72 or 48 bytes); memlock is the caller's
+// RLIMIT_MEMLOCK and lock charges a SHM_LOCK. It returns the result.
+func (ns *Namespace) ShmCtl(c *auth.Credentials, id int32, cmd int, buf []byte, memlock uint64, lock ShmLockCharge) (int32, error) {
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	ns.reapLocked()
@@ -222,9 +234,21 @@ func (ns *Namespace) ShmCtl(c *auth.Credentials, id int32, cmd int, buf []byte, 
 				return 0, unix.EPERM
 			}
 		}
-		if cmd == ShmLock {
+		switch {
+		case cmd == ShmLock && s.Mode&ShmLocked == 0:
+			if lock != nil {
+				release, err := lock(pages(s.Size))
+				if err != nil {
+					return 0, err
+				}
+				s.unlock = release
+			}
 			s.Mode |= ShmLocked
-		} else {
+		case cmd == ShmUnlock && s.Mode&ShmLocked != 0:
+			if s.unlock != nil {
+				s.unlock()
+				s.unlock = nil
+			}
 			s.Mode &^= ShmLocked
 		}
 		return 0, nil

@@ -88,7 +88,10 @@ type Kernel struct {
 	sigCounts sigUserCounts
 	// mqBytes are the per-user bytes of POSIX message queues
 	// (RLIMIT_MSGQUEUE).
-	mqBytes mqByteCounts
+	mqBytes userCharges
+	// shmLocked are the per-user pages locked by SHM_LOCK
+	// (RLIMIT_MEMLOCK).
+	shmLocked userCharges
 
 	log      *slog.Logger
 	hostname string

@@ -7,14 +7,17 @@ import "golang.org/x/sys/unix"
 // mapping, RLIMIT_DATA the private writable ones other than stacks.
 type AddressLimits struct {
 	AS, Data uint64 // bytes; RLimInfinity for none
+	// Memlock bounds MAP_LOCKED and MCL_FUTURE mappings.
+	Memlock MemlockLimit
 }
 
 // SetAddressLimits sets the limits later mmap, brk and mremap calls are
-// checked against (the caller passes the process's current RLIMIT_AS and
-// RLIMIT_DATA before each).
+// checked against (the caller passes the process's current RLIMIT_AS,
+// RLIMIT_DATA and RLIMIT_MEMLOCK before each).
 func (m *MemoryManager) SetAddressLimits(l AddressLimits) {
 	m.mu.Lock()
 	m.limits = l
+	m.memlock = l.Memlock
 	m.mu.Unlock()
 }
 

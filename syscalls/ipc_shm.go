@@ -105,7 +105,7 @@ func shmctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		}
 	}
 	memlock := t.ThreadGroup().Limits().Get(unix.RLIMIT_MEMLOCK).Cur
-	r, err := sysvNS(t).ShmCtl(t.Credentials(), id, cmd, b, memlock)
+	r, err := sysvNS(t).ShmCtl(t.Credentials(), id, cmd, b, memlock, t.ChargeShmLock)
 	if err != nil {
 		return 0, err
 	}

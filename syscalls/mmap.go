@@ -19,8 +19,9 @@ func brk(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 func setAddressLimits(t *kernel.Task) {
 	lim := t.ThreadGroup().Limits()
 	t.MemoryManager().SetAddressLimits(mm.AddressLimits{
-		AS:   lim.Get(unix.RLIMIT_AS).Cur,
-		Data: lim.Get(unix.RLIMIT_DATA).Cur,
+		AS:      lim.Get(unix.RLIMIT_AS).Cur,
+		Data:    lim.Get(unix.RLIMIT_DATA).Cur,
+		Memlock: memlockLimit(t),
 	})
 }
 
