@@ -20,13 +20,15 @@ import (
 func (f *family) ProcNet() map[string]func() []byte {
 	st := f.st
 	return map[string]func() []byte{
-		"tcp":      func() []byte { return st.procSockets(unix.AF_INET, tcp.ProtocolNumber) },
-		"tcp6":     func() []byte { return st.procSockets(unix.AF_INET6, tcp.ProtocolNumber) },
-		"udp":      func() []byte { return st.procSockets(unix.AF_INET, udp.ProtocolNumber) },
-		"udp6":     func() []byte { return st.procSockets(unix.AF_INET6, udp.ProtocolNumber) },
-		"dev":      st.procDev,
-		"if_inet6": st.procIfInet6,
-		"route":    st.procRoute,
+		"tcp":       func() []byte { return st.procSockets(unix.AF_INET, tcp.ProtocolNumber) },
+		"tcp6":      func() []byte { return st.procSockets(unix.AF_INET6, tcp.ProtocolNumber) },
+		"udp":       func() []byte { return st.procSockets(unix.AF_INET, udp.ProtocolNumber) },
+		"udp6":      func() []byte { return st.procSockets(unix.AF_INET6, udp.ProtocolNumber) },
+		"dev":       st.procDev,
+		"if_inet6":  st.procIfInet6,
+		"route":     st.procRoute,
+		"sockstat":  func() []byte { return st.procSockstat(false) },
+		"sockstat6": func() []byte { return st.procSockstat(true) },
 	}
 }
 
@@ -233,4 +235,53 @@ func (st *Stack) procRoute() []byte {
 			name, binary.LittleEndian.Uint32(r.Dst), 0, 1, 0, 0, r.Priority, binary.LittleEndian.Uint32(m), 0, 0, 0))
 	}
 	return b
+}
+
+// procSockstat is /proc/net/sockstat (v6 false) or sockstat6: the
+// namespace's sockets in use per protocol as Linux counts them (TCP
+// sockets that are listening or connected, UDP and raw sockets once
+// bound). "sockets: used" counts the namespace's INET sockets (Linux's
+// counts every socket of the machine); kite's stack shows no orphans,
+// no UDP-Lite and no fragment queues, and "mem" is the pages the
+// sockets' queued bytes fill.
+func (st *Stack) procSockstat(v6 bool) []byte {
+	domain := unix.AF_INET
+	if v6 {
+		domain = unix.AF_INET6
+	}
+	var used, tcpUse, tcpAlloc, tw, udpUse, raw int
+	var tcpBytes, udpBytes int
+	for _, s := range st.sockets() {
+		used++
+		if s.fam.domain != domain {
+			continue
+		}
+		local, _, state, tx, rx := s.row()
+		switch {
+		case s.typ == unix.SOCK_STREAM:
+			tcpAlloc++
+			tcpBytes += tx + rx
+			switch tcp.EndpointState(state) {
+			case tcp.StateClose:
+			case tcp.StateTimeWait:
+				tw++
+			default:
+				tcpUse++
+			}
+		case s.typ == unix.SOCK_RAW:
+			raw++
+		case s.protocol == unix.IPPROTO_UDP:
+			udpBytes += tx + rx
+			if local.Port != 0 {
+				udpUse++
+			}
+		}
+	}
+	pages := func(n int) int { return (n + 4095) / 4096 }
+	if v6 {
+		return fmt.Appendf(nil, "TCP6: inuse %d\nUDP6: inuse %d\nUDPLITE6: inuse 0\nRAW6: inuse %d\nFRAG6: inuse 0 memory 0\n",
+			tcpUse, udpUse, raw)
+	}
+	return fmt.Appendf(nil, "sockets: used %d\nTCP: inuse %d orphan 0 tw %d alloc %d mem %d\nUDP: inuse %d mem %d\nUDPLITE: inuse 0\nRAW: inuse %d\nFRAG: inuse 0 memory 0\n",
+		used, tcpUse, tw, tcpAlloc, pages(tcpBytes), udpUse, pages(udpBytes), raw)
 }
