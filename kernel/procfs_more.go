@@ -496,6 +496,24 @@ func (s procSource) IPCLimit(ctx vfs.Context, name string) string {
 	return ns.LimitText(name)
 }
 
+// IPCLimitOwner implements proc.IPCInfo: root of the user namespace that
+// owns the reader's IPC namespace, or the initial root when that
+// namespace maps no root (Linux's ipc_set_ownership).
+func (s procSource) IPCLimitOwner(ctx vfs.Context) (uid, gid uint32) {
+	r := s.k.TaskByID(ctx.ThreadID())
+	if r == nil || r.Namespaces() == nil {
+		return 0, 0
+	}
+	owner := r.Namespaces().IPC.Owner()
+	if u, ok := owner.MapUIDToKernel(0); ok {
+		uid = u
+	}
+	if g, ok := owner.MapGIDToKernel(0); ok {
+		gid = g
+	}
+	return uid, gid
+}
+
 // SetIPCLimit implements proc.IPCInfo.
 func (s procSource) SetIPCLimit(ctx vfs.Context, name, value string) error {
 	ns := s.readerIPC(ctx)

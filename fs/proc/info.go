@@ -182,4 +182,8 @@ type IPCInfo interface {
 	// write to it (EINVAL for a malformed value).
 	IPCLimit(ctx vfs.Context, name string) string
 	SetIPCLimit(ctx vfs.Context, name, value string) error
+	// IPCLimitOwner is the kernel uid and gid that own the limit files
+	// for the reader: root of the user namespace owning its IPC
+	// namespace (0 when that namespace maps no root).
+	IPCLimitOwner(ctx vfs.Context) (uid, gid uint32)
 }

@@ -1,8 +1,11 @@
 package proc
 
 import (
+	"slices"
+
 	"golang.org/x/sys/unix"
 
+	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/vfs"
 )
 
@@ -134,6 +137,39 @@ func (fs *Filesystem) ipcFiles(ii IPCInfo, kids, kernel map[string]vfs.Inode) {
 			}
 			return len(src), nil
 		}
-		kernel[name] = d
+		kernel[name] = &ipcLimitFile{dataFile: d, ii: ii}
 	}
+}
+
+// ipcLimitFile is an IPC limit of /proc/sys/kernel. As Linux's
+// ipc_permissions, it belongs to root of the user namespace that owns
+// the caller's IPC namespace, and its mode bits are applied by effective
+// ids alone: that root may write it, other users (whatever their
+// capabilities) only read it.
+type ipcLimitFile struct {
+	*dataFile
+	ii IPCInfo
+}
+
+// Stat implements vfs.Inode.
+func (f *ipcLimitFile) Stat(ctx vfs.Context) (vfs.Stat, error) {
+	uid, gid := f.ii.IPCLimitOwner(ctx)
+	return f.stat(unix.S_IFREG|f.mode, uid, gid, 1), nil
+}
+
+// Permission implements vfs.PermissionChecker.
+func (f *ipcLimitFile) Permission(ctx vfs.Context, want int) error {
+	uid, gid := f.ii.IPCLimitOwner(ctx)
+	c := ctx.Credentials()
+	mode := f.mode
+	switch {
+	case c.EffectiveUID == uid:
+		mode >>= 6
+	case c.EffectiveGID == gid || slices.Contains(c.Groups, gid):
+		mode >>= 3
+	}
+	if want&^int(mode&7)&(auth.MayRead|auth.MayWrite|auth.MayExec) != 0 {
+		return unix.EACCES
+	}
+	return nil
 }

@@ -1,7 +1,8 @@
 /* IPC namespaces: objects made in one are invisible in a new one, which
  * starts with its own limits in /proc/sys/kernel (changed there without
  * touching the parent's); /proc/sysvipc lists each namespace's objects.
- * Needs root. */
+ * Run as a user, the program makes the IPC namespace inside a user
+ * namespace where it is root. */
 #include "file_common.h"
 #include <sched.h>
 #include <sys/ipc.h>
@@ -47,10 +48,6 @@ static int lines(const char *path, int key) {
 }
 
 int main(void) {
-	if (geteuid() != 0) {
-		printf("needs root\n");
-		return 0;
-	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	int key = 0x1c000000 + (getpid() & 0xffff);
 	int shm = shmget(key, 4096, IPC_CREAT | 0600);
@@ -63,6 +60,18 @@ int main(void) {
 	pid_t c = fork();
 	if (c == 0) {
 		int ipc = open("/proc/self/ns/ipc", O_RDONLY);
+		if (geteuid() != 0) {
+			/* A user makes its IPC namespace inside a user
+			 * namespace of its own, where it is root. */
+			char m[64];
+			CHECK("unshare(CLONE_NEWIPC) unprivileged", unshare(CLONE_NEWIPC));
+			snprintf(m, sizeof m, "0 %d 1\n", (int)geteuid());
+			CHECK("unshare(CLONE_NEWUSER)", unshare(CLONE_NEWUSER));
+			put("/proc/self/setgroups", "deny\n");
+			put("/proc/self/uid_map", m);
+			snprintf(m, sizeof m, "0 %d 1\n", (int)getegid());
+			put("/proc/self/gid_map", m);
+		}
 		CHECK("unshare(CLONE_NEWIPC)", unshare(CLONE_NEWIPC));
 		CHECK("shmget in new ns", shmget(key, 4096, 0600));
 		CHECK("semget in new ns", semget(key, 2, 0600));
