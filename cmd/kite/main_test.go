@@ -38,6 +38,13 @@ func TestParseRunFlags(t *testing.T) {
 	if n := strings.Count(sink.String(), "\n"); n != 3 {
 		t.Errorf("want one line per error, got:\n%s", sink.String())
 	}
+	// The vDSO is on unless --vdso=false.
+	for args, off := range map[string]bool{"": false, "--vdso": false, "--vdso=true": false, "--vdso=false": true} {
+		argv := append(strings.Fields(args), "/bin/true")
+		if o, st := parseRunFlags(argv, &sink); st != -1 || o.noVDSO != off {
+			t.Errorf("%q: noVDSO %v, status %d", args, o.noVDSO, st)
+		}
+	}
 }
 
 func TestParseMemorySize(t *testing.T) {
