@@ -69,6 +69,7 @@ func TestNamespaceTools(t *testing.T) {
 		// file onto FILE, which keeps it for nsenter after unshare's
 		// command is gone.
 		"unshare-bind-ns-file": "f=/tmp/kite-netf.$$; touch $f; unshare --net=$f true; echo \"unshare: $?\"; " +
+			"grep kite-netf /proc/self/mountinfo | cut -d' ' -f4,5,7- | sed 's/[0-9][0-9]*/N/g'; grep kite-netf /proc/mounts | sed 's/[0-9][0-9]*/N/g'; " +
 			"nsenter --net=$f ip -br link; umount $f; echo \"umount: $?\"; rm $f; " +
 			"g=/tmp/kite-utsf.$$; touch $g; unshare --uts=$g hostname bound; nsenter --uts=$g hostname; umount $g; rm $g",
 		"setpriv":          "setpriv --reuid 1000 --regid 1000 --clear-groups id",

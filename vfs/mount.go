@@ -469,17 +469,29 @@ func (v *VirtualFilesystem) Mounts(root Path) []MountInfo {
 		}
 		infos = append(infos, info)
 	}
-	v.mountMu.Unlock()
+	// A mounted anonymous file (a bound nsfs file) is named by where it
+	// is mounted, as Linux's __d_path, not by its own name.
+	points := make([]Path, len(infos))
 	for i := range infos {
 		m := infos[i].Mount
-		infos[i].MountPoint = v.PathName(root, m.Root())
-		infos[i].Root = v.dentryPath(m.root)
+		points[i] = m.Root()
+		if m.root.anon && m.parent != nil {
+			points[i] = Path{Mount: m.parent, Dentry: m.point}
+		}
+	}
+	v.mountMu.Unlock()
+	for i := range infos {
+		infos[i].MountPoint = v.PathName(root, points[i])
+		infos[i].Root = v.dentryPath(infos[i].Mount.root)
 	}
 	return infos
 }
 
 // dentryPath returns d's name within its file system ("/" for its root).
 func (v *VirtualFilesystem) dentryPath(d *Dentry) string {
+	if d.anon {
+		return d.name // "net:[4026531840]", as Linux's d_dname
+	}
 	v.renameMu.RLock()
 	defer v.renameMu.RUnlock()
 	var parts []string
