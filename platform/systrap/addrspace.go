@@ -47,6 +47,9 @@ type addressSpace struct {
 	// number of the last one. Guarded by sysMu.
 	sysMu  sync.Mutex
 	sysSeq uint32
+	// sysCPU is the CPU the syscall thread is restricted to (follow),
+	// or -1. Guarded by sysMu.
+	sysCPU int
 
 	reqs chan func()
 	quit chan struct{}
@@ -91,6 +94,7 @@ func (p *Platform) newAddressSpace() (*addressSpace, error) {
 		regionFD: fd,
 		regions:  mem,
 		doneFD:   efd,
+		sysCPU:   -1,
 		reqs:     make(chan func()),
 		quit:     make(chan struct{}),
 		live:     make(map[int]struct{}),
@@ -235,6 +239,16 @@ func (a *addressSpace) inject(nr uintptr, args ...uintptr) (uintptr, error) {
 	a.sysSeq++
 	if a.sysSeq == 0 {
 		a.sysSeq++
+	}
+	if a.p.follow {
+		// The syscall thread runs where the caller waits for it.
+		if cpu := getcpu(); cpu != a.sysCPU {
+			var set unix.CPUSet
+			set.Set(cpu)
+			if unix.SchedSetaffinity(a.sysTid, &set) == nil {
+				a.sysCPU = cpu
+			}
+		}
 	}
 	w := stateWord(sys)
 	atomic.StoreUint32(w, a.sysSeq)

@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/platform"
 )
 
@@ -135,5 +136,26 @@ func TestSwitchStep(t *testing.T) {
 	r.Rip = codeAddr
 	if ev, _, err := c.Switch(e.as, &r); err != nil || ev != platform.EventSyscall || r.Rip != codeAddr+4 {
 		t.Fatalf("switch after steps: %v %v rip %#x", ev, err, r.Rip)
+	}
+}
+
+func TestSyscallRequestsReadOnly(t *testing.T) {
+	// The application can read the syscall thread's request page but not
+	// write it, and a write(2, ...) from the stub page traps like any
+	// other system call instead of reaching the eventfd.
+	f, _ := faultTest(t, insStoreRax, func(e *env, r *arch.Registers) { r.Rdi = uint64(regionAddr(sysRegion)) })
+	want := platform.Fault{Signo: int32(unix.SIGSEGV), Code: 2 /* SEGV_ACCERR */, Addr: regionAddr(sysRegion)}
+	if f != want {
+		t.Fatalf("fault %+v, want %+v", f, want)
+	}
+	e := newEnv(t)
+	c := newCtx(t, e.p)
+	r := startRegs(stubSyscall)
+	r.Rax, r.Rdi, r.Rsi, r.Rdx = unix.SYS_WRITE, 2, stubOne, 8
+	if ev, _, err := c.Switch(e.as, &r); err != nil || ev != platform.EventSyscall || r.Orig_rax != unix.SYS_WRITE {
+		t.Fatalf("write from the stub page: %v %v %d", ev, err, r.Orig_rax)
+	}
+	if err := e.as.MapFile(dataAddr, dataOff, pageSize, unix.PROT_READ); err != nil {
+		t.Fatal(err)
 	}
 }
