@@ -152,6 +152,13 @@ func archPrctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return 0, unix.EINVAL
 }
 
+// rlimitNote is the table note of getrlimit, setrlimit and prlimit64.
+const rlimitNote = "limits enforced: NOFILE, STACK, AS, DATA, FSIZE (EFBIG and SIGXFSZ), " +
+	"CPU (SIGXCPU each second from the soft limit, SIGKILL at the hard; CPU time as kite accounts it), " +
+	"MEMLOCK, NPROC, SIGPENDING, MSGQUEUE (NPROC, SIGPENDING, MSGQUEUE and SHM_LOCK counted per kernel uid, " +
+	"not per user namespace), NICE, RTPRIO; RSS and LOCKS are only recorded, as on Linux; " +
+	"RTTIME is only recorded (kite has no real-time scheduler whose run time it could bound)"
+
 // rlimit encodes a struct rlimit (16 bytes).
 func encodeRlimit(l kernel.Limit) []byte {
 	b := make([]byte, 16)
