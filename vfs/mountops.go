@@ -362,7 +362,11 @@ func (v *VirtualFilesystem) CloneMountNamespace(ns *MountNamespace, owner *auth.
 	for _, c := range copies {
 		c.ns = n
 		if lessPrivileged {
-			c.locked = c.locked || c != root
+			// The root too: on Linux the root of a mount tree
+			// sits on the hidden rootfs, so its copy is locked
+			// like every other (umount of / after pivot_root in a
+			// user namespace is EINVAL).
+			c.locked = true
 			c.lockedFlags |= c.flags & perMountFlags
 		}
 	}
