@@ -26,7 +26,7 @@
 //     tables, the parent/child links and ptrace's tracer/tracee links and
 //     stop state (ptrace.go).
 //  2. itimer.mu: one interval timer (its clock reads the group's CPU
-//     time under sigMu).
+//     time under sigMu); cpuLimitWatch.mu (cpulimit.go) likewise.
 //  3. ThreadGroup.sigMu: signal state of the group and of its tasks
 //     (pending signals, masks, exit and stop state).
 //  4. posixTimers.mu, then posixTimer.mu: a dequeued timer signal updates
@@ -35,7 +35,9 @@
 //  5. SignalHandlers.mu: the dispositions (taken under sigMu or Kernel.mu).
 //  6. Task.mu: the task's mm, fd table, fs context, name and the like.
 //  7. Limits.mu (taken under Task.mu, sigMu or Kernel.mu), and Kernel.mmMu
-//     (leaf); loadAvg.mu (loadavg.go) is a leaf taken under none of them.
+//     (leaf); loadAvg.mu (loadavg.go) is a leaf taken under none of them;
+//     the per-user counts sigUserCounts.mu (sigcount.go, under sigMu) and
+//     userCharges.mu (usercharges.go, under ipc's locks) are leaves.
 //
 // Below all of them come the locks of the packages kernel calls:
 // kernel/futex's, vfs's (a VirtualFilesystem's writeMu under Kernel.mu;
