@@ -60,7 +60,7 @@ func (m *MemoryManager) MAdvise(addr, length uintptr, advice int) error {
 		return err
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	// Linux applies the advice to every VMA in the range and then reports
 	// ENOMEM if the range had holes.
 	holes := false
@@ -117,7 +117,7 @@ func (m *MemoryManager) adviseLocked(v *vma, start, end uintptr, advice int) err
 		}
 		off := v.off + uint64(start-v.start)
 		// Punch takes this address space's lock itself.
-		m.mu.Unlock()
+		m.unlock()
 		v.obj.Punch(off, uint64(end-start))
 		m.mu.Lock()
 	case unix.MADV_DONTFORK:

@@ -102,7 +102,9 @@
 // writing; kernel copies of pages that are ready hold it for reading. The
 // lock order is MemoryManager.pinMu, then MemoryManager.mu, then
 // SharedMemory.mu, then MemoryFile.mu. Pages pinned with Pin are used
-// without mu (under file systems' locks, which rank above mu because
-// munmap may release a file under it); pinMu keeps Fork from sharing a
-// page the kernel is writing into.
+// without mu (under file systems' locks, which rank above mu: a truncate
+// holds them while it removes pages from address spaces); the file
+// references of VMAs removed under mu are dropped after mu is released
+// (MemoryManager.unlock), since the last one takes its file system's
+// locks. pinMu keeps Fork from sharing a page the kernel is writing into.
 package mm

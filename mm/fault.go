@@ -40,7 +40,7 @@ func (m *MemoryManager) lockedWithReads(fn func(rd *fileRead) error) error {
 	for {
 		m.mu.Lock()
 		err := fn(rd)
-		m.mu.Unlock()
+		m.unlock()
 		var need *needRead
 		if !errors.As(err, &need) {
 			return err

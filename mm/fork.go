@@ -15,7 +15,7 @@ func (m *MemoryManager) Fork() (*MemoryManager, error) {
 	m.pinMu.Lock()
 	defer m.pinMu.Unlock()
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	if m.released {
 		as.Release()
 		return nil, unix.EINVAL

@@ -18,7 +18,7 @@ func (m *MemoryManager) SetAddressLimits(l AddressLimits) {
 	m.mu.Lock()
 	m.limits = l
 	m.memlock = l.Memlock
-	m.mu.Unlock()
+	m.unlock()
 }
 
 // isData reports whether v counts against RLIMIT_DATA (Linux's

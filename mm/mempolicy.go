@@ -21,7 +21,7 @@ func (m *MemoryManager) SetPolicy(start, end uintptr, p Policy) error {
 		return unix.EINVAL
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	if v := m.vmas.find(start); v == nil || m.coveredEndLocked(start, end) < end {
 		return unix.EFAULT
 	}

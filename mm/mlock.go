@@ -45,7 +45,7 @@ func (m *MemoryManager) MLock(addr, length uintptr, flags int, lim MemlockLimit)
 	}
 	onFault := flags&mlockOnFault != 0
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	m.memlock = lim
 	locked := uint64((end-start)>>pageShift) + m.lockedPagesLocked(0, m.maxAddr)
 	if locked > lim.pages() && !lim.Privileged {
@@ -72,7 +72,7 @@ func (m *MemoryManager) MUnlock(addr, length uintptr) error {
 		return unix.EINVAL
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	return m.applyLockLocked(start, end, false, false)
 }
 
@@ -86,7 +86,7 @@ func (m *MemoryManager) MLockAll(flags int, lim MemlockLimit) error {
 		return unix.EPERM
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	m.memlock = lim
 	if flags&mclCurrent != 0 && !lim.Privileged && m.totalPagesLocked() > lim.pages() {
 		return unix.ENOMEM
@@ -111,7 +111,7 @@ func (m *MemoryManager) MLockAll(flags int, lim MemlockLimit) error {
 // MUnlockAll unlocks every mapping and stops locking future ones.
 func (m *MemoryManager) MUnlockAll() {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	m.lockFuture, m.lockFutureOnFault = false, false
 	if m.vmas.len() == 0 {
 		return

@@ -165,7 +165,25 @@ type MemoryManager struct {
 	// MCL_ONFAULT: new mappings are locked.
 	lockFuture, lockFutureOnFault bool
 
+	// dropped are the map references of files whose VMAs went while mu
+	// was held: unlock drops them after releasing mu, because dropping
+	// a file's last reference takes its file system's locks (a tmpfs
+	// inode's), which rank above mu (a truncate holds them while it
+	// removes pages from address spaces).
+	dropped []MappedFile
+
 	released bool
+}
+
+// unlock releases mu, held for writing, then drops the file references
+// that VMAs removed under it held.
+func (m *MemoryManager) unlock() {
+	files := m.dropped
+	m.dropped = nil
+	m.mu.Unlock()
+	for _, f := range files {
+		f.DecMapRef()
+	}
 }
 
 // NewMemoryManager returns an empty address space backed by mf, with a new
@@ -216,7 +234,7 @@ func (m *MemoryManager) MemoryFile() *MemoryFile { return m.mf }
 // room the stack may need, as Linux fixes mmap_base at exec.
 func (m *MemoryManager) SetStackLimit(bytes uint64) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	m.stackLimit = bytes
 	if m.vmas.len() == 0 {
 		m.mmapBase = m.computeMmapBase()
@@ -227,7 +245,7 @@ func (m *MemoryManager) SetStackLimit(bytes uint64) {
 // program's bss); the break starts there.
 func (m *MemoryManager) SetBrkStart(addr uintptr) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	m.brkStart = addr
 	m.brk = addr
 }
@@ -261,7 +279,7 @@ func (m *MemoryManager) VMAs() []VMAInfo {
 // space. The MemoryManager must not be used after.
 func (m *MemoryManager) Release() {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	if m.released {
 		return
 	}
@@ -344,7 +362,7 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 	}
 
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	if m.released || m.vmas.len() >= maxMapCount {
 		return 0, unix.ENOMEM
 	}
@@ -565,7 +583,7 @@ func (m *MemoryManager) MUnmap(addr, length uintptr) error {
 		return unix.EINVAL
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	m.unmapLocked(addr, addr+length)
 	return nil
 }
@@ -664,7 +682,7 @@ func (m *MemoryManager) MProtect(addr, length uintptr, prot int) error {
 	prot &= protRWX
 
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	first := m.vmas.lowerBound(addr)
 	if first == nil || first.start >= end {
 		return unix.ENOMEM
@@ -775,7 +793,7 @@ func (m *MemoryManager) changeLocked(start, end uintptr, fn func(v *vma)) {
 // break, or the unchanged one if addr is invalid or cannot be satisfied.
 func (m *MemoryManager) Brk(addr uintptr) uintptr {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	if addr < m.brkStart || addr > m.maxAddr || m.released {
 		return m.brk
 	}

@@ -45,7 +45,7 @@ func (m *MemoryManager) MRemap(oldAddr, oldLen, newLen uintptr, flags int, newAd
 	}
 
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	if impliesNewAddr && m.vmas.len()+6 > maxMapCount {
 		return 0, unix.ENOMEM
 	}

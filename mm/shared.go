@@ -522,7 +522,7 @@ func (o *SharedMemory) removePages(from, to uint64) {
 // page index is in [from, to).
 func (m *MemoryManager) dropObjectPages(o *SharedMemory, from, to uint64) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	for v := m.vmas.head; v != nil; v = v.next {
 		if v.obj != o {
 			continue

@@ -86,13 +86,16 @@ func (v *vma) takeRefs(owner *MemoryManager) {
 	}
 }
 
-// dropRefs drops the references taken by takeRefs (or at creation).
+// dropRefs drops the references taken by takeRefs (or at creation). The
+// file's reference is dropped when owner's lock is released (unlock).
+//
+// Preconditions: owner.mu is held for writing.
 func (v *vma) dropRefs(owner *MemoryManager) {
 	if v.obj != nil {
 		v.obj.decMap(owner, v.mayWriteShared())
 	}
 	if r, ok := v.file.(MappedFile); ok {
-		r.DecMapRef()
+		owner.dropped = append(owner.dropped, r)
 	}
 }
 
