@@ -28,7 +28,13 @@ func (a *asyncSignals) event(ev uint32) {
 	if ev&unix.POLLERR != 0 {
 		a.connecting.Store(false)
 	} else if ev&unix.POLLOUT != 0 {
-		connected = a.connecting.Load() && a.connecting.Swap(false)
+		// A TCP socket that never connected is writable and hung up
+		// (Linux's tcp_poll in TCP_CLOSE): a host socket's first edge,
+		// which the host poller may pass on after connect began, is
+		// not a finished connect.
+		if ev&unix.POLLHUP == 0 {
+			connected = a.connecting.Load() && a.connecting.Swap(false)
+		}
 		space = a.nospace.Load() && a.nospace.Swap(false)
 	}
 	if a.list.Empty() {
