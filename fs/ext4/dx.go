@@ -86,6 +86,8 @@ func (fs *FS) dxLookup(in *Inode, f *File, name string) (ino uint32, ok bool, er
 	var leaf uint32
 	var idx []byte // the last index node's entries, from entry 0
 	var pos, cnt int
+	var parent []byte // the entries of the index node above it
+	var ppos, pcnt int
 	for level := 0; ; level++ {
 		limit := int(binary.LittleEndian.Uint16(buf[countOff:]))
 		count := int(binary.LittleEndian.Uint16(buf[countOff+2:]))
@@ -110,6 +112,8 @@ func (fs *FS) dxLookup(in *Inode, f *File, name string) (ino uint32, ok bool, er
 			pos, cnt = i, count
 			break
 		}
+		parent = append(parent[:0], buf[countOff:countOff+count*dxEntrySize]...)
+		ppos, pcnt = i, count
 		if !read(leaf) || binary.LittleEndian.Uint32(buf) != 0 ||
 			decodeRecLen(binary.LittleEndian.Uint16(buf[4:]), bs) != bs {
 			return 0, false, nil
@@ -131,12 +135,26 @@ func (fs *FS) dxLookup(in *Inode, f *File, name string) (ino uint32, ok bool, er
 		// A hash collision may continue into the next leaf, marked by the
 		// low bit of the next index entry's hash.
 		if pos+1 >= cnt {
-			if levels > 0 {
-				// The next leaf hangs off another index node: leave it
-				// to the linear scan.
+			if levels == 0 {
+				return 0, true, unix.ENOENT
+			}
+			// The next leaf hangs off the next index node, whose
+			// starting hash is the parent's next entry's (as Linux's
+			// ext4_htree_next_block climbs to it): unless that marks a
+			// continuation of this hash, the name is not there. A
+			// continuation, or no next entry in a parent that is not
+			// the root, is left to the linear scan.
+			if ppos+1 >= pcnt {
+				if levels == 1 {
+					return 0, true, unix.ENOENT
+				}
 				return 0, false, nil
 			}
-			return 0, true, unix.ENOENT
+			next := binary.LittleEndian.Uint32(parent[(ppos+1)*dxEntrySize:])
+			if next&1 == 0 || next&^1 != hash {
+				return 0, true, unix.ENOENT
+			}
+			return 0, false, nil
 		}
 		pos++
 		next := binary.LittleEndian.Uint32(idx[pos*dxEntrySize:])
