@@ -25,7 +25,7 @@ for i in 1 2; do read ev <&3; echo "$ev"; done
 rm $d/renamed
 read ev <&3; echo "$ev"
 kill $iw
-wait $iw || echo "inotifywait ended with $?"
+wait $iw 2>/dev/null || echo "inotifywait ended with $?"
 rm -rf $d $d.out $d.err`)
 	})
 	t.Run("tail-F", func(t *testing.T) {

@@ -466,14 +466,16 @@ func TestExitRobustList(t *testing.T) {
 }
 
 // TestPIOwnerExitBehindWaiter hands a PI futex on at its owner's exit
-// when a FUTEX_WAIT on the same word is queued ahead of the locker.
+// when a FUTEX_WAIT on the same word is queued ahead of the locker. The
+// first locker times out once the others are queued: its deadline leaves
+// them two seconds to queue on a loaded machine.
 func TestPIOwnerExitBehindWaiter(t *testing.T) {
 	m := NewManager()
 	mem := newFakeMem(16)
 	const t1, t2, t3 = 41, 42, 43
 	mem.set(t, wordA, t1)
 	c2 := async(func() error {
-		return m.LockPI(newTask(), mem, wordA, true, t2, t2, time.Now().Add(50*time.Millisecond), false, alwaysAlive)
+		return m.LockPI(newTask(), mem, wordA, true, t2, t2, time.Now().Add(2*time.Second), false, alwaysAlive)
 	})
 	waitQueued(t, m, mem, wordA, true, 1)
 	cn := async(func() error {
