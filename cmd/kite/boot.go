@@ -817,6 +817,7 @@ func endSandbox(k *kernel.Kernel, init *kernel.ThreadGroup, sig int) int {
 	case <-time.After(deliverTimeout):
 	}
 	fmt.Fprintln(os.Stderr, "kite: the kernel does not answer; leaving")
+	stopProfile()
 	os.Exit(128 + sig)
 	return 128 + sig
 }
