@@ -101,10 +101,11 @@ func InotifyOf(f *vfs.File) *Inotify {
 	return in
 }
 
-// AddWatch adds a watch on inode with mask (inotify_add_watch after the
-// path was resolved and checked), or changes the existing one, and
+// AddWatch adds a watch on d's inode with mask (inotify_add_watch after
+// the path was resolved and checked), or changes the existing one, and
 // returns its descriptor.
-func (in *Inotify) AddWatch(inode vfs.Inode, mask uint32) (int32, error) {
+func (in *Inotify) AddWatch(d *vfs.Dentry, mask uint32) (int32, error) {
+	inode := d.Inode()
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if w := in.byInode[inode]; w != nil {
@@ -125,7 +126,7 @@ func (in *Inotify) AddWatch(inode vfs.Inode, mask uint32) (int32, error) {
 	in.nextWD++
 	in.watches[w.wd] = w
 	in.byInode[inode] = w
-	in.vfs.AddWatch(inode, w)
+	in.vfs.AddWatch(d, w)
 	return w.wd, nil
 }
 

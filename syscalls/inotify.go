@@ -71,7 +71,7 @@ func inotifyAddWatch(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if mask&unix.IN_ALL_EVENTS == 0 {
 		return 0, unix.EINVAL
 	}
-	wd, err := in.AddWatch(p.Dentry.Inode(), mask&all)
+	wd, err := in.AddWatch(p.Dentry, mask&all)
 	return uintptr(wd), err
 }
 

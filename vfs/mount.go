@@ -123,9 +123,11 @@ func (ns *MountNamespace) IncRef() {
 func (ns *MountNamespace) DecRef() {
 	v := ns.root.vfs
 	v.mountMu.Lock()
-	defer v.mountMu.Unlock()
 	ns.refs--
 	ns.releaseIfUnusedLocked()
+	gone := v.unmountedLocked()
+	v.mountMu.Unlock()
+	v.notifyUnmounted(gone)
 }
 
 // MountNamespacePinner is implemented by inodes whose attached mounts
@@ -266,8 +268,11 @@ func (v *VirtualFilesystem) Umount(ctx Context, at Path) error {
 		return unix.EINVAL
 	}
 	v.mountMu.Lock()
-	defer v.mountMu.Unlock()
-	return v.umountLocked(at.Mount, false)
+	err := v.umountLocked(at.Mount, false)
+	gone := v.unmountedLocked()
+	v.mountMu.Unlock()
+	v.notifyUnmounted(gone)
+	return err
 }
 
 // SetMountFlags changes a mount's flags (mount -o remount).

@@ -282,6 +282,7 @@ func (v *VirtualFilesystem) detachLocked(m *Mount) {
 	m.parent.children--
 	m.point.mounts.Add(-1)
 	m.parent, m.point = nil, nil
+	v.detachedLocked(m.fs)
 	if n, ok := m.root.inode.(UnmountNotifier); ok {
 		n.Unmounted()
 	}
@@ -294,8 +295,11 @@ func (v *VirtualFilesystem) UmountTree(ctx Context, at Path) error {
 		return unix.EINVAL
 	}
 	v.mountMu.Lock()
-	defer v.mountMu.Unlock()
-	return v.umountLocked(at.Mount, true)
+	err := v.umountLocked(at.Mount, true)
+	gone := v.unmountedLocked()
+	v.mountMu.Unlock()
+	v.notifyUnmounted(gone)
+	return err
 }
 
 // MoveMount moves the mount whose root is from onto to (MS_MOVE), as

@@ -60,25 +60,32 @@ type notifyState struct {
 	// cookie numbers renames (the MOVED_FROM/MOVED_TO pair).
 	cookie atomic.Uint32
 
-	// mu guards watches, opens and doomed. It is a leaf: watches are
-	// called without it.
+	// mu guards watches, targets, opens and doomed. It is a leaf:
+	// watches are called without it.
 	mu      sync.Mutex
 	watches map[Inode][]Watch
+	// targets is a dentry of each watched inode, for the file system it
+	// belongs to (IN_UNMOUNT) and whether it is a directory.
+	targets map[Inode]*Dentry
 	opens   map[Inode]int
 	// doomed are unlinked inodes (no links left) still open: they are
 	// deleted when their last file closes.
 	doomed map[Inode]bool
 }
 
-// AddWatch adds w to inode's watches.
-func (v *VirtualFilesystem) AddWatch(inode Inode, w Watch) {
+// AddWatch adds w to the watches of d's inode.
+func (v *VirtualFilesystem) AddWatch(d *Dentry, w Watch) {
 	s := &v.notify
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.watches == nil {
 		s.watches = make(map[Inode][]Watch)
+		s.targets = make(map[Inode]*Dentry)
 	}
-	s.watches[inode] = append(s.watches[inode], w)
+	s.watches[d.inode] = append(s.watches[d.inode], w)
+	if s.targets[d.inode] == nil {
+		s.targets[d.inode] = d
+	}
 	s.n.Add(1)
 }
 
@@ -97,6 +104,7 @@ func (v *VirtualFilesystem) RemoveWatch(inode Inode, w Watch) {
 	}
 	if len(ws) == 0 {
 		delete(s.watches, inode)
+		delete(s.targets, inode)
 	} else {
 		s.watches[inode] = ws
 	}
@@ -288,6 +296,7 @@ func (v *VirtualFilesystem) notifyDeleted(d *Dentry) {
 	s.mu.Lock()
 	ws := s.watches[d.inode]
 	delete(s.watches, d.inode)
+	delete(s.targets, d.inode)
 	s.n.Add(-int32(len(ws)))
 	s.mu.Unlock()
 	for _, w := range ws {
@@ -295,6 +304,93 @@ func (v *VirtualFilesystem) notifyDeleted(d *Dentry) {
 	}
 	for _, w := range ws {
 		w.Event(NotifyEvent{Mask: InIgnored})
+	}
+}
+
+// detachedLocked records that a mount of fs was detached: if fs is
+// mounted nowhere any more when the unmount finishes, its watches hear
+// IN_UNMOUNT (see unmountedLocked).
+//
+// Preconditions: v.mountMu is held.
+func (v *VirtualFilesystem) detachedLocked(fs *fsState) {
+	if v.notify.n.Load() == 0 {
+		return
+	}
+	if v.detached == nil {
+		v.detached = make(map[*fsState]bool)
+	}
+	v.detached[fs] = true
+}
+
+// unmountedLocked returns the file systems recorded by detachedLocked
+// that no mount shows any more: Linux's superblock shutdown, after which
+// every watch on their inodes hears IN_UNMOUNT and IN_IGNORED
+// (notifyUnmounted). A file system stays mounted while a mount of it is
+// attached in some tree or is the root of a namespace that has mounts.
+// Unlike Linux, a lazily unmounted file system counts as gone when
+// detached though files of it are still open.
+//
+// Preconditions: v.mountMu is held.
+func (v *VirtualFilesystem) unmountedLocked() []*fsState {
+	if len(v.detached) == 0 {
+		return nil
+	}
+	inUse := make(map[*fsState]bool)
+	for _, m := range v.mounts {
+		inUse[m.fs] = true
+		if m.ns != nil && m.ns.root != nil {
+			inUse[m.ns.root.fs] = true
+		}
+	}
+	var gone []*fsState
+	for fs := range v.detached {
+		if !inUse[fs] {
+			gone = append(gone, fs)
+		}
+	}
+	v.detached = nil
+	return gone
+}
+
+// notifyUnmounted sends IN_UNMOUNT then IN_IGNORED to every watch of an
+// inode of the file systems gone, and drops the watches, as Linux's
+// fsnotify_unmount_inodes.
+//
+// Preconditions: v.mountMu is not held.
+func (v *VirtualFilesystem) notifyUnmounted(gone []*fsState) {
+	if len(gone) == 0 {
+		return
+	}
+	s := &v.notify
+	type target struct {
+		d  *Dentry
+		ws []Watch
+	}
+	var ts []target
+	s.mu.Lock()
+	for inode, d := range s.targets {
+		for _, fs := range gone {
+			if d.fs != fs {
+				continue
+			}
+			ws := s.watches[inode]
+			ts = append(ts, target{d, ws})
+			delete(s.watches, inode)
+			delete(s.targets, inode)
+			s.n.Add(-int32(len(ws)))
+			break
+		}
+	}
+	s.mu.Unlock()
+	for _, t := range ts {
+		mask := uint32(InUnmount)
+		if t.d.IsDir() {
+			mask |= InIsdir
+		}
+		for _, w := range t.ws {
+			w.Event(NotifyEvent{Mask: mask})
+			w.Event(NotifyEvent{Mask: InIgnored})
+		}
 	}
 }
 

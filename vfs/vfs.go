@@ -55,6 +55,9 @@ type VirtualFilesystem struct {
 	// groupIDs are the peer group ids in use (shared:N in mountinfo),
 	// allocated smallest first from 1 as Linux does.
 	groupIDs map[int]bool
+	// detached are the file systems a mount of which was detached
+	// while watches existed (notify.go's detachedLocked).
+	detached map[*fsState]bool
 
 	// regMu guards the registries and the clock.
 	regMu      sync.RWMutex
