@@ -64,6 +64,8 @@ func (t *Task) exit() {
 
 	k.mu.Lock()
 	delete(k.tasks, t.tid)
+	// TaskByID no longer finds t: its PI tombstone has done its job.
+	k.futex.ForgetExited(t.tid, t)
 	t.countInNamespacesLocked(-1)
 	k.releaseIDLocked(t.tid)
 	if len(k.tasks) == 0 && k.tasksGone != nil {

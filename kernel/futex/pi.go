@@ -308,6 +308,18 @@ func (m *Manager) ExitPIState(gid int32, self any) {
 	}
 }
 
+// ForgetExited drops the tombstone of the thread self (kernel-wide TID
+// gid) once TaskLookup no longer finds it: the kernel calls it when the
+// thread leaves its tables, so that tombstones (and the thread they
+// name) do not outlive it.
+func (m *Manager) ForgetExited(gid int32, self any) {
+	m.piMu.Lock()
+	if ts, ok := m.exited[gid]; ok && ts.self == self {
+		delete(m.exited, gid)
+	}
+	m.piMu.Unlock()
+}
+
 // Tombstones matter only between a thread's ExitPIState and the moment
 // TaskLookup stops finding it, which the kernel keeps short. Those of
 // threads no locker asked about are dropped once they are old and many.

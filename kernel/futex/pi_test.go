@@ -95,6 +95,26 @@ func TestPISingleThread(t *testing.T) {
 	}
 }
 
+func TestForgetExited(t *testing.T) {
+	m := NewManager()
+	m.ExitPIState(7, "first")
+	// Another thread now holding the TID does not drop the tombstone.
+	m.ForgetExited(7, "second")
+	m.piMu.Lock()
+	n := len(m.exited)
+	m.piMu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d tombstones after forgetting another thread, want 1", n)
+	}
+	m.ForgetExited(7, "first")
+	m.piMu.Lock()
+	n = len(m.exited)
+	m.piMu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d tombstones after forgetting the thread, want 0", n)
+	}
+}
+
 func TestTombstonesPruned(t *testing.T) {
 	m := NewManager()
 	old := time.Now().Add(-2 * tombstoneTTL)
