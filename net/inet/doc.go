@@ -18,8 +18,9 @@
 // that the endpoint also needs (SO_KEEPALIVE, SO_REUSEADDR, SO_LINGER...)
 // are applied to it and then left to the socket layer to record.
 //
-// The families show /proc/net/{tcp,tcp6,udp,udp6,dev,if_inet6,route}
-// (ProcNet), netlink's view of the interfaces (ifaces.go) and the
+// The families show /proc/net/{tcp,tcp6,udp,udp6,dev,if_inet6,route,
+// sockstat,sockstat6} (ProcNet) and the counters of snmp, snmp6 and
+// netstat (snmp.go), netlink's view of the interfaces (ifaces.go) and the
 // interface ioctls every socket takes (ioctl.go).
 //
 // Host is the network of `kite run --net=host` (host.go, hostopt.go):

@@ -29,6 +29,9 @@ func (f *family) ProcNet() map[string]func() []byte {
 		"route":     st.procRoute,
 		"sockstat":  func() []byte { return st.procSockstat(false) },
 		"sockstat6": func() []byte { return st.procSockstat(true) },
+		"snmp":      st.procSnmp,
+		"snmp6":     st.procSnmp6,
+		"netstat":   st.procNetstat,
 	}
 }
 

@@ -62,3 +62,33 @@ func TestProcNet(t *testing.T) {
 		t.Errorf("/proc/net/tcp still shows a closed socket:\n%s", got)
 	}
 }
+
+// TestProcSnmp reads snmp, snmp6 and netstat (every counter name the
+// code asks tcpip for must exist) and checks each header line has as
+// many values as names.
+func TestProcSnmp(t *testing.T) {
+	st, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fam := &family{st: st, domain: unix.AF_INET}
+	files := fam.ProcNet()
+	for _, name := range []string{"snmp", "netstat"} {
+		lines := strings.Split(strings.TrimSuffix(string(files[name]()), "\n"), "\n")
+		if len(lines)%2 != 0 {
+			t.Fatalf("/proc/net/%s has an odd number of lines:\n%s", name, strings.Join(lines, "\n"))
+		}
+		for i := 0; i < len(lines); i += 2 {
+			h, v := strings.Fields(lines[i]), strings.Fields(lines[i+1])
+			if len(h) != len(v) || h[0] != v[0] {
+				t.Errorf("/proc/net/%s: %q does not match %q", name, lines[i], lines[i+1])
+			}
+		}
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(string(files["snmp6"]()), "\n"), "\n") {
+		if f := strings.Fields(l); len(f) != 2 {
+			t.Errorf("/proc/net/snmp6 line %q is not a name and a value", l)
+		}
+	}
+}

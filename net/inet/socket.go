@@ -201,6 +201,7 @@ func (s *socket) Release(net.Context) {
 	s.ep.Close()
 	s.fam.st.mu.Lock()
 	delete(s.fam.st.socks, s)
+	s.fam.st.releaseCountsLocked(s)
 	s.fam.st.mu.Unlock()
 }
 

@@ -3,6 +3,7 @@ package inet
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -48,6 +49,12 @@ type Stack struct {
 	// pingLow and pingHigh are net.ipv4.ping_group_range: the groups
 	// that may make ICMP echo sockets ("1 0", nobody, by default).
 	pingLow, pingHigh uint32
+	// udpClosed are the UDP counts of closed sockets, IPv4's then
+	// IPv6's (/proc/net/snmp and snmp6).
+	udpClosed [2]udpCounts
+
+	// noPorts counts UDP packets no socket took, IPv4's then IPv6's.
+	noPorts [2]atomic.Uint64
 }
 
 // New returns a stack with lo up, holding 127.0.0.1/8 and ::1/128.
@@ -75,6 +82,7 @@ func newStack() (*Stack, error) {
 		RawFactory:         raw.EndpointFactory{},
 	})
 	st := &Stack{s: s, socks: make(map[*socket]struct{}), pingLow: 1, pingHigh: 0}
+	s.SetTransportProtocolHandler(udp.ProtocolNumber, st.countUnknownPort)
 	if err := st.setup(); err != nil {
 		s.Close()
 		return nil, err
