@@ -33,6 +33,8 @@ var layers = []layer{
 	{"ABI facts", false, []string{"abi/..."}},
 	{"CPU state", false, []string{"arch/..."}},
 	{"platform interface", false, []string{"platform"}},
+	// Code the stub-process backends share, and their conformance suite.
+	{"platform helpers", false, []string{"platform/internal/..."}},
 	{"platform backends", false, []string{"platform/ptrace/...", "platform/systrap/...", "platform/kvm/...", "platform/fake/..."}},
 	{"credentials", false, []string{"auth/..."}},
 	// The VFS and the memory manager are one level in DESIGN.md; which

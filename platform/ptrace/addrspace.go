@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/platform"
+	"github.com/kite-os/kite/platform/internal/hostsys"
 )
 
 // cloneFlags create a stub thread sharing everything with the stub.
@@ -90,17 +91,18 @@ func (p *Platform) newAddressSpace() (*addressSpace, error) {
 // reap.
 func (a *addressSpace) owner(ready chan<- error) {
 	runtime.LockOSThread()
-	t, err := a.p.startStub()
+	ht, err := a.p.stub.Start([]uintptr{uintptr(a.p.memfd)}) // the memory file is fd 0 in the stub
 	if err != nil {
 		ready <- err
 		return
 	}
-	a.pid, a.main = t.tgid, t
+	t := newThread(ht)
+	a.pid, a.main = t.Tgid, t
 	policy := a.p.cpuPolicy()
 	if policy == CPUPin {
 		a.cpu = a.p.pickCPU()
-		pinThread(0, a.cpu)
-		pinThread(t.tid, a.cpu)
+		hostsys.PinThread(0, a.cpu)
+		hostsys.PinThread(t.Tid, a.cpu)
 	}
 	a.cloneSpare()
 	ready <- nil
@@ -165,9 +167,9 @@ func (a *addressSpace) inject(nr uintptr, args ...uintptr) (uintptr, error) {
 		}
 	}
 	a.mu.Lock()
-	t := a.threads[gettid()]
+	t := a.threads[hostsys.Gettid()]
 	a.mu.Unlock()
-	if t != nil && !t.dead {
+	if t != nil && !t.Dead {
 		return t.syscall(nr, args...)
 	}
 	var ret uintptr
@@ -178,45 +180,14 @@ func (a *addressSpace) inject(nr uintptr, args ...uintptr) (uintptr, error) {
 	return ret, err
 }
 
-// checkRange validates an application range: page-aligned, non-empty and
-// below the stub.
-func checkRange(addr, length uintptr) error {
-	if addr%pageSize != 0 || length%pageSize != 0 || length == 0 {
-		return unix.EINVAL
-	}
-	if addr+length < addr || addr+length > stubStart {
-		return unix.EINVAL
-	}
-	return nil
-}
-
 // MapFile implements platform.AddressSpace.
 func (a *addressSpace) MapFile(addr uintptr, off uint64, length uintptr, prot int) error {
-	if err := checkRange(addr, length); err != nil {
-		return err
-	}
-	if off%pageSize != 0 {
-		return unix.EINVAL
-	}
-	prot &= unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC
-	got, err := a.inject(unix.SYS_MMAP, addr, length, uintptr(prot),
-		unix.MAP_SHARED|unix.MAP_FIXED, 0 /* the memory file */, uintptr(off))
-	if err != nil {
-		return err
-	}
-	if got != addr {
-		return unix.EINVAL
-	}
-	return nil
+	return hostsys.MapFile(a.inject, stubStart, addr, off, length, prot)
 }
 
 // Unmap implements platform.AddressSpace.
 func (a *addressSpace) Unmap(addr, length uintptr) error {
-	if err := checkRange(addr, length); err != nil {
-		return err
-	}
-	_, err := a.inject(unix.SYS_MUNMAP, addr, length)
-	return err
+	return hostsys.Unmap(a.inject, stubStart, addr, length)
 }
 
 // newThread returns an untraced stub thread in the pause loop for a
@@ -251,38 +222,31 @@ func (a *addressSpace) cloneOnOwner() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	t := &thread{tgid: a.pid, tid: int(ret), waiter: a.main.waiter}
+	t := a.main.Clone(int(ret))
 	a.mu.Lock()
 	if a.tids != nil {
-		a.tids[t.tid] = struct{}{}
+		a.tids[t.Tid] = struct{}{}
 	}
 	a.mu.Unlock()
 	// PTRACE_O_TRACECLONE attached it to us; it starts with a SIGSTOP.
-	ws, err := t.wait()
+	ws, err := t.Wait()
 	if err != nil {
-		return 0, t.errHost("wait", err)
+		return 0, t.ErrHost("wait", err)
 	}
-	if !ws.stopped() {
-		return 0, t.errDied(ws)
+	if !ws.Stopped() {
+		return 0, t.ErrDied(ws)
 	}
 	// While untraced it blocks every signal, so that a signal sent to the
 	// stub process from outside goes to a traced thread (which kite
 	// suppresses) rather than killing the stub through this one. The
 	// injection also drops the pending SIGSTOP.
-	t.base = a.main.base
-	if _, err := t.syscall(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, stubMaskAll, 0, 8); err != nil {
+	if _, err := t.Syscall(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, stubMaskAll, 0, 8); err != nil {
 		return 0, err
 	}
-	r := t.base
-	r.Rip = stubPause
-	r.Orig_rax = ^uint64(0)
-	if err := setRegs(t.tid, &r); err != nil {
-		return 0, t.errHost("SETREGS", err)
+	if err := t.Release(stubPause); err != nil {
+		return 0, err
 	}
-	if err := ptrace(unix.PTRACE_DETACH, t.tid, 0, 0); err != nil {
-		return 0, t.errHost("DETACH", err)
-	}
-	return t.tid, nil
+	return t.Tid, nil
 }
 
 // Release implements platform.AddressSpace. It kills the stub, tells the

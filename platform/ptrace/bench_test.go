@@ -1,33 +1,27 @@
 package ptrace
 
 import (
-	"runtime"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/platform"
+	pt "github.com/kite-os/kite/platform/internal/platformtest"
 )
 
-// benchEnv is newEnv for benchmarks, with pinning set before the address
+// benchEnv is pt.BenchEnv with the CPU policy set before the address
 // space and the Context exist.
-func benchEnv(b *testing.B, policy CPUPolicy) (*env, platform.Context) {
-	b.Helper()
-	fd, err := unix.MemfdCreate("kite-bench-mem", unix.MFD_CLOEXEC)
+func benchEnv(b *testing.B, policy CPUPolicy) (*pt.Env, platform.Context) {
+	return pt.BenchEnv(b, backend(func(memfd int) (*Platform, error) { return newWithPolicy(memfd, policy) }))
+}
+
+// newWithPolicy is New with the CPU policy set before the first address
+// space is taken.
+func newWithPolicy(memfd int, policy CPUPolicy) (*Platform, error) {
+	p, err := New(memfd)
 	if err != nil {
-		b.Fatal(err)
-	}
-	if err := unix.Ftruncate(fd, memSize); err != nil {
-		b.Fatal(err)
-	}
-	mem, err := unix.Mmap(fd, 0, memSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		b.Fatal(err)
-	}
-	p, err := New(fd)
-	if err != nil {
-		b.Fatal(err)
+		return nil, err
 	}
 	p.SetCPUPolicy(policy)
 	// Take the spare started under the default policy, to get one started
@@ -35,25 +29,7 @@ func benchEnv(b *testing.B, policy CPUPolicy) (*env, platform.Context) {
 	if as, err := p.NewAddressSpace(); err == nil {
 		as.Release()
 	}
-	as, err := p.NewAddressSpace()
-	if err != nil {
-		b.Fatal(err)
-	}
-	runtime.LockOSThread()
-	c, err := p.NewContext()
-	if err != nil {
-		b.Fatal(err)
-	}
-	e := &env{p: p, memfd: fd, mem: mem, as: as}
-	b.Cleanup(func() {
-		c.Release()
-		runtime.UnlockOSThread()
-		as.Release()
-		p.Close()
-		unix.Munmap(mem)
-		unix.Close(fd)
-	})
-	return e, c
+	return p, nil
 }
 
 var policies = []struct {
@@ -66,23 +42,9 @@ var policies = []struct {
 func BenchmarkSyscallRoundTrip(b *testing.B) {
 	for _, pol := range policies {
 		b.Run(pol.name, func(b *testing.B) {
-			e, c := benchEnv(b, pol.p)
-			copy(e.mem[codeOff:], cat(insMovEaxImm(unix.SYS_GETPID), insSyscall, insJmpRel8(-9)))
-			if err := e.as.MapFile(codeAddr, codeOff, pageSize, unix.PROT_READ|unix.PROT_EXEC); err != nil {
-				b.Fatal(err)
-			}
-			r := startRegs(codeAddr)
-			if _, _, err := c.Switch(e.as, &r); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				r.Rax = 1234
-				ev, _, err := c.Switch(e.as, &r)
-				if err != nil || ev != platform.EventSyscall {
-					b.Fatalf("%v %v", ev, err)
-				}
-			}
+			pt.BenchSyscallRoundTrip(b, backend(func(memfd int) (*Platform, error) {
+				return newWithPolicy(memfd, pol.p)
+			}))
 		})
 	}
 }
@@ -99,16 +61,16 @@ func BenchmarkMapFile(b *testing.B) {
 			}
 			b.Run(name, func(b *testing.B) {
 				e, c := benchEnv(b, pol.p)
-				copy(e.mem[codeOff:], cat(insSyscall))
-				if err := e.as.MapFile(codeAddr, codeOff, pageSize, unix.PROT_READ|unix.PROT_EXEC); err != nil {
+				copy(e.Mem[pt.CodeOff:], pt.InsSyscall)
+				if err := e.AS.MapFile(pt.CodeAddr, pt.CodeOff, pageSize, unix.PROT_READ|unix.PROT_EXEC); err != nil {
 					b.Fatal(err)
 				}
-				r := startRegs(codeAddr)
-				if _, _, err := c.Switch(e.as, &r); err != nil {
+				r := pt.StartRegs(pt.CodeAddr)
+				if _, _, err := c.Switch(e.AS, &r); err != nil {
 					b.Fatal(err)
 				}
 				mapIt := func() {
-					if err := e.as.MapFile(dataAddr, dataOff, pageSize, unix.PROT_READ); err != nil {
+					if err := e.AS.MapFile(pt.DataAddr, pt.DataOff, pageSize, unix.PROT_READ); err != nil {
 						b.Error(err)
 					}
 				}
@@ -145,7 +107,7 @@ func BenchmarkAddressSpace(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			e, c := benchEnv(b, defaultCPUPolicy)
-			copy(e.mem[codeOff:], cat(insSyscall))
+			copy(e.Mem[pt.CodeOff:], pt.InsSyscall)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if spaced {
@@ -153,18 +115,18 @@ func BenchmarkAddressSpace(b *testing.B) {
 					time.Sleep(5 * time.Millisecond)
 					b.StartTimer()
 				}
-				as, err := e.p.NewAddressSpace()
+				as, err := e.P.NewAddressSpace()
 				if err != nil {
 					b.Fatal(err)
 				}
 				// As after an exec: the first instruction faults, the
 				// fault handler maps the page (through the Context's
 				// stub thread by now), and the program runs.
-				r := startRegs(codeAddr)
+				r := pt.StartRegs(pt.CodeAddr)
 				if ev, _, err := c.Switch(as, &r); err != nil || ev != platform.EventFault {
 					b.Fatal(ev, err)
 				}
-				if err := as.MapFile(codeAddr, codeOff, pageSize, unix.PROT_READ|unix.PROT_EXEC); err != nil {
+				if err := as.MapFile(pt.CodeAddr, pt.CodeOff, pageSize, unix.PROT_READ|unix.PROT_EXEC); err != nil {
 					b.Fatal(err)
 				}
 				if ev, _, err := c.Switch(as, &r); err != nil || ev != platform.EventSyscall {

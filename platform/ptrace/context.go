@@ -8,6 +8,7 @@ import (
 
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/platform"
+	"github.com/kite-os/kite/platform/internal/hostsys"
 )
 
 // interruptSignal is the host signal Interrupt sends to a running stub
@@ -73,7 +74,7 @@ var (
 func (p *Platform) NewContext() (platform.Context, error) {
 	c := &context{
 		p:       p,
-		tid:     gettid(),
+		tid:     hostsys.Gettid(),
 		cpu:     -1,
 		threads: make(map[*addressSpace]*thread),
 		fp:      p.initFP.Clone(),
@@ -82,7 +83,7 @@ func (p *Platform) NewContext() (platform.Context, error) {
 	if c.policy == CPUPin {
 		if err := unix.SchedGetaffinity(0, &c.oldMask); err == nil {
 			c.cpu = p.pickCPU()
-			pinThread(0, c.cpu)
+			hostsys.PinThread(0, c.cpu)
 		}
 	}
 	return c, nil
@@ -93,21 +94,14 @@ func (p *Platform) pickCPU() int {
 	return p.cpus[int(p.nextCPU.Add(1)-1)%len(p.cpus)]
 }
 
-// pinThread restricts host thread tid (0: the calling one) to cpu.
-func pinThread(tid, cpu int) error {
-	var set unix.CPUSet
-	set.Set(cpu)
-	return unix.SchedSetaffinity(tid, &set)
-}
-
 // threadIn returns the Context's stub thread in a, creating it if needed.
 func (c *context) threadIn(a *addressSpace) (*thread, error) {
 	if a.released.Load() {
 		return nil, errReleased
 	}
 	if t := c.threads[a]; t != nil {
-		if t.dead {
-			return nil, fmt.Errorf("ptrace: stub thread %d is gone", t.tid)
+		if t.Dead {
+			return nil, fmt.Errorf("ptrace: stub thread %d is gone", t.Tid)
 		}
 		return t, nil
 	}
@@ -121,10 +115,10 @@ func (c *context) threadIn(a *addressSpace) (*thread, error) {
 	cpu := -1
 	switch c.policy {
 	case CPUPin:
-		pinThread(tid, c.cpu)
+		hostsys.PinThread(tid, c.cpu)
 	case CPUFollow:
-		cpu = getcpu()
-		if pinThread(tid, cpu) != nil {
+		cpu = hostsys.Getcpu()
+		if hostsys.PinThread(tid, cpu) != nil {
 			cpu = -1
 		}
 	default:
@@ -134,11 +128,11 @@ func (c *context) threadIn(a *addressSpace) (*thread, error) {
 		}
 		unix.SchedSetaffinity(tid, &all)
 	}
-	t, err := seize(a.pid, tid)
+	t, err := c.p.seize(a.pid, tid)
 	if err != nil {
 		return nil, err
 	}
-	t.cpu, t.follows = cpu, c.policy == CPUFollow
+	t.CPU, t.follows = cpu, c.policy == CPUFollow
 	if c.schedSet {
 		c.applySched(t)
 	}
@@ -158,7 +152,7 @@ func (c *context) threadIn(a *addressSpace) (*thread, error) {
 func (c *context) prune() {
 	for a, t := range c.threads {
 		if a.released.Load() {
-			t.dead = true
+			t.Dead = true
 			delete(c.threads, a)
 			if c.fpThread == t {
 				c.lostFP()
@@ -187,8 +181,8 @@ func (c *context) moveFP(t *thread) error {
 			c.lostFP()
 		}
 	}
-	if err := setRegset(t.tid, unix.NT_X86_XSTATE, c.fp); err != nil {
-		return t.errHost("SETREGSET", err)
+	if err := hostsys.SetRegset(t.Tid, unix.NT_X86_XSTATE, c.fp); err != nil {
+		return t.ErrHost("SETREGSET", err)
 	}
 	c.fpThread = t
 	return nil
@@ -199,7 +193,7 @@ func (c *context) pullFP() error {
 	if len(c.fp) != c.p.xstateSize {
 		c.fp = make(arch.FPState, c.p.xstateSize)
 	}
-	n, err := getRegset(c.fpThread.tid, unix.NT_X86_XSTATE, c.fp)
+	n, err := hostsys.GetRegset(c.fpThread.Tid, unix.NT_X86_XSTATE, c.fp)
 	if err != nil {
 		return err
 	}
@@ -211,7 +205,7 @@ func (c *context) pullFP() error {
 // FPState implements platform.Context.
 func (c *context) FPState() (arch.FPState, error) {
 	if c.fpThread != nil {
-		if c.fpThread.dead || c.pullFP() != nil {
+		if c.fpThread.Dead || c.pullFP() != nil {
 			c.lostFP()
 		}
 	}
@@ -230,12 +224,12 @@ func (c *context) SetFPState(s arch.FPState) error {
 	}
 	fp := make(arch.FPState, c.p.xstateSize)
 	copy(fp, s)
-	if t := c.last; t != nil && !t.dead && !c.isReleased(t) {
-		if err := setRegset(t.tid, unix.NT_X86_XSTATE, fp); err != nil {
+	if t := c.last; t != nil && !t.Dead && !c.isReleased(t) {
+		if err := hostsys.SetRegset(t.Tid, unix.NT_X86_XSTATE, fp); err != nil {
 			if err == unix.EINVAL || err == unix.EFAULT {
 				return unix.EINVAL
 			}
-			return t.errHost("SETREGSET", err)
+			return t.ErrHost("SETREGSET", err)
 		}
 		c.fp, c.fpThread = fp, t
 		return nil
@@ -261,7 +255,7 @@ func (c *context) isReleased(t *thread) bool {
 func (c *context) Interrupt() {
 	c.interrupted.Store(true)
 	if t := c.running.Load(); t != nil {
-		tgkill(t.tgid, t.tid, interruptSignal)
+		hostsys.Tgkill(t.Tgid, t.Tid, interruptSignal)
 	}
 }
 
@@ -275,7 +269,7 @@ func (t *thread) setAppRegs(regs *arch.Registers) error {
 	}
 	host := *regs
 	host.Orig_rax = ^uint64(0)
-	if err := setRegs(t.tid, &host); err != nil {
+	if err := hostsys.SetRegs(t.Tid, &host); err != nil {
 		t.regsValid = false
 		if err == unix.EIO {
 			// The host refuses a kernel-mode cs or ss selector and an
@@ -283,7 +277,7 @@ func (t *thread) setAppRegs(regs *arch.Registers) error {
 			return fmt.Errorf("ptrace: invalid registers (cs %#x ss %#x fs_base %#x gs_base %#x): %w",
 				regs.Cs, regs.Ss, regs.Fs_base, regs.Gs_base, err)
 		}
-		return t.errHost("SETREGS", err)
+		return t.ErrHost("SETREGS", err)
 	}
 	t.regs, t.regsValid = *regs, true
 	return nil
@@ -291,9 +285,9 @@ func (t *thread) setAppRegs(regs *arch.Registers) error {
 
 // getAppRegs reads t's registers into regs.
 func (t *thread) getAppRegs(regs *arch.Registers) error {
-	if err := getRegs(t.tid, regs); err != nil {
+	if err := hostsys.GetRegs(t.Tid, regs); err != nil {
 		t.regsValid = false
-		return t.errHost("GETREGS", err)
+		return t.ErrHost("GETREGS", err)
 	}
 	t.regs, t.regsValid = *regs, true
 	return nil
@@ -336,17 +330,17 @@ func (c *context) run(as platform.AddressSpace, regs *arch.Registers, req int) (
 		return platform.EventInterrupt, platform.Fault{}, nil
 	}
 	for {
-		if err := ptrace(req, t.tid, 0, 0); err != nil {
-			return 0, platform.Fault{}, t.errHost("SYSEMU", err)
+		if err := hostsys.Ptrace(req, t.Tid, 0, 0); err != nil {
+			return 0, platform.Fault{}, t.ErrHost("SYSEMU", err)
 		}
-		ws, err := wait(t.tid)
+		ws, err := hostsys.Wait(t.Tid)
 		if err != nil {
-			return 0, platform.Fault{}, t.errHost("wait", err)
+			return 0, platform.Fault{}, t.ErrHost("wait", err)
 		}
-		if !ws.stopped() {
-			return 0, platform.Fault{}, t.errDied(ws)
+		if !ws.Stopped() {
+			return 0, platform.Fault{}, t.ErrDied(ws)
 		}
-		sig := ws.stopSig()
+		sig := ws.StopSig()
 		switch {
 		case sig == syscallStopSig:
 			if err := t.getAppRegs(regs); err != nil {
@@ -354,7 +348,7 @@ func (c *context) run(as platform.AddressSpace, regs *arch.Registers, req int) (
 			}
 			return platform.EventSyscall, platform.Fault{}, nil
 
-		case ws.event() != 0:
+		case ws.Event() != 0:
 			// PTRACE_EVENT_STOP (group-stop or a late interrupt stop):
 			// nothing to report, resume.
 
@@ -368,9 +362,9 @@ func (c *context) run(as platform.AddressSpace, regs *arch.Registers, req int) (
 
 		case sig == int(unix.SIGSEGV) || sig == int(unix.SIGBUS) || sig == int(unix.SIGFPE) ||
 			sig == int(unix.SIGILL) || sig == int(unix.SIGTRAP):
-			var si siginfo
-			if err := getSiginfo(t.tid, &si); err != nil {
-				return 0, platform.Fault{}, t.errHost("GETSIGINFO", err)
+			var si hostsys.Siginfo
+			if err := hostsys.GetSiginfo(t.Tid, &si); err != nil {
+				return 0, platform.Fault{}, t.ErrHost("GETSIGINFO", err)
 			}
 			if si.Code <= 0 {
 				// Sent by someone (kill, tgkill), not a fault: drop.
@@ -401,13 +395,13 @@ func (c *context) Release() {
 			delete(a.threads, c.tid)
 		}
 		a.mu.Unlock()
-		if !live || t.dead {
+		if !live || t.Dead {
 			continue
 		}
 		t.exit()
 		a.mu.Lock()
 		if a.tids != nil {
-			delete(a.tids, t.tid)
+			delete(a.tids, t.Tid)
 		}
 		a.mu.Unlock()
 	}

@@ -5,8 +5,11 @@
 //
 // It owns the stub program, the stub processes and threads, system call
 // injection, and the mapping of the memory file into stubs. It imports
-// platform, arch and golang.org/x/sys/unix; it uses unsafe and raw host
-// system calls.
+// platform, arch, platform/internal/hostsys (the host system call
+// wrappers, the stub's image and start-up, injection and the spare
+// address space, shared with platform/systrap) and golang.org/x/sys/unix;
+// it makes raw host system calls. Its tests run the conformance suite of
+// platform/internal/platformtest, as platform/systrap's do.
 //
 // # The stub
 //

@@ -4,6 +4,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/platform"
+	"github.com/kite-os/kite/platform/internal/hostsys"
 )
 
 var _ platform.Scheduler = (*context)(nil)
@@ -15,18 +16,18 @@ var _ platform.Scheduler = (*context)(nil)
 func (c *context) SetScheduling(s platform.Scheduling) {
 	c.sched, c.schedSet = s, true
 	setThreadSched(c.tid, s)
-	setIOPrio(c.tid, s.IOPrio)
+	hostsys.SetIOPrio(c.tid, s.IOPrio)
 	mask := c.hostCPUs(s.CPUs)
 	if c.policy == CPUPin && c.cpu >= 0 {
 		if !mask.IsSet(c.cpu) {
 			c.cpu = firstCPU(&mask)
 		}
-		pinThread(0, c.cpu)
+		hostsys.PinThread(0, c.cpu)
 	} else {
 		unix.SchedSetaffinity(0, &mask)
 	}
 	for a, t := range c.threads {
-		if !t.dead && !a.released.Load() {
+		if !t.Dead && !a.released.Load() {
 			c.applySched(t)
 		}
 	}
@@ -34,17 +35,17 @@ func (c *context) SetScheduling(s platform.Scheduling) {
 
 // applySched gives stub thread t the Context's scheduling.
 func (c *context) applySched(t *thread) {
-	setThreadSched(t.tid, c.sched)
+	setThreadSched(t.Tid, c.sched)
 	switch {
 	case c.policy == CPUPin && c.cpu >= 0:
-		pinThread(t.tid, c.cpu)
+		hostsys.PinThread(t.Tid, c.cpu)
 	case t.follows:
 		// The next Switch restricts it to the CPU kite's thread is on,
 		// which is in the mask.
-		t.cpu = -1
+		t.CPU = -1
 	default:
 		mask := c.hostCPUs(c.sched.CPUs)
-		unix.SchedSetaffinity(t.tid, &mask)
+		unix.SchedSetaffinity(t.Tid, &mask)
 	}
 }
 
@@ -54,7 +55,7 @@ func (c *context) CPU() int {
 	if c.policy != CPUPin || cpu < 0 {
 		// kite's OS thread: its stub thread follows it (CPUFollow) or
 		// shares its mask (CPUFree).
-		cpu = getcpu()
+		cpu = hostsys.Getcpu()
 	}
 	for i, x := range c.p.cpus {
 		if x == cpu {

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/platform"
+	"github.com/kite-os/kite/platform/internal/hostsys"
 )
 
 // cloneFlags create an application thread of the stub. CLONE_CHILD_CLEARTID
@@ -28,7 +29,7 @@ type addressSpace struct {
 	// owner and used only there. Both are set before the owner accepts
 	// requests.
 	pid  int
-	main *thread
+	main *hostsys.Thread
 
 	// regionFD is the memfd holding every thread's region; regions is
 	// kite's mapping of all of it. The mapping stays until refs drops
@@ -127,10 +128,9 @@ func (a *addressSpace) owner(ready chan<- error) {
 		ready <- err
 		return
 	}
-	a.pid, a.main = t.tgid, t
+	a.pid, a.main = t.Tgid, t
 	if err := a.startSysThread(); err != nil {
-		unix.Kill(a.pid, unix.SIGKILL)
-		t.reap()
+		t.Kill(nil)
 		ready <- err
 		return
 	}
@@ -162,11 +162,11 @@ func (a *addressSpace) do(f func()) error {
 func (a *addressSpace) startSysThread() error {
 	base := regionAddr(sysRegion)
 	off := uintptr(sysRegion) * regionSize
-	if _, err := a.main.syscall(unix.SYS_MMAP, base, pageSize, unix.PROT_READ,
+	if _, err := a.main.Syscall(unix.SYS_MMAP, base, pageSize, unix.PROT_READ,
 		unix.MAP_SHARED|unix.MAP_FIXED, 1, off); err != nil {
 		return err
 	}
-	if _, err := a.main.syscall(unix.SYS_MMAP, base+pageSize, pageSize, unix.PROT_READ|unix.PROT_WRITE,
+	if _, err := a.main.Syscall(unix.SYS_MMAP, base+pageSize, pageSize, unix.PROT_READ|unix.PROT_WRITE,
 		unix.MAP_SHARED|unix.MAP_FIXED, 1, off+pageSize); err != nil {
 		return err
 	}
@@ -174,47 +174,32 @@ func (a *addressSpace) startSysThread() error {
 	if err != nil {
 		return err
 	}
-	if _, err := t.syscall(unix.SYS_SECCOMP, seccompSetModeFilter, 0, stubSysFprog); err != nil {
+	if _, err := t.Syscall(unix.SYS_SECCOMP, seccompSetModeFilter, 0, stubSysFprog); err != nil {
 		return err
 	}
-	if err := a.release(t, stubSysLoop); err != nil {
+	if err := t.Release(stubSysLoop); err != nil {
 		return err
 	}
-	a.sysTid = t.tid
+	a.sysTid = t.Tid
 	return nil
 }
 
 // cloneTraced clones a thread of the stub from the main thread; it is
 // left stopped and traced by the owner. It runs on the owner.
-func (a *addressSpace) cloneTraced(flags, ctid uintptr) (*thread, error) {
-	ret, err := a.main.syscall(unix.SYS_CLONE, flags, 0, 0, ctid, 0)
+func (a *addressSpace) cloneTraced(flags, ctid uintptr) (*hostsys.Thread, error) {
+	ret, err := a.main.Syscall(unix.SYS_CLONE, flags, 0, 0, ctid, 0)
 	if err != nil {
 		return nil, err
 	}
-	t := &thread{tgid: a.pid, tid: int(ret), waiter: a.main.waiter, base: a.main.base}
-	ws, err := t.wait()
+	t := a.main.Clone(int(ret))
+	ws, err := t.Wait()
 	if err != nil {
-		return nil, t.errHost("wait", err)
+		return nil, t.ErrHost("wait", err)
 	}
-	if !ws.stopped() {
-		return nil, t.errDied(ws)
+	if !ws.Stopped() {
+		return nil, t.ErrDied(ws)
 	}
 	return t, nil
-}
-
-// release points a traced thread at rip and detaches it. It runs on the
-// owner.
-func (a *addressSpace) release(t *thread, rip uintptr) error {
-	regs := t.base
-	regs.Rip = uint64(rip)
-	regs.Orig_rax = ^uint64(0)
-	if err := setRegs(t.tid, &regs); err != nil {
-		return t.errHost("SETREGS", err)
-	}
-	if err := ptrace(unix.PTRACE_DETACH, t.tid, 0, 0); err != nil {
-		return t.errHost("DETACH", err)
-	}
-	return nil
 }
 
 // inject runs a system call in the stub through the syscall thread: the
@@ -242,7 +227,7 @@ func (a *addressSpace) inject(nr uintptr, args ...uintptr) (uintptr, error) {
 	}
 	if a.p.follow {
 		// The syscall thread runs where the caller waits for it.
-		if cpu := getcpu(); cpu != a.sysCPU {
+		if cpu := hostsys.Getcpu(); cpu != a.sysCPU {
 			var set unix.CPUSet
 			set.Set(cpu)
 			if unix.SchedSetaffinity(a.sysTid, &set) == nil {
@@ -252,7 +237,7 @@ func (a *addressSpace) inject(nr uintptr, args ...uintptr) (uintptr, error) {
 	}
 	w := stateWord(sys)
 	atomic.StoreUint32(w, a.sysSeq)
-	futexWakeShared(w)
+	hostsys.FutexWakeShared(w)
 	var buf [8]byte
 	for {
 		n, err := unix.Read(a.doneFD, buf[:])
@@ -264,7 +249,7 @@ func (a *addressSpace) inject(nr uintptr, args ...uintptr) (uintptr, error) {
 		}
 		fds := []unix.PollFd{{Fd: int32(a.doneFD), Events: unix.POLLIN}}
 		if n, _ := unix.Poll(fds, 100); n == 0 {
-			if a.released.Load() || tgkill(a.pid, a.sysTid, 0) == unix.ESRCH {
+			if a.released.Load() || hostsys.Tgkill(a.pid, a.sysTid, 0) == unix.ESRCH {
 				return 0, errReleased
 			}
 		}
@@ -283,45 +268,14 @@ func (a *addressSpace) inject(nr uintptr, args ...uintptr) (uintptr, error) {
 	return 0, fmt.Errorf("systrap: syscall thread of stub %d answered %d", a.pid, le.Uint64(buf[:]))
 }
 
-// checkRange validates an application range: page-aligned, non-empty and
-// below the platform's area.
-func checkRange(addr, length uintptr) error {
-	if addr%pageSize != 0 || length%pageSize != 0 || length == 0 {
-		return unix.EINVAL
-	}
-	if addr+length < addr || addr+length > maxUserAddress {
-		return unix.EINVAL
-	}
-	return nil
-}
-
 // MapFile implements platform.AddressSpace.
 func (a *addressSpace) MapFile(addr uintptr, off uint64, length uintptr, prot int) error {
-	if err := checkRange(addr, length); err != nil {
-		return err
-	}
-	if off%pageSize != 0 {
-		return unix.EINVAL
-	}
-	prot &= unix.PROT_READ | unix.PROT_WRITE | unix.PROT_EXEC
-	got, err := a.inject(unix.SYS_MMAP, addr, length, uintptr(prot),
-		unix.MAP_SHARED|unix.MAP_FIXED, 0 /* the memory file */, uintptr(off))
-	if err != nil {
-		return err
-	}
-	if got != addr {
-		return unix.EINVAL
-	}
-	return nil
+	return hostsys.MapFile(a.inject, maxUserAddress, addr, off, length, prot)
 }
 
 // Unmap implements platform.AddressSpace.
 func (a *addressSpace) Unmap(addr, length uintptr) error {
-	if err := checkRange(addr, length); err != nil {
-		return err
-	}
-	_, err := a.inject(unix.SYS_MUNMAP, addr, length)
-	return err
+	return hostsys.Unmap(a.inject, maxUserAddress, addr, length)
 }
 
 // regionAddr is where region r lies in the stub.
@@ -362,7 +316,7 @@ func (a *addressSpace) allocRegion() (int, error) {
 	if r >= sysRegion {
 		return 0, unix.EAGAIN
 	}
-	if _, err := a.main.syscall(unix.SYS_MMAP, regionAddr(r), regionSize, unix.PROT_READ|unix.PROT_WRITE,
+	if _, err := a.main.Syscall(unix.SYS_MMAP, regionAddr(r), regionSize, unix.PROT_READ|unix.PROT_WRITE,
 		unix.MAP_SHARED|unix.MAP_FIXED, 1 /* regionFD */, uintptr(r)*regionSize); err != nil {
 		return 0, err
 	}
@@ -420,15 +374,15 @@ func (a *addressSpace) cloneOnOwner() (int, int, error) {
 		{unix.SYS_SECCOMP, []uintptr{seccompSetModeFilter, 0, stubFprog}},
 	}
 	for _, s := range setup {
-		if _, err := t.syscall(s.nr, s.args...); err != nil {
+		if _, err := t.Syscall(s.nr, s.args...); err != nil {
 			unix.Kill(a.pid, unix.SIGKILL)
 			return fail(err)
 		}
 	}
-	if err := a.release(t, stubStartThr); err != nil {
+	if err := t.Release(stubStartThr); err != nil {
 		return fail(err)
 	}
-	return t.tid, r, nil
+	return t.Tid, r, nil
 }
 
 // Release implements platform.AddressSpace. It kills the stub, wakes every
@@ -445,7 +399,7 @@ func (a *addressSpace) Release() {
 		for r := range live {
 			w := stateWord(a.region(r))
 			atomic.StoreUint32(w, stateDead)
-			futexWakeShared(w)
+			hostsys.FutexWakeShared(w)
 		}
 		close(a.quit)
 		for {

@@ -3,12 +3,12 @@ package systrap
 import (
 	"fmt"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/platform"
+	"github.com/kite-os/kite/platform/internal/hostsys"
 )
 
 // interruptSignal is the host signal Interrupt sends to a running stub
@@ -75,32 +75,8 @@ type appThread struct {
 
 	dead bool
 
-	// cpu is the CPU the thread was last restricted to under follow, or
-	// -1; followed is when the CPU was last looked up.
-	cpu      int
-	followed time.Time
-}
-
-// followInterval is how often follow looks up kite's CPU (a getcpu is a
-// host system call; kite's OS thread moves far less often).
-const followInterval = 500 * time.Microsecond
-
-// follow restricts t to the CPU the calling thread is on, if it is not
-// already: a futex wake-up to the same CPU costs a few microseconds, one
-// to another CPU tens on our virtual machines.
-func (t *appThread) follow() {
-	now := time.Now()
-	if t.cpu >= 0 && now.Sub(t.followed) < followInterval {
-		return
-	}
-	t.followed = now
-	if cpu := getcpu(); cpu != t.cpu {
-		var set unix.CPUSet
-		set.Set(cpu)
-		if unix.SchedSetaffinity(t.tid, &set) == nil {
-			t.cpu = cpu
-		}
-	}
+	// follower keeps the thread on kite's CPU (SetFollow).
+	follower hostsys.Follower
 }
 
 var (
@@ -137,7 +113,7 @@ func (c *context) threadIn(a *addressSpace) (*appThread, error) {
 		a.unref()
 		return nil, err
 	}
-	t := &appThread{a: a, tid: tid, region: r, ctl: a.region(r), base: regionAddr(r), cpu: -1}
+	t := &appThread{a: a, tid: tid, region: r, ctl: a.region(r), base: regionAddr(r), follower: hostsys.Follower{CPU: -1}}
 	c.threads[a] = t
 	// The thread reports once from its start instruction: then it waits
 	// in the handler with a frame to load registers into.
@@ -200,7 +176,7 @@ func (t *appThread) readFrame() error {
 // resume lets t return from its handler.
 func (t *appThread) resume() {
 	if atomic.SwapUint32(t.state(), stateRun) == stateEventStubWait {
-		futexWakeShared(t.state())
+		hostsys.FutexWakeShared(t.state())
 	}
 }
 
@@ -222,7 +198,7 @@ func (c *context) wait(t *appThread) error {
 			}
 			fallthrough
 		case stateRunKiteWait:
-			futexWaitShared(w, stateRunKiteWait, &deadPoll)
+			hostsys.FutexWaitShared(w, stateRunKiteWait, &deadPoll)
 			if atomic.LoadUint32(w) != stateRunKiteWait {
 				continue
 			}
@@ -252,7 +228,7 @@ func (t *appThread) alive() bool {
 	if t.a.released.Load() {
 		return false
 	}
-	return tgkill(t.a.pid, t.tid, 0) != unix.ESRCH
+	return hostsys.Tgkill(t.a.pid, t.tid, 0) != unix.ESRCH
 }
 
 // checkRegs refuses registers the host would not load: a selector that
@@ -310,7 +286,7 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 	}
 	t.setRegs(regs)
 	if c.p.follow {
-		t.follow()
+		t.follower.Follow(t.tid)
 	}
 	for {
 		t.resume()
@@ -464,8 +440,8 @@ func (c *context) Interrupt() {
 // interrupt signals t to report to kite. SIGCONT first: a SIGSTOP sent to
 // the stub from outside would otherwise keep the thread from taking it.
 func (t *appThread) interrupt() {
-	tgkill(t.a.pid, t.tid, unix.SIGCONT)
-	tgkill(t.a.pid, t.tid, interruptSignal)
+	hostsys.Tgkill(t.a.pid, t.tid, unix.SIGCONT)
+	hostsys.Tgkill(t.a.pid, t.tid, interruptSignal)
 }
 
 // Release implements platform.Context: each of its stub threads in a live
@@ -498,7 +474,7 @@ func (t *appThread) exit() {
 		if v != stateRun {
 			return
 		}
-		futexWaitShared(w, stateRun, &deadPoll)
+		hostsys.FutexWaitShared(w, stateRun, &deadPoll)
 	}
 }
 

@@ -5,8 +5,11 @@
 // to kite through shared memory and a futex, and kite answers the same
 // way. No ptrace stop, wait4 or PTRACE_GETREGS is on that path.
 //
-// It imports platform, arch and golang.org/x/sys/unix; it uses unsafe and
-// raw host system calls.
+// It imports platform, arch, platform/internal/hostsys (the host system
+// call wrappers, the stub's image and start-up, injection and the spare
+// address space, shared with platform/ptrace) and golang.org/x/sys/unix;
+// it uses unsafe and raw host system calls. Its tests run the conformance
+// suite of platform/internal/platformtest, as platform/ptrace's do.
 //
 // # The stub
 //

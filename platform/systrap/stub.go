@@ -1,33 +1,28 @@
 package systrap
 
-import "encoding/binary"
+import (
+	"github.com/kite-os/kite/platform/internal/hostsys"
+)
 
 // The stub's layout. The stub is a one-page static ELF executable loaded
 // at stubStart, the same place as the ptrace platform's; below it lie the
 // threads' regions, and below those everything belongs to the
 // application.
 const (
-	pageSize = 0x1000
+	pageSize  = hostsys.PageSize
+	taskSize  = hostsys.TaskSize
+	stubStart = hostsys.StubStart
+	stubEnd   = hostsys.StubEnd
 
-	// taskSize is the end of the host's 47-bit user address space.
-	taskSize = 0x7ffffffff000
+	// codeStart is where the instructions (stub.s.txt) start in the page.
+	codeStart = stubStart + hostsys.CodeOffset
 
-	stubStart = 0x7ffffffef000
-	stubSize  = pageSize
-	stubEnd   = stubStart + stubSize
-
-	// codeOffset is where the instructions (stub.s.txt) start in the page.
-	codeOffset = 0x100
-	codeStart  = stubStart + codeOffset
-
-	stubPause    = codeStart + 0x00  // pause loop: the entry point
-	stubSyscall  = codeStart + 0x10  // `syscall; int3` for injection
-	stubTrap     = stubSyscall + 3   // rip after that int3
-	stubStartThr = codeStart + 0x18  // a new thread's first instruction
-	stubExit     = codeStart + 0x20  // exit(0)
-	stubRestorer = codeStart + 0x30  // sa_restorer: rt_sigreturn
-	stubHandler  = codeStart + 0x40  // the signal handler
-	stubSysLoop  = codeStart + 0x100 // the syscall thread's loop
+	stubSyscall  = hostsys.StubSyscall // `syscall; int3` for injection
+	stubStartThr = codeStart + 0x18    // a new thread's first instruction
+	stubExit     = codeStart + 0x20    // exit(0)
+	stubRestorer = codeStart + 0x30    // sa_restorer: rt_sigreturn
+	stubHandler  = codeStart + 0x40    // the signal handler
+	stubSysLoop  = codeStart + 0x100   // the syscall thread's loop
 
 	// Data in the stub page (read-only to everyone in the stub).
 	stubMaskAll   = stubStart + 0x300 // sigset_t, all signals
@@ -138,44 +133,18 @@ const (
 	archSetGS = 0x1001
 	archSetFS = 0x1002
 
-	futexWait = 0
-	futexWake = 1
+	futexWait = hostsys.FutexWait
+	futexWake = hostsys.FutexWake
 )
 
 // stubImage is the stub executable, built at init.
 var stubImage = buildStub()
 
-// buildStub assembles the stub ELF (as the ptrace platform's: one R+X
-// PT_LOAD of the whole page at stubStart and a PT_GNU_STACK), the code,
+// buildStub assembles the stub ELF (hostsys's image with the code of
+// stub.s.txt),
 // the signal action and the seccomp filter.
 func buildStub() []byte {
-	img := make([]byte, stubSize)
-	le := binary.LittleEndian
-
-	copy(img[0:], []byte{0x7f, 'E', 'L', 'F', 2, 1, 1, 0})
-	le.PutUint16(img[16:], 2)         // ET_EXEC
-	le.PutUint16(img[18:], 62)        // EM_X86_64
-	le.PutUint32(img[20:], 1)         // e_version
-	le.PutUint64(img[24:], stubPause) // e_entry
-	le.PutUint64(img[32:], 64)        // e_phoff
-	le.PutUint16(img[52:], 64)        // e_ehsize
-	le.PutUint16(img[54:], 56)        // e_phentsize
-	le.PutUint16(img[56:], 2)         // e_phnum
-	le.PutUint16(img[58:], 64)        // e_shentsize
-
-	ph := img[64:]
-	le.PutUint32(ph[0:], 1) // PT_LOAD
-	le.PutUint32(ph[4:], 5) // PF_R|PF_X
-	le.PutUint64(ph[16:], stubStart)
-	le.PutUint64(ph[24:], stubStart)
-	le.PutUint64(ph[32:], stubSize)
-	le.PutUint64(ph[40:], stubSize)
-	le.PutUint64(ph[48:], pageSize)
-	ph = img[64+56:]
-	le.PutUint32(ph[0:], 0x6474e551) // PT_GNU_STACK
-	le.PutUint32(ph[4:], 6)          // PF_R|PF_W
-
-	copy(img[codeOffset:], stubCode)
+	img := hostsys.StubImage(stubCode)
 	le.PutUint64(img[stubMaskAll-stubStart:], ^uint64(0))
 	var handled uint64
 	for _, sig := range handledSignals {
