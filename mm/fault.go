@@ -187,10 +187,68 @@ func (m *MemoryManager) faultInLocked(v *vma, page uintptr, addr uintptr, rd *fi
 		// platform lost it. Mapping it again is harmless.
 		p.hostProt = 0
 	}
+	if v.obj != nil {
+		ws, we = m.objectAroundLocked(v, page, ws, we)
+	}
 	if err := m.syncHostLocked(v, ws, we, true); err != nil {
 		return sigbus(addr)
 	}
 	return nil
+}
+
+// objectAroundLocked extends the fault-around window [ws, we) of page in
+// v, a mapping of a shared memory object, over the object's pages that
+// already have frames (a tmpfs or memfd file's pages, a cached file's
+// resident ones) in the aligned objectAroundPages window around page:
+// forwards from we, then backwards from ws, each direction stopping at
+// the first page that has a pte already or no frame in the object, or
+// where a run of contiguous frames beyond objectAroundRuns would start.
+// It gives those pages ptes (copy-on-write for a private mapping) and
+// returns the extended window for the caller to map.
+//
+// Preconditions: m.mu is held for writing; v.obj != nil; [ws, we) is
+// page's window in v, filled.
+func (m *MemoryManager) objectAroundLocked(v *vma, page, ws, we uintptr) (uintptr, uintptr) {
+	const span = objectAroundPages * pageSize
+	ows := max(page&^(span-1), v.start)
+	owe := v.end
+	if e := page&^(span-1) + span; e > page && e < owe {
+		owe = e
+	}
+	idxOf := func(a uintptr) uint64 { return (v.off + uint64(a-v.start)) >> pageShift }
+	extend := func(a uintptr, step int) uintptr {
+		runs := 0
+		prev := ^uint64(0)
+		for {
+			next := a
+			if step < 0 {
+				next = a - pageSize
+			}
+			if next < ows || next >= owe || m.pt.get(next) != nil {
+				return a
+			}
+			f, ok := v.obj.residentFrame(idxOf(next), func(f uint64) bool {
+				if prev == ^uint64(0) || f != prev+uint64(step)*pageSize {
+					return runs < objectAroundRuns
+				}
+				return true
+			})
+			if !ok {
+				return a
+			}
+			if prev == ^uint64(0) || f != prev+uint64(step)*pageSize {
+				runs++
+			}
+			prev = f
+			m.pt.set(next, pte{frame: f, cow: !v.shared})
+			if step > 0 {
+				a += pageSize
+			} else {
+				a -= pageSize
+			}
+		}
+	}
+	return extend(ws, -1), extend(we, 1)
 }
 
 // fillLocked gives every page of v in [start, end) a frame, stopping at the

@@ -18,6 +18,16 @@ const (
 	// and maps at once.
 	faultAroundPages = 16
 
+	// objectAroundPages is the wider aligned window over which a fault
+	// on a shared memory object's mapping also maps the object's pages
+	// that already have frames (no allocation, no file read), in at
+	// most objectAroundRuns extra runs of contiguous frames: each run
+	// mapped is a platform call, and on the ptrace platform every
+	// fault and every map call is a round trip to the stub that costs
+	// as much as the host's fault on many pages.
+	objectAroundPages = 256
+	objectAroundRuns  = 4
+
 	// stackGuardGap is the gap kept below a stack (Linux's
 	// stack_guard_gap, 256 pages).
 	stackGuardGap = 256 << pageShift

@@ -309,6 +309,23 @@ func (o *SharedMemory) frameAt(idx uint64) (uint64, error) {
 	return f, nil
 }
 
+// residentFrame returns the frame of page idx with a reference taken for
+// the caller, if the page has one within the object's size and take
+// accepts it; it never allocates or fills a page.
+func (o *SharedMemory) residentFrame(idx uint64, take func(f uint64) bool) (uint64, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if idx >= o.size {
+		return 0, false
+	}
+	f, ok := o.frames.get(idx)
+	if !ok || !take(f) {
+		return 0, false
+	}
+	o.mf.incRef(f, 1)
+	return f, true
+}
+
 // ResidentPages returns the number of pages with frames.
 func (o *SharedMemory) ResidentPages() uint64 {
 	o.mu.Lock()
