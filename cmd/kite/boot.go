@@ -201,7 +201,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	fsc := vfs.NewFSContext(ns.Root())
 	now := time.Now()
 	proc.RegisterType(v, k.ProcSource())
-	sys.RegisterType(v)
+	sys.RegisterType(v, sys.Options{NumCPU: k.NumCPU()})
 	tmpfs.RegisterType(v)
 	var attached *attachedDisks
 	if len(o.disks) > 0 {
@@ -254,7 +254,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	}{
 		{"/dev", devFS},
 		{"/proc", proc.New(v, k.ProcSource())},
-		{"/sys", sys.New(now)},
+		{"/sys", sys.New(now, sys.Options{NumCPU: k.NumCPU()})},
 		{"/tmp", tmpfs.New(v, tmpfs.Options{Mode: 0o1777})},
 		{"/dev/shm", tmpfs.New(v, tmpfs.Options{Mode: 0o1777})},
 		{"/dev/pts", pts},

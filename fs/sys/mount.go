@@ -9,8 +9,8 @@ import (
 // RegisterType makes "sysfs" mountable with mount(2) in v. Every mount
 // shows the same instance (one device number), as Linux's sysfs within one
 // network namespace. It takes no options (EINVAL).
-func RegisterType(v *vfs.VirtualFilesystem) {
-	fs := New(v.Now())
+func RegisterType(v *vfs.VirtualFilesystem, o Options) {
+	fs := New(v.Now(), o)
 	v.RegisterFilesystemType("sysfs", func(_ vfs.Context, _ string, _ uint32, data string) (vfs.Filesystem, error) {
 		if data != "" {
 			return nil, unix.EINVAL

@@ -15,7 +15,7 @@ type testCtx = vfs.KernelContext
 func TestTree(t *testing.T) {
 	ctx := testCtx{}
 	v := vfs.New()
-	ns, err := v.NewMountNamespace(ctx, New(time.Unix(5, 0)), 0)
+	ns, err := v.NewMountNamespace(ctx, New(time.Unix(5, 0), Options{NumCPU: 2}), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,8 +26,8 @@ func TestTree(t *testing.T) {
 			t.Errorf("stat %s = %#o, %v", d, st.Mode, err)
 		}
 	}
-	if _, err := v.StatAt(ctx, fsc, fsc.Root(), "/devices/system/cpu", true); err != unix.ENOENT {
-		t.Errorf("stat cpu = %v, want ENOENT", err)
+	if _, err := v.StatAt(ctx, fsc, fsc.Root(), "/devices/system/memory", true); err != unix.ENOENT {
+		t.Errorf("stat memory = %v, want ENOENT", err)
 	}
 	f, err := v.OpenAt(ctx, fsc, fsc.Root(), "/", unix.O_RDONLY, 0)
 	if err != nil {
@@ -51,8 +51,8 @@ func TestTree(t *testing.T) {
 func TestRegisterType(t *testing.T) {
 	ctx := testCtx{}
 	v := vfs.New()
-	RegisterType(v)
-	ns, err := v.NewMountNamespace(ctx, New(time.Unix(5, 0)), 0)
+	RegisterType(v, Options{NumCPU: 2})
+	ns, err := v.NewMountNamespace(ctx, New(time.Unix(5, 0), Options{NumCPU: 2}), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,5 +78,73 @@ func TestRegisterType(t *testing.T) {
 	p, _ := v.GetPath(ctx, fsc, fsc.Root(), "/power", true)
 	if err := v.NewMount(ctx, "sysfs", "sysfs", p, 0, "bogus"); err != unix.EINVAL {
 		t.Errorf("mount with options = %v", err)
+	}
+}
+
+func TestCPUMask(t *testing.T) {
+	for _, c := range []struct {
+		n, lo, hi int
+		want      string
+	}{
+		{1, 0, 1, "1"},
+		{2, 0, 2, "3"},
+		{2, 1, 2, "2"},
+		{12, 0, 12, "fff"},
+		{12, 0, 1, "001"},
+		{32, 0, 32, "ffffffff"},
+		{40, 0, 40, "ff,ffffffff"},
+		{40, 33, 34, "02,00000000"},
+		{64, 0, 1, "00000000,00000001"},
+	} {
+		if got := cpuMask(c.n, c.lo, c.hi); got != c.want {
+			t.Errorf("cpuMask(%d, %d, %d) = %q, want %q", c.n, c.lo, c.hi, got, c.want)
+		}
+	}
+}
+
+func TestCPUFiles(t *testing.T) {
+	ctx := testCtx{}
+	v := vfs.New()
+	ns, err := v.NewMountNamespace(ctx, New(time.Unix(5, 0), Options{NumCPU: 4}), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsc := vfs.NewFSContext(ns.Root())
+	read := func(p string) string {
+		f, err := v.OpenAt(ctx, fsc, fsc.Root(), p, unix.O_RDONLY, 0)
+		if err != nil {
+			t.Fatalf("open %s: %v", p, err)
+		}
+		defer f.DecRef(ctx)
+		b := make([]byte, 100)
+		n, err := f.Read(ctx, b)
+		if err != nil {
+			t.Fatalf("read %s: %v", p, err)
+		}
+		return string(b[:n])
+	}
+	for p, want := range map[string]string{
+		"/devices/system/cpu/online":                          "0-3\n",
+		"/devices/system/cpu/possible":                        "0-3\n",
+		"/devices/system/cpu/offline":                         "\n",
+		"/devices/system/cpu/kernel_max":                      "63\n",
+		"/devices/system/cpu/cpu2/topology/core_id":           "2\n",
+		"/devices/system/cpu/cpu2/topology/thread_siblings":   "4\n",
+		"/devices/system/cpu/cpu3/topology/core_siblings":     "f\n",
+		"/devices/system/cpu/cpu3/topology/package_cpus_list": "0-3\n",
+	} {
+		if got := read(p); got != want {
+			t.Errorf("%s = %q, want %q", p, got, want)
+		}
+	}
+	if _, err := v.StatAt(ctx, fsc, fsc.Root(), "/devices/system/cpu/cpu4", true); err != unix.ENOENT {
+		t.Errorf("stat cpu4 = %v, want ENOENT", err)
+	}
+	if _, err := v.OpenAt(ctx, fsc, fsc.Root(), "/devices/system/cpu/online", unix.O_WRONLY, 0); err != unix.EACCES {
+		t.Errorf("open online for writing = %v, want EACCES", err)
+	}
+	st, err := v.StatAt(ctx, fsc, fsc.Root(), "/devices/system/cpu/online", true)
+	if err != nil || st.Mode != unix.S_IFREG|0o444 || st.Size != 4096 {
+		t.Errorf("stat online = %#o size %d, %v", st.Mode, st.Size, err)
 	}
 }
