@@ -13,11 +13,18 @@ import (
 // vfs.Watch on one inode. The VFS generates the events; an instance
 // filters them by each watch's mask and queues them for read(2).
 
-// Limits of an instance, as Linux's defaults in /proc/sys/fs/inotify.
-const (
-	InotifyMaxQueuedEvents = 16384
-	InotifyMaxUserWatches  = 8192
-)
+// InotifyCharges are the limits an instance is made with (the kernel's
+// /proc/sys/fs/inotify, counted per user).
+type InotifyCharges struct {
+	// MaxQueued is the length of the queue past which events are lost
+	// (IN_Q_OVERFLOW).
+	MaxQueued int
+	// ChargeWatch charges one more watch to the instance's user
+	// (ENOSPC past the limit) and returns what gives it back.
+	ChargeWatch func() (release func(), err error)
+	// Release gives back the instance's own charge, when it is closed.
+	Release func()
+}
 
 // inotify_add_watch flag bits that are not events.
 const (
@@ -67,6 +74,9 @@ type Inotify struct {
 	watches map[int32]*inotifyWatch
 	byInode map[vfs.Inode]*inotifyWatch
 	nextWD  int32
+
+	// charges is immutable.
+	charges InotifyCharges
 }
 
 // inotifyWatch is one watch: a vfs.Watch on inode.
@@ -77,12 +87,17 @@ type inotifyWatch struct {
 	// mask and removed are guarded by in.mu.
 	mask    uint32
 	removed bool
+	// release gives back the watch's charge; guarded by in.mu.
+	release func()
 }
 
-// NewInotify returns an inotify file (inotify_init1); flags may hold
-// IN_NONBLOCK and IN_CLOEXEC (which the caller applies to the fd).
-func NewInotify(ctx vfs.Context, v *vfs.VirtualFilesystem, flags int) (*vfs.File, error) {
+// NewInotify returns an inotify file (inotify_init1) with the limits of
+// ch, whose Release it calls when the file goes (or now, on an error);
+// flags may hold IN_NONBLOCK and IN_CLOEXEC (which the caller applies to
+// the fd).
+func NewInotify(ctx vfs.Context, v *vfs.VirtualFilesystem, flags int, ch InotifyCharges) (*vfs.File, error) {
 	if flags&^(unix.IN_NONBLOCK|unix.IN_CLOEXEC) != 0 {
+		ch.Release()
 		return nil, unix.EINVAL
 	}
 	in := &Inotify{
@@ -90,6 +105,7 @@ func NewInotify(ctx vfs.Context, v *vfs.VirtualFilesystem, flags int) (*vfs.File
 		watches: make(map[int32]*inotifyWatch),
 		byInode: make(map[vfs.Inode]*inotifyWatch),
 		nextWD:  1,
+		charges: ch,
 	}
 	// Linux opens it read-only: write(2) gives EBADF.
 	return v.NewAnonymousFile(ctx, "anon_inode:inotify", anonInode{}, in, unix.O_RDONLY|flags&unix.O_NONBLOCK)
@@ -119,10 +135,11 @@ func (in *Inotify) AddWatch(d *vfs.Dentry, mask uint32) (int32, error) {
 		}
 		return w.wd, nil
 	}
-	if len(in.watches) >= InotifyMaxUserWatches {
-		return 0, unix.ENOSPC
+	release, err := in.charges.ChargeWatch()
+	if err != nil {
+		return 0, err
 	}
-	w := &inotifyWatch{in: in, wd: in.nextWD, inode: inode, mask: mask &^ (unix.IN_MASK_ADD | unix.IN_MASK_CREATE)}
+	w := &inotifyWatch{in: in, wd: in.nextWD, inode: inode, mask: mask &^ (unix.IN_MASK_ADD | unix.IN_MASK_CREATE), release: release}
 	in.nextWD++
 	in.watches[w.wd] = w
 	in.byInode[inode] = w
@@ -150,6 +167,10 @@ func (in *Inotify) RemoveWatch(wd int32) error {
 //
 // Preconditions: in.mu is held.
 func (in *Inotify) dropLocked(w *inotifyWatch) {
+	if w.release != nil {
+		w.release()
+		w.release = nil
+	}
 	w.removed = true
 	delete(in.watches, w.wd)
 	delete(in.byInode, w.inode)
@@ -169,7 +190,7 @@ func (in *Inotify) queueLocked(ev inotifyEvent) {
 			return
 		}
 	}
-	if len(in.events) >= InotifyMaxQueuedEvents {
+	if len(in.events) >= in.charges.MaxQueued {
 		ev = inotifyEvent{wd: -1, mask: inQOverflow}
 	}
 	in.events = append(in.events, ev)
@@ -318,4 +339,5 @@ func (in *Inotify) Release(vfs.Context) {
 	for _, w := range ws {
 		in.vfs.RemoveWatch(w.inode, w)
 	}
+	in.charges.Release()
 }

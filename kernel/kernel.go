@@ -92,6 +92,8 @@ type Kernel struct {
 	// shmLocked are the per-user pages locked by SHM_LOCK
 	// (RLIMIT_MEMLOCK).
 	shmLocked userCharges
+	// inotify is /proc/sys/fs/inotify and the per-user inotify counts.
+	inotify inotifyLimits
 
 	log      *slog.Logger
 	hostname string
@@ -208,6 +210,7 @@ func New(c Config) (*Kernel, error) {
 	k.pidns = &PIDNamespace{nsCommon: nsCommon{inode: initPIDNSInode, owner: k.userNS}, k: k}
 	k.idNS = make(map[int32]*PIDNamespace)
 	k.registerMqueue()
+	k.inotify.init()
 	if k.maxTasks <= 0 {
 		k.maxTasks = 4096
 	}

@@ -21,7 +21,14 @@ func inotifyInit1(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 }
 
 func doInotifyInit(t *kernel.Task, flags int) (uintptr, error) {
-	f, err := ipc.NewInotify(t, t.Kernel().VFS(), flags)
+	if flags&^(unix.IN_NONBLOCK|unix.IN_CLOEXEC) != 0 {
+		return 0, unix.EINVAL
+	}
+	ch, err := t.InotifyCharges()
+	if err != nil {
+		return 0, err
+	}
+	f, err := ipc.NewInotify(t, t.Kernel().VFS(), flags, ch)
 	if err != nil {
 		return 0, err
 	}

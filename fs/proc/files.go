@@ -497,6 +497,9 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 		w, _ := fs.src.(NetSysctlWriter)
 		sys["net"] = fs.sysctlTree(ni.NetSysctls(), w)
 	}
+	if fi, ok := fs.src.(FSSysctlInfo); ok {
+		sys["fs"] = fs.fsSysctls(fi)
+	}
 	kids["sys"] = fs.newDir(nil, sys)
 	if ni, ok := fs.src.(NetInfo); ok {
 		net := make(map[string]vfs.Inode)
@@ -536,6 +539,23 @@ func (fs *Filesystem) vmFiles(si SystemInfo) map[string]vfs.Inode {
 		"overcommit_ratio": file(func() int { _, r := si.Overcommit(); return r },
 			func(n int) error { return si.SetOvercommit(-1, n) }),
 	}
+}
+
+// fsSysctls makes /proc/sys/fs from fi's files.
+func (fs *Filesystem) fsSysctls(fi FSSysctlInfo) vfs.Inode {
+	files := make(map[string]func(vfs.Context) []byte)
+	for _, name := range fi.FSSysctls() {
+		files[name] = func(vfs.Context) []byte { return []byte(fi.FSSysctl(name)) }
+	}
+	return fs.sysctlTree(files, fsSysctlWriter{fi})
+}
+
+// fsSysctlWriter makes every /proc/sys/fs file writable.
+type fsSysctlWriter struct{ fi FSSysctlInfo }
+
+func (w fsSysctlWriter) NetSysctlWritable(string) bool { return true }
+func (w fsSysctlWriter) SetNetSysctl(_ vfs.Context, name string, value []byte) error {
+	return w.fi.SetFSSysctl(name, string(value))
 }
 
 // sysctlTree makes the directories of files named by slash-separated

@@ -171,6 +171,15 @@ type NetSysctlWriter interface {
 	SetNetSysctl(ctx vfs.Context, name string, value []byte) error
 }
 
+// FSSysctlInfo is implemented by Sources that show /proc/sys/fs: files by
+// their path below it ("inotify/max_user_watches"), each 0644 and owned by
+// root. SetFSSysctl parses a write (EINVAL for a malformed value).
+type FSSysctlInfo interface {
+	FSSysctls() []string
+	FSSysctl(name string) string
+	SetFSSysctl(name, value string) error
+}
+
 // IPCInfo is implemented by Sources that show the caller's IPC namespace:
 // /proc/sysvipc/{shm,sem,msg} and the IPC limits of /proc/sys/kernel.
 type IPCInfo interface {
