@@ -175,22 +175,61 @@ func (fs *FS) writeData(in *Inode, p []byte, off int64) (int, error) {
 		if pos+n == end && tailFresh && end%bs != 0 {
 			tail = bs - end%bs
 		}
-		if head+tail > 0 {
-			padded := make([]byte, head+n+tail)
-			copy(padded[head:], data)
-			data, phys = padded, phys-head
-		}
-		if _, err := fs.dataWrite(data, phys); err != nil {
+		if err := fs.writePadded(data, phys, head, tail); err != nil {
 			if head+tail > 0 {
 				// Best effort: fresh blocks must not show old contents.
-				first := uint64(phys / bs)
-				fs.zeroBlocks(first, uint64((phys+int64(len(data))+bs-1)/bs)-first)
+				first := uint64((phys - head) / bs)
+				fs.zeroBlocks(first, uint64((phys+n+tail+bs-1)/bs)-first)
 			}
 			return int(pos - off), err
 		}
 		pos += n
 	}
 	return int(end - off), werr
+}
+
+// writePadded writes data at the device offset phys, preceded by head
+// and followed by tail zero bytes (the rest of freshly allocated blocks
+// at its ends). A short write is padded in one buffer, one device write;
+// a long one (a program's buffer that starts within a page reaches the
+// file system in pieces that do not start on a block) writes only its
+// partial end blocks padded and the middle as it is, rather than copying
+// all of it to pad it.
+func (fs *FS) writePadded(data []byte, phys, head, tail int64) error {
+	bs := int64(fs.blockSize)
+	if head+tail == 0 {
+		_, err := fs.dataWrite(data, phys)
+		return err
+	}
+	if head+int64(len(data))+tail <= 2*bs {
+		padded := make([]byte, head+int64(len(data))+tail)
+		copy(padded[head:], data)
+		_, err := fs.dataWrite(padded, phys-head)
+		return err
+	}
+	blk := make([]byte, bs)
+	if head > 0 {
+		k := bs - head // data in the first block; len(data) > bs
+		copy(blk[head:], data[:k])
+		if _, err := fs.dataWrite(blk, phys-head); err != nil {
+			return err
+		}
+		data, phys = data[k:], phys+k
+	}
+	if tail > 0 {
+		k := int64(len(data)) - (bs - tail) // data before the last block
+		if k > 0 {
+			if _, err := fs.dataWrite(data[:k], phys); err != nil {
+				return err
+			}
+		}
+		clear(blk)
+		copy(blk, data[k:])
+		_, err := fs.dataWrite(blk, phys+k)
+		return err
+	}
+	_, err := fs.dataWrite(data, phys)
+	return err
 }
 
 // zeroBlocks clears data blocks in place (file data never goes through

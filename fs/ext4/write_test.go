@@ -339,7 +339,7 @@ func TestPartialWriteOfFreshBlocks(t *testing.T) {
 	if err := e.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	for i, c := range []struct{ off, n int64 }{{10, 100}, {4000, 200}, {0, 5}, {8191, 2}, {100, 3 * 4096}} {
+	for i, c := range []struct{ off, n int64 }{{10, 100}, {4000, 200}, {0, 5}, {8191, 2}, {100, 3 * 4096}, {0, 3*4096 + 10}, {4095, 5*4096 + 1}, {4096 + 7, 4096}, {100, 1 << 20}, {3 * 4096, 2*4096 + 1}} {
 		ino := mustIno(e.Create(root, fmt.Sprintf("new%d", i), 0o644, 0, 0))
 		mustInt(e.WriteAt(ino, bytes.Repeat([]byte{'d'}, int(c.n)), c.off))
 		size := (c.off + c.n + 8191) / 4096 * 4096
