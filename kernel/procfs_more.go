@@ -550,6 +550,34 @@ func (s procSource) readerNetStack(ctx vfs.Context) *net.Stack {
 	return s.k.net
 }
 
+// NetSysctlOwner implements proc.NetSysctlWriter: root of the user
+// namespace that owns the reader's network namespace (Linux's
+// net_ctl_set_ownership), or the initial root when it maps none.
+func (s procSource) NetSysctlOwner(ctx vfs.Context) (uid, gid uint32) {
+	r := s.k.TaskByID(ctx.ThreadID())
+	if r == nil || r.Namespaces() == nil {
+		return 0, 0
+	}
+	owner := r.Namespaces().Net.Owner()
+	if u, ok := owner.MapUIDToKernel(0); ok {
+		uid = u
+	}
+	if g, ok := owner.MapGIDToKernel(0); ok {
+		gid = g
+	}
+	return uid, gid
+}
+
+// NetAdmin implements proc.NetSysctlWriter: CAP_NET_ADMIN over the user
+// namespace owning the caller's network namespace.
+func (s procSource) NetAdmin(ctx vfs.Context) bool {
+	r := s.k.TaskByID(ctx.ThreadID())
+	if r == nil || r.Namespaces() == nil {
+		return ctx.Credentials().HasCapability(unix.CAP_NET_ADMIN)
+	}
+	return ctx.Credentials().HasCapabilityIn(unix.CAP_NET_ADMIN, r.Namespaces().Net.Owner())
+}
+
 // NetSysctlWritable implements proc.NetSysctlWriter.
 func (s procSource) NetSysctlWritable(name string) bool { return s.k.net.SysctlWritable(name) }
 

@@ -110,6 +110,16 @@ func Of(f *vfs.File) *File {
 // Socket returns the family's socket.
 func (f *File) Socket() Socket { return f.so }
 
+// Listen is listen(2): as Linux's __sys_listen, a backlog beyond the
+// namespace's net.core.somaxconn (or negative) is clamped to it before
+// the family sees it.
+func (f *File) Listen(ctx Context, backlog int) error {
+	if m := f.stack.Somaxconn(); uint(backlog) > uint(m) {
+		backlog = m
+	}
+	return f.so.Listen(ctx, backlog)
+}
+
 // Stack returns the stack the socket belongs to.
 func (f *File) Stack() *Stack { return f.stack }
 

@@ -2,6 +2,7 @@ package net
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -164,6 +165,9 @@ type Stack struct {
 	idle func()
 	// closers shut the families' resources down (timers, goroutines).
 	closers []func()
+
+	// somaxconn is net.core.somaxconn.
+	somaxconn atomic.Int32
 }
 
 // IncRef counts a user of the stack.
@@ -251,7 +255,9 @@ func isDeviceIoctl(cmd uint32) bool { return cmd >= 0x8910 && cmd <= 0x8960 }
 
 // NewStack returns a stack without families.
 func NewStack(v *vfs.VirtualFilesystem) *Stack {
-	return &Stack{v: v, families: make(map[int]Family)}
+	s := &Stack{v: v, families: make(map[int]Family)}
+	s.somaxconn.Store(DefaultSomaxconn)
+	return s
 }
 
 // VFS returns the VFS socket files belong to.

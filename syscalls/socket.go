@@ -141,7 +141,7 @@ func listen(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, err
 	}
 	defer f.DecRef(t)
-	return 0, s.Socket().Listen(t, int(int32(a[1])))
+	return 0, s.Listen(t, int(int32(a[1])))
 }
 
 func accept(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {

@@ -588,8 +588,14 @@ func (fs *Filesystem) sysctlTree(files map[string]func(vfs.Context) []byte, w Ne
 			case dir:
 				kids[name] = build(v)
 			case file:
-				if w == nil || !w.NetSysctlWritable(v.path) {
+				if w == nil {
 					kids[name] = fs.newData(nil, 0o444, func(ctx vfs.Context) ([]byte, error) { return v.gen(ctx), nil })
+					continue
+				}
+				owner, _ := w.(NetSysctlOwner)
+				if !w.NetSysctlWritable(v.path) {
+					d := fs.newData(nil, 0o444, func(ctx vfs.Context) ([]byte, error) { return v.gen(ctx), nil })
+					kids[name] = netSysctlInode(d, owner)
 					continue
 				}
 				d := fs.newData(nil, 0o644, func(ctx vfs.Context) ([]byte, error) { return v.gen(ctx), nil })
@@ -599,7 +605,7 @@ func (fs *Filesystem) sysctlTree(files map[string]func(vfs.Context) []byte, w Ne
 					}
 					return len(src), nil
 				}
-				kids[name] = d
+				kids[name] = netSysctlInode(d, owner)
 			}
 		}
 		return fs.newDir(nil, kids)

@@ -171,6 +171,18 @@ type NetSysctlWriter interface {
 	SetNetSysctl(ctx vfs.Context, name string, value []byte) error
 }
 
+// NetSysctlOwner is implemented by NetSysctlWriters whose files belong
+// to the reader's network namespace (netSysctlFile).
+type NetSysctlOwner interface {
+	// NetSysctlOwner is the kernel uid and gid shown as the files'
+	// owner for the reader: root of the user namespace owning its
+	// network namespace (0 when that namespace maps no root).
+	NetSysctlOwner(ctx vfs.Context) (uid, gid uint32)
+	// NetAdmin reports whether the caller has CAP_NET_ADMIN over the
+	// user namespace owning its network namespace.
+	NetAdmin(ctx vfs.Context) bool
+}
+
 // FSSysctlInfo is implemented by Sources that show /proc/sys/fs: files by
 // their path below it ("inotify/max_user_watches"), each 0644 and owned by
 // root. SetFSSysctl parses a write (EINVAL for a malformed value).

@@ -221,7 +221,7 @@ func (st *Stack) procSnmp() []byte {
 	}
 	table(&b, "Ip", []field{
 		{"Forwarding", forwarding},
-		{"DefaultTTL", defaultTTL},
+		{"DefaultTTL", int64(st.ipv4TTL())},
 		{"InReceives", c.get("IP.PacketsReceived")},
 		{"InHdrErrors", c.get("IP.MalformedPacketsReceived")},
 		{"InAddrErrors", c.get("IP.InvalidDestinationAddressesReceived")},

@@ -228,6 +228,11 @@ func (s *socket) Bind(ctx net.Context, b []byte) error {
 		return unix.EACCES
 	}
 	if err := s.ep.Bind(a); err != nil {
+		if _, ok := err.(*tcpip.ErrNoPortAvailable); ok {
+			// No free port in ip_local_port_range: bind's get_port
+			// fails with EADDRINUSE (autobind's is EAGAIN).
+			return unix.EADDRINUSE
+		}
 		return errno(err)
 	}
 	if s.fam.domain == unix.AF_INET6 && !unspecified(a.Addr) && !isV4Mapped(a.Addr) {
@@ -238,14 +243,13 @@ func (s *socket) Bind(ctx net.Context, b []byte) error {
 	return nil
 }
 
-// Listen implements net.Socket: the backlog is clamped to somaxconn.
+// Listen implements net.Socket (the socket layer has clamped the
+// backlog to somaxconn).
 func (s *socket) Listen(ctx net.Context, backlog int) error {
 	if !s.stream() {
 		return unix.EOPNOTSUPP
 	}
-	if uint(backlog) > somaxconn {
-		backlog = somaxconn
-	}
+	backlog = max(backlog, 0)
 	if err := s.ep.Listen(backlog); err != nil {
 		return errno(err)
 	}

@@ -256,7 +256,7 @@ func (s *socket) getIP(name int) ([]byte, error) {
 			return nil, errno(err)
 		}
 		if v <= 0 {
-			v = defaultTTL
+			v = s.fam.st.ipv4TTL()
 		}
 		return putInt(int32(v)), nil
 	case unix.IP_RECVERR:

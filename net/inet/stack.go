@@ -29,8 +29,6 @@ const (
 	portHigh = 60999
 	// defaultTTL is net.ipv4.ip_default_ttl (and IPv6's hop limit).
 	defaultTTL = 64
-	// somaxconn is net.core.somaxconn.
-	somaxconn = 4096
 	// loMTU is lo's MTU.
 	loMTU = 65536
 )
@@ -49,6 +47,9 @@ type Stack struct {
 	// pingLow and pingHigh are net.ipv4.ping_group_range: the groups
 	// that may make ICMP echo sockets ("1 0", nobody, by default).
 	pingLow, pingHigh uint32
+	// sysctlRaw are the values last written to /proc/sys/net files
+	// whose text tcpip's setting does not keep (tcp_sack 2 is on).
+	sysctlRaw map[string]int64
 	// udpClosed are the UDP counts of closed sockets, IPv4's then
 	// IPv6's (/proc/net/snmp and snmp6).
 	udpClosed [2]udpCounts
@@ -81,7 +82,7 @@ func newStack() (*Stack, error) {
 		HandleLocal:        true,
 		RawFactory:         raw.EndpointFactory{},
 	})
-	st := &Stack{s: s, socks: make(map[*socket]struct{}), pingLow: 1, pingHigh: 0}
+	st := &Stack{s: s, socks: make(map[*socket]struct{}), sysctlRaw: make(map[string]int64), pingLow: 1, pingHigh: 0}
 	s.SetTransportProtocolHandler(udp.ProtocolNumber, st.countUnknownPort)
 	if err := st.setup(); err != nil {
 		s.Close()

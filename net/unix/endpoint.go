@@ -287,8 +287,9 @@ func (e *endpoint) Listen(ctx net.Context, backlog int) error {
 		e.mu.Unlock()
 		return unix.EINVAL
 	}
-	if backlog < 0 || backlog > somaxconn {
-		backlog = somaxconn
+	if backlog < 0 {
+		// The socket layer clamps to net.core.somaxconn first.
+		backlog = 0
 	}
 	grew := backlog > e.backlog
 	e.backlog = backlog

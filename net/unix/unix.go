@@ -17,9 +17,6 @@ import (
 // takes this many messages beyond the first before senders wait.
 const maxDgramQlen = 10
 
-// somaxconn is net.core.somaxconn, listen(2)'s largest backlog.
-const somaxconn = 4096
-
 // Family is the AF_UNIX family of one kernel instance.
 type Family struct {
 	v       *vfs.VirtualFilesystem

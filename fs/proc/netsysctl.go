@@ -1,0 +1,52 @@
+package proc
+
+import (
+	"slices"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/auth"
+	"github.com/kite-os/kite/vfs"
+)
+
+// netSysctlFile is a file of /proc/sys/net. As Linux's
+// net_ctl_set_ownership, it belongs to root of the user namespace that
+// owns the reader's network namespace; as net_ctl_permissions and
+// test_perm, a caller with CAP_NET_ADMIN over that user namespace gets
+// the owner's access bits, and otherwise the kernel's root user gets
+// them, root's group the group bits and everyone else the others'.
+type netSysctlFile struct {
+	*dataFile
+	w NetSysctlOwner
+}
+
+// netSysctlInode is d as a file of the reader's network namespace, or
+// d itself when w is nil (a tree of files of the whole kernel).
+func netSysctlInode(d *dataFile, w NetSysctlOwner) vfs.Inode {
+	if w == nil {
+		return d
+	}
+	return &netSysctlFile{dataFile: d, w: w}
+}
+
+// Stat implements vfs.Inode.
+func (f *netSysctlFile) Stat(ctx vfs.Context) (vfs.Stat, error) {
+	uid, gid := f.w.NetSysctlOwner(ctx)
+	return f.stat(unix.S_IFREG|f.mode, uid, gid, 1), nil
+}
+
+// Permission implements vfs.PermissionChecker.
+func (f *netSysctlFile) Permission(ctx vfs.Context, want int) error {
+	c := ctx.Credentials()
+	mode := f.mode
+	switch {
+	case f.w.NetAdmin(ctx) || c.EffectiveUID == 0:
+		mode >>= 6
+	case c.EffectiveGID == 0 || slices.Contains(c.Groups, 0):
+		mode >>= 3
+	}
+	if want&^int(mode&7)&(auth.MayRead|auth.MayWrite|auth.MayExec) != 0 {
+		return unix.EACCES
+	}
+	return nil
+}
