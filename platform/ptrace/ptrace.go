@@ -3,7 +3,6 @@ package ptrace
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -33,8 +32,7 @@ type Platform struct {
 	initFP     arch.FPState
 
 	// spares keeps an address space started ahead of need.
-	spares    *hostsys.Spares[*addressSpace]
-	closeOnce sync.Once
+	spares *hostsys.Spares[*addressSpace]
 }
 
 var _ platform.Platform = (*Platform)(nil)
@@ -97,10 +95,7 @@ func New(memfd int) (*Platform, error) {
 // few hundred microseconds, so the platform keeps one started ahead: the
 // caller takes it and the next one starts in the background.
 func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
-	a, err, ok := p.spares.Get()
-	if !ok {
-		return nil, errClosed
-	}
+	a, err := p.spares.Take(errClosed)
 	if err != nil {
 		return nil, err
 	}
@@ -112,14 +107,8 @@ func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
 // Contexts must be released first. Without Close, what is left dies with
 // kite.
 func (p *Platform) Close() error {
-	var err error
-	p.closeOnce.Do(func() {
-		if p.spares != nil {
-			p.spares.Close()
-		}
-		err = p.stub.Close()
-	})
-	return err
+	p.spares.Close()
+	return p.stub.Close()
 }
 
 // Name implements platform.Platform.

@@ -3,7 +3,6 @@ package systrap
 import (
 	"errors"
 	"fmt"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -37,8 +36,7 @@ type Platform struct {
 	follow bool
 
 	// spares keeps an address space started ahead of need.
-	spares    *hostsys.Spares[*addressSpace]
-	closeOnce sync.Once
+	spares *hostsys.Spares[*addressSpace]
 }
 
 // ptraceOptions are set on the stub threads kite traces (the main thread,
@@ -102,10 +100,7 @@ func (p *Platform) SetFollow(on bool) { p.follow = on }
 // NewAddressSpace implements platform.Platform: the caller takes the
 // address space started ahead and the next one starts in the background.
 func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
-	a, err, ok := p.spares.Get()
-	if !ok {
-		return nil, errClosed
-	}
+	a, err := p.spares.Take(errClosed)
 	if err != nil {
 		return nil, err
 	}
@@ -115,14 +110,8 @@ func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
 // Close releases the platform's own host resources (not the memory file).
 // Address spaces and Contexts must be released first.
 func (p *Platform) Close() error {
-	var err error
-	p.closeOnce.Do(func() {
-		if p.spares != nil {
-			p.spares.Close()
-		}
-		err = p.stub.Close()
-	})
-	return err
+	p.spares.Close()
+	return p.stub.Close()
 }
 
 // Name implements platform.Platform.

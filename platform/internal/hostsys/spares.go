@@ -31,14 +31,14 @@ func NewSpares[T any](first T, mk func() (T, error), release func(T)) *Spares[T]
 	return s
 }
 
-// Get takes the spare (or the error making it) and has the next one made.
-// ok is false after Close.
-func (s *Spares[T]) Get() (v T, err error, ok bool) {
+// Take takes the spare (or the error making it) and has the next one
+// made. After Close it returns errClosed.
+func (s *Spares[T]) Take(errClosed error) (v T, err error) {
 	select {
 	case sp := <-s.ready:
-		return sp.v, sp.err, true
+		return sp.v, sp.err
 	case <-s.closed:
-		return v, nil, false
+		return v, errClosed
 	}
 }
 
@@ -62,8 +62,11 @@ func (s *Spares[T]) refill(next spare[T]) {
 }
 
 // Close stops making spares and releases the one made; it waits for the
-// one being made.
+// one being made. A nil Spares does nothing.
 func (s *Spares[T]) Close() {
+	if s == nil {
+		return
+	}
 	s.closeOnce.Do(func() {
 		close(s.closed)
 		s.wg.Wait()

@@ -3,6 +3,7 @@ package hostsys
 import (
 	"encoding/binary"
 	"fmt"
+	"sync"
 	"syscall"
 	"time"
 
@@ -113,6 +114,9 @@ type Stub struct {
 
 	fd   int
 	path string
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // NewStub puts image into a sealed memfd. Threads of the stubs started
@@ -146,8 +150,14 @@ func NewStub(name string, image []byte, opts int) (*Stub, error) {
 	return &Stub{Name: name, Options: opts, fd: ro, path: fmt.Sprintf("/proc/self/fd/%d", ro)}, nil
 }
 
-// Close closes the executable's memfd.
-func (s *Stub) Close() error { return unix.Close(s.fd) }
+// Close closes the executable's memfd (once; a nil Stub does nothing).
+func (s *Stub) Close() error {
+	if s == nil {
+		return nil
+	}
+	s.closeOnce.Do(func() { s.closeErr = unix.Close(s.fd) })
+	return s.closeErr
+}
 
 // Start starts a stub process traced by the calling OS thread, with files
 // as its descriptors 0, 1, ..., and unmaps everything of it but the stub
