@@ -353,7 +353,7 @@ func (a *addressSpace) cloneOnOwner() (int, int, error) {
 	clear(ctl[:pageSize])
 	le.PutUint64(ctl[ctlAltStak:], uint64(base+pageSize))          // ss_sp
 	le.PutUint64(ctl[ctlAltStak+16:], uint64(regionSize-pageSize)) // ss_size
-	le.PutUint32(ctl[ctlSpin:], a.p.stubSpin)
+	le.PutUint32(ctl[ctlSpin:], 0)
 	atomic.StoreUint32(stateWord(ctl), stateRun)
 
 	fail := func(err error) (int, int, error) {

@@ -3,15 +3,16 @@ package systrap
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	pt "github.com/kite-os/kite/platform/internal/platformtest"
 )
 
-// spinBackend is the platform with the spin counts and CPU following
+// spinBackend is the platform with fixed polling times and CPU following
 // set before the first Context's thread exists.
-func spinBackend(kiteSpin, stubSpin int, follow bool) pt.Backend {
+func spinBackend(kiteSpin, stubSpin time.Duration, follow bool) pt.Backend {
 	return backend(func(memfd int) (*Platform, error) {
 		p, err := New(memfd)
 		if err != nil {
@@ -24,13 +25,15 @@ func spinBackend(kiteSpin, stubSpin int, follow bool) pt.Backend {
 }
 
 // BenchmarkSyscallRoundTrip measures one application system call with
-// several spin counts (kite's, the stub's).
+// adaptive polling (the default) and fixed polling times (kite's, the
+// stub's, in microseconds).
 func BenchmarkSyscallRoundTrip(b *testing.B) {
+	b.Run("adaptive", func(b *testing.B) { pt.BenchSyscallRoundTrip(b, systrapBackend) })
 	for _, v := range []struct {
 		follow bool
-		spin   [2]int
-	}{{true, [2]int{0, 0}}, {true, [2]int{200, 200}}, {false, [2]int{0, 0}}, {false, [2]int{2000, 2000}}, {false, [2]int{20000, 20000}}} {
-		name := fmt.Sprintf("spin%d-%d", v.spin[0], v.spin[1])
+		spin   [2]time.Duration
+	}{{true, [2]time.Duration{0, 0}}, {false, [2]time.Duration{0, 0}}, {false, [2]time.Duration{10e3, 10e3}}, {false, [2]time.Duration{100e3, 100e3}}} {
+		name := fmt.Sprintf("spin%d-%d", v.spin[0]/1000, v.spin[1]/1000)
 		if v.follow {
 			name = "follow-" + name
 		}

@@ -3,6 +3,7 @@ package systrap
 import (
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -50,6 +51,10 @@ type context struct {
 	// running is the stub thread executing application code, while
 	// Switch runs it.
 	running atomic.Pointer[appThread]
+
+	// spin is the adaptive polling state (spin.go). Used only on the
+	// Context's goroutine.
+	spin spinState
 }
 
 // appThread is a stub thread running application code for one Context.
@@ -117,7 +122,7 @@ func (c *context) threadIn(a *addressSpace) (*appThread, error) {
 	c.threads[a] = t
 	// The thread reports once from its start instruction: then it waits
 	// in the handler with a frame to load registers into.
-	if err := c.wait(t); err != nil {
+	if err := c.wait(t, 0); err != nil {
 		return nil, err
 	}
 	if err := t.readFrame(); err != nil {
@@ -173,26 +178,59 @@ func (t *appThread) readFrame() error {
 	return nil
 }
 
-// resume lets t return from its handler.
-func (t *appThread) resume() {
+// resume lets t return from its handler, telling it to poll for stubPoll
+// after its next event. It reports whether t was still polling for this
+// answer (it had not gone to sleep).
+func (t *appThread) resume(stubPoll time.Duration) (polling bool) {
+	n := 0.0
+	if stubPoll > 0 {
+		n = min(float64(stubPoll)/t.a.p.pauseNs, 100000)
+	}
+	le.PutUint32(t.ctl[ctlSpin:], uint32(n))
 	if atomic.SwapUint32(t.state(), stateRun) == stateEventStubWait {
 		hostsys.FutexWakeShared(t.state())
+		return false
 	}
+	return true
 }
 
-// wait waits until t reports an event.
-func (c *context) wait(t *appThread) error {
+// poll polls t's state word for an event for at most d, and reports
+// whether one came. A gap in the polling (kite's thread lost its CPU)
+// ends it and tells the platform's gate that CPUs are contended.
+func (c *context) poll(t *appThread, d time.Duration) bool {
 	w := t.state()
-	spin := c.p.kiteSpin
+	start := time.Now()
+	last := start
+	for atomic.LoadUint32(w) == stateRun {
+		pause(pausesPerPoll)
+		now := time.Now()
+		if now.Sub(last) > preemptGap {
+			c.p.gate.preempted(now)
+			return false
+		}
+		if now.Sub(start) > d {
+			return false
+		}
+		last = now
+	}
+	return true
+}
+
+// wait waits until t reports an event, polling for it first for kitePoll.
+func (c *context) wait(t *appThread, kitePoll time.Duration) error {
+	w := t.state()
+	if kitePoll > 0 {
+		if c.poll(t, kitePoll) {
+			c.spin.kite.hit(kitePoll)
+		} else {
+			c.spin.kite.miss(kitePoll)
+		}
+	}
 	for {
 		switch v := atomic.LoadUint32(w); v {
 		case stateEvent, stateEventStubWait:
 			return nil
 		case stateRun:
-			if spin > 0 {
-				spin--
-				continue
-			}
 			if !atomic.CompareAndSwapUint32(w, stateRun, stateRunKiteWait) {
 				continue
 			}
@@ -284,13 +322,20 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 	if c.interrupted.CompareAndSwap(true, false) {
 		return platform.EventInterrupt, platform.Fault{}, nil
 	}
+	c.p.gate.active.Add(1)
+	defer c.p.gate.active.Add(-1)
 	t.setRegs(regs)
-	if c.p.follow {
-		t.follower.Follow(t.tid)
-	}
+	kitePoll, stubPoll := c.polling(t)
 	for {
-		t.resume()
-		if err := c.wait(t); err != nil {
+		if polled := t.resume(stubPoll); c.p.spinMode == SpinAdaptive && c.spin.stubPolled > 0 {
+			if polled {
+				c.spin.stub.hit(c.spin.stubPolled)
+			} else {
+				c.spin.stub.miss(c.spin.stubPolled)
+			}
+		}
+		c.spin.stubPolled = stubPoll
+		if err := c.wait(t, kitePoll); err != nil {
 			return 0, platform.Fault{}, err
 		}
 		if err := t.readFrame(); err != nil {
@@ -347,6 +392,29 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 		// with the registers it had.
 		le.PutUint32(t.ctl[ctlSetSeg:], 0)
 	}
+}
+
+// polling returns how long kite and the stub are to poll for each other
+// in this Switch (spin.go), and places t: on kite's CPU if neither polls
+// (and the platform follows), else wherever the host likes.
+func (c *context) polling(t *appThread) (kite, stub time.Duration) {
+	p := c.p
+	switch p.spinMode {
+	case SpinFixed:
+		kite, stub = p.kiteSpin, p.stubSpin
+	case SpinAdaptive:
+		if p.gate.allow(time.Now()) {
+			kite, stub = c.spin.kite.next(), c.spin.stub.next()
+		}
+	}
+	if p.follow && (p.spinMode == SpinFixed || kite == 0 && stub == 0) {
+		t.follower.Follow(t.tid)
+	} else if t.follower.CPU >= 0 {
+		if unix.SchedSetaffinity(t.tid, &p.allCPUs) == nil {
+			t.follower.CPU = -1
+		}
+	}
+	return kite, stub
 }
 
 // moveFP makes t hold the Context's FP state.
@@ -464,7 +532,7 @@ func (t *appThread) exit() {
 	le.PutUint64(t.ctl[t.uc+ucMContext+scRIP:], stubExit)
 	le.PutUint32(t.ctl[ctlSetSeg:], 0)
 	w := t.state()
-	t.resume()
+	t.resume(0)
 	for i := 0; i < 20; i++ {
 		v := atomic.LoadUint32(w)
 		if v == stateDead {

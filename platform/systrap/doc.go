@@ -113,14 +113,25 @@
 // EventInterrupt if the flag was set and otherwise resumes. Other signals
 // (sent from outside) resume the thread unchanged.
 //
-// # CPU placement
+// # Polling and CPU placement
 //
-// As on the ptrace platform each wake-up costs a few microseconds on the
-// same CPU and tens across CPUs on our virtual machines, so by default
-// (SetFollow) Switch restricts the stub thread to the CPU kite's thread
-// runs on (a getcpu at most every 500us, a sched_setaffinity when it
-// moved), and each side polls the state word only 200 times before it
-// sleeps (SetSpin). See bench_test.go and bench/README.md for numbers.
+// Each wake-up costs a few microseconds on the same CPU and tens across
+// CPUs on our virtual machines, and a round trip has two. Where CPUs are
+// free, each side polls the state word for the other's answer for a
+// bounded time before it sleeps: kite's budget is a time, the stub's a
+// count of PAUSEs (calibrated at New) that kite writes into the control
+// page at each resume. The budgets adapt (spin.go): they double when
+// polling caught the answer and halve when it did not, down to nothing
+// (then a small budget is tried again every 32 Switches), and there is
+// no polling at all while more Contexts are in Switch than half the CPUs,
+// while the host's load average is at or above the CPUs plus one, and
+// for 100 ms after kite's polling thread was preempted. A Switch that
+// does not poll restricts the stub thread to the CPU kite's thread runs
+// on (SetFollow; a getcpu at most every 500us, a sched_setaffinity when
+// it moved), where a wake-up is cheapest; one that polls lets the host
+// place it, so that the two do not poll for each other on one CPU.
+// SetSpin fixes the polling times instead (benchmarks). See bench_test.go
+// and bench/README.md for numbers.
 //
 // # FP state
 //

@@ -3,6 +3,7 @@ package systrap
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -27,13 +28,20 @@ type Platform struct {
 	features   uint64
 	mxcsrMask  uint32
 
-	// spin is how many times each side polls the other's answer before
-	// it sleeps on the futex (see doc.go).
-	kiteSpin int
-	stubSpin uint32
+	// spinMode says how kite and the stub poll for each other (spin.go);
+	// under SpinFixed, kiteSpin and stubSpin are the times they poll.
 	// follow keeps each stub thread on the CPU of the kite thread that
-	// serves it.
-	follow bool
+	// serves it when the two do not poll. All set before the platform
+	// is used.
+	spinMode           SpinMode
+	kiteSpin, stubSpin time.Duration
+	follow             bool
+	// gate says whether polling can pay now; pauseNs is the cost of one
+	// PAUSE (the unit of the stub's polling); allCPUs are the CPUs kite
+	// may run on, given back to a stub thread that stops following.
+	gate    spinGate
+	pauseNs float64
+	allCPUs unix.CPUSet
 
 	// spares keeps an address space started ahead of need.
 	spares *hostsys.Spares[*addressSpace]
@@ -52,22 +60,15 @@ var (
 	errClosed   = errors.New("systrap: platform closed")
 )
 
-// Default spin counts: see doc.go for the measurements.
-const (
-	defaultKiteSpin = 200
-	defaultStubSpin = 200
-)
-
 // New returns a systrap platform whose address spaces map ranges of memfd.
 // memfd stays owned by the caller. It starts one stub to check that
 // ptrace and seccomp work and to learn the FP state layout.
 func New(memfd int) (*Platform, error) {
-	p := &Platform{
-		memfd:    memfd,
-		kiteSpin: defaultKiteSpin,
-		stubSpin: defaultStubSpin,
-		follow:   true,
+	p := &Platform{memfd: memfd, follow: true, pauseNs: nsPerPause()}
+	if err := unix.SchedGetaffinity(0, &p.allCPUs); err != nil {
+		return nil, fmt.Errorf("systrap: sched_getaffinity: %w", err)
 	}
+	p.gate.ncpu = int32(p.allCPUs.Count())
 	stub, err := hostsys.NewStub("systrap", stubImage, ptraceOptions)
 	if err != nil {
 		return nil, err
@@ -86,15 +87,16 @@ func New(memfd int) (*Platform, error) {
 	return p, nil
 }
 
-// SetSpin sets how many times kite and the stub poll for the other side's
-// answer before sleeping, for threads created from now on (stub) and
-// every Switch (kite). Tests and benchmarks use it.
-func (p *Platform) SetSpin(kite, stub int) {
-	p.kiteSpin = kite
-	p.stubSpin = uint32(stub)
+// SetSpin makes kite and the stub poll for each other's answer for fixed
+// times, always (SpinFixed), instead of adaptively (spin.go). Tests and
+// benchmarks use it, before the platform is used.
+func (p *Platform) SetSpin(kite, stub time.Duration) {
+	p.spinMode, p.kiteSpin, p.stubSpin = SpinFixed, kite, stub
 }
 
-// SetFollow turns CPU following on or off (see doc.go).
+// SetFollow turns CPU following on or off (see doc.go): with adaptive
+// polling it applies to the Switches that do not poll. Call it before the
+// platform is used.
 func (p *Platform) SetFollow(on bool) { p.follow = on }
 
 // NewAddressSpace implements platform.Platform: the caller takes the

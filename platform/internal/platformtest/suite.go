@@ -446,8 +446,11 @@ func testReleaseLeavesNothing(t *testing.T, b Backend) {
 	if err := as2.MapFile(CodeAddr, CodeOff, PageSize, unix.PROT_READ|unix.PROT_EXEC); err != nil {
 		t.Fatal(err)
 	}
+	// switched: both goroutines ran in both address spaces (or failed),
+	// and the first released its Context.
 	release := make(chan struct{})
-	var wg sync.WaitGroup
+	var wg, switched sync.WaitGroup
+	switched.Add(2)
 	for g := 0; g < 2; g++ {
 		wg.Add(1)
 		go func() {
@@ -456,6 +459,7 @@ func testReleaseLeavesNothing(t *testing.T, b Backend) {
 			defer runtime.UnlockOSThread()
 			c, err := e.P.NewContext()
 			if err != nil {
+				switched.Done()
 				t.Error(err)
 				return
 			}
@@ -467,13 +471,15 @@ func testReleaseLeavesNothing(t *testing.T, b Backend) {
 			}
 			if g == 0 {
 				c.Release()
+				switched.Done()
 				return
 			}
+			switched.Done()
 			<-release
 			c.Release()
 		}()
 	}
-	time.Sleep(100 * time.Millisecond)
+	switched.Wait()
 	e.AS.Release()
 	as2.Release()
 	close(release)
