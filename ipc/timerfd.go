@@ -67,6 +67,79 @@ type TimerFD struct {
 	// gen numbers settings, so that a timer of an earlier one that fires
 	// late does nothing.
 	gen uint64
+	// mightCancel: the setting asked for TFD_TIMER_CANCEL_ON_SET with
+	// TFD_TIMER_ABSTIME on a realtime clock; canceled: the clock was set
+	// since, and the next read fails with ECANCELED.
+	mightCancel, canceled bool
+
+	// realtime is the set of timerfds told of clock changes, for one on
+	// a realtime clock; nil otherwise.
+	realtime *RealtimeTimerFDs
+}
+
+// RealtimeTimerFDs are a kernel's timerfds on CLOCK_REALTIME and
+// CLOCK_REALTIME_ALARM, which hear when that clock is set (Linux's
+// timerfd_clock_was_set).
+type RealtimeTimerFDs struct {
+	// mu guards set. It is taken before any TimerFD's mu.
+	mu  sync.Mutex
+	set map[*TimerFD]struct{}
+}
+
+// ClockWasSet tells every realtime timerfd that CLOCK_REALTIME changed
+// discontinuously: each re-evaluates its expiry against the new time,
+// and one armed with TFD_TIMER_CANCEL_ON_SET becomes readable and fails
+// its next read with ECANCELED.
+func (r *RealtimeTimerFDs) ClockWasSet() {
+	r.mu.Lock()
+	tfs := make([]*TimerFD, 0, len(r.set))
+	for tf := range r.set {
+		tfs = append(tfs, tf)
+	}
+	r.mu.Unlock()
+	for _, tf := range tfs {
+		tf.clockWasSet()
+	}
+}
+
+func (r *RealtimeTimerFDs) add(tf *TimerFD) {
+	r.mu.Lock()
+	if r.set == nil {
+		r.set = make(map[*TimerFD]struct{})
+	}
+	r.set[tf] = struct{}{}
+	r.mu.Unlock()
+}
+
+func (r *RealtimeTimerFDs) remove(tf *TimerFD) {
+	r.mu.Lock()
+	delete(r.set, tf)
+	r.mu.Unlock()
+}
+
+// clockWasSet is ClockWasSet for tf.
+func (tf *TimerFD) clockWasSet() {
+	tf.mu.Lock()
+	notify := false
+	if tf.mightCancel && !tf.canceled {
+		tf.canceled = true
+		tf.ticks++
+		notify = true
+	}
+	if tf.armed && !tf.expired {
+		// The Go timer counts host time: start it again for the new
+		// distance to the expiry (now, if the clock passed it).
+		if tf.catchUpLocked() {
+			tf.timer = nil
+			notify = true
+		} else {
+			tf.startLocked()
+		}
+	}
+	tf.mu.Unlock()
+	if notify {
+		tf.queue.Notify(unix.POLLIN)
+	}
 }
 
 // ValidTimerClock reports whether timerfd_create accepts clock id, and
@@ -82,17 +155,26 @@ func ValidTimerClock(id int32) (ok, alarm bool) {
 }
 
 // NewTimerFD returns a disarmed timerfd on clock id, whose current time
-// (in nanoseconds) now returns. flags may hold TFD_NONBLOCK and
+// (in nanoseconds) now returns; a timerfd on a realtime clock joins rt,
+// which tells it when the clock is set. flags may hold TFD_NONBLOCK and
 // TFD_CLOEXEC (which the caller applies to the fd). The caller has
 // checked the clock id and the capability of alarm clocks.
-func NewTimerFD(ctx vfs.Context, v *vfs.VirtualFilesystem, id int32, now func() int64, flags int) (*vfs.File, error) {
+func NewTimerFD(ctx vfs.Context, v *vfs.VirtualFilesystem, id int32, now func() int64, flags int, rt *RealtimeTimerFDs) (*vfs.File, error) {
 	if flags&^(TFD_CLOEXEC|TFD_NONBLOCK) != 0 {
 		return nil, unix.EINVAL
 	}
 	if ok, _ := ValidTimerClock(id); !ok {
 		return nil, unix.EINVAL
 	}
-	return newAnonFile(ctx, v, "timerfd", &TimerFD{clockID: id, now: now}, flags)
+	tf := &TimerFD{clockID: id, now: now}
+	if id == ClockRealtime || id == ClockRealtimeAlarm {
+		tf.realtime = rt
+	}
+	f, err := newAnonFile(ctx, v, "timerfd", tf, flags)
+	if err == nil && tf.realtime != nil {
+		tf.realtime.add(tf)
+	}
+	return f, err
 }
 
 // TimerFDOf returns the timerfd behind f, or nil.
@@ -109,6 +191,9 @@ func (tf *TimerFD) IsAlarm() bool {
 
 // Release implements vfs.FileOperations.
 func (tf *TimerFD) Release(vfs.Context) {
+	if tf.realtime != nil {
+		tf.realtime.remove(tf)
+	}
 	tf.mu.Lock()
 	defer tf.mu.Unlock()
 	tf.stopLocked()
@@ -215,8 +300,9 @@ func (tf *TimerFD) specLocked() TimerSpec {
 
 // SetTime carries out timerfd_settime: it arms the timer for spec (Value
 // 0 disarms it; TFD_TIMER_ABSTIME makes Value a clock time) and returns
-// the setting it replaces. TFD_TIMER_CANCEL_ON_SET is accepted; kite's
-// clocks are never set, so no read is ever cancelled. The caller has
+// the setting it replaces. With TFD_TIMER_CANCEL_ON_SET and
+// TFD_TIMER_ABSTIME on a realtime clock, a change of the clock cancels
+// the next read (ECANCELED); any other setting ends that. The caller has
 // validated flags and spec.
 func (tf *TimerFD) SetTime(flags int, spec TimerSpec) TimerSpec {
 	tf.mu.Lock()
@@ -231,6 +317,7 @@ func (tf *TimerFD) SetTime(flags int, spec TimerSpec) TimerSpec {
 		}
 	}
 	old := tf.specLocked()
+	tf.mightCancel = tf.realtime != nil && flags&TFD_TIMER_ABSTIME != 0 && flags&TFD_TIMER_CANCEL_ON_SET != 0
 	tf.expired, tf.ticks = false, 0
 	tf.interval = spec.Interval
 	tf.armed = spec.Value != 0
@@ -280,6 +367,15 @@ func (tf *TimerFD) Read(ctx vfs.Context, f *vfs.File, dst []byte, _ int64) (int,
 	for {
 		tf.mu.Lock()
 		tf.catchUpLocked()
+		if tf.ticks > 0 && tf.mightCancel && tf.canceled {
+			// As Linux: the expirations are dropped and the
+			// timer is not moved on; the program must look at
+			// the clock again.
+			tf.canceled = false
+			tf.expired, tf.ticks = false, 0
+			tf.mu.Unlock()
+			return 0, unix.ECANCELED
+		}
 		if tf.ticks > 0 {
 			ticks := tf.ticks
 			if tf.expired && tf.interval > 0 {

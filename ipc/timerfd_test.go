@@ -31,7 +31,7 @@ func (c *fakeClock) advance(d int64) {
 func TestTimerFDPeriodicCount(t *testing.T) {
 	v := vfs.New()
 	clock := &fakeClock{}
-	f, err := NewTimerFD(ctx, v, ClockMonotonic, clock.get, TFD_NONBLOCK)
+	f, err := NewTimerFD(ctx, v, ClockMonotonic, clock.get, TFD_NONBLOCK, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestTimerFDPeriodicCount(t *testing.T) {
 func TestTimerFDForward(t *testing.T) {
 	v := vfs.New()
 	clock := &fakeClock{now: 0}
-	f, err := NewTimerFD(ctx, v, ClockMonotonic, clock.get, TFD_NONBLOCK)
+	f, err := NewTimerFD(ctx, v, ClockMonotonic, clock.get, TFD_NONBLOCK, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestTimerFDBlockingRead(t *testing.T) {
 	v := vfs.New()
 	start := time.Now()
 	now := func() int64 { return int64(time.Since(start)) }
-	f, err := NewTimerFD(ctx, v, ClockMonotonic, now, 0)
+	f, err := NewTimerFD(ctx, v, ClockMonotonic, now, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestTimerFDBlockingRead(t *testing.T) {
 	if el := time.Since(start); el < 20*time.Millisecond {
 		t.Fatalf("read returned after %v", el)
 	}
-	if _, err := NewTimerFD(ctx, v, 2, now, 0); err != unix.EINVAL {
+	if _, err := NewTimerFD(ctx, v, 2, now, 0, nil); err != unix.EINVAL {
 		t.Fatalf("CPU-time clock: %v, want EINVAL", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/kite-os/kite/abi/linux"
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/auth"
+	"github.com/kite-os/kite/ipc"
 	"github.com/kite-os/kite/kernel/futex"
 	"github.com/kite-os/kite/kernel/timekeeping"
 	"github.com/kite-os/kite/mm"
@@ -94,6 +95,8 @@ type Kernel struct {
 	shmLocked userCharges
 	// inotify is /proc/sys/fs/inotify and the per-user inotify counts.
 	inotify inotifyLimits
+	// rtTimers are the timerfds told when CLOCK_REALTIME is set.
+	rtTimers ipc.RealtimeTimerFDs
 
 	log      *slog.Logger
 	hostname string
@@ -228,6 +231,7 @@ func New(c Config) (*Kernel, error) {
 	} else {
 		k.clock = timekeeping.New(nil, false)
 	}
+	k.clock.OnRealtimeStep(k.rtTimers.ClockWasSet)
 	// File timestamps come from the same clock as clock_gettime.
 	c.VFS.SetClock(k.clock.RealtimeTime)
 	// File systems keep file pages (tmpfs data, page caches) in the
@@ -263,6 +267,10 @@ func (k *Kernel) Hostname() string { return k.hostname }
 
 // Clock returns the kernel's clock (CLOCK_MONOTONIC and CLOCK_REALTIME).
 func (k *Kernel) Clock() *timekeeping.Clock { return k.clock }
+
+// RealtimeTimerFDs returns the set of timerfds on realtime clocks, told
+// when CLOCK_REALTIME is set.
+func (k *Kernel) RealtimeTimerFDs() *ipc.RealtimeTimerFDs { return &k.rtTimers }
 
 // BootTime returns when the kernel started.
 func (k *Kernel) BootTime() time.Time { return k.bootTime }

@@ -192,3 +192,38 @@ func clockNanosleep(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 func restartSyscall(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
 	return t.RestartSyscall()
 }
+
+// clock_settime(clockid, tp): only CLOCK_REALTIME can be set, with
+// CAP_SYS_TIME; it sets kite's realtime clock (an offset kite adds to the
+// host's, which is never touched) for every process under kite, tells
+// the realtime timerfds (ECANCELED for those armed with
+// TFD_TIMER_CANCEL_ON_SET) and the vDSO. Linux's order of checks: a clock
+// without a setter is EINVAL before the time is read; the CPU-time clocks
+// are EPERM; a time out of settimeofday's range is EINVAL before the
+// capability is checked.
+func clockSettime(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	id := int32(a[0])
+	switch id {
+	case clockRealtime, clockProcessCPUTimeID, clockThreadCPUTimeID:
+	default:
+		return 0, unix.EINVAL
+	}
+	var b [16]byte
+	if err := copyInFull(t, a[1], b[:]); err != nil {
+		return 0, err
+	}
+	if id != clockRealtime {
+		return 0, unix.EPERM
+	}
+	sec, nsec := int64(getU64(b[:], 0)), int64(getU64(b[:], 8))
+	// timespec64_valid_settod: KTIME_SEC_MAX less 30 years of uptime.
+	const settodSecMax = 9223372036 - 30*365*86400
+	if sec < 0 || nsec < 0 || nsec >= 1e9 || sec > settodSecMax {
+		return 0, unix.EINVAL
+	}
+	if !t.Credentials().HasGlobalCapability(unix.CAP_SYS_TIME) {
+		return 0, unix.EPERM
+	}
+	t.Kernel().Clock().SetRealtime(sec*1e9 + nsec)
+	return 0, nil
+}

@@ -30,7 +30,7 @@ func timerfdCreate(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if alarm && !hasCapability(t) { // CAP_WAKE_ALARM
 		return 0, unix.EPERM
 	}
-	f, err := ipc.NewTimerFD(t, t.Kernel().VFS(), id, timerClock(t, id), flags)
+	f, err := ipc.NewTimerFD(t, t.Kernel().VFS(), id, timerClock(t, id), flags, t.Kernel().RealtimeTimerFDs())
 	if err != nil {
 		return 0, err
 	}

@@ -1,10 +1,6 @@
 package tests
 
-import (
-	"path/filepath"
-	"strings"
-	"testing"
-)
+import "testing"
 
 // TestInotifyPrograms runs file watchers on the host and under kite:
 // inotifywait (inotify-tools) seeing files that another process creates,
@@ -55,22 +51,4 @@ kill $tp
 wait $tp 2>/dev/null || echo "tail ended with $?"
 cd / && rm -rf $d`)
 	})
-}
-
-// TestInotifySetLimitsInKite runs kiteprogs/inotify_setlimits.c under kite
-// only: it lowers /proc/sys/fs/inotify's limits as root, which on the host
-// would change them for every process of the machine. The program checks
-// each result against Linux's documented behaviour itself and prints FAIL
-// for any difference.
-func TestInotifySetLimitsInKite(t *testing.T) {
-	src, _ := filepath.Abs("kiteprogs/inotify_setlimits.c")
-	for _, v := range variants {
-		t.Run(v.Name, func(t *testing.T) {
-			bin := buildC(t, src, v)
-			r := underKite(runCmd(t, nil, testEnv, kiteBin, "run", "--", bin))
-			if r.status != "exit 0" || strings.Contains(r.stdout, "FAIL") || !strings.Contains(r.stdout, "0 failures") {
-				t.Errorf("inotify_setlimits under kite:\n%s", r)
-			}
-		})
-	}
 }

@@ -58,6 +58,41 @@ type Clock struct {
 	// realOff is the host's CLOCK_REALTIME minus kite's CLOCK_MONOTONIC
 	// as last published. Guarded by mu.
 	realOff int64
+	// setOff is what clock_settime inside kite added to the host's
+	// CLOCK_REALTIME. Written under mu; read atomically by Now without
+	// a counter.
+	setOff atomic.Int64
+	// hostOff is, without a counter, the host's CLOCK_REALTIME minus
+	// its CLOCK_MONOTONIC as last seen, to notice the host's steps.
+	hostOff atomic.Int64
+
+	// onStep, set once before the clock is used (OnRealtimeStep), is
+	// called when CLOCK_REALTIME changes discontinuously.
+	onStep func()
+}
+
+// OnRealtimeStep makes f be called (from the goroutine that noticed it,
+// with no lock of the clock's held) each time CLOCK_REALTIME steps: the
+// host's realtime clock was set, or SetRealtime was called (Linux's
+// clock_was_set). It must be called before the clock is shared.
+func (c *Clock) OnRealtimeStep(f func()) { c.onStep = f }
+
+// SetRealtime makes CLOCK_REALTIME read ns now (clock_settime inside
+// kite; the host's clock is untouched): the offset kite adds to the
+// host's realtime clock changes, and the change is published to the vDSO.
+func (c *Clock) SetRealtime(ns int64) {
+	c.mu.Lock()
+	if !c.tsc {
+		c.setOff.Store(ns - time.Now().UnixNano())
+	} else {
+		mono, off, _ := c.read()
+		c.setOff.Store(c.setOff.Load() + ns - (mono + off))
+		c.publish(c.load(vdso.WordMult), 0)
+	}
+	c.mu.Unlock()
+	if c.onStep != nil {
+		c.onStep()
+	}
 }
 
 // New starts a clock at 0 that publishes into page (the vDSO's data page,
@@ -70,6 +105,7 @@ func New(page *[vdso.PageSize / 8]uint64, useTSC bool) *Clock {
 	c := &Clock{w: page, tsc: useTSC}
 	if !useTSC {
 		c.boot = time.Now()
+		c.hostOff.Store(c.boot.UnixNano())
 		c.store(vdso.WordMode, vdso.ModeNone)
 		return c
 	}
@@ -186,11 +222,22 @@ func (c *Clock) read() (mono int64, realOff int64, tsc uint64) {
 func (c *Clock) Now() (mono, real int64) {
 	if !c.tsc {
 		t := time.Now()
-		return int64(t.Sub(c.boot)), t.UnixNano()
+		mono := int64(t.Sub(c.boot))
+		host := t.UnixNano()
+		if d := host - mono - c.hostOff.Load(); d > realStepNS || d < -realStepNS {
+			// The host's clock was set.
+			c.hostOff.Store(host - mono)
+			if c.onStep != nil {
+				c.onStep()
+			}
+		}
+		return mono, host + c.setOff.Load()
 	}
 	mono, off, tsc := c.read()
 	if tsc >= c.nextSync.Load() {
-		c.sync()
+		if c.sync() && c.onStep != nil {
+			c.onStep()
+		}
 	}
 	return mono, mono + off
 }
@@ -223,15 +270,16 @@ func (c *Clock) HostDeadline(mono int64) time.Time {
 }
 
 // sync resynchronises the clock with the host's unless another
-// goroutine is at it.
-func (c *Clock) sync() {
+// goroutine is at it, and reports whether CLOCK_REALTIME stepped with the
+// host's.
+func (c *Clock) sync() (stepped bool) {
 	if !c.mu.TryLock() {
-		return
+		return false
 	}
 	defer c.mu.Unlock()
 	tsc, now := sample()
 	if tsc < c.nextSync.Load() {
-		return // another goroutine just did it
+		return false // another goroutine just did it
 	}
 	hostMono := int64(now.Sub(c.boot))
 	mult := multOf(hostMono, tsc-c.bootTSC)
@@ -252,9 +300,11 @@ func (c *Clock) sync() {
 	realOff := now.UnixNano() - hostMono
 	if d := realOff - c.realOff; d > realStepNS || d < -realStepNS {
 		c.realOff = realOff
+		stepped = true
 	}
 	c.publish(mult, step)
 	c.nextSync.Store(tsc + c.interval)
+	return stepped
 }
 
 // publish makes mult the rate from now on, continuing CLOCK_MONOTONIC
@@ -275,6 +325,6 @@ func (c *Clock) publish(mult uint64, step int64) {
 	c.store(vdso.WordMult, mult)
 	c.store(vdso.WordMonoNS, ns+uint64(step))
 	c.store(vdso.WordMonoFrac, frac)
-	c.store(vdso.WordRealtimeOff, uint64(c.realOff))
+	c.store(vdso.WordRealtimeOff, uint64(c.realOff+c.setOff.Load()))
 	c.store(vdso.WordSeq, seq+2)
 }

@@ -133,3 +133,35 @@ func TestPagePublished(t *testing.T) {
 		t.Errorf("page %v", page[:vdso.Words])
 	}
 }
+
+// TestSetRealtime: SetRealtime moves CLOCK_REALTIME (and the vDSO's
+// offset) to the value set, leaves CLOCK_MONOTONIC alone and calls the
+// step hook, with and without the counter.
+func TestSetRealtime(t *testing.T) {
+	for _, useTSC := range []bool{false, true} {
+		if useTSC && !arch.TSCUsable(cpuinfo(t)) {
+			continue
+		}
+		c := New(nil, useTSC)
+		steps := 0
+		c.OnRealtimeStep(func() { steps++ })
+		m0 := c.Monotonic()
+		want := time.Now().Add(1000 * time.Hour).UnixNano()
+		c.SetRealtime(want)
+		mono, real := c.Now()
+		if d := real - want; d < 0 || d > int64(time.Second) {
+			t.Errorf("tsc=%v: realtime %d after setting %d", useTSC, real, want)
+		}
+		if mono < m0 || mono-m0 > int64(time.Second) {
+			t.Errorf("tsc=%v: monotonic moved from %d to %d", useTSC, m0, mono)
+		}
+		if steps != 1 {
+			t.Errorf("tsc=%v: step hook called %d times, want 1", useTSC, steps)
+		}
+		if useTSC {
+			if off := int64(c.load(vdso.WordRealtimeOff)); off+mono-want > int64(time.Second) || want-(off+mono) > int64(time.Second) {
+				t.Errorf("vDSO realtime offset %d does not give %d", off, want)
+			}
+		}
+	}
+}

@@ -1,0 +1,41 @@
+package tests
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Programs in kiteprogs/ run under kite only: they change what on the
+// host would be the machine's (its inotify limits, its clock). Each
+// checks every result against Linux's documented behaviour itself and
+// prints FAIL for a difference, then "0 failures".
+
+// runKiteOnly builds kiteprogs/NAME.c in every variant and runs it under
+// kite with the extra kite flags.
+func runKiteOnly(t *testing.T, name string, flags ...string) {
+	src, _ := filepath.Abs("kiteprogs/" + name + ".c")
+	for _, v := range variants {
+		t.Run(v.Name, func(t *testing.T) {
+			bin := buildC(t, src, v)
+			argv := append(append([]string{kiteBin, "run"}, flags...), "--", bin)
+			r := underKite(runCmd(t, nil, testEnv, argv...))
+			if r.status != "exit 0" || strings.Contains(r.stdout, "FAIL") || !strings.Contains(r.stdout, "\n0 failures\n") {
+				t.Errorf("%s under kite:\n%s", name, r)
+			}
+		})
+	}
+}
+
+// TestInotifySetLimitsInKite lowers /proc/sys/fs/inotify's limits as root
+// and checks EMFILE, ENOSPC and IN_Q_OVERFLOW at them.
+func TestInotifySetLimitsInKite(t *testing.T) {
+	runKiteOnly(t, "inotify_setlimits")
+}
+
+// TestClockSettimeInKite sets kite's CLOCK_REALTIME and checks
+// TFD_TIMER_CANCEL_ON_SET, with the vDSO and without it.
+func TestClockSettimeInKite(t *testing.T) {
+	t.Run("vdso", func(t *testing.T) { runKiteOnly(t, "timerfd_cancel") })
+	t.Run("novdso", func(t *testing.T) { runKiteOnly(t, "timerfd_cancel", "--vdso=false") })
+}
