@@ -59,6 +59,13 @@ func epollCtl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 			return 0, err
 		}
 		ev = ipc.EpollEvent{Events: getU32(b[:], 0), Data: getU64(b[:], 4)}
+		// As Linux's ep_take_care_of_epollwakeup: without
+		// CAP_BLOCK_SUSPEND the flag is dropped. With it, it is
+		// kept (fdinfo shows it); kite never suspends, so there is
+		// no suspend for it to hold off.
+		if ev.Events&ipc.EPOLLWAKEUP != 0 && !t.Credentials().HasGlobalCapability(unix.CAP_BLOCK_SUSPEND) {
+			ev.Events &^= ipc.EPOLLWAKEUP
+		}
 	}
 	epf, err := getFile(t, epfd)
 	if err != nil {

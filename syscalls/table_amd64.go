@@ -268,7 +268,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_CLOCK_NANOSLEEP:         partial(clockNanosleep, "CPU-time clocks sleep for wall time"),
 	unix.SYS_EXIT_GROUP:              supported(exitGroup),
 	unix.SYS_EPOLL_WAIT:              supported(epollWait),
-	unix.SYS_EPOLL_CTL:               partial(epollCtl, "EPOLLWAKEUP is accepted and does nothing (no suspend); no limit on wakeup paths"),
+	unix.SYS_EPOLL_CTL:               partial(epollCtl, "EPOLLWAKEUP is dropped without CAP_BLOCK_SUSPEND, as on Linux, and kept with it, where kite has no system suspend for it to hold off; the limits on wakeup paths (Linux's reverse_path_check, EINVAL past them) are not checked"),
 	unix.SYS_TGKILL:                  supported(tgkill),
 	unix.SYS_UTIMES:                  supported(utimes),
 	unix.SYS_VSERVER:                 enosys(""),
