@@ -3,6 +3,7 @@ package inet
 import (
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -113,6 +114,10 @@ type hostSocket struct {
 
 	// async is O_ASYNC's state.
 	async asyncSignals
+	// file is the socket's file, whose owner gets SIGURG.
+	file atomic.Pointer[vfs.File]
+	// urgent is set while the host reports urgent data (POLLPRI).
+	urgent atomic.Bool
 }
 
 // Fasync implements vfs.Fasyncer.
@@ -125,6 +130,16 @@ func (s *hostSocket) notify(ev uint32) {
 	}
 	if ev&unix.EPOLLOUT != 0 {
 		ev |= vfs.PollWrNorm
+	}
+	// Urgent data arriving is a POLLPRI edge: its owner gets SIGURG
+	// (sk_send_sigurg), once until the mark has been read.
+	pri := ev&unix.EPOLLPRI != 0
+	if pri && !s.urgent.Swap(true) {
+		if f := s.file.Load(); f != nil && f.SendURG() {
+			s.async.list.KillURG()
+		}
+	} else if !pri && ev&unix.EPOLLIN != 0 {
+		s.urgent.Store(false)
 	}
 	s.q.Notify(ev)
 	s.async.event(ev)
@@ -139,7 +154,7 @@ func (s *hostSocket) Info() (int, int, int) { return s.fam.domain, s.typ, s.prot
 func (s *hostSocket) Options() *net.Options { return s.opts }
 
 // SetFile implements net.Socket.
-func (s *hostSocket) SetFile(*vfs.File, uint64) {}
+func (s *hostSocket) SetFile(f *vfs.File, _ uint64) { s.file.Store(f) }
 
 // Readiness implements vfs.Waitable: the host socket's.
 func (s *hostSocket) Readiness(mask uint32) uint32 {

@@ -396,6 +396,25 @@ func (s *socket) PeerName(net.Context) ([]byte, error) {
 	return encodeAddr(s.fam.domain, a), nil
 }
 
+// oobIgnored reports whether a MSG_OOB send goes as if the flag were
+// not there: udpv6_sendmsg ignores it, unless the datagram goes to an
+// IPv4-mapped address (to, or the connected peer's), which udp_sendmsg
+// refuses.
+func (s *socket) oobIgnored(to []byte) bool {
+	if s.fam.domain != unix.AF_INET6 || s.protocol != unix.IPPROTO_UDP {
+		return false
+	}
+	if to != nil {
+		if fam, err := addrFamily(to); err == nil && fam == unix.AF_INET6 && len(to) >= sockaddrIn6Len {
+			a := tcpip.AddrFrom16Slice(to[8:24])
+			return !isV4Mapped(a)
+		}
+		return true
+	}
+	peer, err := s.ep.GetRemoteAddress()
+	return err != nil || !isV4Mapped(peer.Addr)
+}
+
 // payload is the data of one send, read from the user as tcpip takes it.
 type payload struct {
 	src  func([]byte) (int, error)
@@ -430,8 +449,13 @@ func (p *payload) Len() int { return int(min(p.left, 1<<31-1)) }
 func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 	flags := req.Flags
 	if flags&unix.MSG_OOB != 0 {
-		// Urgent data is not carried by kite's TCP.
-		return 0, unix.EOPNOTSUPP
+		if !s.oobIgnored(req.To) {
+			// IPv4's UDP, ping and raw sockets refuse it as
+			// Linux's; kite's TCP (tcpip) has no urgent data to
+			// send.
+			return 0, unix.EOPNOTSUPP
+		}
+		flags &^= unix.MSG_OOB
 	}
 	nonblock := req.Nonblock || flags&unix.MSG_DONTWAIT != 0
 	wo := tcpip.WriteOptions{More: flags&unix.MSG_MORE != 0, Atomic: !s.stream()}
@@ -573,10 +597,17 @@ func (s *socket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult,
 		return s.recvErrQueue(req)
 	}
 	if flags&unix.MSG_OOB != 0 {
-		if s.stream() {
+		switch {
+		case s.stream():
+			// tcpip carries no urgent data, so there never is an
+			// urgent byte to read: tcp_recv_urg's EINVAL.
 			return net.RecvResult{}, unix.EINVAL
+		case s.protocol != unix.IPPROTO_UDP:
+			// ping and raw sockets refuse it.
+			return net.RecvResult{}, unix.EOPNOTSUPP
 		}
-		return net.RecvResult{}, unix.EOPNOTSUPP
+		// udp_recvmsg ignores it.
+		flags &^= unix.MSG_OOB
 	}
 	nonblock := req.Nonblock || flags&unix.MSG_DONTWAIT != 0
 	peek := flags&unix.MSG_PEEK != 0
@@ -650,7 +681,8 @@ func (s *socket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult,
 	}
 }
 
-// Ioctl implements net.Socket: SIOCINQ (FIONREAD) and SIOCOUTQ.
+// Ioctl implements net.Socket: SIOCINQ (FIONREAD), SIOCOUTQ and
+// SIOCATMARK.
 func (s *socket) Ioctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
 	var opt tcpip.SockOptInt
 	switch cmd {
@@ -658,6 +690,15 @@ func (s *socket) Ioctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uintptr) 
 		opt = tcpip.ReceiveQueueSizeOption
 	case unix.SIOCOUTQ:
 		opt = tcpip.SendQueueSizeOption
+	case unix.SIOCATMARK:
+		if !s.stream() {
+			return 0, unix.ENOTTY
+		}
+		// tcpip carries no urgent data: the stream is never at a mark.
+		if _, err := io.CopyOut(arg, putInt(0)); err != nil {
+			return 0, unix.EFAULT
+		}
+		return 0, nil
 	default:
 		return 0, unix.ENOTTY
 	}
