@@ -116,22 +116,28 @@ func (fs *FS) groupBlocks(g uint32) uint64 {
 }
 
 // blockBitmap reads group g's block bitmap, building it for a group whose
-// bitmap was never initialized (BLOCK_UNINIT) the way Linux does.
+// bitmap was never initialized (BLOCK_UNINIT) the way Linux does. The
+// bitmap is in a scratch buffer the caller gives back with putBlockBuf
+// (metadata writes copy what they write).
 func (fs *FS) blockBitmap(g uint32) ([]byte, error) {
 	gd := fs.groups[g]
-	bm := make([]byte, fs.blockSize)
+	bm := fs.blockBuf()
 	if gd.Flags&BGBlockUninit == 0 {
 		if err := fs.readBlock(gd.BlockBitmap(), bm); err != nil {
+			fs.putBlockBuf(bm)
 			return nil, err
 		}
 		if fs.csum && !fs.bitmapCsumOK(gd.BlockBitmapCsumLo, gd.BlockBitmapCsumHi, bm[:fs.sb.ClustersPerGroup/8]) {
+			fs.putBlockBuf(bm)
 			return nil, corrupt("group %d block bitmap checksum mismatch", g)
 		}
 		return bm, nil
 	}
 	if fs.sb.HasIncompat(IncompatMetaBG) {
+		fs.putBlockBuf(bm)
 		return nil, unsupported("uninitialized block bitmap with meta_bg")
 	}
+	clear(bm)
 	start, n := fs.groupStart(g), fs.groupBlocks(g)
 	mark := func(b uint64) {
 		if b >= start && b < start+n {
@@ -165,17 +171,22 @@ func (fs *FS) bitmapCsumOK(lo, hi uint16, bm []byte) bool {
 	return uint16(c) == lo
 }
 
+// inodeBitmap reads group g's inode bitmap into a scratch buffer, as
+// blockBitmap.
 func (fs *FS) inodeBitmap(g uint32) ([]byte, error) {
 	gd := fs.groups[g]
-	bm := make([]byte, fs.blockSize)
+	bm := fs.blockBuf()
 	if gd.Flags&BGInodeUninit != 0 {
+		clear(bm)
 		setBitRange(bm, uint64(fs.sb.InodesPerGroup), uint64(fs.blockSize)*8)
 		return bm, nil
 	}
 	if err := fs.readBlock(gd.InodeBitmap(), bm); err != nil {
+		fs.putBlockBuf(bm)
 		return nil, err
 	}
 	if fs.csum && !fs.bitmapCsumOK(gd.InodeBitmapCsumLo, gd.InodeBitmapCsumHi, bm[:fs.sb.InodesPerGroup/8]) {
+		fs.putBlockBuf(bm)
 		return nil, corrupt("group %d inode bitmap checksum mismatch", g)
 	}
 	return bm, nil
@@ -253,46 +264,59 @@ func (fs *FS) allocBlocksFrom(goal uint64, n uint64, reusePending bool) (uint64,
 		if err != nil {
 			return 0, 0, err
 		}
-		start, size := fs.groupStart(g), fs.groupBlocks(g)
-		from := uint64(0)
-		if k == 0 && goal > start {
-			from = goal - start
-		}
-		scan := bm // the blocks taken: in use, or freed in the running transaction
-		if rs := fs.pendingFree[g]; len(rs) > 0 && !reusePending {
-			scan = append([]byte(nil), bm...)
-			for _, r := range rs {
-				setBitRange(scan, r[0]-start, r[0]-start+r[1])
-			}
-		}
-		for i := from; i < size; i++ {
-			if i%8 == 0 && scan[i/8] == 0xFF {
-				i += 7 // a byte of used blocks
-				continue
-			}
-			if bitSet(scan, i) {
-				continue
-			}
-			cnt := uint64(0)
-			for i+cnt < size && cnt < n && !bitSet(scan, i+cnt) {
-				bm[(i+cnt)/8] |= 1 << ((i + cnt) % 8)
-				cnt++
-			}
-			if uint64(gd.FreeBlocksCount()) < cnt {
-				return 0, 0, corrupt("group %d free block count below its bitmap", g)
-			}
-			gd.SetFreeBlocksCount(gd.FreeBlocksCount() - uint32(cnt))
-			if err := fs.putBlockBitmap(g, bm); err != nil {
-				return 0, 0, err
-			}
-			fs.sb.SetFreeBlocksCount(fs.sb.FreeBlocksCount() - cnt)
-			if err := fs.writeSuper(); err != nil {
-				return 0, 0, err
-			}
-			return start + i, cnt, nil
+		at, cnt, err := fs.allocInGroup(g, bm, k == 0, goal, n, reusePending)
+		fs.putBlockBuf(bm)
+		if err != nil || cnt > 0 {
+			return at, cnt, err
 		}
 	}
 	return 0, 0, unix.ENOSPC
+}
+
+// allocInGroup allocates up to n blocks in group g, whose block bitmap
+// is bm, from goal on if first is set; it returns no blocks if the group
+// has none free.
+func (fs *FS) allocInGroup(g uint32, bm []byte, first bool, goal, n uint64, reusePending bool) (uint64, uint64, error) {
+	gd := fs.groups[g]
+	start, size := fs.groupStart(g), fs.groupBlocks(g)
+	from := uint64(0)
+	if first && goal > start {
+		from = goal - start
+	}
+	scan := bm // the blocks taken: in use, or freed in the running transaction
+	if rs := fs.pendingFree[g]; len(rs) > 0 && !reusePending {
+		scan = append([]byte(nil), bm...)
+		for _, r := range rs {
+			setBitRange(scan, r[0]-start, r[0]-start+r[1])
+		}
+	}
+	for i := from; i < size; i++ {
+		if i%8 == 0 && scan[i/8] == 0xFF {
+			i += 7 // a byte of used blocks
+			continue
+		}
+		if bitSet(scan, i) {
+			continue
+		}
+		cnt := uint64(0)
+		for i+cnt < size && cnt < n && !bitSet(scan, i+cnt) {
+			bm[(i+cnt)/8] |= 1 << ((i + cnt) % 8)
+			cnt++
+		}
+		if uint64(gd.FreeBlocksCount()) < cnt {
+			return 0, 0, corrupt("group %d free block count below its bitmap", g)
+		}
+		gd.SetFreeBlocksCount(gd.FreeBlocksCount() - uint32(cnt))
+		if err := fs.putBlockBitmap(g, bm); err != nil {
+			return 0, 0, err
+		}
+		fs.sb.SetFreeBlocksCount(fs.sb.FreeBlocksCount() - cnt)
+		if err := fs.writeSuper(); err != nil {
+			return 0, 0, err
+		}
+		return start + i, cnt, nil
+	}
+	return 0, 0, nil
 }
 
 // freeBlocks returns n blocks from start to the free pool.
@@ -311,6 +335,7 @@ func (fs *FS) freeBlocks(start, n uint64) error {
 		fs.txForget(start, cnt)
 		for i := start - gs; i < start-gs+cnt; i++ {
 			if !bitSet(bm, i) {
+				fs.putBlockBuf(bm)
 				return corrupt("freeing free block %d", gs+i)
 			}
 			bm[i/8] &^= 1 << (i % 8)
@@ -322,7 +347,9 @@ func (fs *FS) freeBlocks(start, n uint64) error {
 			fs.pendingFree[g] = append(fs.pendingFree[g], [2]uint64{start, cnt})
 		}
 		fs.groups[g].SetFreeBlocksCount(fs.groups[g].FreeBlocksCount() + uint32(cnt))
-		if err := fs.putBlockBitmap(g, bm); err != nil {
+		err = fs.putBlockBitmap(g, bm)
+		fs.putBlockBuf(bm)
+		if err != nil {
 			return err
 		}
 		fs.sb.SetFreeBlocksCount(fs.sb.FreeBlocksCount() + cnt)
@@ -335,7 +362,6 @@ func (fs *FS) freeBlocks(start, n uint64) error {
 // allocInode allocates an inode number, preferring group goal.
 func (fs *FS) allocInode(goal uint32, dir bool) (uint32, error) {
 	ng := uint32(len(fs.groups))
-	ipg := uint64(fs.sb.InodesPerGroup)
 	for k := uint32(0); k < ng; k++ {
 		g := (goal + k) % ng
 		gd := fs.groups[g]
@@ -346,33 +372,46 @@ func (fs *FS) allocInode(goal uint32, dir bool) (uint32, error) {
 		if err != nil {
 			return 0, err
 		}
-		for i := uint64(0); i < ipg; i++ {
-			if i%8 == 0 && bm[i/8] == 0xFF {
-				i += 7 // a byte of used inodes
-				continue
-			}
-			ino := uint32(uint64(g)*ipg + i + 1)
-			if bitSet(bm, i) || ino < fs.sb.FirstIno {
-				continue
-			}
-			bm[i/8] |= 1 << (i % 8)
-			gd.SetFreeInodesCount(gd.FreeInodesCount() - 1)
-			if dir {
-				gd.SetUsedDirsCount(gd.UsedDirsCount() + 1)
-			}
-			if fs.csum || fs.sb.HasROCompat(ROCompatGdtCsum) {
-				if unused := uint64(gd.ItableUnused()); i >= ipg-unused {
-					gd.SetItableUnused(uint32(ipg - i - 1))
-				}
-			}
-			if err := fs.putInodeBitmap(g, bm); err != nil {
-				return 0, err
-			}
-			fs.sb.FreeInodesCount--
-			return ino, fs.writeSuper()
+		ino, err := fs.allocInodeInGroup(g, bm, dir)
+		fs.putBlockBuf(bm)
+		if err != nil || ino != 0 {
+			return ino, err
 		}
 	}
 	return 0, unix.ENOSPC
+}
+
+// allocInodeInGroup allocates an inode in group g, whose inode bitmap is
+// bm; it returns 0 if the group has none free.
+func (fs *FS) allocInodeInGroup(g uint32, bm []byte, dir bool) (uint32, error) {
+	ipg := uint64(fs.sb.InodesPerGroup)
+	gd := fs.groups[g]
+	for i := uint64(0); i < ipg; i++ {
+		if i%8 == 0 && bm[i/8] == 0xFF {
+			i += 7 // a byte of used inodes
+			continue
+		}
+		ino := uint32(uint64(g)*ipg + i + 1)
+		if bitSet(bm, i) || ino < fs.sb.FirstIno {
+			continue
+		}
+		bm[i/8] |= 1 << (i % 8)
+		gd.SetFreeInodesCount(gd.FreeInodesCount() - 1)
+		if dir {
+			gd.SetUsedDirsCount(gd.UsedDirsCount() + 1)
+		}
+		if fs.csum || fs.sb.HasROCompat(ROCompatGdtCsum) {
+			if unused := uint64(gd.ItableUnused()); i >= ipg-unused {
+				gd.SetItableUnused(uint32(ipg - i - 1))
+			}
+		}
+		if err := fs.putInodeBitmap(g, bm); err != nil {
+			return 0, err
+		}
+		fs.sb.FreeInodesCount--
+		return ino, fs.writeSuper()
+	}
+	return 0, nil
 }
 
 func (fs *FS) freeInode(ino uint32, dir bool) error {
@@ -382,6 +421,7 @@ func (fs *FS) freeInode(ino uint32, dir bool) error {
 	if err != nil {
 		return err
 	}
+	defer fs.putBlockBuf(bm)
 	if !bitSet(bm, i) {
 		return corrupt("freeing free inode %d", ino)
 	}

@@ -52,7 +52,8 @@ func (fs *FS) hashVersion(v uint8) uint8 {
 // directory linearly, as Linux falls back on a bad index.
 func (fs *FS) dxLookup(in *Inode, f *File, name string) (ino uint32, ok bool, err error) {
 	bs := fs.blockSize
-	buf := make([]byte, bs)
+	buf := fs.blockBuf()
+	defer fs.putBlockBuf(buf)
 	read := func(lblk uint32) bool {
 		if uint64(lblk)*uint64(bs) >= in.Size {
 			return false

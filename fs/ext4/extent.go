@@ -168,7 +168,8 @@ func (w *extentWalker) node(b []byte, h ExtentHeader, wantDepth int, floor uint3
 		}
 		return nil
 	}
-	buf := make([]byte, w.fs.blockSize)
+	buf := w.fs.blockBuf()
+	defer w.fs.putBlockBuf(buf)
 	for i := 0; i < int(h.Entries); i++ {
 		x := DecodeExtentIndex(ents[i*extentEntrySize:])
 		if uint64(x.Block) < w.next || x.Block < floor {

@@ -103,6 +103,11 @@ type FS struct {
 	holds map[uint32]int
 	// cache holds metadata blocks (it has its own lock).
 	cache blockCache
+	// blockBufs holds block-sized scratch buffers (*[]byte) for walks
+	// that read blocks and keep nothing of them (extent trees, htree
+	// lookups, bitmaps being changed), so that each operation does not
+	// leave garbage behind.
+	blockBufs sync.Pool
 
 	mu sync.RWMutex
 	// sb and groups are guarded by mu (written only by writers).
@@ -116,6 +121,17 @@ type FS struct {
 	hasFT      bool   // dirents carry a file type
 	readOnlyRO bool   // unknown ro_compat features: reads only
 }
+
+// blockBuf returns a block-sized scratch buffer (its contents are
+// stale); putBlockBuf gives it back once nothing refers to it.
+func (fs *FS) blockBuf() []byte {
+	if b, ok := fs.blockBufs.Get().(*[]byte); ok && len(*b) == fs.blockSize {
+		return *b
+	}
+	return make([]byte, fs.blockSize)
+}
+
+func (fs *FS) putBlockBuf(b []byte) { fs.blockBufs.Put(&b) }
 
 // Open reads the superblock and group descriptors of the file system in
 // dev and checks them. A journal that needs recovery is replayed into
