@@ -79,11 +79,20 @@ func (m *MemoryManager) access(addr uintptr, n int, acc accessType, fn func(b []
 // accessFrames is access with fn given the memory file's offset of the
 // next piece of memory and its length rather than a view of it.
 func (m *MemoryManager) accessFrames(addr uintptr, n int, acc accessType, fn func(off uint64, k, at int)) (int, error) {
+	return m.accessFramesThen(addr, n, acc, fn, nil)
+}
+
+// accessFramesThen is accessFrames with locked, if not nil, called with
+// m.mu still held after each batch of calls to fn.
+func (m *MemoryManager) accessFramesThen(addr uintptr, n int, acc accessType, fn func(off uint64, k, at int), locked func()) (int, error) {
 	done := 0
 	stuck := 0
 	for done < n {
 		m.mu.RLock()
 		k := m.accessReadyLocked(addr, done, n, acc, fn)
+		if locked != nil {
+			locked()
+		}
 		m.mu.RUnlock()
 		done += k
 		if done == n {
@@ -161,15 +170,22 @@ func (m *MemoryManager) Pin(addr uintptr, n int, write bool) (views [][]byte, un
 		m.pinMu.RLock()
 	}
 	var runs []frameRun // byte offset and length in the memory file
-	_, err = m.accessFrames(addr, n, acc, func(off uint64, k, _ int) {
-		// Under m.mu: the frame is in the page table, so it has a
-		// reference the extra one can join.
-		m.mf.incRef(off&^pageMask, 1)
-		if i := len(runs) - 1; i >= 0 && runs[i].off+runs[i].n == off {
+	reffed := 0         // runs[:reffed] hold their extra references
+	_, err = m.accessFramesThen(addr, n, acc, func(off uint64, k, _ int) {
+		if i := len(runs) - 1; i >= reffed && runs[i].off+runs[i].n == off {
 			runs[i].n += uint64(k)
 		} else {
 			runs = append(runs, frameRun{off: off, n: uint64(k)})
 		}
+	}, func() {
+		// Under m.mu: the frames are in the page table, so they have
+		// references the extra ones can join (one call per run, not
+		// per page).
+		for _, r := range runs[reffed:] {
+			first := r.off &^ pageMask
+			m.mf.incRef(first, (r.off+r.n-first+pageMask)>>pageShift)
+		}
+		reffed = len(runs)
 	})
 	views = make([][]byte, len(runs))
 	for i, r := range runs {
