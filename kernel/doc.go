@@ -26,7 +26,9 @@
 //     tables, the parent/child links and ptrace's tracer/tracee links and
 //     stop state (ptrace.go).
 //  2. itimer.mu: one interval timer (its clock reads the group's CPU
-//     time under sigMu); cpuLimitWatch.mu (cpulimit.go) likewise.
+//     time under sigMu); cpuLimitWatch.mu (cpulimit.go) likewise;
+//     rtTimeWatch.mu (rttime.go) likewise, reading Task.mu and the
+//     limits under it.
 //  3. ThreadGroup.sigMu: signal state of the group and of its tasks
 //     (pending signals, masks, exit and stop state).
 //  4. posixTimers.mu, then posixTimer.mu: a dequeued timer signal updates

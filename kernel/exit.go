@@ -31,6 +31,7 @@ type ThreadExitHook func(t *Task)
 // turns the process into a zombie when it was the last task.
 func (t *Task) exit() {
 	k := t.k
+	t.stopRTTime()
 	if t.tg.isNamespaceInit() {
 		t.tg.sigMu.Lock()
 		last := len(t.tg.tasks) == 1

@@ -11,6 +11,15 @@ func (k *Kernel) LimitChanged(tg *ThreadGroup, res int) {
 		tg.armCPULimit()
 		return
 	}
+	if res == unix.RLIMIT_RTTIME {
+		tg.sigMu.Lock()
+		tasks := tg.tasksForSignals()
+		tg.sigMu.Unlock()
+		for _, t := range tasks {
+			t.armRTTime(false)
+		}
+		return
+	}
 	tg.sigMu.Lock()
 	tasks := tg.tasksForSignals()
 	tg.sigMu.Unlock()

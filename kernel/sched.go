@@ -79,9 +79,11 @@ func (t *Task) SetSched(caller *Task, policy, prio int, resetOnFork bool) error 
 		t.mu.Unlock()
 		return unix.EPERM
 	}
+	wasRT := t.sched.Policy == SchedFIFO || t.sched.Policy == SchedRR
 	t.sched.Policy, t.sched.Priority, t.sched.ResetOnFork = policy, prio, resetOnFork
 	t.mu.Unlock()
 	t.schedChanged(caller)
+	t.armRTTime(!wasRT)
 	return nil
 }
 

@@ -24,6 +24,9 @@ type Task struct {
 	// pidns is the PID namespace the task's ids belong to; never changed.
 	pidns *PIDNamespace
 
+	// rtTime watches RLIMIT_RTTIME (rttime.go).
+	rtTime rtTimeWatch
+
 	// The fields below are used only by the task's own goroutine (and by
 	// the creator before the goroutine starts).
 	regs arch.Registers

@@ -156,8 +156,8 @@ func archPrctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 const rlimitNote = "limits enforced: NOFILE, STACK, AS, DATA, FSIZE (EFBIG and SIGXFSZ), " +
 	"CPU (SIGXCPU each second from the soft limit, SIGKILL at the hard; CPU time as kite accounts it), " +
 	"MEMLOCK, NPROC, SIGPENDING, MSGQUEUE (NPROC, SIGPENDING, MSGQUEUE and SHM_LOCK counted per kernel uid, " +
-	"not per user namespace), NICE, RTPRIO; RSS and LOCKS are only recorded, as on Linux; " +
-	"RTTIME is only recorded (kite has no real-time scheduler whose run time it could bound)"
+	"not per user namespace), NICE, RTPRIO, RTTIME (a SCHED_FIFO or SCHED_RR thread's CPU time as kite accounts it since it last slept in a blocking call: " +
+	"SIGXCPU from the soft limit, each second while under the hard, SIGKILL at the hard); RSS and LOCKS are only recorded, as on Linux"
 
 // rlimit encodes a struct rlimit (16 bytes).
 func encodeRlimit(l kernel.Limit) []byte {

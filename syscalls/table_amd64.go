@@ -179,7 +179,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_SETPRIORITY:             partial(setpriority, "nice values are applied to the host threads that run the task (kite's and its stub thread); a lower value the host refuses (kite without host CAP_SYS_NICE) leaves them as they were, while the task reports the value it set"),
 	unix.SYS_SCHED_SETPARAM:          partial(schedSetparam, "applied to the host threads that run the task, as sched_setscheduler; a real-time priority the host refuses (kite without host CAP_SYS_NICE) is reported but not applied"),
 	unix.SYS_SCHED_GETPARAM:          supported(schedGetparam),
-	unix.SYS_SCHED_SETSCHEDULER:      partial(schedSetscheduler, "policy and priority are applied to the host threads that run the task (kite's and its stub thread); what the host refuses (real-time policies or leaving SCHED_IDLE, without host CAP_SYS_NICE) is reported but not applied; SCHED_RESET_ON_FORK is accepted and not kept"),
+	unix.SYS_SCHED_SETSCHEDULER:      partial(schedSetscheduler, "policy and priority are applied to the host threads that run the task (kite's and its stub thread); what the host refuses (real-time policies or leaving SCHED_IDLE, without host CAP_SYS_NICE) is reported but not applied"),
 	unix.SYS_SCHED_GETSCHEDULER:      supported(schedGetscheduler),
 	unix.SYS_SCHED_GET_PRIORITY_MAX:  supported(schedGetPriorityMax),
 	unix.SYS_SCHED_GET_PRIORITY_MIN:  supported(schedGetPriorityMin),
