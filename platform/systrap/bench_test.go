@@ -29,6 +29,16 @@ func spinBackend(kiteSpin, stubSpin time.Duration, follow bool) pt.Backend {
 // stub's, in microseconds).
 func BenchmarkSyscallRoundTrip(b *testing.B) {
 	b.Run("adaptive", func(b *testing.B) { pt.BenchSyscallRoundTrip(b, systrapBackend) })
+	// The adaptation alone, polling even on a loaded host.
+	b.Run("adaptive-anyload", func(b *testing.B) {
+		pt.BenchSyscallRoundTrip(b, backend(func(memfd int) (*Platform, error) {
+			p, err := New(memfd)
+			if err == nil {
+				p.gate.ignoreLoad = true
+			}
+			return p, err
+		}))
+	})
 	for _, v := range []struct {
 		follow bool
 		spin   [2]time.Duration
