@@ -141,6 +141,10 @@ func (s *socket) handle(ctx net.Context, h hdr, payload []byte, port uint32) []b
 		errno = s.setLink(ctx, payload)
 	case unix.RTM_NEWADDR, unix.RTM_DELADDR:
 		errno = s.changeAddr(ctx, h, payload)
+	case unix.RTM_GETNSID:
+		out, errno = s.getNSID(ctx, h, payload, port, dump)
+	case unix.RTM_NEWNSID:
+		errno = s.newNSID(ctx, payload)
 	case unix.NLMSG_NOOP, unix.NLMSG_DONE:
 		return nil
 	default:
