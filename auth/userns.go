@@ -74,6 +74,10 @@ type UserNamespace struct {
 	uidMap, gidMap IDMap
 	// setgroupsDenied is /proc/PID/setgroups "deny". Guarded by mu.
 	setgroupsDenied bool
+	// parentCouldSetfcap records whether the creator had CAP_SETFCAP in
+	// its effective set: without it, the namespace's own processes may
+	// not map the parent's uid 0 (Linux's verify_root_map).
+	parentCouldSetfcap bool
 }
 
 // NewRootUserNamespace returns an initial user namespace.
@@ -99,7 +103,7 @@ func (c *Credentials) NewChildUserNamespace(id uint64) (*UserNamespace, error) {
 	denied := p.setgroupsDenied
 	p.mu.Unlock()
 	return &UserNamespace{parent: p, level: p.level + 1, owner: c.EffectiveUID, group: c.EffectiveGID,
-		ID: id, setgroupsDenied: denied}, nil
+		ID: id, setgroupsDenied: denied, parentCouldSetfcap: c.EffectiveCaps.Has(unix.CAP_SETFCAP)}, nil
 }
 
 // EnterUserNamespace returns c moved into ns with every capability there
@@ -302,6 +306,21 @@ func (ns *UserNamespace) WriteMap(writer, opener *Credentials, text string, gid 
 	ns.mu.Unlock()
 	if already {
 		return unix.EPERM
+	}
+	// Mapping the parent's uid 0 (a range starting there) needs
+	// CAP_SETFCAP: that root could otherwise write file capabilities
+	// valid in the parent (Linux's verify_root_map). A process writing
+	// its own namespace's map needs its creator to have had it.
+	if !gid {
+		for _, e := range m {
+			if e.Lower != 0 {
+				continue
+			}
+			if wns == ns && !ns.parentCouldSetfcap || wns != ns && !opener.HasCapabilityIn(unix.CAP_SETFCAP, p) {
+				return unix.EPERM
+			}
+			break
+		}
 	}
 	// The lower ids are ids of the parent namespace: translate them to
 	// kernel ids.

@@ -2,8 +2,10 @@
  * process that opened them (Linux's f_cred) as well as the writer's.
  * A privileged process handed a descriptor that an unprivileged process
  * opened cannot map ids the opener could not; an unprivileged writer of
- * a descriptor a privileged process opened cannot either. Needs root
- * (it changes its ids); as a user it prints only that. */
+ * a descriptor a privileged process opened cannot either. Mapping the
+ * parent's uid 0 needs CAP_SETFCAP: in the opener, or in the creator of
+ * the namespace when a process writes its own map. Needs root (it
+ * changes its ids and capabilities); as a user it prints only that. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +15,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -167,6 +171,77 @@ static void dropped(void) {
 	wait_child("target", t);
 }
 
+/* nosetfcap drops CAP_SETFCAP from the effective set. */
+static int nosetfcap(void) {
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -1;
+	d[CAP_SETFCAP / 32].effective &= ~(1u << (CAP_SETFCAP % 32));
+	return syscall(SYS_capset, &h, d);
+}
+
+/* setfcap: mapping the parent's uid 0 without CAP_SETFCAP. */
+static void setfcap(void) {
+	pid_t c = fork();
+	if (c == 0) {
+		if (nosetfcap() < 0 || unshare(CLONE_NEWUSER) < 0) {
+			printf("setup: %s\n", ename(errno));
+			_exit(1);
+		}
+		int u = open("/proc/self/uid_map", O_WRONLY);
+		if (u < 0) {
+			printf("open own uid_map: %s\n", ename(errno));
+			_exit(1);
+		}
+		put("own uid_map 0 0 1, created without CAP_SETFCAP", u, "0 0 1\n");
+		put("own uid_map 0 0 5, created without CAP_SETFCAP", u, "0 0 5\n");
+		_exit(0);
+	}
+	wait_child("child", c);
+	int ready[2], go[2];
+	if (pipe(ready) < 0 || pipe(go) < 0)
+		return;
+	pid_t t = fork();
+	if (t == 0) {
+		if (unshare(CLONE_NEWUSER) < 0) {
+			printf("target setup: %s\n", ename(errno));
+			_exit(1);
+		}
+		if (write(ready[1], "x", 1) != 1)
+			_exit(1);
+		char b;
+		if (read(go[0], &b, 1) != 1)
+			_exit(1);
+		printf("target: uid %d in its namespace\n", (int)getuid());
+		_exit(0);
+	}
+	char b;
+	if (read(ready[0], &b, 1) != 1)
+		return;
+	pid_t h = fork();
+	if (h == 0) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/uid_map", (int)t);
+		if (nosetfcap() < 0) {
+			printf("drop: %s\n", ename(errno));
+			_exit(1);
+		}
+		int u = open(path, O_WRONLY);
+		if (u < 0) {
+			printf("open the target's uid_map: %s\n", ename(errno));
+			_exit(1);
+		}
+		put("root without CAP_SETFCAP writes uid_map 0 0 1", u, "0 0 1\n");
+		put("root without CAP_SETFCAP writes uid_map 0 5 1", u, "0 5 1\n");
+		_exit(0);
+	}
+	wait_child("helper", h);
+	if (write(go[1], "x", 1) != 1)
+		printf("write: %s\n", ename(errno));
+	wait_child("target", t);
+}
+
 int main(void) {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (geteuid() != 0) {
@@ -177,5 +252,7 @@ int main(void) {
 	handed();
 	printf("-- a map opened by root, written by a user\n");
 	dropped();
+	printf("-- the parent's uid 0 without CAP_SETFCAP\n");
+	setfcap();
 	return 0;
 }
