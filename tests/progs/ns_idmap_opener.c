@@ -16,7 +16,17 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <linux/capability.h>
+
+/* capget/capset's structures (musl has no linux/capability.h). */
+struct caphdr {
+	unsigned int version;
+	int pid;
+};
+struct capdata {
+	unsigned int effective, permitted, inheritable;
+};
+#define CAPS_V3 0x20080522
+#define CAP_SETFCAP_BIT 31
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -173,11 +183,11 @@ static void dropped(void) {
 
 /* nosetfcap drops CAP_SETFCAP from the effective set. */
 static int nosetfcap(void) {
-	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct d[2];
+	struct caphdr h = {CAPS_V3, 0};
+	struct capdata d[2];
 	if (syscall(SYS_capget, &h, d) < 0)
 		return -1;
-	d[CAP_SETFCAP / 32].effective &= ~(1u << (CAP_SETFCAP % 32));
+	d[0].effective &= ~(1u << CAP_SETFCAP_BIT);
 	return syscall(SYS_capset, &h, d);
 }
 
