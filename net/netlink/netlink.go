@@ -34,6 +34,9 @@ type Addr struct {
 	Index     int32
 	Addr      []byte
 	Label     string
+	// Secondary is an IPv4 address in the subnet of an earlier one
+	// (IFA_F_SECONDARY).
+	Secondary bool
 }
 
 // Route is one route as RTM_NEWROUTE shows it.
