@@ -183,8 +183,9 @@ func (t *appThread) readFrame() error {
 // answer (it had not gone to sleep).
 func (t *appThread) resume(stubPoll time.Duration) (polling bool) {
 	n := 0.0
-	if stubPoll > 0 {
-		n = min(float64(stubPoll)/t.a.p.pauseNs, 100000)
+	if p := t.a.p; stubPoll > 0 {
+		p.pauseOnce.Do(func() { p.pauseNs = nsPerPause() })
+		n = min(float64(stubPoll)/p.pauseNs, 100000)
 	}
 	le.PutUint32(t.ctl[ctlSpin:], uint32(n))
 	if atomic.SwapUint32(t.state(), stateRun) == stateEventStubWait {

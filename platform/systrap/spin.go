@@ -18,7 +18,8 @@ import (
 //
 //   - Budgets are times, not counts: kite polls its side while time.Now
 //     stays within its budget; the stub's budget is turned into a count of
-//     PAUSE instructions (the stub's loop) with a calibration made at New.
+//     PAUSE instructions (the stub's loop) with a calibration made when
+//     the stub first polls.
 //   - Each side's budget doubles when polling caught the answer (kite saw
 //     the event before its budget ran out; the stub was still polling when
 //     kite answered) and halves when it did not, down to nothing; a
@@ -138,8 +139,8 @@ func (b *budget) miss(d time.Duration) {
 // of a few tries, so that a preemption does not count).
 func nsPerPause() float64 {
 	best := time.Duration(1 << 62)
-	const n = 20000
-	for i := 0; i < 5; i++ {
+	const n = 2000
+	for i := 0; i < 3; i++ {
 		start := time.Now()
 		pause(n)
 		best = min(best, time.Since(start))
