@@ -119,8 +119,8 @@
 // CPUs on our virtual machines, and a round trip has two. Where CPUs are
 // free, each side polls the state word for the other's answer for a
 // bounded time before it sleeps: kite's budget is a time, the stub's a
-// count of PAUSEs (calibrated when it first polls) that kite writes into the control
-// page at each resume. The budgets adapt (spin.go): they double when
+// count of PAUSEs (calibrated when it first polls) that kite writes into
+// the control page at each resume. The budgets adapt (spin.go): they double when
 // polling caught the answer and halve when it did not, down to nothing
 // (then a small budget is tried again every 32 Switches), and there is
 // no polling at all while more Contexts are in Switch than half the CPUs,
