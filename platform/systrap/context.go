@@ -122,7 +122,7 @@ func (c *context) threadIn(a *addressSpace) (*appThread, error) {
 	c.threads[a] = t
 	// The thread reports once from its start instruction: then it waits
 	// in the handler with a frame to load registers into.
-	if err := c.wait(t, 0); err != nil {
+	if _, err := c.wait(t, 0); err != nil {
 		return nil, err
 	}
 	if err := t.readFrame(); err != nil {
@@ -217,20 +217,17 @@ func (c *context) poll(t *appThread, d time.Duration) bool {
 	return true
 }
 
-// wait waits until t reports an event, polling for it first for kitePoll.
-func (c *context) wait(t *appThread, kitePoll time.Duration) error {
+// wait waits until t reports an event, polling for it first for
+// kitePoll, and reports whether the polling caught it.
+func (c *context) wait(t *appThread, kitePoll time.Duration) (caught bool, err error) {
 	w := t.state()
-	if kitePoll > 0 {
-		if c.poll(t, kitePoll) {
-			c.spin.kite.hit(kitePoll)
-		} else {
-			c.spin.kite.miss(kitePoll)
-		}
+	if kitePoll > 0 && c.poll(t, kitePoll) {
+		caught = true
 	}
 	for {
 		switch v := atomic.LoadUint32(w); v {
 		case stateEvent, stateEventStubWait:
-			return nil
+			return caught, nil
 		case stateRun:
 			if !atomic.CompareAndSwapUint32(w, stateRun, stateRunKiteWait) {
 				continue
@@ -243,7 +240,7 @@ func (c *context) wait(t *appThread, kitePoll time.Duration) error {
 			}
 			if !t.alive() {
 				t.dead = true
-				return fmt.Errorf("systrap: stub thread %d is gone", t.tid)
+				return false, fmt.Errorf("systrap: stub thread %d is gone", t.tid)
 			}
 			if c.interrupted.Load() {
 				// An interrupt that found no running thread to
@@ -254,10 +251,10 @@ func (c *context) wait(t *appThread, kitePoll time.Duration) error {
 			}
 		case stateDead:
 			t.dead = true
-			return fmt.Errorf("systrap: stub thread %d exited", t.tid)
+			return false, fmt.Errorf("systrap: stub thread %d exited", t.tid)
 		default:
 			t.dead = true
-			return fmt.Errorf("systrap: stub thread %d: bad state %d", t.tid, v)
+			return false, fmt.Errorf("systrap: stub thread %d: bad state %d", t.tid, v)
 		}
 	}
 }
@@ -327,17 +324,24 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 	defer c.p.gate.active.Add(-1)
 	t.setRegs(regs)
 	kitePoll, stubPoll := c.polling(t)
+	adaptive := c.p.spinMode == SpinAdaptive
 	for {
-		if polled := t.resume(stubPoll); c.p.spinMode == SpinAdaptive && c.spin.stubPolled > 0 {
-			if polled {
-				c.spin.stub.hit(c.spin.stubPolled)
-			} else {
-				c.spin.stub.miss(c.spin.stubPolled)
-			}
+		var resumed time.Time
+		if adaptive {
+			resumed = time.Now()
 		}
-		c.spin.stubPolled = stubPoll
-		if err := c.wait(t, kitePoll); err != nil {
+		polled := t.resume(stubPoll)
+		if adaptive && !c.spin.answered.IsZero() {
+			// Kite took resumed-answered to answer the stub.
+			c.spin.stub.observe(resumed.Sub(c.spin.answered), polled)
+		}
+		caught, err := c.wait(t, kitePoll)
+		if err != nil {
 			return 0, platform.Fault{}, err
+		}
+		if adaptive {
+			c.spin.answered = time.Now()
+			c.spin.kite.observe(c.spin.answered.Sub(resumed), caught)
 		}
 		if err := t.readFrame(); err != nil {
 			t.dead = true
