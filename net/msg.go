@@ -198,6 +198,13 @@ func BuildControl(ctx Context, fdt *vfs.FDTable, c *Control, space int, cloexec 
 		binary.LittleEndian.PutUint64(b[8:], uint64(sub))
 		o.putCmsg(&space, unix.SOL_SOCKET, c.StampType, b)
 	}
+	if c.StampingType != 0 {
+		// struct scm_timestamping: software, (deprecated), hardware.
+		b := make([]byte, 48)
+		binary.LittleEndian.PutUint64(b, uint64(c.Stamp.Unix()))
+		binary.LittleEndian.PutUint64(b[8:], uint64(c.Stamp.Nanosecond()))
+		o.putCmsg(&space, unix.SOL_SOCKET, c.StampingType, b)
+	}
 	for _, m := range c.Proto {
 		o.putCmsg(&space, m.Level, m.Type, m.Data)
 	}

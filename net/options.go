@@ -35,6 +35,8 @@ type Options struct {
 	// SOCK_RCVTSTAMPNS and SOCK_TSTAMP_NEW: which receive time control
 	// message recvmsg adds.
 	tstamp, tstampNS, tstampNew bool
+	// tsflags are SO_TIMESTAMPING's SOF_TIMESTAMPING_* flags.
+	tsflags uint32
 	// ints holds the options that are only recorded and reported
 	// (SO_KEEPALIVE, SO_REUSEADDR...).
 	ints map[int]int32
@@ -120,6 +122,47 @@ const (
 	soTimestampNSNew = 64
 )
 
+// SO_TIMESTAMPING: the option numbers (also the control message types
+// on 64-bit machines) and the SOF_TIMESTAMPING_* flags.
+const (
+	soTimestampingOld = 37
+	soTimestampingNew = 65
+
+	sofTxHardware  = 1 << 0
+	sofTxSoftware  = 1 << 1
+	sofRxSoftware  = 1 << 3
+	sofSoftware    = 1 << 4
+	sofTxSched     = 1 << 8
+	sofTxAck       = 1 << 9
+	sofBindPHC     = 1 << 15
+	sofOptRxFilter = 1 << 17
+	sofTxComplete  = 1 << 18
+	// sofMask is every flag Linux 6.18 knows.
+	sofMask = 1<<19 - 1
+	// sofTx are the transmit timestamps kite does not produce.
+	sofTx = sofTxHardware | sofTxSoftware | sofTxSched | sofTxAck | sofTxComplete
+)
+
+// TimestampingType returns the control message type of SO_TIMESTAMPING's
+// software receive time, 0 when it is not asked for: the flags report
+// software times (SOF_TIMESTAMPING_SOFTWARE) and the packet was stamped
+// on arrival, which kite takes to be when SOF_TIMESTAMPING_RX_SOFTWARE
+// or SO_TIMESTAMP asked for it (Linux also stamps every packet while any
+// socket of the machine wants receive times). A family with receive
+// times calls it (kite's TCP/IP and host sockets).
+func (o *Options) TimestampingType() int32 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	f := o.tsflags
+	if f&sofSoftware == 0 || (f&sofRxSoftware == 0 && !(o.tstamp && f&sofOptRxFilter == 0)) {
+		return 0
+	}
+	if o.tstampNew {
+		return soTimestampingNew
+	}
+	return soTimestampingOld
+}
+
 // TimestampType returns the control message type of the receive time
 // SO_TIMESTAMP, SO_TIMESTAMPNS or their _NEW forms ask for, 0 when off.
 func (o *Options) TimestampType() int32 {
@@ -153,7 +196,7 @@ func (o *Options) Clone() *Options {
 	n := Options{
 		sndbuf: o.sndbuf, rcvbuf: o.rcvbuf, rcvtimeo: o.rcvtimeo, sndtimeo: o.sndtimeo,
 		passcred: o.passcred, rcvlowat: o.rcvlowat, linger: o.linger,
-		tstamp: o.tstamp, tstampNS: o.tstampNS, tstampNew: o.tstampNew,
+		tstamp: o.tstamp, tstampNS: o.tstampNS, tstampNew: o.tstampNew, tsflags: o.tsflags,
 	}
 	n.ints = make(map[int]int32, len(o.ints))
 	for k, v := range o.ints {
@@ -266,6 +309,15 @@ func getOption(so Socket, name int) ([]byte, error) {
 		return putInt(boolInt(o.tstamp && o.tstampNew)), nil
 	case soTimestampNSNew:
 		return putInt(boolInt(o.tstampNS && o.tstampNew)), nil
+	case soTimestampingOld, soTimestampingNew:
+		// struct so_timestamping (flags, bind_phc); the _NEW form
+		// shows the flags only when they were set through it
+		// (sock_getsockopt).
+		b := make([]byte, 8)
+		if name == soTimestampingOld || o.tstampNew {
+			binary.LittleEndian.PutUint32(b, o.tsflags)
+		}
+		return b, nil
 	}
 	if _, ok := recordedInts[name]; ok {
 		return putInt(o.ints[name]), nil
@@ -345,6 +397,23 @@ func setOption(ctx Context, so Socket, name int, val []byte) error {
 		} else {
 			o.tstamp, o.tstampNS = false, false
 		}
+	case soTimestampingOld, soTimestampingNew:
+		// sock_set_timestamping: an int or struct so_timestamping.
+		f := uint32(v)
+		switch {
+		case f&^sofMask != 0:
+			return unix.EINVAL
+		case f&sofTx != 0:
+			// kite produces no transmit timestamps (they would
+			// come on the error queue): refused rather than
+			// never delivered.
+			return unix.EOPNOTSUPP
+		case f&sofBindPHC != 0:
+			// There is no PTP hardware clock to bind to.
+			return unix.EOPNOTSUPP
+		}
+		o.tsflags = f
+		o.tstampNew = name == soTimestampingNew
 	case unix.SO_MARK:
 		if !netAdmin(ctx) {
 			return unix.EPERM
@@ -405,7 +474,8 @@ func netAdmin(ctx Context) bool {
 func isIntOption(name int) bool {
 	switch name {
 	case unix.SO_SNDBUF, unix.SO_RCVBUF, unix.SO_PASSCRED, unix.SO_RCVLOWAT,
-		unix.SO_TIMESTAMP, unix.SO_TIMESTAMPNS, soTimestampNew, soTimestampNSNew:
+		unix.SO_TIMESTAMP, unix.SO_TIMESTAMPNS, soTimestampNew, soTimestampNSNew,
+		soTimestampingOld, soTimestampingNew:
 		return true
 	}
 	return false

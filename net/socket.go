@@ -119,6 +119,9 @@ type Control struct {
 	// control message type StampType (0: none).
 	Stamp     time.Time
 	StampType int32
+	// StampingType is the type of SO_TIMESTAMPING's message carrying
+	// Stamp as the software time (0: none).
+	StampingType int32
 	// Proto are the family's own control messages (IP_PKTINFO,
 	// IP_TTL...), delivered first.
 	Proto []Cmsg
@@ -132,7 +135,7 @@ type Cmsg struct {
 
 // Empty reports whether c carries nothing.
 func (c *Control) Empty() bool {
-	return c.Creds == nil && len(c.Rights) == 0 && len(c.Proto) == 0 && c.StampType == 0
+	return c.Creds == nil && len(c.Rights) == 0 && len(c.Proto) == 0 && c.StampType == 0 && c.StampingType == 0
 }
 
 // Release drops the references c holds.

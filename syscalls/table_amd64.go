@@ -89,7 +89,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_GETSOCKNAME:             supported(getsockname),
 	unix.SYS_GETPEERNAME:             supported(getpeername),
 	unix.SYS_SOCKETPAIR:              supported(socketpair),
-	unix.SYS_SETSOCKOPT:              partial(setsockopt, "SOL_SOCKET options; other levels are the family's (AF_UNIX has none; INET: common SOL_TCP, SOL_IP and SOL_IPV6 options, no multicast membership or IP_OPTIONS; netlink: SOL_NETLINK flags)"),
+	unix.SYS_SETSOCKOPT:              partial(setsockopt, "SOL_SOCKET options (SO_TIMESTAMPING: software receive times only; its transmit flags and SOF_TIMESTAMPING_BIND_PHC are EOPNOTSUPP); other levels are the family's (AF_UNIX has none; INET: common SOL_TCP, SOL_IP and SOL_IPV6 options, no multicast membership or IP_OPTIONS; netlink: SOL_NETLINK flags)"),
 	unix.SYS_GETSOCKOPT:              partial(getsockopt, "SOL_SOCKET options; other levels are the family's (AF_UNIX has none; INET: common SOL_TCP, SOL_IP and SOL_IPV6 options and TCP_INFO; netlink: SOL_NETLINK flags)"),
 	unix.SYS_CLONE:                   partial(clone, nsNote),
 	unix.SYS_FORK:                    supported(fork),

@@ -757,8 +757,9 @@ func (s *hostSocket) Ioctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uintp
 // stamp adds the receive time SO_TIMESTAMP and its kin ask for: when
 // kite took the data from the host.
 func (s *hostSocket) stamp(r *net.RecvResult) {
-	if tt := s.opts.TimestampType(); tt != 0 {
-		r.Control.StampType = tt
+	tt, st := s.opts.TimestampType(), s.opts.TimestampingType()
+	if tt != 0 || st != 0 {
+		r.Control.StampType, r.Control.StampingType = tt, st
 		r.Control.Stamp = time.Now()
 	}
 }

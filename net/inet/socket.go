@@ -754,11 +754,11 @@ func (s *socket) controlMessages(cm tcpip.ReceivableControlMessages) []net.Cmsg 
 // stamp adds the receive time SO_TIMESTAMP and its kin ask for: tcpip's
 // arrival time when it has one, the time of the receive otherwise.
 func (s *socket) stamp(r *net.RecvResult, cm tcpip.ReceivableControlMessages) {
-	tt := s.opts.TimestampType()
-	if tt == 0 {
+	tt, st := s.opts.TimestampType(), s.opts.TimestampingType()
+	if tt == 0 && st == 0 {
 		return
 	}
-	r.Control.StampType = tt
+	r.Control.StampType, r.Control.StampingType = tt, st
 	r.Control.Stamp = time.Now()
 	if cm.HasTimestamp {
 		r.Control.Stamp = cm.Timestamp
