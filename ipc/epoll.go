@@ -109,6 +109,9 @@ type EventPoll struct {
 	// ready; callbacks then queue items on ovf instead.
 	scanning bool
 	ovf      []*epitem
+	// spare is the backing array of the last scan's list, which the
+	// next scan's ready list reuses.
+	spare []*epitem
 
 	// graphMu guards the nesting graph: children counts the items that
 	// watch each epoll instance, parents the items of other instances
@@ -397,7 +400,7 @@ func (ep *EventPoll) startScan() []*epitem {
 	ep.readyMu.Lock()
 	defer ep.readyMu.Unlock()
 	tx := ep.ready
-	ep.ready = nil
+	ep.ready, ep.spare = ep.spare, nil
 	ep.scanning = true
 	return tx
 }
@@ -408,20 +411,27 @@ func (ep *EventPoll) startScan() []*epitem {
 // (level-triggered ones), which is the order Linux's list leaves them
 // in. epoll_wait callers are woken if anything is left.
 //
-// Preconditions: ep.mu is held; startScan was called.
-func (ep *EventPoll) doneScan(left []*epitem) {
+// Preconditions: ep.mu is held; startScan returned tx, and the scan got
+// to tx[i].
+func (ep *EventPoll) doneScan(tx []*epitem, i int) {
+	left := tx[i:]
 	ep.readyMu.Lock()
-	head := make([]*epitem, 0, len(left)+len(ep.ovf)+len(ep.ready))
-	head = append(head, left...)
-	for _, it := range ep.ovf {
-		it.inOvf = false
-		if !it.linked && !it.removed {
-			it.linked = true
-			head = append(head, it)
+	if len(left) > 0 || len(ep.ovf) > 0 {
+		head := make([]*epitem, 0, len(left)+len(ep.ovf)+len(ep.ready))
+		head = append(head, left...)
+		for _, it := range ep.ovf {
+			it.inOvf = false
+			if !it.linked && !it.removed {
+				it.linked = true
+				head = append(head, it)
+			}
 		}
+		clear(ep.ovf)
+		ep.ovf = ep.ovf[:0]
+		ep.ready = append(head, ep.ready...)
 	}
-	ep.ovf = nil
-	ep.ready = append(head, ep.ready...)
+	clear(tx)
+	ep.spare = tx[:0]
 	ep.scanning = false
 	more := len(ep.ready) > 0
 	ep.readyMu.Unlock()
@@ -475,7 +485,7 @@ func (ep *EventPoll) readiness(depth int) uint32 {
 		}
 		ep.unlinkScanned(it)
 	}
-	ep.doneScan(tx[i:])
+	ep.doneScan(tx, i)
 	return res
 }
 
@@ -523,7 +533,7 @@ func (ep *EventPoll) send(max int, put func(EpollEvent) bool) (int, error) {
 		}
 		ep.readyMu.Unlock()
 	}
-	ep.doneScan(tx[i:])
+	ep.doneScan(tx, i)
 	return n, err
 }
 

@@ -41,37 +41,69 @@ type Deadline struct {
 
 // Waiter is one blocking operation's registration on wait queues: make it
 // with NewWaiter, Register on each queue whose notification may end the
-// wait, re-check the condition, then Wait.
+// wait, re-check the condition, then Wait. A Waiter that never registers
+// allocates nothing; the first registration allocates the channel and
+// room for waiterInline registrations.
 type Waiter struct {
-	ch      chan struct{}
-	entries []struct {
-		q *vfs.WaitQueue
-		e *vfs.WaitEntry
-	}
+	r *waiterRegs
 }
 
-// Registered reports whether w has been registered on a queue.
-func (w *Waiter) Registered() bool { return w.ch != nil }
+// waiterRegs is a Waiter's channel and registrations.
+type waiterRegs struct {
+	ch     chan struct{}
+	inline [waiterInline]waiterEntry
+	n      int
+	more   []*waiterEntry
+}
+
+// waiterInline is how many registrations a Waiter holds without
+// allocating more (a stream send registers on two queues).
+const waiterInline = 2
+
+// waiterEntry is one registration of a Waiter.
+type waiterEntry struct {
+	q *vfs.WaitQueue
+	e vfs.WaitEntry
+}
+
+// Registered reports whether w is registered on a queue (Unregister
+// undoes it, so a wait loop that unregisters registers again before it
+// waits again).
+func (w *Waiter) Registered() bool { return w.r != nil && w.r.n > 0 }
 
 // Register adds w to q for events of mask.
 func (w *Waiter) Register(q *vfs.WaitQueue, mask uint32) {
-	if w.ch == nil {
-		w.ch = make(chan struct{}, 1)
+	if w.r == nil {
+		w.r = &waiterRegs{ch: make(chan struct{}, 1)}
 	}
-	e := vfs.NewChannelEntry(mask, w.ch)
-	q.EventRegister(e)
-	w.entries = append(w.entries, struct {
-		q *vfs.WaitQueue
-		e *vfs.WaitEntry
-	}{q, e})
+	r := w.r
+	var x *waiterEntry
+	if r.n < waiterInline {
+		x = &r.inline[r.n]
+	} else {
+		x = new(waiterEntry)
+		r.more = append(r.more, x)
+	}
+	r.n++
+	*x = waiterEntry{q: q, e: vfs.WaitEntry{Mask: mask, Chan: r.ch}}
+	q.EventRegister(&x.e)
 }
 
 // Unregister removes w from every queue.
 func (w *Waiter) Unregister() {
-	for _, x := range w.entries {
-		x.q.EventUnregister(x.e)
+	r := w.r
+	if r == nil {
+		return
 	}
-	w.entries = nil
+	for i := range min(r.n, waiterInline) {
+		x := &r.inline[i]
+		x.q.EventUnregister(&x.e)
+		*x = waiterEntry{}
+	}
+	for _, x := range r.more {
+		x.q.EventUnregister(&x.e)
+	}
+	r.n, r.more = 0, nil
 }
 
 // Wait sleeps until a notification, the deadline (EAGAIN) or an
@@ -79,9 +111,9 @@ func (w *Waiter) Unregister() {
 func (w *Waiter) Wait(ctx Context, d Deadline) error {
 	var err error
 	if d.set {
-		err = ctx.BlockOnTimeout(w.ch, d.at)
+		err = ctx.BlockOnTimeout(w.r.ch, d.at)
 	} else {
-		err = ctx.BlockOn(w.ch)
+		err = ctx.BlockOn(w.r.ch)
 	}
 	switch {
 	case err == nil:

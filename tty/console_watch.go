@@ -207,7 +207,7 @@ func (c *Console) notify(events uint32) {
 	}
 	w.mu.Unlock()
 	for _, e := range call {
-		e.Callback(events)
+		e.Fire(events)
 	}
 }
 

@@ -289,24 +289,13 @@ func (v *VirtualFilesystem) detachLocked(m *Mount) {
 }
 
 // UmountTree detaches the mount whose root is at and every mount below it
-// (umount2 with MNT_DETACH), with their propagated copies. The root
-// mount of a namespace is detached too (as Linux detaches it from the
-// rootfs below): the namespace gets an empty read-only root in its place
-// (rootfs.go), and the processes keep the detached tree.
+// (umount2 with MNT_DETACH), with their propagated copies.
 func (v *VirtualFilesystem) UmountTree(ctx Context, at Path) error {
 	if !isMountRoot(at) {
 		return unix.EINVAL
 	}
-	hidden, err := v.rootDentry(ctx, v.hiddenRoot)
-	if err != nil {
-		return err
-	}
 	v.mountMu.Lock()
-	if m := at.Mount; m.parent == nil && m.ns != nil && m.ns.root == m {
-		err = v.detachNamespaceRootLocked(m, hidden)
-	} else {
-		err = v.umountLocked(m, true)
-	}
+	err := v.umountLocked(at.Mount, true)
 	gone := v.unmountedLocked()
 	v.mountMu.Unlock()
 	v.notifyUnmounted(gone)

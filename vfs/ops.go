@@ -271,8 +271,6 @@ func (v *VirtualFilesystem) removeAt(ctx Context, fsc *FSContext, start Path, pa
 		return unix.ENAMETOOLONG
 	}
 	dir := pr.parent.Dentry
-	var gone []*fsState
-	defer func() { v.notifyUnmounted(gone) }()
 	dir.mu.Lock()
 	defer dir.mu.Unlock()
 	child, err := dir.lookupLocked(ctx, pr.name)
@@ -285,7 +283,7 @@ func (v *VirtualFilesystem) removeAt(ctx Context, fsc *FSContext, start Path, pa
 	if err := v.mayDelete(ctx, dir, child, isDir); err != nil {
 		return err
 	}
-	if v.isLocalMountpoint(fsc, child) {
+	if child.mounts.Load() > 0 {
 		return unix.EBUSY
 	}
 	if isDir {
@@ -298,7 +296,6 @@ func (v *VirtualFilesystem) removeAt(ctx Context, fsc *FSContext, start Path, pa
 	}
 	dir.removeChild(pr.name)
 	child.dead.Store(true)
-	gone = v.detachMountsOn(child)
 	v.notifyRemoved(ctx, dir, pr.name, child)
 	return nil
 }
@@ -351,8 +348,6 @@ func (v *VirtualFilesystem) RenameAt(ctx Context, fsc *FSContext, oldStart Path,
 	}
 	odir, ndir := opr.parent.Dentry, npr.parent.Dentry
 
-	var gone []*fsState
-	defer func() { v.notifyUnmounted(gone) }()
 	v.renameMu.Lock()
 	defer v.renameMu.Unlock()
 	switch {
@@ -444,7 +439,7 @@ func (v *VirtualFilesystem) RenameAt(ctx Context, fsc *FSContext, oldStart Path,
 			}
 		}
 	}
-	if v.isLocalMountpoint(fsc, child) || (victim != nil && v.isLocalMountpoint(fsc, victim)) {
+	if child.mounts.Load() > 0 || (victim != nil && victim.mounts.Load() > 0) {
 		return unix.EBUSY
 	}
 	var replaced Inode
@@ -466,7 +461,6 @@ func (v *VirtualFilesystem) RenameAt(ctx Context, fsc *FSContext, oldStart Path,
 			odir.addChild(opr.name, victim)
 		} else {
 			victim.dead.Store(true)
-			gone = v.detachMountsOn(victim)
 		}
 	}
 	v.notifyRename(ctx, odir, opr.name, ndir, npr.name, child, victim, flags&RenameExchange != 0)

@@ -69,10 +69,6 @@ type VirtualFilesystem struct {
 	memfdFS    Filesystem
 
 	anonFS *fsState
-	// hiddenRoot is the file system of the mounts that stand for Linux's
-	// rootfs below a namespace whose root was lazily unmounted
-	// (rootfs.go). Immutable.
-	hiddenRoot *fsState
 	// anonIno numbers the inodes of pseudo file systems (pipefs,
 	// anon_inodefs, sockfs), as Linux's get_next_ino.
 	anonIno atomic.Uint64
@@ -112,7 +108,6 @@ func New() *VirtualFilesystem {
 		nextDev: 1,
 	}
 	v.anonFS = v.fsStateLocked(anonFilesystem{})
-	v.hiddenRoot = v.fsStateLocked(newHiddenRootFS(v.clock()))
 	return v
 }
 

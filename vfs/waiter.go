@@ -1,8 +1,10 @@
 package vfs
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,7 +31,9 @@ type Waitable interface {
 }
 
 // WaitEntry is one waiter: poll, select or an epoll instance. Notify
-// calls Callback (which must not block) with the events that happened.
+// calls Callback (which must not block) with the events that happened,
+// or, for an entry with a Chan and no Callback, sends on Chan without
+// blocking (NewChannelEntry), which costs no closure.
 //
 // An Exclusive entry (an EPOLLEXCLUSIVE epoll item) has WakeOne instead:
 // Notify calls the exclusive entries after the others, in the order they
@@ -38,26 +42,38 @@ type Waitable interface {
 type WaitEntry struct {
 	Mask      uint32
 	Callback  func(events uint32)
+	Chan      chan struct{}
 	Exclusive bool
 	WakeOne   func(events uint32) bool
 	// seq orders exclusive entries; guarded by the queue's mu.
 	seq uint64
 }
 
+// Fire tells e that events happened: its Callback, or a send on its Chan
+// that does not block.
+func (e *WaitEntry) Fire(events uint32) {
+	if e.Callback != nil {
+		e.Callback(events)
+		return
+	}
+	select {
+	case e.Chan <- struct{}{}:
+	default:
+	}
+}
+
 // NewChannelEntry returns a WaitEntry for mask that signals ch (a buffered
 // channel of capacity 1 works best) without blocking.
 func NewChannelEntry(mask uint32, ch chan struct{}) *WaitEntry {
-	return &WaitEntry{Mask: mask, Callback: func(uint32) {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}}
+	return &WaitEntry{Mask: mask, Chan: ch}
 }
 
 // WaitQueue is a set of waiters; embed it in file operations to get
 // EventRegister and EventUnregister.
 type WaitQueue struct {
+	// n is len(entries), read without mu so that Notify on a queue
+	// nobody waits on (most writes) takes no lock.
+	n atomic.Int32
 	// mu guards entries.
 	mu      sync.Mutex
 	entries map[*WaitEntry]struct{}
@@ -77,6 +93,7 @@ func (q *WaitQueue) EventRegister(e *WaitEntry) {
 		e.seq = q.seq
 	}
 	q.entries[e] = struct{}{}
+	q.n.Store(int32(len(q.entries)))
 }
 
 // Active reports whether anybody waits on q (waitqueue_active).
@@ -91,13 +108,24 @@ func (q *WaitQueue) EventUnregister(e *WaitEntry) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	delete(q.entries, e)
+	q.n.Store(int32(len(q.entries)))
 }
 
+// notifyBatch is how many waiters Notify collects without allocating.
+const notifyBatch = 8
+
 // Notify tells the waiters interested in any of events (POLLERR and
-// POLLHUP reach everybody) that they happened.
+// POLLHUP reach everybody) that they happened. The waiters are called
+// after q.mu is dropped; a queue without waiters costs one atomic load
+// (an entry registered concurrently re-checks readiness after
+// registering, so it misses nothing).
 func (q *WaitQueue) Notify(events uint32) {
+	if q.n.Load() == 0 {
+		return
+	}
+	var callBuf, exclBuf [notifyBatch]*WaitEntry
+	call, excl := callBuf[:0], exclBuf[:0]
 	q.mu.Lock()
-	var call, excl []*WaitEntry
 	for e := range q.entries {
 		if e.Mask&events != 0 || events&(unix.POLLERR|unix.POLLHUP) != 0 {
 			if e.Exclusive {
@@ -109,12 +137,14 @@ func (q *WaitQueue) Notify(events uint32) {
 	}
 	q.mu.Unlock()
 	for _, e := range call {
-		e.Callback(events)
+		e.Fire(events)
 	}
 	if len(excl) == 0 {
 		return
 	}
-	sort.Slice(excl, func(i, j int) bool { return excl[i].seq < excl[j].seq })
+	if len(excl) > 1 {
+		slices.SortFunc(excl, func(a, b *WaitEntry) int { return cmp.Compare(a.seq, b.seq) })
+	}
 	all := events&unix.POLLHUP != 0
 	for _, e := range excl {
 		if e.WakeOne(events) && !all {

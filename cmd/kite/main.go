@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strings"
@@ -24,39 +25,58 @@ var verbs = map[string]verb{
 }
 
 func main() {
-	stop := startProfile()
+	startProfile()
 	code := dispatch(os.Args[1:])
-	stop()
+	stopProfile()
 	os.Exit(code)
 }
 
 // startProfile writes a CPU profile of kite itself to $KITE_CPUPROFILE
 // (for finding where kite's time goes: go tool pprof kite FILE) and
-// returns what stops it. Without the variable it does nothing.
-func startProfile() func() {
-	name := os.Getenv("KITE_CPUPROFILE")
-	if name == "" {
-		return func() {}
+// records every allocation for an allocation profile written to
+// $KITE_MEMPROFILE at exit (go tool pprof -sample_index=alloc_objects
+// kite FILE; it lags by up to one GC cycle). Without the variables it
+// does nothing.
+func startProfile() {
+	var stops []func()
+	if name := os.Getenv("KITE_CPUPROFILE"); name != "" {
+		if f, err := os.Create(name); err != nil {
+			fmt.Fprintf(os.Stderr, "kite: KITE_CPUPROFILE: %v\n", err)
+		} else if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(os.Stderr, "kite: KITE_CPUPROFILE: %v\n", err)
+			f.Close()
+		} else {
+			stops = append(stops, func() {
+				pprof.StopCPUProfile()
+				f.Close()
+			})
+		}
 	}
-	f, err := os.Create(name)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "kite: KITE_CPUPROFILE: %v\n", err)
-		return func() {}
+	if name := os.Getenv("KITE_MEMPROFILE"); name != "" {
+		runtime.MemProfileRate = 1
+		stops = append(stops, func() {
+			f, err := os.Create(name)
+			if err == nil {
+				err = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "kite: KITE_MEMPROFILE: %v\n", err)
+			}
+		})
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		fmt.Fprintf(os.Stderr, "kite: KITE_CPUPROFILE: %v\n", err)
-		f.Close()
-		return func() {}
+	if len(stops) > 0 {
+		stopProfile = func() {
+			for _, stop := range stops {
+				stop()
+			}
+			stops = nil
+		}
 	}
-	stopProfile = func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}
-	return stopProfile
 }
 
-// stopProfile ends the CPU profile before an exit that does not return
-// through main (a fatal signal's re-raise).
+// stopProfile ends the profiles before an exit that does not return
+// through main (a fatal signal's re-raise); a second call does nothing.
 var stopProfile = func() {}
 
 func dispatch(args []string) int {

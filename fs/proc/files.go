@@ -11,7 +11,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/vfs"
 )
 
@@ -27,9 +26,6 @@ type dataFile struct {
 	// fail as on Linux (EINVAL for a process's files, EIO for the
 	// others). Opening for writing is left to the permission bits.
 	write func(ctx vfs.Context, src []byte) (int, error)
-	// writeOpened, if set, handles writes instead of write, with the
-	// credentials of the task that opened the file (Linux's f_cred).
-	writeOpened func(ctx vfs.Context, opener *auth.Credentials, src []byte) (int, error)
 	// openWrite, if set, is asked when the file is opened for writing,
 	// for the checks Linux makes at open.
 	openWrite func(ctx vfs.Context) error
@@ -98,10 +94,7 @@ func (o *dataFileOps) Read(ctx vfs.Context, _ *vfs.File, dst []byte, off int64) 
 }
 
 // Write implements vfs.FileOperations.
-func (o *dataFileOps) Write(ctx vfs.Context, f *vfs.File, src []byte, _ int64) (int, error) {
-	if o.d.writeOpened != nil {
-		return o.d.writeOpened(ctx, f.Credentials(), src)
-	}
+func (o *dataFileOps) Write(ctx vfs.Context, _ *vfs.File, src []byte, _ int64) (int, error) {
 	if o.d.write == nil {
 		if o.d.proc == nil {
 			return 0, unix.EIO

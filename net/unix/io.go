@@ -480,10 +480,13 @@ func (e *endpoint) takeErrorLocked() error {
 // Preconditions: e.mu is held.
 func (e *endpoint) dequeueLocked() {
 	e.recvq[0] = nil
-	e.recvq = e.recvq[1:]
-	if len(e.recvq) == 0 {
-		e.recvq = nil
+	if len(e.recvq) == 1 {
+		// Keep the array for the next message: a queue that
+		// empties on every read (a ping-pong) allocates nothing.
+		e.recvq = e.recvq[:0]
+		return
 	}
+	e.recvq = e.recvq[1:]
 }
 
 func (e *endpoint) recvStream(ctx net.Context, req *net.RecvRequest) (net.RecvResult, error) {
@@ -506,7 +509,10 @@ func (e *endpoint) recvStream(ctx net.Context, req *net.RecvRequest) (net.RecvRe
 	var creds net.Creds
 	var w net.Waiter
 	defer w.Unregister()
-	var freed []*message
+	// freed holds the messages read, freed once e.mu is dropped; a
+	// few fit without allocating.
+	var freedBuf [4]*message
+	freed := freedBuf[:0]
 	defer func() {
 		for _, m := range freed {
 			e.freeMessage(ctx, m)
@@ -606,7 +612,8 @@ func (e *endpoint) recvStream(ctx net.Context, req *net.RecvRequest) (net.RecvRe
 				}
 			} else if req.WantCreds {
 				creds = m.creds
-				res.Control.Creds = &creds
+				c := creds
+				res.Control.Creds = &c
 				checkCreds = true
 			}
 			if fromEP == nil {

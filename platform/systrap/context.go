@@ -122,7 +122,7 @@ func (c *context) threadIn(a *addressSpace) (*appThread, error) {
 	c.threads[a] = t
 	// The thread reports once from its start instruction: then it waits
 	// in the handler with a frame to load registers into.
-	if _, err := c.wait(t, 0); err != nil {
+	if err := c.wait(t, 0); err != nil {
 		return nil, err
 	}
 	if err := t.readFrame(); err != nil {
@@ -183,9 +183,8 @@ func (t *appThread) readFrame() error {
 // answer (it had not gone to sleep).
 func (t *appThread) resume(stubPoll time.Duration) (polling bool) {
 	n := 0.0
-	if p := t.a.p; stubPoll > 0 {
-		p.pauseOnce.Do(func() { p.pauseNs = nsPerPause() })
-		n = min(float64(stubPoll)/p.pauseNs, 100000)
+	if stubPoll > 0 {
+		n = min(float64(stubPoll)/t.a.p.pauseNs, 100000)
 	}
 	le.PutUint32(t.ctl[ctlSpin:], uint32(n))
 	if atomic.SwapUint32(t.state(), stateRun) == stateEventStubWait {
@@ -217,17 +216,20 @@ func (c *context) poll(t *appThread, d time.Duration) bool {
 	return true
 }
 
-// wait waits until t reports an event, polling for it first for
-// kitePoll, and reports whether the polling caught it.
-func (c *context) wait(t *appThread, kitePoll time.Duration) (caught bool, err error) {
+// wait waits until t reports an event, polling for it first for kitePoll.
+func (c *context) wait(t *appThread, kitePoll time.Duration) error {
 	w := t.state()
-	if kitePoll > 0 && c.poll(t, kitePoll) {
-		caught = true
+	if kitePoll > 0 {
+		if c.poll(t, kitePoll) {
+			c.spin.kite.hit(kitePoll)
+		} else {
+			c.spin.kite.miss(kitePoll)
+		}
 	}
 	for {
 		switch v := atomic.LoadUint32(w); v {
 		case stateEvent, stateEventStubWait:
-			return caught, nil
+			return nil
 		case stateRun:
 			if !atomic.CompareAndSwapUint32(w, stateRun, stateRunKiteWait) {
 				continue
@@ -240,7 +242,7 @@ func (c *context) wait(t *appThread, kitePoll time.Duration) (caught bool, err e
 			}
 			if !t.alive() {
 				t.dead = true
-				return false, fmt.Errorf("systrap: stub thread %d is gone", t.tid)
+				return fmt.Errorf("systrap: stub thread %d is gone", t.tid)
 			}
 			if c.interrupted.Load() {
 				// An interrupt that found no running thread to
@@ -251,10 +253,10 @@ func (c *context) wait(t *appThread, kitePoll time.Duration) (caught bool, err e
 			}
 		case stateDead:
 			t.dead = true
-			return false, fmt.Errorf("systrap: stub thread %d exited", t.tid)
+			return fmt.Errorf("systrap: stub thread %d exited", t.tid)
 		default:
 			t.dead = true
-			return false, fmt.Errorf("systrap: stub thread %d: bad state %d", t.tid, v)
+			return fmt.Errorf("systrap: stub thread %d: bad state %d", t.tid, v)
 		}
 	}
 }
@@ -324,24 +326,17 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 	defer c.p.gate.active.Add(-1)
 	t.setRegs(regs)
 	kitePoll, stubPoll := c.polling(t)
-	adaptive := c.p.spinMode == SpinAdaptive
 	for {
-		var resumed time.Time
-		if adaptive {
-			resumed = time.Now()
+		if polled := t.resume(stubPoll); c.p.spinMode == SpinAdaptive && c.spin.stubPolled > 0 {
+			if polled {
+				c.spin.stub.hit(c.spin.stubPolled)
+			} else {
+				c.spin.stub.miss(c.spin.stubPolled)
+			}
 		}
-		polled := t.resume(stubPoll)
-		if adaptive && !c.spin.answered.IsZero() {
-			// Kite took resumed-answered to answer the stub.
-			c.spin.stub.observe(resumed.Sub(c.spin.answered), polled)
-		}
-		caught, err := c.wait(t, kitePoll)
-		if err != nil {
+		c.spin.stubPolled = stubPoll
+		if err := c.wait(t, kitePoll); err != nil {
 			return 0, platform.Fault{}, err
-		}
-		if adaptive {
-			c.spin.answered = time.Now()
-			c.spin.kite.observe(c.spin.answered.Sub(resumed), caught)
 		}
 		if err := t.readFrame(); err != nil {
 			t.dead = true

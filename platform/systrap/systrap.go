@@ -3,7 +3,6 @@ package systrap
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -38,13 +37,11 @@ type Platform struct {
 	kiteSpin, stubSpin time.Duration
 	follow             bool
 	// gate says whether polling can pay now; pauseNs is the cost of one
-	// PAUSE (the unit of the stub's polling), measured once when the
-	// stub first polls (pauseOnce); allCPUs are the CPUs kite may run
-	// on, given back to a stub thread that stops following.
-	gate      spinGate
-	pauseOnce sync.Once
-	pauseNs   float64
-	allCPUs   unix.CPUSet
+	// PAUSE (the unit of the stub's polling); allCPUs are the CPUs kite
+	// may run on, given back to a stub thread that stops following.
+	gate    spinGate
+	pauseNs float64
+	allCPUs unix.CPUSet
 
 	// spares keeps an address space started ahead of need.
 	spares *hostsys.Spares[*addressSpace]
@@ -67,7 +64,7 @@ var (
 // memfd stays owned by the caller. It starts one stub to check that
 // ptrace and seccomp work and to learn the FP state layout.
 func New(memfd int) (*Platform, error) {
-	p := &Platform{memfd: memfd, follow: true}
+	p := &Platform{memfd: memfd, follow: true, pauseNs: nsPerPause()}
 	if err := unix.SchedGetaffinity(0, &p.allCPUs); err != nil {
 		return nil, fmt.Errorf("systrap: sched_getaffinity: %w", err)
 	}
