@@ -518,6 +518,8 @@ func (fs *FS) extentTreeBlocks(in *Inode) ([]uint64, error) {
 // anything is written, so a failure (ENOSPC) leaves the old tree whole,
 // and a tree that does not grow needs no free space at all.
 func (fs *FS) setExtents(in *Inode, exts []Extent) error {
+	fs.forgetExtents(in.Ino)
+	defer fs.forgetExtents(in.Ino)
 	old, err := fs.extentTreeBlocks(in)
 	if err != nil {
 		return err

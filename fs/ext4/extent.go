@@ -140,10 +140,62 @@ func (fs *FS) extents(in *Inode) ([]Extent, error) {
 	if err != nil {
 		return nil, corrupt("inode %d: %v", in.Ino, err)
 	}
+	if h.Depth > 0 {
+		if exts, ok := fs.cachedExtents(in); ok {
+			return exts, nil
+		}
+	}
 	if err := w.node(in.raw.Block[:], h, -1, 0); err != nil {
 		return nil, err
 	}
+	if h.Depth > 0 {
+		fs.cacheExtents(in, w.out)
+	}
 	return w.out, nil
+}
+
+// extCacheEntry is an inode's decoded extents and what they were decoded
+// from.
+type extCacheEntry struct {
+	gen  uint32
+	root [IBlockSize]byte
+	exts []Extent
+}
+
+// extCacheMax bounds the inodes whose extents are kept.
+const extCacheMax = 64
+
+// cachedExtents returns a copy of in's cached extents (callers change
+// the slices they get), if its entry still matches in.
+func (fs *FS) cachedExtents(in *Inode) ([]Extent, bool) {
+	fs.extMu.Lock()
+	defer fs.extMu.Unlock()
+	e, ok := fs.extCache[in.Ino]
+	if !ok || e.gen != in.Generation || e.root != in.raw.Block {
+		return nil, false
+	}
+	return append([]Extent(nil), e.exts...), true
+}
+
+// cacheExtents keeps a copy of exts, just decoded from in.
+func (fs *FS) cacheExtents(in *Inode, exts []Extent) {
+	fs.extMu.Lock()
+	defer fs.extMu.Unlock()
+	if fs.extCache == nil || len(fs.extCache) >= extCacheMax {
+		fs.extCache = map[uint32]extCacheEntry{}
+	}
+	fs.extCache[in.Ino] = extCacheEntry{gen: in.Generation, root: in.raw.Block, exts: append([]Extent(nil), exts...)}
+}
+
+// forgetExtents drops ino's cached extents (all inodes' if ino is 0).
+func (fs *FS) forgetExtents(ino uint32) {
+	fs.extMu.Lock()
+	defer fs.extMu.Unlock()
+	if ino == 0 {
+		fs.extCache = nil
+		return
+	}
+	delete(fs.extCache, ino)
 }
 
 // node walks one tree node. wantDepth is the depth the parent implies (-1

@@ -103,6 +103,15 @@ type FS struct {
 	holds map[uint32]int
 	// cache holds metadata blocks (it has its own lock).
 	cache blockCache
+	// extMu guards extCache: the decoded extents of inodes whose extent
+	// trees have index nodes, so that a lookup in a large directory does
+	// not read, verify and decode the tree's nodes every time. An entry
+	// holds while the inode's generation and i_block are what it was
+	// decoded from; setExtents, which alone rewrites tree nodes, drops
+	// the inode's entry (readers run concurrently under mu.RLock, hence
+	// a lock of its own).
+	extMu    sync.Mutex
+	extCache map[uint32]extCacheEntry
 	// blockBufs holds block-sized scratch buffers (*[]byte) for walks
 	// that read blocks and keep nothing of them (extent trees, htree
 	// lookups, bitmaps being changed), so that each operation does not

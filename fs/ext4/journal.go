@@ -326,6 +326,7 @@ func (fs *FS) replayJournal() error {
 	// The replay may have rewritten the superblock, the group
 	// descriptors and any block read so far.
 	fs.cache.reset()
+	fs.forgetExtents(0)
 	buf := make([]byte, SuperblockSize)
 	if _, err := fs.dev.ReadAt(buf, SuperblockOffset); err != nil {
 		return err

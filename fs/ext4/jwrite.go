@@ -546,6 +546,7 @@ func (fs *FS) Close() error {
 		return err
 	}
 	fs.cache.reset()
+	fs.forgetExtents(0)
 	err := fs.syncDev()
 	fs.wdev = nil
 	return err
