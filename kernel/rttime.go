@@ -13,7 +13,8 @@ import (
 // a thread under SCHED_FIFO or SCHED_RR may use that many microseconds of
 // CPU time without sleeping; the count starts again each time it sleeps
 // in a blocking system call (kite counts the sleeps as voluntary context
-// switches) or takes a real-time policy. At the soft limit the process
+// switches) or takes a real-time policy, and a task forked or cloned
+// under one counts from its start. At the soft limit the process
 // gets SIGXCPU and, if the soft limit is under the hard one, the soft
 // limit grows by a second, so SIGXCPU comes each second after; at the
 // hard limit it gets SIGKILL. CPU time is as kite accounts it (time in

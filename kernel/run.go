@@ -23,6 +23,10 @@ var ErrNoReturnValue = errors.New("kernel: system call sets its own registers")
 // start runs the task's loop on a new goroutine.
 func (t *Task) start() {
 	t.k.armLoad()
+	// A child that starts under a real-time policy (fork keeps it unless
+	// SCHED_RESET_ON_FORK) counts RLIMIT_RTTIME from nothing, as Linux's
+	// __sched_fork clears rt.timeout.
+	t.armRTTime(true)
 	go t.run()
 }
 

@@ -2,7 +2,9 @@
  * SIGXCPU (si_code SI_KERNEL) at the soft limit, the soft limit growing
  * by a second while under the hard one, and SIGKILL at the hard limit; a
  * thread that sleeps between shorter bursts never reaches it (each sleep
- * starts the count again); a SCHED_OTHER thread is not limited. Needs
+ * starts the count again); a SCHED_OTHER thread is not limited; a child
+ * forked by a SCHED_FIFO process keeps the policy and the limit and is
+ * watched from its start, unless SCHED_RESET_ON_FORK drops the policy. Needs
  * root (SCHED_FIFO). Each child gives up after 20 s of CPU, printing a
  * failure instead of spinning for ever. */
 #define _GNU_SOURCE
@@ -96,6 +98,36 @@ static void bursts(void) {
 
 static void other(void) { spin(500000000LL); }
 
+/* forked forks a child that spins (it keeps SCHED_FIFO and the limit)
+ * and exits with 100 + the signal that killed it (its output would race
+ * with the SIGXCPU reports). */
+static void forked(void) {
+	pid_t pid = fork();
+	if (pid == 0) {
+		forever();
+		_exit(0);
+	}
+	int st;
+	if (waitpid(pid, &st, 0) < 0) _exit(3);
+	_exit(WIFSIGNALED(st) ? 100 + WTERMSIG(st) : WEXITSTATUS(st));
+}
+
+/* forkedreset forks after SCHED_RESET_ON_FORK: the child is SCHED_OTHER
+ * (else it exits 4) and not limited; the exit status is as forked's. */
+static void forkedreset(void) {
+	struct sched_param sp = {1};
+	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) < 0) _exit(3);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (sched_getscheduler(0) != SCHED_OTHER) _exit(4);
+		spin(500000000LL);
+		_exit(0);
+	}
+	int st;
+	if (waitpid(pid, &st, 0) < 0) _exit(3);
+	_exit(WIFSIGNALED(st) ? 100 + WTERMSIG(st) : WEXITSTATUS(st));
+}
+
 int main(void) {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (geteuid() != 0) {
@@ -106,5 +138,7 @@ int main(void) {
 	run("RR, soft 200 ms, hard 1.5 s", 200000, 1500000, SCHED_RR, forever);
 	run("FIFO bursts of 100 ms, limit 300 ms", 300000, 300000, SCHED_FIFO, bursts);
 	run("OTHER, limit 100 ms", 100000, 100000, SCHED_OTHER, other);
+	run("FIFO parent forks (exit 100 + child's signal), soft 200 ms, hard 1 s", 200000, 1000000, SCHED_FIFO, forked);
+	run("FIFO parent with RESET_ON_FORK forks (exit 100 + child's signal), limit 100 ms", 100000, 100000, SCHED_FIFO, forkedreset);
 	return 0;
 }
