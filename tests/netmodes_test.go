@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -102,6 +103,24 @@ func TestHostNetwork(t *testing.T) {
 		}
 		// /etc/hosts and /etc/resolv.conf are the host's.
 		compareNet(t, host, "/bin/cat", "/etc/hosts", "/etc/resolv.conf")
+	})
+	t.Run("iproute2-and-ss", func(t *testing.T) {
+		// netlink shows the host's interfaces, addresses, routes and
+		// INET sockets (a listener of this test's on the host).
+		need(t, "/usr/sbin/ip", "/usr/bin/ss", "/bin/sh")
+		ln, err := stdnet.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		port := strconv.Itoa(ln.Addr().(*stdnet.TCPAddr).Port)
+		compareNet(t, host, "/bin/sh", "-c", `ip -o link | cut -d" " -f2; ip -o addr | awk '{print $2, $3, $4}'; ip -4 route; ss -Htln "sport = :`+port+`"`)
+		// Changes to the host's network are refused: bringing the
+		// already-up lo up (harmless had it reached the host).
+		r := underKite(runCmd(t, nil, testEnv, kiteBin, "run", "--net=host", "--", "/usr/sbin/ip", "link", "set", "lo", "up"))
+		if r.status == "exit 0" || !strings.Contains(r.stderr, "Operation not permitted") {
+			t.Errorf("ip link set lo up under --net=host: %s\nwant EPERM", r)
+		}
 	})
 	t.Run("host-curl-to-server-inside", func(t *testing.T) {
 		need(t, "/usr/bin/python3", "/usr/bin/curl")

@@ -106,7 +106,8 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	nl.Register(stack)
 	if o.network == "host" {
 		// The program's INET sockets are host sockets kite drives;
-		// netlink, /proc/net's interfaces and the interface ioctls
+		// netlink shows the host's interfaces, routes and INET
+		// sockets; /proc/net's interfaces and the interface ioctls
 		// still show kite's lo.
 		host, err := inet.NewHostIn(o.netns)
 		if err != nil {
@@ -114,6 +115,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		}
 		defer host.Close()
 		host.Register(stack)
+		nl.SetHost(host.NetlinkQuery)
 		if cont != nil {
 			for key, value := range cont.netSysctl {
 				if err := host.SetSysctl(key, value); err != nil {

@@ -22,6 +22,11 @@ import (
 // with the socket timeouts), not the host's.
 type Host struct {
 	p *hostnet.Poller
+
+	// mu guards nl.
+	mu sync.Mutex
+	// nl are the host netlink sockets NetlinkQuery opened, by protocol.
+	nl map[int]*hostnet.Netlink
 }
 
 // NewHost starts the host network's poller.
@@ -38,8 +43,38 @@ func NewHostIn(netns string) (*Host, error) {
 	return &Host{p: p}, nil
 }
 
-// Close stops the poller.
-func (h *Host) Close() { h.p.Close() }
+// Close stops the poller and closes the netlink sockets.
+func (h *Host) Close() {
+	h.mu.Lock()
+	for _, n := range h.nl {
+		n.Close()
+	}
+	h.nl = nil
+	h.mu.Unlock()
+	h.p.Close()
+}
+
+// NetlinkQuery asks the host's network one netlink request of protocol
+// (NETLINK_ROUTE or NETLINK_SOCK_DIAG) and returns its replies: what
+// netlink shows programs of the host network. The caller (net/netlink)
+// passes only requests that read state.
+func (h *Host) NetlinkQuery(protocol int, req []byte) ([]byte, error) {
+	h.mu.Lock()
+	n := h.nl[protocol]
+	if n == nil {
+		var err error
+		if n, err = h.p.NewNetlink(protocol); err != nil {
+			h.mu.Unlock()
+			return nil, err
+		}
+		if h.nl == nil {
+			h.nl = make(map[int]*hostnet.Netlink)
+		}
+		h.nl[protocol] = n
+	}
+	h.mu.Unlock()
+	return n.Query(req)
+}
 
 // SetSysctl sets a network sysctl of the host network namespace the
 // sockets are made in (NewHostIn's netns); see hostnet.Poller.SetSysctl.

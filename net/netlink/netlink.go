@@ -77,6 +77,8 @@ type Family struct {
 	mu    sync.Mutex
 	ports map[uint32]bool
 	diag  Diag
+	// host answers for the host's network (SetHost).
+	host HostQuery
 }
 
 // New returns the AF_NETLINK family showing ifs.
@@ -308,7 +310,9 @@ func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 		if h.Len < unix.NLMSG_HDRLEN || int(h.Len) > len(b) {
 			break
 		}
-		if s.protocol == unix.NETLINK_SOCK_DIAG {
+		if r, ok := s.askHost(h, b[unix.NLMSG_HDRLEN:h.Len], port); ok {
+			out = append(out, r...)
+		} else if s.protocol == unix.NETLINK_SOCK_DIAG {
 			out = append(out, s.handleDiag(h, b[unix.NLMSG_HDRLEN:h.Len], port)...)
 		} else {
 			out = append(out, s.handle(ctx, h, b[unix.NLMSG_HDRLEN:h.Len], port)...)
