@@ -67,15 +67,9 @@ func New(memfd int) (*Platform, error) {
 		return nil, err
 	}
 	p.stub = stub
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err != nil {
+	if p.cpus, err = hostsys.CPUs(); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("ptrace: sched_getaffinity: %w", err)
-	}
-	for cpu := 0; cpu < 1024; cpu++ {
-		if set.IsSet(cpu) {
-			p.cpus = append(p.cpus, cpu)
-		}
 	}
 	p.policy.Store(int32(defaultCPUPolicy))
 	if err := hostsys.QuietChildStops(); err != nil {

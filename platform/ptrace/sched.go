@@ -15,12 +15,12 @@ var _ platform.Scheduler = (*context)(nil)
 // picks the CPU it is pinned to (CPUPin), and the stub threads follow.
 func (c *context) SetScheduling(s platform.Scheduling) {
 	c.sched, c.schedSet = s, true
-	setThreadSched(c.tid, s)
+	hostsys.SetThreadSched(c.tid, s)
 	hostsys.SetIOPrio(c.tid, s.IOPrio)
 	mask := c.hostCPUs(s.CPUs)
 	if c.policy == CPUPin && c.cpu >= 0 {
 		if !mask.IsSet(c.cpu) {
-			c.cpu = firstCPU(&mask)
+			c.cpu = hostsys.FirstCPU(&mask)
 		}
 		hostsys.PinThread(0, c.cpu)
 	} else {
@@ -35,7 +35,7 @@ func (c *context) SetScheduling(s platform.Scheduling) {
 
 // applySched gives stub thread t the Context's scheduling.
 func (c *context) applySched(t *thread) {
-	setThreadSched(t.Tid, c.sched)
+	hostsys.SetThreadSched(t.Tid, c.sched)
 	switch {
 	case c.policy == CPUPin && c.cpu >= 0:
 		hostsys.PinThread(t.Tid, c.cpu)
@@ -57,54 +57,9 @@ func (c *context) CPU() int {
 		// shares its mask (CPUFree).
 		cpu = hostsys.Getcpu()
 	}
-	for i, x := range c.p.cpus {
-		if x == cpu {
-			return i
-		}
-	}
-	return -1
+	return hostsys.CPUIndex(c.p.cpus, cpu)
 }
 
 // hostCPUs returns the host CPUs of mask (bit i: the platform's i-th
 // CPU); all of them if the mask names none.
-func (c *context) hostCPUs(mask uint64) unix.CPUSet {
-	var set unix.CPUSet
-	for i, cpu := range c.p.cpus {
-		if i < 64 && mask&(1<<i) != 0 {
-			set.Set(cpu)
-		}
-	}
-	if set.Count() == 0 {
-		for _, cpu := range c.p.cpus {
-			set.Set(cpu)
-		}
-	}
-	return set
-}
-
-// firstCPU returns the lowest CPU in set.
-func firstCPU(set *unix.CPUSet) int {
-	for cpu := 0; cpu < len(set)*64; cpu++ {
-		if set.IsSet(cpu) {
-			return cpu
-		}
-	}
-	return 0
-}
-
-// setThreadSched gives host thread tid the policy, priority and nice value
-// of s. If the host refuses them together (a real-time policy, or leaving
-// SCHED_IDLE, without host privilege), the nice value alone is tried; what
-// the host still refuses is left as it was.
-func setThreadSched(tid int, s platform.Scheduling) {
-	attr := unix.SchedAttr{
-		Size:     unix.SizeofSchedAttr,
-		Policy:   uint32(s.Policy),
-		Nice:     int32(s.Nice),
-		Priority: uint32(s.Priority),
-	}
-	if unix.SchedSetAttr(tid, &attr, 0) == nil {
-		return
-	}
-	unix.Setpriority(unix.PRIO_PROCESS, tid, s.Nice)
-}
+func (c *context) hostCPUs(mask uint64) unix.CPUSet { return hostsys.HostCPUs(c.p.cpus, mask) }

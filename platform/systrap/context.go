@@ -35,6 +35,16 @@ var deadPoll = unix.NsecToTimespec(100e6)
 type context struct {
 	p *Platform
 
+	// tid is the host tid of the kite OS thread the Context runs on.
+	tid int
+
+	// sched is the scheduling SetScheduling last asked for, if
+	// schedSet; mask is the host CPUs it allows (all of kite's before).
+	// Used only on the Context's goroutine.
+	sched    platform.Scheduling
+	schedSet bool
+	mask     unix.CPUSet
+
 	// threads maps each address space the Context has run in to its
 	// stub thread there. Used only on the Context's goroutine.
 	threads map[*addressSpace]*appThread
@@ -93,8 +103,10 @@ var (
 func (p *Platform) NewContext() (platform.Context, error) {
 	return &context{
 		p:       p,
+		tid:     hostsys.Gettid(),
 		threads: make(map[*addressSpace]*appThread),
 		fp:      p.initFP.Clone(),
+		mask:    p.allCPUs,
 	}, nil
 }
 
@@ -120,9 +132,12 @@ func (c *context) threadIn(a *addressSpace) (*appThread, error) {
 	}
 	t := &appThread{a: a, tid: tid, region: r, ctl: a.region(r), base: regionAddr(r), follower: hostsys.Follower{CPU: -1}}
 	c.threads[a] = t
+	if c.schedSet {
+		c.applySched(t)
+	}
 	// The thread reports once from its start instruction: then it waits
 	// in the handler with a frame to load registers into.
-	if err := c.wait(t, 0); err != nil {
+	if _, err := c.wait(t, 0); err != nil {
 		return nil, err
 	}
 	if err := t.readFrame(); err != nil {
@@ -183,8 +198,9 @@ func (t *appThread) readFrame() error {
 // answer (it had not gone to sleep).
 func (t *appThread) resume(stubPoll time.Duration) (polling bool) {
 	n := 0.0
-	if stubPoll > 0 {
-		n = min(float64(stubPoll)/t.a.p.pauseNs, 100000)
+	if p := t.a.p; stubPoll > 0 {
+		p.pauseOnce.Do(func() { p.pauseNs = nsPerPause() })
+		n = min(float64(stubPoll)/p.pauseNs, 100000)
 	}
 	le.PutUint32(t.ctl[ctlSpin:], uint32(n))
 	if atomic.SwapUint32(t.state(), stateRun) == stateEventStubWait {
@@ -216,20 +232,17 @@ func (c *context) poll(t *appThread, d time.Duration) bool {
 	return true
 }
 
-// wait waits until t reports an event, polling for it first for kitePoll.
-func (c *context) wait(t *appThread, kitePoll time.Duration) error {
+// wait waits until t reports an event, polling for it first for
+// kitePoll, and reports whether the polling caught it.
+func (c *context) wait(t *appThread, kitePoll time.Duration) (caught bool, err error) {
 	w := t.state()
-	if kitePoll > 0 {
-		if c.poll(t, kitePoll) {
-			c.spin.kite.hit(kitePoll)
-		} else {
-			c.spin.kite.miss(kitePoll)
-		}
+	if kitePoll > 0 && c.poll(t, kitePoll) {
+		caught = true
 	}
 	for {
 		switch v := atomic.LoadUint32(w); v {
 		case stateEvent, stateEventStubWait:
-			return nil
+			return caught, nil
 		case stateRun:
 			if !atomic.CompareAndSwapUint32(w, stateRun, stateRunKiteWait) {
 				continue
@@ -242,7 +255,7 @@ func (c *context) wait(t *appThread, kitePoll time.Duration) error {
 			}
 			if !t.alive() {
 				t.dead = true
-				return fmt.Errorf("systrap: stub thread %d is gone", t.tid)
+				return false, fmt.Errorf("systrap: stub thread %d is gone", t.tid)
 			}
 			if c.interrupted.Load() {
 				// An interrupt that found no running thread to
@@ -253,10 +266,10 @@ func (c *context) wait(t *appThread, kitePoll time.Duration) error {
 			}
 		case stateDead:
 			t.dead = true
-			return fmt.Errorf("systrap: stub thread %d exited", t.tid)
+			return false, fmt.Errorf("systrap: stub thread %d exited", t.tid)
 		default:
 			t.dead = true
-			return fmt.Errorf("systrap: stub thread %d: bad state %d", t.tid, v)
+			return false, fmt.Errorf("systrap: stub thread %d: bad state %d", t.tid, v)
 		}
 	}
 }
@@ -326,17 +339,24 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 	defer c.p.gate.active.Add(-1)
 	t.setRegs(regs)
 	kitePoll, stubPoll := c.polling(t)
+	adaptive := c.p.spinMode == SpinAdaptive
 	for {
-		if polled := t.resume(stubPoll); c.p.spinMode == SpinAdaptive && c.spin.stubPolled > 0 {
-			if polled {
-				c.spin.stub.hit(c.spin.stubPolled)
-			} else {
-				c.spin.stub.miss(c.spin.stubPolled)
-			}
+		var resumed time.Time
+		if adaptive {
+			resumed = time.Now()
 		}
-		c.spin.stubPolled = stubPoll
-		if err := c.wait(t, kitePoll); err != nil {
+		polled := t.resume(stubPoll)
+		if adaptive && !c.spin.answered.IsZero() {
+			// Kite took resumed-answered to answer the stub.
+			c.spin.stub.observe(resumed.Sub(c.spin.answered), polled)
+		}
+		caught, err := c.wait(t, kitePoll)
+		if err != nil {
 			return 0, platform.Fault{}, err
+		}
+		if adaptive {
+			c.spin.answered = time.Now()
+			c.spin.kite.observe(c.spin.answered.Sub(resumed), caught)
 		}
 		if err := t.readFrame(); err != nil {
 			t.dead = true
@@ -410,7 +430,7 @@ func (c *context) polling(t *appThread) (kite, stub time.Duration) {
 	if p.follow && (p.spinMode == SpinFixed || kite == 0 && stub == 0) {
 		t.follower.Follow(t.tid)
 	} else if t.follower.CPU >= 0 {
-		if unix.SchedSetaffinity(t.tid, &p.allCPUs) == nil {
+		if unix.SchedSetaffinity(t.tid, &c.mask) == nil {
 			t.follower.CPU = -1
 		}
 	}

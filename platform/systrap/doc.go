@@ -119,13 +119,14 @@
 // CPUs on our virtual machines, and a round trip has two. Where CPUs are
 // free, each side polls the state word for the other's answer for a
 // bounded time before it sleeps: kite's budget is a time, the stub's a
-// count of PAUSEs (calibrated at New) that kite writes into the control
-// page at each resume. The budgets adapt (spin.go): they double when
-// polling caught the answer and halve when it did not, down to nothing
-// (then a small budget is tried again every 32 Switches), and there is
-// no polling at all while more Contexts are in Switch than half the CPUs,
-// while the host's load average is at or above the CPUs plus one, and
-// for 100 ms after kite's polling thread was preempted. A Switch that
+// count of PAUSEs (calibrated when it first polls) that kite writes into
+// the control page at each resume. The budgets adapt (spin.go) to how
+// long the other side took to answer: an answer that polling missed but
+// that came within 40us sets the budget to twice its time, a later one
+// halves it, down to nothing. There is no polling at all while more
+// Contexts are in Switch than half the CPUs, while the host's load
+// average is at or above the CPUs plus one, and for 100 ms after kite's
+// polling thread was preempted (a 200us gap in its polling). A Switch that
 // does not poll restricts the stub thread to the CPU kite's thread runs
 // on (SetFollow; a getcpu at most every 500us, a sched_setaffinity when
 // it moved), where a wake-up is cheapest; one that polls lets the host

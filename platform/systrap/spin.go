@@ -18,12 +18,16 @@ import (
 //
 //   - Budgets are times, not counts: kite polls its side while time.Now
 //     stays within its budget; the stub's budget is turned into a count of
-//     PAUSE instructions (the stub's loop) with a calibration made at New.
-//   - Each side's budget doubles when polling caught the answer (kite saw
-//     the event before its budget ran out; the stub was still polling when
-//     kite answered) and halves when it did not, down to nothing; a
-//     Context that gave up tries the smallest budget again every
-//     spinProbe Switches.
+//     PAUSE instructions (the stub's loop) with a calibration made when
+//     the stub first polls.
+//   - Each side's budget follows how long the other side takes to answer:
+//     kite sees how long the stub took to report after a resume, and how
+//     long kite itself took to answer the stub (the stub's wait). An
+//     answer that polling missed but that came within spinMax sets the
+//     budget to twice its time; a later one halves the budget, down to
+//     nothing (budget.observe). So a program that makes system calls in
+//     quick succession gets polling on both sides, and one that computes
+//     between calls, or waits in kite for long, gets none.
 //   - No polling when the machine is busy: when more Contexts are in
 //     Switch than half the CPUs kite may use (each polling round trip
 //     keeps two threads running), when the host's one-minute load average
@@ -38,8 +42,7 @@ import (
 const (
 	spinMin       = 2 * time.Microsecond
 	spinMax       = 40 * time.Microsecond
-	spinProbe     = 32
-	preemptGap    = 30 * time.Microsecond
+	preemptGap    = 200 * time.Microsecond
 	contendedFor  = 100 * time.Millisecond
 	loadInterval  = 250 * time.Millisecond
 	pausesPerPoll = 16 // kite's PAUSEs between looks at the clock
@@ -100,37 +103,27 @@ func (g *spinGate) preempted(now time.Time) {
 
 // budget is one side's adaptive polling time.
 type budget struct {
-	d     time.Duration
-	probe int // Switches left before trying spinMin again, when d is 0
+	d time.Duration
 }
 
 // next returns the time to poll for in this Switch.
-func (b *budget) next() time.Duration {
-	if b.d == 0 {
-		if b.probe > 0 {
-			b.probe--
-			return 0
+func (b *budget) next() time.Duration { return b.d }
+
+// observe adapts the budget to an answer that took lat, and that polling
+// caught or not. Polling that caught the answer keeps the budget. An
+// answer that came too late for it but within spinMax sets it to twice
+// what the answer took (which, after a sleep, includes the wake-up, so
+// it errs long); a later one halves it, down to nothing.
+func (b *budget) observe(lat time.Duration, caught bool) {
+	switch {
+	case caught:
+	case lat <= spinMax:
+		b.d = min(spinMax, max(spinMin, 2*lat))
+	default:
+		b.d /= 2
+		if b.d < spinMin {
+			b.d = 0
 		}
-		b.d = spinMin
-	}
-	return b.d
-}
-
-// hit records that polling for d caught the answer.
-func (b *budget) hit(d time.Duration) {
-	if d > 0 {
-		b.d = min(spinMax, 2*d)
-	}
-}
-
-// miss records that polling for d did not.
-func (b *budget) miss(d time.Duration) {
-	if d == 0 {
-		return
-	}
-	b.d = d / 2
-	if b.d < spinMin {
-		b.d, b.probe = 0, spinProbe
 	}
 }
 
@@ -138,8 +131,8 @@ func (b *budget) miss(d time.Duration) {
 // of a few tries, so that a preemption does not count).
 func nsPerPause() float64 {
 	best := time.Duration(1 << 62)
-	const n = 20000
-	for i := 0; i < 5; i++ {
+	const n = 2000
+	for i := 0; i < 3; i++ {
 		start := time.Now()
 		pause(n)
 		best = min(best, time.Since(start))
@@ -151,7 +144,7 @@ func nsPerPause() float64 {
 // goroutine.
 type spinState struct {
 	kite, stub budget
-	// stubPolled is how long the stub was told to poll at the latest
-	// resume: the answer to the event after it shows whether that paid.
-	stubPolled time.Duration
+	// answered is when kite saw the thread's latest event (zero before
+	// the first).
+	answered time.Time
 }

@@ -7,32 +7,33 @@ import (
 
 func TestBudget(t *testing.T) {
 	var b budget
-	if d := b.next(); d != spinMin {
-		t.Fatalf("first budget %v, want %v", d, spinMin)
-	}
-	// Hits double it up to spinMax.
-	for i := 0; i < 10; i++ {
-		b.hit(b.next())
-	}
-	if d := b.next(); d != spinMax {
-		t.Fatalf("after hits: %v, want %v", d, spinMax)
-	}
-	// Misses halve it down to nothing.
-	for b.d != 0 {
-		b.miss(b.next())
-	}
-	// Then it polls no more for spinProbe Switches, and tries spinMin.
-	for i := 0; i < spinProbe; i++ {
-		if d := b.next(); d != 0 {
-			t.Fatalf("switch %d after giving up: %v", i, d)
-		}
-	}
-	if d := b.next(); d != spinMin {
-		t.Fatalf("probe: %v, want %v", d, spinMin)
-	}
-	b.miss(spinMin)
 	if d := b.next(); d != 0 {
-		t.Fatalf("after a failed probe: %v", d)
+		t.Fatalf("first budget %v, want none", d)
+	}
+	// An answer that came soon after all sets it to twice its time.
+	b.observe(5*time.Microsecond, false)
+	if d := b.next(); d != 10*time.Microsecond {
+		t.Fatalf("after a 5us answer: %v, want 10us", d)
+	}
+	b.observe(time.Microsecond/2, false)
+	if d := b.next(); d != spinMin {
+		t.Fatalf("after a 0.5us answer: %v, want %v", d, spinMin)
+	}
+	b.observe(spinMax, false)
+	if d := b.next(); d != spinMax {
+		t.Fatalf("after a %v answer: %v", spinMax, b.next())
+	}
+	// Caught answers keep it.
+	b.observe(time.Microsecond, true)
+	if d := b.next(); d != spinMax {
+		t.Fatalf("after a caught answer: %v, want %v", d, spinMax)
+	}
+	// Late answers halve it down to nothing.
+	for i := 0; b.next() != 0; i++ {
+		if i > 10 {
+			t.Fatalf("still %v after %d late answers", b.next(), i)
+		}
+		b.observe(time.Millisecond, false)
 	}
 }
 

@@ -3,6 +3,7 @@ package systrap
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -37,11 +38,15 @@ type Platform struct {
 	kiteSpin, stubSpin time.Duration
 	follow             bool
 	// gate says whether polling can pay now; pauseNs is the cost of one
-	// PAUSE (the unit of the stub's polling); allCPUs are the CPUs kite
-	// may run on, given back to a stub thread that stops following.
-	gate    spinGate
-	pauseNs float64
-	allCPUs unix.CPUSet
+	// PAUSE (the unit of the stub's polling), measured once when the
+	// stub first polls (pauseOnce); cpus are the CPUs kite may run on,
+	// in order, and allCPUs the same as a set, given back to a stub
+	// thread that stops following.
+	gate      spinGate
+	pauseOnce sync.Once
+	pauseNs   float64
+	cpus      []int
+	allCPUs   unix.CPUSet
 
 	// spares keeps an address space started ahead of need.
 	spares *hostsys.Spares[*addressSpace]
@@ -64,11 +69,12 @@ var (
 // memfd stays owned by the caller. It starts one stub to check that
 // ptrace and seccomp work and to learn the FP state layout.
 func New(memfd int) (*Platform, error) {
-	p := &Platform{memfd: memfd, follow: true, pauseNs: nsPerPause()}
-	if err := unix.SchedGetaffinity(0, &p.allCPUs); err != nil {
+	p := &Platform{memfd: memfd, follow: true}
+	cpus, err := hostsys.CPUs()
+	if err != nil {
 		return nil, fmt.Errorf("systrap: sched_getaffinity: %w", err)
 	}
-	p.gate.ncpu = int32(p.allCPUs.Count())
+	p.cpus, p.allCPUs, p.gate.ncpu = cpus, hostsys.HostCPUs(cpus, 0), int32(len(cpus))
 	stub, err := hostsys.NewStub("systrap", stubImage, ptraceOptions)
 	if err != nil {
 		return nil, err
