@@ -201,8 +201,19 @@ func (fs *FS) writePadded(data []byte, phys, head, tail int64) error {
 		_, err := fs.dataWrite(data, phys)
 		return err
 	}
-	if head+int64(len(data))+tail <= 2*bs {
-		padded := make([]byte, head+int64(len(data))+tail)
+	if total := head + int64(len(data)) + tail; total <= bs {
+		// A small write into a fresh block (a new small file): pad it in
+		// a scratch buffer (io.WriterAt does not keep what it writes).
+		buf := fs.blockBuf()
+		defer fs.putBlockBuf(buf)
+		padded := buf[:total]
+		clear(padded[:head])
+		copy(padded[head:], data)
+		clear(padded[head+int64(len(data)):])
+		_, err := fs.dataWrite(padded, phys-head)
+		return err
+	} else if total <= 2*bs {
+		padded := make([]byte, total)
 		copy(padded[head:], data)
 		_, err := fs.dataWrite(padded, phys-head)
 		return err
