@@ -91,7 +91,7 @@ func (p *Platform) newAddressSpace() (*addressSpace, error) {
 // reap.
 func (a *addressSpace) owner(ready chan<- error) {
 	runtime.LockOSThread()
-	ht, err := a.p.stub.Start([]uintptr{uintptr(a.p.memfd)}) // the memory file is fd 0 in the stub
+	ht, err := a.p.Stub().Start([]uintptr{uintptr(a.p.memfd)}) // the memory file is fd 0 in the stub
 	if err != nil {
 		ready <- err
 		return

@@ -17,8 +17,8 @@ type Platform struct {
 	// memfd is the memory file; it belongs to package mm.
 	memfd int
 
-	// stub is the stub executable.
-	stub *hostsys.Stub
+	// Launcher starts the stubs: NewAddressSpace and Close.
+	hostsys.Launcher[*addressSpace]
 
 	// cpus are the CPUs kite may run on; Contexts are pinned round-robin
 	// over them when pinning is on.
@@ -30,9 +30,6 @@ type Platform struct {
 	// initFP the state of a fresh stub thread; both set by New.
 	xstateSize int
 	initFP     arch.FPState
-
-	// spares keeps an address space started ahead of need.
-	spares *hostsys.Spares[*addressSpace]
 }
 
 var _ platform.Platform = (*Platform)(nil)
@@ -66,7 +63,7 @@ func New(memfd int) (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.stub = stub
+	p.Init(stub, errClosed)
 	if p.cpus, err = hostsys.CPUs(); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("ptrace: sched_getaffinity: %w", err)
@@ -81,28 +78,8 @@ func New(memfd int) (*Platform, error) {
 		p.Close()
 		return nil, err
 	}
-	p.spares = hostsys.NewSpares(a, p.newAddressSpace, (*addressSpace).Release)
+	p.StartSpares(a, p.newAddressSpace, (*addressSpace).Release)
 	return p, nil
-}
-
-// NewAddressSpace implements platform.Platform. Starting a stub takes a
-// few hundred microseconds, so the platform keeps one started ahead: the
-// caller takes it and the next one starts in the background.
-func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
-	a, err := p.spares.Take(errClosed)
-	if err != nil {
-		return nil, err
-	}
-	return a, nil
-}
-
-// Close releases the platform's own host resources (not the memory file):
-// the spare address space and the stub executable. Address spaces and
-// Contexts must be released first. Without Close, what is left dies with
-// kite.
-func (p *Platform) Close() error {
-	p.spares.Close()
-	return p.stub.Close()
 }
 
 // Name implements platform.Platform.
@@ -152,13 +129,8 @@ func (p *Platform) probeFP() (*addressSpace, error) {
 	if err != nil {
 		return nil, err
 	}
-	var fp arch.FPState
-	if err := a.do(func() { fp, err = hostsys.ReadXState("ptrace", a.main.Tid) }); err != nil {
-		a.Release()
-		return nil, err
-	}
+	fp, err := hostsys.ProbeXState("ptrace", a.do, a.main.Tid, a.Release)
 	if err != nil {
-		a.Release()
 		return nil, err
 	}
 	p.xstateSize, p.initFP = len(fp), fp

@@ -71,7 +71,7 @@ func (t *thread) exit() {
 // seize attaches the calling OS thread to stub thread tid (running the
 // stub's pause loop, untraced) and stops it.
 func (p *Platform) seize(tgid, tid int) (*thread, error) {
-	t := newThread(p.stub.NewThread(tgid, tid))
+	t := newThread(p.Stub().NewThread(tgid, tid))
 	if err := hostsys.Ptrace(unix.PTRACE_SEIZE, tid, 0, ptraceOptions); err != nil {
 		return nil, t.ErrHost("SEIZE", err)
 	}

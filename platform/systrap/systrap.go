@@ -18,8 +18,8 @@ type Platform struct {
 	// memfd is the memory file; it belongs to package mm.
 	memfd int
 
-	// stub is the stub executable.
-	stub *hostsys.Stub
+	// Launcher starts the stubs: NewAddressSpace and Close.
+	hostsys.Launcher[*addressSpace]
 
 	// xstateSize is the size of the host's xsave area, initFP the state
 	// of a fresh stub thread, features the user features of XCR0 and
@@ -47,9 +47,6 @@ type Platform struct {
 	pauseNs   float64
 	cpus      []int
 	allCPUs   unix.CPUSet
-
-	// spares keeps an address space started ahead of need.
-	spares *hostsys.Spares[*addressSpace]
 }
 
 // ptraceOptions are set on the stub threads kite traces (the main thread,
@@ -79,7 +76,7 @@ func New(memfd int) (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.stub = stub
+	p.Init(stub, errClosed)
 	if err := hostsys.QuietChildStops(); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("systrap: SIGCHLD sigaction: %w", err)
@@ -89,7 +86,7 @@ func New(memfd int) (*Platform, error) {
 		p.Close()
 		return nil, err
 	}
-	p.spares = hostsys.NewSpares(a, p.newAddressSpace, (*addressSpace).Release)
+	p.StartSpares(a, p.newAddressSpace, (*addressSpace).Release)
 	return p, nil
 }
 
@@ -104,23 +101,6 @@ func (p *Platform) SetSpin(kite, stub time.Duration) {
 // polling it applies to the Switches that do not poll. Call it before the
 // platform is used.
 func (p *Platform) SetFollow(on bool) { p.follow = on }
-
-// NewAddressSpace implements platform.Platform: the caller takes the
-// address space started ahead and the next one starts in the background.
-func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
-	a, err := p.spares.Take(errClosed)
-	if err != nil {
-		return nil, err
-	}
-	return a, nil
-}
-
-// Close releases the platform's own host resources (not the memory file).
-// Address spaces and Contexts must be released first.
-func (p *Platform) Close() error {
-	p.spares.Close()
-	return p.stub.Close()
-}
 
 // Name implements platform.Platform.
 func (p *Platform) Name() string { return "systrap" }
@@ -138,7 +118,7 @@ func (p *Platform) MaxUserAddress() uintptr { return maxUserAddress }
 // Preconditions: the calling goroutine is locked to its OS thread and stays
 // so for the stub's whole life.
 func (p *Platform) startStub(regionFD, doneFD int) (*hostsys.Thread, error) {
-	t, err := p.stub.Start([]uintptr{uintptr(p.memfd), uintptr(regionFD), uintptr(doneFD)})
+	t, err := p.Stub().Start([]uintptr{uintptr(p.memfd), uintptr(regionFD), uintptr(doneFD)})
 	if err != nil {
 		return nil, err
 	}
@@ -169,13 +149,8 @@ func (p *Platform) probeFP() (*addressSpace, error) {
 	if err != nil {
 		return nil, err
 	}
-	var fp arch.FPState
-	if err := a.do(func() { fp, err = hostsys.ReadXState("systrap", a.main.Tid) }); err != nil {
-		a.Release()
-		return nil, err
-	}
+	fp, err := hostsys.ProbeXState("systrap", a.do, a.main.Tid, a.Release)
 	if err != nil {
-		a.Release()
 		return nil, err
 	}
 	p.xstateSize, p.initFP = len(fp), fp

@@ -1,6 +1,10 @@
 package hostsys
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/kite-os/kite/platform"
+)
 
 // Spares keeps one value (an address space: starting a stub takes a few
 // hundred microseconds) made ahead of need, so that a caller takes it and
@@ -71,4 +75,47 @@ func (s *Spares[T]) Close() {
 		close(s.closed)
 		s.wg.Wait()
 	})
+}
+
+// Launcher is the part of a stub platform that starts stubs: the stub
+// executable and the address space started ahead. A platform embeds it
+// for NewAddressSpace and Close.
+type Launcher[T platform.AddressSpace] struct {
+	stub      *Stub
+	spares    *Spares[T]
+	errClosed error
+}
+
+// Init sets l up; errClosed is what NewAddressSpace returns after Close.
+func (l *Launcher[T]) Init(stub *Stub, errClosed error) {
+	l.stub, l.errClosed = stub, errClosed
+}
+
+// Stub is the stub executable.
+func (l *Launcher[T]) Stub() *Stub { return l.stub }
+
+// StartSpares keeps an address space made by mk ready, starting with
+// first; release frees the one left at Close.
+func (l *Launcher[T]) StartSpares(first T, mk func() (T, error), release func(T)) {
+	l.spares = NewSpares(first, mk, release)
+}
+
+// NewAddressSpace implements platform.Platform. Starting a stub takes a
+// few hundred microseconds, so the platform keeps one started ahead: the
+// caller takes it and the next one starts in the background.
+func (l *Launcher[T]) NewAddressSpace() (platform.AddressSpace, error) {
+	a, err := l.spares.Take(l.errClosed)
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Close releases the platform's own host resources (not the memory file):
+// the spare address space and the stub executable. Address spaces and
+// Contexts must be released first. Without Close, what is left dies with
+// kite.
+func (l *Launcher[T]) Close() error {
+	l.spares.Close()
+	return l.stub.Close()
 }

@@ -251,6 +251,22 @@ func ReadXState(name string, tid int) (arch.FPState, error) {
 	return arch.FPState(buf[:n]).Clone(), nil
 }
 
+// ProbeXState reads the FP state of tid, a stub's main thread, through
+// do (which runs a function on its tracer); on failure it calls release
+// (of the stub's address space).
+func ProbeXState(name string, do func(func()) error, tid int, release func()) (arch.FPState, error) {
+	var fp arch.FPState
+	var err error
+	if e := do(func() { fp, err = ReadXState(name, tid) }); e != nil {
+		err = e
+	}
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return fp, nil
+}
+
 // Follower keeps a host thread on the CPU of the kite thread that serves
 // it: a wake-up to the same CPU costs a few microseconds, one to another
 // CPU tens on our virtual machines.
