@@ -23,6 +23,12 @@ import (
 type Host struct {
 	p *hostnet.Poller
 
+	// bufs are buffers of hostChunk bytes that sends and receives
+	// carry data in between the program's memory and the host socket
+	// (taken and given back per call: allocating them each time cost
+	// more than the copies).
+	bufs sync.Pool
+
 	// mu guards nl.
 	mu sync.Mutex
 	// nl are the host netlink sockets NetlinkQuery opened, by protocol.
@@ -40,7 +46,9 @@ func NewHostIn(netns string) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Host{p: p}, nil
+	h := &Host{p: p}
+	h.bufs.New = func() any { b := make([]byte, hostChunk); return &b }
+	return h, nil
 }
 
 // Close stops the poller and closes the netlink sockets.
@@ -571,7 +579,9 @@ func (s *hostSocket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, erro
 	} else if size > maxDatagram {
 		return 0, unix.EMSGSIZE
 	}
-	buf := make([]byte, size)
+	bp := s.fam.h.bufs.Get().(*[]byte)
+	defer s.fam.h.bufs.Put(bp)
+	buf := (*bp)[:size]
 	var done int64
 	var pending []byte
 	var w net.Waiter
@@ -648,7 +658,9 @@ func (s *hostSocket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvRes
 		hflags |= unix.MSG_TRUNC
 		size = min(size, maxDatagram)
 	}
-	buf := make([]byte, max(size, 0))
+	bp := s.fam.h.bufs.Get().(*[]byte)
+	defer s.fam.h.bufs.Put(bp)
+	buf := (*bp)[:max(size, 0)]
 	var done int64
 	if !s.stream() {
 		r, ok, err := s.takeDgram(req, flags)
