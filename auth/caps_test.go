@@ -31,19 +31,19 @@ func TestUserNamespaceCapabilities(t *testing.T) {
 	if inside.CapableOverOwner(unix.CAP_CHOWN, 1000, 1000) {
 		t.Error("capable over an unmapped owner")
 	}
-	if err := child.WriteMap(inside, "0 1000 1\n", false); err != nil {
+	if err := child.WriteMap(inside, inside, "0 1000 1\n", false); err != nil {
 		t.Fatalf("uid_map: %v", err)
 	}
-	if err := child.WriteMap(inside, "0 1000 1\n", false); err != unix.EPERM {
+	if err := child.WriteMap(inside, inside, "0 1000 1\n", false); err != unix.EPERM {
 		t.Errorf("second uid_map write: %v", err)
 	}
-	if err := child.WriteMap(inside, "0 1000 1\n", true); err != unix.EPERM {
+	if err := child.WriteMap(inside, inside, "0 1000 1\n", true); err != unix.EPERM {
 		t.Errorf("gid_map before setgroups deny: %v", err)
 	}
 	if err := child.WriteSetgroups(inside, "deny"); err != nil {
 		t.Fatal(err)
 	}
-	if err := child.WriteMap(inside, "0 1000 1\n", true); err != nil {
+	if err := child.WriteMap(inside, inside, "0 1000 1\n", true); err != nil {
 		t.Errorf("gid_map: %v", err)
 	}
 	if got := child.UIDOf(1000); got != 0 {

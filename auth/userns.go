@@ -74,6 +74,10 @@ type UserNamespace struct {
 	uidMap, gidMap IDMap
 	// setgroupsDenied is /proc/PID/setgroups "deny". Guarded by mu.
 	setgroupsDenied bool
+	// parentCouldSetfcap records whether the creator had CAP_SETFCAP in
+	// its effective set: without it, the namespace's own processes may
+	// not map the parent's uid 0 (Linux's verify_root_map).
+	parentCouldSetfcap bool
 }
 
 // NewRootUserNamespace returns an initial user namespace.
@@ -99,7 +103,7 @@ func (c *Credentials) NewChildUserNamespace(id uint64) (*UserNamespace, error) {
 	denied := p.setgroupsDenied
 	p.mu.Unlock()
 	return &UserNamespace{parent: p, level: p.level + 1, owner: c.EffectiveUID, group: c.EffectiveGID,
-		ID: id, setgroupsDenied: denied}, nil
+		ID: id, setgroupsDenied: denied, parentCouldSetfcap: c.EffectiveCaps.Has(unix.CAP_SETFCAP)}, nil
 }
 
 // EnterUserNamespace returns c moved into ns with every capability there
@@ -265,17 +269,20 @@ func (ns *UserNamespace) MapText(reader *UserNamespace, gid bool) string {
 }
 
 // WriteMap is a write of text to /proc/PID/uid_map (gid false) or gid_map
-// by writer (the credentials of the process that opened the file), with
-// Linux's validation: one write, at most 340 lines of "first lower count",
-// no overlap, the writer in ns or its parent, and either the writer's own
-// id alone (unprivileged; for gids only after setgroups "deny") or
-// CAP_SETUID/CAP_SETGID over the parent.
-func (ns *UserNamespace) WriteMap(writer *Credentials, text string, gid bool) error {
+// by writer, through a file that opener opened (Linux checks the opener's
+// credentials, f_cred, so that a privileged program cannot be made to
+// write a map through a descriptor it was handed), with Linux's
+// validation: one write, at most 340 lines of "first lower count", no
+// overlap, the opener in ns or its parent with CAP_SYS_ADMIN over ns, and
+// either the opener's own id alone (unprivileged; for gids only after
+// setgroups "deny") or CAP_SETUID/CAP_SETGID over the parent for both
+// the writer and the opener.
+func (ns *UserNamespace) WriteMap(writer, opener *Credentials, text string, gid bool) error {
 	p := ns.parent
 	if p == nil {
 		return unix.EPERM
 	}
-	wns := writer.UserNamespace
+	wns := opener.UserNamespace
 	if wns != ns && wns != p {
 		return unix.EPERM
 	}
@@ -287,7 +294,7 @@ func (ns *UserNamespace) WriteMap(writer *Credentials, text string, gid bool) er
 	if gid {
 		cap = unix.CAP_SETGID
 	}
-	if !writer.HasCapabilityIn(unix.CAP_SYS_ADMIN, ns) {
+	if !opener.HasCapabilityIn(unix.CAP_SYS_ADMIN, ns) {
 		return unix.EPERM
 	}
 	ns.mu.Lock()
@@ -299,6 +306,21 @@ func (ns *UserNamespace) WriteMap(writer *Credentials, text string, gid bool) er
 	ns.mu.Unlock()
 	if already {
 		return unix.EPERM
+	}
+	// Mapping the parent's uid 0 (a range starting there) needs
+	// CAP_SETFCAP: that root could otherwise write file capabilities
+	// valid in the parent (Linux's verify_root_map). A process writing
+	// its own namespace's map needs its creator to have had it.
+	if !gid {
+		for _, e := range m {
+			if e.Lower != 0 {
+				continue
+			}
+			if wns == ns && !ns.parentCouldSetfcap || wns != ns && !opener.HasCapabilityIn(unix.CAP_SETFCAP, p) {
+				return unix.EPERM
+			}
+			break
+		}
 	}
 	// The lower ids are ids of the parent namespace: translate them to
 	// kernel ids.
@@ -325,15 +347,15 @@ func (ns *UserNamespace) WriteMap(writer *Credentials, text string, gid bool) er
 		m[i].Lower = k
 	}
 	permitted := false
-	if len(m) == 1 && m[0].Count == 1 && ns.owner == writer.EffectiveUID {
-		if !gid && m[0].Lower == writer.EffectiveUID {
+	if len(m) == 1 && m[0].Count == 1 && ns.owner == opener.EffectiveUID {
+		if !gid && m[0].Lower == opener.EffectiveUID {
 			permitted = true
 		}
-		if gid && denied && m[0].Lower == writer.EffectiveGID {
+		if gid && denied && m[0].Lower == opener.EffectiveGID {
 			permitted = true
 		}
 	}
-	if !permitted && !writer.HasCapabilityIn(cap, p) {
+	if !permitted && !(writer.HasCapabilityIn(cap, p) && opener.HasCapabilityIn(cap, p)) {
 		return unix.EPERM
 	}
 	ns.mu.Lock()

@@ -54,6 +54,14 @@ func mount(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	}
 	ns := t.Namespaces().Mount.VFS
 	ours := func(p vfs.Path) bool { return p.Mount != nil && p.Mount.Namespace() == ns }
+	// A target on a lazily unmounted tree is ENOENT, one in another
+	// namespace EINVAL (Linux 6's lock_mount, then check_mnt).
+	targetErr := func() error {
+		if target.Mount != nil && target.Mount.Namespace() == nil {
+			return unix.ENOENT
+		}
+		return unix.EINVAL
+	}
 	op := flags &^ msIgnoredForType
 	switch {
 	case op&unix.MS_REMOUNT != 0:
@@ -65,7 +73,10 @@ func mount(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		}
 		// A file of no mount (an nsfs file) may be bound if its
 		// inode allows it (vfs.PseudoBindable).
-		if !ours(target) || (src.Mount != nil && !ours(src)) {
+		if !ours(target) {
+			return 0, targetErr()
+		}
+		if src.Mount != nil && !ours(src) {
 			return 0, unix.EINVAL
 		}
 		return 0, v.BindMountTree(t, src, target, flags&unix.MS_REC != 0)
@@ -86,8 +97,11 @@ func mount(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		if err != nil {
 			return 0, err
 		}
-		if !ours(target) || !ours(src) {
+		if !ours(src) {
 			return 0, unix.EINVAL
+		}
+		if !ours(target) {
+			return 0, targetErr()
 		}
 		return 0, v.MoveMount(t, src, target)
 	}
@@ -104,7 +118,7 @@ func mount(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, err
 	}
 	if !ours(target) {
-		return 0, unix.EINVAL
+		return 0, targetErr()
 	}
 	return 0, v.NewMount(t, fstype, source, target, flags, data)
 }

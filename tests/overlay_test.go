@@ -49,3 +49,42 @@ func TestOverlayRoot(t *testing.T) {
 		t.Errorf("read-only root: %q, want %q", out, want)
 	}
 }
+
+// TestVarTmpWritable checks /var/tmp under a read-only root: the program
+// sees the files of the root's /var/tmp and may write there, as on
+// Linux, while nothing it writes reaches the host; the rest of /var
+// stays read-only.
+func TestVarTmpWritable(t *testing.T) {
+	bb := busybox(t)
+	dir := filepath.Join(workDir, "vartmp-root")
+	for _, d := range []string{"bin", "dev", "proc", "sys", "tmp", "var/tmp"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Chmod(filepath.Join(dir, "var/tmp"), 0o1777)
+	data, err := os.ReadFile(bb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bin", "busybox"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "var/tmp/host"), []byte("from the host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := `cat /var/tmp/host; echo mine > /var/tmp/new && cat /var/tmp/new; echo changed > /var/tmp/host; cat /var/tmp/host; mkdir /var/tmp/d && echo ok; ls /var/tmp; echo x > /var/nope`
+	out, _ := exec.Command(kiteBin, "run", "--rootfs", dir, "--", "/bin/busybox", "sh", "-c", script).CombinedOutput()
+	want := "from the host\nmine\nchanged\nok\nd\nhost\nnew\nsh: can't create /var/nope: Read-only file system\n"
+	if string(out) != want {
+		t.Errorf("output %q, want %q", out, want)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "var/tmp/host")); err != nil || string(b) != "from the host\n" {
+		t.Errorf("the host file changed: %q, %v", b, err)
+	}
+	for _, name := range []string{"new", "d"} {
+		if _, err := os.Stat(filepath.Join(dir, "var/tmp", name)); !os.IsNotExist(err) {
+			t.Errorf("%s made under kite appeared on the host: %v", name, err)
+		}
+	}
+}

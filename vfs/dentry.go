@@ -33,7 +33,15 @@ type Dentry struct {
 	mu sync.Mutex
 	// children caches this directory's looked-up entries. Guarded by mu.
 	children map[string]*Dentry
+	// pruneAt is the number of cached children at which the next
+	// lookup of a Revalidator directory revalidates them all
+	// (pruneStaleLocked). Guarded by mu.
+	pruneAt int
 }
+
+// minPrune is the fewest cached children of a Revalidator directory worth
+// a sweep for stale ones.
+const minPrune = 64
 
 func newDentry(ctx Context, fs *fsState, parent *Dentry, name string, ino Inode) (*Dentry, error) {
 	st, err := ino.Stat(ctx)
@@ -109,8 +117,31 @@ func (d *Dentry) lookupLocked(ctx Context, name string) (*Dentry, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.pruneStaleLocked(ctx)
 	d.addChild(name, c)
 	return c, nil
+}
+
+// pruneStaleLocked drops the cached children of a Revalidator directory
+// that are no longer valid, once there are twice as many as after the
+// last sweep: entries that vanish behind the VFS's back (/proc's
+// directories of processes gone, host files removed) are otherwise
+// dropped only when their name is looked up again, and a stale /proc/PID
+// keeps its process's kernel state reachable. The sweep costs one
+// Revalidate per cached child, amortized over as many lookups.
+//
+// Preconditions: d.mu is held.
+func (d *Dentry) pruneStaleLocked(ctx Context) {
+	rv, ok := d.inode.(Revalidator)
+	if !ok || len(d.children) < max(d.pruneAt, minPrune) {
+		return
+	}
+	for name, c := range d.children {
+		if c.mounts.Load() == 0 && !rv.Revalidate(ctx, name, c.inode) {
+			delete(d.children, name)
+		}
+	}
+	d.pruneAt = 2 * len(d.children)
 }
 
 // Invalidate drops name from d's cache of children, for file systems

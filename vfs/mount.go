@@ -420,7 +420,7 @@ type MountInfo struct {
 }
 
 // Mounts lists the mounts of the tree that contains root that are at or
-// below root, in creation order (as Linux: a mount moved under a newer
+// below root and still in a namespace, in creation order (as Linux: a mount moved under a newer
 // one comes before its parent), with mount points named relative to
 // root.
 func (v *VirtualFilesystem) Mounts(root Path) []MountInfo {
@@ -449,8 +449,9 @@ func (v *VirtualFilesystem) Mounts(root Path) []MountInfo {
 	sort.SliceStable(order, func(i, j int) bool { return order[i].seq < order[j].seq })
 	infos := make([]MountInfo, 0, len(order))
 	for _, m := range order {
-		if !reachableLocked(m, m.root, root) {
-			// Outside a chroot: Linux leaves it out.
+		if m.ns == nil || !reachableLocked(m, m.root, root) {
+			// Outside a chroot, or lazily unmounted (a root
+			// detached from its namespace): Linux leaves it out.
 			continue
 		}
 		src := m.source
@@ -545,4 +546,53 @@ func (v *VirtualFilesystem) AnyMountRoot(match func(Inode) bool) bool {
 		}
 	}
 	return false
+}
+
+// isLocalMountpoint reports whether d is a mount point in the mount
+// namespace of fsc's root (Linux's is_local_mountpoint, for the caller's
+// namespace): rmdir, unlink and rename refuse to remove such a name
+// (EBUSY), while mounts on it in other namespaces go with it
+// (detachMountsOn).
+func (v *VirtualFilesystem) isLocalMountpoint(fsc *FSContext, d *Dentry) bool {
+	if d.mounts.Load() == 0 {
+		return false
+	}
+	root := fsc.Root()
+	v.mountMu.Lock()
+	defer v.mountMu.Unlock()
+	if root.Mount == nil {
+		return true
+	}
+	ns := root.Mount.ns
+	for k, m := range v.mounts {
+		if k.d == d && (m.ns == ns || ns == nil) {
+			return true
+		}
+	}
+	return false
+}
+
+// detachMountsOn lazily unmounts every mount on d, a dentry just removed
+// (Linux's detach_mounts): those of other namespaces, which
+// isLocalMountpoint let go. It returns the file systems gone, for
+// notifyUnmounted once the caller's dentry locks are released.
+func (v *VirtualFilesystem) detachMountsOn(d *Dentry) []*fsState {
+	if d.mounts.Load() == 0 {
+		return nil
+	}
+	v.mountMu.Lock()
+	defer v.mountMu.Unlock()
+	var on []*Mount
+	for k, m := range v.mounts {
+		if k.d == d {
+			on = append(on, m)
+		}
+	}
+	sort.Slice(on, func(i, j int) bool { return on[i].seq < on[j].seq })
+	for _, m := range on {
+		if m.parent != nil && m.point == d {
+			v.umountTreeLocked(m, true)
+		}
+	}
+	return v.unmountedLocked()
 }

@@ -289,13 +289,33 @@ func (v *VirtualFilesystem) detachLocked(m *Mount) {
 }
 
 // UmountTree detaches the mount whose root is at and every mount below it
-// (umount2 with MNT_DETACH), with their propagated copies.
+// (umount2 with MNT_DETACH), with their propagated copies. The root
+// mount of a namespace is detached too (as Linux detaches it from the
+// rootfs below): the namespace gets an empty read-only root in its place
+// (rootfs.go), and the processes keep the detached tree.
 func (v *VirtualFilesystem) UmountTree(ctx Context, at Path) error {
 	if !isMountRoot(at) {
 		return unix.EINVAL
 	}
 	v.mountMu.Lock()
-	err := v.umountLocked(at.Mount, true)
+	orphan := at.Mount.parent == nil
+	v.mountMu.Unlock()
+	var hidden *Dentry
+	if orphan {
+		// Maybe a namespace's root: the hidden root to put under it.
+		s := v.hiddenRootFS()
+		var err error
+		if hidden, err = v.rootDentry(ctx, s); err != nil {
+			return err
+		}
+	}
+	v.mountMu.Lock()
+	var err error
+	if m := at.Mount; m.parent == nil && m.ns != nil && m.ns.root == m && hidden != nil {
+		err = v.detachNamespaceRootLocked(m, hidden)
+	} else {
+		err = v.umountLocked(m, true)
+	}
 	gone := v.unmountedLocked()
 	v.mountMu.Unlock()
 	v.notifyUnmounted(gone)

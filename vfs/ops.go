@@ -271,6 +271,8 @@ func (v *VirtualFilesystem) removeAt(ctx Context, fsc *FSContext, start Path, pa
 		return unix.ENAMETOOLONG
 	}
 	dir := pr.parent.Dentry
+	var gone []*fsState
+	defer func() { v.notifyUnmounted(gone) }()
 	dir.mu.Lock()
 	defer dir.mu.Unlock()
 	child, err := dir.lookupLocked(ctx, pr.name)
@@ -283,7 +285,7 @@ func (v *VirtualFilesystem) removeAt(ctx Context, fsc *FSContext, start Path, pa
 	if err := v.mayDelete(ctx, dir, child, isDir); err != nil {
 		return err
 	}
-	if child.mounts.Load() > 0 {
+	if v.isLocalMountpoint(fsc, child) {
 		return unix.EBUSY
 	}
 	if isDir {
@@ -296,6 +298,7 @@ func (v *VirtualFilesystem) removeAt(ctx Context, fsc *FSContext, start Path, pa
 	}
 	dir.removeChild(pr.name)
 	child.dead.Store(true)
+	gone = v.detachMountsOn(child)
 	v.notifyRemoved(ctx, dir, pr.name, child)
 	return nil
 }
@@ -348,6 +351,8 @@ func (v *VirtualFilesystem) RenameAt(ctx Context, fsc *FSContext, oldStart Path,
 	}
 	odir, ndir := opr.parent.Dentry, npr.parent.Dentry
 
+	var gone []*fsState
+	defer func() { v.notifyUnmounted(gone) }()
 	v.renameMu.Lock()
 	defer v.renameMu.Unlock()
 	switch {
@@ -439,7 +444,7 @@ func (v *VirtualFilesystem) RenameAt(ctx Context, fsc *FSContext, oldStart Path,
 			}
 		}
 	}
-	if child.mounts.Load() > 0 || (victim != nil && victim.mounts.Load() > 0) {
+	if v.isLocalMountpoint(fsc, child) || (victim != nil && v.isLocalMountpoint(fsc, victim)) {
 		return unix.EBUSY
 	}
 	var replaced Inode
@@ -461,6 +466,7 @@ func (v *VirtualFilesystem) RenameAt(ctx Context, fsc *FSContext, oldStart Path,
 			odir.addChild(opr.name, victim)
 		} else {
 			victim.dead.Store(true)
+			gone = v.detachMountsOn(victim)
 		}
 	}
 	v.notifyRename(ctx, odir, opr.name, ndir, npr.name, child, victim, flags&RenameExchange != 0)

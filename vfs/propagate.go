@@ -445,6 +445,15 @@ func (v *VirtualFilesystem) umountLocked(m *Mount, lazy bool) error {
 	if !lazy && m.children > 0 {
 		return unix.EBUSY
 	}
+	v.umountTreeLocked(m, lazy)
+	return nil
+}
+
+// umountTreeLocked is umountLocked without its checks: m is attached,
+// and with !lazy nothing is mounted below it.
+//
+// Preconditions: v.mountMu is held.
+func (v *VirtualFilesystem) umountTreeLocked(m *Mount, lazy bool) {
 	byParent := v.childrenByParentLocked()
 	list := []*Mount{m}
 	if lazy {
@@ -491,7 +500,6 @@ func (v *VirtualFilesystem) umountLocked(m *Mount, lazy bool) error {
 		v.changePropagationLocked(x, unix.MS_PRIVATE)
 		x.ns = nil
 	}
-	return nil
 }
 
 // reachableLocked reports whether the directory d of mount m is root or

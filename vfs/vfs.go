@@ -69,6 +69,10 @@ type VirtualFilesystem struct {
 	memfdFS    Filesystem
 
 	anonFS *fsState
+	// hiddenRoot is the file system of the mounts that stand for Linux's
+	// rootfs below a namespace whose root was lazily unmounted
+	// (rootfs.go); nil until the first. Guarded by mountMu.
+	hiddenRoot *fsState
 	// anonIno numbers the inodes of pseudo file systems (pipefs,
 	// anon_inodefs, sockfs), as Linux's get_next_ino.
 	anonIno atomic.Uint64

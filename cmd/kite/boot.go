@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -287,6 +288,11 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 			return 1, fmt.Errorf("mounting %s: %w", m.at, err)
 		}
 	}
+	if cont == nil && rootFlags&vfs.MountReadOnly != 0 {
+		if err := mountVarTmp(ctx, v, fsc, ns.Root(), o.rootfs); err != nil {
+			return 1, err
+		}
+	}
 	if cont != nil {
 		if err := cont.mount(ctx, v, fsc, ns.Root(), rootFlags&vfs.MountReadOnly == 0); err != nil {
 			return 1, err
@@ -517,6 +523,30 @@ func lookPath(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *vfs.FSContext, nam
 		return "", unix.EACCES
 	}
 	return "", errCommandNotFound
+}
+
+// mountVarTmp makes /var/tmp of a read-only directory root writable, as
+// Linux users expect it to be: the root's /var/tmp with a private
+// in-memory layer on top, so that programs see the files there and may
+// write, and nothing they write reaches the host. A root whose /var or
+// /var/tmp is missing or not a directory (a symbolic link) is left as
+// it is.
+func mountVarTmp(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *vfs.FSContext, root vfs.Path, rootfs string) error {
+	for _, p := range []string{"/var", "/var/tmp"} {
+		st, err := v.StatAt(ctx, fsc, root, p, false)
+		if err != nil || st.Type() != unix.S_IFDIR {
+			return nil
+		}
+	}
+	lower, err := hostfs.New(filepath.Join(rootfs, "var/tmp"))
+	if err != nil {
+		return fmt.Errorf("/var/tmp: %w", err)
+	}
+	ov, err := overlay.New(ctx, v, []vfs.Filesystem{lower}, tmpfs.New(v, tmpfs.Options{Mode: 0o1777}))
+	if err != nil {
+		return fmt.Errorf("overlay on /var/tmp: %w", err)
+	}
+	return mountAt(ctx, v, fsc, root, "/var/tmp", ov, 0, false)
 }
 
 // rootFilesystem returns the root file system for o with its mount

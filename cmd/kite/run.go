@@ -25,8 +25,10 @@ const runUsage = `Usage: kite run [--rootfs DIR|IMAGE.ext4] [--rw-root | --overl
 
 Runs PROGRAM (a path inside the root; a name without a slash is looked
 up in the directories of $PATH, as a shell does) under kite. The root is DIR (default:
-the host's /), passed through read-only, with a private tmpfs at /tmp and
-kite's own /dev, /proc and /sys. With --overlay the directory root becomes
+the host's /), passed through read-only, with a private tmpfs at /tmp,
+a writable /var/tmp (the root's /var/tmp with a private in-memory layer
+on top: its files are seen, writes stay in kite and are dropped at exit)
+and kite's own /dev, /proc and /sys. With --overlay the directory root becomes
 writable through a private in-memory layer that is dropped at exit. kite
 exits with the program's exit status, or 128+N when signal N killed it.
 

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/vfs"
 )
 
@@ -26,6 +27,9 @@ type dataFile struct {
 	// fail as on Linux (EINVAL for a process's files, EIO for the
 	// others). Opening for writing is left to the permission bits.
 	write func(ctx vfs.Context, src []byte) (int, error)
+	// writeOpened, if set, handles writes instead of write, with the
+	// credentials of the task that opened the file (Linux's f_cred).
+	writeOpened func(ctx vfs.Context, opener *auth.Credentials, src []byte) (int, error)
 	// openWrite, if set, is asked when the file is opened for writing,
 	// for the checks Linux makes at open.
 	openWrite func(ctx vfs.Context) error
@@ -94,7 +98,10 @@ func (o *dataFileOps) Read(ctx vfs.Context, _ *vfs.File, dst []byte, off int64) 
 }
 
 // Write implements vfs.FileOperations.
-func (o *dataFileOps) Write(ctx vfs.Context, _ *vfs.File, src []byte, _ int64) (int, error) {
+func (o *dataFileOps) Write(ctx vfs.Context, f *vfs.File, src []byte, _ int64) (int, error) {
+	if o.d.writeOpened != nil {
+		return o.d.writeOpened(ctx, f.Credentials(), src)
+	}
 	if o.d.write == nil {
 		if o.d.proc == nil {
 			return 0, unix.EIO

@@ -72,12 +72,14 @@ func (fs *Filesystem) namespaceFiles(p Process, kids map[string]vfs.Inode) {
 			}
 			return []byte(c.UserNamespace.MapText(ctx.Credentials().UserNamespace, gid)), nil
 		})
-		d.write = func(ctx vfs.Context, src []byte) (int, error) {
+		// The map is checked against the opener's credentials as well
+		// as the writer's (Linux's map_write and new_idmap_permitted).
+		d.writeOpened = func(ctx vfs.Context, opener *auth.Credentials, src []byte) (int, error) {
 			c := p.Credentials()
 			if c == nil {
 				return 0, unix.ESRCH
 			}
-			if err := c.UserNamespace.WriteMap(ctx.Credentials(), string(src), gid); err != nil {
+			if err := c.UserNamespace.WriteMap(ctx.Credentials(), opener, string(src), gid); err != nil {
 				return 0, err
 			}
 			return len(src), nil
