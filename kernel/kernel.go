@@ -97,6 +97,8 @@ type Kernel struct {
 	inotify inotifyLimits
 	// rtTimers are the timerfds told when CLOCK_REALTIME is set.
 	rtTimers ipc.RealtimeTimerFDs
+	// rtWatch are the absolute realtime timers and sleeps (clockset.go).
+	rtWatch realtimeWatchers
 
 	log      *slog.Logger
 	hostname string
@@ -231,7 +233,7 @@ func New(c Config) (*Kernel, error) {
 	} else {
 		k.clock = timekeeping.New(nil, false)
 	}
-	k.clock.OnRealtimeStep(k.rtTimers.ClockWasSet)
+	k.clock.OnRealtimeStep(k.clockWasSet)
 	// File timestamps come from the same clock as clock_gettime.
 	c.VFS.SetClock(k.clock.RealtimeTime)
 	// File systems keep file pages (tmpfs data, page caches) in the

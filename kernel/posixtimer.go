@@ -47,6 +47,11 @@ type posixTimer struct {
 	interval time.Duration
 	timer    *time.Timer
 	gen      uint64
+	// abs is set while the timer is armed with TIMER_ABSTIME on a
+	// realtime clock (it then follows the clock's steps, clockset.go);
+	// mono while armed relative to a realtime clock, which then counts
+	// on CLOCK_MONOTONIC. Guarded by mu.
+	abs, mono bool
 	// pending says a signal of this timer is queued and not yet taken;
 	// further expiries count as overruns. Guarded by mu.
 	pending bool
@@ -77,6 +82,29 @@ func timerClockValue(tg *ThreadGroup, creator *Task, clock int32) (time.Duration
 		return u + s, nil
 	}
 	return 0, unix.EINVAL
+}
+
+// clockNow is a reading of a timer's clock and of CLOCK_MONOTONIC, taken
+// before pt.mu (the CPU-time clocks take sigMu).
+type clockNow struct {
+	clock, mono time.Duration
+}
+
+// readClocks reads the timer's clock and CLOCK_MONOTONIC.
+func (pt *posixTimer) readClocks(creator *Task) (clockNow, error) {
+	c, err := timerClockValue(pt.tg, creator, pt.clock)
+	return clockNow{c, time.Duration(pt.tg.k.clock.Monotonic())}, err
+}
+
+// nowLocked is the time the timer counts on: CLOCK_MONOTONIC for a
+// realtime timer armed relative.
+//
+// Preconditions: pt.mu is held.
+func (pt *posixTimer) nowLocked(n clockNow) time.Duration {
+	if pt.mono {
+		return n.mono
+	}
+	return n.clock
 }
 
 // TimerCreate is timer_create(2). ev nil means SIGEV_SIGNAL with SIGALRM
@@ -154,19 +182,24 @@ func (t *Task) TimerSettime(id int32, abs bool, spec TimerSpec) (TimerSpec, erro
 	if err != nil {
 		return TimerSpec{}, err
 	}
-	now, err := timerClockValue(pt.tg, t, pt.clock)
+	n, err := pt.readClocks(t)
 	if err != nil {
 		return TimerSpec{}, err
 	}
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
-	old := pt.currentLocked(now)
+	old := pt.currentLocked(pt.nowLocked(n))
 	pt.gen++
 	if pt.timer != nil {
 		pt.timer.Stop()
 		pt.timer = nil
 	}
 	pt.deadline, pt.interval = 0, spec.Interval
+	rt := isRealtimeClock(pt.clock)
+	pt.abs = rt && abs && spec.Value > 0
+	pt.mono = rt && !abs
+	now := pt.nowLocked(n)
+	pt.tg.k.watchRealtime(pt, t, pt.abs)
 	if spec.Value > 0 {
 		if abs {
 			pt.deadline = spec.Value
@@ -187,13 +220,13 @@ func (t *Task) TimerGettime(id int32) (TimerSpec, error) {
 	if err != nil {
 		return TimerSpec{}, err
 	}
-	now, err := timerClockValue(pt.tg, t, pt.clock)
+	n, err := pt.readClocks(t)
 	if err != nil {
 		return TimerSpec{}, err
 	}
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
-	return pt.currentLocked(now), nil
+	return pt.currentLocked(pt.nowLocked(n)), nil
 }
 
 // TimerGetoverrun is timer_getoverrun(2).
@@ -223,6 +256,10 @@ func (t *Task) TimerDelete(id int32) error {
 
 func (pt *posixTimer) stop() {
 	pt.mu.Lock()
+	if pt.abs {
+		pt.abs = false
+		pt.tg.k.watchRealtime(pt, nil, false)
+	}
 	pt.gen++
 	if pt.timer != nil {
 		pt.timer.Stop()
@@ -262,11 +299,12 @@ func (pt *posixTimer) fire(creator *Task, gen uint64) {
 			t.interruptContext()
 		}
 	}
-	now, err := timerClockValue(pt.tg, creator, pt.clock)
 	// tg.sigMu comes before pt.mu (dequeueing a timer signal takes pt.mu
 	// under sigMu): look at the group before taking pt.mu.
 	exiting := pt.tg.isExiting()
+	n, err := pt.readClocks(creator)
 	pt.mu.Lock()
+	now := pt.nowLocked(n)
 	if err != nil || gen != pt.gen || pt.deadline == 0 || exiting {
 		pt.mu.Unlock()
 		return

@@ -262,7 +262,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_TIMER_GETTIME:           supported(timerGettime),
 	unix.SYS_TIMER_GETOVERRUN:        supported(timerGetoverrun),
 	unix.SYS_TIMER_DELETE:            supported(timerDelete),
-	unix.SYS_CLOCK_SETTIME:           partial(clockSettime, "CLOCK_REALTIME (with CAP_SYS_TIME) sets kite's clock for every process under kite, never the host's; timerfds see the change (TFD_TIMER_CANCEL_ON_SET), absolute CLOCK_REALTIME timers of timer_create and clock_nanosleep keep the host-time distance they were started with"),
+	unix.SYS_CLOCK_SETTIME:           partial(clockSettime, "CLOCK_REALTIME (with CAP_SYS_TIME) sets kite's clock for every process under kite, never the host's; timerfds see the change (TFD_TIMER_CANCEL_ON_SET), and absolute CLOCK_REALTIME timers of timer_create and clock_nanosleep sleepers look at their expiry again"),
 	unix.SYS_CLOCK_GETTIME:           supported(clockGettime),
 	unix.SYS_CLOCK_GETRES:            supported(clockGetres),
 	unix.SYS_CLOCK_NANOSLEEP:         partial(clockNanosleep, "CPU-time clocks sleep for wall time"),

@@ -179,6 +179,9 @@ func clockNanosleep(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	}
 	d := durationOf(sec, nsec)
 	if flags&timerAbstime != 0 {
+		if id == clockRealtime || id == clockTAI || id == clockRealtimeAlarm {
+			return 0, sleepUntilRealtime(t, id, int64(d))
+		}
 		now, err := clockNow(t, id)
 		if err != nil {
 			return 0, err
@@ -187,6 +190,34 @@ func clockNanosleep(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, sleepFor(t, time.Duration(int64(d)-now), 0)
 	}
 	return 0, sleepFor(t, d, a[3])
+}
+
+// sleepUntilRealtime sleeps until realtime clock id reads deadline,
+// looking at the clock again whenever it is set (clock_settime inside
+// kite, or the host's clock stepping), as Linux's absolute
+// CLOCK_REALTIME hrtimers follow clock_was_set. An interrupted sleep
+// restarts with the same deadline unless a handler runs (Linux's
+// ERESTARTNOHAND for absolute sleeps; the time left is not reported).
+func sleepUntilRealtime(t *kernel.Task, id int32, deadline int64) error {
+	k := t.Kernel()
+	for {
+		// Take the step channel before reading the clock, so that a
+		// step between the two is not missed.
+		step := k.RealtimeStep()
+		now, err := clockNow(t, id)
+		if err != nil {
+			return err
+		}
+		if now >= deadline {
+			return nil
+		}
+		// Go's timers run on the host's clock: past this host time the
+		// loop reads kite's clock again.
+		err = t.BlockOnTimeout(step, time.Now().Add(time.Duration(deadline-now)))
+		if err != nil && err != unix.ETIMEDOUT {
+			return kernel.ERESTARTNOHAND
+		}
+	}
 }
 
 func restartSyscall(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {

@@ -39,3 +39,10 @@ func TestClockSettimeInKite(t *testing.T) {
 	t.Run("vdso", func(t *testing.T) { runKiteOnly(t, "timerfd_cancel") })
 	t.Run("novdso", func(t *testing.T) { runKiteOnly(t, "timerfd_cancel", "--vdso=false") })
 }
+
+// TestRealtimeAbsInKite sets kite's CLOCK_REALTIME under absolute
+// realtime timer_create timers and clock_nanosleep sleepers: they follow
+// the clock; relative ones do not.
+func TestRealtimeAbsInKite(t *testing.T) {
+	runKiteOnly(t, "realtime_abs")
+}
