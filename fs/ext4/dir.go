@@ -235,7 +235,35 @@ func (fs *FS) readInlineDir(in *Inode, data []byte) ([]DirEntry, error) {
 func (fs *FS) Lookup(dir uint32, name string) (uint32, error) {
 	fs.mu.RLock()
 	defer fs.mu.RUnlock()
-	return fs.lookup(dir, name)
+	ino, err := fs.lookup(dir, name)
+	if err == unix.ENOENT {
+		fs.negMu.Lock()
+		fs.neg = negLookup{dir: dir, name: name, seq: fs.opSeq, ok: true}
+		fs.negMu.Unlock()
+	}
+	return ino, err
+}
+
+// negLookup is a name Lookup did not find in dir when fs.opSeq was seq.
+type negLookup struct {
+	dir  uint32
+	name string
+	seq  uint64
+	ok   bool
+}
+
+// knownAbsent reports (once) whether Lookup found no name in dir just
+// before the write operation now running began: then no operation can
+// have added it since.
+//
+// Preconditions: fs.mu is held for writing, and the operation has
+// called beginTx.
+func (fs *FS) knownAbsent(dir uint32, name string) bool {
+	fs.negMu.Lock()
+	defer fs.negMu.Unlock()
+	n := fs.neg
+	fs.neg = negLookup{}
+	return n.ok && n.dir == dir && n.name == name && n.seq+1 == fs.opSeq
 }
 
 func (fs *FS) lookup(dir uint32, name string) (uint32, error) {

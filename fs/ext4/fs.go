@@ -103,6 +103,15 @@ type FS struct {
 	holds map[uint32]int
 	// cache holds metadata blocks (it has its own lock).
 	cache blockCache
+	// opSeq counts write operations (beginTx); guarded by mu, written
+	// under its write lock.
+	opSeq uint64
+	// negMu guards neg: the last name Lookup did not find, and opSeq
+	// then. A create of that name as the very next write operation
+	// skips looking it up again (the VFS looks a name up before
+	// creating it, and no other operation can have added it between).
+	negMu sync.Mutex
+	neg   negLookup
 	// extMu guards extCache: the decoded extents of inodes whose extent
 	// trees have index nodes, so that a lookup in a large directory does
 	// not read, verify and decode the tree's nodes every time. An entry

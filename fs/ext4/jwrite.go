@@ -146,6 +146,7 @@ func (fs *FS) startJournal() error {
 // write operation. A transaction holding a quarter of the log is
 // committed first, as jbd2 bounds a transaction's size.
 func (fs *FS) beginTx() {
+	fs.opSeq++
 	if fs.jw == nil || fs.txErr != nil || fs.wdev == nil {
 		return
 	}

@@ -61,6 +61,9 @@ func (fs *FS) prepareCreate(dir uint32, name string) (*Inode, error) {
 	if din.Nlink == 0 {
 		return nil, unix.ENOENT
 	}
+	if fs.knownAbsent(dir, name) {
+		return din, nil
+	}
 	if _, err := fs.lookup(dir, name); err == nil {
 		return nil, unix.EEXIST
 	} else if err != unix.ENOENT {
