@@ -296,3 +296,25 @@ func TestOCIMemoryLimit(t *testing.T) {
 		t.Errorf("a 200 MB program in a 64 MB container:\n%s", r)
 	}
 }
+
+// TestOCINetSysctl applies a config's net.* sysctls to the container's
+// network (kite's stack, without a host namespace path): they show in
+// /proc/sys/net; one kite's stack does not have stops the container.
+func TestOCINetSysctl(t *testing.T) {
+	dir := ociBundle(t, "sysctl", func(spec map[string]any) {
+		setArgs(spec, "cat", "/proc/sys/net/core/somaxconn", "/proc/sys/net/ipv4/ip_local_port_range")
+		spec["linux"].(map[string]any)["sysctl"] = map[string]any{"net.core.somaxconn": "77", "net.ipv4.ip_local_port_range": "40000 41000"}
+	})
+	root := filepath.Join(workDir, "oci", "root-sysctl")
+	want := result{stdout: "77\n40000\t41000\n", status: "exit 0"}
+	if r := kiteOCI(t, root, "run", "--bundle", dir, "s1"); r != want {
+		t.Errorf("kite run --bundle:\n%s\nwant:\n%s", r, want)
+	}
+	dir = ociBundle(t, "sysctl-bad", func(spec map[string]any) {
+		setArgs(spec, "true")
+		spec["linux"].(map[string]any)["sysctl"] = map[string]any{"net.ipv4.no_such_setting": "1"}
+	})
+	if r := kiteOCI(t, root, "run", "--bundle", dir, "s2"); r.status == "exit 0" || !strings.Contains(r.stderr, "net.ipv4.no_such_setting") {
+		t.Errorf("a sysctl kite lacks: %s", r)
+	}
+}

@@ -127,9 +127,17 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		}
 	}
 	if cont != nil {
-		for key := range cont.netSysctl {
-			// kite's own stack has no settable sysctls yet.
-			return 1, fmt.Errorf("sysctl %s: kite cannot set it for a container without a host network namespace", key)
+		// Without a host network namespace the container's network
+		// is kite's stack: its writable /proc/sys/net files take them
+		// (net.ipv4.ip_local_port_range is ipv4/ip_local_port_range).
+		for key, value := range cont.netSysctl {
+			name := strings.ReplaceAll(strings.TrimPrefix(key, "net."), ".", "/")
+			if !stack.SysctlWritable(name) {
+				return 1, fmt.Errorf("sysctl %s: kite's network stack does not have it", key)
+			}
+			if err := stack.SetSysctl(name, []byte(value)); err != nil {
+				return 1, fmt.Errorf("sysctl %s=%s: %w", key, value, err)
+			}
 		}
 	}
 	if o.network == "sandbox" {
