@@ -46,3 +46,9 @@ func TestClockSettimeInKite(t *testing.T) {
 func TestRealtimeAbsInKite(t *testing.T) {
 	runKiteOnly(t, "realtime_abs")
 }
+
+// TestTimeSetInKite sets kite's clock with settimeofday and adjtimex's
+// ADJ_SETOFFSET, and the NTP state adjtimex keeps.
+func TestTimeSetInKite(t *testing.T) {
+	runKiteOnly(t, "time_set")
+}

@@ -66,6 +66,9 @@ type Clock struct {
 	// its CLOCK_MONOTONIC as last seen, to notice the host's steps.
 	hostOff atomic.Int64
 
+	// ntp is adjtimex's state (ntp.go).
+	ntp ntpState
+
 	// onStep, set once before the clock is used (OnRealtimeStep), is
 	// called when CLOCK_REALTIME changes discontinuously.
 	onStep func()
