@@ -25,9 +25,9 @@
 // fills the aligned 16-page window around the faulting page (within the
 // VMA) and maps it with one MapFile call per run of contiguous frames.
 // A fault on a mapping of a shared memory object also maps the object's
-// pages that already have frames in the aligned 256-page window around
-// it, in a few more runs at most (objectAroundLocked): a tmpfs file
-// written with write(2) is then mapped a megabyte per fault, where each
+// pages that already have frames in the aligned 1024-page window around
+// it (4 MiB), in a few more runs at most (objectAroundLocked): a tmpfs
+// file written with write(2) is then mapped 4 MiB per fault, where each
 // fault and each MapFile is a round trip to the ptrace stub.
 // Files reach mm as SharedMemory objects (MMapOpts.Shm, with File for the
 // name): the file's pages, which serve read, write and every mapping.

@@ -216,39 +216,32 @@ func (m *MemoryManager) objectAroundLocked(v *vma, page, ws, we uintptr) (uintpt
 		owe = e
 	}
 	idxOf := func(a uintptr) uint64 { return (v.off + uint64(a-v.start)) >> pageShift }
-	extend := func(a uintptr, step int) uintptr {
-		runs := 0
-		prev := ^uint64(0)
-		for {
-			next := a
-			if step < 0 {
-				next = a - pageSize
-			}
-			if next < ows || next >= owe || m.pt.get(next) != nil {
-				return a
-			}
-			f, ok := v.obj.residentFrame(idxOf(next), func(f uint64) bool {
-				if prev == ^uint64(0) || f != prev+uint64(step)*pageSize {
-					return runs < objectAroundRuns
-				}
-				return true
-			})
-			if !ok {
-				return a
-			}
-			if prev == ^uint64(0) || f != prev+uint64(step)*pageSize {
-				runs++
-			}
-			prev = f
-			m.pt.set(next, pte{frame: f, cow: !v.shared})
-			if step > 0 {
-				a += pageSize
-			} else {
-				a -= pageSize
-			}
-		}
+	// Forwards: the pages from we on without a pte (none to count if
+	// the object has no frame right after the window: a sparse object).
+	n := uintptr(0)
+	for a := we; a < owe && m.pt.get(a) == nil && (a > we || v.obj.resident(idxOf(a))); a += pageSize {
+		n++
 	}
-	return extend(ws, -1), extend(we, 1)
+	if n > 0 {
+		frames := v.obj.residentRun(idxOf(we), uint64(n), false, objectAroundRuns)
+		for k, f := range frames {
+			m.pt.set(we+uintptr(k)*pageSize, pte{frame: f, cow: !v.shared})
+		}
+		we += uintptr(len(frames)) * pageSize
+	}
+	// Backwards from ws.
+	n = 0
+	for a := ws; a > ows && m.pt.get(a-pageSize) == nil && (a < ws || v.obj.resident(idxOf(a-pageSize))); a -= pageSize {
+		n++
+	}
+	if n > 0 {
+		frames := v.obj.residentRun(idxOf(ws-pageSize), uint64(n), true, objectAroundRuns)
+		for k, f := range frames {
+			m.pt.set(ws-uintptr(k+1)*pageSize, pte{frame: f, cow: !v.shared})
+		}
+		ws -= uintptr(len(frames)) * pageSize
+	}
+	return ws, we
 }
 
 // fillLocked gives every page of v in [start, end) a frame, stopping at the

@@ -24,8 +24,9 @@ const (
 	// most objectAroundRuns extra runs of contiguous frames: each run
 	// mapped is a platform call, and on the ptrace platform every
 	// fault and every map call is a round trip to the stub that costs
-	// as much as the host's fault on many pages.
-	objectAroundPages = 256
+	// as much as the host's fault on many pages (and, on a loaded
+	// machine, a wait for the scheduler on each side).
+	objectAroundPages = 1024
 	objectAroundRuns  = 4
 
 	// stackGuardGap is the gap kept below a stack (Linux's

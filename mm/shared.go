@@ -309,21 +309,45 @@ func (o *SharedMemory) frameAt(idx uint64) (uint64, error) {
 	return f, nil
 }
 
-// residentFrame returns the frame of page idx with a reference taken for
-// the caller, if the page has one within the object's size and take
-// accepts it; it never allocates or fills a page.
-func (o *SharedMemory) residentFrame(idx uint64, take func(f uint64) bool) (uint64, bool) {
+// residentRun returns the frames of up to n pages from page idx on,
+// going down from it if down is set, that have frames within the
+// object's size, stopping at the first that has none or where a run of
+// contiguous frames beyond maxRuns would start; each frame returned has
+// a reference taken for the caller. It never allocates or fills a page.
+func (o *SharedMemory) residentRun(idx, n uint64, down bool, maxRuns int) []uint64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if idx >= o.size {
-		return 0, false
+	var frames []uint64
+	runs := 0
+	for k := uint64(0); k < n; k++ {
+		i := idx + k
+		if down {
+			i = idx - k
+		}
+		if i >= o.size || (down && k > idx) {
+			break
+		}
+		f, ok := o.frames.get(i)
+		if !ok {
+			break
+		}
+		if k == 0 || (!down && f != frames[k-1]+pageSize) || (down && f+pageSize != frames[k-1]) {
+			if runs++; runs > maxRuns {
+				break
+			}
+		}
+		frames = append(frames, f)
 	}
-	f, ok := o.frames.get(idx)
-	if !ok || !take(f) {
-		return 0, false
+	for k := 0; k < len(frames); {
+		// One reference call per run of contiguous frames.
+		j := k + 1
+		for j < len(frames) && frames[j] == frames[j-1]+pageSize {
+			j++
+		}
+		o.mf.incRef(frames[k], uint64(j-k))
+		k = j
 	}
-	o.mf.incRef(f, 1)
-	return f, true
+	return frames
 }
 
 // ResidentPages returns the number of pages with frames.

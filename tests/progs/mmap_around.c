@@ -1,6 +1,6 @@
 /* Mappings of a file whose pages are all in memory (a tmpfs file written
  * with write(2)): a fault maps many cached pages at once (kite maps up
- * to a megabyte of a file's resident pages per fault). Pages far from the
+ * to 4 MiB of a file's resident pages per fault). Pages far from the
  * first fault must still be coherent with read/write both ways, private
  * mappings must keep their own copies, protection changes, partial
  * unmaps, holes and truncation must hold for pages mapped that way. */
@@ -62,7 +62,7 @@ int main(void) {
 		perror("open");
 		return 1;
 	}
-	const long N = 600; /* pages, plus a partial one */
+	const long N = 1300; /* pages, plus a partial one */
 	char *buf = malloc(P);
 	for (long i = 0; i < N; i++) {
 		memset(buf, pagechar(i), P);
