@@ -142,16 +142,21 @@ func fioAsync(t *kernel.Task, f *vfs.File, fd int32, arg uintptr) error {
 
 // setStatusFlags is F_SETFL and FIOASYNC through descriptor fd. O_ASYNC
 // on a terminal without an owner names one, as __tty_fasync: the
-// terminal's foreground process group (a slave's), else the caller.
+// terminal's foreground process group (a slave's or the host console's),
+// else the caller.
 func setStatusFlags(t *kernel.Task, f *vfs.File, fd int32, flags int) {
 	on := flags&unix.O_ASYNC != 0 && f.Flags()&unix.O_ASYNC == 0
 	f.SetStatusFlagsFD(flags, fd)
-	term := tty.TerminalOf(f)
-	if !on || term == nil || f.Owner() != nil {
+	term, cons := tty.TerminalOf(f), tty.ConsoleTerminalOf(f)
+	if !on || term == nil && cons == nil || f.Owner() != nil {
 		return
 	}
 	kind, id := kernel.OwnerPID, t.ThreadGroupID()
-	if pgrp, _ := term.Foreground(); pgrp > 0 && tty.IsSlave(f) {
+	if term != nil {
+		if pgrp, _ := term.Foreground(); pgrp > 0 && tty.IsSlave(f) {
+			kind, id = kernel.OwnerPGRP, pgrp
+		}
+	} else if pgrp, _ := cons.ForegroundPGID(); pgrp > 0 {
 		kind, id = kernel.OwnerPGRP, pgrp
 	}
 	if o, err := t.NewFileOwner(kind, t.PIDOf(id)); err == nil {

@@ -107,7 +107,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_MSGSND:                  supported(msgsnd),
 	unix.SYS_MSGRCV:                  supported(msgrcv),
 	unix.SYS_MSGCTL:                  supported(msgctl),
-	unix.SYS_FCNTL:                   partial(fcntl, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX, F_SETSIG, F_GETSIG (O_ASYNC signals from Unix, TCP and UDP sockets, pipes, FIFOs and pseudo-terminals, a full real-time queue falling back to SIGIO; kite's UDP signals when its queue stops being empty rather than per datagram; not the host console), F_GETPIPE_SZ, F_SETPIPE_SZ, F_ADD_SEALS, F_GET_SEALS and record locks (POSIX and OFD; no EDEADLK detection); others EINVAL"),
+	unix.SYS_FCNTL:                   partial(fcntl, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX, F_SETSIG, F_GETSIG (O_ASYNC signals from Unix, TCP and UDP sockets, pipes, FIFOs and pseudo-terminals and kite's host console (on input arriving after O_ASYNC, end of input, and room after a full write; not once per host write), a full real-time queue falling back to SIGIO; kite's UDP signals when its queue stops being empty rather than per datagram), F_GETPIPE_SZ, F_SETPIPE_SZ, F_ADD_SEALS, F_GET_SEALS and record locks (POSIX and OFD; no EDEADLK detection); others EINVAL"),
 	unix.SYS_FLOCK:                   supported(flock),
 	unix.SYS_FSYNC:                   supported(fsync),
 	unix.SYS_FDATASYNC:               supported(fdatasync),

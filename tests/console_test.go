@@ -1,7 +1,10 @@
 package tests
 
 import (
+	"fmt"
+	"io"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -77,5 +80,97 @@ func TestConsoleBlockingRead(t *testing.T) {
 	kite := run(kiteBin, "run", "--", bb, "sh", "-c", script)
 	if host != kite {
 		t.Errorf("host:\n%s\nkite:\n%s", host, kite)
+	}
+}
+
+// TestConsoleSigio runs consoleprogs/console_sigio with a stdin pipe that
+// the test writes to only after the program says it is ready for each
+// step, on the host and under kite (where stdin is kite's console over
+// the pipe): O_ASYNC's signals must come for input that arrives after it
+// is set and for the writer's close, and not for input already there.
+func TestConsoleSigio(t *testing.T) {
+	src, err := filepath.Abs("consoleprogs/console_sigio.c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []string{"early\n", "late\n", "again\n", ""} // "": close
+	run := func(argv ...string) string {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = testEnv
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := &syncBuffer{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer cmd.Process.Kill()
+		for i, s := range steps {
+			out.waitFor(t, fmt.Sprintf("ready %d\n", i+1))
+			if s == "" {
+				in.Close()
+			} else if _, err := in.Write([]byte(s)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("%v: %v\n%s", argv, err, out.String())
+		}
+		return out.String()
+	}
+	for _, v := range variants {
+		t.Run(v.Name, func(t *testing.T) {
+			prog := buildC(t, src, v)
+			host := run(prog)
+			kite := run(kiteBin, "run", "--", prog)
+			if host != kite {
+				t.Errorf("host:\n%s\nkite:\n%s", host, kite)
+			}
+		})
+	}
+}
+
+// TestConsoleSigioOut runs consoleprogs/console_sigio_out with a stdout
+// pipe that the test drains only after the program has filled it and
+// said so on stderr, on the host and under kite: room appearing after a
+// full write signals the O_ASYNC owner with POLL_OUT.
+func TestConsoleSigioOut(t *testing.T) {
+	src, err := filepath.Abs("consoleprogs/console_sigio_out.c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(argv ...string) string {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = testEnv
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		errBuf := &syncBuffer{}
+		cmd.Stderr = errBuf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer cmd.Process.Kill()
+		errBuf.waitFor(t, "full\n")
+		if _, err := io.Copy(io.Discard, out); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("%v: %v\n%s", argv, err, errBuf.String())
+		}
+		return errBuf.String()
+	}
+	for _, v := range variants {
+		t.Run(v.Name, func(t *testing.T) {
+			prog := buildC(t, src, v)
+			host := run(prog)
+			kite := run(kiteBin, "run", "--", prog)
+			if host != kite {
+				t.Errorf("host:\n%s\nkite:\n%s", host, kite)
+			}
+		})
 	}
 }

@@ -76,6 +76,9 @@ type Console struct {
 	// watch holds poll and epoll waiters and the goroutine that watches
 	// the host fd for them (console_watch.go).
 	watch consoleWatch
+
+	// async is the O_ASYNC state (console_async.go).
+	async consoleAsync
 }
 
 // NewConsole wraps the host fd (one of kite's stdio fds). The caller keeps
@@ -197,6 +200,7 @@ func (c *Console) Read(p []byte, nonblock bool, interrupted func() bool) (int, e
 		return 0, err
 	}
 	defer c.rearm(readEvents)
+	defer c.readDone()
 	for {
 		n, err := unix.Read(c.fd, p)
 		if err == unix.EINTR {
@@ -223,6 +227,7 @@ func (c *Console) Write(p []byte, nonblock bool, interrupted func() bool) (int, 
 	for done < len(p) {
 		if nonblock {
 			if c.Readiness(unix.POLLOUT)&(unix.POLLOUT|unix.POLLERR|unix.POLLHUP) == 0 {
+				c.writeFull()
 				if done > 0 {
 					return done, nil
 				}
@@ -235,6 +240,9 @@ func (c *Console) Write(p []byte, nonblock bool, interrupted func() bool) (int, 
 			return 0, err
 		}
 		n, err := unix.Write(c.fd, p[done:])
+		if err == unix.EAGAIN || err == nil && n < len(p)-done {
+			c.writeFull()
+		}
 		if err == unix.EINTR || err == unix.EAGAIN {
 			continue
 		}

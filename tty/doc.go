@@ -40,7 +40,8 @@
 // on the host. fstat shows a terminal as /dev/console (char 5:1), a pipe
 // as a FIFO, a file as the host file. A blocked console read or write
 // sleeps on the console's wait queue, fed by a goroutine that polls the
-// host fd only while someone waits. Console.MakeRaw puts a host terminal
+// host fd only while someone waits; O_ASYNC files get their I/O signals
+// through a waiter of the same queue (console_async.go). Console.MakeRaw puts a host terminal
 // in raw mode for cmd/kite, which connects it to a kite pseudo-terminal.
 //
 // The console makes host calls (read, write, poll, ioctl) on fds kite was
@@ -57,7 +58,8 @@
 // attr.mu (a devpts node's attributes) are leaves and never nest with
 // Terminal.mu. The console's readMu and writeMu serialize kite's readers
 // and writers of a host fd; each is taken alone and never with
-// Console.mu (the foreground group) or consoleWatch.mu (the poller).
+// Console.mu (the foreground group); consoleWatch.mu (the poller) and
+// consoleAsync.mu (O_ASYNC state) are taken under them and are leaves.
 //
 // tty may import the standard library, golang.org/x/sys/unix, auth, vfs
 // and fs/dev (device numbers); it must not import kernel.
