@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	"fmt"
 	stdnet "net"
 	"os"
 	"os/exec"
@@ -121,6 +122,56 @@ func TestHostNetwork(t *testing.T) {
 		if r.status == "exit 0" || !strings.Contains(r.stderr, "Operation not permitted") {
 			t.Errorf("ip link set lo up under --net=host: %s\nwant EPERM", r)
 		}
+	})
+	t.Run("proc-net", func(t *testing.T) {
+		// /proc/net/{tcp,udp,udp6} list the host's sockets: a
+		// listener, a connection with 3 unread bytes and bound UDP
+		// sockets of this test's (the sl column, a hash bucket for
+		// UDP, is left out).
+		need(t, "/bin/sh", "/usr/bin/awk")
+		ln, err := stdnet.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		c, err := stdnet.Dial("tcp4", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		a, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		if _, err := c.Write([]byte("abc")); err != nil {
+			t.Fatal(err)
+		}
+		u4, err := stdnet.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer u4.Close()
+		u6, err := stdnet.ListenPacket("udp6", "[::1]:0")
+		if err != nil {
+			t.Skip("no IPv6 loopback:", err)
+		}
+		defer u6.Close()
+		port := func(a stdnet.Addr) string {
+			_, p, _ := stdnet.SplitHostPort(a.String())
+			n, _ := strconv.Atoi(p)
+			return strings.ToUpper(strconv.FormatInt(int64(n), 16))
+		}
+		pick := `awk 'NR == 1 || $2 ~ /:0*%s$/ {print $2, $3, $4, $5}' /proc/net/%s; `
+		script := fmt.Sprintf(pick, port(ln.Addr()), "tcp") + fmt.Sprintf(pick, port(u4.LocalAddr()), "udp") +
+			fmt.Sprintf(pick, port(u6.LocalAddr()), "udp6") + "head -1 /proc/net/tcp6"
+		// The unread bytes must have arrived before either reads.
+		for i := 0; i < 100; i++ {
+			if r := runCmd(t, nil, testEnv, "/bin/sh", "-c", script); strings.Contains(r.stdout, ":00000003") {
+				break
+			}
+		}
+		compareNet(t, host, "/bin/sh", "-c", script)
 	})
 	t.Run("host-curl-to-server-inside", func(t *testing.T) {
 		need(t, "/usr/bin/python3", "/usr/bin/curl")
