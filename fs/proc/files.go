@@ -53,7 +53,7 @@ func (d *dataFile) Stat(vfs.Context) (vfs.Stat, error) {
 // with O_TRUNC (a shell's "echo 1 > file") is accepted and does nothing,
 // as on Linux; other changes are EPERM.
 func (d *dataFile) SetStat(_ vfs.Context, s *vfs.SetStat) error {
-	if d.write != nil && s.Mask&^(unix.STATX_SIZE|unix.STATX_MTIME|unix.STATX_ATIME) == 0 {
+	if (d.write != nil || d.writeOpened != nil) && s.Mask&^(unix.STATX_SIZE|unix.STATX_MTIME|unix.STATX_ATIME) == 0 {
 		return nil
 	}
 	return unix.EPERM

@@ -108,8 +108,9 @@ static void handed(void) {
 			printf("child setup: %s\n", ename(errno));
 			_exit(1);
 		}
-		int u = open("/proc/self/uid_map", O_WRONLY);
-		int g = open("/proc/self/gid_map", O_WRONLY);
+		/* O_TRUNC, as a shell's redirection opens them. */
+		int u = open("/proc/self/uid_map", O_WRONLY | O_TRUNC);
+		int g = open("/proc/self/gid_map", O_WRONLY | O_TRUNC);
 		if (u < 0 || g < 0) {
 			printf("child open maps: %s\n", ename(errno));
 			_exit(1);
