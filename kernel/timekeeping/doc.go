@@ -20,5 +20,10 @@
 // Without a usable counter (arch.TSCUsable) the clock is the host's, and
 // the data page says so (vdso.ModeNone): the vDSO makes the system call.
 //
-// It imports arch and arch/vdso only.
+// SetRealtime (clock_settime, settimeofday, adjtimex's ADJ_SETOFFSET)
+// adds an offset of kite's own to CLOCK_REALTIME, never setting the
+// host's. adjtimex's NTP state (ntp.go) is the host clock's, read with the
+// read-only modes alone, overlaid with the values programs under kite set.
+//
+// It imports arch, arch/vdso and golang.org/x/sys/unix only.
 package timekeeping
