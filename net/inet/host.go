@@ -194,18 +194,23 @@ func (s *hostSocket) notify(ev uint32) {
 	if ev&unix.EPOLLOUT != 0 {
 		ev |= vfs.PollWrNorm
 	}
-	// Urgent data arriving is a POLLPRI edge: its owner gets SIGURG
-	// (sk_send_sigurg), once until the mark has been read.
-	pri := ev&unix.EPOLLPRI != 0
+	s.noteUrgent(ev&unix.EPOLLPRI != 0, ev&unix.EPOLLIN != 0)
+	s.q.Notify(ev)
+	s.async.event(ev)
+}
+
+// noteUrgent sends SIGURG to the owner (sk_send_sigurg) when the host
+// first shows urgent data (POLLPRI), once until the mark has been read;
+// whichever sees it first sends it, the poller's edge or a poll of the
+// program's, so that a program woken by POLLPRI has had its signal.
+func (s *hostSocket) noteUrgent(pri, in bool) {
 	if pri && !s.urgent.Swap(true) {
 		if f := s.file.Load(); f != nil && f.SendURG() {
 			s.async.list.KillURG()
 		}
-	} else if !pri && ev&unix.EPOLLIN != 0 {
+	} else if !pri && in {
 		s.urgent.Store(false)
 	}
-	s.q.Notify(ev)
-	s.async.event(ev)
 }
 
 func (s *hostSocket) stream() bool { return s.typ == unix.SOCK_STREAM }
@@ -222,6 +227,9 @@ func (s *hostSocket) SetFile(f *vfs.File, _ uint64) { s.file.Store(f) }
 // Readiness implements vfs.Waitable: the host socket's.
 func (s *hostSocket) Readiness(mask uint32) uint32 {
 	r := uint32(uint16(s.hs.Poll(int16(mask | unix.POLLIN | unix.POLLOUT | unix.POLLRDHUP | unix.POLLPRI))))
+	if s.stream() {
+		s.noteUrgent(r&unix.POLLPRI != 0, r&unix.POLLIN != 0)
+	}
 	s.mu.Lock()
 	if len(s.unread) > 0 || len(s.dgrams) > 0 {
 		r |= unix.POLLIN
