@@ -210,6 +210,7 @@ func New(c Config) (*Kernel, error) {
 	k.newNetStack = c.NewNetStack
 	k.nsInodes.Store(nsInodeFirst)
 	k.userNS = auth.NewRootUserNamespace(initUserNSInode)
+	k.net.SetNSResolver(netNSResolver{k})
 	k.initNet = &NetNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: k.userNS}, Stack: k.net}
 	k.nsfs = &nsfs{}
 	k.pidns = &PIDNamespace{nsCommon: nsCommon{inode: initPIDNSInode, owner: k.userNS}, k: k}

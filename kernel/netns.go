@@ -33,6 +33,7 @@ func (k *Kernel) newNetNamespace(owner *auth.UserNamespace) (*NetNamespace, erro
 	if err != nil {
 		return nil, unix.ENOMEM
 	}
+	s.SetNSResolver(netNSResolver{k})
 	n := &NetNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: owner}, Stack: s}
 	s.SetIdle(func() { k.netNamespaceIdle(n) })
 	return n, nil
@@ -66,4 +67,41 @@ func (t *Task) NetStack() *net.Stack {
 		return ns.Net.Stack
 	}
 	return t.k.net
+}
+
+// netNSResolver is the kernel's net.NSResolver: it finds the network
+// namespaces that namespace files and processes name, for netlink's
+// namespace ids.
+type netNSResolver struct{ k *Kernel }
+
+// StackOfFD implements net.NSResolver.
+func (r netNSResolver) StackOfFD(ctx net.Context, fd int32) (*net.Stack, error) {
+	t := r.k.TaskByID(ctx.ThreadID())
+	if t == nil {
+		return nil, unix.ESRCH
+	}
+	f, _, err := t.FDTable().Get(fd)
+	if err != nil {
+		return nil, unix.EBADF
+	}
+	defer f.DecRef(ctx)
+	ns, ok := NamespaceOfFile(f)
+	if n, isNet := ns.(*NetNamespace); ok && isNet {
+		return n.Stack, nil
+	}
+	return nil, unix.EINVAL
+}
+
+// StackOfPID implements net.NSResolver.
+func (r netNSResolver) StackOfPID(ctx net.Context, pid int32) (*net.Stack, error) {
+	t := r.k.TaskByID(ctx.ThreadID())
+	if t == nil || pid <= 0 {
+		return nil, unix.ESRCH
+	}
+	g := t.PIDNamespace().Global(pid)
+	o := r.k.TaskByID(g)
+	if g == 0 || o == nil {
+		return nil, unix.ESRCH
+	}
+	return o.NetStack(), nil
 }

@@ -34,7 +34,9 @@
 // Stack.mu (the family table), Stack.refMu (its users), Options.mu (one socket's SOL_SOCKET
 // options) and inode.mu (a socket inode's attributes) are leaves: net
 // holds one at a time and calls nothing under it. A family's own locks
-// (net/unix's endpoint.mu) come before Options.mu.
+// (net/unix's endpoint.mu) come before Options.mu. Stack.nsMu (the
+// namespace ids a stack gives others) comes before other stacks'
+// refMu, which Closed takes under it.
 //
 // net imports vfs, auth, arch and x/sys/unix.
 package net

@@ -171,6 +171,15 @@ type Stack struct {
 
 	// somaxconn is net.core.somaxconn.
 	somaxconn atomic.Int32
+
+	// nsMu guards the fields below (a leaf; Closed's refMu is taken
+	// under it).
+	nsMu sync.Mutex
+	// resolver is the kernel's, for the namespace ids below.
+	resolver NSResolver
+	// nsids are the ids this namespace gives others (Linux's
+	// netns_ids), set by RTM_NEWNSID.
+	nsids map[*Stack]int32
 }
 
 // IncRef counts a user of the stack.

@@ -77,7 +77,7 @@ func (st *Stack) Addrs() []netlink.Addr {
 	st.mu.Lock()
 	wasUp := st.wasUp
 	st.mu.Unlock()
-	var v4, v6 []netlink.Addr
+	var v4, v6 []ordered
 	for _, id := range st.nics() {
 		info := infos[id]
 		if info.Flags.Loopback && !wasUp {
@@ -86,19 +86,112 @@ func (st *Stack) Addrs() []netlink.Addr {
 		for _, pa := range info.ProtocolAddresses {
 			a := netlink.Addr{PrefixLen: uint8(pa.AddressWithPrefix.PrefixLen), Index: int32(id), Label: info.Name}
 			a.Addr = append([]byte(nil), pa.AddressWithPrefix.Address.AsSlice()...)
-			if info.Flags.Loopback {
-				a.Scope = unix.RT_SCOPE_HOST
-			}
+			a.Scope = addrScope(pa.AddressWithPrefix.Address)
+			st.mu.Lock()
+			seq := st.addrSeq[addrKey{id, pa.AddressWithPrefix.Address}]
+			st.mu.Unlock()
 			if pa.Protocol == ipv4.ProtocolNumber {
 				a.Family = unix.AF_INET
-				v4 = append(v4, a)
+				v4 = append(v4, ordered{a, seq})
 			} else {
 				a.Family = unix.AF_INET6
-				v6 = append(v6, a)
+				v6 = append(v6, ordered{a, seq})
 			}
 		}
 	}
-	return append(v4, v6...)
+	// Linux's orders: an interface's IPv4 addresses by scope, widest
+	// last, then as they were added, with secondary addresses (in the
+	// subnet of an earlier one) after the primaries
+	// (__inet_insert_ifa); its IPv6 ones global first, then link-local,
+	// then host, the newest first within a scope.
+	sort.SliceStable(v4, func(i, j int) bool { return v4[i].seq < v4[j].seq })
+	for i := range v4 {
+		for j := 0; j < i; j++ {
+			if v4[j].Index == v4[i].Index && !v4[j].Secondary && sameSubnet(v4[j].Addr, v4[i].Addr) {
+				v4[i].Secondary = true
+				break
+			}
+		}
+	}
+	sort.SliceStable(v4, func(i, j int) bool {
+		a, b := v4[i], v4[j]
+		if a.Index != b.Index {
+			return a.Index < b.Index
+		}
+		if a.Secondary != b.Secondary {
+			return !a.Secondary
+		}
+		if !a.Secondary && a.Scope != b.Scope {
+			return a.Scope > b.Scope
+		}
+		return a.seq < b.seq
+	})
+	sort.SliceStable(v6, func(i, j int) bool {
+		a, b := v6[i], v6[j]
+		if a.Index != b.Index {
+			return a.Index < b.Index
+		}
+		if a.Scope != b.Scope {
+			return a.Scope < b.Scope
+		}
+		return a.seq > b.seq
+	})
+	out := make([]netlink.Addr, 0, len(v4)+len(v6))
+	for _, a := range append(v4, v6...) {
+		out = append(out, a.Addr)
+	}
+	return out
+}
+
+// sameSubnet reports whether b lies in a's network (same prefix).
+func sameSubnet(a, b netlink.Addr) bool {
+	if a.PrefixLen != b.PrefixLen || len(a.Addr) != len(b.Addr) {
+		return false
+	}
+	for i := range a.Addr {
+		bits := max(0, min(8, int(a.PrefixLen)-8*i))
+		m := byte(0xff << (8 - bits))
+		if a.Addr[i]&m != b.Addr[i]&m {
+			return false
+		}
+	}
+	return true
+}
+
+// ordered is an address with its number in the order of addition.
+type ordered struct {
+	netlink.Addr
+	seq uint64
+}
+
+// addrKey is an address of an interface.
+type addrKey struct {
+	nic  tcpip.NICID
+	addr tcpip.Address
+}
+
+// noteAddr numbers an address just added to interface nic.
+func (st *Stack) noteAddr(nic tcpip.NICID, a tcpip.Address) {
+	st.mu.Lock()
+	st.nextAddr++
+	st.addrSeq[addrKey{nic, a}] = st.nextAddr
+	st.mu.Unlock()
+}
+
+// addrScope is the scope ip(8) gives an address it adds (default_scope)
+// and Linux gives IPv6 ones (ipv6_addr_scope): host for loopback
+// addresses, link for IPv6 link-local ones, universe otherwise.
+func addrScope(a tcpip.Address) uint8 {
+	b := a.AsSlice()
+	switch {
+	case len(b) == 4 && b[0] == 127:
+		return unix.RT_SCOPE_HOST
+	case len(b) == 16 && a == tcpip.AddrFrom16([16]byte{15: 1}):
+		return unix.RT_SCOPE_HOST
+	case len(b) == 16 && b[0] == 0xfe && b[1]&0xc0 == 0x80:
+		return unix.RT_SCOPE_LINK
+	}
+	return unix.RT_SCOPE_UNIVERSE
 }
 
 // Routes implements netlink.Interfaces: the routes Linux has for lo's
@@ -185,6 +278,7 @@ func (st *Stack) AddAddr(a netlink.Addr) error {
 	if e := st.s.AddProtocolAddress(id, pa, stack.AddressProperties{}); e != nil {
 		return errno(e)
 	}
+	st.noteAddr(id, pa.AddressWithPrefix.Address)
 	return nil
 }
 

@@ -78,6 +78,7 @@ func (st *Stack) EnableSandbox(pubs []Publish) (*Sandbox, error) {
 	if err := s.AddProtocolAddress(ethNIC, pa, stack.AddressProperties{}); err != nil {
 		return nil, fmt.Errorf("eth0 address: %s", err)
 	}
+	st.noteAddr(ethNIC, pa.AddressWithPrefix.Address)
 	s.AddRoute(tcpip.Route{Destination: pa.AddressWithPrefix.Subnet(), NIC: ethNIC})
 	s.AddRoute(tcpip.Route{Destination: header4Any(), Gateway: gatewayAddr, NIC: ethNIC})
 

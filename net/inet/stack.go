@@ -47,6 +47,10 @@ type Stack struct {
 	// pingLow and pingHigh are net.ipv4.ping_group_range: the groups
 	// that may make ICMP echo sockets ("1 0", nobody, by default).
 	pingLow, pingHigh uint32
+	// addrSeq numbers the interfaces' addresses in the order they
+	// were added (Linux lists them so), nextAddr the next number.
+	addrSeq  map[addrKey]uint64
+	nextAddr uint64
 	// sysctlRaw are the values last written to /proc/sys/net files
 	// whose text tcpip's setting does not keep (tcp_sack 2 is on).
 	sysctlRaw map[string]int64
@@ -82,7 +86,7 @@ func newStack() (*Stack, error) {
 		HandleLocal:        true,
 		RawFactory:         raw.EndpointFactory{},
 	})
-	st := &Stack{s: s, socks: make(map[*socket]struct{}), sysctlRaw: make(map[string]int64), pingLow: 1, pingHigh: 0}
+	st := &Stack{s: s, socks: make(map[*socket]struct{}), sysctlRaw: make(map[string]int64), addrSeq: make(map[addrKey]uint64), pingLow: 1, pingHigh: 0}
 	s.SetTransportProtocolHandler(udp.ProtocolNumber, st.countUnknownPort)
 	if err := st.setup(); err != nil {
 		s.Close()
@@ -127,6 +131,7 @@ func (st *Stack) SetLinkUp(index int32, up bool) error {
 			if err := st.s.AddProtocolAddress(id, a, stack.AddressProperties{}); err != nil {
 				return fmt.Errorf("lo address %s: %s", a.AddressWithPrefix, err)
 			}
+			st.noteAddr(id, a.AddressWithPrefix.Address)
 		}
 	}
 	st.mu.Lock()
@@ -165,6 +170,7 @@ func (st *Stack) setup() error {
 	if err := s.AddProtocolAddress(loNIC, loAddr4, stack.AddressProperties{}); err != nil {
 		return fmt.Errorf("lo address: %s", err)
 	}
+	st.noteAddr(loNIC, loAddr4.AddressWithPrefix.Address)
 	v4, _ := tcpip.NewSubnet(tcpip.AddrFrom4([4]byte{127, 0, 0, 0}), tcpip.MaskFromBytes([]byte{255, 0, 0, 0}))
 	v6, _ := tcpip.NewSubnet(tcpip.AddrFrom16([16]byte{15: 1}), tcpip.MaskFromBytes(bytesOf(16, 0xff)))
 	s.SetRouteTable([]tcpip.Route{{Destination: v4, NIC: loNIC}, {Destination: v6, NIC: loNIC}})

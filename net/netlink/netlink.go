@@ -34,6 +34,9 @@ type Addr struct {
 	Index     int32
 	Addr      []byte
 	Label     string
+	// Secondary is an IPv4 address in the subnet of an earlier one
+	// (IFA_F_SECONDARY).
+	Secondary bool
 }
 
 // Route is one route as RTM_NEWROUTE shows it.
@@ -72,6 +75,9 @@ type Interfaces interface {
 // Family is AF_NETLINK for one network stack.
 type Family struct {
 	ifs Interfaces
+	// stack is the socket layer f is registered in: its namespace's
+	// ids of other namespaces (nsid.go).
+	stack *net.Stack
 
 	// mu guards the fields below.
 	mu    sync.Mutex
@@ -87,7 +93,10 @@ func New(ifs Interfaces) *Family {
 }
 
 // Register makes f the AF_NETLINK family of ns.
-func (f *Family) Register(ns *net.Stack) { ns.Register(unix.AF_NETLINK, f) }
+func (f *Family) Register(ns *net.Stack) {
+	f.stack = ns
+	ns.Register(unix.AF_NETLINK, f)
+}
 
 // Socket implements net.Family.
 func (f *Family) Socket(ctx net.Context, typ, protocol int) (net.Socket, error) {

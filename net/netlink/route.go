@@ -141,6 +141,10 @@ func (s *socket) handle(ctx net.Context, h hdr, payload []byte, port uint32) []b
 		errno = s.setLink(ctx, payload)
 	case unix.RTM_NEWADDR, unix.RTM_DELADDR:
 		errno = s.changeAddr(ctx, h, payload)
+	case unix.RTM_GETNSID:
+		out, errno = s.getNSID(ctx, h, payload, port, dump)
+	case unix.RTM_NEWNSID:
+		errno = s.newNSID(ctx, payload)
 	case unix.NLMSG_NOOP, unix.NLMSG_DONE:
 		return nil
 	default:
@@ -342,7 +346,11 @@ func (s *socket) dumpAddrs(h hdr, payload []byte, port uint32) []byte {
 		fixed := make([]byte, unix.SizeofIfAddrmsg)
 		fixed[0] = uint8(a.Family)
 		fixed[1] = a.PrefixLen
-		fixed[2] = unix.IFA_F_PERMANENT
+		flags := uint32(unix.IFA_F_PERMANENT)
+		if a.Secondary {
+			flags |= unix.IFA_F_SECONDARY
+		}
+		fixed[2] = uint8(flags)
 		fixed[3] = a.Scope
 		binary.LittleEndian.PutUint32(fixed[4:], uint32(a.Index))
 		m := newMsg(unix.RTM_NEWADDR, unix.NLM_F_MULTI, h.Seq, port, fixed)
@@ -351,7 +359,7 @@ func (s *socket) dumpAddrs(h hdr, payload []byte, port uint32) []byte {
 			m.attr(unix.IFA_LOCAL, a.Addr)
 			m.str(unix.IFA_LABEL, a.Label)
 		}
-		m.u32(unix.IFA_FLAGS, unix.IFA_F_PERMANENT)
+		m.u32(unix.IFA_FLAGS, flags)
 		ci := make([]byte, 16)
 		binary.LittleEndian.PutUint32(ci, 0xffffffff)
 		binary.LittleEndian.PutUint32(ci[4:], 0xffffffff)
