@@ -1,7 +1,10 @@
 // Package hostnet is the one place where kite makes host sockets: the
 // sockets of `kite run --net=host` (one host socket per program socket)
 // and the host ends of `--net=sandbox` (outbound connections and
-// --publish listeners). DESIGN.md gives net/inet "host sockets in host
+// --publish listeners), and the host netlink sockets (NETLINK_ROUTE,
+// NETLINK_SOCK_DIAG) through which host mode reads the host's
+// interfaces, routes and sockets (netlink.go: queries only; the caller
+// passes nothing that changes the host's network). DESIGN.md gives net/inet "host sockets in host
 // mode"; they live in this subpackage so that what a program can make the
 // host's network do is audited in one small package, as host file access
 // is in fs/hostfs.
