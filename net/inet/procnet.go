@@ -97,6 +97,13 @@ func (st *Stack) procSockets(domain int, proto tcpip.TransportProtocolNumber) []
 			continue
 		}
 		local, remote, state, tx, rx := s.row()
+		if isTCP && state == int(tcp.StateListen) {
+			// get_tcp4_sock: a listener's tx_queue is its unsent
+			// bytes, none (inet_diag's is the backlog; the accept
+			// queue's length, Linux's rx_queue, tcpip does not
+			// tell).
+			tx = 0
+		}
 		line := fmt.Sprintf("%4d: %s %s %02X %08X:%08X 00:00000000 00000000 %5d %8d %d 1 0000000000000000 100 0 0 10 0",
 			n, procAddr(domain, local), procAddr(domain, remote), state, tx, rx, s.uid, 0, s.ino.Load())
 		if domain == unix.AF_INET {

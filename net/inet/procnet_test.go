@@ -39,7 +39,7 @@ func TestProcNet(t *testing.T) {
 	port := binary.BigEndian.Uint16(name[2:])
 	files := fam.ProcNet()
 	tcpText := string(files["tcp"]())
-	want := fmt.Sprintf("   0: 0100007F:%04X 00000000:0000 0A 00000005:00000000 00:00000000 00000000  1000        0 4242 ", port)
+	want := fmt.Sprintf("   0: 0100007F:%04X 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 4242 ", port)
 	if !strings.Contains(tcpText, want) {
 		t.Errorf("/proc/net/tcp lacks %q:\n%s", want, tcpText)
 	}
