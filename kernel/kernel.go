@@ -67,6 +67,22 @@ type Config struct {
 	MaxTasks int
 	// VDSO maps the vDSO into every process (AT_SYSINFO_EHDR).
 	VDSO bool
+	// HostSched says what the host lets kite do to the priority of the
+	// host threads that run tasks; the zero value is no limit (kite has
+	// CAP_SYS_NICE on the host).
+	HostSched HostSchedLimits
+}
+
+// HostSchedLimits are the host's limits on the scheduling kite applies to
+// the host threads that run tasks (sched.go). When Limited (kite lacks
+// CAP_SYS_NICE on the host), a change the host would refuse is refused
+// inside kite as well, as Linux refuses it to an unprivileged process,
+// instead of being reported as done and never applied.
+type HostSchedLimits struct {
+	Limited bool
+	// RLimitNice and RLimitRTPrio are kite's own host RLIMIT_NICE and
+	// RLIMIT_RTPRIO soft limits.
+	RLimitNice, RLimitRTPrio uint64
 }
 
 // Kernel is one instance of kite's kernel. There are no globals: tests may
@@ -104,7 +120,9 @@ type Kernel struct {
 	hostname string
 	version  string
 	totalMem uint64
-	cpuInfo  []byte // immutable
+	// hostSched is what the host allows kite's priority changes.
+	hostSched HostSchedLimits
+	cpuInfo   []byte // immutable
 
 	threadExitHook ThreadExitHook
 	maxTasks       int
@@ -192,6 +210,7 @@ func New(c Config) (*Kernel, error) {
 		hostname:       c.Hostname,
 		version:        c.Version,
 		totalMem:       c.TotalMemory,
+		hostSched:      c.HostSched,
 		cpuInfo:        append([]byte(nil), c.CPUInfo...),
 		threadExitHook: c.ThreadExitHook,
 		maxTasks:       c.MaxTasks,

@@ -79,6 +79,10 @@ func (t *Task) SetSched(caller *Task, policy, prio int, resetOnFork bool) error 
 		t.mu.Unlock()
 		return unix.EPERM
 	}
+	if !t.k.hostSched.allowsPolicy(t.sched, policy, prio) {
+		t.mu.Unlock()
+		return unix.EPERM
+	}
 	wasRT := t.sched.Policy == SchedFIFO || t.sched.Policy == SchedRR
 	t.sched.Policy, t.sched.Priority, t.sched.ResetOnFork = policy, prio, resetOnFork
 	t.mu.Unlock()
@@ -101,6 +105,9 @@ func (t *Task) SetNice(caller *Task, nice int) error {
 		if uint64(20-nice) > caller.tg.limits.Get(unix.RLIMIT_NICE).Cur {
 			return unix.EACCES
 		}
+	}
+	if nice < t.sched.Nice && !t.k.hostSched.allowsNice(nice) {
+		return unix.EACCES
 	}
 	t.sched.Nice = nice
 	t.schedChangedLocked(caller)
@@ -258,4 +265,32 @@ func (t *Task) TasksOf(which, who int) ([]*Task, error) {
 		return nil, unix.ESRCH
 	}
 	return out, nil
+}
+
+// allowsNice reports whether the host lets kite lower a host thread's
+// nice value to nice: always with CAP_SYS_NICE, else within kite's host
+// RLIMIT_NICE (as Linux's can_nice).
+func (h HostSchedLimits) allowsNice(nice int) bool {
+	return !h.Limited || uint64(20-nice) <= h.RLimitNice
+}
+
+// allowsPolicy reports whether the host lets kite move a host thread from
+// cur to policy with real-time priority prio: without CAP_SYS_NICE, a
+// real-time priority above kite's host RLIMIT_RTPRIO (or raising one
+// beyond it) and leaving SCHED_IDLE beyond RLIMIT_NICE are refused, as
+// Linux's __sched_setscheduler refuses them to an unprivileged process.
+func (h HostSchedLimits) allowsPolicy(cur SchedState, policy, prio int) bool {
+	if !h.Limited {
+		return true
+	}
+	if (policy == SchedFIFO || policy == SchedRR) && uint64(prio) > h.RLimitRTPrio {
+		curRT := cur.Policy == SchedFIFO || cur.Policy == SchedRR
+		if !curRT || prio > cur.Priority {
+			return false
+		}
+	}
+	if cur.Policy == SchedIdle && policy != SchedIdle && !h.allowsNice(cur.Nice) {
+		return false
+	}
+	return true
 }

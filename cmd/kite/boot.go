@@ -174,6 +174,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		Logger:      log,
 		Version:     version,
 		TotalMemory: memSize,
+		HostSched:   hostSchedLimits(),
 		CPUInfo:     hostCPUInfo(),
 		VDSO:        !o.noVDSO,
 	}
