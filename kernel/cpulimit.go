@@ -13,23 +13,103 @@ import (
 // process's CPU time (user plus system, as kite accounts it) reaches the
 // soft limit it gets SIGXCPU and the soft limit grows by a second, so
 // SIGXCPU comes every second after; at the hard limit it gets SIGKILL.
+// RLIMIT_RTTIME (rttime.go) is watched the same way, per thread.
 
-// cpuLimitWatch is a process's watch of RLIMIT_CPU.
-type cpuLimitWatch struct {
+// limitWatch is the timer that watches one CPU-time limit: a process's
+// RLIMIT_CPU or a thread's RLIMIT_RTTIME.
+type limitWatch struct {
 	mu sync.Mutex
-	// timer fires when the limit may have been reached. Guarded by mu.
+	// timer fires when a limit may have been reached. Guarded by mu.
 	timer *time.Timer
 	// gen invalidates timers armed for an earlier limit. Guarded by mu.
 	gen uint64
+	// base and sleeps are RLIMIT_RTTIME's: the thread's CPU time when
+	// the count last started, and its voluntary switches then. Guarded
+	// by mu.
+	base   time.Duration
+	sleeps int64
 }
 
-// cpuLimitSeconds converts a limit in seconds to a duration (unlimited:
-// false).
-func cpuLimitSeconds(v uint64) (time.Duration, bool) {
-	if v == Infinity || v > uint64(1<<63-1)/uint64(time.Second) {
-		return 0, false
+// cpuLimits are the soft and hard values of a CPU-time limit as
+// durations; ok false is unlimited.
+type cpuLimits struct {
+	soft, hard     time.Duration
+	okSoft, okHard bool
+}
+
+// limitsOf converts l with unit (a second for RLIMIT_CPU, a microsecond
+// for RLIMIT_RTTIME).
+func limitsOf(l Limit, unit time.Duration) cpuLimits {
+	conv := func(v uint64) (time.Duration, bool) {
+		if v == Infinity || v > uint64(1<<63-1)/uint64(unit) {
+			return 0, false
+		}
+		return time.Duration(v) * unit, true
 	}
-	return time.Duration(v) * time.Second, true
+	var c cpuLimits
+	c.soft, c.okSoft = conv(l.Cur)
+	c.hard, c.okHard = conv(l.Max)
+	return c
+}
+
+// signal returns what reaching used gives: SIGKILL at the hard limit,
+// SIGXCPU at the soft one, else 0.
+func (c cpuLimits) signal(used time.Duration) unix.Signal {
+	if c.okHard && used >= c.hard {
+		return unix.SIGKILL
+	}
+	if c.okSoft && used >= c.soft {
+		return unix.SIGXCPU
+	}
+	return 0
+}
+
+// cancelLocked stops the armed timer; one already firing finds gen moved.
+//
+// Preconditions: w.mu is held.
+func (w *limitWatch) cancelLocked() {
+	w.gen++
+	if w.timer != nil {
+		w.timer.Stop()
+		w.timer = nil
+	}
+}
+
+// stop ends the watch (the process or thread is exiting).
+func (w *limitWatch) stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.cancelLocked()
+}
+
+// armLocked starts a timer for the nearer of c's limits, used having been
+// counted so far; check runs with the watch's generation when it fires.
+// CPU time passes no faster than wall time, so the limit is not reached
+// before the timer fires; check re-arms for what is left.
+//
+// Preconditions: w.mu is held.
+func (w *limitWatch) armLocked(c cpuLimits, used time.Duration, check func(gen uint64)) {
+	if !c.okSoft && !c.okHard {
+		return
+	}
+	next := c.soft
+	if !c.okSoft || (c.okHard && c.hard < c.soft) {
+		next = c.hard
+	}
+	gen := w.gen
+	w.timer = time.AfterFunc(max(next-used, time.Millisecond), func() { check(gen) })
+}
+
+// fired starts a check of the watch for generation gen: false (and w.mu
+// released) if the timer is stale.
+func (w *limitWatch) fired(gen uint64) bool {
+	w.mu.Lock()
+	if gen != w.gen {
+		w.mu.Unlock()
+		return false
+	}
+	w.timer = nil
+	return true
 }
 
 // profTime is the process's CPU time as RLIMIT_CPU counts it.
@@ -44,11 +124,7 @@ func (tg *ThreadGroup) armCPULimit() {
 	w := &tg.cpuLimit
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.gen++
-	if w.timer != nil {
-		w.timer.Stop()
-		w.timer = nil
-	}
+	w.cancelLocked()
 	tg.armCPULimitLocked()
 }
 
@@ -56,22 +132,7 @@ func (tg *ThreadGroup) armCPULimit() {
 //
 // Preconditions: tg.cpuLimit.mu is held.
 func (tg *ThreadGroup) armCPULimitLocked() {
-	l := tg.limits.Get(unix.RLIMIT_CPU)
-	soft, okSoft := cpuLimitSeconds(l.Cur)
-	hard, okHard := cpuLimitSeconds(l.Max)
-	if !okSoft && !okHard {
-		return
-	}
-	next := soft
-	if !okSoft || (okHard && hard < soft) {
-		next = hard
-	}
-	w := &tg.cpuLimit
-	gen := w.gen
-	// CPU time passes no faster than wall time, so the limit is not
-	// reached before the timer fires; fire re-arms for what is left.
-	d := max(next-tg.profTime(), time.Millisecond)
-	w.timer = time.AfterFunc(d, func() { tg.checkCPULimit(gen) })
+	tg.cpuLimit.armLocked(limitsOf(tg.limits.Get(unix.RLIMIT_CPU), time.Second), tg.profTime(), tg.checkCPULimit)
 }
 
 // checkCPULimit runs when the watch's timer fires: it has the tasks
@@ -90,20 +151,13 @@ func (tg *ThreadGroup) checkCPULimit(gen uint64) {
 		return
 	}
 	w := &tg.cpuLimit
-	w.mu.Lock()
-	if gen != w.gen {
-		w.mu.Unlock()
+	if !w.fired(gen) {
 		return
 	}
-	w.timer = nil
-	used := tg.profTime()
 	l := tg.limits.Get(unix.RLIMIT_CPU)
-	var sig unix.Signal
-	if hard, ok := cpuLimitSeconds(l.Max); ok && used >= hard {
-		sig = unix.SIGKILL
-	} else if soft, ok := cpuLimitSeconds(l.Cur); ok && used >= soft {
-		sig = unix.SIGXCPU
-		tg.limits.raiseCPUSoft(l.Cur)
+	sig := limitsOf(l, time.Second).signal(tg.profTime())
+	if sig == unix.SIGXCPU {
+		tg.limits.raiseSoft(unix.RLIMIT_CPU, l.Cur, 1)
 	}
 	if sig != unix.SIGKILL {
 		tg.armCPULimitLocked()
@@ -116,23 +170,14 @@ func (tg *ThreadGroup) checkCPULimit(gen uint64) {
 }
 
 // stopCPULimit ends the watch when the process dies.
-func (tg *ThreadGroup) stopCPULimit() {
-	w := &tg.cpuLimit
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.gen++
-	if w.timer != nil {
-		w.timer.Stop()
-		w.timer = nil
-	}
-}
+func (tg *ThreadGroup) stopCPULimit() { tg.cpuLimit.stop() }
 
-// raiseCPUSoft moves the RLIMIT_CPU soft limit a second past old, unless
-// it was changed meanwhile.
-func (ls *Limits) raiseCPUSoft(old uint64) {
+// raiseSoft moves resource's soft limit by past old (a second: SIGXCPU
+// comes again a second later), unless it was changed meanwhile.
+func (ls *Limits) raiseSoft(resource int, old, by uint64) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	if ls.l[unix.RLIMIT_CPU].Cur == old {
-		ls.l[unix.RLIMIT_CPU].Cur = old + 1
+	if ls.l[resource].Cur == old {
+		ls.l[resource].Cur = old + by
 	}
 }

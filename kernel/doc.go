@@ -26,8 +26,8 @@
 //     tables, the parent/child links and ptrace's tracer/tracee links and
 //     stop state (ptrace.go).
 //  2. itimer.mu: one interval timer (its clock reads the group's CPU
-//     time under sigMu); cpuLimitWatch.mu (cpulimit.go) likewise;
-//     rtTimeWatch.mu (rttime.go) likewise, reading Task.mu and the
+//     time under sigMu); limitWatch.mu (cpulimit.go: RLIMIT_CPU of a
+//     process, RLIMIT_RTTIME of a task) likewise, reading Task.mu and the
 //     limits under it.
 //  3. ThreadGroup.sigMu: signal state of the group and of its tasks
 //     (pending signals, masks, exit and stop state).

@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -18,34 +17,20 @@ import (
 // gets SIGXCPU and, if the soft limit is under the hard one, the soft
 // limit grows by a second, so SIGXCPU comes each second after; at the
 // hard limit it gets SIGKILL. CPU time is as kite accounts it (time in
-// application code and in kite for the thread).
-
-// rtTimeWatch is a task's watch of RLIMIT_RTTIME.
-type rtTimeWatch struct {
-	mu sync.Mutex
-	// timer fires when a limit may have been reached; gen invalidates
-	// timers of an earlier arming. Guarded by mu.
-	timer *time.Timer
-	gen   uint64
-	// base is the task's CPU time when the count last started, and
-	// sleeps its voluntary switches then. Guarded by mu.
-	base   time.Duration
-	sleeps int64
-}
-
-// rtLimit converts an RLIMIT_RTTIME value (microseconds) to a duration
-// (unlimited: false).
-func rtLimit(v uint64) (time.Duration, bool) {
-	if v == Infinity || v > uint64(1<<63-1)/uint64(time.Microsecond) {
-		return 0, false
-	}
-	return time.Duration(v) * time.Microsecond, true
-}
+// application code and in kite for the thread). The watch is a
+// limitWatch (cpulimit.go), with the count's start in its base and
+// sleeps.
 
 // cpuUsed is the task's CPU time.
 func (t *Task) cpuUsed() time.Duration {
 	u, s := t.CPUTime()
 	return u + s
+}
+
+// rtTimeLimits is the task's RLIMIT_RTTIME.
+func (t *Task) rtTimeLimits() (Limit, cpuLimits) {
+	l := t.tg.limits.Get(unix.RLIMIT_RTTIME)
+	return l, limitsOf(l, time.Microsecond)
 }
 
 // armRTTime (re)starts the watch after the task's policy or the limit
@@ -56,11 +41,7 @@ func (t *Task) armRTTime(restart bool) {
 	w := &t.rtTime
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.gen++
-	if w.timer != nil {
-		w.timer.Stop()
-		w.timer = nil
-	}
+	w.cancelLocked()
 	if restart {
 		w.base, w.sleeps = t.cpuUsed(), t.ru.nvcsw.Load()
 	}
@@ -74,22 +55,8 @@ func (t *Task) armRTTimeLocked() {
 	if p := t.Sched().Policy; p != SchedFIFO && p != SchedRR {
 		return
 	}
-	l := t.tg.limits.Get(unix.RLIMIT_RTTIME)
-	soft, okSoft := rtLimit(l.Cur)
-	hard, okHard := rtLimit(l.Max)
-	if !okSoft && !okHard {
-		return
-	}
-	next := soft
-	if !okSoft || (okHard && hard < soft) {
-		next = hard
-	}
-	w := &t.rtTime
-	gen := w.gen
-	// CPU time passes no faster than wall time: the limit is not
-	// reached before the timer fires, and the check re-arms.
-	d := max(next-(t.cpuUsed()-w.base), time.Millisecond)
-	w.timer = time.AfterFunc(d, func() { t.checkRTTime(gen) })
+	_, c := t.rtTimeLimits()
+	t.rtTime.armLocked(c, t.cpuUsed()-t.rtTime.base, t.checkRTTime)
 }
 
 // checkRTTime runs when the watch's timer fires.
@@ -100,27 +67,18 @@ func (t *Task) checkRTTime(gen uint64) {
 		return
 	}
 	w := &t.rtTime
-	w.mu.Lock()
-	if gen != w.gen {
-		w.mu.Unlock()
+	if !w.fired(gen) {
 		return
 	}
-	w.timer = nil
 	now := t.cpuUsed()
 	if n := t.ru.nvcsw.Load(); n != w.sleeps {
 		// It slept since: the count starts again.
 		w.base, w.sleeps = now, n
 	}
-	used := now - w.base
-	l := t.tg.limits.Get(unix.RLIMIT_RTTIME)
-	var sig unix.Signal
-	if hard, ok := rtLimit(l.Max); ok && used >= hard {
-		sig = unix.SIGKILL
-	} else if soft, ok := rtLimit(l.Cur); ok && used >= soft {
-		sig = unix.SIGXCPU
-		if l.Cur < l.Max {
-			t.tg.limits.raiseRTTimeSoft(l.Cur)
-		}
+	l, c := t.rtTimeLimits()
+	sig := c.signal(now - w.base)
+	if sig == unix.SIGXCPU && l.Cur < l.Max {
+		t.tg.limits.raiseSoft(unix.RLIMIT_RTTIME, l.Cur, uint64(time.Second/time.Microsecond))
 	}
 	if sig != unix.SIGKILL {
 		t.armRTTimeLocked()
@@ -133,23 +91,4 @@ func (t *Task) checkRTTime(gen uint64) {
 }
 
 // stopRTTime ends the watch when the task exits.
-func (t *Task) stopRTTime() {
-	w := &t.rtTime
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.gen++
-	if w.timer != nil {
-		w.timer.Stop()
-		w.timer = nil
-	}
-}
-
-// raiseRTTimeSoft moves the RLIMIT_RTTIME soft limit a second past old,
-// unless it was changed meanwhile.
-func (ls *Limits) raiseRTTimeSoft(old uint64) {
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
-	if ls.l[unix.RLIMIT_RTTIME].Cur == old {
-		ls.l[unix.RLIMIT_RTTIME].Cur = old + uint64(time.Second/time.Microsecond)
-	}
-}
+func (t *Task) stopRTTime() { t.rtTime.stop() }

@@ -25,7 +25,7 @@ type Task struct {
 	pidns *PIDNamespace
 
 	// rtTime watches RLIMIT_RTTIME (rttime.go).
-	rtTime rtTimeWatch
+	rtTime limitWatch
 
 	// The fields below are used only by the task's own goroutine (and by
 	// the creator before the goroutine starts).

@@ -181,7 +181,7 @@ type ThreadGroup struct {
 	itimerOnce sync.Once
 	itimerSet  [3]*itimer
 	// cpuLimit watches RLIMIT_CPU (cpulimit.go).
-	cpuLimit cpuLimitWatch
+	cpuLimit limitWatch
 	// posix are timer_create's timers, made on first use.
 	posixOnce sync.Once
 	posix     *posixTimers
