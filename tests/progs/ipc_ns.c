@@ -34,13 +34,20 @@ static void put(const char *path, const char *text) {
 	close(fd);
 }
 
-/* lines counts the lines of path that mention key. */
+/* lines counts the lines of path that mention key. The whole file is
+ * read: the host's namespace may hold many other objects (one read of a
+ * seq_file gives about a page of them). */
 static int lines(const char *path, int key) {
-	char buf[8192], k[32];
+	static char buf[1 << 20];
+	char k[32];
+	size_t len = 0;
 	int fd = open(path, O_RDONLY);
-	int n = fd < 0 ? 0 : read(fd, buf, sizeof buf - 1);
-	if (fd >= 0) close(fd);
-	buf[n > 0 ? n : 0] = 0;
+	if (fd >= 0) {
+		ssize_t n;
+		while (len < sizeof buf - 1 && (n = read(fd, buf + len, sizeof buf - 1 - len)) > 0) len += n;
+		close(fd);
+	}
+	buf[len] = 0;
 	snprintf(k, sizeof k, " %d ", key);
 	int c = 0;
 	for (char *p = buf; (p = strstr(p, k)) != NULL; p++) c++;

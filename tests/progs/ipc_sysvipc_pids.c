@@ -18,7 +18,9 @@ struct msgbuf_ {
 /* field returns column col (0-based) of the row of /proc/sysvipc/KIND
  * whose second column is id, or -2 if there is none. */
 static long field(const char *kind, int id, int col) {
-	char path[64], buf[8192];
+	/* The host's namespace may hold many other objects: room for all. */
+	static char buf[1 << 20];
+	char path[64];
 	snprintf(path, sizeof path, "/proc/sysvipc/%s", kind);
 	int fd = open(path, O_RDONLY);
 	if (fd < 0)
