@@ -122,10 +122,7 @@ func (c *context) threadIn(a *addressSpace) (*thread, error) {
 			cpu = -1
 		}
 	default:
-		var all unix.CPUSet
-		for _, cpu := range c.p.cpus {
-			all.Set(cpu)
-		}
+		all := c.hostCPUs(0)
 		unix.SchedSetaffinity(tid, &all)
 	}
 	t, err := c.p.seize(a.pid, tid)
