@@ -339,12 +339,17 @@ func (o *SharedMemory) residentRun(idx, n uint64, down bool, maxRuns int) []uint
 		frames = append(frames, f)
 	}
 	for k := 0; k < len(frames); {
-		// One reference call per run of contiguous frames.
+		// One reference call per run of contiguous frames (going down,
+		// a run's frames descend and its first is its last one).
 		j := k + 1
-		for j < len(frames) && frames[j] == frames[j-1]+pageSize {
+		for j < len(frames) && (!down && frames[j] == frames[j-1]+pageSize || down && frames[j]+pageSize == frames[j-1]) {
 			j++
 		}
-		o.mf.incRef(frames[k], uint64(j-k))
+		first := frames[k]
+		if down {
+			first = frames[j-1]
+		}
+		o.mf.incRef(first, uint64(j-k))
 		k = j
 	}
 	return frames
