@@ -48,9 +48,9 @@ type addressSpace struct {
 	// number of the last one. Guarded by sysMu.
 	sysMu  sync.Mutex
 	sysSeq uint32
-	// sysCPU is the CPU the syscall thread is restricted to (follow),
-	// or -1. Guarded by sysMu.
-	sysCPU int
+	// sysFollow keeps the syscall thread on its caller's CPU (follow).
+	// Guarded by sysMu.
+	sysFollow hostsys.Follower
 
 	reqs chan func()
 	quit chan struct{}
@@ -91,14 +91,14 @@ func (p *Platform) newAddressSpace() (*addressSpace, error) {
 		return nil, err
 	}
 	a := &addressSpace{
-		p:        p,
-		regionFD: fd,
-		regions:  mem,
-		doneFD:   efd,
-		sysCPU:   -1,
-		reqs:     make(chan func()),
-		quit:     make(chan struct{}),
-		live:     make(map[int]struct{}),
+		p:         p,
+		regionFD:  fd,
+		regions:   mem,
+		doneFD:    efd,
+		sysFollow: hostsys.Follower{CPU: -1},
+		reqs:      make(chan func()),
+		quit:      make(chan struct{}),
+		live:      make(map[int]struct{}),
 	}
 	a.refs.Store(1)
 	ready := make(chan error)
@@ -227,13 +227,7 @@ func (a *addressSpace) inject(nr uintptr, args ...uintptr) (uintptr, error) {
 	}
 	if a.p.follow {
 		// The syscall thread runs where the caller waits for it.
-		if cpu := hostsys.Getcpu(); cpu != a.sysCPU {
-			var set unix.CPUSet
-			set.Set(cpu)
-			if unix.SchedSetaffinity(a.sysTid, &set) == nil {
-				a.sysCPU = cpu
-			}
-		}
+		a.sysFollow.Follow(a.sysTid)
 	}
 	w := stateWord(sys)
 	atomic.StoreUint32(w, a.sysSeq)
