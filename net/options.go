@@ -143,16 +143,23 @@ const (
 	sofTx = sofTxHardware | sofTxSoftware | sofTxSched | sofTxAck | sofTxComplete
 )
 
-// TimestampingType returns the control message type of SO_TIMESTAMPING's
+// StampTypes returns TimestampType and SO_TIMESTAMPING's type
+// (timestampingTypeLocked) under one lock: a receive asks for both.
+func (o *Options) StampTypes() (tt, st int32) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.timestampTypeLocked(), o.timestampingTypeLocked()
+}
+
+// timestampingTypeLocked returns the control message type of SO_TIMESTAMPING's
 // software receive time, 0 when it is not asked for: the flags report
 // software times (SOF_TIMESTAMPING_SOFTWARE) and the packet was stamped
 // on arrival, which kite takes to be when SOF_TIMESTAMPING_RX_SOFTWARE
 // or SO_TIMESTAMP asked for it (Linux also stamps every packet while any
 // socket of the machine wants receive times). A family with receive
-// times calls it (kite's TCP/IP and host sockets).
-func (o *Options) TimestampingType() int32 {
-	o.mu.Lock()
-	defer o.mu.Unlock()
+// times calls it through StampTypes (kite's TCP/IP and host sockets);
+// o.mu is held.
+func (o *Options) timestampingTypeLocked() int32 {
 	f := o.tsflags
 	if f&sofSoftware == 0 || (f&sofRxSoftware == 0 && !(o.tstamp && f&sofOptRxFilter == 0)) {
 		return 0
@@ -168,6 +175,11 @@ func (o *Options) TimestampingType() int32 {
 func (o *Options) TimestampType() int32 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	return o.timestampTypeLocked()
+}
+
+// timestampTypeLocked is TimestampType; o.mu is held.
+func (o *Options) timestampTypeLocked() int32 {
 	switch {
 	case !o.tstamp:
 		return 0

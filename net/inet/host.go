@@ -812,7 +812,7 @@ func (s *hostSocket) Ioctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uintp
 // stamp adds the receive time SO_TIMESTAMP and its kin ask for: when
 // kite took the data from the host.
 func (s *hostSocket) stamp(r *net.RecvResult) {
-	tt, st := s.opts.TimestampType(), s.opts.TimestampingType()
+	tt, st := s.opts.StampTypes()
 	if tt != 0 || st != 0 {
 		r.Control.StampType, r.Control.StampingType = tt, st
 		r.Control.Stamp = time.Now()

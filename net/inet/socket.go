@@ -754,7 +754,7 @@ func (s *socket) controlMessages(cm tcpip.ReceivableControlMessages) []net.Cmsg 
 // stamp adds the receive time SO_TIMESTAMP and its kin ask for: tcpip's
 // arrival time when it has one, the time of the receive otherwise.
 func (s *socket) stamp(r *net.RecvResult, cm tcpip.ReceivableControlMessages) {
-	tt, st := s.opts.TimestampType(), s.opts.TimestampingType()
+	tt, st := s.opts.StampTypes()
 	if tt == 0 && st == 0 {
 		return
 	}
