@@ -142,8 +142,7 @@ func settimeofday(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		}
 		west, dst = int32(getU32(b[:], 0)), int32(getU32(b[:], 4))
 	}
-	const settodSecMax = 9223372036 - 30*365*86400
-	if a[0] != 0 && (sec < 0 || usec >= 1e6 || sec > settodSecMax) {
+	if a[0] != 0 && (sec < 0 || usec >= 1e6 || sec > timekeeping.SettodSecMax) {
 		return 0, unix.EINVAL
 	}
 	if !t.Credentials().HasGlobalCapability(unix.CAP_SYS_TIME) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/kernel"
+	"github.com/kite-os/kite/kernel/timekeeping"
 )
 
 // Clock ids.
@@ -247,9 +248,7 @@ func clockSettime(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, unix.EPERM
 	}
 	sec, nsec := int64(getU64(b[:], 0)), int64(getU64(b[:], 8))
-	// timespec64_valid_settod: KTIME_SEC_MAX less 30 years of uptime.
-	const settodSecMax = 9223372036 - 30*365*86400
-	if sec < 0 || nsec < 0 || nsec >= 1e9 || sec > settodSecMax {
+	if sec < 0 || nsec < 0 || nsec >= 1e9 || sec > timekeeping.SettodSecMax {
 		return 0, unix.EINVAL
 	}
 	if !t.Credentials().HasGlobalCapability(unix.CAP_SYS_TIME) {

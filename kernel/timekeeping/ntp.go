@@ -133,7 +133,7 @@ func (c *Clock) Adjtimex(tx *Timex) (int, error) {
 		}
 		now := c.Realtime()
 		to := now + tx.Sec*1e9 + d
-		if to < 0 || to/1e9 > settodSecMax {
+		if to < 0 || to/1e9 > SettodSecMax {
 			return 0, unix.EINVAL
 		}
 		c.SetRealtime(to)
@@ -248,6 +248,6 @@ func (n *ntpState) nanoLocked() bool {
 	return host.Status&StaNano != 0
 }
 
-// settodSecMax is timespec64_valid_settod's bound: KTIME_SEC_MAX less
-// 30 years of uptime.
-const settodSecMax = 9223372036 - 30*365*86400
+// SettodSecMax is timespec64_valid_settod's bound on a time the realtime
+// clock is set to: KTIME_SEC_MAX less 30 years of uptime.
+const SettodSecMax = 9223372036 - 30*365*86400
