@@ -15,32 +15,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mm_common.h"
+
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22
 #define MADV_POPULATE_WRITE 23
 #endif
 
 static long P;
-static sigjmp_buf jb;
-static volatile int lastsig;
-
-static void onsig(int sig) {
-	lastsig = sig;
-	siglongjmp(jb, 1);
-}
-
-/* probe reads (or writes) one byte and names the signal it got. */
-static const char *probe(volatile char *p, int write) {
-	lastsig = 0;
-	if (sigsetjmp(jb, 1) == 0) {
-		if (write)
-			*p = 'w';
-		else
-			(void)*p;
-		return "ok";
-	}
-	return lastsig == SIGBUS ? "SIGBUS" : lastsig == SIGSEGV ? "SIGSEGV" : "signal";
-}
 
 static void show(const char *what, const char *p, int n) {
 	printf("%s: ", what);

@@ -15,26 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mm_common.h"
+
 static long P;
-static sigjmp_buf jb;
-static volatile int lastsig;
-
-static void onsig(int sig) {
-	lastsig = sig;
-	siglongjmp(jb, 1);
-}
-
-static const char *probe(volatile char *p, int write) {
-	lastsig = 0;
-	if (sigsetjmp(jb, 1) == 0) {
-		if (write)
-			*p = 'w';
-		else
-			(void)*p;
-		return "ok";
-	}
-	return lastsig == SIGBUS ? "SIGBUS" : lastsig == SIGSEGV ? "SIGSEGV" : "signal";
-}
 
 /* pagechar is what page i of the file holds at first. */
 static char pagechar(long i) { return 'a' + i % 26; }
