@@ -8,6 +8,7 @@
  * ICMPv6 type 1) go out and come in. Only the changes are printed.
  * Needs root. */
 #include "inet_common.h"
+#include "netns_common.h"
 #include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -152,14 +153,7 @@ int main(void) {
 		printf("needs root\n");
 		return 0;
 	}
-	int s = socket(AF_INET, SOCK_DGRAM, 0);
-	struct ifreq r;
-	memset(&r, 0, sizeof r);
-	strcpy(r.ifr_name, "lo");
-	ioctl(s, SIOCGIFFLAGS, &r);
-	r.ifr_flags |= IFF_UP;
-	ioctl(s, SIOCSIFFLAGS, &r);
-	close(s);
+	lo_up();
 
 	const char *need[] = {"Ip", "Icmp", "Tcp", "Udp"};
 	for (int i = 0; i < 4; i++)

@@ -5,6 +5,7 @@
  * listener takes it off. Only the "inuse" numbers are printed (the
  * others count the machine's sockets or memory). Needs root. */
 #include "inet_common.h"
+#include "netns_common.h"
 #include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -36,14 +37,7 @@ int main(void) {
 		printf("needs root\n");
 		return 0;
 	}
-	int s = socket(AF_INET, SOCK_DGRAM, 0);
-	struct ifreq r;
-	memset(&r, 0, sizeof r);
-	strcpy(r.ifr_name, "lo");
-	ioctl(s, SIOCGIFFLAGS, &r);
-	r.ifr_flags |= IFF_UP;
-	ioctl(s, SIOCSIFFLAGS, &r);
-	close(s);
+	lo_up();
 	show("start");
 	int t = socket(AF_INET, SOCK_STREAM, 0);
 	show("a TCP socket");

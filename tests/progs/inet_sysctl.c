@@ -11,6 +11,7 @@
  * owns (and sees itself as their owner), not those of the first one.
  * Needs root. */
 #include "inet_common.h"
+#include "netns_common.h"
 #include <net/if.h>
 #include <netinet/tcp.h>
 #include <sched.h>
@@ -83,17 +84,6 @@ static int queued(void) {
 		close(fds[i]);
 	close(l);
 	return n;
-}
-
-static void lo_up(void) {
-	int s = socket(AF_INET, SOCK_DGRAM, 0);
-	struct ifreq r;
-	memset(&r, 0, sizeof r);
-	strcpy(r.ifr_name, "lo");
-	ioctl(s, SIOCGIFFLAGS, &r);
-	r.ifr_flags |= IFF_UP;
-	ioctl(s, SIOCSIFFLAGS, &r);
-	close(s);
 }
 
 static void writefile(const char *p, const char *v) {
