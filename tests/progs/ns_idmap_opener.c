@@ -137,15 +137,16 @@ static void handed(void) {
 	wait_child("child", c);
 }
 
-/* dropped: root opens an unprivileged process's uid_map, then drops its
- * privileges and writes. */
-static void dropped(void) {
-	int ready[2], go[2];
+/* target forks a process that runs setup (if not NULL), enters a new
+ * user namespace and, once told to go on go[1], prints its uid there;
+ * it returns that process once it is in its namespace, or -1. */
+static pid_t target(int (*setup)(void), int go[2]) {
+	int ready[2];
 	if (pipe(ready) < 0 || pipe(go) < 0)
-		return;
+		return -1;
 	pid_t t = fork();
 	if (t == 0) {
-		if (user() < 0 || unshare(CLONE_NEWUSER) < 0) {
+		if ((setup && setup() < 0) || unshare(CLONE_NEWUSER) < 0) {
 			printf("target setup: %s\n", ename(errno));
 			_exit(1);
 		}
@@ -159,6 +160,16 @@ static void dropped(void) {
 	}
 	char b;
 	if (read(ready[0], &b, 1) != 1)
+		return -1;
+	return t;
+}
+
+/* dropped: root opens an unprivileged process's uid_map, then drops its
+ * privileges and writes. */
+static void dropped(void) {
+	int go[2];
+	pid_t t = target(user, go);
+	if (t < 0)
 		return;
 	pid_t h = fork();
 	if (h == 0) {
@@ -210,25 +221,9 @@ static void setfcap(void) {
 		_exit(0);
 	}
 	wait_child("child", c);
-	int ready[2], go[2];
-	if (pipe(ready) < 0 || pipe(go) < 0)
-		return;
-	pid_t t = fork();
-	if (t == 0) {
-		if (unshare(CLONE_NEWUSER) < 0) {
-			printf("target setup: %s\n", ename(errno));
-			_exit(1);
-		}
-		if (write(ready[1], "x", 1) != 1)
-			_exit(1);
-		char b;
-		if (read(go[0], &b, 1) != 1)
-			_exit(1);
-		printf("target: uid %d in its namespace\n", (int)getuid());
-		_exit(0);
-	}
-	char b;
-	if (read(ready[0], &b, 1) != 1)
+	int go[2];
+	pid_t t = target(NULL, go);
+	if (t < 0)
 		return;
 	pid_t h = fork();
 	if (h == 0) {
