@@ -120,16 +120,7 @@ func TestConsoleSigio(t *testing.T) {
 		}
 		return out.String()
 	}
-	for _, v := range variants {
-		t.Run(v.Name, func(t *testing.T) {
-			prog := buildC(t, src, v)
-			host := run(prog)
-			kite := run(kiteBin, "run", "--", prog)
-			if host != kite {
-				t.Errorf("host:\n%s\nkite:\n%s", host, kite)
-			}
-		})
-	}
+	sameOnHostAndKite(t, src, run)
 }
 
 // TestConsoleSigioOut runs consoleprogs/console_sigio_out with a stdout
@@ -163,6 +154,12 @@ func TestConsoleSigioOut(t *testing.T) {
 		}
 		return errBuf.String()
 	}
+	sameOnHostAndKite(t, src, run)
+}
+
+// sameOnHostAndKite builds src in every variant and checks that run gives
+// the same output for it on the host and under kite run.
+func sameOnHostAndKite(t *testing.T, src string, run func(argv ...string) string) {
 	for _, v := range variants {
 		t.Run(v.Name, func(t *testing.T) {
 			prog := buildC(t, src, v)
