@@ -218,7 +218,9 @@ func (fs *FS) writePadded(data []byte, phys, head, tail int64) error {
 		_, err := fs.dataWrite(padded, phys-head)
 		return err
 	}
-	blk := make([]byte, bs)
+	blk := fs.blockBuf()
+	defer fs.putBlockBuf(blk)
+	clear(blk)
 	if head > 0 {
 		k := bs - head // data in the first block; len(data) > bs
 		copy(blk[head:], data[:k])
