@@ -157,6 +157,10 @@ type hostSocket struct {
 	// dgrams are datagrams that had arrived when connect(AF_UNSPEC)
 	// replaced the host socket: they come before the new socket's.
 	dgrams []heldDgram
+	// kept says whether unread or dgrams holds anything: written under
+	// mu, read without it, so that a receive or poll finding nothing
+	// kept does not take mu.
+	kept atomic.Bool
 	// bound is the address the program bound the socket to, and
 	// setOpts the options it set on the host socket, in order: a datagram
 	// socket's replacement gets them again.
@@ -230,11 +234,9 @@ func (s *hostSocket) Readiness(mask uint32) uint32 {
 	if s.stream() {
 		s.noteUrgent(r&unix.POLLPRI != 0, r&unix.POLLIN != 0)
 	}
-	s.mu.Lock()
-	if len(s.unread) > 0 || len(s.dgrams) > 0 {
+	if s.kept.Load() {
 		r |= unix.POLLIN
 	}
-	s.mu.Unlock()
 	if r&unix.POLLIN != 0 {
 		r |= vfs.PollRdNorm
 	}
@@ -446,6 +448,7 @@ func (s *hostSocket) disconnect() error {
 		}
 		s.dgrams = append(s.dgrams, heldDgram{data: append([]byte(nil), buf[:n]...), from: from})
 	}
+	s.keptChangedLocked()
 	var rebind unix.Sockaddr
 	autoPort := false
 	if b := s.bound; b != nil && len(b) >= 8 {
@@ -503,6 +506,9 @@ func (s *hostSocket) disconnect() error {
 // takeDgram gives a datagram receive the oldest datagram disconnect
 // kept, if any (ok false when there is none).
 func (s *hostSocket) takeDgram(req *net.RecvRequest, flags int) (r net.RecvResult, ok bool, err error) {
+	if !s.kept.Load() {
+		return r, false, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.dgrams) == 0 {
@@ -527,8 +533,16 @@ func (s *hostSocket) takeDgram(req *net.RecvRequest, flags int) (r net.RecvResul
 	}
 	if flags&unix.MSG_PEEK == 0 {
 		s.dgrams = s.dgrams[1:]
+		s.keptChangedLocked()
 	}
 	return r, true, nil
+}
+
+// keptChangedLocked sets kept after unread or dgrams changed.
+//
+// Preconditions: s.mu is held.
+func (s *hostSocket) keptChangedLocked() {
+	s.kept.Store(len(s.unread) > 0 || len(s.dgrams) > 0)
 }
 
 // Shutdown implements net.Socket.
@@ -759,6 +773,9 @@ func (s *hostSocket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvRes
 
 // takeUnread gives a receive the data an earlier one could not copy.
 func (s *hostSocket) takeUnread(req *net.RecvRequest, peek bool) (int64, error) {
+	if !s.kept.Load() {
+		return 0, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.unread) == 0 {
@@ -768,6 +785,7 @@ func (s *hostSocket) takeUnread(req *net.RecvRequest, peek bool) (int64, error) 
 	c, err := req.Sink(s.unread[:n])
 	if !peek {
 		s.unread = s.unread[c:]
+		s.keptChangedLocked()
 	}
 	if c == 0 && err != nil {
 		return 0, err
@@ -779,6 +797,7 @@ func (s *hostSocket) takeUnread(req *net.RecvRequest, peek bool) (int64, error) 
 func (s *hostSocket) keepUnread(b []byte) {
 	s.mu.Lock()
 	s.unread = append(append([]byte(nil), b...), s.unread...)
+	s.keptChangedLocked()
 	s.mu.Unlock()
 	s.q.Notify(unix.POLLIN | vfs.PollRdNorm)
 }
