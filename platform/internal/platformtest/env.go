@@ -7,7 +7,10 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -147,6 +150,7 @@ var (
 	InsLoop      = []byte{0xeb, 0xfe}                   // jmp .
 	InsMovqRdiX0 = []byte{0x66, 0x48, 0x0f, 0x7e, 0xc7} // movq rdi, xmm0
 	InsMovqX1Rsi = []byte{0x66, 0x48, 0x0f, 0x6e, 0xce} // movq xmm1, rsi
+	InsIncRdi    = []byte{0x48, 0xff, 0x07}             // inc qword [rdi]
 )
 
 // InsMovEaxImm is `mov eax, v`.
@@ -157,6 +161,36 @@ func InsJmpRel8(rel int8) []byte { return []byte{0xeb, byte(rel)} }
 
 // SyscallLoop is `loop: mov eax, nr; syscall; jmp loop`.
 func SyscallLoop(nr uint32) []byte { return Cat(InsMovEaxImm(nr), InsSyscall, InsJmpRel8(-9)) }
+
+// CountLoop is `loop: inc qword [rdi]; jmp loop`: run with rdi at
+// DataAddr (MapCounter), it shows a test that application code runs.
+func CountLoop() []byte { return Cat(InsIncRdi, InsJmpRel8(-5)) }
+
+// MapCounter maps the data page writable at DataAddr and returns the
+// counter there, which CountLoop increments.
+func (e *Env) MapCounter(t testing.TB) *atomic.Uint64 {
+	t.Helper()
+	if err := e.AS.MapFile(DataAddr, DataOff, PageSize, unix.PROT_READ|unix.PROT_WRITE); err != nil {
+		t.Fatalf("MapFile data: %v", err)
+	}
+	return (*atomic.Uint64)(unsafe.Pointer(&e.Mem[DataOff]))
+}
+
+// WaitAdvance waits until n differs from from, that is until CountLoop
+// has run, and returns the new value; it gives up after two minutes
+// (ok false).
+func WaitAdvance(n *atomic.Uint64, from uint64) (v uint64, ok bool) {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if v = n.Load(); v != from {
+			return v, true
+		}
+		if time.Now().After(deadline) {
+			return v, false
+		}
+		time.Sleep(20 * time.Microsecond)
+	}
+}
 
 // Cat concatenates instructions.
 func Cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }

@@ -238,30 +238,39 @@ func testMapFileOffset(t *testing.T, b Backend) {
 
 func testInterrupt(t *testing.T, b Backend) {
 	e := NewEnv(t, b)
-	e.LoadCode(t, InsLoop)
+	e.LoadCode(t, CountLoop())
+	n := e.MapCounter(t)
 	c := NewCtx(t, e.P)
 
 	// Before Switch: the next Switch returns at once.
 	c.Interrupt()
 	r := StartRegs(CodeAddr)
+	r.Rdi = DataAddr
 	if ev, _ := SwitchOK(t, c, e.AS, &r); ev != platform.EventInterrupt {
 		t.Fatalf("event %v, want interrupt", ev)
 	}
 
-	// During Switch, from another goroutine.
+	// From another goroutine: in even rounds at once (before or during
+	// Switch), in odd ones once the application is seen running.
 	for i := 0; i < 20; i++ {
-		done := make(chan struct{})
+		done := make(chan bool)
+		from := n.Load()
 		go func() {
-			defer close(done)
-			time.Sleep(time.Duration(i%4) * time.Millisecond)
+			ok := true
+			if i%2 == 1 {
+				_, ok = WaitAdvance(n, from)
+			}
 			c.Interrupt()
+			done <- ok
 		}()
 		ev, _ := SwitchOK(t, c, e.AS, &r)
-		<-done
+		if !<-done {
+			t.Fatalf("round %d: the application did not run", i)
+		}
 		if ev != platform.EventInterrupt {
 			t.Fatalf("round %d: event %v, want interrupt", i, ev)
 		}
-		if r.Rip != CodeAddr {
+		if r.Rip != CodeAddr && r.Rip != CodeAddr+uint64(len(InsIncRdi)) {
 			t.Fatalf("rip %#x", r.Rip)
 		}
 	}
@@ -526,6 +535,8 @@ func testStress(t *testing.T, b Backend) {
 	var nSys, nInt, nErr, nRepl atomic.Int64
 	var mu sync.Mutex
 	spaces := make([]platform.AddressSpace, nAS)
+	// newAS returns a new address space with the code mapped, or nil
+	// after t.Error.
 	newAS := func() platform.AddressSpace {
 		as, err := e.P.NewAddressSpace()
 		if err != nil {
@@ -534,11 +545,18 @@ func testStress(t *testing.T, b Backend) {
 		}
 		if err := as.MapFile(CodeAddr, CodeOff, PageSize, unix.PROT_READ|unix.PROT_EXEC); err != nil {
 			t.Error(err)
+			as.Release()
+			return nil
 		}
 		return as
 	}
 	for i := range spaces {
-		spaces[i] = newAS()
+		if spaces[i] = newAS(); spaces[i] == nil {
+			for _, as := range spaces[:i] {
+				as.Release()
+			}
+			t.FailNow()
+		}
 	}
 	stop := make(chan struct{})
 	var replacer sync.WaitGroup
@@ -553,6 +571,9 @@ func testStress(t *testing.T, b Backend) {
 			}
 			i := rand.Intn(nAS)
 			as := newAS()
+			if as == nil {
+				continue // failed: the old one stays
+			}
 			mu.Lock()
 			old := spaces[i]
 			spaces[i] = as
@@ -612,7 +633,7 @@ func testStress(t *testing.T, b Backend) {
 		select {
 		case c := <-ctxs:
 			all = append(all, c)
-		case <-time.After(10 * time.Second):
+		case <-time.After(2 * time.Minute):
 			t.Fatal("contexts did not start")
 		}
 	}
@@ -677,15 +698,23 @@ func testContextReuseOfOSThread(t *testing.T, b Backend) {
 
 func testReleaseDuringSwitch(t *testing.T, b Backend) {
 	e := NewEnv(t, b)
-	e.LoadCode(t, InsLoop)
+	e.LoadCode(t, CountLoop())
+	n := e.MapCounter(t)
 	c := NewCtx(t, e.P)
+	// Release once the application is seen running: Switch is under way.
+	ran := make(chan bool, 1)
 	go func() {
-		time.Sleep(20 * time.Millisecond)
+		_, ok := WaitAdvance(n, 0)
+		ran <- ok
 		e.AS.Release()
 	}()
 	r := StartRegs(CodeAddr)
+	r.Rdi = DataAddr
 	if _, _, err := c.Switch(e.AS, &r); err == nil {
 		t.Fatal("Switch in a released address space succeeded")
+	}
+	if !<-ran {
+		t.Fatal("the application did not run")
 	}
 	expectUnusable(t, c, e.AS, "after Release")
 }
@@ -719,21 +748,48 @@ func testExternalSignalsIgnored(t *testing.T, b Backend) {
 	// Signals sent to the stub by someone else never reach application
 	// code, and a SIGSEGV from kill is not taken for a fault.
 	e := NewEnv(t, b)
-	e.LoadCode(t, Cat(InsLoop))
+	e.LoadCode(t, CountLoop())
+	n := e.MapCounter(t)
 	c := NewCtx(t, e.P)
 	pid := b.StubPID(e.AS)
+	// Each signal is sent while the application runs, and it runs on
+	// after it; SIGSTOP, last, may stop it until the Interrupt (systrap),
+	// so it is checked by a second Switch.
+	lost := make(chan unix.Signal, 1)
 	go func() {
-		time.Sleep(10 * time.Millisecond)
-		for _, sig := range []unix.Signal{unix.SIGSEGV, unix.SIGTERM, unix.SIGSTOP, unix.SIGINT, unix.SIGUSR1} {
+		defer c.Interrupt()
+		v, ok := WaitAdvance(n, 0)
+		for _, sig := range []unix.Signal{unix.SIGSEGV, unix.SIGTERM, unix.SIGINT, unix.SIGUSR1, unix.SIGSTOP} {
+			if !ok {
+				lost <- sig
+				return
+			}
 			unix.Kill(pid, sig)
-			time.Sleep(5 * time.Millisecond)
+			if sig != unix.SIGSTOP {
+				v, ok = WaitAdvance(n, v)
+			}
 		}
-		c.Interrupt()
 	}()
 	r := StartRegs(CodeAddr)
+	r.Rdi = DataAddr
 	ev, _, err := c.Switch(e.AS, &r)
 	if err != nil || ev != platform.EventInterrupt {
 		t.Fatalf("%v %v, want interrupt", ev, err)
+	}
+	select {
+	case sig := <-lost:
+		t.Fatalf("the application did not run before %v", sig)
+	default:
+	}
+	ran := make(chan bool, 1)
+	from := n.Load()
+	go func() {
+		_, ok := WaitAdvance(n, from)
+		ran <- ok
+		c.Interrupt()
+	}()
+	if ev, _, err := c.Switch(e.AS, &r); err != nil || ev != platform.EventInterrupt || !<-ran {
+		t.Fatalf("after SIGSTOP: %v %v, want the application to run to an interrupt", ev, err)
 	}
 	if err := e.AS.MapFile(DataAddr, DataOff, PageSize, unix.PROT_READ); err != nil {
 		t.Fatalf("stub unusable after signals: %v", err)
@@ -773,25 +829,24 @@ func testSwitchStep(t *testing.T, b Backend) {
 }
 
 // testCrashHelper is the process testCrashKillsStubs kills: it sets up a
-// stub with a Context's thread in it, prints the stub's pid and blocks.
+// stub with a Context's thread running application code in it, prints
+// the stub's pid once the code is seen running, and blocks.
 func testCrashHelper(t *testing.T, b Backend) {
 	if os.Getenv(crashHelperEnv) == "" {
 		t.Skip("helper process only")
 	}
 	e := NewEnv(t, b)
-	e.LoadCode(t, Cat(InsSyscall, InsLoop))
+	e.LoadCode(t, CountLoop())
+	n := e.MapCounter(t)
 	c := NewCtx(t, e.P)
-	r := StartRegs(CodeAddr)
-	if _, _, err := c.Switch(e.AS, &r); err != nil {
-		t.Fatal(err)
-	}
-	fmt.Printf("stub %d\n", b.StubPID(e.AS))
 	go func() {
-		// Run the loop so the stub is executing, not stopped, at the
-		// crash.
-		runtime.LockOSThread()
-		select {}
+		if _, ok := WaitAdvance(n, 0); ok {
+			fmt.Printf("stub %d\n", b.StubPID(e.AS))
+		}
 	}()
+	// The stub is executing, not stopped, at the crash.
+	r := StartRegs(CodeAddr)
+	r.Rdi = DataAddr
 	c.Switch(e.AS, &r)
 	select {}
 }
@@ -818,15 +873,25 @@ func testCrashKillsStubs(t *testing.T, b Backend) {
 	if pid == 0 {
 		t.Fatal("helper printed no stub pid")
 	}
-	time.Sleep(20 * time.Millisecond)
-	if Gone(pid) {
-		t.Fatal("stub not running before the crash")
+	// The stub's pidfd becomes readable when it has exited.
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		t.Fatalf("stub not running before the crash: %v", err)
 	}
+	defer unix.Close(pidfd)
 	cmd.Process.Signal(unix.SIGKILL)
-	for i := 0; i < 200 && !Gone(pid); i++ {
-		time.Sleep(10 * time.Millisecond)
+	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, int((2 * time.Minute).Milliseconds()))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n == 0 {
+			t.Fatalf("stub %d survived kite's death (%v)", pid, err)
+		}
+		break
 	}
 	if !Gone(pid) {
-		t.Fatalf("stub %d survived kite's death", pid)
+		t.Fatalf("stub %d runs after its pidfd said it exited", pid)
 	}
 }
