@@ -230,6 +230,7 @@ func New(c Config) (*Kernel, error) {
 	k.nsInodes.Store(nsInodeFirst)
 	k.userNS = auth.NewRootUserNamespace(initUserNSInode)
 	k.net.SetNSResolver(netNSResolver{k})
+	k.net.SetOwner(k.userNS)
 	k.initNet = &NetNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: k.userNS}, Stack: k.net}
 	k.nsfs = &nsfs{}
 	k.pidns = &PIDNamespace{nsCommon: nsCommon{inode: initPIDNSInode, owner: k.userNS}, k: k}

@@ -34,6 +34,7 @@ func (k *Kernel) newNetNamespace(owner *auth.UserNamespace) (*NetNamespace, erro
 		return nil, unix.ENOMEM
 	}
 	s.SetNSResolver(netNSResolver{k})
+	s.SetOwner(owner)
 	n := &NetNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: owner}, Stack: s}
 	s.SetIdle(func() { k.netNamespaceIdle(n) })
 	return n, nil

@@ -4,6 +4,8 @@ import (
 	"sort"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/auth"
 )
 
 // NSResolver finds the network namespace, as its socket layer, that a
@@ -29,6 +31,29 @@ func (s *Stack) Resolver() NSResolver {
 	s.nsMu.Lock()
 	defer s.nsMu.Unlock()
 	return s.resolver
+}
+
+// SetOwner records the user namespace that owns the stack's network
+// namespace (the kernel's, when it makes the namespace).
+func (s *Stack) SetOwner(ns *auth.UserNamespace) {
+	s.nsMu.Lock()
+	s.owner = ns
+	s.nsMu.Unlock()
+}
+
+// NetAdmin reports whether c has CAP_NET_ADMIN over the user namespace
+// owning the stack's network namespace (Linux's
+// ns_capable(net->user_ns, CAP_NET_ADMIN)): what changing the
+// namespace's interfaces, addresses and ids needs. A stack without a
+// recorded owner asks c's own namespace.
+func (s *Stack) NetAdmin(c *auth.Credentials) bool {
+	s.nsMu.Lock()
+	owner := s.owner
+	s.nsMu.Unlock()
+	if owner == nil {
+		return c.HasCapability(unix.CAP_NET_ADMIN)
+	}
+	return c.HasCapabilityIn(unix.CAP_NET_ADMIN, owner)
 }
 
 // PeerID is the id s gives the namespace peer (Linux's peernet2id), -1

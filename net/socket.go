@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/vfs"
 )
 
@@ -180,6 +181,9 @@ type Stack struct {
 	// nsids are the ids this namespace gives others (Linux's
 	// netns_ids), set by RTM_NEWNSID.
 	nsids map[*Stack]int32
+	// owner is the user namespace owning the network namespace
+	// (net->user_ns), over which changes to it need CAP_NET_ADMIN.
+	owner *auth.UserNamespace
 }
 
 // IncRef counts a user of the stack.

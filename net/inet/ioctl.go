@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/net"
 	"github.com/kite-os/kite/net/netlink"
 	"github.com/kite-os/kite/vfs"
@@ -16,9 +17,10 @@ const ifreqLen = 40
 // DeviceIoctl carries out the interface ioctls every socket takes
 // (net.DeviceIoctl): SIOCGIFNAME, SIOCGIFINDEX, SIOCGIFFLAGS, SIOCGIFMTU,
 // SIOCGIFADDR, SIOCGIFNETMASK, SIOCGIFHWADDR and SIOCGIFCONF; SIOCSIFFLAGS
-// brings a link up or down. Other changes (SIOCSIF*) need CAP_NET_ADMIN
-// and are not carried out.
-func (st *Stack) DeviceIoctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
+// brings a link up or down. Changes (SIOCSIF*) need CAP_NET_ADMIN over
+// the user namespace owning the network namespace (admin says), and
+// those other than SIOCSIFFLAGS are not carried out.
+func (st *Stack) DeviceIoctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uintptr, admin func(*auth.Credentials) bool) (uintptr, error) {
 	if cmd == unix.SIOCGIFCONF {
 		return 0, st.ifconf(io, arg)
 	}
@@ -54,7 +56,7 @@ func (st *Stack) DeviceIoctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uin
 		unix.SIOCGIFADDR, unix.SIOCGIFNETMASK, unix.SIOCGIFHWADDR:
 	default:
 		if cmd >= 0x8910 && cmd <= 0x8960 && cmd&0xf0 != 0 {
-			if !ctx.Credentials().HasCapability(unix.CAP_NET_ADMIN) {
+			if !admin(ctx.Credentials()) {
 				return 0, unix.EPERM
 			}
 			if cmd == unix.SIOCSIFFLAGS {

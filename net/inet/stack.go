@@ -17,6 +17,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 
 	"github.com/kite-os/kite/net"
+	"github.com/kite-os/kite/vfs"
 )
 
 // loNIC is the loopback interface's index, as on Linux.
@@ -214,5 +215,7 @@ func (st *Stack) Close() { st.s.Close() }
 func (st *Stack) Register(ns *net.Stack) {
 	ns.Register(unix.AF_INET, &family{st: st, domain: unix.AF_INET})
 	ns.Register(unix.AF_INET6, &family{st: st, domain: unix.AF_INET6})
-	ns.SetDeviceIoctl(st.DeviceIoctl)
+	ns.SetDeviceIoctl(func(ctx net.Context, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
+		return st.DeviceIoctl(ctx, io, cmd, arg, ns.NetAdmin)
+	})
 }

@@ -86,13 +86,15 @@ func (s *socket) getNSID(ctx net.Context, h hdr, payload []byte, port uint32, du
 
 // newNSID is RTM_NEWNSID: the caller's namespace gives the one named by
 // NETNSA_FD or NETNSA_PID the id NETNSA_NSID (EEXIST if it has one or
-// the id is taken). Needs CAP_NET_ADMIN.
+// the id is taken). Needs CAP_NET_ADMIN over the user namespace owning
+// the caller's network namespace (rtnl_net_newid's
+// netlink_ns_capable(net->user_ns)), not the caller's own.
 func (s *socket) newNSID(ctx net.Context, payload []byte) unix.Errno {
 	st := s.fam.stack
 	if st == nil {
 		return unix.EOPNOTSUPP
 	}
-	if !ctx.Credentials().HasCapability(unix.CAP_NET_ADMIN) {
+	if !st.NetAdmin(ctx.Credentials()) {
 		return unix.EPERM
 	}
 	if len(payload) < unix.SizeofRtGenmsg {
@@ -111,4 +113,14 @@ func (s *socket) newNSID(ctx net.Context, payload []byte) unix.Errno {
 		return unix.EEXIST
 	}
 	return 0
+}
+
+// netAdmin reports whether the caller may change the socket's network
+// namespace: CAP_NET_ADMIN over the user namespace owning it (Linux's
+// netlink_net_capable).
+func (s *socket) netAdmin(ctx net.Context) bool {
+	if st := s.fam.stack; st != nil {
+		return st.NetAdmin(ctx.Credentials())
+	}
+	return ctx.Credentials().HasCapability(unix.CAP_NET_ADMIN)
 }

@@ -172,7 +172,7 @@ func (s *socket) setLink(ctx net.Context, payload []byte) unix.Errno {
 	if len(payload) < unix.SizeofIfInfomsg {
 		return unix.EINVAL
 	}
-	if !ctx.Credentials().HasCapability(unix.CAP_NET_ADMIN) {
+	if !s.netAdmin(ctx) {
 		return unix.EPERM
 	}
 	le := binary.LittleEndian
@@ -230,7 +230,7 @@ func (s *socket) changeAddr(ctx net.Context, h hdr, payload []byte) unix.Errno {
 	if len(payload) < unix.SizeofIfAddrmsg {
 		return unix.EINVAL
 	}
-	if !ctx.Credentials().HasCapability(unix.CAP_NET_ADMIN) {
+	if !s.netAdmin(ctx) {
 		return unix.EPERM
 	}
 	at := attrs(payload[unix.SizeofIfAddrmsg:])
