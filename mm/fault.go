@@ -127,10 +127,13 @@ func (m *MemoryManager) accessFaultLocked(v *vma, page uintptr, p *pte, addr uin
 }
 
 // effProt is the protection a page of v is mapped with in the platform
-// address space: the VMA's, without write for copy-on-write pages.
+// address space: the VMA's, without write for copy-on-write pages. Write
+// implies read on x86, so a copy-on-write page of a write-only VMA is
+// mapped readable: mapped with no access it would fault as unmapped, be
+// mapped again with none, and fault for ever.
 func (v *vma) effProt(p *pte) int {
-	if p.cow && !v.shared {
-		return v.prot &^ unix.PROT_WRITE
+	if p.cow && !v.shared && v.prot&unix.PROT_WRITE != 0 {
+		return v.prot&^unix.PROT_WRITE | unix.PROT_READ
 	}
 	return v.prot
 }
