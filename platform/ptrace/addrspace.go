@@ -167,7 +167,7 @@ func (a *addressSpace) inject(nr uintptr, args ...uintptr) (uintptr, error) {
 		}
 	}
 	a.mu.Lock()
-	t := a.threads[hostsys.Gettid()]
+	t := a.threads[unix.Gettid()]
 	a.mu.Unlock()
 	if t != nil && !t.Dead {
 		return t.syscall(nr, args...)

@@ -74,7 +74,7 @@ var (
 func (p *Platform) NewContext() (platform.Context, error) {
 	c := &context{
 		p:       p,
-		tid:     hostsys.Gettid(),
+		tid:     unix.Gettid(),
 		cpu:     -1,
 		threads: make(map[*addressSpace]*thread),
 		fp:      p.initFP.Clone(),
@@ -252,7 +252,7 @@ func (c *context) isReleased(t *thread) bool {
 func (c *context) Interrupt() {
 	c.interrupted.Store(true)
 	if t := c.running.Load(); t != nil {
-		hostsys.Tgkill(t.Tgid, t.Tid, interruptSignal)
+		unix.Tgkill(t.Tgid, t.Tid, interruptSignal)
 	}
 }
 
@@ -337,7 +337,7 @@ func (c *context) run(as platform.AddressSpace, regs *arch.Registers, req int) (
 		if !ws.Stopped() {
 			return 0, platform.Fault{}, t.ErrDied(ws)
 		}
-		sig := ws.StopSig()
+		sig := int(ws.StopSignal())
 		switch {
 		case sig == syscallStopSig:
 			if err := t.getAppRegs(regs); err != nil {
@@ -345,7 +345,7 @@ func (c *context) run(as platform.AddressSpace, regs *arch.Registers, req int) (
 			}
 			return platform.EventSyscall, platform.Fault{}, nil
 
-		case ws.Event() != 0:
+		case hostsys.PtraceEvent(ws) != 0:
 			// PTRACE_EVENT_STOP (group-stop or a late interrupt stop):
 			// nothing to report, resume.
 

@@ -55,14 +55,7 @@ func (t *thread) trySyscall(nr uintptr, args ...uintptr) (ret uintptr, err error
 //
 // Preconditions: t is stopped and traced by the calling OS thread.
 func (t *thread) exit() {
-	r := t.Base
-	r.Orig_rax = ^uint64(0)
-	r.Rax = unix.SYS_EXIT
-	r.Rdi = 0
-	r.Rip = stubSyscall
-	if hostsys.SetRegs(t.Tid, &r) == nil {
-		hostsys.Ptrace(unix.PTRACE_CONT, t.Tid, 0, 0)
-	}
+	t.StartSyscall(unix.SYS_EXIT, 0)
 	// Reap it, or if it was already dead (killed with its process), reap
 	// it if not yet.
 	t.Reap()
@@ -86,7 +79,7 @@ func (p *Platform) seize(tgid, tid int) (*thread, error) {
 		if !ws.Stopped() {
 			return nil, t.ErrDied(ws)
 		}
-		if ws.Event() == hostsys.PtraceEventStop {
+		if hostsys.PtraceEvent(ws) == hostsys.PtraceEventStop {
 			break
 		}
 		// A signal-delivery-stop came first: drop the signal and ask for

@@ -243,7 +243,7 @@ func (a *addressSpace) inject(nr uintptr, args ...uintptr) (uintptr, error) {
 		}
 		fds := []unix.PollFd{{Fd: int32(a.doneFD), Events: unix.POLLIN}}
 		if n, _ := unix.Poll(fds, 100); n == 0 {
-			if a.released.Load() || hostsys.Tgkill(a.pid, a.sysTid, 0) == unix.ESRCH {
+			if a.released.Load() || unix.Tgkill(a.pid, a.sysTid, 0) == unix.ESRCH {
 				return 0, errReleased
 			}
 		}

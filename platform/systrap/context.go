@@ -103,7 +103,7 @@ var (
 func (p *Platform) NewContext() (platform.Context, error) {
 	return &context{
 		p:       p,
-		tid:     hostsys.Gettid(),
+		tid:     unix.Gettid(),
 		threads: make(map[*addressSpace]*appThread),
 		fp:      p.initFP.Clone(),
 		mask:    p.allCPUs,
@@ -279,7 +279,7 @@ func (t *appThread) alive() bool {
 	if t.a.released.Load() {
 		return false
 	}
-	return hostsys.Tgkill(t.a.pid, t.tid, 0) != unix.ESRCH
+	return unix.Tgkill(t.a.pid, t.tid, 0) != unix.ESRCH
 }
 
 // checkRegs refuses registers the host would not load: a selector that
@@ -528,8 +528,8 @@ func (c *context) Interrupt() {
 // interrupt signals t to report to kite. SIGCONT first: a SIGSTOP sent to
 // the stub from outside would otherwise keep the thread from taking it.
 func (t *appThread) interrupt() {
-	hostsys.Tgkill(t.a.pid, t.tid, unix.SIGCONT)
-	hostsys.Tgkill(t.a.pid, t.tid, interruptSignal)
+	unix.Tgkill(t.a.pid, t.tid, unix.SIGCONT)
+	unix.Tgkill(t.a.pid, t.tid, interruptSignal)
 }
 
 // Release implements platform.Context: each of its stub threads in a live

@@ -205,8 +205,8 @@ func (s *Stub) startOnce(files []uintptr) (*Thread, error) {
 		t.Dead = true
 		return nil, t.ErrDied(ws)
 	}
-	if ws.StopSig() != int(unix.SIGTRAP) {
-		return t.Kill(fmt.Errorf("%s: stub %d stopped by signal %d after exec", s.Name, pid, ws.StopSig()))
+	if ws.StopSignal() != unix.SIGTRAP {
+		return t.Kill(fmt.Errorf("%s: stub %d stopped by signal %d after exec", s.Name, pid, int(ws.StopSignal())))
 	}
 	if err := Ptrace(unix.PTRACE_SETOPTIONS, pid, 0, uintptr(s.Options)); err != nil {
 		return t.Kill(t.errHost("SETOPTIONS", err))

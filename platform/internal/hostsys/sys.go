@@ -85,33 +85,25 @@ func GetSiginfo(tid int, si *Siginfo) error {
 	return errno(e)
 }
 
-// WaitStatus is a decoded wait4 status.
-type WaitStatus uint32
-
-func (s WaitStatus) Stopped() bool  { return s&0xff == 0x7f }
-func (s WaitStatus) StopSig() int   { return int(s>>8) & 0xff }
-func (s WaitStatus) Event() int     { return int(s >> 16) }
-func (s WaitStatus) Exited() bool   { return s&0x7f == 0 }
-func (s WaitStatus) Signaled() bool { return !s.Stopped() && s&0x7f != 0 && s&0x7f != 0x7f }
+// PtraceEvent is the PTRACE_EVENT_* of a ptrace stop's wait status, 0
+// for none. (x/sys's TrapCause gives it for SIGTRAP stops only, and a
+// PTRACE_EVENT_STOP group-stop's signal is the stopping one.)
+func PtraceEvent(ws unix.WaitStatus) int { return int(ws >> 16) }
 
 // Wait4 waits for a state change of pid (a tid, or -pgid), retrying on
 // EINTR, and returns which thread changed.
-func Wait4(pid int, flags int) (int, WaitStatus, error) {
+func Wait4(pid int, flags int) (int, unix.WaitStatus, error) {
 	for {
-		var ws uint32
-		r, _, e := unix.Syscall6(unix.SYS_WAIT4, uintptr(pid), uintptr(unsafe.Pointer(&ws)), uintptr(flags), 0, 0, 0)
-		if e == unix.EINTR {
-			continue
+		var ws unix.WaitStatus
+		r, err := unix.Wait4(pid, &ws, flags, nil)
+		if err != unix.EINTR {
+			return r, ws, err
 		}
-		if e != 0 {
-			return 0, 0, e
-		}
-		return int(r), WaitStatus(ws), nil
 	}
 }
 
 // Wait waits for a state change of thread tid.
-func Wait(tid int) (WaitStatus, error) {
+func Wait(tid int) (unix.WaitStatus, error) {
 	_, ws, err := Wait4(tid, unix.WALL)
 	return ws, err
 }
@@ -126,14 +118,14 @@ func Wait(tid int) (WaitStatus, error) {
 // are never seen (__WNOTHREAD).
 type OwnerWaiter struct {
 	pgid  int
-	stash map[int]WaitStatus
+	stash map[int]unix.WaitStatus
 }
 
 // NewOwnerWaiter returns a waiter for the stub whose process group is pgid.
 func NewOwnerWaiter(pgid int) *OwnerWaiter { return &OwnerWaiter{pgid: pgid} }
 
 // Wait waits for the next state change of tid.
-func (w *OwnerWaiter) Wait(tid int) (WaitStatus, error) {
+func (w *OwnerWaiter) Wait(tid int) (unix.WaitStatus, error) {
 	if ws, ok := w.stash[tid]; ok {
 		delete(w.stash, tid)
 		return ws, nil
@@ -147,16 +139,10 @@ func (w *OwnerWaiter) Wait(tid int) (WaitStatus, error) {
 			return ws, nil
 		}
 		if w.stash == nil {
-			w.stash = make(map[int]WaitStatus)
+			w.stash = make(map[int]unix.WaitStatus)
 		}
 		w.stash[pid] = ws
 	}
-}
-
-// Gettid returns the calling thread's host tid.
-func Gettid() int {
-	tid, _, _ := unix.RawSyscall(unix.SYS_GETTID, 0, 0, 0)
-	return int(tid)
 }
 
 // Getcpu returns the CPU the calling thread runs on.
@@ -164,12 +150,6 @@ func Getcpu() int {
 	var cpu uint32
 	unix.RawSyscall(unix.SYS_GETCPU, uintptr(unsafe.Pointer(&cpu)), 0, 0)
 	return int(cpu)
-}
-
-// Tgkill sends sig to thread tid of process tgid.
-func Tgkill(tgid, tid int, sig unix.Signal) error {
-	_, _, e := unix.RawSyscall(unix.SYS_TGKILL, uintptr(tgid), uintptr(tid), uintptr(sig))
-	return errno(e)
 }
 
 // PinThread restricts host thread tid (0: the calling one) to cpu.

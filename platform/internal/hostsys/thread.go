@@ -41,7 +41,7 @@ func (t *Thread) Clone(tid int) *Thread {
 }
 
 // Wait waits for t's next state change.
-func (t *Thread) Wait() (WaitStatus, error) {
+func (t *Thread) Wait() (unix.WaitStatus, error) {
 	if t.Waiter != nil {
 		return t.Waiter.Wait(t.Tid)
 	}
@@ -49,12 +49,12 @@ func (t *Thread) Wait() (WaitStatus, error) {
 }
 
 // ErrDied reports a stub thread that exited.
-func (t *Thread) ErrDied(ws WaitStatus) error {
+func (t *Thread) ErrDied(ws unix.WaitStatus) error {
 	t.Dead = true
 	if ws.Signaled() {
-		return fmt.Errorf("%s: stub thread %d killed by signal %d", t.stub.Name, t.Tid, int(ws&0x7f))
+		return fmt.Errorf("%s: stub thread %d killed by signal %d", t.stub.Name, t.Tid, int(ws.Signal()))
 	}
-	return fmt.Errorf("%s: stub thread %d exited with status %d", t.stub.Name, t.Tid, ws.StopSig())
+	return fmt.Errorf("%s: stub thread %d exited with status %d", t.stub.Name, t.Tid, ws.ExitStatus())
 }
 
 // ErrHost wraps a failed ptrace or wait request op on t. ESRCH on a
@@ -110,6 +110,18 @@ func (t *Thread) TrySyscall(nr uintptr, args ...uintptr) (ret uintptr, err error
 	return ret, err, true
 }
 
+// StartSyscall sets t off on system call nr without waiting for it to
+// return: for calls that do not return, such as exit.
+//
+// Preconditions: t is stopped and traced by the calling OS thread.
+func (t *Thread) StartSyscall(nr uintptr, args ...uintptr) error {
+	r := t.injection(nr, args)
+	if err := SetRegs(t.Tid, &r); err != nil {
+		return err
+	}
+	return Ptrace(unix.PTRACE_CONT, t.Tid, 0, 0)
+}
+
 // injection returns the registers that make t run system call nr.
 func (t *Thread) injection(nr uintptr, args []uintptr) arch.Registers {
 	r := t.Base
@@ -141,7 +153,7 @@ func (t *Thread) runInjection(r *arch.Registers) (uintptr, error) {
 		if !ws.Stopped() {
 			return 0, t.ErrDied(ws)
 		}
-		if ws.StopSig() == int(unix.SIGTRAP) && ws.Event() == 0 {
+		if ws.StopSignal() == unix.SIGTRAP && PtraceEvent(ws) == 0 {
 			if err := GetRegs(t.Tid, r); err != nil {
 				return 0, t.errHost("GETREGS", err)
 			}
