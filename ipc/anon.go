@@ -43,10 +43,11 @@ type waiter struct {
 	q     *vfs.WaitQueue
 }
 
-// newWaiter registers a channel entry for mask on q.
-func newWaiter(q *vfs.WaitQueue, mask uint32) *waiter {
+// newWaiter registers a channel entry for mask on q that wakes wk (the
+// waiting context's Waker, for its Park).
+func newWaiter(q *vfs.WaitQueue, mask uint32, wk vfs.Waker) *waiter {
 	w := &waiter{ch: make(chan struct{}, 1), q: q}
-	w.entry = vfs.NewChannelEntry(mask, w.ch)
+	w.entry = vfs.NewWakerEntry(mask, w.ch, wk)
 	q.EventRegister(w.entry)
 	return w
 }

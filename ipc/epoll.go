@@ -542,12 +542,13 @@ func (ep *EventPoll) send(max int, put func(EpollEvent) bool) (int, error) {
 // through sleep, which returns nil when woken, ETIMEDOUT when the timeout
 // passes (Wait then returns what is ready, usually 0) and any other error
 // when a signal interrupts it (Wait returns EINTR: epoll_wait is never
-// restarted). A nil sleep means a zero timeout.
-func (ep *EventPoll) Wait(max int, sleep func(ch <-chan struct{}) error, put func(EpollEvent) bool) (int, error) {
+// restarted). A nil sleep means a zero timeout. The channel's sender wakes
+// wk after sending, so that sleep may be the caller's Park.
+func (ep *EventPoll) Wait(max int, wk vfs.Waker, sleep func(ch <-chan struct{}) error, put func(EpollEvent) bool) (int, error) {
 	if n, err := ep.send(max, put); n > 0 || err != nil || sleep == nil {
 		return n, err
 	}
-	w := newWaiter(&ep.waiters, ^uint32(0))
+	w := newWaiter(&ep.waiters, ^uint32(0), wk)
 	defer w.done()
 	for {
 		n, err := ep.send(max, put)

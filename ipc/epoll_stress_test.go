@@ -73,7 +73,7 @@ func TestEpollConcurrent(t *testing.T) {
 			default:
 			}
 			ep.Readiness(unix.POLLIN)
-			EpollOf(outer).Wait(4, nil, func(EpollEvent) bool { return true })
+			EpollOf(outer).Wait(4, nil, nil, func(EpollEvent) bool { return true })
 		}
 	}()
 	var total uint64
@@ -91,7 +91,7 @@ func TestEpollConcurrent(t *testing.T) {
 			t.Fatalf("saw %d of %d writes", total, files*writes)
 		}
 		var ready []uint64
-		EpollOf(ep).Wait(files, sleep, func(e EpollEvent) bool {
+		EpollOf(ep).Wait(files, nil, sleep, func(e EpollEvent) bool {
 			ready = append(ready, e.Data)
 			return true
 		})

@@ -87,10 +87,10 @@ func (e *EventFD) Read(ctx vfs.Context, f *vfs.File, dst []byte, _ int64) (int, 
 			return 0, unix.EAGAIN
 		}
 		if w == nil {
-			w = newWaiter(&e.queue, unix.POLLIN)
+			w = newWaiter(&e.queue, unix.POLLIN, ctx.Waker())
 			continue // check again now that a wake-up cannot be missed
 		}
-		if err := ctx.BlockOn(w.ch); err != nil {
+		if err := ctx.Park(w.ch); err != nil {
 			return 0, err
 		}
 	}
@@ -129,10 +129,10 @@ func (e *EventFD) Write(ctx vfs.Context, f *vfs.File, src []byte, _ int64) (int,
 			return 0, unix.EAGAIN
 		}
 		if w == nil {
-			w = newWaiter(&e.queue, unix.POLLOUT)
+			w = newWaiter(&e.queue, unix.POLLOUT, ctx.Waker())
 			continue
 		}
-		if err := ctx.BlockOn(w.ch); err != nil {
+		if err := ctx.Park(w.ch); err != nil {
 			return 0, err
 		}
 	}

@@ -138,7 +138,7 @@ func TestEventFDBlockingRead(t *testing.T) {
 func collect(t *testing.T, ep *vfs.File, max int) []EpollEvent {
 	t.Helper()
 	var evs []EpollEvent
-	_, err := EpollOf(ep).Wait(max, nil, func(e EpollEvent) bool {
+	_, err := EpollOf(ep).Wait(max, nil, nil, func(e EpollEvent) bool {
 		evs = append(evs, e)
 		return true
 	})
@@ -378,7 +378,7 @@ func TestEpollWaitBlocks(t *testing.T) {
 			return unix.ETIMEDOUT
 		}
 	}
-	n, err := EpollOf(ep).Wait(4, timedOut, func(EpollEvent) bool { return true })
+	n, err := EpollOf(ep).Wait(4, nil, timedOut, func(EpollEvent) bool { return true })
 	if n != 0 || err != nil {
 		t.Fatalf("timed-out wait = %d, %v", n, err)
 	}
@@ -387,17 +387,17 @@ func TestEpollWaitBlocks(t *testing.T) {
 		efd.Write(ctx, u64(1))
 	}()
 	forever := func(ch <-chan struct{}) error { <-ch; return nil }
-	n, err = EpollOf(ep).Wait(4, forever, func(EpollEvent) bool { return true })
+	n, err = EpollOf(ep).Wait(4, nil, forever, func(EpollEvent) bool { return true })
 	if n != 1 || err != nil {
 		t.Fatalf("woken wait = %d, %v", n, err)
 	}
 	interrupted := func(<-chan struct{}) error { return unix.Errno(512) }
-	if _, err := EpollOf(ep).Wait(4, interrupted, func(EpollEvent) bool { return true }); err != unix.EINTR {
+	if _, err := EpollOf(ep).Wait(4, nil, interrupted, func(EpollEvent) bool { return true }); err != unix.EINTR {
 		t.Fatalf("interrupted wait: %v, want EINTR", err)
 	}
 	// An event that cannot be copied out stays ready.
 	efd.Write(ctx, u64(1))
-	if _, err := EpollOf(ep).Wait(4, nil, func(EpollEvent) bool { return false }); err != unix.EFAULT {
+	if _, err := EpollOf(ep).Wait(4, nil, nil, func(EpollEvent) bool { return false }); err != unix.EFAULT {
 		t.Fatalf("faulting put: %v, want EFAULT", err)
 	}
 	if evs := collect(t, ep, 4); len(evs) != 1 {

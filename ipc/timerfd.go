@@ -393,10 +393,10 @@ func (tf *TimerFD) Read(ctx vfs.Context, f *vfs.File, dst []byte, _ int64) (int,
 			return 0, unix.EAGAIN
 		}
 		if w == nil {
-			w = newWaiter(&tf.queue, unix.POLLIN)
+			w = newWaiter(&tf.queue, unix.POLLIN, ctx.Waker())
 			continue
 		}
-		if err := ctx.BlockOn(w.ch); err != nil {
+		if err := ctx.Park(w.ch); err != nil {
 			return 0, err
 		}
 	}

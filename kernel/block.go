@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/vfs"
 )
 
 // Restart errnos: a system call interrupted by a signal returns one of
@@ -98,6 +100,53 @@ func (t *Task) BlockOnTimeout(ch <-chan struct{}, deadline time.Time) error {
 	}
 }
 
+// Park implements vfs.Context.Park: BlockOn for a channel whose senders
+// wake the task (t.Waker) after sending. The task's thread sleeps in its
+// Parker, a host futex, rather than in Go's scheduler.
+func (t *Task) Park(ch <-chan struct{}) error {
+	return t.park(ch, time.Time{}, false)
+}
+
+// ParkTimeout implements vfs.Context.ParkTimeout: Park with a deadline;
+// ETIMEDOUT when it passes first.
+func (t *Task) ParkTimeout(ch <-chan struct{}, deadline time.Time) error {
+	return t.park(ch, deadline, true)
+}
+
+// park is Park, and ParkTimeout when timed. It returns as BlockOn and
+// BlockOnTimeout do: ERESTARTSYS when interrupted (interrupt unparks the
+// task), nil when ch receives, ETIMEDOUT at the deadline. A wake-up
+// between a check and the sleep is not lost: the Parker keeps it.
+func (t *Task) park(ch <-chan struct{}, deadline time.Time, timed bool) error {
+	for {
+		if t.Interrupted() {
+			return ERESTARTSYS
+		}
+		select {
+		case <-ch:
+			return nil
+		default:
+		}
+		timeout := time.Duration(-1)
+		if timed {
+			if timeout = time.Until(deadline); timeout <= 0 {
+				return unix.ETIMEDOUT
+			}
+		}
+		t.ru.nvcsw.Add(1) // the task sleeps
+		t.SleepBegin()
+		t.parker.Park(timeout)
+		t.SleepEnd()
+	}
+}
+
+// Waker implements vfs.Context.Waker: the task itself.
+func (t *Task) Waker() vfs.Waker { return t }
+
+// Wake implements vfs.Waker: it ends the task's Park (or makes its next
+// one return at once). It never blocks.
+func (t *Task) Wake() { t.parker.Unpark() }
+
 // WakeChan is signalled whenever the task is interrupted; a blocking
 // operation built on its own wait loop selects on it and then checks
 // Interrupted.
@@ -110,7 +159,7 @@ func (t *Task) Sleep(d time.Duration) (time.Duration, error) {
 		return 0, nil
 	}
 	deadline := time.Now().Add(d)
-	err := t.BlockOnTimeout(nil, deadline)
+	err := t.ParkTimeout(nil, deadline)
 	if err == unix.ETIMEDOUT {
 		return 0, nil
 	}

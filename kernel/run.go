@@ -108,6 +108,7 @@ func (t *Task) interrupt() {
 	case t.wake <- struct{}{}:
 	default:
 	}
+	t.parker.Unpark()
 }
 
 // syscall handles a system call stop.

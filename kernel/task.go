@@ -70,6 +70,9 @@ type Task struct {
 	// wake is signalled (without blocking) whenever the task is
 	// interrupted, so that a blocking system call notices.
 	wake chan struct{}
+	// parker is where the task sleeps in Park; interrupt unparks it
+	// too, as does every WaitEntry made with the task as its Waker.
+	parker platform.Parker
 
 	// started is when the task was created (/proc/PID/stat's
 	// starttime). Set before the task starts; never changed.

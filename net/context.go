@@ -1,6 +1,7 @@
 package net
 
 import (
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -48,9 +49,13 @@ type Waiter struct {
 	r *waiterRegs
 }
 
-// waiterRegs is a Waiter's channel and registrations.
+// waiterRegs is a Waiter's channel and registrations. Its entries wake
+// the waiting context through the waiterRegs (Wake), so that Wait can
+// Park: waker is set by the first Wait, before armed is.
 type waiterRegs struct {
 	ch     chan struct{}
+	waker  vfs.Waker
+	armed  atomic.Bool
 	inline [waiterInline]waiterEntry
 	n      int
 	more   []*waiterEntry
@@ -85,7 +90,7 @@ func (w *Waiter) Register(q *vfs.WaitQueue, mask uint32) {
 		r.more = append(r.more, x)
 	}
 	r.n++
-	*x = waiterEntry{q: q, e: vfs.WaitEntry{Mask: mask, Chan: r.ch}}
+	*x = waiterEntry{q: q, e: vfs.WaitEntry{Mask: mask, Chan: r.ch, Waker: r}}
 	q.EventRegister(&x.e)
 }
 
@@ -106,14 +111,30 @@ func (w *Waiter) Unregister() {
 	r.n, r.more = 0, nil
 }
 
+// Wake implements vfs.Waker for the Waiter's entries: it wakes the
+// context that waits in Wait. A notification before the first Wait needs
+// no wake-up: Wait finds the channel signalled.
+func (r *waiterRegs) Wake() {
+	if r.armed.Load() && r.waker != nil {
+		r.waker.Wake()
+	}
+}
+
 // Wait sleeps until a notification, the deadline (EAGAIN) or an
 // interruption: ERESTARTSYS without a timeout, EINTR with one.
+//
+// Preconditions: w is registered; every Wait of w is by the same ctx.
 func (w *Waiter) Wait(ctx Context, d Deadline) error {
+	r := w.r
+	if !r.armed.Load() {
+		r.waker = ctx.Waker()
+		r.armed.Store(true)
+	}
 	var err error
 	if d.set {
-		err = ctx.BlockOnTimeout(w.r.ch, d.at)
+		err = ctx.ParkTimeout(r.ch, d.at)
 	} else {
-		err = ctx.BlockOn(w.r.ch)
+		err = ctx.Park(r.ch)
 	}
 	switch {
 	case err == nil:

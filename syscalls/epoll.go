@@ -172,7 +172,7 @@ func doEpollWait(t *kernel.Task, epfd, addr uintptr, maxEvents int, timeout *tim
 		addr += ipc.EpollEventSize
 		return true
 	}
-	n, err := ep.Wait(maxEvents, sleeper(t, timeout), put)
+	n, err := ep.Wait(maxEvents, t, sleeper(t, timeout), put)
 	return uintptr(n), err
 }
 
@@ -181,10 +181,10 @@ func doEpollWait(t *kernel.Task, epfd, addr uintptr, maxEvents int, timeout *tim
 func sleeper(t *kernel.Task, timeout *time.Duration) func(ch <-chan struct{}) error {
 	switch {
 	case timeout == nil:
-		return t.BlockOn
+		return t.Park
 	case *timeout <= 0:
 		return nil
 	}
 	deadline := time.Now().Add(*timeout)
-	return func(ch <-chan struct{}) error { return t.BlockOnTimeout(ch, deadline) }
+	return func(ch <-chan struct{}) error { return t.ParkTimeout(ch, deadline) }
 }

@@ -98,7 +98,7 @@ func waitReady(t *kernel.Task, items []pollItem, to waitTimeout) (int, error) {
 	entries := make([]*vfs.WaitEntry, len(items))
 	for i := range items {
 		if f := items[i].file; f != nil {
-			entries[i] = vfs.NewChannelEntry(items[i].mask, ch)
+			entries[i] = vfs.NewWakerEntry(items[i].mask, ch, t)
 			f.EventRegister(entries[i])
 		}
 	}
@@ -116,9 +116,9 @@ func waitReady(t *kernel.Task, items []pollItem, to waitTimeout) (int, error) {
 		}
 		var err error
 		if to.infinite {
-			err = t.BlockOn(ch)
+			err = t.Park(ch)
 		} else {
-			err = t.BlockOnTimeout(ch, to.deadline)
+			err = t.ParkTimeout(ch, to.deadline)
 		}
 		switch err {
 		case nil:

@@ -57,6 +57,18 @@ type Context interface {
 	BlockOn(ch <-chan struct{}) error
 	BlockOnTimeout(ch <-chan struct{}, deadline time.Time) error
 
+	// Park and ParkTimeout are BlockOn and BlockOnTimeout for a channel
+	// whose every sender wakes the caller's Waker after sending (a
+	// WaitEntry from NewWakerEntry): the caller then sleeps below Go's
+	// scheduler (a task's thread in a host futex), which saves the
+	// runtime's hand-over of a locked thread at each wake-up. A
+	// channel that anything else signals or closes needs BlockOn.
+	Park(ch <-chan struct{}) error
+	ParkTimeout(ch <-chan struct{}, deadline time.Time) error
+	// Waker returns what wakes the caller from Park; nil for a caller
+	// whose Park is BlockOn.
+	Waker() Waker
+
 	// SignalSelf sends sig to the calling thread as Linux's send_sig
 	// does for the signals the kernel raises on an operation's behalf
 	// (SIGPIPE on a write to a broken pipe or socket, SIGXFSZ past
@@ -135,6 +147,17 @@ func (KernelContext) BlockOn(ch <-chan struct{}) error {
 	<-ch
 	return nil
 }
+
+// Park implements Context: BlockOn.
+func (c KernelContext) Park(ch <-chan struct{}) error { return c.BlockOn(ch) }
+
+// ParkTimeout implements Context: BlockOnTimeout.
+func (c KernelContext) ParkTimeout(ch <-chan struct{}, deadline time.Time) error {
+	return c.BlockOnTimeout(ch, deadline)
+}
+
+// Waker implements Context: Park needs none.
+func (KernelContext) Waker() Waker { return nil }
 
 // BlockOnTimeout implements Context: an uninterruptible wait with a
 // deadline.

@@ -40,9 +40,12 @@ type Waitable interface {
 // registered, until one reports that it woke somebody, as Linux's
 // exclusive wake-ups (a hang-up wakes them all).
 type WaitEntry struct {
-	Mask      uint32
-	Callback  func(events uint32)
-	Chan      chan struct{}
+	Mask     uint32
+	Callback func(events uint32)
+	Chan     chan struct{}
+	// Waker, if set, is woken after the send on Chan: the sleeper that
+	// waits for Chan in Context.Park (NewWakerEntry).
+	Waker     Waker
 	Exclusive bool
 	WakeOne   func(events uint32) bool
 	// seq orders exclusive entries; guarded by the queue's mu.
@@ -60,6 +63,21 @@ func (e *WaitEntry) Fire(events uint32) {
 	case e.Chan <- struct{}{}:
 	default:
 	}
+	if e.Waker != nil {
+		e.Waker.Wake()
+	}
+}
+
+// Waker wakes a sleeper in Context.Park; Wake never blocks.
+type Waker interface {
+	Wake()
+}
+
+// NewWakerEntry returns a WaitEntry for mask that signals ch without
+// blocking and then wakes w (Context.Waker of the caller that waits for ch
+// in Park; nil for none).
+func NewWakerEntry(mask uint32, ch chan struct{}, w Waker) *WaitEntry {
+	return &WaitEntry{Mask: mask, Chan: ch, Waker: w}
 }
 
 // NewChannelEntry returns a WaitEntry for mask that signals ch (a buffered

@@ -122,7 +122,7 @@ func (t *fifoTable) open(ctx vfs.Context, inode vfs.Inode, flags int) (vfs.FileO
 func (p *Pipe) waitForPartner(ctx vfs.Context, counter *uint64) error {
 	cur := *counter
 	ch := make(chan struct{}, 1)
-	entry := vfs.NewChannelEntry(readableEvents|writableEvents, ch)
+	entry := vfs.NewWakerEntry(readableEvents|writableEvents, ch, ctx.Waker())
 	p.queue.EventRegister(entry)
 	defer p.queue.EventUnregister(entry)
 	// Wake the other side, which may be waiting in its own open.

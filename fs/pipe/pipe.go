@@ -107,7 +107,7 @@ func (p *Pipe) newBuffer() *buffer {
 // Preconditions: p.mu is held; e is registered on p.queue.
 func (p *Pipe) wait(ctx vfs.Context, ch chan struct{}) error {
 	p.mu.Unlock()
-	err := ctx.BlockOn(ch)
+	err := ctx.Park(ch)
 	p.mu.Lock()
 	return err
 }
@@ -174,7 +174,7 @@ func (p *Pipe) read(ctx vfs.Context, n int, sink func([]byte) (int, error), nonb
 		}
 		if entry == nil {
 			ch = make(chan struct{}, 1)
-			entry = vfs.NewChannelEntry(readableEvents, ch)
+			entry = vfs.NewWakerEntry(readableEvents, ch, ctx.Waker())
 			p.queue.EventRegister(entry)
 			continue // recheck after registering
 		}
@@ -272,7 +272,7 @@ func (p *Pipe) write(ctx vfs.Context, n int, source func([]byte) (int, error), n
 		}
 		if entry == nil {
 			ch = make(chan struct{}, 1)
-			entry = vfs.NewChannelEntry(writableEvents, ch)
+			entry = vfs.NewWakerEntry(writableEvents, ch, ctx.Waker())
 			p.queue.EventRegister(entry)
 			continue // recheck after registering
 		}

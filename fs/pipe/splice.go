@@ -45,7 +45,7 @@ func (p *Pipe) waitUntil(ctx vfs.Context, events uint32, nonblock bool, cond fun
 		}
 		if entry == nil {
 			ch = make(chan struct{}, 1)
-			entry = vfs.NewChannelEntry(events, ch)
+			entry = vfs.NewWakerEntry(events, ch, ctx.Waker())
 			p.queue.EventRegister(entry)
 			continue // recheck after registering
 		}

@@ -1,0 +1,67 @@
+package platform
+
+import (
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestParkUnparkBefore: an Unpark before Park is not lost.
+func TestParkUnparkBefore(t *testing.T) {
+	var p Parker
+	p.Unpark()
+	if !p.Park(-1) {
+		t.Fatal("Park after Unpark reported no wake-up")
+	}
+}
+
+// TestParkTimeout: Park returns after its timeout without an Unpark.
+func TestParkTimeout(t *testing.T) {
+	var p Parker
+	start := time.Now()
+	if p.Park(10 * time.Millisecond) {
+		t.Fatal("Park without Unpark reported a wake-up")
+	}
+	if d := time.Since(start); d < 10*time.Millisecond {
+		t.Fatalf("Park returned after %v, before its 10ms timeout", d)
+	}
+}
+
+// TestParkRace races wake-ups against sleeps: a ping-pong of two locked
+// goroutines that each wait for a counter the other advances. A lost
+// wake-up hangs it (the test's own timeout catches that).
+func TestParkRace(t *testing.T) {
+	const rounds = 20000
+	var mu sync.Mutex
+	turn := 0
+	var parkers [2]Parker
+	var wg sync.WaitGroup
+	for side := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			for i := side; i < 2*rounds; i += 2 {
+				for {
+					mu.Lock()
+					mine := turn == i
+					mu.Unlock()
+					if mine {
+						break
+					}
+					parkers[side].Park(-1)
+				}
+				mu.Lock()
+				turn++
+				mu.Unlock()
+				parkers[1-side].Unpark()
+			}
+		}()
+	}
+	wg.Wait()
+	if turn != 2*rounds {
+		t.Fatalf("turn = %d, want %d", turn, 2*rounds)
+	}
+}
