@@ -250,9 +250,13 @@ func (fs *FS) metaWrite(p []byte, off int64) error {
 		b, ok := t.blocks[blk]
 		t.mu.Unlock()
 		if !ok {
+			// The block's current contents: the cache's copy (which
+			// has this write already) or the device's.
 			b = make([]byte, bs)
-			if _, err := fs.dev.ReadAt(b, int64(blk)*bs); err != nil {
-				return fmt.Errorf("ext4: reading block %d: %w", blk, err)
+			if !fs.cache.get(blk, b) {
+				if _, err := fs.dev.ReadAt(b, int64(blk)*bs); err != nil {
+					return fmt.Errorf("ext4: reading block %d: %w", blk, err)
+				}
 			}
 		}
 		t.mu.Lock()
