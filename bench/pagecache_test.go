@@ -54,40 +54,26 @@ int main(int argc, char **argv) {
 
 // BenchmarkTmpfsFileData writes, reads and maps a 512 MiB tmpfs file
 // (the host's /dev/shm; kite's /tmp, whose pages live in kite's memory
-// file) and reports MiB/s for each.
+// file) in alternating pairs of runs, host and kite (b.N pairs:
+// -benchtime 5x for five), and reports MiB/s for each (medians, and the
+// median of the pairs' ratios).
 func BenchmarkTmpfsFileData(b *testing.B) {
 	const mib = 512
 	bin := buildProg(b, "tmpfsbench", tmpfsC)
-	var res [2][3]float64
-	for k, underKite := range []bool{false, true} {
-		name := map[bool]string{false: "host", true: "kite"}[underKite]
-		b.Run(name, func(b *testing.B) {
-			var sum [3]float64
-			for i := 0; i < b.N; i++ {
-				argv := []string{bin, "/dev/shm", fmt.Sprint(mib)}
-				if underKite {
-					argv = []string{kiteBin, "run", "--", bin, "/tmp", fmt.Sprint(mib)}
-				}
-				out, err := exec.Command(argv[0], argv[1:]...).Output()
-				if err != nil {
-					b.Fatalf("%v: %v", argv, err)
-				}
-				var t [3]float64
-				if _, err := fmt.Sscan(strings.TrimSpace(string(out)), &t[0], &t[1], &t[2]); err != nil {
-					b.Fatalf("%v printed %q", argv, out)
-				}
-				for j := range t {
-					sum[j] += t[j]
-				}
-			}
-			for j, unit := range []string{"write-MiB/s", "read-MiB/s", "mapfault-MiB/s"} {
-				res[k][j] = mib * float64(b.N) / sum[j]
-				b.ReportMetric(res[k][j], unit)
-			}
-		})
-	}
-	if res[0][0] > 0 {
-		b.Logf("kite/host: write %.2f, read %.2f, shared-mapping faults %.2f",
-			res[1][0]/res[0][0], res[1][1]/res[0][1], res[1][2]/res[0][2])
-	}
+	host, kite := pairRuns(b, b.N, func(underKite bool) []float64 {
+		argv := []string{bin, "/dev/shm", fmt.Sprint(mib)}
+		if underKite {
+			argv = []string{kiteBin, "run", "--", bin, "/tmp", fmt.Sprint(mib)}
+		}
+		out, err := exec.Command(argv[0], argv[1:]...).Output()
+		if err != nil {
+			b.Fatalf("%v: %v", argv, err)
+		}
+		var t [3]float64
+		if _, err := fmt.Sscan(strings.TrimSpace(string(out)), &t[0], &t[1], &t[2]); err != nil {
+			b.Fatalf("%v printed %q", argv, out)
+		}
+		return []float64{mib / t[0], mib / t[1], mib / t[2]}
+	})
+	reportPairs(b, host, kite, []string{"write-MiB/s", "read-MiB/s", "mapfault-MiB/s"}, true)
 }
