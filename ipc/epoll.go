@@ -288,6 +288,21 @@ func (ep *EventPoll) removeLocked(it *epitem) {
 	}
 }
 
+// TargetFiles returns the open files of ep's interest list that were
+// added with fd number fd (kcmp's KCMP_EPOLL_TFD). The files are for
+// comparing identities only: no reference is taken.
+func (ep *EventPoll) TargetFiles(fd int32) []*vfs.File {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	var fs []*vfs.File
+	for k := range ep.items {
+		if k.fd == fd && !k.file.Released() {
+			fs = append(fs, k.file)
+		}
+	}
+	return fs
+}
+
 // sweepLocked drops the items whose files have been released, and sets
 // the size at which to sweep again.
 //

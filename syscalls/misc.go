@@ -3,10 +3,12 @@ package syscalls
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/ipc"
 	"github.com/kite-os/kite/kernel"
 	"github.com/kite-os/kite/mm"
 	"github.com/kite-os/kite/platform"
@@ -128,7 +130,15 @@ func kcmp(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		}
 		p1, p2 = f1, f2
 	case kcmpEpollTFD:
-		return 0, unix.EOPNOTSUPP
+		f1, err := kcmpFile(t1, a[3])
+		if err != nil {
+			return 0, unix.EBADF
+		}
+		f2, err := kcmpEpollTarget(t, t2, a[4])
+		if err != nil {
+			return 0, err
+		}
+		p1, p2 = f1, f2
 	default:
 		var err error
 		if p1, err = t1.KcmpObject(typ); err != nil {
@@ -161,6 +171,42 @@ func kcmpFile(x *kernel.Task, fd uintptr) (uintptr, error) {
 	}
 	defer f.DecRef(x)
 	return kernel.PointerOf(f), nil
+}
+
+// kcmpEpollTarget returns the identity of the file that x's epoll
+// instance watches as named by the struct kcmp_epoll_slot at addr: its
+// efd, the target's fd number tfd, and toff, which of the items added
+// with tfd (in the order of their files' identities, as Linux's tree
+// keeps them).
+func kcmpEpollTarget(t, x *kernel.Task, addr uintptr) (uintptr, error) {
+	var b [16]byte
+	if _, err := t.CopyIn(addr, b[:]); err != nil {
+		return 0, unix.EFAULT
+	}
+	efd, tfd := binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:])
+	toff := binary.LittleEndian.Uint64(b[8:])
+	fdt := x.FDTable()
+	if fdt == nil || efd > 1<<31-1 {
+		return 0, unix.EBADF
+	}
+	ef, _, err := fdt.Get(int32(efd))
+	if err != nil {
+		return 0, unix.EBADF
+	}
+	defer ef.DecRef(x)
+	ep := ipc.EpollOf(ef)
+	if ep == nil {
+		return 0, unix.EINVAL
+	}
+	var ids []uintptr
+	for _, f := range ep.TargetFiles(int32(tfd)) {
+		ids = append(ids, kernel.PointerOf(f))
+	}
+	slices.Sort(ids)
+	if toff >= uint64(len(ids)) {
+		return 0, unix.ENOENT
+	}
+	return ids[toff], nil
 }
 
 // membarrier commands.

@@ -347,7 +347,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_GETCPU:                  partial(getcpu, "the CPU kite's host thread for the task is on (the stub thread runs on it too under the default CPU policy), always in the affinity mask; one NUMA node (0)"),
 	unix.SYS_PROCESS_VM_READV:        supported(processVMReadv),
 	unix.SYS_PROCESS_VM_WRITEV:       supported(processVMWritev),
-	unix.SYS_KCMP:                    partial(kcmp, "KCMP_EPOLL_TFD is EOPNOTSUPP"),
+	unix.SYS_KCMP:                    supported(kcmp),
 	unix.SYS_FINIT_MODULE:            enosys(""),
 	unix.SYS_SCHED_SETATTR:           enosys(""),
 	unix.SYS_SCHED_GETATTR:           enosys(""),

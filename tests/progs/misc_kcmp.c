@@ -1,11 +1,14 @@
 /* kcmp(2): which resources threads, forked children, CLONE_FILES and
  * CLONE_VM children share; file descriptions (dup vs a second open);
+ * the files an epoll instance watches (KCMP_EPOLL_TFD);
  * the errors (no such task, bad fd, bad type, another user's process).
  * Only equality is printed: the order of unequal objects is scrambled. */
 #include "misc_common.h"
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 
 #define KCMP_FILE 0
 #define KCMP_VM 1
@@ -23,6 +26,18 @@ static void cmp(const char *label, pid_t a, pid_t b, int type, long i1, long i2)
 	long r = syscall(SYS_kcmp, a, b, type, i1, i2);
 	if (r < 0) printf("%s %s: -1 %s\n", label, type < 7 ? names[type] : "?", errname(errno));
 	else printf("%s %s: %s\n", label, type < 7 ? names[type] : "?", r == 0 ? "equal" : (r == 1 || r == 2) ? "differ" : "bad value");
+}
+
+struct kcmp_epoll_slot {
+	unsigned int efd, tfd;
+	unsigned long long toff;
+};
+
+static void epcmp(const char *label, pid_t a, pid_t b, long fd, void *slot) {
+	errno = 0;
+	long r = syscall(SYS_kcmp, a, b, KCMP_EPOLL_TFD, fd, slot);
+	if (r < 0) printf("%s EPOLL_TFD: -1 %s\n", label, errname(errno));
+	else printf("%s EPOLL_TFD: %s\n", label, r == 0 ? "equal" : (r == 1 || r == 2) ? "differ" : "bad value");
 }
 
 static void all(const char *label, pid_t a, pid_t b) {
@@ -60,6 +75,37 @@ int main(void) {
 	cmp("fd vs second open", me, me, KCMP_FILE, fd, other);
 	cmp("bad fd", me, me, KCMP_FILE, fd, 999);
 	cmp("negative fd", me, me, KCMP_FILE, -1, fd);
+
+	/* Regular files cannot be watched: eventfds then. */
+	int ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN};
+	close(fd);
+	close(dupfd);
+	close(other);
+	fd = eventfd(0, 0);
+	dupfd = dup(fd);
+	other = eventfd(0, 0);
+	CHECK("add fd", epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+	CHECK("add second", epoll_ctl(ep, EPOLL_CTL_ADD, other, &ev));
+	struct kcmp_epoll_slot slot = {ep, fd, 0};
+	epcmp("fd vs its epoll item", me, me, fd, &slot);
+	epcmp("dup vs the item", me, me, dupfd, &slot);
+	epcmp("other eventfd vs the item", me, me, other, &slot);
+	slot.tfd = other;
+	epcmp("other eventfd vs its item", me, me, other, &slot);
+	slot.toff = 1;
+	epcmp("toff past the items", me, me, other, &slot);
+	slot.toff = 0;
+	slot.tfd = dupfd;
+	epcmp("fd not in the set", me, me, fd, &slot);
+	epoll_ctl(ep, EPOLL_CTL_ADD, dupfd, &ev);
+	epcmp("dup added too", me, me, fd, &slot);
+	slot.efd = fd;
+	epcmp("efd not epoll", me, me, fd, &slot);
+	slot.efd = 999;
+	epcmp("bad efd", me, me, fd, &slot);
+	epcmp("bad slot pointer", me, me, fd, NULL);
+	epcmp("bad idx1", me, me, 999, &slot);
 	CHECK("bad type", syscall(SYS_kcmp, me, me, 8, 0, 0));
 	CHECK("type -1", syscall(SYS_kcmp, me, me, -1, 0, 0));
 	CHECK("no such pid", syscall(SYS_kcmp, me, 999999, KCMP_VM, 0, 0));
