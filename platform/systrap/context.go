@@ -137,7 +137,7 @@ func (c *context) threadIn(a *addressSpace) (*appThread, error) {
 	}
 	// The thread reports once from its start instruction: then it waits
 	// in the handler with a frame to load registers into.
-	if _, err := c.wait(t, 0); err != nil {
+	if _, err := c.wait(t, time.Time{}, 0); err != nil {
 		return nil, err
 	}
 	if err := t.readFrame(); err != nil {
@@ -210,39 +210,43 @@ func (t *appThread) resume(stubPoll time.Duration) (polling bool) {
 	return true
 }
 
-// poll polls t's state word for an event for at most d, and reports
-// whether one came. A gap in the polling (kite's thread lost its CPU)
-// ends it and tells the platform's gate that CPUs are contended.
-func (c *context) poll(t *appThread, d time.Duration) bool {
+// poll polls t's state word for an event until d after start (when t
+// was resumed), and reports whether one came, with the last time it
+// read (within pausesPerPoll of the event). A gap in the polling (kite's
+// thread lost its CPU) ends it and tells the platform's gate that CPUs
+// are contended.
+func (c *context) poll(t *appThread, start time.Time, d time.Duration) (bool, time.Time) {
 	w := t.state()
-	start := time.Now()
 	last := start
 	for atomic.LoadUint32(w) == stateRun {
 		pause(pausesPerPoll)
 		now := time.Now()
 		if now.Sub(last) > preemptGap {
 			c.p.gate.preempted(now)
-			return false
+			return false, now
 		}
 		if now.Sub(start) > d {
-			return false
+			return false, now
 		}
 		last = now
 	}
-	return true
+	return true, last
 }
 
-// wait waits until t reports an event, polling for it first for
-// kitePoll, and reports whether the polling caught it.
-func (c *context) wait(t *appThread, kitePoll time.Duration) (caught bool, err error) {
+// wait waits until t, resumed at resumed, reports an event, polling for
+// it first for kitePoll, and reports whether the polling caught it and
+// when (zero if it did not).
+func (c *context) wait(t *appThread, resumed time.Time, kitePoll time.Duration) (caughtAt time.Time, err error) {
 	w := t.state()
-	if kitePoll > 0 && c.poll(t, kitePoll) {
-		caught = true
+	if kitePoll > 0 {
+		if caught, at := c.poll(t, resumed, kitePoll); caught {
+			caughtAt = at
+		}
 	}
 	for {
 		switch v := atomic.LoadUint32(w); v {
 		case stateEvent, stateEventStubWait:
-			return caught, nil
+			return caughtAt, nil
 		case stateRun:
 			if !atomic.CompareAndSwapUint32(w, stateRun, stateRunKiteWait) {
 				continue
@@ -255,7 +259,7 @@ func (c *context) wait(t *appThread, kitePoll time.Duration) (caught bool, err e
 			}
 			if !t.alive() {
 				t.dead = true
-				return false, fmt.Errorf("systrap: stub thread %d is gone", t.tid)
+				return time.Time{}, fmt.Errorf("systrap: stub thread %d is gone", t.tid)
 			}
 			if c.interrupted.Load() {
 				// An interrupt that found no running thread to
@@ -266,10 +270,10 @@ func (c *context) wait(t *appThread, kitePoll time.Duration) (caught bool, err e
 			}
 		case stateDead:
 			t.dead = true
-			return false, fmt.Errorf("systrap: stub thread %d exited", t.tid)
+			return time.Time{}, fmt.Errorf("systrap: stub thread %d exited", t.tid)
 		default:
 			t.dead = true
-			return false, fmt.Errorf("systrap: stub thread %d: bad state %d", t.tid, v)
+			return time.Time{}, fmt.Errorf("systrap: stub thread %d: bad state %d", t.tid, v)
 		}
 	}
 }
@@ -335,14 +339,24 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 	if c.interrupted.CompareAndSwap(true, false) {
 		return platform.EventInterrupt, platform.Fault{}, nil
 	}
-	c.p.gate.active.Add(1)
-	defer c.p.gate.active.Add(-1)
-	t.setRegs(regs)
-	kitePoll, stubPoll := c.polling(t)
 	adaptive := c.p.spinMode == SpinAdaptive
-	for {
-		var resumed time.Time
-		if adaptive {
+	if adaptive {
+		// Only the adaptive gate counts the Contexts in Switch.
+		c.p.gate.active.Add(1)
+		defer c.p.gate.active.Add(-1)
+	}
+	t.setRegs(regs)
+	// One clock read serves the gate, the resume time the adaptation
+	// measures from and the start of kite's polling; the answer's time
+	// is the only other one, and polling's last read gives it when
+	// polling caught the answer.
+	var resumed time.Time
+	if adaptive || c.p.kiteSpin > 0 {
+		resumed = time.Now()
+	}
+	kitePoll, stubPoll := c.polling(t, resumed)
+	for first := true; ; first = false {
+		if !first && (adaptive || kitePoll > 0) {
 			resumed = time.Now()
 		}
 		polled := t.resume(stubPoll)
@@ -350,12 +364,15 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 			// Kite took resumed-answered to answer the stub.
 			c.spin.stub.observe(resumed.Sub(c.spin.answered), polled)
 		}
-		caught, err := c.wait(t, kitePoll)
+		caughtAt, err := c.wait(t, resumed, kitePoll)
 		if err != nil {
 			return 0, platform.Fault{}, err
 		}
 		if adaptive {
-			c.spin.answered = time.Now()
+			caught := !caughtAt.IsZero()
+			if c.spin.answered = caughtAt; !caught {
+				c.spin.answered = time.Now()
+			}
 			c.spin.kite.observe(c.spin.answered.Sub(resumed), caught)
 		}
 		if err := t.readFrame(); err != nil {
@@ -417,13 +434,13 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 // polling returns how long kite and the stub are to poll for each other
 // in this Switch (spin.go), and places t: on kite's CPU if neither polls
 // (and the platform follows), else wherever the host likes.
-func (c *context) polling(t *appThread) (kite, stub time.Duration) {
+func (c *context) polling(t *appThread, now time.Time) (kite, stub time.Duration) {
 	p := c.p
 	switch p.spinMode {
 	case SpinFixed:
 		kite, stub = p.kiteSpin, p.stubSpin
 	case SpinAdaptive:
-		if p.gate.allow(time.Now()) {
+		if p.gate.allow(now) {
 			kite, stub = c.spin.kite.next(), c.spin.stub.next()
 		}
 	}
