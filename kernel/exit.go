@@ -245,6 +245,11 @@ func (tg *ThreadGroup) exitStatusNoLock() WaitStatus {
 func (p *ThreadGroup) notifyChildEventLocked() {
 	close(p.childEvent)
 	p.childEvent = make(chan struct{})
+	for i, w := range p.childWaiters {
+		w.Wake()
+		p.childWaiters[i] = nil
+	}
+	p.childWaiters = p.childWaiters[:0]
 }
 
 // reparentChildrenLocked gives tg's children to the nearest living

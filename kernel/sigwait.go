@@ -18,7 +18,7 @@ func (t *Task) SigSuspend(mask linux.SignalSet) error {
 	t.SleepBegin()
 	defer t.SleepEnd()
 	for !t.Interrupted() {
-		<-t.wake
+		t.parker.Park(-1)
 	}
 	return ERESTARTNOHAND
 }
@@ -30,11 +30,9 @@ func (t *Task) SigSuspend(mask linux.SignalSet) error {
 func (t *Task) SigTimedWait(set linux.SignalSet, timeout *time.Duration) (*arch.SignalInfo, error) {
 	set &^= linux.UnblockableSignals
 	tg := t.tg
-	var deadline <-chan time.Time
+	var deadline time.Time
 	if timeout != nil {
-		timer := time.NewTimer(*timeout)
-		defer timer.Stop()
-		deadline = timer.C
+		deadline = time.Now().Add(*timeout)
 	}
 	tg.sigMu.Lock()
 	t.sigWaitSet = set
@@ -55,16 +53,16 @@ func (t *Task) SigTimedWait(set linux.SignalSet, timeout *time.Duration) (*arch.
 		if interrupted {
 			return nil, unix.EINTR
 		}
-		if timeout != nil && *timeout <= 0 {
-			return nil, unix.EAGAIN
+		// As Linux's do_sigtimedwait, the queue is looked at once
+		// more when the timeout has passed.
+		left := time.Duration(-1)
+		if timeout != nil {
+			if left = time.Until(deadline); left <= 0 {
+				return nil, unix.EAGAIN
+			}
 		}
 		t.SleepBegin()
-		select {
-		case <-t.wake:
-		case <-deadline:
-			t.SleepEnd()
-			return nil, unix.EAGAIN
-		}
+		t.parker.Park(left)
 		t.SleepEnd()
 	}
 }

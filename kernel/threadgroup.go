@@ -129,6 +129,9 @@ type ThreadGroup struct {
 	// childEvent is closed (and replaced) when a child changes state, to
 	// wake tasks of this group waiting in wait4/waitid.
 	childEvent chan struct{}
+	// childWaiters are the tasks parked on childEvent; its close wakes
+	// them (and empties the list).
+	childWaiters []*Task
 	// stopEvent/continueEvent record an unreported stop or continue for
 	// WUNTRACED/WCONTINUED waiters of the parent.
 	stopReport     bool

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -115,8 +116,12 @@ func (t *Task) Wait(target WaitTarget, options int) (*WaitResult, error) {
 			return nil, nil
 		}
 		ev := t.tg.childEvent
+		t.tg.childWaiters = append(t.tg.childWaiters, t)
 		k.mu.Unlock()
-		if err := t.BlockOn(ev); err != nil {
+		if err := t.Park(ev); err != nil {
+			k.mu.Lock()
+			t.tg.childWaiters = slices.DeleteFunc(t.tg.childWaiters, func(w *Task) bool { return w == t })
+			k.mu.Unlock()
 			return nil, err
 		}
 	}

@@ -224,11 +224,7 @@ func rtSigsuspend(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 }
 
 func pause(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
-	t.SleepBegin()
-	defer t.SleepEnd()
-	for !t.Interrupted() {
-		<-t.WakeChan()
-	}
+	t.Park(nil) // only an interruption ends it
 	return 0, kernel.ERESTARTNOHAND
 }
 

@@ -144,10 +144,34 @@ type fakeTask struct {
 
 func newTask() *fakeTask { return &fakeTask{ch: make(chan struct{}, 1)} }
 
-func (f *fakeTask) Interrupted() bool         { return f.intr.Load() }
-func (f *fakeTask) WakeChan() <-chan struct{} { return f.ch }
-func (f *fakeTask) SleepBegin()               {}
-func (f *fakeTask) SleepEnd()                 {}
+func (f *fakeTask) Wake() {}
+
+func (f *fakeTask) Park(ch <-chan struct{}) error {
+	return f.ParkTimeout(ch, time.Time{})
+}
+
+// ParkTimeout waits in a select, as kernel.Task's BlockOnTimeout; a zero
+// deadline waits forever.
+func (f *fakeTask) ParkTimeout(ch <-chan struct{}, deadline time.Time) error {
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		timeout = t.C
+	}
+	for {
+		if f.intr.Load() {
+			return unix.Errno(512) // ERESTARTSYS
+		}
+		select {
+		case <-ch:
+			return nil
+		case <-timeout:
+			return unix.ETIMEDOUT
+		case <-f.ch:
+		}
+	}
+}
 
 func (f *fakeTask) interrupt() {
 	f.intr.Store(true)

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/kite-os/kite/mm"
 )
 
@@ -100,16 +102,15 @@ type Memory interface {
 
 // Waiter is the task that blocks in a futex operation.
 type Waiter interface {
-	// Interrupted reports whether the task has something to attend to
-	// (a signal, an exit) that must cut a blocking call short.
-	Interrupted() bool
-	// WakeChan returns a channel that receives a value whenever the
-	// task may have become interrupted. It must not be nil.
-	WakeChan() <-chan struct{}
-	// SleepBegin and SleepEnd bracket the time the task sleeps (it is
-	// not counted in the load average).
-	SleepBegin()
-	SleepEnd()
+	// Park waits until ch receives (nil), or the task has something to
+	// attend to (a signal, an exit) that must cut a blocking call short
+	// (ERESTARTSYS); ParkTimeout also returns ETIMEDOUT when deadline
+	// passes first. Every send on ch is followed by a Wake.
+	Park(ch <-chan struct{}) error
+	ParkTimeout(ch <-chan struct{}, deadline time.Time) error
+	// Wake ends the task's Park, or makes its next one return at once
+	// (it then checks ch again). It never blocks.
+	Wake()
 }
 
 // numBuckets is the number of hash buckets (a power of two).
@@ -200,9 +201,10 @@ type waiter struct {
 	kind waiterKind
 
 	bitset uint32
-	// ch receives when the waiter is woken. futex_waitv's waiters share
-	// one.
+	// ch receives when the waiter is woken, and then t wakes (t is the
+	// task that sleeps on ch). futex_waitv's waiters share one.
 	ch chan struct{}
+	t  Waiter
 	// index is the position in the futex_waitv vector.
 	index int
 
@@ -223,8 +225,8 @@ type waiter struct {
 	acquired bool
 }
 
-func newWaiter(kind waiterKind, bitset uint32) *waiter {
-	return &waiter{kind: kind, bitset: bitset, ch: make(chan struct{}, 1)}
+func newWaiter(t Waiter, kind waiterKind, bitset uint32) *waiter {
+	return &waiter{kind: kind, bitset: bitset, ch: make(chan struct{}, 1), t: t}
 }
 
 // bucketOf returns the bucket of key.
@@ -324,6 +326,9 @@ func (m *Manager) wakeLocked(b *bucket, w *waiter) {
 	case w.ch <- struct{}{}:
 	default:
 	}
+	if w.t != nil {
+		w.t.Wake()
+	}
 }
 
 // moveLocked moves w from its queue in b1 to the end of key2's queue in b2.
@@ -403,25 +408,17 @@ const (
 // sleep blocks until ch receives, the deadline (if not zero) passes, or w
 // is interrupted.
 func sleep(w Waiter, ch <-chan struct{}, deadline time.Time) sleepResult {
-	var timeout <-chan time.Time
-	if !deadline.IsZero() {
-		t := time.NewTimer(time.Until(deadline))
-		defer t.Stop()
-		timeout = t.C
+	var err error
+	if deadline.IsZero() {
+		err = w.Park(ch)
+	} else {
+		err = w.ParkTimeout(ch, deadline)
 	}
-	intr := w.WakeChan()
-	w.SleepBegin()
-	defer w.SleepEnd()
-	for {
-		if w.Interrupted() {
-			return sleepInterrupted
-		}
-		select {
-		case <-ch:
-			return sleepWoken
-		case <-timeout:
-			return sleepTimedOut
-		case <-intr:
-		}
+	switch {
+	case err == nil:
+		return sleepWoken
+	case err == unix.ETIMEDOUT:
+		return sleepTimedOut
 	}
+	return sleepInterrupted
 }

@@ -49,7 +49,7 @@ func (m *Manager) LockPI(t Waiter, mem Memory, addr uintptr, private bool, tid, 
 		if err := writeFault(mem, addr); err != nil {
 			return err
 		}
-		w := newWaiter(waitPI, FUTEX_BITSET_MATCH_ANY)
+		w := newWaiter(t, waitPI, FUTEX_BITSET_MATCH_ANY)
 		w.tid, w.gid, w.mem, w.addr = tid, gid, mem, addr
 		b := m.bucketOf(key)
 		b.mu.Lock()
@@ -370,7 +370,7 @@ func (m *Manager) WaitRequeuePI(t Waiter, mem Memory, addr, addr2 uintptr, priva
 	if key == key2 {
 		return unix.EINVAL
 	}
-	w := newWaiter(waitRequeuePI, FUTEX_BITSET_MATCH_ANY)
+	w := newWaiter(t, waitRequeuePI, FUTEX_BITSET_MATCH_ANY)
 	w.tid, w.gid, w.mem, w.addr, w.key2, w.addr2 = tid, gid, mem, addr, key2, addr2
 	if err := m.queueIfValue(mem, addr, key, val, w); err != nil {
 		return err

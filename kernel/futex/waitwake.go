@@ -21,7 +21,7 @@ func (m *Manager) Wait(t Waiter, mem Memory, addr uintptr, private bool, val, bi
 	if err != nil {
 		return err
 	}
-	w := newWaiter(waitNormal, bitset)
+	w := newWaiter(t, waitNormal, bitset)
 	if err := m.queueIfValue(mem, addr, key, val, w); err != nil {
 		return err
 	}
@@ -274,7 +274,7 @@ func (m *Manager) WaitV(t Waiter, mem Memory, vs []WaitVEntry, deadline time.Tim
 	ch := make(chan struct{}, 1)
 	ws := make([]*waiter, len(vs))
 	for i, v := range vs {
-		w := &waiter{kind: waitNormal, bitset: FUTEX_BITSET_MATCH_ANY, ch: ch, index: i}
+		w := &waiter{kind: waitNormal, bitset: FUTEX_BITSET_MATCH_ANY, ch: ch, t: t, index: i}
 		if err := m.queueIfValue(mem, v.Addr, keys[i], v.Val, w); err != nil {
 			if woken := m.dequeueAll(ws[:i]); woken >= 0 {
 				return woken, nil
