@@ -77,7 +77,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_GETPID:                  supported(getpid),
 	unix.SYS_SENDFILE:                supported(sendfile),
 	unix.SYS_SOCKET:                  partial(socket, "AF_UNIX; AF_INET and AF_INET6 TCP and UDP over kite's stack (no raw or ICMP echo sockets); AF_NETLINK NETLINK_ROUTE and NETLINK_KOBJECT_UEVENT; other families EAFNOSUPPORT"),
-	unix.SYS_CONNECT:                 partial(connect, "connect(AF_UNSPEC): on --net=host TCP sockets EOPNOTSUPP (UDP ones are replaced by a new host socket); on kite's stack a UDP socket bound to an address with port 0 keeps the port"),
+	unix.SYS_CONNECT:                 partial(connect, "connect(AF_UNSPEC) on kite's stack: a connected TCP socket gets EOPNOTSUPP (tcpip cannot disconnect an endpoint) and a UDP socket whose port was picked automatically (bind with port 0, a send) keeps it; --net=host disconnects as Linux"),
 	unix.SYS_ACCEPT:                  supported(accept),
 	unix.SYS_SENDTO:                  partial(sendto, "TCP MSG_OOB is EOPNOTSUPP on kite's stack (gVisor's tcpip carries no urgent data); --net=host sends it as Linux"),
 	unix.SYS_RECVFROM:                partial(recvfrom, "TCP MSG_OOB is always EINVAL on kite's stack (no urgent data ever arrives there); --net=host receives it as Linux"),

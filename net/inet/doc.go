@@ -28,8 +28,7 @@
 // code that touches the host's network, and carry each call out on them
 // after the same decoding and checks as on kite's stack. Its netlink
 // view and /proc/net socket lists are the host's (NetlinkQuery,
-// hostproc.go); connect(AF_UNSPEC) on a datagram socket puts a new host
-// socket in the old one's place (x/sys cannot pass AF_UNSPEC). Sandbox
+// hostproc.go); connect(AF_UNSPEC) is the host's (hostnet's Disconnect). Sandbox
 // (sandbox.go) is `--net=sandbox`: the stack gets eth0, piped to a second
 // tcpip stack (the router) whose TCP and UDP forwarders carry each
 // connection the sandbox opens over a hostnet connection, and --publish

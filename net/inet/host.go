@@ -154,18 +154,10 @@ type hostSocket struct {
 	// could not copy to the program (a bad buffer): Linux leaves it
 	// queued, so the next receive gets it first.
 	unread []byte
-	// dgrams are datagrams that had arrived when connect(AF_UNSPEC)
-	// replaced the host socket: they come before the new socket's.
-	dgrams []heldDgram
-	// kept says whether unread or dgrams holds anything: written under
-	// mu, read without it, so that a receive or poll finding nothing
-	// kept does not take mu.
+	// kept says whether unread holds anything: written under mu, read
+	// without it, so that a receive or poll finding nothing kept does
+	// not take mu.
 	kept atomic.Bool
-	// bound is the address the program bound the socket to, and
-	// setOpts the options it set on the host socket, in order: a datagram
-	// socket's replacement gets them again.
-	bound   []byte
-	setOpts []heldOpt
 
 	// async is O_ASYNC's state.
 	async asyncSignals
@@ -173,18 +165,6 @@ type hostSocket struct {
 	file atomic.Pointer[vfs.File]
 	// urgent is set while the host reports urgent data (POLLPRI).
 	urgent atomic.Bool
-}
-
-// heldDgram is a datagram kept in kite.
-type heldDgram struct {
-	data []byte
-	from unix.Sockaddr
-}
-
-// heldOpt is an option the program set.
-type heldOpt struct {
-	key optKey
-	val []byte
 }
 
 // Fasync implements vfs.Fasyncer.
@@ -324,13 +304,7 @@ func (s *hostSocket) Bind(ctx net.Context, b []byte) error {
 	if port != 0 && port < 1024 && !ctx.Credentials().HasCapability(unix.CAP_NET_BIND_SERVICE) {
 		return unix.EACCES
 	}
-	if err := s.hs.Bind(sa); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.bound = append([]byte(nil), b...)
-	s.mu.Unlock()
-	return nil
+	return s.hs.Bind(sa)
 }
 
 // Listen implements net.Socket.
@@ -380,11 +354,6 @@ func (s *hostSocket) Connect(ctx net.Context, b []byte, nonblock bool, d net.Dea
 		return err
 	}
 	if fam == unix.AF_UNSPEC {
-		if s.stream() {
-			// tcp_disconnect (abort, keep the port) is not
-			// carried out on host sockets.
-			return unix.EOPNOTSUPP
-		}
 		return s.disconnect()
 	}
 	if s.fam.domain == unix.AF_INET6 && fam == unix.AF_INET && !s.stream() && len(b) >= sockaddrInLen {
@@ -428,121 +397,32 @@ func (s *hostSocket) Connect(ctx net.Context, b []byte, nonblock bool, d net.Dea
 	return s.hs.Connect(sa)
 }
 
-// disconnect is connect(AF_UNSPEC) on a datagram socket, as Linux's
-// udp_disconnect: the peer is forgotten, the port is given up unless the
-// program bound one (and the address unless it bound one), and what has
-// arrived stays to be read. kite cannot hand the host an AF_UNSPEC
-// address, so a new host socket takes the old one's place with the
-// options the program set and its bound address; datagrams the old one
-// held are kept in kite. The old port is released before the new
-// socket binds it again, so another host process could take it in
-// between (EADDRINUSE then).
+// disconnect is connect(AF_UNSPEC): the host's (udp_disconnect forgets
+// a datagram socket's peer and gives up an automatic port;
+// tcp_disconnect aborts a stream with a reset, drops what it had
+// received and leaves it unconnected, a listener no longer listening).
+// The stream data kite had taken from the host and kept goes with the
+// host's.
 func (s *hostSocket) disconnect() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	buf := make([]byte, maxDatagram)
-	for {
-		n, _, _, from, err := s.hs.Recv(buf, nil, 0)
-		if err != nil {
-			break
-		}
-		s.dgrams = append(s.dgrams, heldDgram{data: append([]byte(nil), buf[:n]...), from: from})
-	}
-	s.keptChangedLocked()
-	var rebind unix.Sockaddr
-	autoPort := false
-	if b := s.bound; b != nil && len(b) >= 8 {
-		port := binary.BigEndian.Uint16(b[2:])
-		specific := false
-		if s.fam.domain == unix.AF_INET {
-			specific = b[4]|b[5]|b[6]|b[7] != 0
-		} else if len(b) >= 24 {
-			for _, c := range b[8:24] {
-				specific = specific || c != 0
-			}
-		}
-		if port != 0 || specific {
-			if b[0] == unix.AF_UNSPEC && s.fam.domain == unix.AF_INET {
-				b = append([]byte{unix.AF_INET, 0}, b[2:]...)
-			}
-			sa, err := s.hostAddr(b)
-			if err != nil {
-				return err
-			}
-			rebind, autoPort = sa, port == 0
-		}
-	}
-	opts := s.setOpts
-	return s.hs.Renew(s.fam.domain, s.typ, s.protocol, func(ns *hostnet.Socket) error {
-		for _, o := range opts {
-			if err := ns.SetBytes(o.key.level, o.key.name, o.val); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, func(ns *hostnet.Socket) error {
-		if rebind == nil {
-			return nil
-		}
-		if !autoPort {
-			return ns.Bind(rebind)
-		}
-		// The address without a port, as udp_disconnect leaves it:
-		// IP_BIND_ADDRESS_NO_PORT makes bind skip picking one; the
-		// program's own setting comes back after.
-		was, err := ns.GetInt(unix.SOL_IP, unix.IP_BIND_ADDRESS_NO_PORT)
-		if err != nil {
-			return err
-		}
-		if err := ns.SetInt(unix.SOL_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1); err != nil {
-			return err
-		}
-		err = ns.Bind(rebind)
-		ns.SetInt(unix.SOL_IP, unix.IP_BIND_ADDRESS_NO_PORT, was)
+	if err := s.hs.Disconnect(); err != nil {
 		return err
-	})
-}
-
-// takeDgram gives a datagram receive the oldest datagram disconnect
-// kept, if any (ok false when there is none).
-func (s *hostSocket) takeDgram(req *net.RecvRequest, flags int) (r net.RecvResult, ok bool, err error) {
-	if !s.kept.Load() {
-		return r, false, nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.dgrams) == 0 {
-		return r, false, nil
-	}
-	d := s.dgrams[0]
-	got := min(int64(len(d.data)), req.Len)
-	if got > 0 {
-		if c, err := req.Sink(d.data[:got]); err != nil {
-			return net.RecvResult{N: int64(c)}, true, err
-		}
-	}
-	r.N = got
-	if int64(len(d.data)) > got {
-		r.Flags |= unix.MSG_TRUNC
-	}
-	if flags&unix.MSG_TRUNC != 0 {
-		r.N = int64(len(d.data))
-	}
-	if d.from != nil {
-		r.From = s.progAddr(d.from)
-	}
-	if flags&unix.MSG_PEEK == 0 {
-		s.dgrams = s.dgrams[1:]
+	if s.stream() {
+		s.mu.Lock()
+		s.unread = nil
 		s.keptChangedLocked()
+		s.mu.Unlock()
+		s.async.connecting.Store(false)
+		s.urgent.Store(false)
 	}
-	return r, true, nil
+	return nil
 }
 
-// keptChangedLocked sets kept after unread or dgrams changed.
+// keptChangedLocked sets kept after unread changed.
 //
 // Preconditions: s.mu is held.
 func (s *hostSocket) keptChangedLocked() {
-	s.kept.Store(len(s.unread) > 0 || len(s.dgrams) > 0)
+	s.kept.Store(len(s.unread) > 0)
 }
 
 // Shutdown implements net.Socket.
@@ -684,15 +564,6 @@ func (s *hostSocket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvRes
 	defer s.fam.h.bufs.Put(bp)
 	buf := (*bp)[:max(size, 0)]
 	var done int64
-	if !s.stream() {
-		r, ok, err := s.takeDgram(req, flags)
-		if ok {
-			if err == nil {
-				s.stamp(&r)
-			}
-			return r, err
-		}
-	}
 	if s.stream() && flags&unix.MSG_OOB == 0 {
 		n, err := s.takeUnread(req, peek)
 		if err != nil || n > 0 && (!waitall || n == req.Len) {
@@ -816,10 +687,6 @@ func (s *hostSocket) Ioctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uintp
 	if cmd == unix.SIOCINQ {
 		s.mu.Lock()
 		v += len(s.unread)
-		if len(s.dgrams) > 0 {
-			// A datagram socket's is the next datagram's size.
-			v = len(s.dgrams[0].data)
-		}
 		s.mu.Unlock()
 	}
 	if _, err := io.CopyOut(arg, putInt(int32(v))); err != nil {

@@ -148,26 +148,8 @@ func (s *hostSocket) SetSockOpt(ctx net.Context, level, name int, val []byte) er
 	if err := s.hs.SetBytes(level, name, val); err != nil {
 		return err
 	}
-	s.keepOpt(optKey{level, name}, val)
 	if level == unix.SOL_SOCKET && name == unix.SO_LINGER {
 		return unix.ENOPROTOOPT
 	}
 	return nil
-}
-
-// keepOpt records an option the program set, for a replacement of the
-// host socket (disconnect).
-func (s *hostSocket) keepOpt(k optKey, val []byte) {
-	if s.stream() {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := range s.setOpts {
-		if s.setOpts[i].key == k {
-			s.setOpts[i].val = append([]byte(nil), val...)
-			return
-		}
-	}
-	s.setOpts = append(s.setOpts, heldOpt{k, append([]byte(nil), val...)})
 }

@@ -19,10 +19,13 @@
 //
 // Host calls go through golang.org/x/sys/unix's wrappers (and Go's net
 // package for the sandbox's plain TCP/UDP connections); there is no
-// unsafe and no raw system call here.
+// unsafe and no raw system call here. The one call x/sys cannot make,
+// connect(2) with an AF_UNSPEC address (Disconnect), is platform's
+// DisconnectSocket.
 //
 // Locking: Poller.mu guards its table of sockets and is a leaf; callbacks
 // run without it.
 //
-// hostnet imports only x/sys/unix and the standard library.
+// hostnet imports platform (for DisconnectSocket), x/sys/unix and the
+// standard library.
 package hostnet

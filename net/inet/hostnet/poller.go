@@ -138,15 +138,3 @@ func (p *Poller) remove(fd int, id int32) {
 	unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil)
 	delete(p.notify, id)
 }
-
-// readd registers fd again under id, the registration of a socket that
-// another took the place of (Socket.Renew).
-func (p *Poller) readd(fd int, id int32) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return unix.EBADF
-	}
-	ev := unix.EpollEvent{Events: watchEvents, Fd: id}
-	return unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev)
-}

@@ -5,6 +5,8 @@ import (
 	"reflect"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/platform"
 )
 
 // Socket is one host socket (non-blocking, close-on-exec) that the poller
@@ -185,38 +187,6 @@ func (s *Socket) Queued(req uint) (int, error) {
 	return 0, unix.ENOTTY
 }
 
-// Renew puts a new socket of the same domain, type and protocol in s's
-// place: setup prepares it (options), then it takes over s's
-// descriptor number (dup3, so calls that other threads make on s go to
-// the new socket from then on; the old socket is closed) and its
-// poller registration, and after runs on it there (bind, once the old
-// socket has let its address go). This is connect(AF_UNSPEC) for a
-// datagram socket, whose AF_UNSPEC address x/sys/unix's Connect cannot
-// pass to the host.
-func (s *Socket) Renew(domain, typ, protocol int, setup, after func(*Socket) error) error {
-	if !allowed(domain, typ, protocol) {
-		return unix.EPROTONOSUPPORT
-	}
-	socket := unix.Socket
-	if s.p.ns != nil {
-		socket = s.p.ns.socket
-	}
-	fd, err := socket(domain, typ|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, protocol)
-	if err != nil {
-		return err
-	}
-	if err := setup(&Socket{p: s.p, fd: fd, id: -1}); err != nil {
-		unix.Close(fd)
-		return err
-	}
-	err = unix.Dup3(fd, s.fd, unix.O_CLOEXEC)
-	unix.Close(fd)
-	if err != nil {
-		return err
-	}
-	// The old socket's registration went with it.
-	if err := s.p.readd(s.fd, s.id); err != nil {
-		return err
-	}
-	return after(s)
-}
+// Disconnect is connect(2) with an AF_UNSPEC address (the platform
+// makes it: x/sys's Connect cannot pass that address).
+func (s *Socket) Disconnect() error { return platform.DisconnectSocket(s.fd) }
