@@ -5,6 +5,7 @@ import (
 
 	"github.com/kite-os/kite/abi/linux"
 	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/fs/proc"
 	"github.com/kite-os/kite/vfs"
 )
 
@@ -62,6 +63,22 @@ func PIDFDProcess(f *vfs.File) (*ThreadGroup, error) {
 	return p.tg, nil
 }
 
+// SignalTarget returns the process pidfd_send_signal's fd names: a
+// pidfd's, or that of a /proc/PID directory, which Linux accepts too;
+// EBADF for any other file.
+func SignalTarget(f *vfs.File) (*ThreadGroup, error) {
+	if tg, err := PIDFDProcess(f); err == nil {
+		return tg, nil
+	}
+	switch p := proc.DirProcess(f).(type) {
+	case *Task:
+		return p.tg, nil
+	case procTask:
+		return p.Task.tg, nil
+	}
+	return nil, unix.EBADF
+}
+
 // PIDFDOpen opens a pidfd for process pid, as pidfd_open(2): pid must be
 // a live thread-group leader.
 func (t *Task) PIDFDOpen(pid int32, flags int) (*vfs.File, error) {
@@ -105,7 +122,7 @@ const (
 // PIDFDSendSignal sends sig to the process of pidfd f (or its leader
 // thread, or its process group), as pidfd_send_signal(2).
 func (t *Task) PIDFDSendSignal(f *vfs.File, sig int, info *arch.SignalInfo, scope SignalScope) error {
-	tg, err := PIDFDProcess(f)
+	tg, err := SignalTarget(f)
 	if err != nil {
 		return err
 	}

@@ -345,7 +345,7 @@ func pidfdSendSignal(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, err
 	}
 	defer f.DecRef(t)
-	tg, err := kernel.PIDFDProcess(f)
+	tg, err := kernel.SignalTarget(f)
 	if err != nil {
 		return 0, unix.EBADF
 	}

@@ -313,6 +313,16 @@ func (d *pidDir) Open(vfs.Context, int) (vfs.FileOperations, error) {
 	return &pidDirFile{d: d}, nil
 }
 
+// DirProcess returns the process whose /proc/PID directory f is open
+// on, or nil if f is not one (pidfd_send_signal takes such a directory
+// as a pidfd).
+func DirProcess(f *vfs.File) Process {
+	if d, ok := f.Ops().(*pidDirFile); ok {
+		return d.d.proc
+	}
+	return nil
+}
+
 // pidDirFile lists /proc/PID: entry k of the sorted names at offset 2+k.
 type pidDirFile struct {
 	dirFileBase

@@ -1,5 +1,6 @@
-/* pidfd_open, pidfd_send_signal, CLONE_PIDFD through clone3, waitid
- * P_PIDFD, and poll on a pidfd. No recursive forks. */
+/* pidfd_open, pidfd_send_signal (with a pidfd or a /proc/PID directory),
+ * CLONE_PIDFD through clone3, waitid P_PIDFD, and poll on a pidfd. No
+ * recursive forks. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +65,33 @@ int main(void) {
 	TRY("pidfd_open(nonexistent)", syscall(SYS_pidfd_open, 999999, 0));
 	TRY("pidfd_send_signal(not a pidfd)", syscall(SYS_pidfd_send_signal, 0, SIGTERM, NULL, 0));
 	TRY("pidfd_send_signal(bad fd)", syscall(SYS_pidfd_send_signal, 99, SIGTERM, NULL, 0));
+
+	/* A /proc/PID directory names its process to pidfd_send_signal;
+	 * /proc itself, a thread's directory and a file do not. */
+	int self = open("/proc/self", O_RDONLY | O_DIRECTORY);
+	TRY("pidfd_send_signal(/proc/self, 0)", syscall(SYS_pidfd_send_signal, self, 0, NULL, 0));
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/task/%d", (int)getpid());
+	int task = open(path, O_RDONLY | O_DIRECTORY);
+	TRY("pidfd_send_signal(/proc/self/task/TID)", syscall(SYS_pidfd_send_signal, task, 0, NULL, 0));
+	int root = open("/proc", O_RDONLY | O_DIRECTORY);
+	TRY("pidfd_send_signal(/proc)", syscall(SYS_pidfd_send_signal, root, 0, NULL, 0));
+	int stat = open("/proc/self/stat", O_RDONLY);
+	TRY("pidfd_send_signal(/proc/self/stat)", syscall(SYS_pidfd_send_signal, stat, 0, NULL, 0));
+	TRY("waitid P_PIDFD on /proc/self", waitid(P_PIDFD, self, &si, WEXITED | WNOHANG));
+	c = fork();
+	if (c == 0) {
+		pause();
+		_exit(0);
+	}
+	snprintf(path, sizeof path, "/proc/%d", (int)c);
+	int cdir = open(path, O_RDONLY | O_DIRECTORY);
+	TRY("pidfd_send_signal(/proc/CHILD, KILL)", syscall(SYS_pidfd_send_signal, cdir, SIGKILL, NULL, 0));
+	int st;
+	waitpid(c, &st, 0);
+	printf("child killed by %d\n", WIFSIGNALED(st) ? WTERMSIG(st) : -1);
+	TRY("pidfd_send_signal(/proc/CHILD) after reap", syscall(SYS_pidfd_send_signal, cdir, 0, NULL, 0));
+	close(self), close(task), close(root), close(stat), close(cdir);
 
 	int cpfd = -1;
 	struct clone_args args;
