@@ -243,6 +243,8 @@ func bitSet(bm []byte, i uint64) bool { return bm[i/8]&(1<<(i%8)) != 0 }
 func (fs *FS) allocBlocks(goal uint64, n uint64) (uint64, uint64, error) {
 	start, cnt, err := fs.allocBlocksFrom(goal, n, false)
 	if err == unix.ENOSPC && len(fs.pendingFree) > 0 {
+		// (Not the frozen transaction's freed blocks: its checkpoint
+		// may still write some of them in place.)
 		return fs.allocBlocksFrom(goal, n, true)
 	}
 	return start, cnt, err
@@ -283,11 +285,27 @@ func (fs *FS) allocInGroup(g uint32, bm []byte, first bool, goal, n uint64, reus
 	if first && goal > start {
 		from = goal - start
 	}
-	scan := bm // the blocks taken: in use, or freed in the running transaction
-	if rs := fs.pendingFree[g]; len(rs) > 0 && !reusePending {
+	// The blocks taken: in use, freed in the transaction being
+	// committed, or (unless reusePending) in the running one.
+	scan := bm
+	pending := fs.frozenFree[g]
+	if !reusePending {
+		pending = append(pending[:len(pending):len(pending)], fs.pendingFree[g]...)
+	}
+	frozen := fs.frozen.Load()
+	if len(pending) > 0 || (reusePending && frozen != nil) {
 		scan = append([]byte(nil), bm...)
-		for _, r := range rs {
+		for _, r := range pending {
 			setBitRange(scan, r[0]-start, r[0]-start+r[1])
+		}
+		if reusePending {
+			// Metadata blocks the frozen transaction will still write
+			// in place are not reused either.
+			frozen.eachBlock(func(b uint64) {
+				if b >= start && b < start+size {
+					setBitRange(scan, b-start, b-start+1)
+				}
+			})
 		}
 	}
 	for i := from; i < size; i++ {

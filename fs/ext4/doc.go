@@ -42,7 +42,9 @@
 //
 // Locking, outermost first: Mounts.mu (the file systems mount(2) opened),
 // then FS.mu (an RWMutex: writers hold it for writing, readers for
-// reading), then tx.mu (the running transaction's block map), then
+// reading), then tx.mu (the running transaction's block map; under it
+// the frozen one's, which a commit writes with FS.mu released, the
+// committing flag under FS.mu keeping other commits out), then
 // blockCache.mu (the metadata cache, a leaf). The adapter's
 // Filesystem.flushMu (its background writeback timer) is a leaf too. The vfs
 // adapter takes FS's locks through FS's methods only.

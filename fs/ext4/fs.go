@@ -84,6 +84,18 @@ type FS struct {
 	// tx is the running transaction (nil when none is running). It is
 	// changed by writers, which hold mu.
 	tx atomic.Pointer[tx]
+	// frozen is the transaction being committed, or whose commit
+	// failed (nil when none): its blocks may not be in place. It is
+	// changed under mu.
+	frozen atomic.Pointer[tx]
+	// committing is set while a commit writes the frozen transaction
+	// without mu (guarded by mu); commitDone (over mu) is broadcast
+	// when it ends.
+	committing bool
+	commitDone *sync.Cond
+	// frozenFree is pendingFree of the frozen transaction: blocks not
+	// reused before it is committed (guarded by mu).
+	frozenFree map[uint32][][2]uint64
 	// commitTimer commits the running transaction when the interval
 	// has passed (guarded by mu).
 	commitTimer    *time.Timer

@@ -19,7 +19,12 @@ import (
 // (commitRunning): when it has been running for the commit interval (5
 // seconds, jbd2's default), on Sync (fsync, fdatasync, sync, syncfs), at
 // Close, and before an operation starts when it holds a quarter of the log
-// (jbd2's largest transaction). Each commit writes the log blocks, a
+// (jbd2's largest transaction). A commit freezes the running transaction
+// under FS.mu and writes it without the lock, as jbd2's commit thread
+// does: operations meanwhile go on in a new running transaction, reads see
+// the frozen one's blocks until its checkpoint is written, and the blocks
+// it freed stay unused until it is committed. One commit runs at a time,
+// in the order transactions were frozen. Each commit writes the log blocks, a
 // device barrier (the image file's fsync), the commit block and a second
 // barrier; then it writes the blocks in place (checkpoint) without a
 // barrier: the next commit's first barrier makes them durable, and only
@@ -60,19 +65,32 @@ func newTx() *tx {
 type txReader struct {
 	base io.ReaderAt
 	bs   int64
-	cur  *atomic.Pointer[tx]
+	// cur is the running transaction; frozen the one being committed,
+	// whose blocks may not be in place yet.
+	cur, frozen *atomic.Pointer[tx]
 }
 
 func (r *txReader) ReadAt(p []byte, off int64) (int, error) {
+	// The transactions first: a frozen one still there after the read
+	// of the image may have written its blocks in place meanwhile, but
+	// one gone before it had.
+	frozen, cur := r.frozen.Load(), r.cur.Load()
 	n, err := r.base.ReadAt(p, off)
-	t := r.cur.Load()
+	r.overlay(frozen, p[:n], off)
+	r.overlay(cur, p[:n], off)
+	return n, err
+}
+
+// overlay copies t's blocks over the bytes p read at off.
+func (r *txReader) overlay(t *tx, p []byte, off int64) {
 	if t == nil {
-		return n, err
+		return
 	}
+	n := len(p)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.blocks) == 0 {
-		return n, err
+		return
 	}
 	for done := int64(0); done < int64(n); {
 		pos := off + done
@@ -84,7 +102,6 @@ func (r *txReader) ReadAt(p []byte, off int64) (int, error) {
 		}
 		done += k
 	}
-	return n, err
 }
 
 // journalWriter is the state for writing transactions.
@@ -96,7 +113,9 @@ type journalWriter struct {
 	head uint32
 	// live is the last committed transaction, which the log still
 	// holds (its checkpoint may not be durable yet): its log blocks
-	// from liveStart (liveLen of them) and the blocks it logged.
+	// from liveStart (liveLen of them) and the blocks it logged. live
+	// is guarded by FS.mu; the rest belongs to the commit in progress
+	// (FS.committing), or to FS.mu's holder when there is none.
 	live      map[uint64]struct{}
 	liveStart uint32
 	liveLen   uint32
@@ -119,7 +138,8 @@ var errSimulatedCrash = errors.New("ext4: simulated crash after journal commit")
 // startJournal prepares journaled writes; without a usable internal
 // journal, writes go straight to their place.
 func (fs *FS) startJournal() error {
-	fs.dev = &txReader{base: fs.dev, bs: int64(fs.blockSize), cur: &fs.tx}
+	fs.dev = &txReader{base: fs.dev, bs: int64(fs.blockSize), cur: &fs.tx, frozen: &fs.frozen}
+	fs.commitDone = sync.NewCond(&fs.mu)
 	if !fs.sb.HasCompat(CompatHasJournal) || fs.sb.JournalInum == 0 {
 		return nil
 	}
@@ -157,6 +177,11 @@ func (fs *FS) beginTx() {
 		if fs.commitRunning() != nil {
 			return // the operation fails on writable()
 		}
+		if fs.tx.Load() != nil {
+			// Operations that ran while the commit had the lock
+			// released started one: join it.
+			return
+		}
 	}
 	t := newTx()
 	fs.tx.Store(t)
@@ -187,13 +212,20 @@ func (fs *FS) timedCommit(t *tx) {
 	}
 }
 
-// commitRunning commits the running transaction. A failure leaves the
-// file system read-only, as Linux does on a journal error.
+// commitRunning commits the running transaction, after the commit in
+// progress if there is one. The log writes and barriers run with mu
+// released (operations go on meanwhile, in a new running transaction):
+// callers call it where they hold no state read under mu. A failure
+// leaves the file system read-only, as Linux does on a journal error.
 //
-// Preconditions: fs.mu is held for writing.
+// Preconditions: fs.mu is held for writing; it is released and taken
+// again.
 func (fs *FS) commitRunning() error {
+	for fs.committing && fs.txErr == nil {
+		fs.commitDone.Wait()
+	}
 	t := fs.tx.Load()
-	if t == nil {
+	if t == nil || fs.txErr != nil {
 		return fs.txErr
 	}
 	if fs.commitTimer != nil {
@@ -212,15 +244,32 @@ func (fs *FS) commitRunning() error {
 		fs.pendingFree = nil
 		return nil
 	}
-	if err := fs.commit(t); err != nil {
-		// The transaction stays visible to reads: the image no
-		// longer takes writes.
+	// Freeze t: reads find its blocks as fs.frozen until they are in
+	// place, the blocks it freed wait in frozenFree, and the commit's
+	// first barrier covers the data written so far.
+	fs.committing = true
+	fs.frozen.Store(t)
+	fs.tx.Store(nil)
+	fs.frozenFree, fs.pendingFree = fs.pendingFree, nil
+	fs.dataDirty = false
+	fs.mu.Unlock()
+	blocks, err := fs.commit(t)
+	fs.mu.Lock()
+	fs.committing = false
+	fs.commitDone.Broadcast()
+	if err != nil {
+		// The transaction stays visible to reads (fs.frozen): the
+		// image no longer takes writes.
 		fs.wdev = nil
 		fs.txErr = err
 		return err
 	}
-	fs.tx.Store(nil)
-	fs.pendingFree = nil
+	fs.jw.live = make(map[uint64]struct{}, len(blocks))
+	for _, b := range blocks {
+		fs.jw.live[b] = struct{}{}
+	}
+	fs.frozen.Store(nil)
+	fs.frozenFree = nil
 	return nil
 }
 
@@ -282,32 +331,60 @@ func (fs *FS) txForget(start, n uint64) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	frozen := fs.frozen.Load()
 	for b := start; b < start+n; b++ {
 		delete(t.blocks, b)
-		if _, ok := fs.jw.live[b]; ok {
+		if _, ok := fs.jw.live[b]; ok || frozen.has(b) {
+			// A replay of the committed (or committing) transaction
+			// must not bring the block's old contents back.
 			t.revoke[b] = struct{}{}
 		}
 	}
 }
 
+// eachBlock calls f with each block t (which may be nil) holds.
+func (t *tx) eachBlock(f func(b uint64)) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for b := range t.blocks {
+		f(b)
+	}
+}
+
+// has reports whether t (which may be nil) holds block b.
+func (t *tx) has(b uint64) bool {
+	if t == nil {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.blocks[b]
+	return ok
+}
+
 type syncer interface{ Sync() error }
 
+// syncDev is a device barrier (the image file's fsync). Callers holding
+// FS.mu clear dataDirty.
 func (fs *FS) syncDev() error {
 	if fs.noSync {
-		fs.dataDirty = false
 		return nil
 	}
 	if s, ok := fs.wdev.(syncer); ok {
-		if err := s.Sync(); err != nil {
-			return err
-		}
+		return s.Sync()
 	}
-	fs.dataDirty = false
 	return nil
 }
 
-// commit writes t to the log (after the live transaction), then in place.
-func (fs *FS) commit(t *tx) error {
+// commit writes t, frozen, to the log (after the live transaction), then
+// in place, and returns the blocks it logged.
+//
+// Preconditions: fs.committing was set by the caller (so that no other
+// commit runs); FS.mu is not held.
+func (fs *FS) commit(t *tx) ([]uint64, error) {
 	jw := fs.jw
 	j := jw.j
 	blocks := make([]uint64, 0, len(t.blocks))
@@ -333,21 +410,21 @@ func (fs *FS) commit(t *tx) error {
 	perRevoke := (j.bs - 16 - tail) / recSize
 	need := uint32(len(blocks)+(len(blocks)+perDesc-1)/perDesc+(len(revokes)+perRevoke-1)/perRevoke) + 1
 	if need > jw.capacity() {
-		return fmt.Errorf("ext4: a transaction of %d log blocks does not fit the %d-block journal: %w", need, jw.capacity(), unix.ENOSPC)
+		return nil, fmt.Errorf("ext4: a transaction of %d log blocks does not fit the %d-block journal: %w", need, jw.capacity(), unix.ENOSPC)
 	}
 	if jw.liveLen > 0 && need > jw.capacity()-jw.liveLen {
 		// No room after the live transaction: make its checkpoint
 		// durable and empty the log first.
 		if err := fs.syncDev(); err != nil {
-			return err
+			return nil, err
 		}
 		if err := jw.writeJSB(0, jw.seq); err != nil {
-			return err
+			return nil, err
 		}
 		if err := fs.syncDev(); err != nil {
-			return err
+			return nil, err
 		}
-		jw.live, jw.liveLen = nil, 0
+		jw.liveLen = 0 // (live, under FS.mu, is replaced after this commit)
 	}
 	be := binary.BigEndian
 	start := jw.head
@@ -377,7 +454,7 @@ func (fs *FS) commit(t *tx) error {
 			be.PutUint32(rb[j.bs-4:], crc32c(jw.csumSeed, rb))
 		}
 		if err := logWrite(rb); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for i := 0; i < len(blocks); i += perDesc {
@@ -424,7 +501,7 @@ func (fs *FS) commit(t *tx) error {
 			be.PutUint32(desc[j.bs-4:], crc32c(jw.csumSeed, desc))
 		}
 		if err := logWrite(desc); err != nil {
-			return err
+			return nil, err
 		}
 		for _, b := range chunk {
 			data := t.blocks[b]
@@ -433,21 +510,21 @@ func (fs *FS) commit(t *tx) error {
 				be.PutUint32(data, 0)
 			}
 			if err := logWrite(data); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	// Barrier: file data, the log blocks and the live transaction's
 	// checkpoint are on stable storage before the commit block.
 	if err := fs.syncDev(); err != nil {
-		return err
+		return nil, err
 	}
 	// The live transaction is checkpointed: the log starts with this
 	// one. (If the superblock reaches the disk and the commit block
 	// does not, recovery finds nothing committed, which is right.)
 	if !jw.keepLogStart || binary.BigEndian.Uint32(j.sb[0x1C:]) == 0 {
 		if err := jw.writeJSB(start, jw.seq); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	commit := make([]byte, j.bs)
@@ -461,20 +538,16 @@ func (fs *FS) commit(t *tx) error {
 		be.PutUint32(commit[0x10:], crc32c(jw.csumSeed, commit))
 	}
 	if err := logWrite(commit); err != nil {
-		return err
+		return nil, err
 	}
 	if err := fs.syncDev(); err != nil {
-		return err
+		return nil, err
 	}
 	if jw.crashAfterCommit {
-		return errSimulatedCrash
+		return nil, errSimulatedCrash
 	}
 	if err := fs.checkpoint(t, blocks); err != nil {
-		return err
-	}
-	jw.live = make(map[uint64]struct{}, len(blocks))
-	for _, b := range blocks {
-		jw.live[b] = struct{}{}
+		return nil, err
 	}
 	jw.liveStart, jw.liveLen = start, need
 	jw.head = pos
@@ -482,7 +555,7 @@ func (fs *FS) commit(t *tx) error {
 	if jw.committed != nil {
 		jw.committed()
 	}
-	return nil
+	return blocks, nil
 }
 
 // checkpoint writes the transaction's blocks to their places (made
@@ -535,12 +608,17 @@ func (fs *FS) Close() error {
 	if fs.wdev == nil || fs.jw == nil {
 		return fs.txErr
 	}
-	if err := fs.commitRunning(); err != nil {
-		return err
+	// Operations that ran while a commit had the lock released joined a
+	// new transaction: commit until none is left.
+	for fs.tx.Load() != nil || fs.committing {
+		if err := fs.commitRunning(); err != nil {
+			return err
+		}
 	}
 	if err := fs.syncDev(); err != nil {
 		return err
 	}
+	fs.dataDirty = false
 	if err := fs.jw.writeJSB(0, fs.jw.seq); err != nil {
 		return err
 	}
@@ -553,6 +631,7 @@ func (fs *FS) Close() error {
 	fs.cache.reset()
 	fs.forgetExtents(0)
 	err := fs.syncDev()
+	fs.dataDirty = false
 	fs.wdev = nil
 	return err
 }
@@ -568,11 +647,20 @@ func (fs *FS) Sync() error {
 	}
 	t := fs.tx.Load()
 	commits := t != nil && (len(t.blocks) > 0 || len(t.revoke) > 0 || fs.sbDirty)
+	dataDirty := fs.dataDirty
 	if err := fs.commitRunning(); err != nil {
 		return err
 	}
-	if commits || !fs.dataDirty {
+	if commits || !dataDirty {
 		return nil // a commit has its barriers
 	}
-	return fs.syncDev()
+	if fs.wdev == nil {
+		return fs.txErr
+	}
+	fs.dataDirty = false
+	if err := fs.syncDev(); err != nil {
+		fs.dataDirty = true
+		return err
+	}
+	return nil
 }
