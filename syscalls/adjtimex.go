@@ -125,11 +125,10 @@ func doAdjtimex(t *kernel.Task, addr uintptr) (uintptr, error) {
 func settimeofday(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	var sec, usec int64
 	if a[0] != 0 {
-		var b [16]byte
-		if err := copyInFull(t, a[0], b[:]); err != nil {
+		var err error
+		if sec, usec, err = copyInTimeUnchecked(t, a[0]); err != nil {
 			return 0, err
 		}
-		sec, usec = int64(getU64(b[:], 0)), int64(getU64(b[:], 8))
 		if usec > 1e6 || usec < 0 {
 			return 0, unix.EINVAL
 		}
@@ -142,7 +141,7 @@ func settimeofday(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		}
 		west, dst = int32(getU32(b[:], 0)), int32(getU32(b[:], 4))
 	}
-	if a[0] != 0 && (sec < 0 || usec >= 1e6 || sec > timekeeping.SettodSecMax) {
+	if a[0] != 0 && !validSettod(sec, usec*1e3) {
 		return 0, unix.EINVAL
 	}
 	if !t.Credentials().HasGlobalCapability(unix.CAP_SYS_TIME) {

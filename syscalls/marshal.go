@@ -66,16 +66,26 @@ func encodeTimespec(b []byte, ns int64) {
 // copyInTimespec reads a struct timespec and validates it as Linux's
 // timespec64_valid (EINVAL for negative or out-of-range nanoseconds).
 func copyInTimespec(t *kernel.Task, addr uintptr) (sec, nsec int64, err error) {
+	sec, nsec, err = copyInTimeUnchecked(t, addr)
+	if err == nil && !validTimespec(sec, nsec) {
+		return 0, 0, unix.EINVAL
+	}
+	return sec, nsec, err
+}
+
+// copyInTimeUnchecked reads a struct timespec, or a struct timeval (the
+// fraction is then microseconds), leaving the checks to callers whose
+// Linux counterparts make them later.
+func copyInTimeUnchecked(t *kernel.Task, addr uintptr) (sec, frac int64, err error) {
 	var b [16]byte
 	if err := copyInFull(t, addr, b[:]); err != nil {
 		return 0, 0, err
 	}
-	sec, nsec = int64(getU64(b[:], 0)), int64(getU64(b[:], 8))
-	if sec < 0 || nsec < 0 || nsec >= 1e9 {
-		return 0, 0, unix.EINVAL
-	}
-	return sec, nsec, nil
+	return int64(getU64(b[:], 0)), int64(getU64(b[:], 8)), nil
 }
+
+// validTimespec is Linux's timespec64_valid.
+func validTimespec(sec, nsec int64) bool { return sec >= 0 && nsec >= 0 && nsec < 1e9 }
 
 // copyInU32 reads one 4-byte value.
 func copyInU32(t *kernel.Task, addr uintptr) (uint32, error) {

@@ -225,6 +225,12 @@ func restartSyscall(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
 	return t.RestartSyscall()
 }
 
+// validSettod is Linux's timespec64_valid_settod: a time the realtime
+// clock may be set to.
+func validSettod(sec, nsec int64) bool {
+	return validTimespec(sec, nsec) && sec <= timekeeping.SettodSecMax
+}
+
 // clock_settime(clockid, tp): only CLOCK_REALTIME can be set, with
 // CAP_SYS_TIME; it sets kite's realtime clock (an offset kite adds to the
 // host's, which is never touched) for every process under kite, tells
@@ -240,15 +246,15 @@ func clockSettime(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	default:
 		return 0, unix.EINVAL
 	}
-	var b [16]byte
-	if err := copyInFull(t, a[1], b[:]); err != nil {
+	// The CPU clocks refuse (EPERM) before the time is checked.
+	sec, nsec, err := copyInTimeUnchecked(t, a[1])
+	if err != nil {
 		return 0, err
 	}
 	if id != clockRealtime {
 		return 0, unix.EPERM
 	}
-	sec, nsec := int64(getU64(b[:], 0)), int64(getU64(b[:], 8))
-	if sec < 0 || nsec < 0 || nsec >= 1e9 || sec > timekeeping.SettodSecMax {
+	if !validSettod(sec, nsec) {
 		return 0, unix.EINVAL
 	}
 	if !t.Credentials().HasGlobalCapability(unix.CAP_SYS_TIME) {

@@ -48,7 +48,7 @@ func encodeTimerSpec(s kernel.TimerSpec) []byte {
 
 func decodeTimespecBytes(b []byte) (time.Duration, error) {
 	sec, nsec := int64(getU64(b, 0)), int64(getU64(b, 8))
-	if sec < 0 || nsec < 0 || nsec >= 1e9 {
+	if !validTimespec(sec, nsec) {
 		return 0, unix.EINVAL
 	}
 	return durationOf(sec, nsec), nil

@@ -71,6 +71,7 @@ int main(void) {
 	expect("CLOCK_MONOTONIC is EINVAL", clock_settime(CLOCK_MONOTONIC, &ts), -1, EINVAL);
 	expect("CLOCK_REALTIME_COARSE is EINVAL", clock_settime(CLOCK_REALTIME_COARSE, &ts), -1, EINVAL);
 	expect("CLOCK_PROCESS_CPUTIME_ID is EPERM", clock_settime(CLOCK_PROCESS_CPUTIME_ID, &ts), -1, EPERM);
+	expect("CLOCK_THREAD_CPUTIME_ID with tv_nsec 1e9 is EPERM, not EINVAL (libc checks it first)", syscall(SYS_clock_settime, CLOCK_THREAD_CPUTIME_ID, &bad), -1, EPERM);
 	expect("tv_nsec 1e9 is EINVAL", clock_settime(CLOCK_REALTIME, &bad), -1, EINVAL);
 	expect("bad pointer is EFAULT", syscall(SYS_clock_settime, CLOCK_REALTIME, (void *)8), -1, EFAULT);
 	pid_t pid = fork();
