@@ -138,12 +138,17 @@ func (c *Clock) Adjtimex(tx *Timex) (int, error) {
 		}
 		c.SetRealtime(to)
 	}
+	// The host is asked once; only the two read-only modes reach it.
+	var hostModes uint32
+	if m == AdjOffsetSSRead {
+		hostModes = AdjOffsetSSRead
+	}
+	host, state := hostTimex(hostModes)
 	n := &c.ntp
 	n.mu.Lock()
 	if m&adjOffsetSSFlag == 0 {
 		if m&AdjNano != 0 || m&AdjMicro != 0 || m&AdjStatus != 0 {
 			if !n.setStatus {
-				host, _ := hostTimex(0)
 				n.status, n.setStatus = host.Status&(StaUnsync|StaNano), true
 			}
 			if m&AdjStatus != 0 {
@@ -158,7 +163,6 @@ func (c *Clock) Adjtimex(tx *Timex) (int, error) {
 		}
 		if m&(AdjMaxError|AdjEstError) != 0 {
 			if !n.setErrors {
-				host, _ := hostTimex(0)
 				n.maxError, n.estError = host.Maxerror, host.Esterror
 			} else {
 				n.maxError = n.grownMaxError()
@@ -173,18 +177,12 @@ func (c *Clock) Adjtimex(tx *Timex) (int, error) {
 		}
 		if m&AdjTimeConst != 0 {
 			k := min(max(tx.Constant, 0), maxTC)
-			if !n.nanoLocked() {
+			if !n.nanoLocked(host) {
 				k += 4
 			}
 			n.constant, n.setConst = min(k, maxTC), true
 		}
 	}
-	// Only the two read-only modes ever reach the host.
-	var hostModes uint32
-	if m == AdjOffsetSSRead {
-		hostModes = AdjOffsetSSRead
-	}
-	host, state := hostTimex(hostModes)
 	out := Timex{
 		Offset: host.Offset, Freq: host.Freq, MaxError: host.Maxerror, EstError: host.Esterror,
 		Status: host.Status, Constant: host.Constant, Precision: host.Precision,
@@ -237,14 +235,14 @@ func (n *ntpState) grownMaxError() int64 {
 	return min(n.maxError+secs*maxErrorPerSec, ntpPhaseLimit)
 }
 
-// nanoLocked reports whether the state is in nanoseconds.
+// nanoLocked reports whether the state is in nanoseconds (the host's
+// status says, until the program set one).
 //
 // Preconditions: n.mu is held.
-func (n *ntpState) nanoLocked() bool {
+func (n *ntpState) nanoLocked(host unix.Timex) bool {
 	if n.setStatus {
 		return n.status&StaNano != 0
 	}
-	host, _ := hostTimex(0)
 	return host.Status&StaNano != 0
 }
 
