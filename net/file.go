@@ -164,9 +164,40 @@ func (f *File) Write(ctx vfs.Context, vf *vfs.File, src []byte, _ int64) (int, e
 
 // ReadToSink implements vfs.StreamReader: read(2) and readv(2).
 func (f *File) ReadToSink(ctx vfs.Context, vf *vfs.File, n int64, sink func([]byte) (int, error)) (int64, error) {
+	return f.readTo(ctx, vf, n, sink, nil)
+}
+
+// ReadToUserBuffer implements vfs.UserStreamReader: read(2), whose
+// buffer the socket may receive into in place.
+func (f *File) ReadToUserBuffer(ctx vfs.Context, vf *vfs.File, n int64, ub vfs.UserBuffer) (int64, error) {
+	return f.readTo(ctx, vf, n, userSink(ub), ub)
+}
+
+// userSink copies to ub from its start on, advancing.
+func userSink(ub vfs.UserBuffer) func([]byte) (int, error) {
+	var at int64
+	return func(b []byte) (int, error) {
+		n, err := ub.CopyOut(at, b)
+		at += int64(n)
+		return n, err
+	}
+}
+
+// userSource copies from ub as userSink copies to it.
+func userSource(ub vfs.UserBuffer) func([]byte) (int, error) {
+	var at int64
+	return func(b []byte) (int, error) {
+		n, err := ub.CopyIn(at, b)
+		at += int64(n)
+		return n, err
+	}
+}
+
+func (f *File) readTo(ctx vfs.Context, vf *vfs.File, n int64, sink func([]byte) (int, error), ub vfs.UserBuffer) (int64, error) {
 	r, err := f.RecvMsg(ctx, &RecvRequest{
 		Len:      n,
 		Sink:     sink,
+		User:     ub,
 		Nonblock: vf.Flags()&unix.O_NONBLOCK != 0,
 		Deadline: f.so.Options().RcvTimeo().Deadline(),
 	})
@@ -180,6 +211,16 @@ func (f *File) ReadToSink(ctx vfs.Context, vf *vfs.File, n int64, sink func([]by
 // WriteFromSource implements vfs.StreamWriter: write(2) and writev(2)
 // (a write on a SOCK_SEQPACKET socket ends a record, MSG_EOR).
 func (f *File) WriteFromSource(ctx vfs.Context, vf *vfs.File, n int64, source func([]byte) (int, error)) (int64, error) {
+	return f.writeFrom(ctx, vf, n, source, nil)
+}
+
+// WriteFromUserBuffer implements vfs.UserStreamWriter: write(2), whose
+// buffer the socket may send from in place.
+func (f *File) WriteFromUserBuffer(ctx vfs.Context, vf *vfs.File, n int64, ub vfs.UserBuffer) (int64, error) {
+	return f.writeFrom(ctx, vf, n, userSource(ub), ub)
+}
+
+func (f *File) writeFrom(ctx vfs.Context, vf *vfs.File, n int64, source func([]byte) (int, error), ub vfs.UserBuffer) (int64, error) {
 	flags := 0
 	if _, typ, _ := f.so.Info(); typ == unix.SOCK_SEQPACKET {
 		flags = unix.MSG_EOR
@@ -187,6 +228,7 @@ func (f *File) WriteFromSource(ctx vfs.Context, vf *vfs.File, n int64, source fu
 	return f.so.SendMsg(ctx, &SendRequest{
 		Len:      n,
 		Source:   source,
+		User:     ub,
 		Flags:    flags,
 		Nonblock: vf.Flags()&unix.O_NONBLOCK != 0,
 		Deadline: f.so.Options().SndTimeo().Deadline(),

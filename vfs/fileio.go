@@ -27,6 +27,21 @@ type StreamWriter interface {
 	WriteFromSource(ctx Context, f *File, n int64, source func([]byte) (int, error)) (int64, error)
 }
 
+// UserStreamReader and UserStreamWriter are implemented by stream file
+// operations that may also move a whole read(2) or write(2) straight
+// between their own data and the pages of the program's buffer (a host
+// socket receives into them, or sends from them, in place); they are
+// used instead of StreamReader and StreamWriter where there is a
+// UserBuffer (ReadToUser, WriteFromUser).
+type UserStreamReader interface {
+	ReadToUserBuffer(ctx Context, f *File, n int64, ub UserBuffer) (int64, error)
+}
+
+// UserStreamWriter is UserStreamReader's counterpart for write(2).
+type UserStreamWriter interface {
+	WriteFromUserBuffer(ctx Context, f *File, n int64, ub UserBuffer) (int64, error)
+}
+
 // UserBuffer is the program memory of a read(2) or write(2), which
 // regular files copy to or from in place (the kernel's Task over
 // mm.MemoryManager.Pin), other files through a kernel buffer. at is a
@@ -195,6 +210,9 @@ func (f *File) readTo(ctx Context, n int64, off int64, sink func([]byte) (int, e
 	if n == 0 {
 		return 0, nil
 	}
+	if ur, ok := f.ops.(UserStreamReader); ok && f.stream && ub != nil {
+		return ur.ReadToUserBuffer(ctx, f, n, ub)
+	}
 	var total int64
 	if ub != nil {
 		sink = ubSink(ub, &total)
@@ -264,6 +282,9 @@ func (f *File) writeFrom(ctx Context, n int64, off int64, source func([]byte) (i
 	}
 	if n == 0 {
 		return 0, nil
+	}
+	if uw, ok := f.ops.(UserStreamWriter); ok && f.stream && ub != nil {
+		return uw.WriteFromUserBuffer(ctx, f, n, ub)
 	}
 	var total int64
 	if ub != nil {
