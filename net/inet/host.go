@@ -475,6 +475,9 @@ func (s *hostSocket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, erro
 			}
 		}
 	}
+	if s.stream() && req.User != nil && req.Len > 0 {
+		return s.sendPinned(ctx, req, flags, nonblock)
+	}
 	size := req.Len
 	if s.stream() {
 		size = min(size, hostChunk)
@@ -537,6 +540,54 @@ func (s *hostSocket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, erro
 	}
 }
 
+// sendPinned is SendMsg on a stream from the program's buffer of a
+// write(2): the host socket takes the bytes from its pages in place
+// (sendmsg over the memory file's views of them), hostChunk at a time,
+// without a copy through a kite buffer. The pin is let go before any
+// wait.
+func (s *hostSocket) sendPinned(ctx net.Context, req *net.SendRequest, flags int, nonblock bool) (int64, error) {
+	var done int64
+	var w net.Waiter
+	defer w.Unregister()
+	for done < req.Len {
+		views, unpin, err := req.User.Pin(done, min(req.Len-done, hostChunk), false)
+		n := 0
+		if len(views) > 0 {
+			// A buffer that faults part way sends what comes
+			// before; the next pin reports the fault.
+			n, err = s.hs.SendBuffers(views, flags&sendFlags)
+		}
+		unpin()
+		if err == nil {
+			done += int64(n)
+			continue
+		}
+		if err != unix.EAGAIN {
+			if done > 0 {
+				return done, nil
+			}
+			if err == unix.EPIPE && flags&unix.MSG_NOSIGNAL == 0 {
+				net.SendSIGPIPE(ctx)
+			}
+			return 0, err
+		}
+		s.async.nospace.Store(true)
+		if nonblock {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, unix.EAGAIN
+		}
+		if _, err := s.wait(ctx, &w, unix.POLLOUT, req.Deadline); err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+	}
+	return done, nil
+}
+
 // recvFlags are the MSG_* flags passed to the host.
 const recvFlags = unix.MSG_OOB | unix.MSG_PEEK | unix.MSG_TRUNC
 
@@ -560,12 +611,15 @@ func (s *hostSocket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvRes
 		hflags |= unix.MSG_TRUNC
 		size = min(size, maxDatagram)
 	}
+	if s.stream() && req.User != nil && flags&(unix.MSG_OOB|unix.MSG_TRUNC) == 0 {
+		return s.recvPinned(ctx, req, flags, nonblock)
+	}
 	bp := s.fam.h.bufs.Get().(*[]byte)
 	defer s.fam.h.bufs.Put(bp)
 	buf := (*bp)[:max(size, 0)]
 	var done int64
 	if s.stream() && flags&unix.MSG_OOB == 0 {
-		n, err := s.takeUnread(req, peek)
+		n, err := s.takeUnread(req.Len, req.Sink, peek)
 		if err != nil || n > 0 && (!waitall || n == req.Len) {
 			return net.RecvResult{N: n}, err
 		}
@@ -642,8 +696,81 @@ func (s *hostSocket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvRes
 	}
 }
 
-// takeUnread gives a receive the data an earlier one could not copy.
-func (s *hostSocket) takeUnread(req *net.RecvRequest, peek bool) (int64, error) {
+// recvPinned is RecvMsg on a stream into the program's buffer of a
+// read(2) (without MSG_OOB or MSG_TRUNC): the host socket puts the bytes
+// in its pages in place (recvmsg over the memory file's views of them),
+// without a copy through a kite buffer. The pin is let go before any
+// wait.
+func (s *hostSocket) recvPinned(ctx net.Context, req *net.RecvRequest, flags int, nonblock bool) (net.RecvResult, error) {
+	peek := flags&unix.MSG_PEEK != 0
+	waitall := flags&unix.MSG_WAITALL != 0 && !peek
+	ub := req.User
+	done, err := s.takeUnread(req.Len, func(b []byte) (int, error) { return ub.CopyOut(0, b) }, peek)
+	if err != nil || done > 0 && (!waitall || done == req.Len) {
+		return net.RecvResult{N: done}, err
+	}
+	var w net.Waiter
+	defer w.Unregister()
+	for {
+		views, unpin, _ := ub.Pin(done, min(req.Len-done, hostChunk), true)
+		if len(views) == 0 {
+			unpin()
+			if done > 0 {
+				return net.RecvResult{N: done}, nil
+			}
+			// The buffer faults at its start: the buffered path
+			// has the host's answer first (0 at the end of the
+			// stream) and keeps the data the program could not
+			// take.
+			r := *req
+			r.User = nil
+			r.Sink = func(b []byte) (int, error) { return ub.CopyOut(0, b) }
+			return s.RecvMsg(ctx, &r)
+		}
+		pinned := 0
+		for _, v := range views {
+			pinned += len(v)
+		}
+		n, _, err := s.hs.RecvBuffers(views, flags&recvFlags)
+		unpin()
+		if err == nil {
+			done += int64(n)
+			if n > 0 && !peek && done < req.Len && (waitall || n == pinned) {
+				continue
+			}
+			r := net.RecvResult{N: done}
+			if done > 0 {
+				s.stamp(&r)
+			}
+			return r, nil
+		}
+		if err != unix.EAGAIN {
+			if done > 0 {
+				return net.RecvResult{N: done}, nil
+			}
+			return net.RecvResult{}, err
+		}
+		if done > 0 && !waitall {
+			return net.RecvResult{N: done}, nil
+		}
+		if nonblock {
+			if done > 0 {
+				return net.RecvResult{N: done}, nil
+			}
+			return net.RecvResult{}, unix.EAGAIN
+		}
+		if _, err := s.wait(ctx, &w, unix.POLLIN|unix.POLLRDHUP, req.Deadline); err != nil {
+			if done > 0 {
+				return net.RecvResult{N: done}, nil
+			}
+			return net.RecvResult{}, err
+		}
+	}
+}
+
+// takeUnread gives a receive of up to n bytes the data an earlier one
+// could not copy, through sink.
+func (s *hostSocket) takeUnread(n int64, sink func([]byte) (int, error), peek bool) (int64, error) {
 	if !s.kept.Load() {
 		return 0, nil
 	}
@@ -652,8 +779,8 @@ func (s *hostSocket) takeUnread(req *net.RecvRequest, peek bool) (int64, error) 
 	if len(s.unread) == 0 {
 		return 0, nil
 	}
-	n := min(int64(len(s.unread)), req.Len)
-	c, err := req.Sink(s.unread[:n])
+	n = min(int64(len(s.unread)), n)
+	c, err := sink(s.unread[:n])
 	if !peek {
 		s.unread = s.unread[c:]
 		s.keptChangedLocked()

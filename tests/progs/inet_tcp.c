@@ -103,6 +103,10 @@ static void run(int fam) {
 	ICHECK("send bad buffer", send(c, BADPTR, 4, 0));
 	ICHECK("recv bad buffer", ({ send(s, "x", 1, 0); waitfor(c, POLLIN); recv(c, BADPTR, 1, 0); }));
 	ICHECK("recv after EFAULT", recv(c, buf, sizeof buf, 0));
+	/* read(2) and write(2): host sockets move their bytes in place */
+	ICHECK("write bad buffer", write(c, BADPTR, 4));
+	ICHECK("read bad buffer", ({ send(s, "z", 1, 0); waitfor(c, POLLIN); read(c, BADPTR, 1); }));
+	ICHECK("read after EFAULT", read(c, buf, sizeof buf));
 	ICHECK("sendto with address", sendto(c, "y", 1, 0, &a.sa, alen));
 	ICHECK("recvfrom", ({ waitfor(s, POLLIN); plen = sizeof peer; recvfrom(s, buf, sizeof buf, 0, &peer.sa, &plen); }));
 	printf("recvfrom addrlen %d\n", plen);
