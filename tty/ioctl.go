@@ -68,10 +68,42 @@ func (t *Terminal) ioctl(ctx vfs.Context, f *vfs.File, io vfs.UserIO, cmd uint32
 		t.mu.Unlock()
 		_, err := io.CopyOut(arg, encodeTermios(tm, size))
 		return 0, err
-	case unix.TCSETS, unix.TCSETSW, unix.TCSETSF, unix.TCSETS2, unix.TCSETSW2, unix.TCSETSF2:
+	case unix.TCGETA:
+		t.mu.Lock()
+		tm := t.ld.termios
+		t.mu.Unlock()
+		_, err := io.CopyOut(arg, encodeTermio(tm))
+		return 0, err
+	case unix.TIOCGLCKTRMIOS:
+		t.mu.Lock()
+		tm := t.lockedTermios
+		t.mu.Unlock()
+		_, err := io.CopyOut(arg, encodeTermios(tm, termiosSize))
+		return 0, err
+	case unix.TIOCSLCKTRMIOS:
+		if p == nil || !p.HasCapSysAdmin() {
+			return 0, unix.EPERM
+		}
+		b := make([]byte, termiosSize)
+		if _, err := io.CopyIn(arg, b); err != nil {
+			return 0, err
+		}
+		// struct termios carries no speeds: those of the lock stay
+		// unset.
+		lock := decodeTermios(b, unix.Termios{})
+		lock.Ispeed, lock.Ospeed = 0, 0
+		t.mu.Lock()
+		t.lockedTermios = lock
+		t.mu.Unlock()
+		return 0, nil
+	case unix.TCSETS, unix.TCSETSW, unix.TCSETSF, unix.TCSETS2, unix.TCSETSW2, unix.TCSETSF2,
+		unix.TCSETA, unix.TCSETAW, unix.TCSETAF:
 		size := termiosSize
-		if cmd == unix.TCSETS2 || cmd == unix.TCSETSW2 || cmd == unix.TCSETSF2 {
+		switch cmd {
+		case unix.TCSETS2, unix.TCSETSW2, unix.TCSETSF2:
 			size = termios2Size
+		case unix.TCSETA, unix.TCSETAW, unix.TCSETAF:
+			size = termioSize
 		}
 		if err := t.checkChange(ctx, unix.SIGTTOU); err != nil {
 			return 0, err
@@ -81,10 +113,15 @@ func (t *Terminal) ioctl(ctx vfs.Context, f *vfs.File, io vfs.UserIO, cmd uint32
 			return 0, err
 		}
 		t.mu.Lock()
-		if cmd == unix.TCSETSF || cmd == unix.TCSETSF2 {
+		if cmd == unix.TCSETSF || cmd == unix.TCSETSF2 || cmd == unix.TCSETAF {
 			t.ld.flushInput()
 		}
-		t.ld.setTermios(decodeTermios(b, t.ld.termios))
+		old := t.ld.termios
+		nt := decodeTermios
+		if size == termioSize {
+			nt = decodeTermio
+		}
+		t.ld.setTermios(keepLocked(nt(b, old), old, t.lockedTermios))
 		pd := t.takePending(allEv, allEv)
 		t.mu.Unlock()
 		pd.run(t)

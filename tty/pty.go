@@ -39,6 +39,9 @@ type Terminal struct {
 	winsize unix.Winsize
 	// locked is TIOCSPTLCK's lock: the slave cannot be opened while set.
 	locked bool
+	// lockedTermios is TIOCSLCKTRMIOS's mask: what it marks, a
+	// TCSETS* does not change.
+	lockedTermios unix.Termios
 	// slaveOpens counts open slave files; slaveOpened is set once one was.
 	slaveOpens  int
 	slaveOpened bool
@@ -337,7 +340,8 @@ func (m *masterFile) Ioctl(ctx vfs.Context, f *vfs.File, io vfs.UserIO, cmd uint
 	case unix.TIOCSWINSZ, unix.TIOCGWINSZ, unix.TIOCGPGRP, unix.TIOCGSID,
 		unix.TIOCSCTTY, unix.TIOCNOTTY, unix.TIOCSPGRP, unix.TIOCINQ, unix.TIOCOUTQ, unix.TCFLSH:
 		return t.ioctl(ctx, f, io, cmd, arg, true)
-	case unix.TCGETS, unix.TCGETS2, unix.TCSETS, unix.TCSETSW, unix.TCSETSF, unix.TCSETS2, unix.TCSETSW2, unix.TCSETSF2:
+	case unix.TCGETS, unix.TCGETS2, unix.TCSETS, unix.TCSETSW, unix.TCSETSF, unix.TCSETS2, unix.TCSETSW2, unix.TCSETSF2,
+		unix.TCGETA, unix.TCSETA, unix.TCSETAW, unix.TCSETAF, unix.TIOCGLCKTRMIOS, unix.TIOCSLCKTRMIOS:
 		// The settings ioctls act on the slave (tty_mode_ioctl).
 		return t.ioctl(ctx, f, io, cmd, arg, true)
 	case unix.TIOCEXCL, unix.TIOCNXCL:

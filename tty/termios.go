@@ -75,6 +75,63 @@ func decodeTermios(b []byte, old unix.Termios) unix.Termios {
 	return t
 }
 
+// termioSize is the size of the old System V struct termio (TCGETA,
+// TCSETA*): four 16-bit flag words, c_line, NCC (8) control characters
+// and a byte of padding.
+const termioSize = 18
+
+// encodeTermio lays the low halves of t's flags, its line and its first
+// 8 control characters out as struct termio.
+func encodeTermio(t unix.Termios) []byte {
+	b := make([]byte, termioSize)
+	binary.LittleEndian.PutUint16(b[0:], uint16(t.Iflag))
+	binary.LittleEndian.PutUint16(b[2:], uint16(t.Oflag))
+	binary.LittleEndian.PutUint16(b[4:], uint16(t.Cflag))
+	binary.LittleEndian.PutUint16(b[6:], uint16(t.Lflag))
+	b[8] = t.Line
+	copy(b[9:17], t.Cc[:8])
+	return b
+}
+
+// decodeTermio applies struct termio b to old: the flags' low halves, the
+// line and the first 8 control characters change, the rest stays (the
+// speeds follow a changed CBAUD, as with struct termios).
+func decodeTermio(b []byte, old unix.Termios) unix.Termios {
+	t := old
+	t.Iflag = old.Iflag&^0xffff | uint32(binary.LittleEndian.Uint16(b[0:]))
+	t.Oflag = old.Oflag&^0xffff | uint32(binary.LittleEndian.Uint16(b[2:]))
+	t.Cflag = old.Cflag&^0xffff | uint32(binary.LittleEndian.Uint16(b[4:]))
+	t.Lflag = old.Lflag&^0xffff | uint32(binary.LittleEndian.Uint16(b[6:]))
+	t.Line = b[8]
+	copy(t.Cc[:8], b[9:17])
+	return decodeTermios(encodeTermios(t, termiosSize), old)
+}
+
+// keepLocked returns t with what lock marks (TIOCSLCKTRMIOS: set flag
+// bits, a non-zero line, control character or speed) taken from old, as
+// Linux's unset_locked_termios does.
+func keepLocked(t, old, lock unix.Termios) unix.Termios {
+	t.Iflag = t.Iflag&^lock.Iflag | old.Iflag&lock.Iflag
+	t.Oflag = t.Oflag&^lock.Oflag | old.Oflag&lock.Oflag
+	t.Cflag = t.Cflag&^lock.Cflag | old.Cflag&lock.Cflag
+	t.Lflag = t.Lflag&^lock.Lflag | old.Lflag&lock.Lflag
+	if lock.Line != 0 {
+		t.Line = old.Line
+	}
+	for i := range t.Cc {
+		if lock.Cc[i] != 0 {
+			t.Cc[i] = old.Cc[i]
+		}
+	}
+	if lock.Ispeed != 0 {
+		t.Ispeed = old.Ispeed
+	}
+	if lock.Ospeed != 0 {
+		t.Ospeed = old.Ospeed
+	}
+	return t
+}
+
 // baudRates maps the common Bnnn codes to speeds.
 var baudRates = map[uint32]uint32{
 	unix.B0: 0, unix.B50: 50, unix.B75: 75, unix.B110: 110, unix.B134: 134,
