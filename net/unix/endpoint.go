@@ -629,14 +629,13 @@ func (e *endpoint) uncharge(m *message) {
 	s := m.from
 	n := s.wmem.Add(-m.charge)
 	sb := int64(s.opts.SndBuf())
-	// A writer blocked in sendmsg goes on as soon as the buffer has
-	// room, as sock_alloc_send_pskb would find it; pollers wake only
-	// once a quarter of the buffer or less is in use (unix_write_space).
-	if n < sb && n+m.charge >= sb {
-		s.sendWait.Notify(writable)
-	}
+	// A writer blocked in sendmsg and pollers wake once a quarter of the
+	// buffer or less is in use (unix_write_space wakes sock_wait_for_wmem
+	// and poll alike): a writer then sends a few messages per wake-up
+	// rather than one.
 	m.charge = 0
 	if n<<2 <= sb {
+		s.sendWait.Notify(writable)
 		s.queue.Notify(writable)
 		if s.noSpace.CompareAndSwap(true, false) {
 			s.async.Kill(vfs.PollOut)
