@@ -219,26 +219,22 @@ func (m *MemoryManager) objectAroundLocked(v *vma, page, ws, we uintptr) (uintpt
 		owe = e
 	}
 	idxOf := func(a uintptr) uint64 { return (v.off + uint64(a-v.start)) >> pageShift }
-	// Forwards: the pages from we on without a pte (none to count if
-	// the object has no frame right after the window: a sparse object).
-	n := uintptr(0)
-	for a := we; a < owe && m.pt.get(a) == nil && (a > we || v.obj.resident(idxOf(a))); a += pageSize {
-		n++
-	}
-	if n > 0 {
-		frames := v.obj.residentRun(idxOf(we), uint64(n), false, objectAroundRuns)
+	// Forwards from we: one walk of the object's frames (under its lock
+	// once), which stops at the first page that has a pte.
+	if we < owe {
+		frames := v.obj.residentRun(idxOf(we), uint64(owe-we)>>pageShift, false, objectAroundRuns, func(k uint64) bool {
+			return m.pt.get(we+uintptr(k)*pageSize) != nil
+		})
 		for k, f := range frames {
 			m.pt.set(we+uintptr(k)*pageSize, pte{frame: f, cow: !v.shared})
 		}
 		we += uintptr(len(frames)) * pageSize
 	}
 	// Backwards from ws.
-	n = 0
-	for a := ws; a > ows && m.pt.get(a-pageSize) == nil && (a < ws || v.obj.resident(idxOf(a-pageSize))); a -= pageSize {
-		n++
-	}
-	if n > 0 {
-		frames := v.obj.residentRun(idxOf(ws-pageSize), uint64(n), true, objectAroundRuns)
+	if ws > ows {
+		frames := v.obj.residentRun(idxOf(ws-pageSize), uint64(ws-ows)>>pageShift, true, objectAroundRuns, func(k uint64) bool {
+			return m.pt.get(ws-uintptr(k+1)*pageSize) != nil
+		})
 		for k, f := range frames {
 			m.pt.set(ws-uintptr(k+1)*pageSize, pte{frame: f, cow: !v.shared})
 		}

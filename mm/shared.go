@@ -311,10 +311,12 @@ func (o *SharedMemory) frameAt(idx uint64) (uint64, error) {
 
 // residentRun returns the frames of up to n pages from page idx on,
 // going down from it if down is set, that have frames within the
-// object's size, stopping at the first that has none or where a run of
-// contiguous frames beyond maxRuns would start; each frame returned has
-// a reference taken for the caller. It never allocates or fills a page.
-func (o *SharedMemory) residentRun(idx, n uint64, down bool, maxRuns int) []uint64 {
+// object's size, stopping at the first that has none, where a run of
+// contiguous frames beyond maxRuns would start, or where skip (if not
+// nil) says so for the k-th page; each frame returned has a reference
+// taken for the caller. It never allocates or fills a page. It takes
+// o.mu once.
+func (o *SharedMemory) residentRun(idx, n uint64, down bool, maxRuns int, skip func(k uint64) bool) []uint64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var frames []uint64
@@ -324,7 +326,7 @@ func (o *SharedMemory) residentRun(idx, n uint64, down bool, maxRuns int) []uint
 		if down {
 			i = idx - k
 		}
-		if i >= o.size || (down && k > idx) {
+		if i >= o.size || (down && k > idx) || (skip != nil && skip(k)) {
 			break
 		}
 		f, ok := o.frames.get(i)
