@@ -26,11 +26,16 @@ type InotifyCharges struct {
 	Release func()
 }
 
-// inotify_add_watch flag bits that are not events.
+// InotifyInitFlags are the flags inotify_init1 takes, and
+// InotifyWatchBits the bits of an inotify_add_watch mask: the events
+// and the flags.
+const (
+	InotifyInitFlags = unix.IN_NONBLOCK | unix.IN_CLOEXEC
+	InotifyWatchBits = inAllEvents | unix.IN_EXCL_UNLINK | unix.IN_MASK_ADD | unix.IN_MASK_CREATE | unix.IN_ONLYDIR | unix.IN_DONT_FOLLOW | unix.IN_ONESHOT
+)
+
 const (
 	inAllEvents  = unix.IN_ALL_EVENTS
-	inFlagBits   = unix.IN_EXCL_UNLINK | unix.IN_MASK_ADD | unix.IN_MASK_CREATE | unix.IN_ONLYDIR | unix.IN_DONT_FOLLOW | unix.IN_ONESHOT
-	inAllBits    = inAllEvents | inFlagBits
 	inEventSize  = 16 // sizeof(struct inotify_event) without the name
 	inQOverflow  = unix.IN_Q_OVERFLOW
 	inIgnored    = unix.IN_IGNORED
@@ -93,13 +98,11 @@ type inotifyWatch struct {
 
 // NewInotify returns an inotify file (inotify_init1) with the limits of
 // ch, whose Release it calls when the file goes (or now, on an error);
-// flags may hold IN_NONBLOCK and IN_CLOEXEC (which the caller applies to
-// the fd).
+// flags are InotifyInitFlags (the caller applies IN_CLOEXEC to the fd).
+//
+// Preconditions: flags&^InotifyInitFlags == 0 (the caller checked them
+// before it charged ch, as Linux does).
 func NewInotify(ctx vfs.Context, v *vfs.VirtualFilesystem, flags int, ch InotifyCharges) (*vfs.File, error) {
-	if flags&^(unix.IN_NONBLOCK|unix.IN_CLOEXEC) != 0 {
-		ch.Release()
-		return nil, unix.EINVAL
-	}
 	in := &Inotify{
 		vfs:     v,
 		watches: make(map[int32]*inotifyWatch),

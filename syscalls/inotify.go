@@ -21,7 +21,7 @@ func inotifyInit1(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 }
 
 func doInotifyInit(t *kernel.Task, flags int) (uintptr, error) {
-	if flags&^(unix.IN_NONBLOCK|unix.IN_CLOEXEC) != 0 {
+	if flags&^ipc.InotifyInitFlags != 0 {
 		return 0, unix.EINVAL
 	}
 	ch, err := t.InotifyCharges()
@@ -53,8 +53,7 @@ func inotifyOf(t *kernel.Task, fd uintptr) (*ipc.Inotify, func(), error) {
 // inotify_add_watch(fd, pathname, mask): the checks in Linux's order.
 func inotifyAddWatch(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	mask := uint32(a[2])
-	const all = unix.IN_ALL_EVENTS | unix.IN_EXCL_UNLINK | unix.IN_MASK_ADD | unix.IN_MASK_CREATE | unix.IN_ONLYDIR | unix.IN_DONT_FOLLOW | unix.IN_ONESHOT
-	if mask&all == 0 {
+	if mask&ipc.InotifyWatchBits == 0 {
 		return 0, unix.EINVAL
 	}
 	if mask&unix.IN_MASK_ADD != 0 && mask&unix.IN_MASK_CREATE != 0 {
@@ -78,7 +77,7 @@ func inotifyAddWatch(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if mask&unix.IN_ALL_EVENTS == 0 {
 		return 0, unix.EINVAL
 	}
-	wd, err := in.AddWatch(p.Dentry, mask&all)
+	wd, err := in.AddWatch(p.Dentry, mask&ipc.InotifyWatchBits)
 	return uintptr(wd), err
 }
 
