@@ -242,7 +242,8 @@ func (f *File) Ioctl(ctx vfs.Context, _ *vfs.File, io vfs.UserIO, cmd uint32, ar
 		h := f.stack.devIoctl
 		f.stack.mu.RUnlock()
 		if h != nil {
-			return h(ctx, io, cmd, arg)
+			domain, _, _ := f.so.Info()
+			return h(ctx, domain, io, cmd, arg)
 		}
 	}
 	return f.so.Ioctl(ctx, io, cmd, arg)

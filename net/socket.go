@@ -266,7 +266,9 @@ func (s *Stack) Closed() bool {
 // DeviceIoctl carries out the network-interface ioctls (SIOCGIFINDEX,
 // SIOCGIFCONF...) that a socket of any family takes, as Linux's
 // sock_ioctl passes them to dev_ioctl.
-type DeviceIoctl func(ctx Context, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error)
+// domain is the family of the socket the ioctl was made on (some are
+// AF_INET's only).
+type DeviceIoctl func(ctx Context, domain int, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error)
 
 // SetDeviceIoctl installs the interface ioctls of the network stack.
 func (s *Stack) SetDeviceIoctl(h DeviceIoctl) {
@@ -276,8 +278,11 @@ func (s *Stack) SetDeviceIoctl(h DeviceIoctl) {
 }
 
 // isDeviceIoctl reports whether cmd is one of the interface ioctls
-// (SIOCGIFNAME 0x8910 through SIOCGIFINDEX 0x8933...).
-func isDeviceIoctl(cmd uint32) bool { return cmd >= 0x8910 && cmd <= 0x8960 }
+// (SIOCGIFNAME 0x8910 through SIOCGIFINDEX 0x8933..., SIOCGIFMAP and
+// SIOCSIFMAP).
+func isDeviceIoctl(cmd uint32) bool {
+	return cmd >= 0x8910 && cmd <= 0x8960 || cmd == 0x8970 || cmd == 0x8971
+}
 
 // NewStack returns a stack without families.
 func NewStack(v *vfs.VirtualFilesystem) *Stack {

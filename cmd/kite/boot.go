@@ -107,9 +107,8 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	nl.Register(stack)
 	if o.network == "host" {
 		// The program's INET sockets are host sockets kite drives;
-		// netlink shows the host's interfaces, routes and INET
-		// sockets; /proc/net's interfaces and the interface ioctls
-		// still show kite's lo.
+		// netlink, /proc/net and the interface ioctls show the
+		// host's interfaces, routes and INET sockets.
 		host, err := inet.NewHostIn(o.netns)
 		if err != nil {
 			return 1, fmt.Errorf("host network: %w", err)

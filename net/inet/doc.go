@@ -27,12 +27,13 @@
 // its families make host sockets through the subpackage hostnet, the only
 // code that touches the host's network, and carry each call out on them
 // after the same decoding and checks as on kite's stack. Its netlink
-// view and /proc/net socket lists are the host's (NetlinkQuery,
-// hostproc.go); connect(AF_UNSPEC) is the host's (hostnet's Disconnect). Sandbox
-// (sandbox.go) is `--net=sandbox`: the stack gets eth0, piped to a second
-// tcpip stack (the router) whose TCP and UDP forwarders carry each
-// connection the sandbox opens over a hostnet connection, and --publish
-// listeners on the host dial into the stack's loopback.
+// view, /proc/net files and interface ioctls are the host's
+// (NetlinkQuery, hostproc.go, hostifaces.go); connect(AF_UNSPEC) is the
+// host's (hostnet's Disconnect). Sandbox (sandbox.go) is
+// `--net=sandbox`: the stack gets eth0, piped to a second tcpip stack
+// (the router) whose TCP and UDP forwarders carry each connection the
+// sandbox opens over a hostnet connection, and --publish listeners on
+// the host dial into the stack's loopback.
 //
 // Locking: a socket has no lock of its own; tcpip endpoints are safe for
 // concurrent use. Stack.mu guards the set of open sockets, Sandbox.mu

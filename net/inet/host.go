@@ -88,10 +88,12 @@ func (h *Host) NetlinkQuery(protocol int, req []byte) ([]byte, error) {
 // sockets are made in (NewHostIn's netns); see hostnet.Poller.SetSysctl.
 func (h *Host) SetSysctl(key, value string) error { return h.p.SetSysctl(key, value) }
 
-// Register makes h's families AF_INET and AF_INET6 of ns.
+// Register makes h's families AF_INET and AF_INET6 of ns, and the
+// interface ioctls ns's sockets take the host's.
 func (h *Host) Register(ns *net.Stack) {
 	ns.Register(unix.AF_INET, &hostFamily{h: h, domain: unix.AF_INET})
 	ns.Register(unix.AF_INET6, &hostFamily{h: h, domain: unix.AF_INET6})
+	ns.SetDeviceIoctl(h.DeviceIoctl)
 }
 
 type hostFamily struct {

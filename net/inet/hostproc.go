@@ -15,17 +15,21 @@ import (
 // kernel shows them to a user without CAP_SYSLOG or as kite's own stack
 // does.
 
-// ProcNet implements net.ProcNeter for the host network.
+// ProcNet implements net.ProcNeter for the host network: its socket
+// lists, and its interfaces and routes (hostifaces.go).
 func (f *hostFamily) ProcNet() map[string]func() []byte {
 	if f.domain == unix.AF_INET {
 		return map[string]func() []byte{
-			"tcp": func() []byte { return f.h.procSockets(unix.AF_INET, unix.IPPROTO_TCP) },
-			"udp": func() []byte { return f.h.procSockets(unix.AF_INET, unix.IPPROTO_UDP) },
+			"tcp":   func() []byte { return f.h.procSockets(unix.AF_INET, unix.IPPROTO_TCP) },
+			"udp":   func() []byte { return f.h.procSockets(unix.AF_INET, unix.IPPROTO_UDP) },
+			"dev":   f.h.procDev,
+			"route": f.h.procRoute,
 		}
 	}
 	return map[string]func() []byte{
-		"tcp6": func() []byte { return f.h.procSockets(unix.AF_INET6, unix.IPPROTO_TCP) },
-		"udp6": func() []byte { return f.h.procSockets(unix.AF_INET6, unix.IPPROTO_UDP) },
+		"tcp6":     func() []byte { return f.h.procSockets(unix.AF_INET6, unix.IPPROTO_TCP) },
+		"udp6":     func() []byte { return f.h.procSockets(unix.AF_INET6, unix.IPPROTO_UDP) },
+		"if_inet6": f.h.procIfInet6,
 	}
 }
 

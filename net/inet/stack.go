@@ -215,7 +215,7 @@ func (st *Stack) Close() { st.s.Close() }
 func (st *Stack) Register(ns *net.Stack) {
 	ns.Register(unix.AF_INET, &family{st: st, domain: unix.AF_INET})
 	ns.Register(unix.AF_INET6, &family{st: st, domain: unix.AF_INET6})
-	ns.SetDeviceIoctl(func(ctx net.Context, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
-		return st.DeviceIoctl(ctx, io, cmd, arg, ns.NetAdmin)
+	ns.SetDeviceIoctl(func(ctx net.Context, domain int, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
+		return st.DeviceIoctl(ctx, domain, io, cmd, arg, ns.NetAdmin)
 	})
 }

@@ -350,9 +350,20 @@ func (s *socket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult,
 		s.mu.Lock()
 		if len(s.recvq) > 0 {
 			d := s.recvq[0]
+			// A long answer (a dump) comes in parts of whole
+			// messages, as Linux's netlink_dump fills one buffer of
+			// NLMSG_GOODSIZE, or of the receive's size up to 32 KiB,
+			// at a time.
+			limit := max(goodSize, min(req.Len, maxPart))
+			part := wholeMessages(d, int(limit))
 			if req.Flags&unix.MSG_PEEK == 0 {
-				s.recvq = s.recvq[1:]
+				if part < len(d) {
+					s.recvq[0] = d[part:]
+				} else {
+					s.recvq = s.recvq[1:]
+				}
 			}
+			d = d[:part]
 			s.mu.Unlock()
 			n := min(int64(len(d)), req.Len)
 			if n > 0 {
@@ -381,6 +392,31 @@ func (s *socket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult,
 			return net.RecvResult{}, err
 		}
 	}
+}
+
+// The sizes of a dump's parts: NLMSG_GOODSIZE (a page less struct
+// skb_shared_info) and SKB_WITH_OVERHEAD(32768), the most a large
+// receive buffer lets netlink_dump fill.
+const (
+	goodSize = 4096 - 320
+	maxPart  = 32768 - 320
+)
+
+// wholeMessages is the length of the longest run of whole messages at
+// the start of b that fits in limit bytes (the first message at least).
+func wholeMessages(b []byte, limit int) int {
+	n := 0
+	for n+unix.NLMSG_HDRLEN <= len(b) {
+		l := align4(int(binary.LittleEndian.Uint32(b[n:])))
+		if l < unix.NLMSG_HDRLEN || n+l > len(b) {
+			return len(b)
+		}
+		if n > 0 && n+l > limit {
+			return n
+		}
+		n += l
+	}
+	return len(b)
 }
 
 // SOL_NETLINK options kite records.

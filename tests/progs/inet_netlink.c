@@ -76,6 +76,27 @@ int main(void) {
 	printf("netmask %s\n", inet_ntoa(((struct sockaddr_in *)&ifr.ifr_netmask)->sin_addr));
 	ICHECK("SIOCGIFHWADDR", ioctl(fd, SIOCGIFHWADDR, &ifr));
 	printf("hw family %d\n", ifr.ifr_hwaddr.sa_family);
+	ICHECK("SIOCGIFBRDADDR", ioctl(fd, SIOCGIFBRDADDR, &ifr));
+	printf("broadcast %s\n", inet_ntoa(((struct sockaddr_in *)&ifr.ifr_broadaddr)->sin_addr));
+	ICHECK("SIOCGIFDSTADDR", ioctl(fd, SIOCGIFDSTADDR, &ifr));
+	printf("dstaddr %s\n", inet_ntoa(((struct sockaddr_in *)&ifr.ifr_dstaddr)->sin_addr));
+	ICHECK("SIOCGIFMETRIC", ioctl(fd, SIOCGIFMETRIC, &ifr) < 0 ? -1 : ifr.ifr_metric);
+	ICHECK("SIOCGIFTXQLEN", ioctl(fd, 0x8942 /* SIOCGIFTXQLEN */, &ifr) < 0 ? -1 : ifr.ifr_qlen);
+	ICHECK("SIOCGIFMAP", ioctl(fd, 0x8970 /* SIOCGIFMAP */, &ifr) < 0 ? -1 : (long)ifr.ifr_map.mem_start + ifr.ifr_map.irq);
+	/* an alias label that does not exist: the device is found, the
+	 * address is not */
+	strcpy(ifr.ifr_name, "lo:9");
+	ICHECK("SIOCGIFADDR lo:9", ioctl(fd, SIOCGIFADDR, &ifr));
+	ICHECK("SIOCGIFFLAGS lo:9", ioctl(fd, SIOCGIFFLAGS, &ifr));
+	strcpy(ifr.ifr_name, "lo");
+	/* the address ioctls are AF_INET sockets' */
+	int ufd = socket(AF_UNIX, SOCK_DGRAM, 0), i6fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	ICHECK("SIOCGIFADDR on AF_UNIX", ioctl(ufd, SIOCGIFADDR, &ifr));
+	ICHECK("SIOCGIFNETMASK on AF_INET6", ioctl(i6fd, SIOCGIFNETMASK, &ifr));
+	ICHECK("SIOCGIFMTU on AF_UNIX", ioctl(ufd, SIOCGIFMTU, &ifr) < 0 ? -1 : ifr.ifr_mtu);
+	close(ufd);
+	close(i6fd);
+	strcpy(ifr.ifr_name, "lo");
 	strcpy(ifr.ifr_name, "nosuch0");
 	ICHECK("SIOCGIFFLAGS missing", ioctl(fd, SIOCGIFFLAGS, &ifr));
 	struct ifreq reqs[16];
