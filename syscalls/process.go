@@ -248,16 +248,17 @@ func schedYield(t *kernel.Task, _ arch.SyscallArgs) (uintptr, error) {
 
 func schedGetaffinity(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	pid, size, addr := int32(a[0]), a[1], a[2]
-	x, err := schedTarget(t, pid)
-	if err != nil {
-		return 0, err
-	}
 	// The mask is a multiple of a long and at least as long as the
-	// kernel's cpumask (one long for up to 64 CPUs).
+	// kernel's cpumask (one long for up to 64 CPUs); Linux checks that
+	// before it looks for the task.
 	n := t.Kernel().NumCPU()
 	maskSize := uintptr(8 * ((n + 63) / 64))
 	if size*8 < uintptr(n) || size%8 != 0 {
 		return 0, unix.EINVAL
+	}
+	x, err := affinityTarget(t, pid)
+	if err != nil {
+		return 0, err
 	}
 	mask := make([]byte, maskSize)
 	aff := x.Sched().Affinity

@@ -100,18 +100,29 @@ func schedGetPriorityMin(_ *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return uintptr(lo), err
 }
 
+// affinityTarget is the task sched_getaffinity and sched_setaffinity
+// act on: they look pid up as it is, so a negative one is ESRCH (the
+// other sched_* calls refuse it with EINVAL).
+func affinityTarget(t *kernel.Task, pid int32) (*kernel.Task, error) {
+	if pid < 0 {
+		return nil, unix.ESRCH
+	}
+	return schedTarget(t, pid)
+}
+
 func schedSetaffinity(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	x, err := schedTarget(t, int32(a[0]))
-	if err != nil {
-		return 0, err
-	}
+	// Linux copies the mask in before it looks for the task.
 	size := a[1]
-	if size == 0 {
-		return 0, unix.EINVAL
-	}
 	b := make([]byte, min(size, 8))
 	if err := copyInFull(t, a[2], b); err != nil {
 		return 0, err
+	}
+	x, err := affinityTarget(t, int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	if size == 0 {
+		return 0, unix.EINVAL
 	}
 	var mask uint64
 	for i, c := range b {

@@ -66,5 +66,13 @@ int main(void) {
 	printf("only cpu0: %d count %d\n", CPU_ISSET(0, &set), CPU_COUNT(&set));
 	CPU_ZERO(&set);
 	TRY("setaffinity empty", sched_setaffinity(0, sizeof set, &set));
+	/* The affinity calls look a negative pid up (ESRCH), after checking
+	 * the size (getaffinity) or copying the mask in (setaffinity). */
+	TRY("getaffinity pid -1", syscall(SYS_sched_getaffinity, -1, sizeof set, &set));
+	TRY("getaffinity pid -1 size 3", syscall(SYS_sched_getaffinity, -1, 3, &set));
+	TRY("getaffinity no pid size 3", syscall(SYS_sched_getaffinity, 999999, 3, &set));
+	TRY("setaffinity pid -1", syscall(SYS_sched_setaffinity, -1, sizeof set, &set));
+	TRY("setaffinity pid -1 bad mask", syscall(SYS_sched_setaffinity, -1, sizeof set, (void *)8));
+	TRY("getparam pid -1", syscall(SYS_sched_getparam, -1, &p));
 	return 0;
 }
