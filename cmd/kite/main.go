@@ -25,6 +25,7 @@ var verbs = map[string]verb{
 }
 
 func main() {
+	setProcs()
 	startProfile()
 	code := dispatch(os.Args[1:])
 	stopProfile()
