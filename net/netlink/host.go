@@ -71,11 +71,7 @@ func (s *socket) askHost(h hdr, payload []byte, port uint32) (out []byte, ok boo
 	req = append(req, payload...)
 	reply, err := q(s.protocol, req)
 	if err != nil {
-		e, isErrno := err.(unix.Errno)
-		if !isErrno {
-			e = unix.EIO
-		}
-		return errMsg(h, payload, e, port), true
+		return errMsg(h, payload, errnoOr(err, unix.EIO), port), true
 	}
 	// The host addressed them to kite's socket.
 	for b := reply; len(b) >= unix.NLMSG_HDRLEN; {

@@ -40,10 +40,7 @@ func (s *socket) peerOf(ctx net.Context, at map[uint16][]byte) (*net.Stack, unix
 		return nil, unix.EINVAL
 	}
 	if err != nil {
-		if e, ok := err.(unix.Errno); ok {
-			return nil, e
-		}
-		return nil, unix.EINVAL
+		return nil, errnoOr(err, unix.EINVAL)
 	}
 	return peer, 0
 }

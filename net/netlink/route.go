@@ -212,13 +212,7 @@ func (s *socket) setLink(ctx net.Context, payload []byte) unix.Errno {
 	if change&unix.IFF_UP == 0 {
 		return 0
 	}
-	if err := s.fam.ifs.SetLinkUp(link.Index, flags&unix.IFF_UP != 0); err != nil {
-		if e, ok := err.(unix.Errno); ok {
-			return e
-		}
-		return unix.EINVAL
-	}
-	return 0
+	return errnoOr(s.fam.ifs.SetLinkUp(link.Index, flags&unix.IFF_UP != 0), unix.EINVAL)
 }
 
 // changeAddr is RTM_NEWADDR and RTM_DELADDR (`ip addr add|del`, bwrap
@@ -248,13 +242,19 @@ func (s *socket) changeAddr(ctx net.Context, h hdr, payload []byte) unix.Errno {
 			err = nil
 		}
 	}
+	return errnoOr(err, unix.EINVAL)
+}
+
+// errnoOr is the errno a netlink error message carries for err: 0 for
+// nil, err itself if it is an errno, else other.
+func errnoOr(err error, other unix.Errno) unix.Errno {
 	if err == nil {
 		return 0
 	}
 	if e, ok := err.(unix.Errno); ok {
 		return e
 	}
-	return unix.EINVAL
+	return other
 }
 
 // ifinfomsg is 16 bytes: family, pad, type, index, flags, change.
