@@ -323,6 +323,7 @@ func sendto(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	sent, err := so.SendMsg(t, &net.SendRequest{
 		Len:      int64(n),
 		Source:   userSource(t, buf),
+		User:     userBuffer{t, buf},
 		To:       to,
 		Flags:    flags,
 		Nonblock: f.Flags()&unix.O_NONBLOCK != 0,
@@ -349,6 +350,7 @@ func recvfrom(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	res, err := s.RecvMsg(t, &net.RecvRequest{
 		Len:      int64(n),
 		Sink:     userSink(t, buf),
+		User:     userBuffer{t, buf},
 		Flags:    flags,
 		Nonblock: f.Flags()&unix.O_NONBLOCK != 0,
 		Deadline: so.Options().RcvTimeo().Deadline(),
