@@ -24,7 +24,7 @@ func (m *MemoryManager) MRemap(oldAddr, oldLen, newLen uintptr, flags int, newAd
 	}
 	oldLen, _ = pageRoundUp(oldLen) // wraps to 0 like Linux's PAGE_ALIGN
 	newLen, ok := pageRoundUp(newLen)
-	if !ok || newLen == 0 {
+	if !ok || newLen == 0 || newLen > m.maxAddr {
 		return 0, unix.EINVAL
 	}
 	impliesNewAddr := flags&(unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0
@@ -57,7 +57,14 @@ func (m *MemoryManager) MRemap(oldAddr, oldLen, newLen uintptr, flags int, newAd
 	}
 	if oldLen >= newLen {
 		if oldLen > newLen {
-			m.unmapLocked(oldAddr+newLen, oldAddr+oldLen)
+			// The tail is unmapped as munmap would, with its range
+			// check: a tail past the address space is EINVAL, not
+			// everything above oldAddr gone.
+			start, n := oldAddr+newLen, oldLen-newLen
+			if start > m.maxAddr || n > m.maxAddr-start {
+				return 0, unix.EINVAL
+			}
+			m.unmapLocked(start, start+n)
 		}
 		return oldAddr, nil
 	}

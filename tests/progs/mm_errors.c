@@ -29,6 +29,14 @@ int main(void) {
 	s[P] = 'x';
 	printf("dup sees %c\n", d == MAP_FAILED ? '?' : d[P]);
 	R("dup private", mremap(c, 0, P, MREMAP_MAYMOVE) == MAP_FAILED ? -1 : 0);
+	/* Shrinking with an old length past the address space is EINVAL
+	 * (kite once unmapped everything above the mapping, stack too). */
+	R("mremap shrink old 2^63", mremap(c, 1UL << 63, P, MREMAP_MAYMOVE) == MAP_FAILED ? -1 : 0);
+	R("mremap shrink old 2^63-1", mremap(c, ~0UL >> 1, P, 0) == MAP_FAILED ? -1 : 0);
+	R("mremap shrink old 2^47", mremap(c, 1UL << 47, P, 0) == MAP_FAILED ? -1 : 0);
+	R("mremap new 2^63", mremap(c, P, 1UL << 63, MREMAP_MAYMOVE) == MAP_FAILED ? -1 : 0);
+	c[1] = 'y';
+	printf("still mapped %c\n", c[1]);
 	R("mprotect growsdown nonstack", mprotect(c, P, PROT_READ | PROT_GROWSDOWN));
 	R("mprotect growsup", mprotect(c, P, PROT_READ | PROT_GROWSUP));
 	R("mprotect both", mprotect(c, P, PROT_READ | PROT_GROWSUP | PROT_GROWSDOWN));
