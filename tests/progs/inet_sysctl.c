@@ -9,7 +9,10 @@
  * a user without capabilities reads and cannot write; root of a user
  * namespace writes the files of a network namespace that namespace
  * owns (and sees itself as their owner), not those of the first one.
- * Needs root. */
+ * Run without privileges, it checks that a user reads the first
+ * namespace's files and cannot write them, then makes the writes and
+ * checks their effects as root of a user namespace that owns a new
+ * network namespace. */
 #include "inet_common.h"
 #include "netns_common.h"
 #include <net/if.h>
@@ -86,22 +89,23 @@ static int queued(void) {
 	return n;
 }
 
-static void writefile(const char *p, const char *v) {
-	int fd = open(p, O_WRONLY);
-	if (fd < 0 || write(fd, v, strlen(v)) < 0)
-		printf("%s: %s\n", p, errname(errno));
-	if (fd >= 0)
-		close(fd);
+/* first_ns_user checks, as a user without privileges, the first
+ * network namespace's somaxconn: owned by root, readable (its value is
+ * the machine's, so only whether it is a number is printed), not
+ * writable. */
+static void first_ns_user(const char *who) {
+	struct stat st;
+	stat(path("core/somaxconn"), &st);
+	const char *v = readval("core/somaxconn");
+	char *end;
+	long n = strtol(v, &end, 10);
+	printf("  %s: somaxconn owned by uid %d mode %o, reads a number: %s\n", who, (int)st.st_uid, (int)(st.st_mode & 0777), end != v && *end == 0 && n >= 0 ? "yes" : v);
+	int r = writeval("core/somaxconn", "100");
+	printf("  %s: write: %s\n", who, r < 0 ? errname(-r) : "ok");
 }
 
-int main(void) {
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (geteuid() != 0 || unshare(CLONE_NEWNET) < 0) {
-		printf("needs root\n");
-		return 0;
-	}
-	lo_up();
-
+/* writes makes each write and prints its result and what reads back. */
+static void writes(void) {
 	printf("writes:\n");
 	const char *ports[] = {"1000 2000", "40000 30000", "0 100", "2000 70000", "5000", "abc", "3000 4000 5000", "0x1000 0x2000", " 7000   8000 ", "1024 2000", NULL};
 	for (int i = 0; ports[i]; i++)
@@ -116,7 +120,10 @@ int main(void) {
 			try(names[n], nums[i]);
 	try("ipv4/tcp_congestion_control", "reno");
 	try("ipv4/tcp_congestion_control", "no-such-algorithm");
+}
 
+/* effects checks what the settings do to new sockets. */
+static void effects(void) {
 	printf("effects:\n");
 	try("ipv4/ip_local_port_range", "40000 40001");
 	int u[3];
@@ -151,6 +158,40 @@ int main(void) {
 	getsockopt(t, IPPROTO_TCP, TCP_CONGESTION, cc, &cl);
 	printf("  TCP_CONGESTION of a new socket: %s\n", cc);
 	close(t);
+}
+
+/* own_ns_user checks, as root of a new user namespace (made by a user
+ * without privileges), the first network namespace's file and then
+ * those of a network namespace it owns, where it stays. It returns 0,
+ * or -1 having printed why it could not. */
+static int own_ns_user(void) {
+	if (userns_root() < 0)
+		return -1;
+	int r = writeval("core/somaxconn", "100");
+	printf("  root of a new user namespace, first namespace's file: %s\n", r < 0 ? errname(-r) : "ok");
+	if (own_netns() < 0)
+		return -1;
+	struct stat st;
+	stat(path("core/somaxconn"), &st);
+	printf("  in its own network namespace: owned by uid %d gid %d\n", (int)st.st_uid, (int)st.st_gid);
+	return 0;
+}
+
+int main(void) {
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0) {
+		printf("as a user:\n");
+		first_ns_user("user");
+		if (own_ns_user() < 0)
+			return 0;
+		writes();
+		effects();
+		return 0;
+	}
+	if (own_netns() < 0)
+		return 0;
+	writes();
+	effects();
 
 	printf("permissions:\n");
 	pid_t pid = fork();
@@ -159,27 +200,9 @@ int main(void) {
 			printf("setuid: %s\n", errname(errno));
 			_exit(1);
 		}
-		prctl(PR_SET_DUMPABLE, 1); /* so that it may write its own uid_map */
-		struct stat st;
-		stat(path("core/somaxconn"), &st);
-		printf("  uid 1000: somaxconn owned by uid %d mode %o, reads %s\n", (int)st.st_uid, (int)(st.st_mode & 0777), readval("core/somaxconn"));
-		int r = writeval("core/somaxconn", "100");
-		printf("  uid 1000: write: %s\n", r < 0 ? errname(-r) : "ok");
-		if (unshare(CLONE_NEWUSER) < 0) {
-			printf("  unshare(CLONE_NEWUSER): %s\n", errname(errno));
+		first_ns_user("uid 1000");
+		if (own_ns_user() < 0)
 			_exit(0);
-		}
-		writefile("/proc/self/setgroups", "deny");
-		writefile("/proc/self/uid_map", "0 1000 1");
-		writefile("/proc/self/gid_map", "0 1000 1");
-		r = writeval("core/somaxconn", "100");
-		printf("  root of a new user namespace, first namespace's file: %s\n", r < 0 ? errname(-r) : "ok");
-		if (unshare(CLONE_NEWNET) < 0) {
-			printf("  unshare(CLONE_NEWNET): %s\n", errname(errno));
-			_exit(0);
-		}
-		stat(path("core/somaxconn"), &st);
-		printf("  in its own network namespace: owned by uid %d gid %d\n", (int)st.st_uid, (int)st.st_gid);
 		try("core/somaxconn", "100");
 		try("ipv4/ip_local_port_range", "50000 50100");
 		_exit(0);
