@@ -143,6 +143,17 @@ const (
 	sofTx = sofTxHardware | sofTxSoftware | sofTxSched | sofTxAck | sofTxComplete
 )
 
+// SetTimestamping records SO_TIMESTAMPING's flags (name is its old or
+// new option number) as a family that produces transmit timestamps has
+// set them on its own (the host's sockets with --net=host): receive
+// times are still the layer's, and getsockopt gives the flags back.
+func (o *Options) SetTimestamping(name int, flags uint32) {
+	o.mu.Lock()
+	o.tsflags = flags
+	o.tstampNew = name == soTimestampingNew
+	o.mu.Unlock()
+}
+
 // StampTypes returns TimestampType and SO_TIMESTAMPING's type
 // (timestampingTypeLocked) under one lock: a receive asks for both.
 func (o *Options) StampTypes() (tt, st int32) {

@@ -597,9 +597,7 @@ const recvFlags = unix.MSG_OOB | unix.MSG_PEEK | unix.MSG_TRUNC
 func (s *hostSocket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult, error) {
 	flags := req.Flags
 	if flags&unix.MSG_ERRQUEUE != 0 {
-		// The error queue's messages are control messages kite does
-		// not pass on yet.
-		return net.RecvResult{}, unix.EAGAIN
+		return s.recvErrQueue(req)
 	}
 	nonblock := req.Nonblock || flags&unix.MSG_DONTWAIT != 0
 	peek := flags&unix.MSG_PEEK != 0
@@ -832,4 +830,43 @@ func (s *hostSocket) stamp(r *net.RecvResult) {
 		r.Control.StampType, r.Control.StampingType = tt, st
 		r.Control.Stamp = time.Now()
 	}
+}
+
+// errQueueControl bounds the control messages of one error-queue
+// message kite takes from the host (sock_extended_err with its
+// offender, SCM_TIMESTAMPING, and what SOF_TIMESTAMPING_OPT_CMSG and
+// OPT_STATS add).
+const errQueueControl = 1024
+
+// recvErrQueue is recvmsg(MSG_ERRQUEUE): the host socket's oldest
+// error-queue message (an ICMP error with IP_RECVERR, a transmit
+// timestamp with SO_TIMESTAMPING), its data, address and control
+// messages as the host gives them; EAGAIN when there is none (it never
+// waits).
+func (s *hostSocket) recvErrQueue(req *net.RecvRequest) (net.RecvResult, error) {
+	buf := make([]byte, min(max(req.Len, 0), maxDatagram))
+	oob := make([]byte, errQueueControl)
+	n, oobn, rflags, from, err := s.hs.Recv(buf, oob, unix.MSG_ERRQUEUE|req.Flags&unix.MSG_PEEK)
+	if err != nil {
+		return net.RecvResult{}, err
+	}
+	r := net.RecvResult{Flags: rflags & (unix.MSG_ERRQUEUE | unix.MSG_TRUNC)}
+	if n > 0 {
+		c, err := req.Sink(buf[:n])
+		if err != nil {
+			return net.RecvResult{}, err
+		}
+		r.N = int64(c)
+	}
+	if from != nil {
+		r.From = s.progAddr(from)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil {
+		return r, nil
+	}
+	for _, m := range msgs {
+		r.Control.Proto = append(r.Control.Proto, net.Cmsg{Level: m.Header.Level, Type: m.Header.Type, Data: m.Data})
+	}
+	return r, nil
 }

@@ -1,6 +1,7 @@
 package inet
 
 import (
+	"encoding/binary"
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/net"
@@ -27,9 +28,10 @@ type optKey struct{ level, name int }
 // hostOpts are the options passed to host sockets; the rest are the
 // socket layer's (SO_RCVTIMEO, SO_TYPE, SO_TIMESTAMP: kite stamps a
 // receive with the time it took the data from the host) or refused.
-// Options whose effect is another control message on receive
-// (IP_PKTINFO, IP_RECVERR...) are not here: kite does not pass the
-// host's control messages on yet.
+// Options whose effect is another control message on an ordinary
+// receive (IP_PKTINFO, IP_TTL...) are not here: kite does not pass the
+// host's control messages on yet (those of the error queue it does:
+// IP_RECVERR, SO_TIMESTAMPING's transmit times).
 var hostOpts = map[optKey]hostOpt{
 	{unix.SOL_SOCKET, unix.SO_REUSEADDR}:  optInt,
 	{unix.SOL_SOCKET, unix.SO_REUSEPORT}:  optInt,
@@ -70,6 +72,7 @@ var hostOpts = map[optKey]hostOpt{
 	{unix.SOL_IP, unix.IP_MULTICAST_LOOP}:       optInt,
 	{unix.SOL_IP, unix.IP_FREEBIND}:             optInt,
 	{unix.SOL_IP, unix.IP_BIND_ADDRESS_NO_PORT}: optInt,
+	{unix.SOL_IP, unix.IP_RECVERR}:              optInt,
 
 	{unix.SOL_IPV6, unix.IPV6_V6ONLY}:         optInt,
 	{unix.SOL_IPV6, unix.IPV6_UNICAST_HOPS}:   optInt,
@@ -77,6 +80,7 @@ var hostOpts = map[optKey]hostOpt{
 	{unix.SOL_IPV6, unix.IPV6_MTU_DISCOVER}:   optInt,
 	{unix.SOL_IPV6, unix.IPV6_MULTICAST_HOPS}: optInt,
 	{unix.SOL_IPV6, unix.IPV6_MULTICAST_LOOP}: optInt,
+	{unix.SOL_IPV6, unix.IPV6_RECVERR}:        optInt,
 }
 
 // levelErr is the errno of an option kite does not pass at level: the
@@ -134,6 +138,9 @@ func (s *hostSocket) GetSockOpt(ctx net.Context, level, name, optlen int) ([]byt
 // (timeouts, SO_PASSCRED...) come back ENOPROTOOPT; SO_LINGER goes to
 // the host and to the layer, which reports it too.
 func (s *hostSocket) SetSockOpt(ctx net.Context, level, name int, val []byte) error {
+	if level == unix.SOL_SOCKET && (name == soTimestampingOld || name == soTimestampingNew) {
+		return s.setTimestamping(name, val)
+	}
 	kind, ok := hostOpts[optKey{level, name}]
 	if !ok {
 		return s.levelErr(level)
@@ -151,5 +158,28 @@ func (s *hostSocket) SetSockOpt(ctx net.Context, level, name int, val []byte) er
 	if level == unix.SOL_SOCKET && name == unix.SO_LINGER {
 		return unix.ENOPROTOOPT
 	}
+	return nil
+}
+
+// SO_TIMESTAMPING's option numbers (the old and the _NEW one).
+const (
+	soTimestampingOld = 37
+	soTimestampingNew = 65
+)
+
+// setTimestamping is SO_TIMESTAMPING: the host socket takes the flags
+// (and checks them as Linux does: unknown flags, OPT_ID on an
+// unconnected TCP socket...), so that its transmit timestamps come on
+// its error queue, which recvmsg(MSG_ERRQUEUE) passes on; the socket
+// layer records them for the receive times kite adds and for
+// getsockopt.
+func (s *hostSocket) setTimestamping(name int, val []byte) error {
+	if len(val) < 4 {
+		return unix.EINVAL
+	}
+	if err := s.hs.SetBytes(unix.SOL_SOCKET, name, val); err != nil {
+		return err
+	}
+	s.opts.SetTimestamping(name, binary.LittleEndian.Uint32(val))
 	return nil
 }

@@ -1,14 +1,18 @@
 /* The host's interfaces as a program of the host network sees them
  * (run under kite with --net=host only: kite's own stack has lo
- * alone): the interface ioctls (SIOCGIFCONF, SIOCGIFINDEX, SIOCGIFNAME,
- * SIOCGIFFLAGS, SIOCGIFMTU, SIOCGIFMETRIC, SIOCGIFTXQLEN, SIOCGIFMAP,
- * SIOCGIFHWADDR, and on AF_INET sockets SIOCGIFADDR, SIOCGIFNETMASK,
- * SIOCGIFBRDADDR, SIOCGIFDSTADDR, which other sockets refuse with
- * ENOTTY), if_nameindex, and /proc/net/dev's interface names,
- * /proc/net/route and /proc/net/if_inet6 (sorted: Linux lists it in a
- * hash order with a random seed). Packet counters change as the host
- * runs and are left out. */
+ * alone). lo in full through the interface ioctls (SIOCGIFINDEX,
+ * SIOCGIFNAME, SIOCGIFFLAGS, SIOCGIFMTU, SIOCGIFMETRIC, SIOCGIFTXQLEN,
+ * SIOCGIFMAP, SIOCGIFHWADDR, and on AF_INET sockets SIOCGIFADDR,
+ * SIOCGIFNETMASK, SIOCGIFBRDADDR, SIOCGIFDSTADDR, which other sockets
+ * refuse with ENOTTY). Other interfaces come and go on a busy host
+ * (container engines make them) between the run on the host and the
+ * one under kite, so of them the test prints only that netlink's view
+ * (if_nameindex, getifaddrs) agrees with /proc/net/dev's names and
+ * order, SIOCGIFNAME and SIOCGIFINDEX, SIOCGIFCONF, /proc/net/if_inet6
+ * and /proc/net/route's interfaces, in one snapshot (taken again if an
+ * interface changed meanwhile). */
 #include "../progs/inet_common.h"
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 
@@ -80,25 +84,164 @@ static void iface(int s, int us, const char *name) {
 
 static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static void cat(const char *path, int sorted) {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		printf("%s: %s\n", path, ierrname(errno));
+/* A snapshot's lists, each as sorted or ordered lines. */
+#define MAXL 512
+struct list {
+	char *l[MAXL];
+	int n;
+};
+
+static void add(struct list *x, const char *fmt, const char *a, unsigned b) {
+	if (x->n >= MAXL)
 		return;
+	char buf[256];
+	snprintf(buf, sizeof buf, fmt, a, b);
+	x->l[x->n++] = strdup(buf);
+}
+
+static void clearl(struct list *x) {
+	for (int i = 0; i < x->n; i++)
+		free(x->l[i]);
+	x->n = 0;
+}
+
+static int same(struct list *a, struct list *b, int sort) {
+	if (sort) {
+		qsort(a->l, a->n, sizeof *a->l, cmp);
+		qsort(b->l, b->n, sizeof *b->l, cmp);
 	}
-	printf("%s:\n", path);
-	char *lines[256];
-	int n = 0;
+	if (a->n != b->n)
+		return 0;
+	for (int i = 0; i < a->n; i++)
+		if (strcmp(a->l[i], b->l[i]) != 0)
+			return 0;
+	return 1;
+}
+
+static int contains(struct list *x, const char *s) {
+	for (int i = 0; i < x->n; i++)
+		if (strcmp(x->l[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* snapshot compares the views once; what differs is named in why. */
+static int snapshot(int s, char *why, size_t wl, int *others) {
+	struct list nl = {0}, dev = {0}, byioctl = {0}, conf = {0}, ga4 = {0}, in6 = {0}, ga6 = {0};
+	int ok = 1;
+	*others = 0;
+	struct if_nameindex *ni = if_nameindex();
+	for (struct if_nameindex *p = ni; p && p->if_index; p++) {
+		add(&nl, "%s", p->if_name, 0);
+		struct ifreq r;
+		memset(&r, 0, sizeof r);
+		r.ifr_ifindex = p->if_index;
+		char n[IFNAMSIZ + 1] = "?";
+		if (ioctl(s, SIOCGIFNAME, &r) == 0)
+			snprintf(n, sizeof n, "%s", r.ifr_name);
+		unsigned idx = req(s, SIOCGIFINDEX, p->if_name, &r) == 0 ? (unsigned)r.ifr_ifindex : 0;
+		add(&byioctl, idx == p->if_index ? "%s" : "%s index differs", n, 0);
+		if (strcmp(p->if_name, "lo") != 0)
+			*others = 1;
+	}
+	if (ni)
+		if_freenameindex(ni);
+	FILE *f = fopen("/proc/net/dev", "r");
 	char line[512];
-	while (n < 256 && fgets(line, sizeof line, f))
-		lines[n++] = strdup(line);
-	fclose(f);
-	if (sorted)
-		qsort(lines, n, sizeof *lines, cmp);
-	for (int i = 0; i < n; i++) {
-		fputs(lines[i], stdout);
-		free(lines[i]);
+	for (int n = 0; f && fgets(line, sizeof line, f); n++) {
+		char *colon = strchr(line, ':');
+		if (n < 2 || !colon)
+			continue;
+		*colon = 0;
+		char *name = line;
+		while (*name == ' ')
+			name++;
+		add(&dev, "%s", name, 0);
 	}
+	if (f)
+		fclose(f);
+	struct ifreq list[128];
+	struct ifconf ic = {.ifc_len = sizeof list, .ifc_req = list};
+	ioctl(s, SIOCGIFCONF, &ic);
+	for (int i = 0; i < ic.ifc_len / (int)sizeof(struct ifreq); i++) {
+		char b[32], e[64];
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&list[i].ifr_addr)->sin_addr, b, sizeof b);
+		snprintf(e, sizeof e, "%s %s", list[i].ifr_name, b);
+		add(&conf, "%s", e, 0);
+	}
+	struct ifaddrs *ifa;
+	if (getifaddrs(&ifa) == 0) {
+		for (struct ifaddrs *p = ifa; p; p = p->ifa_next) {
+			if (!p->ifa_addr)
+				continue;
+			char b[64], e[128];
+			if (p->ifa_addr->sa_family == AF_INET) {
+				inet_ntop(AF_INET, &((struct sockaddr_in *)p->ifa_addr)->sin_addr, b, sizeof b);
+				snprintf(e, sizeof e, "%s %s", p->ifa_name, b);
+				add(&ga4, "%s", e, 0);
+			} else if (p->ifa_addr->sa_family == AF_INET6) {
+				unsigned char *a = ((struct sockaddr_in6 *)p->ifa_addr)->sin6_addr.s6_addr;
+				int o = 0;
+				for (int i = 0; i < 16; i++)
+					o += snprintf(b + o, sizeof b - o, "%02x", a[i]);
+				snprintf(e, sizeof e, "%s %s", b, p->ifa_name);
+				add(&ga6, "%s", e, 0);
+			}
+		}
+		freeifaddrs(ifa);
+	}
+	f = fopen("/proc/net/if_inet6", "r");
+	while (f && fgets(line, sizeof line, f)) {
+		char a[64], n[32];
+		unsigned idx, plen, scope, fl;
+		if (sscanf(line, "%63s %x %x %x %x %31s", a, &idx, &plen, &scope, &fl, n) == 6) {
+			char e[128];
+			snprintf(e, sizeof e, "%s %s", a, n);
+			add(&in6, "%s", e, 0);
+		}
+	}
+	if (f)
+		fclose(f);
+	int routes = 0, routeok = 1;
+	f = fopen("/proc/net/route", "r");
+	for (int n = 0; f && fgets(line, sizeof line, f); n++) {
+		char name[64];
+		if (n == 0 || sscanf(line, "%63s", name) != 1)
+			continue;
+		routes++;
+		if (strcmp(name, "*") != 0 && !contains(&nl, name))
+			routeok = 0;
+	}
+	if (f)
+		fclose(f);
+	why[0] = 0;
+	if (!same(&nl, &dev, 0)) {
+		ok = 0;
+		snprintf(why + strlen(why), wl - strlen(why), " /proc/net/dev");
+	}
+	if (!same(&nl, &byioctl, 0)) {
+		ok = 0;
+		snprintf(why + strlen(why), wl - strlen(why), " SIOCGIFNAME/SIOCGIFINDEX");
+	}
+	if (!same(&conf, &ga4, 0)) {
+		ok = 0;
+		snprintf(why + strlen(why), wl - strlen(why), " SIOCGIFCONF");
+	}
+	if (!same(&in6, &ga6, 1)) {
+		ok = 0;
+		snprintf(why + strlen(why), wl - strlen(why), " if_inet6");
+	}
+	if (!routeok) {
+		ok = 0;
+		snprintf(why + strlen(why), wl - strlen(why), " route");
+	}
+	if (nl.n == 0 || conf.n == 0 || in6.n == 0) {
+		ok = 0;
+		snprintf(why + strlen(why), wl - strlen(why), " empty");
+	}
+	(void)routes;
+	clearl(&nl), clearl(&dev), clearl(&byioctl), clearl(&conf), clearl(&ga4), clearl(&in6), clearl(&ga6);
+	return ok;
 }
 
 int main(void) {
@@ -106,53 +249,26 @@ int main(void) {
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
 	int us = socket(AF_UNIX, SOCK_DGRAM, 0);
 
-	/* SIOCGIFCONF: the length asked with a NULL buffer, then the list */
+	/* SIOCGIFCONF's forms: the length asked with a NULL buffer is a
+	 * whole number of entries; a buffer with room for one gets one */
 	struct ifconf ic = {.ifc_len = 0, .ifc_buf = NULL};
 	ICHECK("SIOCGIFCONF (NULL)", ioctl(s, SIOCGIFCONF, &ic));
-	printf("  length %d (%d entries)\n", ic.ifc_len, ic.ifc_len / (int)sizeof(struct ifreq));
-	struct ifreq list[64];
-	ic.ifc_len = sizeof list;
-	ic.ifc_req = list;
-	ICHECK("SIOCGIFCONF", ioctl(s, SIOCGIFCONF, &ic));
-	for (int i = 0; i < ic.ifc_len / (int)sizeof(struct ifreq); i++) {
-		char b[32];
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&list[i].ifr_addr)->sin_addr, b, sizeof b);
-		printf("  %s %s\n", list[i].ifr_name, b);
-	}
-	/* room for one entry only */
+	printf("  whole entries: %s\n", ic.ifc_len > 0 && ic.ifc_len % (int)sizeof(struct ifreq) == 0 ? "yes" : "no");
+	struct ifreq one[2];
 	ic.ifc_len = sizeof(struct ifreq) + 3;
+	ic.ifc_req = one;
 	ICHECK("SIOCGIFCONF (one)", ioctl(s, SIOCGIFCONF, &ic));
-	printf("  length %d\n", ic.ifc_len);
+	printf("  length %d, first %s\n", ic.ifc_len, one[0].ifr_name);
 
 	printf("interfaces:\n");
-	struct if_nameindex *ni = if_nameindex();
-	for (struct if_nameindex *p = ni; p && p->if_index; p++)
-		iface(s, us, p->if_name);
-	if_freenameindex(ni);
+	iface(s, us, "lo");
 	iface(s, us, "nosuchif0");
 
-	/* /proc/net/dev: the two header lines and the names */
-	FILE *f = fopen("/proc/net/dev", "r");
-	if (!f) {
-		printf("/proc/net/dev: %s\n", ierrname(errno));
-	} else {
-		printf("/proc/net/dev:\n");
-		char line[512];
-		for (int n = 0; fgets(line, sizeof line, f); n++) {
-			char *colon = strchr(line, ':');
-			if (n < 2 || !colon) {
-				fputs(line, stdout);
-				continue;
-			}
-			*colon = 0;
-			char *name = line;
-			while (*name == ' ')
-				name++;
-			printf("  %s\n", name);
-		}
-		fclose(f);
-	}
-	cat("/proc/net/route", 0);
-	cat("/proc/net/if_inet6", 1);
+	char why[256];
+	int others = 0, ok = 0;
+	for (int i = 0; i < 20 && !ok; i++)
+		ok = snapshot(s, why, sizeof why, &others);
+	printf("netlink, /proc/net and the ioctls agree: %s%s\n", ok ? "yes" : "no:", ok ? "" : why);
+	printf("an interface besides lo: %s\n", others ? "yes" : "no");
 	return 0;
 }
