@@ -189,6 +189,8 @@ func (s *hostSocket) notify(ev uint32) {
 // first shows urgent data (POLLPRI), once until the mark has been read;
 // whichever sees it first sends it, the poller's edge or a poll of the
 // program's, so that a program woken by POLLPRI has had its signal.
+// (Linux sends it on arrival, in tcp_check_urg, before the byte shows
+// as POLLPRI; either is when kite learns of the arrival.)
 func (s *hostSocket) noteUrgent(pri, in bool) {
 	if pri && !s.urgent.Swap(true) {
 		if f := s.file.Load(); f != nil && f.SendURG() {
@@ -631,6 +633,11 @@ func (s *hostSocket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvRes
 		want := min(int64(len(buf)), req.Len-done)
 		n, _, rflags, from, err := s.hs.Recv(buf[:want], nil, hflags)
 		if err == nil {
+			if flags&unix.MSG_OOB != 0 && !peek && n > 0 {
+				// The urgent byte is read: the next one is new
+				// urgent data, with a SIGURG of its own.
+				s.urgent.Store(false)
+			}
 			if !s.stream() {
 				got := min(int64(n), want)
 				if got > 0 {

@@ -58,9 +58,13 @@ int main(void) {
 	show("recv MSG_OOB again", s, MSG_OOB);
 	show("recv", s, 0);
 
+	/* A new urgent byte after the last was read (no poll in between)
+	 * sends SIGURG again, before poll can see POLLPRI. */
+	int before = urgs;
 	if (send(c, "efg", 3, MSG_OOB) != 3 || send(c, "hi", 2, 0) != 2)
 		printf("send: %s\n", errname(errno));
 	waitfor(s, POLLPRI);
+	printf("SIGURG for the new urgent byte: %s\n", urgs > before ? "yes" : "no");
 	show("recv after \"efg\" (urgent g) and \"hi\"", s, 0);
 	show("recv MSG_OOB", s, MSG_OOB);
 	/* "hi" may or may not have arrived yet: wait for it. */
