@@ -286,18 +286,20 @@ func testInterruptNotLost(t *testing.T, b Backend) {
 	var mu sync.Mutex
 	sent := 0
 	stop := make(chan struct{})
+	// switched paces the interrupts: one more after each Switch that
+	// returned since the last.
+	switched := make(chan struct{}, 1)
 	go func() {
 		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
 			mu.Lock()
 			sent++
 			c.Interrupt()
 			mu.Unlock()
-			time.Sleep(50 * time.Microsecond)
+			select {
+			case <-stop:
+				return
+			case <-switched:
+			}
 		}
 	}()
 	got := 0
@@ -305,6 +307,10 @@ func testInterruptNotLost(t *testing.T, b Backend) {
 		ev, _ := SwitchOK(t, c, e.AS, &r)
 		if ev == platform.EventInterrupt {
 			got++
+		}
+		select {
+		case switched <- struct{}{}:
+		default:
 		}
 	}
 	close(stop)
