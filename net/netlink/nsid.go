@@ -45,6 +45,16 @@ func (s *socket) peerOf(ctx net.Context, at map[uint16][]byte) (*net.Stack, unix
 	return peer, 0
 }
 
+// genAttrs returns the attributes after a struct rtgenmsg: none when the
+// payload ends within the struct's padding (Linux's nlmsg_parse finds
+// none there either).
+func genAttrs(payload []byte) map[uint16][]byte {
+	if len(payload) < align4(unix.SizeofRtGenmsg) {
+		return attrs(nil)
+	}
+	return attrs(payload[align4(unix.SizeofRtGenmsg):])
+}
+
 // getNSID is RTM_GETNSID: the id the caller's namespace gives the one
 // named by NETNSA_FD, NETNSA_PID or NETNSA_NSID (-1 for none), or with
 // NLM_F_DUMP every id it gives.
@@ -63,7 +73,7 @@ func (s *socket) getNSID(ctx net.Context, h hdr, payload []byte, port uint32, du
 	if len(payload) < unix.SizeofRtGenmsg {
 		return nil, unix.EINVAL
 	}
-	at := attrs(payload[align4(unix.SizeofRtGenmsg):])
+	at := genAttrs(payload)
 	if v := at[unix.NETNSA_NSID]; len(v) >= 4 && at[unix.NETNSA_PID] == nil && at[unix.NETNSA_FD] == nil {
 		// Asking by id: the reply names it if it is given.
 		id := int32(binary.LittleEndian.Uint32(v))
@@ -97,7 +107,7 @@ func (s *socket) newNSID(ctx net.Context, payload []byte) unix.Errno {
 	if len(payload) < unix.SizeofRtGenmsg {
 		return unix.EINVAL
 	}
-	at := attrs(payload[align4(unix.SizeofRtGenmsg):])
+	at := genAttrs(payload)
 	v := at[unix.NETNSA_NSID]
 	if len(v) < 4 {
 		return unix.EINVAL

@@ -119,6 +119,19 @@ func (s *socket) handle(ctx net.Context, h hdr, payload []byte, port uint32) []b
 	if h.Flags&unix.NLM_F_REQUEST == 0 {
 		return nil
 	}
+	if h.Type >= unix.RTM_BASE && h.Type <= unix.RTM_MAX && len(payload) < unix.SizeofRtGenmsg {
+		// Linux's rtnetlink_rcv_msg accepts a request too short for
+		// its family byte and does nothing with it: at most an ack.
+		if h.Flags&unix.NLM_F_ACK != 0 {
+			return errMsg(h, payload, 0, port)
+		}
+		return nil
+	}
+	if h.Type >= unix.RTM_BASE && h.Type <= unix.RTM_MAX && (h.Type-unix.RTM_BASE)&3 != 2 && !s.netAdmin(ctx) {
+		// Every request but a RTM_GET* needs CAP_NET_ADMIN, checked
+		// before the request is read (rtnetlink_rcv_msg).
+		return errMsg(h, payload, unix.EPERM, port)
+	}
 	dump := h.Flags&unix.NLM_F_DUMP == unix.NLM_F_DUMP
 	var out []byte
 	var errno unix.Errno
