@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -34,7 +35,7 @@
 #include <linux/netlink.h>
 #include <linux/sched.h>
 
-static uint64_t rng;
+static __thread uint64_t rng;
 static int verbose;
 
 static uint64_t rnd(void)
@@ -62,7 +63,7 @@ static long rsys(long n, long a, long b, long c, long d, long e, long f)
 static void rexit(int code)
 {
 	for (;;)
-		rsys(SYS_exit, code, 0, 0, 0, 0, 0);
+		rsys(SYS_exit_group, code, 0, 0, 0, 0, 0);
 }
 
 static void say(const char *s)
@@ -71,8 +72,8 @@ static void say(const char *s)
 }
 
 static volatile int ticks_left;
-static sigjmp_buf touch_jmp;
-static volatile int touching;
+static __thread sigjmp_buf touch_jmp;
+static __thread volatile int touching;
 
 // fault ends a touch of the scratch region that faulted; any other
 // fault ends the child.
@@ -745,11 +746,22 @@ static void tick(int sig)
 		rexit(0);
 }
 
+static long thread_ncalls;
+
+static void *thread_calls(void *seed)
+{
+	rng = (uint64_t)(long)seed;
+	for (long i = 0; i < thread_ncalls; i++)
+		one_call();
+	return 0;
+}
+
 static void child(uint64_t seed, long calls)
 {
 	for (int sig = 1; sig < 65; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
+	thread_ncalls = calls;
 	rng = seed * 0x9e3779b97f4a7c15ULL + 1;
 	if (!rng)
 		rng = 1;
@@ -783,6 +795,16 @@ static void child(uint64_t seed, long calls)
 	struct itimerval it = {{0, 50000}, {0, 50000}};
 	setitimer(ITIMER_REAL, &it, 0);
 	mkfds();
+	// A third of the children run their calls on 2 to 4 threads, so
+	// that calls race on the same descriptors and mappings (these
+	// rounds do not repeat exactly).
+	if (below(3) == 0) {
+		int n = 1 + below(3);
+		for (int i = 0; i < n; i++) {
+			pthread_t th;
+			pthread_create(&th, 0, thread_calls, (void *)(long)(rnd() | 1));
+		}
+	}
 	for (long i = 0; i < calls; i++)
 		one_call();
 	rexit(0);
