@@ -18,10 +18,14 @@ const loopC = `
 int main(int argc, char **argv) {
 	long n = atol(argv[2]);
 	char buf[64];
+	static char big[65536];
 	int fd = open("/dev/zero", O_RDONLY);
+	int null = open("/dev/null", O_WRONLY);
 	switch (argv[1][0]) {
 	case 'g': for (long i = 0; i < n; i++) syscall(SYS_getppid); break;
 	case 'r': for (long i = 0; i < n; i++) read(fd, buf, sizeof buf); break;
+	case 'w': for (long i = 0; i < n; i++) write(null, big, sizeof big); break;
+	case 'z': for (long i = 0; i < n; i++) read(fd, big, sizeof big); break;
 	case 'f': for (long i = 0; i < n; i++) { pid_t c = fork(); if (c == 0) _exit(0); waitpid(c, 0, 0); } break;
 	}
 	return 0;
@@ -87,6 +91,20 @@ func BenchmarkGetppid(b *testing.B) {
 func BenchmarkReadDevZero(b *testing.B) {
 	b.Run("host", func(b *testing.B) { runLoop(b, false, "r") })
 	b.Run("kite", func(b *testing.B) { runLoop(b, true, "r") })
+}
+
+// BenchmarkWriteDevNull64K writes 64 KiB to /dev/null: Linux does not
+// look at the bytes, so neither should a kernel copy or allocate.
+func BenchmarkWriteDevNull64K(b *testing.B) {
+	b.Run("host", func(b *testing.B) { runLoop(b, false, "w") })
+	b.Run("kite", func(b *testing.B) { runLoop(b, true, "w") })
+}
+
+// BenchmarkReadDevZero64K reads 64 KiB from /dev/zero: clearing the
+// program's pages in place.
+func BenchmarkReadDevZero64K(b *testing.B) {
+	b.Run("host", func(b *testing.B) { runLoop(b, false, "z") })
+	b.Run("kite", func(b *testing.B) { runLoop(b, true, "z") })
 }
 
 // BenchmarkForkWait is fork, exit and wait: address-space copy, a new

@@ -58,6 +58,46 @@ type UserBuffer interface {
 	CopyIn(at int64, b []byte) (int, error)
 }
 
+// getIOBuf returns a kernel buffer of n bytes (at most IOChunk) from the
+// file system's pool; putIOBuf gives it back once the call is done with
+// it (file operations do not keep the slices they are handed).
+func (f *File) getIOBuf(n int64) *[]byte {
+	n = min(n, IOChunk)
+	if f.vfs == nil {
+		b := make([]byte, n)
+		return &b
+	}
+	bp, _ := f.vfs.ioBufs.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, IOChunk)
+		bp = &b
+	}
+	*bp = (*bp)[:n]
+	return bp
+}
+
+func (f *File) putIOBuf(bp *[]byte) {
+	if f.vfs != nil && cap(*bp) == IOChunk {
+		f.vfs.ioBufs.Put(bp)
+	}
+}
+
+// WriteDiscarder is implemented by the file operations of devices that
+// take every write without looking at its bytes (/dev/null, /dev/zero:
+// Linux's write_null returns the count without reading the buffer, so
+// even a bad buffer is no EFAULT).
+type WriteDiscarder interface {
+	DiscardsWrites()
+}
+
+// InPlaceIO is implemented by the file operations of devices whose Read
+// and Write neither block nor look at any address space (/dev/zero,
+// /dev/urandom), so that reads and writes may hand them the pages of the
+// program's buffer as regular files are.
+type InPlaceIO interface {
+	InPlaceIO()
+}
+
 // pinChunk is the most of a program's buffer a read or write pins at once.
 const pinChunk = 1 << 20
 
@@ -85,14 +125,11 @@ func (f *File) WriteFromUser(ctx Context, n int64, off int64, ub UserBuffer) (in
 	return m, err
 }
 
-// ubSink copies to ub from byte *start on (where the pinned part of a
+// ubSink copies to ub from byte start on (where the pinned part of a
 // read ended), advancing.
-func ubSink(ub UserBuffer, start *int64) func([]byte) (int, error) {
-	at := int64(-1)
+func ubSink(ub UserBuffer, start int64) func([]byte) (int, error) {
+	at := start
 	return func(b []byte) (int, error) {
-		if at < 0 {
-			at = *start
-		}
 		k, err := ub.CopyOut(at, b)
 		at += int64(k)
 		return k, err
@@ -100,12 +137,9 @@ func ubSink(ub UserBuffer, start *int64) func([]byte) (int, error) {
 }
 
 // ubSource copies from ub as ubSink copies to it.
-func ubSource(ub UserBuffer, start *int64) func([]byte) (int, error) {
-	at := int64(-1)
+func ubSource(ub UserBuffer, start int64) func([]byte) (int, error) {
+	at := start
 	return func(b []byte) (int, error) {
-		if at < 0 {
-			at = *start
-		}
 		k, err := ub.CopyIn(at, b)
 		at += int64(k)
 		return k, err
@@ -115,8 +149,11 @@ func ubSource(ub UserBuffer, start *int64) func([]byte) (int, error) {
 // pinnable reports whether reads and writes of f may use the pages of
 // the program's buffer in place: regular files whose data comes from
 // memory or storage (not generated files, which may look at the very
-// address space, and not streams).
+// address space, and not streams), and devices that say so (InPlaceIO).
 func (f *File) pinnable() bool {
+	if _, ok := f.ops.(InPlaceIO); ok && !f.stream {
+		return true
+	}
 	if f.stream || f.path.Dentry == nil || f.path.Dentry.typ != unix.S_IFREG {
 		return false
 	}
@@ -214,10 +251,10 @@ func (f *File) readTo(ctx Context, n int64, off int64, sink func([]byte) (int, e
 		return ur.ReadToUserBuffer(ctx, f, n, ub)
 	}
 	var total int64
-	if ub != nil {
-		sink = ubSink(ub, &total)
-	}
 	if sr, ok := f.ops.(StreamReader); ok && f.stream {
+		if ub != nil {
+			sink = ubSink(ub, 0)
+		}
 		return sr.ReadToSink(ctx, f, n, sink)
 	}
 	pos := off
@@ -237,7 +274,12 @@ func (f *File) readTo(ctx Context, n int64, off int64, sink func([]byte) (int, e
 			return total, nil
 		}
 	}
-	buf := make([]byte, min(n-total, IOChunk))
+	if ub != nil {
+		sink = ubSink(ub, total)
+	}
+	bp := f.getIOBuf(n - total)
+	defer f.putIOBuf(bp)
+	buf := *bp
 	for total < n {
 		chunk := buf[:min(n-total, int64(len(buf)))]
 		m, err := f.readOps(ctx, chunk, pos)
@@ -283,14 +325,17 @@ func (f *File) writeFrom(ctx Context, n int64, off int64, source func([]byte) (i
 	if n == 0 {
 		return 0, nil
 	}
+	if _, ok := f.ops.(WriteDiscarder); ok {
+		return n, nil
+	}
 	if uw, ok := f.ops.(UserStreamWriter); ok && f.stream && ub != nil {
 		return uw.WriteFromUserBuffer(ctx, f, n, ub)
 	}
 	var total int64
-	if ub != nil {
-		source = ubSource(ub, &total)
-	}
 	if sw, ok := f.ops.(StreamWriter); ok && f.stream {
+		if ub != nil {
+			source = ubSource(ub, 0)
+		}
 		return sw.WriteFromSource(ctx, f, n, source)
 	}
 	if err := f.removePrivs(ctx); err != nil {
@@ -320,7 +365,12 @@ func (f *File) writeFrom(ctx Context, n int64, off int64, source func([]byte) (i
 			return total, nil
 		}
 	}
-	buf := make([]byte, min(n-total, IOChunk))
+	if ub != nil {
+		source = ubSource(ub, total)
+	}
+	bp := f.getIOBuf(n - total)
+	defer f.putIOBuf(bp)
+	buf := *bp
 	for total < n {
 		filled, serr := source(buf[:min(n-total, int64(len(buf)))])
 		var w int

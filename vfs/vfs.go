@@ -93,6 +93,12 @@ type VirtualFilesystem struct {
 	locksMu sync.Mutex
 	locks   map[Inode]*inodeLocks
 
+	// ioBufs holds kernel buffers of IOChunk bytes (*[]byte) that
+	// reads and writes of files without a way to move their data in
+	// place copy through (fileio.go), so that each call does not
+	// allocate (and the collector free) 64 KiB.
+	ioBufs sync.Pool
+
 	// sockMu guards sockets, the endpoints bound to S_IFSOCK inodes
 	// (socket.go).
 	sockMu  sync.Mutex

@@ -188,3 +188,35 @@ func TestRegisterType(t *testing.T) {
 		t.Errorf("stat /shm/null = %+v, %v", st, err)
 	}
 }
+
+// TestIOAllocs keeps writes to /dev/null free of a kernel buffer, and
+// reads and writes of other devices on the file system's pooled buffers
+// instead of a new 64 KiB buffer per call.
+func TestIOAllocs(t *testing.T) {
+	v, fsc := setup(t, nil)
+	null := open(t, v, fsc, "/null", unix.O_WRONLY)
+	rnd := open(t, v, fsc, "/urandom", unix.O_RDWR)
+	src := make([]byte, vfs.IOChunk)
+	source := func(b []byte) (int, error) { return copy(b, src), nil }
+	sink := func(b []byte) (int, error) { return len(b), nil }
+	var ctx vfs.Context = root
+	for _, c := range []struct {
+		name string
+		op   func() (int64, error)
+	}{
+		{"write /dev/null", func() (int64, error) { return null.WriteFrom(ctx, vfs.IOChunk, -1, source) }},
+		{"write /dev/urandom", func() (int64, error) { return rnd.WriteFrom(ctx, vfs.IOChunk, -1, source) }},
+		{"read /dev/urandom", func() (int64, error) { return rnd.ReadTo(ctx, vfs.IOChunk, -1, sink) }},
+	} {
+		allocs := testing.AllocsPerRun(100, func() {
+			if n, err := c.op(); n != vfs.IOChunk || err != nil {
+				t.Fatalf("%s: %d, %v", c.name, n, err)
+			}
+		})
+		// The pool may lose a buffer to a collection (or, under the race
+		// detector, at random), never most of them.
+		if allocs >= 0.5 {
+			t.Errorf("%s: %.2f allocations per call", c.name, allocs)
+		}
+	}
+}

@@ -57,8 +57,15 @@ func (nullFile) Write(_ vfs.Context, _ *vfs.File, src []byte, _ int64) (int, err
 
 func (nullFile) Seek(vfs.Context, *vfs.File, int64, int64, int) (int64, error) { return memSeek() }
 
+// DiscardsWrites implements vfs.WriteDiscarder: writes never read the
+// buffer, as Linux's write_null.
+func (nullFile) DiscardsWrites() {}
+
 // zeroFile is /dev/zero: reads fill with zeros, writes vanish.
 type zeroFile struct{ vfs.FileDefaults }
+
+// InPlaceIO implements vfs.InPlaceIO: reads fill the program's pages.
+func (zeroFile) InPlaceIO() {}
 
 func (zeroFile) Read(_ vfs.Context, _ *vfs.File, dst []byte, _ int64) (int, error) {
 	clear(dst)
@@ -71,8 +78,15 @@ func (zeroFile) Write(_ vfs.Context, _ *vfs.File, src []byte, _ int64) (int, err
 
 func (zeroFile) Seek(vfs.Context, *vfs.File, int64, int64, int) (int64, error) { return memSeek() }
 
+// DiscardsWrites implements vfs.WriteDiscarder: writes never read the
+// buffer, as Linux's write_null.
+func (zeroFile) DiscardsWrites() {}
+
 // fullFile is /dev/full: reads fill with zeros, writes fail with ENOSPC.
 type fullFile struct{ vfs.FileDefaults }
+
+// InPlaceIO implements vfs.InPlaceIO: reads fill the program's pages.
+func (fullFile) InPlaceIO() {}
 
 func (fullFile) Read(_ vfs.Context, _ *vfs.File, dst []byte, _ int64) (int, error) {
 	clear(dst)
@@ -94,6 +108,9 @@ func (fullFile) Seek(vfs.Context, *vfs.File, int64, int64, int) (int64, error) {
 // are accepted and dropped (Linux mixes them into its pool without
 // crediting entropy, so nothing observable is lost).
 type randomFile struct{ vfs.FileDefaults }
+
+// InPlaceIO implements vfs.InPlaceIO: reads fill the program's pages.
+func (randomFile) InPlaceIO() {}
 
 func (randomFile) Read(_ vfs.Context, _ *vfs.File, dst []byte, _ int64) (int, error) {
 	if _, err := rand.Read(dst); err != nil {

@@ -18,6 +18,7 @@ static const char *ename(int e) {
 	case ENXIO: return "ENXIO";
 	case EROFS: return "EROFS";
 	case ESPIPE: return "ESPIPE";
+	case EFAULT: return "EFAULT";
 	case EISDIR: return "EISDIR";
 	case ENOTDIR: return "ENOTDIR";
 	case ENOTTY: return "ENOTTY";
@@ -91,6 +92,22 @@ int main(void) {
 	printf("read random: %zd\n", n);
 	n = write(fd, "abc", 3);
 	printf("write random: %zd\n", n);
+	close(fd);
+
+	/* null and zero take a write without reading the buffer: even a
+	   bad one is no EFAULT; a read of zero into a bad one is. */
+	const char *discard[] = {"/dev/null", "/dev/zero"};
+	for (int i = 0; i < 2; i++) {
+		fd = open(discard[i], O_RDWR);
+		errno = 0;
+		n = write(fd, (void *)8, 4096);
+		printf("write %s bad buffer: %zd %s\n", discard[i], n, ename(n < 0 ? errno : 0));
+		close(fd);
+	}
+	fd = open("/dev/zero", O_RDONLY);
+	errno = 0;
+	n = read(fd, (void *)8, 4096);
+	printf("read zero bad buffer: %zd %s\n", n, ename(n < 0 ? errno : 0));
 	close(fd);
 
 	fd = open("/dev/null", O_RDONLY);
