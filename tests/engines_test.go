@@ -208,6 +208,56 @@ cat /data/g; ls /data; cat /ro/keep; echo no > /ro/new || echo refused; ls /ro`
 		}
 	})
 
+	t.Run("writable-root", func(t *testing.T) {
+		// A container's writes to its root reach the engine's copy of
+		// the image, as with runc: podman cp, podman diff and a restart
+		// (podman start -a) see them, owners and modes included; /tmp
+		// is the root's own. The engine's /etc/hosts is its file bound
+		// over the image's: busy to rename, and not in podman diff.
+		script := `busybox stat -c '%n %u:%g %a' /w/a /w/l 2>/dev/null; echo run >> /runs; cat /runs; mkdir -p /w; echo data > /w/a; chown 1000:100 /w/a; chmod 640 /w/a
+ln -sf a /w/l; echo t > /tmp/t; ls /tmp; mv /etc/hosts /etc/h2 || echo hosts is a mount point; grep -c localhost /etc/hosts`
+		var runs, diffs, trees [2]string
+		for k, rt := range []string{runc, kiteBin} {
+			p := func(args ...string) result {
+				return runCmd(t, nil, os.Environ(), append([]string{"podman", "--runtime", rt}, args...)...)
+			}
+			name := "kite-test-rwroot-" + filepath.Base(rt)
+			p("rm", "-f", name)
+			args := append([]string{"run", "--name", name}, podmanArgs...)
+			r := p(append(args, engineImage, "/bin/sh", "-c", script)...)
+			defer p("rm", "-f", name)
+			r2 := p("start", "-a", name)
+			runs[k] = r.String() + "--- restart:\n" + r2.String()
+			d := p("diff", name)
+			diffs[k] = d.String()
+			out := filepath.Join(workDir, "rwroot-"+filepath.Base(rt))
+			os.RemoveAll(out)
+			if c := p("cp", name+":/w", out); c.status != "exit 0" {
+				t.Fatalf("podman cp with %s: %s", rt, c)
+			}
+			trees[k] = describeTree(t, out)
+		}
+		if runs[0] != runs[1] || !strings.Contains(runs[1], "/w/a 1000:100 640\n/w/l 0:0 777\nrun\nrun\n") {
+			t.Errorf("a container's writes differ\n--- runc:\n%s\n--- kite:\n%s", runs[0], runs[1])
+		}
+		if diffs[0] != diffs[1] {
+			t.Errorf("podman diff differs\n--- runc:\n%s\n--- kite:\n%s", diffs[0], diffs[1])
+		}
+		if trees[0] != trees[1] {
+			t.Errorf("podman cp differs\n--- runc:\n%s\n--- kite:\n%s", trees[0], trees[1])
+		}
+		// A user other than root is refused what the root's owners
+		// and modes refuse it.
+		var user [2]result
+		for k, rt := range []string{runc, kiteBin} {
+			args := append([]string{"podman", "--runtime", rt, "run", "--rm", "--user", "1000:100"}, podmanArgs...)
+			user[k] = runCmd(t, nil, os.Environ(), append(args, engineImage, "/bin/sh", "-c", "id; echo x > /f || echo refused; echo x > /tmp/f || echo refused")...)
+		}
+		if user[0] != user[1] {
+			t.Errorf("a non-root user's writes differ\n--- runc:\n%s\n--- kite:\n%s", user[0], user[1])
+		}
+	})
+
 	t.Run("detached", func(t *testing.T) {
 		p := func(args ...string) result {
 			return runCmd(t, nil, os.Environ(), append([]string{"podman", "--runtime", kiteBin}, args...)...)

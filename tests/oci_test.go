@@ -318,3 +318,37 @@ func TestOCINetSysctl(t *testing.T) {
 		t.Errorf("a sysctl kite lacks: %s", r)
 	}
 }
+
+// TestOCIWritableRoot runs a bundle whose root is writable: the writes
+// reach the bundle's rootfs directory, as with runc, unless the
+// annotation dev.kite.root-overlay=memory keeps them in memory; an
+// unknown value of it is refused.
+func TestOCIWritableRoot(t *testing.T) {
+	root := filepath.Join(workDir, "oci", "root-rwroot")
+	for _, overlay := range []string{"", "memory", "disk"} {
+		dir := ociBundle(t, "rwroot", func(spec map[string]any) {
+			setArgs(spec, "sh", "-c", "echo x > /f; mkdir /d; echo y > /tmp/t; cat /f /tmp/t")
+			spec["root"].(map[string]any)["readonly"] = false
+			if overlay != "" {
+				spec["annotations"] = map[string]any{"dev.kite.root-overlay": overlay}
+			}
+		})
+		r := kiteOCI(t, root, "run", "--bundle", dir, "w1")
+		_, errF := os.Stat(filepath.Join(dir, "rootfs", "f"))
+		_, errT := os.Stat(filepath.Join(dir, "rootfs", "tmp", "t"))
+		switch overlay {
+		case "":
+			if r != (result{stdout: "x\ny\n", status: "exit 0"}) || errF != nil || errT != nil {
+				t.Errorf("a writable root: %s\n/f on the host: %v, /tmp/t: %v", r, errF, errT)
+			}
+		case "memory":
+			if r != (result{stdout: "x\ny\n", status: "exit 0"}) || errF == nil {
+				t.Errorf("a root in memory: %s\n/f reached the host", r)
+			}
+		default:
+			if r.status == "exit 0" || !strings.Contains(r.stderr, "dev.kite.root-overlay") {
+				t.Errorf("an unknown root overlay: %s", r)
+			}
+		}
+	}
+}

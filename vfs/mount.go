@@ -224,13 +224,11 @@ func (v *VirtualFilesystem) NewMountNamespace(ctx Context, rootFS Filesystem, fl
 
 // Mount mounts fs on the directory at (which callers get by resolving a
 // path, so it is already the top of any mount stack there) with MS_*
-// flags.
+// flags; a file system whose root is not a directory goes on a
+// non-directory instead.
 func (v *VirtualFilesystem) Mount(ctx Context, at Path, fs Filesystem, flags uint32) error {
 	if !at.Ok() || at.Mount == nil {
 		return unix.EINVAL
-	}
-	if !at.Dentry.IsDir() {
-		return unix.ENOTDIR
 	}
 	if at.Dentry.Dead() {
 		return unix.ENOENT
@@ -242,7 +240,9 @@ func (v *VirtualFilesystem) Mount(ctx Context, at Path, fs Filesystem, flags uin
 	if err != nil {
 		return err
 	}
-	if !root.IsDir() {
+	// A directory goes on a directory; a file system whose root is a
+	// file (a host file bound into a container) goes on a file.
+	if at.Dentry.IsDir() != root.IsDir() {
 		return unix.ENOTDIR
 	}
 	flags = flags&^atimeMountFlags | mountAtimeFlags(flags, 0, false)

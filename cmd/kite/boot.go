@@ -271,6 +271,11 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		{"/dev/pts", pts},
 	}
 	for _, m := range mounts {
+		if m.at == "/tmp" && cont != nil && rootFlags&vfs.MountReadOnly == 0 {
+			// A container's writable root keeps its own /tmp, as
+			// with runc (the bundle's mounts may put a tmpfs there).
+			continue
+		}
 		at, err := v.GetPath(ctx, fsc, ns.Root(), m.at, true)
 		if err == unix.ENOENT && rootFlags&vfs.MountReadOnly == 0 {
 			// A writable root (an image) that lacks the mount point
@@ -559,7 +564,8 @@ func mountVarTmp(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *vfs.FSContext, 
 
 // rootFilesystem returns the root file system for o with its mount
 // flags, and the function that closes it once the program has finished:
-// a host directory read-only, or an ext4 image under an in-memory upper
+// a host directory read-only (a container's writable on the host), or
+// under an in-memory layer, or an ext4 image under an in-memory upper
 // layer (with --rw-root, the image itself, written through its journal).
 func rootFilesystem(ctx vfs.Context, v *vfs.VirtualFilesystem, o runOptions) (vfs.Filesystem, uint32, func() error, error) {
 	noClose := func() error { return nil }
@@ -570,6 +576,12 @@ func rootFilesystem(ctx vfs.Context, v *vfs.VirtualFilesystem, o runOptions) (vf
 	if !image {
 		if o.rwRoot {
 			return nil, 0, nil, fmt.Errorf("--rw-root needs an image root, and %s is a directory", o.rootfs)
+		}
+		if o.rwDirRoot {
+			// A container's writable root: writes reach the bundle's
+			// directory, as with runc.
+			fs, err := hostfs.NewWritable(o.rootfs)
+			return fs, 0, noClose, err
 		}
 		fs, err := hostfs.New(o.rootfs)
 		if err != nil || !o.overlay {

@@ -47,16 +47,34 @@ type containerConfig struct {
 	started func(ck *containerKernel) func()
 }
 
+// RootOverlayAnnotation, set to "memory", puts a container's writable
+// root under a private in-memory layer instead of writing to the host.
+const RootOverlayAnnotation = "dev.kite.root-overlay"
+
 // containerOptions turns a bundle's spec into run options.
 func containerOptions(spec *oci.Spec) (runOptions, error) {
 	p := spec.Process
 	o := runOptions{
 		rootfs:   spec.Root.Path,
-		overlay:  !spec.Root.Readonly,
 		platform: defaultPlatform(),
 		argv:     p.Args,
 		env:      append([]string{}, p.Env...),
 		workdir:  p.Cwd,
+	}
+	// A writable root is written on the host, in the bundle's rootfs,
+	// as runc does (podman cp, commit and a restart see the writes);
+	// the annotation dev.kite.root-overlay=memory keeps the writes in
+	// a private in-memory layer instead, leaving the directory as it
+	// was.
+	if !spec.Root.Readonly {
+		switch ov := spec.Annotations[RootOverlayAnnotation]; ov {
+		case "":
+			o.rwDirRoot = true
+		case "memory":
+			o.overlay = true
+		default:
+			return o, fmt.Errorf("annotation %s=%q: kite knows only \"memory\"", RootOverlayAnnotation, ov)
+		}
 	}
 	c := &containerConfig{hostname: spec.Hostname, umask: p.User.Umask, noNewPrivs: p.NoNewPrivileges, mounts: spec.Mounts}
 	creds := auth.New(p.User.UID, p.User.GID, p.User.AdditionalGids)
@@ -139,9 +157,8 @@ func containerOptions(spec *oci.Spec) (runOptions, error) {
 var kiteMounts = map[string]bool{"/proc": true, "/sys": true, "/dev": true, "/dev/pts": true, "/dev/shm": true, "/tmp": false}
 
 // mount applies the bundle's mounts that kite's own do not stand for:
-// tmpfs file systems, and bind mounts of host directories (read-write
-// unless the mount has the "ro" option) or of host files (copied into a
-// writable root at start, as a snapshot). mqueue and
+// tmpfs file systems, and bind mounts of host directories and host
+// files (read-write unless the mount has the "ro" option). mqueue and
 // cgroup mounts are left out (kite has neither file system yet).
 func (c *containerConfig) mount(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *vfs.FSContext, root vfs.Path, writableRoot bool) error {
 	for _, m := range c.mounts {
@@ -161,24 +178,34 @@ func (c *containerConfig) mount(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *
 			if err != nil {
 				return fmt.Errorf("mount %s: %w", m.Destination, err)
 			}
-			if !st.IsDir() {
-				if !writableRoot {
-					continue
-				}
-				if err := copyHostFile(ctx, v, fsc, root, m.Source, dst, uint32(st.Mode().Perm())); err != nil {
-					return fmt.Errorf("mount %s: %w", m.Destination, err)
-				}
-				continue
-			}
-			newFS, flags := hostfs.NewWritable, uint32(vfs.MountNoDev)
-			if slices.Contains(m.Options, "ro") {
-				newFS, flags = hostfs.New, flags|vfs.MountReadOnly
+			ro := slices.Contains(m.Options, "ro")
+			flags := uint32(vfs.MountNoDev)
+			if ro {
+				flags |= vfs.MountReadOnly
 			}
 			if slices.Contains(m.Options, "nosuid") {
 				flags |= vfs.MountNoSUID
 			}
 			if slices.Contains(m.Options, "noexec") {
 				flags |= vfs.MountNoExec
+			}
+			if !st.IsDir() {
+				// A host file (an engine's /etc/hosts, resolv.conf)
+				// is bound over a file, made empty in a writable
+				// root if missing, as runc does; a read-only root
+				// without the file goes without it.
+				fs, err := hostfs.NewFile(m.Source, !ro)
+				if err != nil {
+					return fmt.Errorf("mount %s: %w", m.Destination, err)
+				}
+				if err := mountFileAt(ctx, v, fsc, root, dst, fs, flags, writableRoot); err != nil {
+					return err
+				}
+				continue
+			}
+			newFS := hostfs.NewWritable
+			if ro {
+				newFS = hostfs.New
 			}
 			fs, err := newFS(m.Source)
 			if err != nil {
@@ -267,20 +294,28 @@ func mkdirAll(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *vfs.FSContext, roo
 	return nil
 }
 
-// copyHostFile writes the host file src into kite's tree at dst.
-func copyHostFile(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *vfs.FSContext, root vfs.Path, src, dst string, mode uint32) error {
-	b, err := os.ReadFile(src)
+// mountFileAt mounts fs, whose root is a file, on the file dst, making
+// it empty in a writable root if it is missing; a read-only root without
+// it is left without the mount.
+func mountFileAt(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *vfs.FSContext, root vfs.Path, dst string, fs vfs.Filesystem, flags uint32, writableRoot bool) error {
+	at, err := v.GetPath(ctx, fsc, root, dst, true)
+	if err == unix.ENOENT {
+		if !writableRoot {
+			return nil
+		}
+		if err = mkdirAll(ctx, v, fsc, root, path.Dir(dst)); err == nil {
+			var f *vfs.File
+			if f, err = v.OpenAt(ctx, fsc, root, dst, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL, 0o644); err == nil {
+				f.DecRef(ctx)
+				at, err = v.GetPath(ctx, fsc, root, dst, true)
+			}
+		}
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("mount point %s: %w", dst, err)
 	}
-	if err := mkdirAll(ctx, v, fsc, root, path.Dir(dst)); err != nil {
-		return err
+	if err := v.Mount(ctx, at, fs, flags); err != nil {
+		return fmt.Errorf("mounting %s: %w", dst, err)
 	}
-	f, err := v.OpenAt(ctx, fsc, root, dst, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC, mode)
-	if err != nil {
-		return err
-	}
-	defer f.DecRef(ctx)
-	_, err = f.Write(ctx, b)
-	return err
+	return nil
 }

@@ -96,6 +96,10 @@ type runOptions struct {
 	// container, for a bundle's container, is what its config.json
 	// asks beyond the fields above.
 	container *containerConfig
+	// rwDirRoot makes a directory root writable on the host (a
+	// container's root without root.readonly, as runc's); kite run's
+	// flags never set it.
+	rwDirRoot bool
 }
 
 // parseRunFlags parses `kite run`'s arguments. It returns a status >= 0

@@ -1,6 +1,8 @@
 // Package hostfs passes a host directory through to kite: read-only
 // (New), or writable (NewWritable: `kite do --rw`, a container's
-// read-write bind mounts), where programs' changes reach the host. It is
+// writable root and read-write bind mounts), where programs' changes
+// reach the host; NewFile passes one host file (a container's bound
+// /etc/hosts), mounted over a file. It is
 // the only package that opens host files (DESIGN.md, "Host access and
 // isolation"); kite's own stdio fds, which it does not open, are the tty
 // package's console.

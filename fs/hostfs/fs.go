@@ -22,6 +22,9 @@ type fileKey struct {
 type Filesystem struct {
 	rootFD  int
 	rootKey fileKey
+	// rootName, in a tree made with NewFile, is the name in the root
+	// directory of the file that is the tree's root.
+	rootName string
 
 	// mu guards the fields below.
 	mu sync.Mutex
@@ -97,6 +100,19 @@ func (fs *Filesystem) Name() string { return "hostfs" }
 
 // Root implements vfs.Filesystem.
 func (fs *Filesystem) Root(ctx vfs.Context) (vfs.Inode, error) {
+	dir, err := fs.rootDir()
+	if err != nil {
+		return nil, err
+	}
+	if fs.rootName == "" {
+		return dir, nil
+	}
+	return fs.fileRoot(ctx, dir)
+}
+
+// rootDir returns the inode of the host directory the tree was made
+// from.
+func (fs *Filesystem) rootDir() (*inode, error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if fs.closed {
