@@ -370,7 +370,7 @@ static void one_call(void)
 		a[i] = arg();
 	if (below(50) == 0)
 		randomize(buf, BUFSZ);
-	switch (below(48)) {
+	switch (below(58)) {
 	case 0:
 		nr = SYS_socket;
 		a[0] = below(4) ? (long[]){1, 2, 10, 16, 17, 0, 44}[below(7)] : below(50);
@@ -722,6 +722,117 @@ static void one_call(void)
 		a[1] = below(2) ? anyfd() : (long)rnd();
 		a[2] = 0;
 		break;
+	case 48:
+		nr = below(2) ? SYS_sendfile : SYS_copy_file_range;
+		a[0] = anyfd();
+		a[1] = nr == SYS_sendfile ? anyfd() : (below(2) ? 0 : ptr());
+		a[2] = nr == SYS_sendfile ? (below(2) ? 0 : ptr()) : anyfd();
+		a[3] = nr == SYS_sendfile ? len() : (below(2) ? 0 : ptr());
+		a[4] = len();
+		a[5] = below(4) ? 0 : rnd();
+		break;
+	case 49:
+		nr = below(2) ? SYS_pread64 : SYS_pwrite64;
+		a[0] = anyfd();
+		a[1] = below(4) ? (long)buf : ptr();
+		a[2] = len();
+		a[3] = below(2) ? below(100000) : interesting_int();
+		break;
+	case 50:
+		nr = below(3) ? SYS_lseek : below(2) ? SYS_fallocate : SYS_fstat;
+		a[0] = anyfd();
+		a[1] = nr == SYS_fstat ? (below(4) ? (long)(buf + 3000) : ptr()) : interesting_int();
+		a[2] = nr == SYS_lseek ? below(6) : interesting_int();
+		a[3] = interesting_int();
+		break;
+	case 51:
+		nr = SYS_getdents64;
+		a[0] = anyfd();
+		a[1] = below(4) ? (long)buf : ptr();
+		a[2] = len();
+		break;
+	case 52: {
+		nr = below(3) ? SYS_ppoll : below(2) ? SYS_pselect6 : SYS_epoll_pwait;
+		for (int i = 0; i < 8; i++) {
+			((int *)(buf + 600))[2 * i] = anyfd();
+			((int *)(buf + 600))[2 * i + 1] = rnd() & 0xffff;
+		}
+		// Never block the timer's signal.
+		uint64_t mask = rnd() & ~(1ULL << (SIGALRM - 1));
+		memcpy(buf + 1500, &mask, 8);
+		memset(buf + 1520, 0, 16); // a zero timeout
+		if (nr == SYS_ppoll) {
+			a[0] = below(8) ? (long)(buf + 600) : ptr();
+			a[1] = below(8) ? below(8) : interesting_int();
+			a[2] = below(4) ? (long)(buf + 1520) : below(2) ? 0 : ptr();
+			a[3] = below(2) ? (long)(buf + 1500) : 0;
+			a[4] = below(4) ? 8 : interesting_int();
+		} else if (nr == SYS_pselect6) {
+			a[0] = below(4) ? below(1025) : interesting_int();
+			a[1] = below(4) ? (long)(buf + 1600) : ptr();
+			a[2] = below(4) ? 0 : (long)(buf + 1700);
+			a[3] = below(4) ? 0 : ptr();
+			a[4] = below(4) ? (long)(buf + 1520) : below(2) ? 0 : ptr();
+			((long *)(buf + 1800))[0] = (long)(buf + 1500);
+			((long *)(buf + 1800))[1] = below(4) ? 8 : interesting_int();
+			a[5] = below(2) ? (long)(buf + 1800) : 0;
+		} else {
+			a[0] = anyfd();
+			a[1] = below(6) ? (long)(buf + 1000) : ptr();
+			a[2] = below(6) ? 1 + below(16) : interesting_int();
+			a[3] = 0;
+			a[4] = below(2) ? (long)(buf + 1500) : 0;
+			a[5] = below(4) ? 8 : interesting_int();
+		}
+		break;
+	}
+	case 53: {
+		// prctl, but not the options that would end the child's timer
+		// or its signal handling in ways it cannot undo.
+		nr = SYS_prctl;
+		a[0] = below(72);
+		if (a[0] == 22 /* PR_SET_SECCOMP */ || a[0] == 1 /* PR_SET_PDEATHSIG */)
+			return;
+		break;
+	}
+	case 54:
+		nr = below(3) ? SYS_msgget : below(2) ? SYS_semget : SYS_shmget;
+		a[0] = below(2) ? 0 /* IPC_PRIVATE */ : below(4);
+		a[1] = nr == SYS_shmget ? (below(2) ? 4096 * below(4) : len()) : interesting_int();
+		a[2] = (rnd() & 0x7ff) | (below(2) ? 01000 /*IPC_CREAT*/ : 0);
+		break;
+	case 55:
+		nr = below(3) ? SYS_msgsnd : below(2) ? SYS_msgrcv : SYS_semop;
+		a[0] = below(4);
+		a[1] = below(4) ? (long)buf : ptr();
+		a[2] = below(4) ? below(300) : len();
+		a[3] = nr == SYS_msgrcv ? (long)rnd() : 04000 /*IPC_NOWAIT*/ | (rnd() & 010000);
+		a[4] = 04000 | (rnd() & 0x3000);
+		break;
+	case 56:
+		nr = below(2) ? SYS_shmat : SYS_shmctl;
+		a[0] = below(4);
+		a[1] = nr == SYS_shmat ? 0 : below(16);
+		a[2] = nr == SYS_shmat ? (rnd() & 0x7000) : (below(4) ? (long)(buf + 4000) : ptr());
+		break;
+	case 57:
+		nr = below(2) ? SYS_mq_open : SYS_mq_timedsend;
+		if (nr == SYS_mq_open) {
+			a[0] = below(4) ? (long)"fzq" : ptr();
+			a[1] = (rnd() & 03) | (below(2) ? O_CREAT : 0) | O_NONBLOCK;
+			a[2] = 0600;
+			((long *)(buf + 5000))[0] = 0;
+			((long *)(buf + 5000))[1] = below(4) ? 1 + below(10) : interesting_int();
+			((long *)(buf + 5000))[2] = below(4) ? 1 + below(8192) : interesting_int();
+			a[3] = below(2) ? 0 : below(4) ? (long)(buf + 5000) : ptr();
+		} else {
+			a[0] = anyfd();
+			a[1] = below(4) ? (long)buf : ptr();
+			a[2] = len();
+			a[3] = below(64);
+			a[4] = below(2) ? 0 : ptr();
+		}
+		break;
 	}
 	if (verbose) {
 		char s[200];
@@ -734,7 +845,7 @@ static void one_call(void)
 		snprintf(s, sizeof s, " = %ld\n", r);
 		say(s);
 	}
-	if (r >= 0 && r < 1024 && (nr == SYS_socket || nr == SYS_accept4 || nr == SYS_memfd_create || nr == SYS_eventfd2 ||
+	if (r >= 0 && r < 1024 && (nr == SYS_socket || nr == SYS_accept4 || nr == SYS_memfd_create || nr == SYS_eventfd2 || nr == SYS_mq_open ||
 				   nr == SYS_signalfd4 || nr == SYS_dup3 || nr == SYS_io_uring_setup || nr == SYS_pidfd_getfd))
 		addfd(r);
 }
