@@ -201,6 +201,16 @@ func (s *hostSocket) noteUrgent(pri, in bool) {
 	}
 }
 
+// flushAsync takes the host's queued edges before the program looks at
+// or consumes what they are about, when the socket sends I/O signals:
+// the host drops an edge whose readiness is gone when the poller takes
+// it, and Linux signals every arrival, read or not.
+func (s *hostSocket) flushAsync() {
+	if !s.async.list.Empty() {
+		s.hs.Flush()
+	}
+}
+
 func (s *hostSocket) stream() bool { return s.typ == unix.SOCK_STREAM }
 
 // Info implements net.Socket.
@@ -214,6 +224,7 @@ func (s *hostSocket) SetFile(f *vfs.File, _ uint64) { s.file.Store(f) }
 
 // Readiness implements vfs.Waitable: the host socket's.
 func (s *hostSocket) Readiness(mask uint32) uint32 {
+	s.flushAsync()
 	r := uint32(uint16(s.hs.Poll(int16(mask | unix.POLLIN | unix.POLLOUT | unix.POLLRDHUP | unix.POLLPRI))))
 	if s.stream() {
 		s.noteUrgent(r&unix.POLLPRI != 0, r&unix.POLLIN != 0)
@@ -597,6 +608,7 @@ const recvFlags = unix.MSG_OOB | unix.MSG_PEEK | unix.MSG_TRUNC
 
 // RecvMsg implements net.Socket.
 func (s *hostSocket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult, error) {
+	s.flushAsync()
 	flags := req.Flags
 	if flags&unix.MSG_ERRQUEUE != 0 {
 		return s.recvErrQueue(req)

@@ -76,16 +76,54 @@ func (p *Poller) loop() {
 		if err != nil {
 			return
 		}
+		if !p.dispatch(events[:n]) {
+			return
+		}
+	}
+}
+
+// dispatch passes events to their sockets' callbacks; it reports false
+// at the wake event that ends the poller.
+func (p *Poller) dispatch(events []unix.EpollEvent) bool {
+	for _, ev := range events {
+		if ev.Fd == -1 {
+			return false
+		}
+		p.mu.Lock()
+		f := p.notify[ev.Fd]
+		p.mu.Unlock()
+		if f != nil {
+			f(ev.Events)
+		}
+	}
+	return true
+}
+
+// Flush passes on, from the caller's goroutine, the edges the host has
+// already queued and the poller's goroutine has not yet taken. The host
+// drops a queued edge whose readiness is gone by the time it is taken
+// (epoll polls the socket again then), so a socket whose edges must
+// not be lost (O_ASYNC signals) flushes before the program consumes
+// what made it ready.
+func (p *Poller) Flush() {
+	var events [16]unix.EpollEvent
+	for {
+		n, err := unix.EpollWait(p.epfd, events[:], 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return
+		}
 		for _, ev := range events[:n] {
-			if ev.Fd == -1 {
-				return
+			// The wake event is level-triggered: it stays for the
+			// poller's goroutine.
+			if ev.Fd != -1 {
+				p.dispatch([]unix.EpollEvent{ev})
 			}
-			p.mu.Lock()
-			f := p.notify[ev.Fd]
-			p.mu.Unlock()
-			if f != nil {
-				f(ev.Events)
-			}
+		}
+		if n < len(events) {
+			return
 		}
 	}
 }

@@ -59,6 +59,10 @@ func (p *Poller) adopt(fd int, notify func(uint32)) (*Socket, error) {
 	return &Socket{p: p, fd: fd, id: id}, nil
 }
 
+// Flush passes on the edges the host has queued for the poller (see
+// Poller.Flush).
+func (s *Socket) Flush() { s.p.Flush() }
+
 // Close closes the host socket.
 func (s *Socket) Close() {
 	s.p.remove(s.fd, s.id)
