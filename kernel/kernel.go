@@ -3,7 +3,9 @@ package kernel
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,6 +69,13 @@ type Config struct {
 	MaxTasks int
 	// VDSO maps the vDSO into every process (AT_SYSINFO_EHDR).
 	VDSO bool
+	// Domainname is the first UTS namespace's NIS domain name;
+	// "(none)" if empty.
+	Domainname string
+	// IPCLimits set the first IPC namespace's limits, by the name of
+	// their /proc/sys/kernel file ("msgmax": "8192"): a container's
+	// IPC sysctls. New fails on a name or value the file refuses.
+	IPCLimits map[string]string
 	// HostSched says what the host lets kite do to the priority of the
 	// host threads that run tasks; the zero value is no limit (kite has
 	// CAP_SYS_NICE on the host).
@@ -123,6 +132,9 @@ type Kernel struct {
 	// hostSched is what the host allows kite's priority changes.
 	hostSched HostSchedLimits
 	cpuInfo   []byte // immutable
+	// domainname and ipcLimits are Config's, for the first namespaces.
+	domainname string
+	ipcLimits  map[string]string
 
 	threadExitHook ThreadExitHook
 	maxTasks       int
@@ -266,6 +278,24 @@ func New(c Config) (*Kernel, error) {
 	}
 	if k.hostname == "" {
 		k.hostname = "kite"
+	}
+	k.domainname = c.Domainname
+	if k.domainname == "" {
+		k.domainname = "(none)"
+	}
+	if len(c.IPCLimits) > 0 {
+		// Check them on a namespace of their own: the first one is
+		// made with the first process.
+		check := ipc.NewNamespace(c.MemoryFile, k.userNS, time.Now)
+		for name, value := range c.IPCLimits {
+			if !slices.Contains(ipc.LimitNames(), name) {
+				return nil, fmt.Errorf("kernel.%s: no such IPC limit", name)
+			}
+			if err := check.SetLimitText(name, value); err != nil {
+				return nil, fmt.Errorf("kernel.%s=%s: %w", name, value, err)
+			}
+		}
+		k.ipcLimits = maps.Clone(c.IPCLimits)
 	}
 	return k, nil
 }

@@ -147,17 +147,22 @@ func (userNamespace) CloneFlag() int { return unix.CLONE_NEWUSER }
 // initialNamespaces returns the namespaces of the kernel's first process,
 // with mount tree mnt (nil: the tree its root lies in).
 func (k *Kernel) initialNamespaces(mnt *vfs.MountNamespace) *Namespaces {
-	hostname, domain := k.hostname, "(none)"
+	hostname, domain := k.hostname, k.domainname
 	if mnt != nil {
 		mnt.SetOwner(k.userNS)
 	}
 	initTime := &TimeNamespace{nsCommon: nsCommon{inode: initTimeNSInode, owner: k.userNS}, frozen: true}
+	ipcNS := k.newIPCNamespace(initIPCNSInode, k.userNS)
+	for name, value := range k.ipcLimits {
+		// Checked by New.
+		ipcNS.SysV.SetLimitText(name, value)
+	}
 	return &Namespaces{
 		Time:         initTime,
 		TimeChildren: initTime,
 		Cgroup:       &CgroupNamespace{nsCommon{inode: initCgroupNSInode, owner: k.userNS}},
 		UTS:          &UTSNamespace{nsCommon: nsCommon{inode: initUTSNSInode, owner: k.userNS}, hostname: hostname, domainname: domain},
-		IPC:          k.newIPCNamespace(initIPCNSInode, k.userNS),
+		IPC:          ipcNS,
 		Mount:        &MountNamespace{nsCommon: nsCommon{inode: k.newNSInode(), owner: k.userNS}, VFS: mnt},
 		Net:          k.initNet,
 		PIDChildren:  k.pidns,

@@ -258,6 +258,18 @@ ln -sf a /w/l; echo t > /tmp/t; ls /tmp; mv /etc/hosts /etc/h2 || echo hosts is 
 		}
 	})
 
+	t.Run("sysctl", func(t *testing.T) {
+		// IPC sysctls set in the container's IPC namespace.
+		var got [2]result
+		for k, rt := range []string{runc, kiteBin} {
+			args := append([]string{"podman", "--runtime", rt, "run", "--rm", "--sysctl", "kernel.shmmax=1048576", "--sysctl", "kernel.msgmax=4096"}, podmanArgs...)
+			got[k] = runCmd(t, nil, os.Environ(), append(args, engineImage, "/bin/cat", "/proc/sys/kernel/shmmax", "/proc/sys/kernel/msgmax")...)
+		}
+		if got[0] != got[1] || got[0].stdout != "1048576\n4096\n" {
+			t.Errorf("podman run --sysctl differs\n--- runc:\n%s\n--- kite:\n%s", got[0], got[1])
+		}
+	})
+
 	t.Run("detached", func(t *testing.T) {
 		p := func(args ...string) result {
 			return runCmd(t, nil, os.Environ(), append([]string{"podman", "--runtime", kiteBin}, args...)...)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -349,6 +350,60 @@ func TestOCIWritableRoot(t *testing.T) {
 			if r.status == "exit 0" || !strings.Contains(r.stderr, "dev.kite.root-overlay") {
 				t.Errorf("an unknown root overlay: %s", r)
 			}
+		}
+	}
+}
+
+// TestOCISysctl applies a config's IPC sysctls to the container's IPC
+// namespace (its /proc/sys/kernel files show them) and kernel.domainname
+// to its UTS namespace, and refuses what runc refuses: IPC sysctls
+// without an IPC namespace, kernel.hostname (the hostname field's),
+// sysctls of no namespace; and fs.mqueue.*, which kite cannot set.
+func TestOCISysctl(t *testing.T) {
+	root := filepath.Join(workDir, "oci", "root-ksysctl")
+	dir := ociBundle(t, "ksysctl", func(spec map[string]any) {
+		setArgs(spec, "sh", "-c", "cat /proc/sys/kernel/msgmax /proc/sys/kernel/shmmax /proc/sys/kernel/sem /proc/sys/kernel/shm_rmid_forced; /bin/domainname")
+		spec["linux"].(map[string]any)["sysctl"] = map[string]any{
+			"kernel.msgmax": "4096", "kernel.shmmax": "1048576", "kernel.sem": "100 200 30 40",
+			"kernel.shm_rmid_forced": "1", "kernel.domainname": "example.org",
+		}
+	})
+	src, _ := filepath.Abs("ociprogs/domainname.c")
+	if out, err := exec.Command("gcc", "-static", "-O1", "-o", filepath.Join(dir, "rootfs", "bin", "domainname"), src).CombinedOutput(); err != nil {
+		t.Skipf("gcc -static: %v\n%s", err, out)
+	}
+	want := result{stdout: "4096\n1048576\n100\t200\t30\t40\n1\ndomainname example.org\n", status: "exit 0"}
+	if r := kiteOCI(t, root, "run", "--bundle", dir, "k1"); r != want {
+		t.Errorf("kite run --bundle:\n%s\nwant:\n%s", r, want)
+	}
+	refused := []struct {
+		sysctl, value, why string
+		noIPC              bool
+	}{
+		{"kernel.msgmax", "4096", "not allowed in the host's IPC namespace", true},
+		{"kernel.msgmni", "-1", "kernel.msgmni=-1", false},
+		{"kernel.hostname", "box", "conflicts with the OCI \"hostname\" field", false},
+		{"vm.swappiness", "10", "not in a separate kernel namespace", false},
+		{"fs.mqueue.msg_max", "20", "fs.mqueue.msg_max", false},
+	}
+	for i, c := range refused {
+		dir := ociBundle(t, "ksysctl-bad", func(spec map[string]any) {
+			setArgs(spec, "true")
+			l := spec["linux"].(map[string]any)
+			l["sysctl"] = map[string]any{c.sysctl: c.value}
+			if c.noIPC {
+				var ns []any
+				for _, n := range l["namespaces"].([]any) {
+					if n.(map[string]any)["type"] != "ipc" {
+						ns = append(ns, n)
+					}
+				}
+				l["namespaces"] = ns
+			}
+		})
+		r := kiteOCI(t, root, "run", "--bundle", dir, "k"+strconv.Itoa(i+2))
+		if r.status == "exit 0" || !strings.Contains(r.stderr, c.why) {
+			t.Errorf("sysctl %s=%s: %s\nwant an error saying %q", c.sysctl, c.value, r, c.why)
 		}
 	}
 }

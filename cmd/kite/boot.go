@@ -179,6 +179,8 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	}
 	if cont != nil {
 		cfg.Hostname = cont.hostname
+		cfg.Domainname = cont.domainname
+		cfg.IPCLimits = cont.ipcSysctl
 		cfg.MaxTasks = cont.maxTasks
 	}
 	if o.strace {

@@ -14,6 +14,7 @@ import (
 	"github.com/kite-os/kite/bpf"
 	"github.com/kite-os/kite/fs/hostfs"
 	"github.com/kite-os/kite/fs/tmpfs"
+	"github.com/kite-os/kite/ipc"
 	"github.com/kite-os/kite/kernel"
 	"github.com/kite-os/kite/oci"
 	"github.com/kite-os/kite/vfs"
@@ -36,7 +37,12 @@ type containerConfig struct {
 	// engine's network namespace (the only ones kite applies; others
 	// make the container fail, as a sysctl runc cannot set does).
 	netSysctl map[string]string
-	maxTasks  int
+	// ipcSysctl are the IPC namespace's (kernel.msgmax: "msgmax"),
+	// set in the container's first IPC namespace.
+	ipcSysctl map[string]string
+	// domainname is the UTS namespace's NIS domain name.
+	domainname string
+	maxTasks   int
 	// ready runs once the container is set up, just before its program
 	// starts; an error stops it (create reports it, then waits for
 	// start).
@@ -76,7 +82,7 @@ func containerOptions(spec *oci.Spec) (runOptions, error) {
 			return o, fmt.Errorf("annotation %s=%q: kite knows only \"memory\"", RootOverlayAnnotation, ov)
 		}
 	}
-	c := &containerConfig{hostname: spec.Hostname, umask: p.User.Umask, noNewPrivs: p.NoNewPrivileges, mounts: spec.Mounts}
+	c := &containerConfig{hostname: spec.Hostname, domainname: spec.Domainname, umask: p.User.Umask, noNewPrivs: p.NoNewPrivileges, mounts: spec.Mounts}
 	creds := auth.New(p.User.UID, p.User.GID, p.User.AdditionalGids)
 	if caps := p.Capabilities; caps != nil {
 		creds.BoundingCaps = auth.CapabilitySet(oci.CapabilityMask(caps.Bounding))
@@ -115,14 +121,8 @@ func containerOptions(spec *oci.Spec) (runOptions, error) {
 	if l := spec.Linux; l != nil {
 		c.masked = l.MaskedPaths
 		c.readonly = l.ReadonlyPaths
-		for key, value := range l.Sysctl {
-			if !strings.HasPrefix(key, "net.") {
-				return o, fmt.Errorf("sysctl %s: kite does not model it", key)
-			}
-			if c.netSysctl == nil {
-				c.netSysctl = map[string]string{}
-			}
-			c.netSysctl[key] = value
+		if err := c.sysctls(spec); err != nil {
+			return o, err
 		}
 		if r := l.Resources; r != nil {
 			// memory.limit bounds kite's memory file, as --memory
@@ -149,6 +149,57 @@ func containerOptions(spec *oci.Spec) (runOptions, error) {
 	}
 	o.container = c
 	return o, nil
+}
+
+// sysctls sorts linux.sysctl by namespace with runc's rules: net.*
+// needs a network namespace (kite has no check for the host's: an
+// engine's network=host leaves the entry out), kernel.msg*, sem, shm*
+// and fs.mqueue.* an IPC one, kernel.domainname a UTS one; kernel.hostname
+// is refused for the hostname field, and any other sysctl is not
+// namespaced. kite applies the IPC limits its /proc/sys/kernel has (all
+// eight) and refuses fs.mqueue.* (its /proc/sys/fs/mqueue is not
+// writable).
+func (c *containerConfig) sysctls(spec *oci.Spec) error {
+	has := map[string]bool{}
+	for _, ns := range spec.Linux.Namespaces {
+		has[ns.Type] = true
+	}
+	for key, value := range spec.Linux.Sysctl {
+		if strings.HasPrefix(key, "net.") {
+			if c.netSysctl == nil {
+				c.netSysctl = map[string]string{}
+			}
+			c.netSysctl[key] = value
+			continue
+		}
+		if name, ok := strings.CutPrefix(key, "kernel."); ok && slices.Contains(ipc.LimitNames(), name) {
+			if !has["ipc"] {
+				return fmt.Errorf("sysctl %q is not allowed in the host's IPC namespace", key)
+			}
+			if c.ipcSysctl == nil {
+				c.ipcSysctl = map[string]string{}
+			}
+			c.ipcSysctl[name] = value
+			continue
+		}
+		switch {
+		case strings.HasPrefix(key, "fs.mqueue."):
+			if !has["ipc"] {
+				return fmt.Errorf("sysctl %q is not allowed in the host's IPC namespace", key)
+			}
+			return fmt.Errorf("sysctl %q: kite's /proc/sys/fs/mqueue files are not writable", key)
+		case key == "kernel.domainname" && has["uts"]:
+			if spec.Domainname != "" && spec.Domainname != value {
+				return fmt.Errorf("sysctl %q=%q conflicts with the domainname field %q", key, value, spec.Domainname)
+			}
+			c.domainname = value
+		case key == "kernel.hostname" && has["uts"]:
+			return fmt.Errorf("sysctl %q is not allowed as it conflicts with the OCI \"hostname\" field", key)
+		default:
+			return fmt.Errorf("sysctl %q is not in a separate kernel namespace", key)
+		}
+	}
+	return nil
 }
 
 // kiteMounts are the destinations where kite mounts its own file systems
