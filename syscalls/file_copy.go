@@ -166,31 +166,40 @@ func copyFileRange(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if (inOff != nil && *inOff < 0) || (outOff != nil && *outOff < 0) {
 		return 0, unix.EINVAL
 	}
-	n := int64(a[4])
-	if n == 0 {
+	count := uint64(a[4])
+	if count == 0 {
 		return 0, nil
 	}
-	if in.Inode() == out.Inode() {
-		// Overlapping ranges of one file are refused.
-		ip, op := in.Offset(), out.Offset()
-		if inOff != nil {
-			ip = *inOff
-		}
-		if outOff != nil {
-			op = *outOff
-		}
-		if ip < op+n && op < ip+n {
-			return 0, unix.EINVAL
-		}
+	ip, op := in.Offset(), out.Offset()
+	if inOff != nil {
+		ip = *inOff
 	}
-	// The count is cut to the file size limit before copying
-	// (generic_copy_file_checks), so the copy stops there quietly.
-	op := out.Offset()
 	if outOff != nil {
 		op = *outOff
 	}
+	// As generic_copy_file_checks: offsets must not wrap with the count
+	// (an unsigned size_t), which is then cut to the input's end and
+	// to the file size limit, so the copy stops there quietly.
+	if uint64(ip)+count < uint64(ip) || uint64(op)+count < uint64(op) {
+		return 0, unix.EOVERFLOW
+	}
+	st, err := in.Stat(t)
+	if err != nil {
+		return 0, err
+	}
+	n := int64(0)
+	if ip < st.Size {
+		n = int64(min(count, uint64(st.Size-ip)))
+	}
 	if n, err = vfs.LimitWrite(t, out, op, n); err != nil {
 		return 0, err
+	}
+	// Overlapping ranges of one file are refused.
+	if in.Inode() == out.Inode() && ip < op+n && op < ip+n {
+		return 0, unix.EINVAL
+	}
+	if n == 0 {
+		return 0, nil
 	}
 	done, err := copyData(t, out, in, inOff, outOff, n)
 	if err != nil {

@@ -74,6 +74,21 @@ int main(void) {
 	show("src");
 	in = 100;
 	CHECK("copy_file_range at EOF", syscall(SYS_copy_file_range, src, &in, cp, NULL, 4, 0));
+	/* Counts of 2^63 and more (kite once panicked on them): offsets
+	 * that would wrap are EOVERFLOW, else the count stops at EOF. */
+	in = 0;
+	outo = 0;
+	CHECK("copy_file_range len 2^63", syscall(SYS_copy_file_range, src, &in, cp, &outo, 1UL << 63, 0));
+	printf("in %ld out %ld\n", (long)in, (long)outo);
+	in = 3;
+	CHECK("copy_file_range len -2 wraps", syscall(SYS_copy_file_range, src, &in, cp, NULL, -2UL, 0));
+	in = 0;
+	outo = 4;
+	CHECK("copy_file_range len 2^64-4096", syscall(SYS_copy_file_range, src, &in, cp, &outo, -4096UL, 0));
+	in = 0;
+	outo = 5000;
+	CHECK("copy_file_range len 2^64-4096 wraps out", syscall(SYS_copy_file_range, src, &in, cp, &outo, -4096UL, 0));
+	CHECK("sendfile len 2^63", sendfile(cp, src, NULL, 1UL << 63));
 	int d = open(".", O_RDONLY);
 	CHECK("copy_file_range dir", syscall(SYS_copy_file_range, d, NULL, cp, NULL, 4, 0));
 
