@@ -8,6 +8,7 @@ import (
 
 	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/net"
+	"github.com/kite-os/kite/net/netlink"
 	"github.com/kite-os/kite/vfs"
 )
 
@@ -52,21 +53,6 @@ func (h *Host) hostDump(typ, want uint16, fixed []byte) ([][]byte, error) {
 	return msgs, nil
 }
 
-// rtAttrs parses the rtattrs of b.
-func rtAttrs(b []byte) map[uint16][]byte {
-	m := make(map[uint16][]byte)
-	for len(b) >= 4 {
-		l := int(binary.LittleEndian.Uint16(b))
-		t := binary.LittleEndian.Uint16(b[2:])
-		if l < 4 || l > len(b) {
-			break
-		}
-		m[t&^unix.NLA_F_NESTED] = b[4:l]
-		b = b[min((l+3)&^3, len(b)):]
-	}
-	return m
-}
-
 func attrU32(b []byte) uint32 {
 	if len(b) < 4 {
 		return 0
@@ -90,7 +76,7 @@ func (h *Host) hostLinks() ([]ifLink, error) {
 		l.Type = le.Uint16(m[2:])
 		l.Index = int32(le.Uint32(m[4:]))
 		l.Flags = le.Uint32(m[8:])
-		at := rtAttrs(m[unix.SizeofIfInfomsg:])
+		at := netlink.Attrs(m[unix.SizeofIfInfomsg:])
 		l.Name = cstring(at[unix.IFLA_IFNAME])
 		l.MTU = attrU32(at[unix.IFLA_MTU])
 		l.TxQLen = attrU32(at[unix.IFLA_TXQLEN])
@@ -144,7 +130,7 @@ func (h *Host) hostAddrs(family int) ([]hostAddr, error) {
 		if len(m) < unix.SizeofIfAddrmsg || int(m[0]) != family {
 			continue
 		}
-		at := rtAttrs(m[unix.SizeofIfAddrmsg:])
+		at := netlink.Attrs(m[unix.SizeofIfAddrmsg:])
 		a := hostAddr{family: int(m[0]), prefixLen: m[1], flags: uint32(m[2]), scope: m[3],
 			index: int32(binary.LittleEndian.Uint32(m[4:]))}
 		if f := at[unix.IFA_FLAGS]; len(f) >= 4 {
@@ -313,7 +299,7 @@ func (h *Host) procRoute() []byte {
 			continue
 		}
 		dstLen, typ := m[1], m[7]
-		at := rtAttrs(m[unix.SizeofRtMsg:])
+		at := netlink.Attrs(m[unix.SizeofRtMsg:])
 		table := uint32(m[4])
 		if t := at[unix.RTA_TABLE]; len(t) >= 4 {
 			table = attrU32(t)
@@ -331,7 +317,7 @@ func (h *Host) procRoute() []byte {
 			// attributes).
 			oif = int32(le.Uint32(mp[4:]))
 			if l := int(le.Uint16(mp)); l >= 8 && l <= len(mp) {
-				copy(gw, rtAttrs(mp[8:l])[unix.RTA_GATEWAY])
+				copy(gw, netlink.Attrs(mp[8:l])[unix.RTA_GATEWAY])
 			}
 		}
 		flags := uint32(unix.RTF_UP)
@@ -346,7 +332,7 @@ func (h *Host) procRoute() []byte {
 		}
 		mask := make([]byte, 4)
 		binary.BigEndian.PutUint32(mask, prefixMask(dstLen))
-		metrics := rtAttrs(at[unix.RTA_METRICS])
+		metrics := netlink.Attrs(at[unix.RTA_METRICS])
 		mtu := attrU32(metrics[unix.RTAX_ADVMSS])
 		if mtu != 0 {
 			mtu += 40

@@ -50,9 +50,9 @@ func (s *socket) peerOf(ctx net.Context, at map[uint16][]byte) (*net.Stack, unix
 // none there either).
 func genAttrs(payload []byte) map[uint16][]byte {
 	if len(payload) < align4(unix.SizeofRtGenmsg) {
-		return attrs(nil)
+		return Attrs(nil)
 	}
-	return attrs(payload[align4(unix.SizeofRtGenmsg):])
+	return Attrs(payload[align4(unix.SizeofRtGenmsg):])
 }
 
 // getNSID is RTM_GETNSID: the id the caller's namespace gives the one

@@ -99,8 +99,9 @@ func done(h hdr, port uint32) []byte {
 	return newMsg(unix.NLMSG_DONE, unix.NLM_F_MULTI, h.Seq, port, make([]byte, 4)).bytes()
 }
 
-// attrs parses rtattrs.
-func attrs(b []byte) map[uint16][]byte {
+// Attrs parses the rtattrs (or nlattrs) of b by type, the nested flag
+// cleared; a malformed attribute ends the parse.
+func Attrs(b []byte) map[uint16][]byte {
 	m := make(map[uint16][]byte)
 	for len(b) >= 4 {
 		l := int(binary.LittleEndian.Uint16(b))
@@ -192,7 +193,7 @@ func (s *socket) setLink(ctx net.Context, payload []byte) unix.Errno {
 	idx := int32(le.Uint32(payload[4:]))
 	flags := le.Uint32(payload[8:])
 	change := le.Uint32(payload[12:])
-	at := attrs(payload[unix.SizeofIfInfomsg:])
+	at := Attrs(payload[unix.SizeofIfInfomsg:])
 	var link *Link
 	links := s.fam.ifs.Links()
 	for i := range links {
@@ -240,7 +241,7 @@ func (s *socket) changeAddr(ctx net.Context, h hdr, payload []byte) unix.Errno {
 	if !s.netAdmin(ctx) {
 		return unix.EPERM
 	}
-	at := attrs(payload[unix.SizeofIfAddrmsg:])
+	at := Attrs(payload[unix.SizeofIfAddrmsg:])
 	addr := at[unix.IFA_LOCAL]
 	if addr == nil {
 		addr = at[unix.IFA_ADDRESS]
@@ -287,7 +288,7 @@ func (s *socket) getLink(h hdr, payload []byte, port uint32, dump bool) ([]byte,
 	}
 	idx := int32(binary.LittleEndian.Uint32(payload[4:]))
 	name := ""
-	if n, ok := attrs(payload[unix.SizeofIfInfomsg:])[unix.IFLA_IFNAME]; ok {
+	if n, ok := Attrs(payload[unix.SizeofIfInfomsg:])[unix.IFLA_IFNAME]; ok {
 		name = cstr(n)
 	}
 	for _, l := range links {
