@@ -164,6 +164,22 @@ func (m *MemoryManager) accessReadyLocked(addr uintptr, done, n int, acc accessT
 // fewer than n bytes (none, with EFAULT) where the memory faults;
 // unpin must be called even then.
 func (m *MemoryManager) Pin(addr uintptr, n int, write bool) (views [][]byte, unpin func(), err error) {
+	return m.PinRanges([]Range{{Addr: addr, Len: n}}, write)
+}
+
+// Range is one range of application memory: Len bytes from Addr.
+type Range struct {
+	Addr uintptr
+	Len  int
+}
+
+// PinRanges is Pin over several ranges at once (the iovecs of readv(2),
+// recvmsg(2) and the like), their views following one another in order,
+// under one hold of the lock that keeps Fork off: pinning them one by one
+// would take that read lock again while holding it, which deadlocks
+// against a Fork waiting in between. The views stop where the first
+// range faults (EFAULT, with the views of what came before).
+func (m *MemoryManager) PinRanges(ranges []Range, write bool) (views [][]byte, unpin func(), err error) {
 	acc := accessRead
 	if write {
 		acc = accessWrite
@@ -171,22 +187,30 @@ func (m *MemoryManager) Pin(addr uintptr, n int, write bool) (views [][]byte, un
 	}
 	var runs []frameRun // byte offset and length in the memory file
 	reffed := 0         // runs[:reffed] hold their extra references
-	_, err = m.accessFramesThen(addr, n, acc, func(off uint64, k, _ int) {
-		if i := len(runs) - 1; i >= reffed && runs[i].off+runs[i].n == off {
-			runs[i].n += uint64(k)
-		} else {
-			runs = append(runs, frameRun{off: off, n: uint64(k)})
+	for _, r := range ranges {
+		if r.Len == 0 {
+			continue
 		}
-	}, func() {
-		// Under m.mu: the frames are in the page table, so they have
-		// references the extra ones can join (one call per run, not
-		// per page).
-		for _, r := range runs[reffed:] {
-			first := r.off &^ pageMask
-			m.mf.incRef(first, (r.off+r.n-first+pageMask)>>pageShift)
+		_, err = m.accessFramesThen(r.Addr, r.Len, acc, func(off uint64, k, _ int) {
+			if i := len(runs) - 1; i >= reffed && runs[i].off+runs[i].n == off {
+				runs[i].n += uint64(k)
+			} else {
+				runs = append(runs, frameRun{off: off, n: uint64(k)})
+			}
+		}, func() {
+			// Under m.mu: the frames are in the page table, so they
+			// have references the extra ones can join (one call per
+			// run, not per page).
+			for _, r := range runs[reffed:] {
+				first := r.off &^ pageMask
+				m.mf.incRef(first, (r.off+r.n-first+pageMask)>>pageShift)
+			}
+			reffed = len(runs)
+		})
+		if err != nil {
+			break
 		}
-		reffed = len(runs)
-	})
+	}
 	views = make([][]byte, len(runs))
 	for i, r := range runs {
 		views[i] = m.mf.bytes(r.off, r.n)

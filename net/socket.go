@@ -67,10 +67,11 @@ type SendRequest struct {
 	// how many it filled (fewer, with EFAULT, on bad memory).
 	Len    int64
 	Source func([]byte) (int, error)
-	// User, when not nil, is the program's buffer of a write(2) that
-	// Source copies from: a socket may take the bytes from its pages
-	// in place (User.Pin, User.CopyIn from byte 0 on) instead of
-	// calling Source, but never uses both in one request.
+	// User, when not nil, is the program's buffer of a write(2),
+	// writev(2) or sendmsg(2) that Source copies from: a socket may
+	// take the bytes from its pages in place (User.Pin, User.CopyIn
+	// from byte 0 on) instead of calling Source, but never uses both
+	// in one request.
 	User vfs.UserBuffer
 	// To is the destination address (sendto), nil for none.
 	To      []byte
@@ -87,10 +88,10 @@ type RecvRequest struct {
 	// (fewer, with EFAULT, on bad memory).
 	Len  int64
 	Sink func([]byte) (int, error)
-	// User, when not nil, is the program's buffer of a read(2) that
-	// Sink copies to: a socket may put the bytes in its pages in place
-	// (User.Pin, User.CopyOut from byte 0 on) instead of calling Sink,
-	// but never uses both in one request.
+	// User, when not nil, is the program's buffer of a read(2),
+	// readv(2) or recvmsg(2) that Sink copies to: a socket may put the
+	// bytes in its pages in place (User.Pin, User.CopyOut from byte 0
+	// on) instead of calling Sink, but never uses both in one request.
 	User     vfs.UserBuffer
 	Flags    int
 	Nonblock bool

@@ -5,6 +5,7 @@ import (
 
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/kernel"
+	"github.com/kite-os/kite/mm"
 	"github.com/kite-os/kite/net"
 	"github.com/kite-os/kite/tty"
 	"github.com/kite-os/kite/vfs"
@@ -237,6 +238,70 @@ func iovSource(t *kernel.Task, iovs []iovec) func([]byte) (int, error) {
 	}
 }
 
+// iovBuffer is the application memory of a vector of iovecs as one
+// vfs.UserBuffer, so that readv(2), writev(2), sendmsg(2) and recvmsg(2)
+// move their bytes in place as read(2) and write(2) do: byte at is in
+// the iovec where the lengths of those before it add up past at.
+type iovBuffer struct {
+	t    *kernel.Task
+	iovs []iovec
+}
+
+// ranges returns the memory of the buffer's bytes [at, at+n).
+func (u iovBuffer) ranges(at, n int64) []mm.Range {
+	var rs []mm.Range
+	for _, v := range u.iovs {
+		if n <= 0 {
+			break
+		}
+		l := int64(v.len)
+		if at >= l {
+			at -= l
+			continue
+		}
+		k := min(l-at, n)
+		rs = append(rs, mm.Range{Addr: v.base + uintptr(at), Len: int(k)})
+		at, n = 0, n-k
+	}
+	return rs
+}
+
+// Pin implements vfs.UserBuffer: the iovecs' memory is pinned at once,
+// under one hold of the lock that keeps fork off (mm.PinRanges).
+func (u iovBuffer) Pin(at, n int64, write bool) ([][]byte, func(), error) {
+	views, unpin, err := u.t.MemoryManager().PinRanges(u.ranges(at, n), write)
+	if err != nil {
+		err = unix.EFAULT
+	}
+	return views, unpin, err
+}
+
+// CopyOut implements vfs.UserBuffer.
+func (u iovBuffer) CopyOut(at int64, b []byte) (int, error) {
+	done := 0
+	for _, r := range u.ranges(at, int64(len(b))) {
+		c, err := u.t.CopyOut(r.Addr, b[done:done+r.Len])
+		done += c
+		if err != nil {
+			return done, unix.EFAULT
+		}
+	}
+	return done, nil
+}
+
+// CopyIn implements vfs.UserBuffer.
+func (u iovBuffer) CopyIn(at int64, b []byte) (int, error) {
+	done := 0
+	for _, r := range u.ranges(at, int64(len(b))) {
+		c, err := u.t.CopyIn(r.Addr, b[done:done+r.Len])
+		done += c
+		if err != nil {
+			return done, unix.EFAULT
+		}
+	}
+	return done, nil
+}
+
 func readv(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return doReadv(t, a[0], a[1], a[2], -1, 0)
 }
@@ -314,7 +379,7 @@ func doReadv(t *kernel.Task, fd, addr, cnt uintptr, off int64, flags uintptr) (u
 	if off >= 0 && f.IsStream() {
 		return 0, unix.ESPIPE
 	}
-	n, err := f.ReadTo(t, total, off, iovSink(t, iovs))
+	n, err := f.ReadToUser(t, total, off, iovBuffer{t, iovs})
 	return uintptr(n), err
 }
 
@@ -337,7 +402,7 @@ func doWritev(t *kernel.Task, fd, addr, cnt uintptr, off int64, flags uintptr) (
 	if off >= 0 && f.IsStream() {
 		return 0, unix.ESPIPE
 	}
-	n, err := f.WriteFrom(t, total, off, iovSource(t, iovs))
+	n, err := f.WriteFromUser(t, total, off, iovBuffer{t, iovs})
 	if err == nil && flags&(rwfDsync|rwfSync) != 0 && n > 0 {
 		if serr := f.Sync(t, flags&rwfSync == 0); serr != nil && serr != unix.EINVAL {
 			return 0, serr

@@ -419,6 +419,7 @@ func doSendmsg(t *kernel.Task, f *vfs.File, s *net.File, addr uintptr, flags int
 	req := &net.SendRequest{
 		Len:      total,
 		Source:   iovSource(t, iovs),
+		User:     iovBuffer{t, iovs},
 		To:       to,
 		Flags:    flags,
 		Nonblock: f.Flags()&unix.O_NONBLOCK != 0,
@@ -477,6 +478,7 @@ func doRecvmsgFlags(t *kernel.Task, f *vfs.File, s *net.File, addr uintptr, flag
 	res, err := s.RecvMsg(t, &net.RecvRequest{
 		Len:       total,
 		Sink:      iovSink(t, iovs),
+		User:      iovBuffer{t, iovs},
 		Flags:     flags,
 		Nonblock:  f.Flags()&unix.O_NONBLOCK != 0,
 		Deadline:  so.Options().RcvTimeo().Deadline(),
