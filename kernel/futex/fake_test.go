@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/mm"
+	"github.com/kite-os/kite/platform"
 )
 
 // fakeMem is a Memory of nwords 32-bit words at base. Two fakeMems made
@@ -136,29 +137,25 @@ func (f *fakeMem) putU64(t *testing.T, addr uintptr, v uint64) {
 	f.set(t, addr+4, uint32(v>>32))
 }
 
-// fakeTask is a Waiter that tests interrupt by hand.
+// fakeTask is a Waiter that tests interrupt by hand. It sleeps in a
+// platform.Parker as kernel.Task does, so that a wake-up that sends on
+// the waiter's channel without calling Wake hangs the test.
 type fakeTask struct {
-	intr atomic.Bool
-	ch   chan struct{}
+	intr   atomic.Bool
+	parker platform.Parker
 }
 
-func newTask() *fakeTask { return &fakeTask{ch: make(chan struct{}, 1)} }
+func newTask() *fakeTask { return &fakeTask{} }
 
-func (f *fakeTask) Wake() {}
+func (f *fakeTask) Wake() { f.parker.Unpark() }
 
 func (f *fakeTask) Park(ch <-chan struct{}) error {
 	return f.ParkTimeout(ch, time.Time{})
 }
 
-// ParkTimeout waits in a select, as kernel.Task's BlockOnTimeout; a zero
+// ParkTimeout checks ch and parks, as kernel.Task's ParkTimeout; a zero
 // deadline waits forever.
 func (f *fakeTask) ParkTimeout(ch <-chan struct{}, deadline time.Time) error {
-	var timeout <-chan time.Time
-	if !deadline.IsZero() {
-		t := time.NewTimer(time.Until(deadline))
-		defer t.Stop()
-		timeout = t.C
-	}
 	for {
 		if f.intr.Load() {
 			return unix.Errno(512) // ERESTARTSYS
@@ -166,19 +163,21 @@ func (f *fakeTask) ParkTimeout(ch <-chan struct{}, deadline time.Time) error {
 		select {
 		case <-ch:
 			return nil
-		case <-timeout:
-			return unix.ETIMEDOUT
-		case <-f.ch:
+		default:
 		}
+		timeout := time.Duration(-1)
+		if !deadline.IsZero() {
+			if timeout = time.Until(deadline); timeout <= 0 {
+				return unix.ETIMEDOUT
+			}
+		}
+		f.parker.Park(timeout)
 	}
 }
 
 func (f *fakeTask) interrupt() {
 	f.intr.Store(true)
-	select {
-	case f.ch <- struct{}{}:
-	default:
-	}
+	f.parker.Unpark()
 }
 
 // queued returns the number of waiters (of any kind) queued on key.
