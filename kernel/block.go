@@ -103,6 +103,9 @@ func (t *Task) BlockOnTimeout(ch <-chan struct{}, deadline time.Time) error {
 // Park implements vfs.Context.Park: BlockOn for a channel whose senders
 // wake the task (t.Waker) after sending. The task's thread sleeps in its
 // Parker, a host futex, rather than in Go's scheduler.
+//
+// Preconditions: called from the task's own goroutine (a Parker has one
+// sleeper).
 func (t *Task) Park(ch <-chan struct{}) error {
 	return t.park(ch, time.Time{}, false)
 }
