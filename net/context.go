@@ -103,7 +103,10 @@ func (w *Waiter) Unregister() {
 	for i := range min(r.n, waiterInline) {
 		x := &r.inline[i]
 		x.q.EventUnregister(&x.e)
-		*x = waiterEntry{}
+		// Only the queue is dropped: a Notify that collected the entry
+		// before it left the queue may still be firing it, so its Chan
+		// and Waker (the same for every registration of r) stay.
+		x.q = nil
 	}
 	for _, x := range r.more {
 		x.q.EventUnregister(&x.e)
@@ -115,7 +118,7 @@ func (w *Waiter) Unregister() {
 // context that waits in Wait. A notification before the first Wait needs
 // no wake-up: Wait finds the channel signalled.
 func (r *waiterRegs) Wake() {
-	if r.armed.Load() && r.waker != nil {
+	if r != nil && r.armed.Load() && r.waker != nil {
 		r.waker.Wake()
 	}
 }
