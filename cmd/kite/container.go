@@ -121,6 +121,9 @@ func containerOptions(spec *oci.Spec) (runOptions, error) {
 	if l := spec.Linux; l != nil {
 		c.masked = l.MaskedPaths
 		c.readonly = l.ReadonlyPaths
+		if err := c.joinNamespaces(spec); err != nil {
+			return o, err
+		}
 		if err := c.sysctls(spec); err != nil {
 			return o, err
 		}
@@ -149,6 +152,82 @@ func containerOptions(spec *oci.Spec) (runOptions, error) {
 	}
 	o.container = c
 	return o, nil
+}
+
+// joinNamespaces honours linux.namespaces' paths other than the
+// network's as far as kite can. Each kite is a kernel of its own, so a
+// namespace of another kite container (a pod's infra container, named
+// /proc/PID/ns/TYPE by the engine) cannot be joined: its UTS namespace
+// is copied (its hostname and domain name, read from its config at
+// start), and its IPC, PID or mount namespace is refused with an error
+// (podman pod create --share net,uts makes pods kite can run). A path to
+// kite's own host namespace (the host's) is accepted for ipc and uts as
+// their absence is (kite's namespaces are its own whatever the host's);
+// any other path is refused.
+func (c *containerConfig) joinNamespaces(spec *oci.Spec) error {
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Path == "" || ns.Type == "network" || ns.Type == "user" {
+			continue
+		}
+		other, err := kiteContainerOf(ns.Path)
+		if err != nil {
+			return fmt.Errorf("%s namespace path %s: %w", ns.Type, ns.Path, err)
+		}
+		switch {
+		case other != nil && ns.Type == "uts":
+			o, err := oci.LoadSpec(other.Bundle)
+			if err != nil {
+				return fmt.Errorf("uts namespace of container %s: %w", other.ID, err)
+			}
+			if spec.Hostname != "" && spec.Hostname != o.Hostname {
+				return fmt.Errorf("hostname %q given with the uts namespace of container %s, whose hostname is %q", spec.Hostname, other.ID, o.Hostname)
+			}
+			c.hostname, c.domainname = o.Hostname, o.Domainname
+		case other != nil:
+			return fmt.Errorf("%s namespace path %s: it is kite container %s's, and kite cannot share that namespace between containers (each kite is a kernel of its own); for a pod, podman pod create --share net,uts", ns.Type, ns.Path, other.ID)
+		case ns.Type == "ipc" || ns.Type == "uts":
+			if !sameHostNamespace(ns.Path, ns.Type) {
+				return fmt.Errorf("%s namespace path %s: kite cannot join a host %s namespace other than its own", ns.Type, ns.Path, ns.Type)
+			}
+		default:
+			return fmt.Errorf("%s namespace path %s: kite cannot join a host %s namespace", ns.Type, ns.Path, ns.Type)
+		}
+	}
+	return nil
+}
+
+// kiteContainerOf returns the running kite container whose host process
+// the namespace path /proc/PID/ns/TYPE names, or nil.
+func kiteContainerOf(nsPath string) (*oci.Container, error) {
+	rest, ok := strings.CutPrefix(nsPath, "/proc/")
+	if !ok {
+		return nil, nil
+	}
+	pidText, _, _ := strings.Cut(rest, "/")
+	pid, err := strconv.Atoi(pidText)
+	if err != nil {
+		return nil, nil
+	}
+	cs, err := ociStore().List()
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		if c.Pid == pid && c.Alive() {
+			return c, nil
+		}
+	}
+	return nil, nil
+}
+
+// sameHostNamespace reports whether the namespace file nsPath is kite's
+// own host namespace of kind typ.
+func sameHostNamespace(nsPath, typ string) bool {
+	var a, b unix.Stat_t
+	if unix.Stat(nsPath, &a) != nil || unix.Stat("/proc/self/ns/"+typ, &b) != nil {
+		return false
+	}
+	return a.Dev == b.Dev && a.Ino == b.Ino
 }
 
 // sysctls sorts linux.sysctl by namespace with runc's rules: net.*
