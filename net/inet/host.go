@@ -530,29 +530,33 @@ func (s *hostSocket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, erro
 			}
 			continue
 		}
-		if err != unix.EAGAIN {
-			if done > 0 {
-				return done, nil
-			}
-			if err == unix.EPIPE && s.stream() && flags&unix.MSG_NOSIGNAL == 0 {
-				net.SendSIGPIPE(ctx)
-			}
-			return 0, err
-		}
-		s.async.nospace.Store(true)
-		if nonblock {
-			if done > 0 {
-				return done, nil
-			}
-			return 0, unix.EAGAIN
-		}
-		if _, err := s.wait(ctx, &w, unix.POLLOUT, req.Deadline); err != nil {
+		if again, err := s.sendFailed(ctx, &w, err, done > 0, flags, nonblock, req.Deadline); !again {
 			if done > 0 {
 				return done, nil
 			}
 			return 0, err
 		}
 	}
+}
+
+// sendFailed is what a send that has sent some bytes (sent) or none
+// does when the host says err: again after a wait for room, or else the
+// error to give when nothing was sent (a SIGPIPE sent with EPIPE).
+func (s *hostSocket) sendFailed(ctx net.Context, w *net.Waiter, err error, sent bool, flags int, nonblock bool, d net.Deadline) (again bool, _ error) {
+	if err != unix.EAGAIN {
+		if !sent && err == unix.EPIPE && s.stream() && flags&unix.MSG_NOSIGNAL == 0 {
+			net.SendSIGPIPE(ctx)
+		}
+		return false, err
+	}
+	s.async.nospace.Store(true)
+	if nonblock {
+		return false, unix.EAGAIN
+	}
+	if _, err := s.wait(ctx, w, unix.POLLOUT, d); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // sendPinned is SendMsg on a stream from the program's buffer of a
@@ -577,23 +581,7 @@ func (s *hostSocket) sendPinned(ctx net.Context, req *net.SendRequest, flags int
 			done += int64(n)
 			continue
 		}
-		if err != unix.EAGAIN {
-			if done > 0 {
-				return done, nil
-			}
-			if err == unix.EPIPE && flags&unix.MSG_NOSIGNAL == 0 {
-				net.SendSIGPIPE(ctx)
-			}
-			return 0, err
-		}
-		s.async.nospace.Store(true)
-		if nonblock {
-			if done > 0 {
-				return done, nil
-			}
-			return 0, unix.EAGAIN
-		}
-		if _, err := s.wait(ctx, &w, unix.POLLOUT, req.Deadline); err != nil {
+		if again, err := s.sendFailed(ctx, &w, err, done > 0, flags, nonblock, req.Deadline); !again {
 			if done > 0 {
 				return done, nil
 			}
@@ -691,22 +679,7 @@ func (s *hostSocket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvRes
 			}
 			return r, nil
 		}
-		if err != unix.EAGAIN {
-			if done > 0 {
-				return net.RecvResult{N: done}, nil
-			}
-			return net.RecvResult{}, err
-		}
-		if done > 0 && !waitall {
-			return net.RecvResult{N: done}, nil
-		}
-		if nonblock || flags&unix.MSG_OOB != 0 {
-			if done > 0 {
-				return net.RecvResult{N: done}, nil
-			}
-			return net.RecvResult{}, unix.EAGAIN
-		}
-		if _, err := s.wait(ctx, &w, unix.POLLIN|unix.POLLRDHUP, req.Deadline); err != nil {
+		if again, err := s.recvFailed(ctx, &w, err, done > 0, waitall, nonblock || flags&unix.MSG_OOB != 0, req.Deadline); !again {
 			if done > 0 {
 				return net.RecvResult{N: done}, nil
 			}
@@ -763,28 +736,29 @@ func (s *hostSocket) recvPinned(ctx net.Context, req *net.RecvRequest, flags int
 			}
 			return r, nil
 		}
-		if err != unix.EAGAIN {
-			if done > 0 {
-				return net.RecvResult{N: done}, nil
-			}
-			return net.RecvResult{}, err
-		}
-		if done > 0 && !waitall {
-			return net.RecvResult{N: done}, nil
-		}
-		if nonblock {
-			if done > 0 {
-				return net.RecvResult{N: done}, nil
-			}
-			return net.RecvResult{}, unix.EAGAIN
-		}
-		if _, err := s.wait(ctx, &w, unix.POLLIN|unix.POLLRDHUP, req.Deadline); err != nil {
+		if again, err := s.recvFailed(ctx, &w, err, done > 0, waitall, nonblock, req.Deadline); !again {
 			if done > 0 {
 				return net.RecvResult{N: done}, nil
 			}
 			return net.RecvResult{}, err
 		}
 	}
+}
+
+// recvFailed is what a receive that has some bytes (got) or none
+// does when the host says err: again after a wait for data, or else the
+// error to give when it has none.
+func (s *hostSocket) recvFailed(ctx net.Context, w *net.Waiter, err error, got, waitall, nonblock bool, d net.Deadline) (again bool, _ error) {
+	if err != unix.EAGAIN || got && !waitall {
+		return false, err
+	}
+	if nonblock {
+		return false, unix.EAGAIN
+	}
+	if _, err := s.wait(ctx, w, unix.POLLIN|unix.POLLRDHUP, d); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // takeUnread gives a receive of up to n bytes the data an earlier one
