@@ -20,7 +20,9 @@ func copyData(t *kernel.Task, out, in *vfs.File, inOff, outOff *int64, n int64) 
 	if n > vfs.MaxRWCount {
 		n = vfs.MaxRWCount
 	}
-	buf := make([]byte, min(n, vfs.IOChunk))
+	bp := in.GetIOBuf(n)
+	defer in.PutIOBuf(bp)
+	buf := *bp
 	var total int64
 	for total < n {
 		chunk := buf[:min(n-total, int64(len(buf)))]

@@ -167,7 +167,9 @@ func spliceToPipe(t *kernel.Task, opipe *pipe.Pipe, in, out *vfs.File, off *int6
 	if out.Flags()&unix.O_NONBLOCK != 0 {
 		nonblock = true
 	}
-	w, got, err := opipe.FromFile(t, n, nonblock, func(b []byte) (int, error) {
+	bp := in.GetIOBuf(int64(n))
+	defer in.PutIOBuf(bp)
+	w, got, err := opipe.FromFile(t, n, nonblock, *bp, func(b []byte) (int, error) {
 		if off != nil {
 			return in.Pread(t, b, *off)
 		}

@@ -58,10 +58,10 @@ type UserBuffer interface {
 	CopyIn(at int64, b []byte) (int, error)
 }
 
-// getIOBuf returns a kernel buffer of n bytes (at most IOChunk) from the
-// file system's pool; putIOBuf gives it back once the call is done with
+// GetIOBuf returns a kernel buffer of n bytes (at most IOChunk) from the
+// file system's pool; PutIOBuf gives it back once the call is done with
 // it (file operations do not keep the slices they are handed).
-func (f *File) getIOBuf(n int64) *[]byte {
+func (f *File) GetIOBuf(n int64) *[]byte {
 	n = min(n, IOChunk)
 	if f.vfs == nil {
 		b := make([]byte, n)
@@ -76,7 +76,8 @@ func (f *File) getIOBuf(n int64) *[]byte {
 	return bp
 }
 
-func (f *File) putIOBuf(bp *[]byte) {
+// PutIOBuf gives back a buffer of GetIOBuf.
+func (f *File) PutIOBuf(bp *[]byte) {
 	if f.vfs != nil && cap(*bp) == IOChunk {
 		f.vfs.ioBufs.Put(bp)
 	}
@@ -277,8 +278,8 @@ func (f *File) readTo(ctx Context, n int64, off int64, sink func([]byte) (int, e
 	if ub != nil {
 		sink = ubSink(ub, total)
 	}
-	bp := f.getIOBuf(n - total)
-	defer f.putIOBuf(bp)
+	bp := f.GetIOBuf(n - total)
+	defer f.PutIOBuf(bp)
 	buf := *bp
 	for total < n {
 		chunk := buf[:min(n-total, int64(len(buf)))]
@@ -368,8 +369,8 @@ func (f *File) writeFrom(ctx Context, n int64, off int64, source func([]byte) (i
 	if ub != nil {
 		source = ubSource(ub, total)
 	}
-	bp := f.getIOBuf(n - total)
-	defer f.putIOBuf(bp)
+	bp := f.GetIOBuf(n - total)
+	defer f.PutIOBuf(bp)
 	buf := *bp
 	for total < n {
 		filled, serr := source(buf[:min(n-total, int64(len(buf)))])

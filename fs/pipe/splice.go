@@ -177,12 +177,19 @@ func (p *Pipe) ToFile(ctx vfs.Context, n int, nonblock bool, write func([]byte) 
 // and writes what it read without waiting again. It returns the bytes put
 // into the pipe and the bytes read (more, if another writer took the room
 // in between; the caller gives those back to the file), or read's error.
-func (p *Pipe) FromFile(ctx vfs.Context, n int, nonblock bool, read func([]byte) (int, error)) (written, got int, err error) {
+// read reads into scratch when it is large enough (a buffer the caller
+// reuses), else into a new buffer.
+func (p *Pipe) FromFile(ctx vfs.Context, n int, nonblock bool, scratch []byte, read func([]byte) (int, error)) (written, got int, err error) {
 	room, err := p.WaitRoom(ctx, nonblock)
 	if err != nil {
 		return 0, 0, err
 	}
-	buf := make([]byte, min(n, room))
+	var buf []byte
+	if k := min(n, room); k <= len(scratch) {
+		buf = scratch[:k]
+	} else {
+		buf = make([]byte, k)
+	}
 	got, err = read(buf)
 	if got <= 0 {
 		return 0, 0, err

@@ -53,12 +53,12 @@ func TestFromFileWaitsForRoom(t *testing.T) {
 	r, w := newPair(t, unix.O_NONBLOCK)
 	p := Of(w)
 	total := fill(t, w, pageSize)
-	if _, _, err := p.FromFile(ctx{}, 10, true, nil); err != unix.EAGAIN {
+	if _, _, err := p.FromFile(ctx{}, 10, true, nil, nil); err != unix.EAGAIN {
 		t.Fatalf("full nonblock: %v", err)
 	}
 	done := make(chan int)
 	go func() {
-		n, _, _ := p.FromFile(ctx{}, 3*pageSize, false, func(b []byte) (int, error) { return copy(b, make([]byte, len(b))), nil })
+		n, _, _ := p.FromFile(ctx{}, 3*pageSize, false, nil, func(b []byte) (int, error) { return copy(b, make([]byte, len(b))), nil })
 		done <- n
 	}()
 	time.Sleep(20 * time.Millisecond)
