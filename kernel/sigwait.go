@@ -43,6 +43,14 @@ func (t *Task) SigTimedWait(set linux.SignalSet, timeout *time.Duration) (*arch.
 		tg.sigMu.Unlock()
 	}()
 	for {
+		// A thread killed by another's execve or exit (t.exiting)
+		// gives up, as it does on a fatal signal.
+		t.mu.Lock()
+		exiting := t.exiting
+		t.mu.Unlock()
+		if exiting {
+			return nil, unix.EINTR
+		}
 		tg.sigMu.Lock()
 		if info := t.dequeueSignalLocked(set); info != nil {
 			tg.sigMu.Unlock()
