@@ -337,9 +337,6 @@ func pidfdSendSignal(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	default:
 		return 0, unix.EINVAL
 	}
-	if sig < 0 || sig > 64 {
-		return 0, unix.EINVAL
-	}
 	f, _, err := t.FDTable().Get(fd)
 	if err != nil {
 		return 0, err
@@ -354,6 +351,11 @@ func pidfdSendSignal(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		if info, err = queuedInfo(t, sig, infoAddr, tg == t.ThreadGroup()); err != nil {
 			return 0, err
 		}
+	}
+	// Linux checks the number last (in the kill), after the fd and
+	// the siginfo.
+	if sig < 0 || sig > 64 {
+		return 0, unix.EINVAL
 	}
 	return 0, t.PIDFDSendSignal(f, sig, info, pidfdScope(flags))
 }

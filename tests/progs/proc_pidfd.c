@@ -65,6 +65,11 @@ int main(void) {
 	TRY("pidfd_open(nonexistent)", syscall(SYS_pidfd_open, 999999, 0));
 	TRY("pidfd_send_signal(not a pidfd)", syscall(SYS_pidfd_send_signal, 0, SIGTERM, NULL, 0));
 	TRY("pidfd_send_signal(bad fd)", syscall(SYS_pidfd_send_signal, 99, SIGTERM, NULL, 0));
+	/* The fd and the siginfo are checked before the signal number. */
+	TRY("pidfd_send_signal(bad fd, signal 65)", syscall(SYS_pidfd_send_signal, 99, 65, NULL, 0));
+	TRY("pidfd_send_signal(not a pidfd, signal -1)", syscall(SYS_pidfd_send_signal, 0, -1, NULL, 0));
+	TRY("pidfd_send_signal(/proc/self, signal 65, bad info)",
+	    syscall(SYS_pidfd_send_signal, open("/proc/self", O_RDONLY | O_DIRECTORY), 65, (void *)1, 0));
 
 	/* A /proc/PID directory names its process to pidfd_send_signal;
 	 * /proc itself, a thread's directory and a file do not. */
