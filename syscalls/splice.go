@@ -118,7 +118,9 @@ func spliceFromPipe(t *kernel.Task, ipipe *pipe.Pipe, in, out *vfs.File, off *in
 	if in.Flags()&unix.O_NONBLOCK != 0 {
 		nonblock = true
 	}
-	return ipipe.ToFile(t, n, nonblock, func(b []byte) (int, error) {
+	bp := out.GetIOBuf(int64(n))
+	defer out.PutIOBuf(bp)
+	return ipipe.ToFile(t, n, nonblock, *bp, func(b []byte) (int, error) {
 		return writeFileFully(out, b, func(b []byte) (int, error) {
 			if off == nil {
 				return out.Write(t, b)

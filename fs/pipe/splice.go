@@ -90,9 +90,13 @@ func (p *Pipe) Read(ctx vfs.Context, n int, sink func([]byte) (int, error), nonb
 	return p.read(ctx, n, sink, nonblock)
 }
 
-// take removes up to n bytes from p without waiting.
-func (p *Pipe) take(ctx vfs.Context, n int) []byte {
-	buf := make([]byte, 0, min(n, p.Buffered()))
+// take removes up to n bytes from p without waiting, into scratch when
+// it is large enough (a buffer the caller reuses).
+func (p *Pipe) take(ctx vfs.Context, n int, scratch []byte) []byte {
+	buf := scratch[:0]
+	if k := min(n, p.Buffered()); k > cap(scratch) {
+		buf = make([]byte, 0, k)
+	}
 	_, _ = p.read(ctx, n, func(b []byte) (int, error) {
 		buf = append(buf, b...)
 		return len(b), nil
@@ -151,14 +155,15 @@ func (p *Pipe) WriteSome(ctx vfs.Context, n int, source func([]byte) (int, error
 // from a pipe: it waits for data (0 at end of file, EAGAIN with nonblock),
 // takes what is buffered up to n and writes it; what write does not
 // accept goes back to the pipe. It returns the bytes written, or write's
-// error if none were.
-func (p *Pipe) ToFile(ctx vfs.Context, n int, nonblock bool, write func([]byte) (int, error)) (int, error) {
+// error if none were. The data is taken into scratch when it is large
+// enough.
+func (p *Pipe) ToFile(ctx vfs.Context, n int, nonblock bool, scratch []byte, write func([]byte) (int, error)) (int, error) {
 	for {
 		has, err := p.WaitData(ctx, nonblock)
 		if err != nil || !has {
 			return 0, err
 		}
-		data := p.take(ctx, n)
+		data := p.take(ctx, n, scratch)
 		if len(data) == 0 {
 			continue // another reader took it
 		}
@@ -240,7 +245,7 @@ func pipeToPipe(ctx vfs.Context, src, dst *Pipe, n int, nonblock, keep bool) (in
 		if keep {
 			data = src.peek(min(n, room))
 		} else {
-			data = src.take(ctx, min(n, room))
+			data = src.take(ctx, min(n, room), nil)
 		}
 		if len(data) == 0 {
 			continue // another reader took it

@@ -35,11 +35,11 @@ func TestToFileGivesBackWhatIsNotWritten(t *testing.T) {
 	r, w := newPair(t, 0)
 	p := Of(r)
 	w.Write(ctx{}, []byte("0123456789"))
-	n, err := p.ToFile(ctx{}, 100, false, func(b []byte) (int, error) { return 4, unix.ENOSPC })
+	n, err := p.ToFile(ctx{}, 100, false, nil, func(b []byte) (int, error) { return 4, unix.ENOSPC })
 	if n != 4 || err != nil {
 		t.Fatalf("short write: %d %v", n, err)
 	}
-	if _, err := p.ToFile(ctx{}, 100, false, func(b []byte) (int, error) { return 0, unix.ENOSPC }); err != unix.ENOSPC {
+	if _, err := p.ToFile(ctx{}, 100, false, nil, func(b []byte) (int, error) { return 0, unix.ENOSPC }); err != unix.ENOSPC {
 		t.Fatalf("failed write: %v", err)
 	}
 	buf := make([]byte, 20)
