@@ -16,15 +16,17 @@ func TestParkUnparkBefore(t *testing.T) {
 	}
 }
 
-// TestParkTimeout: Park returns after its timeout without an Unpark.
+// TestParkTimeout: Park without an Unpark never reports a wake-up, and
+// parking again for what is left of the timeout ends (Park may return
+// early without one, e.g. on a host signal, so a caller loops on its
+// deadline as Task.ParkTimeout does).
 func TestParkTimeout(t *testing.T) {
 	var p Parker
-	start := time.Now()
-	if p.Park(10 * time.Millisecond) {
-		t.Fatal("Park without Unpark reported a wake-up")
-	}
-	if d := time.Since(start); d < 10*time.Millisecond {
-		t.Fatalf("Park returned after %v, before its 10ms timeout", d)
+	deadline := time.Now().Add(10 * time.Millisecond)
+	for left := time.Until(deadline); left > 0; left = time.Until(deadline) {
+		if p.Park(left) {
+			t.Fatal("Park without Unpark reported a wake-up")
+		}
 	}
 }
 
