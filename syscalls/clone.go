@@ -348,7 +348,7 @@ func pidfdSendSignal(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	}
 	var info *arch.SignalInfo
 	if infoAddr != 0 {
-		if info, err = queuedInfo(t, sig, infoAddr, tg == t.ThreadGroup()); err != nil {
+		if info, err = queuedInfo(t, sig, infoAddr, tg == t.ThreadGroup(), true); err != nil {
 			return 0, err
 		}
 	}

@@ -159,8 +159,9 @@ func tgkill(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 
 // queuedInfo reads the siginfo an application passes to
 // rt_sigqueueinfo/rt_tgsigqueueinfo. A process may not forge a kernel
-// code (si_code >= 0) or SI_TKILL for another process.
-func queuedInfo(t *kernel.Task, sig int, addr uintptr, toSelf bool) (*arch.SignalInfo, error) {
+// code (si_code >= 0) or SI_TKILL for another process. mustMatch
+// (pidfd_send_signal) wants the siginfo's own number to be sig.
+func queuedInfo(t *kernel.Task, sig int, addr uintptr, toSelf, mustMatch bool) (*arch.SignalInfo, error) {
 	b := make([]byte, arch.SignalInfoSize)
 	if err := copyInFull(t, addr, b); err != nil {
 		return nil, err
@@ -168,6 +169,9 @@ func queuedInfo(t *kernel.Task, sig int, addr uintptr, toSelf bool) (*arch.Signa
 	info, err := arch.SignalInfoFromUser(b)
 	if err != nil {
 		return nil, err
+	}
+	if mustMatch && info.Signo != int32(sig) {
+		return nil, unix.EINVAL
 	}
 	if (info.Code >= 0 || info.Code == linux.SI_TKILL) && !toSelf {
 		return nil, unix.EPERM
@@ -181,7 +185,7 @@ func rtSigqueueinfo(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if sig < 1 || sig > linux.NumSignals {
 		return 0, unix.EINVAL
 	}
-	info, err := queuedInfo(t, sig, a[2], pid == t.PID())
+	info, err := queuedInfo(t, sig, a[2], pid == t.PID(), false)
 	if err != nil {
 		return 0, err
 	}
@@ -196,7 +200,7 @@ func rtTgsigqueueinfo(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if tgid <= 0 || tid <= 0 || sig < 1 || sig > linux.NumSignals {
 		return 0, unix.EINVAL
 	}
-	info, err := queuedInfo(t, sig, a[3], tgid == t.PID())
+	info, err := queuedInfo(t, sig, a[3], tgid == t.PID(), false)
 	if err != nil {
 		return 0, err
 	}

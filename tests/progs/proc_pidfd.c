@@ -75,6 +75,20 @@ int main(void) {
 	 * /proc itself, a thread's directory and a file do not. */
 	int self = open("/proc/self", O_RDONLY | O_DIRECTORY);
 	TRY("pidfd_send_signal(/proc/self, 0)", syscall(SYS_pidfd_send_signal, self, 0, NULL, 0));
+	{
+		/* A siginfo must carry the number sent. */
+		signal(SIGUSR1, SIG_IGN);
+		siginfo_t qi;
+		memset(&qi, 0, sizeof qi);
+		qi.si_signo = SIGUSR2;
+		qi.si_code = SI_QUEUE;
+		qi.si_pid = getpid();
+		qi.si_uid = getuid();
+		TRY("pidfd_send_signal(self, USR1, siginfo of USR2)", syscall(SYS_pidfd_send_signal, self, SIGUSR1, &qi, 0));
+		qi.si_signo = SIGUSR1;
+		TRY("pidfd_send_signal(self, USR1, siginfo of USR1)", syscall(SYS_pidfd_send_signal, self, SIGUSR1, &qi, 0));
+		signal(SIGUSR1, SIG_DFL);
+	}
 	char path[64];
 	snprintf(path, sizeof path, "/proc/self/task/%d", (int)getpid());
 	int task = open(path, O_RDONLY | O_DIRECTORY);
