@@ -43,6 +43,15 @@ func (t *Task) Interrupted() bool {
 	tg := t.tg
 	tg.sigMu.Lock()
 	defer tg.sigMu.Unlock()
+	return t.interruptedLocked()
+}
+
+// interruptedLocked is Interrupted's test of the thread group's state
+// (not the task's own exit): its group's exit, a group stop the task
+// takes part in, a deliverable signal or a ptrace trap to take. The
+// caller holds tg.sigMu.
+func (t *Task) interruptedLocked() bool {
+	tg := t.tg
 	return tg.exiting || (tg.stopped && !t.ptraceRunsInStopLocked()) || t.hasDeliverableSignalLocked() ||
 		t.ptrace.trapPending.Load()
 }

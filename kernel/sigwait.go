@@ -56,7 +56,7 @@ func (t *Task) SigTimedWait(set linux.SignalSet, timeout *time.Duration) (*arch.
 			tg.sigMu.Unlock()
 			return info, nil
 		}
-		interrupted := tg.exiting || tg.stopped || t.hasDeliverableSignalLocked()
+		interrupted := t.interruptedLocked()
 		tg.sigMu.Unlock()
 		if interrupted {
 			return nil, unix.EINTR
