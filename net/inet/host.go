@@ -716,7 +716,14 @@ func (s *hostSocket) recvPinned(ctx net.Context, req *net.RecvRequest, flags int
 			// take.
 			r := *req
 			r.User = nil
-			r.Sink = func(b []byte) (int, error) { return ub.CopyOut(0, b) }
+			// Its sink advances: it may be called more than once
+			// where CopyOut succeeds though Pin did not.
+			var at int64
+			r.Sink = func(b []byte) (int, error) {
+				n, err := ub.CopyOut(at, b)
+				at += int64(n)
+				return n, err
+			}
 			return s.RecvMsg(ctx, &r)
 		}
 		pinned := 0
