@@ -154,3 +154,32 @@ func (t *frameTable) all() []uint64 {
 	t.forRange(0, ^uint64(0), false, func(_, f uint64) { out = append(out, f) })
 	return out
 }
+
+// seek returns the first page in [from, to) that has a frame (data) or
+// has none (!data), or to if there is none. It visits only the chunks
+// that exist, so a sparse table of any size answers at once.
+func (t *frameTable) seek(from, to uint64, data bool) uint64 {
+	if data {
+		best := to
+		t.forRange(from, to, false, func(idx, _ uint64) {
+			if idx < best {
+				best = idx
+			}
+		})
+		return best
+	}
+	for idx := from; idx < to; {
+		c := t.chunks[idx>>frameChunkShift]
+		if c == nil {
+			return idx
+		}
+		next := (idx>>frameChunkShift + 1) << frameChunkShift
+		for ; idx < next && idx < to; idx++ {
+			i := idx & (frameChunkPages - 1)
+			if c.present[i/64]&(1<<(i%64)) == 0 {
+				return idx
+			}
+		}
+	}
+	return to
+}

@@ -367,6 +367,14 @@ func (o *SharedMemory) ResidentPages() uint64 {
 // HasPage reports whether page idx has a frame.
 func (o *SharedMemory) HasPage(idx uint64) bool { return o.resident(idx) }
 
+// SeekPage returns the first page in [from, to) that has a frame (data)
+// or lacks one (!data), or to if there is none (SEEK_DATA, SEEK_HOLE).
+func (o *SharedMemory) SeekPage(from, to uint64, data bool) uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.frames.seek(from, to, data)
+}
+
 // MissingPages counts the pages of [off, off+length) (bytes) without a
 // frame.
 func (o *SharedMemory) MissingPages(off, length uint64) uint64 {

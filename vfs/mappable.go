@@ -37,8 +37,12 @@ type Pages interface {
 	MissingPages(off, length uint64) uint64
 	// ResidentPages counts the pages with memory.
 	ResidentPages() uint64
-	// HasPage reports whether page idx has memory (SEEK_DATA).
+	// HasPage reports whether page idx has memory.
 	HasPage(idx uint64) bool
+	// SeekPage returns the first page in [from, to) that has memory
+	// (data) or has none (!data), or to (SEEK_DATA, SEEK_HOLE); its
+	// cost follows the pages that have memory, not to-from.
+	SeekPage(from, to uint64, data bool) uint64
 	// WritableMappings counts the shared mappings that may write the
 	// pages (memfd's F_SEAL_WRITE is EBUSY while there are any).
 	WritableMappings() int
@@ -291,6 +295,26 @@ func (h *heapPages) HasPage(idx uint64) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.pages[idx] != nil
+}
+
+func (h *heapPages) SeekPage(from, to uint64, data bool) uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !data {
+		for idx := from; idx < to; idx++ {
+			if h.pages[idx] == nil {
+				return idx
+			}
+		}
+		return to
+	}
+	best := to
+	for idx := range h.pages {
+		if idx >= from && idx < best {
+			best = idx
+		}
+	}
+	return best
 }
 
 func (h *heapPages) WritableMappings() int { return 0 }

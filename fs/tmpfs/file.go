@@ -190,10 +190,9 @@ func (f *regularFile) Seek(_ vfs.Context, _ *vfs.File, cur, off int64, whence in
 			return 0, unix.ENXIO
 		}
 		wantData := whence == unix.SEEK_DATA
-		for pos := off; pos < i.size; pos = (pos/pageSize + 1) * pageSize {
-			if i.pages.HasPage(uint64(pos/pageSize)) == wantData {
-				return pos, nil
-			}
+		last := uint64((i.size + pageSize - 1) / pageSize)
+		if p := i.pages.SeekPage(uint64(off/pageSize), last, wantData); p < last {
+			return max(off, int64(p)*pageSize), nil
 		}
 		if wantData {
 			return 0, unix.ENXIO
