@@ -84,11 +84,14 @@ func (f *File) PutIOBuf(bp *[]byte) {
 }
 
 // WriteDiscarder is implemented by the file operations of devices that
-// take every write without looking at its bytes (/dev/null, /dev/zero:
-// Linux's write_null returns the count without reading the buffer, so
-// even a bad buffer is no EFAULT).
+// answer every write without looking at its bytes (/dev/null and
+// /dev/zero take them: Linux's write_null returns the count without
+// reading the buffer, so even a bad buffer is no EFAULT; /dev/full's
+// write_full refuses them with ENOSPC, bad buffer or not).
+// DiscardWrite returns the error of a write of one byte or more, nil
+// when the device takes it whole.
 type WriteDiscarder interface {
-	DiscardsWrites()
+	DiscardWrite() error
 }
 
 // InPlaceIO is implemented by the file operations of devices whose Read
@@ -326,7 +329,10 @@ func (f *File) writeFrom(ctx Context, n int64, off int64, source func([]byte) (i
 	if n == 0 {
 		return 0, nil
 	}
-	if _, ok := f.ops.(WriteDiscarder); ok {
+	if d, ok := f.ops.(WriteDiscarder); ok {
+		if err := d.DiscardWrite(); err != nil {
+			return 0, err
+		}
 		return n, nil
 	}
 	if uw, ok := f.ops.(UserStreamWriter); ok && f.stream && ub != nil {

@@ -57,9 +57,9 @@ func (nullFile) Write(_ vfs.Context, _ *vfs.File, src []byte, _ int64) (int, err
 
 func (nullFile) Seek(vfs.Context, *vfs.File, int64, int64, int) (int64, error) { return memSeek() }
 
-// DiscardsWrites implements vfs.WriteDiscarder: writes never read the
+// DiscardWrite implements vfs.WriteDiscarder: writes never read the
 // buffer, as Linux's write_null.
-func (nullFile) DiscardsWrites() {}
+func (nullFile) DiscardWrite() error { return nil }
 
 // zeroFile is /dev/zero: reads fill with zeros, writes vanish.
 type zeroFile struct{ vfs.FileDefaults }
@@ -78,9 +78,9 @@ func (zeroFile) Write(_ vfs.Context, _ *vfs.File, src []byte, _ int64) (int, err
 
 func (zeroFile) Seek(vfs.Context, *vfs.File, int64, int64, int) (int64, error) { return memSeek() }
 
-// DiscardsWrites implements vfs.WriteDiscarder: writes never read the
+// DiscardWrite implements vfs.WriteDiscarder: writes never read the
 // buffer, as Linux's write_null.
-func (zeroFile) DiscardsWrites() {}
+func (zeroFile) DiscardWrite() error { return nil }
 
 // fullFile is /dev/full: reads fill with zeros, writes fail with ENOSPC.
 type fullFile struct{ vfs.FileDefaults }
@@ -101,6 +101,10 @@ func (fullFile) Write(_ vfs.Context, _ *vfs.File, src []byte, _ int64) (int, err
 }
 
 func (fullFile) Seek(vfs.Context, *vfs.File, int64, int64, int) (int64, error) { return memSeek() }
+
+// DiscardWrite implements vfs.WriteDiscarder: ENOSPC without reading the
+// buffer, as Linux's write_full (a bad buffer is no EFAULT).
+func (fullFile) DiscardWrite() error { return unix.ENOSPC }
 
 // randomFile is /dev/random and /dev/urandom: reads come from the host's
 // cryptographic random source (crypto/rand), which never blocks once the

@@ -104,6 +104,12 @@ int main(void) {
 		printf("write %s bad buffer: %zd %s\n", discard[i], n, ename(n < 0 ? errno : 0));
 		close(fd);
 	}
+	/* full refuses a write without reading the buffer either. */
+	fd = open("/dev/full", O_WRONLY);
+	errno = 0;
+	n = write(fd, (void *)8, 4096);
+	printf("write /dev/full bad buffer: %zd %s\n", n, ename(n < 0 ? errno : 0));
+	close(fd);
 	fd = open("/dev/zero", O_RDONLY);
 	errno = 0;
 	n = read(fd, (void *)8, 4096);
