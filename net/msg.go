@@ -114,6 +114,10 @@ func ParseControl(ctx Context, fdt *vfs.FDTable, b []byte, allowRights bool) (Co
 				c.Release(ctx)
 				return Control{}, unix.EINVAL
 			}
+		} else {
+			// Another level's message is the protocol's to read
+			// (IP_TTL, IPV6_HOPLIMIT...); AF_UNIX ignores them.
+			c.Proto = append(c.Proto, Cmsg{Level: level, Type: typ, Data: append([]byte(nil), data...)})
 		}
 		next := off + cmsgAlign(clen)
 		if next+cmsgHdrLen > len(b) {

@@ -445,6 +445,38 @@ func (p *payload) Read(b []byte) (int, error) {
 // Len implements tcpip.Payloader.
 func (p *payload) Len() int { return int(min(p.left, 1<<31-1)) }
 
+// sendControl reads a datagram's IP-level control messages as Linux's
+// ip_cmsg_send and ip6_datagram_send_ctl do for the ones tcpip can carry
+// out: IP_TTL (1 to 255) on IPv4 sockets, IPV6_HOPLIMIT (-1, the
+// socket's own, to 255) on IPv6 ones; each must hold exactly an int
+// (EINVAL otherwise). Other messages are left as before.
+func (s *socket) sendControl(msgs []net.Cmsg) (tcpip.SendableControlMessages, error) {
+	var cm tcpip.SendableControlMessages
+	for _, m := range msgs {
+		switch {
+		case s.fam.domain == unix.AF_INET && m.Level == unix.SOL_IP && m.Type == unix.IP_TTL:
+			if len(m.Data) != 4 {
+				return cm, unix.EINVAL
+			}
+			v := int32(binary.LittleEndian.Uint32(m.Data))
+			if v < 1 || v > 255 {
+				return cm, unix.EINVAL
+			}
+			cm.HasTTL, cm.TTL = true, uint8(v)
+		case s.fam.domain == unix.AF_INET6 && m.Level == unix.SOL_IPV6 && m.Type == unix.IPV6_HOPLIMIT:
+			if len(m.Data) != 4 {
+				return cm, unix.EINVAL
+			}
+			v := int32(binary.LittleEndian.Uint32(m.Data))
+			if v < -1 || v > 255 {
+				return cm, unix.EINVAL
+			}
+			cm.HasHopLimit, cm.HopLimit = v >= 0, uint8(max(v, 0))
+		}
+	}
+	return cm, nil
+}
+
 // SendMsg implements net.Socket.
 func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 	flags := req.Flags
@@ -465,6 +497,13 @@ func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 			return 0, err
 		}
 		wo.To = a
+	}
+	if !s.stream() && len(req.Control.Proto) > 0 {
+		cm, err := s.sendControl(req.Control.Proto)
+		if err != nil {
+			return 0, err
+		}
+		wo.ControlMessages = cm
 	}
 	if s.stream() && req.Len == 0 {
 		// tcp_sendmsg with nothing to send still reports errors.
