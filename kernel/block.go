@@ -56,17 +56,27 @@ func (t *Task) interruptedLocked() bool {
 		t.ptrace.trapPending.Load()
 }
 
+// settled is the check every blocking loop makes before it sleeps: done
+// with ERESTARTSYS if the task is interrupted, done with nil if ch has
+// been closed or received.
+func (t *Task) settled(ch <-chan struct{}) (bool, error) {
+	if t.Interrupted() {
+		return true, ERESTARTSYS
+	}
+	select {
+	case <-ch:
+		return true, nil
+	default:
+		return false, nil
+	}
+}
+
 // BlockOn waits until ch is closed or receives. It returns ERESTARTSYS if
 // the task is interrupted first (see Interrupted).
 func (t *Task) BlockOn(ch <-chan struct{}) error {
 	for {
-		if t.Interrupted() {
-			return ERESTARTSYS
-		}
-		select {
-		case <-ch:
-			return nil
-		default:
+		if done, err := t.settled(ch); done {
+			return err
 		}
 		t.ru.nvcsw.Add(1) // the task sleeps
 		t.SleepBegin()
@@ -86,13 +96,8 @@ func (t *Task) BlockOnTimeout(ch <-chan struct{}, deadline time.Time) error {
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	for {
-		if t.Interrupted() {
-			return ERESTARTSYS
-		}
-		select {
-		case <-ch:
-			return nil
-		default:
+		if done, err := t.settled(ch); done {
+			return err
 		}
 		t.ru.nvcsw.Add(1) // the task sleeps
 		t.SleepBegin()
@@ -131,13 +136,8 @@ func (t *Task) ParkTimeout(ch <-chan struct{}, deadline time.Time) error {
 // between a check and the sleep is not lost: the Parker keeps it.
 func (t *Task) park(ch <-chan struct{}, deadline time.Time, timed bool) error {
 	for {
-		if t.Interrupted() {
-			return ERESTARTSYS
-		}
-		select {
-		case <-ch:
-			return nil
-		default:
+		if done, err := t.settled(ch); done {
+			return err
 		}
 		timeout := time.Duration(-1)
 		if timed {
