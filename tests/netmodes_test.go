@@ -99,7 +99,7 @@ func TestHostNetwork(t *testing.T) {
 	// bind 127.0.0.1 and ::1 at ports the host picks).
 	// hostprogs are programs for the host network only (kite's own
 	// stack lacks what they use: TCP urgent data).
-	for _, name := range []string{"inet_tcp", "inet_stream", "inet_block", "inet_tstamp", "inet_sigio", "inet_oob", "inet_udp", "inet_udp_unspec", "inet_timestamping", "inet_recverr", "hostprogs/hostnet_oob", "hostprogs/hostnet_tcp_unspec", "hostprogs/hostnet_ifaces", "hostprogs/hostnet_txstamp"} {
+	for _, name := range []string{"inet_tcp", "inet_stream", "inet_block", "inet_tstamp", "inet_sigio", "inet_oob", "inet_udp", "inet_udp_unspec", "inet_timestamping", "inet_recverr", "hostprogs/hostnet_oob", "hostprogs/hostnet_procstats", "hostprogs/hostnet_tcp_unspec", "hostprogs/hostnet_ifaces", "hostprogs/hostnet_txstamp"} {
 		dir := "progs"
 		if d, n, ok := strings.Cut(name, "/"); ok {
 			dir, name = d, n
@@ -190,6 +190,83 @@ func TestHostNetwork(t *testing.T) {
 			}
 		}
 		compareNet(t, host, "/bin/sh", "-c", script)
+	})
+	t.Run("proc-net-counters", func(t *testing.T) {
+		// /proc/net/{snmp,netstat,snmp6} are the host namespace's
+		// counters: each counter kite shows lies between the host's
+		// reads before and after (Tcp CurrEstab, a gauge, aside).
+		need(t, "/bin/cat")
+		files := []string{"/proc/net/snmp", "/proc/net/netstat", "/proc/net/snmp6"}
+		read := func(text string) map[string]int64 {
+			m := map[string]int64{}
+			var names []string
+			for _, line := range strings.Split(text, "\n") {
+				f := strings.Fields(line)
+				if len(f) == 2 && !strings.HasSuffix(f[0], ":") {
+					// snmp6's "Name value".
+					if v, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+						m[f[0]] = v
+					}
+					continue
+				}
+				if len(f) == 0 || !strings.HasSuffix(f[0], ":") {
+					continue
+				}
+				if _, err := strconv.ParseInt(f[len(f)-1], 10, 64); err != nil || len(f) == 1 {
+					names = f
+					continue
+				}
+				for i := 1; i < len(f) && i < len(names); i++ {
+					if v, err := strconv.ParseInt(f[i], 10, 64); err == nil {
+						m[f[0]+names[i]] = v
+					}
+				}
+			}
+			return m
+		}
+		hostRead := func() map[string]int64 {
+			var b []byte
+			for _, f := range files {
+				d, err := os.ReadFile(f)
+				if err != nil {
+					t.Skip(err)
+				}
+				b = append(b, d...)
+			}
+			return read(string(b))
+		}
+		before := hostRead()
+		r := runCmd(t, nil, testEnv, append([]string{kiteBin, "run", "--net=host", "--", "/bin/cat"}, files...)...)
+		after := hostRead()
+		if r.status != "exit 0" {
+			t.Fatalf("cat under kite: %s", r)
+		}
+		kite := read(r.stdout)
+		for _, k := range []string{"Ip:InReceives", "Tcp:ActiveOpens", "Udp:OutDatagrams", "TcpExt:ListenOverflows", "IpExt:InOctets", "Ip6InReceives"} {
+			if _, ok := kite[k]; !ok {
+				t.Errorf("kite's files lack %s:\n%s", k, r.stdout)
+			}
+		}
+		for k, v := range kite {
+			if k == "Tcp:CurrEstab" {
+				continue
+			}
+			lo, ok := before[k]
+			if !ok {
+				lo = 0 // an ICMP type first seen in between
+			}
+			hi, ok := after[k]
+			if !ok {
+				t.Errorf("%s: kite shows %d, the host does not have it", k, v)
+			} else if v < lo || v > hi {
+				t.Errorf("%s: kite shows %d, the host %d before and %d after", k, v, lo, hi)
+			}
+		}
+		for k := range before {
+			if _, ok := kite[k]; !ok {
+				t.Errorf("%s: the host has it, kite does not", k)
+			}
+		}
 	})
 	t.Run("host-curl-to-server-inside", func(t *testing.T) {
 		need(t, "/usr/bin/python3", "/usr/bin/curl")

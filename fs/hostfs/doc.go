@@ -2,10 +2,11 @@
 // (New), or writable (NewWritable: `kite do --rw`, a container's
 // writable root and read-write bind mounts), where programs' changes
 // reach the host; NewFile passes one host file (a container's bound
-// /etc/hosts), mounted over a file. It is
-// the only package that opens host files (DESIGN.md, "Host access and
-// isolation"); kite's own stdio fds, which it does not open, are the tty
-// package's console.
+// /etc/hosts), mounted over a file; ReadNetStats reads the host network
+// namespace's /proc/net counters (snmp, netstat, sockstat...) for
+// `--net=host`. It is the only package that opens host files (DESIGN.md,
+// "Host access and isolation"); kite's own stdio fds, which it does not
+// open, are the tty package's console.
 //
 // Safety rules, kept in host.go where every host call on the tree lives:
 //

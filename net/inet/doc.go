@@ -42,7 +42,8 @@
 // after it); each is taken without the others, as is the socket layer's
 // Options lock.
 //
-// inet imports net, vfs, auth, net/inet/hostnet, x/sys/unix and
+// inet imports net, vfs, auth, net/inet/hostnet, fs/hostfs (the host's
+// /proc/net counter files for host mode), x/sys/unix and
 // gvisor.dev/gvisor/pkg/tcpip
 // (with gvisor.dev/gvisor/pkg/waiter, the wait queue tcpip's API uses).
 package inet

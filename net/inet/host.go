@@ -33,6 +33,11 @@ type Host struct {
 	mu sync.Mutex
 	// nl are the host netlink sockets NetlinkQuery opened, by protocol.
 	nl map[int]*hostnet.Netlink
+
+	// statsOnce finds stats, the host's /proc/net counter files that
+	// exist (hasNetStats).
+	statsOnce sync.Once
+	stats     map[string]bool
 }
 
 // NewHost starts the host network's poller.

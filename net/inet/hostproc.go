@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/fs/hostfs"
 )
 
 // The /proc/net socket lists of the host network: the host's INET
@@ -18,19 +20,58 @@ import (
 // ProcNet implements net.ProcNeter for the host network: its socket
 // lists, and its interfaces and routes (hostifaces.go).
 func (f *hostFamily) ProcNet() map[string]func() []byte {
+	var files map[string]func() []byte
+	stats := []string{"snmp", "netstat", "sockstat"}
 	if f.domain == unix.AF_INET {
-		return map[string]func() []byte{
+		files = map[string]func() []byte{
 			"tcp":   func() []byte { return f.h.procSockets(unix.AF_INET, unix.IPPROTO_TCP) },
 			"udp":   func() []byte { return f.h.procSockets(unix.AF_INET, unix.IPPROTO_UDP) },
 			"dev":   f.h.procDev,
 			"route": f.h.procRoute,
 		}
+	} else {
+		files = map[string]func() []byte{
+			"tcp6":     func() []byte { return f.h.procSockets(unix.AF_INET6, unix.IPPROTO_TCP) },
+			"udp6":     func() []byte { return f.h.procSockets(unix.AF_INET6, unix.IPPROTO_UDP) },
+			"if_inet6": f.h.procIfInet6,
+		}
+		stats = []string{"snmp6", "sockstat6"}
 	}
-	return map[string]func() []byte{
-		"tcp6":     func() []byte { return f.h.procSockets(unix.AF_INET6, unix.IPPROTO_TCP) },
-		"udp6":     func() []byte { return f.h.procSockets(unix.AF_INET6, unix.IPPROTO_UDP) },
-		"if_inet6": f.h.procIfInet6,
+	for _, name := range stats {
+		if f.h.hasNetStats(name) {
+			files[name] = func() []byte { return f.h.readNetStats(name) }
+		}
 	}
+	return files
+}
+
+// readNetStats is the host network namespace's /proc/net/NAME (snmp,
+// snmp6, netstat, sockstat, sockstat6): its protocol counters and
+// socket counts, which no netlink dump carries, as a program of that
+// namespace reads them (empty if the host does not answer).
+func (h *Host) readNetStats(name string) []byte {
+	var b []byte
+	h.p.InNamespace(func() error {
+		var err error
+		b, err = hostfs.ReadNetStats(name)
+		return err
+	})
+	return b
+}
+
+// hasNetStats reports whether the host shows /proc/net/NAME (snmp6 and
+// sockstat6 only with IPv6), as found the first time it is asked.
+func (h *Host) hasNetStats(name string) bool {
+	h.statsOnce.Do(func() {
+		h.stats = make(map[string]bool)
+		for _, n := range []string{"snmp", "snmp6", "netstat", "sockstat", "sockstat6"} {
+			h.stats[n] = h.p.InNamespace(func() error {
+				_, err := hostfs.ReadNetStats(n)
+				return err
+			}) == nil
+		}
+	})
+	return h.stats[name]
 }
 
 // hostSock is one inet_diag_msg.

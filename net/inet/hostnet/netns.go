@@ -105,5 +105,17 @@ func (p *Poller) SetSysctl(key, value string) error {
 	})
 }
 
+// InNamespace runs fn on a thread of the poller's host network
+// namespace: the namespace thread of NewPollerIn's, else the caller's
+// (kite's own namespace, which every thread but the namespace threads
+// is in). fn must not block for long: the namespace thread makes the
+// sockets too.
+func (p *Poller) InNamespace(fn func() error) error {
+	if p.ns == nil {
+		return fn()
+	}
+	return p.ns.run(fn)
+}
+
 // stop ends the namespace thread.
 func (m *nsMaker) stop() { close(m.reqs) }
