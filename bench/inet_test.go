@@ -106,34 +106,45 @@ func compareNetModes(b *testing.B, unit string, measure func(b *testing.B, mode 
 }
 
 // BenchmarkTCPThroughput moves 1 GiB over TCP on 127.0.0.1 between two
-// processes and reports MB/s, on the host and in each network mode.
+// processes and reports MB/s: b.N rounds (-benchtime 5x for five) of a
+// host run and one under kite in each network mode, in an order that
+// rotates from round to round, and for each mode the medians and the
+// median of its ratios to the host run of the same round.
 func BenchmarkTCPThroughput(b *testing.B) {
 	const size = 1 << 30
 	bin := buildProg(b, "tcp", tcpC)
-	compareNetModes(b, "MB/s", func(b *testing.B, mode string) float64 {
-		var ns float64
-		for i := 0; i < b.N; i++ {
-			ns += runTimedNet(b, mode, bin, "t", fmt.Sprint(size))
-		}
-		mbps := float64(size) * float64(b.N) / 1e6 / (ns / 1e9)
-		b.ReportMetric(mbps, "MB/s")
-		return mbps
+	netRounds(b, "MB/s", true, func(mode string) float64 {
+		ns := runTimedNet(b, mode, bin, "t", fmt.Sprint(size))
+		return float64(size) / 1e6 / (ns / 1e9)
 	})
 }
 
 // BenchmarkTCPRoundTrip is the latency of a 1-byte request and its 1-byte
-// answer over TCP on 127.0.0.1 (TCP_NODELAY), in microseconds, on the
-// host and in each network mode.
+// answer over TCP on 127.0.0.1 (TCP_NODELAY), in microseconds, in rounds
+// as TCPThroughput.
 func BenchmarkTCPRoundTrip(b *testing.B) {
 	const trips = 20000
 	bin := buildProg(b, "tcp", tcpC)
-	compareNetModes(b, "µs/round trip", func(b *testing.B, mode string) float64 {
-		var ns float64
-		for i := 0; i < b.N; i++ {
-			ns += runTimedNet(b, mode, bin, "r", fmt.Sprint(trips))
-		}
-		us := ns / float64(b.N) / 1000
-		b.ReportMetric(us, "µs/trip")
-		return us
+	netRounds(b, "µs/trip", false, func(mode string) float64 {
+		return runTimedNet(b, mode, bin, "r", fmt.Sprint(trips)) / 1000
 	})
+}
+
+// netRounds runs measure b.N times on the host (mode "") and in each of
+// netModes, one round of all four at a time, starting each round one
+// place further along the list (the host's own figures swing within
+// minutes on the shared machines, so only runs close in time compare),
+// and reports each mode against the host as reportPairs does.
+func netRounds(b *testing.B, unit string, higherBetter bool, measure func(mode string) float64) {
+	sides := append([]string{""}, netModes...)
+	got := make(map[string][][]float64)
+	for i := 0; i < b.N; i++ {
+		for j := range sides {
+			m := sides[(i+j)%len(sides)]
+			got[m] = append(got[m], []float64{measure(m)})
+		}
+	}
+	for _, m := range netModes {
+		reportPairs(b, got[""], got[m], []string{unit + "-" + m}, higherBetter)
+	}
 }

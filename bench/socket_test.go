@@ -104,34 +104,29 @@ int main(int argc, char **argv) {
 `
 
 // BenchmarkUnixStreamThroughput moves 1 GiB through an AF_UNIX stream
-// socket pair between two processes and reports MB/s.
+// socket pair between two processes, on the host and under kite in
+// alternating pairs (b.N of them: -benchtime 5x for five, as
+// Create10kFiles), and reports each side's median MB/s and the median of
+// the pairs' ratios.
 func BenchmarkUnixStreamThroughput(b *testing.B) {
 	const size = 1 << 30
 	bin := buildProg(b, "unixstream", unixStreamC)
-	compareHostKite(b, "MB/s", func(b *testing.B, underKite bool) float64 {
-		var ns float64
-		for i := 0; i < b.N; i++ {
-			ns += runTimed(b, underKite, bin, fmt.Sprint(size))
-		}
-		mbps := float64(size) * float64(b.N) / 1e6 / (ns / 1e9)
-		b.ReportMetric(mbps, "MB/s")
-		return mbps
+	host, kite := pairRuns(b, b.N, func(underKite bool) []float64 {
+		ns := runTimed(b, underKite, bin, fmt.Sprint(size))
+		return []float64{float64(size) / 1e6 / (ns / 1e9)}
 	})
+	reportPairs(b, host, kite, []string{"MB/s"}, true)
 }
 
 // BenchmarkUnixPingPong reports the round trip of one byte over a socket
-// pair between two processes.
+// pair between two processes (20,000 of them per run), in alternating
+// host and kite pairs as UnixStreamThroughput.
 func BenchmarkUnixPingPong(b *testing.B) {
 	bin := buildProg(b, "unixpingpong", pingPongC)
-	compareHostKite(b, "µs/round trip", func(b *testing.B, underKite bool) float64 {
-		var ns float64
-		for i := 0; i < b.N; i++ {
-			ns += runTimed(b, underKite, bin, "20000")
-		}
-		us := ns / float64(b.N) / 1e3
-		b.ReportMetric(us, "µs/roundtrip")
-		return us
+	host, kite := pairRuns(b, b.N, func(underKite bool) []float64 {
+		return []float64{runTimed(b, underKite, bin, "20000") / 1e3}
 	})
+	reportPairs(b, host, kite, []string{"µs/roundtrip"}, false)
 }
 
 // BenchmarkSocketpair reports the cost of creating and closing a socket
