@@ -65,8 +65,6 @@ func (t *Task) exit() {
 
 	k.mu.Lock()
 	delete(k.tasks, t.tid)
-	// TaskByID no longer finds t: its PI tombstone has done its job.
-	k.futex.ForgetExited(t.tid, t)
 	t.countInNamespacesLocked(-1)
 	k.releaseIDLocked(t.tid)
 	if len(k.tasks) == 0 && k.tasksGone != nil {
@@ -106,6 +104,11 @@ func (t *Task) exit() {
 		tg.becomeZombieLocked()
 	}
 	k.mu.Unlock()
+	// TaskByID no longer finds t: its PI tombstone has done its job.
+	// Not under k.mu: a PI locker holds the futex manager's piMu while
+	// its TaskLookup takes k.mu (the futex lock order), so dropping the
+	// tombstone (piMu) with k.mu held deadlocked the two threads.
+	k.futex.ForgetExited(t.tid, t)
 	if hangup != nil {
 		hangup.SessionLeaderExited(k)
 	}
