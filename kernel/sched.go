@@ -51,40 +51,146 @@ func (t *Task) Sched() SchedState {
 	return t.sched
 }
 
+// SchedDeadline is SCHED_DEADLINE's policy number. kite has no deadline
+// scheduler: a request for it is checked as Linux checks it and then
+// refused as Linux refuses a task it cannot admit.
+const SchedDeadline = 6
+
+// KeepPolicy as SchedAttr.Policy keeps the task's policy and its
+// SCHED_RESET_ON_FORK flag (sched_setattr's SCHED_FLAG_KEEP_POLICY,
+// sched_setparam).
+const KeepPolicy = -1
+
+// SchedAttr is a request to change a task's scheduling, as
+// sched_setattr's struct sched_attr carries it.
+type SchedAttr struct {
+	Policy      int // a policy or KeepPolicy
+	Priority    int // real-time priority, 0 for the other policies
+	Nice        int // applied for SCHED_OTHER and SCHED_BATCH only
+	ResetOnFork bool
+	// SCHED_DEADLINE's parameters, in nanoseconds.
+	Runtime, Deadline, Period uint64
+	// KeepParams is SCHED_FLAG_KEEP_PARAMS: the request is checked,
+	// then only ResetOnFork is stored (Linux skips setting the policy
+	// and parameters; the flag is meant for utilization clamps).
+	KeepParams bool
+	// Refuse, when set, is returned after the checks instead of
+	// applying the request (what kite lacks: utilization clamps).
+	Refuse error
+}
+
 // SetSched changes the task's policy, real-time priority and
-// SCHED_RESET_ON_FORK flag, with Linux's rules: EINVAL for a priority
-// outside the policy's range, EPERM for an unprivileged caller asking for
-// a real-time policy beyond RLIMIT_RTPRIO or clearing the flag.
+// SCHED_RESET_ON_FORK flag and keeps its nice value, as
+// sched_setscheduler does.
 func (t *Task) SetSched(caller *Task, policy, prio int, resetOnFork bool) error {
-	switch policy {
-	case SchedOther, SchedBatch, SchedIdle:
-		if prio != 0 {
-			return unix.EINVAL
-		}
-	case SchedFIFO, SchedRR:
-		if prio < 1 || prio > 99 {
-			return unix.EINVAL
-		}
-		if !caller.Credentials().HasGlobalCapability(unix.CAP_SYS_NICE) && uint64(prio) > caller.tg.limits.Get(unix.RLIMIT_RTPRIO).Cur {
-			return unix.EPERM
-		}
+	return t.SetSchedAttr(caller, SchedAttr{Policy: policy, Priority: prio, Nice: t.Sched().Nice, ResetOnFork: resetOnFork})
+}
+
+// validDeadline is Linux's __checkparam_dl: a deadline, a runtime of at
+// least 1024 ns, runtime <= deadline <= period (the deadline when 0),
+// the period within sched_deadline_period_{min,max}_us' defaults (100 us
+// and 2^22 us), no top bit set.
+func validDeadline(a SchedAttr) bool {
+	if a.Deadline == 0 || a.Runtime < 1<<10 || a.Deadline>>63 != 0 || a.Period>>63 != 0 {
+		return false
+	}
+	period := a.Period
+	if period == 0 {
+		period = a.Deadline
+	}
+	if period < a.Deadline || a.Deadline < a.Runtime {
+		return false
+	}
+	return period >= 100*1000 && period <= (1<<22)*1000
+}
+
+// SetSchedAttr changes the task's scheduling with Linux's
+// __sched_setscheduler rules: EINVAL for a bad priority or deadline
+// parameters; EPERM without CAP_SYS_NICE for another user's task, a
+// lower nice value or a higher real-time priority than the target's
+// RLIMIT_NICE and RLIMIT_RTPRIO allow, leaving SCHED_IDLE beyond
+// RLIMIT_NICE, clearing SCHED_RESET_ON_FORK or asking for
+// SCHED_DEADLINE; EPERM for what kite's host would refuse kite (see
+// HostSchedLimits). SCHED_DEADLINE then fails as on a Linux without the
+// bandwidth to admit the task: EPERM when the task's affinity is not
+// every CPU, else EBUSY.
+func (t *Task) SetSchedAttr(caller *Task, a SchedAttr) error {
+	cur := t.Sched()
+	policy, resetOnFork := a.Policy, a.ResetOnFork
+	if policy == KeepPolicy {
+		policy, resetOnFork = cur.Policy, cur.ResetOnFork
+	}
+	rt := policy == SchedFIFO || policy == SchedRR
+	fair := policy == SchedOther || policy == SchedBatch
+	switch {
+	case rt, fair, policy == SchedIdle, policy == SchedDeadline:
 	default:
 		return unix.EINVAL
 	}
-	if !caller.maySchedule(t) {
+	if a.Priority < 0 || a.Priority > 99 || rt != (a.Priority != 0) {
+		return unix.EINVAL
+	}
+	if policy == SchedDeadline && !validDeadline(a) {
+		return unix.EINVAL
+	}
+	niceAllowed := func(nice int) bool {
+		return uint64(20-nice) <= t.tg.limits.Get(unix.RLIMIT_NICE).Cur
+	}
+	c, tc := caller.Credentials(), t.Credentials()
+	needPriv := false
+	if fair && a.Nice < cur.Nice && !niceAllowed(a.Nice) {
+		needPriv = true
+	}
+	if rt {
+		rlim := t.tg.limits.Get(unix.RLIMIT_RTPRIO).Cur
+		curRT := cur.Policy == SchedFIFO || cur.Policy == SchedRR
+		if policy != cur.Policy && rlim == 0 {
+			needPriv = true
+		}
+		if (!curRT || a.Priority > cur.Priority) && uint64(a.Priority) > rlim {
+			needPriv = true
+		}
+	}
+	if policy == SchedDeadline {
+		needPriv = true
+	}
+	if cur.Policy == SchedIdle && policy != SchedIdle && !niceAllowed(cur.Nice) {
+		needPriv = true
+	}
+	if c.EffectiveUID != tc.RealUID && c.EffectiveUID != tc.EffectiveUID {
+		needPriv = true
+	}
+	if cur.ResetOnFork && !resetOnFork {
+		needPriv = true
+	}
+	if needPriv && !c.HasGlobalCapability(unix.CAP_SYS_NICE) {
 		return unix.EPERM
+	}
+	if a.Refuse != nil {
+		return a.Refuse
+	}
+	if policy == SchedDeadline {
+		if all := uint64(1)<<uint(t.k.NumCPU()) - 1; cur.Affinity&all != all {
+			return unix.EPERM
+		}
+		return unix.EBUSY
 	}
 	t.mu.Lock()
-	if t.sched.ResetOnFork && !resetOnFork && !caller.Credentials().HasGlobalCapability(unix.CAP_SYS_NICE) {
+	if a.KeepParams {
+		t.sched.ResetOnFork = resetOnFork
 		t.mu.Unlock()
-		return unix.EPERM
+		return nil
 	}
-	if !t.k.hostSched.allowsPolicy(t.sched, policy, prio) {
+	if !t.k.hostSched.allowsPolicy(t.sched, policy, a.Priority) ||
+		(fair && a.Nice < t.sched.Nice && !t.k.hostSched.allowsNice(a.Nice)) {
 		t.mu.Unlock()
 		return unix.EPERM
 	}
 	wasRT := t.sched.Policy == SchedFIFO || t.sched.Policy == SchedRR
-	t.sched.Policy, t.sched.Priority, t.sched.ResetOnFork = policy, prio, resetOnFork
+	t.sched.Policy, t.sched.Priority, t.sched.ResetOnFork = policy, a.Priority, resetOnFork
+	if fair {
+		t.sched.Nice = min(max(a.Nice, -20), 19)
+	}
 	t.mu.Unlock()
 	t.schedChanged(caller)
 	t.armRTTime(!wasRT)

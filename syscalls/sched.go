@@ -169,3 +169,144 @@ func schedRRGetInterval(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	}
 	return 0, copyOutFull(t, a[1], b[:])
 }
+
+// struct sched_attr: its sizes and sched_flags bits.
+const (
+	schedAttrSizeVer0 = 48 // without the utilization clamps
+	schedAttrSizeVer1 = 56
+
+	schedFlagResetOnFork = 0x01
+	schedFlagKeepPolicy  = 0x08
+	schedFlagKeepParams  = 0x10
+	schedFlagUtilClamp   = 0x60 // SCHED_FLAG_UTIL_CLAMP_MIN | _MAX
+	schedFlagAll         = 0x7f
+	schedFlagSugov       = 0x10000000
+)
+
+// sched_setattr(2). kite has no utilization clamping (Linux without
+// CONFIG_UCLAMP_TASK: EOPNOTSUPP) and no deadline scheduler
+// (kernel.Task.SetSchedAttr refuses SCHED_DEADLINE as Linux refuses a
+// task it has no bandwidth for).
+func schedSetattr(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	addr, pid, flags := a[1], int32(a[0]), uint32(a[2])
+	if addr == 0 || pid < 0 || flags != 0 {
+		return 0, unix.EINVAL
+	}
+	b, err := copyInSchedAttr(t, addr)
+	if err != nil {
+		return 0, err
+	}
+	policy := int(int32(getU32(b, 4)))
+	sflags := getU64(b, 8)
+	attr := kernel.SchedAttr{
+		Policy:      policy,
+		Nice:        min(max(int(int32(getU32(b, 16))), -20), 19),
+		Priority:    int(int32(getU32(b, 20))),
+		ResetOnFork: sflags&schedFlagResetOnFork != 0,
+		Runtime:     getU64(b, 24),
+		Deadline:    getU64(b, 32),
+		Period:      getU64(b, 40),
+	}
+	if policy < 0 {
+		return 0, unix.EINVAL
+	}
+	if sflags&schedFlagKeepPolicy != 0 {
+		attr.Policy = kernel.KeepPolicy
+	}
+	x, err := schedTarget(t, pid)
+	if err != nil {
+		return 0, err
+	}
+	if sflags&schedFlagKeepParams != 0 {
+		// Linux's get_params: a real-time task's priority, another's
+		// nice value, checked with the policy asked for; then only the
+		// reset-on-fork flag changes.
+		attr.KeepParams = true
+		if st := x.Sched(); st.Policy == kernel.SchedFIFO || st.Policy == kernel.SchedRR {
+			attr.Priority = st.Priority
+		} else {
+			attr.Nice = st.Nice
+		}
+	}
+	if sflags&^(schedFlagAll|schedFlagSugov) != 0 {
+		return 0, unix.EINVAL
+	}
+	switch {
+	case sflags&schedFlagSugov != 0:
+		// Only the kernel's own frequency-governor threads may have
+		// it: Linux refuses it after the permission checks, and does
+		// not look at the deadline parameters.
+		attr.Refuse = unix.EINVAL
+		attr.Runtime, attr.Deadline, attr.Period = 1e6, 1e7, 1e7
+	case sflags&schedFlagUtilClamp != 0:
+		attr.Refuse = unix.EOPNOTSUPP
+	}
+	return 0, x.SetSchedAttr(t, attr)
+}
+
+// copyInSchedAttr reads a struct sched_attr as Linux's sched_copy_attr:
+// a size of 0 is the first version's; a size below it or above a page,
+// or bytes beyond the struct kite knows that are not zero, are E2BIG
+// with kite's size written back; the utilization clamps need the second
+// version (EINVAL). The result is schedAttrSizeVer1 bytes.
+func copyInSchedAttr(t *kernel.Task, addr uintptr) ([]byte, error) {
+	size, err := copyInU32(t, addr)
+	if err != nil {
+		return nil, err
+	}
+	if size == 0 {
+		size = schedAttrSizeVer0
+	}
+	tooBig := func() error {
+		if err := copyOutU32(t, addr, schedAttrSizeVer1); err != nil {
+			return err
+		}
+		return unix.E2BIG
+	}
+	if size < schedAttrSizeVer0 || size > 4096 {
+		return nil, tooBig()
+	}
+	b := make([]byte, max(size, schedAttrSizeVer1))
+	if err := copyInFull(t, addr, b[:size]); err != nil {
+		return nil, err
+	}
+	for _, c := range b[schedAttrSizeVer1:] {
+		if c != 0 {
+			return nil, tooBig()
+		}
+	}
+	if getU64(b, 8)&schedFlagUtilClamp != 0 && size < schedAttrSizeVer1 {
+		return nil, unix.EINVAL
+	}
+	return b[:schedAttrSizeVer1], nil
+}
+
+// sched_getattr(2): the policy, SCHED_FLAG_RESET_ON_FORK, a real-time
+// task's priority or another's nice value; no utilization clamps and no
+// time slice (sched_runtime of a SCHED_OTHER task, which Linux 6.12
+// reports, is 0 as before it).
+func schedGetattr(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	pid, addr, usize, flags := int32(a[0]), a[1], uint32(a[2]), uint32(a[3])
+	if addr == 0 || pid < 0 || usize > 4096 || usize < schedAttrSizeVer0 || flags != 0 {
+		return 0, unix.EINVAL
+	}
+	x, err := schedTarget(t, pid)
+	if err != nil {
+		return 0, err
+	}
+	st := x.Sched()
+	// Linux 6.13 and later zero what the caller's struct has beyond
+	// kite's (copy_struct_to_user).
+	b := make([]byte, max(usize, schedAttrSizeVer1))
+	putU32(b, 0, min(usize, schedAttrSizeVer1))
+	putU32(b, 4, uint32(st.Policy))
+	if st.ResetOnFork {
+		putU64(b, 8, schedFlagResetOnFork)
+	}
+	if st.Policy == kernel.SchedFIFO || st.Policy == kernel.SchedRR {
+		putU32(b, 20, uint32(st.Priority))
+	} else {
+		putU32(b, 16, uint32(int32(st.Nice)))
+	}
+	return 0, copyOutFull(t, addr, b[:usize])
+}

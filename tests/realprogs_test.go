@@ -37,6 +37,21 @@ print(sum(i * i for i in range(100000)))`)
 		compare(t, nil, "/usr/bin/sqlite3", ":memory:",
 			"create table t(x integer, y text); insert into t values (1,'a'),(2,'b'),(3,'c'); select sum(x), group_concat(y) from t;")
 	})
+	t.Run("chrt", func(t *testing.T) {
+		// util-linux's chrt sets policies with sched_setscheduler and
+		// reads them back with sched_getattr.
+		need(t, "/usr/bin/chrt", "/bin/sh")
+		script := `p() { chrt "$@" chrt -p 0 | sed 's/^pid [0-9]*/pid N/'; }
+chrt -m
+p -o 0
+p -b 0
+p -i 0
+p -f 10
+p -r -R 5
+chrt -v -f 3 true; echo status $?
+chrt -p 1`
+		compare(t, nil, "/bin/sh", "-c", script)
+	})
 	t.Run("gcc-and-git", func(t *testing.T) {
 		need(t, "/usr/bin/gcc", "/usr/bin/git", "/bin/sh")
 		src := filepath.Join(workDir, "answer.c")
