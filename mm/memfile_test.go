@@ -131,3 +131,62 @@ func countIn(m map[uint64]uint64, from, to uint64) int {
 	}
 	return n
 }
+
+// TestWarmFrames checks which frames readAt and writeAt copy through
+// kite's mapping: a dirty frame the allocator zeroed there is warm, a
+// fresh or punched one is not, and both ways copy the same bytes.
+func TestWarmFrames(t *testing.T) {
+	mf, err := NewMemoryFileSize(4 * maxDirtyPages * pageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mf.Release()
+	const n = 8
+	off, got, err := mf.allocRun(n)
+	if err != nil || got != n {
+		t.Fatalf("allocRun: %v, %d", err, got)
+	}
+	if mf.isWarm(off, n*pageSize) {
+		t.Fatal("fresh frames are warm")
+	}
+	data := make([]byte, n*pageSize)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	mf.writeAt(data[100:], off+100)
+	mf.decRef(off, n) // dirty now
+	again, got, err := mf.allocRun(n)
+	if err != nil || got != n || again != off {
+		t.Fatalf("allocRun again: %v, %d frames at %#x, want %#x", err, got, again, off)
+	}
+	if !mf.isWarm(off, n*pageSize) || !mf.isWarm(off+pageSize+5, 10) {
+		t.Fatal("zeroed dirty frames are not warm")
+	}
+	back := make([]byte, n*pageSize)
+	mf.readAt(back, off)
+	if !isZeroPage(back) {
+		t.Fatal("reused frames do not read as zeros")
+	}
+	mf.writeAt(data[1:n*pageSize-1], off+1)
+	mf.readAt(back[1:n*pageSize-1], off+1)
+	if string(back[1:n*pageSize-1]) != string(data[1:n*pageSize-1]) {
+		t.Fatal("a copy through warm frames differs")
+	}
+	// One cold frame makes the range cold.
+	other, _, err := mf.allocRun(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mf.isWarm(other, pageSize) {
+		t.Fatal("a never-used frame is warm")
+	}
+	mf.decRef(off, n)
+	mf.Flush()
+	punched, got, err := mf.allocRun(n)
+	if err != nil || got != n || punched != off {
+		t.Fatalf("allocRun after punch: %v, %d frames at %#x", err, got, punched)
+	}
+	if mf.isWarm(off, pageSize) {
+		t.Fatal("a punched frame is still warm")
+	}
+}
