@@ -35,12 +35,19 @@
 // sandbox opens over a hostnet connection, and --publish listeners on
 // the host dial into the stack's loopback.
 //
-// Locking: a socket has no lock of its own; tcpip endpoints are safe for
-// concurrent use. Stack.mu guards the set of open sockets, Sandbox.mu
-// its forwarded connections and hostSocket.mu a host socket's unread
-// data (held while that data is copied to the program: mm's locks come
-// after it); each is taken without the others, as is the socket layer's
-// Options lock.
+// connect(AF_UNSPEC) on a TCP or UDP socket (disconnect.go) gives it a
+// new endpoint when tcpip cannot take the old one back to an unconnected
+// state: the options set on the old one are set again, the port bind
+// named is bound again.
+//
+// Locking: tcpip endpoints are safe for concurrent use; socket.mu
+// serialises the replacement of a socket's endpoint with bind, listen
+// and setsockopt, and guards what they record. Stack.mu guards the set
+// of open sockets (taken under socket.mu when an endpoint is replaced),
+// Sandbox.mu its forwarded connections and hostSocket.mu a host socket's
+// unread data (held while that data is copied to the program: mm's
+// locks come after it); these are taken without the others, as is the
+// socket layer's Options lock.
 //
 // inet imports net, vfs, auth, net/inet/hostnet, fs/hostfs (the host's
 // /proc/net counter files for host mode), x/sys/unix and

@@ -120,11 +120,11 @@ func (st *Stack) procSockets(domain int, proto tcpip.TransportProtocolNumber) []
 // TCP_* state and its queues.
 func (s *socket) row() (local, remote tcpip.FullAddress, state, tx, rx int) {
 	isTCP := s.typ == unix.SOCK_STREAM
-	local, _ = s.ep.GetLocalAddress()
-	remote, _ = s.ep.GetRemoteAddress()
+	local, _ = s.ep().GetLocalAddress()
+	remote, _ = s.ep().GetRemoteAddress()
 	if isTCP {
-		state = linuxTCPState(tcpip.EndpointState(s.ep.State()))
-		if tcp.EndpointState(s.ep.State()) == tcp.StateBound || tcp.EndpointState(s.ep.State()) == tcp.StateInitial {
+		state = linuxTCPState(tcpip.EndpointState(s.ep().State()))
+		if tcp.EndpointState(s.ep().State()) == tcp.StateBound || tcp.EndpointState(s.ep().State()) == tcp.StateInitial {
 			state = int(tcp.StateClose)
 		}
 	} else {
@@ -134,10 +134,10 @@ func (s *socket) row() (local, remote tcpip.FullAddress, state, tx, rx int) {
 		}
 	}
 	var err tcpip.Error
-	if rx, err = s.ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption); err != nil || rx < 0 {
+	if rx, err = s.ep().GetSockOptInt(tcpip.ReceiveQueueSizeOption); err != nil || rx < 0 {
 		rx = 0
 	}
-	if tx, err = s.ep.GetSockOptInt(tcpip.SendQueueSizeOption); err != nil || tx < 0 {
+	if tx, err = s.ep().GetSockOptInt(tcpip.SendQueueSizeOption); err != nil || tx < 0 {
 		tx = 0
 	}
 	if isTCP && state == int(tcp.StateListen) {
@@ -158,7 +158,7 @@ func (st *Stack) DiagSockets(family, protocol int) []netlink.InetSock {
 		local, remote, state, tx, rx := s.row()
 		so := netlink.InetSock{State: uint8(state), SrcPort: local.Port, DstPort: remote.Port,
 			RQueue: uint32(rx), WQueue: uint32(tx), UID: s.uid, Inode: s.ino.Load(),
-			V6Only: family == unix.AF_INET6 && s.ep.SocketOptions().GetV6Only()}
+			V6Only: family == unix.AF_INET6 && s.ep().SocketOptions().GetV6Only()}
 		so.Src, so.Dst = diagAddr(family, local.Addr), diagAddr(family, remote.Addr)
 		out = append(out, so)
 	}

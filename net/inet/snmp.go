@@ -68,7 +68,7 @@ func (st *Stack) countUnknownPort(_ stack.TransportEndpointID, pkt *stack.Packet
 // st.socks; st.mu is held.
 func (st *Stack) releaseCountsLocked(s *socket) {
 	if s.typ == unix.SOCK_DGRAM && s.protocol == unix.IPPROTO_UDP {
-		st.udpClosed[udpFamily(s.fam.domain)].add(s.ep)
+		st.udpClosed[udpFamily(s.fam.domain)].add(s.ep())
 	}
 }
 
@@ -80,7 +80,7 @@ func (st *Stack) udpTotals(fam int) udpCounts {
 	c := st.udpClosed[fam]
 	for s := range st.socks {
 		if s.typ == unix.SOCK_DGRAM && s.protocol == unix.IPPROTO_UDP && udpFamily(s.fam.domain) == fam {
-			c.add(s.ep)
+			c.add(s.ep())
 		}
 	}
 	return c

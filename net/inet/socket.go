@@ -3,6 +3,7 @@ package inet
 import (
 	"encoding/binary"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -109,8 +110,10 @@ type socket struct {
 	typ      int
 	protocol int
 	opts     *net.Options
-	ep       tcpip.Endpoint
-	wq       *waiter.Queue
+	// cur is the endpoint; connect(AF_UNSPEC) replaces it (ep reads
+	// it).
+	cur atomic.Pointer[endpointBox]
+	wq  *waiter.Queue
 	// bridge passes the endpoint's events to q.
 	bridge waiter.Entry
 	q      vfs.WaitQueue
@@ -125,10 +128,45 @@ type socket struct {
 	recvHop, recvHop2292 atomic.Bool
 	// async is O_ASYNC's state.
 	async asyncSignals
+
+	// mu serialises the replacement of the endpoint by
+	// connect(AF_UNSPEC) with the calls that bind or set options on
+	// it, and guards the fields below.
+	mu sync.Mutex
+	// bound is the address bind gave; addrLocked and portLocked say
+	// whether it named an address and a port (Linux's
+	// SOCK_BINDADDR_LOCK and SOCK_BINDPORT_LOCK): a disconnect keeps
+	// what they lock.
+	bound                  tcpip.FullAddress
+	addrLocked, portLocked bool
+	// stale, after a disconnect that gave up the port, is the name
+	// getsockname shows until the socket is bound again (a TCP
+	// socket's keeps its old port, a UDP socket's has port 0); its
+	// address, when bind had named one, is bound (with a new port)
+	// before the next connect, listen or send. hasStale mirrors
+	// stale != nil for the send path.
+	stale    *tcpip.FullAddress
+	hasStale atomic.Bool
+	// epOpts are the options set on the endpoint, in order, the
+	// latest of each: a new endpoint gets them again.
+	epOpts []setOpt
+}
+
+// endpointBox holds a socket's endpoint for its atomic pointer.
+type endpointBox struct{ ep tcpip.Endpoint }
+
+// ep is the socket's endpoint.
+func (s *socket) ep() tcpip.Endpoint { return s.cur.Load().ep }
+
+// setOpt is one setsockopt call that reached the endpoint.
+type setOpt struct {
+	level, name int
+	val         []byte
 }
 
 func newSocket(f *family, typ, protocol int, ep tcpip.Endpoint, wq *waiter.Queue, opts *net.Options) *socket {
-	s := &socket{fam: f, typ: typ, protocol: protocol, opts: opts, ep: ep, wq: wq}
+	s := &socket{fam: f, typ: typ, protocol: protocol, opts: opts, wq: wq}
+	s.cur.Store(&endpointBox{ep})
 	s.bridge = waiter.NewFunctionEntry(waiter.EventIn|waiter.EventPri|waiter.EventOut|waiter.EventErr|waiter.EventHUp|waiter.EventRdHUp|waiter.EventRdNorm|waiter.EventWrNorm, s.notify)
 	wq.EventRegister(&s.bridge)
 	f.st.mu.Lock()
@@ -170,13 +208,18 @@ func (s *socket) SetFile(_ *vfs.File, ino uint64) { s.ino.Store(ino) }
 
 // Readiness implements vfs.Waitable.
 func (s *socket) Readiness(mask uint32) uint32 {
-	r := uint32(s.ep.Readiness(waiter.EventMask(mask | unix.POLLERR | unix.POLLHUP | unix.POLLIN | unix.POLLOUT)))
+	r := uint32(s.ep().Readiness(waiter.EventMask(mask | unix.POLLERR | unix.POLLHUP | unix.POLLIN | unix.POLLOUT)))
 	if s.stream() {
 		// tcpip reports a closed or TIME_WAIT endpoint ready for
 		// everything; Linux has no error to report there.
-		switch tcp.EndpointState(s.ep.State()) {
+		switch tcp.EndpointState(s.ep().State()) {
 		case tcp.StateClose, tcp.StateTimeWait:
 			r &^= unix.POLLERR
+		case tcp.StateInitial, tcp.StateBound:
+			// A socket that is not connected (never, or no more
+			// after a disconnect) is writable and hung up, as
+			// tcp_poll has a TCP_CLOSE socket.
+			r |= unix.POLLOUT | unix.POLLHUP
 		}
 	}
 	if r&unix.POLLIN != 0 {
@@ -198,7 +241,7 @@ func (s *socket) EventUnregister(e *vfs.WaitEntry) { s.q.EventUnregister(e) }
 // a FIN when unread data is left or SO_LINGER has a zero timeout.
 func (s *socket) Release(net.Context) {
 	s.wq.EventUnregister(&s.bridge)
-	s.ep.Close()
+	s.ep().Close()
 	s.fam.st.mu.Lock()
 	delete(s.fam.st.socks, s)
 	s.fam.st.releaseCountsLocked(s)
@@ -227,7 +270,9 @@ func (s *socket) Bind(ctx net.Context, b []byte) error {
 		// Ports below 1024 need CAP_NET_BIND_SERVICE.
 		return unix.EACCES
 	}
-	if err := s.ep.Bind(a); err != nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ep().Bind(a); err != nil {
 		if _, ok := err.(*tcpip.ErrNoPortAvailable); ok {
 			// No free port in ip_local_port_range: bind's get_port
 			// fails with EADDRINUSE (autobind's is EAGAIN).
@@ -238,8 +283,11 @@ func (s *socket) Bind(ctx net.Context, b []byte) error {
 	if s.fam.domain == unix.AF_INET6 && !unspecified(a.Addr) && !isV4Mapped(a.Addr) {
 		// A socket bound to an IPv6 address can only be IPv6: Linux
 		// sets IPV6_V6ONLY then (__inet6_bind).
-		s.ep.SocketOptions().SetV6Only(true)
+		s.ep().SocketOptions().SetV6Only(true)
 	}
+	s.bound, s.addrLocked, s.portLocked = a, !unspecified(a.Addr), a.Port != 0
+	s.stale = nil
+	s.hasStale.Store(false)
 	return nil
 }
 
@@ -250,7 +298,10 @@ func (s *socket) Listen(ctx net.Context, backlog int) error {
 		return unix.EOPNOTSUPP
 	}
 	backlog = max(backlog, 0)
-	if err := s.ep.Listen(backlog); err != nil {
+	if err := s.rebindStale(); err != nil {
+		return err
+	}
+	if err := s.ep().Listen(backlog); err != nil {
 		return errno(err)
 	}
 	s.backlog.Store(int32(backlog))
@@ -265,10 +316,15 @@ func (s *socket) Accept(ctx net.Context, nonblock bool, d net.Deadline) (net.Soc
 	var w net.Waiter
 	defer w.Unregister()
 	for {
-		ep, wq, err := s.ep.Accept(nil)
+		ep, wq, err := s.ep().Accept(nil)
 		if err == nil {
 			ns := newSocket(s.fam, s.typ, s.protocol, ep, wq, s.opts.Clone())
 			ns.uid = s.uid
+			// The connection has the listener's options
+			// (and keeps them over a disconnect).
+			s.mu.Lock()
+			ns.epOpts = append([]setOpt(nil), s.epOpts...)
+			s.mu.Unlock()
 			return ns, nil
 		}
 		if _, ok := err.(*tcpip.ErrWouldBlock); !ok {
@@ -296,14 +352,10 @@ func (s *socket) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadlin
 		return err
 	}
 	if fam == unix.AF_UNSPEC {
-		if s.stream() {
-			// tcp_disconnect of an unconnected socket.
-			if _, err := s.ep.GetRemoteAddress(); err != nil {
-				return nil
-			}
-			return unix.EOPNOTSUPP
+		if s.replaceable() {
+			return s.disconnect()
 		}
-		s.ep.Disconnect()
+		s.ep().Disconnect()
 		return nil
 	}
 	if s.fam.domain == unix.AF_INET6 && fam == unix.AF_INET && !s.stream() && len(b) >= sockaddrInLen {
@@ -320,17 +372,20 @@ func (s *socket) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadlin
 	if err != nil {
 		return err
 	}
-	if isV4Mapped(a.Addr) && s.ep.SocketOptions().GetV6Only() {
+	if isV4Mapped(a.Addr) && s.ep().SocketOptions().GetV6Only() {
 		return unix.ENETUNREACH
 	}
 	if s.fam.st.downRoute(a.Addr, s.fam.netProto()) {
 		return unix.ENETUNREACH
 	}
+	if err := s.rebindStale(); err != nil {
+		return err
+	}
 	if !s.stream() {
-		return errno(s.ep.Connect(a))
+		return errno(s.ep().Connect(a))
 	}
 	s.async.connecting.Store(true)
-	terr := s.ep.Connect(a)
+	terr := s.ep().Connect(a)
 	switch terr.(type) {
 	case nil:
 		s.async.connecting.Store(false)
@@ -346,7 +401,7 @@ func (s *socket) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadlin
 	var w net.Waiter
 	w.Register(&s.q, unix.POLLOUT)
 	defer w.Unregister()
-	for s.ep.Readiness(waiter.EventOut)&waiter.EventOut == 0 {
+	for s.ep().Readiness(waiter.EventOut)&waiter.EventOut == 0 {
 		if err := w.Wait(ctx, d); err != nil {
 			if err == unix.EAGAIN {
 				return unix.EINPROGRESS
@@ -357,9 +412,9 @@ func (s *socket) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadlin
 	// Connect again to learn the outcome: nil once connected (a
 	// later connect is EISCONN), or the error, which it consumes as
 	// Linux's connect clears sk_err.
-	err = errno(s.ep.Connect(a))
+	err = errno(s.ep().Connect(a))
 	if err != nil {
-		s.ep.LastError()
+		s.ep().LastError()
 	}
 	return err
 }
@@ -375,12 +430,17 @@ func (s *socket) Shutdown(ctx net.Context, how int) error {
 	default:
 		f = tcpip.ShutdownRead | tcpip.ShutdownWrite
 	}
-	return errno(s.ep.Shutdown(f))
+	return errno(s.ep().Shutdown(f))
 }
 
 // Name implements net.Socket.
 func (s *socket) Name(net.Context) ([]byte, error) {
-	a, err := s.ep.GetLocalAddress()
+	if s.hasStale.Load() {
+		if a, ok := s.staleName(); ok {
+			return encodeAddr(s.fam.domain, a), nil
+		}
+	}
+	a, err := s.ep().GetLocalAddress()
 	if err != nil {
 		return nil, errno(err)
 	}
@@ -389,7 +449,7 @@ func (s *socket) Name(net.Context) ([]byte, error) {
 
 // PeerName implements net.Socket.
 func (s *socket) PeerName(net.Context) ([]byte, error) {
-	a, err := s.ep.GetRemoteAddress()
+	a, err := s.ep().GetRemoteAddress()
 	if err != nil {
 		return nil, errno(err)
 	}
@@ -411,7 +471,7 @@ func (s *socket) oobIgnored(to []byte) bool {
 		}
 		return true
 	}
-	peer, err := s.ep.GetRemoteAddress()
+	peer, err := s.ep().GetRemoteAddress()
 	return err != nil || !isV4Mapped(peer.Addr)
 }
 
@@ -489,6 +549,13 @@ func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 		}
 		flags &^= unix.MSG_OOB
 	}
+	if s.stream() {
+		// tcp_sendmsg reports a pending error (a disconnect's
+		// ECONNRESET) first.
+		if e := s.opts.TakePendingError(); e != 0 {
+			return 0, e
+		}
+	}
 	nonblock := req.Nonblock || flags&unix.MSG_DONTWAIT != 0
 	wo := tcpip.WriteOptions{More: flags&unix.MSG_MORE != 0, Atomic: !s.stream()}
 	if req.To != nil && !s.stream() {
@@ -497,6 +564,11 @@ func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 			return 0, err
 		}
 		wo.To = a
+	}
+	if !s.stream() && s.hasStale.Load() {
+		if err := s.rebindStale(); err != nil {
+			return 0, err
+		}
 	}
 	if !s.stream() && len(req.Control.Proto) > 0 {
 		cm, err := s.sendControl(req.Control.Proto)
@@ -507,7 +579,7 @@ func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 	}
 	if s.stream() && req.Len == 0 {
 		// tcp_sendmsg with nothing to send still reports errors.
-		if _, err := s.ep.GetRemoteAddress(); err != nil {
+		if _, err := s.ep().GetRemoteAddress(); err != nil {
 			return 0, s.sendError(ctx, &tcpip.ErrClosedForSend{}, flags)
 		}
 		return 0, nil
@@ -517,7 +589,7 @@ func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 	var w net.Waiter
 	defer w.Unregister()
 	for {
-		n, err := s.ep.Write(p, wo)
+		n, err := s.ep().Write(p, wo)
 		done += n
 		if err == nil {
 			if !s.stream() || p.left == 0 {
@@ -660,7 +732,7 @@ func (s *socket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult,
 	defer w.Unregister()
 	for {
 		sw := &sinkWriter{sink: req.Sink, left: req.Len - done, discard: !s.stream(), drop: s.stream() && flags&unix.MSG_TRUNC != 0}
-		res, err := s.ep.Read(sw, ro)
+		res, err := s.ep().Read(sw, ro)
 		if err == nil {
 			if !s.stream() {
 				r := net.RecvResult{N: sw.wrote, From: encodeAddr(s.fam.domain, res.RemoteAddr)}
@@ -675,7 +747,7 @@ func (s *socket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult,
 				return r, nil
 			}
 			done += int64(res.Count)
-			s.ep.ModerateRecvBuf(res.Count)
+			s.ep().ModerateRecvBuf(res.Count)
 			if waitall && done < req.Len && res.Count > 0 {
 				continue
 			}
@@ -741,7 +813,7 @@ func (s *socket) Ioctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uintptr) 
 	default:
 		return 0, unix.ENOTTY
 	}
-	v, err := s.ep.GetSockOptInt(opt)
+	v, err := s.ep().GetSockOptInt(opt)
 	if err != nil {
 		return 0, errno(err)
 	}
@@ -809,7 +881,7 @@ func (s *socket) stamp(r *net.RecvResult, cm tcpip.ReceivableControlMessages) {
 // its destination as the address and a sock_extended_err control message
 // followed by the offender's address; EAGAIN when none is queued.
 func (s *socket) recvErrQueue(req *net.RecvRequest) (net.RecvResult, error) {
-	ops := s.ep.SocketOptions()
+	ops := s.ep().SocketOptions()
 	var se *tcpip.SockError
 	if req.Flags&unix.MSG_PEEK != 0 {
 		se = ops.PeekErr()
@@ -818,7 +890,7 @@ func (s *socket) recvErrQueue(req *net.RecvRequest) (net.RecvResult, error) {
 		if se != nil && ops.PeekErr() == nil {
 			// Reading the last queued error clears the socket's
 			// pending error, as ip_recv_error resets sk_err.
-			s.ep.LastError()
+			s.ep().LastError()
 		}
 	}
 	if se == nil {

@@ -54,19 +54,19 @@ const (
 // GetSockOpt implements net.Socket; ENOPROTOOPT leaves SOL_SOCKET
 // options to the socket layer.
 func (s *socket) GetSockOpt(ctx net.Context, level, name, optlen int) ([]byte, error) {
-	ops := s.ep.SocketOptions()
+	ops := s.ep().SocketOptions()
 	switch level {
 	case unix.SOL_SOCKET:
 		switch name {
 		case unix.SO_ERROR:
-			e := errno(s.ep.LastError())
+			e := errno(s.ep().LastError())
 			if e == nil {
 				return putInt(0), nil
 			}
 			// tcpip keeps a failed connection's error twice (hard
 			// and last error); SO_ERROR clears it as Linux's
 			// sock_error does.
-			s.ep.LastError()
+			s.ep().LastError()
 			return putInt(int32(e.(unix.Errno))), nil
 		case unix.SO_ACCEPTCONN:
 			return putInt(boolInt(ops.GetAcceptConn())), nil
@@ -115,7 +115,7 @@ func (s *socket) GetSockOpt(ctx net.Context, level, name, optlen int) ([]byte, e
 // bindToDevice answers SO_BINDTODEVICE: the interface's name, or
 // nothing when unbound.
 func (s *socket) bindToDevice(optlen int) ([]byte, error) {
-	id := s.ep.SocketOptions().GetBindToDevice()
+	id := s.ep().SocketOptions().GetBindToDevice()
 	if id == 0 {
 		return []byte{}, nil
 	}
@@ -128,9 +128,9 @@ func (s *socket) bindToDevice(optlen int) ([]byte, error) {
 }
 
 func (s *socket) getTCP(name int) ([]byte, error) {
-	ops := s.ep.SocketOptions()
+	ops := s.ep().SocketOptions()
 	intOpt := func(o tcpip.SockOptInt) ([]byte, error) {
-		v, err := s.ep.GetSockOptInt(o)
+		v, err := s.ep().GetSockOptInt(o)
 		if err != nil {
 			return nil, errno(err)
 		}
@@ -145,13 +145,13 @@ func (s *socket) getTCP(name int) ([]byte, error) {
 		return putInt(boolInt(ops.GetQuickAck())), nil
 	case unix.TCP_KEEPIDLE:
 		var v tcpip.KeepaliveIdleOption
-		if err := s.ep.GetSockOpt(&v); err != nil {
+		if err := s.ep().GetSockOpt(&v); err != nil {
 			return nil, errno(err)
 		}
 		return putInt(int32(time.Duration(v) / time.Second)), nil
 	case unix.TCP_KEEPINTVL:
 		var v tcpip.KeepaliveIntervalOption
-		if err := s.ep.GetSockOpt(&v); err != nil {
+		if err := s.ep().GetSockOpt(&v); err != nil {
 			return nil, errno(err)
 		}
 		return putInt(int32(time.Duration(v) / time.Second)), nil
@@ -159,13 +159,13 @@ func (s *socket) getTCP(name int) ([]byte, error) {
 		return intOpt(tcpip.KeepaliveCountOption)
 	case unix.TCP_USER_TIMEOUT:
 		var v tcpip.TCPUserTimeoutOption
-		if err := s.ep.GetSockOpt(&v); err != nil {
+		if err := s.ep().GetSockOpt(&v); err != nil {
 			return nil, errno(err)
 		}
 		return putInt(int32(time.Duration(v) / time.Millisecond)), nil
 	case unix.TCP_DEFER_ACCEPT:
 		var v tcpip.TCPDeferAcceptOption
-		if err := s.ep.GetSockOpt(&v); err != nil {
+		if err := s.ep().GetSockOpt(&v); err != nil {
 			return nil, errno(err)
 		}
 		return putInt(int32(time.Duration(v) / time.Second)), nil
@@ -177,13 +177,13 @@ func (s *socket) getTCP(name int) ([]byte, error) {
 		return intOpt(tcpip.TCPWindowClampOption)
 	case unix.TCP_LINGER2:
 		var v tcpip.TCPLingerTimeoutOption
-		if err := s.ep.GetSockOpt(&v); err != nil {
+		if err := s.ep().GetSockOpt(&v); err != nil {
 			return nil, errno(err)
 		}
 		return putInt(int32(time.Duration(v) / time.Second)), nil
 	case unix.TCP_CONGESTION:
 		var v tcpip.CongestionControlOption
-		if err := s.ep.GetSockOpt(&v); err != nil {
+		if err := s.ep().GetSockOpt(&v); err != nil {
 			return nil, errno(err)
 		}
 		b := make([]byte, 16) // TCP_CA_NAME_MAX
@@ -202,7 +202,7 @@ const tcpInfoLen = 248
 // not track stay zero.
 func (s *socket) tcpInfo() ([]byte, error) {
 	var v tcpip.TCPInfoOption
-	if err := s.ep.GetSockOpt(&v); err != nil {
+	if err := s.ep().GetSockOpt(&v); err != nil {
 		return nil, errno(err)
 	}
 	b := make([]byte, tcpInfoLen)
@@ -211,7 +211,7 @@ func (s *socket) tcpInfo() ([]byte, error) {
 	b[1] = byte(v.CcState)
 	us := func(d time.Duration) uint32 { return uint32(d / time.Microsecond) }
 	le.PutUint32(b[8:], us(v.RTO))
-	if mss, err := s.ep.GetSockOptInt(tcpip.MaxSegOption); err == nil {
+	if mss, err := s.ep().GetSockOptInt(tcpip.MaxSegOption); err == nil {
 		le.PutUint32(b[16:], uint32(mss))
 		le.PutUint32(b[20:], uint32(mss))
 		le.PutUint32(b[84:], uint32(mss))
@@ -242,16 +242,16 @@ func linuxTCPState(s tcpip.EndpointState) int {
 }
 
 func (s *socket) getIP(name int) ([]byte, error) {
-	ops := s.ep.SocketOptions()
+	ops := s.ep().SocketOptions()
 	switch name {
 	case unix.IP_TOS:
-		v, err := s.ep.GetSockOptInt(tcpip.IPv4TOSOption)
+		v, err := s.ep().GetSockOptInt(tcpip.IPv4TOSOption)
 		if err != nil {
 			return nil, errno(err)
 		}
 		return putInt(int32(v)), nil
 	case unix.IP_TTL:
-		v, err := s.ep.GetSockOptInt(tcpip.IPv4TTLOption)
+		v, err := s.ep().GetSockOptInt(tcpip.IPv4TTLOption)
 		if err != nil {
 			return nil, errno(err)
 		}
@@ -268,13 +268,13 @@ func (s *socket) getIP(name int) ([]byte, error) {
 	case unix.IP_RECVTTL:
 		return putInt(boolInt(ops.GetReceiveTTL())), nil
 	case unix.IP_MTU_DISCOVER:
-		v, err := s.ep.GetSockOptInt(tcpip.MTUDiscoverOption)
+		v, err := s.ep().GetSockOptInt(tcpip.MTUDiscoverOption)
 		if err != nil {
 			return nil, errno(err)
 		}
 		return putInt(int32(v)), nil
 	case unix.IP_MULTICAST_TTL:
-		v, err := s.ep.GetSockOptInt(tcpip.MulticastTTLOption)
+		v, err := s.ep().GetSockOptInt(tcpip.MulticastTTLOption)
 		if err != nil {
 			return nil, errno(err)
 		}
@@ -286,18 +286,18 @@ func (s *socket) getIP(name int) ([]byte, error) {
 }
 
 func (s *socket) getIPv6(name int) ([]byte, error) {
-	ops := s.ep.SocketOptions()
+	ops := s.ep().SocketOptions()
 	switch name {
 	case unix.IPV6_V6ONLY:
 		return putInt(boolInt(ops.GetV6Only())), nil
 	case unix.IPV6_TCLASS:
-		v, err := s.ep.GetSockOptInt(tcpip.IPv6TrafficClassOption)
+		v, err := s.ep().GetSockOptInt(tcpip.IPv6TrafficClassOption)
 		if err != nil {
 			return nil, errno(err)
 		}
 		return putInt(int32(v)), nil
 	case unix.IPV6_UNICAST_HOPS:
-		v, err := s.ep.GetSockOptInt(tcpip.IPv6HopLimitOption)
+		v, err := s.ep().GetSockOptInt(tcpip.IPv6HopLimitOption)
 		if err != nil {
 			return nil, errno(err)
 		}
@@ -321,8 +321,32 @@ func (s *socket) getIPv6(name int) ([]byte, error) {
 
 // SetSockOpt implements net.Socket. SOL_SOCKET options tcpip also needs
 // are applied to the endpoint and answered ENOPROTOOPT, so that the
-// socket layer checks and records them too.
+// socket layer checks and records them too. A TCP or UDP socket keeps
+// what it set for the endpoint that replaces this one on a disconnect.
 func (s *socket) SetSockOpt(ctx net.Context, level, name int, val []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.setSockOpt(level, name, val)
+	if (err == nil || err == unix.ENOPROTOOPT && level == unix.SOL_SOCKET) && s.replaceable() {
+		s.recordOptLocked(level, name, val)
+	}
+	return err
+}
+
+// recordOptLocked keeps a setsockopt call for a new endpoint: the
+// latest of each option, in the order they were set; s.mu is held.
+func (s *socket) recordOptLocked(level, name int, val []byte) {
+	for i, o := range s.epOpts {
+		if o.level == level && o.name == name {
+			s.epOpts = append(s.epOpts[:i], s.epOpts[i+1:]...)
+			break
+		}
+	}
+	s.epOpts = append(s.epOpts, setOpt{level, name, append([]byte(nil), val...)})
+}
+
+// setSockOpt applies an option to the endpoint.
+func (s *socket) setSockOpt(level, name int, val []byte) error {
 	switch level {
 	case unix.SOL_SOCKET:
 		return s.setSocket(name, val)
@@ -366,11 +390,11 @@ func (s *socket) setICMPv6(name int, val []byte) error {
 	for i := range f.DenyType {
 		f.DenyType[i] = binary.LittleEndian.Uint32(b[4*i:])
 	}
-	return errno(s.ep.SetSockOpt(&f))
+	return errno(s.ep().SetSockOpt(&f))
 }
 
 func (s *socket) setSocket(name int, val []byte) error {
-	ops := s.ep.SocketOptions()
+	ops := s.ep().SocketOptions()
 	if name == unix.SO_BINDTODEVICE {
 		n := len(val)
 		for i, c := range val {
@@ -442,7 +466,7 @@ func clampBuf(v int32, min int) int {
 }
 
 func (s *socket) setTCP(name int, val []byte) error {
-	ops := s.ep.SocketOptions()
+	ops := s.ep().SocketOptions()
 	if name == unix.TCP_CONGESTION {
 		n := len(val)
 		for i, c := range val {
@@ -452,7 +476,7 @@ func (s *socket) setTCP(name int, val []byte) error {
 			}
 		}
 		v := tcpip.CongestionControlOption(val[:n])
-		if err := s.ep.SetSockOpt(&v); err != nil {
+		if err := s.ep().SetSockOpt(&v); err != nil {
 			return unix.ENOENT
 		}
 		return nil
@@ -474,39 +498,39 @@ func (s *socket) setTCP(name int, val []byte) error {
 			return unix.EINVAL
 		}
 		o := tcpip.KeepaliveIdleOption(secs(v))
-		return errno(s.ep.SetSockOpt(&o))
+		return errno(s.ep().SetSockOpt(&o))
 	case unix.TCP_KEEPINTVL:
 		if v < 1 || v > maxTCPKeepIntvl {
 			return unix.EINVAL
 		}
 		o := tcpip.KeepaliveIntervalOption(secs(v))
-		return errno(s.ep.SetSockOpt(&o))
+		return errno(s.ep().SetSockOpt(&o))
 	case unix.TCP_KEEPCNT:
 		if v < 1 || v > maxTCPKeepCnt {
 			return unix.EINVAL
 		}
-		return errno(s.ep.SetSockOptInt(tcpip.KeepaliveCountOption, int(v)))
+		return errno(s.ep().SetSockOptInt(tcpip.KeepaliveCountOption, int(v)))
 	case unix.TCP_USER_TIMEOUT:
 		if v < 0 {
 			return unix.EINVAL
 		}
 		o := tcpip.TCPUserTimeoutOption(time.Duration(v) * time.Millisecond)
-		return errno(s.ep.SetSockOpt(&o))
+		return errno(s.ep().SetSockOpt(&o))
 	case unix.TCP_DEFER_ACCEPT:
 		o := tcpip.TCPDeferAcceptOption(secs(deferAcceptSecs(v)))
-		return errno(s.ep.SetSockOpt(&o))
+		return errno(s.ep().SetSockOpt(&o))
 	case unix.TCP_MAXSEG:
-		return errno(s.ep.SetSockOptInt(tcpip.MaxSegOption, int(v)))
+		return errno(s.ep().SetSockOptInt(tcpip.MaxSegOption, int(v)))
 	case unix.TCP_SYNCNT:
 		if v < 1 || v > 255 {
 			return unix.EINVAL
 		}
-		return errno(s.ep.SetSockOptInt(tcpip.TCPSynCountOption, int(v)))
+		return errno(s.ep().SetSockOptInt(tcpip.TCPSynCountOption, int(v)))
 	case unix.TCP_WINDOW_CLAMP:
-		return errno(s.ep.SetSockOptInt(tcpip.TCPWindowClampOption, int(v)))
+		return errno(s.ep().SetSockOptInt(tcpip.TCPWindowClampOption, int(v)))
 	case unix.TCP_LINGER2:
 		o := tcpip.TCPLingerTimeoutOption(secs(v))
-		return errno(s.ep.SetSockOpt(&o))
+		return errno(s.ep().SetSockOpt(&o))
 	default:
 		return unix.ENOPROTOOPT
 	}
@@ -530,7 +554,7 @@ func deferAcceptSecs(secs int32) int32 {
 }
 
 func (s *socket) setIP(name int, val []byte) error {
-	ops := s.ep.SocketOptions()
+	ops := s.ep().SocketOptions()
 	v, err := ipIntVal(val)
 	if err != nil {
 		return err
@@ -539,17 +563,17 @@ func (s *socket) setIP(name int, val []byte) error {
 	case unix.IP_TOS:
 		if s.stream() {
 			// The ECN bits stay TCP's own.
-			cur, _ := s.ep.GetSockOptInt(tcpip.IPv4TOSOption)
+			cur, _ := s.ep().GetSockOptInt(tcpip.IPv4TOSOption)
 			v = v&^3 | int32(cur)&3
 		}
-		return errno(s.ep.SetSockOptInt(tcpip.IPv4TOSOption, int(v&0xff)))
+		return errno(s.ep().SetSockOptInt(tcpip.IPv4TOSOption, int(v&0xff)))
 	case unix.IP_TTL:
 		if v == -1 {
 			v = 0
 		} else if v < 1 || v > 255 {
 			return unix.EINVAL
 		}
-		return errno(s.ep.SetSockOptInt(tcpip.IPv4TTLOption, int(v)))
+		return errno(s.ep().SetSockOptInt(tcpip.IPv4TTLOption, int(v)))
 	case unix.IP_RECVERR:
 		ops.SetIPv4RecvError(v != 0)
 	case unix.IP_PKTINFO:
@@ -562,7 +586,7 @@ func (s *socket) setIP(name int, val []byte) error {
 		if v < 0 || v > 5 {
 			return unix.EINVAL
 		}
-		return errno(s.ep.SetSockOptInt(tcpip.MTUDiscoverOption, int(v)))
+		return errno(s.ep().SetSockOptInt(tcpip.MTUDiscoverOption, int(v)))
 	case unix.IP_MULTICAST_TTL:
 		if v == -1 {
 			v = 1
@@ -570,7 +594,7 @@ func (s *socket) setIP(name int, val []byte) error {
 		if v < 0 || v > 255 {
 			return unix.EINVAL
 		}
-		return errno(s.ep.SetSockOptInt(tcpip.MulticastTTLOption, int(v)))
+		return errno(s.ep().SetSockOptInt(tcpip.MulticastTTLOption, int(v)))
 	case unix.IP_MULTICAST_LOOP:
 		ops.SetMulticastLoop(v != 0)
 	default:
@@ -580,7 +604,7 @@ func (s *socket) setIP(name int, val []byte) error {
 }
 
 func (s *socket) setIPv6(name int, val []byte) error {
-	ops := s.ep.SocketOptions()
+	ops := s.ep().SocketOptions()
 	v, err := intVal(val)
 	if err != nil {
 		return err
@@ -588,7 +612,7 @@ func (s *socket) setIPv6(name int, val []byte) error {
 	switch name {
 	case unix.IPV6_V6ONLY:
 		// Only before bind, as inet_sk(sk)->inet_num is checked.
-		if a, err := s.ep.GetLocalAddress(); err == nil && a.Port != 0 {
+		if a, err := s.ep().GetLocalAddress(); err == nil && a.Port != 0 {
 			return unix.EINVAL
 		}
 		ops.SetV6Only(v != 0)
@@ -599,12 +623,12 @@ func (s *socket) setIPv6(name int, val []byte) error {
 		if v == -1 {
 			v = 0
 		}
-		return errno(s.ep.SetSockOptInt(tcpip.IPv6TrafficClassOption, int(v)))
+		return errno(s.ep().SetSockOptInt(tcpip.IPv6TrafficClassOption, int(v)))
 	case unix.IPV6_UNICAST_HOPS:
 		if v < -1 || v > 255 {
 			return unix.EINVAL
 		}
-		return errno(s.ep.SetSockOptInt(tcpip.IPv6HopLimitOption, int(v)))
+		return errno(s.ep().SetSockOptInt(tcpip.IPv6HopLimitOption, int(v)))
 	case unix.IPV6_RECVPKTINFO:
 		ops.SetIPv6ReceivePacketInfo(v != 0)
 	case unix.IPV6_RECVERR:

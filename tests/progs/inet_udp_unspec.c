@@ -2,8 +2,9 @@
  * is forgotten (getpeername ENOTCONN, send EDESTADDRREQ, datagrams from
  * anyone arrive again), datagrams already queued stay, options stay; a
  * port the program bound stays bound, an automatic one is given up
- * (getsockname shows port 0). (A bound address keeps its address and
- * loses an automatic port on Linux; kite's own stack keeps the port.) */
+ * (getsockname shows port 0), also one bind chose (port 0) or a send
+ * took, connected or not; an address bind named stays (and the next
+ * send takes a new port on it), and SO_BINDTODEVICE is cleared. */
 #include "inet_common.h"
 
 static void name(const char *label, int fd) {
@@ -86,6 +87,45 @@ static void run(int fam) {
 	recvshow("a got", a);
 	name("after sending", s);
 	close(s);
+
+	/* bound to the loopback address with port 0 */
+	s = socket(fam, SOCK_DGRAM, 0);
+	iaddr ba;
+	socklen_t bl = loopback(&ba, fam, 0);
+	bind(s, &ba.sa, bl);
+	connect(s, &pa.sa, pl);
+	unspec(s);
+	name("bound to port 0, after AF_UNSPEC", s);
+	printf("  bind again: %s\n", bind(s, &ba.sa, bl) < 0 ? errname(errno) : "ok");
+	name("bound again", s);
+	unspec(s);
+	name("never connected, after AF_UNSPEC", s);
+	printf("  sendto a: %s\n", sendto(s, "to a 3", 6, 0, &pa.sa, pl) < 0 ? errname(errno) : "sent");
+	recvshow("a got", a);
+	name("after sending", s);
+	close(s);
+
+	/* a port a send took, never connected */
+	s = socket(fam, SOCK_DGRAM, 0);
+	sendto(s, "to a 4", 6, 0, &pa.sa, pl);
+	recvshow("a got", a);
+	name("after sending", s);
+	unspec(s);
+	name("after AF_UNSPEC", s);
+	close(s);
+
+	/* SO_BINDTODEVICE (which needs CAP_NET_RAW) is cleared */
+	if (geteuid() == 0) {
+		s = socket(fam, SOCK_DGRAM, 0);
+		setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3);
+		connect(s, &pa.sa, pl);
+		unspec(s);
+		char dev[16] = {0};
+		socklen_t dl = sizeof dev;
+		getsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, dev, &dl);
+		printf("  SO_BINDTODEVICE after AF_UNSPEC: \"%s\"\n", dev);
+		close(s);
+	}
 
 	/* never connected */
 	s = socket(fam, SOCK_DGRAM, 0);

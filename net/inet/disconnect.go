@@ -1,0 +1,156 @@
+package inet
+
+import (
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+)
+
+// replaceable reports whether a disconnect may replace the socket's
+// endpoint: TCP and UDP sockets.
+func (s *socket) replaceable() bool {
+	return s.stream() || s.protocol == unix.IPPROTO_UDP
+}
+
+// disconnect is connect(2) with an AF_UNSPEC address on a TCP or UDP
+// socket, as Linux's tcp_disconnect and udp_disconnect. tcpip cannot
+// take a TCP endpoint back to the closed state nor give up a UDP
+// endpoint's port, so the socket gets a new endpoint then, with the
+// options set on the old one and what bind locked (a port the program
+// named stays bound; an address it named is bound again before the
+// socket next connects, listens or sends).
+//
+// TCP: a connection is reset (the peer gets a RST) and the socket has
+// ECONNRESET pending; a listener stops listening and resets the
+// connections not yet accepted; a socket that never connected is left
+// as it is. UDP: the peer is forgotten, SO_BINDTODEVICE is cleared,
+// and a port the program did not name is given up (its name shows
+// port 0) unless datagrams are queued: tcpip cannot move them to a new
+// endpoint, so the socket keeps its endpoint and port then.
+func (s *socket) disconnect() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.ep()
+	local, _ := old.GetLocalAddress()
+	if !s.stream() {
+		old.SocketOptions().SetBindToDevice(0)
+		queued, _ := old.GetSockOptInt(tcpip.ReceiveQueueSizeOption)
+		if s.portLocked || local.Port == 0 || queued > 0 {
+			return errno(old.Disconnect())
+		}
+		return s.replaceLocked(old, &tcpip.FullAddress{Addr: s.lockedAddr()})
+	}
+	state := tcp.EndpointState(old.State())
+	switch state {
+	case tcp.StateInitial, tcp.StateBound:
+		return nil
+	case tcp.StateEstablished, tcp.StateCloseWait, tcp.StateFinWait1, tcp.StateFinWait2,
+		tcp.StateSynRecv, tcp.StateSynSent, tcp.StateConnecting:
+		// tcp_disconnect resets these (a SYN_SENT one without a
+		// RST) and reports ECONNRESET.
+		s.opts.SetPendingError(unix.ECONNRESET)
+	}
+	// Abort resets a connection, Close stops a listener (resetting
+	// its unaccepted connections); either gives up the port at once.
+	if state == tcp.StateListen {
+		old.Close()
+	} else {
+		old.Abort()
+	}
+	s.async.connecting.Store(false)
+	s.backlog.Store(0)
+	var stale *tcpip.FullAddress
+	if !s.portLocked {
+		stale = &tcpip.FullAddress{Addr: s.lockedAddr(), Port: local.Port}
+	}
+	return s.replaceLocked(old, stale)
+}
+
+// lockedAddr is the address bind named, nil if it named none.
+func (s *socket) lockedAddr() tcpip.Address {
+	if s.addrLocked {
+		return s.bound.Addr
+	}
+	return tcpip.Address{}
+}
+
+// replaceLocked gives the socket a new endpoint in place of old, with
+// the options set on old and, when stale is nil, bound where old was
+// bound; s.mu is held.
+func (s *socket) replaceLocked(old tcpip.Endpoint, stale *tcpip.FullAddress) error {
+	tp := udp.ProtocolNumber
+	if s.stream() {
+		tp = tcp.ProtocolNumber
+	}
+	ep, terr := s.fam.st.s.NewEndpoint(tp, s.fam.netProto(), s.wq)
+	if terr != nil {
+		return errno(terr)
+	}
+	if s.fam.domain == unix.AF_INET6 {
+		ep.SocketOptions().SetV6Only(false)
+	}
+	v6only := old.SocketOptions().GetV6Only()
+	st := s.fam.st
+	st.mu.Lock()
+	st.releaseCountsLocked(s)
+	s.cur.Store(&endpointBox{ep})
+	st.mu.Unlock()
+	old.Close()
+	for _, o := range s.epOpts {
+		if !s.stream() && o.level == unix.SOL_SOCKET && o.name == unix.SO_BINDTODEVICE {
+			// udp_disconnect unbinds the device.
+			continue
+		}
+		s.setSockOpt(o.level, o.name, o.val)
+	}
+	ep.SocketOptions().SetV6Only(v6only)
+	s.stale = stale
+	s.hasStale.Store(stale != nil)
+	if stale == nil {
+		return errno(ep.Bind(s.bound))
+	}
+	return nil
+}
+
+// rebindStale binds the address a disconnect kept (with a new port)
+// before the socket connects, listens or sends, and forgets the stale
+// name.
+func (s *socket) rebindStale() error {
+	if !s.hasStale.Load() {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rebindStaleLocked()
+}
+
+func (s *socket) rebindStaleLocked() error {
+	st := s.stale
+	if st == nil {
+		return nil
+	}
+	s.stale = nil
+	s.hasStale.Store(false)
+	if st.Addr.Len() == 0 {
+		return nil
+	}
+	if a, err := s.ep().GetLocalAddress(); err == nil && a.Port != 0 {
+		return nil
+	}
+	return errno(s.ep().Bind(tcpip.FullAddress{Addr: st.Addr, NIC: st.NIC}))
+}
+
+// staleName is getsockname's address after a disconnect that gave up
+// the port, until the socket is bound again.
+func (s *socket) staleName() (tcpip.FullAddress, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stale == nil {
+		return tcpip.FullAddress{}, false
+	}
+	if a, err := s.ep().GetLocalAddress(); err == nil && a.Port != 0 {
+		return tcpip.FullAddress{}, false
+	}
+	return *s.stale, true
+}
