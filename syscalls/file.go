@@ -644,6 +644,9 @@ func fcntl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		if f.IsPath() {
 			return 0, unix.EBADF
 		}
+		if (uint32(a[2])^uint32(f.Flags()))&unix.O_APPEND != 0 && f.IsAppendOnly() {
+			return 0, unix.EPERM
+		}
 		setStatusFlags(t, f, fd, int(uint32(a[2])))
 		return 0, nil
 	case unix.F_SETOWN, unix.F_GETOWN, unix.F_SETOWN_EX, unix.F_GETOWN_EX, unix.F_SETSIG, unix.F_GETSIG:

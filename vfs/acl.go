@@ -394,6 +394,9 @@ func (v *VirtualFilesystem) setACLXattr(ctx Context, p Path, name string, value 
 	if !ok || p.Dentry.typ == unix.S_IFLNK {
 		return unix.EOPNOTSUPP
 	}
+	if err := noChange(p.Dentry); err != nil {
+		return err
+	}
 	c := ctx.Credentials()
 	var l acl
 	if !remove {

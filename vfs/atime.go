@@ -52,7 +52,7 @@ func (f *File) accessed(ctx Context, n int64) {
 	}
 	d := f.path.Dentry
 	a, ok := d.inode.(AtimeSetter)
-	if !ok || (n == 0 && !a.EmptyReadUpdatesAtime()) {
+	if !ok || (n == 0 && !a.EmptyReadUpdatesAtime()) || attrFlags(d.inode)&FlagNoatime != 0 {
 		return
 	}
 	fl := f.path.Mount.Flags()

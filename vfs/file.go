@@ -374,6 +374,9 @@ func (f *File) Ioctl(ctx Context, io UserIO, cmd uint32, arg uintptr) (uintptr, 
 			return 0, nil
 		}
 	}
+	if r, err, ok := f.attrFlagsIoctl(ctx, io, cmd, arg); ok {
+		return r, err
+	}
 	return f.ops.Ioctl(ctx, f, io, cmd, arg)
 }
 

@@ -157,6 +157,9 @@ func (f *File) Allocate(ctx Context, mode uint32, off, length int64) error {
 	if !f.Writable() {
 		return unix.EBADF
 	}
+	if fl := attrFlags(f.path.Dentry.inode); fl&FlagImmutable != 0 || (fl&FlagAppend != 0 && mode&^keepSize != 0) {
+		return unix.EPERM
+	}
 	if off > 1<<63-1-length {
 		return unix.EFBIG
 	}

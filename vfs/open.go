@@ -278,6 +278,12 @@ func (v *VirtualFilesystem) openPath(ctx Context, p Path, flags int) (*File, err
 	if err := v.CheckPermission(ctx, p, want); err != nil {
 		return nil, err
 	}
+	if attrFlags(d.inode)&FlagAppend != 0 {
+		// An append-only file is written only at its end.
+		if (flags&unix.O_ACCMODE != unix.O_RDONLY && flags&unix.O_APPEND == 0) || flags&unix.O_TRUNC != 0 {
+			return nil, unix.EPERM
+		}
+	}
 	if flags&unix.O_NOATIME != 0 {
 		st, err := d.inode.Stat(ctx)
 		if err != nil {

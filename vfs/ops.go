@@ -163,6 +163,9 @@ func (v *VirtualFilesystem) LinkPath(ctx Context, fsc *FSContext, old Path, newS
 	if old.Dentry.IsDir() {
 		return unix.EPERM
 	}
+	if err := noChange(old.Dentry); err != nil {
+		return err
+	}
 	if dir.Dead() {
 		return unix.ENOENT
 	}
@@ -213,6 +216,9 @@ func (v *VirtualFilesystem) mayDelete(ctx Context, dir, child *Dentry, isDir boo
 	if err := v.permission(ctx, dir, auth.MayWrite|auth.MayExec); err != nil {
 		return err
 	}
+	if attrFlags(dir.inode)&FlagAppend != 0 {
+		return unix.EPERM
+	}
 	dst, err := dir.inode.Stat(ctx)
 	if err != nil {
 		return err
@@ -225,6 +231,9 @@ func (v *VirtualFilesystem) mayDelete(ctx Context, dir, child *Dentry, isDir boo
 		if !isOwner(ctx, &cst) && ctx.Credentials().FSUID != dst.UID {
 			return unix.EPERM
 		}
+	}
+	if err := noChange(child); err != nil {
+		return err
 	}
 	if isDir && !child.IsDir() {
 		return unix.ENOTDIR
@@ -499,6 +508,9 @@ func (v *VirtualFilesystem) Chmod(ctx Context, p Path, mode uint32) error {
 	if p.Mount.ReadOnly() {
 		return unix.EROFS
 	}
+	if err := noChange(p.Dentry); err != nil {
+		return err
+	}
 	if !isOwner(ctx, &st) {
 		return unix.EPERM
 	}
@@ -522,6 +534,11 @@ func (v *VirtualFilesystem) Chown(ctx Context, p Path, uid, gid int64) error {
 	}
 	if p.Mount.ReadOnly() {
 		return unix.EROFS
+	}
+	if uid != -1 || gid != -1 {
+		if err := noChange(p.Dentry); err != nil {
+			return err
+		}
 	}
 	c := ctx.Credentials()
 	req := &SetStat{}
@@ -563,6 +580,9 @@ func (v *VirtualFilesystem) Truncate(ctx Context, p Path, size int64) error {
 	if err := v.CheckPermission(ctx, p, auth.MayWrite); err != nil {
 		return err
 	}
+	if attrFlags(p.Dentry.inode)&FlagAppend != 0 {
+		return unix.EPERM
+	}
 	return v.truncate(ctx, p, size)
 }
 
@@ -591,6 +611,9 @@ func (v *VirtualFilesystem) Ftruncate(ctx Context, f *File, size int64) error {
 	}
 	if f.path.Dentry.typ != unix.S_IFREG {
 		return unix.EINVAL
+	}
+	if attrFlags(f.path.Dentry.inode)&FlagAppend != 0 {
+		return unix.EPERM
 	}
 	return v.truncate(ctx, f.path, size)
 }
@@ -636,6 +659,9 @@ func (v *VirtualFilesystem) Utimes(ctx Context, p Path, times *[2]unix.Timespec)
 	}
 	if p.Mount.ReadOnly() {
 		return unix.EROFS
+	}
+	if fl := attrFlags(p.Dentry.inode); fl&FlagImmutable != 0 || (explicit && fl&FlagAppend != 0) {
+		return unix.EPERM
 	}
 	st, err := p.Dentry.inode.Stat(ctx)
 	if err != nil {

@@ -241,6 +241,9 @@ func (r *resolver) walkParent(start Path, path string) (parentResult, error) {
 
 // permission checks that ctx may access d as want asks.
 func (v *VirtualFilesystem) permission(ctx Context, d *Dentry, want int) error {
+	if want&auth.MayWrite != 0 && attrFlags(d.inode)&FlagImmutable != 0 {
+		return unix.EPERM // nobody writes to an immutable file
+	}
 	if pc, ok := d.inode.(PermissionChecker); ok {
 		return pc.Permission(ctx, want)
 	}

@@ -149,6 +149,9 @@ func (v *VirtualFilesystem) SetXattr(ctx Context, p Path, name string, value []b
 	if p.Mount.ReadOnly() {
 		return unix.EROFS
 	}
+	if err := noChange(p.Dentry); err != nil {
+		return err
+	}
 	x, err := xattrInode(p)
 	if err != nil {
 		return err
@@ -205,6 +208,9 @@ func (v *VirtualFilesystem) RemoveXattr(ctx Context, p Path, name string) error 
 	}
 	if p.Mount.ReadOnly() {
 		return unix.EROFS
+	}
+	if err := noChange(p.Dentry); err != nil {
+		return err
 	}
 	x, err := xattrInode(p)
 	if err != nil {

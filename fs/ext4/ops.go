@@ -104,6 +104,8 @@ func (fs *FS) newInode(din *Inode, mode, uid, gid uint32) (*Inode, error) {
 		r.Flags = FlagExtents
 		ExtentHeader{Magic: ExtentMagic, Max: 4}.Encode(r.Block[:])
 	}
+	in.Flags |= inheritedFlags(din, mode)
+	r.Flags = in.Flags
 	return in, nil
 }
 

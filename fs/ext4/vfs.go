@@ -218,6 +218,9 @@ func (i vfsInode) Stat(vfs.Context) (vfs.Stat, error) {
 
 // SetStat implements vfs.Inode.
 func (i vfsInode) SetStat(_ vfs.Context, s *vfs.SetStat) error {
+	if err := i.setStatAllowed(s); err != nil {
+		return err
+	}
 	if s.Mask&unix.STATX_SIZE != 0 {
 		if err := i.fs().Truncate(i.ino, s.Size); err != nil {
 			return errno(err)

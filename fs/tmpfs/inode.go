@@ -24,7 +24,8 @@ type inode struct {
 	nlink                      uint64
 	rdev                       uint64
 	atime, mtime, ctime, btime unix.Timespec
-	opens                      int // open file descriptions
+	opens                      int    // open file descriptions
+	fsflags                    uint32 // FS_*_FL attribute flags (flags.go)
 	freed                      bool
 
 	// Regular files: size, and the pages holding the data (missing pages
@@ -222,6 +223,7 @@ func (i *inode) create(ctx vfs.Context, name string, mode uint32, init func(*ino
 	if dirSGID {
 		gid = i.gid
 	}
+	inherited := i.fsflags & inheritedFlags
 	i.mu.RUnlock()
 	typ := mode & unix.S_IFMT
 	if dirSGID && typ == unix.S_IFDIR {
@@ -230,6 +232,7 @@ func (i *inode) create(ctx vfs.Context, name string, mode uint32, init func(*ino
 		mode &^= unix.S_ISGID
 	}
 	child := fs.newInode(mode, c.FSUID, gid, now)
+	child.fsflags = inherited
 	if init != nil {
 		init(child)
 	}
