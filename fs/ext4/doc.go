@@ -23,7 +23,9 @@
 // Write operations join one running journal transaction that is
 // committed (logged with device barriers, then written in place) every 5
 // seconds, on Sync and at Close, as jbd2 does; file data is written in
-// place before the commit (ordered mode). Blocks and inodes are allocated from the
+// place before the commit (ordered mode): the data of small writes waits
+// in memory and goes in place in batches (databuf.go), at the latest
+// before the commit. Blocks and inodes are allocated from the
 // bitmaps with group descriptor and superblock counts kept exact. Writing
 // is refused (EROFS, or an "unsupported" EINVAL error) for features whose
 // upkeep is not implemented: quota, project ids, bigalloc, mmp, orphan
@@ -45,8 +47,9 @@
 // reading), then tx.mu (the running transaction's block map; under it
 // the frozen one's, which a commit writes with FS.mu released, the
 // committing flag under FS.mu keeping other commits out), then
-// blockCache.mu (the metadata cache, a leaf). The adapter's
-// Filesystem.flushMu (its background writeback timer) is a leaf too. The vfs
+// blockCache.mu (the metadata cache, a leaf). dataBuf.mu (buffered file
+// data) and the adapter's Filesystem.flushMu (its background writeback
+// timer) are leaves too. The vfs
 // adapter takes FS's locks through FS's methods only.
 //
 // Imports: the standard library, golang.org/x/sys/unix and (for the

@@ -100,6 +100,9 @@ type FS struct {
 	// has passed (guarded by mu).
 	commitTimer    *time.Timer
 	commitInterval time.Duration
+	// data is the buffered file data (databuf.go; nil without a
+	// journal). The writer holding mu changes it.
+	data atomic.Pointer[dataBuf]
 	// dataDirty is set when file data was written in place since the
 	// last device barrier (guarded by mu).
 	dataDirty bool

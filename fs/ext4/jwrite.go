@@ -68,14 +68,17 @@ type txReader struct {
 	// cur is the running transaction; frozen the one being committed,
 	// whose blocks may not be in place yet.
 	cur, frozen *atomic.Pointer[tx]
+	// data is the buffered file data.
+	data *atomic.Pointer[dataBuf]
 }
 
 func (r *txReader) ReadAt(p []byte, off int64) (int, error) {
 	// The transactions first: a frozen one still there after the read
 	// of the image may have written its blocks in place meanwhile, but
 	// one gone before it had.
-	frozen, cur := r.frozen.Load(), r.cur.Load()
+	frozen, cur, data := r.frozen.Load(), r.cur.Load(), r.data.Load()
 	n, err := r.base.ReadAt(p, off)
+	data.overlay(p[:n], off, r.bs)
 	r.overlay(frozen, p[:n], off)
 	r.overlay(cur, p[:n], off)
 	return n, err
@@ -138,7 +141,7 @@ var errSimulatedCrash = errors.New("ext4: simulated crash after journal commit")
 // startJournal prepares journaled writes; without a usable internal
 // journal, writes go straight to their place.
 func (fs *FS) startJournal() error {
-	fs.dev = &txReader{base: fs.dev, bs: int64(fs.blockSize), cur: &fs.tx, frozen: &fs.frozen}
+	fs.dev = &txReader{base: fs.dev, bs: int64(fs.blockSize), cur: &fs.tx, frozen: &fs.frozen, data: &fs.data}
 	fs.commitDone = sync.NewCond(&fs.mu)
 	if !fs.sb.HasCompat(CompatHasJournal) || fs.sb.JournalInum == 0 {
 		return nil
@@ -159,6 +162,7 @@ func (fs *FS) startJournal() error {
 		jw.csumSeed = crc32c(^uint32(0), j.sb[0x30:0x40])
 	}
 	fs.jw = jw
+	fs.data.Store(&dataBuf{blocks: map[uint64][]byte{}})
 	return nil
 }
 
@@ -231,6 +235,13 @@ func (fs *FS) commitRunning() error {
 	if fs.commitTimer != nil {
 		fs.commitTimer.Stop()
 		fs.commitTimer = nil
+	}
+	// Ordered mode: the data the transaction's metadata points at goes
+	// in place first (the commit's first barrier covers it).
+	if err := fs.flushData(); err != nil {
+		fs.wdev = nil
+		fs.txErr = err
+		return err
 	}
 	if fs.sbDirty {
 		if err := fs.flushSuper(); err != nil {
@@ -325,6 +336,7 @@ func (fs *FS) metaWrite(p []byte, off int64) error {
 // those that the live committed transaction logged.
 func (fs *FS) txForget(start, n uint64) {
 	fs.cache.drop(start, n)
+	fs.forgetData(start, n)
 	t := fs.tx.Load()
 	if t == nil {
 		return
@@ -615,6 +627,9 @@ func (fs *FS) Close() error {
 			return err
 		}
 	}
+	if err := fs.flushData(); err != nil {
+		return err
+	}
 	if err := fs.syncDev(); err != nil {
 		return err
 	}
@@ -644,6 +659,9 @@ func (fs *FS) Sync() error {
 	defer fs.mu.Unlock()
 	if fs.wdev == nil {
 		return fs.txErr
+	}
+	if err := fs.flushData(); err != nil {
+		return err
 	}
 	t := fs.tx.Load()
 	commits := t != nil && (len(t.blocks) > 0 || len(t.revoke) > 0 || fs.sbDirty)

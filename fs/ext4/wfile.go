@@ -428,9 +428,17 @@ func (fs *FS) freeInodeBlocks(in *Inode) error {
 }
 
 // dataWrite writes file data in place (never through the journal: a
-// journaled copy would overwrite newer data at checkpoint); the next
-// barrier makes it durable.
+// journaled copy would overwrite newer data at checkpoint), small writes
+// through the data buffer (databuf.go); the next barrier makes it
+// durable.
 func (fs *FS) dataWrite(p []byte, off int64) (int, error) {
+	if fs.buffered(len(p)) {
+		if err := fs.bufferData(p, off); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+	fs.directData(p, off)
 	fs.dataDirty = true
 	return fs.wdev.WriteAt(p, off)
 }
