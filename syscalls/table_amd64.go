@@ -81,7 +81,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_ACCEPT:                  supported(accept),
 	unix.SYS_SENDTO:                  partial(sendto, "TCP MSG_OOB is EOPNOTSUPP on kite's stack (gVisor's tcpip has no urgent data: its TCP neither sends URG nor reads the urgent pointer); --net=host sends it as Linux"),
 	unix.SYS_RECVFROM:                partial(recvfrom, "TCP MSG_OOB is always EINVAL on kite's stack (no urgent data ever arrives there); --net=host receives it as Linux"),
-	unix.SYS_SENDMSG:                 partial(sendmsg, "TCP MSG_OOB as sendto; IP-level control messages: on kite's stack IP_TTL and IPV6_HOPLIMIT are applied, IP_TOS, IP_PKTINFO, IPV6_TCLASS and IPV6_PKTINFO are taken but not applied; --net=host passes none of them to the host socket"),
+	unix.SYS_SENDMSG:                 partial(sendmsg, "TCP MSG_OOB as sendto; IP-level control messages: on kite's stack IP_TTL, IP_TOS, IPV6_HOPLIMIT, IPV6_TCLASS and IPV6_PKTINFO are applied, IP_PKTINFO's interface and source address are checked but the datagram leaves from the route's source address (tcpip has no per-datagram IPv4 source), IP_RETOPTS is EINVAL (no IP options); --net=host passes none of them to the host socket"),
 	unix.SYS_RECVMSG:                 partial(recvmsg, "TCP MSG_OOB as recvfrom; --net=host: MSG_ERRQUEUE reads the host's error queue with its control messages (IP_RECVERR, transmit timestamps), but an ordinary receive's host control messages (IP_PKTINFO...) are not passed on (SO_TIMESTAMP is when kite took the data)"),
 	unix.SYS_SHUTDOWN:                supported(shutdown),
 	unix.SYS_BIND:                    supported(bind),

@@ -79,6 +79,12 @@ func (s *socket) lockedAddr() tcpip.Address {
 // the options set on old and, when stale is nil, bound where old was
 // bound; s.mu is held.
 func (s *socket) replaceLocked(old tcpip.Endpoint, stale *tcpip.FullAddress) error {
+	if !s.stream() {
+		// No datagram send meanwhile, none with a TOS of its own
+		// while the options are set again.
+		s.sendMu.Lock()
+		defer s.sendMu.Unlock()
+	}
 	tp := udp.ProtocolNumber
 	if s.stream() {
 		tp = tcp.ProtocolNumber

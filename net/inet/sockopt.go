@@ -326,6 +326,10 @@ func (s *socket) getIPv6(name int) ([]byte, error) {
 func (s *socket) SetSockOpt(ctx net.Context, level, name int, val []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.stream() {
+		s.sendMu.Lock()
+		defer s.sendMu.Unlock()
+	}
 	err := s.setSockOpt(level, name, val)
 	if (err == nil || err == unix.ENOPROTOOPT && level == unix.SOL_SOCKET) && s.replaceable() {
 		s.recordOptLocked(level, name, val)
