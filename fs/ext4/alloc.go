@@ -466,7 +466,11 @@ func (fs *FS) writeInode(in *Inode) error {
 	if err != nil {
 		return err
 	}
-	return fs.metaWrite(in.disk, int64(blk)*int64(fs.blockSize)+int64(off))
+	if err := fs.metaWrite(in.disk, int64(blk)*int64(fs.blockSize)+int64(off)); err != nil {
+		return err
+	}
+	fs.icache.put(in.clone())
+	return nil
 }
 
 // setSize stores the size in the inode.

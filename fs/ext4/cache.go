@@ -1,6 +1,9 @@
 package ext4
 
-import "sync"
+import (
+	"bytes"
+	"sync"
+)
 
 // blockCache keeps recently read metadata blocks (inode table blocks,
 // bitmaps, directory, extent tree and xattr blocks) so that lookups and
@@ -53,6 +56,15 @@ func (c *blockCache) put(b uint64, data []byte) {
 	c.blocks[b] = append([]byte(nil), data...)
 }
 
+// equalRange reports whether block b is cached and holds p at offset
+// off.
+func (c *blockCache) equalRange(b uint64, off int, p []byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.blocks[b]
+	return ok && bytes.Equal(d[off:off+len(p)], p)
+}
+
 // update applies a write of p at byte offset in to block b if cached.
 func (c *blockCache) update(b uint64, in int, p []byte) {
 	c.mu.Lock()
@@ -76,4 +88,35 @@ func (c *blockCache) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.blocks, c.order = nil, nil
+}
+
+// inodeCache keeps decoded inodes, so that the lookups, stats and
+// permission checks of every path walk do not decode and verify the same
+// inodes again. An entry is used only while its on-disk bytes (Inode.disk)
+// are what the metadata cache holds for its slot, so any write of the
+// inode table, by whatever path, makes it stale without further upkeep.
+// Entries are shared and never changed (readInode gives writers copies).
+type inodeCache struct {
+	mu sync.Mutex
+	// m is guarded by mu.
+	m map[uint32]*Inode
+}
+
+// inodeCacheMax bounds the cache: it is emptied when full.
+const inodeCacheMax = 16384
+
+func (c *inodeCache) get(ino uint32) *Inode {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[ino]
+}
+
+// put caches in, which must not change afterwards.
+func (c *inodeCache) put(in *Inode) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= inodeCacheMax {
+		c.m = make(map[uint32]*Inode)
+	}
+	c.m[in.Ino] = in
 }

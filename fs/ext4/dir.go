@@ -169,7 +169,7 @@ func DxChecksum(b []byte, countOff, count, tailOff int, seed uint32) uint32 {
 func (fs *FS) ReadDir(ino uint32) ([]DirEntry, error) {
 	fs.mu.RLock()
 	defer fs.mu.RUnlock()
-	in, err := fs.readInode(ino)
+	in, err := fs.inode(ino)
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +270,7 @@ func (fs *FS) lookup(dir uint32, name string) (uint32, error) {
 	if len(name) > maxNameLen {
 		return 0, unix.ENAMETOOLONG
 	}
-	in, err := fs.readInode(dir)
+	in, err := fs.inode(dir)
 	if err != nil {
 		return 0, err
 	}

@@ -47,8 +47,8 @@
 // reading), then tx.mu (the running transaction's block map; under it
 // the frozen one's, which a commit writes with FS.mu released, the
 // committing flag under FS.mu keeping other commits out), then
-// blockCache.mu (the metadata cache, a leaf). dataBuf.mu (buffered file
-// data) and the adapter's Filesystem.flushMu (its background writeback
+// blockCache.mu (the metadata cache, a leaf). inodeCache.mu (decoded
+// inodes), dataBuf.mu (buffered file data) and the adapter's Filesystem.flushMu (its background writeback
 // timer) are leaves too. The vfs
 // adapter takes FS's locks through FS's methods only.
 //

@@ -159,7 +159,7 @@ func (fs *FS) Readlink(ino uint32) (string, error) {
 }
 
 func (fs *FS) readlink(ino uint32) (string, error) {
-	in, err := fs.readInode(ino)
+	in, err := fs.inode(ino)
 	if err != nil {
 		return "", err
 	}
@@ -207,7 +207,7 @@ func (fs *FS) isFastSymlink(in *Inode) bool {
 func (fs *FS) ReadAt(ino uint32, p []byte, off int64) (int, error) {
 	fs.mu.RLock()
 	defer fs.mu.RUnlock()
-	in, err := fs.readInode(ino)
+	in, err := fs.inode(ino)
 	if err != nil {
 		return 0, err
 	}

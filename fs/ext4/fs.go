@@ -118,6 +118,8 @@ type FS struct {
 	holds map[uint32]int
 	// cache holds metadata blocks (it has its own lock).
 	cache blockCache
+	// icache holds decoded inodes (it has its own lock).
+	icache inodeCache
 	// opSeq counts write operations (beginTx); guarded by mu, written
 	// under its write lock.
 	opSeq uint64

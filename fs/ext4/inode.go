@@ -25,8 +25,15 @@ type Inode struct {
 	// FileACL is the block of the external xattr block (0 if none).
 	FileACL uint64
 
-	raw  *RawInode
+	raw  RawInode
 	disk []byte // the whole on-disk inode (s_inode_size bytes)
+}
+
+// clone returns a copy of in that shares nothing with it.
+func (in *Inode) clone() *Inode {
+	c := *in
+	c.disk = append([]byte(nil), in.disk...)
+	return &c
 }
 
 // Type returns the S_IF* type bits.
@@ -36,7 +43,7 @@ func (in *Inode) Type() uint32 { return in.Mode & ModeFmt }
 func (in *Inode) IsDir() bool { return in.Type() == ModeDir }
 
 // Raw returns the raw on-disk fields.
-func (in *Inode) Raw() RawInode { return *in.raw }
+func (in *Inode) Raw() RawInode { return in.raw }
 
 // decodeTime turns seconds plus the extra field (2 epoch bits, 30
 // nanosecond bits) into a Timespec.
@@ -64,7 +71,26 @@ func EncodeTime(t unix.Timespec) (sec, extra uint32) {
 func (fs *FS) Stat(ino uint32) (*Inode, error) {
 	fs.mu.RLock()
 	defer fs.mu.RUnlock()
-	return fs.readInode(ino)
+	in, err := fs.inode(ino)
+	if err != nil {
+		return nil, err
+	}
+	c := *in
+	c.disk = nil // (not read through Stat's copy)
+	return &c, nil
+}
+
+// withInode calls f with inode ino, shared: f must neither change nor
+// keep it (the vfs adapter's stats and type checks, without a copy).
+func (fs *FS) withInode(ino uint32, f func(*Inode)) error {
+	fs.mu.RLock()
+	defer fs.mu.RUnlock()
+	in, err := fs.inode(ino)
+	if err != nil {
+		return err
+	}
+	f(in)
+	return nil
 }
 
 func (fs *FS) inodeLocation(ino uint32) (block uint64, off int, err error) {
@@ -77,11 +103,37 @@ func (fs *FS) inodeLocation(ino uint32) (block uint64, off int, err error) {
 	return fs.groups[g].InodeTable() + byteOff/uint64(fs.blockSize), int(byteOff % uint64(fs.blockSize)), nil
 }
 
+// readInode returns inode ino for the caller to change (and write back
+// with writeInode).
 func (fs *FS) readInode(ino uint32) (*Inode, error) {
+	in, err := fs.inode(ino)
+	if err != nil {
+		return nil, err
+	}
+	return in.clone(), nil
+}
+
+// inode returns inode ino as decoded last (from the inode cache while its
+// bytes are those in the metadata cache), shared: the caller must not
+// change it.
+func (fs *FS) inode(ino uint32) (*Inode, error) {
 	blk, off, err := fs.inodeLocation(ino)
 	if err != nil {
 		return nil, err
 	}
+	if in := fs.icache.get(ino); in != nil && fs.cache.equalRange(blk, off, in.disk) {
+		return in, nil
+	}
+	in, err := fs.decodeInode(ino, blk, off)
+	if err != nil {
+		return nil, err
+	}
+	fs.icache.put(in)
+	return in, nil
+}
+
+// decodeInode reads and decodes inode ino at byte off of block blk.
+func (fs *FS) decodeInode(ino uint32, blk uint64, off int) (*Inode, error) {
 	disk := make([]byte, fs.inodeSize)
 	if !fs.cache.getRange(blk, off, disk) {
 		block := make([]byte, fs.blockSize)
@@ -107,7 +159,7 @@ func (fs *FS) readInode(ino uint32) (*Inode, error) {
 		Flags:      ri.Flags,
 		Generation: ri.Generation,
 		FileACL:    uint64(ri.FileACLLo) | uint64(ri.FileACLHigh)<<32,
-		raw:        ri,
+		raw:        *ri,
 		disk:       disk,
 	}
 	extra := func(end int) bool { return int(ri.ExtraIsize)+GoodOldInodeSize >= end }

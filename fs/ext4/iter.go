@@ -15,7 +15,7 @@ import (
 func (fs *FS) IterDir(ino uint32, off int64, emit func(e DirEntry, next int64) bool) error {
 	fs.mu.RLock()
 	defer fs.mu.RUnlock()
-	in, err := fs.readInode(ino)
+	in, err := fs.inode(ino)
 	if err != nil {
 		return err
 	}

@@ -85,8 +85,8 @@ func (fs *FS) newInode(din *Inode, mode, uid, gid uint32) (*Inode, error) {
 	}
 	now := fs.now()
 	in := &Inode{Ino: ino, Mode: mode, UID: uid, GID: gid, Atime: now, Mtime: now, Ctime: now,
-		raw: &RawInode{}, disk: make([]byte, fs.inodeSize)}
-	r := in.raw
+		disk: make([]byte, fs.inodeSize)}
+	r := &in.raw
 	r.Mode = uint16(mode)
 	r.UIDLo, r.UIDHigh = uint16(uid), uint16(uid>>16)
 	r.GIDLo, r.GIDHigh = uint16(gid), uint16(gid>>16)
@@ -614,7 +614,7 @@ func (fs *FS) SetAttr(ino uint32, a Attr) (err error) {
 	if err != nil {
 		return err
 	}
-	r := in.raw
+	r := &in.raw
 	if a.Mode != nil {
 		in.Mode = in.Mode&ModeFmt | *a.Mode&07777
 		r.Mode = uint16(in.Mode)

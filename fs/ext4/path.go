@@ -34,7 +34,7 @@ func (fs *FS) walk(start uint32, path string, followLast bool, follows *int) (ui
 		}
 	}
 	for i, name := range comps {
-		in, err := fs.readInode(cur)
+		in, err := fs.inode(cur)
 		if err != nil {
 			return 0, err
 		}
@@ -47,7 +47,7 @@ func (fs *FS) walk(start uint32, path string, followLast bool, follows *int) (ui
 		}
 		last := i == len(comps)-1
 		if !last || followLast {
-			nin, err := fs.readInode(next)
+			nin, err := fs.inode(next)
 			if err != nil {
 				return 0, err
 			}

@@ -200,20 +200,25 @@ func (i vfsInode) fs() *FS { return i.f.fs }
 
 // Stat implements vfs.Inode.
 func (i vfsInode) Stat(vfs.Context) (vfs.Stat, error) {
-	in, err := i.fs().Stat(i.ino)
-	if err != nil {
-		return vfs.Stat{}, errno(err)
-	}
-	st := vfs.Stat{
-		Ino: uint64(in.Ino), Nlink: uint64(in.Nlink), Mode: in.Mode,
-		UID: in.UID, GID: in.GID, Size: int64(in.Size),
-		Blksize: int64(i.fs().BlockSize()), Blocks: int64(in.Blocks),
-		Atime: in.Atime, Mtime: in.Mtime, Ctime: in.Ctime, Btime: in.Crtime,
-	}
-	if t := in.Type(); t == ModeChr || t == ModeBlk {
-		st.Rdev = unix.Mkdev(in.RdevMajor, in.RdevMinor)
-	}
-	return st, nil
+	var st vfs.Stat
+	err := i.fs().withInode(i.ino, func(in *Inode) {
+		st = vfs.Stat{
+			Ino: uint64(in.Ino), Nlink: uint64(in.Nlink), Mode: in.Mode,
+			UID: in.UID, GID: in.GID, Size: int64(in.Size),
+			Blksize: int64(i.fs().BlockSize()), Blocks: int64(in.Blocks),
+			Atime: in.Atime, Mtime: in.Mtime, Ctime: in.Ctime, Btime: in.Crtime,
+		}
+		if t := in.Type(); t == ModeChr || t == ModeBlk {
+			st.Rdev = unix.Mkdev(in.RdevMajor, in.RdevMinor)
+		}
+	})
+	return st, errno(err)
+}
+
+// mode returns the inode's mode and group.
+func (i vfsInode) mode() (mode, gid uint32, err error) {
+	err = i.fs().withInode(i.ino, func(in *Inode) { mode, gid = in.Mode, in.GID })
+	return mode, gid, errno(err)
 }
 
 // SetStat implements vfs.Inode.
@@ -261,11 +266,11 @@ func (i vfsInode) EmptyReadUpdatesAtime() bool { return false }
 
 // Open implements vfs.Inode.
 func (i vfsInode) Open(_ vfs.Context, flags int) (vfs.FileOperations, error) {
-	in, err := i.fs().Stat(i.ino)
+	mode, _, err := i.mode()
 	if err != nil {
-		return nil, errno(err)
+		return nil, err
 	}
-	switch in.Type() {
+	switch mode & ModeFmt {
 	case ModeReg:
 		i.fs().Hold(i.ino)
 		return &regularFile{i: i}, nil
@@ -283,12 +288,12 @@ func (i vfsInode) Open(_ vfs.Context, flags int) (vfs.FileOperations, error) {
 func (i vfsInode) owner(ctx vfs.Context) (uid, gid uint32, sgid bool, err error) {
 	c := ctx.Credentials()
 	uid, gid = c.FSUID, c.FSGID
-	din, err := i.fs().Stat(i.ino)
+	dmode, dgid, err := i.mode()
 	if err != nil {
-		return 0, 0, false, errno(err)
+		return 0, 0, false, err
 	}
-	if din.Mode&unix.S_ISGID != 0 {
-		return uid, din.GID, true, nil
+	if dmode&unix.S_ISGID != 0 {
+		return uid, dgid, true, nil
 	}
 	return uid, gid, false, nil
 }

@@ -98,7 +98,7 @@ func (fs *FS) parseXattrs(ino uint32, entries []byte, valueArea []byte, out []Xa
 }
 
 func (fs *FS) readEAInode(ino uint32, size int) ([]byte, error) {
-	in, err := fs.readInode(ino)
+	in, err := fs.inode(ino)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func XattrBlockChecksum(block []byte, fsSeed uint32, blk uint64) uint32 {
 func (fs *FS) Xattrs(ino uint32) ([]Xattr, error) {
 	fs.mu.RLock()
 	defer fs.mu.RUnlock()
-	in, err := fs.readInode(ino)
+	in, err := fs.inode(ino)
 	if err != nil {
 		return nil, err
 	}
