@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/kite-os/kite/arch"
 	pt "github.com/kite-os/kite/platform/internal/platformtest"
 )
 
@@ -96,5 +97,25 @@ func TestCPUFollow(t *testing.T) {
 	}
 	if err := unix.SchedGetaffinity(0, &set); err != nil || set != before {
 		t.Errorf("CPUFollow changed kite's affinity: %v %v", set, err)
+	}
+}
+
+func TestOnlyRax(t *testing.T) {
+	var a arch.Registers
+	a.Rip, a.Rax, a.Orig_rax = 0x1000, 39, 39
+	b := a
+	b.Rax = 1234
+	if !onlyRax(&a, &b) {
+		t.Error("a new rax alone: not onlyRax")
+	}
+	for _, e := range []int64{512, 513, 514, 516} {
+		b.Rax = uint64(-e)
+		if onlyRax(&a, &b) {
+			t.Errorf("rax -%d (a host restart code): onlyRax", e)
+		}
+	}
+	b.Rax, b.Rip = 1234, 0x1002
+	if onlyRax(&a, &b) {
+		t.Error("rip changed too: onlyRax")
 	}
 }

@@ -49,6 +49,16 @@ func SetRegs(tid int, r *arch.Registers) error {
 	return errno(e)
 }
 
+// raxOffset is rax's offset in the host's user_regs_struct (the
+// PTRACE_POKEUSER address).
+const raxOffset = 10 * 8
+
+// SetRax loads tid's rax alone (PTRACE_POKEUSER).
+func SetRax(tid int, rax uint64) error {
+	_, _, e := unix.RawSyscall6(unix.SYS_PTRACE, unix.PTRACE_POKEUSR, uintptr(tid), raxOffset, uintptr(rax), 0, 0)
+	return errno(e)
+}
+
 // GetRegset reads the register set nt of tid into buf and returns how many
 // bytes the kernel filled.
 func GetRegset(tid int, nt int, buf []byte) (int, error) {
