@@ -118,8 +118,15 @@ func New() *VirtualFilesystem {
 		nextDev: 1,
 	}
 	v.anonFS = v.fsStateLocked(anonFilesystem{})
+	v.anonIno.Store(firstAnonIno - 1)
 	return v
 }
+
+// firstAnonIno is the first pseudo inode number: on a booted Linux the
+// first programs' pipes and sockets already have numbers of several
+// digits, and tools count on it (net-tools' netstat -p takes a
+// socket:[N] link of fewer than 11 characters for no socket).
+const firstAnonIno = 1000
 
 // SetClock sets the clock used for timestamps (the kernel's realtime
 // clock).
