@@ -99,7 +99,7 @@ func TestHostNetwork(t *testing.T) {
 	// bind 127.0.0.1 and ::1 at ports the host picks).
 	// hostprogs are programs for the host network only (kite's own
 	// stack lacks what they use: TCP urgent data).
-	for _, name := range []string{"inet_tcp", "inet_stream", "inet_block", "inet_tstamp", "inet_sigio", "inet_oob", "inet_udp", "inet_udp_unspec", "inet_tcp_unspec", "inet_timestamping", "inet_recverr", "hostprogs/hostnet_oob", "hostprogs/hostnet_procstats", "hostprogs/hostnet_ifaces", "hostprogs/hostnet_txstamp"} {
+	for _, name := range []string{"inet_tcp", "inet_stream", "inet_block", "inet_tstamp", "inet_sigio", "inet_oob", "inet_udp", "inet_udp_unspec", "inet_tcp_unspec", "inet_timestamping", "inet_recverr", "hostprogs/hostnet_oob", "hostprogs/hostnet_procstats", "hostprogs/hostnet_inodes", "hostprogs/hostnet_ifaces", "hostprogs/hostnet_txstamp"} {
 		dir := "progs"
 		if d, n, ok := strings.Cut(name, "/"); ok {
 			dir, name = d, n
@@ -190,6 +190,14 @@ func TestHostNetwork(t *testing.T) {
 			}
 		}
 		compareNet(t, host, "/bin/sh", "-c", script)
+		// The host's sockets, not the program's, show inode 0: their
+		// host numbers could be those of kite's own files (the
+		// program's own sockets show their kite numbers:
+		// hostnet_inodes).
+		ino := fmt.Sprintf(`awk '$2 ~ /:0*%s$/ && $3 ~ /:0000$/ {print $10}' /proc/net/tcp`, port(ln.Addr()))
+		if r := runCmd(t, nil, testEnv, kiteBin, "run", "--net=host", "--", "/bin/sh", "-c", ino); r.stdout != "0\n" {
+			t.Errorf("the inode of a listener on the host under kite: %s\nwant 0", r)
+		}
 	})
 	t.Run("proc-net-counters", func(t *testing.T) {
 		// /proc/net/{snmp,netstat,snmp6} are the host namespace's

@@ -29,10 +29,13 @@ type Host struct {
 	// more than the copies).
 	bufs sync.Pool
 
-	// mu guards nl.
+	// mu guards nl and inodes.
 	mu sync.Mutex
 	// nl are the host netlink sockets NetlinkQuery opened, by protocol.
 	nl map[int]*hostnet.Netlink
+	// inodes are the kite inode numbers of the program's sockets by
+	// their host sockets' (translateInodes).
+	inodes map[uint64]uint64
 
 	// statsOnce finds stats, the host's /proc/net counter files that
 	// exist (hasNetStats).
@@ -86,7 +89,54 @@ func (h *Host) NetlinkQuery(protocol int, req []byte) ([]byte, error) {
 		h.nl[protocol] = n
 	}
 	h.mu.Unlock()
-	return n.Query(req)
+	out, err := n.Query(req)
+	if protocol == unix.NETLINK_SOCK_DIAG {
+		h.translateInodes(out)
+	}
+	return out, err
+}
+
+// translateInodes gives the sockets of a SOCK_DIAG answer (inet_diag_msg
+// replies) the inode numbers a program of the host network knows them
+// by: the program's own sockets their kite socket files' (those its
+// /proc/PID/fd links name, so that ss -p and netstat -p find the
+// process), the host's other sockets 0. Their host numbers mean nothing
+// inside kite and could be those of other kite files.
+func (h *Host) translateInodes(b []byte) {
+	const inodeAt = 68 // idiag_inode in struct inet_diag_msg
+	le := binary.LittleEndian
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for len(b) >= unix.NLMSG_HDRLEN {
+		l := int(le.Uint32(b))
+		if l < unix.NLMSG_HDRLEN || l > len(b) {
+			break
+		}
+		if le.Uint16(b[4:]) == sockDiagByFamily && l >= unix.NLMSG_HDRLEN+inodeAt+4 {
+			at := b[unix.NLMSG_HDRLEN+inodeAt:]
+			le.PutUint32(at, uint32(h.inodes[uint64(le.Uint32(at))]))
+		}
+		b = b[min((l+3)&^3, len(b)):]
+	}
+}
+
+// sockDiagByFamily is SOCK_DIAG_BY_FAMILY, the type of a socket dump's
+// requests and answers.
+const sockDiagByFamily = 20
+
+// setInode records that the host socket numbered host is the program's
+// socket numbered ino in kite; ino 0 forgets host.
+func (h *Host) setInode(host, ino uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ino == 0 {
+		delete(h.inodes, host)
+		return
+	}
+	if h.inodes == nil {
+		h.inodes = make(map[uint64]uint64)
+	}
+	h.inodes[host] = ino
 }
 
 // SetSysctl sets a network sysctl of the host network namespace the
@@ -154,6 +204,9 @@ type hostSocket struct {
 	opts     *net.Options
 	hs       *hostnet.Socket
 	q        vfs.WaitQueue
+	// hostIno is the host socket's inode number, set once by SetFile
+	// before the program can use the socket.
+	hostIno uint64
 
 	// mu guards the fields below.
 	mu sync.Mutex
@@ -224,8 +277,15 @@ func (s *hostSocket) Info() (int, int, int) { return s.fam.domain, s.typ, s.prot
 // Options implements net.Socket.
 func (s *hostSocket) Options() *net.Options { return s.opts }
 
-// SetFile implements net.Socket.
-func (s *hostSocket) SetFile(f *vfs.File, _ uint64) { s.file.Store(f) }
+// SetFile implements net.Socket: the host network's socket lists show
+// the socket with its kite inode number ino.
+func (s *hostSocket) SetFile(f *vfs.File, ino uint64) {
+	s.file.Store(f)
+	if hino, err := s.hs.Inode(); err == nil {
+		s.hostIno = hino
+		s.fam.h.setInode(hino, ino)
+	}
+}
 
 // Readiness implements vfs.Waitable: the host socket's.
 func (s *hostSocket) Readiness(mask uint32) uint32 {
@@ -253,7 +313,12 @@ func (s *hostSocket) EventRegister(e *vfs.WaitEntry) { s.q.EventRegister(e) }
 func (s *hostSocket) EventUnregister(e *vfs.WaitEntry) { s.q.EventUnregister(e) }
 
 // Release implements net.Socket.
-func (s *hostSocket) Release(net.Context) { s.hs.Close() }
+func (s *hostSocket) Release(net.Context) {
+	if s.hostIno != 0 {
+		s.fam.h.setInode(s.hostIno, 0)
+	}
+	s.hs.Close()
+}
 
 // hostAddr decodes a program's address for the host: the checks are
 // decodeAddr's; the result is x/sys's form.

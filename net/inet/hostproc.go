@@ -89,7 +89,7 @@ func (h *Host) diagDump(family, protocol int) []hostSock {
 	req := make([]byte, unix.NLMSG_HDRLEN+reqLen)
 	le := binary.LittleEndian
 	le.PutUint32(req, uint32(len(req)))
-	le.PutUint16(req[4:], 20) // SOCK_DIAG_BY_FAMILY
+	le.PutUint16(req[4:], sockDiagByFamily)
 	le.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
 	p := req[unix.NLMSG_HDRLEN:]
 	p[0], p[1] = byte(family), byte(protocol)
@@ -109,7 +109,7 @@ func (h *Host) diagDump(family, protocol int) []hostSock {
 			break
 		}
 		m := b[unix.NLMSG_HDRLEN:l]
-		if le.Uint16(b[4:]) == 20 && len(m) >= 72 {
+		if le.Uint16(b[4:]) == sockDiagByFamily && len(m) >= 72 {
 			socks = append(socks, hostSock{
 				state: m[1], timer: m[2], retrans: m[3],
 				sport: binary.BigEndian.Uint16(m[4:]), dport: binary.BigEndian.Uint16(m[6:]),

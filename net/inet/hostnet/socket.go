@@ -70,6 +70,16 @@ func (s *Socket) Close() {
 	s.fd = -1
 }
 
+// Inode is the host socket's inode number (what the host's socket
+// dumps and /proc/net files show for it).
+func (s *Socket) Inode() (uint64, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(s.fd, &st); err != nil {
+		return 0, err
+	}
+	return st.Ino, nil
+}
+
 // Bind is bind(2).
 func (s *Socket) Bind(sa unix.Sockaddr) error { return unix.Bind(s.fd, sa) }
 
