@@ -309,6 +309,10 @@ func (fs *FS) allocInGroup(g uint32, bm []byte, first bool, goal, n uint64, reus
 		}
 	}
 	for i := from; i < size; i++ {
+		if i%64 == 0 && i+64 <= size && binary.LittleEndian.Uint64(scan[i/8:]) == ^uint64(0) {
+			i += 63 // a word of used blocks
+			continue
+		}
 		if i%8 == 0 && scan[i/8] == 0xFF {
 			i += 7 // a byte of used blocks
 			continue
@@ -405,6 +409,10 @@ func (fs *FS) allocInodeInGroup(g uint32, bm []byte, dir bool) (uint32, error) {
 	ipg := uint64(fs.sb.InodesPerGroup)
 	gd := fs.groups[g]
 	for i := uint64(0); i < ipg; i++ {
+		if i%64 == 0 && i+64 <= ipg && binary.LittleEndian.Uint64(bm[i/8:]) == ^uint64(0) {
+			i += 63 // a word of used inodes
+			continue
+		}
 		if i%8 == 0 && bm[i/8] == 0xFF {
 			i += 7 // a byte of used inodes
 			continue

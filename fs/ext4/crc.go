@@ -11,6 +11,17 @@ func crc32c(seed uint32, p []byte) uint32 {
 	return ^crc32.Update(^seed, castagnoli, p)
 }
 
+// crc32cSmall is crc32c for a few bytes (seeds, zeroed checksum
+// fields), byte by byte from the table: crc32.Update lets its argument
+// escape, so each of its small stack buffers would be an allocation.
+func crc32cSmall(seed uint32, p []byte) uint32 {
+	crc := seed
+	for _, b := range p {
+		crc = castagnoli[byte(crc)^b] ^ crc>>8
+	}
+	return crc
+}
+
 // Crc32c is crc32c exported for the image builder.
 func Crc32c(seed uint32, p []byte) uint32 { return crc32c(seed, p) }
 

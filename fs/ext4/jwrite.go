@@ -309,6 +309,7 @@ func (fs *FS) metaWrite(p []byte, off int64) error {
 		t.mu.Lock()
 		b, ok := t.blocks[blk]
 		t.mu.Unlock()
+		uncached := false
 		if !ok {
 			// The block's current contents: the cache's copy (which
 			// has this write already) or the device's.
@@ -317,6 +318,7 @@ func (fs *FS) metaWrite(p []byte, off int64) error {
 				if _, err := fs.dev.ReadAt(b, int64(blk)*bs); err != nil {
 					return fmt.Errorf("ext4: reading block %d: %w", blk, err)
 				}
+				uncached = true
 			}
 		}
 		t.mu.Lock()
@@ -327,6 +329,11 @@ func (fs *FS) metaWrite(p []byte, off int64) error {
 			delete(t.revoke, blk)
 		}
 		t.mu.Unlock()
+		if uncached {
+			// Read once: the next reads (a new inode's table block is
+			// read right after its first write) find it cached.
+			fs.cache.put(blk, b)
+		}
 		done += k
 	}
 	return nil

@@ -392,12 +392,40 @@ func DecodeGroupDesc(b []byte) (*GroupDesc, error) {
 // Encode returns the descriptor in size bytes (32 or >= 64).
 func (gd *GroupDesc) Encode(size int) []byte {
 	var full [64]byte
-	if _, err := binary.Encode(full[:], binary.LittleEndian, gd); err != nil {
-		panic("ext4: group descriptor encoding: " + err.Error())
-	}
+	gd.encodeInto(&full)
 	b := make([]byte, size)
 	copy(b, full[:])
 	return b
+}
+
+// encodeInto is Encode's first 64 bytes, in place (what binary.Encode
+// does, without reflection: descriptors are written with every
+// allocation).
+func (gd *GroupDesc) encodeInto(b *[64]byte) {
+	le := binary.LittleEndian
+	le.PutUint32(b[0x0:], gd.BlockBitmapLo)
+	le.PutUint32(b[0x4:], gd.InodeBitmapLo)
+	le.PutUint32(b[0x8:], gd.InodeTableLo)
+	le.PutUint16(b[0xC:], gd.FreeBlocksCountLo)
+	le.PutUint16(b[0xE:], gd.FreeInodesCountLo)
+	le.PutUint16(b[0x10:], gd.UsedDirsCountLo)
+	le.PutUint16(b[0x12:], gd.Flags)
+	le.PutUint32(b[0x14:], gd.ExcludeBitmapLo)
+	le.PutUint16(b[0x18:], gd.BlockBitmapCsumLo)
+	le.PutUint16(b[0x1A:], gd.InodeBitmapCsumLo)
+	le.PutUint16(b[0x1C:], gd.ItableUnusedLo)
+	le.PutUint16(b[0x1E:], gd.Checksum)
+	le.PutUint32(b[0x20:], gd.BlockBitmapHi)
+	le.PutUint32(b[0x24:], gd.InodeBitmapHi)
+	le.PutUint32(b[0x28:], gd.InodeTableHi)
+	le.PutUint16(b[0x2C:], gd.FreeBlocksCountHi)
+	le.PutUint16(b[0x2E:], gd.FreeInodesCountHi)
+	le.PutUint16(b[0x30:], gd.UsedDirsCountHi)
+	le.PutUint16(b[0x32:], gd.ItableUnusedHi)
+	le.PutUint32(b[0x34:], gd.ExcludeBitmapHi)
+	le.PutUint16(b[0x38:], gd.BlockBitmapCsumHi)
+	le.PutUint16(b[0x3A:], gd.InodeBitmapCsumHi)
+	le.PutUint32(b[0x3C:], gd.Reserved)
 }
 
 func (gd *GroupDesc) BlockBitmap() uint64 {
@@ -461,14 +489,21 @@ func (gd *GroupDesc) SetBitmapChecksums(sb *Superblock, blockBitmap, inodeBitmap
 // (low 16 bits) with metadata_csum, crc16 with gdt_csum, 0 otherwise.
 func (gd *GroupDesc) ComputeChecksum(sb *Superblock, g uint32) uint16 {
 	size := sb.DescSizeBytes()
-	b := gd.Encode(size)
+	var full [64]byte
+	var b []byte
+	if size <= len(full) {
+		gd.encodeInto(&full)
+		b = full[:size]
+	} else {
+		b = gd.Encode(size)
+	}
 	b[groupDescChecksumOffset], b[groupDescChecksumOffset+1] = 0, 0
 	var le [4]byte
 	binary.LittleEndian.PutUint32(le[:], g)
 	switch {
 	case sb.HasROCompat(ROCompatMetadataCsum):
-		c := crc32c(sb.CsumSeed(), le[:])
-		return uint16(crc32c(c, b))
+		c := crc32cSmall(sb.CsumSeed(), le[:])
+		return uint16(crc32cSmall(c, b))
 	case sb.HasROCompat(ROCompatGdtCsum):
 		c := crc16(0xFFFF, sb.UUID[:])
 		c = crc16(c, le[:])
@@ -651,9 +686,9 @@ func (ri *RawInode) marshal(b *[rawInodeSize]byte) {
 func InodeCsumSeed(fsSeed, ino, generation uint32) uint32 {
 	var le [4]byte
 	binary.LittleEndian.PutUint32(le[:], ino)
-	c := crc32c(fsSeed, le[:])
+	c := crc32cSmall(fsSeed, le[:])
 	binary.LittleEndian.PutUint32(le[:], generation)
-	return crc32c(c, le[:])
+	return crc32cSmall(c, le[:])
 }
 
 // inodeChecksum computes the checksum of the on-disk inode b (s_inode_size
@@ -663,13 +698,13 @@ func inodeChecksum(b []byte, inodeSeed uint32) uint32 {
 		int(binary.LittleEndian.Uint16(b[0x80:]))+GoodOldInodeSize >= inodeChecksumHiOffset+2
 	var zero [2]byte
 	c := crc32c(inodeSeed, b[:inodeChecksumLoOffset])
-	c = crc32c(c, zero[:])
+	c = crc32cSmall(c, zero[:])
 	if len(b) <= GoodOldInodeSize {
 		return crc32c(c, b[inodeChecksumLoOffset+2:])
 	}
 	c = crc32c(c, b[inodeChecksumLoOffset+2:inodeChecksumHiOffset])
 	if hasHi {
-		c = crc32c(c, zero[:])
+		c = crc32cSmall(c, zero[:])
 	} else {
 		c = crc32c(c, b[inodeChecksumHiOffset:inodeChecksumHiOffset+2])
 	}

@@ -14,7 +14,9 @@ type dirBlock struct {
 	buf  []byte
 }
 
-// dirBlockAt reads logical block lblk of a directory.
+// dirBlockAt reads logical block lblk of a directory, into a scratch
+// buffer the caller may give back with putBlockBuf once done with it
+// (writes copy what they write).
 func (fs *FS) dirBlockAt(in *Inode, exts []Extent, lblk uint64) (*dirBlock, error) {
 	i := sort.Search(len(exts), func(i int) bool {
 		return uint64(exts[i].Block)+uint64(exts[i].Len) > lblk
@@ -22,7 +24,7 @@ func (fs *FS) dirBlockAt(in *Inode, exts []Extent, lblk uint64) (*dirBlock, erro
 	if i == len(exts) || uint64(exts[i].Block) > lblk || exts[i].Uninit {
 		return nil, corrupt("directory inode %d has a hole at block %d", in.Ino, lblk)
 	}
-	db := &dirBlock{lblk: lblk, phys: exts[i].Start + (lblk - uint64(exts[i].Block)), buf: make([]byte, fs.blockSize)}
+	db := &dirBlock{lblk: lblk, phys: exts[i].Start + (lblk - uint64(exts[i].Block)), buf: fs.blockBuf()}
 	if err := fs.readBlock(db.phys, db.buf); err != nil {
 		return nil, err
 	}
@@ -438,7 +440,13 @@ func (fs *FS) dxAdd(dir *Inode, exts []Extent, name string, ino uint32, ft uint8
 	if ok, err := fs.insertInBlock(leaf.buf, name, ino, ft); err != nil {
 		return err
 	} else if ok {
-		return fs.putLeaf(dir, leaf)
+		// The common case: the scratch buffers go back to the pool.
+		err := fs.putLeaf(dir, leaf)
+		fs.putBlockBuf(leaf.buf)
+		for _, n := range path {
+			fs.putBlockBuf(n.db.buf)
+		}
+		return err
 	}
 
 	// Split the leaf: entries sorted by hash, the upper half moves to a

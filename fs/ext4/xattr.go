@@ -151,7 +151,7 @@ func (fs *FS) blockXattrs(in *Inode) ([]Xattr, error) {
 func XattrBlockChecksum(block []byte, fsSeed uint32, blk uint64) uint32 {
 	var le [8]byte
 	binary.LittleEndian.PutUint64(le[:], blk)
-	c := crc32c(fsSeed, le[:])
+	c := crc32cSmall(fsSeed, le[:])
 	c = crc32c(c, block[:xattrBlockCsumOff])
 	c = crc32c(c, []byte{0, 0, 0, 0})
 	return crc32c(c, block[xattrBlockCsumOff+4:])
