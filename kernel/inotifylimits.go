@@ -73,11 +73,20 @@ func (l *inotifyLimits) value(name string) *atomic.Int64 {
 
 // FSSysctls implements proc.FSSysctlInfo.
 func (s procSource) FSSysctls() []string {
-	return []string{"inotify/max_queued_events", "inotify/max_user_instances", "inotify/max_user_watches"}
+	return []string{"inotify/max_queued_events", "inotify/max_user_instances", "inotify/max_user_watches", "lease-break-time", "leases-enable"}
 }
 
 // FSSysctl implements proc.FSSysctlInfo.
 func (s procSource) FSSysctl(name string) string {
+	switch name {
+	case "lease-break-time":
+		return strconv.FormatInt(s.k.vfs.LeaseBreakTime(), 10) + "\n"
+	case "leases-enable":
+		if s.k.vfs.LeasesEnabled() {
+			return "1\n"
+		}
+		return "0\n"
+	}
 	v := s.k.inotify.value(strings.TrimPrefix(name, "inotify/"))
 	if v == nil {
 		return ""
@@ -89,6 +98,20 @@ func (s procSource) FSSysctl(name string) string {
 // INT_MAX, as Linux's proc_dointvec_minmax and proc_doulongvec_minmax
 // with those bounds read it (EINVAL otherwise).
 func (s procSource) SetFSSysctl(name, value string) error {
+	switch name {
+	case "lease-break-time", "leases-enable":
+		// proc_dointvec: any int.
+		n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 32)
+		if err != nil {
+			return unix.EINVAL
+		}
+		if name == "leases-enable" {
+			s.k.vfs.SetLeasesEnabled(n != 0)
+		} else {
+			s.k.vfs.SetLeaseBreakTime(n)
+		}
+		return nil
+	}
 	v := s.k.inotify.value(strings.TrimPrefix(name, "inotify/"))
 	if v == nil {
 		return unix.EINVAL

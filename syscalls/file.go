@@ -657,6 +657,8 @@ func fcntl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return pipeFcntl(t, f, cmd, a[2])
 	case unix.F_ADD_SEALS, unix.F_GET_SEALS:
 		return fcntlSeals(f, cmd, a[2])
+	case unix.F_SETLEASE, unix.F_GETLEASE:
+		return fcntlLease(t, f, fd, cmd, a[2])
 	}
 	return 0, unix.EINVAL
 }

@@ -151,6 +151,8 @@
 //  6. Leaves, never held while calling a file system or taking another
 //     VFS lock: VirtualFilesystem.mountMu (mounts; taken under Dentry.mu
 //     for the read-only check), writeMu (write access and ETXTBSY),
+//     leaseMu (leases; writeMu and a File's asyncMu are taken under it,
+//     a blocked opener sleeps and break signals are sent without it),
 //     regMu (device, FIFO and file-system type registries and the clock;
 //     file systems read the clock under their own locks), locksMu (file
 //     locks; a blocked locker sleeps without it), FDTable.mu (files are

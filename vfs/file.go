@@ -20,6 +20,9 @@ type File struct {
 	// writer says the file holds write access to its inode (see
 	// writeaccess.go), dropped at the last DecRef.
 	writer bool
+	// reader says the file is a regular file open read-only, counted
+	// in the VFS's readCounts until the last DecRef (lease.go).
+	reader bool
 	// creds are the credentials of the task that opened the file
 	// (Linux's f_cred): linkat(AT_EMPTY_PATH) compares them with the
 	// caller's.
@@ -82,10 +85,14 @@ func (f *File) DecRef(ctx Context) {
 		if f.ops != nil {
 			f.releaseAsync()
 			f.vfs.releaseFileLocks(f)
+			f.vfs.releaseLeases(f)
 			f.ops.Release(ctx)
 		}
 		if f.writer {
 			f.vfs.putWriteAccess(f.path.Dentry.inode)
+		}
+		if f.reader {
+			f.vfs.putReadAccess(f.path.Dentry.inode)
 		}
 	case n < 0:
 		panic("vfs: File.DecRef of a released file")

@@ -301,6 +301,21 @@ func (v *VirtualFilesystem) openPath(ctx Context, p Path, flags int) (*File, err
 			return nil, err
 		}
 	}
+	reader := d.typ == unix.S_IFREG && flags&unix.O_ACCMODE == unix.O_RDONLY
+	if reader {
+		v.getReadAccess(d.inode)
+	}
+	if d.typ == unix.S_IFREG {
+		if err := v.breakLease(ctx, d.inode, flags); err != nil {
+			if writer {
+				v.putWriteAccess(d.inode)
+			}
+			if reader {
+				v.putReadAccess(d.inode)
+			}
+			return nil, err
+		}
+	}
 	ro, reopen := d.inode.(Reopener)
 	switch {
 	case reopen && d.anon:
@@ -337,10 +352,14 @@ func (v *VirtualFilesystem) openPath(ctx Context, p Path, flags int) (*File, err
 		if writer {
 			v.putWriteAccess(d.inode)
 		}
+		if reader {
+			v.putReadAccess(d.inode)
+		}
 		return nil, err
 	}
 	f := v.newFile(ctx, p, ops, flags)
 	f.writer = writer
+	f.reader = reader
 	v.notifyDentry(d, InOpen)
 	if flags&unix.O_TRUNC != 0 && d.typ == unix.S_IFREG {
 		now := v.NowTimespec()

@@ -583,6 +583,9 @@ func (v *VirtualFilesystem) Truncate(ctx Context, p Path, size int64) error {
 	if attrFlags(p.Dentry.inode)&FlagAppend != 0 {
 		return unix.EPERM
 	}
+	if err := v.breakLease(ctx, p.Dentry.inode, unix.O_WRONLY); err != nil {
+		return err
+	}
 	return v.truncate(ctx, p, size)
 }
 

@@ -78,9 +78,17 @@ type VirtualFilesystem struct {
 	anonIno atomic.Uint64
 
 	// writeMu guards writeCounts: per inode, writers (> 0) or deniers
-	// (< 0) of write access (see writeaccess.go).
+	// (< 0) of write access (see writeaccess.go); and readCounts, the
+	// read-only opens of regular files (lease.go).
 	writeMu     sync.Mutex
 	writeCounts map[Inode]int
+	readCounts  map[Inode]int
+
+	// leaseMu guards lease (lease.go); leaseN is lease.n, read without
+	// the lock.
+	leaseMu sync.Mutex
+	lease   leaseState
+	leaseN  atomic.Int32
 
 	// cacheMu guards caches, the page caches of inodes of file systems
 	// that keep their data elsewhere (pagecache.go); nCaches counts them
@@ -119,6 +127,7 @@ func New() *VirtualFilesystem {
 	}
 	v.anonFS = v.fsStateLocked(anonFilesystem{})
 	v.anonIno.Store(firstAnonIno - 1)
+	v.lease.breakTime = 45 // Linux's default lease-break-time
 	return v
 }
 
