@@ -11,9 +11,9 @@ import (
 type fakeOwner struct{ sent chan int32 }
 
 func (o fakeOwner) SendIO(sig int, fd int32, reason int32) { o.sent <- fd }
-func (o fakeOwner) SendURG() bool                         { return false }
-func (o fakeOwner) Who() (int, int32)                     { return 1, 1 }
-func (o fakeOwner) Alive() bool                           { return true }
+func (o fakeOwner) SendURG() bool                          { return false }
+func (o fakeOwner) Who() (int, int32)                      { return 1, 1 }
+func (o fakeOwner) Alive() bool                            { return true }
 
 // TestLeaseBreakTime: a holder that never answers loses its lease after
 // lease-break-time seconds, and the opener then gets the file (the C
