@@ -560,6 +560,14 @@ func (s *hostSocket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, erro
 			}
 		}
 	}
+	var oob []byte
+	if !s.stream() && len(req.Control.Proto) > 0 {
+		// TCP ignores IP-level control messages, as Linux's.
+		var err error
+		if oob, err = s.hostSendControl(req.Control.Proto); err != nil {
+			return 0, err
+		}
+	}
 	if s.stream() && req.User != nil && req.Len > 0 {
 		return s.sendPinned(ctx, req, flags, nonblock)
 	}
@@ -591,7 +599,7 @@ func (s *hostSocket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, erro
 			}
 			pending = buf[:n]
 		}
-		n, err := s.hs.Send(pending, to, flags&sendFlags)
+		n, err := s.hs.Send(pending, oob, to, flags&sendFlags)
 		if err == nil {
 			done += int64(n)
 			pending = pending[n:]
@@ -689,6 +697,12 @@ func (s *hostSocket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvRes
 	bp := s.fam.h.bufs.Get().(*[]byte)
 	defer s.fam.h.bufs.Put(bp)
 	buf := (*bp)[:max(size, 0)]
+	// A datagram's control messages go after its largest size in
+	// the pool's buffer.
+	var oob []byte
+	if !s.stream() {
+		oob = (*bp)[maxDatagram : maxDatagram+recvControlLen]
+	}
 	var done int64
 	if s.stream() && flags&unix.MSG_OOB == 0 {
 		n, err := s.takeUnread(req.Len, req.Sink, peek)
@@ -701,7 +715,7 @@ func (s *hostSocket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvRes
 	defer w.Unregister()
 	for {
 		want := min(int64(len(buf)), req.Len-done)
-		n, _, rflags, from, err := s.hs.Recv(buf[:want], nil, hflags)
+		n, oobn, rflags, from, err := s.hs.Recv(buf[:want], oob, hflags)
 		if err == nil {
 			if flags&unix.MSG_OOB != 0 && !peek && n > 0 {
 				// The urgent byte is read: the next one is new
@@ -717,6 +731,7 @@ func (s *hostSocket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvRes
 				}
 				r := net.RecvResult{N: got, Flags: rflags & (unix.MSG_TRUNC | unix.MSG_EOR)}
 				s.stamp(&r)
+				r.Control.Proto = hostRecvControl(oob[:oobn])
 				if from != nil {
 					r.From = s.progAddr(from)
 				}

@@ -28,10 +28,10 @@ type optKey struct{ level, name int }
 // hostOpts are the options passed to host sockets; the rest are the
 // socket layer's (SO_RCVTIMEO, SO_TYPE, SO_TIMESTAMP: kite stamps a
 // receive with the time it took the data from the host) or refused.
-// Options whose effect is another control message on an ordinary
-// receive (IP_PKTINFO, IP_TTL...) are not here: kite does not pass the
-// host's control messages on yet (those of the error queue it does:
-// IP_RECVERR, SO_TIMESTAMPING's transmit times).
+// Options whose effect is a control message on a received datagram
+// (IP_PKTINFO, IP_RECVTTL, IPV6_RECVTCLASS...) go to the host, whose
+// messages of those kinds kite passes on (hostRecvControl), as it does
+// the error queue's (IP_RECVERR, SO_TIMESTAMPING's transmit times).
 var hostOpts = map[optKey]hostOpt{
 	{unix.SOL_SOCKET, unix.SO_REUSEADDR}:  optInt,
 	{unix.SOL_SOCKET, unix.SO_REUSEPORT}:  optInt,
@@ -73,6 +73,9 @@ var hostOpts = map[optKey]hostOpt{
 	{unix.SOL_IP, unix.IP_FREEBIND}:             optInt,
 	{unix.SOL_IP, unix.IP_BIND_ADDRESS_NO_PORT}: optInt,
 	{unix.SOL_IP, unix.IP_RECVERR}:              optInt,
+	{unix.SOL_IP, unix.IP_PKTINFO}:              optInt,
+	{unix.SOL_IP, unix.IP_RECVTTL}:              optInt,
+	{unix.SOL_IP, unix.IP_RECVTOS}:              optInt,
 
 	{unix.SOL_IPV6, unix.IPV6_V6ONLY}:         optInt,
 	{unix.SOL_IPV6, unix.IPV6_UNICAST_HOPS}:   optInt,
@@ -81,6 +84,12 @@ var hostOpts = map[optKey]hostOpt{
 	{unix.SOL_IPV6, unix.IPV6_MULTICAST_HOPS}: optInt,
 	{unix.SOL_IPV6, unix.IPV6_MULTICAST_LOOP}: optInt,
 	{unix.SOL_IPV6, unix.IPV6_RECVERR}:        optInt,
+	{unix.SOL_IPV6, unix.IPV6_RECVPKTINFO}:    optInt,
+	{unix.SOL_IPV6, unix.IPV6_RECVHOPLIMIT}:   optInt,
+	{unix.SOL_IPV6, unix.IPV6_RECVTCLASS}:     optInt,
+	{unix.SOL_IPV6, unix.IPV6_2292PKTINFO}:    optInt,
+	{unix.SOL_IPV6, unix.IPV6_2292HOPLIMIT}:   optInt,
+	{unix.SOL_IPV6, unix.IPV6_DONTFRAG}:       optInt,
 }
 
 // levelErr is the errno of an option kite does not pass at level: the

@@ -106,10 +106,11 @@ func (s *Socket) Shutdown(how int) error { return unix.Shutdown(s.fd, how) }
 func (s *Socket) Name() (unix.Sockaddr, error)     { return unix.Getsockname(s.fd) }
 func (s *Socket) PeerName() (unix.Sockaddr, error) { return unix.Getpeername(s.fd) }
 
-// Send sends p without waiting; flags get MSG_DONTWAIT and MSG_NOSIGNAL
-// (kite, not the host, raises SIGPIPE).
-func (s *Socket) Send(p []byte, to unix.Sockaddr, flags int) (int, error) {
-	return unix.SendmsgN(s.fd, p, nil, to, flags|unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
+// Send sends p with the control messages oob (built by the caller from
+// checked values) without waiting; flags get MSG_DONTWAIT and
+// MSG_NOSIGNAL (kite, not the host, raises SIGPIPE).
+func (s *Socket) Send(p, oob []byte, to unix.Sockaddr, flags int) (int, error) {
+	return unix.SendmsgN(s.fd, p, oob, to, flags|unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
 }
 
 // Recv receives into p and oob without waiting.
