@@ -62,9 +62,9 @@ type context struct {
 	// Switch runs it.
 	running atomic.Pointer[appThread]
 
-	// spin is the adaptive polling state (spin.go). Used only on the
-	// Context's goroutine.
-	spin spinState
+	// spin is the adaptive polling state (spin.go), made at the first
+	// adaptive Switch. Used only on the Context's goroutine.
+	spin *spinState
 }
 
 // appThread is a stub thread running application code for one Context.
@@ -341,9 +341,9 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 	}
 	adaptive := c.p.spinMode == SpinAdaptive
 	if adaptive {
-		// Only the adaptive gate counts the Contexts in Switch.
-		c.p.gate.active.Add(1)
-		defer c.p.gate.active.Add(-1)
+		if c.spin == nil {
+			c.spin = new(spinState)
+		}
 	}
 	t.setRegs(regs)
 	// One clock read serves the gate, the resume time the adaptation
@@ -355,6 +355,11 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 		resumed = time.Now()
 	}
 	kitePoll, stubPoll := c.polling(t, resumed)
+	if adaptive && (kitePoll > 0 || stubPoll > 0) {
+		// Only the adaptive gate counts the Contexts that poll.
+		c.p.gate.active.Add(1)
+		defer c.p.gate.active.Add(-1)
+	}
 	for first := true; ; first = false {
 		if !first && (adaptive || kitePoll > 0) {
 			resumed = time.Now()
@@ -362,7 +367,7 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 		polled := t.resume(stubPoll)
 		if adaptive && !c.spin.answered.IsZero() {
 			// Kite took resumed-answered to answer the stub.
-			c.spin.stub.observe(resumed.Sub(c.spin.answered), polled)
+			c.spin.stub[c.spin.last].observe(resumed.Sub(c.spin.answered), polled)
 		}
 		caughtAt, err := c.wait(t, resumed, kitePoll)
 		if err != nil {
@@ -373,7 +378,7 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 			if c.spin.answered = caughtAt; !caught {
 				c.spin.answered = time.Now()
 			}
-			c.spin.kite.observe(c.spin.answered.Sub(resumed), caught)
+			c.spin.kite[c.spin.last].observe(c.spin.answered.Sub(resumed), caught)
 		}
 		if err := t.readFrame(); err != nil {
 			t.dead = true
@@ -397,11 +402,17 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 			// (the host rolled rax back to it), -ENOSYS in rax.
 			regs.Orig_rax = regs.Rax
 			regs.Rax = ^uint64(unix.ENOSYS) + 1
+			if adaptive {
+				c.spin.event(slot(regs.Orig_rax))
+			}
 			return platform.EventSyscall, platform.Fault{}, nil
 
 		case interruptSignal:
 			if c.interrupted.CompareAndSwap(true, false) {
 				t.getRegs(regs)
+				if adaptive {
+					c.spin.event(spinSlots - 1)
+				}
 				return platform.EventInterrupt, platform.Fault{}, nil
 			}
 
@@ -410,6 +421,9 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 				break
 			}
 			t.getRegs(regs)
+			if adaptive {
+				c.spin.event(spinSlots - 1)
+			}
 			if signo == int32(unix.SIGILL) && code == siKernel && regs.Rax == ^uint64(0) {
 				// uretprobe (335) passes every seccomp filter, and
 				// outside a uprobe trampoline the host answers it
@@ -441,7 +455,7 @@ func (c *context) polling(t *appThread, now time.Time) (kite, stub time.Duration
 		kite, stub = p.kiteSpin, p.stubSpin
 	case SpinAdaptive:
 		if p.gate.allow(now) {
-			kite, stub = c.spin.kite.next(), c.spin.stub.next()
+			kite, stub = c.spin.budgets()
 		}
 	}
 	if p.follow && (p.spinMode == SpinFixed || kite == 0 && stub == 0) {

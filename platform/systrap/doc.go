@@ -123,10 +123,14 @@
 // the control page at each resume. The budgets adapt (spin.go) to how
 // long the other side took to answer: an answer that polling missed but
 // that came within 40us sets the budget to twice its time, a later one
-// halves it, down to nothing. There is no polling at all while more
-// Contexts are in Switch than half the CPUs, while the host's load
-// average is at or above the CPUs plus one, and for 100 ms after kite's
-// polling thread was preempted (a 200us gap in its polling). A Switch that
+// halves it, down to nothing. Budgets are kept per system call number
+// (the stub's for the answer to each call, kite's for what follows
+// each; the stub's is that of the call predicted to come next). There
+// is no polling at all while as many Contexts as half the CPUs are in a
+// Switch that polls, while the host's load average less kite's own part
+// of it (twice kite's CPU use, for its stubs) is at or above the CPUs,
+// and for 100 ms after kite's polling thread was preempted (a 200us gap
+// in its polling). A Switch that
 // does not poll restricts the stub thread to the CPU kite's thread runs
 // on (SetFollow; a getcpu at most every 500us, a sched_setaffinity when
 // it moved), where a wake-up is cheapest; one that polls lets the host

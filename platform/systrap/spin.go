@@ -1,6 +1,7 @@
 package systrap
 
 import (
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -28,13 +29,30 @@ import (
 //     nothing (budget.observe). So a program that makes system calls in
 //     quick succession gets polling on both sides, and one that computes
 //     between calls, or waits in kite for long, gets none.
-//   - No polling when the machine is busy: when more Contexts are in
-//     Switch than half the CPUs kite may use (each polling round trip
-//     keeps two threads running), when the host's one-minute load average
-//     is at or above the number of those CPUs plus one (sysinfo, looked at
-//     every loadInterval), and for contendedFor after kite's polling
+//   - The budgets are kept per system call number (spinState): the
+//     stub's for the answer to each call, kite's for what follows each.
+//     With one budget for all, a ping-pong's blocking read halved the
+//     budget its quick write had set, and an ext4 create's long answer
+//     the budget of the write and close around it. The stub's budget is
+//     the one of the call predicted to come next (the one that followed
+//     the latest call last time), since the stub reads it at the resume.
+//   - No polling when the machine is busy: when as many Contexts as half
+//     the CPUs kite may use are in a Switch that polls already (each
+//     polling round trip keeps two threads running; a Context whose
+//     Switch does not poll sleeps, and one whose thread waits in kite
+//     for a peer, as a ping-pong's reader does, is not in Switch: counting
+//     every Context in Switch closed the gate for half the Switches of a
+//     ping-pong: bench/README.md), when the host's one-minute load average
+//     less kite's own part of it is at or above the number of those CPUs
+//     (sysinfo, looked at every loadInterval; kite's part is twice the
+//     CPUs its own threads used, for its stubs, averaged over a minute as
+//     the load average is), and for contendedFor after kite's polling
 //     thread found itself preempted (a gap in its polling loop), which
-//     shows that another thread wanted its CPU.
+//     shows that another thread wanted its CPU. (The gate used to compare
+//     the whole load average with the CPUs plus one: a program polling
+//     on a quiet 2-CPU machine is itself two running threads, so the
+//     host's I/O threads or whatever ran in the minute before, such as
+//     a benchmark's own build, could close it against kite's own load.)
 //   - A Switch that polls does not keep the stub thread on kite's CPU
 //     (follow): the two would then poll for each other on one CPU. A
 //     Switch that does not poll follows, as a same-CPU wake-up is the
@@ -63,7 +81,7 @@ const (
 type spinGate struct {
 	// ncpu is how many CPUs kite may run on.
 	ncpu int32
-	// active counts the Contexts inside Switch.
+	// active counts the Contexts inside a Switch that polls.
 	active atomic.Int32
 	// quietUntil is when (unix nanoseconds) polling may start again after
 	// a preemption was seen.
@@ -72,14 +90,20 @@ type spinGate struct {
 	// what it said.
 	loadChecked atomic.Int64
 	loaded      atomic.Bool
+	// ownLoad is kite's own estimated part of the load average, from
+	// its CPU time (lastCPU, nanoseconds, at lastWall, unix nanoseconds).
+	// Used only by checkLoad.
+	ownLoad           float64
+	lastWall, lastCPU int64
 	// ignoreLoad makes allow disregard the host's load average
 	// (benchmarks of the adaptation itself).
 	ignoreLoad bool
+	why        int
 }
 
 // allow reports whether a Context may poll now.
 func (g *spinGate) allow(now time.Time) bool {
-	if g.active.Load() > max(1, g.ncpu/2) {
+	if g.active.Load() >= max(1, g.ncpu/2) {
 		return false
 	}
 	n := now.UnixNano()
@@ -87,13 +111,33 @@ func (g *spinGate) allow(now time.Time) bool {
 		return false
 	}
 	if last := g.loadChecked.Load(); n-last > int64(loadInterval) && g.loadChecked.CompareAndSwap(last, n) {
-		var si unix.Sysinfo_t
-		if unix.Sysinfo(&si) == nil {
-			load1 := float64(si.Loads[0]) / (1 << unix.SI_LOAD_SHIFT)
-			g.loaded.Store(load1 >= float64(g.ncpu)+1)
-		}
+		g.checkLoad(n)
 	}
 	return g.ignoreLoad || !g.loaded.Load()
+}
+
+// checkLoad sets loaded from the host's one-minute load average less
+// kite's own part of it (ownLoad), at unix time n. Called by one Context
+// at a time (the one that won loadChecked).
+func (g *spinGate) checkLoad(n int64) {
+	var si unix.Sysinfo_t
+	var ru unix.Rusage
+	if unix.Sysinfo(&si) != nil || unix.Getrusage(unix.RUSAGE_SELF, &ru) != nil {
+		return
+	}
+	load1 := float64(si.Loads[0]) / (1 << unix.SI_LOAD_SHIFT)
+	cpu := ru.Utime.Nano() + ru.Stime.Nano()
+	if g.lastWall > 0 && n > g.lastWall {
+		// kite's CPUs in use over the interval, twice: its stub
+		// threads run (or poll) about as long as kite's threads
+		// answer (or poll) them. Averaged as the load average is,
+		// over a minute.
+		use := 2 * float64(cpu-g.lastCPU) / float64(n-g.lastWall)
+		e := math.Exp(-float64(n-g.lastWall) / float64(time.Minute))
+		g.ownLoad = g.ownLoad*e + use*(1-e)
+	}
+	g.lastWall, g.lastCPU = n, cpu
+	g.loaded.Store(load1-g.ownLoad >= float64(g.ncpu))
 }
 
 // preempted records that a polling thread lost its CPU.
@@ -140,11 +184,49 @@ func nsPerPause() float64 {
 	return max(float64(best)/n, 0.5)
 }
 
-// spinState is a Context's polling state. Used only on the Context's
-// goroutine.
+// spinSlots is how many system call numbers have budgets of their own;
+// higher numbers, faults and other events share the last slot.
+const spinSlots = 512
+
+// slot returns the budget slot of system call nr.
+func slot(nr uint64) uint16 {
+	if nr >= spinSlots-1 {
+		return spinSlots - 1
+	}
+	return uint16(nr)
+}
+
+// spinState is a Context's polling state: budgets per system call
+// number, since a program's calls differ in how long kite takes to
+// answer them (a read that blocks for its peer's write, an ext4 create,
+// a close) and in what the program computes after each (none between a
+// ping-pong's write and its read). Used only on the Context's goroutine;
+// allocated at its first adaptive Switch.
 type spinState struct {
-	kite, stub budget
+	// stub[n] is how long the stub polls for kite's answer to system
+	// call n; kite[n] how long kite polls for the thread's next event
+	// after it answered n.
+	stub, kite [spinSlots]budget
+	// next[n] is the system call that followed n last time: the one
+	// whose answer the stub will wait for next, whose budget kite must
+	// give it at the resume (the stub reads it then).
+	next [spinSlots]uint16
+	// last is the slot of the latest event.
+	last uint16
 	// answered is when kite saw the thread's latest event (zero before
 	// the first).
 	answered time.Time
+}
+
+// budgets returns the polling times of the Switch that answers the
+// latest event: kite's, for the thread's next event, and the stub's, for
+// the answer to the system call predicted to come next.
+func (s *spinState) budgets() (kite, stub time.Duration) {
+	return s.kite[s.last].next(), s.stub[s.next[s.last]].next()
+}
+
+// event records the thread's next event after the latest, in slot n.
+func (s *spinState) event(n uint16) {
+	s.next[s.last] = n
+	s.last = n
 }

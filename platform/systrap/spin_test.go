@@ -44,9 +44,9 @@ func TestSpinGate(t *testing.T) {
 	if !g.allow(now) {
 		t.Fatal("idle gate refuses")
 	}
-	g.active.Store(3)
+	g.active.Store(2)
 	if g.allow(now) {
-		t.Fatal("gate allows with 3 Contexts in Switch on 4 CPUs")
+		t.Fatal("gate allows a third polling Context on 4 CPUs")
 	}
 	g.active.Store(1)
 	g.preempted(now)
@@ -59,5 +59,37 @@ func TestSpinGate(t *testing.T) {
 	g.loaded.Store(true)
 	if g.allow(now.Add(2 * contendedFor)) {
 		t.Fatal("gate allows on a loaded host")
+	}
+}
+
+func TestSpinStateBySyscall(t *testing.T) {
+	var s spinState
+	// A ping-pong: write (1) answered at once, read (0) answered late
+	// (it waits for the peer), the program making the next call at once.
+	for i := 0; i < 10; i++ {
+		for _, nr := range []uint64{1, 0} {
+			s.event(slot(nr))
+			lat := 3 * time.Microsecond
+			if nr == 0 {
+				lat = time.Millisecond
+			}
+			s.stub[s.last].observe(lat, false)
+			s.kite[s.last].observe(time.Microsecond, false)
+		}
+	}
+	// The latest event was a read: the next call is the write.
+	kite, stub := s.budgets()
+	if stub != 6*time.Microsecond {
+		t.Errorf("stub budget for the write that follows a read: %v, want 6us", stub)
+	}
+	if kite != spinMin {
+		t.Errorf("kite's budget after a read: %v, want %v", kite, spinMin)
+	}
+	s.event(slot(1))
+	if _, stub := s.budgets(); stub != 0 {
+		t.Errorf("stub budget for the read that follows a write: %v, want none", stub)
+	}
+	if slot(100000) != spinSlots-1 {
+		t.Error("a big number has a slot of its own")
 	}
 }
