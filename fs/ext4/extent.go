@@ -132,6 +132,17 @@ type extentWalker struct {
 // extents returns the leaf extents of an extent-mapped inode, checking the
 // tree's structure and checksums.
 func (fs *FS) extents(in *Inode) ([]Extent, error) {
+	return fs.extentsOf(in, false)
+}
+
+// sharedExtents is extents for callers that neither change the slice's
+// elements nor keep it past the operation (the cached extents of a large
+// directory are not copied). Appending to it copies it.
+func (fs *FS) sharedExtents(in *Inode) ([]Extent, error) {
+	return fs.extentsOf(in, true)
+}
+
+func (fs *FS) extentsOf(in *Inode, shared bool) ([]Extent, error) {
 	w := &extentWalker{fs: fs, in: in}
 	if fs.csum {
 		w.seed = InodeCsumSeed(fs.csumSeed, in.Ino, in.Generation)
@@ -141,7 +152,7 @@ func (fs *FS) extents(in *Inode) ([]Extent, error) {
 		return nil, corrupt("inode %d: %v", in.Ino, err)
 	}
 	if h.Depth > 0 {
-		if exts, ok := fs.cachedExtents(in); ok {
+		if exts, ok := fs.cachedExtents(in, shared); ok {
 			return exts, nil
 		}
 	}
@@ -166,13 +177,17 @@ type extCacheEntry struct {
 const extCacheMax = 64
 
 // cachedExtents returns a copy of in's cached extents (callers change
-// the slices they get), if its entry still matches in.
-func (fs *FS) cachedExtents(in *Inode) ([]Extent, bool) {
+// the slices they get), or the cached slice itself if shared (capped, so
+// that an append copies it), if its entry still matches in.
+func (fs *FS) cachedExtents(in *Inode, shared bool) ([]Extent, bool) {
 	fs.extMu.Lock()
 	defer fs.extMu.Unlock()
 	e, ok := fs.extCache[in.Ino]
 	if !ok || e.gen != in.Generation || e.root != in.raw.Block {
 		return nil, false
+	}
+	if shared {
+		return e.exts[:len(e.exts):len(e.exts)], true
 	}
 	return append([]Extent(nil), e.exts...), true
 }

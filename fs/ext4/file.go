@@ -48,7 +48,7 @@ func (fs *FS) openInode(in *Inode) (*File, error) {
 		}
 		f.inline = d[:in.Size]
 	case in.Flags&FlagExtents != 0:
-		ex, err := fs.extents(in)
+		ex, err := fs.sharedExtents(in)
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +74,7 @@ func (f *File) Inode() *Inode { return f.in }
 func (f *File) Size() int64 { return int64(f.in.Size) }
 
 // Extents returns the file's leaf extents (nil for inline data).
-func (f *File) Extents() []Extent { return f.extents }
+func (f *File) Extents() []Extent { return append([]Extent(nil), f.extents...) }
 
 // ReadAt reads len(p) bytes at off; holes and uninitialized extents read
 // as zeros. It returns io.EOF at end of file, like io.ReaderAt.

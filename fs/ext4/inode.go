@@ -31,9 +31,29 @@ type Inode struct {
 
 // clone returns a copy of in that shares nothing with it.
 func (in *Inode) clone() *Inode {
-	c := *in
-	c.disk = append([]byte(nil), in.disk...)
-	return &c
+	c := newInodeDisk(len(in.disk))
+	disk := c.disk
+	*c = *in
+	c.disk = disk
+	copy(c.disk, in.disk)
+	return c
+}
+
+// inodeWithDisk is an Inode with room for its on-disk bytes in the same
+// allocation (s_inode_size is 256 on today's file systems).
+type inodeWithDisk struct {
+	in  Inode
+	buf [256]byte
+}
+
+// newInodeDisk returns a zero Inode with disk set to n zero bytes.
+func newInodeDisk(n int) *Inode {
+	if n <= 256 {
+		w := &inodeWithDisk{}
+		w.in.disk = w.buf[:n:n]
+		return &w.in
+	}
+	return &Inode{disk: make([]byte, n)}
 }
 
 // Type returns the S_IF* type bits.
@@ -134,7 +154,8 @@ func (fs *FS) inode(ino uint32) (*Inode, error) {
 
 // decodeInode reads and decodes inode ino at byte off of block blk.
 func (fs *FS) decodeInode(ino uint32, blk uint64, off int) (*Inode, error) {
-	disk := make([]byte, fs.inodeSize)
+	in := newInodeDisk(fs.inodeSize)
+	disk := in.disk
 	if !fs.cache.getRange(blk, off, disk) {
 		block := make([]byte, fs.blockSize)
 		if err := fs.readBlock(blk, block); err != nil {
@@ -149,7 +170,7 @@ func (fs *FS) decodeInode(ino uint32, blk uint64, off int) (*Inode, error) {
 	if err != nil {
 		return nil, corrupt("inode %d: %v", ino, err)
 	}
-	in := &Inode{
+	*in = Inode{
 		Ino:        ino,
 		Mode:       uint32(ri.Mode),
 		UID:        uint32(ri.UIDLo) | uint32(ri.UIDHigh)<<16,

@@ -84,8 +84,9 @@ func (fs *FS) newInode(din *Inode, mode, uid, gid uint32) (*Inode, error) {
 		return nil, err
 	}
 	now := fs.now()
-	in := &Inode{Ino: ino, Mode: mode, UID: uid, GID: gid, Atime: now, Mtime: now, Ctime: now,
-		disk: make([]byte, fs.inodeSize)}
+	in := newInodeDisk(fs.inodeSize)
+	in.Ino, in.Mode, in.UID, in.GID = ino, mode, uid, gid
+	in.Atime, in.Mtime, in.Ctime = now, now, now
 	r := &in.raw
 	r.Mode = uint16(mode)
 	r.UIDLo, r.UIDHigh = uint16(uid), uint16(uid>>16)

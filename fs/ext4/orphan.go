@@ -31,6 +31,11 @@ func (fs *FS) Release(ino uint32) (err error) {
 	if fs.wdev == nil {
 		return nil
 	}
+	if in, err := fs.inode(ino); err != nil {
+		return err
+	} else if in.Nlink > 0 {
+		return nil // linked: nothing to do (the common close)
+	}
 	fs.beginTx()
 	defer func() {
 		if cerr := fs.endTx(); err == nil {

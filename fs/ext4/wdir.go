@@ -120,7 +120,8 @@ func (fs *FS) addEntry(dir *Inode, name string, ino uint32, ft uint8) error {
 	if dir.Flags&FlagExtents == 0 {
 		return unsupported("adding to indirect-mapped directory inode %d", dir.Ino)
 	}
-	exts, err := fs.extents(dir)
+	// (Shared: the blocks appended below copy the slice.)
+	exts, err := fs.sharedExtents(dir)
 	if err != nil {
 		return err
 	}
@@ -370,6 +371,7 @@ func (fs *FS) readDxNode(dir *Inode, exts []Extent, lblk uint64, countOff int) (
 	if count == 0 || count > n.limit || countOff+n.limit*dxEntrySize > len(b) {
 		return nil, corrupt("directory inode %d block %d: htree count %d limit %d", dir.Ino, lblk, count, n.limit)
 	}
+	n.ents = make([]dxEnt, 0, count+1)
 	for i := 0; i < count; i++ {
 		p := b[countOff+i*dxEntrySize:]
 		e := dxEnt{block: binary.LittleEndian.Uint32(p[4:])}
