@@ -73,7 +73,7 @@ func (l *inotifyLimits) value(name string) *atomic.Int64 {
 
 // FSSysctls implements proc.FSSysctlInfo.
 func (s procSource) FSSysctls() []string {
-	return []string{"inotify/max_queued_events", "inotify/max_user_instances", "inotify/max_user_watches", "lease-break-time", "leases-enable"}
+	return []string{"inotify/max_queued_events", "inotify/max_user_instances", "inotify/max_user_watches", "dir-notify-enable", "lease-break-time", "leases-enable"}
 }
 
 // FSSysctl implements proc.FSSysctlInfo.
@@ -83,6 +83,11 @@ func (s procSource) FSSysctl(name string) string {
 		return strconv.FormatInt(s.k.vfs.LeaseBreakTime(), 10) + "\n"
 	case "leases-enable":
 		if s.k.vfs.LeasesEnabled() {
+			return "1\n"
+		}
+		return "0\n"
+	case "dir-notify-enable":
+		if s.k.vfs.DirNotifyEnabled() {
 			return "1\n"
 		}
 		return "0\n"
@@ -99,15 +104,18 @@ func (s procSource) FSSysctl(name string) string {
 // with those bounds read it (EINVAL otherwise).
 func (s procSource) SetFSSysctl(name, value string) error {
 	switch name {
-	case "lease-break-time", "leases-enable":
+	case "lease-break-time", "leases-enable", "dir-notify-enable":
 		// proc_dointvec: any int.
 		n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 32)
 		if err != nil {
 			return unix.EINVAL
 		}
-		if name == "leases-enable" {
+		switch name {
+		case "leases-enable":
 			s.k.vfs.SetLeasesEnabled(n != 0)
-		} else {
+		case "dir-notify-enable":
+			s.k.vfs.SetDirNotifyEnabled(n != 0)
+		default:
 			s.k.vfs.SetLeaseBreakTime(n)
 		}
 		return nil

@@ -659,6 +659,8 @@ func fcntl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return fcntlSeals(f, cmd, a[2])
 	case unix.F_SETLEASE, unix.F_GETLEASE:
 		return fcntlLease(t, f, fd, cmd, a[2])
+	case unix.F_NOTIFY:
+		return fcntlNotify(t, f, fd, a[2])
 	}
 	return 0, unix.EINVAL
 }

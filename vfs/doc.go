@@ -151,6 +151,8 @@
 //  6. Leaves, never held while calling a file system or taking another
 //     VFS lock: VirtualFilesystem.mountMu (mounts; taken under Dentry.mu
 //     for the read-only check), writeMu (write access and ETXTBSY),
+//     dnotifyMu (F_NOTIFY requests; notify.mu is taken under it, and a
+//     dnotify watch's signals are sent without it),
 //     leaseMu (leases; writeMu and a File's asyncMu are taken under it,
 //     a blocked opener sleeps and break signals are sent without it),
 //     regMu (device, FIFO and file-system type registries and the clock;

@@ -121,7 +121,7 @@ func (t *FDTable) SetFD(ctx Context, fd int32, f *File, flags int) error {
 	old := t.setLocked(fd, f, flags)
 	t.mu.Unlock()
 	if old != nil {
-		closed(ctx, old)
+		t.closed(ctx, old)
 	}
 	return nil
 }
@@ -149,15 +149,17 @@ func (t *FDTable) Remove(ctx Context, fd int32) error {
 	t.fds[fd] = fdEntry{}
 	t.used--
 	t.mu.Unlock()
-	closed(ctx, f)
+	t.closed(ctx, f)
 	return nil
 }
 
 // closed drops an fd's reference to f, first releasing the POSIX locks
-// the closing process holds on f's file.
-func closed(ctx Context, f *File) {
+// the closing process holds on f's file and the F_NOTIFY request made
+// through t.
+func (t *FDTable) closed(ctx Context, f *File) {
 	if f.ops != nil {
 		f.vfs.ReleaseOwnerLocks(f.path.Dentry.inode, processOwner(ctx))
+		f.vfs.dnotifyFlush(f, t)
 	}
 	f.DecRef(ctx)
 }
@@ -221,7 +223,7 @@ func (t *FDTable) closeIf(ctx Context, first, last int32, pred func(fdEntry) boo
 	}
 	t.mu.Unlock()
 	for _, f := range files {
-		closed(ctx, f)
+		t.closed(ctx, f)
 	}
 }
 

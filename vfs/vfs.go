@@ -84,6 +84,10 @@ type VirtualFilesystem struct {
 	writeCounts map[Inode]int
 	readCounts  map[Inode]int
 
+	// dnotifyMu guards dnotify (dnotify.go).
+	dnotifyMu sync.Mutex
+	dnotify   dnotifyState
+
 	// leaseMu guards lease (lease.go); leaseN is lease.n, read without
 	// the lock.
 	leaseMu sync.Mutex
