@@ -44,10 +44,12 @@
 // serialises the replacement of a socket's endpoint with bind, listen
 // and setsockopt, and guards what they record. Stack.mu guards the set
 // of open sockets (taken under socket.mu when an endpoint is replaced),
-// Sandbox.mu its forwarded connections and hostSocket.mu a host socket's
+// Sandbox.mu its forwarded connections, hostSocket.mu a host socket's
 // unread data (held while that data is copied to the program: mm's
-// locks come after it); these are taken without the others, as is the
-// socket layer's Options lock.
+// locks come after it) and hostSocket.urgMu its urgent-data flag (held
+// over a host poll or receive and the SIGURG it sends: the kernel's
+// signal locks come after it); these are taken without the others, as
+// is the socket layer's Options lock.
 //
 // inet imports net, vfs, auth, net/inet/hostnet, fs/hostfs (the host's
 // /proc/net counter files for host mode), x/sys/unix and

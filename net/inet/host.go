@@ -223,7 +223,12 @@ type hostSocket struct {
 	async asyncSignals
 	// file is the socket's file, whose owner gets SIGURG.
 	file atomic.Pointer[vfs.File]
+	// urgMu serializes what the urgent flag is decided from: a host
+	// poll and the flag's update from it, against a MSG_OOB receive
+	// and its clearing of the flag.
+	urgMu sync.Mutex
 	// urgent is set while the host reports urgent data (POLLPRI).
+	// Written with urgMu held, read without it.
 	urgent atomic.Bool
 }
 
@@ -238,25 +243,59 @@ func (s *hostSocket) notify(ev uint32) {
 	if ev&unix.EPOLLOUT != 0 {
 		ev |= vfs.PollWrNorm
 	}
-	s.noteUrgent(ev&unix.EPOLLPRI != 0, ev&unix.EPOLLIN != 0)
+	if s.stream() && (ev&unix.EPOLLPRI != 0 || ev&unix.EPOLLIN != 0 && s.urgent.Load()) {
+		// The edge says what the host reported when the poller took
+		// it, which may be before the program read the urgent byte
+		// (the poller's goroutine runs late under load): decide from
+		// what the host says now.
+		s.pollUrgent(unix.POLLIN | unix.POLLPRI)
+	}
 	s.q.Notify(ev)
 	s.async.event(ev)
 }
 
-// noteUrgent sends SIGURG to the owner (sk_send_sigurg) when the host
-// first shows urgent data (POLLPRI), once until the mark has been read;
-// whichever sees it first sends it, the poller's edge or a poll of the
-// program's, so that a program woken by POLLPRI has had its signal.
-// (Linux sends it on arrival, in tcp_check_urg, before the byte shows
-// as POLLPRI; either is when kite learns of the arrival.)
-func (s *hostSocket) noteUrgent(pri, in bool) {
-	if pri && !s.urgent.Swap(true) {
+// pollUrgent polls the host socket for events and notes urgent data
+// from the answer: it sends SIGURG to the owner (sk_send_sigurg) when
+// the host first shows urgent data (POLLPRI), once until the mark has
+// been read; whichever sees it first sends it, the poller's edge or a
+// poll of the program's, so that a program woken by POLLPRI has had its
+// signal. (Linux sends it on arrival, in tcp_check_urg, before the byte
+// shows as POLLPRI; either is when kite learns of the arrival.) The poll
+// and the flag's update are one step under urgMu, so that a MSG_OOB
+// receive (recvOOB) cannot come between them: a POLLPRI seen before
+// the urgent byte was read would otherwise mark the flag again after
+// the receive cleared it, and the next urgent byte would get no signal.
+func (s *hostSocket) pollUrgent(events int16) uint32 {
+	s.urgMu.Lock()
+	r := uint32(uint16(s.hs.Poll(events)))
+	pri, in := r&unix.POLLPRI != 0, r&unix.POLLIN != 0
+	signal := false
+	if pri {
+		signal = !s.urgent.Swap(true)
+	} else if in {
+		s.urgent.Store(false)
+	}
+	s.urgMu.Unlock()
+	if signal {
 		if f := s.file.Load(); f != nil && f.SendURG() {
 			s.async.list.KillURG()
 		}
-	} else if !pri && in {
+	}
+	return r
+}
+
+// recvOOB is the host receive of a MSG_OOB recv: once it takes the
+// urgent byte, the next one is new urgent data, with a SIGURG of its
+// own. The receive and the flag's clearing are one step under urgMu
+// (see pollUrgent).
+func (s *hostSocket) recvOOB(buf, oob []byte, flags int) (n, oobn, recvflags int, from unix.Sockaddr, err error) {
+	s.urgMu.Lock()
+	defer s.urgMu.Unlock()
+	n, oobn, recvflags, from, err = s.hs.Recv(buf, oob, flags)
+	if err == nil && n > 0 {
 		s.urgent.Store(false)
 	}
+	return n, oobn, recvflags, from, err
 }
 
 // flushAsync takes the host's queued edges before the program looks at
@@ -290,9 +329,12 @@ func (s *hostSocket) SetFile(f *vfs.File, ino uint64) {
 // Readiness implements vfs.Waitable: the host socket's.
 func (s *hostSocket) Readiness(mask uint32) uint32 {
 	s.flushAsync()
-	r := uint32(uint16(s.hs.Poll(int16(mask | unix.POLLIN | unix.POLLOUT | unix.POLLRDHUP | unix.POLLPRI))))
+	events := int16(mask | unix.POLLIN | unix.POLLOUT | unix.POLLRDHUP | unix.POLLPRI)
+	var r uint32
 	if s.stream() {
-		s.noteUrgent(r&unix.POLLPRI != 0, r&unix.POLLIN != 0)
+		r = s.pollUrgent(events)
+	} else {
+		r = uint32(uint16(s.hs.Poll(events)))
 	}
 	if s.kept.Load() {
 		r |= unix.POLLIN
@@ -498,7 +540,9 @@ func (s *hostSocket) disconnect() error {
 		s.keptChangedLocked()
 		s.mu.Unlock()
 		s.async.connecting.Store(false)
+		s.urgMu.Lock()
 		s.urgent.Store(false)
+		s.urgMu.Unlock()
 	}
 	return nil
 }
@@ -715,13 +759,15 @@ func (s *hostSocket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvRes
 	defer w.Unregister()
 	for {
 		want := min(int64(len(buf)), req.Len-done)
-		n, oobn, rflags, from, err := s.hs.Recv(buf[:want], oob, hflags)
+		var n, oobn, rflags int
+		var from unix.Sockaddr
+		var err error
+		if flags&unix.MSG_OOB != 0 && !peek && s.stream() {
+			n, oobn, rflags, from, err = s.recvOOB(buf[:want], oob, hflags)
+		} else {
+			n, oobn, rflags, from, err = s.hs.Recv(buf[:want], oob, hflags)
+		}
 		if err == nil {
-			if flags&unix.MSG_OOB != 0 && !peek && n > 0 {
-				// The urgent byte is read: the next one is new
-				// urgent data, with a SIGURG of its own.
-				s.urgent.Store(false)
-			}
 			if !s.stream() {
 				got := min(int64(n), want)
 				if got > 0 {
