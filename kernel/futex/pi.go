@@ -311,7 +311,9 @@ func (m *Manager) ExitPIState(gid int32, self any) {
 // ForgetExited drops the tombstone of the thread self (kernel-wide TID
 // gid) once TaskLookup no longer finds it: the kernel calls it when the
 // thread leaves its tables, so that tombstones (and the thread they
-// name) do not outlive it.
+// name) do not outlive it. It takes piMu: the caller must not hold a
+// lock that a TaskLookup takes (a locker calls its TaskLookup with piMu
+// held).
 func (m *Manager) ForgetExited(gid int32, self any) {
 	m.piMu.Lock()
 	if ts, ok := m.exited[gid]; ok && ts.self == self {

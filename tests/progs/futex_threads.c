@@ -254,9 +254,15 @@ static void pi_handoff(void) {
 	join(l);
 }
 
-/* PI mutexes: 4 threads contend through FUTEX_LOCK_PI/UNLOCK_PI. */
+/* PI mutexes: 4 threads contend through FUTEX_LOCK_PI/UNLOCK_PI while
+ * other threads start and exit (a thread's exit once deadlocked kite
+ * against a locker looking up the mutex's owner). */
 static pthread_mutex_t pimu;
 static long picount;
+
+static void *pi_short(void *arg) {
+	return arg;
+}
 
 static void *pi_worker(void *arg) {
 	(void)arg;
@@ -279,6 +285,8 @@ static void pi_mutexes(void) {
 	pthread_t t[4];
 	for (int i = 0; i < 4; i++)
 		t[i] = spawn(pi_worker, NULL);
+	for (int i = 0; i < 100; i++)
+		join(spawn(pi_short, NULL));
 	for (int i = 0; i < 4; i++)
 		join(t[i]);
 	printf("pi counter %ld\n", picount);
