@@ -139,7 +139,11 @@ func (t *Task) taskStat(ctx vfs.Context, tid int32, whole bool, ns *PIDNamespace
 	}
 	traceStopped := target.ptraceStoppedLocked()
 	zombie := tg.state != groupAlive
-	running := isCaller(ctx, target)
+	// A task is running ('R') unless it sleeps in a wait (SleepBegin),
+	// as Linux's TASK_RUNNING covers a task that runs or may run: a
+	// task between two system calls is not asleep, so that a reader
+	// waiting for 'S' knows the task really waits.
+	running := isCaller(ctx, target) || target.sleeping.Load() == 0
 	if whole {
 		for _, o := range tg.tasks {
 			running = running || isCaller(ctx, o)

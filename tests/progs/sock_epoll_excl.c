@@ -2,7 +2,9 @@
  * epoll instance holding the same socket with EPOLLEXCLUSIVE; one datagram
  * wakes exactly one of them (the other's wait runs out), where without
  * the flag both wake. The parent starts the datagram only once both
- * children sleep (their state in /proc/PID/stat is S). */
+ * children sleep (their state in /proc/PID/stat is S): a child that has
+ * not yet reached epoll_wait is R (kite said S for every task but the
+ * reader, so the datagram could come first and wake both children). */
 #include "sock_common.h"
 #include <sched.h>
 
@@ -19,6 +21,27 @@ static char state_of(pid_t p) {
 	buf[n] = 0;
 	char *c = strrchr(buf, ')');
 	return c && c[1] && c[2] ? c[2] : '?';
+}
+
+/* A child that runs (spins) is R, never S. */
+static void busy_state(void) {
+	int up[2];
+	pipe(up);
+	fflush(stdout);
+	pid_t p = fork();
+	if (p == 0) {
+		write(up[1], "r", 1);
+		for (volatile int spin = 1; spin;)
+			;
+		_exit(0);
+	}
+	char c;
+	read(up[0], &c, 1);
+	printf("busy child: %c\n", state_of(p));
+	kill(p, SIGKILL);
+	waitpid(p, NULL, 0);
+	close(up[0]);
+	close(up[1]);
 }
 
 static int round_of(int exclusive) {
@@ -67,6 +90,7 @@ static int round_of(int exclusive) {
 }
 
 int main(void) {
+	busy_state();
 	round_of(0);
 	round_of(1);
 	/* The flag's rules. */
