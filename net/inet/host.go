@@ -260,26 +260,25 @@ func (s *hostSocket) notify(ev uint32) {
 // been read; whichever sees it first sends it, the poller's edge or a
 // poll of the program's, so that a program woken by POLLPRI has had its
 // signal. (Linux sends it on arrival, in tcp_check_urg, before the byte
-// shows as POLLPRI; either is when kite learns of the arrival.) The poll
-// and the flag's update are one step under urgMu, so that a MSG_OOB
-// receive (recvOOB) cannot come between them: a POLLPRI seen before
-// the urgent byte was read would otherwise mark the flag again after
-// the receive cleared it, and the next urgent byte would get no signal.
+// shows as POLLPRI; either is when kite learns of the arrival.) The
+// poll, the flag's update and the signal are one step under urgMu: a
+// MSG_OOB receive (recvOOB) cannot come between them (a POLLPRI seen
+// before the urgent byte was read would otherwise mark the flag again
+// after the receive cleared it, and the next urgent byte would get no
+// signal), and a poll of the program's that finds the flag already set
+// returns only once the signal that set it has been sent.
 func (s *hostSocket) pollUrgent(events int16) uint32 {
 	s.urgMu.Lock()
+	defer s.urgMu.Unlock()
 	r := uint32(uint16(s.hs.Poll(events)))
-	pri, in := r&unix.POLLPRI != 0, r&unix.POLLIN != 0
-	signal := false
-	if pri {
-		signal = !s.urgent.Swap(true)
-	} else if in {
-		s.urgent.Store(false)
-	}
-	s.urgMu.Unlock()
-	if signal {
-		if f := s.file.Load(); f != nil && f.SendURG() {
-			s.async.list.KillURG()
+	if r&unix.POLLPRI != 0 {
+		if !s.urgent.Swap(true) {
+			if f := s.file.Load(); f != nil && f.SendURG() {
+				s.async.list.KillURG()
+			}
 		}
+	} else if r&unix.POLLIN != 0 {
+		s.urgent.Store(false)
 	}
 	return r
 }
