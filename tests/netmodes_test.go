@@ -185,7 +185,7 @@ func TestHostNetwork(t *testing.T) {
 		}
 		pick := `awk 'NR == 1 || $2 ~ /:0*%s$/ {print $2, $3, $4, $5}' /proc/net/%s; `
 		script := fmt.Sprintf(pick, port(ln.Addr()), "tcp") + fmt.Sprintf(pick, port(u4.LocalAddr()), "udp") +
-			fmt.Sprintf(pick, port(u6.LocalAddr()), "udp6") + "head -1 /proc/net/tcp6"
+			fmt.Sprintf(pick, port(u6.LocalAddr()), "udp6") + "head -1 /proc/net/tcp6 /proc/net/raw /proc/net/raw6 /proc/net/icmp /proc/net/icmp6"
 		// The unread bytes must have arrived before either reads.
 		for i := 0; i < 100; i++ {
 			if r := runCmd(t, nil, testEnv, "/bin/sh", "-c", script); strings.Contains(r.stdout, ":00000003") {

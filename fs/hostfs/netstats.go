@@ -5,17 +5,19 @@ import (
 )
 
 // netStats are the host /proc/net files ReadNetStats reads: the network
-// namespace's protocol counters and socket counts, which netlink does
-// not carry.
+// namespace's protocol counters and socket counts, and its raw and ping
+// socket lists, which netlink does not carry.
 var netStats = map[string]bool{
 	"snmp": true, "snmp6": true, "netstat": true, "sockstat": true, "sockstat6": true,
+	"raw": true, "raw6": true, "icmp": true, "icmp6": true,
 }
 
 // maxNetStats bounds what ReadNetStats reads (the files are a few KiB).
 const maxNetStats = 1 << 20
 
 // ReadNetStats returns the text of the host's /proc/net/NAME (snmp,
-// snmp6, netstat, sockstat or sockstat6; ENOENT for any other name) as
+// snmp6, netstat, sockstat, sockstat6, raw, raw6, icmp or icmp6; ENOENT
+// for any other name) as
 // the network namespace of the calling thread shows it: what a program
 // of the host network (`kite run --net=host`) reads there. The caller
 // runs it on a thread of the namespace it means. The file is opened

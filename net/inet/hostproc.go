@@ -1,8 +1,10 @@
 package inet
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 
@@ -22,6 +24,7 @@ import (
 func (f *hostFamily) ProcNet() map[string]func() []byte {
 	var files map[string]func() []byte
 	stats := []string{"snmp", "netstat", "sockstat"}
+	lists := []string{"raw", "icmp"}
 	if f.domain == unix.AF_INET {
 		files = map[string]func() []byte{
 			"tcp":   func() []byte { return f.h.procSockets(unix.AF_INET, unix.IPPROTO_TCP) },
@@ -36,13 +39,59 @@ func (f *hostFamily) ProcNet() map[string]func() []byte {
 			"if_inet6": f.h.procIfInet6,
 		}
 		stats = []string{"snmp6", "sockstat6"}
+		lists = []string{"raw6", "icmp6"}
 	}
 	for _, name := range stats {
 		if f.h.hasNetStats(name) {
 			files[name] = func() []byte { return f.h.readNetStats(name) }
 		}
 	}
+	for _, name := range lists {
+		if f.h.hasNetStats(name) {
+			files[name] = func() []byte { return f.h.translateProcInodes(f.h.readNetStats(name)) }
+		}
+	}
 	return files
+}
+
+// translateProcInodes gives the sockets of a host /proc/net socket list
+// (raw, icmp: the lists no SOCK_DIAG dump gives kite) the inode numbers
+// translateInodes gives them: the inode, the tenth column after the
+// heading line, becomes the program's kite number or 0.
+func (h *Host) translateProcInodes(b []byte) []byte {
+	const inodeCol = 9
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []byte
+	for i, line := range bytes.SplitAfter(b, []byte("\n")) {
+		if i == 0 {
+			out = append(out, line...)
+			continue
+		}
+		start, end, col := -1, -1, -1
+		for j := 0; j <= len(line); j++ {
+			space := j == len(line) || line[j] == ' ' || line[j] == '\n'
+			if !space && (j == 0 || line[j-1] == ' ') {
+				col++
+				if col == inodeCol {
+					start = j
+				}
+			}
+			if space && start >= 0 && col == inodeCol {
+				end = j
+				break
+			}
+		}
+		ino, err := strconv.ParseUint(string(line[max(start, 0):max(end, 0)]), 10, 64)
+		if start < 0 || end < 0 || err != nil {
+			out = append(out, line...)
+			continue
+		}
+		out = append(out, line[:start]...)
+		out = strconv.AppendUint(out, h.inodes[ino], 10)
+		out = append(out, line[end:]...)
+	}
+	return out
 }
 
 // readNetStats is the host network namespace's /proc/net/NAME (snmp,
@@ -59,12 +108,12 @@ func (h *Host) readNetStats(name string) []byte {
 	return b
 }
 
-// hasNetStats reports whether the host shows /proc/net/NAME (snmp6 and
-// sockstat6 only with IPv6), as found the first time it is asked.
+// hasNetStats reports whether the host shows /proc/net/NAME (the IPv6
+// files only with IPv6), as found the first time it is asked.
 func (h *Host) hasNetStats(name string) bool {
 	h.statsOnce.Do(func() {
 		h.stats = make(map[string]bool)
-		for _, n := range []string{"snmp", "snmp6", "netstat", "sockstat", "sockstat6"} {
+		for _, n := range []string{"snmp", "snmp6", "netstat", "sockstat", "sockstat6", "raw", "raw6", "icmp", "icmp6"} {
 			h.stats[n] = h.p.InNamespace(func() error {
 				_, err := hostfs.ReadNetStats(n)
 				return err

@@ -1,7 +1,8 @@
 /* A program of the host network finds its own sockets in the host's
  * socket lists (run under kite with --net=host only): /proc/net/{tcp,
- * tcp6,udp,udp6} and NETLINK_SOCK_DIAG's dumps show each with the
- * inode number fstat gives its descriptor (and /proc/self/fd's
+ * tcp6,udp,udp6,icmp,icmp6} (ping sockets where the host's
+ * ping_group_range allows them) and NETLINK_SOCK_DIAG's dumps show each
+ * with the inode number fstat gives its descriptor (and /proc/self/fd's
  * socket:[N] link names), so that ss -p and netstat -p name the
  * process. The lists hold the host's other sockets too, which the test
  * leaves alone. */
@@ -265,6 +266,20 @@ int main(int argc, char **argv) {
 	proc("tcp6 listener", "tcp6", l6, 0);
 	proc("udp", "udp", u4, 0);
 	proc("udp6", "udp6", u6, 0);
+	/* Ping sockets, where the host's ping_group_range lets the
+	 * program's group have them. */
+	for (int fam = AF_INET; fam; fam = fam == AF_INET ? AF_INET6 : 0) {
+		const char *label = fam == AF_INET ? "ping" : "ping6";
+		int ps = socket(fam, SOCK_DGRAM, fam == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+		iaddr a;
+		socklen_t al = loopback(&a, fam, 0);
+		if (ps < 0 || bind(ps, &a.sa, al) < 0)
+			printf("%s socket: %s\n", label, ierrname(errno));
+		else
+			proc(label, fam == AF_INET ? "icmp" : "icmp6", ps, 0);
+		if (ps >= 0)
+			close(ps);
+	}
 	diag("tcp listener", l4, AF_INET, IPPROTO_TCP);
 	diag("tcp6 listener", l6, AF_INET6, IPPROTO_TCP);
 	diag("udp", u4, AF_INET, IPPROTO_UDP);
