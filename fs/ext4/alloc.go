@@ -431,6 +431,7 @@ func (fs *FS) allocInodeInGroup(g uint32, bm []byte, dir bool) (uint32, error) {
 				gd.SetItableUnused(uint32(ipg - i - 1))
 			}
 		}
+		fs.freshInodeBlock(ino, bm)
 		if err := fs.putInodeBitmap(g, bm); err != nil {
 			return 0, err
 		}
@@ -438,6 +439,31 @@ func (fs *FS) allocInodeInGroup(g uint32, bm []byte, dir bool) (uint32, error) {
 		return ino, fs.writeSuper()
 	}
 	return 0, nil
+}
+
+// freshInodeBlock caches the inode-table block of inode ino, just
+// allocated, as zeros without reading it when every other inode it holds
+// is free in the group's inode bitmap bm (as Linux's
+// __ext4_get_inode_loc does): the first inode of each new table block
+// then costs no read of the image.
+func (fs *FS) freshInodeBlock(ino uint32, bm []byte) {
+	blk, _, err := fs.inodeLocation(ino)
+	if err != nil || fs.cache.has(blk) || fs.tx.Load().has(blk) || fs.frozen.Load().has(blk) {
+		return
+	}
+	ipg := uint64(fs.sb.InodesPerGroup)
+	per := uint64(fs.blockSize / fs.inodeSize)
+	idx := uint64(ino-1) % ipg
+	first := idx / per * per
+	for i := first; i < first+per && i < ipg; i++ {
+		if i != idx && bitSet(bm, i) {
+			return
+		}
+	}
+	zero := fs.blockBuf()
+	clear(zero)
+	fs.cache.put(blk, zero)
+	fs.putBlockBuf(zero)
 }
 
 func (fs *FS) freeInode(ino uint32, dir bool) error {

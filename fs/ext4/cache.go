@@ -28,6 +28,14 @@ func (c *blockCache) get(b uint64, buf []byte) bool {
 	return ok
 }
 
+// has reports whether block b is cached.
+func (c *blockCache) has(b uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.blocks[b]
+	return ok
+}
+
 // getRange copies the bytes of block b from offset off into p, if b is
 // cached.
 func (c *blockCache) getRange(b uint64, off int, p []byte) bool {

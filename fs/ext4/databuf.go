@@ -29,26 +29,32 @@ const dataBufMax = 8 << 20
 // device.
 const dataBufDirect = 64 << 10
 
-// dataBuf is buffered file data. A flush writes it and then replaces the
-// FS's buffer with an empty one, so that a reader that loaded this one
-// before reading the device still finds the blocks here (as txReader
-// does for transactions); a buffer is never changed once replaced.
+// dataBuf is buffered file data. A flush writes it, marks it flushed
+// (its blocks are then reused) and replaces the FS's buffer with an
+// empty one: a reader that loaded this one before reading the device and
+// finds it flushed when it overlays it reads again (txReader), since
+// the device read may predate the flush.
 type dataBuf struct {
-	// mu guards blocks: the writer holding FS.mu changes it while
-	// readers (File reads without FS.mu) overlay it.
-	mu     sync.Mutex
-	blocks map[uint64][]byte
+	// mu guards blocks and flushed: the writer holding FS.mu changes
+	// them while readers (File reads without FS.mu) overlay the blocks.
+	mu      sync.Mutex
+	blocks  map[uint64][]byte
+	flushed bool
 }
 
-// overlay copies the buffered blocks over the bytes p read at off.
-func (d *dataBuf) overlay(p []byte, off, bs int64) {
+// overlay copies the buffered blocks over the bytes p read at off; false
+// if the buffer was flushed meanwhile (the caller reads again).
+func (d *dataBuf) overlay(p []byte, off, bs int64) bool {
 	if d == nil {
-		return
+		return true
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.flushed {
+		return false
+	}
 	if len(d.blocks) == 0 {
-		return
+		return true
 	}
 	for done := int64(0); done < int64(len(p)); {
 		pos := off + done
@@ -59,6 +65,7 @@ func (d *dataBuf) overlay(p []byte, off, bs int64) {
 		}
 		done += k
 	}
+	return true
 }
 
 // buffered reports whether a write of n bytes waits in the buffer.
@@ -82,7 +89,7 @@ func (fs *FS) bufferData(p []byte, off int64) error {
 		b, ok := d.blocks[blk]
 		d.mu.Unlock()
 		if !ok {
-			b = make([]byte, bs)
+			b = fs.newDataBlock()
 			if k < bs {
 				if _, err := fs.dev.ReadAt(b, int64(blk)*bs); err != nil {
 					return fmt.Errorf("ext4: reading data block %d: %w", blk, err)
@@ -98,9 +105,23 @@ func (fs *FS) bufferData(p []byte, off int64) error {
 		done += k
 	}
 	if len(d.blocks)*fs.blockSize >= dataBufMax {
-		return fs.flushData()
+		return fs.flushDataKeep(true)
 	}
 	return nil
+}
+
+// dataFreeMax is how many flushed blocks are kept for reuse.
+const dataFreeMax = 1024
+
+// newDataBlock returns a block for the buffer: one a flush freed, or a
+// new one (its contents are stale: the caller fills all of it).
+func (fs *FS) newDataBlock() []byte {
+	if n := len(fs.dataFree); n > 0 {
+		b := fs.dataFree[n-1]
+		fs.dataFree = fs.dataFree[:n-1]
+		return b
+	}
+	return make([]byte, fs.blockSize)
 }
 
 // directData applies a write that goes straight to the device to the
@@ -153,9 +174,16 @@ const flushRun = 1 << 20
 // blocks in one device write each, and starts an empty buffer. A write
 // error leaves the buffer as it was.
 //
-// Preconditions: fs.mu is held for writing (or the file system is not
-// yet shared).
-func (fs *FS) flushData() error {
+// Preconditions: fs.mu is held for writing.
+func (fs *FS) flushData() error { return fs.flushDataKeep(false) }
+
+// flushDataKeep is flushData; keep says that more writes are coming (the
+// buffer filled up), so the blocks are kept for them rather than left to
+// the collector.
+func (fs *FS) flushDataKeep(keep bool) error {
+	if !keep {
+		fs.dataFree = nil
+	}
 	d := fs.data.Load()
 	if d == nil || len(d.blocks) == 0 {
 		return nil
@@ -191,5 +219,17 @@ func (fs *FS) flushData() error {
 		i = j
 	}
 	fs.data.Store(&dataBuf{blocks: make(map[uint64][]byte, len(blocks))})
+	d.mu.Lock()
+	d.flushed = true
+	if keep {
+		for _, b := range d.blocks {
+			if len(fs.dataFree) >= dataFreeMax {
+				break
+			}
+			fs.dataFree = append(fs.dataFree, b)
+		}
+	}
+	d.blocks = nil
+	d.mu.Unlock()
 	return nil
 }

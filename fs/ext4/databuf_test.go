@@ -134,3 +134,78 @@ func TestDataBuffer(t *testing.T) {
 		t.Fatalf("deleted f0: %v", err)
 	}
 }
+
+// TestDataBufferFlushDuringRead: a read that found a file's data in the
+// buffer but read the image before a flush wrote it there, and whose
+// buffer blocks were reused meanwhile, reads the image again.
+func TestDataBufferFlushDuringRead(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "img")
+	run(t, "mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", img, "32M")
+	e, f := openRW(t, img)
+	defer f.Close()
+	want := bytes.Repeat([]byte("reader"), 100)
+	ino := must[uint32](t)(e.Create(RootIno, "r", 0o644, 0, 0))
+	must[int](t)(e.WriteAt(ino, want, 0))
+	rf := must[*File](t)(e.OpenFile(ino))
+	tr := e.dev.(*txReader)
+	tr.afterRead = func() {
+		tr.afterRead = nil
+		e.mu.Lock()
+		err := e.flushDataKeep(true)
+		e.mu.Unlock()
+		if err != nil {
+			t.Error(err)
+		}
+		other := must[uint32](t)(e.Create(RootIno, "other", 0o644, 0, 0))
+		must[int](t)(e.WriteAt(other, bytes.Repeat([]byte{'x'}, 4096), 0))
+	}
+	buf := make([]byte, len(want))
+	if n, err := rf.ReadAt(buf, 0); n != len(want) || !bytes.Equal(buf, want) {
+		t.Fatalf("read %d bytes %.20q (%v), want %.20q", n, buf[:n], err, want)
+	}
+	if tr.afterRead != nil {
+		t.Fatal("the read did not go through the hook")
+	}
+}
+
+// TestDataBufferConcurrentReads: reads without the file system's lock
+// (File.ReadAt) running while the buffer is flushed and its blocks
+// reused for other files always see the file's own bytes.
+func TestDataBufferConcurrentReads(t *testing.T) {
+	img := filepath.Join(t.TempDir(), "img")
+	run(t, "mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", img, "128M")
+	e, f := openRW(t, img)
+	defer f.Close()
+	d := must[uint32](t)(e.Mkdir(RootIno, "d", 0o755, 0, 0))
+	want := bytes.Repeat([]byte("reader"), 100)
+	ino := must[uint32](t)(e.Create(d, "r", 0o644, 0, 0))
+	must[int](t)(e.WriteAt(ino, want, 0))
+	rf := must[*File](t)(e.OpenFile(ino))
+	stop := make(chan struct{})
+	bad := make(chan string, 1)
+	go func() {
+		defer close(bad)
+		buf := make([]byte, len(want))
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if n, err := rf.ReadAt(buf, 0); n != len(want) || !bytes.Equal(buf, want) {
+				bad <- fmt.Sprintf("read %d bytes %.20q (%v)", n, buf[:n], err)
+				return
+			}
+		}
+	}()
+	// Three flushes' worth of other files, whose blocks reuse the
+	// flushed ones.
+	for i := 0; i < 3*dataBufMax/e.BlockSize(); i++ {
+		fi := must[uint32](t)(e.Create(d, fmt.Sprintf("f%d", i), 0o644, 0, 0))
+		must[int](t)(e.WriteAt(fi, bytes.Repeat([]byte{'x'}, 200), 0))
+	}
+	close(stop)
+	if msg, ok := <-bad; ok {
+		t.Fatal(msg)
+	}
+}

@@ -103,6 +103,8 @@ type FS struct {
 	// data is the buffered file data (databuf.go; nil without a
 	// journal). The writer holding mu changes it.
 	data atomic.Pointer[dataBuf]
+	// dataFree holds flushed data blocks for reuse (guarded by mu).
+	dataFree [][]byte
 	// dataDirty is set when file data was written in place since the
 	// last device barrier (guarded by mu).
 	dataDirty bool

@@ -70,6 +70,9 @@ type txReader struct {
 	cur, frozen *atomic.Pointer[tx]
 	// data is the buffered file data.
 	data *atomic.Pointer[dataBuf]
+	// afterRead is a test hook, called between a read of the image
+	// and the overlays.
+	afterRead func()
 }
 
 func (r *txReader) ReadAt(p []byte, off int64) (int, error) {
@@ -78,7 +81,15 @@ func (r *txReader) ReadAt(p []byte, off int64) (int, error) {
 	// one gone before it had.
 	frozen, cur, data := r.frozen.Load(), r.cur.Load(), r.data.Load()
 	n, err := r.base.ReadAt(p, off)
-	data.overlay(p[:n], off, r.bs)
+	if r.afterRead != nil {
+		r.afterRead()
+	}
+	for !data.overlay(p[:n], off, r.bs) {
+		// The buffered data was flushed (and its blocks reused)
+		// meanwhile: the device has it now.
+		frozen, cur, data = r.frozen.Load(), r.cur.Load(), r.data.Load()
+		n, err = r.base.ReadAt(p, off)
+	}
 	r.overlay(frozen, p[:n], off)
 	r.overlay(cur, p[:n], off)
 	return n, err
@@ -315,10 +326,13 @@ func (fs *FS) metaWrite(p []byte, off int64) error {
 			// has this write already) or the device's.
 			b = make([]byte, bs)
 			if !fs.cache.get(blk, b) {
-				if _, err := fs.dev.ReadAt(b, int64(blk)*bs); err != nil {
-					return fmt.Errorf("ext4: reading block %d: %w", blk, err)
-				}
 				uncached = true
+				// (A write of the whole block needs nothing of it.)
+				if k < bs {
+					if _, err := fs.dev.ReadAt(b, int64(blk)*bs); err != nil {
+						return fmt.Errorf("ext4: reading block %d: %w", blk, err)
+					}
+				}
 			}
 		}
 		t.mu.Lock()
