@@ -1,8 +1,6 @@
 package unix
 
 import (
-	"time"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/net"
@@ -393,7 +391,7 @@ func (e *endpoint) sendDgram(ctx net.Context, req *net.SendRequest) (int64, erro
 		}
 		m := &message{data: data, from: e, charge: int64(got) + msgOverhead}
 		if to.opts.TimestampType() != 0 {
-			m.stamp = time.Now()
+			m.stamp = e.fam.v.Now()
 		}
 		m.creds = e.credsFor(ctx, req, to)
 		m.rights, m.user, req.Control.Rights = req.Control.Rights, user, nil
@@ -770,7 +768,7 @@ func (e *endpoint) recvDgram(ctx net.Context, req *net.RecvRequest) (net.RecvRes
 		// __sock_recv_timestamp does.
 		res.Control.Stamp, res.Control.StampType = m.stamp, tt
 		if m.stamp.IsZero() {
-			res.Control.Stamp = time.Now()
+			res.Control.Stamp = e.fam.v.Now()
 		}
 	}
 	if req.WantCreds {
