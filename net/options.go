@@ -154,6 +154,15 @@ func (o *Options) SetTimestamping(name int, flags uint32) {
 	o.mu.Unlock()
 }
 
+// TimestampingFlags returns SO_TIMESTAMPING's flags and whether they
+// were set through SO_TIMESTAMPING_NEW (whose control message type its
+// messages carry).
+func (o *Options) TimestampingFlags() (flags uint32, newForm bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.tsflags, o.tstampNew
+}
+
 // StampTypes returns TimestampType and SO_TIMESTAMPING's type
 // (timestampingTypeLocked) under one lock: a receive asks for both.
 func (o *Options) StampTypes() (tt, st int32) {

@@ -89,7 +89,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_GETSOCKNAME:             supported(getsockname),
 	unix.SYS_GETPEERNAME:             supported(getpeername),
 	unix.SYS_SOCKETPAIR:              supported(socketpair),
-	unix.SYS_SETSOCKOPT:              partial(setsockopt, "SOL_SOCKET options (SO_TIMESTAMPING on kite's stack: software receive times only, its transmit flags are EOPNOTSUPP as tcpip makes no transmit timestamps, SOF_TIMESTAMPING_BIND_PHC too; --net=host gives the flags to the host, whose transmit timestamps come on the error queue); other levels are the family's (AF_UNIX has none; INET: common SOL_TCP, SOL_IP and SOL_IPV6 options, no multicast membership or IP_OPTIONS; netlink: SOL_NETLINK flags)"),
+	unix.SYS_SETSOCKOPT:              partial(setsockopt, "SOL_SOCKET options (SO_TIMESTAMPING on kite's stack: software receive times, and software transmit times (SOF_TIMESTAMPING_TX_SOFTWARE, taken as the packet goes to the link, queued on the error queue with OPT_ID and OPT_TSONLY) for UDP only (without OPT_CMSG's and OPT_PKTINFO's extra control messages): TCP's and the other transmit flags are EOPNOTSUPP, SOF_TIMESTAMPING_BIND_PHC too; --net=host gives the flags to the host, whose transmit timestamps come on the error queue); other levels are the family's (AF_UNIX has none; INET: common SOL_TCP, SOL_IP and SOL_IPV6 options, no multicast membership or IP_OPTIONS; netlink: SOL_NETLINK flags)"),
 	unix.SYS_GETSOCKOPT:              partial(getsockopt, "SOL_SOCKET options; other levels are the family's (AF_UNIX has none; INET: common SOL_TCP, SOL_IP and SOL_IPV6 options and TCP_INFO; netlink: SOL_NETLINK flags)"),
 	unix.SYS_CLONE:                   partial(clone, nsNote),
 	unix.SYS_FORK:                    supported(fork),

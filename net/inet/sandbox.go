@@ -71,7 +71,7 @@ type Sandbox struct {
 func (st *Stack) EnableSandbox(pubs []Publish) (*Sandbox, error) {
 	guestLink, routerLink := pipe.New("\x02\x00\x0a\x00\x02\x0f", "\x02\x00\x0a\x00\x02\x02", ethMTU)
 	s := st.s
-	if err := s.CreateNICWithOptions(ethNIC, guestLink, stack.NICOptions{Name: "eth0"}); err != nil {
+	if err := s.CreateNICWithOptions(ethNIC, newStampLink(guestLink), stack.NICOptions{Name: "eth0"}); err != nil {
 		return nil, fmt.Errorf("eth0: %s", err)
 	}
 	pa := tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{Address: sandboxAddr, PrefixLen: 24}}

@@ -95,7 +95,7 @@ func (f *family) Socket(ctx net.Context, typ, protocol int) (net.Socket, error) 
 		ep.SocketOptions().SetV6Only(false)
 	}
 	so := newSocket(f, typ, protocol, ep, wq, net.NewOptions())
-	so.uid = ctx.Credentials().FSUID
+	so.uid, so.gid = ctx.Credentials().FSUID, ctx.Credentials().FSGID
 	return so, nil
 }
 
@@ -118,8 +118,14 @@ type socket struct {
 	bridge waiter.Entry
 	q      vfs.WaitQueue
 	ino    atomic.Uint64
-	// uid owns the socket (/proc/net's uid column).
-	uid uint32
+	// uid owns the socket (/proc/net's uid column); gid is its
+	// creator's group.
+	uid, gid uint32
+	// tskey is SOF_TIMESTAMPING_OPT_ID's counter of stamped
+	// datagrams; txQueued counts the transmit timestamps waiting on the
+	// error queue (POLLERR).
+	tskey    atomic.Uint32
+	txQueued atomic.Int32
 	// backlog is listen's backlog (/proc/net's tx_queue of a listener).
 	backlog atomic.Int32
 	// recvHop and recvHop2292 are IPV6_RECVHOPLIMIT and
@@ -228,6 +234,9 @@ func (s *socket) Readiness(mask uint32) uint32 {
 			r |= unix.POLLOUT | unix.POLLHUP
 		}
 	}
+	if s.txQueued.Load() > 0 {
+		r |= unix.POLLERR
+	}
 	if r&unix.POLLIN != 0 {
 		r |= vfs.PollRdNorm
 	}
@@ -325,7 +334,7 @@ func (s *socket) Accept(ctx net.Context, nonblock bool, d net.Deadline) (net.Soc
 		ep, wq, err := s.ep().Accept(nil)
 		if err == nil {
 			ns := newSocket(s.fam, s.typ, s.protocol, ep, wq, s.opts.Clone())
-			ns.uid = s.uid
+			ns.uid, ns.gid = s.uid, s.gid
 			// The connection has the listener's options
 			// (and keeps them over a disconnect).
 			s.mu.Lock()
@@ -1007,6 +1016,9 @@ func (s *socket) recvErrQueue(req *net.RecvRequest) (net.RecvResult, error) {
 	if se == nil {
 		return net.RecvResult{}, unix.EAGAIN
 	}
+	if ts, ok := se.Cause.(*txStamp); ok {
+		return s.recvTxStamp(req, se, ts)
+	}
 	var payload []byte
 	if se.Payload != nil {
 		payload = se.Payload.AsSlice()
@@ -1048,6 +1060,51 @@ func (s *socket) recvErrQueue(req *net.RecvRequest) (net.RecvResult, error) {
 		}
 	} else {
 		off = encodeAddr(offDomain, tcpip.FullAddress{Addr: se.Offender.Addr})
+	}
+	r.Control.Proto = []net.Cmsg{{Level: level, Type: typ, Data: append(ee, off...)}}
+	return r, nil
+}
+
+// recvTxStamp is recvmsg(MSG_ERRQUEUE) of a transmit timestamp, as
+// Linux's ip_recv_error gives it: the packet (none with OPT_TSONLY), no
+// address, SCM_TIMESTAMPING with the software time when
+// SOF_TIMESTAMPING_SOFTWARE reports it, then IP_RECVERR (IPV6_RECVERR)
+// with ENOMSG, SO_EE_ORIGIN_TIMESTAMPING, SCM_TSTAMP_SND and the OPT_ID
+// key, and an offender of family AF_UNSPEC.
+func (s *socket) recvTxStamp(req *net.RecvRequest, se *tcpip.SockError, ts *txStamp) (net.RecvResult, error) {
+	if req.Flags&unix.MSG_PEEK == 0 {
+		s.txQueued.Add(-1)
+	}
+	r := net.RecvResult{Flags: unix.MSG_ERRQUEUE}
+	if se.Payload != nil {
+		payload := se.Payload.AsSlice()
+		n := min(int64(len(payload)), req.Len)
+		if n > 0 {
+			c, err := req.Sink(payload[:n])
+			if err != nil {
+				return net.RecvResult{}, err
+			}
+			r.N = int64(c)
+		}
+		if int64(len(payload)) > n {
+			r.Flags |= unix.MSG_TRUNC
+		}
+	}
+	if f, newForm := s.opts.TimestampingFlags(); f&sofSoftware != 0 {
+		r.Control.Stamp = ts.at
+		r.Control.StampingType = soTimestampingOld
+		if newForm {
+			r.Control.StampingType = soTimestampingNew
+		}
+	}
+	ee := make([]byte, 16)
+	le := binary.LittleEndian
+	le.PutUint32(ee, uint32(unix.ENOMSG))
+	ee[4] = soEEOriginTime
+	le.PutUint32(ee[12:], ts.key)
+	level, typ, off := int32(unix.SOL_IP), int32(unix.IP_RECVERR), make([]byte, sockaddrInLen)
+	if s.fam.domain == unix.AF_INET6 {
+		level, typ, off = unix.SOL_IPV6, unix.IPV6_RECVERR, make([]byte, sockaddrIn6Len)
 	}
 	r.Control.Proto = []net.Cmsg{{Level: level, Type: typ, Data: append(ee, off...)}}
 	return r, nil

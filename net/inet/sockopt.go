@@ -398,6 +398,9 @@ func (s *socket) setICMPv6(name int, val []byte) error {
 }
 
 func (s *socket) setSocket(name int, val []byte) error {
+	if name == soTimestampingOld || name == soTimestampingNew {
+		return s.setTxTimestamping(name, val)
+	}
 	ops := s.ep().SocketOptions()
 	if name == unix.SO_BINDTODEVICE {
 		n := len(val)

@@ -162,7 +162,7 @@ func (st *Stack) downRoute(a tcpip.Address, proto tcpip.NetworkProtocolNumber) b
 
 func (st *Stack) setup() error {
 	s := st.s
-	if err := s.CreateNICWithOptions(loNIC, loopback.New(), stack.NICOptions{Name: "lo", Disabled: true}); err != nil {
+	if err := s.CreateNICWithOptions(loNIC, newStampLink(loopback.New()), stack.NICOptions{Name: "lo", Disabled: true}); err != nil {
 		return fmt.Errorf("lo: %s", err)
 	}
 	// Linux binds 127.0.0.1 even before lo has ever been up (and shows
