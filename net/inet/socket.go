@@ -1077,7 +1077,7 @@ func (s *socket) recvTxStamp(req *net.RecvRequest, se *tcpip.SockError, ts *txSt
 	}
 	r := net.RecvResult{Flags: unix.MSG_ERRQUEUE}
 	if se.Payload != nil {
-		payload := se.Payload.AsSlice()
+		payload := append(ts.link, se.Payload.AsSlice()...)
 		n := min(int64(len(payload)), req.Len)
 		if n > 0 {
 			c, err := req.Sink(payload[:n])

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/link/nested"
@@ -81,6 +80,9 @@ func (o *stampOwner) KGID() uint32 { return o.gid }
 type txStamp struct {
 	at  time.Time
 	key uint32
+	// link is the packet's link header (the error's payload is the
+	// rest of the packet).
+	link []byte
 }
 
 // Origin implements tcpip.SockErrorCause.
@@ -146,11 +148,8 @@ func (s *socket) txStamped(pkt *stack.PacketBuffer, now time.Time) {
 		copy(eth[0:6], pkt.EgressRoute.RemoteLinkAddress)
 		copy(eth[6:12], pkt.EgressRoute.LocalLinkAddress)
 		binary.BigEndian.PutUint16(eth[12:], uint16(pkt.NetworkProtocolNumber))
-		v := buffer.NewViewWithData(eth)
-		p := stack.PayloadSince(pkt.NetworkHeader())
-		v.Write(p.AsSlice())
-		p.Release()
-		se.Payload = v
+		st.link = eth
+		se.Payload = stack.PayloadSince(pkt.NetworkHeader())
 	}
 	s.ep().SocketOptions().QueueErr(se)
 	s.txQueued.Add(1)
