@@ -87,6 +87,9 @@ func (b *Device) WriteAt(p []byte, off int64) (int, error) {
 	return b.backing.WriteAt(p, b.off+off)
 }
 
+// Start returns where a partition begins on its disk (0 for a disk).
+func (b *Device) Start() int64 { return b.off }
+
 // Sync flushes the backing (fsync on the device, and ext4's barriers).
 func (b *Device) Sync() error { return b.backing.Sync() }
 

@@ -214,7 +214,6 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	fsc := vfs.NewFSContext(ns.Root())
 	now := time.Now()
 	proc.RegisterType(v, k.ProcSource())
-	sys.RegisterType(v, sys.Options{NumCPU: k.NumCPU()})
 	tmpfs.RegisterType(v)
 	var attached *attachedDisks
 	if len(o.disks) > 0 {
@@ -224,6 +223,8 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		defer attached.close()
 		attached.Register(v)
 	}
+	sysOpts := sys.Options{NumCPU: k.NumCPU(), Disks: attached.sysDisks()}
+	sys.RegisterType(v, sysOpts)
 	blockDevice := func(rdev uint64) (*block.Device, bool, bool) {
 		if attached == nil {
 			return nil, false, false
@@ -267,7 +268,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	}{
 		{"/dev", devFS},
 		{"/proc", proc.New(v, k.ProcSource())},
-		{"/sys", sys.New(now, sys.Options{NumCPU: k.NumCPU()})},
+		{"/sys", sys.New(now, sysOpts)},
 		{"/tmp", tmpfs.New(v, tmpfs.Options{Mode: 0o1777})},
 		{"/dev/shm", tmpfs.New(v, tmpfs.Options{Mode: 0o1777})},
 		{"/dev/pts", pts},

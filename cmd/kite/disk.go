@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/block"
+	"github.com/kite-os/kite/fs/sys"
 )
 
 // Disks attached with `kite run --disk IMAGE` are package block's virtio
@@ -87,4 +88,28 @@ func (a *attachedDisks) close() {
 	for _, f := range a.files {
 		f.Close()
 	}
+}
+
+// sysDisks describes the attached disks and their partitions for /sys
+// (none when a is nil).
+func (a *attachedDisks) sysDisks() []sys.Disk {
+	if a == nil {
+		return nil
+	}
+	var out []sys.Disk
+	for _, b := range a.Devices() {
+		major, minor := unix.Major(b.Rdev), unix.Minor(b.Rdev)
+		if minor%block.PartsPerDisk == 0 {
+			out = append(out, sys.Disk{Name: b.Name, Major: major, Minor: minor, Size: b.Size,
+				ReadOnly: !b.Writable, MinorsPerDisk: block.PartsPerDisk})
+			continue
+		}
+		if len(out) == 0 {
+			continue
+		}
+		d := &out[len(out)-1]
+		d.Partitions = append(d.Partitions, sys.DiskPartition{Name: b.Name, Num: int(minor % block.PartsPerDisk),
+			Major: major, Minor: minor, Start: b.Start(), Size: b.Size})
+	}
+	return out
 }

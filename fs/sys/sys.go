@@ -21,6 +21,8 @@ type Options struct {
 	// NumCPU is the number of CPUs the applications see (numbered from
 	// 0, all online); below 1 counts as 1.
 	NumCPU int
+	// Disks are the block devices attached (/sys/block).
+	Disks []Disk
 }
 
 // Filesystem is one sysfs instance. Make it with New.
@@ -54,6 +56,7 @@ func New(now time.Time, o Options) *Filesystem {
 	system := b.dir()
 	root.children["devices"].(*dirInode).add("system", system)
 	system.add("cpu", cpuDir(b, max(o.NumCPU, 1)))
+	blockDirs(b, root, o.Disks)
 	return &Filesystem{root: root}
 }
 
