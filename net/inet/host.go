@@ -33,9 +33,9 @@ type Host struct {
 	mu sync.Mutex
 	// nl are the host netlink sockets NetlinkQuery opened, by protocol.
 	nl map[int]*hostnet.Netlink
-	// inodes are the kite inode numbers of the program's sockets by
-	// their host sockets' (translateInodes).
-	inodes map[uint64]uint64
+	// inodes are the kite inode numbers and owners of the program's
+	// sockets by their host sockets' inode numbers (translateInodes).
+	inodes map[uint64]ownSocket
 
 	// statsOnce finds stats, the host's /proc/net counter files that
 	// exist (hasNetStats).
@@ -96,14 +96,26 @@ func (h *Host) NetlinkQuery(protocol int, req []byte) ([]byte, error) {
 	return out, err
 }
 
+// ownSocket is what the host network's socket lists show of one of the
+// program's sockets in place of the host's view.
+type ownSocket struct {
+	// ino is its kite socket file's inode number.
+	ino uint64
+	// uid is its owner (the creator's, or for an accepted connection
+	// the accepter's, file system uid, as Linux's sk_uid), where the
+	// host shows kite's own.
+	uid uint32
+}
+
 // translateInodes gives the sockets of a SOCK_DIAG answer (inet_diag_msg
 // replies) the inode numbers a program of the host network knows them
 // by: the program's own sockets their kite socket files' (those its
 // /proc/PID/fd links name, so that ss -p and netstat -p find the
-// process), the host's other sockets 0. Their host numbers mean nothing
-// inside kite and could be those of other kite files.
+// process) and their kite owners, the host's other sockets 0. Their host
+// numbers mean nothing inside kite and could be those of other kite
+// files.
 func (h *Host) translateInodes(b []byte) {
-	const inodeAt = 68 // idiag_inode in struct inet_diag_msg
+	const uidAt, inodeAt = 64, 68 // idiag_uid, idiag_inode in struct inet_diag_msg
 	le := binary.LittleEndian
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -113,8 +125,12 @@ func (h *Host) translateInodes(b []byte) {
 			break
 		}
 		if le.Uint16(b[4:]) == sockDiagByFamily && l >= unix.NLMSG_HDRLEN+inodeAt+4 {
-			at := b[unix.NLMSG_HDRLEN+inodeAt:]
-			le.PutUint32(at, uint32(h.inodes[uint64(le.Uint32(at))]))
+			m := b[unix.NLMSG_HDRLEN:]
+			own, ok := h.inodes[uint64(le.Uint32(m[inodeAt:]))]
+			le.PutUint32(m[inodeAt:], uint32(own.ino))
+			if ok {
+				le.PutUint32(m[uidAt:], own.uid)
+			}
 		}
 		b = b[min((l+3)&^3, len(b)):]
 	}
@@ -125,18 +141,18 @@ func (h *Host) translateInodes(b []byte) {
 const sockDiagByFamily = 20
 
 // setInode records that the host socket numbered host is the program's
-// socket numbered ino in kite; ino 0 forgets host.
-func (h *Host) setInode(host, ino uint64) {
+// socket own; own.ino 0 forgets host.
+func (h *Host) setInode(host uint64, own ownSocket) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if ino == 0 {
+	if own.ino == 0 {
 		delete(h.inodes, host)
 		return
 	}
 	if h.inodes == nil {
-		h.inodes = make(map[uint64]uint64)
+		h.inodes = make(map[uint64]ownSocket)
 	}
-	h.inodes[host] = ino
+	h.inodes[host] = own
 }
 
 // SetSysctl sets a network sysctl of the host network namespace the
@@ -182,7 +198,7 @@ func (f *hostFamily) Socket(ctx net.Context, typ, protocol int) (net.Socket, err
 	default:
 		return nil, unix.ESOCKTNOSUPPORT
 	}
-	s := &hostSocket{fam: f, typ: typ, protocol: protocol, opts: net.NewOptions()}
+	s := &hostSocket{fam: f, typ: typ, protocol: protocol, opts: net.NewOptions(), uid: ctx.Credentials().FSUID}
 	hs, err := f.h.p.NewSocket(f.domain, typ, protocol, s.notify)
 	if err != nil {
 		return nil, err
@@ -207,6 +223,8 @@ type hostSocket struct {
 	// hostIno is the host socket's inode number, set once by SetFile
 	// before the program can use the socket.
 	hostIno uint64
+	// uid owns the socket (ownSocket.uid), set when it is made.
+	uid uint32
 
 	// mu guards the fields below.
 	mu sync.Mutex
@@ -321,7 +339,7 @@ func (s *hostSocket) SetFile(f *vfs.File, ino uint64) {
 	s.file.Store(f)
 	if hino, err := s.hs.Inode(); err == nil {
 		s.hostIno = hino
-		s.fam.h.setInode(hino, ino)
+		s.fam.h.setInode(hino, ownSocket{ino: ino, uid: s.uid})
 	}
 }
 
@@ -356,7 +374,7 @@ func (s *hostSocket) EventUnregister(e *vfs.WaitEntry) { s.q.EventUnregister(e) 
 // Release implements net.Socket.
 func (s *hostSocket) Release(net.Context) {
 	if s.hostIno != 0 {
-		s.fam.h.setInode(s.hostIno, 0)
+		s.fam.h.setInode(s.hostIno, ownSocket{})
 	}
 	s.hs.Close()
 }
@@ -453,7 +471,7 @@ func (s *hostSocket) Accept(ctx net.Context, nonblock bool, d net.Deadline) (net
 	var w net.Waiter
 	defer w.Unregister()
 	for {
-		ns := &hostSocket{fam: s.fam, typ: s.typ, protocol: s.protocol, opts: s.opts.Clone()}
+		ns := &hostSocket{fam: s.fam, typ: s.typ, protocol: s.protocol, opts: s.opts.Clone(), uid: ctx.Credentials().FSUID}
 		hs, _, err := s.hs.Accept(ns.notify)
 		if err == nil {
 			ns.hs = hs

@@ -56,10 +56,11 @@ func (f *hostFamily) ProcNet() map[string]func() []byte {
 
 // translateProcInodes gives the sockets of a host /proc/net socket list
 // (raw, icmp: the lists no SOCK_DIAG dump gives kite) the inode numbers
-// translateInodes gives them: the inode, the tenth column after the
-// heading line, becomes the program's kite number or 0.
+// and owners translateInodes gives them: the inode, the tenth column
+// after the heading line, becomes the program's kite number or 0, and
+// the uid, the eighth, its kite owner.
 func (h *Host) translateProcInodes(b []byte) []byte {
-	const inodeCol = 9
+	const uidCol, inodeCol = 7, 9
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []byte
@@ -68,28 +69,40 @@ func (h *Host) translateProcInodes(b []byte) []byte {
 			out = append(out, line...)
 			continue
 		}
-		start, end, col := -1, -1, -1
-		for j := 0; j <= len(line); j++ {
-			space := j == len(line) || line[j] == ' ' || line[j] == '\n'
+		// Each column's start and end.
+		var starts, ends []int
+		for j := 0; j < len(line); j++ {
+			space := line[j] == ' ' || line[j] == '\n'
 			if !space && (j == 0 || line[j-1] == ' ') {
-				col++
-				if col == inodeCol {
-					start = j
-				}
+				starts = append(starts, j)
 			}
-			if space && start >= 0 && col == inodeCol {
-				end = j
-				break
+			if !space && (j+1 == len(line) || line[j+1] == ' ' || line[j+1] == '\n') {
+				ends = append(ends, j+1)
 			}
 		}
-		ino, err := strconv.ParseUint(string(line[max(start, 0):max(end, 0)]), 10, 64)
-		if start < 0 || end < 0 || err != nil {
+		if len(ends) <= inodeCol {
 			out = append(out, line...)
 			continue
 		}
-		out = append(out, line[:start]...)
-		out = strconv.AppendUint(out, h.inodes[ino], 10)
-		out = append(out, line[end:]...)
+		ino, err := strconv.ParseUint(string(line[starts[inodeCol]:ends[inodeCol]]), 10, 64)
+		if err != nil {
+			out = append(out, line...)
+			continue
+		}
+		own, ok := h.inodes[ino]
+		if ok {
+			// The uid's column is "%5u".
+			out = append(out, line[:starts[uidCol]]...)
+			if w := ends[uidCol] - starts[uidCol]; w < 5 {
+				out = out[:len(out)-min(5-w, len(out))]
+			}
+			out = fmt.Appendf(out, "%5d", own.uid)
+			out = append(out, line[ends[uidCol]:starts[inodeCol]]...)
+		} else {
+			out = append(out, line[:starts[inodeCol]]...)
+		}
+		out = strconv.AppendUint(out, own.ino, 10)
+		out = append(out, line[ends[inodeCol]:]...)
 	}
 	return out
 }

@@ -97,13 +97,13 @@ func TestHostNetStatsNamespace(t *testing.T) {
 // host's others with 0, the rest of each line as the host wrote it.
 func TestTranslateProcInodes(t *testing.T) {
 	h := &Host{}
-	h.setInode(4242, 1007)
+	h.setInode(4242, ownSocket{ino: 1007, uid: 65534})
 	in := "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n" +
 		"   1: 00000000:0001 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4242 2 00000000a1b2c3d4 0\n" +
 		"  12: 0100007F:0000 00000000:0000 07 00000000:00000000 00:00000000 00000000  1000        0 99999 2 00000000e5f6a7b8 3\n" +
 		"garbage\n"
 	want := "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n" +
-		"   1: 00000000:0001 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1007 2 00000000a1b2c3d4 0\n" +
+		"   1: 00000000:0001 00000000:0000 07 00000000:00000000 00:00000000 00000000 65534        0 1007 2 00000000a1b2c3d4 0\n" +
 		"  12: 0100007F:0000 00000000:0000 07 00000000:00000000 00:00000000 00000000  1000        0 0 2 00000000e5f6a7b8 3\n" +
 		"garbage\n"
 	if got := string(h.translateProcInodes([]byte(in))); got != want {
