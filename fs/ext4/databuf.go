@@ -2,7 +2,7 @@ package ext4
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"sync"
 )
 
@@ -192,7 +192,7 @@ func (fs *FS) flushDataKeep(keep bool) error {
 	for b := range d.blocks {
 		blocks = append(blocks, b)
 	}
-	sort.Slice(blocks, func(i, j int) bool { return blocks[i] < blocks[j] })
+	slices.Sort(blocks)
 	bs := int64(fs.blockSize)
 	var run []byte
 	for i := 0; i < len(blocks); {

@@ -1,7 +1,9 @@
 package ext4
 
 import (
+	"cmp"
 	"encoding/binary"
+	"slices"
 	"sort"
 
 	"golang.org/x/sys/unix"
@@ -187,7 +189,7 @@ func (fs *FS) makeIndexed(dir *Inode, exts []Extent, name string, ino uint32, ft
 		h, _, _ := DirHash([]byte(e.Name), fs.hashVersion(version), fs.sb.HashSeed)
 		hs = append(hs, hent{e, h})
 	}
-	sort.SliceStable(hs, func(i, j int) bool { return hs[i].hash < hs[j].hash })
+	slices.SortStableFunc(hs, func(a, b hent) int { return cmp.Compare(a.hash, b.hash) })
 	// Pack the leaves.
 	type leaf struct {
 		ents []hent
@@ -472,7 +474,7 @@ func (fs *FS) dxAdd(dir *Inode, exts []Extent, name string, ino uint32, ft uint8
 		hs = append(hs, hent{e, h})
 	}
 	hs = append(hs, hent{DirEntry{Name: name, Ino: ino, Type: fs.direntFT(ft)}, hash})
-	sort.SliceStable(hs, func(i, j int) bool { return hs[i].hash < hs[j].hash })
+	slices.SortStableFunc(hs, func(a, b hent) int { return cmp.Compare(a.hash, b.hash) })
 	total := 0
 	for _, e := range hs {
 		total += DirentSize(len(e.Name))
