@@ -164,6 +164,11 @@ func (r *resolver) openCreate(start Path, path string, flags int, mode uint32) (
 			f.writer = true
 		}
 	}
+	if flags&unix.O_ACCMODE == unix.O_RDONLY && nd.typ == unix.S_IFREG {
+		// Counted as openPath counts a read-only open (leases).
+		v.getReadAccess(ino)
+		f.reader = true
+	}
 	return f, nil
 }
 
