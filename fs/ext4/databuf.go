@@ -23,7 +23,7 @@ import (
 
 // dataBufMax is how much buffered data (in bytes) makes the writer
 // flush the buffer.
-const dataBufMax = 8 << 20
+const dataBufMax = 2 << 20
 
 // dataBufDirect is the write size from which data goes straight to the
 // device.
@@ -111,7 +111,7 @@ func (fs *FS) bufferData(p []byte, off int64) error {
 }
 
 // dataFreeMax is how many flushed blocks are kept for reuse.
-const dataFreeMax = 1024
+const dataFreeMax = 512
 
 // newDataBlock returns a block for the buffer: one a flush freed, or a
 // new one (its contents are stale: the caller fills all of it).
