@@ -123,9 +123,11 @@ type socket struct {
 	uid, gid uint32
 	// tskey is SOF_TIMESTAMPING_OPT_ID's counter of stamped
 	// datagrams; txQueued counts the transmit timestamps waiting on the
-	// error queue (POLLERR).
+	// error queue (POLLERR), txBytes what they count against the
+	// receive buffer.
 	tskey    atomic.Uint32
 	txQueued atomic.Int32
+	txBytes  atomic.Int64
 	// backlog is listen's backlog (/proc/net's tx_queue of a listener).
 	backlog atomic.Int32
 	// recvHop and recvHop2292 are IPV6_RECVHOPLIMIT and
@@ -1074,6 +1076,7 @@ func (s *socket) recvErrQueue(req *net.RecvRequest) (net.RecvResult, error) {
 func (s *socket) recvTxStamp(req *net.RecvRequest, se *tcpip.SockError, ts *txStamp) (net.RecvResult, error) {
 	if req.Flags&unix.MSG_PEEK == 0 {
 		s.txQueued.Add(-1)
+		s.txBytes.Add(-ts.size)
 	}
 	r := net.RecvResult{Flags: unix.MSG_ERRQUEUE}
 	if se.Payload != nil {

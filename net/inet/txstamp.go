@@ -83,7 +83,13 @@ type txStamp struct {
 	// link is the packet's link header (the error's payload is the
 	// rest of the packet).
 	link []byte
+	// size is what the stamp counts against the receive buffer.
+	size int64
 }
+
+// txStampOverhead is what a queued stamp counts beyond its packet's
+// bytes (Linux charges a buffer's bookkeeping as well: its truesize).
+const txStampOverhead = 512
 
 // Origin implements tcpip.SockErrorCause.
 func (*txStamp) Origin() tcpip.SockErrOrigin { return soEEOriginTime }
@@ -151,6 +157,20 @@ func (s *socket) txStamped(pkt *stack.PacketBuffer, now time.Time) {
 		st.link = eth
 		se.Payload = stack.PayloadSince(pkt.NetworkHeader())
 	}
+	st.size = txStampOverhead + int64(len(st.link))
+	if se.Payload != nil {
+		st.size += int64(se.Payload.Size())
+	}
+	// As sock_queue_err_skb: a stamp that would fill the receive
+	// buffer is dropped (a program that never reads the error queue
+	// must not make it grow without bound).
+	if s.txBytes.Load()+st.size >= s.ep().SocketOptions().GetReceiveBufferSize() {
+		if se.Payload != nil {
+			se.Payload.Release()
+		}
+		return
+	}
+	s.txBytes.Add(st.size)
 	s.ep().SocketOptions().QueueErr(se)
 	s.txQueued.Add(1)
 	s.wq.Notify(waiter.EventErr)
