@@ -1,8 +1,10 @@
 package tests
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -170,4 +172,49 @@ func sameOnHostAndKite(t *testing.T, src string, run func(argv ...string) string
 			}
 		})
 	}
+}
+
+// TestConsoleFileSignals runs progs/stdio_signals (which the C program
+// harness runs with a stdout pipe) with stdin and stdout as host regular
+// files, on the host and under kite: while another process keeps
+// signalling it, a write to the file and a read of the file never fail
+// with EINTR, since a regular file never makes them wait.
+func TestConsoleFileSignals(t *testing.T) {
+	src, err := filepath.Abs("progs/stdio_signals.c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := bytes.Repeat([]byte("0123456789abcde\n"), 1000)
+	dir := t.TempDir()
+	run := func(argv ...string) string {
+		in, err := os.CreateTemp(dir, "in")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer in.Close()
+		if _, err := in.Write(input); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := in.Seek(0, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		out, err := os.CreateTemp(dir, "out")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Close()
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = testEnv
+		errBuf := &syncBuffer{}
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = in, out, errBuf
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%v: %v\n%s", argv, err, errBuf.String())
+		}
+		b, err := os.ReadFile(out.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b) + errBuf.String()
+	}
+	sameOnHostAndKite(t, src, run)
 }

@@ -149,18 +149,28 @@ func (c *Console) Stat() (unix.Stat_t, error) {
 const interruptPoll = 50 // milliseconds
 
 // waitFD waits until fd reports one of events, or returns EINTR once
-// interrupted (if not nil) reports true. It returns the revents.
+// interrupted (if not nil) reports true while it would have to wait: a fd
+// that is ready already (a regular file always is) is never interrupted,
+// as Linux never fails a read that finds data or a write that finds room
+// with EINTR. It returns the revents.
 func waitFD(fd int, events int16, interrupted func() bool) (int16, error) {
 	timeout := -1
 	if interrupted != nil {
 		timeout = interruptPoll
 	}
 	for {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
+		n, err := unix.Poll(fds, 0)
+		if err == nil && n > 0 {
+			return fds[0].Revents, nil
+		}
+		if err != nil && err != unix.EINTR {
+			return 0, err
+		}
 		if interrupted != nil && interrupted() {
 			return 0, unix.EINTR
 		}
-		fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
-		n, err := unix.Poll(fds, timeout)
+		n, err = unix.Poll(fds, timeout)
 		if err == unix.EINTR || n == 0 {
 			continue
 		}

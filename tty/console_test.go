@@ -81,6 +81,53 @@ func TestConsoleReadInterrupted(t *testing.T) {
 	}
 }
 
+// TestConsoleReadyNotInterrupted checks that a pending interruption does
+// not fail a read that finds data or a write that finds room: only a call
+// that would have to wait is interrupted.
+func TestConsoleReadyNotInterrupted(t *testing.T) {
+	always := func() bool { return true }
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	r, _ := NewConsole(p[0])
+	w, _ := NewConsole(p[1])
+	if n, err := w.Write([]byte("hi\n"), false, always); n != 3 || err != nil {
+		t.Errorf("write to a pipe with room, interrupted = %d, %v, want 3", n, err)
+	}
+	buf := make([]byte, 8)
+	if n, err := r.Read(buf, false, always); n != 3 || err != nil {
+		t.Errorf("read of a pipe with data, interrupted = %d, %v, want 3", n, err)
+	}
+	if _, err := r.Read(buf, false, always); err != unix.EINTR {
+		t.Errorf("read of an empty pipe, interrupted = %v, want EINTR", err)
+	}
+
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c, err := NewConsole(int(f.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Write([]byte("abc"), false, always); n != 3 || err != nil {
+		t.Errorf("write to a file, interrupted = %d, %v, want 3", n, err)
+	}
+	if _, err := f.Seek(0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Read(buf, false, always); n != 3 || err != nil {
+		t.Errorf("read of a file, interrupted = %d, %v, want 3", n, err)
+	}
+	if n, err := c.Read(buf, false, always); n != 0 || err != nil {
+		t.Errorf("read at end of a file, interrupted = %d, %v, want 0", n, err)
+	}
+}
+
 func TestConsoleFile(t *testing.T) {
 	f, err := os.CreateTemp(t.TempDir(), "out")
 	if err != nil {
