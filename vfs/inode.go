@@ -109,6 +109,14 @@ type Filesystem interface {
 	Statfs(ctx Context) (Statfs, error)
 }
 
+// BlockDeviceFilesystem is implemented by file systems mounted from a
+// block device (ext4 on /dev/vda1): Device returns the device's number,
+// which stat's st_dev and /proc/PID/mountinfo then show, as on Linux,
+// instead of an anonymous one (major 0).
+type BlockDeviceFilesystem interface {
+	Device() uint64
+}
+
 // FilesystemSyncer is implemented by file systems that hold changes in
 // memory for a while (ext4's running journal transaction): SyncFS makes
 // them durable, for sync(2) and syncfs(2).

@@ -207,8 +207,13 @@ func (v *VirtualFilesystem) fsStateLocked(fs Filesystem) *fsState {
 	if s := v.fss[fs]; s != nil {
 		return s
 	}
-	s := &fsState{fs: fs, dev: unix.Mkdev(0, v.nextDev)}
-	v.nextDev++
+	s := &fsState{fs: fs}
+	if bd, ok := fs.(BlockDeviceFilesystem); ok && bd.Device() != 0 {
+		s.dev = bd.Device()
+	} else {
+		s.dev = unix.Mkdev(0, v.nextDev)
+		v.nextDev++
+	}
 	v.fss[fs] = s
 	return s
 }

@@ -26,6 +26,9 @@ type Filesystem struct {
 	fs *FS
 	// closer is the image file (nil when the caller owns the device).
 	closer io.Closer
+	// rdev is the block device mount(2) opened it from (0: an image
+	// kite opened itself, the root).
+	rdev uint64
 
 	// flushMu guards flusher, the timer of the background writeback of
 	// a writable file system (nil once closed).

@@ -126,6 +126,7 @@ func (m *Mounts) mount(ctx vfs.Context, source string, flags uint32, data string
 		return nil, errno(err)
 	}
 	fs := NewFilesystem(m.v, efs, nil)
+	fs.rdev = rdev
 	m.open[rdev] = fs
 	return fs, nil
 }
@@ -144,3 +145,7 @@ func (m *Mounts) Close() error {
 	}
 	return first
 }
+
+// Device implements vfs.BlockDeviceFilesystem: a file system mount(2)
+// opened from a block device is known by the device's number.
+func (fs *Filesystem) Device() uint64 { return fs.rdev }
