@@ -462,10 +462,40 @@ func (fs *FS) commit(t *tx) ([]uint64, error) {
 	be := binary.BigEndian
 	start := jw.head
 	pos := start
+	// Log blocks that follow each other on the device go out in one
+	// write (flushLog, before each barrier).
+	bs := int64(fs.blockSize)
+	var pend []byte
+	var pendAt int64
+	flushLog := func() error {
+		if len(pend) == 0 {
+			return nil
+		}
+		_, err := fs.wdev.WriteAt(pend, pendAt)
+		pend = pend[:0]
+		if err != nil {
+			return fmt.Errorf("ext4: writing the journal at %d: %w", pendAt, err)
+		}
+		return nil
+	}
 	logWrite := func(buf []byte) error {
-		err := j.writeLog(pos, buf)
+		b, err := j.logBlock(pos)
+		if err != nil {
+			return err
+		}
 		pos = j.next(pos)
-		return err
+		fs.cache.drop(b, 1)
+		at := int64(b) * bs
+		if len(pend) > 0 && (pendAt+int64(len(pend)) != at || len(pend)+len(buf) > flushRun) {
+			if err := flushLog(); err != nil {
+				return err
+			}
+		}
+		if len(pend) == 0 {
+			pendAt = at
+		}
+		pend = append(pend, buf...)
+		return nil
 	}
 	for i := 0; i < len(revokes); i += perRevoke {
 		chunk := revokes[i:min(i+perRevoke, len(revokes))]
@@ -547,6 +577,9 @@ func (fs *FS) commit(t *tx) ([]uint64, error) {
 			}
 		}
 	}
+	if err := flushLog(); err != nil {
+		return nil, err
+	}
 	// Barrier: file data, the log blocks and the live transaction's
 	// checkpoint are on stable storage before the commit block.
 	if err := fs.syncDev(); err != nil {
@@ -573,6 +606,9 @@ func (fs *FS) commit(t *tx) ([]uint64, error) {
 	if err := logWrite(commit); err != nil {
 		return nil, err
 	}
+	if err := flushLog(); err != nil {
+		return nil, err
+	}
 	if err := fs.syncDev(); err != nil {
 		return nil, err
 	}
@@ -591,13 +627,31 @@ func (fs *FS) commit(t *tx) ([]uint64, error) {
 	return blocks, nil
 }
 
-// checkpoint writes the transaction's blocks to their places (made
-// durable by the next barrier).
+// checkpoint writes the transaction's blocks (sorted) to their places,
+// made durable by the next barrier: runs of neighbouring blocks (inode
+// tables, bitmaps) in one device write each.
 func (fs *FS) checkpoint(t *tx, blocks []uint64) error {
-	for _, b := range blocks {
-		if _, err := fs.wdev.WriteAt(t.blocks[b], int64(b)*int64(fs.blockSize)); err != nil {
-			return fmt.Errorf("ext4: checkpoint of block %d: %w", b, err)
+	bs := int64(fs.blockSize)
+	var run []byte
+	for i := 0; i < len(blocks); {
+		j := i + 1
+		for j < len(blocks) && blocks[j] == blocks[j-1]+1 && int64(j-i+1)*bs <= flushRun {
+			j++
 		}
+		out := t.blocks[blocks[i]]
+		if j > i+1 {
+			if run == nil {
+				run = make([]byte, 0, flushRun)
+			}
+			out = run[:0]
+			for _, b := range blocks[i:j] {
+				out = append(out, t.blocks[b]...)
+			}
+		}
+		if _, err := fs.wdev.WriteAt(out, int64(blocks[i])*bs); err != nil {
+			return fmt.Errorf("ext4: checkpoint of blocks %d-%d: %w", blocks[i], blocks[j-1], err)
+		}
+		i = j
 	}
 	return nil
 }
@@ -615,16 +669,24 @@ func (jw *journalWriter) writeJSB(start, seq uint32) error {
 	return jw.j.writeLog(0, jw.j.sb)
 }
 
-// writeLog writes journal block n (straight to the device).
-func (j *journal) writeLog(n uint32, buf []byte) error {
+// logBlock returns the device block of journal block n.
+func (j *journal) logBlock(n uint32) (uint64, error) {
 	i := sort.Search(len(j.exts), func(i int) bool {
 		return uint64(j.exts[i].Block)+uint64(j.exts[i].Len) > uint64(n)
 	})
 	if i == len(j.exts) || j.exts[i].Block > n {
-		return corrupt("journal block %d is not mapped", n)
+		return 0, corrupt("journal block %d is not mapped", n)
 	}
 	e := j.exts[i]
-	b := e.Start + uint64(n-e.Block)
+	return e.Start + uint64(n-e.Block), nil
+}
+
+// writeLog writes journal block n (straight to the device).
+func (j *journal) writeLog(n uint32, buf []byte) error {
+	b, err := j.logBlock(n)
+	if err != nil {
+		return err
+	}
 	j.fs.cache.drop(b, 1)
 	if _, err := j.fs.wdev.WriteAt(buf, int64(b)*int64(j.fs.blockSize)); err != nil {
 		return fmt.Errorf("ext4: writing journal block %d: %w", n, err)
