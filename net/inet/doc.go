@@ -42,8 +42,13 @@
 //
 // Locking: tcpip endpoints are safe for concurrent use; socket.mu
 // serialises the replacement of a socket's endpoint with bind, listen
-// and setsockopt, and guards what they record. Stack.mu guards the set
-// of open sockets (taken under socket.mu when an endpoint is replaced),
+// and setsockopt, and guards what they record. socket.sendMu keeps
+// other sends out while a datagram send sets the socket's TOS or
+// traffic class for itself and puts it back (held for writing there and
+// by setsockopt and an endpoint's replacement, for reading by other
+// sends); it comes after socket.mu and before Stack.mu. Stack.mu guards
+// the set of open sockets (taken under socket.mu when an endpoint is
+// replaced),
 // Sandbox.mu its forwarded connections, hostSocket.mu a host socket's
 // unread data (held while that data is copied to the program: mm's
 // locks come after it) and hostSocket.urgMu its urgent-data flag (held

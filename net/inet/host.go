@@ -162,14 +162,17 @@ func (h *Host) SetSysctl(key, value string) error { return h.p.SetSysctl(key, va
 // Register makes h's families AF_INET and AF_INET6 of ns, and the
 // interface ioctls ns's sockets take the host's.
 func (h *Host) Register(ns *net.Stack) {
-	ns.Register(unix.AF_INET, &hostFamily{h: h, domain: unix.AF_INET})
-	ns.Register(unix.AF_INET6, &hostFamily{h: h, domain: unix.AF_INET6})
+	now := clockOf(ns)
+	ns.Register(unix.AF_INET, &hostFamily{h: h, domain: unix.AF_INET, now: now})
+	ns.Register(unix.AF_INET6, &hostFamily{h: h, domain: unix.AF_INET6, now: now})
 	ns.SetDeviceIoctl(h.DeviceIoctl)
 }
 
 type hostFamily struct {
 	h      *Host
 	domain int
+	// now is the kernel's realtime clock, for socket timestamps.
+	now func() time.Time
 }
 
 // Socket implements net.Family with inet_create's checks.
@@ -976,7 +979,7 @@ func (s *hostSocket) stamp(r *net.RecvResult) {
 	tt, st := s.opts.StampTypes()
 	if tt != 0 || st != 0 {
 		r.Control.StampType, r.Control.StampingType = tt, st
-		r.Control.Stamp = time.Now()
+		r.Control.Stamp = s.fam.now()
 	}
 }
 

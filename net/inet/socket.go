@@ -24,6 +24,24 @@ import (
 type family struct {
 	st     *Stack
 	domain int
+	// now is the kernel's realtime clock (the one programs read
+	// through the vDSO), which socket timestamps use.
+	now func() time.Time
+}
+
+// clockOf returns the realtime clock of the VFS sockets of ns live in:
+// the kernel's, which may differ from the host's by the clock's slew.
+func clockOf(ns *net.Stack) func() time.Time {
+	if v := ns.VFS(); v != nil {
+		return v.Now
+	}
+	return time.Now
+}
+
+// fromHost converts t, a time of the host's clock (tcpip stamps arrivals
+// with it), to the kernel's realtime clock.
+func fromHost(now func() time.Time, t time.Time) time.Time {
+	return t.Add(now().Sub(time.Now()))
 }
 
 func (f *family) netProto() tcpip.NetworkProtocolNumber {
@@ -992,9 +1010,9 @@ func (s *socket) stamp(r *net.RecvResult, cm tcpip.ReceivableControlMessages) {
 		return
 	}
 	r.Control.StampType, r.Control.StampingType = tt, st
-	r.Control.Stamp = time.Now()
+	r.Control.Stamp = s.fam.now()
 	if cm.HasTimestamp {
-		r.Control.Stamp = cm.Timestamp
+		r.Control.Stamp = fromHost(s.fam.now, cm.Timestamp)
 	}
 }
 

@@ -213,8 +213,9 @@ func (st *Stack) Close() { st.s.Close() }
 
 // Register makes st's families AF_INET and AF_INET6 of ns.
 func (st *Stack) Register(ns *net.Stack) {
-	ns.Register(unix.AF_INET, &family{st: st, domain: unix.AF_INET})
-	ns.Register(unix.AF_INET6, &family{st: st, domain: unix.AF_INET6})
+	now := clockOf(ns)
+	ns.Register(unix.AF_INET, &family{st: st, domain: unix.AF_INET, now: now})
+	ns.Register(unix.AF_INET6, &family{st: st, domain: unix.AF_INET6, now: now})
 	ns.SetDeviceIoctl(func(ctx net.Context, domain int, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
 		return st.DeviceIoctl(ctx, domain, io, cmd, arg, ns.NetAdmin)
 	})

@@ -53,7 +53,7 @@ func (l *stampLink) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error)
 			continue
 		}
 		if now.IsZero() {
-			now = time.Now()
+			now = o.s.fam.now()
 		}
 		o.s.txStamped(pkt, now)
 	}

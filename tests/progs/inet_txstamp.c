@@ -42,8 +42,6 @@ static void errqueue(const char *label, int fd) {
 		printf("  %s: %s\n", label, errname(errno));
 		return;
 	}
-	/* The stamp is recent: kite stamps with the host's clock, which
-	 * may run a little ahead of the realtime clock programs read. */
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	printf("  %s: %ld bytes, flags %#x, namelen %d:", label, n, m.msg_flags, (int)m.msg_namelen);
@@ -53,7 +51,7 @@ static void errqueue(const char *label, int fd) {
 			struct timespec ts[3];
 			memcpy(ts, CMSG_DATA(c), sizeof ts);
 			long d = (long)(now.tv_sec - ts[0].tv_sec);
-			printf(" sw %s, others %s", d >= -1 && d < 60 && ts[0].tv_nsec < 1000000000 ? "recent" : "wrong",
+			printf(" sw %s, others %s", d >= 0 && d < 60 && ts[0].tv_nsec < 1000000000 ? "recent" : "wrong",
 			       ts[1].tv_sec | ts[1].tv_nsec | ts[2].tv_sec | ts[2].tv_nsec ? "set" : "zero");
 		} else if ((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
 			   (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
