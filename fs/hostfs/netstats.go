@@ -4,12 +4,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// netStats are the host /proc/net files ReadNetStats reads: the network
-// namespace's protocol counters and socket counts, and its raw and ping
-// socket lists, which netlink does not carry.
-var netStats = map[string]bool{
-	"snmp": true, "snmp6": true, "netstat": true, "sockstat": true, "sockstat6": true,
-	"raw": true, "raw6": true, "icmp": true, "icmp6": true,
+// isNetStats reports whether name is one of the host /proc/net files
+// ReadNetStats reads: the network namespace's protocol counters and
+// socket counts, and its raw and ping socket lists, which netlink does
+// not carry.
+func isNetStats(name string) bool {
+	switch name {
+	case "snmp", "snmp6", "netstat", "sockstat", "sockstat6", "raw", "raw6", "icmp", "icmp6":
+		return true
+	}
+	return false
 }
 
 // maxNetStats bounds what ReadNetStats reads (the files are a few KiB).
@@ -24,7 +28,7 @@ const maxNetStats = 1 << 20
 // read-only through /proc/thread-self with O_NOFOLLOW and must be a
 // regular file; nothing is written.
 func ReadNetStats(name string) ([]byte, error) {
-	if !netStats[name] {
+	if !isNetStats(name) {
 		return nil, unix.ENOENT
 	}
 	fd, err := unix.Open("/proc/thread-self/net/"+name, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
