@@ -82,15 +82,9 @@ func (s procSource) FSSysctl(name string) string {
 	case "lease-break-time":
 		return strconv.FormatInt(s.k.vfs.LeaseBreakTime(), 10) + "\n"
 	case "leases-enable":
-		if s.k.vfs.LeasesEnabled() {
-			return "1\n"
-		}
-		return "0\n"
+		return strconv.FormatInt(s.k.vfs.LeasesEnable(), 10) + "\n"
 	case "dir-notify-enable":
-		if s.k.vfs.DirNotifyEnabled() {
-			return "1\n"
-		}
-		return "0\n"
+		return strconv.FormatInt(s.k.vfs.DirNotifyEnable(), 10) + "\n"
 	}
 	v := s.k.inotify.value(strings.TrimPrefix(name, "inotify/"))
 	if v == nil {
@@ -112,9 +106,9 @@ func (s procSource) SetFSSysctl(name, value string) error {
 		}
 		switch name {
 		case "leases-enable":
-			s.k.vfs.SetLeasesEnabled(n != 0)
+			s.k.vfs.SetLeasesEnable(n)
 		case "dir-notify-enable":
-			s.k.vfs.SetDirNotifyEnabled(n != 0)
+			s.k.vfs.SetDirNotifyEnable(n)
 		default:
 			s.k.vfs.SetLeaseBreakTime(n)
 		}

@@ -45,24 +45,25 @@ type dnotifyWatch struct {
 
 // dnotifyState is the VFS's dnotify watches.
 type dnotifyState struct {
-	// byInode and disabled (/proc/sys/fs/dir-notify-enable 0) are
-	// guarded by VirtualFilesystem.dnotifyMu.
-	byInode  map[Inode]*dnotifyWatch
-	disabled bool
+	// byInode and enableLess1 (/proc/sys/fs/dir-notify-enable less
+	// one: Linux keeps any int written, 0 turns F_NOTIFY off, the zero
+	// value is its default 1) are guarded by VirtualFilesystem.dnotifyMu.
+	byInode     map[Inode]*dnotifyWatch
+	enableLess1 int64
 }
 
-// DirNotifyEnabled returns /proc/sys/fs/dir-notify-enable.
-func (v *VirtualFilesystem) DirNotifyEnabled() bool {
+// DirNotifyEnable returns /proc/sys/fs/dir-notify-enable.
+func (v *VirtualFilesystem) DirNotifyEnable() int64 {
 	v.dnotifyMu.Lock()
 	defer v.dnotifyMu.Unlock()
-	return !v.dnotify.disabled
+	return v.dnotify.enableLess1 + 1
 }
 
-// SetDirNotifyEnabled sets /proc/sys/fs/dir-notify-enable: when off,
+// SetDirNotifyEnable sets /proc/sys/fs/dir-notify-enable: while it is 0,
 // F_NOTIFY is EINVAL.
-func (v *VirtualFilesystem) SetDirNotifyEnabled(on bool) {
+func (v *VirtualFilesystem) SetDirNotifyEnable(n int64) {
 	v.dnotifyMu.Lock()
-	v.dnotify.disabled = !on
+	v.dnotify.enableLess1 = n - 1
 	v.dnotifyMu.Unlock()
 }
 
@@ -145,7 +146,7 @@ func (w *dnotifyWatch) Event(ev NotifyEvent) {
 func (v *VirtualFilesystem) SetDirNotify(f *File, table any, fd int32, mask uint32, owner FileOwner) error {
 	v.dnotifyMu.Lock()
 	defer v.dnotifyMu.Unlock()
-	if v.dnotify.disabled {
+	if v.dnotify.enableLess1 == -1 {
 		return unix.EINVAL
 	}
 	d := f.path.Dentry

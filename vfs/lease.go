@@ -57,9 +57,11 @@ type leaseState struct {
 	byInode map[Inode]*inodeLeases
 	// breakTime is /proc/sys/fs/lease-break-time (seconds; <= 0: an
 	// opener waits for as long as the holder keeps the lease) and
-	// disabled is leases-enable's 0; both guarded by leaseMu.
-	breakTime int64
-	disabled  bool
+	// enableLess1 is leases-enable less one (Linux keeps any int
+	// written; 0 turns new leases off; the zero value is its default
+	// 1); both guarded by leaseMu.
+	breakTime   int64
+	enableLess1 int64
 }
 
 // LeaseBreakTime returns /proc/sys/fs/lease-break-time.
@@ -76,18 +78,18 @@ func (v *VirtualFilesystem) SetLeaseBreakTime(s int64) {
 	v.leaseMu.Unlock()
 }
 
-// LeasesEnabled returns /proc/sys/fs/leases-enable.
-func (v *VirtualFilesystem) LeasesEnabled() bool {
+// LeasesEnable returns /proc/sys/fs/leases-enable.
+func (v *VirtualFilesystem) LeasesEnable() int64 {
 	v.leaseMu.Lock()
 	defer v.leaseMu.Unlock()
-	return !v.lease.disabled
+	return v.lease.enableLess1 + 1
 }
 
-// SetLeasesEnabled sets /proc/sys/fs/leases-enable: when off, new leases
-// are EINVAL (held ones stay).
-func (v *VirtualFilesystem) SetLeasesEnabled(on bool) {
+// SetLeasesEnable sets /proc/sys/fs/leases-enable: while it is 0, new
+// leases are EINVAL (held ones stay).
+func (v *VirtualFilesystem) SetLeasesEnable(n int64) {
 	v.leaseMu.Lock()
-	v.lease.disabled = !on
+	v.lease.enableLess1 = n - 1
 	v.leaseMu.Unlock()
 }
 
@@ -294,7 +296,7 @@ func (v *VirtualFilesystem) SetLease(ctx Context, f *File, fd int32, typ int, ow
 		}
 		s.changedLocked()
 	} else {
-		if v.lease.disabled {
+		if v.lease.enableLess1 == -1 {
 			return unix.EINVAL
 		}
 		if s == nil {

@@ -49,8 +49,25 @@ func TestLeaseBreakTime(t *testing.T) {
 	}
 	wantErr(t, "F_UNLCK of the timed-out lease", e.v.SetLease(root, holder, 7, unix.F_UNLCK, o), unix.EAGAIN)
 
-	// leases-enable 0: no new leases.
-	e.v.SetLeasesEnabled(false)
+	// leases-enable keeps any int written (1 by default); any value but
+	// 0 leaves leases on, 0 allows no new ones.
+	if got := e.v.LeasesEnable(); got != 1 {
+		t.Errorf("leases-enable by default: %d, want 1", got)
+	}
+	e.v.SetLeasesEnable(5)
+	if got := e.v.LeasesEnable(); got != 5 {
+		t.Errorf("leases-enable after writing 5: %d", got)
+	}
+	if err := e.v.SetLease(root, holder, 7, unix.F_RDLCK, o); err != nil {
+		t.Errorf("F_RDLCK with leases-enable 5: %v", err)
+	}
+	if err := e.v.SetLease(root, holder, 7, unix.F_UNLCK, o); err != nil {
+		t.Errorf("F_UNLCK: %v", err)
+	}
+	e.v.SetLeasesEnable(0)
 	wantErr(t, "F_RDLCK with leases disabled", e.v.SetLease(root, holder, 7, unix.F_RDLCK, o), unix.EINVAL)
+	if got := e.v.LeasesEnable(); got != 0 {
+		t.Errorf("leases-enable after writing 0: %d", got)
+	}
 	holder.DecRef(root)
 }
