@@ -77,7 +77,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_GETPID:                  supported(getpid),
 	unix.SYS_SENDFILE:                supported(sendfile),
 	unix.SYS_SOCKET:                  partial(socket, "AF_UNIX; AF_INET and AF_INET6 TCP and UDP over kite's stack (no raw or ICMP echo sockets); AF_NETLINK NETLINK_ROUTE and NETLINK_KOBJECT_UEVENT; other families EAFNOSUPPORT"),
-	unix.SYS_CONNECT:                 partial(connect, "connect(AF_UNSPEC) on kite's stack: a UDP socket with datagrams queued keeps a port it did not name (tcpip cannot move the datagrams to the new endpoint that gives the port up); a connected TCP socket bound to a named port on the wildcard address fails with EADDRINUSE (tcpip does not release such a port when the connection ends, on close too); --net=host disconnects as Linux"),
+	unix.SYS_CONNECT:                 partial(connect, "connect(AF_UNSPEC) on kite's stack: a UDP socket with datagrams queued keeps a port it did not name (tcpip cannot move the datagrams to the new endpoint that gives the port up); --net=host disconnects as Linux"),
 	unix.SYS_ACCEPT:                  supported(accept),
 	unix.SYS_SENDTO:                  partial(sendto, "TCP MSG_OOB is EOPNOTSUPP on kite's stack (gVisor's tcpip has no urgent data: its TCP neither sends URG nor reads the urgent pointer); --net=host sends it as Linux"),
 	unix.SYS_RECVFROM:                partial(recvfrom, "TCP MSG_OOB is always EINVAL on kite's stack (no urgent data ever arrives there); --net=host receives it as Linux"),

@@ -3,6 +3,7 @@ package inet
 import (
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 )
@@ -159,4 +160,60 @@ func (s *socket) staleName() (tcpip.FullAddress, bool) {
 		return tcpip.FullAddress{}, false
 	}
 	return *s.stale, true
+}
+
+// pinLocal, before a TCP socket bound to the any address connects to
+// a, binds it to the local address the connection will have, with the
+// same port, as Linux moves such a socket's port to that address on
+// connect. tcpip gives a connection's port back under its local
+// address, not the any address it was reserved under, so without this
+// the port would stay taken after close. The socket gets a new
+// endpoint (the old one, only bound, gives the port back) with its
+// options; what bind named is kept for a later disconnect.
+func (s *socket) pinLocal(a tcpip.FullAddress) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.ep()
+	if tcp.EndpointState(old.State()) != tcp.StateBound {
+		return nil
+	}
+	local, err := old.GetLocalAddress()
+	if err != nil || local.Port == 0 || !unspecified(local.Addr) {
+		return nil
+	}
+	proto, dst := s.fam.netProto(), a.Addr
+	if isV4Mapped(dst) {
+		b := dst.As16()
+		proto, dst = ipv4.ProtocolNumber, tcpip.AddrFrom4Slice(b[12:])
+	}
+	nic := a.NIC
+	if nic == 0 {
+		nic = tcpip.NICID(old.SocketOptions().GetBindToDevice())
+	}
+	r, terr := s.fam.st.s.FindRoute(nic, tcpip.Address{}, dst, proto, false)
+	if terr != nil {
+		// connect reports it.
+		return nil
+	}
+	addr := r.LocalAddress()
+	r.Release()
+	if s.fam.domain == unix.AF_INET6 && proto == ipv4.ProtocolNumber {
+		var m [16]byte
+		m[10], m[11] = 0xff, 0xff
+		b := addr.As4()
+		copy(m[12:], b[:])
+		addr = tcpip.AddrFrom16(m)
+	}
+	if err := s.replaceLocked(old, &tcpip.FullAddress{}); err != nil {
+		return err
+	}
+	s.stale = nil
+	s.hasStale.Store(false)
+	if err := s.ep().Bind(tcpip.FullAddress{Addr: addr, NIC: local.NIC, Port: local.Port}); err != nil {
+		if _, ok := err.(*tcpip.ErrPortInUse); ok {
+			return unix.EADDRINUSE
+		}
+		return errno(err)
+	}
+	return nil
 }

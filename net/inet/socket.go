@@ -419,6 +419,9 @@ func (s *socket) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadlin
 	if !s.stream() {
 		return errno(s.ep().Connect(a))
 	}
+	if err := s.pinLocal(a); err != nil {
+		return err
+	}
 	s.async.connecting.Store(true)
 	terr := s.ep().Connect(a)
 	switch terr.(type) {
