@@ -168,6 +168,9 @@ func copyFileRange(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if (inOff != nil && *inOff < 0) || (outOff != nil && *outOff < 0) {
 		return 0, unix.EINVAL
 	}
+	if out.IsImmutable() { // as generic_copy_file_checks, before a count of 0
+		return 0, unix.EPERM
+	}
 	count := uint64(a[4])
 	if count == 0 {
 		return 0, nil

@@ -68,6 +68,12 @@ func (f *File) IsAppendOnly() bool {
 	return f.path.Dentry != nil && attrFlags(f.path.Dentry.inode)&FlagAppend != 0
 }
 
+// IsImmutable reports whether f's file is immutable (copy_file_range
+// may not write to it, even through a descriptor opened before).
+func (f *File) IsImmutable() bool {
+	return f.path.Dentry != nil && attrFlags(f.path.Dentry.inode)&FlagImmutable != 0
+}
+
 // noChange returns EPERM when d's inode is immutable or append-only:
 // what Linux refuses for a change of mode, owner, times or extended
 // attributes, a hard link, and a removal or rename of it.

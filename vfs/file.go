@@ -158,9 +158,15 @@ func (f *File) checkRead() error {
 	return nil
 }
 
+// checkWrite is the check of every write a program makes (write,
+// pwrite, their vectored forms, splice, sendfile, copy_file_range),
+// zero-length ones too; page-cache writeback does not make it.
 func (f *File) checkWrite() error {
 	if !f.Writable() {
 		return unix.EBADF
+	}
+	if r, ok := f.ops.(WriteRefuser); ok {
+		return r.RefuseWrite()
 	}
 	return nil
 }

@@ -94,6 +94,16 @@ type WriteDiscarder interface {
 	DiscardWrite() error
 }
 
+// WriteRefuser is implemented by the file operations of file systems
+// that check each write a program makes through a descriptor already
+// open for writing: ext4 refuses one to a file made immutable since
+// (ext4_write_checks' EPERM; the VFS refused only the opens for writing
+// after it, and tmpfs takes the write, as on Linux). RefuseWrite returns
+// the write's error, nil when it may go on.
+type WriteRefuser interface {
+	RefuseWrite() error
+}
+
 // InPlaceIO is implemented by the file operations of devices whose Read
 // and Write neither block nor look at any address space (/dev/zero,
 // /dev/urandom), so that reads and writes may hand them the pages of the

@@ -73,11 +73,9 @@ func (i vfsInode) setStatAllowed(s *vfs.SetStat) error {
 
 // AttrFlags implements vfs.AttrFlagsInode.
 func (i vfsInode) AttrFlags() uint32 {
-	in, err := i.fs().Stat(i.ino)
-	if err != nil {
-		return 0
-	}
-	return in.Flags & flUserVisible
+	var fl uint32
+	i.fs().withInode(i.ino, func(in *Inode) { fl = in.Flags & flUserVisible })
+	return fl
 }
 
 // SetAttrFlags implements vfs.AttrFlagsInode with Linux's

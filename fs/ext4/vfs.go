@@ -512,6 +512,17 @@ func (r *regularFile) Write(ctx vfs.Context, f *vfs.File, src []byte, off int64)
 	return n, errno(err)
 }
 
+// RefuseWrite implements vfs.WriteRefuser: a program's write to an
+// immutable file is EPERM even through a descriptor opened before the
+// flag was set, as Linux's ext4_write_checks has it (page-cache
+// writeback, which calls Write, is not refused).
+func (r *regularFile) RefuseWrite() error {
+	if r.i.AttrFlags()&FlagImmutable != 0 {
+		return unix.EPERM
+	}
+	return nil
+}
+
 // syncWrite commits a write to a file opened O_SYNC or O_DSYNC (O_SYNC
 // includes O_DSYNC's bit) before write(2) returns, as Linux does.
 func (r *regularFile) syncWrite(f *vfs.File) error {

@@ -4,7 +4,8 @@
  * append-only, and what those two then refuse (EPERM): writes, opens for
  * writing or truncation, truncate, unlink, rename, link, chmod, chown,
  * times, extended attributes, fcntl clearing O_APPEND, fallocate, and
- * changes in an immutable or append-only directory. No-atime stops
+ * changes in an immutable or append-only directory; ext4 (not tmpfs)
+ * also refuses writes through a descriptor opened before immutable. No-atime stops
  * access-time updates; no-dump and no-atime are inherited. With
  * ATTR_DIR set it runs there instead (tests/ext4_test.go: an ext4 image
  * under kite, the host's ext4 disk), where ext4's flags apply; kite's
@@ -114,6 +115,20 @@ static void refusals(const char *name, int fd) {
 	res("  unlink", unlink(p));
 	res("  old fd fallocate", fallocate(fd, 0, 0, 100));
 	res("  old fd punch hole", fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 1));
+	/* ext4 refuses writes through a descriptor opened before the flag
+	 * was set (ext4_write_checks), tmpfs takes them; copy_file_range
+	 * into an immutable file is refused everywhere. */
+	res("  old fd write", write(fd, "w", 1));
+	res("  old fd write 0 bytes", write(fd, "", 0));
+	res("  old fd pwrite", pwrite(fd, "p", 1, 1));
+	int src = open(at("src"), O_CREAT | O_RDWR | O_TRUNC, 0644);
+	write(src, "abc", 3);
+	loff_t o = 0;
+	res("  old fd copy_file_range 0 bytes", copy_file_range(src, &o, fd, NULL, 0, 0));
+	o = 0;
+	res("  old fd copy_file_range", copy_file_range(src, &o, fd, NULL, 2, 0));
+	close(src);
+	unlink(at("src"));
 	res("  old fd F_SETFL O_APPEND", fcntl(fd, F_SETFL, O_APPEND));
 	res("  old fd F_SETFL 0", fcntl(fd, F_SETFL, 0));
 	unlink(at("link"));
