@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -215,6 +217,62 @@ func TestConsoleFileSignals(t *testing.T) {
 			t.Fatal(err)
 		}
 		return string(b) + errBuf.String()
+	}
+	sameOnHostAndKite(t, src, run)
+}
+
+// TestConsoleFullWrite runs consoleprogs/console_full_write with stdout a
+// pipe the test never reads, on the host and under kite (which keeps the
+// host pipe blocking): a non-blocking write bigger than the free room is
+// short and the next fails with EAGAIN, a blocking write into the full
+// pipe fails with EINTR when a signal is caught, and SIGKILL of the
+// program while it is blocked writing ends it (and kite).
+func TestConsoleFullWrite(t *testing.T) {
+	src, err := filepath.Abs("consoleprogs/console_full_write.c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(argv ...string) string {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = testEnv
+		errBuf := &syncBuffer{}
+		cmd.Stdout, cmd.Stderr = w, errBuf
+		err = cmd.Start()
+		w.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err = <-done:
+		case <-time.After(runTimeout):
+			cmd.Process.Kill()
+			<-done
+			t.Fatalf("%v: still running after %v with its stdout pipe full:\n%s", argv, runTimeout, errBuf.String())
+		}
+		status := "exit 0"
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			ws := ee.Sys().(syscall.WaitStatus)
+			if ws.Signaled() {
+				status = "signal " + ws.Signal().String()
+			} else {
+				status = fmt.Sprintf("exit %d", ws.ExitStatus())
+			}
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		res := result{stderr: errBuf.String(), status: status}
+		if argv[0] == kiteBin {
+			res = underKite(res) // kite exits 128+N when signal N killed the program
+		}
+		return res.stderr + res.status + "\n"
 	}
 	sameOnHostAndKite(t, src, run)
 }

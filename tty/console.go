@@ -223,8 +223,22 @@ func (c *Console) Read(p []byte, nonblock bool, interrupted func() bool) (int, e
 	}
 }
 
+// pollOutRoom is how much a host pipe that reports POLLOUT takes in one
+// write without blocking: Linux's pipe_poll reports POLLOUT while one
+// buffer slot (a page) is free, and pipe_write fills a free slot with up to
+// a page (PIPE_BUF) at once. The host stdio fds stay blocking (their file
+// descriptions are shared with whoever started kite), so a write of more
+// than this would sleep in the host kernel until a reader drains the pipe,
+// where no signal to the application, no SIGKILL and no shutdown of kite
+// could cut it short. Sockets and terminals are written in the same
+// chunks: their POLLOUT promises some room, not room for any size, so
+// this makes a wait in the host kernel unlikely there, not impossible.
+const pollOutRoom = 4096
+
 // Write writes all of p to the host fd unless an error stops it, returning
-// how much was written. A closed reader gives EPIPE (kite's Go runtime does
+// how much was written. Except on a regular file (which never makes a
+// write wait) it writes at most pollOutRoom bytes after each POLLOUT, so
+// kite's goroutine never sleeps in a host write. A closed reader gives EPIPE (kite's Go runtime does
 // not die of SIGPIPE for raw writes); the caller sends SIGPIPE to the
 // application as Linux would. If nonblock is set and the fd cannot take
 // data, it returns what was written so far, or EAGAIN if nothing; a
@@ -249,8 +263,12 @@ func (c *Console) Write(p []byte, nonblock bool, interrupted func() bool) (int, 
 			}
 			return 0, err
 		}
-		n, err := unix.Write(c.fd, p[done:])
-		if err == unix.EAGAIN || err == nil && n < len(p)-done {
+		chunk := p[done:]
+		if c.kind != ConsoleFile && len(chunk) > pollOutRoom {
+			chunk = chunk[:pollOutRoom]
+		}
+		n, err := unix.Write(c.fd, chunk)
+		if err == unix.EAGAIN || err == nil && n < len(chunk) {
 			c.writeFull()
 		}
 		if err == unix.EINTR || err == unix.EAGAIN {

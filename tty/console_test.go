@@ -128,6 +128,62 @@ func TestConsoleReadyNotInterrupted(t *testing.T) {
 	}
 }
 
+// TestConsoleWriteFullPipe writes more than a blocking host pipe has room
+// for: the write takes what fits and never sleeps in the host kernel, so
+// a non-blocking write is short, a blocking one interrupted while it waits
+// returns what it wrote, and one that wrote nothing returns EINTR.
+func TestConsoleWriteFullPipe(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	w, _ := NewConsole(p[1])
+	big := make([]byte, 1<<20)
+	type res struct {
+		n   int
+		err error
+	}
+	write := func(b []byte, nonblock bool, interrupted func() bool) (int, error) {
+		ch := make(chan res, 1)
+		go func() {
+			n, err := w.Write(b, nonblock, interrupted)
+			ch <- res{n, err}
+		}()
+		select {
+		case r := <-ch:
+			return r.n, r.err
+		case <-time.After(2 * time.Minute):
+			t.Fatalf("write of %d bytes still blocked in the host after 2 minutes", len(b))
+		}
+		return 0, nil
+	}
+	always := func() bool { return true }
+	// One byte first: the room left is then less than any power of two
+	// above a page.
+	if n, err := write(big[:1], true, nil); n != 1 || err != nil {
+		t.Fatalf("write of 1 byte = %d, %v", n, err)
+	}
+	if n, err := write(big, true, nil); n <= 0 || n >= len(big) || err != nil {
+		t.Errorf("nonblocking write bigger than the room = %d, %v; want a short count", n, err)
+	}
+	if n, err := write(big, true, nil); err != unix.EAGAIN {
+		t.Errorf("nonblocking write into a full pipe = %d, %v; want EAGAIN", n, err)
+	}
+	if n, err := write(big, false, always); err != unix.EINTR {
+		t.Errorf("blocking write into a full pipe, interrupted = %d, %v; want EINTR", n, err)
+	}
+	// Reading a page frees one slot: a blocking write takes a page and
+	// is interrupted when it has to wait for more.
+	if n, err := unix.Read(p[0], make([]byte, 4096)); n != 4096 || err != nil {
+		t.Fatalf("read = %d, %v", n, err)
+	}
+	if n, err := write(big, false, always); n <= 0 || n >= len(big) || err != nil {
+		t.Errorf("blocking write with some room, interrupted = %d, %v; want a short count", n, err)
+	}
+}
+
 func TestConsoleFile(t *testing.T) {
 	f, err := os.CreateTemp(t.TempDir(), "out")
 	if err != nil {
