@@ -101,7 +101,7 @@ func (s *socket) replaceLocked(old tcpip.Endpoint, stale *tcpip.FullAddress) err
 	st := s.fam.st
 	st.mu.Lock()
 	st.releaseCountsLocked(s)
-	s.cur.Store(&endpointBox{ep})
+	s.cur.Store(&endpointBox{ep: ep})
 	st.mu.Unlock()
 	old.Close()
 	for _, o := range s.epOpts {

@@ -185,7 +185,25 @@ type socket struct {
 }
 
 // endpointBox holds a socket's endpoint for its atomic pointer.
-type endpointBox struct{ ep tcpip.Endpoint }
+// errTaken says a call has taken the error of a TCP endpoint in the
+// error state (a reset or failed connection): tcpip cannot say whether
+// it still holds it, Linux's poll shows POLLERR only until then.
+// connFailed says a blocking connect failed on it: Linux's
+// __inet_stream_connect then disconnects the socket, which polls as
+// one never connected.
+type endpointBox struct {
+	ep                   tcpip.Endpoint
+	errTaken, connFailed atomic.Bool
+}
+
+// tookError notes that a call got the error of a TCP endpoint in the
+// error state.
+func (s *socket) tookError() {
+	b := s.cur.Load()
+	if s.stream() && tcp.EndpointState(b.ep.State()) == tcp.StateError {
+		b.errTaken.Store(true)
+	}
+}
 
 // ep is the socket's endpoint.
 func (s *socket) ep() tcpip.Endpoint { return s.cur.Load().ep }
@@ -198,7 +216,7 @@ type setOpt struct {
 
 func newSocket(f *family, typ, protocol int, ep tcpip.Endpoint, wq *waiter.Queue, opts *net.Options) *socket {
 	s := &socket{fam: f, typ: typ, protocol: protocol, opts: opts, wq: wq}
-	s.cur.Store(&endpointBox{ep})
+	s.cur.Store(&endpointBox{ep: ep})
 	s.bridge = waiter.NewFunctionEntry(waiter.EventIn|waiter.EventPri|waiter.EventOut|waiter.EventErr|waiter.EventHUp|waiter.EventRdHUp|waiter.EventRdNorm|waiter.EventWrNorm, s.notify)
 	wq.EventRegister(&s.bridge)
 	f.st.mu.Lock()
@@ -244,9 +262,17 @@ func (s *socket) Readiness(mask uint32) uint32 {
 	if s.stream() {
 		// tcpip reports a closed or TIME_WAIT endpoint ready for
 		// everything; Linux has no error to report there.
+		// It has no urgent data (POLLPRI) either.
 		switch tcp.EndpointState(s.ep().State()) {
 		case tcp.StateClose, tcp.StateTimeWait:
-			r &^= unix.POLLERR
+			r &^= unix.POLLERR | unix.POLLPRI
+		case tcp.StateError:
+			r &^= unix.POLLPRI
+			if b := s.cur.Load(); b.connFailed.Load() {
+				r &^= unix.POLLERR | unix.POLLIN | unix.POLLRDHUP
+			} else if b.errTaken.Load() {
+				r &^= unix.POLLERR
+			}
 		case tcp.StateInitial, tcp.StateBound:
 			// A socket that is not connected (never, or no more
 			// after a disconnect) is writable and hung up, as
@@ -453,6 +479,9 @@ func (s *socket) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadlin
 	err = errno(s.ep().Connect(a))
 	if err != nil {
 		s.ep().LastError()
+		if b := s.cur.Load(); tcp.EndpointState(b.ep.State()) == tcp.StateError {
+			b.connFailed.Store(true)
+		}
 	}
 	return err
 }
@@ -772,6 +801,7 @@ func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 // sendError is the errno of a failed send, with SIGPIPE for a broken
 // stream unless MSG_NOSIGNAL.
 func (s *socket) sendError(ctx net.Context, err tcpip.Error, flags int) error {
+	s.tookError()
 	e := errno(err)
 	if e == unix.EPIPE && s.stream() && flags&unix.MSG_NOSIGNAL == 0 {
 		net.SendSIGPIPE(ctx)
@@ -911,6 +941,7 @@ func (s *socket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult,
 			if _, ok := err.(*tcpip.ErrNotConnected); ok && s.stream() {
 				return net.RecvResult{}, unix.ENOTCONN
 			}
+			s.tookError()
 			return net.RecvResult{}, errno(err)
 		}
 		if done > 0 && !waitall {

@@ -67,6 +67,7 @@ func (s *socket) GetSockOpt(ctx net.Context, level, name, optlen int) ([]byte, e
 			// and last error); SO_ERROR clears it as Linux's
 			// sock_error does.
 			s.ep().LastError()
+			s.tookError()
 			return putInt(int32(e.(unix.Errno))), nil
 		case unix.SO_ACCEPTCONN:
 			return putInt(boolInt(ops.GetAcceptConn())), nil
