@@ -85,15 +85,17 @@ func noChange(d *Dentry) error {
 }
 
 // attrFlagsIoctl carries out FS_IOC_GETFLAGS, FS_IOC_SETFLAGS and
-// FS_IOC_FSGETXATTR on f; ok is false for other commands and for files
-// whose file system keeps no flags (ENOTTY then comes from the file's
+// FS_IOC_FSGETXATTR on f; ok is false for other commands, for special
+// files and for files whose file system keeps no flags (ENOTTY then comes from the file's
 // own ioctl).
 func (f *File) attrFlagsIoctl(ctx Context, io UserIO, cmd uint32, arg uintptr) (r uintptr, err error, ok bool) {
 	if cmd != IoctlFSGetFlags && cmd != IoctlFSSetFlags && cmd != IoctlFSGetXattr {
 		return 0, nil, false
 	}
 	d := f.path.Dentry
-	if d == nil {
+	if d == nil || (d.typ != unix.S_IFREG && d.typ != unix.S_IFDIR) {
+		// Linux's file systems give their special files no fileattr
+		// operations: the fifo's or device's own ioctl answers.
 		return 0, nil, false
 	}
 	a, ok := d.inode.(AttrFlagsInode)

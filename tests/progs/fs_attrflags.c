@@ -36,6 +36,8 @@
 #define FS_APPEND_FL 0x20
 #define FS_NODUMP_FL 0x40
 #define FS_NOATIME_FL 0x80
+#define FS_NOCOMP_FL 0x400
+#define FS_NOTAIL_FL 0x8000
 #define FS_DIRSYNC_FL 0x10000
 #define FS_TOPDIR_FL 0x20000
 #define FS_EXTENT_FL 0x80000
@@ -206,6 +208,27 @@ int main(void) {
 	printf("subdir flags %#x\n", getfl(sfd));
 	close(sfd);
 	close(c);
+	/* ext4 also passes on the flags it only stores, masked by type:
+	 * top-dir is not inherited. */
+	if (ext4) {
+		res("dir set stored flags", setfl(dfd, dbase | FS_SECRM_FL | FS_UNRM_FL | FS_COMPR_FL | FS_NODUMP_FL |
+							    FS_NOCOMP_FL | FS_NOTAIL_FL | FS_TOPDIR_FL));
+		c = open(at("d/child2"), O_CREAT | O_RDWR, 0644);
+		printf("child flags %#x\n", getfl(c));
+		close(c);
+		mkdir(at("d/sub2"), 0755);
+		sfd = open(at("d/sub2"), O_RDONLY | O_DIRECTORY);
+		printf("subdir flags %#x\n", getfl(sfd));
+		close(sfd);
+		unlink(at("d/child2"));
+		rmdir(at("d/sub2"));
+	}
+	/* A fifo has no flags to show (its own ioctl answers: ENOTTY). */
+	mkfifo(at("d/fifo"), 0644);
+	sfd = open(at("d/fifo"), O_RDONLY | O_NONBLOCK);
+	printf("fifo flags %#x\n", getfl(sfd));
+	close(sfd);
+	unlink(at("d/fifo"));
 	setfl(dfd, dbase);
 
 	printf("-- immutable\n");
