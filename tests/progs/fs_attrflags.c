@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/time.h>
@@ -129,6 +130,15 @@ static void refusals(const char *name, int fd) {
 	res("  old fd copy_file_range 0 bytes", copy_file_range(src, &o, fd, NULL, 0, 0));
 	o = 0;
 	res("  old fd copy_file_range", copy_file_range(src, &o, fd, NULL, 2, 0));
+	o = 0;
+	res("  old fd sendfile", sendfile(fd, src, &o, 2));
+	int pp[2];
+	if (pipe(pp) == 0) {
+		write(pp[1], "sp", 2);
+		res("  old fd splice", splice(pp[0], NULL, fd, NULL, 2, 0));
+		close(pp[0]);
+		close(pp[1]);
+	}
 	close(src);
 	unlink(at("src"));
 	res("  old fd F_SETFL O_APPEND", fcntl(fd, F_SETFL, O_APPEND));
