@@ -92,8 +92,14 @@ func TestConsoleReadyNotInterrupted(t *testing.T) {
 	}
 	defer unix.Close(p[0])
 	defer unix.Close(p[1])
-	r, _ := NewConsole(p[0])
-	w, _ := NewConsole(p[1])
+	r, err := NewConsole(p[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewConsole(p[1])
+	if err != nil {
+		t.Fatal(err)
+	}
 	if n, err := w.Write([]byte("hi\n"), false, always); n != 3 || err != nil {
 		t.Errorf("write to a pipe with room, interrupted = %d, %v, want 3", n, err)
 	}

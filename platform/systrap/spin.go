@@ -98,7 +98,6 @@ type spinGate struct {
 	// ignoreLoad makes allow disregard the host's load average
 	// (benchmarks of the adaptation itself).
 	ignoreLoad bool
-	why        int
 }
 
 // allow reports whether a Context may poll now.
