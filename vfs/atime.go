@@ -52,7 +52,7 @@ func (f *File) accessed(ctx Context, n int64) {
 	}
 	d := f.path.Dentry
 	a, ok := d.inode.(AtimeSetter)
-	if !ok || (n == 0 && !a.EmptyReadUpdatesAtime()) || attrFlags(d.inode)&FlagNoatime != 0 {
+	if !ok || (n == 0 && !a.EmptyReadUpdatesAtime()) {
 		return
 	}
 	fl := f.path.Mount.Flags()
@@ -77,6 +77,11 @@ func (f *File) accessed(ctx Context, n int64) {
 		return
 	}
 	if st.Atime == now {
+		return
+	}
+	// FS_NOATIME_FL last: reading the flags takes the inode's lock,
+	// which most reads need not (the mount or relatime skips them).
+	if attrFlags(d.inode)&FlagNoatime != 0 {
 		return
 	}
 	a.SetAtime(ctx, now)
