@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/platform"
 )
 
@@ -157,7 +158,7 @@ func (t *Task) SetSchedAttr(caller *Task, a SchedAttr) error {
 	if cur.Policy == SchedIdle && policy != SchedIdle && !niceAllowed(cur.Nice) {
 		needPriv = true
 	}
-	if c.EffectiveUID != tc.RealUID && c.EffectiveUID != tc.EffectiveUID {
+	if !sameSchedOwner(c, tc) {
 		needPriv = true
 	}
 	if cur.ResetOnFork && !resetOnFork {
@@ -325,8 +326,14 @@ func (t *Task) CPU() int {
 // over the target's user namespace.
 func (t *Task) maySchedule(target *Task) bool {
 	c, tc := t.Credentials(), target.Credentials()
-	return c.EffectiveUID == tc.RealUID || c.EffectiveUID == tc.EffectiveUID ||
-		c.HasCapabilityIn(unix.CAP_SYS_NICE, tc.UserNamespace)
+	return sameSchedOwner(c, tc) || c.HasCapabilityIn(unix.CAP_SYS_NICE, tc.UserNamespace)
+}
+
+// sameSchedOwner reports whether credentials c own the scheduling of a
+// task with credentials tc without a capability: c's effective uid is
+// tc's real or effective uid (Linux's check_same_owner).
+func sameSchedOwner(c, tc *auth.Credentials) bool {
+	return c.EffectiveUID == tc.RealUID || c.EffectiveUID == tc.EffectiveUID
 }
 
 // TasksOf returns the live tasks selected by setpriority/getpriority's
