@@ -354,11 +354,9 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 	if adaptive || c.p.kiteSpin > 0 {
 		resumed = time.Now()
 	}
-	kitePoll, stubPoll := c.polling(t, resumed)
-	if adaptive && (kitePoll > 0 || stubPoll > 0) {
-		// Only the adaptive gate counts the Contexts that poll.
-		c.p.gate.active.Add(1)
-		defer c.p.gate.active.Add(-1)
+	kitePoll, stubPoll, entered := c.polling(t, resumed)
+	if entered {
+		defer c.p.gate.leave()
 	}
 	for first := true; ; first = false {
 		if !first && (adaptive || kitePoll > 0) {
@@ -446,16 +444,20 @@ func (c *context) Switch(as platform.AddressSpace, regs *arch.Registers) (platfo
 }
 
 // polling returns how long kite and the stub are to poll for each other
-// in this Switch (spin.go), and places t: on kite's CPU if neither polls
+// in this Switch (spin.go), and whether the Switch entered the adaptive
+// gate (it must leave it), and places t: on kite's CPU if neither polls
 // (and the platform follows), else wherever the host likes.
-func (c *context) polling(t *appThread, now time.Time) (kite, stub time.Duration) {
+func (c *context) polling(t *appThread, now time.Time) (kite, stub time.Duration, entered bool) {
 	p := c.p
 	switch p.spinMode {
 	case SpinFixed:
 		kite, stub = p.kiteSpin, p.stubSpin
 	case SpinAdaptive:
-		if p.gate.allow(now) {
-			kite, stub = c.spin.budgets()
+		// Only the Contexts that would poll count against the gate.
+		if kite, stub = c.spin.budgets(); kite > 0 || stub > 0 {
+			if entered = p.gate.enter(now); !entered {
+				kite, stub = 0, 0
+			}
 		}
 	}
 	if p.follow && (p.spinMode == SpinFixed || kite == 0 && stub == 0) {
@@ -465,7 +467,7 @@ func (c *context) polling(t *appThread, now time.Time) (kite, stub time.Duration
 			t.follower.CPU = -1
 		}
 	}
-	return kite, stub
+	return kite, stub, entered
 }
 
 // moveFP makes t hold the Context's FP state.

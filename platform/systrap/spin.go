@@ -81,30 +81,45 @@ const (
 type spinGate struct {
 	// ncpu is how many CPUs kite may run on.
 	ncpu int32
-	// active counts the Contexts inside a Switch that polls.
+	// active counts the Contexts inside a Switch that polls (enter to
+	// leave).
 	active atomic.Int32
 	// quietUntil is when (unix nanoseconds) polling may start again after
 	// a preemption was seen.
 	quietUntil atomic.Int64
-	// loadChecked is when the load average was last looked at; loaded is
-	// what it said.
+	// loadChecked is when the load average was last looked at, or is
+	// being looked at: the Context that moves it forward looks.
 	loadChecked atomic.Int64
-	loaded      atomic.Bool
-	// ownLoad is kite's own estimated part of the load average, from
-	// its CPU time (lastCPU, nanoseconds, at lastWall, unix nanoseconds).
-	// Used only by checkLoad.
-	ownLoad           float64
-	lastWall, lastCPU int64
-	// ignoreLoad makes allow disregard the host's load average
+	// load is what the latest look found: a snapshot never changed once
+	// published, so a look that starts while another is still in
+	// progress reads a whole earlier one and at worst is overwritten.
+	// nil before the first.
+	load atomic.Pointer[loadState]
+	// sample reads the host's one-minute load average and kite's CPU
+	// time in nanoseconds; nil means hostLoad. Tests set it.
+	sample func() (load1 float64, cpu int64, ok bool)
+	// ignoreLoad makes enter disregard the host's load average
 	// (benchmarks of the adaptation itself).
 	ignoreLoad bool
 }
 
-// allow reports whether a Context may poll now.
-func (g *spinGate) allow(now time.Time) bool {
-	if g.active.Load() >= max(1, g.ncpu/2) {
-		return false
-	}
+// loadState is one look at the host's load (checkLoad).
+type loadState struct {
+	// wall (unix nanoseconds) and cpu (kite's CPU time, nanoseconds)
+	// are when the look was made and what kite had used by then.
+	wall, cpu int64
+	// ownLoad is kite's own estimated part of the load average.
+	ownLoad float64
+	// loaded says that the load average less ownLoad is at or above the
+	// CPUs: no polling.
+	loaded bool
+}
+
+// enter reports whether a Context may poll now and if so counts it among
+// the polling ones until it calls leave. The check of the count and the
+// count are one step, so that Contexts entering together never take more
+// than half the CPUs.
+func (g *spinGate) enter(now time.Time) bool {
 	n := now.UnixNano()
 	if n < g.quietUntil.Load() {
 		return false
@@ -112,31 +127,67 @@ func (g *spinGate) allow(now time.Time) bool {
 	if last := g.loadChecked.Load(); n-last > int64(loadInterval) && g.loadChecked.CompareAndSwap(last, n) {
 		g.checkLoad(n)
 	}
-	return g.ignoreLoad || !g.loaded.Load()
+	if !g.ignoreLoad {
+		if s := g.load.Load(); s != nil && s.loaded {
+			return false
+		}
+	}
+	limit := max(1, g.ncpu/2)
+	for {
+		a := g.active.Load()
+		if a >= limit {
+			return false
+		}
+		if g.active.CompareAndSwap(a, a+1) {
+			return true
+		}
+	}
 }
 
-// checkLoad sets loaded from the host's one-minute load average less
-// kite's own part of it (ownLoad), at unix time n. Called by one Context
-// at a time (the one that won loadChecked).
-func (g *spinGate) checkLoad(n int64) {
+// leave ends the polling that enter allowed.
+func (g *spinGate) leave() { g.active.Add(-1) }
+
+// hostLoad reads the host's one-minute load average and kite's CPU time.
+func hostLoad() (load1 float64, cpu int64, ok bool) {
 	var si unix.Sysinfo_t
 	var ru unix.Rusage
 	if unix.Sysinfo(&si) != nil || unix.Getrusage(unix.RUSAGE_SELF, &ru) != nil {
+		return 0, 0, false
+	}
+	return float64(si.Loads[0]) / (1 << unix.SI_LOAD_SHIFT), ru.Utime.Nano() + ru.Stime.Nano(), true
+}
+
+// checkLoad publishes a new look at the host's load, at unix time n: the
+// one-minute load average less kite's own part of it (ownLoad) against
+// the CPUs. Called by the Context that moved loadChecked to n.
+func (g *spinGate) checkLoad(n int64) {
+	sample := g.sample
+	if sample == nil {
+		sample = hostLoad
+	}
+	load1, cpu, ok := sample()
+	if !ok {
 		return
 	}
-	load1 := float64(si.Loads[0]) / (1 << unix.SI_LOAD_SHIFT)
-	cpu := ru.Utime.Nano() + ru.Stime.Nano()
-	if g.lastWall > 0 && n > g.lastWall {
-		// kite's CPUs in use over the interval, twice: its stub
-		// threads run (or poll) about as long as kite's threads
-		// answer (or poll) them. Averaged as the load average is,
-		// over a minute.
-		use := 2 * float64(cpu-g.lastCPU) / float64(n-g.lastWall)
-		e := math.Exp(-float64(n-g.lastWall) / float64(time.Minute))
-		g.ownLoad = g.ownLoad*e + use*(1-e)
+	old := g.load.Load()
+	s := &loadState{wall: n, cpu: cpu}
+	if old != nil {
+		s.ownLoad = old.ownLoad
+		if n > old.wall {
+			// kite's CPUs in use over the interval, twice: its stub
+			// threads run (or poll) about as long as kite's threads
+			// answer (or poll) them. Averaged as the load average
+			// is, over a minute.
+			use := 2 * float64(cpu-old.cpu) / float64(n-old.wall)
+			e := math.Exp(-float64(n-old.wall) / float64(time.Minute))
+			s.ownLoad = old.ownLoad*e + use*(1-e)
+		}
 	}
-	g.lastWall, g.lastCPU = n, cpu
-	g.loaded.Store(load1-g.ownLoad >= float64(g.ncpu))
+	s.loaded = load1-s.ownLoad >= float64(g.ncpu)
+	// A look that raced with this one (it started a loadInterval later
+	// while this one was still sampling) may have published first: keep
+	// the later one.
+	g.load.CompareAndSwap(old, s)
 }
 
 // preempted records that a polling thread lost its CPU.
