@@ -63,12 +63,15 @@ type MemoryFile struct {
 	dirty  []uint64
 	nDirty uint64
 
-	// warm is a bitmap over [0, high): bit set = kite has touched the
-	// frame through its own mapping since the frame's memory last came
-	// from the host (the allocator zeroed it there as a dirty frame),
-	// so copying through the mapping costs no first touch (see readAt).
-	// A punch clears it. Guarded by mu.
-	warm []uint64
+	// warm is a bitmap over every frame of the file, sized at creation:
+	// bit set = kite has touched the frame through its own mapping since
+	// the frame's memory last came from the host (the allocator zeroed
+	// it there as a dirty frame), so copying through the mapping costs
+	// no first touch (see readAt). A punch clears it. Bits change with
+	// mu held, and only for frames nobody holds (being allocated or
+	// punched), so readers that hold references to their frames read
+	// the words without the lock (isWarm).
+	warm []atomic.Uint64
 
 	// shmemPages counts the frames of shared memory objects that are
 	// their own storage (tmpfs and memfd files, System V shm, shared
@@ -169,7 +172,8 @@ func NewMemoryFileSize(size uint64) (*MemoryFile, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("mmap memory file: %w", err)
 	}
-	return &MemoryFile{fd: fd, data: data, pages: size / pageSize}, nil
+	pages := size / pageSize
+	return &MemoryFile{fd: fd, data: data, pages: pages, warm: make([]atomic.Uint64, (pages+63)/64)}, nil
 }
 
 // FD returns the memory file's descriptor, which platforms map from.
@@ -290,7 +294,7 @@ func (f *MemoryFile) takeLocked(start, n uint64) {
 			f.dirty[i/64] &^= 1 << (i % 64)
 			f.nDirty--
 			clear(f.frame(i * pageSize))
-			f.warm[i/64] |= 1 << (i % 64)
+			f.warm[i/64].Or(1 << (i % 64))
 		}
 	}
 	f.inUse += n
@@ -426,9 +430,6 @@ func (f *MemoryFile) growLocked(h uint64) {
 	for len(f.dirty) < len(f.free) {
 		f.dirty = append(f.dirty, 0)
 	}
-	for len(f.warm) < len(f.free) {
-		f.warm = append(f.warm, 0)
-	}
 	f.high = h
 }
 
@@ -549,7 +550,8 @@ func (f *MemoryFile) readAt(p []byte, off uint64) {
 }
 
 // isWarm reports whether every frame behind the n bytes at off is warm
-// in kite's mapping.
+// in kite's mapping. It takes no lock: the frames' warm bits cannot
+// change while the caller holds references to them.
 //
 // Preconditions: the caller holds references to the frames.
 func (f *MemoryFile) isWarm(off, n uint64) bool {
@@ -557,10 +559,8 @@ func (f *MemoryFile) isWarm(off, n uint64) bool {
 		return false
 	}
 	first, last := off/pageSize, (off+n-1)/pageSize
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	for i := first; i <= last; {
-		w := f.warm[i/64] >> (i % 64)
+		w := f.warm[i/64].Load() >> (i % 64)
 		k := min(64-i%64, last+1-i) // bits of this word in the range
 		if k < 64 {
 			w |= ^uint64(0) << k
@@ -679,7 +679,7 @@ func (f *MemoryFile) punch(runs []frameRun) {
 	for _, r := range runs {
 		for i := r.off; i < r.off+r.n; i++ {
 			f.free[i/64] |= 1 << (i % 64)
-			f.warm[i/64] &^= 1 << (i % 64)
+			f.warm[i/64].And(^uint64(1 << (i % 64)))
 		}
 		if r.off < f.hint {
 			f.hint = r.off

@@ -190,3 +190,56 @@ func TestWarmFrames(t *testing.T) {
 		t.Fatal("a punched frame is still warm")
 	}
 }
+
+// TestWarmWhileAllocating reads the warm bits of held frames while other
+// goroutines allocate, free and punch their neighbours (the same bitmap
+// words): isWarm takes no lock, so under -race this checks it races with
+// nothing, and that a held frame's warmth never changes under it.
+func TestWarmWhileAllocating(t *testing.T) {
+	mf, err := NewMemoryFileSize(4 * maxDirtyPages * pageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mf.Release()
+	// A warm run: allocated, freed (dirty), allocated again (zeroed
+	// through the mapping).
+	warm, _, err := mf.allocRun(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mf.decRef(warm, 4)
+	if again, got, err := mf.allocRun(4); err != nil || again != warm || got != 4 {
+		t.Fatalf("allocRun again: %v, %d at %#x", err, got, again)
+	}
+	cold, _, err := mf.allocRun(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			off, got, err := mf.allocRun(3)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mf.decRef(off, got)
+			if i%50 == 0 {
+				mf.Flush()
+			}
+		}
+	}()
+	buf := make([]byte, 2*pageSize)
+	for {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		if !mf.isWarm(warm, 4*pageSize) || mf.isWarm(cold, pageSize) {
+			t.Fatal("a held frame's warmth changed")
+		}
+		mf.readAt(buf, warm+pageSize)
+	}
+}
