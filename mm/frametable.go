@@ -157,29 +157,88 @@ func (t *frameTable) all() []uint64 {
 
 // seek returns the first page in [from, to) that has a frame (data) or
 // has none (!data), or to if there is none. It visits only the chunks
-// that exist, so a sparse table of any size answers at once.
+// that exist, so a sparse table of any size answers at once, and their
+// presence bitmaps a word at a time.
 func (t *frameTable) seek(from, to uint64, data bool) uint64 {
-	if data {
-		best := to
-		t.forRange(from, to, false, func(idx, _ uint64) {
-			if idx < best {
-				best = idx
-			}
-		})
-		return best
+	if from >= to {
+		return to
 	}
-	for idx := from; idx < to; {
-		c := t.chunks[idx>>frameChunkShift]
-		if c == nil {
-			return idx
-		}
-		next := (idx>>frameChunkShift + 1) << frameChunkShift
-		for ; idx < next && idx < to; idx++ {
-			i := idx & (frameChunkPages - 1)
-			if c.present[i/64]&(1<<(i%64)) == 0 {
-				return idx
+	first, last := from>>frameChunkShift, (to-1)>>frameChunkShift
+	if !data {
+		for k := first; k <= last; k++ {
+			c := t.chunks[k]
+			lo, hi := chunkBounds(k, from, to)
+			if c == nil {
+				return k<<frameChunkShift + lo
+			}
+			if i, ok := c.next(lo, hi, false); ok {
+				return k<<frameChunkShift + i
 			}
 		}
+		return to
 	}
-	return to
+	if t.n == 0 {
+		return to
+	}
+	if last-first < uint64(2*len(t.chunks)) {
+		for k := first; k <= last; k++ {
+			if c := t.chunks[k]; c != nil {
+				lo, hi := chunkBounds(k, from, to)
+				if i, ok := c.next(lo, hi, true); ok {
+					return k<<frameChunkShift + i
+				}
+			}
+		}
+		return to
+	}
+	best := to
+	for k, c := range t.chunks {
+		if k < first || k > last || k<<frameChunkShift >= best {
+			continue
+		}
+		lo, hi := chunkBounds(k, from, to)
+		if i, ok := c.next(lo, hi, true); ok {
+			best = min(best, k<<frameChunkShift+i)
+		}
+	}
+	return best
+}
+
+// chunkBounds returns the part of the pages [from, to) in chunk k, as
+// indexes within the chunk [lo, hi).
+//
+// Preconditions: the chunk overlaps [from, to).
+func chunkBounds(k, from, to uint64) (lo, hi uint64) {
+	base := k << frameChunkShift
+	lo, hi = 0, uint64(frameChunkPages)
+	if from > base {
+		lo = from - base
+	}
+	if to-base < hi {
+		hi = to - base
+	}
+	return lo, hi
+}
+
+// next returns the first index in [lo, hi) of the chunk whose page has
+// a frame (present) or has none (!present), a word at a time.
+func (c *frameChunk) next(lo, hi uint64, present bool) (uint64, bool) {
+	for w := lo / 64; w*64 < hi; w++ {
+		word := c.present[w]
+		if !present {
+			word = ^word
+		}
+		if w == lo/64 {
+			word &^= 1<<(lo%64) - 1
+		}
+		if word == 0 {
+			continue
+		}
+		i := w*64 + uint64(bits.TrailingZeros64(word))
+		if i >= hi {
+			break
+		}
+		return i, true
+	}
+	return 0, false
 }
