@@ -1,6 +1,8 @@
 package syscalls
 
 import (
+	"slices"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/arch"
@@ -245,22 +247,40 @@ func iovSource(t *kernel.Task, iovs []iovec) func([]byte) (int, error) {
 type iovBuffer struct {
 	t    *kernel.Task
 	iovs []iovec
+	// ends[i] is the buffer offset just past iovs[i], so that a chunk
+	// finds its first iovec by binary search: a transfer in chunks
+	// costs O(chunks × log iovecs), not a scan from the first iovec
+	// per chunk.
+	ends []int64
+}
+
+// newIOVBuffer returns the buffer of iovs, whose total length the
+// caller has checked (copyInIovecs).
+func newIOVBuffer(t *kernel.Task, iovs []iovec) iovBuffer {
+	ends := make([]int64, len(iovs))
+	var end int64
+	for i, v := range iovs {
+		end += int64(v.len)
+		ends[i] = end
+	}
+	return iovBuffer{t: t, iovs: iovs, ends: ends}
 }
 
 // ranges returns the memory of the buffer's bytes [at, at+n).
 func (u iovBuffer) ranges(at, n int64) []mm.Range {
 	var rs []mm.Range
-	for _, v := range u.iovs {
-		if n <= 0 {
-			break
-		}
-		l := int64(v.len)
-		if at >= l {
+	i, _ := slices.BinarySearch(u.ends, at+1) // first iovec ending past at
+	if i < len(u.iovs) {
+		at -= u.ends[i] - int64(u.iovs[i].len) // offset within iovs[i]
+	}
+	for ; i < len(u.iovs) && n > 0; i++ {
+		l := int64(u.iovs[i].len)
+		if at >= l { // an empty iovec
 			at -= l
 			continue
 		}
 		k := min(l-at, n)
-		rs = append(rs, mm.Range{Addr: v.base + uintptr(at), Len: int(k)})
+		rs = append(rs, mm.Range{Addr: u.iovs[i].base + uintptr(at), Len: int(k)})
 		at, n = 0, n-k
 	}
 	return rs
@@ -379,7 +399,7 @@ func doReadv(t *kernel.Task, fd, addr, cnt uintptr, off int64, flags uintptr) (u
 	if off >= 0 && f.IsStream() {
 		return 0, unix.ESPIPE
 	}
-	n, err := f.ReadToUser(t, total, off, iovBuffer{t, iovs})
+	n, err := f.ReadToUser(t, total, off, newIOVBuffer(t, iovs))
 	return uintptr(n), err
 }
 
@@ -402,7 +422,7 @@ func doWritev(t *kernel.Task, fd, addr, cnt uintptr, off int64, flags uintptr) (
 	if off >= 0 && f.IsStream() {
 		return 0, unix.ESPIPE
 	}
-	n, err := f.WriteFromUser(t, total, off, iovBuffer{t, iovs})
+	n, err := f.WriteFromUser(t, total, off, newIOVBuffer(t, iovs))
 	if err == nil && flags&(rwfDsync|rwfSync) != 0 && n > 0 {
 		if serr := f.Sync(t, flags&rwfSync == 0); serr != nil && serr != unix.EINVAL {
 			return 0, serr

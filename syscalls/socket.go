@@ -419,7 +419,7 @@ func doSendmsg(t *kernel.Task, f *vfs.File, s *net.File, addr uintptr, flags int
 	req := &net.SendRequest{
 		Len:      total,
 		Source:   iovSource(t, iovs),
-		User:     iovBuffer{t, iovs},
+		User:     newIOVBuffer(t, iovs),
 		To:       to,
 		Flags:    flags,
 		Nonblock: f.Flags()&unix.O_NONBLOCK != 0,
@@ -478,7 +478,7 @@ func doRecvmsgFlags(t *kernel.Task, f *vfs.File, s *net.File, addr uintptr, flag
 	res, err := s.RecvMsg(t, &net.RecvRequest{
 		Len:       total,
 		Sink:      iovSink(t, iovs),
-		User:      iovBuffer{t, iovs},
+		User:      newIOVBuffer(t, iovs),
 		Flags:     flags,
 		Nonblock:  f.Flags()&unix.O_NONBLOCK != 0,
 		Deadline:  so.Options().RcvTimeo().Deadline(),
