@@ -701,8 +701,9 @@ func (m *MemoryManager) growStackLocked(addr uintptr) *vma {
 }
 
 // populateLocked faults in every page of [start, end) as an access would
-// (a write access if write), mapping them. It fails with EFAULT at the
-// first page such an access would not reach (and ENOMEM at a hole).
+// (a write access if write), mapping them. It fails with EINVAL at the
+// first VMA the access may not reach, EFAULT at the first page that
+// cannot be filled (and ENOMEM at a hole).
 //
 // Preconditions: m.mu is held for writing.
 func (m *MemoryManager) populateLocked(start, end uintptr, write bool, rd *fileRead) error {
@@ -714,7 +715,10 @@ func (m *MemoryManager) populateLocked(start, end uintptr, write bool, rd *fileR
 		}
 		e := min(v.end, end)
 		if v.prot == 0 || (write && v.prot&unix.PROT_WRITE == 0) {
-			return unix.EFAULT
+			// A mapping the access may not reach: Linux's
+			// MADV_POPULATE reports permission problems as EINVAL
+			// and keeps EFAULT for faults that fail (SIGBUS).
+			return unix.EINVAL
 		}
 		fillErr := m.fillLocked(v, cur, e, rd)
 		if isNeedRead(fillErr) {

@@ -319,7 +319,7 @@ func TestMAdvisePopulate(t *testing.T) {
 	if n := e.mf.FramesInUse(); n != 8 {
 		t.Fatalf("POPULATE_READ: %d frames", n)
 	}
-	if err := m.MAdvise(addr, 8*pageSize, unix.MADV_POPULATE_WRITE); err != unix.EFAULT {
+	if err := m.MAdvise(addr, 8*pageSize, unix.MADV_POPULATE_WRITE); err != unix.EINVAL {
 		t.Fatalf("POPULATE_WRITE on read-only = %v", err)
 	}
 	if err := m.MAdvise(addr+8*pageSize, pageSize, unix.MADV_POPULATE_READ); err != unix.ENOMEM {
