@@ -91,6 +91,9 @@ func (m *MemoryManager) MAdvise(addr, length uintptr, advice int) error {
 //
 // Preconditions: m.mu is held for writing.
 func (m *MemoryManager) adviseLocked(v *vma, start, end uintptr, advice int) error {
+	if discardSealed(v, advice) {
+		return unix.EPERM
+	}
 	switch advice {
 	case unix.MADV_DONTNEED:
 		if v.locked {

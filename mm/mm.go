@@ -416,6 +416,9 @@ func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 		if flags&unix.MAP_FIXED_NOREPLACE != 0 && m.vmas.overlaps(addr, addr+length) {
 			return 0, unix.EEXIST
 		}
+		if m.sealedInLocked(addr, addr+length) {
+			return 0, unix.EPERM
+		}
 		if accounted && !m.mf.mayCommit(uint64(length)-m.committedInLocked(addr, addr+length)) {
 			return 0, unix.ENOMEM
 		}
@@ -595,6 +598,9 @@ func (m *MemoryManager) MUnmap(addr, length uintptr) error {
 	}
 	m.mu.Lock()
 	defer m.unlock()
+	if m.sealedInLocked(addr, addr+length) {
+		return unix.EPERM
+	}
 	m.unmapLocked(addr, addr+length)
 	return nil
 }
@@ -716,12 +722,16 @@ func (m *MemoryManager) MProtect(addr, length uintptr, prot int) error {
 	if covEnd < end {
 		err = unix.ENOMEM
 	}
-	if prot&unix.PROT_WRITE != 0 {
-		for v := m.vmas.lowerBound(addr); v != nil && v.start < covEnd; v = v.next {
-			if v.noWrite {
-				covEnd, err = max(addr, v.start), unix.EACCES
-				break
-			}
+	// A VMA that may never become writable is EACCES, a sealed one
+	// EPERM: the first in address order stops the change.
+	for v := m.vmas.lowerBound(addr); v != nil && v.start < covEnd; v = v.next {
+		if prot&unix.PROT_WRITE != 0 && v.noWrite {
+			covEnd, err = max(addr, v.start), unix.EACCES
+			break
+		}
+		if v.sealed {
+			covEnd, err = max(addr, v.start), unix.EPERM
+			break
 		}
 	}
 	m.changeLocked(addr, covEnd, func(v *vma) {
@@ -813,6 +823,9 @@ func (m *MemoryManager) Brk(addr uintptr) uintptr {
 	switch {
 	case newEnd == oldEnd:
 	case newEnd < oldEnd:
+		if m.sealedInLocked(newEnd, oldEnd) {
+			return m.brk
+		}
 		m.unmapLocked(newEnd, oldEnd)
 	default:
 		if newEnd > m.maxAddr {

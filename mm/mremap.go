@@ -49,8 +49,10 @@ func (m *MemoryManager) MRemap(oldAddr, oldLen, newLen uintptr, flags int, newAd
 	if impliesNewAddr && m.vmas.len()+6 > maxMapCount {
 		return 0, unix.ENOMEM
 	}
-	if m.vmas.find(oldAddr) == nil {
+	if v := m.vmas.find(oldAddr); v == nil {
 		return 0, unix.EFAULT
+	} else if v.sealed {
+		return 0, unix.EPERM
 	}
 	if impliesNewAddr {
 		return m.mremapToLocked(oldAddr, oldLen, newLen, flags, newAddr)
@@ -63,6 +65,9 @@ func (m *MemoryManager) MRemap(oldAddr, oldLen, newLen uintptr, flags int, newAd
 			start, n := oldAddr+newLen, oldLen-newLen
 			if start > m.maxAddr || n > m.maxAddr-start {
 				return 0, unix.EINVAL
+			}
+			if m.sealedInLocked(start, start+n) {
+				return 0, unix.EPERM
 			}
 			m.unmapLocked(start, start+n)
 		}
@@ -104,12 +109,18 @@ func (m *MemoryManager) mremapToLocked(oldAddr, oldLen, newLen uintptr, flags in
 		if newAddr < minAddr {
 			return 0, unix.EPERM
 		}
+		if m.sealedInLocked(newAddr, newAddr+newLen) {
+			return 0, unix.EPERM
+		}
 		m.unmapLocked(newAddr, newAddr+newLen)
 		if oldLen == newLen && oldLen != 0 {
 			return m.moveRangeLocked(oldAddr, oldLen, newAddr, dontUnmap)
 		}
 	}
 	if oldLen > newLen {
+		if m.sealedInLocked(oldAddr+newLen, oldAddr+oldLen) {
+			return 0, unix.EPERM
+		}
 		m.unmapLocked(oldAddr+newLen, oldAddr+oldLen)
 		oldLen = newLen
 	}
@@ -143,6 +154,10 @@ func (m *MemoryManager) moveRangeLocked(oldAddr, length, to uintptr, dontUnmap b
 		pieces = append(pieces, piece{max(v.start, oldAddr), min(v.end, end)})
 	}
 	for _, p := range pieces {
+		if m.vmas.find(p.start).sealed {
+			// Linux moves the VMAs before a sealed one, then fails.
+			return 0, unix.EPERM
+		}
 		n := p.end - p.start
 		if _, err := m.moveLocked(p.start, n, n, to+(p.start-oldAddr), dontUnmap); err != nil {
 			return 0, err

@@ -51,6 +51,12 @@ type vma struct {
 	// VM_MAYWRITE clear).
 	noWrite bool
 
+	// sealed: mseal sealed the mapping (Linux's VM_SEALED): it may not
+	// be unmapped, moved, resized, replaced or have its protection
+	// changed, and read-only private anonymous memory may not be
+	// discarded (mseal.go).
+	sealed bool
+
 	// accounted: the mapping's length counts against the commit limit
 	// (Linux's VM_ACCOUNT: private writable memory, shared anonymous
 	// memory; not with MAP_NORESERVE unless overcommit is strict).
@@ -129,7 +135,7 @@ func canMerge(a, b *vma) bool {
 	if a.end != b.start || a.prot != b.prot || a.shared != b.shared ||
 		a.growsDown != b.growsDown || a.name != b.name ||
 		a.dontFork != b.dontFork || a.wipeOnFork != b.wipeOnFork ||
-		a.locked != b.locked || a.lockOnFault != b.lockOnFault || a.noWrite != b.noWrite ||
+		a.locked != b.locked || a.lockOnFault != b.lockOnFault || a.noWrite != b.noWrite || a.sealed != b.sealed ||
 		a.policy != b.policy || a.accounted != b.accounted {
 		return false
 	}

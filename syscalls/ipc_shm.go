@@ -66,21 +66,31 @@ func shmdt(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	m := t.MemoryManager()
 	var obj *mm.SharedMemory
 	var end uintptr
+	detached := false
 	for _, v := range m.VMAs() {
 		if obj == nil && v.Start == addr && v.Shm != nil && v.Offset == 0 && ipc.IsSegmentName(v.Name) {
 			obj = v.Shm
 			end = addr + uintptr(obj.Size())
 		}
 		if obj != nil && v.Shm == obj && v.Start < end {
-			if err := m.MUnmap(v.Start, min(v.End, end)-v.Start); err != nil {
+			err := m.MUnmap(v.Start, min(v.End, end)-v.Start)
+			if err == unix.EPERM {
+				// A sealed mapping stays attached: Linux's shmdt
+				// ignores the unmap's failure.
+				continue
+			}
+			if err != nil {
 				return 0, err
 			}
+			detached = true
 		}
 	}
 	if obj == nil {
 		return 0, unix.EINVAL
 	}
-	sysvNS(t).Detached(obj, t.ThreadGroupID())
+	if detached {
+		sysvNS(t).Detached(obj, t.ThreadGroupID())
+	}
 	return 0, nil
 }
 

@@ -190,3 +190,7 @@ func readImpliesExec(t *kernel.Task, prot int) int {
 	}
 	return prot
 }
+
+func mseal(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.MemoryManager().MSeal(a[0], a[1], a[2])
+}

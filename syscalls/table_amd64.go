@@ -410,7 +410,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_LSM_GET_SELF_ATTR:       enosys(""),
 	unix.SYS_LSM_SET_SELF_ATTR:       enosys(""),
 	unix.SYS_LSM_LIST_MODULES:        enosys(""),
-	unix.SYS_MSEAL:                   enosys(""),
+	unix.SYS_MSEAL:                   partial(mseal, "seals VMAs against munmap, mremap, mprotect, mmap MAP_FIXED, brk shrinking and discarding madvise on read-only private anonymous memory, as Linux 6.18; /proc/PID/smaps shows no VmFlags (no \"sl\")"),
 	unix.SYS_SETXATTRAT:              enosys(""),
 	unix.SYS_GETXATTRAT:              enosys(""),
 	unix.SYS_LISTXATTRAT:             enosys(""),
