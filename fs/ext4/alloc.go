@@ -74,10 +74,18 @@ func (fs *FS) writable() error {
 }
 
 func (fs *FS) writeBlock(b uint64, buf []byte) error {
+	if err := fs.checkWriteBlock(b); err != nil {
+		return err
+	}
+	return fs.metaWrite(buf, int64(b)*int64(fs.blockSize))
+}
+
+// checkWriteBlock refuses a metadata write outside the file system.
+func (fs *FS) checkWriteBlock(b uint64) error {
 	if b < uint64(fs.sb.FirstDataBlock) || b >= fs.blocks {
 		return corrupt("write to block %d outside the file system", b)
 	}
-	return fs.metaWrite(buf, int64(b)*int64(fs.blockSize))
+	return nil
 }
 
 // writeSuper writes the primary superblock: at once without a running

@@ -9,23 +9,58 @@ import (
 // bitmaps, directory, extent tree and xattr blocks) so that lookups and
 // allocations do not read the same blocks again. Metadata writes update
 // it; freed blocks leave it. File data never goes through it.
+//
+// A directory block whose checksum was verified is marked so (checked):
+// the lookups and inserts of every create read a directory's htree root
+// and one leaf, and need not checksum them again until they change. Any
+// change of a block's bytes clears the mark, unless the writer sets it
+// again (a leaf written with the checksum it just computed).
 type blockCache struct {
 	mu sync.Mutex
 	// blocks and order are guarded by mu.
-	blocks map[uint64][]byte
+	blocks map[uint64]*cachedBlock
 	order  []uint64 // insertion order, for eviction
+}
+
+// cachedBlock is one cached block.
+type cachedBlock struct {
+	data []byte
+	// checked says data passed checkDirBlock since it last changed.
+	checked bool
+	// gen counts the changes of data, so that a check made on a copy
+	// marks the block only if it has not changed since the copy.
+	gen uint64
 }
 
 const blockCacheMax = 4096
 
 func (c *blockCache) get(b uint64, buf []byte) bool {
+	ok, _, _ := c.getChecked(b, buf)
+	return ok
+}
+
+// getChecked copies block b into buf if it is cached, and reports
+// whether its directory-block checksum was verified, and its generation
+// (for markChecked).
+func (c *blockCache) getChecked(b uint64, buf []byte) (ok, checked bool, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d, ok := c.blocks[b]
-	if ok {
-		copy(buf, d)
+	e, ok := c.blocks[b]
+	if !ok {
+		return false, false, 0
 	}
-	return ok
+	copy(buf, e.data)
+	return true, e.checked, e.gen
+}
+
+// markChecked records that block b passed checkDirBlock as it was at
+// generation gen.
+func (c *blockCache) markChecked(b, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.blocks[b]; ok && e.gen == gen {
+		e.checked = true
+	}
 }
 
 // has reports whether block b is cached.
@@ -41,27 +76,38 @@ func (c *blockCache) has(b uint64) bool {
 func (c *blockCache) getRange(b uint64, off int, p []byte) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d, ok := c.blocks[b]
+	e, ok := c.blocks[b]
 	if ok {
-		copy(p, d[off:])
+		copy(p, e.data[off:])
 	}
 	return ok
 }
 
-func (c *blockCache) put(b uint64, data []byte) {
+// put caches a copy of data as block b's contents, and returns the
+// entry's generation.
+func (c *blockCache) put(b uint64, data []byte) uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.blocks == nil {
-		c.blocks = map[uint64][]byte{}
+		c.blocks = map[uint64]*cachedBlock{}
 	}
-	if _, ok := c.blocks[b]; !ok {
+	e, ok := c.blocks[b]
+	if !ok {
 		for len(c.blocks) >= blockCacheMax && len(c.order) > 0 {
 			delete(c.blocks, c.order[0])
 			c.order = c.order[1:]
 		}
 		c.order = append(c.order, b)
+		e = &cachedBlock{data: make([]byte, len(data))}
+		c.blocks[b] = e
 	}
-	c.blocks[b] = append([]byte(nil), data...)
+	if len(e.data) != len(data) {
+		e.data = make([]byte, len(data))
+	}
+	copy(e.data, data)
+	e.checked = false
+	e.gen++
+	return e.gen
 }
 
 // equalRange reports whether block b is cached and holds p at offset
@@ -69,16 +115,20 @@ func (c *blockCache) put(b uint64, data []byte) {
 func (c *blockCache) equalRange(b uint64, off int, p []byte) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d, ok := c.blocks[b]
-	return ok && bytes.Equal(d[off:off+len(p)], p)
+	e, ok := c.blocks[b]
+	return ok && bytes.Equal(e.data[off:off+len(p)], p)
 }
 
-// update applies a write of p at byte offset in to block b if cached.
-func (c *blockCache) update(b uint64, in int, p []byte) {
+// update applies a write of p at byte offset in to block b if cached;
+// checked says that the block's new contents are a directory block
+// whose checksum the writer has just computed.
+func (c *blockCache) update(b uint64, in int, p []byte, checked bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if d, ok := c.blocks[b]; ok {
-		copy(d[in:], p)
+	if e, ok := c.blocks[b]; ok {
+		copy(e.data[in:], p)
+		e.checked = checked
+		e.gen++
 	}
 }
 

@@ -2,6 +2,7 @@ package ext4
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 )
@@ -30,21 +31,57 @@ const dataBufMax = 2 << 20
 const dataBufDirect = 64 << 10
 
 // dataBuf is buffered file data. A flush writes it, marks it flushed
-// (its blocks are then reused) and replaces the FS's buffer with an
-// empty one: a reader that loaded this one before reading the device and
-// finds it flushed when it overlays it reads again (txReader), since
-// the device read may predate the flush.
+// and replaces the FS's buffer with an empty one that reuses its arena: a
+// reader that loaded this one before reading the device and finds it
+// flushed when it overlays it reads again (txReader), since the device
+// read may predate the flush.
 type dataBuf struct {
-	// mu guards blocks and flushed: the writer holding FS.mu changes
-	// them while readers (File reads without FS.mu) overlay the blocks.
-	mu      sync.Mutex
-	blocks  map[uint64][]byte
+	// mu guards slots, arena and flushed: the writer holding FS.mu
+	// changes them while readers (File reads without FS.mu) overlay the
+	// blocks.
+	mu sync.Mutex
+	// slots maps each buffered block's number to its slot in arena.
+	slots map[uint64]int
+	// arena holds the blocks, slot i at i*bs: the blocks of files
+	// created one after another are neighbours on the device and in the
+	// arena, and a flush writes them from it without joining them.
+	arena   []byte
 	flushed bool
+	bs      int
+}
+
+func newDataBuf(bs int, arena []byte) *dataBuf {
+	return &dataBuf{slots: map[uint64]int{}, arena: arena[:0], bs: bs}
+}
+
+// block returns buffered block blk.
+//
+// Preconditions: d.mu is held.
+func (d *dataBuf) block(blk uint64) ([]byte, bool) {
+	i, ok := d.slots[blk]
+	if !ok {
+		return nil, false
+	}
+	return d.arena[i*d.bs : (i+1)*d.bs], true
+}
+
+// add buffers block blk in a new slot and returns it (its bytes are
+// stale: the caller fills all of it).
+//
+// Preconditions: d.mu is held.
+func (d *dataBuf) add(blk uint64) []byte {
+	i := len(d.arena) / d.bs
+	if len(d.arena)+d.bs > cap(d.arena) {
+		d.arena = slices.Grow(d.arena, max(dataBufMax+dataBufDirect, 2*cap(d.arena)))
+	}
+	d.arena = d.arena[:len(d.arena)+d.bs]
+	d.slots[blk] = i
+	return d.arena[i*d.bs : (i+1)*d.bs]
 }
 
 // overlay copies the buffered blocks over the bytes p read at off; false
 // if the buffer was flushed meanwhile (the caller reads again).
-func (d *dataBuf) overlay(p []byte, off, bs int64) bool {
+func (d *dataBuf) overlay(p []byte, off int64) bool {
 	if d == nil {
 		return true
 	}
@@ -53,19 +90,24 @@ func (d *dataBuf) overlay(p []byte, off, bs int64) bool {
 	if d.flushed {
 		return false
 	}
-	if len(d.blocks) == 0 {
-		return true
+	if len(d.slots) > 0 {
+		overlayBlocks(p, off, int64(d.bs), d.block)
 	}
+	return true
+}
+
+// overlayBlocks copies the blocks that get finds over the bytes p read
+// at byte offset off.
+func overlayBlocks(p []byte, off, bs int64, get func(blk uint64) ([]byte, bool)) {
 	for done := int64(0); done < int64(len(p)); {
 		pos := off + done
 		in := pos % bs
 		k := min(bs-in, int64(len(p))-done)
-		if b, ok := d.blocks[uint64(pos/bs)]; ok {
+		if b, ok := get(uint64(pos / bs)); ok {
 			copy(p[done:done+k], b[in:])
 		}
 		done += k
 	}
-	return true
 }
 
 // buffered reports whether a write of n bytes waits in the buffer.
@@ -74,10 +116,12 @@ func (fs *FS) buffered(n int) bool {
 }
 
 // bufferData puts a data write of p at byte offset off into the buffer.
-// A block the write covers in part and the buffer lacks is read first.
+// A block the write covers in part and the buffer lacks is read first,
+// unless fresh says that it was just allocated (its other bytes are
+// zeros).
 //
 // Preconditions: fs.mu is held for writing.
-func (fs *FS) bufferData(p []byte, off int64) error {
+func (fs *FS) bufferData(p []byte, off int64, fresh bool) error {
 	d := fs.data.Load()
 	bs := int64(fs.blockSize)
 	for done := int64(0); done < int64(len(p)); {
@@ -86,42 +130,38 @@ func (fs *FS) bufferData(p []byte, off int64) error {
 		in := pos % bs
 		k := min(bs-in, int64(len(p))-done)
 		d.mu.Lock()
-		b, ok := d.blocks[blk]
+		b, ok := d.block(blk)
 		d.mu.Unlock()
-		if !ok {
-			b = fs.newDataBlock()
-			if k < bs {
-				if _, err := fs.dev.ReadAt(b, int64(blk)*bs); err != nil {
-					return fmt.Errorf("ext4: reading data block %d: %w", blk, err)
-				}
+		var old []byte
+		if !ok && !fresh && k < bs {
+			old = fs.blockBuf()
+			if _, err := fs.dev.ReadAt(old, int64(blk)*bs); err != nil {
+				fs.putBlockBuf(old)
+				return fmt.Errorf("ext4: reading data block %d: %w", blk, err)
 			}
 		}
 		d.mu.Lock()
-		copy(b[in:], p[done:done+k])
 		if !ok {
-			d.blocks[blk] = b
+			b = d.add(blk)
+			if old != nil {
+				copy(b, old)
+			} else if k < bs {
+				clear(b)
+			}
 		}
+		copy(b[in:], p[done:done+k])
 		d.mu.Unlock()
+		if old != nil {
+			fs.putBlockBuf(old)
+		}
 		done += k
 	}
-	if len(d.blocks)*fs.blockSize >= dataBufMax {
+	// (The arena, not the blocks still buffered: slots of blocks freed
+	// meanwhile are reused only after the flush.)
+	if len(d.arena) >= dataBufMax {
 		return fs.flushDataKeep(true)
 	}
 	return nil
-}
-
-// dataFreeMax is how many flushed blocks are kept for reuse.
-const dataFreeMax = 512
-
-// newDataBlock returns a block for the buffer: one a flush freed, or a
-// new one (its contents are stale: the caller fills all of it).
-func (fs *FS) newDataBlock() []byte {
-	if n := len(fs.dataFree); n > 0 {
-		b := fs.dataFree[n-1]
-		fs.dataFree = fs.dataFree[:n-1]
-		return b
-	}
-	return make([]byte, fs.blockSize)
 }
 
 // directData applies a write that goes straight to the device to the
@@ -136,7 +176,7 @@ func (fs *FS) directData(p []byte, off int64) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.blocks) == 0 {
+	if len(d.slots) == 0 {
 		return
 	}
 	bs := int64(fs.blockSize)
@@ -144,7 +184,7 @@ func (fs *FS) directData(p []byte, off int64) {
 		pos := off + done
 		in := pos % bs
 		k := min(bs-in, int64(len(p))-done)
-		if b, ok := d.blocks[uint64(pos/bs)]; ok {
+		if b, ok := d.block(uint64(pos / bs)); ok {
 			copy(b[in:], p[done:done+k])
 		}
 		done += k
@@ -159,11 +199,11 @@ func (fs *FS) forgetData(start, n uint64) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.blocks) == 0 {
+	if len(d.slots) == 0 {
 		return
 	}
 	for b := start; b < start+n; b++ {
-		delete(d.blocks, b)
+		delete(d.slots, b)
 	}
 }
 
@@ -178,58 +218,73 @@ const flushRun = 1 << 20
 func (fs *FS) flushData() error { return fs.flushDataKeep(false) }
 
 // flushDataKeep is flushData; keep says that more writes are coming (the
-// buffer filled up), so the blocks are kept for them rather than left to
-// the collector.
+// buffer filled up), so the new buffer reuses the arena rather than
+// leaving it to the collector.
 func (fs *FS) flushDataKeep(keep bool) error {
-	if !keep {
-		fs.dataFree = nil
-	}
 	d := fs.data.Load()
-	if d == nil || len(d.blocks) == 0 {
+	if d == nil || len(d.arena) == 0 {
 		return nil
 	}
-	blocks := make([]uint64, 0, len(d.blocks))
-	for b := range d.blocks {
+	blocks := make([]uint64, 0, len(d.slots))
+	for b := range d.slots {
 		blocks = append(blocks, b)
 	}
 	slices.Sort(blocks)
-	bs := int64(fs.blockSize)
-	var run []byte
+	if len(blocks) > 0 {
+		fs.dataDirty = true
+	}
+	var joined []byte
+	err := writeRuns(fs.wdev, blocks, int64(fs.blockSize), func(run []uint64) []byte {
+		// The run straight from the arena when its slots are in order
+		// too (written in the order of the blocks), else joined.
+		first := d.slots[run[0]]
+		for i, b := range run {
+			if d.slots[b] != first+i {
+				joined = joinBlocks(joined, run, d.block)
+				return joined
+			}
+		}
+		return d.arena[first*d.bs : (first+len(run))*d.bs]
+	})
+	if err != nil {
+		return fmt.Errorf("ext4: writing file data: %w", err)
+	}
+	var arena []byte
+	if keep {
+		arena = d.arena
+	}
+	fs.data.Store(newDataBuf(fs.blockSize, arena))
+	d.mu.Lock()
+	d.flushed = true
+	d.slots, d.arena = nil, nil
+	d.mu.Unlock()
+	return nil
+}
+
+// writeRuns writes blocks (sorted, of bs bytes) to w in place, each run
+// of neighbouring blocks (at most flushRun bytes) in one write of the
+// bytes data gives for it.
+func writeRuns(w io.WriterAt, blocks []uint64, bs int64, data func(run []uint64) []byte) error {
 	for i := 0; i < len(blocks); {
 		j := i + 1
 		for j < len(blocks) && blocks[j] == blocks[j-1]+1 && int64(j-i+1)*bs <= flushRun {
 			j++
 		}
-		var out []byte
-		if j == i+1 {
-			out = d.blocks[blocks[i]]
-		} else {
-			if run == nil {
-				run = make([]byte, 0, flushRun)
-			}
-			out = run[:0]
-			for _, b := range blocks[i:j] {
-				out = append(out, d.blocks[b]...)
-			}
-		}
-		fs.dataDirty = true
-		if _, err := fs.wdev.WriteAt(out, int64(blocks[i])*bs); err != nil {
-			return fmt.Errorf("ext4: writing file data at block %d: %w", blocks[i], err)
+		if _, err := w.WriteAt(data(blocks[i:j]), int64(blocks[i])*bs); err != nil {
+			return fmt.Errorf("blocks %d-%d: %w", blocks[i], blocks[j-1], err)
 		}
 		i = j
 	}
-	fs.data.Store(&dataBuf{blocks: make(map[uint64][]byte, len(blocks))})
-	d.mu.Lock()
-	d.flushed = true
-	if keep {
-		for _, b := range d.blocks {
-			if len(fs.dataFree) >= dataFreeMax {
-				break
-			}
-			fs.dataFree = append(fs.dataFree, b)
-		}
-	}
-	d.blocks = nil
-	d.mu.Unlock()
 	return nil
+}
+
+// joinBlocks returns the blocks of run, from get, one after another in
+// buf's memory (grown as needed).
+func joinBlocks(buf []byte, run []uint64, get func(uint64) ([]byte, bool)) []byte {
+	buf = buf[:0]
+	for _, b := range run {
+		d, _ := get(b)
+		buf = append(buf, d...)
+	}
+	return buf
 }

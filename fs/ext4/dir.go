@@ -109,6 +109,34 @@ func ParseDirBlock(b []byte, hasFileType bool, blockSize int, out []DirEntry) ([
 	return out, nil
 }
 
+// readDirBlock reads block phys, logical block lblk of directory in,
+// into buf and verifies its checksum, unless the cached block was
+// verified already since it last changed (as Linux marks a buffer
+// verified).
+func (fs *FS) readDirBlock(in *Inode, phys, lblk uint64, buf []byte) error {
+	checked, gen, err := fs.readBlockChecked(phys, buf)
+	if err != nil || checked {
+		return err
+	}
+	if err := fs.checkDirBlock(in, lblk, buf); err != nil {
+		return err
+	}
+	fs.cache.markChecked(phys, gen)
+	return nil
+}
+
+// readDirFileBlock reads and verifies logical block lblk of directory
+// in, open as f (a hole reads as zeros, which fail the check where
+// directory blocks have checksums).
+func (fs *FS) readDirFileBlock(in *Inode, f *File, lblk uint64, buf []byte) error {
+	phys, ok := f.physBlock(lblk)
+	if !ok {
+		clear(buf)
+		return fs.checkDirBlock(in, lblk, buf)
+	}
+	return fs.readDirBlock(in, phys, lblk, buf)
+}
+
 // checkDirBlock verifies the checksum of directory block lblk.
 func (fs *FS) checkDirBlock(in *Inode, lblk uint64, b []byte) error {
 	if !fs.csum {
@@ -194,10 +222,7 @@ func (fs *FS) readDir(in *Inode) ([]DirEntry, error) {
 	var out []DirEntry
 	buf := make([]byte, bs)
 	for lblk := uint64(0); lblk*bs < in.Size; lblk++ {
-		if err := fs.readFileBlock(f, lblk, buf); err != nil {
-			return nil, err
-		}
-		if err := fs.checkDirBlock(in, lblk, buf); err != nil {
+		if err := fs.readDirFileBlock(in, f, lblk, buf); err != nil {
 			return nil, err
 		}
 		if out, err = ParseDirBlock(buf, fs.hasFT, fs.blockSize, out); err != nil {
@@ -315,10 +340,7 @@ func (fs *FS) scanDir(in *Inode, name string) (uint32, error) {
 	}
 	buf := make([]byte, bs)
 	for lblk := uint64(0); lblk*bs < in.Size; lblk++ {
-		if err := fs.readFileBlock(f, lblk, buf); err != nil {
-			return 0, err
-		}
-		if err := fs.checkDirBlock(in, lblk, buf); err != nil {
+		if err := fs.readDirFileBlock(in, f, lblk, buf); err != nil {
 			return 0, err
 		}
 		if ino, err := fs.findInBlock(in, lblk, buf, name); err != unix.ENOENT {

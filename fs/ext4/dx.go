@@ -58,10 +58,7 @@ func (fs *FS) dxLookup(in *Inode, f *File, name string) (ino uint32, ok bool, er
 		if uint64(lblk)*uint64(bs) >= in.Size {
 			return false
 		}
-		if err := fs.readFileBlock(f, uint64(lblk), buf); err != nil {
-			return false
-		}
-		return fs.checkDirBlock(in, uint64(lblk), buf) == nil
+		return fs.readDirFileBlock(in, f, uint64(lblk), buf) == nil
 	}
 	if !read(0) {
 		return 0, false, nil

@@ -224,13 +224,23 @@ func (fs *FS) ReadAt(ino uint32, p []byte, off int64) (int, error) {
 // readFileBlock reads logical block lblk of a block-mapped file through
 // the metadata cache (for directories): a hole reads as zeros.
 func (fs *FS) readFileBlock(f *File, lblk uint64, buf []byte) error {
+	phys, ok := f.physBlock(lblk)
+	if !ok {
+		clear(buf)
+		return nil
+	}
+	return fs.readBlock(phys, buf)
+}
+
+// physBlock maps logical block lblk of f; false for a hole or an
+// unwritten extent.
+func (f *File) physBlock(lblk uint64) (uint64, bool) {
 	i := sort.Search(len(f.extents), func(i int) bool {
 		return uint64(f.extents[i].Block)+uint64(f.extents[i].Len) > lblk
 	})
 	if i == len(f.extents) || uint64(f.extents[i].Block) > lblk || f.extents[i].Uninit {
-		clear(buf)
-		return nil
+		return 0, false
 	}
 	e := f.extents[i]
-	return fs.readBlock(e.Start+(lblk-uint64(e.Block)), buf)
+	return e.Start + (lblk - uint64(e.Block)), true
 }

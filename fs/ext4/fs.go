@@ -103,8 +103,6 @@ type FS struct {
 	// data is the buffered file data (databuf.go; nil without a
 	// journal). The writer holding mu changes it.
 	data atomic.Pointer[dataBuf]
-	// dataFree holds flushed data blocks for reuse (guarded by mu).
-	dataFree [][]byte
 	// dataDirty is set when file data was written in place since the
 	// last device barrier (guarded by mu).
 	dataDirty bool
@@ -337,21 +335,27 @@ func (fs *FS) validBlock(b uint64) bool {
 
 // readBlock reads block b into buf (len(buf) == block size).
 func (fs *FS) readBlock(b uint64, buf []byte) error {
+	_, _, err := fs.readBlockChecked(b, buf)
+	return err
+}
+
+// readBlockChecked is readBlock, and reports whether the cached block
+// passed checkDirBlock already and its cache generation (for
+// blockCache.markChecked).
+func (fs *FS) readBlockChecked(b uint64, buf []byte) (checked bool, gen uint64, err error) {
 	if b >= fs.blocks {
-		return corrupt("block %d beyond end (%d blocks)", b, fs.blocks)
+		return false, 0, corrupt("block %d beyond end (%d blocks)", b, fs.blocks)
 	}
-	if fs.cache.get(b, buf) {
-		return nil
+	if ok, checked, gen := fs.cache.getChecked(b, buf); ok {
+		return checked, gen, nil
 	}
-	_, err := fs.dev.ReadAt(buf, int64(b)*int64(fs.blockSize))
-	if err != nil {
+	if _, err := fs.dev.ReadAt(buf, int64(b)*int64(fs.blockSize)); err != nil {
 		if errors.Is(err, io.EOF) {
-			return corrupt("block %d beyond end of image", b)
+			return false, 0, corrupt("block %d beyond end of image", b)
 		}
-		return fmt.Errorf("ext4: reading block %d: %w", b, err)
+		return false, 0, fmt.Errorf("ext4: reading block %d: %w", b, err)
 	}
-	fs.cache.put(b, buf)
-	return nil
+	return false, fs.cache.put(b, buf), nil
 }
 
 // Superblock returns a copy of the superblock.

@@ -284,16 +284,10 @@ type overlay struct {
 
 func (o *overlay) ReadAt(p []byte, off int64) (int, error) {
 	n, err := o.base.ReadAt(p, off)
-	for done := int64(0); done < int64(n); {
-		pos := off + done
-		blk := uint64(pos / o.bs)
-		in := pos % o.bs
-		k := min(o.bs-in, int64(n)-done)
-		if b, ok := o.blocks[blk]; ok {
-			copy(p[done:done+k], b[in:])
-		}
-		done += k
-	}
+	overlayBlocks(p[:n], off, o.bs, func(b uint64) ([]byte, bool) {
+		d, ok := o.blocks[b]
+		return d, ok
+	})
 	return n, err
 }
 

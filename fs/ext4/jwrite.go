@@ -84,7 +84,7 @@ func (r *txReader) ReadAt(p []byte, off int64) (int, error) {
 	if r.afterRead != nil {
 		r.afterRead()
 	}
-	for !data.overlay(p[:n], off, r.bs) {
+	for !data.overlay(p[:n], off) {
 		// The buffered data was flushed (and its blocks reused)
 		// meanwhile: the device has it now.
 		frozen, cur, data = r.frozen.Load(), r.cur.Load(), r.data.Load()
@@ -100,22 +100,19 @@ func (r *txReader) overlay(t *tx, p []byte, off int64) {
 	if t == nil {
 		return
 	}
-	n := len(p)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.blocks) == 0 {
-		return
+	if len(t.blocks) > 0 {
+		overlayBlocks(p, off, r.bs, t.block)
 	}
-	for done := int64(0); done < int64(n); {
-		pos := off + done
-		blk := uint64(pos / r.bs)
-		in := pos % r.bs
-		k := min(r.bs-in, int64(n)-done)
-		if b, ok := t.blocks[blk]; ok {
-			copy(p[done:done+k], b[in:])
-		}
-		done += k
-	}
+}
+
+// block returns t's copy of block b.
+//
+// Preconditions: t.mu is held, or t is frozen.
+func (t *tx) block(b uint64) ([]byte, bool) {
+	d, ok := t.blocks[b]
+	return d, ok
 }
 
 // journalWriter is the state for writing transactions.
@@ -173,7 +170,7 @@ func (fs *FS) startJournal() error {
 		jw.csumSeed = crc32c(^uint32(0), j.sb[0x30:0x40])
 	}
 	fs.jw = jw
-	fs.data.Store(&dataBuf{blocks: map[uint64][]byte{}})
+	fs.data.Store(newDataBuf(fs.blockSize, nil))
 	return nil
 }
 
@@ -297,12 +294,16 @@ func (fs *FS) commitRunning() error {
 
 // metaWrite writes metadata bytes at off (within the file system's
 // blocks): into the transaction when one is open.
-func (fs *FS) metaWrite(p []byte, off int64) error {
+func (fs *FS) metaWrite(p []byte, off int64) error { return fs.metaWriteChecked(p, off, false) }
+
+// metaWriteChecked is metaWrite; checked says that p is whole directory
+// blocks that pass checkDirBlock (their writer computed the checksums).
+func (fs *FS) metaWriteChecked(p []byte, off int64, checked bool) error {
 	bs := int64(fs.blockSize)
 	for done := int64(0); done < int64(len(p)); {
 		pos := off + done
 		k := min(bs-pos%bs, int64(len(p))-done)
-		fs.cache.update(uint64(pos/bs), int(pos%bs), p[done:done+k])
+		fs.cache.update(uint64(pos/bs), int(pos%bs), p[done:done+k], checked)
 		done += k
 	}
 	t := fs.tx.Load()
@@ -631,27 +632,16 @@ func (fs *FS) commit(t *tx) ([]uint64, error) {
 // made durable by the next barrier: runs of neighbouring blocks (inode
 // tables, bitmaps) in one device write each.
 func (fs *FS) checkpoint(t *tx, blocks []uint64) error {
-	bs := int64(fs.blockSize)
-	var run []byte
-	for i := 0; i < len(blocks); {
-		j := i + 1
-		for j < len(blocks) && blocks[j] == blocks[j-1]+1 && int64(j-i+1)*bs <= flushRun {
-			j++
+	var joined []byte
+	err := writeRuns(fs.wdev, blocks, int64(fs.blockSize), func(run []uint64) []byte {
+		if len(run) == 1 {
+			return t.blocks[run[0]]
 		}
-		out := t.blocks[blocks[i]]
-		if j > i+1 {
-			if run == nil {
-				run = make([]byte, 0, flushRun)
-			}
-			out = run[:0]
-			for _, b := range blocks[i:j] {
-				out = append(out, t.blocks[b]...)
-			}
-		}
-		if _, err := fs.wdev.WriteAt(out, int64(blocks[i])*bs); err != nil {
-			return fmt.Errorf("ext4: checkpoint of blocks %d-%d: %w", blocks[i], blocks[j-1], err)
-		}
-		i = j
+		joined = joinBlocks(joined, run, t.block)
+		return joined
+	})
+	if err != nil {
+		return fmt.Errorf("ext4: checkpoint of %w", err)
 	}
 	return nil
 }

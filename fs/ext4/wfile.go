@@ -202,8 +202,12 @@ func (fs *FS) writePadded(data []byte, phys, head, tail int64) error {
 		return err
 	}
 	if total := head + int64(len(data)) + tail; total <= bs {
-		// A small write into a fresh block (a new small file): pad it in
-		// a scratch buffer (io.WriterAt does not keep what it writes).
+		// A small write into a fresh block (a new small file): the
+		// buffer's block is zeros but for it, else it is padded in a
+		// scratch buffer (io.WriterAt does not keep what it writes).
+		if fs.buffered(int(total)) {
+			return fs.bufferData(data, phys, true)
+		}
 		buf := fs.blockBuf()
 		defer fs.putBlockBuf(buf)
 		padded := buf[:total]
@@ -433,7 +437,7 @@ func (fs *FS) freeInodeBlocks(in *Inode) error {
 // durable.
 func (fs *FS) dataWrite(p []byte, off int64) (int, error) {
 	if fs.buffered(len(p)) {
-		if err := fs.bufferData(p, off); err != nil {
+		if err := fs.bufferData(p, off, false); err != nil {
 			return 0, err
 		}
 		return len(p), nil
