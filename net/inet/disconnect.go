@@ -198,11 +198,7 @@ func (s *socket) pinLocal(a tcpip.FullAddress) error {
 	addr := r.LocalAddress()
 	r.Release()
 	if s.fam.domain == unix.AF_INET6 && proto == ipv4.ProtocolNumber {
-		var m [16]byte
-		m[10], m[11] = 0xff, 0xff
-		b := addr.As4()
-		copy(m[12:], b[:])
-		addr = tcpip.AddrFrom16(m)
+		addr = mapped4(addr)
 	}
 	if err := s.replaceLocked(old, &tcpip.FullAddress{}); err != nil {
 		return err

@@ -572,112 +572,6 @@ func (p *payload) Read(b []byte) (int, error) {
 // Len implements tcpip.Payloader.
 func (p *payload) Len() int { return int(min(p.left, 1<<31-1)) }
 
-// sendOpts are what a datagram's control messages set for it alone:
-// the IPv4 TOS or IPv6 traffic class (-1: none), which tcpip takes only
-// as the socket's, so the send sets it and puts the socket's back.
-type sendOpts struct {
-	tos, tclass int
-}
-
-// sendControl reads a datagram's IP-level control messages as Linux's
-// ip_cmsg_send and ip6_datagram_send_ctl do: on IPv4 sockets IP_TTL (an
-// int, 1 to 255), IP_TOS (an int or a byte, 0 to 255) and IP_PKTINFO
-// (a struct in_pktinfo: its interface must exist, ENODEV, and its
-// source address ipi_spec_dst be local, ENETUNREACH; tcpip cannot send
-// from it, the datagram leaves from the route's source address);
-// on IPv6 sockets IPV6_HOPLIMIT and IPV6_TCLASS (an int, -1, the
-// socket's own, to 255) and IPV6_PKTINFO (a struct in6_pktinfo: the
-// interface and the source address, which must be local, EINVAL). A
-// bad length or value is EINVAL; other SOL_IP types are EINVAL too
-// (IP_RETOPTS: tcpip sends no IP options), other SOL_IPV6 types and
-// other levels' messages are left as before.
-func (s *socket) sendControl(msgs []net.Cmsg) (tcpip.SendableControlMessages, sendOpts, error) {
-	var cm tcpip.SendableControlMessages
-	so := sendOpts{tos: -1, tclass: -1}
-	le := binary.LittleEndian
-	intOf := func(m net.Cmsg) (int32, bool) {
-		if len(m.Data) != 4 {
-			return 0, false
-		}
-		return int32(le.Uint32(m.Data)), true
-	}
-	st := s.fam.st.s
-	for _, m := range msgs {
-		switch {
-		case s.fam.domain == unix.AF_INET && m.Level == unix.SOL_IP:
-			switch m.Type {
-			case unix.IP_TTL:
-				v, ok := intOf(m)
-				if !ok || v < 1 || v > 255 {
-					return cm, so, unix.EINVAL
-				}
-				cm.HasTTL, cm.TTL = true, uint8(v)
-			case unix.IP_TOS:
-				v, ok := intOf(m)
-				if len(m.Data) == 1 {
-					v, ok = int32(m.Data[0]), true
-				}
-				if !ok || v < 0 || v > 255 {
-					return cm, so, unix.EINVAL
-				}
-				so.tos = int(v)
-			case unix.IP_PKTINFO:
-				// struct in_pktinfo: ipi_ifindex, ipi_spec_dst,
-				// ipi_addr.
-				if len(m.Data) != 12 {
-					return cm, so, unix.EINVAL
-				}
-				if nic := tcpip.NICID(le.Uint32(m.Data)); nic != 0 && !st.HasNIC(nic) {
-					return cm, so, unix.ENODEV
-				}
-				// A source address that is not local has no
-				// route (ip_route_output's ENETUNREACH).
-				if src := tcpip.AddrFrom4Slice(m.Data[4:8]); !unspecified(src) && st.CheckLocalAddress(0, ipv4.ProtocolNumber, src) == 0 {
-					return cm, so, unix.ENETUNREACH
-				}
-			case unix.IP_RETOPTS:
-				// IP options: tcpip sends none.
-				return cm, so, unix.EINVAL
-			default:
-				return cm, so, unix.EINVAL
-			}
-		case s.fam.domain == unix.AF_INET6 && m.Level == unix.SOL_IPV6:
-			switch m.Type {
-			case unix.IPV6_HOPLIMIT:
-				v, ok := intOf(m)
-				if !ok || v < -1 || v > 255 {
-					return cm, so, unix.EINVAL
-				}
-				cm.HasHopLimit, cm.HopLimit = v >= 0, uint8(max(v, 0))
-			case unix.IPV6_TCLASS:
-				v, ok := intOf(m)
-				if !ok || v < -1 || v > 255 {
-					return cm, so, unix.EINVAL
-				}
-				so.tclass = int(v)
-			case unix.IPV6_PKTINFO:
-				// struct in6_pktinfo: ipi6_addr, ipi6_ifindex.
-				if len(m.Data) < 20 {
-					return cm, so, unix.EINVAL
-				}
-				addr := tcpip.AddrFrom16Slice(m.Data[:16])
-				nic := tcpip.NICID(le.Uint32(m.Data[16:]))
-				if nic != 0 && !st.HasNIC(nic) {
-					return cm, so, unix.ENODEV
-				}
-				if unspecified(addr) {
-					addr = tcpip.Address{}
-				} else if st.CheckLocalAddress(nic, ipv6.ProtocolNumber, addr) == 0 {
-					return cm, so, unix.EINVAL
-				}
-				cm.HasIPv6PacketInfo = true
-				cm.IPv6PacketInfo = tcpip.IPv6PacketInfo{Addr: addr, NIC: nic}
-			}
-		}
-	}
-	return cm, so, nil
-}
-
 // write is one tcpip write of a datagram, with the TOS or traffic
 // class its control messages set: the socket's own is set for it and
 // put back, sendMu keeping other sends and setsockopt out meanwhile.
@@ -743,11 +637,14 @@ func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 	}
 	so := sendOpts{tos: -1, tclass: -1}
 	if !s.stream() && len(req.Control.Proto) > 0 {
-		cm, o, err := s.sendControl(req.Control.Proto)
+		cm, o, err := s.sendControl(ctx, req.Control.Proto, wo.To)
 		if err != nil {
 			return 0, err
 		}
 		wo.ControlMessages, so = cm, o
+		if err := s.applySendOpts(&wo, so, req.Len); err != nil {
+			return 0, err
+		}
 	}
 	if s.stream() && req.Len == 0 {
 		// tcp_sendmsg with nothing to send still reports errors.
