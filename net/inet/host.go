@@ -628,7 +628,7 @@ func (s *hostSocket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, erro
 	if !s.stream() && len(req.Control.Proto) > 0 {
 		// TCP ignores IP-level control messages, as Linux's.
 		var err error
-		if oob, err = s.hostSendControl(req.Control.Proto); err != nil {
+		if oob, err = s.hostSendControl(ctx, req.Control.Proto, to); err != nil {
 			return 0, err
 		}
 	}

@@ -29,7 +29,7 @@ type optKey struct{ level, name int }
 // socket layer's (SO_RCVTIMEO, SO_TYPE, SO_TIMESTAMP: kite stamps a
 // receive with the time it took the data from the host) or refused.
 // Options whose effect is a control message on a received datagram
-// (IP_PKTINFO, IP_RECVTTL, IPV6_RECVTCLASS...) go to the host, whose
+// (IP_PKTINFO, IP_RECVTTL, IP_RECVOPTS, IPV6_RECVTCLASS...) go to the host, whose
 // messages of those kinds kite passes on (hostRecvControl), as it does
 // the error queue's (IP_RECVERR, SO_TIMESTAMPING's transmit times).
 var hostOpts = map[optKey]hostOpt{
@@ -76,6 +76,8 @@ var hostOpts = map[optKey]hostOpt{
 	{unix.SOL_IP, unix.IP_PKTINFO}:              optInt,
 	{unix.SOL_IP, unix.IP_RECVTTL}:              optInt,
 	{unix.SOL_IP, unix.IP_RECVTOS}:              optInt,
+	{unix.SOL_IP, unix.IP_RECVOPTS}:             optInt,
+	{unix.SOL_IP, unix.IP_RECVRETOPTS}:          optInt,
 
 	{unix.SOL_IPV6, unix.IPV6_V6ONLY}:         optInt,
 	{unix.SOL_IPV6, unix.IPV6_UNICAST_HOPS}:   optInt,
@@ -90,6 +92,12 @@ var hostOpts = map[optKey]hostOpt{
 	{unix.SOL_IPV6, unix.IPV6_2292PKTINFO}:    optInt,
 	{unix.SOL_IPV6, unix.IPV6_2292HOPLIMIT}:   optInt,
 	{unix.SOL_IPV6, unix.IPV6_DONTFRAG}:       optInt,
+	{unix.SOL_IPV6, unix.IPV6_RECVHOPOPTS}:    optInt,
+	{unix.SOL_IPV6, unix.IPV6_RECVDSTOPTS}:    optInt,
+	{unix.SOL_IPV6, unix.IPV6_RECVRTHDR}:      optInt,
+	{unix.SOL_IPV6, unix.IPV6_2292HOPOPTS}:    optInt,
+	{unix.SOL_IPV6, unix.IPV6_2292DSTOPTS}:    optInt,
+	{unix.SOL_IPV6, unix.IPV6_2292RTHDR}:      optInt,
 }
 
 // levelErr is the errno of an option kite does not pass at level: the

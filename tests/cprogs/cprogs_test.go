@@ -46,6 +46,7 @@ var serialPrograms = map[string]bool{
 // default the number of CPUs); a program's variants run one after the
 // other, so a program may use fixed names for host-wide objects (files
 // in /dev/shm, SysV keys, abstract sockets) that no other program uses.
+// hostnet_* programs run under kite with --net=host (ProgramArgs).
 func TestPrograms(t *testing.T) {
 	srcs, err := filepath.Glob("../progs/*.c")
 	if err != nil {
@@ -65,7 +66,7 @@ func TestPrograms(t *testing.T) {
 			for _, v := range kitetest.Variants {
 				t.Run(v.Name, func(t *testing.T) {
 					bin := h.BuildC(t, src, v)
-					h.Compare(t, nil, bin)
+					h.CompareRun(t, nil, kitetest.ProgramArgs(name), bin)
 				})
 			}
 		})

@@ -70,7 +70,7 @@ func TestProgramsAsUser(t *testing.T) {
 			for _, v := range kitetest.Variants {
 				t.Run(v.Name, func(t *testing.T) {
 					bin := h.BuildC(t, src, v)
-					h.Compare(t, nil, append(asUser, bin)...)
+					h.CompareRun(t, nil, kitetest.ProgramArgs(name), append(asUser, bin)...)
 				})
 			}
 		})

@@ -136,13 +136,28 @@ func UnderKite(r Result) Result {
 // differ; it returns the host's result.
 func (h *Harness) Compare(t *testing.T, stdin []byte, argv ...string) Result {
 	t.Helper()
+	return h.CompareRun(t, stdin, nil, argv...)
+}
+
+// CompareRun is Compare with kiteArgs given to kite run.
+func (h *Harness) CompareRun(t *testing.T, stdin []byte, kiteArgs []string, argv ...string) Result {
+	t.Helper()
 	host := Run(t, stdin, Env, argv...)
-	kargv := append([]string{h.KiteBin, "run", "--"}, argv...)
+	kargv := append(append(append([]string{h.KiteBin, "run"}, kiteArgs...), "--"), argv...)
 	kite := UnderKite(Run(t, stdin, Env, kargv...))
 	if host != kite {
 		t.Errorf("%v differs between host and kite\n--- host:\n%s\n--- kite:\n%s", argv, host, kite)
 	}
 	return host
+}
+
+// ProgramArgs are the kite run flags the C program name of tests/progs
+// runs with: hostnet_* programs test the host network (--net=host).
+func ProgramArgs(name string) []string {
+	if strings.HasPrefix(name, "hostnet_") {
+		return []string{"--net=host"}
+	}
+	return nil
 }
 
 // Variant is one way of building a C test program.
