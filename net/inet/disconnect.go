@@ -40,9 +40,10 @@ func (s *socket) disconnect() error {
 		if s.portLocked || local.Port == 0 || queued > 0 {
 			return errno(old.Disconnect())
 		}
-		return s.replaceLocked(old, &tcpip.FullAddress{Addr: s.lockedAddr()})
+		return s.replaceLocked(old, old.Close, &tcpip.FullAddress{Addr: s.lockedAddr()})
 	}
 	state := tcp.EndpointState(old.State())
+	reset := false
 	switch state {
 	case tcp.StateInitial, tcp.StateBound:
 		return nil
@@ -50,22 +51,27 @@ func (s *socket) disconnect() error {
 		tcp.StateSynRecv, tcp.StateSynSent, tcp.StateConnecting:
 		// tcp_disconnect resets these (a SYN_SENT one without a
 		// RST) and reports ECONNRESET.
-		s.opts.SetPendingError(unix.ECONNRESET)
+		reset = true
 	}
 	// Abort resets a connection, Close stops a listener (resetting
 	// its unaccepted connections); either gives up the port at once.
-	if state == tcp.StateListen {
-		old.Close()
-	} else {
-		old.Abort()
+	retire := func() {
+		if reset {
+			s.opts.SetPendingError(unix.ECONNRESET)
+		}
+		if state == tcp.StateListen {
+			old.Close()
+		} else {
+			old.Abort()
+		}
+		s.async.connecting.Store(false)
+		s.backlog.Store(0)
 	}
-	s.async.connecting.Store(false)
-	s.backlog.Store(0)
 	var stale *tcpip.FullAddress
 	if !s.portLocked {
 		stale = &tcpip.FullAddress{Addr: s.lockedAddr(), Port: local.Port}
 	}
-	return s.replaceLocked(old, stale)
+	return s.replaceLocked(old, retire, stale)
 }
 
 // lockedAddr is the address bind named, nil if it named none.
@@ -78,8 +84,12 @@ func (s *socket) lockedAddr() tcpip.Address {
 
 // replaceLocked gives the socket a new endpoint in place of old, with
 // the options set on old and, when stale is nil, bound where old was
-// bound; s.mu is held.
-func (s *socket) replaceLocked(old tcpip.Endpoint, stale *tcpip.FullAddress) error {
+// bound; s.mu is held. The options are set on the new endpoint first:
+// if one fails there, the new endpoint is closed and the socket keeps
+// old as it was, the call failing with the option's error; otherwise
+// retire ends old (closing it gives up its port) and the new endpoint
+// takes its place.
+func (s *socket) replaceLocked(old tcpip.Endpoint, retire func(), stale *tcpip.FullAddress) error {
 	if !s.stream() {
 		// No datagram send meanwhile, none with a TOS of its own
 		// while the options are set again.
@@ -97,21 +107,25 @@ func (s *socket) replaceLocked(old tcpip.Endpoint, stale *tcpip.FullAddress) err
 	if s.fam.domain == unix.AF_INET6 {
 		ep.SocketOptions().SetV6Only(false)
 	}
-	v6only := old.SocketOptions().GetV6Only()
-	st := s.fam.st
-	st.mu.Lock()
-	st.releaseCountsLocked(s)
-	s.cur.Store(&endpointBox{ep: ep})
-	st.mu.Unlock()
-	old.Close()
 	for _, o := range s.epOpts {
 		if !s.stream() && o.level == unix.SOL_SOCKET && o.name == unix.SO_BINDTODEVICE {
 			// udp_disconnect unbinds the device.
 			continue
 		}
-		s.setSockOpt(o.level, o.name, o.val)
+		// SOL_SOCKET options are the endpoint's and the socket
+		// layer's: ENOPROTOOPT says the latter's part is left.
+		if err := s.setSockOpt(ep, o.level, o.name, o.val); err != nil && (err != unix.ENOPROTOOPT || o.level != unix.SOL_SOCKET) {
+			ep.Close()
+			return err
+		}
 	}
-	ep.SocketOptions().SetV6Only(v6only)
+	ep.SocketOptions().SetV6Only(old.SocketOptions().GetV6Only())
+	st := s.fam.st
+	st.mu.Lock()
+	st.releaseCountsLocked(s)
+	s.cur.Store(&endpointBox{ep: ep})
+	st.mu.Unlock()
+	retire()
 	s.stale = stale
 	s.hasStale.Store(stale != nil)
 	if stale == nil {
@@ -200,7 +214,7 @@ func (s *socket) pinLocal(a tcpip.FullAddress) error {
 	if s.fam.domain == unix.AF_INET6 && proto == ipv4.ProtocolNumber {
 		addr = mapped4(addr)
 	}
-	if err := s.replaceLocked(old, &tcpip.FullAddress{}); err != nil {
+	if err := s.replaceLocked(old, old.Close, &tcpip.FullAddress{}); err != nil {
 		return err
 	}
 	s.stale = nil

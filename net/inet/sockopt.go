@@ -331,7 +331,7 @@ func (s *socket) SetSockOpt(ctx net.Context, level, name int, val []byte) error 
 		s.sendMu.Lock()
 		defer s.sendMu.Unlock()
 	}
-	err := s.setSockOpt(level, name, val)
+	err := s.setSockOpt(s.ep(), level, name, val)
 	if (err == nil || err == unix.ENOPROTOOPT && level == unix.SOL_SOCKET) && s.replaceable() {
 		s.recordOptLocked(level, name, val)
 	}
@@ -351,28 +351,28 @@ func (s *socket) recordOptLocked(level, name int, val []byte) {
 }
 
 // setSockOpt applies an option to the endpoint.
-func (s *socket) setSockOpt(level, name int, val []byte) error {
+func (s *socket) setSockOpt(ep tcpip.Endpoint, level, name int, val []byte) error {
 	switch level {
 	case unix.SOL_SOCKET:
-		return s.setSocket(name, val)
+		return s.setSocket(ep, name, val)
 	case unix.SOL_TCP:
 		if !s.stream() {
 			return unix.EOPNOTSUPP
 		}
-		return s.setTCP(name, val)
+		return s.setTCP(ep, name, val)
 	case unix.SOL_IP:
-		return s.setIP(name, val)
+		return s.setIP(ep, name, val)
 	case unix.SOL_IPV6:
 		if s.fam.domain != unix.AF_INET6 {
 			return unix.ENOPROTOOPT
 		}
-		return s.setIPv6(name, val)
+		return s.setIPv6(ep, name, val)
 	case unix.SOL_UDP:
 		if s.stream() {
 			return unix.EOPNOTSUPP
 		}
 	case unix.SOL_ICMPV6:
-		return s.setICMPv6(name, val)
+		return s.setICMPv6(ep, name, val)
 	}
 	return unix.ENOPROTOOPT
 }
@@ -382,7 +382,7 @@ func (s *socket) setSockOpt(level, name int, val []byte) error {
 const icmp6Filter = 1
 
 // setICMPv6 is SOL_ICMPV6's ICMP6_FILTER, for raw ICMPv6 sockets only.
-func (s *socket) setICMPv6(name int, val []byte) error {
+func (s *socket) setICMPv6(ep tcpip.Endpoint, name int, val []byte) error {
 	if s.typ != unix.SOCK_RAW || s.fam.domain != unix.AF_INET6 || name != icmp6Filter {
 		return unix.ENOPROTOOPT
 	}
@@ -395,14 +395,14 @@ func (s *socket) setICMPv6(name int, val []byte) error {
 	for i := range f.DenyType {
 		f.DenyType[i] = binary.LittleEndian.Uint32(b[4*i:])
 	}
-	return errno(s.ep().SetSockOpt(&f))
+	return errno(ep.SetSockOpt(&f))
 }
 
-func (s *socket) setSocket(name int, val []byte) error {
+func (s *socket) setSocket(ep tcpip.Endpoint, name int, val []byte) error {
 	if name == soTimestampingOld || name == soTimestampingNew {
-		return s.setTxTimestamping(name, val)
+		return s.setTxTimestamping(ep, name, val)
 	}
-	ops := s.ep().SocketOptions()
+	ops := ep.SocketOptions()
 	if name == unix.SO_BINDTODEVICE {
 		n := len(val)
 		for i, c := range val {
@@ -473,8 +473,8 @@ func clampBuf(v int32, min int) int {
 	return int(n)
 }
 
-func (s *socket) setTCP(name int, val []byte) error {
-	ops := s.ep().SocketOptions()
+func (s *socket) setTCP(ep tcpip.Endpoint, name int, val []byte) error {
+	ops := ep.SocketOptions()
 	if name == unix.TCP_CONGESTION {
 		n := len(val)
 		for i, c := range val {
@@ -484,7 +484,7 @@ func (s *socket) setTCP(name int, val []byte) error {
 			}
 		}
 		v := tcpip.CongestionControlOption(val[:n])
-		if err := s.ep().SetSockOpt(&v); err != nil {
+		if err := ep.SetSockOpt(&v); err != nil {
 			return unix.ENOENT
 		}
 		return nil
@@ -506,39 +506,39 @@ func (s *socket) setTCP(name int, val []byte) error {
 			return unix.EINVAL
 		}
 		o := tcpip.KeepaliveIdleOption(secs(v))
-		return errno(s.ep().SetSockOpt(&o))
+		return errno(ep.SetSockOpt(&o))
 	case unix.TCP_KEEPINTVL:
 		if v < 1 || v > maxTCPKeepIntvl {
 			return unix.EINVAL
 		}
 		o := tcpip.KeepaliveIntervalOption(secs(v))
-		return errno(s.ep().SetSockOpt(&o))
+		return errno(ep.SetSockOpt(&o))
 	case unix.TCP_KEEPCNT:
 		if v < 1 || v > maxTCPKeepCnt {
 			return unix.EINVAL
 		}
-		return errno(s.ep().SetSockOptInt(tcpip.KeepaliveCountOption, int(v)))
+		return errno(ep.SetSockOptInt(tcpip.KeepaliveCountOption, int(v)))
 	case unix.TCP_USER_TIMEOUT:
 		if v < 0 {
 			return unix.EINVAL
 		}
 		o := tcpip.TCPUserTimeoutOption(time.Duration(v) * time.Millisecond)
-		return errno(s.ep().SetSockOpt(&o))
+		return errno(ep.SetSockOpt(&o))
 	case unix.TCP_DEFER_ACCEPT:
 		o := tcpip.TCPDeferAcceptOption(secs(deferAcceptSecs(v)))
-		return errno(s.ep().SetSockOpt(&o))
+		return errno(ep.SetSockOpt(&o))
 	case unix.TCP_MAXSEG:
-		return errno(s.ep().SetSockOptInt(tcpip.MaxSegOption, int(v)))
+		return errno(ep.SetSockOptInt(tcpip.MaxSegOption, int(v)))
 	case unix.TCP_SYNCNT:
 		if v < 1 || v > 255 {
 			return unix.EINVAL
 		}
-		return errno(s.ep().SetSockOptInt(tcpip.TCPSynCountOption, int(v)))
+		return errno(ep.SetSockOptInt(tcpip.TCPSynCountOption, int(v)))
 	case unix.TCP_WINDOW_CLAMP:
-		return errno(s.ep().SetSockOptInt(tcpip.TCPWindowClampOption, int(v)))
+		return errno(ep.SetSockOptInt(tcpip.TCPWindowClampOption, int(v)))
 	case unix.TCP_LINGER2:
 		o := tcpip.TCPLingerTimeoutOption(secs(v))
-		return errno(s.ep().SetSockOpt(&o))
+		return errno(ep.SetSockOpt(&o))
 	default:
 		return unix.ENOPROTOOPT
 	}
@@ -561,8 +561,8 @@ func deferAcceptSecs(secs int32) int32 {
 	return period
 }
 
-func (s *socket) setIP(name int, val []byte) error {
-	ops := s.ep().SocketOptions()
+func (s *socket) setIP(ep tcpip.Endpoint, name int, val []byte) error {
+	ops := ep.SocketOptions()
 	v, err := ipIntVal(val)
 	if err != nil {
 		return err
@@ -571,17 +571,17 @@ func (s *socket) setIP(name int, val []byte) error {
 	case unix.IP_TOS:
 		if s.stream() {
 			// The ECN bits stay TCP's own.
-			cur, _ := s.ep().GetSockOptInt(tcpip.IPv4TOSOption)
+			cur, _ := ep.GetSockOptInt(tcpip.IPv4TOSOption)
 			v = v&^3 | int32(cur)&3
 		}
-		return errno(s.ep().SetSockOptInt(tcpip.IPv4TOSOption, int(v&0xff)))
+		return errno(ep.SetSockOptInt(tcpip.IPv4TOSOption, int(v&0xff)))
 	case unix.IP_TTL:
 		if v == -1 {
 			v = 0
 		} else if v < 1 || v > 255 {
 			return unix.EINVAL
 		}
-		return errno(s.ep().SetSockOptInt(tcpip.IPv4TTLOption, int(v)))
+		return errno(ep.SetSockOptInt(tcpip.IPv4TTLOption, int(v)))
 	case unix.IP_RECVERR:
 		ops.SetIPv4RecvError(v != 0)
 	case unix.IP_PKTINFO:
@@ -594,7 +594,7 @@ func (s *socket) setIP(name int, val []byte) error {
 		if v < 0 || v > 5 {
 			return unix.EINVAL
 		}
-		return errno(s.ep().SetSockOptInt(tcpip.MTUDiscoverOption, int(v)))
+		return errno(ep.SetSockOptInt(tcpip.MTUDiscoverOption, int(v)))
 	case unix.IP_MULTICAST_TTL:
 		if v == -1 {
 			v = 1
@@ -602,7 +602,7 @@ func (s *socket) setIP(name int, val []byte) error {
 		if v < 0 || v > 255 {
 			return unix.EINVAL
 		}
-		return errno(s.ep().SetSockOptInt(tcpip.MulticastTTLOption, int(v)))
+		return errno(ep.SetSockOptInt(tcpip.MulticastTTLOption, int(v)))
 	case unix.IP_MULTICAST_LOOP:
 		ops.SetMulticastLoop(v != 0)
 	default:
@@ -611,8 +611,8 @@ func (s *socket) setIP(name int, val []byte) error {
 	return nil
 }
 
-func (s *socket) setIPv6(name int, val []byte) error {
-	ops := s.ep().SocketOptions()
+func (s *socket) setIPv6(ep tcpip.Endpoint, name int, val []byte) error {
+	ops := ep.SocketOptions()
 	v, err := intVal(val)
 	if err != nil {
 		return err
@@ -620,7 +620,7 @@ func (s *socket) setIPv6(name int, val []byte) error {
 	switch name {
 	case unix.IPV6_V6ONLY:
 		// Only before bind, as inet_sk(sk)->inet_num is checked.
-		if a, err := s.ep().GetLocalAddress(); err == nil && a.Port != 0 {
+		if a, err := ep.GetLocalAddress(); err == nil && a.Port != 0 {
 			return unix.EINVAL
 		}
 		ops.SetV6Only(v != 0)
@@ -631,12 +631,12 @@ func (s *socket) setIPv6(name int, val []byte) error {
 		if v == -1 {
 			v = 0
 		}
-		return errno(s.ep().SetSockOptInt(tcpip.IPv6TrafficClassOption, int(v)))
+		return errno(ep.SetSockOptInt(tcpip.IPv6TrafficClassOption, int(v)))
 	case unix.IPV6_UNICAST_HOPS:
 		if v < -1 || v > 255 {
 			return unix.EINVAL
 		}
-		return errno(s.ep().SetSockOptInt(tcpip.IPv6HopLimitOption, int(v)))
+		return errno(ep.SetSockOptInt(tcpip.IPv6HopLimitOption, int(v)))
 	case unix.IPV6_RECVPKTINFO:
 		ops.SetIPv6ReceivePacketInfo(v != 0)
 	case unix.IPV6_RECVERR:

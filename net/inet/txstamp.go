@@ -109,7 +109,7 @@ func (*txStamp) Info() uint32 { return 0 }
 // endpoint marks its packets for the link to stamp. Other flags, and
 // other sockets, are left to the socket layer (ENOPROTOOPT), which
 // refuses the transmit timestamps kite does not produce.
-func (s *socket) setTxTimestamping(name int, val []byte) error {
+func (s *socket) setTxTimestamping(ep tcpip.Endpoint, name int, val []byte) error {
 	if s.typ != unix.SOCK_DGRAM || s.protocol != unix.IPPROTO_UDP || len(val) < 4 {
 		return unix.ENOPROTOOPT
 	}
@@ -127,7 +127,7 @@ func (s *socket) setTxTimestamping(name int, val []byte) error {
 		s.tskey.Store(0)
 	}
 	s.opts.SetTimestamping(name, f)
-	s.ep().SetOwner(&stampOwner{s: s, uid: s.uid, gid: s.gid})
+	ep.SetOwner(&stampOwner{s: s, uid: s.uid, gid: s.gid})
 	return nil
 }
 
