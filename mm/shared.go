@@ -364,6 +364,22 @@ func (o *SharedMemory) ResidentPages() uint64 {
 	return o.frames.len()
 }
 
+// CacheStat counts the pages in [first, last) that have frames, and of
+// those the ones a shared mapping may have written since the last
+// Writeback: dirtiness is not tracked per page, so while the object may
+// be dirty every cached page of a backed object counts. Objects without
+// backing are their own storage and have no dirty pages (as shmem's
+// page cache, which Linux never tags dirty).
+func (o *SharedMemory) CacheStat(first, last uint64) (cached, dirty uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	cached = o.frames.count(first, last)
+	if o.writeBack != nil && o.maybeDirty {
+		dirty = cached
+	}
+	return cached, dirty
+}
+
 // HasPage reports whether page idx has a frame.
 func (o *SharedMemory) HasPage(idx uint64) bool { return o.resident(idx) }
 
@@ -516,9 +532,15 @@ func (o *SharedMemory) SetSize(size uint64) {
 	}
 	old := o.size
 	o.size = pages
+	// Shrinking also removes the pages past the old size that
+	// fallocate(FALLOC_FL_KEEP_SIZE) gave memory, as shmem does.
+	end := old
+	if pages < old && o.frames.seek(old, ^uint64(0), true) != ^uint64(0) {
+		end = ^uint64(0)
+	}
 	o.mu.Unlock()
 	if pages < old {
-		o.removePages(pages, old)
+		o.removePages(pages, end)
 	}
 }
 
