@@ -4,13 +4,15 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/fs/pipe"
 	"github.com/kite-os/kite/kernel"
 	"github.com/kite-os/kite/vfs"
 )
 
 // Copying between files (sendfile, copy_file_range), space allocation
-// (fallocate) and advice (fadvise64, readahead).
+// (fallocate), advice (fadvise64, readahead) and page cache statistics
+// (cachestat).
 
 // copyData moves up to n bytes from in to out through a bounded buffer.
 // inOff and outOff are explicit offsets, or nil to use (and advance) the
@@ -266,4 +268,67 @@ func readahead(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, unix.EINVAL
 	}
 	return 0, nil
+}
+
+// cachestat reports how much of a range of a file is in memory: the pages
+// of a tmpfs or memfd file, or of the page cache a mapping gave a file kept
+// elsewhere (kite caches no other file data). Nothing is ever under
+// writeback or evicted: kite writes back synchronously and drops a page
+// cache whole with its last user.
+func cachestat(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	f, err := getFile(t, uintptr(uint32(a[0])))
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t)
+	if f.IsPath() {
+		return 0, unix.EBADF
+	}
+	var rng [16]byte
+	if err := copyInFull(t, a[1], rng[:]); err != nil {
+		return 0, err
+	}
+	// No file of kite is hugetlbfs's (Linux: EOPNOTSUPP for those).
+	if err := mayCachestat(t, f); err != nil {
+		return 0, err
+	}
+	if uint32(a[3]) != 0 {
+		return 0, unix.EINVAL
+	}
+	off, length := getU64(rng[:], 0), getU64(rng[:], 8)
+	first, last := off>>12, ^uint64(0) // last inclusive, as Linux's
+	if length != 0 {
+		last = (off + length - 1) >> 12
+	}
+	var cached, dirty uint64
+	if p := f.CachedPages(); p != nil && first <= last {
+		end := last + 1
+		if end == 0 {
+			end = last // the page at 2^64-1 is never cached
+		}
+		cached, dirty = p.CacheStat(first, end)
+	}
+	var out [40]byte
+	putU64(out[:], 0, cached)
+	putU64(out[:], 8, dirty)
+	return 0, copyOutFull(t, a[2], out[:])
+}
+
+// mayCachestat is Linux's can_do_cachestat: a file open for writing, one
+// the caller owns (or has CAP_FOWNER over), or one it may write.
+func mayCachestat(t *kernel.Task, f *vfs.File) error {
+	if f.Writable() {
+		return nil
+	}
+	st, err := f.Stat(t)
+	if err != nil {
+		return err
+	}
+	if t.Credentials().IsOwnerOrCapable(st.UID) {
+		return nil
+	}
+	if t.Kernel().VFS().CheckPermission(t, f.Path(), auth.MayWrite) != nil {
+		return unix.EPERM
+	}
+	return nil
 }

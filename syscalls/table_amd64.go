@@ -399,7 +399,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_PROCESS_MRELEASE:        enosys(""),
 	unix.SYS_FUTEX_WAITV:             partial(futexWaitv, "FUTEX2_NUMA and FUTEX2_MPOL entries are EINVAL"),
 	unix.SYS_SET_MEMPOLICY_HOME_NODE: partial(setMempolicyHomeNode, "one NUMA node (0): arguments and the range's policies are checked; the home node can only be node 0"),
-	unix.SYS_CACHESTAT:               enosys(""),
+	unix.SYS_CACHESTAT:               partial(cachestat, "counts the pages of tmpfs and memfd files and of the page cache a mapping gave an ext4, FAT, host or overlay file (kite caches no other file data, where Linux caches what was read or written); nr_dirty counts every cached page of such a page cache while a shared mapping may have written it since the last writeback (dirtiness is not tracked per page); nothing is ever under writeback or evicted"),
 	unix.SYS_FCHMODAT2:               supported(fchmodat2),
 	unix.SYS_MAP_SHADOW_STACK:        enosys(""),
 	unix.SYS_FUTEX_WAKE:              partial(futexWake, "FUTEX2_NUMA and FUTEX2_MPOL are EINVAL"),

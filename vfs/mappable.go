@@ -37,6 +37,12 @@ type Pages interface {
 	MissingPages(off, length uint64) uint64
 	// ResidentPages counts the pages with memory.
 	ResidentPages() uint64
+	// CacheStat counts the pages in [first, last) (page indexes) that
+	// have memory, and of those the ones that may differ from the
+	// backing file (written by a shared mapping since the last
+	// Writeback; none without a backing): cachestat's nr_cache and
+	// nr_dirty.
+	CacheStat(first, last uint64) (cached, dirty uint64)
 	// HasPage reports whether page idx has memory.
 	HasPage(idx uint64) bool
 	// SeekPage returns the first page in [from, to) that has memory
@@ -283,6 +289,17 @@ func (h *heapPages) MissingPages(off, length uint64) uint64 {
 		}
 	}
 	return n
+}
+
+func (h *heapPages) CacheStat(first, last uint64) (cached, dirty uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for idx := range h.pages {
+		if idx >= first && idx < last {
+			cached++
+		}
+	}
+	return cached, 0
 }
 
 func (h *heapPages) ResidentPages() uint64 {

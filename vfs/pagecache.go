@@ -64,6 +64,26 @@ func (f *File) MappablePages(ctx Context) Pages {
 	return c.pages
 }
 
+// CachedPages returns the pages that hold f's data in memory without
+// making a page cache: a tmpfs or memfd file's own pages, or its inode's
+// page cache if a mapping made one; nil if there are none.
+func (f *File) CachedPages() Pages {
+	if f.ops == nil || f.path.Dentry.typ != unix.S_IFREG {
+		return nil
+	}
+	if m, ok := f.ops.(Mappable); ok {
+		if p := m.MappablePages(); p != nil {
+			return p
+		}
+	}
+	f.vfs.cacheMu.Lock()
+	defer f.vfs.cacheMu.Unlock()
+	if c := f.vfs.caches[f.path.Dentry.inode]; c != nil {
+		return c.pages
+	}
+	return nil
+}
+
 // attachCache returns the page cache of f's inode, making it if needed,
 // with f attached.
 func (v *VirtualFilesystem) attachCache(ctx Context, f *File) (*fileCache, error) {
