@@ -1,6 +1,8 @@
 package vfs
 
 import (
+	"sync/atomic"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -50,6 +52,16 @@ type dnotifyState struct {
 	// value is its default 1) are guarded by VirtualFilesystem.dnotifyMu.
 	byInode     map[Inode]*dnotifyWatch
 	enableLess1 int64
+	// n is len(byInode), changed under dnotifyMu and read without it.
+	n atomic.Int32
+}
+
+// remove forgets the watch of in.
+//
+// Preconditions: VirtualFilesystem.dnotifyMu is held.
+func (s *dnotifyState) remove(in Inode) {
+	delete(s.byInode, in)
+	s.n.Store(int32(len(s.byInode)))
 }
 
 // DirNotifyEnable returns /proc/sys/fs/dir-notify-enable.
@@ -126,7 +138,7 @@ func (w *dnotifyWatch) Event(ev NotifyEvent) {
 		w.reqs = kept
 	}
 	if len(w.reqs) == 0 && v.dnotify.byInode[w.inode] == w {
-		delete(v.dnotify.byInode, w.inode)
+		v.dnotify.remove(w.inode)
 		emptied = true
 	}
 	v.dnotifyMu.Unlock()
@@ -164,6 +176,7 @@ func (v *VirtualFilesystem) SetDirNotify(f *File, table any, fd int32, mask uint
 		}
 		w = &dnotifyWatch{v: v, inode: d.inode}
 		v.dnotify.byInode[d.inode] = w
+		v.dnotify.n.Store(int32(len(v.dnotify.byInode)))
 		v.AddWatch(d, w)
 	}
 	found := false
@@ -188,8 +201,11 @@ func (v *VirtualFilesystem) SetDirNotify(f *File, table any, fd int32, mask uint
 
 // dnotifyFlush ends the F_NOTIFY request of f made through table, as
 // Linux's dnotify_flush at every close of a descriptor of a directory.
+// Without any watch (the count covers every entry of byInode, those of
+// deleted directories too, whose requests still hold their files) it
+// takes no lock.
 func (v *VirtualFilesystem) dnotifyFlush(f *File, table any) {
-	if f.path.Dentry == nil || !f.path.Dentry.IsDir() {
+	if f.path.Dentry == nil || !f.path.Dentry.IsDir() || v.dnotify.n.Load() == 0 {
 		return
 	}
 	v.dnotifyMu.Lock()
@@ -215,7 +231,7 @@ func (v *VirtualFilesystem) dnotifyFlushLocked(f *File, table any) {
 	}
 	w.reqs = kept
 	if len(w.reqs) == 0 {
-		delete(v.dnotify.byInode, in)
+		v.dnotify.remove(in)
 		v.RemoveWatch(in, w)
 	}
 }

@@ -36,17 +36,23 @@ func (v *VirtualFilesystem) resolver(ctx Context, fsc *FSContext) *resolver {
 	return &resolver{v: v, ctx: ctx, root: fsc.Root()}
 }
 
-// splitPath returns path's components (empty ones dropped) and whether it
-// ends with a slash.
-func splitPath(path string) (comps []string, trailing bool) {
-	for _, c := range strings.Split(path, "/") {
-		if c != "" {
-			comps = append(comps, c)
-		}
+// pathComps walks a path's components (empty ones dropped) without
+// building a list of them: a path walk allocates nothing for its names.
+type pathComps struct{ rest string }
+
+// next returns the next component; false when none is left.
+func (p *pathComps) next() (string, bool) {
+	p.rest = strings.TrimLeft(p.rest, "/")
+	if p.rest == "" {
+		return "", false
 	}
-	trailing = strings.HasSuffix(path, "/")
-	return comps, trailing
+	c, rest, _ := strings.Cut(p.rest, "/")
+	p.rest = rest
+	return c, true
 }
+
+// last reports whether no component follows the one next returned.
+func (p *pathComps) last() bool { return strings.TrimLeft(p.rest, "/") == "" }
 
 func checkPathLen(path string) error {
 	if len(path) >= PathMax {
@@ -152,9 +158,13 @@ func (r *resolver) walk(start Path, path string, followLast bool) (Path, error) 
 			return Path{}, err
 		}
 	}
-	comps, trailing := splitPath(path)
-	for i, name := range comps {
-		last := i == len(comps)-1
+	trailing := strings.HasSuffix(path, "/")
+	for comps := (pathComps{path}); ; {
+		name, ok := comps.next()
+		if !ok {
+			break
+		}
+		last := comps.last()
 		next, err := r.step(cur, name)
 		if err != nil {
 			return Path{}, err
@@ -206,11 +216,13 @@ func (r *resolver) walkParent(start Path, path string) (parentResult, error) {
 			return parentResult{}, err
 		}
 	}
-	comps, trailing := splitPath(path)
-	if len(comps) == 0 {
+	trailing := strings.HasSuffix(path, "/")
+	comps := pathComps{path}
+	name, ok := comps.next()
+	if !ok {
 		return parentResult{parent: cur, kind: lastRoot, trailing: trailing}, nil
 	}
-	for _, name := range comps[:len(comps)-1] {
+	for !comps.last() {
 		next, err := r.step(cur, name)
 		if err != nil {
 			return parentResult{}, err
@@ -222,6 +234,7 @@ func (r *resolver) walkParent(start Path, path string) (parentResult, error) {
 			}
 		}
 		cur = next
+		name, _ = comps.next()
 	}
 	if !cur.Dentry.IsDir() {
 		return parentResult{}, unix.ENOTDIR
@@ -229,7 +242,7 @@ func (r *resolver) walkParent(start Path, path string) (parentResult, error) {
 	if err := r.v.permission(r.ctx, cur.Dentry, auth.MayExec); err != nil {
 		return parentResult{}, err
 	}
-	res := parentResult{parent: cur, name: comps[len(comps)-1], trailing: trailing}
+	res := parentResult{parent: cur, name: name, trailing: trailing}
 	switch res.name {
 	case ".":
 		res.kind = lastDot

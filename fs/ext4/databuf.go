@@ -282,6 +282,9 @@ func writeRuns(w io.WriterAt, blocks []uint64, bs int64, data func(run []uint64)
 // buf's memory (grown as needed).
 func joinBlocks(buf []byte, run []uint64, get func(uint64) ([]byte, bool)) []byte {
 	buf = buf[:0]
+	if d, _ := get(run[0]); cap(buf) < len(run)*len(d) {
+		buf = make([]byte, 0, max(len(run)*len(d), flushRun))
+	}
 	for _, b := range run {
 		d, _ := get(b)
 		buf = append(buf, d...)

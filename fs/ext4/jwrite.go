@@ -139,6 +139,19 @@ type journalWriter struct {
 	keepLogStart bool
 	// committed is a test hook, called after each commit.
 	committed func()
+	// run is where a commit joins neighbouring blocks for one device
+	// write (flushRun bytes, kept: a new buffer's first touch of its
+	// pages costs more than the copy). It belongs to the commit in
+	// progress.
+	run []byte
+}
+
+// runBuf returns the commit's empty run buffer.
+func (jw *journalWriter) runBuf() []byte {
+	if jw.run == nil {
+		jw.run = make([]byte, 0, flushRun)
+	}
+	return jw.run[:0]
 }
 
 // capacity is the number of log blocks transactions can use.
@@ -466,7 +479,7 @@ func (fs *FS) commit(t *tx) ([]uint64, error) {
 	// Log blocks that follow each other on the device go out in one
 	// write (flushLog, before each barrier).
 	bs := int64(fs.blockSize)
-	var pend []byte
+	pend := jw.runBuf()
 	var pendAt int64
 	flushLog := func() error {
 		if len(pend) == 0 {
@@ -632,7 +645,7 @@ func (fs *FS) commit(t *tx) ([]uint64, error) {
 // made durable by the next barrier: runs of neighbouring blocks (inode
 // tables, bitmaps) in one device write each.
 func (fs *FS) checkpoint(t *tx, blocks []uint64) error {
-	var joined []byte
+	joined := fs.jw.runBuf()
 	err := writeRuns(fs.wdev, blocks, int64(fs.blockSize), func(run []uint64) []byte {
 		if len(run) == 1 {
 			return t.blocks[run[0]]
