@@ -348,11 +348,12 @@ func pwritev(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 
 // RWF_* flags of preadv2/pwritev2.
 const (
-	rwfHipri  = 0x1
-	rwfDsync  = 0x2
-	rwfSync   = 0x4
-	rwfNowait = 0x8
-	rwfAppend = 0x10
+	rwfHipri    = 0x1
+	rwfDsync    = 0x2
+	rwfSync     = 0x4
+	rwfNowait   = 0x8
+	rwfAppend   = 0x10
+	rwfNoappend = 0x20
 )
 
 // preadv2 and pwritev2 take the offset in a[3] (-1: the file offset) and
@@ -373,6 +374,32 @@ func pwritev2(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return doWritev(t, a[0], a[1], a[2], off, a[5])
 }
 
+// rwfAppendMode checks the RWF_* flags of a preadv2 or pwritev2 of f as
+// Linux's kiocb_set_rw_flags does and returns how a write appends:
+// RWF_APPEND appends whatever the file's O_APPEND says, RWF_NOAPPEND
+// writes at the offset even with O_APPEND, except on an append-only
+// file (EPERM; reads are refused the same, as on Linux, where the
+// flags are checked before the direction). RWF_NOWAIT is not supported.
+func rwfAppendMode(f *vfs.File, flags uintptr) (vfs.AppendMode, error) {
+	if flags&^(rwfHipri|rwfDsync|rwfSync|rwfAppend|rwfNoappend) != 0 {
+		return vfs.AppendAsOpened, unix.EOPNOTSUPP
+	}
+	switch {
+	case flags&rwfAppend != 0 && flags&rwfNoappend != 0:
+		return vfs.AppendAsOpened, unix.EINVAL
+	case flags&rwfAppend != 0:
+		return vfs.AppendAlways, nil
+	case flags&rwfNoappend != 0 && f.Flags()&unix.O_APPEND != 0:
+		if f.IsAppendOnly() {
+			return vfs.AppendAsOpened, unix.EPERM
+		}
+		return vfs.AppendNever, nil
+	}
+	return vfs.AppendAsOpened, nil
+}
+
+// checkRWF checks the RWF_* flags of an aio iocb: those kite honours
+// there.
 func checkRWF(flags uintptr) error {
 	if flags&^(rwfHipri|rwfDsync|rwfSync) != 0 {
 		return unix.EOPNOTSUPP
@@ -380,24 +407,28 @@ func checkRWF(flags uintptr) error {
 	return nil
 }
 
+// doReadv and doWritev check their arguments in Linux's order
+// (do_preadv, vfs_readv): ESPIPE for an offset on a stream, the
+// descriptor's mode, the iovecs, then nothing at all for an empty
+// transfer, and only then the RWF_* flags.
 func doReadv(t *kernel.Task, fd, addr, cnt uintptr, off int64, flags uintptr) (uintptr, error) {
 	f, err := getFile(t, fd)
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(t)
+	if off >= 0 && f.IsStream() {
+		return 0, unix.ESPIPE
+	}
 	if !f.Readable() {
 		return 0, unix.EBADF
 	}
 	iovs, total, err := copyInIovecs(t, addr, cnt)
-	if err != nil {
+	if err != nil || total == 0 {
 		return 0, err
 	}
-	if err := checkRWF(flags); err != nil {
+	if _, err := rwfAppendMode(f, flags); err != nil {
 		return 0, err
-	}
-	if off >= 0 && f.IsStream() {
-		return 0, unix.ESPIPE
 	}
 	n, err := f.ReadToUser(t, total, off, newIOVBuffer(t, iovs))
 	return uintptr(n), err
@@ -409,20 +440,21 @@ func doWritev(t *kernel.Task, fd, addr, cnt uintptr, off int64, flags uintptr) (
 		return 0, err
 	}
 	defer f.DecRef(t)
+	if off >= 0 && f.IsStream() {
+		return 0, unix.ESPIPE
+	}
 	if !f.Writable() {
 		return 0, unix.EBADF
 	}
 	iovs, total, err := copyInIovecs(t, addr, cnt)
+	if err != nil || total == 0 {
+		return 0, err
+	}
+	mode, err := rwfAppendMode(f, flags)
 	if err != nil {
 		return 0, err
 	}
-	if err := checkRWF(flags); err != nil {
-		return 0, err
-	}
-	if off >= 0 && f.IsStream() {
-		return 0, unix.ESPIPE
-	}
-	n, err := f.WriteFromUser(t, total, off, newIOVBuffer(t, iovs))
+	n, err := f.WriteFromUserAppend(t, total, off, newIOVBuffer(t, iovs), mode)
 	if err == nil && flags&(rwfDsync|rwfSync) != 0 && n > 0 {
 		if serr := f.Sync(t, flags&rwfSync == 0); serr != nil && serr != unix.EINVAL {
 			return 0, serr

@@ -132,7 +132,25 @@ func (f *File) ReadToUser(ctx Context, n int64, off int64, ub UserBuffer) (int64
 // file's data is copied straight from ub's pages, other files' through a
 // buffer.
 func (f *File) WriteFromUser(ctx Context, n int64, off int64, ub UserBuffer) (int64, error) {
-	m, err := f.writeFrom(ctx, n, off, nil, ub)
+	return f.WriteFromUserAppend(ctx, n, off, ub, AppendAsOpened)
+}
+
+// AppendMode says whether a write appends: as the file's O_APPEND says,
+// or always or never whatever it says (pwritev2's RWF_APPEND and
+// RWF_NOAPPEND).
+type AppendMode int
+
+// AppendMode values.
+const (
+	AppendAsOpened AppendMode = iota
+	AppendAlways
+	AppendNever
+)
+
+// WriteFromUserAppend is WriteFromUser with the write's O_APPEND given
+// by mode.
+func (f *File) WriteFromUserAppend(ctx Context, n int64, off int64, ub UserBuffer, mode AppendMode) (int64, error) {
+	m, err := f.writeFrom(ctx, n, off, nil, ub, mode)
 	if m > 0 {
 		f.vfs.notifyDentry(f.path.Dentry, InModify)
 	}
@@ -326,7 +344,7 @@ func (f *File) readTo(ctx Context, n int64, off int64, sink func([]byte) (int, e
 
 // writeFrom is WriteFrom without the event it reports; with ub set (and
 // source nil) it is WriteFromUser's.
-func (f *File) writeFrom(ctx Context, n int64, off int64, source func([]byte) (int, error), ub UserBuffer) (int64, error) {
+func (f *File) writeFrom(ctx Context, n int64, off int64, source func([]byte) (int, error), ub UserBuffer, mode AppendMode) (int64, error) {
 	if err := f.checkWrite(); err != nil {
 		return 0, err
 	}
@@ -366,7 +384,7 @@ func (f *File) writeFrom(ctx Context, n int64, off int64, source func([]byte) (i
 		pos = f.offset
 	}
 	app, _ := f.ops.(Appender)
-	appending := app != nil && !f.stream && f.Flags()&unix.O_APPEND != 0
+	appending := app != nil && !f.stream && (mode == AppendAlways || mode == AppendAsOpened && f.Flags()&unix.O_APPEND != 0)
 	if ub != nil && f.pinnable() {
 		var done bool
 		var err error

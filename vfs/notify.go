@@ -494,7 +494,7 @@ func (f *File) ReadTo(ctx Context, n int64, off int64, sink func([]byte) (int, e
 // offset (or the end with O_APPEND) and advances it; off >= 0 writes there
 // (pwrite). It returns the bytes written, or the first error if none were.
 func (f *File) WriteFrom(ctx Context, n int64, off int64, source func([]byte) (int, error)) (int64, error) {
-	m, err := f.writeFrom(ctx, n, off, source, nil)
+	m, err := f.writeFrom(ctx, n, off, source, nil, AppendAsOpened)
 	if m > 0 {
 		f.vfs.notifyDentry(f.path.Dentry, InModify)
 	}
