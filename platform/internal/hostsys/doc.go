@@ -6,5 +6,6 @@
 // address space started ahead of need.
 //
 // It imports arch and golang.org/x/sys/unix only; it uses unsafe and raw
-// host system calls, as the platforms do.
+// host system calls, as the platforms do, and one instruction of
+// assembly (LSL, the CPU number as the vDSO's getcpu reads it).
 package hostsys

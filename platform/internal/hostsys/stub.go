@@ -277,21 +277,31 @@ type Follower struct {
 	followed time.Time
 }
 
-// followInterval is how often Follow looks up the calling thread's CPU: a
-// getcpu is a host system call (several microseconds on a virtual
-// machine), and kite's OS thread moves between CPUs far less often than
-// it switches to the stub.
+// followInterval is how often Follow looks up the calling thread's CPU
+// where it takes the getcpu system call (several microseconds on a
+// virtual machine): kite's OS thread moves between CPUs far less often
+// than it switches to the stub. Where the CPU is read from the per-CPU
+// segment (a few nanoseconds) Follow looks at every call, so a stub
+// follows its kite thread at once when the host moves that thread (a
+// wake-up from a park onto an idle CPU): within the interval the stub's
+// stop pulled the kite thread back to the stub's CPU (a synchronous
+// wake-up), and two busy tasks stayed on one CPU with the other idle.
 const followInterval = 500 * time.Microsecond
 
 // Follow restricts host thread tid to the CPU the calling thread is on, if
 // it is not already.
 func (f *Follower) Follow(tid int) {
-	now := time.Now()
-	if f.CPU >= 0 && now.Sub(f.followed) < followInterval {
-		return
+	c, fast := lslCPU()
+	cpu := int(c)
+	if !fast {
+		now := time.Now()
+		if f.CPU >= 0 && now.Sub(f.followed) < followInterval {
+			return
+		}
+		f.followed = now
+		cpu = Getcpu()
 	}
-	f.followed = now
-	if cpu := Getcpu(); cpu != f.CPU {
+	if cpu != f.CPU {
 		if PinThread(tid, cpu) == nil {
 			f.CPU = cpu
 		}

@@ -155,9 +155,13 @@ func (w *OwnerWaiter) Wait(tid int) (unix.WaitStatus, error) {
 	}
 }
 
-// Getcpu returns the CPU the calling thread runs on.
+// Getcpu returns the CPU the calling thread runs on: from the per-CPU
+// segment as the vDSO reads it, else by the system call.
 func Getcpu() int {
-	var cpu uint32
+	cpu, ok := lslCPU()
+	if ok {
+		return int(cpu)
+	}
 	unix.RawSyscall(unix.SYS_GETCPU, uintptr(unsafe.Pointer(&cpu)), 0, 0)
 	return int(cpu)
 }
