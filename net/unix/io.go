@@ -7,13 +7,49 @@ import (
 	"github.com/kite-os/kite/vfs"
 )
 
-// maxChunk bounds one stream message, so a large write becomes several
-// messages and the reader can start on the first.
-const maxChunk = 64 << 10
-
-// msgOverhead is what a message costs its sender's buffer beyond its
+// msgOverhead is what a datagram costs its sender's buffer beyond its
 // bytes (Linux charges an sk_buff's truesize).
 const msgOverhead = 576
+
+// The sk_buff geometry of Linux's unix_stream_sendmsg on 4 KiB pages: a
+// stream write is cut into messages of at most skbMaxHead bytes of head
+// and unixFragsSize of page fragments, each charged its truesize, so
+// that SIOCOUTQ, how much a nonblocking writer gets in, and when a
+// blocked writer wakes (a quarter of SO_SNDBUF in use: a 64 KiB write
+// is two messages, and the writer wakes while the reader still has one)
+// are Linux's.
+const (
+	skbPage       = 4096
+	skbShinfo     = 320                 // SKB_DATA_ALIGN(sizeof(struct skb_shared_info))
+	skbStruct     = 256                 // SKB_DATA_ALIGN(sizeof(struct sk_buff))
+	skbMaxHead    = skbPage - skbShinfo // SKB_MAX_HEAD(0)
+	unixFragsSize = 32 << 10            // UNIX_SKB_FRAGS_SZ
+	maxStreamMsg  = skbMaxHead + unixFragsSize
+)
+
+// streamChunk returns the size of the next stream message of a write
+// with left bytes to go, and its truesize (unix_stream_sendmsg's
+// sock_alloc_send_pskb: a kmalloc'ed head, rounded up to its kmalloc
+// size, and page fragments).
+func streamChunk(left int64, sndbuf int) (size, truesize int64) {
+	size = min(left, int64(sndbuf/2-64), maxStreamMsg)
+	dataLen := min(size, pageAlign(max(0, size-skbMaxHead)))
+	return size, headTruesize(size-dataLen) + pageAlign(dataLen)
+}
+
+// headTruesize is the truesize of an sk_buff whose head holds n bytes:
+// SKB_TRUESIZE of the kmalloc size (512 to 4096 here) of the aligned
+// head and its skb_shared_info.
+func headTruesize(n int64) int64 {
+	need := (n+63)&^63 + skbShinfo
+	k := int64(512)
+	for k < need {
+		k <<= 1
+	}
+	return k + skbStruct
+}
+
+func pageAlign(n int64) int64 { return (n + skbPage - 1) &^ (skbPage - 1) }
 
 // sioc* ioctls (SIOCINQ is FIONREAD, SIOCOUTQ is TIOCOUTQ).
 const (
@@ -116,7 +152,7 @@ const overflowID = 65534
 
 // newBuffer returns a buffer of n bytes for a message.
 func (e *endpoint) newBuffer(n int) (*[]byte, []byte) {
-	if n <= 4096 || n > maxChunk {
+	if n <= 4096 || n > maxStreamMsg {
 		return nil, make([]byte, n)
 	}
 	bp := e.fam.bufPool.Get().(*[]byte)
@@ -142,9 +178,24 @@ func (e *endpoint) sendStream(ctx net.Context, req *net.SendRequest) (int64, err
 	nonblock := req.Nonblock || req.Flags&unix.MSG_DONTWAIT != 0
 	var w net.Waiter
 	defer w.Unregister()
+	// Readers waiting on the queue hear of the messages of one write
+	// once, when the write ends or before it waits for room (a 64 KiB
+	// write is two messages: one wake-up of a sleeping reader, not
+	// two); I/O signals go per message, as Linux's sk_data_ready.
+	queued := false
+	defer func() {
+		if queued {
+			peer.queue.Notify(readable)
+		}
+	}()
 	var sent int64
 	for sent < req.Len || (req.Len == 0 && sent == 0 && len(req.Control.Rights) > 0) {
-		size := min(req.Len-sent, int64(e.opts.SndBuf()/2-64), maxChunk)
+		sndbuf := e.opts.SndBuf()
+		size, truesize := streamChunk(req.Len-sent, sndbuf)
+		if queued && e.wmem.Load() >= int64(sndbuf) {
+			queued = false
+			peer.queue.Notify(readable)
+		}
 		if err := e.waitForBuffer(ctx, &w, nonblock, req.Deadline); err != nil {
 			if err == unix.EPIPE {
 				if sent > 0 {
@@ -169,7 +220,11 @@ func (e *endpoint) sendStream(ctx net.Context, req *net.SendRequest) (int64, err
 			}
 			return 0, serr
 		}
-		m := &message{buf: bp, data: data, from: e, charge: int64(got) + msgOverhead}
+		if int64(got) < size {
+			// A fault cut the message short.
+			_, truesize = streamChunk(int64(got), sndbuf)
+		}
+		m := &message{buf: bp, data: data, from: e, charge: truesize}
 		m.creds = e.credsFor(ctx, req, peer)
 		user, err := e.fam.rightsUser(ctx, &req.Control)
 		if err != nil {
@@ -198,7 +253,7 @@ func (e *endpoint) sendStream(ctx net.Context, req *net.SendRequest) (int64, err
 		peer.recvq = append(peer.recvq, m)
 		peer.recvBytes += got
 		peer.mu.Unlock()
-		peer.queue.Notify(readable)
+		queued = true
 		peer.wakeAsync(vfs.PollIn)
 		sent += int64(got)
 		if serr != nil {
@@ -255,7 +310,7 @@ func (e *endpoint) sendOOB(ctx net.Context, req *net.SendRequest) (int64, error)
 		}
 		return 0, serr
 	}
-	m := &message{data: b, from: e, charge: 1 + msgOverhead}
+	m := &message{data: b, from: e, charge: headTruesize(1)}
 	m.creds = e.credsFor(ctx, req, peer)
 	user, err := e.fam.rightsUser(ctx, &req.Control)
 	if err != nil {

@@ -48,7 +48,7 @@ func New(v *vfs.VirtualFilesystem) *Family {
 
 		userInflight: make(map[uint32]int64),
 	}
-	f.bufPool.New = func() any { b := make([]byte, maxChunk); return &b }
+	f.bufPool.New = func() any { b := make([]byte, maxStreamMsg); return &b }
 	f.init = f.NewNamespace()
 	return f
 }
