@@ -48,7 +48,7 @@ int main(int argc, char **argv) {
 `
 
 // pingPongC bounces one byte argv[1] times between two processes over a
-// socket pair and prints the nanoseconds of one round trip.
+// socket pair and prints the nanoseconds of one round trip (0 for none).
 const pingPongC = `
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +74,7 @@ int main(int argc, char **argv) {
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	int st;
 	waitpid(c, &st, 0);
-	printf("%ld\n", ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec)) / rounds);
+	printf("%ld\n", ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec)) / (rounds > 0 ? rounds : 1));
 	return st != 0;
 }
 `
@@ -107,26 +107,71 @@ int main(int argc, char **argv) {
 // socket pair between two processes, on the host and under kite in
 // alternating pairs (b.N of them: -benchtime 5x for five, as
 // Create10kFiles), and reports each side's median MB/s and the median of
-// the pairs' ratios.
+// the pairs' ratios; and the same for the host CPU time the transfer took
+// (user and system time of the program, or of kite and its stubs, less
+// that of a run moving nothing), which the machine's load moves far less
+// than the wall time.
 func BenchmarkUnixStreamThroughput(b *testing.B) {
 	const size = 1 << 30
 	bin := buildProg(b, "unixstream", unixStreamC)
 	host, kite := pairRuns(b, b.N, func(underKite bool) []float64 {
-		ns := runTimed(b, underKite, bin, fmt.Sprint(size))
-		return []float64{float64(size) / 1e6 / (ns / 1e9)}
+		ns, cpu := runTimedCPU(b, underKite, bin, fmt.Sprint(size))
+		return []float64{float64(size) / 1e6 / (ns / 1e9), cpu / 1e6}
 	})
-	reportPairs(b, host, kite, []string{"MB/s"}, true)
+	reportPairs(b, column(host, 0), column(kite, 0), []string{"MB/s"}, true)
+	reportPairs(b, column(host, 1), column(kite, 1), []string{"CPU-ms"}, false)
 }
 
 // BenchmarkUnixPingPong reports the round trip of one byte over a socket
 // pair between two processes (20,000 of them per run), in alternating
-// host and kite pairs as UnixStreamThroughput.
+// host and kite pairs as UnixStreamThroughput, and the host CPU time of
+// one round trip.
 func BenchmarkUnixPingPong(b *testing.B) {
+	const rounds = 20000
 	bin := buildProg(b, "unixpingpong", pingPongC)
 	host, kite := pairRuns(b, b.N, func(underKite bool) []float64 {
-		return []float64{runTimed(b, underKite, bin, "20000") / 1e3}
+		ns, cpu := runTimedCPU(b, underKite, bin, fmt.Sprint(rounds))
+		return []float64{ns / 1e3, cpu / rounds / 1e3}
 	})
-	reportPairs(b, host, kite, []string{"µs/roundtrip"}, false)
+	reportPairs(b, column(host, 0), column(kite, 0), []string{"µs/roundtrip"}, false)
+	reportPairs(b, column(host, 1), column(kite, 1), []string{"CPU-µs/roundtrip"}, false)
+}
+
+// column returns column j of rows, as rows of one figure.
+func column(rows [][]float64, j int) [][]float64 {
+	out := make([][]float64, len(rows))
+	for i, r := range rows {
+		out[i] = []float64{r[j]}
+	}
+	return out
+}
+
+// runTimedCPU is runTimed that also returns the host CPU time (user and
+// system, nanoseconds) of the run less that of a run with argument "0"
+// (the program's start-up, and kite's): the run's own process and the
+// descendants it waited for (kite's stubs, the program's child).
+func runTimedCPU(b *testing.B, underKite bool, bin string, arg string) (ns, cpu float64) {
+	b.Helper()
+	run := func(arg string) (float64, float64) {
+		argv := []string{bin, arg}
+		if underKite {
+			argv = append([]string{kiteBin, "run", "--"}, argv...)
+		}
+		cmd := exec.Command(argv[0], argv[1:]...)
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatalf("%v: %v\n%s", argv, err, out)
+		}
+		t, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+		if err != nil {
+			b.Fatalf("%v printed %q", argv, out)
+		}
+		st := cmd.ProcessState
+		return t, float64((st.UserTime() + st.SystemTime()).Nanoseconds())
+	}
+	_, base := run("0")
+	ns, cpu = run(arg)
+	return ns, max(cpu-base, 0)
 }
 
 // BenchmarkSocketpair reports the cost of creating and closing a socket
