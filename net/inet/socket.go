@@ -188,12 +188,15 @@ type socket struct {
 // errTaken says a call has taken the error of a TCP endpoint in the
 // error state (a reset or failed connection): tcpip cannot say whether
 // it still holds it, Linux's poll shows POLLERR only until then.
-// connFailed says a blocking connect failed on it: Linux's
-// __inet_stream_connect then disconnects the socket, which polls as
-// one never connected.
+// connFailed says a blocking connect failed on it and the socket
+// could not be given a new endpoint: Linux's __inet_stream_connect
+// disconnects the socket, which polls as one never connected.
+// connected says a connect or accept gave the program the connection
+// (Linux's SS_CONNECTED): a failed connection is then no connect's to
+// report.
 type endpointBox struct {
-	ep                   tcpip.Endpoint
-	errTaken, connFailed atomic.Bool
+	ep                              tcpip.Endpoint
+	errTaken, connFailed, connected atomic.Bool
 }
 
 // tookError notes that a call got the error of a TCP endpoint in the
@@ -380,6 +383,7 @@ func (s *socket) Accept(ctx net.Context, nonblock bool, d net.Deadline) (net.Soc
 		ep, wq, err := s.ep().Accept(nil)
 		if err == nil {
 			ns := newSocket(s.fam, s.typ, s.protocol, ep, wq, s.opts.Clone())
+			ns.cur.Load().connected.Store(true)
 			ns.uid, ns.gid = s.uid, s.gid
 			// The connection has the listener's options
 			// (and keeps them over a disconnect).
@@ -433,6 +437,11 @@ func (s *socket) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadlin
 	if err != nil {
 		return err
 	}
+	if s.stream() {
+		if b := s.cur.Load(); tcp.EndpointState(b.ep.State()) == tcp.StateError {
+			return s.connectAfterFailure(b, a)
+		}
+	}
 	if isV4Mapped(a.Addr) && s.ep().SocketOptions().GetV6Only() {
 		return unix.ENETUNREACH
 	}
@@ -449,10 +458,12 @@ func (s *socket) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadlin
 		return err
 	}
 	s.async.connecting.Store(true)
-	terr := s.ep().Connect(a)
+	box := s.cur.Load()
+	terr := box.ep.Connect(a)
 	switch terr.(type) {
 	case nil:
 		s.async.connecting.Store(false)
+		box.connected.Store(true)
 		return nil
 	case *tcpip.ErrConnectStarted, *tcpip.ErrAlreadyConnecting:
 	default:
@@ -465,7 +476,7 @@ func (s *socket) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadlin
 	var w net.Waiter
 	w.Register(&s.q, unix.POLLOUT)
 	defer w.Unregister()
-	for s.ep().Readiness(waiter.EventOut)&waiter.EventOut == 0 {
+	for box.ep.Readiness(waiter.EventOut)&waiter.EventOut == 0 {
 		if err := w.Wait(ctx, d); err != nil {
 			if err == unix.EAGAIN {
 				return unix.EINPROGRESS
@@ -476,14 +487,63 @@ func (s *socket) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadlin
 	// Connect again to learn the outcome: nil once connected (a
 	// later connect is EISCONN), or the error, which it consumes as
 	// Linux's connect clears sk_err.
-	err = errno(s.ep().Connect(a))
-	if err != nil {
-		s.ep().LastError()
-		if b := s.cur.Load(); tcp.EndpointState(b.ep.State()) == tcp.StateError {
-			b.connFailed.Store(true)
-		}
+	err = errno(box.ep.Connect(a))
+	if err == nil {
+		box.connected.Store(true)
+		return nil
+	}
+	box.ep.LastError()
+	if tcp.EndpointState(box.ep.State()) == tcp.StateError {
+		s.connectFailed(box)
 	}
 	return err
+}
+
+// connectAfterFailure is connect on a TCP socket whose endpoint is in
+// the error state. A connection the program was given (connect
+// returned 0, or accept) makes it connected for good: EISCONN, as
+// Linux's SS_CONNECTED socket. Otherwise the connection failed before
+// the program learned it was made (a non-blocking connect refused,
+// reset or timed out): Linux's __inet_stream_connect reports the error
+// SO_ERROR has not taken, else ECONNABORTED, and disconnects the
+// socket, which the next connect connects again.
+func (s *socket) connectAfterFailure(b *endpointBox, a tcpip.FullAddress) error {
+	if b.connected.Load() {
+		return unix.EISCONN
+	}
+	err := errno(b.ep.Connect(a))
+	if err == nil {
+		err = unix.ECONNABORTED
+	}
+	b.ep.LastError()
+	s.connectFailed(b)
+	return err
+}
+
+// connectFailed disconnects a TCP socket whose connection failed on
+// b, as __inet_stream_connect's tcp_disconnect: it gets a new endpoint
+// with its options; the port bind named stays bound, another is given
+// up but getsockname still shows it (with the address bind named), as
+// Linux leaves the socket's inet_sport. If the socket cannot get a new
+// endpoint it keeps b, polling as one never connected.
+func (s *socket) connectFailed(b *endpointBox) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur.Load() != b {
+		return
+	}
+	local, _ := b.ep.GetLocalAddress()
+	var stale *tcpip.FullAddress
+	if !s.portLocked {
+		stale = &tcpip.FullAddress{Addr: s.lockedAddr(), Port: local.Port}
+	}
+	retire := func() {
+		b.ep.Close()
+		s.async.connecting.Store(false)
+	}
+	if err := s.replaceLocked(b.ep, retire, stale); err != nil && s.cur.Load() == b {
+		b.connFailed.Store(true)
+	}
 }
 
 // Shutdown implements net.Socket.
