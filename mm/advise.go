@@ -17,8 +17,11 @@ const (
 // contents. MADV_DONTFORK/DOFORK and MADV_WIPEONFORK/KEEPONFORK change
 // what Fork does; MADV_POPULATE_READ/WRITE fault pages in. Pure hints
 // (NORMAL, RANDOM, SEQUENTIAL, WILLNEED, COLD, PAGEOUT, HUGEPAGE,
-// NOHUGEPAGE, COLLAPSE, MERGEABLE, UNMERGEABLE, DONTDUMP, DODUMP) are
-// accepted and change nothing. MADV_REMOVE punches the pages out of a
+// NOHUGEPAGE, MERGEABLE, UNMERGEABLE, DONTDUMP, DODUMP) are accepted and
+// change nothing: kite has no page reclaim, swap, readahead or huge
+// pages (COLD and PAGEOUT are EINVAL on locked memory, as Linux's).
+// MADV_COLLAPSE, which must make huge pages synchronously, is EINVAL, as
+// on a Linux without transparent huge pages. MADV_REMOVE punches the pages out of a
 // writable shared mapping's object (shared anonymous memory, a tmpfs or
 // memfd file), in every process mapping it (EACCES if the mapping is
 // private or may never write, EINVAL on anonymous memory).
@@ -28,7 +31,7 @@ func (m *MemoryManager) MAdvise(addr, length uintptr, advice int) error {
 		unix.MADV_DONTNEED, unix.MADV_FREE, unix.MADV_DONTNEED_LOCKED, unix.MADV_REMOVE,
 		unix.MADV_DONTFORK, unix.MADV_DOFORK, unix.MADV_WIPEONFORK, unix.MADV_KEEPONFORK,
 		unix.MADV_MERGEABLE, unix.MADV_UNMERGEABLE, unix.MADV_HUGEPAGE, unix.MADV_NOHUGEPAGE,
-		unix.MADV_COLLAPSE, unix.MADV_DONTDUMP, unix.MADV_DODUMP, unix.MADV_COLD, unix.MADV_PAGEOUT,
+		unix.MADV_DONTDUMP, unix.MADV_DODUMP, unix.MADV_COLD, unix.MADV_PAGEOUT,
 		unix.MADV_POPULATE_READ, unix.MADV_POPULATE_WRITE:
 	case unix.MADV_HWPOISON, madvSoftOffline:
 		return unix.EPERM // needs CAP_SYS_ADMIN in the initial namespace
@@ -123,6 +126,10 @@ func (m *MemoryManager) adviseLocked(v *vma, start, end uintptr, advice int) err
 		m.unlock()
 		v.obj.Punch(off, uint64(end-start))
 		m.mu.Lock()
+	case unix.MADV_COLD, unix.MADV_PAGEOUT:
+		if v.locked {
+			return unix.EINVAL // locked pages stay active (can_madv_lru_vma)
+		}
 	case unix.MADV_DONTFORK:
 		m.changeLocked(start, end, func(v *vma) { v.dontFork = true })
 	case unix.MADV_DOFORK:
