@@ -316,6 +316,19 @@ func (t *Task) WithProcessMemory(tid int32, fn func(m *mm.MemoryManager) error) 
 	return target.withMemory(fn)
 }
 
+// WithMemoryOf runs fn on target's address space, as Linux's mm_access
+// gives it: ESRCH if target has none (it exited), EACCES unless it is the
+// caller's own or the caller may access target as a debugger (ptrace's
+// access rule, with filesystem ids if fsCreds).
+func (t *Task) WithMemoryOf(target *Task, fsCreds bool, fn func(m *mm.MemoryManager) error) error {
+	return target.withMemory(func(m *mm.MemoryManager) error {
+		if m != t.MemoryManager() && !t.MayPtrace(target, fsCreds) {
+			return unix.EACCES
+		}
+		return fn(m)
+	})
+}
+
 // PtraceRun runs fn on stopped tracee tid, whose registers (Registers),
 // siginfo and stop details fn may read and change: the tracee stays
 // parked while fn runs, since it leaves a stop only when its tracer (the

@@ -194,3 +194,67 @@ func readImpliesExec(t *kernel.Task, prot int) int {
 func mseal(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return 0, t.MemoryManager().MSeal(a[0], a[1], a[2])
 }
+
+// processMadvise is process_madvise(2): advice for the address space of
+// the process a pidfd names, over a vector of ranges. Another process may
+// only be given advice that needs no write access to its memory (COLD,
+// PAGEOUT, WILLNEED, COLLAPSE), with CAP_SYS_NICE; the caller's own
+// address space takes any madvise advice. It returns the bytes of the
+// ranges advised before the first that failed, or that one's error.
+func processMadvise(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	advice := int(int32(a[3]))
+	if uint32(a[4]) != 0 {
+		return 0, unix.EINVAL
+	}
+	iovs, _, err := copyInIovecs(t, a[1], a[2])
+	if err != nil {
+		return 0, err
+	}
+	pf, _, err := t.FDTable().Get(int32(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	tg, err := kernel.PIDFDProcess(pf)
+	pf.DecRef(t)
+	if err != nil {
+		return 0, err
+	}
+	x := t.Kernel().TaskByID(tg.ID())
+	if x == nil || x.ThreadGroup() != tg {
+		return 0, unix.ESRCH
+	}
+	var done uintptr
+	err = t.WithMemoryOf(x, true, func(m *mm.MemoryManager) error {
+		if m != t.MemoryManager() {
+			switch advice {
+			case unix.MADV_COLD, unix.MADV_PAGEOUT, unix.MADV_WILLNEED, unix.MADV_COLLAPSE:
+			default:
+				return unix.EINVAL
+			}
+			if !t.Credentials().HasGlobalCapability(unix.CAP_SYS_NICE) {
+				return unix.EPERM
+			}
+		}
+		if advice == unix.MADV_HWPOISON || advice == madvSoftOffline {
+			// Memory failure injection is madvise's alone.
+			return unix.EINVAL
+		}
+		for _, v := range iovs {
+			if v.len == 0 {
+				continue // an iov_iter never stops at an empty iovec
+			}
+			if err := m.MAdvise(v.base, v.len, advice); err != nil {
+				return err
+			}
+			done += v.len
+		}
+		return nil
+	})
+	if done > 0 {
+		return done, nil
+	}
+	return 0, err
+}
+
+// madvSoftOffline is MADV_SOFT_OFFLINE.
+const madvSoftOffline = 101
