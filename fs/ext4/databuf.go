@@ -170,15 +170,11 @@ func (fs *FS) bufferData(p []byte, off int64, fresh bool) error {
 //
 // Preconditions: fs.mu is held for writing.
 func (fs *FS) directData(p []byte, off int64) {
-	d := fs.data.Load()
+	d := fs.lockedData()
 	if d == nil {
 		return
 	}
-	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.slots) == 0 {
-		return
-	}
 	bs := int64(fs.blockSize)
 	for done := int64(0); done < int64(len(p)); {
 		pos := off + done
@@ -191,17 +187,28 @@ func (fs *FS) directData(p []byte, off int64) {
 	}
 }
 
+// lockedData returns the data buffer locked (d.mu), or nil if nothing
+// is buffered.
+func (fs *FS) lockedData() *dataBuf {
+	d := fs.data.Load()
+	if d == nil {
+		return nil
+	}
+	d.mu.Lock()
+	if len(d.slots) == 0 {
+		d.mu.Unlock()
+		return nil
+	}
+	return d
+}
+
 // forgetData drops freed blocks from the buffer.
 func (fs *FS) forgetData(start, n uint64) {
-	d := fs.data.Load()
+	d := fs.lockedData()
 	if d == nil {
 		return
 	}
-	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.slots) == 0 {
-		return
-	}
 	for b := start; b < start+n; b++ {
 		delete(d.slots, b)
 	}

@@ -18,14 +18,8 @@ const (
 // size; FallocPunchHole|FallocKeepSize frees the blocks of the range and
 // zeroes the partial blocks at its edges. Other modes give EOPNOTSUPP.
 func (fs *FS) Allocate(ino uint32, mode uint32, off, length int64) (err error) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.beginTx()
-	defer func() {
-		if cerr := fs.endTx(); err == nil {
-			err = cerr
-		}
-	}()
+	fs.beginOp()
+	defer fs.endOp(&err)
 	if err := fs.writable(); err != nil {
 		return err
 	}

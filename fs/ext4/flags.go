@@ -96,18 +96,9 @@ func (fs *FS) SetFlags(ino uint32, flags uint32, sysResource bool) (err error) {
 		return unix.EOPNOTSUPP
 	}
 	flags &= flUserModifiable
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.beginTx()
-	defer func() {
-		if cerr := fs.endTx(); err == nil {
-			err = cerr
-		}
-	}()
-	if err := fs.writable(); err != nil {
-		return err
-	}
-	in, err := fs.readInode(ino)
+	fs.beginOp()
+	defer fs.endOp(&err)
+	in, err := fs.writableInode(ino)
 	if err != nil {
 		return err
 	}

@@ -227,6 +227,39 @@ func (fs *FS) endTx() error {
 	return nil
 }
 
+// endTxInto is endTx for a deferred call: the journal error goes to
+// *err unless the operation failed already.
+func (fs *FS) endTxInto(err *error) {
+	if cerr := fs.endTx(); *err == nil {
+		*err = cerr
+	}
+}
+
+// beginOp starts a write operation: fs.mu taken for writing, the running
+// transaction joined. Operations end with a deferred endOp(&err).
+func (fs *FS) beginOp() {
+	fs.mu.Lock()
+	fs.beginTx()
+}
+
+// endOp ends an operation beginOp started, reporting a journal error
+// into *err (see endTx).
+func (fs *FS) endOp(err *error) {
+	fs.endTxInto(err)
+	fs.mu.Unlock()
+}
+
+// writableInode returns inode ino for a write operation to change: EROFS
+// (or the journal's error) when the file system takes no writes.
+//
+// Preconditions: fs.mu is held for writing.
+func (fs *FS) writableInode(ino uint32) (*Inode, error) {
+	if err := fs.writable(); err != nil {
+		return nil, err
+	}
+	return fs.readInode(ino)
+}
+
 // timedCommit commits transaction t when the commit interval has passed
 // and it is still running.
 func (fs *FS) timedCommit(t *tx) {

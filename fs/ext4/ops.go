@@ -151,14 +151,8 @@ func (fs *FS) Mknod(dir uint32, name string, mode, uid, gid, major, minor uint32
 }
 
 func (fs *FS) mknod(dir uint32, name string, mode, uid, gid, major, minor uint32) (_ uint32, err error) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.beginTx()
-	defer func() {
-		if cerr := fs.endTx(); err == nil {
-			err = cerr
-		}
-	}()
+	fs.beginOp()
+	defer fs.endOp(&err)
 	din, err := fs.prepareCreate(dir, name)
 	if err != nil {
 		return 0, err
@@ -186,18 +180,9 @@ func (fs *FS) mknod(dir uint32, name string, mode, uid, gid, major, minor uint32
 // file does, until Link gives it a name or the Release of its last Hold
 // deletes it (a crash leaves it to the next OpenRW or e2fsck).
 func (fs *FS) CreateTmpfile(dir uint32, mode, uid, gid uint32) (_ uint32, err error) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.beginTx()
-	defer func() {
-		if cerr := fs.endTx(); err == nil {
-			err = cerr
-		}
-	}()
-	if err := fs.writable(); err != nil {
-		return 0, err
-	}
-	din, err := fs.readInode(dir)
+	fs.beginOp()
+	defer fs.endOp(&err)
+	din, err := fs.writableInode(dir)
 	if err != nil {
 		return 0, err
 	}
@@ -221,14 +206,8 @@ func (fs *FS) CreateTmpfile(dir uint32, mode, uid, gid uint32) (_ uint32, err er
 
 // Symlink makes a symbolic link to target.
 func (fs *FS) Symlink(dir uint32, name, target string, uid, gid uint32) (_ uint32, err error) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.beginTx()
-	defer func() {
-		if cerr := fs.endTx(); err == nil {
-			err = cerr
-		}
-	}()
+	fs.beginOp()
+	defer fs.endOp(&err)
 	if len(target) == 0 {
 		return 0, unix.ENOENT
 	}
@@ -264,14 +243,8 @@ func (fs *FS) Symlink(dir uint32, name, target string, uid, gid uint32) (_ uint3
 
 // Mkdir makes a directory.
 func (fs *FS) Mkdir(dir uint32, name string, mode, uid, gid uint32) (_ uint32, err error) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.beginTx()
-	defer func() {
-		if cerr := fs.endTx(); err == nil {
-			err = cerr
-		}
-	}()
+	fs.beginOp()
+	defer fs.endOp(&err)
 	din, err := fs.prepareCreate(dir, name)
 	if err != nil {
 		return 0, err
@@ -308,14 +281,8 @@ func (fs *FS) Mkdir(dir uint32, name string, mode, uid, gid uint32) (_ uint32, e
 
 // Link adds a hard link dir/name to inode ino.
 func (fs *FS) Link(ino, dir uint32, name string) (err error) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.beginTx()
-	defer func() {
-		if cerr := fs.endTx(); err == nil {
-			err = cerr
-		}
-	}()
+	fs.beginOp()
+	defer fs.endOp(&err)
 	din, err := fs.prepareCreate(dir, name)
 	if err != nil {
 		return err
@@ -381,14 +348,8 @@ func (fs *FS) deleteInode(in *Inode) error {
 // link goes is freed at once, unless it is held (Hold), in which case it
 // waits on the orphan list for its Release.
 func (fs *FS) Unlink(dir uint32, name string) (err error) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.beginTx()
-	defer func() {
-		if cerr := fs.endTx(); err == nil {
-			err = cerr
-		}
-	}()
+	fs.beginOp()
+	defer fs.endOp(&err)
 	din, in, err := fs.prepareRemove(dir, name)
 	if err != nil {
 		return err
@@ -446,14 +407,8 @@ func (fs *FS) dirEmpty(in *Inode) (bool, error) {
 
 // Rmdir removes the empty directory dir/name.
 func (fs *FS) Rmdir(dir uint32, name string) (err error) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.beginTx()
-	defer func() {
-		if cerr := fs.endTx(); err == nil {
-			err = cerr
-		}
-	}()
+	fs.beginOp()
+	defer fs.endOp(&err)
 	din, in, err := fs.prepareRemove(dir, name)
 	if err != nil {
 		return err
@@ -481,14 +436,8 @@ func (fs *FS) Rmdir(dir uint32, name string) (err error) {
 
 // Rename moves odir/oname to ndir/nname, replacing a compatible target.
 func (fs *FS) Rename(odir uint32, oname string, ndir uint32, nname string) (err error) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.beginTx()
-	defer func() {
-		if cerr := fs.endTx(); err == nil {
-			err = cerr
-		}
-	}()
+	fs.beginOp()
+	defer fs.endOp(&err)
 	if err := checkName(nname); err != nil {
 		return err
 	}
@@ -600,18 +549,9 @@ type Attr struct {
 // SetAttr changes an inode's permissions, owner or times (ctime is set to
 // now).
 func (fs *FS) SetAttr(ino uint32, a Attr) (err error) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.beginTx()
-	defer func() {
-		if cerr := fs.endTx(); err == nil {
-			err = cerr
-		}
-	}()
-	if err := fs.writable(); err != nil {
-		return err
-	}
-	in, err := fs.readInode(ino)
+	fs.beginOp()
+	defer fs.endOp(&err)
+	in, err := fs.writableInode(ino)
 	if err != nil {
 		return err
 	}
@@ -643,18 +583,9 @@ func (fs *FS) SetAttr(ino uint32, a Attr) (err error) {
 // SetAtime sets an inode's access time alone (a read's: the change time
 // stays), in a transaction of its own as Linux dirties the inode.
 func (fs *FS) SetAtime(ino uint32, t unix.Timespec) (err error) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.beginTx()
-	defer func() {
-		if cerr := fs.endTx(); err == nil {
-			err = cerr
-		}
-	}()
-	if err := fs.writable(); err != nil {
-		return err
-	}
-	in, err := fs.readInode(ino)
+	fs.beginOp()
+	defer fs.endOp(&err)
+	in, err := fs.writableInode(ino)
 	if err != nil {
 		return err
 	}
@@ -688,14 +619,8 @@ func (fs *FS) isAncestor(anc, dir uint32) (bool, error) {
 // Exchange swaps the entries dir1/name1 and dir2/name2 atomically
 // (renameat2's RENAME_EXCHANGE).
 func (fs *FS) Exchange(dir1 uint32, name1 string, dir2 uint32, name2 string) (err error) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.beginTx()
-	defer func() {
-		if cerr := fs.endTx(); err == nil {
-			err = cerr
-		}
-	}()
+	fs.beginOp()
+	defer fs.endOp(&err)
 	d1, a, err := fs.prepareRemove(dir1, name1)
 	if err != nil {
 		return err

@@ -37,11 +37,7 @@ func (fs *FS) Release(ino uint32) (err error) {
 		return nil // linked: nothing to do (the common close)
 	}
 	fs.beginTx()
-	defer func() {
-		if cerr := fs.endTx(); err == nil {
-			err = cerr
-		}
-	}()
+	defer fs.endTxInto(&err)
 	in, err := fs.readInode(ino)
 	if err != nil {
 		return err
@@ -98,11 +94,7 @@ func (fs *FS) processOrphans() (err error) {
 		return nil
 	}
 	fs.beginTx()
-	defer func() {
-		if cerr := fs.endTx(); err == nil {
-			err = cerr
-		}
-	}()
+	defer fs.endTxInto(&err)
 	for steps := uint32(0); fs.sb.LastOrphan != 0; steps++ {
 		if steps > fs.sb.InodesCount {
 			return corrupt("orphan list loops")

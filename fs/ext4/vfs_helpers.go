@@ -6,18 +6,9 @@ import "golang.org/x/sys/unix"
 // (O_APPEND: no other write can come between reading the size and
 // writing). It returns the bytes written and the offset after them.
 func (fs *FS) Append(ino uint32, p []byte) (_ int, end int64, err error) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.beginTx()
-	defer func() {
-		if cerr := fs.endTx(); err == nil {
-			err = cerr
-		}
-	}()
-	if err := fs.writable(); err != nil {
-		return 0, 0, err
-	}
-	in, err := fs.readInode(ino)
+	fs.beginOp()
+	defer fs.endOp(&err)
+	in, err := fs.writableInode(ino)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -12,18 +12,9 @@ const maxFileBlocks = 1 << 32
 // WriteAt writes p at byte offset off of regular file ino, allocating
 // blocks for holes and extending the size. It returns len(p) or an error.
 func (fs *FS) WriteAt(ino uint32, p []byte, off int64) (_ int, err error) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.beginTx()
-	defer func() {
-		if cerr := fs.endTx(); err == nil {
-			err = cerr
-		}
-	}()
-	if err := fs.writable(); err != nil {
-		return 0, err
-	}
-	in, err := fs.readInode(ino)
+	fs.beginOp()
+	defer fs.endOp(&err)
+	in, err := fs.writableInode(ino)
 	if err != nil {
 		return 0, err
 	}
@@ -305,18 +296,9 @@ func splitInit(exts []Extent, i int, from, to uint64) []Extent {
 
 // Truncate sets regular file ino's size, freeing blocks past the new end.
 func (fs *FS) Truncate(ino uint32, size int64) (err error) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.beginTx()
-	defer func() {
-		if cerr := fs.endTx(); err == nil {
-			err = cerr
-		}
-	}()
-	if err := fs.writable(); err != nil {
-		return err
-	}
-	in, err := fs.readInode(ino)
+	fs.beginOp()
+	defer fs.endOp(&err)
+	in, err := fs.writableInode(ino)
 	if err != nil {
 		return err
 	}

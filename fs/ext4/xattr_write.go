@@ -37,14 +37,8 @@ func isACLName(name string) bool {
 }
 
 func (fs *FS) setXattr(ino uint32, name string, value []byte, flags int, remove bool) (err error) {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.beginTx()
-	defer func() {
-		if cerr := fs.endTx(); err == nil {
-			err = cerr
-		}
-	}()
+	fs.beginOp()
+	defer fs.endOp(&err)
 	return fs.changeXattr(ino, name, value, flags, remove)
 }
 
@@ -53,14 +47,8 @@ func (fs *FS) RemoveXattr(ino uint32, name string) (err error) {
 	if isACLName(name) {
 		return unix.EOPNOTSUPP
 	}
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.beginTx()
-	defer func() {
-		if cerr := fs.endTx(); err == nil {
-			err = cerr
-		}
-	}()
+	fs.beginOp()
+	defer fs.endOp(&err)
 	return fs.changeXattr(ino, name, nil, 0, true)
 }
 
