@@ -96,6 +96,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	stack := net.NewStack(v)
 	unixFamily := unixsock.New(v)
 	stack.Register(unix.AF_UNIX, unixFamily)
+	inet.RouteStackLog(log)
 	ipStack, err := inet.New()
 	if err != nil {
 		return 1, fmt.Errorf("network stack: %w", err)

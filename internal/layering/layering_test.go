@@ -67,14 +67,16 @@ var exempt = []string{"tests/...", "bench/...", "abi/linux/internal/...", "sysca
 // "Where the dangerous code lives").
 var unsafeAllowed = []string{"platform/...", "arch/...", "mm/..."}
 
-// gvisorAllowed may import gVisor: its pkg/tcpip, and pkg/waiter, whose
-// Queue is part of tcpip's endpoint API (stack.NewEndpoint takes one).
+// gvisorAllowed may import gVisor: its pkg/tcpip, pkg/waiter, whose
+// Queue is part of tcpip's endpoint API (stack.NewEndpoint takes one),
+// and pkg/log, the logger tcpip writes its warnings to (kite points it
+// at its own log instead of the program's stderr).
 var gvisorAllowed = []string{"net/inet/..."}
 
 // gvisorPackage reports whether ip is a gVisor package that gvisorAllowed
 // may import.
 func gvisorPackage(ip string) bool {
-	return matchAny([]string{"gvisor.dev/gvisor/pkg/tcpip/...", "gvisor.dev/gvisor/pkg/waiter"}, ip)
+	return matchAny([]string{"gvisor.dev/gvisor/pkg/tcpip/...", "gvisor.dev/gvisor/pkg/waiter", "gvisor.dev/gvisor/pkg/log"}, ip)
 }
 
 func matches(pattern, pkg string) bool {
