@@ -386,9 +386,17 @@ func (s *socket) Accept(ctx net.Context, nonblock bool, d net.Deadline) (net.Soc
 			ns.cur.Load().connected.Store(true)
 			ns.uid, ns.gid = s.uid, s.gid
 			// The connection has the listener's options
-			// (and keeps them over a disconnect).
+			// (and keeps them over a disconnect), and the
+			// address bind named for it, which a disconnect
+			// keeps too; not its port, which the listener
+			// holds (Linux's child sockets keep the
+			// listener's SOCK_BINDADDR_LOCK only).
 			s.mu.Lock()
 			ns.epOpts = append([]setOpt(nil), s.epOpts...)
+			if s.addrLocked {
+				ns.bound = tcpip.FullAddress{Addr: s.bound.Addr, NIC: s.bound.NIC}
+				ns.addrLocked = true
+			}
 			s.mu.Unlock()
 			return ns, nil
 		}
