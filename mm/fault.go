@@ -117,6 +117,11 @@ func (m *MemoryManager) accessFaultLocked(v *vma, page uintptr, p *pte, addr uin
 		}
 		return nil
 	}
+	if v.prot&unix.PROT_WRITE != 0 && v.refusesWrites() {
+		// Mapped without write although the VMA allows it: a write
+		// to a file that refuses them (immutable on ext4).
+		return sigbus(addr)
+	}
 	// The page has its VMA's full protection, so the access exceeded it,
 	// unless it is a write that raced with another thread's COW break.
 	if v.prot&unix.PROT_WRITE != 0 && p.stale > 0 {
@@ -127,12 +132,17 @@ func (m *MemoryManager) accessFaultLocked(v *vma, page uintptr, p *pte, addr uin
 }
 
 // effProt is the protection a page of v is mapped with in the platform
-// address space: the VMA's, without write for copy-on-write pages. Write
+// address space: the VMA's, without write for copy-on-write pages and
+// for shared mappings of a file that refuses writes (SetWritesRefused),
+// so that a write faults. Write
 // implies read on x86, so a copy-on-write page of a write-only VMA is
 // mapped readable: mapped with no access it would fault as unmapped, be
 // mapped again with none, and fault for ever.
 func (v *vma) effProt(p *pte) int {
 	if p.cow && !v.shared && v.prot&unix.PROT_WRITE != 0 {
+		return v.prot&^unix.PROT_WRITE | unix.PROT_READ
+	}
+	if v.prot&unix.PROT_WRITE != 0 && v.refusesWrites() {
 		return v.prot&^unix.PROT_WRITE | unix.PROT_READ
 	}
 	return v.prot

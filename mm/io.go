@@ -135,7 +135,7 @@ func (m *MemoryManager) accessReadyLocked(addr uintptr, done, n int, acc accessT
 				break
 			}
 		}
-		if !v.allows(acc) {
+		if !v.allows(acc) || acc.write() && v.refusesWrites() {
 			break
 		}
 		p := m.pt.get(pageDown(a))
@@ -268,7 +268,7 @@ func (m *MemoryManager) prepareLocked(a, end uintptr, acc accessType, rd *fileRe
 			return unix.EFAULT
 		}
 	}
-	if !v.allows(acc) {
+	if !v.allows(acc) || acc.write() && v.refusesWrites() {
 		return unix.EFAULT
 	}
 	page := pageDown(a)

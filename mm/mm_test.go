@@ -1231,3 +1231,43 @@ func TestHostOutOfMappings(t *testing.T) {
 		t.Fatal("contents lost")
 	}
 }
+
+// TestSharedMemoryWritesRefused checks SetWritesRefused (an immutable ext4
+// file's page cache): writes through shared mappings fault with SIGBUS,
+// pages mapped writable before included, the kernel's writes are
+// EFAULT, reads and private mappings go on, and clearing it lets writes
+// through again.
+func TestSharedMemoryWritesRefused(t *testing.T) {
+	e := newEnv(t)
+	a := e.newMM()
+	shm := NewSharedMemory(e.mf, 2*pageSize)
+	pa := mustMMap(t, a, MMapOpts{Length: 2 * pageSize, Prot: rw, Flags: unix.MAP_SHARED, Shm: shm})
+	if err := appWrite(a, pa+8, []byte("one")); err != nil { // mapped writable now
+		t.Fatal(err)
+	}
+	shm.SetWritesRefused(true)
+	wantFault(t, appWrite(a, pa+8, []byte("two")), int32(unix.SIGBUS), BUS_ADRERR)
+	wantFault(t, appWrite(a, pa+pageSize, []byte("two")), int32(unix.SIGBUS), BUS_ADRERR)
+	if got, err := appRead(a, pa+8, 3); err != nil || string(got) != "one" {
+		t.Fatalf("read after refusal: %q, %v", got, err)
+	}
+	if _, err := a.CopyOut(pa, []byte("k")); err != unix.EFAULT {
+		t.Fatalf("kernel write into a refusing mapping: %v, want EFAULT", err)
+	}
+	if _, err := a.CopyOutForce(pa, []byte("k")); err != unix.EFAULT {
+		t.Fatalf("forced write into a refusing mapping: %v, want EFAULT", err)
+	}
+	pp := mustMMap(t, a, MMapOpts{Length: pageSize, Prot: rw, Flags: unix.MAP_PRIVATE, Shm: shm})
+	if err := appWrite(a, pp+8, []byte("own")); err != nil {
+		t.Fatalf("private write: %v", err)
+	}
+	shm.SetWritesRefused(false)
+	if err := appWrite(a, pa+8, []byte("two")); err != nil {
+		t.Fatalf("write after the refusal ended: %v", err)
+	}
+	if got, _ := appRead(a, pa+8, 3); string(got) != "two" {
+		t.Fatalf("reads %q", got)
+	}
+	a.Release()
+	shm.DecRef()
+}

@@ -3,6 +3,7 @@ package mm
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -62,6 +63,50 @@ type SharedMemory struct {
 	// the last Writeback: set while writable mappings exist. Guarded by
 	// mu.
 	maybeDirty bool
+
+	// writesRefused says writes through shared mappings fail (SIGBUS,
+	// EFAULT for the kernel's): the file is immutable on a file system
+	// whose page_mkwrite refuses them (ext4). Read without mu.
+	writesRefused atomic.Bool
+}
+
+// SetWritesRefused makes writes through shared mappings of the object
+// fail (SIGBUS for the program, EFAULT for the kernel) or work again, as
+// ext4's page_mkwrite refuses them on an immutable file. Refusing
+// write-protects the pages shared mappings have mapped writable, so that
+// their next write faults: Linux's ext4 writes the file back when it is
+// made immutable, which write-protects its pages.
+func (o *SharedMemory) SetWritesRefused(refused bool) {
+	if o.writesRefused.Swap(refused) == refused || !refused {
+		return
+	}
+	o.mu.Lock()
+	mms := make([]*MemoryManager, 0, len(o.mappers))
+	for m := range o.mappers {
+		mms = append(mms, m)
+	}
+	o.mu.Unlock()
+	for _, m := range mms {
+		m.reprotectObject(o)
+	}
+}
+
+// reprotectObject maps the pages of m's shared writable mappings of o
+// again with the protection effProt gives them now.
+func (m *MemoryManager) reprotectObject(o *SharedMemory) {
+	m.mu.Lock()
+	defer m.unlock()
+	for v := m.vmas.head; v != nil; v = v.next {
+		if v.obj == o && v.shared && v.prot&unix.PROT_WRITE != 0 {
+			m.syncHostLocked(v, v.start, v.end, false)
+		}
+	}
+}
+
+// refusesWrites reports whether a write through v must fail because its
+// object refuses writes through shared mappings.
+func (v *vma) refusesWrites() bool {
+	return v.shared && v.obj != nil && v.obj.writesRefused.Load()
 }
 
 // errNeedFill: the page must be read from the backing file first.

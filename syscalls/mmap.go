@@ -92,6 +92,12 @@ func mmapFile(t *kernel.Task, f *vfs.File, o *mm.MMapOpts) error {
 	if shared && o.Prot&unix.PROT_WRITE != 0 && !f.Writable() {
 		return unix.EACCES
 	}
+	if shared && f.Writable() && f.IsAppendOnly() {
+		// Linux's do_mmap: no shared mapping of an append-only file
+		// through a descriptor open for writing, even a read-only one
+		// (mprotect could make it writable).
+		return unix.EACCES
+	}
 	// A shared mapping of a file open read-only can never be written.
 	o.NoWrite = !f.Writable()
 	if s, ok := f.Ops().(vfs.Sealable); ok && shared && s.Seals()&(unix.F_SEAL_WRITE|unix.F_SEAL_FUTURE_WRITE) != 0 {

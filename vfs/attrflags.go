@@ -147,5 +147,6 @@ func (f *File) attrFlagsIoctl(ctx Context, io UserIO, cmd uint32, arg uintptr) (
 	if err := a.SetAttrFlags(ctx, flags, f.vfs.NowTimespec()); err != nil {
 		return 0, err, true
 	}
+	f.refuseMappedWrites()
 	return 0, nil, true
 }

@@ -105,6 +105,7 @@ func (v *VirtualFilesystem) attachCache(ctx Context, f *File) (*fileCache, error
 		if bs, ok := c.pages.(backingSyncer); ok {
 			bs.SetBackingSync(c.sync)
 		}
+		c.refuseMappedWrites(f)
 		if v.caches == nil {
 			v.caches = make(map[Inode]*fileCache)
 		}
@@ -272,6 +273,37 @@ func (c *fileCache) fill(p []byte, off uint64) (int, error) {
 // the written-back pages durable (mm.SharedMemory).
 type backingSyncer interface {
 	SetBackingSync(sync func() error)
+}
+
+// writeRefusable is implemented by Pages whose shared mappings can be
+// kept from writing (mm.SharedMemory): a page cache's mappings of a file
+// whose file system refuses writes to it (an immutable ext4 file, whose
+// page_mkwrite is SIGBUS on Linux) fail to write.
+type writeRefusable interface {
+	SetWritesRefused(refused bool)
+}
+
+// refuseMappedWrites makes the shared mappings of c's pages fail to
+// write while f's file system refuses programs' writes to the file
+// (WriteRefuser).
+func (c *fileCache) refuseMappedWrites(f *File) {
+	wr, ok := c.pages.(writeRefusable)
+	if !ok {
+		return
+	}
+	r, ok := f.ops.(WriteRefuser)
+	wr.SetWritesRefused(ok && r.RefuseWrite() != nil)
+}
+
+// refuseMappedWrites updates the page cache of f's inode, if it has one,
+// after f's attribute flags changed.
+func (f *File) refuseMappedWrites() {
+	f.vfs.cacheMu.Lock()
+	c := f.vfs.caches[f.path.Dentry.inode]
+	f.vfs.cacheMu.Unlock()
+	if c != nil {
+		c.refuseMappedWrites(f)
+	}
 }
 
 // sync makes what writeback wrote durable, as fdatasync(2) of the file
