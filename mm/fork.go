@@ -32,6 +32,7 @@ func (m *MemoryManager) Fork() (*MemoryManager, error) {
 		mmapBase:   m.mmapBase,
 		memlock:    m.memlock,
 		limits:     m.limits,
+		pkeyTaken:  m.pkeyTaken,
 	}
 	c.vmas.owner = c
 	var firstErr error

@@ -176,6 +176,10 @@ type MemoryManager struct {
 	// MCL_ONFAULT: new mappings are locked.
 	lockFuture, lockFutureOnFault bool
 
+	// pkeyTaken: pkey_alloc took the one protection key slot of a CPU
+	// without protection keys (pkey.go).
+	pkeyTaken bool
+
 	// dropped are the map references of files whose VMAs went while mu
 	// was held: unlock drops them after releasing mu, because dropping
 	// a file's last reference takes its file system's locks (a tmpfs
@@ -675,27 +679,34 @@ func (m *MemoryManager) decRefFrames(frames []uint64) {
 	}
 }
 
-// MProtect changes the protection of the pages in [addr, addr+length).
-func (m *MemoryManager) MProtect(addr, length uintptr, prot int) error {
+// checkMProtect checks mprotect's arguments as Linux does before it looks
+// at the address space; empty reports a range of length 0 (nothing to do).
+func checkMProtect(addr, length uintptr, prot int) (empty bool, err error) {
 	if addr&pageMask != 0 {
-		return unix.EINVAL
+		return false, unix.EINVAL
 	}
 	if length == 0 {
-		return nil
+		return true, nil
 	}
 	length, ok := pageRoundUp(length)
-	end := addr + length
-	if !ok || end <= addr {
-		return unix.ENOMEM
+	if end := addr + length; !ok || end <= addr {
+		return false, unix.ENOMEM
 	}
 	grows := prot & (protGrowsDown | protGrowsUp)
-	prot &^= grows
-	if grows == protGrowsDown|protGrowsUp {
-		return unix.EINVAL
+	if grows == protGrowsDown|protGrowsUp || prot&^(grows|protRWX|protSem) != 0 {
+		return false, unix.EINVAL
 	}
-	if prot&^(protRWX|protSem) != 0 {
-		return unix.EINVAL
+	return false, nil
+}
+
+// MProtect changes the protection of the pages in [addr, addr+length).
+func (m *MemoryManager) MProtect(addr, length uintptr, prot int) error {
+	if empty, err := checkMProtect(addr, length, prot); empty || err != nil {
+		return err
 	}
+	length, _ = pageRoundUp(length)
+	end := addr + length
+	grows := prot & (protGrowsDown | protGrowsUp)
 	prot &= protRWX
 
 	m.mu.Lock()

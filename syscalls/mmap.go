@@ -264,3 +264,25 @@ func processMadvise(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 
 // madvSoftOffline is MADV_SOFT_OFFLINE.
 const madvSoftOffline = 101
+
+// pkeyNote is the table's note for the protection key calls.
+const pkeyNote = "as Linux on an x86 CPU without protection keys (no PKU), whatever the host CPU: the first pkey_alloc of an address space is EINVAL, later ones ENOSPC; pkey_free is EINVAL; pkey_mprotect is mprotect with key -1 and EINVAL with any other"
+
+// pkeyAccessMask is PKEY_DISABLE_ACCESS|PKEY_DISABLE_WRITE.
+const pkeyAccessMask = 3
+
+func pkeyAlloc(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	if a[0] != 0 || a[1]&^pkeyAccessMask != 0 {
+		return 0, unix.EINVAL
+	}
+	return 0, t.MemoryManager().PkeyAlloc()
+}
+
+// pkeyFree: no key is ever allocated (mm/pkey.go).
+func pkeyFree(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, unix.EINVAL
+}
+
+func pkeyMprotect(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.MemoryManager().PkeyMProtect(a[0], a[1], readImpliesExec(t, int(a[2])), int(int32(a[3])))
+}
