@@ -2,6 +2,7 @@ package ext4
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -73,19 +74,16 @@ func (fs *FS) writable() error {
 	return nil
 }
 
-func (fs *FS) writeBlock(b uint64, buf []byte) error {
-	if err := fs.checkWriteBlock(b); err != nil {
-		return err
-	}
-	return fs.metaWrite(buf, int64(b)*int64(fs.blockSize))
-}
+func (fs *FS) writeBlock(b uint64, buf []byte) error { return fs.writeBlockChecked(b, buf, false) }
 
-// checkWriteBlock refuses a metadata write outside the file system.
-func (fs *FS) checkWriteBlock(b uint64) error {
+// writeBlockChecked is writeBlock; checked says that buf passes its
+// checksum check (a directory block or bitmap whose checksum the writer
+// computes), so that its next reads need not verify it (see blockCache).
+func (fs *FS) writeBlockChecked(b uint64, buf []byte, checked bool) error {
 	if b < uint64(fs.sb.FirstDataBlock) || b >= fs.blocks {
 		return corrupt("write to block %d outside the file system", b)
 	}
-	return nil
+	return fs.metaWriteChecked(buf, int64(b)*int64(fs.blockSize), checked)
 }
 
 // writeSuper writes the primary superblock: at once without a running
@@ -131,13 +129,12 @@ func (fs *FS) blockBitmap(g uint32) ([]byte, error) {
 	gd := fs.groups[g]
 	bm := fs.blockBuf()
 	if gd.Flags&BGBlockUninit == 0 {
-		if err := fs.readBlock(gd.BlockBitmap(), bm); err != nil {
-			fs.putBlockBuf(bm)
-			return nil, err
-		}
-		if fs.csum && !fs.bitmapCsumOK(gd.BlockBitmapCsumLo, gd.BlockBitmapCsumHi, bm[:fs.sb.ClustersPerGroup/8]) {
+		if err := fs.readBitmap(gd.BlockBitmap(), bm, gd.BlockBitmapCsumLo, gd.BlockBitmapCsumHi, fs.sb.ClustersPerGroup/8); err == errBitmapCsum {
 			fs.putBlockBuf(bm)
 			return nil, corrupt("group %d block bitmap checksum mismatch", g)
+		} else if err != nil {
+			fs.putBlockBuf(bm)
+			return nil, err
 		}
 		return bm, nil
 	}
@@ -189,21 +186,40 @@ func (fs *FS) inodeBitmap(g uint32) ([]byte, error) {
 		setBitRange(bm, uint64(fs.sb.InodesPerGroup), uint64(fs.blockSize)*8)
 		return bm, nil
 	}
-	if err := fs.readBlock(gd.InodeBitmap(), bm); err != nil {
+	if err := fs.readBitmap(gd.InodeBitmap(), bm, gd.InodeBitmapCsumLo, gd.InodeBitmapCsumHi, fs.sb.InodesPerGroup/8); err == errBitmapCsum {
+		fs.putBlockBuf(bm)
+		return nil, corrupt("group %d inode bitmap checksum mismatch", g)
+	} else if err != nil {
 		fs.putBlockBuf(bm)
 		return nil, err
 	}
-	if fs.csum && !fs.bitmapCsumOK(gd.InodeBitmapCsumLo, gd.InodeBitmapCsumHi, bm[:fs.sb.InodesPerGroup/8]) {
-		fs.putBlockBuf(bm)
-		return nil, corrupt("group %d inode bitmap checksum mismatch", g)
-	}
 	return bm, nil
+}
+
+// errBitmapCsum is readBitmap's checksum mismatch.
+var errBitmapCsum = errors.New("bitmap checksum mismatch")
+
+// readBitmap reads bitmap block b into bm and verifies the checksum
+// (lo, hi) of its first n bytes (errBitmapCsum), unless the cached block
+// was verified already since it last changed: every allocation reads a
+// bitmap.
+func (fs *FS) readBitmap(b uint64, bm []byte, lo, hi uint16, n uint32) error {
+	checked, gen, err := fs.readBlockChecked(b, bm)
+	if err != nil || checked || !fs.csum {
+		return err
+	}
+	if !fs.bitmapCsumOK(lo, hi, bm[:n]) {
+		return errBitmapCsum
+	}
+	fs.cache.markChecked(b, gen)
+	return nil
 }
 
 // putBlockBitmap writes a modified block bitmap and its descriptor.
 func (fs *FS) putBlockBitmap(g uint32, bm []byte) error {
 	gd := fs.groups[g]
-	if err := fs.writeBlock(gd.BlockBitmap(), bm); err != nil {
+	// Checked as written: the descriptor gets its checksum below.
+	if err := fs.writeBlockChecked(gd.BlockBitmap(), bm, fs.csum); err != nil {
 		return err
 	}
 	gd.Flags &^= BGBlockUninit
@@ -219,7 +235,7 @@ func (fs *FS) putBlockBitmap(g uint32, bm []byte) error {
 
 func (fs *FS) putInodeBitmap(g uint32, bm []byte) error {
 	gd := fs.groups[g]
-	if err := fs.writeBlock(gd.InodeBitmap(), bm); err != nil {
+	if err := fs.writeBlockChecked(gd.InodeBitmap(), bm, fs.csum); err != nil {
 		return err
 	}
 	gd.Flags &^= BGInodeUninit

@@ -10,11 +10,12 @@ import (
 // allocations do not read the same blocks again. Metadata writes update
 // it; freed blocks leave it. File data never goes through it.
 //
-// A directory block whose checksum was verified is marked so (checked):
-// the lookups and inserts of every create read a directory's htree root
-// and one leaf, and need not checksum them again until they change. Any
-// change of a block's bytes clears the mark, unless the writer sets it
-// again (a leaf written with the checksum it just computed).
+// A directory block or bitmap whose checksum was verified is marked so
+// (checked): the lookups and inserts of every create read a directory's
+// htree root and one leaf and both bitmaps of a group, and need not
+// checksum them again until they change. Any change of a block's bytes
+// clears the mark, unless the writer sets it again (a leaf or bitmap
+// written with the checksum it just computed).
 type blockCache struct {
 	mu sync.Mutex
 	// blocks and order are guarded by mu.
@@ -25,7 +26,8 @@ type blockCache struct {
 // cachedBlock is one cached block.
 type cachedBlock struct {
 	data []byte
-	// checked says data passed checkDirBlock since it last changed.
+	// checked says data passed its checksum check (checkDirBlock,
+	// readBitmap) since it last changed.
 	checked bool
 	// gen counts the changes of data, so that a check made on a copy
 	// marks the block only if it has not changed since the copy.

@@ -38,11 +38,8 @@ func (fs *FS) putLeaf(in *Inode, db *dirBlock) error {
 	if fs.csum {
 		PutDirTail(db.buf, InodeCsumSeed(fs.csumSeed, in.Ino, in.Generation))
 	}
-	if err := fs.checkWriteBlock(db.phys); err != nil {
-		return err
-	}
 	// The block passes checkDirBlock as written: its checksum is ours.
-	return fs.metaWriteChecked(db.buf, int64(db.phys)*int64(fs.blockSize), true)
+	return fs.writeBlockChecked(db.phys, db.buf, true)
 }
 
 // leafSpace is the part of a leaf block that holds entries.
