@@ -1,11 +1,15 @@
 package inet
 
 import (
+	"bytes"
+
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+
+	"github.com/kite-os/kite/net"
 )
 
 // replaceable reports whether a disconnect may replace the socket's
@@ -27,8 +31,8 @@ func (s *socket) replaceable() bool {
 // connections not yet accepted; a socket that never connected is left
 // as it is. UDP: the peer is forgotten, SO_BINDTODEVICE is cleared,
 // and a port the program did not name is given up (its name shows
-// port 0) unless datagrams are queued: tcpip cannot move them to a new
-// endpoint, so the socket keeps its endpoint and port then.
+// port 0); the datagrams queued stay to be received, held by the
+// socket since tcpip cannot move them to the new endpoint.
 func (s *socket) disconnect() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -36,10 +40,12 @@ func (s *socket) disconnect() error {
 	local, _ := old.GetLocalAddress()
 	if !s.stream() {
 		old.SocketOptions().SetBindToDevice(0)
-		queued, _ := old.GetSockOptInt(tcpip.ReceiveQueueSizeOption)
-		if s.portLocked || local.Port == 0 || queued > 0 {
+		if s.portLocked || local.Port == 0 {
 			return errno(old.Disconnect())
 		}
+		// The datagrams queued stay to be received: the socket
+		// holds them itself.
+		s.holdQueuedLocked(old)
 		return s.replaceLocked(old, old.Close, &tcpip.FullAddress{Addr: s.lockedAddr()})
 	}
 	state := tcp.EndpointState(old.State())
@@ -226,4 +232,64 @@ func (s *socket) pinLocal(a tcpip.FullAddress) error {
 		return errno(err)
 	}
 	return nil
+}
+
+// heldDatagram is a datagram taken off a replaced endpoint, with what
+// its receive reports.
+type heldDatagram struct {
+	data []byte
+	from tcpip.FullAddress
+	cm   tcpip.ReceivableControlMessages
+}
+
+// holdQueuedLocked takes the datagrams queued on old, which a
+// disconnect replaces, into s.held; s.mu is held.
+func (s *socket) holdQueuedLocked(old tcpip.Endpoint) {
+	for {
+		var b bytes.Buffer
+		res, err := old.Read(&b, tcpip.ReadOptions{NeedRemoteAddr: true})
+		if err != nil {
+			break
+		}
+		s.held = append(s.held, heldDatagram{data: b.Bytes(), from: res.RemoteAddr, cm: res.ControlMessages})
+	}
+	s.hasHeld.Store(len(s.held) > 0)
+}
+
+// recvHeld receives the oldest held datagram (MSG_PEEK leaves it);
+// ok is false when none is held.
+func (s *socket) recvHeld(req *net.RecvRequest, flags int) (r net.RecvResult, ok bool, err error) {
+	s.mu.Lock()
+	if len(s.held) == 0 {
+		s.mu.Unlock()
+		return net.RecvResult{}, false, nil
+	}
+	d := s.held[0]
+	if flags&unix.MSG_PEEK == 0 {
+		s.held[0] = heldDatagram{}
+		s.held = s.held[1:]
+		s.hasHeld.Store(len(s.held) > 0)
+	}
+	s.mu.Unlock()
+	n := min(int64(len(d.data)), req.Len)
+	var wrote int64
+	if n > 0 {
+		c, err := req.Sink(d.data[:n])
+		if err != nil {
+			// udp_recvmsg drops a datagram it could not copy.
+			return net.RecvResult{}, true, err
+		}
+		wrote = int64(c)
+	}
+	return s.datagramResult(wrote, len(d.data), d.from, d.cm, flags), true, nil
+}
+
+// heldSize is the size of the oldest held datagram.
+func (s *socket) heldSize() (int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.held) == 0 {
+		return 0, false
+	}
+	return len(s.held[0].data), true
 }

@@ -182,6 +182,12 @@ type socket struct {
 	// epOpts are the options set on the endpoint, in order, the
 	// latest of each: a new endpoint gets them again.
 	epOpts []setOpt
+	// held are the datagrams a UDP disconnect took off the endpoint
+	// it replaced (tcpip cannot move them to the new one), received
+	// before the new endpoint's; hasHeld mirrors len(held) > 0 for
+	// the receive path.
+	held    []heldDatagram
+	hasHeld atomic.Bool
 }
 
 // endpointBox holds a socket's endpoint for its atomic pointer.
@@ -282,6 +288,9 @@ func (s *socket) Readiness(mask uint32) uint32 {
 			// tcp_poll has a TCP_CLOSE socket.
 			r |= unix.POLLOUT | unix.POLLHUP
 		}
+	}
+	if !s.stream() && s.hasHeld.Load() {
+		r |= unix.POLLIN
 	}
 	if s.txQueued.Load() > 0 {
 		r |= unix.POLLERR
@@ -870,19 +879,15 @@ func (s *socket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult,
 	defer w.Unregister()
 	for {
 		sw := &sinkWriter{sink: req.Sink, left: req.Len - done, discard: !s.stream(), drop: s.stream() && flags&unix.MSG_TRUNC != 0}
+		if !s.stream() && s.hasHeld.Load() {
+			if r, ok, err := s.recvHeld(req, flags); ok {
+				return r, err
+			}
+		}
 		res, err := s.ep().Read(sw, ro)
 		if err == nil {
 			if !s.stream() {
-				r := net.RecvResult{N: sw.wrote, From: encodeAddr(s.fam.domain, res.RemoteAddr)}
-				r.Control.Proto = s.controlMessages(res.ControlMessages)
-				s.stamp(&r, res.ControlMessages)
-				if int64(res.Total) > sw.wrote {
-					r.Flags |= unix.MSG_TRUNC
-					if flags&unix.MSG_TRUNC != 0 {
-						r.N = int64(res.Total)
-					}
-				}
-				return r, nil
+				return s.datagramResult(sw.wrote, res.Total, res.RemoteAddr, res.ControlMessages, flags), nil
 			}
 			done += int64(res.Count)
 			s.ep().ModerateRecvBuf(res.Count)
@@ -951,6 +956,15 @@ func (s *socket) Ioctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uintptr) 
 		return 0, nil
 	default:
 		return 0, unix.ENOTTY
+	}
+	if opt == tcpip.ReceiveQueueSizeOption && s.hasHeld.Load() {
+		// The first datagram's size, as udp_ioctl's SIOCINQ.
+		if n, ok := s.heldSize(); ok {
+			if _, err := io.CopyOut(arg, putInt(int32(n))); err != nil {
+				return 0, unix.EFAULT
+			}
+			return 0, nil
+		}
 	}
 	v, err := s.ep().GetSockOptInt(opt)
 	if err != nil {
@@ -1128,4 +1142,20 @@ func (s *socket) recvTxStamp(req *net.RecvRequest, se *tcpip.SockError, ts *txSt
 	}
 	r.Control.Proto = []net.Cmsg{{Level: level, Type: typ, Data: append(ee, off...)}}
 	return r, nil
+}
+
+// datagramResult is what a datagram's receive reports: wrote bytes of
+// its total, from, its control messages and receive time, MSG_TRUNC
+// when cut (and, asked for with MSG_TRUNC, its whole size).
+func (s *socket) datagramResult(wrote int64, total int, from tcpip.FullAddress, cm tcpip.ReceivableControlMessages, flags int) net.RecvResult {
+	r := net.RecvResult{N: wrote, From: encodeAddr(s.fam.domain, from)}
+	r.Control.Proto = s.controlMessages(cm)
+	s.stamp(&r, cm)
+	if int64(total) > wrote {
+		r.Flags |= unix.MSG_TRUNC
+		if flags&unix.MSG_TRUNC != 0 {
+			r.N = int64(total)
+		}
+	}
+	return r
 }
