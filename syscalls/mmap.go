@@ -286,3 +286,7 @@ func pkeyFree(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 func pkeyMprotect(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return 0, t.MemoryManager().PkeyMProtect(a[0], a[1], readImpliesExec(t, int(a[2])), int(int32(a[3])))
 }
+
+func remapFilePages(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return 0, t.MemoryManager().RemapFilePages(a[0], a[1], int(a[2]), uint64(a[3]), int(a[4]))
+}

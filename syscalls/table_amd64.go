@@ -251,7 +251,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_EPOLL_CREATE:            supported(epollCreate),
 	unix.SYS_EPOLL_CTL_OLD:           enosys(""),
 	unix.SYS_EPOLL_WAIT_OLD:          enosys(""),
-	unix.SYS_REMAP_FILE_PAGES:        enosys(""),
+	unix.SYS_REMAP_FILE_PAGES:        supported(remapFilePages),
 	unix.SYS_GETDENTS64:              supported(getdents64),
 	unix.SYS_SET_TID_ADDRESS:         supported(setTIDAddress),
 	unix.SYS_RESTART_SYSCALL:         supported(restartSyscall),
