@@ -153,11 +153,11 @@
 //     for the read-only check), writeMu (write access and ETXTBSY),
 //     dnotifyMu (F_NOTIFY requests; notify.mu is taken under it, and a
 //     dnotify watch's signals are sent without it),
-//     leaseMu (leases; writeMu and a File's asyncMu are taken under it,
-//     a blocked opener sleeps and break signals are sent without it),
 //     regMu (device, FIFO and file-system type registries and the clock;
 //     file systems read the clock under their own locks), locksMu (file
-//     locks; a blocked locker sleeps without it), FDTable.mu (files are
+//     locks and leases; writeMu and a File's asyncMu are taken under it,
+//     a blocked locker or opener sleeps and break signals are sent
+//     without it), FDTable.mu (files are
 //     released after it is dropped), FSContext.mu and WaitQueue.mu
 //     (Notify calls the waiters' callbacks without it); and auth's
 //     UserNamespace.mu (permission checks under Dentry.mu).

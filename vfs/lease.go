@@ -40,83 +40,80 @@ func (l *lease) target() int {
 	return l.typ
 }
 
-// inodeLeases is the leases of one inode.
-type inodeLeases struct {
-	leases []*lease
-	// changed is closed (and replaced) when a lease changes or goes,
-	// waking openers waiting for a break.
-	changed chan struct{}
-}
+// An inode's leases are part of its lock state (inodeLocks.leases, under
+// VirtualFilesystem.locksMu), whose changed channel wakes the openers
+// waiting for a break as it wakes blocked lockers.
 
-// leaseState is the VFS's leases and their settings.
+// leaseState is the VFS's lease settings and count.
 type leaseState struct {
-	// n counts the inodes with leases, read without leaseMu so that
-	// opens pay one atomic load when there are none.
+	// n counts the inodes with leases (guarded by locksMu); leaseN is
+	// its copy read without the lock, so that opens pay one atomic
+	// load when there are none.
 	n int32
-	// byInode is guarded by VirtualFilesystem.leaseMu.
-	byInode map[Inode]*inodeLeases
 	// breakTime is /proc/sys/fs/lease-break-time (seconds; <= 0: an
 	// opener waits for as long as the holder keeps the lease) and
 	// enableLess1 is leases-enable less one (Linux keeps any int
 	// written; 0 turns new leases off; the zero value is its default
-	// 1); both guarded by leaseMu.
+	// 1); both guarded by locksMu.
 	breakTime   int64
 	enableLess1 int64
 }
 
+// leasesOf returns in's lock state if it has leases, else nil.
+//
+// Preconditions: v.locksMu is held.
+func (v *VirtualFilesystem) leasesOf(in Inode) *inodeLocks {
+	if s := v.locks[in]; s != nil && len(s.leases) > 0 {
+		return s
+	}
+	return nil
+}
+
 // LeaseBreakTime returns /proc/sys/fs/lease-break-time.
 func (v *VirtualFilesystem) LeaseBreakTime() int64 {
-	v.leaseMu.Lock()
-	defer v.leaseMu.Unlock()
+	v.locksMu.Lock()
+	defer v.locksMu.Unlock()
 	return v.lease.breakTime
 }
 
 // SetLeaseBreakTime sets /proc/sys/fs/lease-break-time.
 func (v *VirtualFilesystem) SetLeaseBreakTime(s int64) {
-	v.leaseMu.Lock()
+	v.locksMu.Lock()
 	v.lease.breakTime = s
-	v.leaseMu.Unlock()
+	v.locksMu.Unlock()
 }
 
 // LeasesEnable returns /proc/sys/fs/leases-enable.
 func (v *VirtualFilesystem) LeasesEnable() int64 {
-	v.leaseMu.Lock()
-	defer v.leaseMu.Unlock()
+	v.locksMu.Lock()
+	defer v.locksMu.Unlock()
 	return v.lease.enableLess1 + 1
 }
 
 // SetLeasesEnable sets /proc/sys/fs/leases-enable: while it is 0, new
 // leases are EINVAL (held ones stay).
 func (v *VirtualFilesystem) SetLeasesEnable(n int64) {
-	v.leaseMu.Lock()
+	v.locksMu.Lock()
 	v.lease.enableLess1 = n - 1
-	v.leaseMu.Unlock()
-}
-
-// changedLocked wakes the openers waiting on s.
-//
-// Preconditions: v.leaseMu is held.
-func (s *inodeLeases) changedLocked() {
-	close(s.changed)
-	s.changed = make(chan struct{})
+	v.locksMu.Unlock()
 }
 
 // removeLocked takes l off in's leases, as lease_modify(F_UNLCK): the
 // file's owner and signal are cleared too.
 //
-// Preconditions: v.leaseMu is held.
-func (v *VirtualFilesystem) removeLeaseLocked(in Inode, s *inodeLeases, l *lease) {
+// Preconditions: v.locksMu is held.
+func (v *VirtualFilesystem) removeLeaseLocked(in Inode, s *inodeLocks, l *lease) {
 	for i, x := range s.leases {
 		if x == l {
 			s.leases = append(s.leases[:i], s.leases[i+1:]...)
 			break
 		}
 	}
-	s.changedLocked()
+	s.wake()
 	if len(s.leases) == 0 {
-		delete(v.lease.byInode, in)
 		v.lease.n--
 		v.leaseN.Store(v.lease.n)
+		v.dropIfEmpty(in, s)
 	}
 	l.file.SetOwner(nil, true)
 	l.file.SetSig(0)
@@ -125,12 +122,12 @@ func (v *VirtualFilesystem) removeLeaseLocked(in Inode, s *inodeLeases, l *lease
 // timeOutLeasesLocked does what the holders of in's leases did not in
 // time: a downgrade, a removal.
 //
-// Preconditions: v.leaseMu is held.
-func (v *VirtualFilesystem) timeOutLeasesLocked(in Inode, s *inodeLeases, now time.Time) {
+// Preconditions: v.locksMu is held.
+func (v *VirtualFilesystem) timeOutLeasesLocked(in Inode, s *inodeLocks, now time.Time) {
 	for _, l := range append([]*lease(nil), s.leases...) {
 		if l.downgradePending && !l.downgradeAt.IsZero() && !now.Before(l.downgradeAt) {
 			l.typ, l.downgradePending = unix.F_RDLCK, false
-			s.changedLocked()
+			s.wake()
 		}
 		if l.unlockPending && !l.unlockAt.IsZero() && !now.Before(l.unlockAt) {
 			v.removeLeaseLocked(in, s, l)
@@ -151,10 +148,10 @@ func (v *VirtualFilesystem) breakLease(ctx Context, in Inode, flags int) error {
 		return nil
 	}
 	write := flags&unix.O_ACCMODE != unix.O_RDONLY
-	v.leaseMu.Lock()
-	s := v.lease.byInode[in]
+	v.locksMu.Lock()
+	s := v.leasesOf(in)
 	if s == nil {
-		v.leaseMu.Unlock()
+		v.locksMu.Unlock()
 		return nil
 	}
 	now := time.Now()
@@ -181,15 +178,15 @@ func (v *VirtualFilesystem) breakLease(ctx Context, in Inode, flags int) error {
 		}
 		signal = append(signal, &lease{file: l.file, fd: l.fd})
 	}
-	v.leaseMu.Unlock()
+	v.locksMu.Unlock()
 	for _, l := range signal {
 		l.file.sendIO(l.fd, PollMsg, false)
 	}
 	for {
-		v.leaseMu.Lock()
-		s = v.lease.byInode[in]
+		v.locksMu.Lock()
+		s = v.leasesOf(in)
 		if s == nil {
-			v.leaseMu.Unlock()
+			v.locksMu.Unlock()
 			return nil
 		}
 		now = time.Now()
@@ -210,7 +207,7 @@ func (v *VirtualFilesystem) breakLease(ctx Context, in Inode, flags int) error {
 			}
 		}
 		ch := s.changed
-		v.leaseMu.Unlock()
+		v.locksMu.Unlock()
 		if !conflict {
 			return nil
 		}
@@ -254,12 +251,12 @@ func (v *VirtualFilesystem) SetLease(ctx Context, f *File, fd int32, typ int, ow
 		return unix.EINVAL
 	}
 	in := d.inode
-	v.leaseMu.Lock()
-	defer v.leaseMu.Unlock()
-	s := v.lease.byInode[in]
+	v.locksMu.Lock()
+	defer v.locksMu.Unlock()
+	s := v.leasesOf(in)
 	if s != nil {
 		v.timeOutLeasesLocked(in, s, time.Now())
-		s = v.lease.byInode[in]
+		s = v.leasesOf(in)
 	}
 	var mine *lease
 	if s != nil {
@@ -294,17 +291,13 @@ func (v *VirtualFilesystem) SetLease(ctx Context, f *File, fd int32, typ int, ow
 		if typ == unix.F_RDLCK {
 			mine.downgradePending = false
 		}
-		s.changedLocked()
+		s.wake()
 	} else {
 		if v.lease.enableLess1 == -1 {
 			return unix.EINVAL
 		}
 		if s == nil {
-			if v.lease.byInode == nil {
-				v.lease.byInode = make(map[Inode]*inodeLeases)
-			}
-			s = &inodeLeases{changed: make(chan struct{})}
-			v.lease.byInode[in] = s
+			s = v.locksOf(in)
 			v.lease.n++
 			v.leaseN.Store(v.lease.n)
 		}
@@ -324,7 +317,7 @@ func (v *VirtualFilesystem) SetLease(ctx Context, f *File, fd int32, typ int, ow
 // needs the file open for writing by nobody (f included), a write lease
 // open by nobody but f.
 //
-// Preconditions: v.leaseMu is held.
+// Preconditions: v.locksMu is held.
 func (v *VirtualFilesystem) checkConflictingOpen(f *File, typ int) error {
 	in := f.path.Dentry.inode
 	v.writeMu.Lock()
@@ -355,9 +348,9 @@ func (v *VirtualFilesystem) GetLease(f *File) int {
 		return unix.F_UNLCK
 	}
 	in := f.path.Dentry.inode
-	v.leaseMu.Lock()
-	defer v.leaseMu.Unlock()
-	s := v.lease.byInode[in]
+	v.locksMu.Lock()
+	defer v.locksMu.Unlock()
+	s := v.leasesOf(in)
 	if s == nil {
 		return unix.F_UNLCK
 	}
@@ -376,9 +369,9 @@ func (v *VirtualFilesystem) releaseLeases(f *File) {
 		return
 	}
 	in := f.path.Dentry.inode
-	v.leaseMu.Lock()
-	defer v.leaseMu.Unlock()
-	s := v.lease.byInode[in]
+	v.locksMu.Lock()
+	defer v.locksMu.Unlock()
+	s := v.leasesOf(in)
 	if s == nil {
 		return
 	}

@@ -26,12 +26,15 @@ type RecordLock struct {
 	Start, End int64
 }
 
-// inodeLocks is the lock state of one inode.
+// inodeLocks is the lock state of one inode: its locks and its leases
+// (lease.go).
 type inodeLocks struct {
 	flocks map[*File]bool // true: exclusive
 	posix  []RecordLock
-	// changed is closed (and replaced) whenever a lock goes away, waking
-	// waiters to try again.
+	leases []*lease
+	// changed is closed (and replaced) whenever a lock goes away or a
+	// lease changes or goes, waking lockers and the openers waiting for
+	// a lease break to try again.
 	changed chan struct{}
 }
 
@@ -40,7 +43,9 @@ func (l *inodeLocks) wake() {
 	l.changed = make(chan struct{})
 }
 
-func (l *inodeLocks) empty() bool { return len(l.flocks) == 0 && len(l.posix) == 0 }
+func (l *inodeLocks) empty() bool {
+	return len(l.flocks) == 0 && len(l.posix) == 0 && len(l.leases) == 0
+}
 
 // locksOf returns the lock state of ino, creating it.
 //
@@ -57,7 +62,8 @@ func (v *VirtualFilesystem) locksOf(ino Inode) *inodeLocks {
 	return l
 }
 
-// dropIfEmpty forgets an inode's lock state when nothing is locked.
+// dropIfEmpty forgets an inode's lock state when nothing is locked or
+// leased.
 //
 // Preconditions: v.locksMu is held.
 func (v *VirtualFilesystem) dropIfEmpty(ino Inode, l *inodeLocks) {

@@ -88,11 +88,10 @@ type VirtualFilesystem struct {
 	dnotifyMu sync.Mutex
 	dnotify   dnotifyState
 
-	// leaseMu guards lease (lease.go); leaseN is lease.n, read without
-	// the lock.
-	leaseMu sync.Mutex
-	lease   leaseState
-	leaseN  atomic.Int32
+	// lease is the lease settings and count, guarded by locksMu; leaseN
+	// is lease.n, read without the lock.
+	lease  leaseState
+	leaseN atomic.Int32
 
 	// cacheMu guards caches, the page caches of inodes of file systems
 	// that keep their data elsewhere (pagecache.go); nCaches counts them
@@ -101,7 +100,8 @@ type VirtualFilesystem struct {
 	caches  map[Inode]*fileCache
 	nCaches atomic.Int32
 
-	// locksMu guards locks, the file locks of every inode that has some.
+	// locksMu guards locks, the file locks and leases of every inode
+	// that has some, and lease.
 	locksMu sync.Mutex
 	locks   map[Inode]*inodeLocks
 
