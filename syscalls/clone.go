@@ -50,18 +50,10 @@ func clone3(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if size > 4096 {
 		return 0, unix.E2BIG
 	}
-	b := make([]byte, size)
-	if err := copyInFull(t, addr, b); err != nil {
+	b, err := copyInStruct(t, addr, cloneArgsSizeVer2, int(size))
+	if err != nil {
 		return 0, err
 	}
-	if size > cloneArgsSizeVer2 {
-		for _, c := range b[cloneArgsSizeVer2:] {
-			if c != 0 {
-				return 0, unix.E2BIG
-			}
-		}
-	}
-	b = append(b, make([]byte, cloneArgsSizeVer2)...)
 	flags := getU64(b, 0)
 	exitSignal := getU64(b, 32)
 	stack, stackSize := getU64(b, 40), getU64(b, 48)

@@ -591,14 +591,9 @@ func openat2(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if size > 4096 {
 		return 0, unix.E2BIG
 	}
-	b := make([]byte, size)
-	if err := copyInFull(t, a[2], b); err != nil {
+	b, err := copyInStruct(t, a[2], 24, int(size)) // struct open_how
+	if err != nil {
 		return 0, err
-	}
-	for _, c := range b[24:] {
-		if c != 0 {
-			return 0, unix.E2BIG
-		}
 	}
 	flags, mode, resolve := getU64(b, 0), getU64(b, 8), getU64(b, 16)
 	if flags&^uint64(validOpenFlags) != 0 {

@@ -34,6 +34,30 @@ func copyInFull(t *kernel.Task, addr uintptr, b []byte) error {
 	return nil
 }
 
+// copyInStruct reads a versioned (extensible) struct of usize bytes at
+// addr as Linux's copy_struct_from_user does for a kernel struct of ksize
+// bytes: bytes past ksize are read first and must be zero (E2BIG
+// otherwise), a shorter struct is zero-filled. The result is ksize bytes.
+// Callers check usize's bounds (the smallest version, a page) first.
+func copyInStruct(t *kernel.Task, addr uintptr, ksize, usize int) ([]byte, error) {
+	if usize > ksize {
+		tail := make([]byte, usize-ksize)
+		if err := copyInFull(t, addr+uintptr(ksize), tail); err != nil {
+			return nil, err
+		}
+		for _, c := range tail {
+			if c != 0 {
+				return nil, unix.E2BIG
+			}
+		}
+	}
+	b := make([]byte, ksize)
+	if err := copyInFull(t, addr, b[:min(ksize, usize)]); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
 // copyOutU64 writes one 8-byte value.
 func copyOutU64(t *kernel.Task, addr uintptr, v uint64) error {
 	var b [8]byte

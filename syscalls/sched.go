@@ -266,19 +266,17 @@ func copyInSchedAttr(t *kernel.Task, addr uintptr) ([]byte, error) {
 	if size < schedAttrSizeVer0 || size > 4096 {
 		return nil, tooBig()
 	}
-	b := make([]byte, max(size, schedAttrSizeVer1))
-	if err := copyInFull(t, addr, b[:size]); err != nil {
-		return nil, err
+	b, err := copyInStruct(t, addr, schedAttrSizeVer1, int(size))
+	if err == unix.E2BIG {
+		return nil, tooBig()
 	}
-	for _, c := range b[schedAttrSizeVer1:] {
-		if c != 0 {
-			return nil, tooBig()
-		}
+	if err != nil {
+		return nil, err
 	}
 	if getU64(b, 8)&schedFlagUtilClamp != 0 && size < schedAttrSizeVer1 {
 		return nil, unix.EINVAL
 	}
-	return b[:schedAttrSizeVer1], nil
+	return b, nil
 }
 
 // sched_getattr(2): the policy, SCHED_FLAG_RESET_ON_FORK, a real-time

@@ -25,7 +25,7 @@ static const char *errname(int e) {
 		{EKEYREVOKED, "EKEYREVOKED"}, {EKEYREJECTED, "EKEYREJECTED"},
 		{ESTALE, "ESTALE"}, {EOVERFLOW, "EOVERFLOW"}, {ENOTSUP, "ENOTSUP"},
 		{EXDEV, "EXDEV"}, {ENAMETOOLONG, "ENAMETOOLONG"}, {ENOTTY, "ENOTTY"}, {ENXIO, "ENXIO"},
-		{ENOSPC, "ENOSPC"},
+		{ENOSPC, "ENOSPC"}, {E2BIG, "E2BIG"},
 	};
 	for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (names[i].e == e) return names[i].n;
