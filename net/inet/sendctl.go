@@ -26,7 +26,17 @@ type sendOpts struct {
 	// none) and source address (ipi_spec_dst, empty for none).
 	nic tcpip.NICID
 	src tcpip.Address
+	// gso is UDP_SEGMENT's segment size (0: none): the data goes as
+	// datagrams of that size, the last one shorter.
+	gso int64
 }
+
+// udpMaxSegments is UDP_MAX_SEGMENTS, the most datagrams one
+// UDP_SEGMENT send makes.
+const udpMaxSegments = 128
+
+// udpSegment is UDP_SEGMENT (x/sys lacks it).
+const udpSegment = 103
 
 // sendControl reads a datagram's IP-level control messages as Linux's
 // ip_cmsg_send and ip6_datagram_send_ctl do; to is the datagram's
@@ -35,8 +45,9 @@ type sendOpts struct {
 // reads IPV6_PKTINFO (its address must be mapped) as IP_PKTINFO and
 // ignores the other SOL_IPV6 messages, as udpv6_sendmsg hands such a
 // datagram to udp_sendmsg; an IPv6 socket sending to an IPv6 address
-// reads SOL_IPV6 messages. Other levels' messages are not the family's
-// and are ignored, as on Linux.
+// reads SOL_IPV6 messages. A UDP socket reads SOL_UDP's UDP_SEGMENT
+// (other types are EINVAL); other levels' messages are not the
+// family's and are ignored, as on Linux.
 func (s *socket) sendControl(ctx net.Context, msgs []net.Cmsg, to *tcpip.FullAddress) (tcpip.SendableControlMessages, sendOpts, error) {
 	var cm tcpip.SendableControlMessages
 	so := sendOpts{tos: -1, tclass: -1}
@@ -51,6 +62,13 @@ func (s *socket) sendControl(ctx net.Context, msgs []net.Cmsg, to *tcpip.FullAdd
 			err = s.mappedPktInfo(m, &so)
 		case !v4 && m.Level == unix.SOL_IPV6:
 			err = s.ipv6Control(ctx, m, &cm, &so, &x)
+		case m.Level == unix.SOL_UDP && s.protocol == unix.IPPROTO_UDP:
+			// udp_cmsg_send: UDP_SEGMENT, a 16-bit segment size.
+			if m.Type != udpSegment || len(m.Data) != 2 {
+				err = unix.EINVAL
+				break
+			}
+			so.gso = int64(binary.LittleEndian.Uint16(m.Data))
 		}
 		if err != nil {
 			return cm, so, err
@@ -298,6 +316,12 @@ func (s *socket) ipv6Control(ctx net.Context, m net.Cmsg, cm *tcpip.SendableCont
 // silently not used. With IPV6_DONTFRAG a datagram larger than the
 // route's MTU is EMSGSIZE.
 func (s *socket) applySendOpts(wo *tcpip.WriteOptions, so sendOpts, n int64) error {
+	if so.gso > 0 {
+		if err := s.checkSegments(wo, so, n); err != nil {
+			return err
+		}
+		n = min(n, so.gso)
+	}
 	if so.nic == 0 && so.src.Len() == 0 && !so.dontFrag {
 		return nil
 	}
@@ -376,6 +400,55 @@ func (s *socket) checkDontFrag(dst *tcpip.FullAddress, cm tcpip.SendableControlM
 	}
 	if n > mtu {
 		return unix.EMSGSIZE
+	}
+	return nil
+}
+
+// checkSegments is udp_send_skb's check of a UDP_SEGMENT send of n
+// bytes: no more than UDP_MAX_SEGMENTS datagrams, each within the
+// route's MTU (EINVAL), the whole no larger than one datagram may be
+// (EMSGSIZE).
+func (s *socket) checkSegments(wo *tcpip.WriteOptions, so sendOpts, n int64) error {
+	limit := int64(0xffff - header.UDPMinimumSize - header.IPv4MinimumSize)
+	if s.fam.domain == unix.AF_INET6 && !s.toV4Mapped(wo.To) {
+		limit = 0xffff - header.UDPMinimumSize
+	}
+	if n > limit {
+		return unix.EMSGSIZE
+	}
+	if n > so.gso*udpMaxSegments {
+		return unix.EINVAL
+	}
+	dst := wo.To
+	if dst == nil {
+		peer, err := s.ep().GetRemoteAddress()
+		if err != nil {
+			// The write reports the missing destination.
+			return nil
+		}
+		dst = &peer
+	}
+	proto, daddr := s.fam.netProto(), dst.Addr
+	if daddr.Len() == 4 || isV4Mapped(daddr) {
+		proto = ipv4.ProtocolNumber
+		if isV4Mapped(daddr) {
+			b := daddr.As16()
+			daddr = tcpip.AddrFrom4Slice(b[12:])
+		}
+	}
+	nic := dst.NIC
+	if nic == 0 {
+		nic = tcpip.NICID(s.ep().SocketOptions().GetBindToDevice())
+	}
+	r, err := s.fam.st.s.FindRoute(nic, tcpip.Address{}, daddr, proto, false)
+	if err != nil {
+		// The write reports it.
+		return nil
+	}
+	mtu := int64(r.MTU())
+	r.Release()
+	if min(n, so.gso)+header.UDPMinimumSize > mtu {
+		return unix.EINVAL
 	}
 	return nil
 }

@@ -731,6 +731,11 @@ func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 		return 0, nil
 	}
 	p := &payload{src: req.Source, left: req.Len}
+	// rest is what UDP_SEGMENT leaves for the datagrams after p.
+	var rest int64
+	if so.gso > 0 && req.Len > so.gso {
+		p.left, rest = so.gso, req.Len-so.gso
+	}
 	var done int64
 	var w net.Waiter
 	defer w.Unregister()
@@ -738,6 +743,11 @@ func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 		n, err := s.write(p, wo, so)
 		done += n
 		if err == nil {
+			if rest > 0 && p.err == nil {
+				p = &payload{src: req.Source, left: min(so.gso, rest)}
+				rest -= p.left
+				continue
+			}
 			if !s.stream() || p.left == 0 {
 				return done, nil
 			}
