@@ -1,6 +1,7 @@
 package inet
 
 import (
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -19,6 +20,85 @@ type asyncSignals struct {
 	// connecting is set while a connect is in progress; nospace once a
 	// send found no room.
 	connecting, nospace atomic.Bool
+
+	// flushFirst is set when a host stream's last receive got all it
+	// asked for (see took).
+	flushFirst atomic.Bool
+
+	// mu guards the counts below (host sockets' receives, see took).
+	mu sync.Mutex
+	// signalled counts the POLL_IN signals, taken the arrivals that
+	// receives found (a datagram, or a stream's data up to a receive
+	// that emptied it), since the socket was last seen empty.
+	signalled, taken int64
+	// tookAt is the host poller's generation (hostnet.Poller.Gen) when
+	// the last receive took something.
+	tookAt uint64
+}
+
+// edge counts a host socket's readiness edge ev, which the poller took
+// in its generation gen, before event signals it: an edge without
+// POLLIN says the socket was empty when the poller took it; one with
+// POLLIN counts as a signal for an arrival unless a receive took
+// something since the poller took it (its POLLIN may be what that
+// receive took, which took signalled for already if nothing had: the
+// edge's signal goes out but is not counted, so that the next arrival
+// is not thought signalled when standard signals merged the two).
+func (a *asyncSignals) edge(ev uint32, gen uint64) {
+	if a.list.Empty() {
+		return
+	}
+	a.mu.Lock()
+	if ev&unix.POLLIN == 0 {
+		a.signalled, a.taken = 0, 0
+	} else if gen > a.tookAt {
+		a.signalled++
+	}
+	a.mu.Unlock()
+}
+
+// took is called when a host socket's receive took something (gen is
+// the host poller's generation after it): a
+// datagram (each an arrival), or a stream's data (drained: the receive
+// got less than it asked for, or the end of the stream). It signals
+// POLL_IN for an arrival no signal went out for. A host socket learns
+// of arrivals from the poller's edges, and the host drops an edge whose
+// readiness is gone by the time the poller takes it: what the program
+// read first (it polled, or read without waiting) would have had no
+// signal, where Linux signals every arrival as it comes. Counting here
+// costs no host call, where taking the host's queued edges before each
+// receive cost one. A stream's bytes are not arrivals: its first
+// receive since it was seen empty signals if nothing did; a receive
+// that got all it asked for leaves unknown whether more is queued, so
+// the next receive takes the host's queued edges first (flushFirst),
+// the one case that costs a host call.
+func (a *asyncSignals) took(stream, drained bool, gen uint64) {
+	if a.list.Empty() {
+		return
+	}
+	a.mu.Lock()
+	a.tookAt = gen
+	a.taken++
+	send := a.taken > a.signalled && (!stream || a.signalled == 0)
+	if send {
+		a.signalled = a.taken
+	}
+	if drained {
+		a.signalled, a.taken = 0, 0
+	}
+	a.flushFirst.Store(stream && !drained)
+	a.mu.Unlock()
+	if send {
+		a.list.Kill(vfs.PollIn)
+	}
+}
+
+// empty is called when a receive or poll found nothing to read: every
+// arrival so far was taken.
+func (a *asyncSignals) empty() {
+	a.mu.Lock()
+	a.signalled, a.taken = 0, 0
+	a.mu.Unlock()
 }
 
 // event signals the files on the list for the readiness change ev

@@ -54,7 +54,8 @@
 // locks come after it) and hostSocket.urgMu its urgent-data flag (held
 // over a host poll or receive and the SIGURG it sends: the kernel's
 // signal locks come after it); these are taken without the others, as
-// is the socket layer's Options lock.
+// is the socket layer's Options lock. asyncSignals.mu (a host socket's
+// O_ASYNC counts) is a leaf: signals are sent after it is let go.
 //
 // inet imports net, vfs, auth, net/inet/hostnet, fs/hostfs (the host's
 // /proc/net counter files for host mode), x/sys/unix and

@@ -254,7 +254,10 @@ type hostSocket struct {
 }
 
 // Fasync implements vfs.Fasyncer.
-func (s *hostSocket) Fasync(f *vfs.File, fd int32, on bool) { s.async.list.Fasync(f, fd, on) }
+func (s *hostSocket) Fasync(f *vfs.File, fd int32, on bool) {
+	s.async.list.Fasync(f, fd, on)
+	s.async.empty()
+}
 
 // notify passes the host's readiness edges to the socket's waiters.
 func (s *hostSocket) notify(ev uint32) {
@@ -271,8 +274,11 @@ func (s *hostSocket) notify(ev uint32) {
 		// what the host says now.
 		s.pollUrgent(unix.POLLIN | unix.POLLPRI)
 	}
-	s.q.Notify(ev)
+	// Signals go before the wake-ups: a waiter woken that polls
+	// finds this edge's signal sent (asyncSignals.arrived).
+	s.async.edge(ev, s.fam.h.p.Gen())
 	s.async.event(ev)
+	s.q.Notify(ev)
 }
 
 // pollUrgent polls the host socket for events and notes urgent data
@@ -318,16 +324,6 @@ func (s *hostSocket) recvOOB(buf, oob []byte, flags int) (n, oobn, recvflags int
 	return n, oobn, recvflags, from, err
 }
 
-// flushAsync takes the host's queued edges before the program looks at
-// or consumes what they are about, when the socket sends I/O signals:
-// the host drops an edge whose readiness is gone when the poller takes
-// it, and Linux signals every arrival, read or not.
-func (s *hostSocket) flushAsync() {
-	if !s.async.list.Empty() {
-		s.hs.Flush()
-	}
-}
-
 func (s *hostSocket) stream() bool { return s.typ == unix.SOCK_STREAM }
 
 // Info implements net.Socket.
@@ -348,7 +344,6 @@ func (s *hostSocket) SetFile(f *vfs.File, ino uint64) {
 
 // Readiness implements vfs.Waitable: the host socket's.
 func (s *hostSocket) Readiness(mask uint32) uint32 {
-	s.flushAsync()
 	events := int16(mask | unix.POLLIN | unix.POLLOUT | unix.POLLRDHUP | unix.POLLPRI)
 	var r uint32
 	if s.stream() {
@@ -358,6 +353,9 @@ func (s *hostSocket) Readiness(mask uint32) uint32 {
 	}
 	if s.kept.Load() {
 		r |= unix.POLLIN
+	}
+	if r&unix.POLLIN == 0 {
+		s.async.empty()
 	}
 	if r&unix.POLLIN != 0 {
 		r |= vfs.PollRdNorm
@@ -738,7 +736,23 @@ const recvFlags = unix.MSG_OOB | unix.MSG_PEEK | unix.MSG_TRUNC
 
 // RecvMsg implements net.Socket.
 func (s *hostSocket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult, error) {
-	s.flushAsync()
+	if s.async.flushFirst.Load() && !s.async.list.Empty() {
+		s.hs.Flush()
+	}
+	r, err := s.recvMsg(ctx, req)
+	if req.Flags&(unix.MSG_ERRQUEUE|unix.MSG_OOB|unix.MSG_PEEK) == 0 && !s.async.list.Empty() {
+		switch {
+		case err == unix.EAGAIN:
+			s.async.empty()
+		case err != nil, s.stream() && req.Len == 0:
+		default:
+			s.async.took(s.stream(), s.stream() && r.N < req.Len, s.fam.h.p.Gen())
+		}
+	}
+	return r, err
+}
+
+func (s *hostSocket) recvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult, error) {
 	flags := req.Flags
 	if flags&unix.MSG_ERRQUEUE != 0 {
 		return s.recvErrQueue(req)
@@ -875,7 +889,7 @@ func (s *hostSocket) recvPinned(ctx net.Context, req *net.RecvRequest, flags int
 				at += int64(n)
 				return n, err
 			}
-			return s.RecvMsg(ctx, &r)
+			return s.recvMsg(ctx, &r)
 		}
 		pinned := 0
 		for _, v := range views {

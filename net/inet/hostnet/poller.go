@@ -2,6 +2,7 @@ package hostnet
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,6 +17,10 @@ type Poller struct {
 	// ns, if not nil, makes the sockets inside a host network namespace
 	// other than kite's (NewPollerIn).
 	ns *nsMaker
+
+	// gen counts the times the poller took edges from the host (see
+	// Gen).
+	gen atomic.Uint64
 
 	// mu guards the fields below.
 	mu     sync.Mutex
@@ -76,6 +81,7 @@ func (p *Poller) loop() {
 		if err != nil {
 			return
 		}
+		p.gen.Add(1)
 		if !p.dispatch(events[:n]) {
 			return
 		}
@@ -99,12 +105,16 @@ func (p *Poller) dispatch(events []unix.EpollEvent) bool {
 	return true
 }
 
+// Gen is the poller's generation: it grows each time the poller takes
+// edges from the host, before it passes them on, so that a callback
+// compares its edge's time with what happened to its socket meanwhile.
+func (p *Poller) Gen() uint64 { return p.gen.Load() }
+
 // Flush passes on, from the caller's goroutine, the edges the host has
 // already queued and the poller's goroutine has not yet taken. The host
 // drops a queued edge whose readiness is gone by the time it is taken
-// (epoll polls the socket again then), so a socket whose edges must
-// not be lost (O_ASYNC signals) flushes before the program consumes
-// what made it ready.
+// (epoll polls the socket again then), so a caller that must not lose
+// an edge flushes before it consumes what made the socket ready.
 func (p *Poller) Flush() {
 	var events [16]unix.EpollEvent
 	for {
@@ -115,6 +125,7 @@ func (p *Poller) Flush() {
 		if err != nil || n <= 0 {
 			return
 		}
+		p.gen.Add(1)
 		for _, ev := range events[:n] {
 			// The wake event is level-triggered: it stays for the
 			// poller's goroutine.
