@@ -164,22 +164,26 @@ func (o *ControlOut) putCmsg(space *int, level, typ int32, data []byte) {
 		o.Truncated = true
 		return
 	}
-	clen := CmsgLen(len(data))
-	if *space < clen {
+	if *space < CmsgLen(len(data)) {
 		o.Truncated = true
-		clen = *space
+		data = data[:*space-cmsgHdrLen]
 	}
-	h := make([]byte, cmsgHdrLen)
-	binary.LittleEndian.PutUint64(h, uint64(clen))
+	// The padding is cut where the room ends.
+	used := min(CmsgSpace(len(data)), *space)
+	o.Buf = AppendCmsg(o.Buf, level, typ, data)[:len(o.Buf)+used]
+	*space -= used
+}
+
+// AppendCmsg appends one control message of level and typ carrying
+// data to b: a struct cmsghdr, data and padding to CmsgSpace.
+func AppendCmsg(b []byte, level, typ int32, data []byte) []byte {
+	var h [cmsgHdrLen]byte
+	binary.LittleEndian.PutUint64(h[:], uint64(CmsgLen(len(data))))
 	binary.LittleEndian.PutUint32(h[8:], uint32(level))
 	binary.LittleEndian.PutUint32(h[12:], uint32(typ))
-	o.Buf = append(o.Buf, h...)
-	o.Buf = append(o.Buf, data[:clen-cmsgHdrLen]...)
-	used := min(CmsgSpace(len(data)), *space)
-	if pad := used - clen; pad > 0 {
-		o.Buf = append(o.Buf, make([]byte, pad)...)
-	}
-	*space -= used
+	b = append(append(b, h[:]...), data...)
+	var pad [8]byte
+	return append(b, pad[:CmsgSpace(len(data))-CmsgLen(len(data))]...)
 }
 
 // BuildControl encodes c into at most space bytes as scm_recv, after the

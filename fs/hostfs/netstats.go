@@ -4,14 +4,31 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// isNetStats reports whether name is one of the host /proc/net files
-// ReadNetStats reads: the network namespace's protocol counters and
-// socket counts, and its raw and ping socket lists, which netlink does
-// not carry.
+// NetStatsFile is one of the host /proc/net files ReadNetStats reads:
+// the network namespace's protocol counters and socket counts, and its
+// raw and ping socket lists, which netlink does not carry.
+type NetStatsFile struct {
+	Name string
+	// IPv6 is set for the IPv6 files, Sockets for the socket lists.
+	IPv6, Sockets bool
+}
+
+// NetStatsFiles are the files ReadNetStats reads.
+func NetStatsFiles() []NetStatsFile {
+	return []NetStatsFile{
+		{Name: "snmp"}, {Name: "netstat"}, {Name: "sockstat"},
+		{Name: "snmp6", IPv6: true}, {Name: "sockstat6", IPv6: true},
+		{Name: "raw", Sockets: true}, {Name: "icmp", Sockets: true},
+		{Name: "raw6", IPv6: true, Sockets: true}, {Name: "icmp6", IPv6: true, Sockets: true},
+	}
+}
+
+// isNetStats reports whether name is one of NetStatsFiles.
 func isNetStats(name string) bool {
-	switch name {
-	case "snmp", "snmp6", "netstat", "sockstat", "sockstat6", "raw", "raw6", "icmp", "icmp6":
-		return true
+	for _, f := range NetStatsFiles() {
+		if f.Name == name {
+			return true
+		}
 	}
 	return false
 }
@@ -19,9 +36,8 @@ func isNetStats(name string) bool {
 // maxNetStats bounds what ReadNetStats reads (the files are a few KiB).
 const maxNetStats = 1 << 20
 
-// ReadNetStats returns the text of the host's /proc/net/NAME (snmp,
-// snmp6, netstat, sockstat, sockstat6, raw, raw6, icmp or icmp6; ENOENT
-// for any other name) as
+// ReadNetStats returns the text of the host's /proc/net/NAME (one of
+// NetStatsFiles; ENOENT for any other name) as
 // the network namespace of the calling thread shows it: what a program
 // of the host network (`kite run --net=host`) reads there. The caller
 // runs it on a thread of the namespace it means. The file is opened

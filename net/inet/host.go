@@ -10,6 +10,7 @@ import (
 
 	"github.com/kite-os/kite/net"
 	"github.com/kite-os/kite/net/inet/hostnet"
+	"github.com/kite-os/kite/net/netlink"
 	"github.com/kite-os/kite/vfs"
 )
 
@@ -119,21 +120,17 @@ func (h *Host) translateInodes(b []byte) {
 	le := binary.LittleEndian
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for len(b) >= unix.NLMSG_HDRLEN {
-		l := int(le.Uint32(b))
-		if l < unix.NLMSG_HDRLEN || l > len(b) {
-			break
-		}
-		if le.Uint16(b[4:]) == sockDiagByFamily && l >= unix.NLMSG_HDRLEN+inodeAt+4 {
-			m := b[unix.NLMSG_HDRLEN:]
+	netlink.Messages(b, func(_ int, msg []byte) bool {
+		if le.Uint16(msg[4:]) == sockDiagByFamily && len(msg) >= unix.NLMSG_HDRLEN+inodeAt+4 {
+			m := msg[unix.NLMSG_HDRLEN:]
 			own, ok := h.inodes[uint64(le.Uint32(m[inodeAt:]))]
 			le.PutUint32(m[inodeAt:], uint32(own.ino))
 			if ok {
 				le.PutUint32(m[uidAt:], own.uid)
 			}
 		}
-		b = b[min((l+3)&^3, len(b)):]
-	}
+		return true
+	})
 }
 
 // sockDiagByFamily is SOCK_DIAG_BY_FAMILY, the type of a socket dump's

@@ -15,18 +15,6 @@ import (
 // received messages are passed to the program only if they are of the
 // kinds the options kite passes on ask for.
 
-// appendCmsg appends one control message of level and typ carrying
-// data, in the host's layout (struct cmsghdr, then data, padded).
-func appendCmsg(b []byte, level, typ int, data []byte) []byte {
-	m := make([]byte, unix.CmsgSpace(len(data)))
-	le := binary.LittleEndian
-	le.PutUint64(m, uint64(unix.CmsgLen(len(data))))
-	le.PutUint32(m[8:], uint32(level))
-	le.PutUint32(m[12:], uint32(typ))
-	copy(m[unix.CmsgLen(0):], data)
-	return append(b, m...)
-}
-
 // hostSendControl checks a datagram's IP-level control messages as
 // Linux reads them (ipCmsg) and rebuilds those the host is to apply
 // from the values read (never the program's bytes passed on as they
@@ -61,7 +49,7 @@ func (s *hostSocket) hostSendControl(ctx net.Context, msgs []net.Cmsg, to unix.S
 			}
 			continue
 		}
-		oob = appendCmsg(oob, int(m.Level), int(m.Type), d)
+		oob = net.AppendCmsg(oob, m.Level, m.Type, d)
 	}
 	return oob, nil
 }

@@ -33,22 +33,22 @@ func (h *Host) hostDump(typ, want uint16, fixed []byte) ([][]byte, error) {
 		return nil, err
 	}
 	var msgs [][]byte
-	for b := out; len(b) >= unix.NLMSG_HDRLEN; {
-		l := int(le.Uint32(b))
-		if l < unix.NLMSG_HDRLEN || l > len(b) {
-			break
-		}
-		switch le.Uint16(b[4:]) {
+	netlink.Messages(out, func(_ int, m []byte) bool {
+		switch le.Uint16(m[4:]) {
 		case want:
-			msgs = append(msgs, b[unix.NLMSG_HDRLEN:l])
+			msgs = append(msgs, m[unix.NLMSG_HDRLEN:])
 		case unix.NLMSG_ERROR:
-			if l >= unix.NLMSG_HDRLEN+4 {
-				if e := int32(le.Uint32(b[unix.NLMSG_HDRLEN:])); e < 0 {
-					return nil, unix.Errno(-e)
+			if len(m) >= unix.NLMSG_HDRLEN+4 {
+				if e := int32(le.Uint32(m[unix.NLMSG_HDRLEN:])); e < 0 {
+					err = unix.Errno(-e)
+					return false
 				}
 			}
 		}
-		b = b[min((l+3)&^3, len(b)):]
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
 	return msgs, nil
 }

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/fs/hostfs"
+	"github.com/kite-os/kite/net/netlink"
 )
 
 // The /proc/net socket lists of the host network: the host's INET
@@ -23,8 +24,6 @@ import (
 // lists, and its interfaces and routes (hostifaces.go).
 func (f *hostFamily) ProcNet() map[string]func() []byte {
 	var files map[string]func() []byte
-	stats := []string{"snmp", "netstat", "sockstat"}
-	lists := []string{"raw", "icmp"}
 	if f.domain == unix.AF_INET {
 		files = map[string]func() []byte{
 			"tcp":   func() []byte { return f.h.procSockets(unix.AF_INET, unix.IPPROTO_TCP) },
@@ -38,17 +37,15 @@ func (f *hostFamily) ProcNet() map[string]func() []byte {
 			"udp6":     func() []byte { return f.h.procSockets(unix.AF_INET6, unix.IPPROTO_UDP) },
 			"if_inet6": f.h.procIfInet6,
 		}
-		stats = []string{"snmp6", "sockstat6"}
-		lists = []string{"raw6", "icmp6"}
 	}
-	for _, name := range stats {
-		if f.h.hasNetStats(name) {
-			files[name] = func() []byte { return f.h.readNetStats(name) }
-		}
-	}
-	for _, name := range lists {
-		if f.h.hasNetStats(name) {
+	for _, st := range hostfs.NetStatsFiles() {
+		name := st.Name
+		switch {
+		case st.IPv6 != (f.domain == unix.AF_INET6) || !f.h.hasNetStats(name):
+		case st.Sockets:
 			files[name] = func() []byte { return f.h.translateProcInodes(f.h.readNetStats(name)) }
+		default:
+			files[name] = func() []byte { return f.h.readNetStats(name) }
 		}
 	}
 	return files
@@ -107,9 +104,9 @@ func (h *Host) translateProcInodes(b []byte) []byte {
 	return out
 }
 
-// readNetStats is the host network namespace's /proc/net/NAME (snmp,
-// snmp6, netstat, sockstat, sockstat6): its protocol counters and
-// socket counts, which no netlink dump carries, as a program of that
+// readNetStats is the host network namespace's /proc/net/NAME (one of
+// hostfs.NetStatsFiles): its protocol counters, socket counts and raw
+// and ping socket lists, which no netlink dump carries, as a program of that
 // namespace reads them (empty if the host does not answer).
 func (h *Host) readNetStats(name string) []byte {
 	var b []byte
@@ -126,9 +123,9 @@ func (h *Host) readNetStats(name string) []byte {
 func (h *Host) hasNetStats(name string) bool {
 	h.statsOnce.Do(func() {
 		h.stats = make(map[string]bool)
-		for _, n := range []string{"snmp", "snmp6", "netstat", "sockstat", "sockstat6", "raw", "raw6", "icmp", "icmp6"} {
-			h.stats[n] = h.p.InNamespace(func() error {
-				_, err := hostfs.ReadNetStats(n)
+		for _, st := range hostfs.NetStatsFiles() {
+			h.stats[st.Name] = h.p.InNamespace(func() error {
+				_, err := hostfs.ReadNetStats(st.Name)
 				return err
 			}) == nil
 		}
@@ -165,13 +162,9 @@ func (h *Host) diagDump(family, protocol int) []hostSock {
 	if family == unix.AF_INET6 {
 		alen = 16
 	}
-	for b := out; len(b) >= unix.NLMSG_HDRLEN; {
-		l := int(le.Uint32(b))
-		if l < unix.NLMSG_HDRLEN || l > len(b) {
-			break
-		}
-		m := b[unix.NLMSG_HDRLEN:l]
-		if le.Uint16(b[4:]) == sockDiagByFamily && len(m) >= 72 {
+	netlink.Messages(out, func(_ int, msg []byte) bool {
+		m := msg[unix.NLMSG_HDRLEN:]
+		if le.Uint16(msg[4:]) == sockDiagByFamily && len(m) >= 72 {
 			socks = append(socks, hostSock{
 				state: m[1], timer: m[2], retrans: m[3],
 				sport: binary.BigEndian.Uint16(m[4:]), dport: binary.BigEndian.Uint16(m[6:]),
@@ -180,8 +173,8 @@ func (h *Host) diagDump(family, protocol int) []hostSock {
 				uid: le.Uint32(m[64:]), inode: le.Uint32(m[68:]),
 			})
 		}
-		b = b[min((l+3)&^3, len(b)):]
-	}
+		return true
+	})
 	return socks
 }
 

@@ -74,13 +74,9 @@ func (s *socket) askHost(h hdr, payload []byte, port uint32) (out []byte, ok boo
 		return errMsg(h, payload, errnoOr(err, unix.EIO), port), true
 	}
 	// The host addressed them to kite's socket.
-	for b := reply; len(b) >= unix.NLMSG_HDRLEN; {
-		l := int(le.Uint32(b))
-		if l < unix.NLMSG_HDRLEN || l > len(b) {
-			break
-		}
-		le.PutUint32(b[12:], port)
-		b = b[min(align4(l), len(b)):]
-	}
+	Messages(reply, func(_ int, m []byte) bool {
+		le.PutUint32(m[12:], port)
+		return true
+	})
 	return reply, true
 }

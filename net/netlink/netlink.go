@@ -314,24 +314,17 @@ func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 		return int64(n), nil
 	}
 	var out []byte
-	for len(b) >= unix.NLMSG_HDRLEN {
-		h := decodeHdr(b)
-		if h.Len < unix.NLMSG_HDRLEN || int(h.Len) > len(b) {
-			break
-		}
-		if r, ok := s.askHost(h, b[unix.NLMSG_HDRLEN:h.Len], port); ok {
+	Messages(b, func(_ int, m []byte) bool {
+		h, payload := decodeHdr(m), m[unix.NLMSG_HDRLEN:]
+		if r, ok := s.askHost(h, payload, port); ok {
 			out = append(out, r...)
 		} else if s.protocol == unix.NETLINK_SOCK_DIAG {
-			out = append(out, s.handleDiag(h, b[unix.NLMSG_HDRLEN:h.Len], port)...)
+			out = append(out, s.handleDiag(h, payload, port)...)
 		} else {
-			out = append(out, s.handle(ctx, h, b[unix.NLMSG_HDRLEN:h.Len], port)...)
+			out = append(out, s.handle(ctx, h, payload, port)...)
 		}
-		adv := align4(int(h.Len))
-		if adv > len(b) {
-			break
-		}
-		b = b[adv:]
-	}
+		return true
+	})
 	if len(out) > 0 {
 		s.mu.Lock()
 		s.recvq = append(s.recvq, out)
@@ -405,18 +398,15 @@ const (
 // wholeMessages is the length of the longest run of whole messages at
 // the start of b that fits in limit bytes (the first message at least).
 func wholeMessages(b []byte, limit int) int {
-	n := 0
-	for n+unix.NLMSG_HDRLEN <= len(b) {
-		l := align4(int(binary.LittleEndian.Uint32(b[n:])))
-		if l < unix.NLMSG_HDRLEN || n+l > len(b) {
-			return len(b)
-		}
-		if n > 0 && n+l > limit {
-			return n
-		}
-		n += l
+	full := false
+	n := Messages(b, func(off int, m []byte) bool {
+		full = off > 0 && off+align4(len(m)) > limit
+		return !full
+	})
+	if !full {
+		return len(b)
 	}
-	return len(b)
+	return n
 }
 
 // SOL_NETLINK options kite records.
