@@ -110,7 +110,12 @@ func (fs *FS) writeGroupDesc(g uint32) error {
 	ds := fs.sb.DescSizeBytes()
 	perBlock := uint32(fs.blockSize / ds)
 	off := int64(fs.descBlock(uint64(g/perBlock)))*int64(fs.blockSize) + int64(g%perBlock)*int64(ds)
-	return fs.metaWrite(gd.Encode(ds), off)
+	if ds > len(fs.gdBuf) {
+		return fs.metaWrite(gd.Encode(ds), off)
+	}
+	// (Encoded in the FS's scratch: every allocation writes a descriptor.)
+	gd.encodeInto(&fs.gdBuf)
+	return fs.metaWrite(fs.gdBuf[:ds], off)
 }
 
 func (fs *FS) groupStart(g uint32) uint64 {

@@ -103,6 +103,9 @@ type FS struct {
 	// data is the buffered file data (databuf.go; nil without a
 	// journal). The writer holding mu changes it.
 	data atomic.Pointer[dataBuf]
+	// gdBuf is where writeGroupDesc encodes a descriptor (guarded by
+	// mu).
+	gdBuf [64]byte
 	// dataDirty is set when file data was written in place since the
 	// last device barrier (guarded by mu).
 	dataDirty bool
