@@ -216,6 +216,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	now := time.Now()
 	proc.RegisterType(v, k.ProcSource())
 	tmpfs.RegisterType(v)
+	overlay.RegisterType(v)
 	var attached *attachedDisks
 	if len(o.disks) > 0 {
 		if attached, err = attachDisks(o.disks); err != nil {

@@ -71,6 +71,12 @@ func statFD(fd int) (unix.Stat_t, error) {
 	return st, err
 }
 
+// flagsFD returns the host's attribute flags (FS_IOC_GETFLAGS) of the
+// file fd, a regular file or directory opened for reading.
+func flagsFD(fd int) (uint32, error) {
+	return unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS)
+}
+
 // readlinkFD returns the text of the symlink fd refers to (an O_PATH fd
 // opened with O_NOFOLLOW). Nothing is resolved.
 func readlinkFD(fd int) (string, error) {

@@ -157,6 +157,11 @@ func (fs *Filesystem) copyUpData(ctx vfs.Context, o *inode, limit int64) (vfs.In
 	if err := u.SetStat(ctx, set); err != nil {
 		return undo(err)
 	}
+	if t := st.Type(); t == unix.S_IFREG || t == unix.S_IFDIR {
+		if err := copyFlags(ctx, lower, pu, u, set.Ctime); err != nil {
+			return undo(err)
+		}
+	}
 	if orphan {
 		pin, err := u.Open(ctx, unix.O_RDONLY)
 		if err != nil {

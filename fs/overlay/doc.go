@@ -36,6 +36,14 @@
 //     and served from that snapshot, so offsets stay stable during a
 //     getdents loop. Names trusted.overlay.* are hidden from xattr calls.
 //   - statfs reports the upper layer, with OVERLAYFS_SUPER_MAGIC.
+//   - Attribute flags (FS_IOC_GETFLAGS, FS_IOC_FSGETXATTR) are the
+//     upper file's, else the lower file's (a hostfs layer's are the host
+//     file's; a layer keeping none shows 0 where Linux gives ENOTTY).
+//     FS_IOC_SETFLAGS copies up and sets them on the upper file. A
+//     copy-up carries the sync, no-atime, immutable and append-only
+//     flags of a regular file or directory over (Linux keeps the last
+//     two in an xattr; kite's overlay changes its upper files past the
+//     VFS's checks, so the upper file may hold them).
 //
 // New stacks whole file systems (kite run --overlay: a tmpfs on the
 // host root); NewLayers stacks directories, and RegisterType makes
