@@ -88,8 +88,12 @@
 //     If the page is cow in a writable VMA, the access must have been a
 //     write (or an execution, which the retry then reports again): the
 //     page is copied, or taken over when no one else refers to its frame,
-//     and mapped writable. If the page is already mapped with its VMA's
-//     full protection, the access exceeded the VMA: SIGSEGV/SEGV_ACCERR.
+//     and mapped writable. A shared mapping of an object that refuses
+//     writes (SetWritesRefused: an immutable ext4 file) is mapped
+//     without PROT_WRITE too, and such a fault in a writable VMA is a
+//     write: SIGBUS, as Linux's ext4_page_mkwrite. If the page is already
+//     mapped with its VMA's full protection, the access exceeded the
+//     VMA: SIGSEGV/SEGV_ACCERR.
 //
 // One race needs care: two threads write the same cow page, both fault,
 // the first breaks copy-on-write, and the second then finds the page
