@@ -859,9 +859,13 @@ func (s *hostSocket) recvPinned(ctx net.Context, req *net.RecvRequest, flags int
 	peek := flags&unix.MSG_PEEK != 0
 	waitall := flags&unix.MSG_WAITALL != 0 && !peek
 	ub := req.User
-	done, err := s.takeUnread(req.Len, func(b []byte) (int, error) { return ub.CopyOut(0, b) }, peek)
-	if err != nil || done > 0 && (!waitall || done == req.Len) {
-		return net.RecvResult{N: done}, err
+	var done int64
+	if s.kept.Load() {
+		var err error
+		done, err = s.takeUnread(req.Len, func(b []byte) (int, error) { return ub.CopyOut(0, b) }, peek)
+		if err != nil || done > 0 && (!waitall || done == req.Len) {
+			return net.RecvResult{N: done}, err
+		}
 	}
 	var w net.Waiter
 	defer w.Unregister()
@@ -888,6 +892,8 @@ func (s *hostSocket) recvPinned(ctx net.Context, req *net.RecvRequest, flags int
 			}
 			return s.recvMsg(ctx, &r)
 		}
+		// The host takes at most MaxBuffers of them at a time.
+		views = views[:min(len(views), hostnet.MaxBuffers)]
 		pinned := 0
 		for _, v := range views {
 			pinned += len(v)

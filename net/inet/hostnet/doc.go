@@ -21,11 +21,13 @@
 // package for the sandbox's plain TCP/UDP connections); there is no
 // unsafe and no raw system call here. The one call x/sys cannot make,
 // connect(2) with an AF_UNSPEC address (Disconnect), is platform's
-// DisconnectSocket.
+// DisconnectSocket, and a stream's sends and receives through iovecs
+// (SendBuffers, RecvBuffers) are platform's SendSocketBuffers and
+// RecvSocketBuffers, which allocate nothing where x/sys's do.
 //
 // Locking: Poller.mu guards its table of sockets and is a leaf; callbacks
 // run without it.
 //
-// hostnet imports platform (for DisconnectSocket), x/sys/unix and the
+// hostnet imports platform (for those calls), x/sys/unix and the
 // standard library.
 package hostnet

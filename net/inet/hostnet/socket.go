@@ -118,18 +118,21 @@ func (s *Socket) Recv(p, oob []byte, flags int) (n, oobn, recvflags int, from un
 	return unix.Recvmsg(s.fd, p, oob, flags|unix.MSG_DONTWAIT)
 }
 
-// SendBuffers sends the bytes of bufs in order, as Send does p: one
-// sendmsg(2) with an iovec per buffer, so that the host takes them from
-// wherever they are (the pages of the program's buffer).
+// MaxBuffers is the most buffers SendBuffers and RecvBuffers take.
+const MaxBuffers = platform.MaxSocketBuffers
+
+// SendBuffers sends the bytes of bufs (at most MaxBuffers of them) in
+// order, as Send does p: one sendmsg(2) with an iovec per buffer, so
+// that the host takes them from wherever they are (the pages of the
+// program's buffer), made by the platform without allocating.
 func (s *Socket) SendBuffers(bufs [][]byte, flags int) (int, error) {
-	return unix.SendmsgBuffers(s.fd, bufs, nil, nil, flags|unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
+	return platform.SendSocketBuffers(s.fd, bufs, flags|unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
 }
 
-// RecvBuffers receives into bufs in order without waiting, as Recv does
-// into p.
+// RecvBuffers receives into bufs (at most MaxBuffers of them) in order
+// without waiting, as Recv does into p.
 func (s *Socket) RecvBuffers(bufs [][]byte, flags int) (n, recvflags int, err error) {
-	n, _, recvflags, _, err = unix.RecvmsgBuffers(s.fd, bufs, nil, flags|unix.MSG_DONTWAIT)
-	return n, recvflags, err
+	return platform.RecvSocketBuffers(s.fd, bufs, flags|unix.MSG_DONTWAIT)
 }
 
 // Poll returns the socket's readiness for events (POLL* bits).
