@@ -25,6 +25,9 @@ const (
 // writable shared mapping's object (shared anonymous memory, a tmpfs or
 // memfd file), in every process mapping it (EACCES if the mapping is
 // private or may never write, EINVAL on anonymous memory).
+// MADV_WILLNEED also reads the missing pages of the range that map a
+// file's page cache (a file kept outside memory: ext4, FAT, host) from
+// the file.
 func (m *MemoryManager) MAdvise(addr, length uintptr, advice int) error {
 	switch advice {
 	case unix.MADV_NORMAL, unix.MADV_RANDOM, unix.MADV_SEQUENTIAL, unix.MADV_WILLNEED,
@@ -62,6 +65,28 @@ func (m *MemoryManager) MAdvise(addr, length uintptr, advice int) error {
 		}
 		return err
 	}
+	var ahead []readAhead
+	err := m.adviseRangeLocked(addr, end, advice, &ahead)
+	// MADV_WILLNEED reads the file pages of the range into their page
+	// cache, outside the lock (files are never read under it).
+	for _, r := range ahead {
+		r.obj.readAhead(r.first, r.last)
+		r.obj.DecRef()
+	}
+	return err
+}
+
+// readAhead is a range of pages [first, last) of a file's page cache that
+// MADV_WILLNEED reads in.
+type readAhead struct {
+	obj         *SharedMemory
+	first, last uint64
+}
+
+// adviseRangeLocked applies advice to the VMAs in [addr, end), taking
+// m.mu, and collects in ahead the cached file pages MADV_WILLNEED asks
+// for (with a reference on each object).
+func (m *MemoryManager) adviseRangeLocked(addr, end uintptr, advice int, ahead *[]readAhead) error {
 	m.mu.Lock()
 	defer m.unlock()
 	// Linux applies the advice to every VMA in the range and then reports
@@ -81,6 +106,11 @@ func (m *MemoryManager) MAdvise(addr, length uintptr, advice int) error {
 		e := min(v.end, end)
 		if err := m.adviseLocked(v, cur, e, advice); err != nil {
 			return err
+		}
+		if advice == unix.MADV_WILLNEED && v.obj != nil && v.obj.isCache() {
+			v.obj.IncRef()
+			first := (v.off + uint64(cur-v.start)) >> pageShift
+			*ahead = append(*ahead, readAhead{v.obj, first, first + uint64(e-cur)>>pageShift})
 		}
 		cur = e
 	}

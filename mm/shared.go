@@ -181,6 +181,34 @@ func (o *SharedMemory) fill(idx, n uint64) error {
 	return nil
 }
 
+// isCache reports whether the object is the page cache of a file kept
+// elsewhere (SetBacking).
+func (o *SharedMemory) isCache() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.readBack != nil
+}
+
+// readAhead fills the pages of [first, last) that are missing from the
+// backing file, a run of at most readAheadPages at a time, stopping at
+// the first error (MADV_WILLNEED is a hint). It is called without any
+// address space's lock.
+func (o *SharedMemory) readAhead(first, last uint64) {
+	const readAheadPages = 256
+	last = min(last, o.Size()>>pageShift)
+	for idx := first; idx < last; {
+		hole := o.SeekPage(idx, last, false)
+		if hole == last {
+			return
+		}
+		n := min(o.SeekPage(hole, last, true)-hole, readAheadPages)
+		if o.fill(hole, n) != nil {
+			return
+		}
+		idx = hole + n
+	}
+}
+
 // Writeback writes the pages shared mappings may have written to the
 // backing file (msync, fsync, the last close). Objects without backing
 // have nothing to write: their pages are the storage.
