@@ -287,7 +287,8 @@ func hostTool(t *testing.T, name string) string {
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // TestDiskMountVfat mounts a FAT32 image made by mkfs.vfat inside kite,
-// writes long names, and checks the image with fsck.vfat.
+// writes long names, and checks the image with fsck.vfat; the mounted
+// file system's st_dev is the disk's st_rdev, as on Linux.
 func TestDiskMountVfat(t *testing.T) {
 	root := rootImage(t)
 	mkfs := hostTool(t, "mkfs.vfat")
@@ -306,6 +307,8 @@ func TestDiskMountVfat(t *testing.T) {
 	script := `
 mkdir /f
 mount -t vfat -o uid=1000,gid=100,umask=027 /dev/vda /f
+d=$(stat -c %d /f); set -- $(stat -c '%t %T' /dev/vda)
+[ "$d" = $(( (0x$1 << 8) | 0x$2 )) ] && echo st_dev is the disk || echo "st_dev $d, disk $1:$2"
 mkdir "/f/Long Directory Name"
 echo hello > "/f/Long Directory Name/Some File.txt"
 cat "/f/LONG DIRECTORY NAME/some file.TXT"
@@ -318,7 +321,7 @@ mount -t vfat -o ro /dev/vda /f
 cat "/f/renamed/Some File.txt"
 `
 	r := runCmd(t, nil, testEnv, kiteBin, "run", "--rootfs", root, "--disk", img, "--", "/bin/busybox", "sh", "-c", script)
-	want := "hello\n-rwxr-x--- 1000 100\nrenamed\nno-symlinks\nhello\n"
+	want := "st_dev is the disk\nhello\n-rwxr-x--- 1000 100\nrenamed\nno-symlinks\nhello\n"
 	if r.status != "exit 0" || r.stdout != want {
 		t.Fatalf("got %s\nwant stdout:\n%s", r, want)
 	}

@@ -45,6 +45,10 @@ type Filesystem struct {
 	byPath  map[string]*inode
 	nextIno uint64
 	root    *inode
+
+	// rdev is the block device mount(2) opened it from (0 when the
+	// caller opened the storage itself).
+	rdev uint64
 }
 
 // NewFilesystem returns the vfs.Filesystem showing fs.

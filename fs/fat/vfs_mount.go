@@ -129,6 +129,7 @@ func (m *Mounts) mount(ctx vfs.Context, source string, flags uint32, data string
 		return nil, unix.EINVAL // not a FAT file system
 	}
 	fs := NewFilesystem(m.v, ffs, opts)
+	fs.rdev = st.Rdev
 	m.open[st.Rdev] = fs
 	return fs, nil
 }
@@ -146,3 +147,8 @@ func (m *Mounts) Close() error {
 	}
 	return first
 }
+
+// Device implements vfs.BlockDeviceFilesystem: a file system mount(2)
+// opened from a block device is known by the device's number (stat's
+// st_dev, mountinfo's MAJ:MIN), as on Linux.
+func (fs *Filesystem) Device() uint64 { return fs.rdev }
