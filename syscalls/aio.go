@@ -206,7 +206,8 @@ func aioReadWrite(t *kernel.Task, f *vfs.File, cb iocb) (int64, error) {
 			return 0, err
 		}
 	}
-	if err := checkRWF(uintptr(cb.rwFlags)); err != nil {
+	mode, err := rwfAppendMode(f, uintptr(cb.rwFlags))
+	if err != nil {
 		return 0, err
 	}
 	if write && !f.Writable() || !write && !f.Readable() {
@@ -236,9 +237,8 @@ func aioReadWrite(t *kernel.Task, f *vfs.File, cb iocb) (int64, error) {
 		return 0, unix.EINVAL
 	}
 	var n int64
-	var err error
 	if write {
-		n, err = f.WriteFrom(t, total, off, iovSource(t, iovs))
+		n, err = f.WriteFromAppend(t, total, off, iovSource(t, iovs), mode)
 	} else {
 		n, err = f.ReadTo(t, total, off, iovSink(t, iovs))
 	}

@@ -374,7 +374,7 @@ func pwritev2(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return doWritev(t, a[0], a[1], a[2], off, a[5])
 }
 
-// rwfAppendMode checks the RWF_* flags of a preadv2 or pwritev2 of f as
+// rwfAppendMode checks the RWF_* flags of a preadv2, pwritev2 or aio iocb on f as
 // Linux's kiocb_set_rw_flags does and returns how a write appends:
 // RWF_APPEND appends whatever the file's O_APPEND says, RWF_NOAPPEND
 // writes at the offset even with O_APPEND, except on an append-only
@@ -396,15 +396,6 @@ func rwfAppendMode(f *vfs.File, flags uintptr) (vfs.AppendMode, error) {
 		return vfs.AppendNever, nil
 	}
 	return vfs.AppendAsOpened, nil
-}
-
-// checkRWF checks the RWF_* flags of an aio iocb: those kite honours
-// there.
-func checkRWF(flags uintptr) error {
-	if flags&^(rwfHipri|rwfDsync|rwfSync) != 0 {
-		return unix.EOPNOTSUPP
-	}
-	return nil
 }
 
 // doReadv and doWritev check their arguments in Linux's order

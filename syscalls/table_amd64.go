@@ -244,7 +244,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_IO_SETUP:                partial(ioSetup, "the completion ring is mapped as Linux maps it (libaio reads it); reads, writes and syncs complete during io_submit, as buffered I/O does on Linux (O_DIRECT is not asynchronous either); IOCB_CMD_POLL completes when the file is ready"),
 	unix.SYS_IO_DESTROY:              supported(ioDestroy),
 	unix.SYS_IO_GETEVENTS:            supported(ioGetevents),
-	unix.SYS_IO_SUBMIT:               partial(ioSubmit, "PREAD, PWRITE, PREADV, PWRITEV, FSYNC, FDSYNC and POLL, with IOCB_FLAG_RESFD and IOCB_FLAG_IOPRIO; I/O is done before io_submit returns (as Linux's buffered I/O); IOCB_CMD_NOOP is EINVAL as on Linux"),
+	unix.SYS_IO_SUBMIT:               partial(ioSubmit, "PREAD, PWRITE, PREADV, PWRITEV, FSYNC, FDSYNC and POLL, with IOCB_FLAG_RESFD and IOCB_FLAG_IOPRIO; I/O is done before io_submit returns (as Linux's buffered I/O); IOCB_CMD_NOOP is EINVAL as on Linux; aio_rw_flags as pwritev2's (RWF_APPEND, RWF_NOAPPEND; RWF_NOWAIT EOPNOTSUPP)"),
 	unix.SYS_IO_CANCEL:               supported(ioCancel),
 	unix.SYS_GET_THREAD_AREA:         enosys(""),
 	unix.SYS_LOOKUP_DCOOKIE:          enosys(""),

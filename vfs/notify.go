@@ -494,7 +494,13 @@ func (f *File) ReadTo(ctx Context, n int64, off int64, sink func([]byte) (int, e
 // offset (or the end with O_APPEND) and advances it; off >= 0 writes there
 // (pwrite). It returns the bytes written, or the first error if none were.
 func (f *File) WriteFrom(ctx Context, n int64, off int64, source func([]byte) (int, error)) (int64, error) {
-	m, err := f.writeFrom(ctx, n, off, source, nil, AppendAsOpened)
+	return f.WriteFromAppend(ctx, n, off, source, AppendAsOpened)
+}
+
+// WriteFromAppend is WriteFrom with the write's O_APPEND given by mode
+// (an aio write's RWF_APPEND or RWF_NOAPPEND).
+func (f *File) WriteFromAppend(ctx Context, n int64, off int64, source func([]byte) (int, error), mode AppendMode) (int64, error) {
+	m, err := f.writeFrom(ctx, n, off, source, nil, mode)
 	if m > 0 {
 		f.vfs.notifyDentry(f.path.Dentry, InModify)
 	}
