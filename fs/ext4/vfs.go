@@ -185,6 +185,9 @@ func errno(err error) error {
 	if err == nil {
 		return nil
 	}
+	if e, ok := err.(unix.Errno); ok {
+		return e // (the ENOENT of every negative lookup: no allocation)
+	}
 	var e unix.Errno
 	if errors.As(err, &e) {
 		return e
