@@ -18,7 +18,8 @@ import (
 // hostSendControl checks a datagram's IP-level control messages as
 // Linux reads them (ipCmsg) and rebuilds those the host is to apply
 // from the values read (never the program's bytes passed on as they
-// are). Other levels are the socket layer's or ignored, as on Linux;
+// are), and a UDP socket's UDP_SEGMENT (SOL_UDP). Other levels are the
+// socket layer's or ignored, as on Linux;
 // SOL_IPV6 messages on IPv4 sockets are ignored. An IPv6 socket reads
 // SOL_IP messages (ip_cmsg_send) only when it sends to an IPv4-mapped
 // address and SOL_IPV6 ones (ip6_datagram_send_ctl) only when it does
@@ -32,6 +33,16 @@ func (s *hostSocket) hostSendControl(ctx net.Context, msgs []net.Cmsg, to unix.S
 	raw := ctx.Credentials().HasCapability(unix.CAP_NET_RAW)
 	dest := destUnknown
 	for _, m := range msgs {
+		if m.Level == unix.SOL_UDP && s.protocol == unix.IPPROTO_UDP {
+			// udp_cmsg_send: UDP_SEGMENT, a 16-bit segment size
+			// (the host checks it against the route and the
+			// datagram); other types are EINVAL.
+			if m.Type != udpSegment || len(m.Data) != 2 {
+				return nil, unix.EINVAL
+			}
+			oob = net.AppendCmsg(oob, m.Level, m.Type, append([]byte(nil), m.Data...))
+			continue
+		}
 		if m.Level != unix.SOL_IP && m.Level != unix.SOL_IPV6 || m.Level == unix.SOL_IPV6 && !v6 {
 			continue
 		}
