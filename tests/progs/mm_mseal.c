@@ -206,6 +206,16 @@ int main(void) {
 	printf("shm nattch %ld\n", (long)ds.shm_nattch);
 	shmctl(id, IPC_RMID, NULL);
 
+	/* The break cannot shrink over sealed heap pages; it can grow. */
+	unsigned long cur = syscall(SYS_brk, 0);
+	unsigned long top = (cur + P - 1) & ~(P - 1);
+	printf("brk grow: %d\n", (unsigned long)syscall(SYS_brk, top + 2 * P) == top + 2 * P);
+	CHECK("seal heap top", do_mseal((void *)top, 2 * P, 0));
+	printf("brk shrink over sealed: %d\n", (unsigned long)syscall(SYS_brk, top + P) == top + P);
+	printf("brk still: %d\n", (unsigned long)syscall(SYS_brk, 0) == top + 2 * P);
+	printf("brk grow past sealed: %d\n", (unsigned long)syscall(SYS_brk, top + 3 * P) == top + 3 * P);
+	printf("brk shrink to sealed end: %d\n", (unsigned long)syscall(SYS_brk, top + 2 * P) == top + 2 * P);
+
 	/* A PROT_NONE sealed mapping stays inaccessible. */
 	char *n = region(1, PROT_NONE);
 	CHECK("seal none", do_mseal(n, P, 0));
