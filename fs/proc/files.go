@@ -175,20 +175,6 @@ func (f *staticDirFile) IterDirents(ctx vfs.Context, _ *vfs.File, off int64, emi
 	return nil
 }
 
-// staticLink is a symlink with a fixed target (/proc/mounts).
-type staticLink struct {
-	base
-	target string
-}
-
-// Stat implements vfs.Inode.
-func (l *staticLink) Stat(vfs.Context) (vfs.Stat, error) {
-	return l.stat(unix.S_IFLNK|0o777, 0, 0, 1), nil
-}
-
-// Readlink implements vfs.Inode.
-func (l *staticLink) Readlink(vfs.Context) (string, error) { return l.target, nil }
-
 // threadSelfLink is /proc/thread-self: a symlink to the calling thread's
 // directory, "PID/task/TID".
 type threadSelfLink struct {
@@ -437,7 +423,7 @@ func (f *taskDirFile) IterDirents(_ vfs.Context, _ *vfs.File, off int64, emit fu
 // systemFiles returns the entries of /proc besides self and the pids.
 func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 	kids := map[string]vfs.Inode{
-		"mounts":      &staticLink{base: fs.newBase(), target: "self/mounts"},
+		"mounts":      fs.staticLink("self/mounts"),
 		"thread-self": &threadSelfLink{base: fs.newBase(), fsys: fs},
 		"filesystems": fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
 			return formatFilesystems(fs.v.FilesystemTypes()), nil

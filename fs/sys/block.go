@@ -5,7 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/kite-os/kite/vfs"
+	"github.com/kite-os/kite/fs/proc"
 )
 
 // Disk is a block device to show: a whole disk and its partitions.
@@ -108,27 +108,11 @@ func blockDirs(b *builder, root *dirInode, disks []Disk) {
 }
 
 // linkInode is a symbolic link of the tree.
-type linkInode struct {
-	vfs.InodeDefaults
-	ino    uint64
-	time   unix.Timespec
-	target string
-}
+type linkInode struct{ proc.FixedLink }
 
 func (b *builder) link(target string) *linkInode {
 	b.ino++
-	return &linkInode{ino: b.ino, time: b.ts, target: target}
+	return &linkInode{proc.FixedLink{Ino: b.ino, Time: b.ts, Target: target, SysfsSize: true}}
 }
 
-func (l *linkInode) dirent() (uint64, uint8) { return l.ino, unix.DT_LNK }
-
-// Stat implements vfs.Inode.
-func (l *linkInode) Stat(vfs.Context) (vfs.Stat, error) {
-	return vfs.Stat{
-		Ino: l.ino, Mode: unix.S_IFLNK | 0o777, Nlink: 1, Size: int64(len(l.target)),
-		Blksize: 4096, Atime: l.time, Mtime: l.time, Ctime: l.time,
-	}, nil
-}
-
-// Readlink implements vfs.Inode.
-func (l *linkInode) Readlink(vfs.Context) (string, error) { return l.target, nil }
+func (l *linkInode) dirent() (uint64, uint8) { return l.Ino, unix.DT_LNK }

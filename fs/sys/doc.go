@@ -12,6 +12,7 @@
 // fails with EPERM; attributes cannot be opened for writing (EACCES).
 // Later issues add more (memory, cgroup mount points).
 //
-// sys may import the standard library, golang.org/x/sys/unix and vfs; the
-// caller gives it the kernel state it shows (Options).
+// sys may import the standard library, golang.org/x/sys/unix, vfs and
+// fs/proc (its FixedLink, shared with procfs); the caller gives it the
+// kernel state it shows (Options).
 package sys
