@@ -96,6 +96,9 @@ func (a *asyncSignals) took(stream, drained bool, gen uint64) {
 // empty is called when a receive or poll found nothing to read: every
 // arrival so far was taken.
 func (a *asyncSignals) empty() {
+	if a.list.Empty() {
+		return
+	}
 	a.mu.Lock()
 	a.signalled, a.taken = 0, 0
 	a.mu.Unlock()
