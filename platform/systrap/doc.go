@@ -155,6 +155,21 @@
 // in it) so no Context ever reads an unmapped region. Context.Release
 // sends each of its live threads to exit(0).
 //
+// # Locks
+//
+// An addressSpace has two mutexes, and neither is ever held while the
+// other is taken: no lock order between them exists, and none may be
+// made. sysMu serializes the requests to the syscall thread (inject:
+// the request page, sysSeq, sysFollow) and is held for a whole round
+// trip with it, taking no other lock. mu guards the region bookkeeping
+// (stubRegions, free, live) and is held only around those fields
+// (allocRegion drops it before the owner maps a new region into the
+// stub; freeRegion; Release takes the live set under it, then kills and
+// wakes outside it). Release does not take sysMu: a request in flight
+// sees the released flag or the dead thread and fails. Of the two
+// sync.Onces, releaseOnce is outermost (Release takes mu inside it) and
+// Platform.pauseOnce is a leaf (its calibration takes no lock).
+//
 // SwitchStep (platform.Stepper) sets the trap flag in the frame and hides
 // it again from the registers it returns.
 //
