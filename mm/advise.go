@@ -18,8 +18,10 @@ const (
 // what Fork does; MADV_POPULATE_READ/WRITE fault pages in. Pure hints
 // (NORMAL, RANDOM, SEQUENTIAL, WILLNEED, COLD, PAGEOUT, HUGEPAGE,
 // NOHUGEPAGE, MERGEABLE, UNMERGEABLE, DONTDUMP, DODUMP) are accepted and
-// change nothing: kite has no page reclaim, swap, readahead or huge
-// pages (COLD and PAGEOUT are EINVAL on locked memory, as Linux's).
+// change nothing kite does: it has no page reclaim, swap, readahead or
+// huge pages (COLD and PAGEOUT are EINVAL on locked memory, as Linux's);
+// NORMAL, RANDOM, SEQUENTIAL, DONTDUMP, DODUMP, HUGEPAGE and NOHUGEPAGE
+// are kept as the VMAs' attributes, which split and merge as on Linux.
 // MADV_COLLAPSE, which must make huge pages synchronously, is EINVAL, as
 // on a Linux without transparent huge pages. MADV_REMOVE punches the pages out of a
 // writable shared mapping's object (shared anonymous memory, a tmpfs or
@@ -160,6 +162,20 @@ func (m *MemoryManager) adviseLocked(v *vma, start, end uintptr, advice int) err
 		if v.locked {
 			return unix.EINVAL // locked pages stay active (can_madv_lru_vma)
 		}
+	case unix.MADV_NORMAL:
+		m.setHintsLocked(start, end, 0, hintRandom|hintSequential)
+	case unix.MADV_RANDOM:
+		m.setHintsLocked(start, end, hintRandom, hintSequential)
+	case unix.MADV_SEQUENTIAL:
+		m.setHintsLocked(start, end, hintSequential, hintRandom)
+	case unix.MADV_DONTDUMP:
+		m.setHintsLocked(start, end, hintDontDump, 0)
+	case unix.MADV_DODUMP:
+		m.setHintsLocked(start, end, 0, hintDontDump)
+	case unix.MADV_HUGEPAGE:
+		m.setHintsLocked(start, end, hintHugePage, hintNoHugePage)
+	case unix.MADV_NOHUGEPAGE:
+		m.setHintsLocked(start, end, hintNoHugePage, hintHugePage)
 	case unix.MADV_DONTFORK:
 		m.changeLocked(start, end, func(v *vma) { v.dontFork = true })
 	case unix.MADV_DOFORK:
@@ -173,6 +189,21 @@ func (m *MemoryManager) adviseLocked(v *vma, start, end uintptr, advice int) err
 		m.changeLocked(start, end, func(v *vma) { v.wipeOnFork = false })
 	}
 	return nil
+}
+
+// setHintsLocked sets the hints set and clears those in clear on the VMAs
+// in [start, end), splitting only where they change (as Linux's
+// madvise_update_vma, which leaves a VMA whose flags stay alone).
+//
+// Preconditions: m.mu is held for writing; [start, end) is covered by
+// VMAs.
+func (m *MemoryManager) setHintsLocked(start, end uintptr, set, clear adviceHints) {
+	for v := m.vmas.lowerBound(start); v != nil && v.start < end; v = v.next {
+		if v.hints&^clear|set != v.hints {
+			m.changeLocked(start, end, func(v *vma) { v.hints = v.hints&^clear | set })
+			return
+		}
+	}
 }
 
 // MSync is msync(2): it checks the range as Linux does and writes back the

@@ -70,7 +70,24 @@ type vma struct {
 
 	// policy is mbind's memory policy (mempolicy.go).
 	policy Policy
+
+	// hints are madvise's flags that change nothing kite does but
+	// are the VMA's attributes on Linux, so that they split and merge
+	// VMAs as there (VM_RAND_READ, VM_SEQ_READ, VM_DONTDUMP,
+	// VM_HUGEPAGE, VM_NOHUGEPAGE).
+	hints adviceHints
 }
+
+// adviceHints are a VMA's madvise hint flags.
+type adviceHints uint8
+
+const (
+	hintRandom adviceHints = 1 << iota
+	hintSequential
+	hintDontDump
+	hintHugePage
+	hintNoHugePage
+)
 
 func (v *vma) length() uintptr { return v.end - v.start }
 
@@ -136,7 +153,7 @@ func canMerge(a, b *vma) bool {
 		a.growsDown != b.growsDown || a.name != b.name ||
 		a.dontFork != b.dontFork || a.wipeOnFork != b.wipeOnFork ||
 		a.locked != b.locked || a.lockOnFault != b.lockOnFault || a.noWrite != b.noWrite || a.sealed != b.sealed ||
-		a.policy != b.policy || a.accounted != b.accounted {
+		a.policy != b.policy || a.accounted != b.accounted || a.hints != b.hints {
 		return false
 	}
 	switch {
