@@ -74,6 +74,10 @@ func (p *Poller) loop() {
 	defer close(p.done)
 	events := make([]unix.EpollEvent, 128)
 	for {
+		// The generation grows before the wait, not after it returns:
+		// a receive that reads the new value may have run while the
+		// wait was taking an edge about what it received.
+		p.gen.Add(1)
 		n, err := unix.EpollWait(p.epfd, events, -1)
 		if err == unix.EINTR {
 			continue
@@ -81,7 +85,6 @@ func (p *Poller) loop() {
 		if err != nil {
 			return
 		}
-		p.gen.Add(1)
 		if !p.dispatch(events[:n]) {
 			return
 		}
@@ -105,9 +108,15 @@ func (p *Poller) dispatch(events []unix.EpollEvent) bool {
 	return true
 }
 
-// Gen is the poller's generation: it grows each time the poller takes
-// edges from the host, before it passes them on, so that a callback
-// compares its edge's time with what happened to its socket meanwhile.
+// Gen is the poller's generation: it grows each time the poller's
+// goroutine begins a wait for the host's edges. A callback reading g
+// passes on an edge taken by a wait that began at g: something a
+// caller did after reading a smaller value came before the edge, which
+// is about the socket after it; something done after reading g may have
+// come while that wait was taking the edge (which may then be about
+// what it consumed). Flush's edges keep the current generation: they
+// are taken after everything done before Flush was called, and a caller
+// counting on edges treats them as possibly about what it consumed.
 func (p *Poller) Gen() uint64 { return p.gen.Load() }
 
 // Flush passes on, from the caller's goroutine, the edges the host has
@@ -125,7 +134,6 @@ func (p *Poller) Flush() {
 		if err != nil || n <= 0 {
 			return
 		}
-		p.gen.Add(1)
 		for _, ev := range events[:n] {
 			// The wake event is level-triggered: it stays for the
 			// poller's goroutine.
