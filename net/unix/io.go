@@ -267,7 +267,11 @@ func (e *endpoint) sendStream(ctx net.Context, req *net.SendRequest) (int64, err
 		bp, data := e.newBuffer(int(size))
 		got, serr := req.Source(data)
 		data = data[:got]
-		if got == 0 && serr != nil {
+		if serr != nil {
+			// A fault cut the message short: Linux drops the whole
+			// message (unix_stream_sendmsg frees the sk_buff whose
+			// copy failed); the write returns what the messages
+			// before it carried.
 			if bp != nil {
 				e.fam.bufPool.Put(bp)
 			}
@@ -275,7 +279,7 @@ func (e *endpoint) sendStream(ctx net.Context, req *net.SendRequest) (int64, err
 			break
 		}
 		if int64(got) < size {
-			// A fault cut the message short.
+			// The source ended early (it had less than it said).
 			_, truesize = streamChunk(int64(got), sndbuf)
 		}
 		m := &message{buf: bp, data: data, from: e, charge: truesize}
@@ -293,9 +297,6 @@ func (e *endpoint) sendStream(ctx net.Context, req *net.SendRequest) (int64, err
 		b.msgs[b.n] = m
 		b.n++
 		b.bytes += int64(got)
-		if serr != nil {
-			break
-		}
 	}
 	flush()
 	if sent > 0 {
