@@ -21,10 +21,6 @@ type asyncSignals struct {
 	// send found no room.
 	connecting, nospace atomic.Bool
 
-	// flushFirst is set when a host stream's last receive got all it
-	// asked for (see took).
-	flushFirst atomic.Bool
-
 	// mu guards the counts below (host sockets' receives, see took).
 	mu sync.Mutex
 	// signalled counts the POLL_IN signals, taken the arrivals that
@@ -58,20 +54,16 @@ func (a *asyncSignals) edge(ev uint32, gen uint64) {
 }
 
 // took is called when a host socket's receive took something (gen is
-// the host poller's generation after it): a
-// datagram (each an arrival), or a stream's data (drained: the receive
-// got less than it asked for, or the end of the stream). It signals
-// POLL_IN for an arrival no signal went out for. A host socket learns
-// of arrivals from the poller's edges, and the host drops an edge whose
-// readiness is gone by the time the poller takes it: what the program
-// read first (it polled, or read without waiting) would have had no
-// signal, where Linux signals every arrival as it comes. Counting here
-// costs no host call, where taking the host's queued edges before each
-// receive cost one. A stream's bytes are not arrivals: its first
-// receive since it was seen empty signals if nothing did; a receive
-// that got all it asked for leaves unknown whether more is queued, so
-// the next receive takes the host's queued edges first (flushFirst),
-// the one case that costs a host call.
+// the host poller's generation after it): a datagram (each an arrival),
+// or a stream's data (drained: the receive got less than it asked for,
+// or the end of the stream). It signals POLL_IN for an arrival no
+// signal went out for. A receive of an O_ASYNC host socket first passes
+// on the edges the host has queued (Poller.Flush), so an arrival's edge
+// has signalled before the receive takes it; but the host reports one
+// edge for arrivals that came together, where Linux signals each: two
+// datagrams read at once would have one signal. A stream's bytes are
+// not arrivals: its first receive since it was seen empty signals if
+// nothing did.
 func (a *asyncSignals) took(stream, drained bool, gen uint64) {
 	if a.list.Empty() {
 		return
@@ -86,7 +78,6 @@ func (a *asyncSignals) took(stream, drained bool, gen uint64) {
 	if drained {
 		a.signalled, a.taken = 0, 0
 	}
-	a.flushFirst.Store(stream && !drained)
 	a.mu.Unlock()
 	if send {
 		a.list.Kill(vfs.PollIn)

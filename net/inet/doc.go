@@ -55,7 +55,10 @@
 // over a host poll or receive and the SIGURG it sends: the kernel's
 // signal locks come after it); these are taken without the others, as
 // is the socket layer's Options lock. asyncSignals.mu (a host socket's
-// O_ASYNC counts) is a leaf: signals are sent after it is let go.
+// O_ASYNC counts) is a leaf: signals are sent after it is let go. A
+// host socket's readiness callback (hostSocket.notify) runs under its
+// poller's harvestMu, which comes before hostSocket.urgMu, asyncSignals.mu
+// and the waiters' locks; RecvMsg flushes the poller holding none.
 //
 // inet imports net, vfs, auth, net/inet/hostnet, fs/hostfs (the host's
 // /proc/net counter files for host mode), x/sys/unix and

@@ -733,7 +733,10 @@ const recvFlags = unix.MSG_OOB | unix.MSG_PEEK | unix.MSG_TRUNC
 
 // RecvMsg implements net.Socket.
 func (s *hostSocket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult, error) {
-	if s.async.flushFirst.Load() && !s.async.list.Empty() {
+	if !s.async.list.Empty() {
+		// An arrival's edge signals before the receive takes what it
+		// was about: the host drops an edge whose readiness is gone
+		// by the time the poller takes it (see asyncSignals.took).
 		s.hs.Flush()
 	}
 	r, err := s.recvMsg(ctx, req)

@@ -25,8 +25,11 @@
 // (SendBuffers, RecvBuffers) are platform's SendSocketBuffers and
 // RecvSocketBuffers, which allocate nothing where x/sys's do.
 //
-// Locking: Poller.mu guards its table of sockets and is a leaf; callbacks
-// run without it.
+// Locking: Poller.harvestMu makes taking edges from the host and passing
+// them to the sockets' callbacks one step (the poller's goroutine and
+// Flush); callbacks run with it held, so whatever they lock comes after
+// it, and Flush is called with no lock of the caller's held. Poller.mu
+// guards its table of sockets and is a leaf; callbacks run without it.
 //
 // hostnet imports platform (for those calls), x/sys/unix and the
 // standard library.

@@ -18,9 +18,13 @@ type Poller struct {
 	// other than kite's (NewPollerIn).
 	ns *nsMaker
 
-	// gen counts the times the poller took edges from the host (see
-	// Gen).
+	// gen counts the times edges were taken from the host (see Gen).
 	gen atomic.Uint64
+
+	// harvestMu makes taking edges from the host and passing them on
+	// one step (see Flush). Callbacks run with it held; it is taken
+	// before mu.
+	harvestMu sync.Mutex
 
 	// mu guards the fields below.
 	mu     sync.Mutex
@@ -73,21 +77,42 @@ func NewPoller() (*Poller, error) {
 func (p *Poller) loop() {
 	defer close(p.done)
 	events := make([]unix.EpollEvent, 128)
+	ready := []unix.PollFd{{Fd: int32(p.epfd), Events: unix.POLLIN}}
 	for {
-		// The generation grows before the wait, not after it returns:
-		// a receive that reads the new value may have run while the
-		// wait was taking an edge about what it received.
+		// Wait until the host has queued an edge, then take the edges
+		// and pass them on as one step under harvestMu (see Flush).
+		if _, err := unix.Poll(ready, -1); err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return
+		}
+		p.harvestMu.Lock()
+		ok := p.harvest(events)
+		p.harvestMu.Unlock()
+		if !ok {
+			return
+		}
+	}
+}
+
+// harvest takes the edges the host has queued (without waiting) and
+// passes them on; it reports false at the wake event that ends the
+// poller, or when the host's epoll fails. It is called with harvestMu
+// held. The generation grows before the edges are taken: a receive that
+// reads the new value (after this harvest began) may have come before
+// the host looked at its socket for an edge taken here.
+func (p *Poller) harvest(events []unix.EpollEvent) bool {
+	for {
 		p.gen.Add(1)
-		n, err := unix.EpollWait(p.epfd, events, -1)
+		n, err := unix.EpollWait(p.epfd, events, 0)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return
+			return false
 		}
-		if !p.dispatch(events[:n]) {
-			return
-		}
+		return p.dispatch(events[:n])
 	}
 }
 
@@ -108,25 +133,29 @@ func (p *Poller) dispatch(events []unix.EpollEvent) bool {
 	return true
 }
 
-// Gen is the poller's generation: it grows each time the poller's
-// goroutine begins a wait for the host's edges. A callback reading g
-// passes on an edge taken by a wait that began at g: something a
-// caller did after reading a smaller value came before the edge, which
-// is about the socket after it; something done after reading g may have
-// come while that wait was taking the edge (which may then be about
-// what it consumed). Flush's edges keep the current generation: they
-// are taken after everything done before Flush was called, and a caller
-// counting on edges treats them as possibly about what it consumed.
+// Gen is the poller's generation: it grows each time edges are taken
+// from the host, before they are taken. A callback reading g passes on
+// an edge taken after g was reached: something a caller did after
+// reading a smaller value came before the host looked at the socket for
+// that edge, which is about the socket after it; something done after
+// reading g may have come before that look (the edge may then be about
+// what it consumed).
 func (p *Poller) Gen() uint64 { return p.gen.Load() }
 
 // Flush passes on, from the caller's goroutine, the edges the host has
-// already queued and the poller's goroutine has not yet taken. The host
-// drops a queued edge whose readiness is gone by the time it is taken
-// (epoll polls the socket again then), so a caller that must not lose
-// an edge flushes before it consumes what made the socket ready.
+// already queued that nobody has passed on yet. The host drops a queued
+// edge whose readiness is gone by the time it is taken (epoll polls the
+// socket again then), so a caller that must not lose an edge flushes
+// before it consumes what made the socket ready. Taking edges and
+// passing them on is one step under harvestMu, for the poller's
+// goroutine too: an edge that goroutine has taken is passed on before
+// Flush returns.
 func (p *Poller) Flush() {
 	var events [16]unix.EpollEvent
+	p.harvestMu.Lock()
+	defer p.harvestMu.Unlock()
 	for {
+		p.gen.Add(1)
 		n, err := unix.EpollWait(p.epfd, events[:], 0)
 		if err == unix.EINTR {
 			continue
