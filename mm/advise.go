@@ -43,19 +43,9 @@ func (m *MemoryManager) MAdvise(addr, length uintptr, advice int) error {
 	default:
 		return unix.EINVAL
 	}
-	if addr&pageMask != 0 {
-		return unix.EINVAL
-	}
-	rlen, _ := pageRoundUp(length)
-	if length != 0 && rlen == 0 {
-		return unix.EINVAL
-	}
-	end := addr + rlen
-	if end < addr {
-		return unix.EINVAL
-	}
-	if end == addr {
-		return nil
+	end, err := adviceRange(addr, length)
+	if err != nil || end == addr {
+		return err
 	}
 
 	if advice == unix.MADV_POPULATE_READ || advice == unix.MADV_POPULATE_WRITE {
@@ -68,7 +58,7 @@ func (m *MemoryManager) MAdvise(addr, length uintptr, advice int) error {
 		return err
 	}
 	var ahead []readAhead
-	err := m.adviseRangeLocked(addr, end, advice, &ahead)
+	err = m.adviseRangeLocked(addr, end, advice, &ahead)
 	// MADV_WILLNEED reads the file pages of the range into their page
 	// cache, outside the lock (files are never read under it).
 	for _, r := range ahead {
@@ -310,4 +300,22 @@ func (m *MemoryManager) MinCore(addr, length uintptr) ([]byte, error) {
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// adviceRange checks a range as madvise and mseal do (EINVAL for a start
+// off a page boundary, a length that overflows when rounded up to pages,
+// a range that wraps) and returns its end: addr itself for an empty one.
+func adviceRange(addr, length uintptr) (uintptr, error) {
+	if addr&pageMask != 0 {
+		return 0, unix.EINVAL
+	}
+	rlen, _ := pageRoundUp(length)
+	if length != 0 && rlen == 0 {
+		return 0, unix.EINVAL
+	}
+	end := addr + rlen
+	if end < addr {
+		return 0, unix.EINVAL
+	}
+	return end, nil
 }

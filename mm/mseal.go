@@ -10,19 +10,12 @@ import "golang.org/x/sys/unix"
 // EPERM. Sealing is for good: the seal goes with the VMA to a child at
 // fork and only ends with the address space.
 func (m *MemoryManager) MSeal(addr, length, flags uintptr) error {
-	if flags != 0 || addr&pageMask != 0 {
+	if flags != 0 {
 		return unix.EINVAL
 	}
-	rlen, _ := pageRoundUp(length)
-	if length != 0 && rlen == 0 {
-		return unix.EINVAL
-	}
-	end := addr + rlen
-	if end < addr {
-		return unix.EINVAL
-	}
-	if end == addr {
-		return nil
+	end, err := adviceRange(addr, length)
+	if err != nil || end == addr {
+		return err
 	}
 	m.mu.Lock()
 	defer m.unlock()

@@ -9,22 +9,33 @@ import (
 
 // pidfd_getfd, file handles and sysfs(2): small families.
 
-func pidfdGetfd(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	if a[2] != 0 {
-		return 0, unix.EINVAL
-	}
-	pf, _, err := t.FDTable().Get(int32(a[0]))
+// pidfdTask returns the leader of the live process pidfd fd names: the
+// fd's errors, PIDFDProcess's for a file that is no pidfd, ESRCH once the
+// process has exited.
+func pidfdTask(t *kernel.Task, fd int32) (*kernel.Task, error) {
+	pf, _, err := t.FDTable().Get(fd)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	tg, err := kernel.PIDFDProcess(pf)
 	pf.DecRef(t)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	x := t.Kernel().TaskByID(tg.ID())
 	if x == nil || x.ThreadGroup() != tg {
-		return 0, unix.ESRCH
+		return nil, unix.ESRCH
+	}
+	return x, nil
+}
+
+func pidfdGetfd(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	if a[2] != 0 {
+		return 0, unix.EINVAL
+	}
+	x, err := pidfdTask(t, int32(a[0]))
+	if err != nil {
+		return 0, err
 	}
 	// PTRACE_MODE_ATTACH_REALCREDS: the read rule's credential part.
 	if !mayReadTask(t, x) {

@@ -216,18 +216,9 @@ func processMadvise(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	pf, _, err := t.FDTable().Get(int32(a[0]))
+	x, err := pidfdTask(t, int32(a[0]))
 	if err != nil {
 		return 0, err
-	}
-	tg, err := kernel.PIDFDProcess(pf)
-	pf.DecRef(t)
-	if err != nil {
-		return 0, err
-	}
-	x := t.Kernel().TaskByID(tg.ID())
-	if x == nil || x.ThreadGroup() != tg {
-		return 0, unix.ESRCH
 	}
 	var done uintptr
 	err = t.WithMemoryOf(x, true, func(m *mm.MemoryManager) error {
