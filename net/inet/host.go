@@ -466,6 +466,11 @@ func (s *hostSocket) wait(ctx net.Context, w *net.Waiter, mask uint32, d net.Dea
 
 // Accept implements net.Socket.
 func (s *hostSocket) Accept(ctx net.Context, nonblock bool, d net.Deadline) (net.Socket, error) {
+	if !s.async.list.Empty() {
+		// A connection's edge signals before the accept takes it,
+		// as a receive's (RecvMsg).
+		s.hs.Flush()
+	}
 	var w net.Waiter
 	defer w.Unregister()
 	for {

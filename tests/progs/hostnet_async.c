@@ -3,7 +3,7 @@
  * it, has had its SIGIO by the time the read returns, as on Linux, which
  * signals each arrival as it comes (under kite the signal comes from
  * the host's readiness edges, which the host drops once the data they
- * were about is read). Two datagrams read at once make two real-time
+ * were about is read); so does a connection accepted at once. Two datagrams read at once make two real-time
  * signals. SIGIO is blocked and taken with sigtimedwait; only that a
  * signal is pending is printed (a signal more, which kite may send
  * for a readiness edge it takes late, does not show). */
@@ -65,8 +65,10 @@ static void udp_case(int fam) {
 static void tcp_case(int fam) {
 	printf("-- %s TCP\n", famname(fam));
 	int ls = listener(fam, SOCK_STREAM);
+	async_on(ls);
 	int c = connect_to(fam, SOCK_STREAM, local_port(ls));
 	int a = accept(ls, NULL, NULL);
+	printf("accepted %d, SIGIO pending %d\n", a >= 0, take(SIGIO));
 	async_on(c);
 	count(SIGIO);
 	char buf[8];
