@@ -27,11 +27,13 @@ ip -o addr show dev lo | cut -d" " -f2-9; ip addr del fd00::5/64 dev lo; ip -6 a
 // "auto" the lowest free one), `ip netns list-id` dumps them, and a new
 // namespace gives none. What is listed after the namespaces are deleted
 // is not compared: Linux frees a namespace's id when its deferred
-// cleanup runs.
+// cleanup runs. It runs in a new network namespace too: ids are given
+// in the namespace ip runs in, and the host's own may hold some already
+// (an engine's container namespace left behind).
 func TestIPNetns(t *testing.T) {
 	need(t, "/usr/bin/unshare", "/usr/sbin/ip", "/bin/mount")
 	script := `mount -t tmpfs none /run && mkdir -p /run/netns && ip netns add kt1 && ip netns add kt2 && ip netns list | sort; ip netns list-id
 ip netns set kt2 7; ip netns set kt1 auto; ip netns list | sort; ip netns list-id
 ip netns set kt1 7 2>/dev/null; echo again=$?; ip netns exec kt1 ip netns list-id; ip netns del kt1; ip netns del kt2; echo end`
-	compare(t, nil, "/usr/bin/unshare", "-m", "/bin/sh", "-c", script)
+	compare(t, nil, "/usr/bin/unshare", "-m", "-n", "/bin/sh", "-c", script)
 }
