@@ -250,13 +250,21 @@ type iovBuffer struct {
 	// ends[i] is the buffer offset just past iovs[i], so that a chunk
 	// finds its first iovec by binary search: a transfer in chunks
 	// costs O(chunks × log iovecs), not a scan from the first iovec
-	// per chunk.
+	// per chunk. nil for fewer than iovSearchMin iovecs (scanned).
 	ends []int64
 }
+
+// iovSearchMin is the iovec count from which a buffer keeps ends for a
+// binary search; a shorter vector (most calls have one to a few iovecs)
+// is scanned, which costs no allocation per call.
+const iovSearchMin = 16
 
 // newIOVBuffer returns the buffer of iovs, whose total length the
 // caller has checked (copyInIovecs).
 func newIOVBuffer(t *kernel.Task, iovs []iovec) iovBuffer {
+	if len(iovs) < iovSearchMin {
+		return iovBuffer{t: t, iovs: iovs}
+	}
 	ends := make([]int64, len(iovs))
 	var end int64
 	for i, v := range iovs {
@@ -269,9 +277,12 @@ func newIOVBuffer(t *kernel.Task, iovs []iovec) iovBuffer {
 // ranges returns the memory of the buffer's bytes [at, at+n).
 func (u iovBuffer) ranges(at, n int64) []mm.Range {
 	var rs []mm.Range
-	i, _ := slices.BinarySearch(u.ends, at+1) // first iovec ending past at
-	if i < len(u.iovs) {
-		at -= u.ends[i] - int64(u.iovs[i].len) // offset within iovs[i]
+	i := 0
+	if u.ends != nil {
+		i, _ = slices.BinarySearch(u.ends, at+1) // first iovec ending past at
+		if i < len(u.iovs) {
+			at -= u.ends[i] - int64(u.iovs[i].len) // offset within iovs[i]
+		}
 	}
 	for ; i < len(u.iovs) && n > 0; i++ {
 		l := int64(u.iovs[i].len)

@@ -9,8 +9,9 @@ import (
 )
 
 // TestIOVBufferRanges checks iovBuffer.ranges (a binary search for the
-// first iovec) against a scan from the first iovec, over vectors of up
-// to IOV_MAX iovecs with empty ones among them.
+// first iovec, or a scan for short vectors) against a scan from the
+// first iovec, over vectors of up to IOV_MAX iovecs with empty ones
+// among them.
 func TestIOVBufferRanges(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	scan := func(iovs []iovec, at, n int64) []mm.Range {
@@ -31,7 +32,11 @@ func TestIOVBufferRanges(t *testing.T) {
 		return rs
 	}
 	for round := 0; round < 50; round++ {
-		iovs := make([]iovec, 1+rng.Intn(uioMaxIOV))
+		count := 1 + rng.Intn(uioMaxIOV)
+		if round%2 == 0 {
+			count = 1 + rng.Intn(2*iovSearchMin) // scanned and searched
+		}
+		iovs := make([]iovec, count)
 		var total int64
 		for i := range iovs {
 			iovs[i] = iovec{base: uintptr(0x10000 + i*0x100000), len: uintptr(rng.Intn(3) * rng.Intn(5000))}
