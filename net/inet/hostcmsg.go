@@ -40,7 +40,7 @@ func (s *hostSocket) hostSendControl(ctx net.Context, msgs []net.Cmsg, to unix.S
 			if m.Type != udpSegment || len(m.Data) != 2 {
 				return nil, unix.EINVAL
 			}
-			oob = net.AppendCmsg(oob, m.Level, m.Type, append([]byte(nil), m.Data...))
+			oob = net.AppendCmsg(oob, m.Level, m.Type, m.Data)
 			continue
 		}
 		if m.Level != unix.SOL_IP && m.Level != unix.SOL_IPV6 || m.Level == unix.SOL_IPV6 && !v6 {

@@ -151,7 +151,7 @@ func (s *socket) ipv4Control(m net.Cmsg, cm *tcpip.SendableControlMessages, so *
 		if !ok || v < 1 || v > 255 {
 			return unix.EINVAL
 		}
-		if s.typ == unix.SOCK_RAW && v != unix.IPPROTO_ICMP {
+		if s.typ == unix.SOCK_RAW && int(v) != s.protocol {
 			// raw_sendmsg: only the socket's own protocol.
 			return unix.EINVAL
 		}
