@@ -17,8 +17,32 @@ import (
 
 // AttrFlags returns the host file's attribute flags, 0 when the host
 // gives none (an error, or a file that is not a regular file or
-// directory). The overlay shows them for a hostfs lower layer.
+// directory). The overlay shows them for a hostfs lower layer, and the
+// VFS asks for them at every open and write-permission check: they are
+// read again only when the file's change time (from the attributes the
+// operation has just read, see hostStat) differs from when they were
+// last read, since setting them changes it.
 func (i *inode) AttrFlags() uint32 {
+	st, err := i.hostStat()
+	if err != nil {
+		return 0
+	}
+	i.mu.Lock()
+	if i.flagsKnown && i.flagsCtime == st.Ctim {
+		fl := i.flags
+		i.mu.Unlock()
+		return fl
+	}
+	i.mu.Unlock()
+	fl := i.readFlags()
+	i.mu.Lock()
+	i.flags, i.flagsCtime, i.flagsKnown = fl, st.Ctim, true
+	i.mu.Unlock()
+	return fl
+}
+
+// readFlags asks the host for i's attribute flags (0 for none).
+func (i *inode) readFlags() uint32 {
 	var fd int
 	switch {
 	case i.typ == unix.S_IFDIR && !i.sealed:

@@ -236,6 +236,13 @@ type inode struct {
 	st     unix.Stat_t
 	statAt time.Time
 
+	// flags are the host file's attribute flags as read when its
+	// change time was flagsCtime (flagsKnown): changing them on the
+	// host changes the change time (see AttrFlags).
+	flags      uint32
+	flagsCtime unix.Timespec
+	flagsKnown bool
+
 	// lruElem is i's place in fs.lru, nil when not in it. Guarded by
 	// fs.lruMu.
 	lruElem *list.Element
