@@ -177,7 +177,7 @@ func (m *MemoryManager) wordLocked(addr uintptr, write bool) *uint32 {
 	if write {
 		acc = accessWrite
 	}
-	if v == nil || !v.allows(acc) || write && v.refusesWrites() {
+	if v == nil || !v.allows(acc) {
 		return nil
 	}
 	p := m.pt.get(pageDown(addr))

@@ -135,7 +135,7 @@ func (m *MemoryManager) accessReadyLocked(addr uintptr, done, n int, acc accessT
 				break
 			}
 		}
-		if !v.allows(acc) || acc.write() && v.refusesWrites() {
+		if !v.allows(acc) {
 			break
 		}
 		p := m.pt.get(pageDown(a))
@@ -243,15 +243,17 @@ const (
 func (a accessType) write() bool { return a == accessWrite || a == accessForceWrite }
 
 // allows reports whether the kernel may make an access of type a to v.
-// As on x86, any access right implies read.
+// As on x86, any access right implies read. A write through a shared
+// mapping of an object that refuses writes (an immutable ext4 file) is
+// refused, as the fault a program's own write takes.
 func (v *vma) allows(a accessType) bool {
 	switch a {
 	case accessWrite:
-		return v.prot&unix.PROT_WRITE != 0
+		return v.prot&unix.PROT_WRITE != 0 && !v.refusesWrites()
 	case accessForceRead:
 		return true
 	case accessForceWrite:
-		return !v.noWrite && (!v.shared || v.prot&unix.PROT_WRITE != 0)
+		return !v.noWrite && (!v.shared || v.prot&unix.PROT_WRITE != 0) && !v.refusesWrites()
 	}
 	return v.prot != 0
 }
@@ -268,7 +270,7 @@ func (m *MemoryManager) prepareLocked(a, end uintptr, acc accessType, rd *fileRe
 			return unix.EFAULT
 		}
 	}
-	if !v.allows(acc) || acc.write() && v.refusesWrites() {
+	if !v.allows(acc) {
 		return unix.EFAULT
 	}
 	page := pageDown(a)
