@@ -73,6 +73,11 @@ int main(void) {
 	printf("handled %d\n", handled);
 	write(hold[1], "x", 1);
 	pthread_join(th, NULL);
-	CHECK("kill an exited thread's id", kill(tid, 0));
+	/* Linux wakes pthread_join (CLONE_CHILD_CLEARTID) before the thread
+	 * is released: its id may still be there for a moment. */
+	{
+		int r = kill(tid, 0);
+		printf("kill an exited thread's id: %s\n", r == 0 || errno == ESRCH ? "0 or ESRCH" : strerror(errno));
+	}
 	return 0;
 }
