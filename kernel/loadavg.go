@@ -92,8 +92,21 @@ func (k *Kernel) RunningTasks() (running, total int) {
 }
 
 // SleepBegin marks the task as sleeping in a wait (not counted in the load
-// average) until the matching SleepEnd; waits may nest.
-func (t *Task) SleepBegin() { t.sleeping.Add(1) }
+// average, nor in its system CPU time) until the matching SleepEnd; waits
+// may nest.
+//
+// Preconditions: called from the task's own goroutine.
+func (t *Task) SleepBegin() {
+	if t.sleeping.Add(1) == 1 {
+		t.sleepStart = time.Now()
+	}
+}
 
 // SleepEnd ends what SleepBegin began.
-func (t *Task) SleepEnd() { t.sleeping.Add(-1) }
+//
+// Preconditions: called from the task's own goroutine.
+func (t *Task) SleepEnd() {
+	if t.sleeping.Add(-1) == 0 {
+		t.sleptNanos += int64(time.Since(t.sleepStart))
+	}
+}

@@ -59,7 +59,9 @@ func (t *Task) run() {
 		}
 		t.applySched(ctx)
 		now := time.Now()
-		t.sysNanos.Add(int64(now.Sub(last)))
+		// Time in kite on the task's behalf, less the time it slept.
+		t.sysNanos.Add(max(int64(now.Sub(last))-t.sleptNanos, 0))
+		t.sleptNanos = 0
 		ev, f, err := t.switchToUser(ctx)
 		last = time.Now()
 		t.userNanos.Add(int64(last.Sub(now)))

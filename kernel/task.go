@@ -81,6 +81,12 @@ type Task struct {
 	// Time accounting, used only by the task's goroutine and read
 	// atomically by others.
 	userNanos, sysNanos atomic.Int64
+	// sleepStart is when the task's outermost wait began (SleepBegin)
+	// and sleptNanos the time it has spent in waits since the run loop
+	// last accounted its system time: sleeping is not CPU time. Used
+	// only by the task's goroutine.
+	sleepStart time.Time
+	sleptNanos int64
 
 	// nprocExceeded is Linux's PF_NPROC_EXCEEDED: a set*uid moved the
 	// task to a user over RLIMIT_NPROC, which its next execve checks.
