@@ -24,6 +24,11 @@
 // Pages get frames on demand, sixteen at a time (fault-around): a fault
 // fills the aligned 16-page window around the faulting page (within the
 // VMA) and maps it with one MapFile call per run of contiguous frames.
+// A shared memory object's missing pages (a tmpfs or memfd file's holes,
+// a shared anonymous mapping's untouched pages) are its storage, so a
+// fault allocates only the faulting one and maps the object's pages in
+// the window that already have frames (objectWindowLocked), as Linux's
+// fault-around maps only pages in the page cache (filemap_map_pages).
 // A fault on a mapping of a shared memory object also maps the object's
 // pages that already have frames in the aligned 1024-page window around
 // it (4 MiB), in a few more runs at most (objectAroundLocked): a tmpfs

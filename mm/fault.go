@@ -169,13 +169,20 @@ func (m *MemoryManager) faultInLocked(v *vma, page uintptr, addr uintptr, rd *fi
 	ws, we := v.window(page)
 	p := m.pt.get(page)
 	if p == nil {
-		a := page
-		for a > ws && m.pt.get(a-pageSize) == nil {
-			a -= pageSize
-		}
-		b := page + pageSize
-		for b < we && m.pt.get(b) == nil {
-			b += pageSize
+		a, b := page, page+pageSize
+		if v.obj == nil || v.obj.isCache() {
+			// Anonymous memory and private file copies are filled
+			// a window at a time; a cached file's missing pages
+			// are read ahead. A memory object's (tmpfs, memfd,
+			// shared anonymous) missing pages are its storage:
+			// only the faulting page is allocated, as Linux's
+			// fault-around maps only pages already in the cache.
+			for a > ws && m.pt.get(a-pageSize) == nil {
+				a -= pageSize
+			}
+			for b < we && m.pt.get(b) == nil {
+				b += pageSize
+			}
 		}
 		if err := m.fillLocked(v, a, b, rd); isNeedRead(err) {
 			return err
@@ -201,12 +208,31 @@ func (m *MemoryManager) faultInLocked(v *vma, page uintptr, addr uintptr, rd *fi
 		p.hostProt = 0
 	}
 	if v.obj != nil {
+		m.objectWindowLocked(v, ws, we)
 		ws, we = m.objectAroundLocked(v, page, ws, we)
 	}
 	if err := m.syncHostLocked(v, ws, we, true); err != nil {
 		return sigbus(addr)
 	}
 	return nil
+}
+
+// objectWindowLocked gives ptes to the pages of [ws, we) in v, a mapping
+// of a shared memory object, that have none and whose object page has a
+// frame (copy-on-write for a private mapping). It never allocates.
+//
+// Preconditions: m.mu is held for writing; v.obj != nil; [ws, we) lies
+// in v.
+func (m *MemoryManager) objectWindowLocked(v *vma, ws, we uintptr) {
+	idx := (v.off + uint64(ws-v.start)) >> pageShift
+	frames := v.obj.residentFrames(idx, uint64(we-ws)>>pageShift, func(k uint64) bool {
+		return m.pt.get(ws+uintptr(k)*pageSize) != nil
+	})
+	for k, f := range frames {
+		if f != noFrame {
+			m.pt.set(ws+uintptr(k)*pageSize, pte{frame: f, cow: !v.shared})
+		}
+	}
 }
 
 // objectAroundLocked extends the fault-around window [ws, we) of page in

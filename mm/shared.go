@@ -430,6 +430,31 @@ func (o *SharedMemory) residentRun(idx, n uint64, down bool, maxRuns int, skip f
 	return frames
 }
 
+// noFrame marks a page without a frame in residentFrames' answer.
+const noFrame = ^uint64(0)
+
+// residentFrames returns, for each of the n pages from page idx on, its
+// frame with a reference taken for the caller, or noFrame if it has none,
+// lies past the object's size, or skip says so for the k-th page. It
+// never allocates or fills a page.
+func (o *SharedMemory) residentFrames(idx, n uint64, skip func(k uint64) bool) []uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	frames := make([]uint64, n)
+	for k := range frames {
+		frames[k] = noFrame
+		i := idx + uint64(k)
+		if i >= o.size || skip(uint64(k)) {
+			continue
+		}
+		if f, ok := o.frames.get(i); ok {
+			o.mf.incRef(f, 1)
+			frames[k] = f
+		}
+	}
+	return frames
+}
+
 // ResidentPages returns the number of pages with frames.
 func (o *SharedMemory) ResidentPages() uint64 {
 	o.mu.Lock()
