@@ -1,6 +1,8 @@
 package syscalls
 
 import (
+	"encoding/binary"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/arch"
@@ -8,16 +10,66 @@ import (
 	"github.com/kite-os/kite/vfs"
 )
 
-// Extended attributes: {,l,f}{get,set,list,remove}xattr.
+// Extended attributes: {,l,f}{get,set,list,remove}xattr and the *xattrat
+// calls of Linux 6.13. As in Linux, every call is one of the *at calls:
+// the path calls name a path from the cwd (l* without following a final
+// symlink), fgetxattr and fsetxattr are the *at calls with AT_EMPTY_PATH
+// and a NULL path (so AT_FDCWD names the cwd), and flistxattr and
+// fremovexattr take only an open file. The attribute name is read before
+// the file is looked up.
 
-// xattrPath resolves the path argument of the path-based calls.
-func xattrPath(t *kernel.Task, addr uintptr, follow bool) (vfs.Path, error) {
-	return attrTarget(t, cwdFD, addr, follow, false)
+// xattrArgsSize is the size of struct xattr_args {u64 value; u32 size;
+// u32 flags} (XATTR_ARGS_SIZE_VER0, the only version).
+const xattrArgsSize = 16
+
+// xattrAtFlags are the at_flags the *xattrat calls take.
+const xattrAtFlags = unix.AT_SYMLINK_NOFOLLOW | unix.AT_EMPTY_PATH
+
+// xattrTarget resolves the file an *xattrat call acts on. With
+// AT_EMPTY_PATH a NULL or empty path names dirfd itself: an open file
+// that is not O_PATH (EBADF otherwise), or the cwd for AT_FDCWD when
+// cwdOK (getxattrat and setxattrat look an empty name up from AT_FDCWD;
+// listxattrat and removexattrat take only a file). Without it an empty
+// path is ENOENT and a NULL one EFAULT.
+func xattrTarget(t *kernel.Task, dirfd, pathAddr uintptr, atFlags uint32, cwdOK bool) (vfs.Path, error) {
+	emptyOK := atFlags&unix.AT_EMPTY_PATH != 0
+	path := ""
+	if pathAddr != 0 || !emptyOK {
+		var err error
+		if path, err = copyInPath(t, pathAddr); err != nil {
+			return vfs.Path{}, err
+		}
+	}
+	if path == "" {
+		if !emptyOK {
+			return vfs.Path{}, unix.ENOENT
+		}
+		if cwdOK && int32(dirfd) == atFDCWD {
+			return t.FSContext().Cwd(), nil
+		}
+		return fileTarget(t, dirfd)
+	}
+	start, err := startPath(t, dirfd, path)
+	if err != nil {
+		return vfs.Path{}, err
+	}
+	return t.Kernel().VFS().GetPath(t, t.FSContext(), start, path, atFlags&unix.AT_SYMLINK_NOFOLLOW == 0)
 }
 
-// xattrFile returns the location of an fd (O_PATH fds give EBADF).
-func xattrFile(t *kernel.Task, fd uintptr) (vfs.Path, error) {
-	return fileTarget(t, fd)
+// copyInXattrArgs reads a struct xattr_args of usize bytes: value, size
+// and flags.
+func copyInXattrArgs(t *kernel.Task, addr, usize uintptr) (value uintptr, size uintptr, flags uint32, err error) {
+	if usize < xattrArgsSize {
+		return 0, 0, 0, unix.EINVAL
+	}
+	if usize > 4096 { // a page
+		return 0, 0, 0, unix.E2BIG
+	}
+	b, err := copyInStruct(t, addr, xattrArgsSize, int(usize))
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return uintptr(binary.LittleEndian.Uint64(b[0:])), uintptr(binary.LittleEndian.Uint32(b[8:])), binary.LittleEndian.Uint32(b[12:]), nil
 }
 
 // copyInXattrName reads an attribute name (ERANGE when too long).
@@ -36,31 +88,38 @@ func copyInXattrName(t *kernel.Task, addr uintptr) (string, error) {
 }
 
 func getxattr(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	p, err := xattrPath(t, a[0], true)
-	if err != nil {
-		return 0, err
-	}
-	return doGetxattr(t, p, a[1], a[2], a[3])
+	return doGetxattr(t, cwdFD, a[0], 0, a[1], a[2], a[3])
 }
 
 func lgetxattr(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	p, err := xattrPath(t, a[0], false)
-	if err != nil {
-		return 0, err
-	}
-	return doGetxattr(t, p, a[1], a[2], a[3])
+	return doGetxattr(t, cwdFD, a[0], unix.AT_SYMLINK_NOFOLLOW, a[1], a[2], a[3])
 }
 
 func fgetxattr(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	p, err := xattrFile(t, a[0])
+	return doGetxattr(t, a[0], 0, unix.AT_EMPTY_PATH, a[1], a[2], a[3])
+}
+
+// getxattrat(dfd, path, at_flags, name, struct xattr_args *, usize).
+func getxattrat(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	value, size, flags, err := copyInXattrArgs(t, a[4], a[5])
 	if err != nil {
 		return 0, err
 	}
-	return doGetxattr(t, p, a[1], a[2], a[3])
+	if flags != 0 {
+		return 0, unix.EINVAL
+	}
+	return doGetxattr(t, a[0], a[1], uint32(a[2]), a[3], value, size)
 }
 
-func doGetxattr(t *kernel.Task, p vfs.Path, nameAddr, buf, size uintptr) (uintptr, error) {
+func doGetxattr(t *kernel.Task, dirfd, pathAddr uintptr, atFlags uint32, nameAddr, buf, size uintptr) (uintptr, error) {
+	if atFlags&^xattrAtFlags != 0 {
+		return 0, unix.EINVAL
+	}
 	name, err := copyInXattrName(t, nameAddr)
+	if err != nil {
+		return 0, err
+	}
+	p, err := xattrTarget(t, dirfd, pathAddr, atFlags, true)
 	if err != nil {
 		return 0, err
 	}
@@ -81,35 +140,46 @@ func doGetxattr(t *kernel.Task, p vfs.Path, nameAddr, buf, size uintptr) (uintpt
 }
 
 func setxattr(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	return doSetxattr(t, a, func() (vfs.Path, error) { return xattrPath(t, a[0], true) })
+	return doSetxattr(t, cwdFD, a[0], 0, a[1], a[2], a[3], a[4])
 }
 
 func lsetxattr(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	return doSetxattr(t, a, func() (vfs.Path, error) { return xattrPath(t, a[0], false) })
+	return doSetxattr(t, cwdFD, a[0], unix.AT_SYMLINK_NOFOLLOW, a[1], a[2], a[3], a[4])
 }
 
 func fsetxattr(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	return doSetxattr(t, a, func() (vfs.Path, error) { return xattrFile(t, a[0]) })
+	return doSetxattr(t, a[0], 0, unix.AT_EMPTY_PATH, a[1], a[2], a[3], a[4])
 }
 
-func doSetxattr(t *kernel.Task, a arch.SyscallArgs, target func() (vfs.Path, error)) (uintptr, error) {
-	flags := int(int32(a[4]))
-	if flags&^(vfs.XattrCreate|vfs.XattrReplace) != 0 {
-		return 0, unix.EINVAL
-	}
-	name, err := copyInXattrName(t, a[1])
+// setxattrat(dfd, path, at_flags, name, const struct xattr_args *, usize).
+func setxattrat(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	value, size, flags, err := copyInXattrArgs(t, a[4], a[5])
 	if err != nil {
 		return 0, err
 	}
-	size := a[3]
+	return doSetxattr(t, a[0], a[1], uint32(a[2]), a[3], value, size, uintptr(flags))
+}
+
+func doSetxattr(t *kernel.Task, dirfd, pathAddr uintptr, atFlags uint32, nameAddr, value, size, flagsArg uintptr) (uintptr, error) {
+	if atFlags&^xattrAtFlags != 0 {
+		return 0, unix.EINVAL
+	}
+	flags := int(int32(flagsArg))
+	if flags&^(vfs.XattrCreate|vfs.XattrReplace) != 0 {
+		return 0, unix.EINVAL
+	}
+	name, err := copyInXattrName(t, nameAddr)
+	if err != nil {
+		return 0, err
+	}
 	if size > vfs.XattrSizeMax {
 		return 0, unix.E2BIG
 	}
 	val := make([]byte, size)
-	if err := copyInFull(t, a[2], val); err != nil {
+	if err := copyInFull(t, value, val); err != nil {
 		return 0, err
 	}
-	p, err := target()
+	p, err := xattrTarget(t, dirfd, pathAddr, atFlags, true)
 	if err != nil {
 		return 0, err
 	}
@@ -117,30 +187,38 @@ func doSetxattr(t *kernel.Task, a arch.SyscallArgs, target func() (vfs.Path, err
 }
 
 func listxattr(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	p, err := xattrPath(t, a[0], true)
-	if err != nil {
-		return 0, err
-	}
-	return doListxattr(t, p, a[1], a[2])
+	return doListxattr(t, cwdFD, a[0], 0, a[1], a[2])
 }
 
 func llistxattr(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	p, err := xattrPath(t, a[0], false)
-	if err != nil {
-		return 0, err
-	}
-	return doListxattr(t, p, a[1], a[2])
+	return doListxattr(t, cwdFD, a[0], unix.AT_SYMLINK_NOFOLLOW, a[1], a[2])
 }
 
 func flistxattr(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	p, err := xattrFile(t, a[0])
+	p, err := fileTarget(t, a[0])
 	if err != nil {
 		return 0, err
 	}
-	return doListxattr(t, p, a[1], a[2])
+	return listxattrOf(t, p, a[1], a[2])
 }
 
-func doListxattr(t *kernel.Task, p vfs.Path, buf, size uintptr) (uintptr, error) {
+// listxattrat(dfd, path, at_flags, list, size).
+func listxattrat(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return doListxattr(t, a[0], a[1], uint32(a[2]), a[3], a[4])
+}
+
+func doListxattr(t *kernel.Task, dirfd, pathAddr uintptr, atFlags uint32, buf, size uintptr) (uintptr, error) {
+	if atFlags&^xattrAtFlags != 0 {
+		return 0, unix.EINVAL
+	}
+	p, err := xattrTarget(t, dirfd, pathAddr, atFlags, false)
+	if err != nil {
+		return 0, err
+	}
+	return listxattrOf(t, p, buf, size)
+}
+
+func listxattrOf(t *kernel.Task, p vfs.Path, buf, size uintptr) (uintptr, error) {
 	names, err := t.Kernel().VFS().ListXattr(t, p)
 	if err != nil {
 		return 0, err
@@ -165,23 +243,33 @@ func doListxattr(t *kernel.Task, p vfs.Path, buf, size uintptr) (uintptr, error)
 }
 
 func removexattr(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	return doRemovexattr(t, a[1], func() (vfs.Path, error) { return xattrPath(t, a[0], true) })
+	return doRemovexattr(t, cwdFD, a[0], 0, a[1])
 }
 
 func lremovexattr(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	return doRemovexattr(t, a[1], func() (vfs.Path, error) { return xattrPath(t, a[0], false) })
+	return doRemovexattr(t, cwdFD, a[0], unix.AT_SYMLINK_NOFOLLOW, a[1])
 }
 
+// fremovexattr reads the name before it looks at the fd, and takes only
+// an open file (AT_FDCWD is EBADF), as removexattrat with AT_EMPTY_PATH.
 func fremovexattr(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
-	return doRemovexattr(t, a[1], func() (vfs.Path, error) { return xattrFile(t, a[0]) })
+	return doRemovexattr(t, a[0], 0, unix.AT_EMPTY_PATH, a[1])
 }
 
-func doRemovexattr(t *kernel.Task, nameAddr uintptr, target func() (vfs.Path, error)) (uintptr, error) {
+// removexattrat(dfd, path, at_flags, name).
+func removexattrat(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
+	return doRemovexattr(t, a[0], a[1], uint32(a[2]), a[3])
+}
+
+func doRemovexattr(t *kernel.Task, dirfd, pathAddr uintptr, atFlags uint32, nameAddr uintptr) (uintptr, error) {
+	if atFlags&^xattrAtFlags != 0 {
+		return 0, unix.EINVAL
+	}
 	name, err := copyInXattrName(t, nameAddr)
 	if err != nil {
 		return 0, err
 	}
-	p, err := target()
+	p, err := xattrTarget(t, dirfd, pathAddr, atFlags, false)
 	if err != nil {
 		return 0, err
 	}
