@@ -64,6 +64,8 @@ var hostOpts = map[optKey]hostOpt{
 	{unix.SOL_TCP, unix.TCP_CONGESTION}:    optString,
 	{unix.SOL_TCP, unix.TCP_INFO}:          optTCPInfo,
 
+	{unix.SOL_UDP, udpSegment}: optInt,
+
 	{unix.SOL_IP, unix.IP_TOS}:                  optInt,
 	{unix.SOL_IP, unix.IP_TTL}:                  optInt,
 	{unix.SOL_IP, unix.IP_MTU_DISCOVER}:         optInt,

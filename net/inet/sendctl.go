@@ -47,10 +47,10 @@ const udpSegment = 103
 // datagram to udp_sendmsg; an IPv6 socket sending to an IPv6 address
 // reads SOL_IPV6 messages. A UDP socket reads SOL_UDP's UDP_SEGMENT
 // (other types are EINVAL); other levels' messages are not the
-// family's and are ignored, as on Linux.
-func (s *socket) sendControl(ctx net.Context, msgs []net.Cmsg, to *tcpip.FullAddress) (tcpip.SendableControlMessages, sendOpts, error) {
+// family's and are ignored, as on Linux. so is what the send has
+// before its messages (the socket's UDP_SEGMENT).
+func (s *socket) sendControl(ctx net.Context, msgs []net.Cmsg, to *tcpip.FullAddress, so sendOpts) (tcpip.SendableControlMessages, sendOpts, error) {
 	var cm tcpip.SendableControlMessages
-	so := sendOpts{tos: -1, tclass: -1}
 	v4 := s.fam.domain == unix.AF_INET || s.toV4Mapped(to)
 	var x ext6
 	for _, m := range msgs {
@@ -405,8 +405,8 @@ func (s *socket) checkDontFrag(dst *tcpip.FullAddress, cm tcpip.SendableControlM
 }
 
 // checkSegments is udp_send_skb's check of a UDP_SEGMENT send of n
-// bytes: no more than UDP_MAX_SEGMENTS datagrams, each within the
-// route's MTU (EINVAL), the whole no larger than one datagram may be
+// bytes: no more than UDP_MAX_SEGMENTS datagrams (EINVAL), each within
+// the route's MTU and the whole no larger than one datagram may be
 // (EMSGSIZE).
 func (s *socket) checkSegments(wo *tcpip.WriteOptions, so sendOpts, n int64) error {
 	limit := int64(0xffff - header.UDPMinimumSize - header.IPv4MinimumSize)
@@ -448,7 +448,7 @@ func (s *socket) checkSegments(wo *tcpip.WriteOptions, so sendOpts, n int64) err
 	mtu := int64(r.MTU())
 	r.Release()
 	if min(n, so.gso)+header.UDPMinimumSize > mtu {
-		return unix.EINVAL
+		return unix.EMSGSIZE
 	}
 	return nil
 }

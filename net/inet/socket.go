@@ -154,6 +154,9 @@ type socket struct {
 	recvHop, recvHop2292 atomic.Bool
 	// async is O_ASYNC's state.
 	async asyncSignals
+	// gsoSize is a UDP socket's UDP_SEGMENT option: the segment size
+	// of its sends without a UDP_SEGMENT message (0: none).
+	gsoSize atomic.Int32
 
 	// sendMu is held for writing by a datagram send whose control
 	// messages set the socket's TOS or traffic class for it, and by
@@ -712,9 +715,11 @@ func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 			return 0, err
 		}
 	}
-	so := sendOpts{tos: -1, tclass: -1}
-	if !s.stream() && len(req.Control.Proto) > 0 {
-		cm, o, err := s.sendControl(ctx, req.Control.Proto, wo.To)
+	// udp_sendmsg starts from the socket's UDP_SEGMENT, which a
+	// message may override.
+	so := sendOpts{tos: -1, tclass: -1, gso: int64(s.gsoSize.Load())}
+	if !s.stream() && (len(req.Control.Proto) > 0 || so.gso > 0) {
+		cm, o, err := s.sendControl(ctx, req.Control.Proto, wo.To, so)
 		if err != nil {
 			return 0, err
 		}

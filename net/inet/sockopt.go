@@ -100,10 +100,9 @@ func (s *socket) GetSockOpt(ctx net.Context, level, name, optlen int) ([]byte, e
 		}
 		return s.getIPv6(name)
 	case unix.SOL_UDP:
-		if s.stream() {
-			return nil, unix.EOPNOTSUPP
+		if s.protocol == unix.IPPROTO_UDP {
+			return s.getUDP(name)
 		}
-		return nil, unix.ENOPROTOOPT
 	}
 	// ip_getsockopt refuses levels it does not know with EOPNOTSUPP,
 	// ipv6_getsockopt with ENOPROTOOPT.
@@ -368,13 +367,41 @@ func (s *socket) setSockOpt(ep tcpip.Endpoint, level, name int, val []byte) erro
 		}
 		return s.setIPv6(ep, name, val)
 	case unix.SOL_UDP:
-		if s.stream() {
-			return unix.EOPNOTSUPP
+		if s.protocol == unix.IPPROTO_UDP {
+			return s.setUDP(name, val)
 		}
 	case unix.SOL_ICMPV6:
 		return s.setICMPv6(ep, name, val)
 	}
 	return unix.ENOPROTOOPT
+}
+
+// getUDP is udp_lib_getsockopt: UDP_SEGMENT (the socket layer cuts
+// the int to the caller's length). UDP_CORK, UDP_ENCAP, UDP_GRO and
+// the UDP_NO_CHECK6 options are not kite's (ENOPROTOOPT).
+func (s *socket) getUDP(name int) ([]byte, error) {
+	if name == udpSegment {
+		return putInt(s.gsoSize.Load()), nil
+	}
+	return nil, unix.ENOPROTOOPT
+}
+
+// setUDP is udp_lib_setsockopt: the value is an int (shorter is
+// EINVAL, whatever the option); UDP_SEGMENT is the segment size of the
+// socket's sends without a UDP_SEGMENT message, 0 to 65535 (EINVAL).
+func (s *socket) setUDP(name int, val []byte) error {
+	v, err := intVal(val)
+	if err != nil {
+		return err
+	}
+	if name != udpSegment {
+		return unix.ENOPROTOOPT
+	}
+	if v < 0 || v > 0xffff {
+		return unix.EINVAL
+	}
+	s.gsoSize.Store(v)
+	return nil
 }
 
 // icmp6Filter is ICMP6_FILTER, struct icmp6_filter's 256 bits (a set
