@@ -32,7 +32,8 @@ func (s *socket) replaceable() bool {
 // as it is. UDP: the peer is forgotten, SO_BINDTODEVICE is cleared,
 // and a port the program did not name is given up (its name shows
 // port 0); the datagrams queued stay to be received, held by the
-// socket since tcpip cannot move them to the new endpoint.
+// socket since tcpip cannot move them to the new endpoint, and count
+// against its receive buffer until they are.
 func (s *socket) disconnect() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -46,7 +47,11 @@ func (s *socket) disconnect() error {
 		// The datagrams queued stay to be received: the socket
 		// holds them itself.
 		s.holdQueuedLocked(old)
-		return s.replaceLocked(old, old.Close, &tcpip.FullAddress{Addr: s.lockedAddr()})
+		err := s.replaceLocked(old, old.Close, &tcpip.FullAddress{Addr: s.lockedAddr()})
+		// The new endpoint has SO_RCVBUF's value again.
+		s.rcvBuf.Store(0)
+		s.chargeHeldLocked()
+		return err
 	}
 	state := tcp.EndpointState(old.State())
 	reset := false
@@ -252,8 +257,50 @@ func (s *socket) holdQueuedLocked(old tcpip.Endpoint) {
 			break
 		}
 		s.held = append(s.held, heldDatagram{data: b.Bytes(), from: res.RemoteAddr, cm: res.ControlMessages})
+		s.heldBytes += int64(b.Len())
 	}
 	s.hasHeld.Store(len(s.held) > 0)
+}
+
+// chargeHeldLocked makes the held datagrams count against the receive
+// buffer as Linux's queued ones count in sk_rmem_alloc: the endpoint
+// (tcpip counts its own datagrams' bytes) gets SO_RCVBUF less their
+// size, and its own SO_RCVBUF back once they are read; s.mu is held.
+// A datagram arriving while they fill the buffer is dropped.
+func (s *socket) chargeHeldLocked() {
+	ops := s.ep().SocketOptions()
+	nominal := s.rcvBuf.Load()
+	if s.heldBytes == 0 {
+		if nominal != 0 {
+			ops.SetReceiveBufferSize(nominal, false)
+			s.rcvBuf.Store(0)
+		}
+		return
+	}
+	if nominal == 0 {
+		nominal = ops.GetReceiveBufferSize()
+		s.rcvBuf.Store(nominal)
+	}
+	ops.SetReceiveBufferSize(max(nominal-s.heldBytes, 0), false)
+}
+
+// receiveBufferSize is SO_RCVBUF's value.
+func (s *socket) receiveBufferSize() int64 {
+	if v := s.rcvBuf.Load(); v != 0 {
+		return v
+	}
+	return s.ep().SocketOptions().GetReceiveBufferSize()
+}
+
+// heldQueued is the size of the held datagrams (/proc/net/udp's
+// rx_queue counts them).
+func (s *socket) heldQueued() int {
+	if !s.hasHeld.Load() {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int(s.heldBytes)
 }
 
 // recvHeld receives the oldest held datagram (MSG_PEEK leaves it);
@@ -269,6 +316,8 @@ func (s *socket) recvHeld(req *net.RecvRequest, flags int) (r net.RecvResult, ok
 		s.held[0] = heldDatagram{}
 		s.held = s.held[1:]
 		s.hasHeld.Store(len(s.held) > 0)
+		s.heldBytes -= int64(len(d.data))
+		s.chargeHeldLocked()
 	}
 	s.mu.Unlock()
 	n := min(int64(len(d.data)), req.Len)

@@ -137,6 +137,10 @@ func (s *socket) row() (local, remote tcpip.FullAddress, state, tx, rx int) {
 	if rx, err = s.ep().GetSockOptInt(tcpip.ReceiveQueueSizeOption); err != nil || rx < 0 {
 		rx = 0
 	}
+	if !isTCP {
+		// The datagrams a disconnect held are queued too.
+		rx += s.heldQueued()
+	}
 	if tx, err = s.ep().GetSockOptInt(tcpip.SendQueueSizeOption); err != nil || tx < 0 {
 		tx = 0
 	}

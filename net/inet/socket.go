@@ -188,9 +188,14 @@ type socket struct {
 	// held are the datagrams a UDP disconnect took off the endpoint
 	// it replaced (tcpip cannot move them to the new one), received
 	// before the new endpoint's; hasHeld mirrors len(held) > 0 for
-	// the receive path.
-	held    []heldDatagram
-	hasHeld atomic.Bool
+	// the receive path. heldBytes is their size, which counts against
+	// the receive buffer: the endpoint's is SO_RCVBUF less heldBytes
+	// while rcvBuf (written under mu) holds SO_RCVBUF's value, 0 when
+	// none are held.
+	held      []heldDatagram
+	hasHeld   atomic.Bool
+	heldBytes int64
+	rcvBuf    atomic.Int64
 }
 
 // endpointBox holds a socket's endpoint for its atomic pointer.

@@ -82,7 +82,7 @@ func (s *socket) GetSockOpt(ctx net.Context, level, name, optlen int) ([]byte, e
 		case unix.SO_SNDBUF:
 			return putInt(int32(ops.GetSendBufferSize())), nil
 		case unix.SO_RCVBUF:
-			return putInt(int32(ops.GetReceiveBufferSize())), nil
+			return putInt(int32(s.receiveBufferSize())), nil
 		case unix.SO_BINDTODEVICE:
 			return s.bindToDevice(optlen)
 		}
@@ -331,6 +331,11 @@ func (s *socket) SetSockOpt(ctx net.Context, level, name int, val []byte) error 
 		defer s.sendMu.Unlock()
 	}
 	err := s.setSockOpt(s.ep(), level, name, val)
+	if level == unix.SOL_SOCKET && name == unix.SO_RCVBUF && s.rcvBuf.Load() != 0 {
+		// The held datagrams count against the new size.
+		s.rcvBuf.Store(0)
+		s.chargeHeldLocked()
+	}
 	if (err == nil || err == unix.ENOPROTOOPT && level == unix.SOL_SOCKET) && s.replaceable() {
 		s.recordOptLocked(level, name, val)
 	}
