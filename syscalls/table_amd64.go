@@ -416,8 +416,8 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_LISTXATTRAT:             supported(listxattrat),
 	unix.SYS_REMOVEXATTRAT:           supported(removexattrat),
 	unix.SYS_OPEN_TREE_ATTR:          enosys(""),
-	unix.SYS_FILE_GETATTR:            enosys(""),
-	unix.SYS_FILE_SETATTR:            enosys(""),
+	unix.SYS_FILE_GETATTR:            partial(fileGetattr, "extent-size hints, extent counts and project ids are those of hostfs files (the host's); kite's own file systems keep none (0)"),
+	unix.SYS_FILE_SETATTR:            partial(fileSetattr, "hostfs passes the attributes to the host file; tmpfs and ext4 keep only the flags (an extent-size hint or project id is EOPNOTSUPP, where Linux's ext4 ignores the hints and keeps project ids)"),
 	unix.SYS_LISTNS:                  enosys(""),
 	unix.SYS_RSEQ_SLICE_YIELD:        enosys(""),
 }

@@ -1,10 +1,6 @@
 package vfs
 
-import (
-	"encoding/binary"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // Inode attribute flags (FS_IOC_GETFLAGS, FS_IOC_SETFLAGS; lsattr and
 // chattr). The VFS enforces the two that change what may be done with
@@ -18,27 +14,37 @@ import (
 // or clearing either needs CAP_LINUX_IMMUTABLE. FS_NOATIME_FL stops
 // access-time updates.
 const (
-	FlagSecRm     = 0x1
-	FlagUnrm      = 0x2
-	FlagCompr     = 0x4
-	FlagSync      = 0x8
-	FlagImmutable = 0x10
-	FlagAppend    = 0x20
-	FlagNodump    = 0x40
-	FlagNoatime   = 0x80
+	FlagSecRm       = 0x1
+	FlagUnrm        = 0x2
+	FlagCompr       = 0x4
+	FlagSync        = 0x8
+	FlagImmutable   = 0x10
+	FlagAppend      = 0x20
+	FlagNodump      = 0x40
+	FlagNoatime     = 0x80
+	FlagNocompr     = 0x400
+	FlagNotail      = 0x8000
+	FlagDax         = 0x02000000
+	FlagProjInherit = 0x20000000
 )
+
+// FlagsInherited are the attribute flags a new file takes from the
+// directory it is made in (Linux's EXT4_FL_INHERITED, of the flags kite
+// names): each file system keeps those of them it has (tmpfs no-dump and
+// no-atime, ext4 those it supports), and the overlay drops them from a
+// copy-up, which Linux makes in its work directory.
+const FlagsInherited = FlagSecRm | FlagUnrm | FlagCompr | FlagSync | FlagNodump | FlagNoatime | FlagNocompr | FlagNotail
+
+// flagsCommon are the flags that have an xflag too (FS_COMMON_FL).
+const flagsCommon = FlagSync | FlagImmutable | FlagAppend | FlagNodump | FlagNoatime | FlagDax | FlagProjInherit
 
 // The ioctls (linux/fs.h).
 const (
-	IoctlFSGetFlags  = 0x80086601 // FS_IOC_GETFLAGS
-	IoctlFSSetFlags  = 0x40086602 // FS_IOC_SETFLAGS
-	IoctlFSGetXattr  = 0x801c581f // FS_IOC_FSGETXATTR
-	fsxattrSize      = 28
-	fsXflagImmutable = 0x8
-	fsXflagAppend    = 0x10
-	fsXflagSync      = 0x20
-	fsXflagNoatime   = 0x40
-	fsXflagNodump    = 0x80
+	IoctlFSGetFlags = 0x80086601 // FS_IOC_GETFLAGS
+	IoctlFSSetFlags = 0x40086602 // FS_IOC_SETFLAGS
+	IoctlFSGetXattr = 0x801c581f // FS_IOC_FSGETXATTR
+	IoctlFSSetXattr = 0x401c5820 // FS_IOC_FSSETXATTR
+	FsxattrSize     = 28         // struct fsxattr
 )
 
 // AttrFlagsInode is implemented by inodes whose file system keeps
@@ -82,71 +88,4 @@ func noChange(d *Dentry) error {
 		return unix.EPERM
 	}
 	return nil
-}
-
-// attrFlagsIoctl carries out FS_IOC_GETFLAGS, FS_IOC_SETFLAGS and
-// FS_IOC_FSGETXATTR on f; ok is false for other commands, for special
-// files and for files whose file system keeps no flags (ENOTTY then comes from the file's
-// own ioctl).
-func (f *File) attrFlagsIoctl(ctx Context, io UserIO, cmd uint32, arg uintptr) (r uintptr, err error, ok bool) {
-	if cmd != IoctlFSGetFlags && cmd != IoctlFSSetFlags && cmd != IoctlFSGetXattr {
-		return 0, nil, false
-	}
-	d := f.path.Dentry
-	if d == nil || (d.typ != unix.S_IFREG && d.typ != unix.S_IFDIR) {
-		// Linux's file systems give their special files no fileattr
-		// operations: the fifo's or device's own ioctl answers.
-		return 0, nil, false
-	}
-	a, ok := d.inode.(AttrFlagsInode)
-	if !ok {
-		return 0, nil, false
-	}
-	switch cmd {
-	case IoctlFSGetFlags:
-		var b [4]byte
-		binary.LittleEndian.PutUint32(b[:], a.AttrFlags())
-		if _, err := io.CopyOut(arg, b[:]); err != nil {
-			return 0, unix.EFAULT, true
-		}
-		return 0, nil, true
-	case IoctlFSGetXattr:
-		fl := a.AttrFlags()
-		var x uint32
-		for _, m := range [...][2]uint32{{FlagImmutable, fsXflagImmutable}, {FlagAppend, fsXflagAppend},
-			{FlagSync, fsXflagSync}, {FlagNoatime, fsXflagNoatime}, {FlagNodump, fsXflagNodump}} {
-			if fl&m[0] != 0 {
-				x |= m[1]
-			}
-		}
-		var b [fsxattrSize]byte
-		binary.LittleEndian.PutUint32(b[:], x)
-		if _, err := io.CopyOut(arg, b[:]); err != nil {
-			return 0, unix.EFAULT, true
-		}
-		return 0, nil, true
-	}
-	var b [4]byte
-	if _, err := io.CopyIn(arg, b[:]); err != nil {
-		return 0, unix.EFAULT, true
-	}
-	flags := binary.LittleEndian.Uint32(b[:])
-	if f.path.Mount.ReadOnly() {
-		return 0, unix.EROFS, true
-	}
-	st, err := d.inode.Stat(ctx)
-	if err != nil {
-		return 0, err, true
-	}
-	if !isOwner(ctx, &st) {
-		return 0, unix.EPERM, true
-	}
-	if (flags^a.AttrFlags())&(FlagImmutable|FlagAppend) != 0 && !ctx.Credentials().HasGlobalCapability(unix.CAP_LINUX_IMMUTABLE) {
-		return 0, unix.EPERM, true
-	}
-	if err := a.SetAttrFlags(ctx, flags, f.vfs.NowTimespec()); err != nil {
-		return 0, err, true
-	}
-	f.refuseMappedWrites()
-	return 0, nil, true
 }
