@@ -97,20 +97,27 @@ int main(void) {
 	close(q[1]);
 
 	printf("-- woken by another process\n");
-	int r[2];
+	/* The child exits only once the parent has read the data (the end
+	 * of file on gate), so the first wait never sees the hang-up. */
+	int r[2], gate[2];
 	pipe(r);
+	pipe(gate);
 	ctl(ep, EPOLL_CTL_ADD, r[0], EPOLLIN, 9);
 	pid_t pid = fork();
 	if (pid == 0) {
+		close(gate[1]);
 		sleep_ms(20);
 		write(r[1], "hello", 5);
-		sleep_ms(20);
+		char b;
+		read(gate[0], &b, 1);
 		_exit(0);
 	}
 	close(r[1]);
-	wait_print("data from the child", ep, 5000);
+	close(gate[0]);
+	wait_print("data from the child", ep, -1);
 	CHECK("read", read(r[0], buf, sizeof buf));
-	wait_print("child exits: hang-up", ep, 5000);
+	close(gate[1]);
+	wait_print("child exits: hang-up", ep, -1);
 	waitpid(pid, NULL, 0);
 	return 0;
 }

@@ -18,9 +18,18 @@ int main(void) {
 	printf("alarm(10) = %u\n", alarm(10));
 	printf("alarm(0) = %u\n", alarm(0));
 
+	/* SIGALRM is blocked until sigsuspend waits for it, so a machine
+	 * that delays the program past the 20 ms cannot lose it before the
+	 * wait. */
 	struct itimerval v = {{0, 0}, {0, 20000}}, old;
+	sigset_t alrmset, none;
+	sigemptyset(&alrmset);
+	sigaddset(&alrmset, SIGALRM);
+	sigemptyset(&none);
+	sigprocmask(SIG_BLOCK, &alrmset, NULL);
 	printf("setitimer REAL 20ms = %d\n", setitimer(ITIMER_REAL, &v, NULL));
-	pause();
+	sigsuspend(&none);
+	sigprocmask(SIG_UNBLOCK, &alrmset, NULL);
 	printf("alarms after pause %d\n", alrm);
 
 	struct itimerval per = {{0, 10000}, {0, 10000}};

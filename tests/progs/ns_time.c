@@ -108,7 +108,7 @@ static void timers_inside(void) {
 
 int main(void) {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	alarm(20);
+	alarm(100);
 	show_offsets("initial");
 	int init_time = open("/proc/self/ns/time", O_RDONLY);
 	write_offsets("write in the initial namespace", "monotonic 10 0\n");

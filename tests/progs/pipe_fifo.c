@@ -108,20 +108,29 @@ int main(void) {
 	printf("revents, writer gone %#x\n", revents(r, POLLIN));
 	close(r);
 
-	/* a blocking open interrupted by a signal */
+	/* a blocking open interrupted by a signal: the child repeats the
+	 * signal until the open has returned, so one comes while it waits
+	 * however late a loaded machine lets the parent start it */
 	struct sigaction sa = {0};
 	sa.sa_handler = on_alrm;
 	sigaction(SIGALRM, &sa, NULL);
 	pid_t parent = getpid();
+	int gate[2];
+	pipe(gate);
 	fflush(stdout);
 	c = fork();
 	if (c == 0) {
-		sleep_ms(50);
-		kill(parent, SIGALRM);
+		close(gate[1]);
+		struct pollfd pf = {.fd = gate[0], .events = POLLIN};
+		do
+			kill(parent, SIGALRM);
+		while (poll(&pf, 1, 20) == 0);
 		_exit(0);
 	}
+	close(gate[0]);
 	CHECK("blocking open interrupted", open(path, O_RDONLY));
-	waitpid(c, &st_, 0);
+	close(gate[1]);
+	while (waitpid(c, &st_, 0) < 0 && errno == EINTR) {}
 	CHECK("O_WRONLY|O_NONBLOCK after the interrupted reader", open(path, O_WRONLY | O_NONBLOCK));
 
 	r = open(path2, O_RDONLY | O_TRUNC | O_NONBLOCK);

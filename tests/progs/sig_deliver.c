@@ -3,6 +3,7 @@
  * SA_RESTART versus EINTR on a blocking wait. No recursive forks. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,17 @@ static void nested_handler(int sig) {
 }
 
 static void plain_handler(int sig) { got = sig; }
+
+/* releasing_handler also writes a byte to release_fd when that is set,
+ * once (the reader exits after one). */
+static volatile int release_fd = -1;
+static void releasing_handler(int sig) {
+	got = sig;
+	if (release_fd >= 0) {
+		write(release_fd, "x", 1);
+		release_fd = -1;
+	}
+}
 
 int main(void) {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -131,34 +143,55 @@ int main(void) {
 	printf("sigsuspend: r %d errno %s got %d still blocked %d\n", r, errno == EINTR ? "EINTR" : "other", got, sigismember(&cur, SIGUSR1));
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 
-	/* SA_RESTART: a wait interrupted by a handled signal restarts; without it, EINTR */
+	/* SA_RESTART: a wait interrupted by a handled signal restarts;
+	 * without it, EINTR. The poker repeats the signal until the parent
+	 * has waited, so one comes during the wait however late a loaded
+	 * machine lets the parent start it; the sleeper exits only when let
+	 * go: by the handler with SA_RESTART (so the restarted wait returns
+	 * it), by the parent after the EINTR without. */
 	for (int restart = 0; restart < 2; restart++) {
 		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = plain_handler;
+		sa.sa_handler = releasing_handler;
 		sa.sa_flags = restart ? SA_RESTART : 0;
 		sigaction(SIGUSR1, &sa, NULL);
+		int letgo[2], gate[2];
+		pipe(letgo);
+		pipe(gate);
 		pid_t parent = getpid();
+		fflush(stdout);
 		pid_t sleeper = fork();
 		if (sleeper == 0) {
-			struct timespec ts = {0, 300 * 1000 * 1000};
-			nanosleep(&ts, NULL);
+			close(letgo[1]);
+			close(gate[1]);
+			char b;
+			read(letgo[0], &b, 1);
 			_exit(7);
 		}
+		close(letgo[0]);
+		got = 0;
+		release_fd = restart ? letgo[1] : -1;
 		pid_t poker = fork();
 		if (poker == 0) {
-			struct timespec ts = {0, 50 * 1000 * 1000};
-			nanosleep(&ts, NULL);
-			kill(parent, SIGUSR1);
+			close(letgo[1]);
+			close(gate[1]);
+			struct pollfd pf = {.fd = gate[0], .events = POLLIN};
+			do
+				kill(parent, SIGUSR1);
+			while (poll(&pf, 1, 20) == 0);
 			_exit(0);
 		}
+		close(gate[0]);
 		int st;
-		got = 0;
 		errno = 0;
 		pid_t w = waitpid(sleeper, &st, 0);
+		int e = errno;
+		close(gate[1]);
+		while (waitpid(poker, &st, 0) < 0 && errno == EINTR) {}
 		printf("SA_RESTART=%d: waitpid %s errno %s got %d\n", restart, w == sleeper ? "returned the child" : "failed",
-		       errno == EINTR ? "EINTR" : errno == 0 ? "none" : "other", got);
+		       e == EINTR ? "EINTR" : e == 0 ? "none" : "other", got);
+		release_fd = -1;
+		close(letgo[1]);
 		if (w != sleeper) waitpid(sleeper, &st, 0);
-		waitpid(poker, &st, 0);
 	}
 
 	/* ignored and default-ignored signals do nothing */

@@ -6,16 +6,31 @@
 #include <sys/uio.h>
 
 static volatile int ticks;
-static void on_tick(int sig) { (void)sig; ticks++; }
+/* tick_fd, when set, gets a byte at the first tick. */
+static volatile int tick_fd = -1;
+static void on_tick(int sig) {
+	(void)sig;
+	ticks++;
+	if (tick_fd >= 0) {
+		write(tick_fd, "t", 1);
+		tick_fd = -1;
+	}
+}
 
-/* arm delivers SIGALRM once after ms milliseconds to a handler installed
- * with or without SA_RESTART. */
+/* arm delivers SIGALRM every ms milliseconds (until disarm) to a handler
+ * installed with or without SA_RESTART: one comes while a call blocks
+ * however late a loaded machine lets the program start it. */
 static void arm(int ms, int restart) {
 	struct sigaction sa = {0};
 	sa.sa_handler = on_tick;
 	sa.sa_flags = restart ? SA_RESTART : 0;
 	sigaction(SIGALRM, &sa, NULL);
-	struct itimerval it = {{0, 0}, {0, ms * 1000}};
+	struct itimerval it = {{0, ms * 1000}, {0, ms * 1000}};
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void disarm(void) {
+	struct itimerval it = {{0, 0}, {0, 0}};
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
@@ -177,23 +192,33 @@ int main(void) {
 	char rbuf[8];
 	arm(50, 0);
 	CHECK("vmsplice from empty O_NONBLOCK pipe", vmsplice(nb[0], &(struct iovec){rbuf, sizeof rbuf}, 1, 0));
+	disarm();
 	/* splice does not: O_NONBLOCK on the input pipe is EAGAIN. */
 	CHECK("splice from empty O_NONBLOCK pipe to file", splice(nb[0], NULL, g, NULL, 8, 0));
 
-	/* A blocked splice is restarted after an SA_RESTART handler. */
-	int rs[2];
+	/* A blocked splice is restarted after an SA_RESTART handler: the
+	 * child writes only once the handler has run. */
+	int rs[2], go[2];
 	pipe(rs);
+	pipe(go);
+	fflush(stdout);
 	c = fork();
 	if (c == 0) {
-		usleep(200000);
+		close(go[1]);
+		char b;
+		read(go[0], &b, 1);
 		write(rs[1], "restarted", 9);
 		_exit(0);
 	}
+	close(go[0]);
 	ticks = 0;
+	tick_fd = go[1];
 	arm(50, 1);
 	CHECK("splice across SA_RESTART handler", splice(rs[0], NULL, g, NULL, 100, 0));
-	printf("handler ran %d\n", ticks);
+	disarm();
+	printf("handler ran %d\n", ticks > 0);
 	waitpid(c, NULL, 0);
+	close(go[1]);
 
 	unlink("data");
 	unlink("copy");
