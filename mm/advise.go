@@ -29,7 +29,8 @@ const (
 // private or may never write, EINVAL on anonymous memory).
 // MADV_WILLNEED also reads the missing pages of the range that map a
 // file's page cache (a file kept outside memory: ext4, FAT, host) from
-// the file.
+// the file. MADV_GUARD_INSTALL and MADV_GUARD_REMOVE make and unmake
+// guard pages (guard.go).
 func (m *MemoryManager) MAdvise(addr, length uintptr, advice int) error {
 	switch advice {
 	case unix.MADV_NORMAL, unix.MADV_RANDOM, unix.MADV_SEQUENTIAL, unix.MADV_WILLNEED,
@@ -37,7 +38,7 @@ func (m *MemoryManager) MAdvise(addr, length uintptr, advice int) error {
 		unix.MADV_DONTFORK, unix.MADV_DOFORK, unix.MADV_WIPEONFORK, unix.MADV_KEEPONFORK,
 		unix.MADV_MERGEABLE, unix.MADV_UNMERGEABLE, unix.MADV_HUGEPAGE, unix.MADV_NOHUGEPAGE,
 		unix.MADV_DONTDUMP, unix.MADV_DODUMP, unix.MADV_COLD, unix.MADV_PAGEOUT,
-		unix.MADV_POPULATE_READ, unix.MADV_POPULATE_WRITE:
+		unix.MADV_POPULATE_READ, unix.MADV_POPULATE_WRITE, madvGuardInstall, madvGuardRemove:
 	case unix.MADV_HWPOISON, madvSoftOffline:
 		return unix.EPERM // needs CAP_SYS_ADMIN in the initial namespace
 	default:
@@ -148,6 +149,10 @@ func (m *MemoryManager) adviseLocked(v *vma, start, end uintptr, advice int) err
 		m.unlock()
 		v.obj.Punch(off, uint64(end-start))
 		m.mu.Lock()
+	case madvGuardInstall:
+		return m.guardInstallLocked(v, start, end)
+	case madvGuardRemove:
+		m.guards.update(start, end, false)
 	case unix.MADV_COLD, unix.MADV_PAGEOUT:
 		if v.locked {
 			return unix.EINVAL // locked pages stay active (can_madv_lru_vma)

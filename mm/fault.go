@@ -78,6 +78,9 @@ func (m *MemoryManager) handleFaultLocked(addr uintptr, code int32, rd *fileRead
 		return segv(SEGV_ACCERR, addr)
 	}
 	page := pageDown(addr)
+	if m.guardedLocked(page) {
+		return segv(SEGV_MAPERR, addr)
+	}
 	if p := m.pt.get(page); code == SEGV_ACCERR && p != nil && p.mapped {
 		return m.accessFaultLocked(v, page, p, addr)
 	}
@@ -226,7 +229,8 @@ func (m *MemoryManager) faultInLocked(v *vma, page uintptr, addr uintptr, rd *fi
 func (m *MemoryManager) objectWindowLocked(v *vma, ws, we uintptr) {
 	idx := (v.off + uint64(ws-v.start)) >> pageShift
 	frames := v.obj.residentFrames(idx, uint64(we-ws)>>pageShift, func(k uint64) bool {
-		return m.pt.get(ws+uintptr(k)*pageSize) != nil
+		a := ws + uintptr(k)*pageSize
+		return m.pt.get(a) != nil || m.guardedLocked(a)
 	})
 	for k, f := range frames {
 		if f != noFrame {
@@ -259,7 +263,8 @@ func (m *MemoryManager) objectAroundLocked(v *vma, page, ws, we uintptr) (uintpt
 	// once), which stops at the first page that has a pte.
 	if we < owe {
 		frames := v.obj.residentRun(idxOf(we), uint64(owe-we)>>pageShift, false, objectAroundRuns, func(k uint64) bool {
-			return m.pt.get(we+uintptr(k)*pageSize) != nil
+			a := we + uintptr(k)*pageSize
+			return m.pt.get(a) != nil || m.guardedLocked(a)
 		})
 		for k, f := range frames {
 			m.pt.set(we+uintptr(k)*pageSize, pte{frame: f, cow: !v.shared})
@@ -269,7 +274,8 @@ func (m *MemoryManager) objectAroundLocked(v *vma, page, ws, we uintptr) (uintpt
 	// Backwards from ws.
 	if ws > ows {
 		frames := v.obj.residentRun(idxOf(ws-pageSize), uint64(ws-ows)>>pageShift, true, objectAroundRuns, func(k uint64) bool {
-			return m.pt.get(ws-uintptr(k+1)*pageSize) != nil
+			a := ws - uintptr(k+1)*pageSize
+			return m.pt.get(a) != nil || m.guardedLocked(a)
 		})
 		for k, f := range frames {
 			m.pt.set(ws-uintptr(k+1)*pageSize, pte{frame: f, cow: !v.shared})
@@ -280,17 +286,17 @@ func (m *MemoryManager) objectAroundLocked(v *vma, page, ws, we uintptr) (uintpt
 }
 
 // fillLocked gives every page of v in [start, end) a frame, stopping at the
-// first page it cannot fill.
+// first page it cannot fill. Guard pages are left without.
 //
 // Preconditions: m.mu is held for writing.
 func (m *MemoryManager) fillLocked(v *vma, start, end uintptr, rd *fileRead) error {
 	for addr := start; addr < end; {
-		if m.pt.get(addr) != nil {
+		if m.pt.get(addr) != nil || m.guardedLocked(addr) {
 			addr += pageSize
 			continue
 		}
 		runEnd := addr + pageSize
-		for runEnd < end && m.pt.get(runEnd) == nil {
+		for runEnd < end && m.pt.get(runEnd) == nil && !m.guardedLocked(runEnd) {
 			runEnd += pageSize
 		}
 		if err := m.fillRunLocked(v, addr, runEnd, rd); err != nil {
@@ -756,6 +762,11 @@ func (m *MemoryManager) populateLocked(start, end uintptr, write bool, rd *fileR
 			// and keeps EFAULT for faults that fail (SIGBUS).
 			return unix.EINVAL
 		}
+		guard, guarded := m.guards.first(cur, e)
+		if guarded {
+			// The access faults at the guard page: EFAULT.
+			e = guard
+		}
 		fillErr := m.fillLocked(v, cur, e, rd)
 		if isNeedRead(fillErr) {
 			return fillErr
@@ -780,7 +791,7 @@ func (m *MemoryManager) populateLocked(start, end uintptr, write bool, rd *fileR
 				m.mf.decRef(f, 1)
 			}
 		}
-		if fillErr != nil || syncErr != nil {
+		if fillErr != nil || syncErr != nil || guarded {
 			return unix.EFAULT
 		}
 		cur = e

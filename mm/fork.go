@@ -35,8 +35,14 @@ func (m *MemoryManager) Fork() (*MemoryManager, error) {
 		pkeyTaken:  m.pkeyTaken,
 	}
 	c.vmas.owner = c
+	c.guards = m.guards.clone()
 	var firstErr error
 	for v := m.vmas.head; v != nil; v = v.next {
+		if v.dontFork || v.wipeOnFork {
+			// Guard pages go with the pages: a wiped mapping starts
+			// empty in the child.
+			c.guards.update(v.start, v.end, false)
+		}
 		if v.dontFork {
 			continue
 		}

@@ -159,6 +159,9 @@ type MemoryManager struct {
 	vmas vmaSet
 	pt   pageTable
 
+	// guards are the guard pages (guard.go).
+	guards pageSet
+
 	brkStart uintptr // start of the heap
 	brk      uintptr // current program break
 
@@ -619,6 +622,7 @@ func (m *MemoryManager) unmapLocked(start, end uintptr) {
 	m.vmas.splitAt(start)
 	m.vmas.splitAt(end)
 	m.dropPagesLocked(start, end)
+	m.guards.update(start, end, false)
 	for v := m.vmas.lowerBound(start); v != nil && v.start < end; {
 		next := v.next
 		m.vmas.remove(v)

@@ -264,6 +264,7 @@ func (m *MemoryManager) moveLocked(oldAddr, oldLen, newLen, to uintptr, dontUnma
 	for _, mv := range pages {
 		m.pt.set(mv.addr, mv.p)
 	}
+	m.moveGuardsLocked(oldAddr, min(oldLen, newLen), to)
 	if !dontUnmap {
 		m.unmapLocked(oldAddr, oldEnd)
 	} else {

@@ -49,7 +49,7 @@ func discardSealed(v *vma, advice int) bool {
 	}
 	switch advice {
 	case unix.MADV_DONTNEED, unix.MADV_DONTNEED_LOCKED, unix.MADV_FREE, unix.MADV_REMOVE,
-		unix.MADV_DONTFORK, unix.MADV_WIPEONFORK:
+		unix.MADV_DONTFORK, unix.MADV_WIPEONFORK, madvGuardInstall:
 		return true
 	}
 	return false

@@ -1,0 +1,191 @@
+package mm
+
+import (
+	"math/bits"
+
+	"golang.org/x/sys/unix"
+)
+
+// Guard regions (MADV_GUARD_INSTALL, MADV_GUARD_REMOVE, Linux 6.13) are
+// pages of a VMA that fault with SIGSEGV/SEGV_MAPERR on any access, and
+// are EFAULT to the kernel's accesses (EIO through /proc/PID/mem), without
+// a VMA of their own: Linux keeps them as page-table markers. kite keeps
+// them beside the page table, in a MemoryManager's guards: a guard page
+// never has a pte, so the platform never maps it and every access faults
+// into HandleFault, which refuses it. Installing drops the pages' frames
+// (as MADV_DONTNEED); MADV_DONTNEED, mprotect and VMA splits and merges
+// leave guards alone; munmap and mapping over them remove them; mremap
+// moves them with the pages; fork copies them, except into a
+// MADV_WIPEONFORK mapping, whose child starts empty.
+
+const (
+	madvGuardInstall = 102 // MADV_GUARD_INSTALL
+	madvGuardRemove  = 103 // MADV_GUARD_REMOVE
+)
+
+// pageSet is a sparse set of pages: a bitmap word per 64 pages that
+// contain some.
+type pageSet struct {
+	words map[uintptr]uint64 // key: page number / 64
+}
+
+func pageWord(addr uintptr) (key uintptr, bit uint) {
+	pn := addr >> pageShift
+	return pn >> 6, uint(pn & 63)
+}
+
+// clone returns a copy of the set.
+func (s *pageSet) clone() pageSet {
+	if len(s.words) == 0 {
+		return pageSet{}
+	}
+	c := pageSet{words: make(map[uintptr]uint64, len(s.words))}
+	for k, w := range s.words {
+		c.words[k] = w
+	}
+	return c
+}
+
+// has reports whether the page at addr is in the set.
+func (s *pageSet) has(addr uintptr) bool {
+	if len(s.words) == 0 {
+		return false
+	}
+	k, b := pageWord(addr)
+	return s.words[k]&(1<<b) != 0
+}
+
+// update sets (or clears) the pages of [start, end).
+func (s *pageSet) update(start, end uintptr, set bool) {
+	if start >= end || (!set && len(s.words) == 0) {
+		return
+	}
+	if s.words == nil {
+		s.words = make(map[uintptr]uint64)
+	}
+	first, fb := pageWord(start)
+	last, lb := pageWord(end - pageSize)
+	if !set && uint64(last-first) > uint64(len(s.words)) {
+		// A wide range (munmap of a large mapping): visit the words
+		// there are rather than the range's.
+		for k := range s.words {
+			if k >= first && k <= last {
+				s.apply(k, first, last, fb, lb, false)
+			}
+		}
+		return
+	}
+	for k := first; ; k++ {
+		s.apply(k, first, last, fb, lb, set)
+		if k == last {
+			break
+		}
+	}
+}
+
+// apply sets or clears word k's bits that lie in the range from bit fb of
+// word first to bit lb of word last.
+func (s *pageSet) apply(k, first, last uintptr, fb, lb uint, set bool) {
+	mask := ^uint64(0)
+	if k == first {
+		mask &= ^uint64(0) << fb
+	}
+	if k == last {
+		mask &= ^uint64(0) >> (63 - lb)
+	}
+	w := s.words[k]
+	if set {
+		w |= mask
+	} else {
+		w &^= mask
+	}
+	if w == 0 {
+		delete(s.words, k)
+	} else {
+		s.words[k] = w
+	}
+}
+
+// first returns the first page of [start, end) in the set.
+func (s *pageSet) first(start, end uintptr) (uintptr, bool) {
+	if len(s.words) == 0 || start >= end {
+		return 0, false
+	}
+	firstK, _ := pageWord(start)
+	lastK, _ := pageWord(end - pageSize)
+	found, best := false, uintptr(0)
+	check := func(k uintptr) {
+		w := s.words[k]
+		for w != 0 {
+			b := uintptr(bits.TrailingZeros64(w))
+			addr := (k<<6 | b) << pageShift
+			if addr >= start && addr < end {
+				if !found || addr < best {
+					found, best = true, addr
+				}
+				return
+			}
+			w &= w - 1
+		}
+	}
+	if uint64(lastK-firstK) > uint64(len(s.words)) {
+		for k := range s.words {
+			if k >= firstK && k <= lastK {
+				check(k)
+			}
+		}
+		return best, found
+	}
+	for k := firstK; ; k++ {
+		if check(k); found || k == lastK {
+			return best, found
+		}
+	}
+}
+
+// pages returns the pages of [start, end) in the set, in order.
+func (s *pageSet) pages(start, end uintptr) []uintptr {
+	var out []uintptr
+	for a := start; a < end; {
+		g, ok := s.first(a, end)
+		if !ok {
+			break
+		}
+		out = append(out, g)
+		a = g + pageSize
+	}
+	return out
+}
+
+// guardedLocked reports whether the page at addr is a guard page.
+//
+// Preconditions: m.mu is held.
+func (m *MemoryManager) guardedLocked(addr uintptr) bool { return m.guards.has(addr) }
+
+// guardInstallLocked makes [start, end) of v guard pages, dropping the
+// pages there.
+//
+// Preconditions: m.mu is held for writing; [start, end) lies in v.
+func (m *MemoryManager) guardInstallLocked(v *vma, start, end uintptr) error {
+	if v.locked {
+		return unix.EINVAL // Linux refuses guards in locked memory
+	}
+	m.dropPagesLocked(start, end)
+	m.guards.update(start, end, true)
+	return nil
+}
+
+// moveGuardsLocked moves the guard pages of [from, from+length) to the
+// same offsets from to (mremap).
+//
+// Preconditions: m.mu is held for writing.
+func (m *MemoryManager) moveGuardsLocked(from, length, to uintptr) {
+	gs := m.guards.pages(from, from+length)
+	if len(gs) == 0 {
+		return
+	}
+	m.guards.update(from, from+length, false)
+	for _, g := range gs {
+		m.guards.update(g-from+to, g-from+to+pageSize, true)
+	}
+}
