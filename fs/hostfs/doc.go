@@ -73,10 +73,11 @@
 // from the host answer stat for 10ms (one fstatat then serves both the
 // revalidation and the permission check of each component of a walk).
 //
-// Attribute flags (flags.go) are the host file's: FS_IOC_GETFLAGS on an
-// open file asks the host, and an overlay with a hostfs layer shows them
-// too; the host enforces them. Setting them, and FS_IOC_FSGETXATTR, are
-// ENOTTY.
+// Attribute flags (flags.go) are the host file's: FS_IOC_GETFLAGS,
+// FS_IOC_SETFLAGS, FS_IOC_FSGETXATTR, FS_IOC_FSSETXATTR, file_getattr and
+// file_setattr are passed to the host file (sets only in a writable tree,
+// after the VFS's checks), and an overlay with a hostfs layer shows them
+// too; the host enforces them.
 //
 // Locking, outermost first: dirFile.mu (a directory listing's
 // snapshot), Filesystem.mu (the inode table), inode.mu (one inode's

@@ -1,19 +1,21 @@
 package hostfs
 
 import (
-	"encoding/binary"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/vfs"
 )
 
-// Attribute flags are the host file's: FS_IOC_GETFLAGS on an open host
-// file or directory asks the host (which answers ENOTTY or EOPNOTSUPP
-// where its file system keeps none), as a Linux program on the host
-// would see them. The host enforces them (an immutable host file cannot
-// be opened for writing); kite's VFS does not see them, since inode has
-// no SetAttrFlags, so FS_IOC_SETFLAGS and FS_IOC_FSGETXATTR are ENOTTY.
+// Attribute flags are the host file's: FS_IOC_GETFLAGS,
+// FS_IOC_SETFLAGS, FS_IOC_FSGETXATTR and FS_IOC_FSSETXATTR on an open
+// host file or directory, and file_getattr and file_setattr on one by
+// path, are passed to the host (vfs.HostAttrInode), which answers ENOTTY
+// or EOPNOTSUPP where its file system keeps none, as a Linux program on
+// the host would see them. The VFS checks the program's right to change
+// them first (the host checks kite's). The host enforces them (an
+// immutable host file cannot be opened for writing); kite's VFS does
+// not, since inode is not a vfs.AttrFlagsInode. Special files and
+// symlinks keep none (ENOTTY): kite never opens them on the host.
 
 // AttrFlags returns the host file's attribute flags, 0 when the host
 // gives none (an error, or a file that is not a regular file or
@@ -43,29 +45,8 @@ func (i *inode) AttrFlags() uint32 {
 
 // readFlags asks the host for i's attribute flags (0 for none).
 func (i *inode) readFlags() uint32 {
-	var fd int
-	switch {
-	case i.typ == unix.S_IFDIR && !i.sealed:
-		pathFD, release, err := i.acquireDir()
-		if err != nil {
-			return 0
-		}
-		fd, err = openDirFD(pathFD)
-		release()
-		if err != nil {
-			return 0
-		}
-	case i.typ == unix.S_IFREG:
-		dirfd, name, release, err := i.location()
-		if err != nil {
-			return 0
-		}
-		fd, err = openRegularAt(dirfd, name, i.key.dev, i.key.ino)
-		release()
-		if err != nil {
-			return 0
-		}
-	default:
+	fd, err := i.openForAttrs()
+	if err != nil {
 		return 0
 	}
 	defer closeFD(fd)
@@ -76,35 +57,72 @@ func (i *inode) readFlags() uint32 {
 	return fl
 }
 
-// flagsIoctl carries out FS_IOC_GETFLAGS on the open host file o; other
-// commands are ENOTTY.
-func flagsIoctl(o *openFD, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
-	if cmd != vfs.IoctlFSGetFlags {
-		return 0, unix.ENOTTY
+// openForAttrs opens i's host file, a regular file or directory, for
+// reading, to get or set its attribute flags (the caller closes the fd):
+// ENOTTY for other files, EACCES for a sealed directory.
+func (i *inode) openForAttrs() (int, error) {
+	switch {
+	case i.typ == unix.S_IFDIR && i.sealed:
+		return -1, unix.EACCES
+	case i.typ == unix.S_IFDIR:
+		pathFD, release, err := i.acquireDir()
+		if err != nil {
+			return -1, err
+		}
+		defer release()
+		return openDirFD(pathFD)
+	case i.typ == unix.S_IFREG:
+		dirfd, name, release, err := i.location()
+		if err != nil {
+			return -1, err
+		}
+		defer release()
+		return openRegularAt(dirfd, name, i.key.dev, i.key.ino)
 	}
-	fd, _, done, err := o.acquire()
-	if err != nil {
-		return 0, err
-	}
-	fl, err := flagsFD(fd)
-	done()
-	if err != nil {
-		return 0, err
-	}
-	var b [4]byte
-	binary.LittleEndian.PutUint32(b[:], fl)
-	if _, err := io.CopyOut(arg, b[:]); err != nil {
-		return 0, unix.EFAULT
-	}
-	return 0, nil
+	return -1, unix.ENOTTY
 }
 
-// Ioctl implements vfs.FileOperations.
-func (r *regularFile) Ioctl(ctx vfs.Context, f *vfs.File, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
-	return flagsIoctl(r.fd, io, cmd, arg)
-}
-
-// Ioctl implements vfs.FileOperations.
-func (d *dirFile) Ioctl(ctx vfs.Context, f *vfs.File, io vfs.UserIO, cmd uint32, arg uintptr) (uintptr, error) {
-	return flagsIoctl(d.fd, io, cmd, arg)
+// HostAttrIoctl implements vfs.HostAttrInode: cmd is carried out on the
+// host file f has open, or on i's host file opened for it when f is nil.
+// Sets need a writable tree (EROFS).
+func (i *inode) HostAttrIoctl(ctx vfs.Context, f *vfs.File, cmd uint32, arg []byte) error {
+	set := cmd == vfs.IoctlFSSetFlags || cmd == vfs.IoctlFSSetXattr
+	if set && !i.fs.writable {
+		return unix.EROFS
+	}
+	var o *openFD
+	if f != nil {
+		switch ops := f.Ops().(type) {
+		case *regularFile:
+			o = ops.fd
+		case *dirFile:
+			o = ops.fd
+		}
+	}
+	var fd int
+	if o != nil {
+		hfd, _, done, err := o.acquire()
+		if err != nil {
+			return err
+		}
+		defer done()
+		fd = hfd
+	} else {
+		hfd, err := i.openForAttrs()
+		if err != nil {
+			return err
+		}
+		defer closeFD(hfd)
+		fd = hfd
+	}
+	err := attrIoctlFD(fd, cmd, arg)
+	if set {
+		// The host changed the file's change time and flags: read both
+		// again at the next ask.
+		i.forgetStat()
+		i.mu.Lock()
+		i.flagsKnown = false
+		i.mu.Unlock()
+	}
+	return err
 }

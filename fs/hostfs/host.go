@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/vfs"
 )
 
 // This file is the host side of hostfs: every host system call that touches
@@ -75,6 +77,57 @@ func statFD(fd int) (unix.Stat_t, error) {
 // file fd, a regular file or directory opened for reading.
 func flagsFD(fd int) (uint32, error) {
 	return unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS)
+}
+
+// attrIoctlFD carries out FS_IOC_GETFLAGS, FS_IOC_SETFLAGS (4 bytes of
+// arg), FS_IOC_FSGETXATTR or FS_IOC_FSSETXATTR (a struct fsxattr, 28
+// bytes) on the host file fd, reading or filling arg.
+func attrIoctlFD(fd int, cmd uint32, arg []byte) error {
+	switch cmd {
+	case vfs.IoctlFSGetFlags:
+		fl, err := unix.IoctlGetUint32(fd, unix.FS_IOC_GETFLAGS)
+		if err == nil {
+			binary.LittleEndian.PutUint32(arg, fl)
+		}
+		return err
+	case vfs.IoctlFSSetFlags:
+		return unix.IoctlSetPointerInt(fd, unix.FS_IOC_SETFLAGS, int(int32(binary.LittleEndian.Uint32(arg))))
+	case vfs.IoctlFSGetXattr:
+		// x/sys/unix has no fsxattr ioctl. Its termios ioctls pass a
+		// pointer to a struct of 44 bytes of plain fields, which carry
+		// struct fsxattr's 28 (hostfs may not import unsafe).
+		t, err := unix.IoctlGetTermios(fd, vfs.IoctlFSGetXattr)
+		if err == nil {
+			copy(arg, termiosBytes(t))
+		}
+		return err
+	case vfs.IoctlFSSetXattr:
+		return unix.IoctlSetTermios(fd, vfs.IoctlFSSetXattr, bytesTermios(arg))
+	}
+	return unix.ENOTTY
+}
+
+// termiosBytes returns the bytes of t in memory order (amd64).
+func termiosBytes(t *unix.Termios) []byte {
+	b := make([]byte, 0, 44)
+	for _, v := range [...]uint32{t.Iflag, t.Oflag, t.Cflag, t.Lflag} {
+		b = binary.LittleEndian.AppendUint32(b, v)
+	}
+	b = append(b, t.Line)
+	b = append(b, t.Cc[:]...)
+	b = binary.LittleEndian.AppendUint32(b, t.Ispeed)
+	return binary.LittleEndian.AppendUint32(b, t.Ospeed)
+}
+
+// bytesTermios is termiosBytes's inverse, for the first len(b) bytes (at
+// most 44; the rest are zero).
+func bytesTermios(b []byte) *unix.Termios {
+	var m [44]byte
+	copy(m[:], b)
+	u := func(off int) uint32 { return binary.LittleEndian.Uint32(m[off:]) }
+	t := &unix.Termios{Iflag: u(0), Oflag: u(4), Cflag: u(8), Lflag: u(12), Line: m[16], Ispeed: u(36), Ospeed: u(40)}
+	copy(t.Cc[:], m[17:36])
+	return t
 }
 
 // readlinkFD returns the text of the symlink fd refers to (an O_PATH fd
