@@ -1,6 +1,10 @@
 package auth
 
-import "golang.org/x/sys/unix"
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/auth/landlock"
+)
 
 // Credentials are a task's identity, as Linux's struct cred. They are
 // immutable once shared: change a copy made with Fork and install it.
@@ -20,6 +24,11 @@ type Credentials struct {
 	// UserNamespace is the namespace the task lives in: the one its
 	// capabilities count in and through which it sees ids.
 	UserNamespace *UserNamespace
+
+	// Landlock is the task's Landlock domain (landlock_restrict_self),
+	// nil when it has none: a copy keeps it, so fork, clone and execve
+	// inherit it, and only a restriction replaces it.
+	Landlock *landlock.Domain
 }
 
 // New returns credentials with every uid set to uid and every gid set to

@@ -8,6 +8,7 @@ import (
 	"github.com/kite-os/kite/abi/linux"
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/auth"
+	"github.com/kite-os/kite/auth/landlock"
 	"github.com/kite-os/kite/loader"
 	"github.com/kite-os/kite/mm"
 	"github.com/kite-os/kite/vfs"
@@ -83,7 +84,8 @@ func (t *Task) openExecutable(start vfs.Path, filename string, flags int) (*vfs.
 		f.DecRef(t)
 		return nil, vfs.Stat{}, unix.EACCES
 	}
-	if !t.Credentials().CheckPermission(st.Mode&0o7777, st.UID, st.GID, false, auth.MayExec) {
+	if !t.Credentials().CheckPermission(st.Mode&0o7777, st.UID, st.GID, false, auth.MayExec) ||
+		t.k.vfs.CheckLandlock(t, f.Path(), landlock.AccessFSExecute) != nil {
 		f.DecRef(t)
 		return nil, vfs.Stat{}, unix.EACCES
 	}

@@ -15,11 +15,12 @@ import (
 // run on a stopped tracee, wait's view of tracees and the clean-up when
 // tracer or tracee exits.
 
-// MayPtrace is Linux's ptrace_may_access without security modules:
-// threads of one process may; otherwise the caller's ids (real ones, or
-// filesystem ones with fsCreds) must equal all of the target's and the
-// target be dumpable, unless the caller has CAP_SYS_PTRACE over the
-// target's user namespace.
+// MayPtrace is Linux's ptrace_may_access with Landlock as the only
+// security module: threads of one process may; otherwise the caller's ids
+// (real ones, or filesystem ones with fsCreds) must equal all of the
+// target's and the target be dumpable, unless the caller has
+// CAP_SYS_PTRACE over the target's user namespace, and the caller's
+// Landlock domain must be the target's or one it was stacked on.
 func (t *Task) MayPtrace(target *Task, fsCreds bool) bool {
 	if t.tg == target.tg {
 		return true
@@ -664,7 +665,7 @@ func (t *Task) OpenMemory(ctx vfs.Context) (proc.Memory, error) {
 // credentials c.
 func mayPtraceCreds(c *auth.Credentials, target *Task, fsCreds bool) bool {
 	tc := target.Credentials()
-	if !c.MayAccess(tc, !fsCreds) {
+	if !c.MayAccess(tc, !fsCreds) || !c.Landlock.IsAncestorOf(tc.Landlock) {
 		return false
 	}
 	return target.tg.Dumpable() == 1 || c.HasCapabilityIn(unix.CAP_SYS_PTRACE, tc.UserNamespace)

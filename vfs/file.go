@@ -27,6 +27,9 @@ type File struct {
 	// (Linux's f_cred): linkat(AT_EMPTY_PATH) compares them with the
 	// caller's.
 	creds *auth.Credentials
+	// landlockDeny are the rights the opener's Landlock domain refused on
+	// the file when it was opened: ftruncate needs TRUNCATE.
+	landlockDeny uint64
 
 	refs atomic.Int64
 	// flags are the access mode (O_ACCMODE bits, or O_PATH) and status

@@ -89,6 +89,7 @@ func (r *resolver) openCreate(start Path, path string, flags int, mode uint32) (
 		return nil, unix.ENAMETOOLONG
 	}
 	dir := pr.parent.Dentry
+	llDeny := v.landlockCreate(ctx, pr.parent, flags)
 	dir.mu.Lock()
 	child, err := dir.lookupLocked(ctx, pr.name)
 	if err == nil {
@@ -133,6 +134,9 @@ func (r *resolver) openCreate(start Path, path string, flags int, mode uint32) (
 	if pr.parent.Mount.ReadOnly() {
 		return nil, unix.EROFS
 	}
+	if err := landlockCreated(llDeny, flags, false); err != nil {
+		return nil, err
+	}
 	if err := v.permission(ctx, dir, auth.MayWrite|auth.MayExec); err != nil {
 		return nil, err
 	}
@@ -152,11 +156,15 @@ func (r *resolver) openCreate(start Path, path string, flags int, mode uint32) (
 	dir.addChild(pr.name, nd)
 	v.notifyName(dir, InCreate, 0, pr.name, false)
 	p := Path{Mount: pr.parent.Mount, Dentry: nd}
+	if err := landlockCreated(llDeny, flags, true); err != nil {
+		return nil, err
+	}
 	ops, err := ino.Open(ctx, flags)
 	if err != nil {
 		return nil, err
 	}
 	f := v.newFile(ctx, p, ops, flags)
+	f.landlockDeny = llDeny
 	v.notifyName(dir, InOpen, 0, pr.name, false)
 	if accMode(flags)&auth.MayWrite != 0 && nd.typ == unix.S_IFREG {
 		// A new file cannot be denied yet: this always succeeds.
@@ -216,11 +224,16 @@ func (v *VirtualFilesystem) openTmpfile(ctx Context, dir Path, flags int, mode, 
 	nd.dead.Store(true)
 	// Without O_EXCL linkat may give it a name.
 	nd.linkable = flags&unix.O_EXCL == 0
+	llDeny, err := v.landlockOpen(ctx, Path{Mount: dir.Mount, Dentry: nd}, flags&^unix.O_DIRECTORY)
+	if err != nil {
+		return nil, err
+	}
 	ops, err := ino.Open(ctx, flags)
 	if err != nil {
 		return nil, err
 	}
 	f := v.newFile(ctx, Path{Mount: dir.Mount, Dentry: nd}, ops, flags&^(unix.O_DIRECTORY|oTmpfileOnly|unix.O_EXCL))
+	f.landlockDeny = llDeny
 	if v.getWriteAccess(ino) == nil {
 		f.writer = true
 	}
@@ -298,8 +311,11 @@ func (v *VirtualFilesystem) openPath(ctx Context, p Path, flags int) (*File, err
 			return nil, unix.EPERM
 		}
 	}
+	llDeny, err := v.landlockOpen(ctx, p, flags)
+	if err != nil {
+		return nil, err
+	}
 	var ops FileOperations
-	var err error
 	writer := d.typ == unix.S_IFREG && want&auth.MayWrite != 0
 	if writer {
 		if err := v.getWriteAccess(d.inode); err != nil {
@@ -365,6 +381,7 @@ func (v *VirtualFilesystem) openPath(ctx Context, p Path, flags int) (*File, err
 	f := v.newFile(ctx, p, ops, flags)
 	f.writer = writer
 	f.reader = reader
+	f.landlockDeny = llDeny
 	v.notifyDentry(d, InOpen)
 	if flags&unix.O_TRUNC != 0 && d.typ == unix.S_IFREG {
 		now := v.NowTimespec()

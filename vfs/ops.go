@@ -4,18 +4,20 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/auth"
+	"github.com/kite-os/kite/auth/landlock"
 )
 
 // createAt resolves path's parent directory and, with it locked and the
 // last component free, calls mk to make the new inode, which it caches.
-// It gives the errors of Linux's filename_create and may_create.
-func (v *VirtualFilesystem) createAt(ctx Context, fsc *FSContext, start Path, path string, isDir bool, mk func(dir *Dentry, name string) (Inode, error)) error {
-	_, err := v.createPathAt(ctx, fsc, start, path, isDir, mk)
+// It gives the errors of Linux's filename_create and may_create; typ is
+// the type of the new file (S_IFDIR, S_IFREG...).
+func (v *VirtualFilesystem) createAt(ctx Context, fsc *FSContext, start Path, path string, typ uint32, mk func(dir *Dentry, name string) (Inode, error)) error {
+	_, err := v.createPathAt(ctx, fsc, start, path, typ, mk)
 	return err
 }
 
 // createPathAt is createAt returning where the new inode is.
-func (v *VirtualFilesystem) createPathAt(ctx Context, fsc *FSContext, start Path, path string, isDir bool, mk func(dir *Dentry, name string) (Inode, error)) (Path, error) {
+func (v *VirtualFilesystem) createPathAt(ctx Context, fsc *FSContext, start Path, path string, typ uint32, mk func(dir *Dentry, name string) (Inode, error)) (Path, error) {
 	pr, err := v.resolver(ctx, fsc).walkParent(start, path)
 	if err != nil {
 		return Path{}, err
@@ -27,6 +29,7 @@ func (v *VirtualFilesystem) createPathAt(ctx Context, fsc *FSContext, start Path
 		return Path{}, unix.ENAMETOOLONG
 	}
 	dir := pr.parent.Dentry
+	llErr := v.landlockMake(ctx, pr.parent, typ)
 	dir.mu.Lock()
 	defer dir.mu.Unlock()
 	if _, err := dir.lookupLocked(ctx, pr.name); err == nil {
@@ -34,11 +37,14 @@ func (v *VirtualFilesystem) createPathAt(ctx Context, fsc *FSContext, start Path
 	} else if err != unix.ENOENT {
 		return Path{}, err
 	}
-	if pr.trailing && !isDir {
+	if pr.trailing && typ != unix.S_IFDIR {
 		return Path{}, unix.ENOENT
 	}
 	if pr.parent.Mount.ReadOnly() {
 		return Path{}, unix.EROFS
+	}
+	if llErr != nil {
+		return Path{}, llErr
 	}
 	if err := v.permission(ctx, dir, auth.MayWrite|auth.MayExec); err != nil {
 		return Path{}, err
@@ -62,7 +68,7 @@ func (v *VirtualFilesystem) createPathAt(ctx Context, fsc *FSContext, start Path
 // MkdirAt makes a directory (mkdir(2)); mode is before the umask.
 func (v *VirtualFilesystem) MkdirAt(ctx Context, fsc *FSContext, start Path, path string, mode uint32) error {
 	umask := fsc.Umask()
-	return v.createAt(ctx, fsc, start, path, true, func(dir *Dentry, name string) (Inode, error) {
+	return v.createAt(ctx, fsc, start, path, unix.S_IFDIR, func(dir *Dentry, name string) (Inode, error) {
 		m, ac := v.createMode(ctx, dir, mode&0o1777, umask, true)
 		in, err := dir.inode.Mkdir(ctx, name, m)
 		if err == nil {
@@ -88,7 +94,7 @@ func (v *VirtualFilesystem) MknodAt(ctx Context, fsc *FSContext, start Path, pat
 		return unix.EINVAL
 	}
 	umask := fsc.Umask()
-	return v.createAt(ctx, fsc, start, path, false, func(dir *Dentry, name string) (Inode, error) {
+	return v.createAt(ctx, fsc, start, path, typ, func(dir *Dentry, name string) (Inode, error) {
 		perm, ac := v.createMode(ctx, dir, mode&0o7777, umask, false)
 		var in Inode
 		var err error
@@ -109,7 +115,7 @@ func (v *VirtualFilesystem) SymlinkAt(ctx Context, fsc *FSContext, target string
 	if err := checkPathLen(target); err != nil {
 		return err
 	}
-	return v.createAt(ctx, fsc, start, path, false, func(dir *Dentry, name string) (Inode, error) {
+	return v.createAt(ctx, fsc, start, path, unix.S_IFLNK, func(dir *Dentry, name string) (Inode, error) {
 		return dir.inode.Symlink(ctx, name, target)
 	})
 }
@@ -138,6 +144,7 @@ func (v *VirtualFilesystem) LinkPath(ctx Context, fsc *FSContext, old Path, newS
 		return unix.ENAMETOOLONG
 	}
 	dir := pr.parent.Dentry
+	llErr := v.landlockLink(ctx, old, pr.parent)
 	dir.mu.Lock()
 	defer dir.mu.Unlock()
 	if _, err := dir.lookupLocked(ctx, pr.name); err == nil {
@@ -156,6 +163,9 @@ func (v *VirtualFilesystem) LinkPath(ctx Context, fsc *FSContext, old Path, newS
 	}
 	if err := v.mayLink(ctx, old.Dentry); err != nil {
 		return err
+	}
+	if llErr != nil {
+		return llErr
 	}
 	if err := v.permission(ctx, dir, auth.MayWrite|auth.MayExec); err != nil {
 		return err
@@ -280,6 +290,7 @@ func (v *VirtualFilesystem) removeAt(ctx Context, fsc *FSContext, start Path, pa
 		return unix.ENAMETOOLONG
 	}
 	dir := pr.parent.Dentry
+	llErr := v.landlockRemove(ctx, pr.parent, isDir)
 	var gone []*fsState
 	defer func() { v.notifyUnmounted(gone) }()
 	dir.mu.Lock()
@@ -290,6 +301,9 @@ func (v *VirtualFilesystem) removeAt(ctx Context, fsc *FSContext, start Path, pa
 	}
 	if pr.trailing && !isDir && !child.IsDir() {
 		return unix.ENOTDIR
+	}
+	if llErr != nil {
+		return llErr
 	}
 	if err := v.mayDelete(ctx, dir, child, isDir); err != nil {
 		return err
@@ -420,6 +434,9 @@ func (v *VirtualFilesystem) RenameAt(ctx Context, fsc *FSContext, oldStart Path,
 			return unix.EINVAL
 		}
 		return unix.ENOTEMPTY
+	}
+	if err := v.landlockRename(ctx, opr.parent.Mount, odir, child, ndir, victim, flags); err != nil {
+		return err
 	}
 	if victim != nil && victim.inode == child.inode {
 		return nil
@@ -583,6 +600,9 @@ func (v *VirtualFilesystem) Truncate(ctx Context, p Path, size int64) error {
 	if attrFlags(p.Dentry.inode)&FlagAppend != 0 {
 		return unix.EPERM
 	}
+	if err := v.CheckLandlock(ctx, p, landlock.AccessFSTruncate); err != nil {
+		return err
+	}
 	if err := v.breakLease(ctx, p.Dentry.inode, unix.O_WRONLY); err != nil {
 		return err
 	}
@@ -617,6 +637,9 @@ func (v *VirtualFilesystem) Ftruncate(ctx Context, f *File, size int64) error {
 	}
 	if attrFlags(f.path.Dentry.inode)&FlagAppend != 0 {
 		return unix.EPERM
+	}
+	if f.landlockDeny&landlock.AccessFSTruncate != 0 {
+		return unix.EACCES
 	}
 	return v.truncate(ctx, f.path, size)
 }

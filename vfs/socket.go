@@ -18,7 +18,7 @@ import (
 // with EADDRINUSE when the name exists, as Linux's unix_bind_bsd.
 func (v *VirtualFilesystem) BindSocketAt(ctx Context, fsc *FSContext, start Path, path string, mode uint32, ep any) (Path, error) {
 	perm := mode & 0o777 &^ fsc.Umask()
-	p, err := v.createPathAt(ctx, fsc, start, path, false, func(dir *Dentry, name string) (Inode, error) {
+	p, err := v.createPathAt(ctx, fsc, start, path, unix.S_IFSOCK, func(dir *Dentry, name string) (Inode, error) {
 		return dir.inode.Mknod(ctx, name, unix.S_IFSOCK|perm, 0)
 	})
 	if err == unix.EEXIST {

@@ -36,6 +36,8 @@ var layers = []layer{
 	// Code the stub-process backends share, and their conformance suite.
 	{"platform helpers", false, []string{"platform/internal/..."}},
 	{"platform backends", false, []string{"platform/ptrace/...", "platform/systrap/...", "platform/kvm/...", "platform/fake/..."}},
+	// Landlock's rulesets and domains, which credentials hold.
+	{"landlock", false, []string{"auth/landlock/..."}},
 	{"credentials", false, []string{"auth/..."}},
 	// The VFS and the memory manager are one level in DESIGN.md; which
 	// of the two defines the page-cache interface the other uses is
