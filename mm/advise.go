@@ -314,12 +314,8 @@ func adviceRange(addr, length uintptr) (uintptr, error) {
 	if addr&pageMask != 0 {
 		return 0, unix.EINVAL
 	}
-	rlen, _ := pageRoundUp(length)
-	if length != 0 && rlen == 0 {
-		return 0, unix.EINVAL
-	}
-	end := addr + rlen
-	if end < addr {
+	end, ok := rangeEnd(addr, length)
+	if !ok {
 		return 0, unix.EINVAL
 	}
 	return end, nil

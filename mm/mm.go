@@ -315,6 +315,20 @@ func pageRoundUp(x uintptr) (uintptr, bool) {
 
 func pageDown(x uintptr) uintptr { return x &^ pageMask }
 
+// rangeEnd returns the end of the range of length bytes at addr, length
+// rounded up to whole pages; ok is false if the rounding overflows or the
+// range wraps past the top of the address space. The system calls that
+// take a range check it with this and answer with their own errno
+// (madvise and mseal EINVAL, mprotect ENOMEM, remap_file_pages EINVAL).
+func rangeEnd(addr, length uintptr) (end uintptr, ok bool) {
+	rlen, ok := pageRoundUp(length)
+	end = addr + rlen
+	if !ok || end < addr {
+		return 0, false
+	}
+	return end, true
+}
+
 // MMap creates a mapping and returns its address.
 func (m *MemoryManager) MMap(o MMapOpts) (uintptr, error) {
 	if o.Offset&pageMask != 0 {
@@ -692,8 +706,7 @@ func checkMProtect(addr, length uintptr, prot int) (empty bool, err error) {
 	if length == 0 {
 		return true, nil
 	}
-	length, ok := pageRoundUp(length)
-	if end := addr + length; !ok || end <= addr {
+	if _, ok := rangeEnd(addr, length); !ok {
 		return false, unix.ENOMEM
 	}
 	grows := prot & (protGrowsDown | protGrowsUp)
@@ -708,8 +721,7 @@ func (m *MemoryManager) MProtect(addr, length uintptr, prot int) error {
 	if empty, err := checkMProtect(addr, length, prot); empty || err != nil {
 		return err
 	}
-	length, _ = pageRoundUp(length)
-	end := addr + length
+	end, _ := rangeEnd(addr, length)
 	grows := prot & (protGrowsDown | protGrowsUp)
 	prot &= protRWX
 

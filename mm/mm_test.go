@@ -1308,3 +1308,46 @@ func TestFaultAroundObjectHoles(t *testing.T) {
 		shm.Punch(5*pageSize, pageSize)
 	}
 }
+
+// TestRangeChecks: the range checks of madvise, mseal, mprotect and
+// remap_file_pages, which share rangeEnd, keep their own errnos.
+func TestRangeChecks(t *testing.T) {
+	top := ^uintptr(0) &^ pageMask
+	for _, c := range []struct {
+		addr, length uintptr
+		end          uintptr
+		ok           bool
+	}{
+		{0x10000, 0, 0x10000, true},
+		{0x10000, 1, 0x11000, true},
+		{0x10000, pageSize, 0x11000, true},
+		{0x10000, ^uintptr(0), 0, false},      // rounding overflows
+		{top, pageSize, 0, false},             // wraps to 0
+		{top - pageSize, pageSize, top, true}, // ends at the top page
+	} {
+		if end, ok := rangeEnd(c.addr, c.length); end != c.end || ok != c.ok {
+			t.Errorf("rangeEnd(%#x, %#x) = %#x, %v; want %#x, %v", c.addr, c.length, end, ok, c.end, c.ok)
+		}
+	}
+	if _, err := adviceRange(0x10001, pageSize); err != unix.EINVAL {
+		t.Errorf("adviceRange unaligned = %v", err)
+	}
+	if _, err := adviceRange(top, 2*pageSize); err != unix.EINVAL {
+		t.Errorf("adviceRange wrapping = %v", err)
+	}
+	if empty, err := checkMProtect(0x10000, 0, unix.PROT_READ); !empty || err != nil {
+		t.Errorf("checkMProtect empty = %v, %v", empty, err)
+	}
+	if _, err := checkMProtect(top, 2*pageSize, unix.PROT_READ); err != unix.ENOMEM {
+		t.Errorf("checkMProtect wrapping = %v", err)
+	}
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	if err := m.RemapFilePages(top, 2*pageSize, 0, 0, 0); err != unix.EINVAL {
+		t.Errorf("RemapFilePages wrapping = %v", err)
+	}
+	if err := m.RemapFilePages(0x10000, pageSize-1, 0, 0, 0); err != unix.EINVAL {
+		t.Errorf("RemapFilePages of less than a page = %v", err)
+	}
+}

@@ -14,10 +14,10 @@ func (m *MemoryManager) RemapFilePages(start, size uintptr, prot int, pgoff uint
 		return unix.EINVAL
 	}
 	start, size = pageDown(start), pageDown(size)
-	if start+size <= start || pgoff+uint64(size>>pageShift) < pgoff {
+	end, ok := rangeEnd(start, size)
+	if !ok || end == start || pgoff+uint64(size>>pageShift) < pgoff {
 		return unix.EINVAL
 	}
-	end := start + size
 
 	m.mu.Lock()
 	v := m.vmas.find(start)
