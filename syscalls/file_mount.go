@@ -49,6 +49,9 @@ func mount(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if flags&unix.MS_NOUSER != 0 {
 		return 0, unix.EINVAL
 	}
+	if err := landlockMount(t); err != nil {
+		return 0, err
+	}
 	if !mayMount(t) {
 		return 0, unix.EPERM
 	}
@@ -168,6 +171,9 @@ func umount2(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if target.Mount == nil || target.Mount.Namespace() != t.Namespaces().Mount.VFS || target.Dentry != target.Mount.Root().Dentry {
 		return 0, unix.EINVAL
 	}
+	if err := landlockMount(t); err != nil {
+		return 0, err
+	}
 	if flags&mntExpire != 0 {
 		if flags&(mntForce|mntDetach) != 0 {
 			return 0, unix.EINVAL
@@ -218,6 +224,9 @@ func pivotRoot(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	}
 	putOld, err := dirPath(t, a[1])
 	if err != nil {
+		return 0, err
+	}
+	if err := landlockMount(t); err != nil {
 		return 0, err
 	}
 	v := t.Kernel().VFS()

@@ -180,3 +180,15 @@ func landlockRestrictSelf(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return nil
 	})
 }
+
+// landlockMount is Landlock's rule for mount(2), umount2(2) and
+// pivot_root(2): a task with a domain restricting the file system may
+// not change its mounts (EPERM), as a mount could place a file beneath a
+// directory whose rules would then grant access to it. Every domain of
+// ABI 3 restricts the file system.
+func landlockMount(t *kernel.Task) error {
+	if t.Credentials().Landlock != nil {
+		return unix.EPERM
+	}
+	return nil
+}

@@ -4,6 +4,9 @@
  * read-only under kite), and prints the errno name of every attempt. */
 #include "landlock_common.h"
 #include <ftw.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -346,6 +349,26 @@ static void mounts_dev(void)
 	try_open("/dev/null", O_RDONLY);
 }
 
+/* mounts_changed: a sandboxed task may not mount, unmount or pivot_root
+ * (in a user and mount namespace of its own, where it could before). */
+static void mounts_changed(void)
+{
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
+		printf("unshare: %s\n", errname(errno));
+		return;
+	}
+	TRY("mount tmpfs before", mount("none", "n", "tmpfs", 0, NULL));
+	TRY("umount before", umount2("n", 0));
+	TRY("mount tmpfs on x", mount("none", "x", "tmpfs", 0, NULL));
+	enforce(ruleset(LL_FS_MAKE_DIR));
+	TRY("mount tmpfs", mount("none", "n", "tmpfs", 0, NULL));
+	TRY("bind mount", mount("r", "n", NULL, MS_BIND, NULL));
+	TRY("make private", mount(NULL, "x", NULL, MS_PRIVATE, NULL));
+	TRY("umount x", umount2("x", 0));
+	TRY("umount r (no mount)", umount2("r", 0));
+	TRY("pivot_root", syscall(SYS_pivot_root, "r", "r/sub"));
+}
+
 /* scenario runs f in a child. */
 static void scenario(const char *name, void (*f)(void))
 {
@@ -400,6 +423,7 @@ static void run(char *template)
 	scenario("trace", trace);
 	scenario("rule on /", mounts_root);
 	scenario("rule on /dev", mounts_dev);
+	scenario("mount", mounts_changed);
 
 	if (chdir(cwd) < 0 || nftw(dir, rm, 16, FTW_DEPTH | FTW_PHYS) < 0)
 		printf("cleanup: %s\n", errname(errno));
