@@ -66,33 +66,48 @@ func fstat(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 // statTarget resolves the file stat-like calls describe: path from
 // dirfd, or dirfd itself with AT_EMPTY_PATH and an empty (or NULL) path.
 func statTarget(t *kernel.Task, dirfd, addr uintptr, flags int) (vfs.Stat, error) {
+	st, _, err := statTargetMount(t, dirfd, addr, flags)
+	return st, err
+}
+
+// statTargetMount is statTarget that also returns the mount the file was
+// found on (nil for a file of no mount: a pipe, a socket).
+func statTargetMount(t *kernel.Task, dirfd, addr uintptr, flags int) (vfs.Stat, *vfs.Mount, error) {
 	var path string
 	if addr != 0 || flags&unix.AT_EMPTY_PATH == 0 {
 		var err error
 		if path, err = copyInPath(t, addr); err != nil {
-			return vfs.Stat{}, err
+			return vfs.Stat{}, nil, err
 		}
 	}
 	v := t.Kernel().VFS()
 	if path == "" {
 		if flags&unix.AT_EMPTY_PATH == 0 {
-			return vfs.Stat{}, unix.ENOENT
+			return vfs.Stat{}, nil, unix.ENOENT
 		}
 		if int32(dirfd) == atFDCWD {
-			return v.StatPath(t, t.FSContext().Cwd())
+			cwd := t.FSContext().Cwd()
+			st, err := v.StatPath(t, cwd)
+			return st, cwd.Mount, err
 		}
 		f, err := getFile(t, dirfd)
 		if err != nil {
-			return vfs.Stat{}, err
+			return vfs.Stat{}, nil, err
 		}
 		defer f.DecRef(t)
-		return f.Stat(t)
+		st, err := f.Stat(t)
+		return st, f.Path().Mount, err
 	}
 	start, err := startPath(t, dirfd, path)
 	if err != nil {
-		return vfs.Stat{}, err
+		return vfs.Stat{}, nil, err
 	}
-	return v.StatAt(t, t.FSContext(), start, path, flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+	p, err := v.GetPath(t, t.FSContext(), start, path, flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+	if err != nil {
+		return vfs.Stat{}, nil, err
+	}
+	st, err := v.StatPath(t, p)
+	return st, p.Mount, err
 }
 
 func doStat(t *kernel.Task, dirfd, addr, buf uintptr, flags int) (uintptr, error) {
@@ -123,7 +138,7 @@ func statx(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if mask&statxReserved != 0 {
 		return 0, unix.EINVAL
 	}
-	st, err := statTarget(t, dirfd, addr, flags&^atStatxSyncType)
+	st, mnt, err := statTargetMount(t, dirfd, addr, flags&^atStatxSyncType)
 	if err != nil {
 		return 0, err
 	}
@@ -131,6 +146,18 @@ func statx(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	got := uint32(unix.STATX_BASIC_STATS)
 	if st.Btime != (unix.Timespec{}) {
 		got |= unix.STATX_BTIME
+	}
+	// The mount id, the unique one if asked for (a file of no mount,
+	// a pipe or socket, has none in kite; Linux names its internal
+	// mount).
+	if mnt != nil {
+		if mask&unix.STATX_MNT_ID_UNIQUE != 0 {
+			got |= unix.STATX_MNT_ID_UNIQUE
+			putU64(b, 144, mnt.UniqueID())
+		} else {
+			got |= unix.STATX_MNT_ID
+			putU64(b, 144, mnt.ID())
+		}
 	}
 	putU32(b, 0, got)
 	putU32(b, 4, uint32(st.Blksize))

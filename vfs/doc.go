@@ -130,6 +130,9 @@
 //
 // Lock order, outermost first:
 //
+//  0. MountContext.mu: an fsopen or fspick context (mountctx.go), held
+//     while it makes and mounts its file system (calling the type's
+//     constructor and the file system's Root) or reconfigures a mount.
 //  1. File.posMu: the offset of a non-stream file, held across a read,
 //     write, seek or getdents (and so across the file system's Read,
 //     Write, IterDirents).

@@ -49,6 +49,13 @@ type File struct {
 	// F_SETSIG (fasync.go), nil until set.
 	asyncMu sync.Mutex
 	async   *fileAsync
+
+	// detached is the anonymous mount namespace of the detached tree
+	// the file was made for (fsmount, open_tree's OPEN_TREE_CLONE): the
+	// last DecRef drops it, unmounting the tree unless move_mount
+	// attached it (Linux's FMODE_NEED_UNMOUNT). Set before the file is
+	// shared.
+	detached *MountNamespace
 }
 
 // File status flags that fcntl(F_SETFL) may change.
@@ -96,6 +103,9 @@ func (f *File) DecRef(ctx Context) {
 		}
 		if f.reader {
 			f.vfs.putReadAccess(f.path.Dentry.inode)
+		}
+		if f.detached != nil {
+			f.detached.DecRef()
 		}
 	case n < 0:
 		panic("vfs: File.DecRef of a released file")

@@ -74,6 +74,9 @@ const (
 	MountNoSUID   = unix.MS_NOSUID
 	MountNoDev    = unix.MS_NODEV
 	MountNoExec   = unix.MS_NOEXEC
+	// MountNoSymFollow keeps path resolution from following the
+	// mount's symbolic links (ELOOP).
+	MountNoSymFollow = unix.MS_NOSYMFOLLOW
 )
 
 // Filesystem returns the mounted file system.
@@ -107,6 +110,14 @@ type MountNamespace struct {
 	// refs counts the namespace's users (tasks, namespace files); at
 	// the last DecRef its mounts are unmounted. Guarded by vfs.mountMu.
 	refs int
+	// anon marks the namespace of a detached tree (fsmount, open_tree
+	// with OPEN_TREE_CLONE), which only the file made with it uses
+	// (Linux's anonymous mount namespace): move_mount attaches its root
+	// elsewhere, and otherwise the last DecRef unmounts the tree.
+	anon bool
+	// id is the namespace's 64-bit id (statmount's mnt_ns_id), never
+	// reused.
+	id uint64
 }
 
 // IncRef counts a new user of ns.
@@ -153,6 +164,10 @@ func (ns *MountNamespace) ReleaseIfUnused() {
 func (ns *MountNamespace) releaseIfUnusedLocked() {
 	v := ns.root.vfs
 	if ns.refs > 0 {
+		return
+	}
+	if ns.anon {
+		v.releaseAnonLocked(ns)
 		return
 	}
 	for _, m := range v.mounts {
@@ -213,8 +228,8 @@ func (v *VirtualFilesystem) NewMountNamespace(ctx Context, rootFS Filesystem, fl
 	}
 	flags = flags&^atimeMountFlags | mountAtimeFlags(flags, 0, false)
 	m := &Mount{vfs: v, fs: s, root: root, flags: flags}
-	ns := &MountNamespace{root: m}
 	v.mountMu.Lock()
+	ns := &MountNamespace{root: m, id: v.newMountNamespaceIDLocked()}
 	v.mountSeq++
 	m.seq = v.mountSeq
 	m.ns = ns

@@ -36,7 +36,7 @@ func (v *VirtualFilesystem) FilesystemTypes() []string {
 }
 
 // perMountFlags are the MS_* flags a mount carries.
-const perMountFlags = MountReadOnly | MountNoSUID | MountNoDev | MountNoExec | atimeMountFlags
+const perMountFlags = MountReadOnly | MountNoSUID | MountNoDev | MountNoExec | MountNoSymFollow | atimeMountFlags
 
 // NewMount makes a file system of type fstype and mounts it on at (mount(2)
 // without MS_BIND, MS_MOVE or MS_REMOUNT). ENODEV for an unknown type.
@@ -334,10 +334,16 @@ func (v *VirtualFilesystem) MoveMount(ctx Context, from, to Path) error {
 	v.mountMu.Lock()
 	defer v.mountMu.Unlock()
 	m := from.Mount
-	if m.parent == nil || m.locked || from.Dentry.IsDir() != to.Dentry.IsDir() {
+	// The root of a detached tree (move_mount of an fsmount or
+	// open_tree fd) has no parent to leave.
+	detached := m.parent == nil && m.ns != nil && m.ns.anon && m.ns.root == m
+	if detached && to.Mount.ns == m.ns {
 		return unix.EINVAL
 	}
-	if m.parent.shared {
+	if (m.parent == nil && !detached) || m.locked || from.Dentry.IsDir() != to.Dentry.IsDir() {
+		return unix.EINVAL
+	}
+	if !detached && m.parent.shared {
 		return unix.EINVAL
 	}
 	dest, _ := v.stackTopLocked(to)
@@ -355,6 +361,9 @@ func (v *VirtualFilesystem) MoveMount(ctx Context, from, to Path) error {
 		if x == m {
 			return unix.ELOOP
 		}
+	}
+	if detached {
+		return v.graftLocked(m, to)
 	}
 	parent, point := m.parent, m.point
 	v.detachLocked(m)
@@ -382,7 +391,7 @@ func (v *VirtualFilesystem) CloneMountNamespace(ns *MountNamespace, owner *auth.
 		flag |= clSharedToSlave
 	}
 	root, copies := v.copyTreeLocked(ns.root, ns.root.root, flag)
-	n := &MountNamespace{root: root, owner: owner}
+	n := &MountNamespace{root: root, owner: owner, id: v.newMountNamespaceIDLocked()}
 	for _, c := range copies {
 		c.ns = n
 		if lessPrivileged {

@@ -185,6 +185,15 @@ func (v *VirtualFilesystem) SetPropagation(at Path, typ uint32, recursive bool) 
 	}
 	v.mountMu.Lock()
 	defer v.mountMu.Unlock()
+	v.setPropagationLocked(at.Mount, typ, recursive)
+	return nil
+}
+
+// setPropagationLocked is SetPropagation of m, a mount root.
+//
+// Preconditions: v.mountMu is held.
+func (v *VirtualFilesystem) setPropagationLocked(m *Mount, typ uint32, recursive bool) {
+	at := m.Root()
 	ms := []*Mount{at.Mount}
 	if recursive {
 		ms = append(ms, v.mountsBelowLocked(at.Mount.Root())...)
@@ -199,7 +208,6 @@ func (v *VirtualFilesystem) SetPropagation(at Path, typ uint32, recursive bool) 
 	for _, m := range ms {
 		v.changePropagationLocked(m, typ)
 	}
-	return nil
 }
 
 // cloneMountLocked returns a detached copy of old showing root (a

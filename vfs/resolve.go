@@ -115,7 +115,8 @@ func (r *resolver) jumpToRoot(cur Path) (Path, error) {
 // followLink resolves the symbolic link link found in directory dir.
 func (r *resolver) followLink(dir, link Path) (Path, error) {
 	r.links++
-	if r.links > MaxSymlinks || r.resolve&ResolveNoSymlinks != 0 {
+	// A nosymfollow mount's links are not followed (readlink reads them).
+	if r.links > MaxSymlinks || r.resolve&ResolveNoSymlinks != 0 || link.Mount.Flags()&MountNoSymFollow != 0 {
 		return Path{}, unix.ELOOP
 	}
 	if ml, ok := link.Dentry.inode.(MagicLink); ok {

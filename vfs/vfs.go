@@ -52,6 +52,8 @@ type VirtualFilesystem struct {
 	fss      map[Filesystem]*fsState
 	nextDev  uint32
 	mountSeq uint64
+	// mountNSSeq numbers mount namespaces (mountapi.go).
+	mountNSSeq uint64
 	// groupIDs are the peer group ids in use (shared:N in mountinfo),
 	// allocated smallest first from 1 as Linux does.
 	groupIDs map[int]bool
@@ -65,6 +67,7 @@ type VirtualFilesystem struct {
 	fifoOpener FIFOOpener
 	clock      func() time.Time
 	fsTypes    map[string]FilesystemType
+	fsParams   map[string]FilesystemParams
 	pageAlloc  PageAllocator
 	memfdFS    Filesystem
 

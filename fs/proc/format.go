@@ -242,6 +242,7 @@ func mountOpts(flags uint32) string {
 		{unix.MS_NOATIME, "noatime"},
 		{unix.MS_NODIRATIME, "nodiratime"},
 		{unix.MS_RELATIME, "relatime"},
+		{unix.MS_NOSYMFOLLOW, "nosymfollow"},
 	} {
 		if flags&f.bit != 0 {
 			o += "," + f.name

@@ -18,6 +18,13 @@ func RegisterType(v *vfs.VirtualFilesystem) {
 		}
 		return New(v, opts), nil
 	})
+	v.RegisterFilesystemParams("tmpfs", vfs.FilesystemParams{
+		Keys: []string{"mode", "uid", "gid", "size", "nr_inodes"},
+		Check: func(opt string) error {
+			_, err := ParseOptions(opt)
+			return err
+		},
+	})
 }
 
 // ParseOptions parses tmpfs mount options: mode=, uid=, gid=, size=
