@@ -19,7 +19,9 @@ func TestBusyboxShell(t *testing.T) {
 		"trap-exit":       `trap 'echo bye' EXIT; echo hello`,
 		"trap-term":       `trap 'echo got TERM; exit 3' TERM; kill -TERM $$; echo not reached`,
 		"trap-int":        `trap 'echo got INT' INT; kill -INT $$; echo after`,
-		"background-wait": `(sleep 0.1; echo first) & (echo second) & wait; echo done`,
+		// The first job waits on a FIFO for the second (a sleep made
+		// the order depend on how soon the second job ran).
+		"background-wait": `f=/tmp/bgwait.$$; mkfifo $f; (read x <$f; echo first) & (echo second; echo go >$f) & wait; rm $f; echo done`,
 		// Whether ash reports "Terminated" depends on the caller's
 		// session and terminal even on Linux: only $? is compared.
 		"kill-child":     `sleep 10 & pid=$!; sleep 0.1; kill -TERM $pid; wait $pid 2>/dev/null; echo status $?`,
