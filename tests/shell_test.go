@@ -8,7 +8,9 @@ import (
 
 // TestBusyboxShell runs shell scripts with busybox sh on the host and
 // under kite: pipelines, subshells, command substitution, traps,
-// background jobs, kill and exec.
+// background jobs, kill and exec. In
+// background-wait the first job reads a FIFO the second writes after its
+// echo (a sleep made the order depend on how soon the second job ran).
 func TestBusyboxShell(t *testing.T) {
 	bb := busybox(t)
 	scripts := map[string]string{
@@ -19,8 +21,6 @@ func TestBusyboxShell(t *testing.T) {
 		"trap-exit":       `trap 'echo bye' EXIT; echo hello`,
 		"trap-term":       `trap 'echo got TERM; exit 3' TERM; kill -TERM $$; echo not reached`,
 		"trap-int":        `trap 'echo got INT' INT; kill -INT $$; echo after`,
-		// The first job waits on a FIFO for the second (a sleep made
-		// the order depend on how soon the second job ran).
 		"background-wait": `f=/tmp/bgwait.$$; mkfifo $f; (read x <$f; echo first) & (echo second; echo go >$f) & wait; rm $f; echo done`,
 		// Whether ash reports "Terminated" depends on the caller's
 		// session and terminal even on Linux: only $? is compared.
