@@ -9,6 +9,7 @@ import (
 	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/auth/landlock"
 	"github.com/kite-os/kite/kernel"
+	"github.com/kite-os/kite/net"
 	"github.com/kite-os/kite/vfs"
 )
 
@@ -20,6 +21,7 @@ import (
 const (
 	landlockCreateRulesetVersion = 1 << 0
 	landlockRulePathBeneath      = 1
+	landlockRuleNetPort          = 2
 )
 
 // Sizes of struct landlock_ruleset_attr (handled_access_fs,
@@ -29,6 +31,7 @@ const (
 	landlockRulesetAttrSize    = 24
 	landlockRulesetAttrMinSize = 8
 	landlockPathBeneathSize    = 12
+	landlockNetPortSize        = 16
 )
 
 // landlockRulesetOps is an open ruleset ("anon_inode:[landlock-ruleset]"):
@@ -72,12 +75,11 @@ func landlockCreateRuleset(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) 
 	fs := binary.LittleEndian.Uint64(b[0:])
 	net := binary.LittleEndian.Uint64(b[8:])
 	scoped := binary.LittleEndian.Uint64(b[16:])
-	// Network rights and scopes (ABI 4 and 6) are not implemented: no
-	// bit of theirs is known.
-	if fs&^landlock.MaskAccessFS != 0 || net != 0 || scoped != 0 {
+	// Scopes (ABI 6) are not implemented: no bit of theirs is known.
+	if fs&^landlock.MaskAccessFS != 0 || net&^landlock.MaskAccessNet != 0 || scoped != 0 {
 		return 0, unix.EINVAL
 	}
-	rs, err := landlock.NewRuleset(fs)
+	rs, err := landlock.NewRuleset(fs, net)
 	if err != nil {
 		return 0, err
 	}
@@ -123,37 +125,65 @@ func landlockAddRule(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, err
 	}
 	defer rf.DecRef(t)
-	if ruleType != landlockRulePathBeneath {
-		return 0, unix.EINVAL
+	switch ruleType {
+	case landlockRulePathBeneath:
+		return 0, landlockAddPathRule(t, rs, addr)
+	case landlockRuleNetPort:
+		return 0, landlockAddNetRule(t, rs, addr)
 	}
+	return 0, unix.EINVAL
+}
+
+// landlockAddNetRule adds the rule of a struct landlock_net_port_attr at
+// addr to rs.
+func landlockAddNetRule(t *kernel.Task, rs *landlock.Ruleset, addr uintptr) error {
+	var b [landlockNetPortSize]byte
+	if err := copyInFull(t, addr, b[:]); err != nil {
+		return err
+	}
+	access := binary.LittleEndian.Uint64(b[0:])
+	port := binary.LittleEndian.Uint64(b[8:])
+	if access == 0 {
+		return unix.ENOMSG
+	}
+	if access&^rs.HandledNet() != 0 || port > 0xffff {
+		return unix.EINVAL
+	}
+	rs.AddNetRule(uint16(port), access)
+	return nil
+}
+
+// landlockAddPathRule adds the rule of a struct
+// landlock_path_beneath_attr at addr to rs.
+func landlockAddPathRule(t *kernel.Task, rs *landlock.Ruleset, addr uintptr) error {
 	var b [landlockPathBeneathSize]byte
 	if err := copyInFull(t, addr, b[:]); err != nil {
-		return 0, err
+		return err
 	}
 	access := binary.LittleEndian.Uint64(b[0:])
 	parentFD := int32(binary.LittleEndian.Uint32(b[8:]))
 	if access == 0 {
 		// A rule granting nothing would never change a decision.
-		return 0, unix.ENOMSG
+		return unix.ENOMSG
 	}
 	if access&^rs.HandledFS() != 0 {
-		return 0, unix.EINVAL
+		return unix.EINVAL
 	}
 	pf, err := getFile(t, uintptr(parentFD))
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer pf.DecRef(t)
 	obj := vfs.LandlockObject(pf.Path())
 	if _, ruleset := pf.Ops().(*landlockRulesetOps); ruleset || obj == nil {
 		// Rulesets, pipes, sockets and other files of no mount.
-		return 0, unix.EBADFD
+		return unix.EBADFD
 	}
 	if !pf.Dentry().IsDir() && access&^landlock.AccessFile != 0 {
-		return 0, unix.EINVAL
+		return unix.EINVAL
 	}
 	rs.AddRule(obj, access)
-	return 0, nil
+	return nil
 }
 
 func landlockRestrictSelf(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
@@ -184,11 +214,71 @@ func landlockRestrictSelf(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 // landlockMount is Landlock's rule for mount(2), umount2(2) and
 // pivot_root(2): a task with a domain restricting the file system may
 // not change its mounts (EPERM), as a mount could place a file beneath a
-// directory whose rules would then grant access to it. Every domain of
-// ABI 3 restricts the file system.
+// directory whose rules would then grant access to it. A domain of
+// network rights alone does not forbid it.
 func landlockMount(t *kernel.Task) error {
-	if t.Credentials().Landlock != nil {
+	if t.Credentials().Landlock.FS() != nil {
 		return unix.EPERM
 	}
 	return nil
 }
+
+// landlockSocket is Landlock's check of bind(2) (access BIND_TCP) and
+// connect(2) (CONNECT_TCP) of so to the address addr: a TCP socket of a
+// task whose domain handles the right may use only the ports a rule
+// grants it on (EACCES). It checks the address as far as it must to read
+// the port, with Linux's errors.
+func landlockSocket(t *kernel.Task, so net.Socket, addr []byte, access uint64) error {
+	dom := t.Credentials().Landlock
+	if dom == nil {
+		return nil
+	}
+	family, typ, proto := so.Info()
+	if (family != unix.AF_INET && family != unix.AF_INET6) || typ != unix.SOCK_STREAM ||
+		(proto != 0 && proto != unix.IPPROTO_TCP) {
+		return nil
+	}
+	if len(addr) < 2 {
+		return unix.EINVAL
+	}
+	var port uint16
+	switch af := binary.LittleEndian.Uint16(addr); af {
+	case unix.AF_UNSPEC, unix.AF_INET:
+		if len(addr) < unix.SizeofSockaddrInet4 {
+			return unix.EINVAL
+		}
+		if af == unix.AF_UNSPEC {
+			if access == landlock.AccessNetConnectTCP {
+				return nil // a disconnection
+			}
+			// bind takes AF_UNSPEC as AF_INET with INADDR_ANY only.
+			if family != unix.AF_INET {
+				return unix.EINVAL
+			}
+			if binary.BigEndian.Uint32(addr[4:]) != 0 {
+				return unix.EAFNOSUPPORT
+			}
+		} else if family != unix.AF_INET {
+			return unix.EINVAL
+		}
+		port = binary.BigEndian.Uint16(addr[2:])
+	case unix.AF_INET6:
+		if len(addr) < sin6LenRFC2133 {
+			return unix.EINVAL
+		}
+		if family != unix.AF_INET6 {
+			return unix.EINVAL
+		}
+		port = binary.BigEndian.Uint16(addr[2:])
+	default:
+		return nil
+	}
+	if dom.NetDenied(access, port) {
+		return unix.EACCES
+	}
+	return nil
+}
+
+// sin6LenRFC2133 is the size of a struct sockaddr_in6 without its
+// sin6_scope_id, the least IPv6 address Linux takes.
+const sin6LenRFC2133 = 24

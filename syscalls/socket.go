@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/auth/landlock"
 	"github.com/kite-os/kite/kernel"
 	"github.com/kite-os/kite/net"
 	"github.com/kite-os/kite/vfs"
@@ -132,6 +133,9 @@ func bind(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := landlockSocket(t, s.Socket(), addr, landlock.AccessNetBindTCP); err != nil {
+		return 0, err
+	}
 	return 0, s.Socket().Bind(t, addr)
 }
 
@@ -199,6 +203,9 @@ func connect(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, unix.ENOTSOCK
 	}
 	so := s.Socket()
+	if err := landlockSocket(t, so, addr, landlock.AccessNetConnectTCP); err != nil {
+		return 0, err
+	}
 	return 0, so.Connect(t, addr, f.Flags()&unix.O_NONBLOCK != 0, so.Options().SndTimeo().Deadline())
 }
 

@@ -91,7 +91,7 @@ func landlockWalkMount(m *Mount, d *Dentry) iter.Seq[any] {
 // landlockDenied returns the rights of access the caller's domain refuses
 // on the file at p (0 without a domain, or for an anonymous file).
 func (v *VirtualFilesystem) landlockDenied(ctx Context, p Path, access uint64, renameLocked bool) uint64 {
-	dom := ctx.Credentials().Landlock
+	dom := ctx.Credentials().Landlock.FS()
 	if dom == nil || LandlockObject(p) == nil {
 		return 0
 	}
@@ -137,7 +137,7 @@ func landlockOpenAccess(typ uint32, flags int) uint64 {
 // as on Linux.
 func (v *VirtualFilesystem) landlockOpen(ctx Context, p Path, flags int) (uint64, error) {
 	need := landlockOpenAccess(p.Dentry.typ, flags)
-	if need == 0 || ctx.Credentials().Landlock == nil {
+	if need == 0 || ctx.Credentials().Landlock.FS() == nil {
 		return 0, nil
 	}
 	denied := v.landlockDenied(ctx, p, need|landlock.AccessFSTruncate, false)
@@ -192,7 +192,7 @@ func (v *VirtualFilesystem) landlockMake(ctx Context, dir Path, typ uint32) erro
 // truncated), and TRUNCATE for the open file. A new file has no rules of
 // its own, so its directory decides.
 func (v *VirtualFilesystem) landlockCreate(ctx Context, dir Path, flags int) uint64 {
-	if ctx.Credentials().Landlock == nil {
+	if ctx.Credentials().Landlock.FS() == nil {
 		return 0
 	}
 	access := landlock.AccessFSMakeReg | landlockOpenAccess(unix.S_IFREG, flags&^unix.O_TRUNC) | landlock.AccessFSTruncate
@@ -228,7 +228,7 @@ func (v *VirtualFilesystem) landlockRemove(ctx Context, dir Path, isDir bool) er
 // landlockLink is Landlock's check of link(2) of the file at old into
 // the directory at dir.
 func (v *VirtualFilesystem) landlockLink(ctx Context, old, dir Path) error {
-	if ctx.Credentials().Landlock == nil || old.Mount != dir.Mount {
+	if ctx.Credentials().Landlock.FS() == nil || old.Mount != dir.Mount {
 		return nil
 	}
 	v.renameMu.RLock()
@@ -240,7 +240,7 @@ func (v *VirtualFilesystem) landlockLink(ctx Context, old, dir Path) error {
 //
 // Preconditions: renameMu is held for writing.
 func (v *VirtualFilesystem) landlockRename(ctx Context, m *Mount, odir, child, ndir, victim *Dentry, flags uint32) error {
-	if ctx.Credentials().Landlock == nil {
+	if ctx.Credentials().Landlock.FS() == nil {
 		return nil
 	}
 	return v.landlockReferExchange(ctx, m, odir, child, ndir, victim, true, flags&RenameExchange != 0)
@@ -253,7 +253,7 @@ func (v *VirtualFilesystem) landlockRename(ctx Context, m *Mount, odir, child, n
 //
 // Preconditions: renameMu is held.
 func (v *VirtualFilesystem) landlockReferExchange(ctx Context, m *Mount, odir, child, ndir, victim *Dentry, rename, exchange bool) error {
-	dom := ctx.Credentials().Landlock
+	dom := ctx.Credentials().Landlock.FS()
 	if dom == nil || m == nil {
 		return nil
 	}

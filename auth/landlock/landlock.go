@@ -11,7 +11,7 @@ import (
 // ABIVersion is what landlock_create_ruleset(NULL, 0,
 // LANDLOCK_CREATE_RULESET_VERSION) returns: the newest ABI whose every
 // feature kite implements.
-const ABIVersion = 3
+const ABIVersion = 4
 
 // File-system access rights (LANDLOCK_ACCESS_FS_*).
 const (
@@ -31,6 +31,16 @@ const (
 	AccessFSRefer
 	AccessFSTruncate
 )
+
+// Network access rights (LANDLOCK_ACCESS_NET_*, ABI 4): binding a TCP
+// socket to a port and connecting one to a port.
+const (
+	AccessNetBindTCP uint64 = 1 << iota
+	AccessNetConnectTCP
+)
+
+// MaskAccessNet holds every network right.
+const MaskAccessNet = AccessNetConnectTCP<<1 - 1
 
 // MaskAccessFS holds every file-system right kite knows (ABI 3).
 const MaskAccessFS = AccessFSTruncate<<1 - 1
@@ -52,26 +62,39 @@ const MaxLayers = 16
 // Ruleset is what landlock_create_ruleset(2) returns a file for: the
 // rights it handles and the rules landlock_add_rule(2) adds.
 type Ruleset struct {
-	// handledFS is immutable.
-	handledFS uint64
+	// handledFS and handledNet are immutable.
+	handledFS, handledNet uint64
 
 	mu sync.Mutex
-	// rules maps an object to the rights granted beneath it. Guarded by
-	// mu.
-	rules map[any]uint64
+	// rules maps an object to the rights granted beneath it, netRules a
+	// TCP port to the rights granted on it. Guarded by mu.
+	rules    map[any]uint64
+	netRules map[uint16]uint64
 }
 
 // NewRuleset returns an empty ruleset handling the file-system rights
-// handledFS (validated by the caller); ENOMSG if it handles nothing.
-func NewRuleset(handledFS uint64) (*Ruleset, error) {
-	if handledFS == 0 {
+// handledFS and network rights handledNet (validated by the caller);
+// ENOMSG if it handles nothing.
+func NewRuleset(handledFS, handledNet uint64) (*Ruleset, error) {
+	if handledFS == 0 && handledNet == 0 {
 		return nil, unix.ENOMSG
 	}
-	return &Ruleset{handledFS: handledFS, rules: map[any]uint64{}}, nil
+	return &Ruleset{handledFS: handledFS, handledNet: handledNet, rules: map[any]uint64{}, netRules: map[uint16]uint64{}}, nil
 }
 
 // HandledFS returns the file-system rights r handles.
 func (r *Ruleset) HandledFS() uint64 { return r.handledFS }
+
+// HandledNet returns the network rights r handles.
+func (r *Ruleset) HandledNet() uint64 { return r.handledNet }
+
+// AddNetRule grants access (a subset of HandledNet, validated by the
+// caller) on TCP port port.
+func (r *Ruleset) AddNetRule(port uint16, access uint64) {
+	r.mu.Lock()
+	r.netRules[port] |= access
+	r.mu.Unlock()
+}
 
 // AddRule grants access (a subset of HandledFS, validated by the caller)
 // beneath obj; rules for the same object add up.
@@ -94,36 +117,86 @@ type Domain struct {
 	// parent is the domain this one was stacked on, nil for the first.
 	parent *Domain
 	// handled holds, per layer (outermost first), the file-system rights
-	// the layer handles, REFER always included.
-	handled []uint64
-	// rules maps an object to what each layer with a rule on it grants.
-	rules map[any][]layerAccess
+	// the layer handles, REFER always included; handledNet the network
+	// rights.
+	handled, handledNet []uint64
+	// fs says some layer handles a file-system right (REFER aside): the
+	// file-system checks apply only then.
+	fs bool
+	// rules maps an object to what each layer with a rule on it grants,
+	// netRules a TCP port.
+	rules    map[any][]layerAccess
+	netRules map[uint16][]layerAccess
 }
 
 // Merge returns the domain of a task whose domain d (nil for none) is
 // restricted by r: a new layer on top. E2BIG when d has MaxLayers layers.
 func (d *Domain) Merge(r *Ruleset) (*Domain, error) {
-	n := &Domain{parent: d, rules: map[any][]layerAccess{}}
+	n := &Domain{parent: d, rules: map[any][]layerAccess{}, netRules: map[uint16][]layerAccess{}}
 	if d != nil {
 		if len(d.handled) >= MaxLayers {
 			return nil, unix.E2BIG
 		}
 		n.handled = append(n.handled, d.handled...)
+		n.handledNet = append(n.handledNet, d.handledNet...)
+		n.fs = d.fs
 		for obj, ls := range d.rules {
 			n.rules[obj] = ls
+		}
+		for port, ls := range d.netRules {
+			n.netRules[port] = ls
 		}
 	}
 	layer := uint8(len(n.handled))
 	n.handled = append(n.handled, r.handledFS|initiallyDenied)
+	n.handledNet = append(n.handledNet, r.handledNet)
+	n.fs = n.fs || r.handledFS != 0
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for obj, access := range r.rules {
-		old := n.rules[obj]
-		ls := make([]layerAccess, len(old), len(old)+1)
-		copy(ls, old)
-		n.rules[obj] = append(ls, layerAccess{layer: layer, access: access})
+		n.rules[obj] = withLayer(n.rules[obj], layer, access)
+	}
+	for port, access := range r.netRules {
+		n.netRules[port] = withLayer(n.netRules[port], layer, access)
 	}
 	return n, nil
+}
+
+// withLayer returns a copy of ls (shared with the parent domain) with
+// layer's grant appended.
+func withLayer(ls []layerAccess, layer uint8, access uint64) []layerAccess {
+	n := make([]layerAccess, len(ls), len(ls)+1)
+	copy(n, ls)
+	return append(n, layerAccess{layer: layer, access: access})
+}
+
+// FS returns d when some layer restricts the file system, else nil: a
+// domain of network rights alone leaves files (and mounts) alone.
+func (d *Domain) FS() *Domain {
+	if d == nil || !d.fs {
+		return nil
+	}
+	return d
+}
+
+// NetDenied reports whether d refuses the network right access on TCP
+// port port: some layer handles it and has no rule granting it there.
+func (d *Domain) NetDenied(access uint64, port uint16) bool {
+	if d == nil {
+		return false
+	}
+	var need uint16
+	for layer, h := range d.handledNet {
+		if h&access != 0 {
+			need |= 1 << layer
+		}
+	}
+	for _, l := range d.netRules[port] {
+		if l.access&access != 0 {
+			need &^= 1 << l.layer
+		}
+	}
+	return need != 0
 }
 
 // Layers returns how many layers d has.

@@ -19,19 +19,19 @@ func walk(objs ...any) func(func(any) bool) {
 }
 
 func TestNewRulesetEmpty(t *testing.T) {
-	if _, err := NewRuleset(0); err != unix.ENOMSG {
-		t.Fatalf("NewRuleset(0) = %v, want ENOMSG", err)
+	if _, err := NewRuleset(0, 0); err != unix.ENOMSG {
+		t.Fatalf("NewRuleset(0, 0) = %v, want ENOMSG", err)
 	}
 }
 
 func TestDeniedLayers(t *testing.T) {
-	r1, _ := NewRuleset(AccessFSReadFile | AccessFSWriteFile)
+	r1, _ := NewRuleset(AccessFSReadFile|AccessFSWriteFile, 0)
 	r1.AddRule("dir", AccessFSReadFile|AccessFSWriteFile)
 	d1, err := (*Domain)(nil).Merge(r1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, _ := NewRuleset(AccessFSWriteFile)
+	r2, _ := NewRuleset(AccessFSWriteFile, 0)
 	r2.AddRule("file", AccessFSWriteFile)
 	d2, _ := d1.Merge(r2)
 	cases := []struct {
@@ -59,7 +59,7 @@ func TestDeniedLayers(t *testing.T) {
 }
 
 func TestMergeLimit(t *testing.T) {
-	r, _ := NewRuleset(AccessFSReadFile)
+	r, _ := NewRuleset(AccessFSReadFile, 0)
 	var d *Domain
 	var err error
 	for i := 0; i < MaxLayers; i++ {
@@ -73,7 +73,7 @@ func TestMergeLimit(t *testing.T) {
 }
 
 func TestMergeKeepsParent(t *testing.T) {
-	r, _ := NewRuleset(AccessFSReadFile)
+	r, _ := NewRuleset(AccessFSReadFile, 0)
 	r.AddRule("a", AccessFSReadFile)
 	d1, _ := (*Domain)(nil).Merge(r)
 	d2, _ := d1.Merge(r)
@@ -87,7 +87,7 @@ func TestMergeKeepsParent(t *testing.T) {
 
 func TestReferDenied(t *testing.T) {
 	all := uint64(MaskAccessFS)
-	r, _ := NewRuleset(all)
+	r, _ := NewRuleset(all, 0)
 	r.AddRule("a", all)
 	r.AddRule("b", all)
 	r.AddRule("c", all&^AccessFSRefer)
@@ -109,5 +109,23 @@ func TestReferDenied(t *testing.T) {
 		if got != c.want {
 			t.Errorf("%s -> %s: %v, want %v", c.src, c.dst, got, c.want)
 		}
+	}
+}
+
+func TestNetDenied(t *testing.T) {
+	r1, _ := NewRuleset(0, AccessNetBindTCP|AccessNetConnectTCP)
+	r1.AddNetRule(80, AccessNetConnectTCP)
+	d1, _ := (*Domain)(nil).Merge(r1)
+	if d1.FS() != nil {
+		t.Error("a network-only domain restricts files")
+	}
+	if d1.NetDenied(AccessNetConnectTCP, 80) || !d1.NetDenied(AccessNetConnectTCP, 81) || !d1.NetDenied(AccessNetBindTCP, 80) {
+		t.Error("first layer decides wrongly")
+	}
+	r2, _ := NewRuleset(AccessFSReadFile, AccessNetConnectTCP)
+	r2.AddNetRule(81, AccessNetConnectTCP)
+	d2, _ := d1.Merge(r2)
+	if d2.FS() == nil || !d2.NetDenied(AccessNetConnectTCP, 80) || !d2.NetDenied(AccessNetConnectTCP, 81) {
+		t.Error("second layer decides wrongly")
 	}
 }

@@ -1,7 +1,7 @@
 /* Shared by the landlock_*.c tests: the Landlock ABI written out (musl's
  * headers have no <linux/landlock.h>) and helpers that print the errno
  * name of each attempt, so that the host and kite outputs compare. The
- * tests use the rights of ABI 3 at most (and fewer if the kernel's ABI
+ * tests use the rights of ABI 4 at most (and fewer if the kernel's ABI
  * is older), so they print the same on a newer kernel. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -53,6 +53,14 @@ struct ll_path_beneath_attr {
 #define LL_FS_REFER (1ULL << 13)
 #define LL_FS_TRUNCATE (1ULL << 14)
 
+#define LL_NET_BIND_TCP (1ULL << 0)
+#define LL_NET_CONNECT_TCP (1ULL << 1)
+
+struct ll_net_port_attr {
+	uint64_t allowed_access;
+	uint64_t port;
+};
+
 /* The rights of ABI 1, and the whole of ABI 3. */
 #define LL_FS_ABI1 ((1ULL << 13) - 1)
 #define LL_FS_ALL (LL_FS_ABI1 | LL_FS_REFER | LL_FS_TRUNCATE)
@@ -93,6 +101,9 @@ static const char *errname(int e)
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case ENOTEMPTY: return "ENOTEMPTY";
 	case ESRCH: return "ESRCH";
+	case EAFNOSUPPORT: return "EAFNOSUPPORT";
+	case ECONNREFUSED: return "ECONNREFUSED";
+	case EADDRINUSE: return "EADDRINUSE";
 	}
 	static char buf[32];
 	snprintf(buf, sizeof buf, "errno %d", e);
