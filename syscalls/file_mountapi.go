@@ -558,13 +558,19 @@ func statmount(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	hdr := make([]byte, statmountSize)
 	var strs []byte
 	var mask uint64
-	// A string goes in the string area with its offset in the header;
-	// an empty one only takes its NUL and is not reported, as Linux.
+	// A string goes in the string area with its offset in the header.
+	// As Linux's, the area starts with a NUL (offset 0 names no
+	// string) once a string is asked for, and an empty string is left
+	// out and not reported.
 	putStr := func(off int, bit uint64, s string) {
-		if s != "" {
-			putU32(hdr, off, uint32(len(strs)))
-			mask |= bit
+		if len(strs) == 0 {
+			strs = append(strs, 0)
 		}
+		if s == "" {
+			return
+		}
+		putU32(hdr, off, uint32(len(strs)))
+		mask |= bit
 		strs = append(append(strs, s...), 0)
 	}
 	want := r.param
