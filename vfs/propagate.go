@@ -381,7 +381,8 @@ func (v *VirtualFilesystem) propagateMountLocked(dest *Mount, point *Dentry, src
 	fresh := map[*Mount]bool{}
 	visited := map[any]bool{groupKey(dest): true}
 	one := func(n, masterCopy *Mount) {
-		if n == dest || n.ns == nil || fresh[n] || !n.root.isAncestorOfLockedRename(point) {
+		// Detached trees receive nothing (Linux's IS_MNT_NEW).
+		if n == dest || n.ns == nil || n.ns.anon || fresh[n] || !n.root.isAncestorOfLockedRename(point) {
 			return
 		}
 		k := groupKey(n)

@@ -140,6 +140,23 @@ static void body(void) {
 	CHECK("create in its sub", openat(ta, "sub/w", O_CREAT | O_WRONLY, 0600));
 	creatable("create in the original", AT_FDCWD, "mnt/w");
 	close(ta);
+
+	/* A copy of a shared mount is its peer, but a detached one
+	 * receives no mounts until it is attached. */
+	setattr("setattr shared", "mnt", 0, 0, 0, MS_SHARED);
+	c = k_open_tree(AT_FDCWD, "mnt", K_OPEN_TREE_CLONE);
+	CHECK("mount on dir", mount("tmpfs", "mnt/dir", "tmpfs", 0, NULL));
+	creatable("create in it", AT_FDCWD, "mnt/dir/p");
+	CHECK("seen in the detached copy", faccessat(c, "dir/p", F_OK, 0));
+	CHECK("attach the copy", k_move_mount(c, "", AT_FDCWD, "c", K_MOVE_F_EMPTY_PATH));
+	mkdir("mnt/dir2", 0755);
+	CHECK("mount on dir2", mount("tmpfs", "mnt/dir2", "tmpfs", 0, NULL));
+	creatable("create in it", AT_FDCWD, "mnt/dir2/q");
+	CHECK("seen in the attached copy", access("c/dir2/q", F_OK));
+	CHECK("earlier mount still not seen", access("c/dir/p", F_OK));
+	mountline("c");
+	mountline("c/dir2");
+	close(c);
 }
 
 int main(void) {
