@@ -171,3 +171,7 @@ func (e *EventFD) Signal() {
 	e.mu.Unlock()
 	e.queue.Notify(unix.POLLIN)
 }
+
+// NowaitIO implements vfs.NowaitIO: reads can be tried without waiting
+// (RWF_NOWAIT), writes cannot (Linux's eventfd has no write_iter).
+func (e *EventFD) NowaitIO(write bool) bool { return !write }

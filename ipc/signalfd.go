@@ -193,3 +193,7 @@ func EncodeSignalfdSiginfo(b []byte, info *arch.SignalInfo) {
 		le.PutUint32(b[archOff:], info.Arch())
 	}
 }
+
+// NowaitIO implements vfs.NowaitIO: reads can be tried without waiting
+// (RWF_NOWAIT); a write is EINVAL, as without it.
+func (s *SignalFD) NowaitIO(bool) bool { return true }

@@ -390,7 +390,8 @@ func pwritev2(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 // RWF_APPEND appends whatever the file's O_APPEND says, RWF_NOAPPEND
 // writes at the offset even with O_APPEND, except on an append-only
 // file (EPERM; reads are refused the same, as on Linux, where the
-// flags are checked before the direction). RWF_NOWAIT is not supported.
+// flags are checked before the direction). RWF_NOWAIT is not supported
+// here (aio's EOPNOTSUPP): preadv2 and pwritev2 take it off (nowaitContext).
 func rwfAppendMode(f *vfs.File, flags uintptr) (vfs.AppendMode, error) {
 	if flags&^(rwfHipri|rwfDsync|rwfSync|rwfAppend|rwfNoappend) != 0 {
 		return vfs.AppendAsOpened, unix.EOPNOTSUPP
@@ -407,6 +408,20 @@ func rwfAppendMode(f *vfs.File, flags uintptr) (vfs.AppendMode, error) {
 		return vfs.AppendNever, nil
 	}
 	return vfs.AppendAsOpened, nil
+}
+
+// nowaitContext returns the context a preadv2 or pwritev2 (write) with flags
+// runs in: one that never waits with RWF_NOWAIT (EOPNOTSUPP on a file
+// that cannot be tried so, which Linux checks after unknown flags and
+// before the others), t otherwise.
+func nowaitContext(t *kernel.Task, f *vfs.File, flags uintptr, write bool) (vfs.Context, error) {
+	if flags&rwfNowait == 0 || flags&^(rwfHipri|rwfDsync|rwfSync|rwfNowait|rwfAppend|rwfNoappend) != 0 {
+		return t, nil
+	}
+	if !f.CanNowait(write) {
+		return nil, unix.EOPNOTSUPP
+	}
+	return vfs.NowaitContext(t), nil
 }
 
 // doReadv and doWritev check their arguments in Linux's order
@@ -429,10 +444,14 @@ func doReadv(t *kernel.Task, fd, addr, cnt uintptr, off int64, flags uintptr) (u
 	if err != nil || total == 0 {
 		return 0, err
 	}
-	if _, err := rwfAppendMode(f, flags); err != nil {
+	ctx, err := nowaitContext(t, f, flags, false)
+	if err != nil {
 		return 0, err
 	}
-	n, err := f.ReadToUser(t, total, off, newIOVBuffer(t, iovs))
+	if _, err := rwfAppendMode(f, flags&^rwfNowait); err != nil {
+		return 0, err
+	}
+	n, err := f.ReadToUser(ctx, total, off, newIOVBuffer(t, iovs))
 	return uintptr(n), err
 }
 
@@ -452,11 +471,15 @@ func doWritev(t *kernel.Task, fd, addr, cnt uintptr, off int64, flags uintptr) (
 	if err != nil || total == 0 {
 		return 0, err
 	}
-	mode, err := rwfAppendMode(f, flags)
+	ctx, err := nowaitContext(t, f, flags, true)
 	if err != nil {
 		return 0, err
 	}
-	n, err := f.WriteFromUserAppend(t, total, off, newIOVBuffer(t, iovs), mode)
+	mode, err := rwfAppendMode(f, flags&^rwfNowait)
+	if err != nil {
+		return 0, err
+	}
+	n, err := f.WriteFromUserAppend(ctx, total, off, newIOVBuffer(t, iovs), mode)
 	if err == nil && flags&(rwfDsync|rwfSync) != 0 && n > 0 {
 		if serr := f.Sync(t, flags&rwfSync == 0); serr != nil && serr != unix.EINVAL {
 			return 0, serr

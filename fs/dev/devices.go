@@ -131,3 +131,14 @@ func (randomFile) Write(_ vfs.Context, _ *vfs.File, src []byte, _ int64) (int, e
 func (randomFile) Seek(_ vfs.Context, _ *vfs.File, cur, _ int64, _ int) (int64, error) {
 	return cur, nil
 }
+
+// NowaitIO implements vfs.NowaitIO: /dev/null, /dev/zero and the random
+// devices never wait (RWF_NOWAIT is taken); /dev/full is not so marked,
+// as on Linux.
+func (nullFile) NowaitIO(bool) bool { return true }
+
+// NowaitIO implements vfs.NowaitIO.
+func (zeroFile) NowaitIO(bool) bool { return true }
+
+// NowaitIO implements vfs.NowaitIO.
+func (randomFile) NowaitIO(bool) bool { return true }
