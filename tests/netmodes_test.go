@@ -97,8 +97,7 @@ func TestHostNetwork(t *testing.T) {
 	host := []string{"--net=host"}
 	// The INET differential tests behave as on the host (their servers
 	// bind 127.0.0.1 and ::1 at ports the host picks).
-	// hostprogs are programs for the host network only (kite's own
-	// stack lacks what they use: TCP urgent data).
+	// hostprogs are programs for the host network only.
 	for _, name := range []string{"inet_tcp", "inet_stream", "inet_block", "inet_tstamp", "inet_sigio", "inet_oob", "inet_udp", "inet_udp_unspec", "inet_udp_unspec_rcvbuf", "inet_tcp_unspec", "inet_txstamp", "inet_timestamping", "inet_recverr", "inet_cmsg", "inet_send_cmsg", "inet_send_tos", "inet_send_ctl6", "inet_send_pktinfo", "inet_udp_segment", "inet_udp_segment_opt", "hostprogs/hostnet_oob", "hostprogs/hostnet_send_cmsg", "hostprogs/hostnet_procstats", "hostprogs/hostnet_inodes", "hostprogs/hostnet_ifaces", "hostprogs/hostnet_txstamp"} {
 		dir := "progs"
 		if d, n, ok := strings.Cut(name, "/"); ok {

@@ -35,6 +35,10 @@
 // sandbox opens over a hostnet connection, and --publish listeners on
 // the host dial into the stack's loopback.
 //
+// TCP urgent data (MSG_OOB, urgent.go) is kite's: tcpip has none, so
+// a MSG_OOB send between two of kite's sockets on a stack marks its
+// last byte in the receiving end's urgent state, by stream offset.
+//
 // connect(AF_UNSPEC) on a TCP or UDP socket (disconnect.go) gives it a
 // new endpoint when tcpip cannot take the old one back to an unconnected
 // state: the options set on the old one are set again, the port bind
@@ -49,6 +53,8 @@
 // sends); it comes after socket.mu and before Stack.mu. Stack.mu guards
 // the set of open sockets (taken under socket.mu when an endpoint is
 // replaced),
+// urgent.mu a receiving end's urgent mark (taken without Stack.mu;
+// tcpip's endpoint locks come after it),
 // Sandbox.mu its forwarded connections, hostSocket.mu a host socket's
 // unread data (held while that data is copied to the program: mm's
 // locks come after it) and hostSocket.urgMu its urgent-data flag (held

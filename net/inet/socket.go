@@ -154,6 +154,8 @@ type socket struct {
 	recvHop, recvHop2292 atomic.Bool
 	// async is O_ASYNC's state.
 	async asyncSignals
+	// file is the socket's file, whose owner gets SIGURG.
+	file atomic.Pointer[vfs.File]
 	// gsoSize is a UDP socket's UDP_SEGMENT option: the segment size
 	// of its sends without a UDP_SEGMENT message (0: none).
 	gsoSize atomic.Int32
@@ -208,9 +210,15 @@ type socket struct {
 // connected says a connect or accept gave the program the connection
 // (Linux's SS_CONNECTED): a failed connection is then no connect's to
 // report.
+//
+// sent and read count the bytes of a TCP endpoint's stream tcpip took
+// from sends and gave to reads, and urg is its urgent data (nil until
+// a peer sends some): urgent.go.
 type endpointBox struct {
 	ep                              tcpip.Endpoint
 	errTaken, connFailed, connected atomic.Bool
+	sent, read                      atomic.Int64
+	urg                             atomic.Pointer[urgent]
 }
 
 // tookError notes that a call got the error of a TCP endpoint in the
@@ -233,11 +241,15 @@ type setOpt struct {
 
 func newSocket(f *family, typ, protocol int, ep tcpip.Endpoint, wq *waiter.Queue, opts *net.Options) *socket {
 	s := &socket{fam: f, typ: typ, protocol: protocol, opts: opts, wq: wq}
-	s.cur.Store(&endpointBox{ep: ep})
+	box := &endpointBox{ep: ep}
+	s.cur.Store(box)
 	s.bridge = waiter.NewFunctionEntry(waiter.EventIn|waiter.EventPri|waiter.EventOut|waiter.EventErr|waiter.EventHUp|waiter.EventRdHUp|waiter.EventRdNorm|waiter.EventWrNorm, s.notify)
 	wq.EventRegister(&s.bridge)
 	f.st.mu.Lock()
 	f.st.socks[s] = struct{}{}
+	if typ == unix.SOCK_STREAM {
+		f.st.takePendingUrgentLocked(box)
+	}
 	f.st.mu.Unlock()
 	return s
 }
@@ -250,6 +262,10 @@ func (s *socket) notify(m waiter.EventMask) {
 	ev := uint32(m)
 	if ev&unix.POLLIN != 0 {
 		ev |= vfs.PollRdNorm | unix.POLLRDHUP
+		if s.cur.Load().urg.Load() != nil {
+			// What arrived may be the urgent byte.
+			ev |= unix.POLLPRI
+		}
 	}
 	if ev&unix.POLLOUT != 0 {
 		ev |= vfs.PollWrNorm
@@ -271,7 +287,10 @@ func (s *socket) Options() *net.Options { return s.opts }
 
 // SetFile implements net.Socket: the inode number is kept for
 // /proc/net.
-func (s *socket) SetFile(_ *vfs.File, ino uint64) { s.ino.Store(ino) }
+func (s *socket) SetFile(f *vfs.File, ino uint64) {
+	s.file.Store(f)
+	s.ino.Store(ino)
+}
 
 // Readiness implements vfs.Waitable.
 func (s *socket) Readiness(mask uint32) uint32 {
@@ -279,7 +298,8 @@ func (s *socket) Readiness(mask uint32) uint32 {
 	if s.stream() {
 		// tcpip reports a closed or TIME_WAIT endpoint ready for
 		// everything; Linux has no error to report there.
-		// It has no urgent data (POLLPRI) either.
+		// Its POLLPRI is not urgent data, which kite keeps
+		// (urgentReadiness).
 		switch tcp.EndpointState(s.ep().State()) {
 		case tcp.StateClose, tcp.StateTimeWait:
 			r &^= unix.POLLERR | unix.POLLPRI
@@ -296,6 +316,7 @@ func (s *socket) Readiness(mask uint32) uint32 {
 			// tcp_poll has a TCP_CLOSE socket.
 			r |= unix.POLLOUT | unix.POLLHUP
 		}
+		r = s.urgentReadiness(r)
 	}
 	if !s.stream() && s.hasHeld.Load() {
 		r |= unix.POLLIN
@@ -632,6 +653,8 @@ type payload struct {
 	src  func([]byte) (int, error)
 	left int64
 	err  error
+	// last is the last byte read (a MSG_OOB send's urgent byte).
+	last byte
 }
 
 // Read implements io.Reader.
@@ -647,6 +670,9 @@ func (p *payload) Read(b []byte) (int, error) {
 	}
 	n, err := p.src(b)
 	p.left -= int64(n)
+	if n > 0 {
+		p.last = b[n-1]
+	}
 	if err != nil {
 		p.err = err
 		return n, err
@@ -690,21 +716,32 @@ func (s *socket) write(p tcpip.Payloader, wo tcpip.WriteOptions, so sendOpts) (i
 // SendMsg implements net.Socket.
 func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 	flags := req.Flags
-	if flags&unix.MSG_OOB != 0 {
+	urgent := flags&unix.MSG_OOB != 0 && s.stream()
+	if flags&unix.MSG_OOB != 0 && !s.stream() {
 		if !s.oobIgnored(req.To) {
 			// IPv4's UDP, ping and raw sockets refuse it as
-			// Linux's; kite's TCP (tcpip) has no urgent data to
-			// send.
+			// Linux's.
 			return 0, unix.EOPNOTSUPP
 		}
-		flags &^= unix.MSG_OOB
 	}
+	flags &^= unix.MSG_OOB
 	if s.stream() {
 		// tcp_sendmsg reports a pending error (a disconnect's
 		// ECONNRESET) first.
 		if e := s.opts.TakePendingError(); e != 0 {
 			return 0, e
 		}
+	}
+	var urgKey connKey
+	if urgent {
+		// The last byte sent is urgent for the peer, which must be
+		// one of kite's sockets (urgent.go); a socket not connected
+		// fails as without MSG_OOB.
+		key, ok, err := s.sendUrgentPeer()
+		if err != nil {
+			return 0, err
+		}
+		urgKey, urgent = key, ok
 	}
 	nonblock := req.Nonblock || flags&unix.MSG_DONTWAIT != 0
 	wo := tcpip.WriteOptions{More: flags&unix.MSG_MORE != 0, Atomic: !s.stream()}
@@ -747,11 +784,21 @@ func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 		p.left, rest = so.gso, req.Len-so.gso
 	}
 	var done int64
+	if urgent {
+		defer func() {
+			if done > 0 {
+				s.markUrgent(urgKey, s.cur.Load().sent.Load()-1, p.last)
+			}
+		}()
+	}
 	var w net.Waiter
 	defer w.Unregister()
 	for {
 		n, err := s.write(p, wo, so)
 		done += n
+		if s.stream() && n > 0 {
+			s.cur.Load().sent.Add(n)
+		}
 		if err == nil {
 			if rest > 0 && p.err == nil {
 				p = &payload{src: req.Source, left: min(so.gso, rest)}
@@ -834,9 +881,18 @@ type sinkWriter struct {
 	// drop discards everything (MSG_TRUNC on a stream).
 	drop  bool
 	wrote int64
+	// skip is how many bytes to discard first (a TCP stream's urgent
+	// byte), not counted in wrote nor limited by left.
+	skip int64
 }
 
 func (w *sinkWriter) Write(b []byte) (int, error) {
+	if w.skip > 0 {
+		k := min(int64(len(b)), w.skip)
+		w.skip -= k
+		n, err := w.Write(b[k:])
+		return int(k) + n, err
+	}
 	if w.drop {
 		n := min(int64(len(b)), w.left)
 		w.left -= n
@@ -877,9 +933,7 @@ func (s *socket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult,
 	if flags&unix.MSG_OOB != 0 {
 		switch {
 		case s.stream():
-			// tcpip carries no urgent data, so there never is an
-			// urgent byte to read: tcp_recv_urg's EINVAL.
-			return net.RecvResult{}, unix.EINVAL
+			return s.recvUrgent(req, flags)
 		case s.protocol != unix.IPPROTO_UDP:
 			// ping and raw sockets refuse it.
 			return net.RecvResult{}, unix.EOPNOTSUPP
@@ -904,13 +958,25 @@ func (s *socket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult,
 				return r, err
 			}
 		}
-		res, err := s.ep().Read(sw, ro)
+		box := s.cur.Load()
+		if s.stream() && box.urg.Load() != nil && s.urgentLimit(box, sw, done) {
+			// Stopped at the urgent byte.
+			return net.RecvResult{N: done}, nil
+		}
+		res, err := box.ep.Read(sw, ro)
 		if err == nil {
 			if !s.stream() {
 				return s.datagramResult(sw.wrote, res.Total, res.RemoteAddr, res.ControlMessages, flags), nil
 			}
-			done += int64(res.Count)
-			s.ep().ModerateRecvBuf(res.Count)
+			if !peek {
+				box.read.Add(int64(res.Count))
+			}
+			done += sw.wrote
+			box.ep.ModerateRecvBuf(res.Count)
+			if sw.wrote == 0 && res.Count > 0 {
+				// Only the urgent byte, skipped.
+				continue
+			}
 			if waitall && done < req.Len && res.Count > 0 {
 				continue
 			}
@@ -969,8 +1035,7 @@ func (s *socket) Ioctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uintptr) 
 		if !s.stream() {
 			return 0, unix.ENOTTY
 		}
-		// tcpip carries no urgent data: the stream is never at a mark.
-		if _, err := io.CopyOut(arg, putInt(0)); err != nil {
+		if _, err := io.CopyOut(arg, putInt(boolInt(s.atMark()))); err != nil {
 			return 0, unix.EFAULT
 		}
 		return 0, nil
@@ -989,6 +1054,9 @@ func (s *socket) Ioctl(ctx net.Context, io vfs.UserIO, cmd uint32, arg uintptr) 
 	v, err := s.ep().GetSockOptInt(opt)
 	if err != nil {
 		return 0, errno(err)
+	}
+	if opt == tcpip.ReceiveQueueSizeOption && s.stream() {
+		v = s.urgentInq(v)
 	}
 	if _, err := io.CopyOut(arg, putInt(int32(v))); err != nil {
 		return 0, unix.EFAULT

@@ -42,6 +42,10 @@ type Stack struct {
 	mu sync.Mutex
 	// socks is every open socket (for /proc/net).
 	socks map[*socket]struct{}
+	// pendingUrg is the urgent data sent to connections kite's
+	// listeners have not accepted yet, by the receiving end's key
+	// (urgent.go).
+	pendingUrg map[connKey]*urgent
 	// wasUp is set once lo has been up (its queueing discipline is
 	// "noop" before).
 	wasUp bool

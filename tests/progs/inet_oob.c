@@ -2,7 +2,7 @@
  * recv(MSG_OOB) on a TCP connection without urgent data is EINVAL (with
  * and without SO_OOBINLINE) and SIOCATMARK is 0; UDP ignores MSG_OOB on
  * receive and refuses it on send (EOPNOTSUPP). Urgent data itself is in
- * the host-network test hostnet_oob. */
+ * inet_urgent (and the host-network test hostnet_oob). */
 #include "inet_common.h"
 #include <sys/ioctl.h>
 
