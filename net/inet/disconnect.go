@@ -5,7 +5,6 @@ import (
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
-	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 
@@ -206,23 +205,12 @@ func (s *socket) pinLocal(a tcpip.FullAddress) error {
 	if err != nil || local.Port == 0 || !unspecified(local.Addr) {
 		return nil
 	}
-	proto, dst := s.fam.netProto(), a.Addr
-	if isV4Mapped(dst) {
-		b := dst.As16()
-		proto, dst = ipv4.ProtocolNumber, tcpip.AddrFrom4Slice(b[12:])
-	}
-	nic := a.NIC
-	if nic == 0 {
-		nic = tcpip.NICID(old.SocketOptions().GetBindToDevice())
-	}
-	r, terr := s.fam.st.s.FindRoute(nic, tcpip.Address{}, dst, proto, false)
-	if terr != nil {
+	addr, _, ok := s.route(a.NIC, tcpip.Address{}, a.Addr)
+	if !ok {
 		// connect reports it.
 		return nil
 	}
-	addr := r.LocalAddress()
-	r.Release()
-	if s.fam.domain == unix.AF_INET6 && proto == ipv4.ProtocolNumber {
+	if s.fam.domain == unix.AF_INET6 && isV4Mapped(a.Addr) {
 		addr = mapped4(addr)
 	}
 	if err := s.replaceLocked(old, old.Close, &tcpip.FullAddress{}); err != nil {

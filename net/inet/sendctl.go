@@ -39,8 +39,8 @@ const udpMaxSegments = 128
 const udpSegment = 103
 
 // sendControl reads a datagram's IP-level control messages as Linux's
-// ip_cmsg_send and ip6_datagram_send_ctl do; to is the datagram's
-// destination (nil: the connected peer's). An IPv4 socket reads SOL_IP
+// ip_cmsg_send and ip6_datagram_send_ctl do; dst is the datagram's
+// destination (sendDest). An IPv4 socket reads SOL_IP
 // messages; so does an IPv6 one sending to an IPv4-mapped address, which
 // reads IPV6_PKTINFO (its address must be mapped) as IP_PKTINFO and
 // ignores the other SOL_IPV6 messages, as udpv6_sendmsg hands such a
@@ -49,9 +49,9 @@ const udpSegment = 103
 // (other types are EINVAL); other levels' messages are not the
 // family's and are ignored, as on Linux. so is what the send has
 // before its messages (the socket's UDP_SEGMENT).
-func (s *socket) sendControl(ctx net.Context, msgs []net.Cmsg, to *tcpip.FullAddress, so sendOpts) (tcpip.SendableControlMessages, sendOpts, error) {
+func (s *socket) sendControl(ctx net.Context, msgs []net.Cmsg, dst *tcpip.FullAddress, so sendOpts) (tcpip.SendableControlMessages, sendOpts, error) {
 	var cm tcpip.SendableControlMessages
-	v4 := s.fam.domain == unix.AF_INET || s.toV4Mapped(to)
+	v4 := s.fam.domain == unix.AF_INET || mappedDest(dst)
 	var x ext6
 	for _, m := range msgs {
 		var err error
@@ -83,19 +83,58 @@ func (s *socket) sendControl(ctx net.Context, msgs []net.Cmsg, to *tcpip.FullAdd
 	return cm, so, nil
 }
 
-// toV4Mapped reports whether a datagram of an IPv6 socket to to (nil:
-// the connected peer) goes to an IPv4-mapped address.
-func (s *socket) toV4Mapped(to *tcpip.FullAddress) bool {
-	if s.fam.domain != unix.AF_INET6 {
-		return false
-	}
+// sendDest is the destination of a datagram sent to to (nil: the
+// connected peer, nil when there is none: the write reports it), as
+// the send's checks read it: an IPv6 socket's peer connected to an
+// IPv4-mapped address (which tcpip gives in its IPv4 form) in its
+// mapped form.
+func (s *socket) sendDest(to *tcpip.FullAddress) *tcpip.FullAddress {
 	if to != nil {
-		return isV4Mapped(to.Addr)
+		return to
 	}
-	// tcpip gives the peer of an IPv6 socket connected to a mapped
-	// address in its IPv4 form.
 	peer, err := s.ep().GetRemoteAddress()
-	return err == nil && (isV4Mapped(peer.Addr) || peer.Addr.Len() == 4)
+	if err != nil {
+		return nil
+	}
+	if s.fam.domain == unix.AF_INET6 && peer.Addr.Len() == 4 {
+		peer.Addr = mapped4(peer.Addr)
+	}
+	return &peer
+}
+
+// mappedDest reports whether a datagram to dst (nil: none) goes to an
+// IPv4-mapped address.
+func mappedDest(dst *tcpip.FullAddress) bool {
+	return dst != nil && isV4Mapped(dst.Addr)
+}
+
+// unmapped is a in its IPv4 form when it is IPv4-mapped.
+func unmapped(a tcpip.Address) tcpip.Address {
+	if isV4Mapped(a) {
+		b := a.As16()
+		return tcpip.AddrFrom4Slice(b[12:])
+	}
+	return a
+}
+
+// route is the route of a datagram from src (empty: any) to a
+// (IPv4's for an IPv4 or IPv4-mapped address) through nic (0: the
+// socket's SO_BINDTODEVICE interface, if any): its local address and
+// its MTU; ok is false when there is none (the write reports it).
+func (s *socket) route(nic tcpip.NICID, src, a tcpip.Address) (local tcpip.Address, mtu int64, ok bool) {
+	proto := s.fam.netProto()
+	if a.Len() == 4 || isV4Mapped(a) {
+		proto, a = ipv4.ProtocolNumber, unmapped(a)
+	}
+	if nic == 0 {
+		nic = tcpip.NICID(s.ep().SocketOptions().GetBindToDevice())
+	}
+	r, err := s.fam.st.s.FindRoute(nic, src, a, proto, false)
+	if err != nil {
+		return tcpip.Address{}, 0, false
+	}
+	defer r.Release()
+	return r.LocalAddress(), int64(r.MTU()), true
 }
 
 // mapped4 is a, an IPv4 address, in its IPv4-mapped IPv6 form.
@@ -308,61 +347,37 @@ func (s *socket) ipv6Control(ctx net.Context, m net.Cmsg, cm *tcpip.SendableCont
 }
 
 // applySendOpts carries out what tcpip's write options cannot say of a
-// datagram to wo.To (nil: the connected peer): IP_PKTINFO's interface
-// becomes the destination's (tcpip's route then leaves through it, as
-// Linux's oif); its source address must be the one the datagram leaves
-// from anyway (the bound address, or the route's): tcpip has no
-// per-datagram IPv4 source, so another is EOPNOTSUPP rather than
-// silently not used. With IPV6_DONTFRAG a datagram larger than the
-// route's MTU is EMSGSIZE.
-func (s *socket) applySendOpts(wo *tcpip.WriteOptions, so sendOpts, n int64) error {
+// datagram to dst (sendDest; its sendto address is wo.To): IP_PKTINFO's
+// interface becomes the destination's (tcpip's route then leaves
+// through it, as Linux's oif); its source address must be the one the
+// datagram leaves from anyway (the bound address, or the route's):
+// tcpip has no per-datagram IPv4 source, so another is EOPNOTSUPP
+// rather than silently not used. With IPV6_DONTFRAG a datagram larger
+// than the route's MTU is EMSGSIZE.
+func (s *socket) applySendOpts(wo *tcpip.WriteOptions, dst *tcpip.FullAddress, so sendOpts, n int64) error {
 	if so.gso > 0 {
-		if err := s.checkSegments(wo, so, n); err != nil {
+		if err := s.checkSegments(dst, so, n); err != nil {
 			return err
 		}
 		n = min(n, so.gso)
 	}
-	if so.nic == 0 && so.src.Len() == 0 && !so.dontFrag {
+	if so.nic == 0 && so.src.Len() == 0 && !so.dontFrag || dst == nil {
+		// Without a destination the write reports it.
 		return nil
-	}
-	dst := wo.To
-	if dst == nil {
-		peer, err := s.ep().GetRemoteAddress()
-		if err != nil {
-			// The write reports the missing destination.
-			return nil
-		}
-		if s.fam.domain == unix.AF_INET6 && peer.Addr.Len() == 4 {
-			peer.Addr = mapped4(peer.Addr)
-		}
-		dst = &peer
 	}
 	if so.dontFrag {
 		return s.checkDontFrag(dst, wo.ControlMessages, n)
-	}
-	daddr := dst.Addr
-	if isV4Mapped(daddr) {
-		b := daddr.As16()
-		daddr = tcpip.AddrFrom4Slice(b[12:])
 	}
 	if so.src.Len() != 0 {
 		nic := so.nic
 		if nic == 0 {
 			nic = dst.NIC
 		}
-		if nic == 0 {
-			nic = tcpip.NICID(s.ep().SocketOptions().GetBindToDevice())
-		}
 		var from tcpip.Address
 		if local, err := s.ep().GetLocalAddress(); err == nil && !unspecified(local.Addr) {
-			from = local.Addr
-			if isV4Mapped(from) {
-				b := from.As16()
-				from = tcpip.AddrFrom4Slice(b[12:])
-			}
-		} else if r, err := s.fam.st.s.FindRoute(nic, tcpip.Address{}, daddr, ipv4.ProtocolNumber, false); err == nil {
-			from = r.LocalAddress()
-			r.Release()
+			from = unmapped(local.Addr)
+		} else if addr, _, ok := s.route(nic, tcpip.Address{}, dst.Addr); ok {
+			from = addr
 		}
 		if from != so.src {
 			return unix.EOPNOTSUPP
@@ -385,16 +400,11 @@ func (s *socket) checkDontFrag(dst *tcpip.FullAddress, cm tcpip.SendableControlM
 	if cm.HasIPv6PacketInfo && cm.IPv6PacketInfo.NIC != 0 {
 		nic = cm.IPv6PacketInfo.NIC
 	}
-	if nic == 0 {
-		nic = tcpip.NICID(s.ep().SocketOptions().GetBindToDevice())
-	}
-	r, err := s.fam.st.s.FindRoute(nic, cm.IPv6PacketInfo.Addr, dst.Addr, ipv6.ProtocolNumber, false)
-	if err != nil {
+	_, mtu, ok := s.route(nic, cm.IPv6PacketInfo.Addr, dst.Addr)
+	if !ok {
 		// The write reports it.
 		return nil
 	}
-	mtu := int64(r.MTU())
-	r.Release()
 	if s.protocol == unix.IPPROTO_UDP {
 		n += header.UDPMinimumSize
 	}
@@ -405,12 +415,12 @@ func (s *socket) checkDontFrag(dst *tcpip.FullAddress, cm tcpip.SendableControlM
 }
 
 // checkSegments is udp_send_skb's check of a UDP_SEGMENT send of n
-// bytes: no more than UDP_MAX_SEGMENTS datagrams (EINVAL), each within
-// the route's MTU and the whole no larger than one datagram may be
-// (EMSGSIZE).
-func (s *socket) checkSegments(wo *tcpip.WriteOptions, so sendOpts, n int64) error {
+// bytes to dst (sendDest): no more than UDP_MAX_SEGMENTS datagrams
+// (EINVAL), each within the route's MTU and the whole no larger than
+// one datagram may be (EMSGSIZE).
+func (s *socket) checkSegments(dst *tcpip.FullAddress, so sendOpts, n int64) error {
 	limit := int64(0xffff - header.UDPMinimumSize - header.IPv4MinimumSize)
-	if s.fam.domain == unix.AF_INET6 && !s.toV4Mapped(wo.To) {
+	if s.fam.domain == unix.AF_INET6 && !mappedDest(dst) {
 		limit = 0xffff - header.UDPMinimumSize
 	}
 	if n > limit {
@@ -419,34 +429,15 @@ func (s *socket) checkSegments(wo *tcpip.WriteOptions, so sendOpts, n int64) err
 	if n > so.gso*udpMaxSegments {
 		return unix.EINVAL
 	}
-	dst := wo.To
 	if dst == nil {
-		peer, err := s.ep().GetRemoteAddress()
-		if err != nil {
-			// The write reports the missing destination.
-			return nil
-		}
-		dst = &peer
+		// The write reports the missing destination.
+		return nil
 	}
-	proto, daddr := s.fam.netProto(), dst.Addr
-	if daddr.Len() == 4 || isV4Mapped(daddr) {
-		proto = ipv4.ProtocolNumber
-		if isV4Mapped(daddr) {
-			b := daddr.As16()
-			daddr = tcpip.AddrFrom4Slice(b[12:])
-		}
-	}
-	nic := dst.NIC
-	if nic == 0 {
-		nic = tcpip.NICID(s.ep().SocketOptions().GetBindToDevice())
-	}
-	r, err := s.fam.st.s.FindRoute(nic, tcpip.Address{}, daddr, proto, false)
-	if err != nil {
+	_, mtu, ok := s.route(dst.NIC, tcpip.Address{}, dst.Addr)
+	if !ok {
 		// The write reports it.
 		return nil
 	}
-	mtu := int64(r.MTU())
-	r.Release()
 	if min(n, so.gso)+header.UDPMinimumSize > mtu {
 		return unix.EMSGSIZE
 	}

@@ -761,12 +761,13 @@ func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 	// message may override.
 	so := sendOpts{tos: -1, tclass: -1, gso: int64(s.gsoSize.Load())}
 	if !s.stream() && (len(req.Control.Proto) > 0 || so.gso > 0) {
-		cm, o, err := s.sendControl(ctx, req.Control.Proto, wo.To, so)
+		dst := s.sendDest(wo.To)
+		cm, o, err := s.sendControl(ctx, req.Control.Proto, dst, so)
 		if err != nil {
 			return 0, err
 		}
 		wo.ControlMessages, so = cm, o
-		if err := s.applySendOpts(&wo, so, req.Len); err != nil {
+		if err := s.applySendOpts(&wo, dst, so, req.Len); err != nil {
 			return 0, err
 		}
 	}
