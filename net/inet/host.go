@@ -315,7 +315,8 @@ func (s *hostSocket) recvOOB(buf, oob []byte, flags int) (n, oobn, recvflags int
 	s.urgMu.Lock()
 	defer s.urgMu.Unlock()
 	n, oobn, recvflags, from, err = s.hs.Recv(buf, oob, flags)
-	if err == nil && n > 0 {
+	if err == nil && (n > 0 || recvflags&unix.MSG_OOB != 0) {
+		// Taken (into no room too: MSG_TRUNC).
 		s.urgent.Store(false)
 	}
 	return n, oobn, recvflags, from, err
@@ -844,6 +845,10 @@ func (s *hostSocket) recvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvRes
 				continue
 			}
 			r := net.RecvResult{N: done, Flags: rflags & unix.MSG_OOB}
+			if flags&unix.MSG_OOB != 0 {
+				// tcp_recv_urg into no room: MSG_TRUNC.
+				r.Flags |= rflags & unix.MSG_TRUNC
+			}
 			if done > 0 {
 				s.stamp(&r)
 			}
