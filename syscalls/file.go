@@ -797,6 +797,9 @@ func ioctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, unix.EBADF
 	}
 	cmd := uint32(a[1])
+	if err := landlockIoctl(f, cmd); err != nil {
+		return 0, err
+	}
 	switch cmd {
 	case vfs.IoctlFIOCLEX:
 		return 0, t.FDTable().SetFlags(fd, vfs.FDCloexec)

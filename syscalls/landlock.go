@@ -282,3 +282,34 @@ func landlockSocket(t *kernel.Task, so net.Socket, addr []byte, access uint64) e
 // sin6LenRFC2133 is the size of a struct sockaddr_in6 without its
 // sin6_scope_id, the least IPv6 address Linux takes.
 const sin6LenRFC2133 = 24
+
+// landlockIoctl is Landlock's check of ioctl(2) on f: a device file
+// opened by a task whose domain refused it IOCTL_DEV takes only the
+// commands that are no device's own (EACCES for the others).
+func landlockIoctl(f *vfs.File, cmd uint32) error {
+	if !f.LandlockDenied(landlock.AccessFSIoctlDev) || landlockAlwaysAllowedIoctl(cmd) {
+		return nil
+	}
+	if typ := f.Dentry().Type(); typ != unix.S_IFCHR && typ != unix.S_IFBLK {
+		return nil
+	}
+	return unix.EACCES
+}
+
+// landlockAlwaysAllowedIoctl reports whether cmd is one of the ioctls
+// Landlock never restricts on devices: those that act on the file
+// description (as fcntl does) or on the file system rather than the
+// device, or that devices do not implement.
+func landlockAlwaysAllowedIoctl(cmd uint32) bool {
+	switch cmd {
+	case vfs.IoctlFIOCLEX, vfs.IoctlFIONCLEX, vfs.IoctlFIONBIO, vfs.IoctlFIOASYNC,
+		0x5460,                 // FIOQSIZE
+		0xc0045877, 0xc0045878, // FIFREEZE, FITHAW
+		0xc020660b, // FS_IOC_FIEMAP
+		0x2,        // FIGETBSZ
+		unix.FICLONE, unix.FICLONERANGE, unix.FIDEDUPERANGE,
+		0x80111500, 0x80811501: // FS_IOC_GETFSUUID, FS_IOC_GETFSSYSFSPATH
+		return true
+	}
+	return false
+}

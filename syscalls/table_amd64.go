@@ -392,7 +392,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_EPOLL_PWAIT2:            supported(epollPwait2),
 	unix.SYS_MOUNT_SETATTR:           partial(mountSetattr, "no idmapped mounts: MOUNT_ATTR_IDMAP is EINVAL once userns_fd is an open descriptor (as for a file system without them); making a mount read-only does not wait for or refuse writers (EBUSY on Linux)"),
 	unix.SYS_QUOTACTL_FD:             enosys(""),
-	unix.SYS_LANDLOCK_CREATE_RULESET: partial(landlockCreateRuleset, "ABI version 4: the file-system rights up to REFER and TRUNCATE and TCP bind/connect rights; no IOCTL_DEV (5), scopes (6) or the ERRATA flag (7): their bits are EINVAL"),
+	unix.SYS_LANDLOCK_CREATE_RULESET: partial(landlockCreateRuleset, "ABI version 5: the file-system rights (REFER, TRUNCATE and IOCTL_DEV included) and TCP bind/connect rights; no scopes (6) or ERRATA flag (7): their bits are EINVAL"),
 	unix.SYS_LANDLOCK_ADD_RULE:       supported(landlockAddRule),
 	unix.SYS_LANDLOCK_RESTRICT_SELF:  partial(landlockRestrictSelf, "restricts the calling thread, inherited by children; no LOG flags (ABI 7) or TSYNC: flags are EINVAL"),
 	unix.SYS_MEMFD_SECRET:            enosys(""),

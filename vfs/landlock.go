@@ -133,19 +133,28 @@ func landlockOpenAccess(typ uint32, flags int) uint64 {
 
 // landlockOpen is Landlock's check of an open(2) of the file at p: EACCES
 // when a right the open needs is refused. It also returns the rights the
-// opened file may not use later (TRUNCATE, for ftruncate), decided now
-// as on Linux.
+// opened file may not use later (TRUNCATE for ftruncate, IOCTL_DEV for
+// ioctl on a device), decided now as on Linux.
 func (v *VirtualFilesystem) landlockOpen(ctx Context, p Path, flags int) (uint64, error) {
 	need := landlockOpenAccess(p.Dentry.typ, flags)
 	if need == 0 || ctx.Credentials().Landlock.FS() == nil {
 		return 0, nil
 	}
-	denied := v.landlockDenied(ctx, p, need|landlock.AccessFSTruncate, false)
+	optional := landlock.AccessFSTruncate
+	if p.Dentry.typ == unix.S_IFCHR || p.Dentry.typ == unix.S_IFBLK {
+		optional |= landlock.AccessFSIoctlDev
+	}
+	denied := v.landlockDenied(ctx, p, need|optional, false)
 	if denied&need != 0 {
 		return 0, unix.EACCES
 	}
 	return denied, nil
 }
+
+// LandlockDenied reports whether the Landlock domain of the task that
+// opened f refused it the right access when it did (ioctl asks for
+// IOCTL_DEV); files opened without a domain may do anything.
+func (f *File) LandlockDenied(access uint64) bool { return f.landlockDeny&access != 0 }
 
 // landlockMakeAccess returns the right making a file of type typ needs.
 func landlockMakeAccess(typ uint32) uint64 {

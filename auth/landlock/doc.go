@@ -17,9 +17,9 @@
 // namespace. It imports only the standard library and x/sys/unix, so that
 // auth can hold a Domain.
 //
-// Kite implements ABI version 4: the file-system rights of Linux 6.2
+// Kite implements ABI version 5: the file-system rights of Linux 6.2
 // (LANDLOCK_ACCESS_FS_EXECUTE through LANDLOCK_ACCESS_FS_TRUNCATE, REFER
-// included) and TCP bind and connect rights on ports (Linux 6.7).
-// LANDLOCK_ACCESS_FS_IOCTL_DEV (ABI 5), scoping (6) and audit flags (7)
-// are refused as unknown bits.
+// included), TCP bind and connect rights on ports (Linux 6.7) and
+// LANDLOCK_ACCESS_FS_IOCTL_DEV (Linux 6.10). Scoping (ABI 6) and audit
+// flags (7) are refused as unknown bits.
 package landlock

@@ -11,7 +11,7 @@ import (
 // ABIVersion is what landlock_create_ruleset(NULL, 0,
 // LANDLOCK_CREATE_RULESET_VERSION) returns: the newest ABI whose every
 // feature kite implements.
-const ABIVersion = 4
+const ABIVersion = 5
 
 // File-system access rights (LANDLOCK_ACCESS_FS_*).
 const (
@@ -30,6 +30,7 @@ const (
 	AccessFSMakeSym
 	AccessFSRefer
 	AccessFSTruncate
+	AccessFSIoctlDev
 )
 
 // Network access rights (LANDLOCK_ACCESS_NET_*, ABI 4): binding a TCP
@@ -42,15 +43,15 @@ const (
 // MaskAccessNet holds every network right.
 const MaskAccessNet = AccessNetConnectTCP<<1 - 1
 
-// MaskAccessFS holds every file-system right kite knows (ABI 3).
-const MaskAccessFS = AccessFSTruncate<<1 - 1
+// MaskAccessFS holds every file-system right kite knows (ABI 5).
+const MaskAccessFS = AccessFSIoctlDev<<1 - 1
 
 // numAccessFS is how many file-system rights there are.
-const numAccessFS = 15
+const numAccessFS = 16
 
 // AccessFile are the rights that make sense on a file that is not a
 // directory: a rule on such a file may grant only these.
-const AccessFile = AccessFSExecute | AccessFSWriteFile | AccessFSReadFile | AccessFSTruncate
+const AccessFile = AccessFSExecute | AccessFSWriteFile | AccessFSReadFile | AccessFSTruncate | AccessFSIoctlDev
 
 // initiallyDenied is REFER: every layer handles it, whether its ruleset
 // named it or not, so that an ABI 1 ruleset still forbids reparenting.

@@ -52,6 +52,7 @@ struct ll_path_beneath_attr {
 #define LL_FS_MAKE_SYM (1ULL << 12)
 #define LL_FS_REFER (1ULL << 13)
 #define LL_FS_TRUNCATE (1ULL << 14)
+#define LL_FS_IOCTL_DEV (1ULL << 15)
 
 #define LL_NET_BIND_TCP (1ULL << 0)
 #define LL_NET_CONNECT_TCP (1ULL << 1)
@@ -104,6 +105,7 @@ static const char *errname(int e)
 	case EAFNOSUPPORT: return "EAFNOSUPPORT";
 	case ECONNREFUSED: return "ECONNREFUSED";
 	case EADDRINUSE: return "EADDRINUSE";
+	case ENOTTY: return "ENOTTY";
 	}
 	static char buf[32];
 	snprintf(buf, sizeof buf, "errno %d", e);

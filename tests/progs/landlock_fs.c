@@ -5,6 +5,7 @@
 #include "landlock_common.h"
 #include <ftw.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <pthread.h>
@@ -369,6 +370,36 @@ static void mounts_changed(void)
 	TRY("pivot_root", syscall(SYS_pivot_root, "r", "r/sub"));
 }
 
+/* ioctl: a device opened under a domain that refuses IOCTL_DEV takes
+ * only the ioctls that are no device's own (ABI 5). */
+static void ioctls(void)
+{
+	if (v < 5) {
+		printf("no IOCTL_DEV\n");
+		return;
+	}
+	int before = open("/dev/null", O_RDWR);
+	int rs = ruleset(LL_FS_READ_FILE | LL_FS_WRITE_FILE | LL_FS_IOCTL_DEV);
+	allow(rs, "/dev", LL_FS_READ_FILE | LL_FS_WRITE_FILE);
+	allow(rs, "/dev/zero", LL_FS_IOCTL_DEV);
+	allow(rs, "w", LL_FS_READ_FILE | LL_FS_IOCTL_DEV);
+	enforce(rs);
+	int fd = open("/dev/null", O_RDWR), n, one = 1;
+	struct termios { char b[64]; } tio;
+	report("null FIONREAD", ioctl(fd, FIONREAD, &n));
+	report("null TCGETS", ioctl(fd, TCGETS, &tio));
+	report("null FIOCLEX", ioctl(fd, FIOCLEX));
+	report("null FIONBIO", ioctl(fd, FIONBIO, &one));
+	report("null opened before TCGETS", ioctl(before, TCGETS, &tio));
+	close(fd);
+	fd = open("/dev/zero", O_RDONLY);
+	report("zero (rule on the device) TCGETS", ioctl(fd, TCGETS, &tio));
+	close(fd);
+	fd = open("w/f", O_RDONLY);
+	report("regular file FIONREAD", ioctl(fd, FIONREAD, &n));
+	close(fd);
+}
+
 /* scenario runs f in a child. */
 static void scenario(const char *name, void (*f)(void))
 {
@@ -424,6 +455,7 @@ static void run(char *template)
 	scenario("rule on /", mounts_root);
 	scenario("rule on /dev", mounts_dev);
 	scenario("mount", mounts_changed);
+	scenario("ioctl", ioctls);
 
 	if (chdir(cwd) < 0 || nftw(dir, rm, 16, FTW_DEPTH | FTW_PHYS) < 0)
 		printf("cleanup: %s\n", errname(errno));
