@@ -300,7 +300,12 @@ func (t *Task) Environ() []byte {
 
 // Maps implements proc.ProcessInfo: t's mappings, named as the reader
 // (ctx) sees paths.
-func (t *Task) Maps(ctx vfs.Context) []proc.Mapping {
+func (t *Task) Maps(ctx vfs.Context) []proc.Mapping { return t.maps(ctx, false) }
+
+// Smaps implements proc.ProcessInfo: Maps with each mapping's memory use.
+func (t *Task) Smaps(ctx vfs.Context) []proc.Mapping { return t.maps(ctx, true) }
+
+func (t *Task) maps(ctx vfs.Context, usage bool) []proc.Mapping {
 	m := t.MemoryManagerShared()
 	if m == nil {
 		return nil
@@ -314,7 +319,12 @@ func (t *Task) Maps(ctx vfs.Context) []proc.Mapping {
 			root = fsc.Root()
 		}
 	}
-	vmas := m.VMAs()
+	var vmas []mm.VMAInfo
+	if usage {
+		vmas = m.VMAsUsage()
+	} else {
+		vmas = m.VMAs()
+	}
 	out := make([]proc.Mapping, 0, len(vmas))
 	for _, v := range vmas {
 		out = append(out, t.mapping(ctx, root, v))
@@ -326,11 +336,20 @@ func (t *Task) Maps(ctx vfs.Context) []proc.Mapping {
 func (t *Task) mapping(ctx vfs.Context, root vfs.Path, v mm.VMAInfo) proc.Mapping {
 	mp := proc.Mapping{
 		Start: uint64(v.Start), End: uint64(v.End),
-		Read:   v.Prot&unix.PROT_READ != 0,
-		Write:  v.Prot&unix.PROT_WRITE != 0,
-		Exec:   v.Prot&unix.PROT_EXEC != 0,
-		Shared: v.Shared,
-		Path:   v.Name,
+		Read:    v.Prot&unix.PROT_READ != 0,
+		Write:   v.Prot&unix.PROT_WRITE != 0,
+		Exec:    v.Prot&unix.PROT_EXEC != 0,
+		Shared:  v.Shared,
+		Path:    v.Name,
+		VmFlags: v.VmFlags,
+	}
+	if u := v.Usage; u != nil {
+		mp.Usage = &proc.MappingUsage{
+			Rss: u.Rss, Pss: u.Pss,
+			SharedClean: u.SharedClean, SharedDirty: u.SharedDirty,
+			PrivateClean: u.PrivateClean, PrivateDirty: u.PrivateDirty,
+			Anonymous: u.Anonymous, Locked: u.Locked,
+		}
 	}
 	f, ok := v.File.(*vfs.File)
 	if !ok {

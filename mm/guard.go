@@ -172,6 +172,7 @@ func (m *MemoryManager) guardInstallLocked(v *vma, start, end uintptr) error {
 	}
 	m.dropPagesLocked(start, end)
 	m.guards.update(start, end, true)
+	v.maybeGuard = true
 	return nil
 }
 

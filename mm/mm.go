@@ -135,6 +135,25 @@ type VMAInfo struct {
 	Name       string
 	File       File          // nil for anonymous memory
 	Shm        *SharedMemory // for shared anonymous memory and shm
+
+	// VmFlags are the mnemonics of Linux's flags of the VMA, as
+	// /proc/PID/smaps prints them.
+	VmFlags []string
+
+	// Usage is the VMA's memory use, filled by VMAsUsage only.
+	Usage *VMAUsage
+}
+
+// VMAUsage is a VMA's memory use in bytes, as /proc/PID/smaps shows it.
+// kite keeps no dirty or accessed bits: a page the mapping owns (private
+// anonymous memory, a private copy, a shared mapping's page it may have
+// written) counts as dirty and every resident page as referenced; Pss
+// divides a page by the address spaces and objects holding its frame.
+type VMAUsage struct {
+	Rss, Pss                   uint64
+	SharedClean, SharedDirty   uint64
+	PrivateClean, PrivateDirty uint64
+	Anonymous, Locked          uint64
 }
 
 // MemoryManager is an application address space: its VMAs, the frames
@@ -288,9 +307,63 @@ func (m *MemoryManager) VMAs() []VMAInfo {
 		if v.obj != nil && v.name == "" {
 			info.Name = sharedAnonMapName
 		}
+		info.VmFlags = v.vmFlags()
 		out = append(out, info)
 	}
 	return out
+}
+
+// VMAsUsage is VMAs with each VMA's memory use (/proc/PID/smaps).
+func (m *MemoryManager) VMAsUsage() []VMAInfo {
+	out := m.VMAs()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for i := range out {
+		v := m.vmas.find(out[i].Start)
+		if v == nil || v.start != out[i].Start {
+			continue // changed since the snapshot
+		}
+		out[i].Usage = m.usageLocked(v)
+	}
+	return out
+}
+
+// usageLocked counts the memory use of v's pages.
+//
+// Preconditions: m.mu is held.
+func (m *MemoryManager) usageLocked(v *vma) *VMAUsage {
+	u := &VMAUsage{}
+	m.pt.forRange(v.start, v.end, func(_ uintptr, p *pte) bool {
+		refs := m.mf.refCount(p.frame)
+		if refs == 0 {
+			refs = 1
+		}
+		u.Rss += pageSize
+		u.Pss += pageSize / uint64(refs)
+		// The mapping's own copy, or a shared mapping's page. A
+		// private file mapping without an object (the ELF loader's)
+		// reads its pages into frames of its own: counted clean.
+		own := !p.cow && (v.obj != nil || v.file == nil)
+		dirty := own && (!v.shared || v.mayWriteShared())
+		switch {
+		case refs == 1 && dirty:
+			u.PrivateDirty += pageSize
+		case refs == 1:
+			u.PrivateClean += pageSize
+		case dirty:
+			u.SharedDirty += pageSize
+		default:
+			u.SharedClean += pageSize
+		}
+		if !v.shared && own {
+			u.Anonymous += pageSize
+		}
+		if v.locked {
+			u.Locked += pageSize
+		}
+		return true
+	})
+	return u
 }
 
 // Release drops every page reference and releases the platform address

@@ -51,6 +51,14 @@ type vma struct {
 	// VM_MAYWRITE clear).
 	noWrite bool
 
+	// maybeGuard: guard pages were installed in the mapping (Linux's
+	// VM_MAYBE_GUARD, kept when they are removed).
+	maybeGuard bool
+
+	// uffdMissing: a userfaultfd registered the mapping for missing
+	// pages (Linux's VM_UFFD_MISSING; userfaultfd.go).
+	uffdMissing bool
+
 	// sealed: mseal sealed the mapping (Linux's VM_SEALED): it may not
 	// be unmapped, moved, resized, replaced or have its protection
 	// changed, and read-only private anonymous memory may not be
@@ -406,6 +414,7 @@ func (s *vmaSet) mergeNext(v *vma) {
 	next := v.next
 	s.remove(next)
 	v.end = next.end
+	v.maybeGuard = v.maybeGuard || next.maybeGuard
 	s.account(v, next.length(), +1)
 	next.dropRefs(s.owner)
 }
@@ -436,4 +445,44 @@ func (s *vmaSet) checkInvariants() error {
 		return unix.EFAULT
 	}
 	return nil
+}
+
+// vmFlags returns the mnemonics of v's Linux VMA flags in the order
+// /proc/PID/smaps prints them (show_smap_vma_flags: by bit). kite keeps
+// no soft-dirty, KSM or architecture flags.
+func (v *vma) vmFlags() []string {
+	f := make([]string, 0, 8)
+	add := func(ok bool, name string) {
+		if ok {
+			f = append(f, name)
+		}
+	}
+	special := v.noWrite && !v.shared // the vDSO's data page
+	add(v.prot&unix.PROT_READ != 0, "rd")
+	add(v.prot&unix.PROT_WRITE != 0, "wr")
+	add(v.prot&unix.PROT_EXEC != 0, "ex")
+	add(v.shared && !v.noWrite, "sh") // a read-only file's shared mapping is not VM_SHARED
+	add(true, "mr")
+	add(!v.noWrite, "mw")
+	add(!special, "me")
+	add(v.shared, "ms")
+	add(v.growsDown, "gd")
+	add(v.uffdMissing, "um")
+	add(special, "pf")
+	add(v.maybeGuard, "gu")
+	add(v.locked, "lo")
+	add(special, "io")
+	add(v.hints&hintSequential != 0, "sr")
+	add(v.hints&hintRandom != 0, "rr")
+	add(v.dontFork, "dc")
+	add(special || v.name == "[vdso]", "de")
+	add(v.lockOnFault, "lf")
+	add(v.accounted && !v.shared, "ac") // shared memory's object is accounted, not its VMAs
+	add(v.noReserve, "nr")
+	add(v.wipeOnFork, "wf")
+	add(special || v.hints&hintDontDump != 0, "dd")
+	add(v.hints&hintHugePage != 0, "hg")
+	add(v.hints&hintNoHugePage != 0, "nh")
+	add(v.sealed, "sl")
+	return f
 }

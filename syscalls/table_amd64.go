@@ -410,7 +410,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_LSM_GET_SELF_ATTR:       enosys(""),
 	unix.SYS_LSM_SET_SELF_ATTR:       enosys(""),
 	unix.SYS_LSM_LIST_MODULES:        enosys(""),
-	unix.SYS_MSEAL:                   partial(mseal, "seals VMAs against munmap, mremap, mprotect, mmap MAP_FIXED, brk shrinking and discarding madvise on read-only private anonymous memory, as Linux 6.18; /proc/PID/smaps shows no VmFlags (no \"sl\")"),
+	unix.SYS_MSEAL:                   supported(mseal),
 	unix.SYS_SETXATTRAT:              supported(setxattrat),
 	unix.SYS_GETXATTRAT:              supported(getxattrat),
 	unix.SYS_LISTXATTRAT:             supported(listxattrat),

@@ -266,6 +266,12 @@ func (fs *Filesystem) taskFiles(pi ProcessInfo, p Process, tid int32, whole bool
 		}
 		return formatMaps(pi.Maps(ctx)), nil
 	})
+	kids["smaps"] = fs.newData(p, 0o444, func(ctx vfs.Context) ([]byte, error) {
+		if !mayInspect(ctx, p) {
+			return nil, unix.EACCES
+		}
+		return formatSmaps(pi.Smaps(ctx)), nil
+	})
 	kids["statm"] = fs.newData(p, 0o444, func(ctx vfs.Context) ([]byte, error) {
 		st, err := get(ctx)
 		if err != nil {

@@ -202,6 +202,51 @@ func formatMaps(ms []Mapping) []byte {
 	return b.Bytes()
 }
 
+// formatSmaps is /proc/PID/smaps: each maps line followed by the
+// mapping's memory use and flags, in Linux's fields and order (kite has
+// no huge pages, swap, KSM or lazily freed pages: those are 0).
+func formatSmaps(ms []Mapping) []byte {
+	var b bytes.Buffer
+	for _, m := range ms {
+		b.Write(formatMaps([]Mapping{m}))
+		u := m.Usage
+		if u == nil {
+			u = &MappingUsage{}
+		}
+		kb := func(name string, v uint64) { fmt.Fprintf(&b, "%-16s%8d kB\n", name+":", v>>10) }
+		kb("Size", m.End-m.Start)
+		kb("KernelPageSize", 4096)
+		kb("MMUPageSize", 4096)
+		kb("Rss", u.Rss)
+		kb("Pss", u.Pss)
+		kb("Pss_Dirty", min(u.Pss, u.SharedDirty+u.PrivateDirty))
+		kb("Shared_Clean", u.SharedClean)
+		kb("Shared_Dirty", u.SharedDirty)
+		kb("Private_Clean", u.PrivateClean)
+		kb("Private_Dirty", u.PrivateDirty)
+		kb("Referenced", u.Rss)
+		kb("Anonymous", u.Anonymous)
+		kb("KSM", 0)
+		kb("LazyFree", 0)
+		kb("AnonHugePages", 0)
+		kb("ShmemPmdMapped", 0)
+		kb("FilePmdMapped", 0)
+		kb("Shared_Hugetlb", 0)
+		kb("Private_Hugetlb", 0)
+		kb("Swap", 0)
+		kb("SwapPss", 0)
+		kb("Locked", u.Locked)
+		fmt.Fprintf(&b, "THPeligible:    %8d\n", 0)
+		b.WriteString("VmFlags:")
+		for _, f := range m.VmFlags {
+			b.WriteByte(' ')
+			b.WriteString(f)
+		}
+		b.WriteString(" \n")
+	}
+	return b.Bytes()
+}
+
 // escapeMapPath escapes a newline in a mapped file's name as Linux's
 // seq_path(..., "\n") does.
 func escapeMapPath(p string) string {

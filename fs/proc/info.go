@@ -24,6 +24,8 @@ type ProcessInfo interface {
 	Environ() []byte
 	// Maps lists the process's memory mappings in address order.
 	Maps(ctx vfs.Context) []Mapping
+	// Smaps is Maps with each mapping's Usage (/proc/PID/smaps).
+	Smaps(ctx vfs.Context) []Mapping
 	// SetComm sets the command name of thread tid (a write to its comm
 	// file), truncated to 15 bytes; ESRCH if the thread is gone.
 	SetComm(tid int32, name string) error
@@ -108,6 +110,18 @@ type Mapping struct {
 	Inode              uint64
 	// Path is the file's path, "[heap]", "[stack]" or "".
 	Path string
+	// VmFlags are the mnemonics of the VMA's flags (smaps' VmFlags).
+	VmFlags []string
+	// Usage is the mapping's memory use, for smaps (Smaps fills it).
+	Usage *MappingUsage
+}
+
+// MappingUsage is a mapping's memory use in bytes (/proc/PID/smaps).
+type MappingUsage struct {
+	Rss, Pss                   uint64
+	SharedClean, SharedDirty   uint64
+	PrivateClean, PrivateDirty uint64
+	Anonymous, Locked          uint64
 }
 
 // SystemInfo is implemented by Sources that show the system-wide files

@@ -64,6 +64,8 @@ func (p *fakeProc) Auxv() []byte {
 func (p *fakeProc) Cmdline() []byte { return []byte("prog\x00-x\x00") }
 func (p *fakeProc) Environ() []byte { return []byte("A=1\x00") }
 
+func (p *fakeProc) Smaps(ctx vfs.Context) []Mapping { return p.Maps(ctx) }
+
 func (p *fakeProc) Maps(vfs.Context) []Mapping {
 	return []Mapping{
 		{Start: 0x400000, End: 0x401000, Read: true, Exec: true, DevMajor: 0xfe, Inode: 247278, Path: "/bin/prog"},
