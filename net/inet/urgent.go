@@ -72,10 +72,10 @@ const maxPendingUrgent = 256
 // urgentPeer finds the urgent state of the receiving end of s's
 // connection: the kite socket at the other end, or, for a connection a
 // kite listener has not accepted yet, a state its accept picks up.
-// rs is the receiving socket (nil before accept) and inline its
-// SO_OOBINLINE. ok is false when the peer is not a kite socket of this
-// stack.
-func (s *socket) urgentPeer(key connKey) (u *urgent, rbox *endpointBox, rs *socket, inline, ok bool) {
+// rs is the receiving socket, or before accept the listener (whose
+// options the connection will have). ok is false when the peer is not
+// a kite socket of this stack.
+func (s *socket) urgentPeer(key connKey) (u *urgent, rbox *endpointBox, rs *socket, ok bool) {
 	st := s.fam.st
 	peerKey := connKey{local: key.remote, remote: key.local}
 	st.mu.Lock()
@@ -93,7 +93,7 @@ func (s *socket) urgentPeer(key connKey) (u *urgent, rbox *endpointBox, rs *sock
 					u = new(urgent)
 					b.urg.Store(u)
 				}
-				return u, b, o, o.opts.OOBInline(), true
+				return u, b, o, true
 			}
 			continue
 		}
@@ -109,7 +109,7 @@ func (s *socket) urgentPeer(key connKey) (u *urgent, rbox *endpointBox, rs *sock
 		}
 	}
 	if listener == nil {
-		return nil, nil, nil, false, false
+		return nil, nil, nil, false
 	}
 	// Not accepted yet: its accept takes the state (newSocket).
 	u = st.pendingUrg[peerKey]
@@ -126,7 +126,7 @@ func (s *socket) urgentPeer(key connKey) (u *urgent, rbox *endpointBox, rs *sock
 		u = new(urgent)
 		st.pendingUrg[peerKey] = u
 	}
-	return u, nil, nil, listener.opts.OOBInline(), true
+	return u, nil, listener, true
 }
 
 // takePendingUrgentLocked gives a socket just accepted the urgent state
@@ -151,10 +151,12 @@ func (st *Stack) takePendingUrgentLocked(b *endpointBox) {
 // stands at it and more data is there, is skipped), the owner of the
 // receiving socket gets SIGURG and its waiters POLLPRI.
 func (s *socket) markUrgent(key connKey, mark int64, c byte) {
-	u, rbox, rs, inline, ok := s.urgentPeer(key)
+	u, rbox, rs, ok := s.urgentPeer(key)
 	if !ok {
 		return
 	}
+	// The socket layer's options are read without Stack.mu.
+	inline := rs.opts.OOBInline()
 	var read int64
 	if rbox != nil {
 		read = rbox.read.Load()
@@ -174,7 +176,8 @@ func (s *socket) markUrgent(key connKey, mark int64, c byte) {
 	}
 	u.set, u.read, u.mark, u.b = true, false, mark, c
 	u.mu.Unlock()
-	if rs == nil {
+	if rbox == nil {
+		// Not accepted yet: no file, no waiters.
 		return
 	}
 	if f := rs.file.Load(); f != nil && f.SendURG() {
@@ -293,7 +296,7 @@ func (s *socket) sendUrgentPeer() (key connKey, ok bool, err error) {
 	if !ok {
 		return key, false, nil
 	}
-	if _, _, _, _, found := s.urgentPeer(key); !found {
+	if _, _, _, found := s.urgentPeer(key); !found {
 		return key, false, unix.EOPNOTSUPP
 	}
 	return key, true, nil
