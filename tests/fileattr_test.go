@@ -3,6 +3,7 @@ package tests
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -23,5 +24,24 @@ func TestFileAttrHost(t *testing.T) {
 	kite := underKite(runCmd(t, nil, env, kiteBin, "do", "--rw", dir, "--", bin))
 	if host != kite {
 		t.Errorf("fileattr_calls through hostfs differs\n--- host:\n%s\n--- kite:\n%s", host, kite)
+	}
+}
+
+// TestOverlayExt4Upper runs ext4progs/overlay_immutable in a directory of
+// an ext4 image root under kite (--rw-root) and of the host's disk file
+// system (ext4 on these machines): an overlay passes its ext4 upper
+// file's refusal of writes to an immutable file on (vfs.WriteRefuser).
+func TestOverlayExt4Upper(t *testing.T) {
+	bin := buildC(t, filepath.Join("ext4progs", "overlay_immutable.c"), variants[0])
+	dir := t.TempDir()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil || st.Type != 0xef53 {
+		t.Skipf("%s is not on ext4 (statfs type %#x, %v)", dir, st.Type, err)
+	}
+	img := ext4Image(t, bin)
+	host := runCmd(t, nil, append(testEnv, "ATTR_DIR="+dir), bin)
+	kite := underKite(runCmd(t, nil, append(testEnv, "ATTR_DIR=/data"), kiteBin, "run", "--rw-root", "--rootfs", img, "--", "/prog"))
+	if host != kite {
+		t.Errorf("overlay_immutable differs\n--- host:\n%s\n--- kite:\n%s", host, kite)
 	}
 }

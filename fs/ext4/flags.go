@@ -48,7 +48,7 @@ func maskFlags(mode, flags uint32) uint32 {
 
 // flInherited are the flags a new inode takes from its directory
 // (Linux's EXT4_FL_INHERITED, less those kite's ext4 lacks).
-const flInherited = FlagSecRm | FlagUnrm | FlagCompr | FlagNodump | FlagNoatime | FlagNocompr | FlagNotail
+const flInherited = vfs.FlagsInherited &^ flUnsupported
 
 // inheritedFlags returns the flags a new inode of the given mode made in
 // directory dir starts with besides its own.

@@ -152,6 +152,18 @@ func (f *regularFile) Allocate(ctx vfs.Context, vf *vfs.File, mode uint32, off, 
 	return a.Allocate(ctx, vf, mode, off, length)
 }
 
+// RefuseWrite implements vfs.WriteRefuser: the layer file's refusal of
+// a write through a descriptor opened before (an ext4 upper file made
+// immutable since), none where the layer makes none.
+func (f *regularFile) RefuseWrite() error {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if r, ok := f.real.(vfs.WriteRefuser); ok {
+		return r.RefuseWrite()
+	}
+	return nil
+}
+
 // MappablePages implements vfs.Mappable: the pages of the layer file this
 // description shows, if it has any.
 func (f *regularFile) MappablePages() vfs.Pages {

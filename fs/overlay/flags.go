@@ -45,11 +45,6 @@ func (o *inode) SetAttrFlags(ctx vfs.Context, flags uint32, ctime unix.Timespec)
 	return a.SetAttrFlags(ctx, flags, ctime)
 }
 
-// inheritable are the flags a new file may take from its directory in
-// tmpfs or ext4 (secure deletion, undeletable, compressed, sync,
-// no-dump, no-atime, no-compression, no tail merging).
-const inheritable = vfs.FlagSecRm | vfs.FlagUnrm | vfs.FlagCompr | vfs.FlagSync | vfs.FlagNodump | vfs.FlagNoatime | 0x400 | 0x8000
-
 // copyFlags gives the upper copy u, just made in the upper directory
 // pu, the copiedFlags of lower. Linux makes the copy in its work
 // directory, so it inherits none of its new directory's flags: those u
@@ -65,7 +60,7 @@ func copyFlags(ctx vfs.Context, lower, pu, u vfs.Inode, ctime unix.Timespec) err
 	}
 	var inherited uint32
 	if g, ok := pu.(flagsGetter); ok {
-		inherited = g.AttrFlags() & inheritable
+		inherited = g.AttrFlags() & vfs.FlagsInherited
 	}
 	have := a.AttrFlags()
 	if next := have&^(copiedFlags|inherited) | want; next != have {

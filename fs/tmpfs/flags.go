@@ -11,7 +11,7 @@ import (
 // is made in. The VFS enforces them (vfs/attrflags.go).
 const (
 	userFlags      = vfs.FlagImmutable | vfs.FlagAppend | vfs.FlagNodump | vfs.FlagNoatime
-	inheritedFlags = vfs.FlagNodump | vfs.FlagNoatime
+	inheritedFlags = vfs.FlagsInherited & userFlags // no-dump, no-atime
 )
 
 // AttrFlags implements vfs.AttrFlagsInode.
