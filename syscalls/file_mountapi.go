@@ -285,7 +285,7 @@ func moveMount(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if !mayMount(t) {
 		return 0, unix.EPERM
 	}
-	if flags&^moveMountMask != 0 {
+	if flags&^moveMountMask != 0 || flags&(unix.MOVE_MOUNT_SET_GROUP|moveMountBeneath) == unix.MOVE_MOUNT_SET_GROUP|moveMountBeneath {
 		return 0, unix.EINVAL
 	}
 	from, err := attrTarget(t, a[0], a[1], flags&unix.MOVE_MOUNT_F_SYMLINKS != 0, flags&unix.MOVE_MOUNT_F_EMPTY_PATH != 0)
@@ -296,9 +296,14 @@ func moveMount(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	if flags&(unix.MOVE_MOUNT_SET_GROUP|moveMountBeneath) != 0 {
-		// Sharing a peer group and mounting beneath a mount are not
-		// implemented.
+	if flags&unix.MOVE_MOUNT_SET_GROUP != 0 {
+		if !inCallerNS(t, from) || !inCallerNS(t, to) {
+			return 0, unix.EINVAL
+		}
+		return 0, t.Kernel().VFS().SetMountGroup(from, to)
+	}
+	if flags&moveMountBeneath != 0 {
+		// Mounting beneath a mount is not implemented.
 		return 0, unix.EINVAL
 	}
 	// The source is a mount of the caller's namespace or the root of a

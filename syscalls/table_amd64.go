@@ -377,7 +377,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_IO_URING_ENTER:          enosys(""),
 	unix.SYS_IO_URING_REGISTER:       enosys(""),
 	unix.SYS_OPEN_TREE:               partial(openTreeSyscall, "OPEN_TREE_CLONE copies only mounts of the caller's namespace (EINVAL for a detached tree or a namespace file); a detached tree receives no propagation"),
-	unix.SYS_MOVE_MOUNT:              partial(moveMount, "moves a mount of the caller's namespace or attaches a detached tree, into the caller's namespace only; MOVE_MOUNT_SET_GROUP and MOVE_MOUNT_BENEATH are EINVAL"),
+	unix.SYS_MOVE_MOUNT:              partial(moveMount, "moves a mount of the caller's namespace or attaches a detached tree, into the caller's namespace only; MOVE_MOUNT_SET_GROUP between mounts of the caller's namespace only; MOVE_MOUNT_BENEATH is EINVAL"),
 	unix.SYS_FSOPEN:                  partial(fsopen, mountAPINote),
 	unix.SYS_FSCONFIG:                partial(fsconfig, mountAPINote+"; FSCONFIG_CMD_CREATE_EXCL is EOPNOTSUPP (as before Linux 6.6); no type takes a path, fd or binary parameter; ro/rw of FSCONFIG_CMD_RECONFIGURE change the picked mount, not its superblock (kite has no superblock flags), and other parameters cannot be reconfigured (EINVAL)"),
 	unix.SYS_FSMOUNT:                 partial(fsmount, mountAPINote),

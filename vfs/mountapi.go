@@ -320,3 +320,39 @@ func (v *VirtualFilesystem) MountReachable(ns *MountNamespace, id uint64, root P
 	m := v.mountByUniqueIDLocked(ns, id)
 	return m != nil && reachableLocked(m, m.root, root)
 }
+
+// SetMountGroup puts the mount whose root is to in the peer group of the
+// mount whose root is from, and under from's master (move_mount's
+// MOVE_MOUNT_SET_GROUP, which CRIU uses to restore sharing): EINVAL unless
+// both are mounted roots of mounts of one file system, to's root lies
+// within from's with no locked mount of from on or below it, from is
+// shared or a slave, and to is neither.
+func (v *VirtualFilesystem) SetMountGroup(from, to Path) error {
+	if !isMountRoot(from) || !isMountRoot(to) {
+		return unix.EINVAL
+	}
+	v.mountMu.Lock()
+	defer v.mountMu.Unlock()
+	f, m := from.Mount, to.Mount
+	if f.ns == nil || m.ns == nil || f.fs != m.fs || !f.root.isAncestorOfLockedRename(m.root) {
+		return unix.EINVAL
+	}
+	for _, c := range v.childrenByParentLocked()[f] {
+		if c.locked && m.root.isAncestorOfLockedRename(c.point) {
+			return unix.EINVAL
+		}
+	}
+	if m.shared || m.master != nil || (!f.shared && f.master == nil) {
+		return unix.EINVAL
+	}
+	if f.master != nil {
+		addSlave(m, f.master)
+	}
+	if f.shared {
+		v.releaseGroupLocked(m)
+		m.group = f.group
+		addPeerAfter(m, f)
+		m.shared = true
+	}
+	return nil
+}

@@ -157,6 +157,24 @@ static void body(void) {
 	mountline("c");
 	mountline("c/dir2");
 	close(c);
+
+	/* MOVE_MOUNT_SET_GROUP puts a private mount of the same file
+	 * system in a shared mount's peer group. */
+	mkdir("d", 0755);
+	mkdir("e", 0755);
+	CHECK("bind mnt on d", mount("mnt", "d", NULL, MS_BIND, NULL));
+	CHECK("make d private", mount(NULL, "d", NULL, MS_PRIVATE, NULL));
+	CHECK("mount tmpfs on e", mount("tmpfs", "e", "tmpfs", 0, NULL));
+	CHECK("set group beneath too", k_move_mount(AT_FDCWD, "mnt", AT_FDCWD, "d", 0x300));
+	CHECK("set group from a private mount", k_move_mount(AT_FDCWD, "d", AT_FDCWD, "mnt", 0x100));
+	CHECK("set group of another file system", k_move_mount(AT_FDCWD, "mnt", AT_FDCWD, "e", 0x100));
+	CHECK("set group of a directory", k_move_mount(AT_FDCWD, "mnt", AT_FDCWD, "mnt/w", 0x100));
+	CHECK("set group", k_move_mount(AT_FDCWD, "mnt", AT_FDCWD, "d", 0x100));
+	CHECK("set group again", k_move_mount(AT_FDCWD, "mnt", AT_FDCWD, "d", 0x100));
+	mountline("d");
+	mkdir("mnt/dir3", 0755);
+	CHECK("mount on dir3", mount("tmpfs", "mnt/dir3", "tmpfs", 0, NULL));
+	mountline("d/dir3");
 }
 
 int main(void) {
