@@ -90,7 +90,7 @@ func (t *Task) PtraceTraceme() error {
 			break
 		}
 	}
-	if tracer == nil {
+	if tracer == nil || !tracer.Credentials().Landlock.IsAncestorOf(t.Credentials().Landlock) {
 		return unix.EPERM
 	}
 	t.linkLocked(tracer, false, 0)

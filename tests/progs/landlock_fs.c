@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -332,6 +333,31 @@ static void trace(void)
 	waitchild("trace child", pid);
 }
 
+/* traceme: PTRACE_TRACEME needs the parent's domain to be the child's
+ * or one it was stacked on. */
+static void traceme(void)
+{
+	int go[2];
+	char c = 0;
+	if (pipe(go) < 0)
+		exit(1);
+	pid_t pid = fork();
+	if (pid == 0) {
+		read(go[0], &c, 1);
+		report("traceme, parent sandboxed after fork", ptrace(PTRACE_TRACEME, 0, 0, 0));
+		_exit(0);
+	}
+	enforce(ruleset(LL_FS_MAKE_DIR));
+	write(go[1], &c, 1);
+	waitchild("traceme child", pid);
+	pid = fork();
+	if (pid == 0) {
+		report("traceme, child of the sandbox", ptrace(PTRACE_TRACEME, 0, 0, 0));
+		_exit(0);
+	}
+	waitchild("traceme child 2", pid);
+}
+
 /* mounts: rules above a mount cover what is beneath it. */
 static void mounts_root(void)
 {
@@ -452,6 +478,7 @@ static void run(char *template)
 	scenario("inherit", inherit);
 	scenario("thread", thread);
 	scenario("trace", trace);
+	scenario("traceme", traceme);
 	scenario("rule on /", mounts_root);
 	scenario("rule on /dev", mounts_dev);
 	scenario("mount", mounts_changed);
