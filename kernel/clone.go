@@ -276,7 +276,6 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 			done:       make(chan struct{}),
 			leader:     child,
 			parent:     parent,
-			children:   map[*ThreadGroup]struct{}{},
 			exitSignal: o.ExitSignal,
 			childEvent: make(chan struct{}),
 			handlers:   handlers,
@@ -287,7 +286,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		if tg.image != nil && k.vfs.DenyWriteAccessInode(tg.image) == nil {
 			ntg.image = tg.image
 		}
-		parent.children[ntg] = struct{}{}
+		parent.children = append(parent.children, ntg)
 		k.joinGroup(ntg, tg.pgrp)
 		ntg.ctty = tg.ctty
 		k.groups[tid] = ntg

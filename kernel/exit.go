@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"slices"
+
 	"github.com/kite-os/kite/tty"
 	"golang.org/x/sys/unix"
 
@@ -277,8 +279,9 @@ func (tg *ThreadGroup) reparentChildrenLocked() {
 			np = r
 		}
 	}
-	for c := range tg.children {
-		delete(tg.children, c)
+	children := tg.children
+	tg.children = nil
+	for _, c := range children {
 		for _, ct := range c.tasks {
 			if sig := ct.PdeathSignal(); sig != 0 {
 				go ct.SendSignal(kernelSigInfo(sig))
@@ -291,7 +294,7 @@ func (tg *ThreadGroup) reparentChildrenLocked() {
 			}
 			continue
 		}
-		np.children[c] = struct{}{}
+		np.children = append(np.children, c)
 		if c.state == groupZombie {
 			if c.exitSignal != 0 {
 				np.sendKernelLocked(nil, c.chldInfoLocked(np))
@@ -308,7 +311,9 @@ func (tg *ThreadGroup) reapLocked() {
 	k := tg.k
 	tg.state = groupDead
 	if tg.parent != nil {
-		delete(tg.parent.children, tg)
+		if i := slices.Index(tg.parent.children, tg); i >= 0 {
+			tg.parent.children = slices.Delete(tg.parent.children, i, i+1)
+		}
 		u, s := tg.CPUTime()
 		tg.reapRusageLocked()
 		tg.parent.childUser += u + tg.childUser

@@ -78,7 +78,6 @@ func (k *Kernel) startProcess(a ProcessArgs, init bool) (*ThreadGroup, error) {
 		tgid:       id,
 		limits:     limits,
 		done:       make(chan struct{}),
-		children:   map[*ThreadGroup]struct{}{},
 		exitSignal: int(unix.SIGCHLD),
 		childEvent: make(chan struct{}),
 		handlers:   &SignalHandlers{},

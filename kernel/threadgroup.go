@@ -115,8 +115,11 @@ type ThreadGroup struct {
 	tasks []*Task
 	// parent is the parent process; nil for init.
 	parent *ThreadGroup
-	// children are the processes whose parent this is.
-	children map[*ThreadGroup]struct{}
+	// children are the processes whose parent this is, in the order they
+	// became its children (forked, or given to it by reparenting), which
+	// is the order wait considers them in, as Linux's children list: of
+	// several zombies, wait reaps the oldest child first.
+	children []*ThreadGroup
 	// exitSignal is sent to the parent when the group exits (SIGCHLD for
 	// fork; the low byte of clone's flags).
 	exitSignal int

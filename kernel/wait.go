@@ -69,7 +69,7 @@ func (t *Task) Wait(target WaitTarget, options int) (*WaitResult, error) {
 			target.ID = t.tg.pgrp.id
 		}
 		matched := false
-		for c := range t.tg.children {
+		for _, c := range t.tg.children {
 			if !c.matchesWaitLocked(target, options) {
 				continue
 			}
