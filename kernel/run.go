@@ -205,6 +205,17 @@ func (t *Task) fault(f platform.Fault) {
 			t.ru.minflt.Add(1)
 			return
 		}
+		var uw *mm.UserfaultWait
+		if errors.As(err, &uw) {
+			// A userfaultfd resolves the fault: wait for it
+			// without any lock, interrupted by any signal (then
+			// the retried access faults again), as Linux's
+			// handle_userfault.
+			if t.BlockOn(uw.Done()) != nil {
+				uw.Abandon()
+			}
+			return
+		}
 		var fe *mm.FaultError
 		if errors.As(err, &fe) {
 			if fe.OOM && t.k.oomKill(t) {

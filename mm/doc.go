@@ -115,7 +115,9 @@
 // changes and the preparation of pages for kernel access hold it for
 // writing; kernel copies of pages that are ready hold it for reading. The
 // lock order is MemoryManager.pinMu, then MemoryManager.mu, then
-// SharedMemory.mu, then MemoryFile.mu. Pages pinned with Pin are used
+// SharedMemory.mu or Userfault.mu, then MemoryFile.mu. A thread whose
+// fault a userfaultfd must resolve waits after HandleFault returned,
+// holding no lock (userfaultfd.go). Pages pinned with Pin are used
 // without mu (under file systems' locks, which rank above mu: a truncate
 // holds them while it removes pages from address spaces); the file
 // references of VMAs removed under mu are dropped after mu is released

@@ -24,6 +24,12 @@ func (m *MemoryManager) HandleFault(addr uintptr, signo, code int32) error {
 		// retry the access.
 		return nil
 	}
+	var uw *UserfaultWait
+	if errors.As(err, &uw) {
+		if uw.u.notify != nil {
+			uw.u.notify()
+		}
+	}
 	return err
 }
 
@@ -80,6 +86,9 @@ func (m *MemoryManager) handleFaultLocked(addr uintptr, code int32, rd *fileRead
 	page := pageDown(addr)
 	if m.guardedLocked(page) {
 		return segv(SEGV_MAPERR, addr)
+	}
+	if w := m.userfaultLocked(v, page); w != nil {
+		return w
 	}
 	if p := m.pt.get(page); code == SEGV_ACCERR && p != nil && p.mapped {
 		return m.accessFaultLocked(v, page, p, addr)

@@ -48,6 +48,8 @@ func (m *MemoryManager) Fork() (*MemoryManager, error) {
 		}
 		nv := *v
 		nv.locked, nv.lockOnFault = false, false // locks are not inherited
+		// Nor userfaultfd registrations (no UFFD_FEATURE_EVENT_FORK).
+		nv.uffd, nv.uffdMissing = nil, false
 		nv.takeRefs(c)
 		c.vmas.add(&nv)
 		if v.shared || v.wipeOnFork {

@@ -58,6 +58,8 @@ type vma struct {
 	// uffdMissing: a userfaultfd registered the mapping for missing
 	// pages (Linux's VM_UFFD_MISSING; userfaultfd.go).
 	uffdMissing bool
+	// uffd is the userfaultfd context the mapping is registered with.
+	uffd *Userfault
 
 	// sealed: mseal sealed the mapping (Linux's VM_SEALED): it may not
 	// be unmapped, moved, resized, replaced or have its protection
@@ -161,7 +163,8 @@ func canMerge(a, b *vma) bool {
 		a.growsDown != b.growsDown || a.name != b.name ||
 		a.dontFork != b.dontFork || a.wipeOnFork != b.wipeOnFork ||
 		a.locked != b.locked || a.lockOnFault != b.lockOnFault || a.noWrite != b.noWrite || a.sealed != b.sealed ||
-		a.policy != b.policy || a.accounted != b.accounted || a.hints != b.hints {
+		a.policy != b.policy || a.accounted != b.accounted || a.hints != b.hints ||
+		a.uffd != b.uffd || a.uffdMissing != b.uffdMissing {
 		return false
 	}
 	switch {

@@ -358,7 +358,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_KEXEC_FILE_LOAD:         enosys(""),
 	unix.SYS_BPF:                     enosys(""),
 	unix.SYS_EXECVEAT:                supported(execveat),
-	unix.SYS_USERFAULTFD:             enosys(""),
+	unix.SYS_USERFAULTFD:             partial(userfaultfd, "UFFDIO_API (no optional features), UFFDIO_REGISTER_MODE_MISSING on private anonymous memory, UFFD_EVENT_PAGEFAULT messages (never with UFFD_PAGEFAULT_FLAG_WRITE: the platform does not tell writes from reads), UFFDIO_COPY, UFFDIO_ZEROPAGE, UFFDIO_WAKE, UFFDIO_UNREGISTER, poll/epoll; missing: write-protect and minor modes, shared memory and hugetlb, the fork/remap/remove/unmap events, UFFDIO_MOVE, UFFDIO_POISON, UFFDIO_CONTINUE, /dev/userfaultfd, vm.unprivileged_userfaultfd (fixed at 0); the kernel's own accesses to registered memory (read(2) into it) fill it instead of waiting"),
 	unix.SYS_MEMBARRIER:              partial(membarrier, "GLOBAL, GLOBAL_EXPEDITED, PRIVATE_EXPEDITED and their registrations, GET_REGISTRATIONS (a barrier on every host CPU); the SYNC_CORE and RSEQ commands are EINVAL, as on a Linux built without them"),
 	unix.SYS_MLOCK2:                  partial(mlock2, "as mlock"),
 	unix.SYS_COPY_FILE_RANGE:         supported(copyFileRange),
