@@ -140,6 +140,22 @@ static void unprivileged(void) {
 	long o = k_open_tree(AT_FDCWD, "/", 0);
 	CHECKOK("user open_tree", o);
 	close(o);
+
+	/* In its own user and mount namespaces the user may mount a tmpfs. */
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
+		printf("unshare: %s\n", errname(errno));
+		return;
+	}
+	int fd = k_fsopen("tmpfs", 0);
+	CHECKOK("userns fsopen", fd);
+	CHECK("userns create", k_fsconfig(fd, K_FSCONFIG_CMD_CREATE, NULL, NULL, 0));
+	int m = k_fsmount(fd, 0, 0);
+	CHECKOK("userns fsmount", m);
+	CHECK("userns move_mount", k_move_mount(m, "", AT_FDCWD, "mnt", K_MOVE_F_EMPTY_PATH));
+	CHECK("userns mount_setattr", k_setattr(AT_FDCWD, "mnt", 0, &a, sizeof a));
+	CHECK("userns create after ro", open("mnt/mine2", O_CREAT | O_WRONLY, 0600));
+	close(m);
+	close(fd);
 }
 
 int main(void) {
