@@ -159,6 +159,8 @@ type socket struct {
 	// gsoSize is a UDP socket's UDP_SEGMENT option: the segment size
 	// of its sends without a UDP_SEGMENT message (0: none).
 	gsoSize atomic.Int32
+	// cork is a UDP socket's UDP_CORK and pending datagram (cork.go).
+	cork udpCork
 
 	// sendMu is held for writing by a datagram send whose control
 	// messages set the socket's TOS or traffic class for it, and by
@@ -716,7 +718,6 @@ func (s *socket) write(p tcpip.Payloader, wo tcpip.WriteOptions, so sendOpts) (i
 // SendMsg implements net.Socket.
 func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 	flags := req.Flags
-	urgent := flags&unix.MSG_OOB != 0 && s.stream()
 	if flags&unix.MSG_OOB != 0 && !s.stream() {
 		if !s.oobIgnored(req.To) {
 			// IPv4's UDP, ping and raw sockets refuse it as
@@ -725,6 +726,16 @@ func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 		}
 	}
 	flags &^= unix.MSG_OOB
+	if s.protocol == unix.IPPROTO_UDP && (flags&unix.MSG_MORE != 0 || s.cork.on.Load() || s.cork.hasPending.Load()) {
+		return s.sendCorked(ctx, req, flags)
+	}
+	return s.sendNow(ctx, req, flags)
+}
+
+// sendNow is a send that goes out at once (with flags, MSG_OOB
+// taken off).
+func (s *socket) sendNow(ctx net.Context, req *net.SendRequest, flags int) (int64, error) {
+	urgent := req.Flags&unix.MSG_OOB != 0 && s.stream()
 	if s.stream() {
 		// tcp_sendmsg reports a pending error (a disconnect's
 		// ECONNRESET) first.

@@ -324,6 +324,11 @@ func (s *socket) getIPv6(name int) ([]byte, error) {
 // socket layer checks and records them too. A TCP or UDP socket keeps
 // what it set for the endpoint that replaces this one on a disconnect.
 func (s *socket) SetSockOpt(ctx net.Context, level, name int, val []byte) error {
+	if level == unix.SOL_UDP && name == udpCorkOpt && s.protocol == unix.IPPROTO_UDP {
+		// The option is the socket's, not the endpoint's; clearing
+		// it sends (cork.go).
+		return s.setCork(ctx, val)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.stream() {
@@ -381,12 +386,19 @@ func (s *socket) setSockOpt(ep tcpip.Endpoint, level, name int, val []byte) erro
 	return unix.ENOPROTOOPT
 }
 
-// getUDP is udp_lib_getsockopt: UDP_SEGMENT (the socket layer cuts
-// the int to the caller's length). UDP_CORK, UDP_ENCAP, UDP_GRO and
+// getUDP is udp_lib_getsockopt: UDP_SEGMENT and UDP_CORK (1 when set;
+// the socket layer cuts the int to the caller's length). UDP_ENCAP,
+// UDP_GRO and
 // the UDP_NO_CHECK6 options are not kite's (ENOPROTOOPT).
 func (s *socket) getUDP(name int) ([]byte, error) {
-	if name == udpSegment {
+	switch name {
+	case udpSegment:
 		return putInt(s.gsoSize.Load()), nil
+	case udpCorkOpt:
+		if s.cork.on.Load() {
+			return putInt(1), nil
+		}
+		return putInt(0), nil
 	}
 	return nil, unix.ENOPROTOOPT
 }
