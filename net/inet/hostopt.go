@@ -65,6 +65,7 @@ var hostOpts = map[optKey]hostOpt{
 	{unix.SOL_TCP, unix.TCP_INFO}:          optTCPInfo,
 
 	{unix.SOL_UDP, udpSegment}: optInt,
+	{unix.SOL_UDP, udpCorkOpt}: optInt,
 
 	{unix.SOL_IP, unix.IP_TOS}:                  optInt,
 	{unix.SOL_IP, unix.IP_TTL}:                  optInt,
