@@ -50,7 +50,10 @@
 // other sends out while a datagram send sets the socket's TOS or
 // traffic class for itself and puts it back (held for writing there and
 // by setsockopt and an endpoint's replacement, for reading by other
-// sends); it comes after socket.mu and before Stack.mu. Stack.mu guards
+// sends); it comes after socket.mu and before Stack.mu. udpCork.mu (a
+// UDP socket's pending corked datagram) is held over a corked send and
+// the send of the pending datagram, taken without socket.mu and before
+// socket.sendMu. Stack.mu guards
 // the set of open sockets (taken under socket.mu when an endpoint is
 // replaced),
 // urgent.mu a receiving end's urgent mark (taken without Stack.mu;
