@@ -1,14 +1,14 @@
 /* landlock_create_ruleset(2), landlock_add_rule(2) and
  * landlock_restrict_self(2): the ruleset file and every argument the
- * kernel rejects. The ABI version is printed as "at least 3" (kite's is 3,
- * the host's may be newer). */
+ * kernel rejects. The ABI version is printed capped at 5, the newest
+ * these tests know (kite implements 5, the host's may be newer). */
 #include "landlock_common.h"
 #include <sys/mman.h>
 
 int main(void)
 {
 	int v = abi();
-	printf("abi >= 3: %s\n", v >= 3 ? "yes" : "no");
+	printf("abi (at most 5): %d\n", v < 5 ? v : 5);
 	report("version with attr", ll_create((void *)8, 0, LL_CREATE_RULESET_VERSION));
 	report("version with size", ll_create(NULL, 8, LL_CREATE_RULESET_VERSION));
 	report("unknown flag", ll_create(NULL, 0, 1U << 5));
