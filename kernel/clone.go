@@ -185,6 +185,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 		noNewPrivs: t.NoNewPrivs(),
 		sched:      t.Sched().forked(),
 		misc:       t.forkMisc(f),
+		rseq:       t.rseq.forked(f),
 	}
 	if fp, err := t.fpState(); err == nil {
 		child.pendingFP = fp

@@ -133,6 +133,8 @@ func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv
 		Secure:          secure,
 		OpenInterpreter: t.openInterpreter,
 		MapVDSO:         mapVDSO,
+		RSeqFeatureSize: RSeqFeatureSize,
+		RSeqAlign:       RSeqAlign,
 	})
 	if err != nil {
 		m.Release()
@@ -181,6 +183,7 @@ func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv
 	t.SetSignalStack(linux.SignalStack{Flags: linux.SS_DISABLE})
 	t.clearChildTID = 0
 	t.SetRobustList(0, 0)
+	t.rseq = rseqState{}
 	t.k.mu.Lock()
 	t.tg.execed = true
 	oldImage := t.tg.image

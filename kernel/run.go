@@ -57,6 +57,9 @@ func (t *Task) run() {
 		if t.shouldExit() {
 			break
 		}
+		if t.rseq.addr != 0 && !t.rseqReturn() {
+			continue
+		}
 		t.applySched(ctx)
 		now := time.Now()
 		// Time in kite on the task's behalf, less the time it slept.
@@ -74,8 +77,10 @@ func (t *Task) run() {
 		case platform.EventSyscall:
 			t.syscall()
 		case platform.EventFault:
+			t.rseq.event = true
 			t.fault(f)
 		case platform.EventInterrupt:
+			t.rseq.event = true
 			t.ru.nivcsw.Add(1)
 			// Signals and exits are handled at the top of the loop.
 		}

@@ -12,6 +12,7 @@ import (
 // the frame could not be written; the caller forces SIGSEGV.
 func (t *Task) deliverToHandler(info *arch.SignalInfo, act linux.SigAction) error {
 	sig := int(info.Signo)
+	t.rseqSignal(sig)
 	fp, err := t.fpState()
 	if err != nil {
 		return err

@@ -62,6 +62,9 @@ type Task struct {
 	// frame's sigcontext.
 	lastFault arch.FaultState
 
+	// rseq is the rseq(2) registration (rseq.go).
+	rseq rseqState
+
 	// vforkDone is closed when a CLONE_VFORK child execs or exits.
 	vforkDone chan struct{}
 	// exitedCh is closed when the task has exited.

@@ -224,6 +224,11 @@ func fMemfdFlags(_ *call, v uintptr) string {
 	}, "0")
 }
 
+// fRseqFlags is rseq(2)'s flags, as strace names them.
+func fRseqFlags(_ *call, v uintptr) string {
+	return flags(uint64(uint32(v)), []flag{{1, "RSEQ_FLAG_UNREGISTER"}}, "0")
+}
+
 func fUnlinkFlags(_ *call, v uintptr) string {
 	return flags(uint64(uint32(v)), []flag{{unix.AT_REMOVEDIR, "AT_REMOVEDIR"}}, "0")
 }
@@ -454,7 +459,7 @@ func init() {
 	def("clone3", in(0, fClone3Args), arg{reg: 0, out: true, glue: true, f: fClone3Result}, u(1))
 	def("getrandom", out(0, fGetrandomBuf), u(1), in(2, fGetrandomFlags))
 	def("memfd_create", in(0, fStr), in(1, fMemfdFlags))
-	def("rseq", p(0), h(1), i(2), h(3))
+	def("rseq", p(0), h(1), in(2, fRseqFlags), h(3))
 	def("sched_getaffinity", i(0), in(1, fUint), out(2, fOutCPUSet))
 	def("sched_setaffinity", i(0), in(1, fUint), in(2, fCPUSet))
 	def("socket", in(0, fFamily), in(1, fSockType), in(2, fSockProto))
