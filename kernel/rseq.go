@@ -125,6 +125,19 @@ func (t *Task) RSeq(addr uintptr, length uint32, flags int32, sig uint32) error 
 	if addr >= loader.TaskSize || uintptr(length) > loader.TaskSize-addr {
 		return unix.EFAULT
 	}
+	// A stale rseq_cs (a C library reusing an area without clearing it)
+	// is cleared rather than checked at the first return, as Linux
+	// does; the area must be readable for that.
+	var b [8]byte
+	if _, err := t.CopyIn(addr+rseqOffCS, b[:]); err != nil {
+		return unix.EFAULT
+	}
+	if binary.LittleEndian.Uint64(b[:]) != 0 {
+		clear(b[:])
+		if _, err := t.CopyOut(addr+rseqOffCS, b[:]); err != nil {
+			return unix.EFAULT
+		}
+	}
 	// The CPU numbers are written before the task returns (a fault then
 	// is a SIGSEGV, as on Linux).
 	*r = rseqState{addr: addr, length: length, sig: sig, cpu: -1}
