@@ -102,11 +102,15 @@ func (t *Task) SleepBegin() {
 	}
 }
 
-// SleepEnd ends what SleepBegin began.
+// SleepEnd ends what SleepBegin began. The task rewrites its rseq CPU
+// numbers before it next runs, as Linux does after it was switched out:
+// something may have written the area meanwhile (a vfork child's
+// unregistration).
 //
 // Preconditions: called from the task's own goroutine.
 func (t *Task) SleepEnd() {
 	if t.sleeping.Add(-1) == 0 {
 		t.sleptNanos += int64(time.Since(t.sleepStart))
 	}
+	t.rseq.cpu = -1
 }
