@@ -281,3 +281,10 @@ func (t *Task) rseqForceSegv(sig int) {
 	info := arch.NewKernelSignalInfo(int(unix.SIGSEGV))
 	t.forceSignal(&info)
 }
+
+// RSeqConfiguration returns the task's registration (address, length and
+// signature; zeros when it has none), for PTRACE_GET_RSEQ_CONFIGURATION.
+// Called on the task's goroutine (a ptrace request run in its stop).
+func (t *Task) RSeqConfiguration() (addr uint64, length, sig uint32) {
+	return uint64(t.rseq.addr), t.rseq.length, t.rseq.sig
+}

@@ -262,6 +262,8 @@ func ptraceSyscall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return ptraceGetSyscallInfo(t, pid, addr, data)
 	case unix.PTRACE_ARCH_PRCTL:
 		return 0, ptraceArchPrctl(t, pid, addr, data)
+	case unix.PTRACE_GET_RSEQ_CONFIGURATION:
+		return ptraceGetRseqConfiguration(t, pid, addr, data)
 	}
 	return 0, unix.EIO
 }

@@ -136,7 +136,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_GETRUSAGE:               partial(getrusage, "CPU times, ru_maxrss (the largest resident size kite saw: at getrusage calls and at exit, so a peak between them may be missed), minor faults (faults kite served; none counts as major), voluntary switches (sleeps in blocking calls) and involuntary ones (interruptions); the block, IPC and signal counts stay 0"),
 	unix.SYS_SYSINFO:                 partial(sysinfo, "loads are kite's own average of its tasks that are not sleeping or stopped, sampled every 5 s as Linux; a task counts as running while kite works on a system call of it, so a task waiting in a kite-internal lock counts too; no swap or high memory; memory is kite's: the configured total, less the memory file's frames in use, and its shared pages"),
 	unix.SYS_TIMES:                   supported(times),
-	unix.SYS_PTRACE:                  partial(ptraceSyscall, "every request of the man page but GET/SET_THREAD_AREA, SECCOMP_GET_FILTER/METADATA, GET_RSEQ_CONFIGURATION and SYSCALL_USER_DISPATCH (EIO); O_SUSPEND_SECCOMP is EINVAL; debug registers are stored but DR7 cannot enable a hardware breakpoint (EINVAL); access as Linux without Yama (PR_SET_PTRACER EINVAL)"),
+	unix.SYS_PTRACE:                  partial(ptraceSyscall, "every request of the man page but GET/SET_THREAD_AREA, SECCOMP_GET_FILTER/METADATA and SYSCALL_USER_DISPATCH (EIO); O_SUSPEND_SECCOMP is EINVAL; debug registers are stored but DR7 cannot enable a hardware breakpoint (EINVAL); access as Linux without Yama (PR_SET_PTRACER EINVAL)"),
 	unix.SYS_GETUID:                  supported(getuid),
 	unix.SYS_SYSLOG:                  enosys(""),
 	unix.SYS_GETGID:                  supported(getgid),
