@@ -219,8 +219,9 @@ const (
 	mbRegisterPrivateExpedited = 1 << 4
 	mbGetRegistrations         = 1 << 9
 	// The SYNC_CORE and RSEQ commands (1<<5..1<<8) are not offered:
-	// kite cannot make other CPUs serialise their instruction streams
-	// and has no rseq. Linux built without them gives EINVAL.
+	// kite cannot make other CPUs serialise their instruction streams,
+	// nor wait until the other threads' rseq critical sections have been
+	// aborted. Linux built without them gives EINVAL.
 	mbSupported = mbGlobal | mbGlobalExpedited | mbRegisterGlobalExpedited |
 		mbPrivateExpedited | mbRegisterPrivateExpedited | mbGetRegistrations
 	// mbFlagCPU is MEMBARRIER_CMD_FLAG_CPU, valid with the RSEQ command.
