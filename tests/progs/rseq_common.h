@@ -39,20 +39,20 @@ static long sys_rseq(void *area, uint32_t len, int flags, uint32_t sig) {
 #define HAVE_LIBC_RSEQ 1
 /* libc_area is glibc's area for the calling thread, NULL if glibc did
  * not register one. */
-static struct trseq *libc_area(void) {
+__attribute__((unused)) static struct trseq *libc_area(void) {
 	if (__rseq_size == 0) return NULL;
 	return (struct trseq *)((char *)__builtin_thread_pointer() + __rseq_offset);
 }
 #else
 #define HAVE_LIBC_RSEQ 0
-static struct trseq *libc_area(void) { return NULL; }
+__attribute__((unused)) static struct trseq *libc_area(void) { return NULL; }
 #endif
 
 static __thread struct trseq own_area;
 
 /* thread_area returns the calling thread's registered area: glibc's, or
  * its own registered now; NULL (with errno) if neither works. */
-static struct trseq *thread_area(void) {
+__attribute__((unused)) static struct trseq *thread_area(void) {
 	struct trseq *a = libc_area();
 	if (a) return a;
 	if (sys_rseq(&own_area, sizeof own_area, 0, RSIG) < 0 && errno != EBUSY) return NULL;
@@ -62,7 +62,7 @@ static struct trseq *thread_area(void) {
 /* area_len is the length thread_area's area was registered with:
  * glibc's is found by asking (only the registered length unregisters
  * or gives EBUSY). */
-static uint32_t area_len(struct trseq *a) {
+__attribute__((unused)) static uint32_t area_len(struct trseq *a) {
 	for (uint32_t len = 32; len <= 1024; len++)
 		if (sys_rseq(a, len, 0, RSIG) < 0 && errno == EBUSY) return len;
 	return 0;
@@ -70,7 +70,7 @@ static uint32_t area_len(struct trseq *a) {
 
 /* pin_first pins the calling thread to the first CPU of its mask and
  * returns it. */
-static int pin_first(void) {
+__attribute__((unused)) static int pin_first(void) {
 	cpu_set_t all, one;
 	if (sched_getaffinity(0, sizeof all, &all) < 0) return -1;
 	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
