@@ -188,13 +188,13 @@ func landlockAddPathRule(t *kernel.Task, rs *landlock.Ruleset, addr uintptr) err
 
 func landlockRestrictSelf(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	fd, flags := a[0], uint32(a[1])
-	if flags != 0 {
-		return 0, unix.EINVAL
-	}
 	// As for seccomp filters: without no_new_privs a restriction could
-	// fool a set-user-ID program.
+	// fool a set-user-ID program. Linux checks this before the flags.
 	if !t.NoNewPrivs() && !t.Credentials().HasCapability(unix.CAP_SYS_ADMIN) {
 		return 0, unix.EPERM
+	}
+	if flags != 0 {
+		return 0, unix.EINVAL
 	}
 	rs, rf, err := landlockRulesetFile(t, fd, false)
 	if err != nil {
