@@ -133,8 +133,8 @@ func (t *Task) execImage(f *vfs.File, st vfs.Stat, filename, execfn string, argv
 		Secure:          secure,
 		OpenInterpreter: t.openInterpreter,
 		MapVDSO:         mapVDSO,
-		RSeqFeatureSize: RSeqFeatureSize,
-		RSeqAlign:       RSeqAlign,
+		RSeqFeatureSize: rseqAux(t.k.rseq, RSeqFeatureSize),
+		RSeqAlign:       rseqAux(t.k.rseq, RSeqAlign),
 	})
 	if err != nil {
 		m.Release()

@@ -76,6 +76,13 @@ type Config struct {
 	// their /proc/sys/kernel file ("msgmax": "8192"): a container's
 	// IPC sysctls. New fails on a name or value the file refuses.
 	IPCLimits map[string]string
+	// RSeq offers rseq(2) (kite run --rseq). Off, rseq is ENOSYS and the
+	// aux vector has no AT_RSEQ_* entries, so C libraries fall back: kite
+	// cannot keep two threads whose areas show the same CPU from running
+	// critical sections at once (it neither sees the host preempt a stub
+	// thread nor runs a stub on the CPU it reports), so per-CPU data
+	// guarded by rseq can be corrupted.
+	RSeq bool
 	// HostSched says what the host lets kite do to the priority of the
 	// host threads that run tasks; the zero value is no limit (kite has
 	// CAP_SYS_NICE on the host).
@@ -109,6 +116,8 @@ type Kernel struct {
 	newNetStack func() (*net.Stack, error)
 	table       *SyscallTable
 	tracer      SyscallTracer
+	// rseq is Config.RSeq: rseq(2) is offered.
+	rseq bool
 	// sigCounts are the per-user counts of queued signals
 	// (RLIMIT_SIGPENDING).
 	sigCounts sigUserCounts
@@ -252,6 +261,7 @@ func New(c Config) (*Kernel, error) {
 	if k.maxTasks <= 0 {
 		k.maxTasks = 4096
 	}
+	k.rseq = c.RSeq
 	if c.VDSO {
 		v, err := newVDSOPages(c.MemoryFile)
 		if err != nil {

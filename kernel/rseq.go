@@ -24,6 +24,15 @@ import (
 // that runs the task: two tasks of one address space that report the same
 // CPU can then be inside critical sections at once.
 
+// rseqAux is an AT_RSEQ_* value, or 0 (no entry) when rseq(2) is not
+// offered.
+func rseqAux(offered bool, v uint64) uint64 {
+	if !offered {
+		return 0
+	}
+	return v
+}
+
 // RSeqFeatureSize and RSeqAlign are AT_RSEQ_FEATURE_SIZE and AT_RSEQ_ALIGN:
 // the fields of struct rseq kite fills (up to mm_cid) and the area's
 // alignment.
@@ -82,6 +91,9 @@ func (r *rseqState) forked(f uint64) rseqState {
 // whose critical sections' abort handlers are preceded by sig, for the
 // calling task, or with RSEQ_FLAG_UNREGISTER removes that registration.
 func (t *Task) RSeq(addr uintptr, length uint32, flags int32, sig uint32) error {
+	if !t.k.rseq {
+		return unix.ENOSYS
+	}
 	r := &t.rseq
 	if flags&rseqFlagUnregister != 0 {
 		if flags != rseqFlagUnregister || r.addr == 0 || r.addr != addr || r.length != length {

@@ -369,7 +369,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_PKEY_FREE:               partial(pkeyFree, pkeyNote),
 	unix.SYS_STATX:                   supported(statx),
 	unix.SYS_IO_PGETEVENTS:           supported(ioPgetevents),
-	unix.SYS_RSEQ:                    partial(rseq, "registration, the CPU numbers (those getcpu reports; node_id 0; mm_cid is the CPU number, not compacted) written before the task runs when they changed, and critical sections aborted at signal delivery and whenever kite takes the task out of application code for a fault or an interrupt; a host preemption of the stub thread that kite does not see aborts none, so two threads reporting the same CPU can be inside critical sections at once (per-CPU data can be corrupted when more threads than CPUs run)"),
+	unix.SYS_RSEQ:                    partial(rseq, "ENOSYS unless kite run --rseq (kite cannot make per-CPU critical sections safe, below); with it: registration, the CPU numbers (those getcpu reports; node_id 0; mm_cid is the CPU number, not compacted) written before the task runs when they changed, and critical sections aborted at signal delivery and whenever kite takes the task out of application code for a fault or an interrupt; a host preemption of the stub thread that kite does not see aborts none, so two threads reporting the same CPU can be inside critical sections at once (per-CPU data can be corrupted when more threads than CPUs run)"),
 	unix.SYS_URETPROBE:               enosys(""),
 	unix.SYS_UPROBE:                  enosys(""),
 	unix.SYS_PIDFD_SEND_SIGNAL:       supported(pidfdSendSignal),

@@ -177,6 +177,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		HostSched:   hostSchedLimits(),
 		CPUInfo:     hostCPUInfo(),
 		VDSO:        !o.noVDSO,
+		RSeq:        o.rseq,
 	}
 	if cont != nil {
 		cfg.Hostname = cont.hostname

@@ -70,6 +70,8 @@ type runOptions struct {
 	strace  bool
 	// noVDSO is --vdso=false: no vDSO, every time call is a system call.
 	noVDSO bool
+	// rseq is --rseq: offer rseq(2) (kernel.Config.RSeq).
+	rseq bool
 	// memory is the sandbox's memory limit in bytes (--memory); 0 means
 	// the host's RAM.
 	memory   uint64
@@ -117,6 +119,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runOptions, int) {
 	})
 	fs.BoolVar(&o.strace, "strace", false, "print every system call of the program on stderr")
 	fs.BoolFunc("vdso", "map the vDSO (clock_gettime, gettimeofday and time without a system call); --vdso=false makes them system calls", vdsoFlag(&o))
+	fs.BoolVar(&o.rseq, "rseq", false, "offer rseq(2) (else ENOSYS): per-CPU critical sections are not safe under kite, two threads can run them for one CPU at once")
 	fs.Func("memory", "limit the sandbox's memory to SIZE (bytes, or with K, M, G suffixes): beyond it allocations fail and kite's OOM killer kills the biggest process", func(s string) error {
 		n, err := parseMemorySize(s)
 		if err != nil {

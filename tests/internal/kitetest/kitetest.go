@@ -152,10 +152,15 @@ func (h *Harness) CompareRun(t *testing.T, stdin []byte, kiteArgs []string, argv
 }
 
 // ProgramArgs are the kite run flags the C program name of tests/progs
-// runs with: hostnet_* programs test the host network (--net=host).
+// runs with: hostnet_* programs test the host network (--net=host),
+// rseq_* programs need rseq(2) offered (--rseq).
 func ProgramArgs(name string) []string {
 	if strings.HasPrefix(name, "hostnet_") {
 		return []string{"--net=host"}
+	}
+	if strings.HasPrefix(name, "rseq_") {
+		// rseq(2) is offered only on request (kite run --rseq).
+		return []string{"--rseq"}
 	}
 	return nil
 }
