@@ -985,18 +985,25 @@ func (s *socket) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResult,
 			}
 			done += sw.wrote
 			box.ep.ModerateRecvBuf(res.Count)
-			if sw.wrote == 0 && res.Count > 0 {
+			if sw.wrote == 0 && res.Count > 0 && !peek {
 				// Only the urgent byte, skipped.
 				continue
 			}
-			if waitall && done < req.Len && res.Count > 0 {
-				continue
+			if sw.wrote == 0 && res.Count > 0 {
+				// A peek at the mark found only the urgent byte,
+				// which it skips: nothing to read yet, as
+				// tcp_recvmsg's peek waits past the byte for more.
+				err = &tcpip.ErrWouldBlock{}
+			} else {
+				if waitall && done < req.Len && res.Count > 0 {
+					continue
+				}
+				r := net.RecvResult{N: done}
+				if done > 0 {
+					s.stamp(&r, res.ControlMessages)
+				}
+				return r, nil
 			}
-			r := net.RecvResult{N: done}
-			if done > 0 {
-				s.stamp(&r, res.ControlMessages)
-			}
-			return r, nil
 		}
 		switch err.(type) {
 		case *tcpip.ErrClosedForReceive:

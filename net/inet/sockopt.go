@@ -336,7 +336,7 @@ func (s *socket) SetSockOpt(ctx net.Context, level, name int, val []byte) error 
 		defer s.sendMu.Unlock()
 	}
 	err := s.setSockOpt(s.ep(), level, name, val)
-	if level == unix.SOL_SOCKET && name == unix.SO_RCVBUF && s.rcvBuf.Load() != 0 {
+	if err == nil && level == unix.SOL_SOCKET && name == unix.SO_RCVBUF && s.rcvBuf.Load() != 0 {
 		// The held datagrams count against the new size.
 		s.rcvBuf.Store(0)
 		s.chargeHeldLocked()

@@ -82,6 +82,8 @@ static void run(int fam) {
 	show("recv", s, 0);
 	atmark("after the data before the mark", s);
 	readiness("at the mark", s);
+	/* A peek at the mark skips the urgent byte and finds nothing. */
+	show("recv MSG_PEEK at the mark", s, MSG_PEEK);
 	show("recv MSG_OOB|MSG_PEEK", s, MSG_OOB | MSG_PEEK);
 	show("recv MSG_OOB", s, MSG_OOB);
 	readiness("urgent byte read", s);
