@@ -170,11 +170,21 @@ func (m *MemoryManager) guardInstallLocked(v *vma, start, end uintptr) error {
 	if v.locked {
 		return unix.EINVAL // Linux refuses guards in locked memory
 	}
+	// Guards cost kite a word per 64 pages: a program may not make
+	// kite hold more than maxGuardWords of them (ENOMEM, as when
+	// Linux cannot allocate page tables for them).
+	if uint64(len(m.guards.words))+uint64((end-start)>>pageShift)/64+2 > maxGuardWords {
+		return unix.ENOMEM
+	}
 	m.dropPagesLocked(start, end)
 	m.guards.update(start, end, true)
 	v.maybeGuard = true
 	return nil
 }
+
+// maxGuardWords bounds an address space's guard set: 2^20 words, 8 MiB
+// of keys and values, cover 256 GiB of guard pages.
+const maxGuardWords = 1 << 20
 
 // moveGuardsLocked moves the guard pages of [from, from+length) to the
 // same offsets from to (mremap).

@@ -267,6 +267,13 @@ func fspick(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
+	if !inCallerNS(t, p) {
+		// Reconfiguring is mayMount's right over the caller's own
+		// namespace only: a mount of another (reached by a descriptor
+		// kept over unshare) is refused, where Linux refuses the
+		// reconfigure for want of the capability over its superblock.
+		return 0, unix.EPERM
+	}
 	f, err := t.Kernel().VFS().PickMountContext(t, p)
 	if err != nil {
 		return 0, err
@@ -294,6 +301,11 @@ func moveMount(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	}
 	to, err := attrTarget(t, a[2], a[3], flags&unix.MOVE_MOUNT_T_SYMLINKS != 0, flags&unix.MOVE_MOUNT_T_EMPTY_PATH != 0)
 	if err != nil {
+		return 0, err
+	}
+	// A Landlock domain forbids moving mounts (hook_move_mount): a tree
+	// moved under an allowed directory would take its rights.
+	if err := landlockMount(t); err != nil {
 		return 0, err
 	}
 	if flags&unix.MOVE_MOUNT_SET_GROUP != 0 {

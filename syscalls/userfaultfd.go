@@ -216,12 +216,22 @@ func (u *userfaultFile) Ioctl(_ vfs.Context, _ *vfs.File, io vfs.UserIO, cmd uin
 		if length > 1<<30 || src&0xfff != 0 || length&0xfff != 0 {
 			return 0, u.result(io, arg+32, 0, unix.EINVAL)
 		}
-		data := make([]byte, length)
-		if _, err := io.CopyIn(src, data); err != nil {
-			return 0, u.result(io, arg+32, 0, unix.EFAULT)
+		// A MiB at a time: the program's length costs kite no more.
+		const chunk = 1 << 20
+		data := make([]byte, min(length, chunk))
+		var done uintptr
+		for done < length {
+			n := min(length-done, chunk)
+			if _, err := io.CopyIn(src+done, data[:n]); err != nil {
+				return 0, u.result(io, arg+32, done, unix.EFAULT)
+			}
+			k, err := u.uf.Fill(dst+done, data[:n], n, mode&uffdioCopyModeDontwake != 0)
+			done += k
+			if err != nil {
+				return 0, u.result(io, arg+32, done, err)
+			}
 		}
-		n, err := u.uf.Fill(dst, data, length, mode&uffdioCopyModeDontwake != 0)
-		return 0, u.result(io, arg+32, n, err)
+		return 0, u.result(io, arg+32, done, nil)
 	default: // uffdioZeropage
 		var b [32]byte
 		if _, err := io.CopyIn(arg, b[:]); err != nil {

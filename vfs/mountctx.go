@@ -182,6 +182,8 @@ func (mc *MountContext) Set(key string, kind ParamKind, value string) error {
 			// kite's remounts change mount flags only.
 			return mc.invalLocked(mc.fstype + ": kite cannot reconfigure '" + key + "'")
 		}
+		// A parameter set again replaces its value.
+		mc.opts = slices.DeleteFunc(mc.opts, func(o string) bool { return o == key || strings.HasPrefix(o, key+"=") })
 		mc.opts = append(mc.opts, opt)
 		return nil
 	}
@@ -204,6 +206,14 @@ func (mc *MountContext) Set(key string, kind ParamKind, value string) error {
 	opt := key
 	if kind == ParamString {
 		opt += "=" + value
+	}
+	// Linux's legacy option string holds a page at most.
+	size := len(opt)
+	for _, o := range mc.opts {
+		size += len(o) + 1
+	}
+	if size > 4095 {
+		return mc.invalLocked("VFS: Legacy: Cumulative options too large")
 	}
 	mc.opts = append(mc.opts, opt)
 	return nil
