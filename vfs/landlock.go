@@ -136,10 +136,12 @@ func landlockOpenAccess(typ uint32, flags int) uint64 {
 // opened file may not use later (TRUNCATE for ftruncate, IOCTL_DEV for
 // ioctl on a device), decided now as on Linux.
 func (v *VirtualFilesystem) landlockOpen(ctx Context, p Path, flags int) (uint64, error) {
-	need := landlockOpenAccess(p.Dentry.typ, flags)
-	if need == 0 || ctx.Credentials().Landlock.FS() == nil {
+	if flags&unix.O_PATH != 0 || ctx.Credentials().Landlock.FS() == nil {
 		return 0, nil
 	}
+	// An open needing no right (access mode 3) still has the rights its
+	// file may use later decided now.
+	need := landlockOpenAccess(p.Dentry.typ, flags)
 	optional := landlock.AccessFSTruncate
 	if p.Dentry.typ == unix.S_IFCHR || p.Dentry.typ == unix.S_IFBLK {
 		optional |= landlock.AccessFSIoctlDev
