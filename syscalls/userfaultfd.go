@@ -49,14 +49,15 @@ const (
 
 func userfaultfd(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	flags := int(a[0])
-	if flags&^(unix.O_CLOEXEC|unix.O_NONBLOCK|uffdUserModeOnly) != 0 {
-		return 0, unix.EINVAL
-	}
 	// vm.unprivileged_userfaultfd is 0 (Linux's default): only a task
 	// with CAP_SYS_PTRACE in the initial user namespace may handle
-	// kernel faults, and only those ask for UFFD_USER_MODE_ONLY.
+	// kernel faults, and only those ask for UFFD_USER_MODE_ONLY. Linux
+	// checks this before the flags.
 	if flags&uffdUserModeOnly == 0 && !t.Credentials().HasCapabilityIn(unix.CAP_SYS_PTRACE, t.Kernel().RootUserNamespace()) {
 		return 0, unix.EPERM
+	}
+	if flags&^(unix.O_CLOEXEC|unix.O_NONBLOCK|uffdUserModeOnly) != 0 {
+		return 0, unix.EINVAL
 	}
 	u := &userfaultFile{}
 	u.uf = mm.NewUserfault(t.MemoryManager(), func() { u.queue.Notify(unix.POLLIN) })
