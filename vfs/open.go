@@ -112,9 +112,8 @@ func (r *resolver) openCreate(start Path, path string, flags int, mode uint32) (
 				}
 				return v.openPath(ctx, p, flags)
 			}
-			r.links++
-			if r.links > MaxSymlinks || r.resolve&ResolveNoSymlinks != 0 {
-				return nil, unix.ELOOP
+			if err := r.mayFollow(cp); err != nil {
+				return nil, err
 			}
 			target, err := child.inode.Readlink(ctx)
 			if err != nil {

@@ -112,12 +112,21 @@ func (r *resolver) jumpToRoot(cur Path) (Path, error) {
 	return r.root, nil
 }
 
+// mayFollow counts the symbolic link link about to be followed: ELOOP
+// past MaxSymlinks, under RESOLVE_NO_SYMLINKS, or on a nosymfollow mount
+// (whose links readlink still reads).
+func (r *resolver) mayFollow(link Path) error {
+	r.links++
+	if r.links > MaxSymlinks || r.resolve&ResolveNoSymlinks != 0 || link.Mount.Flags()&MountNoSymFollow != 0 {
+		return unix.ELOOP
+	}
+	return nil
+}
+
 // followLink resolves the symbolic link link found in directory dir.
 func (r *resolver) followLink(dir, link Path) (Path, error) {
-	r.links++
-	// A nosymfollow mount's links are not followed (readlink reads them).
-	if r.links > MaxSymlinks || r.resolve&ResolveNoSymlinks != 0 || link.Mount.Flags()&MountNoSymFollow != 0 {
-		return Path{}, unix.ELOOP
+	if err := r.mayFollow(link); err != nil {
+		return Path{}, err
 	}
 	if ml, ok := link.Dentry.inode.(MagicLink); ok {
 		if r.resolve&ResolveNoMagiclinks != 0 {

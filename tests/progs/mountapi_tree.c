@@ -112,8 +112,10 @@ static void body(void) {
 
 	/* nosymfollow: links on the mount are read, not followed. */
 	CHECK("symlink", symlink("sub", "mnt/l"));
+	CHECK("dangling link", symlink("created", "mnt/dl"));
 	setattr("setattr nosymfollow", "mnt", 0, K_ATTR_NOSYMFOLLOW, 0, 0);
 	CHECK("follow a link", access("mnt/l/file", F_OK));
+	CHECK("create through a dangling link", open("mnt/dl", O_CREAT | O_WRONLY, 0600));
 	char t[16];
 	long n = readlink("mnt/l", t, sizeof t);
 	printf("readlink: %.*s\n", n > 0 ? (int)n : 0, t);
