@@ -66,20 +66,6 @@ func copyInParamString(t *kernel.Task, addr uintptr, max int) (string, error) {
 	return s, nil
 }
 
-// installFD puts f in the caller's table, close-on-exec if cloexec.
-func installFD(t *kernel.Task, f *vfs.File, cloexec bool) (uintptr, error) {
-	defer f.DecRef(t)
-	fl := 0
-	if cloexec {
-		fl = vfs.FDCloexec
-	}
-	fd, err := fdTable(t).NewFD(0, f, fl)
-	if err != nil {
-		return 0, err
-	}
-	return uintptr(fd), nil
-}
-
 func fsopen(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	flags := uint32(a[1])
 	if !mayMount(t) {
@@ -96,7 +82,7 @@ func fsopen(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	return installFD(t, f, flags&unix.FSOPEN_CLOEXEC != 0)
+	return installFile(t, f, flags&unix.FSOPEN_CLOEXEC != 0)
 }
 
 // mountContext returns the mount context of fd: EBADF for no file,
@@ -192,11 +178,13 @@ func fsconfig(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	return 0, mc.Set(key, kind, value)
 }
 
-// mountAttrFlags converts MOUNT_ATTR_* flags other than the atime ones
-// into kite's MS_* mount flags.
-func mountAttrFlags(attr uint64) uint32 {
-	var fl uint32
-	for _, m := range []struct {
+// mountAttrBits pairs the MOUNT_ATTR_* flags with kite's MS_* mount
+// flags (the atime mode's NOATIME among them).
+func mountAttrBits() [7]struct {
+	attr uint64
+	ms   uint32
+} {
+	return [7]struct {
 		attr uint64
 		ms   uint32
 	}{
@@ -204,10 +192,18 @@ func mountAttrFlags(attr uint64) uint32 {
 		{unix.MOUNT_ATTR_NOSUID, vfs.MountNoSUID},
 		{unix.MOUNT_ATTR_NODEV, vfs.MountNoDev},
 		{unix.MOUNT_ATTR_NOEXEC, vfs.MountNoExec},
+		{unix.MOUNT_ATTR_NOATIME, unix.MS_NOATIME},
 		{unix.MOUNT_ATTR_NODIRATIME, unix.MS_NODIRATIME},
 		{unix.MOUNT_ATTR_NOSYMFOLLOW, vfs.MountNoSymFollow},
-	} {
-		if attr&m.attr != 0 {
+	}
+}
+
+// mountAttrFlags converts MOUNT_ATTR_* flags other than the atime ones
+// into kite's MS_* mount flags.
+func mountAttrFlags(attr uint64) uint32 {
+	var fl uint32
+	for _, m := range mountAttrBits() {
+		if attr&m.attr != 0 && m.attr&unix.MOUNT_ATTR__ATIME == 0 {
 			fl |= m.ms
 		}
 	}
@@ -252,7 +248,7 @@ func fsmount(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	return installFD(t, t.Kernel().VFS().OpenDetached(t, m), flags&unix.FSMOUNT_CLOEXEC != 0)
+	return installFile(t, t.Kernel().VFS().OpenDetached(t, m), flags&unix.FSMOUNT_CLOEXEC != 0)
 }
 
 func fspick(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
@@ -278,7 +274,7 @@ func fspick(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	return installFD(t, f, flags&unix.FSPICK_CLOEXEC != 0)
+	return installFile(t, f, flags&unix.FSPICK_CLOEXEC != 0)
 }
 
 // inCallerNS reports whether p's mount is in the caller's mount
@@ -365,7 +361,7 @@ func openTreeSyscall(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	return installFD(t, f, flags&unix.OPEN_TREE_CLOEXEC != 0)
+	return installFile(t, f, flags&unix.OPEN_TREE_CLOEXEC != 0)
 }
 
 // mountAttr is a struct mount_attr read and checked (Linux's
@@ -480,7 +476,7 @@ func openTreeAttr(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 			return 0, err
 		}
 	}
-	return installFD(t, f, flags&unix.OPEN_TREE_CLOEXEC != 0)
+	return installFile(t, f, flags&unix.OPEN_TREE_CLOEXEC != 0)
 }
 
 // mntIDReq is a struct mnt_id_req read and checked.
@@ -529,18 +525,7 @@ func requestedNS(t *kernel.Task, r mntIDReq) (*vfs.MountNamespace, error) {
 // mountAttrOf returns the MOUNT_ATTR_* flags of MS_* mount flags.
 func mountAttrOf(flags uint32) uint64 {
 	var attr uint64
-	for _, m := range []struct {
-		ms   uint32
-		attr uint64
-	}{
-		{vfs.MountReadOnly, unix.MOUNT_ATTR_RDONLY},
-		{vfs.MountNoSUID, unix.MOUNT_ATTR_NOSUID},
-		{vfs.MountNoDev, unix.MOUNT_ATTR_NODEV},
-		{vfs.MountNoExec, unix.MOUNT_ATTR_NOEXEC},
-		{unix.MS_NOATIME, unix.MOUNT_ATTR_NOATIME},
-		{unix.MS_NODIRATIME, unix.MOUNT_ATTR_NODIRATIME},
-		{vfs.MountNoSymFollow, unix.MOUNT_ATTR_NOSYMFOLLOW},
-	} {
+	for _, m := range mountAttrBits() {
 		if flags&m.ms != 0 {
 			attr |= m.attr
 		}

@@ -175,6 +175,15 @@ func (ns *MountNamespace) releaseIfUnusedLocked() {
 			return
 		}
 	}
+	v.dismantleLocked(ns, false)
+}
+
+// dismantleLocked takes ns's tree apart, deepest mounts first: each is
+// detached from its parent, made private and leaves the namespace (the
+// root too with root set).
+//
+// Preconditions: v.mountMu is held.
+func (v *VirtualFilesystem) dismantleLocked(ns *MountNamespace, root bool) {
 	tree := v.treeLocked(ns.root)
 	for i := len(tree) - 1; i >= 0; i-- {
 		m := tree[i]
@@ -182,7 +191,7 @@ func (ns *MountNamespace) releaseIfUnusedLocked() {
 			v.detachLocked(m)
 		}
 		v.changePropagationLocked(m, unix.MS_PRIVATE)
-		if m != ns.root {
+		if root || m != ns.root {
 			m.ns = nil
 		}
 	}

@@ -59,15 +59,7 @@ func (v *VirtualFilesystem) releaseAnonLocked(ns *MountNamespace) {
 	if ns.root.ns != ns {
 		return
 	}
-	tree := v.treeLocked(ns.root)
-	for i := len(tree) - 1; i >= 0; i-- {
-		m := tree[i]
-		if m.parent != nil {
-			v.detachLocked(m)
-		}
-		v.changePropagationLocked(m, unix.MS_PRIVATE)
-		m.ns = nil
-	}
+	v.dismantleLocked(ns, true)
 	v.detachedLocked(ns.root.fs)
 }
 
@@ -109,23 +101,10 @@ func (v *VirtualFilesystem) CloneTree(src Path, recursive bool, owner *auth.User
 	}
 	v.mountMu.Lock()
 	defer v.mountMu.Unlock()
-	if src.Mount.unbindable {
-		return nil, unix.EINVAL
+	if err := v.bindableLocked(src, recursive); err != nil {
+		return nil, err
 	}
-	if !recursive {
-		for _, m := range v.mountsBelowLocked(src) {
-			if m.locked {
-				return nil, unix.EINVAL
-			}
-		}
-	}
-	var top *Mount
-	if recursive {
-		top, _ = v.copyTreeLocked(src.Mount, src.Dentry, 0)
-	} else {
-		top = v.cloneMountLocked(src.Mount, src.Dentry, 0)
-	}
-	top.locked = false
+	top := v.bindCopyLocked(src, recursive)
 	v.newAnonNamespaceLocked(top, owner)
 	return top, nil
 }

@@ -120,6 +120,26 @@ func (v *VirtualFilesystem) BindMountTree(ctx Context, src, at Path, recursive b
 	}
 	v.mountMu.Lock()
 	defer v.mountMu.Unlock()
+	if err := v.bindableLocked(src, recursive); err != nil {
+		return err
+	}
+	if src.Dentry.IsDir() != at.Dentry.IsDir() {
+		return unix.ENOTDIR
+	}
+	top := v.bindCopyLocked(src, recursive)
+	if err := v.graftLocked(top, at); err != nil {
+		v.dropTreeLocked(top)
+		return err
+	}
+	return nil
+}
+
+// bindableLocked is the check of a bind mount's source: EINVAL if src's
+// mount is unbindable, or if mounts locked below src would be left out
+// of a copy that is not recursive.
+//
+// Preconditions: v.mountMu is held; src.Mount != nil.
+func (v *VirtualFilesystem) bindableLocked(src Path, recursive bool) error {
 	if src.Mount.unbindable {
 		return unix.EINVAL
 	}
@@ -130,9 +150,14 @@ func (v *VirtualFilesystem) BindMountTree(ctx Context, src, at Path, recursive b
 			}
 		}
 	}
-	if src.Dentry.IsDir() != at.Dentry.IsDir() {
-		return unix.ENOTDIR
-	}
+	return nil
+}
+
+// bindCopyLocked is a bind mount's copy of the mount at src (its tree
+// with recursive), not locked.
+//
+// Preconditions: v.mountMu is held; bindableLocked(src, recursive) passed.
+func (v *VirtualFilesystem) bindCopyLocked(src Path, recursive bool) *Mount {
 	var top *Mount
 	if recursive {
 		top, _ = v.copyTreeLocked(src.Mount, src.Dentry, 0)
@@ -140,11 +165,7 @@ func (v *VirtualFilesystem) BindMountTree(ctx Context, src, at Path, recursive b
 		top = v.cloneMountLocked(src.Mount, src.Dentry, 0)
 	}
 	top.locked = false
-	if err := v.graftLocked(top, at); err != nil {
-		v.dropTreeLocked(top)
-		return err
-	}
-	return nil
+	return top
 }
 
 // PseudoBindable is implemented by inodes of files that lie in no mount
