@@ -214,8 +214,10 @@ func (u *userfaultFile) Ioctl(_ vfs.Context, _ *vfs.File, io vfs.UserIO, cmd uin
 		if mode&^(uffdioCopyModeDontwake|uffdioCopyModeWP) != 0 || mode&uffdioCopyModeWP != 0 {
 			return 0, unix.EINVAL
 		}
-		if length > 1<<30 || src&0xfff != 0 || length&0xfff != 0 {
-			return 0, u.result(io, arg+32, 0, unix.EINVAL)
+		// Linux's argument checks (the source need not be aligned)
+		// leave the result field alone.
+		if src+length <= src || length&0xfff != 0 || dst&0xfff != 0 {
+			return 0, unix.EINVAL
 		}
 		// A MiB at a time: the program's length costs kite no more.
 		const chunk = 1 << 20

@@ -44,11 +44,7 @@ type connKey struct {
 }
 
 func normAddr(a tcpip.FullAddress) tcpip.FullAddress {
-	if isV4Mapped(a.Addr) {
-		b := a.Addr.As16()
-		a.Addr = tcpip.AddrFrom4Slice(b[12:])
-	}
-	return tcpip.FullAddress{Addr: a.Addr, Port: a.Port}
+	return tcpip.FullAddress{Addr: unmapped(a.Addr), Port: a.Port}
 }
 
 // key is the connection key of ep; ok is false when it is not

@@ -206,6 +206,10 @@ int main(void) {
 	struct uffdio_copy c = {.dst = (uintptr_t)base, .src = (uintptr_t)srcpage, .len = P};
 	res("copy onto a present page", ioctl(uffd, UFFDIO_COPY, &c));
 	printf("copy result %lld\n", (long long)c.copy);
+	c.len = 0;
+	c.copy = 12345;
+	res("copy of length 0", ioctl(uffd, UFFDIO_COPY, &c));
+	printf("copy result left alone: %s\n", c.copy == 12345 ? "yes" : "no");
 	char *other = mmap(NULL, P, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct uffdio_zeropage z = {.range = {.start = (uintptr_t)other, .len = P}};
 	res("zeropage outside the registered range", ioctl(uffd, UFFDIO_ZEROPAGE, &z));
