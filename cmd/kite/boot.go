@@ -216,7 +216,13 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 	fsc := vfs.NewFSContext(ns.Root())
 	now := time.Now()
 	proc.RegisterType(v, k.ProcSource())
-	tmpfs.RegisterType(v)
+	// A tmpfs holds at most half of the memory's pages (and as many
+	// inodes) unless mounted with size= (nr_inodes=), as on Linux: /tmp
+	// or /dev/shm filled up fails with ENOSPC instead of taking all the
+	// memory (or more, with fallocate).
+	tmpfsSize := int64(memSize/4096/2) * 4096
+	tmpfs.RegisterTypeSized(v, tmpfsSize)
+	sizedTmpfs := tmpfs.Options{Mode: 0o1777, MaxBytes: tmpfsSize, MaxInodes: tmpfsSize / 4096}
 	overlay.RegisterType(v)
 	var attached *attachedDisks
 	if len(o.disks) > 0 {
@@ -272,8 +278,8 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		{"/dev", devFS},
 		{"/proc", proc.New(v, k.ProcSource())},
 		{"/sys", sys.New(now, sysOpts)},
-		{"/tmp", tmpfs.New(v, tmpfs.Options{Mode: 0o1777})},
-		{"/dev/shm", tmpfs.New(v, tmpfs.Options{Mode: 0o1777})},
+		{"/tmp", tmpfs.New(v, sizedTmpfs)},
+		{"/dev/shm", tmpfs.New(v, sizedTmpfs)},
 		{"/dev/pts", pts},
 	}
 	for _, m := range mounts {

@@ -9,12 +9,26 @@ import (
 	"github.com/kite-os/kite/vfs"
 )
 
-// RegisterType makes "tmpfs" mountable with mount(2) in v.
-func RegisterType(v *vfs.VirtualFilesystem) {
+// RegisterType makes "tmpfs" mountable with mount(2) in v, without a
+// size limit unless the mount asks for one.
+func RegisterType(v *vfs.VirtualFilesystem) { RegisterTypeSized(v, 0) }
+
+// RegisterTypeSized makes "tmpfs" mountable with mount(2) in v; a mount
+// without size= holds at most defaultSize bytes and one without
+// nr_inodes= at most defaultSize/4096 inodes (0: no limit), as Linux
+// limits them to half of the memory's pages. size=0 and nr_inodes=0
+// still mean no limit.
+func RegisterTypeSized(v *vfs.VirtualFilesystem, defaultSize int64) {
 	v.RegisterFilesystemType("tmpfs", func(ctx vfs.Context, _ string, _ uint32, data string) (vfs.Filesystem, error) {
 		opts, err := ParseOptions(data)
 		if err != nil {
 			return nil, err
+		}
+		if !hasOption(data, "size") {
+			opts.MaxBytes = defaultSize &^ (pageSize - 1)
+		}
+		if !hasOption(data, "nr_inodes") {
+			opts.MaxInodes = defaultSize / pageSize
 		}
 		return New(v, opts), nil
 	})
@@ -68,6 +82,16 @@ func ParseOptions(data string) (Options, error) {
 		}
 	}
 	return o, nil
+}
+
+// hasOption reports whether the mount options data set key.
+func hasOption(data, key string) bool {
+	for _, opt := range strings.Split(data, ",") {
+		if k, _, _ := strings.Cut(opt, "="); k == key {
+			return true
+		}
+	}
+	return false
 }
 
 func parseSize(s string) (int64, error) {
