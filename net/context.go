@@ -128,11 +128,19 @@ func (r *waiterRegs) Wake() {
 //
 // Preconditions: w is registered; every Wait of w is by the same ctx.
 func (w *Waiter) Wait(ctx Context, d Deadline) error {
+	return w.WaitSpin(ctx, d, nil)
+}
+
+// WaitSpin is Wait that first spins with s (nil: none) for a
+// notification, with the same results: the notification is taken as
+// Wait takes it, so spinning changes only when the caller sleeps.
+func (w *Waiter) WaitSpin(ctx Context, d Deadline, s *vfs.Spinner) error {
 	r := w.r
 	if !r.armed.Load() {
 		r.waker = ctx.Waker()
 		r.armed.Store(true)
 	}
+	s.Spin(func() bool { return len(r.ch) > 0 || ctx.Interrupted() })
 	var err error
 	if d.set {
 		err = ctx.ParkTimeout(r.ch, d.at)

@@ -130,7 +130,7 @@ func (p *Pipe) waitForPartner(ctx vfs.Context, counter *uint64) error {
 	p.queue.Notify(readableEvents | writableEvents)
 	p.mu.Lock()
 	for cur == *counter {
-		if err := p.wait(ctx, ch); err != nil {
+		if err := p.wait(ctx, ch, nil); err != nil {
 			if cur == *counter {
 				return err
 			}

@@ -49,7 +49,7 @@ func (p *Pipe) waitUntil(ctx vfs.Context, events uint32, nonblock bool, cond fun
 			p.queue.EventRegister(entry)
 			continue // recheck after registering
 		}
-		if err := p.wait(ctx, ch); err != nil {
+		if err := p.wait(ctx, ch, nil); err != nil {
 			return err
 		}
 	}

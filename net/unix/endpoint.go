@@ -81,6 +81,9 @@ type endpoint struct {
 	async          vfs.FasyncList
 	readersWaiting atomic.Int32
 	noSpace        atomic.Bool
+	// recvSpin and sendSpin let readers waiting for data and writers
+	// waiting for room spin before they sleep (vfs.Spinner).
+	recvSpin, sendSpin vfs.Spinner
 
 	// mu guards the fields below.
 	mu  sync.Mutex

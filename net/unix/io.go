@@ -132,7 +132,7 @@ func (e *endpoint) waitForBuffer(ctx net.Context, w *net.Waiter, nonblock bool, 
 		if beforeWait != nil && !beforeWait() {
 			return unix.EPIPE
 		}
-		if err := w.Wait(ctx, d); err != nil {
+		if err := w.WaitSpin(ctx, d, &e.sendSpin); err != nil {
 			return err
 		}
 	}
@@ -650,7 +650,7 @@ func (e *endpoint) recvStream(ctx net.Context, req *net.RecvRequest) (net.RecvRe
 				w.Register(&e.queue, readable)
 			} else {
 				e.readersWaiting.Add(1)
-				werr := w.Wait(ctx, req.Deadline)
+				werr := w.WaitSpin(ctx, req.Deadline, &e.recvSpin)
 				e.readersWaiting.Add(-1)
 				if werr != nil {
 					if copied == 0 {

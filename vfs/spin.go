@@ -1,0 +1,83 @@
+package vfs
+
+import (
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+// SpinLimit is how long a wait with a Spinner polls for its wake-up
+// before it sleeps.
+//
+// Why spin at all: a task sleeps in a host futex (Context.Park), and
+// on the paravirtual hosts kite runs on, waking a thread whose CPU went
+// idle costs the waker 15–20 µs of host CPU (an inter-processor
+// interrupt through the hypervisor) and the sleeper a context switch
+// more, a third of what a whole trapped system call costs; the idle CPU
+// also loses its caches to the hypervisor. A stream reader that keeps up
+// with its writer finds its queue empty on a quarter of its reads (1 GiB
+// in 64 KiB writes: about 4,200 of 16,400), and the writer's next
+// messages come within a few microseconds. bench/README.md has the
+// numbers.
+const SpinLimit = 20 * time.Microsecond
+
+// A Spinner stops spinning after spinFails spins in a row ended without
+// their wake-up, and then spins on one wait in spinBackoff+1 until one
+// succeeds.
+const (
+	spinFails   = 4
+	spinBackoff = 16
+)
+
+// spinCPUs is whether spinning can help: with one CPU the waker cannot
+// run while the waiter spins.
+var spinCPUs = runtime.NumCPU() > 1
+
+// Spinner is the memory of one kind of wait (a socket's readers, or its
+// writers) that lets it spin before sleeping while spinning pays: after
+// spinFails spins in a row that ended without the wake-up it spins on
+// one wait in spinBackoff+1 only, so a peer that answers slowly (a
+// server waiting for requests, a ping-pong whose round trip is longer
+// than SpinLimit) costs about one spin in spinBackoff+1 waits. The zero
+// Spinner is ready; a Spinner's counts are hints, racing updates do no
+// harm.
+type Spinner struct {
+	fails, skip atomic.Int32
+}
+
+// Spin polls ready for up to SpinLimit (unless s is backing off) and
+// reports whether it became true.
+func (s *Spinner) Spin(ready func() bool) bool {
+	if s == nil || !spinCPUs {
+		return false
+	}
+	if n := s.skip.Load(); n > 0 {
+		s.skip.Store(n - 1)
+		return false
+	}
+	start := time.Now()
+	for {
+		for range 64 {
+			if ready() {
+				s.fails.Store(0)
+				return true
+			}
+		}
+		if time.Since(start) >= SpinLimit {
+			break
+		}
+	}
+	if n := s.fails.Add(1); n >= spinFails {
+		s.fails.Store(spinFails)
+		s.skip.Store(spinBackoff)
+	}
+	return false
+}
+
+// Park is ctx.Park(ch) after spinning with s (nil: none) until ch has a
+// value or ctx is interrupted: the same results, sooner when the wake-up
+// comes while spinning.
+func (s *Spinner) Park(ctx Context, ch <-chan struct{}) error {
+	s.Spin(func() bool { return len(ch) > 0 || ctx.Interrupted() })
+	return ctx.Park(ch)
+}
