@@ -54,13 +54,13 @@ func (fs *FS) dxLookup(in *Inode, f *File, name string) (ino uint32, ok bool, er
 	bs := fs.blockSize
 	buf := fs.blockBuf()
 	defer fs.putBlockBuf(buf)
-	read := func(lblk uint32) bool {
+	read := func(lblk uint32, buf []byte) bool {
 		if uint64(lblk)*uint64(bs) >= in.Size {
 			return false
 		}
 		return fs.readDirFileBlock(in, f, uint64(lblk), buf) == nil
 	}
-	if !read(0) {
+	if !read(0, buf) {
 		return 0, false, nil
 	}
 	info := buf[dxRootInfoOff:]
@@ -82,6 +82,8 @@ func (fs *FS) dxLookup(in *Inode, f *File, name string) (ino uint32, ok bool, er
 	countOff := dxRootCountOff
 	limitWant := DxRootLimit(bs, fs.csum)
 	var leaf uint32
+	// (The index nodes stay in their buffers: the leaves are read into
+	// another.)
 	var idx []byte // the last index node's entries, from entry 0
 	var pos, cnt int
 	var parent []byte // the entries of the index node above it
@@ -106,24 +108,28 @@ func (fs *FS) dxLookup(in *Inode, f *File, name string) (ino uint32, ok bool, er
 		})
 		_, leaf = ent(i)
 		if level == levels {
-			idx = append([]byte(nil), buf[countOff:countOff+count*dxEntrySize]...)
+			idx = buf[countOff : countOff+count*dxEntrySize]
 			pos, cnt = i, count
 			break
 		}
-		parent = append(parent[:0], buf[countOff:countOff+count*dxEntrySize]...)
+		parent = buf[countOff : countOff+count*dxEntrySize]
 		ppos, pcnt = i, count
-		if !read(leaf) || binary.LittleEndian.Uint32(buf) != 0 ||
+		buf = fs.blockBuf()
+		defer fs.putBlockBuf(buf)
+		if !read(leaf, buf) || binary.LittleEndian.Uint32(buf) != 0 ||
 			decodeRecLen(binary.LittleEndian.Uint16(buf[4:]), bs) != bs {
 			return 0, false, nil
 		}
 		countOff = dxNodeCountOff
 		limitWant = DxNodeLimit(bs, fs.csum)
 	}
+	lbuf := fs.blockBuf()
+	defer fs.putBlockBuf(lbuf)
 	for {
-		if !read(leaf) {
+		if !read(leaf, lbuf) {
 			return 0, false, nil
 		}
-		switch ino, err := fs.findInBlock(in, uint64(leaf), buf, name); err {
+		switch ino, err := fs.findInBlock(in, uint64(leaf), lbuf, name); err {
 		case nil:
 			return ino, true, nil
 		case unix.ENOENT:

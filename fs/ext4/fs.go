@@ -141,11 +141,13 @@ type FS struct {
 	// a lock of its own).
 	extMu    sync.Mutex
 	extCache map[uint32]extCacheEntry
-	// blockBufs holds block-sized scratch buffers (*[]byte) for walks
-	// that read blocks and keep nothing of them (extent trees, htree
-	// lookups, bitmaps being changed), so that each operation does not
-	// leave garbage behind.
-	blockBufs sync.Pool
+	// blockBufs holds block-sized scratch buffers for walks that read
+	// blocks and keep nothing of them (extent trees, htree lookups,
+	// bitmaps being changed), so that each operation does not leave
+	// garbage behind. (A free list under its own lock, not a sync.Pool:
+	// putting a slice into a Pool allocates its header every time.)
+	bufMu     sync.Mutex
+	blockBufs [][]byte
 
 	mu sync.RWMutex
 	// sb and groups are guarded by mu (written only by writers).
@@ -163,13 +165,31 @@ type FS struct {
 // blockBuf returns a block-sized scratch buffer (its contents are
 // stale); putBlockBuf gives it back once nothing refers to it.
 func (fs *FS) blockBuf() []byte {
-	if b, ok := fs.blockBufs.Get().(*[]byte); ok && len(*b) == fs.blockSize {
-		return *b
+	fs.bufMu.Lock()
+	if n := len(fs.blockBufs); n > 0 {
+		b := fs.blockBufs[n-1]
+		fs.blockBufs[n-1] = nil
+		fs.blockBufs = fs.blockBufs[:n-1]
+		fs.bufMu.Unlock()
+		return b
 	}
+	fs.bufMu.Unlock()
 	return make([]byte, fs.blockSize)
 }
 
-func (fs *FS) putBlockBuf(b []byte) { fs.blockBufs.Put(&b) }
+// maxBlockBufs bounds the scratch buffers kept for reuse.
+const maxBlockBufs = 16
+
+func (fs *FS) putBlockBuf(b []byte) {
+	if len(b) != fs.blockSize {
+		return
+	}
+	fs.bufMu.Lock()
+	if len(fs.blockBufs) < maxBlockBufs {
+		fs.blockBufs = append(fs.blockBufs, b)
+	}
+	fs.bufMu.Unlock()
+}
 
 // Open reads the superblock and group descriptors of the file system in
 // dev and checks them. A journal that needs recovery is replayed into

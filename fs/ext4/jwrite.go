@@ -366,6 +366,13 @@ func (fs *FS) metaWriteChecked(p []byte, off int64, checked bool) error {
 		k := min(bs-in, int64(len(p))-done)
 		t.mu.Lock()
 		b, ok := t.blocks[blk]
+		if ok {
+			// The common case: the transaction has the block.
+			copy(b[in:], p[done:done+k])
+			t.mu.Unlock()
+			done += k
+			continue
+		}
 		t.mu.Unlock()
 		uncached := false
 		if !ok {

@@ -20,17 +20,29 @@ type dirBlock struct {
 // buffer the caller may give back with putBlockBuf once done with it
 // (writes copy what they write).
 func (fs *FS) dirBlockAt(in *Inode, exts []Extent, lblk uint64) (*dirBlock, error) {
+	db := &dirBlock{}
+	if err := fs.loadDirBlock(in, exts, lblk, db); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// loadDirBlock is dirBlockAt into db (which may live on the caller's
+// stack).
+func (fs *FS) loadDirBlock(in *Inode, exts []Extent, lblk uint64, db *dirBlock) error {
 	i := sort.Search(len(exts), func(i int) bool {
 		return uint64(exts[i].Block)+uint64(exts[i].Len) > lblk
 	})
 	if i == len(exts) || uint64(exts[i].Block) > lblk || exts[i].Uninit {
-		return nil, corrupt("directory inode %d has a hole at block %d", in.Ino, lblk)
+		return corrupt("directory inode %d has a hole at block %d", in.Ino, lblk)
 	}
-	db := &dirBlock{lblk: lblk, phys: exts[i].Start + (lblk - uint64(exts[i].Block)), buf: fs.blockBuf()}
+	*db = dirBlock{lblk: lblk, phys: exts[i].Start + (lblk - uint64(exts[i].Block)), buf: fs.blockBuf()}
 	if err := fs.readDirBlock(in, db.phys, lblk, db.buf); err != nil {
-		return nil, err
+		fs.putBlockBuf(db.buf)
+		db.buf = nil
+		return err
 	}
-	return db, nil
+	return nil
 }
 
 // putLeaf writes a modified leaf block with its checksum tail.
@@ -406,12 +418,16 @@ func (n *dxNode) find(h uint32) {
 // dxAdd inserts into an htree directory, splitting a full leaf and, when
 // needed, the index above it (adding the second index level when the root
 // fills up).
+//
+// The common case, a leaf with room, follows the index in the blocks as
+// read, without decoding its nodes; a full leaf is left to dxSplitAdd.
 func (fs *FS) dxAdd(dir *Inode, exts []Extent, name string, ino uint32, ft uint8) error {
-	root, err := fs.readDxNode(dir, exts, 0, dxRootCountOff)
-	if err != nil {
+	var root, node, leaf dirBlock
+	if err := fs.loadDirBlock(dir, exts, 0, &root); err != nil {
 		return err
 	}
-	rb := root.db.buf
+	defer fs.putBlockBuf(root.buf)
+	rb := root.buf
 	if rb[dxRootInfoOff+5] != 8 || rb[dxRootInfoOff+7] != 0 {
 		return corrupt("directory inode %d: bad htree root", dir.Ino)
 	}
@@ -424,6 +440,59 @@ func (fs *FS) dxAdd(dir *Inode, exts []Extent, name string, ino uint32, ft uint8
 	if !ok {
 		return unsupported("htree hash version %d", version)
 	}
+	blk, err := dxFollow(dir, &root, dxRootCountOff, hash)
+	if err != nil {
+		return err
+	}
+	if levels == 1 {
+		if err := fs.loadDirBlock(dir, exts, uint64(blk), &node); err != nil {
+			return err
+		}
+		defer fs.putBlockBuf(node.buf)
+		if blk, err = dxFollow(dir, &node, dxNodeCountOff, hash); err != nil {
+			return err
+		}
+	}
+	if err := fs.loadDirBlock(dir, exts, uint64(blk), &leaf); err != nil {
+		return err
+	}
+	defer fs.putBlockBuf(leaf.buf)
+	if ok, err := fs.insertInBlock(leaf.buf, name, ino, ft); err != nil {
+		return err
+	} else if ok {
+		return fs.putLeaf(dir, &leaf)
+	}
+	return fs.dxSplitAdd(dir, exts, name, ino, ft)
+}
+
+// dxFollow returns the block of the entry of htree index block db (its
+// count at countOff) that hash falls in, as dxNode.find, checking the
+// node's count and limit as readDxNode does.
+func dxFollow(dir *Inode, db *dirBlock, countOff int, hash uint32) (uint32, error) {
+	b := db.buf
+	limit := int(binary.LittleEndian.Uint16(b[countOff:]))
+	count := int(binary.LittleEndian.Uint16(b[countOff+2:]))
+	if count == 0 || count > limit || countOff+limit*dxEntrySize > len(b) {
+		return 0, corrupt("directory inode %d block %d: htree count %d limit %d", dir.Ino, db.lblk, count, limit)
+	}
+	ents := b[countOff : countOff+count*dxEntrySize]
+	// The last entry whose hash is <= hash (entry 0 covers from 0).
+	i := sort.Search(count-1, func(j int) bool {
+		return binary.LittleEndian.Uint32(ents[(j+1)*dxEntrySize:]) > hash
+	})
+	return binary.LittleEndian.Uint32(ents[i*dxEntrySize+4:]), nil
+}
+
+// dxSplitAdd is dxAdd when the leaf the name hashes to is full.
+func (fs *FS) dxSplitAdd(dir *Inode, exts []Extent, name string, ino uint32, ft uint8) error {
+	root, err := fs.readDxNode(dir, exts, 0, dxRootCountOff)
+	if err != nil {
+		return err
+	}
+	rb := root.db.buf
+	levels := int(rb[dxRootInfoOff+6])
+	version := fs.hashVersion(rb[dxRootInfoOff+4])
+	hash, _, _ := DirHash([]byte(name), version, fs.sb.HashSeed)
 	path := []*dxNode{root}
 	root.find(hash)
 	if levels == 1 {
@@ -442,13 +511,7 @@ func (fs *FS) dxAdd(dir *Inode, exts []Extent, name string, ino uint32, ft uint8
 	if ok, err := fs.insertInBlock(leaf.buf, name, ino, ft); err != nil {
 		return err
 	} else if ok {
-		// The common case: the scratch buffers go back to the pool.
-		err := fs.putLeaf(dir, leaf)
-		fs.putBlockBuf(leaf.buf)
-		for _, n := range path {
-			fs.putBlockBuf(n.db.buf)
-		}
-		return err
+		return fs.putLeaf(dir, leaf)
 	}
 
 	// Split the leaf: entries sorted by hash, the upper half moves to a
