@@ -314,6 +314,8 @@ func (fs *FS) allocInGroup(g uint32, bm []byte, first bool, goal, n uint64, reus
 	if first && goal > start {
 		from = goal - start
 	}
+	hint := uint64(hintAt(fs.blockHint, g))
+	from = max(from, hint)
 	// The blocks taken: in use, freed in the transaction being
 	// committed, or (unless reusePending) in the running one.
 	scan := bm
@@ -354,6 +356,10 @@ func (fs *FS) allocInGroup(g uint32, bm []byte, first bool, goal, n uint64, reus
 			bm[(i+cnt)/8] |= 1 << ((i + cnt) % 8)
 			cnt++
 		}
+		if from == hint && len(scan) > 0 && &scan[0] == &bm[0] {
+			// Every bit from the hint to here was set in bm.
+			fs.blockHint = setHint(fs.blockHint, len(fs.groups), g, i+cnt)
+		}
 		if uint64(gd.FreeBlocksCount()) < cnt {
 			return 0, 0, corrupt("group %d free block count below its bitmap", g)
 		}
@@ -384,6 +390,7 @@ func (fs *FS) freeBlocks(start, n uint64) error {
 			return err
 		}
 		fs.txForget(start, cnt)
+		lowerHint(fs.blockHint, g, start-gs)
 		for i := start - gs; i < start-gs+cnt; i++ {
 			if !bitSet(bm, i) {
 				fs.putBlockBuf(bm)
@@ -437,7 +444,8 @@ func (fs *FS) allocInode(goal uint32, dir bool) (uint32, error) {
 func (fs *FS) allocInodeInGroup(g uint32, bm []byte, dir bool) (uint32, error) {
 	ipg := uint64(fs.sb.InodesPerGroup)
 	gd := fs.groups[g]
-	for i := uint64(0); i < ipg; i++ {
+	hint := uint64(hintAt(fs.inodeHint, g))
+	for i := hint; i < ipg; i++ {
 		if i%64 == 0 && i+64 <= ipg && binary.LittleEndian.Uint64(bm[i/8:]) == ^uint64(0) {
 			i += 63 // a word of used inodes
 			continue
@@ -451,6 +459,7 @@ func (fs *FS) allocInodeInGroup(g uint32, bm []byte, dir bool) (uint32, error) {
 			continue
 		}
 		bm[i/8] |= 1 << (i % 8)
+		fs.inodeHint = setHint(fs.inodeHint, len(fs.groups), g, i+1)
 		gd.SetFreeInodesCount(gd.FreeInodesCount() - 1)
 		if dir {
 			gd.SetUsedDirsCount(gd.UsedDirsCount() + 1)
@@ -507,6 +516,7 @@ func (fs *FS) freeInode(ino uint32, dir bool) error {
 		return corrupt("freeing free inode %d", ino)
 	}
 	bm[i/8] &^= 1 << (i % 8)
+	lowerHint(fs.inodeHint, g, i)
 	gd := fs.groups[g]
 	gd.SetFreeInodesCount(gd.FreeInodesCount() + 1)
 	if dir && gd.UsedDirsCount() > 0 {
@@ -521,6 +531,25 @@ func (fs *FS) freeInode(ino uint32, dir bool) error {
 
 // writeInode encodes in.raw into its on-disk slot and writes it.
 func (fs *FS) writeInode(in *Inode) error {
+	if err := fs.encodeWriteInode(in); err != nil {
+		return err
+	}
+	fs.icache.put(in.clone())
+	return nil
+}
+
+// writeInodeLast is writeInode for a caller done with in, which must not
+// change it afterwards (nor has anyone else it): the inode cache keeps in
+// itself rather than a copy.
+func (fs *FS) writeInodeLast(in *Inode) error {
+	if err := fs.encodeWriteInode(in); err != nil {
+		return err
+	}
+	fs.icache.put(in)
+	return nil
+}
+
+func (fs *FS) encodeWriteInode(in *Inode) error {
 	in.raw.EncodeInto(in.disk)
 	if fs.csum {
 		SetInodeChecksum(fs.sb, in.disk, in.Ino)
@@ -529,11 +558,7 @@ func (fs *FS) writeInode(in *Inode) error {
 	if err != nil {
 		return err
 	}
-	if err := fs.metaWrite(in.disk, int64(blk)*int64(fs.blockSize)+int64(off)); err != nil {
-		return err
-	}
-	fs.icache.put(in.clone())
-	return nil
+	return fs.metaWrite(in.disk, int64(blk)*int64(fs.blockSize)+int64(off))
 }
 
 // setSize stores the size in the inode.
@@ -717,4 +742,32 @@ func (fs *FS) buildExtentTree(in *Inode, exts []Extent, blocks []uint64) ([IBloc
 		ExtentIndex{Block: e.lblk, Leaf: e.blk}.Encode(root[extentHeaderSize+extentEntrySize*i:])
 	}
 	return root, nil
+}
+
+// hintAt is group g's entry of a bitmap hint (fs.blockHint,
+// fs.inodeHint): 0 if none was set.
+func hintAt(h []uint32, g uint32) uint32 {
+	if int(g) < len(h) {
+		return h[g]
+	}
+	return 0
+}
+
+// setHint sets group g's entry of hint h (for ng groups) to v and
+// returns h.
+func setHint(h []uint32, ng int, g uint32, v uint64) []uint32 {
+	if h == nil {
+		h = make([]uint32, ng)
+	}
+	if int(g) < len(h) {
+		h[g] = uint32(v)
+	}
+	return h
+}
+
+// lowerHint makes group g's entry of h at most v (a bit cleared).
+func lowerHint(h []uint32, g uint32, v uint64) {
+	if int(g) < len(h) && uint64(h[g]) > v {
+		h[g] = uint32(v)
+	}
 }

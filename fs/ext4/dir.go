@@ -305,11 +305,11 @@ func (fs *FS) lookup(dir uint32, name string) (uint32, error) {
 	// "." and ".." live in the htree root, outside the hashed leaves.
 	if name != "." && name != ".." && in.Flags&FlagIndex != 0 && in.Flags&FlagInlineData == 0 &&
 		fs.sb.HasCompat(CompatDirIndex) {
-		f, err := fs.openInode(in)
-		if err != nil {
+		var f File
+		if err := fs.openInodeInto(in, &f); err != nil {
 			return 0, err
 		}
-		if ino, ok, err := fs.dxLookup(in, f, name); ok {
+		if ino, ok, err := fs.dxLookup(in, &f, name); ok {
 			return ino, err
 		}
 	}

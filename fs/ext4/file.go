@@ -33,38 +33,48 @@ func (fs *FS) OpenFile(ino uint32) (*File, error) {
 }
 
 func (fs *FS) openInode(in *Inode) (*File, error) {
-	f := &File{fs: fs, in: in}
+	f := &File{}
+	if err := fs.openInodeInto(in, f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// openInodeInto is openInode into f (which may live on the caller's
+// stack).
+func (fs *FS) openInodeInto(in *Inode, f *File) error {
+	*f = File{fs: fs, in: in}
 	switch {
 	case in.Flags&FlagInlineData != 0:
 		if !fs.sb.HasIncompat(IncompatInlineData) {
-			return nil, corrupt("inode %d has inline data without the feature", in.Ino)
+			return corrupt("inode %d has inline data without the feature", in.Ino)
 		}
 		d, err := fs.inlineData(in)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if uint64(len(d)) < in.Size {
-			return nil, corrupt("inode %d: inline data shorter than size %d", in.Ino, in.Size)
+			return corrupt("inode %d: inline data shorter than size %d", in.Ino, in.Size)
 		}
 		f.inline = d[:in.Size]
 	case in.Flags&FlagExtents != 0:
 		ex, err := fs.sharedExtents(in)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		f.extents = ex
 	default:
 		switch in.Type() {
 		case ModeChr, ModeBlk, ModeFifo, ModeSock:
-			return f, nil // no data blocks
+			return nil // no data blocks
 		}
 		ex, err := fs.blockMapExtents(in)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		f.extents = ex
 	}
-	return f, nil
+	return nil
 }
 
 // Inode returns the inode the file reads.

@@ -115,6 +115,13 @@ type FS struct {
 	// pendingFree is, per group, the block runs freed in the running
 	// transaction, not reused before it commits (guarded by mu).
 	pendingFree map[uint32][][2]uint64
+	// blockHint and inodeHint are, per group, a bit index of its block
+	// and inode bitmap below which every bit was last seen set, where
+	// the scans for a free one start (guarded by mu; nil until the
+	// first allocation): a create would otherwise skip, bit word by
+	// word, every block and inode allocated before it. A hint that
+	// is too high only leaves free bits unused; frees lower it.
+	blockHint, inodeHint []uint32
 	// txErr is the journal error that made the file system read-only.
 	txErr error
 	// holds counts the Holds of open inodes (guarded by mu).

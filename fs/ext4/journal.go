@@ -321,6 +321,7 @@ func (fs *FS) replayJournal() error {
 	// descriptors and any block read so far.
 	fs.cache.reset()
 	fs.forgetExtents(0)
+	fs.blockHint, fs.inodeHint = nil, nil
 	buf := make([]byte, SuperblockSize)
 	if _, err := fs.dev.ReadAt(buf, SuperblockOffset); err != nil {
 		return err

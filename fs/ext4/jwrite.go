@@ -771,6 +771,7 @@ func (fs *FS) Close() error {
 	}
 	fs.cache.reset()
 	fs.forgetExtents(0)
+	fs.blockHint, fs.inodeHint = nil, nil
 	err := fs.syncDev()
 	fs.dataDirty = false
 	fs.wdev = nil

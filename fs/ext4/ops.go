@@ -126,7 +126,8 @@ func (fs *FS) linkInto(din *Inode, name string, in *Inode) error {
 	if err := fs.writeInode(din); err != nil {
 		return err
 	}
-	return fs.writeInode(in)
+	// (The callers are done with in once it is linked.)
+	return fs.writeInodeLast(in)
 }
 
 func (in *Inode) setNlink(n uint32) {

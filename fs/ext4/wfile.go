@@ -40,7 +40,7 @@ func (fs *FS) WriteAt(ino uint32, p []byte, off int64) (_ int, err error) {
 	if n > 0 {
 		fs.touch(in, true, true)
 	}
-	if err := fs.writeInode(in); err != nil {
+	if err := fs.writeInodeLast(in); err != nil {
 		return 0, err
 	}
 	return n, werr
