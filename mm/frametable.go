@@ -82,6 +82,35 @@ func (t *frameTable) set(idx, f uint64) {
 	c.f[i] = f
 }
 
+// run returns page idx's frame (ok if it has one) and how many pages
+// from idx on, at least 1 and at most max, are like it: pages whose
+// frames follow f one after another if ok, pages without a frame if
+// not. It looks each chunk up once, not each page.
+func (t *frameTable) run(idx, max uint64) (f uint64, ok bool, n uint64) {
+	f, ok = t.get(idx)
+	n = 1
+	for n < max {
+		k := idx + n
+		c := t.chunks[k>>frameChunkShift]
+		i := k & (frameChunkPages - 1)
+		if c == nil {
+			if ok {
+				return f, ok, n
+			}
+			n += min(frameChunkPages-i, max-n)
+			continue
+		}
+		for ; i < frameChunkPages && n < max; i++ {
+			has := c.present[i/64]&(1<<(i%64)) != 0
+			if has != ok || (ok && c.f[i] != f+n<<pageShift) {
+				return f, ok, n
+			}
+			n++
+		}
+	}
+	return f, ok, n
+}
+
 // len returns the number of pages with a frame.
 func (t *frameTable) len() uint64 { return t.n }
 

@@ -119,33 +119,55 @@ func (m *MemoryManager) accessFramesThen(addr uintptr, n int, acc accessType, fn
 
 // accessReadyLocked runs fn over the pages from addr+done on that are
 // ready for the access (accessible, with a frame, not copy-on-write for a
-// write) and returns how many bytes it covered.
+// write) and returns how many bytes it covered. Neighbouring pages in
+// neighbouring frames go to fn as one piece, and the page table is looked
+// up once per chunk, not per page.
 //
 // Preconditions: m.mu is held.
 func (m *MemoryManager) accessReadyLocked(addr uintptr, done, n int, acc accessType, fn func(off uint64, k, at int)) int {
 	start := done
 	var v *vma
+	var c *ptChunk
+	ckey := ^uintptr(0)
+	// The piece not yet given to fn: k bytes of frames from off on, at
+	// its offset from addr.
+	var pOff uint64
+	pK, pAt := 0, 0
 	for done < n {
 		a := addr + uintptr(done)
 		if a < addr {
 			break
 		}
 		if v == nil || a < v.start || a >= v.end {
-			if v = m.vmas.find(a); v == nil {
+			if v = m.vmas.find(a); v == nil || !v.allows(acc) {
 				break
 			}
 		}
-		if !v.allows(acc) {
+		key, i := chunkIndex(a)
+		if key != ckey {
+			c, ckey = m.pt.chunks[key], key
+		}
+		if c == nil || c.present[i/64]&(1<<(i%64)) == 0 {
 			break
 		}
-		p := m.pt.get(pageDown(a))
-		if p == nil || (acc.write() && p.cow) {
+		p := &c.e[i]
+		if acc.write() && p.cow {
 			break
 		}
 		off := uint64(a & pageMask)
 		chunk := min(pageSize-int(off), n-done)
-		fn(p.frame+off, chunk, done)
+		if pK > 0 && pOff+uint64(pK) == p.frame+off {
+			pK += chunk
+		} else {
+			if pK > 0 {
+				fn(pOff, pK, pAt)
+			}
+			pOff, pK, pAt = p.frame+off, chunk, done
+		}
 		done += chunk
+	}
+	if pK > 0 {
+		fn(pOff, pK, pAt)
 	}
 	return done - start
 }

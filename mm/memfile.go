@@ -510,20 +510,33 @@ func (f *MemoryFile) decRefList(frames []uint64) {
 // CopyPaths: memcpy-warm against kite-pread). If the host refuses (ENOMEM,
 // EFBIG), it copies through the mapping.
 func (f *MemoryFile) writeAt(p []byte, off uint64) {
-	if f.isWarm(off, uint64(len(p))) {
-		copy(f.bytes(off, uint64(len(p))), p)
+	one := [1][]byte{p}
+	f.writeAtv(one[:], off)
+}
+
+// writeAtv is writeAt of the buffers of src one after another, with one
+// host call (pwritev) for all of them.
+func (f *MemoryFile) writeAtv(src [][]byte, off uint64) {
+	if f.isWarm(off, viewsLen(src)) {
+		for _, p := range src {
+			copy(f.bytes(off, uint64(len(p))), p)
+			off += uint64(len(p))
+		}
 		return
 	}
-	for len(p) > 0 {
-		n, err := unix.Pwrite(f.fd, p, int64(off))
+	for len(src) > 0 {
+		n, err := unix.Pwritev(f.fd, src[:min(len(src), maxIOV)], int64(off))
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil || n <= 0 {
-			copy(f.bytes(off, uint64(len(p))), p)
+			for _, p := range src {
+				copy(f.bytes(off, uint64(len(p))), p)
+				off += uint64(len(p))
+			}
 			return
 		}
-		p, off = p[n:], off+uint64(n)
+		src, off = skipViews(src, n), off+uint64(n)
 	}
 }
 
@@ -532,21 +545,59 @@ func (f *MemoryFile) writeAt(p []byte, off uint64) {
 // writeAt gives (frames written with pwrite were never touched in kite's
 // mapping, and reading them through it would pay the first touch).
 func (f *MemoryFile) readAt(p []byte, off uint64) {
-	if f.isWarm(off, uint64(len(p))) {
-		copy(p, f.bytes(off, uint64(len(p))))
+	one := [1][]byte{p}
+	f.readAtv(one[:], off)
+}
+
+// readAtv is readAt into the buffers of dst one after another, with one
+// host call (preadv) for all of them.
+func (f *MemoryFile) readAtv(dst [][]byte, off uint64) {
+	if f.isWarm(off, viewsLen(dst)) {
+		for _, p := range dst {
+			copy(p, f.bytes(off, uint64(len(p))))
+			off += uint64(len(p))
+		}
 		return
 	}
-	for len(p) > 0 {
-		n, err := unix.Pread(f.fd, p, int64(off))
+	for len(dst) > 0 {
+		n, err := unix.Preadv(f.fd, dst[:min(len(dst), maxIOV)], int64(off))
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil || n <= 0 {
-			copy(p, f.bytes(off, uint64(len(p))))
+			for _, p := range dst {
+				copy(p, f.bytes(off, uint64(len(p))))
+				off += uint64(len(p))
+			}
 			return
 		}
-		p, off = p[n:], off+uint64(n)
+		dst, off = skipViews(dst, n), off+uint64(n)
 	}
+}
+
+// maxIOV is the most buffers one preadv or pwritev takes (IOV_MAX).
+const maxIOV = 1024
+
+// viewsLen returns the total length of bufs.
+func viewsLen(bufs [][]byte) uint64 {
+	var n uint64
+	for _, b := range bufs {
+		n += uint64(len(b))
+	}
+	return n
+}
+
+// skipViews drops the first n bytes of bufs (shortening its first
+// remaining buffer in place) and returns what is left.
+func skipViews(bufs [][]byte, n int) [][]byte {
+	for len(bufs) > 0 && n >= len(bufs[0]) {
+		n -= len(bufs[0])
+		bufs = bufs[1:]
+	}
+	if len(bufs) > 0 {
+		bufs[0] = bufs[0][n:]
+	}
+	return bufs
 }
 
 // isWarm reports whether every frame behind the n bytes at off is warm

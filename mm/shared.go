@@ -538,42 +538,80 @@ func (o *SharedMemory) resident(idx uint64) bool {
 // reading as zeros (io.EOF-free; the caller knows its file's size).
 // Pages in neighbouring frames are read with one host call.
 func (o *SharedMemory) ReadAt(p []byte, off uint64) int {
+	one := [1][]byte{p}
+	return o.ReadAtv(one[:], off)
+}
+
+// ReadAtv is ReadAt into the buffers of dst one after another, as if
+// they were one buffer (the views of a pinned program buffer): each run
+// of the object's neighbouring frames is read into all the buffers it
+// spans with one host call (preadv), or one copy per buffer where the
+// frames are warm in kite's mapping.
+func (o *SharedMemory) ReadAtv(dst [][]byte, off uint64) int {
+	want := viewsLen(dst)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	end := o.size << pageShift
 	if off >= end {
 		return 0
 	}
-	p = p[:min(uint64(len(p)), end-off)]
-	for done := 0; done < len(p); {
-		a := off + uint64(done)
-		f, ok := o.frames.get(a >> pageShift)
-		n := o.runLocked(a, len(p)-done, f, ok)
+	want = min(want, end-off)
+	cur := viewCursor{bufs: dst}
+	for done := uint64(0); done < want; {
+		a := off + done
+		f, ok, n := o.runLocked(a, want-done)
+		segs := cur.next(n)
 		if ok {
-			o.mf.readAt(p[done:done+n], f+a&pageMask)
+			o.mf.readAtv(segs, f+a&pageMask)
 		} else {
-			clear(p[done : done+n])
+			for _, s := range segs {
+				clear(s)
+			}
 		}
 		done += n
 	}
-	return len(p)
+	return int(want)
 }
 
-// runLocked returns how many of the n bytes at byte offset a lie in pages
-// like a's: frames following f (page a has frame f) if ok, pages without
-// a frame if not.
-//
-// Preconditions: o.mu is held.
-func (o *SharedMemory) runLocked(a uint64, n int, f uint64, ok bool) int {
-	got := min(pageSize-int(a&pageMask), n)
-	for idx := a>>pageShift + 1; got < n; idx++ {
-		g, gok := o.frames.get(idx)
-		if gok != ok || (ok && g != f+(idx-a>>pageShift)<<pageShift) {
-			break
-		}
-		got = min(got+pageSize, n)
+// viewCursor walks buffers used one after another as one.
+type viewCursor struct {
+	bufs [][]byte
+	at   int      // offset of the next byte in bufs[0]
+	segs [][]byte // next's answer, reused
+	one  [4][]byte
+}
+
+// next returns the pieces of the buffers holding their next n bytes
+// (there must be that many left), valid until the next call.
+func (c *viewCursor) next(n uint64) [][]byte {
+	if c.segs == nil {
+		c.segs = c.one[:0]
 	}
-	return got
+	c.segs = c.segs[:0]
+	for n > 0 {
+		b := c.bufs[0][c.at:]
+		if len(b) == 0 {
+			c.bufs, c.at = c.bufs[1:], 0
+			continue
+		}
+		k := min(uint64(len(b)), n)
+		c.segs = append(c.segs, b[:k:k])
+		c.at += int(k)
+		n -= k
+	}
+	return c.segs
+}
+
+// runLocked returns the frame of the page holding byte offset a (ok if
+// it has one) and how many of the n bytes from a on lie in pages like
+// it: frames following it one after another if ok, pages without a
+// frame if not.
+//
+// Preconditions: o.mu is held; n > 0.
+func (o *SharedMemory) runLocked(a, n uint64) (f uint64, ok bool, k uint64) {
+	in := a & pageMask
+	f, ok, pages := o.frames.run(a>>pageShift, (in+n+pageMask)>>pageShift)
+	return f, ok, min(pages<<pageShift-in, n)
 }
 
 // WriteAt copies p into the object at byte offset off, growing the object
@@ -581,39 +619,43 @@ func (o *SharedMemory) runLocked(a uint64, n int, f uint64, ok bool) int {
 // memory ran out (ENOMEM). Pages in neighbouring frames are written with
 // one host call.
 func (o *SharedMemory) WriteAt(p []byte, off uint64) (int, error) {
-	if off+uint64(len(p)) < off {
+	one := [1][]byte{p}
+	return o.WriteAtv(one[:], off)
+}
+
+// WriteAtv is WriteAt of the buffers of src one after another, as if
+// they were one buffer, with one host call (pwritev) per run of the
+// object's neighbouring frames, as ReadAtv reads. Pages without a frame
+// get a run of frames for all the missing pages the write covers.
+func (o *SharedMemory) WriteAtv(src [][]byte, off uint64) (int, error) {
+	total := viewsLen(src)
+	if off+total < off {
 		return 0, unix.EFBIG
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	for done := 0; done < len(p); {
-		a := off + uint64(done)
-		idx := a >> pageShift
-		f, ok := o.frames.get(idx)
+	cur := viewCursor{bufs: src}
+	for done := uint64(0); done < total; {
+		a := off + done
+		f, ok, n := o.runLocked(a, total-done)
 		if !ok {
-			// Give this page and the missing ones after it that
-			// the write covers a run of frames.
-			want := uint64(1)
-			for last := (off + uint64(len(p)) - 1) >> pageShift; idx+want <= last; want++ {
-				if o.frames.has(idx + want) {
-					break
-				}
-			}
+			idx := a >> pageShift
+			want := (a&pageMask + n + pageMask) >> pageShift
 			nf, got, err := o.mf.allocRun(want)
 			if err != nil {
-				return done, err
+				return int(done), err
 			}
 			for i := uint64(0); i < got; i++ {
 				o.frames.set(idx+i, nf+i*pageSize)
 			}
 			f = nf
+			n = min(n, got<<pageShift-a&pageMask)
 		}
-		n := o.runLocked(a, len(p)-done, f, true)
-		o.mf.writeAt(p[done:done+n], f+a&pageMask)
+		o.mf.writeAtv(cur.next(n), f+a&pageMask)
 		done += n
-		o.size = max(o.size, (a+uint64(n)-1)>>pageShift+1)
+		o.size = max(o.size, (a+n-1)>>pageShift+1)
 	}
-	return len(p), nil
+	return int(total), nil
 }
 
 // SetSize sets the object's size to size bytes, as truncating a file: the

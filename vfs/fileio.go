@@ -112,6 +112,32 @@ type InPlaceIO interface {
 	InPlaceIO()
 }
 
+// VectorReader is implemented by file operations that read into several
+// buffers at once, as if they were one (the views of a pinned program
+// buffer), so that a run of the file's pages is copied into all the
+// buffers it spans at once (tmpfs: one host call). It reads as Read, and
+// is used only for files without a page cache.
+type VectorReader interface {
+	ReadVec(ctx Context, f *File, dst [][]byte, off int64) (int, error)
+}
+
+// VectorWriter is VectorReader's counterpart for writes: WriteVec writes
+// src at off, or at the end of the file if appending (as Appender), and
+// returns the count and where the write ended. It is used only where no
+// file size limit applies.
+type VectorWriter interface {
+	WriteVec(ctx Context, f *File, src [][]byte, off int64, appending bool) (n int, end int64, err error)
+}
+
+// viewsLen returns the total length of views.
+func viewsLen(views [][]byte) int {
+	n := 0
+	for _, v := range views {
+		n += len(v)
+	}
+	return n
+}
+
 // pinChunk is the most of a program's buffer a read or write pins at once.
 const pinChunk = 1 << 20
 
@@ -203,6 +229,18 @@ func (f *File) readPinned(ctx Context, n, total int64, pos *int64, useOffset boo
 		views, unpin, perr := ub.Pin(total, min(n-total, pinChunk), true)
 		var err error
 		short := false
+		if vr, ok := f.ops.(VectorReader); ok && f.cacheOf() == nil {
+			want := viewsLen(views)
+			m, rerr := vr.ReadVec(ctx, f, views, *pos)
+			total += int64(m)
+			*pos += int64(m)
+			if useOffset {
+				f.offset = *pos
+			}
+			err = rerr
+			short = rerr != nil || m < want
+			views = nil
+		}
 		for _, v := range views {
 			m, rerr := f.readOps(ctx, v, *pos)
 			total += int64(m)
@@ -232,6 +270,20 @@ func (f *File) writePinned(ctx Context, n, total int64, pos *int64, useOffset bo
 		views, unpin, perr := ub.Pin(total, min(n-total, pinChunk), false)
 		var err error
 		short := false
+		if vw, ok := f.ops.(VectorWriter); ok && ctx.FileSizeLimit() == noFileSizeLimit && f.cacheOf() == nil {
+			want := viewsLen(views)
+			w, end, werr := vw.WriteVec(ctx, f, views, *pos, app != nil)
+			if app == nil || w > 0 || werr == nil {
+				*pos = end
+			}
+			total += int64(w)
+			if useOffset {
+				f.offset = *pos
+			}
+			err = werr
+			short = werr != nil || w < want
+			views = nil
+		}
 		for _, v := range views {
 			var w int
 			if app != nil {

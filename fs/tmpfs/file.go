@@ -13,19 +13,69 @@ import (
 // MAX_LFS_FILESIZE).
 const maxFileSize = math.MaxInt64
 
+// vectorPages is implemented by pages that copy to or from several
+// buffers at once, as if they were one (mm.SharedMemory).
+type vectorPages interface {
+	ReadAtv(dst [][]byte, off uint64) int
+	WriteAtv(src [][]byte, off uint64) (int, error)
+}
+
 // readLocked copies the file's bytes at off into dst.
 //
 // Preconditions: i.mu is held.
 func (i *inode) readLocked(dst []byte, off int64) int {
+	one := [1][]byte{dst}
+	return i.readvLocked(one[:], off)
+}
+
+// readvLocked copies the file's bytes at off into the buffers of dst one
+// after another and returns how many it copied: short only at the end of
+// the file.
+//
+// Preconditions: i.mu is held.
+func (i *inode) readvLocked(dst [][]byte, off int64) int {
 	if off >= i.size {
 		return 0
 	}
-	if rem := i.size - off; int64(len(dst)) > rem {
-		dst = dst[:rem]
+	dst = trimViews(dst, i.size-off)
+	var n int
+	if vp, ok := i.pages.(vectorPages); ok {
+		n = vp.ReadAtv(dst, uint64(off))
+	} else {
+		for _, b := range dst {
+			k := i.pages.ReadAt(b, uint64(off)+uint64(n))
+			n += k
+			if k < len(b) {
+				break
+			}
+		}
 	}
-	n := i.pages.ReadAt(dst, uint64(off))
-	clear(dst[n:]) // within the size, past the pages: a hole
-	return len(dst)
+	// Within the size, past the pages: a hole.
+	total := 0
+	for _, b := range dst {
+		if rest := n - total; rest < len(b) {
+			clear(b[max(rest, 0):])
+		}
+		total += len(b)
+	}
+	return total
+}
+
+// trimViews returns the first n bytes of the buffers of v (v itself if
+// it holds no more).
+func trimViews(v [][]byte, n int64) [][]byte {
+	for k, b := range v {
+		if int64(len(b)) >= n {
+			if k == len(v)-1 && int64(len(b)) == n {
+				return v
+			}
+			out := append([][]byte(nil), v[:k+1]...)
+			out[k] = b[:n]
+			return out
+		}
+		n -= int64(len(b))
+	}
+	return v
 }
 
 // chargeLocked brings the size-limit accounting in line with the pages
@@ -81,23 +131,49 @@ func (i *inode) reserveLocked(off int64, length int) (int, error) {
 //
 // Preconditions: i.mu is held for writing.
 func (i *inode) writeLocked(ctx vfs.Context, src []byte, off int64) (int, error) {
-	if off > maxFileSize-int64(len(src)) {
+	one := [1][]byte{src}
+	return i.writevLocked(ctx, one[:], off)
+}
+
+// writevLocked copies the buffers of src one after another into the
+// file at off, growing it.
+//
+// Preconditions: i.mu is held for writing.
+func (i *inode) writevLocked(ctx vfs.Context, src [][]byte, off int64) (int, error) {
+	length := int64(0)
+	for _, b := range src {
+		length += int64(len(b))
+	}
+	if off > maxFileSize-length {
 		if off >= maxFileSize {
 			return 0, unix.EFBIG
 		}
-		src = src[:maxFileSize-off]
+		length = maxFileSize - off
 	}
-	if len(src) == 0 {
+	if length == 0 {
 		return 0, nil
 	}
-	if err := i.checkWriteSealsLocked(off + int64(len(src))); err != nil {
+	if err := i.checkWriteSealsLocked(off + length); err != nil {
 		return 0, err
 	}
-	fit, err := i.reserveLocked(off, len(src))
+	fit, err := i.reserveLocked(off, int(length))
 	if err != nil {
 		return 0, err
 	}
-	n, err := i.pages.WriteAt(src[:fit], uint64(off))
+	src = trimViews(src, int64(fit))
+	var n int
+	if vp, ok := i.pages.(vectorPages); ok {
+		n, err = vp.WriteAtv(src, uint64(off))
+	} else {
+		for _, b := range src {
+			var k int
+			k, err = i.pages.WriteAt(b, uint64(off)+uint64(n))
+			n += k
+			if err != nil {
+				break
+			}
+		}
+	}
 	i.chargeLocked()
 	if n == 0 {
 		return 0, err
@@ -167,6 +243,24 @@ func (f *regularFile) Write(ctx vfs.Context, _ *vfs.File, src []byte, off int64)
 	f.ino.mu.Lock()
 	defer f.ino.mu.Unlock()
 	return f.ino.writeLocked(ctx, src, off)
+}
+
+// ReadVec implements vfs.VectorReader.
+func (f *regularFile) ReadVec(_ vfs.Context, _ *vfs.File, dst [][]byte, off int64) (int, error) {
+	f.ino.mu.RLock()
+	defer f.ino.mu.RUnlock()
+	return f.ino.readvLocked(dst, off), nil
+}
+
+// WriteVec implements vfs.VectorWriter.
+func (f *regularFile) WriteVec(ctx vfs.Context, _ *vfs.File, src [][]byte, off int64, appending bool) (int, int64, error) {
+	f.ino.mu.Lock()
+	defer f.ino.mu.Unlock()
+	if appending {
+		off = f.ino.size
+	}
+	n, err := f.ino.writevLocked(ctx, src, off)
+	return n, off + int64(n), err
 }
 
 // Append implements vfs.Appender.
