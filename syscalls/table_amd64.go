@@ -194,7 +194,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS__SYSCTL:                 enosys(""),
 	unix.SYS_PRCTL:                   partial(prctl, "NAME, PDEATHSIG, CHILD_SUBREAPER, NO_NEW_PRIVS, DUMPABLE, KEEPCAPS, SECUREBITS, CAPBSET_READ/DROP, CAP_AMBIENT, SECCOMP; other options EINVAL"),
 	unix.SYS_ARCH_PRCTL:              supported(archPrctl),
-	unix.SYS_ADJTIMEX:                partial(adjtimex, "reads the NTP state of the host's clock, which kite's CLOCK_REALTIME follows, with what programs under kite set over it (maximum and estimated error, time constant, STA_UNSYNC, ADJ_NANO/ADJ_MICRO); ADJ_SETOFFSET steps kite's clock (never the host's); changing the rate (ADJ_OFFSET, ADJ_FREQUENCY, ADJ_TICK, adjtime's slew), the TAI offset and the other status bits is EOPNOTSUPP"),
+	unix.SYS_ADJTIMEX:                partial(adjtimex, "reads the NTP state of the host's clock, which kite's CLOCK_REALTIME follows, with what programs under kite set over it (maximum and estimated error, time constant, STA_UNSYNC, ADJ_NANO/ADJ_MICRO); ADJ_SETOFFSET steps kite's clock (never the host's); changing the rate (ADJ_OFFSET, ADJ_FREQUENCY, ADJ_TICK, adjtime's slew, except a zero one while the host's clock is not slewing), the TAI offset and the other status bits is EOPNOTSUPP"),
 	unix.SYS_SETRLIMIT:               partial(setrlimit, rlimitNote),
 	unix.SYS_CHROOT:                  supported(chroot),
 	unix.SYS_SYNC:                    partial(sync, "writes back page caches of mapped files; file systems write through, so nothing else is pending"),

@@ -116,10 +116,14 @@ func hostTimex(modes uint32) (unix.Timex, int) {
 // state (TIME_OK, TIME_ERROR, ...).
 func (c *Clock) Adjtimex(tx *Timex) (int, error) {
 	m := tx.Modes
+	// zeroSlew is adjtime(3) with a zero delta: ADJ_OFFSET_SINGLESHOT
+	// ending the slew in progress. Without one there is nothing to end
+	// and it reads the state as ADJ_OFFSET_SS_READ does.
+	zeroSlew := m == AdjOffsetSS && tx.Offset == 0
 	if m&adjOffsetSSFlag != 0 {
 		// adjtime(3): ADJ_OFFSET_SS_READ reads the slew left; a slew
 		// kite cannot make.
-		if m != AdjOffsetSSRead {
+		if m != AdjOffsetSSRead && !zeroSlew {
 			return 0, unix.EOPNOTSUPP
 		}
 	} else if m&(AdjOffset|AdjFrequency|AdjTick|AdjTAI) != 0 ||
@@ -140,10 +144,15 @@ func (c *Clock) Adjtimex(tx *Timex) (int, error) {
 	}
 	// The host is asked once; only the two read-only modes reach it.
 	var hostModes uint32
-	if m == AdjOffsetSSRead {
+	if m == AdjOffsetSSRead || zeroSlew {
 		hostModes = AdjOffsetSSRead
 	}
 	host, state := hostTimex(hostModes)
+	if zeroSlew && host.Offset != 0 {
+		// The host's clock, which kite's follows, is slewing: kite
+		// cannot stop that.
+		return 0, unix.EOPNOTSUPP
+	}
 	n := &c.ntp
 	n.mu.Lock()
 	if m&adjOffsetSSFlag == 0 {

@@ -3,7 +3,8 @@
  * call here may set the host's clock): the error cases in Linux's order,
  * the NTP state read with modes 0 and ADJ_OFFSET_SS_READ (the state is
  * the host's clock's, so only facts that hold either way are printed),
- * and a user without CAP_SYS_TIME refused for anything but reading. */
+ * a zero adjtime(3) when the host's clock is not slewing, and a user
+ * without CAP_SYS_TIME refused for anything but reading. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -129,6 +130,18 @@ int main(void) {
 	show("clock_adjtime(99) bad pointer", cadj(99, (void *)8));
 	show("clock_adjtime(CLOCK_MONOTONIC) bad pointer", cadj(CLOCK_MONOTONIC, (void *)8));
 	reads("root");
+
+	/* adjtime(3) with a zero delta (ADJ_OFFSET_SINGLESHOT, offset 0)
+	 * ends the slew in progress: with none (read first) it changes
+	 * nothing and returns the old delta, 0. */
+	struct timeval zero = {0, 0}, old = {1, 1};
+	if (adjtime(NULL, &old) < 0) printf("adjtime read: %s\n", ename(errno));
+	else if (old.tv_sec || old.tv_usec) printf("adjtime: the host is slewing\n");
+	else {
+		old.tv_sec = old.tv_usec = 1;
+		show("adjtime(zero)", adjtime(&zero, &old));
+		printf("adjtime(zero): old delta %ld.%06ld\n", (long)old.tv_sec, (long)old.tv_usec);
+	}
 
 	pid_t pid = fork();
 	if (pid == 0) {
