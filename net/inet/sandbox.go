@@ -84,7 +84,7 @@ func (st *Stack) EnableSandbox(pubs []Publish) (*Sandbox, error) {
 
 	r := stack.New(stack.Options{
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol},
-		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol},
+		TransportProtocols: []stack.TransportProtocolFactory{newTCPProtocol, udp.NewProtocol},
 	})
 	if err := r.CreateNIC(routerNIC, routerLink); err != nil {
 		r.Close()
