@@ -140,7 +140,10 @@ func (w *Waiter) WaitSpin(ctx Context, d Deadline, s *vfs.Spinner) error {
 		r.waker = ctx.Waker()
 		r.armed.Store(true)
 	}
-	s.Spin(func() bool { return len(r.ch) > 0 || ctx.Interrupted() })
+	if !ctx.Interrupted() {
+		// Interrupted is not asked while spinning (vfs.Spinner.Park).
+		s.Spin(func() bool { return len(r.ch) > 0 })
+	}
 	var err error
 	if d.set {
 		err = ctx.ParkTimeout(r.ch, d.at)

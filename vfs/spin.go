@@ -75,9 +75,13 @@ func (s *Spinner) Spin(ready func() bool) bool {
 }
 
 // Park is ctx.Park(ch) after spinning with s (nil: none) until ch has a
-// value or ctx is interrupted: the same results, sooner when the wake-up
-// comes while spinning.
+// value: the same results, sooner when the wake-up comes while spinning.
+// An interruption during the spin (a signal) is seen when the spin ends,
+// at most SpinLimit later (Interrupted takes the thread group's signal
+// lock, too dear to ask in the loop).
 func (s *Spinner) Park(ctx Context, ch <-chan struct{}) error {
-	s.Spin(func() bool { return len(ch) > 0 || ctx.Interrupted() })
+	if !ctx.Interrupted() {
+		s.Spin(func() bool { return len(ch) > 0 })
+	}
 	return ctx.Park(ch)
 }
