@@ -107,19 +107,18 @@ func compareHostKite(b *testing.B, unit string, measure func(b *testing.B, under
 }
 
 // BenchmarkPipeThroughput moves 1 GiB through a pipe between two
-// processes and reports MB/s.
+// processes, on the host and under kite in alternating pairs (b.N of
+// them), and reports MB/s and the host CPU time of the transfer as
+// UnixStreamThroughput does.
 func BenchmarkPipeThroughput(b *testing.B) {
 	const size = 1 << 30
 	bin := buildProg(b, "pipe", pipeC)
-	compareHostKite(b, "MB/s", func(b *testing.B, underKite bool) float64 {
-		var ns float64
-		for i := 0; i < b.N; i++ {
-			ns += runTimed(b, underKite, bin, fmt.Sprint(size))
-		}
-		mbps := float64(size) * float64(b.N) / 1e6 / (ns / 1e9)
-		b.ReportMetric(mbps, "MB/s")
-		return mbps
+	host, kite := pairRuns(b, b.N, func(underKite bool) []float64 {
+		ns, cpu := runTimedCPU(b, underKite, bin, fmt.Sprint(size))
+		return []float64{float64(size) / 1e6 / (ns / 1e9), cpu / 1e6}
 	})
+	reportPairs(b, column(host, 0), column(kite, 0), []string{"MB/s"}, true)
+	reportPairs(b, column(host, 1), column(kite, 1), []string{"CPU-ms"}, false)
 }
 
 // BenchmarkYesHeadWc is issue 4's shell pipeline, `yes | head -c
