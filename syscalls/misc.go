@@ -179,12 +179,13 @@ func kcmpFile(x *kernel.Task, fd uintptr) (uintptr, error) {
 // with tfd (in the order of their files' identities, as Linux's tree
 // keeps them).
 func kcmpEpollTarget(t, x *kernel.Task, addr uintptr) (uintptr, error) {
-	var b [16]byte
+	// struct kcmp_epoll_slot is three __u32: efd, tfd, toff.
+	var b [12]byte
 	if _, err := t.CopyIn(addr, b[:]); err != nil {
 		return 0, unix.EFAULT
 	}
 	efd, tfd := binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:])
-	toff := binary.LittleEndian.Uint64(b[8:])
+	toff := uint64(binary.LittleEndian.Uint32(b[8:]))
 	fdt := x.FDTable()
 	if fdt == nil || efd > 1<<31-1 {
 		return 0, unix.EBADF

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 
 #define KCMP_FILE 0
 #define KCMP_VM 1
@@ -28,9 +29,9 @@ static void cmp(const char *label, pid_t a, pid_t b, int type, long i1, long i2)
 	else printf("%s %s: %s\n", label, type < 7 ? names[type] : "?", r == 0 ? "equal" : (r == 1 || r == 2) ? "differ" : "bad value");
 }
 
+/* Linux's struct kcmp_epoll_slot: three __u32. */
 struct kcmp_epoll_slot {
-	unsigned int efd, tfd;
-	unsigned long long toff;
+	unsigned int efd, tfd, toff;
 };
 
 static void epcmp(const char *label, pid_t a, pid_t b, long fd, void *slot) {
@@ -105,6 +106,17 @@ int main(void) {
 	slot.efd = 999;
 	epcmp("bad efd", me, me, fd, &slot);
 	epcmp("bad slot pointer", me, me, fd, NULL);
+	/* The slot is 12 bytes: what follows it is not read, even when it
+	 * is not mapped. */
+	char *pg = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	mprotect(pg + 4096, 4096, PROT_NONE);
+	struct kcmp_epoll_slot *end = (void *)(pg + 4096 - sizeof *end);
+	end->efd = ep, end->tfd = fd, end->toff = 0;
+	epcmp("slot at the end of the memory", me, me, fd, end);
+	unsigned int words[4] = {ep, fd, 0, 0xffffffff};
+	epcmp("slot followed by other data", me, me, fd, words);
+	epcmp("slot 4 bytes short of the memory", me, me, fd, pg + 4096 - 8);
+	munmap(pg, 8192);
 	epcmp("bad idx1", me, me, 999, &slot);
 	CHECK("bad type", syscall(SYS_kcmp, me, me, 8, 0, 0));
 	CHECK("type -1", syscall(SYS_kcmp, me, me, -1, 0, 0));
