@@ -291,12 +291,7 @@ func (fs *FS) allocBlocksFrom(goal uint64, n uint64, reusePending bool) (uint64,
 		if gd.FreeBlocksCount() == 0 {
 			continue
 		}
-		bm, err := fs.blockBitmap(g)
-		if err != nil {
-			return 0, 0, err
-		}
-		at, cnt, err := fs.allocInGroup(g, bm, k == 0, goal, n, reusePending)
-		fs.putBlockBuf(bm)
+		at, cnt, err := fs.allocInGroup(g, k == 0, goal, n, reusePending)
 		if err != nil || cnt > 0 {
 			return at, cnt, err
 		}
@@ -304,10 +299,13 @@ func (fs *FS) allocBlocksFrom(goal uint64, n uint64, reusePending bool) (uint64,
 	return 0, 0, unix.ENOSPC
 }
 
-// allocInGroup allocates up to n blocks in group g, whose block bitmap
-// is bm, from goal on if first is set; it returns no blocks if the group
-// has none free.
-func (fs *FS) allocInGroup(g uint32, bm []byte, first bool, goal, n uint64, reusePending bool) (uint64, uint64, error) {
+// allocInGroup allocates up to n blocks in group g from goal on if
+// first is set; it returns no blocks if the group has none free.
+//
+// In the common case, a bitmap the metadata cache holds verified and no
+// freed blocks to keep clear of, the search runs in the cached bitmap
+// and the write is of the bytes that change, not the whole block.
+func (fs *FS) allocInGroup(g uint32, first bool, goal, n uint64, reusePending bool) (uint64, uint64, error) {
 	gd := fs.groups[g]
 	start, size := fs.groupStart(g), fs.groupBlocks(g)
 	from := uint64(0)
@@ -318,62 +316,147 @@ func (fs *FS) allocInGroup(g uint32, bm []byte, first bool, goal, n uint64, reus
 	from = max(from, hint)
 	// The blocks taken: in use, freed in the transaction being
 	// committed, or (unless reusePending) in the running one.
-	scan := bm
 	pending := fs.frozenFree[g]
 	if !reusePending {
 		pending = append(pending[:len(pending):len(pending)], fs.pendingFree[g]...)
 	}
 	frozen := fs.frozen.Load()
-	if len(pending) > 0 || (reusePending && frozen != nil) {
-		scan = append([]byte(nil), bm...)
-		for _, r := range pending {
-			setBitRange(scan, r[0]-start, r[0]-start+r[1])
+	plain := len(pending) == 0 && !(reusePending && frozen != nil)
+	bmBlk := gd.BlockBitmap()
+	var i, cnt uint64
+	var bm, chg []byte // the bitmap (slow path), the bytes written
+	if !plain || gd.Flags&BGBlockUninit != 0 || !fs.cache.view(bmBlk, fs.csum, func(d []byte) {
+		if i, cnt = findFree(d, from, size, n); cnt > 0 {
+			chg = fs.bitBytes(d, i, cnt)
 		}
-		if reusePending {
-			// Metadata blocks the frozen transaction will still write
-			// in place are not reused either.
-			frozen.eachBlock(func(b uint64) {
-				if b >= start && b < start+size {
-					setBitRange(scan, b-start, b-start+1)
-				}
-			})
+	}) {
+		var err error
+		if bm, err = fs.blockBitmap(g); err != nil {
+			return 0, 0, err
+		}
+		defer fs.putBlockBuf(bm)
+		scan := bm
+		if !plain {
+			scan = append([]byte(nil), bm...)
+			for _, r := range pending {
+				setBitRange(scan, r[0]-start, r[0]-start+r[1])
+			}
+			if reusePending {
+				// Metadata blocks the frozen transaction will still write
+				// in place are not reused either.
+				frozen.eachBlock(func(b uint64) {
+					if b >= start && b < start+size {
+						setBitRange(scan, b-start, b-start+1)
+					}
+				})
+			}
+		}
+		i, cnt = findFree(scan, from, size, n)
+		chg = bm[i/8 : (i+cnt+7)/8]
+	}
+	if cnt == 0 {
+		return 0, 0, nil
+	}
+	if uint64(gd.FreeBlocksCount()) < cnt {
+		return 0, 0, corrupt("group %d free block count below its bitmap", g)
+	}
+	setBitRange(chg, i%8, i%8+cnt)
+	if plain && from == hint {
+		// Every bit from the hint to here was set.
+		fs.blockHint = setHint(fs.blockHint, len(fs.groups), g, i+cnt)
+	}
+	gd.SetFreeBlocksCount(gd.FreeBlocksCount() - uint32(cnt))
+	if err := fs.putBitmapBytes(bmBlk, bm, chg, i/8, gd.Flags&BGBlockUninit != 0); err != nil {
+		return 0, 0, err
+	}
+	gd.Flags &^= BGBlockUninit
+	if fs.csum {
+		c := fs.bitmapCsum(bmBlk, bm, fs.sb.ClustersPerGroup/8)
+		gd.BlockBitmapCsumLo, gd.BlockBitmapCsumHi = uint16(c), uint16(c>>16)
+		if fs.sb.DescSizeBytes() < 64 {
+			gd.BlockBitmapCsumHi = 0
 		}
 	}
-	for i := from; i < size; i++ {
-		if i%64 == 0 && i+64 <= size && binary.LittleEndian.Uint64(scan[i/8:]) == ^uint64(0) {
+	if err := fs.writeGroupDesc(g); err != nil {
+		return 0, 0, err
+	}
+	fs.sb.SetFreeBlocksCount(fs.sb.FreeBlocksCount() - cnt)
+	if err := fs.writeSuper(); err != nil {
+		return 0, 0, err
+	}
+	return start + i, cnt, nil
+}
+
+// findFree returns the first run of up to n clear bits of bm from bit
+// from on, below size (cnt 0 if there is none).
+func findFree(bm []byte, from, size, n uint64) (i, cnt uint64) {
+	for i = from; i < size; i++ {
+		if i%64 == 0 && i+64 <= size && binary.LittleEndian.Uint64(bm[i/8:]) == ^uint64(0) {
 			i += 63 // a word of used blocks
 			continue
 		}
-		if i%8 == 0 && scan[i/8] == 0xFF {
+		if i%8 == 0 && bm[i/8] == 0xFF {
 			i += 7 // a byte of used blocks
 			continue
 		}
-		if bitSet(scan, i) {
+		if bitSet(bm, i) {
 			continue
 		}
-		cnt := uint64(0)
-		for i+cnt < size && cnt < n && !bitSet(scan, i+cnt) {
-			bm[(i+cnt)/8] |= 1 << ((i + cnt) % 8)
+		for i+cnt < size && cnt < n && !bitSet(bm, i+cnt) {
 			cnt++
 		}
-		if from == hint && len(scan) > 0 && &scan[0] == &bm[0] {
-			// Every bit from the hint to here was set in bm.
-			fs.blockHint = setHint(fs.blockHint, len(fs.groups), g, i+cnt)
-		}
-		if uint64(gd.FreeBlocksCount()) < cnt {
-			return 0, 0, corrupt("group %d free block count below its bitmap", g)
-		}
-		gd.SetFreeBlocksCount(gd.FreeBlocksCount() - uint32(cnt))
-		if err := fs.putBlockBitmap(g, bm); err != nil {
-			return 0, 0, err
-		}
-		fs.sb.SetFreeBlocksCount(fs.sb.FreeBlocksCount() - cnt)
-		if err := fs.writeSuper(); err != nil {
-			return 0, 0, err
-		}
-		return start + i, cnt, nil
+		return i, cnt
 	}
-	return 0, 0, nil
+	return 0, 0
+}
+
+// bitBytes copies the bytes of bm holding bits [i, i+cnt) into the FS's
+// scratch (or a new slice if they do not fit) and returns them.
+//
+// Preconditions: fs.mu is held for writing.
+func (fs *FS) bitBytes(bm []byte, i, cnt uint64) []byte {
+	lo, hi := i/8, (i+cnt+7)/8
+	b := fs.bitBuf[:]
+	if hi-lo > uint64(len(b)) {
+		b = make([]byte, hi-lo)
+	}
+	b = b[:hi-lo]
+	copy(b, bm[lo:hi])
+	return b
+}
+
+// putBitmapBytes writes chg, the changed bytes of bitmap block blk from
+// byte off on; bm is the whole bitmap when the caller has it, written
+// whole if whole is set (a bitmap built in memory for an uninitialized
+// group: what the image holds there is not a bitmap).
+func (fs *FS) putBitmapBytes(blk uint64, bm, chg []byte, off uint64, whole bool) error {
+	// Checked as written: the descriptor gets its checksum next.
+	if whole {
+		return fs.writeBlockChecked(blk, bm, fs.csum)
+	}
+	if blk < uint64(fs.sb.FirstDataBlock) || blk >= fs.blocks {
+		return corrupt("write to block %d outside the file system", blk)
+	}
+	return fs.metaWriteChecked(chg, int64(blk)*int64(fs.blockSize)+int64(off), fs.csum)
+}
+
+// bitmapCsum is the checksum of the first n bytes of bitmap block blk:
+// of bm if the caller has the bitmap, else of the cached block.
+func (fs *FS) bitmapCsum(blk uint64, bm []byte, n uint32) uint32 {
+	if bm != nil {
+		return crc32c(fs.csumSeed, bm[:n])
+	}
+	var c uint32
+	if fs.cache.view(blk, false, func(d []byte) { c = crc32c(fs.csumSeed, d[:n]) }) {
+		return c
+	}
+	// (Not reached: the block was just written into the cache.)
+	b := fs.blockBuf()
+	defer fs.putBlockBuf(b)
+	if err := fs.readBlock(blk, b); err != nil {
+		return 0
+	}
+	return crc32c(fs.csumSeed, b[:n])
 }
 
 // freeBlocks returns n blocks from start to the free pool.
@@ -426,12 +509,7 @@ func (fs *FS) allocInode(goal uint32, dir bool) (uint32, error) {
 		if gd.FreeInodesCount() == 0 {
 			continue
 		}
-		bm, err := fs.inodeBitmap(g)
-		if err != nil {
-			return 0, err
-		}
-		ino, err := fs.allocInodeInGroup(g, bm, dir)
-		fs.putBlockBuf(bm)
+		ino, err := fs.allocInodeInGroup(g, dir)
 		if err != nil || ino != 0 {
 			return ino, err
 		}
@@ -439,13 +517,73 @@ func (fs *FS) allocInode(goal uint32, dir bool) (uint32, error) {
 	return 0, unix.ENOSPC
 }
 
-// allocInodeInGroup allocates an inode in group g, whose inode bitmap is
-// bm; it returns 0 if the group has none free.
-func (fs *FS) allocInodeInGroup(g uint32, bm []byte, dir bool) (uint32, error) {
+// allocInodeInGroup allocates an inode in group g; it returns 0 if the
+// group has none free. As allocInGroup, it searches a bitmap the cache
+// holds verified in place and writes the byte that changes.
+func (fs *FS) allocInodeInGroup(g uint32, dir bool) (uint32, error) {
 	ipg := uint64(fs.sb.InodesPerGroup)
 	gd := fs.groups[g]
 	hint := uint64(hintAt(fs.inodeHint, g))
-	for i := hint; i < ipg; i++ {
+	var i uint64
+	var found, fresh bool
+	var bm, chg []byte // the bitmap (slow path), the byte written
+	find := func(b []byte) {
+		if i, found = fs.findFreeInode(b, g, hint); found {
+			fresh = fs.othersFree(b, i)
+			chg = fs.bitBytes(b, i, 1)
+		}
+	}
+	bmBlk := gd.InodeBitmap()
+	if gd.Flags&BGInodeUninit != 0 || !fs.cache.view(bmBlk, fs.csum, find) {
+		var err error
+		if bm, err = fs.inodeBitmap(g); err != nil {
+			return 0, err
+		}
+		defer fs.putBlockBuf(bm)
+		find(bm)
+		chg = bm[i/8 : i/8+1]
+	}
+	if !found {
+		return 0, nil
+	}
+	ino := uint32(uint64(g)*ipg + i + 1)
+	chg[0] |= 1 << (i % 8)
+	fs.inodeHint = setHint(fs.inodeHint, len(fs.groups), g, i+1)
+	gd.SetFreeInodesCount(gd.FreeInodesCount() - 1)
+	if dir {
+		gd.SetUsedDirsCount(gd.UsedDirsCount() + 1)
+	}
+	if fs.csum || fs.sb.HasROCompat(ROCompatGdtCsum) {
+		if unused := uint64(gd.ItableUnused()); i >= ipg-unused {
+			gd.SetItableUnused(uint32(ipg - i - 1))
+		}
+	}
+	if fresh {
+		fs.freshInodeBlock(ino)
+	}
+	if err := fs.putBitmapBytes(bmBlk, bm, chg, i/8, gd.Flags&BGInodeUninit != 0); err != nil {
+		return 0, err
+	}
+	gd.Flags &^= BGInodeUninit
+	if fs.csum {
+		c := fs.bitmapCsum(bmBlk, bm, fs.sb.InodesPerGroup/8)
+		gd.InodeBitmapCsumLo, gd.InodeBitmapCsumHi = uint16(c), uint16(c>>16)
+		if fs.sb.DescSizeBytes() < 64 {
+			gd.InodeBitmapCsumHi = 0
+		}
+	}
+	if err := fs.writeGroupDesc(g); err != nil {
+		return 0, err
+	}
+	fs.sb.FreeInodesCount--
+	return ino, fs.writeSuper()
+}
+
+// findFreeInode returns the first clear bit of group g's inode bitmap bm
+// from bit from on that is not a reserved inode.
+func (fs *FS) findFreeInode(bm []byte, g uint32, from uint64) (uint64, bool) {
+	ipg := uint64(fs.sb.InodesPerGroup)
+	for i := from; i < ipg; i++ {
 		if i%64 == 0 && i+64 <= ipg && binary.LittleEndian.Uint64(bm[i/8:]) == ^uint64(0) {
 			i += 63 // a word of used inodes
 			continue
@@ -454,49 +592,37 @@ func (fs *FS) allocInodeInGroup(g uint32, bm []byte, dir bool) (uint32, error) {
 			i += 7 // a byte of used inodes
 			continue
 		}
-		ino := uint32(uint64(g)*ipg + i + 1)
-		if bitSet(bm, i) || ino < fs.sb.FirstIno {
+		if bitSet(bm, i) || uint32(uint64(g)*ipg+i+1) < fs.sb.FirstIno {
 			continue
 		}
-		bm[i/8] |= 1 << (i % 8)
-		fs.inodeHint = setHint(fs.inodeHint, len(fs.groups), g, i+1)
-		gd.SetFreeInodesCount(gd.FreeInodesCount() - 1)
-		if dir {
-			gd.SetUsedDirsCount(gd.UsedDirsCount() + 1)
-		}
-		if fs.csum || fs.sb.HasROCompat(ROCompatGdtCsum) {
-			if unused := uint64(gd.ItableUnused()); i >= ipg-unused {
-				gd.SetItableUnused(uint32(ipg - i - 1))
-			}
-		}
-		fs.freshInodeBlock(ino, bm)
-		if err := fs.putInodeBitmap(g, bm); err != nil {
-			return 0, err
-		}
-		fs.sb.FreeInodesCount--
-		return ino, fs.writeSuper()
+		return i, true
 	}
-	return 0, nil
+	return 0, false
 }
 
-// freshInodeBlock caches the inode-table block of inode ino, just
-// allocated, as zeros without reading it when every other inode it holds
-// is free in the group's inode bitmap bm (as Linux's
-// __ext4_get_inode_loc does): the first inode of each new table block
-// then costs no read of the image.
-func (fs *FS) freshInodeBlock(ino uint32, bm []byte) {
-	blk, _, err := fs.inodeLocation(ino)
-	if err != nil || fs.cache.has(blk) || fs.tx.Load().has(blk) || fs.frozen.Load().has(blk) {
-		return
-	}
+// othersFree reports whether every other inode of the inode-table block
+// holding bit idx of an inode bitmap bm is free.
+func (fs *FS) othersFree(bm []byte, idx uint64) bool {
 	ipg := uint64(fs.sb.InodesPerGroup)
 	per := uint64(fs.blockSize / fs.inodeSize)
-	idx := uint64(ino-1) % ipg
 	first := idx / per * per
 	for i := first; i < first+per && i < ipg; i++ {
 		if i != idx && bitSet(bm, i) {
-			return
+			return false
 		}
+	}
+	return true
+}
+
+// freshInodeBlock caches the inode-table block of inode ino, just
+// allocated, as zeros without reading it, the caller having checked
+// that every other inode it holds is free (othersFree), as Linux's
+// __ext4_get_inode_loc does: the first inode of each new table block
+// then costs no read of the image.
+func (fs *FS) freshInodeBlock(ino uint32) {
+	blk, _, err := fs.inodeLocation(ino)
+	if err != nil || fs.cache.has(blk) || fs.tx.Load().has(blk) || fs.frozen.Load().has(blk) {
+		return
 	}
 	zero := fs.blockBuf()
 	clear(zero)

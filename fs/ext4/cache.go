@@ -55,6 +55,20 @@ func (c *blockCache) getChecked(b uint64, buf []byte) (ok, checked bool, gen uin
 	return true, e.checked, e.gen
 }
 
+// view calls f with the bytes of block b under the cache's lock, if b
+// is cached and, if checked is set, passed its checksum check since it
+// last changed; f must neither keep nor change them.
+func (c *blockCache) view(b uint64, checked bool, f func(data []byte)) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.blocks[b]
+	if !ok || checked && !e.checked {
+		return false
+	}
+	f(e.data)
+	return true
+}
+
 // markChecked records that block b passed checkDirBlock as it was at
 // generation gen.
 func (c *blockCache) markChecked(b, gen uint64) {

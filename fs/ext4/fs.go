@@ -106,6 +106,9 @@ type FS struct {
 	// gdBuf is where writeGroupDesc encodes a descriptor (guarded by
 	// mu).
 	gdBuf [64]byte
+	// bitBuf holds the bytes of a bitmap an allocation changes
+	// (guarded by mu).
+	bitBuf [64]byte
 	// dataDirty is set when file data was written in place since the
 	// last device barrier (guarded by mu).
 	dataDirty bool

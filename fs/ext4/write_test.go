@@ -358,3 +358,64 @@ func TestPartialWriteOfFreshBlocks(t *testing.T) {
 	}
 	fsckClean(t, img)
 }
+
+// TestAllocReusesFreed checks that the searches for a free inode and
+// block, which start at a per-group hint past the ones in use, still
+// find an inode and a block freed below the hint once the free is
+// committed, and not before.
+func TestAllocReusesFreed(t *testing.T) {
+	img := mkImage(t)
+	e, f := openRW(t, img)
+	defer f.Close()
+	mustIno, mustInt := must[uint32](t), must[int](t)
+	root := uint32(RootIno)
+	data := bytes.Repeat([]byte{'x'}, 4096)
+	firstBlock := func(ino uint32) uint64 {
+		t.Helper()
+		fl, err := e.OpenFile(ino)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, ok := fl.physBlock(0)
+		if !ok {
+			t.Fatalf("inode %d has no block 0", ino)
+		}
+		return b
+	}
+	inos := make([]uint32, 20)
+	for i := range inos {
+		inos[i] = mustIno(e.Create(root, fmt.Sprintf("f%d", i), 0o644, 0, 0))
+		mustInt(e.WriteAt(inos[i], data, 0))
+	}
+	if err := e.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	oldIno, oldBlock := inos[5], firstBlock(inos[5])
+	if err := e.Unlink(root, "f5"); err != nil {
+		t.Fatal(err)
+	}
+	// Not committed yet: the block stays unused.
+	pend := mustIno(e.Create(root, "pending", 0o644, 0, 0))
+	mustInt(e.WriteAt(pend, data, 0))
+	if b := firstBlock(pend); b == oldBlock {
+		t.Errorf("a block freed in the running transaction (%d) was reused", b)
+	}
+	if err := e.Unlink(root, "pending"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	ino := mustIno(e.Create(root, "new", 0o644, 0, 0))
+	mustInt(e.WriteAt(ino, data, 0))
+	if ino != oldIno && ino != pend {
+		t.Errorf("new file got inode %d, not the lowest free one (%d or %d)", ino, oldIno, pend)
+	}
+	if b := firstBlock(ino); b != oldBlock {
+		t.Errorf("new file's block is %d, not the lowest free one %d", b, oldBlock)
+	}
+	if err := e.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	fsckClean(t, img)
+}
