@@ -123,10 +123,10 @@ func (fs *FS) linkInto(din *Inode, name string, in *Inode) error {
 		return err
 	}
 	fs.touch(din, true, true)
-	if err := fs.writeInode(din); err != nil {
+	// (The callers are done with din and in once the name is added.)
+	if err := fs.writeInodeLast(din); err != nil {
 		return err
 	}
-	// (The callers are done with in once it is linked.)
 	return fs.writeInodeLast(in)
 }
 
@@ -266,14 +266,12 @@ func (fs *FS) Mkdir(dir uint32, name string, mode, uid, gid uint32) (_ uint32, e
 		return 0, err
 	}
 	in.setNlink(2)
-	oldNlink := din.Nlink
 	if din.Nlink >= linkMax || din.Nlink == 1 {
 		din.setNlink(1)
 	} else {
 		din.setNlink(din.Nlink + 1)
 	}
 	if err := fs.linkInto(din, name, in); err != nil {
-		din.setNlink(oldNlink)
 		fs.abandon(in)
 		return 0, err
 	}
