@@ -137,6 +137,21 @@ func (fs *FS) readDirFileBlock(in *Inode, f *File, lblk uint64, buf []byte) erro
 	return fs.readDirBlock(in, phys, lblk, buf)
 }
 
+// withDirFileBlock calls fn with logical block lblk of directory in,
+// open as f, verified: where the metadata cache holds it verified, under
+// the cache's lock (fn must neither keep nor change the bytes, nor call
+// into the cache), else read into buf.
+func (fs *FS) withDirFileBlock(in *Inode, f *File, lblk uint64, buf []byte, fn func(b []byte)) error {
+	if phys, ok := f.physBlock(lblk); ok && fs.cache.view(phys, fs.csum, fn) {
+		return nil
+	}
+	if err := fs.readDirFileBlock(in, f, lblk, buf); err != nil {
+		return err
+	}
+	fn(buf)
+	return nil
+}
+
 // checkDirBlock verifies the checksum of directory block lblk.
 func (fs *FS) checkDirBlock(in *Inode, lblk uint64, b []byte) error {
 	if !fs.csum {

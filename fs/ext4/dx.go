@@ -54,13 +54,22 @@ func (fs *FS) dxLookup(in *Inode, f *File, name string) (ino uint32, ok bool, er
 	bs := fs.blockSize
 	buf := fs.blockBuf()
 	defer fs.putBlockBuf(buf)
-	read := func(lblk uint32, buf []byte) bool {
+	// An index node is read into buf up to its last entry (from the
+	// metadata cache without copying the rest of the block); a leaf is
+	// searched where the cache holds it.
+	read := func(lblk uint32, buf []byte, countOff int) bool {
 		if uint64(lblk)*uint64(bs) >= in.Size {
 			return false
 		}
-		return fs.readDirFileBlock(in, f, uint64(lblk), buf) == nil
+		return fs.withDirFileBlock(in, f, uint64(lblk), buf, func(b []byte) {
+			n := len(b)
+			if countOff+4 <= n {
+				n = min(n, countOff+4+int(binary.LittleEndian.Uint16(b[countOff+2:]))*dxEntrySize)
+			}
+			copy(buf, b[:n])
+		}) == nil
 	}
-	if !read(0, buf) {
+	if !read(0, buf, dxRootCountOff) {
 		return 0, false, nil
 	}
 	info := buf[dxRootInfoOff:]
@@ -116,7 +125,7 @@ func (fs *FS) dxLookup(in *Inode, f *File, name string) (ino uint32, ok bool, er
 		ppos, pcnt = i, count
 		buf = fs.blockBuf()
 		defer fs.putBlockBuf(buf)
-		if !read(leaf, buf) || binary.LittleEndian.Uint32(buf) != 0 ||
+		if !read(leaf, buf, dxNodeCountOff) || binary.LittleEndian.Uint32(buf) != 0 ||
 			decodeRecLen(binary.LittleEndian.Uint16(buf[4:]), bs) != bs {
 			return 0, false, nil
 		}
@@ -126,10 +135,17 @@ func (fs *FS) dxLookup(in *Inode, f *File, name string) (ino uint32, ok bool, er
 	lbuf := fs.blockBuf()
 	defer fs.putBlockBuf(lbuf)
 	for {
-		if !read(leaf, lbuf) {
+		if uint64(leaf)*uint64(bs) >= in.Size {
 			return 0, false, nil
 		}
-		switch ino, err := fs.findInBlock(in, uint64(leaf), lbuf, name); err {
+		var ino uint32
+		var err error
+		if fs.withDirFileBlock(in, f, uint64(leaf), lbuf, func(b []byte) {
+			ino, err = fs.findInBlock(in, uint64(leaf), b, name)
+		}) != nil {
+			return 0, false, nil
+		}
+		switch err {
 		case nil:
 			return ino, true, nil
 		case unix.ENOENT:

@@ -3,6 +3,7 @@ package ext4
 import (
 	"cmp"
 	"encoding/binary"
+	"errors"
 	"slices"
 	"sort"
 
@@ -30,19 +31,29 @@ func (fs *FS) dirBlockAt(in *Inode, exts []Extent, lblk uint64) (*dirBlock, erro
 // loadDirBlock is dirBlockAt into db (which may live on the caller's
 // stack).
 func (fs *FS) loadDirBlock(in *Inode, exts []Extent, lblk uint64, db *dirBlock) error {
-	i := sort.Search(len(exts), func(i int) bool {
-		return uint64(exts[i].Block)+uint64(exts[i].Len) > lblk
-	})
-	if i == len(exts) || uint64(exts[i].Block) > lblk || exts[i].Uninit {
-		return corrupt("directory inode %d has a hole at block %d", in.Ino, lblk)
+	phys, err := dirBlockPhys(in, exts, lblk)
+	if err != nil {
+		return err
 	}
-	*db = dirBlock{lblk: lblk, phys: exts[i].Start + (lblk - uint64(exts[i].Block)), buf: fs.blockBuf()}
+	*db = dirBlock{lblk: lblk, phys: phys, buf: fs.blockBuf()}
 	if err := fs.readDirBlock(in, db.phys, lblk, db.buf); err != nil {
 		fs.putBlockBuf(db.buf)
 		db.buf = nil
 		return err
 	}
 	return nil
+}
+
+// dirBlockPhys maps logical block lblk of directory in, whose extents
+// are exts.
+func dirBlockPhys(in *Inode, exts []Extent, lblk uint64) (uint64, error) {
+	i := sort.Search(len(exts), func(i int) bool {
+		return uint64(exts[i].Block)+uint64(exts[i].Len) > lblk
+	})
+	if i == len(exts) || uint64(exts[i].Block) > lblk || exts[i].Uninit {
+		return 0, corrupt("directory inode %d has a hole at block %d", in.Ino, lblk)
+	}
+	return exts[i].Start + (lblk - uint64(exts[i].Block)), nil
 }
 
 // putLeaf writes a modified leaf block with its checksum tail.
@@ -72,12 +83,24 @@ func (fs *FS) direntFT(ft uint8) uint8 {
 // insertInBlock places an entry in the first gap that fits; false when
 // the block is full.
 func (fs *FS) insertInBlock(b []byte, name string, ino uint32, ft uint8) (bool, error) {
-	need := DirentSize(len(name))
+	off, rec, used, ok, err := fs.findGap(b, len(name))
+	if !ok || err != nil {
+		return false, err
+	}
+	fs.putEntryAt(b, off, rec, used, name, ino, ft)
+	return true, nil
+}
+
+// findGap finds the first entry of leaf block b with room after its own
+// name (used bytes of its rec_len rec; used is 0 for an empty entry) for
+// a name of n bytes; ok is false when the block is full.
+func (fs *FS) findGap(b []byte, n int) (off, rec, used int, ok bool, err error) {
+	need := DirentSize(n)
 	space := fs.leafSpace()
 	for off := 0; off < space; {
 		rec := decodeRecLen(binary.LittleEndian.Uint16(b[off+4:]), fs.blockSize)
 		if rec < 12 || off+rec > space {
-			return false, corrupt("directory entry at %d: rec_len %d", off, rec)
+			return 0, 0, 0, false, corrupt("directory entry at %d: rec_len %d", off, rec)
 		}
 		used := 0
 		if binary.LittleEndian.Uint32(b[off:]) != 0 {
@@ -88,17 +111,31 @@ func (fs *FS) insertInBlock(b []byte, name string, ino uint32, ft uint8) (bool, 
 			used = DirentSize(nl)
 		}
 		if rec-used >= need {
-			if used == 0 {
-				PutDirent(b[off:], ino, rec, fs.blockSize, name, fs.direntFT(ft))
-			} else {
-				binary.LittleEndian.PutUint16(b[off+4:], EncodeRecLen(used, fs.blockSize))
-				PutDirent(b[off+used:], ino, rec-used, fs.blockSize, name, fs.direntFT(ft))
-			}
-			return true, nil
+			return off, rec, used, true, nil
 		}
 		off += rec
 	}
-	return false, nil
+	return 0, 0, 0, false, nil
+}
+
+// putEntryAt puts the entry in the gap findGap found at off of b (b may
+// be the bytes from entryStart(off, used) on: see gapBytes).
+func (fs *FS) putEntryAt(b []byte, off, rec, used int, name string, ino uint32, ft uint8) {
+	if used == 0 {
+		PutDirent(b[off:], ino, rec, fs.blockSize, name, fs.direntFT(ft))
+		return
+	}
+	binary.LittleEndian.PutUint16(b[off+4:], EncodeRecLen(used, fs.blockSize))
+	PutDirent(b[off+used:], ino, rec-used, fs.blockSize, name, fs.direntFT(ft))
+}
+
+// gapRange is the byte range of a leaf block that putEntryAt changes
+// for a gap findGap found.
+func gapRange(off, used, nameLen int) (lo, hi int) {
+	if used == 0 {
+		return off, off + direntHeader + nameLen
+	}
+	return off + 4, off + used + direntHeader + nameLen
 }
 
 // appendDirBlock adds an empty leaf block at the end of a directory.
@@ -419,41 +456,105 @@ func (n *dxNode) find(h uint32) {
 // needed, the index above it (adding the second index level when the root
 // fills up).
 //
-// The common case, a leaf with room, follows the index in the blocks as
-// read, without decoding its nodes; a full leaf is left to dxSplitAdd.
+// The common case, a leaf with room, follows the index where the
+// metadata cache holds its blocks, without copying or decoding them, and
+// writes the bytes of the leaf that change and its checksum; a full leaf
+// is left to dxSplitAdd.
 func (fs *FS) dxAdd(dir *Inode, exts []Extent, name string, ino uint32, ft uint8) error {
-	var root, node, leaf dirBlock
-	if err := fs.loadDirBlock(dir, exts, 0, &root); err != nil {
-		return err
+	var levels int
+	var hash, blk uint32
+	var ierr error
+	err := fs.withDirBlock(dir, exts, 0, func(rb []byte) {
+		if rb[dxRootInfoOff+5] != 8 || rb[dxRootInfoOff+7] != 0 {
+			ierr = corrupt("directory inode %d: bad htree root", dir.Ino)
+			return
+		}
+		if levels = int(rb[dxRootInfoOff+6]); levels > 1 {
+			ierr = unsupported("adding to a three-level htree (large_dir)")
+			return
+		}
+		version := fs.hashVersion(rb[dxRootInfoOff+4])
+		var ok bool
+		if hash, _, ok = DirHash([]byte(name), version, fs.sb.HashSeed); !ok {
+			ierr = unsupported("htree hash version %d", version)
+			return
+		}
+		blk, ierr = dxFollow(dir, 0, rb, dxRootCountOff, hash)
+	})
+	if err == nil {
+		err = ierr
 	}
-	defer fs.putBlockBuf(root.buf)
-	rb := root.buf
-	if rb[dxRootInfoOff+5] != 8 || rb[dxRootInfoOff+7] != 0 {
-		return corrupt("directory inode %d: bad htree root", dir.Ino)
+	if err == nil && levels == 1 {
+		if err = fs.withDirBlock(dir, exts, uint64(blk), func(nb []byte) {
+			blk, ierr = dxFollow(dir, uint64(blk), nb, dxNodeCountOff, hash)
+		}); err == nil {
+			err = ierr
+		}
 	}
-	levels := int(rb[dxRootInfoOff+6])
-	if levels > 1 {
-		return unsupported("adding to a three-level htree (large_dir)")
-	}
-	version := fs.hashVersion(rb[dxRootInfoOff+4])
-	hash, _, ok := DirHash([]byte(name), version, fs.sb.HashSeed)
-	if !ok {
-		return unsupported("htree hash version %d", version)
-	}
-	blk, err := dxFollow(dir, &root, dxRootCountOff, hash)
 	if err != nil {
 		return err
 	}
-	if levels == 1 {
-		if err := fs.loadDirBlock(dir, exts, uint64(blk), &node); err != nil {
-			return err
-		}
-		defer fs.putBlockBuf(node.buf)
-		if blk, err = dxFollow(dir, &node, dxNodeCountOff, hash); err != nil {
-			return err
-		}
+	phys, err := dirBlockPhys(dir, exts, uint64(blk))
+	if err != nil {
+		return err
 	}
-	if err := fs.loadDirBlock(dir, exts, uint64(blk), &leaf); err != nil {
+	// The gap, and the bytes around it that change, from the cached
+	// leaf; anything else (an uncached or unverified leaf, one without
+	// a checksum tail where there should be one) goes the long way.
+	chg := fs.blockBuf()
+	defer fs.putBlockBuf(chg)
+	var off, rec, used, lo, hi int
+	var found, viewed bool
+	viewed = fs.cache.view(phys, fs.csum, func(b []byte) {
+		if fs.csum && !hasDirTail(b) {
+			ierr = errSlowPath
+			return
+		}
+		if off, rec, used, found, ierr = fs.findGap(b, len(name)); !found || ierr != nil {
+			return
+		}
+		lo, hi = gapRange(off, used, len(name))
+		copy(chg, b[lo:hi])
+	})
+	switch {
+	case !viewed || ierr == errSlowPath:
+		return fs.dxLeafAdd(dir, exts, uint64(blk), name, ino, ft)
+	case ierr != nil:
+		return ierr
+	case !found:
+		return fs.dxSplitAdd(dir, exts, name, ino, ft)
+	}
+	fs.putEntryAt(chg[:hi-lo], off-lo, rec, used, name, ino, ft)
+	bs := int64(fs.blockSize)
+	if err := fs.metaWrite(chg[:hi-lo], int64(phys)*bs+int64(lo)); err != nil {
+		return err
+	}
+	if !fs.csum {
+		return nil
+	}
+	seed := InodeCsumSeed(fs.csumSeed, dir.Ino, dir.Generation)
+	var c uint32
+	if !fs.cache.view(phys, false, func(b []byte) { c = crc32c(seed, b[:len(b)-DirTailSize]) }) {
+		// (Not reached: the block was just written into the cache.)
+		if err := fs.readBlock(phys, chg); err != nil {
+			return err
+		}
+		c = crc32c(seed, chg[:len(chg)-DirTailSize])
+	}
+	binary.LittleEndian.PutUint32(chg, c)
+	// The block passes checkDirBlock as written: its checksum is ours.
+	return fs.metaWriteChecked(chg[:4], int64(phys)*bs+bs-4, true)
+}
+
+// errSlowPath is dxAdd's note that the leaf is to be changed by
+// dxLeafAdd.
+var errSlowPath = errors.New("ext4: leaf needs the slow path")
+
+// dxLeafAdd is dxAdd's insert into leaf lblk, read whole and written
+// whole.
+func (fs *FS) dxLeafAdd(dir *Inode, exts []Extent, lblk uint64, name string, ino uint32, ft uint8) error {
+	var leaf dirBlock
+	if err := fs.loadDirBlock(dir, exts, lblk, &leaf); err != nil {
 		return err
 	}
 	defer fs.putBlockBuf(leaf.buf)
@@ -465,15 +566,35 @@ func (fs *FS) dxAdd(dir *Inode, exts []Extent, name string, ino uint32, ft uint8
 	return fs.dxSplitAdd(dir, exts, name, ino, ft)
 }
 
-// dxFollow returns the block of the entry of htree index block db (its
-// count at countOff) that hash falls in, as dxNode.find, checking the
-// node's count and limit as readDxNode does.
-func dxFollow(dir *Inode, db *dirBlock, countOff int, hash uint32) (uint32, error) {
-	b := db.buf
+// withDirBlock calls fn with logical block lblk of directory in,
+// verified: where the metadata cache holds it verified, under the cache's
+// lock (fn must neither keep nor change the bytes, nor call into the
+// cache), else read into a scratch buffer.
+func (fs *FS) withDirBlock(in *Inode, exts []Extent, lblk uint64, fn func(b []byte)) error {
+	phys, err := dirBlockPhys(in, exts, lblk)
+	if err != nil {
+		return err
+	}
+	if fs.cache.view(phys, fs.csum, fn) {
+		return nil
+	}
+	buf := fs.blockBuf()
+	defer fs.putBlockBuf(buf)
+	if err := fs.readDirBlock(in, phys, lblk, buf); err != nil {
+		return err
+	}
+	fn(buf)
+	return nil
+}
+
+// dxFollow returns the block of the entry of htree index block lblk,
+// b (its count at countOff), that hash falls in, as dxNode.find,
+// checking the node's count and limit as readDxNode does.
+func dxFollow(dir *Inode, lblk uint64, b []byte, countOff int, hash uint32) (uint32, error) {
 	limit := int(binary.LittleEndian.Uint16(b[countOff:]))
 	count := int(binary.LittleEndian.Uint16(b[countOff+2:]))
 	if count == 0 || count > limit || countOff+limit*dxEntrySize > len(b) {
-		return 0, corrupt("directory inode %d block %d: htree count %d limit %d", dir.Ino, db.lblk, count, limit)
+		return 0, corrupt("directory inode %d block %d: htree count %d limit %d", dir.Ino, lblk, count, limit)
 	}
 	ents := b[countOff : countOff+count*dxEntrySize]
 	// The last entry whose hash is <= hash (entry 0 covers from 0).
