@@ -140,8 +140,9 @@ func (w *Waiter) WaitSpin(ctx Context, d Deadline, s *vfs.Spinner) error {
 		r.waker = ctx.Waker()
 		r.armed.Store(true)
 	}
-	if !ctx.Interrupted() {
-		// Interrupted is not asked while spinning (vfs.Spinner.Park).
+	// A spin ends before the deadline; Interrupted is not asked while
+	// spinning (vfs.Spinner.Park).
+	if s != nil && (!d.set || time.Until(d.at) > vfs.SpinLimit) && !ctx.Interrupted() {
 		s.Spin(func() bool { return len(r.ch) > 0 })
 	}
 	var err error

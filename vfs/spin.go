@@ -80,7 +80,7 @@ func (s *Spinner) Spin(ready func() bool) bool {
 // at most SpinLimit later (Interrupted takes the thread group's signal
 // lock, too dear to ask in the loop).
 func (s *Spinner) Park(ctx Context, ch <-chan struct{}) error {
-	if !ctx.Interrupted() {
+	if s != nil && !ctx.Interrupted() {
 		s.Spin(func() bool { return len(ch) > 0 })
 	}
 	return ctx.Park(ch)
