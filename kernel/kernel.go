@@ -213,6 +213,8 @@ type Kernel struct {
 	aio aioState
 	// keys is the key registry (keys.go).
 	keys keysState
+	// klog is the kernel log (klog.go).
+	klog klogState
 }
 
 // New returns a kernel with no tasks.
@@ -257,6 +259,8 @@ func New(c Config) (*Kernel, error) {
 	k.pidns = &PIDNamespace{nsCommon: nsCommon{inode: initPIDNSInode, owner: k.userNS}, k: k}
 	k.idNS = make(map[int32]*PIDNamespace)
 	k.registerMqueue()
+	k.klog.consoleLevel = 7 // CONSOLE_LOGLEVEL_DEFAULT
+	k.Printk(LogNotice, "Linux version %s (kite@kite) (go) #1 SMP kite %s", UTSRelease, k.version)
 	k.inotify.init()
 	if k.maxTasks <= 0 {
 		k.maxTasks = 4096

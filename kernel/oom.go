@@ -63,6 +63,7 @@ func (k *Kernel) oomKill(t *Task) bool {
 	k.oomMu.Unlock()
 	if !already {
 		k.log.Warn("out of memory: killed process", "pid", victim.ID(), "comm", victimName, "rss_kB", most>>10)
+		k.Printk(LogErr, "Out of memory: Killed process %d (%s) rss:%dkB", victim.ID(), victimName, most>>10)
 		victim.send(nil, kernelSigInfo(int(unix.SIGKILL)))
 	}
 	if victim == t.tg {

@@ -138,7 +138,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_TIMES:                   supported(times),
 	unix.SYS_PTRACE:                  partial(ptraceSyscall, "every request of the man page but GET/SET_THREAD_AREA, SECCOMP_GET_FILTER/METADATA and SYSCALL_USER_DISPATCH (EIO); O_SUSPEND_SECCOMP is EINVAL; debug registers are stored but DR7 cannot enable a hardware breakpoint (EINVAL); access as Linux without Yama (PR_SET_PTRACER EINVAL)"),
 	unix.SYS_GETUID:                  supported(getuid),
-	unix.SYS_SYSLOG:                  enosys(""),
+	unix.SYS_SYSLOG:                  partial(syslog, "kite's own kernel log: its banner at boot and the OOM killer's kills; dmesg_restrict is 1 (every action needs CAP_SYSLOG) and cannot be changed; the console log level is kept but there is no console"),
 	unix.SYS_GETGID:                  supported(getgid),
 	unix.SYS_SETUID:                  partial(setuid, credNote),
 	unix.SYS_SETGID:                  partial(setgid, credNote),
