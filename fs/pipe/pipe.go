@@ -182,8 +182,13 @@ func (p *Pipe) read(ctx vfs.Context, n int, sink func([]byte) (int, error), nonb
 				n = 0
 			}
 			if b.n == 0 {
-				p.bufs[0] = nil
-				p.bufs = p.bufs[1:]
+				// Shift rather than reslice: the ring's array
+				// is kept, so the next writes do not grow a
+				// new one.
+				last := len(p.bufs) - 1
+				copy(p.bufs, p.bufs[1:])
+				p.bufs[last] = nil
+				p.bufs = p.bufs[:last]
 				p.freeBuffer(b)
 			}
 		}
