@@ -52,6 +52,17 @@ chrt -v -f 3 true; echo status $?
 chrt -p 1`
 		compare(t, nil, "/bin/sh", "-c", script)
 	})
+	t.Run("procps-vmstat-dmesg", func(t *testing.T) {
+		// vmstat needs /proc/vmstat (it gave up without it); dmesg
+		// reads the kernel log with syslog(2) (it was ENOSYS). Only
+		// what does not depend on the machine's state is compared.
+		need(t, "/usr/bin/vmstat", "/usr/bin/dmesg", "/bin/sh")
+		script := `vmstat 1 1 | head -2; echo vmstat $?
+vmstat -s | sed 's/^ *[0-9]* //'
+dmesg > /dev/null; echo dmesg $?
+dmesg -r | head -1 | grep -c '^<[0-7]>\[ *[0-9]*\.[0-9]*\] '`
+		compare(t, nil, "/bin/sh", "-c", script)
+	})
 	t.Run("gcc-and-git", func(t *testing.T) {
 		need(t, "/usr/bin/gcc", "/usr/bin/git", "/bin/sh")
 		src := filepath.Join(workDir, "answer.c")

@@ -445,6 +445,11 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 		limit, committed := si.Commit()
 		return formatMeminfo(total, free, avail, cached, shmem, limit, committed), nil
 	})
+	kids["vmstat"] = fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
+		_, free, _ := si.MemInfo()
+		cached, shmem := si.PageCache()
+		return formatVmstat(free, cached, shmem), nil
+	})
 	kids["cpuinfo"] = fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
 		return si.CPUInfo(), nil
 	})

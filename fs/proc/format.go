@@ -374,6 +374,17 @@ func formatMeminfo(total, free, avail, cached, shmem, commitLimit, committed uin
 	return b.Bytes()
 }
 
+// formatVmstat is /proc/vmstat with the counters kite keeps: free,
+// file-backed (page cache) and shared-memory pages, and the swap
+// counters, 0 as kite has no swap. Linux's other counters (faults, page
+// I/O, reclaim...) are left out rather than made up; readers such as
+// procps's vmstat take a missing counter as 0.
+func formatVmstat(free, cached, shmem uint64) []byte {
+	const page = 4096
+	return fmt.Appendf(nil, "nr_free_pages %d\nnr_file_pages %d\nnr_shmem %d\npswpin 0\npswpout 0\n",
+		free/page, cached/page, shmem/page)
+}
+
 // formatUptime is /proc/uptime: seconds up and CPU-seconds idle, to
 // hundredths. kite does not count idle time; it reports 0.
 // formatLoadavg is /proc/loadavg: the averages (fixed point, 11 fraction

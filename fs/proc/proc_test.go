@@ -240,7 +240,7 @@ func TestMagicLinksResolve(t *testing.T) {
 
 func TestListings(t *testing.T) {
 	w := newWorld(t)
-	if got := strings.Join(w.list(t, "/proc"), " "); got != ". .. self cpuinfo filesystems loadavg meminfo mounts stat sys thread-self uptime version 7" {
+	if got := strings.Join(w.list(t, "/proc"), " "); got != ". .. self cpuinfo filesystems loadavg meminfo mounts stat sys thread-self uptime version vmstat 7" {
 		t.Errorf("ls /proc = %q", got)
 	}
 	if got := strings.Join(w.list(t, "/proc/self"), " "); got != ". .. auxv cmdline comm cwd environ exe fd fdinfo gid_map limits maps mem mountinfo mounts root setgroups smaps stat statm status task uid_map" {
