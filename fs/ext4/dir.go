@@ -275,38 +275,69 @@ func (fs *FS) readInlineDir(in *Inode, data []byte) ([]DirEntry, error) {
 func (fs *FS) Lookup(dir uint32, name string) (uint32, error) {
 	fs.mu.RLock()
 	defer fs.mu.RUnlock()
-	ino, err := fs.lookup(dir, name)
+	var gap dxGap
+	ino, err := fs.lookupGap(dir, name, &gap)
 	if err == unix.ENOENT {
 		fs.negMu.Lock()
-		fs.neg = negLookup{dir: dir, name: name, seq: fs.opSeq, ok: true}
+		fs.neg = negLookup{dir: dir, name: name, seq: fs.opSeq, ok: true, gap: gap}
 		fs.negMu.Unlock()
 	}
 	return ino, err
 }
 
-// negLookup is a name Lookup did not find in dir when fs.opSeq was seq.
+// negLookup is a name Lookup did not find in dir when fs.opSeq was seq,
+// and where in its htree leaf the name would go.
 type negLookup struct {
 	dir  uint32
 	name string
 	seq  uint64
 	ok   bool
+	gap  dxGap
+}
+
+// createGap is a dxGap for the create of name in directory dir by the
+// operation seq.
+type createGap struct {
+	gap  dxGap
+	dir  uint32
+	name string
+	seq  uint64
+}
+
+// dxGap is where an htree lookup that did not find a name saw room for
+// it: the gap findGap would find in leaf block leaf (ok false if it saw
+// none, or the lookup was not decided by one leaf).
+type dxGap struct {
+	ok             bool
+	leaf           uint32
+	off, rec, used int
 }
 
 // knownAbsent reports (once) whether Lookup found no name in dir just
 // before the write operation now running began: then no operation can
-// have added it since.
+// have added it since, nor changed the leaf where it saw room for it
+// (returned as gap).
 //
 // Preconditions: fs.mu is held for writing, and the operation has
 // called beginTx.
-func (fs *FS) knownAbsent(dir uint32, name string) bool {
+func (fs *FS) knownAbsent(dir uint32, name string) (ok bool, gap dxGap) {
 	fs.negMu.Lock()
 	defer fs.negMu.Unlock()
 	n := fs.neg
 	fs.neg = negLookup{}
-	return n.ok && n.dir == dir && n.name == name && n.seq+1 == fs.opSeq
+	if n.ok && n.dir == dir && n.name == name && n.seq+1 == fs.opSeq {
+		return true, n.gap
+	}
+	return false, dxGap{}
 }
 
 func (fs *FS) lookup(dir uint32, name string) (uint32, error) {
+	return fs.lookupGap(dir, name, nil)
+}
+
+// lookupGap is lookup; when the name is not there, gap (if not nil)
+// says where in its htree leaf it would go.
+func (fs *FS) lookupGap(dir uint32, name string, gap *dxGap) (uint32, error) {
 	if len(name) > maxNameLen {
 		return 0, unix.ENAMETOOLONG
 	}
@@ -324,7 +355,7 @@ func (fs *FS) lookup(dir uint32, name string) (uint32, error) {
 		if err := fs.openInodeInto(in, &f); err != nil {
 			return 0, err
 		}
-		if ino, ok, err := fs.dxLookup(in, &f, name); ok {
+		if ino, ok, err := fs.dxLookup(in, &f, name, gap); ok {
 			return ino, err
 		}
 	}
@@ -368,6 +399,14 @@ func (fs *FS) scanDir(in *Inode, name string) (uint32, error) {
 // findInBlock looks name up in directory block lblk of in (held in buf)
 // without building the entry list: ENOENT when it is not there.
 func (fs *FS) findInBlock(in *Inode, lblk uint64, buf []byte, name string) (uint32, error) {
+	return fs.findInLeaf(in, lblk, buf, name, nil)
+}
+
+// findInLeaf is findInBlock; if gap is not nil, it also notes in it
+// the first gap of the leaf that would hold the name, as findGap finds
+// it (gap.ok false if there is none).
+func (fs *FS) findInLeaf(in *Inode, lblk uint64, buf []byte, name string, gap *dxGap) (uint32, error) {
+	need, space := DirentSize(len(name)), fs.leafSpace()
 	for off := 0; off < len(buf); {
 		if off+direntHeader > len(buf) {
 			return 0, corrupt("directory inode %d block %d: entry header at %d", in.Ino, lblk, off)
@@ -383,6 +422,15 @@ func (fs *FS) findInBlock(in *Inode, lblk uint64, buf []byte, name string) (uint
 		}
 		if ino != 0 && nl == len(name) && string(buf[off+direntHeader:off+direntHeader+nl]) == name {
 			return ino, nil
+		}
+		if gap != nil && !gap.ok && off < space && off+rec <= space {
+			used := 0
+			if ino != 0 {
+				used = DirentSize(nl)
+			}
+			if rec-used >= need {
+				gap.ok, gap.leaf, gap.off, gap.rec, gap.used = true, uint32(lblk), off, rec, used
+			}
 		}
 		off += rec
 	}

@@ -2,10 +2,14 @@ package ext4
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestDirBecomesIndexed grows a new directory past one block: it must
@@ -106,5 +110,62 @@ func TestAllocate(t *testing.T) {
 	run(t, "debugfs", "-R", "dump /f "+out, img)
 	if got, _ := os.ReadFile(out); !bytes.Equal(got, want) {
 		t.Error("debugfs reads different contents")
+	}
+}
+
+// TestCreateAfterLookup creates names in an htree directory each right
+// after a Lookup that did not find it, as the VFS does, so that each
+// create puts the entry where that lookup saw room in the leaf, with
+// unlinks opening gaps and leaves splitting; the directory must then
+// hold every name (found through the index) and pass e2fsck.
+func TestCreateAfterLookup(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"csum", []string{"-t", "ext4", "-b", "1024"}},
+		{"nocsum", []string{"-t", "ext4", "-b", "4096", "-O", "^metadata_csum"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			img := filepath.Join(t.TempDir(), "img")
+			run(t, "mke2fs", append(append([]string{"-q", "-F"}, c.args...), img, "32M")...)
+			e, f := openRW(t, img)
+			defer f.Close()
+			d := must[uint32](t)(e.Mkdir(RootIno, "d", 0o755, 0, 0))
+			want := map[string]uint32{}
+			for i := 0; i < 3000; i++ {
+				name := fmt.Sprintf("n%d-%s", i, strings.Repeat("x", i%23))
+				if _, err := e.Lookup(d, name); !errors.Is(err, unix.ENOENT) {
+					t.Fatalf("Lookup(%q) before its create: %v", name, err)
+				}
+				want[name] = must[uint32](t)(e.Create(d, name, 0o644, 0, 0))
+				if i%7 == 3 {
+					old := fmt.Sprintf("n%d-%s", i/2, strings.Repeat("x", (i/2)%23))
+					if _, ok := want[old]; ok {
+						if err := e.Unlink(d, old); err != nil {
+							t.Fatal(err)
+						}
+						delete(want, old)
+					}
+				}
+			}
+			for name, ino := range want {
+				if got, err := e.Lookup(d, name); err != nil || got != ino {
+					t.Fatalf("Lookup(%q) = %d, %v; want %d", name, got, err, ino)
+				}
+			}
+			in := must[*Inode](t)(e.Stat(d))
+			if in.Flags&FlagIndex == 0 {
+				t.Fatal("directory not indexed")
+			}
+			checkDxLookups(t, e, in)
+			if n := len(must[[]DirEntry](t)(e.ReadDir(d))); n != 2+len(want) {
+				t.Errorf("%d entries, want %d", n, 2+len(want))
+			}
+			if err := e.Close(); err != nil {
+				t.Fatal(err)
+			}
+			fsckClean(t, img)
+		})
 	}
 }

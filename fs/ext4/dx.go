@@ -50,7 +50,10 @@ func (fs *FS) hashVersion(v uint8) uint8 {
 // dxLookup finds name through the htree index. ok is false when the index
 // cannot be used (unknown hash, damaged index): the caller then scans the
 // directory linearly, as Linux falls back on a bad index.
-func (fs *FS) dxLookup(in *Inode, f *File, name string) (ino uint32, ok bool, err error) {
+//
+// When the name is not there and gap is not nil, gap says where in the
+// leaf it hashes to it would go (see dxGap).
+func (fs *FS) dxLookup(in *Inode, f *File, name string, gap *dxGap) (ino uint32, ok bool, err error) {
 	bs := fs.blockSize
 	buf := fs.blockBuf()
 	defer fs.putBlockBuf(buf)
@@ -141,10 +144,12 @@ func (fs *FS) dxLookup(in *Inode, f *File, name string) (ino uint32, ok bool, er
 		var ino uint32
 		var err error
 		if fs.withDirFileBlock(in, f, uint64(leaf), lbuf, func(b []byte) {
-			ino, err = fs.findInBlock(in, uint64(leaf), b, name)
+			ino, err = fs.findInLeaf(in, uint64(leaf), b, name, gap)
 		}) != nil {
 			return 0, false, nil
 		}
+		// (Only the first leaf's gap is where the name would go.)
+		gap = nil
 		switch err {
 		case nil:
 			return ino, true, nil

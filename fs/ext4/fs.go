@@ -142,6 +142,10 @@ type FS struct {
 	// creating it, and no other operation can have added it between).
 	negMu sync.Mutex
 	neg   negLookup
+	// createGap is where the name being created goes in its htree leaf,
+	// as the Lookup that did not find it saw (guarded by mu; valid in
+	// the operation seq only).
+	createGap createGap
 	// extMu guards extCache: the decoded extents of inodes whose extent
 	// trees have index nodes, so that a lookup in a large directory does
 	// not read, verify and decode the tree's nodes every time. An entry

@@ -61,7 +61,9 @@ func (fs *FS) prepareCreate(dir uint32, name string) (*Inode, error) {
 	if din.Nlink == 0 {
 		return nil, unix.ENOENT
 	}
-	if fs.knownAbsent(dir, name) {
+	if ok, gap := fs.knownAbsent(dir, name); ok {
+		// (For dxAdd, in this operation.)
+		fs.createGap = createGap{gap: gap, dir: dir, name: name, seq: fs.opSeq}
 		return din, nil
 	}
 	if _, err := fs.lookup(dir, name); err == nil {

@@ -399,12 +399,12 @@ func checkDxLookups(t *testing.T, e *FS, in *Inode) {
 		if de.Name == "." || de.Name == ".." {
 			continue
 		}
-		ino, ok, err := e.dxLookup(in, f, de.Name)
+		ino, ok, err := e.dxLookup(in, f, de.Name, nil)
 		if !ok || err != nil || ino != de.Ino {
 			t.Fatalf("dxLookup(%q) = %d, %v, %v; want %d", de.Name, ino, ok, err, de.Ino)
 		}
 	}
-	if _, ok, err := e.dxLookup(in, f, "no-such-name"); !ok || !errors.Is(err, unix.ENOENT) {
+	if _, ok, err := e.dxLookup(in, f, "no-such-name", nil); !ok || !errors.Is(err, unix.ENOENT) {
 		t.Errorf("dxLookup(missing) = %v, %v", ok, err)
 	}
 }

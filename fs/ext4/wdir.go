@@ -461,37 +461,16 @@ func (n *dxNode) find(h uint32) {
 // writes the bytes of the leaf that change and its checksum; a full leaf
 // is left to dxSplitAdd.
 func (fs *FS) dxAdd(dir *Inode, exts []Extent, name string, ino uint32, ft uint8) error {
-	var levels int
-	var hash, blk uint32
+	var blk uint32
+	var off, rec, used int
+	var found bool
 	var ierr error
-	err := fs.withDirBlock(dir, exts, 0, func(rb []byte) {
-		if rb[dxRootInfoOff+5] != 8 || rb[dxRootInfoOff+7] != 0 {
-			ierr = corrupt("directory inode %d: bad htree root", dir.Ino)
-			return
-		}
-		if levels = int(rb[dxRootInfoOff+6]); levels > 1 {
-			ierr = unsupported("adding to a three-level htree (large_dir)")
-			return
-		}
-		version := fs.hashVersion(rb[dxRootInfoOff+4])
-		var ok bool
-		if hash, _, ok = DirHash([]byte(name), version, fs.sb.HashSeed); !ok {
-			ierr = unsupported("htree hash version %d", version)
-			return
-		}
-		blk, ierr = dxFollow(dir, 0, rb, dxRootCountOff, hash)
-	})
-	if err == nil {
-		err = ierr
-	}
-	if err == nil && levels == 1 {
-		if err = fs.withDirBlock(dir, exts, uint64(blk), func(nb []byte) {
-			blk, ierr = dxFollow(dir, uint64(blk), nb, dxNodeCountOff, hash)
-		}); err == nil {
-			err = ierr
-		}
-	}
-	if err != nil {
+	if cg := fs.createGap; cg.gap.ok && cg.seq == fs.opSeq && cg.dir == dir.Ino && cg.name == name {
+		// The Lookup that did not find the name, just before this
+		// operation, saw where it goes.
+		fs.createGap = createGap{}
+		blk, off, rec, used, found = cg.gap.leaf, cg.gap.off, cg.gap.rec, cg.gap.used, true
+	} else if err := fs.dxFindLeaf(dir, exts, name, &blk); err != nil {
 		return err
 	}
 	phys, err := dirBlockPhys(dir, exts, uint64(blk))
@@ -503,15 +482,21 @@ func (fs *FS) dxAdd(dir *Inode, exts []Extent, name string, ino uint32, ft uint8
 	// a checksum tail where there should be one) goes the long way.
 	chg := fs.blockBuf()
 	defer fs.putBlockBuf(chg)
-	var off, rec, used, lo, hi int
-	var found, viewed bool
-	viewed = fs.cache.view(phys, fs.csum, func(b []byte) {
+	var lo, hi int
+	viewed := fs.cache.view(phys, fs.csum, func(b []byte) {
 		if fs.csum && !hasDirTail(b) {
 			ierr = errSlowPath
 			return
 		}
-		if off, rec, used, found, ierr = fs.findGap(b, len(name)); !found || ierr != nil {
-			return
+		if found && (off+direntHeader > len(b) ||
+			decodeRecLen(binary.LittleEndian.Uint16(b[off+4:]), fs.blockSize) != rec ||
+			(binary.LittleEndian.Uint32(b[off:]) != 0) != (used != 0)) {
+			found = false // (not the entry the lookup saw: search again)
+		}
+		if !found {
+			if off, rec, used, found, ierr = fs.findGap(b, len(name)); !found || ierr != nil {
+				return
+			}
 		}
 		lo, hi = gapRange(off, used, len(name))
 		copy(chg, b[lo:hi])
@@ -544,6 +529,42 @@ func (fs *FS) dxAdd(dir *Inode, exts []Extent, name string, ino uint32, ft uint8
 	binary.LittleEndian.PutUint32(chg, c)
 	// The block passes checkDirBlock as written: its checksum is ours.
 	return fs.metaWriteChecked(chg[:4], int64(phys)*bs+bs-4, true)
+}
+
+// dxFindLeaf sets *blk to the htree leaf of directory dir (whose
+// extents are exts) that name hashes to.
+func (fs *FS) dxFindLeaf(dir *Inode, exts []Extent, name string, blk *uint32) error {
+	var levels int
+	var hash uint32
+	var ierr error
+	err := fs.withDirBlock(dir, exts, 0, func(rb []byte) {
+		if rb[dxRootInfoOff+5] != 8 || rb[dxRootInfoOff+7] != 0 {
+			ierr = corrupt("directory inode %d: bad htree root", dir.Ino)
+			return
+		}
+		if levels = int(rb[dxRootInfoOff+6]); levels > 1 {
+			ierr = unsupported("adding to a three-level htree (large_dir)")
+			return
+		}
+		version := fs.hashVersion(rb[dxRootInfoOff+4])
+		var ok bool
+		if hash, _, ok = DirHash([]byte(name), version, fs.sb.HashSeed); !ok {
+			ierr = unsupported("htree hash version %d", version)
+			return
+		}
+		*blk, ierr = dxFollow(dir, 0, rb, dxRootCountOff, hash)
+	})
+	if err == nil {
+		err = ierr
+	}
+	if err == nil && levels == 1 {
+		if err = fs.withDirBlock(dir, exts, uint64(*blk), func(nb []byte) {
+			*blk, ierr = dxFollow(dir, uint64(*blk), nb, dxNodeCountOff, hash)
+		}); err == nil {
+			err = ierr
+		}
+	}
+	return err
 }
 
 // errSlowPath is dxAdd's note that the leaf is to be changed by
