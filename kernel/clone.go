@@ -302,6 +302,7 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	child.tg.tasks = append(child.tg.tasks, child)
 	child.tg.sigMu.Unlock()
 	k.tasks[tid] = child
+	k.forks.Add(1)
 	child.countInNamespacesLocked(1)
 	event := t.ptraceCloneLocked(child, f, o.ExitSignal)
 	k.mu.Unlock()

@@ -215,6 +215,8 @@ type Kernel struct {
 	keys keysState
 	// klog is the kernel log (klog.go).
 	klog klogState
+	// forks counts the tasks created (/proc/stat's processes).
+	forks atomic.Uint64
 }
 
 // New returns a kernel with no tasks.

@@ -449,6 +449,9 @@ func (s procSource) LoadAverage() (avg [3]uint64, running, threads int) {
 	return s.k.LoadAverage(loadFShift), running, threads
 }
 
+// Forks implements proc.ForkCounter: the tasks created since boot.
+func (s procSource) Forks() uint64 { return s.k.forks.Load() }
+
 // PIDMax implements proc.SystemInfo: the bound of allocID.
 func (s procSource) PIDMax() int { return 4194304 }
 

@@ -467,7 +467,12 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 	})
 	kids["stat"] = fs.newData(nil, 0o444, func(ctx vfs.Context) ([]byte, error) {
 		boot := time.Now().Add(-si.Uptime(ctx))
-		return formatSystemStat(si.NumCPU(), boot, len(fs.src.Processes(ctx))), nil
+		forks := uint64(len(fs.src.Processes(ctx)))
+		if fc, ok := si.(ForkCounter); ok {
+			forks = fc.Forks()
+		}
+		_, running, _ := si.LoadAverage()
+		return formatSystemStat(si.NumCPU(), boot, forks, running), nil
 	})
 	kids["version"] = fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
 		return []byte(fmt.Sprintf("Linux version %s (kite@kite) (go) %s\n", si.Release(), si.Version())), nil

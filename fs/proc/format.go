@@ -407,16 +407,17 @@ func formatUptime(up time.Duration) []byte {
 
 // formatSystemStat is /proc/stat. kite does not account CPU time per CPU, so
 // the cpu lines, interrupts and context switches are 0; btime is when
-// the kernel started, which ps needs for start times.
-func formatSystemStat(ncpu int, boot time.Time, procs int) []byte {
+// the kernel started, which ps needs for start times; processes counts
+// the tasks created since (forks) and procs_running the running ones.
+func formatSystemStat(ncpu int, boot time.Time, forks uint64, running int) []byte {
 	var b bytes.Buffer
 	const zeros = " 0 0 0 0 0 0 0 0 0 0\n"
 	b.WriteString("cpu " + zeros)
 	for i := 0; i < max(ncpu, 1); i++ {
 		fmt.Fprintf(&b, "cpu%d%s", i, zeros)
 	}
-	fmt.Fprintf(&b, "intr 0\nctxt 0\nbtime %d\nprocesses %d\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n",
-		boot.Unix(), procs)
+	fmt.Fprintf(&b, "intr 0\nctxt 0\nbtime %d\nprocesses %d\nprocs_running %d\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n",
+		boot.Unix(), forks, max(running, 1))
 	return b.Bytes()
 }
 

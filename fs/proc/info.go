@@ -163,6 +163,12 @@ type SystemInfo interface {
 	LoadAverage() (avg [3]uint64, running, threads int)
 }
 
+// ForkCounter is implemented by SystemInfos that count the tasks
+// created since boot (/proc/stat's processes, Linux's total_forks).
+type ForkCounter interface {
+	Forks() uint64
+}
+
 // NetInfo is implemented by Sources that have a socket layer: the files
 // of /proc/net ("unix", ...), each generated when read for the reader
 // (whose network namespace it shows).

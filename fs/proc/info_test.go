@@ -268,7 +268,7 @@ func TestSystemFiles(t *testing.T) {
 	st := w.mustRead(t, "/proc/stat")
 	boot := time.Now().Add(-(6292*time.Second + 190*time.Millisecond)).Unix()
 	want := "cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\ncpu1 0 0 0 0 0 0 0 0 0 0\nintr 0\nctxt 0\nbtime "
-	if !strings.HasPrefix(st, want) || !strings.Contains(st, "\nprocesses 1\nprocs_running 1\n") {
+	if !strings.HasPrefix(st, want) || !strings.Contains(st, "\nprocesses 1\nprocs_running 2\n") {
 		t.Errorf("stat:\n%s", st)
 	}
 	var btime int64
