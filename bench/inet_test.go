@@ -105,28 +105,59 @@ func compareNetModes(b *testing.B, unit string, measure func(b *testing.B, mode 
 	}
 }
 
+// runTimedNetCPU is runTimedNet that also returns the host CPU time
+// (user and system, nanoseconds) of the run less that of a run moving
+// nothing ("t 0": start-up and the connection): the run's own process
+// and the descendants it waited for (kite's stubs, the program's child).
+func runTimedNetCPU(b *testing.B, mode string, bin string, args ...string) (ns, cpu float64) {
+	b.Helper()
+	run := func(args ...string) (float64, float64) {
+		argv := append([]string{bin}, args...)
+		if mode != "" {
+			argv = append([]string{kiteBin, "run", "--net=" + mode, "--"}, argv...)
+		}
+		cmd := exec.Command(argv[0], argv[1:]...)
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatalf("%v: %v\n%s", argv, err, out)
+		}
+		t, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+		if err != nil {
+			b.Fatalf("%v printed %q", argv, out)
+		}
+		st := cmd.ProcessState
+		return t, float64((st.UserTime() + st.SystemTime()).Nanoseconds())
+	}
+	_, base := run("t", "0")
+	ns, cpu = run(args...)
+	return ns, max(cpu-base, 0)
+}
+
 // BenchmarkTCPThroughput moves 1 GiB over TCP on 127.0.0.1 between two
 // processes and reports MB/s: b.N rounds (-benchtime 5x for five) of a
 // host run and one under kite in each network mode, in an order that
 // rotates from round to round, and for each mode the medians and the
-// median of its ratios to the host run of the same round.
+// median of its ratios to the host run of the same round; and the same
+// for the host CPU time of the transfer (CPU-ms, see runTimedNetCPU),
+// which the machine's load moves far less than the wall time.
 func BenchmarkTCPThroughput(b *testing.B) {
 	const size = 1 << 30
 	bin := buildProg(b, "tcp", tcpC)
-	netRounds(b, "MB/s", true, func(mode string) float64 {
-		ns := runTimedNet(b, mode, bin, "t", fmt.Sprint(size))
-		return float64(size) / 1e6 / (ns / 1e9)
+	netRounds(b, []string{"MB/s", "CPU-ms"}, []bool{true, false}, func(mode string) []float64 {
+		ns, cpu := runTimedNetCPU(b, mode, bin, "t", fmt.Sprint(size))
+		return []float64{float64(size) / 1e6 / (ns / 1e9), cpu / 1e6}
 	})
 }
 
 // BenchmarkTCPRoundTrip is the latency of a 1-byte request and its 1-byte
-// answer over TCP on 127.0.0.1 (TCP_NODELAY), in microseconds, in rounds
-// as TCPThroughput.
+// answer over TCP on 127.0.0.1 (TCP_NODELAY), in microseconds, and the
+// host CPU time of one round trip, in rounds as TCPThroughput.
 func BenchmarkTCPRoundTrip(b *testing.B) {
 	const trips = 20000
 	bin := buildProg(b, "tcp", tcpC)
-	netRounds(b, "µs/trip", false, func(mode string) float64 {
-		return runTimedNet(b, mode, bin, "r", fmt.Sprint(trips)) / 1000
+	netRounds(b, []string{"µs/trip", "CPU-µs/trip"}, []bool{false, false}, func(mode string) []float64 {
+		ns, cpu := runTimedNetCPU(b, mode, bin, "r", fmt.Sprint(trips))
+		return []float64{ns / 1000, cpu / trips / 1000}
 	})
 }
 
@@ -134,17 +165,20 @@ func BenchmarkTCPRoundTrip(b *testing.B) {
 // netModes, one round of all four at a time, starting each round one
 // place further along the list (the host's own figures swing within
 // minutes on the shared machines, so only runs close in time compare),
-// and reports each mode against the host as reportPairs does.
-func netRounds(b *testing.B, unit string, higherBetter bool, measure func(mode string) float64) {
+// and reports each of measure's figures (units[i], higherBetter[i]) for
+// each mode against the host as reportPairs does.
+func netRounds(b *testing.B, units []string, higherBetter []bool, measure func(mode string) []float64) {
 	sides := append([]string{""}, netModes...)
 	got := make(map[string][][]float64)
 	for i := 0; i < b.N; i++ {
 		for j := range sides {
 			m := sides[(i+j)%len(sides)]
-			got[m] = append(got[m], []float64{measure(m)})
+			got[m] = append(got[m], measure(m))
 		}
 	}
 	for _, m := range netModes {
-		reportPairs(b, got[""], got[m], []string{unit + "-" + m}, higherBetter)
+		for k, unit := range units {
+			reportPairs(b, column(got[""], k), column(got[m], k), []string{unit + "-" + m}, higherBetter[k])
+		}
 	}
 }
