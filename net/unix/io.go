@@ -161,7 +161,15 @@ func (e *endpoint) newBuffer(n int) (*[]byte, []byte) {
 		return nil, make([]byte, n)
 	}
 	bp := e.fam.bufPool.Get().(*[]byte)
-	return bp, (*bp)[:n]
+	data := (*bp)[:n]
+	// Cleared before the program's bytes are copied in: on this
+	// machine (2-core AMD EPYC VM) the copy into a recycled buffer,
+	// whose cache lines the reader's CPU read last, cost 2.5x a
+	// clear and then the copy (1 GiB in 64 KiB writes at SCHED_RR:
+	// memmove 14-15% of kite's and its stubs' samples, against
+	// memmove 5% and memclr 3.5%; 0.85 s against 0.68 s).
+	clear(data)
+	return bp, data
 }
 
 // streamBatch is the messages of one stream write not yet queued on the
