@@ -110,10 +110,13 @@ int main(void) {
 	check("ADJ_MICRO: no STA_NANO", r >= 0 && !(tx.status & STA_NANO) && tx.time.tv_usec < 1000000, tx.status);
 
 	int bad[] = {ADJ_FREQUENCY, ADJ_OFFSET, ADJ_TICK, ADJ_TAI, ADJ_OFFSET_SINGLESHOT};
-	const char *names[] = {"ADJ_FREQUENCY", "ADJ_OFFSET", "ADJ_TICK", "ADJ_TAI", "ADJ_OFFSET_SINGLESHOT"};
+	const char *names[] = {"ADJ_FREQUENCY", "ADJ_OFFSET", "ADJ_TICK", "ADJ_TAI", "ADJ_OFFSET_SINGLESHOT 1 ms"};
 	for (int i = 0; i < 5; i++) {
 		adj(&tx, 0);
 		tx.modes = bad[i];
+		// A slew kite cannot make (adjtime with a zero delta, which
+		// only reads, succeeds).
+		tx.offset = 1000;
 		errno = 0;
 		r = adjtimex(&tx);
 		char label[64];
