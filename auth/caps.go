@@ -10,6 +10,10 @@ type CapabilitySet uint64
 // shown in /proc/sys/kernel/cap_last_cap.
 const LastCap = unix.CAP_LAST_CAP
 
+// NGroupsMax is Linux's NGROUPS_MAX, the most supplementary groups a
+// process may have (/proc/sys/kernel/ngroups_max).
+const NGroupsMax = 65536
+
 // AllCapabilities is every capability up to LastCap.
 const AllCapabilities = CapabilitySet(1)<<(LastCap+1) - 1
 

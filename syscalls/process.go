@@ -4,6 +4,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/arch"
+	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/kernel"
 )
 
@@ -58,7 +59,7 @@ func copyOutIDs(t *kernel.Task, ra, ea, sa uintptr, r, e, s uint32) error {
 }
 
 // ngroupsMax is Linux's NGROUPS_MAX.
-const ngroupsMax = 65536
+const ngroupsMax = auth.NGroupsMax
 
 func getgroups(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	size := int32(a[0])

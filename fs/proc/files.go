@@ -3,6 +3,7 @@ package proc
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -490,6 +491,14 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 		"pid_max": fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
 			return []byte(strconv.Itoa(si.PIDMax()) + "\n"), nil
 		}),
+		// The highest capability and the most supplementary groups
+		// kite knows (read-only on Linux too).
+		"cap_last_cap": fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
+			return []byte(strconv.Itoa(auth.LastCap) + "\n"), nil
+		}),
+		"ngroups_max": fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
+			return []byte(strconv.Itoa(auth.NGroupsMax) + "\n"), nil
+		}),
 		// The ids shown for ids a user namespace does not map.
 		"overflowuid": fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
 			return []byte("65534\n"), nil
@@ -501,7 +510,15 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 	if ii, ok := fs.src.(IPCInfo); ok {
 		fs.ipcFiles(ii, kids, kernel)
 	}
-	sys := map[string]vfs.Inode{"kernel": fs.newDir(nil, kernel), "vm": fs.newDir(nil, fs.vmFiles(si))}
+	vm := fs.vmFiles(si)
+	for _, m := range []map[string]vfs.Inode{kernel, vm} {
+		for name, ino := range m {
+			if d, ok := ino.(*dataFile); ok {
+				m[name] = &sysctlFile{d}
+			}
+		}
+	}
+	sys := map[string]vfs.Inode{"kernel": fs.newDir(nil, kernel), "vm": fs.newDir(nil, vm)}
 	if ni, ok := fs.src.(NetSysctlInfo); ok {
 		w, _ := fs.src.(NetSysctlWriter)
 		sys["net"] = fs.sysctlTree(ni.NetSysctls(), w)
@@ -518,6 +535,30 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 		kids["net"] = fs.newDir(nil, net)
 	}
 	return kids
+}
+
+// sysctlFile is a file of /proc/sys/kernel or /proc/sys/vm: its mode
+// holds for root too, as Linux's proc_sys_permission checks (root gets
+// the owner's bits, group root the group's, without overriding them), so
+// root cannot open a read-only sysctl for writing (EACCES).
+type sysctlFile struct {
+	*dataFile
+}
+
+// Permission implements vfs.PermissionChecker.
+func (f *sysctlFile) Permission(ctx vfs.Context, want int) error {
+	c := ctx.Credentials()
+	mode := f.mode
+	switch {
+	case c.EffectiveUID == 0:
+		mode >>= 6
+	case c.EffectiveGID == 0 || slices.Contains(c.Groups, 0):
+		mode >>= 3
+	}
+	if want&^int(mode&7)&(auth.MayRead|auth.MayWrite|auth.MayExec) != 0 {
+		return unix.EACCES
+	}
+	return nil
 }
 
 // Unmappable implements vfs.Unmappable: generated files have no mmap.
