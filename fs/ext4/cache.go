@@ -169,7 +169,8 @@ func (c *blockCache) reset() {
 // inodes again. An entry is used only while its on-disk bytes (Inode.disk)
 // are what the metadata cache holds for its slot, so any write of the
 // inode table, by whatever path, makes it stale without further upkeep.
-// Entries are shared and never changed (readInode gives writers copies).
+// Entries are shared and never changed (readInode gives writers copies;
+// takeInode takes the entry out of the cache first).
 type inodeCache struct {
 	mu sync.Mutex
 	// m is guarded by mu.
@@ -183,6 +184,15 @@ func (c *inodeCache) get(ino uint32) *Inode {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.m[ino]
+}
+
+// take removes ino's entry and returns it (nil if there is none).
+func (c *inodeCache) take(ino uint32) *Inode {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	in := c.m[ino]
+	delete(c.m, ino)
+	return in
 }
 
 // put caches in, which must not change afterwards.

@@ -133,6 +133,25 @@ func (fs *FS) readInode(ino uint32) (*Inode, error) {
 	return in.clone(), nil
 }
 
+// takeInode is readInode for a writer that writes the inode back with
+// writeInodeLast: it returns the inode cache's entry itself rather than
+// a copy, and the entry leaves the cache until that write puts it back
+// (shared entries are used only under fs.mu, which the caller holds for
+// writing, so no one else is using it; a failed operation leaves the
+// cache without it, and the next reader decodes the inode again).
+//
+// Preconditions: fs.mu is held for writing.
+func (fs *FS) takeInode(ino uint32) (*Inode, error) {
+	blk, off, err := fs.inodeLocation(ino)
+	if err != nil {
+		return nil, err
+	}
+	if in := fs.icache.take(ino); in != nil && fs.cache.equalRange(blk, off, in.disk) {
+		return in, nil
+	}
+	return fs.decodeInode(ino, blk, off)
+}
+
 // inode returns inode ino as decoded last (from the inode cache while its
 // bytes are those in the metadata cache), shared: the caller must not
 // change it.

@@ -51,27 +51,26 @@ func (fs *FS) prepareCreate(dir uint32, name string) (*Inode, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
-	din, err := fs.readInode(dir)
+	d, err := fs.inode(dir)
 	if err != nil {
 		return nil, err
 	}
-	if !din.IsDir() {
+	if !d.IsDir() {
 		return nil, unix.ENOTDIR
 	}
-	if din.Nlink == 0 {
+	if d.Nlink == 0 {
 		return nil, unix.ENOENT
 	}
 	if ok, gap := fs.knownAbsent(dir, name); ok {
 		// (For dxAdd, in this operation.)
 		fs.createGap = createGap{gap: gap, dir: dir, name: name, seq: fs.opSeq}
-		return din, nil
-	}
-	if _, err := fs.lookup(dir, name); err == nil {
+	} else if _, err := fs.lookup(dir, name); err == nil {
 		return nil, unix.EEXIST
 	} else if err != unix.ENOENT {
 		return nil, err
 	}
-	return din, nil
+	// (Its callers write it back with linkInto's writeInodeLast.)
+	return fs.takeInode(dir)
 }
 
 // newInode allocates and initializes an inode (links 0; the caller sets

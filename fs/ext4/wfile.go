@@ -14,7 +14,11 @@ const maxFileBlocks = 1 << 32
 func (fs *FS) WriteAt(ino uint32, p []byte, off int64) (_ int, err error) {
 	fs.beginOp()
 	defer fs.endOp(&err)
-	in, err := fs.writableInode(ino)
+	if err := fs.writable(); err != nil {
+		return 0, err
+	}
+	// (Written back below with writeInodeLast.)
+	in, err := fs.takeInode(ino)
 	if err != nil {
 		return 0, err
 	}
