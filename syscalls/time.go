@@ -45,7 +45,60 @@ func clockNow(t *kernel.Task, id int32) (int64, error) {
 		u, s := t.CPUTime()
 		return int64(u + s), nil
 	}
+	if id < 0 {
+		return cpuClockNow(t, id, true)
+	}
 	return 0, unix.EINVAL
+}
+
+// The kinds of CPU-time clock a dynamic clock id names (its low two
+// bits, Linux's CPUCLOCK_WHICH): user and system time, user time, and
+// the time run (kite's user and system time).
+const (
+	cpuClockProf  = 0
+	cpuClockVirt  = 1
+	cpuClockSched = 2
+)
+
+// cpuClockNow reads a dynamic CPU-time clock: the id of
+// clock_getcpuclockid (a process's, CPUCLOCK_PID ~(id>>3)) or
+// pthread_getcpuclockid (a thread's, bit 2 set), pid 0 being the caller.
+// As Linux's pid_for_clock: a thread clock must name a thread of the
+// caller's process, a process clock a process (or, for clock_gettime,
+// the caller's own thread id); anything else is EINVAL.
+func cpuClockNow(t *kernel.Task, id int32, gettime bool) (int64, error) {
+	which, thread, pid := id&3, id&4 != 0, ^(id >> 3)
+	if which > cpuClockSched {
+		return 0, unix.EINVAL
+	}
+	var u, s time.Duration
+	switch {
+	case thread:
+		x := t
+		if pid != 0 {
+			x = t.TaskByPID(pid)
+			if x == nil || x.ThreadGroup() != t.ThreadGroup() {
+				return 0, unix.EINVAL
+			}
+		}
+		u, s = x.CPUTime()
+	default:
+		tg := t.ThreadGroup()
+		if pid != 0 {
+			tg = t.ProcessByPID(pid)
+			if tg == nil && gettime && t.TaskByPID(pid) == t {
+				tg = t.ThreadGroup()
+			}
+			if tg == nil {
+				return 0, unix.EINVAL
+			}
+		}
+		u, s = tg.CPUTime()
+	}
+	if which == cpuClockVirt {
+		return int64(u), nil
+	}
+	return int64(u + s), nil
 }
 
 func clockGettime(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
@@ -64,8 +117,10 @@ func clockGetres(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, err
 	}
 	res := int64(1)
-	if id == clockRealtimeCoarse || id == clockMonotonicCoarse {
-		res = 4000000 // one tick at HZ=250, as Debian's kernels
+	if id == clockRealtimeCoarse || id == clockMonotonicCoarse || id < 0 && id&3 != cpuClockSched {
+		// One tick at HZ=250, as Debian's kernels: also the
+		// resolution Linux gives the user and user+system CPU clocks.
+		res = 4000000
 	}
 	if a[1] == 0 {
 		return 0, nil
@@ -244,7 +299,13 @@ func clockSettime(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	switch id {
 	case clockRealtime, clockProcessCPUTimeID, clockThreadCPUTimeID:
 	default:
-		return 0, unix.EINVAL
+		if id >= 0 {
+			return 0, unix.EINVAL
+		}
+		// A dynamic CPU-time clock that exists refuses (EPERM).
+		if _, err := cpuClockNow(t, id, false); err != nil {
+			return 0, err
+		}
 	}
 	// The CPU clocks refuse (EPERM) before the time is checked.
 	sec, nsec, err := copyInTimeUnchecked(t, a[1])
