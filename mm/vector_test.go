@@ -82,3 +82,43 @@ func TestSharedMemoryVectored(t *testing.T) {
 		t.Fatalf("%d frames leaked", n)
 	}
 }
+
+// A read of cold frames large enough to be shared out between the
+// caller and a helper (readShared) reads what was written, into views
+// whose edges fall anywhere relative to the pieces.
+func TestSharedMemoryReadShared(t *testing.T) {
+	e := newEnv(t)
+	shm := NewSharedMemory(e.mf, 0)
+	defer shm.DecRef()
+	const size = 3<<20 + 123
+	want := fill(size, 9)
+	if n, err := shm.WriteAt(want, 0); n != size || err != nil {
+		t.Fatalf("WriteAt = %d, %v", n, err)
+	}
+	for _, lens := range [][]int{nil, {5, 300000, 0, sharePiece}, {sharePiece - 1, 2, sharePiece*3 + 7}} {
+		got := make([]byte, size)
+		if n := shm.ReadAtv(splitViews(got[1:], lens...), 1); n != size-1 {
+			t.Fatalf("views %v: ReadAtv = %d", lens, n)
+		}
+		if !bytes.Equal(got[1:], want[1:]) || got[0] != 0 {
+			t.Fatalf("views %v: ReadAtv read other data than written", lens)
+		}
+	}
+}
+
+func TestSliceViews(t *testing.T) {
+	b := []byte("abcdefghij")
+	v := splitViews(b, 3, 0, 4) // abc, "", defg, hij
+	for _, c := range []struct {
+		from, to uint64
+		want     string
+	}{{0, 10, "abcdefghij"}, {2, 5, "cde"}, {3, 7, "defg"}, {7, 10, "hij"}, {4, 5, "e"}} {
+		var got []byte
+		for _, p := range sliceViews(v, c.from, c.to) {
+			got = append(got, p...)
+		}
+		if string(got) != c.want {
+			t.Errorf("sliceViews(%d, %d) = %q, want %q", c.from, c.to, got, c.want)
+		}
+	}
+}
