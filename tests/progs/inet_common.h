@@ -96,13 +96,30 @@ static int listener(int fam, int type) {
 	return fd;
 }
 
-/* unused_port returns a loopback port nothing listens on (bound once,
- * then closed). */
+/* unused_port returns a loopback port nothing listens on: a port below
+ * the ephemeral range (ip_local_port_range starts at 32768) that TCP and
+ * UDP sockets can both bind, then closed. An ephemeral port would do
+ * only until a connect from an unbound socket picked that same port as
+ * its own source and connected to itself. */
 static int unused_port(int fam) {
-	int fd = listener(fam, SOCK_DGRAM);
-	int p = local_port(fd);
-	close(fd);
-	return p;
+	int span = 32768 - 20000;
+	int first = getpid() % span;
+	for (int k = 0; k < span; k++) {
+		int p = 20000 + (first + k * 7919) % span;
+		int ok = 1;
+		for (int type = SOCK_STREAM; ok && type <= SOCK_DGRAM; type++) {
+			iaddr a;
+			int fd = socket(fam, type, 0);
+			socklen_t l = loopback(&a, fam, p);
+			ok = fd >= 0 && bind(fd, &a.sa, l) == 0;
+			if (fd >= 0)
+				close(fd);
+		}
+		if (ok)
+			return p;
+	}
+	fprintf(stderr, "unused_port: no free port below 32768\n");
+	exit(1);
 }
 
 /* connect_to connects a new socket of fam and type to port on loopback. */
