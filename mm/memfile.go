@@ -550,8 +550,7 @@ func (f *MemoryFile) readAt(p []byte, off uint64) {
 }
 
 // readAtv is readAt into the buffers of dst one after another, with one
-// host call (preadv) for all of them, or for a large read a few shared
-// out between the caller and a helper goroutine (readShared).
+// host call (preadv) for all of them.
 func (f *MemoryFile) readAtv(dst [][]byte, off uint64) {
 	if f.isWarm(off, viewsLen(dst)) {
 		for _, p := range dst {
@@ -560,73 +559,6 @@ func (f *MemoryFile) readAtv(dst [][]byte, off uint64) {
 		}
 		return
 	}
-	if n := viewsLen(dst); n >= 2*sharePiece {
-		f.readShared(dst, off, n)
-		return
-	}
-	f.preadvAll(dst, off)
-}
-
-// sharePiece is the size of the pieces readShared shares out.
-const sharePiece = 256 << 10
-
-// readShared is readAtv's host copy of n bytes cut into pieces that the
-// caller and a helper goroutine take in turn: with a CPU to spare the
-// copy takes half the time. The caller does not wait for a helper that
-// has not started: it then copies every piece itself and the helper,
-// when it runs, finds nothing to do, so a busy machine costs it only
-// the goroutine.
-func (f *MemoryFile) readShared(dst [][]byte, off, n uint64) {
-	pieces := int32((n + sharePiece - 1) / sharePiece)
-	var next atomic.Int32
-	// state: 0 before the helper starts, 1 once it has, 2 once the
-	// caller has given up on it.
-	var state atomic.Int32
-	done := make(chan struct{})
-	work := func() {
-		for {
-			i := next.Add(1) - 1
-			if i >= pieces {
-				return
-			}
-			from := uint64(i) * sharePiece
-			f.preadvAll(sliceViews(dst, from, min(from+sharePiece, n)), off+from)
-		}
-	}
-	go func() {
-		if state.CompareAndSwap(0, 1) {
-			work()
-			close(done)
-		}
-	}()
-	work()
-	if !state.CompareAndSwap(0, 2) {
-		<-done
-	}
-}
-
-// sliceViews returns the bytes [from, to) of the buffers of bufs used
-// one after another as one.
-func sliceViews(bufs [][]byte, from, to uint64) [][]byte {
-	var out [][]byte
-	for _, b := range bufs {
-		l := uint64(len(b))
-		if to <= 0 {
-			break
-		}
-		if from < l {
-			out = append(out, b[from:min(l, to)])
-		}
-		from -= min(from, l)
-		to -= min(to, l)
-	}
-	return out
-}
-
-// preadvAll reads the file at off into the buffers of dst one after
-// another with preadv, copying through kite's mapping if the host
-// refuses.
-func (f *MemoryFile) preadvAll(dst [][]byte, off uint64) {
 	for len(dst) > 0 {
 		n, err := unix.Preadv(f.fd, dst[:min(len(dst), maxIOV)], int64(off))
 		if err == unix.EINTR {
