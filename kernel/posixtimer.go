@@ -38,6 +38,8 @@ type posixTimer struct {
 	tg    *ThreadGroup
 	// target receives SIGEV_THREAD_ID signals.
 	target *Task
+	// cpu is the clock of a dynamic CPU-time clock id (clock < 0).
+	cpu *CPUClock
 
 	// mu comes after ThreadGroup.sigMu: never take sigMu while holding it.
 	mu sync.Mutex
@@ -92,6 +94,9 @@ type clockNow struct {
 
 // readClocks reads the timer's clock and CLOCK_MONOTONIC.
 func (pt *posixTimer) readClocks(creator *Task) (clockNow, error) {
+	if pt.cpu != nil {
+		return clockNow{pt.cpu.Read(), time.Duration(pt.tg.k.clock.Monotonic())}, nil
+	}
 	c, err := timerClockValue(pt.tg, creator, pt.clock)
 	return clockNow{c, time.Duration(pt.tg.k.clock.Monotonic())}, err
 }
@@ -110,13 +115,25 @@ func (pt *posixTimer) nowLocked(n clockNow) time.Duration {
 // TimerCreate is timer_create(2). ev nil means SIGEV_SIGNAL with SIGALRM
 // and the timer id as value.
 func (t *Task) TimerCreate(clock int32, ev *SigEvent) (int32, error) {
-	if _, err := timerClockValue(t.tg, t, clock); err != nil {
+	var cpu *CPUClock
+	if IsClockFD(clock) {
+		// A posix clock device's timers (none here): Linux's
+		// dynamic clocks have no timer_create.
+		return 0, unix.EOPNOTSUPP
+	}
+	if IsDynamicCPUClock(clock) {
+		c, err := t.ResolveCPUClock(clock, false)
+		if err != nil {
+			return 0, err
+		}
+		cpu = &c
+	} else if _, err := timerClockValue(t.tg, t, clock); err != nil {
 		return 0, err
 	}
 	if clock == unix.CLOCK_MONOTONIC_RAW || clock == unix.CLOCK_REALTIME_COARSE || clock == unix.CLOCK_MONOTONIC_COARSE {
 		return 0, unix.ENOTSUP
 	}
-	pt := &posixTimer{clock: clock, tg: t.tg}
+	pt := &posixTimer{clock: clock, tg: t.tg, cpu: cpu}
 	if ev == nil {
 		pt.ev = SigEvent{Notify: SigevSignal, Signo: int(unix.SIGALRM)}
 	} else {
@@ -290,11 +307,15 @@ func (pt *posixTimer) armLocked(creator *Task, d time.Duration) {
 
 // fire checks the deadline, delivers the expiry and re-arms.
 func (pt *posixTimer) fire(creator *Task, gen uint64) {
-	cpu := pt.clock == unix.CLOCK_PROCESS_CPUTIME_ID || pt.clock == unix.CLOCK_THREAD_CPUTIME_ID
+	cpu := pt.clock == unix.CLOCK_PROCESS_CPUTIME_ID || pt.clock == unix.CLOCK_THREAD_CPUTIME_ID || pt.cpu != nil
 	if cpu {
-		pt.tg.sigMu.Lock()
-		tasks := pt.tg.tasksForSignals()
-		pt.tg.sigMu.Unlock()
+		g := pt.tg
+		if pt.cpu != nil {
+			g = pt.cpu.group()
+		}
+		g.sigMu.Lock()
+		tasks := g.tasksForSignals()
+		g.sigMu.Unlock()
 		for _, t := range tasks {
 			t.interruptContext()
 		}

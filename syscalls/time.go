@@ -51,54 +51,13 @@ func clockNow(t *kernel.Task, id int32) (int64, error) {
 	return 0, unix.EINVAL
 }
 
-// The kinds of CPU-time clock a dynamic clock id names (its low two
-// bits, Linux's CPUCLOCK_WHICH): user and system time, user time, and
-// the time run (kite's user and system time).
-const (
-	cpuClockProf  = 0
-	cpuClockVirt  = 1
-	cpuClockSched = 2
-)
-
-// cpuClockNow reads a dynamic CPU-time clock: the id of
-// clock_getcpuclockid (a process's, CPUCLOCK_PID ~(id>>3)) or
-// pthread_getcpuclockid (a thread's, bit 2 set), pid 0 being the caller.
-// As Linux's pid_for_clock: a thread clock must name a thread of the
-// caller's process, a process clock a process (or, for clock_gettime,
-// the caller's own thread id); anything else is EINVAL.
+// cpuClockNow reads a dynamic CPU-time clock (kernel.ResolveCPUClock).
 func cpuClockNow(t *kernel.Task, id int32, gettime bool) (int64, error) {
-	which, thread, pid := id&3, id&4 != 0, ^(id >> 3)
-	if which > cpuClockSched {
-		return 0, unix.EINVAL
+	c, err := t.ResolveCPUClock(id, gettime)
+	if err != nil {
+		return 0, err
 	}
-	var u, s time.Duration
-	switch {
-	case thread:
-		x := t
-		if pid != 0 {
-			x = t.TaskByPID(pid)
-			if x == nil || x.ThreadGroup() != t.ThreadGroup() {
-				return 0, unix.EINVAL
-			}
-		}
-		u, s = x.CPUTime()
-	default:
-		tg := t.ThreadGroup()
-		if pid != 0 {
-			tg = t.ProcessByPID(pid)
-			if tg == nil && gettime && t.TaskByPID(pid) == t {
-				tg = t.ThreadGroup()
-			}
-			if tg == nil {
-				return 0, unix.EINVAL
-			}
-		}
-		u, s = tg.CPUTime()
-	}
-	if which == cpuClockVirt {
-		return int64(u), nil
-	}
-	return int64(u + s), nil
+	return int64(c.Read()), nil
 }
 
 func clockGettime(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
@@ -117,7 +76,7 @@ func clockGetres(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, err
 	}
 	res := int64(1)
-	if id == clockRealtimeCoarse || id == clockMonotonicCoarse || id < 0 && id&3 != cpuClockSched {
+	if id == clockRealtimeCoarse || id == clockMonotonicCoarse || id < 0 && id&3 != kernel.CPUClockSched {
 		// One tick at HZ=250, as Debian's kernels: also the
 		// resolution Linux gives the user and user+system CPU clocks.
 		res = 4000000
@@ -221,8 +180,22 @@ const timerAbstime = 1
 
 func clockNanosleep(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	id, flags := int32(a[0]), int(a[1])
-	switch id {
-	case clockRealtime, clockMonotonic, clockBoottime, clockTAI, clockRealtimeAlarm, clockBoottimeAlarm, clockProcessCPUTimeID:
+	switch {
+	case id == clockRealtime, id == clockMonotonic, id == clockBoottime, id == clockTAI, id == clockRealtimeAlarm,
+		id == clockBoottimeAlarm, id == clockProcessCPUTimeID:
+	case kernel.IsClockFD(id):
+		// A posix clock device (kite has none): no sleeping on one.
+		return 0, unix.EOPNOTSUPP
+	case id < 0:
+		// A dynamic CPU-time clock: as Linux, not the caller's own
+		// thread's; the others sleep as CLOCK_PROCESS_CPUTIME_ID.
+		c, err := t.ResolveCPUClock(id, false)
+		if err != nil {
+			return 0, err
+		}
+		if c.Task == t {
+			return 0, unix.EINVAL
+		}
 	default:
 		if _, err := clockNow(t, id); err != nil {
 			return 0, err

@@ -4,7 +4,11 @@
  * clock must name a thread of the caller's process and a process clock
  * a process (or, for clock_gettime, the caller's own thread id);
  * clock_settime refuses them (EPERM, EINVAL for one that does not
- * exist). Only errors and whether values move are printed. */
+ * exist); timer_create takes them (a timer on the thread's CPU clock
+ * fires once the thread has run that long), clock_nanosleep all but the
+ * caller's own thread clock; a posix clock descriptor's id (low bits 3)
+ * has neither (EOPNOTSUPP). Only errors and whether values move are
+ * printed. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -38,6 +42,40 @@ static void get(const char *label, clockid_t c) {
 	else printf(", getres %s\n", ts.tv_sec == 0 && ts.tv_nsec == 1 ? "1 ns" : ts.tv_nsec >= 1000000 ? "a tick" : "other");
 }
 
+static volatile sig_atomic_t fired;
+static void on_alarm(int sig) { fired = sig; }
+
+static void timers(pid_t me) {
+	clockid_t ids[] = {MK(0, 2), MK(0, 6), MK(me, 2), MK(me, 6), MK(0, 0), MK(0, 1), MK(me, 3), MK(me, 7)};
+	for (int i = 0; i < 8; i++) {
+		timer_t tm;
+		struct sigevent ev = {.sigev_notify = SIGEV_NONE};
+		int r = timer_create(ids[i], &ev, &tm);
+		printf("clock %d: timer_create %s", i, r ? en(errno) : "OK");
+		if (!r) timer_delete(tm);
+		struct timespec ts = {0, 0};
+		r = clock_nanosleep(ids[i], TIMER_ABSTIME, &ts, NULL);
+		printf(", clock_nanosleep %s\n", r ? en(r) : "OK");
+	}
+	/* A timer on the thread's own CPU clock fires after 20 ms of it. */
+	signal(SIGUSR1, on_alarm);
+	timer_t tm;
+	struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1};
+	if (timer_create(MK(0, 6), &ev, &tm)) {
+		printf("timer_create: %s\n", en(errno));
+		return;
+	}
+	struct itimerspec its = {{0, 0}, {0, 20000000}};
+	timer_settime(tm, 0, &its, NULL);
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	while (!fired && now.tv_sec - start.tv_sec < 120);
+	printf("thread CPU timer fired: %s\n", fired == SIGUSR1 ? "yes" : "no");
+	timer_delete(tm);
+}
+
 static volatile int stop;
 static pid_t thread_tid;
 static int ready[2], done[2];
@@ -67,6 +105,7 @@ int main(void) {
 	get("pid 0 thread, virt", MK(0, 5));
 	get("which 3", MK(me, 3));
 	get("which 7", MK(me, 7));
+	timers(me);
 
 	/* The CPU time moves. */
 	struct timespec a, b;
