@@ -169,3 +169,96 @@ func TestCreateAfterLookup(t *testing.T) {
 		})
 	}
 }
+
+// TestLargeDirThreeLevels grows an htree directory of a large_dir file
+// system (1 KiB blocks, long names: few entries a leaf) until its index
+// has three levels, creating every name right after the Lookup that did
+// not find it (the create reuses that lookup's slot), then creates more
+// so that leaves and the index nodes of the deepest level split. Every
+// name must be found through the index and e2fsck must pass the image.
+func TestLargeDirThreeLevels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("creates some 30,000 names")
+	}
+	img := filepath.Join(t.TempDir(), "img")
+	run(t, "mke2fs", "-q", "-F", "-t", "ext4", "-b", "1024", "-O", "large_dir", "-N", "60000", img, "160M")
+	e, f := openRW(t, img)
+	defer f.Close()
+	d := must[uint32](t)(e.Mkdir(RootIno, "d", 0o755, 0, 0))
+	levels := func() int {
+		in := must[*Inode](t)(e.Stat(d))
+		if in.Flags&FlagIndex == 0 {
+			return -1
+		}
+		fl, err := e.openInode(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, e.blockSize)
+		if err := e.readDirFileBlock(in, fl, 0, b); err != nil {
+			t.Fatal(err)
+		}
+		return int(b[dxRootInfoOff+6])
+	}
+	// nodes counts the interior index nodes (blocks without a leaf's
+	// checksum tail, but the root).
+	nodes := func() int {
+		in := must[*Inode](t)(e.Stat(d))
+		fl, err := e.openInode(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, e.blockSize)
+		n := 0
+		for lblk := uint64(1); lblk < in.Size/uint64(e.blockSize); lblk++ {
+			if err := e.readDirFileBlock(in, fl, lblk, b); err != nil {
+				t.Fatal(err)
+			}
+			if !hasDirTail(b) {
+				n++
+			}
+		}
+		return n
+	}
+	want := map[string]uint32{}
+	pad := strings.Repeat("y", 240)
+	more := -1  // creates left after the third level appears
+	nodes3 := 0 // the interior nodes then
+	for i := 0; more != 0; i++ {
+		if i > 200000 {
+			t.Fatal("no third htree level after 200000 names")
+		}
+		name := fmt.Sprintf("%s-%07d", pad, i)
+		if _, err := e.Lookup(d, name); !errors.Is(err, unix.ENOENT) {
+			t.Fatalf("Lookup(%q) before its create: %v", name, err)
+		}
+		ino, err := e.Create(d, name, 0o644, 0, 0)
+		if err != nil {
+			t.Fatalf("Create #%d: %v", i, err)
+		}
+		want[name] = ino
+		if more > 0 {
+			more--
+		} else if i%256 == 0 && levels() == 2 {
+			more = 6000
+			nodes3 = nodes()
+		}
+	}
+	if n := nodes(); n <= nodes3 {
+		t.Errorf("%d interior nodes, as many as when the third level appeared: none split", n)
+	}
+	for name, ino := range want {
+		if got, err := e.Lookup(d, name); err != nil || got != ino {
+			t.Fatalf("Lookup(%q) = %d, %v; want %d", name, got, err, ino)
+		}
+	}
+	in := must[*Inode](t)(e.Stat(d))
+	checkDxLookups(t, e, in)
+	if n := len(must[[]DirEntry](t)(e.ReadDir(d))); n != 2+len(want) {
+		t.Errorf("%d entries, want %d", n, 2+len(want))
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fsckClean(t, img)
+}

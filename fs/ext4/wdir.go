@@ -414,12 +414,16 @@ func (fs *FS) readDxNode(dir *Inode, exts []Extent, lblk uint64, countOff int) (
 		return nil, err
 	}
 	b := db.buf
-	n := &dxNode{db: db, countOff: countOff}
-	n.limit = int(binary.LittleEndian.Uint16(b[countOff:]))
-	count := int(binary.LittleEndian.Uint16(b[countOff+2:]))
-	if count == 0 || count > n.limit || countOff+n.limit*dxEntrySize > len(b) {
-		return nil, corrupt("directory inode %d block %d: htree count %d limit %d", dir.Ino, lblk, count, n.limit)
+	if countOff == dxNodeCountOff {
+		if err := dxCheckNode(dir, lblk, b); err != nil {
+			return nil, err
+		}
 	}
+	count, limit, err := dxCountLimit(dir, lblk, b, countOff)
+	if err != nil {
+		return nil, err
+	}
+	n := &dxNode{db: db, countOff: countOff, limit: limit}
 	n.ents = make([]dxEnt, 0, count+1)
 	for i := 0; i < count; i++ {
 		p := b[countOff+i*dxEntrySize:]
@@ -430,6 +434,17 @@ func (fs *FS) readDxNode(dir *Inode, exts []Extent, lblk uint64, countOff int) (
 		n.ents = append(n.ents, e)
 	}
 	return n, nil
+}
+
+// dxCountLimit returns the entry count and limit of htree index block
+// lblk of directory dir, b, whose count is at countOff.
+func dxCountLimit(dir *Inode, lblk uint64, b []byte, countOff int) (count, limit int, err error) {
+	limit = int(binary.LittleEndian.Uint16(b[countOff:]))
+	count = int(binary.LittleEndian.Uint16(b[countOff+2:]))
+	if count == 0 || count > limit || countOff+limit*dxEntrySize > len(b) {
+		return 0, 0, corrupt("directory inode %d block %d: htree count %d limit %d", dir.Ino, lblk, count, limit)
+	}
+	return count, limit, nil
 }
 
 func (fs *FS) putDxNode(dir *Inode, n *dxNode) error {
@@ -449,7 +464,13 @@ func (fs *FS) putDxNode(dir *Inode, n *dxNode) error {
 
 // find sets pos to the last entry whose hash is <= h.
 func (n *dxNode) find(h uint32) {
-	n.pos = sort.Search(len(n.ents)-1, func(j int) bool { return n.ents[j+1].hash > h })
+	n.pos = dxSearch(len(n.ents), func(j int) uint32 { return n.ents[j].hash }, h)
+}
+
+// dxSearch returns the last of the count entries of an index node whose
+// hash (hashAt) is <= h: entry 0 covers from hash 0.
+func dxSearch(count int, hashAt func(j int) uint32, h uint32) int {
+	return sort.Search(count-1, func(j int) bool { return hashAt(j+1) > h })
 }
 
 // dxAdd inserts into an htree directory, splitting a full leaf and, when
@@ -534,37 +555,64 @@ func (fs *FS) dxAdd(dir *Inode, exts []Extent, name string, ino uint32, ft uint8
 // dxFindLeaf sets *blk to the htree leaf of directory dir (whose
 // extents are exts) that name hashes to.
 func (fs *FS) dxFindLeaf(dir *Inode, exts []Extent, name string, blk *uint32) error {
+	f := File{fs: fs, in: dir, extents: exts}
+	buf := fs.blockBuf()
+	defer fs.putBlockBuf(buf)
 	var levels int
 	var hash uint32
 	var ierr error
-	err := fs.withDirBlock(dir, exts, 0, func(rb []byte) {
-		if rb[dxRootInfoOff+5] != 8 || rb[dxRootInfoOff+7] != 0 {
-			ierr = corrupt("directory inode %d: bad htree root", dir.Ino)
-			return
+	err := fs.withDirFileBlock(dir, &f, 0, buf, func(rb []byte) {
+		if levels, hash, ierr = fs.dxRootHash(dir, rb, name); ierr == nil {
+			*blk, ierr = dxFollow(dir, 0, rb, dxRootCountOff, hash)
 		}
-		if levels = int(rb[dxRootInfoOff+6]); levels > 1 {
-			ierr = unsupported("adding to a three-level htree (large_dir)")
-			return
-		}
-		version := fs.hashVersion(rb[dxRootInfoOff+4])
-		var ok bool
-		if hash, _, ok = DirHash([]byte(name), version, fs.sb.HashSeed); !ok {
-			ierr = unsupported("htree hash version %d", version)
-			return
-		}
-		*blk, ierr = dxFollow(dir, 0, rb, dxRootCountOff, hash)
 	})
+	for level := 0; err == nil && ierr == nil && level < levels; level++ {
+		lblk := uint64(*blk)
+		err = fs.withDirFileBlock(dir, &f, lblk, buf, func(nb []byte) {
+			if ierr = dxCheckNode(dir, lblk, nb); ierr == nil {
+				*blk, ierr = dxFollow(dir, lblk, nb, dxNodeCountOff, hash)
+			}
+		})
+	}
 	if err == nil {
 		err = ierr
 	}
-	if err == nil && levels == 1 {
-		if err = fs.withDirBlock(dir, exts, uint64(*blk), func(nb []byte) {
-			*blk, ierr = dxFollow(dir, uint64(*blk), nb, dxNodeCountOff, hash)
-		}); err == nil {
-			err = ierr
-		}
-	}
 	return err
+}
+
+// dxMaxLevels is the number of index levels an htree may have: the
+// root and one level of interior nodes, a second with large_dir.
+func (fs *FS) dxMaxLevels() int {
+	if fs.sb.HasIncompat(IncompatLargeDir) {
+		return 3
+	}
+	return 2
+}
+
+// dxRootHash checks the htree root rb of directory dir and returns the
+// number of interior levels below it and name's hash.
+func (fs *FS) dxRootHash(dir *Inode, rb []byte, name string) (levels int, hash uint32, err error) {
+	if rb[dxRootInfoOff+5] != 8 || rb[dxRootInfoOff+7] != 0 {
+		return 0, 0, corrupt("directory inode %d: bad htree root", dir.Ino)
+	}
+	if levels = int(rb[dxRootInfoOff+6]); levels >= fs.dxMaxLevels() {
+		return 0, 0, corrupt("directory inode %d: htree of %d levels", dir.Ino, levels+1)
+	}
+	version := fs.hashVersion(rb[dxRootInfoOff+4])
+	hash, _, ok := DirHash([]byte(name), version, fs.sb.HashSeed)
+	if !ok {
+		return 0, 0, unsupported("htree hash version %d", version)
+	}
+	return levels, hash, nil
+}
+
+// dxCheckNode checks that block lblk of directory dir, b, is an htree
+// interior node (hidden behind an empty entry spanning the block).
+func dxCheckNode(dir *Inode, lblk uint64, b []byte) error {
+	if binary.LittleEndian.Uint32(b) != 0 || decodeRecLen(binary.LittleEndian.Uint16(b[4:]), len(b)) != len(b) {
+		return corrupt("directory inode %d block %d: not an htree node", dir.Ino, lblk)
+	}
+	return nil
 }
 
 // errSlowPath is dxAdd's note that the leaf is to be changed by
@@ -587,41 +635,16 @@ func (fs *FS) dxLeafAdd(dir *Inode, exts []Extent, lblk uint64, name string, ino
 	return fs.dxSplitAdd(dir, exts, name, ino, ft)
 }
 
-// withDirBlock calls fn with logical block lblk of directory in,
-// verified: where the metadata cache holds it verified, under the cache's
-// lock (fn must neither keep nor change the bytes, nor call into the
-// cache), else read into a scratch buffer.
-func (fs *FS) withDirBlock(in *Inode, exts []Extent, lblk uint64, fn func(b []byte)) error {
-	phys, err := dirBlockPhys(in, exts, lblk)
-	if err != nil {
-		return err
-	}
-	if fs.cache.view(phys, fs.csum, fn) {
-		return nil
-	}
-	buf := fs.blockBuf()
-	defer fs.putBlockBuf(buf)
-	if err := fs.readDirBlock(in, phys, lblk, buf); err != nil {
-		return err
-	}
-	fn(buf)
-	return nil
-}
-
 // dxFollow returns the block of the entry of htree index block lblk,
 // b (its count at countOff), that hash falls in, as dxNode.find,
 // checking the node's count and limit as readDxNode does.
 func dxFollow(dir *Inode, lblk uint64, b []byte, countOff int, hash uint32) (uint32, error) {
-	limit := int(binary.LittleEndian.Uint16(b[countOff:]))
-	count := int(binary.LittleEndian.Uint16(b[countOff+2:]))
-	if count == 0 || count > limit || countOff+limit*dxEntrySize > len(b) {
-		return 0, corrupt("directory inode %d block %d: htree count %d limit %d", dir.Ino, lblk, count, limit)
+	count, _, err := dxCountLimit(dir, lblk, b, countOff)
+	if err != nil {
+		return 0, err
 	}
 	ents := b[countOff : countOff+count*dxEntrySize]
-	// The last entry whose hash is <= hash (entry 0 covers from 0).
-	i := sort.Search(count-1, func(j int) bool {
-		return binary.LittleEndian.Uint32(ents[(j+1)*dxEntrySize:]) > hash
-	})
+	i := dxSearch(count, func(j int) uint32 { return binary.LittleEndian.Uint32(ents[j*dxEntrySize:]) }, hash)
 	return binary.LittleEndian.Uint32(ents[i*dxEntrySize+4:]), nil
 }
 
@@ -632,13 +655,16 @@ func (fs *FS) dxSplitAdd(dir *Inode, exts []Extent, name string, ino uint32, ft 
 		return err
 	}
 	rb := root.db.buf
-	levels := int(rb[dxRootInfoOff+6])
+	levels, hash, err := fs.dxRootHash(dir, rb, name)
+	if err != nil {
+		return err
+	}
 	version := fs.hashVersion(rb[dxRootInfoOff+4])
-	hash, _, _ := DirHash([]byte(name), version, fs.sb.HashSeed)
 	path := []*dxNode{root}
 	root.find(hash)
-	if levels == 1 {
-		node, err := fs.readDxNode(dir, exts, uint64(root.ents[root.pos].block), dxNodeCountOff)
+	for len(path) <= levels {
+		p := path[len(path)-1]
+		node, err := fs.readDxNode(dir, exts, uint64(p.ents[p.pos].block), dxNodeCountOff)
 		if err != nil {
 			return err
 		}
@@ -660,7 +686,7 @@ func (fs *FS) dxSplitAdd(dir *Inode, exts []Extent, name string, ino uint32, ft 
 	// new block appended to the directory. A split takes up to three
 	// blocks (leaf, index node, extent tree node): make sure they are
 	// there before moving anything.
-	if fs.sb.FreeBlocksCount() < 8 {
+	if fs.sb.FreeBlocksCount() < 8 || !fs.dxIndexRoom(path, levels) {
 		return unix.ENOSPC
 	}
 	ents, err := ParseDirBlock(leaf.buf[:fs.leafSpace()], fs.hasFT, fs.blockSize, nil)
@@ -719,67 +745,66 @@ func (fs *FS) dxSplitAdd(dir *Inode, exts []Extent, name string, ino uint32, ft 
 	return fs.dxInsertIndex(dir, exts, path, dxEnt{hash: splitHash, block: uint32(newLeaf.lblk)})
 }
 
+// dxIndexRoom reports whether the index on path (levels interior levels
+// below the root) can take one more entry: a node on it has room, or
+// the root can move down a level.
+func (fs *FS) dxIndexRoom(path []*dxNode, levels int) bool {
+	for _, n := range path {
+		if len(n.ents) < n.limit {
+			return true
+		}
+	}
+	return levels+1 < fs.dxMaxLevels()
+}
+
 // dxInsertIndex inserts e after the followed entry of the deepest node of
-// path, splitting or deepening the index when it is full.
+// path, splitting or deepening the index when it is full (the caller
+// checked dxIndexRoom).
 func (fs *FS) dxInsertIndex(dir *Inode, exts []Extent, path []*dxNode, e dxEnt) error {
 	n := path[len(path)-1]
 	if len(n.ents) < n.limit {
-		n.ents = append(n.ents[:n.pos+1], append([]dxEnt{e}, n.ents[n.pos+1:]...)...)
+		n.ents = slices.Insert(n.ents, n.pos+1, e)
 		return fs.putDxNode(dir, n)
 	}
-	root := path[0]
-	if len(path) == 1 {
-		// The root is full: move its entries into a new interior node
-		// and make the root point at that node alone.
-		db, _, err := fs.appendDirBlock(dir, exts)
-		if err != nil {
-			return err
-		}
-		exts, err = fs.extents(dir)
-		if err != nil {
-			return err
-		}
-		clear(db.buf)
-		PutDirent(db.buf, 0, fs.blockSize, fs.blockSize, "", 0)
-		child := &dxNode{db: db, countOff: dxNodeCountOff, limit: DxNodeLimit(fs.blockSize, fs.csum),
-			ents: append([]dxEnt(nil), root.ents...), pos: root.pos}
-		root.ents = []dxEnt{{block: uint32(db.lblk)}}
-		root.pos = 0
-		root.db.buf[dxRootInfoOff+6] = 1
-		if err := fs.putDxNode(dir, root); err != nil {
-			return err
-		}
-		return fs.dxInsertIndex(dir, exts, []*dxNode{root, child}, e)
-	}
-	// A full interior node: split it in two and index the new half from
-	// the root.
-	if len(root.ents) >= root.limit {
-		return unix.ENOSPC // a third level needs large_dir
-	}
-	db, _, err := fs.appendDirBlock(dir, exts)
+	db, exts, err := fs.appendDirBlock(dir, exts)
 	if err != nil {
 		return err
 	}
 	clear(db.buf)
 	PutDirent(db.buf, 0, fs.blockSize, fs.blockSize, "", 0)
+	if len(path) == 1 {
+		// The root is full: move its entries into a new interior node
+		// and make the root point at that node alone, one level more.
+		root := n
+		child := &dxNode{db: db, countOff: dxNodeCountOff, limit: DxNodeLimit(fs.blockSize, fs.csum),
+			ents: append([]dxEnt(nil), root.ents...), pos: root.pos}
+		root.ents = []dxEnt{{block: uint32(db.lblk)}}
+		root.pos = 0
+		root.db.buf[dxRootInfoOff+6]++
+		if err := fs.putDxNode(dir, root); err != nil {
+			return err
+		}
+		return fs.dxInsertIndex(dir, exts, []*dxNode{root, child}, e)
+	}
+	// A full interior node: split it in two and index the new half
+	// from its parent.
 	half := len(n.ents) / 2
 	upper := &dxNode{db: db, countOff: dxNodeCountOff, limit: n.limit, ents: append([]dxEnt(nil), n.ents[half:]...)}
 	upperHash := n.ents[half].hash
-	n.ents = n.ents[:half]
+	n.ents = n.ents[:half:half]
 	target := n
 	if n.pos >= half {
 		target = upper
 		upper.pos = n.pos - half
 	}
-	target.ents = append(target.ents[:target.pos+1], append([]dxEnt{e}, target.ents[target.pos+1:]...)...)
+	target.ents = slices.Insert(target.ents, target.pos+1, e)
 	if err := fs.putDxNode(dir, n); err != nil {
 		return err
 	}
 	if err := fs.putDxNode(dir, upper); err != nil {
 		return err
 	}
-	root.ents = append(root.ents[:root.pos+1], append([]dxEnt{{hash: upperHash, block: uint32(db.lblk)}}, root.ents[root.pos+1:]...)...)
-	return fs.putDxNode(dir, root)
+	return fs.dxInsertIndex(dir, exts, path[:len(path)-1], dxEnt{hash: upperHash, block: uint32(db.lblk)})
 }
 
 // setEntry points the existing entry name of directory dir at ino (with
