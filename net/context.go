@@ -141,9 +141,9 @@ func (w *Waiter) WaitSpin(ctx Context, d Deadline, s *vfs.Spinner) error {
 		r.armed.Store(true)
 	}
 	// A spin ends before the deadline; Interrupted is not asked while
-	// spinning (vfs.Spinner.Park).
-	if s != nil && (!d.set || time.Until(d.at) > vfs.SpinLimit) && !ctx.Interrupted() {
-		s.Spin(func() bool { return len(r.ch) > 0 })
+	// spinning (vfs.Spinner.Park), nor anything when s backs off.
+	if len(r.ch) == 0 && s.Spinning() && (!d.set || time.Until(d.at) > vfs.SpinLimit) && !ctx.Interrupted() {
+		s.SpinNow(func() bool { return len(r.ch) > 0 })
 	}
 	var err error
 	if d.set {

@@ -30,8 +30,12 @@ const (
 )
 
 // spinCPUs is whether spinning can help: with one CPU the waker cannot
-// run while the waiter spins.
-var spinCPUs = runtime.NumCPU() > 1
+// run while the waiter spins. It is the runtime's own choice of
+// GOMAXPROCS, read before cmd/kite raises it (package initialisation
+// runs before main): that follows the CPUs the process may run on and
+// a cgroup's CPU limit, where runtime.NumCPU counts only the first (a
+// container given one CPU of many would spin against its own waker).
+var spinCPUs = runtime.GOMAXPROCS(0) > 1
 
 // Spinner is the memory of one kind of wait (a socket's readers, or its
 // writers) that lets it spin before sleeping while spinning pays: after
@@ -45,9 +49,11 @@ type Spinner struct {
 	fails, skip atomic.Int32
 }
 
-// Spin polls ready for up to SpinLimit (unless s is backing off) and
-// reports whether it became true.
-func (s *Spinner) Spin(ready func() bool) bool {
+// Spinning reports whether the caller's next wait should spin (SpinNow)
+// before it sleeps: false with one CPU and on the waits s skips while
+// backing off (each call that reports false uses up one of them), so that
+// a caller backing off asks nothing else (the clock, its signals).
+func (s *Spinner) Spinning() bool {
 	if s == nil || !spinCPUs {
 		return false
 	}
@@ -55,6 +61,12 @@ func (s *Spinner) Spin(ready func() bool) bool {
 		s.skip.Store(n - 1)
 		return false
 	}
+	return true
+}
+
+// SpinNow polls ready for up to SpinLimit and reports whether it became
+// true; call it after Spinning reported true.
+func (s *Spinner) SpinNow(ready func() bool) bool {
 	start := time.Now()
 	for {
 		for range 64 {
@@ -74,14 +86,21 @@ func (s *Spinner) Spin(ready func() bool) bool {
 	return false
 }
 
+// Spin polls ready for up to SpinLimit (unless s is backing off) and
+// reports whether it became true.
+func (s *Spinner) Spin(ready func() bool) bool {
+	return s.Spinning() && s.SpinNow(ready)
+}
+
 // Park is ctx.Park(ch) after spinning with s (nil: none) until ch has a
 // value: the same results, sooner when the wake-up comes while spinning.
 // An interruption during the spin (a signal) is seen when the spin ends,
 // at most SpinLimit later (Interrupted takes the thread group's signal
-// lock, too dear to ask in the loop).
+// lock, too dear to ask in the loop, and is not asked at all when s is
+// backing off).
 func (s *Spinner) Park(ctx Context, ch <-chan struct{}) error {
-	if s != nil && !ctx.Interrupted() {
-		s.Spin(func() bool { return len(ch) > 0 })
+	if len(ch) == 0 && s.Spinning() && !ctx.Interrupted() {
+		s.SpinNow(func() bool { return len(ch) > 0 })
 	}
 	return ctx.Park(ch)
 }

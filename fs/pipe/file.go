@@ -125,7 +125,7 @@ func (f *File) Readiness(mask uint32) uint32 {
 	var r uint32
 	p.mu.Lock()
 	if f.reader {
-		if len(p.bufs) > 0 {
+		if p.bufs.len() > 0 {
 			r |= readableEvents
 		}
 		if p.writers == 0 && p.wCounter != f.hupAfter {

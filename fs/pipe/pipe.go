@@ -52,7 +52,7 @@ type Pipe struct {
 	// mu guards every field below.
 	mu sync.Mutex
 	// bufs holds the occupied slots, oldest first.
-	bufs []*buffer
+	bufs ring
 	// spare is a freed buffer kept for the next write (others go back
 	// to bufPool).
 	spare *buffer
@@ -81,8 +81,8 @@ func newPipe() *Pipe {
 // Preconditions: p.mu is held.
 func (p *Pipe) buffered() int {
 	n := 0
-	for _, b := range p.bufs {
-		n += b.n
+	for i := range p.bufs.len() {
+		n += p.bufs.at(i).n
 	}
 	return n
 }
@@ -90,7 +90,7 @@ func (p *Pipe) buffered() int {
 // full reports whether every slot is taken.
 //
 // Preconditions: p.mu is held.
-func (p *Pipe) full() bool { return len(p.bufs) >= p.slots }
+func (p *Pipe) full() bool { return p.bufs.len() >= p.slots }
 
 // bufPool holds the page buffers pipes freed: a pipe moving data in
 // large writes frees and takes a buffer per page, and allocating each
@@ -163,8 +163,8 @@ func (p *Pipe) read(ctx vfs.Context, n int, sink func([]byte) (int, error), nonb
 	wasFull := false
 	for {
 		wasFull = wasFull || p.full()
-		for len(p.bufs) > 0 && n > 0 {
-			b := p.bufs[0]
+		for p.bufs.len() > 0 && n > 0 {
+			b := p.bufs.first()
 			took, serr := sink(b.data[b.off : b.off+min(b.n, n)])
 			ret += took
 			n -= took
@@ -182,14 +182,7 @@ func (p *Pipe) read(ctx vfs.Context, n int, sink func([]byte) (int, error), nonb
 				n = 0
 			}
 			if b.n == 0 {
-				// Shift rather than reslice: the ring's array
-				// is kept, so the next writes do not grow a
-				// new one.
-				last := len(p.bufs) - 1
-				copy(p.bufs, p.bufs[1:])
-				p.bufs[last] = nil
-				p.bufs = p.bufs[:last]
-				p.freeBuffer(b)
+				p.freeBuffer(p.bufs.pop())
 			}
 		}
 		if n == 0 || ret > 0 || p.writers == 0 {
@@ -254,8 +247,8 @@ func (p *Pipe) write(ctx vfs.Context, n int, source func([]byte) (int, error), n
 	}
 	ret := 0
 	var err error
-	if chars := n & (pageSize - 1); chars != 0 && len(p.bufs) > 0 {
-		b := p.bufs[len(p.bufs)-1]
+	if chars := n & (pageSize - 1); chars != 0 && p.bufs.len() > 0 {
+		b := p.bufs.last()
 		if end := b.off + b.n; !b.packet && end+chars <= pageSize {
 			got, serr := source(b.data[end : end+chars])
 			b.n += got
@@ -281,7 +274,7 @@ func (p *Pipe) write(ctx vfs.Context, n int, source func([]byte) (int, error), n
 			if got > 0 {
 				b.n = got
 				b.packet = packet
-				p.bufs = append(p.bufs, b)
+				p.bufs.push(b)
 				ret += got
 				n -= got
 			} else {
@@ -354,7 +347,7 @@ func (p *Pipe) SetSize(size uint32, privileged bool) (int, error) {
 		p.mu.Unlock()
 		return 0, unix.EPERM
 	}
-	if slots < len(p.bufs) {
+	if slots < p.bufs.len() {
 		p.mu.Unlock()
 		return 0, unix.EBUSY
 	}

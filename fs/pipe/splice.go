@@ -1,6 +1,8 @@
 package pipe
 
 import (
+	"sync"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/vfs"
@@ -60,7 +62,7 @@ func (p *Pipe) waitUntil(ctx vfs.Context, events uint32, nonblock bool, cond fun
 func (p *Pipe) WaitData(ctx vfs.Context, nonblock bool) (bool, error) {
 	has := false
 	err := p.waitUntil(ctx, readableEvents, nonblock, func() (bool, error) {
-		has = len(p.bufs) > 0
+		has = p.bufs.len() > 0
 		return has || p.writers == 0, nil
 	})
 	return has, err
@@ -75,7 +77,7 @@ func (p *Pipe) WaitRoom(ctx vfs.Context, nonblock bool) (int, error) {
 		if p.readers == 0 {
 			return false, unix.EPIPE
 		}
-		room = (p.slots - len(p.bufs)) * pageSize
+		room = (p.slots - p.bufs.len()) * pageSize
 		return room > 0, nil
 	})
 	if err == unix.EPIPE {
@@ -111,25 +113,27 @@ func (p *Pipe) unread(b []byte) {
 	if len(b) == 0 {
 		return
 	}
-	var front []*buffer
-	for len(b) > 0 {
-		nb := &buffer{}
-		nb.n = copy(nb.data[:], b)
-		b = b[nb.n:]
-		front = append(front, nb)
-	}
 	p.mu.Lock()
-	p.bufs = append(front, p.bufs...)
+	// Newest page first, each in front of the one after it.
+	for end := len(b); end > 0; {
+		start := (end - 1) &^ (pageSize - 1)
+		nb := p.newBuffer()
+		nb.n = copy(nb.data[:], b[start:end])
+		p.bufs.pushFront(nb)
+		end = start
+	}
 	p.mu.Unlock()
 	p.queue.Notify(readableEvents)
 }
 
-// peek copies up to n bytes from the front of p without consuming them.
-func (p *Pipe) peek(n int) []byte {
+// peek copies up to n bytes from the front of p without consuming them,
+// into scratch when it is large enough.
+func (p *Pipe) peek(n int, scratch []byte) []byte {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var out []byte
-	for _, b := range p.bufs {
+	out := scratch[:0]
+	for i := range p.bufs.len() {
+		b := p.bufs.at(i)
 		if n <= 0 {
 			break
 		}
@@ -139,6 +143,13 @@ func (p *Pipe) peek(n int) []byte {
 	}
 	return out
 }
+
+// scratchPool holds the buffers pipe-to-pipe transfers (splice, tee)
+// carry their data in.
+var scratchPool = sync.Pool{New: func() any {
+	b := make([]byte, DefaultSize)
+	return &b
+}}
 
 // WriteSome is vmsplice into a pipe: it waits for room (WaitRoom) and
 // writes as much of n bytes from source as fits then, without waiting
@@ -220,6 +231,8 @@ func Tee(ctx vfs.Context, src, dst *Pipe, n int, nonblock bool) (int, error) {
 }
 
 func pipeToPipe(ctx vfs.Context, src, dst *Pipe, n int, nonblock, keep bool) (int, error) {
+	sp := scratchPool.Get().(*[]byte)
+	defer scratchPool.Put(sp)
 	for {
 		if _, err := src.WaitData(ctx, nonblock); err != nil {
 			return 0, err
@@ -236,19 +249,22 @@ func pipeToPipe(ctx vfs.Context, src, dst *Pipe, n int, nonblock, keep bool) (in
 			return 0, unix.EPIPE
 		}
 		src.mu.Lock()
-		eof := len(src.bufs) == 0 && src.writers == 0
+		eof := src.bufs.len() == 0 && src.writers == 0
 		src.mu.Unlock()
 		if eof {
 			return 0, nil
 		}
 		var data []byte
 		if keep {
-			data = src.peek(min(n, room))
+			data = src.peek(min(n, room), *sp)
 		} else {
-			data = src.take(ctx, min(n, room), nil)
+			data = src.take(ctx, min(n, room), *sp)
 		}
 		if len(data) == 0 {
 			continue // another reader took it
+		}
+		if cap(data) > cap(*sp) && cap(data) <= MaxSize {
+			*sp = data[:cap(data)] // grown: keep the larger buffer
 		}
 		w, err := dst.write(ctx, len(data), sliceSource(data), true, false)
 		w = max(w, 0)
