@@ -232,7 +232,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		defer attached.close()
 		attached.Register(v)
 	}
-	sysOpts := sys.Options{NumCPU: k.NumCPU(), Disks: attached.sysDisks()}
+	sysOpts := sys.Options{NumCPU: k.NumCPU(), Disks: attached.sysDisks(), NetLinks: sysNetLinks(k, stack)}
 	sys.RegisterType(v, sysOpts)
 	blockDevice := func(rdev uint64) (*block.Device, bool, bool) {
 		if attached == nil {

@@ -41,9 +41,7 @@ const sectorSize = 512
 // block sizes, uevent) and a directory per partition (with partition,
 // start and size). lsblk and blkid read them.
 func blockDirs(b *builder, root *dirInode, disks []Disk) {
-	devices := root.children["devices"].(*dirInode)
-	virtual := b.dir()
-	devices.add("virtual", virtual)
+	virtual := root.children["devices"].(*dirInode).children["virtual"].(*dirInode)
 	vblock := b.dir()
 	virtual.add("block", vblock)
 	class := root.children["class"].(*dirInode)

@@ -23,6 +23,9 @@ type Options struct {
 	NumCPU int
 	// Disks are the block devices attached (/sys/block).
 	Disks []Disk
+	// NetLinks gives the caller's network interfaces (/sys/class/net);
+	// nil shows none.
+	NetLinks NetLinks
 }
 
 // Filesystem is one sysfs instance. Make it with New.
@@ -56,7 +59,14 @@ func New(now time.Time, o Options) *Filesystem {
 	system := b.dir()
 	root.children["devices"].(*dirInode).add("system", system)
 	system.add("cpu", cpuDir(b, max(o.NumCPU, 1)))
+	virtual := b.dir()
+	root.children["devices"].(*dirInode).add("virtual", virtual)
 	blockDirs(b, root, o.Disks)
+	nt := newNetTree(b, o.NetLinks)
+	b.ino++
+	virtual.add("net", &netDir{ino: b.ino, time: b.ts, tree: nt, entry: nt.device, typ: unix.DT_DIR})
+	b.ino++
+	root.children["class"].(*dirInode).add("net", &netDir{ino: b.ino, time: b.ts, tree: nt, entry: nt.classLink, typ: unix.DT_LNK})
 	return &Filesystem{root: root}
 }
 
@@ -100,7 +110,7 @@ func (d *dirInode) dirent() (uint64, uint8) { return d.ino, unix.DT_DIR }
 func (d *dirInode) Stat(vfs.Context) (vfs.Stat, error) {
 	nlink := uint64(2)
 	for _, c := range d.children {
-		if _, ok := c.(*dirInode); ok {
+		if _, typ := c.dirent(); typ == unix.DT_DIR {
 			nlink++
 		}
 	}

@@ -148,3 +148,68 @@ func TestCPUFiles(t *testing.T) {
 		t.Errorf("stat online = %#o size %d, %v", st.Mode, st.Size, err)
 	}
 }
+
+func TestNetClass(t *testing.T) {
+	ctx := testCtx{}
+	links := []NetLink{{Index: 1, Name: "lo", Type: 772, Flags: unix.IFF_UP | unix.IFF_LOOPBACK | unix.IFF_RUNNING | unix.IFF_LOWER_UP,
+		MTU: 65536, TxQLen: 1000, HWAddr: make([]byte, 6), Broadcast: make([]byte, 6), Stats: []uint64{7, 8, 9, 10}}}
+	v := vfs.New()
+	ns, err := v.NewMountNamespace(ctx, New(time.Unix(5, 0), Options{NumCPU: 1, NetLinks: func(vfs.Context) []NetLink { return links }}), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsc := vfs.NewFSContext(ns.Root())
+	read := func(p string) (string, error) {
+		f, err := v.OpenAt(ctx, fsc, fsc.Root(), p, unix.O_RDONLY, 0)
+		if err != nil {
+			return "", err
+		}
+		defer f.DecRef(ctx)
+		b := make([]byte, 100)
+		n, err := f.Read(ctx, b)
+		return string(b[:n]), err
+	}
+	for p, want := range map[string]string{
+		"/class/net/lo/flags":                             "0x9\n",
+		"/class/net/lo/operstate":                         "unknown\n",
+		"/class/net/lo/address":                           "00:00:00:00:00:00\n",
+		"/class/net/lo/mtu":                               "65536\n",
+		"/class/net/lo/carrier":                           "1\n",
+		"/class/net/lo/ifalias":                           "",
+		"/devices/virtual/net/lo/statistics/rx_bytes":     "9\n",
+		"/devices/virtual/net/lo/statistics/tx_packets":   "8\n",
+		"/devices/virtual/net/lo/statistics/rx_nohandler": "0\n",
+	} {
+		if got, err := read(p); got != want || err != nil {
+			t.Errorf("%s = %q, %v; want %q", p, got, err, want)
+		}
+	}
+	// lo goes down: the attributes show it at the next open, and those
+	// of a running device fail.
+	links[0].Flags = unix.IFF_LOOPBACK
+	if got, _ := read("/class/net/lo/operstate"); got != "down\n" {
+		t.Errorf("operstate of lo down = %q", got)
+	}
+	if _, err := read("/class/net/lo/carrier"); err != unix.EINVAL {
+		t.Errorf("carrier of lo down: %v, want EINVAL", err)
+	}
+	// The namespace's interfaces change: lo is gone, eth0 came.
+	links[0].Name = "eth0"
+	if _, err := v.StatAt(ctx, fsc, fsc.Root(), "/class/net/lo", false); err != unix.ENOENT {
+		t.Errorf("stat lo once gone: %v", err)
+	}
+	if got, err := read("/class/net/eth0/ifindex"); got != "1\n" || err != nil {
+		t.Errorf("eth0's ifindex = %q, %v", got, err)
+	}
+	if _, err := v.OpenAt(ctx, fsc, fsc.Root(), "/class/net/eth0/ifindex", unix.O_WRONLY, 0); err != unix.EACCES {
+		t.Errorf("open ifindex for writing = %v, want EACCES", err)
+	}
+	f, err := v.OpenAt(ctx, fsc, fsc.Root(), "/class/net/eth0/mtu", unix.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.DecRef(ctx)
+	if _, err := f.Write(ctx, []byte("1500\n")); err != unix.EOPNOTSUPP {
+		t.Errorf("write mtu = %v, want EOPNOTSUPP", err)
+	}
+}
