@@ -223,19 +223,11 @@ func (fs *FS) readBitmap(b uint64, bm []byte, lo, hi uint16, n uint32) error {
 // putBlockBitmap writes a modified block bitmap and its descriptor.
 func (fs *FS) putBlockBitmap(g uint32, bm []byte) error {
 	gd := fs.groups[g]
-	// Checked as written: the descriptor gets its checksum below.
+	// Checked as written: the descriptor gets its checksum next.
 	if err := fs.writeBlockChecked(gd.BlockBitmap(), bm, fs.csum); err != nil {
 		return err
 	}
-	gd.Flags &^= BGBlockUninit
-	if fs.csum {
-		c := crc32c(fs.csumSeed, bm[:fs.sb.ClustersPerGroup/8])
-		gd.BlockBitmapCsumLo, gd.BlockBitmapCsumHi = uint16(c), uint16(c>>16)
-		if fs.sb.DescSizeBytes() < 64 {
-			gd.BlockBitmapCsumHi = 0
-		}
-	}
-	return fs.writeGroupDesc(g)
+	return fs.bitmapWritten(g, false, gd.BlockBitmap(), bm)
 }
 
 func (fs *FS) putInodeBitmap(g uint32, bm []byte) error {
@@ -243,12 +235,30 @@ func (fs *FS) putInodeBitmap(g uint32, bm []byte) error {
 	if err := fs.writeBlockChecked(gd.InodeBitmap(), bm, fs.csum); err != nil {
 		return err
 	}
-	gd.Flags &^= BGInodeUninit
+	return fs.bitmapWritten(g, true, gd.InodeBitmap(), bm)
+}
+
+// bitmapWritten updates group g's descriptor for its block bitmap (or
+// inode bitmap if inodes), blk, just written: initialized, and with its
+// checksum (of bm if the caller has the bitmap, else of the cached
+// block); and writes the descriptor.
+func (fs *FS) bitmapWritten(g uint32, inodes bool, blk uint64, bm []byte) error {
+	gd := fs.groups[g]
+	flag, n := uint16(BGBlockUninit), fs.sb.ClustersPerGroup/8
+	lo, hi := &gd.BlockBitmapCsumLo, &gd.BlockBitmapCsumHi
+	if inodes {
+		flag, n = BGInodeUninit, fs.sb.InodesPerGroup/8
+		lo, hi = &gd.InodeBitmapCsumLo, &gd.InodeBitmapCsumHi
+	}
+	gd.Flags &^= flag
 	if fs.csum {
-		c := crc32c(fs.csumSeed, bm[:fs.sb.InodesPerGroup/8])
-		gd.InodeBitmapCsumLo, gd.InodeBitmapCsumHi = uint16(c), uint16(c>>16)
+		c, err := fs.bitmapCsum(blk, bm, n)
+		if err != nil {
+			return err
+		}
+		*lo, *hi = uint16(c), uint16(c>>16)
 		if fs.sb.DescSizeBytes() < 64 {
-			gd.InodeBitmapCsumHi = 0
+			*hi = 0
 		}
 	}
 	return fs.writeGroupDesc(g)
@@ -369,15 +379,7 @@ func (fs *FS) allocInGroup(g uint32, first bool, goal, n uint64, reusePending bo
 	if err := fs.putBitmapBytes(bmBlk, bm, chg, i/8, gd.Flags&BGBlockUninit != 0); err != nil {
 		return 0, 0, err
 	}
-	gd.Flags &^= BGBlockUninit
-	if fs.csum {
-		c := fs.bitmapCsum(bmBlk, bm, fs.sb.ClustersPerGroup/8)
-		gd.BlockBitmapCsumLo, gd.BlockBitmapCsumHi = uint16(c), uint16(c>>16)
-		if fs.sb.DescSizeBytes() < 64 {
-			gd.BlockBitmapCsumHi = 0
-		}
-	}
-	if err := fs.writeGroupDesc(g); err != nil {
+	if err := fs.bitmapWritten(g, false, bmBlk, bm); err != nil {
 		return 0, 0, err
 	}
 	fs.sb.SetFreeBlocksCount(fs.sb.FreeBlocksCount() - cnt)
@@ -442,21 +444,22 @@ func (fs *FS) putBitmapBytes(blk uint64, bm, chg []byte, off uint64, whole bool)
 
 // bitmapCsum is the checksum of the first n bytes of bitmap block blk:
 // of bm if the caller has the bitmap, else of the cached block.
-func (fs *FS) bitmapCsum(blk uint64, bm []byte, n uint32) uint32 {
+func (fs *FS) bitmapCsum(blk uint64, bm []byte, n uint32) (uint32, error) {
 	if bm != nil {
-		return crc32c(fs.csumSeed, bm[:n])
+		return crc32c(fs.csumSeed, bm[:n]), nil
 	}
 	var c uint32
 	if fs.cache.view(blk, false, func(d []byte) { c = crc32c(fs.csumSeed, d[:n]) }) {
-		return c
+		return c, nil
 	}
-	// (Not reached: the block was just written into the cache.)
+	// (Not reached but by a caller's error: the block was just written
+	// into the cache.)
 	b := fs.blockBuf()
 	defer fs.putBlockBuf(b)
 	if err := fs.readBlock(blk, b); err != nil {
-		return 0
+		return 0, err
 	}
-	return crc32c(fs.csumSeed, b[:n])
+	return crc32c(fs.csumSeed, b[:n]), nil
 }
 
 // freeBlocks returns n blocks from start to the free pool.
@@ -564,15 +567,7 @@ func (fs *FS) allocInodeInGroup(g uint32, dir bool) (uint32, error) {
 	if err := fs.putBitmapBytes(bmBlk, bm, chg, i/8, gd.Flags&BGInodeUninit != 0); err != nil {
 		return 0, err
 	}
-	gd.Flags &^= BGInodeUninit
-	if fs.csum {
-		c := fs.bitmapCsum(bmBlk, bm, fs.sb.InodesPerGroup/8)
-		gd.InodeBitmapCsumLo, gd.InodeBitmapCsumHi = uint16(c), uint16(c>>16)
-		if fs.sb.DescSizeBytes() < 64 {
-			gd.InodeBitmapCsumHi = 0
-		}
-	}
-	if err := fs.writeGroupDesc(g); err != nil {
+	if err := fs.bitmapWritten(g, true, bmBlk, bm); err != nil {
 		return 0, err
 	}
 	fs.sb.FreeInodesCount--

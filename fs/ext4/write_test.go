@@ -419,3 +419,20 @@ func TestAllocReusesFreed(t *testing.T) {
 	}
 	fsckClean(t, img)
 }
+
+// TestBitmapCsumReadError: a bitmap checksum that cannot be computed
+// (the block is neither given nor cached and does not read) is an
+// error, not a checksum of 0.
+func TestBitmapCsumReadError(t *testing.T) {
+	e, f := openRW(t, mkImage(t))
+	defer f.Close()
+	if !e.csum {
+		t.Skip("image without metadata_csum")
+	}
+	if c, err := e.bitmapCsum(e.blocks, nil, 16); err == nil {
+		t.Fatalf("bitmapCsum of an unreadable block = %#x, nil", c)
+	}
+	if err := e.bitmapWritten(0, false, e.blocks, nil); err == nil {
+		t.Fatal("bitmapWritten of an unreadable bitmap: nil")
+	}
+}
