@@ -348,6 +348,11 @@ func (fs *FS) lookupGap(dir uint32, name string, gap *dxGap) (uint32, error) {
 	if !in.IsDir() {
 		return 0, unix.ENOTDIR
 	}
+	return fs.lookupIn(in, name, gap)
+}
+
+// lookupIn is lookupGap in directory in.
+func (fs *FS) lookupIn(in *Inode, name string, gap *dxGap) (uint32, error) {
 	// "." and ".." live in the htree root, outside the hashed leaves.
 	if name != "." && name != ".." && in.Flags&FlagIndex != 0 && in.Flags&FlagInlineData == 0 &&
 		fs.sb.HasCompat(CompatDirIndex) {

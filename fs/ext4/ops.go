@@ -43,7 +43,8 @@ func modeFT(mode uint32) uint8 {
 }
 
 // prepareCreate checks that name can be created in dir and returns dir's
-// inode.
+// inode, taken for changing (its callers write it back with linkInto's
+// writeInodeLast).
 func (fs *FS) prepareCreate(dir uint32, name string) (*Inode, error) {
 	if err := fs.writable(); err != nil {
 		return nil, err
@@ -51,26 +52,29 @@ func (fs *FS) prepareCreate(dir uint32, name string) (*Inode, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
-	d, err := fs.inode(dir)
+	d, err := fs.takeInode(dir)
 	if err != nil {
 		return nil, err
 	}
-	if !d.IsDir() {
-		return nil, unix.ENOTDIR
+	switch {
+	case !d.IsDir():
+		err = unix.ENOTDIR
+	case d.Nlink == 0:
+		err = unix.ENOENT
+	default:
+		if ok, gap := fs.knownAbsent(dir, name); ok {
+			// (For dxAdd, in this operation.)
+			fs.createGap = createGap{gap: gap, dir: dir, name: name, seq: fs.opSeq}
+			return d, nil
+		}
+		if _, err = fs.lookupIn(d, name, nil); err == nil {
+			err = unix.EEXIST
+		} else if err == unix.ENOENT {
+			return d, nil
+		}
 	}
-	if d.Nlink == 0 {
-		return nil, unix.ENOENT
-	}
-	if ok, gap := fs.knownAbsent(dir, name); ok {
-		// (For dxAdd, in this operation.)
-		fs.createGap = createGap{gap: gap, dir: dir, name: name, seq: fs.opSeq}
-	} else if _, err := fs.lookup(dir, name); err == nil {
-		return nil, unix.EEXIST
-	} else if err != unix.ENOENT {
-		return nil, err
-	}
-	// (Its callers write it back with linkInto's writeInodeLast.)
-	return fs.takeInode(dir)
+	fs.icache.put(d) // (unchanged)
+	return nil, err
 }
 
 // newInode allocates and initializes an inode (links 0; the caller sets
