@@ -3,6 +3,7 @@ package kernel
 import (
 	"errors"
 	"runtime"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -35,6 +36,9 @@ func (t *Task) start() {
 // the platform ties host resources (a traced stub thread) to that thread.
 func (t *Task) run() {
 	runtime.LockOSThread()
+	tid := unix.Gettid()
+	threadTasks.Store(tid, t)
+	defer threadTasks.Delete(tid)
 	ctx, err := t.k.platform.NewContext()
 	if err != nil {
 		t.k.log.Error("cannot create an execution context", "tid", t.tid, "err", err)
@@ -199,6 +203,24 @@ func errnoReturn(err error) uintptr {
 		e = unix.EIO
 	}
 	return uintptr(-int64(e))
+}
+
+// threadTasks maps the host thread that runs a task (run locks it to its
+// goroutine) to the task: mm finds there the task a kernel access on a
+// userfaultfd's missing page waits as.
+var threadTasks sync.Map
+
+func init() {
+	// A kernel access that a userfaultfd must resolve waits as the
+	// calling task, interrupted by a signal as Linux's; on other
+	// goroutines it just waits.
+	mm.SetUserfaultBlock(func(done <-chan struct{}) error {
+		if t, ok := threadTasks.Load(unix.Gettid()); ok {
+			return t.(*Task).BlockOn(done)
+		}
+		<-done
+		return nil
+	})
 }
 
 // fault handles a synchronous exception of application code.

@@ -161,6 +161,10 @@ func (m *MemoryManager) withWord(addr uintptr, write bool, fn func(p *uint32)) e
 		}
 		err := m.lockedWithReads(func(rd *fileRead) error { return m.prepareLocked(addr, addr+4, acc, rd) })
 		if err != nil {
+			if awaitUserfault(err) {
+				tries = -1
+				continue
+			}
 			return unix.EFAULT
 		}
 	}

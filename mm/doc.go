@@ -117,7 +117,9 @@
 // lock order is MemoryManager.pinMu, then MemoryManager.mu, then
 // SharedMemory.mu or Userfault.mu, then MemoryFile.mu. A thread whose
 // fault a userfaultfd must resolve waits after HandleFault returned,
-// holding no lock (userfaultfd.go). Pages pinned with Pin are used
+// holding no lock (userfaultfd.go); a kernel access that meets such a
+// page (prepareLocked) waits likewise after lockedWithReads released
+// the lock, then retries. Pages pinned with Pin are used
 // without mu (under file systems' locks, which rank above mu: a truncate
 // holds them while it removes pages from address spaces); the file
 // references of VMAs removed under mu are dropped after mu is released

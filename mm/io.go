@@ -111,6 +111,10 @@ func (m *MemoryManager) accessFramesThen(addr uintptr, n int, acc accessType, fn
 		}
 		err := m.lockedWithReads(func(rd *fileRead) error { return m.prepareLocked(a, end, acc, rd) })
 		if err != nil {
+			if awaitUserfault(err) {
+				stuck = 0
+				continue
+			}
 			return done, unix.EFAULT
 		}
 	}
@@ -282,7 +286,9 @@ func (v *vma) allows(a accessType) bool {
 
 // prepareLocked makes the page at a ready for a kernel access as the
 // application's access would (growing a stack, filling frames up to end
-// within the VMA, breaking copy-on-write).
+// within the VMA, breaking copy-on-write). A missing page that a
+// userfaultfd handles is not filled: its *UserfaultWait is returned, for
+// the caller to wait on without the lock (awaitUserfault).
 //
 // Preconditions: m.mu is held for writing.
 func (m *MemoryManager) prepareLocked(a, end uintptr, acc accessType, rd *fileRead) error {
@@ -298,6 +304,12 @@ func (m *MemoryManager) prepareLocked(a, end uintptr, acc accessType, rd *fileRe
 	page := pageDown(a)
 	p := m.pt.get(page)
 	if p == nil {
+		if m.guardedLocked(page) {
+			return unix.EFAULT
+		}
+		if err := m.kernelUserfaultLocked(v, page, acc.write()); err != nil {
+			return err
+		}
 		fillEnd, _ := pageRoundUp(end)
 		if fillEnd == 0 || fillEnd > v.end {
 			fillEnd = v.end

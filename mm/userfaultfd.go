@@ -1,7 +1,9 @@
 package mm
 
 import (
+	"errors"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -11,11 +13,21 @@ import (
 // and the faulting threads waiting for them to be resolved. Only missing
 // pages of private anonymous memory are handled (UFFDIO_REGISTER_MODE_MISSING).
 //
+// The kernel's own accesses to such a page (read(2) into it, write(2)
+// from it, a futex word in it) raise the fault as the application's do,
+// and the access waits until it is resolved, as Linux's; with
+// UFFD_USER_MODE_ONLY they fail with EFAULT instead.
+//
 // A faulting thread never waits holding an address space's lock:
-// HandleFault queues the fault under m.mu and returns a *UserfaultWait,
-// and the thread waits for it after the lock is released.
+// HandleFault (or the preparation of pages for a kernel access,
+// prepareLocked) queues the fault under m.mu and returns a
+// *UserfaultWait, and the thread waits for it after the lock is released.
 type Userfault struct {
 	m *MemoryManager
+
+	// userModeOnly: UFFD_USER_MODE_ONLY; kernel accesses to missing
+	// pages are EFAULT rather than userfaults.
+	userModeOnly bool
 
 	// notify is called, without mu, when a fault is queued or the
 	// context is released (poll and read wake-ups).
@@ -33,9 +45,10 @@ type Userfault struct {
 }
 
 // NewUserfault returns a context on m's address space; notify is called
-// when a fault arrives.
-func NewUserfault(m *MemoryManager, notify func()) *Userfault {
-	return &Userfault{m: m, notify: notify}
+// when a fault arrives. userModeOnly (UFFD_USER_MODE_ONLY) leaves the
+// kernel's accesses out: they fail with EFAULT on a missing page.
+func NewUserfault(m *MemoryManager, userModeOnly bool, notify func()) *Userfault {
+	return &Userfault{m: m, userModeOnly: userModeOnly, notify: notify}
 }
 
 // UserfaultWait is returned (as an error) by HandleFault for a fault that
@@ -45,8 +58,12 @@ type UserfaultWait struct {
 	// Addr is the faulting address, page-aligned as Linux reports it
 	// without UFFD_FEATURE_EXACT_ADDRESS.
 	Addr uintptr
-	done chan struct{}
-	u    *Userfault
+	// Write: the access was a write (UFFD_PAGEFAULT_FLAG_WRITE). Only
+	// the kernel's accesses know it: the platform does not tell an
+	// application's write fault from a read.
+	Write bool
+	done  chan struct{}
+	u     *Userfault
 }
 
 func (*UserfaultWait) Error() string { return "page fault handled by a userfaultfd" }
@@ -74,17 +91,18 @@ func removeWait(ws []*UserfaultWait, w *UserfaultWait) []*UserfaultWait {
 	return ws
 }
 
-// Next returns the address of the oldest fault not yet read and marks it
-// read; ok is false if there is none.
-func (u *Userfault) Next() (addr uintptr, ok bool) {
+// Next returns the address of the oldest fault not yet read, and
+// whether it was a write, and marks it read; ok is false if there is
+// none.
+func (u *Userfault) Next() (addr uintptr, write, ok bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if len(u.unread) == 0 {
-		return 0, false
+		return 0, false, false
 	}
 	w := u.unread[0]
 	u.unread = u.unread[1:]
-	return w.Addr, true
+	return w.Addr, w.Write, true
 }
 
 // Pending reports whether a fault waits to be read.
@@ -97,8 +115,8 @@ func (u *Userfault) Pending() bool {
 // queueLocked queues a fault at page.
 //
 // Preconditions: u.m.mu is held for writing.
-func (u *Userfault) queueLocked(page uintptr) *UserfaultWait {
-	w := &UserfaultWait{Addr: page, done: make(chan struct{}), u: u}
+func (u *Userfault) queueLocked(page uintptr, write bool) *UserfaultWait {
+	w := &UserfaultWait{Addr: page, Write: write, done: make(chan struct{}), u: u}
 	u.mu.Lock()
 	u.unread = append(u.unread, w)
 	u.waiting = append(u.waiting, w)
@@ -214,14 +232,19 @@ func (u *Userfault) userRange(start, length uintptr) (uintptr, error) {
 // (UFFDIO_ZEROPAGE). It returns how many bytes it installed: it stops at
 // a page that is present (EEXIST) or outside memory registered with u
 // (ENOENT). Unless dontWake, the faults waiting in the range are woken.
-func (u *Userfault) Fill(dst uintptr, src []byte, length uintptr, dontWake bool) (uintptr, error) {
+// wp asks for the pages to be write-protected (UFFDIO_COPY_MODE_WP),
+// which needs a range registered for write-protection: none is (only
+// missing-page registration is implemented), so it is EINVAL for
+// registered memory, as Linux answers for a range registered only for
+// missing pages.
+func (u *Userfault) Fill(dst uintptr, src []byte, length uintptr, dontWake, wp bool) (uintptr, error) {
 	end, err := u.userRange(dst, length)
 	if err != nil {
 		return 0, err
 	}
 	m := u.m
 	m.mu.Lock()
-	done, err := m.fillUserfaultLocked(u, dst, end, src)
+	done, err := m.fillUserfaultLocked(u, dst, end, src, wp)
 	m.unlock()
 	if !dontWake && done > 0 {
 		u.Wake(dst, dst+done)
@@ -230,11 +253,14 @@ func (u *Userfault) Fill(dst uintptr, src []byte, length uintptr, dontWake bool)
 }
 
 // Preconditions: m.mu is held for writing.
-func (m *MemoryManager) fillUserfaultLocked(u *Userfault, dst, end uintptr, src []byte) (uintptr, error) {
+func (m *MemoryManager) fillUserfaultLocked(u *Userfault, dst, end uintptr, src []byte, wp bool) (uintptr, error) {
 	for a := dst; a < end; a += pageSize {
 		v := m.vmas.find(a)
 		if v == nil || v.uffd != u || !v.anonymous() {
 			return a - dst, unix.ENOENT
+		}
+		if wp {
+			return a - dst, unix.EINVAL // not registered for write-protection
 		}
 		if m.pt.get(a) != nil || m.guardedLocked(a) {
 			return a - dst, unix.EEXIST
@@ -254,12 +280,24 @@ func (m *MemoryManager) fillUserfaultLocked(u *Userfault, dst, end uintptr, src 
 	return end - dst, nil
 }
 
-// userfaultLocked returns the wait for a fault on page of v that a
-// userfaultfd must resolve, or nil: the page is missing in a VMA
-// registered for missing pages.
+// userfaultLocked returns the wait for an application's fault on page of
+// v that a userfaultfd must resolve, or nil: the page is missing in a
+// VMA registered for missing pages.
 //
 // Preconditions: m.mu is held for writing.
 func (m *MemoryManager) userfaultLocked(v *vma, page uintptr) *UserfaultWait {
+	if u := m.userfaultCtxLocked(v, page); u != nil {
+		return u.queueLocked(page, false)
+	}
+	return nil
+}
+
+// userfaultCtxLocked returns the context that must resolve a fault on
+// page of v, or nil: the page is missing in a VMA registered for missing
+// pages with a context not yet released.
+//
+// Preconditions: m.mu is held for writing.
+func (m *MemoryManager) userfaultCtxLocked(v *vma, page uintptr) *Userfault {
 	if v.uffd == nil || !v.uffdMissing || m.pt.get(page) != nil {
 		return nil
 	}
@@ -270,5 +308,58 @@ func (m *MemoryManager) userfaultLocked(v *vma, page uintptr) *UserfaultWait {
 	if released {
 		return nil
 	}
-	return u.queueLocked(page)
+	return u
+}
+
+// kernelUserfaultLocked is userfaultLocked for a kernel access (write
+// tells which): the wait, EFAULT if the context handles only the
+// application's faults (UFFD_USER_MODE_ONLY), or nil.
+//
+// Preconditions: m.mu is held for writing.
+func (m *MemoryManager) kernelUserfaultLocked(v *vma, page uintptr, write bool) error {
+	u := m.userfaultCtxLocked(v, page)
+	if u == nil {
+		return nil
+	}
+	if u.userModeOnly {
+		return unix.EFAULT
+	}
+	return u.queueLocked(page, write)
+}
+
+// userfaultBlock is how a kernel access waits for a userfault: see
+// SetUserfaultBlock.
+var userfaultBlock atomic.Pointer[func(<-chan struct{}) error]
+
+// SetUserfaultBlock sets how a kernel access waits for a userfaultfd to
+// resolve a fault: block returns once done is closed, or with an error
+// if the calling thread is interrupted first (a signal), which makes the
+// access fail with EFAULT. Without it the wait cannot be interrupted
+// (it still ends when the userfaultfd is closed).
+func SetUserfaultBlock(block func(done <-chan struct{}) error) {
+	userfaultBlock.Store(&block)
+}
+
+// awaitUserfault handles what the preparation of pages for a kernel
+// access returned, called without any lock: for a *UserfaultWait it
+// tells the context's reader, waits for the fault to be resolved and
+// returns true (the access is retried); interrupted, it abandons the
+// fault and returns false.
+func awaitUserfault(err error) bool {
+	var uw *UserfaultWait
+	if !errors.As(err, &uw) {
+		return false
+	}
+	if uw.u.notify != nil {
+		uw.u.notify()
+	}
+	if b := userfaultBlock.Load(); b != nil {
+		if (*b)(uw.done) != nil {
+			uw.Abandon()
+			return false
+		}
+		return true
+	}
+	<-uw.done
+	return true
 }

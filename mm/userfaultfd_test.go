@@ -1,6 +1,7 @@
 package mm
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
@@ -15,7 +16,7 @@ func TestUserfault(t *testing.T) {
 	defer m.Release()
 	a := mustMMap(t, m, anon(4*pageSize, rw))
 	notified := 0
-	u := NewUserfault(m, func() { notified++ })
+	u := NewUserfault(m, false, func() { notified++ })
 	if err := u.Register(a, 2*pageSize); err != nil {
 		t.Fatal(err)
 	}
@@ -24,15 +25,15 @@ func TestUserfault(t *testing.T) {
 	if !errors.As(err, &w) || w.Addr != a+pageSize || notified != 1 {
 		t.Fatalf("fault = %v (notified %d)", err, notified)
 	}
-	if addr, ok := u.Next(); !ok || addr != a+pageSize {
-		t.Fatalf("Next = %#x, %v", addr, ok)
+	if addr, write, ok := u.Next(); !ok || addr != a+pageSize || write {
+		t.Fatalf("Next = %#x, %v, %v", addr, write, ok)
 	}
-	if _, ok := u.Next(); ok {
+	if _, _, ok := u.Next(); ok {
 		t.Fatal("a second message for one fault")
 	}
 	src := make([]byte, pageSize)
 	src[5] = 'x'
-	if n, err := u.Fill(a+pageSize, src, pageSize, false); n != pageSize || err != nil {
+	if n, err := u.Fill(a+pageSize, src, pageSize, false, false); n != pageSize || err != nil {
 		t.Fatalf("Fill = %d, %v", n, err)
 	}
 	select {
@@ -43,10 +44,10 @@ func TestUserfault(t *testing.T) {
 	if got, err := appRead(m, a+pageSize+5, 1); err != nil || got[0] != 'x' {
 		t.Fatalf("read after fill = %q, %v", got, err)
 	}
-	if n, err := u.Fill(a+pageSize, src, pageSize, false); n != 0 || err != unix.EEXIST {
+	if n, err := u.Fill(a+pageSize, src, pageSize, false, false); n != 0 || err != unix.EEXIST {
 		t.Fatalf("Fill of a present page = %d, %v", n, err)
 	}
-	if n, err := u.Fill(a+2*pageSize, nil, pageSize, false); n != 0 || err != unix.ENOENT {
+	if n, err := u.Fill(a+2*pageSize, nil, pageSize, false, false); n != 0 || err != unix.ENOENT {
 		t.Fatalf("Fill outside the range = %d, %v", n, err)
 	}
 	// Pages outside the range fault as usual; after Release the range
@@ -67,6 +68,101 @@ func TestUserfault(t *testing.T) {
 	if err := m.HandleFault(a, int32(unix.SIGSEGV), SEGV_MAPERR); err != nil {
 		t.Fatalf("fault after release = %v", err)
 	}
+}
+
+// TestUserfaultKernelAccess: the kernel's access to a missing page of a
+// registered range (CopyOut, as read(2) into it; CopyIn, as write(2)
+// from it) raises the userfault and waits for it to be resolved, so the
+// access sees what UFFDIO_COPY installed, not a zeroed page; with
+// UFFD_USER_MODE_ONLY it is EFAULT.
+func TestUserfaultKernelAccess(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	a := mustMMap(t, m, anon(4*pageSize, rw))
+	notify := make(chan struct{}, 8)
+	u := NewUserfault(m, false, func() { notify <- struct{}{} })
+	if err := u.Register(a, 3*pageSize); err != nil {
+		t.Fatal(err)
+	}
+	// The handler: resolve each fault with a page of its index's letter.
+	type fault struct {
+		addr  uintptr
+		write bool
+	}
+	faults := make(chan fault, 8)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-notify:
+			case <-stop:
+				return
+			}
+			for {
+				addr, write, ok := u.Next()
+				if !ok {
+					break
+				}
+				faults <- fault{addr, write}
+				src := bytes.Repeat([]byte{byte('A' + (addr-a)/pageSize)}, pageSize)
+				if n, err := u.Fill(addr, src, pageSize, false, false); n != pageSize || err != nil {
+					t.Errorf("Fill = %d, %v", n, err)
+				}
+			}
+		}
+	}()
+	// A write of 10 bytes across pages 0 and 1: both fault, in turn, as
+	// writes, and the bytes land in the filled pages.
+	if n, err := m.CopyOut(a+pageSize-5, []byte("0123456789")); n != 10 || err != nil {
+		t.Fatalf("CopyOut = %d, %v", n, err)
+	}
+	for i, want := range []fault{{a, true}, {a + pageSize, true}} {
+		if got := <-faults; got != want {
+			t.Fatalf("fault %d = %+v, want %+v", i, got, want)
+		}
+	}
+	got := make([]byte, 12)
+	if n, err := m.CopyIn(a+pageSize-6, got); n != 12 || err != nil || string(got) != "A0123456789B" {
+		t.Fatalf("CopyIn = %d, %v, %q", n, err, got)
+	}
+	// A read of page 2: a read fault, and the filled page's bytes.
+	if n, err := m.CopyIn(a+2*pageSize+100, got[:3]); n != 3 || err != nil || string(got[:3]) != "CCC" {
+		t.Fatalf("CopyIn = %d, %v, %q", n, err, got[:3])
+	}
+	if f := <-faults; f != (fault{a + 2*pageSize, false}) {
+		t.Fatalf("fault = %+v", f)
+	}
+	// Page 3 is not registered: filled with zeroes, no fault.
+	if n, err := m.CopyIn(a+3*pageSize, got[:1]); n != 1 || err != nil || got[0] != 0 {
+		t.Fatalf("CopyIn outside = %d, %v, %q", n, err, got[:1])
+	}
+	select {
+	case f := <-faults:
+		t.Fatalf("unexpected fault %+v", f)
+	default:
+	}
+	u.Release()
+
+	// UFFD_USER_MODE_ONLY: the kernel's access is EFAULT, and nothing
+	// is queued; the application's fault still is.
+	b := mustMMap(t, m, anon(2*pageSize, rw))
+	uu := NewUserfault(m, true, nil)
+	if err := uu.Register(b, 2*pageSize); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := m.CopyOut(b+pageSize-1, []byte("xy")); err != unix.EFAULT || n != 0 {
+		t.Fatalf("CopyOut user-mode-only = %d, %v", n, err)
+	}
+	if uu.Pending() {
+		t.Fatal("a kernel access queued a user-mode-only fault")
+	}
+	var w *UserfaultWait
+	if err := m.HandleFault(b, int32(unix.SIGSEGV), SEGV_MAPERR); !errors.As(err, &w) {
+		t.Fatalf("fault = %v", err)
+	}
+	uu.Release()
 }
 
 // TestPageSet covers the guard pages' set.

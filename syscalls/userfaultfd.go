@@ -40,7 +40,8 @@ const (
 	uffdioCopyModeWP           = 2
 	uffdioZeropageModeDontwake = 1
 
-	uffdEventPagefault = 0x12
+	uffdEventPagefault     = 0x12
+	uffdPagefaultFlagWrite = 1
 
 	// Bits of struct uffdio_api.ioctls and uffdio_register.ioctls.
 	uffdAPIIoctls   = 1<<0x00 | 1<<0x01 | 1<<0x3f // REGISTER, UNREGISTER, API
@@ -60,7 +61,7 @@ func userfaultfd(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, unix.EINVAL
 	}
 	u := &userfaultFile{}
-	u.uf = mm.NewUserfault(t.MemoryManager(), func() { u.queue.Notify(unix.POLLIN) })
+	u.uf = mm.NewUserfault(t.MemoryManager(), flags&uffdUserModeOnly != 0, func() { u.queue.Notify(unix.POLLIN) })
 	f, err := t.Kernel().VFS().NewAnonymousFile(t, "[userfaultfd]", userfaultInode{}, u, unix.O_RDWR|flags&unix.O_NONBLOCK)
 	if err != nil {
 		return 0, err
@@ -108,16 +109,19 @@ func (u *userfaultFile) Read(ctx vfs.Context, f *vfs.File, dst []byte, _ int64) 
 	for {
 		n := 0
 		for n+msgSize <= len(dst) {
-			addr, ok := u.uf.Next()
+			addr, write, ok := u.uf.Next()
 			if !ok {
 				break
 			}
 			msg := dst[n : n+msgSize]
 			clear(msg)
 			msg[0] = uffdEventPagefault
-			// arg.pagefault.flags stays 0: the platform does not
-			// tell a write fault from a read (no
-			// UFFD_PAGEFAULT_FLAG_WRITE).
+			// UFFD_PAGEFAULT_FLAG_WRITE only for the kernel's
+			// accesses: the platform does not tell an
+			// application's write fault from a read.
+			if write {
+				msg[8] = uffdPagefaultFlagWrite
+			}
 			binary.LittleEndian.PutUint64(msg[16:], uint64(addr))
 			n += msgSize
 		}
@@ -211,7 +215,7 @@ func (u *userfaultFile) Ioctl(_ vfs.Context, _ *vfs.File, io vfs.UserIO, cmd uin
 			return 0, unix.EFAULT
 		}
 		dst, src, length, mode := uintptr(le64(b[0:])), uintptr(le64(b[8:])), uintptr(le64(b[16:])), le64(b[24:])
-		if mode&^(uffdioCopyModeDontwake|uffdioCopyModeWP) != 0 || mode&uffdioCopyModeWP != 0 {
+		if mode&^(uffdioCopyModeDontwake|uffdioCopyModeWP) != 0 {
 			return 0, unix.EINVAL
 		}
 		// Linux's argument checks (the source need not be aligned)
@@ -228,7 +232,7 @@ func (u *userfaultFile) Ioctl(_ vfs.Context, _ *vfs.File, io vfs.UserIO, cmd uin
 			if _, err := io.CopyIn(src+done, data[:n]); err != nil {
 				return 0, u.result(io, arg+32, done, unix.EFAULT)
 			}
-			k, err := u.uf.Fill(dst+done, data[:n], n, mode&uffdioCopyModeDontwake != 0)
+			k, err := u.uf.Fill(dst+done, data[:n], n, mode&uffdioCopyModeDontwake != 0, mode&uffdioCopyModeWP != 0)
 			done += k
 			if err != nil {
 				return 0, u.result(io, arg+32, done, err)
@@ -244,7 +248,7 @@ func (u *userfaultFile) Ioctl(_ vfs.Context, _ *vfs.File, io vfs.UserIO, cmd uin
 		if mode&^uffdioZeropageModeDontwake != 0 {
 			return 0, unix.EINVAL
 		}
-		n, err := u.uf.Fill(start, nil, length, mode&uffdioZeropageModeDontwake != 0)
+		n, err := u.uf.Fill(start, nil, length, mode&uffdioZeropageModeDontwake != 0, false)
 		return 0, u.result(io, arg+24, n, err)
 	}
 }
