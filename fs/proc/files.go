@@ -547,12 +547,20 @@ type sysctlFile struct {
 
 // Permission implements vfs.PermissionChecker.
 func (f *sysctlFile) Permission(ctx vfs.Context, want int) error {
-	c := ctx.Credentials()
-	mode := f.mode
+	return sysctlPermission(ctx.Credentials(), f.mode, ctx.Credentials().EffectiveUID == 0, 0, want)
+}
+
+// sysctlPermission is the access check of every sysctl file (Linux's
+// test_perm): the caller gets the owner's bits of mode when owner, the
+// group's when it is in group gid, the others' otherwise, and wanting
+// more (auth.May*) is EACCES. The bits hold for root too: no capability
+// overrides them (proc_sys_permission), so nobody opens a read-only
+// sysctl for writing.
+func sysctlPermission(c *auth.Credentials, mode uint32, owner bool, gid uint32, want int) error {
 	switch {
-	case c.EffectiveUID == 0:
+	case owner:
 		mode >>= 6
-	case c.EffectiveGID == 0 || slices.Contains(c.Groups, 0):
+	case c.EffectiveGID == gid || slices.Contains(c.Groups, gid):
 		mode >>= 3
 	}
 	if want&^int(mode&7)&(auth.MayRead|auth.MayWrite|auth.MayExec) != 0 {

@@ -1,11 +1,8 @@
 package proc
 
 import (
-	"slices"
-
 	"golang.org/x/sys/unix"
 
-	"github.com/kite-os/kite/auth"
 	"github.com/kite-os/kite/vfs"
 )
 
@@ -38,15 +35,5 @@ func (f *netSysctlFile) Stat(ctx vfs.Context) (vfs.Stat, error) {
 // Permission implements vfs.PermissionChecker.
 func (f *netSysctlFile) Permission(ctx vfs.Context, want int) error {
 	c := ctx.Credentials()
-	mode := f.mode
-	switch {
-	case f.w.NetAdmin(ctx) || c.EffectiveUID == 0:
-		mode >>= 6
-	case c.EffectiveGID == 0 || slices.Contains(c.Groups, 0):
-		mode >>= 3
-	}
-	if want&^int(mode&7)&(auth.MayRead|auth.MayWrite|auth.MayExec) != 0 {
-		return unix.EACCES
-	}
-	return nil
+	return sysctlPermission(c, f.mode, f.w.NetAdmin(ctx) || c.EffectiveUID == 0, 0, want)
 }

@@ -1,8 +1,6 @@
 package proc
 
 import (
-	"slices"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/auth"
@@ -162,16 +160,5 @@ func (f *ipcLimitFile) Stat(ctx vfs.Context) (vfs.Stat, error) {
 // Permission implements vfs.PermissionChecker.
 func (f *ipcLimitFile) Permission(ctx vfs.Context, want int) error {
 	uid, gid := f.ii.IPCLimitOwner(ctx)
-	c := ctx.Credentials()
-	mode := f.mode
-	switch {
-	case c.EffectiveUID == uid:
-		mode >>= 6
-	case c.EffectiveGID == gid || slices.Contains(c.Groups, gid):
-		mode >>= 3
-	}
-	if want&^int(mode&7)&(auth.MayRead|auth.MayWrite|auth.MayExec) != 0 {
-		return unix.EACCES
-	}
-	return nil
+	return sysctlPermission(ctx.Credentials(), f.mode, ctx.Credentials().EffectiveUID == uid, gid, want)
 }
