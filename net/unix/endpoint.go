@@ -115,7 +115,11 @@ type endpoint struct {
 	peerGroups []uint32
 	backlog    int
 	recvq      []*message
-	recvBytes  int
+	// recvqArr is the whole array recvq was last appended into: reads
+	// take messages off recvq's front, and enqueueLocked moves what is
+	// left back to the array's start rather than growing a new one.
+	recvqArr  []*message
+	recvBytes int
 	// oob is the message of recvq holding the out-of-band byte
 	// (MSG_OOB on a stream), nil when there is none.
 	oob *message
@@ -426,7 +430,7 @@ func (e *endpoint) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadl
 		e.creds, e.groups = credsOf(ctx), groupsOf(ctx)
 		e.state = stateConnected
 		e.mu.Unlock()
-		o.recvq = append(o.recvq, &message{conn: n})
+		o.enqueueLocked(&message{conn: n})
 		o.mu.Unlock()
 		o.queue.Notify(readable)
 		o.async.Kill(vfs.PollIn)
@@ -482,7 +486,7 @@ func (e *endpoint) connectDgram(ctx net.Context, b []byte) error {
 func (e *endpoint) purgeFrom(ctx net.Context, from *endpoint) {
 	e.mu.Lock()
 	q := e.recvq
-	e.recvq = nil
+	e.recvq, e.recvqArr = nil, nil
 	e.recvBytes = 0
 	e.mu.Unlock()
 	for _, m := range q {
@@ -560,7 +564,7 @@ func (e *endpoint) release(ctx net.Context, embryo bool) {
 	peer := e.peer
 	e.peer = nil
 	q := e.recvq
-	e.recvq = nil
+	e.recvq, e.recvqArr = nil, nil
 	e.recvBytes = 0
 	e.oob = nil
 	addr, path := e.addr, e.path

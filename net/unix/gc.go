@@ -144,7 +144,7 @@ func (f *Family) collect(ctx net.Context) {
 	for _, o := range dead {
 		o.mu.Lock()
 		q := o.recvq
-		o.recvq = nil
+		o.recvq, o.recvqArr = nil, nil
 		o.recvBytes = 0
 		o.mu.Unlock()
 		for _, m := range q {

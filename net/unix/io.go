@@ -207,7 +207,7 @@ func (e *endpoint) queueBatch(ctx net.Context, peer *endpoint, b *streamBatch, r
 	}
 	for _, m := range msgs {
 		e.fam.noteInFlight(m, 1)
-		peer.recvq = append(peer.recvq, m)
+		peer.enqueueLocked(m)
 		peer.recvBytes += m.len()
 	}
 	peer.mu.Unlock()
@@ -386,7 +386,7 @@ func (e *endpoint) sendOOB(ctx net.Context, req *net.SendRequest) (int64, error)
 		return 0, unix.EPIPE
 	}
 	e.fam.noteInFlight(m, 1)
-	peer.recvq = append(peer.recvq, m)
+	peer.enqueueLocked(m)
 	peer.recvBytes++
 	peer.oob = m
 	f := peer.file
@@ -505,7 +505,7 @@ func (e *endpoint) sendDgram(ctx net.Context, req *net.SendRequest) (int64, erro
 		m.rights, m.user, req.Control.Rights = req.Control.Rights, user, nil
 		e.wmem.Add(m.charge)
 		e.fam.noteInFlight(m, 1)
-		to.recvq = append(to.recvq, m)
+		to.enqueueLocked(m)
 		to.recvBytes += got
 		to.mu.Unlock()
 		to.queue.Notify(readable)
@@ -593,6 +593,34 @@ func (e *endpoint) dequeueLocked() {
 		return
 	}
 	e.recvq = e.recvq[1:]
+}
+
+// enqueueLocked appends m to the receive queue. The queue's slice walks
+// along its array as dequeueLocked takes messages off the front; once it
+// reaches the array's end, what is left moves back to the start when
+// that fills at most half the array, so a stream whose queue never
+// empties (a writer a few writes ahead of its reader) allocates no new
+// array for each few messages as append alone would.
+//
+// Preconditions: e.mu is held.
+func (e *endpoint) enqueueLocked(m *message) {
+	q, arr := e.recvq, e.recvqArr
+	if len(q) == cap(q) && 2*len(q) <= len(arr) && sameArrayEnd(q, arr) {
+		n := copy(arr, q)
+		clear(arr[n:])
+		q = arr[:n]
+	}
+	q = append(q, m)
+	if !sameArrayEnd(q, arr) {
+		e.recvqArr = q[:cap(q)]
+	}
+	e.recvq = q
+}
+
+// sameArrayEnd reports whether q is a part of arr that reaches arr's end
+// when extended to its capacity.
+func sameArrayEnd(q, arr []*message) bool {
+	return cap(q) > 0 && len(arr) > 0 && &q[:cap(q)][cap(q)-1] == &arr[len(arr)-1]
 }
 
 func (e *endpoint) recvStream(ctx net.Context, req *net.RecvRequest) (net.RecvResult, error) {
