@@ -194,8 +194,12 @@ func (p *Poller) Close() {
 	}
 }
 
-// watchEvents are the edges a socket is told of.
-const watchEvents = unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLPRI | unix.EPOLLRDHUP | unix.EPOLLERR | unix.EPOLLHUP | unix.EPOLLET
+// watchEvents are the edges a socket is told of; rareEvents those of a
+// socket that does not want EPOLLIN and EPOLLOUT edges (Socket.WatchAll).
+const (
+	watchEvents = unix.EPOLLIN | unix.EPOLLOUT | rareEvents
+	rareEvents  = unix.EPOLLPRI | unix.EPOLLRDHUP | unix.EPOLLERR | unix.EPOLLHUP | unix.EPOLLET
+)
 
 // add registers fd with notify.
 func (p *Poller) add(fd int, notify func(uint32)) (int32, error) {
@@ -215,6 +219,12 @@ func (p *Poller) add(fd int, notify func(uint32)) (int32, error) {
 	}
 	p.notify[id] = notify
 	return id, nil
+}
+
+// watch changes the edges fd (registered as id) is watched for.
+func (p *Poller) watch(fd int, id int32, events uint32) error {
+	ev := unix.EpollEvent{Events: events, Fd: id}
+	return unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, fd, &ev)
 }
 
 // remove forgets fd (registered as id).

@@ -59,6 +59,23 @@ func (p *Poller) adopt(fd int, notify func(uint32)) (*Socket, error) {
 	return &Socket{p: p, fd: fd, id: id}, nil
 }
 
+// WatchAll says whether the poller takes the socket's EPOLLIN and
+// EPOLLOUT edges (all, as a new socket's) or only its rarer ones
+// (EPOLLPRI, EPOLLRDHUP, EPOLLERR, EPOLLHUP). An edge taken is a wake-up
+// of the poller's goroutine, a host context switch or two: a socket that
+// nobody waits on need not pay one per arriving segment. Asking for all
+// edges makes the host look at the socket again: it queues an edge at
+// once for what it finds ready (epoll's EPOLL_CTL_MOD), so nothing that
+// came before is missed, and a waiter woken by that edge finds nothing
+// new.
+func (s *Socket) WatchAll(all bool) error {
+	ev := uint32(rareEvents)
+	if all {
+		ev = watchEvents
+	}
+	return s.p.watch(s.fd, s.id, ev)
+}
+
 // Flush passes on the edges the host has queued for the poller (see
 // Poller.Flush).
 func (s *Socket) Flush() { s.p.Flush() }
