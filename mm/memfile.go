@@ -510,13 +510,31 @@ func (f *MemoryFile) decRefList(frames []uint64) {
 // CopyPaths: memcpy-warm against kite-pread). If the host refuses (ENOMEM,
 // EFBIG), it copies through the mapping.
 func (f *MemoryFile) writeAt(p []byte, off uint64) {
-	one := [1][]byte{p}
-	f.writeAtv(one[:], off)
+	if f.isWarm(off, uint64(len(p))) {
+		copy(f.bytes(off, uint64(len(p))), p)
+		return
+	}
+	for len(p) > 0 {
+		n, err := unix.Pwrite(f.fd, p, int64(off))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			copy(f.bytes(off, uint64(len(p))), p)
+			return
+		}
+		p, off = p[n:], off+uint64(n)
+	}
 }
 
 // writeAtv is writeAt of the buffers of src one after another, with one
-// host call (pwritev) for all of them.
+// host call (pwritev) for all of them; a single buffer goes to writeAt
+// (pwrite, which needs no iovec array).
 func (f *MemoryFile) writeAtv(src [][]byte, off uint64) {
+	if len(src) == 1 {
+		f.writeAt(src[0], off)
+		return
+	}
 	if f.isWarm(off, viewsLen(src)) {
 		for _, p := range src {
 			copy(f.bytes(off, uint64(len(p))), p)
@@ -545,13 +563,31 @@ func (f *MemoryFile) writeAtv(src [][]byte, off uint64) {
 // writeAt gives (frames written with pwrite were never touched in kite's
 // mapping, and reading them through it would pay the first touch).
 func (f *MemoryFile) readAt(p []byte, off uint64) {
-	one := [1][]byte{p}
-	f.readAtv(one[:], off)
+	if f.isWarm(off, uint64(len(p))) {
+		copy(p, f.bytes(off, uint64(len(p))))
+		return
+	}
+	for len(p) > 0 {
+		n, err := unix.Pread(f.fd, p, int64(off))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			copy(p, f.bytes(off, uint64(len(p))))
+			return
+		}
+		p, off = p[n:], off+uint64(n)
+	}
 }
 
 // readAtv is readAt into the buffers of dst one after another, with one
-// host call (preadv) for all of them.
+// host call (preadv) for all of them; a single buffer goes to readAt
+// (pread, which needs no iovec array).
 func (f *MemoryFile) readAtv(dst [][]byte, off uint64) {
+	if len(dst) == 1 {
+		f.readAt(dst[0], off)
+		return
+	}
 	if f.isWarm(off, viewsLen(dst)) {
 		for _, p := range dst {
 			copy(p, f.bytes(off, uint64(len(p))))

@@ -1,6 +1,7 @@
 package mm
 
 import (
+	"bytes"
 	"sync/atomic"
 	"testing"
 )
@@ -241,5 +242,51 @@ func TestWarmWhileAllocating(t *testing.T) {
 			t.Fatal("a held frame's warmth changed")
 		}
 		mf.readAt(buf, warm+pageSize)
+	}
+}
+
+// TestSingleBufferNoAllocs: a copy to or from cold frames with a single
+// buffer is one pread or pwrite without an iovec array, and reading or
+// writing a shared memory object with one buffer allocates nothing.
+func TestSingleBufferNoAllocs(t *testing.T) {
+	mf, err := NewMemoryFileSize(64 * pageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mf.Release()
+	off, _, err := mf.allocRun(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mf.isWarm(off, 4*pageSize) {
+		t.Fatal("fresh frames are warm")
+	}
+	buf := make([]byte, 3*pageSize)
+	for i := range buf {
+		buf[i] = byte(i)
+	}
+	if n := testing.AllocsPerRun(20, func() { mf.writeAt(buf, off+10) }); n != 0 {
+		t.Errorf("writeAt of cold frames: %v allocations", n)
+	}
+	back := make([]byte, len(buf))
+	if n := testing.AllocsPerRun(20, func() { mf.readAt(back, off+10) }); n != 0 {
+		t.Errorf("readAt of cold frames: %v allocations", n)
+	}
+	if !bytes.Equal(back, buf) {
+		t.Fatal("readAt read other bytes than writeAt wrote")
+	}
+	o := NewSharedMemory(mf, 0)
+	defer o.DecRef()
+	if _, err := o.WriteAt(buf, 100); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(20, func() { o.WriteAt(buf, 100) }); n != 0 {
+		t.Errorf("SharedMemory.WriteAt: %v allocations", n)
+	}
+	if n := testing.AllocsPerRun(20, func() { o.ReadAt(back, 100) }); n != 0 {
+		t.Errorf("SharedMemory.ReadAt: %v allocations", n)
+	}
+	if !bytes.Equal(back, buf) {
+		t.Fatal("ReadAt read other bytes than WriteAt wrote")
 	}
 }

@@ -556,11 +556,12 @@ func (o *SharedMemory) ReadAtv(dst [][]byte, off uint64) int {
 		return 0
 	}
 	want = min(want, end-off)
+	var segBuf [4][]byte
 	cur := viewCursor{bufs: dst}
 	for done := uint64(0); done < want; {
 		a := off + done
 		f, ok, n := o.runLocked(a, want-done)
-		segs := cur.next(n)
+		segs := cur.next(n, segBuf[:])
 		if ok {
 			o.mf.readAtv(segs, f+a&pageMask)
 		} else {
@@ -576,18 +577,14 @@ func (o *SharedMemory) ReadAtv(dst [][]byte, off uint64) int {
 // viewCursor walks buffers used one after another as one.
 type viewCursor struct {
 	bufs [][]byte
-	at   int      // offset of the next byte in bufs[0]
-	segs [][]byte // next's answer, reused
-	one  [4][]byte
+	at   int // offset of the next byte in bufs[0]
 }
 
 // next returns the pieces of the buffers holding their next n bytes
-// (there must be that many left), valid until the next call.
-func (c *viewCursor) next(n uint64) [][]byte {
-	if c.segs == nil {
-		c.segs = c.one[:0]
-	}
-	c.segs = c.segs[:0]
+// (there must be that many left), appended to segs[:0]: a caller's
+// small array keeps the pieces off the heap.
+func (c *viewCursor) next(n uint64, segs [][]byte) [][]byte {
+	segs = segs[:0]
 	for n > 0 {
 		b := c.bufs[0][c.at:]
 		if len(b) == 0 {
@@ -595,11 +592,11 @@ func (c *viewCursor) next(n uint64) [][]byte {
 			continue
 		}
 		k := min(uint64(len(b)), n)
-		c.segs = append(c.segs, b[:k:k])
+		segs = append(segs, b[:k:k])
 		c.at += int(k)
 		n -= k
 	}
-	return c.segs
+	return segs
 }
 
 // runLocked returns the frame of the page holding byte offset a (ok if
@@ -634,6 +631,7 @@ func (o *SharedMemory) WriteAtv(src [][]byte, off uint64) (int, error) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	var segBuf [4][]byte
 	cur := viewCursor{bufs: src}
 	for done := uint64(0); done < total; {
 		a := off + done
@@ -651,7 +649,7 @@ func (o *SharedMemory) WriteAtv(src [][]byte, off uint64) (int, error) {
 			f = nf
 			n = min(n, got<<pageShift-a&pageMask)
 		}
-		o.mf.writeAtv(cur.next(n), f+a&pageMask)
+		o.mf.writeAtv(cur.next(n, segBuf[:]), f+a&pageMask)
 		done += n
 		o.size = max(o.size, (a+n-1)>>pageShift+1)
 	}
