@@ -123,8 +123,9 @@ type VectorReader interface {
 
 // VectorWriter is VectorReader's counterpart for writes: WriteVec writes
 // src at off, or at the end of the file if appending (as Appender), and
-// returns the count and where the write ended. It is used only where no
-// file size limit applies.
+// returns the count and where the write ended. It applies the caller's
+// file size limit (RLIMIT_FSIZE) itself, as Write's callers do for Write
+// (LimitWrite).
 type VectorWriter interface {
 	WriteVec(ctx Context, f *File, src [][]byte, off int64, appending bool) (n int, end int64, err error)
 }
@@ -270,7 +271,7 @@ func (f *File) writePinned(ctx Context, n, total int64, pos *int64, useOffset bo
 		views, unpin, perr := ub.Pin(total, min(n-total, pinChunk), false)
 		var err error
 		short := false
-		if vw, ok := f.ops.(VectorWriter); ok && ctx.FileSizeLimit() == noFileSizeLimit && f.cacheOf() == nil {
+		if vw, ok := f.ops.(VectorWriter); ok && f.cacheOf() == nil {
 			want := viewsLen(views)
 			w, end, werr := vw.WriteVec(ctx, f, views, *pos, app != nil)
 			if app == nil || w > 0 || werr == nil {

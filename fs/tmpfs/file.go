@@ -37,7 +37,8 @@ func (i *inode) readvLocked(dst [][]byte, off int64) int {
 	if off >= i.size {
 		return 0
 	}
-	dst = trimViews(dst, i.size-off)
+	dst, trim := trimViews(dst, i.size-off)
+	defer trim.undo()
 	var n int
 	if vp, ok := i.pages.(vectorPages); ok {
 		n = vp.ReadAtv(dst, uint64(off))
@@ -62,20 +63,34 @@ func (i *inode) readvLocked(dst [][]byte, off int64) int {
 }
 
 // trimViews returns the first n bytes of the buffers of v (v itself if
-// it holds no more).
-func trimViews(v [][]byte, n int64) [][]byte {
+// it holds no more): v's start, with the last buffer shortened in place,
+// which undo puts back. Nothing is allocated.
+func trimViews(v [][]byte, n int64) ([][]byte, viewTrim) {
 	for k, b := range v {
 		if int64(len(b)) >= n {
-			if k == len(v)-1 && int64(len(b)) == n {
-				return v
+			if int64(len(b)) == n {
+				return v[:k+1], viewTrim{}
 			}
-			out := append([][]byte(nil), v[:k+1]...)
-			out[k] = b[:n]
-			return out
+			v[k] = b[:n]
+			return v[:k+1], viewTrim{v: v, k: k, b: b}
 		}
 		n -= int64(len(b))
 	}
-	return v
+	return v, viewTrim{}
+}
+
+// viewTrim is what trimViews shortened: v[k] was b.
+type viewTrim struct {
+	v [][]byte
+	k int
+	b []byte
+}
+
+// undo gives the shortened buffer its length back.
+func (t viewTrim) undo() {
+	if t.v != nil {
+		t.v[t.k] = t.b
+	}
 }
 
 // chargeLocked brings the size-limit accounting in line with the pages
@@ -132,18 +147,14 @@ func (i *inode) reserveLocked(off int64, length int) (int, error) {
 // Preconditions: i.mu is held for writing.
 func (i *inode) writeLocked(ctx vfs.Context, src []byte, off int64) (int, error) {
 	one := [1][]byte{src}
-	return i.writevLocked(ctx, one[:], off)
+	return i.writevLocked(ctx, one[:], int64(len(src)), off)
 }
 
-// writevLocked copies the buffers of src one after another into the
-// file at off, growing it.
+// writevLocked copies the buffers of src, length bytes in all, one after
+// another into the file at off, growing it.
 //
 // Preconditions: i.mu is held for writing.
-func (i *inode) writevLocked(ctx vfs.Context, src [][]byte, off int64) (int, error) {
-	length := int64(0)
-	for _, b := range src {
-		length += int64(len(b))
-	}
+func (i *inode) writevLocked(ctx vfs.Context, src [][]byte, length, off int64) (int, error) {
 	if off > maxFileSize-length {
 		if off >= maxFileSize {
 			return 0, unix.EFBIG
@@ -160,7 +171,8 @@ func (i *inode) writevLocked(ctx vfs.Context, src [][]byte, off int64) (int, err
 	if err != nil {
 		return 0, err
 	}
-	src = trimViews(src, int64(fit))
+	src, trim := trimViews(src, int64(fit))
+	defer trim.undo()
 	var n int
 	if vp, ok := i.pages.(vectorPages); ok {
 		n, err = vp.WriteAtv(src, uint64(off))
@@ -252,14 +264,32 @@ func (f *regularFile) ReadVec(_ vfs.Context, _ *vfs.File, dst [][]byte, off int6
 	return f.ino.readvLocked(dst, off), nil
 }
 
-// WriteVec implements vfs.VectorWriter.
-func (f *regularFile) WriteVec(ctx vfs.Context, _ *vfs.File, src [][]byte, off int64, appending bool) (int, int64, error) {
+// WriteVec implements vfs.VectorWriter: a write crossing the caller's
+// file size limit (RLIMIT_FSIZE) is cut short there, and one starting at
+// or past it fails with EFBIG and SIGXFSZ, as Write's caller applies it.
+// The limit is checked under the inode's lock, at the offset an
+// appending write really starts at.
+func (f *regularFile) WriteVec(ctx vfs.Context, file *vfs.File, src [][]byte, off int64, appending bool) (int, int64, error) {
 	f.ino.mu.Lock()
 	defer f.ino.mu.Unlock()
 	if appending {
 		off = f.ino.size
 	}
-	n, err := f.ino.writevLocked(ctx, src, off)
+	length := int64(0)
+	for _, b := range src {
+		length += int64(len(b))
+	}
+	lim, err := vfs.LimitWrite(ctx, file, off, length)
+	if err != nil {
+		return 0, off, err
+	}
+	if lim < length {
+		var trim viewTrim
+		src, trim = trimViews(src, lim)
+		defer trim.undo()
+		length = lim
+	}
+	n, err := f.ino.writevLocked(ctx, src, length, off)
 	return n, off + int64(n), err
 }
 
