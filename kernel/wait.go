@@ -63,6 +63,11 @@ func (t *Task) Wait(target WaitTarget, options int) (*WaitResult, error) {
 			target.ID = -1
 		}
 	}
+	// intr is the interruption of the last sleep: as Linux's do_wait,
+	// a woken waiter looks at its children once more before it returns
+	// it, so a child whose exit (or stop) both woke it and sent it
+	// SIGCHLD is reported rather than the signal's EINTR.
+	var intr error
 	for {
 		k.mu.Lock()
 		if target.Kind == PPGID && target.ID == 0 {
@@ -115,6 +120,10 @@ func (t *Task) Wait(target WaitTarget, options int) (*WaitResult, error) {
 			k.mu.Unlock()
 			return nil, nil
 		}
+		if intr != nil {
+			k.mu.Unlock()
+			return nil, intr
+		}
 		ev := t.tg.childEvent
 		t.tg.childWaiters = append(t.tg.childWaiters, t)
 		k.mu.Unlock()
@@ -122,7 +131,7 @@ func (t *Task) Wait(target WaitTarget, options int) (*WaitResult, error) {
 			k.mu.Lock()
 			t.tg.childWaiters = slices.DeleteFunc(t.tg.childWaiters, func(w *Task) bool { return w == t })
 			k.mu.Unlock()
-			return nil, err
+			intr = err
 		}
 	}
 }
