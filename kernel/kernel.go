@@ -262,7 +262,7 @@ func New(c Config) (*Kernel, error) {
 	k.idNS = make(map[int32]*PIDNamespace)
 	k.registerMqueue()
 	k.klog.consoleLevel = 7 // CONSOLE_LOGLEVEL_DEFAULT
-	k.Printk(LogNotice, "Linux version %s (kite@kite) (go) #1 SMP kite %s", UTSRelease, k.version)
+	k.Printk(LogNotice, "%s", k.banner())
 	k.inotify.init()
 	if k.maxTasks <= 0 {
 		k.maxTasks = 4096

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/kite-os/kite/fs/proc"
 )
 
 // Kernel log levels (KERN_*).
@@ -24,13 +26,16 @@ type klogRecord struct {
 	level int
 	at    time.Duration // since boot
 	text  string
+	// line is the record as syslog(2) reads it, made once when it is
+	// logged: "<level>[seconds] text\n", the seconds since boot with
+	// microseconds.
+	line string
 }
 
-// format is the record as syslog(2) reads it: "<level>[seconds] text\n",
-// the seconds since boot with microseconds.
-func (r *klogRecord) format() string {
-	us := r.at.Microseconds()
-	return fmt.Sprintf("<%d>[%5d.%06d] %s\n", r.level, us/1e6, us%1e6, r.text)
+func newKlogRecord(seq uint64, level int, at time.Duration, text string) klogRecord {
+	us := at.Microseconds()
+	return klogRecord{seq: seq, level: level, at: at, text: text,
+		line: fmt.Sprintf("<%d>[%5d.%06d] %s\n", level, us/1e6, us%1e6, text)}
 }
 
 // klogState is the kernel log: what kite itself has to say to the
@@ -55,17 +60,31 @@ type klogState struct {
 	more chan struct{}
 }
 
+// UTSVersion is uname's version field, which /proc/version and the
+// boot banner show too.
+func (k *Kernel) UTSVersion() string { return "#1 SMP kite " + k.version }
+
+// banner is the first message of the log, /proc/version's line.
+func (k *Kernel) banner() string { return proc.VersionLine(UTSRelease, k.UTSVersion()) }
+
 // Printk adds a message to the kernel log at level (LogErr...).
 func (k *Kernel) Printk(level int, format string, args ...any) {
 	l := &k.klog
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	r := klogRecord{seq: l.next, level: level, at: time.Since(k.bootTime), text: fmt.Sprintf(format, args...)}
+	l.printkLocked(level, time.Since(k.bootTime), fmt.Sprintf(format, args...))
+}
+
+// printkLocked adds a record.
+//
+// Preconditions: l.mu is held.
+func (l *klogState) printkLocked(level int, at time.Duration, text string) {
+	r := newKlogRecord(l.next, level, at, text)
 	l.next++
 	l.recs = append(l.recs, r)
-	l.size += len(r.format())
+	l.size += len(r.line)
 	for l.size > KlogBufferLen && len(l.recs) > 1 {
-		l.size -= len(l.recs[0].format())
+		l.size -= len(l.recs[0].line)
 		l.recs = l.recs[1:]
 	}
 	if l.more != nil {
@@ -106,15 +125,15 @@ func (k *Kernel) KlogReadAll(n int, clear bool) []byte {
 	recs := l.fromLocked(l.clearSeq)
 	total := 0
 	for i := range recs {
-		total += len(recs[i].format())
+		total += len(recs[i].line)
 	}
 	for len(recs) > 0 && total > n {
-		total -= len(recs[0].format())
+		total -= len(recs[0].line)
 		recs = recs[1:]
 	}
 	out := make([]byte, 0, total)
 	for i := range recs {
-		out = append(out, recs[i].format()...)
+		out = append(out, recs[i].line...)
 	}
 	if clear {
 		l.clearSeq = l.next
@@ -135,51 +154,50 @@ func (k *Kernel) KlogUnread() int {
 	l := &k.klog
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.unreadLocked())
+	l.skipLostLocked()
+	n := 0
+	for _, r := range l.fromLocked(l.readSeq) {
+		n += len(r.line)
+	}
+	return n - l.readOff
 }
 
-// unreadLocked is the text SYSLOG_ACTION_READ has yet to read.
+// skipLostLocked moves SYSLOG_ACTION_READ's position past the records
+// the buffer no longer keeps.
 //
 // Preconditions: l.mu is held.
-func (l *klogState) unreadLocked() []byte {
+func (l *klogState) skipLostLocked() {
 	if l.readSeq < l.firstLocked() {
 		l.readSeq, l.readOff = l.firstLocked(), 0
 	}
-	var out []byte
-	for i, r := range l.fromLocked(l.readSeq) {
-		s := r.format()
-		if i == 0 {
-			s = s[min(l.readOff, len(s)):]
-		}
-		out = append(out, s...)
-	}
-	return out
 }
 
 // KlogRead is SYSLOG_ACTION_READ: it waits until there are records
 // SYSLOG_ACTION_READ has not read (ERESTARTSYS if t is interrupted
-// first), then hands up to n bytes of them to consume, which returns how
-// many it took; those are read.
-func (k *Kernel) KlogRead(t *Task, n int, consume func([]byte) int) error {
+// first), then takes up to n bytes of them, which are read from then on
+// even if the caller fails to copy them out (as Linux's syslog_print).
+func (k *Kernel) KlogRead(t *Task, n int) ([]byte, error) {
 	l := &k.klog
 	for {
 		l.mu.Lock()
-		text := l.unreadLocked()
-		if len(text) > 0 {
-			took := consume(text[:min(n, len(text))])
-			// Advance past what was taken.
-			for took > 0 && l.readSeq < l.next {
-				r := l.fromLocked(l.readSeq)[0]
-				left := len(r.format()) - l.readOff
-				if took < left {
-					l.readOff += took
-					break
-				}
-				took -= left
+		l.skipLostLocked()
+		var out []byte
+		for _, r := range l.fromLocked(l.readSeq) {
+			if len(out) == n {
+				break
+			}
+			part := r.line[l.readOff:]
+			if len(part) > n-len(out) {
+				part = part[:n-len(out)]
+				l.readOff += len(part)
+			} else {
 				l.readSeq, l.readOff = l.readSeq+1, 0
 			}
+			out = append(out, part...)
+		}
+		if len(out) > 0 {
 			l.mu.Unlock()
-			return nil
+			return out, nil
 		}
 		if l.more == nil {
 			l.more = make(chan struct{})
@@ -187,7 +205,7 @@ func (k *Kernel) KlogRead(t *Task, n int, consume func([]byte) int) error {
 		more := l.more
 		l.mu.Unlock()
 		if err := t.BlockOn(more); err != nil {
-			return err
+			return nil, err
 		}
 	}
 }

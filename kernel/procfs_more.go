@@ -441,7 +441,7 @@ func (s procSource) Hostname(ctx vfs.Context) string {
 func (s procSource) Release() string { return UTSRelease }
 
 // Version implements proc.SystemInfo: uname's version field.
-func (s procSource) Version() string { return "#1 SMP kite " + s.k.Version() }
+func (s procSource) Version() string { return s.k.UTSVersion() }
 
 // LoadAverage implements proc.SystemInfo.
 func (s procSource) LoadAverage() (avg [3]uint64, running, threads int) {

@@ -19,7 +19,7 @@ const (
 func uname(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	const field = 65
 	b := make([]byte, 6*field)
-	version := "#1 SMP kite " + t.Kernel().Version()
+	version := t.Kernel().UTSVersion()
 	host, domain := t.Namespaces().UTS.Names()
 	machine := utsMachine
 	if t.Personality()&kernel.PerMask == kernel.PerLinux32 {

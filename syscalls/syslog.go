@@ -27,7 +27,12 @@ const (
 const syslogRestrict = true
 
 // syslog(type, buf, len) reads and controls kite's kernel log
-// (kernel.Printk): dmesg reads it with SYSLOG_ACTION_READ_ALL.
+// (kernel.Printk): dmesg reads it with SYSLOG_ACTION_READ_ALL. A
+// restricted action (every one with dmesg_restrict, else all but
+// READ_ALL and SIZE_BUFFER) needs CAP_SYSLOG: CAP_SYS_ADMIN alone,
+// which syslog(2) documents as accepted but deprecated, is refused as
+// by Linux 6.x (EPERM); the check comes before the action's own (EPERM
+// before EINVAL).
 func syslog(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	typ, buf, n := int(int32(a[0])), a[1], int(int32(a[2]))
 	restricted := syslogRestrict || typ != syslogReadAll && typ != syslogSizeBuffer
@@ -46,16 +51,12 @@ func syslog(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 			return 0, nil
 		}
 		if typ == syslogRead {
-			var copied int
-			var cerr error
-			err := k.KlogRead(t, n, func(text []byte) int {
-				copied, cerr = t.CopyOut(buf, text)
-				return copied
-			})
+			text, err := k.KlogRead(t, n)
 			if err != nil {
 				return 0, err
 			}
-			if copied == 0 && cerr != nil {
+			copied, err := t.CopyOut(buf, text)
+			if err != nil && copied == 0 {
 				return 0, unix.EFAULT
 			}
 			return uintptr(copied), nil

@@ -52,3 +52,10 @@ func TestRealtimeAbsInKite(t *testing.T) {
 func TestTimeSetInKite(t *testing.T) {
 	runKiteOnly(t, "time_set")
 }
+
+// TestSyslogActionsInKite reads and clears kite's kernel log with
+// syslog(2) (SYSLOG_ACTION_READ, READ_CLEAR, CLEAR, SIZE_UNREAD), a READ
+// blocking until the OOM killer logs the child it kills.
+func TestSyslogActionsInKite(t *testing.T) {
+	runKiteOnly(t, "syslog_actions", "--memory", "128M")
+}

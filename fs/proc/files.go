@@ -476,7 +476,7 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 		return formatSystemStat(si.NumCPU(), boot, forks, running), nil
 	})
 	kids["version"] = fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
-		return []byte(fmt.Sprintf("Linux version %s (kite@kite) (go) %s\n", si.Release(), si.Version())), nil
+		return []byte(VersionLine(si.Release(), si.Version()) + "\n"), nil
 	})
 	kernel := map[string]vfs.Inode{
 		"hostname": fs.newData(nil, 0o444, func(ctx vfs.Context) ([]byte, error) {
@@ -669,4 +669,11 @@ func (fs *Filesystem) sysctlTree(files map[string]func(vfs.Context) []byte, w Ne
 		return fs.newDir(nil, kids)
 	}
 	return build(root)
+}
+
+// VersionLine is /proc/version's line (without its newline), which the
+// kernel also logs at boot as its banner: the release and uname's
+// version.
+func VersionLine(release, version string) string {
+	return fmt.Sprintf("Linux version %s (kite@kite) (go) %s", release, version)
 }
