@@ -187,10 +187,31 @@ func (t *Task) Sleep(d time.Duration) (time.Duration, error) {
 }
 
 // CPUTime returns the user and system time the task has used: time spent
-// running application code, and time spent in kite on its behalf.
+// running application code, and time spent in kite on its behalf. The
+// user time includes the slice the task is running now.
 func (t *Task) CPUTime() (user, sys time.Duration) {
-	return time.Duration(t.userNanos.Load()), time.Duration(t.sysNanos.Load())
+	for {
+		seq := t.cpuSeq.Load()
+		if seq&1 != 0 {
+			// The run loop is between two of its stores.
+			runtime.Gosched()
+			continue
+		}
+		user, sys = time.Duration(t.userNanos.Load()), time.Duration(t.sysNanos.Load())
+		if since := t.userSince.Load(); since != 0 {
+			// Taken with the sequence even: before the run loop
+			// measures the end of the slice, so the reading never
+			// runs ahead of what it adds.
+			user += max(time.Since(cpuEpoch)-time.Duration(since), 0)
+		}
+		if t.cpuSeq.Load() == seq {
+			return user, sys
+		}
+	}
 }
+
+// cpuEpoch is the origin of Task.userSince.
+var cpuEpoch = time.Now()
 
 // Yield gives up the CPU to other runnable tasks (sched_yield).
 func (t *Task) Yield() { runtime.Gosched() }

@@ -69,9 +69,15 @@ func (t *Task) run() {
 		// Time in kite on the task's behalf, less the time it slept.
 		t.sysNanos.Add(max(int64(now.Sub(last))-t.sleptNanos, 0))
 		t.sleptNanos = 0
+		t.cpuSeq.Add(1)
+		t.userSince.Store(int64(now.Sub(cpuEpoch)) | 1)
+		t.cpuSeq.Add(1)
 		ev, f, err := t.switchToUser(ctx)
+		t.cpuSeq.Add(1)
 		last = time.Now()
 		t.userNanos.Add(int64(last.Sub(now)))
+		t.userSince.Store(0)
+		t.cpuSeq.Add(1)
 		if err != nil {
 			t.k.log.Error("application context lost", "tid", t.tid, "err", err)
 			t.tg.beginExit(SignaledStatus(int(unix.SIGKILL), false))

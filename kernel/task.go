@@ -84,6 +84,12 @@ type Task struct {
 	// Time accounting, used only by the task's goroutine and read
 	// atomically by others.
 	userNanos, sysNanos atomic.Int64
+	// userSince is when the task last entered application code (on
+	// cpuEpoch's clock), zero while it is in kite; cpuSeq is odd while
+	// the run loop changes userNanos and userSince together. Readers
+	// (CPUTime) add the running slice, as Linux's clocks read the time
+	// of a thread on the CPU up to now.
+	userSince, cpuSeq atomic.Int64
 	// sleepStart is when the task's outermost wait began (SleepBegin)
 	// and sleptNanos the time it has spent in waits since the run loop
 	// last accounted its system time: sleeping is not CPU time. Used
