@@ -87,3 +87,99 @@ func (c CPUClock) group() *ThreadGroup {
 	}
 	return c.Group
 }
+
+// running reports whether a thread of the clock's target is alive, so
+// that the clock may still move. Once it is false the clock's reading is
+// final: an exiting task adds its time to its group's dead time in the
+// same step that takes it off the group's list.
+func (c CPUClock) running() bool {
+	if c.Task != nil {
+		select {
+		case <-c.Task.exitedCh:
+			return false
+		default:
+			return true
+		}
+	}
+	c.Group.sigMu.Lock()
+	n := len(c.Group.tasks)
+	c.Group.sigMu.Unlock()
+	return n > 0
+}
+
+// reaped reports whether the clock's target is gone for good: a reaped
+// process, or an exited thread other than a live process's leader
+// (which stays until its process is reaped). Linux's timers on such a
+// clock find no task: timer_gettime reads zero, timer_settime is ESRCH.
+func (c CPUClock) reaped() bool {
+	if c.running() {
+		return false
+	}
+	tg := c.group()
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	if c.Task != nil && c.Task != tg.leader {
+		return true
+	}
+	return tg.state == groupDead
+}
+
+// cpuPoll paces the checks of a CPU clock that has not reached a
+// deadline. Nothing tells kite when a CPU clock moves: its owner looks
+// again after the time left (the clock moves at most as fast as the wall
+// clock per thread), at least cpuPollMin, and backs off up to
+// cpuPollMax while the clock stands still (its threads blocked or
+// stopped), as Linux checks CPU timers only on the ticks of a running
+// thread.
+type cpuPoll struct {
+	last, idle time.Duration
+}
+
+const (
+	cpuPollMin = time.Millisecond
+	cpuPollMax = 64 * time.Millisecond
+)
+
+// next is how long to wait after reading now, left short of the deadline.
+func (p *cpuPoll) next(now, left time.Duration) time.Duration {
+	if now == p.last {
+		p.idle = min(max(2*p.idle, cpuPollMin), cpuPollMax)
+	} else {
+		p.idle = 0
+	}
+	p.last = now
+	return max(left, cpuPollMin, p.idle)
+}
+
+// SleepOnCPUClock blocks t until clock c reads deadline or later, as
+// clock_nanosleep on a CPU-time clock (Linux arms a CPU timer and
+// sleeps). A clock whose target has exited never gets there: t then
+// sleeps until interrupted. It returns nil at the deadline and
+// ERESTARTSYS when t is interrupted (see Interrupted). The sleep counts
+// as one voluntary context switch, however many checks it takes.
+func (t *Task) SleepOnCPUClock(c CPUClock, deadline time.Duration) error {
+	switches := t.ru.nvcsw.Load()
+	defer func() {
+		if t.ru.nvcsw.Load() > switches+1 {
+			t.ru.nvcsw.Store(switches + 1)
+		}
+	}()
+	p := cpuPoll{last: -1}
+	for {
+		running := c.running()
+		now := c.Read()
+		if now >= deadline {
+			return nil
+		}
+		if !running {
+			return t.Park(nil)
+		}
+		// A single thread's clock gains at most the wall time slept:
+		// look again within a tick while it runs, so that the sleeper
+		// wakes about when Linux's would.
+		d := p.next(now, min(deadline-now, 4*time.Millisecond))
+		if err := t.ParkTimeout(nil, time.Now().Add(d)); err != unix.ETIMEDOUT {
+			return err
+		}
+	}
+}

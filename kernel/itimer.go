@@ -37,6 +37,8 @@ type itimer struct {
 	timer *time.Timer
 	// gen invalidates timers of an earlier setting. Guarded by mu.
 	gen uint64
+	// poll paces the checks of the CPU-time timers. Guarded by mu.
+	poll cpuPoll
 }
 
 // itimers returns the process's interval timers, creating them on first
@@ -108,6 +110,7 @@ func (tg *ThreadGroup) SetITimer(which int, nv ITimerValue) (ITimerValue, error)
 		it.timer = nil
 	}
 	it.deadline, it.interval = 0, nv.Interval
+	it.poll = cpuPoll{last: -1}
 	if nv.Value > 0 {
 		it.deadline = it.clock(tg) + nv.Value
 		it.armLocked(tg, nv.Value)
@@ -127,16 +130,6 @@ func (it *itimer) armLocked(tg *ThreadGroup, d time.Duration) {
 // deadline has passed in the timer's clock, re-arms periodic timers, and
 // otherwise waits for the rest.
 func (it *itimer) fire(tg *ThreadGroup, gen uint64) {
-	if it.which != ITimerReal {
-		// CPU time is accounted when tasks come back from application
-		// code: make them.
-		tg.sigMu.Lock()
-		tasks := tg.tasksForSignals()
-		tg.sigMu.Unlock()
-		for _, t := range tasks {
-			t.interruptContext()
-		}
-	}
 	exiting := tg.isExiting() // sigMu is not taken under it.mu
 	it.mu.Lock()
 	if gen != it.gen || it.deadline == 0 || exiting {
@@ -145,7 +138,13 @@ func (it *itimer) fire(tg *ThreadGroup, gen uint64) {
 	}
 	now := it.clock(tg)
 	if now < it.deadline {
-		it.armLocked(tg, it.deadline-now)
+		d := it.deadline - now
+		if it.which != ITimerReal {
+			// The process's CPU time stands still while it blocks:
+			// look again less often.
+			d = it.poll.next(now, d)
+		}
+		it.armLocked(tg, d)
 		it.mu.Unlock()
 		return
 	}

@@ -38,7 +38,10 @@ type posixTimer struct {
 	tg    *ThreadGroup
 	// target receives SIGEV_THREAD_ID signals.
 	target *Task
-	// cpu is the clock of a dynamic CPU-time clock id (clock < 0).
+	// cpu is the clock of a CPU-time clock id: a dynamic one (clock <
+	// 0), CLOCK_PROCESS_CPUTIME_ID (the creator's process) or
+	// CLOCK_THREAD_CPUTIME_ID (the creating thread, whichever thread
+	// arms the timer later).
 	cpu *CPUClock
 
 	// mu comes after ThreadGroup.sigMu: never take sigMu while holding it.
@@ -60,6 +63,8 @@ type posixTimer struct {
 	// overrun counts expiries while pending; lastOverrun is what
 	// timer_getoverrun reports. Guarded by mu.
 	overrun, lastOverrun int32
+	// poll paces the checks of a CPU clock. Guarded by mu.
+	poll cpuPoll
 }
 
 // posixTimers is a process's timer_create timers.
@@ -76,12 +81,6 @@ func timerClockValue(tg *ThreadGroup, creator *Task, clock int32) (time.Duration
 		return time.Duration(tg.k.clock.Realtime()), nil
 	case unix.CLOCK_MONOTONIC, unix.CLOCK_BOOTTIME, unix.CLOCK_BOOTTIME_ALARM:
 		return time.Duration(tg.k.clock.Monotonic()) + creator.ClockOffset(clock), nil
-	case unix.CLOCK_PROCESS_CPUTIME_ID:
-		u, s := tg.CPUTime()
-		return u + s, nil
-	case unix.CLOCK_THREAD_CPUTIME_ID:
-		u, s := creator.CPUTime()
-		return u + s, nil
 	}
 	return 0, unix.EINVAL
 }
@@ -121,17 +120,24 @@ func (t *Task) TimerCreate(clock int32, ev *SigEvent) (int32, error) {
 		// dynamic clocks have no timer_create.
 		return 0, unix.EOPNOTSUPP
 	}
-	if IsDynamicCPUClock(clock) {
+	switch {
+	case IsDynamicCPUClock(clock):
 		c, err := t.ResolveCPUClock(clock, false)
 		if err != nil {
 			return 0, err
 		}
 		cpu = &c
-	} else if _, err := timerClockValue(t.tg, t, clock); err != nil {
-		return 0, err
-	}
-	if clock == unix.CLOCK_MONOTONIC_RAW || clock == unix.CLOCK_REALTIME_COARSE || clock == unix.CLOCK_MONOTONIC_COARSE {
+	case clock == unix.CLOCK_PROCESS_CPUTIME_ID:
+		cpu = &CPUClock{Group: t.tg, Which: CPUClockSched}
+	case clock == unix.CLOCK_THREAD_CPUTIME_ID:
+		cpu = &CPUClock{Task: t, Which: CPUClockSched}
+	case clock == unix.CLOCK_MONOTONIC_RAW || clock == unix.CLOCK_REALTIME_COARSE || clock == unix.CLOCK_MONOTONIC_COARSE:
+		// Clocks without timers.
 		return 0, unix.ENOTSUP
+	default:
+		if _, err := timerClockValue(t.tg, t, clock); err != nil {
+			return 0, err
+		}
 	}
 	pt := &posixTimer{clock: clock, tg: t.tg, cpu: cpu}
 	if ev == nil {
@@ -199,6 +205,10 @@ func (t *Task) TimerSettime(id int32, abs bool, spec TimerSpec) (TimerSpec, erro
 	if err != nil {
 		return TimerSpec{}, err
 	}
+	if pt.cpu != nil && pt.cpu.reaped() {
+		// Linux can learn nothing more of a reaped target.
+		return TimerSpec{}, unix.ESRCH
+	}
 	n, err := pt.readClocks(t)
 	if err != nil {
 		return TimerSpec{}, err
@@ -206,6 +216,7 @@ func (t *Task) TimerSettime(id int32, abs bool, spec TimerSpec) (TimerSpec, erro
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
 	old := pt.currentLocked(pt.nowLocked(n))
+	pt.poll = cpuPoll{last: -1}
 	pt.gen++
 	if pt.timer != nil {
 		pt.timer.Stop()
@@ -236,6 +247,10 @@ func (t *Task) TimerGettime(id int32) (TimerSpec, error) {
 	pt, err := t.lookupTimer(id)
 	if err != nil {
 		return TimerSpec{}, err
+	}
+	if pt.cpu != nil && pt.cpu.reaped() {
+		// A timer on a reaped target's clock reads as disarmed.
+		return TimerSpec{}, nil
 	}
 	n, err := pt.readClocks(t)
 	if err != nil {
@@ -305,20 +320,30 @@ func (pt *posixTimer) armLocked(creator *Task, d time.Duration) {
 	pt.timer = time.AfterFunc(max(d, time.Microsecond), func() { pt.fire(creator, gen) })
 }
 
+// rearmLocked looks at the deadline again later: after the time left,
+// paced by pt.poll on a CPU clock.
+//
+// Preconditions: pt.mu is held; now < pt.deadline.
+func (pt *posixTimer) rearmLocked(creator *Task, now time.Duration) {
+	d := pt.deadline - now
+	if pt.cpu != nil {
+		d = pt.poll.next(now, d)
+	}
+	pt.armLocked(creator, d)
+}
+
 // fire checks the deadline, delivers the expiry and re-arms.
+//
+// A CPU clock whose target has no thread left never moves again: its
+// timer delivers what has expired and then stops looking (Linux's stays
+// armed and never fires; timer_settime may still arm it, to the same
+// end, until the target is reaped).
 func (pt *posixTimer) fire(creator *Task, gen uint64) {
-	cpu := pt.clock == unix.CLOCK_PROCESS_CPUTIME_ID || pt.clock == unix.CLOCK_THREAD_CPUTIME_ID || pt.cpu != nil
-	if cpu {
-		g := pt.tg
-		if pt.cpu != nil {
-			g = pt.cpu.group()
-		}
-		g.sigMu.Lock()
-		tasks := g.tasksForSignals()
-		g.sigMu.Unlock()
-		for _, t := range tasks {
-			t.interruptContext()
-		}
+	running := true
+	if pt.cpu != nil {
+		// Read before the clock, so that a false one means the
+		// reading below is final.
+		running = pt.cpu.running()
 	}
 	// tg.sigMu comes before pt.mu (dequeueing a timer signal takes pt.mu
 	// under sigMu): look at the group before taking pt.mu.
@@ -331,7 +356,11 @@ func (pt *posixTimer) fire(creator *Task, gen uint64) {
 		return
 	}
 	if now < pt.deadline {
-		pt.armLocked(creator, pt.deadline-now)
+		if running {
+			pt.rearmLocked(creator, now)
+		} else {
+			pt.timer = nil
+		}
 		pt.mu.Unlock()
 		return
 	}
@@ -340,7 +369,11 @@ func (pt *posixTimer) fire(creator *Task, gen uint64) {
 		missed := (now - pt.deadline) / pt.interval
 		expiries += int32(min(missed, 1<<30))
 		pt.deadline += (time.Duration(missed) + 1) * pt.interval
-		pt.armLocked(creator, pt.deadline-now)
+		if running {
+			pt.rearmLocked(creator, now)
+		} else {
+			pt.timer = nil
+		}
 	} else {
 		pt.deadline = 0
 		pt.timer = nil

@@ -265,7 +265,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_CLOCK_SETTIME:           partial(clockSettime, "CLOCK_REALTIME (with CAP_SYS_TIME) sets kite's clock for every process under kite, never the host's; timerfds see the change (TFD_TIMER_CANCEL_ON_SET), and absolute CLOCK_REALTIME timers of timer_create and clock_nanosleep sleepers look at their expiry again"),
 	unix.SYS_CLOCK_GETTIME:           supported(clockGettime),
 	unix.SYS_CLOCK_GETRES:            supported(clockGetres),
-	unix.SYS_CLOCK_NANOSLEEP:         partial(clockNanosleep, "CPU-time clocks sleep for wall time"),
+	unix.SYS_CLOCK_NANOSLEEP:         partial(clockNanosleep, "CPU-time clocks count CPU time as kite accounts it"),
 	unix.SYS_EXIT_GROUP:              supported(exitGroup),
 	unix.SYS_EPOLL_WAIT:              supported(epollWait),
 	unix.SYS_EPOLL_CTL:               partial(epollCtl, "EPOLLWAKEUP is dropped without CAP_BLOCK_SUSPEND, as on Linux, and kept with it, where kite has no system suspend for it to hold off; the limits on wakeup paths (Linux's reverse_path_check, EINVAL past them) are not checked"),

@@ -178,24 +178,21 @@ func durationOf(sec, nsec int64) time.Duration {
 // TIMER_ABSTIME
 const timerAbstime = 1
 
+// processCPUClock is the dynamic id of the caller's own process's
+// CPU-time clock (pid 0, user+system), which CLOCK_PROCESS_CPUTIME_ID
+// sleeps on.
+const processCPUClock = ^int32(0)<<3 | kernel.CPUClockSched
+
 func clockNanosleep(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 	id, flags := int32(a[0]), int(a[1])
 	switch {
 	case id == clockRealtime, id == clockMonotonic, id == clockBoottime, id == clockTAI, id == clockRealtimeAlarm,
-		id == clockBoottimeAlarm, id == clockProcessCPUTimeID:
+		id == clockBoottimeAlarm:
 	case kernel.IsClockFD(id):
 		// A posix clock device (kite has none): no sleeping on one.
 		return 0, unix.EOPNOTSUPP
-	case id < 0:
-		// A dynamic CPU-time clock: as Linux, not the caller's own
-		// thread's; the others sleep as CLOCK_PROCESS_CPUTIME_ID.
-		c, err := t.ResolveCPUClock(id, false)
-		if err != nil {
-			return 0, err
-		}
-		if c.Task == t {
-			return 0, unix.EINVAL
-		}
+	case id == clockProcessCPUTimeID || id < 0:
+		return 0, cpuNanosleep(t, id, flags&timerAbstime != 0, a[2], a[3])
 	default:
 		if _, err := clockNow(t, id); err != nil {
 			return 0, err
@@ -219,6 +216,66 @@ func clockNanosleep(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return 0, sleepFor(t, time.Duration(int64(d)-now), 0)
 	}
 	return 0, sleepFor(t, d, a[3])
+}
+
+// cpuNanosleep is clock_nanosleep on a CPU-time clock: as Linux's, the
+// sleep lasts until the clock (another process's or thread's, or the
+// caller's process's, which only its other threads move) reads the
+// deadline, and forever if its target exits first. After the time is
+// read (EFAULT, EINVAL first): a thread clock must name another thread
+// of the caller's process (its own is EINVAL), and a dynamic clock of a
+// process or thread that does not exist is EINVAL.
+func cpuNanosleep(t *kernel.Task, id int32, abs bool, req, rem uintptr) error {
+	if id == clockProcessCPUTimeID {
+		id = processCPUClock
+	}
+	sec, nsec, err := copyInTimespec(t, req)
+	if err != nil {
+		return err
+	}
+	if pid := ^(id >> 3); id&4 != 0 && (pid == 0 || pid == t.TID()) {
+		return unix.EINVAL
+	}
+	c, err := t.ResolveCPUClock(id, false)
+	if err != nil {
+		return err
+	}
+	d := durationOf(sec, nsec)
+	if abs {
+		if err := t.SleepOnCPUClock(c, d); err != nil {
+			// An interrupted absolute sleep restarts as it was
+			// asked, unless a handler runs.
+			return kernel.ERESTARTNOHAND
+		}
+		return nil
+	}
+	return cpuSleepUntil(t, c, c.Read()+d, rem)
+}
+
+// cpuSleepUntil is the relative CPU-clock sleep until deadline: when a
+// signal interrupts it, it writes the clock's time left to rem (if
+// non-zero) and continues through restart_syscall unless a handler
+// runs, as sleepUntil.
+func cpuSleepUntil(t *kernel.Task, c kernel.CPUClock, deadline time.Duration, rem uintptr) error {
+	if t.SleepOnCPUClock(c, deadline) == nil {
+		return nil
+	}
+	left := deadline - c.Read()
+	if left <= 0 {
+		// The deadline came with the signal: the sleep is done.
+		return nil
+	}
+	if rem != 0 {
+		var b [16]byte
+		encodeTimespec(b[:], int64(left))
+		if err := copyOutFull(t, rem, b[:]); err != nil {
+			return err
+		}
+	}
+	t.SetRestartBlock(func(t *kernel.Task) (uintptr, error) {
+		return 0, cpuSleepUntil(t, c, deadline, rem)
+	})
+	return kernel.ERESTART_RESTARTBLOCK
 }
 
 // sleepUntilRealtime sleeps until realtime clock id reads deadline,
