@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -93,18 +94,13 @@ func (c CPUClock) group() *ThreadGroup {
 // final: an exiting task adds its time to its group's dead time in the
 // same step that takes it off the group's list.
 func (c CPUClock) running() bool {
+	tg := c.group()
+	tg.sigMu.Lock()
+	defer tg.sigMu.Unlock()
 	if c.Task != nil {
-		select {
-		case <-c.Task.exitedCh:
-			return false
-		default:
-			return true
-		}
+		return slices.Contains(tg.tasks, c.Task)
 	}
-	c.Group.sigMu.Lock()
-	n := len(c.Group.tasks)
-	c.Group.sigMu.Unlock()
-	return n > 0
+	return len(tg.tasks) > 0
 }
 
 // reaped reports whether the clock's target is gone for good: a reaped
