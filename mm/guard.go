@@ -143,6 +143,28 @@ func (s *pageSet) first(start, end uintptr) (uintptr, bool) {
 	}
 }
 
+// wordsIn returns how many of the words first to last (page number / 64)
+// the set holds.
+func (s *pageSet) wordsIn(first, last uintptr) uint64 {
+	var n uint64
+	if uint64(last-first) > uint64(len(s.words)) {
+		for k := range s.words {
+			if k >= first && k <= last {
+				n++
+			}
+		}
+		return n
+	}
+	for k := first; ; k++ {
+		if _, ok := s.words[k]; ok {
+			n++
+		}
+		if k == last {
+			return n
+		}
+	}
+}
+
 // pages returns the pages of [start, end) in the set, in order.
 func (s *pageSet) pages(start, end uintptr) []uintptr {
 	var out []uintptr
@@ -172,8 +194,12 @@ func (m *MemoryManager) guardInstallLocked(v *vma, start, end uintptr) error {
 	}
 	// Guards cost kite a word per 64 pages: a program may not make
 	// kite hold more than maxGuardWords of them (ENOMEM, as when
-	// Linux cannot allocate page tables for them).
-	if uint64(len(m.guards.words))+uint64((end-start)>>pageShift)/64+2 > maxGuardWords {
+	// Linux cannot allocate page tables for them). Words the range
+	// already has cost nothing more.
+	first, _ := pageWord(start)
+	last, _ := pageWord(end - pageSize)
+	added := uint64(last-first) + 1 - m.guards.wordsIn(first, last)
+	if uint64(len(m.guards.words))+added > maxGuardWords {
 		return unix.ENOMEM
 	}
 	m.dropPagesLocked(start, end)
@@ -183,20 +209,71 @@ func (m *MemoryManager) guardInstallLocked(v *vma, start, end uintptr) error {
 }
 
 // maxGuardWords bounds an address space's guard set: 2^20 words, 8 MiB
-// of keys and values, cover 256 GiB of guard pages.
-const maxGuardWords = 1 << 20
+// of keys and values, cover 256 GiB of guard pages. A variable for tests.
+var maxGuardWords uint64 = 1 << 20
 
-// moveGuardsLocked moves the guard pages of [from, from+length) to the
-// same offsets from to (mremap).
+// guardMove is the change to the guard set that moving a range's guard
+// pages makes: the words it changes, with their new values.
+type guardMove map[uintptr]uint64
+
+// planGuardMoveLocked returns the change that moving the guard pages of
+// [from, from+length) to the same offsets from to (mremap) makes, or
+// ENOMEM if the set would then hold more than maxGuardWords words: a
+// move to another alignment spreads the guards of a word over two. Nothing
+// changes until applyGuardMoveLocked.
 //
-// Preconditions: m.mu is held for writing.
-func (m *MemoryManager) moveGuardsLocked(from, length, to uintptr) {
+// Preconditions: m.mu is held.
+func (m *MemoryManager) planGuardMoveLocked(from, length, to uintptr) (guardMove, error) {
 	gs := m.guards.pages(from, from+length)
 	if len(gs) == 0 {
+		return nil, nil
+	}
+	mv := make(guardMove)
+	get := func(k uintptr) uint64 {
+		if w, ok := mv[k]; ok {
+			return w
+		}
+		return m.guards.words[k]
+	}
+	for _, g := range gs {
+		k, b := pageWord(g)
+		mv[k] = get(k) &^ (1 << b)
+	}
+	for _, g := range gs {
+		k, b := pageWord(g - from + to)
+		mv[k] = get(k) | 1<<b
+	}
+	n := int64(len(m.guards.words))
+	for k, w := range mv {
+		_, had := m.guards.words[k]
+		switch {
+		case had && w == 0:
+			n--
+		case !had && w != 0:
+			n++
+		}
+	}
+	if uint64(n) > maxGuardWords {
+		return nil, unix.ENOMEM
+	}
+	return mv, nil
+}
+
+// applyGuardMoveLocked makes the change planGuardMoveLocked planned.
+//
+// Preconditions: m.mu is held for writing, and has been since the plan.
+func (m *MemoryManager) applyGuardMoveLocked(mv guardMove) {
+	if len(mv) == 0 {
 		return
 	}
-	m.guards.update(from, from+length, false)
-	for _, g := range gs {
-		m.guards.update(g-from+to, g-from+to+pageSize, true)
+	if m.guards.words == nil {
+		m.guards.words = make(map[uintptr]uint64)
+	}
+	for k, w := range mv {
+		if w == 0 {
+			delete(m.guards.words, k)
+		} else {
+			m.guards.words[k] = w
+		}
 	}
 }

@@ -221,6 +221,12 @@ func (m *MemoryManager) moveLocked(oldAddr, oldLen, newLen, to uintptr, dontUnma
 		m.vmas.insert(&nv)
 		return to, nil
 	}
+	// The guard pages move too, if the guard set has room for them
+	// at their new alignment.
+	gmove, err := m.planGuardMoveLocked(oldAddr, min(oldLen, newLen), to)
+	if err != nil {
+		return 0, err
+	}
 	oldEnd := oldAddr + oldLen
 	m.vmas.splitAt(oldAddr)
 	m.vmas.splitAt(oldEnd)
@@ -264,7 +270,7 @@ func (m *MemoryManager) moveLocked(oldAddr, oldLen, newLen, to uintptr, dontUnma
 	for _, mv := range pages {
 		m.pt.set(mv.addr, mv.p)
 	}
-	m.moveGuardsLocked(oldAddr, min(oldLen, newLen), to)
+	m.applyGuardMoveLocked(gmove)
 	if !dontUnmap {
 		m.unmapLocked(oldAddr, oldEnd)
 	} else {
