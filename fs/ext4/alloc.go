@@ -134,6 +134,11 @@ func (fs *FS) blockBitmap(g uint32) ([]byte, error) {
 	gd := fs.groups[g]
 	bm := fs.blockBuf()
 	if gd.Flags&BGBlockUninit == 0 {
+		// (Its checksum in the descriptor must be current to verify it.)
+		if err := fs.settleGroupDesc(g); err != nil {
+			fs.putBlockBuf(bm)
+			return nil, err
+		}
 		if err := fs.readBitmap(gd.BlockBitmap(), bm, gd.BlockBitmapCsumLo, gd.BlockBitmapCsumHi, fs.sb.ClustersPerGroup/8); err == errBitmapCsum {
 			fs.putBlockBuf(bm)
 			return nil, corrupt("group %d block bitmap checksum mismatch", g)
@@ -191,6 +196,11 @@ func (fs *FS) inodeBitmap(g uint32) ([]byte, error) {
 		setBitRange(bm, uint64(fs.sb.InodesPerGroup), uint64(fs.blockSize)*8)
 		return bm, nil
 	}
+	// (Its checksum in the descriptor must be current to verify it.)
+	if err := fs.settleGroupDesc(g); err != nil {
+		fs.putBlockBuf(bm)
+		return nil, err
+	}
 	if err := fs.readBitmap(gd.InodeBitmap(), bm, gd.InodeBitmapCsumLo, gd.InodeBitmapCsumHi, fs.sb.InodesPerGroup/8); err == errBitmapCsum {
 		fs.putBlockBuf(bm)
 		return nil, corrupt("group %d inode bitmap checksum mismatch", g)
@@ -241,27 +251,94 @@ func (fs *FS) putInodeBitmap(g uint32, bm []byte) error {
 // bitmapWritten updates group g's descriptor for its block bitmap (or
 // inode bitmap if inodes), blk, just written: initialized, and with its
 // checksum (of bm if the caller has the bitmap, else of the cached
-// block); and writes the descriptor.
+// block); and writes the descriptor. In a running transaction the
+// checksum and the descriptor wait for the commit (every allocation
+// changes a bitmap: its checksum is taken once per commit, not once per
+// allocation), or for a read of the bitmap that verifies it.
 func (fs *FS) bitmapWritten(g uint32, inodes bool, blk uint64, bm []byte) error {
 	gd := fs.groups[g]
-	flag, n := uint16(BGBlockUninit), fs.sb.ClustersPerGroup/8
-	lo, hi := &gd.BlockBitmapCsumLo, &gd.BlockBitmapCsumHi
+	flag, pend := uint16(BGBlockUninit), gdBlockCsum
 	if inodes {
-		flag, n = BGInodeUninit, fs.sb.InodesPerGroup/8
-		lo, hi = &gd.InodeBitmapCsumLo, &gd.InodeBitmapCsumHi
+		flag, pend = BGInodeUninit, gdInodeCsum
 	}
 	gd.Flags &^= flag
+	if fs.tx.Load() != nil {
+		if fs.gdPending == nil {
+			fs.gdPending = map[uint32]uint8{}
+		}
+		fs.gdPending[g] |= pend
+		return nil
+	}
 	if fs.csum {
+		n := fs.sb.ClustersPerGroup / 8
+		if inodes {
+			n = fs.sb.InodesPerGroup / 8
+		}
 		c, err := fs.bitmapCsum(blk, bm, n)
 		if err != nil {
 			return err
 		}
-		*lo, *hi = uint16(c), uint16(c>>16)
-		if fs.sb.DescSizeBytes() < 64 {
-			*hi = 0
-		}
+		fs.setBitmapCsum(g, inodes, c)
 	}
 	return fs.writeGroupDesc(g)
+}
+
+// What of a group descriptor waits for the commit (FS.gdPending): the
+// checksum of its block bitmap, of its inode bitmap (and the descriptor
+// itself, either way).
+const (
+	gdBlockCsum uint8 = 1 << iota
+	gdInodeCsum
+)
+
+// setBitmapCsum stores c as the checksum of group g's block (or inode)
+// bitmap in its descriptor.
+func (fs *FS) setBitmapCsum(g uint32, inodes bool, c uint32) {
+	gd := fs.groups[g]
+	lo, hi := &gd.BlockBitmapCsumLo, &gd.BlockBitmapCsumHi
+	if inodes {
+		lo, hi = &gd.InodeBitmapCsumLo, &gd.InodeBitmapCsumHi
+	}
+	*lo, *hi = uint16(c), uint16(c>>16)
+	if fs.sb.DescSizeBytes() < 64 {
+		*hi = 0
+	}
+}
+
+// settleGroupDesc brings group g's bitmap checksums up to date and
+// writes its descriptor, if they wait for the commit.
+func (fs *FS) settleGroupDesc(g uint32) error {
+	pend, ok := fs.gdPending[g]
+	if !ok {
+		return nil
+	}
+	delete(fs.gdPending, g)
+	gd := fs.groups[g]
+	if fs.csum && pend&gdBlockCsum != 0 {
+		c, err := fs.bitmapCsum(gd.BlockBitmap(), nil, fs.sb.ClustersPerGroup/8)
+		if err != nil {
+			return err
+		}
+		fs.setBitmapCsum(g, false, c)
+	}
+	if fs.csum && pend&gdInodeCsum != 0 {
+		c, err := fs.bitmapCsum(gd.InodeBitmap(), nil, fs.sb.InodesPerGroup/8)
+		if err != nil {
+			return err
+		}
+		fs.setBitmapCsum(g, true, c)
+	}
+	return fs.writeGroupDesc(g)
+}
+
+// flushGroupDescs settles every descriptor waiting for the commit.
+func (fs *FS) flushGroupDescs() error {
+	for g := range fs.gdPending {
+		if err := fs.settleGroupDesc(g); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func setBitRange(bm []byte, from, to uint64) {

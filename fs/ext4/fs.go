@@ -115,6 +115,10 @@ type FS struct {
 	// sbDirty is set when the superblock changed in the running
 	// transaction and is not written to it yet (guarded by mu).
 	sbDirty bool
+	// gdPending is the group descriptors changed in the running
+	// transaction and not written to it yet, with their bitmap
+	// checksums to compute (gdBlockCsum, gdInodeCsum; guarded by mu).
+	gdPending map[uint32]uint8
 	// pendingFree is, per group, the block runs freed in the running
 	// transaction, not reused before it commits (guarded by mu).
 	pendingFree map[uint32][][2]uint64

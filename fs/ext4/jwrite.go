@@ -297,6 +297,11 @@ func (fs *FS) commitRunning() error {
 		fs.txErr = err
 		return err
 	}
+	if err := fs.flushGroupDescs(); err != nil {
+		fs.wdev = nil
+		fs.txErr = err
+		return err
+	}
 	if fs.sbDirty {
 		if err := fs.flushSuper(); err != nil {
 			fs.wdev = nil
@@ -791,7 +796,7 @@ func (fs *FS) Sync() error {
 		return err
 	}
 	t := fs.tx.Load()
-	commits := t != nil && (len(t.blocks) > 0 || len(t.revoke) > 0 || fs.sbDirty)
+	commits := t != nil && (len(t.blocks) > 0 || len(t.revoke) > 0 || fs.sbDirty || len(fs.gdPending) > 0)
 	dataDirty := fs.dataDirty
 	if err := fs.commitRunning(); err != nil {
 		return err

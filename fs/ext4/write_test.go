@@ -436,3 +436,40 @@ func TestBitmapCsumReadError(t *testing.T) {
 		t.Fatal("bitmapWritten of an unreadable bitmap: nil")
 	}
 }
+
+// TestGroupDescAtCommit: in a running transaction the bitmaps'
+// checksums and the group descriptors are written at the commit; an
+// allocation that has to read and verify a changed bitmap again (the
+// cache lost it) must find its checksum current, and the committed
+// image must pass e2fsck.
+func TestGroupDescAtCommit(t *testing.T) {
+	img := mkImage(t)
+	e, f := openRW(t, img)
+	defer f.Close()
+	if !e.csum || e.jw == nil {
+		t.Skip("image without metadata_csum or journal")
+	}
+	for i := 0; i < 20; i++ {
+		ino := must[uint32](t)(e.Create(RootIno, fmt.Sprintf("f%d", i), 0o644, 0, 0))
+		must[int](t)(e.WriteAt(ino, []byte("some data"), 0))
+		if len(e.gdPending) == 0 {
+			t.Fatal("no group descriptor waits for the commit")
+		}
+		// The cache loses every bitmap: the next allocations read
+		// them back from the transaction and verify them.
+		for _, gd := range e.groups {
+			e.cache.drop(gd.BlockBitmap(), 1)
+			e.cache.drop(gd.InodeBitmap(), 1)
+		}
+	}
+	if err := e.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.gdPending) != 0 {
+		t.Fatalf("%d group descriptors still wait after the commit", len(e.gdPending))
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fsckClean(t, img)
+}
