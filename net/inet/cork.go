@@ -1,6 +1,7 @@
 package inet
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -88,8 +89,10 @@ func (s *socket) sendCorked(ctx net.Context, req *net.SendRequest, flags int) (i
 		c.resetLocked()
 		return 0, unix.EMSGSIZE
 	}
+	// The datagram grows by req.Len bytes that the source fills (or
+	// the whole datagram is dropped): no clearing, no buffer of zeros.
 	off := len(c.data)
-	c.data = append(c.data, make([]byte, req.Len)...)
+	c.data = slices.Grow(c.data, int(req.Len))[:off+int(req.Len)]
 	for b := c.data[off:]; len(b) > 0; {
 		n, err := req.Source(b)
 		if err != nil || n == 0 {

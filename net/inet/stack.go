@@ -219,6 +219,14 @@ var tcpProcsMu sync.Mutex
 // processor the ACK is handled in the same wake-up: on 2 CPUs, 1 GiB
 // over 127.0.0.1 took 1.7-1.8 s of kite's CPU instead of 2.2-2.7 s and
 // 32-40k futex calls instead of 47-82k (bench/README.md).
+//
+// tcpip offers no other way to choose the count: tcp.NewProtocol reads
+// runtime.GOMAXPROCS(0) once, and neither a protocol option nor an
+// exported method sets the dispatcher's processors. The change stops
+// the world twice, once per stack made (kite's and each network
+// namespace's), and goroutines that start meanwhile may run on fewer
+// Ps for that moment; nothing else in kite reads GOMAXPROCS after
+// start-up (cmd/kite sets it before any stack is made).
 func newTCPProtocol(s *stack.Stack) stack.TransportProtocol {
 	n := max(1, runtime.NumCPU()/4)
 	tcpProcsMu.Lock()
