@@ -84,6 +84,13 @@ type endpoint struct {
 	// recvSpin and sendSpin let readers waiting for data and writers
 	// waiting for room spin before they sleep (vfs.Spinner).
 	recvSpin, sendSpin vfs.Spinner
+	// iolock serialises a stream's readers (Linux's u->iolock): a
+	// reader holds it from its first look at the queue to its return,
+	// except while it sleeps, and copies out without mu, so that a
+	// writer queueing its next messages does not wait for the copy.
+	// Only a holder takes messages off a stream's queue or moves their
+	// offsets. Taken before mu, never while holding it.
+	iolock sync.Mutex
 
 	// mu guards the fields below.
 	mu  sync.Mutex

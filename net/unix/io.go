@@ -162,12 +162,15 @@ func (e *endpoint) newBuffer(n int) (*[]byte, []byte) {
 	}
 	bp := e.fam.bufPool.Get().(*[]byte)
 	data := (*bp)[:n]
-	// Cleared before the program's bytes are copied in: on this
-	// machine (2-core AMD EPYC VM) the copy into a recycled buffer,
-	// whose cache lines the reader's CPU read last, cost 2.5x a
-	// clear and then the copy (1 GiB in 64 KiB writes at SCHED_RR:
-	// memmove 14-15% of kite's and its stubs' samples, against
-	// memmove 5% and memclr 3.5%; 0.85 s against 0.68 s).
+	// Cleared before the program's bytes are copied in, for speed
+	// only: the copy overwrites what the message keeps (a copy that
+	// faults cuts data to what it wrote), so no stale byte of a
+	// recycled buffer is ever read. On this machine (2-core AMD VM)
+	// the copy into a recycled buffer, whose cache lines the reader's
+	// CPU read last, costs far more than a clear and then the copy:
+	// 1 GiB in 64 KiB writes at SCHED_RR, kite's user time 760-980 ms
+	// without the clear against 529-649 ms with it (2026-12-07,
+	// bench/README.md; a non-temporal copy instead was no faster).
 	clear(data)
 	return bp, data
 }
@@ -530,6 +533,8 @@ func (e *endpoint) RecvMsg(ctx net.Context, req *net.RecvRequest) (net.RecvResul
 // The byte stays in the queue, consumed, as the mark ordinary reads stop
 // at.
 func (e *endpoint) recvOOB(req *net.RecvRequest) (net.RecvResult, error) {
+	e.iolock.Lock()
+	defer e.iolock.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.state != stateConnected {
@@ -659,6 +664,7 @@ func (e *endpoint) recvStream(ctx net.Context, req *net.RecvRequest) (net.RecvRe
 	// looked up after e.mu is dropped (two endpoint locks are never
 	// held at once).
 	var fromEP *endpoint
+	e.iolock.Lock()
 	e.mu.Lock()
 	for size > 0 {
 		if len(e.recvq) == 0 || (peek && e.nothingToPeekLocked()) {
@@ -685,9 +691,13 @@ func (e *endpoint) recvStream(ctx net.Context, req *net.RecvRequest) (net.RecvRe
 			if !w.Registered() {
 				w.Register(&e.queue, readable)
 			} else {
+				// Other readers may go on while this one sleeps
+				// (unix_stream_read_generic drops the iolock).
+				e.iolock.Unlock()
 				e.readersWaiting.Add(1)
 				werr := w.WaitSpin(ctx, req.Deadline, &e.recvSpin)
 				e.readersWaiting.Add(-1)
+				e.iolock.Lock()
 				if werr != nil {
 					if copied == 0 {
 						err = werr
@@ -754,7 +764,13 @@ func (e *endpoint) recvStream(ctx net.Context, req *net.RecvRequest) (net.RecvRe
 				fromEP = m.from
 			}
 			chunk := m.data[m.off : m.off+int(min(int64(m.len()), size))]
+			// The copy runs without mu: the iolock keeps m in the
+			// queue and its offset where it is, and the writer may
+			// queue meanwhile (enqueueLocked keeps the queue's order,
+			// so index i still names m).
+			e.mu.Unlock()
 			took, serr := req.Sink(chunk)
+			e.mu.Lock()
 			copied += int64(took)
 			size -= int64(took)
 			if serr != nil {
@@ -801,6 +817,7 @@ func (e *endpoint) recvStream(ctx net.Context, req *net.RecvRequest) (net.RecvRe
 		}
 	}
 	e.mu.Unlock()
+	e.iolock.Unlock()
 	if fromEP != nil {
 		res.From = fromEP.nameOrNil()
 	}
