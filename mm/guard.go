@@ -277,3 +277,50 @@ func (m *MemoryManager) applyGuardMoveLocked(mv guardMove) {
 		}
 	}
 }
+
+// idxSet is a sparse set of page indexes (of a shared memory object), a
+// pageSet of the pages' offsets.
+type idxSet struct{ s pageSet }
+
+// maxIdx bounds the indexes idxSet holds: their offsets fit a uintptr.
+const maxIdx = 1 << (64 - pageShift - 1)
+
+func (x *idxSet) set(first, last uint64) {
+	x.s.update(uintptr(min(first, maxIdx))<<pageShift, uintptr(min(last, maxIdx))<<pageShift, true)
+}
+
+func (x *idxSet) clear(first, last uint64) {
+	if len(x.s.words) == 0 {
+		return
+	}
+	x.s.update(uintptr(min(first, maxIdx))<<pageShift, uintptr(min(last, maxIdx))<<pageShift, false)
+}
+
+func (x *idxSet) has(i uint64) bool {
+	return len(x.s.words) != 0 && i < maxIdx && x.s.has(uintptr(i)<<pageShift)
+}
+
+// first returns the first index of [from, to) in the set.
+func (x *idxSet) first(from, to uint64) (uint64, bool) {
+	if len(x.s.words) == 0 || from >= min(to, maxIdx) {
+		return 0, false
+	}
+	a, ok := x.s.first(uintptr(from)<<pageShift, uintptr(min(to, maxIdx))<<pageShift)
+	return uint64(a >> pageShift), ok
+}
+
+// firstClear returns the first index of [from, to) not in the set, or to.
+func (x *idxSet) firstClear(from, to uint64) uint64 {
+	if len(x.s.words) == 0 {
+		return from
+	}
+	for from < to && from < maxIdx {
+		k, b := uint64(from>>6), uint(from&63)
+		w := ^x.s.words[uintptr(k)] &^ (1<<b - 1)
+		if w != 0 {
+			return min(k<<6|uint64(bits.TrailingZeros64(w)), to)
+		}
+		from = (k + 1) << 6
+	}
+	return min(from, to)
+}

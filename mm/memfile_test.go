@@ -290,3 +290,37 @@ func TestSingleBufferNoAllocs(t *testing.T) {
 		t.Fatal("ReadAt read other bytes than WriteAt wrote")
 	}
 }
+
+// TestHintPassesFullStretch: once nothing is free from the hint to the
+// high-water mark, a scan moves the hint there, so that allocating frame
+// after frame does not walk the used frames again each time (it did:
+// allocation was quadratic once a hole below the mark had been refilled).
+func TestHintPassesFullStretch(t *testing.T) {
+	mf, err := NewMemoryFileSize(1 << 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mf.Release()
+	off, got, err := mf.allocRun(1000)
+	if err != nil || got != 1000 {
+		t.Fatalf("allocRun: %v, %d", err, got)
+	}
+	mf.decRef(off+10*pageSize, 1) // a hole low down
+	mf.mu.Lock()
+	if mf.hint > 10 {
+		mf.hint = 10
+	}
+	mf.mu.Unlock()
+	if f, _, err := mf.allocRun(1); err != nil || f != off+10*pageSize {
+		t.Fatalf("allocRun(1) = %#x, %v; want the hole %#x", f, err, off+10*pageSize)
+	}
+	if _, _, err := mf.allocRun(1); err != nil {
+		t.Fatal(err)
+	}
+	mf.mu.Lock()
+	hint, high := mf.hint, mf.high
+	mf.mu.Unlock()
+	if hint != high {
+		t.Fatalf("hint %d, high %d: the used stretch below high would be scanned again", hint, high)
+	}
+}

@@ -50,6 +50,14 @@ type SharedMemory struct {
 	// reference on each. Guarded by mu.
 	frames frameTable
 
+	// unwritten are the pages fallocate gave frames that nothing has
+	// written or faulted in since: as Linux's shmem keeps such folios
+	// !uptodate, they are holes to SEEK_DATA and SEEK_HOLE, read(2)
+	// leaves them so, and fault-around does not map them (a fault on
+	// the page itself does, and makes it data). Pages without a frame
+	// may be left in the set; they count for nothing. Guarded by mu.
+	unwritten idxSet
+
 	// readBack and writeBack, if set, make the object the page cache of
 	// a file kept elsewhere (SetBacking): missing pages are read from
 	// the file, and Writeback writes pages back. Guarded by mu.
@@ -378,6 +386,7 @@ func (o *SharedMemory) frameAt(idx uint64) (uint64, error) {
 		f = off
 		o.frames.set(idx, f)
 	}
+	o.unwritten.clear(idx, idx+1)
 	o.mf.incRef(f, 1)
 	return f, nil
 }
@@ -403,7 +412,7 @@ func (o *SharedMemory) residentRun(idx, n uint64, down bool, maxRuns int, skip f
 			break
 		}
 		f, ok := o.frames.get(i)
-		if !ok {
+		if !ok || o.unwritten.has(i) {
 			break
 		}
 		if k == 0 || (!down && f != frames[k-1]+pageSize) || (down && f+pageSize != frames[k-1]) {
@@ -447,7 +456,7 @@ func (o *SharedMemory) residentFrames(idx, n uint64, skip func(k uint64) bool) [
 		if i >= o.size || skip(uint64(k)) {
 			continue
 		}
-		if f, ok := o.frames.get(i); ok {
+		if f, ok := o.frames.get(i); ok && !o.unwritten.has(i) {
 			o.mf.incRef(f, 1)
 			frames[k] = f
 		}
@@ -481,12 +490,32 @@ func (o *SharedMemory) CacheStat(first, last uint64) (cached, dirty uint64) {
 // HasPage reports whether page idx has a frame.
 func (o *SharedMemory) HasPage(idx uint64) bool { return o.resident(idx) }
 
-// SeekPage returns the first page in [from, to) that has a frame (data)
-// or lacks one (!data), or to if there is none (SEEK_DATA, SEEK_HOLE).
+// SeekPage returns the first page in [from, to) that has data (a frame
+// something wrote or faulted in) or lacks it (no frame, or one fallocate
+// gave and nothing used since), or to if there is none (SEEK_DATA,
+// SEEK_HOLE).
 func (o *SharedMemory) SeekPage(from, to uint64, data bool) uint64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.frames.seek(from, to, data)
+	if !data {
+		h := o.frames.seek(from, to, false)
+		if u, ok := o.unwritten.first(from, h); ok {
+			return u
+		}
+		return h
+	}
+	for from < to {
+		d := o.frames.seek(from, to, true)
+		if d >= to {
+			return to
+		}
+		w := o.unwritten.firstClear(d, to)
+		if w == d {
+			return d
+		}
+		from = w // the first page past the unwritten ones, with a frame or not
+	}
+	return to
 }
 
 // MissingPages counts the pages of [off, off+length) (bytes) without a
@@ -499,20 +528,29 @@ func (o *SharedMemory) MissingPages(off, length uint64) uint64 {
 }
 
 // Allocate gives a zeroed frame to every page of [off, off+length) (bytes)
-// without one, without changing the size (fallocate).
+// without one, without changing the size (fallocate). The new pages are
+// unwritten (holes to SeekPage) until used; pages an earlier fallocate
+// left unwritten become data, as shmem clears and marks uptodate a
+// fallocated folio that any but a read lookup finds. Each run of missing
+// pages gets runs of frames, not a frame at a time.
 func (o *SharedMemory) Allocate(off, length uint64) error {
 	first, last := pageRange(off, length)
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	for idx := first; idx < last; idx++ {
-		if o.frames.has(idx) {
-			continue
+	o.unwritten.clear(first, last)
+	for idx := o.frames.seek(first, last, false); idx < last; idx = o.frames.seek(idx, last, false) {
+		end := o.frames.seek(idx, last, true) // the missing run is [idx, end)
+		for idx < end {
+			f, got, err := o.mf.allocRun(end - idx)
+			if err != nil {
+				return err
+			}
+			for i := uint64(0); i < got; i++ {
+				o.frames.set(idx+i, f+i*pageSize)
+			}
+			o.unwritten.set(idx, idx+got)
+			idx += got
 		}
-		f, _, err := o.mf.allocRun(1)
-		if err != nil {
-			return err
-		}
-		o.frames.set(idx, f)
 	}
 	return nil
 }
@@ -631,6 +669,9 @@ func (o *SharedMemory) WriteAtv(src [][]byte, off uint64) (int, error) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if total > 0 {
+		o.unwritten.clear(pageRange(off, total))
+	}
 	var segBuf [4][]byte
 	cur := viewCursor{bufs: src}
 	for done := uint64(0); done < total; {
@@ -723,6 +764,7 @@ func (o *SharedMemory) removePages(from, to uint64) {
 	o.mu.Lock()
 	var frames []uint64
 	o.frames.forRange(from, to, true, func(_, f uint64) { frames = append(frames, f) })
+	o.unwritten.clear(from, to)
 	mms := make([]*MemoryManager, 0, len(o.mappers))
 	for m := range o.mappers {
 		mms = append(mms, m)
