@@ -73,6 +73,44 @@ expect eof
 lassign [wait] pid spawnid os status
 puts "status $status"`)
 	})
+	t.Run("expect-bash-job-control", func(t *testing.T) {
+		need(t, "/usr/bin/expect", "/bin/bash", "/usr/bin/env")
+		// An interactive bash on expect's terminal: ^Z stops the
+		// foreground job, jobs/bg/kill/wait manage it, ^C ends a
+		// reading cat; what each step printed, echo included, is
+		// compared (output the master has not read yet must survive
+		// the ^Z and ^C flushes, as tty_flush checks byte by byte).
+		compare(t, nil, "/usr/bin/expect", "-c", `set timeout 20
+log_user 0
+spawn env -i TERM=dumb PS1=P\$\  PATH=/usr/bin:/bin bash --norc --noprofile -i
+proc show {label} {
+	global expect_out
+	puts "$label: [string map {"\r" "" "\n" "|"} $expect_out(buffer)]"
+}
+expect "P\$ "
+send "sh -c 'echo \$((6*7)); exec sleep 30'\r"
+expect "42"
+send "\032"
+expect "P\$ "
+show "^Z"
+send "jobs; bg; jobs\r"
+expect "P\$ "
+show "bg"
+send "kill %1; wait %1; echo status \$?\r"
+expect "P\$ "
+show "kill"
+send "sh -c 'echo \$((6*7)); exec cat'\r"
+expect "42"
+send "\003"
+expect "P\$ "
+show "^C"
+send "echo \$?; exit 5\r"
+expect eof
+show "exit"
+lassign [wait] pid spawnid os status
+puts "status $status"
+`)
+	})
 	t.Run("ps-tty", func(t *testing.T) {
 		need(t, "/usr/bin/script", "/usr/bin/ps")
 		compare(t, nil, "/usr/bin/script", "-qc",

@@ -240,15 +240,24 @@ func (t *Terminal) ioctl(ctx vfs.Context, f *vfs.File, io vfs.UserIO, cmd uint32
 		default:
 			return 0, unix.EINVAL
 		}
-		if master {
-			in, out = out, in
-		}
 		t.mu.Lock()
-		if in {
-			t.ld.flushInput()
-		}
-		if out {
-			t.ld.flushOutput()
+		switch {
+		case master:
+			// The master's input is the slave's output: its TCIFLUSH
+			// drops what it has not read. Its output is the slave's
+			// input, which the slave's line discipline has already
+			// taken (Linux's TCOFLUSH discards only bytes still in
+			// flight): nothing to drop.
+			if in {
+				t.ld.dropOutput()
+			}
+		default:
+			if in {
+				t.ld.flushInput()
+			}
+			if out {
+				t.ld.flushOutput()
+			}
 		}
 		pd := t.takePending(allEv, allEv)
 		t.mu.Unlock()

@@ -434,10 +434,19 @@ func (l *ldisc) flushInput() {
 	l.pktStatus |= pktFlushRead
 }
 
-// flushOutput drops output the master has not read (TCOFLUSH).
+// flushOutput is a flush of the slave's output (its TCOFLUSH, a
+// signal character without NOFLSH). Linux discards only the bytes still
+// on their way to the master's line discipline; what the slave wrote
+// before (a shell's echo, a command's output) stays for the master to
+// read, so nothing is dropped here. Packet mode reports the flush.
 func (l *ldisc) flushOutput() {
-	l.out = nil
 	l.pktStatus |= pktFlushWrite
+}
+
+// dropOutput drops output the master has not read (the master's
+// TCIFLUSH).
+func (l *ldisc) dropOutput() {
+	l.out = nil
 }
 
 // readable reports whether a slave read would return data now: a
