@@ -35,6 +35,8 @@
 //     its timer's overrun under sigMu, so a firing timer asks for sigMu
 //     (isExiting) before it takes posixTimer.mu, never while holding it.
 //     realtimeWatchers.mu (clockset.go) is a leaf under posixTimer.mu.
+//     posixTimer.fireMu (one expiry of a timer at a time) comes before
+//     every lock here, Kernel.mu too: only a firing timer takes it.
 //  5. SignalHandlers.mu: the dispositions (taken under sigMu or Kernel.mu).
 //  6. Task.mu: the task's mm, fd table, fs context, name and the like.
 //  7. Limits.mu (taken under Task.mu, sigMu or Kernel.mu), and Kernel.mmMu

@@ -57,9 +57,19 @@ type posixTimer struct {
 	// mono while armed relative to a realtime clock, which then counts
 	// on CLOCK_MONOTONIC. Guarded by mu.
 	abs, mono bool
-	// pending says a signal of this timer is queued and not yet taken;
-	// further expiries count as overruns. Guarded by mu.
-	pending bool
+	// sent is the timer's signal while it may be queued and not yet
+	// taken (Linux's one preallocated sigqueue entry of a timer): the
+	// next expiry sends none while it is still queued. current says
+	// it stands for the present setting: while it does, expiries count
+	// as its overruns; after timer_settime it does not, and is dropped
+	// when dequeued unless an expiry comes first and takes it over (as
+	// Linux's it_signal_seq). Guarded by mu.
+	sent    *arch.SignalInfo
+	current bool
+	// fireMu makes the timer's expiries one at a time (each looks at
+	// whether the last one's signal is still queued). It comes before
+	// every other lock.
+	fireMu sync.Mutex
 	// overrun counts expiries while pending; lastOverrun is what
 	// timer_getoverrun reports. Guarded by mu.
 	overrun, lastOverrun int32
@@ -72,6 +82,9 @@ type posixTimers struct {
 	mu     sync.Mutex
 	timers map[int32]*posixTimer
 	next   int32
+	// orphans are the signals deleted timers had sent, which are
+	// dropped when dequeued (or forgotten when the process goes).
+	orphans map[*arch.SignalInfo]struct{}
 }
 
 // timerClockValue reads clock for a timer of tg (created by creator).
@@ -217,6 +230,9 @@ func (t *Task) TimerSettime(id int32, abs bool, spec TimerSpec) (TimerSpec, erro
 	defer pt.mu.Unlock()
 	old := pt.currentLocked(pt.nowLocked(n))
 	pt.poll = cpuPoll{last: -1}
+	// A signal of the old setting still queued is dropped when taken;
+	// the overruns counted for it go with it.
+	pt.current, pt.overrun = false, 0
 	pt.gen++
 	if pt.timer != nil {
 		pt.timer.Stop()
@@ -283,7 +299,28 @@ func (t *Task) TimerDelete(id int32) error {
 		return unix.EINVAL
 	}
 	pt.stop()
+	pts.mu.Lock()
+	pts.orphanLocked(pt)
+	pts.mu.Unlock()
 	return nil
+}
+
+// orphanLocked keeps the signal deleted timer pt may have queued, to be
+// dropped when dequeued.
+//
+// Preconditions: pts.mu is held; pt is stopped (no expiry sends again).
+func (pts *posixTimers) orphanLocked(pt *posixTimer) {
+	pt.mu.Lock()
+	sent := pt.sent
+	pt.sent = nil
+	pt.mu.Unlock()
+	if sent == nil {
+		return
+	}
+	if pts.orphans == nil {
+		pts.orphans = map[*arch.SignalInfo]struct{}{}
+	}
+	pts.orphans[sent] = struct{}{}
 }
 
 func (pt *posixTimer) stop() {
@@ -339,6 +376,15 @@ func (pt *posixTimer) rearmLocked(creator *Task, now time.Duration) {
 // armed and never fires; timer_settime may still arm it, to the same
 // end, until the target is reaped).
 func (pt *posixTimer) fire(creator *Task, gen uint64) {
+	pt.fireMu.Lock()
+	defer pt.fireMu.Unlock()
+	// Whether the last signal is still queued: it is not when it was
+	// discarded (ignored, or its thread gone), and the timer then
+	// signals again. sigMu comes before pt.mu.
+	pt.mu.Lock()
+	last := pt.sent
+	pt.mu.Unlock()
+	queued := last != nil && pt.tg.signalQueued(pt.target, last)
 	running := true
 	if pt.cpu != nil {
 		// Read before the clock, so that a false one means the
@@ -382,16 +428,21 @@ func (pt *posixTimer) fire(creator *Task, gen uint64) {
 		pt.mu.Unlock()
 		return
 	}
-	if pt.pending {
-		pt.overrun += expiries
+	if pt.sent != nil && pt.sent == last && queued {
+		if pt.current {
+			pt.overrun += expiries
+		} else {
+			// The old setting's signal is this expiry's.
+			pt.current, pt.overrun = true, expiries-1
+		}
 		pt.mu.Unlock()
 		return
 	}
-	pt.pending = true
 	pt.overrun = expiries - 1
 	info := arch.NewTimerSignalInfo(pt.ev.Signo, pt.id, pt.overrun, pt.ev.Value)
-	pt.mu.Unlock()
 	info.Code = SI_TIMER
+	pt.sent, pt.current = &info, true
+	pt.mu.Unlock()
 	pt.tg.sendTimer(pt, &info)
 }
 
@@ -409,21 +460,51 @@ func (tg *ThreadGroup) sendTimer(pt *posixTimer, info *arch.SignalInfo) {
 }
 
 // timerSignalTaken is called when a SI_TIMER signal is dequeued: the
-// timer may queue again, and the overrun becomes the reported one.
-func (tg *ThreadGroup) timerSignalTaken(info *arch.SignalInfo) {
+// timer may queue again, and the overrun becomes the reported one. It
+// reports false for the signal of a timer deleted or set again since it
+// was queued, which is dropped (Linux's posixtimer_deliver_signal).
+//
+// Preconditions: tg.sigMu is held.
+func (tg *ThreadGroup) timerSignalTaken(info *arch.SignalInfo) bool {
 	pts := tg.posixTimers()
 	pts.mu.Lock()
 	pt := pts.timers[info.TimerID()]
+	if _, ok := pts.orphans[info]; ok {
+		// The signal of a deleted timer.
+		delete(pts.orphans, info)
+		pts.mu.Unlock()
+		return false
+	}
 	pts.mu.Unlock()
 	if pt == nil {
-		return
+		// Not a timer's: rt_sigqueueinfo may send SI_TIMER.
+		return true
 	}
 	pt.mu.Lock()
-	pt.pending = false
+	defer pt.mu.Unlock()
+	if pt.sent != info {
+		return true
+	}
+	pt.sent = nil
+	if !pt.current {
+		return false
+	}
 	pt.lastOverrun = pt.overrun
 	info.SetOverrun(pt.overrun)
 	pt.overrun = 0
-	pt.mu.Unlock()
+	return true
+}
+
+// signalQueued reports whether info is in target's queue (the
+// process's when nil).
+func (tg *ThreadGroup) signalQueued(target *Task, info *arch.SignalInfo) bool {
+	tg.sigMu.Lock()
+	defer tg.sigMu.Unlock()
+	q := &tg.pending
+	if target != nil {
+		q = &target.pending
+	}
+	return q.holds(info)
 }
 
 // stopPosixTimers deletes every timer when the process dies or execs.
@@ -436,4 +517,9 @@ func (tg *ThreadGroup) stopPosixTimers() {
 	for _, pt := range timers {
 		pt.stop()
 	}
+	pts.mu.Lock()
+	for _, pt := range timers {
+		pts.orphanLocked(pt)
+	}
+	pts.mu.Unlock()
 }

@@ -272,16 +272,19 @@ func (t *Task) PendingSignals() linux.SignalSet {
 //
 // Preconditions: t.tg.sigMu is held.
 func (t *Task) dequeueSignalLocked(allowed linux.SignalSet) *arch.SignalInfo {
-	var info *arch.SignalInfo
-	if sig := t.pending.first(allowed); sig != 0 {
-		info = t.pending.dequeue(sig)
-	} else if sig := t.tg.pending.first(allowed); sig != 0 {
-		info = t.tg.pending.dequeue(sig)
+	for {
+		var info *arch.SignalInfo
+		if sig := t.pending.first(allowed); sig != 0 {
+			info = t.pending.dequeue(sig)
+		} else if sig := t.tg.pending.first(allowed); sig != 0 {
+			info = t.tg.pending.dequeue(sig)
+		}
+		if info != nil && info.Code == SI_TIMER && !t.tg.timerSignalTaken(info) {
+			// A stale timer signal: dropped.
+			continue
+		}
+		return info
 	}
-	if info != nil && info.Code == SI_TIMER {
-		t.tg.timerSignalTaken(info)
-	}
-	return info
 }
 
 // kernelSigInfo is the siginfo of a signal the kernel sends.

@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"slices"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/abi/linux"
@@ -27,7 +29,9 @@ const sigRTMin = 32
 func (q *sigQueue) enqueue(info *arch.SignalInfo, ch sigCharge) bool {
 	sig := int(info.Signo)
 	bit := linux.SigBit(sig)
-	if sig < sigRTMin && q.set&bit != 0 {
+	if sig < sigRTMin && q.set&bit != 0 && info.Code != SI_TIMER {
+		// A POSIX timer's signal is queued beside another instance,
+		// as Linux's preallocated timer signals are.
 		return true
 	}
 	if ch.count != nil {
@@ -79,6 +83,11 @@ func (q *sigQueue) dequeue(sig int) *arch.SignalInfo {
 	}
 	q.infos[sig-1] = l
 	return info
+}
+
+// holds reports whether info itself is queued.
+func (q *sigQueue) holds(info *arch.SignalInfo) bool {
+	return slices.Contains(q.infos[info.Signo-1], info)
 }
 
 // discard removes every pending instance of the signals in set.

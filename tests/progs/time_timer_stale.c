@@ -1,0 +1,144 @@
+/* A POSIX timer's signal is its own queue entry, and it goes with the
+ * setting it was sent for: a timer's SIGUSR1 queues beside a SIGUSR1
+ * from kill (both are taken, SI_USER first) and the timer signals again
+ * once it is taken; a periodic timer whose signal was ignored signals
+ * again once a handler is set (a one-shot one does not); the signal of
+ * a timer deleted, set again or disarmed while it is pending still shows
+ * in sigpending but is dropped when taken, unless the new setting
+ * expires first, whose signal it then is (one signal, not two); an
+ * SI_TIMER siginfo a process queues itself with rt_sigqueueinfo is
+ * delivered as sent. Waits are on sigpending, never on time. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static sigset_t usr1;
+
+static int pending(void) {
+	sigset_t s;
+	sigpending(&s);
+	return sigismember(&s, SIGUSR1);
+}
+
+/* Waits for SIGUSR1 to be pending (up to 30 s: a due signal comes at
+ * once on a right kernel). */
+static void wait_pending(void) {
+	for (int i = 0; i < 30000 && !pending(); i++) {
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Takes SIGUSR1, waiting up to sec seconds for it: its si_code, or
+ * "none". A signal that is due comes at once on a right kernel. */
+static const char *take_within(int sec) {
+	struct timespec ts = {sec, 0};
+	siginfo_t si;
+	if (sigtimedwait(&usr1, &si, &ts) != SIGUSR1) return errno == EAGAIN ? "none" : strerror(errno);
+	switch (si.si_code) {
+	case SI_USER: return "SI_USER";
+	case SI_TIMER: return "SI_TIMER";
+	case SI_QUEUE: return "SI_QUEUE";
+	}
+	return "other";
+}
+
+/* Takes SIGUSR1 if it is there now. */
+static const char *take(void) { return take_within(0); }
+
+/* Whether SIGUSR1 is pending, then what is taken. */
+static void pending_then_taken(const char *label) {
+	int p = pending();
+	printf("%s: pending %s, taken %s\n", label, p ? "yes" : "no", take());
+}
+
+static void set(timer_t tm, long long value, long long interval) {
+	struct itimerspec its = {{interval / 1000000000LL, interval % 1000000000LL},
+				 {value / 1000000000LL, value % 1000000000LL}};
+	timer_settime(tm, 0, &its, NULL);
+}
+
+static volatile sig_atomic_t got;
+static void on_usr1(int sig) {
+	(void)sig;
+	got++;
+}
+
+int main(void) {
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1};
+	timer_t tm;
+	if (timer_create(CLOCK_MONOTONIC, &ev, &tm)) return 1;
+
+	/* Beside a pending SIGUSR1 from kill. */
+	kill(getpid(), SIGUSR1);
+	set(tm, 1000000, 0);
+	/* Once the timer reads disarmed it has expired (its signal may
+	 * still be on its way: the takes wait for it). */
+	struct itimerspec its;
+	do
+		timer_gettime(tm, &its);
+	while (its.it_value.tv_sec || its.it_value.tv_nsec);
+	const char *a = take_within(30), *b = take_within(30), *c = take();
+	printf("kill and timer: %s, %s, %s\n", a, b, c);
+	set(tm, 1000000, 0);
+	wait_pending();
+	printf("timer again: %s\n", take());
+
+	/* Deleted, set again, disarmed while pending. */
+	set(tm, 1000000, 0);
+	wait_pending();
+	timer_delete(tm);
+	pending_then_taken("deleted");
+	if (timer_create(CLOCK_MONOTONIC, &ev, &tm)) return 1;
+	set(tm, 1000000, 0);
+	wait_pending();
+	set(tm, 100000 * 1000000000LL, 0);
+	pending_then_taken("set again");
+	set(tm, 1000000, 0);
+	wait_pending();
+	set(tm, 0, 0);
+	pending_then_taken("disarmed");
+	set(tm, 1000000, 0);
+	wait_pending();
+	set(tm, 1000000, 0);
+	a = take_within(30);
+	b = take();
+	printf("set again and expired: %s, %s\n", a, b);
+
+	/* Ignored, then a handler. */
+	signal(SIGUSR1, SIG_IGN);
+	sigprocmask(SIG_UNBLOCK, &usr1, NULL);
+	set(tm, 1000000, 1000000);
+	struct timespec ms = {0, 1000000};
+	for (int i = 0; i < 20; i++) nanosleep(&ms, NULL);
+	signal(SIGUSR1, on_usr1);
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	while (!got && now.tv_sec - start.tv_sec < 30);
+	printf("periodic, ignored, then a handler: signalled %s\n", got ? "yes" : "no");
+	set(tm, 0, 0);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	take();
+
+	/* SI_TIMER from rt_sigqueueinfo. */
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	si.si_signo = SIGUSR1;
+	si.si_code = SI_TIMER;
+	si.si_pid = getpid();
+	int r = syscall(SYS_rt_sigqueueinfo, getpid(), SIGUSR1, &si);
+	printf("rt_sigqueueinfo SI_TIMER: %s, taken %s\n", r ? strerror(errno) : "OK", take());
+	timer_delete(tm);
+	return 0;
+}
