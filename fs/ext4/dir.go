@@ -412,29 +412,33 @@ func (fs *FS) findInBlock(in *Inode, lblk uint64, buf []byte, name string) (uint
 // it (gap.ok false if there is none).
 func (fs *FS) findInLeaf(in *Inode, lblk uint64, buf []byte, name string, gap *dxGap) (uint32, error) {
 	need, space := DirentSize(len(name)), fs.leafSpace()
+	bs, wide := fs.blockSize, !fs.hasFT
+	wantGap := gap != nil && !gap.ok
 	for off := 0; off < len(buf); {
 		if off+direntHeader > len(buf) {
 			return 0, corrupt("directory inode %d block %d: entry header at %d", in.Ino, lblk, off)
 		}
-		ino := binary.LittleEndian.Uint32(buf[off:])
-		rec := decodeRecLen(binary.LittleEndian.Uint16(buf[off+4:]), fs.blockSize)
-		nl := int(buf[off+6])
-		if !fs.hasFT {
-			nl |= int(buf[off+7]) << 8
+		h := buf[off : off+direntHeader]
+		ino := binary.LittleEndian.Uint32(h)
+		rec := decodeRecLen(binary.LittleEndian.Uint16(h[4:]), bs)
+		nl := int(h[6])
+		if wide {
+			nl |= int(h[7]) << 8
 		}
 		if rec < 12 || rec%4 != 0 || off+rec > len(buf) || direntHeader+nl > rec {
 			return 0, corrupt("directory inode %d block %d: rec_len %d at %d", in.Ino, lblk, rec, off)
 		}
-		if ino != 0 && nl == len(name) && string(buf[off+direntHeader:off+direntHeader+nl]) == name {
+		if nl == len(name) && ino != 0 && string(buf[off+direntHeader:off+direntHeader+nl]) == name {
 			return ino, nil
 		}
-		if gap != nil && !gap.ok && off < space && off+rec <= space {
+		if wantGap && off+rec <= space {
 			used := 0
 			if ino != 0 {
 				used = DirentSize(nl)
 			}
 			if rec-used >= need {
 				gap.ok, gap.leaf, gap.off, gap.rec, gap.used = true, uint32(lblk), off, rec, used
+				wantGap = false
 			}
 		}
 		off += rec
