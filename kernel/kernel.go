@@ -262,7 +262,7 @@ func New(c Config) (*Kernel, error) {
 	k.idNS = make(map[int32]*PIDNamespace)
 	k.registerMqueue()
 	k.klog.consoleLevel = 7 // CONSOLE_LOGLEVEL_DEFAULT
-	k.Printk(LogNotice, "%s", k.banner())
+	k.logBoot()
 	k.inotify.init()
 	if k.maxTasks <= 0 {
 		k.maxTasks = 4096

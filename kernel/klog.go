@@ -5,7 +5,10 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/kite-os/kite/fs/proc"
+	"github.com/kite-os/kite/vfs"
 )
 
 // Kernel log levels (KERN_*).
@@ -26,16 +29,19 @@ type klogRecord struct {
 	level int
 	at    time.Duration // since boot
 	text  string
+	// facility is the syslog facility (0 kernel, 1 user: written to
+	// /dev/kmsg).
+	facility int
 	// line is the record as syslog(2) reads it, made once when it is
 	// logged: "<level>[seconds] text\n", the seconds since boot with
 	// microseconds.
 	line string
 }
 
-func newKlogRecord(seq uint64, level int, at time.Duration, text string) klogRecord {
+func newKlogRecord(seq uint64, facility, level int, at time.Duration, text string) klogRecord {
 	us := at.Microseconds()
-	return klogRecord{seq: seq, level: level, at: at, text: text,
-		line: fmt.Sprintf("<%d>[%5d.%06d] %s\n", level, us/1e6, us%1e6, text)}
+	return klogRecord{seq: seq, level: level, facility: facility, at: at, text: text,
+		line: fmt.Sprintf("<%d>[%5d.%06d] %s\n", facility<<3|level, us/1e6, us%1e6, text)}
 }
 
 // klogState is the kernel log: what kite itself has to say to the
@@ -58,6 +64,8 @@ type klogState struct {
 	consoleLevel, savedLevel int
 	// more is closed when a record is added.
 	more chan struct{}
+	// readers are /dev/kmsg's pollers, notified of each record.
+	readers vfs.WaitQueue
 }
 
 // UTSVersion is uname's version field, which /proc/version and the
@@ -67,19 +75,28 @@ func (k *Kernel) UTSVersion() string { return "#1 SMP kite " + k.version }
 // banner is the first message of the log, /proc/version's line.
 func (k *Kernel) banner() string { return proc.VersionLine(UTSRelease, k.UTSVersion()) }
 
+// logBoot logs what the kernel has at boot: its banner, the CPUs and
+// the memory the programs see.
+func (k *Kernel) logBoot() {
+	k.Printk(LogNotice, "%s", k.banner())
+	k.Printk(LogInfo, "smp: Brought up 1 node, %d CPUs", k.NumCPU())
+	k.Printk(LogInfo, "Memory: %dK total", k.totalMem>>10)
+}
+
 // Printk adds a message to the kernel log at level (LogErr...).
 func (k *Kernel) Printk(level int, format string, args ...any) {
 	l := &k.klog
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.printkLocked(level, time.Since(k.bootTime), fmt.Sprintf(format, args...))
+	l.printkLocked(0, level, time.Since(k.bootTime), fmt.Sprintf(format, args...))
+	l.mu.Unlock()
+	l.readers.Notify(unix.POLLIN | pollRdnorm)
 }
 
 // printkLocked adds a record.
 //
 // Preconditions: l.mu is held.
-func (l *klogState) printkLocked(level int, at time.Duration, text string) {
-	r := newKlogRecord(l.next, level, at, text)
+func (l *klogState) printkLocked(facility, level int, at time.Duration, text string) {
+	r := newKlogRecord(l.next, facility, level, at, text)
 	l.next++
 	l.recs = append(l.recs, r)
 	l.size += len(r.line)

@@ -59,3 +59,10 @@ func TestTimeSetInKite(t *testing.T) {
 func TestSyslogActionsInKite(t *testing.T) {
 	runKiteOnly(t, "syslog_actions", "--memory", "128M")
 }
+
+// TestKmsgWriteInKite writes to kite's /dev/kmsg and reads the records
+// back (blocked reader, poll, levels and facilities, escaping, SEEK_DATA
+// after a clear, EPIPE for an overwritten position).
+func TestKmsgWriteInKite(t *testing.T) {
+	runKiteOnly(t, "kmsg_write")
+}

@@ -381,6 +381,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		}
 	}
 	dev.RegisterDevices(v)
+	k.RegisterKmsg(v)
 	tty.RegisterDevices(v, terminal, k)
 	pipe.InstallFIFOOpener(v)
 	hostTerm, err := newHostTerminal(ctx, pts, consoles, o.ttyMode)

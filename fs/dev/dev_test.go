@@ -152,7 +152,7 @@ func TestDirAndChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	sort.Strings(names)
-	want := ". .. console fd full null ptmx pts random shm stderr stdin stdout tty urandom zero"
+	want := ". .. console fd full kmsg null ptmx pts random shm stderr stdin stdout tty urandom zero"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("ls /dev = %q", got)
 	}

@@ -16,6 +16,9 @@ const (
 	FullMinor    = 7
 	RandomMinor  = 8
 	URandomMinor = 9
+	// KmsgMinor is /dev/kmsg's; its driver is the kernel's (the kernel
+	// log).
+	KmsgMinor = 11
 
 	TTYAuxMajor  = 5
 	TTYMinor     = 0

@@ -1,6 +1,7 @@
 // Package dev is kite's own /dev: a small in-memory file system with the
 // memory devices null (1:3), zero (1:5), full (1:7), random (1:8) and
-// urandom (1:9), tty (5:0, the controlling terminal) and console (5:1);
+// urandom (1:9), kmsg (1:11, the kernel's driver: the kernel log), tty
+// (5:0, the controlling terminal) and console (5:1);
 // the symbolic links fd -> /proc/self/fd and stdin, stdout, stderr ->
 // /proc/self/fd/0..2; and the empty directories pts and shm (the lead
 // mounts tmpfs on /dev/shm and, later, devpts on /dev/pts).

@@ -41,6 +41,7 @@ func New(now time.Time) *Filesystem {
 		"full":    chr(0o666, 0, MemMajor, FullMinor),
 		"random":  chr(0o666, 0, MemMajor, RandomMinor),
 		"urandom": chr(0o666, 0, MemMajor, URandomMinor),
+		"kmsg":    chr(0o644, 0, MemMajor, KmsgMinor),
 		"tty":     chr(0o666, ttyGID, TTYAuxMajor, TTYMinor),
 		"console": chr(0o600, 0, TTYAuxMajor, ConsoleMinor),
 		"ptmx":    chr(0o666, ttyGID, TTYAuxMajor, PtmxMinor),
