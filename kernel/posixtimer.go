@@ -233,6 +233,8 @@ func (t *Task) TimerSettime(id int32, abs bool, spec TimerSpec) (TimerSpec, erro
 	// A signal of the old setting still queued is dropped when taken;
 	// the overruns counted for it go with it.
 	pt.current, pt.overrun = false, 0
+	// timer_getoverrun starts again too.
+	pt.lastOverrun = 0
 	pt.gen++
 	if pt.timer != nil {
 		pt.timer.Stop()

@@ -5,7 +5,8 @@
  * again once a handler is set (a one-shot one does not); the signal of
  * a timer deleted, set again or disarmed while it is pending still shows
  * in sigpending but is dropped when taken, unless the new setting
- * expires first, whose signal it then is (one signal, not two); an
+ * expires first, whose signal it then is (one signal, not two);
+ * timer_settime starts timer_getoverrun again at 0; an
  * SI_TIMER siginfo a process queues itself with rt_sigqueueinfo is
  * delivered as sent. Waits are on sigpending, never on time. */
 #define _GNU_SOURCE
@@ -113,6 +114,21 @@ int main(void) {
 	a = take_within(30);
 	b = take();
 	printf("set again and expired: %s, %s\n", a, b);
+
+	/* timer_settime resets timer_getoverrun: a periodic timer's signal
+	 * taken 20 ms after it was first pending carries overruns. */
+	set(tm, 1000000, 1000000);
+	wait_pending();
+	struct timespec twenty = {0, 20000000};
+	nanosleep(&twenty, NULL);
+	siginfo_t osi;
+	sigwaitinfo(&usr1, &osi);
+	printf("overruns: si_overrun %s, timer_getoverrun %s\n", osi.si_overrun > 0 ? "some" : "none",
+	       timer_getoverrun(tm) > 0 ? "some" : "none");
+	set(tm, 100000 * 1000000000LL, 0);
+	printf("after timer_settime: timer_getoverrun %d\n", timer_getoverrun(tm));
+	set(tm, 0, 0);
+	take();
 
 	/* Ignored, then a handler. */
 	signal(SIGUSR1, SIG_IGN);
