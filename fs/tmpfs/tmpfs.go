@@ -59,30 +59,25 @@ func (*Filesystem) Name() string { return "tmpfs" }
 // Root implements vfs.Filesystem.
 func (fs *Filesystem) Root(vfs.Context) (vfs.Inode, error) { return fs.root, nil }
 
-// Statfs implements vfs.Filesystem.
+// Statfs implements vfs.Filesystem: the limits and what is left of
+// them. A file system without a size limit (size=0, or memfd's) reports
+// no blocks at all, and one without an inode limit no inodes, as Linux's
+// shmem_statfs leaves those fields 0.
 func (fs *Filesystem) Statfs(vfs.Context) (vfs.Statfs, error) {
 	s := vfs.Statfs{Type: tmpfsMagic, Bsize: pageSize, Frsize: pageSize, NameLen: vfs.NameMax}
-	used := uint64(fs.pages.Load())
-	total := uint64(fs.opts.MaxBytes / pageSize)
-	if fs.opts.MaxBytes == 0 {
-		total = 1 << 20 // report 4 GiB, as a tmpfs sized to half of 8 GiB would
-		if used > total {
-			total = used
-		}
+	if fs.opts.MaxBytes != 0 {
+		total := uint64(fs.opts.MaxBytes / pageSize)
+		used := min(uint64(fs.pages.Load()), total)
+		s.Blocks = total
+		s.Bfree = total - used
+		s.Bavail = s.Bfree
 	}
-	s.Blocks = total
-	s.Bfree = total - used
-	s.Bavail = s.Bfree
-	files := uint64(fs.opts.MaxInodes)
-	if files == 0 {
-		files = 1 << 20
+	if fs.opts.MaxInodes != 0 {
+		files := uint64(fs.opts.MaxInodes)
+		in := min(uint64(fs.inodes.Load()), files)
+		s.Files = files
+		s.Ffree = files - in
 	}
-	in := uint64(fs.inodes.Load())
-	if in > files {
-		files = in
-	}
-	s.Files = files
-	s.Ffree = files - in
 	return s, nil
 }
 

@@ -148,3 +148,32 @@ func TestSizeLimit(t *testing.T) {
 		t.Fatalf("space not returned: %d %v", n, err)
 	}
 }
+
+// TestStatfsLimits: statfs reports the limits actually enforced and what
+// is left of them; without a size or inode limit (size=0, nr_inodes=0,
+// memfd's file system) those fields are 0, as Linux reports them, not a
+// made-up size.
+func TestStatfsLimits(t *testing.T) {
+	v := vfs.New()
+	if s, err := tmpfs.New(v, tmpfs.Options{}).Statfs(ctx{}); err != nil || s.Blocks != 0 || s.Bfree != 0 || s.Bavail != 0 || s.Files != 0 || s.Ffree != 0 {
+		t.Fatalf("unlimited: %+v, %v", s, err)
+	}
+	fs := tmpfs.New(v, tmpfs.Options{MaxBytes: 1 << 20, MaxInodes: 10})
+	ns, err := v.NewMountNamespace(ctx{}, fs, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsc := vfs.NewFSContext(ns.Root())
+	f, err := v.OpenAt(ctx{}, fsc, fsc.Cwd(), "/f", unix.O_RDWR|unix.O_CREAT, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.DecRef(ctx{})
+	if _, err := f.Write(ctx{}, make([]byte, 5000)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := fs.Statfs(ctx{})
+	if err != nil || s.Blocks != 256 || s.Bfree != 254 || s.Bavail != 254 || s.Files != 10 || s.Ffree != 8 {
+		t.Fatalf("limited, a 2-page file: %+v, %v", s, err)
+	}
+}
