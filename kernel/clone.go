@@ -208,6 +208,10 @@ func (t *Task) Clone(o CloneOptions) (int32, error) {
 	if f&unix.CLONE_CHILD_CLEARTID != 0 {
 		child.clearChildTID = o.ChildTID
 	}
+	t.mu.Lock()
+	child.timerSlack, child.defaultTimerSlack = t.timerSlack, t.timerSlack
+	child.mceKill = t.mceKill
+	t.mu.Unlock()
 	if f&unix.CLONE_VFORK != 0 {
 		child.vforkDone = make(chan struct{})
 	}

@@ -1,5 +1,7 @@
 package kernel
 
+import "golang.org/x/sys/unix"
+
 // PdeathSignal returns the signal the task gets when its parent dies.
 func (t *Task) PdeathSignal() int {
 	t.mu.Lock()
@@ -58,4 +60,53 @@ func (tg *ThreadGroup) SetDumpable(d int) {
 	tg.sigMu.Lock()
 	tg.dumpable = d
 	tg.sigMu.Unlock()
+}
+
+// defaultTimerSlackNS is Linux's initial timer slack (50 µs).
+const defaultTimerSlackNS = 50000
+
+// TimerSlack reports PR_GET_TIMERSLACK in nanoseconds.
+func (t *Task) TimerSlack() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.timerSlack == 0 {
+		return defaultTimerSlackNS
+	}
+	return t.timerSlack
+}
+
+// SetTimerSlack sets PR_SET_TIMERSLACK: ns, or the task's default slack
+// for 0.
+func (t *Task) SetTimerSlack(ns uint64) {
+	t.mu.Lock()
+	if ns == 0 {
+		ns = t.defaultTimerSlack
+	}
+	t.timerSlack = ns
+	t.mu.Unlock()
+}
+
+// ClearChildTID returns the set_tid_address/CLONE_CHILD_CLEARTID address
+// (PR_GET_TID_ADDRESS). Only the task itself calls it.
+func (t *Task) ClearChildTID() uintptr { return t.clearChildTID }
+
+// MCEKill reports PR_MCE_KILL_GET: PR_MCE_KILL_EARLY, _LATE or
+// _DEFAULT.
+func (t *Task) MCEKill() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.mceKill == 0 {
+		return unix.PR_MCE_KILL_DEFAULT
+	}
+	return t.mceKill - 1
+}
+
+// SetMCEKill sets PR_MCE_KILL's policy (PR_MCE_KILL_DEFAULT clears it).
+func (t *Task) SetMCEKill(policy int) {
+	t.mu.Lock()
+	t.mceKill = policy + 1
+	if policy == unix.PR_MCE_KILL_DEFAULT {
+		t.mceKill = 0
+	}
+	t.mu.Unlock()
 }

@@ -154,6 +154,15 @@ type Task struct {
 	robustListLen uintptr
 	// pdeathSignal is PR_SET_PDEATHSIG. Guarded by mu.
 	pdeathSignal int
+	// timerSlack is PR_SET_TIMERSLACK's value in nanoseconds and
+	// defaultTimerSlack what setting 0 restores (the parent's slack when
+	// the task was made); 0 stands for Linux's 50 µs. kite's timers fire
+	// without slack, within any slack allowed. Guarded by mu.
+	timerSlack, defaultTimerSlack uint64
+	// mceKill is PR_MCE_KILL's policy plus one; 0 is
+	// PR_MCE_KILL_DEFAULT. kite sees no machine checks; the policy is
+	// only kept. Guarded by mu.
+	mceKill int
 	// noNewPrivs is PR_SET_NO_NEW_PRIVS, inherited and never cleared.
 	// Guarded by mu.
 	noNewPrivs bool

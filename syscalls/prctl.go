@@ -83,6 +83,51 @@ func prctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		}
 		t.ThreadGroup().SetDumpable(int(a[1]))
 		return 0, nil
+	case unix.PR_GET_TIMERSLACK:
+		return uintptr(t.TimerSlack()), nil
+	case unix.PR_SET_TIMERSLACK:
+		t.SetTimerSlack(uint64(a[1]))
+		return 0, nil
+	case unix.PR_GET_TID_ADDRESS:
+		b := make([]byte, 8)
+		putU64(b, 0, uint64(t.ClearChildTID()))
+		return 0, copyOutFull(t, a[1], b)
+	case unix.PR_TASK_PERF_EVENTS_DISABLE, unix.PR_TASK_PERF_EVENTS_ENABLE:
+		// They switch the task's perf events, and kite has none
+		// (perf_event_open is ENOSYS): done, as Linux for a task
+		// without events.
+		return 0, nil
+	case unix.PR_MCE_KILL:
+		if a[3]|a[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		switch a[1] {
+		case unix.PR_MCE_KILL_CLEAR:
+			if a[2] != 0 {
+				return 0, unix.EINVAL
+			}
+			t.SetMCEKill(unix.PR_MCE_KILL_DEFAULT)
+		case unix.PR_MCE_KILL_SET:
+			switch a[2] {
+			case unix.PR_MCE_KILL_EARLY, unix.PR_MCE_KILL_LATE, unix.PR_MCE_KILL_DEFAULT:
+				t.SetMCEKill(int(a[2]))
+			default:
+				return 0, unix.EINVAL
+			}
+		default:
+			return 0, unix.EINVAL
+		}
+		return 0, nil
+	case unix.PR_MCE_KILL_GET:
+		if a[1]|a[2]|a[3]|a[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		return uintptr(t.MCEKill()), nil
+	case unix.PR_GET_TSC:
+		// kite never makes rdtsc fault (PR_SET_TSC is EINVAL).
+		b := make([]byte, 4)
+		putU32(b, 0, unix.PR_TSC_ENABLE)
+		return 0, copyOutFull(t, a[1], b)
 	}
 	return 0, unix.EINVAL
 }

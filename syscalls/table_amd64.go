@@ -192,7 +192,7 @@ var table = [linux.MaxSyscall + 1]entry{
 	unix.SYS_MODIFY_LDT:              enosys(""),
 	unix.SYS_PIVOT_ROOT:              supported(pivotRoot),
 	unix.SYS__SYSCTL:                 enosys(""),
-	unix.SYS_PRCTL:                   partial(prctl, "NAME, PDEATHSIG, CHILD_SUBREAPER, NO_NEW_PRIVS, DUMPABLE, KEEPCAPS, SECUREBITS, CAPBSET_READ/DROP, CAP_AMBIENT, SECCOMP; other options EINVAL"),
+	unix.SYS_PRCTL:                   partial(prctl, "NAME, PDEATHSIG, CHILD_SUBREAPER, NO_NEW_PRIVS, DUMPABLE, KEEPCAPS, SECUREBITS, CAPBSET_READ/DROP, CAP_AMBIENT, SECCOMP, TIMERSLACK (kept; timers fire without slack), GET_TID_ADDRESS, TASK_PERF_EVENTS_DISABLE/ENABLE (no perf events), MCE_KILL and MCE_KILL_GET (kept; no machine checks), GET_TSC; other options EINVAL"),
 	unix.SYS_ARCH_PRCTL:              supported(archPrctl),
 	unix.SYS_ADJTIMEX:                partial(adjtimex, "reads the NTP state of the host's clock, which kite's CLOCK_REALTIME follows, with what programs under kite set over it (maximum and estimated error, time constant, STA_UNSYNC, ADJ_NANO/ADJ_MICRO); ADJ_SETOFFSET steps kite's clock (never the host's); changing the rate (ADJ_OFFSET, ADJ_FREQUENCY, ADJ_TICK, adjtime's slew, except a zero one while the host's clock is not slewing), the TAI offset and the other status bits is EOPNOTSUPP"),
 	unix.SYS_SETRLIMIT:               partial(setrlimit, rlimitNote),
