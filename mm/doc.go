@@ -34,6 +34,10 @@
 // it (4 MiB), in a few more runs at most (objectAroundLocked): a tmpfs
 // file written with write(2) is then mapped 4 MiB per fault, where each
 // fault and each MapFile is a round trip to the ptrace stub.
+// Pages fallocate gave an object (SharedMemory.Allocate) stay
+// "unwritten", as shmem's !uptodate folios, until written or faulted
+// in: they are holes to SEEK_DATA and SEEK_HOLE, and fault-around does
+// not map them.
 // Files reach mm as SharedMemory objects (MMapOpts.Shm, with File for the
 // name): the file's pages, which serve read, write and every mapping.
 // For tmpfs and memfd files the object is the storage; for files kept

@@ -303,7 +303,9 @@ func (f *regularFile) Append(ctx vfs.Context, _ *vfs.File, src []byte) (int, int
 }
 
 // Seek implements vfs.FileOperations, with SEEK_DATA and SEEK_HOLE
-// following the allocated pages.
+// following the pages with data: those written or faulted in, not the
+// ones fallocate gave memory that nothing has used (mm.SharedMemory's
+// SeekPage), as Linux's shmem.
 func (f *regularFile) Seek(_ vfs.Context, _ *vfs.File, cur, off int64, whence int) (int64, error) {
 	i := f.ino
 	i.mu.RLock()
