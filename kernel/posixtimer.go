@@ -157,8 +157,13 @@ func (t *Task) TimerCreate(clock int32, ev *SigEvent) (int32, error) {
 		pt.ev = SigEvent{Notify: SigevSignal, Signo: int(unix.SIGALRM)}
 	} else {
 		pt.ev = *ev
-		switch ev.Notify &^ SigevThreadID {
-		case SigevSignal, SigevNone:
+		// As Linux's good_sigevent: SIGEV_THREAD (which the C
+		// libraries carry out themselves, with SIGEV_THREAD_ID) is a
+		// signal to the process for the kernel; SIGEV_THREAD_ID goes
+		// only with SIGEV_SIGNAL.
+		switch ev.Notify {
+		case SigevSignal, SigevThread, SigevSignal | SigevThreadID:
+		case SigevNone:
 		default:
 			return 0, unix.EINVAL
 		}

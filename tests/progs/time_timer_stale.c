@@ -147,6 +147,38 @@ int main(void) {
 	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	take();
 
+	/* The notifications the system call takes (the C libraries carry
+	 * out SIGEV_THREAD themselves): SIGEV_THREAD is a signal to the
+	 * process, SIGEV_THREAD_ID goes only with SIGEV_SIGNAL. */
+	struct {
+		unsigned long value;
+		int signo, notify, tid, pad[11];
+	} kev;
+	struct {
+		const char *label;
+		int notify, signo;
+	} kinds[] = {{"SIGEV_THREAD", SIGEV_THREAD, SIGUSR1},
+		     {"SIGEV_THREAD, signal 0", SIGEV_THREAD, 0},
+		     {"SIGEV_THREAD_ID|SIGEV_NONE", SIGEV_THREAD_ID | SIGEV_NONE, SIGUSR1},
+		     {"SIGEV_THREAD_ID|SIGEV_THREAD", SIGEV_THREAD_ID | SIGEV_THREAD, SIGUSR1},
+		     {"SIGEV_NONE, signal 999", SIGEV_NONE, 999},
+		     {"notify 3", 3, SIGUSR1}};
+	for (int i = 0; i < 6; i++) {
+		memset(&kev, 0, sizeof kev);
+		kev.notify = kinds[i].notify;
+		kev.signo = kinds[i].signo;
+		kev.tid = syscall(SYS_gettid);
+		int id;
+		if (syscall(SYS_timer_create, CLOCK_MONOTONIC, &kev, &id)) {
+			printf("%s: %s\n", kinds[i].label, strerror(errno));
+			continue;
+		}
+		struct itimerspec one = {{0, 0}, {0, 1000000}};
+		syscall(SYS_timer_settime, id, 0, &one, NULL);
+		printf("%s: OK, %s\n", kinds[i].label, kinds[i].notify == SIGEV_NONE ? "no signal" : take_within(30));
+		syscall(SYS_timer_delete, id);
+	}
+
 	/* SI_TIMER from rt_sigqueueinfo. */
 	siginfo_t si;
 	memset(&si, 0, sizeof si);
