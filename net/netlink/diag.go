@@ -4,28 +4,44 @@ import (
 	"encoding/binary"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kite-os/kite/net"
 )
 
 // NETLINK_SOCK_DIAG's request and answer types and sizes (linux/sock_diag.h,
 // inet_diag.h, unix_diag.h).
 const (
 	sockDiagByFamily = 20
+	sockDestroy      = 21
+	sockDiagReqLen   = 2  // struct sock_diag_req
+	afMax            = 46 // AF_MAX: families sock_diag knows of
 	inetDiagReqLen   = 56 // struct inet_diag_req_v2
 	inetDiagMsgLen   = 72 // struct inet_diag_msg
 	unixDiagReqLen   = 24 // struct unix_diag_req
 	unixDiagMsgLen   = 16 // struct unix_diag_msg
 
-	udiagShowName  = 0x01
-	udiagShowPeer  = 0x04
-	udiagShowRqlen = 0x10
-	udiagShowUID   = 0x40
+	udiagShowName    = 0x01
+	udiagShowVFS     = 0x02
+	udiagShowPeer    = 0x04
+	udiagShowIcons   = 0x08
+	udiagShowRqlen   = 0x10
+	udiagShowMeminfo = 0x20
+	udiagShowUID     = 0x40
 
 	inetDiagSKV6Only = 11
 
-	unixDiagName  = 0
-	unixDiagPeer  = 2
-	unixDiagRqlen = 4
-	unixDiagUID   = 7
+	unixDiagName     = 0
+	unixDiagVFS      = 1
+	unixDiagPeer     = 2
+	unixDiagIcons    = 3
+	unixDiagRqlen    = 4
+	unixDiagMeminfo  = 5
+	unixDiagShutdown = 6
+	unixDiagUID      = 7
+
+	// skMeminfoVars is SK_MEMINFO_VARS, the u32s of a MEMINFO
+	// attribute.
+	skMeminfoVars = 9
 )
 
 // InetSock is one TCP or UDP socket as inet_diag shows it.
@@ -45,20 +61,41 @@ type InetSock struct {
 
 // UnixSock is one AF_UNIX socket as unix_diag shows it.
 type UnixSock struct {
+	// State is the TCP_* state: TCP_LISTEN, TCP_ESTABLISHED (a
+	// connected socket, and a datagram socket another connected to),
+	// TCP_CLOSE.
 	Type, State uint8
-	Inode, Peer uint32
+	Inode       uint32
+	// HasPeer says the socket has a peer, Peer is the peer's inode (0
+	// for a connection not yet accepted).
+	HasPeer bool
+	Peer    uint32
 	// Name is sun_path as bound (a leading NUL for abstract names), ""
 	// when unbound.
-	Name           string
+	Name string
+	// HasVFS says the name is a path, whose file is VFSIno on device
+	// VFSDev (the kernel's dev_t: major<<20 | minor).
+	HasVFS         bool
+	VFSIno, VFSDev uint32
+	// Icons are, for a listener, the inodes of the sockets whose
+	// connections wait to be accepted.
+	Icons []uint32
+	// RQueue and WQueue are a listener's pending connections and
+	// backlog; for other sockets the bytes readable (a datagram
+	// socket's first datagram) and the send buffer in use.
 	RQueue, WQueue uint32
-	UID            uint32
+	// RcvBuf, SndBuf and WMem are for UNIX_DIAG_MEMINFO.
+	RcvBuf, SndBuf, WMem uint32
+	// Shutdown holds RCV_SHUTDOWN (1) and SEND_SHUTDOWN (2).
+	Shutdown uint8
+	UID      uint32
 }
 
 // Diag is what NETLINK_SOCK_DIAG shows: the sockets of a family and
 // protocol (IPPROTO_TCP or IPPROTO_UDP), and the AF_UNIX sockets.
 type Diag struct {
 	Inet func(family, protocol int) []InetSock
-	Unix func() []UnixSock
+	Unix func(ctx net.Context) []UnixSock
 }
 
 // SetDiag makes d what f's NETLINK_SOCK_DIAG sockets show; without it
@@ -69,52 +106,95 @@ func (f *Family) SetDiag(d Diag) {
 	f.mu.Unlock()
 }
 
-// handleDiag answers one NETLINK_SOCK_DIAG request: SOCK_DIAG_BY_FAMILY
-// dumps (a single-socket lookup by cookie is not carried out).
-func (s *socket) handleDiag(h hdr, payload []byte, port uint32) []byte {
+// handleDiag answers one NETLINK_SOCK_DIAG request as sock_diag_rcv_msg:
+// SOCK_DIAG_BY_FAMILY dumps of the families kite has a handler for
+// (AF_INET and AF_INET6 with TCP or UDP, AF_UNIX), and unix_diag's
+// single-socket request by inode; ENOENT for other families, as Linux
+// without a handler for them; EINVAL for other message types (the old
+// TCPDIAG_GETSOCK and DCCPDIAG_GETSOCK too, as Linux without DCCP).
+func (s *socket) handleDiag(ctx net.Context, h hdr, payload []byte, port uint32) []byte {
 	if h.Flags&unix.NLM_F_REQUEST == 0 {
 		return nil
 	}
-	if h.Type != sockDiagByFamily || len(payload) < 2 {
+	if h.Type != sockDiagByFamily && h.Type != sockDestroy {
 		return errMsg(h, payload, unix.EINVAL, port)
 	}
-	if h.Flags&unix.NLM_F_DUMP != unix.NLM_F_DUMP {
-		return errMsg(h, payload, unix.EOPNOTSUPP, port)
+	if len(payload) < sockDiagReqLen || payload[0] >= afMax {
+		return errMsg(h, payload, unix.EINVAL, port)
 	}
 	s.fam.mu.Lock()
 	d := s.fam.diag
 	s.fam.mu.Unlock()
-	var out []byte
-	switch family := int(payload[0]); family {
-	case unix.AF_INET, unix.AF_INET6:
-		if len(payload) < inetDiagReqLen || d.Inet == nil {
-			return errMsg(h, payload, unix.EINVAL, port)
-		}
-		proto := int(payload[1])
-		if proto != unix.IPPROTO_TCP && proto != unix.IPPROTO_UDP {
-			return errMsg(h, payload, unix.ENOENT, port)
-		}
-		states := binary.LittleEndian.Uint32(payload[4:])
-		for _, so := range d.Inet(family, proto) {
-			if states&(1<<so.State) == 0 {
-				continue
-			}
-			out = append(out, inetDiagMsg(h, port, family, so)...)
-		}
-	case unix.AF_UNIX:
-		if len(payload) < unixDiagReqLen || d.Unix == nil {
-			return errMsg(h, payload, unix.EINVAL, port)
-		}
-		states := binary.LittleEndian.Uint32(payload[4:])
-		show := binary.LittleEndian.Uint32(payload[12:])
-		for _, so := range d.Unix() {
-			if states&(1<<so.State) == 0 {
-				continue
-			}
-			out = append(out, unixDiagMsg(h, port, show, so)...)
-		}
+	family := int(payload[0])
+	switch {
+	case (family == unix.AF_INET || family == unix.AF_INET6) && d.Inet != nil:
+	case family == unix.AF_UNIX && d.Unix != nil:
 	default:
 		return errMsg(h, payload, unix.ENOENT, port)
+	}
+	if h.Type == sockDestroy {
+		// No family of kite's destroys sockets on request.
+		return errMsg(h, payload, unix.EOPNOTSUPP, port)
+	}
+	if family == unix.AF_UNIX {
+		return s.unixDiag(ctx, d, h, payload, port)
+	}
+	if len(payload) < inetDiagReqLen {
+		return errMsg(h, payload, unix.EINVAL, port)
+	}
+	proto := int(payload[1])
+	if proto != unix.IPPROTO_TCP && proto != unix.IPPROTO_UDP {
+		return errMsg(h, payload, unix.ENOENT, port)
+	}
+	if h.Flags&unix.NLM_F_DUMP != unix.NLM_F_DUMP {
+		// inet_diag's single-socket lookup is not carried out.
+		return errMsg(h, payload, unix.EOPNOTSUPP, port)
+	}
+	var out []byte
+	states := binary.LittleEndian.Uint32(payload[4:])
+	for _, so := range d.Inet(family, proto) {
+		if states&(1<<so.State) == 0 {
+			continue
+		}
+		out = append(out, inetDiagMsg(h, port, family, so)...)
+	}
+	return append(out, done(h, port)...)
+}
+
+// unixDiag answers a unix_diag request: a dump of the sockets in the
+// states asked for, or (without NLM_F_DUMP) the one socket of
+// udiag_ino, whose udiag_cookie must be its cookie or ~0 (ESTALE
+// otherwise).
+func (s *socket) unixDiag(ctx net.Context, d Diag, h hdr, payload []byte, port uint32) []byte {
+	if len(payload) < unixDiagReqLen {
+		return errMsg(h, payload, unix.EINVAL, port)
+	}
+	le := binary.LittleEndian
+	states := le.Uint32(payload[4:])
+	ino := le.Uint32(payload[8:])
+	show := le.Uint32(payload[12:])
+	if h.Flags&unix.NLM_F_DUMP != unix.NLM_F_DUMP {
+		if ino == 0 {
+			return errMsg(h, payload, unix.EINVAL, port)
+		}
+		for _, so := range d.Unix(ctx) {
+			if so.Inode != ino {
+				continue
+			}
+			c0, c1 := le.Uint32(payload[16:]), le.Uint32(payload[20:])
+			if (c0 != ^uint32(0) || c1 != ^uint32(0)) && (c0 != so.Inode || c1 != 0) {
+				return errMsg(h, payload, unix.ESTALE, port)
+			}
+			return unixDiagMsg(h, port, 0, show, so)
+		}
+		return errMsg(h, payload, unix.ENOENT, port)
+	}
+	var out []byte
+	for _, so := range d.Unix(ctx) {
+		if states&(1<<so.State) == 0 {
+			continue
+		}
+		out = append(out, unixDiagMsg(h, port, unix.NLM_F_MULTI, show, so)...)
 	}
 	return append(out, done(h, port)...)
 }
@@ -146,7 +226,10 @@ func inetDiagMsg(h hdr, port uint32, family int, so InetSock) []byte {
 	return m.bytes()
 }
 
-func unixDiagMsg(h hdr, port, show uint32, so UnixSock) []byte {
+// unixDiagMsg is so's unix_diag_msg (its cookie is its inode, which
+// is unique) with the attributes show asks for and UNIX_DIAG_SHUTDOWN,
+// which Linux always gives.
+func unixDiagMsg(h hdr, port uint32, flags uint16, show uint32, so UnixSock) []byte {
 	b := make([]byte, unixDiagMsgLen)
 	b[0] = unix.AF_UNIX
 	b[1] = so.Type
@@ -154,12 +237,25 @@ func unixDiagMsg(h hdr, port, show uint32, so UnixSock) []byte {
 	le := binary.LittleEndian
 	le.PutUint32(b[4:], so.Inode)
 	le.PutUint32(b[8:], so.Inode)
-	m := newMsg(sockDiagByFamily, unix.NLM_F_MULTI, h.Seq, port, b)
+	m := newMsg(sockDiagByFamily, flags, h.Seq, port, b)
 	if show&udiagShowName != 0 && so.Name != "" {
 		m.attr(unixDiagName, []byte(so.Name))
 	}
-	if show&udiagShowPeer != 0 && so.Peer != 0 {
+	if show&udiagShowVFS != 0 && so.HasVFS {
+		v := make([]byte, 8)
+		le.PutUint32(v, so.VFSIno)
+		le.PutUint32(v[4:], so.VFSDev)
+		m.attr(unixDiagVFS, v)
+	}
+	if show&udiagShowPeer != 0 && so.HasPeer {
 		m.u32(unixDiagPeer, so.Peer)
+	}
+	if show&udiagShowIcons != 0 && so.State == tcpListen {
+		v := make([]byte, 4*len(so.Icons))
+		for i, ino := range so.Icons {
+			le.PutUint32(v[4*i:], ino)
+		}
+		m.attr(unixDiagIcons, v)
 	}
 	if show&udiagShowRqlen != 0 {
 		q := make([]byte, 8)
@@ -167,8 +263,22 @@ func unixDiagMsg(h hdr, port, show uint32, so UnixSock) []byte {
 		le.PutUint32(q[4:], so.WQueue)
 		m.attr(unixDiagRqlen, q)
 	}
+	if show&udiagShowMeminfo != 0 {
+		// rmem_alloc, rcvbuf, wmem_alloc, sndbuf, then forward
+		// allocation, queued, option memory, backlog and drops, which
+		// an AF_UNIX socket of kite's does not have.
+		v := make([]byte, 4*skMeminfoVars)
+		le.PutUint32(v[4:], so.RcvBuf)
+		le.PutUint32(v[8:], so.WMem)
+		le.PutUint32(v[12:], so.SndBuf)
+		m.attr(unixDiagMeminfo, v)
+	}
+	m.u8(unixDiagShutdown, so.Shutdown)
 	if show&udiagShowUID != 0 {
 		m.u32(unixDiagUID, so.UID)
 	}
 	return m.bytes()
 }
+
+// tcpListen is TCP_LISTEN.
+const tcpListen = 10

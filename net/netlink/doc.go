@@ -5,7 +5,10 @@
 // dump TCP, UDP (inet_diag) and AF_UNIX (unix_diag) sockets from the
 // families' views (Diag), as ss asks; NETLINK_KOBJECT_UEVENT sockets
 // that open and stay quiet (kite has no hot-plug events); other
-// protocols are EPROTONOSUPPORT. Requests are
+// protocols are EPROTONOSUPPORT. unix_diag answers dumps and the
+// single-socket request by inode with every UDIAG_SHOW_* attribute;
+// sock_diag requests for families (or INET protocols) kite has no
+// handler for are ENOENT, as Linux's. Requests are
 // answered when sent: the answers wait in the socket's receive queue,
 // one datagram per request as Linux packs a dump that fits.
 //

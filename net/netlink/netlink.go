@@ -319,7 +319,7 @@ func (s *socket) SendMsg(ctx net.Context, req *net.SendRequest) (int64, error) {
 		if r, ok := s.askHost(h, payload, port); ok {
 			out = append(out, r...)
 		} else if s.protocol == unix.NETLINK_SOCK_DIAG {
-			out = append(out, s.handleDiag(h, payload, port)...)
+			out = append(out, s.handleDiag(ctx, h, payload, port)...)
 		} else {
 			out = append(out, s.handle(ctx, h, payload, port)...)
 		}

@@ -130,6 +130,13 @@ type endpoint struct {
 	// oob is the message of recvq holding the out-of-band byte
 	// (MSG_OOB on a stream), nil when there is none.
 	oob *message
+	// uid is the owner of the socket's file (the creator's or
+	// accepter's fsuid), which sock_diag shows.
+	uid uint32
+	// dgramEst is Linux's TCP_ESTABLISHED sk_state of a datagram
+	// socket that another connected to: it stays until the socket
+	// itself disconnects.
+	dgramEst bool
 }
 
 // SetFile implements net.Socket: the inode number is for
@@ -336,6 +343,9 @@ func (e *endpoint) Accept(ctx net.Context, nonblock bool, d net.Deadline) (net.S
 			e.mu.Unlock()
 			// A connector may be waiting for room in the backlog.
 			e.peerWait.Notify(writable)
+			m.conn.mu.Lock()
+			m.conn.uid = ctx.Credentials().FSUID
+			m.conn.mu.Unlock()
 			return m.conn, nil
 		}
 		if e.shutdown&shutRcv != 0 {
@@ -428,7 +438,7 @@ func (e *endpoint) Connect(ctx net.Context, b []byte, nonblock bool, d net.Deadl
 		// and name, the connector's credentials as its peer's.
 		n := e.ns.newEndpoint(e.typ, o.opts.Clone())
 		n.state = stateConnected
-		n.addr = o.addr
+		n.addr, n.path = o.addr, o.path
 		n.peer = e
 		n.peerCreds, n.peerGroups = credsOf(ctx), groupsOf(ctx)
 		n.creds, n.groups = o.creds, o.groups
@@ -473,11 +483,16 @@ func (e *endpoint) connectDgram(ctx net.Context, b []byte) error {
 			if !ok {
 				return unix.EPERM
 			}
+			// Both become TCP_ESTABLISHED, as in unix_dgram_connect.
+			o.mu.Lock()
+			o.dgramEst = true
+			o.mu.Unlock()
 		}
 	}
 	e.mu.Lock()
 	old := e.peer
 	e.peer = o
+	e.dgramEst = o != nil || (old == nil && e.dgramEst)
 	e.mu.Unlock()
 	if old != nil && old != o {
 		// Datagrams from the old peer are dropped.

@@ -7,9 +7,19 @@ import (
 	"github.com/kite-os/kite/vfs"
 )
 
-// msgOverhead is what a datagram costs its sender's buffer beyond its
-// bytes (Linux charges an sk_buff's truesize).
-const msgOverhead = 576
+// dgramTruesize is what a datagram of n bytes costs its sender's
+// buffer: the truesize of unix_dgram_sendmsg's sk_buff, a kmalloc'ed
+// head of up to SKB_MAX_ALLOC bytes and the rest (at most MAX_SKB_FRAGS
+// pages) in page fragments.
+func dgramTruesize(n int64) int64 {
+	const skbMaxAlloc = 4*skbPage - skbShinfo // SKB_MAX_ORDER(0, 2)
+	const maxSkbFrags = 17
+	dataLen := int64(0)
+	if n > skbMaxAlloc {
+		dataLen = pageAlign(min(n-skbMaxAlloc, maxSkbFrags*skbPage))
+	}
+	return headTruesize(n-dataLen) + dataLen
+}
 
 // The sk_buff geometry of Linux's unix_stream_sendmsg on 4 KiB pages: a
 // stream write is cut into messages of at most skbMaxHead bytes of head
@@ -470,6 +480,7 @@ func (e *endpoint) sendDgram(ctx net.Context, req *net.SendRequest) (int64, erro
 			wasPeer := e.peer == to
 			if wasPeer {
 				e.peer = nil
+				e.dgramEst = false
 			}
 			e.mu.Unlock()
 			if wasPeer {
@@ -500,7 +511,7 @@ func (e *endpoint) sendDgram(ctx net.Context, req *net.SendRequest) (int64, erro
 			w.Unregister()
 			continue
 		}
-		m := &message{data: data, from: e, charge: int64(got) + msgOverhead}
+		m := &message{data: data, from: e, charge: dgramTruesize(int64(got))}
 		if to.opts.TimestampType() != 0 {
 			m.stamp = e.fam.v.Now()
 		}

@@ -88,7 +88,9 @@ func (f *Family) Pair(ctx net.Context, typ, protocol int) (net.Socket, net.Socke
 func (f *Family) ProcNet() map[string]func() []byte { return f.init.ProcNet() }
 
 // DiagSockets is the initial namespace's DiagSockets.
-func (f *Family) DiagSockets() []netlink.UnixSock { return f.init.DiagSockets() }
+func (f *Family) DiagSockets(ctx net.Context) []netlink.UnixSock {
+	return f.init.DiagSockets(ctx)
+}
 
 // Socket implements net.Family.
 func (n *Namespace) Socket(ctx net.Context, typ, protocol int) (net.Socket, error) {
@@ -102,7 +104,11 @@ func (n *Namespace) Socket(ctx net.Context, typ, protocol int) (net.Socket, erro
 	default:
 		return nil, unix.ESOCKTNOSUPPORT
 	}
-	return n.newEndpoint(typ, net.NewOptions()), nil
+	e := n.newEndpoint(typ, net.NewOptions())
+	e.mu.Lock()
+	e.uid = ctx.Credentials().FSUID
+	e.mu.Unlock()
+	return e, nil
 }
 
 // Pair implements net.Family: two sockets connected to each other, each
@@ -114,6 +120,9 @@ func (n *Namespace) Pair(ctx net.Context, typ, protocol int) (net.Socket, net.So
 	}
 	a := s.(*endpoint)
 	b := n.newEndpoint(a.typ, net.NewOptions())
+	b.mu.Lock()
+	b.uid = ctx.Credentials().FSUID
+	b.mu.Unlock()
 	creds := credsOf(ctx)
 	a.peer, b.peer = b, a
 	a.peerCreds, b.peerCreds = creds, creds
