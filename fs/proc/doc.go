@@ -21,6 +21,7 @@
 //	/proc/PID/stat, statm, status, comm  Linux's formats (fs/proc/array.c)
 //	/proc/PID/cmdline, environ    the argv and envp areas of its memory
 //	/proc/PID/maps                its mappings, path column at byte 73
+//	/proc/PID/pagemap             each page's state (pagemap.go)
 //	/proc/PID/limits, auxv        resource limits; the initial auxv
 //	/proc/PID/fdinfo/N            pos, flags, mnt_id, ino of an open fd
 //	/proc/PID/task/TID/           stat, statm, status and comm of each thread

@@ -309,6 +309,7 @@ func (fs *Filesystem) taskFiles(pi ProcessInfo, p Process, tid int32, whole bool
 	// The memory is the process's; gdb opens it through
 	// /proc/PID/task/TID/mem.
 	kids["mem"] = &memFile{base: fs.newBase(), proc: p}
+	kids["pagemap"] = &pagemapFile{base: fs.newBase(), proc: p}
 }
 
 // processRoot is p's root directory (zero Path once p has exited).

@@ -243,7 +243,7 @@ func TestListings(t *testing.T) {
 	if got := strings.Join(w.list(t, "/proc"), " "); got != ". .. self cpuinfo filesystems loadavg meminfo mounts stat sys thread-self uptime version vmstat 7" {
 		t.Errorf("ls /proc = %q", got)
 	}
-	if got := strings.Join(w.list(t, "/proc/self"), " "); got != ". .. auxv cmdline comm cwd environ exe fd fdinfo gid_map limits maps mem mountinfo mounts root setgroups smaps stat statm status task uid_map" {
+	if got := strings.Join(w.list(t, "/proc/self"), " "); got != ". .. auxv cmdline comm cwd environ exe fd fdinfo gid_map limits maps mem mountinfo mounts pagemap root setgroups smaps stat statm status task uid_map" {
 		t.Errorf("ls /proc/self = %q", got)
 	}
 	if got := strings.Join(w.list(t, "/proc/self/fd"), " "); got != ". .. 0 1" {
