@@ -79,12 +79,14 @@ func (m *MemoryManager) access(addr uintptr, n int, acc accessType, fn func(b []
 // accessFrames is access with fn given the memory file's offset of the
 // next piece of memory and its length rather than a view of it.
 func (m *MemoryManager) accessFrames(addr uintptr, n int, acc accessType, fn func(off uint64, k, at int)) (int, error) {
-	return m.accessFramesThen(addr, n, acc, fn, nil)
+	return m.accessFramesThen(addr, n, acc, fn, nil, false)
 }
 
 // accessFramesThen is accessFrames with locked, if not nil, called with
-// m.mu still held after each batch of calls to fn.
-func (m *MemoryManager) accessFramesThen(addr uintptr, n int, acc accessType, fn func(off uint64, k, at int), locked func()) (int, error) {
+// m.mu still held after each batch of calls to fn. With noWait, a page a
+// userfaultfd must resolve ends the access with its *UserfaultWait
+// (queued, not yet waited for) instead of a wait.
+func (m *MemoryManager) accessFramesThen(addr uintptr, n int, acc accessType, fn func(off uint64, k, at int), locked func(), noWait bool) (int, error) {
 	done := 0
 	stuck := 0
 	for done < n {
@@ -111,6 +113,9 @@ func (m *MemoryManager) accessFramesThen(addr uintptr, n int, acc accessType, fn
 		}
 		err := m.lockedWithReads(func(rd *fileRead) error { return m.prepareLocked(a, end, acc, rd) })
 		if err != nil {
+			if noWait && isUserfault(err) {
+				return done, err
+			}
 			if awaitUserfault(err) {
 				stuck = 0
 				continue
@@ -213,6 +218,7 @@ func (m *MemoryManager) PinRanges(ranges []Range, write bool) (views [][]byte, u
 	}
 	var runs []frameRun // byte offset and length in the memory file
 	reffed := 0         // runs[:reffed] hold their extra references
+again:
 	for _, r := range ranges {
 		if r.Len == 0 {
 			continue
@@ -232,7 +238,27 @@ func (m *MemoryManager) PinRanges(ranges []Range, write bool) (views [][]byte, u
 				m.mf.incRef(first, (r.off+r.n-first+pageMask)>>pageShift)
 			}
 			reffed = len(runs)
-		})
+		}, write)
+		if write && isUserfault(err) {
+			// A userfaultfd must resolve a page: wait for it
+			// holding nothing (not the lock that keeps Fork off,
+			// which a fork waiting behind it would make the
+			// handler's own pinned reads wait for), then pin again
+			// from the start, since a fork meanwhile may have
+			// shared what was pinned so far.
+			for _, r := range runs {
+				first := r.off &^ pageMask
+				m.mf.decRef(first, (r.off+r.n-first+pageMask)>>pageShift)
+			}
+			runs, reffed = runs[:0], 0
+			m.pinMu.RUnlock()
+			ok := awaitUserfault(err)
+			m.pinMu.RLock()
+			if ok {
+				goto again
+			}
+			err = unix.EFAULT
+		}
 		if err != nil {
 			break
 		}

@@ -340,6 +340,12 @@ func SetUserfaultBlock(block func(done <-chan struct{}) error) {
 	userfaultBlock.Store(&block)
 }
 
+// isUserfault reports whether err is a *UserfaultWait.
+func isUserfault(err error) bool {
+	var uw *UserfaultWait
+	return errors.As(err, &uw)
+}
+
 // awaitUserfault handles what the preparation of pages for a kernel
 // access returned, called without any lock: for a *UserfaultWait it
 // tells the context's reader, waits for the fault to be resolved and

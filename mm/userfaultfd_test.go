@@ -189,3 +189,47 @@ func TestPageSet(t *testing.T) {
 		t.Errorf("%d words left", len(s.words))
 	}
 }
+
+// TestUserfaultPinWaitsUnlocked: a write pin (read(2) of a file into
+// registered memory) waits for the userfault without holding the lock
+// that keeps Fork off, so that a fork meanwhile cannot make the handler's
+// own pinned reads wait behind it, and then pins the filled page.
+func TestUserfaultPinWaitsUnlocked(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	a := mustMMap(t, m, anon(2*pageSize, rw))
+	notify := make(chan struct{}, 4)
+	u := NewUserfault(m, false, func() { notify <- struct{}{} })
+	if err := u.Register(a, 2*pageSize); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		views [][]byte
+		unpin func()
+		err   error
+	}
+	done := make(chan result)
+	go func() {
+		views, unpin, err := m.Pin(a+pageSize+8, 8, true)
+		done <- result{views, unpin, err}
+	}()
+	<-notify
+	addr, write, ok := u.Next()
+	if !ok || addr != a+pageSize || !write {
+		t.Fatalf("Next = %#x, %v, %v", addr, write, ok)
+	}
+	if !m.pinMu.TryLock() {
+		t.Fatal("the pin waits for the userfault holding pinMu")
+	}
+	m.pinMu.Unlock()
+	if n, err := u.Fill(a+pageSize, bytes.Repeat([]byte{'u'}, pageSize), pageSize, false, false); n != pageSize || err != nil {
+		t.Fatalf("Fill = %d, %v", n, err)
+	}
+	r := <-done
+	defer r.unpin()
+	if r.err != nil || len(r.views) != 1 || string(r.views[0]) != "uuuuuuuu" {
+		t.Fatalf("Pin = %q, %v", r.views, r.err)
+	}
+	u.Release()
+}
