@@ -556,8 +556,8 @@ func (ep *EventPoll) send(max int, put func(EpollEvent) bool) (int, error) {
 // (see send) and returns how many it passed. With none ready it sleeps
 // through sleep, which returns nil when woken, ETIMEDOUT when the timeout
 // passes (Wait then returns what is ready, usually 0) and any other error
-// when a signal interrupts it (Wait returns EINTR: epoll_wait is never
-// restarted). A nil sleep means a zero timeout. The channel's sender wakes
+// when a signal interrupts it (Wait returns what became ready meanwhile,
+// else EINTR: epoll_wait is never restarted). A nil sleep means a zero timeout. The channel's sender wakes
 // wk after sending, so that sleep may be the caller's Park.
 func (ep *EventPoll) Wait(max int, wk vfs.Waker, sleep func(ch <-chan struct{}) error, put func(EpollEvent) bool) (int, error) {
 	if n, err := ep.send(max, put); n > 0 || err != nil || sleep == nil {
@@ -575,6 +575,12 @@ func (ep *EventPoll) Wait(max int, wk vfs.Waker, sleep func(ch <-chan struct{}) 
 		case unix.ETIMEDOUT:
 			return ep.send(max, put)
 		default:
+			// As Linux's ep_poll, events that came with the signal
+			// (a child's exit hangs up its pipe and sends SIGCHLD)
+			// are reported before the interruption.
+			if n, err := ep.send(max, put); n > 0 || err != nil {
+				return n, err
+			}
 			return 0, unix.EINTR
 		}
 	}
