@@ -28,7 +28,8 @@ const (
 	udiagShowMeminfo = 0x20
 	udiagShowUID     = 0x40
 
-	inetDiagSKV6Only = 11
+	inetDiagSKV6Only    = 11
+	inetDiagReqProtocol = 3
 
 	unixDiagName     = 0
 	unixDiagVFS      = 1
@@ -143,6 +144,11 @@ func (s *socket) handleDiag(ctx net.Context, h hdr, payload []byte, port uint32)
 		return errMsg(h, payload, unix.EINVAL, port)
 	}
 	proto := int(payload[1])
+	// INET_DIAG_REQ_PROTOCOL names a protocol beyond a byte
+	// (IPPROTO_MPTCP).
+	if a := Attrs(payload[inetDiagReqLen:])[inetDiagReqProtocol]; len(a) >= 4 {
+		proto = int(binary.LittleEndian.Uint32(a))
+	}
 	if proto != unix.IPPROTO_TCP && proto != unix.IPPROTO_UDP {
 		return errMsg(h, payload, unix.ENOENT, port)
 	}

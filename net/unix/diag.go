@@ -59,8 +59,11 @@ func (n *Namespace) DiagSockets(ctx net.Context) []netlink.UnixSock {
 		}
 		path := e.path
 		if e.addr != nil {
-			so.Name = e.addr.name
+			// A path name with its NUL, as the address's length
+			// counts it.
+			so.Name = e.addr.name + "\x00"
 			if e.addr.abstract {
+				so.Name = e.addr.name
 				path.Dentry = nil
 			}
 		}
