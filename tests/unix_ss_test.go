@@ -50,12 +50,16 @@ qa.shutdown(socket.SHUT_WR)
 tl = socket.socket(); tl.bind(("127.0.0.1", 0)); tl.listen(3)
 tc = socket.create_connection(tl.getsockname()); ta, _ = tl.accept()
 tc.send(b"1234567")
-# Wait until the bytes are the server's and acknowledged, so that the
-# queues ss shows do not depend on when the stack delivers.
+# Wait until the bytes are the server's and acknowledged (the client's
+# Send-Q, which ss reads, is 0), so that the queues ss shows do not
+# depend on when the stack delivers.
 import fcntl, termios, array, time
-def ioc(s, req):
-    b = array.array("i", [0]); fcntl.ioctl(s.fileno(), req, b); return b[0]
-while ioc(ta, termios.FIONREAD) < 7 or ioc(tc, termios.TIOCOUTQ) > 0:
+def inq(s):
+    b = array.array("i", [0]); fcntl.ioctl(s.fileno(), termios.FIONREAD, b); return b[0]
+def unacked():
+    r = subprocess.run(["ss", "-Htn", "sport = :%d" % tc.getsockname()[1]], capture_output=True, text=True)
+    return [l.split()[2] for l in r.stdout.splitlines()] != ["0"]
+while inq(ta) < 7 or unacked():
     time.sleep(0.001)
 u1 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u1.bind(("127.0.0.1", 0))
 u2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u2.bind(("127.0.0.1", 0)); u2.connect(u1.getsockname())
