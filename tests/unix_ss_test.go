@@ -163,5 +163,14 @@ print("appletalk", ask(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, struct.p
 print("af_max", ask(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, struct.pack("=BBH", 46, 0, 0) + bytes(40)))
 print("destroy unix", udiag(ino["L"], typ=SOCK_DESTROY))
 print("type 19", ask(19, NLM_F_REQUEST | NLM_F_DUMP, bytes(60)))
+# What datagrams of each size charge their sender (ss's Send-Q).
+r = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); r.bind("\0kite-ss-sz-%d" % os.getpid())
+r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+for n in [0, 100, 200, 1000, 4000, 8000, 16064, 16065, 65536, 150000]:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+    s.connect(r.getsockname()); s.send(b"x" * n)
+    b = array.array("i", [0]); fcntl.ioctl(s.fileno(), termios.TIOCOUTQ, b)
+    print("datagram", n, "outq", b[0], "inq", inq(r))
+    r.recv(1 << 20); s.close()
 print("type 22", ask(22, NLM_F_REQUEST | NLM_F_DUMP, struct.pack("=BBH", socket.AF_UNIX, 0, 0) + bytes(40)))
 `

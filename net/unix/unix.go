@@ -120,17 +120,24 @@ func (n *Namespace) Pair(ctx net.Context, typ, protocol int) (net.Socket, net.So
 	}
 	a := s.(*endpoint)
 	b := n.newEndpoint(a.typ, net.NewOptions())
-	b.mu.Lock()
-	b.uid = ctx.Credentials().FSUID
-	b.mu.Unlock()
 	creds := credsOf(ctx)
-	a.peer, b.peer = b, a
-	a.peerCreds, b.peerCreds = creds, creds
-	a.creds, b.creds = creds, creds
 	g := groupsOf(ctx)
-	a.groups, b.groups, a.peerGroups, b.peerGroups = g, g, g, g
-	if a.typ != unix.SOCK_DGRAM {
-		a.state, b.state = stateConnected, stateConnected
+	// Both are in the family's list already (sock_diag and
+	// /proc/net/unix read them): each is set under its lock.
+	for _, e := range []*endpoint{a, b} {
+		peer := a
+		if e == a {
+			peer = b
+		}
+		e.mu.Lock()
+		e.uid = ctx.Credentials().FSUID
+		e.peer = peer
+		e.peerCreds, e.creds = creds, creds
+		e.groups, e.peerGroups = g, g
+		if e.typ != unix.SOCK_DGRAM {
+			e.state = stateConnected
+		}
+		e.mu.Unlock()
 	}
 	return a, b, nil
 }
