@@ -319,6 +319,7 @@ func boot(o runOptions, log *slog.Logger) (int, error) {
 		}
 	}
 	if cont != nil {
+		cont.tmpfsSize = tmpfsSize
 		if err := cont.mount(ctx, v, fsc, ns.Root(), rootFlags&vfs.MountReadOnly == 0); err != nil {
 			return 1, err
 		}

@@ -31,8 +31,11 @@ type containerConfig struct {
 	seccomp      []bpf.Instruction
 	seccompFlags uint32
 	mounts       []oci.Mount
-	masked       []string
-	readonly     []string
+	// tmpfsSize is the default limit of the bundle's tmpfs mounts
+	// (boot sets it: half the memory, as kite's /tmp).
+	tmpfsSize int64
+	masked    []string
+	readonly  []string
 	// netSysctl are linux.sysctl's net.* settings: written in the
 	// engine's network namespace (the only ones kite applies; others
 	// make the container fail, as a sysctl runc cannot set does).
@@ -281,6 +284,10 @@ func (c *containerConfig) sysctls(spec *oci.Spec) error {
 	return nil
 }
 
+// tmpfsOption are the options of a bundle's tmpfs mount that are the
+// file system's own (tmpfs.ParseOptions).
+var tmpfsOption = map[string]bool{"mode": true, "size": true, "nr_inodes": true, "uid": true, "gid": true}
+
 // kiteMounts are the destinations where kite mounts its own file systems
 // whatever the bundle says: its /proc, /sys, /dev, /dev/pts and /dev/shm
 // stand for the bundle's proc, sysfs, devtmpfs, devpts and shm mounts.
@@ -345,19 +352,25 @@ func (c *containerConfig) mount(ctx vfs.Context, v *vfs.VirtualFilesystem, fsc *
 				return err
 			}
 		case m.Type == "tmpfs":
-			mode := uint32(0o1777)
+			// The tmpfs options (mode=, size=, nr_inodes=, uid=,
+			// gid=) make the file system as mount(2) would, with
+			// the default limits of half the memory; the others
+			// (nosuid, nodev, ...) are the mount's.
 			flags := uint32(0)
+			var data []string
 			for _, opt := range m.Options {
-				if s, ok := strings.CutPrefix(opt, "mode="); ok {
-					if n, err := strconv.ParseUint(s, 8, 32); err == nil {
-						mode = uint32(n)
-					}
+				if k, _, _ := strings.Cut(opt, "="); tmpfsOption[k] {
+					data = append(data, opt)
 				}
 				if opt == "ro" {
 					flags |= vfs.MountReadOnly
 				}
 			}
-			if err := mountAt(ctx, v, fsc, root, dst, tmpfs.New(v, tmpfs.Options{Mode: mode}), flags, writableRoot); err != nil {
+			fs, err := tmpfs.NewFromData(v, strings.Join(data, ","), c.tmpfsSize)
+			if err != nil {
+				return fmt.Errorf("mount %s: tmpfs options %q: %w", m.Destination, strings.Join(data, ","), err)
+			}
+			if err := mountAt(ctx, v, fsc, root, dst, fs, flags, writableRoot); err != nil {
 				return err
 			}
 		}

@@ -20,17 +20,7 @@ func RegisterType(v *vfs.VirtualFilesystem) { RegisterTypeSized(v, 0) }
 // still mean no limit.
 func RegisterTypeSized(v *vfs.VirtualFilesystem, defaultSize int64) {
 	v.RegisterFilesystemType("tmpfs", func(ctx vfs.Context, _ string, _ uint32, data string) (vfs.Filesystem, error) {
-		opts, err := ParseOptions(data)
-		if err != nil {
-			return nil, err
-		}
-		if !hasOption(data, "size") {
-			opts.MaxBytes = defaultSize &^ (pageSize - 1)
-		}
-		if !hasOption(data, "nr_inodes") {
-			opts.MaxInodes = defaultSize / pageSize
-		}
-		return New(v, opts), nil
+		return NewFromData(v, data, defaultSize)
 	})
 	v.RegisterFilesystemParams("tmpfs", vfs.FilesystemParams{
 		Keys: []string{"mode", "uid", "gid", "size", "nr_inodes"},
@@ -39,6 +29,24 @@ func RegisterTypeSized(v *vfs.VirtualFilesystem, defaultSize int64) {
 			return err
 		},
 	})
+}
+
+// NewFromData makes a tmpfs from mount(2)'s options data as a mount of
+// type tmpfs does: a limit data does not set (size=, nr_inodes=) is
+// defaultSize bytes and defaultSize/4096 inodes (0: no limit), as
+// Linux's default of half the memory.
+func NewFromData(v *vfs.VirtualFilesystem, data string, defaultSize int64) (*Filesystem, error) {
+	opts, err := ParseOptions(data)
+	if err != nil {
+		return nil, err
+	}
+	if !hasOption(data, "size") {
+		opts.MaxBytes = defaultSize &^ (pageSize - 1)
+	}
+	if !hasOption(data, "nr_inodes") {
+		opts.MaxInodes = defaultSize / pageSize
+	}
+	return New(v, opts), nil
 }
 
 // ParseOptions parses tmpfs mount options: mode=, uid=, gid=, size=
