@@ -100,6 +100,29 @@ def ss(*args):
             lines.append(" ".join(norm(w) for w in f))
     print("\n".join(sorted(lines)))
 
+# Netlink sockets (NETLINK_DIAG): bound ones, one with a group (Linux
+# lists it twice), an unbound one (not listed); ports are the pid, or a
+# negative number when the pid is taken (Linux's is random).
+nr = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); nr.bind((0, 0))
+ng = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 0); ng.bind((0, 1))
+nk = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 15); nk.bind((0, 0))
+nu = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+ngport = ng.getsockname()[0]
+ngport = str(ngport - (1 << 32) if ngport >= 1 << 31 else ngport)
+def ssnl(*args):
+    r = subprocess.run(["ss", "-H"] + list(args), capture_output=True, text=True)
+    print("==", " ".join(args), r.returncode, r.stderr.strip())
+    lines = []
+    for line in r.stdout.splitlines():
+        f = line.split()
+        local = f[3] if f[0] != "nl" else f[4]
+        who = local.split(":", 1)[-1]
+        if who in ("python3/%d" % os.getpid(), ngport):
+            lines.append(" ".join(f).replace(who, "python3/PID" if who != ngport else "NEG"))
+    print("\n".join(sorted(lines)))
+ssnl("-a", "-f", "netlink")
+ssnl("-a", "-A", "netlink")
+
 ss("-a")
 ss("-x")
 ss("-xa")

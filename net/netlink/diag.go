@@ -2,6 +2,7 @@ package netlink
 
 import (
 	"encoding/binary"
+	"sort"
 
 	"golang.org/x/sys/unix"
 
@@ -128,6 +129,11 @@ func (s *socket) handleDiag(ctx net.Context, h hdr, payload []byte, port uint32)
 	s.fam.mu.Unlock()
 	family := int(payload[0])
 	switch {
+	case family == unix.AF_NETLINK:
+		if h.Type == sockDestroy {
+			return errMsg(h, payload, unix.EOPNOTSUPP, port)
+		}
+		return s.netlinkDiag(h, payload, port)
 	case (family == unix.AF_INET || family == unix.AF_INET6) && d.Inet != nil:
 	case family == unix.AF_UNIX && d.Unix != nil:
 	default:
@@ -288,3 +294,120 @@ func unixDiagMsg(h hdr, port uint32, flags uint16, show uint32, so UnixSock) []b
 
 // tcpListen is TCP_LISTEN.
 const tcpListen = 10
+
+// netlink_diag's request and answer (linux/netlink_diag.h).
+const (
+	netlinkDiagReqLen = 20
+	netlinkDiagMsgLen = 28
+	ndiagProtoAll     = 255
+	maxLinks          = 32
+
+	ndiagShowMeminfo = 1
+	ndiagShowGroups  = 2
+	ndiagShowFlags   = 8
+
+	netlinkDiagMeminfo = 0
+	netlinkDiagGroups  = 1
+	netlinkDiagFlags   = 4
+)
+
+// ndiagFlags are NETLINK_DIAG_FLAGS' bits for the SOL_NETLINK options.
+var ndiagFlags = map[int]uint32{
+	unix.NETLINK_PKTINFO: 0x2, unix.NETLINK_BROADCAST_ERROR: 0x4, unix.NETLINK_NO_ENOBUFS: 0x8,
+	unix.NETLINK_LISTEN_ALL_NSID: 0x10, unix.NETLINK_CAP_ACK: 0x20,
+}
+
+// netlinkDiag answers a netlink_diag dump: the family's bound sockets
+// of a protocol (or all), kite's kernel side having no sockets of its
+// own to show (Linux shows its kernel sockets, port 0). Linux answers a
+// request without NLM_F_DUMP EOPNOTSUPP. A socket's receive memory is
+// the bytes of its queued answers (Linux: their sk_buffs' truesize).
+func (s *socket) netlinkDiag(h hdr, payload []byte, port uint32) []byte {
+	if len(payload) < netlinkDiagReqLen {
+		return errMsg(h, payload, unix.EINVAL, port)
+	}
+	if h.Flags&unix.NLM_F_DUMP != unix.NLM_F_DUMP {
+		return errMsg(h, payload, unix.EOPNOTSUPP, port)
+	}
+	proto := int(payload[1])
+	if proto != ndiagProtoAll && proto >= maxLinks {
+		return errMsg(h, payload, unix.ENOENT, port)
+	}
+	show := binary.LittleEndian.Uint32(payload[8:])
+	f := s.fam
+	f.mu.Lock()
+	socks := make([]*socket, 0, len(f.socks))
+	for so := range f.socks {
+		socks = append(socks, so)
+	}
+	f.mu.Unlock()
+	type row struct {
+		ino                   uint64
+		b                     []byte
+		groups, flags, rqueue uint32
+		so                    *socket
+	}
+	var rows []row
+	le := binary.LittleEndian
+	for _, so := range socks {
+		if proto != ndiagProtoAll && so.protocol != proto {
+			continue
+		}
+		so.mu.Lock()
+		if !so.bound || so.ino == 0 {
+			so.mu.Unlock()
+			continue
+		}
+		b := make([]byte, netlinkDiagMsgLen)
+		b[0], b[1], b[2] = unix.AF_NETLINK, uint8(so.typ), uint8(so.protocol)
+		if so.connected {
+			b[3] = 1
+		}
+		le.PutUint32(b[4:], so.port)
+		le.PutUint32(b[8:], so.dstPort)
+		le.PutUint32(b[12:], so.dstGroup)
+		le.PutUint32(b[16:], uint32(so.ino))
+		le.PutUint32(b[20:], uint32(so.ino))
+		r := row{ino: so.ino, b: b, groups: so.groups, so: so}
+		for opt, bit := range ndiagFlags {
+			if so.sockopts[opt] != 0 {
+				r.flags |= bit
+			}
+		}
+		for _, d := range so.recvq {
+			r.rqueue += uint32(len(d))
+		}
+		so.mu.Unlock()
+		rows = append(rows, r)
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].ino < rows[j].ino })
+	// Linux walks its bound sockets, then its multicast listeners
+	// (sockets with groups), so that those show twice.
+	for _, r := range rows {
+		if r.groups != 0 {
+			rows = append(rows, r)
+		}
+	}
+	var out []byte
+	for _, r := range rows {
+		m := newMsg(sockDiagByFamily, unix.NLM_F_MULTI, h.Seq, port, r.b)
+		if show&ndiagShowMeminfo != 0 {
+			v := make([]byte, 4*skMeminfoVars)
+			le.PutUint32(v, r.rqueue)
+			le.PutUint32(v[4:], uint32(r.so.opts.RcvBuf()))
+			le.PutUint32(v[12:], uint32(r.so.opts.SndBuf()))
+			m.attr(netlinkDiagMeminfo, v)
+		}
+		if show&ndiagShowGroups != 0 && r.groups != 0 {
+			// The group bitmap in unsigned longs.
+			v := make([]byte, 8)
+			le.PutUint32(v, r.groups)
+			m.attr(netlinkDiagGroups, v)
+		}
+		if show&ndiagShowFlags != 0 {
+			m.u32(netlinkDiagFlags, r.flags)
+		}
+		out = append(out, m.bytes()...)
+	}
+	return append(out, done(h, port)...)
+}

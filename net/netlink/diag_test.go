@@ -198,3 +198,63 @@ func TestInetDiagProtocolAttr(t *testing.T) {
 		t.Errorf("the view was asked for %v, want TCP once", asked)
 	}
 }
+
+// TestNetlinkDiag: the bound sockets of a protocol or of all, a socket
+// with groups twice, port ids per protocol, unbound sockets left out.
+func TestNetlinkDiag(t *testing.T) {
+	up := true
+	f := New(fakeIfs{&up})
+	ctx := vfs.KernelContext{Creds: auth.New(0, 0, nil)}
+	mk := func(proto int, ino uint64, groups uint32, bind bool) net.Socket {
+		so, err := f.Socket(ctx, unix.SOCK_RAW, proto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		so.SetFile(nil, ino)
+		if bind {
+			if err := so.Bind(ctx, encodeNl(0, groups)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return so
+	}
+	r := mk(unix.NETLINK_ROUTE, 5, 0, true)
+	g := mk(unix.NETLINK_ROUTE, 6, 1, true)
+	u := mk(unix.NETLINK_KOBJECT_UEVENT, 7, 0, true)
+	mk(unix.NETLINK_ROUTE, 8, 0, false)
+	name := func(so net.Socket) uint32 {
+		b, _ := so.Name(ctx)
+		return binary.LittleEndian.Uint32(b[4:])
+	}
+	if name(r) != name(u) || name(r) == name(g) {
+		t.Errorf("ports: route %d, route with groups %d, uevent %d: want the uevent socket to share the first route socket's", name(r), name(g), name(u))
+	}
+	req := func(proto uint8) []byte {
+		b := make([]byte, netlinkDiagReqLen)
+		b[0], b[1] = unix.AF_NETLINK, proto
+		binary.LittleEndian.PutUint32(b[8:], ndiagShowMeminfo|ndiagShowGroups|ndiagShowFlags)
+		return b
+	}
+	dump := uint16(unix.NLM_F_REQUEST | unix.NLM_F_DUMP)
+	d := mk(unix.NETLINK_SOCK_DIAG, 9, 0, false)
+	var inos []uint32
+	for _, m := range diagExchange(t, d, sockDiagByFamily, dump, req(ndiagProtoAll)) {
+		if m.h.Type == sockDiagByFamily {
+			inos = append(inos, binary.LittleEndian.Uint32(m.body[16:]))
+		}
+	}
+	// The diag socket itself is bound by its send.
+	if want := []uint32{5, 6, 7, 9, 6}; len(inos) != len(want) || inos[0] != 5 || inos[1] != 6 || inos[2] != 7 || inos[3] != 9 || inos[4] != 6 {
+		t.Errorf("all protocols: inodes %v, want %v", inos, want)
+	}
+	ms := diagExchange(t, d, sockDiagByFamily, dump, req(unix.NETLINK_KOBJECT_UEVENT))
+	if len(ms) != 2 || ms[0].body[2] != unix.NETLINK_KOBJECT_UEVENT || binary.LittleEndian.Uint32(ms[0].body[4:]) != name(u) {
+		t.Errorf("uevent dump: %+v", ms)
+	}
+	if got := errno(diagExchange(t, d, sockDiagByFamily, dump, req(40))); got != unix.ENOENT {
+		t.Errorf("protocol 40: %v, want ENOENT", got)
+	}
+	if got := errno(diagExchange(t, d, sockDiagByFamily, unix.NLM_F_REQUEST, req(0))); got != unix.EOPNOTSUPP {
+		t.Errorf("get: %v, want EOPNOTSUPP", got)
+	}
+}

@@ -7,7 +7,8 @@
 // that open and stay quiet (kite has no hot-plug events); other
 // protocols are EPROTONOSUPPORT. unix_diag answers dumps and the
 // single-socket request by inode with every UDIAG_SHOW_* attribute;
-// sock_diag requests for families (or INET protocols) kite has no
+// netlink_diag dumps the family's own bound sockets (port ids are per
+// protocol, as Linux's); sock_diag requests for families (or INET protocols) kite has no
 // handler for are ENOENT, as Linux's. Requests are
 // answered when sent: the answers wait in the socket's receive queue,
 // one datagram per request as Linux packs a dump that fits.

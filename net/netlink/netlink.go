@@ -2,6 +2,7 @@ package netlink
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -81,7 +82,10 @@ type Family struct {
 
 	// mu guards the fields below.
 	mu    sync.Mutex
-	ports map[uint32]bool
+	// ports are the port ids in use, per protocol.
+	ports map[portKey]bool
+	// socks are the open sockets (NETLINK_DIAG lists the bound ones).
+	socks map[*socket]struct{}
 	diag  Diag
 	// host answers for the host's network (SetHost).
 	host HostQuery
@@ -89,7 +93,7 @@ type Family struct {
 
 // New returns the AF_NETLINK family showing ifs.
 func New(ifs Interfaces) *Family {
-	return &Family{ifs: ifs, ports: make(map[uint32]bool)}
+	return &Family{ifs: ifs, ports: make(map[portKey]bool), socks: make(map[*socket]struct{})}
 }
 
 // Register makes f the AF_NETLINK family of ns.
@@ -108,7 +112,11 @@ func (f *Family) Socket(ctx net.Context, typ, protocol int) (net.Socket, error) 
 	default:
 		return nil, unix.EPROTONOSUPPORT
 	}
-	return &socket{fam: f, typ: typ, protocol: protocol, opts: net.NewOptions()}, nil
+	s := &socket{fam: f, typ: typ, protocol: protocol, opts: net.NewOptions()}
+	f.mu.Lock()
+	f.socks[s] = struct{}{}
+	f.mu.Unlock()
+	return s, nil
 }
 
 // Pair implements net.Family.
@@ -116,29 +124,35 @@ func (f *Family) Pair(net.Context, int, int) (net.Socket, net.Socket, error) {
 	return nil, nil, unix.EOPNOTSUPP
 }
 
-// assignPort gives a socket its port id as netlink_autobind: the
-// process id first, then negative numbers counting down.
-func (f *Family) assignPort(tgid int32, want uint32) (uint32, error) {
+// portKey is a port id of a protocol: each protocol has its own.
+type portKey struct {
+	protocol int
+	port     uint32
+}
+
+// assignPort gives a socket of protocol its port id as netlink_autobind:
+// the process id first, then negative numbers counting down.
+func (f *Family) assignPort(protocol int, tgid int32, want uint32) (uint32, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if want != 0 {
-		if f.ports[want] {
+		if f.ports[portKey{protocol, want}] {
 			return 0, unix.EADDRINUSE
 		}
-		f.ports[want] = true
+		f.ports[portKey{protocol, want}] = true
 		return want, nil
 	}
 	p := uint32(tgid)
-	for n := int32(-4096); f.ports[p]; n-- {
+	for n := int32(-4096); f.ports[portKey{protocol, p}]; n-- {
 		p = uint32(n)
 	}
-	f.ports[p] = true
+	f.ports[portKey{protocol, p}] = true
 	return p, nil
 }
 
-func (f *Family) releasePort(p uint32) {
+func (f *Family) releasePort(protocol int, p uint32) {
 	f.mu.Lock()
-	delete(f.ports, p)
+	delete(f.ports, portKey{protocol, p})
 	f.mu.Unlock()
 }
 
@@ -169,6 +183,12 @@ type socket struct {
 	recvq  [][]byte
 	// sockopts holds the SOL_NETLINK flags set (NETLINK_EXT_ACK...).
 	sockopts map[int]int32
+	// ino is the socket's inode number (NETLINK_DIAG).
+	ino uint64
+	// connected, dstPort and dstGroup are what connect set (Linux's
+	// NETLINK_CONNECTED state, dst_portid and dst_group).
+	connected         bool
+	dstPort, dstGroup uint32
 }
 
 // Info implements net.Socket.
@@ -177,8 +197,12 @@ func (s *socket) Info() (int, int, int) { return unix.AF_NETLINK, s.typ, s.proto
 // Options implements net.Socket.
 func (s *socket) Options() *net.Options { return s.opts }
 
-// SetFile implements net.Socket: netlink sockets need neither.
-func (s *socket) SetFile(*vfs.File, uint64) {}
+// SetFile implements net.Socket: the inode number is for NETLINK_DIAG.
+func (s *socket) SetFile(_ *vfs.File, ino uint64) {
+	s.mu.Lock()
+	s.ino = ino
+	s.mu.Unlock()
+}
 
 // Readiness implements vfs.Waitable.
 func (s *socket) Readiness(mask uint32) uint32 {
@@ -199,10 +223,13 @@ func (s *socket) EventUnregister(e *vfs.WaitEntry) { s.q.EventUnregister(e) }
 
 // Release implements net.Socket.
 func (s *socket) Release(net.Context) {
+	s.fam.mu.Lock()
+	delete(s.fam.socks, s)
+	s.fam.mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.bound {
-		s.fam.releasePort(s.port)
+		s.fam.releasePort(s.protocol, s.port)
 		s.bound = false
 	}
 }
@@ -217,7 +244,7 @@ func (s *socket) autobind(ctx net.Context, want uint32) error {
 		}
 		return nil
 	}
-	p, err := s.fam.assignPort(ctx.ThreadGroupID(), want)
+	p, err := s.fam.assignPort(s.protocol, ctx.ThreadGroupID(), want)
 	if err != nil {
 		return err
 	}
@@ -261,12 +288,23 @@ func (s *socket) Accept(net.Context, bool, net.Deadline) (net.Socket, error) {
 
 // Connect implements net.Socket: only the kernel (port 0) is a peer.
 func (s *socket) Connect(ctx net.Context, b []byte, _ bool, _ net.Deadline) error {
-	if _, _, err := decodeNl(b); err != nil {
+	if len(b) >= 2 && binary.LittleEndian.Uint16(b) == unix.AF_UNSPEC {
+		s.mu.Lock()
+		s.connected, s.dstPort, s.dstGroup = false, 0, 0
+		s.mu.Unlock()
+		return nil
+	}
+	pid, groups, err := decodeNl(b)
+	if err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.autobind(ctx, 0)
+	if err := s.autobind(ctx, 0); err != nil {
+		return err
+	}
+	s.connected, s.dstPort, s.dstGroup = true, pid, uint32(bits.TrailingZeros32(groups)+1)%33
+	return nil
 }
 
 // Shutdown implements net.Socket.
