@@ -81,7 +81,7 @@ type Family struct {
 	stack *net.Stack
 
 	// mu guards the fields below.
-	mu    sync.Mutex
+	mu sync.Mutex
 	// ports are the port ids in use, per protocol.
 	ports map[portKey]bool
 	// socks are the open sockets (NETLINK_DIAG lists the bound ones).
