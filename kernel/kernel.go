@@ -13,6 +13,7 @@ import (
 	"github.com/kite-os/kite/abi/linux"
 	"github.com/kite-os/kite/arch"
 	"github.com/kite-os/kite/auth"
+	"github.com/kite-os/kite/fs/proc"
 	"github.com/kite-os/kite/ipc"
 	"github.com/kite-os/kite/kernel/futex"
 	"github.com/kite-os/kite/kernel/timekeeping"
@@ -176,6 +177,9 @@ type Kernel struct {
 	// bootTime is when the kernel started; CLOCK_BOOTTIME and
 	// CLOCK_MONOTONIC count from the host's clocks, this is for uptime.
 	bootTime time.Time
+	// bootID is /proc/sys/kernel/random/boot_id: a random UUID chosen
+	// once per boot.
+	bootID string
 
 	mu sync.Mutex
 	// tasks maps thread ids to live tasks. Guarded by mu.
@@ -241,6 +245,7 @@ func New(c Config) (*Kernel, error) {
 		maxTasks:       c.MaxTasks,
 		futex:          futex.NewManager(),
 		bootTime:       time.Now(),
+		bootID:         proc.RandomUUID(),
 		tasks:          make(map[int32]*Task),
 		groups:         make(map[int32]*ThreadGroup),
 		unimplemented:  make(map[uintptr]bool),

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/kite-os/kite/abi/linux"
+	"github.com/kite-os/kite/fs/pipe"
 	"github.com/kite-os/kite/fs/proc"
 	"github.com/kite-os/kite/ipc"
 	"github.com/kite-os/kite/loader"
@@ -451,6 +453,32 @@ func (s procSource) LoadAverage() (avg [3]uint64, running, threads int) {
 
 // Forks implements proc.ForkCounter: the tasks created since boot.
 func (s procSource) Forks() uint64 { return s.k.forks.Load() }
+
+// BootID implements proc.KernelSysctlInfo.
+func (s procSource) BootID() string { return s.k.bootID }
+
+// FixedSysctls implements proc.KernelSysctlInfo: the limits kite
+// enforces and cannot change.
+func (s procSource) FixedSysctls() map[string]int64 {
+	return map[string]int64{
+		// clone's bound on tasks (EAGAIN beyond it).
+		"kernel/threads-max": int64(s.k.maxTasks),
+		// Kite never taints itself.
+		"kernel/tainted": 0,
+		// Kite places mmap, the stack and ELF images at fixed bases
+		// (Linux's layout with randomization off).
+		"kernel/randomize_va_space": 0,
+		"vm/max_map_count":          mm.MaxMapCount,
+		"vm/mmap_min_addr":          mm.MmapMinAddr,
+		// The ceiling of RLIMIT_NOFILE (setrlimit EPERM above it).
+		"fs/nr_open": nrOpen,
+		// F_SETPIPE_SZ's ceiling without CAP_SYS_RESOURCE.
+		"fs/pipe-max-size": pipe.MaxSize,
+		// Kite has no system-wide limit on open files: LONG_MAX, the
+		// value Linux shows when the limit is set as high as it goes.
+		"fs/file-max": math.MaxInt64,
+	}
+}
 
 // PIDMax implements proc.SystemInfo: the bound of allocID.
 func (s procSource) PIDMax() int { return 4194304 }

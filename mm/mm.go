@@ -40,6 +40,11 @@ const (
 	// maxMapCount is Linux's default vm.max_map_count.
 	maxMapCount = 65530
 
+	// MaxMapCount and MmapMinAddr are the limits as /proc/sys/vm shows
+	// them (max_map_count, mmap_min_addr).
+	MaxMapCount = maxMapCount
+	MmapMinAddr = minAddr
+
 	// DefaultStackLimit is the default RLIMIT_STACK soft limit.
 	DefaultStackLimit = 8 << 20
 

@@ -2,6 +2,7 @@ package proc
 
 import (
 	"bytes"
+	"crypto/rand"
 	"fmt"
 	"slices"
 	"sort"
@@ -512,6 +513,24 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 		fs.ipcFiles(ii, kids, kernel)
 	}
 	vm := fs.vmFiles(si)
+	var fixedFS map[string]int64
+	if ki, ok := fs.src.(KernelSysctlInfo); ok {
+		kernel["random"] = fs.randomSysctls(ki)
+		fixedFS = make(map[string]int64)
+		for path, v := range ki.FixedSysctls() {
+			dir, name, _ := strings.Cut(path, "/")
+			text := []byte(strconv.FormatInt(v, 10) + "\n")
+			d := fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) { return text, nil })
+			switch dir {
+			case "kernel":
+				kernel[name] = d
+			case "vm":
+				vm[name] = d
+			case "fs":
+				fixedFS[name] = v
+			}
+		}
+	}
 	for _, m := range []map[string]vfs.Inode{kernel, vm} {
 		for name, ino := range m {
 			if d, ok := ino.(*dataFile); ok {
@@ -525,7 +544,7 @@ func (fs *Filesystem) systemFiles() map[string]vfs.Inode {
 		sys["net"] = fs.sysctlTree(ni.NetSysctls(), w)
 	}
 	if fi, ok := fs.src.(FSSysctlInfo); ok {
-		sys["fs"] = fs.fsSysctls(fi)
+		sys["fs"] = fs.fsSysctls(fi, fixedFS)
 	}
 	kids["sys"] = fs.newDir(nil, sys)
 	if ni, ok := fs.src.(NetInfo); ok {
@@ -600,19 +619,31 @@ func (fs *Filesystem) vmFiles(si SystemInfo) map[string]vfs.Inode {
 	}
 }
 
-// fsSysctls makes /proc/sys/fs from fi's files.
-func (fs *Filesystem) fsSysctls(fi FSSysctlInfo) vfs.Inode {
+// fsSysctls makes /proc/sys/fs from fi's files and the fixed ones (read
+// only).
+func (fs *Filesystem) fsSysctls(fi FSSysctlInfo, fixed map[string]int64) vfs.Inode {
 	files := make(map[string]func(vfs.Context) []byte)
 	for _, name := range fi.FSSysctls() {
 		files[name] = func(vfs.Context) []byte { return []byte(fi.FSSysctl(name)) }
 	}
-	return fs.sysctlTree(files, fsSysctlWriter{fi})
+	for name, v := range fixed {
+		text := []byte(strconv.FormatInt(v, 10) + "\n")
+		files[name] = func(vfs.Context) []byte { return text }
+	}
+	return fs.sysctlTree(files, fsSysctlWriter{fi, fixed})
 }
 
-// fsSysctlWriter makes every /proc/sys/fs file writable.
-type fsSysctlWriter struct{ fi FSSysctlInfo }
+// fsSysctlWriter makes every /proc/sys/fs file but the fixed ones
+// writable.
+type fsSysctlWriter struct {
+	fi    FSSysctlInfo
+	fixed map[string]int64
+}
 
-func (w fsSysctlWriter) NetSysctlWritable(string) bool { return true }
+func (w fsSysctlWriter) NetSysctlWritable(name string) bool {
+	_, fixed := w.fixed[name]
+	return !fixed
+}
 func (w fsSysctlWriter) SetNetSysctl(_ vfs.Context, name string, value []byte) error {
 	return w.fi.SetFSSysctl(name, string(value))
 }
@@ -677,4 +708,47 @@ func (fs *Filesystem) sysctlTree(files map[string]func(vfs.Context) []byte, w Ne
 // version.
 func VersionLine(release, version string) string {
 	return fmt.Sprintf("Linux version %s (kite@kite) (go) %s", release, version)
+}
+
+// randomSysctls makes /proc/sys/kernel/random. Since Linux 5.18 the
+// pool is a fixed 256 bits, always full: entropy_avail and poolsize
+// read 256, and urandom_min_reseed_secs (60) and
+// write_wakeup_threshold (256) are kept only for compatibility, taking
+// writes and ignoring them as Linux does.
+func (fs *Filesystem) randomSysctls(ki KernelSysctlInfo) vfs.Inode {
+	fixed := func(mode uint32, text string) vfs.Inode {
+		d := fs.newData(nil, mode, func(vfs.Context) ([]byte, error) { return []byte(text), nil })
+		if mode&0o200 != 0 {
+			d.write = func(_ vfs.Context, src []byte) (int, error) {
+				if _, err := strconv.ParseInt(strings.TrimSpace(string(src)), 10, 32); err != nil {
+					return 0, unix.EINVAL
+				}
+				return len(src), nil
+			}
+		}
+		return &sysctlFile{d}
+	}
+	return fs.newDir(nil, map[string]vfs.Inode{
+		"boot_id": &sysctlFile{fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
+			return []byte(ki.BootID() + "\n"), nil
+		})},
+		// A new UUID for every read from the start of the file.
+		"uuid": &sysctlFile{fs.newData(nil, 0o444, func(vfs.Context) ([]byte, error) {
+			return []byte(RandomUUID() + "\n"), nil
+		})},
+		"entropy_avail":           fixed(0o444, "256\n"),
+		"poolsize":                fixed(0o444, "256\n"),
+		"urandom_min_reseed_secs": fixed(0o644, "60\n"),
+		"write_wakeup_threshold":  fixed(0o644, "256\n"),
+	})
+}
+
+// RandomUUID is a random (version 4, RFC 4122 variant) UUID as Linux
+// writes one: lowercase hex in groups of 8-4-4-4-12.
+func RandomUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -203,6 +203,18 @@ type NetSysctlOwner interface {
 	NetAdmin(ctx vfs.Context) bool
 }
 
+// KernelSysctlInfo is implemented by Sources that show the boot's id and
+// the limits kite enforces but has no way to change.
+type KernelSysctlInfo interface {
+	// BootID is /proc/sys/kernel/random/boot_id (without its newline):
+	// one random UUID per boot.
+	BootID() string
+	// FixedSysctls maps paths below /proc/sys ("kernel/threads-max",
+	// "vm/max_map_count") to their values, each a file read only (0444):
+	// kite enforces the value but cannot change it.
+	FixedSysctls() map[string]int64
+}
+
 // FSSysctlInfo is implemented by Sources that show /proc/sys/fs: files by
 // their path below it ("inotify/max_user_watches"), each 0644 and owned by
 // root. SetFSSysctl parses a write (EINVAL for a malformed value).
