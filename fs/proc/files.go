@@ -719,12 +719,8 @@ func (fs *Filesystem) randomSysctls(ki KernelSysctlInfo) vfs.Inode {
 	fixed := func(mode uint32, text string) vfs.Inode {
 		d := fs.newData(nil, mode, func(vfs.Context) ([]byte, error) { return []byte(text), nil })
 		if mode&0o200 != 0 {
-			d.write = func(_ vfs.Context, src []byte) (int, error) {
-				if _, err := strconv.ParseInt(strings.TrimSpace(string(src)), 10, 32); err != nil {
-					return 0, unix.EINVAL
-				}
-				return len(src), nil
-			}
+			// Linux takes any text without reading it.
+			d.write = func(_ vfs.Context, src []byte) (int, error) { return len(src), nil }
 		}
 		return &sysctlFile{d}
 	}

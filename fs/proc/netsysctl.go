@@ -17,11 +17,12 @@ type netSysctlFile struct {
 	w NetSysctlOwner
 }
 
-// netSysctlInode is d as a file of the reader's network namespace, or
-// d itself when w is nil (a tree of files of the whole kernel).
+// netSysctlInode is d as a file of the reader's network namespace, or a
+// sysctl of root's when w is nil (a tree of files of the whole kernel,
+// whose mode holds for root too).
 func netSysctlInode(d *dataFile, w NetSysctlOwner) vfs.Inode {
 	if w == nil {
-		return d
+		return &sysctlFile{d}
 	}
 	return &netSysctlFile{dataFile: d, w: w}
 }

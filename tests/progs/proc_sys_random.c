@@ -101,6 +101,7 @@ int main(void) {
 		printf("urandom_min_reseed_secs for writing: %s\n", strerror(errno));
 	} else {
 		printf("write 30: %s\n", write(fd, "30\n", 3) == 3 ? "OK" : strerror(errno));
+		printf("write abc: %s\n", pwrite(fd, "abc\n", 4, 0) == 4 ? "OK" : strerror(errno));
 		close(fd);
 		show("/proc/sys/kernel/random/urandom_min_reseed_secs");
 	}
@@ -112,6 +113,15 @@ int main(void) {
 	long long minaddr = positive("/proc/sys/vm/mmap_min_addr");
 	printf("mmap_min_addr page aligned: %d\n", minaddr % 4096 == 0);
 	show("/proc/sys/fs/nr_open");
+	/* Root cannot open a read-only sysctl for writing (EACCES); a
+	 * writable one opens for root only. */
+	const char *w[] = {"/proc/sys/kernel/random/poolsize", "/proc/sys/fs/lease-break-time"};
+	for (size_t i = 0; i < sizeof w / sizeof *w; i++) {
+		int wfd = open(w[i], O_WRONLY);
+		printf("%s for writing: %s\n", w[i], wfd < 0 ? strerror(errno) : "OK");
+		if (wfd >= 0)
+			close(wfd);
+	}
 	positive("/proc/sys/fs/file-max");
 	char t[64];
 	if (readfile("/proc/sys/kernel/randomize_va_space", t, sizeof t) == 0)
