@@ -2,6 +2,7 @@ package proc
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -326,5 +327,16 @@ func TestLimitsAuxvFDInfo(t *testing.T) {
 	fss := w.mustRead(t, "/proc/filesystems")
 	if !strings.Contains(fss, "nodev\tproc\n") {
 		t.Errorf("filesystems:\n%s", fss)
+	}
+}
+
+func TestRandomUUID(t *testing.T) {
+	shape := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	a, b := RandomUUID(), RandomUUID()
+	if !shape.MatchString(a) || !shape.MatchString(b) {
+		t.Errorf("RandomUUID: %q, %q, want version 4 UUIDs", a, b)
+	}
+	if a == b {
+		t.Errorf("two RandomUUIDs are both %q", a)
 	}
 }

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -112,6 +114,11 @@ int main(void) {
 	positive("/proc/sys/vm/max_map_count");
 	long long minaddr = positive("/proc/sys/vm/mmap_min_addr");
 	printf("mmap_min_addr page aligned: %d\n", minaddr % 4096 == 0);
+	/* Below mmap_min_addr MAP_FIXED is EPERM (without CAP_SYS_RAWIO). */
+	if (geteuid() != 0 && minaddr >= 4096) {
+		void *m = mmap((void *)(uintptr_t)(minaddr - 4096), 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		printf("MAP_FIXED below mmap_min_addr: %s\n", m == MAP_FAILED ? strerror(errno) : "mapped");
+	}
 	show("/proc/sys/fs/nr_open");
 	/* Root cannot open a read-only sysctl for writing (EACCES); a
 	 * writable one opens for root only. */
