@@ -256,8 +256,13 @@ func (tf *TimerFD) expireLocked() {
 // dropped tf.mu, as the host timer will not.
 //
 // Preconditions: tf.mu is held.
-func (tf *TimerFD) catchUpLocked() bool {
-	if tf.armed && !tf.expired && tf.now() >= tf.next {
+func (tf *TimerFD) catchUpLocked() bool { return tf.catchUpAtLocked(tf.now()) }
+
+// catchUpAtLocked is catchUpLocked with the clock read at now.
+//
+// Preconditions: tf.mu is held.
+func (tf *TimerFD) catchUpAtLocked(now int64) bool {
+	if tf.armed && !tf.expired && now >= tf.next {
 		tf.expireLocked()
 		return true
 	}
@@ -276,9 +281,14 @@ func (tf *TimerFD) notifyIf(caught bool) {
 // starts it again.
 //
 // Preconditions: tf.mu is held; tf.expired and tf.interval > 0.
-func (tf *TimerFD) forwardLocked() uint64 {
+func (tf *TimerFD) forwardLocked() uint64 { return tf.forwardAtLocked(tf.now()) }
+
+// forwardAtLocked is forwardLocked with the clock read at now.
+//
+// Preconditions: as forwardLocked's.
+func (tf *TimerFD) forwardAtLocked(now int64) uint64 {
 	var n uint64
-	if now := tf.now(); now >= tf.next {
+	if now >= tf.next {
 		n = uint64((now-tf.next)/tf.interval) + 1
 		tf.next = satAdd(tf.next, satMul(int64(n), tf.interval))
 	}
@@ -290,10 +300,15 @@ func (tf *TimerFD) forwardLocked() uint64 {
 // already passed) and the interval.
 //
 // Preconditions: tf.mu is held.
-func (tf *TimerFD) specLocked() TimerSpec {
+func (tf *TimerFD) specLocked() TimerSpec { return tf.specAtLocked(tf.now()) }
+
+// specAtLocked is specLocked with the clock read at now.
+//
+// Preconditions: tf.mu is held.
+func (tf *TimerFD) specAtLocked(now int64) TimerSpec {
 	s := TimerSpec{Interval: tf.interval}
 	if tf.armed {
-		s.Value = max(satSub(tf.next, tf.now()), 0)
+		s.Value = max(satSub(tf.next, now), 0)
 	}
 	return s
 }
@@ -337,14 +352,19 @@ func (tf *TimerFD) SetTime(flags int, spec TimerSpec) TimerSpec {
 // (0 when disarmed) and the interval.
 func (tf *TimerFD) GetTime() TimerSpec {
 	tf.mu.Lock()
-	caught := tf.catchUpLocked()
+	// One reading of the clock for the catch-up, the forward and the
+	// value: with two, a thread preempted between them (a loaded host)
+	// could find a periodic timer's next expiry, just moved past the
+	// first reading, already behind the second and report 0.
+	now := tf.now()
+	caught := tf.catchUpAtLocked(now)
 	if tf.expired && tf.interval > 0 {
 		tf.expired = false
-		if n := tf.forwardLocked(); n > 0 {
+		if n := tf.forwardAtLocked(now); n > 0 {
 			tf.ticks += n - 1
 		}
 	}
-	s := tf.specLocked()
+	s := tf.specAtLocked(now)
 	tf.mu.Unlock()
 	tf.notifyIf(caught)
 	return s
