@@ -456,6 +456,28 @@ func (pt *posixTimer) fire(creator *Task, gen uint64) {
 // SI_TIMER is the si_code of POSIX timer signals.
 const SI_TIMER = -2
 
+// isTimerSignal reports whether info is the signal one of tg's POSIX
+// timers is sending (fire sets pt.sent before it sends), as against an
+// SI_TIMER siginfo a program queued with rt_sigqueueinfo, which must be
+// merged and charged as any other or it could queue without bound.
+//
+// Preconditions: tg.sigMu is held (it comes before pts.mu and pt.mu).
+func (tg *ThreadGroup) isTimerSignal(info *arch.SignalInfo) bool {
+	if info.Code != SI_TIMER {
+		return false
+	}
+	pts := tg.posixTimers()
+	pts.mu.Lock()
+	pt := pts.timers[info.TimerID()]
+	pts.mu.Unlock()
+	if pt == nil {
+		return false
+	}
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	return pt.sent == info
+}
+
 // sendTimer queues a timer's signal; the timer learns when it is taken
 // through timerSignalTaken.
 func (tg *ThreadGroup) sendTimer(pt *posixTimer, info *arch.SignalInfo) {

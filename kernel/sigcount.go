@@ -38,6 +38,10 @@ func (c *sigUserCount) uncharge() { c.n.Add(-1) }
 type sigCharge struct {
 	count *sigUserCount
 	limit uint64
+	// timer is set for the signal a POSIX timer of the process sends
+	// (not for an SI_TIMER siginfo rt_sigqueueinfo made): queued beside
+	// a pending instance, as Linux's preallocated timer signals.
+	timer bool
 }
 
 // sigUserCounts maps kernel uids to their counts; counts are never
@@ -66,9 +70,15 @@ func (s *sigUserCounts) get(uid uint32) *sigUserCount {
 // sigChargeFor is the charge of info queued for target (a task of tg, or
 // its first task for a group-directed one). A POSIX timer's signal is
 // not charged: Linux charges its preallocated siginfo once, when the
-// timer is made.
+// timer is made. An SI_TIMER siginfo a program queued itself
+// (rt_sigqueueinfo) is charged and merged as any other.
+//
+// Preconditions: tg.sigMu is held.
 func (tg *ThreadGroup) sigChargeFor(target *Task, info *arch.SignalInfo) sigCharge {
-	if target == nil || info.Code == SI_TIMER {
+	if tg.isTimerSignal(info) {
+		return sigCharge{timer: true}
+	}
+	if target == nil {
 		return sigCharge{}
 	}
 	return sigCharge{

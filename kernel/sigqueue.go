@@ -29,7 +29,7 @@ const sigRTMin = 32
 func (q *sigQueue) enqueue(info *arch.SignalInfo, ch sigCharge) bool {
 	sig := int(info.Signo)
 	bit := linux.SigBit(sig)
-	if sig < sigRTMin && q.set&bit != 0 && info.Code != SI_TIMER {
+	if sig < sigRTMin && q.set&bit != 0 && !ch.timer {
 		// A POSIX timer's signal is queued beside another instance,
 		// as Linux's preallocated timer signals are.
 		return true
