@@ -112,7 +112,7 @@ func (tg *ThreadGroup) SetITimer(which int, nv ITimerValue) (ITimerValue, error)
 	it.deadline, it.interval = 0, nv.Interval
 	it.poll = cpuPoll{last: -1}
 	if nv.Value > 0 {
-		it.deadline = it.clock(tg) + nv.Value
+		it.deadline = AddDurationSat(it.clock(tg), nv.Value)
 		it.armLocked(tg, nv.Value)
 	}
 	return old, nil

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"math"
 	"sync"
 	"time"
 
@@ -255,7 +256,7 @@ func (t *Task) TimerSettime(id int32, abs bool, spec TimerSpec) (TimerSpec, erro
 		if abs {
 			pt.deadline = spec.Value
 		} else {
-			pt.deadline = now + spec.Value
+			pt.deadline = AddDurationSat(now, spec.Value)
 		}
 		if pt.deadline <= 0 {
 			pt.deadline = 1
@@ -451,6 +452,16 @@ func (pt *posixTimer) fire(creator *Task, gen uint64) {
 	pt.sent, pt.current = &info, true
 	pt.mu.Unlock()
 	pt.tg.sendTimer(pt, &info)
+}
+
+// AddDurationSat returns a+b, or the largest Duration where the sum
+// overflows (a relative time of years given to a CPU clock's timer or
+// sleep: it never comes, as on Linux, rather than wrapping to the past).
+func AddDurationSat(a, b time.Duration) time.Duration {
+	if b > 0 && a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // SI_TIMER is the si_code of POSIX timer signals.

@@ -249,7 +249,7 @@ func cpuNanosleep(t *kernel.Task, id int32, abs bool, req, rem uintptr) error {
 		}
 		return nil
 	}
-	return cpuSleepUntil(t, c, c.Read()+d, rem)
+	return cpuSleepUntil(t, c, kernel.AddDurationSat(c.Read(), d), rem)
 }
 
 // cpuSleepUntil is the relative CPU-clock sleep until deadline: when a
