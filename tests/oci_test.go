@@ -414,21 +414,25 @@ func TestOCISysctl(t *testing.T) {
 // the limit is the default (half the memory), not none.
 func TestOCITmpfsMount(t *testing.T) {
 	dir := ociBundle(t, "tmpfs", func(spec map[string]any) {
-		for _, d := range []string{"t1", "t2"} {
+		for _, d := range []string{"t1", "t2", "t3", "t4"} {
 			if err := os.MkdirAll(filepath.Join(workDir, "oci", "tmpfs", "rootfs", d), 0o755); err != nil {
 				t.Fatal(err)
 			}
 		}
 		spec["mounts"] = append(spec["mounts"].([]any),
 			map[string]any{"destination": "/t1", "type": "tmpfs", "source": "tmpfs", "options": []any{"nosuid", "nodev", "mode=700", "size=1m"}},
-			map[string]any{"destination": "/t2", "type": "tmpfs", "source": "tmpfs", "options": []any{"nosuid"}})
-		setArgs(spec, "sh", "-c", `busybox df -k /t1 /t2 | busybox awk 'NR>1{print ($2 > 0) ? "sized " $2 : "unsized"}'; busybox stat -c %a /t1 /t2; busybox head -c 2000000 /dev/zero > /t1/f || echo full; busybox wc -c < /t1/f`)
+			map[string]any{"destination": "/t2", "type": "tmpfs", "source": "tmpfs", "options": []any{"nosuid"}},
+			map[string]any{"destination": "/t3", "type": "tmpfs", "source": "tmpfs", "options": []any{"size=50%"}},
+			map[string]any{"destination": "/t4", "type": "tmpfs", "source": "tmpfs", "options": []any{"size=1t"}})
+		setArgs(spec, "sh", "-c", `busybox df -k /t1 /t2 /t3 /t4 | busybox awk 'NR>1{print ($2 > 0) ? "sized " $2 : "unsized"}'; busybox stat -c %a /t1 /t2; busybox head -c 2000000 /dev/zero > /t1/f || echo full; busybox wc -c < /t1/f`)
 	})
 	r := kiteOCI(t, filepath.Join(workDir, "oci", "root-tmpfs"), "run", "--bundle", dir, "t1")
 	lines := strings.Split(r.stdout, "\n")
-	if r.status != "exit 0" || len(lines) < 7 || lines[0] != "sized 1024" || !strings.HasPrefix(lines[1], "sized ") ||
-		lines[2] != "700" || lines[3] != "1777" || lines[4] != "full" || lines[5] != "1048576" {
-		t.Errorf("tmpfs mounts with size=1m,mode=700 and without options:\n%s", r)
+	// size=50% is the default size (half the memory); size=1t 2^30 KiB.
+	if r.status != "exit 0" || len(lines) < 9 || lines[0] != "sized 1024" || !strings.HasPrefix(lines[1], "sized ") ||
+		lines[2] != lines[1] || lines[3] != "sized 1073741824" ||
+		lines[4] != "700" || lines[5] != "1777" || lines[6] != "full" || lines[7] != "1048576" {
+		t.Errorf("tmpfs mounts with size=1m,mode=700, without options, with size=50%% and size=1t:\n%s", r)
 	}
 	dir = ociBundle(t, "tmpfs-bad", func(spec map[string]any) {
 		spec["mounts"] = append(spec["mounts"].([]any),

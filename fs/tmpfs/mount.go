@@ -42,6 +42,14 @@ func NewFromData(v *vfs.VirtualFilesystem, data string, defaultSize int64) (*Fil
 	}
 	if !hasOption(data, "size") {
 		opts.MaxBytes = defaultSize &^ (pageSize - 1)
+	} else if opts.SizePercent > 0 && defaultSize > 0 {
+		// defaultSize is half the memory.
+		memory, pct := uint64(defaultSize)*2, uint64(opts.SizePercent)
+		share := memory / 100 * pct
+		if memory < 1<<50 && pct < 1<<13 {
+			share = memory * pct / 100 // exact where it cannot overflow
+		}
+		opts.MaxBytes = int64(min(share, 1<<62)+pageSize-1) &^ (pageSize - 1)
 	}
 	if !hasOption(data, "nr_inodes") {
 		opts.MaxInodes = defaultSize / pageSize
@@ -50,7 +58,8 @@ func NewFromData(v *vfs.VirtualFilesystem, data string, defaultSize int64) (*Fil
 }
 
 // ParseOptions parses tmpfs mount options: mode=, uid=, gid=, size=
-// (bytes with k, m, g suffixes), nr_inodes=; EINVAL for anything else.
+// (bytes with k, m, g, t, p, e suffixes, or N% of the memory),
+// nr_inodes= (with the same suffixes); EINVAL for anything else.
 func ParseOptions(data string) (Options, error) {
 	var o Options
 	for _, opt := range strings.Split(data, ",") {
@@ -76,6 +85,15 @@ func ParseOptions(data string) (Options, error) {
 				o.GID = uint32(n)
 			}
 		case "size", "nr_inodes":
+			if p, ok := strings.CutSuffix(val, "%"); ok && key == "size" {
+				// A share of the memory (NewFromData).
+				n, err := strconv.ParseInt(p, 10, 64)
+				if err != nil || n <= 0 || n > 1<<40 {
+					return o, unix.EINVAL
+				}
+				o.SizePercent, o.MaxBytes = n, 0
+				continue
+			}
 			n, err := parseSize(val)
 			if err != nil {
 				return o, err
@@ -112,6 +130,12 @@ func parseSize(s string) (int64, error) {
 			mult = 1 << 20
 		case 'g', 'G':
 			mult = 1 << 30
+		case 't', 'T':
+			mult = 1 << 40
+		case 'p', 'P':
+			mult = 1 << 50
+		case 'e', 'E':
+			mult = 1 << 60
 		}
 		if mult != 1 {
 			s = s[:len(s)-1]

@@ -23,6 +23,9 @@ type Options struct {
 	MaxBytes int64
 	// MaxInodes limits the number of inodes; 0 means no limit.
 	MaxInodes int64
+	// SizePercent is size=N% of the mount options: N percent of the
+	// memory, which NewFromData turns into MaxBytes.
+	SizePercent int64
 }
 
 // Filesystem is one tmpfs instance.
