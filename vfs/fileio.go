@@ -395,6 +395,25 @@ func (f *File) readTo(ctx Context, n int64, off int64, sink func([]byte) (int, e
 	return total, nil
 }
 
+// limitCall cuts a write of n bytes at pos (at the end of the file when
+// appending) short at the caller's file size limit, or fails with EFBIG
+// and SIGXFSZ when pos is at or past it; files other than regular ones
+// have no size limit.
+func (f *File) limitCall(ctx Context, n, pos int64, appending bool) (int64, error) {
+	if f.path.Dentry == nil || f.path.Dentry.typ != unix.S_IFREG || ctx.FileSizeLimit() == noFileSizeLimit {
+		return n, nil
+	}
+	if appending {
+		st, err := f.path.Dentry.inode.Stat(ctx)
+		if err != nil {
+			return 0, err
+		}
+		pos = st.Size
+	}
+	m, err := limitWrite(ctx, pos, int(n))
+	return int64(m), err
+}
+
 // writeFrom is WriteFrom without the event it reports; with ub set (and
 // source nil) it is WriteFromUser's.
 func (f *File) writeFrom(ctx Context, n int64, off int64, source func([]byte) (int, error), ub UserBuffer, mode AppendMode) (int64, error) {
@@ -438,6 +457,14 @@ func (f *File) writeFrom(ctx Context, n int64, off int64, source func([]byte) (i
 	}
 	app, _ := f.ops.(Appender)
 	appending := app != nil && !f.stream && (mode == AppendAlways || mode == AppendAsOpened && f.Flags()&unix.O_APPEND != 0)
+	// RLIMIT_FSIZE cuts the call short once, as Linux's
+	// generic_write_check_limits: the pieces below then never start
+	// at the limit, which would send SIGXFSZ to a call that wrote.
+	// (Each piece still checks, under its inode's lock.)
+	n, lerr := f.limitCall(ctx, n, pos, appending)
+	if lerr != nil {
+		return 0, lerr
+	}
 	if ub != nil && f.pinnable() {
 		var done bool
 		var err error
