@@ -1,6 +1,7 @@
 package mm
 
 import (
+	"errors"
 	"sync/atomic"
 	"unsafe"
 
@@ -52,9 +53,11 @@ type FutexKey struct {
 // LoadUint32 atomically reads the 32-bit word at addr, faulting the page
 // in as an application read would. It returns EINVAL if addr is not
 // 4-byte aligned and EFAULT if the application could not read it.
-func (m *MemoryManager) LoadUint32(addr uintptr) (uint32, error) {
+func (m *MemoryManager) LoadUint32(addr uintptr) (uint32, error) { return m.loadUint32(addr, true) }
+
+func (m *MemoryManager) loadUint32(addr uintptr, wait bool) (uint32, error) {
 	var v uint32
-	err := m.withWord(addr, false, func(p *uint32) { v = atomic.LoadUint32(p) })
+	err := m.withWordWait(addr, false, wait, func(p *uint32) { v = atomic.LoadUint32(p) })
 	return v, err
 }
 
@@ -64,7 +67,11 @@ func (m *MemoryManager) LoadUint32(addr uintptr) (uint32, error) {
 // application write would: EFAULT if the application could not write the
 // word, EINVAL if addr is not 4-byte aligned.
 func (m *MemoryManager) CompareAndSwapUint32(addr uintptr, old, new uint32) (prev uint32, err error) {
-	err = m.withWord(addr, true, func(p *uint32) {
+	return m.compareAndSwapUint32(addr, old, new, true)
+}
+
+func (m *MemoryManager) compareAndSwapUint32(addr uintptr, old, new uint32, wait bool) (prev uint32, err error) {
+	err = m.withWordWait(addr, true, wait, func(p *uint32) {
 		for {
 			if atomic.CompareAndSwapUint32(p, old, new) {
 				prev = old
@@ -83,7 +90,11 @@ func (m *MemoryManager) CompareAndSwapUint32(addr uintptr, old, new uint32) (pre
 // SwapUint32 atomically stores new at addr and returns the previous value
 // (errors as CompareAndSwapUint32).
 func (m *MemoryManager) SwapUint32(addr uintptr, new uint32) (old uint32, err error) {
-	err = m.withWord(addr, true, func(p *uint32) { old = atomic.SwapUint32(p, new) })
+	return m.swapUint32(addr, new, true)
+}
+
+func (m *MemoryManager) swapUint32(addr uintptr, new uint32, wait bool) (old uint32, err error) {
+	err = m.withWordWait(addr, true, wait, func(p *uint32) { old = atomic.SwapUint32(p, new) })
 	return old, err
 }
 
@@ -93,7 +104,11 @@ func (m *MemoryManager) SwapUint32(addr uintptr, new uint32) (old uint32, err er
 //
 // Preconditions: fn must not call into m (it runs with m.mu held).
 func (m *MemoryManager) AtomicOp32(addr uintptr, fn func(old uint32) uint32) (old uint32, err error) {
-	err = m.withWord(addr, true, func(p *uint32) {
+	return m.atomicOp32(addr, fn, true)
+}
+
+func (m *MemoryManager) atomicOp32(addr uintptr, fn func(old uint32) uint32, wait bool) (old uint32, err error) {
+	err = m.withWordWait(addr, true, wait, func(p *uint32) {
 		for {
 			old = atomic.LoadUint32(p)
 			if atomic.CompareAndSwapUint32(p, old, fn(old)) {
@@ -132,10 +147,51 @@ func (m *MemoryManager) FutexKey(addr uintptr, private bool) (FutexKey, error) {
 	return key, err
 }
 
+// LockedWords is a MemoryManager whose word operations (LoadUint32,
+// CompareAndSwapUint32, SwapUint32, AtomicOp32) are for callers that
+// hold a lock other tasks wait for (the futex hash buckets): a missing
+// page that a userfaultfd must fill is EFAULT instead of a wait, as
+// Linux reads futex words under the hash lock with page faults
+// disabled. Such callers fault the word in before they take the lock,
+// so only a page taken away in between (MADV_DONTNEED by another
+// thread) meets this; waiting there could hold the bucket, and every
+// futex hashed to it, for as long as the handler pleased.
+type LockedWords struct{ *MemoryManager }
+
+// NoUserfaultWait returns m's LockedWords.
+func (m *MemoryManager) NoUserfaultWait() LockedWords { return LockedWords{m} }
+
+// LoadUint32 is MemoryManager.LoadUint32 without a userfault wait.
+func (l LockedWords) LoadUint32(addr uintptr) (uint32, error) {
+	return l.MemoryManager.loadUint32(addr, false)
+}
+
+// CompareAndSwapUint32 is MemoryManager.CompareAndSwapUint32 without a
+// userfault wait.
+func (l LockedWords) CompareAndSwapUint32(addr uintptr, old, new uint32) (uint32, error) {
+	return l.MemoryManager.compareAndSwapUint32(addr, old, new, false)
+}
+
+// SwapUint32 is MemoryManager.SwapUint32 without a userfault wait.
+func (l LockedWords) SwapUint32(addr uintptr, new uint32) (uint32, error) {
+	return l.MemoryManager.swapUint32(addr, new, false)
+}
+
+// AtomicOp32 is MemoryManager.AtomicOp32 without a userfault wait.
+func (l LockedWords) AtomicOp32(addr uintptr, fn func(old uint32) uint32) (uint32, error) {
+	return l.MemoryManager.atomicOp32(addr, fn, false)
+}
+
 // withWord runs fn on the word at addr with m.mu held for reading, after
 // making the page ready for a read (or write) as the application's access
 // would. fn must be short and must not call into m.
 func (m *MemoryManager) withWord(addr uintptr, write bool, fn func(p *uint32)) error {
+	return m.withWordWait(addr, write, true, fn)
+}
+
+// withWordWait is withWord; without wait, a page a userfaultfd must fill
+// is EFAULT (LockedWords).
+func (m *MemoryManager) withWordWait(addr uintptr, write, wait bool, fn func(p *uint32)) error {
 	if addr&3 != 0 {
 		return unix.EINVAL
 	}
@@ -161,6 +217,13 @@ func (m *MemoryManager) withWord(addr uintptr, write bool, fn func(p *uint32)) e
 		}
 		err := m.lockedWithReads(func(rd *fileRead) error { return m.prepareLocked(addr, addr+4, acc, rd) })
 		if err != nil {
+			if !wait {
+				var uw *UserfaultWait
+				if errors.As(err, &uw) {
+					uw.Abandon()
+				}
+				return unix.EFAULT
+			}
 			if awaitUserfault(err) {
 				tries = -1
 				continue

@@ -3,6 +3,7 @@ package mm
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -232,4 +233,56 @@ func TestUserfaultPinWaitsUnlocked(t *testing.T) {
 		t.Fatalf("Pin = %q, %v", r.views, r.err)
 	}
 	u.Release()
+}
+
+// TestLockedWordsNoUserfaultWait: a futex word on a missing page of a
+// userfaultfd range is EFAULT through LockedWords (no wait, nothing
+// left for the handler to read), while the waiting access raises the
+// fault and returns once the handler fills the page.
+func TestLockedWordsNoUserfaultWait(t *testing.T) {
+	e := newEnv(t)
+	m := e.newMM()
+	defer m.Release()
+	a := mustMMap(t, m, anon(2*pageSize, rw))
+	notify := make(chan struct{}, 8)
+	u := NewUserfault(m, false, func() { notify <- struct{}{} })
+	if err := u.Register(a, 2*pageSize); err != nil {
+		t.Fatal(err)
+	}
+	lw := m.NoUserfaultWait()
+	if _, err := lw.LoadUint32(a); err != unix.EFAULT {
+		t.Errorf("LockedWords.LoadUint32 of a missing page = %v, want EFAULT", err)
+	}
+	if _, err := lw.CompareAndSwapUint32(a+4, 0, 1); err != unix.EFAULT {
+		t.Errorf("LockedWords.CompareAndSwapUint32 of a missing page = %v, want EFAULT", err)
+	}
+	if _, err := lw.AtomicOp32(a+8, func(v uint32) uint32 { return v + 1 }); err != unix.EFAULT {
+		t.Errorf("LockedWords.AtomicOp32 of a missing page = %v, want EFAULT", err)
+	}
+	if addr, _, ok := u.Next(); ok {
+		t.Errorf("a fault at %#x is left for the handler after the no-wait accesses", addr)
+	}
+	done := make(chan error, 1)
+	go func() {
+		v, err := m.LoadUint32(a + pageSize)
+		if err == nil && v != 0x41414141 {
+			err = fmt.Errorf("read %#x", v)
+		}
+		done <- err
+	}()
+	<-notify
+	addr, _, ok := u.Next()
+	if !ok || addr != a+pageSize {
+		t.Fatalf("the waiting load's fault: %#x, %v", addr, ok)
+	}
+	if n, err := u.Fill(addr, bytes.Repeat([]byte{'A'}, pageSize), pageSize, false, false); n != pageSize || err != nil {
+		t.Fatalf("Fill = %d, %v", n, err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("LoadUint32 after the fill: %v", err)
+	}
+	// Once the page is there, LockedWords reads it.
+	if v, err := lw.LoadUint32(a + pageSize); err != nil || v != 0x41414141 {
+		t.Errorf("LockedWords.LoadUint32 of a filled page = %#x, %v", v, err)
+	}
 }

@@ -85,6 +85,19 @@ const (
 	RobustListHeadSize = 24
 )
 
+// underLock returns mem for reading and changing futex words with a
+// bucket lock held: where mem offers it (mm.MemoryManager's
+// NoUserfaultWait), a page a userfaultfd must fill fails with EFAULT
+// instead of holding the bucket while the handler takes its time, as
+// Linux reads futex words under its hash lock with page faults
+// disabled. Callers fault the word in before they take the lock.
+func underLock(mem Memory) Memory {
+	if nw, ok := mem.(interface{ NoUserfaultWait() mm.LockedWords }); ok {
+		return nw.NoUserfaultWait()
+	}
+	return mem
+}
+
 // Memory is the application memory futexes live in; *mm.MemoryManager
 // implements it. Every method returns EINVAL for an address that is not
 // 4-byte aligned and EFAULT for one the application cannot access.

@@ -82,6 +82,7 @@ func (m *Manager) LockPI(t Waiter, mem Memory, addr uintptr, private bool, tid, 
 //
 // Preconditions: b.mu is held; b is key's bucket; w is not queued.
 func (m *Manager) lockPIAtomicLocked(b *bucket, key mm.FutexKey, mem Memory, addr uintptr, tid int32, w *waiter, lookup TaskLookup, setWaiters bool) (acquired bool, err error) {
+	mem = underLock(mem)
 	uval, err := mem.LoadUint32(addr)
 	if err != nil {
 		return false, err

@@ -41,7 +41,7 @@ func (m *Manager) queueIfValue(mem Memory, addr uintptr, key mm.FutexKey, val ui
 	b := m.bucketOf(key)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	cur, err := mem.LoadUint32(addr)
+	cur, err := underLock(mem).LoadUint32(addr)
 	if err != nil {
 		return err
 	}
@@ -136,7 +136,7 @@ func (m *Manager) Requeue(mem Memory, addr, addr2 uintptr, private bool, nWake, 
 	lockPair(b1, b2)
 	defer unlockPair(b1, b2)
 	if cmp {
-		cur, err := mem.LoadUint32(addr)
+		cur, err := underLock(mem).LoadUint32(addr)
 		if err != nil {
 			return 0, err
 		}
@@ -212,7 +212,7 @@ func (m *Manager) WakeOp(mem Memory, addr, addr2 uintptr, private bool, nWake, n
 	b1, b2 := m.bucketOf(key1), m.bucketOf(key2)
 	lockPair(b1, b2)
 	defer unlockPair(b1, b2)
-	old, err := mem.AtomicOp32(addr2, apply)
+	old, err := underLock(mem).AtomicOp32(addr2, apply)
 	if err != nil {
 		return 0, err
 	}
