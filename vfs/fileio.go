@@ -400,7 +400,7 @@ func (f *File) readTo(ctx Context, n int64, off int64, sink func([]byte) (int, e
 // and SIGXFSZ when pos is at or past it; files other than regular ones
 // have no size limit.
 func (f *File) limitCall(ctx Context, n, pos int64, appending bool) (int64, error) {
-	if f.path.Dentry == nil || f.path.Dentry.typ != unix.S_IFREG || ctx.FileSizeLimit() == noFileSizeLimit {
+	if n == 0 || f.path.Dentry == nil || f.path.Dentry.typ != unix.S_IFREG || ctx.FileSizeLimit() == noFileSizeLimit {
 		return n, nil
 	}
 	if appending {

@@ -42,18 +42,11 @@ func checkGrow(ctx Context, size, newSize int64) error {
 // the end of the file with app set; files other than regular ones have
 // no size limit.
 func (f *File) limitWriteOf(ctx Context, src []byte, off int64, app Appender) ([]byte, error) {
-	if len(src) == 0 || f.path.Dentry == nil || f.path.Dentry.typ != unix.S_IFREG || ctx.FileSizeLimit() == noFileSizeLimit {
-		return src, nil
+	n, err := f.limitCall(ctx, int64(len(src)), off, app != nil)
+	if err != nil {
+		return nil, err
 	}
-	if app != nil {
-		st, err := f.path.Dentry.inode.Stat(ctx)
-		if err != nil {
-			return nil, err
-		}
-		off = st.Size
-	}
-	n, err := limitWrite(ctx, off, len(src))
-	return src[:n], err
+	return src[:n], nil
 }
 
 // LimitWrite cuts a write of n bytes at pos into f short at the caller's

@@ -45,15 +45,21 @@ func (m *memFile) SetStat(vfs.Context, *vfs.SetStat) error { return unix.EPERM }
 
 // Open implements vfs.Inode.
 func (m *memFile) Open(ctx vfs.Context, _ int) (vfs.FileOperations, error) {
-	mp, ok := m.proc.(MemoryProcess)
-	if !ok {
-		return nil, unix.EACCES
-	}
-	mem, err := mp.OpenMemory(ctx)
+	mem, err := openMemory(ctx, m.proc)
 	if err != nil {
 		return nil, err
 	}
 	return &memFileOps{mem: mem}, nil
+}
+
+// openMemory opens proc's address space with /proc/PID/mem's access
+// check (EACCES for a process without one).
+func openMemory(ctx vfs.Context, proc Process) (Memory, error) {
+	mp, ok := proc.(MemoryProcess)
+	if !ok {
+		return nil, unix.EACCES
+	}
+	return mp.OpenMemory(ctx)
 }
 
 // memFileOps is an open /proc/PID/mem: the file offset is the address.

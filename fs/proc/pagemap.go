@@ -43,11 +43,7 @@ func (m *pagemapFile) SetStat(vfs.Context, *vfs.SetStat) error { return unix.EPE
 
 // Open implements vfs.Inode.
 func (m *pagemapFile) Open(ctx vfs.Context, _ int) (vfs.FileOperations, error) {
-	mp, ok := m.proc.(MemoryProcess)
-	if !ok {
-		return nil, unix.EACCES
-	}
-	mem, err := mp.OpenMemory(ctx)
+	mem, err := openMemory(ctx, m.proc)
 	if err != nil {
 		return nil, err
 	}
