@@ -89,7 +89,7 @@ func (k *Kernel) Printk(level int, format string, args ...any) {
 	l.mu.Lock()
 	l.printkLocked(0, level, time.Since(k.bootTime), fmt.Sprintf(format, args...))
 	l.mu.Unlock()
-	l.readers.Notify(unix.POLLIN | pollRdnorm)
+	l.readers.Notify(unix.POLLIN | pollRdNorm)
 }
 
 // printkLocked adds a record.

@@ -21,9 +21,6 @@ const (
 	KmsgMinor = 11
 )
 
-// pollRdnorm is POLLRDNORM, which x/sys/unix lacks on amd64.
-const pollRdnorm = 0x40
-
 // RegisterKmsg installs /dev/kmsg's driver in v.
 func (k *Kernel) RegisterKmsg(v *vfs.VirtualFilesystem) {
 	v.RegisterDevice(unix.S_IFCHR, KmsgMajor, KmsgMinor, func(ctx vfs.Context, _ uint64, flags int) (vfs.FileOperations, error) {
@@ -126,7 +123,7 @@ func (f *kmsgFile) Write(_ vfs.Context, _ *vfs.File, src []byte, _ int64) (int, 
 	l.mu.Lock()
 	l.printkLocked(facility, level, time.Since(f.k.bootTime), text)
 	l.mu.Unlock()
-	l.readers.Notify(unix.POLLIN | pollRdnorm)
+	l.readers.Notify(unix.POLLIN | pollRdNorm)
 	return len(src), nil
 }
 
@@ -162,7 +159,7 @@ func (f *kmsgFile) Readiness(mask uint32) uint32 {
 	defer l.mu.Unlock()
 	var ev uint32
 	if f.seq < l.next {
-		ev = unix.POLLIN | pollRdnorm
+		ev = unix.POLLIN | pollRdNorm
 		if f.seq < l.firstLocked() {
 			ev |= unix.POLLERR | unix.POLLPRI
 		}

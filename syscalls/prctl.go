@@ -89,9 +89,7 @@ func prctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		t.SetTimerSlack(uint64(a[1]))
 		return 0, nil
 	case unix.PR_GET_TID_ADDRESS:
-		b := make([]byte, 8)
-		putU64(b, 0, uint64(t.ClearChildTID()))
-		return 0, copyOutFull(t, a[1], b)
+		return 0, copyOutU64(t, a[1], uint64(t.ClearChildTID()))
 	case unix.PR_TASK_PERF_EVENTS_DISABLE, unix.PR_TASK_PERF_EVENTS_ENABLE:
 		// They switch the task's perf events, and kite has none
 		// (perf_event_open is ENOSYS): done, as Linux for a task
@@ -125,9 +123,7 @@ func prctl(t *kernel.Task, a arch.SyscallArgs) (uintptr, error) {
 		return uintptr(t.MCEKill()), nil
 	case unix.PR_GET_TSC:
 		// kite never makes rdtsc fault (PR_SET_TSC is EINVAL).
-		b := make([]byte, 4)
-		putU32(b, 0, unix.PR_TSC_ENABLE)
-		return 0, copyOutFull(t, a[1], b)
+		return 0, copyOutU32(t, a[1], unix.PR_TSC_ENABLE)
 	}
 	return 0, unix.EINVAL
 }

@@ -2,8 +2,8 @@ package sys
 
 import (
 	"fmt"
+	stdnet "net"
 	"sort"
-	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -61,13 +61,9 @@ var errEmpty = fmt.Errorf("empty attribute")
 // EINVAL on a device that is down.
 func running(l *NetLink) bool { return l.Flags&unix.IFF_UP != 0 }
 
-func hwAddr(b []byte) string {
-	parts := make([]string, len(b))
-	for i, c := range b {
-		parts[i] = fmt.Sprintf("%02x", c)
-	}
-	return strings.Join(parts, ":")
-}
+// hwAddr is an address as sysfs shows it: lower-case hex bytes joined
+// by colons ("" for none), as the standard library formats a MAC.
+func hwAddr(b []byte) string { return stdnet.HardwareAddr(b).String() }
 
 // operStates are the names of IF_OPER_*, as operstate shows them.
 var operStates = []string{"unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up"}
